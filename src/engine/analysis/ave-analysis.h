@@ -1,0 +1,123 @@
+/* ave-analysis.h — the result of audio and video analysis (analysis.json).
+ *
+ * A plain, reference-counted record: analysers fill it on their worker
+ * thread, then it is only read (director, assets, UI).  Times are seconds
+ * relative to the source's start_time.  Schema: docs/analysis-schema.md.
+ */
+#pragma once
+
+#include <glib-object.h>
+#include <json-glib/json-glib.h>
+
+#include "media/ave-media.h"
+
+G_BEGIN_DECLS
+
+#define AVE_ANALYSIS_VERSION 1
+
+typedef struct
+{
+  double start, end;
+} AveInterval;
+
+typedef enum {
+  AVE_SHOT_TRANSITION_NONE,      /* first shot */
+  AVE_SHOT_TRANSITION_CUT,       /* hard cut */
+  AVE_SHOT_TRANSITION_DISSOLVE,  /* gradual: cross-dissolve */
+  AVE_SHOT_TRANSITION_FADE,      /* gradual: fade through black (or white) */
+} AveShotTransition;
+
+typedef struct
+{
+  double            start, end;
+  AveShotTransition transition;     /* how this shot begins */
+  double            transition_duration; /* seconds, 0 for cuts */
+  /* per-shot quality, each 0..1 (1 = best) unless stated */
+  double            exposure;        /* 1 at well-exposed mid-grey, lower towards black or white */
+  double            contrast;
+  double            sharpness;
+  double            motion;          /* 0 still .. 1 very busy */
+  double            mean_luma;       /* 0..255 raw */
+  double            quality;         /* combined score */
+  double            highlight;       /* combined visual interest */
+} AveShot;
+
+typedef struct
+{
+  char    *word;         /* lower case, no pronunciation suffix */
+  double   start, end;
+  double   confidence;   /* 0..1 */
+  gboolean filler;
+} AveWord;
+
+typedef struct
+{
+  double time;           /* seconds */
+  double score;          /* 0..1, higher is better */
+  double sharpness, exposure;
+} AveThumbnailCandidate;
+
+typedef struct
+{
+  double integrated_lufs;  /* -70 when silent */
+  double loudness_range;   /* LU */
+  double true_peak_dbtp;
+  double sample_peak_dbfs;
+} AveLoudness;
+
+typedef struct
+{
+  double time;
+  double score;            /* 0..1 */
+} AveHighlight;
+
+typedef struct _AveAnalysis AveAnalysis;
+
+struct _AveAnalysis
+{
+  int           version;
+  char         *source;            /* path as given */
+  AveMediaInfo *media;             /* owned copy */
+
+  /* video */
+  GArray *shots;                   /* AveShot */
+  GArray *highlights;              /* AveHighlight, sorted by time, ~1 per second */
+  GArray *thumbnail_candidates;    /* AveThumbnailCandidate, best first */
+
+  /* audio */
+  AveLoudness loudness;
+  GArray *silences;                /* AveInterval, sorted */
+  GArray *speech;                  /* AveInterval, sorted: the complement of silences, minus noise */
+  GArray *words;                   /* AveWord (clear func frees word), sorted */
+  GArray *beats;                   /* double seconds; empty unless beats were detected */
+  double  tempo_bpm;               /* 0 when unknown */
+
+  /* what produced it */
+  char   *transcriber;             /* e.g. "pocketsphinx 5prealpha en-us", NULL if none ran */
+  char   *compute_backend;         /* e.g. "cpu" or "vulkan: NVIDIA H100" */
+  GPtrArray *warnings;             /* char*, human-readable */
+};
+
+#define AVE_TYPE_ANALYSIS (ave_analysis_get_type ())
+GType        ave_analysis_get_type   (void) G_GNUC_CONST;
+
+AveAnalysis *ave_analysis_new        (const char *source, const AveMediaInfo *media);
+AveAnalysis *ave_analysis_ref        (AveAnalysis *self);
+void         ave_analysis_unref      (AveAnalysis *self);
+
+void         ave_analysis_add_word   (AveAnalysis *self, const char *word,
+                                      double start, double end,
+                                      double confidence, gboolean filler);
+void         ave_analysis_add_warning (AveAnalysis *self, const char *message);
+/* Sorts every array by time. */
+void         ave_analysis_sort       (AveAnalysis *self);
+
+JsonNode    *ave_analysis_to_json    (const AveAnalysis *self);
+AveAnalysis *ave_analysis_from_json  (JsonNode *node, GError **error);
+/* Atomic write (temporary name, then rename). */
+gboolean     ave_analysis_save       (const AveAnalysis *self, const char *path, GError **error);
+AveAnalysis *ave_analysis_load       (const char *path, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveAnalysis, ave_analysis_unref)
+
+G_END_DECLS

@@ -1,0 +1,31 @@
+/* ave-video-analyzer.h — shots (cuts, dissolves, fades), per-shot quality,
+ * highlights and thumbnail candidates, from downscaled frames.
+ *
+ * Fed by ave_media_read_for_analysis() on the video thread.  Frames are
+ * batched and handed to an AveCompute backend; only a few frames and one
+ * small record per analysed frame are kept.
+ */
+#pragma once
+
+#include "core/ave-settings.h"
+#include "analysis/ave-analysis.h"
+#include "compute/ave-compute.h"
+
+G_BEGIN_DECLS
+
+typedef struct _AveVideoAnalyzer AveVideoAnalyzer;
+
+AveVideoAnalyzer *ave_video_analyzer_new    (const AveSettings      *settings,
+                                             const AveMediaInfo     *media,
+                                             AveCompute             *compute);
+gboolean          ave_video_analyzer_push   (AveVideoAnalyzer       *self,
+                                             const AveAnalysisFrame *frame,
+                                             GError                **error);
+/* Writes shots, highlights and thumbnail candidates into `into`. */
+gboolean          ave_video_analyzer_finish (AveVideoAnalyzer       *self,
+                                             AveAnalysis            *into,
+                                             GError                **error);
+void              ave_video_analyzer_free   (AveVideoAnalyzer       *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveVideoAnalyzer, ave_video_analyzer_free)
+
+G_END_DECLS

@@ -1,0 +1,41 @@
+/* ave-composer.h — renders a plan to an H.264/AAC MP4. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "core/ave-settings.h"
+#include "core/ave-progress.h"
+#include "analysis/ave-analysis.h"
+#include "compute/ave-compute.h"
+#include "director/ave-plan.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  double output_duration;     /* seconds written */
+  gint64 video_frames;
+  double output_lufs;         /* measured integrated loudness of the output audio */
+  double gain_db;             /* gain applied for loudness normalisation */
+} AveComposeResult;
+
+/* Decodes the plan's segments from the source (streaming), applies audio
+ * crossfades at every cut and video transitions where the plan asks,
+ * normalises loudness to settings->loudness_target, honours rotation, and
+ * encodes H.264 (libx264, settings->encoder_preset / crf) + AAC into an MP4
+ * at `output_path` (written in place: the caller gives a temporary name and
+ * renames it).  A/V stay in sync within one frame across every cut; the
+ * output duration equals ave_plan_get_output_duration() within one frame.
+ * `analysis` may be NULL (then loudness is measured by a pre-pass). */
+gboolean ave_composer_render (AvePlan            *plan,
+                              const AveAnalysis  *analysis,
+                              const AveSettings  *settings,
+                              AveCompute         *compute,
+                              const char         *output_path,
+                              AveComposeResult   *result,
+                              AveProgressFunc     progress,
+                              gpointer            progress_data,
+                              GCancellable       *cancellable,
+                              GError            **error);
+
+G_END_DECLS

@@ -1,0 +1,163 @@
+/* ave-compute.h — the compute interface used by video analysis and composition.
+ *
+ * Stages never call a backend directly: they hold an AveCompute and call the
+ * functions below.  The CPU backend (ave-compute-cpu.c) is the reference; the
+ * Vulkan backend (ave-compute-vulkan.c) must give the same results.  Every
+ * kernel is defined in integer arithmetic so that both backends can agree
+ * exactly; floating-point statistics are derived from the integer sums in
+ * ave-compute.c, once, for both backends.
+ */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/* An 8-bit YUV 4:2:0 frame (planes not owned). Chroma is (width+1)/2 x (height+1)/2. */
+typedef struct
+{
+  int     width, height;
+  guint8 *y; int y_stride;
+  guint8 *u; guint8 *v; int uv_stride;
+} AveYuvFrame;
+
+#define AVE_LUMA_BINS   64   /* bin = y >> 2 */
+#define AVE_CHROMA_BINS 16   /* bin = u >> 4, v >> 4 */
+#define AVE_MOTION_BLOCK 8   /* motion works on 8x8 luma block sums */
+
+/* Integer results of the analysis kernel for one frame. */
+typedef struct
+{
+  guint64 n_pixels;                  /* width * height */
+  guint64 sum_y;                     /* sum of luma */
+  guint64 sum_y2;                    /* sum of luma squared */
+  guint32 hist_y[AVE_LUMA_BINS];
+  guint32 hist_u[AVE_CHROMA_BINS];
+  guint32 hist_v[AVE_CHROMA_BINS];
+  /* Laplacian L = 4*c - up - down - left - right over interior pixels
+   * (1 <= x < w-1, 1 <= y < h-1): count, sum and sum of squares. */
+  guint64 lap_n;
+  gint64  lap_sum;
+  guint64 lap_sum2;
+  /* Against the previous frame in the sequence (zero for the first frame
+   * when no previous frame is given): sum over all luma pixels of |a - b|. */
+  guint64 sad_prev;
+  /* Motion energy: over whole 8x8 blocks (floor(w/8) x floor(h/8)), the sum
+   * of |blocksum_a - blocksum_b|, where blocksum is the sum of the block's 64
+   * luma values.  Coarse, so noise cancels and real movement remains. */
+  guint64 motion_prev;
+  guint64 motion_blocks;
+  gboolean has_prev;
+} AveFrameStats;
+
+/* Floating-point statistics derived from AveFrameStats (same for every backend). */
+typedef struct
+{
+  double mean_luma;        /* 0..255: exposure */
+  double contrast;         /* standard deviation of luma, 0..127.5 */
+  double sharpness;        /* variance of the Laplacian */
+  double diff_prev;        /* mean |a-b| per pixel, 0..255 */
+  double motion;           /* mean |blocksum_a - blocksum_b| / 64 per block, 0..255 */
+  double hist_diff_prev;   /* set by the caller from two stats: see ave_frame_stats_hist_distance */
+} AveFrameMeasures;
+
+void   ave_frame_stats_derive         (const AveFrameStats *stats,
+                                       AveFrameMeasures    *out);
+/* Half the L1 distance between normalised luma+chroma histograms: 0 (same) .. 1 (disjoint). */
+double ave_frame_stats_hist_distance  (const AveFrameStats *a,
+                                       const AveFrameStats *b);
+
+#define AVE_TYPE_COMPUTE (ave_compute_get_type ())
+G_DECLARE_INTERFACE (AveCompute, ave_compute, AVE, COMPUTE, GObject)
+
+struct _AveComputeInterface
+{
+  GTypeInterface parent_iface;
+
+  const char *(*get_name)      (AveCompute *self);
+
+  /* Analysis: stats for each of frames[0..n-1]; the "previous" frame of
+   * frames[0] is `prev` (may be NULL), of frames[i] it is frames[i-1].  All
+   * frames of one call have the same size. */
+  gboolean (*analyze_frames)   (AveCompute         *self,
+                                const AveYuvFrame  *prev,
+                                const AveYuvFrame  *frames,
+                                guint               n_frames,
+                                AveFrameStats      *out,
+                                GError            **error);
+
+  /* Composition, all on YUV 4:2:0 frames of equal size unless stated.
+   * blend: out = (a * (256 - weight) + b * weight + 128) >> 8 per sample,
+   * weight in 0..256 (crossfades; a fade is a blend with a black frame).
+   * `out` may alias `a`. */
+  gboolean (*blend)            (AveCompute         *self,
+                                const AveYuvFrame  *a,
+                                const AveYuvFrame  *b,
+                                guint               weight,
+                                AveYuvFrame        *out,
+                                GError            **error);
+
+  /* Bilinear scale of src to dst's size, 8.8 fixed point (see ave-compute-cpu.c
+   * for the exact sample positions: centre-aligned, clamped at edges). */
+  gboolean (*scale)            (AveCompute         *self,
+                                const AveYuvFrame  *src,
+                                AveYuvFrame        *dst,
+                                GError            **error);
+
+  /* BT.709 limited-range conversions in fixed point (see ave-compute-cpu.c).
+   * rgba is width*height*4 bytes with the given stride. */
+  gboolean (*yuv_to_rgba)      (AveCompute         *self,
+                                const AveYuvFrame  *src,
+                                guint8             *rgba,
+                                int                 rgba_stride,
+                                GError            **error);
+  gboolean (*rgba_to_yuv)      (AveCompute         *self,
+                                const guint8       *rgba,
+                                int                 rgba_stride,
+                                AveYuvFrame        *dst,
+                                GError            **error);
+
+  /* Alpha overlay of an RGBA image (straight alpha) at (x, y) onto dst,
+   * clipped to dst; `opacity` 0..255 multiplies the image's alpha. */
+  gboolean (*overlay_rgba)     (AveCompute         *self,
+                                AveYuvFrame        *dst,
+                                const guint8       *rgba,
+                                int                 rgba_width,
+                                int                 rgba_height,
+                                int                 rgba_stride,
+                                int                 x,
+                                int                 y,
+                                guint               opacity,
+                                GError            **error);
+};
+
+const char *ave_compute_get_name       (AveCompute *self);
+gboolean    ave_compute_analyze_frames (AveCompute *self, const AveYuvFrame *prev,
+                                        const AveYuvFrame *frames, guint n_frames,
+                                        AveFrameStats *out, GError **error);
+gboolean    ave_compute_blend          (AveCompute *self, const AveYuvFrame *a,
+                                        const AveYuvFrame *b, guint weight,
+                                        AveYuvFrame *out, GError **error);
+gboolean    ave_compute_scale          (AveCompute *self, const AveYuvFrame *src,
+                                        AveYuvFrame *dst, GError **error);
+gboolean    ave_compute_yuv_to_rgba    (AveCompute *self, const AveYuvFrame *src,
+                                        guint8 *rgba, int rgba_stride, GError **error);
+gboolean    ave_compute_rgba_to_yuv    (AveCompute *self, const guint8 *rgba,
+                                        int rgba_stride, AveYuvFrame *dst, GError **error);
+gboolean    ave_compute_overlay_rgba   (AveCompute *self, AveYuvFrame *dst,
+                                        const guint8 *rgba, int rgba_width, int rgba_height,
+                                        int rgba_stride, int x, int y, guint opacity,
+                                        GError **error);
+
+/* The CPU reference backend (always available). */
+AveCompute *ave_compute_cpu_new (void);
+
+/* The backend for these settings: Vulkan when enable_gpu is set and a device
+ * is found (see docs/compute.md for AVE_VULKAN_DEVICE), else the CPU one.
+ * `notice` (nullable) receives a one-line message saying which device runs,
+ * or why the CPU path runs instead. */
+AveCompute *ave_compute_new_for_settings (gboolean   enable_gpu,
+                                          guint64    gpu_memory_bytes,
+                                          char     **notice);
+
+G_END_DECLS

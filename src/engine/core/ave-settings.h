@@ -1,0 +1,115 @@
+/* ave-settings.h — every knob the engine reads, in one plain struct.
+ *
+ * Front ends fill an AveSettings (defaults < quality/mode < presets < config
+ * file < flags) and hand a copy to the engine; stages only read it.  Each
+ * stage receives `const AveSettings *` and must not keep the pointer past the
+ * call unless it copies it.
+ */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  AVE_CONTENT_GENERAL,
+  AVE_CONTENT_EDUCATIONAL,
+  AVE_CONTENT_MUSIC,
+} AveContentType;
+
+typedef enum {
+  AVE_QUALITY_FAST,
+  AVE_QUALITY_MEDIUM,
+  AVE_QUALITY_HIGH,
+  AVE_QUALITY_ULTRA,
+} AveQuality;
+
+typedef enum {
+  AVE_MODE_FAST,
+  AVE_MODE_BALANCED,
+  AVE_MODE_HIGH_QUALITY,
+} AveMode;
+
+typedef struct _AveSettings AveSettings;
+
+struct _AveSettings
+{
+  AveContentType content_type;
+  AveQuality     quality;
+  AveMode        mode;
+
+  /* --- resources --- */
+  guint64  max_memory_bytes;      /* 0 = no budget */
+  guint    n_workers;             /* threads for decode/encode/analysis, >= 1 */
+  gboolean parallel;              /* run independent stages concurrently */
+  gboolean enable_gpu;            /* use the Vulkan compute backend when one is found */
+  guint64  gpu_memory_bytes;      /* 0 = no bound */
+
+  /* --- audio analysis --- */
+  double   silence_threshold_db;  /* dBFS (RMS over 10 ms windows) below which audio is silent, e.g. -40 */
+  double   silence_min_duration;  /* seconds; shorter pauses are not silences, e.g. 0.35 */
+  gboolean transcribe;            /* run speech recognition */
+  char   **filler_words;          /* NULL-terminated, lower case: um uh ah er hmm */
+  gboolean detect_beats;          /* beats and tempo (on for music) */
+
+  /* --- video analysis --- */
+  guint    analysis_width;        /* downscaled analysis frame width in pixels (height keeps aspect, even) */
+  guint    frame_step;            /* analyse every Nth frame (1 = every frame) */
+  double   shot_threshold;        /* hard-cut sensitivity 0..1 (higher = fewer cuts), e.g. 0.35 */
+
+  /* --- director --- */
+  double   cut_silence_min;       /* only silences at least this long are cut, seconds */
+  double   word_padding;          /* seconds kept around words at each cut */
+  gboolean cut_fillers;           /* remove filler words (default: educational) */
+  gboolean transitions;           /* crossfades at shot changes when the mode allows */
+  double   crossfade_duration;    /* seconds of video crossfade where the plan asks for one */
+  double   audio_fade_duration;   /* seconds of audio crossfade at every cut, e.g. 0.01 */
+  double   min_segment_duration;  /* shorter kept pieces are merged or dropped */
+
+  /* --- assets --- */
+  guint    thumbnail_count;       /* JPEGs written to thumbnails/ */
+  guint    thumbnail_width;       /* pixels, e.g. 1280 */
+
+  /* --- composition --- */
+  char    *encoder_preset;        /* x264 preset: ultrafast .. veryslow */
+  guint    crf;                   /* x264 CRF */
+  guint    audio_bitrate;         /* bits per second for AAC */
+  double   loudness_target;       /* LUFS, e.g. -14 */
+  guint    encoder_lookahead;     /* x264 rc-lookahead frames; sized from the memory budget */
+  guint    encoder_threads;       /* 0 = auto from n_workers */
+
+  /* --- files --- */
+  char    *temp_dir;              /* NULL = g_get_tmp_dir () */
+};
+
+#define AVE_TYPE_SETTINGS (ave_settings_get_type ())
+GType        ave_settings_get_type          (void) G_GNUC_CONST;
+
+AveSettings *ave_settings_new               (void);
+AveSettings *ave_settings_copy              (const AveSettings *self);
+void         ave_settings_free              (AveSettings *self);
+
+/* Applies the concrete parameters of a quality level, mode or content type
+ * (see docs/cli.md for the table).  Later calls override earlier ones only
+ * for the fields they own. */
+void         ave_settings_apply_quality     (AveSettings *self, AveQuality quality);
+void         ave_settings_apply_mode        (AveSettings *self, AveMode mode);
+void         ave_settings_apply_content_type (AveSettings *self, AveContentType type);
+
+/* Sizes queues, lookahead and threads from max_memory_bytes. */
+void         ave_settings_apply_memory_budget (AveSettings *self);
+
+void         ave_settings_set_filler_words  (AveSettings *self, const char * const *words);
+gboolean     ave_settings_is_filler_word    (const AveSettings *self, const char *word);
+
+/* Names as used on the command line and in JSON: "general", "fast", ... */
+const char  *ave_content_type_to_string     (AveContentType type);
+const char  *ave_quality_to_string          (AveQuality quality);
+const char  *ave_mode_to_string             (AveMode mode);
+gboolean     ave_content_type_from_string   (const char *str, AveContentType *out);
+gboolean     ave_quality_from_string        (const char *str, AveQuality *out);
+gboolean     ave_mode_from_string           (const char *str, AveMode *out);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveSettings, ave_settings_free)
+
+G_END_DECLS

@@ -1,0 +1,174 @@
+/* ave-media.h — probing, streaming decode, and the one-pass analysis reader.
+ *
+ * Everything FFmpeg-related that reads a file lives in src/engine/media/.
+ * Nothing here loads a whole file: memory does not grow with input length.
+ */
+#pragma once
+
+#include <glib.h>
+#include <gio/gio.h>
+#include <libavutil/frame.h>
+
+#include "core/ave-progress.h"
+
+G_BEGIN_DECLS
+
+/* ------------------------------------------------------------------ probe */
+
+typedef struct
+{
+  char    *path;
+  gint64   size_bytes;
+  char    *container;          /* FFmpeg's short format name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" */
+  double   duration;           /* seconds; best estimate from container/streams */
+  double   start_time;         /* seconds of the first packet; all engine times are relative to it */
+  gint64   bit_rate;
+
+  gboolean has_video;
+  char    *video_codec;        /* e.g. "h264" */
+  int      width, height;      /* coded size */
+  int      rotation;           /* 0, 90, 180 or 270: clockwise rotation needed for display */
+  int      display_width;      /* size after rotation */
+  int      display_height;
+  double   frame_rate;         /* average frames per second */
+  gboolean variable_frame_rate;
+  gint64   n_frames_estimate;
+  int      sample_aspect_num, sample_aspect_den;
+
+  gboolean has_audio;
+  char    *audio_codec;
+  int      sample_rate;
+  int      channels;
+} AveMediaInfo;
+
+#define AVE_TYPE_MEDIA_INFO (ave_media_info_get_type ())
+GType         ave_media_info_get_type (void) G_GNUC_CONST;
+AveMediaInfo *ave_media_info_copy     (const AveMediaInfo *self);
+void          ave_media_info_free     (AveMediaInfo *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveMediaInfo, ave_media_info_free)
+
+/* Opens the file, finds its streams and checks that a decoder exists for
+ * each stream the engine will use.  Errors (AVE_MEDIA_ERROR) name the file
+ * and say what to do: NOT_FOUND, NOT_REGULAR, EMPTY, UNREADABLE, NOT_MEDIA,
+ * NO_STREAMS, UNSUPPORTED_CODEC. */
+AveMediaInfo *ave_media_probe         (const char  *path,
+                                       GError     **error);
+
+/* ----------------------------------------------------------- decoding */
+
+typedef struct
+{
+  gboolean want_video;
+  gboolean want_audio;
+  /* Video frames come out as AV_PIX_FMT_YUV420P at this size (0,0 = the
+   * display size).  When apply_rotation is TRUE, frames are rotated so that
+   * they are upright (display orientation). */
+  int      video_width;
+  int      video_height;
+  gboolean apply_rotation;
+  /* Audio frames come out as AV_SAMPLE_FMT_FLTP at this rate and channel
+   * count (0 = the source's). */
+  int      audio_rate;
+  int      audio_channels;
+  int      decoder_threads;   /* 0 = FFmpeg's choice */
+} AveMediaSourceOptions;
+
+typedef struct _AveMediaSource AveMediaSource;
+
+/* A streaming decoder for one file, used by composition and thumbnails.
+ * Single-threaded: use one AveMediaSource from one thread at a time.
+ *
+ * Frames returned have `pts` in microseconds (AV_TIME_BASE) relative to the
+ * file's start_time, i.e. the same clock as every time in the analysis and
+ * the plan, and `duration` in microseconds as well.
+ *
+ * Reading video and audio from one source is allowed in any interleaving;
+ * packets of the other stream are queued internally (keep the two reads
+ * within a second or so of each other). */
+AveMediaSource     *ave_media_source_open       (const char                  *path,
+                                                 const AveMediaSourceOptions *options,
+                                                 GError                     **error);
+const AveMediaInfo *ave_media_source_get_info   (AveMediaSource *self);
+/* Seeks so that the next frames read are the first ones whose presentation
+ * interval contains or follows `seconds` (frame-accurate: decodes from the
+ * preceding keyframe and drops what is earlier). */
+gboolean            ave_media_source_seek       (AveMediaSource  *self,
+                                                 double           seconds,
+                                                 GError         **error);
+/* Returns a new frame (free with av_frame_free), or NULL at end of stream
+ * (error unset) or on failure (error set).  Decoders are drained at EOF. */
+AVFrame            *ave_media_source_read_video (AveMediaSource  *self,
+                                                 GError         **error);
+AVFrame            *ave_media_source_read_audio (AveMediaSource  *self,
+                                                 GError         **error);
+/* TRUE when the last read hit an unexpected end of data (truncated file). */
+gboolean            ave_media_source_truncated  (AveMediaSource *self);
+void                ave_media_source_free       (AveMediaSource *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveMediaSource, ave_media_source_free)
+
+/* ------------------------------------------------ one-pass analysis read */
+
+#define AVE_ANALYSIS_SAMPLE_RATE 16000
+
+/* A downscaled YUV 4:2:0 frame for analysis (not rotated). */
+typedef struct
+{
+  gint64        index;        /* 0, 1, 2 ... in presentation order over the frames delivered */
+  double        pts;          /* seconds (relative to start_time) */
+  double        duration;     /* seconds this frame is shown */
+  int           width, height;
+  const guint8 *y;  int y_stride;
+  const guint8 *u;  const guint8 *v;  int uv_stride;   /* width/2 x height/2 */
+} AveAnalysisFrame;
+
+/* A block of decoded audio. */
+typedef struct
+{
+  double        pts;          /* seconds of the first sample */
+  /* mono, AVE_ANALYSIS_SAMPLE_RATE Hz, float in [-1, 1] */
+  const float  *mono;
+  gsize         n_mono;
+  /* the source's own rate and channels, interleaved float (for loudness) */
+  const float  *native;
+  gsize         n_native_frames;
+  int           native_channels;
+  int           native_rate;
+} AveAudioChunk;
+
+typedef struct
+{
+  int      analysis_width;     /* downscale to this width, height keeps aspect (even) */
+  guint    frame_step;         /* deliver every Nth frame, >= 1 */
+  gboolean want_video;
+  gboolean want_audio;
+  gsize    queue_bytes;        /* bound on packets queued between demuxer and decoders */
+  int      decoder_threads;    /* 0 = FFmpeg's choice */
+  gboolean fast_decode;        /* skip the in-loop deblocking filter etc. where the codec allows */
+} AveMediaReadOptions;
+
+typedef struct
+{
+  /* Called on the video thread, in presentation order.  The frame is only
+   * valid during the call.  Return FALSE with error set to stop the read. */
+  gboolean (*video_frame) (const AveAnalysisFrame *frame, gpointer user_data, GError **error);
+  /* Called on the audio thread, in order. */
+  gboolean (*audio_chunk) (const AveAudioChunk *chunk, gpointer user_data, GError **error);
+  /* Fraction of the input read so far; any thread. */
+  AveProgressFunc progress;
+  /* A non-fatal problem (a truncated file, a broken packet skipped): one
+   * line a user can read; any thread. */
+  void (*warning) (const char *message, gpointer user_data);
+} AveMediaReadCallbacks;
+
+/* Demuxes `path` once; video and audio packets go through bounded queues to
+ * a video decode thread and an audio decode thread, which run concurrently
+ * and call the callbacks.  Returns when both streams are drained.  A file
+ * that ends early is read as far as it goes and reported through `warning`. */
+gboolean ave_media_read_for_analysis (const char                  *path,
+                                      const AveMediaReadOptions   *options,
+                                      const AveMediaReadCallbacks *callbacks,
+                                      gpointer                     user_data,
+                                      GCancellable                *cancellable,
+                                      GError                     **error);
+
+G_END_DECLS
