@@ -1,0 +1,2 @@
+#define G_LOG_DOMAIN "ave-audio-analyzer"
+#include "config.h"

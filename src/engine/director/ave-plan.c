@@ -1,0 +1,2 @@
+#define G_LOG_DOMAIN "ave-plan"
+#include "config.h"

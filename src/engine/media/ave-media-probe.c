@@ -1,0 +1,2 @@
+#define G_LOG_DOMAIN "ave-media-probe"
+#include "config.h"

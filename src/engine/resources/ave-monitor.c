@@ -1,0 +1,2 @@
+#define G_LOG_DOMAIN "ave-monitor"
+#include "config.h"
