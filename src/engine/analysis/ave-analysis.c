@@ -1,2 +1,1191 @@
 #define G_LOG_DOMAIN "ave-analysis"
+
 #include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ave-error.h"
+#include "ave-analysis.h"
+
+/* The record is shared read-only between the director, assets and the UI,
+ * which may live on different threads: an atomic refcounted box lets each
+ * hold it without copying the (possibly long) word list. */
+G_DEFINE_BOXED_TYPE (AveAnalysis, ave_analysis, ave_analysis_ref, ave_analysis_unref)
+
+static void
+clear_word (gpointer data)
+{
+  AveWord *word = data;
+
+  g_clear_pointer (&word->word, g_free);
+}
+
+AveAnalysis *
+ave_analysis_new (const char         *source,
+                  const AveMediaInfo *media)
+{
+  AveAnalysis *self = g_atomic_rc_box_new0 (AveAnalysis);
+
+  self->version = AVE_ANALYSIS_VERSION;
+  self->source = g_strdup (source);
+  self->media = media != NULL ? ave_media_info_copy (media) : NULL;
+
+  self->shots = g_array_new (FALSE, TRUE, sizeof (AveShot));
+  self->highlights = g_array_new (FALSE, TRUE, sizeof (AveHighlight));
+  self->thumbnail_candidates = g_array_new (FALSE, TRUE, sizeof (AveThumbnailCandidate));
+  self->silences = g_array_new (FALSE, TRUE, sizeof (AveInterval));
+  self->speech = g_array_new (FALSE, TRUE, sizeof (AveInterval));
+  self->words = g_array_new (FALSE, TRUE, sizeof (AveWord));
+  g_array_set_clear_func (self->words, clear_word);
+  self->beats = g_array_new (FALSE, TRUE, sizeof (double));
+  self->warnings = g_ptr_array_new_with_free_func (g_free);
+
+  /* -70 LUFS is what EBU R128 meters report for digital silence; using it
+   * as the default keeps "no audio" distinguishable from "0 LUFS". */
+  self->loudness.integrated_lufs = -70.0;
+  self->loudness.true_peak_dbtp = -70.0;
+  self->loudness.sample_peak_dbfs = -70.0;
+
+  return self;
+}
+
+AveAnalysis *
+ave_analysis_ref (AveAnalysis *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return g_atomic_rc_box_acquire (self);
+}
+
+static void
+ave_analysis_clear (gpointer data)
+{
+  AveAnalysis *self = data;
+
+  g_clear_pointer (&self->source, g_free);
+  g_clear_pointer (&self->media, ave_media_info_free);
+  g_clear_pointer (&self->shots, g_array_unref);
+  g_clear_pointer (&self->highlights, g_array_unref);
+  g_clear_pointer (&self->thumbnail_candidates, g_array_unref);
+  g_clear_pointer (&self->silences, g_array_unref);
+  g_clear_pointer (&self->speech, g_array_unref);
+  g_clear_pointer (&self->words, g_array_unref);
+  g_clear_pointer (&self->beats, g_array_unref);
+  g_clear_pointer (&self->transcriber, g_free);
+  g_clear_pointer (&self->compute_backend, g_free);
+  g_clear_pointer (&self->warnings, g_ptr_array_unref);
+}
+
+void
+ave_analysis_unref (AveAnalysis *self)
+{
+  g_return_if_fail (self != NULL);
+
+  g_atomic_rc_box_release_full (self, ave_analysis_clear);
+}
+
+void
+ave_analysis_add_word (AveAnalysis *self,
+                       const char  *word,
+                       double       start,
+                       double       end,
+                       double       confidence,
+                       gboolean     filler)
+{
+  AveWord w = { 0 };
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (word != NULL);
+
+  w.word = g_strdup (word);
+  w.start = start;
+  w.end = MAX (start, end);
+  w.confidence = CLAMP (confidence, 0.0, 1.0);
+  w.filler = filler;
+  g_array_append_val (self->words, w);
+}
+
+void
+ave_analysis_add_warning (AveAnalysis *self,
+                          const char  *message)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (message != NULL);
+
+  /* The same problem (a broken packet, say) may be reported many times by
+   * a reader; one line per distinct message is what a user wants to see. */
+  for (guint i = 0; i < self->warnings->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (self->warnings, i), message) == 0)
+      return;
+
+  g_ptr_array_add (self->warnings, g_strdup (message));
+}
+
+/* ------------------------------------------------------------ sorting */
+
+static int
+compare_double (double a,
+                double b)
+{
+  return (a > b) - (a < b);
+}
+
+static int
+compare_interval (gconstpointer a,
+                  gconstpointer b)
+{
+  const AveInterval *ia = a, *ib = b;
+  int c = compare_double (ia->start, ib->start);
+
+  return c != 0 ? c : compare_double (ia->end, ib->end);
+}
+
+static int
+compare_shot (gconstpointer a,
+              gconstpointer b)
+{
+  const AveShot *sa = a, *sb = b;
+  int c = compare_double (sa->start, sb->start);
+
+  return c != 0 ? c : compare_double (sa->end, sb->end);
+}
+
+static int
+compare_word (gconstpointer a,
+              gconstpointer b)
+{
+  const AveWord *wa = a, *wb = b;
+  int c = compare_double (wa->start, wb->start);
+
+  if (c == 0)
+    c = compare_double (wa->end, wb->end);
+  /* A stable tie-break keeps the sort deterministic for identical times. */
+  return c != 0 ? c : g_strcmp0 (wa->word, wb->word);
+}
+
+static int
+compare_highlight (gconstpointer a,
+                   gconstpointer b)
+{
+  const AveHighlight *ha = a, *hb = b;
+
+  return compare_double (ha->time, hb->time);
+}
+
+static int
+compare_candidate_best_first (gconstpointer a,
+                              gconstpointer b)
+{
+  const AveThumbnailCandidate *ca = a, *cb = b;
+  int c = compare_double (cb->score, ca->score);
+
+  return c != 0 ? c : compare_double (ca->time, cb->time);
+}
+
+static int
+compare_beat (gconstpointer a,
+              gconstpointer b)
+{
+  return compare_double (*(const double *) a, *(const double *) b);
+}
+
+void
+ave_analysis_sort (AveAnalysis *self)
+{
+  g_return_if_fail (self != NULL);
+
+  /* g_array_sort is a stable merge sort, so equal keys keep their order
+   * and the same input always gives the same output. */
+  g_array_sort (self->shots, compare_shot);
+  g_array_sort (self->highlights, compare_highlight);
+  g_array_sort (self->thumbnail_candidates, compare_candidate_best_first);
+  g_array_sort (self->silences, compare_interval);
+  g_array_sort (self->speech, compare_interval);
+  g_array_sort (self->words, compare_word);
+  g_array_sort (self->beats, compare_beat);
+}
+
+/* ------------------------------------------------------------- to JSON */
+
+static const char * const shot_transition_names[] = {
+  [AVE_SHOT_TRANSITION_NONE] = "none",
+  [AVE_SHOT_TRANSITION_CUT] = "cut",
+  [AVE_SHOT_TRANSITION_DISSOLVE] = "dissolve",
+  [AVE_SHOT_TRANSITION_FADE] = "fade",
+};
+
+static void
+add_double (JsonBuilder *builder,
+            const char  *name,
+            double       value)
+{
+  json_builder_set_member_name (builder, name);
+  /* JSON has no NaN or infinity; a broken measurement must not make the
+   * whole file unreadable. */
+  json_builder_add_double_value (builder, isfinite (value) ? value : 0.0);
+}
+
+static void
+add_int (JsonBuilder *builder,
+         const char  *name,
+         gint64       value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+static void
+add_bool (JsonBuilder *builder,
+          const char  *name,
+          gboolean     value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_boolean_value (builder, value);
+}
+
+static void
+add_string (JsonBuilder *builder,
+            const char  *name,
+            const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+add_media (JsonBuilder        *builder,
+           const AveMediaInfo *media)
+{
+  json_builder_set_member_name (builder, "media");
+  if (media == NULL)
+    {
+      json_builder_add_null_value (builder);
+      return;
+    }
+
+  json_builder_begin_object (builder);
+  add_string (builder, "path", media->path);
+  add_int (builder, "size_bytes", media->size_bytes);
+  add_string (builder, "container", media->container);
+  add_double (builder, "duration", media->duration);
+  add_double (builder, "start_time", media->start_time);
+  add_int (builder, "bit_rate", media->bit_rate);
+  add_bool (builder, "has_video", media->has_video);
+  add_string (builder, "video_codec", media->video_codec);
+  add_int (builder, "width", media->width);
+  add_int (builder, "height", media->height);
+  add_int (builder, "rotation", media->rotation);
+  add_int (builder, "display_width", media->display_width);
+  add_int (builder, "display_height", media->display_height);
+  add_double (builder, "frame_rate", media->frame_rate);
+  add_bool (builder, "variable_frame_rate", media->variable_frame_rate);
+  add_int (builder, "n_frames_estimate", media->n_frames_estimate);
+  add_int (builder, "sample_aspect_num", media->sample_aspect_num);
+  add_int (builder, "sample_aspect_den", media->sample_aspect_den);
+  add_bool (builder, "has_audio", media->has_audio);
+  add_string (builder, "audio_codec", media->audio_codec);
+  add_int (builder, "sample_rate", media->sample_rate);
+  add_int (builder, "channels", media->channels);
+  json_builder_end_object (builder);
+}
+
+static void
+add_intervals (JsonBuilder  *builder,
+               const char   *name,
+               const GArray *intervals)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < intervals->len; i++)
+    {
+      const AveInterval *iv = &g_array_index (intervals, AveInterval, i);
+
+      json_builder_begin_object (builder);
+      add_double (builder, "start", iv->start);
+      add_double (builder, "end", iv->end);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+JsonNode *
+ave_analysis_to_json (const AveAnalysis *self)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  json_builder_begin_object (builder);
+  add_int (builder, "version", self->version > 0 ? self->version : AVE_ANALYSIS_VERSION);
+  add_string (builder, "source", self->source);
+  add_media (builder, self->media);
+
+  json_builder_set_member_name (builder, "shots");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->shots->len; i++)
+    {
+      const AveShot *shot = &g_array_index (self->shots, AveShot, i);
+      guint t = (guint) shot->transition < G_N_ELEMENTS (shot_transition_names) ? shot->transition : 0;
+
+      json_builder_begin_object (builder);
+      add_double (builder, "start", shot->start);
+      add_double (builder, "end", shot->end);
+      add_string (builder, "transition", shot_transition_names[t]);
+      add_double (builder, "transition_duration", shot->transition_duration);
+      add_double (builder, "exposure", shot->exposure);
+      add_double (builder, "contrast", shot->contrast);
+      add_double (builder, "sharpness", shot->sharpness);
+      add_double (builder, "motion", shot->motion);
+      add_double (builder, "mean_luma", shot->mean_luma);
+      add_double (builder, "quality", shot->quality);
+      add_double (builder, "highlight", shot->highlight);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  add_intervals (builder, "silences", self->silences);
+  add_intervals (builder, "speech", self->speech);
+
+  json_builder_set_member_name (builder, "words");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->words->len; i++)
+    {
+      const AveWord *w = &g_array_index (self->words, AveWord, i);
+
+      json_builder_begin_object (builder);
+      add_string (builder, "word", w->word != NULL ? w->word : "");
+      add_double (builder, "start", w->start);
+      add_double (builder, "end", w->end);
+      add_double (builder, "confidence", w->confidence);
+      add_bool (builder, "filler", w->filler);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "loudness");
+  json_builder_begin_object (builder);
+  add_double (builder, "integrated_lufs", self->loudness.integrated_lufs);
+  add_double (builder, "loudness_range", self->loudness.loudness_range);
+  add_double (builder, "true_peak_dbtp", self->loudness.true_peak_dbtp);
+  add_double (builder, "sample_peak_dbfs", self->loudness.sample_peak_dbfs);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "beats");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->beats->len; i++)
+    {
+      double beat = g_array_index (self->beats, double, i);
+
+      json_builder_add_double_value (builder, isfinite (beat) ? beat : 0.0);
+    }
+  json_builder_end_array (builder);
+  add_double (builder, "tempo_bpm", self->tempo_bpm);
+
+  json_builder_set_member_name (builder, "highlights");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->highlights->len; i++)
+    {
+      const AveHighlight *h = &g_array_index (self->highlights, AveHighlight, i);
+
+      json_builder_begin_object (builder);
+      add_double (builder, "time", h->time);
+      add_double (builder, "score", h->score);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "thumbnail_candidates");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->thumbnail_candidates->len; i++)
+    {
+      const AveThumbnailCandidate *c = &g_array_index (self->thumbnail_candidates,
+                                                       AveThumbnailCandidate, i);
+
+      json_builder_begin_object (builder);
+      add_double (builder, "time", c->time);
+      add_double (builder, "score", c->score);
+      add_double (builder, "sharpness", c->sharpness);
+      add_double (builder, "exposure", c->exposure);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  add_string (builder, "transcriber", self->transcriber);
+  add_string (builder, "compute_backend", self->compute_backend);
+
+  json_builder_set_member_name (builder, "warnings");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->warnings->len; i++)
+    json_builder_add_string_value (builder, g_ptr_array_index (self->warnings, i));
+  json_builder_end_array (builder);
+
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+/* ----------------------------------------------------------- from JSON */
+
+/* Every error names the field by its path in the document
+ * ("shots[3].end"), so a user editing analysis.json by hand, or a developer
+ * reading a bug report, can find the offending value directly. */
+
+G_GNUC_PRINTF (3, 4)
+static void
+set_invalid (GError    **error,
+             const char *path,
+             const char *format,
+             ...)
+{
+  g_autofree char *detail = NULL;
+  va_list args;
+
+  va_start (args, format);
+  detail = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_INVALID,
+               "%s: %s", path, detail);
+}
+
+static char *
+member_path (const char *parent,
+             const char *member)
+{
+  if (parent == NULL || *parent == '\0')
+    return g_strdup (member);
+  return g_strdup_printf ("%s.%s", parent, member);
+}
+
+static gboolean
+node_is_number (JsonNode *node)
+{
+  GType type;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  type = json_node_get_value_type (node);
+  return type == G_TYPE_DOUBLE || type == G_TYPE_INT64;
+}
+
+/* Reads an optional member.  Absent (or null, for strings) gives the
+ * default; present with the wrong type is an error. */
+static gboolean
+read_number (JsonObject *object,
+             const char *parent,
+             const char *member,
+             gboolean    required,
+             double      fallback,
+             double     *out,
+             GError    **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL)
+    {
+      if (required)
+        {
+          g_autofree char *path = member_path (parent, member);
+
+          set_invalid (error, path, "missing (expected a number)");
+          return FALSE;
+        }
+      *out = fallback;
+      return TRUE;
+    }
+
+  if (!node_is_number (node))
+    {
+      g_autofree char *path = member_path (parent, member);
+
+      set_invalid (error, path, "expected a number");
+      return FALSE;
+    }
+
+  *out = json_node_get_double (node);
+  return TRUE;
+}
+
+static gboolean
+read_int (JsonObject *object,
+          const char *parent,
+          const char *member,
+          gint64      fallback,
+          gint64     *out,
+          GError    **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+  double value;
+
+  if (node == NULL)
+    {
+      *out = fallback;
+      return TRUE;
+    }
+
+  if (!node_is_number (node))
+    {
+      g_autofree char *path = member_path (parent, member);
+
+      set_invalid (error, path, "expected a number");
+      return FALSE;
+    }
+
+  value = json_node_get_double (node);
+  if (value != floor (value))
+    {
+      g_autofree char *path = member_path (parent, member);
+
+      set_invalid (error, path, "expected a whole number, got %g", value);
+      return FALSE;
+    }
+
+  *out = (gint64) value;
+  return TRUE;
+}
+
+static gboolean
+read_int32 (JsonObject *object,
+            const char *parent,
+            const char *member,
+            int        *out,
+            GError    **error)
+{
+  gint64 value;
+
+  if (!read_int (object, parent, member, 0, &value, error))
+    return FALSE;
+  if (value < G_MININT || value > G_MAXINT)
+    {
+      g_autofree char *path = member_path (parent, member);
+
+      set_invalid (error, path, "out of range (%" G_GINT64_FORMAT ")", value);
+      return FALSE;
+    }
+  *out = (int) value;
+  return TRUE;
+}
+
+static gboolean
+read_bool (JsonObject *object,
+           const char *parent,
+           const char *member,
+           gboolean   *out,
+           GError    **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL)
+    {
+      *out = FALSE;
+      return TRUE;
+    }
+
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    {
+      g_autofree char *path = member_path (parent, member);
+
+      set_invalid (error, path, "expected true or false");
+      return FALSE;
+    }
+
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
+/* Returns a newly allocated string, or NULL for absent/null members. */
+static gboolean
+read_string (JsonObject  *object,
+             const char  *parent,
+             const char  *member,
+             char       **out,
+             GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_autofree char *path = member_path (parent, member);
+
+      set_invalid (error, path, "expected a string");
+      return FALSE;
+    }
+
+  *out = g_strdup (json_node_get_string (node));
+  return TRUE;
+}
+
+/* Arrays are optional (an analysis without video has no shots); returns
+ * NULL with no error when absent. */
+static gboolean
+read_array (JsonObject  *object,
+            const char  *member,
+            JsonArray  **out,
+            GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      set_invalid (error, member, "expected an array");
+      return FALSE;
+    }
+
+  *out = json_node_get_array (node);
+  return TRUE;
+}
+
+static JsonObject *
+array_object (JsonArray  *array,
+              guint       index,
+              const char *path,
+              GError    **error)
+{
+  JsonNode *node = json_array_get_element (array, index);
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      set_invalid (error, path, "expected an object");
+      return NULL;
+    }
+  return json_node_get_object (node);
+}
+
+static gboolean
+check_range (const char *path,
+             double      start,
+             double      end,
+             GError    **error)
+{
+  if (start < 0.0)
+    {
+      g_autofree char *p = member_path (path, "start");
+
+      set_invalid (error, p, "must not be negative (%.3f)", start);
+      return FALSE;
+    }
+  if (end < start)
+    {
+      g_autofree char *p = member_path (path, "end");
+
+      set_invalid (error, p, "must not be before start (%.3f < %.3f)", end, start);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+read_media (JsonObject    *root,
+            AveMediaInfo **out,
+            GError       **error)
+{
+  JsonNode *node = json_object_get_member (root, "media");
+  JsonObject *obj;
+  AveMediaInfo info = { 0 };
+  g_autofree char *path = NULL;
+  g_autofree char *container = NULL;
+  g_autofree char *video_codec = NULL;
+  g_autofree char *audio_codec = NULL;
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      set_invalid (error, "media", "expected an object");
+      return FALSE;
+    }
+  obj = json_node_get_object (node);
+
+  if (!read_string (obj, "media", "path", &path, error) ||
+      !read_int (obj, "media", "size_bytes", 0, &info.size_bytes, error) ||
+      !read_string (obj, "media", "container", &container, error) ||
+      !read_number (obj, "media", "duration", TRUE, 0, &info.duration, error) ||
+      !read_number (obj, "media", "start_time", FALSE, 0, &info.start_time, error) ||
+      !read_int (obj, "media", "bit_rate", 0, &info.bit_rate, error) ||
+      !read_bool (obj, "media", "has_video", &info.has_video, error) ||
+      !read_string (obj, "media", "video_codec", &video_codec, error) ||
+      !read_int32 (obj, "media", "width", &info.width, error) ||
+      !read_int32 (obj, "media", "height", &info.height, error) ||
+      !read_int32 (obj, "media", "rotation", &info.rotation, error) ||
+      !read_int32 (obj, "media", "display_width", &info.display_width, error) ||
+      !read_int32 (obj, "media", "display_height", &info.display_height, error) ||
+      !read_number (obj, "media", "frame_rate", FALSE, 0, &info.frame_rate, error) ||
+      !read_bool (obj, "media", "variable_frame_rate", &info.variable_frame_rate, error) ||
+      !read_int (obj, "media", "n_frames_estimate", 0, &info.n_frames_estimate, error) ||
+      !read_int32 (obj, "media", "sample_aspect_num", &info.sample_aspect_num, error) ||
+      !read_int32 (obj, "media", "sample_aspect_den", &info.sample_aspect_den, error) ||
+      !read_bool (obj, "media", "has_audio", &info.has_audio, error) ||
+      !read_string (obj, "media", "audio_codec", &audio_codec, error) ||
+      !read_int32 (obj, "media", "sample_rate", &info.sample_rate, error) ||
+      !read_int32 (obj, "media", "channels", &info.channels, error))
+    return FALSE;
+
+  if (info.duration < 0)
+    {
+      set_invalid (error, "media.duration", "must not be negative (%.3f)", info.duration);
+      return FALSE;
+    }
+  if (info.rotation != 0 && info.rotation != 90 && info.rotation != 180 && info.rotation != 270)
+    {
+      set_invalid (error, "media.rotation", "must be 0, 90, 180 or 270 (got %d)", info.rotation);
+      return FALSE;
+    }
+  if (info.width < 0 || info.height < 0 || info.display_width < 0 || info.display_height < 0)
+    {
+      set_invalid (error, "media", "frame sizes must not be negative");
+      return FALSE;
+    }
+
+  info.path = path;
+  info.container = container;
+  info.video_codec = video_codec;
+  info.audio_codec = audio_codec;
+  *out = ave_media_info_copy (&info);
+  return TRUE;
+}
+
+static gboolean
+read_intervals (JsonObject *root,
+                const char *member,
+                GArray     *out,
+                GError    **error)
+{
+  JsonArray *array;
+
+  if (!read_array (root, member, &array, error))
+    return FALSE;
+  if (array == NULL)
+    return TRUE;
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s[%u]", member, i);
+      JsonObject *obj = array_object (array, i, path, error);
+      AveInterval iv;
+
+      if (obj == NULL ||
+          !read_number (obj, path, "start", TRUE, 0, &iv.start, error) ||
+          !read_number (obj, path, "end", TRUE, 0, &iv.end, error) ||
+          !check_range (path, iv.start, iv.end, error))
+        return FALSE;
+      g_array_append_val (out, iv);
+    }
+  return TRUE;
+}
+
+static gboolean
+read_shots (JsonObject *root,
+            GArray     *out,
+            GError    **error)
+{
+  JsonArray *array;
+
+  if (!read_array (root, "shots", &array, error))
+    return FALSE;
+  if (array == NULL)
+    return TRUE;
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("shots[%u]", i);
+      g_autofree char *transition = NULL;
+      JsonObject *obj = array_object (array, i, path, error);
+      AveShot shot = { 0 };
+
+      if (obj == NULL ||
+          !read_number (obj, path, "start", TRUE, 0, &shot.start, error) ||
+          !read_number (obj, path, "end", TRUE, 0, &shot.end, error) ||
+          !check_range (path, shot.start, shot.end, error) ||
+          !read_string (obj, path, "transition", &transition, error) ||
+          !read_number (obj, path, "transition_duration", FALSE, 0, &shot.transition_duration, error) ||
+          !read_number (obj, path, "exposure", FALSE, 0, &shot.exposure, error) ||
+          !read_number (obj, path, "contrast", FALSE, 0, &shot.contrast, error) ||
+          !read_number (obj, path, "sharpness", FALSE, 0, &shot.sharpness, error) ||
+          !read_number (obj, path, "motion", FALSE, 0, &shot.motion, error) ||
+          !read_number (obj, path, "mean_luma", FALSE, 0, &shot.mean_luma, error) ||
+          !read_number (obj, path, "quality", FALSE, 0, &shot.quality, error) ||
+          !read_number (obj, path, "highlight", FALSE, 0, &shot.highlight, error))
+        return FALSE;
+
+      if (transition == NULL)
+        shot.transition = i == 0 ? AVE_SHOT_TRANSITION_NONE : AVE_SHOT_TRANSITION_CUT;
+      else
+        {
+          gboolean found = FALSE;
+
+          for (guint t = 0; t < G_N_ELEMENTS (shot_transition_names); t++)
+            if (g_str_equal (transition, shot_transition_names[t]))
+              {
+                shot.transition = t;
+                found = TRUE;
+              }
+          if (!found)
+            {
+              g_autofree char *p = member_path (path, "transition");
+
+              set_invalid (error, p, "unknown transition \"%s\" (expected none, cut, dissolve or fade)",
+                           transition);
+              return FALSE;
+            }
+        }
+
+      if (shot.transition_duration < 0)
+        {
+          g_autofree char *p = member_path (path, "transition_duration");
+
+          set_invalid (error, p, "must not be negative (%.3f)", shot.transition_duration);
+          return FALSE;
+        }
+
+      g_array_append_val (out, shot);
+    }
+  return TRUE;
+}
+
+static gboolean
+read_words (JsonObject  *root,
+            AveAnalysis *self,
+            GError     **error)
+{
+  JsonArray *array;
+
+  if (!read_array (root, "words", &array, error))
+    return FALSE;
+  if (array == NULL)
+    return TRUE;
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("words[%u]", i);
+      g_autofree char *word = NULL;
+      JsonObject *obj = array_object (array, i, path, error);
+      double start, end, confidence;
+      gboolean filler;
+
+      if (obj == NULL ||
+          !read_string (obj, path, "word", &word, error))
+        return FALSE;
+      if (word == NULL)
+        {
+          g_autofree char *p = member_path (path, "word");
+
+          set_invalid (error, p, "missing (expected a string)");
+          return FALSE;
+        }
+      if (!read_number (obj, path, "start", TRUE, 0, &start, error) ||
+          !read_number (obj, path, "end", TRUE, 0, &end, error) ||
+          !check_range (path, start, end, error) ||
+          !read_number (obj, path, "confidence", FALSE, 1.0, &confidence, error) ||
+          !read_bool (obj, path, "filler", &filler, error))
+        return FALSE;
+      if (confidence < 0 || confidence > 1)
+        {
+          g_autofree char *p = member_path (path, "confidence");
+
+          set_invalid (error, p, "must be between 0 and 1 (got %g)", confidence);
+          return FALSE;
+        }
+
+      ave_analysis_add_word (self, word, start, end, confidence, filler);
+    }
+  return TRUE;
+}
+
+static gboolean
+read_loudness (JsonObject  *root,
+               AveLoudness *out,
+               GError     **error)
+{
+  JsonNode *node = json_object_get_member (root, "loudness");
+  JsonObject *obj;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      set_invalid (error, "loudness", "expected an object");
+      return FALSE;
+    }
+  obj = json_node_get_object (node);
+
+  return read_number (obj, "loudness", "integrated_lufs", FALSE, out->integrated_lufs,
+                      &out->integrated_lufs, error) &&
+         read_number (obj, "loudness", "loudness_range", FALSE, out->loudness_range,
+                      &out->loudness_range, error) &&
+         read_number (obj, "loudness", "true_peak_dbtp", FALSE, out->true_peak_dbtp,
+                      &out->true_peak_dbtp, error) &&
+         read_number (obj, "loudness", "sample_peak_dbfs", FALSE, out->sample_peak_dbfs,
+                      &out->sample_peak_dbfs, error);
+}
+
+static gboolean
+read_beats (JsonObject *root,
+            GArray     *out,
+            GError    **error)
+{
+  JsonArray *array;
+
+  if (!read_array (root, "beats", &array, error))
+    return FALSE;
+  if (array == NULL)
+    return TRUE;
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+      double beat;
+
+      if (!node_is_number (node))
+        {
+          g_autofree char *path = g_strdup_printf ("beats[%u]", i);
+
+          set_invalid (error, path, "expected a number");
+          return FALSE;
+        }
+      beat = json_node_get_double (node);
+      if (beat < 0)
+        {
+          g_autofree char *path = g_strdup_printf ("beats[%u]", i);
+
+          set_invalid (error, path, "must not be negative (%.3f)", beat);
+          return FALSE;
+        }
+      g_array_append_val (out, beat);
+    }
+  return TRUE;
+}
+
+static gboolean
+read_highlights (JsonObject *root,
+                 GArray     *out,
+                 GError    **error)
+{
+  JsonArray *array;
+
+  if (!read_array (root, "highlights", &array, error))
+    return FALSE;
+  if (array == NULL)
+    return TRUE;
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("highlights[%u]", i);
+      JsonObject *obj = array_object (array, i, path, error);
+      AveHighlight h;
+
+      if (obj == NULL ||
+          !read_number (obj, path, "time", TRUE, 0, &h.time, error) ||
+          !read_number (obj, path, "score", TRUE, 0, &h.score, error))
+        return FALSE;
+      g_array_append_val (out, h);
+    }
+  return TRUE;
+}
+
+static gboolean
+read_candidates (JsonObject *root,
+                 GArray     *out,
+                 GError    **error)
+{
+  JsonArray *array;
+
+  if (!read_array (root, "thumbnail_candidates", &array, error))
+    return FALSE;
+  if (array == NULL)
+    return TRUE;
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("thumbnail_candidates[%u]", i);
+      JsonObject *obj = array_object (array, i, path, error);
+      AveThumbnailCandidate c;
+
+      if (obj == NULL ||
+          !read_number (obj, path, "time", TRUE, 0, &c.time, error) ||
+          !read_number (obj, path, "score", TRUE, 0, &c.score, error) ||
+          !read_number (obj, path, "sharpness", FALSE, 0, &c.sharpness, error) ||
+          !read_number (obj, path, "exposure", FALSE, 0, &c.exposure, error))
+        return FALSE;
+      g_array_append_val (out, c);
+    }
+  return TRUE;
+}
+
+static gboolean
+read_warnings (JsonObject  *root,
+               AveAnalysis *self,
+               GError     **error)
+{
+  JsonArray *array;
+
+  if (!read_array (root, "warnings", &array, error))
+    return FALSE;
+  if (array == NULL)
+    return TRUE;
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+        {
+          g_autofree char *path = g_strdup_printf ("warnings[%u]", i);
+
+          set_invalid (error, path, "expected a string");
+          return FALSE;
+        }
+      g_ptr_array_add (self->warnings, g_strdup (json_node_get_string (node)));
+    }
+  return TRUE;
+}
+
+AveAnalysis *
+ave_analysis_from_json (JsonNode  *node,
+                        GError   **error)
+{
+  g_autoptr(AveAnalysis) self = NULL;
+  g_autofree char *source = NULL;
+  JsonObject *root;
+  JsonNode *version_node;
+  double version;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error_literal (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_INVALID,
+                           "The analysis is not a JSON object");
+      return NULL;
+    }
+  root = json_node_get_object (node);
+
+  version_node = json_object_get_member (root, "version");
+  if (version_node == NULL)
+    {
+      set_invalid (error, "version", "missing (expected %d)", AVE_ANALYSIS_VERSION);
+      return NULL;
+    }
+  if (!node_is_number (version_node))
+    {
+      set_invalid (error, "version", "expected a number");
+      return NULL;
+    }
+  version = json_node_get_double (version_node);
+  if (version != floor (version) || version < 1)
+    {
+      set_invalid (error, "version", "expected a whole number from 1 (got %g)", version);
+      return NULL;
+    }
+  if (version > AVE_ANALYSIS_VERSION)
+    {
+      g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_INVALID,
+                   "version: %g is newer than this program understands (%d); "
+                   "analyse the file again or update AI Video Editor",
+                   version, AVE_ANALYSIS_VERSION);
+      return NULL;
+    }
+
+  if (!read_string (root, NULL, "source", &source, error))
+    return NULL;
+
+  self = ave_analysis_new (source, NULL);
+  self->version = (int) version;
+
+  if (!read_media (root, &self->media, error) ||
+      !read_shots (root, self->shots, error) ||
+      !read_intervals (root, "silences", self->silences, error) ||
+      !read_intervals (root, "speech", self->speech, error) ||
+      !read_words (root, self, error) ||
+      !read_loudness (root, &self->loudness, error) ||
+      !read_beats (root, self->beats, error) ||
+      !read_number (root, NULL, "tempo_bpm", FALSE, 0, &self->tempo_bpm, error) ||
+      !read_highlights (root, self->highlights, error) ||
+      !read_candidates (root, self->thumbnail_candidates, error) ||
+      !read_string (root, NULL, "transcriber", &self->transcriber, error) ||
+      !read_string (root, NULL, "compute_backend", &self->compute_backend, error) ||
+      !read_warnings (root, self, error))
+    return NULL;
+
+  if (self->tempo_bpm < 0)
+    {
+      set_invalid (error, "tempo_bpm", "must not be negative (%g)", self->tempo_bpm);
+      return NULL;
+    }
+
+  /* A hand-edited file may list things out of order; every reader relies
+   * on sorted arrays. */
+  ave_analysis_sort (self);
+
+  return g_steal_pointer (&self);
+}
+
+/* ------------------------------------------------------------- files */
+
+gboolean
+ave_analysis_save (const AveAnalysis  *self,
+                   const char         *path,
+                   GError            **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonGenerator) generator = NULL;
+  g_autofree char *data = NULL;
+  gsize length = 0;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  root = ave_analysis_to_json (self);
+  generator = json_generator_new ();
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  json_generator_set_root (generator, root);
+  data = json_generator_to_data (generator, &length);
+
+  /* g_file_set_contents writes a temporary file in the same folder and
+   * renames it over `path`, so readers never see a half-written file. */
+  return g_file_set_contents (path, data, (gssize) length, error);
+}
+
+AveAnalysis *
+ave_analysis_load (const char  *path,
+                   GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+  AveAnalysis *self;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!json_parser_load_from_mapped_file (parser, path, &local_error))
+    {
+      if (local_error->domain == G_FILE_ERROR)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      else
+        /* json-glib's message carries the line and column. */
+        g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_INVALID,
+                     "%s is not valid JSON: %s", path, local_error->message);
+      return NULL;
+    }
+
+  self = ave_analysis_from_json (json_parser_get_root (parser), &local_error);
+  if (self == NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
+      return NULL;
+    }
+  return self;
+}
