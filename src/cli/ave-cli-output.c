@@ -1,0 +1,325 @@
+#define G_LOG_DOMAIN "ave-cli"
+
+#include "config.h"
+
+#include <stdio.h>
+#include <json-glib/json-glib.h>
+
+#include "ave-cli-output.h"
+#include "core/ave-error.h"
+
+struct _AveCliOutput
+{
+  gboolean   json;
+  gboolean   progress_bar;
+  gboolean   line_open;            /* a progress line waits for \r */
+  double     fraction[AVE_N_STAGES];
+  gboolean   active[AVE_N_STAGES];
+  GPtrArray *results;              /* "name\tpath" of the current input */
+};
+
+AveCliOutput *
+ave_cli_output_new (gboolean json, gboolean progress_bar)
+{
+  AveCliOutput *self = g_new0 (AveCliOutput, 1);
+
+  self->json = json;
+  self->progress_bar = progress_bar && !json;
+  self->results = g_ptr_array_new_with_free_func (g_free);
+  return self;
+}
+
+void
+ave_cli_output_free (AveCliOutput *self)
+{
+  if (self == NULL)
+    return;
+  g_ptr_array_unref (self->results);
+  g_free (self);
+}
+
+static const char *
+stage_label (AveStage stage)
+{
+  static const char * const labels[AVE_N_STAGES] = {
+    "audio analysis", "video analysis", "AI director", "assets", "composition",
+  };
+  return labels[stage];
+}
+
+static void
+print_json (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+  fprintf (stdout, "%s\n", text);
+  fflush (stdout);
+}
+
+static JsonBuilder *
+json_event_begin (const char *event, const char *input)
+{
+  JsonBuilder *builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "event");
+  json_builder_add_string_value (builder, event);
+  if (input != NULL)
+    {
+      json_builder_set_member_name (builder, "input");
+      json_builder_add_string_value (builder, input);
+    }
+  return builder;
+}
+
+static void
+json_event_end (JsonBuilder *builder)
+{
+  json_builder_end_object (builder);
+  print_json (builder);
+  g_object_unref (builder);
+}
+
+static void
+add_double (JsonBuilder *b, const char *name, double value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_double_value (b, value);
+}
+
+static void
+add_string (JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, value);
+}
+
+static void
+clear_progress_line (AveCliOutput *self)
+{
+  if (self->line_open)
+    {
+      fputs ("\r\033[K", stderr);
+      self->line_open = FALSE;
+    }
+}
+
+static void
+draw_progress_line (AveCliOutput *self, double elapsed)
+{
+  GString *line = g_string_new ("\r\033[K  ");
+  double total = 0;
+  guint n = 0;
+
+  for (guint s = 0; s < AVE_N_STAGES; s++)
+    if (self->active[s])
+      {
+        total += self->fraction[s];
+        n++;
+      }
+  if (n == 0)
+    {
+      g_string_free (line, TRUE);
+      return;
+    }
+  total /= n;
+  g_string_append_c (line, '[');
+  for (int i = 0; i < 24; i++)
+    g_string_append (line, i < (int) (total * 24 + 0.5) ? "#" : "-");
+  g_string_append (line, "] ");
+  for (guint s = 0, k = 0; s < AVE_N_STAGES; s++)
+    if (self->active[s])
+      g_string_append_printf (line, "%s%s %3.0f%%", k++ ? " · " : "",
+                              stage_label (s), 100 * self->fraction[s]);
+  g_string_append_printf (line, "  %.1f s", elapsed);
+  fputs (line->str, stderr);
+  fflush (stderr);
+  self->line_open = TRUE;
+  g_string_free (line, TRUE);
+}
+
+void
+ave_cli_output_event (const AveEvent *event, gpointer user_data)
+{
+  AveCliOutput *self = user_data;
+  JsonBuilder *b;
+
+  if (self->json)
+    {
+      switch (event->kind)
+        {
+        case AVE_EVENT_STAGE_START:
+          b = json_event_begin ("stage-start", event->input);
+          add_string (b, "stage", ave_stage_to_string (event->stage));
+          add_double (b, "time", event->elapsed);
+          json_event_end (b);
+          break;
+        case AVE_EVENT_STAGE_PROGRESS:
+          b = json_event_begin ("progress", event->input);
+          add_string (b, "stage", ave_stage_to_string (event->stage));
+          add_double (b, "fraction", event->fraction);
+          add_double (b, "time", event->elapsed);
+          json_event_end (b);
+          break;
+        case AVE_EVENT_STAGE_END:
+          b = json_event_begin ("stage-end", event->input);
+          add_string (b, "stage", ave_stage_to_string (event->stage));
+          add_double (b, "time", event->elapsed);
+          add_double (b, "wall_seconds", event->wall_seconds);
+          add_double (b, "cpu_seconds", event->cpu_seconds);
+          add_double (b, "peak_rss_mb", event->peak_rss_bytes / 1048576.0);
+          json_builder_set_member_name (b, "skipped");
+          json_builder_add_boolean_value (b, event->skipped);
+          json_event_end (b);
+          break;
+        case AVE_EVENT_WARNING:
+        case AVE_EVENT_NOTICE:
+          b = json_event_begin (event->kind == AVE_EVENT_WARNING ? "warning" : "notice", event->input);
+          add_string (b, "message", event->message);
+          json_event_end (b);
+          break;
+        case AVE_EVENT_RESULT:
+          b = json_event_begin ("result", event->input);
+          add_string (b, "name", event->name);
+          add_string (b, "path", event->path);
+          json_event_end (b);
+          break;
+        default:
+          break;
+        }
+      return;
+    }
+
+  switch (event->kind)
+    {
+    case AVE_EVENT_STAGE_START:
+      self->active[event->stage] = TRUE;
+      self->fraction[event->stage] = 0;
+      if (self->progress_bar)
+        draw_progress_line (self, event->elapsed);
+      else
+        fprintf (stderr, "  %s: started\n", stage_label (event->stage));
+      break;
+    case AVE_EVENT_STAGE_PROGRESS:
+      self->fraction[event->stage] = event->fraction;
+      if (self->progress_bar)
+        draw_progress_line (self, event->elapsed);
+      break;
+    case AVE_EVENT_STAGE_END:
+      self->active[event->stage] = FALSE;
+      clear_progress_line (self);
+      if (event->skipped)
+        fprintf (stderr, "  %-15s skipped (nothing to do)\n", stage_label (event->stage));
+      else
+        fprintf (stderr, "  %-15s done in %.1f s (CPU %.1f s, peak memory %.0f MB)\n",
+                 stage_label (event->stage), event->wall_seconds, event->cpu_seconds,
+                 event->peak_rss_bytes / 1048576.0);
+      if (self->progress_bar)
+        draw_progress_line (self, event->elapsed);
+      break;
+    case AVE_EVENT_WARNING:
+      clear_progress_line (self);
+      fprintf (stderr, "  warning: %s\n", event->message);
+      break;
+    case AVE_EVENT_NOTICE:
+      clear_progress_line (self);
+      fprintf (stderr, "  note: %s\n", event->message);
+      break;
+    case AVE_EVENT_RESULT:
+      g_ptr_array_add (self->results, g_strdup_printf ("%s\t%s", event->name, event->path));
+      break;
+    default:
+      break;
+    }
+}
+
+void
+ave_cli_output_input_start (AveCliOutput *self, const char *input, guint index, guint total)
+{
+  g_ptr_array_set_size (self->results, 0);
+  memset (self->active, 0, sizeof self->active);
+  if (self->json)
+    {
+      JsonBuilder *b = json_event_begin ("input-start", input);
+      json_builder_set_member_name (b, "index");
+      json_builder_add_int_value (b, index + 1);
+      json_builder_set_member_name (b, "total");
+      json_builder_add_int_value (b, total);
+      json_event_end (b);
+      return;
+    }
+  if (total > 1)
+    fprintf (stderr, "%s (%u of %u)\n", input, index + 1, total);
+  else
+    fprintf (stderr, "%s\n", input);
+}
+
+void
+ave_cli_output_input_end (AveCliOutput *self, AveJob *job, const GError *error, double seconds)
+{
+  const char *input = ave_job_get_input (job);
+  gboolean cancelled = error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  const char *status = error == NULL ? "ok" : cancelled ? "cancelled" : "failed";
+
+  clear_progress_line (self);
+  if (self->json)
+    {
+      JsonBuilder *b = json_event_begin ("input-end", input);
+      add_string (b, "status", status);
+      add_double (b, "seconds", seconds);
+      if (error != NULL && !cancelled)
+        add_string (b, "error", error->message);
+      if (error == NULL && ave_job_get_output_dir (job) != NULL)
+        add_string (b, "output_dir", ave_job_get_output_dir (job));
+      json_event_end (b);
+    }
+
+  /* A failure is always one line on stderr, even with --json. */
+  if (error != NULL && !cancelled)
+    fprintf (stderr, "ai-video-editor: %s\n", error->message);
+  else if (cancelled)
+    fprintf (stderr, "ai-video-editor: %s: cancelled; no output was left behind\n", input);
+  else if (!self->json)
+    {
+      fprintf (stderr, "  finished in %.1f s; results in %s/\n", seconds, ave_job_get_output_dir (job));
+      for (guint i = 0; i < self->results->len; i++)
+        {
+          const char *entry = g_ptr_array_index (self->results, i);
+          const char *tab = strchr (entry, '\t');
+          if (g_str_has_prefix (entry, "thumbnail\t") && i > 0
+              && g_str_has_prefix (g_ptr_array_index (self->results, i - 1), "thumbnail\t"))
+            continue;
+          fprintf (stderr, "    %s\n", g_str_has_prefix (entry, "thumbnail\t")
+                   ? "thumbnails/" : strrchr (tab + 1, '/') ? strrchr (tab + 1, '/') + 1 : tab + 1);
+        }
+    }
+  fflush (stderr);
+}
+
+void
+ave_cli_output_message (AveCliOutput *self, const char *message)
+{
+  clear_progress_line (self);
+  fprintf (stderr, "%s\n", message);
+}
+
+void
+ave_cli_output_done (AveCliOutput *self, const char *command, guint succeeded, guint failed)
+{
+  if (self->json)
+    {
+      JsonBuilder *b = json_event_begin ("done", NULL);
+      add_string (b, "command", command);
+      json_builder_set_member_name (b, "succeeded");
+      json_builder_add_int_value (b, succeeded);
+      json_builder_set_member_name (b, "failed");
+      json_builder_add_int_value (b, failed);
+      json_event_end (b);
+    }
+  else if (succeeded + failed > 1)
+    fprintf (stderr, "%u succeeded, %u failed\n", succeeded, failed);
+}

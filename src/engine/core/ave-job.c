@@ -1,2 +1,759 @@
 #define G_LOG_DOMAIN "ave-job"
+
 #include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "ave-job.h"
+#include "ave-error.h"
+#include "analysis/ave-audio-analyzer.h"
+#include "analysis/ave-video-analyzer.h"
+#include "assets/ave-assets.h"
+#include "compose/ave-composer.h"
+#include "compute/ave-compute.h"
+#include "director/ave-local-director.h"
+#include "media/ave-media.h"
+#include "resources/ave-monitor.h"
+
+struct _AveJob
+{
+  GObject         parent_instance;
+
+  AveJobKind      kind;
+  char           *input;
+  char           *output_root;
+  char           *output_name;
+  char           *output_dir;
+  char           *plan_file;
+  AveSettings    *settings;
+
+  AveEventFunc    event_func;
+  gpointer        event_data;
+  GDestroyNotify  event_destroy;
+  GMutex          event_lock;
+
+  gint64          start_us;
+  AveAnalysis    *analysis;
+  AvePlan        *plan;
+  AveMediaInfo   *media;
+  AveCompute     *compute;
+};
+
+G_DEFINE_FINAL_TYPE (AveJob, ave_job, G_TYPE_OBJECT)
+
+static const char * const stage_names[AVE_N_STAGES] = {
+  "audio_analysis", "video_analysis", "director", "assets", "composition",
+};
+
+const char *
+ave_stage_to_string (AveStage stage)
+{
+  g_return_val_if_fail (stage < AVE_N_STAGES, NULL);
+  return stage_names[stage];
+}
+
+static void
+ave_job_finalize (GObject *object)
+{
+  AveJob *self = AVE_JOB (object);
+
+  if (self->event_destroy != NULL)
+    self->event_destroy (self->event_data);
+  g_mutex_clear (&self->event_lock);
+  g_free (self->input);
+  g_free (self->output_root);
+  g_free (self->output_name);
+  g_free (self->output_dir);
+  g_free (self->plan_file);
+  g_clear_pointer (&self->settings, ave_settings_free);
+  g_clear_pointer (&self->analysis, ave_analysis_unref);
+  g_clear_pointer (&self->media, ave_media_info_free);
+  g_clear_object (&self->plan);
+  g_clear_object (&self->compute);
+
+  G_OBJECT_CLASS (ave_job_parent_class)->finalize (object);
+}
+
+static void
+ave_job_class_init (AveJobClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ave_job_finalize;
+}
+
+static void
+ave_job_init (AveJob *self)
+{
+  g_mutex_init (&self->event_lock);
+}
+
+char *
+ave_job_output_stem (const char *input)
+{
+  g_autofree char *base = g_path_get_basename (input);
+  char *dot = strrchr (base, '.');
+
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  return g_steal_pointer (&base);
+}
+
+AveJob *
+ave_job_new (AveJobKind         kind,
+             const char        *input,
+             const char        *output_root,
+             const AveSettings *settings)
+{
+  AveJob *self = g_object_new (AVE_TYPE_JOB, NULL);
+
+  self->kind = kind;
+  self->input = g_strdup (input);
+  self->output_root = g_strdup (output_root != NULL ? output_root : "output");
+  self->output_name = ave_job_output_stem (input);
+  self->settings = settings != NULL ? ave_settings_copy (settings) : ave_settings_new ();
+  return self;
+}
+
+void
+ave_job_set_output_name (AveJob *self, const char *name)
+{
+  g_return_if_fail (AVE_IS_JOB (self));
+  g_return_if_fail (name != NULL && *name != '\0');
+  g_free (self->output_name);
+  self->output_name = g_strdup (name);
+}
+
+void
+ave_job_set_plan_file (AveJob *self, const char *plan_path)
+{
+  g_return_if_fail (AVE_IS_JOB (self));
+  g_free (self->plan_file);
+  self->plan_file = g_strdup (plan_path);
+}
+
+void
+ave_job_set_event_func (AveJob         *self,
+                        AveEventFunc    func,
+                        gpointer        user_data,
+                        GDestroyNotify  destroy)
+{
+  g_return_if_fail (AVE_IS_JOB (self));
+  if (self->event_destroy != NULL)
+    self->event_destroy (self->event_data);
+  self->event_func = func;
+  self->event_data = user_data;
+  self->event_destroy = destroy;
+}
+
+const char *ave_job_get_input (AveJob *self) { return self->input; }
+const char *ave_job_get_output_dir (AveJob *self) { return self->output_dir; }
+AveAnalysis *ave_job_get_analysis (AveJob *self) { return self->analysis; }
+AvePlan *ave_job_get_plan (AveJob *self) { return self->plan; }
+
+/* ------------------------------------------------------------- events */
+
+static void
+emit (AveJob *self, AveEvent *event)
+{
+  if (self->event_func == NULL)
+    return;
+  event->input = self->input;
+  event->elapsed = (g_get_monotonic_time () - self->start_us) / 1e6;
+  g_mutex_lock (&self->event_lock);
+  self->event_func (event, self->event_data);
+  g_mutex_unlock (&self->event_lock);
+}
+
+static void
+emit_simple (AveJob *self, AveEventKind kind, const char *message)
+{
+  AveEvent event = { .kind = kind, .message = message };
+  emit (self, &event);
+}
+
+static void
+emit_result (AveJob *self, const char *name, const char *path)
+{
+  AveEvent event = { .kind = AVE_EVENT_RESULT, .name = name, .path = path };
+  emit (self, &event);
+}
+
+/* Wall and CPU time of one stage, measured on the threads that run it. */
+typedef struct
+{
+  AveStage stage;
+  gint64   start_us;
+  double   cpu_s;
+  double   last_fraction;
+  gint64   last_progress_us;
+} StageClock;
+
+static void
+stage_start (AveJob *self, StageClock *clock, AveStage stage)
+{
+  AveEvent event = { .kind = AVE_EVENT_STAGE_START, .stage = stage };
+
+  clock->stage = stage;
+  clock->start_us = g_get_monotonic_time ();
+  clock->cpu_s = 0;
+  clock->last_fraction = 0;
+  clock->last_progress_us = 0;
+  emit (self, &event);
+}
+
+static void
+stage_progress (AveJob *self, StageClock *clock, double fraction)
+{
+  gint64 now = g_get_monotonic_time ();
+  AveEvent event = { .kind = AVE_EVENT_STAGE_PROGRESS, .stage = clock->stage };
+
+  fraction = CLAMP (fraction, clock->last_fraction, 1.0);
+  /* A few updates per second are enough for any front end. */
+  if (now - clock->last_progress_us < 200000 && fraction < 1.0)
+    return;
+  clock->last_progress_us = now;
+  clock->last_fraction = fraction;
+  event.fraction = fraction;
+  emit (self, &event);
+}
+
+static void
+stage_end (AveJob *self, StageClock *clock, gboolean skipped)
+{
+  AveResourceSample sample;
+  AveEvent event = { .kind = AVE_EVENT_STAGE_END, .stage = clock->stage, .skipped = skipped };
+
+  ave_resource_sample_take (&sample);
+  event.wall_seconds = (g_get_monotonic_time () - clock->start_us) / 1e6;
+  event.cpu_seconds = clock->cpu_s;
+  event.peak_rss_bytes = sample.peak_rss_bytes;
+  event.fraction = 1.0;
+  emit (self, &event);
+}
+
+static void
+stage_skip (AveJob *self, AveStage stage)
+{
+  StageClock clock;
+  stage_start (self, &clock, stage);
+  stage_end (self, &clock, TRUE);
+}
+
+/* ------------------------------------------------------------- files */
+
+static gboolean
+prepare_output_dir (AveJob *self, GError **error)
+{
+  g_free (self->output_dir);
+  self->output_dir = g_build_filename (self->output_root, self->output_name, NULL);
+
+  if (g_mkdir_with_parents (self->output_dir, 0755) != 0 || access (self->output_dir, W_OK) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_NOT_WRITABLE,
+                   "%s: cannot write to the output folder (%s); choose another one with -o DIR",
+                   self->output_dir, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+output_path (AveJob *self, const char *name)
+{
+  return g_build_filename (self->output_dir, name, NULL);
+}
+
+static gboolean
+rename_into_place (const char *from, const char *to, GError **error)
+{
+  if (g_rename (from, to) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_FAILED,
+                   "%s: cannot move the finished file into place (%s)", to, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+        if (g_file_test (child, G_FILE_TEST_IS_DIR))
+          remove_tree (child);
+        else
+          g_unlink (child);
+      }
+  g_rmdir (path);
+}
+
+static gboolean
+write_json_atomically (JsonNode *node, const char *path, GError **error)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, node);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  /* g_file_set_contents writes a temporary file and renames it. */
+  if (!g_file_set_contents (path, text, -1, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ analysis */
+
+typedef struct
+{
+  AveJob           *job;
+  AveAudioAnalyzer *audio;
+  AveVideoAnalyzer *video;
+  StageClock        audio_clock;
+  StageClock        video_clock;
+  double            audio_thread_cpu0;
+  double            video_thread_cpu0;
+  gboolean          audio_seen;
+  gboolean          video_seen;
+  GMutex            lock;   /* progress is reported from either thread */
+} AnalysisRun;
+
+static gboolean
+on_video_frame (const AveAnalysisFrame *frame, gpointer user_data, GError **error)
+{
+  AnalysisRun *run = user_data;
+  gboolean ok;
+
+  /* The reader decodes on this same thread, so the thread's CPU clock
+   * counts decoding and analysis together. */
+  if (!run->video_seen)
+    {
+      run->video_seen = TRUE;
+      run->video_thread_cpu0 = ave_thread_cpu_seconds ();
+    }
+  ok = ave_video_analyzer_push (run->video, frame, error);
+  run->video_clock.cpu_s = ave_thread_cpu_seconds () - run->video_thread_cpu0;
+  return ok;
+}
+
+static gboolean
+on_audio_chunk (const AveAudioChunk *chunk, gpointer user_data, GError **error)
+{
+  AnalysisRun *run = user_data;
+  gboolean ok;
+
+  if (!run->audio_seen)
+    {
+      run->audio_seen = TRUE;
+      run->audio_thread_cpu0 = ave_thread_cpu_seconds ();
+    }
+  ok = ave_audio_analyzer_push (run->audio, chunk, error);
+  run->audio_clock.cpu_s = ave_thread_cpu_seconds () - run->audio_thread_cpu0;
+  return ok;
+}
+
+static void
+on_read_progress (double fraction, gpointer user_data)
+{
+  AnalysisRun *run = user_data;
+
+  g_mutex_lock (&run->lock);
+  if (run->audio != NULL)
+    stage_progress (run->job, &run->audio_clock, fraction);
+  if (run->video != NULL)
+    stage_progress (run->job, &run->video_clock, fraction);
+  g_mutex_unlock (&run->lock);
+}
+
+static void
+on_read_warning (const char *message, gpointer user_data)
+{
+  AnalysisRun *run = user_data;
+
+  ave_analysis_add_warning (run->job->analysis, message);
+  emit_simple (run->job, AVE_EVENT_WARNING, message);
+}
+
+static gboolean
+run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
+{
+  const AveSettings *s = self->settings;
+  AnalysisRun run = { .job = self };
+  AveMediaReadOptions options = {
+    .analysis_width = s->analysis_width,
+    .frame_step = MAX (1, s->frame_step),
+    .want_video = self->media->has_video,
+    .want_audio = self->media->has_audio,
+    .queue_bytes = s->max_memory_bytes > 0 ? MIN (s->max_memory_bytes / 16, 32u << 20) : 0,
+    .decoder_threads = s->n_workers,
+    .fast_decode = TRUE,
+  };
+  AveMediaReadCallbacks callbacks = {
+    .video_frame = on_video_frame,
+    .audio_chunk = on_audio_chunk,
+    .progress = on_read_progress,
+    .warning = on_read_warning,
+  };
+  gboolean ok = FALSE;
+  double cpu0;
+
+  g_mutex_init (&run.lock);
+
+  if (self->media->has_audio)
+    {
+      run.audio = ave_audio_analyzer_new (s, self->media, error);
+      if (run.audio == NULL)
+        goto out;
+    }
+  if (self->media->has_video)
+    run.video = ave_video_analyzer_new (s, self->media, self->compute);
+
+  if (run.audio != NULL)
+    stage_start (self, &run.audio_clock, AVE_STAGE_AUDIO_ANALYSIS);
+  if (run.video != NULL)
+    stage_start (self, &run.video_clock, AVE_STAGE_VIDEO_ANALYSIS);
+
+  if (!ave_media_read_for_analysis (self->input, &options, &callbacks, &run, cancellable, error))
+    goto out;
+
+  if (run.video != NULL)
+    {
+      cpu0 = ave_thread_cpu_seconds ();
+      if (!ave_video_analyzer_finish (run.video, self->analysis, error))
+        goto out;
+      run.video_clock.cpu_s += ave_thread_cpu_seconds () - cpu0;
+      stage_end (self, &run.video_clock, FALSE);
+    }
+  else
+    stage_skip (self, AVE_STAGE_VIDEO_ANALYSIS);
+
+  if (run.audio != NULL)
+    {
+      cpu0 = ave_thread_cpu_seconds ();
+      if (!ave_audio_analyzer_finish (run.audio, self->analysis, cancellable, error))
+        goto out;
+      run.audio_clock.cpu_s += ave_thread_cpu_seconds () - cpu0;
+      stage_end (self, &run.audio_clock, FALSE);
+    }
+  else
+    stage_skip (self, AVE_STAGE_AUDIO_ANALYSIS);
+
+  g_free (self->analysis->compute_backend);
+  self->analysis->compute_backend = g_strdup (ave_compute_get_name (self->compute));
+  ave_analysis_sort (self->analysis);
+  ok = TRUE;
+
+out:
+  g_clear_pointer (&run.audio, ave_audio_analyzer_free);
+  g_clear_pointer (&run.video, ave_video_analyzer_free);
+  g_mutex_clear (&run.lock);
+  return ok;
+}
+
+/* ------------------------------------------------------------ director */
+
+static gboolean
+run_director (AveJob *self, GError **error)
+{
+  StageClock clock;
+  double cpu0 = ave_thread_cpu_seconds ();
+
+  stage_start (self, &clock, AVE_STAGE_DIRECTOR);
+  g_clear_object (&self->plan);
+
+  if (self->plan_file != NULL)
+    {
+      g_autofree char *notice = g_strdup_printf ("using the edit plan %s", self->plan_file);
+
+      self->plan = ave_plan_load (self->plan_file, error);
+      if (self->plan == NULL)
+        return FALSE;
+      if (!ave_plan_validate (self->plan, self->media->duration, error))
+        {
+          g_prefix_error (error, "%s: ", self->plan_file);
+          return FALSE;
+        }
+      emit_simple (self, AVE_EVENT_NOTICE, notice);
+    }
+  else
+    {
+      self->plan = ave_local_director_plan (self->analysis, self->settings, error);
+      if (self->plan == NULL)
+        {
+          g_prefix_error (error, "%s: ", self->input);
+          return FALSE;
+        }
+    }
+
+  clock.cpu_s = ave_thread_cpu_seconds () - cpu0;
+  stage_end (self, &clock, FALSE);
+  return TRUE;
+}
+
+/* -------------------------------------------------- assets ‖ composition */
+
+typedef struct
+{
+  AveJob       *job;
+  GCancellable *cancellable;
+  StageClock    clock;
+  char         *temp_dir;      /* .thumbnails.tmp */
+  GPtrArray    *paths;
+  GError       *error;
+  gboolean      ok;
+} AssetsRun;
+
+static void
+on_assets_progress (double fraction, gpointer user_data)
+{
+  AssetsRun *run = user_data;
+  stage_progress (run->job, &run->clock, fraction);
+}
+
+static gpointer
+assets_thread (gpointer user_data)
+{
+  AssetsRun *run = user_data;
+  double cpu0 = ave_thread_cpu_seconds ();
+
+  remove_tree (run->temp_dir);
+  if (g_mkdir_with_parents (run->temp_dir, 0755) != 0)
+    {
+      int saved = errno;
+      g_set_error (&run->error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_NOT_WRITABLE,
+                   "%s: cannot create the thumbnails folder (%s)", run->temp_dir, g_strerror (saved));
+      return NULL;
+    }
+  run->ok = ave_thumbnails_write (run->job->analysis, run->job->plan, run->job->settings,
+                                  run->temp_dir, run->paths, on_assets_progress, run,
+                                  run->cancellable, &run->error);
+  run->clock.cpu_s = ave_thread_cpu_seconds () - cpu0;
+  return NULL;
+}
+
+static void
+on_compose_progress (double fraction, gpointer user_data)
+{
+  gpointer *pair = user_data;
+  stage_progress (pair[0], pair[1], fraction);
+}
+
+static gboolean
+finish_assets (AveJob *self, AssetsRun *run, GError **error)
+{
+  g_autofree char *thumbs = output_path (self, "thumbnails");
+  g_autofree char *metadata_path = output_path (self, "metadata.json");
+  g_autoptr(JsonNode) metadata = NULL;
+
+  if (!run->ok)
+    {
+      g_propagate_error (error, g_steal_pointer (&run->error));
+      return FALSE;
+    }
+
+  metadata = ave_metadata_build (self->analysis, self->plan, self->settings);
+  if (!write_json_atomically (metadata, metadata_path, error))
+    return FALSE;
+
+  /* Swap the finished folder in; an older one is replaced only now. */
+  remove_tree (thumbs);
+  if (!rename_into_place (run->temp_dir, thumbs, error))
+    return FALSE;
+  stage_end (self, &run->clock, FALSE);
+
+  emit_result (self, "metadata", metadata_path);
+  for (guint i = 0; i < run->paths->len; i++)
+    {
+      g_autofree char *base = g_path_get_basename (g_ptr_array_index (run->paths, i));
+      g_autofree char *final = g_build_filename (thumbs, base, NULL);
+      emit_result (self, "thumbnail", final);
+    }
+  return TRUE;
+}
+
+static void
+cancel_other (GCancellable *source, gpointer other)
+{
+  g_cancellable_cancel (G_CANCELLABLE (other));
+}
+
+static gboolean
+run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *final_path = output_path (self, "final.mp4");
+  g_autofree char *temp_path = output_path (self, ".final.tmp.mp4");
+  g_autoptr(GCancellable) assets_cancellable = g_cancellable_new ();
+  AssetsRun assets = { .job = self, .cancellable = assets_cancellable };
+  StageClock compose_clock;
+  gpointer progress_pair[2] = { self, &compose_clock };
+  AveComposeResult result = { 0 };
+  GThread *thread = NULL;
+  gboolean composed;
+  double cpu0;
+
+  gulong forward = 0;
+
+  /* The thumbnails stop when the user cancels or when the render fails. */
+  if (cancellable != NULL)
+    forward = g_cancellable_connect (cancellable, G_CALLBACK (cancel_other),
+                                     assets_cancellable, NULL);
+  assets.temp_dir = output_path (self, ".thumbnails.tmp");
+  assets.paths = g_ptr_array_new_with_free_func (g_free);
+
+  stage_start (self, &assets.clock, AVE_STAGE_ASSETS);
+  /* Thumbnails decode a handful of frames: run them beside the render when
+   * parallelism is allowed, before it otherwise. */
+  if (self->settings->parallel)
+    thread = g_thread_new ("ave-assets", assets_thread, &assets);
+  else
+    assets_thread (&assets);
+
+  stage_start (self, &compose_clock, AVE_STAGE_COMPOSITION);
+  cpu0 = ave_thread_cpu_seconds ();
+  composed = ave_composer_render (self->plan, self->analysis, self->settings, self->compute,
+                                  temp_path, &result, on_compose_progress, progress_pair,
+                                  cancellable, error);
+  compose_clock.cpu_s = ave_thread_cpu_seconds () - cpu0;
+
+  if (thread != NULL)
+    {
+      if (!composed)
+        g_cancellable_cancel (assets_cancellable);
+      g_thread_join (thread);
+    }
+  g_cancellable_disconnect (cancellable, forward);
+
+  if (!composed)
+    goto fail;
+  if (!rename_into_place (temp_path, final_path, error))
+    goto fail;
+  stage_end (self, &compose_clock, FALSE);
+
+  if (!finish_assets (self, &assets, error))
+    goto fail;
+
+  emit_result (self, "final", final_path);
+  g_ptr_array_unref (assets.paths);
+  g_free (assets.temp_dir);
+  return TRUE;
+
+fail:
+  g_unlink (temp_path);
+  g_unlink (final_path); /* a final.mp4 only ever stands for a finished job */
+  remove_tree (assets.temp_dir);
+  g_clear_error (&assets.error);
+  g_ptr_array_unref (assets.paths);
+  g_free (assets.temp_dir);
+  return FALSE;
+}
+
+/* ----------------------------------------------------------------- run */
+
+gboolean
+ave_job_run (AveJob        *self,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  g_autofree char *notice = NULL;
+  g_autofree char *analysis_path = NULL;
+  g_autofree char *plan_path = NULL;
+
+  g_return_val_if_fail (AVE_IS_JOB (self), FALSE);
+
+  self->start_us = g_get_monotonic_time ();
+  g_clear_pointer (&self->analysis, ave_analysis_unref);
+  g_clear_pointer (&self->media, ave_media_info_free);
+  g_clear_object (&self->plan);
+
+  ave_settings_apply_memory_budget (self->settings);
+
+  /* Refuse bad input before anything is created on disk. */
+  self->media = ave_media_probe (self->input, error);
+  if (self->media == NULL)
+    return FALSE;
+  if (self->kind == AVE_JOB_PROCESS && self->plan_file != NULL
+      && !g_file_test (self->plan_file, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_PARSE,
+                   "%s: no such plan file; give the path of a plan.json written by a previous run",
+                   self->plan_file);
+      return FALSE;
+    }
+  if (!prepare_output_dir (self, error))
+    return FALSE;
+
+  g_clear_object (&self->compute);
+  self->compute = ave_compute_new_for_settings (self->settings->enable_gpu,
+                                                self->settings->gpu_memory_bytes, &notice);
+  if (notice != NULL)
+    emit_simple (self, AVE_EVENT_NOTICE, notice);
+
+  self->analysis = ave_analysis_new (self->input, self->media);
+  if (!run_analysis (self, cancellable, error))
+    return FALSE;
+  analysis_path = output_path (self, "analysis.json");
+  if (!ave_analysis_save (self->analysis, analysis_path, error))
+    return FALSE;
+  emit_result (self, "analysis", analysis_path);
+
+  if (self->kind == AVE_JOB_ANALYZE)
+    return TRUE;
+
+  if (!run_director (self, error))
+    return FALSE;
+  plan_path = output_path (self, "plan.json");
+  if (!ave_plan_save (self->plan, plan_path, error))
+    return FALSE;
+  emit_result (self, "plan", plan_path);
+
+  return run_outputs (self, cancellable, error);
+}
+
+static void
+run_in_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (ave_job_run (source_object, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+ave_job_run_async (AveJob              *self,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, ave_job_run_async);
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_run_in_thread (task, run_in_thread);
+}
+
+gboolean
+ave_job_run_finish (AveJob        *self,
+                    GAsyncResult  *result,
+                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
