@@ -1,2 +1,303 @@
 #define G_LOG_DOMAIN "ave-compute"
+
 #include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/ave-error.h"
+#include "compute/ave-compute.h"
+#if HAVE_VULKAN
+#include "compute/ave-compute-vulkan.h"
+#endif
+
+/* The interface itself carries no state: backends are plain GObjects that
+ * implement it, and stages only ever see the AveCompute pointer. */
+G_DEFINE_INTERFACE (AveCompute, ave_compute, G_TYPE_OBJECT)
+
+static void
+ave_compute_default_init (AveComputeInterface *iface)
+{
+}
+
+/* ------------------------------------------------------------ statistics */
+
+void
+ave_frame_stats_derive (const AveFrameStats *stats,
+                        AveFrameMeasures    *out)
+{
+  g_return_if_fail (stats != NULL);
+  g_return_if_fail (out != NULL);
+
+  memset (out, 0, sizeof *out);
+
+  if (stats->n_pixels > 0)
+    {
+      double n = (double) stats->n_pixels;
+      double mean = (double) stats->sum_y / n;
+      /* Variance from the integer sums; tiny negative values from rounding
+       * of a perfectly flat frame must not become NaN. */
+      double var = (double) stats->sum_y2 / n - mean * mean;
+
+      out->mean_luma = mean;
+      out->contrast = sqrt (MAX (var, 0.0));
+      if (stats->has_prev)
+        out->diff_prev = (double) stats->sad_prev / n;
+    }
+
+  if (stats->lap_n > 0)
+    {
+      double n = (double) stats->lap_n;
+      double mean = (double) stats->lap_sum / n;
+      double var = (double) stats->lap_sum2 / n - mean * mean;
+
+      out->sharpness = MAX (var, 0.0);
+    }
+
+  if (stats->has_prev && stats->motion_blocks > 0)
+    out->motion = (double) stats->motion_prev / (double) stats->motion_blocks / 64.0;
+
+  out->hist_diff_prev = 0.0;
+}
+
+static double
+half_l1_distance (const guint32 *a,
+                  const guint32 *b,
+                  guint          n_bins)
+{
+  guint64 total_a = 0, total_b = 0;
+  double distance = 0.0;
+
+  for (guint i = 0; i < n_bins; i++)
+    {
+      total_a += a[i];
+      total_b += b[i];
+    }
+
+  /* An empty histogram has no distribution to compare: treat two empty
+   * ones as equal and an empty against a full one as disjoint. */
+  if (total_a == 0 || total_b == 0)
+    return (total_a == total_b) ? 0.0 : 1.0;
+
+  for (guint i = 0; i < n_bins; i++)
+    distance += fabs ((double) a[i] / (double) total_a - (double) b[i] / (double) total_b);
+
+  return CLAMP (distance * 0.5, 0.0, 1.0);
+}
+
+double
+ave_frame_stats_hist_distance (const AveFrameStats *a,
+                               const AveFrameStats *b)
+{
+  g_return_val_if_fail (a != NULL, 0.0);
+  g_return_val_if_fail (b != NULL, 0.0);
+
+  /* The three planes count equally, so a change of colour with the same
+   * brightness distribution is seen as clearly as a change of brightness. */
+  return (half_l1_distance (a->hist_y, b->hist_y, AVE_LUMA_BINS) +
+          half_l1_distance (a->hist_u, b->hist_u, AVE_CHROMA_BINS) +
+          half_l1_distance (a->hist_v, b->hist_v, AVE_CHROMA_BINS)) / 3.0;
+}
+
+/* -------------------------------------------------------------- wrappers */
+
+static gboolean
+frame_is_valid (const AveYuvFrame *frame)
+{
+  return frame != NULL && frame->width > 0 && frame->height > 0 &&
+         frame->y != NULL && frame->u != NULL && frame->v != NULL &&
+         frame->y_stride >= frame->width &&
+         frame->uv_stride >= (frame->width + 1) / 2;
+}
+
+static gboolean
+same_size (const AveYuvFrame *a,
+           const AveYuvFrame *b)
+{
+  return a->width == b->width && a->height == b->height;
+}
+
+static gboolean
+size_mismatch (GError    **error,
+               const char *what)
+{
+  g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+               "%s: the frames have different sizes", what);
+  return FALSE;
+}
+
+const char *
+ave_compute_get_name (AveCompute *self)
+{
+  g_return_val_if_fail (AVE_IS_COMPUTE (self), NULL);
+
+  return AVE_COMPUTE_GET_IFACE (self)->get_name (self);
+}
+
+gboolean
+ave_compute_analyze_frames (AveCompute        *self,
+                            const AveYuvFrame *prev,
+                            const AveYuvFrame *frames,
+                            guint              n_frames,
+                            AveFrameStats     *out,
+                            GError           **error)
+{
+  g_return_val_if_fail (AVE_IS_COMPUTE (self), FALSE);
+  g_return_val_if_fail (n_frames == 0 || frames != NULL, FALSE);
+  g_return_val_if_fail (n_frames == 0 || out != NULL, FALSE);
+  g_return_val_if_fail (prev == NULL || frame_is_valid (prev), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (n_frames == 0)
+    return TRUE;
+
+  for (guint i = 0; i < n_frames; i++)
+    {
+      g_return_val_if_fail (frame_is_valid (&frames[i]), FALSE);
+      if (!same_size (&frames[i], &frames[0]))
+        return size_mismatch (error, "frame analysis");
+    }
+  if (prev != NULL && !same_size (prev, &frames[0]))
+    return size_mismatch (error, "frame analysis (previous frame)");
+
+  return AVE_COMPUTE_GET_IFACE (self)->analyze_frames (self, prev, frames, n_frames, out, error);
+}
+
+gboolean
+ave_compute_blend (AveCompute        *self,
+                   const AveYuvFrame *a,
+                   const AveYuvFrame *b,
+                   guint              weight,
+                   AveYuvFrame       *out,
+                   GError           **error)
+{
+  g_return_val_if_fail (AVE_IS_COMPUTE (self), FALSE);
+  g_return_val_if_fail (frame_is_valid (a), FALSE);
+  g_return_val_if_fail (frame_is_valid (b), FALSE);
+  g_return_val_if_fail (frame_is_valid (out), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!same_size (a, b) || !same_size (a, out))
+    return size_mismatch (error, "blend");
+
+  return AVE_COMPUTE_GET_IFACE (self)->blend (self, a, b, MIN (weight, 256u), out, error);
+}
+
+gboolean
+ave_compute_scale (AveCompute        *self,
+                   const AveYuvFrame *src,
+                   AveYuvFrame       *dst,
+                   GError           **error)
+{
+  g_return_val_if_fail (AVE_IS_COMPUTE (self), FALSE);
+  g_return_val_if_fail (frame_is_valid (src), FALSE);
+  g_return_val_if_fail (frame_is_valid (dst), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return AVE_COMPUTE_GET_IFACE (self)->scale (self, src, dst, error);
+}
+
+gboolean
+ave_compute_yuv_to_rgba (AveCompute        *self,
+                         const AveYuvFrame *src,
+                         guint8            *rgba,
+                         int                rgba_stride,
+                         GError           **error)
+{
+  g_return_val_if_fail (AVE_IS_COMPUTE (self), FALSE);
+  g_return_val_if_fail (frame_is_valid (src), FALSE);
+  g_return_val_if_fail (rgba != NULL, FALSE);
+  g_return_val_if_fail (rgba_stride >= src->width * 4, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return AVE_COMPUTE_GET_IFACE (self)->yuv_to_rgba (self, src, rgba, rgba_stride, error);
+}
+
+gboolean
+ave_compute_rgba_to_yuv (AveCompute   *self,
+                         const guint8 *rgba,
+                         int           rgba_stride,
+                         AveYuvFrame  *dst,
+                         GError      **error)
+{
+  g_return_val_if_fail (AVE_IS_COMPUTE (self), FALSE);
+  g_return_val_if_fail (frame_is_valid (dst), FALSE);
+  g_return_val_if_fail (rgba != NULL, FALSE);
+  g_return_val_if_fail (rgba_stride >= dst->width * 4, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return AVE_COMPUTE_GET_IFACE (self)->rgba_to_yuv (self, rgba, rgba_stride, dst, error);
+}
+
+gboolean
+ave_compute_overlay_rgba (AveCompute   *self,
+                          AveYuvFrame  *dst,
+                          const guint8 *rgba,
+                          int           rgba_width,
+                          int           rgba_height,
+                          int           rgba_stride,
+                          int           x,
+                          int           y,
+                          guint         opacity,
+                          GError      **error)
+{
+  g_return_val_if_fail (AVE_IS_COMPUTE (self), FALSE);
+  g_return_val_if_fail (frame_is_valid (dst), FALSE);
+  g_return_val_if_fail (rgba_width >= 0 && rgba_height >= 0, FALSE);
+  g_return_val_if_fail (rgba != NULL || rgba_width == 0 || rgba_height == 0, FALSE);
+  g_return_val_if_fail (rgba_stride >= rgba_width * 4, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* Nothing visible: skip the backend entirely (a GPU round trip for an
+   * image that lies off screen would only cost time). */
+  if (rgba_width == 0 || rgba_height == 0 || opacity == 0 ||
+      x >= dst->width || y >= dst->height ||
+      (gint64) x + rgba_width <= 0 || (gint64) y + rgba_height <= 0)
+    return TRUE;
+
+  return AVE_COMPUTE_GET_IFACE (self)->overlay_rgba (self, dst, rgba, rgba_width, rgba_height,
+                                                     rgba_stride, x, y, MIN (opacity, 255u),
+                                                     error);
+}
+
+/* ------------------------------------------------------------- selection */
+
+AveCompute *
+ave_compute_new_for_settings (gboolean   enable_gpu,
+                              guint64    gpu_memory_bytes,
+                              char     **notice)
+{
+  if (notice != NULL)
+    *notice = NULL;
+
+  if (!enable_gpu)
+    return ave_compute_cpu_new ();
+
+#if HAVE_VULKAN
+  {
+    g_autoptr(GError) error = NULL;
+    AveCompute *gpu = ave_compute_vulkan_new (g_getenv ("AVE_VULKAN_DEVICE"),
+                                              gpu_memory_bytes, &error);
+
+    if (gpu != NULL)
+      {
+        if (notice != NULL)
+          *notice = g_strdup_printf ("using GPU compute: %s",
+                                     ave_compute_vulkan_get_device_name (AVE_COMPUTE_VULKAN (gpu)));
+        return gpu;
+      }
+
+    const char *reason = (error != NULL) ? error->message : "no usable Vulkan device";
+
+    g_debug ("Vulkan backend unavailable: %s", reason);
+    if (notice != NULL)
+      *notice = g_strdup_printf ("GPU acceleration unavailable (%s); using the CPU path",
+                                 reason);
+    return ave_compute_cpu_new ();
+  }
+#else
+  if (notice != NULL)
+    *notice = g_strdup ("this build has no Vulkan support; using the CPU path");
+  return ave_compute_cpu_new ();
+#endif
+}

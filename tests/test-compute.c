@@ -1,0 +1,642 @@
+#define G_LOG_DOMAIN "ave-test-compute"
+
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ave-test-util.h"
+#include "core/ave-error.h"
+#include "compute/ave-compute.h"
+
+/* A frame that owns its planes, with strides wider than the rows so that
+ * kernels that ignore the stride fail. */
+typedef struct
+{
+  AveYuvFrame f;
+  guint8 *data;
+} TestFrame;
+
+static TestFrame *
+test_frame_new (int w, int h, guint8 y, guint8 u, guint8 v)
+{
+  TestFrame *t = g_new0 (TestFrame, 1);
+  int cw = (w + 1) / 2, ch = (h + 1) / 2;
+  int ys = w + 7, uvs = cw + 5;
+  gsize ysize = (gsize) ys * h, uvsize = (gsize) uvs * ch;
+
+  t->data = g_malloc (ysize + 2 * uvsize);
+  memset (t->data, y, ysize);
+  memset (t->data + ysize, u, uvsize);
+  memset (t->data + ysize + uvsize, v, uvsize);
+  t->f.width = w;
+  t->f.height = h;
+  t->f.y = t->data;
+  t->f.y_stride = ys;
+  t->f.u = t->data + ysize;
+  t->f.v = t->data + ysize + uvsize;
+  t->f.uv_stride = uvs;
+  return t;
+}
+
+static void
+test_frame_free (TestFrame *t)
+{
+  g_free (t->data);
+  g_free (t);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestFrame, test_frame_free)
+
+#define Y_AT(t, x, yy) ((t)->f.y[(gsize) (yy) * (t)->f.y_stride + (x)])
+#define U_AT(t, x, yy) ((t)->f.u[(gsize) (yy) * (t)->f.uv_stride + (x)])
+#define V_AT(t, x, yy) ((t)->f.v[(gsize) (yy) * (t)->f.uv_stride + (x)])
+
+/* ------------------------------------------------------------- analysis */
+
+static void
+test_flat_stats (void)
+{
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(TestFrame) t = test_frame_new (33, 17, 100, 128, 200);
+  g_autoptr(GError) error = NULL;
+  AveFrameStats stats;
+  AveFrameMeasures m;
+
+  g_assert_true (ave_compute_analyze_frames (compute, NULL, &t->f, 1, &stats, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (stats.n_pixels, ==, 33 * 17);
+  g_assert_cmpuint (stats.sum_y, ==, 100 * 33 * 17);
+  g_assert_cmpuint (stats.sum_y2, ==, 10000 * 33 * 17);
+  for (guint i = 0; i < AVE_LUMA_BINS; i++)
+    g_assert_cmpuint (stats.hist_y[i], ==, i == 25 ? 33 * 17 : 0);
+  /* chroma plane is 17 x 9 */
+  for (guint i = 0; i < AVE_CHROMA_BINS; i++)
+    {
+      g_assert_cmpuint (stats.hist_u[i], ==, i == 8 ? 17 * 9 : 0);
+      g_assert_cmpuint (stats.hist_v[i], ==, i == 12 ? 17 * 9 : 0);
+    }
+  g_assert_cmpuint (stats.lap_n, ==, 31 * 15);
+  g_assert_cmpint (stats.lap_sum, ==, 0);
+  g_assert_cmpuint (stats.lap_sum2, ==, 0);
+  g_assert_false (stats.has_prev);
+  g_assert_cmpuint (stats.sad_prev, ==, 0);
+  g_assert_cmpuint (stats.motion_prev, ==, 0);
+  g_assert_cmpuint (stats.motion_blocks, ==, 4 * 2);
+
+  ave_frame_stats_derive (&stats, &m);
+  g_assert_cmpfloat_with_epsilon (m.mean_luma, 100.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (m.contrast, 0.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (m.sharpness, 0.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (m.diff_prev, 0.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (m.motion, 0.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ave_frame_stats_hist_distance (&stats, &stats), 0.0, 1e-12);
+}
+
+static void
+test_laplacian_edge (void)
+{
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(TestFrame) t = test_frame_new (33, 17, 0, 128, 128);
+  g_autoptr(GError) error = NULL;
+  AveFrameStats stats;
+  AveFrameMeasures m;
+  double n, mean;
+
+  /* a vertical edge: columns 0..15 are 0, 16..32 are 200 */
+  for (int y = 0; y < 17; y++)
+    for (int x = 16; x < 33; x++)
+      Y_AT (t, x, y) = 200;
+
+  g_assert_true (ave_compute_analyze_frames (compute, NULL, &t->f, 1, &stats, &error));
+  g_assert_no_error (error);
+
+  /* only columns 15 (L = -200) and 16 (L = +200) respond, on 15 interior rows */
+  g_assert_cmpuint (stats.lap_n, ==, 31 * 15);
+  g_assert_cmpint (stats.lap_sum, ==, 0);
+  g_assert_cmpuint (stats.lap_sum2, ==, 2 * 15 * 40000);
+  g_assert_cmpuint (stats.sum_y, ==, 200 * 17 * 17);
+  g_assert_cmpuint (stats.hist_y[0], ==, 16 * 17);
+  g_assert_cmpuint (stats.hist_y[50], ==, 17 * 17);
+
+  ave_frame_stats_derive (&stats, &m);
+  n = 31 * 15;
+  g_assert_cmpfloat_with_epsilon (m.sharpness, 2 * 15 * 40000 / n, 1e-6);
+  mean = 200.0 * 17 / 33;
+  g_assert_cmpfloat_with_epsilon (m.mean_luma, mean, 1e-9);
+  g_assert_cmpfloat_with_epsilon (m.contrast, sqrt (40000.0 * 17 / 33 - mean * mean), 1e-6);
+}
+
+static void
+test_histogram_ramp (void)
+{
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(TestFrame) t = test_frame_new (64, 4, 0, 0, 0);
+  g_autoptr(GError) error = NULL;
+  AveFrameStats stats;
+
+  /* luma x*4 + (y & 3): every bin gets the 4 values of its range once per row */
+  for (int y = 0; y < 4; y++)
+    for (int x = 0; x < 64; x++)
+      Y_AT (t, x, y) = (guint8) (x * 4 + y);
+  /* chroma 32 x 2: u = x*8 (two samples per bin), v = 255 - x*8 */
+  for (int y = 0; y < 2; y++)
+    for (int x = 0; x < 32; x++)
+      {
+        U_AT (t, x, y) = (guint8) (x * 8);
+        V_AT (t, x, y) = (guint8) (255 - x * 8);
+      }
+
+  g_assert_true (ave_compute_analyze_frames (compute, NULL, &t->f, 1, &stats, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < AVE_LUMA_BINS; i++)
+    g_assert_cmpuint (stats.hist_y[i], ==, 4);
+  for (guint i = 0; i < AVE_CHROMA_BINS; i++)
+    {
+      g_assert_cmpuint (stats.hist_u[i], ==, 4);
+      g_assert_cmpuint (stats.hist_v[i], ==, 4);
+    }
+}
+
+static void
+test_sad_motion (void)
+{
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(TestFrame) a = test_frame_new (33, 17, 0, 128, 128);
+  g_autoptr(TestFrame) b = test_frame_new (33, 17, 0, 128, 128);
+  g_autoptr(GError) error = NULL;
+  AveYuvFrame batch[3];
+  AveFrameStats stats[3], single;
+  AveFrameMeasures m;
+
+  /* a bright 8x8 block moves from block (1,1) to block (2,1) */
+  for (int y = 8; y < 16; y++)
+    for (int x = 0; x < 8; x++)
+      {
+        Y_AT (a, 8 + x, y) = 200;
+        Y_AT (b, 16 + x, y) = 200;
+      }
+
+  batch[0] = a->f;
+  batch[1] = b->f;
+  batch[2] = a->f;
+  g_assert_true (ave_compute_analyze_frames (compute, NULL, batch, 3, stats, &error));
+  g_assert_no_error (error);
+
+  g_assert_false (stats[0].has_prev);
+  g_assert_cmpuint (stats[0].sad_prev, ==, 0);
+  for (int i = 1; i < 3; i++)
+    {
+      g_assert_true (stats[i].has_prev);
+      g_assert_cmpuint (stats[i].sad_prev, ==, 2 * 64 * 200);
+      g_assert_cmpuint (stats[i].motion_prev, ==, 2 * 64 * 200);
+      g_assert_cmpuint (stats[i].motion_blocks, ==, 8);
+    }
+
+  ave_frame_stats_derive (&stats[1], &m);
+  g_assert_cmpfloat_with_epsilon (m.diff_prev, 25600.0 / (33 * 17), 1e-9);
+  g_assert_cmpfloat_with_epsilon (m.motion, 25600.0 / 8 / 64, 1e-9);
+
+  /* the same pair across two calls (prev given explicitly) agrees */
+  g_assert_true (ave_compute_analyze_frames (compute, &a->f, &b->f, 1, &single, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (&single, sizeof single, &stats[1], sizeof stats[1]);
+
+  /* noise that keeps a block's sum: sad sees it, motion does not */
+  {
+    g_autoptr(TestFrame) noisy = test_frame_new (33, 17, 0, 128, 128);
+
+    for (int y = 8; y < 16; y++)
+      for (int x = 0; x < 8; x++)
+        Y_AT (noisy, 8 + x, y) = 200;
+    Y_AT (noisy, 9, 9) = 205;
+    Y_AT (noisy, 10, 12) = 195;
+    g_assert_true (ave_compute_analyze_frames (compute, &a->f, &noisy->f, 1, &single, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (single.sad_prev, ==, 10);
+    g_assert_cmpuint (single.motion_prev, ==, 0);
+  }
+
+  /* frames of different sizes in one call are refused */
+  {
+    g_autoptr(TestFrame) c = test_frame_new (32, 16, 0, 128, 128);
+    g_autoptr(GError) size_error = NULL;
+
+    g_assert_false (ave_compute_analyze_frames (compute, &c->f, &a->f, 1, &single, &size_error));
+    g_assert_error (size_error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED);
+  }
+}
+
+static void
+test_hist_distance (void)
+{
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(TestFrame) black = test_frame_new (16, 16, 16, 128, 128);
+  g_autoptr(TestFrame) white = test_frame_new (16, 16, 235, 128, 128);
+  g_autoptr(TestFrame) red = test_frame_new (16, 16, 63, 102, 240);
+  g_autoptr(TestFrame) half = test_frame_new (16, 16, 16, 128, 128);
+  AveYuvFrame frames[4];
+  AveFrameStats s[4];
+
+  /* half: top half white, chroma unchanged */
+  for (int y = 0; y < 8; y++)
+    for (int x = 0; x < 16; x++)
+      Y_AT (half, x, y) = 235;
+
+  frames[0] = black->f;
+  frames[1] = white->f;
+  frames[2] = red->f;
+  frames[3] = half->f;
+  g_assert_true (ave_compute_analyze_frames (compute, NULL, frames, 4, s, NULL));
+
+  /* luma disjoint, chroma equal: 1/3 */
+  g_assert_cmpfloat_with_epsilon (ave_frame_stats_hist_distance (&s[0], &s[1]), 1.0 / 3, 1e-9);
+  /* all three planes disjoint */
+  g_assert_cmpfloat_with_epsilon (ave_frame_stats_hist_distance (&s[0], &s[2]), 1.0, 1e-9);
+  /* half the luma moved */
+  g_assert_cmpfloat_with_epsilon (ave_frame_stats_hist_distance (&s[0], &s[3]), 0.5 / 3, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ave_frame_stats_hist_distance (&s[3], &s[0]), 0.5 / 3, 1e-9);
+}
+
+/* ------------------------------------------------------------ composition */
+
+static void
+test_blend (void)
+{
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(TestFrame) a = test_frame_new (33, 17, 10, 20, 30);
+  g_autoptr(TestFrame) b = test_frame_new (33, 17, 210, 220, 230);
+  g_autoptr(TestFrame) out = test_frame_new (33, 17, 0, 0, 0);
+  g_autoptr(GError) error = NULL;
+  struct { guint weight; guint8 y, u, v; } cases[] = {
+    { 0, 10, 20, 30 },
+    { 256, 210, 220, 230 },
+    /* (10*128 + 210*128 + 128) >> 8 = 110 */
+    { 128, 110, 120, 130 },
+    /* (10*192 + 210*64 + 128) >> 8 = 60 */
+    { 64, 60, 70, 80 },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_assert_true (ave_compute_blend (compute, &a->f, &b->f, cases[c].weight, &out->f, &error));
+      g_assert_no_error (error);
+      for (int y = 0; y < 17; y++)
+        for (int x = 0; x < 33; x++)
+          g_assert_cmpuint (Y_AT (out, x, y), ==, cases[c].y);
+      for (int y = 0; y < 9; y++)
+        for (int x = 0; x < 17; x++)
+          {
+            g_assert_cmpuint (U_AT (out, x, y), ==, cases[c].u);
+            g_assert_cmpuint (V_AT (out, x, y), ==, cases[c].v);
+          }
+    }
+
+  /* out may alias a */
+  g_assert_true (ave_compute_blend (compute, &a->f, &b->f, 128, &a->f, &error));
+  g_assert_cmpuint (Y_AT (a, 32, 16), ==, 110);
+  g_assert_cmpuint (V_AT (a, 16, 8), ==, 130);
+
+  /* different sizes are an error, not a crash */
+  {
+    g_autoptr(TestFrame) small = test_frame_new (32, 16, 0, 0, 0);
+    g_autoptr(GError) size_error = NULL;
+
+    g_assert_false (ave_compute_blend (compute, &small->f, &b->f, 0, &out->f, &size_error));
+    g_assert_error (size_error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED);
+  }
+}
+
+static void
+test_yuv_to_rgba (void)
+{
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  struct { guint8 y, u, v; int r, g, b; int tolerance; } cases[] = {
+    { 235, 128, 128, 255, 255, 255, 0 },
+    { 16, 128, 128, 0, 0, 0, 0 },
+    { 126, 128, 128, 128, 128, 128, 0 },
+    /* BT.709 primaries in limited range */
+    { 63, 102, 240, 255, 0, 0, 2 },
+    { 173, 42, 26, 0, 255, 0, 2 },
+    { 32, 240, 118, 0, 0, 255, 2 },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr(TestFrame) t = test_frame_new (33, 17, cases[c].y, cases[c].u, cases[c].v);
+      const int stride = 33 * 4 + 12;
+      g_autofree guint8 *rgba = g_malloc0 ((gsize) stride * 17);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (ave_compute_yuv_to_rgba (compute, &t->f, rgba, stride, &error));
+      g_assert_no_error (error);
+      for (int i = 0; i < 33 * 17; i++)
+        {
+          const guint8 *p = rgba + (i / 33) * stride + (i % 33) * 4;
+
+          g_assert_cmpint (ABS (p[0] - cases[c].r), <=, cases[c].tolerance);
+          g_assert_cmpint (ABS (p[1] - cases[c].g), <=, cases[c].tolerance);
+          g_assert_cmpint (ABS (p[2] - cases[c].b), <=, cases[c].tolerance);
+          g_assert_cmpuint (p[3], ==, 255);
+        }
+    }
+}
+
+static void
+test_rgba_to_yuv (void)
+{
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(TestFrame) t = test_frame_new (3, 3, 0, 0, 0);
+  g_autoptr(GError) error = NULL;
+  /* 3x3: row 0 white white blue, row 1 blue blue black, row 2 black x3 */
+  const guint8 rgba[3 * 12] = {
+    255, 255, 255, 255,  255, 255, 255, 255,  0, 0, 255, 255,
+    0, 0, 255, 255,      0, 0, 255, 255,      0, 0, 0, 255,
+    0, 0, 0, 255,        0, 0, 0, 255,        0, 0, 0, 255,
+  };
+
+  g_assert_true (ave_compute_rgba_to_yuv (compute, rgba, 12, &t->f, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (Y_AT (t, 0, 0), ==, 235);
+  g_assert_cmpuint (Y_AT (t, 2, 1), ==, 16);
+  /* blue: (4064*255 + 16*65536 + 32768) >> 16 = 32 */
+  g_assert_cmpuint (Y_AT (t, 2, 0), ==, 32);
+  /* block (0,0): U_p = 128,128,240,240 -> (736 + 2) / 4 = 184;
+   * V_p = 128,128,118,118 -> (492 + 2) / 4 = 123 */
+  g_assert_cmpuint (U_AT (t, 0, 0), ==, 184);
+  g_assert_cmpuint (V_AT (t, 0, 0), ==, 123);
+  /* block (1,0) has two pixels, blue and black: (240 + 128 + 1) / 2 = 184 */
+  g_assert_cmpuint (U_AT (t, 1, 0), ==, 184);
+  g_assert_cmpuint (V_AT (t, 1, 0), ==, 123);
+  /* block (0,1): two black pixels; block (1,1): one black pixel */
+  g_assert_cmpuint (U_AT (t, 0, 1), ==, 128);
+  g_assert_cmpuint (V_AT (t, 1, 1), ==, 128);
+}
+
+static void
+test_rgb_round_trip (void)
+{
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  /* every colour of a 18^3 grid as a 2x2 block, so chroma averaging is exact */
+  const int steps = 18, w = steps * 2, h = steps * steps * 2;
+  g_autoptr(TestFrame) t = test_frame_new (w, h, 0, 0, 0);
+  g_autofree guint8 *in = g_malloc ((gsize) w * h * 4);
+  g_autofree guint8 *out = g_malloc ((gsize) w * h * 4);
+  g_autoptr(GError) error = NULL;
+  int worst = 0;
+
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        int r = (x / 2) * 15, g = ((y / 2) % steps) * 15, b = ((y / 2) / steps) * 15;
+        guint8 *p = in + ((gsize) y * w + x) * 4;
+
+        p[0] = (guint8) r;
+        p[1] = (guint8) g;
+        p[2] = (guint8) b;
+        p[3] = 255;
+      }
+
+  g_assert_true (ave_compute_rgba_to_yuv (compute, in, w * 4, &t->f, &error));
+  g_assert_true (ave_compute_yuv_to_rgba (compute, &t->f, out, w * 4, &error));
+  g_assert_no_error (error);
+  for (gsize i = 0; i < (gsize) w * h * 4; i++)
+    worst = MAX (worst, ABS ((int) in[i] - (int) out[i]));
+  g_test_message ("worst round-trip error: %d", worst);
+  g_assert_cmpint (worst, <=, 2);
+}
+
+static void
+test_scale (void)
+{
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(GError) error = NULL;
+
+  /* a constant frame stays constant at any size, odd ones included */
+  {
+    g_autoptr(TestFrame) src = test_frame_new (33, 17, 77, 99, 201);
+    int sizes[][2] = { { 33, 17 }, { 16, 9 }, { 67, 35 }, { 1, 1 }, { 320, 180 } };
+
+    for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+      {
+        g_autoptr(TestFrame) dst = test_frame_new (sizes[s][0], sizes[s][1], 0, 0, 0);
+        int cw = (sizes[s][0] + 1) / 2, ch = (sizes[s][1] + 1) / 2;
+
+        g_assert_true (ave_compute_scale (compute, &src->f, &dst->f, &error));
+        g_assert_no_error (error);
+        for (int y = 0; y < sizes[s][1]; y++)
+          for (int x = 0; x < sizes[s][0]; x++)
+            g_assert_cmpuint (Y_AT (dst, x, y), ==, 77);
+        for (int y = 0; y < ch; y++)
+          for (int x = 0; x < cw; x++)
+            {
+              g_assert_cmpuint (U_AT (dst, x, y), ==, 99);
+              g_assert_cmpuint (V_AT (dst, x, y), ==, 201);
+            }
+      }
+  }
+
+  /* same size is an exact copy */
+  {
+    g_autoptr(TestFrame) src = test_frame_new (33, 17, 0, 0, 0);
+    g_autoptr(TestFrame) dst = test_frame_new (33, 17, 0, 0, 0);
+
+    for (int y = 0; y < 17; y++)
+      for (int x = 0; x < 33; x++)
+        Y_AT (src, x, y) = (guint8) (x * 7 + y * 13);
+    g_assert_true (ave_compute_scale (compute, &src->f, &dst->f, &error));
+    for (int y = 0; y < 17; y++)
+      for (int x = 0; x < 33; x++)
+        g_assert_cmpuint (Y_AT (dst, x, y), ==, Y_AT (src, x, y));
+  }
+
+  /* halving averages pairs: [0 100 200 50] -> [50 125] */
+  {
+    g_autoptr(TestFrame) src = test_frame_new (4, 2, 0, 128, 128);
+    g_autoptr(TestFrame) dst = test_frame_new (2, 2, 0, 0, 0);
+    const guint8 row[] = { 0, 100, 200, 50 };
+
+    for (int y = 0; y < 2; y++)
+      memcpy (&Y_AT (src, 0, y), row, 4);
+    g_assert_true (ave_compute_scale (compute, &src->f, &dst->f, &error));
+    g_assert_cmpuint (Y_AT (dst, 0, 0), ==, 50);
+    g_assert_cmpuint (Y_AT (dst, 1, 0), ==, 125);
+    g_assert_cmpuint (Y_AT (dst, 1, 1), ==, 125);
+  }
+
+  /* doubling [0 200]: centre-aligned, clamped at the edges -> [0 50 150 200] */
+  {
+    g_autoptr(TestFrame) src = test_frame_new (2, 1, 0, 128, 128);
+    g_autoptr(TestFrame) dst = test_frame_new (4, 1, 0, 0, 0);
+    const guint8 expected[] = { 0, 50, 150, 200 };
+
+    Y_AT (src, 1, 0) = 200;
+    g_assert_true (ave_compute_scale (compute, &src->f, &dst->f, &error));
+    for (int x = 0; x < 4; x++)
+      g_assert_cmpuint (Y_AT (dst, x, 0), ==, expected[x]);
+  }
+}
+
+static guint8 *
+solid_rgba (int w, int h, guint8 r, guint8 g, guint8 b, guint8 a)
+{
+  guint8 *rgba = g_malloc ((gsize) w * h * 4);
+
+  for (int i = 0; i < w * h; i++)
+    {
+      rgba[4 * i] = r;
+      rgba[4 * i + 1] = g;
+      rgba[4 * i + 2] = b;
+      rgba[4 * i + 3] = a;
+    }
+  return rgba;
+}
+
+static void
+test_overlay (void)
+{
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(GError) error = NULL;
+
+  /* alpha 0 (or opacity 0) leaves the frame unchanged */
+  {
+    g_autoptr(TestFrame) dst = test_frame_new (33, 17, 50, 60, 70);
+    g_autoptr(TestFrame) ref = test_frame_new (33, 17, 50, 60, 70);
+    g_autofree guint8 *clear = solid_rgba (40, 20, 255, 0, 0, 0);
+    g_autofree guint8 *opaque = solid_rgba (40, 20, 255, 0, 0, 255);
+
+    g_assert_true (ave_compute_overlay_rgba (compute, &dst->f, clear, 40, 20, 160, -3, -2, 255, &error));
+    g_assert_true (ave_compute_overlay_rgba (compute, &dst->f, opaque, 40, 20, 160, -3, -2, 0, &error));
+    g_assert_no_error (error);
+    g_assert_cmpmem (dst->data, (gsize) dst->f.y_stride * 17 + 2 * (gsize) dst->f.uv_stride * 9,
+                     ref->data, (gsize) ref->f.y_stride * 17 + 2 * (gsize) ref->f.uv_stride * 9);
+  }
+
+  /* alpha 255 writes the colour; clipped at both edges of an odd frame */
+  {
+    g_autoptr(TestFrame) dst = test_frame_new (33, 17, 50, 60, 70);
+    g_autofree guint8 *blue = solid_rgba (20, 10, 0, 0, 255, 255);
+
+    /* covers x 23..32 (clipped from 23..42), y -4..5 -> 0..5 */
+    g_assert_true (ave_compute_overlay_rgba (compute, &dst->f, blue, 20, 10, 80, 23, -4, 255, &error));
+    g_assert_no_error (error);
+    for (int y = 0; y < 17; y++)
+      for (int x = 0; x < 33; x++)
+        g_assert_cmpuint (Y_AT (dst, x, y), ==, (x >= 23 && y <= 5) ? 32 : 50);
+    /* chroma blocks fully covered: cx 12..16 (block 16 holds the single
+     * column 32), cy 0..2 */
+    for (int cy = 0; cy < 9; cy++)
+      for (int cx = 0; cx < 17; cx++)
+        {
+          gboolean full = cx >= 12 && cy <= 2;
+          gboolean partial = cx == 11 && cy <= 2;
+
+          if (full)
+            {
+              g_assert_cmpuint (U_AT (dst, cx, cy), ==, 240);
+              g_assert_cmpuint (V_AT (dst, cx, cy), ==, 118);
+            }
+          else if (partial)
+            {
+              /* column 23 of block 11 is covered, column 22 is not:
+               * U = (60*(1020-510) + 510*240 + 510) / 1020 = 150 */
+              g_assert_cmpuint (U_AT (dst, cx, cy), ==, 150);
+              /* V = (70*510 + 510*118 + 510) / 1020 = 94 */
+              g_assert_cmpuint (V_AT (dst, cx, cy), ==, 94);
+            }
+          else
+            {
+              g_assert_cmpuint (U_AT (dst, cx, cy), ==, 60);
+              g_assert_cmpuint (V_AT (dst, cx, cy), ==, 70);
+            }
+        }
+  }
+
+  /* half opacity: a = (255*128 + 127)/255 = 128;
+   * Y = (16*127 + 235*128 + 127) / 255 = 126; a lone blue pixel moves its
+   * block's U to the average of (240, 128, 128, 128) = 156 */
+  {
+    g_autoptr(TestFrame) dst = test_frame_new (8, 8, 16, 128, 128);
+    g_autofree guint8 *white = solid_rgba (8, 8, 255, 255, 255, 255);
+    g_autofree guint8 *blue = solid_rgba (1, 1, 0, 0, 255, 255);
+
+    g_assert_true (ave_compute_overlay_rgba (compute, &dst->f, white, 8, 8, 32, 0, 0, 128, &error));
+    g_assert_cmpuint (Y_AT (dst, 3, 5), ==, 126);
+    g_assert_cmpuint (U_AT (dst, 1, 1), ==, 128);
+    g_assert_true (ave_compute_overlay_rgba (compute, &dst->f, blue, 1, 1, 4, 7, 7, 255, &error));
+    g_assert_cmpuint (U_AT (dst, 3, 3), ==, 156);
+    g_assert_cmpuint (Y_AT (dst, 7, 7), ==, 32);
+    g_assert_cmpuint (Y_AT (dst, 6, 7), ==, 126);
+    g_assert_no_error (error);
+  }
+
+  /* entirely off the frame: nothing happens, no error */
+  {
+    g_autoptr(TestFrame) dst = test_frame_new (8, 8, 16, 128, 128);
+    g_autofree guint8 *white = solid_rgba (4, 4, 255, 255, 255, 255);
+
+    g_assert_true (ave_compute_overlay_rgba (compute, &dst->f, white, 4, 4, 16, 8, 0, 255, &error));
+    g_assert_true (ave_compute_overlay_rgba (compute, &dst->f, white, 4, 4, 16, -4, -4, 255, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (Y_AT (dst, 7, 0), ==, 16);
+    g_assert_cmpuint (Y_AT (dst, 0, 0), ==, 16);
+  }
+}
+
+/* -------------------------------------------------------------- selection */
+
+static void
+test_new_for_settings (void)
+{
+  g_autofree char *notice = NULL;
+
+  {
+    g_autoptr(AveCompute) cpu = ave_compute_new_for_settings (FALSE, 0, &notice);
+
+    g_assert_nonnull (cpu);
+    g_assert_cmpstr (ave_compute_get_name (cpu), ==, "cpu");
+    g_assert_null (notice);
+  }
+
+  /* a device filter that matches nothing: the CPU path, with a notice that
+   * says why */
+  {
+    g_autoptr(AveCompute) fallback = NULL;
+
+    g_setenv ("AVE_VULKAN_DEVICE", "no-such-device-ave-test", TRUE);
+    fallback = ave_compute_new_for_settings (TRUE, 0, &notice);
+    g_unsetenv ("AVE_VULKAN_DEVICE");
+
+    g_assert_nonnull (fallback);
+    g_assert_cmpstr (ave_compute_get_name (fallback), ==, "cpu");
+    g_assert_nonnull (notice);
+#if HAVE_VULKAN
+    g_assert_true (g_str_has_prefix (notice, "GPU acceleration unavailable ("));
+    g_assert_true (g_str_has_suffix (notice, "); using the CPU path"));
+#else
+    g_assert_cmpstr (notice, ==, "this build has no Vulkan support; using the CPU path");
+#endif
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  ave_test_init (&argc, &argv);
+
+  g_test_add_func ("/engine/compute/flat-stats", test_flat_stats);
+  g_test_add_func ("/engine/compute/laplacian-edge", test_laplacian_edge);
+  g_test_add_func ("/engine/compute/histogram", test_histogram_ramp);
+  g_test_add_func ("/engine/compute/sad-motion", test_sad_motion);
+  g_test_add_func ("/engine/compute/hist-distance", test_hist_distance);
+  g_test_add_func ("/engine/compute/blend", test_blend);
+  g_test_add_func ("/engine/compute/yuv-to-rgba", test_yuv_to_rgba);
+  g_test_add_func ("/engine/compute/rgba-to-yuv", test_rgba_to_yuv);
+  g_test_add_func ("/engine/compute/rgb-round-trip", test_rgb_round_trip);
+  g_test_add_func ("/engine/compute/scale", test_scale);
+  g_test_add_func ("/engine/compute/overlay", test_overlay);
+  g_test_add_func ("/engine/compute/new-for-settings", test_new_for_settings);
+
+  return g_test_run ();
+}
