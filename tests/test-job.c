@@ -1,0 +1,203 @@
+/* test-job.c — the engine's job runner: stage order and events, outputs
+ * written atomically, cancellation that leaves nothing behind. */
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "ave-test-util.h"
+#include "core/ave-error.h"
+#include "core/ave-job.h"
+
+typedef struct
+{
+  GMutex     lock;
+  GPtrArray *log;          /* "start:stage", "end:stage", "result:name" */
+  double     max_fraction[AVE_N_STAGES];
+  gboolean   fraction_decreased;
+  GCancellable *cancel_on_progress;
+  AveStage   cancel_stage;
+} EventLog;
+
+static void
+on_event (const AveEvent *event, gpointer user_data)
+{
+  EventLog *log = user_data;
+
+  g_mutex_lock (&log->lock);
+  switch (event->kind)
+    {
+    case AVE_EVENT_STAGE_START:
+      g_ptr_array_add (log->log, g_strdup_printf ("start:%s", ave_stage_to_string (event->stage)));
+      break;
+    case AVE_EVENT_STAGE_END:
+      g_ptr_array_add (log->log, g_strdup_printf ("end:%s", ave_stage_to_string (event->stage)));
+      break;
+    case AVE_EVENT_RESULT:
+      g_assert_true (g_file_test (event->path, G_FILE_TEST_EXISTS));
+      g_ptr_array_add (log->log, g_strdup_printf ("result:%s", event->name));
+      break;
+    case AVE_EVENT_STAGE_PROGRESS:
+      if (event->fraction < log->max_fraction[event->stage])
+        log->fraction_decreased = TRUE;
+      log->max_fraction[event->stage] = event->fraction;
+      if (log->cancel_on_progress != NULL && event->stage == log->cancel_stage && event->fraction > 0.1)
+        g_cancellable_cancel (log->cancel_on_progress);
+      break;
+    default:
+      break;
+    }
+  g_mutex_unlock (&log->lock);
+}
+
+static int
+index_of (EventLog *log, const char *entry)
+{
+  for (guint i = 0; i < log->log->len; i++)
+    if (g_str_equal (g_ptr_array_index (log->log, i), entry))
+      return i;
+  return -1;
+}
+
+static void
+test_stage_order (void)
+{
+  const char *sample = ave_test_sample ("job.mp4", 12, 320, 180);
+  g_autofree char *outdir = ave_test_path ("order");
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveJob) job = ave_job_new (AVE_JOB_PROCESS, sample, outdir, settings);
+  g_autoptr(GError) error = NULL;
+  EventLog log = { .log = g_ptr_array_new_with_free_func (g_free) };
+
+  g_mutex_init (&log.lock);
+  ave_job_set_event_func (job, on_event, &log, NULL);
+  g_assert_true (ave_job_run (job, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Both analysis stages run before the director; assets and composition
+   * come after it; each stage starts before it ends. */
+  for (AveStage s = 0; s < AVE_N_STAGES; s++)
+    {
+      g_autofree char *start = g_strdup_printf ("start:%s", ave_stage_to_string (s));
+      g_autofree char *end = g_strdup_printf ("end:%s", ave_stage_to_string (s));
+      g_assert_cmpint (index_of (&log, start), >=, 0);
+      g_assert_cmpint (index_of (&log, start), <, index_of (&log, end));
+    }
+  g_assert_cmpint (index_of (&log, "end:audio_analysis"), <, index_of (&log, "start:director"));
+  g_assert_cmpint (index_of (&log, "end:video_analysis"), <, index_of (&log, "start:director"));
+  g_assert_cmpint (index_of (&log, "end:director"), <, index_of (&log, "start:composition"));
+  g_assert_cmpint (index_of (&log, "end:director"), <, index_of (&log, "start:assets"));
+  g_assert_cmpint (index_of (&log, "result:final"), >, index_of (&log, "end:composition"));
+  g_assert_cmpint (index_of (&log, "result:analysis"), >=, 0);
+  g_assert_cmpint (index_of (&log, "result:plan"), >=, 0);
+  g_assert_cmpint (index_of (&log, "result:metadata"), >=, 0);
+  g_assert_false (log.fraction_decreased);
+
+  g_assert_nonnull (ave_job_get_analysis (job));
+  g_assert_nonnull (ave_job_get_plan (job));
+  g_ptr_array_unref (log.log);
+  g_mutex_clear (&log.lock);
+}
+
+static void
+assert_no_outputs (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  if (d == NULL)
+    return;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_assert_cmpstr (name, !=, "final.mp4");
+      g_assert_false (g_str_has_prefix (name, ".final"));
+      g_assert_false (g_str_has_prefix (name, ".thumbnails"));
+    }
+}
+
+static void
+cancel_during (AveStage stage, const char *name)
+{
+  const char *sample = ave_test_sample ("job.mp4", 12, 320, 180);
+  g_autofree char *outdir = ave_test_path (name);
+  g_autofree char *dir = g_build_filename (outdir, "job", NULL);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveJob) job = ave_job_new (AVE_JOB_PROCESS, sample, outdir, settings);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  EventLog log = { .log = g_ptr_array_new_with_free_func (g_free),
+                   .cancel_on_progress = cancellable, .cancel_stage = stage };
+  gint64 start;
+
+  g_mutex_init (&log.lock);
+  ave_job_set_event_func (job, on_event, &log, NULL);
+  start = g_get_monotonic_time ();
+  g_assert_false (ave_job_run (job, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* Cancel is prompt: well under the time of a whole run. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 60 * G_USEC_PER_SEC);
+  assert_no_outputs (dir);
+  g_ptr_array_unref (log.log);
+  g_mutex_clear (&log.lock);
+}
+
+static void
+test_cancel_analysis (void)
+{
+  cancel_during (AVE_STAGE_VIDEO_ANALYSIS, "cancel-analysis");
+}
+
+static void
+test_cancel_composition (void)
+{
+  cancel_during (AVE_STAGE_COMPOSITION, "cancel-composition");
+}
+
+typedef struct
+{
+  GMainLoop *loop;
+  gboolean   ok;
+  GError    *error;
+} AsyncWait;
+
+static void
+on_async_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AsyncWait *wait = user_data;
+
+  wait->ok = ave_job_run_finish (AVE_JOB (source), result, &wait->error);
+  g_main_loop_quit (wait->loop);
+}
+
+/* The app runs jobs this way: the main loop stays free while it works. */
+static void
+test_async (void)
+{
+  const char *sample = ave_test_sample ("job.mp4", 12, 320, 180);
+  g_autofree char *outdir = ave_test_path ("async");
+  g_autofree char *analysis = g_build_filename (outdir, "job", "analysis.json", NULL);
+  g_autoptr(AveJob) job = ave_job_new (AVE_JOB_ANALYZE, sample, outdir, NULL);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  AsyncWait wait = { .loop = loop };
+
+  ave_job_run_async (job, NULL, on_async_done, &wait);
+  g_main_loop_run (loop);
+  g_assert_no_error (wait.error);
+  g_assert_true (wait.ok);
+  g_assert_true (g_file_test (analysis, G_FILE_TEST_IS_REGULAR));
+  g_assert_nonnull (ave_job_get_analysis (job));
+  g_assert_null (ave_job_get_plan (job));
+}
+
+int
+main (int argc, char **argv)
+{
+  ave_test_init (&argc, &argv);
+
+  g_test_add_func ("/engine/job/stage-order", test_stage_order);
+  g_test_add_func ("/engine/job/cancel-analysis", test_cancel_analysis);
+  g_test_add_func ("/engine/job/cancel-composition", test_cancel_composition);
+  g_test_add_func ("/engine/job/async", test_async);
+
+  return g_test_run ();
+}
