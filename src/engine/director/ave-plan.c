@@ -1,2 +1,1279 @@
 #define G_LOG_DOMAIN "ave-plan"
+
 #include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ave-error.h"
+#include "ave-plan.h"
+
+/* The shortest segment the timeline accepts: about one frame at 100 fps.
+ * Anything shorter cannot be rendered as a picture and is a mistake. */
+#define MIN_SEGMENT_DURATION 0.01
+
+/* Media durations from containers are estimates; a plan written against
+ * one probe must still validate against another that differs by a frame. */
+#define DURATION_TOLERANCE 0.05
+
+/* Used when a hand-written plan names a crossfade or fade without saying
+ * how long it is. */
+#define DEFAULT_TRANSITION_DURATION 0.5
+
+struct _AvePlan
+{
+  GObject  parent_instance;
+
+  char    *source;
+  double   source_duration;
+  char    *director;
+  GArray  *segments;   /* AveSegment, clear func frees reason */
+  GArray  *chapters;   /* AveChapter sorted by time, clear func frees title */
+};
+
+G_DEFINE_FINAL_TYPE (AvePlan, ave_plan, G_TYPE_OBJECT)
+
+enum {
+  CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static const char * const transition_names[] = {
+  [AVE_TRANSITION_CUT] = "cut",
+  [AVE_TRANSITION_CROSSFADE] = "crossfade",
+  [AVE_TRANSITION_FADE] = "fade",
+};
+
+static void
+clear_segment (gpointer data)
+{
+  AveSegment *segment = data;
+
+  g_clear_pointer (&segment->reason, g_free);
+}
+
+static void
+clear_chapter (gpointer data)
+{
+  AveChapter *chapter = data;
+
+  g_clear_pointer (&chapter->title, g_free);
+}
+
+static void
+ave_plan_finalize (GObject *object)
+{
+  AvePlan *self = AVE_PLAN (object);
+
+  g_clear_pointer (&self->source, g_free);
+  g_clear_pointer (&self->director, g_free);
+  g_clear_pointer (&self->segments, g_array_unref);
+  g_clear_pointer (&self->chapters, g_array_unref);
+
+  G_OBJECT_CLASS (ave_plan_parent_class)->finalize (object);
+}
+
+static void
+ave_plan_class_init (AvePlanClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ave_plan_finalize;
+
+  /**
+   * AvePlan::changed:
+   *
+   * Emitted after every successful edit, so the timeline and the preview
+   * redraw from the model instead of tracking each operation.
+   */
+  signals[CHANGED] = g_signal_new ("changed",
+                                   G_TYPE_FROM_CLASS (klass),
+                                   G_SIGNAL_RUN_LAST,
+                                   0, NULL, NULL, NULL,
+                                   G_TYPE_NONE, 0);
+}
+
+static void
+ave_plan_init (AvePlan *self)
+{
+  self->segments = g_array_new (FALSE, TRUE, sizeof (AveSegment));
+  g_array_set_clear_func (self->segments, clear_segment);
+  self->chapters = g_array_new (FALSE, TRUE, sizeof (AveChapter));
+  g_array_set_clear_func (self->chapters, clear_chapter);
+}
+
+static void
+emit_changed (AvePlan *self)
+{
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+AvePlan *
+ave_plan_new (const char *source,
+              double      source_duration)
+{
+  AvePlan *self = g_object_new (AVE_TYPE_PLAN, NULL);
+
+  self->source = g_strdup (source);
+  self->source_duration = isfinite (source_duration) ? MAX (0.0, source_duration) : 0.0;
+  return self;
+}
+
+AvePlan *
+ave_plan_copy (AvePlan *self)
+{
+  AvePlan *copy;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), NULL);
+
+  copy = ave_plan_new (self->source, self->source_duration);
+  copy->director = g_strdup (self->director);
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      AveSegment segment = g_array_index (self->segments, AveSegment, i);
+
+      segment.reason = g_strdup (segment.reason);
+      g_array_append_val (copy->segments, segment);
+    }
+  for (guint i = 0; i < self->chapters->len; i++)
+    {
+      AveChapter chapter = g_array_index (self->chapters, AveChapter, i);
+
+      chapter.title = g_strdup (chapter.title);
+      g_array_append_val (copy->chapters, chapter);
+    }
+  return copy;
+}
+
+const char *
+ave_plan_get_source (AvePlan *self)
+{
+  g_return_val_if_fail (AVE_IS_PLAN (self), NULL);
+
+  return self->source;
+}
+
+double
+ave_plan_get_source_duration (AvePlan *self)
+{
+  g_return_val_if_fail (AVE_IS_PLAN (self), 0.0);
+
+  return self->source_duration;
+}
+
+const char *
+ave_plan_get_director (AvePlan *self)
+{
+  g_return_val_if_fail (AVE_IS_PLAN (self), NULL);
+
+  return self->director;
+}
+
+void
+ave_plan_set_director (AvePlan    *self,
+                       const char *director)
+{
+  g_return_if_fail (AVE_IS_PLAN (self));
+
+  if (g_strcmp0 (self->director, director) == 0)
+    return;
+
+  g_free (self->director);
+  self->director = g_strdup (director);
+  emit_changed (self);
+}
+
+guint
+ave_plan_get_n_segments (AvePlan *self)
+{
+  g_return_val_if_fail (AVE_IS_PLAN (self), 0);
+
+  return self->segments->len;
+}
+
+const AveSegment *
+ave_plan_get_segment (AvePlan *self,
+                      guint    index)
+{
+  g_return_val_if_fail (AVE_IS_PLAN (self), NULL);
+  g_return_val_if_fail (index < self->segments->len, NULL);
+
+  return &g_array_index (self->segments, AveSegment, index);
+}
+
+static inline AveSegment *
+segment_at (AvePlan *self,
+            guint    index)
+{
+  return &g_array_index (self->segments, AveSegment, index);
+}
+
+static inline double
+segment_length (const AveSegment *segment)
+{
+  return segment->end - segment->start;
+}
+
+/* A range the timeline may hold: inside the source (when its length is
+ * known) and at least one frame long. */
+static gboolean
+range_is_valid (AvePlan *self,
+                double   start,
+                double   end)
+{
+  if (!isfinite (start) || !isfinite (end))
+    return FALSE;
+  if (start < 0.0 || end - start < MIN_SEGMENT_DURATION - 1e-9)
+    return FALSE;
+  if (self->source_duration > 0.0 && end > self->source_duration + 1e-9)
+    return FALSE;
+  return TRUE;
+}
+
+/* Keeps the invariant that a transition is shorter than both segments it
+ * joins after an edit changed a neighbour (trim, move, split, remove): a
+ * transition that no longer fits is shortened to half the shorter
+ * neighbour, rather than refusing an edit the user clearly meant. */
+static void
+fit_transitions (AvePlan *self)
+{
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      AveSegment *segment = segment_at (self, i);
+      double limit = segment_length (segment);
+
+      if (segment->transition == AVE_TRANSITION_CUT)
+        {
+          segment->transition_duration = 0.0;
+          continue;
+        }
+      if (i > 0)
+        limit = MIN (limit, segment_length (segment_at (self, i - 1)));
+      if (segment->transition_duration >= limit)
+        segment->transition_duration = limit / 2.0;
+    }
+}
+
+gboolean
+ave_plan_append_segment (AvePlan          *self,
+                         const AveSegment *segment)
+{
+  AveSegment copy;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+  g_return_val_if_fail (segment != NULL, FALSE);
+
+  if (!range_is_valid (self, segment->start, segment->end))
+    return FALSE;
+  if ((guint) segment->transition >= G_N_ELEMENTS (transition_names))
+    return FALSE;
+  if (!isfinite (segment->transition_duration) || segment->transition_duration < 0.0)
+    return FALSE;
+
+  copy = *segment;
+  copy.enabled = segment->enabled != FALSE;
+  copy.reason = g_strdup (segment->reason);
+  g_array_append_val (self->segments, copy);
+  fit_transitions (self);
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+ave_plan_trim_segment (AvePlan *self,
+                       guint    index,
+                       double   start,
+                       double   end)
+{
+  AveSegment *segment;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+
+  if (index >= self->segments->len || !range_is_valid (self, start, end))
+    return FALSE;
+
+  segment = segment_at (self, index);
+  if (segment->start == start && segment->end == end)
+    return TRUE;
+
+  segment->start = start;
+  segment->end = end;
+  fit_transitions (self);
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+ave_plan_move_segment (AvePlan *self,
+                       guint    from,
+                       guint    to)
+{
+  AveSegment moved;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+
+  if (from >= self->segments->len || to >= self->segments->len)
+    return FALSE;
+  if (from == to)
+    return TRUE;
+
+  /* Take the element out without running the clear func: ownership of
+   * the reason string moves with it. */
+  moved = *segment_at (self, from);
+  if (from < to)
+    memmove (segment_at (self, from), segment_at (self, from + 1),
+             (to - from) * sizeof (AveSegment));
+  else
+    memmove (segment_at (self, to + 1), segment_at (self, to),
+             (from - to) * sizeof (AveSegment));
+  *segment_at (self, to) = moved;
+
+  fit_transitions (self);
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+ave_plan_set_segment_enabled (AvePlan  *self,
+                              guint     index,
+                              gboolean  enabled)
+{
+  AveSegment *segment;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+
+  if (index >= self->segments->len)
+    return FALSE;
+
+  segment = segment_at (self, index);
+  enabled = enabled != FALSE;
+  if (segment->enabled == enabled)
+    return TRUE;
+
+  segment->enabled = enabled;
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+ave_plan_split_segment (AvePlan *self,
+                        guint    index,
+                        double   source_time)
+{
+  AveSegment *segment;
+  AveSegment second;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+
+  if (index >= self->segments->len || !isfinite (source_time))
+    return FALSE;
+
+  segment = segment_at (self, index);
+  if (source_time - segment->start < MIN_SEGMENT_DURATION - 1e-9 ||
+      segment->end - source_time < MIN_SEGMENT_DURATION - 1e-9)
+    return FALSE;
+
+  /* The two halves are continuous in the source, so the join is a plain
+   * cut: nothing visible happens there until the user edits it. */
+  second = *segment;
+  second.start = source_time;
+  second.transition = AVE_TRANSITION_CUT;
+  second.transition_duration = 0.0;
+  second.reason = g_strdup (segment->reason);
+  segment->end = source_time;
+
+  g_array_insert_val (self->segments, index + 1, second);
+  fit_transitions (self);
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+ave_plan_remove_segment (AvePlan *self,
+                         guint    index)
+{
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+
+  if (index >= self->segments->len)
+    return FALSE;
+
+  g_array_remove_index (self->segments, index);
+  fit_transitions (self);
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+ave_plan_set_transition (AvePlan           *self,
+                         guint              index,
+                         AveTransitionType  type,
+                         double             duration)
+{
+  AveSegment *segment;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+
+  if (index >= self->segments->len || (guint) type >= G_N_ELEMENTS (transition_names))
+    return FALSE;
+
+  segment = segment_at (self, index);
+  if (type == AVE_TRANSITION_CUT)
+    duration = 0.0;
+  else
+    {
+      if (!isfinite (duration) || duration <= 0.0)
+        return FALSE;
+      if (duration >= segment_length (segment))
+        return FALSE;
+      if (index > 0 && duration >= segment_length (segment_at (self, index - 1)))
+        return FALSE;
+    }
+
+  if (segment->transition == type && segment->transition_duration == duration)
+    return TRUE;
+
+  segment->transition = type;
+  segment->transition_duration = duration;
+  emit_changed (self);
+  return TRUE;
+}
+
+guint
+ave_plan_get_n_chapters (AvePlan *self)
+{
+  g_return_val_if_fail (AVE_IS_PLAN (self), 0);
+
+  return self->chapters->len;
+}
+
+const AveChapter *
+ave_plan_get_chapter (AvePlan *self,
+                      guint    index)
+{
+  g_return_val_if_fail (AVE_IS_PLAN (self), NULL);
+  g_return_val_if_fail (index < self->chapters->len, NULL);
+
+  return &g_array_index (self->chapters, AveChapter, index);
+}
+
+void
+ave_plan_add_chapter (AvePlan    *self,
+                      double      output_time,
+                      const char *title)
+{
+  AveChapter chapter;
+  guint position = 0;
+
+  g_return_if_fail (AVE_IS_PLAN (self));
+  g_return_if_fail (title != NULL);
+  g_return_if_fail (isfinite (output_time));
+
+  /* Chapters are kept in time order: players and metadata list them so. */
+  while (position < self->chapters->len &&
+         g_array_index (self->chapters, AveChapter, position).time <= output_time)
+    position++;
+
+  chapter.time = MAX (0.0, output_time);
+  chapter.title = g_strdup (title);
+  g_array_insert_val (self->chapters, position, chapter);
+  emit_changed (self);
+}
+
+void
+ave_plan_clear_chapters (AvePlan *self)
+{
+  g_return_if_fail (AVE_IS_PLAN (self));
+
+  if (self->chapters->len == 0)
+    return;
+
+  g_array_set_size (self->chapters, 0);
+  emit_changed (self);
+}
+
+/* How much segment `current` overlaps the enabled segment before it in the
+ * output.  Only crossfades overlap; a fade goes through black inside the
+ * two segments, and a cut joins them end to end.  The overlap never
+ * exceeds either segment, so a plan edited by hand cannot produce a
+ * negative duration. */
+static double
+overlap_with_previous (const AveSegment *previous,
+                       const AveSegment *current)
+{
+  if (previous == NULL || current->transition != AVE_TRANSITION_CROSSFADE)
+    return 0.0;
+
+  return MAX (0.0, MIN (current->transition_duration,
+                        MIN (segment_length (previous), segment_length (current))));
+}
+
+double
+ave_plan_get_output_duration (AvePlan *self)
+{
+  const AveSegment *previous = NULL;
+  double total = 0.0;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), 0.0);
+
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      const AveSegment *segment = segment_at (self, i);
+
+      if (!segment->enabled)
+        continue;
+      total += segment_length (segment) - overlap_with_previous (previous, segment);
+      previous = segment;
+    }
+  return total;
+}
+
+double
+ave_plan_source_to_output (AvePlan *self,
+                           double   source_time)
+{
+  const AveSegment *previous = NULL;
+  double output_start = 0.0;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), -1.0);
+
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      const AveSegment *segment = segment_at (self, i);
+
+      if (!segment->enabled)
+        continue;
+
+      if (previous != NULL)
+        output_start += segment_length (previous) - overlap_with_previous (previous, segment);
+
+      /* The first segment that contains the time wins: a source moment
+       * used twice (a repeated take) maps to its first appearance. */
+      if (source_time >= segment->start && source_time <= segment->end)
+        return output_start + (source_time - segment->start);
+
+      previous = segment;
+    }
+  return -1.0;
+}
+
+/* -------------------------------------------------------------- JSON out */
+
+static void
+add_double (JsonBuilder *builder,
+            const char  *name,
+            double       value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_double_value (builder, isfinite (value) ? value : 0.0);
+}
+
+JsonNode *
+ave_plan_to_json (AvePlan *self)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), NULL);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, AVE_PLAN_VERSION);
+  json_builder_set_member_name (builder, "source");
+  if (self->source != NULL)
+    json_builder_add_string_value (builder, self->source);
+  else
+    json_builder_add_null_value (builder);
+  add_double (builder, "source_duration", self->source_duration);
+  json_builder_set_member_name (builder, "director");
+  if (self->director != NULL)
+    json_builder_add_string_value (builder, self->director);
+  else
+    json_builder_add_null_value (builder);
+
+  json_builder_set_member_name (builder, "segments");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      const AveSegment *segment = segment_at (self, i);
+
+      json_builder_begin_object (builder);
+      add_double (builder, "start", segment->start);
+      add_double (builder, "end", segment->end);
+      json_builder_set_member_name (builder, "transition");
+      json_builder_add_string_value (builder, transition_names[segment->transition]);
+      add_double (builder, "transition_duration", segment->transition_duration);
+      json_builder_set_member_name (builder, "enabled");
+      json_builder_add_boolean_value (builder, segment->enabled);
+      json_builder_set_member_name (builder, "reason");
+      if (segment->reason != NULL)
+        json_builder_add_string_value (builder, segment->reason);
+      else
+        json_builder_add_null_value (builder);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "chapters");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->chapters->len; i++)
+    {
+      const AveChapter *chapter = &g_array_index (self->chapters, AveChapter, i);
+
+      json_builder_begin_object (builder);
+      add_double (builder, "time", chapter->time);
+      json_builder_set_member_name (builder, "title");
+      json_builder_add_string_value (builder, chapter->title);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  /* For people and scripts reading the file; recomputed on load. */
+  add_double (builder, "output_duration", ave_plan_get_output_duration (self));
+
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+/* --------------------------------------------------------------- JSON in */
+
+/* Every error names the field by its path ("segments[2].end") and the
+ * value found, because plan.json is meant to be edited by hand. */
+
+G_GNUC_PRINTF (3, 4)
+static void
+set_invalid (GError    **error,
+             const char *path,
+             const char *format,
+             ...)
+{
+  g_autofree char *detail = NULL;
+  va_list args;
+
+  va_start (args, format);
+  detail = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID, "%s: %s", path, detail);
+}
+
+static char *
+member_path (const char *parent,
+             const char *member)
+{
+  if (parent == NULL)
+    return g_strdup (member);
+  return g_strdup_printf ("%s.%s", parent, member);
+}
+
+static gboolean
+node_is_number (JsonNode *node)
+{
+  GType type;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  type = json_node_get_value_type (node);
+  return type == G_TYPE_DOUBLE || type == G_TYPE_INT64;
+}
+
+static gboolean
+read_number (JsonObject *object,
+             const char *parent,
+             const char *member,
+             gboolean    required,
+             double      fallback,
+             double     *out,
+             GError    **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL)
+    {
+      if (required)
+        {
+          g_autofree char *path = member_path (parent, member);
+
+          set_invalid (error, path, "missing (expected a number of seconds)");
+          return FALSE;
+        }
+      *out = fallback;
+      return TRUE;
+    }
+  if (!node_is_number (node))
+    {
+      g_autofree char *path = member_path (parent, member);
+
+      set_invalid (error, path, "expected a number");
+      return FALSE;
+    }
+  *out = json_node_get_double (node);
+  return TRUE;
+}
+
+/* NULL when absent or null. */
+static gboolean
+read_string (JsonObject  *object,
+             const char  *parent,
+             const char  *member,
+             char       **out,
+             GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_autofree char *path = member_path (parent, member);
+
+      set_invalid (error, path, "expected a string");
+      return FALSE;
+    }
+  *out = g_strdup (json_node_get_string (node));
+  return TRUE;
+}
+
+static gboolean
+read_transition (JsonObject        *object,
+                 const char        *parent,
+                 AveTransitionType *out,
+                 GError           **error)
+{
+  g_autofree char *name = NULL;
+
+  if (!read_string (object, parent, "transition", &name, error))
+    return FALSE;
+
+  *out = AVE_TRANSITION_CUT;
+  if (name == NULL)
+    return TRUE;
+
+  for (guint t = 0; t < G_N_ELEMENTS (transition_names); t++)
+    if (g_str_equal (name, transition_names[t]))
+      {
+        *out = t;
+        return TRUE;
+      }
+
+  {
+    g_autofree char *path = member_path (parent, "transition");
+
+    set_invalid (error, path, "unknown transition \"%s\" (allowed: cut, crossfade, fade)", name);
+  }
+  return FALSE;
+}
+
+static gboolean
+read_segment (AvePlan    *self,
+              JsonNode   *node,
+              guint       index,
+              GError    **error)
+{
+  g_autofree char *path = g_strdup_printf ("segments[%u]", index);
+  JsonObject *obj;
+  JsonNode *enabled_node;
+  AveSegment segment = { 0 };
+  g_autofree char *reason = NULL;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      set_invalid (error, path, "expected an object with start and end");
+      return FALSE;
+    }
+  obj = json_node_get_object (node);
+
+  if (!read_number (obj, path, "start", TRUE, 0, &segment.start, error) ||
+      !read_number (obj, path, "end", TRUE, 0, &segment.end, error))
+    return FALSE;
+
+  if (segment.start < 0.0)
+    {
+      g_autofree char *p = member_path (path, "start");
+
+      set_invalid (error, p, "must not be negative (%.3f)", segment.start);
+      return FALSE;
+    }
+  if (segment.end - segment.start < MIN_SEGMENT_DURATION - 1e-9)
+    {
+      g_autofree char *p = member_path (path, "end");
+
+      if (segment.end <= segment.start)
+        set_invalid (error, p, "must be greater than start (%.3f)", segment.start);
+      else
+        set_invalid (error, p, "the segment must last at least %.2f s (it lasts %.3f s)",
+                     MIN_SEGMENT_DURATION, segment.end - segment.start);
+      return FALSE;
+    }
+  if (self->source_duration > 0.0 &&
+      segment.end > self->source_duration + DURATION_TOLERANCE)
+    {
+      g_autofree char *p = member_path (path, "end");
+
+      set_invalid (error, p, "%.3f is beyond the end of the source (source_duration %.3f)",
+                   segment.end, self->source_duration);
+      return FALSE;
+    }
+
+  if (!read_transition (obj, path, &segment.transition, error))
+    return FALSE;
+  if (!read_number (obj, path, "transition_duration", FALSE,
+                    segment.transition == AVE_TRANSITION_CUT ? 0.0 : DEFAULT_TRANSITION_DURATION,
+                    &segment.transition_duration, error))
+    return FALSE;
+
+  if (segment.transition == AVE_TRANSITION_CUT)
+    segment.transition_duration = 0.0;
+  else
+    {
+      g_autofree char *p = member_path (path, "transition_duration");
+      double limit = segment.end - segment.start;
+
+      if (segment.transition_duration <= 0.0)
+        {
+          set_invalid (error, p, "a %s needs a duration greater than 0 (got %.3f)",
+                       transition_names[segment.transition], segment.transition_duration);
+          return FALSE;
+        }
+      if (index > 0)
+        limit = MIN (limit, segment_length (segment_at (self, index - 1)));
+      if (segment.transition_duration >= limit)
+        {
+          set_invalid (error, p, "%.3f must be shorter than this segment%s (%.3f s)",
+                       segment.transition_duration,
+                       index > 0 ? " and the previous one" : "", limit);
+          return FALSE;
+        }
+    }
+
+  enabled_node = json_object_get_member (obj, "enabled");
+  segment.enabled = TRUE;
+  if (enabled_node != NULL)
+    {
+      if (!JSON_NODE_HOLDS_VALUE (enabled_node) ||
+          json_node_get_value_type (enabled_node) != G_TYPE_BOOLEAN)
+        {
+          g_autofree char *p = member_path (path, "enabled");
+
+          set_invalid (error, p, "expected true or false");
+          return FALSE;
+        }
+      segment.enabled = json_node_get_boolean (enabled_node);
+    }
+
+  if (!read_string (obj, path, "reason", &reason, error))
+    return FALSE;
+  segment.reason = g_steal_pointer (&reason);
+
+  g_array_append_val (self->segments, segment);
+  return TRUE;
+}
+
+static gboolean
+read_chapter (AvePlan   *self,
+              JsonNode  *node,
+              guint      index,
+              GError   **error)
+{
+  g_autofree char *path = g_strdup_printf ("chapters[%u]", index);
+  g_autofree char *title = NULL;
+  JsonObject *obj;
+  double time;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      set_invalid (error, path, "expected an object with time and title");
+      return FALSE;
+    }
+  obj = json_node_get_object (node);
+
+  if (!read_number (obj, path, "time", TRUE, 0, &time, error) ||
+      !read_string (obj, path, "title", &title, error))
+    return FALSE;
+  if (time < 0.0)
+    {
+      g_autofree char *p = member_path (path, "time");
+
+      set_invalid (error, p, "must not be negative (%.3f)", time);
+      return FALSE;
+    }
+  if (title == NULL)
+    {
+      g_autofree char *p = member_path (path, "title");
+
+      set_invalid (error, p, "missing (expected a string)");
+      return FALSE;
+    }
+
+  {
+    AveChapter chapter = { time, g_steal_pointer (&title) };
+    guint position = 0;
+
+    while (position < self->chapters->len &&
+           g_array_index (self->chapters, AveChapter, position).time <= time)
+      position++;
+    g_array_insert_val (self->chapters, position, chapter);
+  }
+  return TRUE;
+}
+
+AvePlan *
+ave_plan_new_from_json (JsonNode  *node,
+                        GError   **error)
+{
+  g_autoptr(AvePlan) self = NULL;
+  g_autofree char *source = NULL;
+  g_autofree char *director = NULL;
+  JsonObject *root;
+  JsonNode *version_node;
+  JsonNode *member;
+  double version;
+  double source_duration;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error_literal (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID,
+                           "The plan must be a JSON object with \"version\", \"source\" and \"segments\"");
+      return NULL;
+    }
+  root = json_node_get_object (node);
+
+  version_node = json_object_get_member (root, "version");
+  if (version_node == NULL)
+    {
+      set_invalid (error, "version", "missing (expected %d)", AVE_PLAN_VERSION);
+      return NULL;
+    }
+  if (!node_is_number (version_node))
+    {
+      set_invalid (error, "version", "expected a number");
+      return NULL;
+    }
+  version = json_node_get_double (version_node);
+  if (version != floor (version) || version < 1)
+    {
+      set_invalid (error, "version", "expected a whole number from 1 (got %g)", version);
+      return NULL;
+    }
+  if (version > AVE_PLAN_VERSION)
+    {
+      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_VERSION,
+                   "version: plan version %g is newer than this program understands (%d); "
+                   "update AI Video Editor or plan the video again",
+                   version, AVE_PLAN_VERSION);
+      return NULL;
+    }
+
+  if (!read_string (root, NULL, "source", &source, error))
+    return NULL;
+  if (source == NULL)
+    {
+      set_invalid (error, "source", "missing (expected the path of the video the plan edits)");
+      return NULL;
+    }
+
+  if (!read_number (root, NULL, "source_duration", TRUE, 0, &source_duration, error))
+    return NULL;
+  if (source_duration <= 0.0)
+    {
+      set_invalid (error, "source_duration", "must be greater than 0 (got %.3f)", source_duration);
+      return NULL;
+    }
+
+  if (!read_string (root, NULL, "director", &director, error))
+    return NULL;
+
+  self = ave_plan_new (source, source_duration);
+  self->director = g_steal_pointer (&director);
+
+  member = json_object_get_member (root, "segments");
+  if (member == NULL)
+    {
+      set_invalid (error, "segments", "missing (expected a list of segments)");
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_ARRAY (member))
+    {
+      set_invalid (error, "segments", "expected an array");
+      return NULL;
+    }
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (member)); i++)
+    if (!read_segment (self, json_array_get_element (json_node_get_array (member), i), i, error))
+      return NULL;
+
+  member = json_object_get_member (root, "chapters");
+  if (member != NULL && !JSON_NODE_HOLDS_NULL (member))
+    {
+      if (!JSON_NODE_HOLDS_ARRAY (member))
+        {
+          set_invalid (error, "chapters", "expected an array");
+          return NULL;
+        }
+      for (guint i = 0; i < json_array_get_length (json_node_get_array (member)); i++)
+        if (!read_chapter (self, json_array_get_element (json_node_get_array (member), i), i, error))
+          return NULL;
+    }
+
+  /* "output_duration" is derived from the segments and deliberately not
+   * read: a hand edit of the segments must not leave it contradicting them. */
+
+  return g_steal_pointer (&self);
+}
+
+/* ------------------------------------------------------------- files */
+
+/* json-glib prints doubles with 17 significant digits (0.1 becomes
+ * 0.10000000000000001).  plan.json is edited by hand, so numbers are
+ * written with the fewest digits that read back to the same double. */
+static void
+append_number (GString *out,
+               double   value)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (int digits = 1; digits <= 17; digits++)
+    {
+      char format[8];
+
+      g_snprintf (format, sizeof format, "%%.%dg", digits);
+      g_ascii_formatd (buffer, sizeof buffer, format, value);
+      if (g_ascii_strtod (buffer, NULL) == value)
+        break;
+    }
+  g_string_append (out, buffer);
+}
+
+static void
+append_string (GString    *out,
+               const char *str)
+{
+  g_string_append_c (out, '"');
+  for (const unsigned char *p = (const unsigned char *) str; *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case '"':  g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        case '\b': g_string_append (out, "\\b"); break;
+        case '\f': g_string_append (out, "\\f"); break;
+        default:
+          if (*p < 0x20)
+            g_string_append_printf (out, "\\u%04x", *p);
+          else
+            g_string_append_c (out, (char) *p);
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+static gboolean
+is_scalar_object (JsonNode *node)
+{
+  JsonObject *obj;
+  g_autoptr(GList) members = NULL;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return FALSE;
+  obj = json_node_get_object (node);
+  members = json_object_get_values (obj);
+  for (GList *l = members; l != NULL; l = l->next)
+    if (JSON_NODE_HOLDS_OBJECT (l->data) || JSON_NODE_HOLDS_ARRAY (l->data))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+append_node (GString  *out,
+             JsonNode *node,
+             int       indent,
+             gboolean  one_line)
+{
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_NULL:
+      g_string_append (out, "null");
+      break;
+
+    case JSON_NODE_VALUE:
+      {
+        GType type = json_node_get_value_type (node);
+
+        if (type == G_TYPE_STRING)
+          append_string (out, json_node_get_string (node));
+        else if (type == G_TYPE_BOOLEAN)
+          g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+        else if (type == G_TYPE_INT64)
+          g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+        else
+          append_number (out, json_node_get_double (node));
+      }
+      break;
+
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        guint n = json_array_get_length (array);
+
+        if (n == 0)
+          {
+            g_string_append (out, "[]");
+            break;
+          }
+        g_string_append (out, "[\n");
+        for (guint i = 0; i < n; i++)
+          {
+            JsonNode *element = json_array_get_element (array, i);
+
+            g_string_append_printf (out, "%*s", indent + 2, "");
+            /* One segment or chapter per line keeps the file short and
+             * makes a diff of two plans readable. */
+            append_node (out, element, indent + 2, is_scalar_object (element));
+            g_string_append (out, i + 1 < n ? ",\n" : "\n");
+          }
+        g_string_append_printf (out, "%*s]", indent, "");
+      }
+      break;
+
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *obj = json_node_get_object (node);
+        g_autoptr(GList) names = json_object_get_members (obj);
+        const char *separator = one_line ? ", " : ",\n";
+
+        if (names == NULL)
+          {
+            g_string_append (out, "{}");
+            break;
+          }
+        g_string_append (out, one_line ? "{ " : "{\n");
+        for (GList *l = names; l != NULL; l = l->next)
+          {
+            if (!one_line)
+              g_string_append_printf (out, "%*s", indent + 2, "");
+            append_string (out, l->data);
+            g_string_append (out, ": ");
+            append_node (out, json_object_get_member (obj, l->data), indent + 2, one_line);
+            if (l->next != NULL)
+              g_string_append (out, separator);
+          }
+        if (one_line)
+          g_string_append (out, " }");
+        else
+          g_string_append_printf (out, "\n%*s}", indent, "");
+      }
+      break;
+    }
+}
+
+gboolean
+ave_plan_save (AvePlan     *self,
+               const char  *path,
+               GError     **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  root = ave_plan_to_json (self);
+  append_node (text, root, 0, FALSE);
+  g_string_append_c (text, '\n');
+
+  /* Written to a temporary name in the same folder and renamed, so a
+   * crash never leaves a half-written plan that looks complete. */
+  return g_file_set_contents (path, text->str, (gssize) text->len, error);
+}
+
+AvePlan *
+ave_plan_load (const char  *path,
+               GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+  AvePlan *self;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!json_parser_load_from_mapped_file (parser, path, &local_error))
+    {
+      if (local_error->domain == G_FILE_ERROR)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      else
+        /* json-glib's message carries the line and column of the mistake. */
+        g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_PARSE,
+                     "%s is not valid JSON: %s", path, local_error->message);
+      return NULL;
+    }
+
+  self = ave_plan_new_from_json (json_parser_get_root (parser), &local_error);
+  if (self == NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
+      return NULL;
+    }
+  return self;
+}
+
+gboolean
+ave_plan_validate (AvePlan     *self,
+                   double       source_duration,
+                   GError     **error)
+{
+  gboolean any_enabled = FALSE;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+
+  for (guint i = 0; i < self->segments->len; i++)
+    {
+      const AveSegment *segment = segment_at (self, i);
+
+      if (segment->start < -DURATION_TOLERANCE)
+        {
+          g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID,
+                       "segments[%u].start: must not be negative (%.3f)", i, segment->start);
+          return FALSE;
+        }
+      if (segment->end <= segment->start)
+        {
+          g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID,
+                       "segments[%u].end: must be greater than start (%.3f)", i, segment->start);
+          return FALSE;
+        }
+      if (source_duration > 0.0 && segment->start > source_duration + DURATION_TOLERANCE)
+        {
+          g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID,
+                       "segments[%u].start: %.3f is beyond the end of the video (%.3f s); "
+                       "was the plan made for another file?", i, segment->start, source_duration);
+          return FALSE;
+        }
+      if (source_duration > 0.0 && segment->end > source_duration + DURATION_TOLERANCE)
+        {
+          g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID,
+                       "segments[%u].end: %.3f is beyond the end of the video (%.3f s); "
+                       "was the plan made for another file?", i, segment->end, source_duration);
+          return FALSE;
+        }
+      any_enabled |= segment->enabled;
+    }
+
+  if (!any_enabled)
+    {
+      g_set_error_literal (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY,
+                           self->segments->len == 0
+                           ? "The plan has no segments, so there is nothing to render; "
+                             "add a segment or plan the video again"
+                           : "Every segment of the plan is disabled, so there is nothing to render; "
+                             "enable at least one segment");
+      return FALSE;
+    }
+
+  return TRUE;
+}
