@@ -1035,6 +1035,14 @@ append_number (GString *out,
 {
   char buffer[G_ASCII_DTOSTR_BUF_SIZE];
 
+  /* %g would write 20 as 2e+01 */
+  if (value == floor (value) && fabs (value) < 1e15)
+    {
+      g_ascii_formatd (buffer, sizeof buffer, "%.0f", value);
+      g_string_append (out, buffer);
+      return;
+    }
+
   for (int digits = 1; digits <= 17; digits++)
     {
       char format[8];

@@ -1,0 +1,562 @@
+/* test-plan.c — the edit plan model: edits, timing, plan.json. */
+#define G_LOG_DOMAIN "ave-test-plan"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "core/ave-error.h"
+#include "director/ave-plan.h"
+#include "ave-test-util.h"
+
+#define EPS 1e-9
+
+static void
+count_changed (AvePlan *plan,
+               guint   *count)
+{
+  (*count)++;
+}
+
+static AvePlan *
+make_plan (guint *changed)
+{
+  /* Source of 20 s; segments [1,4] [6,10] [12,18]. */
+  AvePlan *plan = ave_plan_new ("/videos/talk.mp4", 20.0);
+  AveSegment s = { 0 };
+
+  s.enabled = TRUE;
+  s.start = 1; s.end = 4; s.reason = (char *) "speech";
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  s.start = 6; s.end = 10; s.reason = NULL;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  s.start = 12; s.end = 18; s.reason = (char *) "shot 3";
+  g_assert_true (ave_plan_append_segment (plan, &s));
+
+  if (changed != NULL)
+    g_signal_connect (plan, "changed", G_CALLBACK (count_changed), changed);
+  return plan;
+}
+
+static char *
+plan_to_string (AvePlan *plan)
+{
+  g_autoptr(JsonNode) node = ave_plan_to_json (plan);
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+
+  json_generator_set_root (gen, node);
+  return json_generator_to_data (gen, NULL);
+}
+
+static void
+assert_segment (AvePlan *plan,
+                guint    index,
+                double   start,
+                double   end)
+{
+  const AveSegment *s = ave_plan_get_segment (plan, index);
+
+  g_assert_cmpfloat_with_epsilon (s->start, start, EPS);
+  g_assert_cmpfloat_with_epsilon (s->end, end, EPS);
+}
+
+static void
+test_append (void)
+{
+  g_autoptr(AvePlan) plan = ave_plan_new ("a.mp4", 10.0);
+  guint changed = 0;
+  AveSegment s = { 0 };
+
+  g_signal_connect (plan, "changed", G_CALLBACK (count_changed), &changed);
+  s.enabled = TRUE;
+
+  s.start = 2; s.end = 2;          /* empty */
+  g_assert_false (ave_plan_append_segment (plan, &s));
+  s.start = 3; s.end = 2;          /* reversed */
+  g_assert_false (ave_plan_append_segment (plan, &s));
+  s.start = -1; s.end = 2;         /* before the source */
+  g_assert_false (ave_plan_append_segment (plan, &s));
+  s.start = 8; s.end = 10.5;       /* after the source */
+  g_assert_false (ave_plan_append_segment (plan, &s));
+  s.start = 1; s.end = 1.005;      /* shorter than a frame */
+  g_assert_false (ave_plan_append_segment (plan, &s));
+  g_assert_cmpuint (ave_plan_get_n_segments (plan), ==, 0);
+  g_assert_cmpuint (changed, ==, 0);
+
+  s.start = 0; s.end = 10; s.reason = (char *) "all";
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  g_assert_cmpuint (changed, ==, 1);
+  g_assert_cmpstr (ave_plan_get_segment (plan, 0)->reason, ==, "all");
+  /* The plan owns a copy of the reason. */
+  g_assert_true (ave_plan_get_segment (plan, 0)->reason != s.reason);
+  g_assert_cmpstr (ave_plan_get_source (plan), ==, "a.mp4");
+  g_assert_cmpfloat (ave_plan_get_source_duration (plan), ==, 10.0);
+}
+
+static void
+test_trim (void)
+{
+  guint changed = 0;
+  g_autoptr(AvePlan) plan = make_plan (&changed);
+
+  g_assert_true (ave_plan_trim_segment (plan, 1, 5.5, 9.0));
+  assert_segment (plan, 1, 5.5, 9.0);
+  g_assert_cmpuint (changed, ==, 1);
+
+  /* Invalid requests leave everything as it was and say nothing. */
+  g_assert_false (ave_plan_trim_segment (plan, 1, 9.0, 5.5));
+  g_assert_false (ave_plan_trim_segment (plan, 1, 5.0, 5.0));
+  g_assert_false (ave_plan_trim_segment (plan, 1, 5.0, 5.005));
+  g_assert_false (ave_plan_trim_segment (plan, 1, -0.5, 3.0));
+  g_assert_false (ave_plan_trim_segment (plan, 1, 15.0, 20.5));
+  g_assert_false (ave_plan_trim_segment (plan, 7, 1.0, 2.0));
+  assert_segment (plan, 1, 5.5, 9.0);
+  g_assert_cmpuint (changed, ==, 1);
+
+  /* The whole source and exactly one minimum length are fine. */
+  g_assert_true (ave_plan_trim_segment (plan, 2, 0.0, 20.0));
+  g_assert_true (ave_plan_trim_segment (plan, 0, 2.0, 2.01));
+  g_assert_cmpuint (changed, ==, 3);
+}
+
+static void
+test_move (void)
+{
+  guint changed = 0;
+  g_autoptr(AvePlan) plan = make_plan (&changed);
+
+  g_assert_true (ave_plan_move_segment (plan, 0, 2));
+  assert_segment (plan, 0, 6, 10);
+  assert_segment (plan, 1, 12, 18);
+  assert_segment (plan, 2, 1, 4);
+  g_assert_cmpstr (ave_plan_get_segment (plan, 2)->reason, ==, "speech");
+  g_assert_cmpuint (changed, ==, 1);
+
+  g_assert_true (ave_plan_move_segment (plan, 2, 0));
+  assert_segment (plan, 0, 1, 4);
+  assert_segment (plan, 1, 6, 10);
+  assert_segment (plan, 2, 12, 18);
+  g_assert_cmpstr (ave_plan_get_segment (plan, 2)->reason, ==, "shot 3");
+  g_assert_cmpuint (changed, ==, 2);
+
+  g_assert_false (ave_plan_move_segment (plan, 3, 0));
+  g_assert_false (ave_plan_move_segment (plan, 0, 3));
+  assert_segment (plan, 0, 1, 4);
+  g_assert_cmpuint (changed, ==, 2);
+}
+
+static void
+test_split (void)
+{
+  guint changed = 0;
+  g_autoptr(AvePlan) plan = make_plan (&changed);
+
+  g_assert_true (ave_plan_set_transition (plan, 1, AVE_TRANSITION_CROSSFADE, 0.5));
+  changed = 0;
+
+  g_assert_true (ave_plan_split_segment (plan, 1, 7.5));
+  g_assert_cmpuint (ave_plan_get_n_segments (plan), ==, 4);
+  assert_segment (plan, 1, 6, 7.5);
+  assert_segment (plan, 2, 7.5, 10);
+  /* The first half keeps the way in; the join is a plain cut. */
+  g_assert_cmpint (ave_plan_get_segment (plan, 1)->transition, ==, AVE_TRANSITION_CROSSFADE);
+  g_assert_cmpint (ave_plan_get_segment (plan, 2)->transition, ==, AVE_TRANSITION_CUT);
+  g_assert_cmpuint (changed, ==, 1);
+  /* Cutting a segment in two does not change the output. */
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (plan), 3 + 4 + 6 - 0.5, EPS);
+
+  /* Only strictly inside. */
+  g_assert_false (ave_plan_split_segment (plan, 1, 6.0));
+  g_assert_false (ave_plan_split_segment (plan, 1, 7.5));
+  g_assert_false (ave_plan_split_segment (plan, 1, 7.495));
+  g_assert_false (ave_plan_split_segment (plan, 1, 11.0));
+  g_assert_false (ave_plan_split_segment (plan, 9, 11.0));
+  g_assert_cmpuint (ave_plan_get_n_segments (plan), ==, 4);
+  g_assert_cmpuint (changed, ==, 1);
+}
+
+static void
+test_enable_remove (void)
+{
+  guint changed = 0;
+  g_autoptr(AvePlan) plan = make_plan (&changed);
+
+  g_assert_true (ave_plan_set_segment_enabled (plan, 1, FALSE));
+  g_assert_false (ave_plan_get_segment (plan, 1)->enabled);
+  g_assert_cmpuint (changed, ==, 1);
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (plan), 3 + 6, EPS);
+  g_assert_false (ave_plan_set_segment_enabled (plan, 3, FALSE));
+  g_assert_cmpuint (changed, ==, 1);
+  g_assert_true (ave_plan_set_segment_enabled (plan, 1, TRUE));
+  g_assert_cmpuint (changed, ==, 2);
+
+  g_assert_true (ave_plan_remove_segment (plan, 0));
+  g_assert_cmpuint (ave_plan_get_n_segments (plan), ==, 2);
+  assert_segment (plan, 0, 6, 10);
+  g_assert_cmpuint (changed, ==, 3);
+  g_assert_false (ave_plan_remove_segment (plan, 2));
+  g_assert_cmpuint (ave_plan_get_n_segments (plan), ==, 2);
+  g_assert_cmpuint (changed, ==, 3);
+}
+
+static void
+test_transitions (void)
+{
+  guint changed = 0;
+  g_autoptr(AvePlan) plan = make_plan (&changed);
+
+  /* Segment 1 lasts 4 s and follows one of 3 s. */
+  g_assert_false (ave_plan_set_transition (plan, 1, AVE_TRANSITION_CROSSFADE, 3.0));
+  g_assert_false (ave_plan_set_transition (plan, 1, AVE_TRANSITION_CROSSFADE, 0.0));
+  g_assert_false (ave_plan_set_transition (plan, 1, AVE_TRANSITION_CROSSFADE, -1.0));
+  g_assert_false (ave_plan_set_transition (plan, 5, AVE_TRANSITION_FADE, 1.0));
+  g_assert_false (ave_plan_set_transition (plan, 1, (AveTransitionType) 17, 1.0));
+  g_assert_cmpuint (changed, ==, 0);
+  g_assert_cmpint (ave_plan_get_segment (plan, 1)->transition, ==, AVE_TRANSITION_CUT);
+
+  g_assert_true (ave_plan_set_transition (plan, 1, AVE_TRANSITION_CROSSFADE, 2.9));
+  g_assert_cmpuint (changed, ==, 1);
+  g_assert_true (ave_plan_set_transition (plan, 2, AVE_TRANSITION_FADE, 1.0));
+  g_assert_cmpuint (changed, ==, 2);
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 2)->transition_duration, ==, 1.0);
+
+  /* A cut has no duration whatever is asked. */
+  g_assert_true (ave_plan_set_transition (plan, 2, AVE_TRANSITION_CUT, 1.0));
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 2)->transition_duration, ==, 0.0);
+
+  /* Trimming a neighbour shorter than the crossfade shortens the crossfade
+   * so the plan stays renderable. */
+  g_assert_true (ave_plan_trim_segment (plan, 0, 1.0, 2.0));
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 1)->transition_duration, <, 1.0);
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 1)->transition_duration, >, 0.0);
+}
+
+static void
+test_output_duration (void)
+{
+  g_autoptr(AvePlan) plan = make_plan (NULL);
+  g_autoptr(AvePlan) copy = NULL;
+
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (plan), 13.0, EPS);
+
+  /* A crossfade overlaps the previous segment. */
+  g_assert_true (ave_plan_set_transition (plan, 1, AVE_TRANSITION_CROSSFADE, 0.5));
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (plan), 12.5, EPS);
+  /* A fade through black does not. */
+  g_assert_true (ave_plan_set_transition (plan, 2, AVE_TRANSITION_FADE, 1.0));
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (plan), 12.5, EPS);
+  g_assert_true (ave_plan_set_transition (plan, 2, AVE_TRANSITION_CROSSFADE, 1.0));
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (plan), 11.5, EPS);
+  /* The first segment's transition has nothing to overlap. */
+  g_assert_true (ave_plan_set_transition (plan, 0, AVE_TRANSITION_CROSSFADE, 1.0));
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (plan), 11.5, EPS);
+
+  /* With the first one disabled, the second becomes first and its
+   * crossfade is ignored. */
+  g_assert_true (ave_plan_set_segment_enabled (plan, 0, FALSE));
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (plan), 4 + 6 - 1.0, EPS);
+
+  /* A copy is independent. */
+  copy = ave_plan_copy (plan);
+  g_assert_true (ave_plan_remove_segment (copy, 2));
+  g_assert_cmpuint (ave_plan_get_n_segments (plan), ==, 3);
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (copy), 4.0, EPS);
+}
+
+static void
+test_source_to_output (void)
+{
+  g_autoptr(AvePlan) plan = make_plan (NULL);
+
+  g_assert_cmpfloat_with_epsilon (ave_plan_source_to_output (plan, 1.0), 0.0, EPS);
+  g_assert_cmpfloat_with_epsilon (ave_plan_source_to_output (plan, 2.5), 1.5, EPS);
+  g_assert_cmpfloat_with_epsilon (ave_plan_source_to_output (plan, 7.0), 4.0, EPS);
+  g_assert_cmpfloat_with_epsilon (ave_plan_source_to_output (plan, 17.0), 12.0, EPS);
+  /* Cut parts. */
+  g_assert_cmpfloat (ave_plan_source_to_output (plan, 0.5), ==, -1.0);
+  g_assert_cmpfloat (ave_plan_source_to_output (plan, 5.0), ==, -1.0);
+  g_assert_cmpfloat (ave_plan_source_to_output (plan, 19.0), ==, -1.0);
+
+  /* The crossfade pulls everything after it earlier. */
+  g_assert_true (ave_plan_set_transition (plan, 1, AVE_TRANSITION_CROSSFADE, 0.5));
+  g_assert_cmpfloat_with_epsilon (ave_plan_source_to_output (plan, 6.0), 2.5, EPS);
+  g_assert_cmpfloat_with_epsilon (ave_plan_source_to_output (plan, 17.0), 11.5, EPS);
+
+  /* Disabled segments are cut; reordered ones map in their new place. */
+  g_assert_true (ave_plan_set_segment_enabled (plan, 0, FALSE));
+  g_assert_cmpfloat (ave_plan_source_to_output (plan, 2.0), ==, -1.0);
+  g_assert_cmpfloat_with_epsilon (ave_plan_source_to_output (plan, 6.0), 0.0, EPS);
+  g_assert_true (ave_plan_move_segment (plan, 2, 0));
+  g_assert_cmpfloat_with_epsilon (ave_plan_source_to_output (plan, 12.0), 0.0, EPS);
+  g_assert_cmpfloat_with_epsilon (ave_plan_source_to_output (plan, 6.0), 6.0 - 0.5, EPS);
+
+  /* A source moment used twice maps to its first appearance. */
+  {
+    AveSegment s = { 0 };
+
+    s.start = 12; s.end = 14; s.enabled = TRUE;
+    g_assert_true (ave_plan_append_segment (plan, &s));
+    g_assert_cmpfloat_with_epsilon (ave_plan_source_to_output (plan, 13.0), 1.0, EPS);
+  }
+}
+
+static void
+test_chapters (void)
+{
+  guint changed = 0;
+  g_autoptr(AvePlan) plan = make_plan (&changed);
+
+  ave_plan_add_chapter (plan, 30.0, "Later");
+  ave_plan_add_chapter (plan, 0.0, "Intro");
+  ave_plan_add_chapter (plan, 10.0, "Middle");
+  g_assert_cmpuint (changed, ==, 3);
+  g_assert_cmpuint (ave_plan_get_n_chapters (plan), ==, 3);
+  g_assert_cmpstr (ave_plan_get_chapter (plan, 0)->title, ==, "Intro");
+  g_assert_cmpstr (ave_plan_get_chapter (plan, 1)->title, ==, "Middle");
+  g_assert_cmpfloat (ave_plan_get_chapter (plan, 2)->time, ==, 30.0);
+
+  ave_plan_set_director (plan, "local");
+  g_assert_cmpstr (ave_plan_get_director (plan), ==, "local");
+  g_assert_cmpuint (changed, ==, 4);
+
+  ave_plan_clear_chapters (plan);
+  g_assert_cmpuint (ave_plan_get_n_chapters (plan), ==, 0);
+  g_assert_cmpuint (changed, ==, 5);
+}
+
+static void
+test_json_roundtrip (void)
+{
+  g_autoptr(AvePlan) plan = make_plan (NULL);
+  g_autoptr(AvePlan) loaded = NULL;
+  g_autoptr(AvePlan) from_node = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ave_test_path ("plan.json");
+  g_autofree char *contents = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autofree char *c = NULL;
+
+  ave_plan_set_director (plan, "local");
+  g_assert_true (ave_plan_set_transition (plan, 1, AVE_TRANSITION_CROSSFADE, 0.4));
+  g_assert_true (ave_plan_set_transition (plan, 2, AVE_TRANSITION_FADE, 1.25));
+  g_assert_true (ave_plan_set_segment_enabled (plan, 2, FALSE));
+  g_assert_true (ave_plan_trim_segment (plan, 0, 1.1, 3.3333333333333335));
+  ave_plan_add_chapter (plan, 0, "Welcome \"home\"");
+  ave_plan_add_chapter (plan, 2.5, "Part two\\with\ttab");
+
+  node = ave_plan_to_json (plan);
+  from_node = ave_plan_new_from_json (node, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (ave_plan_save (plan, path, &error));
+  g_assert_no_error (error);
+  loaded = ave_plan_load (path, &error);
+  g_assert_no_error (error);
+
+  a = plan_to_string (plan);
+  b = plan_to_string (from_node);
+  c = plan_to_string (loaded);
+  g_assert_cmpstr (a, ==, b);
+  g_assert_cmpstr (a, ==, c);
+
+  g_assert_cmpstr (ave_plan_get_source (loaded), ==, "/videos/talk.mp4");
+  g_assert_cmpfloat (ave_plan_get_source_duration (loaded), ==, 20.0);
+  g_assert_cmpstr (ave_plan_get_director (loaded), ==, "local");
+  g_assert_cmpuint (ave_plan_get_n_segments (loaded), ==, 3);
+  g_assert_cmpfloat (ave_plan_get_segment (loaded, 0)->end, ==, 3.3333333333333335);
+  g_assert_cmpint (ave_plan_get_segment (loaded, 1)->transition, ==, AVE_TRANSITION_CROSSFADE);
+  g_assert_cmpfloat (ave_plan_get_segment (loaded, 1)->transition_duration, ==, 0.4);
+  g_assert_cmpint (ave_plan_get_segment (loaded, 2)->transition, ==, AVE_TRANSITION_FADE);
+  g_assert_false (ave_plan_get_segment (loaded, 2)->enabled);
+  g_assert_null (ave_plan_get_segment (loaded, 1)->reason);
+  g_assert_cmpstr (ave_plan_get_segment (loaded, 2)->reason, ==, "shot 3");
+  g_assert_cmpstr (ave_plan_get_chapter (loaded, 0)->title, ==, "Welcome \"home\"");
+  g_assert_cmpstr (ave_plan_get_chapter (loaded, 1)->title, ==, "Part two\\with\ttab");
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (loaded),
+                                  ave_plan_get_output_duration (plan), EPS);
+
+  /* Written for people: short numbers, the derived duration included. */
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "\"transition_duration\": 0.4,"));
+  g_assert_nonnull (strstr (contents, "\"output_duration\": "));
+  g_assert_null (strstr (contents, "0000000"));
+  g_assert_null (strstr (contents, "e+"));
+  g_assert_nonnull (strstr (contents, "\"source_duration\": 20,"));
+}
+
+static void
+test_json_output_duration_ignored (void)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser,
+    "{\"version\":1,\"source\":\"a.mp4\",\"source_duration\":10,"
+    "\"segments\":[{\"start\":0,\"end\":4},{\"start\":5,\"end\":9,\"transition\":\"crossfade\"}],"
+    "\"output_duration\":99}", -1, NULL));
+  plan = ave_plan_new_from_json (json_parser_get_root (parser), &error);
+  g_assert_no_error (error);
+  /* Defaults: enabled, a cut, and half a second for a crossfade without a duration. */
+  g_assert_true (ave_plan_get_segment (plan, 0)->enabled);
+  g_assert_cmpint (ave_plan_get_segment (plan, 0)->transition, ==, AVE_TRANSITION_CUT);
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 1)->transition_duration, ==, 0.5);
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (plan), 7.5, EPS);
+}
+
+static void
+expect_load_error (const char *json,
+                   int         code,
+                   const char *expected)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
+  plan = ave_plan_new_from_json (json_parser_get_root (parser), &error);
+  g_assert_null (plan);
+  g_assert_error (error, AVE_PLAN_ERROR, code);
+  if (strstr (error->message, expected) == NULL)
+    g_error ("expected \"%s\" in the error for %s, got: %s", expected, json, error->message);
+}
+
+#define HEAD "{\"version\":1,\"source\":\"a.mp4\",\"source_duration\":10,"
+
+static void
+test_json_invalid (void)
+{
+  expect_load_error ("{\"source\":\"a.mp4\"}", AVE_PLAN_ERROR_INVALID, "version: missing");
+  expect_load_error ("{\"version\":2,\"source\":\"a.mp4\"}", AVE_PLAN_ERROR_VERSION, "newer");
+  expect_load_error ("{\"version\":1,\"source_duration\":10,\"segments\":[]}",
+                     AVE_PLAN_ERROR_INVALID, "source: missing");
+  expect_load_error ("{\"version\":1,\"source\":\"a.mp4\",\"segments\":[]}",
+                     AVE_PLAN_ERROR_INVALID, "source_duration: missing");
+  expect_load_error ("{\"version\":1,\"source\":\"a.mp4\",\"source_duration\":0,\"segments\":[]}",
+                     AVE_PLAN_ERROR_INVALID, "source_duration: must be greater than 0");
+  expect_load_error (HEAD "\"director\":5,\"segments\":[]}", AVE_PLAN_ERROR_INVALID, "director: expected a string");
+  expect_load_error (HEAD "\"chapters\":[]}", AVE_PLAN_ERROR_INVALID, "segments: missing");
+  expect_load_error (HEAD "\"segments\":{}}", AVE_PLAN_ERROR_INVALID, "segments: expected an array");
+  expect_load_error (HEAD "\"segments\":[{\"start\":0,\"end\":1},{\"start\":1,\"end\":2},"
+                     "{\"start\":4,\"end\":3}]}",
+                     AVE_PLAN_ERROR_INVALID, "segments[2].end: must be greater than start (4.000)");
+  expect_load_error (HEAD "\"segments\":[{\"start\":0}]}", AVE_PLAN_ERROR_INVALID, "segments[0].end: missing");
+  expect_load_error (HEAD "\"segments\":[{\"start\":\"0\",\"end\":1}]}",
+                     AVE_PLAN_ERROR_INVALID, "segments[0].start: expected a number");
+  expect_load_error (HEAD "\"segments\":[{\"start\":-1,\"end\":1}]}",
+                     AVE_PLAN_ERROR_INVALID, "segments[0].start: must not be negative");
+  expect_load_error (HEAD "\"segments\":[{\"start\":5,\"end\":12}]}",
+                     AVE_PLAN_ERROR_INVALID, "segments[0].end: 12.000 is beyond the end of the source");
+  expect_load_error (HEAD "\"segments\":[{\"start\":0,\"end\":1,\"transition\":\"wipe\"}]}",
+                     AVE_PLAN_ERROR_INVALID,
+                     "segments[0].transition: unknown transition \"wipe\" (allowed: cut, crossfade, fade)");
+  expect_load_error (HEAD "\"segments\":[{\"start\":0,\"end\":1},"
+                     "{\"start\":2,\"end\":5,\"transition\":\"crossfade\",\"transition_duration\":1.5}]}",
+                     AVE_PLAN_ERROR_INVALID, "segments[1].transition_duration: 1.500 must be shorter");
+  expect_load_error (HEAD "\"segments\":[{\"start\":0,\"end\":1,\"transition\":\"fade\",\"transition_duration\":0}]}",
+                     AVE_PLAN_ERROR_INVALID, "segments[0].transition_duration: a fade needs a duration");
+  expect_load_error (HEAD "\"segments\":[{\"start\":0,\"end\":1,\"enabled\":\"yes\"}]}",
+                     AVE_PLAN_ERROR_INVALID, "segments[0].enabled: expected true or false");
+  expect_load_error (HEAD "\"segments\":[{\"start\":0,\"end\":1,\"reason\":[]}]}",
+                     AVE_PLAN_ERROR_INVALID, "segments[0].reason: expected a string");
+  expect_load_error (HEAD "\"segments\":[7]}", AVE_PLAN_ERROR_INVALID, "segments[0]: expected an object");
+  expect_load_error (HEAD "\"segments\":[],\"chapters\":[{\"time\":1}]}",
+                     AVE_PLAN_ERROR_INVALID, "chapters[0].title: missing");
+  expect_load_error (HEAD "\"segments\":[],\"chapters\":[{\"title\":\"x\"}]}",
+                     AVE_PLAN_ERROR_INVALID, "chapters[0].time: missing");
+  expect_load_error (HEAD "\"segments\":[],\"chapters\":[{\"time\":-2,\"title\":\"x\"}]}",
+                     AVE_PLAN_ERROR_INVALID, "chapters[0].time: must not be negative");
+  expect_load_error ("[]", AVE_PLAN_ERROR_INVALID, "JSON object");
+}
+
+static void
+test_load_parse_error (void)
+{
+  g_autofree char *path = ave_test_path ("broken-plan.json");
+  g_autofree char *missing = ave_test_path ("no-plan.json");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+
+  g_assert_true (g_file_set_contents (path,
+                                      "{\n  \"version\": 1,\n  \"segments\": [\n    { \"start\": 0, \"end\": }\n  ]\n}\n",
+                                      -1, NULL));
+  plan = ave_plan_load (path, &error);
+  g_assert_null (plan);
+  g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_PARSE);
+  g_assert_nonnull (strstr (error->message, path));
+  /* json-glib reports line 4, where the value is missing. */
+  g_assert_nonnull (strstr (error->message, ":4:"));
+  g_clear_error (&error);
+
+  plan = ave_plan_load (missing, &error);
+  g_assert_null (plan);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_clear_error (&error);
+
+  g_assert_true (g_file_set_contents (path, HEAD "\"segments\":[{\"start\":3,\"end\":2}]}", -1, NULL));
+  plan = ave_plan_load (path, &error);
+  g_assert_null (plan);
+  g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "segments[0].end"));
+}
+
+static void
+test_validate (void)
+{
+  g_autoptr(AvePlan) plan = make_plan (NULL);
+  g_autoptr(AvePlan) empty = ave_plan_new ("a.mp4", 10);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ave_plan_validate (plan, 20.0, &error));
+  g_assert_no_error (error);
+  /* Probes differ by a frame or so. */
+  g_assert_true (ave_plan_validate (plan, 17.96, &error));
+  g_assert_no_error (error);
+
+  g_assert_false (ave_plan_validate (plan, 15.0, &error));
+  g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "segments[2].end"));
+  g_clear_error (&error);
+
+  g_assert_false (ave_plan_validate (plan, 11.0, &error));
+  g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "segments[2].start"));
+  g_clear_error (&error);
+
+  for (guint i = 0; i < 3; i++)
+    g_assert_true (ave_plan_set_segment_enabled (plan, i, FALSE));
+  g_assert_false (ave_plan_validate (plan, 20.0, &error));
+  g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY);
+  g_assert_nonnull (strstr (error->message, "disabled"));
+  g_clear_error (&error);
+
+  g_assert_false (ave_plan_validate (empty, 10.0, &error));
+  g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  ave_test_init (&argc, &argv);
+
+  g_test_add_func ("/engine/plan/append", test_append);
+  g_test_add_func ("/engine/plan/trim", test_trim);
+  g_test_add_func ("/engine/plan/move", test_move);
+  g_test_add_func ("/engine/plan/split", test_split);
+  g_test_add_func ("/engine/plan/enable-remove", test_enable_remove);
+  g_test_add_func ("/engine/plan/transitions", test_transitions);
+  g_test_add_func ("/engine/plan/output-duration", test_output_duration);
+  g_test_add_func ("/engine/plan/source-to-output", test_source_to_output);
+  g_test_add_func ("/engine/plan/chapters", test_chapters);
+  g_test_add_func ("/engine/plan/json-roundtrip", test_json_roundtrip);
+  g_test_add_func ("/engine/plan/json-defaults", test_json_output_duration_ignored);
+  g_test_add_func ("/engine/plan/json-invalid", test_json_invalid);
+  g_test_add_func ("/engine/plan/load-parse-error", test_load_parse_error);
+  g_test_add_func ("/engine/plan/validate", test_validate);
+
+  return g_test_run ();
+}
