@@ -1,2 +1,355 @@
 #define G_LOG_DOMAIN "ave-thumbnails"
+
 #include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libavcodec/avcodec.h>
+#include <libavutil/frame.h>
+
+#include "core/ave-error.h"
+#include "media/ave-media.h"
+#include "ave-assets.h"
+
+/* Thumbnails are the best-scored analysis candidates that survive the edit,
+ * spread out in time and visibly different from each other.  Each one is
+ * decoded on its own (seek + one frame), so the cost does not depend on the
+ * length of the video. */
+
+#define MIN_SPACING_S   2.0   /* candidates closer than this show the same moment */
+#define SIG_W           32
+#define SIG_H           18
+#define MIN_SIG_DIFF    6.0   /* mean |luma difference| (0..255) of the 32x18 signatures */
+#define JPEG_QUALITY    3     /* mjpeg qscale: 2 (best) .. 31 */
+
+typedef struct
+{
+  guint8 luma[SIG_W * SIG_H];
+} Signature;
+
+/* Local names for the FFmpeg types, so these cleanup functions can never
+ * clash with ones another engine header may declare for the same types. */
+typedef AVCodecContext ThumbEncoder;
+typedef AVPacket       ThumbPacket;
+typedef AVFrame        ThumbFrame;
+
+static void
+thumb_encoder_free (ThumbEncoder *ctx)
+{
+  avcodec_free_context (&ctx);
+}
+
+static void
+thumb_packet_free (ThumbPacket *packet)
+{
+  av_packet_free (&packet);
+}
+
+static void
+thumb_frame_free (ThumbFrame *frame)
+{
+  av_frame_free (&frame);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThumbEncoder, thumb_encoder_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThumbPacket, thumb_packet_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThumbFrame, thumb_frame_free)
+
+static int
+compare_by_score (gconstpointer a,
+                  gconstpointer b)
+{
+  const AveThumbnailCandidate *ca = a, *cb = b;
+
+  if (ca->score != cb->score)
+    return ca->score > cb->score ? -1 : 1;
+  return (ca->time > cb->time) - (ca->time < cb->time);
+}
+
+/* Box-averaged 32x18 luma: small enough that noise and compression do not
+ * matter, detailed enough to tell two shots apart. */
+static void
+signature_compute (const AVFrame *frame,
+                   Signature     *sig)
+{
+  for (int sy = 0; sy < SIG_H; sy++)
+    for (int sx = 0; sx < SIG_W; sx++)
+      {
+        int x0 = sx * frame->width / SIG_W, x1 = MAX (x0 + 1, (sx + 1) * frame->width / SIG_W);
+        int y0 = sy * frame->height / SIG_H, y1 = MAX (y0 + 1, (sy + 1) * frame->height / SIG_H);
+        guint64 sum = 0;
+
+        x1 = MIN (x1, frame->width);
+        y1 = MIN (y1, frame->height);
+        for (int y = y0; y < y1; y++)
+          {
+            const guint8 *row = frame->data[0] + (gsize) y * frame->linesize[0];
+            for (int x = x0; x < x1; x++)
+              sum += row[x];
+          }
+        sig->luma[sy * SIG_W + sx] = (guint8) (sum / (guint64) MAX (1, (x1 - x0) * (y1 - y0)));
+      }
+}
+
+static double
+signature_distance (const Signature *a,
+                    const Signature *b)
+{
+  guint64 sum = 0;
+
+  for (guint i = 0; i < SIG_W * SIG_H; i++)
+    sum += (guint64) abs ((int) a->luma[i] - (int) b->luma[i]);
+  return (double) sum / (SIG_W * SIG_H);
+}
+
+/* Decoded frames are limited range (16..235); JPEG (yuvj420p) is full
+ * range, so the levels are stretched or the thumbnail looks washed out. */
+static AVFrame *
+to_full_range (const AVFrame *src)
+{
+  AVFrame *dst = av_frame_alloc ();
+  guint8 luma[256], chroma[256];
+
+  for (int v = 0; v < 256; v++)
+    {
+      luma[v] = (guint8) CLAMP (lround ((v - 16) * 255.0 / 219.0), 0, 255);
+      chroma[v] = (guint8) CLAMP (lround ((v - 128) * 255.0 / 224.0 + 128.0), 0, 255);
+    }
+
+  dst->format = AV_PIX_FMT_YUVJ420P;
+  dst->width = src->width;
+  dst->height = src->height;
+  if (av_frame_get_buffer (dst, 0) < 0)
+    {
+      av_frame_free (&dst);
+      return NULL;
+    }
+  for (int plane = 0; plane < 3; plane++)
+    {
+      int w = plane == 0 ? src->width : (src->width + 1) / 2;
+      int h = plane == 0 ? src->height : (src->height + 1) / 2;
+      const guint8 *lut = plane == 0 ? luma : chroma;
+
+      for (int y = 0; y < h; y++)
+        {
+          const guint8 *in = src->data[plane] + (gsize) y * src->linesize[plane];
+          guint8 *out = dst->data[plane] + (gsize) y * dst->linesize[plane];
+          for (int x = 0; x < w; x++)
+            out[x] = lut[in[x]];
+        }
+    }
+  return dst;
+}
+
+static AVCodecContext *
+open_jpeg_encoder (int       width,
+                   int       height,
+                   GError  **error)
+{
+  const AVCodec *codec = avcodec_find_encoder (AV_CODEC_ID_MJPEG);
+  g_autoptr(ThumbEncoder) ctx = NULL;
+
+  if (codec == NULL)
+    {
+      g_set_error_literal (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_FAILED,
+                           "FFmpeg's JPEG (mjpeg) encoder is not available: install a complete libavcodec");
+      return NULL;
+    }
+  ctx = avcodec_alloc_context3 (codec);
+  ctx->width = width;
+  ctx->height = height;
+  ctx->pix_fmt = AV_PIX_FMT_YUVJ420P;
+  ctx->color_range = AVCOL_RANGE_JPEG;
+  ctx->time_base = (AVRational) { 1, 25 };
+  ctx->flags |= AV_CODEC_FLAG_QSCALE;
+  ctx->global_quality = FF_QP2LAMBDA * JPEG_QUALITY;
+  if (avcodec_open2 (ctx, codec, NULL) < 0)
+    {
+      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_FAILED,
+                   "Cannot start the JPEG encoder for %dx%d thumbnails", width, height);
+      return NULL;
+    }
+  return g_steal_pointer (&ctx);
+}
+
+static gboolean
+write_jpeg (AVCodecContext  *ctx,
+            const AVFrame   *frame,
+            const char      *path,
+            GError         **error)
+{
+  g_autoptr(ThumbFrame) full = to_full_range (frame);
+  g_autoptr(ThumbPacket) packet = av_packet_alloc ();
+  g_autoptr(GError) local_error = NULL;
+  int ret;
+
+  if (full == NULL)
+    {
+      g_set_error_literal (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_FAILED, "Out of memory for a thumbnail");
+      return FALSE;
+    }
+  full->quality = ctx->global_quality;
+  full->pict_type = AV_PICTURE_TYPE_I;
+  full->pts = 0;
+
+  ret = avcodec_send_frame (ctx, full);
+  if (ret >= 0)
+    ret = avcodec_receive_packet (ctx, packet);
+  if (ret < 0)
+    {
+      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_FAILED,
+                   "Encoding the thumbnail %s failed", path);
+      return FALSE;
+    }
+
+  /* Temporary name + rename: a reader never sees half a JPEG. */
+  if (!g_file_set_contents_full (path, (const char *) packet->data, packet->size,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local_error))
+    {
+      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_NOT_WRITABLE,
+                   "Cannot write the thumbnail %s: %s", path, local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Thumbnail size: settings->thumbnail_width wide, the display aspect
+ * (rotation and non-square pixels included), even sizes for 4:2:0. */
+static void
+thumbnail_size (const AveMediaInfo *media,
+                guint               wanted_width,
+                int                *width,
+                int                *height)
+{
+  double dw = media->display_width > 0 ? media->display_width : media->width;
+  double dh = media->display_height > 0 ? media->display_height : media->height;
+  double sar = 1.0;
+
+  if (media->sample_aspect_num > 0 && media->sample_aspect_den > 0)
+    sar = (double) media->sample_aspect_num / media->sample_aspect_den;
+  if (media->rotation == 90 || media->rotation == 270)
+    sar = 1.0 / sar;
+
+  *width = MAX (16, (int) (wanted_width & ~1u));
+  *height = MAX (16, 2 * (int) lround (*width * dh / (dw * sar) / 2.0));
+}
+
+gboolean
+ave_thumbnails_write (const AveAnalysis  *analysis,
+                      AvePlan            *plan,
+                      const AveSettings  *settings,
+                      const char         *directory,
+                      GPtrArray          *paths,
+                      AveProgressFunc     progress,
+                      gpointer            progress_data,
+                      GCancellable       *cancellable,
+                      GError            **error)
+{
+  g_autoptr(GArray) kept = NULL;
+  g_autoptr(GArray) chosen_times = NULL;
+  g_autoptr(GArray) chosen_sigs = NULL;
+  g_autoptr(AveMediaSource) source = NULL;
+  g_autoptr(ThumbEncoder) encoder = NULL;
+  AveMediaSourceOptions options = { 0 };
+  guint written = 0;
+  int width, height;
+
+  g_return_val_if_fail (analysis != NULL, FALSE);
+  g_return_val_if_fail (AVE_IS_PLAN (plan), FALSE);
+  g_return_val_if_fail (settings != NULL, FALSE);
+  g_return_val_if_fail (directory != NULL, FALSE);
+
+  kept = g_array_new (FALSE, FALSE, sizeof (AveThumbnailCandidate));
+  if (analysis->thumbnail_candidates != NULL)
+    for (guint i = 0; i < analysis->thumbnail_candidates->len; i++)
+      {
+        const AveThumbnailCandidate *cand =
+          &g_array_index (analysis->thumbnail_candidates, AveThumbnailCandidate, i);
+        /* A frame the edit removes would advertise something the video
+         * does not show. */
+        if (ave_plan_source_to_output (plan, cand->time) >= 0.0)
+          g_array_append_val (kept, *cand);
+      }
+  g_array_sort (kept, compare_by_score);
+
+  if (kept->len == 0 || settings->thumbnail_count == 0 ||
+      analysis->media == NULL || !analysis->media->has_video)
+    {
+      if (progress != NULL)
+        progress (1.0, progress_data);
+      return TRUE;
+    }
+
+  thumbnail_size (analysis->media, settings->thumbnail_width, &width, &height);
+  options.want_video = TRUE;
+  options.want_audio = FALSE;
+  options.video_width = width;
+  options.video_height = height;
+  options.apply_rotation = TRUE;
+  options.decoder_threads = (int) CLAMP (settings->n_workers, 1, 4);
+  source = ave_media_source_open (ave_plan_get_source (plan), &options, error);
+  if (source == NULL)
+    return FALSE;
+  encoder = open_jpeg_encoder (width, height, error);
+  if (encoder == NULL)
+    return FALSE;
+
+  chosen_times = g_array_new (FALSE, FALSE, sizeof (double));
+  chosen_sigs = g_array_new (FALSE, FALSE, sizeof (Signature));
+
+  for (guint i = 0; i < kept->len && written < settings->thumbnail_count; i++)
+    {
+      const AveThumbnailCandidate *cand = &g_array_index (kept, AveThumbnailCandidate, i);
+      g_autoptr(ThumbFrame) frame = NULL;
+      g_autofree char *name = NULL;
+      g_autofree char *path = NULL;
+      gboolean duplicate = FALSE;
+      Signature sig;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+
+      for (guint k = 0; k < chosen_times->len && !duplicate; k++)
+        duplicate = fabs (g_array_index (chosen_times, double, k) - cand->time) < MIN_SPACING_S;
+      if (duplicate)
+        continue;
+
+      if (!ave_media_source_seek (source, cand->time, error))
+        return FALSE;
+      frame = ave_media_source_read_video (source, error);
+      if (frame == NULL)
+        {
+          if (error != NULL && *error != NULL)
+            return FALSE;
+          g_debug ("no frame at %.3f s; trying the next candidate", cand->time);
+          continue;
+        }
+
+      signature_compute (frame, &sig);
+      for (guint k = 0; k < chosen_sigs->len && !duplicate; k++)
+        duplicate = signature_distance (&g_array_index (chosen_sigs, Signature, k), &sig) < MIN_SIG_DIFF;
+      if (duplicate)
+        {
+          g_debug ("candidate at %.3f s looks like one already chosen", cand->time);
+          continue;
+        }
+
+      name = g_strdup_printf ("thumb-%02u.jpg", written + 1);
+      path = g_build_filename (directory, name, NULL);
+      if (!write_jpeg (encoder, frame, path, error))
+        return FALSE;
+
+      g_array_append_val (chosen_times, cand->time);
+      g_array_append_val (chosen_sigs, sig);
+      if (paths != NULL)
+        g_ptr_array_add (paths, g_steal_pointer (&path));
+      written++;
+      if (progress != NULL)
+        progress ((double) written / settings->thumbnail_count, progress_data);
+    }
+
+  if (progress != NULL && written < settings->thumbnail_count)
+    progress (1.0, progress_data);
+  return TRUE;
+}

@@ -1,2 +1,1067 @@
 #define G_LOG_DOMAIN "ave-composer"
+
 #include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <ebur128.h>
+#include <libavutil/frame.h>
+#include <libavutil/mathematics.h>
+
+#include "core/ave-error.h"
+#include "media/ave-media.h"
+#include "ave-compose-private.h"
+#include "ave-composer.h"
+
+/* How a plan becomes a file (docs/composition.md has the long version).
+ *
+ * Everything is laid on one output grid: frame f lasts 1/fps, and the audio
+ * that goes with frames [0, f) is exactly a(f) = round(f * 48000 / fps)
+ * samples.  Each enabled segment becomes a "piece" that owns the frames
+ * [F, E) and plays source time src_start + (f - F) / fps at frame f; its
+ * audio sample a(F) + k plays source sample round(src_start * 48000) + k.
+ * Because both are anchored on the same grid position, A/V offsets can never
+ * accumulate across cuts: each piece is within half a frame on its own.
+ *
+ * Pieces are read in order by streaming AveMediaSources (at most two alive:
+ * a crossfade or an audio cross-fade overlaps two pieces), mixed into the
+ * output, and sent to the encoder frame by frame.  Nothing grows with the
+ * length of the input. */
+
+#define OUTPUT_RATE        48000
+/* With no video the grid only rounds segment edges; 10 ms is finer than
+ * anyone can hear at a cut. */
+#define AUDIO_ONLY_GRID    100
+/* Decoded frame timestamps jitter by a few samples (AAC priming, resampler
+ * rounding); gaps smaller than this are joined instead of filled. */
+#define AUDIO_SNAP_SAMPLES 96
+#define LIMITER_CEILING_DB (-1.5)   /* margin under the -1 dBTP promise for AAC's own overshoot */
+#define LIMITER_LOOKAHEAD  0.005
+#define LIMITER_RELEASE    0.080
+#define MAX_GAIN_DB        30.0
+#define AUDIO_CHUNK        4800
+
+typedef enum {
+  RAMP_RAISED_COSINE,   /* amplitudes sum to 1: short fades at cuts never boost correlated audio */
+  RAMP_EQUAL_POWER,     /* powers sum to 1: long crossfades between different sounds keep level */
+} RampShape;
+
+typedef struct _Reader Reader;
+
+/* A local name so this cleanup function cannot clash with one declared
+ * for AVFrame elsewhere in the engine. */
+typedef AVFrame OutFrame;
+
+static void
+out_frame_free (OutFrame *frame)
+{
+  av_frame_free (&frame);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OutFrame, out_frame_free)
+
+typedef struct
+{
+  double    src_start;          /* source seconds shown by the first frame */
+  gint64    first_frame;        /* F */
+  gint64    end_frame;          /* E (exclusive) */
+  gint64    anchor_sample;      /* a(F): the output sample that plays src_start */
+  gint64    src_anchor_sample;  /* round(src_start * 48000) */
+  gint64    audio_first;        /* P: first output sample this piece contributes to */
+  gint64    audio_end;          /* Q (exclusive) */
+  gint64    ramp_in, ramp_out;  /* samples of fade at each end of [P, Q) */
+  RampShape shape_in, shape_out;
+  gint64    black_in, black_out; /* frames faded from / to black */
+  Reader   *reader;             /* while active */
+  gboolean  done;
+} Piece;
+
+struct _Reader
+{
+  AveMediaSource *source;
+  AVFrame        *video_cur;
+  AVFrame        *video_next;
+  gboolean        video_eof;
+  AVFrame        *audio;
+  gint64          audio_start;     /* 48 kHz sample index of audio's first sample */
+  gint64          audio_expected;  /* where a contiguous next frame would start */
+  gboolean        audio_eof;
+  gint64          next_sample;     /* source sample index to deliver next */
+};
+
+typedef struct
+{
+  const AveSettings *settings;
+  AveCompute        *compute;
+  char              *source_path;
+  AveMediaInfo      *info;
+  AveMediaSourceOptions options;
+
+  gboolean           has_video, has_audio;
+  int                width, height;
+  AVRational         fps;
+  int                channels;
+
+  Piece             *pieces;
+  guint              n_pieces;
+  guint              first_live;    /* pieces before it are finished */
+  gint64             n_frames;
+
+  GPtrArray         *free_sources;  /* AveMediaSource*, ready to be seeked */
+  AVFrame           *black;
+  AVFrame           *scratch[3];
+
+  float             *mix[2];
+  float             *piece_buf[2];
+  gsize              buf_len;
+  double             gain;
+  AveLimiter        *limiter;
+  ebur128_state     *meter;
+  float             *interleaved;
+  AveMp4Writer      *writer;
+
+  AveProgressFunc    progress;
+  gpointer           progress_data;
+  double             last_progress;
+} Composer;
+
+static void
+reader_reset (Reader *r)
+{
+  av_frame_free (&r->video_cur);
+  av_frame_free (&r->video_next);
+  av_frame_free (&r->audio);
+  r->video_eof = FALSE;
+  r->audio_eof = FALSE;
+  r->audio_expected = G_MININT64;
+}
+
+static void
+composer_free (Composer *c)
+{
+  if (c == NULL)
+    return;
+  for (guint i = 0; i < c->n_pieces; i++)
+    if (c->pieces[i].reader != NULL)
+      {
+        reader_reset (c->pieces[i].reader);
+        ave_media_source_free (c->pieces[i].reader->source);
+        g_free (c->pieces[i].reader);
+      }
+  g_free (c->pieces);
+  g_clear_pointer (&c->free_sources, g_ptr_array_unref);
+  av_frame_free (&c->black);
+  for (guint i = 0; i < G_N_ELEMENTS (c->scratch); i++)
+    av_frame_free (&c->scratch[i]);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_free (c->mix[i]);
+      g_free (c->piece_buf[i]);
+    }
+  g_clear_pointer (&c->limiter, _ave_limiter_free);
+  if (c->meter != NULL)
+    ebur128_destroy (&c->meter);
+  g_free (c->interleaved);
+  g_clear_pointer (&c->writer, _ave_mp4_writer_free);
+  g_clear_pointer (&c->info, ave_media_info_free);
+  g_free (c->source_path);
+  g_clear_object (&c->compute);
+  g_free (c);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Composer, composer_free)
+
+static void
+report_progress (Composer *c,
+                 double    fraction)
+{
+  fraction = CLAMP (fraction, 0.0, 1.0);
+  /* Front ends redraw on every call: a few hundred steps are plenty. */
+  if (c->progress == NULL || fraction <= c->last_progress ||
+      (fraction < c->last_progress + 0.002 && fraction < 1.0))
+    return;
+  c->last_progress = fraction;
+  c->progress (fraction, c->progress_data);
+}
+
+/* ------------------------------------------------------------ the grid */
+
+/* Output samples that accompany the first `frame` frames. */
+static inline gint64
+grid_sample (Composer *c,
+             gint64    frame)
+{
+  return av_rescale_rnd (frame, (gint64) OUTPUT_RATE * c->fps.den, c->fps.num, AV_ROUND_NEAR_INF);
+}
+
+static inline gint64
+grid_frame (Composer *c,
+            double    seconds)
+{
+  return (gint64) llround (seconds * av_q2d (c->fps));
+}
+
+/* Lays the enabled segments on the output grid.  Frame edges come from the
+ * cumulative output time, not from per-segment rounding, so the total stays
+ * within one frame of ave_plan_get_output_duration() however many cuts there
+ * are. */
+static void
+plan_pieces (Composer *c,
+             AvePlan  *plan)
+{
+  guint n_segments = ave_plan_get_n_segments (plan);
+  double fade = MAX (c->settings->audio_fade_duration, 0.0);
+  gint64 half_fade = (gint64) llround (fade * OUTPUT_RATE / 2.0);
+  double out_end = 0.0;          /* output seconds where the previous piece ends */
+  double prev_duration = 0.0;
+  gboolean have_prev = FALSE;
+
+  c->pieces = g_new0 (Piece, MAX (n_segments, 1));
+  c->n_pieces = 0;
+
+  for (guint i = 0; i < n_segments; i++)
+    {
+      const AveSegment *seg = ave_plan_get_segment (plan, i);
+      double duration = seg->end - seg->start;
+      double overlap = 0.0;
+      double out_start;
+      Piece *piece, *prev;
+      gint64 first, end;
+
+      if (!seg->enabled || duration <= 0.0)
+        continue;
+
+      if (have_prev && seg->transition == AVE_TRANSITION_CROSSFADE)
+        overlap = CLAMP (seg->transition_duration, 0.0, MIN (prev_duration, duration) / 2.0);
+      out_start = out_end - overlap;
+      first = grid_frame (c, out_start);
+      end = grid_frame (c, out_start + duration);
+      out_end = out_start + duration;
+      prev_duration = duration;
+      have_prev = TRUE;
+
+      /* Shorter than half a frame: it cannot be shown at this frame rate. */
+      if (end <= first)
+        continue;
+
+      piece = &c->pieces[c->n_pieces++];
+      piece->src_start = seg->start;
+      piece->first_frame = first;
+      piece->end_frame = end;
+      piece->anchor_sample = grid_sample (c, first);
+      piece->src_anchor_sample = (gint64) llround (seg->start * OUTPUT_RATE);
+      piece->audio_first = piece->anchor_sample;
+      piece->audio_end = grid_sample (c, end);
+
+      prev = c->n_pieces > 1 ? &c->pieces[c->n_pieces - 2] : NULL;
+      if (prev == NULL)
+        {
+          /* Start from silence: a waveform cut mid-cycle clicks too. */
+          piece->ramp_in = MIN (half_fade, (piece->audio_end - piece->audio_first) / 4);
+          piece->shape_in = RAMP_RAISED_COSINE;
+          continue;
+        }
+
+      if (first < prev->end_frame)
+        {
+          /* Crossfade: never let it run past the start of the previous
+           * piece's own incoming overlap. */
+          gint64 prev_free = prev->first_frame;
+          if (prev > c->pieces && (prev - 1)->end_frame > prev_free)
+            prev_free = (prev - 1)->end_frame;
+          if (first < prev_free)
+            first = piece->first_frame = prev_free;
+          piece->anchor_sample = grid_sample (c, first);
+          piece->audio_first = piece->anchor_sample;
+          piece->ramp_in = prev->audio_end - piece->audio_first;
+          prev->ramp_out = piece->ramp_in;
+          piece->shape_in = prev->shape_out = RAMP_EQUAL_POWER;
+        }
+      else
+        {
+          /* A cut (or a fade through black, whose picture goes dark but
+           * whose sound only needs to join cleanly): a short cross-fade
+           * centred on the cut, reading a little past each edge so the
+           * samples at the cut itself keep full level. */
+          gint64 prev_len = prev->audio_end - prev->anchor_sample;
+          gint64 len = piece->audio_end - piece->anchor_sample;
+          gint64 h = MIN (half_fade, MIN (prev_len, len) / 4);
+
+          prev->audio_end += h;
+          piece->audio_first -= h;
+          piece->ramp_in = prev->ramp_out = 2 * h;
+          piece->shape_in = prev->shape_out = RAMP_RAISED_COSINE;
+
+          if (seg->transition == AVE_TRANSITION_FADE && seg->transition_duration > 0.0)
+            {
+              gint64 half = grid_frame (c, seg->transition_duration / 2.0);
+              prev->black_out = MIN (half, (prev->end_frame - prev->first_frame) / 2);
+              piece->black_in = MIN (half, (end - first) / 2);
+            }
+        }
+    }
+
+  if (c->n_pieces > 0)
+    {
+      Piece *last = &c->pieces[c->n_pieces - 1];
+      last->ramp_out = MIN (half_fade, (last->audio_end - last->anchor_sample) / 4);
+      last->shape_out = RAMP_RAISED_COSINE;
+      c->n_frames = last->end_frame;
+    }
+}
+
+static inline float
+ramp_gain (RampShape shape,
+           double    u)
+{
+  if (shape == RAMP_EQUAL_POWER)
+    return (float) sin (G_PI_2 * u);
+  return (float) (0.5 - 0.5 * cos (G_PI * u));
+}
+
+static inline float
+piece_envelope (const Piece *p,
+                gint64       pos)
+{
+  if (pos < p->audio_first + p->ramp_in)
+    return ramp_gain (p->shape_in, ((double) (pos - p->audio_first) + 0.5) / (double) p->ramp_in);
+  if (pos >= p->audio_end - p->ramp_out)
+    return ramp_gain (p->shape_out, ((double) (p->audio_end - pos) - 0.5) / (double) p->ramp_out);
+  return 1.0f;
+}
+
+/* ------------------------------------------------------------ readers */
+
+static gboolean
+reader_start (Composer     *c,
+              Reader       *r,
+              double        seconds,
+              gint64        first_sample,
+              GError      **error)
+{
+  reader_reset (r);
+  r->next_sample = first_sample;
+  return ave_media_source_seek (r->source, MAX (seconds, 0.0), error);
+}
+
+/* Delivers n source samples per channel starting at r->next_sample into
+ * dst; missing audio (before the start, in gaps, after the end) is silence. */
+static gboolean
+reader_read_audio (Composer  *c,
+                   Reader    *r,
+                   float    **dst,
+                   gsize      n,
+                   GError   **error)
+{
+  gsize done = 0;
+
+  while (done < n)
+    {
+      gint64 end;
+
+      if (r->audio == NULL)
+        {
+          g_autoptr(GError) local_error = NULL;
+          AVFrame *frame;
+          gint64 start;
+
+          if (r->audio_eof)
+            {
+              for (int ch = 0; ch < c->channels; ch++)
+                memset (dst[ch] + done, 0, (n - done) * sizeof (float));
+              r->next_sample += (gint64) (n - done);
+              return TRUE;
+            }
+          frame = ave_media_source_read_audio (r->source, &local_error);
+          if (frame == NULL)
+            {
+              if (local_error != NULL)
+                {
+                  g_propagate_error (error, g_steal_pointer (&local_error));
+                  return FALSE;
+                }
+              r->audio_eof = TRUE;
+              continue;
+            }
+          if (frame->nb_samples <= 0)
+            {
+              av_frame_free (&frame);
+              continue;
+            }
+          if (frame->pts == AV_NOPTS_VALUE)
+            start = r->audio_expected != G_MININT64 ? r->audio_expected : r->next_sample;
+          else
+            start = av_rescale_rnd (frame->pts, OUTPUT_RATE, AV_TIME_BASE, AV_ROUND_NEAR_INF);
+          if (r->audio_expected != G_MININT64 && ABS (start - r->audio_expected) <= AUDIO_SNAP_SAMPLES)
+            start = r->audio_expected;
+          r->audio = frame;
+          r->audio_start = start;
+          r->audio_expected = start + frame->nb_samples;
+        }
+
+      end = r->audio_start + r->audio->nb_samples;
+      if (end <= r->next_sample)
+        {
+          av_frame_free (&r->audio);
+          continue;
+        }
+      if (r->audio_start > r->next_sample)
+        {
+          gsize gap = (gsize) MIN ((gint64) (n - done), r->audio_start - r->next_sample);
+          for (int ch = 0; ch < c->channels; ch++)
+            memset (dst[ch] + done, 0, gap * sizeof (float));
+          done += gap;
+          r->next_sample += (gint64) gap;
+          continue;
+        }
+
+      {
+        gsize offset = (gsize) (r->next_sample - r->audio_start);
+        gsize take = (gsize) MIN ((gint64) (n - done), end - r->next_sample);
+        int frame_channels = r->audio->ch_layout.nb_channels;
+
+        for (int ch = 0; ch < c->channels; ch++)
+          {
+            const float *src = (const float *) r->audio->extended_data[MIN (ch, frame_channels - 1)];
+            memcpy (dst[ch] + done, src + offset, take * sizeof (float));
+          }
+        done += take;
+        r->next_sample += (gint64) take;
+      }
+    }
+  return TRUE;
+}
+
+/* The decoded frame nearest to source time `t` (the last one starting no
+ * later than half an output frame after t), or NULL when the video has no
+ * frame at all there.  Repeats frames when the source is slower than the
+ * output grid and skips them when it is faster, so VFR sources come out
+ * CFR. */
+static const AVFrame *
+reader_pick_video (Composer  *c,
+                   Reader    *r,
+                   double     t,
+                   GError   **error)
+{
+  gint64 limit = (gint64) floor ((t + 0.5 / av_q2d (c->fps)) * AV_TIME_BASE) - 1;
+
+  for (;;)
+    {
+      if (r->video_next == NULL && !r->video_eof)
+        {
+          g_autoptr(GError) local_error = NULL;
+
+          r->video_next = ave_media_source_read_video (r->source, &local_error);
+          if (r->video_next == NULL)
+            {
+              if (local_error != NULL)
+                {
+                  g_propagate_error (error, g_steal_pointer (&local_error));
+                  return NULL;
+                }
+              r->video_eof = TRUE;
+            }
+        }
+      if (r->video_next == NULL)
+        break;
+      if (r->video_cur != NULL && r->video_next->pts > limit)
+        break;
+      av_frame_free (&r->video_cur);
+      r->video_cur = g_steal_pointer (&r->video_next);
+    }
+  return r->video_cur;
+}
+
+static gboolean
+piece_activate (Composer  *c,
+                Piece     *p,
+                GError   **error)
+{
+  Reader *r = g_new0 (Reader, 1);
+  double seconds;
+
+  if (c->free_sources->len > 0)
+    r->source = g_ptr_array_steal_index (c->free_sources, c->free_sources->len - 1);
+  else
+    {
+      r->source = ave_media_source_open (c->source_path, &c->options, error);
+      if (r->source == NULL)
+        {
+          g_free (r);
+          return FALSE;
+        }
+    }
+  p->reader = r;
+
+  /* Audio may start a few milliseconds before the first frame (the
+   * cross-fade at a cut reads past the edge). */
+  seconds = p->src_start - (double) (p->anchor_sample - p->audio_first) / OUTPUT_RATE;
+  g_debug ("piece at %.3f s: frames %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT ", seek %.3f",
+           p->src_start, p->first_frame, p->end_frame, seconds);
+  return reader_start (c, r, seconds,
+                       p->src_anchor_sample - (p->anchor_sample - p->audio_first), error);
+}
+
+static void
+piece_deactivate (Composer *c,
+                  Piece    *p)
+{
+  Reader *r = p->reader;
+
+  reader_reset (r);
+  g_ptr_array_add (c->free_sources, g_steal_pointer (&r->source));
+  g_free (r);
+  p->reader = NULL;
+  p->done = TRUE;
+}
+
+/* ------------------------------------------------------------ video */
+
+static AveYuvFrame
+yuv_view (const AVFrame *frame)
+{
+  AveYuvFrame view = {
+    .width = frame->width, .height = frame->height,
+    .y = frame->data[0], .y_stride = frame->linesize[0],
+    .u = frame->data[1], .v = frame->data[2], .uv_stride = frame->linesize[1],
+  };
+  return view;
+}
+
+static AVFrame *
+new_yuv_frame (int width,
+               int height)
+{
+  AVFrame *frame = av_frame_alloc ();
+
+  frame->format = AV_PIX_FMT_YUV420P;
+  frame->width = width;
+  frame->height = height;
+  if (av_frame_get_buffer (frame, 0) < 0)
+    av_frame_free (&frame);
+  return frame;
+}
+
+static gboolean
+scratch_ready (Composer  *c,
+               guint      index,
+               GError   **error)
+{
+  if (c->scratch[index] == NULL)
+    c->scratch[index] = new_yuv_frame (c->width, c->height);
+  /* The encoder may still hold a reference to last frame's buffer. */
+  if (c->scratch[index] == NULL || av_frame_make_writable (c->scratch[index]) < 0)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                           "Out of memory for video frames");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+frame_matches (Composer      *c,
+               const AVFrame *frame)
+{
+  return frame->width == c->width && frame->height == c->height &&
+         frame->format == AV_PIX_FMT_YUV420P;
+}
+
+/* The piece's picture for output frame f, faded towards black where a FADE
+ * transition asks; returns a frame owned by the reader, c->black or
+ * c->scratch[slot]. */
+static const AVFrame *
+piece_picture (Composer  *c,
+               Piece     *p,
+               gint64     f,
+               guint      slot,
+               GError   **error)
+{
+  double t = p->src_start + (double) (f - p->first_frame) / av_q2d (c->fps);
+  g_autoptr(GError) local_error = NULL;
+  const AVFrame *src = reader_pick_video (c, p->reader, t, &local_error);
+  gint64 from_start = f - p->first_frame;
+  gint64 from_end = p->end_frame - 1 - f;
+  guint black_weight = 0;
+
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (src == NULL || !frame_matches (c, src))
+    {
+      if (src != NULL)
+        g_warning ("decoded frame is %dx%d format %d, expected %dx%d yuv420p; showing black",
+                   src->width, src->height, src->format, c->width, c->height);
+      return c->black;
+    }
+
+  if (from_start < p->black_in)
+    black_weight = (guint) (256 * (p->black_in - from_start) / p->black_in);
+  if (from_end < p->black_out)
+    black_weight = MAX (black_weight, (guint) (256 * (p->black_out - from_end) / p->black_out));
+  if (black_weight == 0)
+    return src;
+
+  {
+    AveYuvFrame a = yuv_view (src), b = yuv_view (c->black), out;
+
+    if (!scratch_ready (c, slot, error))
+      return NULL;
+    out = yuv_view (c->scratch[slot]);
+    if (!ave_compute_blend (c->compute, &a, &b, black_weight, &out, error))
+      return NULL;
+  }
+  return c->scratch[slot];
+}
+
+static gboolean
+write_video_frame (Composer  *c,
+                   gint64     f,
+                   GError   **error)
+{
+  Piece *active[2] = { NULL, NULL };
+  guint n_active = 0;
+  const AVFrame *picture;
+  g_autoptr(OutFrame) out = NULL;
+
+  for (guint i = c->first_live; i < c->n_pieces && n_active < 2; i++)
+    {
+      Piece *p = &c->pieces[i];
+      if (p->reader == NULL && !p->done)
+        break;
+      if (p->first_frame <= f && f < p->end_frame && p->reader != NULL)
+        active[n_active++] = p;
+    }
+
+  if (n_active == 0)
+    picture = c->black;
+  else if (n_active == 1)
+    picture = piece_picture (c, active[0], f, 0, error);
+  else
+    {
+      /* Dissolve: the incoming piece's weight rises one step per frame and
+       * neither end of the ramp is a plain copy of one side. */
+      const AVFrame *a = piece_picture (c, active[0], f, 0, error);
+      const AVFrame *b = a != NULL ? piece_picture (c, active[1], f, 1, error) : NULL;
+      gint64 j = f - active[1]->first_frame;
+      gint64 span = active[0]->end_frame - active[1]->first_frame;
+      guint weight = (guint) ((256 * (j + 1) + (span + 1) / 2) / (span + 1));
+      AveYuvFrame va, vb, vo;
+
+      if (b == NULL || !scratch_ready (c, 2, error))
+        return FALSE;
+      va = yuv_view (a);
+      vb = yuv_view (b);
+      vo = yuv_view (c->scratch[2]);
+      if (!ave_compute_blend (c->compute, &va, &vb, weight, &vo, error))
+        return FALSE;
+      picture = c->scratch[2];
+    }
+  if (picture == NULL)
+    return FALSE;
+
+  out = av_frame_clone (picture);
+  if (out == NULL)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                           "Out of memory for video frames");
+      return FALSE;
+    }
+  /* Decoder hints must not steer the encoder: a decoded I-frame type would
+   * force a keyframe at an arbitrary place. */
+  out->pts = f;
+  out->pict_type = AV_PICTURE_TYPE_NONE;
+  out->key_frame = 0;
+  while (out->nb_side_data > 0)
+    av_frame_remove_side_data (out, out->side_data[0]->type);
+  return _ave_mp4_writer_add_video (c->writer, out, error);
+}
+
+/* ------------------------------------------------------------ audio */
+
+static gboolean
+ensure_audio_buffers (Composer *c,
+                      gsize     n)
+{
+  if (n <= c->buf_len)
+    return TRUE;
+  for (int ch = 0; ch < c->channels; ch++)
+    {
+      c->mix[ch] = g_renew (float, c->mix[ch], n);
+      c->piece_buf[ch] = g_renew (float, c->piece_buf[ch], n);
+    }
+  c->interleaved = g_renew (float, c->interleaved, n * (gsize) c->channels);
+  c->buf_len = n;
+  return TRUE;
+}
+
+static void
+meter_add (Composer *c,
+           float   **planes,
+           gsize     n)
+{
+  for (gsize i = 0; i < n; i++)
+    for (int ch = 0; ch < c->channels; ch++)
+      c->interleaved[i * (gsize) c->channels + (gsize) ch] = planes[ch][i];
+  ebur128_add_frames_float (c->meter, c->interleaved, n);
+}
+
+/* Gain, limiter, meter, encoder. */
+static gboolean
+emit_audio (Composer  *c,
+            gsize      n,
+            GError   **error)
+{
+  gsize n_out;
+
+  for (int ch = 0; ch < c->channels; ch++)
+    for (gsize i = 0; i < n; i++)
+      c->mix[ch][i] *= (float) c->gain;
+  n_out = _ave_limiter_process (c->limiter, (const float * const *) c->mix, n, c->mix);
+  meter_add (c, c->mix, n_out);
+  return _ave_mp4_writer_add_audio (c->writer, (const float * const *) c->mix, n_out, error);
+}
+
+/* Mixes output samples [from, to) from every piece that sounds there. */
+static gboolean
+write_audio_range (Composer  *c,
+                   gint64     from,
+                   gint64     to,
+                   GError   **error)
+{
+  gsize n = (gsize) (to - from);
+
+  if (n == 0)
+    return TRUE;
+  ensure_audio_buffers (c, n);
+  for (int ch = 0; ch < c->channels; ch++)
+    memset (c->mix[ch], 0, n * sizeof (float));
+
+  for (guint i = c->first_live; i < c->n_pieces; i++)
+    {
+      Piece *p = &c->pieces[i];
+      gint64 lo = MAX (from, p->audio_first);
+
+      if (p->reader == NULL && !p->done)
+        break;
+      gint64 hi = MIN (to, p->audio_end);
+
+      if (p->reader == NULL || lo >= hi)
+        continue;
+      if (!reader_read_audio (c, p->reader, c->piece_buf, (gsize) (hi - lo), error))
+        return FALSE;
+      for (gint64 pos = lo; pos < hi; pos++)
+        {
+          float g = piece_envelope (p, pos);
+          for (int ch = 0; ch < c->channels; ch++)
+            c->mix[ch][pos - from] += g * c->piece_buf[ch][pos - lo];
+        }
+    }
+  return emit_audio (c, n, error);
+}
+
+static gboolean
+finish_audio (Composer  *c,
+              GError   **error)
+{
+  gsize n;
+
+  ensure_audio_buffers (c, _ave_limiter_get_latency (c->limiter));
+  n = _ave_limiter_flush (c->limiter, c->mix);
+  meter_add (c, c->mix, n);
+  return _ave_mp4_writer_add_audio (c->writer, (const float * const *) c->mix, n, error);
+}
+
+/* Integrated loudness of the audio the plan keeps, read with a separate
+ * audio-only source (cheap: no video is decoded). */
+static gboolean
+measure_kept_loudness (Composer      *c,
+                       double         progress_share,
+                       GCancellable  *cancellable,
+                       double        *lufs,
+                       GError       **error)
+{
+  AveMediaSourceOptions options = c->options;
+  g_autoptr(AveMediaSource) source = NULL;
+  ebur128_state *meter;
+  Reader reader = { 0 };
+  gint64 total = 0, done = 0;
+  double value = -HUGE_VAL;
+  gboolean ok = TRUE;
+
+  options.want_video = FALSE;
+  source = ave_media_source_open (c->source_path, &options, error);
+  if (source == NULL)
+    return FALSE;
+  reader.source = source;
+
+  for (guint i = 0; i < c->n_pieces; i++)
+    total += c->pieces[i].audio_end - c->pieces[i].audio_first;
+
+  meter = ebur128_init ((unsigned) c->channels, OUTPUT_RATE, EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
+  ensure_audio_buffers (c, AUDIO_CHUNK);
+
+  for (guint i = 0; ok && i < c->n_pieces; i++)
+    {
+      const Piece *p = &c->pieces[i];
+      gint64 remaining = p->audio_end - p->audio_first;
+
+      ok = reader_start (c, &reader, p->src_start,
+                         p->src_anchor_sample - (p->anchor_sample - p->audio_first), error);
+      while (ok && remaining > 0)
+        {
+          gsize n = (gsize) MIN (remaining, AUDIO_CHUNK);
+
+          if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
+              !reader_read_audio (c, &reader, c->piece_buf, n, error))
+            {
+              ok = FALSE;
+              break;
+            }
+          for (gsize k = 0; k < n; k++)
+            for (int ch = 0; ch < c->channels; ch++)
+              c->interleaved[k * (gsize) c->channels + (gsize) ch] = c->piece_buf[ch][k];
+          ebur128_add_frames_float (meter, c->interleaved, n);
+          remaining -= (gint64) n;
+          done += (gint64) n;
+          report_progress (c, progress_share * (double) done / (double) MAX (total, 1));
+        }
+    }
+  reader_reset (&reader);
+
+  if (ok)
+    ebur128_loudness_global (meter, &value);
+  ebur128_destroy (&meter);
+  *lufs = value;
+  return ok;
+}
+
+/* ------------------------------------------------------------ render */
+
+static gboolean
+setup_format (Composer  *c,
+              GError   **error)
+{
+  const AveMediaInfo *info = c->info;
+
+  c->has_video = info->has_video;
+  c->has_audio = info->has_audio;
+
+  if (c->has_video)
+    {
+      int w = info->display_width > 0 ? info->display_width : info->width;
+      int h = info->display_height > 0 ? info->display_height : info->height;
+      double rate = info->frame_rate;
+
+      /* 4:2:0 needs even sizes: drop the odd column or row. */
+      c->width = MAX (2, w & ~1);
+      c->height = MAX (2, h & ~1);
+      if (!(rate > 0.0 && rate <= 1000.0))
+        {
+          g_debug ("%s: no usable frame rate (%g), using 30", c->source_path, rate);
+          rate = 30.0;
+        }
+      c->fps = av_d2q (rate, 100000);
+    }
+  else
+    c->fps = (AVRational) { AUDIO_ONLY_GRID, 1 };
+
+  c->channels = c->has_audio ? CLAMP (info->channels, 1, 2) : 0;
+
+  c->options.want_video = c->has_video;
+  c->options.want_audio = c->has_audio;
+  c->options.video_width = c->width;
+  c->options.video_height = c->height;
+  c->options.apply_rotation = TRUE;
+  c->options.audio_rate = OUTPUT_RATE;
+  c->options.audio_channels = c->channels;
+  /* Two sources may decode at once during a transition. */
+  c->options.decoder_threads = (int) CLAMP (c->settings->n_workers / 2, 1, 4);
+
+  if (!c->has_video && !c->has_audio)
+    {
+      g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_NO_STREAMS,
+                   "%s has neither video nor audio to render", c->source_path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+open_output (Composer    *c,
+             const char  *output_path,
+             GError     **error)
+{
+  AveMp4WriterFormat format = { 0 };
+
+  if (c->has_video)
+    {
+      int num = c->info->sample_aspect_num, den = c->info->sample_aspect_den;
+
+      if (num <= 0 || den <= 0)
+        num = den = 1;
+      /* Rotating the picture a quarter turn turns its pixels too. */
+      if (c->info->rotation == 90 || c->info->rotation == 270)
+        {
+          int tmp = num;
+          num = den;
+          den = tmp;
+        }
+      format.width = c->width;
+      format.height = c->height;
+      format.frame_rate = c->fps;
+      format.sample_aspect = av_make_q (num, den);
+
+      c->black = new_yuv_frame (c->width, c->height);
+      if (c->black == NULL)
+        {
+          g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                               "Out of memory for video frames");
+          return FALSE;
+        }
+      for (int y = 0; y < c->height; y++)
+        memset (c->black->data[0] + (gsize) y * c->black->linesize[0], 16, (gsize) c->width);
+      for (int y = 0; y < (c->height + 1) / 2; y++)
+        {
+          memset (c->black->data[1] + (gsize) y * c->black->linesize[1], 128, (gsize) (c->width + 1) / 2);
+          memset (c->black->data[2] + (gsize) y * c->black->linesize[2], 128, (gsize) (c->width + 1) / 2);
+        }
+    }
+  if (c->has_audio)
+    {
+      format.channels = c->channels;
+      format.sample_rate = OUTPUT_RATE;
+    }
+
+  c->writer = _ave_mp4_writer_new (output_path, &format, c->settings, error);
+  return c->writer != NULL;
+}
+
+gboolean
+ave_composer_render (AvePlan            *plan,
+                     const AveAnalysis  *analysis,
+                     const AveSettings  *settings,
+                     AveCompute         *compute,
+                     const char         *output_path,
+                     AveComposeResult   *result,
+                     AveProgressFunc     progress,
+                     gpointer            progress_data,
+                     GCancellable       *cancellable,
+                     GError            **error)
+{
+  g_autoptr(Composer) c = NULL;
+  double prepass_share, measured = -HUGE_VAL, out_lufs = -HUGE_VAL;
+  guint next_piece = 0;
+
+  g_return_val_if_fail (AVE_IS_PLAN (plan), FALSE);
+  g_return_val_if_fail (settings != NULL, FALSE);
+  g_return_val_if_fail (output_path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  c = g_new0 (Composer, 1);
+  c->settings = settings;
+  c->compute = compute != NULL ? g_object_ref (compute) : ave_compute_cpu_new ();
+  c->progress = progress;
+  c->progress_data = progress_data;
+  c->last_progress = -1.0;
+  c->source_path = g_strdup (ave_plan_get_source (plan));
+  c->free_sources = g_ptr_array_new_with_free_func ((GDestroyNotify) ave_media_source_free);
+
+  c->info = ave_media_probe (c->source_path, error);
+  if (c->info == NULL)
+    return FALSE;
+  if (!ave_plan_validate (plan, c->info->duration, error))
+    return FALSE;
+  if (!setup_format (c, error))
+    return FALSE;
+
+  plan_pieces (c, plan);
+  if (c->n_pieces == 0)
+    {
+      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY,
+                   "The plan for %s keeps nothing long enough to show", c->source_path);
+      return FALSE;
+    }
+  g_debug ("%u pieces, %" G_GINT64_FORMAT " frames at %d/%d fps, plan says %.3f s",
+           c->n_pieces, c->n_frames, c->fps.num, c->fps.den, ave_plan_get_output_duration (plan));
+
+  prepass_share = c->has_audio ? (c->has_video ? 0.1 : 0.3) : 0.0;
+  c->gain = 1.0;
+  if (c->has_audio)
+    {
+      double gain_db = 0.0;
+
+      if (!measure_kept_loudness (c, prepass_share, cancellable, &measured, error))
+        return FALSE;
+      /* Silence (or too little audio to gate) is left as it is rather than
+       * amplified into noise. */
+      if (isfinite (measured) && measured > -70.0)
+        gain_db = CLAMP (settings->loudness_target - measured, -MAX_GAIN_DB, MAX_GAIN_DB);
+      c->gain = pow (10.0, gain_db / 20.0);
+      g_debug ("kept audio measures %.2f LUFS: gain %.2f dB", measured, gain_db);
+
+      c->limiter = _ave_limiter_new (c->channels, OUTPUT_RATE, LIMITER_CEILING_DB,
+                                     LIMITER_LOOKAHEAD, LIMITER_RELEASE);
+      c->meter = ebur128_init ((unsigned) c->channels, OUTPUT_RATE,
+                               EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
+    }
+
+  if (!open_output (c, output_path, error))
+    return FALSE;
+
+  for (gint64 f = 0; f < c->n_frames; f++)
+    {
+      gint64 sample_end = grid_sample (c, f + 1);
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+
+      while (next_piece < c->n_pieces &&
+             (c->pieces[next_piece].first_frame <= f ||
+              (c->has_audio && c->pieces[next_piece].audio_first < sample_end)))
+        if (!piece_activate (c, &c->pieces[next_piece++], error))
+          return FALSE;
+
+      if (c->has_video && !write_video_frame (c, f, error))
+        return FALSE;
+      if (c->has_audio && !write_audio_range (c, grid_sample (c, f), sample_end, error))
+        return FALSE;
+
+      for (guint i = c->first_live; i < next_piece; i++)
+        {
+          Piece *p = &c->pieces[i];
+          if (p->reader != NULL && f + 1 >= p->end_frame &&
+              (!c->has_audio || sample_end >= p->audio_end))
+            piece_deactivate (c, p);
+        }
+      while (c->first_live < next_piece && c->pieces[c->first_live].done)
+        c->first_live++;
+
+      /* The last percent is the encoder draining its look-ahead. */
+      report_progress (c, prepass_share +
+                       (0.99 - prepass_share) * (double) (f + 1) / (double) c->n_frames);
+    }
+
+  if (c->has_audio && !finish_audio (c, error))
+    return FALSE;
+  if (!_ave_mp4_writer_finish (c->writer, error))
+    return FALSE;
+
+  if (c->has_audio)
+    ebur128_loudness_global (c->meter, &out_lufs);
+
+  if (result != NULL)
+    {
+      result->video_frames = c->has_video ? c->n_frames : 0;
+      result->output_duration = (double) c->n_frames / av_q2d (c->fps);
+      result->output_lufs = isfinite (out_lufs) ? MAX (out_lufs, -70.0) : -70.0;
+      result->gain_db = 20.0 * log10 (c->gain);
+    }
+  g_debug ("wrote %s: %.3f s, %.2f LUFS (limiter at most %.2f dB)", output_path,
+           (double) c->n_frames / av_q2d (c->fps), out_lufs,
+           c->limiter != NULL ? _ave_limiter_get_max_reduction_db (c->limiter) : 0.0);
+  report_progress (c, 1.0);
+  return TRUE;
+}

@@ -1,0 +1,87 @@
+/* ave-compose-private.h — the pieces the composer is built from: a
+ * look-ahead peak limiter and the H.264/AAC MP4 writer.
+ *
+ * Private to src/engine/compose/; the rest of the engine only sees
+ * ave_composer_render().
+ */
+#pragma once
+
+#include <glib.h>
+#include <libavutil/frame.h>
+#include <libavutil/rational.h>
+
+#include "core/ave-settings.h"
+
+G_BEGIN_DECLS
+
+/* ----------------------------------------------------------------- limiter */
+
+typedef struct _AveLimiter AveLimiter;
+
+/* A look-ahead limiter on planar float audio: the gain drops smoothly
+ * *before* a peak arrives, so nothing is clipped and nothing clicks.  Peaks
+ * are detected between samples as well (4x interpolation), so the true peak
+ * of the output stays under `ceiling_db` (dBFS).  The output is the input
+ * delayed by a fixed latency; _ave_limiter_process() and _ave_limiter_flush()
+ * together return exactly as many samples as went in. */
+AveLimiter *_ave_limiter_new         (int         channels,
+                                      int         rate,
+                                      double      ceiling_db,
+                                      double      lookahead_s,
+                                      double      release_s);
+/* Consumes n_in samples per channel from `in`; writes at most n_in samples
+ * per channel to `out` (which may alias `in`) and returns how many. */
+gsize       _ave_limiter_process     (AveLimiter          *self,
+                                      const float * const *in,
+                                      gsize                n_in,
+                                      float              **out);
+/* Writes the samples still held (the latency) to `out`, which must have
+ * room for _ave_limiter_get_latency() samples per channel; returns how many. */
+gsize       _ave_limiter_flush       (AveLimiter  *self,
+                                      float      **out);
+gsize       _ave_limiter_get_latency (AveLimiter  *self);
+/* The lowest gain applied so far, in dB (0 when the limiter never acted). */
+double      _ave_limiter_get_max_reduction_db (AveLimiter *self);
+void        _ave_limiter_free        (AveLimiter  *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveLimiter, _ave_limiter_free)
+
+/* ------------------------------------------------------------------ writer */
+
+typedef struct _AveMp4Writer AveMp4Writer;
+
+typedef struct
+{
+  /* video: width == 0 means no video stream */
+  int        width, height;
+  AVRational frame_rate;
+  AVRational sample_aspect;
+  /* audio: channels == 0 means no audio stream; planar float input */
+  int        channels;
+  int        sample_rate;
+} AveMp4WriterFormat;
+
+/* Opens `path` for writing and sets up libx264 (preset, crf, rc-lookahead
+ * and threads from settings, a keyframe every ~2 s) and FFmpeg's native AAC
+ * encoder.  AVE_COMPOSE_ERROR_ENCODER_MISSING when libx264 is not built in. */
+AveMp4Writer *_ave_mp4_writer_new         (const char               *path,
+                                           const AveMp4WriterFormat *format,
+                                           const AveSettings        *settings,
+                                           GError                  **error);
+/* `frame` is YUV 4:2:0 at the configured size with pts counted in frames;
+ * the writer takes its own reference. */
+gboolean      _ave_mp4_writer_add_video   (AveMp4Writer  *self,
+                                           AVFrame       *frame,
+                                           GError       **error);
+/* Appends n samples per channel; the writer cuts them into encoder frames. */
+gboolean      _ave_mp4_writer_add_audio   (AveMp4Writer        *self,
+                                           const float * const *planes,
+                                           gsize                n,
+                                           GError             **error);
+/* Drains the encoders and writes the trailer. */
+gboolean      _ave_mp4_writer_finish      (AveMp4Writer  *self,
+                                           GError       **error);
+/* Closes everything; the file stays as it is (partial unless finished). */
+void          _ave_mp4_writer_free        (AveMp4Writer  *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveMp4Writer, _ave_mp4_writer_free)
+
+G_END_DECLS

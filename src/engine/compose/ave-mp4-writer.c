@@ -1,0 +1,374 @@
+#define G_LOG_DOMAIN "ave-mp4-writer"
+
+#include "config.h"
+
+#include <math.h>
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/audio_fifo.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/opt.h>
+
+#include "core/ave-error.h"
+#include "ave-compose-private.h"
+
+struct _AveMp4Writer
+{
+  char            *path;
+  AVFormatContext *format;
+  gboolean         header_written;
+
+  AVCodecContext  *video;
+  AVStream        *video_stream;
+
+  AVCodecContext  *audio;
+  AVStream        *audio_stream;
+  AVAudioFifo     *fifo;
+  AVFrame         *audio_frame;
+  gint64           audio_pts;      /* samples sent to the encoder */
+
+  AVPacket        *packet;
+};
+
+static void
+set_av_error (GError     **error,
+              int          code,
+              int          av_code,
+              const char  *format,
+              ...) G_GNUC_PRINTF (4, 5);
+
+static void
+set_av_error (GError     **error,
+              int          code,
+              int          av_code,
+              const char  *format,
+              ...)
+{
+  char reason[AV_ERROR_MAX_STRING_SIZE] = { 0 };
+  g_autofree char *what = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  av_strerror (av_code, reason, sizeof reason);
+  g_set_error (error, AVE_COMPOSE_ERROR, code, "%s (%s)", what, reason);
+}
+
+void
+_ave_mp4_writer_free (AveMp4Writer *self)
+{
+  if (self == NULL)
+    return;
+  avcodec_free_context (&self->video);
+  avcodec_free_context (&self->audio);
+  av_frame_free (&self->audio_frame);
+  av_packet_free (&self->packet);
+  if (self->fifo != NULL)
+    av_audio_fifo_free (self->fifo);
+  if (self->format != NULL)
+    {
+      if (!(self->format->oformat->flags & AVFMT_NOFILE))
+        avio_closep (&self->format->pb);
+      avformat_free_context (self->format);
+    }
+  g_free (self->path);
+  g_free (self);
+}
+
+static gboolean
+open_video (AveMp4Writer             *self,
+            const AveMp4WriterFormat *fmt,
+            const AveSettings        *settings,
+            GError                  **error)
+{
+  const AVCodec *codec = avcodec_find_encoder_by_name ("libx264");
+  AVCodecContext *ctx;
+  guint threads;
+  int ret;
+
+  if (codec == NULL)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_ENCODER_MISSING,
+                           "The H.264 encoder libx264 is not available in this FFmpeg build: "
+                           "install libavcodec-extra or an FFmpeg with libx264");
+      return FALSE;
+    }
+
+  ctx = self->video = avcodec_alloc_context3 (codec);
+  ctx->width = fmt->width;
+  ctx->height = fmt->height;
+  ctx->pix_fmt = AV_PIX_FMT_YUV420P;
+  ctx->framerate = fmt->frame_rate;
+  ctx->time_base = av_inv_q (fmt->frame_rate);
+  ctx->sample_aspect_ratio = fmt->sample_aspect;
+  /* A keyframe every ~2 s: seeking in players and editors stays quick. */
+  ctx->gop_size = MAX (1, (int) lround (2.0 * av_q2d (fmt->frame_rate)));
+  ctx->color_range = AVCOL_RANGE_MPEG;
+
+  /* Frame threads and look-ahead are what x264 spends memory on; both
+   * come from the settings, which size them from the memory budget. */
+  threads = settings->encoder_threads > 0 ? settings->encoder_threads : MAX (1, settings->n_workers);
+  ctx->thread_count = (int) threads;
+  if (self->format->oformat->flags & AVFMT_GLOBALHEADER)
+    ctx->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+
+  av_opt_set (ctx->priv_data, "preset",
+              settings->encoder_preset != NULL ? settings->encoder_preset : "medium", 0);
+  av_opt_set_double (ctx->priv_data, "crf", settings->crf, 0);
+  av_opt_set_int (ctx->priv_data, "rc-lookahead", settings->encoder_lookahead, 0);
+
+  ret = avcodec_open2 (ctx, codec, NULL);
+  if (ret < 0)
+    {
+      set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret,
+                    "Cannot start the H.264 encoder for %dx%d (preset “%s”)",
+                    fmt->width, fmt->height, settings->encoder_preset);
+      return FALSE;
+    }
+
+  self->video_stream = avformat_new_stream (self->format, NULL);
+  self->video_stream->time_base = ctx->time_base;
+  self->video_stream->avg_frame_rate = fmt->frame_rate;
+  self->video_stream->sample_aspect_ratio = fmt->sample_aspect;
+  avcodec_parameters_from_context (self->video_stream->codecpar, ctx);
+  return TRUE;
+}
+
+static gboolean
+open_audio (AveMp4Writer             *self,
+            const AveMp4WriterFormat *fmt,
+            const AveSettings        *settings,
+            GError                  **error)
+{
+  const AVCodec *codec = avcodec_find_encoder_by_name ("aac");
+  AVCodecContext *ctx;
+  int ret;
+
+  if (codec == NULL)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_ENCODER_MISSING,
+                           "FFmpeg's AAC encoder is not available: install a complete FFmpeg (libavcodec)");
+      return FALSE;
+    }
+
+  ctx = self->audio = avcodec_alloc_context3 (codec);
+  ctx->sample_fmt = AV_SAMPLE_FMT_FLTP;
+  ctx->sample_rate = fmt->sample_rate;
+  av_channel_layout_default (&ctx->ch_layout, fmt->channels);
+  ctx->bit_rate = settings->audio_bitrate > 0 ? settings->audio_bitrate : 160000;
+  ctx->time_base = (AVRational) { 1, fmt->sample_rate };
+  if (self->format->oformat->flags & AVFMT_GLOBALHEADER)
+    ctx->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+
+  ret = avcodec_open2 (ctx, codec, NULL);
+  if (ret < 0)
+    {
+      set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret,
+                    "Cannot start the AAC encoder (%d Hz, %d channels)",
+                    fmt->sample_rate, fmt->channels);
+      return FALSE;
+    }
+
+  self->audio_stream = avformat_new_stream (self->format, NULL);
+  self->audio_stream->time_base = ctx->time_base;
+  avcodec_parameters_from_context (self->audio_stream->codecpar, ctx);
+
+  self->fifo = av_audio_fifo_alloc (AV_SAMPLE_FMT_FLTP, fmt->channels, ctx->frame_size * 2);
+  self->audio_frame = av_frame_alloc ();
+  return TRUE;
+}
+
+AveMp4Writer *
+_ave_mp4_writer_new (const char               *path,
+                     const AveMp4WriterFormat *fmt,
+                     const AveSettings        *settings,
+                     GError                  **error)
+{
+  g_autoptr(AveMp4Writer) self = g_new0 (AveMp4Writer, 1);
+  int ret;
+
+  g_return_val_if_fail (fmt->width > 0 || fmt->channels > 0, NULL);
+
+  self->path = g_strdup (path);
+  self->packet = av_packet_alloc ();
+
+  ret = avformat_alloc_output_context2 (&self->format, NULL, "mp4", path);
+  if (ret < 0 || self->format == NULL)
+    {
+      set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret, "Cannot set up an MP4 file for %s", path);
+      return NULL;
+    }
+
+  if (fmt->width > 0 && !open_video (self, fmt, settings, error))
+    return NULL;
+  if (fmt->channels > 0 && !open_audio (self, fmt, settings, error))
+    return NULL;
+
+  ret = avio_open (&self->format->pb, path, AVIO_FLAG_WRITE);
+  if (ret < 0)
+    {
+      set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret,
+                    "Cannot write the output video “%s”: check that the folder exists, "
+                    "is writable and has free space", path);
+      return NULL;
+    }
+
+  ret = avformat_write_header (self->format, NULL);
+  if (ret < 0)
+    {
+      set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret,
+                    "Cannot write the output video “%s”", path);
+      return NULL;
+    }
+  self->header_written = TRUE;
+  return g_steal_pointer (&self);
+}
+
+/* Moves every packet the encoder has ready into the file. */
+static gboolean
+drain (AveMp4Writer    *self,
+       AVCodecContext  *ctx,
+       AVStream        *stream,
+       GError         **error)
+{
+  for (;;)
+    {
+      int ret = avcodec_receive_packet (ctx, self->packet);
+
+      if (ret == AVERROR (EAGAIN) || ret == AVERROR_EOF)
+        return TRUE;
+      if (ret < 0)
+        {
+          set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret, "Encoding %s failed",
+                        ctx->codec_type == AVMEDIA_TYPE_VIDEO ? "video" : "audio");
+          return FALSE;
+        }
+      av_packet_rescale_ts (self->packet, ctx->time_base, stream->time_base);
+      self->packet->stream_index = stream->index;
+      ret = av_interleaved_write_frame (self->format, self->packet);
+      if (ret < 0)
+        {
+          set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret,
+                        "Cannot write to the output video “%s”: is the disk full?", self->path);
+          return FALSE;
+        }
+    }
+}
+
+gboolean
+_ave_mp4_writer_add_video (AveMp4Writer  *self,
+                           AVFrame       *frame,
+                           GError       **error)
+{
+  int ret;
+
+  g_return_val_if_fail (self->video != NULL, FALSE);
+
+  ret = avcodec_send_frame (self->video, frame);
+  if (ret < 0)
+    {
+      set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret, "Encoding video frame %" G_GINT64_FORMAT " failed",
+                    frame->pts);
+      return FALSE;
+    }
+  return drain (self, self->video, self->video_stream, error);
+}
+
+static gboolean
+encode_audio_frame (AveMp4Writer  *self,
+                    int            n,
+                    GError       **error)
+{
+  AVFrame *frame = self->audio_frame;
+  int ret;
+
+  av_frame_unref (frame);
+  frame->format = AV_SAMPLE_FMT_FLTP;
+  frame->nb_samples = n;
+  frame->sample_rate = self->audio->sample_rate;
+  av_channel_layout_copy (&frame->ch_layout, &self->audio->ch_layout);
+  ret = av_frame_get_buffer (frame, 0);
+  if (ret < 0)
+    {
+      set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret, "Out of memory for audio");
+      return FALSE;
+    }
+  av_audio_fifo_read (self->fifo, (void **) frame->data, n);
+  frame->pts = self->audio_pts;
+  self->audio_pts += n;
+
+  ret = avcodec_send_frame (self->audio, frame);
+  if (ret < 0)
+    {
+      set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret, "Encoding audio failed");
+      return FALSE;
+    }
+  return drain (self, self->audio, self->audio_stream, error);
+}
+
+gboolean
+_ave_mp4_writer_add_audio (AveMp4Writer        *self,
+                           const float * const *planes,
+                           gsize                n,
+                           GError             **error)
+{
+  int frame_size;
+
+  g_return_val_if_fail (self->audio != NULL, FALSE);
+
+  if (n == 0)
+    return TRUE;
+  if (av_audio_fifo_write (self->fifo, (void **) planes, (int) n) < (int) n)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED, "Out of memory for audio");
+      return FALSE;
+    }
+
+  frame_size = self->audio->frame_size > 0 ? self->audio->frame_size : 1024;
+  while (av_audio_fifo_size (self->fifo) >= frame_size)
+    if (!encode_audio_frame (self, frame_size, error))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+_ave_mp4_writer_finish (AveMp4Writer  *self,
+                        GError       **error)
+{
+  int ret;
+
+  if (self->audio != NULL)
+    {
+      /* The AAC encoder accepts a short last frame, so the audio track ends
+       * on the exact sample the composer asked for. */
+      if (av_audio_fifo_size (self->fifo) > 0 &&
+          !encode_audio_frame (self, av_audio_fifo_size (self->fifo), error))
+        return FALSE;
+      avcodec_send_frame (self->audio, NULL);
+      if (!drain (self, self->audio, self->audio_stream, error))
+        return FALSE;
+    }
+  if (self->video != NULL)
+    {
+      avcodec_send_frame (self->video, NULL);
+      if (!drain (self, self->video, self->video_stream, error))
+        return FALSE;
+    }
+
+  ret = av_write_trailer (self->format);
+  if (ret < 0)
+    {
+      set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret,
+                    "Cannot finish the output video “%s”: is the disk full?", self->path);
+      return FALSE;
+    }
+  ret = avio_closep (&self->format->pb);
+  if (ret < 0)
+    {
+      set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret,
+                    "Cannot finish the output video “%s”: is the disk full?", self->path);
+      return FALSE;
+    }
+  return TRUE;
+}
