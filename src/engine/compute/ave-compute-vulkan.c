@@ -1,2 +1,948 @@
 #define G_LOG_DOMAIN "ave-compute-vulkan"
+
 #include "config.h"
+
+#include <string.h>
+
+#include "core/ave-error.h"
+#include "compute/ave-compute-vulkan.h"
+#include "compute/ave-vulkan-private.h"
+
+/* The Vulkan compute backend.
+ *
+ * Every kernel reproduces ave-compute-cpu.c bit for bit (the formulas are
+ * integer-only; docs/compute.md lists them).  Frames travel packed 4 samples
+ * per 32-bit word (shaders/ave-common.glsl): the host copies rows into mapped
+ * memory, one submission uploads, runs and downloads, and the host copies
+ * the results out.  Analysis batches many frames per submission and
+ * alternates two slots, so the host packs batch k+1 while the device works
+ * on batch k.  One GMutex serialises callers: the backend is meant for one
+ * worker thread at a time but stays safe with more.
+ */
+
+/* Packed words are read by the device as little-endian 32-bit integers. */
+G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
+
+#define DEFAULT_MAX_BATCH 16
+#define STATS_HIST_WORDS  (AVE_LUMA_BINS + 2 * AVE_CHROMA_BINS)
+#define STATS_TILE_W      64
+#define STATS_TILE_H      16
+#define STATS_TILE_WORDS  6
+#define GROUP_2D          16
+#define GROUP_1D          256
+#define MAX_GROUPS        65535
+
+struct _AveComputeVulkan
+{
+  GObject       parent_instance;
+
+  GMutex        lock;
+  AveVkContext *ctx;
+  char         *name;
+  guint         max_batch;
+};
+
+static void ave_compute_vulkan_iface_init (AveComputeInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (AveComputeVulkan, ave_compute_vulkan, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (AVE_TYPE_COMPUTE,
+                                                      ave_compute_vulkan_iface_init))
+
+/* ------------------------------------------------------------ packing */
+
+typedef struct
+{
+  int     width, height, cwidth, cheight;
+  guint32 y_stride, c_stride;   /* words per row */
+  guint32 y_words, c_words;     /* words per plane */
+  guint32 frame_words;          /* Y, U, V back to back */
+} FrameLayout;
+
+static void
+frame_layout_init (FrameLayout *l,
+                   int          width,
+                   int          height)
+{
+  l->width = width;
+  l->height = height;
+  l->cwidth = (width + 1) / 2;
+  l->cheight = (height + 1) / 2;
+  l->y_stride = (width + 3) / 4;
+  l->c_stride = (l->cwidth + 3) / 4;
+  l->y_words = l->y_stride * height;
+  l->c_words = l->c_stride * l->cheight;
+  l->frame_words = l->y_words + 2 * l->c_words;
+}
+
+/* Copies `bytes` of each of `rows` rows into packed rows of `stride` words,
+ * zeroing the padding so the buffers never carry stale data. */
+static void
+pack_rows (guint32      *dst,
+           guint32       stride,
+           const guint8 *src,
+           int           src_stride,
+           gsize         bytes,
+           int           rows)
+{
+  guint8 *out = (guint8 *) dst;
+  gsize row_bytes = (gsize) stride * 4;
+
+  for (int y = 0; y < rows; y++)
+    {
+      memcpy (out + y * row_bytes, src + (gsize) y * src_stride, bytes);
+      if (bytes < row_bytes)
+        memset (out + y * row_bytes + bytes, 0, row_bytes - bytes);
+    }
+}
+
+static void
+unpack_rows (guint8        *dst,
+             int            dst_stride,
+             const guint32 *src,
+             guint32        stride,
+             gsize          bytes,
+             int            rows)
+{
+  const guint8 *in = (const guint8 *) src;
+
+  for (int y = 0; y < rows; y++)
+    memcpy (dst + (gsize) y * dst_stride, in + (gsize) y * stride * 4, bytes);
+}
+
+static void
+pack_frame (guint32           *dst,
+            const FrameLayout *l,
+            const AveYuvFrame *frame)
+{
+  pack_rows (dst, l->y_stride, frame->y, frame->y_stride, l->width, l->height);
+  pack_rows (dst + l->y_words, l->c_stride, frame->u, frame->uv_stride, l->cwidth, l->cheight);
+  pack_rows (dst + l->y_words + l->c_words, l->c_stride, frame->v, frame->uv_stride, l->cwidth, l->cheight);
+}
+
+static void
+unpack_frame (AveYuvFrame       *frame,
+              const FrameLayout *l,
+              const guint32     *src)
+{
+  unpack_rows (frame->y, frame->y_stride, src, l->y_stride, l->width, l->height);
+  unpack_rows (frame->u, frame->uv_stride, src + l->y_words, l->c_stride, l->cwidth, l->cheight);
+  unpack_rows (frame->v, frame->uv_stride, src + l->y_words + l->c_words, l->c_stride, l->cwidth, l->cheight);
+}
+
+static guint32
+div_up (guint64 a,
+        guint64 b)
+{
+  return (guint32) ((a + b - 1) / b);
+}
+
+static gboolean
+check_frame (const AveYuvFrame *frame,
+             const char        *what,
+             GError           **error)
+{
+  if (frame->width > 0 && frame->height > 0 && frame->width <= (1 << 16) && frame->height <= (1 << 16))
+    return TRUE;
+  g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+               "Vulkan: %s frame size %dx%d is out of range", what, frame->width, frame->height);
+  return FALSE;
+}
+
+static gboolean
+check_same_size (const AveYuvFrame *a,
+                 const AveYuvFrame *b,
+                 const char        *what,
+                 GError           **error)
+{
+  if (a->width == b->width && a->height == b->height)
+    return TRUE;
+  g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+               "Vulkan: %s needs frames of one size (%dx%d and %dx%d)",
+               what, a->width, a->height, b->width, b->height);
+  return FALSE;
+}
+
+static guint32 *
+slot_in (AveVkContext *ctx,
+         guint         slot)
+{
+  return ctx->slots[slot].in_host.map;
+}
+
+static const guint32 *
+slot_out (AveVkContext *ctx,
+          guint         slot)
+{
+  return ctx->slots[slot].out_host.map;
+}
+
+/* Waits for every slot, keeping the first error: on a failure no buffer may
+ * be reused or freed while the device still reads it. */
+static gboolean
+drain (AveVkContext  *ctx,
+       GError       **error)
+{
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < AVE_VK_N_SLOTS; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      if (!_ave_vk_slot_wait (ctx, i, &local_error))
+        {
+          /* A failed wait leaves the device marked lost; later calls fail fast. */
+          ctx->slots[i].pending = FALSE;
+          if (ok)
+            g_propagate_error (error, g_steal_pointer (&local_error));
+          ok = FALSE;
+        }
+    }
+  return ok;
+}
+
+/* One-submission kernels run on slot 0; when a limit is set, an idle slot 1
+ * left over from analysis gives its memory back first. */
+static gboolean
+reserve_single (AveVkContext  *ctx,
+                VkDeviceSize   in_bytes,
+                VkDeviceSize   out_bytes,
+                GError       **error)
+{
+  if (ctx->memory_limit > 0 &&
+      ctx->allocated + _ave_vk_context_footprint (ctx, in_bytes, out_bytes) > ctx->memory_limit)
+    _ave_vk_slot_release (ctx, 1);
+  return _ave_vk_slot_reserve (ctx, 0, in_bytes, out_bytes, error);
+}
+
+static gboolean
+run_single (AveVkContext  *ctx,
+            AveVkKernel    kernel,
+            const void    *push,
+            gsize          push_size,
+            guint32        groups_x,
+            guint32        groups_y,
+            guint32        groups_z,
+            GError       **error)
+{
+  if (!_ave_vk_slot_submit (ctx, 0, kernel, push, push_size, groups_x, groups_y, groups_z, 0, error))
+    return FALSE;
+  return _ave_vk_slot_wait (ctx, 0, error);
+}
+
+static double
+elapsed_us (gint64 start)
+{
+  return (double) (g_get_monotonic_time () - start);
+}
+
+/* ----------------------------------------------------------- analysis */
+
+typedef struct
+{
+  guint32 width, height, cwidth, cheight;
+  guint32 y_stride, c_stride;
+  guint32 in_offset, frame_words, first_has_prev;
+  guint32 out_offset, out_frame_words, tiles_x;
+} StatsParams;
+
+typedef struct
+{
+  guint first, count;   /* frames of the submission a slot holds */
+} BatchRange;
+
+static void
+stats_unpack (const guint32     *words,
+              const FrameLayout *l,
+              guint32            n_tiles,
+              gboolean           has_prev,
+              AveFrameStats     *out)
+{
+  const guint32 *tile = words + STATS_HIST_WORDS;
+  guint64 sum = 0, sum2 = 0, lap2 = 0, sad = 0, motion = 0;
+  gint64 lap = 0;
+
+  memset (out, 0, sizeof *out);
+  out->n_pixels = (guint64) l->width * l->height;
+  memcpy (out->hist_y, words, sizeof out->hist_y);
+  memcpy (out->hist_u, words + AVE_LUMA_BINS, sizeof out->hist_u);
+  memcpy (out->hist_v, words + AVE_LUMA_BINS + AVE_CHROMA_BINS, sizeof out->hist_v);
+  for (guint32 t = 0; t < n_tiles; t++, tile += STATS_TILE_WORDS)
+    {
+      sum += tile[0];
+      sum2 += tile[1];
+      lap += (gint32) tile[2];
+      lap2 += tile[3];
+      sad += tile[4];
+      motion += tile[5];
+    }
+  out->sum_y = sum;
+  out->sum_y2 = sum2;
+  if (l->width >= 3 && l->height >= 3)
+    {
+      out->lap_n = (guint64) (l->width - 2) * (l->height - 2);
+      out->lap_sum = lap;
+      out->lap_sum2 = lap2;
+    }
+  out->motion_blocks = (guint64) (l->width / AVE_MOTION_BLOCK) * (guint64) (l->height / AVE_MOTION_BLOCK);
+  out->has_prev = has_prev;
+  if (has_prev)
+    {
+      out->sad_prev = sad;
+      out->motion_prev = motion;
+    }
+}
+
+static char *
+format_mib (guint64 bytes)
+{
+  return g_strdup_printf ("%.1f MiB", bytes / (1024.0 * 1024.0));
+}
+
+static gboolean
+ave_compute_vulkan_analyze_frames (AveCompute         *compute,
+                                   const AveYuvFrame  *prev,
+                                   const AveYuvFrame  *frames,
+                                   guint               n_frames,
+                                   AveFrameStats      *out,
+                                   GError            **error)
+{
+  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
+  AveVkContext *ctx = self->ctx;
+  g_autoptr(GMutexLocker) locker = NULL;
+  FrameLayout l;
+  guint32 tiles_x, tiles_y, out_frame_words;
+  VkDeviceSize in_frame_bytes, out_frame_bytes;
+  BatchRange pending[AVE_VK_N_SLOTS] = { { 0 } };
+  guint batch, n_slots, done = 0, k = 0;
+
+  if (n_frames == 0)
+    return TRUE;
+  if (!check_frame (&frames[0], "analysis", error))
+    return FALSE;
+  for (guint i = 1; i < n_frames; i++)
+    if (!check_same_size (&frames[0], &frames[i], "analysis", error))
+      return FALSE;
+  if (prev != NULL && !check_same_size (&frames[0], prev, "analysis", error))
+    return FALSE;
+
+  frame_layout_init (&l, frames[0].width, frames[0].height);
+  tiles_x = div_up (l.width, STATS_TILE_W);
+  tiles_y = div_up (l.height, STATS_TILE_H);
+  out_frame_words = STATS_HIST_WORDS + tiles_x * tiles_y * STATS_TILE_WORDS;
+  in_frame_bytes = (VkDeviceSize) l.frame_words * 4;
+  out_frame_bytes = (VkDeviceSize) out_frame_words * 4;
+
+  locker = g_mutex_locker_new (&self->lock);
+
+  /* Batch size: as many frames as allowed, within the device's limits and
+   * the memory limit; two slots when there is more than one batch, so
+   * packing overlaps the device's work, one when only that fits. */
+  batch = MIN (n_frames, self->max_batch);
+  batch = MIN (batch, ctx->props.limits.maxComputeWorkGroupCount[2]);
+  while (batch > 1 && MAX ((batch + 1) * in_frame_bytes, batch * out_frame_bytes) > ctx->max_buffer_bytes)
+    batch--;
+  n_slots = batch < n_frames ? 2 : 1;
+  if (ctx->memory_limit > 0)
+    {
+      while (batch > 1 &&
+             n_slots * _ave_vk_context_footprint (ctx, (batch + 1) * in_frame_bytes,
+                                                  batch * out_frame_bytes) > ctx->memory_limit)
+        {
+          batch--;
+          n_slots = batch < n_frames ? 2 : 1;
+        }
+      if (n_slots == 2 &&
+          2 * _ave_vk_context_footprint (ctx, 2 * in_frame_bytes, out_frame_bytes) > ctx->memory_limit)
+        n_slots = 1;
+      if (_ave_vk_context_footprint (ctx, (batch + 1) * in_frame_bytes, batch * out_frame_bytes) > ctx->memory_limit)
+        {
+          g_autofree char *limit = format_mib (ctx->memory_limit);
+          g_autofree char *need = format_mib (_ave_vk_context_footprint (ctx, 2 * in_frame_bytes, out_frame_bytes));
+          g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+                       "the GPU memory limit (%s) is too small to analyse one %dx%d frame (needs %s); "
+                       "raise --gpu-memory or use the CPU backend",
+                       limit, l.width, l.height, need);
+          return FALSE;
+        }
+      /* Nothing runs between calls: shed buffers a larger earlier job left. */
+      for (guint s = 0; s < AVE_VK_N_SLOTS; s++)
+        {
+          AveVkSlot *slot = &ctx->slots[s];
+          VkDeviceSize held = slot->in_host.allocated + slot->out_host.allocated +
+                              slot->in_dev.allocated + slot->out_dev.allocated;
+          if (s >= n_slots ||
+              held > _ave_vk_context_footprint (ctx, (batch + 1) * in_frame_bytes, batch * out_frame_bytes))
+            _ave_vk_slot_release (ctx, s);
+        }
+    }
+
+  while (done < n_frames)
+    {
+      guint s = k % n_slots;
+      guint count = MIN (batch, n_frames - done);
+      const AveYuvFrame *batch_prev = done == 0 ? prev : &frames[done - 1];
+      StatsParams params = { 0 };
+      guint32 *in;
+      gint64 start;
+
+      /* Collect what this slot computed two batches ago before reusing it. */
+      if (ctx->slots[s].pending)
+        {
+          if (!_ave_vk_slot_wait (ctx, s, error))
+            goto fail;
+          start = g_get_monotonic_time ();
+          for (guint i = 0; i < pending[s].count; i++)
+            {
+              guint f = pending[s].first + i;
+              stats_unpack (slot_out (ctx, s) + (gsize) i * out_frame_words, &l, tiles_x * tiles_y,
+                            f > 0 || prev != NULL, &out[f]);
+            }
+          ctx->timings.unpack_us += elapsed_us (start);
+        }
+
+      if (!_ave_vk_slot_reserve (ctx, s, (count + 1) * in_frame_bytes, count * out_frame_bytes, error))
+        goto fail;
+
+      start = g_get_monotonic_time ();
+      in = slot_in (ctx, s);
+      if (batch_prev != NULL)
+        pack_frame (in, &l, batch_prev);
+      for (guint i = 0; i < count; i++)
+        pack_frame (in + (gsize) (i + 1) * l.frame_words, &l, &frames[done + i]);
+      ctx->timings.pack_us += elapsed_us (start);
+
+      params.width = l.width;
+      params.height = l.height;
+      params.cwidth = l.cwidth;
+      params.cheight = l.cheight;
+      params.y_stride = l.y_stride;
+      params.c_stride = l.c_stride;
+      params.in_offset = 0;
+      params.frame_words = l.frame_words;
+      params.first_has_prev = batch_prev != NULL;
+      params.out_offset = 0;
+      params.out_frame_words = out_frame_words;
+      params.tiles_x = tiles_x;
+      /* Zeroing the whole output covers the histograms the tiles add into. */
+      if (!_ave_vk_slot_submit (ctx, s, AVE_VK_KERNEL_FRAME_STATS, &params, sizeof params,
+                                tiles_x, tiles_y, count, count * out_frame_bytes, error))
+        goto fail;
+      pending[s].first = done;
+      pending[s].count = count;
+      done += count;
+      k++;
+    }
+
+  /* Collect the last batches in submission order. */
+  for (guint j = 0; j < n_slots; j++)
+    {
+      guint s = (k + j) % n_slots;
+      gint64 start;
+
+      if (!ctx->slots[s].pending)
+        continue;
+      if (!_ave_vk_slot_wait (ctx, s, error))
+        goto fail;
+      start = g_get_monotonic_time ();
+      for (guint i = 0; i < pending[s].count; i++)
+        {
+          guint f = pending[s].first + i;
+          stats_unpack (slot_out (ctx, s) + (gsize) i * out_frame_words, &l, tiles_x * tiles_y,
+                        f > 0 || prev != NULL, &out[f]);
+        }
+      ctx->timings.unpack_us += elapsed_us (start);
+    }
+  return TRUE;
+
+fail:
+  drain (ctx, NULL);
+  return FALSE;
+}
+
+/* -------------------------------------------------------------- blend */
+
+typedef struct
+{
+  guint32 a_offset, b_offset, out_offset;
+  guint32 n_words;
+  guint32 weight;
+  guint32 groups_x;
+} BlendParams;
+
+static gboolean
+ave_compute_vulkan_blend (AveCompute         *compute,
+                          const AveYuvFrame  *a,
+                          const AveYuvFrame  *b,
+                          guint               weight,
+                          AveYuvFrame        *out,
+                          GError            **error)
+{
+  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
+  AveVkContext *ctx = self->ctx;
+  g_autoptr(GMutexLocker) locker = NULL;
+  BlendParams params = { 0 };
+  FrameLayout l;
+  guint32 groups;
+  gint64 start;
+
+  if (!check_frame (a, "blend", error) ||
+      !check_same_size (a, b, "blend", error) ||
+      !check_same_size (a, out, "blend", error))
+    return FALSE;
+  frame_layout_init (&l, a->width, a->height);
+
+  locker = g_mutex_locker_new (&self->lock);
+  if (!reserve_single (ctx, 2 * (VkDeviceSize) l.frame_words * 4, (VkDeviceSize) l.frame_words * 4, error))
+    return FALSE;
+
+  start = g_get_monotonic_time ();
+  pack_frame (slot_in (ctx, 0), &l, a);
+  pack_frame (slot_in (ctx, 0) + l.frame_words, &l, b);
+  ctx->timings.pack_us += elapsed_us (start);
+
+  groups = div_up (l.frame_words, GROUP_1D);
+  params.a_offset = 0;
+  params.b_offset = l.frame_words;
+  params.out_offset = 0;
+  params.n_words = l.frame_words;
+  params.weight = MIN (weight, 256);
+  params.groups_x = MIN (groups, MAX_GROUPS);
+  if (!run_single (ctx, AVE_VK_KERNEL_BLEND, &params, sizeof params,
+                   params.groups_x, div_up (groups, params.groups_x), 1, error))
+    return FALSE;
+
+  start = g_get_monotonic_time ();
+  unpack_frame (out, &l, slot_out (ctx, 0));
+  ctx->timings.unpack_us += elapsed_us (start);
+  return TRUE;
+}
+
+/* -------------------------------------------------------------- scale */
+
+typedef struct
+{
+  guint32 src_offset[3];
+  guint32 src_stride_y, src_stride_c;
+  guint32 src_w, src_h, src_cw, src_ch;
+  guint32 dst_offset[3];
+  guint32 dst_stride_y, dst_stride_c;
+  guint32 dst_w, dst_h, dst_cw, dst_ch;
+  guint32 xtab_y, ytab_y, xtab_c, ytab_c;
+} ScaleParams;
+
+/* Source positions of each destination column (or row) as x0 | fx << 24,
+ * by the centre-aligned 8.8 rule of the CPU backend; computed here because
+ * the product needs 64 bits, which GLSL lacks without an extension. */
+static void
+scale_table (guint32 *table,
+             int      src_size,
+             int      dst_size)
+{
+  for (int x = 0; x < dst_size; x++)
+    {
+      gint64 p = ((gint64) (2 * x + 1) * src_size * 128) / dst_size - 128;
+      guint32 whole, frac;
+
+      if (p < 0)
+        p = 0;
+      whole = (guint32) (p >> 8);
+      frac = (guint32) (p & 255);
+      if (whole >= (guint32) src_size - 1)
+        {
+          whole = src_size - 1;
+          frac = 0;
+        }
+      table[x] = whole | (frac << 24);
+    }
+}
+
+static gboolean
+ave_compute_vulkan_scale (AveCompute         *compute,
+                          const AveYuvFrame  *src,
+                          AveYuvFrame        *dst,
+                          GError            **error)
+{
+  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
+  AveVkContext *ctx = self->ctx;
+  g_autoptr(GMutexLocker) locker = NULL;
+  ScaleParams params = { 0 };
+  FrameLayout ls, ld;
+  guint32 table_words, *in;
+  gint64 start;
+
+  if (!check_frame (src, "scale source", error) || !check_frame (dst, "scale destination", error))
+    return FALSE;
+  frame_layout_init (&ls, src->width, src->height);
+  frame_layout_init (&ld, dst->width, dst->height);
+  table_words = ld.width + ld.height + ld.cwidth + ld.cheight;
+
+  locker = g_mutex_locker_new (&self->lock);
+  if (!reserve_single (ctx, ((VkDeviceSize) ls.frame_words + table_words) * 4,
+                       (VkDeviceSize) ld.frame_words * 4, error))
+    return FALSE;
+
+  params.src_offset[0] = 0;
+  params.src_offset[1] = ls.y_words;
+  params.src_offset[2] = ls.y_words + ls.c_words;
+  params.src_stride_y = ls.y_stride;
+  params.src_stride_c = ls.c_stride;
+  params.src_w = ls.width;
+  params.src_h = ls.height;
+  params.src_cw = ls.cwidth;
+  params.src_ch = ls.cheight;
+  params.dst_offset[0] = 0;
+  params.dst_offset[1] = ld.y_words;
+  params.dst_offset[2] = ld.y_words + ld.c_words;
+  params.dst_stride_y = ld.y_stride;
+  params.dst_stride_c = ld.c_stride;
+  params.dst_w = ld.width;
+  params.dst_h = ld.height;
+  params.dst_cw = ld.cwidth;
+  params.dst_ch = ld.cheight;
+  params.xtab_y = ls.frame_words;
+  params.ytab_y = params.xtab_y + ld.width;
+  params.xtab_c = params.ytab_y + ld.height;
+  params.ytab_c = params.xtab_c + ld.cwidth;
+
+  start = g_get_monotonic_time ();
+  in = slot_in (ctx, 0);
+  pack_frame (in, &ls, src);
+  scale_table (in + params.xtab_y, ls.width, ld.width);
+  scale_table (in + params.ytab_y, ls.height, ld.height);
+  scale_table (in + params.xtab_c, ls.cwidth, ld.cwidth);
+  scale_table (in + params.ytab_c, ls.cheight, ld.cheight);
+  ctx->timings.pack_us += elapsed_us (start);
+
+  if (!run_single (ctx, AVE_VK_KERNEL_SCALE, &params, sizeof params,
+                   div_up (ld.y_stride, GROUP_2D), div_up (ld.height, GROUP_2D), 3, error))
+    return FALSE;
+
+  start = g_get_monotonic_time ();
+  unpack_frame (dst, &ld, slot_out (ctx, 0));
+  ctx->timings.unpack_us += elapsed_us (start);
+  return TRUE;
+}
+
+/* ------------------------------------------------- colour conversion */
+
+typedef struct
+{
+  guint32 y_offset, u_offset, v_offset;
+  guint32 y_stride, c_stride;
+  guint32 width, height;
+  guint32 out_offset;
+} YuvToRgbaParams;
+
+static gboolean
+ave_compute_vulkan_yuv_to_rgba (AveCompute         *compute,
+                                const AveYuvFrame  *src,
+                                guint8             *rgba,
+                                int                 rgba_stride,
+                                GError            **error)
+{
+  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
+  AveVkContext *ctx = self->ctx;
+  g_autoptr(GMutexLocker) locker = NULL;
+  YuvToRgbaParams params = { 0 };
+  FrameLayout l;
+  gint64 start;
+
+  if (!check_frame (src, "YUV to RGBA", error))
+    return FALSE;
+  frame_layout_init (&l, src->width, src->height);
+
+  locker = g_mutex_locker_new (&self->lock);
+  if (!reserve_single (ctx, (VkDeviceSize) l.frame_words * 4, (VkDeviceSize) l.width * l.height * 4, error))
+    return FALSE;
+
+  start = g_get_monotonic_time ();
+  pack_frame (slot_in (ctx, 0), &l, src);
+  ctx->timings.pack_us += elapsed_us (start);
+
+  params.y_offset = 0;
+  params.u_offset = l.y_words;
+  params.v_offset = l.y_words + l.c_words;
+  params.y_stride = l.y_stride;
+  params.c_stride = l.c_stride;
+  params.width = l.width;
+  params.height = l.height;
+  params.out_offset = 0;
+  if (!run_single (ctx, AVE_VK_KERNEL_YUV_TO_RGBA, &params, sizeof params,
+                   div_up (l.y_stride, GROUP_2D), div_up (l.height, GROUP_2D), 1, error))
+    return FALSE;
+
+  start = g_get_monotonic_time ();
+  unpack_rows (rgba, rgba_stride, slot_out (ctx, 0), l.width, (gsize) l.width * 4, l.height);
+  ctx->timings.unpack_us += elapsed_us (start);
+  return TRUE;
+}
+
+typedef struct
+{
+  guint32 in_offset;
+  guint32 width, height, cwidth, cheight;
+  guint32 y_offset, u_offset, v_offset;
+  guint32 y_stride, c_stride;
+} RgbaToYuvParams;
+
+static gboolean
+ave_compute_vulkan_rgba_to_yuv (AveCompute    *compute,
+                                const guint8  *rgba,
+                                int            rgba_stride,
+                                AveYuvFrame   *dst,
+                                GError       **error)
+{
+  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
+  AveVkContext *ctx = self->ctx;
+  g_autoptr(GMutexLocker) locker = NULL;
+  RgbaToYuvParams params = { 0 };
+  FrameLayout l;
+  gint64 start;
+
+  if (!check_frame (dst, "RGBA to YUV", error))
+    return FALSE;
+  frame_layout_init (&l, dst->width, dst->height);
+
+  locker = g_mutex_locker_new (&self->lock);
+  if (!reserve_single (ctx, (VkDeviceSize) l.width * l.height * 4, (VkDeviceSize) l.frame_words * 4, error))
+    return FALSE;
+
+  start = g_get_monotonic_time ();
+  pack_rows (slot_in (ctx, 0), l.width, rgba, rgba_stride, (gsize) l.width * 4, l.height);
+  ctx->timings.pack_us += elapsed_us (start);
+
+  params.in_offset = 0;
+  params.width = l.width;
+  params.height = l.height;
+  params.cwidth = l.cwidth;
+  params.cheight = l.cheight;
+  params.y_offset = 0;
+  params.u_offset = l.y_words;
+  params.v_offset = l.y_words + l.c_words;
+  params.y_stride = l.y_stride;
+  params.c_stride = l.c_stride;
+  if (!run_single (ctx, AVE_VK_KERNEL_RGBA_TO_YUV, &params, sizeof params,
+                   div_up (l.y_stride, GROUP_2D), div_up (l.height, GROUP_2D), 2, error))
+    return FALSE;
+
+  start = g_get_monotonic_time ();
+  unpack_frame (dst, &l, slot_out (ctx, 0));
+  ctx->timings.unpack_us += elapsed_us (start);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ overlay */
+
+typedef struct
+{
+  guint32 width, height;
+  guint32 dx0, dy0, dx1, dy1;
+  guint32 lx0, l_stride;
+  guint32 cwx0, c_stride;
+  guint32 cy0, cy1;
+  guint32 in_y, in_u, in_v, in_img;
+  guint32 out_y, out_u, out_v;
+  guint32 opacity;
+} OverlayParams;
+
+static gboolean
+ave_compute_vulkan_overlay_rgba (AveCompute    *compute,
+                                 AveYuvFrame   *dst,
+                                 const guint8  *rgba,
+                                 int            rgba_width,
+                                 int            rgba_height,
+                                 int            rgba_stride,
+                                 int            x,
+                                 int            y,
+                                 guint          opacity,
+                                 GError       **error)
+{
+  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
+  AveVkContext *ctx = self->ctx;
+  g_autoptr(GMutexLocker) locker = NULL;
+  OverlayParams p = { 0 };
+  int w = dst->width, h = dst->height;
+  int dx0, dy0, dx1, dy1, cw, l_rows, c_rows;
+  guint32 l_words, c_words, img_words, *in;
+  const guint32 *result;
+  gsize l_bytes, c_bytes;
+  gint64 start;
+
+  if (!check_frame (dst, "overlay", error))
+    return FALSE;
+  /* Only the covered rectangle changes; an image entirely outside is a no-op. */
+  dx0 = MAX (x, 0);
+  dy0 = MAX (y, 0);
+  dx1 = (int) MIN ((gint64) x + rgba_width, (gint64) w);
+  dy1 = (int) MIN ((gint64) y + rgba_height, (gint64) h);
+  if (dx0 >= dx1 || dy0 >= dy1)
+    return TRUE;
+
+  cw = (w + 1) / 2;
+  p.width = w;
+  p.height = h;
+  p.dx0 = dx0;
+  p.dy0 = dy0;
+  p.dx1 = dx1;
+  p.dy1 = dy1;
+  p.lx0 = dx0 / 4;
+  p.l_stride = (dx1 - 1) / 4 + 1 - p.lx0;
+  p.cwx0 = (dx0 / 2) / 4;
+  p.c_stride = ((dx1 - 1) / 2) / 4 + 1 - p.cwx0;
+  p.cy0 = dy0 / 2;
+  p.cy1 = (dy1 - 1) / 2 + 1;
+  p.opacity = opacity;
+  l_rows = dy1 - dy0;
+  c_rows = p.cy1 - p.cy0;
+  l_words = p.l_stride * l_rows;
+  c_words = p.c_stride * c_rows;
+  img_words = (guint32) (dx1 - dx0) * l_rows;
+  p.in_y = 0;
+  p.in_u = l_words;
+  p.in_v = p.in_u + c_words;
+  p.in_img = p.in_v + c_words;
+  p.out_y = 0;
+  p.out_u = l_words;
+  p.out_v = p.out_u + c_words;
+  /* Bytes of each region row that lie inside the frame. */
+  l_bytes = MIN ((gsize) p.l_stride * 4, (gsize) (w - p.lx0 * 4));
+  c_bytes = MIN ((gsize) p.c_stride * 4, (gsize) (cw - p.cwx0 * 4));
+
+  locker = g_mutex_locker_new (&self->lock);
+  if (!reserve_single (ctx, ((VkDeviceSize) l_words + 2 * c_words + img_words) * 4,
+                       ((VkDeviceSize) l_words + 2 * c_words) * 4, error))
+    return FALSE;
+
+  start = g_get_monotonic_time ();
+  in = slot_in (ctx, 0);
+  pack_rows (in + p.in_y, p.l_stride, dst->y + (gsize) dy0 * dst->y_stride + p.lx0 * 4,
+             dst->y_stride, l_bytes, l_rows);
+  pack_rows (in + p.in_u, p.c_stride, dst->u + (gsize) p.cy0 * dst->uv_stride + p.cwx0 * 4,
+             dst->uv_stride, c_bytes, c_rows);
+  pack_rows (in + p.in_v, p.c_stride, dst->v + (gsize) p.cy0 * dst->uv_stride + p.cwx0 * 4,
+             dst->uv_stride, c_bytes, c_rows);
+  pack_rows (in + p.in_img, dx1 - dx0,
+             rgba + (gsize) (dy0 - y) * rgba_stride + (gsize) (dx0 - x) * 4,
+             rgba_stride, (gsize) (dx1 - dx0) * 4, l_rows);
+  ctx->timings.pack_us += elapsed_us (start);
+
+  if (!run_single (ctx, AVE_VK_KERNEL_OVERLAY, &p, sizeof p,
+                   div_up (MAX (p.l_stride, p.c_stride), GROUP_2D), div_up (l_rows, GROUP_2D), 2, error))
+    return FALSE;
+
+  start = g_get_monotonic_time ();
+  result = slot_out (ctx, 0);
+  unpack_rows (dst->y + (gsize) dy0 * dst->y_stride + p.lx0 * 4, dst->y_stride,
+               result + p.out_y, p.l_stride, l_bytes, l_rows);
+  unpack_rows (dst->u + (gsize) p.cy0 * dst->uv_stride + p.cwx0 * 4, dst->uv_stride,
+               result + p.out_u, p.c_stride, c_bytes, c_rows);
+  unpack_rows (dst->v + (gsize) p.cy0 * dst->uv_stride + p.cwx0 * 4, dst->uv_stride,
+               result + p.out_v, p.c_stride, c_bytes, c_rows);
+  ctx->timings.unpack_us += elapsed_us (start);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------- object */
+
+static const char *
+ave_compute_vulkan_get_name (AveCompute *compute)
+{
+  return AVE_COMPUTE_VULKAN (compute)->name;
+}
+
+static void
+ave_compute_vulkan_iface_init (AveComputeInterface *iface)
+{
+  iface->get_name = ave_compute_vulkan_get_name;
+  iface->analyze_frames = ave_compute_vulkan_analyze_frames;
+  iface->blend = ave_compute_vulkan_blend;
+  iface->scale = ave_compute_vulkan_scale;
+  iface->yuv_to_rgba = ave_compute_vulkan_yuv_to_rgba;
+  iface->rgba_to_yuv = ave_compute_vulkan_rgba_to_yuv;
+  iface->overlay_rgba = ave_compute_vulkan_overlay_rgba;
+}
+
+static void
+ave_compute_vulkan_finalize (GObject *object)
+{
+  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (object);
+
+  g_clear_pointer (&self->ctx, _ave_vk_context_free);
+  g_clear_pointer (&self->name, g_free);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (ave_compute_vulkan_parent_class)->finalize (object);
+}
+
+static void
+ave_compute_vulkan_class_init (AveComputeVulkanClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ave_compute_vulkan_finalize;
+}
+
+static void
+ave_compute_vulkan_init (AveComputeVulkan *self)
+{
+  g_mutex_init (&self->lock);
+  self->max_batch = DEFAULT_MAX_BATCH;
+}
+
+AveCompute *
+ave_compute_vulkan_new (const char  *device_filter,
+                        guint64      memory_limit_bytes,
+                        GError     **error)
+{
+  g_autoptr(AveComputeVulkan) self = NULL;
+  AveVkContext *ctx;
+
+  ctx = _ave_vk_context_new (device_filter, memory_limit_bytes, error);
+  if (ctx == NULL)
+    return NULL;
+
+  self = g_object_new (AVE_TYPE_COMPUTE_VULKAN, NULL);
+  self->ctx = ctx;
+  self->name = g_strdup_printf ("vulkan: %s", ctx->props.deviceName);
+  return AVE_COMPUTE (g_steal_pointer (&self));
+}
+
+const char *
+ave_compute_vulkan_get_device_name (AveComputeVulkan *self)
+{
+  g_return_val_if_fail (AVE_IS_COMPUTE_VULKAN (self), NULL);
+
+  return self->ctx->props.deviceName;
+}
+
+void
+ave_compute_vulkan_set_max_batch (AveComputeVulkan *self,
+                                  guint             max_frames)
+{
+  g_return_if_fail (AVE_IS_COMPUTE_VULKAN (self));
+
+  g_mutex_lock (&self->lock);
+  self->max_batch = MAX (max_frames, 1);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+ave_compute_vulkan_get_timings (AveComputeVulkan        *self,
+                                AveComputeVulkanTimings *out)
+{
+  g_return_if_fail (AVE_IS_COMPUTE_VULKAN (self));
+
+  g_mutex_lock (&self->lock);
+  *out = self->ctx->timings;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+ave_compute_vulkan_reset_timings (AveComputeVulkan *self)
+{
+  g_return_if_fail (AVE_IS_COMPUTE_VULKAN (self));
+
+  g_mutex_lock (&self->lock);
+  memset (&self->ctx->timings, 0, sizeof self->ctx->timings);
+  g_mutex_unlock (&self->lock);
+}

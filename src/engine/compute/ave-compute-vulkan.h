@@ -19,4 +19,28 @@ AveCompute *ave_compute_vulkan_new             (const char  *device_filter,
                                                 GError     **error);
 const char *ave_compute_vulkan_get_device_name (AveComputeVulkan *self);
 
+/* Upper bound on the frames one analysis submission carries (default 16);
+ * the memory limit may lower it further.  Results never depend on it. */
+void        ave_compute_vulkan_set_max_batch   (AveComputeVulkan *self,
+                                                guint             max_frames);
+
+/* Where the time goes, accumulated since creation or the last reset
+ * (microseconds).  Device times come from GPU timestamps and stay 0 where
+ * the device has none; upload/download are 0 on devices whose memory the
+ * host maps directly (integrated GPUs, lavapipe). */
+typedef struct
+{
+  guint64 submissions;
+  double  pack_us;      /* host: copying inputs into mapped memory */
+  double  upload_us;    /* device: host -> device-local copies */
+  double  compute_us;   /* device: kernels */
+  double  download_us;  /* device: device-local -> host copies */
+  double  wait_us;      /* host: blocked on fences */
+  double  unpack_us;    /* host: reading results out of mapped memory */
+} AveComputeVulkanTimings;
+
+void        ave_compute_vulkan_get_timings     (AveComputeVulkan        *self,
+                                                AveComputeVulkanTimings *out);
+void        ave_compute_vulkan_reset_timings   (AveComputeVulkan        *self);
+
 G_END_DECLS

@@ -1,0 +1,690 @@
+#define G_LOG_DOMAIN "ave-test-vulkan"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "ave-test-util.h"
+#include "core/ave-error.h"
+#include "compute/ave-compute.h"
+#include "compute/ave-compute-vulkan.h"
+
+/* The Vulkan backend against the CPU reference: every kernel must give
+ * exactly the CPU's integers.  The tests run on Mesa's lavapipe (the CPU
+ * Vulkan device), selected through AVE_VULKAN_DEVICE as a user would. */
+
+typedef struct
+{
+  AveYuvFrame f;
+  guint8 *y, *u, *v;
+} TestFrame;
+
+/* Strides wider than the rows, so packing must honour them. */
+static TestFrame *
+test_frame_new (int width,
+                int height)
+{
+  TestFrame *t = g_new0 (TestFrame, 1);
+  int cw = (width + 1) / 2, ch = (height + 1) / 2;
+
+  t->f.width = width;
+  t->f.height = height;
+  t->f.y_stride = width + 13;
+  t->f.uv_stride = cw + 7;
+  t->y = g_malloc0 ((gsize) t->f.y_stride * height);
+  t->u = g_malloc0 ((gsize) t->f.uv_stride * ch);
+  t->v = g_malloc0 ((gsize) t->f.uv_stride * ch);
+  t->f.y = t->y;
+  t->f.u = t->u;
+  t->f.v = t->v;
+  return t;
+}
+
+static void
+test_frame_free (TestFrame *t)
+{
+  g_free (t->y);
+  g_free (t->u);
+  g_free (t->v);
+  g_free (t);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestFrame, test_frame_free)
+
+static void
+fill_random (TestFrame *t,
+             GRand     *rand)
+{
+  int ch = (t->f.height + 1) / 2;
+
+  for (int i = 0; i < t->f.y_stride * t->f.height; i++)
+    t->y[i] = g_rand_int (rand) & 0xff;
+  for (int i = 0; i < t->f.uv_stride * ch; i++)
+    {
+      t->u[i] = g_rand_int (rand) & 0xff;
+      t->v[i] = g_rand_int (rand) & 0xff;
+    }
+}
+
+/* Patterns that stress particular sums: `kind` 0 = checkerboard 0/255 (the
+ * largest Laplacian, so lap_sum2 passes 2^32 at 720p), 1 = all 255 (sum_y2
+ * passes 2^32), 2 = gradients, 3 = a bright square at `shift` on grey (real
+ * motion between frames). */
+static void
+fill_pattern (TestFrame *t,
+              int        kind,
+              int        shift)
+{
+  int w = t->f.width, h = t->f.height;
+  int cw = (w + 1) / 2, ch = (h + 1) / 2;
+
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        guint8 v;
+        switch (kind)
+          {
+          case 0: v = ((x + y) & 1) ? 255 : 0; break;
+          case 1: v = 255; break;
+          case 2: v = (guint8) ((x * 3 + y * 5 + shift) & 0xff); break;
+          default:
+            v = (x >= shift && x < shift + w / 3 && y >= h / 4 && y < h / 4 + h / 3) ? 235 : 60;
+            break;
+          }
+        t->y[y * t->f.y_stride + x] = v;
+      }
+  for (int y = 0; y < ch; y++)
+    for (int x = 0; x < cw; x++)
+      {
+        t->u[y * t->f.uv_stride + x] = (guint8) (kind == 1 ? 255 : (x * 7 + shift) & 0xff);
+        t->v[y * t->f.uv_stride + x] = (guint8) (kind == 1 ? 0 : (y * 11 + 3 * shift) & 0xff);
+      }
+}
+
+static AveCompute *
+vulkan_backend (guint64 limit)
+{
+  g_autoptr(GError) error = NULL;
+  AveCompute *compute;
+
+  g_setenv ("AVE_VULKAN_DEVICE", "llvmpipe", TRUE);
+  compute = ave_compute_vulkan_new (g_getenv ("AVE_VULKAN_DEVICE"), limit, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (compute);
+  return compute;
+}
+
+static void
+assert_stats_equal (const AveFrameStats *cpu,
+                    const AveFrameStats *gpu,
+                    const char          *label)
+{
+#define FIELD(f) \
+  if (cpu->f != gpu->f) \
+    g_error ("%s: " #f " differs: cpu %" G_GINT64_FORMAT " vulkan %" G_GINT64_FORMAT, \
+             label, (gint64) cpu->f, (gint64) gpu->f);
+  FIELD (n_pixels)
+  FIELD (sum_y)
+  FIELD (sum_y2)
+  FIELD (lap_n)
+  FIELD (lap_sum)
+  FIELD (lap_sum2)
+  FIELD (sad_prev)
+  FIELD (motion_prev)
+  FIELD (motion_blocks)
+  FIELD (has_prev)
+#undef FIELD
+  for (int i = 0; i < AVE_LUMA_BINS; i++)
+    if (cpu->hist_y[i] != gpu->hist_y[i])
+      g_error ("%s: hist_y[%d] differs: cpu %u vulkan %u", label, i, cpu->hist_y[i], gpu->hist_y[i]);
+  for (int i = 0; i < AVE_CHROMA_BINS; i++)
+    {
+      if (cpu->hist_u[i] != gpu->hist_u[i])
+        g_error ("%s: hist_u[%d] differs: cpu %u vulkan %u", label, i, cpu->hist_u[i], gpu->hist_u[i]);
+      if (cpu->hist_v[i] != gpu->hist_v[i])
+        g_error ("%s: hist_v[%d] differs: cpu %u vulkan %u", label, i, cpu->hist_v[i], gpu->hist_v[i]);
+    }
+}
+
+static void
+assert_plane_equal (const guint8 *a, int a_stride,
+                    const guint8 *b, int b_stride,
+                    int w, int h, const char *label)
+{
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if (a[(gsize) y * a_stride + x] != b[(gsize) y * b_stride + x])
+        g_error ("%s: sample (%d, %d) differs: cpu %u vulkan %u", label, x, y,
+                 a[(gsize) y * a_stride + x], b[(gsize) y * b_stride + x]);
+}
+
+static void
+assert_frames_equal (const AveYuvFrame *cpu,
+                     const AveYuvFrame *gpu,
+                     const char        *label)
+{
+  int cw = (cpu->width + 1) / 2, ch = (cpu->height + 1) / 2;
+  g_autofree char *ly = g_strdup_printf ("%s Y", label);
+  g_autofree char *lu = g_strdup_printf ("%s U", label);
+  g_autofree char *lv = g_strdup_printf ("%s V", label);
+
+  g_assert_cmpint (cpu->width, ==, gpu->width);
+  g_assert_cmpint (cpu->height, ==, gpu->height);
+  assert_plane_equal (cpu->y, cpu->y_stride, gpu->y, gpu->y_stride, cpu->width, cpu->height, ly);
+  assert_plane_equal (cpu->u, cpu->uv_stride, gpu->u, gpu->uv_stride, cw, ch, lu);
+  assert_plane_equal (cpu->v, cpu->uv_stride, gpu->v, gpu->uv_stride, cw, ch, lv);
+}
+
+static void
+copy_frame (TestFrame       *dst,
+            const TestFrame *src)
+{
+  int ch = (src->f.height + 1) / 2;
+
+  g_assert_cmpint (dst->f.y_stride, ==, src->f.y_stride);
+  memcpy (dst->y, src->y, (gsize) src->f.y_stride * src->f.height);
+  memcpy (dst->u, src->u, (gsize) src->f.uv_stride * ch);
+  memcpy (dst->v, src->v, (gsize) src->f.uv_stride * ch);
+}
+
+static const int sizes[][2] = {
+  { 1, 1 }, { 2, 2 }, { 3, 3 }, { 7, 5 }, { 33, 17 }, { 64, 16 }, { 65, 33 },
+  { 127, 71 }, { 320, 180 }, { 1280, 720 },
+};
+
+/* Frames [0] = prev, [1..n] = the sequence; compares with and without prev. */
+static void
+compare_analysis (AveCompute  *cpu,
+                  AveCompute  *gpu,
+                  TestFrame  **frames,
+                  guint        n,
+                  const char  *what)
+{
+  g_autofree AveYuvFrame *seq = g_new0 (AveYuvFrame, n);
+  g_autofree AveFrameStats *a = g_new0 (AveFrameStats, n);
+  g_autofree AveFrameStats *b = g_new0 (AveFrameStats, n);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < n; i++)
+    seq[i] = frames[i + 1]->f;
+
+  for (int with_prev = 0; with_prev < 2; with_prev++)
+    {
+      const AveYuvFrame *prev = with_prev ? &frames[0]->f : NULL;
+
+      memset (b, 0xa5, sizeof (AveFrameStats) * n);
+      g_assert_true (ave_compute_analyze_frames (cpu, prev, seq, n, a, &error));
+      g_assert_no_error (error);
+      g_assert_true (ave_compute_analyze_frames (gpu, prev, seq, n, b, &error));
+      g_assert_no_error (error);
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree char *label = g_strdup_printf ("%s %dx%d frame %u%s", what, seq[0].width,
+                                                    seq[0].height, i, with_prev ? " (prev)" : "");
+          assert_stats_equal (&a[i], &b[i], label);
+        }
+    }
+}
+
+static void
+test_analyze (void)
+{
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+  g_autoptr(AveCompute) gpu = vulkan_backend (0);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20240611);
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      int w = sizes[s][0], h = sizes[s][1];
+      /* Fewer frames at 720p: lavapipe shares two cores with everything else. */
+      guint n = w >= 1280 ? 3 : 6;
+      TestFrame *frames[8];
+
+      for (guint i = 0; i <= n; i++)
+        {
+          frames[i] = test_frame_new (w, h);
+          fill_random (frames[i], rand);
+        }
+      compare_analysis (cpu, gpu, frames, n, "random");
+
+      for (guint i = 0; i <= n; i++)
+        fill_pattern (frames[i], i % 4 == 3 ? 3 : i % 4, (int) i * 5);
+      compare_analysis (cpu, gpu, frames, n, "patterns");
+
+      for (guint i = 0; i <= n; i++)
+        fill_pattern (frames[i], 3, (int) i * 3);
+      compare_analysis (cpu, gpu, frames, n, "moving square");
+
+      for (guint i = 0; i <= n; i++)
+        test_frame_free (frames[i]);
+    }
+}
+
+/* The sums that overflow 32 bits must still come out whole. */
+static void
+test_analyze_large_sums (void)
+{
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+  g_autoptr(AveCompute) gpu = vulkan_backend (0);
+  g_autoptr(TestFrame) board = test_frame_new (1280, 720);
+  g_autoptr(TestFrame) white = test_frame_new (1280, 720);
+  AveYuvFrame seq[2];
+  AveFrameStats a[2], b[2];
+  g_autoptr(GError) error = NULL;
+
+  fill_pattern (board, 0, 0);
+  fill_pattern (white, 1, 0);
+  seq[0] = board->f;
+  seq[1] = white->f;
+  g_assert_true (ave_compute_analyze_frames (cpu, NULL, seq, 2, a, &error));
+  g_assert_true (ave_compute_analyze_frames (gpu, NULL, seq, 2, b, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (a[0].lap_sum2, >, G_MAXUINT32);
+  g_assert_cmpuint (a[1].sum_y2, >, G_MAXUINT32);
+  g_assert_cmpuint (a[1].sum_y2, ==, (guint64) 1280 * 720 * 255 * 255);
+  assert_stats_equal (&a[0], &b[0], "checkerboard");
+  assert_stats_equal (&a[1], &b[1], "white");
+}
+
+static void
+test_batch_sizes (void)
+{
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+  g_autoptr(AveCompute) gpu = vulkan_backend (0);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  g_autoptr(GError) error = NULL;
+  const guint n = 20;
+  TestFrame *frames[21];
+  AveYuvFrame seq[20];
+  AveFrameStats ref[20], one[20], sixteen[20];
+  AveComputeVulkanTimings t1, t16;
+
+  for (guint i = 0; i <= n; i++)
+    {
+      frames[i] = test_frame_new (96, 54);
+      if (i % 2)
+        fill_random (frames[i], rand);
+      else
+        fill_pattern (frames[i], 3, (int) i);
+      if (i > 0)
+        seq[i - 1] = frames[i]->f;
+    }
+
+  ave_compute_vulkan_set_max_batch (AVE_COMPUTE_VULKAN (gpu), 1);
+  ave_compute_vulkan_reset_timings (AVE_COMPUTE_VULKAN (gpu));
+  g_assert_true (ave_compute_analyze_frames (gpu, &frames[0]->f, seq, n, one, &error));
+  g_assert_no_error (error);
+  ave_compute_vulkan_get_timings (AVE_COMPUTE_VULKAN (gpu), &t1);
+
+  ave_compute_vulkan_set_max_batch (AVE_COMPUTE_VULKAN (gpu), 16);
+  ave_compute_vulkan_reset_timings (AVE_COMPUTE_VULKAN (gpu));
+  g_assert_true (ave_compute_analyze_frames (gpu, &frames[0]->f, seq, n, sixteen, &error));
+  g_assert_no_error (error);
+  ave_compute_vulkan_get_timings (AVE_COMPUTE_VULKAN (gpu), &t16);
+
+  g_assert_true (ave_compute_analyze_frames (cpu, &frames[0]->f, seq, n, ref, &error));
+  g_assert_no_error (error);
+
+  /* 20 frames: one submission each, or a batch of 16 and one of 4. */
+  g_assert_cmpuint (t1.submissions, ==, 20);
+  g_assert_cmpuint (t16.submissions, ==, 2);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *label = g_strdup_printf ("frame %u", i);
+      assert_stats_equal (&one[i], &sixteen[i], label);
+      assert_stats_equal (&ref[i], &sixteen[i], label);
+    }
+  for (guint i = 0; i <= n; i++)
+    test_frame_free (frames[i]);
+}
+
+static void
+test_blend (void)
+{
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+  g_autoptr(AveCompute) gpu = vulkan_backend (0);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  static const guint weights[] = { 0, 1, 77, 128, 255, 256 };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      int w = sizes[s][0], h = sizes[s][1];
+      g_autoptr(TestFrame) a = test_frame_new (w, h);
+      g_autoptr(TestFrame) b = test_frame_new (w, h);
+      g_autoptr(TestFrame) out_cpu = test_frame_new (w, h);
+      g_autoptr(TestFrame) out_gpu = test_frame_new (w, h);
+      g_autoptr(TestFrame) alias = test_frame_new (w, h);
+
+      fill_random (a, rand);
+      if (s % 2)
+        fill_pattern (b, 2, (int) s);
+      else
+        fill_random (b, rand);
+      for (guint i = 0; i < G_N_ELEMENTS (weights); i++)
+        {
+          g_autoptr(GError) error = NULL;
+          g_autofree char *label = g_strdup_printf ("blend %dx%d weight %u", w, h, weights[i]);
+
+          g_assert_true (ave_compute_blend (cpu, &a->f, &b->f, weights[i], &out_cpu->f, &error));
+          g_assert_true (ave_compute_blend (gpu, &a->f, &b->f, weights[i], &out_gpu->f, &error));
+          g_assert_no_error (error);
+          assert_frames_equal (&out_cpu->f, &out_gpu->f, label);
+
+          /* out aliasing a, as crossfades do in place */
+          copy_frame (alias, a);
+          g_assert_true (ave_compute_blend (gpu, &alias->f, &b->f, weights[i], &alias->f, &error));
+          g_assert_no_error (error);
+          assert_frames_equal (&out_cpu->f, &alias->f, label);
+        }
+    }
+}
+
+static void
+test_scale (void)
+{
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+  g_autoptr(AveCompute) gpu = vulkan_backend (0);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (13);
+  static const int pairs[][4] = {
+    { 1920, 1080, 1280, 720 }, { 1280, 720, 384, 216 }, { 33, 17, 64, 36 },
+    { 64, 36, 33, 17 }, { 1280, 720, 33, 17 }, { 320, 180, 320, 180 },
+    { 1, 1, 5, 3 }, { 5, 3, 1, 1 }, { 7, 5, 640, 360 }, { 100, 2, 3, 100 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)
+    {
+      g_autoptr(TestFrame) src = test_frame_new (pairs[i][0], pairs[i][1]);
+      g_autoptr(TestFrame) out_cpu = test_frame_new (pairs[i][2], pairs[i][3]);
+      g_autoptr(TestFrame) out_gpu = test_frame_new (pairs[i][2], pairs[i][3]);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *label = g_strdup_printf ("scale %dx%d -> %dx%d", pairs[i][0], pairs[i][1],
+                                                pairs[i][2], pairs[i][3]);
+
+      if (i % 2)
+        fill_random (src, rand);
+      else
+        fill_pattern (src, 2, (int) i);
+      g_assert_true (ave_compute_scale (cpu, &src->f, &out_cpu->f, &error));
+      g_assert_true (ave_compute_scale (gpu, &src->f, &out_gpu->f, &error));
+      g_assert_no_error (error);
+      assert_frames_equal (&out_cpu->f, &out_gpu->f, label);
+    }
+}
+
+static void
+test_colour (void)
+{
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+  g_autoptr(AveCompute) gpu = vulkan_backend (0);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (17);
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      int w = sizes[s][0], h = sizes[s][1];
+      int stride = w * 4 + 12;
+      g_autoptr(TestFrame) src = test_frame_new (w, h);
+      g_autoptr(TestFrame) yuv_cpu = test_frame_new (w, h);
+      g_autoptr(TestFrame) yuv_gpu = test_frame_new (w, h);
+      g_autofree guint8 *rgba_cpu = g_malloc0 ((gsize) stride * h);
+      g_autofree guint8 *rgba_gpu = g_malloc0 ((gsize) stride * h);
+      g_autofree guint8 *rgba_random = g_malloc ((gsize) stride * h);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *label = g_strdup_printf ("%dx%d", w, h);
+
+      fill_random (src, rand);
+      g_assert_true (ave_compute_yuv_to_rgba (cpu, &src->f, rgba_cpu, stride, &error));
+      g_assert_true (ave_compute_yuv_to_rgba (gpu, &src->f, rgba_gpu, stride, &error));
+      g_assert_no_error (error);
+      assert_plane_equal (rgba_cpu, stride, rgba_gpu, stride, w * 4, h, label);
+
+      /* Random RGBA covers the clamps; the converted frame covers real colours. */
+      for (gsize i = 0; i < (gsize) stride * h; i++)
+        rgba_random[i] = g_rand_int (rand) & 0xff;
+      g_assert_true (ave_compute_rgba_to_yuv (cpu, rgba_random, stride, &yuv_cpu->f, &error));
+      g_assert_true (ave_compute_rgba_to_yuv (gpu, rgba_random, stride, &yuv_gpu->f, &error));
+      g_assert_no_error (error);
+      assert_frames_equal (&yuv_cpu->f, &yuv_gpu->f, label);
+
+      g_assert_true (ave_compute_rgba_to_yuv (cpu, rgba_cpu, stride, &yuv_cpu->f, &error));
+      g_assert_true (ave_compute_rgba_to_yuv (gpu, rgba_cpu, stride, &yuv_gpu->f, &error));
+      g_assert_no_error (error);
+      assert_frames_equal (&yuv_cpu->f, &yuv_gpu->f, label);
+    }
+}
+
+static void
+test_overlay (void)
+{
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+  g_autoptr(AveCompute) gpu = vulkan_backend (0);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (19);
+  /* frame w, h, image w, h, x, y, opacity */
+  static const int cases[][7] = {
+    { 320, 180, 100, 40, 10, 20, 255 },
+    { 320, 180, 100, 40, 11, 21, 128 },
+    { 320, 180, 100, 41, -13, -7, 200 },
+    { 320, 180, 57, 33, 290, 160, 255 },
+    { 33, 17, 40, 20, -3, -1, 255 },
+    { 33, 17, 5, 3, 31, 15, 90 },
+    { 33, 17, 1, 1, 32, 16, 255 },
+    { 1280, 720, 1280, 720, 0, 0, 255 },
+    { 1280, 720, 400, 120, 437, 555, 0 },
+    { 64, 36, 10, 10, 100, 100, 255 },   /* entirely outside: no-op */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const int *c = cases[i];
+      int stride = c[2] * 4 + 8;
+      g_autoptr(TestFrame) dst_cpu = test_frame_new (c[0], c[1]);
+      g_autoptr(TestFrame) dst_gpu = test_frame_new (c[0], c[1]);
+      g_autofree guint8 *rgba = g_malloc ((gsize) stride * c[3]);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *label = g_strdup_printf ("overlay case %u", i);
+
+      fill_random (dst_cpu, rand);
+      copy_frame (dst_gpu, dst_cpu);
+      for (gsize k = 0; k < (gsize) stride * c[3]; k++)
+        rgba[k] = g_rand_int (rand) & 0xff;
+      /* Fully opaque and fully transparent pixels too, not only random alpha. */
+      for (int y = 0; y < c[3]; y++)
+        for (int x = 0; x < c[2]; x++)
+          if ((x + y) % 5 == 0)
+            rgba[(gsize) y * stride + 4 * x + 3] = (x % 2) ? 255 : 0;
+
+      g_assert_true (ave_compute_overlay_rgba (cpu, &dst_cpu->f, rgba, c[2], c[3], stride,
+                                               c[4], c[5], c[6], &error));
+      g_assert_true (ave_compute_overlay_rgba (gpu, &dst_gpu->f, rgba, c[2], c[3], stride,
+                                               c[4], c[5], c[6], &error));
+      g_assert_no_error (error);
+      assert_frames_equal (&dst_cpu->f, &dst_gpu->f, label);
+    }
+}
+
+static void
+test_device_filter (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveCompute) compute = NULL;
+
+  compute = ave_compute_vulkan_new ("no-such-gpu-xyz", 0, &error);
+  g_assert_null (compute);
+  g_assert_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_UNAVAILABLE);
+  g_assert_nonnull (strstr (error->message, "no-such-gpu-xyz"));
+  /* The message names the devices that do exist. */
+  g_assert_nonnull (strstr (error->message, "llvmpipe"));
+  g_assert_null (strchr (error->message, '\n'));
+  g_clear_error (&error);
+
+  /* Case-insensitive match. */
+  compute = ave_compute_vulkan_new ("LLVMPIPE", 0, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (ave_compute_get_name (compute), "vulkan: llvmpipe"));
+  g_assert_nonnull (strstr (ave_compute_vulkan_get_device_name (AVE_COMPUTE_VULKAN (compute)), "llvmpipe"));
+  g_clear_object (&compute);
+
+  /* Without a filter the CPU device is never chosen: either a real GPU
+   * runs, or the error says how to ask for lavapipe. */
+  compute = ave_compute_vulkan_new (NULL, 0, &error);
+  if (compute != NULL)
+    {
+      g_assert_no_error (error);
+      g_assert_null (strstr (ave_compute_get_name (compute), "llvmpipe"));
+    }
+  else
+    {
+      g_assert_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_UNAVAILABLE);
+      g_assert_nonnull (strstr (error->message, "no Vulkan device found"));
+      g_assert_nonnull (strstr (error->message, "AVE_VULKAN_DEVICE=llvmpipe"));
+    }
+}
+
+static void
+test_no_driver (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AveCompute) compute = NULL;
+
+      /* The loader reads these when the instance is created. */
+      g_setenv ("VK_ICD_FILENAMES", "/nonexistent/ave-test-icd.json", TRUE);
+      g_setenv ("VK_DRIVER_FILES", "/nonexistent/ave-test-icd.json", TRUE);
+      compute = ave_compute_vulkan_new ("llvmpipe", 0, &error);
+      g_assert_null (compute);
+      g_assert_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_UNAVAILABLE);
+      g_assert_nonnull (strstr (error->message, "no Vulkan device found"));
+      g_print ("%s\n", error->message);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("*no Vulkan device found*");
+}
+
+static void
+test_memory_limit (void)
+{
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+  g_autoptr(AveCompute) tiny = vulkan_backend (100 * 1024);
+  g_autoptr(AveCompute) small = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (23);
+  g_autoptr(GError) error = NULL;
+  TestFrame *frames[9];
+  AveYuvFrame seq[8];
+  AveFrameStats ref[8], got[8];
+  AveComputeVulkanTimings t;
+
+  for (guint i = 0; i < 9; i++)
+    {
+      frames[i] = test_frame_new (320, 180);
+      fill_random (frames[i], rand);
+      if (i > 0)
+        seq[i - 1] = frames[i]->f;
+    }
+
+  /* 100 KiB cannot hold one 320x180 frame and its neighbour. */
+  g_assert_false (ave_compute_analyze_frames (tiny, NULL, seq, 8, got, &error));
+  g_assert_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "GPU memory limit"));
+  g_assert_nonnull (strstr (error->message, "320x180"));
+  g_assert_nonnull (strstr (error->message, "--gpu-memory"));
+  g_clear_error (&error);
+  g_assert_false (ave_compute_blend (tiny, &frames[1]->f, &frames[2]->f, 100, &frames[3]->f, &error));
+  g_assert_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "--gpu-memory"));
+  g_clear_error (&error);
+
+  /* 512 KiB fits only a frame or two per batch: more submissions, same results. */
+  small = vulkan_backend (512 * 1024);
+  g_assert_true (ave_compute_analyze_frames (small, &frames[0]->f, seq, 8, got, &error));
+  g_assert_no_error (error);
+  g_assert_true (ave_compute_analyze_frames (cpu, &frames[0]->f, seq, 8, ref, &error));
+  ave_compute_vulkan_get_timings (AVE_COMPUTE_VULKAN (small), &t);
+  g_assert_cmpuint (t.submissions, >=, 4);
+  g_assert_cmpuint (t.submissions, <=, 8);
+  for (guint i = 0; i < 8; i++)
+    assert_stats_equal (&ref[i], &got[i], "512 KiB limit");
+
+  /* Composition kernels also run under that limit. */
+  {
+    g_autoptr(TestFrame) out_cpu = test_frame_new (320, 180);
+    g_autoptr(TestFrame) out_gpu = test_frame_new (320, 180);
+    g_assert_true (ave_compute_blend (cpu, &frames[1]->f, &frames[2]->f, 90, &out_cpu->f, &error));
+    g_assert_true (ave_compute_blend (small, &frames[1]->f, &frames[2]->f, 90, &out_gpu->f, &error));
+    g_assert_no_error (error);
+    assert_frames_equal (&out_cpu->f, &out_gpu->f, "blend under 512 KiB");
+  }
+  for (guint i = 0; i < 9; i++)
+    test_frame_free (frames[i]);
+}
+
+typedef struct
+{
+  AveCompute *gpu;
+  AveCompute *cpu;
+  guint       seed;
+} ThreadData;
+
+static gpointer
+thread_blend (gpointer user_data)
+{
+  ThreadData *d = user_data;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (d->seed);
+
+  for (int round = 0; round < 10; round++)
+    {
+      g_autoptr(TestFrame) a = test_frame_new (64 + (int) d->seed, 36);
+      g_autoptr(TestFrame) b = test_frame_new (64 + (int) d->seed, 36);
+      g_autoptr(TestFrame) oc = test_frame_new (64 + (int) d->seed, 36);
+      g_autoptr(TestFrame) og = test_frame_new (64 + (int) d->seed, 36);
+      g_autoptr(GError) error = NULL;
+
+      fill_random (a, rand);
+      fill_random (b, rand);
+      g_assert_true (ave_compute_blend (d->cpu, &a->f, &b->f, 100 + round, &oc->f, &error));
+      g_assert_true (ave_compute_blend (d->gpu, &a->f, &b->f, 100 + round, &og->f, &error));
+      g_assert_no_error (error);
+      assert_frames_equal (&oc->f, &og->f, "threaded blend");
+    }
+  return NULL;
+}
+
+/* Callers on several threads are serialised, never interleaved. */
+static void
+test_threads (void)
+{
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+  g_autoptr(AveCompute) gpu = vulkan_backend (0);
+  ThreadData data[3];
+  GThread *threads[3];
+
+  for (guint i = 0; i < 3; i++)
+    {
+      data[i] = (ThreadData) { gpu, cpu, i + 1 };
+      threads[i] = g_thread_new ("vulkan-test", thread_blend, &data[i]);
+    }
+  for (guint i = 0; i < 3; i++)
+    g_thread_join (threads[i]);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  ave_test_init (&argc, &argv);
+
+  g_test_add_func ("/engine/vulkan/device-filter", test_device_filter);
+  g_test_add_func ("/engine/vulkan/no-driver", test_no_driver);
+  g_test_add_func ("/engine/vulkan/analyze", test_analyze);
+  g_test_add_func ("/engine/vulkan/analyze-large-sums", test_analyze_large_sums);
+  g_test_add_func ("/engine/vulkan/batch-sizes", test_batch_sizes);
+  g_test_add_func ("/engine/vulkan/memory-limit", test_memory_limit);
+  g_test_add_func ("/engine/vulkan/blend", test_blend);
+  g_test_add_func ("/engine/vulkan/scale", test_scale);
+  g_test_add_func ("/engine/vulkan/colour", test_colour);
+  g_test_add_func ("/engine/vulkan/overlay", test_overlay);
+  g_test_add_func ("/engine/vulkan/threads", test_threads);
+
+  return g_test_run ();
+}
