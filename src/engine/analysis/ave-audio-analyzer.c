@@ -1,2 +1,859 @@
 #define G_LOG_DOMAIN "ave-audio-analyzer"
+
 #include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <gio/gio.h>
+#include <ebur128.h>
+#include <aubio/aubio.h>
+
+#include "core/ave-error.h"
+#include "analysis/ave-audio-analyzer.h"
+#include "analysis/ave-transcriber.h"
+
+#define RATE            AVE_ANALYSIS_SAMPLE_RATE
+#define WINDOW          160                 /* 10 ms at 16 kHz: the silence detector's unit */
+#define WINDOWS_PER_S   100.0
+/* A burst of sound shorter than this inside a silence (a click, a breath)
+ * does not end it: speech intervals are never shorter. */
+#define BLIP_WINDOWS    8
+/* Audio kept on each side of a speech interval when it is transcribed, so
+ * that soft onsets and endings are heard. */
+#define MARGIN_SAMPLES  (RATE / 10)
+/* Speech running longer than this is cut at its quietest 10 ms within the
+ * second half, which bounds the utterance buffer to 20 s (640 KiB). */
+#define MAX_UTTERANCE_SAMPLES (20 * RATE)
+/* The utterance buffer is compacted once this much at its front is no
+ * longer needed, so compaction costs O(1) per sample. */
+#define COMPACT_SAMPLES RATE
+/* Loudness below this is silence (the EBU R128 absolute gate). */
+#define FLOOR_DB        -70.0
+/* About 100 MB of RSS per PocketSphinx decoder (model, dictionary, search). */
+#define TRANSCRIBER_BYTES (100u << 20)
+/* aubio's tempo tracker at 16 kHz: 64 ms analysis window, 16 ms hop. */
+#define TEMPO_WINDOW    1024
+#define TEMPO_HOP       256
+
+typedef struct
+{
+  gint16 *samples;
+  gsize   n_samples;
+  double  start_time;
+} Utterance;
+
+struct _AveAudioAnalyzer
+{
+  AveSettings *settings;
+
+  gboolean started;
+  double   base_time;          /* pts of the first sample */
+  guint64  n_samples;          /* mono samples seen, including filled gaps */
+
+  /* loudness (EBU R128) */
+  ebur128_state *ebur;
+  unsigned       ebur_channels;
+  unsigned long  ebur_rate;
+  gboolean       ebur_from_native;
+
+  /* 10 ms windows */
+  double  window_sum;
+  guint   window_fill;
+  gint64  n_windows;           /* completed windows */
+  double  quiet_mean_square;   /* threshold on the window's mean square */
+  gint64  min_silence_windows;
+
+  /* Segmentation, in window indices.  A "quiet region" runs from its first
+   * quiet window; bursts shorter than BLIP_WINDOWS inside it are absorbed.
+   * It becomes a silence once it is silence_min_duration long. */
+  gint64   region_start;       /* -1 while in sound */
+  gint64   loud_run_start;     /* -1 unless a burst is under way inside the region */
+  gboolean region_is_silence;
+  gint64   speech_start;       /* -1 while no speech interval is open */
+  GArray  *silences;           /* AveInterval */
+  GArray  *speech;             /* AveInterval */
+
+  /* The audio of the open utterance (16-bit for PocketSphinx), plus the
+   * little before it that a starting utterance needs. */
+  GArray  *buffer;             /* gint16 */
+  guint64  buffer_start;       /* sample index of buffer[0] */
+  gint64   utterance_start;    /* sample index, -1 while none is open */
+
+  /* beats */
+  aubio_tempo_t *tempo;
+  fvec_t        *tempo_in;
+  fvec_t        *tempo_out;
+  guint          tempo_fill;
+  GArray        *beats;        /* double */
+
+  /* Transcription runs on its own threads so that the audio thread keeps
+   * decoding while an utterance is recognised. */
+  gboolean     transcribe;
+  GThreadPool *pool;
+  GAsyncQueue *idle_transcribers;   /* AveTranscriber* not in use */
+  guint        max_transcribers;
+  GMutex       lock;
+  GCond        cond;
+  /* under lock */
+  guint        n_transcribers;
+  guint        pending;             /* utterances queued or being decoded */
+  guint        max_pending;
+  gboolean     cancelled;
+  GError      *transcribe_error;
+  GArray      *words;               /* AveTranscribedWord */
+};
+
+static void
+utterance_free (Utterance *utterance)
+{
+  g_free (utterance->samples);
+  g_free (utterance);
+}
+
+static double
+window_time (AveAudioAnalyzer *self,
+             gint64            window)
+{
+  return self->base_time + (double) window / WINDOWS_PER_S;
+}
+
+static double
+sample_time (AveAudioAnalyzer *self,
+             guint64           sample)
+{
+  return self->base_time + (double) sample / RATE;
+}
+
+/* ------------------------------------------------------- transcription */
+
+static void
+transcribe_worker (gpointer data,
+                   gpointer user_data)
+{
+  Utterance *utterance = data;
+  AveAudioAnalyzer *self = user_data;
+  g_autoptr(GArray) words = ave_transcribed_words_new ();
+  g_autoptr(GError) error = NULL;
+  AveTranscriber *transcriber = NULL;
+  gboolean skip, create = FALSE;
+
+  g_mutex_lock (&self->lock);
+  skip = self->cancelled || self->transcribe_error != NULL;
+  g_mutex_unlock (&self->lock);
+
+  if (!skip)
+    {
+      transcriber = g_async_queue_try_pop (self->idle_transcribers);
+      if (transcriber == NULL)
+        {
+          /* The pool never runs more threads than max_transcribers, so
+           * either a decoder may still be made or one will come back. */
+          g_mutex_lock (&self->lock);
+          if (self->n_transcribers < self->max_transcribers)
+            {
+              self->n_transcribers++;
+              create = TRUE;
+            }
+          g_mutex_unlock (&self->lock);
+
+          if (create)
+            {
+              transcriber = ave_transcriber_new (self->settings, &error);
+              if (transcriber == NULL)
+                {
+                  g_mutex_lock (&self->lock);
+                  self->n_transcribers--;
+                  g_mutex_unlock (&self->lock);
+                }
+            }
+          else
+            transcriber = g_async_queue_pop (self->idle_transcribers);
+        }
+
+      if (transcriber != NULL)
+        {
+          ave_transcriber_decode (transcriber, utterance->samples, utterance->n_samples,
+                                  utterance->start_time, words, &error);
+          g_async_queue_push (self->idle_transcribers, transcriber);
+        }
+    }
+
+  g_mutex_lock (&self->lock);
+  if (error != NULL && self->transcribe_error == NULL)
+    self->transcribe_error = g_steal_pointer (&error);
+  for (guint i = 0; i < words->len; i++)
+    {
+      AveTranscribedWord *w = &g_array_index (words, AveTranscribedWord, i);
+      AveTranscribedWord moved = *w;
+
+      w->word = NULL;
+      g_array_append_val (self->words, moved);
+    }
+  self->pending--;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  utterance_free (utterance);
+}
+
+/* Hands the samples [first, last) to the transcription threads.  Blocks
+ * while max_pending utterances wait, which bounds the memory they hold. */
+static gboolean
+submit_utterance (AveAudioAnalyzer *self,
+                  guint64           first,
+                  guint64           last,
+                  GError          **error)
+{
+  Utterance *utterance;
+  g_autoptr(GError) pool_error = NULL;
+
+  if (!self->transcribe)
+    return TRUE;
+
+  first = MAX (first, self->buffer_start);
+  last = MIN (last, self->buffer_start + self->buffer->len);
+  if (last <= first)
+    return TRUE;
+
+  g_mutex_lock (&self->lock);
+  while (self->pending >= self->max_pending && self->transcribe_error == NULL)
+    g_cond_wait (&self->cond, &self->lock);
+  if (self->transcribe_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->transcribe_error));
+      g_mutex_unlock (&self->lock);
+      return FALSE;
+    }
+  self->pending++;
+  g_mutex_unlock (&self->lock);
+
+  utterance = g_new0 (Utterance, 1);
+  utterance->n_samples = last - first;
+  utterance->samples = g_memdup2 (&g_array_index (self->buffer, gint16, first - self->buffer_start),
+                                  utterance->n_samples * sizeof (gint16));
+  utterance->start_time = sample_time (self, first);
+
+  if (!g_thread_pool_push (self->pool, utterance, &pool_error))
+    {
+      utterance_free (utterance);
+      g_mutex_lock (&self->lock);
+      self->pending--;
+      g_mutex_unlock (&self->lock);
+      g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_FAILED,
+                   "Cannot start speech recognition: %s", pool_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Drops buffered audio that no utterance can need any more. */
+static void
+compact_buffer (AveAudioAnalyzer *self,
+                guint64           now)
+{
+  guint64 keep_from;
+
+  if (self->utterance_start >= 0)
+    keep_from = self->utterance_start;
+  else
+    {
+      /* A speech interval is recognised BLIP_WINDOWS after it starts and
+       * is transcribed from MARGIN_SAMPLES before that. */
+      guint64 lookback = MARGIN_SAMPLES + (BLIP_WINDOWS + 1) * WINDOW;
+      keep_from = now > lookback ? now - lookback : 0;
+    }
+  if (keep_from < self->buffer_start + COMPACT_SAMPLES)
+    return;
+  keep_from = MIN (keep_from, self->buffer_start + self->buffer->len);
+  g_array_remove_range (self->buffer, 0, keep_from - self->buffer_start);
+  self->buffer_start = keep_from;
+}
+
+/* Speech that runs on without a silence is cut at its quietest 10 ms in
+ * the second half of the allowed length, where a word boundary is most
+ * likely. */
+static gboolean
+split_long_utterance (AveAudioAnalyzer *self,
+                      guint64           now,
+                      GError          **error)
+{
+  guint64 start = self->utterance_start;
+  guint64 search_from = start + MAX_UTTERANCE_SAMPLES / 2;
+  guint64 best = now;
+  double best_energy = G_MAXDOUBLE;
+
+  search_from = (search_from + WINDOW - 1) / WINDOW * WINDOW;
+  for (guint64 w = search_from; w + WINDOW <= now; w += WINDOW)
+    {
+      const gint16 *s = &g_array_index (self->buffer, gint16, w - self->buffer_start);
+      double energy = 0;
+
+      for (guint i = 0; i < WINDOW; i++)
+        energy += (double) s[i] * s[i];
+      if (energy < best_energy)
+        {
+          best_energy = energy;
+          best = w + WINDOW / 2;
+        }
+    }
+
+  g_debug ("splitting %.1f s of continuous speech at %.2f s",
+           (double) (now - start) / RATE, sample_time (self, best));
+  if (!submit_utterance (self, start, best, error))
+    return FALSE;
+  self->utterance_start = best;
+  return TRUE;
+}
+
+/* ---------------------------------------------------------- segmentation */
+
+static void
+add_interval (GArray *array,
+              double  start,
+              double  end)
+{
+  AveInterval interval = { start, end };
+
+  if (end > start)
+    g_array_append_val (array, interval);
+}
+
+static void
+open_speech (AveAudioAnalyzer *self,
+             gint64            window)
+{
+  guint64 first = (guint64) window * WINDOW;
+
+  self->speech_start = window;
+  self->utterance_start = first > MARGIN_SAMPLES ? first - MARGIN_SAMPLES : 0;
+  if ((guint64) self->utterance_start < self->buffer_start)
+    self->utterance_start = self->buffer_start;
+}
+
+/* Closes the open speech interval at `end_window` and transcribes it; the
+ * audio up to `available` is in the buffer. */
+static gboolean
+close_speech (AveAudioAnalyzer *self,
+              gint64            end_window,
+              double            end_time,
+              guint64           available,
+              GError          **error)
+{
+  guint64 last;
+
+  if (self->speech_start < 0)
+    return TRUE;
+
+  add_interval (self->speech, window_time (self, self->speech_start), end_time);
+  last = MIN ((guint64) end_window * WINDOW + MARGIN_SAMPLES, available);
+  if (!submit_utterance (self, self->utterance_start, last, error))
+    return FALSE;
+  self->speech_start = -1;
+  self->utterance_start = -1;
+  return TRUE;
+}
+
+static gboolean
+process_window (AveAudioAnalyzer *self,
+                double            mean_square,
+                GError          **error)
+{
+  gint64 w = self->n_windows++;
+  guint64 now = (guint64) self->n_windows * WINDOW;
+
+  if (mean_square < self->quiet_mean_square)
+    {
+      if (self->region_start < 0)
+        {
+          self->region_start = w;
+          self->region_is_silence = FALSE;
+        }
+      self->loud_run_start = -1;
+      if (!self->region_is_silence &&
+          w + 1 - self->region_start >= self->min_silence_windows)
+        {
+          self->region_is_silence = TRUE;
+          if (!close_speech (self, self->region_start, window_time (self, self->region_start),
+                             now, error))
+            return FALSE;
+        }
+    }
+  else if (self->region_start >= 0)
+    {
+      if (self->loud_run_start < 0)
+        self->loud_run_start = w;
+      if (w + 1 - self->loud_run_start >= BLIP_WINDOWS)
+        {
+          /* Sound long enough to be more than a click: the quiet region
+           * ends where it began. */
+          if (self->region_is_silence)
+            {
+              add_interval (self->silences, window_time (self, self->region_start),
+                            window_time (self, self->loud_run_start));
+              open_speech (self, self->loud_run_start);
+            }
+          else if (self->speech_start < 0)
+            {
+              /* Audio starting with a pause too short to be a silence:
+               * the speech interval takes it in. */
+              open_speech (self, self->region_start);
+            }
+          self->region_start = -1;
+          self->loud_run_start = -1;
+        }
+    }
+
+  if (self->utterance_start >= 0 &&
+      now - (guint64) self->utterance_start > MAX_UTTERANCE_SAMPLES)
+    {
+      if (!split_long_utterance (self, now, error))
+        return FALSE;
+    }
+  compact_buffer (self, now);
+  return TRUE;
+}
+
+/* ----------------------------------------------------------------- beats */
+
+static void
+feed_tempo (AveAudioAnalyzer *self,
+            const float      *samples,
+            gsize             n)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      self->tempo_in->data[self->tempo_fill++] = samples[i];
+      if (self->tempo_fill < TEMPO_HOP)
+        continue;
+      self->tempo_fill = 0;
+      aubio_tempo_do (self->tempo, self->tempo_in, self->tempo_out);
+      if (self->tempo_out->data[0] != 0)
+        {
+          double t = self->base_time + aubio_tempo_get_last_s (self->tempo);
+          g_array_append_val (self->beats, t);
+        }
+    }
+}
+
+/* ---------------------------------------------------------- mono stream */
+
+static gboolean
+feed_mono (AveAudioAnalyzer *self,
+           const float      *samples,
+           gsize             n,
+           GError          **error)
+{
+  gsize old_len = self->buffer->len;
+  gsize start_window_sample = self->n_samples;
+
+  /* Buffer first: closing or splitting an utterance may need samples up
+   * to the window just completed. */
+  g_array_set_size (self->buffer, old_len + n);
+  {
+    gint16 *out = &g_array_index (self->buffer, gint16, old_len);
+    for (gsize i = 0; i < n; i++)
+      {
+        float s = samples ? samples[i] : 0.0f;
+        out[i] = (gint16) lrintf (CLAMP (s, -1.0f, 1.0f) * 32767.0f);
+      }
+  }
+
+  for (gsize i = 0; i < n; i++)
+    {
+      double s = samples ? samples[i] : 0.0;
+
+      self->window_sum += s * s;
+      if (++self->window_fill == WINDOW)
+        {
+          double mean_square = self->window_sum / WINDOW;
+
+          self->window_sum = 0;
+          self->window_fill = 0;
+          self->n_samples = start_window_sample + i + 1;
+          if (!process_window (self, mean_square, error))
+            return FALSE;
+        }
+    }
+  self->n_samples = start_window_sample + n;
+
+  if (self->tempo != NULL)
+    {
+      if (samples != NULL)
+        feed_tempo (self, samples, n);
+      else
+        {
+          static const float zeros[TEMPO_HOP];
+          for (gsize done = 0; done < n; done += TEMPO_HOP)
+            feed_tempo (self, zeros, MIN (TEMPO_HOP, n - done));
+        }
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------- loudness */
+
+static gboolean
+feed_loudness (AveAudioAnalyzer    *self,
+               const AveAudioChunk *chunk,
+               GError             **error)
+{
+  gboolean native = chunk->native != NULL && chunk->n_native_frames > 0 &&
+                    chunk->native_channels > 0 && chunk->native_rate > 0;
+  const float *frames = native ? chunk->native : chunk->mono;
+  gsize n_frames = native ? chunk->n_native_frames : chunk->n_mono;
+  unsigned channels = native ? (unsigned) chunk->native_channels : 1;
+  unsigned long rate = native ? (unsigned long) chunk->native_rate : RATE;
+
+  if (frames == NULL || n_frames == 0)
+    return TRUE;
+
+  /* The first chunk decides: the source's own audio when the reader gives
+   * it (loudness is defined on it), the analysis mono otherwise. */
+  if (self->ebur == NULL)
+    {
+      self->ebur_from_native = native;
+      self->ebur = ebur128_init (channels, rate,
+                                 EBUR128_MODE_I | EBUR128_MODE_LRA |
+                                 EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_SAMPLE_PEAK |
+                                 /* constant memory, however long the input */
+                                 EBUR128_MODE_HISTOGRAM);
+      if (self->ebur == NULL)
+        {
+          g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_FAILED,
+                       "Cannot measure loudness of %u channels at %lu Hz", channels, rate);
+          return FALSE;
+        }
+      self->ebur_channels = channels;
+      self->ebur_rate = rate;
+    }
+  else if (native != self->ebur_from_native)
+    return TRUE;
+  else if (channels != self->ebur_channels || rate != self->ebur_rate)
+    {
+      /* A stream that changes its layout midway (rare, but legal in
+       * MPEG-TS): keep measuring in the new layout. */
+      int rc = ebur128_change_parameters (self->ebur, channels, rate);
+      if (rc != EBUR128_SUCCESS && rc != EBUR128_ERROR_NO_CHANGE)
+        {
+          g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_FAILED,
+                       "Cannot measure loudness of %u channels at %lu Hz", channels, rate);
+          return FALSE;
+        }
+      self->ebur_channels = channels;
+      self->ebur_rate = rate;
+    }
+
+  if (ebur128_add_frames_float (self->ebur, frames, n_frames) != EBUR128_SUCCESS)
+    {
+      g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_FAILED,
+                   "Loudness measurement failed");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static double
+to_db_floor (double linear)
+{
+  if (!(linear > 0))
+    return FLOOR_DB;
+  return MAX (FLOOR_DB, 20.0 * log10 (linear));
+}
+
+static void
+write_loudness (AveAudioAnalyzer *self,
+                AveLoudness      *out)
+{
+  double value, true_peak = 0, sample_peak = 0;
+
+  out->integrated_lufs = FLOOR_DB;
+  out->loudness_range = 0;
+  out->true_peak_dbtp = FLOOR_DB;
+  out->sample_peak_dbfs = FLOOR_DB;
+  if (self->ebur == NULL)
+    return;
+
+  if (ebur128_loudness_global (self->ebur, &value) == EBUR128_SUCCESS && isfinite (value))
+    out->integrated_lufs = MAX (FLOOR_DB, value);
+  if (ebur128_loudness_range (self->ebur, &value) == EBUR128_SUCCESS && isfinite (value))
+    out->loudness_range = MAX (0.0, value);
+  for (unsigned c = 0; c < self->ebur_channels; c++)
+    {
+      if (ebur128_true_peak (self->ebur, c, &value) == EBUR128_SUCCESS)
+        true_peak = MAX (true_peak, value);
+      if (ebur128_sample_peak (self->ebur, c, &value) == EBUR128_SUCCESS)
+        sample_peak = MAX (sample_peak, value);
+    }
+  out->true_peak_dbtp = to_db_floor (true_peak);
+  out->sample_peak_dbfs = to_db_floor (sample_peak);
+}
+
+/* ------------------------------------------------------------------ API */
+
+static guint
+choose_transcriber_count (const AveSettings *settings)
+{
+  /* Half the workers: the other half decode video and audio.  Each
+   * decoder holds ~100 MB, so a memory budget limits them too. */
+  guint n = CLAMP (settings->n_workers / 2, 1, 4);
+
+  if (settings->max_memory_bytes > 0)
+    n = MIN (n, MAX (1, settings->max_memory_bytes / (4 * (guint64) TRANSCRIBER_BYTES)));
+  return n;
+}
+
+AveAudioAnalyzer *
+ave_audio_analyzer_new (const AveSettings   *settings,
+                        const AveMediaInfo  *media,
+                        GError             **error)
+{
+  AveAudioAnalyzer *self;
+  AveTranscriber *first = NULL;
+
+  g_return_val_if_fail (settings != NULL, NULL);
+
+  /* Loading the model up front reports a missing model before any
+   * decoding starts. */
+  if (settings->transcribe)
+    {
+      first = ave_transcriber_new (settings, error);
+      if (first == NULL)
+        return NULL;
+    }
+
+  self = g_new0 (AveAudioAnalyzer, 1);
+  self->settings = ave_settings_copy (settings);
+
+  self->quiet_mean_square = pow (10.0, settings->silence_threshold_db / 10.0);
+  self->min_silence_windows = MAX (1, (gint64) ceil (settings->silence_min_duration * WINDOWS_PER_S - 1e-9));
+  self->silences = g_array_new (FALSE, FALSE, sizeof (AveInterval));
+  self->speech = g_array_new (FALSE, FALSE, sizeof (AveInterval));
+  self->beats = g_array_new (FALSE, FALSE, sizeof (double));
+  self->buffer = g_array_new (FALSE, FALSE, sizeof (gint16));
+
+  /* The start of the input behaves like the end of a silence: a click
+   * there is not speech, and a short pause there belongs to the speech
+   * that follows. */
+  self->region_start = 0;
+  self->region_is_silence = FALSE;
+  self->loud_run_start = -1;
+  self->speech_start = -1;
+  self->utterance_start = -1;
+
+  if (settings->detect_beats)
+    {
+      self->tempo = new_aubio_tempo ("default", TEMPO_WINDOW, TEMPO_HOP, RATE);
+      self->tempo_in = new_fvec (TEMPO_HOP);
+      self->tempo_out = new_fvec (1);
+    }
+
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->words = ave_transcribed_words_new ();
+  self->transcribe = settings->transcribe;
+  if (self->transcribe)
+    {
+      self->max_transcribers = choose_transcriber_count (settings);
+      self->max_pending = 2 * self->max_transcribers;
+      self->idle_transcribers = g_async_queue_new ();
+      g_async_queue_push (self->idle_transcribers, first);
+      self->n_transcribers = 1;
+      self->pool = g_thread_pool_new (transcribe_worker, self, self->max_transcribers,
+                                      FALSE, NULL);
+    }
+
+  g_debug ("audio analysis: silence below %.1f dBFS for %.2f s, %s, %s",
+           settings->silence_threshold_db, settings->silence_min_duration,
+           self->transcribe ? "transcribing" : "no transcript",
+           self->tempo ? "beats" : "no beats");
+  return self;
+}
+
+gboolean
+ave_audio_analyzer_push (AveAudioAnalyzer    *self,
+                         const AveAudioChunk *chunk,
+                         GError             **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (chunk != NULL, FALSE);
+
+  if (!self->started)
+    {
+      self->started = TRUE;
+      self->base_time = chunk->pts;
+    }
+  else
+    {
+      /* A hole in the stream (a lost packet, a gap in a recording) is
+       * silence on the analysis clock, so later times stay right. */
+      double expected = sample_time (self, self->n_samples);
+      if (chunk->pts > expected + 0.02)
+        {
+          guint64 gap = (guint64) llround ((chunk->pts - expected) * RATE);
+          g_debug ("%.3f s gap in the audio at %.3f s", (double) gap / RATE, expected);
+          while (gap > 0)
+            {
+              gsize block = MIN (gap, (guint64) RATE);
+              if (!feed_mono (self, NULL, block, error))
+                return FALSE;
+              gap -= block;
+            }
+        }
+    }
+
+  if (!feed_loudness (self, chunk, error))
+    return FALSE;
+  if (chunk->mono != NULL && chunk->n_mono > 0)
+    return feed_mono (self, chunk->mono, chunk->n_mono, error);
+  return TRUE;
+}
+
+static int
+compare_transcribed_words (gconstpointer a,
+                           gconstpointer b)
+{
+  const AveTranscribedWord *wa = a, *wb = b;
+  return (wa->start > wb->start) - (wa->start < wb->start);
+}
+
+/* Waits for the transcription threads, checking for cancellation. */
+static gboolean
+wait_for_transcripts (AveAudioAnalyzer *self,
+                      GCancellable     *cancellable,
+                      GError          **error)
+{
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&self->lock);
+  while (self->pending > 0)
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          self->cancelled = TRUE;
+          break;
+        }
+      g_cond_wait_until (&self->cond, &self->lock,
+                         g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND);
+    }
+  g_mutex_unlock (&self->lock);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  g_mutex_lock (&self->lock);
+  if (self->transcribe_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->transcribe_error));
+      ok = FALSE;
+    }
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+gboolean
+ave_audio_analyzer_finish (AveAudioAnalyzer *self,
+                           AveAnalysis      *into,
+                           GCancellable     *cancellable,
+                           GError          **error)
+{
+  double end_time;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (into != NULL, FALSE);
+
+  /* The last, partial window counts like a whole one. */
+  if (self->window_fill > 0)
+    {
+      double mean_square = self->window_sum / self->window_fill;
+      self->window_fill = 0;
+      self->window_sum = 0;
+      if (!process_window (self, mean_square, error))
+        return FALSE;
+    }
+  end_time = sample_time (self, self->n_samples);
+
+  if (self->region_start >= 0 && (self->region_is_silence || self->speech_start < 0))
+    {
+      /* A silence running to the end (a trailing click is part of it); or
+       * input with no speech at all, which is one silence however short. */
+      add_interval (self->silences, window_time (self, self->region_start), end_time);
+    }
+  else if (!close_speech (self, (gint64) ((end_time - self->base_time) * WINDOWS_PER_S + 0.5),
+                          end_time, self->n_samples, error))
+    return FALSE;
+
+  if (self->transcribe && !wait_for_transcripts (self, cancellable, error))
+    return FALSE;
+
+  write_loudness (self, &into->loudness);
+  g_array_append_vals (into->silences, self->silences->data, self->silences->len);
+  g_array_append_vals (into->speech, self->speech->data, self->speech->len);
+
+  if (self->tempo != NULL)
+    {
+      g_array_append_vals (into->beats, self->beats->data, self->beats->len);
+      into->tempo_bpm = self->beats->len >= 2 ? aubio_tempo_get_bpm (self->tempo) : 0.0;
+    }
+
+  if (self->transcribe)
+    {
+      g_mutex_lock (&self->lock);
+      g_array_sort (self->words, compare_transcribed_words);
+      for (guint i = 0; i < self->words->len; i++)
+        {
+          const AveTranscribedWord *w = &g_array_index (self->words, AveTranscribedWord, i);
+          ave_analysis_add_word (into, w->word, w->start, w->end, w->confidence,
+                                 ave_settings_is_filler_word (self->settings, w->word));
+        }
+      g_mutex_unlock (&self->lock);
+      g_free (into->transcriber);
+      into->transcriber = g_strdup (ave_transcriber_get_name ());
+    }
+
+  g_debug ("audio analysis: %u silences, %u speech intervals, %u words, %u beats",
+           self->silences->len, self->speech->len, self->words->len, self->beats->len);
+  return TRUE;
+}
+
+void
+ave_audio_analyzer_free (AveAudioAnalyzer *self)
+{
+  AveTranscriber *transcriber;
+
+  if (self == NULL)
+    return;
+
+  if (self->pool != NULL)
+    {
+      /* Queued utterances are skipped; running ones finish. */
+      g_mutex_lock (&self->lock);
+      self->cancelled = TRUE;
+      g_mutex_unlock (&self->lock);
+      g_thread_pool_free (self->pool, FALSE, TRUE);
+    }
+  if (self->idle_transcribers != NULL)
+    {
+      while ((transcriber = g_async_queue_try_pop (self->idle_transcribers)) != NULL)
+        ave_transcriber_free (transcriber);
+      g_async_queue_unref (self->idle_transcribers);
+    }
+
+  if (self->ebur != NULL)
+    ebur128_destroy (&self->ebur);
+  if (self->tempo != NULL)
+    {
+      del_aubio_tempo (self->tempo);
+      del_fvec (self->tempo_in);
+      del_fvec (self->tempo_out);
+    }
+  g_array_unref (self->silences);
+  g_array_unref (self->speech);
+  g_array_unref (self->beats);
+  g_array_unref (self->buffer);
+  g_array_unref (self->words);
+  g_clear_error (&self->transcribe_error);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  ave_settings_free (self->settings);
+  g_free (self);
+}

@@ -1,2 +1,598 @@
 #define G_LOG_DOMAIN "ave-transcriber"
+
 #include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <pocketsphinx.h>
+#include <sphinxbase/err.h>
+#include <sphinxbase/ngram_model.h>
+
+#include "core/ave-error.h"
+#include "analysis/ave-transcriber.h"
+
+#define SAMPLE_RATE       16000
+#define FRAMES_PER_SECOND 100     /* PocketSphinx's default -frate */
+#define WINDOW_SAMPLES    160     /* 10 ms, the same windows as the silence detector */
+
+/* Hesitations are short vocalisations set apart by pauses.  Inside an
+ * utterance, a burst of sound no longer than this, with at least
+ * ISLAND_MIN_GAP of quiet on each side, is decoded a second time with a
+ * language model that expects fillers (see decode_island()). */
+#define ISLAND_MIN_DURATION 0.10
+#define ISLAND_MAX_DURATION 1.00
+#define ISLAND_MIN_GAP      0.15
+#define ISLAND_MARGIN       0.10
+
+/* Weight of the filler-only unigram model interpolated into the general
+ * model for island decoding: about 1 % of the probability mass.  Enough
+ * for an isolated "um" to beat "them", small enough that ordinary isolated
+ * words ("so", "right", "well") are still recognised as themselves. */
+#define FILLER_LM_WEIGHT 0.01f
+
+#define FILLER_SEARCH "ave-fillers"
+
+struct _AveTranscriber
+{
+  ps_decoder_t *ps;
+  char        **filler_words;      /* the ones the dictionary knows */
+  double        silence_threshold_db;
+  gboolean      have_filler_search;
+};
+
+/* Pronunciations (CMU phone set) for hesitation words that the CMU
+ * dictionary might lack; the installed dictionary is checked first. */
+static const struct
+{
+  const char *word;
+  const char *phones;
+} filler_pronunciations[] = {
+  { "um",  "AH M" },
+  { "uh",  "AH" },
+  { "ah",  "AA" },
+  { "er",  "ER" },
+  { "erm", "ER M" },
+  { "hmm", "HH M" },
+  { "mm",  "M" },
+  { "uhm", "AH M" },
+  { "eh",  "EH" },
+};
+
+static void
+clear_transcribed_word (gpointer data)
+{
+  AveTranscribedWord *word = data;
+  g_clear_pointer (&word->word, g_free);
+}
+
+GArray *
+ave_transcribed_words_new (void)
+{
+  GArray *words = g_array_new (FALSE, TRUE, sizeof (AveTranscribedWord));
+  g_array_set_clear_func (words, clear_transcribed_word);
+  return words;
+}
+
+const char *
+ave_transcriber_get_name (void)
+{
+  return "pocketsphinx 5prealpha en-us";
+}
+
+/* SphinxBase logs through one process-wide FILE, which every ps_init()
+ * with -logfn replaces (closing the old one).  With decoders running on
+ * several threads that would close a stream another thread is writing
+ * to, so the log callback is replaced once by one that never touches it:
+ * information is dropped, problems go to g_debug. */
+static void
+sphinx_log (void       *user_data,
+            err_lvl_t   level,
+            const char *format,
+            ...)
+{
+  if (level < ERR_WARN)
+    return;
+
+  va_list args;
+  va_start (args, format);
+  g_autofree char *message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_debug ("pocketsphinx: %s", g_strchomp (message));
+}
+
+static GMutex init_mutex;
+
+static void
+ensure_quiet_logging (void)
+{
+  static gsize done;
+
+  if (g_once_init_enter (&done))
+    {
+      err_set_callback (sphinx_log, NULL);
+      g_once_init_leave (&done, 1);
+    }
+}
+
+static const char *
+pruning_for_quality (AveQuality quality,
+                     const char **maxhmmpf,
+                     const char **maxwpf)
+{
+  /* Measured on generated talks (see tests/test-audio-analysis.c): capping
+   * active HMMs at 3000 and word exits at 10 per frame cuts decoding time
+   * by about a third with no visible loss; the flat-lexicon second pass
+   * costs another fifth and is only skipped for the fast level. */
+  switch (quality)
+    {
+    case AVE_QUALITY_FAST:
+      *maxhmmpf = "2000"; *maxwpf = "8";
+      return "no";
+    case AVE_QUALITY_MEDIUM:
+      *maxhmmpf = "3000"; *maxwpf = "10";
+      return "yes";
+    case AVE_QUALITY_HIGH:
+      *maxhmmpf = "6000"; *maxwpf = "20";
+      return "yes";
+    case AVE_QUALITY_ULTRA:
+    default:
+      *maxhmmpf = "30000"; *maxwpf = "-1";
+      return "yes";
+    }
+}
+
+static gboolean
+model_file_exists (const char *path,
+                   GError    **error)
+{
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_MODEL_MISSING,
+               "The speech recognition model %s is missing: install the "
+               "pocketsphinx-en-us package, or turn transcription off",
+               path);
+  return FALSE;
+}
+
+/* An ARPA unigram model in which every filler is equally likely; it is
+ * interpolated with the general model (ngram_model_set_init) so that the
+ * general model's words keep their relative probabilities. */
+static ngram_model_t *
+load_filler_model (AveTranscriber    *self,
+                   cmd_ln_t          *config,
+                   const AveSettings *settings)
+{
+  g_autoptr(GString) arpa = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  guint n = g_strv_length (self->filler_words);
+  ngram_model_t *model;
+  int fd;
+
+  if (n == 0)
+    return NULL;
+
+  g_string_append_printf (arpa, "\\data\\\nngram 1=%u\n\n\\1-grams:\n", n);
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (arpa, "%.4f %s\n", -log10 ((double) n),
+                            self->filler_words[i]);
+  g_string_append (arpa, "\n\\end\\\n");
+
+  /* SphinxBase reads models from files only. */
+  {
+    g_autofree char *tmpl = g_build_filename (settings->temp_dir ? settings->temp_dir
+                                                                 : g_get_tmp_dir (),
+                                              "ave-fillers-XXXXXX.arpa", NULL);
+    fd = g_mkstemp (tmpl);
+    if (fd < 0)
+      {
+        g_debug ("cannot write the filler model %s: %s", tmpl, g_strerror (errno));
+        return NULL;
+      }
+    path = g_steal_pointer (&tmpl);
+  }
+  close (fd);
+  if (!g_file_set_contents (path, arpa->str, arpa->len, &error))
+    {
+      g_debug ("cannot write the filler model: %s", error->message);
+      g_unlink (path);
+      return NULL;
+    }
+  model = ngram_model_read (config, path, NGRAM_ARPA, ps_get_logmath (self->ps));
+  g_unlink (path);
+  return model;
+}
+
+static void
+setup_filler_search (AveTranscriber    *self,
+                     cmd_ln_t          *config,
+                     const AveSettings *settings)
+{
+  ngram_model_t *general = ps_get_lm (self->ps, ps_get_search (self->ps));
+  ngram_model_t *fillers;
+  ngram_model_t *models[2];
+  char *names[2] = { (char *) "general", (char *) "fillers" };
+  float32 weights[2] = { 1.0f - FILLER_LM_WEIGHT, FILLER_LM_WEIGHT };
+  ngram_model_t *set;
+
+  if (general == NULL)
+    return;
+  fillers = load_filler_model (self, config, settings);
+  if (fillers == NULL)
+    return;
+
+  models[0] = ngram_model_retain (general);
+  models[1] = fillers;
+  set = ngram_model_set_init (config, models, names, weights, 2);
+  if (set == NULL)
+    {
+      ngram_model_free (models[0]);
+      ngram_model_free (models[1]);
+      return;
+    }
+  /* ps_set_lm() takes its own reference. */
+  self->have_filler_search = ps_set_lm (self->ps, FILLER_SEARCH, set) == 0;
+  ngram_model_free (set);
+  ps_set_search (self->ps, "_default");
+}
+
+static void
+add_filler_words (AveTranscriber    *self,
+                  const AveSettings *settings)
+{
+  g_autoptr(GPtrArray) known = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; settings->filler_words && settings->filler_words[i]; i++)
+    {
+      const char *word = settings->filler_words[i];
+      g_autofree char *phones = NULL;
+
+      /* Multi-word fillers ("you know") are not single dictionary entries. */
+      if (*word == '\0' || strchr (word, ' ') != NULL)
+        continue;
+
+      phones = ps_lookup_word (self->ps, word);
+      if (phones == NULL)
+        {
+          for (guint k = 0; k < G_N_ELEMENTS (filler_pronunciations); k++)
+            if (g_str_equal (filler_pronunciations[k].word, word))
+              {
+                if (ps_add_word (self->ps, word, filler_pronunciations[k].phones, TRUE) >= 0)
+                  phones = g_strdup (filler_pronunciations[k].phones);
+                break;
+              }
+        }
+      if (phones == NULL)
+        {
+          g_debug ("no pronunciation for the filler word “%s”; it will not be recognised", word);
+          continue;
+        }
+      g_ptr_array_add (known, g_strdup (word));
+    }
+  g_ptr_array_add (known, NULL);
+  self->filler_words = (char **) g_ptr_array_free (g_steal_pointer (&known), FALSE);
+}
+
+AveTranscriber *
+ave_transcriber_new (const AveSettings  *settings,
+                     GError            **error)
+{
+  g_autoptr(AveTranscriber) self = NULL;
+  g_autofree char *hmm = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "en-us", NULL);
+  g_autofree char *lm = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "en-us.lm.bin", NULL);
+  g_autofree char *dict = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "cmudict-en-us.dict", NULL);
+  g_autofree char *mdef = g_build_filename (hmm, "mdef", NULL);
+  const char *maxhmmpf, *maxwpf, *fwdflat;
+  cmd_ln_t *config;
+
+  g_return_val_if_fail (settings != NULL, NULL);
+
+  if (!model_file_exists (mdef, error) ||
+      !model_file_exists (lm, error) ||
+      !model_file_exists (dict, error))
+    return NULL;
+
+  ensure_quiet_logging ();
+  fwdflat = pruning_for_quality (settings->quality, &maxhmmpf, &maxwpf);
+
+  self = g_new0 (AveTranscriber, 1);
+  self->silence_threshold_db = settings->silence_threshold_db;
+
+  /* ps_init() swaps SphinxBase's process-wide log file (-logfn). */
+  g_mutex_lock (&init_mutex);
+  config = cmd_ln_init (NULL, ps_args (), TRUE,
+                        "-hmm", hmm,
+                        "-lm", lm,
+                        "-dict", dict,
+                        "-samprate", "16000",
+                        /* Keeps the frame count equal to the audio: with
+                         * silence removal, word times are wrong. */
+                        "-remove_silence", "no",
+                        "-logfn", "/dev/null",
+                        "-maxhmmpf", maxhmmpf,
+                        "-maxwpf", maxwpf,
+                        "-fwdflat", fwdflat,
+                        "-bestpath", "yes",
+                        NULL);
+  if (config != NULL)
+    self->ps = ps_init (config);
+  g_mutex_unlock (&init_mutex);
+
+  if (self->ps == NULL)
+    {
+      if (config != NULL)
+        cmd_ln_free_r (config);
+      g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_MODEL_MISSING,
+                   "The speech recognition model in %s could not be loaded: "
+                   "reinstall the pocketsphinx-en-us package, or turn "
+                   "transcription off", POCKETSPHINX_MODEL_DIR);
+      return NULL;
+    }
+
+  add_filler_words (self, settings);
+  setup_filler_search (self, config, settings);
+  /* The decoder keeps its own reference. */
+  cmd_ln_free_r (config);
+
+  return g_steal_pointer (&self);
+}
+
+void
+ave_transcriber_free (AveTranscriber *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_pointer (&self->ps, ps_free);
+  g_strfreev (self->filler_words);
+  g_free (self);
+}
+
+static gboolean
+is_filler (AveTranscriber *self,
+           const char     *word)
+{
+  return g_strv_contains ((const char * const *) self->filler_words, word);
+}
+
+/* Turns a dictionary entry into the word we report, or NULL for the
+ * decoder's own markers (<s>, </s>, <sil>) and noise fillers ([NOISE],
+ * +BREATH+ …). */
+static char *
+clean_word (const char *raw)
+{
+  const char *paren;
+
+  if (raw == NULL || raw[0] == '\0' || raw[0] == '<' || raw[0] == '[' || raw[0] == '+')
+    return NULL;
+  paren = strchr (raw, '(');
+  return g_ascii_strdown (raw, paren ? paren - raw : -1);
+}
+
+static gboolean
+run_utterance (AveTranscriber *self,
+               const gint16   *samples,
+               gsize           n_samples,
+               double          start_time,
+               GArray         *out,
+               GError        **error)
+{
+  logmath_t *lmath = ps_get_logmath (self->ps);
+
+  if (ps_start_utt (self->ps) < 0 ||
+      ps_process_raw (self->ps, samples, n_samples, FALSE, TRUE) < 0 ||
+      ps_end_utt (self->ps) < 0)
+    {
+      g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_FAILED,
+                   "Speech recognition failed on the audio at %.2f s", start_time);
+      return FALSE;
+    }
+
+  for (ps_seg_t *seg = ps_seg_iter (self->ps); seg != NULL; seg = ps_seg_next (seg))
+    {
+      AveTranscribedWord word = { 0 };
+      int first, last;
+
+      word.word = clean_word (ps_seg_word (seg));
+      if (word.word == NULL)
+        continue;
+      ps_seg_frames (seg, &first, &last);
+      word.start = start_time + (double) first / FRAMES_PER_SECOND;
+      word.end = start_time + (double) (last + 1) / FRAMES_PER_SECOND;
+      word.confidence = CLAMP (logmath_exp (lmath, ps_seg_prob (seg, NULL, NULL, NULL)), 0.0, 1.0);
+      word.filler = is_filler (self, word.word);
+      g_array_append_val (out, word);
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  gsize start, end;    /* windows */
+} Island;
+
+/* Short bursts of sound set apart by quiet on both sides.  The audio
+ * outside the buffer counts as quiet: the analyzer cuts utterances at
+ * silences (or, for very long speech, at its quietest moment). */
+static GArray *
+find_islands (AveTranscriber *self,
+              const gint16   *samples,
+              gsize           n_samples)
+{
+  GArray *islands = g_array_new (FALSE, FALSE, sizeof (Island));
+  gsize n_windows = n_samples / WINDOW_SAMPLES;
+  gsize min_gap = (gsize) (ISLAND_MIN_GAP * 100 + 0.5);
+  double threshold = pow (10.0, self->silence_threshold_db / 10.0) * 32768.0 * 32768.0;
+  gsize quiet_run = min_gap;   /* the start of the buffer follows quiet */
+  gssize sound_start = -1;
+  gsize sound_end = 0;
+
+  for (gsize w = 0; w <= n_windows; w++)
+    {
+      gboolean quiet = TRUE;
+
+      if (w < n_windows)
+        {
+          double sum = 0;
+          for (gsize i = 0; i < WINDOW_SAMPLES; i++)
+            {
+              double s = samples[w * WINDOW_SAMPLES + i];
+              sum += s * s;
+            }
+          quiet = sum / WINDOW_SAMPLES < threshold;
+        }
+      else
+        quiet_run = min_gap;   /* the end of the buffer is followed by quiet */
+
+      if (!quiet)
+        {
+          /* Sound after a short dip joins the burst before it. */
+          if (sound_start < 0)
+            sound_start = w;
+          sound_end = w + 1;
+          quiet_run = 0;
+          continue;
+        }
+
+      quiet_run++;
+      if (quiet_run >= min_gap && sound_start >= 0)
+        {
+          Island island = { sound_start, sound_end };
+          double duration = (double) (sound_end - sound_start) / 100.0;
+
+          if (duration >= ISLAND_MIN_DURATION && duration <= ISLAND_MAX_DURATION)
+            g_array_append_val (islands, island);
+          sound_start = -1;
+        }
+    }
+  return islands;
+}
+
+/* Decodes one island with the filler-friendly model.  When everything
+ * heard there is a filler, the first pass's words over the island are
+ * replaced by them. */
+static gboolean
+decode_island (AveTranscriber *self,
+               const gint16   *samples,
+               gsize           n_samples,
+               double          start_time,
+               const Island   *island,
+               GArray         *words,
+               GError        **error)
+{
+  g_autoptr(GArray) heard = ave_transcribed_words_new ();
+  double island_start = start_time + island->start / 100.0;
+  double island_end = start_time + island->end / 100.0;
+  gsize margin = (gsize) (ISLAND_MARGIN * SAMPLE_RATE);
+  gsize first = island->start * WINDOW_SAMPLES;
+  gsize last = MIN (island->end * WINDOW_SAMPLES + margin, n_samples);
+  gboolean all_fillers = TRUE;
+  gboolean covered = FALSE;
+  guint i;
+
+  first = first > margin ? first - margin : 0;
+
+  /* Nothing to do when the first pass already heard fillers only. */
+  for (i = 0; i < words->len; i++)
+    {
+      AveTranscribedWord *w = &g_array_index (words, AveTranscribedWord, i);
+      double mid = (w->start + w->end) / 2;
+
+      if (mid >= island_start && mid <= island_end)
+        {
+          covered = TRUE;
+          all_fillers = all_fillers && w->filler;
+        }
+    }
+  if (covered && all_fillers)
+    return TRUE;
+
+  ps_set_search (self->ps, FILLER_SEARCH);
+  if (!run_utterance (self, samples + first, last - first,
+                      start_time + (double) first / SAMPLE_RATE, heard, error))
+    {
+      ps_set_search (self->ps, "_default");
+      return FALSE;
+    }
+  ps_set_search (self->ps, "_default");
+
+  if (heard->len == 0)
+    return TRUE;
+  for (i = 0; i < heard->len; i++)
+    if (!g_array_index (heard, AveTranscribedWord, i).filler)
+      return TRUE;
+
+  /* Replace: drop the first pass's words over the island, add the fillers. */
+  for (i = words->len; i > 0; i--)
+    {
+      AveTranscribedWord *w = &g_array_index (words, AveTranscribedWord, i - 1);
+      double mid = (w->start + w->end) / 2;
+
+      if (mid >= island_start && mid <= island_end)
+        g_array_remove_index (words, i - 1);
+    }
+  for (i = 0; i < heard->len; i++)
+    {
+      AveTranscribedWord *w = &g_array_index (heard, AveTranscribedWord, i);
+      AveTranscribedWord moved = *w;
+
+      w->word = NULL;   /* ownership moves to `words` */
+      g_array_append_val (words, moved);
+    }
+  return TRUE;
+}
+
+static int
+compare_words (gconstpointer a,
+               gconstpointer b)
+{
+  const AveTranscribedWord *wa = a, *wb = b;
+  return (wa->start > wb->start) - (wa->start < wb->start);
+}
+
+gboolean
+ave_transcriber_decode (AveTranscriber *self,
+                        const gint16   *samples,
+                        gsize           n_samples,
+                        double          start_time,
+                        GArray         *words,
+                        GError        **error)
+{
+  g_autoptr(GArray) utterance = ave_transcribed_words_new ();
+  g_autoptr(GArray) islands = NULL;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (words != NULL, FALSE);
+
+  /* Under a quarter second PocketSphinx has too few frames for its
+   * cepstral normalisation to mean anything. */
+  if (n_samples < SAMPLE_RATE / 4)
+    return TRUE;
+
+  if (!run_utterance (self, samples, n_samples, start_time, utterance, error))
+    return FALSE;
+
+  if (self->have_filler_search)
+    {
+      islands = find_islands (self, samples, n_samples);
+      for (guint i = 0; i < islands->len; i++)
+        if (!decode_island (self, samples, n_samples, start_time,
+                            &g_array_index (islands, Island, i), utterance, error))
+          return FALSE;
+      g_array_sort (utterance, compare_words);
+    }
+
+  for (guint i = 0; i < utterance->len; i++)
+    {
+      AveTranscribedWord *w = &g_array_index (utterance, AveTranscribedWord, i);
+      AveTranscribedWord moved = *w;
+
+      w->word = NULL;
+      g_array_append_val (words, moved);
+    }
+  return TRUE;
+}
