@@ -1,2 +1,665 @@
 #define G_LOG_DOMAIN "ave-video-analyzer"
+
 #include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/ave-error.h"
+#include "analysis/ave-video-analyzer.h"
+#include "analysis/ave-shot-detector.h"
+
+/* Frames are analysed in batches so a GPU backend gets enough work per
+ * submission; 12 frames of a 320-pixel-wide analysis frame are ~1 MiB. */
+#define BATCH_FRAMES 12
+/* Recent per-frame statistics kept to compare a frame with the ones a few
+ * records back (flashes, dissolves); the records themselves hold no pixels. */
+#define STATS_RING 64
+/* The span over which slow (gradual) changes are measured. */
+#define LONG_SPAN_SECONDS 0.4
+/* Thumbnails avoid the start and end of a shot, where a transition or a
+ * half-finished movement is likely. */
+#define THUMBNAIL_MARGIN 0.3
+#define THUMBNAILS_PER_SHOT 3
+#define HIGHLIGHT_WINDOW 1.0
+
+struct _AveVideoAnalyzer
+{
+  double       shot_threshold;
+  AveCompute  *compute;
+
+  /* the current batch: copies of up to BATCH_FRAMES frames of one size */
+  int          width, height;
+  guint8      *batch_data;
+  AveYuvFrame  batch[BATCH_FRAMES];
+  double       batch_pts[BATCH_FRAMES];
+  double       batch_duration[BATCH_FRAMES];
+  guint        n_batch;
+
+  /* the last frame of the previous batch, the "previous" of the next one */
+  guint8      *prev_data;
+  AveYuvFrame  prev;
+  gboolean     have_prev;
+
+  AveFrameStats *ring;
+  guint        ring_pos;         /* where the next stats go */
+  guint        ring_len;         /* consecutive valid entries, <= STATS_RING */
+  guint        long_span;        /* records; 0 until the frame interval is known */
+
+  GArray      *records;          /* AveFrameRecord */
+};
+
+/* ------------------------------------------------------------- buffers */
+
+static gsize
+frame_bytes (int w, int h)
+{
+  return (gsize) w * h + 2 * (gsize) ((w + 1) / 2) * ((h + 1) / 2);
+}
+
+static void
+frame_setup (AveYuvFrame *frame,
+             guint8      *data,
+             int          w,
+             int          h)
+{
+  int cw = (w + 1) / 2, ch = (h + 1) / 2;
+
+  frame->width = w;
+  frame->height = h;
+  frame->y = data;
+  frame->y_stride = w;
+  frame->u = data + (gsize) w * h;
+  frame->v = frame->u + (gsize) cw * ch;
+  frame->uv_stride = cw;
+}
+
+static void
+copy_plane (guint8       *dst,
+            int           dst_stride,
+            const guint8 *src,
+            int           src_stride,
+            int           w,
+            int           h)
+{
+  for (int y = 0; y < h; y++)
+    memcpy (dst + (gsize) y * dst_stride, src + (gsize) y * src_stride, w);
+}
+
+static void
+reset_buffers (AveVideoAnalyzer *self,
+               int               w,
+               int               h)
+{
+  gsize bytes = frame_bytes (w, h);
+
+  g_free (self->batch_data);
+  g_free (self->prev_data);
+  self->batch_data = g_malloc (bytes * BATCH_FRAMES);
+  self->prev_data = g_malloc (bytes);
+  for (guint i = 0; i < BATCH_FRAMES; i++)
+    frame_setup (&self->batch[i], self->batch_data + bytes * i, w, h);
+  frame_setup (&self->prev, self->prev_data, w, h);
+  self->width = w;
+  self->height = h;
+  self->n_batch = 0;
+  /* a new size breaks the chain of comparisons: the next frame has no
+   * previous frame and nothing in the ring to compare with */
+  self->have_prev = FALSE;
+  self->ring_len = 0;
+}
+
+/* ------------------------------------------------------------- records */
+
+static double
+chroma_spread (const guint32 *hist)
+{
+  guint64 n = 0;
+  double sum = 0.0;
+
+  for (guint b = 0; b < AVE_CHROMA_BINS; b++)
+    {
+      double centre = b * (256.0 / AVE_CHROMA_BINS) + (128.0 / AVE_CHROMA_BINS);
+
+      n += hist[b];
+      sum += hist[b] * fabs (centre - 128.0);
+    }
+  return n > 0 ? sum / (double) n : 0.0;
+}
+
+static const AveFrameStats *
+ring_back (AveVideoAnalyzer *self,
+           guint             back)
+{
+  /* back = 1 is the most recent entry */
+  if (back == 0 || back > self->ring_len)
+    return NULL;
+  return &self->ring[(self->ring_pos + STATS_RING - back) % STATS_RING];
+}
+
+static void
+add_record (AveVideoAnalyzer    *self,
+            const AveFrameStats *stats,
+            double               pts,
+            double               duration)
+{
+  AveFrameMeasures m;
+  AveFrameRecord record = { 0 };
+  const AveFrameStats *back;
+
+  ave_frame_stats_derive (stats, &m);
+
+  record.pts = pts;
+  record.duration = duration;
+  record.has_prev = stats->has_prev;
+  record.mean_luma = (float) m.mean_luma;
+  record.contrast = (float) m.contrast;
+  record.sharpness = (float) m.sharpness;
+  record.colourfulness = (float) ((chroma_spread (stats->hist_u) + chroma_spread (stats->hist_v)) / 2.0);
+  record.diff_prev = (float) m.diff_prev;
+  record.motion = (float) m.motion;
+  record.hist_skip = -1.0f;
+  record.hist_long = -1.0f;
+
+  if (stats->has_prev && (back = ring_back (self, 1)) != NULL)
+    record.hist_prev = (float) ave_frame_stats_hist_distance (stats, back);
+  if ((back = ring_back (self, 2)) != NULL)
+    record.hist_skip = (float) ave_frame_stats_hist_distance (stats, back);
+  if ((back = ring_back (self, self->long_span)) != NULL)
+    record.hist_long = (float) ave_frame_stats_hist_distance (stats, back);
+
+  self->ring[self->ring_pos] = *stats;
+  self->ring_pos = (self->ring_pos + 1) % STATS_RING;
+  self->ring_len = MIN (self->ring_len + 1, STATS_RING);
+
+  g_array_append_val (self->records, record);
+}
+
+static gboolean
+flush_batch (AveVideoAnalyzer  *self,
+             GError           **error)
+{
+  AveFrameStats stats[BATCH_FRAMES];
+
+  if (self->n_batch == 0)
+    return TRUE;
+
+  if (self->long_span == 0)
+    {
+      /* Only a single frame so far: its span does not matter yet. */
+      double interval = self->n_batch >= 2 ? self->batch_pts[1] - self->batch_pts[0]
+                                           : self->batch_duration[0];
+
+      if (interval > 0.0)
+        self->long_span = (guint) CLAMP (lround (LONG_SPAN_SECONDS / interval), 2, STATS_RING - 1);
+      else
+        self->long_span = 10;
+    }
+
+  if (!ave_compute_analyze_frames (self->compute, self->have_prev ? &self->prev : NULL,
+                                   self->batch, self->n_batch, stats, error))
+    return FALSE;
+
+  for (guint i = 0; i < self->n_batch; i++)
+    add_record (self, &stats[i], self->batch_pts[i], self->batch_duration[i]);
+
+  memcpy (self->prev_data, self->batch[self->n_batch - 1].y,
+          frame_bytes (self->width, self->height));
+  self->have_prev = TRUE;
+  self->n_batch = 0;
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- API */
+
+AveVideoAnalyzer *
+ave_video_analyzer_new (const AveSettings  *settings,
+                        const AveMediaInfo *media,
+                        AveCompute         *compute)
+{
+  AveVideoAnalyzer *self;
+
+  g_return_val_if_fail (settings != NULL, NULL);
+  g_return_val_if_fail (AVE_IS_COMPUTE (compute), NULL);
+
+  self = g_new0 (AveVideoAnalyzer, 1);
+  self->shot_threshold = CLAMP (settings->shot_threshold, 0.0, 1.0);
+  self->compute = g_object_ref (compute);
+  self->ring = g_new0 (AveFrameStats, STATS_RING);
+  self->records = g_array_new (FALSE, TRUE, sizeof (AveFrameRecord));
+
+  /* Knowing the frame rate up front gives the same span however the
+   * first frames are timed; otherwise the first interval decides. */
+  if (media != NULL && media->frame_rate > 0.0)
+    {
+      double interval = MAX (1u, settings->frame_step) / media->frame_rate;
+
+      self->long_span = (guint) CLAMP (lround (LONG_SPAN_SECONDS / interval), 2, STATS_RING - 1);
+    }
+
+  return self;
+}
+
+gboolean
+ave_video_analyzer_push (AveVideoAnalyzer       *self,
+                         const AveAnalysisFrame *frame,
+                         GError                **error)
+{
+  /* Odd sizes are cropped to even ones: the reader's chroma planes are
+   * width/2 x height/2, so an odd last column has no chroma of its own. */
+  int w, h;
+  AveYuvFrame *dst;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (frame != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  w = frame->width & ~1;
+  h = frame->height & ~1;
+  if (w < 2 || h < 2 || frame->y == NULL || frame->u == NULL || frame->v == NULL)
+    {
+      g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_FAILED,
+                   "Video analysis received an unusable %dx%d frame at %.3f s",
+                   frame->width, frame->height, frame->pts);
+      return FALSE;
+    }
+
+  if (w != self->width || h != self->height)
+    {
+      if (!flush_batch (self, error))
+        return FALSE;
+      if (self->width != 0)
+        g_debug ("analysis frame size changed from %dx%d to %dx%d at %.3f s",
+                 self->width, self->height, w, h, frame->pts);
+      reset_buffers (self, w, h);
+    }
+
+  dst = &self->batch[self->n_batch];
+  copy_plane (dst->y, dst->y_stride, frame->y, frame->y_stride, w, h);
+  copy_plane (dst->u, dst->uv_stride, frame->u, frame->uv_stride, w / 2, h / 2);
+  copy_plane (dst->v, dst->uv_stride, frame->v, frame->uv_stride, w / 2, h / 2);
+  self->batch_pts[self->n_batch] = frame->pts;
+  self->batch_duration[self->n_batch] = frame->duration > 0.0 ? frame->duration : 0.0;
+  self->n_batch++;
+
+  if (self->n_batch == BATCH_FRAMES)
+    return flush_batch (self, error);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------- scoring */
+
+/* 1 for a mean luma of 110..140 (mid-grey in limited range), falling
+ * linearly to 0 at video black (16) and white (235). */
+static double
+exposure_score (double mean_luma)
+{
+  if (mean_luma < 110.0)
+    return CLAMP ((mean_luma - 16.0) / (110.0 - 16.0), 0.0, 1.0);
+  if (mean_luma > 140.0)
+    return CLAMP ((235.0 - mean_luma) / (235.0 - 140.0), 0.0, 1.0);
+  return 1.0;
+}
+
+/* A luma standard deviation of 64 (a full-range, well-spread picture)
+ * counts as full contrast. */
+static double
+contrast_score (double stddev)
+{
+  return CLAMP (stddev / 64.0, 0.0, 1.0);
+}
+
+/* Laplacian variance spans decades between a soft and a crisp picture, so
+ * it is scored on a log scale: ~10 (very soft) -> 0.25, ~1000 -> 0.75. */
+static double
+sharpness_score (double lap_variance)
+{
+  return CLAMP (log10 (1.0 + MAX (lap_variance, 0.0)) / 4.0, 0.0, 1.0);
+}
+
+/* Saturating: a block mean that moves by ~6 levels per frame is busy. */
+static double
+motion_score (double motion)
+{
+  return 1.0 - exp (-MAX (motion, 0.0) / 6.0);
+}
+
+static double
+colour_score (double spread)
+{
+  return CLAMP (spread / 40.0, 0.0, 1.0);
+}
+
+static double
+frame_quality (const AveFrameRecord *r)
+{
+  return 0.35 * exposure_score (r->mean_luma) +
+         0.25 * contrast_score (r->contrast) +
+         0.40 * sharpness_score (r->sharpness);
+}
+
+/* Visual interest of a frame: movement, contrast, colour and how much the
+ * picture changed over the last fraction of a second (novelty). */
+static double
+frame_interest (const AveFrameRecord *r)
+{
+  double novelty = r->hist_long >= 0.0f ? CLAMP (2.0 * r->hist_long, 0.0, 1.0) : 0.0;
+
+  return 0.30 * motion_score (r->motion) +
+         0.25 * contrast_score (r->contrast) +
+         0.25 * colour_score (r->colourfulness) +
+         0.20 * novelty;
+}
+
+static double
+thumbnail_score (const AveFrameRecord *r)
+{
+  double score = 0.45 * sharpness_score (r->sharpness) +
+                 0.35 * exposure_score (r->mean_luma) +
+                 0.20 * contrast_score (r->contrast) -
+                 0.15 * motion_score (r->motion);
+
+  return CLAMP (score, 0.0, 1.0);
+}
+
+/* ---------------------------------------------------------------- finish */
+
+typedef struct
+{
+  guint first, last;        /* records of the shot, inclusive */
+  guint body_first, body_last; /* the same without transition records */
+} ShotSpan;
+
+static void
+fill_shot (AveShot              *shot,
+           const AveFrameRecord *records,
+           const ShotSpan       *span)
+{
+  double exposure = 0, contrast = 0, sharpness = 0, motion = 0, luma = 0, quality = 0, interest = 0;
+  guint n = 0, n_motion = 0;
+
+  for (guint i = span->body_first; i <= span->body_last; i++)
+    {
+      const AveFrameRecord *r = &records[i];
+
+      exposure += exposure_score (r->mean_luma);
+      contrast += contrast_score (r->contrast);
+      sharpness += sharpness_score (r->sharpness);
+      luma += r->mean_luma;
+      quality += frame_quality (r);
+      interest += frame_interest (r);
+      n++;
+      /* the first frame of a shot is compared with the previous shot:
+       * that difference is the cut, not movement */
+      if (r->has_prev && i > span->first)
+        {
+          motion += motion_score (r->motion);
+          n_motion++;
+        }
+    }
+
+  shot->exposure = exposure / n;
+  shot->contrast = contrast / n;
+  shot->sharpness = sharpness / n;
+  shot->motion = n_motion > 0 ? motion / n_motion : 0.0;
+  shot->mean_luma = luma / n;
+  shot->quality = CLAMP (quality / n, 0.0, 1.0);
+  shot->highlight = interest / n;   /* normalised over the video later */
+}
+
+static gboolean
+in_transition (const AveShotBoundary *boundaries,
+               guint                  n_boundaries,
+               guint                  index)
+{
+  for (guint b = 0; b < n_boundaries; b++)
+    if (boundaries[b].transition != AVE_SHOT_TRANSITION_CUT &&
+        index >= boundaries[b].first && index <= boundaries[b].last)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+add_thumbnail_candidates (GArray               *out,
+                          const AveFrameRecord *records,
+                          const AveShotBoundary *boundaries,
+                          guint                 n_boundaries,
+                          const AveShot         *shot,
+                          const ShotSpan        *span)
+{
+  double chosen[THUMBNAILS_PER_SHOT];
+  guint n_chosen = 0;
+  /* candidates of one shot should show different moments */
+  double spacing = MAX (0.5, (shot->end - shot->start) / 4.0);
+
+  while (n_chosen < THUMBNAILS_PER_SHOT)
+    {
+      double best_score = -1.0;
+      guint best = G_MAXUINT;
+
+      for (guint i = span->first; i <= span->last; i++)
+        {
+          const AveFrameRecord *r = &records[i];
+          double score;
+          gboolean too_close = FALSE;
+
+          if (r->pts < shot->start + THUMBNAIL_MARGIN ||
+              r->pts + r->duration > shot->end - THUMBNAIL_MARGIN ||
+              in_transition (boundaries, n_boundaries, i))
+            continue;
+          for (guint c = 0; c < n_chosen; c++)
+            if (fabs (r->pts - chosen[c]) < spacing)
+              too_close = TRUE;
+          if (too_close)
+            continue;
+
+          score = thumbnail_score (r);
+          if (score > best_score)
+            {
+              best_score = score;
+              best = i;
+            }
+        }
+
+      if (best == G_MAXUINT)
+        break;
+
+      {
+        const AveFrameRecord *r = &records[best];
+        AveThumbnailCandidate candidate = {
+          .time = r->pts,
+          .score = best_score,
+          .sharpness = sharpness_score (r->sharpness),
+          .exposure = exposure_score (r->mean_luma),
+        };
+
+        g_array_append_val (out, candidate);
+        chosen[n_chosen++] = r->pts;
+      }
+    }
+}
+
+static int
+compare_candidates (gconstpointer a,
+                    gconstpointer b)
+{
+  const AveThumbnailCandidate *ca = a, *cb = b;
+
+  if (ca->score != cb->score)
+    return ca->score > cb->score ? -1 : 1;
+  return (ca->time > cb->time) - (ca->time < cb->time);
+}
+
+static void
+add_highlights (GArray               *out,
+                const AveFrameRecord *records,
+                guint                 n_records,
+                double                start,
+                double                end)
+{
+  guint n_windows = (guint) MAX (1.0, ceil ((end - start) / HIGHLIGHT_WINDOW - 1e-9));
+  g_autofree double *sum = g_new0 (double, n_windows);
+  g_autofree guint *count = g_new0 (guint, n_windows);
+  double best = 0.0;
+
+  for (guint i = 0; i < n_records; i++)
+    {
+      double offset = records[i].pts - start;
+      guint w = offset <= 0.0 ? 0 : MIN ((guint) (offset / HIGHLIGHT_WINDOW), n_windows - 1);
+
+      sum[w] += frame_interest (&records[i]);
+      count[w]++;
+    }
+
+  for (guint w = 0; w < n_windows; w++)
+    if (count[w] > 0)
+      best = MAX (best, sum[w] / count[w]);
+
+  for (guint w = 0; w < n_windows; w++)
+    {
+      AveHighlight highlight;
+      double window_end;
+
+      if (count[w] == 0)
+        continue;
+      window_end = MIN (end, start + (w + 1) * HIGHLIGHT_WINDOW);
+      highlight.time = (start + w * HIGHLIGHT_WINDOW + window_end) / 2.0;
+      highlight.score = best > 0.0 ? CLAMP ((sum[w] / count[w]) / best, 0.0, 1.0) : 0.0;
+      g_array_append_val (out, highlight);
+    }
+}
+
+gboolean
+ave_video_analyzer_finish (AveVideoAnalyzer  *self,
+                           AveAnalysis       *into,
+                           GError           **error)
+{
+  const AveFrameRecord *records;
+  const AveShotBoundary *boundaries;
+  g_autoptr(GArray) found = NULL;
+  g_autoptr(GArray) shots = NULL;
+  g_autoptr(GArray) candidates = NULL;
+  g_autofree ShotSpan *spans = NULL;
+  guint n, n_shots;
+  double video_start, video_end, best_highlight = 0.0;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (into != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!flush_batch (self, error))
+    return FALSE;
+
+  n = self->records->len;
+  if (n == 0)
+    return TRUE;
+  records = (const AveFrameRecord *) self->records->data;
+
+  found = _ave_shot_detect (records, n, self->long_span, self->shot_threshold);
+  boundaries = (const AveShotBoundary *) found->data;
+  n_shots = found->len + 1;
+
+  video_start = MIN (records[0].pts, 0.0);
+  video_end = records[n - 1].pts + records[n - 1].duration;
+  if (video_end <= video_start)
+    video_end = video_start + 1e-3;
+
+  spans = g_new0 (ShotSpan, n_shots);
+  shots = g_array_sized_new (FALSE, TRUE, sizeof (AveShot), n_shots);
+  for (guint s = 0; s < n_shots; s++)
+    {
+      const AveShotBoundary *begin = s > 0 ? &boundaries[s - 1] : NULL;
+      const AveShotBoundary *end = s + 1 < n_shots ? &boundaries[s] : NULL;
+      ShotSpan *span = &spans[s];
+      AveShot shot = { 0 };
+
+      span->first = begin ? begin->index : 0;
+      span->last = end ? end->index - 1 : n - 1;
+      /* leave the transition frames out of the shot's own measures, unless
+       * that would leave nothing */
+      span->body_first = span->first;
+      span->body_last = span->last;
+      if (begin && begin->transition != AVE_SHOT_TRANSITION_CUT && begin->last + 1 <= span->last)
+        span->body_first = MAX (span->first, begin->last + 1);
+      if (end && end->transition != AVE_SHOT_TRANSITION_CUT && end->first >= span->body_first + 1)
+        span->body_last = MIN (span->last, end->first - 1);
+      if (span->body_first > span->body_last)
+        {
+          span->body_first = span->first;
+          span->body_last = span->last;
+        }
+
+      shot.start = begin ? records[begin->index].pts : video_start;
+      shot.end = end ? records[end->index].pts : video_end;
+      shot.transition = begin ? begin->transition : AVE_SHOT_TRANSITION_NONE;
+      if (begin && begin->transition != AVE_SHOT_TRANSITION_CUT)
+        shot.transition_duration = records[begin->last].pts + records[begin->last].duration -
+                                   records[begin->first].pts;
+      fill_shot (&shot, records, span);
+      best_highlight = MAX (best_highlight, shot.highlight);
+      g_array_append_val (shots, shot);
+    }
+
+  /* highlight is relative: the most interesting shot of this video is 1 */
+  for (guint s = 0; s < n_shots; s++)
+    {
+      AveShot *shot = &g_array_index (shots, AveShot, s);
+
+      shot->highlight = best_highlight > 0.0 ? CLAMP (shot->highlight / best_highlight, 0.0, 1.0) : 0.0;
+    }
+
+  candidates = g_array_new (FALSE, TRUE, sizeof (AveThumbnailCandidate));
+  for (guint s = 0; s < n_shots; s++)
+    add_thumbnail_candidates (candidates, records, boundaries, found->len,
+                              &g_array_index (shots, AveShot, s), &spans[s]);
+  if (candidates->len == 0)
+    {
+      /* every shot is shorter than its margins: still offer the best frame */
+      double best_score = -1.0;
+      guint best = 0;
+
+      for (guint i = 0; i < n; i++)
+        if (thumbnail_score (&records[i]) > best_score &&
+            !in_transition (boundaries, found->len, i))
+          {
+            best_score = thumbnail_score (&records[i]);
+            best = i;
+          }
+      if (best_score >= 0.0)
+        {
+          AveThumbnailCandidate candidate = {
+            .time = records[best].pts,
+            .score = best_score,
+            .sharpness = sharpness_score (records[best].sharpness),
+            .exposure = exposure_score (records[best].mean_luma),
+          };
+          g_array_append_val (candidates, candidate);
+        }
+    }
+  g_array_sort (candidates, compare_candidates);
+
+  g_array_set_size (into->shots, 0);
+  g_array_append_vals (into->shots, shots->data, shots->len);
+  g_array_set_size (into->thumbnail_candidates, 0);
+  g_array_append_vals (into->thumbnail_candidates, candidates->data, candidates->len);
+  g_array_set_size (into->highlights, 0);
+  add_highlights (into->highlights, records, n, video_start, video_end);
+
+  g_debug ("%u frames analysed: %u shots, %u thumbnail candidates",
+           n, n_shots, candidates->len);
+  return TRUE;
+}
+
+void
+ave_video_analyzer_free (AveVideoAnalyzer *self)
+{
+  if (self == NULL)
+    return;
+
+  g_clear_object (&self->compute);
+  g_clear_pointer (&self->batch_data, g_free);
+  g_clear_pointer (&self->prev_data, g_free);
+  g_clear_pointer (&self->ring, g_free);
+  g_clear_pointer (&self->records, g_array_unref);
+  g_free (self);
+}

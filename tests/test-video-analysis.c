@@ -1,0 +1,447 @@
+#define G_LOG_DOMAIN "ave-test-video-analysis"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ave-test-util.h"
+#include "core/ave-settings.h"
+#include "analysis/ave-analysis.h"
+#include "analysis/ave-video-analyzer.h"
+#include "analysis/ave-shot-detector.h"
+#include "compute/ave-compute.h"
+
+#define W 320
+#define H 180
+#define FPS 25.0
+#define FRAME_BYTES (W * H * 3 / 2)
+
+/* Renders a lavfi filter graph to raw 320x180 yuv420p at 25 fps (no codec
+ * in the way, so the truth is exactly what the graph says). */
+static char *
+make_raw (const char *name,
+          const char *graph)
+{
+  char *path = ave_test_path (name);
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    ave_test_sh ("ffmpeg -nostdin -v error -y -filter_complex \"%s\" "
+                 "-pix_fmt yuv420p -f rawvideo '%s'", graph, path);
+  return path;
+}
+
+/* Feeds every `step`-th frame of a raw file to a video analyser. */
+static AveAnalysis *
+analyze_raw (const char *path,
+             guint       step,
+             gboolean    with_media)
+{
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(AveVideoAnalyzer) analyzer = NULL;
+  g_autoptr(AveAnalysis) analysis = ave_analysis_new (path, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize length = 0;
+  AveMediaInfo media = { 0 };
+
+  settings->frame_step = step;
+  media.frame_rate = FPS;
+  media.width = W;
+  media.height = H;
+  media.has_video = TRUE;
+  analyzer = ave_video_analyzer_new (settings, with_media ? &media : NULL, compute);
+
+  g_assert_true (g_file_get_contents (path, &data, &length, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (length % FRAME_BYTES, ==, 0);
+
+  for (gsize i = 0; i < length / FRAME_BYTES; i += step)
+    {
+      const guint8 *base = (const guint8 *) data + i * FRAME_BYTES;
+      AveAnalysisFrame frame = {
+        .index = (gint64) (i / step),
+        .pts = i / FPS,
+        .duration = 1.0 / FPS,
+        .width = W,
+        .height = H,
+        .y = base,
+        .y_stride = W,
+        .u = base + W * H,
+        .v = base + W * H + (W / 2) * (H / 2),
+        .uv_stride = W / 2,
+      };
+
+      g_assert_true (ave_video_analyzer_push (analyzer, &frame, &error));
+      g_assert_no_error (error);
+    }
+
+  g_assert_true (ave_video_analyzer_finish (analyzer, analysis, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&analysis);
+}
+
+static void
+print_shots (const AveAnalysis *analysis)
+{
+  for (guint i = 0; i < analysis->shots->len; i++)
+    {
+      const AveShot *s = &g_array_index (analysis->shots, AveShot, i);
+
+      g_test_message ("shot %u: %.3f..%.3f transition %d (%.2f s) exposure %.2f contrast %.2f "
+                      "sharpness %.2f motion %.2f luma %.1f quality %.2f highlight %.2f",
+                      i, s->start, s->end, s->transition, s->transition_duration, s->exposure,
+                      s->contrast, s->sharpness, s->motion, s->mean_luma, s->quality, s->highlight);
+    }
+}
+
+/* Shots cover [0, end] without gaps, every score is in 0..1. */
+static void
+check_shots_well_formed (const AveAnalysis *analysis,
+                         double             end)
+{
+  g_assert_cmpuint (analysis->shots->len, >=, 1);
+  for (guint i = 0; i < analysis->shots->len; i++)
+    {
+      const AveShot *s = &g_array_index (analysis->shots, AveShot, i);
+
+      if (i == 0)
+        {
+          g_assert_cmpfloat (s->start, ==, 0.0);
+          g_assert_cmpint (s->transition, ==, AVE_SHOT_TRANSITION_NONE);
+        }
+      else
+        {
+          g_assert_cmpfloat (s->start, ==, g_array_index (analysis->shots, AveShot, i - 1).end);
+          g_assert_cmpint (s->transition, !=, AVE_SHOT_TRANSITION_NONE);
+        }
+      g_assert_cmpfloat (s->end, >, s->start);
+      g_assert_cmpfloat (s->exposure, >=, 0.0);
+      g_assert_cmpfloat (s->exposure, <=, 1.0);
+      g_assert_cmpfloat (s->contrast, >=, 0.0);
+      g_assert_cmpfloat (s->contrast, <=, 1.0);
+      g_assert_cmpfloat (s->sharpness, >=, 0.0);
+      g_assert_cmpfloat (s->sharpness, <=, 1.0);
+      g_assert_cmpfloat (s->motion, >=, 0.0);
+      g_assert_cmpfloat (s->motion, <=, 1.0);
+      g_assert_cmpfloat (s->quality, >=, 0.0);
+      g_assert_cmpfloat (s->quality, <=, 1.0);
+      g_assert_cmpfloat (s->highlight, >=, 0.0);
+      g_assert_cmpfloat (s->highlight, <=, 1.0);
+      g_assert_cmpfloat (s->mean_luma, >=, 0.0);
+      g_assert_cmpfloat (s->mean_luma, <=, 255.0);
+    }
+  g_assert_cmpfloat_with_epsilon (g_array_index (analysis->shots, AveShot,
+                                                 analysis->shots->len - 1).end, end, 1e-6);
+}
+
+/* Four different sources cut together at frames 40, 75 and 105 (of 145). */
+static const char *cuts_graph =
+  "testsrc2=s=320x180:r=25:d=1.6[a];"
+  "smptebars=s=320x180:r=25:d=1.4[b];"
+  "mandelbrot=s=320x180:r=25,trim=duration=1.2,setpts=PTS-STARTPTS[c];"
+  "color=c=0x3060a0:s=320x180:r=25:d=1.6,noise=alls=30:allf=t[d];"
+  "[a][b][c][d]concat=n=4:v=1:a=0,format=yuv420p";
+static const int cut_frames[] = { 40, 75, 105 };
+
+static void
+check_cuts (const AveAnalysis *analysis,
+            double             tolerance_frames)
+{
+  print_shots (analysis);
+  check_shots_well_formed (analysis, 145 / FPS);
+  g_assert_cmpuint (analysis->shots->len, ==, G_N_ELEMENTS (cut_frames) + 1);
+  for (guint i = 0; i < G_N_ELEMENTS (cut_frames); i++)
+    {
+      const AveShot *s = &g_array_index (analysis->shots, AveShot, i + 1);
+
+      g_assert_cmpint (s->transition, ==, AVE_SHOT_TRANSITION_CUT);
+      g_assert_cmpfloat (s->transition_duration, ==, 0.0);
+      g_assert_cmpfloat (fabs (s->start - cut_frames[i] / FPS), <=, tolerance_frames / FPS + 1e-9);
+    }
+}
+
+static void
+test_hard_cuts (void)
+{
+  g_autofree char *path = make_raw ("cuts.yuv", cuts_graph);
+  g_autoptr(AveAnalysis) analysis = analyze_raw (path, 1, TRUE);
+
+  check_cuts (analysis, 1.0);
+}
+
+static void
+test_frame_step (void)
+{
+  g_autofree char *path = make_raw ("cuts.yuv", cuts_graph);
+  /* without media info the analyser times its comparisons from the frames */
+  g_autoptr(AveAnalysis) analysis = analyze_raw (path, 2, FALSE);
+
+  check_cuts (analysis, 2.0);
+}
+
+static void
+test_flash (void)
+{
+  /* one-frame white flashes at frames 30 and 70 of a 4 s shot */
+  g_autofree char *path = make_raw ("flash.yuv",
+    "testsrc2=s=320x180:r=25:d=4,"
+    "lutyuv=y=235:u=128:v=128:enable='eq(n\\,30)+eq(n\\,70)',format=yuv420p");
+  g_autoptr(AveAnalysis) analysis = analyze_raw (path, 1, TRUE);
+
+  print_shots (analysis);
+  check_shots_well_formed (analysis, 4.0);
+  g_assert_cmpuint (analysis->shots->len, ==, 1);
+}
+
+static void
+test_dissolve (void)
+{
+  /* 1 s cross-dissolve from 2.0 to 3.0 s */
+  g_autofree char *path = make_raw ("dissolve.yuv",
+    "testsrc2=s=320x180:r=25:d=3[a];"
+    "smptebars=s=320x180:r=25:d=3[b];"
+    "[a][b]xfade=transition=fade:duration=1:offset=2,format=yuv420p");
+  g_autoptr(AveAnalysis) analysis = analyze_raw (path, 1, TRUE);
+  const AveShot *s;
+
+  print_shots (analysis);
+  check_shots_well_formed (analysis, 5.0);
+  g_assert_cmpuint (analysis->shots->len, ==, 2);
+  s = &g_array_index (analysis->shots, AveShot, 1);
+  g_assert_cmpint (s->transition, ==, AVE_SHOT_TRANSITION_DISSOLVE);
+  g_assert_cmpfloat (fabs (s->start - 2.5), <=, 0.5);
+  g_assert_cmpfloat (s->transition_duration, >=, 0.5);
+  g_assert_cmpfloat (s->transition_duration, <=, 1.6);
+}
+
+static void
+test_fade (void)
+{
+  /* fade out over 1.5..2.0 s, fade in over 2.0..2.5 s */
+  g_autofree char *path = make_raw ("fade.yuv",
+    "testsrc2=s=320x180:r=25:d=2,fade=t=out:st=1.5:d=0.5[a];"
+    "smptebars=s=320x180:r=25:d=2,fade=t=in:st=0:d=0.5[b];"
+    "[a][b]concat=n=2:v=1:a=0,format=yuv420p");
+  g_autoptr(AveAnalysis) analysis = analyze_raw (path, 1, TRUE);
+  const AveShot *s;
+
+  print_shots (analysis);
+  check_shots_well_formed (analysis, 4.0);
+  g_assert_cmpuint (analysis->shots->len, ==, 2);
+  s = &g_array_index (analysis->shots, AveShot, 1);
+  g_assert_cmpint (s->transition, ==, AVE_SHOT_TRANSITION_FADE);
+  g_assert_cmpfloat (fabs (s->start - 2.0), <=, 0.3);
+  g_assert_cmpfloat (s->transition_duration, >=, 0.6);
+  g_assert_cmpfloat (s->transition_duration, <=, 1.4);
+}
+
+static void
+test_no_false_boundaries (void)
+{
+  /* a zooming fractal, then (cut at frame 100) a scrolling pattern whose
+   * hues rotate: lots of change, but only one new shot */
+  g_autofree char *path = make_raw ("busy.yuv",
+    "mandelbrot=s=320x180:r=25,trim=duration=4,setpts=PTS-STARTPTS[a];"
+    "testsrc2=s=640x360:r=25:d=4,scroll=horizontal=0.005,crop=320:180,hue=h=t*60[b];"
+    "[a][b]concat=n=2:v=1:a=0,format=yuv420p");
+  g_autoptr(AveAnalysis) analysis = analyze_raw (path, 1, TRUE);
+  const AveShot *s;
+
+  print_shots (analysis);
+  check_shots_well_formed (analysis, 8.0);
+  g_assert_cmpuint (analysis->shots->len, ==, 2);
+  s = &g_array_index (analysis->shots, AveShot, 1);
+  g_assert_cmpint (s->transition, ==, AVE_SHOT_TRANSITION_CUT);
+  g_assert_cmpfloat (fabs (s->start - 4.0), <=, 1.0 / FPS + 1e-9);
+  /* both shots move all the time */
+  g_assert_cmpfloat (g_array_index (analysis->shots, AveShot, 0).motion, >, 0.1);
+  g_assert_cmpfloat (s->motion, >, 0.1);
+}
+
+static AveShot
+single_shot_of (const char *name,
+                const char *graph)
+{
+  g_autofree char *path = make_raw (name, graph);
+  g_autoptr(AveAnalysis) analysis = analyze_raw (path, 1, TRUE);
+
+  print_shots (analysis);
+  check_shots_well_formed (analysis, 2.0);
+  g_assert_cmpuint (analysis->shots->len, ==, 1);
+  return g_array_index (analysis->shots, AveShot, 0);
+}
+
+static void
+test_quality (void)
+{
+  AveShot sharp = single_shot_of ("sharp.yuv",
+                                  "testsrc2=s=320x180:r=25:d=2,format=yuv420p");
+  AveShot blurred = single_shot_of ("blurred.yuv",
+                                    "testsrc2=s=320x180:r=25:d=2,boxblur=4,format=yuv420p");
+  AveShot dark = single_shot_of ("dark.yuv",
+                                 "testsrc2=s=320x180:r=25:d=2,eq=brightness=-0.4,format=yuv420p");
+  AveShot still = single_shot_of ("still.yuv",
+                                  "smptebars=s=320x180:r=25:d=2,format=yuv420p");
+
+  g_assert_cmpfloat (blurred.sharpness, <, sharp.sharpness - 0.1);
+  g_assert_cmpfloat (blurred.quality, <, sharp.quality);
+  g_assert_cmpfloat (dark.exposure, <, sharp.exposure - 0.3);
+  g_assert_cmpfloat (dark.mean_luma, <, sharp.mean_luma - 50);
+  g_assert_cmpfloat (dark.quality, <, sharp.quality);
+  /* testsrc2 moves, smpte bars do not */
+  g_assert_cmpfloat (still.motion, <, 0.05);
+  g_assert_cmpfloat (sharp.motion, >, still.motion);
+}
+
+static void
+test_highlights_thumbnails (void)
+{
+  g_autofree char *path = make_raw ("cuts.yuv", cuts_graph);
+  g_autoptr(AveAnalysis) analysis = analyze_raw (path, 1, TRUE);
+  double previous = G_MAXDOUBLE;
+  guint per_shot[8] = { 0 };
+
+  /* ~1 highlight per second over 5.8 s */
+  g_assert_cmpuint (analysis->highlights->len, ==, 6);
+  for (guint i = 0; i < analysis->highlights->len; i++)
+    {
+      const AveHighlight *h = &g_array_index (analysis->highlights, AveHighlight, i);
+
+      g_assert_cmpfloat (h->time, >=, i * 1.0);
+      g_assert_cmpfloat (h->time, <=, MIN (5.8, (i + 1) * 1.0));
+      g_assert_cmpfloat (h->score, >=, 0.0);
+      g_assert_cmpfloat (h->score, <=, 1.0);
+    }
+
+  g_assert_cmpuint (analysis->thumbnail_candidates->len, >=, analysis->shots->len);
+  for (guint i = 0; i < analysis->thumbnail_candidates->len; i++)
+    {
+      const AveThumbnailCandidate *c = &g_array_index (analysis->thumbnail_candidates,
+                                                       AveThumbnailCandidate, i);
+      gboolean placed = FALSE;
+
+      g_assert_cmpfloat (c->score, <=, previous);
+      previous = c->score;
+      g_assert_cmpfloat (c->score, >=, 0.0);
+      g_assert_cmpfloat (c->score, <=, 1.0);
+      /* never in the first or last 0.3 s of its shot */
+      for (guint s = 0; s < analysis->shots->len; s++)
+        {
+          const AveShot *shot = &g_array_index (analysis->shots, AveShot, s);
+
+          if (c->time >= shot->start && c->time < shot->end)
+            {
+              g_assert_cmpfloat (c->time, >=, shot->start + 0.3 - 1e-9);
+              g_assert_cmpfloat (c->time, <=, shot->end - 0.3 + 1e-9);
+              per_shot[s]++;
+              placed = TRUE;
+            }
+        }
+      g_assert_true (placed);
+    }
+  for (guint s = 0; s < analysis->shots->len; s++)
+    {
+      g_assert_cmpuint (per_shot[s], >=, 1);
+      g_assert_cmpuint (per_shot[s], <=, 3);
+    }
+}
+
+/* The detector on hand-made records: pure function, exact expectations. */
+static void
+fill_records (AveFrameRecord *r,
+              guint           n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      r[i] = (AveFrameRecord) {
+        .pts = i / FPS, .duration = 1 / FPS, .has_prev = i > 0,
+        .mean_luma = 120, .contrast = 50, .sharpness = 500, .colourfulness = 20,
+        .diff_prev = 2, .motion = 1, .hist_prev = 0.01f,
+        .hist_skip = i >= 2 ? 0.015f : -1, .hist_long = i >= 10 ? 0.03f : -1,
+      };
+    }
+}
+
+static void
+test_detector_records (void)
+{
+  AveFrameRecord r[100];
+  g_autoptr(GArray) found = NULL;
+
+  /* a cut at 50: big step, and everything after differs from before */
+  fill_records (r, 100);
+  r[50].diff_prev = 60;
+  r[50].hist_prev = 0.7f;
+  r[51].hist_skip = 0.7f;
+  for (guint i = 50; i < 60; i++)
+    r[i].hist_long = 0.7f;
+  found = _ave_shot_detect (r, 100, 10, 0.35);
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpuint (g_array_index (found, AveShotBoundary, 0).index, ==, 50);
+  g_assert_cmpint (g_array_index (found, AveShotBoundary, 0).transition, ==, AVE_SHOT_TRANSITION_CUT);
+  g_clear_pointer (&found, g_array_unref);
+
+  /* the same step, but frame 51 is back to frame 49: a flash */
+  r[51].diff_prev = 60;
+  r[51].hist_prev = 0.7f;
+  r[51].hist_skip = 0.02f;
+  for (guint i = 50; i < 60; i++)
+    r[i].hist_long = 0.03f;
+  r[50].hist_long = 0.7f;
+  found = _ave_shot_detect (r, 100, 10, 0.35);
+  g_assert_cmpuint (found->len, ==, 0);
+  g_clear_pointer (&found, g_array_unref);
+
+  /* a small step in a calm shot is not a cut; a very sensitive threshold
+   * still does not find one in steady noise */
+  fill_records (r, 100);
+  r[50].diff_prev = 6;
+  r[50].hist_prev = 0.05f;
+  found = _ave_shot_detect (r, 100, 10, 0.35);
+  g_assert_cmpuint (found->len, ==, 0);
+  g_clear_pointer (&found, g_array_unref);
+  found = _ave_shot_detect (r, 100, 10, 0.0);
+  g_assert_cmpuint (found->len, ==, 0);
+  g_clear_pointer (&found, g_array_unref);
+
+  /* fade through black: luma ramps 120 -> 16 over 40..49, black 50..54,
+   * back up over 55..64 */
+  fill_records (r, 100);
+  for (guint i = 40; i < 65; i++)
+    {
+      double level = i < 50 ? 120 - (i - 39) * 10.4 : i < 55 ? 16 : 16 + (i - 54) * 10.4;
+
+      r[i].mean_luma = (float) level;
+      r[i].contrast = (float) ((level - 16) / 104 * 50);
+      r[i].diff_prev = 10;
+      r[i].hist_prev = 0.1f;
+    }
+  for (guint i = 50; i < 55; i++)
+    r[i].diff_prev = 0, r[i].hist_prev = 0;
+  found = _ave_shot_detect (r, 100, 10, 0.35);
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpint (g_array_index (found, AveShotBoundary, 0).transition, ==, AVE_SHOT_TRANSITION_FADE);
+  g_assert_cmpuint (g_array_index (found, AveShotBoundary, 0).index, >=, 51);
+  g_assert_cmpuint (g_array_index (found, AveShotBoundary, 0).index, <=, 53);
+  g_clear_pointer (&found, g_array_unref);
+}
+
+int
+main (int argc, char **argv)
+{
+  ave_test_init (&argc, &argv);
+
+  g_test_add_func ("/engine/video-analysis/detector-records", test_detector_records);
+  g_test_add_func ("/engine/video-analysis/hard-cuts", test_hard_cuts);
+  g_test_add_func ("/engine/video-analysis/frame-step", test_frame_step);
+  g_test_add_func ("/engine/video-analysis/flash", test_flash);
+  g_test_add_func ("/engine/video-analysis/dissolve", test_dissolve);
+  g_test_add_func ("/engine/video-analysis/fade", test_fade);
+  g_test_add_func ("/engine/video-analysis/no-false-boundaries", test_no_false_boundaries);
+  g_test_add_func ("/engine/video-analysis/quality", test_quality);
+  g_test_add_func ("/engine/video-analysis/highlights-thumbnails", test_highlights_thumbnails);
+
+  return g_test_run ();
+}
