@@ -1,0 +1,311 @@
+#define G_LOG_DOMAIN "ave-test-assets"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "ave-test-util.h"
+#include "analysis/ave-analysis.h"
+#include "assets/ave-assets.h"
+#include "core/ave-error.h"
+#include "director/ave-plan.h"
+#include "media/ave-media.h"
+
+/* The thumbnail source has four visually distinct parts, so which frame
+ * became which thumbnail can be told from the JPEG alone:
+ *   [0, 4)      moving bright/dark waves
+ *   [4, 5.75)   flat grey
+ *   [5.75, 6.5) white  (cut by the plan below)
+ *   [6.5, 10)   the same flat grey */
+static const char *
+thumb_source (void)
+{
+  static char *path;
+
+  if (path == NULL)
+    {
+      path = ave_test_path ("thumbs-src.mp4");
+      ave_test_sh ("ffmpeg -v error -nostdin -y "
+                   "-f lavfi -i \"color=c=black:s=640x360:r=25:d=4,format=yuv420p,"
+                   "geq=lum='clip(128+100*sin(X/20+T*1.7)*cos(Y/15-T*1.1)\\,16\\,235)':cb=128:cr=128\" "
+                   "-f lavfi -i color=c=0x606060:s=640x360:r=25:d=1.75 "
+                   "-f lavfi -i color=c=white:s=640x360:r=25:d=0.75 "
+                   "-f lavfi -i color=c=0x606060:s=640x360:r=25:d=3.5 "
+                   "-filter_complex \"[0:v][1:v][2:v][3:v]concat=n=4:v=1:a=0,format=yuv420p[v]\" "
+                   "-map \"[v]\" -c:v libx264 -preset ultrafast -g 25 '%s'", path);
+    }
+  return path;
+}
+
+static AveAnalysis *
+analysis_with_candidates (const char                  *source,
+                          const AveThumbnailCandidate *candidates,
+                          guint                        n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveMediaInfo) info = ave_media_probe (source, &error);
+  AveAnalysis *analysis;
+
+  g_assert_no_error (error);
+  analysis = ave_analysis_new (source, info);
+  g_array_append_vals (analysis->thumbnail_candidates, candidates, n);
+  return analysis;
+}
+
+static GHashTable *
+probe_image (const char *path)
+{
+  g_autofree char *out = ave_test_sh_output ("ffprobe -v error -show_entries stream=codec_name,width,height "
+                                             "-of default=nw=1 '%s'", path);
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *eq = strchr (lines[i], '=');
+      if (eq != NULL)
+        {
+          *eq = '\0';
+          g_hash_table_insert (table, g_strdup (lines[i]), g_strdup (eq + 1));
+        }
+    }
+  return table;
+}
+
+/* Mean and standard deviation of the luma of a 32x18 downscale. */
+static void
+image_luma (const char *path,
+            double     *mean,
+            double     *stddev)
+{
+  g_autofree char *raw = g_strdup_printf ("%s.gray", path);
+  g_autofree char *data = NULL;
+  gsize length = 0;
+  double sum = 0.0, sum2 = 0.0;
+
+  ave_test_sh ("ffmpeg -v error -nostdin -y -i '%s' -vf scale=32:18,format=gray -f rawvideo '%s'", path, raw);
+  g_assert_true (g_file_get_contents (raw, &data, &length, NULL));
+  g_assert_cmpuint (length, ==, 32 * 18);
+  for (gsize i = 0; i < length; i++)
+    {
+      double v = (guint8) data[i];
+      sum += v;
+      sum2 += v * v;
+    }
+  *mean = sum / length;
+  *stddev = sqrt (MAX (0.0, sum2 / length - *mean * *mean));
+}
+
+static void
+test_thumbnails_choice (void)
+{
+  const char *source = thumb_source ();
+  const AveThumbnailCandidate candidates[] = {
+    { .time = 6.0, .score = 0.99 },   /* best, but the plan cuts it (white) */
+    { .time = 1.0, .score = 0.95 },   /* chosen first */
+    { .time = 0.5, .score = 0.90 },   /* within 2 s of 1.0 */
+    { .time = 5.4, .score = 0.85 },   /* chosen: flat grey */
+    { .time = 8.0, .score = 0.80 },   /* looks exactly like 5.4 */
+    { .time = 3.2, .score = 0.70 },   /* chosen: waves again, but another phase */
+    { .time = 9.5, .score = 0.50 },   /* grey again */
+  };
+  g_autoptr(AveAnalysis) analysis = analysis_with_candidates (source, candidates, G_N_ELEMENTS (candidates));
+  g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = ave_test_path ("thumbs");
+  AveSegment keep1 = { .start = 0.0, .end = 5.5, .enabled = TRUE };
+  AveSegment keep2 = { .start = 7.0, .end = 10.0, .enabled = TRUE };
+  const double expected_times[] = { 1.0, 5.4, 3.2 };
+  double means[3], stddevs[3];
+
+  g_assert_true (ave_plan_append_segment (plan, &keep1));
+  g_assert_true (ave_plan_append_segment (plan, &keep2));
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  settings->thumbnail_count = 5;
+  settings->thumbnail_width = 320;
+
+  g_assert_true (ave_thumbnails_write (analysis, plan, settings, dir, paths, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  /* five asked for, but only three are far enough apart, kept and different */
+  g_assert_cmpuint (paths->len, ==, 3);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = g_ptr_array_index (paths, i);
+      g_autofree char *expected_name = g_strdup_printf ("thumb-%02u.jpg", i + 1);
+      g_autofree char *base = g_path_get_basename (path);
+      g_autoptr(GHashTable) image = probe_image (path);
+
+      g_assert_cmpstr (base, ==, expected_name);
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+      g_assert_cmpstr (g_hash_table_lookup (image, "codec_name"), ==, "mjpeg");
+      g_assert_cmpstr (g_hash_table_lookup (image, "width"), ==, "320");
+      g_assert_cmpstr (g_hash_table_lookup (image, "height"), ==, "180");
+      image_luma (path, &means[i], &stddevs[i]);
+      g_test_message ("%s (t=%.1f): mean %.1f, stddev %.1f", base, expected_times[i], means[i], stddevs[i]);
+      /* the white frame at 6.0 s is cut: no thumbnail may show it */
+      g_assert_cmpfloat (means[i], <, 200.0);
+    }
+  /* which frames: waves, flat grey, waves (grey 0x60 = 96 full range) */
+  g_assert_cmpfloat (stddevs[0], >, 20.0);
+  g_assert_cmpfloat (stddevs[1], <, 3.0);
+  g_assert_cmpfloat (fabs (means[1] - 96.0), <, 6.0);
+  g_assert_cmpfloat (stddevs[2], >, 20.0);
+  /* no temporary files left behind */
+  {
+    g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+    guint n = 0;
+    while (g_dir_read_name (d) != NULL)
+      n++;
+    g_assert_cmpuint (n, ==, 3);
+  }
+}
+
+static void
+test_thumbnails_count_and_spacing (void)
+{
+  const char *source = thumb_source ();
+  AveThumbnailCandidate candidates[40];
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = ave_test_path ("thumbs-count");
+  AveSegment keep = { .start = 0.0, .end = 4.0, .enabled = TRUE };
+  g_autofree char *third = NULL;
+
+  /* a candidate every 0.25 s over the moving part, later ones better */
+  for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
+    candidates[i] = (AveThumbnailCandidate) { .time = i * 0.25, .score = i / 40.0 };
+  analysis = analysis_with_candidates (source, candidates, G_N_ELEMENTS (candidates));
+  g_assert_true (ave_plan_append_segment (plan, &keep));
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  settings->thumbnail_count = 2;
+  settings->thumbnail_width = 256;
+
+  g_assert_true (ave_thumbnails_write (analysis, plan, settings, dir, paths, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (paths->len, ==, 2);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autoptr(GHashTable) image = probe_image (g_ptr_array_index (paths, i));
+      g_assert_cmpstr (g_hash_table_lookup (image, "width"), ==, "256");
+      g_assert_cmpstr (g_hash_table_lookup (image, "height"), ==, "144");
+    }
+  third = g_build_filename (dir, "thumb-03.jpg", NULL);
+  g_assert_false (g_file_test (third, G_FILE_TEST_EXISTS));
+}
+
+static void
+on_progress (double fraction, gpointer user_data)
+{
+  GArray *fractions = user_data;
+  g_array_append_val (fractions, fraction);
+}
+
+static void
+test_thumbnails_rotated (void)
+{
+  const char *source = thumb_source ();
+  g_autofree char *rotated = ave_test_path ("thumbs-rotated.mp4");
+  const AveThumbnailCandidate candidates[] = { { .time = 1.0, .score = 1.0 }, { .time = 5.0, .score = 0.5 } };
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) fractions = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = ave_test_path ("thumbs-rot");
+  AveSegment keep = { .start = 0.0, .end = 10.0, .enabled = TRUE };
+
+  ave_test_sh ("ffmpeg -v error -nostdin -y -i '%s' -c copy -metadata:s:v:0 rotate=90 '%s'", source, rotated);
+  analysis = analysis_with_candidates (rotated, candidates, G_N_ELEMENTS (candidates));
+  plan = ave_plan_new (rotated, 10.0);
+  g_assert_true (ave_plan_append_segment (plan, &keep));
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  settings->thumbnail_count = 3;
+  settings->thumbnail_width = 180;
+
+  g_assert_true (ave_thumbnails_write (analysis, plan, settings, dir, paths, on_progress, fractions, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (paths->len, ==, 2);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autoptr(GHashTable) image = probe_image (g_ptr_array_index (paths, i));
+      /* portrait: 180 wide, 180 * 640 / 360 = 320 high */
+      g_assert_cmpstr (g_hash_table_lookup (image, "width"), ==, "180");
+      g_assert_cmpstr (g_hash_table_lookup (image, "height"), ==, "320");
+    }
+  g_assert_cmpuint (fractions->len, >, 0);
+  for (guint i = 1; i < fractions->len; i++)
+    g_assert_cmpfloat (g_array_index (fractions, double, i), >=, g_array_index (fractions, double, i - 1));
+  g_assert_cmpfloat (g_array_index (fractions, double, fractions->len - 1), ==, 1.0);
+}
+
+static void
+test_thumbnails_none (void)
+{
+  g_autofree char *source = ave_test_path ("speech-only.mp4");
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = ave_test_path ("thumbs-none");
+  AveSegment keep = { .start = 0.0, .end = 3.0, .enabled = TRUE };
+  const char *name;
+  g_autoptr(GDir) d = NULL;
+
+  ave_test_sh ("ffmpeg -v error -nostdin -y -f lavfi -i sine=f=300:d=3 -c:a aac '%s'", source);
+  analysis = analysis_with_candidates (source, NULL, 0);
+  plan = ave_plan_new (source, 3.0);
+  g_assert_true (ave_plan_append_segment (plan, &keep));
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+
+  g_assert_true (ave_thumbnails_write (analysis, plan, settings, dir, paths, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (paths->len, ==, 0);
+  d = g_dir_open (dir, 0, NULL);
+  name = g_dir_read_name (d);
+  g_assert_null (name);
+}
+
+static void
+test_thumbnails_cancel (void)
+{
+  const char *source = thumb_source ();
+  const AveThumbnailCandidate candidates[] = { { .time = 1.0, .score = 1.0 }, { .time = 5.0, .score = 0.5 } };
+  g_autoptr(AveAnalysis) analysis = analysis_with_candidates (source, candidates, G_N_ELEMENTS (candidates));
+  g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = ave_test_path ("thumbs-cancel");
+  AveSegment keep = { .start = 0.0, .end = 10.0, .enabled = TRUE };
+
+  g_assert_true (ave_plan_append_segment (plan, &keep));
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_cancellable_cancel (cancellable);
+  g_assert_false (ave_thumbnails_write (analysis, plan, settings, dir, paths, NULL, NULL, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (paths->len, ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  ave_test_init (&argc, &argv);
+
+  g_test_add_func ("/engine/assets/thumbnails/choice", test_thumbnails_choice);
+  g_test_add_func ("/engine/assets/thumbnails/count", test_thumbnails_count_and_spacing);
+  g_test_add_func ("/engine/assets/thumbnails/rotated", test_thumbnails_rotated);
+  g_test_add_func ("/engine/assets/thumbnails/none", test_thumbnails_none);
+  g_test_add_func ("/engine/assets/thumbnails/cancel", test_thumbnails_cancel);
+  return g_test_run ();
+}
