@@ -1,0 +1,90 @@
+/* ave-media-private.h — what the probe, the streaming source and the
+ * analysis reader share: opening a file with user-facing errors, picking
+ * streams, opening decoders, and cleanup functions for FFmpeg objects.
+ */
+#pragma once
+
+#include <glib.h>
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/frame.h>
+#include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
+
+#include "media/ave-media.h"
+
+G_BEGIN_DECLS
+
+/* FFmpeg's free functions take a pointer to the pointer; g_autoptr wants a
+ * plain one. */
+static inline void _ave_av_format_close (AVFormatContext *ctx) { avformat_close_input (&ctx); }
+static inline void _ave_av_codec_free (AVCodecContext *ctx) { avcodec_free_context (&ctx); }
+static inline void _ave_av_packet_free (AVPacket *pkt) { av_packet_free (&pkt); }
+static inline void _ave_av_frame_free (AVFrame *frame) { av_frame_free (&frame); }
+static inline void _ave_swr_free (SwrContext *swr) { swr_free (&swr); }
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AVFormatContext, _ave_av_format_close)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AVCodecContext, _ave_av_codec_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AVPacket, _ave_av_packet_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AVFrame, _ave_av_frame_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwrContext, _ave_swr_free)
+
+/* AVFrame.duration replaced pkt_duration after FFmpeg 5.1. */
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT (57, 30, 100)
+# define _AVE_FRAME_DURATION(f) ((f)->duration)
+#else
+# define _AVE_FRAME_DURATION(f) ((f)->pkt_duration)
+#endif
+
+/* An opened, probed file. */
+typedef struct
+{
+  AVFormatContext *fmt;
+  AveMediaInfo    *info;
+  int              video_index;   /* -1 when none */
+  int              audio_index;   /* -1 when none */
+  gint64           start_time_us; /* absolute, AV_TIME_BASE units */
+} AveMediaFile;
+
+/* Checks the path (exists, regular, non-empty, readable), opens it with
+ * libavformat, reads stream parameters, chooses the video stream (never
+ * cover art) and the audio stream, checks that their decoders exist, and
+ * fills info.  interrupt_cb may be NULL.  Errors are AVE_MEDIA_ERROR with
+ * a one-line message naming the file, the cause and what to do. */
+gboolean        _ave_media_file_open       (AveMediaFile              *file,
+                                            const char                *path,
+                                            const AVIOInterruptCB     *interrupt_cb,
+                                            GError                   **error);
+void            _ave_media_file_close      (AveMediaFile              *file);
+
+/* Containers without a frame table (Matroska, WebM, MPEG-TS…) give no
+ * average rate to compare with; this reads the video packets in the middle
+ * of the file to tell whether frames are evenly spaced, and sets
+ * info->variable_frame_rate.  It moves the read position: returns TRUE
+ * when it did, so the caller seeks back before reading. */
+gboolean        _ave_media_file_sample_frame_rate (AveMediaFile       *file);
+
+/* Opens a decoder for a stream chosen by _ave_media_file_open.  threads
+ * 0 means FFmpeg's choice. */
+AVCodecContext *_ave_media_open_decoder    (AveMediaFile              *file,
+                                            int                        stream_index,
+                                            int                        threads,
+                                            gboolean                   fast,
+                                            GError                   **error);
+
+/* A file's name as messages show it. */
+char           *_ave_media_display_name    (const char                *path);
+
+/* Seconds of the end of the given packet relative to start_time, or -1
+ * when the packet has no timestamp. */
+double          _ave_media_packet_end      (AveMediaFile              *file,
+                                            const AVPacket            *pkt);
+
+/* Whether demuxing that stopped at `reached` seconds (relative to
+ * start_time) ended before the announced end of the stream, or of the
+ * whole file when stream_index is -1. */
+gboolean        _ave_media_ended_early     (AveMediaFile              *file,
+                                            int                        stream_index,
+                                            double                     reached);
+
+G_END_DECLS
