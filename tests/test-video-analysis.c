@@ -11,6 +11,7 @@
 #include "analysis/ave-video-analyzer.h"
 #include "analysis/ave-shot-detector.h"
 #include "compute/ave-compute.h"
+#include "media/ave-media.h"
 
 #define W 320
 #define H 180
@@ -348,6 +349,81 @@ test_highlights_thumbnails (void)
     }
 }
 
+/* A real encoded file (H.264, 30 fps) from tools/make-sample.sh, decoded
+ * and downscaled by the engine's streaming decoder, against the cut times
+ * in its .truth.json. */
+static void
+test_sample_file (void)
+{
+  const char *path = ave_test_sample ("sample.mp4", 30, 320, 180);
+  g_autofree char *truth_path = g_strdup_printf ("%s.truth.json", path);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(AveMediaSource) source = NULL;
+  g_autoptr(AveVideoAnalyzer) analyzer = NULL;
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autoptr(GError) error = NULL;
+  AveMediaSourceOptions options = { .want_video = TRUE, .video_width = 320, .video_height = 180 };
+  JsonArray *cuts;
+  const AveMediaInfo *info;
+  double fps, last_end = 0.0;
+  gint64 index = 0;
+  AVFrame *frame;
+
+  g_assert_true (json_parser_load_from_file (parser, truth_path, &error));
+  g_assert_no_error (error);
+  cuts = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                       "shot_cuts");
+  fps = json_object_get_double_member (json_node_get_object (json_parser_get_root (parser)), "fps");
+  g_assert_cmpuint (json_array_get_length (cuts), >=, 3);
+
+  source = ave_media_source_open (path, &options, &error);
+  g_assert_no_error (error);
+  info = ave_media_source_get_info (source);
+  analysis = ave_analysis_new (path, info);
+  analyzer = ave_video_analyzer_new (settings, info, compute);
+
+  while ((frame = ave_media_source_read_video (source, &error)) != NULL)
+    {
+      AveAnalysisFrame f = {
+        .index = index++,
+        .pts = frame->pts / 1e6,
+        /* constant frame rate: AVFrame's duration field changed name
+         * across FFmpeg versions, and the truth knows the rate */
+        .duration = 1.0 / fps,
+        .width = frame->width,
+        .height = frame->height,
+        .y = frame->data[0], .y_stride = frame->linesize[0],
+        .u = frame->data[1], .v = frame->data[2], .uv_stride = frame->linesize[1],
+      };
+
+      g_assert_cmpint (frame->format, ==, AV_PIX_FMT_YUV420P);
+      last_end = f.pts + f.duration;
+      g_assert_true (ave_video_analyzer_push (analyzer, &f, &error));
+      av_frame_free (&frame);
+      g_assert_no_error (error);
+    }
+  g_assert_no_error (error);
+  g_assert_true (ave_video_analyzer_finish (analyzer, analysis, &error));
+  g_assert_no_error (error);
+
+  print_shots (analysis);
+  check_shots_well_formed (analysis, last_end);
+  g_assert_cmpuint (analysis->shots->len, ==, json_array_get_length (cuts) + 1);
+  for (guint i = 0; i < json_array_get_length (cuts); i++)
+    {
+      const AveShot *s = &g_array_index (analysis->shots, AveShot, i + 1);
+
+      g_assert_cmpint (s->transition, ==, AVE_SHOT_TRANSITION_CUT);
+      g_assert_cmpfloat (fabs (s->start - json_array_get_double_element (cuts, i)), <=,
+                         1.0 / fps + 1e-6);
+    }
+  g_assert_cmpuint (analysis->thumbnail_candidates->len, >=, analysis->shots->len);
+  g_assert_cmpuint (analysis->highlights->len, >=, 29);
+  g_assert_cmpuint (analysis->highlights->len, <=, 31);
+}
+
 /* The detector on hand-made records: pure function, exact expectations. */
 static void
 fill_records (AveFrameRecord *r,
@@ -442,6 +518,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/video-analysis/no-false-boundaries", test_no_false_boundaries);
   g_test_add_func ("/engine/video-analysis/quality", test_quality);
   g_test_add_func ("/engine/video-analysis/highlights-thumbnails", test_highlights_thumbnails);
+  g_test_add_func ("/engine/video-analysis/sample-file", test_sample_file);
 
   return g_test_run ();
 }
