@@ -11,7 +11,9 @@
 
 /* The Vulkan backend against the CPU reference: every kernel must give
  * exactly the CPU's integers.  The tests run on Mesa's lavapipe (the CPU
- * Vulkan device), selected through AVE_VULKAN_DEVICE as a user would. */
+ * Vulkan device), selected through AVE_VULKAN_DEVICE as a user would;
+ * AVE_TEST_VULKAN_DEVICE names another device for the exactness tests
+ * (e.g. "nvidia" to check a real GPU). */
 
 typedef struct
 {
@@ -105,9 +107,10 @@ static AveCompute *
 vulkan_backend (guint64 limit)
 {
   g_autoptr(GError) error = NULL;
+  const char *device = g_getenv ("AVE_TEST_VULKAN_DEVICE");
   AveCompute *compute;
 
-  g_setenv ("AVE_VULKAN_DEVICE", "llvmpipe", TRUE);
+  g_setenv ("AVE_VULKAN_DEVICE", device != NULL ? device : "llvmpipe", TRUE);
   compute = ave_compute_vulkan_new (g_getenv ("AVE_VULKAN_DEVICE"), limit, &error);
   g_assert_no_error (error);
   g_assert_nonnull (compute);
@@ -619,6 +622,52 @@ test_memory_limit (void)
     test_frame_free (frames[i]);
 }
 
+/* The staged path a discrete GPU takes (host buffers copied to and from
+ * device-local ones) gives the same results as the unified one. */
+static void
+test_staged (void)
+{
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+  g_autoptr(AveCompute) gpu = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (29);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestFrame) out_cpu = test_frame_new (127, 71);
+  g_autoptr(TestFrame) out_gpu = test_frame_new (127, 71);
+  AveComputeVulkanTimings t;
+  TestFrame *frames[8];
+
+  g_setenv ("AVE_VULKAN_STAGING", "1", TRUE);
+  gpu = vulkan_backend (0);
+  g_unsetenv ("AVE_VULKAN_STAGING");
+  ave_compute_vulkan_set_max_batch (AVE_COMPUTE_VULKAN (gpu), 3);
+
+  for (guint i = 0; i < 8; i++)
+    {
+      frames[i] = test_frame_new (127, 71);
+      if (i % 2)
+        fill_random (frames[i], rand);
+      else
+        fill_pattern (frames[i], 3, (int) i * 4);
+    }
+  compare_analysis (cpu, gpu, frames, 7, "staged");
+
+  g_assert_true (ave_compute_blend (cpu, &frames[1]->f, &frames[2]->f, 200, &out_cpu->f, &error));
+  g_assert_true (ave_compute_blend (gpu, &frames[1]->f, &frames[2]->f, 200, &out_gpu->f, &error));
+  g_assert_no_error (error);
+  assert_frames_equal (&out_cpu->f, &out_gpu->f, "staged blend");
+
+  g_assert_true (ave_compute_scale (cpu, &frames[3]->f, &out_cpu->f, &error));
+  g_assert_true (ave_compute_scale (gpu, &frames[3]->f, &out_gpu->f, &error));
+  g_assert_no_error (error);
+  assert_frames_equal (&out_cpu->f, &out_gpu->f, "staged scale");
+
+  /* Device timestamps see the copies the staged path adds. */
+  ave_compute_vulkan_get_timings (AVE_COMPUTE_VULKAN (gpu), &t);
+  g_assert_cmpuint (t.submissions, ==, 2 * 3 + 2);
+  for (guint i = 0; i < 8; i++)
+    test_frame_free (frames[i]);
+}
+
 typedef struct
 {
   AveCompute *gpu;
@@ -684,6 +733,7 @@ main (int   argc,
   g_test_add_func ("/engine/vulkan/scale", test_scale);
   g_test_add_func ("/engine/vulkan/colour", test_colour);
   g_test_add_func ("/engine/vulkan/overlay", test_overlay);
+  g_test_add_func ("/engine/vulkan/staged", test_staged);
   g_test_add_func ("/engine/vulkan/threads", test_threads);
 
   return g_test_run ();

@@ -1,0 +1,468 @@
+#define G_LOG_DOMAIN "ave-bench-compute"
+
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <json-glib/json-glib.h>
+
+#include "compute/ave-compute.h"
+#if HAVE_VULKAN
+#include "compute/ave-compute-vulkan.h"
+#endif
+
+/* bench-compute — frames per second of each compute kernel on the CPU
+ * backend and the Vulkan backend, with the ratio Vulkan/CPU measured in the
+ * same run, and for Vulkan where the time goes (host packing, upload,
+ * kernels, download, host unpacking).  The device comes from
+ * $AVE_VULKAN_DEVICE or the default choice (never lavapipe unless named).
+ * Each case is warmed up first (pipelines, buffer allocation), then timed
+ * over --frames frames with g_get_monotonic_time.  Results are also checked
+ * for equality between the backends, so a run on new hardware doubles as an
+ * exactness check. */
+
+typedef struct
+{
+  AveYuvFrame f;
+  guint8     *data;
+} BenchFrame;
+
+static BenchFrame *
+bench_frame_new (int width,
+                 int height,
+                 guint seed)
+{
+  BenchFrame *b = g_new0 (BenchFrame, 1);
+  int cw = (width + 1) / 2, ch = (height + 1) / 2;
+  gsize y_size = (gsize) width * height, c_size = (gsize) cw * ch;
+  guint32 state = seed * 2654435761u + 1;
+
+  b->data = g_malloc (y_size + 2 * c_size);
+  b->f.width = width;
+  b->f.height = height;
+  b->f.y = b->data;
+  b->f.u = b->data + y_size;
+  b->f.v = b->data + y_size + c_size;
+  b->f.y_stride = width;
+  b->f.uv_stride = cw;
+  /* Gradients plus noise: real-looking statistics, different per frame. */
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        state = state * 1664525u + 1013904223u;
+        b->f.y[(gsize) y * width + x] = (guint8) ((x / 4 + y / 3 + seed * 7) + (state >> 28));
+      }
+  for (int y = 0; y < ch; y++)
+    for (int x = 0; x < cw; x++)
+      {
+        b->f.u[(gsize) y * cw + x] = (guint8) (96 + (x + seed) % 64);
+        b->f.v[(gsize) y * cw + x] = (guint8) (160 - (y + seed) % 64);
+      }
+  return b;
+}
+
+static void
+bench_frame_free (BenchFrame *b)
+{
+  g_free (b->data);
+  g_free (b);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BenchFrame, bench_frame_free)
+
+typedef enum
+{
+  CASE_ANALYZE,
+  CASE_BLEND,
+  CASE_SCALE,
+  CASE_YUV_TO_RGBA,
+  CASE_RGBA_TO_YUV,
+  CASE_OVERLAY,
+} CaseKind;
+
+typedef struct
+{
+  const char *name;
+  CaseKind    kind;
+  int         w, h;       /* input size */
+  int         dw, dh;     /* scale output */
+} BenchCase;
+
+/* Inputs shared by both backends, and a place for each backend's output. */
+typedef struct
+{
+  BenchFrame *frames[4];
+  BenchFrame *out;
+  guint8     *rgba;
+  guint8     *image;
+  int         image_w, image_h;
+  AveFrameStats *stats;
+} CaseData;
+
+#define N_FRAME_BUFFERS 4
+
+static void
+case_data_init (CaseData        *d,
+                const BenchCase *c,
+                guint            n_frames)
+{
+  memset (d, 0, sizeof *d);
+  for (guint i = 0; i < N_FRAME_BUFFERS; i++)
+    d->frames[i] = bench_frame_new (c->w, c->h, i + 1);
+  d->out = c->kind == CASE_SCALE ? bench_frame_new (c->dw, c->dh, 9) : bench_frame_new (c->w, c->h, 9);
+  d->rgba = g_malloc0 ((gsize) c->w * c->h * 4);
+  /* A lower third: 80% wide, a fifth of the height, soft alpha. */
+  d->image_w = c->w * 4 / 5;
+  d->image_h = c->h / 5;
+  d->image = g_malloc ((gsize) d->image_w * d->image_h * 4);
+  for (int i = 0; i < d->image_w * d->image_h; i++)
+    {
+      d->image[4 * i + 0] = (guint8) (i * 3);
+      d->image[4 * i + 1] = (guint8) (200 - i % 50);
+      d->image[4 * i + 2] = 240;
+      d->image[4 * i + 3] = (guint8) (i % 7 == 0 ? 0 : 128 + i % 128);
+    }
+  d->stats = g_new0 (AveFrameStats, n_frames);
+}
+
+static void
+case_data_clear (CaseData *d)
+{
+  for (guint i = 0; i < N_FRAME_BUFFERS; i++)
+    g_clear_pointer (&d->frames[i], bench_frame_free);
+  g_clear_pointer (&d->out, bench_frame_free);
+  g_clear_pointer (&d->rgba, g_free);
+  g_clear_pointer (&d->image, g_free);
+  g_clear_pointer (&d->stats, g_free);
+}
+
+/* Runs `n` frames of the case; analysis is one call over n frames, as the
+ * video analyser batches them. */
+static gboolean
+run_case (AveCompute       *compute,
+          const BenchCase  *c,
+          CaseData         *d,
+          guint             n,
+          GError          **error)
+{
+  switch (c->kind)
+    {
+    case CASE_ANALYZE:
+      {
+        g_autofree AveYuvFrame *seq = g_new (AveYuvFrame, n);
+        for (guint i = 0; i < n; i++)
+          seq[i] = d->frames[(i + 1) % N_FRAME_BUFFERS]->f;
+        return ave_compute_analyze_frames (compute, &d->frames[0]->f, seq, n, d->stats, error);
+      }
+    case CASE_BLEND:
+      for (guint i = 0; i < n; i++)
+        if (!ave_compute_blend (compute, &d->frames[i % N_FRAME_BUFFERS]->f,
+                                &d->frames[(i + 1) % N_FRAME_BUFFERS]->f,
+                                (i * 13) % 257, &d->out->f, error))
+          return FALSE;
+      return TRUE;
+    case CASE_SCALE:
+      for (guint i = 0; i < n; i++)
+        if (!ave_compute_scale (compute, &d->frames[i % N_FRAME_BUFFERS]->f, &d->out->f, error))
+          return FALSE;
+      return TRUE;
+    case CASE_YUV_TO_RGBA:
+      for (guint i = 0; i < n; i++)
+        if (!ave_compute_yuv_to_rgba (compute, &d->frames[i % N_FRAME_BUFFERS]->f, d->rgba, c->w * 4, error))
+          return FALSE;
+      return TRUE;
+    case CASE_RGBA_TO_YUV:
+      for (guint i = 0; i < n; i++)
+        if (!ave_compute_rgba_to_yuv (compute, d->rgba, c->w * 4, &d->out->f, error))
+          return FALSE;
+      return TRUE;
+    case CASE_OVERLAY:
+      for (guint i = 0; i < n; i++)
+        {
+          /* Overlay draws in place: each frame starts from a clean copy, as
+           * in the composer; the copy is timed alike for both backends. */
+          memcpy (d->out->data, d->frames[i % N_FRAME_BUFFERS]->data,
+                  (gsize) c->w * c->h + 2 * (gsize) ((c->w + 1) / 2) * ((c->h + 1) / 2));
+          if (!ave_compute_overlay_rgba (compute, &d->out->f, d->image, d->image_w, d->image_h,
+                                         d->image_w * 4, c->w / 10, c->h * 7 / 10, 230, error))
+            return FALSE;
+        }
+      return TRUE;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+outputs_equal (const BenchCase *c,
+               CaseData        *a,
+               CaseData        *b,
+               guint            n)
+{
+  switch (c->kind)
+    {
+    case CASE_ANALYZE:
+      for (guint i = 0; i < n; i++)
+        {
+          const AveFrameStats *x = &a->stats[i], *y = &b->stats[i];
+          if (x->sum_y != y->sum_y || x->sum_y2 != y->sum_y2 || x->lap_sum != y->lap_sum ||
+              x->lap_sum2 != y->lap_sum2 || x->lap_n != y->lap_n || x->sad_prev != y->sad_prev ||
+              x->motion_prev != y->motion_prev || x->motion_blocks != y->motion_blocks ||
+              x->has_prev != y->has_prev || x->n_pixels != y->n_pixels ||
+              memcmp (x->hist_y, y->hist_y, sizeof x->hist_y) != 0 ||
+              memcmp (x->hist_u, y->hist_u, sizeof x->hist_u) != 0 ||
+              memcmp (x->hist_v, y->hist_v, sizeof x->hist_v) != 0)
+            return FALSE;
+        }
+      return TRUE;
+    case CASE_YUV_TO_RGBA:
+      return memcmp (a->rgba, b->rgba, (gsize) c->w * c->h * 4) == 0;
+    default:
+      {
+        int w = a->out->f.width, h = a->out->f.height;
+        gsize size = (gsize) w * h + 2 * (gsize) ((w + 1) / 2) * ((h + 1) / 2);
+        return memcmp (a->out->data, b->out->data, size) == 0;
+      }
+    }
+}
+
+typedef struct
+{
+  double fps;
+  double seconds;
+#if HAVE_VULKAN
+  AveComputeVulkanTimings timings;
+#endif
+  char  *error;
+} Result;
+
+static void
+measure (AveCompute      *compute,
+         const BenchCase *c,
+         CaseData        *d,
+         guint            n_frames,
+         Result          *r)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  memset (r, 0, sizeof *r);
+  /* Warm-up: first calls create buffers and let drivers finish pipelines. */
+  if (!run_case (compute, c, d, MIN (n_frames, 4), &error) ||
+      !run_case (compute, c, d, MIN (n_frames, 4), &error))
+    {
+      r->error = g_strdup (error->message);
+      return;
+    }
+#if HAVE_VULKAN
+  if (AVE_IS_COMPUTE_VULKAN (compute))
+    ave_compute_vulkan_reset_timings (AVE_COMPUTE_VULKAN (compute));
+#endif
+  start = g_get_monotonic_time ();
+  if (!run_case (compute, c, d, n_frames, &error))
+    {
+      r->error = g_strdup (error->message);
+      return;
+    }
+  r->seconds = (g_get_monotonic_time () - start) / 1e6;
+  r->fps = r->seconds > 0 ? n_frames / r->seconds : 0;
+#if HAVE_VULKAN
+  if (AVE_IS_COMPUTE_VULKAN (compute))
+    ave_compute_vulkan_get_timings (AVE_COMPUTE_VULKAN (compute), &r->timings);
+#endif
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int n_frames = 20;
+  gboolean json = FALSE;
+  gboolean cpu_only = FALSE;
+  char *only = NULL;
+  GOptionEntry entries[] = {
+    { "frames", 'n', 0, G_OPTION_ARG_INT, &n_frames, "Frames per case (default 20)", "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON instead of a table", NULL },
+    { "cpu-only", 0, 0, G_OPTION_ARG_NONE, &cpu_only, "Skip the Vulkan backend", NULL },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &only, "Run only cases whose name contains TEXT", "TEXT" },
+    { NULL }
+  };
+  static const BenchCase cases[] = {
+    { "analyze",      CASE_ANALYZE,     1280,  720, 0, 0 },
+    { "analyze",      CASE_ANALYZE,     1920, 1080, 0, 0 },
+    { "analyze",      CASE_ANALYZE,      384,  216, 0, 0 },
+    { "blend",        CASE_BLEND,       1280,  720, 0, 0 },
+    { "blend",        CASE_BLEND,       1920, 1080, 0, 0 },
+    { "scale",        CASE_SCALE,       1920, 1080, 1280, 720 },
+    { "yuv-to-rgba",  CASE_YUV_TO_RGBA, 1280,  720, 0, 0 },
+    { "yuv-to-rgba",  CASE_YUV_TO_RGBA, 1920, 1080, 0, 0 },
+    { "rgba-to-yuv",  CASE_RGBA_TO_YUV, 1280,  720, 0, 0 },
+    { "rgba-to-yuv",  CASE_RGBA_TO_YUV, 1920, 1080, 0, 0 },
+    { "overlay",      CASE_OVERLAY,     1280,  720, 0, 0 },
+    { "overlay",      CASE_OVERLAY,     1920, 1080, 0, 0 },
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("— compute backend benchmark");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveCompute) cpu = NULL;
+  g_autoptr(AveCompute) gpu = NULL;
+  g_autofree char *gpu_error = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  setlocale (LC_ALL, "C.UTF-8");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (n_frames < 1)
+    {
+      g_printerr ("--frames must be at least 1\n");
+      return 2;
+    }
+
+  cpu = ave_compute_cpu_new ();
+#if HAVE_VULKAN
+  if (!cpu_only)
+    {
+      gpu = ave_compute_vulkan_new (g_getenv ("AVE_VULKAN_DEVICE"), 0, &error);
+      if (gpu == NULL)
+        gpu_error = g_strdup (error->message);
+      g_clear_error (&error);
+    }
+#else
+  gpu_error = g_strdup ("built without Vulkan");
+#endif
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "frames");
+  json_builder_add_int_value (builder, n_frames);
+  json_builder_set_member_name (builder, "device");
+  json_builder_add_string_value (builder, gpu ? ave_compute_get_name (gpu) : "none");
+  if (gpu_error)
+    {
+      json_builder_set_member_name (builder, "device_error");
+      json_builder_add_string_value (builder, gpu_error);
+    }
+  json_builder_set_member_name (builder, "cases");
+  json_builder_begin_array (builder);
+
+  if (!json)
+    {
+      printf ("compute benchmark: %d frames per case, CPU backend vs %s\n", n_frames,
+              gpu ? ave_compute_get_name (gpu) : "(no Vulkan device)");
+      if (gpu_error)
+        printf ("  Vulkan unavailable: %s\n", gpu_error);
+      printf ("%-12s %-21s %9s %9s %7s %5s | %s\n", "kernel", "size", "cpu fps", "vk fps",
+              "vk/cpu", "same", "vulkan ms/frame: pack upload compute download unpack wait");
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const BenchCase *c = &cases[i];
+      g_autofree char *size = NULL;
+      CaseData dc, dg;
+      Result rc, rg = { 0 };
+      gboolean same = FALSE;
+
+      if (only != NULL && strstr (c->name, only) == NULL)
+        continue;
+      size = c->kind == CASE_SCALE
+        ? g_strdup_printf ("%dx%d->%dx%d", c->w, c->h, c->dw, c->dh)
+        : g_strdup_printf ("%dx%d", c->w, c->h);
+
+      case_data_init (&dc, c, n_frames);
+      measure (cpu, c, &dc, n_frames, &rc);
+      if (gpu != NULL)
+        {
+          case_data_init (&dg, c, n_frames);
+          measure (gpu, c, &dg, n_frames, &rg);
+          same = rc.error == NULL && rg.error == NULL && outputs_equal (c, &dc, &dg, n_frames);
+          case_data_clear (&dg);
+        }
+      case_data_clear (&dc);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "kernel");
+      json_builder_add_string_value (builder, c->name);
+      json_builder_set_member_name (builder, "size");
+      json_builder_add_string_value (builder, size);
+      json_builder_set_member_name (builder, "cpu_fps");
+      json_builder_add_double_value (builder, rc.fps);
+      if (gpu != NULL)
+        {
+          json_builder_set_member_name (builder, "vulkan_fps");
+          json_builder_add_double_value (builder, rg.fps);
+          json_builder_set_member_name (builder, "ratio");
+          json_builder_add_double_value (builder, rc.fps > 0 ? rg.fps / rc.fps : 0);
+          json_builder_set_member_name (builder, "identical");
+          json_builder_add_boolean_value (builder, same);
+#if HAVE_VULKAN
+          json_builder_set_member_name (builder, "vulkan_ms_per_frame");
+          json_builder_begin_object (builder);
+#define MS(field) \
+          json_builder_set_member_name (builder, #field); \
+          json_builder_add_double_value (builder, rg.timings.field##_us / 1000.0 / n_frames);
+          MS (pack) MS (upload) MS (compute) MS (download) MS (unpack) MS (wait)
+#undef MS
+          json_builder_set_member_name (builder, "submissions");
+          json_builder_add_int_value (builder, rg.timings.submissions);
+          json_builder_end_object (builder);
+#endif
+          if (rg.error)
+            {
+              json_builder_set_member_name (builder, "vulkan_error");
+              json_builder_add_string_value (builder, rg.error);
+            }
+        }
+      if (rc.error)
+        {
+          json_builder_set_member_name (builder, "cpu_error");
+          json_builder_add_string_value (builder, rc.error);
+        }
+      json_builder_end_object (builder);
+
+      if (!json)
+        {
+          printf ("%-12s %-21s %9.1f", c->name, size, rc.fps);
+          if (gpu != NULL && rg.error == NULL)
+            {
+#if HAVE_VULKAN
+              double per = 1000.0 * n_frames;
+              printf (" %9.1f %6.2fx %5s | %.2f %.2f %.2f %.2f %.2f %.2f", rg.fps,
+                      rc.fps > 0 ? rg.fps / rc.fps : 0, same ? "yes" : "NO",
+                      rg.timings.pack_us / per, rg.timings.upload_us / per,
+                      rg.timings.compute_us / per, rg.timings.download_us / per,
+                      rg.timings.unpack_us / per, rg.timings.wait_us / per);
+#endif
+            }
+          else if (rg.error != NULL)
+            printf ("  vulkan failed: %s", rg.error);
+          if (rc.error != NULL)
+            printf ("  cpu failed: %s", rc.error);
+          printf ("\n");
+        }
+      g_free (rc.error);
+      g_free (rg.error);
+    }
+
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  if (json)
+    {
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autoptr(JsonNode) root = json_builder_get_root (builder);
+      g_autofree char *text = NULL;
+
+      json_generator_set_pretty (generator, TRUE);
+      json_generator_set_root (generator, root);
+      text = json_generator_to_data (generator, NULL);
+      printf ("%s\n", text);
+    }
+  else
+    printf ("vk/cpu > 1 means Vulkan is faster; \"wait\" is host time blocked on the device "
+            "(kernels plus copies); pack/unpack are host copies into and out of mapped memory.\n");
+  g_free (only);
+  return 0;
+}
