@@ -11,6 +11,9 @@
 #include "analysis/ave-video-analyzer.h"
 #include "analysis/ave-shot-detector.h"
 #include "compute/ave-compute.h"
+#if HAVE_VULKAN
+#include "compute/ave-compute-vulkan.h"
+#endif
 #include "media/ave-media.h"
 
 #define W 320
@@ -34,12 +37,12 @@ make_raw (const char *name,
 
 /* Feeds every `step`-th frame of a raw file to a video analyser. */
 static AveAnalysis *
-analyze_raw (const char *path,
-             guint       step,
-             gboolean    with_media)
+analyze_raw_with (AveCompute *compute,
+                  const char *path,
+                  guint       step,
+                  gboolean    with_media)
 {
   g_autoptr(AveSettings) settings = ave_settings_new ();
-  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
   g_autoptr(AveVideoAnalyzer) analyzer = NULL;
   g_autoptr(AveAnalysis) analysis = ave_analysis_new (path, NULL);
   g_autoptr(GError) error = NULL;
@@ -81,6 +84,16 @@ analyze_raw (const char *path,
   g_assert_true (ave_video_analyzer_finish (analyzer, analysis, &error));
   g_assert_no_error (error);
   return g_steal_pointer (&analysis);
+}
+
+static AveAnalysis *
+analyze_raw (const char *path,
+             guint       step,
+             gboolean    with_media)
+{
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+
+  return analyze_raw_with (compute, path, step, with_media);
 }
 
 static void
@@ -180,6 +193,39 @@ test_frame_step (void)
   g_autoptr(AveAnalysis) analysis = analyze_raw (path, 2, FALSE);
 
   check_cuts (analysis, 2.0);
+}
+
+/* The Vulkan backend gives the same integers, so the same analysis. */
+static void
+test_vulkan_same_result (void)
+{
+#if HAVE_VULKAN
+  g_autofree char *path = make_raw ("cuts.yuv", cuts_graph);
+  g_autoptr(GError) error = NULL;
+  /* lavapipe, the CPU Vulkan driver, is part of the test set-up */
+  g_autoptr(AveCompute) gpu = ave_compute_vulkan_new ("llvmpipe", 0, &error);
+  g_autoptr(AveAnalysis) on_cpu = NULL;
+  g_autoptr(AveAnalysis) on_gpu = NULL;
+
+  g_assert_no_error (error);
+  on_cpu = analyze_raw (path, 1, TRUE);
+  on_gpu = analyze_raw_with (gpu, path, 1, TRUE);
+  g_assert_cmpuint (on_gpu->shots->len, ==, on_cpu->shots->len);
+  g_assert_cmpmem (on_gpu->shots->data, on_gpu->shots->len * sizeof (AveShot),
+                   on_cpu->shots->data, on_cpu->shots->len * sizeof (AveShot));
+  g_assert_cmpmem (on_gpu->thumbnail_candidates->data,
+                   on_gpu->thumbnail_candidates->len * sizeof (AveThumbnailCandidate),
+                   on_cpu->thumbnail_candidates->data,
+                   on_cpu->thumbnail_candidates->len * sizeof (AveThumbnailCandidate));
+#else
+  /* Built without Vulkan: the backend selection must say so and still
+   * analyse on the CPU. */
+  g_autofree char *notice = NULL;
+  g_autoptr(AveCompute) compute = ave_compute_new_for_settings (TRUE, 0, &notice);
+
+  g_assert_cmpstr (ave_compute_get_name (compute), ==, "cpu");
+  g_assert_nonnull (notice);
+#endif
 }
 
 static void
@@ -512,6 +558,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/video-analysis/detector-records", test_detector_records);
   g_test_add_func ("/engine/video-analysis/hard-cuts", test_hard_cuts);
   g_test_add_func ("/engine/video-analysis/frame-step", test_frame_step);
+  g_test_add_func ("/engine/video-analysis/vulkan-same-result", test_vulkan_same_result);
   g_test_add_func ("/engine/video-analysis/flash", test_flash);
   g_test_add_func ("/engine/video-analysis/dissolve", test_dissolve);
   g_test_add_func ("/engine/video-analysis/fade", test_fade);
