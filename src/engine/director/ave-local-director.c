@@ -1,2 +1,874 @@
 #define G_LOG_DOMAIN "ave-local-director"
+
 #include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/ave-error.h"
+#include "ave-keywords.h"
+#include "ave-local-director.h"
+
+/* A cut point moves to a shot change this close, so the cut hides in a
+ * change of picture the viewer expects anyway. */
+#define SNAP_WINDOW 0.3
+/* Kept pieces closer than this are joined: a jump cut that removes a
+ * fifth of a second is more jarring than the pause it removes. */
+#define MERGE_GAP 0.2
+/* A segment "starts at a shot change" when within this of one. */
+#define SHOT_MATCH 0.05
+/* A silence touching a filler word within this is part of the hesitation. */
+#define FILLER_REACH 0.1
+/* Shorter dissolves read as a glitch rather than a transition. */
+#define MIN_CROSSFADE 0.04
+/* The shortest chapter worth a title. */
+#define CHAPTER_MIN_SPACING 30.0
+/* A cut pause this long (or longer than twice cut_silence_min) is a
+ * likely change of topic, so a chapter may start there. */
+#define CHAPTER_PAUSE 2.0
+/* Music: the lowest-quality fifth of the shots is dropped when there are
+ * at least this many. */
+#define MUSIC_MIN_SHOTS_TO_DROP 5
+
+typedef struct
+{
+  double start, end;
+  char  *reason;
+} Piece;
+
+typedef struct
+{
+  const AveAnalysis *analysis;
+  const AveSettings *settings;
+  double             duration;
+  double             padding;
+  GArray            *shot_bounds;  /* double: shot starts after the first, sorted */
+  GArray            *filler_cuts;  /* AveInterval: fillers being removed */
+} Director;
+
+static void
+clear_piece (gpointer data)
+{
+  Piece *piece = data;
+
+  g_clear_pointer (&piece->reason, g_free);
+}
+
+static GArray *
+piece_array_new (void)
+{
+  GArray *pieces = g_array_new (FALSE, TRUE, sizeof (Piece));
+
+  g_array_set_clear_func (pieces, clear_piece);
+  return pieces;
+}
+
+static void
+add_piece (GArray     *pieces,
+           double      start,
+           double      end,
+           const char *reason)
+{
+  Piece piece = { start, end, g_strdup (reason) };
+
+  g_array_append_val (pieces, piece);
+}
+
+/* ------------------------------------------------------ interval lists */
+
+static int
+compare_interval (gconstpointer a,
+                  gconstpointer b)
+{
+  const AveInterval *ia = a, *ib = b;
+
+  if (ia->start != ib->start)
+    return ia->start < ib->start ? -1 : 1;
+  if (ia->end != ib->end)
+    return ia->end < ib->end ? -1 : 1;
+  return 0;
+}
+
+/* Sorts and merges overlapping or touching intervals; drops empty ones. */
+static void
+intervals_normalize (GArray *list)
+{
+  guint out = 0;
+
+  g_array_sort (list, compare_interval);
+  for (guint i = 0; i < list->len; i++)
+    {
+      AveInterval iv = g_array_index (list, AveInterval, i);
+
+      if (iv.end <= iv.start)
+        continue;
+      if (out > 0 && iv.start <= g_array_index (list, AveInterval, out - 1).end)
+        {
+          AveInterval *last = &g_array_index (list, AveInterval, out - 1);
+
+          last->end = MAX (last->end, iv.end);
+          continue;
+        }
+      g_array_index (list, AveInterval, out++) = iv;
+    }
+  g_array_set_size (list, out);
+}
+
+/* Removes [hole_start, hole_end] from every interval of the list. */
+static void
+intervals_subtract (GArray *list,
+                    double  hole_start,
+                    double  hole_end)
+{
+  if (hole_end <= hole_start)
+    return;
+
+  for (guint i = 0; i < list->len; i++)
+    {
+      AveInterval *iv = &g_array_index (list, AveInterval, i);
+
+      if (iv->end <= hole_start || iv->start >= hole_end)
+        continue;
+
+      if (iv->start < hole_start && iv->end > hole_end)
+        {
+          AveInterval tail = { hole_end, iv->end };
+
+          iv->end = hole_start;
+          g_array_insert_val (list, i + 1, tail);
+          i++;
+        }
+      else if (iv->start < hole_start)
+        iv->end = hole_start;
+      else if (iv->end > hole_end)
+        iv->start = hole_end;
+      else
+        {
+          g_array_remove_index (list, i);
+          i--;
+        }
+    }
+}
+
+static gboolean
+intervals_overlap (double a_start,
+                   double a_end,
+                   double b_start,
+                   double b_end)
+{
+  return a_end > b_start && a_start < b_end;
+}
+
+/* --------------------------------------------------------------- words */
+
+static gboolean
+word_is_filler (const Director *d,
+                const AveWord  *word)
+{
+  return word->filler || (word->word != NULL && ave_settings_is_filler_word (d->settings, word->word));
+}
+
+/* A word the edit must keep whole: every word, except fillers when the
+ * settings ask to remove them. */
+static gboolean
+word_is_kept (const Director *d,
+              const AveWord  *word)
+{
+  return !(d->settings->cut_fillers && word_is_filler (d, word));
+}
+
+static gboolean
+range_touches_kept_word (const Director *d,
+                         double          start,
+                         double          end)
+{
+  GArray *words = d->analysis->words;
+
+  for (guint i = 0; i < words->len; i++)
+    {
+      const AveWord *w = &g_array_index (words, AveWord, i);
+
+      if (w->start >= end)
+        break;
+      if (word_is_kept (d, w) && intervals_overlap (w->start, w->end, start, end))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static guint
+count_kept_words (const Director *d,
+                  double          start,
+                  double          end)
+{
+  GArray *words = d->analysis->words;
+  guint n = 0;
+
+  for (guint i = 0; i < words->len; i++)
+    {
+      const AveWord *w = &g_array_index (words, AveWord, i);
+
+      if (w->start >= end)
+        break;
+      if (word_is_kept (d, w) && intervals_overlap (w->start, w->end, start, end))
+        n++;
+    }
+  return n;
+}
+
+static gboolean
+range_touches_filler_cut (const Director *d,
+                          double          start,
+                          double          end)
+{
+  for (guint i = 0; i < d->filler_cuts->len; i++)
+    {
+      const AveInterval *iv = &g_array_index (d->filler_cuts, AveInterval, i);
+
+      if (intervals_overlap (iv->start, iv->end, start, end))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* ------------------------------------------------------ speech editing */
+
+static void
+add_silence_cuts (Director *d,
+                  GArray   *cuts)
+{
+  GArray *silences = d->analysis->silences;
+  GArray *words = d->analysis->words;
+  g_autoptr(GArray) silence_cuts = g_array_new (FALSE, FALSE, sizeof (AveInterval));
+
+  for (guint i = 0; i < silences->len; i++)
+    {
+      const AveInterval *s = &g_array_index (silences, AveInterval, i);
+      double start = CLAMP (s->start, 0.0, d->duration);
+      double end = CLAMP (s->end, 0.0, d->duration);
+      AveInterval cut;
+
+      if (end - start < d->settings->cut_silence_min)
+        continue;
+
+      /* Padding keeps the breath around words; at the very start and end
+       * of the recording there is no word on the other side to pad. */
+      cut.start = start <= 1e-3 ? 0.0 : start + d->padding;
+      cut.end = end >= d->duration - 1e-3 ? d->duration : end - d->padding;
+      if (cut.end > cut.start)
+        g_array_append_val (silence_cuts, cut);
+    }
+
+  /* A word the silence detector partly covered (a soft ending, a quiet
+   * first syllable) is kept whole with its padding. */
+  for (guint i = 0; i < words->len; i++)
+    {
+      const AveWord *w = &g_array_index (words, AveWord, i);
+
+      if (word_is_kept (d, w))
+        intervals_subtract (silence_cuts, w->start - d->padding, w->end + d->padding);
+    }
+
+  g_array_append_vals (cuts, silence_cuts->data, silence_cuts->len);
+}
+
+static void
+add_filler_cuts (Director *d,
+                 GArray   *cuts)
+{
+  GArray *words = d->analysis->words;
+  GArray *silences = d->analysis->silences;
+
+  for (guint i = 0; i < words->len; i++)
+    {
+      const AveWord *f = &g_array_index (words, AveWord, i);
+      const AveWord *prev = NULL;
+      const AveWord *next = NULL;
+      AveInterval cut;
+
+      if (!word_is_filler (d, f))
+        continue;
+
+      cut.start = f->start;
+      cut.end = f->end;
+
+      /* The hesitation includes the pause around the filler: removing
+       * "um" but keeping the silence after it leaves a gap. */
+      for (guint j = 0; j < silences->len; j++)
+        {
+          const AveInterval *s = &g_array_index (silences, AveInterval, j);
+
+          if (s->start <= f->start + FILLER_REACH && s->end >= f->start - FILLER_REACH)
+            cut.start = MIN (cut.start, s->start);
+          if (s->start <= f->end + FILLER_REACH && s->end >= f->end - FILLER_REACH)
+            cut.end = MAX (cut.end, s->end);
+        }
+
+      for (guint j = i; j-- > 0;)
+        {
+          const AveWord *w = &g_array_index (words, AveWord, j);
+
+          if (!word_is_filler (d, w))
+            {
+              prev = w;
+              break;
+            }
+        }
+      for (guint j = i + 1; j < words->len; j++)
+        {
+          const AveWord *w = &g_array_index (words, AveWord, j);
+
+          if (!word_is_filler (d, w))
+            {
+              next = w;
+              break;
+            }
+        }
+
+      /* Neighbouring words keep their padding where the filler leaves room
+       * for it, and are never clipped. */
+      if (prev != NULL)
+        cut.start = MAX (cut.start, MAX (prev->end, MIN (prev->end + d->padding, f->start)));
+      if (next != NULL)
+        cut.end = MIN (cut.end, MIN (next->start, MAX (next->start - d->padding, f->end)));
+
+      cut.start = MAX (cut.start, 0.0);
+      cut.end = MIN (cut.end, d->duration);
+      if (cut.end - cut.start > 0.01)
+        {
+          g_array_append_val (cuts, cut);
+          g_array_append_val (d->filler_cuts, cut);
+        }
+    }
+}
+
+/* The best shot boundary for a cut point at `t`, or `t` itself.  `lo` and
+ * `hi` bound where the point may go (the neighbouring pieces).
+ * `extends_before`: moving the point earlier makes the piece longer (a
+ * piece start); otherwise moving it later does (a piece end). */
+static double
+snap_to_shot (const Director *d,
+              double          t,
+              double          lo,
+              double          hi,
+              gboolean        is_start)
+{
+  double best = t;
+  double best_distance = G_MAXDOUBLE;
+
+  for (guint i = 0; i < d->shot_bounds->len; i++)
+    {
+      double b = g_array_index (d->shot_bounds, double, i);
+      double distance = fabs (b - t);
+      double gained_start, gained_end;
+      gboolean grows;
+
+      if (distance > SNAP_WINDOW || distance >= best_distance || distance < 1e-6)
+        continue;
+      if (b <= lo || b >= hi)
+        continue;
+
+      grows = is_start ? b < t : b > t;
+      gained_start = MIN (b, t);
+      gained_end = MAX (b, t);
+
+      if (grows)
+        {
+          /* Taking back part of a cut: never a removed filler, and never
+           * more than SNAP_WINDOW of silence. */
+          if (range_touches_filler_cut (d, gained_start, gained_end) ||
+              gained_end - gained_start > SNAP_WINDOW)
+            continue;
+        }
+      else if (range_touches_kept_word (d, gained_start, gained_end))
+        continue;
+
+      best = b;
+      best_distance = distance;
+    }
+  return best;
+}
+
+static GArray *
+plan_speech (Director *d)
+{
+  g_autoptr(GArray) cuts = g_array_new (FALSE, FALSE, sizeof (AveInterval));
+  g_autoptr(GArray) kept = g_array_new (FALSE, FALSE, sizeof (AveInterval));
+  GArray *pieces = piece_array_new ();
+  GArray *words = d->analysis->words;
+  AveInterval whole = { 0.0, d->duration };
+
+  add_silence_cuts (d, cuts);
+  if (d->settings->cut_fillers)
+    add_filler_cuts (d, cuts);
+  intervals_normalize (cuts);
+
+  /* Whatever the rules above decided, a kept word is never clipped. */
+  for (guint i = 0; i < words->len; i++)
+    {
+      const AveWord *w = &g_array_index (words, AveWord, i);
+
+      if (word_is_kept (d, w))
+        intervals_subtract (cuts, w->start, w->end);
+    }
+
+  g_array_append_val (kept, whole);
+  for (guint i = 0; i < cuts->len; i++)
+    {
+      const AveInterval *c = &g_array_index (cuts, AveInterval, i);
+
+      intervals_subtract (kept, c->start, c->end);
+    }
+
+  /* Cut points move to nearby shot changes. */
+  for (guint i = 0; i < kept->len; i++)
+    {
+      AveInterval *iv = &g_array_index (kept, AveInterval, i);
+      double prev_end = i > 0 ? g_array_index (kept, AveInterval, i - 1).end : -1.0;
+      double next_start = i + 1 < kept->len ? g_array_index (kept, AveInterval, i + 1).start
+                                            : d->duration + 1.0;
+
+      if (iv->start > 0.0)
+        iv->start = snap_to_shot (d, iv->start, prev_end, iv->end, TRUE);
+      if (iv->end < d->duration)
+        iv->end = snap_to_shot (d, iv->end, iv->start, next_start, FALSE);
+    }
+
+  /* Join pieces separated by a sliver, unless the sliver is a removed
+   * filler (its removal was the point). */
+  for (guint i = 1; i < kept->len; i++)
+    {
+      AveInterval *prev = &g_array_index (kept, AveInterval, i - 1);
+      AveInterval *cur = &g_array_index (kept, AveInterval, i);
+
+      if (cur->start - prev->end < MERGE_GAP &&
+          !range_touches_filler_cut (d, prev->end, cur->start))
+        {
+          prev->end = cur->end;
+          g_array_remove_index (kept, i);
+          i--;
+        }
+    }
+
+  for (guint i = 0; i < kept->len; i++)
+    {
+      const AveInterval *iv = &g_array_index (kept, AveInterval, i);
+      guint n_words = count_kept_words (d, iv->start, iv->end);
+      g_autofree char *reason = NULL;
+
+      /* Short leftovers with nothing said in them are noise or breath. */
+      if (n_words == 0 && iv->end - iv->start < d->settings->min_segment_duration)
+        continue;
+      if (iv->end - iv->start < 0.01)
+        continue;
+
+      if (n_words > 0)
+        reason = g_strdup_printf ("speech (%u word%s)", n_words, n_words == 1 ? "" : "s");
+      else
+        reason = g_strdup ("sound between pauses");
+      add_piece (pieces, iv->start, iv->end, reason);
+    }
+
+  return pieces;
+}
+
+/* -------------------------------------------------------- shots, music */
+
+static GArray *
+plan_whole_shots (Director *d)
+{
+  GArray *pieces = piece_array_new ();
+  GArray *shots = d->analysis->shots;
+
+  for (guint i = 0; i < shots->len; i++)
+    {
+      const AveShot *shot = &g_array_index (shots, AveShot, i);
+      double start = CLAMP (shot->start, 0.0, d->duration);
+      double end = CLAMP (shot->end, 0.0, d->duration);
+      g_autofree char *reason = g_strdup_printf ("shot %u", i + 1);
+
+      if (end - start >= 0.01)
+        add_piece (pieces, start, end, reason);
+    }
+
+  if (pieces->len == 0)
+    add_piece (pieces, 0.0, d->duration, "whole recording");
+  return pieces;
+}
+
+static double
+beat_period (const AveAnalysis *analysis)
+{
+  GArray *beats = analysis->beats;
+  g_autoptr(GArray) gaps = g_array_new (FALSE, FALSE, sizeof (double));
+
+  if (analysis->tempo_bpm > 0.0)
+    return 60.0 / analysis->tempo_bpm;
+
+  for (guint i = 1; i < beats->len; i++)
+    {
+      double gap = g_array_index (beats, double, i) - g_array_index (beats, double, i - 1);
+
+      if (gap > 0.0)
+        g_array_append_val (gaps, gap);
+    }
+  if (gaps->len == 0)
+    return 0.5;
+
+  /* The median ignores a missed or doubled beat. */
+  for (guint i = 1; i < gaps->len; i++)
+    for (guint j = i; j > 0 && g_array_index (gaps, double, j - 1) > g_array_index (gaps, double, j); j--)
+      {
+        double tmp = g_array_index (gaps, double, j);
+
+        g_array_index (gaps, double, j) = g_array_index (gaps, double, j - 1);
+        g_array_index (gaps, double, j - 1) = tmp;
+      }
+  return g_array_index (gaps, double, gaps->len / 2);
+}
+
+static double
+snap_to_beat (const AveAnalysis *analysis,
+              double             t,
+              double             max_distance)
+{
+  GArray *beats = analysis->beats;
+  double best = t;
+  double best_distance = max_distance;
+
+  for (guint i = 0; i < beats->len; i++)
+    {
+      double beat = g_array_index (beats, double, i);
+      double distance = fabs (beat - t);
+
+      if (distance <= best_distance)
+        {
+          /* `<=` and a forward scan: on a tie the later beat wins, which
+           * keeps the cut after the sound it follows. */
+          best = beat;
+          best_distance = distance;
+        }
+    }
+  return best;
+}
+
+static int
+compare_quality_index (gconstpointer a,
+                       gconstpointer b,
+                       gpointer      user_data)
+{
+  GArray *shots = user_data;
+  guint ia = *(const guint *) a, ib = *(const guint *) b;
+  double qa = g_array_index (shots, AveShot, ia).quality;
+  double qb = g_array_index (shots, AveShot, ib).quality;
+
+  if (qa != qb)
+    return qa < qb ? -1 : 1;
+  return ia < ib ? -1 : (ia > ib);
+}
+
+static GArray *
+plan_music (Director *d)
+{
+  GArray *shots = d->analysis->shots;
+  GArray *pieces = piece_array_new ();
+  g_autofree gboolean *dropped = NULL;
+  g_autofree double *bounds = NULL;
+  double half_beat = beat_period (d->analysis) / 2.0;
+  guint n = shots->len;
+
+  if (n == 0)
+    {
+      add_piece (pieces, 0.0, d->duration, "music");
+      return pieces;
+    }
+
+  /* Cuts land on the beat: every shot change moves to the nearest beat
+   * within half a beat; the very start and end stay where they are. */
+  bounds = g_new0 (double, n + 1);
+  bounds[0] = 0.0;
+  bounds[n] = d->duration;
+  for (guint i = 1; i < n; i++)
+    {
+      double b = CLAMP (g_array_index (shots, AveShot, i).start, 0.0, d->duration);
+
+      bounds[i] = CLAMP (snap_to_beat (d->analysis, b, half_beat), bounds[i - 1], d->duration);
+    }
+
+  dropped = g_new0 (gboolean, n);
+  if (n >= MUSIC_MIN_SHOTS_TO_DROP)
+    {
+      g_autofree guint *order = g_new (guint, n);
+
+      for (guint i = 0; i < n; i++)
+        order[i] = i;
+      g_qsort_with_data (order, n, sizeof (guint), compare_quality_index, shots);
+      for (guint i = 0; i < n / 5; i++)
+        dropped[order[i]] = TRUE;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *reason = NULL;
+
+      if (dropped[i] || bounds[i + 1] - bounds[i] < 0.01)
+        continue;
+      reason = g_strdup_printf ("shot %u on the beat", i + 1);
+      add_piece (pieces, bounds[i], bounds[i + 1], reason);
+    }
+  return pieces;
+}
+
+/* ---------------------------------------------------------- transitions */
+
+static gboolean
+starts_at_shot_change (const Director *d,
+                       double          t)
+{
+  for (guint i = 0; i < d->shot_bounds->len; i++)
+    if (fabs (g_array_index (d->shot_bounds, double, i) - t) <= SHOT_MATCH)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+append_pieces (Director *d,
+               AvePlan  *plan,
+               GArray   *pieces)
+{
+  for (guint i = 0; i < pieces->len; i++)
+    {
+      const Piece *piece = &g_array_index (pieces, Piece, i);
+      AveSegment segment = { 0 };
+
+      segment.start = piece->start;
+      segment.end = piece->end;
+      segment.enabled = TRUE;
+      segment.reason = piece->reason;
+      segment.transition = AVE_TRANSITION_CUT;
+
+      if (i > 0 && d->settings->transitions && starts_at_shot_change (d, piece->start))
+        {
+          const Piece *prev = &g_array_index (pieces, Piece, i - 1);
+          double duration = MIN (d->settings->crossfade_duration,
+                                 MIN ((prev->end - prev->start) / 2.0,
+                                      (piece->end - piece->start) / 2.0));
+
+          if (duration >= MIN_CROSSFADE)
+            {
+              segment.transition = AVE_TRANSITION_CROSSFADE;
+              segment.transition_duration = duration;
+            }
+        }
+
+      if (!ave_plan_append_segment (plan, &segment))
+        g_warning ("Segment %.3f–%.3f was refused by the plan", segment.start, segment.end);
+    }
+}
+
+/* ------------------------------------------------------------- chapters */
+
+static int
+compare_double (gconstpointer a,
+                gconstpointer b)
+{
+  double da = *(const double *) a, db = *(const double *) b;
+
+  return (da > db) - (da < db);
+}
+
+static void
+add_chapters (Director *d,
+              AvePlan  *plan)
+{
+  GArray *words = d->analysis->words;
+  g_autoptr(GArray) candidates = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
+  double output_duration = ave_plan_get_output_duration (plan);
+  double spacing = MAX (CHAPTER_MIN_SPACING, output_duration / 10.0);
+  double long_pause = MAX (CHAPTER_PAUSE, 2.0 * d->settings->cut_silence_min);
+  double zero = 0.0;
+  double last = 0.0;
+
+  /* Chapters begin at shot changes and at long removed pauses: the places
+   * where the picture or the speaker moves on. */
+  for (guint i = 0; i < d->shot_bounds->len; i++)
+    {
+      double t = ave_plan_source_to_output (plan, g_array_index (d->shot_bounds, double, i));
+
+      if (t > 0.0)
+        g_array_append_val (candidates, t);
+    }
+  for (guint i = 1; i < ave_plan_get_n_segments (plan); i++)
+    {
+      const AveSegment *prev = ave_plan_get_segment (plan, i - 1);
+      const AveSegment *seg = ave_plan_get_segment (plan, i);
+
+      if (seg->start - prev->end >= long_pause)
+        {
+          double t = ave_plan_source_to_output (plan, seg->start);
+
+          if (t > 0.0)
+            g_array_append_val (candidates, t);
+        }
+    }
+  g_array_sort (candidates, compare_double);
+
+  g_array_append_val (times, zero);
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      double t = g_array_index (candidates, double, i);
+
+      if (t - last >= spacing && output_duration - t >= CHAPTER_MIN_SPACING)
+        {
+          g_array_append_val (times, t);
+          last = t;
+        }
+    }
+
+  for (guint c = 0; c < times->len; c++)
+    {
+      double from = g_array_index (times, double, c);
+      double to = c + 1 < times->len ? g_array_index (times, double, c + 1) : G_MAXDOUBLE;
+      g_autoptr(AveKeywordCounter) counter = ave_keyword_counter_new (d->settings);
+      g_auto(GStrv) top = NULL;
+      g_autofree char *title = NULL;
+
+      for (guint i = 0; i < words->len; i++)
+        {
+          const AveWord *w = &g_array_index (words, AveWord, i);
+          double t = ave_plan_source_to_output (plan, (w->start + w->end) / 2.0);
+
+          if (t >= from && t < to)
+            ave_keyword_counter_add (counter, w);
+        }
+
+      top = ave_keyword_counter_top (counter, 3);
+      if (top[0] != NULL)
+        title = ave_keywords_title_case ((const char * const *) top, g_strv_length (top));
+      else
+        title = g_strdup_printf ("Part %u", c + 1);
+      ave_plan_add_chapter (plan, from, title);
+    }
+}
+
+/* ----------------------------------------------------------------- main */
+
+static double
+analysis_duration (const AveAnalysis *a)
+{
+  double duration = 0.0;
+
+  if (a->media != NULL && a->media->duration > 0.0)
+    return a->media->duration;
+
+  /* Without a probe (a hand-made analysis), the furthest thing analysed. */
+  for (guint i = 0; i < a->shots->len; i++)
+    duration = MAX (duration, g_array_index (a->shots, AveShot, i).end);
+  for (guint i = 0; i < a->silences->len; i++)
+    duration = MAX (duration, g_array_index (a->silences, AveInterval, i).end);
+  for (guint i = 0; i < a->speech->len; i++)
+    duration = MAX (duration, g_array_index (a->speech, AveInterval, i).end);
+  for (guint i = 0; i < a->words->len; i++)
+    duration = MAX (duration, g_array_index (a->words, AveWord, i).end);
+  return duration;
+}
+
+AvePlan *
+ave_local_director_plan (const AveAnalysis  *analysis,
+                         const AveSettings  *settings,
+                         GError            **error)
+{
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(GArray) pieces = NULL;
+  g_autoptr(GArray) shot_bounds = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) filler_cuts = g_array_new (FALSE, FALSE, sizeof (AveInterval));
+  Director d = { 0 };
+  gboolean has_audio, has_video, has_speech;
+  const char *what;
+
+  g_return_val_if_fail (analysis != NULL, NULL);
+  g_return_val_if_fail (settings != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  d.analysis = analysis;
+  d.settings = settings;
+  d.duration = analysis_duration (analysis);
+  d.padding = MAX (0.0, settings->word_padding);
+  d.shot_bounds = shot_bounds;
+  d.filler_cuts = filler_cuts;
+
+  for (guint i = 1; i < analysis->shots->len; i++)
+    {
+      double b = g_array_index (analysis->shots, AveShot, i).start;
+
+      if (b > 0.0 && b < d.duration)
+        g_array_append_val (shot_bounds, b);
+    }
+  g_array_sort (shot_bounds, compare_double);
+
+  has_audio = analysis->media != NULL ? analysis->media->has_audio
+                                      : (analysis->silences->len > 0 || analysis->speech->len > 0 ||
+                                         analysis->words->len > 0);
+  has_video = analysis->media != NULL ? analysis->media->has_video : analysis->shots->len > 0;
+  has_speech = has_audio && (analysis->speech->len > 0 || analysis->words->len > 0);
+
+  if (d.duration <= 0.0)
+    {
+      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY,
+                   "Nothing to edit in %s: the recording has no duration",
+                   analysis->source != NULL ? analysis->source : "the recording");
+      return NULL;
+    }
+
+  if (settings->content_type == AVE_CONTENT_MUSIC && analysis->beats->len > 0)
+    {
+      /* Music keeps its quiet passages: they are part of the piece. */
+      pieces = plan_music (&d);
+      what = "music";
+    }
+  else if (has_speech)
+    {
+      pieces = plan_speech (&d);
+      what = "speech";
+    }
+  else if (has_video)
+    {
+      /* No one speaks (no audio, or a silent track): the pictures are the
+       * content, kept shot by shot. */
+      pieces = plan_whole_shots (&d);
+      what = "shots";
+    }
+  else
+    {
+      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY,
+                   "Nothing to keep in %s: the recording is silent and has no picture",
+                   analysis->source != NULL ? analysis->source : "the recording");
+      return NULL;
+    }
+
+  if (pieces->len == 0)
+    {
+      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY,
+                   "Nothing to keep in %s: every part of the recording was cut as silence; "
+                   "lower the silence threshold or raise cut_silence_min",
+                   analysis->source != NULL ? analysis->source : "the recording");
+      return NULL;
+    }
+
+  g_debug ("%s: %u segments from %s", analysis->source, pieces->len, what);
+
+  plan = ave_plan_new (analysis->source, d.duration);
+  append_pieces (&d, plan, pieces);
+  if (ave_plan_get_n_segments (plan) == 0)
+    {
+      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY,
+                   "Nothing to keep in %s: every kept piece was shorter than a frame",
+                   analysis->source != NULL ? analysis->source : "the recording");
+      return NULL;
+    }
+  add_chapters (&d, plan);
+  ave_plan_set_director (plan, "local");
+
+  return g_steal_pointer (&plan);
+}
