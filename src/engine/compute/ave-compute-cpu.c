@@ -464,16 +464,26 @@ ave_compute_cpu_yuv_to_rgba (AveCompute        *compute,
       const guint8 *restrict vrow = src->v + (gsize) (y / 2) * src->uv_stride;
       guint8 *restrict out = rgba + (gsize) y * rgba_stride;
 
-      for (int x = 0; x < src->width; x++)
+      /* two pixels share one chroma sample: its terms are computed once */
+      for (int x = 0; x < src->width; x += 2)
         {
-          int c = YUV_CY * ((int) yrow[x] - 16);
           int u = (int) urow[x >> 1] - 128;
           int v = (int) vrow[x >> 1] - 128;
+          int r_uv = YUV_CRV * v + 32768;
+          int g_uv = -YUV_CGU * u - YUV_CGV * v + 32768;
+          int b_uv = YUV_CBU * u + 32768;
+          int n = (x + 1 < src->width) ? 2 : 1;
 
-          out[4 * x + 0] = (guint8) clamp8 ((c + YUV_CRV * v + 32768) >> 16);
-          out[4 * x + 1] = (guint8) clamp8 ((c - YUV_CGU * u - YUV_CGV * v + 32768) >> 16);
-          out[4 * x + 2] = (guint8) clamp8 ((c + YUV_CBU * u + 32768) >> 16);
-          out[4 * x + 3] = 255;
+          for (int k = 0; k < n; k++)
+            {
+              int c = YUV_CY * ((int) yrow[x + k] - 16);
+              guint8 *restrict px = out + 4 * (x + k);
+
+              px[0] = (guint8) clamp8 ((c + r_uv) >> 16);
+              px[1] = (guint8) clamp8 ((c + g_uv) >> 16);
+              px[2] = (guint8) clamp8 ((c + b_uv) >> 16);
+              px[3] = 255;
+            }
         }
     }
   return TRUE;
@@ -579,8 +589,12 @@ ave_compute_cpu_overlay_rgba (AveCompute   *compute,
       for (int dx = dx0; dx < dx1; dx++, in += 4)
         {
           int a = (in[3] * op + 127) / 255;
-          int yp = rgb_to_y (in[0], in[1], in[2]);
+          int yp;
 
+          /* transparent pixels (most of a title card) change nothing */
+          if (a == 0)
+            continue;
+          yp = rgb_to_y (in[0], in[1], in[2]);
           out[dx] = (guint8) ((out[dx] * (255 - a) + yp * a + 127) / 255);
         }
     }
@@ -613,6 +627,8 @@ ave_compute_cpu_overlay_rgba (AveCompute   *compute,
                     continue;
                   in = rgba + (gsize) (py - y) * rgba_stride + (gsize) (px - x) * 4;
                   a = (in[3] * op + 127) / 255;
+                  if (a == 0)
+                    continue;
                   sa += a;
                   su += a * rgb_to_u (in[0], in[1], in[2]);
                   sv += a * rgb_to_v (in[0], in[1], in[2]);
