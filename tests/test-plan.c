@@ -537,6 +537,44 @@ test_validate (void)
   g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY);
 }
 
+/* The example in docs/plan-schema.md is what users copy: it must load and
+ * its numbers must be right. */
+static void
+test_documented_example (void)
+{
+  g_autofree char *doc_path = g_build_filename (ave_test_source_root (), "docs", "plan-schema.md", NULL);
+  g_autofree char *doc = NULL;
+  g_autofree char *example = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+  JsonObject *root;
+  const char *begin, *end;
+
+  g_assert_true (g_file_get_contents (doc_path, &doc, NULL, &error));
+  g_assert_no_error (error);
+  begin = strstr (doc, "```json\n");
+  g_assert_nonnull (begin);
+  begin += strlen ("```json\n");
+  end = strstr (begin, "```");
+  g_assert_nonnull (end);
+  example = g_strndup (begin, end - begin);
+
+  g_assert_true (json_parser_load_from_data (parser, example, -1, &error));
+  g_assert_no_error (error);
+  plan = ave_plan_new_from_json (json_parser_get_root (parser), &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (plan),
+                                  json_object_get_double_member (root, "output_duration"), EPS);
+  g_assert_cmpuint (ave_plan_get_n_chapters (plan), ==, 2);
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_chapter (plan, 1)->time,
+                                  ave_plan_source_to_output (plan, ave_plan_get_segment (plan, 3)->start), EPS);
+  g_assert_true (ave_plan_validate (plan, 60.0, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -557,6 +595,7 @@ main (int    argc,
   g_test_add_func ("/engine/plan/json-invalid", test_json_invalid);
   g_test_add_func ("/engine/plan/load-parse-error", test_load_parse_error);
   g_test_add_func ("/engine/plan/validate", test_validate);
+  g_test_add_func ("/engine/plan/documented-example", test_documented_example);
 
   return g_test_run ();
 }
