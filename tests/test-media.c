@@ -113,6 +113,28 @@ ffmpeg_audio_samples (const char *path)
   return g_ascii_strtoll (out, NULL, 10) / 4;
 }
 
+/* RMS of the mean of the first two channels, as ffmpeg decodes them. */
+static double
+ffmpeg_stereo_mean_rms (const char *path)
+{
+  g_autofree char *raw = g_strdup_printf ("%s.mean.f32", path);
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  double sum = 0;
+
+  ave_test_sh ("ffmpeg -nostdin -loglevel error -y -i '%s' -map 0:a:0 -af 'pan=mono|c0=0.5*c0+0.5*c1' "
+               "-f f32le '%s'", path, raw);
+  g_assert_true (g_file_get_contents (raw, &contents, &len, NULL));
+  g_assert_cmpint (len, >, 0);
+  for (gsize i = 0; i < len / 4; i++)
+    {
+      float v;
+      memcpy (&v, contents + 4 * i, 4);
+      sum += v * v;
+    }
+  return sqrt (sum / (len / 4));
+}
+
 static void
 assert_media_error (const char *path,
                     int         code)
@@ -754,6 +776,512 @@ test_source_other_codecs (void)
     }
 }
 
+/* ----------------------------------------------------------- reader */
+
+typedef struct
+{
+  GThread      *main_thread;
+  GThread      *video_thread;
+  GThread      *audio_thread;
+  gboolean      video_one_thread;
+  gboolean      audio_one_thread;
+  gint64        n_frames;
+  GArray       *frame_pts;
+  GArray       *frame_index;
+  double        last_frame_end;
+  int           width, height;
+  double        first_luma_mean;
+  gint64        n_mono;
+  gint64        n_native;
+  int           native_rate, native_channels;
+  double        mono_sum_sq;
+  double        next_chunk_pts;
+  gboolean      chunks_contiguous;
+  gint64        n_chunks;
+  GArray       *progress;
+  GPtrArray    *warnings;
+  GMutex        lock;
+  /* stopping */
+  GCancellable *cancel_after_frames;
+  gint64        cancel_at;
+  gint64        frames_after_cancel;
+  int           fail_after_chunks;
+  guint         sleep_us;
+} ReadLog;
+
+static void
+read_log_init (ReadLog *log)
+{
+  memset (log, 0, sizeof *log);
+  log->main_thread = g_thread_self ();
+  log->video_one_thread = TRUE;
+  log->audio_one_thread = TRUE;
+  log->chunks_contiguous = TRUE;
+  log->next_chunk_pts = -1;
+  log->first_luma_mean = -1;
+  log->frame_pts = g_array_new (FALSE, FALSE, sizeof (double));
+  log->frame_index = g_array_new (FALSE, FALSE, sizeof (gint64));
+  log->progress = g_array_new (FALSE, FALSE, sizeof (double));
+  log->warnings = g_ptr_array_new_with_free_func (g_free);
+  g_mutex_init (&log->lock);
+}
+
+static void
+read_log_clear (ReadLog *log)
+{
+  g_array_unref (log->frame_pts);
+  g_array_unref (log->frame_index);
+  g_array_unref (log->progress);
+  g_ptr_array_unref (log->warnings);
+  g_mutex_clear (&log->lock);
+}
+
+static gboolean
+log_video (const AveAnalysisFrame *frame,
+           gpointer                user_data,
+           GError                **error)
+{
+  ReadLog *log = user_data;
+
+  if (log->video_thread == NULL)
+    log->video_thread = g_thread_self ();
+  else if (log->video_thread != g_thread_self ())
+    log->video_one_thread = FALSE;
+  if (log->cancel_after_frames != NULL && g_cancellable_is_cancelled (log->cancel_after_frames))
+    log->frames_after_cancel++;
+
+  g_assert_cmpint (frame->index, ==, log->n_frames);
+  g_assert_cmpint (frame->width % 2, ==, 0);
+  g_assert_cmpint (frame->height % 2, ==, 0);
+  g_assert_true (frame->y_stride >= frame->width);
+  g_assert_true (frame->uv_stride >= frame->width / 2);
+  g_assert_true (frame->duration > 0);
+  log->width = frame->width;
+  log->height = frame->height;
+  if (log->n_frames == 0)
+    {
+      double sum = 0;
+      for (int y = 0; y < frame->height; y++)
+        for (int x = 0; x < frame->width; x++)
+          sum += frame->y[y * frame->y_stride + x];
+      log->first_luma_mean = sum / (frame->width * frame->height);
+    }
+  /* touch the chroma planes: they must be readable */
+  g_assert_true (frame->u[(frame->height / 2 - 1) * frame->uv_stride + frame->width / 2 - 1] <= 255);
+  g_assert_true (frame->v[(frame->height / 2 - 1) * frame->uv_stride + frame->width / 2 - 1] <= 255);
+
+  g_array_append_val (log->frame_pts, frame->pts);
+  g_array_append_val (log->frame_index, frame->index);
+  log->last_frame_end = frame->pts + frame->duration;
+  log->n_frames++;
+  if (log->cancel_after_frames != NULL && log->n_frames == log->cancel_at)
+    g_cancellable_cancel (log->cancel_after_frames);
+  if (log->sleep_us > 0)
+    g_usleep (log->sleep_us);
+  return TRUE;
+}
+
+static gboolean
+log_audio (const AveAudioChunk *chunk,
+           gpointer             user_data,
+           GError             **error)
+{
+  ReadLog *log = user_data;
+
+  if (log->audio_thread == NULL)
+    log->audio_thread = g_thread_self ();
+  else if (log->audio_thread != g_thread_self ())
+    log->audio_one_thread = FALSE;
+
+  if (log->next_chunk_pts >= 0 && fabs (chunk->pts - log->next_chunk_pts) > 1e-6)
+    log->chunks_contiguous = FALSE;
+  log->next_chunk_pts = chunk->pts + (double) chunk->n_native_frames / chunk->native_rate;
+  for (gsize i = 0; i < chunk->n_mono; i++)
+    {
+      g_assert_true (chunk->mono[i] >= -1.0f && chunk->mono[i] <= 1.0f);
+      log->mono_sum_sq += chunk->mono[i] * chunk->mono[i];
+    }
+  for (gsize i = 0; i < chunk->n_native_frames * chunk->native_channels; i++)
+    g_assert_true (isfinite (chunk->native[i]));
+  log->n_mono += chunk->n_mono;
+  log->n_native += chunk->n_native_frames;
+  log->native_rate = chunk->native_rate;
+  log->native_channels = chunk->native_channels;
+  log->n_chunks++;
+
+  if (log->fail_after_chunks > 0 && log->n_chunks == log->fail_after_chunks)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "the analysis store is full");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+log_progress (double   fraction,
+              gpointer user_data)
+{
+  ReadLog *log = user_data;
+
+  g_assert_true (g_thread_self () == log->main_thread);
+  g_array_append_val (log->progress, fraction);
+}
+
+static void
+log_warning (const char *message,
+             gpointer    user_data)
+{
+  ReadLog *log = user_data;
+
+  g_mutex_lock (&log->lock);
+  g_ptr_array_add (log->warnings, g_strdup (message));
+  g_mutex_unlock (&log->lock);
+  g_test_message ("warning: %s", message);
+}
+
+static const AveMediaReadCallbacks log_callbacks = {
+  .video_frame = log_video,
+  .audio_chunk = log_audio,
+  .progress = log_progress,
+  .warning = log_warning,
+};
+
+/* Mean luma of the first frame as ffmpeg scales it. */
+static double
+ffmpeg_first_luma_mean (const char *path, int width, int height)
+{
+  g_autofree char *raw = g_strdup_printf ("%s.%dx%d.gray", path, width, height);
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  double sum = 0;
+
+  ave_test_sh ("ffmpeg -nostdin -loglevel error -y -i '%s' -frames:v 1 -vf scale=%d:%d:flags=area "
+               "-f rawvideo -pix_fmt gray '%s'", path, width, height, raw);
+  g_assert_true (g_file_get_contents (raw, &contents, &len, NULL));
+  g_assert_cmpint (len, ==, width * height);
+  for (gsize i = 0; i < len; i++)
+    sum += (guint8) contents[i];
+  return sum / len;
+}
+
+static void
+test_reader_basic (void)
+{
+  const char *path = media_av_mp4 ();
+  gint64 nb_frames = (gint64) ffprobe_double (path, "-select_streams v:0 -show_entries stream=nb_frames");
+  double duration = ffprobe_double (path, "-show_entries format=duration");
+
+  g_assert_cmpint (nb_frames, ==, 75);
+  for (guint step = 1; step <= 3; step++)
+    {
+      AveMediaReadOptions opts = {
+        .analysis_width = 160, .frame_step = step,
+        .want_video = TRUE, .want_audio = TRUE,
+        .decoder_threads = step == 2 ? 2 : 0, .fast_decode = step == 3,
+      };
+      g_autoptr(GError) error = NULL;
+      ReadLog log;
+      gboolean ok;
+
+      read_log_init (&log);
+      ok = ave_media_read_for_analysis (path, &opts, &log_callbacks, &log, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (ok);
+
+      /* every step-th frame, in order, at its own time */
+      g_assert_cmpint (log.n_frames, ==, (nb_frames + step - 1) / step);
+      for (guint i = 0; i < log.frame_pts->len; i++)
+        g_assert_cmpfloat_with_epsilon (g_array_index (log.frame_pts, double, i), i * step * 0.04, 1e-6);
+      g_assert_cmpfloat_with_epsilon (log.last_frame_end,
+                                      (log.n_frames - 1) * step * 0.04 + 0.04, 1e-6);
+      g_assert_cmpint (log.width, ==, 160);
+      g_assert_cmpint (log.height, ==, 120);
+      /* the pixels are the picture's: same brightness as ffmpeg's own downscale */
+      g_assert_cmpfloat_with_epsilon (log.first_luma_mean, ffmpeg_first_luma_mean (path, 160, 120), 3.0);
+
+      /* audio: 16 kHz mono covering the duration, and the source's own form */
+      g_assert_cmpfloat_with_epsilon (log.n_mono, duration * AVE_ANALYSIS_SAMPLE_RATE,
+                                      duration * AVE_ANALYSIS_SAMPLE_RATE * 0.01);
+      g_assert_cmpint (log.native_rate, ==, 48000);
+      g_assert_cmpint (log.native_channels, ==, 2);
+      /* decoded samples up to the stream's stated end (AAC pads its last frame) */
+      g_assert_cmpint (log.n_native, <=, ffmpeg_audio_samples (path));
+      g_assert_cmpint (log.n_native, >, ffmpeg_audio_samples (path) - 1024);
+      g_assert_cmpint (log.n_native, ==, (gint64) llround (duration * 48000));
+      g_assert_true (log.chunks_contiguous);
+      g_assert_cmpint (log.n_chunks, >=, 6);
+      /* mono is the mean of the channels (ffmpeg's upmix put the sine at
+       * -3 dB in each); resampling keeps a 440 Hz tone's level */
+      g_assert_cmpfloat_with_epsilon (sqrt (log.mono_sum_sq / log.n_mono),
+                                      ffmpeg_stereo_mean_rms (path), 0.002);
+
+      /* decoding ran on two threads of its own */
+      g_assert_nonnull (log.video_thread);
+      g_assert_nonnull (log.audio_thread);
+      g_assert_true (log.video_thread != log.audio_thread);
+      g_assert_true (log.video_thread != log.main_thread);
+      g_assert_true (log.audio_thread != log.main_thread);
+      g_assert_true (log.video_one_thread);
+      g_assert_true (log.audio_one_thread);
+
+      /* progress: non-decreasing, ends at 1, not a flood */
+      g_assert_cmpuint (log.progress->len, >=, 1);
+      for (guint i = 1; i < log.progress->len; i++)
+        g_assert_cmpfloat (g_array_index (log.progress, double, i), >=,
+                           g_array_index (log.progress, double, i - 1));
+      g_assert_cmpfloat (g_array_index (log.progress, double, log.progress->len - 1), ==, 1.0);
+      g_assert_cmpuint (log.warnings->len, ==, 0);
+      read_log_clear (&log);
+    }
+}
+
+static void
+test_reader_small_queue (void)
+{
+  /* a queue smaller than one keyframe and a slow consumer: back-pressure
+   * must not lose or reorder anything */
+  const char *path = media_av_mp4 ();
+  AveMediaReadOptions opts = {
+    .analysis_width = 64, .frame_step = 1, .want_video = TRUE, .want_audio = TRUE,
+    .queue_bytes = 4096,
+  };
+  g_autoptr(GError) error = NULL;
+  ReadLog log;
+
+  read_log_init (&log);
+  log.sleep_us = 2000;
+  g_assert_true (ave_media_read_for_analysis (path, &opts, &log_callbacks, &log, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (log.n_frames, ==, 75);
+  g_assert_cmpint (log.width, ==, 64);
+  g_assert_cmpint (log.height, ==, 48);
+  g_assert_cmpint (log.n_native, ==, 3 * 48000);
+  g_assert_true (log.chunks_contiguous);
+  read_log_clear (&log);
+}
+
+static void
+test_reader_vfr (void)
+{
+  const char *path = make_media ("vfr.mkv",
+                                 "-f lavfi -i testsrc2=s=320x240:r=25:d=3 "
+                                 "-vf \"setpts='if(lt(N,25),N/25,1+(N-25)*(N-25)/400+(N-25)/13)/TB'\" "
+                                 "-fps_mode vfr -c:v libx264 -preset ultrafast -bf 2");
+  g_autoptr(GArray) truth = ffprobe_frame_times (path);
+  AveMediaReadOptions opts = { .analysis_width = 160, .frame_step = 1, .want_video = TRUE };
+  g_autoptr(GError) error = NULL;
+  ReadLog log;
+
+  read_log_init (&log);
+  g_assert_true (ave_media_read_for_analysis (path, &opts, &log_callbacks, &log, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (log.frame_pts->len, ==, truth->len);
+  for (guint i = 0; i < truth->len; i++)
+    g_assert_cmpfloat_with_epsilon (g_array_index (log.frame_pts, double, i),
+                                    g_array_index (truth, double, i), 1e-6);
+  /* no audio asked for: no audio thread */
+  g_assert_null (log.audio_thread);
+  g_assert_cmpint (log.n_chunks, ==, 0);
+  read_log_clear (&log);
+}
+
+static void
+test_reader_single_stream (void)
+{
+  const char *audio_only = make_media ("audio-only.m4a",
+                                       "-f lavfi -i sine=f=300:r=44100:d=2 -c:a aac");
+  const char *video_only = make_media ("video-only.mp4",
+                                       "-f lavfi -i testsrc2=s=320x240:r=30:d=2 "
+                                       "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+  AveMediaReadOptions opts = { .analysis_width = 96, .frame_step = 1, .want_video = TRUE, .want_audio = TRUE };
+  g_autoptr(GError) error = NULL;
+  ReadLog log;
+
+  read_log_init (&log);
+  g_assert_true (ave_media_read_for_analysis (audio_only, &opts, &log_callbacks, &log, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (log.n_frames, ==, 0);
+  g_assert_cmpint (log.native_rate, ==, 44100);
+  g_assert_cmpint (log.native_channels, ==, 1);
+  g_assert_cmpint (log.n_native, ==, 2 * 44100);
+  g_assert_cmpfloat_with_epsilon (log.n_mono, 2.0 * AVE_ANALYSIS_SAMPLE_RATE, 0.01 * 2.0 * AVE_ANALYSIS_SAMPLE_RATE);
+  read_log_clear (&log);
+
+  read_log_init (&log);
+  g_assert_true (ave_media_read_for_analysis (video_only, &opts, &log_callbacks, &log, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (log.n_frames, ==, 60);
+  g_assert_cmpint (log.height, ==, 72);
+  g_assert_cmpint (log.n_chunks, ==, 0);
+  read_log_clear (&log);
+}
+
+static void
+test_reader_cancel (void)
+{
+  const char *path = media_av_mp4 ();
+  AveMediaReadOptions opts = { .analysis_width = 160, .frame_step = 1, .want_video = TRUE, .want_audio = TRUE };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  ReadLog log;
+
+  /* cancelled from the video callback after 10 frames */
+  read_log_init (&log);
+  log.cancel_after_frames = cancellable;
+  log.cancel_at = 10;
+  g_assert_false (ave_media_read_for_analysis (path, &opts, &log_callbacks, &log, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (log.frames_after_cancel, ==, 0);
+  g_assert_cmpint (log.n_frames, ==, 10);
+  read_log_clear (&log);
+  g_clear_error (&error);
+
+  /* already cancelled: nothing at all happens */
+  read_log_init (&log);
+  g_assert_false (ave_media_read_for_analysis (path, &opts, &log_callbacks, &log, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (log.n_frames, ==, 0);
+  g_assert_cmpint (log.n_chunks, ==, 0);
+  read_log_clear (&log);
+}
+
+static gpointer
+cancel_soon (gpointer data)
+{
+  g_usleep (100 * 1000);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+static void
+test_reader_cancel_from_other_thread (void)
+{
+  const char *path = media_av_mp4 ();
+  AveMediaReadOptions opts = { .analysis_width = 160, .frame_step = 1, .want_video = TRUE, .want_audio = TRUE };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  GThread *canceller;
+  gint64 start, elapsed;
+  ReadLog log;
+
+  /* a slow consumer (3 s of frames at 20 ms each would take 1.5 s) */
+  read_log_init (&log);
+  log.sleep_us = 20000;
+  canceller = g_thread_new ("canceller", cancel_soon, cancellable);
+  start = g_get_monotonic_time ();
+  g_assert_false (ave_media_read_for_analysis (path, &opts, &log_callbacks, &log, cancellable, &error));
+  elapsed = g_get_monotonic_time () - start;
+  g_thread_join (canceller);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (log.n_frames, <, 75);
+  /* promptly: well before the read would have finished */
+  g_assert_cmpint (elapsed, <, 1000 * 1000);
+  read_log_clear (&log);
+}
+
+static void
+test_reader_callback_error (void)
+{
+  const char *path = media_av_mp4 ();
+  AveMediaReadOptions opts = { .analysis_width = 160, .frame_step = 1, .want_video = TRUE, .want_audio = TRUE };
+  g_autoptr(GError) error = NULL;
+  ReadLog log;
+
+  read_log_init (&log);
+  log.fail_after_chunks = 3;
+  log.sleep_us = 5000;   /* so the video is still going when audio fails */
+  g_assert_false (ave_media_read_for_analysis (path, &opts, &log_callbacks, &log, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+  g_assert_cmpstr (error->message, ==, "the analysis store is full");
+  g_assert_cmpint (log.n_chunks, ==, 3);
+  g_assert_cmpint (log.n_frames, <, 75);
+  read_log_clear (&log);
+}
+
+static void
+test_reader_truncated (void)
+{
+  const char *mkv = make_media ("whole.mkv",
+                                "-f lavfi -i testsrc2=s=320x240:r=25:d=4 "
+                                "-f lavfi -i sine=f=440:r=48000:d=4 "
+                                "-c:v libx264 -preset ultrafast -g 25 -c:a aac");
+  g_autofree char *cut = g_strdup_printf ("%s.reader-half.mkv", mkv);
+  AveMediaReadOptions opts = { .analysis_width = 160, .frame_step = 1, .want_video = TRUE, .want_audio = TRUE };
+  g_autoptr(GError) error = NULL;
+  gboolean found = FALSE;
+  ReadLog log;
+
+  ave_test_sh ("head -c $(( $(stat -c %%s '%s') / 2 )) '%s' > '%s'", mkv, mkv, cut);
+  read_log_init (&log);
+  g_assert_true (ave_media_read_for_analysis (cut, &opts, &log_callbacks, &log, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (log.n_frames, >, 10);
+  g_assert_cmpint (log.n_frames, <, 100);
+  for (guint i = 0; i < log.warnings->len; i++)
+    {
+      const char *w = g_ptr_array_index (log.warnings, i);
+      if (strstr (w, "ends early at") != NULL && strstr (w, "truncated?") != NULL
+          && strstr (w, "reader-half.mkv") != NULL)
+        {
+          double at = g_ascii_strtod (strstr (w, "ends early at") + strlen ("ends early at"), NULL);
+          /* the time named is where the picture stopped */
+          g_assert_cmpfloat_with_epsilon (at, log.last_frame_end, 0.3);
+          found = TRUE;
+        }
+    }
+  g_assert_true (found);
+  read_log_clear (&log);
+
+  /* the whole file: no warning */
+  read_log_init (&log);
+  g_assert_true (ave_media_read_for_analysis (mkv, &opts, &log_callbacks, &log, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (log.n_frames, ==, 100);
+  g_assert_cmpuint (log.warnings->len, ==, 0);
+  read_log_clear (&log);
+}
+
+static void
+test_reader_undecodable (void)
+{
+  /* an intact container whose picture data is all zeros */
+  const char *path = make_media ("zeroed.mp4",
+                                 "-f lavfi -i testsrc2=s=320x240:r=25:d=2 "
+                                 "-c:v libx264 -preset ultrafast -movflags +faststart");
+  AveMediaReadOptions opts = { .analysis_width = 160, .frame_step = 1, .want_video = TRUE, .want_audio = TRUE };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *offset = NULL;
+  ReadLog log;
+
+  offset = ave_test_sh_output ("grep -obUa mdat '%s' | tail -n 1 | cut -d: -f1", path);
+  g_assert_cmpint (g_ascii_strtoll (offset, NULL, 10), >, 0);
+  ave_test_sh ("size=$(stat -c %%s '%s'); start=$(( %s + 4 )); "
+               "head -c $(( size - start )) /dev/zero | dd of='%s' bs=4096 seek=$start oflag=seek_bytes conv=notrunc status=none",
+               path, g_strstrip (offset), path);
+
+  read_log_init (&log);
+  g_assert_false (ave_media_read_for_analysis (path, &opts, &log_callbacks, &log, NULL, &error));
+  g_assert_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, "zeroed.mp4"));
+  g_test_message ("%s", error->message);
+  g_assert_cmpint (log.n_frames, ==, 0);
+  read_log_clear (&log);
+}
+
+static void
+test_reader_bad_input (void)
+{
+  g_autofree char *missing = ave_test_path ("reader-missing.mp4");
+  AveMediaReadOptions opts = { .analysis_width = 160, .frame_step = 1, .want_video = TRUE, .want_audio = TRUE };
+  g_autoptr(GError) error = NULL;
+  ReadLog log;
+
+  read_log_init (&log);
+  g_assert_false (ave_media_read_for_analysis (missing, &opts, &log_callbacks, &log, NULL, &error));
+  g_assert_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_NOT_FOUND);
+  read_log_clear (&log);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -769,6 +1297,16 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/media/source/vfr", test_source_vfr);
   g_test_add_func ("/engine/media/source/truncated", test_source_truncated);
   g_test_add_func ("/engine/media/source/other-codecs", test_source_other_codecs);
+  g_test_add_func ("/engine/media/reader/basic", test_reader_basic);
+  g_test_add_func ("/engine/media/reader/small-queue", test_reader_small_queue);
+  g_test_add_func ("/engine/media/reader/vfr", test_reader_vfr);
+  g_test_add_func ("/engine/media/reader/single-stream", test_reader_single_stream);
+  g_test_add_func ("/engine/media/reader/cancel", test_reader_cancel);
+  g_test_add_func ("/engine/media/reader/cancel-other-thread", test_reader_cancel_from_other_thread);
+  g_test_add_func ("/engine/media/reader/callback-error", test_reader_callback_error);
+  g_test_add_func ("/engine/media/reader/truncated", test_reader_truncated);
+  g_test_add_func ("/engine/media/reader/undecodable", test_reader_undecodable);
+  g_test_add_func ("/engine/media/reader/bad-input", test_reader_bad_input);
 
   return g_test_run ();
 }

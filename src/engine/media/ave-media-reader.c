@@ -1,2 +1,1082 @@
 #define G_LOG_DOMAIN "ave-media-reader"
+
 #include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <libavutil/channel_layout.h>
+#include <libavutil/error.h>
+#include <libavutil/pixdesc.h>
+
+#include "core/ave-error.h"
+#include "media/ave-media-private.h"
+
+/* The one-pass analysis read: the calling thread demuxes, a video thread
+ * and an audio thread decode concurrently.  Packets travel through two
+ * queues bounded in bytes, so memory stays flat however long the input. */
+
+#define DEFAULT_QUEUE_BYTES  (32 * 1024 * 1024)
+#define PROGRESS_INTERVAL_US (G_USEC_PER_SEC / 10)
+/* Audio is handed over in blocks of about this length. */
+#define AUDIO_CHUNK_SECONDS  0.25
+/* Forward jumps in audio timestamps up to this long are filled with
+ * silence so that sample counts stay aligned with time; longer ones are
+ * broken timestamps, followed as they are. */
+#define AUDIO_MAX_GAP_FILL   60.0
+#define AUDIO_GAP_SECONDS    0.02
+#define MAX_CONSECUTIVE_ERRORS 200
+
+typedef struct
+{
+  GMutex   lock;
+  GCond    cond;
+  GQueue   packets;
+  gsize    bytes;
+  gsize    max_bytes;
+  gboolean closed;        /* the demuxer has no more packets */
+} PacketQueue;
+
+typedef struct _Reader Reader;
+
+typedef struct
+{
+  Reader         *reader;
+  int             index;
+  AVCodecContext *dec;
+  PacketQueue     queue;
+  GThread        *thread;
+  guint           broken;
+  gint64          decoded;
+} StreamWorker;
+
+struct _Reader
+{
+  AveMediaFile                 file;
+  char                        *name;
+  const AveMediaReadOptions   *opts;
+  const AveMediaReadCallbacks *cb;
+  gpointer                     user_data;
+  GCancellable                *cancellable;
+
+  gint                         abort;     /* atomic */
+  GMutex                       error_lock;
+  GError                      *error;
+
+  StreamWorker                 video;
+  StreamWorker                 audio;
+
+  double                       last_fraction;
+  gint64                       last_progress_us;
+};
+
+static gboolean
+reader_aborted (Reader *r)
+{
+  return g_atomic_int_get (&r->abort) != 0;
+}
+
+static void
+queue_wake (PacketQueue *q)
+{
+  g_mutex_lock (&q->lock);
+  g_cond_broadcast (&q->cond);
+  g_mutex_unlock (&q->lock);
+}
+
+static void
+reader_abort (Reader *r)
+{
+  g_atomic_int_set (&r->abort, 1);
+  queue_wake (&r->video.queue);
+  queue_wake (&r->audio.queue);
+}
+
+/* The first error wins; it stops every thread. */
+static void
+reader_fail (Reader *r,
+             GError *error)
+{
+  g_mutex_lock (&r->error_lock);
+  if (r->error == NULL)
+    r->error = error;
+  else
+    g_error_free (error);
+  g_mutex_unlock (&r->error_lock);
+  reader_abort (r);
+}
+
+static void
+reader_warn (Reader     *r,
+             const char *format,
+             ...) G_GNUC_PRINTF (2, 3);
+
+static void
+reader_warn (Reader     *r,
+             const char *format,
+             ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_debug ("%s", message);
+  if (r->cb->warning != NULL)
+    r->cb->warning (message, r->user_data);
+}
+
+/* A callback said FALSE; it should have set error, but tolerate one that
+ * did not. */
+static void
+reader_fail_from_callback (Reader     *r,
+                           GError     *error,
+                           const char *what)
+{
+  if (error == NULL)
+    error = g_error_new (AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_FAILED,
+                         "%s: the %s consumer stopped the read without saying why",
+                         r->name, what);
+  reader_fail (r, error);
+}
+
+/* ------------------------------------------------------------ queues */
+
+static void
+queue_init (PacketQueue *q,
+            gsize        max_bytes)
+{
+  g_mutex_init (&q->lock);
+  g_cond_init (&q->cond);
+  g_queue_init (&q->packets);
+  q->bytes = 0;
+  q->max_bytes = max_bytes;
+  q->closed = FALSE;
+}
+
+static void
+queue_clear (PacketQueue *q)
+{
+  AVPacket *pkt;
+
+  while ((pkt = g_queue_pop_head (&q->packets)) != NULL)
+    av_packet_free (&pkt);
+  g_mutex_clear (&q->lock);
+  g_cond_clear (&q->cond);
+}
+
+static gsize
+packet_cost (const AVPacket *pkt)
+{
+  return (gsize) pkt->size + sizeof (AVPacket);
+}
+
+/* Blocks while the queue is full.  Takes the packet's reference.  FALSE
+ * when the read was aborted. */
+static gboolean
+queue_push (Reader      *r,
+            PacketQueue *q,
+            AVPacket    *src)
+{
+  AVPacket *pkt = av_packet_alloc ();
+  gsize cost;
+
+  av_packet_move_ref (pkt, src);
+  cost = packet_cost (pkt);
+
+  g_mutex_lock (&q->lock);
+  /* One packet larger than the bound still goes through alone. */
+  while (!reader_aborted (r) && q->packets.length > 0 && q->bytes + cost > q->max_bytes)
+    g_cond_wait (&q->cond, &q->lock);
+  if (reader_aborted (r))
+    {
+      g_mutex_unlock (&q->lock);
+      av_packet_free (&pkt);
+      return FALSE;
+    }
+  g_queue_push_tail (&q->packets, pkt);
+  q->bytes += cost;
+  g_cond_broadcast (&q->cond);
+  g_mutex_unlock (&q->lock);
+  return TRUE;
+}
+
+static void
+queue_close (PacketQueue *q)
+{
+  g_mutex_lock (&q->lock);
+  q->closed = TRUE;
+  g_cond_broadcast (&q->cond);
+  g_mutex_unlock (&q->lock);
+}
+
+/* Blocks until a packet comes.  NULL when the demuxer is done or the read
+ * was aborted. */
+static AVPacket *
+queue_pop (Reader      *r,
+           PacketQueue *q)
+{
+  AVPacket *pkt = NULL;
+
+  g_mutex_lock (&q->lock);
+  while (!reader_aborted (r) && q->packets.length == 0 && !q->closed)
+    g_cond_wait (&q->cond, &q->lock);
+  if (!reader_aborted (r))
+    {
+      pkt = g_queue_pop_head (&q->packets);
+      if (pkt != NULL)
+        {
+          q->bytes -= packet_cost (pkt);
+          g_cond_broadcast (&q->cond);
+        }
+    }
+  g_mutex_unlock (&q->lock);
+  return pkt;
+}
+
+/* ------------------------------------------------- decoding, shared */
+
+typedef gboolean (*FrameHandler) (StreamWorker *w,
+                                  AVFrame      *frame,
+                                  gpointer      state);
+
+/* Feeds the worker's decoder from its queue and hands every decoded frame
+ * to `handle`; drains the decoder at the end.  Damaged packets are skipped
+ * and counted.  Returns FALSE when the read stopped (abort or error). */
+static gboolean
+decode_stream (StreamWorker *w,
+               FrameHandler  handle,
+               gpointer      state)
+{
+  Reader *r = w->reader;
+  g_autoptr(AVFrame) frame = av_frame_alloc ();
+  gboolean flushing = FALSE;
+  guint consecutive_errors = 0;
+
+  for (;;)
+    {
+      AVPacket *pkt;
+      int ret;
+
+      if (reader_aborted (r))
+        return FALSE;
+
+      if (!flushing)
+        {
+          pkt = queue_pop (r, &w->queue);
+          if (pkt == NULL)
+            {
+              if (reader_aborted (r))
+                return FALSE;
+              flushing = TRUE;
+            }
+          ret = avcodec_send_packet (w->dec, pkt);
+          av_packet_free (&pkt);
+          if (ret < 0 && ret != AVERROR (EAGAIN) && ret != AVERROR_EOF)
+            {
+              if (ret == AVERROR (ENOMEM))
+                g_error ("out of memory while decoding");
+              w->broken++;
+              g_debug ("%s: skipping a damaged %s packet", r->name,
+                       avcodec_get_name (w->dec->codec_id));
+              if (++consecutive_errors > MAX_CONSECUTIVE_ERRORS)
+                {
+                  reader_fail (r, g_error_new (AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_CORRUPT,
+                                               "%s: the %s stream cannot be decoded (too many damaged packets); "
+                                               "the file is corrupt, try re-exporting it",
+                                               r->name, avcodec_get_name (w->dec->codec_id)));
+                  return FALSE;
+                }
+              continue;
+            }
+        }
+
+      for (;;)
+        {
+          ret = avcodec_receive_frame (w->dec, frame);
+          if (ret == AVERROR (EAGAIN))
+            break;
+          if (ret == AVERROR_EOF)
+            return TRUE;
+          if (ret < 0)
+            {
+              if (ret == AVERROR (ENOMEM))
+                g_error ("out of memory while decoding");
+              w->broken++;
+              if (++consecutive_errors > MAX_CONSECUTIVE_ERRORS)
+                {
+                  reader_fail (r, g_error_new (AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_CORRUPT,
+                                               "%s: the %s stream cannot be decoded (too many damaged frames); "
+                                               "the file is corrupt, try re-exporting it",
+                                               r->name, avcodec_get_name (w->dec->codec_id)));
+                  return FALSE;
+                }
+              continue;
+            }
+          consecutive_errors = 0;
+          w->decoded++;
+          if (!handle (w, frame, state))
+            {
+              av_frame_unref (frame);
+              return FALSE;
+            }
+          av_frame_unref (frame);
+          if (reader_aborted (r))
+            return FALSE;
+        }
+      /* A decoder that answers EAGAIN after the flush has nothing left. */
+      if (flushing)
+        return TRUE;
+    }
+}
+
+static double
+frame_seconds (Reader       *r,
+               StreamWorker *w,
+               const AVFrame *frame,
+               double        fallback)
+{
+  AVStream *st = r->file.fmt->streams[w->index];
+  gint64 ts = frame->best_effort_timestamp;
+
+  if (ts == AV_NOPTS_VALUE)
+    ts = frame->pts;
+  if (ts == AV_NOPTS_VALUE)
+    return fallback;
+  return (av_rescale_q (ts, st->time_base, AV_TIME_BASE_Q) - r->file.start_time_us)
+         / (double) AV_TIME_BASE;
+}
+
+/* ------------------------------------------------------------- video */
+
+typedef struct
+{
+  AVFrame           *pending;        /* decoded, waiting for the next pts */
+  double             pending_pts;
+  gint64             pending_number; /* among all decoded frames */
+  gint64             number;
+  gint64             delivered;
+  double             last_pts;
+  double             last_duration;
+  double             nominal_duration;
+  struct SwsContext *sws;
+  AVFrame           *scaled;
+  int                width, height;
+  int                sws_flags;
+} VideoState;
+
+static void
+choose_analysis_size (Reader     *r,
+                      VideoState *vs)
+{
+  const AveMediaInfo *info = r->file.info;
+  double sar = (double) info->sample_aspect_num / MAX (info->sample_aspect_den, 1);
+  double aspect = info->width * sar / MAX (info->height, 1);
+  int width = r->opts->analysis_width > 0 ? r->opts->analysis_width : info->width;
+
+  width = MAX (2, width & ~1);
+  vs->width = width;
+  vs->height = MAX (2, (int) lround (width / aspect / 2.0) * 2);
+}
+
+static gboolean
+deliver_video (Reader     *r,
+               VideoState *vs,
+               AVFrame    *frame,
+               double      pts,
+               double      duration)
+{
+  AveAnalysisFrame out;
+  GError *error = NULL;
+
+  if (vs->scaled == NULL)
+    {
+      vs->scaled = av_frame_alloc ();
+      vs->scaled->format = AV_PIX_FMT_YUV420P;
+      vs->scaled->width = vs->width;
+      vs->scaled->height = vs->height;
+      if (av_frame_get_buffer (vs->scaled, 0) < 0)
+        g_error ("out of memory allocating a %dx%d analysis picture", vs->width, vs->height);
+    }
+  vs->sws = sws_getCachedContext (vs->sws, frame->width, frame->height, frame->format,
+                                  vs->width, vs->height, AV_PIX_FMT_YUV420P,
+                                  vs->sws_flags, NULL, NULL, NULL);
+  if (vs->sws == NULL)
+    {
+      reader_fail (r, g_error_new (AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_UNSUPPORTED_CODEC,
+                                   "%s: cannot convert its %s pictures; convert the file to a common format",
+                                   r->name, av_get_pix_fmt_name (frame->format)));
+      return FALSE;
+    }
+  sws_scale (vs->sws, (const guint8 * const *) frame->data, frame->linesize, 0, frame->height,
+             vs->scaled->data, vs->scaled->linesize);
+
+  out.index = vs->delivered;
+  out.pts = pts;
+  out.duration = duration;
+  out.width = vs->width;
+  out.height = vs->height;
+  out.y = vs->scaled->data[0];
+  out.y_stride = vs->scaled->linesize[0];
+  out.u = vs->scaled->data[1];
+  out.v = vs->scaled->data[2];
+  out.uv_stride = vs->scaled->linesize[1];
+  g_assert (vs->scaled->linesize[1] == vs->scaled->linesize[2]);
+
+  if (!r->cb->video_frame (&out, r->user_data, &error))
+    {
+      reader_fail_from_callback (r, error, "video");
+      return FALSE;
+    }
+  vs->delivered++;
+  return TRUE;
+}
+
+/* Hands on the frame held back, now that the one after it (or the end of
+ * the stream, next_pts < 0) says how long it is shown. */
+static gboolean
+release_pending_video (Reader     *r,
+                       VideoState *vs,
+                       double      next_pts)
+{
+  AVStream *st = r->file.fmt->streams[r->video.index];
+  double duration = 0;
+  gboolean ok = TRUE;
+  guint step = MAX (r->opts->frame_step, 1);
+
+  if (vs->pending == NULL)
+    return TRUE;
+  if (next_pts > vs->pending_pts)
+    duration = next_pts - vs->pending_pts;
+  else if (_AVE_FRAME_DURATION (vs->pending) > 0)
+    duration = _AVE_FRAME_DURATION (vs->pending) * av_q2d (st->time_base);
+  else
+    duration = vs->nominal_duration;
+  vs->last_duration = duration;
+
+  if (vs->pending_number % step == 0)
+    ok = deliver_video (r, vs, vs->pending, vs->pending_pts, duration);
+  av_frame_free (&vs->pending);
+  return ok;
+}
+
+static gboolean
+handle_video_frame (StreamWorker *w,
+                    AVFrame      *frame,
+                    gpointer      state)
+{
+  VideoState *vs = state;
+  Reader *r = w->reader;
+  double pts = frame_seconds (r, w, frame, vs->last_pts + vs->last_duration);
+
+  if (!release_pending_video (r, vs, pts))
+    return FALSE;
+  vs->pending = av_frame_alloc ();
+  av_frame_move_ref (vs->pending, frame);
+  vs->pending_pts = pts;
+  vs->pending_number = vs->number++;
+  vs->last_pts = pts;
+  return TRUE;
+}
+
+static gpointer
+video_thread (gpointer data)
+{
+  StreamWorker *w = data;
+  Reader *r = w->reader;
+  VideoState vs = { 0 };
+
+  choose_analysis_size (r, &vs);
+  vs.sws_flags = r->opts->fast_decode ? SWS_FAST_BILINEAR : SWS_AREA;
+  vs.nominal_duration = r->file.info->frame_rate > 0 ? 1.0 / r->file.info->frame_rate : 0.0;
+  vs.last_pts = 0;
+
+  if (decode_stream (w, handle_video_frame, &vs))
+    release_pending_video (r, &vs, -1);
+
+  av_frame_free (&vs.pending);
+  av_frame_free (&vs.scaled);
+  sws_freeContext (vs.sws);
+  return NULL;
+}
+
+/* ------------------------------------------------------------- audio */
+
+typedef struct
+{
+  /* source format → interleaved float at the source rate */
+  SwrContext      *to_native;
+  AVChannelLayout  in_layout;
+  int              in_rate;
+  int              in_format;
+  int              channels;
+  /* mono at the source rate → mono at 16 kHz */
+  SwrContext      *to_mono;
+
+  float           *native;         /* current chunk, interleaved */
+  gsize            n_native;
+  gsize            native_capacity; /* frames */
+  float           *mono;
+  gsize            n_mono;
+  gsize            mono_capacity;
+  float           *downmix;        /* scratch, mono at source rate */
+  gsize            downmix_capacity;
+  float           *converted;      /* scratch, one decoded frame interleaved */
+  gsize            converted_capacity;
+
+  gboolean         started;
+  double           end;            /* the stream's stated end, seconds; 0 unknown */
+  double           chunk_pts;      /* seconds of the chunk's first sample */
+  gint64           native_total;   /* source-rate frames since `origin` */
+  double           origin;         /* seconds where native_total counts from */
+} AudioState;
+
+static void
+ensure_capacity (float **buf,
+                 gsize  *capacity,
+                 gsize   needed)
+{
+  if (needed <= *capacity)
+    return;
+  *capacity = MAX (needed, *capacity * 2);
+  *buf = g_renew (float, *buf, *capacity);
+}
+
+static double
+audio_clock (AudioState *as)
+{
+  return as->origin + (double) as->native_total / as->in_rate;
+}
+
+static gboolean
+emit_chunk (Reader     *r,
+            AudioState *as)
+{
+  AveAudioChunk chunk;
+  GError *error = NULL;
+
+  if (as->n_native == 0 && as->n_mono == 0)
+    return TRUE;
+  chunk.pts = as->chunk_pts;
+  chunk.mono = as->mono;
+  chunk.n_mono = as->n_mono;
+  chunk.native = as->native;
+  chunk.n_native_frames = as->n_native;
+  chunk.native_channels = as->channels;
+  chunk.native_rate = as->in_rate;
+  if (!r->cb->audio_chunk (&chunk, r->user_data, &error))
+    {
+      reader_fail_from_callback (r, error, "audio");
+      return FALSE;
+    }
+  as->n_native = 0;
+  as->n_mono = 0;
+  as->chunk_pts = audio_clock (as);
+  return TRUE;
+}
+
+/* Runs the mono resampler over `n` source-rate samples (NULL drains it). */
+static void
+resample_mono (AudioState  *as,
+               const float *in,
+               int          n)
+{
+  int out_max = swr_get_out_samples (as->to_mono, n);
+  guint8 *out;
+  const guint8 *src = (const guint8 *) in;
+  int got;
+
+  if (out_max <= 0)
+    return;
+  ensure_capacity (&as->mono, &as->mono_capacity, as->n_mono + out_max);
+  out = (guint8 *) (as->mono + as->n_mono);
+  got = swr_convert (as->to_mono, &out, out_max, in != NULL ? &src : NULL, n);
+  if (got > 0)
+    as->n_mono += got;
+}
+
+/* Appends interleaved source-rate samples to the chunk (both forms) and
+ * emits chunks as they fill. */
+static gboolean
+append_native (Reader      *r,
+               AudioState  *as,
+               const float *samples,
+               gsize        n_frames)
+{
+  gsize chunk_frames = MAX ((gsize) (as->in_rate * AUDIO_CHUNK_SECONDS), 1);
+
+  while (n_frames > 0)
+    {
+      gsize take = MIN (n_frames, chunk_frames - MIN (as->n_native, chunk_frames));
+      float *dst;
+
+      if (take == 0)
+        {
+          if (!emit_chunk (r, as))
+            return FALSE;
+          continue;
+        }
+      ensure_capacity (&as->native, &as->native_capacity, (as->n_native + take) * as->channels);
+      ensure_capacity (&as->downmix, &as->downmix_capacity, take);
+      dst = as->native + as->n_native * as->channels;
+      if (samples != NULL)
+        memcpy (dst, samples, take * as->channels * sizeof (float));
+      else
+        memset (dst, 0, take * as->channels * sizeof (float));
+
+      /* Mono is the plain mean of the channels: it stays in [-1, 1]. */
+      for (gsize i = 0; i < take; i++)
+        {
+          float sum = 0;
+          for (int c = 0; c < as->channels; c++)
+            sum += dst[i * as->channels + c];
+          as->downmix[i] = sum / as->channels;
+        }
+      resample_mono (as, as->downmix, (int) take);
+
+      as->n_native += take;
+      as->native_total += take;
+      n_frames -= take;
+      if (samples != NULL)
+        samples += take * as->channels;
+      if (as->n_native >= chunk_frames && !emit_chunk (r, as))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+audio_state_reset_converters (AudioState *as)
+{
+  swr_free (&as->to_native);
+  swr_free (&as->to_mono);
+  av_channel_layout_uninit (&as->in_layout);
+}
+
+/* (Re)creates the converters for the frame's format.  A change of rate or
+ * channels mid-stream closes the current chunk first. */
+static gboolean
+setup_audio (Reader     *r,
+             AudioState *as,
+             AVFrame    *frame)
+{
+  AVChannelLayout layout = { 0 };
+  AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
+  int ret;
+
+  if (frame->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC || frame->ch_layout.nb_channels == 0)
+    av_channel_layout_default (&layout, MAX (frame->ch_layout.nb_channels, 1));
+  else
+    av_channel_layout_copy (&layout, &frame->ch_layout);
+
+  if (as->to_native != NULL
+      && as->in_rate == frame->sample_rate && as->in_format == frame->format
+      && av_channel_layout_compare (&as->in_layout, &layout) == 0)
+    {
+      av_channel_layout_uninit (&layout);
+      return TRUE;
+    }
+
+  if (as->to_native != NULL)
+    {
+      double clock;
+
+      resample_mono (as, NULL, 0);
+      clock = audio_clock (as);
+      if (!emit_chunk (r, as))
+        {
+          av_channel_layout_uninit (&layout);
+          return FALSE;
+        }
+      as->origin = clock;
+      as->native_total = 0;
+      as->chunk_pts = clock;
+    }
+  audio_state_reset_converters (as);
+
+  ret = swr_alloc_set_opts2 (&as->to_native, &layout, AV_SAMPLE_FMT_FLT, frame->sample_rate,
+                             &layout, frame->format, frame->sample_rate, 0, NULL);
+  if (ret >= 0)
+    ret = swr_init (as->to_native);
+  if (ret >= 0)
+    ret = swr_alloc_set_opts2 (&as->to_mono, &mono, AV_SAMPLE_FMT_FLT, AVE_ANALYSIS_SAMPLE_RATE,
+                               &mono, AV_SAMPLE_FMT_FLT, frame->sample_rate, 0, NULL);
+  if (ret >= 0)
+    ret = swr_init (as->to_mono);
+  if (ret < 0)
+    {
+      av_channel_layout_uninit (&layout);
+      reader_fail (r, g_error_new (AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_UNSUPPORTED_CODEC,
+                                   "%s: cannot convert its sound (%d Hz, %d channels); "
+                                   "convert the file to a common format",
+                                   r->name, frame->sample_rate, frame->ch_layout.nb_channels));
+      return FALSE;
+    }
+  as->in_layout = layout;
+  as->in_rate = frame->sample_rate;
+  as->in_format = frame->format;
+  as->channels = layout.nb_channels;
+  return TRUE;
+}
+
+static gboolean
+handle_audio_frame (StreamWorker *w,
+                    AVFrame      *frame,
+                    gpointer      state)
+{
+  AudioState *as = state;
+  Reader *r = w->reader;
+  double pts;
+  guint8 *out;
+  int n;
+
+  if (frame->nb_samples <= 0 || frame->sample_rate <= 0)
+    return TRUE;
+  if (!setup_audio (r, as, frame))
+    return FALSE;
+
+  pts = frame_seconds (r, w, frame, as->started ? audio_clock (as) : 0.0);
+  if (!as->started)
+    {
+      /* Sample 0 of the analysis is time 0, even when the sound starts
+       * later than the picture. */
+      as->started = TRUE;
+      as->origin = 0;
+      as->chunk_pts = 0;
+      as->native_total = 0;
+      if (pts < 0 || pts > AUDIO_MAX_GAP_FILL)
+        {
+          as->origin = pts;
+          as->chunk_pts = pts;
+        }
+    }
+  {
+    double gap = pts - audio_clock (as);
+
+    if (gap > AUDIO_GAP_SECONDS && gap <= AUDIO_MAX_GAP_FILL)
+      {
+        g_debug ("%s: %.3f s without sound at %.3f s; filling with silence",
+                 r->name, gap, audio_clock (as));
+        if (!append_native (r, as, NULL, (gsize) llround (gap * as->in_rate)))
+          return FALSE;
+      }
+    else if (gap > AUDIO_MAX_GAP_FILL)
+      {
+        reader_warn (r, "%s: the sound's timestamps jump by %.1f s at %.1f s; the file is damaged",
+                     r->name, gap, audio_clock (as));
+        if (!emit_chunk (r, as))
+          return FALSE;
+        as->origin = pts;
+        as->native_total = 0;
+        as->chunk_pts = pts;
+      }
+  }
+
+  ensure_capacity (&as->converted, &as->converted_capacity, (gsize) frame->nb_samples * as->channels);
+  out = (guint8 *) as->converted;
+  n = swr_convert (as->to_native, &out, frame->nb_samples,
+                   (const guint8 **) frame->extended_data, frame->nb_samples);
+  if (n <= 0)
+    return TRUE;
+
+  /* AAC and MP3 fill their last frame with padding that MP4 marks as
+   * beyond the stream's end; the analysis should not see it.  Far past
+   * the end, the stated duration is the thing that is wrong. */
+  if (as->end > 0)
+    {
+      double over = audio_clock (as) + (double) n / as->in_rate - as->end;
+
+      if (over > 0 && over < 0.25)
+        n -= (int) MIN ((gint64) n, (gint64) llround (over * as->in_rate));
+      if (n <= 0)
+        return TRUE;
+    }
+  return append_native (r, as, as->converted, (gsize) n);
+}
+
+static gpointer
+audio_thread (gpointer data)
+{
+  StreamWorker *w = data;
+  Reader *r = w->reader;
+  AudioState as = { 0 };
+  AVStream *st = r->file.fmt->streams[w->index];
+
+  if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
+    {
+      gint64 start = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
+      as.end = (av_rescale_q (start + st->duration, st->time_base, AV_TIME_BASE_Q)
+                - r->file.start_time_us) / (double) AV_TIME_BASE;
+    }
+
+  if (decode_stream (w, handle_audio_frame, &as) && as.to_mono != NULL)
+    {
+      resample_mono (&as, NULL, 0);
+      emit_chunk (r, &as);
+    }
+
+  audio_state_reset_converters (&as);
+  g_free (as.native);
+  g_free (as.mono);
+  g_free (as.downmix);
+  g_free (as.converted);
+  return NULL;
+}
+
+/* ------------------------------------------------------------- demux */
+
+static int
+interrupt_cb (void *opaque)
+{
+  return reader_aborted (opaque) ? 1 : 0;
+}
+
+static void
+on_cancelled (GCancellable *cancellable,
+              gpointer      data)
+{
+  reader_abort (data);
+}
+
+static void
+report_progress (Reader *r,
+                 double  reached,
+                 gboolean force)
+{
+  gint64 now;
+  double fraction;
+
+  if (r->cb->progress == NULL)
+    return;
+  now = g_get_monotonic_time ();
+  if (!force && now - r->last_progress_us < PROGRESS_INTERVAL_US)
+    return;
+
+  if (r->file.info->duration > 0 && reached >= 0)
+    fraction = reached / r->file.info->duration;
+  else if (r->file.info->size_bytes > 0 && r->file.fmt->pb != NULL)
+    fraction = (double) avio_tell (r->file.fmt->pb) / r->file.info->size_bytes;
+  else
+    return;
+  if (force)
+    fraction = 1.0;
+  fraction = CLAMP (fraction, 0.0, 1.0);
+  if (fraction < r->last_fraction)
+    fraction = r->last_fraction;
+  r->last_fraction = fraction;
+  r->last_progress_us = now;
+  r->cb->progress (fraction, r->user_data);
+}
+
+static gboolean
+start_worker (Reader       *r,
+              StreamWorker *w,
+              int           index,
+              const char   *thread_name,
+              GThreadFunc   func,
+              gsize         queue_bytes,
+              GError      **error)
+{
+  GError *local_error = NULL;
+
+  w->dec = _ave_media_open_decoder (&r->file, index, r->opts->decoder_threads,
+                                    r->opts->fast_decode && func == video_thread, error);
+  if (w->dec == NULL)
+    return FALSE;
+  w->index = index;
+  queue_init (&w->queue, queue_bytes);
+  w->thread = g_thread_try_new (thread_name, func, w, &local_error);
+  if (w->thread == NULL)
+    {
+      g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_FAILED,
+                   "%s: cannot start a decoding thread (%s)", r->name, local_error->message);
+      g_error_free (local_error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+stop_worker (StreamWorker *w)
+{
+  if (w->thread != NULL)
+    {
+      queue_close (&w->queue);
+      g_thread_join (w->thread);
+      w->thread = NULL;
+    }
+  if (w->index >= 0 && w->dec != NULL)
+    queue_clear (&w->queue);
+  avcodec_free_context (&w->dec);
+}
+
+/* Reads packets until the end, an error or an abort; returns the end of
+ * the furthest packet (seconds) and whether reading failed early. */
+static double
+demux (Reader   *r,
+       gboolean *read_error)
+{
+  g_autoptr(AVPacket) pkt = av_packet_alloc ();
+  double reached = -1;
+
+  *read_error = FALSE;
+  while (!reader_aborted (r))
+    {
+      StreamWorker *w = NULL;
+      int ret;
+
+      if (g_cancellable_is_cancelled (r->cancellable))
+        {
+          reader_abort (r);
+          break;
+        }
+      ret = av_read_frame (r->file.fmt, pkt);
+      if (ret == AVERROR (EAGAIN))
+        continue;
+      if (ret < 0)
+        {
+          if (ret != AVERROR_EOF && !reader_aborted (r))
+            {
+              char buf[AV_ERROR_MAX_STRING_SIZE] = { 0 };
+              av_strerror (ret, buf, sizeof buf);
+              g_debug ("%s: reading stopped: %s", r->name, buf);
+              *read_error = TRUE;
+            }
+          break;
+        }
+
+      if (pkt->stream_index == r->video.index && r->video.thread != NULL)
+        w = &r->video;
+      else if (pkt->stream_index == r->audio.index && r->audio.thread != NULL)
+        w = &r->audio;
+      if (w == NULL)
+        {
+          av_packet_unref (pkt);
+          continue;
+        }
+      reached = MAX (reached, _ave_media_packet_end (&r->file, pkt));
+      if (!queue_push (r, &w->queue, pkt))
+        break;
+      report_progress (r, reached, FALSE);
+    }
+  return reached;
+}
+
+gboolean
+ave_media_read_for_analysis (const char                  *path,
+                             const AveMediaReadOptions   *options,
+                             const AveMediaReadCallbacks *callbacks,
+                             gpointer                     user_data,
+                             GCancellable                *cancellable,
+                             GError                     **error)
+{
+  Reader r = { 0 };
+  AVIOInterruptCB interrupt = { interrupt_cb, &r };
+  g_autoptr(GError) local_error = NULL;
+  gsize total_bytes;
+  gboolean want_video = FALSE, want_audio = FALSE;
+  gboolean read_error = FALSE;
+  gulong cancel_id = 0;
+  double reached = -1;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (options != NULL, FALSE);
+  g_return_val_if_fail (callbacks != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  r.opts = options;
+  r.cb = callbacks;
+  r.user_data = user_data;
+  r.cancellable = cancellable;
+  r.name = _ave_media_display_name (path);
+  r.video.reader = &r;
+  r.video.index = -1;
+  r.audio.reader = &r;
+  r.audio.index = -1;
+  g_mutex_init (&r.error_lock);
+
+  if (!_ave_media_file_open (&r.file, path, &interrupt, &local_error))
+    goto out;
+
+  want_video = options->want_video && callbacks->video_frame != NULL && r.file.video_index >= 0;
+  want_audio = options->want_audio && callbacks->audio_chunk != NULL && r.file.audio_index >= 0;
+  /* Nothing asked for exists in this file (say, video of a sound
+   * recording): there is nothing to read, which is not an error. */
+  if (!want_video && !want_audio)
+    goto out;
+
+  /* Audio packets are small; most of the bound goes to video. */
+  total_bytes = options->queue_bytes > 0 ? options->queue_bytes : DEFAULT_QUEUE_BYTES;
+  for (unsigned i = 0; i < r.file.fmt->nb_streams; i++)
+    if (!((want_video && (int) i == r.file.video_index)
+          || (want_audio && (int) i == r.file.audio_index)))
+      r.file.fmt->streams[i]->discard = AVDISCARD_ALL;
+
+  if (cancellable != NULL)
+    cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &r, NULL);
+
+  if (want_video
+      && !start_worker (&r, &r.video, r.file.video_index, "ave-video-decode", video_thread,
+                        want_audio ? total_bytes - total_bytes / 4 : total_bytes, &local_error))
+    goto stop;
+  if (want_audio
+      && !start_worker (&r, &r.audio, r.file.audio_index, "ave-audio-decode", audio_thread,
+                        want_video ? total_bytes / 4 : total_bytes, &local_error))
+    goto stop;
+
+  reached = demux (&r, &read_error);
+
+stop:
+  /* Closing the queues lets the workers drain their decoders; an abort
+   * makes them return at once. */
+  stop_worker (&r.video);
+  stop_worker (&r.audio);
+  if (cancel_id != 0)
+    g_cancellable_disconnect (cancellable, cancel_id);
+
+  if (local_error != NULL)
+    goto out;
+  if (r.error != NULL)
+    {
+      local_error = g_steal_pointer (&r.error);
+      goto out;
+    }
+  if (g_cancellable_set_error_if_cancelled (cancellable, &local_error))
+    goto out;
+
+  if ((want_video ? r.video.decoded : 0) + (want_audio ? r.audio.decoded : 0) == 0)
+    {
+      g_set_error (&local_error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_CORRUPT,
+                   "%s: not a single %s could be decoded; the file is damaged, try re-exporting it",
+                   r.name, want_video && want_audio ? "picture or sound" : want_video ? "picture" : "sound");
+      goto out;
+    }
+  if (want_video && r.video.decoded == 0)
+    reader_warn (&r, "%s: no picture could be decoded; only the sound was analysed", r.name);
+  if (want_audio && r.audio.decoded == 0)
+    reader_warn (&r, "%s: no sound could be decoded; only the picture was analysed", r.name);
+  if (r.video.broken + r.audio.broken > 0)
+    reader_warn (&r, "%s: skipped %u damaged packet%s", r.name, r.video.broken + r.audio.broken,
+                 r.video.broken + r.audio.broken == 1 ? "" : "s");
+  if (read_error || _ave_media_ended_early (&r.file, -1, reached))
+    reader_warn (&r, "%s: the file ends early at %.1f s (truncated?); analysed what is there",
+                 r.name, MAX (reached, 0.0));
+  report_progress (&r, reached, TRUE);
+
+out:
+  if (r.error != NULL)
+    g_error_free (r.error);
+  _ave_media_file_close (&r.file);
+  g_mutex_clear (&r.error_lock);
+  g_free (r.name);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -7,6 +7,7 @@
 
 #include <libavutil/channel_layout.h>
 #include <libavutil/error.h>
+#include <libavutil/pixdesc.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 
