@@ -272,10 +272,11 @@ test_fillers (void)
   g_assert_false (general->cut_fillers);
 
   cut = plan_ok (a, edu);
-  /* "um" and the pause after it go, leaving the padding before "the";
-   * "uh" goes between two words with no room for padding; nothing else. */
+  /* "um" and the pauses around it go, leaving the padding after "so" and
+   * before "the"; "uh" goes between two words with no room for padding;
+   * nothing else. */
   g_assert_cmpuint (ave_plan_get_n_segments (cut), ==, 3);
-  assert_segment (cut, 0, 0.0, 1.5);
+  assert_segment (cut, 0, 0.0, 1.3 + 0.15);
   assert_segment (cut, 1, 2.4 - 0.15, 3.45);
   assert_segment (cut, 2, 3.75, 4.5 + 0.15);
   g_assert_cmpfloat (ave_plan_source_to_output (cut, 1.65), ==, -1.0);

@@ -63,6 +63,14 @@ piece_array_new (void)
   return pieces;
 }
 
+/* Times come out of sums such as 7.28 + 0.15 = 7.430000000000001; a
+ * microsecond grid keeps plan.json readable and changes no frame. */
+static double
+round_time (double t)
+{
+  return round (t * 1e6) / 1e6;
+}
+
 static void
 add_piece (GArray     *pieces,
            double      start,
@@ -324,6 +332,13 @@ add_filler_cuts (Director *d,
               break;
             }
         }
+
+      /* The hesitation also includes a pause too short to count as a
+       * silence: everything between the neighbours' padding goes. */
+      if (prev != NULL)
+        cut.start = MIN (cut.start, prev->end + d->padding);
+      if (next != NULL)
+        cut.end = MAX (cut.end, next->start - d->padding);
 
       /* Neighbouring words keep their padding where the filler leaves room
        * for it, and are never clipped. */
@@ -641,8 +656,8 @@ append_pieces (Director *d,
       const Piece *piece = &g_array_index (pieces, Piece, i);
       AveSegment segment = { 0 };
 
-      segment.start = piece->start;
-      segment.end = piece->end;
+      segment.start = MAX (0.0, round_time (piece->start));
+      segment.end = MIN (d->duration, round_time (piece->end));
       segment.enabled = TRUE;
       segment.reason = piece->reason;
       segment.transition = AVE_TRANSITION_CUT;
