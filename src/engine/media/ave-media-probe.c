@@ -495,8 +495,8 @@ choose_streams (AveMediaFile *file,
                      name, fmt->iformat->name);
       else
         g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_NO_STREAMS,
-                     "%s: contains no video or audio stream (%u other stream%s only); "
-                     "choose a file with picture or sound",
+                     "%s: holds no picture or sound, only %u subtitle or data stream%s; "
+                     "choose the file with the recording",
                      name, fmt->nb_streams, fmt->nb_streams == 1 ? "" : "s");
       return FALSE;
     }
