@@ -28,11 +28,11 @@ thumb_source (void)
     {
       path = ave_test_path ("thumbs-src.mp4");
       ave_test_sh ("ffmpeg -v error -nostdin -y "
-                   "-f lavfi -i \"color=c=black:s=640x360:r=25:d=4,format=yuv420p,"
+                   "-f lavfi -i \"color=c=black:s=320x180:r=25:d=4,format=yuv420p,"
                    "geq=lum='clip(128+100*sin(X/20+T*1.7)*cos(Y/15-T*1.1)\\,16\\,235)':cb=128:cr=128\" "
-                   "-f lavfi -i color=c=0x606060:s=640x360:r=25:d=1.75 "
-                   "-f lavfi -i color=c=white:s=640x360:r=25:d=0.75 "
-                   "-f lavfi -i color=c=0x606060:s=640x360:r=25:d=3.5 "
+                   "-f lavfi -i color=c=0x606060:s=320x180:r=25:d=1.75 "
+                   "-f lavfi -i color=c=white:s=320x180:r=25:d=0.75 "
+                   "-f lavfi -i color=c=0x606060:s=320x180:r=25:d=3.5 "
                    "-filter_complex \"[0:v][1:v][2:v][3:v]concat=n=4:v=1:a=0,format=yuv420p[v]\" "
                    "-map \"[v]\" -c:v libx264 -preset ultrafast -g 25 '%s'", path);
     }
@@ -80,7 +80,9 @@ image_luma (const char *path,
             double     *mean,
             double     *stddev)
 {
-  g_autofree char *raw = g_strdup_printf ("%s.gray", path);
+  static guint counter;
+  g_autofree char *name = g_strdup_printf ("luma-%u.gray", counter++);
+  g_autofree char *raw = ave_test_path (name);
   g_autofree char *data = NULL;
   gsize length = 0;
   double sum = 0.0, sum2 = 0.0;
@@ -237,7 +239,7 @@ test_thumbnails_rotated (void)
   for (guint i = 0; i < paths->len; i++)
     {
       g_autoptr(GHashTable) image = probe_image (g_ptr_array_index (paths, i));
-      /* portrait: 180 wide, 180 * 640 / 360 = 320 high */
+      /* portrait: 180 wide, 180 * 320 / 180 = 320 high */
       g_assert_cmpstr (g_hash_table_lookup (image, "width"), ==, "180");
       g_assert_cmpstr (g_hash_table_lookup (image, "height"), ==, "320");
     }

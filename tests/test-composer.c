@@ -678,11 +678,16 @@ test_vfr (void)
 
   /* constant frame rate: every frame lasts the same */
   pts = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries frame=pts_time "
-                            "-of csv=p=0 '%s'", output);
+                            "-of default=nw=1:nk=1 '%s'", output);
   lines = g_strsplit (g_strstrip (pts), "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++, n++)
+  for (guint i = 0; lines[i] != NULL; i++)
     {
-      double t = g_ascii_strtod (lines[i], NULL);
+      double t;
+
+      if (*g_strstrip (lines[i]) == '\0')
+        continue;
+      t = g_ascii_strtod (lines[i], NULL);
+      n++;
       if (previous >= 0.0)
         {
           if (step < 0.0)

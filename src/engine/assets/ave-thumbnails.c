@@ -176,6 +176,7 @@ open_jpeg_encoder (int       width,
 static gboolean
 write_jpeg (AVCodecContext  *ctx,
             const AVFrame   *frame,
+            gint64           index,
             const char      *path,
             GError         **error)
 {
@@ -191,7 +192,8 @@ write_jpeg (AVCodecContext  *ctx,
     }
   full->quality = ctx->global_quality;
   full->pict_type = AV_PICTURE_TYPE_I;
-  full->pts = 0;
+  /* The encoder insists on increasing timestamps, even for stills. */
+  full->pts = index;
 
   ret = avcodec_send_frame (ctx, full);
   if (ret >= 0)
@@ -337,7 +339,7 @@ ave_thumbnails_write (const AveAnalysis  *analysis,
 
       name = g_strdup_printf ("thumb-%02u.jpg", written + 1);
       path = g_build_filename (directory, name, NULL);
-      if (!write_jpeg (encoder, frame, path, error))
+      if (!write_jpeg (encoder, frame, written, path, error))
         return FALSE;
 
       g_array_append_val (chosen_times, cand->time);

@@ -87,6 +87,11 @@ struct _Reader
   gint64          audio_expected;  /* where a contiguous next frame would start */
   gboolean        audio_eof;
   gint64          next_sample;     /* source sample index to deliver next */
+  /* Once its pictures are all written, a piece hands its source to the
+   * next one and plays the last few milliseconds of its sound from here. */
+  float          *tail[2];
+  gsize           tail_len, tail_pos;
+  gboolean        drained;
 };
 
 typedef struct
@@ -128,6 +133,10 @@ typedef struct
 static void
 reader_reset (Reader *r)
 {
+  for (guint ch = 0; ch < G_N_ELEMENTS (r->tail); ch++)
+    g_clear_pointer (&r->tail[ch], g_free);
+  r->tail_len = r->tail_pos = 0;
+  r->drained = FALSE;
   av_frame_free (&r->video_cur);
   av_frame_free (&r->video_next);
   av_frame_free (&r->audio);
@@ -145,7 +154,7 @@ composer_free (Composer *c)
     if (c->pieces[i].reader != NULL)
       {
         reader_reset (c->pieces[i].reader);
-        ave_media_source_free (c->pieces[i].reader->source);
+        g_clear_pointer (&c->pieces[i].reader->source, ave_media_source_free);
         g_free (c->pieces[i].reader);
       }
   g_free (c->pieces);
@@ -231,8 +240,10 @@ plan_pieces (Composer *c,
       if (!seg->enabled || duration <= 0.0)
         continue;
 
+      /* The same overlap as ave_plan_get_output_duration(), so the frame
+       * count matches the plan's duration. */
       if (have_prev && seg->transition == AVE_TRANSITION_CROSSFADE)
-        overlap = CLAMP (seg->transition_duration, 0.0, MIN (prev_duration, duration) / 2.0);
+        overlap = CLAMP (seg->transition_duration, 0.0, MIN (prev_duration, duration));
       out_start = out_end - overlap;
       first = grid_frame (c, out_start);
       end = grid_frame (c, out_start + duration);
@@ -264,8 +275,9 @@ plan_pieces (Composer *c,
 
       if (first < prev->end_frame)
         {
-          /* Crossfade: never let it run past the start of the previous
-           * piece's own incoming overlap. */
+          /* Crossfade.  Only a hand-made plan whose crossfades are longer
+           * than half a segment could make three pieces overlap; the
+           * dissolve then starts after the previous one's own dissolve. */
           gint64 prev_free = prev->first_frame;
           if (prev > c->pieces && (prev - 1)->end_frame > prev_free)
             prev_free = (prev - 1)->end_frame;
@@ -354,6 +366,20 @@ reader_read_audio (Composer  *c,
                    GError   **error)
 {
   gsize done = 0;
+
+  if (r->drained)
+    {
+      gsize take = MIN (n, r->tail_len - r->tail_pos);
+
+      for (int ch = 0; ch < c->channels; ch++)
+        {
+          memcpy (dst[ch], r->tail[ch] + r->tail_pos, take * sizeof (float));
+          memset (dst[ch] + take, 0, (n - take) * sizeof (float));
+        }
+      r->tail_pos += take;
+      r->next_sample += (gint64) n;
+      return TRUE;
+    }
 
   while (done < n)
     {
@@ -472,14 +498,64 @@ reader_pick_video (Composer  *c,
   return r->video_cur;
 }
 
+/* The longest sound a finished piece may still owe when it gives up its
+ * source (one frame plus the cut's cross-fade, with room to spare). */
+#define MAX_TAIL_SAMPLES (OUTPUT_RATE / 4)
+
+/* A piece whose pictures are all written only owes the end of its sound:
+ * read that into memory and return its source to the pool.  At a cut the
+ * next piece then reuses the same decoder instead of opening a second one
+ * (a 1080p H.264 decoder holds tens of megabytes of reference frames). */
+static gboolean
+piece_drain (Composer  *c,
+             Piece     *p,
+             gint64     output_pos,
+             GError   **error)
+{
+  Reader *r = p->reader;
+  gint64 from = MAX (output_pos, p->audio_first);
+  gsize n = (gsize) MAX (0, p->audio_end - from);
+
+  for (int ch = 0; ch < c->channels; ch++)
+    r->tail[ch] = g_new (float, MAX (n, 1));
+  if (n > 0 && !reader_read_audio (c, r, r->tail, n, error))
+    return FALSE;
+  r->next_sample -= (gint64) n;
+  r->tail_len = n;
+  r->tail_pos = 0;
+  r->drained = TRUE;
+
+  av_frame_free (&r->video_cur);
+  av_frame_free (&r->video_next);
+  av_frame_free (&r->audio);
+  g_ptr_array_add (c->free_sources, g_steal_pointer (&r->source));
+  return TRUE;
+}
+
 static gboolean
 piece_activate (Composer  *c,
                 Piece     *p,
+                gint64     frames_written,
                 GError   **error)
 {
-  Reader *r = g_new0 (Reader, 1);
+  Reader *r;
   double seconds;
 
+  if (c->free_sources->len == 0 && c->has_audio)
+    for (guint i = c->first_live; i < c->n_pieces && &c->pieces[i] != p; i++)
+      {
+        Piece *q = &c->pieces[i];
+
+        if (q->reader != NULL && !q->reader->drained && q->end_frame <= frames_written &&
+            q->audio_end - grid_sample (c, frames_written) <= MAX_TAIL_SAMPLES)
+          {
+            if (!piece_drain (c, q, grid_sample (c, frames_written), error))
+              return FALSE;
+            break;
+          }
+      }
+
+  r = g_new0 (Reader, 1);
   if (c->free_sources->len > 0)
     r->source = g_ptr_array_steal_index (c->free_sources, c->free_sources->len - 1);
   else
@@ -509,7 +585,8 @@ piece_deactivate (Composer *c,
   Reader *r = p->reader;
 
   reader_reset (r);
-  g_ptr_array_add (c->free_sources, g_steal_pointer (&r->source));
+  if (r->source != NULL)
+    g_ptr_array_add (c->free_sources, g_steal_pointer (&r->source));
   g_free (r);
   p->reader = NULL;
   p->done = TRUE;
@@ -1018,16 +1095,23 @@ ave_composer_render (AvePlan            *plan,
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
 
-      while (next_piece < c->n_pieces &&
-             (c->pieces[next_piece].first_frame <= f ||
-              (c->has_audio && c->pieces[next_piece].audio_first < sample_end)))
-        if (!piece_activate (c, &c->pieces[next_piece++], error))
+      /* Pieces whose pictures this frame needs... */
+      while (next_piece < c->n_pieces && c->pieces[next_piece].first_frame <= f)
+        if (!piece_activate (c, &c->pieces[next_piece++], f, error))
           return FALSE;
-
       if (c->has_video && !write_video_frame (c, f, error))
         return FALSE;
-      if (c->has_audio && !write_audio_range (c, grid_sample (c, f), sample_end, error))
-        return FALSE;
+
+      if (c->has_audio)
+        {
+          /* ...then those whose sound starts in this frame (a few
+           * milliseconds early at a cut). */
+          while (next_piece < c->n_pieces && c->pieces[next_piece].audio_first < sample_end)
+            if (!piece_activate (c, &c->pieces[next_piece++], f + 1, error))
+              return FALSE;
+          if (!write_audio_range (c, grid_sample (c, f), sample_end, error))
+            return FALSE;
+        }
 
       for (guint i = c->first_live; i < next_piece; i++)
         {
