@@ -18,6 +18,18 @@
 /* A burst of sound shorter than this inside a silence (a click, a breath)
  * does not end it: speech intervals are never shorter. */
 #define BLIP_WINDOWS    8
+/* A click at most this far from speech is part of it: the release of a
+ * final stop consonant ("transcript") follows a closure of 50–150 ms. */
+#define CLOSURE_WINDOWS 15
+/* Soft sounds at the edges of speech (unvoiced consonants, a fading
+ * ending) often sit under the silence threshold.  A silence's edges are
+ * moved inwards, by at most EDGE_WINDOWS, past windows louder than the
+ * threshold minus EDGE_DB: e.g. -55 dBFS for a -40 dBFS threshold. */
+#define EDGE_DB         15.0
+#define EDGE_WINDOWS    25
+/* Recent window energies kept for moving a silence's end (a power of 2
+ * larger than EDGE_WINDOWS + BLIP_WINDOWS). */
+#define HISTORY         64
 /* Audio kept on each side of a speech interval when it is transcribed, so
  * that soft onsets and endings are heard. */
 #define MARGIN_SAMPLES  (RATE / 10)
@@ -31,9 +43,16 @@
 #define FLOOR_DB        -70.0
 /* About 100 MB of RSS per PocketSphinx decoder (model, dictionary, search). */
 #define TRANSCRIBER_BYTES (100u << 20)
-/* aubio's tempo tracker at 16 kHz: 64 ms analysis window, 16 ms hop. */
-#define TEMPO_WINDOW    1024
-#define TEMPO_HOP       256
+/* aubio's tempo tracker at 16 kHz: 32 ms analysis window, 8 ms hop.  A
+ * 16 ms hop measurably quantises the period (122 BPM for 120). */
+#define TEMPO_WINDOW    512
+#define TEMPO_HOP       128
+/* A beat is only reported where there is sound: some 10 ms window above
+ * this level (well under any music) within BEAT_SOUND_WINDOW before it. */
+#define BEAT_SOUND_DB   -60.0
+#define BEAT_SOUND_WINDOW 0.25
+/* Runs of this many beat periods are averaged to estimate the tempo. */
+#define TEMPO_RUN       8
 
 typedef struct
 {
@@ -67,8 +86,11 @@ struct _AveAudioAnalyzer
    * quiet window; bursts shorter than BLIP_WINDOWS inside it are absorbed.
    * It becomes a silence once it is silence_min_duration long. */
   gint64   region_start;       /* -1 while in sound */
+  gint64   region_edge;        /* region_start moved past soft sound; -1 until known */
   gint64   loud_run_start;     /* -1 unless a burst is under way inside the region */
   gboolean region_is_silence;
+  double   edge_mean_square;
+  double   history[HISTORY];   /* mean square of the latest windows, by index % HISTORY */
   gint64   speech_start;       /* -1 while no speech interval is open */
   GArray  *silences;           /* AveInterval */
   GArray  *speech;             /* AveInterval */
@@ -84,6 +106,9 @@ struct _AveAudioAnalyzer
   fvec_t        *tempo_in;
   fvec_t        *tempo_out;
   guint          tempo_fill;
+  guint32        dither_state;
+  double         sound_mean_square;
+  gint64         last_sound_window;   /* -1 before any sound */
   GArray        *beats;        /* double */
 
   /* Transcription runs on its own threads so that the audio thread keeps
@@ -257,9 +282,10 @@ compact_buffer (AveAudioAnalyzer *self,
     keep_from = self->utterance_start;
   else
     {
-      /* A speech interval is recognised BLIP_WINDOWS after it starts and
-       * is transcribed from MARGIN_SAMPLES before that. */
-      guint64 lookback = MARGIN_SAMPLES + (BLIP_WINDOWS + 1) * WINDOW;
+      /* A speech interval is recognised BLIP_WINDOWS after it starts, its
+       * start may move back EDGE_WINDOWS, and it is transcribed from
+       * MARGIN_SAMPLES before that. */
+      guint64 lookback = MARGIN_SAMPLES + (BLIP_WINDOWS + EDGE_WINDOWS + 1) * WINDOW;
       keep_from = now > lookback ? now - lookback : 0;
     }
   if (keep_from < self->buffer_start + COMPACT_SAMPLES)
@@ -353,6 +379,73 @@ close_speech (AveAudioAnalyzer *self,
   return TRUE;
 }
 
+/* Where the silence that ends before window `end` really ends: moved back
+ * over soft sound, unless there is no quieter window to stop at (then the
+ * soft level is the room's noise, not speech). */
+static gint64
+refine_region_end (AveAudioAnalyzer *self,
+                   gint64            end)
+{
+  gint64 limit = MAX (self->region_start, end - EDGE_WINDOWS);
+
+  for (gint64 w = end - 1; w >= limit; w--)
+    if (self->history[w % HISTORY] < self->edge_mean_square)
+      return w + 1;
+  return end;
+}
+
+/* Sound that starts at `sound_start` takes in a click that comes just
+ * before it (an initial stop's burst, say, before the vowel). */
+static gint64
+attach_preceding_click (AveAudioAnalyzer *self,
+                        gint64            sound_start)
+{
+  gint64 limit = MAX (self->region_start, sound_start - CLOSURE_WINDOWS - BLIP_WINDOWS);
+  gint64 w = sound_start - 1;
+
+  while (w >= limit && w > sound_start - 1 - CLOSURE_WINDOWS &&
+         self->history[w % HISTORY] < self->quiet_mean_square)
+    w--;
+  if (w < limit || self->history[w % HISTORY] < self->quiet_mean_square)
+    return sound_start;
+  while (w - 1 >= limit && self->history[(w - 1) % HISTORY] >= self->quiet_mean_square)
+    w--;
+  return w;
+}
+
+/* The quiet region ends with sound at `sound_start`: it is a silence if,
+ * with its edges moved past soft sound, it is long enough. */
+static gboolean
+end_region (AveAudioAnalyzer *self,
+            gint64            sound_start,
+            guint64           now,
+            GError          **error)
+{
+  gint64 edge = self->region_edge >= 0 ? self->region_edge : self->region_start;
+  gint64 end = refine_region_end (self, attach_preceding_click (self, sound_start));
+  gboolean silence = self->region_is_silence ||
+                     (self->region_edge >= 0 && end - edge >= self->min_silence_windows);
+
+  if (silence)
+    {
+      /* Already closed when the region was confirmed, otherwise now. */
+      if (!close_speech (self, edge, window_time (self, edge), now, error))
+        return FALSE;
+      add_interval (self->silences, window_time (self, edge), window_time (self, MAX (end, edge)));
+      open_speech (self, MAX (end, edge));
+    }
+  else if (self->speech_start < 0)
+    {
+      /* Audio starting with a pause too short to be a silence: the
+       * speech interval takes it in. */
+      open_speech (self, self->region_start);
+    }
+  self->region_start = -1;
+  self->region_edge = -1;
+  self->loud_run_start = -1;
+  return TRUE;
+}
+
 static gboolean
 process_window (AveAudioAnalyzer *self,
                 double            mean_square,
@@ -361,20 +454,42 @@ process_window (AveAudioAnalyzer *self,
   gint64 w = self->n_windows++;
   guint64 now = (guint64) self->n_windows * WINDOW;
 
+  self->history[w % HISTORY] = mean_square;
+  if (mean_square >= self->sound_mean_square)
+    self->last_sound_window = w;
+
   if (mean_square < self->quiet_mean_square)
     {
-      if (self->region_start < 0)
+      if (self->region_start < 0 ||
+          (self->loud_run_start >= 0 && !self->region_is_silence && self->speech_start >= 0 &&
+           self->loud_run_start - self->region_start <= CLOSURE_WINDOWS))
         {
+          /* A new region; or a click just after speech, which ends the
+           * speech instead (see CLOSURE_WINDOWS). */
           self->region_start = w;
+          self->region_edge = -1;
           self->region_is_silence = FALSE;
         }
       self->loud_run_start = -1;
-      if (!self->region_is_silence &&
-          w + 1 - self->region_start >= self->min_silence_windows)
+
+      /* The region's start, moved past soft sound (see EDGE_DB). */
+      if (self->region_edge < 0)
+        {
+          if (mean_square < self->edge_mean_square)
+            self->region_edge = w;
+          else if (w + 1 - self->region_start >= EDGE_WINDOWS)
+            self->region_edge = self->region_start;
+        }
+
+      /* Once the region is long enough that moving its end cannot make
+       * it too short, it is a silence: the speech before it is closed
+       * (and transcribed) now rather than when sound comes back. */
+      if (!self->region_is_silence && self->region_edge >= 0 &&
+          w + 1 - self->region_edge >= self->min_silence_windows + EDGE_WINDOWS)
         {
           self->region_is_silence = TRUE;
-          if (!close_speech (self, self->region_start, window_time (self, self->region_start),
-                             now, error))
+          if (!close_speech (self, self->region_edge,
+                             window_time (self, self->region_edge), now, error))
             return FALSE;
         }
     }
@@ -382,25 +497,10 @@ process_window (AveAudioAnalyzer *self,
     {
       if (self->loud_run_start < 0)
         self->loud_run_start = w;
-      if (w + 1 - self->loud_run_start >= BLIP_WINDOWS)
-        {
-          /* Sound long enough to be more than a click: the quiet region
-           * ends where it began. */
-          if (self->region_is_silence)
-            {
-              add_interval (self->silences, window_time (self, self->region_start),
-                            window_time (self, self->loud_run_start));
-              open_speech (self, self->loud_run_start);
-            }
-          else if (self->speech_start < 0)
-            {
-              /* Audio starting with a pause too short to be a silence:
-               * the speech interval takes it in. */
-              open_speech (self, self->region_start);
-            }
-          self->region_start = -1;
-          self->loud_run_start = -1;
-        }
+      /* Sound long enough to be more than a click ends the region. */
+      if (w + 1 - self->loud_run_start >= BLIP_WINDOWS &&
+          !end_region (self, self->loud_run_start, now, error))
+        return FALSE;
     }
 
   if (self->utterance_start >= 0 &&
@@ -422,17 +522,62 @@ feed_tempo (AveAudioAnalyzer *self,
 {
   for (gsize i = 0; i < n; i++)
     {
-      self->tempo_in->data[self->tempo_fill++] = samples[i];
+      /* aubio drops every beat that falls in a hop of digital silence,
+       * which loses beats between short clicks.  Noise at -130 dBFS keeps
+       * hops from being digitally silent; whether there is sound near a
+       * beat is judged below on the 10 ms windows instead. */
+      self->dither_state = self->dither_state * 1664525u + 1013904223u;
+      self->tempo_in->data[self->tempo_fill++] =
+        samples[i] + ((float) (self->dither_state >> 8) / 16777216.0f - 0.5f) * 6e-7f;
       if (self->tempo_fill < TEMPO_HOP)
         continue;
       self->tempo_fill = 0;
       aubio_tempo_do (self->tempo, self->tempo_in, self->tempo_out);
       if (self->tempo_out->data[0] != 0)
         {
-          double t = self->base_time + aubio_tempo_get_last_s (self->tempo);
-          g_array_append_val (self->beats, t);
+          double offset = aubio_tempo_get_last_s (self->tempo);
+          double t = self->base_time + offset;
+
+          if (self->last_sound_window >= 0 &&
+              (double) self->last_sound_window / WINDOWS_PER_S >= offset - BEAT_SOUND_WINDOW)
+            g_array_append_val (self->beats, t);
         }
     }
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double da = *(const double *) a, db = *(const double *) b;
+  return (da > db) - (da < db);
+}
+
+/* aubio's own estimate moves in steps of one hop of period (about 2 BPM
+ * at 120 BPM), and single beat intervals jitter by a hop.  The median of
+ * the mean period over runs of TEMPO_RUN consecutive intervals is both
+ * finer and robust to a missed or doubled beat. */
+static double
+estimate_tempo (AveAudioAnalyzer *self)
+{
+  GArray *beats = self->beats;
+  g_autoptr(GArray) periods = g_array_new (FALSE, FALSE, sizeof (double));
+  guint run = beats->len > TEMPO_RUN ? TEMPO_RUN : 1;
+  double median;
+
+  if (beats->len < 2)
+    return 0.0;
+  for (guint i = 0; i + run < beats->len; i++)
+    {
+      double period = (g_array_index (beats, double, i + run) -
+                       g_array_index (beats, double, i)) / run;
+      g_array_append_val (periods, period);
+    }
+  g_array_sort (periods, compare_doubles);
+  median = g_array_index (periods, double, periods->len / 2);
+  if (!(median > 0))
+    return aubio_tempo_get_bpm (self->tempo);
+  return 60.0 / median;
 }
 
 /* ---------------------------------------------------------- mono stream */
@@ -635,16 +780,22 @@ ave_audio_analyzer_new (const AveSettings   *settings,
    * there is not speech, and a short pause there belongs to the speech
    * that follows. */
   self->region_start = 0;
+  self->region_edge = 0;
   self->region_is_silence = FALSE;
   self->loud_run_start = -1;
+  self->edge_mean_square = pow (10.0, (settings->silence_threshold_db - EDGE_DB) / 10.0);
   self->speech_start = -1;
   self->utterance_start = -1;
+  self->sound_mean_square = pow (10.0, BEAT_SOUND_DB / 10.0);
+  self->last_sound_window = -1;
 
   if (settings->detect_beats)
     {
       self->tempo = new_aubio_tempo ("default", TEMPO_WINDOW, TEMPO_HOP, RATE);
       self->tempo_in = new_fvec (TEMPO_HOP);
       self->tempo_out = new_fvec (1);
+      aubio_tempo_set_silence (self->tempo, -200.0);
+      self->dither_state = 1;
     }
 
   g_mutex_init (&self->lock);
@@ -772,14 +923,29 @@ ave_audio_analyzer_finish (AveAudioAnalyzer *self,
     }
   end_time = sample_time (self, self->n_samples);
 
-  if (self->region_start >= 0 && (self->region_is_silence || self->speech_start < 0))
+  if (self->region_start >= 0 && self->speech_start < 0 && !self->region_is_silence)
     {
-      /* A silence running to the end (a trailing click is part of it); or
-       * input with no speech at all, which is one silence however short. */
+      /* Input with no speech at all is one silence, however short. */
       add_interval (self->silences, window_time (self, self->region_start), end_time);
     }
-  else if (!close_speech (self, (gint64) ((end_time - self->base_time) * WINDOWS_PER_S + 0.5),
-                          end_time, self->n_samples, error))
+  else if (self->region_start >= 0)
+    {
+      /* A silence running to the end (a trailing click is part of it),
+       * or a pause too short to be one, which stays in the speech. */
+      gint64 edge = self->region_edge >= 0 ? self->region_edge : self->region_start;
+
+      if (self->region_is_silence ||
+          (self->region_edge >= 0 && end_time - window_time (self, edge) >=
+                                     self->min_silence_windows / WINDOWS_PER_S - 1e-9))
+        {
+          if (!close_speech (self, edge, window_time (self, edge), self->n_samples, error))
+            return FALSE;
+          add_interval (self->silences, window_time (self, edge), end_time);
+        }
+      else if (!close_speech (self, self->n_windows, end_time, self->n_samples, error))
+        return FALSE;
+    }
+  else if (!close_speech (self, self->n_windows, end_time, self->n_samples, error))
     return FALSE;
 
   if (self->transcribe && !wait_for_transcripts (self, cancellable, error))
@@ -792,7 +958,7 @@ ave_audio_analyzer_finish (AveAudioAnalyzer *self,
   if (self->tempo != NULL)
     {
       g_array_append_vals (into->beats, self->beats->data, self->beats->len);
-      into->tempo_bpm = self->beats->len >= 2 ? aubio_tempo_get_bpm (self->tempo) : 0.0;
+      into->tempo_bpm = estimate_tempo (self);
     }
 
   if (self->transcribe)
