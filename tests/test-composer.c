@@ -411,6 +411,40 @@ test_loudness (void)
 }
 
 static void
+test_speech_loudness (void)
+{
+  /* espeak-ng speech with pauses: peaky, so the limiter has work to do */
+  const char *source = ave_test_sample ("talk.mp4", 12.0, 320, 240);
+  g_autoptr(AveSettings) settings = test_settings ();
+  g_autoptr(AvePlan) plan = ave_plan_new (source, 12.0);
+  g_autofree char *output = ave_test_path ("talk-out.mp4");
+  g_autofree char *summary = NULL;
+  g_autoptr(GError) error = NULL;
+  AveComposeResult result = { 0 };
+  const char *peak_line;
+  double measured;
+
+  plan_add (plan, 0.3, 4.0, AVE_TRANSITION_CUT, 0.0);
+  plan_add (plan, 5.0, 8.2, AVE_TRANSITION_CROSSFADE, 0.3);
+  plan_add (plan, 8.9, 11.8, AVE_TRANSITION_CUT, 0.0);
+  g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
+  g_assert_no_error (error);
+  assert_decodes_cleanly (output);
+
+  measured = ffmpeg_loudness (output);
+  g_test_message ("speech: output %.1f LUFS (composer: %.2f LUFS, gain %.2f dB)",
+                  measured, result.output_lufs, result.gain_db);
+  g_assert_cmpfloat (fabs (measured - settings->loudness_target), <=, 1.0);
+
+  /* true peak of the decoded output under -1 dBTP */
+  summary = ave_test_sh_output ("ffmpeg -nostats -nostdin -i '%s' -map 0:a:0 -af ebur128=peak=true "
+                                "-f null - 2>&1", output);
+  peak_line = g_strrstr (summary, "Peak:");
+  g_assert_nonnull (peak_line);
+  g_assert_cmpfloat (g_ascii_strtod (peak_line + 5, NULL), <=, -1.0);
+}
+
+static void
 test_no_click (void)
 {
   const char *source = media ("tone.mp4",
@@ -834,6 +868,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/composer/duration", test_duration);
   g_test_add_func ("/engine/composer/av-sync", test_av_sync);
   g_test_add_func ("/engine/composer/loudness", test_loudness);
+  g_test_add_func ("/engine/composer/speech-loudness", test_speech_loudness);
   g_test_add_func ("/engine/composer/no-click", test_no_click);
   g_test_add_func ("/engine/composer/transitions", test_transitions);
   g_test_add_func ("/engine/composer/rotation", test_rotation);

@@ -39,6 +39,7 @@
 #define LIMITER_LOOKAHEAD  0.005
 #define LIMITER_RELEASE    0.080
 #define MAX_GAIN_DB        30.0
+#define MAX_MAKE_UP_DB     3.0
 #define AUDIO_CHUNK        4800
 
 typedef enum {
@@ -775,14 +776,23 @@ ensure_audio_buffers (Composer *c,
 }
 
 static void
-meter_add (Composer *c,
-           float   **planes,
-           gsize     n)
+meter_add_to (Composer      *c,
+              ebur128_state *meter,
+              float        **planes,
+              gsize          n)
 {
   for (gsize i = 0; i < n; i++)
     for (int ch = 0; ch < c->channels; ch++)
       c->interleaved[i * (gsize) c->channels + (gsize) ch] = planes[ch][i];
-  ebur128_add_frames_float (c->meter, c->interleaved, n);
+  ebur128_add_frames_float (meter, c->interleaved, n);
+}
+
+static void
+meter_add (Composer *c,
+           float   **planes,
+           gsize     n)
+{
+  meter_add_to (c, c->meter, planes, n);
 }
 
 /* Gain, limiter, meter, encoder. */
@@ -852,20 +862,28 @@ finish_audio (Composer  *c,
 }
 
 /* Integrated loudness of the audio the plan keeps, read with a separate
- * audio-only source (cheap: no video is decoded). */
+ * audio-only source (cheap: no video is decoded), after `gain` and, when
+ * `limit` is set, the same limiter the render uses.  Also gives the highest
+ * sample seen before the limiter. */
 static gboolean
 measure_kept_loudness (Composer      *c,
-                       double         progress_share,
+                       double         gain,
+                       gboolean       limit,
+                       double         progress_from,
+                       double         progress_to,
                        GCancellable  *cancellable,
                        double        *lufs,
+                       double        *sample_peak,
                        GError       **error)
 {
   AveMediaSourceOptions options = c->options;
   g_autoptr(AveMediaSource) source = NULL;
+  g_autoptr(AveLimiter) limiter = NULL;
   ebur128_state *meter;
   Reader reader = { 0 };
   gint64 total = 0, done = 0;
   double value = -HUGE_VAL;
+  float peak = 0.0f;
   gboolean ok = TRUE;
 
   options.want_video = FALSE;
@@ -873,23 +891,32 @@ measure_kept_loudness (Composer      *c,
   if (source == NULL)
     return FALSE;
   reader.source = source;
+  if (limit)
+    limiter = _ave_limiter_new (c->channels, OUTPUT_RATE, LIMITER_CEILING_DB,
+                                LIMITER_LOOKAHEAD, LIMITER_RELEASE);
 
   for (guint i = 0; i < c->n_pieces; i++)
     total += c->pieces[i].audio_end - c->pieces[i].audio_first;
 
   meter = ebur128_init ((unsigned) c->channels, OUTPUT_RATE, EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
+  /* a chunk also holds the limiter's latency when it is flushed */
   ensure_audio_buffers (c, AUDIO_CHUNK);
 
-  for (guint i = 0; ok && i < c->n_pieces; i++)
+  for (guint i = 0; ok && i <= c->n_pieces; i++)
     {
-      const Piece *p = &c->pieces[i];
-      gint64 remaining = p->audio_end - p->audio_first;
+      const Piece *p = i < c->n_pieces ? &c->pieces[i] : NULL;
+      gint64 remaining = p != NULL ? p->audio_end - p->audio_first : 0;
 
-      ok = reader_start (c, &reader, p->src_start,
-                         p->src_anchor_sample - (p->anchor_sample - p->audio_first), error);
+      if (p != NULL)
+        ok = reader_start (c, &reader, p->src_start,
+                           p->src_anchor_sample - (p->anchor_sample - p->audio_first), error);
+      else if (limiter != NULL)
+        meter_add_to (c, meter, c->piece_buf, _ave_limiter_flush (limiter, c->piece_buf));
+
       while (ok && remaining > 0)
         {
-          gsize n = (gsize) MIN (remaining, AUDIO_CHUNK);
+          gsize chunk = (gsize) MIN (remaining, AUDIO_CHUNK);
+          gsize n = chunk;
 
           if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
               !reader_read_audio (c, &reader, c->piece_buf, n, error))
@@ -897,13 +924,19 @@ measure_kept_loudness (Composer      *c,
               ok = FALSE;
               break;
             }
-          for (gsize k = 0; k < n; k++)
-            for (int ch = 0; ch < c->channels; ch++)
-              c->interleaved[k * (gsize) c->channels + (gsize) ch] = c->piece_buf[ch][k];
-          ebur128_add_frames_float (meter, c->interleaved, n);
-          remaining -= (gint64) n;
-          done += (gint64) n;
-          report_progress (c, progress_share * (double) done / (double) MAX (total, 1));
+          for (int ch = 0; ch < c->channels; ch++)
+            for (gsize k = 0; k < n; k++)
+              {
+                peak = MAX (peak, fabsf (c->piece_buf[ch][k]));
+                c->piece_buf[ch][k] *= (float) gain;
+              }
+          if (limiter != NULL)
+            n = _ave_limiter_process (limiter, (const float * const *) c->piece_buf, n, c->piece_buf);
+          meter_add_to (c, meter, c->piece_buf, n);
+          remaining -= (gint64) chunk;
+          done += (gint64) chunk;
+          report_progress (c, progress_from + (progress_to - progress_from) *
+                                              (double) done / (double) MAX (total, 1));
         }
     }
   reader_reset (&reader);
@@ -912,7 +945,51 @@ measure_kept_loudness (Composer      *c,
     ebur128_loudness_global (meter, &value);
   ebur128_destroy (&meter);
   *lufs = value;
+  *sample_peak = peak;
   return ok;
+}
+
+/* The gain that brings the kept audio to the loudness target.  The limiter
+ * that keeps peaks under the ceiling also takes a little loudness away
+ * (speech normalised to -14 LUFS often peaks above 0 dBFS); when it will
+ * act, a second pass through limiter measures how much, and the gain makes
+ * up for it. */
+static gboolean
+choose_gain (Composer      *c,
+             double         progress_share,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  double target = c->settings->loudness_target;
+  double measured, limited, peak, gain_db = 0.0, ceiling = pow (10.0, LIMITER_CEILING_DB / 20.0);
+
+  if (!measure_kept_loudness (c, 1.0, FALSE, 0.0, progress_share / 2, cancellable,
+                              &measured, &peak, error))
+    return FALSE;
+  /* Silence (or too little audio to gate) is left as it is rather than
+   * amplified into noise. */
+  if (isfinite (measured) && measured > -70.0)
+    gain_db = CLAMP (target - measured, -MAX_GAIN_DB, MAX_GAIN_DB);
+  c->gain = pow (10.0, gain_db / 20.0);
+  g_debug ("kept audio measures %.2f LUFS, peak %.2f dBFS: gain %.2f dB",
+           measured, 20 * log10 (MAX (peak, 1e-9)), gain_db);
+
+  /* Inter-sample peaks sit at most a few dB over the samples: below that
+   * margin the limiter stays idle and costs nothing. */
+  if (gain_db == 0.0 || peak * c->gain < ceiling * 0.7)
+    return TRUE;
+
+  if (!measure_kept_loudness (c, c->gain, TRUE, progress_share / 2, progress_share, cancellable,
+                              &limited, &peak, error))
+    return FALSE;
+  if (isfinite (limited) && limited < target)
+    {
+      double make_up = MIN (target - limited, MAX_MAKE_UP_DB);
+      gain_db = MIN (gain_db + make_up, MAX_GAIN_DB);
+      c->gain = pow (10.0, gain_db / 20.0);
+      g_debug ("the limiter takes %.2f LU: gain %.2f dB", target - limited, gain_db);
+    }
+  return TRUE;
 }
 
 /* ------------------------------------------------------------ render */
@@ -1029,7 +1106,7 @@ ave_composer_render (AvePlan            *plan,
                      GError            **error)
 {
   g_autoptr(Composer) c = NULL;
-  double prepass_share, measured = -HUGE_VAL, out_lufs = -HUGE_VAL;
+  double prepass_share, out_lufs = -HUGE_VAL;
   guint next_piece = 0;
 
   g_return_val_if_fail (AVE_IS_PLAN (plan), FALSE);
@@ -1068,16 +1145,8 @@ ave_composer_render (AvePlan            *plan,
   c->gain = 1.0;
   if (c->has_audio)
     {
-      double gain_db = 0.0;
-
-      if (!measure_kept_loudness (c, prepass_share, cancellable, &measured, error))
+      if (!choose_gain (c, prepass_share, cancellable, error))
         return FALSE;
-      /* Silence (or too little audio to gate) is left as it is rather than
-       * amplified into noise. */
-      if (isfinite (measured) && measured > -70.0)
-        gain_db = CLAMP (settings->loudness_target - measured, -MAX_GAIN_DB, MAX_GAIN_DB);
-      c->gain = pow (10.0, gain_db / 20.0);
-      g_debug ("kept audio measures %.2f LUFS: gain %.2f dB", measured, gain_db);
 
       c->limiter = _ave_limiter_new (c->channels, OUTPUT_RATE, LIMITER_CEILING_DB,
                                      LIMITER_LOOKAHEAD, LIMITER_RELEASE);
