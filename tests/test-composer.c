@@ -321,6 +321,59 @@ find_events (const char *path,
       }
 }
 
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* Renders `plan` and checks that each white frame and its beep come out
+ * together (within a frame) and where the plan puts them. */
+static void
+assert_in_sync (AvePlan      *plan,
+                const char   *name,
+                const double *events,
+                guint         n_events)
+{
+  g_autoptr(AveSettings) settings = test_settings ();
+  g_autofree char *output = ave_test_path (name);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) white = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) beep = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) expected = g_array_new (FALSE, FALSE, sizeof (double));
+  const double frame = 1.0 / 25.0;
+  AveComposeResult result = { 0 };
+
+  for (guint i = 0; i < n_events; i++)
+    {
+      double t = ave_plan_source_to_output (plan, events[i]);
+      g_assert_cmpfloat (t, >=, 0.0);
+      g_array_append_val (expected, t);
+    }
+  g_array_sort (expected, compare_doubles);
+
+  g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
+  g_assert_no_error (error);
+  assert_decodes_cleanly (output);
+
+  find_events (output, white, beep);
+  g_assert_cmpuint (white->len, ==, n_events);
+  g_assert_cmpuint (beep->len, ==, n_events);
+  for (guint i = 0; i < n_events; i++)
+    {
+      double w = g_array_index (white, double, i);
+      double b = g_array_index (beep, double, i);
+      double e = g_array_index (expected, double, i);
+
+      g_test_message ("%s: expected %.4f, white %.4f, beep %.4f", name, e, w, b);
+      g_assert_cmpfloat (fabs (w - b), <=, frame + 1e-3);
+      g_assert_cmpfloat (fabs (w - e), <=, frame + 1e-3);
+      g_assert_cmpfloat (fabs (b - e), <=, frame + 1e-3);
+    }
+}
+
 static void
 test_av_sync (void)
 {
@@ -331,17 +384,9 @@ test_av_sync (void)
                               "-f lavfi -i \"aevalsrc='if(lt(mod(t+1\\,2)\\,0.04)\\,0.5*sin(2*PI*1000*t)\\,0)'"
                               ":s=48000:d=10\" "
                               "-c:v libx264 -preset ultrafast -g 25 -c:a aac -b:a 128k -shortest");
-  g_autoptr(AveSettings) settings = test_settings ();
-  g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
-  g_autofree char *output = ave_test_path ("sync-out.mp4");
-  g_autoptr(GError) error = NULL;
   g_autoptr(GArray) src_white = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) src_beep = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) white = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) beep = g_array_new (FALSE, FALSE, sizeof (double));
   const double events[] = { 1.0, 3.0, 5.0, 7.0, 9.0 };
-  const double frame = 1.0 / 25.0;
-  AveComposeResult result = { 0 };
 
   /* The generator itself must be in sync, or the test proves nothing. */
   find_events (source, src_white, src_beep);
@@ -353,29 +398,28 @@ test_av_sync (void)
       g_assert_cmpfloat (fabs (g_array_index (src_beep, double, i) - events[i]), <, 2e-3);
     }
 
-  /* Cuts that are neither on the frame grid nor near the events. */
-  plan_add (plan, 0.37, 1.83, AVE_TRANSITION_CUT, 0.0);
-  plan_add (plan, 2.61, 3.52, AVE_TRANSITION_CUT, 0.0);
-  plan_add (plan, 4.93, 6.21, AVE_TRANSITION_CUT, 0.0);
-  plan_add (plan, 6.55, 9.43, AVE_TRANSITION_CUT, 0.0);
-  g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
-  g_assert_no_error (error);
-  assert_decodes_cleanly (output);
+  /* Cuts that are neither on the frame grid nor near the events; the
+   * gaps are short, so each piece reads on from the previous one. */
+  {
+    g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
 
-  find_events (output, white, beep);
-  g_assert_cmpuint (white->len, ==, G_N_ELEMENTS (events));
-  g_assert_cmpuint (beep->len, ==, G_N_ELEMENTS (events));
-  for (guint i = 0; i < G_N_ELEMENTS (events); i++)
-    {
-      double w = g_array_index (white, double, i);
-      double b = g_array_index (beep, double, i);
-      double expected = ave_plan_source_to_output (plan, events[i]);
+    plan_add (plan, 0.37, 1.83, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 2.61, 3.52, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 4.93, 6.21, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 6.55, 9.43, AVE_TRANSITION_CUT, 0.0);
+    assert_in_sync (plan, "sync-forward.mp4", events, G_N_ELEMENTS (events));
+  }
 
-      g_test_message ("event %.1f: expected %.4f, white %.4f, beep %.4f", events[i], expected, w, b);
-      g_assert_cmpfloat (fabs (w - b), <=, frame + 1e-3);
-      g_assert_cmpfloat (fabs (w - expected), <=, frame + 1e-3);
-      g_assert_cmpfloat (fabs (b - expected), <=, frame + 1e-3);
-    }
+  /* The same pieces shuffled: every piece seeks, forwards or backwards. */
+  {
+    g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
+
+    plan_add (plan, 4.93, 6.21, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 0.37, 1.83, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 6.55, 9.43, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 2.61, 3.52, AVE_TRANSITION_CUT, 0.0);
+    assert_in_sync (plan, "sync-shuffled.mp4", events, G_N_ELEMENTS (events));
+  }
 }
 
 static void
@@ -835,15 +879,20 @@ test_memory_1080p (void)
       AveComposeResult result = { 0 };
       struct rusage usage;
 
+      /* What a 400 MiB budget asks of the encoder (look-ahead, threads). */
       g_free (settings->encoder_preset);
       settings->encoder_preset = g_strdup ("veryfast");
-      settings->encoder_lookahead = 20;
+      settings->encoder_threads = 0;
+      settings->max_memory_bytes = 400 * 1024 * 1024;
+      ave_settings_apply_memory_budget (settings);
       plan_add (plan, 0.0, 1.2, AVE_TRANSITION_CUT, 0.0);
       plan_add (plan, 1.6, 3.0, AVE_TRANSITION_CROSSFADE, 0.4);
       g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
       g_assert_no_error (error);
       g_assert_cmpint (getrusage (RUSAGE_SELF, &usage), ==, 0);
-      g_printerr ("peak RSS %ld MiB\n", usage.ru_maxrss / 1024);
+      g_printerr ("peak RSS %ld MiB (look-ahead %u, %u threads)\n", usage.ru_maxrss / 1024,
+                  settings->encoder_lookahead,
+                  settings->encoder_threads > 0 ? settings->encoder_threads : settings->n_workers);
       g_assert_cmpint (usage.ru_maxrss, <, 400 * 1024);
       return;
     }

@@ -73,13 +73,24 @@ typedef struct
   gint64    ramp_in, ramp_out;  /* samples of fade at each end of [P, Q) */
   RampShape shape_in, shape_out;
   gint64    black_in, black_out; /* frames faded from / to black */
-  Reader   *reader;             /* while active */
+  Reader   *reader;             /* while it decodes */
+  /* Once its pictures are all written, a piece hands its reader to the
+   * next one and plays the last few milliseconds of its sound from here. */
+  float    *tail[2];
+  gsize     tail_len, tail_pos;
+  gboolean  drained;
+  gboolean  active;
   gboolean  done;
 } Piece;
 
+/* One AveMediaSource and where it stands.  Readers outlive pieces: the
+ * next piece takes one over and, when its start lies a little ahead,
+ * simply reads on instead of seeking. */
 struct _Reader
 {
   AveMediaSource *source;
+  gboolean        want_video, want_audio;
+  gboolean        positioned;      /* seeked at least once */
   AVFrame        *video_cur;
   AVFrame        *video_next;
   gboolean        video_eof;
@@ -88,11 +99,6 @@ struct _Reader
   gint64          audio_expected;  /* where a contiguous next frame would start */
   gboolean        audio_eof;
   gint64          next_sample;     /* source sample index to deliver next */
-  /* Once its pictures are all written, a piece hands its source to the
-   * next one and plays the last few milliseconds of its sound from here. */
-  float          *tail[2];
-  gsize           tail_len, tail_pos;
-  gboolean        drained;
 };
 
 typedef struct
@@ -113,7 +119,7 @@ typedef struct
   guint              first_live;    /* pieces before it are finished */
   gint64             n_frames;
 
-  GPtrArray         *free_sources;  /* AveMediaSource*, ready to be seeked */
+  GPtrArray         *free_readers;  /* Reader*, no piece uses them */
   AVFrame           *black;
   AVFrame           *scratch[3];
 
@@ -132,12 +138,8 @@ typedef struct
 } Composer;
 
 static void
-reader_reset (Reader *r)
+reader_clear_frames (Reader *r)
 {
-  for (guint ch = 0; ch < G_N_ELEMENTS (r->tail); ch++)
-    g_clear_pointer (&r->tail[ch], g_free);
-  r->tail_len = r->tail_pos = 0;
-  r->drained = FALSE;
   av_frame_free (&r->video_cur);
   av_frame_free (&r->video_next);
   av_frame_free (&r->audio);
@@ -147,19 +149,37 @@ reader_reset (Reader *r)
 }
 
 static void
+reader_free (Reader *r)
+{
+  if (r == NULL)
+    return;
+  reader_clear_frames (r);
+  g_clear_pointer (&r->source, ave_media_source_free);
+  g_free (r);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Reader, reader_free)
+
+static void
+piece_clear_tail (Piece *p)
+{
+  for (guint ch = 0; ch < G_N_ELEMENTS (p->tail); ch++)
+    g_clear_pointer (&p->tail[ch], g_free);
+  p->tail_len = p->tail_pos = 0;
+}
+
+static void
 composer_free (Composer *c)
 {
   if (c == NULL)
     return;
   for (guint i = 0; i < c->n_pieces; i++)
-    if (c->pieces[i].reader != NULL)
-      {
-        reader_reset (c->pieces[i].reader);
-        g_clear_pointer (&c->pieces[i].reader->source, ave_media_source_free);
-        g_free (c->pieces[i].reader);
-      }
+    {
+      g_clear_pointer (&c->pieces[i].reader, reader_free);
+      piece_clear_tail (&c->pieces[i]);
+    }
   g_free (c->pieces);
-  g_clear_pointer (&c->free_sources, g_ptr_array_unref);
+  g_clear_pointer (&c->free_readers, g_ptr_array_unref);
   av_frame_free (&c->black);
   for (guint i = 0; i < G_N_ELEMENTS (c->scratch); i++)
     av_frame_free (&c->scratch[i]);
@@ -345,16 +365,74 @@ piece_envelope (const Piece *p,
 
 /* ------------------------------------------------------------ readers */
 
+/* Reading on is cheaper than seeking (which decodes again from the
+ * previous keyframe) when the next piece starts at most this far ahead:
+ * the usual case when an edit only removes pauses. */
+#define READ_ON_MAX_S 2.0
+
+static Reader *
+reader_new (Composer                    *c,
+            const AveMediaSourceOptions *options,
+            GError                     **error)
+{
+  Reader *r = g_new0 (Reader, 1);
+
+  r->source = ave_media_source_open (c->source_path, options, error);
+  if (r->source == NULL)
+    {
+      g_free (r);
+      return NULL;
+    }
+  r->want_video = options->want_video;
+  r->want_audio = options->want_audio;
+  r->audio_expected = G_MININT64;
+  return r;
+}
+
+/* Whether `r` can reach video time `seconds` and audio sample
+ * `first_sample` by reading on from where it stands. */
+static gboolean
+reader_can_read_on (Reader *r,
+                    double  seconds,
+                    gint64  first_sample)
+{
+  if (!r->positioned || r->video_eof || r->audio_eof)
+    return FALSE;
+  if (r->want_audio &&
+      (first_sample < r->next_sample || first_sample - r->next_sample > READ_ON_MAX_S * OUTPUT_RATE))
+    return FALSE;
+  if (r->want_video)
+    {
+      gint64 target = (gint64) (seconds * AV_TIME_BASE);
+      if (r->video_cur == NULL || target < r->video_cur->pts ||
+          target - r->video_cur->pts > (gint64) (READ_ON_MAX_S * AV_TIME_BASE))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Positions `r` so that its audio delivers source sample `first_sample`
+ * next and its pictures start at `video_seconds`. */
 static gboolean
 reader_start (Composer     *c,
               Reader       *r,
-              double        seconds,
+              double        video_seconds,
               gint64        first_sample,
               GError      **error)
 {
-  reader_reset (r);
+  double seek_to = video_seconds;
+
+  if (reader_can_read_on (r, video_seconds, first_sample))
+    {
+      r->next_sample = first_sample;
+      return TRUE;
+    }
+  if (r->want_audio)
+    seek_to = MIN (seek_to, (double) first_sample / OUTPUT_RATE);
+  reader_clear_frames (r);
   r->next_sample = first_sample;
-  return ave_media_source_seek (r->source, MAX (seconds, 0.0), error);
+  r->positioned = TRUE;
+  return ave_media_source_seek (r->source, MAX (seek_to, 0.0), error);
 }
 
 /* Delivers n source samples per channel starting at r->next_sample into
@@ -367,20 +445,6 @@ reader_read_audio (Composer  *c,
                    GError   **error)
 {
   gsize done = 0;
-
-  if (r->drained)
-    {
-      gsize take = MIN (n, r->tail_len - r->tail_pos);
-
-      for (int ch = 0; ch < c->channels; ch++)
-        {
-          memcpy (dst[ch], r->tail[ch] + r->tail_pos, take * sizeof (float));
-          memset (dst[ch] + take, 0, (n - take) * sizeof (float));
-        }
-      r->tail_pos += take;
-      r->next_sample += (gint64) n;
-      return TRUE;
-    }
 
   while (done < n)
     {
@@ -500,36 +564,52 @@ reader_pick_video (Composer  *c,
 }
 
 /* The longest sound a finished piece may still owe when it gives up its
- * source (one frame plus the cut's cross-fade, with room to spare). */
+ * reader (one frame plus the cut's cross-fade, with room to spare). */
 #define MAX_TAIL_SAMPLES (OUTPUT_RATE / 4)
 
 /* A piece whose pictures are all written only owes the end of its sound:
- * read that into memory and return its source to the pool.  At a cut the
- * next piece then reuses the same decoder instead of opening a second one
- * (a 1080p H.264 decoder holds tens of megabytes of reference frames). */
+ * read that into memory and give its reader back.  At a cut the next piece
+ * then reuses the same decoder instead of opening a second one (a 1080p
+ * H.264 decoder holds tens of megabytes of reference frames). */
 static gboolean
 piece_drain (Composer  *c,
              Piece     *p,
              gint64     output_pos,
              GError   **error)
 {
-  Reader *r = p->reader;
   gint64 from = MAX (output_pos, p->audio_first);
   gsize n = (gsize) MAX (0, p->audio_end - from);
 
   for (int ch = 0; ch < c->channels; ch++)
-    r->tail[ch] = g_new (float, MAX (n, 1));
-  if (n > 0 && !reader_read_audio (c, r, r->tail, n, error))
+    p->tail[ch] = g_new (float, MAX (n, 1));
+  if (n > 0 && !reader_read_audio (c, p->reader, p->tail, n, error))
     return FALSE;
-  r->next_sample -= (gint64) n;
-  r->tail_len = n;
-  r->tail_pos = 0;
-  r->drained = TRUE;
+  p->tail_len = n;
+  p->tail_pos = 0;
+  p->drained = TRUE;
+  g_ptr_array_add (c->free_readers, g_steal_pointer (&p->reader));
+  return TRUE;
+}
 
-  av_frame_free (&r->video_cur);
-  av_frame_free (&r->video_next);
-  av_frame_free (&r->audio);
-  g_ptr_array_add (c->free_sources, g_steal_pointer (&r->source));
+static gboolean
+piece_read_audio (Composer  *c,
+                  Piece     *p,
+                  float    **dst,
+                  gsize      n,
+                  GError   **error)
+{
+  gsize take;
+
+  if (!p->drained)
+    return reader_read_audio (c, p->reader, dst, n, error);
+
+  take = MIN (n, p->tail_len - p->tail_pos);
+  for (int ch = 0; ch < c->channels; ch++)
+    {
+      memcpy (dst[ch], p->tail[ch] + p->tail_pos, take * sizeof (float));
+      memset (dst[ch] + take, 0, (n - take) * sizeof (float));
+    }
+  p->tail_pos += take;
   return TRUE;
 }
 
@@ -539,15 +619,15 @@ piece_activate (Composer  *c,
                 gint64     frames_written,
                 GError   **error)
 {
-  Reader *r;
-  double seconds;
+  gint64 first_sample = p->src_anchor_sample - (p->anchor_sample - p->audio_first);
+  Reader *r = NULL;
 
-  if (c->free_sources->len == 0 && c->has_audio)
+  if (c->free_readers->len == 0 && c->has_audio)
     for (guint i = c->first_live; i < c->n_pieces && &c->pieces[i] != p; i++)
       {
         Piece *q = &c->pieces[i];
 
-        if (q->reader != NULL && !q->reader->drained && q->end_frame <= frames_written &&
+        if (q->active && !q->drained && q->end_frame <= frames_written &&
             q->audio_end - grid_sample (c, frames_written) <= MAX_TAIL_SAMPLES)
           {
             if (!piece_drain (c, q, grid_sample (c, frames_written), error))
@@ -556,40 +636,35 @@ piece_activate (Composer  *c,
           }
       }
 
-  r = g_new0 (Reader, 1);
-  if (c->free_sources->len > 0)
-    r->source = g_ptr_array_steal_index (c->free_sources, c->free_sources->len - 1);
-  else
-    {
-      r->source = ave_media_source_open (c->source_path, &c->options, error);
-      if (r->source == NULL)
-        {
-          g_free (r);
-          return FALSE;
-        }
-    }
+  /* Prefer a reader that only has to read on. */
+  for (guint i = 0; i < c->free_readers->len && r == NULL; i++)
+    if (reader_can_read_on (g_ptr_array_index (c->free_readers, i), p->src_start, first_sample))
+      r = g_ptr_array_steal_index (c->free_readers, i);
+  if (r == NULL && c->free_readers->len > 0)
+    r = g_ptr_array_steal_index (c->free_readers, c->free_readers->len - 1);
+  if (r == NULL)
+    r = reader_new (c, &c->options, error);
+  if (r == NULL)
+    return FALSE;
   p->reader = r;
+  p->active = TRUE;
 
   /* Audio may start a few milliseconds before the first frame (the
    * cross-fade at a cut reads past the edge). */
-  seconds = p->src_start - (double) (p->anchor_sample - p->audio_first) / OUTPUT_RATE;
-  g_debug ("piece at %.3f s: frames %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT ", seek %.3f",
-           p->src_start, p->first_frame, p->end_frame, seconds);
-  return reader_start (c, r, seconds,
-                       p->src_anchor_sample - (p->anchor_sample - p->audio_first), error);
+  g_debug ("piece at %.3f s: frames %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT "%s",
+           p->src_start, p->first_frame, p->end_frame,
+           reader_can_read_on (r, p->src_start, first_sample) ? ", reading on" : ", seeking");
+  return reader_start (c, r, p->src_start, first_sample, error);
 }
 
 static void
 piece_deactivate (Composer *c,
                   Piece    *p)
 {
-  Reader *r = p->reader;
-
-  reader_reset (r);
-  if (r->source != NULL)
-    g_ptr_array_add (c->free_sources, g_steal_pointer (&r->source));
-  g_free (r);
-  p->reader = NULL;
+  if (p->reader != NULL)
+    g_ptr_array_add (c->free_readers, g_steal_pointer (&p->reader));
+  piece_clear_tail (p);
+  p->active = FALSE;
   p->done = TRUE;
 }
 
@@ -707,7 +782,7 @@ write_video_frame (Composer  *c,
   for (guint i = c->first_live; i < c->n_pieces && n_active < 2; i++)
     {
       Piece *p = &c->pieces[i];
-      if (p->reader == NULL && !p->done)
+      if (!p->active && !p->done)
         break;
       if (p->first_frame <= f && f < p->end_frame && p->reader != NULL)
         active[n_active++] = p;
@@ -830,14 +905,13 @@ write_audio_range (Composer  *c,
     {
       Piece *p = &c->pieces[i];
       gint64 lo = MAX (from, p->audio_first);
-
-      if (p->reader == NULL && !p->done)
-        break;
       gint64 hi = MIN (to, p->audio_end);
 
-      if (p->reader == NULL || lo >= hi)
+      if (!p->active && !p->done)
+        break;
+      if (!p->active || lo >= hi)
         continue;
-      if (!reader_read_audio (c, p->reader, c->piece_buf, (gsize) (hi - lo), error))
+      if (!piece_read_audio (c, p, c->piece_buf, (gsize) (hi - lo), error))
         return FALSE;
       for (gint64 pos = lo; pos < hi; pos++)
         {
@@ -877,20 +951,18 @@ measure_kept_loudness (Composer      *c,
                        GError       **error)
 {
   AveMediaSourceOptions options = c->options;
-  g_autoptr(AveMediaSource) source = NULL;
+  g_autoptr(Reader) reader = NULL;
   g_autoptr(AveLimiter) limiter = NULL;
   ebur128_state *meter;
-  Reader reader = { 0 };
   gint64 total = 0, done = 0;
   double value = -HUGE_VAL;
   float peak = 0.0f;
   gboolean ok = TRUE;
 
   options.want_video = FALSE;
-  source = ave_media_source_open (c->source_path, &options, error);
-  if (source == NULL)
+  reader = reader_new (c, &options, error);
+  if (reader == NULL)
     return FALSE;
-  reader.source = source;
   if (limit)
     limiter = _ave_limiter_new (c->channels, OUTPUT_RATE, LIMITER_CEILING_DB,
                                 LIMITER_LOOKAHEAD, LIMITER_RELEASE);
@@ -908,7 +980,7 @@ measure_kept_loudness (Composer      *c,
       gint64 remaining = p != NULL ? p->audio_end - p->audio_first : 0;
 
       if (p != NULL)
-        ok = reader_start (c, &reader, p->src_start,
+        ok = reader_start (c, reader, p->src_start,
                            p->src_anchor_sample - (p->anchor_sample - p->audio_first), error);
       else if (limiter != NULL)
         meter_add_to (c, meter, c->piece_buf, _ave_limiter_flush (limiter, c->piece_buf));
@@ -919,7 +991,7 @@ measure_kept_loudness (Composer      *c,
           gsize n = chunk;
 
           if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
-              !reader_read_audio (c, &reader, c->piece_buf, n, error))
+              !reader_read_audio (c, reader, c->piece_buf, n, error))
             {
               ok = FALSE;
               break;
@@ -939,8 +1011,6 @@ measure_kept_loudness (Composer      *c,
                                               (double) done / (double) MAX (total, 1));
         }
     }
-  reader_reset (&reader);
-
   if (ok)
     ebur128_loudness_global (meter, &value);
   ebur128_destroy (&meter);
@@ -1121,7 +1191,7 @@ ave_composer_render (AvePlan            *plan,
   c->progress_data = progress_data;
   c->last_progress = -1.0;
   c->source_path = g_strdup (ave_plan_get_source (plan));
-  c->free_sources = g_ptr_array_new_with_free_func ((GDestroyNotify) ave_media_source_free);
+  c->free_readers = g_ptr_array_new_with_free_func ((GDestroyNotify) reader_free);
 
   c->info = ave_media_probe (c->source_path, error);
   if (c->info == NULL)
@@ -1185,7 +1255,7 @@ ave_composer_render (AvePlan            *plan,
       for (guint i = c->first_live; i < next_piece; i++)
         {
           Piece *p = &c->pieces[i];
-          if (p->reader != NULL && f + 1 >= p->end_frame &&
+          if (p->active && f + 1 >= p->end_frame &&
               (!c->has_audio || sample_end >= p->audio_end))
             piece_deactivate (c, p);
         }
