@@ -49,6 +49,18 @@ bars_media (void)
                 "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest");
 }
 
+/* Red for 5 s, then blue for 5 s, with a tone. */
+static const char *
+redblue_media (void)
+{
+  return media ("redblue.mp4",
+                "-f lavfi -i color=c=red:s=160x120:r=25:d=5 "
+                "-f lavfi -i color=c=blue:s=160x120:r=25:d=5 "
+                "-f lavfi -i sine=f=440:r=48000:d=10 "
+                "-filter_complex \"[0:v][1:v]concat=n=2:v=1:a=0[v]\" -map \"[v]\" -map 2:a "
+                "-c:v libx264 -preset ultrafast -c:a aac");
+}
+
 static AveSettings *
 test_settings (void)
 {
@@ -544,13 +556,7 @@ test_no_click (void)
 static void
 test_transitions (void)
 {
-  /* red for 5 s, then blue for 5 s */
-  const char *source = media ("redblue.mp4",
-                              "-f lavfi -i color=c=red:s=160x120:r=25:d=5 "
-                              "-f lavfi -i color=c=blue:s=160x120:r=25:d=5 "
-                              "-f lavfi -i sine=f=440:r=48000:d=10 "
-                              "-filter_complex \"[0:v][1:v]concat=n=2:v=1:a=0[v]\" -map \"[v]\" -map 2:a "
-                              "-c:v libx264 -preset ultrafast -c:a aac");
+  const char *source = redblue_media ();
   g_autoptr(AveSettings) settings = test_settings ();
   g_autoptr(GError) error = NULL;
   const double frame = 1.0 / 25.0;
@@ -611,6 +617,50 @@ test_transitions (void)
     g_assert_cmpfloat (g_array_index (lumas, double, 68), <, g_array_index (lumas, double, 25) - 10.0);
   }
 }
+
+#if HAVE_VULKAN
+/* The Vulkan backend must compose exactly the frames the CPU backend does:
+ * the same plan rendered with each decodes to identical pictures. */
+static void
+test_vulkan_same_as_cpu (void)
+{
+  const char *source = redblue_media ();
+  g_autoptr(AveSettings) settings = test_settings ();
+  g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
+  g_autofree char *cpu_out = ave_test_path ("backend-cpu.mp4");
+  g_autofree char *gpu_out = ave_test_path ("backend-vulkan.mp4");
+  g_autofree char *notice = NULL;
+  g_autofree char *cpu_md5 = NULL;
+  g_autofree char *gpu_md5 = NULL;
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+  g_autoptr(AveCompute) gpu = NULL;
+  g_autoptr(GError) error = NULL;
+  AveComposeResult result = { 0 };
+
+  /* lavapipe when there is no GPU: the point is the backend, not speed */
+  if (g_getenv ("AVE_VULKAN_DEVICE") == NULL)
+    g_setenv ("AVE_VULKAN_DEVICE", "llvmpipe", TRUE);
+  gpu = ave_compute_new_for_settings (TRUE, 0, &notice);
+  g_test_message ("%s", notice);
+  g_assert_true (g_str_has_prefix (ave_compute_get_name (gpu), "vulkan"));
+
+  plan_add (plan, 0.0, 2.0, AVE_TRANSITION_CUT, 0.0);
+  plan_add (plan, 6.0, 8.0, AVE_TRANSITION_CROSSFADE, 0.8);
+  plan_add (plan, 3.0, 4.5, AVE_TRANSITION_FADE, 0.6);
+
+  g_assert_true (ave_composer_render (plan, NULL, settings, cpu, cpu_out, &result,
+                                      NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ave_composer_render (plan, NULL, settings, gpu, gpu_out, &result,
+                                      NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  /* encoder settings are the same, so compare what the frames decode to */
+  cpu_md5 = ave_test_sh_output ("ffmpeg -v error -nostdin -i '%s' -map 0:v -f md5 -", cpu_out);
+  gpu_md5 = ave_test_sh_output ("ffmpeg -v error -nostdin -i '%s' -map 0:v -f md5 -", gpu_out);
+  g_assert_cmpstr (cpu_md5, ==, gpu_md5);
+}
+#endif
 
 /* Mean luma of the four quadrants (TL, TR, BL, BR). */
 static void
@@ -921,6 +971,9 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/composer/no-click", test_no_click);
   g_test_add_func ("/engine/composer/transitions", test_transitions);
   g_test_add_func ("/engine/composer/rotation", test_rotation);
+#if HAVE_VULKAN
+  g_test_add_func ("/engine/composer/vulkan-same-as-cpu", test_vulkan_same_as_cpu);
+#endif
   g_test_add_func ("/engine/composer/audio-only", test_audio_only);
   g_test_add_func ("/engine/composer/video-only", test_video_only);
   g_test_add_func ("/engine/composer/vfr", test_vfr);
