@@ -252,9 +252,10 @@ ave_cli_output_input_start (AveCliOutput *self, const char *input, guint index, 
       json_event_end (b);
       return;
     }
+  /* A lone input needs no header: a failure then reads as one line. */
   if (total > 1)
     fprintf (stderr, "%s (%u of %u)\n", input, index + 1, total);
-  else
+  else if (self->progress_bar)
     fprintf (stderr, "%s\n", input);
 }
 
