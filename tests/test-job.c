@@ -189,6 +189,53 @@ test_async (void)
   g_assert_null (ave_job_get_plan (job));
 }
 
+static double
+probe_duration (const char *path)
+{
+  g_autofree char *out = ave_test_sh_output (
+      "ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 '%s'", path);
+  return g_ascii_strtod (out, NULL);
+}
+
+/* "Render again after edits": the app keeps the analysis and the edited
+ * plan; a render job must not analyse again and must render the edit. */
+static void
+test_render_again (void)
+{
+  const char *sample = ave_test_sample ("job.mp4", 12, 320, 180);
+  g_autofree char *outdir = ave_test_path ("render-again");
+  g_autofree char *final = g_build_filename (outdir, "job", "final.mp4", NULL);
+  g_autoptr(AveJob) first = ave_job_new (AVE_JOB_PROCESS, sample, outdir, NULL);
+  g_autoptr(AveJob) again = NULL;
+  g_autoptr(AvePlan) edited = NULL;
+  g_autoptr(GError) error = NULL;
+  EventLog log = { .log = g_ptr_array_new_with_free_func (g_free) };
+
+  g_assert_true (ave_job_run (first, NULL, &error));
+  edited = ave_plan_copy (ave_job_get_plan (first));
+  g_assert_cmpuint (ave_plan_get_n_segments (edited), >=, 1);
+  /* keep only the first two seconds of the first segment */
+  {
+    const AveSegment *seg = ave_plan_get_segment (edited, 0);
+    g_assert_true (ave_plan_trim_segment (edited, 0, seg->start, seg->start + 2.0));
+    while (ave_plan_get_n_segments (edited) > 1)
+      g_assert_true (ave_plan_remove_segment (edited, 1));
+  }
+
+  again = ave_job_new (AVE_JOB_RENDER, sample, outdir, NULL);
+  ave_job_set_analysis (again, ave_job_get_analysis (first));
+  ave_job_set_plan (again, edited);
+  g_mutex_init (&log.lock);
+  ave_job_set_event_func (again, on_event, &log, NULL);
+  g_assert_true (ave_job_run (again, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ave_job_get_analysis (again) == ave_job_get_analysis (first));
+  g_assert_cmpfloat_with_epsilon (probe_duration (final), 2.0, 0.05);
+  g_assert_cmpint (index_of (&log, "result:final"), >=, 0);
+  g_ptr_array_unref (log.log);
+  g_mutex_clear (&log.lock);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -198,6 +245,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/job/cancel-analysis", test_cancel_analysis);
   g_test_add_func ("/engine/job/cancel-composition", test_cancel_composition);
   g_test_add_func ("/engine/job/async", test_async);
+  g_test_add_func ("/engine/job/render-again", test_render_again);
 
   return g_test_run ();
 }

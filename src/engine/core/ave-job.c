@@ -38,6 +38,8 @@ struct _AveJob
   gint64          start_us;
   AveAnalysis    *analysis;
   AvePlan        *plan;
+  AveAnalysis    *given_analysis;
+  AvePlan        *given_plan;
   AveMediaInfo   *media;
   AveCompute     *compute;
 };
@@ -70,8 +72,10 @@ ave_job_finalize (GObject *object)
   g_free (self->plan_file);
   g_clear_pointer (&self->settings, ave_settings_free);
   g_clear_pointer (&self->analysis, ave_analysis_unref);
+  g_clear_pointer (&self->given_analysis, ave_analysis_unref);
   g_clear_pointer (&self->media, ave_media_info_free);
   g_clear_object (&self->plan);
+  g_clear_object (&self->given_plan);
   g_clear_object (&self->compute);
 
   G_OBJECT_CLASS (ave_job_parent_class)->finalize (object);
@@ -131,6 +135,24 @@ ave_job_set_plan_file (AveJob *self, const char *plan_path)
   g_return_if_fail (AVE_IS_JOB (self));
   g_free (self->plan_file);
   self->plan_file = g_strdup (plan_path);
+}
+
+void
+ave_job_set_analysis (AveJob *self, AveAnalysis *analysis)
+{
+  g_return_if_fail (AVE_IS_JOB (self));
+  g_clear_pointer (&self->given_analysis, ave_analysis_unref);
+  if (analysis != NULL)
+    self->given_analysis = ave_analysis_ref (analysis);
+}
+
+void
+ave_job_set_plan (AveJob *self, AvePlan *plan)
+{
+  g_return_if_fail (AVE_IS_JOB (self));
+  g_clear_object (&self->given_plan);
+  if (plan != NULL)
+    self->given_plan = ave_plan_copy (plan);
 }
 
 void
@@ -474,7 +496,13 @@ run_director (AveJob *self, GError **error)
   stage_start (self, &clock, AVE_STAGE_DIRECTOR);
   g_clear_object (&self->plan);
 
-  if (self->plan_file != NULL)
+  if (self->given_plan != NULL)
+    {
+      self->plan = ave_plan_copy (self->given_plan);
+      if (!ave_plan_validate (self->plan, self->media->duration, error))
+        return FALSE;
+    }
+  else if (self->plan_file != NULL)
     {
       g_autofree char *notice = g_strdup_printf ("using the edit plan %s", self->plan_file);
 
@@ -701,9 +729,25 @@ ave_job_run (AveJob        *self,
   if (notice != NULL)
     emit_simple (self, AVE_EVENT_NOTICE, notice);
 
-  self->analysis = ave_analysis_new (self->input, self->media);
-  if (!run_analysis (self, cancellable, error))
-    return FALSE;
+  if (self->kind == AVE_JOB_RENDER && self->given_plan == NULL && self->plan_file == NULL)
+    {
+      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY,
+                   "%s: nothing to render: no edit plan was given", self->input);
+      return FALSE;
+    }
+
+  if (self->given_analysis != NULL)
+    {
+      self->analysis = ave_analysis_ref (self->given_analysis);
+      stage_skip (self, AVE_STAGE_AUDIO_ANALYSIS);
+      stage_skip (self, AVE_STAGE_VIDEO_ANALYSIS);
+    }
+  else
+    {
+      self->analysis = ave_analysis_new (self->input, self->media);
+      if (!run_analysis (self, cancellable, error))
+        return FALSE;
+    }
   analysis_path = output_path (self, "analysis.json");
   if (!ave_analysis_save (self->analysis, analysis_path, error))
     return FALSE;

@@ -35,6 +35,9 @@ const char *ave_stage_to_string (AveStage stage);
 typedef enum {
   AVE_JOB_ANALYZE,   /* the two analysis stages; writes analysis.json */
   AVE_JOB_PROCESS,   /* all five stages */
+  AVE_JOB_RENDER,    /* assets and composition of a given analysis and plan
+                      * (ave_job_set_analysis + ave_job_set_plan): "render
+                      * again after edits" without analysing again */
 } AveJobKind;
 
 typedef enum {
@@ -77,6 +80,12 @@ AveJob      *ave_job_new             (AveJobKind         kind,
 void         ave_job_set_output_name (AveJob *self, const char *name);
 /* Render this plan instead of asking the director (process only). */
 void         ave_job_set_plan_file   (AveJob *self, const char *plan_path);
+/* Use this analysis instead of analysing the input again (any kind): the
+ * two analysis stages are reported as skipped.  A reference is kept. */
+void         ave_job_set_analysis    (AveJob *self, AveAnalysis *analysis);
+/* Render a copy of this plan (taken now, on the caller's thread) instead of
+ * asking the director. */
+void         ave_job_set_plan        (AveJob *self, AvePlan *plan);
 void         ave_job_set_event_func  (AveJob         *self,
                                       AveEventFunc    func,
                                       gpointer        user_data,
