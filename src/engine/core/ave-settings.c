@@ -39,6 +39,12 @@ ave_settings_new (void)
   self->loudness_target = -14.0;
   self->encoder_lookahead = 20;
 
+  self->cleanup_temp = TRUE;
+  self->parallel_strategy = AVE_PARALLEL_BALANCED;
+  self->quality_threshold = 0.85;
+  self->performance_target = g_strdup ("balanced");
+  self->cache_strategy = AVE_CACHE_STRATEGY_LRU;
+
   ave_settings_apply_quality (self, AVE_QUALITY_HIGH);
   ave_settings_apply_mode (self, AVE_MODE_BALANCED);
   ave_settings_apply_content_type (self, AVE_CONTENT_GENERAL);
@@ -54,6 +60,10 @@ ave_settings_copy (const AveSettings *self)
   copy->filler_words = g_strdupv (self->filler_words);
   copy->encoder_preset = g_strdup (self->encoder_preset);
   copy->temp_dir = g_strdup (self->temp_dir);
+  copy->preset = g_strdup (self->preset);
+  copy->performance_target = g_strdup (self->performance_target);
+  copy->cache_dir = g_strdup (self->cache_dir);
+  copy->metrics_output = g_strdup (self->metrics_output);
   return copy;
 }
 
@@ -65,6 +75,10 @@ ave_settings_free (AveSettings *self)
   g_strfreev (self->filler_words);
   g_free (self->encoder_preset);
   g_free (self->temp_dir);
+  g_free (self->preset);
+  g_free (self->performance_target);
+  g_free (self->cache_dir);
+  g_free (self->metrics_output);
   g_free (self);
 }
 
@@ -145,6 +159,12 @@ ave_settings_apply_memory_budget (AveSettings *self)
     self->encoder_lookahead = 10;
   else
     self->encoder_lookahead = 20;
+
+  self->cleanup_temp = TRUE;
+  self->parallel_strategy = AVE_PARALLEL_BALANCED;
+  self->quality_threshold = 0.85;
+  self->performance_target = g_strdup ("balanced");
+  self->cache_strategy = AVE_CACHE_STRATEGY_LRU;
   if (mib < 400)
     self->encoder_threads = MIN (self->n_workers, 2);
 }

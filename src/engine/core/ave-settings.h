@@ -30,6 +30,19 @@ typedef enum {
   AVE_MODE_HIGH_QUALITY,
 } AveMode;
 
+typedef enum {
+  AVE_PARALLEL_CONSERVATIVE,   /* 2 concurrent operations */
+  AVE_PARALLEL_BALANCED,       /* 3-4, bounded by cores */
+  AVE_PARALLEL_AGGRESSIVE,     /* 5+ / all cores */
+  AVE_PARALLEL_ADAPTIVE,       /* follows load average and memory pressure while running */
+} AveParallelStrategy;
+
+typedef enum {
+  AVE_CACHE_STRATEGY_LRU,          /* least recently used entries go first */
+  AVE_CACHE_STRATEGY_INTELLIGENT,  /* cost-aware: cheap-to-recompute, large entries go first */
+  AVE_CACHE_STRATEGY_ANALYSIS_ONLY,/* only analysis results are kept */
+} AveCacheStrategy;
+
 typedef struct _AveSettings AveSettings;
 
 struct _AveSettings
@@ -80,6 +93,47 @@ struct _AveSettings
 
   /* --- files --- */
   char    *temp_dir;              /* NULL = g_get_tmp_dir () */
+  gboolean cleanup_temp;          /* remove temporary files of the run (default TRUE) */
+
+  /* --- the performance guide (docs/cli.md maps each flag here) --- */
+  char    *preset;                /* "8gb", "16gb", "32gb", "auto" or NULL */
+  AveParallelStrategy parallel_strategy;
+  guint    max_workers;           /* 0 = from the strategy and cores */
+  guint    thread_pool_size;      /* FFmpeg decoder/encoder threads; 0 = from n_workers */
+  int      process_priority;      /* nice value applied to the process, 0 = unchanged */
+  gboolean cpu_affinity;          /* pin worker threads to cores */
+  gboolean memory_efficient;      /* smaller queues and buffers (also --stream-processing) */
+  gboolean minimal_buffers;       /* smallest queues that still stream (also --reduce-buffers) */
+  gboolean monitor_memory;        /* sample RSS while running, record it in metrics */
+  gboolean memory_alerts;         /* warn at 80 % and 90 % of max_memory_bytes */
+  gboolean adaptive_quality;      /* lower analysis/encode settings when resources are short */
+  double   quality_threshold;     /* 0..1: lowest relative quality adaptive mode may choose */
+  gboolean resource_aware;        /* size work from free memory and load, not only from settings */
+  char    *performance_target;    /* "speed", "balanced", "quality" */
+  gboolean skip_optional_analysis;/* skip what the plan does not need: beats unless music, highlights, extra thumbnail scoring */
+
+  /* --- cache --- */
+  gboolean cache_enabled;         /* content-addressed analysis cache for this run */
+  gboolean persistent_cache;      /* keep it across runs in $XDG_CACHE_HOME/ai-video-editor */
+  guint64  cache_size_bytes;      /* bound, LRU eviction; 0 = default (2 GiB) */
+  gboolean aggressive_caching;    /* also proxy frames, thumbnails, intermediate renders */
+  AveCacheStrategy cache_strategy;
+  char    *cache_dir;             /* NULL = default location */
+
+  /* --- monitoring and metrics --- */
+  gboolean performance_monitoring;/* record metrics (JSON lines) */
+  char    *metrics_output;        /* folder for metrics files; NULL = none */
+  gboolean real_time_stats;       /* live one-line status on a terminal */
+  gboolean debug_performance;     /* verbose timing and resource tracing */
+
+  /* --- remote API (LLM director, image API): all no-ops for the local director --- */
+  gboolean batch_api_calls;
+  gboolean cache_responses;
+  gboolean optimize_requests;     /* shorter prompts, fewer calls */
+  gboolean cost_aware;            /* prefer cheaper models / skip optional calls near the budget */
+  gboolean track_costs;           /* record every call's cost in the ledger and metrics */
+  gboolean cost_alerts;           /* warn at 50/80/100 % of the budget */
+  double   budget_limit_usd;      /* 0 = no limit; calls that would pass it are refused */
 };
 
 #define AVE_TYPE_SETTINGS (ave_settings_get_type ())
