@@ -47,6 +47,11 @@ typedef enum {
   AVE_EVENT_WARNING,       /* something the user should know; the job goes on */
   AVE_EVENT_NOTICE,        /* information: which compute device runs, ... */
   AVE_EVENT_RESULT,        /* a finished output file */
+  AVE_EVENT_DECISION,      /* the engine changed a setting while running (adaptive
+                            * quality, load shedding): `name` is the setting,
+                            * `message` says from what to what and why */
+  AVE_EVENT_SAMPLE,        /* a periodic resource sample (monitoring): `message`
+                            * is NULL; read it with ave_resource_sample_take */
 } AveEventKind;
 
 typedef struct
@@ -61,7 +66,7 @@ typedef struct
   guint64      peak_rss_bytes; /* STAGE_END: process high-water mark so far */
   gboolean     skipped;        /* STAGE_END: the stage had nothing to do (no audio, --plan given, ...) */
   const char  *message;        /* WARNING / NOTICE */
-  const char  *name;           /* RESULT: "final", "plan", "analysis", "metadata", "thumbnail" */
+  const char  *name;           /* RESULT: "final", "plan", "analysis", "metadata", "thumbnail"; DECISION: the setting */
   const char  *path;           /* RESULT */
 } AveEvent;
 
