@@ -41,8 +41,9 @@
 #define COMPACT_SAMPLES RATE
 /* Loudness below this is silence (the EBU R128 absolute gate). */
 #define FLOOR_DB        -70.0
-/* About 100 MB of RSS per PocketSphinx decoder (model, dictionary, search). */
-#define TRANSCRIBER_BYTES (100u << 20)
+/* RSS per PocketSphinx decoder: ~95 MB for the model, dictionary and
+ * search, ~60 MB for the filler-friendly second search. */
+#define TRANSCRIBER_BYTES (160u << 20)
 /* aubio's tempo tracker at 16 kHz: 32 ms analysis window, 8 ms hop.  A
  * 16 ms hop measurably quantises the period (122 BPM for 120). */
 #define TEMPO_WINDOW    512
@@ -59,6 +60,10 @@ typedef struct
   gint16 *samples;
   gsize   n_samples;
   double  start_time;
+  /* Words are kept when their middle is in [keep_from, keep_to): pieces
+   * of a long speech overlap by a margin at each cut, so that both end in
+   * quiet, and each word is reported once. */
+  double  keep_from, keep_to;
 } Utterance;
 
 struct _AveAudioAnalyzer
@@ -100,6 +105,7 @@ struct _AveAudioAnalyzer
   GArray  *buffer;             /* gint16 */
   guint64  buffer_start;       /* sample index of buffer[0] */
   gint64   utterance_start;    /* sample index, -1 while none is open */
+  double   utterance_keep_from; /* -INFINITY unless the utterance continues a cut one */
 
   /* beats */
   aubio_tempo_t *tempo;
@@ -210,7 +216,10 @@ transcribe_worker (gpointer data,
     {
       AveTranscribedWord *w = &g_array_index (words, AveTranscribedWord, i);
       AveTranscribedWord moved = *w;
+      double middle = (w->start + w->end) / 2;
 
+      if (middle < utterance->keep_from || middle >= utterance->keep_to)
+        continue;
       w->word = NULL;
       g_array_append_val (self->words, moved);
     }
@@ -227,6 +236,8 @@ static gboolean
 submit_utterance (AveAudioAnalyzer *self,
                   guint64           first,
                   guint64           last,
+                  double            keep_from,
+                  double            keep_to,
                   GError          **error)
 {
   Utterance *utterance;
@@ -257,6 +268,8 @@ submit_utterance (AveAudioAnalyzer *self,
   utterance->samples = g_memdup2 (&g_array_index (self->buffer, gint16, first - self->buffer_start),
                                   utterance->n_samples * sizeof (gint16));
   utterance->start_time = sample_time (self, first);
+  utterance->keep_from = keep_from;
+  utterance->keep_to = keep_to;
 
   if (!g_thread_pool_push (self->pool, utterance, &pool_error))
     {
@@ -297,7 +310,8 @@ compact_buffer (AveAudioAnalyzer *self,
 
 /* Speech that runs on without a silence is cut at its quietest 10 ms in
  * the second half of the allowed length, where a word boundary is most
- * likely. */
+ * likely.  The two pieces overlap by MARGIN_SAMPLES on each side of the
+ * cut: the recogniser needs a little quiet to end an utterance. */
 static gboolean
 split_long_utterance (AveAudioAnalyzer *self,
                       guint64           now,
@@ -305,11 +319,11 @@ split_long_utterance (AveAudioAnalyzer *self,
 {
   guint64 start = self->utterance_start;
   guint64 search_from = start + MAX_UTTERANCE_SAMPLES / 2;
-  guint64 best = now;
+  guint64 best = now - MARGIN_SAMPLES;
   double best_energy = G_MAXDOUBLE;
 
   search_from = (search_from + WINDOW - 1) / WINDOW * WINDOW;
-  for (guint64 w = search_from; w + WINDOW <= now; w += WINDOW)
+  for (guint64 w = search_from; w + WINDOW + MARGIN_SAMPLES <= now; w += WINDOW)
     {
       const gint16 *s = &g_array_index (self->buffer, gint16, w - self->buffer_start);
       double energy = 0;
@@ -325,9 +339,11 @@ split_long_utterance (AveAudioAnalyzer *self,
 
   g_debug ("splitting %.1f s of continuous speech at %.2f s",
            (double) (now - start) / RATE, sample_time (self, best));
-  if (!submit_utterance (self, start, best, error))
+  if (!submit_utterance (self, start, best + MARGIN_SAMPLES,
+                         self->utterance_keep_from, sample_time (self, best), error))
     return FALSE;
-  self->utterance_start = best;
+  self->utterance_start = best - MARGIN_SAMPLES;
+  self->utterance_keep_from = sample_time (self, best);
   return TRUE;
 }
 
@@ -372,10 +388,12 @@ close_speech (AveAudioAnalyzer *self,
 
   add_interval (self->speech, window_time (self, self->speech_start), end_time);
   last = MIN ((guint64) end_window * WINDOW + MARGIN_SAMPLES, available);
-  if (!submit_utterance (self, self->utterance_start, last, error))
+  if (!submit_utterance (self, self->utterance_start, last,
+                         self->utterance_keep_from, INFINITY, error))
     return FALSE;
   self->speech_start = -1;
   self->utterance_start = -1;
+  self->utterance_keep_from = -INFINITY;
   return TRUE;
 }
 
@@ -738,9 +756,10 @@ write_loudness (AveAudioAnalyzer *self,
 static guint
 choose_transcriber_count (const AveSettings *settings)
 {
-  /* Half the workers: the other half decode video and audio.  Each
-   * decoder holds ~100 MB, so a memory budget limits them too. */
-  guint n = CLAMP (settings->n_workers / 2, 1, 4);
+  /* A third of the workers: the rest decode and analyse video and
+   * audio.  Each decoder holds ~160 MB, so a memory budget limits them
+   * too. */
+  guint n = CLAMP (settings->n_workers / 3, 1, 4);
 
   if (settings->max_memory_bytes > 0)
     n = MIN (n, MAX (1, settings->max_memory_bytes / (4 * (guint64) TRANSCRIBER_BYTES)));
@@ -786,6 +805,7 @@ ave_audio_analyzer_new (const AveSettings   *settings,
   self->edge_mean_square = pow (10.0, (settings->silence_threshold_db - EDGE_DB) / 10.0);
   self->speech_start = -1;
   self->utterance_start = -1;
+  self->utterance_keep_from = -INFINITY;
   self->sound_mean_square = pow (10.0, BEAT_SOUND_DB / 10.0);
   self->last_sound_window = -1;
 

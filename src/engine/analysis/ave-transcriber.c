@@ -379,6 +379,7 @@ run_utterance (AveTranscriber *self,
                const gint16   *samples,
                gsize           n_samples,
                double          start_time,
+               gboolean        keep_noise,
                GArray         *out,
                GError        **error)
 {
@@ -398,14 +399,18 @@ run_utterance (AveTranscriber *self,
       AveTranscribedWord word = { 0 };
       int first, last;
 
-      word.word = clean_word (ps_seg_word (seg));
-      if (word.word == NULL)
+      const char *raw = ps_seg_word (seg);
+
+      /* Vocal noise ([SPEECH], [NOISE]) is reported with a NULL word
+       * when asked for; silence and sentence markers never are. */
+      word.word = clean_word (raw);
+      if (word.word == NULL && !(keep_noise && raw != NULL && raw[0] == '['))
         continue;
       ps_seg_frames (seg, &first, &last);
       word.start = start_time + (double) first / FRAMES_PER_SECOND;
       word.end = start_time + (double) (last + 1) / FRAMES_PER_SECOND;
       word.confidence = CLAMP (logmath_exp (lmath, ps_seg_prob (seg, NULL, NULL, NULL)), 0.0, 1.0);
-      word.filler = is_filler (self, word.word);
+      word.filler = word.word != NULL && is_filler (self, word.word);
       g_array_append_val (out, word);
     }
   return TRUE;
@@ -492,12 +497,15 @@ decode_island (AveTranscriber *self,
   gsize first = island->start * WINDOW_SAMPLES;
   gsize last = MIN (island->end * WINDOW_SAMPLES + margin, n_samples);
   gboolean all_fillers = TRUE;
-  gboolean covered = FALSE;
+  double covered = 0;
+  guint n_fillers;
   guint i;
 
   first = first > margin ? first - margin : 0;
 
-  /* Nothing to do when the first pass already heard fillers only. */
+  /* Nothing to do when the first pass already heard fillers only, over
+   * most of the island (a filler over half of it means the rest was
+   * heard as something else, or not at all). */
   for (i = 0; i < words->len; i++)
     {
       AveTranscribedWord *w = &g_array_index (words, AveTranscribedWord, i);
@@ -505,27 +513,41 @@ decode_island (AveTranscriber *self,
 
       if (mid >= island_start && mid <= island_end)
         {
-          covered = TRUE;
           all_fillers = all_fillers && w->filler;
+          covered += MIN (w->end, island_end) - MAX (w->start, island_start);
         }
     }
-  if (covered && all_fillers)
+  if (all_fillers && covered >= 0.7 * (island_end - island_start))
     return TRUE;
 
   ps_set_search (self->ps, FILLER_SEARCH);
   if (!run_utterance (self, samples + first, last - first,
-                      start_time + (double) first / SAMPLE_RATE, heard, error))
+                      start_time + (double) first / SAMPLE_RATE, TRUE, heard, error))
     {
       ps_set_search (self->ps, "_default");
       return FALSE;
     }
   ps_set_search (self->ps, "_default");
 
-  if (heard->len == 0)
-    return TRUE;
+  /* A filler, possibly with vocal noise next to it (the decoder sometimes
+   * hears the start of a drawn-out "uh" as [SPEECH]); nothing else. */
+  n_fillers = 0;
   for (i = 0; i < heard->len; i++)
-    if (!g_array_index (heard, AveTranscribedWord, i).filler)
-      return TRUE;
+    {
+      AveTranscribedWord *w = &g_array_index (heard, AveTranscribedWord, i);
+
+      if (w->word == NULL)
+        continue;
+      if (!w->filler)
+        {
+          g_debug ("island %.2f–%.2f: heard “%s”, not a filler", island_start, island_end, w->word);
+          return TRUE;
+        }
+      n_fillers++;
+    }
+  if (n_fillers == 0)
+    return TRUE;
+  g_debug ("island %.2f–%.2f: a filler", island_start, island_end);
 
   /* Replace: drop the first pass's words over the island, add the fillers. */
   for (i = words->len; i > 0; i--)
@@ -537,29 +559,34 @@ decode_island (AveTranscriber *self,
         g_array_remove_index (words, i - 1);
     }
   /* One burst is one hesitation: "uh um" becomes a single filler over
-   * both, named after the longer part, so that it is cut as one. */
+   * both (and any vocal noise beside them), named after the longest
+   * filler, so that it is cut as one. */
   {
-    AveTranscribedWord merged = g_array_index (heard, AveTranscribedWord, 0);
-    double longest = merged.end - merged.start;
-    double weighted = merged.confidence * longest;
+    AveTranscribedWord merged = { 0 };
+    double longest = 0, weighted = 0, voiced = 0;
 
-    for (i = 1; i < heard->len; i++)
+    merged.start = G_MAXDOUBLE;
+    merged.end = -G_MAXDOUBLE;
+    merged.filler = TRUE;
+    for (i = 0; i < heard->len; i++)
       {
         AveTranscribedWord *w = &g_array_index (heard, AveTranscribedWord, i);
         double duration = w->end - w->start;
 
+        merged.start = MIN (merged.start, w->start);
+        merged.end = MAX (merged.end, w->end);
+        if (w->word == NULL)
+          continue;
+        weighted += w->confidence * duration;
+        voiced += duration;
         if (duration > longest)
           {
             longest = duration;
-            merged.word = w->word;
+            g_free (merged.word);
+            merged.word = g_strdup (w->word);
           }
-        weighted += w->confidence * duration;
-        merged.end = w->end;
       }
-    merged.word = g_strdup (merged.word);
-    merged.confidence = merged.end > merged.start
-                        ? CLAMP (weighted / (merged.end - merged.start), 0.0, 1.0)
-                        : merged.confidence;
+    merged.confidence = voiced > 0 ? CLAMP (weighted / voiced, 0.0, 1.0) : 0.0;
     g_array_append_val (words, merged);
   }
   return TRUE;
@@ -592,7 +619,7 @@ ave_transcriber_decode (AveTranscriber *self,
   if (n_samples < SAMPLE_RATE / 4)
     return TRUE;
 
-  if (!run_utterance (self, samples, n_samples, start_time, utterance, error))
+  if (!run_utterance (self, samples, n_samples, start_time, FALSE, utterance, error))
     return FALSE;
 
   if (self->have_filler_search)
