@@ -44,6 +44,7 @@ ave_settings_new (void)
   self->quality_threshold = 0.85;
   self->performance_target = g_strdup ("balanced");
   self->cache_strategy = AVE_CACHE_STRATEGY_LRU;
+  self->smart_cut = TRUE;
 
   ave_settings_apply_quality (self, AVE_QUALITY_HIGH);
   ave_settings_apply_mode (self, AVE_MODE_BALANCED);
@@ -169,6 +170,144 @@ ave_settings_apply_memory_budget (AveSettings *self)
     self->encoder_threads = MIN (self->n_workers, 2);
 }
 
+static const char * const encoder_presets[] = {
+  "ultrafast", "superfast", "veryfast", "faster", "fast",
+  "medium", "slow", "slower", "veryslow", NULL
+};
+
+const char *
+ave_encoder_preset_step (const char *preset,
+                         int         steps)
+{
+  for (int i = 0; encoder_presets[i] != NULL; i++)
+    if (g_strcmp0 (encoder_presets[i], preset) == 0)
+      {
+        int last = G_N_ELEMENTS (encoder_presets) - 2;
+        return encoder_presets[CLAMP (i - steps, 0, last)];
+      }
+  return preset;
+}
+
+static void
+step_encoder_preset (AveSettings *self, int steps)
+{
+  const char *next = ave_encoder_preset_step (self->encoder_preset, steps);
+
+  if (next != self->encoder_preset)
+    {
+      char *copy = g_strdup (next);
+      g_free (self->encoder_preset);
+      self->encoder_preset = copy;
+    }
+}
+
+/* "speed" trades output and analysis detail for time: two x264 presets
+ * faster and a narrower analysis frame (shot detection stays reliable down
+ * to ~192 px, see docs/analysis.md).  "quality" spends time instead: one
+ * preset slower and one CRF step finer.  "balanced" keeps the level's own
+ * values.  Adaptive quality reads the target too. */
+gboolean
+ave_settings_apply_performance_target (AveSettings *self,
+                                       const char  *target)
+{
+  if (g_strcmp0 (target, "speed") == 0)
+    {
+      step_encoder_preset (self, 2);
+      self->analysis_width = MAX (192, MIN (self->analysis_width, 256));
+    }
+  else if (g_strcmp0 (target, "quality") == 0)
+    {
+      step_encoder_preset (self, -1);
+      if (self->crf > 16)
+        self->crf -= 1;
+    }
+  else if (g_strcmp0 (target, "balanced") != 0)
+    return FALSE;
+
+  g_free (self->performance_target);
+  self->performance_target = g_strdup (target);
+  return TRUE;
+}
+
+/* Smaller files: four CRF steps (about 40 % fewer bits for H.264) and
+ * 128 kb/s AAC, which is transparent for speech. */
+void
+ave_settings_apply_output_compression (AveSettings *self)
+{
+  self->crf = MIN (self->crf + 4, 51);
+  self->audio_bitrate = MIN (self->audio_bitrate, 128000);
+}
+
+/* More hesitation sounds count as fillers (the transcriber has
+ * pronunciations for all of them), fillers are cut whatever the content
+ * type, and the padding kept around words at a cut is tighter so the
+ * hesitation does not survive in the margin. */
+void
+ave_settings_apply_filler_word_optimization (AveSettings *self)
+{
+  static const char * const extra[] = { "um", "uh", "ah", "er", "hmm", "erm", "mm", "uhm", "eh", NULL };
+  g_autoptr(GPtrArray) words = g_ptr_array_new ();
+
+  for (guint i = 0; self->filler_words != NULL && self->filler_words[i] != NULL; i++)
+    g_ptr_array_add (words, self->filler_words[i]);
+  for (guint i = 0; extra[i] != NULL; i++)
+    if (!ave_settings_is_filler_word (self, extra[i]))
+      g_ptr_array_add (words, (char *) extra[i]);
+  g_ptr_array_add (words, NULL);
+  ave_settings_set_filler_words (self, (const char * const *) words->pdata);
+
+  self->cut_fillers = TRUE;
+  self->word_padding = MIN (self->word_padding, 0.08);
+}
+
+/* A lecture's ideas need whole sentences: only longer pauses are cut and
+ * kept pieces shorter than a second are merged, so an explanation is not
+ * chopped into fragments. */
+void
+ave_settings_apply_concept_optimization (AveSettings *self)
+{
+  self->cut_silence_min = MAX (self->cut_silence_min, 1.0);
+  self->min_segment_duration = MAX (self->min_segment_duration, 1.0);
+}
+
+/* Music: beats and tempo are what the director cuts on; speech recognition
+ * over a song finds no words worth cutting and costs most of the audio
+ * analysis time, so it is skipped. */
+void
+ave_settings_apply_beat_detection_optimization (AveSettings *self)
+{
+  self->detect_beats = TRUE;
+  self->transcribe = FALSE;
+}
+
+/* Music keeps its sound: 320 kb/s AAC and longer audio crossfades at cuts
+ * (20 ms instead of 10 ms: no click on sustained notes). */
+void
+ave_settings_apply_audio_quality_priority (AveSettings *self)
+{
+  self->audio_bitrate = MAX (self->audio_bitrate, 320000);
+  self->audio_fade_duration = MAX (self->audio_fade_duration, 0.02);
+}
+
+/* Analysis works on a small frame whatever the input size: at most 256 px
+ * wide and every second frame, which halves decoding-side scaling work; shot
+ * boundaries are then known to within two frames. */
+void
+ave_settings_apply_resolution_optimization (AveSettings *self)
+{
+  self->analysis_width = MIN (self->analysis_width, 256);
+  self->frame_step = MAX (self->frame_step, 2);
+}
+
+/* Quiet speakers: the silence threshold moves 5 dB lower so soft word ends
+ * are not taken for pauses, and pauses must last a little longer to count. */
+void
+ave_settings_apply_audio_preprocessing (AveSettings *self)
+{
+  self->silence_threshold_db = MIN (self->silence_threshold_db, -45.0);
+  self->silence_min_duration = MAX (self->silence_min_duration, 0.4);
+}
+
 void
 ave_settings_set_filler_words (AveSettings        *self,
                                const char * const *words)
@@ -243,6 +382,34 @@ ave_mode_from_string (const char *str, AveMode *out)
   if (g_strcmp0 (str, "high-quality") == 0)
     str = "high_quality";
   if (!lookup_name (mode_names, str, &v))
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+static const char * const strategy_names[] = { "conservative", "balanced", "aggressive", "adaptive", NULL };
+static const char * const cache_strategy_names[] = { "lru", "intelligent", "analysis_only", NULL };
+
+const char *ave_parallel_strategy_to_string (AveParallelStrategy s) { return strategy_names[s]; }
+const char *ave_cache_strategy_to_string (AveCacheStrategy s) { return cache_strategy_names[s]; }
+
+gboolean
+ave_parallel_strategy_from_string (const char *str, AveParallelStrategy *out)
+{
+  guint v;
+  if (!lookup_name (strategy_names, str, &v))
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+gboolean
+ave_cache_strategy_from_string (const char *str, AveCacheStrategy *out)
+{
+  guint v;
+  if (g_strcmp0 (str, "analysis-only") == 0)
+    str = "analysis_only";
+  if (!lookup_name (cache_strategy_names, str, &v))
     return FALSE;
   *out = v;
   return TRUE;

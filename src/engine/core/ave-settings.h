@@ -134,6 +134,10 @@ struct _AveSettings
   gboolean track_costs;           /* record every call's cost in the ledger and metrics */
   gboolean cost_alerts;           /* warn at 50/80/100 % of the budget */
   double   budget_limit_usd;      /* 0 = no limit; calls that would pass it are refused */
+
+  /* --- switches of the guide that need a field of their own --- */
+  gboolean verbose_timing;        /* front ends print a per-stage timing table after each input */
+  gboolean smart_cut;             /* fast mode may copy untouched GOPs; FALSE (--format-conversion) re-encodes everything */
 };
 
 #define AVE_TYPE_SETTINGS (ave_settings_get_type ())
@@ -153,6 +157,21 @@ void         ave_settings_apply_content_type (AveSettings *self, AveContentType 
 /* Sizes queues, lookahead and threads from max_memory_bytes. */
 void         ave_settings_apply_memory_budget (AveSettings *self);
 
+/* The guide's switches that change existing parameters (docs/cli.md has
+ * the table).  Each only moves the values it names, from their current
+ * value, so they compose with the quality level chosen before them. */
+gboolean     ave_settings_apply_performance_target (AveSettings *self, const char *target);
+void         ave_settings_apply_output_compression (AveSettings *self);
+void         ave_settings_apply_filler_word_optimization (AveSettings *self);
+void         ave_settings_apply_concept_optimization (AveSettings *self);
+void         ave_settings_apply_beat_detection_optimization (AveSettings *self);
+void         ave_settings_apply_audio_quality_priority (AveSettings *self);
+void         ave_settings_apply_resolution_optimization (AveSettings *self);
+void         ave_settings_apply_audio_preprocessing (AveSettings *self);
+/* Moves an x264 preset name `steps` places towards "ultrafast" (negative:
+ * towards "veryslow"), clamped; unknown names are returned unchanged. */
+const char  *ave_encoder_preset_step        (const char *preset, int steps);
+
 void         ave_settings_set_filler_words  (AveSettings *self, const char * const *words);
 gboolean     ave_settings_is_filler_word    (const AveSettings *self, const char *word);
 
@@ -163,6 +182,10 @@ const char  *ave_mode_to_string             (AveMode mode);
 gboolean     ave_content_type_from_string   (const char *str, AveContentType *out);
 gboolean     ave_quality_from_string        (const char *str, AveQuality *out);
 gboolean     ave_mode_from_string           (const char *str, AveMode *out);
+const char  *ave_parallel_strategy_to_string (AveParallelStrategy strategy);
+gboolean     ave_parallel_strategy_from_string (const char *str, AveParallelStrategy *out);
+const char  *ave_cache_strategy_to_string   (AveCacheStrategy strategy);
+gboolean     ave_cache_strategy_from_string (const char *str, AveCacheStrategy *out);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveSettings, ave_settings_free)
 
