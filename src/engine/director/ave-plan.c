@@ -21,6 +21,13 @@
  * how long it is. */
 #define DEFAULT_TRANSITION_DURATION 0.5
 
+/* Where a new lower third sits: the bottom fifth of the frame, inset from
+ * the edges by about the title-safe margin. */
+#define LOWER_THIRD_X      0.05
+#define LOWER_THIRD_Y      0.72
+#define LOWER_THIRD_WIDTH  0.90
+#define LOWER_THIRD_HEIGHT 0.20
+
 struct _AvePlan
 {
   GObject  parent_instance;
@@ -30,6 +37,7 @@ struct _AvePlan
   char    *director;
   GArray  *segments;   /* AveSegment, clear func frees reason */
   GArray  *chapters;   /* AveChapter sorted by time, clear func frees title */
+  GArray  *cards;      /* AveCard, clear func frees its strings */
 };
 
 G_DEFINE_FINAL_TYPE (AvePlan, ave_plan, G_TYPE_OBJECT)
@@ -46,6 +54,113 @@ static const char * const transition_names[] = {
   [AVE_TRANSITION_CROSSFADE] = "crossfade",
   [AVE_TRANSITION_FADE] = "fade",
 };
+
+static const char * const card_kind_names[] = {
+  [AVE_CARD_TITLE] = "title",
+  [AVE_CARD_OVERLAY] = "overlay",
+};
+
+static const char * const card_style_names[] = {
+  [AVE_CARD_STYLE_DARK] = "dark",
+  [AVE_CARD_STYLE_LIGHT] = "light",
+  [AVE_CARD_STYLE_ACCENT] = "accent",
+};
+
+/* ------------------------------------------------------------- cards */
+
+static void
+clear_card (gpointer data)
+{
+  AveCard *card = data;
+
+  g_clear_pointer (&card->title, g_free);
+  g_clear_pointer (&card->subtitle, g_free);
+  g_clear_pointer (&card->image_path, g_free);
+}
+
+/* A deep copy into `dest` (strings duplicated). */
+static void
+copy_card_into (AveCard       *dest,
+                const AveCard *card)
+{
+  *dest = *card;
+  dest->title = g_strdup (card->title);
+  dest->subtitle = g_strdup (card->subtitle);
+  dest->image_path = g_strdup (card->image_path);
+}
+
+AveCard *
+ave_card_copy (const AveCard *card)
+{
+  AveCard *copy;
+
+  g_return_val_if_fail (card != NULL, NULL);
+
+  copy = g_new0 (AveCard, 1);
+  copy_card_into (copy, card);
+  return copy;
+}
+
+void
+ave_card_free (AveCard *card)
+{
+  if (card == NULL)
+    return;
+  clear_card (card);
+  g_free (card);
+}
+
+G_DEFINE_BOXED_TYPE (AveCard, ave_card, ave_card_copy, ave_card_free)
+
+static AveCard *
+card_new (AveCardKind  kind,
+          const char  *title,
+          const char  *subtitle,
+          double       duration)
+{
+  AveCard *card = g_new0 (AveCard, 1);
+
+  card->kind = kind;
+  card->title = g_strdup (title);
+  card->subtitle = g_strdup (subtitle);
+  card->style = AVE_CARD_STYLE_DARK;
+  card->duration = duration;
+  card->transition = AVE_TRANSITION_CUT;
+  card->opacity = 1.0;
+  return card;
+}
+
+AveCard *
+ave_card_new_title (const char *title,
+                    const char *subtitle,
+                    guint       insert_before,
+                    double      duration)
+{
+  AveCard *card = card_new (AVE_CARD_TITLE, title, subtitle, duration);
+
+  card->insert_before = insert_before;
+  /* A full-screen card covers the whole frame. */
+  card->width = card->height = 1.0;
+  return card;
+}
+
+AveCard *
+ave_card_new_overlay (const char *title,
+                      const char *subtitle,
+                      double      output_time,
+                      double      duration)
+{
+  AveCard *card = card_new (AVE_CARD_OVERLAY, title, subtitle, duration);
+
+  card->output_time = output_time;
+  card->x = LOWER_THIRD_X;
+  card->y = LOWER_THIRD_Y;
+  card->width = LOWER_THIRD_WIDTH;
+  card->height = LOWER_THIRD_HEIGHT;
+  return card;
+}
+
+/* ---------------------------------------------------------- the plan */
 
 static void
 clear_segment (gpointer data)
@@ -72,6 +187,7 @@ ave_plan_finalize (GObject *object)
   g_clear_pointer (&self->director, g_free);
   g_clear_pointer (&self->segments, g_array_unref);
   g_clear_pointer (&self->chapters, g_array_unref);
+  g_clear_pointer (&self->cards, g_array_unref);
 
   G_OBJECT_CLASS (ave_plan_parent_class)->finalize (object);
 }
@@ -103,6 +219,8 @@ ave_plan_init (AvePlan *self)
   g_array_set_clear_func (self->segments, clear_segment);
   self->chapters = g_array_new (FALSE, TRUE, sizeof (AveChapter));
   g_array_set_clear_func (self->chapters, clear_chapter);
+  self->cards = g_array_new (FALSE, TRUE, sizeof (AveCard));
+  g_array_set_clear_func (self->cards, clear_card);
 }
 
 static void
@@ -144,6 +262,13 @@ ave_plan_copy (AvePlan *self)
 
       chapter.title = g_strdup (chapter.title);
       g_array_append_val (copy->chapters, chapter);
+    }
+  for (guint i = 0; i < self->cards->len; i++)
+    {
+      AveCard card;
+
+      copy_card_into (&card, &g_array_index (self->cards, AveCard, i));
+      g_array_append_val (copy->cards, card);
     }
   return copy;
 }
@@ -211,6 +336,30 @@ segment_at (AvePlan *self,
   return &g_array_index (self->segments, AveSegment, index);
 }
 
+static inline AveCard *
+card_at (AvePlan *self,
+         guint    index)
+{
+  return &g_array_index (self->cards, AveCard, index);
+}
+
+/* Keeps TITLE cards between the same neighbours when segments are
+ * inserted or removed: every card placed before a segment at or after
+ * `from` moves by `delta` slots. */
+static void
+shift_title_slots (AvePlan *self,
+                   guint    from,
+                   int      delta)
+{
+  for (guint i = 0; i < self->cards->len; i++)
+    {
+      AveCard *card = card_at (self, i);
+
+      if (card->kind == AVE_CARD_TITLE && card->insert_before >= from)
+        card->insert_before = (guint) MAX (0, (int) card->insert_before + delta);
+    }
+}
+
 static inline double
 segment_length (const AveSegment *segment)
 {
@@ -276,6 +425,8 @@ ave_plan_append_segment (AvePlan          *self,
   copy = *segment;
   copy.enabled = segment->enabled != FALSE;
   copy.reason = g_strdup (segment->reason);
+  /* An outro placed after the last segment stays the last thing shown. */
+  shift_title_slots (self, self->segments->len, 1);
   g_array_append_val (self->segments, copy);
   fit_transitions (self);
   emit_changed (self);
@@ -385,6 +536,7 @@ ave_plan_split_segment (AvePlan *self,
   second.reason = g_strdup (segment->reason);
   segment->end = source_time;
 
+  shift_title_slots (self, index + 1, 1);
   g_array_insert_val (self->segments, index + 1, second);
   fit_transitions (self);
   emit_changed (self);
@@ -401,6 +553,7 @@ ave_plan_remove_segment (AvePlan *self,
     return FALSE;
 
   g_array_remove_index (self->segments, index);
+  shift_title_slots (self, index + 1, -1);
   fit_transitions (self);
   emit_changed (self);
   return TRUE;
@@ -494,69 +647,487 @@ ave_plan_clear_chapters (AvePlan *self)
   emit_changed (self);
 }
 
-/* How much segment `current` overlaps the enabled segment before it in the
- * output.  Only crossfades overlap; a fade goes through black inside the
- * two segments, and a cut joins them end to end.  The overlap never
- * exceeds either segment, so a plan edited by hand cannot produce a
- * negative duration. */
-static double
-overlap_with_previous (const AveSegment *previous,
-                       const AveSegment *current)
-{
-  if (previous == NULL || current->transition != AVE_TRANSITION_CROSSFADE)
-    return 0.0;
+/* ------------------------------------------------------- output time */
 
-  return MAX (0.0, MIN (current->transition_duration,
-                        MIN (segment_length (previous), segment_length (current))));
+static void
+item_set_join (AveOutputItem       *item,
+               const AveOutputItem *previous)
+{
+  AveTransitionType transition;
+  double duration;
+
+  if (previous == NULL)
+    {
+      /* The first thing shown joins nothing. */
+      item->transition = AVE_TRANSITION_CUT;
+      item->transition_duration = 0.0;
+      item->overlap = 0.0;
+      return;
+    }
+
+  /* A card says how it enters and how it leaves: a segment's own
+   * transition was chosen for joining another segment. */
+  if (item->card != NULL)
+    {
+      transition = item->card->transition;
+      duration = item->card->transition_duration;
+    }
+  else if (previous->card != NULL)
+    {
+      transition = previous->card->transition;
+      duration = previous->card->transition_duration;
+    }
+  else
+    {
+      transition = item->segment->transition;
+      duration = item->segment->transition_duration;
+    }
+
+  item->transition = transition;
+  item->transition_duration = transition == AVE_TRANSITION_CUT ? 0.0 : duration;
+  /* Only crossfades overlap; a fade goes through black inside the two
+   * items, and a cut joins them end to end.  The overlap never exceeds
+   * either item, so a plan edited by hand cannot produce a negative
+   * duration. */
+  item->overlap = transition == AVE_TRANSITION_CROSSFADE
+                  ? MAX (0.0, MIN (duration, MIN (previous->duration, item->duration)))
+                  : 0.0;
+}
+
+static void
+append_item (GArray           *items,
+             const AveSegment *segment,
+             const AveCard    *card,
+             guint             index)
+{
+  AveOutputItem item = { 0 };
+  const AveOutputItem *previous = items->len > 0
+                                  ? &g_array_index (items, AveOutputItem, items->len - 1)
+                                  : NULL;
+
+  item.segment = segment;
+  item.card = card;
+  item.index = index;
+  item.duration = segment != NULL ? segment_length (segment) : card->duration;
+  item_set_join (&item, previous);
+  item.output_start = previous != NULL
+                      ? previous->output_start + previous->duration - item.overlap
+                      : 0.0;
+  g_array_append_val (items, item);
+}
+
+GArray *
+ave_plan_list_output_items (AvePlan *self)
+{
+  GArray *items;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), NULL);
+
+  items = g_array_new (FALSE, TRUE, sizeof (AveOutputItem));
+  for (guint slot = 0; slot <= self->segments->len; slot++)
+    {
+      /* Cards sharing a slot play in the order they were added. */
+      for (guint c = 0; c < self->cards->len; c++)
+        {
+          const AveCard *card = card_at (self, c);
+
+          if (card->kind == AVE_CARD_TITLE && card->insert_before == slot)
+            append_item (items, NULL, card, c);
+        }
+      if (slot < self->segments->len && segment_at (self, slot)->enabled)
+        append_item (items, segment_at (self, slot), NULL, slot);
+    }
+  return items;
+}
+
+static double
+items_end (GArray *items)
+{
+  const AveOutputItem *last;
+
+  if (items->len == 0)
+    return 0.0;
+  last = &g_array_index (items, AveOutputItem, items->len - 1);
+  return last->output_start + last->duration;
 }
 
 double
 ave_plan_get_output_duration (AvePlan *self)
 {
-  const AveSegment *previous = NULL;
-  double total = 0.0;
+  g_autoptr(GArray) items = NULL;
 
   g_return_val_if_fail (AVE_IS_PLAN (self), 0.0);
 
-  for (guint i = 0; i < self->segments->len; i++)
-    {
-      const AveSegment *segment = segment_at (self, i);
-
-      if (!segment->enabled)
-        continue;
-      total += segment_length (segment) - overlap_with_previous (previous, segment);
-      previous = segment;
-    }
-  return total;
+  items = ave_plan_list_output_items (self);
+  return items_end (items);
 }
 
 double
 ave_plan_source_to_output (AvePlan *self,
                            double   source_time)
 {
-  const AveSegment *previous = NULL;
-  double output_start = 0.0;
+  g_autoptr(GArray) items = NULL;
 
   g_return_val_if_fail (AVE_IS_PLAN (self), -1.0);
 
-  for (guint i = 0; i < self->segments->len; i++)
+  items = ave_plan_list_output_items (self);
+  for (guint i = 0; i < items->len; i++)
     {
-      const AveSegment *segment = segment_at (self, i);
-
-      if (!segment->enabled)
-        continue;
-
-      if (previous != NULL)
-        output_start += segment_length (previous) - overlap_with_previous (previous, segment);
+      const AveOutputItem *item = &g_array_index (items, AveOutputItem, i);
 
       /* The first segment that contains the time wins: a source moment
        * used twice (a repeated take) maps to its first appearance. */
-      if (source_time >= segment->start && source_time <= segment->end)
-        return output_start + (source_time - segment->start);
-
-      previous = segment;
+      if (item->segment != NULL &&
+          source_time >= item->segment->start && source_time <= item->segment->end)
+        return item->output_start + (source_time - item->segment->start);
     }
   return -1.0;
+}
+
+/* ------------------------------------------------------------ card edits */
+
+/* Checks one card against the plan; `path` names it in messages
+ * ("cards[1]"), and the error names the member at fault. */
+G_GNUC_PRINTF (3, 4)
+static void set_invalid (GError **error, const char *path, const char *format, ...);
+static char *member_path (const char *parent, const char *member);
+
+static gboolean
+check_card (AvePlan        *self,
+            const AveCard  *card,
+            const char     *path,
+            GError        **error)
+{
+  const char *member = NULL;
+  g_autofree char *detail = NULL;
+
+  if ((guint) card->kind >= G_N_ELEMENTS (card_kind_names))
+    {
+      member = "kind";
+      detail = g_strdup ("unknown kind (allowed: title, overlay)");
+    }
+  else if ((guint) card->style >= G_N_ELEMENTS (card_style_names))
+    {
+      member = "style";
+      detail = g_strdup ("unknown style (allowed: dark, light, accent)");
+    }
+  else if ((card->title == NULL || *card->title == '\0') &&
+           (card->image_path == NULL || *card->image_path == '\0'))
+    {
+      member = "title";
+      detail = g_strdup ("missing (a card needs a title, an image or both)");
+    }
+  else if (!isfinite (card->duration) || card->duration < MIN_SEGMENT_DURATION)
+    {
+      member = "duration";
+      detail = g_strdup_printf ("must be at least %.2f s (got %.3f)",
+                                MIN_SEGMENT_DURATION, card->duration);
+    }
+  else if ((guint) card->transition >= G_N_ELEMENTS (transition_names))
+    {
+      member = "transition";
+      detail = g_strdup ("unknown transition (allowed: cut, crossfade, fade)");
+    }
+  else if (card->transition != AVE_TRANSITION_CUT &&
+           !(isfinite (card->transition_duration) && card->transition_duration > 0.0))
+    {
+      member = "transition_duration";
+      detail = g_strdup_printf ("a %s needs a duration greater than 0 (got %.3f)",
+                                transition_names[card->transition], card->transition_duration);
+    }
+  /* A card transitions on both of its sides: each may take half of it. */
+  else if (card->transition != AVE_TRANSITION_CUT &&
+           card->transition_duration > card->duration / 2.0 + 1e-9)
+    {
+      member = "transition_duration";
+      detail = g_strdup_printf ("%.3f must be at most half the card's duration (%.3f s)",
+                                card->transition_duration, card->duration / 2.0);
+    }
+  else if (card->kind == AVE_CARD_TITLE && card->insert_before > self->segments->len)
+    {
+      member = "insert_before";
+      detail = g_strdup_printf ("%u is past the last segment (there are %u; %u means at the end)",
+                                card->insert_before, self->segments->len, self->segments->len);
+    }
+  else if (card->kind == AVE_CARD_OVERLAY)
+    {
+      if (!isfinite (card->output_time) || card->output_time < 0.0)
+        {
+          member = "time";
+          detail = g_strdup_printf ("must not be negative (%.3f)", card->output_time);
+        }
+      else if (!isfinite (card->opacity) || card->opacity < 0.0 || card->opacity > 1.0)
+        {
+          member = "opacity";
+          detail = g_strdup_printf ("must be between 0 and 1 (got %.3f)", card->opacity);
+        }
+      else if (!isfinite (card->x) || card->x < 0.0 || card->x >= 1.0)
+        {
+          member = "x";
+          detail = g_strdup_printf ("must be from 0 to below 1, a fraction of the frame width (got %.3f)", card->x);
+        }
+      else if (!isfinite (card->y) || card->y < 0.0 || card->y >= 1.0)
+        {
+          member = "y";
+          detail = g_strdup_printf ("must be from 0 to below 1, a fraction of the frame height (got %.3f)", card->y);
+        }
+      else if (!isfinite (card->width) || card->width <= 0.0 || card->x + card->width > 1.0 + 1e-9)
+        {
+          member = "width";
+          detail = g_strdup_printf ("must be greater than 0 with x + width at most 1 (got %.3f at x %.3f)",
+                                    card->width, card->x);
+        }
+      else if (!isfinite (card->height) || card->height <= 0.0 || card->y + card->height > 1.0 + 1e-9)
+        {
+          member = "height";
+          detail = g_strdup_printf ("must be greater than 0 with y + height at most 1 (got %.3f at y %.3f)",
+                                    card->height, card->y);
+        }
+    }
+
+  if (member == NULL)
+    return TRUE;
+
+  {
+    g_autofree char *p = member_path (path, member);
+
+    set_invalid (error, p, "%s", detail);
+  }
+  return FALSE;
+}
+
+guint
+ave_plan_get_n_cards (AvePlan *self)
+{
+  g_return_val_if_fail (AVE_IS_PLAN (self), 0);
+
+  return self->cards->len;
+}
+
+const AveCard *
+ave_plan_get_card (AvePlan *self,
+                   guint    index)
+{
+  g_return_val_if_fail (AVE_IS_PLAN (self), NULL);
+  g_return_val_if_fail (index < self->cards->len, NULL);
+
+  return card_at (self, index);
+}
+
+/* Where a TITLE card starts in the output, or -1 when it is not shown. */
+static double
+title_card_output_start (AvePlan *self,
+                         guint    index)
+{
+  g_autoptr(GArray) items = ave_plan_list_output_items (self);
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      const AveOutputItem *item = &g_array_index (items, AveOutputItem, i);
+
+      if (item->card != NULL && item->index == index)
+        return item->output_start;
+    }
+  return -1.0;
+}
+
+/* After a TITLE card edit changed the output duration by `delta` at output
+ * time `at`, the chapters and overlays after it follow the picture they
+ * belonged to.  A chapter that begins exactly at `at` stays there (a card
+ * inserted at a chapter's start opens that chapter); an overlay there moves
+ * on with its picture.  Whatever fell inside a removed stretch lands at its
+ * start. */
+static void
+shift_output_times (AvePlan *self,
+                    double   at,
+                    double   delta)
+{
+  if (delta == 0.0 || at < 0.0)
+    return;
+
+  for (guint i = 0; i < self->chapters->len; i++)
+    {
+      AveChapter *chapter = &g_array_index (self->chapters, AveChapter, i);
+
+      if (chapter->time > at + 1e-6)
+        chapter->time = MAX (at, chapter->time + delta);
+    }
+  for (guint i = 0; i < self->cards->len; i++)
+    {
+      AveCard *card = card_at (self, i);
+
+      if (card->kind == AVE_CARD_OVERLAY && card->output_time >= at - 1e-6)
+        card->output_time = MAX (at, card->output_time + delta);
+    }
+}
+
+/* Normalises what a caller hands in: a cut has no duration, text that is
+ * empty is absent. */
+static void
+normalise_card (AveCard *card)
+{
+  if (card->transition == AVE_TRANSITION_CUT)
+    card->transition_duration = 0.0;
+  if (card->title != NULL && *card->title == '\0')
+    g_clear_pointer (&card->title, g_free);
+  if (card->subtitle != NULL && *card->subtitle == '\0')
+    g_clear_pointer (&card->subtitle, g_free);
+  if (card->image_path != NULL && *card->image_path == '\0')
+    g_clear_pointer (&card->image_path, g_free);
+}
+
+/* Inserts (a copy of) `card` at `position` without emitting "changed". */
+static void
+insert_card (AvePlan       *self,
+             guint          position,
+             const AveCard *card)
+{
+  AveCard copy;
+  double before = ave_plan_get_output_duration (self);
+
+  copy_card_into (&copy, card);
+  normalise_card (&copy);
+  g_array_insert_val (self->cards, position, copy);
+  if (copy.kind == AVE_CARD_TITLE)
+    {
+      double at = title_card_output_start (self, position);
+      double delta = ave_plan_get_output_duration (self) - before;
+
+      /* The card's own overlays (none yet) are not shifted by itself. */
+      if (at >= 0.0)
+        shift_output_times (self, at, delta);
+    }
+}
+
+/* Takes the card out without emitting "changed"; returns it. */
+static AveCard
+take_card (AvePlan *self,
+           guint    index)
+{
+  AveCard card = *card_at (self, index);
+  double at = card.kind == AVE_CARD_TITLE ? title_card_output_start (self, index) : -1.0;
+  double before = ave_plan_get_output_duration (self);
+
+  /* Remove without the clear func: ownership of the strings moves out. */
+  memset (card_at (self, index), 0, sizeof (AveCard));
+  g_array_remove_index (self->cards, index);
+  if (at >= 0.0)
+    shift_output_times (self, at, ave_plan_get_output_duration (self) - before);
+  return card;
+}
+
+int
+ave_plan_add_card (AvePlan       *self,
+                   const AveCard *card)
+{
+  g_return_val_if_fail (AVE_IS_PLAN (self), -1);
+  g_return_val_if_fail (card != NULL, -1);
+
+  if (!check_card (self, card, "card", NULL))
+    return -1;
+
+  insert_card (self, self->cards->len, card);
+  emit_changed (self);
+  return (int) self->cards->len - 1;
+}
+
+gboolean
+ave_plan_remove_card (AvePlan *self,
+                      guint    index)
+{
+  AveCard card;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+
+  if (index >= self->cards->len)
+    return FALSE;
+
+  card = take_card (self, index);
+  clear_card (&card);
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+ave_plan_move_card (AvePlan *self,
+                    guint    index,
+                    guint    insert_before,
+                    double   output_time)
+{
+  AveCard card;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+
+  if (index >= self->cards->len)
+    return FALSE;
+
+  card = *card_at (self, index);
+  if (card.kind == AVE_CARD_TITLE)
+    {
+      if (insert_before > self->segments->len)
+        return FALSE;
+      if (card.insert_before == insert_before)
+        return TRUE;
+    }
+  else
+    {
+      if (!isfinite (output_time) || output_time < 0.0)
+        return FALSE;
+      if (card.output_time == output_time)
+        return TRUE;
+    }
+
+  /* Out and in again, so the times after both places shift correctly;
+   * the card keeps its index. */
+  card = take_card (self, index);
+  if (card.kind == AVE_CARD_TITLE)
+    card.insert_before = insert_before;
+  else
+    card.output_time = output_time;
+  insert_card (self, index, &card);
+  clear_card (&card);
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+ave_plan_update_card (AvePlan       *self,
+                      guint          index,
+                      const AveCard *card)
+{
+  AveCard *slot;
+  AveCard updated;
+  double at = -1.0, before;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+  g_return_val_if_fail (card != NULL, FALSE);
+
+  if (index >= self->cards->len || card->kind != card_at (self, index)->kind)
+    return FALSE;
+
+  /* The position is ave_plan_move_card()'s business. */
+  slot = card_at (self, index);
+  copy_card_into (&updated, card);
+  updated.insert_before = slot->insert_before;
+  updated.output_time = slot->output_time;
+  if (!check_card (self, &updated, "card", NULL))
+    {
+      clear_card (&updated);
+      return FALSE;
+    }
+  normalise_card (&updated);
+
+  /* Replaced in place: a longer or shorter card pushes what follows it
+   * by the difference, and nothing before it moves. */
+  if (updated.kind == AVE_CARD_TITLE)
+    at = title_card_output_start (self, index);
+  before = ave_plan_get_output_duration (self);
+  clear_card (slot);
+  *slot = updated;
+  if (at >= 0.0)
+    shift_output_times (self, at, ave_plan_get_output_duration (self) - before);
+  emit_changed (self);
+  return TRUE;
 }
 
 /* -------------------------------------------------------------- JSON out */
@@ -568,6 +1139,53 @@ add_double (JsonBuilder *builder,
 {
   json_builder_set_member_name (builder, name);
   json_builder_add_double_value (builder, isfinite (value) ? value : 0.0);
+}
+
+static void
+add_nullable_string (JsonBuilder *builder,
+                     const char  *name,
+                     const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+/* Only the members that mean something for the card's kind are written. */
+static void
+add_card_json (JsonBuilder   *builder,
+               const AveCard *card)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "kind");
+  json_builder_add_string_value (builder, card_kind_names[card->kind]);
+  add_nullable_string (builder, "title", card->title);
+  add_nullable_string (builder, "subtitle", card->subtitle);
+  add_nullable_string (builder, "image", card->image_path);
+  json_builder_set_member_name (builder, "style");
+  json_builder_add_string_value (builder, card_style_names[card->style]);
+  if (card->kind == AVE_CARD_TITLE)
+    {
+      json_builder_set_member_name (builder, "insert_before");
+      json_builder_add_int_value (builder, card->insert_before);
+    }
+  else
+    add_double (builder, "time", card->output_time);
+  add_double (builder, "duration", card->duration);
+  if (card->kind == AVE_CARD_OVERLAY)
+    {
+      add_double (builder, "x", card->x);
+      add_double (builder, "y", card->y);
+      add_double (builder, "width", card->width);
+      add_double (builder, "height", card->height);
+      add_double (builder, "opacity", card->opacity);
+    }
+  json_builder_set_member_name (builder, "transition");
+  json_builder_add_string_value (builder, transition_names[card->transition]);
+  add_double (builder, "transition_duration", card->transition_duration);
+  json_builder_end_object (builder);
 }
 
 JsonNode *
@@ -627,6 +1245,12 @@ ave_plan_to_json (AvePlan *self)
       json_builder_add_string_value (builder, chapter->title);
       json_builder_end_object (builder);
     }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "cards");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->cards->len; i++)
+    add_card_json (builder, card_at (self, i));
   json_builder_end_array (builder);
 
   /* For people and scripts reading the file; recomputed on load. */
@@ -919,6 +1543,139 @@ read_chapter (AvePlan   *self,
   return TRUE;
 }
 
+/* A name from `names` (a table of n entries); `fallback` when absent. */
+static gboolean
+read_name (JsonObject         *object,
+           const char         *parent,
+           const char         *member,
+           const char * const *names,
+           guint               n_names,
+           guint               fallback,
+           guint              *out,
+           GError            **error)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GString) allowed = NULL;
+
+  if (!read_string (object, parent, member, &name, error))
+    return FALSE;
+  *out = fallback;
+  if (name == NULL)
+    return TRUE;
+  for (guint i = 0; i < n_names; i++)
+    if (g_str_equal (name, names[i]))
+      {
+        *out = i;
+        return TRUE;
+      }
+
+  allowed = g_string_new (NULL);
+  for (guint i = 0; i < n_names; i++)
+    g_string_append_printf (allowed, "%s%s", i > 0 ? ", " : "", names[i]);
+  path = member_path (parent, member);
+  set_invalid (error, path, "unknown %s \"%s\" (allowed: %s)", member, name, allowed->str);
+  return FALSE;
+}
+
+static gboolean
+read_card (AvePlan   *self,
+           JsonNode  *node,
+           guint      index,
+           GError   **error)
+{
+  g_autofree char *path = g_strdup_printf ("cards[%u]", index);
+  g_autofree char *kind_path = member_path (path, "kind");
+  JsonObject *obj;
+  AveCard card = { 0 };
+  guint kind, style;
+  gboolean ok = FALSE;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      set_invalid (error, path, "expected an object with kind, title and duration");
+      return FALSE;
+    }
+  obj = json_node_get_object (node);
+
+  if (!json_object_has_member (obj, "kind"))
+    {
+      set_invalid (error, kind_path, "missing (expected \"title\" or \"overlay\")");
+      return FALSE;
+    }
+  if (!read_name (obj, path, "kind", card_kind_names, G_N_ELEMENTS (card_kind_names),
+                  AVE_CARD_TITLE, &kind, error) ||
+      !read_name (obj, path, "style", card_style_names, G_N_ELEMENTS (card_style_names),
+                  AVE_CARD_STYLE_DARK, &style, error))
+    return FALSE;
+  card.kind = kind;
+  card.style = style;
+  card.opacity = 1.0;
+  if (card.kind == AVE_CARD_TITLE)
+    card.width = card.height = 1.0;
+  else
+    {
+      card.x = LOWER_THIRD_X;
+      card.y = LOWER_THIRD_Y;
+      card.width = LOWER_THIRD_WIDTH;
+      card.height = LOWER_THIRD_HEIGHT;
+    }
+
+  if (!read_string (obj, path, "title", &card.title, error) ||
+      !read_string (obj, path, "subtitle", &card.subtitle, error) ||
+      !read_string (obj, path, "image", &card.image_path, error) ||
+      !read_number (obj, path, "duration", TRUE, 0, &card.duration, error) ||
+      !read_transition (obj, path, &card.transition, error) ||
+      !read_number (obj, path, "transition_duration", FALSE,
+                    card.transition == AVE_TRANSITION_CUT ? 0.0 : DEFAULT_TRANSITION_DURATION,
+                    &card.transition_duration, error))
+    goto out;
+
+  if (card.kind == AVE_CARD_TITLE)
+    {
+      JsonNode *slot = json_object_get_member (obj, "insert_before");
+      g_autofree char *p = member_path (path, "insert_before");
+      double value;
+
+      if (slot == NULL)
+        {
+          set_invalid (error, p, "missing (expected the index of the segment the card plays before)");
+          goto out;
+        }
+      if (!node_is_number (slot))
+        {
+          set_invalid (error, p, "expected a whole number");
+          goto out;
+        }
+      value = json_node_get_double (slot);
+      if (value != floor (value) || value < 0 || value > G_MAXUINT)
+        {
+          set_invalid (error, p, "expected a whole number from 0 (got %g)", value);
+          goto out;
+        }
+      card.insert_before = (guint) value;
+    }
+  else if (!read_number (obj, path, "time", TRUE, 0, &card.output_time, error) ||
+           !read_number (obj, path, "x", FALSE, card.x, &card.x, error) ||
+           !read_number (obj, path, "y", FALSE, card.y, &card.y, error) ||
+           !read_number (obj, path, "width", FALSE, card.width, &card.width, error) ||
+           !read_number (obj, path, "height", FALSE, card.height, &card.height, error) ||
+           !read_number (obj, path, "opacity", FALSE, card.opacity, &card.opacity, error))
+    goto out;
+
+  if (!check_card (self, &card, path, error))
+    goto out;
+
+  normalise_card (&card);
+  g_array_append_val (self->cards, card);
+  memset (&card, 0, sizeof card);
+  ok = TRUE;
+
+out:
+  clear_card (&card);
+  return ok;
+}
+
 AvePlan *
 ave_plan_new_from_json (JsonNode  *node,
                         GError   **error)
@@ -1015,6 +1772,21 @@ ave_plan_new_from_json (JsonNode  *node,
         }
       for (guint i = 0; i < json_array_get_length (json_node_get_array (member)); i++)
         if (!read_chapter (self, json_array_get_element (json_node_get_array (member), i), i, error))
+          return NULL;
+    }
+
+  /* Cards came after version 1 was first written: a plan without them
+   * is still a version 1 plan. */
+  member = json_object_get_member (root, "cards");
+  if (member != NULL && !JSON_NODE_HOLDS_NULL (member))
+    {
+      if (!JSON_NODE_HOLDS_ARRAY (member))
+        {
+          set_invalid (error, "cards", "expected an array");
+          return NULL;
+        }
+      for (guint i = 0; i < json_array_get_length (json_node_get_array (member)); i++)
+        if (!read_card (self, json_array_get_element (json_node_get_array (member), i), i, error))
           return NULL;
     }
 
@@ -1270,6 +2042,23 @@ ave_plan_validate (AvePlan     *self,
           return FALSE;
         }
       any_enabled |= segment->enabled;
+    }
+
+  for (guint i = 0; i < self->cards->len; i++)
+    {
+      const AveCard *card = card_at (self, i);
+      g_autofree char *path = g_strdup_printf ("cards[%u]", i);
+
+      if (!check_card (self, card, path, error))
+        return FALSE;
+      /* Found now rather than halfway through a long render. */
+      if (card->image_path != NULL && !g_file_test (card->image_path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID,
+                       "cards[%u].image: %s does not exist or is not a file; "
+                       "fix the path or remove the image from the card", i, card->image_path);
+          return FALSE;
+        }
     }
 
   if (!any_enabled)

@@ -35,6 +35,67 @@ typedef struct
   char   *title;
 } AveChapter;
 
+/* Cards: text and still pictures the plan adds to the source (docs/plan-schema.md, "cards"). */
+typedef enum {
+  AVE_CARD_TITLE,     /* full screen, inserted before a segment: occupies output time, silent */
+  AVE_CARD_OVERLAY,   /* drawn over the output for a while: lower third, caption, picture-in-picture */
+} AveCardKind;
+
+typedef enum {
+  AVE_CARD_STYLE_DARK,    /* dark gradient, light text (the default) */
+  AVE_CARD_STYLE_LIGHT,   /* light gradient, dark text */
+  AVE_CARD_STYLE_ACCENT,  /* deep blue gradient, light text */
+} AveCardStyle;
+
+typedef struct
+{
+  AveCardKind       kind;
+  char             *title;                /* main text; nullable for an OVERLAY that shows only an image */
+  char             *subtitle;             /* smaller second line (nullable) */
+  char             *image_path;           /* B-roll still, any image FFmpeg reads (nullable) */
+  AveCardStyle      style;
+  double            duration;             /* seconds on screen, > 0 */
+  /* TITLE: plays just before segments[insert_before] (== n_segments: at the
+   * end); how it joins its neighbours on both sides (a crossfade overlaps
+   * them like a segment's does, a fade goes through black). */
+  guint             insert_before;
+  AveTransitionType transition;
+  double            transition_duration;
+  /* OVERLAY: shown from output second `output_time`; the box is a fraction
+   * of the frame (x, y: top-left corner; 0..1); opacity 0..1.  A non-cut
+   * transition fades it in and out over transition_duration. */
+  double            output_time;
+  double            x, y, width, height;
+  double            opacity;
+} AveCard;
+
+#define AVE_TYPE_CARD (ave_card_get_type ())
+GType    ave_card_get_type    (void) G_GNUC_CONST;
+/* A TITLE card of `duration` before segment `insert_before`, dark, cut in and out. */
+AveCard *ave_card_new_title   (const char *title, const char *subtitle,
+                               guint insert_before, double duration);
+/* An OVERLAY lower third (bottom of the frame, fully opaque) at `output_time`. */
+AveCard *ave_card_new_overlay (const char *title, const char *subtitle,
+                               double output_time, double duration);
+AveCard *ave_card_copy        (const AveCard *card);
+void     ave_card_free        (AveCard *card);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveCard, ave_card_free)
+
+/* One thing the output plays, in order: an enabled segment or a TITLE card. */
+typedef struct
+{
+  const AveSegment *segment;              /* NULL for a card */
+  const AveCard    *card;                 /* NULL for a segment */
+  guint             index;                /* in the segments or the cards */
+  double            output_start;         /* seconds */
+  double            duration;             /* its length (the segment's end - start) */
+  /* How it joins the item before it: a card's own transition on both of
+   * its sides, else the segment's; CUT for the first item. */
+  AveTransitionType transition;
+  double            transition_duration;
+  double            overlap;              /* seconds it overlaps the previous item (crossfades) */
+} AveOutputItem;
+
 #define AVE_TYPE_PLAN (ave_plan_get_type ())
 G_DECLARE_FINAL_TYPE (AvePlan, ave_plan, AVE, PLAN, GObject)
 
@@ -67,9 +128,35 @@ const AveChapter *ave_plan_get_chapter        (AvePlan *self, guint index);
 void              ave_plan_add_chapter        (AvePlan *self, double output_time, const char *title);
 void              ave_plan_clear_chapters     (AvePlan *self);
 
-/* Sum of enabled segment durations minus crossfade overlaps. */
+/* Cards.  Adding, removing or moving a TITLE card shifts the chapters and
+ * OVERLAY cards after it by the output time it adds or takes, so they stay
+ * on the picture they belonged to.  Segment edits keep each TITLE card
+ * between the same neighbours (split, remove) or in the same slot (move).
+ * add returns the new card's index, or -1 (plan unchanged) when the card is
+ * invalid: no text and no image, duration <= 0, insert_before past the
+ * end, a negative output time, a box outside the frame, a card crossfade or
+ * fade longer than half the card. */
+guint             ave_plan_get_n_cards        (AvePlan *self);
+const AveCard    *ave_plan_get_card           (AvePlan *self, guint index);
+int               ave_plan_add_card           (AvePlan *self, const AveCard *card);
+gboolean          ave_plan_remove_card        (AvePlan *self, guint index);
+/* TITLE: to before segment `insert_before`; OVERLAY: to `output_time`
+ * (the other argument is ignored). */
+gboolean          ave_plan_move_card          (AvePlan *self, guint index,
+                                               guint insert_before, double output_time);
+/* Replaces the card's content (text, image, style, duration, box...);
+ * the kind must match and the position (insert_before, output_time) stays
+ * (use move for that); the same checks as add. */
+gboolean          ave_plan_update_card        (AvePlan *self, guint index, const AveCard *card);
+
+/* What the output plays, in order (AveOutputItem); the pointers inside are
+ * valid until the next edit.  The composer renders exactly this list. */
+GArray           *ave_plan_list_output_items  (AvePlan *self);
+
+/* Sum of enabled segment and TITLE card durations minus crossfade overlaps. */
 double            ave_plan_get_output_duration (AvePlan *self);
-/* Maps a source time to output time (-1 when the time is cut). */
+/* Maps a source time to output time (-1 when the time is cut); TITLE cards
+ * before it push it later. */
 double            ave_plan_source_to_output   (AvePlan *self, double source_time);
 
 JsonNode         *ave_plan_to_json            (AvePlan *self);
@@ -79,8 +166,9 @@ AvePlan          *ave_plan_new_from_json      (JsonNode *node, GError **error);
 gboolean          ave_plan_save               (AvePlan *self, const char *path, GError **error);
 AvePlan          *ave_plan_load               (const char *path, GError **error);
 
-/* Checks the plan against the media it will render (source duration);
- * AVE_PLAN_ERROR_EMPTY when nothing is enabled. */
+/* Checks the plan against the media it will render (source duration) and
+ * that every card's image file exists; AVE_PLAN_ERROR_EMPTY when nothing
+ * is enabled. */
 gboolean          ave_plan_validate           (AvePlan *self, double source_duration, GError **error);
 
 G_END_DECLS
