@@ -1,0 +1,90 @@
+/* ave-timeline-layout.h — the timeline's geometry, as pure functions.
+ *
+ * The timeline lays the plan's segments end to end in plan order — the
+ * order the composer renders them — each as wide as its source range at
+ * the zoom (pixels per second).  Cut segments keep their place and width
+ * (drawn greyed, so they can be restored); every row (filmstrip, waveform,
+ * shots, words, ...) shows, inside a segment, that segment's source range.
+ * x is in content pixels from the start of the first segment; the widget
+ * subtracts its scroll offset.  No GTK here, so it is unit tested without
+ * a display.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "director/ave-plan.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint    index;          /* segment index in the plan */
+  double   x, width;       /* content pixels */
+  double   start, end;     /* source seconds */
+  gboolean enabled;
+  double   output_start;   /* output seconds where it begins; -1 when cut */
+} AveTimelineItem;
+
+typedef struct
+{
+  double  pixels_per_second;
+  double  total_width;     /* content pixels */
+  GArray *items;           /* AveTimelineItem, in plan order */
+} AveTimelineLayout;
+
+typedef enum {
+  AVE_TIMELINE_HIT_NONE,
+  AVE_TIMELINE_HIT_START,  /* near a segment's left edge: trim its start */
+  AVE_TIMELINE_HIT_END,    /* near a segment's right edge: trim its end */
+  AVE_TIMELINE_HIT_BODY,   /* inside: select, seek, drag to reorder */
+} AveTimelineHit;
+
+AveTimelineLayout *ave_timeline_layout_new         (AvePlan *plan,
+                                                    double   pixels_per_second);
+void               ave_timeline_layout_free        (AveTimelineLayout *layout);
+
+/* The zoom that fits every segment into `width` pixels. */
+double             ave_timeline_layout_fit_zoom    (AvePlan *plan,
+                                                    double   width);
+
+/* Where a source time is shown: the first enabled segment containing it,
+ * else the first cut one.  Returns FALSE when no segment contains it. */
+gboolean           ave_timeline_layout_source_to_x (const AveTimelineLayout *layout,
+                                                    double                   source_time,
+                                                    double                  *x_out,
+                                                    guint                   *item_out);
+/* The source time shown at x (clamped into the segment under x).
+ * Returns FALSE outside every segment. */
+gboolean           ave_timeline_layout_x_to_source (const AveTimelineLayout *layout,
+                                                    double                   x,
+                                                    double                  *source_out,
+                                                    guint                   *item_out);
+/* What a pointer at x touches; edges win within `edge_tolerance` pixels
+ * (a segment narrower than three tolerances gives its middle to the body
+ * so it can still be dragged). */
+AveTimelineHit     ave_timeline_layout_hit         (const AveTimelineLayout *layout,
+                                                    double                   x,
+                                                    double                   edge_tolerance,
+                                                    guint                   *item_out);
+/* The source time an edge dragged to x asks for: the item's start plus
+ * the pointer's distance into it, so the edge follows the pointer. */
+double             ave_timeline_layout_edge_time   (const AveTimelineLayout *layout,
+                                                    guint                    item,
+                                                    AveTimelineHit           edge,
+                                                    double                   x);
+/* The plan index a segment dragged from item `from` and dropped at x
+ * moves to (ave_plan_move_segment's `to`): its position among the other
+ * segments by their midpoints. */
+guint              ave_timeline_layout_drop_index  (const AveTimelineLayout *layout,
+                                                    guint                    from,
+                                                    double                   x);
+/* x of the boundary before plan index `slot` in the layout without item
+ * `from` (where the drop marker is drawn), in the current layout's x. */
+double             ave_timeline_layout_drop_x      (const AveTimelineLayout *layout,
+                                                    guint                    from,
+                                                    guint                    slot);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveTimelineLayout, ave_timeline_layout_free)
+
+G_END_DECLS
