@@ -17,6 +17,9 @@
 #include "director/ave-local-director.h"
 #include "media/ave-media.h"
 #include "resources/ave-monitor.h"
+#include "resources/ave-cache.h"
+#include "resources/ave-cost-ledger.h"
+#include "resources/ave-metrics.h"
 
 struct _AveJob
 {
@@ -42,6 +45,14 @@ struct _AveJob
   AvePlan        *given_plan;
   AveMediaInfo   *media;
   AveCompute     *compute;
+
+  /* monitoring, cache and costs (ave_job_run sets them up and clears them) */
+  AveMetrics     *metrics;
+  AveCache       *cache;
+  char           *analysis_key;
+  AveCostLedger  *ledger;
+  gulong          ledger_handler;
+  double          cost_fraction;
 };
 
 G_DEFINE_FINAL_TYPE (AveJob, ave_job, G_TYPE_OBJECT)
@@ -179,10 +190,13 @@ AvePlan *ave_job_get_plan (AveJob *self) { return self->plan; }
 static void
 emit (AveJob *self, AveEvent *event)
 {
-  if (self->event_func == NULL)
-    return;
   event->input = self->input;
   event->elapsed = (g_get_monotonic_time () - self->start_us) / 1e6;
+  /* The metrics see every event, whether or not a front end listens. */
+  if (self->metrics != NULL)
+    ave_metrics_record_event (self->metrics, event);
+  if (self->event_func == NULL)
+    return;
   g_mutex_lock (&self->event_lock);
   self->event_func (event, self->event_data);
   g_mutex_unlock (&self->event_lock);
@@ -485,6 +499,42 @@ out:
   return ok;
 }
 
+/* The analysis cache: a hit skips both analysis stages. */
+static gboolean
+run_analysis_cached (AveJob *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gint64 start;
+
+  if (self->cache != NULL && self->analysis_key != NULL)
+    {
+      AveAnalysis *cached = ave_cache_lookup_analysis (self->cache, self->analysis_key,
+                                                       self->input, self->media);
+      if (self->metrics != NULL)
+        ave_metrics_record_cache (self->metrics, "analysis", cached != NULL);
+      if (cached != NULL)
+        {
+          ave_analysis_unref (self->analysis);
+          self->analysis = cached;
+          emit_simple (self, AVE_EVENT_NOTICE,
+                       "analysis: cache hit (this content was analysed with the same settings before)");
+          stage_skip (self, AVE_STAGE_AUDIO_ANALYSIS);
+          stage_skip (self, AVE_STAGE_VIDEO_ANALYSIS);
+          return TRUE;
+        }
+      emit_simple (self, AVE_EVENT_NOTICE, "analysis: cache miss");
+    }
+
+  start = g_get_monotonic_time ();
+  if (!run_analysis (self, cancellable, error))
+    return FALSE;
+  if (self->cache != NULL && self->analysis_key != NULL
+      && !ave_cache_store_analysis (self->cache, self->analysis_key, self->analysis,
+                                    (g_get_monotonic_time () - start) / 1e6, &local_error))
+    emit_simple (self, AVE_EVENT_WARNING, local_error->message);
+  return TRUE;
+}
+
 /* ------------------------------------------------------------ director */
 
 static gboolean
@@ -551,6 +601,60 @@ on_assets_progress (double fraction, gpointer user_data)
   stage_progress (run->job, &run->clock, fraction);
 }
 
+/* --aggressive-caching: the key of what a stage derives from the analysis,
+ * the plan and the settings it reads; NULL when nothing is cached. */
+static char *
+derived_key (AveJob *self, const char *kind, const char *settings_text)
+{
+  g_autoptr(JsonNode) plan = NULL;
+  g_autofree char *plan_text = NULL;
+  g_autofree char *text = NULL;
+
+  if (self->cache == NULL || self->analysis_key == NULL || !ave_cache_keeps_renders (self->cache))
+    return NULL;
+  plan = ave_plan_to_json (self->plan);
+  plan_text = json_to_string (plan, FALSE);
+  text = g_strconcat (settings_text, "\n", plan_text, NULL);
+  return ave_cache_derive_key (self->analysis_key, kind, text);
+}
+
+static gboolean
+write_thumbnails_cached (AssetsRun *run)
+{
+  AveJob *self = run->job;
+  const AveSettings *s = self->settings;
+  g_autofree char *settings_text = g_strdup_printf ("count=%u;width=%u;quality=%s", s->thumbnail_count,
+                                                    s->thumbnail_width, ave_quality_to_string (s->quality));
+  g_autofree char *key = derived_key (self, "thumbnails", settings_text);
+  g_autoptr(GError) local_error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  gboolean hit;
+
+  if (key != NULL)
+    {
+      hit = ave_cache_lookup_files (self->cache, key, "thumbnails", run->temp_dir, run->paths);
+      if (self->metrics != NULL)
+        ave_metrics_record_cache (self->metrics, "thumbnails", hit);
+      if (hit)
+        {
+          emit_simple (self, AVE_EVENT_NOTICE, "thumbnails: cache hit");
+          return TRUE;
+        }
+    }
+  if (!ave_thumbnails_write (self->analysis, self->plan, s, run->temp_dir, run->paths,
+                             on_assets_progress, run, run->cancellable, &run->error))
+    return FALSE;
+  if (key != NULL)
+    {
+      g_ptr_array_add (run->paths, NULL);
+      if (!ave_cache_store_files (self->cache, key, "thumbnails", (const char * const *) run->paths->pdata,
+                                  (g_get_monotonic_time () - start) / 1e6, &local_error))
+        emit_simple (self, AVE_EVENT_WARNING, local_error->message);
+      g_ptr_array_remove_index (run->paths, run->paths->len - 1);
+    }
+  return TRUE;
+}
+
 static gpointer
 assets_thread (gpointer user_data)
 {
@@ -565,9 +669,7 @@ assets_thread (gpointer user_data)
                    "%s: cannot create the thumbnails folder (%s)", run->temp_dir, g_strerror (saved));
       return NULL;
     }
-  run->ok = ave_thumbnails_write (run->job->analysis, run->job->plan, run->job->settings,
-                                  run->temp_dir, run->paths, on_assets_progress, run,
-                                  run->cancellable, &run->error);
+  run->ok = write_thumbnails_cached (run);
   run->clock.cpu_s = ave_thread_cpu_seconds () - cpu0;
   return NULL;
 }
@@ -612,6 +714,50 @@ finish_assets (AveJob *self, AssetsRun *run, GError **error)
   return TRUE;
 }
 
+/* --aggressive-caching: the same plan of the same content with the same
+ * encoder settings renders the same video; reuse the earlier render. */
+static gboolean
+render_cached (AveJob *self, const char *temp_path, AveComposeResult *result,
+               gpointer progress_pair, GCancellable *cancellable, GError **error)
+{
+  const AveSettings *s = self->settings;
+  g_autofree char *settings_text = NULL;
+  g_autofree char *key = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  settings_text = g_strdup_printf ("preset=%s;crf=%u;abr=%u;lufs=%.3f;fade=%.4f;mode=%s;type=%s",
+                                   s->encoder_preset, s->crf, s->audio_bitrate, s->loudness_target,
+                                   s->audio_fade_duration, ave_mode_to_string (s->mode),
+                                   ave_content_type_to_string (s->content_type));
+  key = derived_key (self, "render", settings_text);
+  if (key != NULL)
+    {
+      g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *dir = g_path_get_dirname (temp_path);
+      gboolean hit = ave_cache_lookup_files (self->cache, key, "render", dir, paths);
+
+      if (self->metrics != NULL)
+        ave_metrics_record_cache (self->metrics, "render", hit);
+      if (hit && paths->len == 1 && g_str_equal (g_ptr_array_index (paths, 0), temp_path))
+        {
+          emit_simple (self, AVE_EVENT_NOTICE, "composition: cache hit (the same plan was rendered with these settings before)");
+          return TRUE;
+        }
+    }
+  if (!ave_composer_render (self->plan, self->analysis, s, self->compute, temp_path, result,
+                            on_compose_progress, progress_pair, cancellable, error))
+    return FALSE;
+  if (key != NULL)
+    {
+      const char *files[] = { temp_path, NULL };
+      if (!ave_cache_store_files (self->cache, key, "render", files,
+                                  (g_get_monotonic_time () - start) / 1e6, &local_error))
+        emit_simple (self, AVE_EVENT_WARNING, local_error->message);
+    }
+  return TRUE;
+}
+
 static void
 cancel_other (GCancellable *source, gpointer other)
 {
@@ -651,9 +797,7 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
 
   stage_start (self, &compose_clock, AVE_STAGE_COMPOSITION);
   cpu0 = ave_thread_cpu_seconds ();
-  composed = ave_composer_render (self->plan, self->analysis, self->settings, self->compute,
-                                  temp_path, &result, on_compose_progress, progress_pair,
-                                  cancellable, error);
+  composed = render_cached (self, temp_path, &result, progress_pair, cancellable, error);
   compose_clock.cpu_s = ave_thread_cpu_seconds () - cpu0;
 
   if (thread != NULL)
@@ -688,18 +832,113 @@ fail:
   return FALSE;
 }
 
+/* ----------------------------------------------- monitoring, cache, costs */
+
+static void
+on_metrics_sample (const AveResourceSample *sample, double cpu_percent, gpointer user_data)
+{
+  AveEvent event = { .kind = AVE_EVENT_SAMPLE };
+
+  /* Receivers take their own sample (ave-job.h); this is the clock. */
+  emit (user_data, &event);
+}
+
+static void
+on_ledger_changed (AveCostLedger *ledger, gpointer user_data)
+{
+  AveJob *self = user_data;
+  double fraction = ave_cost_ledger_get_fraction (ledger);
+  guint crossed = ave_cost_alert_thresholds (self->cost_fraction, fraction);
+  static const int percents[] = { 50, 80, 100 };
+
+  self->cost_fraction = MAX (self->cost_fraction, fraction);
+  for (guint i = 0; i < G_N_ELEMENTS (percents); i++)
+    if (crossed & (1u << i))
+      {
+        AveCostTotals t;
+        g_autofree char *message = NULL;
+
+        ave_cost_ledger_get_totals (ledger, &t);
+        message = g_strdup_printf ("API costs reached %d %% of the $%.2f budget ($%.4f spent, $%.4f reserved)",
+                                   percents[i], t.budget_usd, t.spent_usd, t.reserved_usd);
+        emit_simple (self, AVE_EVENT_WARNING, message);
+      }
+}
+
+/* Metrics file, sampler, cache and cost ledger of this run; after the input
+ * is known to be media and the output folder exists. */
+static gboolean
+monitoring_begin (AveJob *self, GError **error)
+{
+  const AveSettings *s = self->settings;
+  g_autoptr(GError) local_error = NULL;
+  AveCostTotals totals;
+
+  if (s->performance_monitoring || s->metrics_output != NULL || s->real_time_stats)
+    {
+      /* --performance-monitoring alone keeps its metrics with the results. */
+      const char *directory = s->metrics_output != NULL ? s->metrics_output
+                            : (s->performance_monitoring ? self->output_dir : NULL);
+
+      self->metrics = ave_metrics_new (directory, self->input, self->media, s, error);
+      if (self->metrics == NULL)
+        return FALSE;
+      ave_metrics_start_sampling (self->metrics, 500,
+                                  s->real_time_stats ? on_metrics_sample : NULL, self);
+    }
+
+  self->cache = ave_cache_new_for_settings (s, &local_error);
+  if (local_error != NULL)
+    emit_simple (self, AVE_EVENT_WARNING, local_error->message);
+  else if (self->cache != NULL)
+    {
+      g_autofree char *fingerprint = ave_cache_fingerprint_file (self->input, &local_error);
+      if (fingerprint != NULL)
+        self->analysis_key = ave_cache_analysis_key (fingerprint, s);
+      else
+        emit_simple (self, AVE_EVENT_WARNING, local_error->message);
+    }
+
+  /* The ledger every remote client of this process charges. */
+  self->ledger = g_object_ref (ave_cost_ledger_get_default ());
+  if (s->budget_limit_usd > 0)
+    ave_cost_ledger_set_budget (self->ledger, s->budget_limit_usd);
+  self->cost_fraction = ave_cost_ledger_get_fraction (self->ledger);
+  if (s->cost_alerts)
+    self->ledger_handler = g_signal_connect (self->ledger, "changed", G_CALLBACK (on_ledger_changed), self);
+  ave_cost_ledger_get_totals (self->ledger, &totals);
+  if (self->metrics != NULL)
+    ave_metrics_set_cost_baseline (self->metrics, &totals);
+  return TRUE;
+}
+
+static void
+monitoring_end (AveJob *self, const GError *error)
+{
+  if (self->metrics != NULL)
+    {
+      ave_metrics_finish (self->metrics, error, self->cache, self->ledger, self->compute);
+      if (ave_metrics_get_path (self->metrics) != NULL && error == NULL)
+        emit_result (self, "metrics", ave_metrics_get_path (self->metrics));
+    }
+  g_clear_pointer (&self->metrics, ave_metrics_free);
+  g_clear_pointer (&self->cache, ave_cache_free);
+  g_clear_pointer (&self->analysis_key, g_free);
+  if (self->ledger_handler != 0)
+    g_clear_signal_handler (&self->ledger_handler, self->ledger);
+  g_clear_object (&self->ledger);
+}
+
 /* ----------------------------------------------------------------- run */
 
-gboolean
-ave_job_run (AveJob        *self,
-             GCancellable  *cancellable,
-             GError       **error)
+static gboolean
+run_stages (AveJob        *self,
+            GCancellable  *cancellable,
+            GError       **error)
 {
   g_autofree char *notice = NULL;
   g_autofree char *analysis_path = NULL;
   g_autofree char *plan_path = NULL;
-
-  g_return_val_if_fail (AVE_IS_JOB (self), FALSE);
 
   self->start_us = g_get_monotonic_time ();
   g_clear_pointer (&self->analysis, ave_analysis_unref);
@@ -721,6 +960,8 @@ ave_job_run (AveJob        *self,
       return FALSE;
     }
   if (!prepare_output_dir (self, error))
+    return FALSE;
+  if (!monitoring_begin (self, error))
     return FALSE;
 
   g_clear_object (&self->compute);
@@ -745,7 +986,7 @@ ave_job_run (AveJob        *self,
   else
     {
       self->analysis = ave_analysis_new (self->input, self->media);
-      if (!run_analysis (self, cancellable, error))
+      if (!run_analysis_cached (self, cancellable, error))
         return FALSE;
     }
   analysis_path = output_path (self, "analysis.json");
@@ -764,6 +1005,23 @@ ave_job_run (AveJob        *self,
   emit_result (self, "plan", plan_path);
 
   return run_outputs (self, cancellable, error);
+}
+
+gboolean
+ave_job_run (AveJob        *self,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (AVE_IS_JOB (self), FALSE);
+
+  ok = run_stages (self, cancellable, &local_error);
+  monitoring_end (self, local_error);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return ok;
 }
 
 static void
