@@ -7,6 +7,7 @@
 
 #include "ave-cli-output.h"
 #include "core/ave-error.h"
+#include "resources/ave-monitor.h"
 
 struct _AveCliOutput
 {
@@ -16,6 +17,12 @@ struct _AveCliOutput
   double     fraction[AVE_N_STAGES];
   gboolean   active[AVE_N_STAGES];
   GPtrArray *results;              /* "name\tpath" of the current input */
+
+  /* --real-time-stats: the job sends AVE_EVENT_SAMPLE events only then */
+  gboolean   have_stats;
+  AveResourceSample last_sample;
+  double     cpu_percent;
+  guint      n_samples;
 };
 
 AveCliOutput *
@@ -135,10 +142,46 @@ draw_progress_line (AveCliOutput *self, double elapsed)
     if (self->active[s])
       g_string_append_printf (line, "%s%s %3.0f%%", k++ ? " · " : "",
                               stage_label (s), 100 * self->fraction[s]);
+  if (self->have_stats)
+    g_string_append_printf (line, " · CPU %.0f %% · RSS %.0f MB",
+                            self->cpu_percent, self->last_sample.rss_bytes / 1048576.0);
   g_string_append_printf (line, "  %.1f s", elapsed);
   fputs (line->str, stderr);
   fflush (stderr);
   self->line_open = TRUE;
+  g_string_free (line, TRUE);
+}
+
+/* The job's sampler is the clock; the numbers come from our own sample. */
+static void
+take_stats (AveCliOutput *self)
+{
+  AveResourceSample now;
+
+  ave_resource_sample_take (&now);
+  if (self->have_stats)
+    self->cpu_percent = ave_resource_sample_cpu_percent (&self->last_sample, &now);
+  self->last_sample = now;
+  self->have_stats = TRUE;
+  self->n_samples++;
+}
+
+static void
+print_stats_line (AveCliOutput *self, double elapsed)
+{
+  GString *line = g_string_new ("  stats:");
+  gboolean any = FALSE;
+
+  for (guint s = 0; s < AVE_N_STAGES; s++)
+    if (self->active[s])
+      {
+        g_string_append_printf (line, "%s %s %.0f %%", any ? "," : "", stage_label (s), 100 * self->fraction[s]);
+        any = TRUE;
+      }
+  g_string_append_printf (line, "%s CPU %.0f %%, RSS %.0f MB, %.1f s elapsed\n", any ? " ·" : "",
+                          self->cpu_percent, self->last_sample.rss_bytes / 1048576.0, elapsed);
+  fputs (line->str, stderr);
+  fflush (stderr);
   g_string_free (line, TRUE);
 }
 
@@ -188,6 +231,20 @@ ave_cli_output_event (const AveEvent *event, gpointer user_data)
           add_string (b, "path", event->path);
           json_event_end (b);
           break;
+        case AVE_EVENT_DECISION:
+          b = json_event_begin ("decision", event->input);
+          add_string (b, "name", event->name);
+          add_string (b, "message", event->message);
+          json_event_end (b);
+          break;
+        case AVE_EVENT_SAMPLE:
+          take_stats (self);
+          b = json_event_begin ("sample", event->input);
+          add_double (b, "time", event->elapsed);
+          add_double (b, "cpu_percent", self->cpu_percent);
+          add_double (b, "rss_mb", self->last_sample.rss_bytes / 1048576.0);
+          json_event_end (b);
+          break;
         default:
           break;
         }
@@ -232,6 +289,17 @@ ave_cli_output_event (const AveEvent *event, gpointer user_data)
     case AVE_EVENT_RESULT:
       g_ptr_array_add (self->results, g_strdup_printf ("%s\t%s", event->name, event->path));
       break;
+    case AVE_EVENT_DECISION:
+      clear_progress_line (self);
+      fprintf (stderr, "  decision: %s: %s\n", event->name, event->message);
+      break;
+    case AVE_EVENT_SAMPLE:
+      take_stats (self);
+      if (self->progress_bar)
+        draw_progress_line (self, event->elapsed);
+      else if (self->n_samples % 4 == 1)
+        print_stats_line (self, event->elapsed);   /* not a terminal: a line every ~2 s */
+      break;
     default:
       break;
     }
@@ -242,6 +310,8 @@ ave_cli_output_input_start (AveCliOutput *self, const char *input, guint index, 
 {
   g_ptr_array_set_size (self->results, 0);
   memset (self->active, 0, sizeof self->active);
+  self->have_stats = FALSE;
+  self->n_samples = 0;
   if (self->json)
     {
       JsonBuilder *b = json_event_begin ("input-start", input);
