@@ -3,11 +3,15 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <glib-unix.h>
 
 #include "ave-cli.h"
+#include "ave-cli-options.h"
 #include "ave-cli-output.h"
+#include "ave-cli-reports.h"
+#include "core/ave-config.h"
 #include "core/ave-error.h"
 #include "core/ave-job.h"
 
@@ -18,14 +22,17 @@
   "  2    usage error: unknown option, bad value, missing input\n" \
   "  130  cancelled with Ctrl+C (no partial output is left)\n"
 
+/* `ai-video-editor --config FILE COMMAND …`: the global option applies to
+ * whichever command follows. */
+static char *global_config_path;
+
 typedef struct
 {
   char    *output;
-  char    *type;
-  char    *quality;
-  char    *mode;
   char    *plan;
+  char    *config;
   gboolean json;
+  gboolean print_settings;
   char   **inputs;
 } CommonOptions;
 
@@ -33,10 +40,8 @@ static void
 common_options_clear (CommonOptions *o)
 {
   g_free (o->output);
-  g_free (o->type);
-  g_free (o->quality);
-  g_free (o->mode);
   g_free (o->plan);
+  g_free (o->config);
   g_strfreev (o->inputs);
 }
 
@@ -50,48 +55,40 @@ usage_error (const char *command, const char *message)
   return AVE_EXIT_USAGE;
 }
 
-/* Turns the parsed options into engine settings; FALSE with a usage message. */
+/* Defaults < preset < config file < flags; FALSE with a usage message
+ * (a bad value anywhere is a usage error, exit 2). */
 static gboolean
-settings_from_options (const char   *command,
-                       CommonOptions *o,
-                       AveSettings  *settings,
-                       int          *exit_code)
+resolve_settings (const char         *command,
+                  AveCliOptions      *options,
+                  CommonOptions      *o,
+                  AveSettings        *settings,
+                  AveSettingsSources *sources,
+                  int                *exit_code)
 {
-  AveContentType type;
-  AveQuality quality;
-  AveMode mode;
+  g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  const char *config = o->config != NULL ? o->config : global_config_path;
+  gboolean ok = ave_cli_options_resolve (options, config, settings, sources, notices, &error);
 
-  if (o->quality != NULL)
+  for (guint i = 0; i < notices->len; i++)
+    fprintf (stderr, "ai-video-editor: %s\n", (const char *) g_ptr_array_index (notices, i));
+  if (!ok)
     {
-      if (!ave_quality_from_string (o->quality, &quality))
-        {
-          g_autofree char *msg = g_strdup_printf ("--quality: '%s' is not one of fast, medium, high, ultra", o->quality);
-          *exit_code = usage_error (command, msg);
-          return FALSE;
-        }
-      ave_settings_apply_quality (settings, quality);
-    }
-  if (o->mode != NULL)
-    {
-      if (!ave_mode_from_string (o->mode, &mode))
-        {
-          g_autofree char *msg = g_strdup_printf ("--mode: '%s' is not one of fast, balanced, high_quality", o->mode);
-          *exit_code = usage_error (command, msg);
-          return FALSE;
-        }
-      ave_settings_apply_mode (settings, mode);
-    }
-  if (o->type != NULL)
-    {
-      if (!ave_content_type_from_string (o->type, &type))
-        {
-          g_autofree char *msg = g_strdup_printf ("--type: '%s' is not one of general, educational, music", o->type);
-          *exit_code = usage_error (command, msg);
-          return FALSE;
-        }
-      ave_settings_apply_content_type (settings, type);
+      *exit_code = usage_error (command, error->message);
+      return FALSE;
     }
   return TRUE;
+}
+
+static int
+print_settings (AveSettings *settings, AveSettingsSources *sources, gboolean json)
+{
+  g_autofree char *text = ave_settings_describe (settings, sources, json);
+
+  fputs (text, stdout);
+  if (json)
+    fputc ('\n', stdout);
+  return AVE_EXIT_OK;
 }
 
 /* ------------------------------------------------------------ running */
@@ -129,6 +126,64 @@ on_job_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_main_loop_quit (state->loop);
 }
 
+/* --verbose-timing: the stage lines of each input, kept to print a table
+ * once the input is done. */
+typedef struct
+{
+  AveCliOutput *output;
+  GMutex        lock;
+  gboolean      seen[AVE_N_STAGES];
+  double        wall[AVE_N_STAGES];
+  double        cpu[AVE_N_STAGES];
+  double        peak_mb[AVE_N_STAGES];
+  gboolean      skipped[AVE_N_STAGES];
+} StageTimes;
+
+static void
+on_event_with_timing (const AveEvent *event, gpointer user_data)
+{
+  StageTimes *times = user_data;
+
+  if (event->kind == AVE_EVENT_STAGE_END)
+    {
+      g_mutex_lock (&times->lock);
+      times->seen[event->stage] = TRUE;
+      times->wall[event->stage] = event->wall_seconds;
+      times->cpu[event->stage] = event->cpu_seconds;
+      times->peak_mb[event->stage] = event->peak_rss_bytes / 1048576.0;
+      times->skipped[event->stage] = event->skipped;
+      g_mutex_unlock (&times->lock);
+    }
+  ave_cli_output_event (event, times->output);
+}
+
+static void
+print_stage_times (StageTimes *times, const char *input, double total)
+{
+  double sum = 0;
+
+  g_mutex_lock (&times->lock);
+  fprintf (stderr, "timing of %s:\n  %-16s %9s %9s %6s %10s\n", input, "stage", "wall s", "CPU s", "CPU %", "peak MB");
+  for (guint s = 0; s < AVE_N_STAGES; s++)
+    {
+      if (!times->seen[s])
+        continue;
+      if (times->skipped[s])
+        {
+          fprintf (stderr, "  %-16s %9s\n", ave_stage_to_string (s), "skipped");
+          continue;
+        }
+      sum += times->wall[s];
+      fprintf (stderr, "  %-16s %9.3f %9.3f %6.0f %10.1f\n", ave_stage_to_string (s), times->wall[s],
+               times->cpu[s], times->wall[s] > 0 ? 100 * times->cpu[s] / times->wall[s] : 0,
+               times->peak_mb[s]);
+    }
+  /* Stages overlap when they run in parallel: the sum can pass the total. */
+  fprintf (stderr, "  %-16s %9.3f (sum of stages %.3f s)\n", "total", total, sum);
+  memset (times->seen, 0, sizeof times->seen);
+  g_mutex_unlock (&times->lock);
+}
+
 static int
 run_jobs (const char    *command,
           AveJobKind     kind,
@@ -140,6 +195,7 @@ run_jobs (const char    *command,
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GHashTable) stems = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   RunState state = { .loop = loop, .cancellable = cancellable, .output = output };
+  StageTimes times = { .output = output };
   guint n_inputs = g_strv_length (o->inputs);
   guint succeeded = 0, failed = 0;
   guint sigint;
@@ -164,13 +220,18 @@ run_jobs (const char    *command,
 
       if (o->plan != NULL)
         ave_job_set_plan_file (job, o->plan);
-      ave_job_set_event_func (job, ave_cli_output_event, output, NULL);
+      if (settings->verbose_timing)
+        ave_job_set_event_func (job, on_event_with_timing, &times, NULL);
+      else
+        ave_job_set_event_func (job, ave_cli_output_event, output, NULL);
 
       ave_cli_output_input_start (output, o->inputs[i], i, n_inputs);
       g_clear_error (&state.error);
       ave_job_run_async (job, cancellable, on_job_done, &state);
       g_main_loop_run (loop);
       ave_cli_output_input_end (output, job, state.error, (g_get_monotonic_time () - start) / 1e6);
+      if (settings->verbose_timing && state.error == NULL)
+        print_stage_times (&times, o->inputs[i], (g_get_monotonic_time () - start) / 1e6);
       if (state.error == NULL)
         succeeded++;
       else
@@ -178,6 +239,7 @@ run_jobs (const char    *command,
     }
   g_clear_error (&state.error);
   g_source_remove (sigint);
+  g_mutex_clear (&times.lock);
 
   ave_cli_output_done (output, command, succeeded, failed);
   if (state.interrupted)
@@ -189,12 +251,14 @@ run_jobs (const char    *command,
 
 static GOptionContext *
 make_context (const char *parameter, const char *summary, const char *description,
-              const GOptionEntry *entries)
+              const GOptionEntry *entries, AveCliOptions *options)
 {
   GOptionContext *context = g_option_context_new (parameter);
 
   g_option_context_set_summary (context, summary);
   g_option_context_set_description (context, description);
+  if (options != NULL)
+    g_option_context_set_main_group (context, ave_cli_options_group (options));
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_strict_posix (context, FALSE);
   return context;
@@ -236,64 +300,97 @@ collect_inputs (const char *command, CommonOptions *o, int argc, char **argv)
   return AVE_EXIT_OK;
 }
 
+#define SETTINGS_TEXT \
+  "Settings are resolved as: built-in defaults < --preset < --config FILE < flags.\n" \
+  "--print-settings shows each resolved value and where it came from.\n" \
+  "docs/cli.md lists every option, its aliases and the setting it changes.\n\n"
+
 static int
-cmd_process (int argc, char **argv)
+cmd_run (const char *command, AveJobKind kind, int argc, char **argv)
 {
+  gboolean render = kind == AVE_JOB_PROCESS;
   g_auto(CommonOptions) o = { 0 };
-  const GOptionEntry entries[] = {
+  const GOptionEntry process_entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "Folder for the results (default ./output); each input gets DIR/<name>/", "DIR" },
-    { "type", 't', 0, G_OPTION_ARG_STRING, &o.type, "Content type: general, educational (also cuts filler words), music (cuts on beats)", "TYPE" },
-    { "quality", 'q', 0, G_OPTION_ARG_STRING, &o.quality, "fast, medium, high (default) or ultra: analysis resolution, encoder preset and CRF", "LEVEL" },
-    { "mode", 'm', 0, G_OPTION_ARG_STRING, &o.mode, "fast (cuts only), balanced (default: crossfades at shot changes) or high_quality", "MODE" },
     { "plan", 0, 0, G_OPTION_ARG_FILENAME, &o.plan, "Render this edit plan (a plan.json, possibly edited by hand) instead of asking the director", "PLAN.json" },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &o.config, "Settings from this YAML file (the guide's performance_config.yaml format)", "FILE" },
+    { "print-settings", 0, 0, G_OPTION_ARG_NONE, &o.print_settings, "Print the resolved settings and where each came from, then exit (with --json: as JSON)", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Print one JSON event per line on stdout (stage start, progress, end, warnings, results)", NULL },
     { NULL }
   };
+  const GOptionEntry analyze_entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "Folder for the results (default ./output); each input gets DIR/<name>/analysis.json", "DIR" },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &o.config, "Settings from this YAML file (the guide's performance_config.yaml format)", "FILE" },
+    { "print-settings", 0, 0, G_OPTION_ARG_NONE, &o.print_settings, "Print the resolved settings and where each came from, then exit (with --json: as JSON)", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Print one JSON event per line on stdout", NULL },
+    { NULL }
+  };
+  g_autoptr(AveCliOptions) options = ave_cli_options_new (render);
   g_autoptr(GOptionContext) context = make_context (
       "INPUT...",
-      "Analyse each input, plan an edit with the offline director and render it.\n"
-      "Writes DIR/<name>/final.mp4, plan.json, analysis.json, metadata.json and thumbnails/.",
-      EXIT_CODES_TEXT, entries);
+      render ? "Analyse each input, plan an edit with the offline director and render it.\n"
+               "Writes DIR/<name>/final.mp4, plan.json, analysis.json, metadata.json and thumbnails/."
+             : "Run only the audio and video analysis of each input and write DIR/<name>/analysis.json\n"
+               "(shots, silences, words with filler flags, loudness, beats for music).",
+      SETTINGS_TEXT EXIT_CODES_TEXT, render ? process_entries : analyze_entries, options);
   g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveSettingsSources) sources = ave_settings_sources_new ();
   int rc;
 
-  if ((rc = parse_or_usage ("process", context, &argc, &argv)) != AVE_EXIT_OK)
+  if ((rc = parse_or_usage (command, context, &argc, &argv)) != AVE_EXIT_OK)
     return rc;
-  if ((rc = collect_inputs ("process", &o, argc, argv)) != AVE_EXIT_OK)
+  if (!resolve_settings (command, options, &o, settings, sources, &rc))
+    return rc;
+  if (o.print_settings)
+    return print_settings (settings, sources, o.json);
+  if ((rc = collect_inputs (command, &o, argc, argv)) != AVE_EXIT_OK)
     return rc;
   if (o.plan != NULL && g_strv_length (o.inputs) > 1)
-    return usage_error ("process", "--plan describes one source: give exactly one input with it");
-  if (!settings_from_options ("process", &o, settings, &rc))
-    return rc;
-  return run_jobs ("process", AVE_JOB_PROCESS, &o, settings);
+    return usage_error (command, "--plan describes one source: give exactly one input with it");
+  return run_jobs (command, kind, &o, settings);
+}
+
+static int
+cmd_process (int argc, char **argv)
+{
+  return cmd_run ("process", AVE_JOB_PROCESS, argc, argv);
 }
 
 static int
 cmd_analyze (int argc, char **argv)
 {
+  return cmd_run ("analyze", AVE_JOB_ANALYZE, argc, argv);
+}
+
+static int
+cmd_settings (int argc, char **argv)
+{
   g_auto(CommonOptions) o = { 0 };
   const GOptionEntry entries[] = {
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "Folder for the results (default ./output); each input gets DIR/<name>/analysis.json", "DIR" },
-    { "type", 't', 0, G_OPTION_ARG_STRING, &o.type, "Content type: general, educational, music (adds beats and tempo)", "TYPE" },
-    { "quality", 'q', 0, G_OPTION_ARG_STRING, &o.quality, "fast, medium, high (default) or ultra: analysis resolution", "LEVEL" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Print one JSON event per line on stdout", NULL },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &o.config, "Settings from this YAML file", "FILE" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Print the settings as one JSON object", NULL },
     { NULL }
   };
+  g_autoptr(AveCliOptions) options = ave_cli_options_new (TRUE);
   g_autoptr(GOptionContext) context = make_context (
-      "INPUT...",
-      "Run only the audio and video analysis of each input and write DIR/<name>/analysis.json\n"
-      "(shots, silences, words with filler flags, loudness, beats for music).",
-      EXIT_CODES_TEXT, entries);
+      "",
+      "Print the settings that 'process' would run with, given the same options, and where\n"
+      "each value came from (default, preset, config file:line or flag).",
+      SETTINGS_TEXT EXIT_CODES_TEXT, entries, options);
   g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveSettingsSources) sources = ave_settings_sources_new ();
   int rc;
 
-  if ((rc = parse_or_usage ("analyze", context, &argc, &argv)) != AVE_EXIT_OK)
+  if ((rc = parse_or_usage ("settings", context, &argc, &argv)) != AVE_EXIT_OK)
     return rc;
-  if ((rc = collect_inputs ("analyze", &o, argc, argv)) != AVE_EXIT_OK)
+  if (argc > 1)
+    {
+      g_autofree char *msg = g_strdup_printf ("%s %s", argv[1][0] == '-' ? "unknown option" : "unexpected argument", argv[1]);
+      return usage_error ("settings", msg);
+    }
+  if (!resolve_settings ("settings", options, &o, settings, sources, &rc))
     return rc;
-  if (!settings_from_options ("analyze", &o, settings, &rc))
-    return rc;
-  return run_jobs ("analyze", AVE_JOB_ANALYZE, &o, settings);
+  return print_settings (settings, sources, o.json);
 }
 
 typedef struct
@@ -306,20 +403,24 @@ typedef struct
 static const Command commands[] = {
   { "process", cmd_process, "analyse, plan and render: final video, thumbnails, metadata" },
   { "analyze", cmd_analyze, "analysis only: shots, silences, transcript, loudness, beats" },
+  { "settings", cmd_settings, "print the resolved settings and where each came from" },
+  { "analyze-performance", ave_cli_analyze_performance, "a JSON report from the metrics of earlier runs" },
+  { "diagnose-performance", ave_cli_diagnose_performance, "check this machine and suggest a preset and flags" },
 };
 
 static void
 print_help (FILE *out)
 {
   fprintf (out,
-           "Usage: ai-video-editor COMMAND [OPTION...] INPUT...\n\n"
+           "Usage: ai-video-editor [--config FILE.yaml] COMMAND [OPTION...] INPUT...\n\n"
            "AI Video Editor turns raw recordings into edited videos with thumbnails\n"
            "and metadata, offline by default.\n\nCommands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf (out,
            "\nRun 'ai-video-editor COMMAND --help' for the options of a command.\n"
-           "Options: -h, --help  show this help;  --version  show the version\n\n"
+           "Options: -h, --help  show this help;  --version  show the version;\n"
+           "         --config FILE.yaml  settings for the command (defaults < preset < config < flags)\n\n"
            EXIT_CODES_TEXT);
 }
 
@@ -332,13 +433,48 @@ ave_cli_is_command (const char *word)
     if (g_str_equal (word, commands[i].name))
       return TRUE;
   return g_str_equal (word, "help") || g_str_equal (word, "--help") || g_str_equal (word, "-h")
-      || g_str_equal (word, "--version");
+      || g_str_equal (word, "--version") || g_str_has_prefix (word, "--config");
 }
 
 int
 ave_cli_main (int argc, char **argv)
 {
-  const char *word = argc > 1 ? argv[1] : NULL;
+  const char *word;
+
+  /* Global options before the command: --config FILE or --config=FILE. */
+  while (argc > 1 && g_str_has_prefix (argv[1], "--config"))
+    {
+      int used;
+
+      if (g_str_has_prefix (argv[1], "--config="))
+        {
+          g_free (global_config_path);
+          global_config_path = g_strdup (argv[1] + strlen ("--config="));
+          used = 1;
+        }
+      else if (g_str_equal (argv[1], "--config"))
+        {
+          if (argc < 3)
+            {
+              fprintf (stderr, "ai-video-editor: --config needs a FILE.yaml\n");
+              return AVE_EXIT_USAGE;
+            }
+          g_free (global_config_path);
+          global_config_path = g_strdup (argv[2]);
+          used = 2;
+        }
+      else
+        break;
+      /* Keep argv[0]; the command becomes argv[1]. */
+      memmove (argv + 1, argv + 1 + used, (argc - 1 - used + 1) * sizeof (char *));
+      argc -= used;
+    }
+  if (global_config_path != NULL && *global_config_path == '\0')
+    {
+      fprintf (stderr, "ai-video-editor: --config needs a FILE.yaml\n");
+      return AVE_EXIT_USAGE;
+    }
+  word = argc > 1 ? argv[1] : NULL;
 
   if (word == NULL)
     {
