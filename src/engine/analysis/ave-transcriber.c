@@ -375,6 +375,24 @@ clean_word (const char *raw)
 }
 
 static gboolean
+decode_samples (AveTranscriber *self,
+                const gint16   *samples,
+                gsize           n_samples,
+                double          start_time,
+                GError        **error)
+{
+  if (ps_start_utt (self->ps) < 0 ||
+      ps_process_raw (self->ps, samples, n_samples, FALSE, TRUE) < 0 ||
+      ps_end_utt (self->ps) < 0)
+    {
+      g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_FAILED,
+                   "Speech recognition failed on the audio at %.2f s", start_time);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
 run_utterance (AveTranscriber *self,
                const gint16   *samples,
                gsize           n_samples,
@@ -384,21 +402,43 @@ run_utterance (AveTranscriber *self,
                GError        **error)
 {
   logmath_t *lmath = ps_get_logmath (self->ps);
+  ps_seg_t *seg;
+  g_autofree char *hyp = NULL;
 
-  if (ps_start_utt (self->ps) < 0 ||
-      ps_process_raw (self->ps, samples, n_samples, FALSE, TRUE) < 0 ||
-      ps_end_utt (self->ps) < 0)
+  if (!decode_samples (self, samples, n_samples, start_time, error))
+    return FALSE;
+
+  seg = ps_seg_iter (self->ps);
+  hyp = g_strdup (ps_get_hyp (self->ps, NULL));
+  if (seg == NULL && hyp != NULL && hyp[0] != '\0')
     {
-      g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_FAILED,
-                   "Speech recognition failed on the audio at %.2f s", start_time);
-      return FALSE;
+      /* The word lattice has no end when the audio stops inside a word
+       * ("Failed to find DAG node corresponding to </s>"): decode again
+       * with a little near-silence after it, which gives the sentence
+       * its end.  The padding is faint noise rather than zeros, whose
+       * log energy would be minus infinity. */
+      gsize pad = SAMPLE_RATE / 4;
+      g_autofree gint16 *padded = g_new (gint16, n_samples + pad);
+      guint32 noise = 1;
+
+      memcpy (padded, samples, n_samples * sizeof (gint16));
+      for (gsize i = 0; i < pad; i++)
+        {
+          noise = noise * 1664525u + 1013904223u;
+          padded[n_samples + i] = (gint16) ((noise >> 30) & 3) - 1;
+        }
+      g_debug ("no word times for the audio at %.2f s; decoding it again, padded", start_time);
+      if (!decode_samples (self, padded, n_samples + pad, start_time, error))
+        return FALSE;
+      seg = ps_seg_iter (self->ps);
+      if (seg == NULL)
+        g_debug ("still no word times at %.2f s; “%s” is left out", start_time, hyp);
     }
 
-  for (ps_seg_t *seg = ps_seg_iter (self->ps); seg != NULL; seg = ps_seg_next (seg))
+  for (; seg != NULL; seg = ps_seg_next (seg))
     {
       AveTranscribedWord word = { 0 };
       int first, last;
-
       const char *raw = ps_seg_word (seg);
 
       /* Vocal noise ([SPEECH], [NOISE]) is reported with a NULL word
