@@ -53,6 +53,7 @@ struct _AveJob
   AveCostLedger  *ledger;
   gulong          ledger_handler;
   double          cost_fraction;
+  AveCostTotals   cost_start;
 };
 
 G_DEFINE_FINAL_TYPE (AveJob, ave_job, G_TYPE_OBJECT)
@@ -907,6 +908,7 @@ monitoring_begin (AveJob *self, GError **error)
   if (s->cost_alerts)
     self->ledger_handler = g_signal_connect (self->ledger, "changed", G_CALLBACK (on_ledger_changed), self);
   ave_cost_ledger_get_totals (self->ledger, &totals);
+  self->cost_start = totals;
   if (self->metrics != NULL)
     ave_metrics_set_cost_baseline (self->metrics, &totals);
   return TRUE;
@@ -915,6 +917,19 @@ monitoring_begin (AveJob *self, GError **error)
 static void
 monitoring_end (AveJob *self, const GError *error)
 {
+  if (self->ledger != NULL && self->settings->track_costs)
+    {
+      AveCostTotals t;
+      g_autofree char *message = NULL;
+
+      ave_cost_ledger_get_totals (self->ledger, &t);
+      message = g_strdup_printf ("API costs of this run: %u call%s, $%.4f%s%s",
+                                 t.calls - self->cost_start.calls, t.calls - self->cost_start.calls == 1 ? "" : "s",
+                                 MAX (0.0, t.spent_usd - self->cost_start.spent_usd),
+                                 t.refused > self->cost_start.refused ? ", calls refused by the budget" : "",
+                                 t.calls == self->cost_start.calls ? " (the local director calls no API)" : "");
+      emit_simple (self, AVE_EVENT_NOTICE, message);
+    }
   if (self->metrics != NULL)
     {
       ave_metrics_finish (self->metrics, error, self->cache, self->ledger, self->compute);
