@@ -1,0 +1,256 @@
+#define G_LOG_DOMAIN "ave-app-settings"
+
+#include "config.h"
+
+#include <unistd.h>
+#include <glib/gi18n.h>
+
+#include <adwaita.h>
+
+#include "core/ave-error.h"
+#include "core/ave-presets.h"
+
+#include "ave-app-settings.h"
+
+GSettings *
+ave_app_settings_new (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_autoptr(GSettingsSchemaSource) build_source = NULL;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, AVE_APP_SCHEMA_ID, TRUE);
+#ifdef AVE_BUILD_SCHEMA_DIR
+  /* Uninstalled runs (the tests, ./build/src/ai-video-editor) use the schema
+   * compiled in the build tree. */
+  if (schema == NULL)
+    {
+      build_source = g_settings_schema_source_new_from_directory (AVE_BUILD_SCHEMA_DIR, source, FALSE, NULL);
+      if (build_source != NULL)
+        schema = g_settings_schema_source_lookup (build_source, AVE_APP_SCHEMA_ID, FALSE);
+    }
+#endif
+  if (schema == NULL)
+    {
+      g_warning ("The settings schema %s is not installed; defaults cannot be remembered. "
+                 "Install the application or set GSETTINGS_SCHEMA_DIR.", AVE_APP_SCHEMA_ID);
+      return NULL;
+    }
+  return g_settings_new_full (schema, NULL, NULL);
+}
+
+AveSettings *
+ave_app_settings_build (const char  *quality,
+                        const char  *mode,
+                        const char  *content_type,
+                        const char  *preset,
+                        GError     **error)
+{
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  AveQuality q;
+  AveMode m;
+  AveContentType t;
+
+  if (quality != NULL)
+    {
+      if (!ave_quality_from_string (quality, &q))
+        {
+          g_set_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE,
+                       _("Quality “%s” is not one of fast, medium, high, ultra"), quality);
+          return NULL;
+        }
+      ave_settings_apply_quality (settings, q);
+    }
+  if (mode != NULL)
+    {
+      if (!ave_mode_from_string (mode, &m))
+        {
+          g_set_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE,
+                       _("Mode “%s” is not one of fast, balanced, high_quality"), mode);
+          return NULL;
+        }
+      ave_settings_apply_mode (settings, m);
+    }
+  if (content_type != NULL)
+    {
+      if (!ave_content_type_from_string (content_type, &t))
+        {
+          g_set_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE,
+                       _("Content type “%s” is not one of general, educational, music"), content_type);
+          return NULL;
+        }
+      ave_settings_apply_content_type (settings, t);
+    }
+  if (preset != NULL && *preset != '\0')
+    {
+      if (!ave_settings_apply_preset (settings, preset, error))
+        return NULL;
+    }
+  return g_steal_pointer (&settings);
+}
+
+AveSettings *
+ave_app_settings_build_from_gsettings (GSettings *gsettings, GError **error)
+{
+  g_autofree char *quality = NULL;
+  g_autofree char *mode = NULL;
+  g_autofree char *type = NULL;
+  g_autofree char *preset = NULL;
+
+  if (gsettings == NULL)
+    return ave_app_settings_build (NULL, NULL, NULL, NULL, error);
+  quality = g_settings_get_string (gsettings, "quality");
+  mode = g_settings_get_string (gsettings, "mode");
+  type = g_settings_get_string (gsettings, "content-type");
+  preset = g_settings_get_string (gsettings, "preset");
+  return ave_app_settings_build (quality, mode, type, preset, error);
+}
+
+char *
+ave_app_settings_get_output_folder (GSettings *gsettings)
+{
+  g_autofree char *folder = gsettings != NULL ? g_settings_get_string (gsettings, "output-folder") : NULL;
+  const char *videos;
+
+  if (folder != NULL && *folder != '\0')
+    {
+      /* "~/x" is what people type; GSettings stores it verbatim. */
+      if (g_str_has_prefix (folder, "~/"))
+        return g_build_filename (g_get_home_dir (), folder + 2, NULL);
+      return g_canonicalize_filename (folder, NULL);
+    }
+  videos = g_get_user_special_dir (G_USER_DIRECTORY_VIDEOS);
+  if (videos == NULL)
+    videos = g_get_home_dir ();
+  return g_build_filename (videos, "AI Video Editor", NULL);
+}
+
+guint64
+ave_app_settings_memory_limit (const AveSettings *settings)
+{
+  long pages, page_size;
+
+  if (settings != NULL && settings->max_memory_bytes > 0)
+    return settings->max_memory_bytes;
+  pages = sysconf (_SC_PHYS_PAGES);
+  page_size = sysconf (_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? (guint64) pages * (guint64) page_size : 0;
+}
+
+static const AveChoice quality_choices[] = {
+  { "fast", N_("Fast") },
+  { "medium", N_("Medium") },
+  { "high", N_("High") },
+  { "ultra", N_("Ultra") },
+};
+
+static const AveChoice mode_choices[] = {
+  { "fast", N_("Fast") },
+  { "balanced", N_("Balanced") },
+  { "high_quality", N_("High Quality") },
+};
+
+static const AveChoice content_type_choices[] = {
+  { "general", N_("General") },
+  { "educational", N_("Talk or Lecture") },
+  { "music", N_("Music Video") },
+};
+
+static const AveChoice preset_choices[] = {
+  { "auto", N_("Automatic") },
+  { "8gb", N_("8 GB of Memory") },
+  { "16gb", N_("16 GB of Memory") },
+  { "32gb", N_("32 GB of Memory") },
+};
+
+const AveChoice *
+ave_app_settings_get_choices (const char *key, guint *n_choices)
+{
+  const AveChoice *choices = NULL;
+  guint n = 0;
+
+  if (g_str_equal (key, "quality"))
+    choices = quality_choices, n = G_N_ELEMENTS (quality_choices);
+  else if (g_str_equal (key, "mode"))
+    choices = mode_choices, n = G_N_ELEMENTS (mode_choices);
+  else if (g_str_equal (key, "content-type"))
+    choices = content_type_choices, n = G_N_ELEMENTS (content_type_choices);
+  else if (g_str_equal (key, "preset"))
+    choices = preset_choices, n = G_N_ELEMENTS (preset_choices);
+  else
+    g_return_val_if_reached (NULL);
+  if (n_choices != NULL)
+    *n_choices = n;
+  return choices;
+}
+
+GListModel *
+ave_app_settings_choice_model (const char *key)
+{
+  GtkStringList *list = gtk_string_list_new (NULL);
+  guint n = 0;
+  const AveChoice *choices = ave_app_settings_get_choices (key, &n);
+
+  for (guint i = 0; i < n; i++)
+    gtk_string_list_append (list, _(choices[i].label));
+  return G_LIST_MODEL (list);
+}
+
+const char *
+ave_app_settings_choice_value (const char *key, guint index)
+{
+  guint n = 0;
+  const AveChoice *choices = ave_app_settings_get_choices (key, &n);
+
+  return index < n ? choices[index].value : NULL;
+}
+
+guint
+ave_app_settings_choice_index (const char *key, const char *value)
+{
+  guint n = 0;
+  const AveChoice *choices = ave_app_settings_get_choices (key, &n);
+
+  for (guint i = 0; value != NULL && i < n; i++)
+    if (g_str_equal (choices[i].value, value))
+      return i;
+  return 0;
+}
+
+static gboolean
+choice_get_mapping (GValue *value, GVariant *variant, gpointer key)
+{
+  g_value_set_uint (value, ave_app_settings_choice_index (key, g_variant_get_string (variant, NULL)));
+  return TRUE;
+}
+
+static GVariant *
+choice_set_mapping (const GValue *value, const GVariantType *expected_type, gpointer key)
+{
+  const char *str = ave_app_settings_choice_value (key, g_value_get_uint (value));
+
+  return str != NULL ? g_variant_new_string (str) : NULL;
+}
+
+void
+ave_app_settings_bind_choice (GSettings *settings, const char *key, gpointer combo_row)
+{
+  g_autoptr(GListModel) model = ave_app_settings_choice_model (key);
+
+  adw_combo_row_set_model (ADW_COMBO_ROW (combo_row), model);
+  if (settings == NULL)
+    {
+      /* No schema: start from the schema's defaults all the same. */
+      static const char *defaults[][2] = {
+        { "quality", "medium" }, { "mode", "balanced" }, { "content-type", "general" }, { "preset", "auto" },
+      };
+      for (guint i = 0; i < G_N_ELEMENTS (defaults); i++)
+        if (g_str_equal (defaults[i][0], key))
+          adw_combo_row_set_selected (ADW_COMBO_ROW (combo_row), ave_app_settings_choice_index (key, defaults[i][1]));
+      return;
+    }
+  /* `key` outlives the binding: callers pass string literals. */
+  g_settings_bind_with_mapping (settings, key, combo_row, "selected", G_SETTINGS_BIND_DEFAULT,
+                                choice_get_mapping, choice_set_mapping, (gpointer) key, NULL);
+}

@@ -1,0 +1,270 @@
+#define G_LOG_DOMAIN "ave-project"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ave-project.h"
+
+G_DEFINE_QUARK (ave-project-error-quark, ave_project_error)
+
+AveProject *
+ave_project_new (const char *source, AvePlan *plan, const char *output_folder, const char *analysis_path)
+{
+  AveProject *self = g_new0 (AveProject, 1);
+
+  self->source = g_canonicalize_filename (source, NULL);
+  self->plan = plan != NULL ? g_object_ref (plan) : NULL;
+  self->output_folder = output_folder != NULL ? g_canonicalize_filename (output_folder, NULL) : NULL;
+  self->analysis_path = analysis_path != NULL ? g_canonicalize_filename (analysis_path, NULL) : NULL;
+  return self;
+}
+
+void
+ave_project_free (AveProject *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->source);
+  g_clear_object (&self->plan);
+  g_free (self->output_folder);
+  g_free (self->analysis_path);
+  g_free (self);
+}
+
+char *
+ave_project_relative_path (const char *base_dir, const char *target)
+{
+  g_auto(GStrv) base = NULL;
+  g_auto(GStrv) dest = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  guint common = 0, n_base, n_dest;
+
+  g_return_val_if_fail (base_dir != NULL && target != NULL, NULL);
+  if (!g_path_is_absolute (base_dir) || !g_path_is_absolute (target))
+    return NULL;
+
+  {
+    g_autofree char *b = g_canonicalize_filename (base_dir, NULL);
+    g_autofree char *t = g_canonicalize_filename (target, NULL);
+    base = g_strsplit (b, G_DIR_SEPARATOR_S, -1);
+    dest = g_strsplit (t, G_DIR_SEPARATOR_S, -1);
+  }
+  /* "/" splits into {"", ""}: drop empty components so the root compares. */
+  n_base = g_strv_length (base);
+  n_dest = g_strv_length (dest);
+  if (n_base > 0 && base[n_base - 1][0] == '\0')
+    n_base--;
+  if (n_dest > 0 && dest[n_dest - 1][0] == '\0')
+    n_dest--;
+
+  while (common < n_base && common < n_dest && g_str_equal (base[common], dest[common]))
+    common++;
+  /* Only the root in common: an absolute path says it better. */
+  if (common <= 1)
+    return NULL;
+
+  for (guint i = common; i < n_base; i++)
+    g_string_append (out, ".." G_DIR_SEPARATOR_S);
+  for (guint i = common; i < n_dest; i++)
+    {
+      g_string_append (out, dest[i]);
+      if (i + 1 < n_dest)
+        g_string_append_c (out, G_DIR_SEPARATOR);
+    }
+  if (out->len == 0)
+    g_string_append_c (out, '.');
+  else if (out->str[out->len - 1] == G_DIR_SEPARATOR)
+    g_string_truncate (out, out->len - 1);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static char *
+stored_path (const char *base_dir, const char *path)
+{
+  char *rel = ave_project_relative_path (base_dir, path);
+
+  return rel != NULL ? rel : g_strdup (path);
+}
+
+gboolean
+ave_project_save (const AveProject *self, const char *path, GError **error)
+{
+  g_autofree char *abs = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *source = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  JsonNode *plan_node;
+  g_autofree char *text = NULL;
+
+  g_return_val_if_fail (self != NULL && self->plan != NULL, FALSE);
+
+  abs = g_canonicalize_filename (path, NULL);
+  dir = g_path_get_dirname (abs);
+  source = stored_path (dir, self->source);
+
+  plan_node = ave_plan_to_json (self->plan);
+  /* The plan names its source too: keep the two the same, and movable. */
+  if (JSON_NODE_HOLDS_OBJECT (plan_node))
+    json_object_set_string_member (json_node_get_object (plan_node), "source", source);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, AVE_PROJECT_VERSION);
+  json_builder_set_member_name (builder, "source");
+  json_builder_add_string_value (builder, source);
+  json_builder_set_member_name (builder, "plan");
+  json_builder_add_value (builder, plan_node);
+  if (self->output_folder != NULL)
+    {
+      g_autofree char *out = stored_path (dir, self->output_folder);
+      json_builder_set_member_name (builder, "output_folder");
+      json_builder_add_string_value (builder, out);
+    }
+  if (self->analysis_path != NULL)
+    {
+      g_autofree char *analysis = stored_path (dir, self->analysis_path);
+      json_builder_set_member_name (builder, "analysis");
+      json_builder_add_string_value (builder, analysis);
+    }
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+
+  /* g_file_set_contents writes a temporary file and renames it. */
+  if (!g_file_set_contents (abs, text, -1, error))
+    {
+      g_prefix_error (error, _("Could not save the project: "));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+resolved_path (const char *base_dir, const char *stored)
+{
+  return g_canonicalize_filename (stored, base_dir);
+}
+
+static const char *
+get_string_member (JsonObject *object, const char *name, const char *path, gboolean required, GError **error)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    {
+      if (required)
+        g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID,
+                     _("%s: the member “%s” is missing"), path, name);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING
+      || *json_node_get_string (node) == '\0')
+    {
+      g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID,
+                   _("%s: “%s” must be a non-empty string"), path, name);
+      return NULL;
+    }
+  return json_node_get_string (node);
+}
+
+AveProject *
+ave_project_load (const char *path, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *abs = g_canonicalize_filename (path, NULL);
+  g_autofree char *dir = g_path_get_dirname (abs);
+  g_autofree char *source = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(JsonNode) plan_node = NULL;
+  g_autofree char *output_folder = NULL;
+  g_autofree char *analysis = NULL;
+  JsonObject *root;
+  JsonNode *node;
+  const char *str;
+  gint64 version;
+
+  if (!json_parser_load_from_mapped_file (parser, abs, &local_error))
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                     _("%s: no such project file"), path);
+      else
+        g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_PARSE,
+                     _("%s is not a project file: %s"), path, local_error->message);
+      return NULL;
+    }
+  node = json_parser_get_root (parser);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_PARSE,
+                   _("%s is not a project file: it holds no JSON object"), path);
+      return NULL;
+    }
+  root = json_node_get_object (node);
+
+  node = json_object_get_member (root, "version");
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    {
+      g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID,
+                   _("%s: “version” must be a whole number"), path);
+      return NULL;
+    }
+  version = json_node_get_int (node);
+  if (version > AVE_PROJECT_VERSION || version < 1)
+    {
+      g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_VERSION,
+                   _("%s was written by a newer AI Video Editor (project version %d); update the application to open it"),
+                   path, (int) version);
+      return NULL;
+    }
+
+  if ((str = get_string_member (root, "source", path, TRUE, error)) == NULL)
+    return NULL;
+  source = resolved_path (dir, str);
+
+  node = json_object_get_member (root, "plan");
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID,
+                   _("%s: the member “plan” is missing or not an object"), path);
+      return NULL;
+    }
+  /* The plan's own "source" is stored relative like ours: point it at the
+   * resolved file before the plan is built. */
+  plan_node = json_node_copy (node);
+  json_object_set_string_member (json_node_get_object (plan_node), "source", source);
+  plan = ave_plan_new_from_json (plan_node, &local_error);
+  if (plan == NULL)
+    {
+      g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID,
+                   _("%s: plan: %s"), path, local_error->message);
+      return NULL;
+    }
+
+  str = get_string_member (root, "output_folder", path, FALSE, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (str != NULL)
+    output_folder = resolved_path (dir, str);
+
+  str = get_string_member (root, "analysis", path, FALSE, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (str != NULL)
+    analysis = resolved_path (dir, str);
+
+  return ave_project_new (source, plan, output_folder, analysis);
+}
