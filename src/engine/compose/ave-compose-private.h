@@ -11,6 +11,7 @@
 #include <libavutil/rational.h>
 
 #include "core/ave-settings.h"
+#include "ave-composer.h"
 
 G_BEGIN_DECLS
 
@@ -83,5 +84,21 @@ gboolean      _ave_mp4_writer_finish      (AveMp4Writer  *self,
 /* Closes everything; the file stays as it is (partial unless finished). */
 void          _ave_mp4_writer_free        (AveMp4Writer  *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveMp4Writer, _ave_mp4_writer_free)
+
+/* ---------------------------------------------------------------- composer */
+
+/* The plan's sound exactly as ave_composer_render() makes it (cross-fades
+ * at cuts, loudness normalisation, limiter), laid on the source video's
+ * frame grid, written as an AAC-only MP4 at `output_path`.  The smart cut
+ * copies the pictures and muxes this sound next to them.
+ * result->output_duration is the grid's duration; video_frames is 0. */
+gboolean      _ave_composer_render_audio  (AvePlan            *plan,
+                                           const AveSettings  *settings,
+                                           const char         *output_path,
+                                           AveComposeResult   *result,
+                                           AveProgressFunc     progress,
+                                           gpointer            progress_data,
+                                           GCancellable       *cancellable,
+                                           GError            **error);
 
 G_END_DECLS

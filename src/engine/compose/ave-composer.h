@@ -17,6 +17,12 @@ typedef struct
   gint64 video_frames;
   double output_lufs;         /* measured integrated loudness of the output audio */
   double gain_db;             /* gain applied for loudness normalisation */
+  /* Fast mode's smart cut (ave-smart-cut.h): frames whose packets were
+   * copied from the source and frames encoded anew.  The full render
+   * encodes every frame (frames_copied == 0). */
+  gint64 frames_copied;
+  gint64 frames_reencoded;
+  gboolean smart_cut;         /* TRUE when the smart cut wrote the file */
 } AveComposeResult;
 
 /* Decodes the plan's segments from the source (streaming), applies audio

@@ -1,0 +1,1628 @@
+#define G_LOG_DOMAIN "ave-smart-cut"
+
+#include "config.h"
+
+#include <math.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+
+#include "core/ave-error.h"
+#include "media/ave-media.h"
+#include "ave-compose-private.h"
+#include "ave-smart-cut.h"
+
+/* How the smart cut keeps the output decodable (docs/composition.md,
+ * "Smart cut", has the long version).
+ *
+ * The output frames are the composer's: the same grid, the same source
+ * frame for every output frame (the one whose display interval holds the
+ * piece's time), so a smart cut and a full render show the same pictures
+ * and the composer's sound (rendered on that grid) stays in sync.
+ *
+ * Runs of output frames that are whole GOPs of the source (IDR to IDR) are
+ * copied packet for packet; so is a GOP's beginning when its frames up to
+ * the cut are also the first ones in decode order (no B-frame that shows
+ * later).  Everything else is decoded from its GOP's IDR and encoded with
+ * libx264.  x264 cannot be made to write the source's SPS/PPS bit for bit,
+ * so it writes its own under parameter-set ids the source does not use, and
+ * the MP4's avcC lists both sets: every slice names its own PPS, and the
+ * active SPS only changes at IDRs (each re-encoded run starts with one and
+ * every copied run starts at a source IDR).  That is plain H.264 and plain
+ * ISO/IEC 14496-15 (an avcC may hold several SPS and PPS); FFmpeg's mp4
+ * muxer writes an avcC it is given as it is.  The encoder runs without
+ * look-ahead or B-frames (x264's zerolatency tune), so each frame's packet
+ * comes back at once and copied and encoded packets interleave in order.
+ *
+ * Decode timestamps live on a grid of TICKS_PER_FRAME ticks per frame:
+ * where a copied GOP with B-frames follows, its first decode times would
+ * fall before the previous run's last one, and are squeezed into the
+ * ticks between. */
+
+#define TICKS_PER_FRAME    16
+/* Re-encoding from an IDR this far back for every cut costs more than the
+ * copy saves; such files (open GOPs, one IDR per file) take the full render. */
+#define MAX_GOP_SECONDS    10.0
+/* The re-encoded frames sit between copied ones of the source's quality. */
+#define REENCODE_MAX_CRF   18
+/* Audio packets are written this far ahead of the video (interleaving). */
+#define AUDIO_LEAD_SECONDS 0.5
+#define AUDIO_SHARE        0.3
+
+typedef struct
+{
+  gint64  pts, dts;       /* source stream time base */
+  gint32  display;        /* index in presentation order */
+  gboolean idr;
+} Packet;
+
+typedef struct
+{
+  gint32 first_packet;    /* decode order index of its IDR */
+  gint32 n_packets;
+  gint32 first_display;   /* the IDR's display index: the GOP shows [first, first + n) */
+} Gop;
+
+typedef enum {
+  CHUNK_COPY,
+  CHUNK_ENCODE,
+} ChunkKind;
+
+typedef struct
+{
+  ChunkKind kind;
+  gint32    gop;
+  gint64    out_first;    /* output frame of its first frame */
+  gint32    n_frames;
+  gint32   *displays;     /* ENCODE: the source frame (display index) of each output frame */
+} Chunk;
+
+struct _AveSmartCut
+{
+  char              *source_path;
+  AveMediaInfo      *info;
+  AvePlan           *plan;
+
+  int                video_index;
+  AVRational         time_base;
+  AVCodecParameters *par;
+  guint8            *display_matrix;
+  gsize              display_matrix_size;
+  AVRational         fps;
+  int                nal_length_size;
+  gboolean           sps_used[32];
+  gboolean           pps_used[256];
+
+  GArray            *packets;      /* Packet, decode order */
+  gint64            *display_pts;  /* by display index */
+  gint64            *display_us;   /* the same in engine microseconds (relative to start_time) */
+  gint32            *display_gop;
+  gint32             n_frames_src;
+  GArray            *gops;         /* Gop */
+  GArray            *chunks;       /* Chunk, output order */
+  gint64             n_frames;     /* output */
+  gint64             frames_copied;
+  gint64             frames_reencoded;
+};
+
+void
+ave_smart_cut_free (AveSmartCut *self)
+{
+  if (self == NULL)
+    return;
+  if (self->chunks != NULL)
+    for (guint i = 0; i < self->chunks->len; i++)
+      g_free (g_array_index (self->chunks, Chunk, i).displays);
+  g_clear_pointer (&self->chunks, g_array_unref);
+  g_clear_pointer (&self->gops, g_array_unref);
+  g_clear_pointer (&self->packets, g_array_unref);
+  g_free (self->display_pts);
+  g_free (self->display_us);
+  g_free (self->display_gop);
+  avcodec_parameters_free (&self->par);
+  g_free (self->display_matrix);
+  g_clear_object (&self->plan);
+  g_clear_pointer (&self->info, ave_media_info_free);
+  g_free (self->source_path);
+  g_free (self);
+}
+
+/* ------------------------------------------------------------ bitstream */
+
+/* Reads ue(v) from the first bytes of a NAL unit's payload, skipping
+ * emulation prevention bytes; -1 when the data ends first. */
+typedef struct
+{
+  const guint8 *data;
+  gsize         size;
+  gsize         byte;
+  int           bit;
+  int           zeros;
+} BitReader;
+
+static int
+bit_read (BitReader *b)
+{
+  int value;
+
+  if (b->bit == 0)
+    {
+      /* 00 00 03: the 03 is not data */
+      if (b->byte < b->size && b->zeros >= 2 && b->data[b->byte] == 3)
+        {
+          b->byte++;
+          b->zeros = 0;
+        }
+      if (b->byte >= b->size)
+        return -1;
+    }
+  value = (b->data[b->byte] >> (7 - b->bit)) & 1;
+  if (++b->bit == 8)
+    {
+      b->zeros = b->data[b->byte] == 0 ? b->zeros + 1 : 0;
+      b->bit = 0;
+      b->byte++;
+    }
+  return value;
+}
+
+static gint64
+bit_read_ue (BitReader *b)
+{
+  int leading = 0, bit;
+  gint64 value = 0;
+
+  while ((bit = bit_read (b)) == 0)
+    if (++leading > 31)
+      return -1;
+  if (bit < 0)
+    return -1;
+  for (int i = 0; i < leading; i++)
+    {
+      if ((bit = bit_read (b)) < 0)
+        return -1;
+      value = (value << 1) | bit;
+    }
+  return ((gint64) 1 << leading) - 1 + value;
+}
+
+/* The id an SPS (after its 3 bytes of profile and level) or a PPS declares. */
+static int
+nal_parameter_set_id (const guint8 *nal,
+                      gsize         size)
+{
+  int type = nal[0] & 0x1f;
+  BitReader b = { .data = nal + 1, .size = size - 1 };
+
+  if (type == 7)
+    {
+      if (size < 5)
+        return -1;
+      b.data = nal + 4;
+      b.size = size - 4;
+    }
+  return (int) bit_read_ue (&b);
+}
+
+typedef gboolean (*NalFunc) (const guint8 *nal, gsize size, gpointer data);
+
+/* Calls `func` on each NAL unit of a length-prefixed (length_size > 0)
+ * or Annex B (length_size == 0) buffer; FALSE when the buffer is malformed
+ * or `func` says stop. */
+static gboolean
+for_each_nal (const guint8 *buf,
+              gsize         size,
+              int           length_size,
+              NalFunc       func,
+              gpointer      data)
+{
+  gsize pos = 0;
+
+  if (length_size > 0)
+    {
+      while (pos + (gsize) length_size <= size)
+        {
+          gsize len = 0;
+          for (int i = 0; i < length_size; i++)
+            len = (len << 8) | buf[pos + (gsize) i];
+          pos += (gsize) length_size;
+          if (len == 0 || len > size - pos)
+            return FALSE;
+          if (!func (buf + pos, len, data))
+            return FALSE;
+          pos += len;
+        }
+      return pos == size;
+    }
+
+  /* Annex B: start codes 00 00 01 (or 00 00 00 01) */
+  while (pos + 3 <= size && !(buf[pos] == 0 && buf[pos + 1] == 0 && buf[pos + 2] == 1))
+    pos++;
+  while (pos + 3 <= size)
+    {
+      gsize start = pos + 3, end = start;
+
+      while (end + 3 <= size && !(buf[end] == 0 && buf[end + 1] == 0 && (buf[end + 2] == 1 ||
+                                  (buf[end + 2] == 0 && end + 3 < size && buf[end + 3] == 1))))
+        end++;
+      if (end + 3 > size)
+        end = size;
+      pos = end;
+      /* trailing zero bytes belong to the next start code */
+      while (end > start && buf[end - 1] == 0)
+        end--;
+      if (end > start && !func (buf + start, end - start, data))
+        return FALSE;
+      while (pos + 3 <= size && !(buf[pos] == 0 && buf[pos + 1] == 0 && buf[pos + 2] == 1))
+        pos++;
+    }
+  return TRUE;
+}
+
+static gboolean
+find_idr (const guint8 *nal,
+          gsize         size,
+          gpointer      data)
+{
+  (void) size;
+  if ((nal[0] & 0x1f) == 5)
+    *(gboolean *) data = TRUE;
+  return TRUE;
+}
+
+/* Appends NAL units as 4-byte length-prefixed ones, leaving out SPS and
+ * PPS (the avcC carries them) and access unit delimiters. */
+static gboolean
+append_length_prefixed (const guint8 *nal,
+                        gsize         size,
+                        gpointer      data)
+{
+  GByteArray *out = data;
+  int type = nal[0] & 0x1f;
+  guint8 len[4] = { size >> 24, size >> 16, size >> 8, size };
+
+  if (type == 7 || type == 8 || type == 9)
+    return TRUE;
+  g_byte_array_append (out, len, 4);
+  g_byte_array_append (out, nal, (guint) size);
+  return TRUE;
+}
+
+typedef struct
+{
+  GPtrArray *sps, *pps;   /* GBytes */
+} ParameterSets;
+
+static gboolean
+collect_parameter_sets (const guint8 *nal,
+                        gsize         size,
+                        gpointer      data)
+{
+  ParameterSets *sets = data;
+  int type = nal[0] & 0x1f;
+
+  if (type == 7)
+    g_ptr_array_add (sets->sps, g_bytes_new (nal, size));
+  else if (type == 8)
+    g_ptr_array_add (sets->pps, g_bytes_new (nal, size));
+  return TRUE;
+}
+
+/* The source's avcC: SPS/PPS lists and what follows them. */
+static gboolean
+parse_avcc (const guint8  *avcc,
+            gsize          size,
+            ParameterSets *sets,
+            gsize         *tail_offset)
+{
+  gsize pos = 6;
+  int n_sps, n_pps;
+
+  if (size < 7 || avcc[0] != 1)
+    return FALSE;
+  n_sps = avcc[5] & 0x1f;
+  for (int i = 0; i < n_sps; i++)
+    {
+      gsize len;
+      if (pos + 2 > size)
+        return FALSE;
+      len = (gsize) avcc[pos] << 8 | avcc[pos + 1];
+      if (len == 0 || pos + 2 + len > size)
+        return FALSE;
+      g_ptr_array_add (sets->sps, g_bytes_new (avcc + pos + 2, len));
+      pos += 2 + len;
+    }
+  if (pos + 1 > size)
+    return FALSE;
+  n_pps = avcc[pos++];
+  for (int i = 0; i < n_pps; i++)
+    {
+      gsize len;
+      if (pos + 2 > size)
+        return FALSE;
+      len = (gsize) avcc[pos] << 8 | avcc[pos + 1];
+      if (len == 0 || pos + 2 + len > size)
+        return FALSE;
+      g_ptr_array_add (sets->pps, g_bytes_new (avcc + pos + 2, len));
+      pos += 2 + len;
+    }
+  *tail_offset = pos;
+  return n_sps > 0 && n_pps > 0;
+}
+
+static void
+append_parameter_sets (GByteArray *out,
+                       GPtrArray  *list)
+{
+  for (guint i = 0; i < list->len; i++)
+    {
+      gsize len;
+      const guint8 *nal = g_bytes_get_data (g_ptr_array_index (list, i), &len);
+      guint8 head[2] = { len >> 8, len };
+
+      g_byte_array_append (out, head, 2);
+      g_byte_array_append (out, nal, (guint) len);
+    }
+}
+
+/* ------------------------------------------------------------ prepare */
+
+static int
+compare_gint64 (gconstpointer a,
+                gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return (x > y) - (x < y);
+}
+
+static gint32
+display_of_pts (AveSmartCut *self,
+                gint64       pts)
+{
+  gint64 *hit = bsearch (&pts, self->display_pts, (gsize) self->n_frames_src,
+                         sizeof (gint64), compare_gint64);
+  return hit != NULL ? (gint32) (hit - self->display_pts) : -1;
+}
+
+/* The source frame the composer shows for source time `t`: the last one
+ * starting no later than half an output frame after t (reader_pick_video). */
+static gint32
+pick_display (AveSmartCut *self,
+              double       t)
+{
+  gint64 limit = (gint64) floor ((t + 0.5 / av_q2d (self->fps)) * AV_TIME_BASE) - 1;
+  gint32 lo = 0, hi = self->n_frames_src;   /* first index with time > limit */
+
+  while (lo < hi)
+    {
+      gint32 mid = lo + (hi - lo) / 2;
+      if (self->display_us[mid] <= limit)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return MAX (lo - 1, 0);
+}
+
+static gboolean
+check_plan (AvePlan  *plan,
+            char    **reason)
+{
+  gboolean first = TRUE;
+
+  if (ave_plan_get_n_cards (plan) > 0)
+    {
+      *reason = g_strdup ("the plan has cards");
+      return FALSE;
+    }
+  for (guint i = 0; i < ave_plan_get_n_segments (plan); i++)
+    {
+      const AveSegment *seg = ave_plan_get_segment (plan, i);
+
+      if (!seg->enabled)
+        continue;
+      /* The first segment's transition is never played. */
+      if (!first && seg->transition != AVE_TRANSITION_CUT)
+        {
+          *reason = g_strdup_printf ("segment %u begins with a %s", i,
+                                     seg->transition == AVE_TRANSITION_FADE ? "fade" : "crossfade");
+          return FALSE;
+        }
+      first = FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_stream (AveSmartCut     *self,
+              AVFormatContext *fmt,
+              char           **reason)
+{
+  AVStream *st = fmt->streams[self->video_index];
+  const AVCodecParameters *par = st->codecpar;
+  g_autoptr(GPtrArray) sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  ParameterSets sets = { sps, pps };
+  gsize tail;
+  const guint8 *side;
+  size_t side_size = 0;
+
+  if (par->codec_id != AV_CODEC_ID_H264)
+    {
+      *reason = g_strdup_printf ("the video is %s, not H.264", avcodec_get_name (par->codec_id));
+      return FALSE;
+    }
+  if (par->format != AV_PIX_FMT_YUV420P && par->format != AV_PIX_FMT_YUVJ420P)
+    {
+      *reason = g_strdup_printf ("the video's pixel format is %s, not 8-bit 4:2:0",
+                                 par->format >= 0 ? av_get_pix_fmt_name (par->format) : "unknown");
+      return FALSE;
+    }
+  if (par->profile != FF_PROFILE_H264_BASELINE && par->profile != FF_PROFILE_H264_CONSTRAINED_BASELINE &&
+      par->profile != FF_PROFILE_H264_MAIN && par->profile != FF_PROFILE_H264_HIGH)
+    {
+      *reason = g_strdup_printf ("the H.264 profile %d has no libx264 match", par->profile);
+      return FALSE;
+    }
+  if (par->field_order != AV_FIELD_PROGRESSIVE && par->field_order != AV_FIELD_UNKNOWN)
+    {
+      *reason = g_strdup ("the video is interlaced");
+      return FALSE;
+    }
+  if (par->extradata == NULL || !parse_avcc (par->extradata, (gsize) par->extradata_size, &sets, &tail))
+    {
+      *reason = g_strdup ("the H.264 stream carries no avcC parameter sets (e.g. MPEG-TS)");
+      return FALSE;
+    }
+  self->nal_length_size = (par->extradata[4] & 3) + 1;
+  if (self->nal_length_size == 3)
+    {
+      *reason = g_strdup ("the H.264 stream uses 3-byte NAL lengths");
+      return FALSE;
+    }
+  for (guint i = 0; i < sps->len; i++)
+    {
+      gsize len;
+      const guint8 *nal = g_bytes_get_data (g_ptr_array_index (sps, i), &len);
+      int id = nal_parameter_set_id (nal, len);
+      if (id >= 0 && id < 32)
+        self->sps_used[id] = TRUE;
+    }
+  for (guint i = 0; i < pps->len; i++)
+    {
+      gsize len;
+      const guint8 *nal = g_bytes_get_data (g_ptr_array_index (pps, i), &len);
+      int id = nal_parameter_set_id (nal, len);
+      if (id >= 0 && id < 256)
+        self->pps_used[id] = TRUE;
+    }
+
+  self->par = avcodec_parameters_alloc ();
+  avcodec_parameters_copy (self->par, par);
+  self->time_base = st->time_base;
+G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  side = av_stream_get_side_data (st, AV_PKT_DATA_DISPLAYMATRIX, &side_size);
+G_GNUC_END_IGNORE_DEPRECATIONS
+  if (side != NULL && side_size > 0)
+    {
+      self->display_matrix = g_memdup2 (side, side_size);
+      self->display_matrix_size = side_size;
+    }
+  return TRUE;
+}
+
+/* Reads the video packets once (no decoding): timestamps, IDRs, GOPs. */
+static gboolean
+index_packets (AveSmartCut     *self,
+               AVFormatContext *fmt,
+               char           **reason)
+{
+  g_autoptr(GArray) pts = g_array_new (FALSE, FALSE, sizeof (gint64));
+  AVPacket *pkt = av_packet_alloc ();
+  gint64 start_us = (gint64) llround (self->info->start_time * AV_TIME_BASE);
+  double frame = 1.0 / av_q2d (self->fps);
+  gint32 max_gop = 0;
+  gboolean ok = TRUE;
+  int ret;
+
+  for (unsigned i = 0; i < fmt->nb_streams; i++)
+    if ((int) i != self->video_index)
+      fmt->streams[i]->discard = AVDISCARD_ALL;
+
+  self->packets = g_array_new (FALSE, FALSE, sizeof (Packet));
+  self->gops = g_array_new (FALSE, FALSE, sizeof (Gop));
+
+  while (ok && (ret = av_read_frame (fmt, pkt)) >= 0)
+    {
+      Packet p = { 0 };
+
+      if (pkt->stream_index != self->video_index)
+        {
+          av_packet_unref (pkt);
+          continue;
+        }
+      if (pkt->pts == AV_NOPTS_VALUE || pkt->dts == AV_NOPTS_VALUE)
+        {
+          *reason = g_strdup ("video packets without timestamps");
+          ok = FALSE;
+        }
+      else if (pkt->flags & (AV_PKT_FLAG_DISCARD | AV_PKT_FLAG_CORRUPT))
+        {
+          *reason = g_strdup ("the file hides or marks broken video frames (edit list or damage)");
+          ok = FALSE;
+        }
+      else if (!for_each_nal (pkt->data, (gsize) pkt->size, self->nal_length_size, find_idr, &p.idr))
+        {
+          *reason = g_strdup ("a video packet is not valid length-prefixed H.264");
+          ok = FALSE;
+        }
+      else if (self->packets->len == 0 && !p.idr)
+        {
+          *reason = g_strdup ("the video does not start with an IDR frame");
+          ok = FALSE;
+        }
+      if (ok)
+        {
+          p.pts = pkt->pts;
+          p.dts = pkt->dts;
+          if (p.idr)
+            {
+              Gop g = { .first_packet = (gint32) self->packets->len };
+              g_array_append_val (self->gops, g);
+            }
+          g_array_index (self->gops, Gop, self->gops->len - 1).n_packets++;
+          g_array_append_val (self->packets, p);
+          g_array_append_val (pts, p.pts);
+        }
+      av_packet_unref (pkt);
+    }
+  av_packet_free (&pkt);
+  if (!ok)
+    return FALSE;
+  if (self->packets->len < 2)
+    {
+      *reason = g_strdup ("the video has fewer than two frames");
+      return FALSE;
+    }
+
+  /* Presentation order, and a constant rate: the grid maps frames to
+   * output frames one to one. */
+  g_array_sort (pts, compare_gint64);
+  self->n_frames_src = (gint32) pts->len;
+  self->display_pts = g_memdup2 (pts->data, pts->len * sizeof (gint64));
+  self->display_us = g_new (gint64, pts->len);
+  self->display_gop = g_new (gint32, pts->len);
+  for (guint k = 0; k < pts->len; k++)
+    {
+      self->display_us[k] = av_rescale_q (self->display_pts[k], self->time_base, AV_TIME_BASE_Q) - start_us;
+      if (k > 0 && self->display_pts[k] == self->display_pts[k - 1])
+        {
+          *reason = g_strdup ("two video frames share a timestamp");
+          return FALSE;
+        }
+      if (fabs ((self->display_us[k] - self->display_us[0]) / (double) AV_TIME_BASE - k * frame) > 0.25 * frame)
+        {
+          *reason = g_strdup_printf ("the video's frame rate varies (frame %u is %.1f ms off a %.3f fps grid)",
+                                     k, 1000 * ((self->display_us[k] - self->display_us[0]) / (double) AV_TIME_BASE - k * frame),
+                                     av_q2d (self->fps));
+          return FALSE;
+        }
+    }
+  for (guint i = 0; i < self->packets->len; i++)
+    {
+      Packet *p = &g_array_index (self->packets, Packet, i);
+      p->display = display_of_pts (self, p->pts);
+    }
+
+  /* Closed GOPs: each shows a contiguous run of frames starting with its IDR. */
+  for (guint g = 0; g < self->gops->len; g++)
+    {
+      Gop *gop = &g_array_index (self->gops, Gop, g);
+      const Packet *first = &g_array_index (self->packets, Packet, gop->first_packet);
+      gint32 lo = G_MAXINT32, hi = -1;
+
+      for (gint32 i = 0; i < gop->n_packets; i++)
+        {
+          gint32 d = g_array_index (self->packets, Packet, gop->first_packet + i).display;
+          lo = MIN (lo, d);
+          hi = MAX (hi, d);
+          self->display_gop[d] = (gint32) g;
+        }
+      if (lo != first->display || hi - lo + 1 != gop->n_packets)
+        {
+          *reason = g_strdup_printf ("GOP %u is open (frames of another GOP show between its frames)", g);
+          return FALSE;
+        }
+      gop->first_display = lo;
+      max_gop = MAX (max_gop, gop->n_packets);
+    }
+  if (max_gop * frame > MAX_GOP_SECONDS)
+    {
+      *reason = g_strdup_printf ("IDR keyframes are up to %.0f s apart", max_gop * frame);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Whether the first k frames of `gop` to show are also its first k packets. */
+static gboolean
+gop_prefix_in_decode_order (AveSmartCut *self,
+                            const Gop   *gop,
+                            gint32       k)
+{
+  for (gint32 i = 0; i < k; i++)
+    if (g_array_index (self->packets, Packet, gop->first_packet + i).display >= gop->first_display + k)
+      return FALSE;
+  return TRUE;
+}
+
+static void
+add_chunk (AveSmartCut   *self,
+           const gint32  *displays,
+           gint32         n,
+           gint64         out_first)
+{
+  gint32 g = self->display_gop[displays[0]];
+  const Gop *gop = &g_array_index (self->gops, Gop, g);
+  gboolean consecutive = displays[0] == gop->first_display;
+  Chunk chunk = { .gop = g, .out_first = out_first, .n_frames = n };
+
+  for (gint32 i = 1; i < n && consecutive; i++)
+    consecutive = displays[i] == displays[i - 1] + 1;
+
+  if (consecutive && (n == gop->n_packets || gop_prefix_in_decode_order (self, gop, n)))
+    {
+      chunk.kind = CHUNK_COPY;
+      self->frames_copied += n;
+    }
+  else
+    {
+      chunk.kind = CHUNK_ENCODE;
+      chunk.displays = g_memdup2 (displays, (gsize) n * sizeof (gint32));
+      self->frames_reencoded += n;
+    }
+  g_array_append_val (self->chunks, chunk);
+}
+
+/* The composer's pieces for a cut-only plan (plan_pieces() in
+ * ave-composer.c): frame edges from the cumulative output time. */
+static void
+plan_chunks (AveSmartCut *self)
+{
+  double fps = av_q2d (self->fps), out_end = 0.0;
+  g_autoptr(GArray) displays = g_array_new (FALSE, FALSE, sizeof (gint32));
+
+  self->chunks = g_array_new (FALSE, FALSE, sizeof (Chunk));
+  for (guint i = 0; i < ave_plan_get_n_segments (self->plan); i++)
+    {
+      const AveSegment *seg = ave_plan_get_segment (self->plan, i);
+      double duration = seg->end - seg->start, out_start = out_end;
+      gint64 first, end, run_start;
+
+      if (!seg->enabled || duration <= 0.0)
+        continue;
+      first = (gint64) llround (out_start * fps);
+      end = (gint64) llround ((out_start + duration) * fps);
+      out_end = out_start + duration;
+      if (end <= first)
+        continue;
+
+      g_array_set_size (displays, 0);
+      for (gint64 f = first; f < end; f++)
+        {
+          gint32 d = pick_display (self, seg->start + (double) (f - first) / fps);
+          g_array_append_val (displays, d);
+        }
+      /* one chunk per GOP touched */
+      run_start = 0;
+      for (guint k = 1; k <= displays->len; k++)
+        if (k == displays->len ||
+            self->display_gop[g_array_index (displays, gint32, k)] !=
+            self->display_gop[g_array_index (displays, gint32, run_start)])
+          {
+            add_chunk (self, &g_array_index (displays, gint32, run_start),
+                       (gint32) (k - run_start), first + run_start);
+            run_start = k;
+          }
+      self->n_frames = end;
+    }
+}
+
+AveSmartCut *
+ave_smart_cut_prepare (AvePlan            *plan,
+                       const AveSettings  *settings,
+                       char              **reason)
+{
+  g_autoptr(AveSmartCut) self = NULL;
+  g_autoptr(GError) local_error = NULL;
+  AVFormatContext *fmt = NULL;
+  gboolean ok;
+  int ret;
+
+  g_return_val_if_fail (AVE_IS_PLAN (plan), NULL);
+  g_return_val_if_fail (settings != NULL, NULL);
+  g_return_val_if_fail (reason != NULL && *reason == NULL, NULL);
+
+  if (!check_plan (plan, reason))
+    return NULL;
+
+  self = g_new0 (AveSmartCut, 1);
+  self->plan = ave_plan_copy (plan);
+  self->source_path = g_strdup (ave_plan_get_source (plan));
+  self->info = ave_media_probe (self->source_path, &local_error);
+  if (self->info == NULL)
+    {
+      *reason = g_strdup (local_error->message);
+      return NULL;
+    }
+  if (!self->info->has_video)
+    {
+      *reason = g_strdup ("the source has no video");
+      return NULL;
+    }
+  if (!ave_plan_validate (plan, self->info->duration, &local_error))
+    {
+      *reason = g_strdup (local_error->message);
+      return NULL;
+    }
+  {
+    double rate = self->info->frame_rate;
+    if (!(rate > 0.0 && rate <= 1000.0))
+      {
+        *reason = g_strdup ("the video has no usable frame rate");
+        return NULL;
+      }
+    self->fps = av_d2q (rate, 100000);
+  }
+
+  ret = avformat_open_input (&fmt, self->source_path, NULL, NULL);
+  if (ret >= 0)
+    ret = avformat_find_stream_info (fmt, NULL);
+  if (ret >= 0)
+    ret = self->video_index = av_find_best_stream (fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+  if (ret < 0)
+    {
+      *reason = g_strdup_printf ("%s cannot be read as a video file", self->source_path);
+      avformat_close_input (&fmt);
+      return NULL;
+    }
+  ok = check_stream (self, fmt, reason) && index_packets (self, fmt, reason);
+  avformat_close_input (&fmt);
+  if (!ok)
+    return NULL;
+
+  plan_chunks (self);
+  if (self->chunks->len == 0)
+    {
+      *reason = g_strdup ("the plan keeps nothing long enough to show");
+      return NULL;
+    }
+  g_debug ("%s: %u GOPs, %" G_GINT64_FORMAT " output frames in %u runs: %" G_GINT64_FORMAT
+           " copied, %" G_GINT64_FORMAT " encoded", self->source_path, self->gops->len,
+           self->n_frames, self->chunks->len, self->frames_copied, self->frames_reencoded);
+  return g_steal_pointer (&self);
+}
+
+gboolean
+ave_smart_cut_applicable (AvePlan            *plan,
+                          const AveSettings  *settings,
+                          char              **reason)
+{
+  g_autofree char *why = NULL;
+  g_autoptr(AveSmartCut) cut = ave_smart_cut_prepare (plan, settings, &why);
+
+  if (reason != NULL)
+    *reason = g_steal_pointer (&why);
+  return cut != NULL;
+}
+
+/* ------------------------------------------------------------ render */
+
+typedef struct
+{
+  AveSmartCut       *cut;
+  const AveSettings *settings;
+  GCancellable      *cancellable;
+  AveProgressFunc    progress;
+  gpointer           progress_data;
+  double             last_progress;
+
+  AVFormatContext   *in;
+  gint32             next_packet;   /* index of the packet av_read_frame gives next; -1 unknown */
+  AVPacket          *pending;       /* read ahead while seeking */
+  gboolean           have_pending;
+  AVCodecContext    *decoder;
+  AVCodecContext    *encoder;
+  AVFrame           *frame;
+  gint64             encoder_sent, encoder_received;
+  gboolean           need_idr;
+
+  AVFormatContext   *audio_in;
+  AVStream          *audio_src;
+  AVPacket          *audio_pkt;
+  gboolean           audio_eof;
+  gboolean           have_audio_pkt;
+
+  AVFormatContext   *out;
+  AVStream          *video_st, *audio_st;
+  AVRational         ticks;         /* TICKS_PER_FRAME per output frame */
+  gint64             last_dts;      /* in video_st->time_base */
+  gint64             frames_done;
+  AVPacket          *out_pkt;
+  GByteArray        *scratch;
+} Render;
+
+static void
+render_clear (Render *r)
+{
+  av_packet_free (&r->pending);
+  avcodec_free_context (&r->decoder);
+  avcodec_free_context (&r->encoder);
+  av_frame_free (&r->frame);
+  avformat_close_input (&r->in);
+  avformat_close_input (&r->audio_in);
+  av_packet_free (&r->audio_pkt);
+  if (r->out != NULL)
+    {
+      avio_closep (&r->out->pb);
+      avformat_free_context (r->out);
+      r->out = NULL;
+    }
+  av_packet_free (&r->out_pkt);
+  g_clear_pointer (&r->scratch, g_byte_array_unref);
+}
+
+static gboolean
+av_failed (int          ret,
+           GError     **error,
+           const char  *format,
+           ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+av_failed (int          ret,
+           GError     **error,
+           const char  *format,
+           ...)
+{
+  char reason[AV_ERROR_MAX_STRING_SIZE] = { 0 };
+  g_autofree char *what = NULL;
+  va_list args;
+
+  if (ret >= 0)
+    return FALSE;
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  av_strerror (ret, reason, sizeof reason);
+  g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED, "%s (%s)", what, reason);
+  return TRUE;
+}
+
+static void
+render_progress (Render *r,
+                 double  fraction)
+{
+  fraction = CLAMP (fraction, 0.0, 1.0);
+  if (r->progress == NULL || fraction <= r->last_progress ||
+      (fraction < r->last_progress + 0.002 && fraction < 1.0))
+    return;
+  r->last_progress = fraction;
+  r->progress (fraction, r->progress_data);
+}
+
+static void
+audio_progress (double   fraction,
+                gpointer data)
+{
+  Render *r = data;
+  render_progress (r, AUDIO_SHARE * fraction);
+}
+
+/* Audio packets up to `seconds` (all of them when negative). */
+static gboolean
+write_audio_until (Render   *r,
+                   double    seconds,
+                   GError  **error)
+{
+  while (r->audio_in != NULL && !r->audio_eof)
+    {
+      int ret;
+
+      if (!r->have_audio_pkt)
+        {
+          ret = av_read_frame (r->audio_in, r->audio_pkt);
+          if (ret == AVERROR_EOF)
+            {
+              r->audio_eof = TRUE;
+              break;
+            }
+          if (av_failed (ret, error, "Cannot read back the rendered audio"))
+            return FALSE;
+          if (r->audio_pkt->stream_index != r->audio_src->index)
+            {
+              av_packet_unref (r->audio_pkt);
+              continue;
+            }
+          r->have_audio_pkt = TRUE;
+        }
+      if (seconds >= 0.0 && r->audio_pkt->dts != AV_NOPTS_VALUE &&
+          r->audio_pkt->dts * av_q2d (r->audio_src->time_base) > seconds)
+        break;
+      r->audio_pkt->stream_index = r->audio_st->index;
+      av_packet_rescale_ts (r->audio_pkt, r->audio_src->time_base, r->audio_st->time_base);
+      r->audio_pkt->pos = -1;
+      ret = av_interleaved_write_frame (r->out, r->audio_pkt);
+      r->have_audio_pkt = FALSE;
+      if (av_failed (ret, error, "Cannot write audio to the output file"))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Writes one video packet: `data` length-prefixed (4 bytes), times in ticks. */
+static gboolean
+write_video (Render        *r,
+             const guint8  *data,
+             gsize          size,
+             AVPacket      *ref,
+             gint64         pts_ticks,
+             gint64         dts_ticks,
+             gboolean       key,
+             GError       **error)
+{
+  AVPacket *pkt = r->out_pkt;
+  gint64 pts = av_rescale_q (pts_ticks, r->ticks, r->video_st->time_base);
+  gint64 dts = av_rescale_q (dts_ticks, r->ticks, r->video_st->time_base);
+  int ret;
+
+  if (!write_audio_until (r, pts_ticks * av_q2d (r->ticks) + AUDIO_LEAD_SECONDS, error))
+    return FALSE;
+
+  /* A copied GOP with B-frames after another run: its first decode
+   * times are squeezed after the previous run's last one. */
+  if (r->last_dts != AV_NOPTS_VALUE && dts <= r->last_dts)
+    dts = r->last_dts + 1;
+  if (dts > pts)
+    {
+      g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                   "Cannot order the copied video packets at output frame %" G_GINT64_FORMAT
+                   " (decode time after display time)", pts_ticks / TICKS_PER_FRAME);
+      return FALSE;
+    }
+  r->last_dts = dts;
+
+  if (ref != NULL)
+    {
+      ret = av_packet_ref (pkt, ref);
+      if (av_failed (ret, error, "Out of memory for video packets"))
+        return FALSE;
+    }
+  else
+    {
+      ret = av_new_packet (pkt, (int) size);
+      if (av_failed (ret, error, "Out of memory for video packets"))
+        return FALSE;
+      memcpy (pkt->data, data, size);
+    }
+  pkt->stream_index = r->video_st->index;
+  pkt->pts = pts;
+  pkt->dts = dts;
+  pkt->duration = av_rescale_q (TICKS_PER_FRAME, r->ticks, r->video_st->time_base);
+  pkt->flags = key ? AV_PKT_FLAG_KEY : 0;
+  pkt->pos = -1;
+  ret = av_interleaved_write_frame (r->out, pkt);
+  av_packet_unref (pkt);
+  return !av_failed (ret, error, "Cannot write video to the output file");
+}
+
+/* Source packets in decode order, starting at packet `index`. */
+static gboolean
+seek_to_packet (Render  *r,
+                gint32   index,
+                GError **error)
+{
+  const Packet *target = &g_array_index (r->cut->packets, Packet, index);
+  gboolean from_start = FALSE;
+
+  if (r->next_packet == index)
+    return TRUE;
+
+  av_seek_frame (r->in, r->cut->video_index, MIN (target->pts, target->dts), AVSEEK_FLAG_BACKWARD);
+  r->have_pending = FALSE;
+  r->next_packet = -1;
+  for (;;)
+    {
+      int ret = av_read_frame (r->in, r->pending);
+
+      if (ret >= 0 && r->pending->stream_index != r->cut->video_index)
+        {
+          av_packet_unref (r->pending);
+          continue;
+        }
+      if (ret >= 0 && r->pending->dts == target->dts)
+        {
+          r->have_pending = TRUE;
+          r->next_packet = index;
+          return TRUE;
+        }
+      if (ret >= 0 && r->pending->dts < target->dts)
+        {
+          av_packet_unref (r->pending);
+          continue;
+        }
+      if (ret >= 0)
+        av_packet_unref (r->pending);
+      /* The demuxer landed past the packet: read from the start instead. */
+      if (from_start || (ret < 0 && ret != AVERROR_EOF))
+        {
+          if (ret >= 0 || ret == AVERROR_EOF)
+            ret = AVERROR_INVALIDDATA;
+          av_failed (ret, error, "Cannot find the video packet at %.3f s of %s again",
+                     target->dts * av_q2d (r->cut->time_base), r->cut->source_path);
+          return FALSE;
+        }
+      from_start = TRUE;
+      av_seek_frame (r->in, r->cut->video_index,
+                     g_array_index (r->cut->packets, Packet, 0).dts, AVSEEK_FLAG_BACKWARD | AVSEEK_FLAG_ANY);
+    }
+}
+
+/* The next source video packet into r->pending. */
+static gboolean
+read_packet (Render  *r,
+             GError **error)
+{
+  const Packet *expected;
+
+  if (!r->have_pending)
+    for (;;)
+      {
+        int ret = av_read_frame (r->in, r->pending);
+        if (ret == AVERROR_EOF)
+          ret = AVERROR_INVALIDDATA;
+        if (av_failed (ret, error, "Cannot read %s", r->cut->source_path))
+          return FALSE;
+        if (r->pending->stream_index == r->cut->video_index)
+          break;
+        av_packet_unref (r->pending);
+      }
+  r->have_pending = FALSE;
+  expected = &g_array_index (r->cut->packets, Packet, r->next_packet);
+  if (r->pending->dts != expected->dts || r->pending->pts != expected->pts)
+    {
+      g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                   "%s changed while it was being rendered", r->cut->source_path);
+      return FALSE;
+    }
+  r->next_packet++;
+  return TRUE;
+}
+
+static gboolean
+copy_chunk (Render       *r,
+            const Chunk  *chunk,
+            GError      **error)
+{
+  const Gop *gop = &g_array_index (r->cut->gops, Gop, chunk->gop);
+
+  if (!seek_to_packet (r, gop->first_packet, error))
+    return FALSE;
+  for (gint32 i = 0; i < chunk->n_frames; i++)
+    {
+      const Packet *p = &g_array_index (r->cut->packets, Packet, gop->first_packet + i);
+      gint64 pts = (chunk->out_first + (p->display - gop->first_display)) * TICKS_PER_FRAME;
+      gint64 offset = av_rescale_q (p->pts - p->dts, r->cut->time_base, r->ticks);
+      gboolean ok;
+
+      if (g_cancellable_set_error_if_cancelled (r->cancellable, error) || !read_packet (r, error))
+        return FALSE;
+      if (r->cut->nal_length_size == 4)
+        ok = write_video (r, NULL, 0, r->pending, pts, pts - offset,
+                          (r->pending->flags & AV_PKT_FLAG_KEY) != 0, error);
+      else
+        {
+          g_byte_array_set_size (r->scratch, 0);
+          if (!for_each_nal (r->pending->data, (gsize) r->pending->size, r->cut->nal_length_size,
+                             append_length_prefixed, r->scratch))
+            {
+              g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                           "A video packet of %s is damaged", r->cut->source_path);
+              return FALSE;
+            }
+          ok = write_video (r, r->scratch->data, r->scratch->len, NULL, pts, pts - offset,
+                            (r->pending->flags & AV_PKT_FLAG_KEY) != 0, error);
+        }
+      av_packet_unref (r->pending);
+      if (!ok)
+        return FALSE;
+    }
+  r->frames_done += chunk->n_frames;
+  r->need_idr = TRUE;
+  return TRUE;
+}
+
+static gboolean
+receive_encoded (Render  *r,
+                 GError **error)
+{
+  for (;;)
+    {
+      AVPacket *pkt = r->out_pkt;
+      gboolean ok;
+      int ret = avcodec_receive_packet (r->encoder, pkt);
+
+      if (ret == AVERROR (EAGAIN) || ret == AVERROR_EOF)
+        return TRUE;
+      if (av_failed (ret, error, "The H.264 encoder failed"))
+        return FALSE;
+      r->encoder_received++;
+      g_byte_array_set_size (r->scratch, 0);
+      for_each_nal (pkt->data, (gsize) pkt->size, 0, append_length_prefixed, r->scratch);
+      {
+        gint64 pts = pkt->pts * TICKS_PER_FRAME, dts = pkt->dts * TICKS_PER_FRAME;
+        gboolean key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+
+        av_packet_unref (pkt);
+        ok = write_video (r, r->scratch->data, r->scratch->len, NULL, pts, dts, key, error);
+      }
+      if (!ok)
+        return FALSE;
+    }
+}
+
+static gboolean
+encode_frame (Render   *r,
+              AVFrame  *frame,
+              gint64    out_frame,
+              GError  **error)
+{
+  int ret;
+
+  frame->pts = out_frame;
+  /* x264 writes an IDR (forced-idr) where the stream switches from the
+   * source's parameter sets to its own. */
+  frame->pict_type = r->need_idr ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+  frame->key_frame = 0;
+  while (frame->nb_side_data > 0)
+    av_frame_remove_side_data (frame, frame->side_data[0]->type);
+  r->need_idr = FALSE;
+  ret = avcodec_send_frame (r->encoder, frame);
+  if (av_failed (ret, error, "The H.264 encoder failed"))
+    return FALSE;
+  r->encoder_sent++;
+  if (!receive_encoded (r, error))
+    return FALSE;
+  /* zerolatency: no frame is held back, so copied packets may follow */
+  if (r->encoder_received != r->encoder_sent)
+    {
+      g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                   "The H.264 encoder held frames back (%" G_GINT64_FORMAT " sent, %"
+                   G_GINT64_FORMAT " received)", r->encoder_sent, r->encoder_received);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Hands decoded frames to the encoder for the chunk's output frames;
+ * *next is the chunk's next output frame. */
+static gboolean
+receive_decoded (Render       *r,
+                 const Chunk  *chunk,
+                 gint32       *next,
+                 GError      **error)
+{
+  for (;;)
+    {
+      int ret = avcodec_receive_frame (r->decoder, r->frame);
+      gint64 ts;
+      gint32 d;
+
+      if (ret == AVERROR (EAGAIN) || ret == AVERROR_EOF)
+        return TRUE;
+      if (av_failed (ret, error, "Cannot decode the video of %s", r->cut->source_path))
+        return FALSE;
+      ts = r->frame->pts != AV_NOPTS_VALUE ? r->frame->pts : r->frame->best_effort_timestamp;
+      d = display_of_pts (r->cut, ts);
+      while (*next < chunk->n_frames && chunk->displays[*next] == d)
+        {
+          if (!encode_frame (r, r->frame, chunk->out_first + *next, error))
+            return FALSE;
+          (*next)++;
+        }
+      av_frame_unref (r->frame);
+    }
+}
+
+static gboolean
+encode_chunk (Render       *r,
+              const Chunk  *chunk,
+              GError      **error)
+{
+  const Gop *gop = &g_array_index (r->cut->gops, Gop, chunk->gop);
+  gint32 next = 0;
+  int ret;
+
+  if (!seek_to_packet (r, gop->first_packet, error))
+    return FALSE;
+  avcodec_flush_buffers (r->decoder);
+  for (gint32 i = 0; i < gop->n_packets && next < chunk->n_frames; i++)
+    {
+      if (g_cancellable_set_error_if_cancelled (r->cancellable, error) || !read_packet (r, error))
+        return FALSE;
+      ret = avcodec_send_packet (r->decoder, r->pending);
+      av_packet_unref (r->pending);
+      if (av_failed (ret, error, "Cannot decode the video of %s", r->cut->source_path))
+        return FALSE;
+      if (!receive_decoded (r, chunk, &next, error))
+        return FALSE;
+    }
+  if (next < chunk->n_frames)
+    {
+      /* the GOP's last frames are still in the decoder's reorder buffer */
+      ret = avcodec_send_packet (r->decoder, NULL);
+      if (av_failed (ret, error, "Cannot decode the video of %s", r->cut->source_path) ||
+          !receive_decoded (r, chunk, &next, error))
+        return FALSE;
+    }
+  avcodec_flush_buffers (r->decoder);
+  if (next < chunk->n_frames)
+    {
+      g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                   "Frame %d of %s could not be decoded", chunk->displays[next], r->cut->source_path);
+      return FALSE;
+    }
+  r->frames_done += chunk->n_frames;
+  return TRUE;
+}
+
+static const char *
+x264_profile (int profile)
+{
+  switch (profile)
+    {
+    case FF_PROFILE_H264_BASELINE:
+    case FF_PROFILE_H264_CONSTRAINED_BASELINE:
+      return "baseline";
+    case FF_PROFILE_H264_MAIN:
+      return "main";
+    default:
+      return "high";
+    }
+}
+
+/* libx264 configured as close to the source as it goes (profile, level,
+ * size, pixel format, colours), with parameter-set ids the source does
+ * not use; its SPS and PPS go into `sets`. */
+static gboolean
+open_encoder (Render         *r,
+              ParameterSets  *sets,
+              GError        **error)
+{
+  const AVCodecParameters *par = r->cut->par;
+  const AVCodec *codec = avcodec_find_encoder_by_name ("libx264");
+  const AveSettings *settings = r->settings;
+  AVCodecContext *enc;
+  g_autofree char *params = NULL;
+  int id = -1, ret;
+
+  if (codec == NULL)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_ENCODER_MISSING,
+                           "The H.264 encoder libx264 is not available in this FFmpeg build: "
+                           "install libavcodec-extra or an FFmpeg with libx264");
+      return FALSE;
+    }
+  for (int i = 0; i < 32 && id < 0; i++)
+    if (!r->cut->sps_used[i] && !r->cut->pps_used[i])
+      id = i;
+  if (id < 0)
+    {
+      g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                   "%s uses every H.264 parameter-set id", r->cut->source_path);
+      return FALSE;
+    }
+
+  enc = r->encoder = avcodec_alloc_context3 (codec);
+  enc->width = par->width;
+  enc->height = par->height;
+  enc->pix_fmt = par->format;
+  enc->framerate = r->cut->fps;
+  enc->time_base = av_inv_q (r->cut->fps);
+  enc->sample_aspect_ratio = par->sample_aspect_ratio;
+  enc->color_range = par->color_range;
+  enc->color_primaries = par->color_primaries;
+  enc->color_trc = par->color_trc;
+  enc->colorspace = par->color_space;
+  enc->chroma_sample_location = par->chroma_location;
+  enc->level = par->level > 0 ? par->level : -99;
+  /* x264 puts IDRs where it is told (and at scene changes): no fixed GOP. */
+  enc->gop_size = (int) MIN (600.0, 10.0 * av_q2d (r->cut->fps));
+  enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+  enc->thread_count = (int) (settings->encoder_threads > 0 ? settings->encoder_threads
+                                                            : MAX (1, settings->n_workers));
+  av_opt_set (enc->priv_data, "preset",
+              settings->encoder_preset != NULL ? settings->encoder_preset : "veryfast", 0);
+  av_opt_set (enc->priv_data, "tune", "zerolatency", 0);
+  av_opt_set (enc->priv_data, "profile", x264_profile (par->profile), 0);
+  av_opt_set_double (enc->priv_data, "crf", MIN (settings->crf, REENCODE_MAX_CRF), 0);
+  av_opt_set_int (enc->priv_data, "forced-idr", 1, 0);
+  params = g_strdup_printf ("sps-id=%d", id);
+  av_opt_set (enc->priv_data, "x264-params", params, 0);
+
+  ret = avcodec_open2 (enc, codec, NULL);
+  if (av_failed (ret, error, "Cannot start the H.264 encoder for %dx%d", par->width, par->height))
+    return FALSE;
+  if (enc->extradata == NULL ||
+      !for_each_nal (enc->extradata, (gsize) enc->extradata_size, 0, collect_parameter_sets, sets) ||
+      sets->sps->len != 1 || sets->pps->len != 1)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                           "The H.264 encoder gave no parameter sets");
+      return FALSE;
+    }
+  {
+    gsize len;
+    const guint8 *nal = g_bytes_get_data (g_ptr_array_index (sets->pps, 0), &len);
+    if (nal_parameter_set_id (nal, len) != id)
+      {
+        g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                     "The H.264 encoder ignored the parameter-set id %d", id);
+        return FALSE;
+      }
+  }
+  return TRUE;
+}
+
+static gboolean
+open_decoder (Render  *r,
+              GError **error)
+{
+  const AVCodec *codec = avcodec_find_decoder (AV_CODEC_ID_H264);
+  AVCodecContext *dec;
+  int ret;
+
+  if (codec == NULL)
+    {
+      g_set_error_literal (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_UNSUPPORTED_CODEC,
+                           "This FFmpeg build has no H.264 decoder");
+      return FALSE;
+    }
+  dec = r->decoder = avcodec_alloc_context3 (codec);
+  ret = avcodec_parameters_to_context (dec, r->cut->par);
+  if (ret >= 0)
+    {
+      dec->pkt_timebase = r->cut->time_base;
+      dec->thread_count = (int) (r->settings->thread_pool_size > 0 ? r->settings->thread_pool_size
+                                                                   : CLAMP (r->settings->n_workers, 1, 8));
+      ret = avcodec_open2 (dec, codec, NULL);
+    }
+  return !av_failed (ret, error, "Cannot start the H.264 decoder for %s", r->cut->source_path);
+}
+
+/* The avcC for the output: the source's parameter sets, then x264's. */
+static GByteArray *
+build_avcc (AveSmartCut   *cut,
+            ParameterSets *extra)
+{
+  const AVCodecParameters *par = cut->par;
+  g_autoptr(GPtrArray) sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  ParameterSets sets = { sps, pps };
+  GByteArray *out = g_byte_array_new ();
+  gsize tail = 0;
+  guint8 head[6], count;
+
+  parse_avcc (par->extradata, (gsize) par->extradata_size, &sets, &tail);
+  for (guint i = 0; extra != NULL && i < extra->sps->len; i++)
+    g_ptr_array_add (sps, g_bytes_ref (g_ptr_array_index (extra->sps, i)));
+  for (guint i = 0; extra != NULL && i < extra->pps->len; i++)
+    g_ptr_array_add (pps, g_bytes_ref (g_ptr_array_index (extra->pps, i)));
+
+  memcpy (head, par->extradata, 4);
+  head[4] = 0xfc | 3;                 /* 4-byte NAL lengths */
+  head[5] = 0xe0 | (guint8) sps->len;
+  g_byte_array_append (out, head, 6);
+  append_parameter_sets (out, sps);
+  count = (guint8) pps->len;
+  g_byte_array_append (out, &count, 1);
+  append_parameter_sets (out, pps);
+  /* High profile's chroma format and bit depth: the same for both */
+  if (tail < (gsize) par->extradata_size)
+    g_byte_array_append (out, par->extradata + tail, (guint) ((gsize) par->extradata_size - tail));
+  return out;
+}
+
+static gboolean
+open_output (Render       *r,
+             const char   *output_path,
+             const char   *audio_path,
+             GError      **error)
+{
+  AveSmartCut *cut = r->cut;
+  g_autoptr(GPtrArray) sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  ParameterSets encoder_sets = { sps, pps };
+  g_autoptr(GByteArray) avcc = NULL;
+  gboolean need_encoder = FALSE;
+  AVCodecParameters *vpar;
+  int ret;
+
+  for (guint i = 0; i < cut->chunks->len; i++)
+    need_encoder |= g_array_index (cut->chunks, Chunk, i).kind == CHUNK_ENCODE;
+  if (need_encoder && (!open_encoder (r, &encoder_sets, error) || !open_decoder (r, error)))
+    return FALSE;
+
+  ret = avformat_alloc_output_context2 (&r->out, NULL, "mp4", output_path);
+  if (ret < 0 || r->out == NULL)
+    return !av_failed (ret < 0 ? ret : AVERROR (ENOMEM), error, "Cannot set up an MP4 file for %s", output_path);
+
+  r->ticks = av_make_q (cut->fps.den, cut->fps.num * TICKS_PER_FRAME);
+  r->video_st = avformat_new_stream (r->out, NULL);
+  vpar = r->video_st->codecpar;
+  avcodec_parameters_copy (vpar, cut->par);
+  vpar->codec_tag = 0;
+  avcc = build_avcc (cut, need_encoder ? &encoder_sets : NULL);
+  av_freep (&vpar->extradata);
+  vpar->extradata = av_mallocz (avcc->len + AV_INPUT_BUFFER_PADDING_SIZE);
+  memcpy (vpar->extradata, avcc->data, avcc->len);
+  vpar->extradata_size = (int) avcc->len;
+  r->video_st->time_base = r->ticks;
+  r->video_st->avg_frame_rate = cut->fps;
+  r->video_st->sample_aspect_ratio = cut->par->sample_aspect_ratio;
+  /* The pictures keep their orientation: the display matrix says how to
+   * show them, as it did in the source. */
+  if (cut->display_matrix != NULL)
+    {
+G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+      guint8 *side = av_stream_new_side_data (r->video_st, AV_PKT_DATA_DISPLAYMATRIX,
+                                              cut->display_matrix_size);
+G_GNUC_END_IGNORE_DEPRECATIONS
+      if (side != NULL)
+        memcpy (side, cut->display_matrix, cut->display_matrix_size);
+    }
+
+  if (audio_path != NULL)
+    {
+      ret = avformat_open_input (&r->audio_in, audio_path, NULL, NULL);
+      if (ret >= 0)
+        ret = avformat_find_stream_info (r->audio_in, NULL);
+      if (ret >= 0)
+        ret = av_find_best_stream (r->audio_in, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
+      if (av_failed (ret, error, "Cannot read back the rendered audio %s", audio_path))
+        return FALSE;
+      r->audio_src = r->audio_in->streams[ret];
+      r->audio_st = avformat_new_stream (r->out, NULL);
+      avcodec_parameters_copy (r->audio_st->codecpar, r->audio_src->codecpar);
+      r->audio_st->codecpar->codec_tag = 0;
+      r->audio_st->time_base = r->audio_src->time_base;
+      r->audio_pkt = av_packet_alloc ();
+    }
+
+  ret = avio_open (&r->out->pb, output_path, AVIO_FLAG_WRITE);
+  if (av_failed (ret, error, "Cannot write %s", output_path))
+    return FALSE;
+  ret = avformat_write_header (r->out, NULL);
+  return !av_failed (ret, error, "Cannot write the header of %s", output_path);
+}
+
+gboolean
+ave_smart_cut_render (AveSmartCut        *self,
+                      const AveSettings  *settings,
+                      const char         *output_path,
+                      AveComposeResult   *result,
+                      AveProgressFunc     progress,
+                      gpointer            progress_data,
+                      GCancellable       *cancellable,
+                      GError            **error)
+{
+  Render r = { 0 };
+  AveComposeResult audio = { 0 };
+  g_autofree char *audio_path = NULL;
+  gboolean ok = FALSE;
+  int ret;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (settings != NULL, FALSE);
+  g_return_val_if_fail (output_path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  r.cut = self;
+  r.settings = settings;
+  r.cancellable = cancellable;
+  r.progress = progress;
+  r.progress_data = progress_data;
+  r.last_progress = -1.0;
+  r.next_packet = -1;
+  r.pending = av_packet_alloc ();
+  r.frame = av_frame_alloc ();
+  r.out_pkt = av_packet_alloc ();
+  r.scratch = g_byte_array_new ();
+  r.last_dts = AV_NOPTS_VALUE;
+  r.need_idr = TRUE;
+
+  /* The sound first, exactly as the full render makes it. */
+  if (self->info->has_audio)
+    {
+      const char *dir = settings->temp_dir != NULL ? settings->temp_dir : g_get_tmp_dir ();
+      g_autofree char *template = g_build_filename (dir, "ave-smart-cut-XXXXXX.m4a", NULL);
+      int fd = g_mkstemp (template);
+
+      if (fd < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       "Cannot create a temporary file in %s: %s", dir, g_strerror (saved));
+          goto out;
+        }
+      close (fd);
+      audio_path = g_steal_pointer (&template);
+      if (!_ave_composer_render_audio (self->plan, settings, audio_path, &audio,
+                                       audio_progress, &r, cancellable, error))
+        goto out;
+      if (fabs (audio.output_duration - self->n_frames / av_q2d (self->fps)) > 0.5 / av_q2d (self->fps))
+        {
+          g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                       "The rendered audio lasts %.3f s, the pictures %.3f s",
+                       audio.output_duration, self->n_frames / av_q2d (self->fps));
+          goto out;
+        }
+    }
+
+  ret = avformat_open_input (&r.in, self->source_path, NULL, NULL);
+  if (av_failed (ret, error, "Cannot open %s", self->source_path))
+    goto out;
+  for (unsigned i = 0; i < r.in->nb_streams; i++)
+    if ((int) i != self->video_index)
+      r.in->streams[i]->discard = AVDISCARD_ALL;
+  if (!open_output (&r, output_path, audio_path, error))
+    goto out;
+
+  for (guint i = 0; i < self->chunks->len; i++)
+    {
+      const Chunk *chunk = &g_array_index (self->chunks, Chunk, i);
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        goto out;
+      if (chunk->kind == CHUNK_COPY ? !copy_chunk (&r, chunk, error) : !encode_chunk (&r, chunk, error))
+        goto out;
+      render_progress (&r, AUDIO_SHARE + (0.99 - AUDIO_SHARE) * (double) r.frames_done / (double) self->n_frames);
+    }
+  if (r.encoder != NULL)
+    {
+      ret = avcodec_send_frame (r.encoder, NULL);
+      if (av_failed (ret, error, "The H.264 encoder failed") || !receive_encoded (&r, error))
+        goto out;
+    }
+  if (!write_audio_until (&r, -1.0, error))
+    goto out;
+  ret = av_write_trailer (r.out);
+  if (av_failed (ret, error, "Cannot finish %s", output_path))
+    goto out;
+  ok = TRUE;
+
+  if (result != NULL)
+    {
+      result->output_duration = self->n_frames / av_q2d (self->fps);
+      result->video_frames = self->n_frames;
+      result->output_lufs = self->info->has_audio ? audio.output_lufs : -70.0;
+      result->gain_db = audio.gain_db;
+      result->frames_copied = self->frames_copied;
+      result->frames_reencoded = self->frames_reencoded;
+      result->smart_cut = TRUE;
+    }
+  g_debug ("wrote %s: %" G_GINT64_FORMAT " frames, %" G_GINT64_FORMAT " copied, %"
+           G_GINT64_FORMAT " encoded", output_path, self->n_frames, self->frames_copied, self->frames_reencoded);
+  render_progress (&r, 1.0);
+
+out:
+  render_clear (&r);
+  if (audio_path != NULL && settings->cleanup_temp)
+    g_unlink (audio_path);
+  return ok;
+}

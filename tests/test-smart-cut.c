@@ -1,0 +1,582 @@
+#define G_LOG_DOMAIN "ave-test-smart-cut"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ave-test-util.h"
+#include "compose/ave-composer.h"
+#include "compose/ave-smart-cut.h"
+#include "director/ave-plan.h"
+#include "media/ave-media.h"
+
+/* Fast mode's smart cut on generated H.264 (with B-frames and a keyframe
+ * every 2 s): the output is checked with ffmpeg/ffprobe, not with our own
+ * decoder, against the source's own pictures and the plan's times. */
+
+/* ------------------------------------------------------------ helpers */
+
+static const char *
+media (const char *name,
+       const char *ffmpeg_args)
+{
+  static GHashTable *made;
+  char *path;
+
+  if (made == NULL)
+    made = g_hash_table_new (g_str_hash, g_str_equal);
+  path = g_hash_table_lookup (made, name);
+  if (path != NULL)
+    return path;
+  path = ave_test_path (name);
+  ave_test_sh ("ffmpeg -v error -nostdin -y %s '%s'", ffmpeg_args, path);
+  g_hash_table_insert (made, g_strdup (name), path);
+  return path;
+}
+
+/* 16 s of moving pattern and a tone; x264's B-frames, GOP 2 s. */
+static const char *
+pattern_media (void)
+{
+  return media ("pattern.mp4",
+                "-f lavfi -i testsrc2=s=320x180:r=25:d=16 "
+                "-f lavfi -i sine=f=440:r=48000:d=16 "
+                "-c:v libx264 -preset veryfast -g 50 -pix_fmt yuv420p -c:a aac -shortest");
+}
+
+static AveSettings *
+fast_settings (void)
+{
+  AveSettings *settings = ave_settings_new ();
+
+  ave_settings_apply_mode (settings, AVE_MODE_FAST);
+  settings->mode = AVE_MODE_FAST;
+  settings->transitions = FALSE;
+  g_free (settings->encoder_preset);
+  settings->encoder_preset = g_strdup ("veryfast");
+  settings->n_workers = 2;
+  settings->encoder_threads = 2;
+  settings->audio_fade_duration = 0.01;
+  settings->loudness_target = -14.0;
+  return settings;
+}
+
+static void
+plan_add (AvePlan           *plan,
+          double             start,
+          double             end,
+          AveTransitionType  transition,
+          double             transition_duration)
+{
+  AveSegment segment = {
+    .start = start, .end = end, .transition = transition,
+    .transition_duration = transition_duration, .enabled = TRUE,
+  };
+  g_assert_true (ave_plan_append_segment (plan, &segment));
+}
+
+static double
+probe_value (const char *path,
+             const char *args)
+{
+  g_autofree char *out = ave_test_sh_output ("ffprobe -v error %s -of default=nw=1:nk=1 '%s'", args, path);
+  g_strstrip (out);
+  g_assert_cmpstr (out, !=, "");
+  return g_ascii_strtod (out, NULL);
+}
+
+static void
+assert_decodes_cleanly (const char *path)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  int status = ave_test_sh_status (&out, &err, "ffmpeg -nostdin -v error -i '%s' -f null -", path);
+
+  g_assert_cmpint (status, ==, 0);
+  g_strstrip (err);
+  g_assert_cmpstr (err, ==, "");
+}
+
+/* Every frame's luma plane, decoded by ffmpeg. */
+static GBytes *
+decode_luma (const char *path,
+             int         width,
+             int         height,
+             guint      *n_frames)
+{
+  g_autofree char *raw = g_strdup_printf ("%s.y", path);
+  char *data = NULL;
+  gsize len = 0;
+
+  ave_test_sh ("ffmpeg -nostdin -v error -y -i '%s' -map 0:v:0 -f rawvideo -pix_fmt gray '%s'", path, raw);
+  g_assert_true (g_file_get_contents (raw, &data, &len, NULL));
+  g_assert_cmpuint (len % (gsize) (width * height), ==, 0);
+  *n_frames = (guint) (len / (gsize) (width * height));
+  return g_bytes_new_take (data, len);
+}
+
+static double
+luma_psnr (const guint8 *a,
+           const guint8 *b,
+           gsize         n)
+{
+  double se = 0.0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      double d = (double) a[i] - (double) b[i];
+      se += d * d;
+    }
+  if (se == 0.0)
+    return INFINITY;
+  return 10.0 * log10 (255.0 * 255.0 / (se / (double) n));
+}
+
+/* The source frame the plan shows at each output frame: the one whose
+ * display interval holds the piece's time (times relative to the file's
+ * start, as everywhere in the engine). */
+static GArray *
+expected_source_frames (AvePlan    *plan,
+                        const char *source,
+                        double      fps,
+                        GArray     *piece_starts)
+{
+  g_autoptr(AveMediaInfo) info = ave_media_probe (source, NULL);
+  double video_start = probe_value (source, "-select_streams v:0 -show_entries stream=start_time");
+  double offset = video_start - info->start_time;    /* where frame 0 sits on the engine's clock */
+  GArray *frames = g_array_new (FALSE, FALSE, sizeof (int));
+  double out_end = 0.0;
+
+  for (guint i = 0; i < ave_plan_get_n_segments (plan); i++)
+    {
+      const AveSegment *seg = ave_plan_get_segment (plan, i);
+      gint64 first = llround (out_end * fps);
+      gint64 end = llround ((out_end + seg->end - seg->start) * fps);
+
+      out_end += seg->end - seg->start;
+      g_array_append_val (piece_starts, first);
+      for (gint64 f = first; f < end; f++)
+        {
+          double t = seg->start + (double) (f - first) / fps;
+          int n = (int) floor ((t - offset) * fps + 0.5);
+          g_array_append_val (frames, n);
+        }
+    }
+  return frames;
+}
+
+typedef struct
+{
+  guint  n_frames;
+  guint  identical;
+  double worst_psnr;
+  double worst_cut_psnr;
+} Comparison;
+
+/* Compares every output frame with the source frame the plan shows there. */
+static Comparison
+compare_with_source (AvePlan    *plan,
+                     const char *source,
+                     const char *output,
+                     int         width,
+                     int         height,
+                     double      fps)
+{
+  g_autoptr(GArray) starts = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) expected = expected_source_frames (plan, source, fps, starts);
+  guint n_src, n_out;
+  g_autoptr(GBytes) src = decode_luma (source, width, height, &n_src);
+  g_autoptr(GBytes) out = decode_luma (output, width, height, &n_out);
+  const guint8 *s = g_bytes_get_data (src, NULL), *o = g_bytes_get_data (out, NULL);
+  gsize plane = (gsize) (width * height);
+  Comparison c = { .n_frames = n_out, .worst_psnr = INFINITY, .worst_cut_psnr = INFINITY };
+
+  g_assert_cmpuint (n_out, ==, expected->len);
+  for (guint f = 0; f < n_out; f++)
+    {
+      int n = CLAMP (g_array_index (expected, int, f), 0, (int) n_src - 1);
+      double psnr = luma_psnr (o + f * plane, s + (gsize) n * plane, plane);
+      gboolean at_cut = FALSE;
+
+      for (guint k = 0; k < starts->len; k++)
+        at_cut |= g_array_index (starts, gint64, k) == (gint64) f;
+      if (isinf (psnr))
+        c.identical++;
+      if (psnr < 35.0)
+        g_test_message ("output frame %u = source frame %d: only %.1f dB", f, n, psnr);
+      c.worst_psnr = MIN (c.worst_psnr, psnr);
+      if (at_cut)
+        {
+          g_test_message ("output frame %u (first after a cut) = source frame %d: %.1f dB", f, n, psnr);
+          c.worst_cut_psnr = MIN (c.worst_cut_psnr, psnr);
+        }
+    }
+  return c;
+}
+
+static void
+render_fast (AvePlan          *plan,
+             const char       *output,
+             AveComposeResult *result)
+{
+  g_autoptr(AveSettings) settings = fast_settings ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ave_composer_render (plan, NULL, settings, NULL, output, result,
+                                      NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void
+test_copy_and_encode (void)
+{
+  const char *source = pattern_media ();
+  g_autofree char *output = ave_test_path ("pattern-cut.mp4");
+  g_autoptr(AvePlan) plan = ave_plan_new (source, 16.0);
+  AveComposeResult result = { 0 };
+  const double fps = 25.0;
+  double expected;
+  Comparison c;
+
+  /* cuts off the keyframes (0, 2, 4, ... s), one piece inside one GOP */
+  plan_add (plan, 0.0, 3.3, AVE_TRANSITION_CUT, 0.0);
+  plan_add (plan, 4.52, 10.9, AVE_TRANSITION_CUT, 0.0);
+  plan_add (plan, 11.31, 11.9, AVE_TRANSITION_CUT, 0.0);
+  plan_add (plan, 12.0, 15.5, AVE_TRANSITION_CUT, 0.0);
+  expected = ave_plan_get_output_duration (plan);
+
+  render_fast (plan, output, &result);
+  g_assert_true (result.smart_cut);
+  g_assert_cmpint (result.video_frames, ==, llround (expected * fps));
+  g_assert_cmpint (result.frames_copied + result.frames_reencoded, ==, result.video_frames);
+  /* whole GOPs 0-2, 6-8, 8-10 and 12-14 s are copied; the rest (up to the
+   * first keyframe after each cut, and GOP beginnings whose B-frames show
+   * after the cut) is encoded */
+  g_assert_cmpint (result.frames_copied, ==, 200);
+  g_assert_cmpint (result.frames_reencoded, <, result.frames_copied);
+  g_test_message ("%" G_GINT64_FORMAT " frames: %" G_GINT64_FORMAT " copied, %" G_GINT64_FORMAT " encoded",
+                  result.video_frames, result.frames_copied, result.frames_reencoded);
+
+  assert_decodes_cleanly (output);
+  g_assert_cmpfloat (fabs (probe_value (output, "-show_entries format=duration") - expected), <=, 1.0 / fps + 1e-3);
+  g_assert_cmpfloat (fabs (probe_value (output, "-select_streams v:0 -show_entries stream=duration") - expected),
+                     <=, 1.0 / fps + 1e-3);
+  g_assert_cmpfloat (fabs (probe_value (output, "-select_streams a:0 -show_entries stream=duration") - expected),
+                     <=, 1.0 / fps + 1e-3);
+
+  c = compare_with_source (plan, source, output, 320, 180, fps);
+  g_test_message ("%u frames, %u identical to the source, worst %.1f dB, worst at a cut %.1f dB",
+                  c.n_frames, c.identical, c.worst_psnr, c.worst_cut_psnr);
+  /* copied packets decode to the very same pictures */
+  g_assert_cmpuint (c.identical, >=, (guint) result.frames_copied);
+  g_assert_cmpfloat (c.worst_cut_psnr, >, 35.0);
+  g_assert_cmpfloat (c.worst_psnr, >, 35.0);
+}
+
+/* The copied packets really are the source's: the output is not larger
+ * than the source for the same pictures, and the plan that keeps whole
+ * GOPs encodes nothing. */
+static void
+test_whole_gops_copied (void)
+{
+  const char *source = pattern_media ();
+  g_autofree char *output = ave_test_path ("pattern-gops.mp4");
+  g_autoptr(AvePlan) plan = ave_plan_new (source, 16.0);
+  AveComposeResult result = { 0 };
+  g_autofree char *src_sizes = NULL, *out_sizes = NULL;
+  gint64 src_bytes = 0, out_bytes = 0;
+  g_auto(GStrv) lines = NULL;
+  Comparison c;
+
+  plan_add (plan, 2.0, 4.0, AVE_TRANSITION_CUT, 0.0);
+  plan_add (plan, 8.0, 10.0, AVE_TRANSITION_CUT, 0.0);
+  render_fast (plan, output, &result);
+  g_assert_true (result.smart_cut);
+  g_assert_cmpint (result.frames_reencoded, ==, 0);
+  g_assert_cmpint (result.frames_copied, ==, 100);
+  assert_decodes_cleanly (output);
+
+  c = compare_with_source (plan, source, output, 320, 180, 25.0);
+  g_assert_cmpuint (c.identical, ==, 100);
+
+  /* the same packet bytes: the source's GOPs at 2-4 s and 8-10 s */
+  src_sizes = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries packet=pts_time,size "
+                                  "-of csv=p=0 '%s'", source);
+  lines = g_strsplit (src_sizes, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      double t;
+      char *comma = strchr (lines[i], ',');
+      if (comma == NULL)
+        continue;
+      t = g_ascii_strtod (lines[i], NULL);
+      if ((t >= 2.0 - 1e-3 && t < 4.0 - 1e-3) || (t >= 8.0 - 1e-3 && t < 10.0 - 1e-3))
+        src_bytes += g_ascii_strtoll (comma + 1, NULL, 10);
+    }
+  out_sizes = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries packet=size "
+                                  "-of csv=p=0 '%s' | awk '{s+=$1} END {print s}'", output);
+  out_bytes = g_ascii_strtoll (out_sizes, NULL, 10);
+  g_test_message ("source GOPs %" G_GINT64_FORMAT " bytes, output %" G_GINT64_FORMAT " bytes", src_bytes, out_bytes);
+  g_assert_cmpint (src_bytes, >, 0);
+  g_assert_cmpint (out_bytes, ==, src_bytes);
+}
+
+/* White frames and beeps (test-composer.c's generator), cut off the grid. */
+static void
+find_events (const char *path,
+             GArray     *white_times,
+             GArray     *beep_times)
+{
+  guint n_frames;
+  g_autoptr(GBytes) luma = decode_luma (path, 320, 240, &n_frames);
+  const guint8 *y = g_bytes_get_data (luma, NULL);
+  g_autofree char *raw = g_strdup_printf ("%s.f32", path);
+  g_autofree char *pcm = NULL;
+  gsize len = 0;
+  const float *samples;
+  gsize n_samples;
+  gboolean was_white = FALSE;
+  gint64 last_loud = -G_MAXINT32;
+  float peak = 0.0f;
+
+  for (guint f = 0; f < n_frames; f++)
+    {
+      double sum = 0.0;
+      for (gsize i = 0; i < 320 * 240; i++)
+        sum += y[f * 320 * 240 + i];
+      if (sum / (320 * 240) > 128.0 && !was_white)
+        {
+          double t = f / 25.0;
+          g_array_append_val (white_times, t);
+        }
+      was_white = sum / (320 * 240) > 128.0;
+    }
+
+  ave_test_sh ("ffmpeg -nostdin -v error -y -i '%s' -map 0:a:0 -ac 1 -ar 48000 -f f32le '%s'", path, raw);
+  g_assert_true (g_file_get_contents (raw, &pcm, &len, NULL));
+  samples = (const float *) pcm;
+  n_samples = len / sizeof (float);
+  for (gsize i = 0; i < n_samples; i++)
+    peak = MAX (peak, fabsf (samples[i]));
+  g_assert_cmpfloat (peak, >, 0.05);
+  for (gsize i = 0; i < n_samples; i++)
+    if (fabsf (samples[i]) > 0.3f * peak)
+      {
+        if ((gint64) i - last_loud > 48000 * 3 / 10)
+          {
+            double t = i / 48000.0;
+            g_array_append_val (beep_times, t);
+          }
+        last_loud = (gint64) i;
+      }
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+static void
+assert_in_sync (AvePlan      *plan,
+                const char   *name,
+                const double *events,
+                guint         n_events)
+{
+  g_autofree char *output = ave_test_path (name);
+  g_autoptr(GArray) white = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) beep = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) expected = g_array_new (FALSE, FALSE, sizeof (double));
+  AveComposeResult result = { 0 };
+  const double frame = 1.0 / 25.0;
+
+  for (guint i = 0; i < n_events; i++)
+    {
+      double t = ave_plan_source_to_output (plan, events[i]);
+      g_assert_cmpfloat (t, >=, 0.0);
+      g_array_append_val (expected, t);
+    }
+  g_array_sort (expected, compare_doubles);
+
+  render_fast (plan, output, &result);
+  g_assert_true (result.smart_cut);
+  g_assert_cmpint (result.frames_copied, >, 0);
+  assert_decodes_cleanly (output);
+
+  find_events (output, white, beep);
+  g_assert_cmpuint (white->len, ==, n_events);
+  g_assert_cmpuint (beep->len, ==, n_events);
+  for (guint i = 0; i < n_events; i++)
+    {
+      double w = g_array_index (white, double, i);
+      double b = g_array_index (beep, double, i);
+      double e = g_array_index (expected, double, i);
+
+      g_test_message ("%s: expected %.4f, white %.4f, beep %.4f", name, e, w, b);
+      g_assert_cmpfloat (fabs (w - b), <=, frame + 1e-3);
+      g_assert_cmpfloat (fabs (w - e), <=, frame + 1e-3);
+      g_assert_cmpfloat (fabs (b - e), <=, frame + 1e-3);
+    }
+}
+
+static void
+test_av_sync (void)
+{
+  /* A white frame and a 1 kHz beep start together every 2 s (t = 1, 3, 5, 7, 9);
+   * B-frames and a keyframe every 2 s at 0, 2, 4... */
+  const char *source = media ("sync.mp4",
+                              "-f lavfi -i \"color=c=black:s=320x240:r=25:d=10,format=yuv420p,"
+                              "geq=lum='if(eq(mod(N\\,50)\\,25)\\,235\\,16)':cb=128:cr=128\" "
+                              "-f lavfi -i \"aevalsrc='if(lt(mod(t+1\\,2)\\,0.04)\\,0.5*sin(2*PI*1000*t)\\,0)'"
+                              ":s=48000:d=10\" "
+                              "-c:v libx264 -preset veryfast -g 50 -c:a aac -b:a 128k -shortest");
+  const double events[] = { 1.0, 3.0, 5.0, 7.0, 9.0 };
+
+  {
+    g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
+
+    plan_add (plan, 0.37, 1.83, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 2.61, 3.52, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 3.93, 6.21, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 6.55, 9.43, AVE_TRANSITION_CUT, 0.0);
+    assert_in_sync (plan, "sync-forward.mp4", events, G_N_ELEMENTS (events));
+  }
+  {
+    g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
+
+    plan_add (plan, 3.93, 6.21, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 0.37, 1.83, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 6.55, 9.43, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 2.61, 3.52, AVE_TRANSITION_CUT, 0.0);
+    assert_in_sync (plan, "sync-shuffled.mp4", events, G_N_ELEMENTS (events));
+  }
+}
+
+/* The sample talk (tools/make-sample.sh): speech, shots, GOP 2 s. */
+static void
+test_sample_talk (void)
+{
+  const char *source = ave_test_sample ("talk.mp4", 20.0, 320, 180);
+  g_autofree char *output = ave_test_path ("talk-cut.mp4");
+  g_autoptr(AvePlan) plan = ave_plan_new (source, 20.0);
+  AveComposeResult result = { 0 };
+  double expected;
+  Comparison c;
+
+  plan_add (plan, 0.42, 4.2, AVE_TRANSITION_CUT, 0.0);
+  plan_add (plan, 5.71, 11.33, AVE_TRANSITION_CUT, 0.0);
+  plan_add (plan, 12.1, 19.5, AVE_TRANSITION_CUT, 0.0);
+  expected = ave_plan_get_output_duration (plan);
+
+  render_fast (plan, output, &result);
+  g_assert_true (result.smart_cut);
+  g_assert_cmpint (result.frames_copied, >, result.frames_reencoded);
+  assert_decodes_cleanly (output);
+  g_assert_cmpfloat (fabs (probe_value (output, "-show_entries format=duration") - expected), <=, 1.0 / 30 + 1e-3);
+  g_assert_cmpfloat (fabs (result.output_lufs - (-14.0)), <, 1.5);
+
+  c = compare_with_source (plan, source, output, 320, 180, 30.0);
+  g_test_message ("%u frames, %u identical, worst at a cut %.1f dB", c.n_frames, c.identical, c.worst_cut_psnr);
+  g_assert_cmpuint (c.identical, >=, (guint) result.frames_copied);
+  g_assert_cmpfloat (c.worst_cut_psnr, >, 35.0);
+}
+
+/* The display matrix is copied, not applied to the pixels. */
+static void
+test_rotation_kept (void)
+{
+  const char *upright = pattern_media ();
+  g_autofree char *source = ave_test_path ("rotated.mp4");
+  g_autofree char *output = ave_test_path ("rotated-cut.mp4");
+  g_autoptr(AvePlan) plan = ave_plan_new (source, 16.0);
+  AveComposeResult result = { 0 };
+  g_autofree char *side = NULL, *source_side = NULL;
+  g_autoptr(AveMediaInfo) info = NULL;
+
+  /* (x264 through ffmpeg 5.1 drops the tag when encoding: set it on a copy) */
+  ave_test_sh ("ffmpeg -v error -nostdin -y -i '%s' -c copy -metadata:s:v:0 rotate=90 '%s'", upright, source);
+  info = ave_media_probe (source, NULL);
+  g_assert_nonnull (info);
+  g_assert_cmpint (info->rotation, !=, 0);
+  source_side = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries stream_side_data=rotation "
+                                    "-of default=nw=1:nk=1 '%s'", source);
+  g_strstrip (source_side);
+  g_assert_cmpstr (source_side, !=, "");
+
+  plan_add (plan, 0.5, 2.7, AVE_TRANSITION_CUT, 0.0);
+  plan_add (plan, 3.1, 5.9, AVE_TRANSITION_CUT, 0.0);
+  render_fast (plan, output, &result);
+  g_assert_true (result.smart_cut);
+  assert_decodes_cleanly (output);
+  g_assert_cmpint ((int) probe_value (output, "-select_streams v:0 -show_entries stream=width"), ==, 320);
+  side = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries stream_side_data=rotation "
+                             "-of default=nw=1:nk=1 '%s'", output);
+  g_strstrip (side);
+  g_assert_cmpstr (side, ==, source_side);
+}
+
+/* Plans and sources the smart cut leaves to the full render. */
+static void
+test_fallback (void)
+{
+  const char *source = pattern_media ();
+  const char *mpeg4 = media ("mpeg4.mp4",
+                             "-f lavfi -i testsrc2=s=320x180:r=25:d=4 -f lavfi -i sine=r=48000:d=4 "
+                             "-c:v mpeg4 -c:a aac -shortest");
+  g_autoptr(AveSettings) settings = fast_settings ();
+
+  {
+    g_autoptr(AvePlan) plan = ave_plan_new (source, 16.0);
+    g_autofree char *why = NULL;
+
+    plan_add (plan, 0.5, 3.0, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 4.0, 6.0, AVE_TRANSITION_CROSSFADE, 0.5);
+    g_assert_false (ave_smart_cut_applicable (plan, settings, &why));
+    g_assert_nonnull (strstr (why, "crossfade"));
+  }
+  {
+    g_autoptr(AvePlan) plan = ave_plan_new (mpeg4, 4.0);
+    g_autofree char *why = NULL;
+    g_autofree char *output = ave_test_path ("mpeg4-cut.mp4");
+    AveComposeResult result = { 0 };
+
+    plan_add (plan, 0.5, 1.5, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 2.0, 3.5, AVE_TRANSITION_CUT, 0.0);
+    g_assert_false (ave_smart_cut_applicable (plan, settings, &why));
+    g_assert_nonnull (strstr (why, "not H.264"));
+
+    /* fast mode still renders it, by re-encoding */
+    render_fast (plan, output, &result);
+    g_assert_false (result.smart_cut);
+    g_assert_cmpint (result.frames_copied, ==, 0);
+    g_assert_cmpint (result.frames_reencoded, ==, result.video_frames);
+    assert_decodes_cleanly (output);
+  }
+  {
+    g_autoptr(AvePlan) plan = ave_plan_new (source, 16.0);
+    g_autofree char *why = NULL;
+
+    plan_add (plan, 0.5, 3.0, AVE_TRANSITION_CUT, 0.0);
+    g_assert_true (ave_smart_cut_applicable (plan, settings, &why));
+    g_assert_null (why);
+  }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  ave_test_init (&argc, &argv);
+
+  g_test_add_func ("/engine/smart-cut/copy-and-encode", test_copy_and_encode);
+  g_test_add_func ("/engine/smart-cut/whole-gops-copied", test_whole_gops_copied);
+  g_test_add_func ("/engine/smart-cut/av-sync", test_av_sync);
+  g_test_add_func ("/engine/smart-cut/sample-talk", test_sample_talk);
+  g_test_add_func ("/engine/smart-cut/rotation", test_rotation_kept);
+  g_test_add_func ("/engine/smart-cut/fallback", test_fallback);
+  return g_test_run ();
+}
