@@ -10,6 +10,7 @@
 
 #include "core/ave-error.h"
 #include "media/ave-media.h"
+#include "assets/ave-cards.h"
 #include "ave-compose-private.h"
 #include "ave-composer.h"
 
@@ -26,7 +27,12 @@
  * Pieces are read in order by streaming AveMediaSources (at most two alive:
  * a crossfade or an audio cross-fade overlaps two pieces), mixed into the
  * output, and sent to the encoder frame by frame.  Nothing grows with the
- * length of the input. */
+ * length of the input.
+ *
+ * A TITLE card is a piece too: it owns its frames on the same grid, shows
+ * one picture drawn once (ave-cards.c) and contributes silence, so
+ * everything after it stays in sync.  OVERLAY cards are composited on the
+ * finished frames of their time range. */
 
 #define OUTPUT_RATE        48000
 /* With no video the grid only rounds segment edges; 10 ms is finer than
@@ -74,6 +80,8 @@ typedef struct
   RampShape shape_in, shape_out;
   gint64    black_in, black_out; /* frames faded from / to black */
   Reader   *reader;             /* while it decodes */
+  AveCard  *card;               /* a TITLE card: no reader, no sound */
+  AVFrame  *still;              /* the card's picture, while active */
   /* Once its pictures are all written, a piece hands its reader to the
    * next one and plays the last few milliseconds of its sound from here. */
   float    *tail[2];
@@ -101,6 +109,18 @@ struct _Reader
   gint64          next_sample;     /* source sample index to deliver next */
 };
 
+/* An OVERLAY card on the output grid; its picture exists only while it is
+ * on screen. */
+typedef struct
+{
+  AveCard  *card;
+  gint64    first_frame, end_frame;
+  gint64    fade_frames;        /* ramp of opacity at each end */
+  int       x, y, width, height;
+  guint8   *rgba;
+  int       stride;
+} Overlay;
+
 typedef struct
 {
   const AveSettings *settings;
@@ -120,8 +140,10 @@ typedef struct
   gint64             n_frames;
 
   GPtrArray         *free_readers;  /* Reader*, no piece uses them */
+  Overlay           *overlays;
+  guint              n_overlays;
   AVFrame           *black;
-  AVFrame           *scratch[3];
+  AVFrame           *scratch[4];    /* [3]: the frame overlays are drawn on */
 
   float             *mix[2];
   float             *piece_buf[2];
@@ -176,9 +198,17 @@ composer_free (Composer *c)
   for (guint i = 0; i < c->n_pieces; i++)
     {
       g_clear_pointer (&c->pieces[i].reader, reader_free);
+      g_clear_pointer (&c->pieces[i].card, ave_card_free);
+      av_frame_free (&c->pieces[i].still);
       piece_clear_tail (&c->pieces[i]);
     }
   g_free (c->pieces);
+  for (guint i = 0; i < c->n_overlays; i++)
+    {
+      g_clear_pointer (&c->overlays[i].card, ave_card_free);
+      g_clear_pointer (&c->overlays[i].rgba, g_free);
+    }
+  g_free (c->overlays);
   g_clear_pointer (&c->free_readers, g_ptr_array_unref);
   av_frame_free (&c->black);
   for (guint i = 0; i < G_N_ELEMENTS (c->scratch); i++)
@@ -231,57 +261,49 @@ grid_frame (Composer *c,
   return (gint64) llround (seconds * av_q2d (c->fps));
 }
 
-/* Lays the enabled segments on the output grid.  Frame edges come from the
- * cumulative output time, not from per-segment rounding, so the total stays
- * within one frame of ave_plan_get_output_duration() however many cuts there
- * are. */
+/* Lays the plan's output items (enabled segments and TITLE cards, from
+ * ave_plan_list_output_items(), the same list the timeline shows) on the
+ * output grid.  Frame edges come from the cumulative output time, not from
+ * per-item rounding, so the total stays within one frame of
+ * ave_plan_get_output_duration() however many cuts there are. */
 static void
 plan_pieces (Composer *c,
              AvePlan  *plan)
 {
-  guint n_segments = ave_plan_get_n_segments (plan);
+  g_autoptr(GArray) items = ave_plan_list_output_items (plan);
   double fade = MAX (c->settings->audio_fade_duration, 0.0);
   gint64 half_fade = (gint64) llround (fade * OUTPUT_RATE / 2.0);
-  double out_end = 0.0;          /* output seconds where the previous piece ends */
-  double prev_duration = 0.0;
-  gboolean have_prev = FALSE;
 
-  c->pieces = g_new0 (Piece, MAX (n_segments, 1));
+  c->pieces = g_new0 (Piece, MAX (items->len, 1));
   c->n_pieces = 0;
 
-  for (guint i = 0; i < n_segments; i++)
+  for (guint i = 0; i < items->len; i++)
     {
-      const AveSegment *seg = ave_plan_get_segment (plan, i);
-      double duration = seg->end - seg->start;
-      double overlap = 0.0;
-      double out_start;
+      const AveOutputItem *item = &g_array_index (items, AveOutputItem, i);
       Piece *piece, *prev;
       gint64 first, end;
 
-      if (!seg->enabled || duration <= 0.0)
+      if (item->duration <= 0.0)
         continue;
 
-      /* The same overlap as ave_plan_get_output_duration(), so the frame
-       * count matches the plan's duration. */
-      if (have_prev && seg->transition == AVE_TRANSITION_CROSSFADE)
-        overlap = CLAMP (seg->transition_duration, 0.0, MIN (prev_duration, duration));
-      out_start = out_end - overlap;
-      first = grid_frame (c, out_start);
-      end = grid_frame (c, out_start + duration);
-      out_end = out_start + duration;
-      prev_duration = duration;
-      have_prev = TRUE;
+      first = grid_frame (c, item->output_start);
+      end = grid_frame (c, item->output_start + item->duration);
 
       /* Shorter than half a frame: it cannot be shown at this frame rate. */
       if (end <= first)
         continue;
 
       piece = &c->pieces[c->n_pieces++];
-      piece->src_start = seg->start;
+      if (item->card != NULL)
+        piece->card = ave_card_copy (item->card);
+      else
+        {
+          piece->src_start = item->segment->start;
+          piece->src_anchor_sample = (gint64) llround (item->segment->start * OUTPUT_RATE);
+        }
       piece->first_frame = first;
       piece->end_frame = end;
       piece->anchor_sample = grid_sample (c, first);
-      piece->src_anchor_sample = (gint64) llround (seg->start * OUTPUT_RATE);
       piece->audio_first = piece->anchor_sample;
       piece->audio_end = grid_sample (c, end);
 
@@ -312,22 +334,40 @@ plan_pieces (Composer *c,
         }
       else
         {
-          /* A cut (or a fade through black, whose picture goes dark but
-           * whose sound only needs to join cleanly): a short cross-fade
-           * centred on the cut, reading a little past each edge so the
-           * samples at the cut itself keep full level. */
-          gint64 prev_len = prev->audio_end - prev->anchor_sample;
-          gint64 len = piece->audio_end - piece->anchor_sample;
-          gint64 h = MIN (half_fade, MIN (prev_len, len) / 4);
-
-          prev->audio_end += h;
-          piece->audio_first -= h;
-          piece->ramp_in = prev->ramp_out = 2 * h;
-          piece->shape_in = prev->shape_out = RAMP_RAISED_COSINE;
-
-          if (seg->transition == AVE_TRANSITION_FADE && seg->transition_duration > 0.0)
+          if (prev->card != NULL || piece->card != NULL)
             {
-              gint64 half = grid_frame (c, seg->transition_duration / 2.0);
+              /* Sound meets a silent card: the sound fades inside its own
+               * frames, so the card stays silent to its first and last
+               * sample. */
+              Piece *sounding = piece->card != NULL ? prev : piece;
+              gint64 len = sounding->audio_end - sounding->audio_first;
+              gint64 ramp = MIN (2 * half_fade, len / 4);
+
+              if (sounding == prev)
+                prev->ramp_out = ramp;
+              else
+                piece->ramp_in = ramp;
+              prev->shape_out = piece->shape_in = RAMP_RAISED_COSINE;
+            }
+          else
+            {
+              /* A cut (or a fade through black, whose picture goes dark
+               * but whose sound only needs to join cleanly): a short
+               * cross-fade centred on the cut, reading a little past each
+               * edge so the samples at the cut itself keep full level. */
+              gint64 prev_len = prev->audio_end - prev->anchor_sample;
+              gint64 len = piece->audio_end - piece->anchor_sample;
+              gint64 h = MIN (half_fade, MIN (prev_len, len) / 4);
+
+              prev->audio_end += h;
+              piece->audio_first -= h;
+              piece->ramp_in = prev->ramp_out = 2 * h;
+              piece->shape_in = prev->shape_out = RAMP_RAISED_COSINE;
+            }
+
+          if (item->transition == AVE_TRANSITION_FADE && item->transition_duration > 0.0)
+            {
+              gint64 half = grid_frame (c, item->transition_duration / 2.0);
               prev->black_out = MIN (half, (prev->end_frame - prev->first_frame) / 2);
               piece->black_in = MIN (half, (end - first) / 2);
             }
@@ -340,6 +380,41 @@ plan_pieces (Composer *c,
       last->ramp_out = MIN (half_fade, (last->audio_end - last->anchor_sample) / 4);
       last->shape_out = RAMP_RAISED_COSINE;
       c->n_frames = last->end_frame;
+    }
+}
+
+/* The plan's OVERLAY cards on the output grid, clipped to the output. */
+static void
+plan_overlays (Composer *c,
+               AvePlan  *plan)
+{
+  guint n_cards = ave_plan_get_n_cards (plan);
+
+  c->overlays = g_new0 (Overlay, MAX (n_cards, 1));
+  c->n_overlays = 0;
+  if (!c->has_video)
+    return;
+
+  for (guint i = 0; i < n_cards; i++)
+    {
+      const AveCard *card = ave_plan_get_card (plan, i);
+      Overlay *o;
+      gint64 first, end;
+
+      if (card->kind != AVE_CARD_OVERLAY || card->opacity <= 0.0)
+        continue;
+      first = grid_frame (c, card->output_time);
+      end = MIN (grid_frame (c, card->output_time + card->duration), c->n_frames);
+      if (end <= first)
+        continue;
+
+      o = &c->overlays[c->n_overlays++];
+      o->card = ave_card_copy (card);
+      o->first_frame = first;
+      o->end_frame = end;
+      if (card->transition != AVE_TRANSITION_CUT && card->transition_duration > 0.0)
+        o->fade_frames = MIN (grid_frame (c, card->transition_duration), (end - first) / 2);
+      ave_card_get_overlay_box (card, c->width, c->height, &o->x, &o->y, &o->width, &o->height);
     }
 }
 
@@ -613,6 +688,39 @@ piece_read_audio (Composer  *c,
   return TRUE;
 }
 
+static AVFrame *new_yuv_frame (int width, int height);
+
+static AveYuvFrame yuv_view (const AVFrame *frame);
+
+/* A TITLE card's piece: its picture is drawn once, when it starts. */
+static gboolean
+card_activate (Composer  *c,
+               Piece     *p,
+               GError   **error)
+{
+  g_autofree guint8 *rgba = NULL;
+  AveYuvFrame view;
+  int stride;
+
+  p->active = TRUE;
+  g_debug ("title card \"%s\": frames %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT,
+           p->card->title != NULL ? p->card->title : "", p->first_frame, p->end_frame);
+  if (!c->has_video)
+    return TRUE;
+
+  if (!ave_card_render_rgba (p->card, c->width, c->height, &rgba, &stride, error))
+    return FALSE;
+  p->still = new_yuv_frame (c->width, c->height);
+  if (p->still == NULL)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                           "Out of memory for video frames");
+      return FALSE;
+    }
+  view = yuv_view (p->still);
+  return ave_compute_rgba_to_yuv (c->compute, rgba, stride, &view, error);
+}
+
 static gboolean
 piece_activate (Composer  *c,
                 Piece     *p,
@@ -622,12 +730,15 @@ piece_activate (Composer  *c,
   gint64 first_sample = p->src_anchor_sample - (p->anchor_sample - p->audio_first);
   Reader *r = NULL;
 
+  if (p->card != NULL)
+    return card_activate (c, p, error);
+
   if (c->free_readers->len == 0 && c->has_audio)
     for (guint i = c->first_live; i < c->n_pieces && &c->pieces[i] != p; i++)
       {
         Piece *q = &c->pieces[i];
 
-        if (q->active && !q->drained && q->end_frame <= frames_written &&
+        if (q->active && q->card == NULL && !q->drained && q->end_frame <= frames_written &&
             q->audio_end - grid_sample (c, frames_written) <= MAX_TAIL_SAMPLES)
           {
             if (!piece_drain (c, q, grid_sample (c, frames_written), error))
@@ -663,6 +774,7 @@ piece_deactivate (Composer *c,
 {
   if (p->reader != NULL)
     g_ptr_array_add (c->free_readers, g_steal_pointer (&p->reader));
+  av_frame_free (&p->still);
   piece_clear_tail (p);
   p->active = FALSE;
   p->done = TRUE;
@@ -732,7 +844,7 @@ piece_picture (Composer  *c,
 {
   double t = p->src_start + (double) (f - p->first_frame) / av_q2d (c->fps);
   g_autoptr(GError) local_error = NULL;
-  const AVFrame *src = reader_pick_video (c, p->reader, t, &local_error);
+  const AVFrame *src = p->card != NULL ? p->still : reader_pick_video (c, p->reader, t, &local_error);
   gint64 from_start = f - p->first_frame;
   gint64 from_end = p->end_frame - 1 - f;
   guint black_weight = 0;
@@ -769,6 +881,67 @@ piece_picture (Composer  *c,
   return c->scratch[slot];
 }
 
+/* Draws the OVERLAY cards of frame f over `picture` (on a copy: the
+ * picture may be a decoded frame the reader still uses). */
+static gboolean
+apply_overlays (Composer       *c,
+                gint64          f,
+                const AVFrame **picture,
+                GError        **error)
+{
+  for (guint i = 0; i < c->n_overlays; i++)
+    {
+      Overlay *o = &c->overlays[i];
+      double opacity = o->card->opacity;
+      AveYuvFrame view;
+
+      if (f < o->first_frame || f >= o->end_frame)
+        continue;
+
+      if (o->rgba == NULL &&
+          !ave_card_render_rgba (o->card, o->width, o->height, &o->rgba, &o->stride, error))
+        return FALSE;
+
+      /* Fades in and out one step per frame, neither end fully off. */
+      if (o->fade_frames > 0)
+        {
+          gint64 from_start = f - o->first_frame, from_end = o->end_frame - 1 - f;
+          gint64 k = MIN (from_start, from_end);
+
+          if (k < o->fade_frames)
+            opacity *= (double) (k + 1) / (double) (o->fade_frames + 1);
+        }
+
+      if (*picture != c->scratch[3])
+        {
+          if (!scratch_ready (c, 3, error))
+            return FALSE;
+          if (av_frame_copy (c->scratch[3], *picture) < 0)
+            {
+              g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                                   "Could not copy a video frame to draw a card on it");
+              return FALSE;
+            }
+          *picture = c->scratch[3];
+        }
+      view = yuv_view (c->scratch[3]);
+      if (!ave_compute_overlay_rgba (c->compute, &view, o->rgba, o->width, o->height, o->stride,
+                                     o->x, o->y, (guint) lround (CLAMP (opacity, 0.0, 1.0) * 255.0),
+                                     error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+release_overlays (Composer *c,
+                  gint64    frames_written)
+{
+  for (guint i = 0; i < c->n_overlays; i++)
+    if (c->overlays[i].end_frame <= frames_written)
+      g_clear_pointer (&c->overlays[i].rgba, g_free);
+}
+
 static gboolean
 write_video_frame (Composer  *c,
                    gint64     f,
@@ -784,7 +957,7 @@ write_video_frame (Composer  *c,
       Piece *p = &c->pieces[i];
       if (!p->active && !p->done)
         break;
-      if (p->first_frame <= f && f < p->end_frame && p->reader != NULL)
+      if (p->first_frame <= f && f < p->end_frame && (p->reader != NULL || p->still != NULL))
         active[n_active++] = p;
     }
 
@@ -812,7 +985,7 @@ write_video_frame (Composer  *c,
         return FALSE;
       picture = c->scratch[2];
     }
-  if (picture == NULL)
+  if (picture == NULL || !apply_overlays (c, f, &picture, error))
     return FALSE;
 
   out = av_frame_clone (picture);
@@ -909,7 +1082,8 @@ write_audio_range (Composer  *c,
 
       if (!p->active && !p->done)
         break;
-      if (!p->active || lo >= hi)
+      /* a title card is silence */
+      if (!p->active || p->card != NULL || lo >= hi)
         continue;
       if (!piece_read_audio (c, p, c->piece_buf, (gsize) (hi - lo), error))
         return FALSE;
@@ -968,7 +1142,8 @@ measure_kept_loudness (Composer      *c,
                                 LIMITER_LOOKAHEAD, LIMITER_RELEASE);
 
   for (guint i = 0; i < c->n_pieces; i++)
-    total += c->pieces[i].audio_end - c->pieces[i].audio_first;
+    if (c->pieces[i].card == NULL)
+      total += c->pieces[i].audio_end - c->pieces[i].audio_first;
 
   meter = ebur128_init ((unsigned) c->channels, OUTPUT_RATE, EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
   /* a chunk also holds the limiter's latency when it is flushed */
@@ -978,6 +1153,10 @@ measure_kept_loudness (Composer      *c,
     {
       const Piece *p = i < c->n_pieces ? &c->pieces[i] : NULL;
       gint64 remaining = p != NULL ? p->audio_end - p->audio_first : 0;
+
+      /* Silence does not count towards gated loudness: cards are left out. */
+      if (p != NULL && p->card != NULL)
+        continue;
 
       if (p != NULL)
         ok = reader_start (c, reader, p->src_start,
@@ -1202,6 +1381,7 @@ ave_composer_render (AvePlan            *plan,
     return FALSE;
 
   plan_pieces (c, plan);
+  plan_overlays (c, plan);
   if (c->n_pieces == 0)
     {
       g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY,
@@ -1261,6 +1441,7 @@ ave_composer_render (AvePlan            *plan,
         }
       while (c->first_live < next_piece && c->pieces[c->first_live].done)
         c->first_live++;
+      release_overlays (c, f + 1);
 
       /* The last percent is the encoder draining its look-ahead. */
       report_progress (c, prepass_share +
