@@ -75,6 +75,20 @@ get_num (JsonObject *o, const char *name)
     }
 }
 
+static JsonObject *
+get_obj (JsonObject *o, const char *name)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, name) : NULL;
+  return n != NULL && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static JsonArray *
+get_array (JsonObject *o, const char *name)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, name) : NULL;
+  return n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
 static int
 stage_from_name (const char *name)
 {
@@ -115,8 +129,8 @@ parse_run (const char *path)
 
       if (g_strcmp0 (type, "start") == 0)
         {
-          JsonObject *settings = json_object_get_object_member (o, "settings");
-          JsonObject *system = json_object_get_object_member (o, "system");
+          JsonObject *settings = get_obj (o, "settings");
+          JsonObject *system = get_obj (o, "system");
 
           started = TRUE;
           run->input = g_strdup (get_str (o, "input"));
@@ -164,7 +178,7 @@ parse_run (const char *path)
         }
       else if (g_strcmp0 (type, "summary") == 0)
         {
-          JsonObject *cache = json_object_get_object_member (o, "cache");
+          JsonObject *cache = get_obj (o, "cache");
 
           run->finished = TRUE;
           g_free (run->status);
@@ -587,10 +601,10 @@ char *
 ave_performance_report_to_text (JsonNode *report)
 {
   JsonObject *root = json_node_get_object (report);
-  JsonObject *breakdown = json_object_get_object_member (root, "time_breakdown");
-  JsonObject *bottleneck = json_object_get_object_member (root, "bottleneck");
-  JsonObject *resources = json_object_get_object_member (root, "resource_usage");
-  JsonArray *recommendations = json_object_get_array_member (root, "recommendations");
+  JsonObject *breakdown = get_obj (root, "time_breakdown");
+  JsonObject *bottleneck = get_obj (root, "bottleneck");
+  JsonObject *resources = get_obj (root, "resource_usage");
+  JsonArray *recommendations = get_array (root, "recommendations");
   GString *out = g_string_new (NULL);
 
   g_string_append_printf (out, "Performance report: %u run(s) from %s\n",
@@ -598,7 +612,7 @@ ave_performance_report_to_text (JsonNode *report)
   g_string_append (out, "Time per stage:\n");
   for (guint s = 0; s < AVE_N_STAGES; s++)
     {
-      JsonObject *st = json_object_get_object_member (breakdown, ave_stage_to_string (s));
+      JsonObject *st = get_obj (breakdown, ave_stage_to_string (s));
       g_string_append_printf (out, "  %-15s %8.2f s  %5.1f %%  CPU/wall %.2f\n", ave_stage_to_string (s),
                               get_num (st, "total_s"), 100 * get_num (st, "share"), get_num (st, "cpu_wall_ratio"));
     }
@@ -608,7 +622,7 @@ ave_performance_report_to_text (JsonNode *report)
   if (get_str (bottleneck, "reason") != NULL)
     g_string_append_printf (out, "Bottleneck: %s\n", get_str (bottleneck, "reason"));
   g_string_append (out, "Recommendations:\n");
-  for (guint i = 0; i < json_array_get_length (recommendations); i++)
+  for (guint i = 0; recommendations != NULL && i < json_array_get_length (recommendations); i++)
     {
       JsonObject *r = json_array_get_object_element (recommendations, i);
       const char *flag = get_str (r, "flag");
