@@ -564,6 +564,53 @@ test_json_invalid (void)
   }
 }
 
+/* The cards example in docs/plan-schema.md loads, and the numbers its
+ * text gives are the ones the program computes. */
+static void
+test_documented_example (void)
+{
+  g_autofree char *doc_path = g_build_filename (ave_test_source_root (), "docs", "plan-schema.md", NULL);
+  g_autofree char *doc = NULL;
+  g_autofree char *example = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(GArray) items = NULL;
+  const char *begin, *end;
+
+  g_assert_true (g_file_get_contents (doc_path, &doc, NULL, &error));
+  g_assert_no_error (error);
+  begin = strstr (doc, "\n## Cards\n");
+  g_assert_nonnull (begin);
+  begin = strstr (begin, "```json\n");
+  g_assert_nonnull (begin);
+  begin += strlen ("```json\n");
+  end = strstr (begin, "```");
+  g_assert_nonnull (end);
+  example = g_strndup (begin, end - begin);
+
+  g_assert_true (json_parser_load_from_data (parser, example, -1, &error));
+  g_assert_no_error (error);
+  plan = ave_plan_new_from_json (json_parser_get_root (parser), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ave_plan_get_n_cards (plan), ==, 3);
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (plan),
+                                  json_object_get_double_member (json_node_get_object (json_parser_get_root (parser)),
+                                                                 "output_duration"), 1e-9);
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (plan), 39.25, 1e-9);
+
+  /* intro 0..3, segment 2.5..14.85, chapter card 14.85..16.85, segment 16.85.. */
+  items = ave_plan_list_output_items (plan);
+  g_assert_cmpuint (items->len, ==, 4);
+  g_assert_cmpfloat_with_epsilon (g_array_index (items, AveOutputItem, 1).output_start, 2.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (g_array_index (items, AveOutputItem, 2).output_start, 14.85, 1e-9);
+  g_assert_cmpfloat_with_epsilon (g_array_index (items, AveOutputItem, 3).output_start, 16.85, 1e-9);
+  g_assert_cmpint (g_array_index (items, AveOutputItem, 3).transition, ==, AVE_TRANSITION_FADE);
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_chapter (plan, 1)->time,
+                                  g_array_index (items, AveOutputItem, 2).output_start, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ave_plan_source_to_output (plan, 15.8), 16.85, 1e-9);
+}
+
 /* ------------------------------------------------------------ drawing */
 
 static void
@@ -1061,6 +1108,7 @@ main (int   argc,
   g_test_add_func ("/engine/cards/editing", test_editing);
   g_test_add_func ("/engine/cards/json-roundtrip", test_json_roundtrip);
   g_test_add_func ("/engine/cards/json-invalid", test_json_invalid);
+  g_test_add_func ("/engine/cards/documented-example", test_documented_example);
   g_test_add_func ("/engine/cards/render-rgba", test_render_rgba);
   g_test_add_func ("/engine/cards/default-bin", test_default_bin);
   g_test_add_func ("/engine/cards/compose-title", test_compose_title);
