@@ -454,7 +454,7 @@ static const AveOption options[] = {
   { "metrics-output", 0, NULL, NULL, "DIR", "Folder for the metrics files (implies --performance-monitoring)", 0 },
   { "real-time-stats", 0, NULL, NULL, NULL, "A live one-line status (CPU, memory, stage) on the terminal", 0 },
   { "verbose-timing", 0, NULL, NULL, NULL, "Print a per-stage timing table (wall, CPU, peak memory) after each input", 0 },
-  { "debug-performance", 0, NULL, NULL, NULL, "Everything above: --performance-monitoring --monitor-memory --verbose-timing, and debug tracing", 0 },
+  { "debug-performance", 0, NULL, NULL, NULL, "Everything above: --performance-monitoring --monitor-memory --verbose-timing, and a notice of how the run was sized", 0 },
 
   /* remote API and costs (no-ops with the offline director: the ledger stays at 0) */
   { "batch-api-calls", 0, NULL, NULL, NULL, "Group remote director requests into batches", R },
