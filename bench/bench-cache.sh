@@ -26,7 +26,7 @@ done
 
 if [ ! -f "$input" ]; then
   mkdir -p "$(dirname "$input")"
-  tools/make-sample.sh "$input" 60 1280 720 >/dev/null
+  tools/make-sample.sh --duration 60 --size 1280x720 "$input" >/dev/null
 fi
 rm -rf "$work"
 mkdir -p "$work"
