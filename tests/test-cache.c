@@ -390,6 +390,72 @@ test_concurrent_writers (void)
   }
 }
 
+typedef struct
+{
+  gboolean render_hit;
+  gboolean thumbnails_hit;
+} RenderEvents;
+
+static void
+on_render_event (const AveEvent *event, gpointer user_data)
+{
+  RenderEvents *e = user_data;
+
+  if (event->kind != AVE_EVENT_NOTICE)
+    return;
+  e->render_hit |= g_str_has_prefix (event->message, "composition: cache hit");
+  e->thumbnails_hit |= g_str_has_prefix (event->message, "thumbnails: cache hit");
+}
+
+/* --aggressive-caching: the same plan with the same encoder settings reuses
+ * the earlier render and thumbnails, byte for byte. */
+static void
+test_aggressive_caching (void)
+{
+  const char *sample = ave_test_sample ("cache.mp4", 6, 320, 180);
+  g_autofree char *cache_dir = ave_test_path ("cache-aggressive");
+  char *finals[3] = { NULL };
+  RenderEvents events[3] = { { 0 } };
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("aggressive-%u", i);
+      g_autofree char *outdir = ave_test_path (name);
+      g_autoptr(AveSettings) settings = ave_settings_new ();
+      g_autoptr(AveJob) job = NULL;
+      g_autoptr(GError) error = NULL;
+
+      settings->persistent_cache = TRUE;
+      settings->aggressive_caching = TRUE;
+      settings->cache_dir = g_strdup (cache_dir);
+      /* The third run changes the encoder: the render must not be reused. */
+      if (i == 2)
+        settings->crf += 6;
+      job = ave_job_new (AVE_JOB_PROCESS, sample, outdir, settings);
+      ave_job_set_event_func (job, on_render_event, &events[i], NULL);
+      g_assert_true (ave_job_run (job, NULL, &error));
+      g_assert_no_error (error);
+      finals[i] = g_build_filename (ave_job_get_output_dir (job), "final.mp4", NULL);
+    }
+  g_assert_false (events[0].render_hit);
+  g_assert_false (events[0].thumbnails_hit);
+  g_assert_true (events[1].render_hit);
+  g_assert_true (events[1].thumbnails_hit);
+  g_assert_false (events[2].render_hit);
+  g_assert_true (events[2].thumbnails_hit);
+  {
+    g_autofree char *a = NULL, *b = NULL, *c = NULL;
+    gsize la, lb, lc;
+    g_assert_true (g_file_get_contents (finals[0], &a, &la, NULL));
+    g_assert_true (g_file_get_contents (finals[1], &b, &lb, NULL));
+    g_assert_true (g_file_get_contents (finals[2], &c, &lc, NULL));
+    g_assert_cmpmem (a, la, b, lb);
+    g_assert_cmpuint (lc, <, la);   /* higher CRF, smaller file: really re-encoded */
+  }
+  for (guint i = 0; i < 3; i++)
+    g_free (finals[i]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -399,5 +465,6 @@ main (int argc, char **argv)
   g_test_add_data_func ("/engine/cache/eviction-lru", GINT_TO_POINTER (AVE_CACHE_STRATEGY_LRU), test_eviction);
   g_test_add_data_func ("/engine/cache/eviction-intelligent", GINT_TO_POINTER (AVE_CACHE_STRATEGY_INTELLIGENT), test_eviction);
   g_test_add_func ("/engine/cache/concurrent-writers", test_concurrent_writers);
+  g_test_add_func ("/engine/cache/aggressive-caching", test_aggressive_caching);
   return g_test_run ();
 }

@@ -51,7 +51,9 @@ typedef enum {
                             * quality, load shedding): `name` is the setting,
                             * `message` says from what to what and why */
   AVE_EVENT_SAMPLE,        /* a periodic resource sample (monitoring): `message`
-                            * is NULL; read it with ave_resource_sample_take */
+                            * is NULL; read it with ave_resource_sample_take.
+                            * Sent ~2 per second while settings->real_time_stats
+                            * is set (the CLI's live status line) */
 } AveEventKind;
 
 typedef struct
