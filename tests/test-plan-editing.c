@@ -342,6 +342,197 @@ test_notifications (void)
   g_assert_cmpuint (n.can_redo, ==, 2);
 }
 
+/* ----------------------------------------------------------------- cards */
+
+static AvePlan *
+make_plan_with_cards (void)
+{
+  AvePlan *plan = make_plan ();
+  g_autoptr(AveCard) title = ave_card_new_title ("Part two", "The details", 1, 2.0);
+  g_autoptr(AveCard) overlay = ave_card_new_overlay ("Jane Doe", "Speaker", 6.5, 2.0);
+
+  g_assert_cmpint (ave_plan_add_card (plan, title), ==, 0);
+  g_assert_cmpint (ave_plan_add_card (plan, overlay), ==, 1);
+  ave_plan_add_chapter (plan, 9.0, "Late");
+  return plan;
+}
+
+typedef gboolean (*CardEdit) (AvePlanHistory *history);
+
+static void
+check_card_edit (CardEdit    edit,
+                 const char *label)
+{
+  g_autoptr(AvePlan) plan = make_plan_with_cards ();
+  g_autoptr(AvePlanHistory) history = ave_plan_history_new (plan);
+  g_autofree char *before = plan_json (plan);
+  g_autofree char *after = NULL;
+  g_autofree char *undone = NULL;
+  g_autofree char *redone = NULL;
+
+  g_assert_true (edit (history));
+  after = plan_json (plan);
+  g_assert_cmpstr (after, !=, before);
+  g_assert_cmpstr (ave_plan_history_get_undo_label (history), ==, label);
+  g_assert_true (ave_plan_history_undo (history));
+  undone = plan_json (plan);
+  g_assert_cmpstr (undone, ==, before);
+  g_assert_true (ave_plan_history_redo (history));
+  redone = plan_json (plan);
+  g_assert_cmpstr (redone, ==, after);
+}
+
+static gboolean
+card_add_title (AvePlanHistory *history)
+{
+  g_autoptr(AveCard) intro = ave_card_new_title ("Welcome", NULL, 0, 3.0);
+  AvePlan *plan = ave_plan_history_get_plan (history);
+  int index = ave_plan_history_add_card (history, intro);
+
+  /* The overlay and the late chapter move with the pictures they are on. */
+  g_assert_cmpint (index, ==, 2);
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_card (plan, 1)->output_time, 9.5, 1e-9);
+  return index >= 0;
+}
+
+static gboolean
+card_move_title (AvePlanHistory *history)
+{
+  return ave_plan_history_move_card (history, 0, 3, 0.0);
+}
+
+static gboolean
+card_move_overlay (AvePlanHistory *history)
+{
+  return ave_plan_history_move_card (history, 1, 0, 1.0);
+}
+
+static gboolean
+card_remove_title (AvePlanHistory *history)
+{
+  return ave_plan_history_remove_card (history, 0);
+}
+
+static gboolean
+card_update_title (AvePlanHistory *history)
+{
+  g_autoptr(AveCard) longer = ave_card_copy (ave_plan_get_card (ave_plan_history_get_plan (history), 0));
+
+  longer->duration = 4.0;
+  return ave_plan_history_update_card (history, 0, longer);
+}
+
+static gboolean
+card_segment_edit (AvePlanHistory *history)
+{
+  /* Removing the segment before the title card moves its slot. */
+  gboolean ok = ave_plan_history_remove (history, 0);
+
+  g_assert_cmpuint (ave_plan_get_card (ave_plan_history_get_plan (history), 0)->insert_before, ==, 0);
+  return ok;
+}
+
+static void
+test_cards (void)
+{
+  check_card_edit (card_add_title, "Add title card");
+  check_card_edit (card_move_title, "Move title card");
+  check_card_edit (card_move_overlay, "Move overlay");
+  check_card_edit (card_remove_title, "Remove title card");
+  check_card_edit (card_update_title, "Change title card");
+  check_card_edit (card_segment_edit, "Remove segment");
+}
+
+static void
+test_layout_cards (void)
+{
+  g_autoptr(AvePlan) plan = make_plan_with_cards ();
+  g_autoptr(AveTimelineLayout) layout = ave_timeline_layout_new (plan, 10.0);
+  g_autoptr(GArray) output = ave_plan_list_output_items (plan);
+  const AveTimelineItem *items = (const AveTimelineItem *) layout->items->data;
+  double x, t;
+  guint item;
+
+  /* [1,4] | title 2 s | [6,10] | [12,18] */
+  g_assert_cmpuint (layout->items->len, ==, 4);
+  g_assert_cmpint (items[1].kind, ==, AVE_TIMELINE_ITEM_TITLE_CARD);
+  g_assert_cmpuint (items[1].index, ==, 0);
+  g_assert_cmpfloat (items[1].x, ==, 30.0);
+  g_assert_cmpfloat (items[1].width, ==, 20.0);
+  g_assert_cmpfloat (items[2].x, ==, 50.0);
+  g_assert_cmpfloat (layout->total_width, ==, 150.0);
+
+  /* Output starts are the plan's own. */
+  g_assert_cmpuint (output->len, ==, 4);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpfloat_with_epsilon (items[i].output_start,
+                                    g_array_index (output, AveOutputItem, i).output_start, 1e-9);
+  g_assert_cmpfloat_with_epsilon (items[3].output_start + 6.0, ave_plan_get_output_duration (plan), 1e-9);
+  g_assert_cmpfloat_with_epsilon (ave_plan_source_to_output (plan, 7.0),
+                                  items[2].output_start + 1.0, 1e-9);
+
+  /* The card has no source time; the overlay at output 6.5 s is drawn on
+   * segment [6,10], which plays from output 5 s. */
+  g_assert_false (ave_timeline_layout_x_to_source (layout, 40.0, &t, &item));
+  g_assert_true (ave_timeline_layout_output_to_x (layout, 6.5, &x));
+  g_assert_cmpfloat_with_epsilon (x, 65.0, 1e-9);
+  g_assert_true (ave_timeline_layout_x_to_output (layout, 65.0, &t));
+  g_assert_cmpfloat_with_epsilon (t, 6.5, 1e-9);
+  g_assert_false (ave_timeline_layout_output_to_x (layout, 100.0, &x));
+
+  /* A title card dropped on the right half of [6,10] goes before [12,18];
+   * segments moved around do not count the card. */
+  g_assert_cmpuint (ave_timeline_layout_drop_index (layout, G_MAXUINT, 75.0), ==, 2);
+  g_assert_cmpuint (ave_timeline_layout_drop_index (layout, G_MAXUINT, 5.0), ==, 0);
+  g_assert_cmpuint (ave_timeline_layout_drop_index (layout, 0, 149.0), ==, 2);
+  g_assert_cmpfloat (ave_timeline_layout_drop_x (layout, G_MAXUINT, 1), ==, 30.0);
+  g_assert_cmpfloat_with_epsilon (ave_timeline_layout_fit_zoom (plan, 150.0), 10.0, 1e-9);
+}
+
+/* ------------------------------------------------------- plan playback */
+
+static void
+test_playback (void)
+{
+  g_autoptr(AvePlan) plan = make_plan ();
+  const double half_frame = 0.02;
+  double seek = -1;
+  int playing = -7;
+
+  /* [1,4] [6,10] [12,18] with [6,10] moved first and [12,18] cut:
+   * plays 6..10 then 1..4 and stops. */
+  g_assert_true (ave_plan_move_segment (plan, 1, 0));
+  g_assert_true (ave_plan_set_segment_enabled (plan, 2, FALSE));
+
+  /* Inside a segment: go on. */
+  g_assert_false (ave_playback_follow_plan (plan, -1, 7.0, half_frame, &playing, &seek));
+  g_assert_cmpint (playing, ==, 0);
+  g_assert_false (ave_playback_follow_plan (plan, 0, 9.97, half_frame, &playing, &seek));
+  /* Its end (within half a frame): on to the next in plan order, which is
+   * earlier in the source. */
+  g_assert_true (ave_playback_follow_plan (plan, 0, 9.985, half_frame, &playing, &seek));
+  g_assert_cmpint (playing, ==, 1);
+  g_assert_cmpfloat (seek, ==, 1.0);
+  /* The end of the last enabled one: stop. */
+  g_assert_true (ave_playback_follow_plan (plan, 1, 4.0, half_frame, &playing, &seek));
+  g_assert_cmpint (playing, ==, -1);
+  /* Started in a cut range: the next kept material after it. */
+  g_assert_true (ave_playback_follow_plan (plan, -1, 5.0, half_frame, &playing, &seek));
+  g_assert_cmpint (playing, ==, 0);
+  g_assert_cmpfloat (seek, ==, 6.0);
+  g_assert_true (ave_playback_follow_plan (plan, -1, 0.2, half_frame, &playing, &seek));
+  g_assert_cmpfloat (seek, ==, 1.0);
+  /* In the cut segment [12,18] with nothing kept after it: stop. */
+  g_assert_true (ave_playback_follow_plan (plan, -1, 13.0, half_frame, &playing, &seek));
+  g_assert_cmpint (playing, ==, -1);
+
+  /* Frame steps skip cut ranges. */
+  g_assert_cmpfloat (ave_playback_step_target (plan, 7.0, 1, 0.04), ==, 7.0);
+  g_assert_cmpfloat (ave_playback_step_target (plan, 4.5, 1, 0.04), ==, 6.0);
+  g_assert_cmpfloat_with_epsilon (ave_playback_step_target (plan, 5.0, -1, 0.04), 3.96, 1e-9);
+  g_assert_cmpfloat (ave_playback_step_target (plan, 13.0, 1, 0.04), ==, 13.0);
+}
+
 /* ------------------------------------------------------------------ snap */
 
 static AveAnalysis *
@@ -588,6 +779,12 @@ test_render_edited (void)
   g_assert_true (ave_plan_history_remove (history, 0));
   g_assert_true (ave_plan_history_undo (history));                     /* the removal undone */
   g_assert_cmpuint (ave_plan_get_n_segments (plan), ==, 4);
+  {
+    /* A title card dropped from the bin before the third item. */
+    g_autoptr(AveCard) card = ave_card_new_title ("Chapter two", NULL, 2, 1.0);
+
+    g_assert_cmpint (ave_plan_history_add_card (history, card), ==, 0);
+  }
 
   /* What the timeline shows: the enabled items' output spans. */
   layout = ave_timeline_layout_new (plan, 100.0);
@@ -602,8 +799,8 @@ test_render_edited (void)
   shown_end = last->output_start + last->width / layout->pixels_per_second;
   expected = ave_plan_get_output_duration (plan);
   g_assert_cmpfloat_with_epsilon (shown_end, expected, 1e-9);
-  /* 1.5 + 2.1 + 1.5 - 0.4 crossfade */
-  g_assert_cmpfloat_with_epsilon (expected, 1.5 + 2.1 + 1.5 - 0.4, 1e-9);
+  /* 1.5 + 2.1 + 1.5 - 0.4 crossfade + 1 s card */
+  g_assert_cmpfloat_with_epsilon (expected, 1.5 + 2.1 + 1.5 - 0.4 + 1.0, 1e-9);
 
   g_free (settings->encoder_preset);
   settings->encoder_preset = g_strdup ("ultrafast");
@@ -639,8 +836,11 @@ main (int   argc,
   g_test_add_func ("/engine/plan-editing/refused", test_refused);
   g_test_add_func ("/engine/plan-editing/redo-cleared", test_redo_cleared);
   g_test_add_func ("/engine/plan-editing/notifications", test_notifications);
+  g_test_add_func ("/engine/plan-editing/cards", test_cards);
   g_test_add_func ("/engine/plan-editing/snap", test_snap);
   g_test_add_func ("/engine/plan-editing/timeline-layout", test_layout);
+  g_test_add_func ("/engine/plan-editing/timeline-layout-cards", test_layout_cards);
+  g_test_add_func ("/engine/plan-editing/plan-playback", test_playback);
   g_test_add_func ("/engine/plan-editing/renders-what-it-shows", test_render_edited);
 
   return g_test_run ();

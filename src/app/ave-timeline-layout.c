@@ -13,16 +13,28 @@ item_at (const AveTimelineLayout *layout,
   return &g_array_index (layout->items, AveTimelineItem, i);
 }
 
-/* The output overlap the composer gives a crossfade (see ave-plan.c): the
- * layout reports the same output times the render will have. */
-static double
-crossfade_overlap (const AveSegment *previous,
-                   const AveSegment *current)
+static void
+append_item (AveTimelineLayout   *layout,
+             AveTimelineItemKind  kind,
+             guint                index,
+             double               start,
+             double               end,
+             gboolean             enabled,
+             double              *x)
 {
-  if (previous == NULL || current->transition != AVE_TRANSITION_CROSSFADE)
-    return 0.0;
-  return MAX (0.0, MIN (current->transition_duration,
-                        MIN (previous->end - previous->start, current->end - current->start)));
+  AveTimelineItem item = {
+    .kind = kind,
+    .index = index,
+    .x = *x,
+    .width = (end - start) * layout->pixels_per_second,
+    .start = start,
+    .end = end,
+    .enabled = enabled,
+    .output_start = -1.0,
+  };
+
+  g_array_append_val (layout->items, item);
+  *x += item.width;
 }
 
 AveTimelineLayout *
@@ -30,41 +42,57 @@ ave_timeline_layout_new (AvePlan *plan,
                          double   pixels_per_second)
 {
   AveTimelineLayout *layout = g_new0 (AveTimelineLayout, 1);
-  const AveSegment *previous_enabled = NULL;
-  double output = 0.0;
+  g_autoptr(GArray) output = NULL;
+  guint n_segments, n_cards;
   double x = 0.0;
 
-  g_return_val_if_fail (AVE_IS_PLAN (plan), layout);
-
+  layout->items = g_array_new (FALSE, TRUE, sizeof (AveTimelineItem));
   layout->pixels_per_second = isfinite (pixels_per_second) && pixels_per_second > 0.0
                               ? pixels_per_second : 1.0;
-  layout->items = g_array_new (FALSE, TRUE, sizeof (AveTimelineItem));
+  g_return_val_if_fail (AVE_IS_PLAN (plan), layout);
 
-  for (guint i = 0; i < ave_plan_get_n_segments (plan); i++)
+  /* The same order as ave_plan_list_output_items (what renders), with the
+   * cut segments left in their places. */
+  n_segments = ave_plan_get_n_segments (plan);
+  n_cards = ave_plan_get_n_cards (plan);
+  for (guint slot = 0; slot <= n_segments; slot++)
     {
-      const AveSegment *segment = ave_plan_get_segment (plan, i);
-      AveTimelineItem item = {
-        .index = i,
-        .x = x,
-        .width = (segment->end - segment->start) * layout->pixels_per_second,
-        .start = segment->start,
-        .end = segment->end,
-        .enabled = segment->enabled,
-        .output_start = -1.0,
-      };
-
-      if (segment->enabled)
+      for (guint c = 0; c < n_cards; c++)
         {
-          if (previous_enabled != NULL)
-            output += (previous_enabled->end - previous_enabled->start)
-                      - crossfade_overlap (previous_enabled, segment);
-          item.output_start = output;
-          previous_enabled = segment;
+          const AveCard *card = ave_plan_get_card (plan, c);
+
+          if (card->kind == AVE_CARD_TITLE && card->insert_before == slot)
+            append_item (layout, AVE_TIMELINE_ITEM_TITLE_CARD, c, 0.0, card->duration, TRUE, &x);
         }
-      g_array_append_val (layout->items, item);
-      x += item.width;
+      if (slot < n_segments)
+        {
+          const AveSegment *segment = ave_plan_get_segment (plan, slot);
+
+          append_item (layout, AVE_TIMELINE_ITEM_SEGMENT, slot, segment->start, segment->end,
+                       segment->enabled, &x);
+        }
     }
   layout->total_width = x;
+
+  /* Output times from the plan itself, so the ruler reads what renders. */
+  output = ave_plan_list_output_items (plan);
+  for (guint o = 0; o < output->len; o++)
+    {
+      const AveOutputItem *played = &g_array_index (output, AveOutputItem, o);
+      AveTimelineItemKind kind = played->segment != NULL ? AVE_TIMELINE_ITEM_SEGMENT
+                                                         : AVE_TIMELINE_ITEM_TITLE_CARD;
+
+      for (guint i = 0; i < layout->items->len; i++)
+        {
+          AveTimelineItem *item = &g_array_index (layout->items, AveTimelineItem, i);
+
+          if (item->kind == kind && item->index == played->index)
+            {
+              item->output_start = played->output_start;
+              break;
+            }
+        }
+    }
   return layout;
 }
 
@@ -91,6 +119,13 @@ ave_timeline_layout_fit_zoom (AvePlan *plan,
 
       total += segment->end - segment->start;
     }
+  for (guint i = 0; i < ave_plan_get_n_cards (plan); i++)
+    {
+      const AveCard *card = ave_plan_get_card (plan, i);
+
+      if (card->kind == AVE_CARD_TITLE)
+        total += card->duration;
+    }
   if (total <= 0.0 || width <= 0.0)
     return 1.0;
   return width / total;
@@ -110,7 +145,8 @@ ave_timeline_layout_source_to_x (const AveTimelineLayout *layout,
     {
       const AveTimelineItem *item = item_at (layout, i);
 
-      if (source_time < item->start || source_time > item->end)
+      if (item->kind != AVE_TIMELINE_ITEM_SEGMENT ||
+          source_time < item->start || source_time > item->end)
         continue;
       /* The playhead belongs where it plays: a source moment that is both
        * kept and cut somewhere is shown in the kept segment. */
@@ -173,7 +209,7 @@ ave_timeline_layout_x_to_source (const AveTimelineLayout *layout,
   g_return_val_if_fail (layout != NULL, FALSE);
 
   i = item_under (layout, x);
-  if (i < 0)
+  if (i < 0 || item_at (layout, i)->kind != AVE_TIMELINE_ITEM_SEGMENT)
     return FALSE;
 
   item = item_at (layout, i);
@@ -256,13 +292,13 @@ ave_timeline_layout_drop_index (const AveTimelineLayout *layout,
 {
   guint slot = 0;
 
-  g_return_val_if_fail (layout != NULL, from);
+  g_return_val_if_fail (layout != NULL, 0);
 
   for (guint i = 0; i < layout->items->len; i++)
     {
       const AveTimelineItem *item = item_at (layout, i);
 
-      if (i == from)
+      if (i == from || item->kind != AVE_TIMELINE_ITEM_SEGMENT)
         continue;
       if (item->x + item->width / 2.0 < x)
         slot++;
@@ -275,7 +311,7 @@ ave_timeline_layout_drop_x (const AveTimelineLayout *layout,
                             guint                    from,
                             guint                    slot)
 {
-  guint k = 0;
+  guint passed = 0;
   double last_end = 0.0;
 
   g_return_val_if_fail (layout != NULL, 0.0);
@@ -286,10 +322,199 @@ ave_timeline_layout_drop_x (const AveTimelineLayout *layout,
 
       if (i == from)
         continue;
-      if (k == slot)
+      if (passed == slot)
         return item->x;
       last_end = item->x + item->width;
-      k++;
+      if (item->kind == AVE_TIMELINE_ITEM_SEGMENT)
+        passed++;
     }
   return last_end;
+}
+
+gboolean
+ave_timeline_layout_output_to_x (const AveTimelineLayout *layout,
+                                 double                   output_time,
+                                 double                  *x_out)
+{
+  const AveTimelineItem *found = NULL;
+
+  g_return_val_if_fail (layout != NULL, FALSE);
+
+  /* The last item starting at or before the time: where crossfades
+   * overlap, the later item is the one the time belongs to. */
+  for (guint i = 0; i < layout->items->len; i++)
+    {
+      const AveTimelineItem *item = item_at (layout, i);
+      double duration = item->end - item->start;
+
+      if (item->output_start < 0.0 || item->output_start > output_time + 1e-9)
+        continue;
+      if (output_time <= item->output_start + duration + 1e-9)
+        found = item;
+    }
+  if (found == NULL)
+    return FALSE;
+  if (x_out != NULL)
+    *x_out = found->x + (output_time - found->output_start) * layout->pixels_per_second;
+  return TRUE;
+}
+
+gboolean
+ave_timeline_layout_x_to_output (const AveTimelineLayout *layout,
+                                 double                   x,
+                                 double                  *output_out)
+{
+  const AveTimelineItem *item;
+  int i;
+
+  g_return_val_if_fail (layout != NULL, FALSE);
+
+  i = item_under (layout, x);
+  if (i < 0)
+    return FALSE;
+
+  item = item_at (layout, i);
+  if (item->output_start >= 0.0)
+    {
+      if (output_out != NULL)
+        *output_out = item->output_start
+                      + CLAMP ((x - item->x) / layout->pixels_per_second, 0.0, item->end - item->start);
+      return TRUE;
+    }
+  for (guint j = i + 1; j < layout->items->len; j++)
+    if (item_at (layout, j)->output_start >= 0.0)
+      {
+        if (output_out != NULL)
+          *output_out = item_at (layout, j)->output_start;
+        return TRUE;
+      }
+  /* A cut segment at the very end: where the output ends. */
+  for (int j = i - 1; j >= 0; j--)
+    if (item_at (layout, j)->output_start >= 0.0)
+      {
+        if (output_out != NULL)
+          *output_out = item_at (layout, j)->output_start
+                        + item_at (layout, j)->end - item_at (layout, j)->start;
+        return TRUE;
+      }
+  if (output_out != NULL)
+    *output_out = 0.0;
+  return TRUE;
+}
+/* ----------------------------------------------------------- playback */
+
+static int
+enabled_segment_containing (AvePlan *plan,
+                            double   position,
+                            double   tolerance)
+{
+  for (guint i = 0; i < ave_plan_get_n_segments (plan); i++)
+    {
+      const AveSegment *segment = ave_plan_get_segment (plan, i);
+
+      if (segment->enabled && position >= segment->start - tolerance &&
+          position < segment->end - tolerance)
+        return i;
+    }
+  return -1;
+}
+
+gboolean
+ave_playback_follow_plan (AvePlan *plan,
+                          int      current,
+                          double   position,
+                          double   tolerance,
+                          int     *playing_out,
+                          double  *seek_out)
+{
+  guint n;
+
+  g_return_val_if_fail (AVE_IS_PLAN (plan), FALSE);
+  g_return_val_if_fail (playing_out != NULL && seek_out != NULL, FALSE);
+
+  n = ave_plan_get_n_segments (plan);
+  if (current >= 0 && (guint) current < n)
+    {
+      const AveSegment *segment = ave_plan_get_segment (plan, current);
+
+      if (segment->enabled && position >= segment->start - tolerance &&
+          position < segment->end - tolerance)
+        {
+          *playing_out = current;
+          return FALSE;
+        }
+      /* Played to its end (not moved elsewhere by a seek): the next
+       * enabled segment in plan order, wherever it is in the source. */
+      if (segment->enabled && position >= segment->end - tolerance &&
+          position < segment->end + 1.0)
+        {
+          for (guint i = current + 1; i < n; i++)
+            {
+              const AveSegment *next = ave_plan_get_segment (plan, i);
+
+              if (next->enabled)
+                {
+                  *playing_out = i;
+                  *seek_out = next->start;
+                  return TRUE;
+                }
+            }
+          *playing_out = -1;
+          *seek_out = segment->end;
+          return TRUE;
+        }
+    }
+
+  *playing_out = enabled_segment_containing (plan, position, tolerance);
+  if (*playing_out >= 0)
+    return FALSE;
+
+  /* In a cut range: go on with the first kept material after it. */
+  {
+    int best = -1;
+
+    for (guint i = 0; i < n; i++)
+      {
+        const AveSegment *segment = ave_plan_get_segment (plan, i);
+
+        if (segment->enabled && segment->start >= position - tolerance &&
+            (best < 0 || segment->start < ave_plan_get_segment (plan, best)->start))
+          best = i;
+      }
+    *playing_out = best;
+    *seek_out = best >= 0 ? ave_plan_get_segment (plan, best)->start : position;
+    return TRUE;
+  }
+}
+
+double
+ave_playback_step_target (AvePlan *plan,
+                          double   target,
+                          int      direction,
+                          double   frame)
+{
+  double best = target;
+  gboolean found = FALSE;
+
+  g_return_val_if_fail (AVE_IS_PLAN (plan), target);
+
+  if (enabled_segment_containing (plan, target, 0.0) >= 0)
+    return target;
+
+  for (guint i = 0; i < ave_plan_get_n_segments (plan); i++)
+    {
+      const AveSegment *segment = ave_plan_get_segment (plan, i);
+      double edge;
+
+      if (!segment->enabled)
+        continue;
+      edge = direction >= 0 ? segment->start : MAX (segment->start, segment->end - frame);
+      if ((direction >= 0 && edge >= target && (!found || edge < best)) ||
+          (direction < 0 && edge <= target && (!found || edge > best)))
+        {
+          best = edge;
+          found = TRUE;
+        }
+    }
+  return best;
 }

@@ -1,10 +1,12 @@
 /* ave-timeline-layout.h — the timeline's geometry, as pure functions.
  *
- * The timeline lays the plan's segments end to end in plan order — the
- * order the composer renders them — each as wide as its source range at
- * the zoom (pixels per second).  Cut segments keep their place and width
- * (drawn greyed, so they can be restored); every row (filmstrip, waveform,
- * shots, words, ...) shows, inside a segment, that segment's source range.
+ * The timeline lays the plan's segments and title cards end to end in
+ * plan order — the order the composer renders them (the title cards of
+ * slot i, then segment i) — each as wide as its length at the zoom (pixels
+ * per second).  Cut segments keep their place and width (drawn greyed, so
+ * they can be restored); every row (filmstrip, waveform, shots, words, ...)
+ * shows, inside a segment, that segment's source range.  Overlay cards
+ * live in output time, drawn over the items that play then.
  * x is in content pixels from the start of the first segment; the widget
  * subtracts its scroll offset.  No GTK here, so it is unit tested without
  * a display.
@@ -17,12 +19,18 @@
 
 G_BEGIN_DECLS
 
+typedef enum {
+  AVE_TIMELINE_ITEM_SEGMENT,
+  AVE_TIMELINE_ITEM_TITLE_CARD,
+} AveTimelineItemKind;
+
 typedef struct
 {
-  guint    index;          /* segment index in the plan */
+  AveTimelineItemKind kind;
+  guint    index;          /* segment or card index in the plan */
   double   x, width;       /* content pixels */
-  double   start, end;     /* source seconds */
-  gboolean enabled;
+  double   start, end;     /* source seconds (a card: 0 and its duration) */
+  gboolean enabled;        /* cards: TRUE */
   double   output_start;   /* output seconds where it begins; -1 when cut */
 } AveTimelineItem;
 
@@ -48,6 +56,17 @@ void               ave_timeline_layout_free        (AveTimelineLayout *layout);
 double             ave_timeline_layout_fit_zoom    (AvePlan *plan,
                                                     double   width);
 
+/* Where an output time is shown (FALSE past the end). */
+gboolean           ave_timeline_layout_output_to_x (const AveTimelineLayout *layout,
+                                                    double                   output_time,
+                                                    double                  *x_out);
+/* The output time at x: inside a played item, its output time there;
+ * inside a cut segment, the output time where the next played item
+ * starts (where something dropped there would appear). */
+gboolean           ave_timeline_layout_x_to_output (const AveTimelineLayout *layout,
+                                                    double                   x,
+                                                    double                  *output_out);
+
 /* Where a source time is shown: the first enabled segment containing it,
  * else the first cut one.  Returns FALSE when no segment contains it. */
 gboolean           ave_timeline_layout_source_to_x (const AveTimelineLayout *layout,
@@ -55,7 +74,7 @@ gboolean           ave_timeline_layout_source_to_x (const AveTimelineLayout *lay
                                                     double                  *x_out,
                                                     guint                   *item_out);
 /* The source time shown at x (clamped into the segment under x).
- * Returns FALSE outside every segment. */
+ * Returns FALSE outside every segment (and on a title card). */
 gboolean           ave_timeline_layout_x_to_source (const AveTimelineLayout *layout,
                                                     double                   x,
                                                     double                  *source_out,
@@ -75,15 +94,43 @@ double             ave_timeline_layout_edge_time   (const AveTimelineLayout *lay
                                                     double                   x);
 /* The plan index a segment dragged from item `from` and dropped at x
  * moves to (ave_plan_move_segment's `to`): its position among the other
- * segments by their midpoints. */
+ * segments by their midpoints.  With `from` G_MAXUINT (or a card's item)
+ * it is the slot a title card dropped at x goes to (insert_before). */
 guint              ave_timeline_layout_drop_index  (const AveTimelineLayout *layout,
                                                     guint                    from,
                                                     double                   x);
 /* x of the boundary before plan index `slot` in the layout without item
- * `from` (where the drop marker is drawn), in the current layout's x. */
+ * `from` (where the drop marker is drawn), in the current layout's x:
+ * the left edge of the slot's first item (title cards included). */
 double             ave_timeline_layout_drop_x      (const AveTimelineLayout *layout,
                                                     guint                    from,
                                                     guint                    slot);
+
+/* Playback through the plan (the preview's rule, kept here with the rest
+ * of the timeline's arithmetic so it is tested without a display).
+ *
+ * Decides what plays at `position` (source seconds) after segment
+ * `current` (-1: none yet, e.g. after a seek).  Sets *playing_out to the
+ * enabled segment that plays now and returns FALSE when playback goes on
+ * where it is; returns TRUE with *seek_out when it must jump: at the end
+ * of a segment (within `tolerance`, half a frame) to the start of the
+ * next enabled one in plan order, or from a cut range to the next enabled
+ * segment that starts after it.  When nothing is left to play it returns
+ * TRUE with *playing_out = -1 (stop). */
+gboolean           ave_playback_follow_plan        (AvePlan *plan,
+                                                    int      current,
+                                                    double   position,
+                                                    double   tolerance,
+                                                    int     *playing_out,
+                                                    double  *seek_out);
+/* Where a frame step lands with the plan applied: `target` itself when
+ * an enabled segment holds it, else the nearest enabled edge in the step's
+ * direction (forward: the next segment's start; back: the previous one's
+ * end less `frame`).  Returns `target` when the plan keeps nothing. */
+double             ave_playback_step_target        (AvePlan *plan,
+                                                    double   target,
+                                                    int      direction,
+                                                    double   frame);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveTimelineLayout, ave_timeline_layout_free)
 

@@ -61,18 +61,35 @@ plan_to_string (AvePlan *plan)
 /* Puts `snapshot`'s content into `plan` through the plan's own API, so
  * every view connected to "changed" follows.  Segments are rebuilt rather
  * than patched because a segment's reason can only be set when it is
- * added. */
+ * added.  Order matters: cards go first (a title card follows its
+ * segments), overlays are put back at their times after every title card
+ * is in (adding a title pushes the overlays after it), and chapters last,
+ * for the same reason. */
 static void
 restore_plan (AvePlan *plan,
               AvePlan *snapshot)
 {
   ave_plan_set_director (plan, ave_plan_get_director (snapshot));
 
+  while (ave_plan_get_n_cards (plan) > 0)
+    ave_plan_remove_card (plan, ave_plan_get_n_cards (plan) - 1);
+
   while (ave_plan_get_n_segments (plan) > 0)
     ave_plan_remove_segment (plan, ave_plan_get_n_segments (plan) - 1);
   for (guint i = 0; i < ave_plan_get_n_segments (snapshot); i++)
     if (!ave_plan_append_segment (plan, ave_plan_get_segment (snapshot, i)))
       g_warning ("Segment %u of a recorded plan does not fit the plan any more", i);
+
+  for (guint i = 0; i < ave_plan_get_n_cards (snapshot); i++)
+    if (ave_plan_add_card (plan, ave_plan_get_card (snapshot, i)) < 0)
+      g_warning ("Card %u of a recorded plan does not fit the plan any more", i);
+  for (guint i = 0; i < ave_plan_get_n_cards (plan); i++)
+    {
+      const AveCard *card = ave_plan_get_card (snapshot, i);
+
+      if (card->kind == AVE_CARD_OVERLAY)
+        ave_plan_move_card (plan, i, 0, card->output_time);
+    }
 
   ave_plan_clear_chapters (plan);
   for (guint i = 0; i < ave_plan_get_n_chapters (snapshot); i++)
@@ -334,15 +351,20 @@ typedef struct
   double            a, b;
   gboolean          enabled;
   AveTransitionType transition;
+  const AveCard    *card;
+  int               added;
 } SimpleEdit;
 
-enum { EDIT_TRIM, EDIT_MOVE, EDIT_SPLIT, EDIT_ENABLE, EDIT_REMOVE, EDIT_TRANSITION };
+enum {
+  EDIT_TRIM, EDIT_MOVE, EDIT_SPLIT, EDIT_ENABLE, EDIT_REMOVE, EDIT_TRANSITION,
+  EDIT_ADD_CARD, EDIT_REMOVE_CARD, EDIT_MOVE_CARD, EDIT_UPDATE_CARD,
+};
 
 static gboolean
 run_simple_edit (AvePlan  *plan,
                  gpointer  user_data)
 {
-  const SimpleEdit *edit = user_data;
+  SimpleEdit *edit = user_data;
 
   switch (edit->op)
     {
@@ -358,6 +380,15 @@ run_simple_edit (AvePlan  *plan,
       return ave_plan_remove_segment (plan, edit->index);
     case EDIT_TRANSITION:
       return ave_plan_set_transition (plan, edit->index, edit->transition, edit->a);
+    case EDIT_ADD_CARD:
+      edit->added = ave_plan_add_card (plan, edit->card);
+      return edit->added >= 0;
+    case EDIT_REMOVE_CARD:
+      return ave_plan_remove_card (plan, edit->index);
+    case EDIT_MOVE_CARD:
+      return ave_plan_move_card (plan, edit->index, edit->to, edit->a);
+    case EDIT_UPDATE_CARD:
+      return ave_plan_update_card (plan, edit->index, edit->card);
     default:
       g_assert_not_reached ();
     }
@@ -423,6 +454,74 @@ ave_plan_history_set_transition (AvePlanHistory    *self,
   SimpleEdit edit = { .op = EDIT_TRANSITION, .index = index, .transition = type, .a = duration };
 
   return ave_plan_history_apply (self, "Change transition", run_simple_edit, &edit);
+}
+
+static const char *
+card_label (const AveCard *card,
+            const char    *title_label,
+            const char    *overlay_label)
+{
+  return card != NULL && card->kind == AVE_CARD_OVERLAY ? overlay_label : title_label;
+}
+
+int
+ave_plan_history_add_card (AvePlanHistory *self,
+                           const AveCard  *card)
+{
+  SimpleEdit edit = { .op = EDIT_ADD_CARD, .card = card, .added = -1 };
+
+  g_return_val_if_fail (card != NULL, -1);
+
+  if (!ave_plan_history_apply (self, card_label (card, "Add title card", "Add overlay"),
+                               run_simple_edit, &edit))
+    return -1;
+  return edit.added;
+}
+
+static const AveCard *
+existing_card (AvePlanHistory *self,
+               guint           index)
+{
+  if (!AVE_IS_PLAN_HISTORY (self) || index >= ave_plan_get_n_cards (self->plan))
+    return NULL;
+  return ave_plan_get_card (self->plan, index);
+}
+
+gboolean
+ave_plan_history_remove_card (AvePlanHistory *self,
+                              guint           index)
+{
+  SimpleEdit edit = { .op = EDIT_REMOVE_CARD, .index = index };
+
+  return ave_plan_history_apply (self,
+                                 card_label (existing_card (self, index), "Remove title card", "Remove overlay"),
+                                 run_simple_edit, &edit);
+}
+
+gboolean
+ave_plan_history_move_card (AvePlanHistory *self,
+                            guint           index,
+                            guint           insert_before,
+                            double          output_time)
+{
+  SimpleEdit edit = { .op = EDIT_MOVE_CARD, .index = index, .to = insert_before, .a = output_time };
+
+  return ave_plan_history_apply (self,
+                                 card_label (existing_card (self, index), "Move title card", "Move overlay"),
+                                 run_simple_edit, &edit);
+}
+
+gboolean
+ave_plan_history_update_card (AvePlanHistory *self,
+                              guint           index,
+                              const AveCard  *card)
+{
+  SimpleEdit edit = { .op = EDIT_UPDATE_CARD, .index = index, .card = card };
+
+  g_return_val_if_fail (card != NULL, FALSE);
+
+  return ave_plan_history_apply (self, card_label (card, "Change title card", "Change overlay"),
+                                 run_simple_edit, &edit);
 }
 
 static gboolean

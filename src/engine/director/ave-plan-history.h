@@ -40,6 +40,14 @@ gboolean        ave_plan_history_set_enabled  (AvePlanHistory *self, guint index
 gboolean        ave_plan_history_remove       (AvePlanHistory *self, guint index);
 gboolean        ave_plan_history_set_transition (AvePlanHistory *self, guint index,
                                                AveTransitionType type, double duration);
+/* Cards (ave_plan_add_card ...), one step each; add returns the new
+ * card's index or -1. */
+int             ave_plan_history_add_card     (AvePlanHistory *self, const AveCard *card);
+gboolean        ave_plan_history_remove_card  (AvePlanHistory *self, guint index);
+gboolean        ave_plan_history_move_card    (AvePlanHistory *self, guint index,
+                                               guint insert_before, double output_time);
+gboolean        ave_plan_history_update_card  (AvePlanHistory *self, guint index,
+                                               const AveCard *card);
 /* Runs `func` on the plan as one step labelled `label` (shown as "Undo
  * <label>").  Returns what `func` returns. */
 gboolean        ave_plan_history_apply        (AvePlanHistory  *self,
