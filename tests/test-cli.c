@@ -55,9 +55,9 @@ static void
 test_usage_errors (void)
 {
   assert_usage ("process --frobnicate x.mp4", "frobnicate");
-  assert_usage ("process --quality extreme x.mp4", "fast, medium, high, ultra");
-  assert_usage ("process --mode turbo x.mp4", "fast, balanced, high_quality");
-  assert_usage ("process --type cooking x.mp4", "general, educational, music");
+  assert_usage ("process --quality extreme x.mp4", "fast|medium|high|ultra");
+  assert_usage ("process --mode turbo x.mp4", "fast|balanced|high_quality");
+  assert_usage ("process --type cooking x.mp4", "general|educational|music");
   assert_usage ("process", "no input");
   assert_usage ("analyze", "no input");
   assert_usage ("transmogrify x.mp4", "not a command");
