@@ -1,0 +1,692 @@
+#define G_LOG_DOMAIN "ave-preview"
+
+#include "config.h"
+
+#include <math.h>
+
+#include "media/ave-media.h"
+#include "ave-timeline-layout.h"
+#include "ave-preview.h"
+
+/* "position" notifications while playing: enough for a smooth playhead
+ * without waking the timeline every frame. */
+#define POSITION_NOTIFY_USEC (G_USEC_PER_SEC / 10)
+/* J goes back this far. */
+#define BACK_SECONDS 2.0
+#define DEFAULT_FRAME_DURATION (1.0 / 30.0)
+
+struct _AvePreview
+{
+  GtkWidget       parent_instance;
+
+  GtkWidget      *picture;
+  GtkWidget      *controls;
+  GtkMediaStream *stream;
+  GtkShortcutController *shortcuts;
+  GCancellable   *probe_cancellable;
+  char           *path;
+
+  AvePlan        *plan;
+  gulong          plan_changed_id;
+  int             current;          /* plan segment playing, -1 unknown */
+  gboolean        plan_finished;    /* stopped at the end of the edit */
+
+  /* The stream's timestamp comes in steps (the backend reports about ten
+   * times a second); between reports the position is extrapolated from the
+   * last one with the monotonic clock, so a cut is honoured to the frame. */
+  double          anchor_position;
+  gint64          anchor_time;
+  double          position;
+  gint64          last_notify;
+  double          frame_duration;
+  guint           tick_id;
+};
+
+G_DEFINE_FINAL_TYPE (AvePreview, ave_preview, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_SOURCE,
+  PROP_PLAN,
+  PROP_POSITION,
+  PROP_DURATION,
+  PROP_PLAYING,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void follow_plan (AvePreview *self);
+
+static void
+set_position (AvePreview *self,
+              double      position,
+              gboolean    force_notify)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  self->position = MAX (0.0, position);
+  if (force_notify || now - self->last_notify >= POSITION_NOTIFY_USEC)
+    {
+      self->last_notify = now;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POSITION]);
+    }
+}
+
+static double
+estimated_position (AvePreview *self)
+{
+  double position = self->anchor_position;
+
+  if (self->stream != NULL && gtk_media_stream_get_playing (self->stream) &&
+      !gtk_media_stream_is_seeking (self->stream))
+    position += (g_get_monotonic_time () - self->anchor_time) / (double) G_USEC_PER_SEC;
+  return position;
+}
+
+static void
+stream_seek (AvePreview *self,
+             double      source_time)
+{
+  if (self->stream == NULL)
+    return;
+
+  source_time = MAX (0.0, source_time);
+  self->anchor_position = source_time;
+  self->anchor_time = g_get_monotonic_time ();
+  gtk_media_stream_seek (self->stream, (gint64) llround (source_time * G_USEC_PER_SEC));
+  set_position (self, source_time, TRUE);
+}
+
+static gboolean
+tick (GtkWidget     *widget,
+      GdkFrameClock *clock,
+      gpointer       user_data)
+{
+  AvePreview *self = AVE_PREVIEW (widget);
+
+  if (self->stream == NULL || !gtk_media_stream_get_playing (self->stream))
+    {
+      self->tick_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  follow_plan (self);
+  set_position (self, estimated_position (self), FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Playing runs a frame-clock tick (the widget is on screen); an unmapped
+ * preview still follows the plan at each timestamp report. */
+static void
+update_tick (AvePreview *self)
+{
+  gboolean playing = self->stream != NULL && gtk_media_stream_get_playing (self->stream);
+
+  if (playing && self->tick_id == 0)
+    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick, NULL, NULL);
+  else if (!playing && self->tick_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
+      self->tick_id = 0;
+    }
+}
+
+static void
+follow_plan (AvePreview *self)
+{
+  double seek_to = 0.0;
+  int playing = -1;
+
+  if (self->plan == NULL || self->stream == NULL || gtk_media_stream_is_seeking (self->stream))
+    return;
+
+  if (!ave_playback_follow_plan (self->plan, self->current, estimated_position (self),
+                                 self->frame_duration / 2.0, &playing, &seek_to))
+    {
+      self->current = playing;
+      return;
+    }
+
+  self->current = playing;
+  if (playing < 0)
+    {
+      /* The edit is over: stop at its last frame. */
+      gtk_media_stream_pause (self->stream);
+      stream_seek (self, MAX (0.0, seek_to - self->frame_duration));
+      self->plan_finished = TRUE;
+      return;
+    }
+  g_debug ("Plan: on to segment %d at %.3f s", playing, seek_to);
+  stream_seek (self, seek_to);
+}
+
+static void
+on_timestamp (GtkMediaStream *stream,
+              GParamSpec     *pspec,
+              AvePreview     *self)
+{
+  if (gtk_media_stream_is_seeking (stream))
+    return;
+
+  self->anchor_position = gtk_media_stream_get_timestamp (stream) / (double) G_USEC_PER_SEC;
+  self->anchor_time = g_get_monotonic_time ();
+  follow_plan (self);
+  set_position (self, estimated_position (self), !gtk_media_stream_get_playing (stream));
+}
+
+static void
+on_playing (GtkMediaStream *stream,
+            GParamSpec     *pspec,
+            AvePreview     *self)
+{
+  self->anchor_position = gtk_media_stream_get_timestamp (stream) / (double) G_USEC_PER_SEC;
+  self->anchor_time = g_get_monotonic_time ();
+  if (gtk_media_stream_get_playing (stream))
+    follow_plan (self);
+  update_tick (self);
+  set_position (self, self->anchor_position, TRUE);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
+}
+
+static void
+on_duration (GtkMediaStream *stream,
+             GParamSpec     *pspec,
+             AvePreview     *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DURATION]);
+}
+
+static void
+on_error (GtkMediaStream *stream,
+          GParamSpec     *pspec,
+          AvePreview     *self)
+{
+  const GError *error = gtk_media_stream_get_error (stream);
+
+  if (error != NULL)
+    g_warning ("Cannot play %s: %s", self->path, error->message);
+}
+
+static void
+on_plan_changed (AvePlan    *plan,
+                 AvePreview *self)
+{
+  /* Segment indices may have moved: find the playing one again. */
+  self->current = -1;
+  if (self->stream != NULL && gtk_media_stream_get_playing (self->stream))
+    follow_plan (self);
+}
+
+/* ------------------------------------------------------------ frame rate */
+
+static void
+probe_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  GError *error = NULL;
+  AveMediaInfo *info = ave_media_probe (task_data, &error);
+
+  if (info == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, info, (GDestroyNotify) ave_media_info_free);
+}
+
+static void
+probe_done (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveMediaInfo) info = g_task_propagate_pointer (G_TASK (result), &error);
+  AvePreview *self;
+
+  if (info == NULL)
+    return;   /* cancelled, or the stream reports the problem itself */
+
+  self = AVE_PREVIEW (object);
+  if (info->has_video && info->frame_rate > 0)
+    self->frame_duration = 1.0 / info->frame_rate;
+}
+
+/* ------------------------------------------------------------- actions */
+
+static void
+action_play (GtkWidget *widget, const char *name, GVariant *param)
+{
+  ave_preview_play (AVE_PREVIEW (widget));
+}
+
+static void
+action_pause (GtkWidget *widget, const char *name, GVariant *param)
+{
+  ave_preview_pause (AVE_PREVIEW (widget));
+}
+
+static void
+action_toggle (GtkWidget *widget, const char *name, GVariant *param)
+{
+  ave_preview_toggle (AVE_PREVIEW (widget));
+}
+
+static void
+action_back (GtkWidget *widget, const char *name, GVariant *param)
+{
+  AvePreview *self = AVE_PREVIEW (widget);
+
+  ave_preview_seek (self, self->position - BACK_SECONDS);
+}
+
+static void
+action_forward (GtkWidget *widget, const char *name, GVariant *param)
+{
+  AvePreview *self = AVE_PREVIEW (widget);
+
+  ave_preview_seek (self, self->position + BACK_SECONDS);
+}
+
+static void
+action_step (GtkWidget *widget, const char *name, GVariant *param)
+{
+  ave_preview_step (AVE_PREVIEW (widget), g_variant_get_int32 (param));
+}
+
+/* ------------------------------------------------------------ the object */
+
+static void
+clear_stream (AvePreview *self)
+{
+  if (self->stream != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->stream, self);
+      gtk_media_stream_pause (self->stream);
+    }
+  g_clear_object (&self->stream);
+  if (self->picture != NULL)
+    gtk_picture_set_paintable (GTK_PICTURE (self->picture), NULL);
+  if (self->controls != NULL)
+    gtk_media_controls_set_media_stream (GTK_MEDIA_CONTROLS (self->controls), NULL);
+  update_tick (self);
+}
+
+static void
+ave_preview_dispose (GObject *object)
+{
+  AvePreview *self = AVE_PREVIEW (object);
+
+  g_cancellable_cancel (self->probe_cancellable);
+  g_clear_object (&self->probe_cancellable);
+  clear_stream (self);
+  if (self->plan != NULL)
+    g_clear_signal_handler (&self->plan_changed_id, self->plan);
+  g_clear_object (&self->plan);
+  g_clear_pointer (&self->picture, gtk_widget_unparent);
+  g_clear_pointer (&self->controls, gtk_widget_unparent);
+  g_clear_pointer (&self->path, g_free);
+
+  G_OBJECT_CLASS (ave_preview_parent_class)->dispose (object);
+}
+
+static void
+ave_preview_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  AvePreview *self = AVE_PREVIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SOURCE:
+      g_value_set_string (value, self->path);
+      break;
+    case PROP_PLAN:
+      g_value_set_object (value, self->plan);
+      break;
+    case PROP_POSITION:
+      g_value_set_double (value, self->position);
+      break;
+    case PROP_DURATION:
+      g_value_set_double (value, ave_preview_get_duration (self));
+      break;
+    case PROP_PLAYING:
+      g_value_set_boolean (value, ave_preview_get_playing (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ave_preview_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  AvePreview *self = AVE_PREVIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SOURCE:
+      ave_preview_set_source (self, g_value_get_string (value));
+      break;
+    case PROP_PLAN:
+      ave_preview_set_plan (self, g_value_get_object (value));
+      break;
+    case PROP_POSITION:
+      ave_preview_seek (self, g_value_get_double (value));
+      break;
+    case PROP_PLAYING:
+      if (g_value_get_boolean (value))
+        ave_preview_play (self);
+      else
+        ave_preview_pause (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ave_preview_class_init (AvePreviewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ave_preview_dispose;
+  object_class->get_property = ave_preview_get_property;
+  object_class->set_property = ave_preview_set_property;
+
+  properties[PROP_SOURCE] =
+    g_param_spec_string ("source", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PLAN] =
+    g_param_spec_object ("plan", NULL, NULL, AVE_TYPE_PLAN,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_POSITION] =
+    g_param_spec_double ("position", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DURATION] =
+    g_param_spec_double ("duration", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PLAYING] =
+    g_param_spec_boolean ("playing", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_install_action (widget_class, "preview.play", NULL, action_play);
+  gtk_widget_class_install_action (widget_class, "preview.pause", NULL, action_pause);
+  gtk_widget_class_install_action (widget_class, "preview.toggle", NULL, action_toggle);
+  gtk_widget_class_install_action (widget_class, "preview.back", NULL, action_back);
+  gtk_widget_class_install_action (widget_class, "preview.forward", NULL, action_forward);
+  gtk_widget_class_install_action (widget_class, "preview.step", "i", action_step);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "preview");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+add_shortcut (GtkShortcutController *controller,
+              guint                  key,
+              const char            *action,
+              GVariant              *args)
+{
+  GtkShortcut *shortcut = gtk_shortcut_new (gtk_keyval_trigger_new (key, 0),
+                                            gtk_named_action_new (action));
+
+  if (args != NULL)
+    gtk_shortcut_set_arguments (shortcut, args);
+  gtk_shortcut_controller_add_shortcut (controller, shortcut);
+}
+
+static void
+ave_preview_init (AvePreview *self)
+{
+  GtkLayoutManager *layout = gtk_widget_get_layout_manager (GTK_WIDGET (self));
+  GtkEventController *shortcuts = gtk_shortcut_controller_new ();
+  GtkGesture *click = gtk_gesture_click_new ();
+
+  self->current = -1;
+  self->frame_duration = DEFAULT_FRAME_DURATION;
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+
+  self->picture = gtk_picture_new ();
+  gtk_picture_set_can_shrink (GTK_PICTURE (self->picture), TRUE);
+  gtk_picture_set_content_fit (GTK_PICTURE (self->picture), GTK_CONTENT_FIT_CONTAIN);
+  gtk_widget_set_vexpand (self->picture, TRUE);
+  gtk_widget_set_hexpand (self->picture, TRUE);
+  gtk_widget_set_parent (self->picture, GTK_WIDGET (self));
+
+  self->controls = gtk_media_controls_new (NULL);
+  gtk_widget_set_parent (self->controls, GTK_WIDGET (self));
+
+  /* J/K/L as in every editor: back, pause, play. */
+  self->shortcuts = GTK_SHORTCUT_CONTROLLER (shortcuts);
+  add_shortcut (self->shortcuts, GDK_KEY_j, "preview.back", NULL);
+  add_shortcut (self->shortcuts, GDK_KEY_k, "preview.pause", NULL);
+  add_shortcut (self->shortcuts, GDK_KEY_l, "preview.play", NULL);
+  add_shortcut (self->shortcuts, GDK_KEY_space, "preview.toggle", NULL);
+  add_shortcut (self->shortcuts, GDK_KEY_Left, "preview.step", g_variant_new_int32 (-1));
+  add_shortcut (self->shortcuts, GDK_KEY_Right, "preview.step", g_variant_new_int32 (1));
+  add_shortcut (self->shortcuts, GDK_KEY_comma, "preview.step", g_variant_new_int32 (-1));
+  add_shortcut (self->shortcuts, GDK_KEY_period, "preview.step", g_variant_new_int32 (1));
+  gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
+
+  /* A click on the picture gives it the keys. */
+  g_signal_connect_swapped (click, "pressed", G_CALLBACK (gtk_widget_grab_focus), self);
+  gtk_widget_add_controller (self->picture, GTK_EVENT_CONTROLLER (click));
+}
+
+GtkWidget *
+ave_preview_new (void)
+{
+  return g_object_new (AVE_TYPE_PREVIEW, NULL);
+}
+
+void
+ave_preview_set_source (AvePreview *self,
+                        const char *path)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+
+  if (g_strcmp0 (path, self->path) == 0)
+    return;
+
+  clear_stream (self);
+  g_cancellable_cancel (self->probe_cancellable);
+  g_clear_object (&self->probe_cancellable);
+  g_free (self->path);
+  self->path = g_strdup (path);
+  self->current = -1;
+  self->anchor_position = 0.0;
+  self->frame_duration = DEFAULT_FRAME_DURATION;
+
+  if (path != NULL)
+    {
+      self->stream = gtk_media_file_new_for_filename (path);
+      g_signal_connect (self->stream, "notify::timestamp", G_CALLBACK (on_timestamp), self);
+      g_signal_connect (self->stream, "notify::playing", G_CALLBACK (on_playing), self);
+      g_signal_connect (self->stream, "notify::duration", G_CALLBACK (on_duration), self);
+      g_signal_connect (self->stream, "notify::error", G_CALLBACK (on_error), self);
+      gtk_picture_set_paintable (GTK_PICTURE (self->picture), GDK_PAINTABLE (self->stream));
+      gtk_media_controls_set_media_stream (GTK_MEDIA_CONTROLS (self->controls), self->stream);
+
+      /* The frame rate (for frame steps) comes from our own probe, off
+       * the main thread: the media backend does not report it. */
+      self->probe_cancellable = g_cancellable_new ();
+      task = g_task_new (self, self->probe_cancellable, probe_done, NULL);
+      g_task_set_task_data (task, g_strdup (path), g_free);
+      g_task_run_in_thread (task, probe_thread);
+    }
+
+  set_position (self, 0.0, TRUE);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SOURCE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DURATION]);
+}
+
+const char *
+ave_preview_get_source (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), NULL);
+
+  return self->path;
+}
+
+void
+ave_preview_set_plan (AvePreview *self,
+                      AvePlan    *plan)
+{
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+  g_return_if_fail (plan == NULL || AVE_IS_PLAN (plan));
+
+  if (plan == self->plan)
+    return;
+
+  if (self->plan != NULL)
+    g_clear_signal_handler (&self->plan_changed_id, self->plan);
+  g_set_object (&self->plan, plan);
+  if (plan != NULL)
+    self->plan_changed_id = g_signal_connect (plan, "changed", G_CALLBACK (on_plan_changed), self);
+  self->current = -1;
+  if (self->stream != NULL && gtk_media_stream_get_playing (self->stream))
+    follow_plan (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAN]);
+}
+
+AvePlan *
+ave_preview_get_plan (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), NULL);
+
+  return self->plan;
+}
+
+void
+ave_preview_play (AvePreview *self)
+{
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+
+  if (self->stream == NULL)
+    return;
+  /* Playing again from the end of the edit starts it over. */
+  if (self->plan != NULL && (self->plan_finished || gtk_media_stream_get_ended (self->stream)))
+    {
+      for (guint i = 0; i < ave_plan_get_n_segments (self->plan); i++)
+        if (ave_plan_get_segment (self->plan, i)->enabled)
+          {
+            ave_preview_seek (self, ave_plan_get_segment (self->plan, i)->start);
+            break;
+          }
+    }
+  gtk_media_stream_play (self->stream);
+}
+
+void
+ave_preview_pause (AvePreview *self)
+{
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+
+  if (self->stream != NULL)
+    gtk_media_stream_pause (self->stream);
+}
+
+void
+ave_preview_toggle (AvePreview *self)
+{
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+
+  if (ave_preview_get_playing (self))
+    ave_preview_pause (self);
+  else
+    ave_preview_play (self);
+}
+
+gboolean
+ave_preview_get_playing (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), FALSE);
+
+  return self->stream != NULL && gtk_media_stream_get_playing (self->stream);
+}
+
+void
+ave_preview_seek (AvePreview *self,
+                  double      source_time)
+{
+  double duration;
+
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+
+  if (self->stream == NULL || !isfinite (source_time))
+    return;
+
+  duration = ave_preview_get_duration (self);
+  if (duration > 0)
+    source_time = MIN (source_time, duration);
+  /* A seek starts a new run through the plan from wherever it lands. */
+  self->current = -1;
+  self->plan_finished = FALSE;
+  stream_seek (self, source_time);
+}
+
+double
+ave_preview_get_position (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), 0.0);
+
+  return self->position;
+}
+
+double
+ave_preview_get_duration (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), 0.0);
+
+  if (self->stream == NULL)
+    return 0.0;
+  return gtk_media_stream_get_duration (self->stream) / (double) G_USEC_PER_SEC;
+}
+
+void
+ave_preview_step (AvePreview *self,
+                  int         frames)
+{
+  double frame, target;
+
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+
+  if (self->stream == NULL || frames == 0)
+    return;
+
+  ave_preview_pause (self);
+  frame = self->frame_duration;
+  /* Land on frame boundaries so repeated steps do not drift. */
+  target = (round (self->position / frame) + frames) * frame;
+  if (self->plan != NULL)
+    target = ave_playback_step_target (self->plan, target, frames > 0 ? 1 : -1, frame);
+  ave_preview_seek (self, MAX (0.0, target));
+}
+
+void
+ave_preview_set_shortcut_scope (AvePreview       *self,
+                                GtkShortcutScope  scope)
+{
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+
+  gtk_shortcut_controller_set_scope (self->shortcuts, scope);
+}
+
+void
+ave_preview_set_show_controls (AvePreview *self,
+                               gboolean    show)
+{
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+
+  gtk_widget_set_visible (self->controls, show);
+}
