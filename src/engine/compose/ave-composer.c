@@ -13,6 +13,7 @@
 #include "assets/ave-cards.h"
 #include "ave-compose-private.h"
 #include "ave-composer.h"
+#include "ave-smart-cut.h"
 
 /* How a plan becomes a file (docs/composition.md has the long version).
  *
@@ -1342,17 +1343,20 @@ open_output (Composer    *c,
   return c->writer != NULL;
 }
 
-gboolean
-ave_composer_render (AvePlan            *plan,
-                     const AveAnalysis  *analysis,
-                     const AveSettings  *settings,
-                     AveCompute         *compute,
-                     const char         *output_path,
-                     AveComposeResult   *result,
-                     AveProgressFunc     progress,
-                     gpointer            progress_data,
-                     GCancellable       *cancellable,
-                     GError            **error)
+/* `audio_only`: the smart cut (ave-smart-cut.c) copies the pictures and
+ * only needs the sound, laid on the same frame grid as the video. */
+static gboolean
+compose_plan (AvePlan            *plan,
+              const AveAnalysis  *analysis,
+              const AveSettings  *settings,
+              AveCompute         *compute,
+              const char         *output_path,
+              gboolean            audio_only,
+              AveComposeResult   *result,
+              AveProgressFunc     progress,
+              gpointer            progress_data,
+              GCancellable       *cancellable,
+              GError            **error)
 {
   g_autoptr(Composer) c = NULL;
   double prepass_share, out_lufs = -HUGE_VAL;
@@ -1379,6 +1383,16 @@ ave_composer_render (AvePlan            *plan,
     return FALSE;
   if (!setup_format (c, error))
     return FALSE;
+  if (audio_only)
+    {
+      if (!c->has_audio)
+        {
+          g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_NO_STREAMS,
+                       "%s has no audio to render", c->source_path);
+          return FALSE;
+        }
+      c->has_video = c->options.want_video = FALSE;
+    }
 
   plan_pieces (c, plan);
   plan_overlays (c, plan);
@@ -1468,4 +1482,54 @@ ave_composer_render (AvePlan            *plan,
            c->limiter != NULL ? _ave_limiter_get_max_reduction_db (c->limiter) : 0.0);
   report_progress (c, 1.0);
   return TRUE;
+}
+
+gboolean
+ave_composer_render (AvePlan            *plan,
+                     const AveAnalysis  *analysis,
+                     const AveSettings  *settings,
+                     AveCompute         *compute,
+                     const char         *output_path,
+                     AveComposeResult   *result,
+                     AveProgressFunc     progress,
+                     gpointer            progress_data,
+                     GCancellable       *cancellable,
+                     GError            **error)
+{
+  /* Fast mode: a cut-only plan copies the source's untouched GOPs (unless
+   * --format-conversion asked for everything re-encoded: smart_cut off). */
+  if (settings != NULL && settings->mode == AVE_MODE_FAST && settings->smart_cut && AVE_IS_PLAN (plan))
+    {
+      g_autofree char *why = NULL;
+      g_autoptr(AveSmartCut) cut = ave_smart_cut_prepare (plan, settings, &why);
+
+      if (cut != NULL)
+        return ave_smart_cut_render (cut, settings, output_path, result,
+                                     progress, progress_data, cancellable, error);
+      g_message ("Fast mode re-encodes the whole video: %s", why);
+    }
+  if (!compose_plan (plan, analysis, settings, compute, output_path, FALSE,
+                     result, progress, progress_data, cancellable, error))
+    return FALSE;
+  if (result != NULL)
+    {
+      result->frames_copied = 0;
+      result->frames_reencoded = result->video_frames;
+      result->smart_cut = FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+_ave_composer_render_audio (AvePlan            *plan,
+                            const AveSettings  *settings,
+                            const char         *output_path,
+                            AveComposeResult   *result,
+                            AveProgressFunc     progress,
+                            gpointer            progress_data,
+                            GCancellable       *cancellable,
+                            GError            **error)
+{
+  return compose_plan (plan, NULL, settings, NULL, output_path, TRUE,
+                       result, progress, progress_data, cancellable, error);
 }
