@@ -41,12 +41,13 @@ if [ ! -f "$clip" ]; then
   tools/make-sample.sh --duration "$duration" --size "$size" "$clip" >/dev/null
 fi
 
-# run LABEL CMD... -> sets $wall (s) and $rss (MB)
+# run LABEL CMD... -> sets $wall (s), $cpu (user + system s) and $rss (MB)
 run() {
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >"$work/$label.out" 2>"$work/$label.err" || {
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$@" >"$work/$label.out" 2>"$work/$label.err" || {
     echo "bench-fast.sh: $label failed:" >&2; tail -5 "$work/$label.err" >&2; exit 1; }
-  read -r wall rss_kb < "$work/time.txt"
+  read -r wall user sys rss_kb < "$work/time.txt"
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.1f", u + s}')
   rss=$(awk -v k="$rss_kb" 'BEGIN{printf "%.0f", k/1024}')
 }
 
@@ -56,14 +57,17 @@ printf "input: %s (%s s, %s)\n\n" "$clip" "$duration" "$size"
 
 rm -rf "$work/fast-out" "$work/reencode.mp4"
 run reencode ffmpeg -nostdin -v error -y -i "$clip" -c:v libx264 -preset veryfast -c:a aac "$work/reencode.mp4"
-t_ffmpeg=$wall; m_ffmpeg=$rss
+t_ffmpeg=$wall; c_ffmpeg=$cpu; m_ffmpeg=$rss
 run fast env G_MESSAGES_DEBUG=ave-smart-cut "$bin" process --mode fast --json -o "$work/fast-out" "$clip"
-t_fast=$wall; m_fast=$rss
+t_fast=$wall; c_fast=$cpu; m_fast=$rss
 
-printf "%-58s %9s %9s\n" "run" "wall s" "peak MB"
-printf "%-58s %9.1f %9s\n" "ffmpeg -c:v libx264 -preset veryfast -c:a aac" "$t_ffmpeg" "$m_ffmpeg"
-printf "%-58s %9.1f %9s\n" "ai-video-editor process --mode fast" "$t_fast" "$m_fast"
-printf "\nratio fast / re-encode: %s (target <= 0.35)\n\n" "$(awk -v a="$t_fast" -v b="$t_ffmpeg" 'BEGIN{printf "%.3f", a/b}')"
+printf "%-50s %9s %9s %9s\n" "run" "wall s" "cpu s" "peak MB"
+printf "%-50s %9.1f %9.1f %9s\n" "ffmpeg -c:v libx264 -preset veryfast -c:a aac" "$t_ffmpeg" "$c_ffmpeg" "$m_ffmpeg"
+printf "%-50s %9.1f %9.1f %9s\n" "ai-video-editor process --mode fast" "$t_fast" "$c_fast" "$m_fast"
+printf "\nratio fast / re-encode, wall time: %s (target <= 0.35)\n" "$(awk -v a="$t_fast" -v b="$t_ffmpeg" 'BEGIN{printf "%.3f", a/b}')"
+# CPU time does not move with what else runs on the machine.
+printf "ratio fast / re-encode, CPU time:  %s\n\n" "$(awk -v a="$c_fast" -v b="$c_ffmpeg" 'BEGIN{printf "%.3f", a/b}')"
+printf "load average while running: %s\n\n" "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Stage breakdown from the JSON events; the final file's frames from ffprobe.
 final=$(find "$work/fast-out" -name final.mp4 | head -1)
