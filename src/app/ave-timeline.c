@@ -1035,9 +1035,8 @@ ave_timeline_snapshot (GtkWidget   *widget,
       gtk_snapshot_pop (snapshot);
     }
 
+  /* The menu is a popover: its own surface draws it. */
   gtk_widget_snapshot_child (widget, self->scrollbar, snapshot);
-  if (self->menu != NULL)
-    gtk_widget_snapshot_child (widget, self->menu, snapshot);
 }
 
 /* ---------------------------------------------------------------- input */
@@ -1407,14 +1406,16 @@ ave_timeline_size_allocate (GtkWidget *widget,
   AveTimeline *self = AVE_TIMELINE (widget);
   int bar_height;
 
+  /* The adjustment first: changing it makes the scrollbar lay out its
+   * slider again, which must happen before the scrollbar is allocated. */
+  fit_if_not_chosen (self);
+  update_adjustment (self);
+
   gtk_widget_measure (self->scrollbar, GTK_ORIENTATION_VERTICAL, width, NULL, &bar_height, NULL, NULL);
   gtk_widget_allocate (self->scrollbar, width, bar_height, -1,
                        gsk_transform_translate (NULL, &GRAPHENE_POINT_INIT (0, height - bar_height)));
   if (self->menu != NULL)
     gtk_popover_present (GTK_POPOVER (self->menu));
-
-  fit_if_not_chosen (self);
-  update_adjustment (self);
 }
 
 /* ------------------------------------------------------------ the object */

@@ -1,0 +1,381 @@
+/* test-timeline.c — the timeline, its filmstrip and the preview as widgets
+ * (needs a display: run under xvfb-run). */
+#define G_LOG_DOMAIN "ave-test-timeline"
+
+#include "config.h"
+
+#include <math.h>
+#include <gtk/gtk.h>
+
+#include "director/ave-plan-history.h"
+#include "ave-filmstrip.h"
+#include "ave-preview.h"
+#include "ave-timeline.h"
+#include "ave-timeline-bin.h"
+#include "ave-test-util.h"
+
+#define THUMB_W 64
+#define THUMB_H 36
+
+static JsonObject *
+load_truth (const char *sample,
+            JsonParser *parser)
+{
+  g_autofree char *path = g_strconcat (sample, ".truth.json", NULL);
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+typedef gboolean (*Condition) (gpointer data);
+
+/* Runs the main loop until `condition` holds; fails after `seconds`. */
+static void
+wait_for (Condition    condition,
+          gpointer     data,
+          double       seconds,
+          const char  *what)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out after %.0f s waiting for %s", seconds, what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+/* ------------------------------------------------------------ filmstrip */
+
+typedef struct
+{
+  AveFilmstrip *filmstrip;
+  double        time, step;
+  double        peaks_until;
+} FilmstripWait;
+
+static gboolean
+thumbnail_ready (gpointer data)
+{
+  FilmstripWait *w = data;
+
+  return ave_filmstrip_lookup (w->filmstrip, w->time, w->step) != NULL;
+}
+
+static gboolean
+peaks_ready (gpointer data)
+{
+  FilmstripWait *w = data;
+
+  return ave_filmstrip_get_peaks_end (w->filmstrip) >= w->peaks_until;
+}
+
+/* Mean absolute difference (0..255) between a texture and the frame
+ * FFmpeg's own decoder and scaler give at that time. */
+static double
+compare_with_ffmpeg (GdkTexture *texture,
+                     const char *sample,
+                     double      time)
+{
+  g_autofree char *raw = ave_test_path ("frame.rgb");
+  g_autofree guchar *pixels = g_malloc (THUMB_W * THUMB_H * 4);
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  double total = 0.0;
+
+  ave_test_sh ("ffmpeg -v error -y -ss %.3f -i '%s' -frames:v 1 -s %dx%d -pix_fmt rgb24 -f rawvideo '%s'",
+               time, sample, THUMB_W, THUMB_H, raw);
+  g_assert_true (g_file_get_contents (raw, &contents, &length, NULL));
+  g_assert_cmpuint (length, ==, THUMB_W * THUMB_H * 3);
+
+  /* Cairo's ARGB32: B, G, R, A in memory on little-endian machines. */
+  gdk_texture_download (texture, pixels, THUMB_W * 4);
+  for (int i = 0; i < THUMB_W * THUMB_H; i++)
+    {
+      total += fabs ((double) pixels[4 * i + 2] - (guchar) contents[3 * i + 0]);
+      total += fabs ((double) pixels[4 * i + 1] - (guchar) contents[3 * i + 1]);
+      total += fabs ((double) pixels[4 * i + 0] - (guchar) contents[3 * i + 2]);
+    }
+  return total / (THUMB_W * THUMB_H * 3);
+}
+
+static void
+test_filmstrip (void)
+{
+  const char *sample = ave_test_sample ("strip.mp4", 8.0, 320, 180);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *truth = load_truth (sample, parser);
+  JsonArray *pauses = json_object_get_array_member (truth, "pauses");
+  JsonArray *sentences = json_object_get_array_member (truth, "sentences");
+  g_autoptr(AveFilmstrip) filmstrip = ave_filmstrip_new (sample, THUMB_W, THUMB_H);
+  FilmstripWait w = { .filmstrip = filmstrip, .time = 1.3, .step = 0.25, .peaks_until = 7.5 };
+  JsonObject *pause = json_array_get_object_element (pauses, 0);
+  JsonObject *sentence = json_array_get_object_element (sentences, 0);
+  GdkTexture *texture;
+  gint64 before;
+  float lo, hi, pause_peak, speech_peak;
+  double difference;
+
+  /* Nothing is decoded on the caller's thread: the lookup returns at once. */
+  before = g_get_monotonic_time ();
+  g_assert_null (ave_filmstrip_lookup (filmstrip, w.time, w.step));
+  g_assert_cmpint (g_get_monotonic_time () - before, <, 5000);
+
+  wait_for (thumbnail_ready, &w, 30, "a thumbnail");
+  texture = ave_filmstrip_lookup (filmstrip, w.time, w.step);
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, THUMB_W);
+  g_assert_cmpint (gdk_texture_get_height (texture), ==, THUMB_H);
+  /* The grid point at or before 1.3 s on a 0.25 s grid is 1.25 s. */
+  difference = compare_with_ffmpeg (texture, sample, 1.25);
+  g_test_message ("thumbnail at 1.25 s differs from FFmpeg's by %.2f / 255", difference);
+  g_assert_cmpfloat (difference, <, 10.0);
+
+  /* A coarser grid's picture stands in while a finer one is decoded. */
+  g_assert_true (ave_filmstrip_lookup (filmstrip, 1.3, 0.125) == texture ||
+                 ave_filmstrip_lookup (filmstrip, 1.3, 0.125) == NULL);
+
+  /* The waveform: speech is loud, the first pause is quiet. */
+  wait_for (peaks_ready, &w, 30, "the waveform");
+  g_assert_true (ave_filmstrip_get_peaks (filmstrip,
+                                          json_object_get_double_member (pause, "start") + 0.05,
+                                          json_object_get_double_member (pause, "end") - 0.05, &lo, &hi));
+  pause_peak = MAX (hi, -lo);
+  g_assert_true (ave_filmstrip_get_peaks (filmstrip, json_object_get_double_member (sentence, "start"),
+                                          json_object_get_double_member (sentence, "end"), &lo, &hi));
+  speech_peak = MAX (hi, -lo);
+  g_test_message ("peaks: speech %.3f, pause %.3f", speech_peak, pause_peak);
+  g_assert_cmpfloat (speech_peak, >, 0.1);
+  g_assert_cmpfloat (speech_peak, >, 5 * pause_peak);
+  g_assert_false (ave_filmstrip_get_peaks (filmstrip, 60.0, 61.0, &lo, &hi));
+}
+
+/* ------------------------------------------------------------- timeline */
+
+static char *
+plan_json (AvePlan *plan)
+{
+  g_autoptr(JsonNode) node = ave_plan_to_json (plan);
+
+  return json_to_string (node, FALSE);
+}
+
+static gboolean
+frames_drawn (gpointer data)
+{
+  guint *frames = data;
+
+  return *frames >= 3;
+}
+
+static gboolean
+count_frame (GtkWidget     *widget,
+             GdkFrameClock *clock,
+             gpointer       data)
+{
+  (*(guint *) data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_seek (AveTimeline *timeline,
+         double       time,
+         double      *seen)
+{
+  *seen = time;
+}
+
+static void
+test_timeline (void)
+{
+  const char *sample = ave_test_sample ("strip.mp4", 8.0, 320, 180);
+  g_autoptr(AvePlan) plan = ave_plan_new (sample, 8.0);
+  g_autoptr(AvePlanHistory) history = NULL;
+  g_autofree char *original = NULL;
+  g_autofree char *undone = NULL;
+  AveSegment s = { .enabled = TRUE };
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *timeline = ave_timeline_new ();
+  GtkWidget *bin = ave_timeline_bin_new (AVE_TIMELINE (timeline));
+  guint frames = 0;
+  double seen = -1;
+
+  s.start = 0.0; s.end = 3.0;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  s.start = 4.0; s.end = 7.0;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  history = ave_plan_history_new (plan);
+  original = plan_json (plan);
+
+  gtk_box_append (GTK_BOX (box), timeline);
+  gtk_box_append (GTK_BOX (box), bin);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  gtk_window_set_default_size (GTK_WINDOW (window), 800, 300);
+  ave_timeline_set_model (AVE_TIMELINE (timeline), history, NULL);
+  g_signal_connect (timeline, "seek", G_CALLBACK (on_seek), &seen);
+  gtk_widget_add_tick_callback (timeline, count_frame, &frames, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_for (frames_drawn, &frames, 30, "the timeline on screen");
+
+  /* Fitted to the width: 6 s of segments in about 800 px. */
+  g_assert_cmpfloat (ave_timeline_get_zoom (AVE_TIMELINE (timeline)), >, 100.0);
+  g_assert_cmpfloat (ave_timeline_get_zoom (AVE_TIMELINE (timeline)), <, 140.0);
+  /* The bin offers an intro, an outro and a lower third. */
+  g_assert_cmpuint (ave_timeline_bin_get_n_cards (AVE_TIMELINE_BIN (bin)), >=, 3);
+
+  /* Delete cuts the selected segment; R restores it. */
+  ave_timeline_set_selected_segment (AVE_TIMELINE (timeline), 1);
+  g_assert_true (gtk_widget_activate_action (timeline, "timeline.delete", NULL));
+  g_assert_false (ave_plan_get_segment (plan, 1)->enabled);
+  g_assert_cmpuint (ave_plan_get_n_segments (plan), ==, 2);
+  g_assert_cmpstr (ave_plan_history_get_undo_label (history), ==, "Cut segment");
+  g_assert_true (gtk_widget_activate_action (timeline, "timeline.restore", NULL));
+  g_assert_true (ave_plan_get_segment (plan, 1)->enabled);
+
+  /* S splits at the playhead. */
+  ave_timeline_set_playhead (AVE_TIMELINE (timeline), 5.5);
+  g_assert_true (gtk_widget_activate_action (timeline, "timeline.split", NULL));
+  g_assert_cmpuint (ave_plan_get_n_segments (plan), ==, 3);
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 2)->start, ==, 5.5);
+
+  /* A crossfade into the selected (second half) segment. */
+  g_assert_true (gtk_widget_activate_action (timeline, "timeline.transition", "s", "crossfade"));
+  g_assert_cmpint (ave_plan_get_segment (plan, 2)->transition, ==, AVE_TRANSITION_CROSSFADE);
+
+  /* A bin card added at the playhead, then deleted with Delete. */
+  g_assert_true (ave_timeline_insert_card (AVE_TIMELINE (timeline),
+                                           ave_timeline_bin_get_card (AVE_TIMELINE_BIN (bin), 0)));
+  g_assert_cmpuint (ave_plan_get_n_cards (plan), ==, 1);
+  g_assert_cmpint (ave_timeline_get_selected_card (AVE_TIMELINE (timeline)), ==, 0);
+  frames = 0;
+  wait_for (frames_drawn, &frames, 30, "a redraw with the card");
+  g_assert_true (gtk_widget_activate_action (timeline, "timeline.delete", NULL));
+  g_assert_cmpuint (ave_plan_get_n_cards (plan), ==, 0);
+
+  /* Zoom keys change the zoom; every edit undoes back to the start. */
+  g_assert_true (gtk_widget_activate_action (timeline, "timeline.zoom-in", NULL));
+  g_assert_cmpfloat (ave_timeline_get_zoom (AVE_TIMELINE (timeline)), >, 140.0);
+  while (ave_plan_history_undo (history))
+    ;
+  undone = plan_json (plan);
+  g_assert_cmpstr (undone, ==, original);
+  frames = 0;
+  wait_for (frames_drawn, &frames, 30, "a redraw after undo");
+  g_assert_cmpfloat (seen, ==, -1);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* -------------------------------------------------------------- preview */
+
+typedef struct
+{
+  AvePreview *preview;
+  GArray     *positions;
+  double      until;
+} PreviewLog;
+
+static void
+on_position (AvePreview *preview,
+             GParamSpec *pspec,
+             PreviewLog *log)
+{
+  double position = ave_preview_get_position (preview);
+
+  g_array_append_val (log->positions, position);
+}
+
+static gboolean
+played_until (gpointer data)
+{
+  PreviewLog *log = data;
+
+  return !ave_preview_get_playing (log->preview) ||
+         ave_preview_get_position (log->preview) >= log->until;
+}
+
+static gboolean
+has_duration (gpointer data)
+{
+  return ave_preview_get_duration (data) > 0;
+}
+
+static void
+test_preview (void)
+{
+  const char *sample = ave_test_sample ("strip.mp4", 8.0, 320, 180);
+  g_autoptr(AvePlan) plan = ave_plan_new (sample, 8.0);
+  g_autoptr(GArray) positions = g_array_new (FALSE, FALSE, sizeof (double));
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *preview = ave_preview_new ();
+  AveSegment s = { .enabled = TRUE };
+  PreviewLog log = { AVE_PREVIEW (preview), positions, 3.0 };
+  gboolean jumped = FALSE;
+
+  /* Plays [0.5, 1.5] then [2.5, 3.5]: the second half of a second in
+   * between is cut. */
+  s.start = 0.5; s.end = 1.5;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  s.start = 2.5; s.end = 3.5;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+
+  gtk_window_set_child (GTK_WINDOW (window), preview);
+  gtk_window_set_default_size (GTK_WINDOW (window), 320, 240);
+  gtk_window_present (GTK_WINDOW (window));
+  ave_preview_set_source (AVE_PREVIEW (preview), sample);
+  ave_preview_set_plan (AVE_PREVIEW (preview), plan);
+  wait_for (has_duration, preview, 30, "the media to load");
+  g_assert_cmpfloat_with_epsilon (ave_preview_get_duration (AVE_PREVIEW (preview)), 8.0, 0.1);
+
+  /* Frame steps move by one frame (30 fps) and over the cut. */
+  ave_preview_seek (AVE_PREVIEW (preview), 1.0);
+  ave_preview_step (AVE_PREVIEW (preview), 1);
+  g_assert_cmpfloat_with_epsilon (ave_preview_get_position (AVE_PREVIEW (preview)), 1.0 + 1 / 30.0, 1e-6);
+  ave_preview_seek (AVE_PREVIEW (preview), 1.48);
+  ave_preview_step (AVE_PREVIEW (preview), 2);
+  g_assert_cmpfloat_with_epsilon (ave_preview_get_position (AVE_PREVIEW (preview)), 2.5, 1e-6);
+
+  g_signal_connect (preview, "notify::position", G_CALLBACK (on_position), &log);
+  ave_preview_seek (AVE_PREVIEW (preview), 0.5);
+  g_assert_true (gtk_widget_activate_action (preview, "preview.play", NULL));
+  wait_for (played_until, &log, 30, "playback through the cut");
+
+  /* Positions reported while playing never fall inside the cut
+   * (1.5, 2.5) beyond a report's lateness, and playback went on after it. */
+  for (guint i = 0; i < positions->len; i++)
+    {
+      double p = g_array_index (positions, double, i);
+
+      g_assert_false (p > 1.5 + 0.15 && p < 2.5 - 0.01);
+      if (p >= 2.5)
+        jumped = TRUE;
+    }
+  g_test_message ("%u positions reported", positions->len);
+  g_assert_true (jumped);
+  g_assert_cmpuint (positions->len, >=, 5);
+
+  /* K pauses. */
+  g_assert_true (gtk_widget_activate_action (preview, "preview.pause", NULL));
+  g_assert_false (ave_preview_get_playing (AVE_PREVIEW (preview)));
+
+  g_signal_handlers_disconnect_by_data (preview, &log);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  ave_test_init (&argc, &argv);
+  gtk_init ();
+
+  g_test_add_func ("/app/timeline/filmstrip", test_filmstrip);
+  g_test_add_func ("/app/timeline/edit", test_timeline);
+  g_test_add_func ("/app/timeline/preview", test_preview);
+
+  return g_test_run ();
+}
