@@ -323,6 +323,34 @@ test_whole_gops_copied (void)
   g_assert_cmpint (out_bytes, ==, src_bytes);
 }
 
+/* Without B-frames a GOP's first frames are also its first packets: a
+ * piece that ends inside a GOP is copied up to the cut. */
+static void
+test_gop_prefix_copied (void)
+{
+  const char *source = media ("no-bframes.mp4",
+                              "-f lavfi -i testsrc2=s=320x180:r=25:d=8 "
+                              "-f lavfi -i sine=f=440:r=48000:d=8 "
+                              "-c:v libx264 -preset veryfast -bf 0 -g 50 -pix_fmt yuv420p -c:a aac -shortest");
+  g_autofree char *output = ave_test_path ("no-bframes-cut.mp4");
+  g_autoptr(AvePlan) plan = ave_plan_new (source, 8.0);
+  AveComposeResult result = { 0 };
+  Comparison c;
+
+  plan_add (plan, 0.0, 3.31, AVE_TRANSITION_CUT, 0.0);
+  plan_add (plan, 4.0, 5.51, AVE_TRANSITION_CUT, 0.0);
+  plan_add (plan, 6.21, 7.61, AVE_TRANSITION_CUT, 0.0);
+  render_fast (plan, output, &result);
+  g_assert_true (result.smart_cut);
+  /* 0-2 and 4-6 s whole or cut short: copied; 6.21-7.61 starts after an IDR */
+  g_assert_cmpint (result.frames_copied, ==, 83 + 38);
+  g_assert_cmpint (result.frames_reencoded, ==, 35);
+  assert_decodes_cleanly (output);
+  c = compare_with_source (plan, source, output, 320, 180, 25.0);
+  g_assert_cmpuint (c.identical, >=, 83 + 38);
+  g_assert_cmpfloat (c.worst_psnr, >, 35.0);
+}
+
 /* White frames and beeps (test-composer.c's generator), cut off the grid. */
 static void
 find_events (const char *path,
@@ -574,6 +602,7 @@ main (int    argc,
 
   g_test_add_func ("/engine/smart-cut/copy-and-encode", test_copy_and_encode);
   g_test_add_func ("/engine/smart-cut/whole-gops-copied", test_whole_gops_copied);
+  g_test_add_func ("/engine/smart-cut/gop-prefix-copied", test_gop_prefix_copied);
   g_test_add_func ("/engine/smart-cut/av-sync", test_av_sync);
   g_test_add_func ("/engine/smart-cut/sample-talk", test_sample_talk);
   g_test_add_func ("/engine/smart-cut/rotation", test_rotation_kept);
