@@ -12,6 +12,7 @@
 #include "ave-preview.h"
 #include "ave-timeline.h"
 #include "ave-timeline-bin.h"
+#include "ave-timeline-private.h"
 #include "ave-test-util.h"
 
 #define THUMB_W 64
@@ -270,6 +271,103 @@ test_timeline (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Widget x of a source time inside segment `index`. */
+static double
+segment_x (AveTimeline *timeline,
+           guint        index,
+           double       source_time)
+{
+  const AveTimelineLayout *layout = _ave_timeline_get_layout (timeline);
+
+  for (guint i = 0; i < layout->items->len; i++)
+    {
+      const AveTimelineItem *item = &g_array_index (layout->items, AveTimelineItem, i);
+
+      if (item->kind == AVE_TIMELINE_ITEM_SEGMENT && item->index == index)
+        return _ave_timeline_content_to_widget_x (timeline, item->x + (source_time - item->start)
+                                                                      * layout->pixels_per_second);
+    }
+  g_error ("segment %u is not on the timeline", index);
+}
+
+static void
+test_drag (void)
+{
+  const char *sample = ave_test_sample ("strip.mp4", 8.0, 320, 180);
+  g_autoptr(AvePlan) plan = ave_plan_new (sample, 8.0);
+  g_autoptr(AvePlanHistory) history = NULL;
+  AveMediaInfo media = { .duration = 8.0, .has_video = TRUE, .display_width = 320, .display_height = 180 };
+  g_autoptr(AveAnalysis) analysis = ave_analysis_new (sample, &media);
+  AveShot shots[] = { { .start = 0.0, .end = 2.0 }, { .start = 2.0, .end = 8.0 } };
+  AveSegment s = { .enabled = TRUE };
+  GtkWidget *window = gtk_window_new ();
+  AveTimeline *timeline = AVE_TIMELINE (ave_timeline_new ());
+  double segment_row = _ave_timeline_row_y (AVE_TIMELINE_ROW_SEGMENT);
+  double zoom, seen = -1, x;
+  guint frames = 0;
+
+  g_array_append_vals (analysis->shots, shots, 2);
+  ave_analysis_add_word (analysis, "hello", 4.2, 4.6, 0.9, FALSE);
+  s.start = 0.0; s.end = 3.0;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  s.start = 4.0; s.end = 7.0;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  history = ave_plan_history_new (plan);
+
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (timeline));
+  gtk_window_set_default_size (GTK_WINDOW (window), 800, 300);
+  ave_timeline_set_model (timeline, history, analysis);
+  g_signal_connect (timeline, "seek", G_CALLBACK (on_seek), &seen);
+  gtk_widget_add_tick_callback (GTK_WIDGET (timeline), count_frame, &frames, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_for (frames_drawn, &frames, 30, "the timeline on screen");
+  zoom = ave_timeline_get_zoom (timeline);
+
+  /* The first segment's end dragged near the shot cut at 2.0 s lands on
+   * it exactly. */
+  _ave_timeline_drag (timeline, segment_x (timeline, 0, 3.0), segment_row,
+                      segment_x (timeline, 0, 2.03), TRUE);
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 0)->end, ==, 2.0);
+  g_assert_cmpstr (ave_plan_history_get_undo_label (history), ==, "Trim segment");
+
+  /* With Shift (no snapping) it follows the pointer to the pixel. */
+  _ave_timeline_drag (timeline, segment_x (timeline, 0, 2.0), segment_row,
+                      segment_x (timeline, 0, 2.5), FALSE);
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_segment (plan, 0)->end, 2.5, 1.0 / zoom);
+
+  /* The second segment's start (grabbed just right of the boundary, which
+   * itself belongs to the left segment's end) dragged near the word
+   * "hello" (4.2 s). */
+  _ave_timeline_drag (timeline, segment_x (timeline, 1, 4.0) + 3, segment_row,
+                      segment_x (timeline, 1, 4.23), TRUE);
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 1)->start, ==, 4.2);
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 1)->end, ==, 7.0);
+
+  /* The second segment dragged before the first: reordered. */
+  x = segment_x (timeline, 1, 5.5);
+  _ave_timeline_drag (timeline, x, segment_row, segment_x (timeline, 0, 0.2), TRUE);
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 0)->start, ==, 4.2);
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 1)->start, ==, 0.0);
+  g_assert_cmpstr (ave_plan_history_get_undo_label (history), ==, "Move segment");
+  g_assert_cmpint (ave_timeline_get_selected_segment (timeline), ==, 0);
+
+  /* A click seeks to the source time under the pointer. */
+  x = segment_x (timeline, 1, 1.0);
+  _ave_timeline_drag (timeline, x, segment_row, x, TRUE);
+  g_assert_cmpfloat_with_epsilon (seen, 1.0, 1.0 / zoom);
+  g_assert_cmpfloat_with_epsilon (ave_timeline_get_playhead (timeline), 1.0, 1.0 / zoom);
+  g_assert_cmpint (ave_timeline_get_selected_segment (timeline), ==, 1);
+
+  /* Four edits, four undos back to where it started. */
+  for (int i = 0; i < 4; i++)
+    g_assert_true (ave_plan_history_undo (history));
+  g_assert_false (ave_plan_history_get_can_undo (history));
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 0)->end, ==, 3.0);
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 1)->start, ==, 4.0);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* -------------------------------------------------------------- preview */
 
 typedef struct
@@ -375,6 +473,7 @@ main (int   argc,
 
   g_test_add_func ("/app/timeline/filmstrip", test_filmstrip);
   g_test_add_func ("/app/timeline/edit", test_timeline);
+  g_test_add_func ("/app/timeline/drag", test_drag);
   g_test_add_func ("/app/timeline/preview", test_preview);
 
   return g_test_run ();

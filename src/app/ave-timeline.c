@@ -8,6 +8,7 @@
 #include "ave-filmstrip.h"
 #include "ave-timeline-layout.h"
 #include "ave-timeline.h"
+#include "ave-timeline-private.h"
 
 /* Rows, top to bottom. */
 #define RULER_H    18
@@ -1054,23 +1055,18 @@ clamp_trim (AveTimeline           *self,
   return CLAMP (t, item->start + MIN_TRIM_LENGTH, duration > 0 ? duration : G_MAXDOUBLE);
 }
 
-static void
-drag_begin (GtkGestureDrag *gesture,
-            double          x,
-            double          y,
-            AveTimeline    *self)
+static gboolean
+drag_begin_at (AveTimeline *self,
+               double       x,
+               double       y)
 {
   AveTimelineHit hit;
   guint item = 0;
 
-  gtk_widget_grab_focus (GTK_WIDGET (self));
   self->drag_mode = DRAG_NONE;
   self->drag_active = FALSE;
   if (self->layout == NULL || y > ROWS_H)
-    {
-      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
-      return;
-    }
+    return FALSE;
 
   self->drag_start_x = self->drag_x = to_content_x (self, x);
 
@@ -1083,7 +1079,7 @@ drag_begin (GtkGestureDrag *gesture,
           self->drag_mode = DRAG_MOVE_OVERLAY;
           self->drag_card = card;
           self->drag_card_time = ave_plan_get_card (self->plan, card)->output_time;
-          return;
+          return TRUE;
         }
     }
 
@@ -1094,7 +1090,7 @@ drag_begin (GtkGestureDrag *gesture,
       /* Cards are moved whole; their length is edited in the card itself. */
       self->drag_mode = DRAG_MOVE_TITLE;
       self->drag_card = layout_item (self, item)->index;
-      return;
+      return TRUE;
     }
   switch (hit)
     {
@@ -1104,13 +1100,25 @@ drag_begin (GtkGestureDrag *gesture,
     case AVE_TIMELINE_HIT_NONE:
     default: self->drag_mode = DRAG_NONE; break;
     }
+  return TRUE;
 }
 
 static void
-drag_update (GtkGestureDrag *gesture,
-             double          offset_x,
-             double          offset_y,
-             AveTimeline    *self)
+drag_begin (GtkGestureDrag *gesture,
+            double          x,
+            double          y,
+            AveTimeline    *self)
+{
+  gtk_widget_grab_focus (GTK_WIDGET (self));
+  if (!drag_begin_at (self, x, y))
+    gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
+}
+
+/* `snap`: FALSE while Shift is held. */
+static void
+drag_update_to (AveTimeline *self,
+                double       offset_x,
+                gboolean     snap)
 {
   const AveTimelineItem *item;
 
@@ -1139,10 +1147,9 @@ drag_update (GtkGestureDrag *gesture,
       AveTimelineHit edge = self->drag_mode == DRAG_TRIM_START ? AVE_TIMELINE_HIT_START
                                                                : AVE_TIMELINE_HIT_END;
       double t = ave_timeline_layout_edge_time (self->layout, self->drag_item, edge, self->drag_x);
-      GdkModifierType state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
 
       self->drag_snap = AVE_SNAP_NONE;
-      if (!(state & GDK_SHIFT_MASK))
+      if (snap)
         t = ave_snap_time_excluding (self->analysis, self->plan, item->index, t,
                                      SNAP_PIXELS / self->zoom, &self->drag_snap);
       self->drag_time = clamp_trim (self, item, self->drag_mode, t);
@@ -1151,10 +1158,18 @@ drag_update (GtkGestureDrag *gesture,
 }
 
 static void
-drag_end (GtkGestureDrag *gesture,
-          double          offset_x,
-          double          offset_y,
-          AveTimeline    *self)
+drag_update (GtkGestureDrag *gesture,
+             double          offset_x,
+             double          offset_y,
+             AveTimeline    *self)
+{
+  GdkModifierType state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
+
+  drag_update_to (self, offset_x, !(state & GDK_SHIFT_MASK));
+}
+
+static void
+drag_finish (AveTimeline *self)
 {
   DragMode mode = self->drag_mode;
   gboolean active = self->drag_active;
@@ -1232,6 +1247,57 @@ drag_end (GtkGestureDrag *gesture,
     set_selected (self, index);
   }
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+drag_end (GtkGestureDrag *gesture,
+          double          offset_x,
+          double          offset_y,
+          AveTimeline    *self)
+{
+  drag_finish (self);
+}
+
+void
+_ave_timeline_drag (AveTimeline *self,
+                    double       x0,
+                    double       y0,
+                    double       x1,
+                    gboolean     snap)
+{
+  g_return_if_fail (AVE_IS_TIMELINE (self));
+
+  if (!drag_begin_at (self, x0, y0))
+    return;
+  /* In steps, as a pointer moves. */
+  for (int step = 1; step <= 8; step++)
+    drag_update_to (self, (x1 - x0) * step / 8.0, snap);
+  drag_finish (self);
+}
+
+double
+_ave_timeline_row_y (AveTimelineRow row)
+{
+  switch (row)
+    {
+    case AVE_TIMELINE_ROW_FILM: return FILM_Y + FILM_H / 2.0;
+    case AVE_TIMELINE_ROW_OVERLAY: return OVERLAY_Y + OVERLAY_H / 2.0;
+    case AVE_TIMELINE_ROW_SEGMENT:
+    default: return SEGMENT_Y + SEGMENT_H / 2.0;
+    }
+}
+
+double
+_ave_timeline_content_to_widget_x (AveTimeline *self,
+                                   double       content_x)
+{
+  return to_widget_x (self, content_x);
+}
+
+const AveTimelineLayout *
+_ave_timeline_get_layout (AveTimeline *self)
+{
+  return self->layout;
 }
 
 static void
