@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -20,6 +21,8 @@
 #include "resources/ave-cache.h"
 #include "resources/ave-cost-ledger.h"
 #include "resources/ave-metrics.h"
+#include "resources/ave-runtime.h"
+#include "resources/ave-temp-dir.h"
 
 struct _AveJob
 {
@@ -53,6 +56,12 @@ struct _AveJob
   AveCostLedger  *ledger;
   gulong          ledger_handler;
   double          cost_fraction;
+
+  /* budget, workers, watcher, adaptive decisions; the run's temp folder */
+  AveRuntime     *runtime;
+  char           *run_temp_dir;
+  GPtrArray      *early_events;  /* runtime events from before the metrics existed */
+  gboolean        render_in_temp;/* --temp-dir given: the render is written there */
   AveCostTotals   cost_start;
 };
 
@@ -425,18 +434,51 @@ on_read_warning (const char *message, gpointer user_data)
 }
 
 static gboolean
+finish_video_analysis (AveJob *self, AnalysisRun *run, GError **error)
+{
+  double cpu0 = ave_thread_cpu_seconds ();
+
+  if (!ave_video_analyzer_finish (run->video, self->analysis, error))
+    return FALSE;
+  run->video_clock.cpu_s += ave_thread_cpu_seconds () - cpu0;
+  stage_end (self, &run->video_clock, FALSE);
+  return TRUE;
+}
+
+static gboolean
+finish_audio_analysis (AveJob *self, AnalysisRun *run, GCancellable *cancellable, GError **error)
+{
+  double cpu0 = ave_thread_cpu_seconds ();
+
+  if (!ave_audio_analyzer_finish (run->audio, self->analysis, cancellable, error))
+    return FALSE;
+  run->audio_clock.cpu_s += ave_thread_cpu_seconds () - cpu0;
+  stage_end (self, &run->audio_clock, FALSE);
+  return TRUE;
+}
+
+/* Audio and video analysis need nothing from each other (the stage graph
+ * in ave-runtime.c): with --parallel one demuxing pass feeds both at once;
+ * otherwise the audio is read and analysed first, its analyser (and the
+ * speech model) freed, then the video is read in a second pass. */
+static gboolean
 run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
 {
   const AveSettings *s = self->settings;
+  const AveBudgetPlan *plan = ave_runtime_get_plan (self->runtime);
+  gboolean together = ave_runtime_may_overlap (self->runtime, AVE_RUNTIME_ANALYSIS);
   AnalysisRun run = { .job = self };
   AveMediaReadOptions options = {
     .analysis_width = s->analysis_width,
     .frame_step = MAX (1, s->frame_step),
     .want_video = self->media->has_video,
     .want_audio = self->media->has_audio,
-    .queue_bytes = s->max_memory_bytes > 0 ? MIN (s->max_memory_bytes / 16, 32u << 20) : 0,
-    .decoder_threads = s->n_workers,
+    .queue_bytes = plan->reader_queue_bytes,
+    /* the adaptive strategy may have lowered the workers since the plan */
+    .decoder_threads = s->thread_pool_size > 0 ? plan->reader_threads
+                                                : MIN (plan->reader_threads, s->n_workers),
     .fast_decode = TRUE,
+    .pressure = ave_runtime_pressure_location (self->runtime),
   };
   AveMediaReadCallbacks callbacks = {
     .video_frame = on_video_frame,
@@ -445,7 +487,6 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
     .warning = on_read_warning,
   };
   gboolean ok = FALSE;
-  double cpu0;
 
   g_mutex_init (&run.lock);
 
@@ -455,7 +496,7 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
       if (run.audio == NULL)
         goto out;
     }
-  if (self->media->has_video)
+  if (self->media->has_video && (together || run.audio == NULL))
     run.video = ave_video_analyzer_new (s, self->media, self->compute);
 
   if (run.audio != NULL)
@@ -463,31 +504,48 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
   if (run.video != NULL)
     stage_start (self, &run.video_clock, AVE_STAGE_VIDEO_ANALYSIS);
 
+  if (!together && run.audio != NULL)
+    {
+      options.want_video = FALSE;
+      if (!ave_media_read_for_analysis (self->input, &options, &callbacks, &run, cancellable, error)
+          || !finish_audio_analysis (self, &run, cancellable, error))
+        goto out;
+      g_clear_pointer (&run.audio, ave_audio_analyzer_free);
+      if (!self->media->has_video)
+        {
+          stage_skip (self, AVE_STAGE_VIDEO_ANALYSIS);
+          goto done;
+        }
+      run.video = ave_video_analyzer_new (s, self->media, self->compute);
+      stage_start (self, &run.video_clock, AVE_STAGE_VIDEO_ANALYSIS);
+      options.want_video = TRUE;
+      options.want_audio = FALSE;
+      if (!ave_media_read_for_analysis (self->input, &options, &callbacks, &run, cancellable, error)
+          || !finish_video_analysis (self, &run, error))
+        goto out;
+      goto done;
+    }
+
   if (!ave_media_read_for_analysis (self->input, &options, &callbacks, &run, cancellable, error))
     goto out;
 
   if (run.video != NULL)
     {
-      cpu0 = ave_thread_cpu_seconds ();
-      if (!ave_video_analyzer_finish (run.video, self->analysis, error))
+      if (!finish_video_analysis (self, &run, error))
         goto out;
-      run.video_clock.cpu_s += ave_thread_cpu_seconds () - cpu0;
-      stage_end (self, &run.video_clock, FALSE);
     }
   else
     stage_skip (self, AVE_STAGE_VIDEO_ANALYSIS);
 
   if (run.audio != NULL)
     {
-      cpu0 = ave_thread_cpu_seconds ();
-      if (!ave_audio_analyzer_finish (run.audio, self->analysis, cancellable, error))
+      if (!finish_audio_analysis (self, &run, cancellable, error))
         goto out;
-      run.audio_clock.cpu_s += ave_thread_cpu_seconds () - cpu0;
-      stage_end (self, &run.audio_clock, FALSE);
     }
   else
     stage_skip (self, AVE_STAGE_AUDIO_ANALYSIS);
 
+done:
   g_free (self->analysis->compute_backend);
   self->analysis->compute_backend = g_strdup (ave_compute_get_name (self->compute));
   ave_analysis_sort (self->analysis);
@@ -593,6 +651,7 @@ typedef struct
   GPtrArray    *paths;
   GError       *error;
   gboolean      ok;
+  gboolean      ended;         /* stage-end already reported (run before the render) */
 } AssetsRun;
 
 static void
@@ -703,7 +762,8 @@ finish_assets (AveJob *self, AssetsRun *run, GError **error)
   remove_tree (thumbs);
   if (!rename_into_place (run->temp_dir, thumbs, error))
     return FALSE;
-  stage_end (self, &run->clock, FALSE);
+  if (!run->ended)
+    stage_end (self, &run->clock, FALSE);
 
   emit_result (self, "metadata", metadata_path);
   for (guint i = 0; i < run->paths->len; i++)
@@ -769,7 +829,10 @@ static gboolean
 run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
 {
   g_autofree char *final_path = output_path (self, "final.mp4");
-  g_autofree char *temp_path = output_path (self, ".final.tmp.mp4");
+  /* --temp-dir: the render is written there and moved into place. */
+  g_autofree char *temp_path = self->render_in_temp && self->run_temp_dir != NULL
+                             ? g_build_filename (self->run_temp_dir, "final.tmp.mp4", NULL)
+                             : output_path (self, ".final.tmp.mp4");
   g_autoptr(GCancellable) assets_cancellable = g_cancellable_new ();
   AssetsRun assets = { .job = self, .cancellable = assets_cancellable };
   StageClock compose_clock;
@@ -788,13 +851,24 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
   assets.temp_dir = output_path (self, ".thumbnails.tmp");
   assets.paths = g_ptr_array_new_with_free_func (g_free);
 
+  ave_runtime_prepare_stage (self->runtime, AVE_RUNTIME_OUTPUTS);
   stage_start (self, &assets.clock, AVE_STAGE_ASSETS);
   /* Thumbnails decode a handful of frames: run them beside the render when
-   * parallelism is allowed, before it otherwise. */
-  if (self->settings->parallel)
+   * the stage graph, --parallel and the memory budget allow, before it
+   * otherwise (then the stage ends before the render starts). */
+  if (ave_runtime_may_overlap (self->runtime, AVE_RUNTIME_OUTPUTS))
     thread = g_thread_new ("ave-assets", assets_thread, &assets);
   else
-    assets_thread (&assets);
+    {
+      assets_thread (&assets);
+      if (!assets.ok)
+        {
+          g_propagate_error (error, g_steal_pointer (&assets.error));
+          goto fail;
+        }
+      stage_end (self, &assets.clock, FALSE);
+      assets.ended = TRUE;
+    }
 
   stage_start (self, &compose_clock, AVE_STAGE_COMPOSITION);
   cpu0 = ave_thread_cpu_seconds ();
@@ -811,7 +885,7 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
 
   if (!composed)
     goto fail;
-  if (!rename_into_place (temp_path, final_path, error))
+  if (!ave_temp_move_file (temp_path, final_path, error))
     goto fail;
   stage_end (self, &compose_clock, FALSE);
 
@@ -944,6 +1018,146 @@ monitoring_end (AveJob *self, const GError *error)
   g_clear_object (&self->ledger);
 }
 
+/* ------------------------------------------------- resources of the run */
+
+static void
+on_runtime_event (AveRuntimeEventKind  kind,
+                  const char          *name,
+                  const char          *message,
+                  gpointer             user_data)
+{
+  AveJob *self = user_data;
+  AveEvent event = { .name = name, .message = message };
+
+  switch (kind)
+    {
+    case AVE_RUNTIME_WARNING:
+      event.kind = AVE_EVENT_WARNING;
+      break;
+    case AVE_RUNTIME_NOTICE:
+      event.kind = AVE_EVENT_NOTICE;
+      break;
+    case AVE_RUNTIME_DECISION:
+    default:
+      event.kind = AVE_EVENT_DECISION;
+      break;
+    }
+  /* Only the job's thread emits before the metrics exist (the watcher
+   * starts in runtime_begin but samples every 200 ms): keep those for
+   * replay_early_events so that the metrics see every decision. */
+  if (self->early_events != NULL)
+    {
+      g_ptr_array_add (self->early_events, g_strdup_printf ("%d\t%s\t%s", event.kind,
+                                                           name != NULL ? name : "", message));
+      return;
+    }
+  emit (self, &event);
+}
+
+static void
+replay_early_events (AveJob *self)
+{
+  g_autoptr(GPtrArray) events = g_steal_pointer (&self->early_events);
+
+  for (guint i = 0; events != NULL && i < events->len; i++)
+    {
+      g_auto(GStrv) parts = g_strsplit (g_ptr_array_index (events, i), "\t", 3);
+      AveEvent event = { .kind = (AveEventKind) g_ascii_strtoll (parts[0], NULL, 10),
+                         .name = *parts[1] != '\0' ? parts[1] : NULL, .message = parts[2] };
+      emit (self, &event);
+    }
+}
+
+/* --skip-optional-analysis: what no plan of this content type needs. */
+static void
+apply_skip_optional_analysis (AveJob *self)
+{
+  AveSettings *s = self->settings;
+  g_autoptr(GString) skipped = g_string_new (NULL);
+
+  if (s->detect_beats && s->content_type != AVE_CONTENT_MUSIC)
+    {
+      s->detect_beats = FALSE;
+      g_string_append (skipped, "beats and tempo (not music)");
+    }
+  /* Shot boundaries, quality and highlight scores from at most 15 frames
+   * a second: cuts are still found, to within one analysed frame. */
+  if (self->media->has_video && self->media->frame_rate > 15.0)
+    {
+      guint step = (guint) ceil (self->media->frame_rate / 15.0 - 1e-6);
+
+      if (step > s->frame_step)
+        {
+          g_string_append_printf (skipped, "%svideo analysed on every %u%s frame instead of every %s",
+                                  skipped->len > 0 ? "; " : "", step, step == 2 ? "nd" : step == 3 ? "rd" : "th",
+                                  s->frame_step <= 1 ? "frame" : "few");
+          s->frame_step = step;
+        }
+    }
+  if (skipped->len > 0)
+    {
+      g_string_prepend (skipped, "skipping optional analysis: ");
+      emit_simple (self, AVE_EVENT_NOTICE, skipped->str);
+    }
+}
+
+static gboolean
+runtime_begin (AveJob *self, GError **error)
+{
+  AveSettings *s = self->settings;
+  g_autofree char *parent = g_strdup (s->temp_dir);
+
+  self->early_events = g_ptr_array_new_with_free_func (g_free);
+
+  /* The run's own temporary folder; everything the engine writes as
+   * scratch goes there (settings->temp_dir now points at it). */
+  if (s->cleanup_temp)
+    {
+      guint stale = ave_temp_dir_clean_stale (parent);
+      if (stale > 0)
+        {
+          g_autofree char *notice = g_strdup_printf ("removed %u temporary folder%s left by interrupted runs",
+                                                     stale, stale == 1 ? "" : "s");
+          on_runtime_event (AVE_RUNTIME_NOTICE, NULL, notice, self);
+        }
+    }
+  self->run_temp_dir = ave_temp_dir_create (parent, error);
+  if (self->run_temp_dir == NULL)
+    return FALSE;
+  self->render_in_temp = parent != NULL;
+  g_free (s->temp_dir);
+  s->temp_dir = g_strdup (self->run_temp_dir);
+
+  if (s->skip_optional_analysis && self->kind != AVE_JOB_RENDER)
+    apply_skip_optional_analysis (self);
+
+  self->runtime = ave_runtime_new (s, self->media->has_video ? self->media->display_width : 0,
+                                   self->media->has_video ? self->media->display_height : 0,
+                                   on_runtime_event, self);
+  ave_runtime_start (self->runtime);
+  ave_runtime_prepare_stage (self->runtime, AVE_RUNTIME_ANALYSIS);
+  return TRUE;
+}
+
+static void
+runtime_end (AveJob *self)
+{
+  g_clear_pointer (&self->early_events, g_ptr_array_unref);
+  g_clear_pointer (&self->runtime, ave_runtime_free);
+  if (self->run_temp_dir != NULL)
+    {
+      if (self->settings->cleanup_temp)
+        ave_temp_dir_remove (self->run_temp_dir);
+      else
+        {
+          g_autofree char *notice = g_strdup_printf ("temporary files kept in %s (--cleanup-temp is off)",
+                                                     self->run_temp_dir);
+          emit_simple (self, AVE_EVENT_NOTICE, notice);
+        }
+      g_clear_pointer (&self->run_temp_dir, g_free);
+    }
+}
+
 /* ----------------------------------------------------------------- run */
 
 static gboolean
@@ -960,8 +1174,6 @@ run_stages (AveJob        *self,
   g_clear_pointer (&self->media, ave_media_info_free);
   g_clear_object (&self->plan);
 
-  ave_settings_apply_memory_budget (self->settings);
-
   /* Refuse bad input before anything is created on disk. */
   self->media = ave_media_probe (self->input, error);
   if (self->media == NULL)
@@ -976,8 +1188,13 @@ run_stages (AveJob        *self,
     }
   if (!prepare_output_dir (self, error))
     return FALSE;
+  /* Sized before the metrics start, so that they record the settings the
+   * run really uses and the cache key the analysis really has. */
+  if (!runtime_begin (self, error))
+    return FALSE;
   if (!monitoring_begin (self, error))
     return FALSE;
+  replay_early_events (self);
 
   g_clear_object (&self->compute);
   self->compute = ave_compute_new_for_settings (self->settings->enable_gpu,
@@ -1033,7 +1250,10 @@ ave_job_run (AveJob        *self,
   g_return_val_if_fail (AVE_IS_JOB (self), FALSE);
 
   ok = run_stages (self, cancellable, &local_error);
+  if (self->runtime != NULL)
+    ave_runtime_stop (self->runtime);
   monitoring_end (self, local_error);
+  runtime_end (self);
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local_error));
   return ok;

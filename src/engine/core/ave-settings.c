@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ave-settings.h"
+#include "resources/ave-memory-budget.h"
 
 G_DEFINE_BOXED_TYPE (AveSettings, ave_settings, ave_settings_copy, ave_settings_free)
 
@@ -148,26 +149,12 @@ ave_settings_apply_content_type (AveSettings    *self,
 void
 ave_settings_apply_memory_budget (AveSettings *self)
 {
-  guint64 mib;
+  AveBudgetPlan plan;
 
-  if (self->max_memory_bytes == 0)
-    return;
-  mib = self->max_memory_bytes / (1024 * 1024);
-  /* x264's lookahead holds full frames: keep it short on small budgets. */
-  if (mib < 400)
-    self->encoder_lookahead = 5;
-  else if (mib < 1024)
-    self->encoder_lookahead = 10;
-  else
-    self->encoder_lookahead = 20;
-
-  self->cleanup_temp = TRUE;
-  self->parallel_strategy = AVE_PARALLEL_BALANCED;
-  self->quality_threshold = 0.85;
-  self->performance_target = g_strdup ("balanced");
-  self->cache_strategy = AVE_CACHE_STRATEGY_LRU;
-  if (mib < 400)
-    self->encoder_threads = MIN (self->n_workers, 2);
+  /* All the sizing lives in ave-memory-budget.c.  The input is not known
+   * here, so this sizes for 1080p; a job sizes again for its input. */
+  ave_memory_budget_plan (self, 0, 0, g_get_num_processors (), &plan);
+  ave_memory_budget_apply (self, &plan);
 }
 
 static const char * const encoder_presets[] = {

@@ -172,6 +172,14 @@ packet_cost (const AVPacket *pkt)
   return (gsize) pkt->size + sizeof (AVPacket);
 }
 
+static gsize
+queue_limit (Reader *r, PacketQueue *q)
+{
+  int level = r->opts->pressure != NULL ? g_atomic_int_get (r->opts->pressure) : 0;
+
+  return q->max_bytes >> CLAMP (level, 0, 2);   /* all, a half, a quarter */
+}
+
 /* Blocks while the queue is full.  Takes the packet's reference.  FALSE
  * when the read was aborted. */
 static gboolean
@@ -186,8 +194,9 @@ queue_push (Reader      *r,
   cost = packet_cost (pkt);
 
   g_mutex_lock (&q->lock);
-  /* One packet larger than the bound still goes through alone. */
-  while (!reader_aborted (r) && q->packets.length > 0 && q->bytes + cost > q->max_bytes)
+  /* One packet larger than the bound still goes through alone.  Under
+   * memory pressure the bound shrinks at once (the budget's watcher). */
+  while (!reader_aborted (r) && q->packets.length > 0 && q->bytes + cost > queue_limit (r, q))
     g_cond_wait (&q->cond, &q->lock);
   if (reader_aborted (r))
     {

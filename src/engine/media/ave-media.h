@@ -144,6 +144,10 @@ typedef struct
   gsize    queue_bytes;        /* bound on packets queued between demuxer and decoders */
   int      decoder_threads;    /* 0 = FFmpeg's choice */
   gboolean fast_decode;        /* skip the in-loop deblocking filter etc. where the codec allows */
+  /* Optional: a memory pressure level kept by the caller and read
+   * atomically at every packet (0 normal, 1 = 80 %, 2 = 90 % of the memory
+   * budget): the queues then hold a half or a quarter of queue_bytes. */
+  const gint *pressure;
 } AveMediaReadOptions;
 
 typedef struct

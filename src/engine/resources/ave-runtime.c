@@ -1,0 +1,597 @@
+#define G_LOG_DOMAIN "ave-runtime"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "ave-runtime.h"
+#include "ave-monitor.h"
+#include "ave-worker-pool.h"
+#include "core/ave-job.h"
+
+#define MB(bytes) ((double) (bytes) / (1024.0 * 1024.0))
+#define WATCH_INTERVAL_US (G_USEC_PER_SEC / 5)
+/* The level falls back only well below its threshold, so that a run
+ * hovering at 80 % does not flap. */
+#define RELAX_SHARE 0.70
+/* Adaptive quality's own scale of what each step gives up (docs/performance.md):
+ * one x264 preset faster, one analysis width step smaller. */
+#define PRESET_STEP_QUALITY   0.97
+#define ANALYSIS_STEP_QUALITY 0.97
+#define SMALLEST_ANALYSIS_WIDTH 192u
+
+struct _AveRuntime
+{
+  AveSettings         *settings;
+  int                  width, height;
+  AveRuntimeEventFunc  func;
+  gpointer             user_data;
+
+  AveBudgetPlan        plan;
+  guint64              budget;          /* the bound kept (may be below the setting with --resource-aware) */
+  guint                n_cpus;
+  double               quality;         /* adaptive quality: relative quality chosen so far */
+  gboolean             outputs_overlap;
+
+  gint                 pressure;        /* atomic, AVE_PRESSURE_* */
+  guint                alerted;         /* watcher: 1 = 80 % sent, 2 = 90 % sent */
+  guint64              peak_rss;        /* watcher writes, read after stop or under lock */
+  double               own_cpus;        /* under lock: this process's CPU use, in cores */
+  AveThreadPins       *pins;
+
+  GThread             *watcher;
+  GMutex               lock;
+  GCond                wake;
+  gboolean             stopping;
+};
+
+static void
+emit (AveRuntime *self, AveRuntimeEventKind kind, const char *name, const char *format, ...) G_GNUC_PRINTF (4, 5);
+
+static void
+emit (AveRuntime *self, AveRuntimeEventKind kind, const char *name, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_debug ("%s%s%s", name != NULL ? name : "", name != NULL ? ": " : "", message);
+  if (self->func != NULL)
+    self->func (kind, name, message, self->user_data);
+}
+
+AveRuntime *
+ave_runtime_new (AveSettings         *settings,
+                 int                  width,
+                 int                  height,
+                 AveRuntimeEventFunc  func,
+                 gpointer             user_data)
+{
+  AveRuntime *self = g_new0 (AveRuntime, 1);
+
+  self->settings = settings;
+  self->width = width;
+  self->height = height;
+  self->func = func;
+  self->user_data = user_data;
+  self->quality = 1.0;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->wake);
+  return self;
+}
+
+void
+ave_runtime_free (AveRuntime *self)
+{
+  if (self == NULL)
+    return;
+  ave_runtime_stop (self);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->wake);
+  g_free (self);
+}
+
+const AveBudgetPlan *
+ave_runtime_get_plan (AveRuntime *self)
+{
+  return &self->plan;
+}
+
+const gint *
+ave_runtime_pressure_location (AveRuntime *self)
+{
+  return &self->pressure;
+}
+
+int
+ave_runtime_get_pressure (AveRuntime *self)
+{
+  return g_atomic_int_get (&self->pressure);
+}
+
+guint64
+ave_runtime_get_peak_rss (AveRuntime *self)
+{
+  guint64 peak;
+
+  g_mutex_lock (&self->lock);
+  peak = self->peak_rss;
+  g_mutex_unlock (&self->lock);
+  return peak;
+}
+
+static const char *
+pressure_name (int level)
+{
+  static const char * const names[] = { "normal", "high (80 %)", "critical (90 %)" };
+  return names[CLAMP (level, 0, 2)];
+}
+
+/* ------------------------------------------------------------ watcher */
+
+/* The machine itself running out matters with --resource-aware and
+ * adaptive quality even when the process is within its own budget. */
+static int
+system_pressure (void)
+{
+  AveSystemLoad load;
+
+  ave_system_load_take (&load);
+  if (load.mem_total_bytes == 0)
+    return AVE_PRESSURE_NORMAL;
+  if (load.mem_available_bytes * 20 < load.mem_total_bytes)
+    return AVE_PRESSURE_CRITICAL;
+  if (load.mem_available_bytes * 10 < load.mem_total_bytes)
+    return AVE_PRESSURE_HIGH;
+  return AVE_PRESSURE_NORMAL;
+}
+
+static void
+watch_memory (AveRuntime *self, guint64 rss, guint tick)
+{
+  const AveSettings *s = self->settings;
+  int level = ave_memory_pressure_level (rss, self->budget);
+  int current = g_atomic_int_get (&self->pressure);
+  static const int percents[] = { 80, 90 };
+
+  if ((s->resource_aware || s->adaptive_quality) && tick % 5 == 0)
+    level = MAX (level, system_pressure ());
+
+  if (s->memory_alerts && self->budget > 0)
+    for (guint i = 0; i < G_N_ELEMENTS (percents); i++)
+      if (!(self->alerted & (1u << i)) && rss * 100 >= self->budget * percents[i])
+        {
+          self->alerted |= 1u << i;
+          emit (self, AVE_RUNTIME_WARNING, NULL,
+                "memory use reached %d %% of the %.0f MB budget (%.0f MB resident)",
+                percents[i], MB (self->budget), MB (rss));
+        }
+
+  if (level > current)
+    {
+#ifdef __GLIBC__
+      /* Freed frames and model buffers may sit in the allocator's free
+       * lists; giving them back is the one thing that lowers the resident
+       * size of work already under way. */
+      malloc_trim (0);
+#endif
+      g_atomic_int_set (&self->pressure, level);
+      emit (self, AVE_RUNTIME_DECISION, "memory_pressure",
+            "%s → %s: %.0f MB resident of a %.0f MB bound; free memory returned to the system, "
+            "the analysis reader keeps its queues to %s, the next stage runs with fewer workers",
+            pressure_name (current), pressure_name (level), MB (rss),
+            MB (self->budget > 0 ? self->budget : rss), level >= AVE_PRESSURE_CRITICAL ? "a quarter" : "a half");
+    }
+  else if (level < current
+           && (self->budget == 0 || rss < self->budget * RELAX_SHARE))
+    {
+      g_atomic_int_set (&self->pressure, level);
+      emit (self, AVE_RUNTIME_DECISION, "memory_pressure",
+            "%s → %s: %.0f MB resident; the reader's queues grow back",
+            pressure_name (current), pressure_name (level), MB (rss));
+    }
+}
+
+static gpointer
+watcher_thread (gpointer data)
+{
+  AveRuntime *self = data;
+  AveResourceSample last_cpu, sample;
+  guint tick = 0;
+
+  ave_resource_sample_take (&last_cpu);
+  g_mutex_lock (&self->lock);
+  while (!self->stopping)
+    {
+      gint64 until = g_get_monotonic_time () + WATCH_INTERVAL_US;
+
+      while (!self->stopping && g_cond_wait_until (&self->wake, &self->lock, until))
+        ;
+      if (self->stopping)
+        break;
+      g_mutex_unlock (&self->lock);
+
+      ave_resource_sample_take (&sample);
+      tick++;
+      watch_memory (self, sample.rss_bytes, tick);
+      if (self->pins != NULL)
+        ave_thread_pins_update (self->pins);
+
+      g_mutex_lock (&self->lock);
+      self->peak_rss = MAX (self->peak_rss, MAX (sample.rss_bytes, sample.peak_rss_bytes));
+      /* The process's CPU use over about a second, for the adaptive
+       * strategy's estimate of what other processes use. */
+      if (sample.monotonic_us - last_cpu.monotonic_us >= G_USEC_PER_SEC)
+        {
+          self->own_cpus = ave_resource_sample_cpu_percent (&last_cpu, &sample) / 100.0;
+          last_cpu = sample;
+        }
+    }
+  g_mutex_unlock (&self->lock);
+  return NULL;
+}
+
+/* -------------------------------------------------------------- start */
+
+static gboolean
+can_step (AveRuntime *self, double factor)
+{
+  return self->quality * factor >= self->settings->quality_threshold - 1e-9;
+}
+
+/* One x264 preset faster, if adaptive quality's threshold allows it. */
+static gboolean
+step_preset_down (AveRuntime *self, const char *why)
+{
+  AveSettings *s = self->settings;
+  int index = ave_encoder_preset_index (s->encoder_preset);
+  g_autofree char *from = NULL;
+
+  if (index <= 0 || !can_step (self, PRESET_STEP_QUALITY))
+    return FALSE;
+  from = g_strdup (s->encoder_preset);
+  g_free (s->encoder_preset);
+  s->encoder_preset = g_strdup (ave_encoder_presets[index - 1]);
+  self->quality *= PRESET_STEP_QUALITY;
+  emit (self, AVE_RUNTIME_DECISION, "encoder_preset",
+        "%s → %s: %s (relative quality %.2f, threshold %.2f)",
+        from, s->encoder_preset, why, self->quality, s->quality_threshold);
+  return TRUE;
+}
+
+static gboolean
+step_analysis_down (AveRuntime *self, const char *why)
+{
+  AveSettings *s = self->settings;
+  guint from = s->analysis_width;
+  guint to = MAX (SMALLEST_ANALYSIS_WIDTH, (from * 3 / 4) & ~7u);
+
+  if (to >= from || !can_step (self, ANALYSIS_STEP_QUALITY))
+    return FALSE;
+  s->analysis_width = to;
+  self->quality *= ANALYSIS_STEP_QUALITY;
+  emit (self, AVE_RUNTIME_DECISION, "analysis_width",
+        "%u → %u pixels: %s (relative quality %.2f, threshold %.2f)",
+        from, to, why, self->quality, s->quality_threshold);
+  return TRUE;
+}
+
+static guint64
+composition_estimate (AveRuntime *self)
+{
+  const AveSettings *s = self->settings;
+
+  return ave_memory_estimate_composition (s, self->width, self->height,
+                                          MAX (1u, s->encoder_threads), s->encoder_lookahead,
+                                          self->outputs_overlap);
+}
+
+/* Adaptive quality under memory: a faster preset keeps fewer reference
+ * frames and sub-pel planes; only when the performance target allows. */
+static void
+fit_composition (AveRuntime *self)
+{
+  const AveSettings *s = self->settings;
+  guint64 limit = (guint64) (self->budget * 0.85);
+
+  if (!s->adaptive_quality || self->budget == 0 || g_strcmp0 (s->performance_target, "quality") == 0)
+    return;
+  while (composition_estimate (self) > limit)
+    {
+      g_autofree char *why = g_strdup_printf ("the render needs ~%.0f MB, more than the %.0f MB budget leaves",
+                                              MB (composition_estimate (self)), MB (self->budget));
+      if (!step_preset_down (self, why))
+        break;
+    }
+}
+
+void
+ave_runtime_start (AveRuntime *self)
+{
+  AveSettings *s = self->settings;
+  AveSystemLoad load;
+  g_autofree char *budget_text = NULL;
+  gboolean watch;
+
+  ave_system_load_take (&load);
+  self->n_cpus = load.n_cpus;
+  self->budget = s->max_memory_bytes;
+
+  /* --resource-aware: the budget is also what the machine has free now. */
+  if (s->resource_aware && load.mem_available_bytes > 0)
+    {
+      guint64 free_share = load.mem_available_bytes / 10 * 8;
+
+      if (self->budget == 0 || free_share < self->budget)
+        {
+          g_autofree char *from = self->budget == 0 ? g_strdup ("no bound")
+                                : g_strdup_printf ("%.0f MB", MB (self->budget));
+
+          emit (self, AVE_RUNTIME_DECISION, "max_memory_bytes",
+                "%s → %.0f MB: %.0f MB of memory is available on this machine now",
+                from, MB (free_share), MB (load.mem_available_bytes));
+          self->budget = free_share;
+          s->max_memory_bytes = free_share;
+        }
+    }
+
+#ifdef __GLIBC__
+  /* glibc gives each thread that allocates its own arena (up to 8 per
+   * core), each keeping freed memory for itself: ~40 MB more at the peak
+   * of a 1080p run.  Two arenas are enough for the engine's threads. */
+  if (self->budget > 0)
+    mallopt (M_ARENA_MAX, 2);
+#endif
+
+  ave_memory_budget_plan (s, self->width, self->height, self->n_cpus, &self->plan);
+  ave_memory_budget_apply (s, &self->plan);
+  self->outputs_overlap = self->plan.parallel_outputs;
+
+  budget_text = self->budget > 0 ? g_strdup_printf ("memory budget %.0f MB", MB (self->budget))
+                                 : g_strdup ("no memory budget");
+  if (self->budget > 0 || s->debug_performance)
+    emit (self, AVE_RUNTIME_NOTICE, NULL,
+          "%s: %u worker%s, reader %u thread%s and %.0f MB queue, x264 %u thread%s with %u frames of look-ahead, "
+          "thumbnails %s the render (estimated peaks: analysis %.0f MB, render %.0f MB)",
+          budget_text,
+          self->plan.workers, self->plan.workers == 1 ? "" : "s",
+          self->plan.reader_threads, self->plan.reader_threads == 1 ? "" : "s",
+          MB (self->plan.reader_queue_bytes),
+          self->plan.encoder_threads, self->plan.encoder_threads == 1 ? "" : "s",
+          self->plan.encoder_lookahead, self->plan.parallel_outputs ? "beside" : "after",
+          MB (self->plan.analysis_bytes), MB (self->plan.composition_bytes));
+
+  fit_composition (self);
+  if (self->budget > 0 && MAX (self->plan.analysis_bytes, composition_estimate (self)) > self->budget)
+    emit (self, AVE_RUNTIME_WARNING, NULL,
+          "the %.0f MB memory budget is below the ~%.0f MB this %dx%d input needs even with the smallest "
+          "buffers; the run goes on and sheds load as memory fills",
+          MB (self->budget), MB (MAX (self->plan.analysis_bytes, composition_estimate (self))),
+          self->width > 0 ? self->width : 1920, self->height > 0 ? self->height : 1080);
+
+  if (s->process_priority != 0)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (ave_process_set_priority (s->process_priority, &error))
+        emit (self, AVE_RUNTIME_NOTICE, NULL, "process priority set to nice %d", s->process_priority);
+      else
+        emit (self, AVE_RUNTIME_WARNING, NULL, "%s; running at the current priority", error->message);
+    }
+
+  if (s->cpu_affinity)
+    {
+      self->pins = ave_thread_pins_new ();
+      ave_thread_pins_update (self->pins);
+      emit (self, AVE_RUNTIME_NOTICE, NULL,
+            "CPU affinity: threads are pinned round-robin to the %u cores this process may use",
+            self->n_cpus);
+    }
+
+  watch = self->budget > 0 || s->cpu_affinity || s->monitor_memory || s->memory_alerts
+       || s->adaptive_quality || s->resource_aware || s->parallel_strategy == AVE_PARALLEL_ADAPTIVE;
+  if (watch && self->watcher == NULL)
+    {
+      self->stopping = FALSE;
+      self->watcher = g_thread_new ("ave-watcher", watcher_thread, self);
+    }
+}
+
+void
+ave_runtime_stop (AveRuntime *self)
+{
+  if (self->watcher != NULL)
+    {
+      g_mutex_lock (&self->lock);
+      self->stopping = TRUE;
+      g_cond_signal (&self->wake);
+      g_mutex_unlock (&self->lock);
+      g_thread_join (self->watcher);
+      self->watcher = NULL;
+    }
+  g_clear_pointer (&self->pins, ave_thread_pins_free);
+}
+
+/* ------------------------------------------------------ stage boundaries */
+
+/* The level the resident size gives right now (after freeing memory). */
+static int
+current_pressure (AveRuntime *self)
+{
+  AveResourceSample sample;
+
+  ave_resource_sample_take (&sample);
+  return ave_memory_pressure_level (sample.rss_bytes, self->budget);
+}
+
+static void
+set_workers (AveRuntime *self, guint n, const char *why)
+{
+  AveSettings *s = self->settings;
+  guint threads;
+
+  if (n != s->n_workers)
+    {
+      emit (self, AVE_RUNTIME_DECISION, "n_workers", "%u → %u: %s", s->n_workers, n, why);
+      s->n_workers = n;
+    }
+  /* x264 follows unless --thread-pool-size fixed the FFmpeg threads; never
+   * above what the budget allowed. */
+  threads = s->thread_pool_size > 0 ? s->encoder_threads : MIN (n, self->plan.encoder_threads);
+  if (s->thread_pool_size == 0 && threads != s->encoder_threads)
+    {
+      emit (self, AVE_RUNTIME_DECISION, "encoder_threads", "%u → %u: follows the workers",
+            s->encoder_threads, threads);
+      s->encoder_threads = threads;
+    }
+}
+
+void
+ave_runtime_prepare_stage (AveRuntime      *self,
+                           AveRuntimePhase  phase)
+{
+  AveSettings *s = self->settings;
+  int pressure = g_atomic_int_get (&self->pressure);
+  AveSystemLoad load;
+  double own_cpus, free_cpus;
+  g_autofree char *why = NULL;
+
+  ave_system_load_take (&load);
+  g_mutex_lock (&self->lock);
+  own_cpus = self->own_cpus;
+  g_mutex_unlock (&self->lock);
+  free_cpus = ave_system_load_free_cpus (&load, own_cpus);
+
+  /* Workers for the next stage. */
+  if (s->parallel && s->parallel_strategy == AVE_PARALLEL_ADAPTIVE)
+    {
+      guint n = MIN (ave_worker_pool_adapt (s, &load, own_cpus, pressure), self->plan.workers);
+
+      why = g_strdup_printf ("adaptive: load average %.2f on %u cores (%.1f used by this run), memory pressure %s",
+                             load.load_1min, load.n_cpus, own_cpus, pressure_name (pressure));
+      set_workers (self, n, why);
+    }
+  else if (pressure > AVE_PRESSURE_NORMAL && s->n_workers > 1)
+    {
+      guint n = pressure >= AVE_PRESSURE_CRITICAL ? 1 : MAX (1u, s->n_workers / 2);
+
+      why = g_strdup_printf ("memory pressure %s: fewer frames in flight", pressure_name (pressure));
+      set_workers (self, n, why);
+    }
+
+  if (phase == AVE_RUNTIME_ANALYSIS)
+    {
+      /* Adaptive quality when the CPU is short: other processes take more
+       * than half the cores.  Smaller analysis frames cost less to scale
+       * and measure; the transcript and silences are unaffected. */
+      if (s->adaptive_quality && g_strcmp0 (s->performance_target, "quality") != 0
+          && free_cpus < load.n_cpus * 0.5)
+        {
+          g_autofree char *cpu_why = g_strdup_printf ("other processes keep %.1f of %u cores busy",
+                                                      load.n_cpus - free_cpus, load.n_cpus);
+          step_analysis_down (self, cpu_why);
+        }
+      return;
+    }
+
+#ifdef __GLIBC__
+  /* The analysers (the speech model above all) are gone by now; without
+   * this their memory stays in the allocator's free lists and the render
+   * starts on top of it. */
+  if (self->budget > 0)
+    {
+      malloc_trim (0);
+      pressure = MIN (pressure, current_pressure (self));
+    }
+#endif
+
+  /* Outputs: shed what the render can do without. */
+  if (pressure > AVE_PRESSURE_NORMAL)
+    {
+      guint lookahead = pressure >= AVE_PRESSURE_CRITICAL ? 0 : MIN (s->encoder_lookahead, 5u);
+
+      if (self->outputs_overlap)
+        {
+          self->outputs_overlap = FALSE;
+          emit (self, AVE_RUNTIME_DECISION, "parallel_outputs",
+                "on → off: memory pressure %s, thumbnails are made after the render", pressure_name (pressure));
+        }
+      if (lookahead < s->encoder_lookahead)
+        {
+          emit (self, AVE_RUNTIME_DECISION, "encoder_lookahead",
+                "%u → %u frames: memory pressure %s", s->encoder_lookahead, lookahead, pressure_name (pressure));
+          s->encoder_lookahead = lookahead;
+        }
+      if (s->adaptive_quality && pressure >= AVE_PRESSURE_CRITICAL
+          && g_strcmp0 (s->performance_target, "quality") != 0)
+        step_preset_down (self, "memory pressure critical (90 %) before the render");
+    }
+  fit_composition (self);
+
+  if (s->adaptive_quality && g_strcmp0 (s->performance_target, "speed") == 0
+      && free_cpus < load.n_cpus * 0.5)
+    {
+      g_autofree char *cpu_why = g_strdup_printf ("performance target speed and other processes keep %.1f of %u cores busy",
+                                                  load.n_cpus - free_cpus, load.n_cpus);
+      step_preset_down (self, cpu_why);
+    }
+}
+
+/* The stages' dependency graph: a stage starts when every stage in its
+ * mask has ended.  Two stages may overlap when neither depends on the
+ * other, directly or through another stage. */
+#define STAGE_BIT(stage) (1u << (stage))
+static const guint stage_needs[AVE_N_STAGES] = {
+  [AVE_STAGE_AUDIO_ANALYSIS] = 0,
+  [AVE_STAGE_VIDEO_ANALYSIS] = 0,
+  [AVE_STAGE_DIRECTOR]       = STAGE_BIT (AVE_STAGE_AUDIO_ANALYSIS) | STAGE_BIT (AVE_STAGE_VIDEO_ANALYSIS),
+  [AVE_STAGE_ASSETS]         = STAGE_BIT (AVE_STAGE_DIRECTOR),
+  [AVE_STAGE_COMPOSITION]    = STAGE_BIT (AVE_STAGE_DIRECTOR),
+};
+
+static guint
+stage_needs_all (AveStage stage)
+{
+  guint all = stage_needs[stage], before;
+
+  do
+    {
+      before = all;
+      for (guint i = 0; i < AVE_N_STAGES; i++)
+        if (all & STAGE_BIT (i))
+          all |= stage_needs[i];
+    }
+  while (all != before);
+  return all;
+}
+
+gboolean
+ave_stage_graph_independent (AveStage a,
+                             AveStage b)
+{
+  g_return_val_if_fail (a < AVE_N_STAGES && b < AVE_N_STAGES, FALSE);
+  return a != b && !(stage_needs_all (a) & STAGE_BIT (b)) && !(stage_needs_all (b) & STAGE_BIT (a));
+}
+
+gboolean
+ave_runtime_may_overlap (AveRuntime      *self,
+                         AveRuntimePhase  phase)
+{
+  gboolean independent = phase == AVE_RUNTIME_OUTPUTS
+    ? ave_stage_graph_independent (AVE_STAGE_ASSETS, AVE_STAGE_COMPOSITION)
+    : ave_stage_graph_independent (AVE_STAGE_AUDIO_ANALYSIS, AVE_STAGE_VIDEO_ANALYSIS);
+
+  if (!self->settings->parallel || !independent)
+    return FALSE;
+  if (phase == AVE_RUNTIME_OUTPUTS)
+    return self->outputs_overlap && self->settings->n_workers > 1;
+  /* The two analyses share one demuxing pass; they run one after the
+   * other only with --no-parallel. */
+  return TRUE;
+}

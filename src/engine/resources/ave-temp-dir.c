@@ -1,0 +1,146 @@
+#define G_LOG_DOMAIN "ave-temp-dir"
+
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "ave-temp-dir.h"
+#include "core/ave-error.h"
+
+#define PREFIX "ai-video-editor-"
+
+char *
+ave_temp_dir_create (const char  *parent,
+                     GError     **error)
+{
+  g_autofree char *tmpl = NULL;
+
+  if (parent == NULL)
+    parent = g_get_tmp_dir ();
+  if (g_mkdir_with_parents (parent, 0755) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_NOT_WRITABLE,
+                   "%s: cannot create the temporary folder (%s); choose another one with --temp-dir",
+                   parent, g_strerror (saved));
+      return NULL;
+    }
+  tmpl = g_strdup_printf ("%s/" PREFIX "%d-XXXXXX", parent, (int) getpid ());
+  if (g_mkdtemp (tmpl) == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_NOT_WRITABLE,
+                   "%s: cannot write temporary files there (%s); choose another folder with --temp-dir",
+                   parent, g_strerror (saved));
+      return NULL;
+    }
+  return g_steal_pointer (&tmpl);
+}
+
+void
+ave_temp_dir_remove (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (path == NULL)
+    return;
+  dir = g_dir_open (path, 0, NULL);
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+
+        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          ave_temp_dir_remove (child);
+        else
+          g_unlink (child);
+      }
+  g_rmdir (path);
+}
+
+guint
+ave_temp_dir_clean_stale (const char *parent)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint removed = 0;
+
+  if (parent == NULL)
+    parent = g_get_tmp_dir ();
+  dir = g_dir_open (parent, 0, NULL);
+  if (dir == NULL)
+    return 0;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      char *end = NULL;
+      gint64 pid;
+
+      if (!g_str_has_prefix (name, PREFIX))
+        continue;
+      pid = g_ascii_strtoll (name + strlen (PREFIX), &end, 10);
+      if (pid <= 0 || end == NULL || *end != '-')
+        continue;
+      /* kill (pid, 0) fails with ESRCH only when no such process exists;
+       * EPERM means it lives under another user: leave it alone. */
+      if (kill ((pid_t) pid, 0) == 0 || errno != ESRCH)
+        continue;
+      path = g_build_filename (parent, name, NULL);
+      if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+        continue;
+      ave_temp_dir_remove (path);
+      removed++;
+    }
+  return removed;
+}
+
+gboolean
+ave_temp_move_file (const char  *from,
+                    const char  *to,
+                    GError     **error)
+{
+  g_autoptr(GFile) source = NULL;
+  g_autoptr(GFile) staging = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *staging_path = NULL;
+
+  if (g_rename (from, to) == 0)
+    return TRUE;
+  if (errno != EXDEV)
+    {
+      int saved = errno;
+      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_FAILED,
+                   "%s: cannot move the finished file into place (%s)", to, g_strerror (saved));
+      return FALSE;
+    }
+
+  /* Another file system: copy beside the destination, then rename there. */
+  dir = g_path_get_dirname (to);
+  base = g_path_get_basename (to);
+  staging_path = g_strdup_printf ("%s/.%s.copying", dir, base);
+  source = g_file_new_for_path (from);
+  staging = g_file_new_for_path (staging_path);
+  if (!g_file_copy (source, staging, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, error))
+    {
+      g_prefix_error (error, "%s: cannot copy the finished file from the temporary folder: ", to);
+      g_unlink (staging_path);
+      return FALSE;
+    }
+  if (g_rename (staging_path, to) != 0)
+    {
+      int saved = errno;
+      g_unlink (staging_path);
+      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_FAILED,
+                   "%s: cannot move the finished file into place (%s)", to, g_strerror (saved));
+      return FALSE;
+    }
+  g_unlink (from);
+  return TRUE;
+}
