@@ -432,7 +432,9 @@ test_preview (void)
   /* Frame steps move by one frame (30 fps) and over the cut. */
   ave_preview_seek (AVE_PREVIEW (preview), 1.0);
   ave_preview_step (AVE_PREVIEW (preview), 1);
-  g_assert_cmpfloat_with_epsilon (ave_preview_get_position (AVE_PREVIEW (preview)), 1.0 + 1 / 30.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (ave_preview_get_position (AVE_PREVIEW (preview)), 31.5 / 30.0, 1e-6);
+  ave_preview_step (AVE_PREVIEW (preview), -1);
+  g_assert_cmpfloat_with_epsilon (ave_preview_get_position (AVE_PREVIEW (preview)), 30.5 / 30.0, 1e-6);
   ave_preview_seek (AVE_PREVIEW (preview), 1.48);
   ave_preview_step (AVE_PREVIEW (preview), 2);
   g_assert_cmpfloat_with_epsilon (ave_preview_get_position (AVE_PREVIEW (preview)), 2.5, 1e-6);

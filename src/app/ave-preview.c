@@ -40,6 +40,7 @@ struct _AvePreview
   gint64          last_notify;
   double          frame_duration;
   guint           tick_id;
+  double          pending_seek;     /* asked before the stream could seek; -1 none */
 };
 
 G_DEFINE_FINAL_TYPE (AvePreview, ave_preview, GTK_TYPE_WIDGET)
@@ -94,7 +95,11 @@ stream_seek (AvePreview *self,
   source_time = MAX (0.0, source_time);
   self->anchor_position = source_time;
   self->anchor_time = g_get_monotonic_time ();
-  gtk_media_stream_seek (self->stream, (gint64) llround (source_time * G_USEC_PER_SEC));
+  /* A stream still opening cannot seek yet: it is done once prepared. */
+  if (!gtk_media_stream_is_prepared (self->stream))
+    self->pending_seek = source_time;
+  else
+    gtk_media_stream_seek (self->stream, (gint64) llround (source_time * G_USEC_PER_SEC));
   set_position (self, source_time, TRUE);
 }
 
@@ -186,6 +191,20 @@ on_playing (GtkMediaStream *stream,
   update_tick (self);
   set_position (self, self->anchor_position, TRUE);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING]);
+}
+
+static void
+on_prepared (GtkMediaStream *stream,
+             GParamSpec     *pspec,
+             AvePreview     *self)
+{
+  if (gtk_media_stream_is_prepared (stream) && self->pending_seek >= 0)
+    {
+      double target = self->pending_seek;
+
+      self->pending_seek = -1;
+      stream_seek (self, target);
+    }
 }
 
 static void
@@ -450,6 +469,7 @@ ave_preview_init (AvePreview *self)
   GtkGesture *click = gtk_gesture_click_new ();
 
   self->current = -1;
+  self->pending_seek = -1;
   self->frame_duration = DEFAULT_FRAME_DURATION;
   gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
@@ -505,6 +525,7 @@ ave_preview_set_source (AvePreview *self,
   self->path = g_strdup (path);
   self->current = -1;
   self->anchor_position = 0.0;
+  self->pending_seek = -1;
   self->frame_duration = DEFAULT_FRAME_DURATION;
 
   if (path != NULL)
@@ -513,6 +534,7 @@ ave_preview_set_source (AvePreview *self,
       g_signal_connect (self->stream, "notify::timestamp", G_CALLBACK (on_timestamp), self);
       g_signal_connect (self->stream, "notify::playing", G_CALLBACK (on_playing), self);
       g_signal_connect (self->stream, "notify::duration", G_CALLBACK (on_duration), self);
+      g_signal_connect (self->stream, "notify::prepared", G_CALLBACK (on_prepared), self);
       g_signal_connect (self->stream, "notify::error", G_CALLBACK (on_error), self);
       gtk_picture_set_paintable (GTK_PICTURE (self->picture), GDK_PAINTABLE (self->stream));
       gtk_media_controls_set_media_stream (GTK_MEDIA_CONTROLS (self->controls), self->stream);
@@ -666,8 +688,10 @@ ave_preview_step (AvePreview *self,
 
   ave_preview_pause (self);
   frame = self->frame_duration;
-  /* Land on frame boundaries so repeated steps do not drift. */
-  target = (round (self->position / frame) + frames) * frame;
+  /* Aim at the middle of the frame: a seek to its exact start may land on
+   * the frame before when timestamps are rounded; repeated steps stay on
+   * the frame grid. */
+  target = (floor (self->position / frame + 1e-3) + frames + 0.5) * frame;
   if (self->plan != NULL)
     target = ave_playback_step_target (self->plan, target, frames > 0 ? 1 : -1, frame);
   ave_preview_seek (self, MAX (0.0, target));

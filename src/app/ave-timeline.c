@@ -744,18 +744,18 @@ draw_analysis (AveTimeline           *self,
 
 static void
 draw_transition (GtkSnapshot       *snapshot,
-                 const AveSegment  *segment,
+                 AveTransitionType  transition,
                  double             x)
 {
   cairo_t *cr;
 
-  if (segment->transition == AVE_TRANSITION_CUT)
+  if (transition == AVE_TRANSITION_CUT)
     return;
 
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (x - 8, SEGMENT_Y, 16, SEGMENT_H));
   cairo_set_source_rgba (cr, 1, 1, 1, 0.95);
   cairo_set_line_width (cr, 2.0);
-  if (segment->transition == AVE_TRANSITION_CROSSFADE)
+  if (transition == AVE_TRANSITION_CROSSFADE)
     {
       /* One picture dissolving into the other: a cross. */
       cairo_move_to (cr, x - 6, SEGMENT_Y + 6);
@@ -772,6 +772,33 @@ draw_transition (GtkSnapshot       *snapshot,
     }
   cairo_stroke (cr);
   cairo_destroy (cr);
+}
+
+/* How a played item joins the played item before it, as the composer
+ * does it: a title card's own transition on both of its sides, otherwise
+ * the segment's; nothing before the first. */
+static AveTransitionType
+join_before (AveTimeline           *self,
+             const AveTimelineItem *item)
+{
+  const AveTimelineItem *previous = NULL;
+
+  for (const AveTimelineItem *p = item; p > layout_item (self, 0); )
+    {
+      p--;
+      if (p->output_start >= 0.0)
+        {
+          previous = p;
+          break;
+        }
+    }
+  if (previous == NULL)
+    return AVE_TRANSITION_CUT;
+  if (item->kind == AVE_TIMELINE_ITEM_TITLE_CARD)
+    return ave_plan_get_card (self->plan, item->index)->transition;
+  if (previous->kind == AVE_TIMELINE_ITEM_TITLE_CARD)
+    return ave_plan_get_card (self->plan, previous->index)->transition;
+  return ave_plan_get_segment (self->plan, item->index)->transition;
 }
 
 static void
@@ -808,8 +835,8 @@ draw_segment (AveTimeline           *self,
       append_text (self, snapshot, label, &text, x + 6, SEGMENT_Y + 7, item->width - 12);
     }
 
-  if (item->index > 0)
-    draw_transition (snapshot, segment, x);
+  if (item->enabled)
+    draw_transition (snapshot, join_before (self, item), x);
 
   if ((int) item->index == self->selected)
     {
@@ -846,6 +873,7 @@ draw_title_card (AveTimeline           *self,
         append_text (self, snapshot, card->subtitle, &text, x + 6, FILM_Y + 24, item->width - 12);
       append_text (self, snapshot, label, &text, x + 6, SEGMENT_Y + 7, item->width - 12);
     }
+  draw_transition (snapshot, join_before (self, item), x);
   if ((int) item->index == self->selected_card)
     {
       GskRoundedRect outline;
