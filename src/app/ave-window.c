@@ -7,6 +7,7 @@
 
 #include "core/ave-error.h"
 #include "core/ave-job.h"
+#include "core/ave-job-background.h"
 #include "media/ave-media.h"
 #include "resources/ave-monitor.h"
 #include "resources/ave-cost-ledger.h"
@@ -27,6 +28,7 @@
 /* Four samples a second over a minute of history. */
 #define SAMPLE_INTERVAL_MS 250
 #define GRAPH_SPAN_S       60
+#define JOB_NICE_INCREMENT 10
 #define SERIES_CAPACITY    (GRAPH_SPAN_S * 1000 / SAMPLE_INTERVAL_MS + 4)
 
 struct _AveWindow
@@ -218,21 +220,21 @@ on_sample (gpointer data)
 
   text = g_strdup_printf (_("CPU: %.0f %%"), cpu);
   gtk_label_set_label (self->cpu_label, text);
-  g_free (text);
+  g_clear_pointer (&text, g_free);
 
   rss = format_bytes (sample.rss_bytes);
   limit = format_bytes (self->memory_limit);
   /* Translators: memory in use "of" the budget, e.g. "Memory: 210 MiB of 8.0 GiB" */
   text = g_strdup_printf (_("Memory: %s of %s"), rss, limit);
   gtk_label_set_label (self->memory_label, text);
-  g_free (text);
+  g_clear_pointer (&text, g_free);
 
   if (totals.budget_usd > 0)
     text = g_strdup_printf (_("API cost: $%.2f of $%.2f"), cost, totals.budget_usd);
   else
     text = g_strdup_printf (_("API cost: $%.2f (no budget set)"), cost);
   gtk_label_set_label (self->cost_label, text);
-  g_free (text);
+  g_clear_pointer (&text, g_free);
 
   return G_SOURCE_CONTINUE;
 }
@@ -342,8 +344,9 @@ on_event_main (gpointer data)
         replace_str (&self->metadata_path, e->path);
       else if (g_strcmp0 (e->name, "final") == 0)
         replace_str (&self->final_path, e->path);
-      else if (g_strcmp0 (e->name, "plan") == 0 && e->plan != NULL)
-        /* The plan is on the timeline while the video renders. */
+      else if (g_strcmp0 (e->name, "plan") == 0 && e->plan != NULL && self->job_kind == AVE_JOB_PROCESS)
+        /* The plan is on the timeline while the video renders.  A render
+         * writes back the plan it was given: the edited one stays. */
         set_document (self, e->analysis, e->plan);
       break;
     case AVE_EVENT_SAMPLE:
@@ -1249,7 +1252,10 @@ start_job (AveWindow *self, AveJobKind kind)
 
   self->cancellable = g_cancellable_new ();
   ave_stall_monitor_begin (ave_application_get_stall_monitor (get_app (self)));
-  ave_job_run_async (self->job, self->cancellable, on_job_finished, g_object_ref (self));
+  /* Below the UI thread's priority, so the window stays responsive while
+   * the job keeps every core busy. */
+  ave_job_run_background_async (self->job, JOB_NICE_INCREMENT, self->cancellable,
+                                on_job_finished, g_object_ref (self));
   update_actions (self);
 }
 
