@@ -358,6 +358,52 @@ test_drag (void)
   g_assert_cmpfloat_with_epsilon (ave_timeline_get_playhead (timeline), 1.0, 1.0 / zoom);
   g_assert_cmpint (ave_timeline_get_selected_segment (timeline), ==, 1);
 
+  /* Cards: a title card dragged from the first slot to the end, an
+   * overlay dragged later along output time. */
+  {
+    g_autoptr(AveCard) title = ave_card_new_title ("Intro", NULL, 0, 1.0);
+    g_autoptr(AveCard) overlay = ave_card_new_overlay ("Jane", NULL, 0.5, 1.0);
+    const AveTimelineLayout *layout;
+    const AveTimelineItem *card_item;
+    double overlay_row = _ave_timeline_row_y (AVE_TIMELINE_ROW_OVERLAY);
+    double before;
+
+    g_assert_cmpint (ave_plan_history_add_card (history, overlay), ==, 0);
+    g_assert_cmpint (ave_plan_history_add_card (history, title), ==, 1);
+    before = ave_plan_get_card (plan, 0)->output_time;
+    g_assert_cmpfloat_with_epsilon (before, 1.5, 1e-9);   /* pushed by the 1 s title */
+
+    layout = _ave_timeline_get_layout (timeline);
+    card_item = &g_array_index (layout->items, AveTimelineItem, 0);
+    g_assert_cmpint (card_item->kind, ==, AVE_TIMELINE_ITEM_TITLE_CARD);
+    _ave_timeline_drag (timeline,
+                        _ave_timeline_content_to_widget_x (timeline, card_item->x + card_item->width / 2),
+                        segment_row,
+                        _ave_timeline_content_to_widget_x (timeline, layout->total_width - 2), TRUE);
+    g_assert_cmpuint (ave_plan_get_card (plan, 1)->insert_before, ==, 2);
+    g_assert_cmpstr (ave_plan_history_get_undo_label (history), ==, "Move title card");
+    g_assert_cmpint (ave_timeline_get_selected_card (timeline), ==, 1);
+    /* The title left the start: the overlay moved back with its picture. */
+    g_assert_cmpfloat_with_epsilon (ave_plan_get_card (plan, 0)->output_time, 0.5, 1e-9);
+
+    /* Half a second to the right, inside the first segment: +0.5 s. */
+    layout = _ave_timeline_get_layout (timeline);
+    g_assert_true (ave_timeline_layout_output_to_x (layout, 0.7, &x));
+    _ave_timeline_drag (timeline, _ave_timeline_content_to_widget_x (timeline, x), overlay_row,
+                        _ave_timeline_content_to_widget_x (timeline, x + 0.5 * layout->pixels_per_second),
+                        TRUE);
+    g_assert_cmpfloat_with_epsilon (ave_plan_get_card (plan, 0)->output_time, 1.0, 1.5 / zoom);
+    g_assert_cmpstr (ave_plan_history_get_undo_label (history), ==, "Move overlay");
+    g_assert_cmpint (ave_timeline_get_selected_card (timeline), ==, 0);
+
+    /* Delete removes the selected card. */
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (timeline), "timeline.delete", NULL));
+    g_assert_cmpuint (ave_plan_get_n_cards (plan), ==, 1);
+    for (int i = 0; i < 5; i++)
+      g_assert_true (ave_plan_history_undo (history));
+    g_assert_cmpuint (ave_plan_get_n_cards (plan), ==, 0);
+  }
+
   /* Four edits, four undos back to where it started. */
   for (int i = 0; i < 4; i++)
     g_assert_true (ave_plan_history_undo (history));
