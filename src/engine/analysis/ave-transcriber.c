@@ -119,31 +119,37 @@ ensure_quiet_logging (void)
     }
 }
 
-static const char *
-pruning_for_quality (AveQuality quality,
-                     const char **maxhmmpf,
-                     const char **maxwpf)
+typedef struct
 {
-  /* Measured on generated talks: capping active HMMs at 3000 and word
-   * exits at 10 per frame cuts decoding time by about a third with no
-   * visible loss; skipping the flat-lexicon second pass saves another
-   * fifth at some cost in accuracy.  Frame downsampling (-ds) is never
-   * used: it blurs the short vowels that fillers are. */
+  const char *maxhmmpf;   /* active HMMs per frame */
+  const char *maxwpf;     /* word exits per frame */
+  const char *topn;       /* Gaussians scored per codebook */
+  const char *fwdflat;    /* flat-lexicon second pass */
+  const char *bestpath;   /* lattice rescoring */
+} Pruning;
+
+/* Search effort by quality level.  Measured on the generated 60 s talk
+ * (bench/bench.sh; docs/performance.md): capping active HMMs at 3000 and
+ * word exits at 10 cuts decoding time by about a third with no visible
+ * loss; the flat-lexicon pass and lattice rescoring cost another fifth,
+ * and scoring 2 Gaussians instead of 4 a little more, for word accuracy
+ * only — filler times stayed within 20 ms and all fillers were found.
+ * Only "ultra" pays for the full search.  Frame downsampling (-ds) is
+ * never used: it blurs the short vowels that fillers are, and tighter
+ * beams lost an "uh" that ran into the next word. */
+static Pruning
+pruning_for_quality (AveQuality quality)
+{
   switch (quality)
     {
     case AVE_QUALITY_FAST:
-      *maxhmmpf = "2000"; *maxwpf = "8";
-      return "no";
+      return (Pruning) { "2000", "8", "2", "no", "no" };
     case AVE_QUALITY_MEDIUM:
-      *maxhmmpf = "3000"; *maxwpf = "10";
-      return "no";
     case AVE_QUALITY_HIGH:
-      *maxhmmpf = "3000"; *maxwpf = "10";
-      return "yes";
+      return (Pruning) { "3000", "10", "2", "no", "no" };
     case AVE_QUALITY_ULTRA:
     default:
-      *maxhmmpf = "30000"; *maxwpf = "-1";
-      return "yes";
+      return (Pruning) { "30000", "-1", "4", "yes", "yes" };
     }
 }
 
@@ -288,7 +294,7 @@ ave_transcriber_new (const AveSettings  *settings,
   g_autofree char *lm = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "en-us.lm.bin", NULL);
   g_autofree char *dict = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "cmudict-en-us.dict", NULL);
   g_autofree char *mdef = g_build_filename (hmm, "mdef", NULL);
-  const char *maxhmmpf, *maxwpf, *fwdflat;
+  Pruning pruning;
   cmd_ln_t *config;
 
   g_return_val_if_fail (settings != NULL, NULL);
@@ -299,7 +305,7 @@ ave_transcriber_new (const AveSettings  *settings,
     return NULL;
 
   ensure_quiet_logging ();
-  fwdflat = pruning_for_quality (settings->quality, &maxhmmpf, &maxwpf);
+  pruning = pruning_for_quality (settings->quality);
 
   self = g_new0 (AveTranscriber, 1);
   self->silence_threshold_db = settings->silence_threshold_db;
@@ -315,10 +321,11 @@ ave_transcriber_new (const AveSettings  *settings,
                          * silence removal, word times are wrong. */
                         "-remove_silence", "no",
                         "-logfn", "/dev/null",
-                        "-maxhmmpf", maxhmmpf,
-                        "-maxwpf", maxwpf,
-                        "-fwdflat", fwdflat,
-                        "-bestpath", "yes",
+                        "-maxhmmpf", pruning.maxhmmpf,
+                        "-maxwpf", pruning.maxwpf,
+                        "-topn", pruning.topn,
+                        "-fwdflat", pruning.fwdflat,
+                        "-bestpath", pruning.bestpath,
                         NULL);
   if (config != NULL)
     self->ps = ps_init (config);
