@@ -25,7 +25,7 @@
 #define SMALLEST_QUEUE_BYTES (1u * MIB)
 /* The estimates are kept under this share of the budget: the allocator's
  * free lists and fragmentation take the rest. */
-#define BUDGET_SHARE         0.85
+#define BUDGET_SHARE         0.90
 
 const char * const ave_encoder_presets[] = {
   "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -138,8 +138,9 @@ ave_memory_estimate_composition (const AveSettings *settings,
                    + X264_THREAD_PER_PIXEL * (MAX (1u, encoder_threads) - 1));
 
   total = PROCESS_BASE_BYTES + (settings->transcribe ? AFTER_ANALYSIS_BYTES : 0) + (guint64) x264
-        /* a crossfade decodes two pieces at once */
-        + decoder_bytes (pixels, decoder_threads) * (settings->transitions ? 2 : 1)
+        /* a crossfade decodes two pieces at once, for its short length;
+         * the second decoder's buffers fill only partly */
+        + decoder_bytes (pixels, decoder_threads) * (settings->transitions ? 3 : 2) / 2
         /* frames being composed and converted */
         + (guint64) (pixels * 1.5 * 4);
   if (parallel_outputs)
@@ -211,7 +212,9 @@ ave_memory_budget_plan (const AveSettings *settings,
 
       /* Composition: thumbnails after the render instead of beside it,
        * then x264's look-ahead down to 5 frames, then its frame threads
-       * (speed), and only then the rest of the look-ahead (quality). */
+       * (speed), then the rest of the look-ahead (quality), and last the
+       * workers.  Settings this has already lowered are where a second
+       * sizing starts, so the order keeps the result the same. */
       while (ave_memory_estimate_composition (sized, width, height, plan->encoder_threads,
                                               plan->encoder_lookahead, plan->parallel_outputs) > limit)
         {
@@ -225,6 +228,8 @@ ave_memory_budget_plan (const AveSettings *settings,
             plan->encoder_threads /= 2;
           else if (plan->encoder_lookahead > 0)
             plan->encoder_lookahead = 0;   /* x264 then works without macroblock-tree */
+          else if (sized->n_workers > 2)
+            sized->n_workers--;   /* the composer's decoders take n_workers / 2 threads */
           else
             break;
         }

@@ -298,7 +298,7 @@ static void
 fit_composition (AveRuntime *self)
 {
   const AveSettings *s = self->settings;
-  guint64 limit = (guint64) (self->budget * 0.85);
+  guint64 limit = (guint64) (self->budget * 0.90);   /* BUDGET_SHARE of ave-memory-budget.c */
 
   if (!s->adaptive_quality || self->budget == 0 || g_strcmp0 (s->performance_target, "quality") == 0)
     return;
