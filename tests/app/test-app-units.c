@@ -1,0 +1,272 @@
+/* test-app-units.c — the app's pieces that need no display: project files
+ * (relative paths, round trip, errors) and the live graphs' series model. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "ave-test-util.h"
+#include "ave-project.h"
+#include "ave-series.h"
+#include "ave-stall-monitor.h"
+
+static AvePlan *
+make_plan (const char *source)
+{
+  AvePlan *plan = ave_plan_new (source, 20.0);
+  AveSegment a = { .start = 0.5, .end = 6.0, .enabled = TRUE };
+  AveSegment b = { .start = 7.25, .end = 12.0, .enabled = FALSE };
+  AveSegment c = { .start = 13.0, .end = 19.5, .transition = AVE_TRANSITION_CROSSFADE,
+                   .transition_duration = 0.5, .enabled = TRUE };
+
+  g_assert_true (ave_plan_append_segment (plan, &a));
+  g_assert_true (ave_plan_append_segment (plan, &b));
+  g_assert_true (ave_plan_append_segment (plan, &c));
+  ave_plan_add_chapter (plan, 0, "Intro");
+  return plan;
+}
+
+static char *
+plan_json (AvePlan *plan)
+{
+  g_autoptr(JsonNode) node = ave_plan_to_json (plan);
+  JsonObject *object = json_node_get_object (node);
+
+  /* The source is compared separately: it is stored relative. */
+  json_object_remove_member (object, "source");
+  return json_to_string (node, FALSE);
+}
+
+static void
+test_relative_paths (void)
+{
+  struct { const char *base, *target, *expected; } cases[] = {
+    { "/home/u/projects", "/home/u/projects/talk.mp4", "talk.mp4" },
+    { "/home/u/projects", "/home/u/videos/talk.mp4", "../videos/talk.mp4" },
+    { "/home/u/a/b/c", "/home/u/x.mp4", "../../../x.mp4" },
+    { "/home/u/projects/", "/home/u/projects/out/talk", "out/talk" },
+    { "/home/u/projects", "/home/u/projects", "." },
+    { "/home/u", "/srv/media/talk.mp4", NULL },   /* only "/" in common */
+    { "relative", "/x", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *rel = ave_project_relative_path (cases[i].base, cases[i].target);
+      g_assert_cmpstr (rel, ==, cases[i].expected);
+    }
+}
+
+static void
+test_project_roundtrip (void)
+{
+  g_autofree char *dir = ave_test_path ("project");
+  g_autofree char *media = g_build_filename (dir, "media", NULL);
+  g_autofree char *projects = g_build_filename (dir, "projects", NULL);
+  g_autofree char *source = g_build_filename (media, "talk.mp4", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", "talk", NULL);
+  g_autofree char *analysis = g_build_filename (out, "analysis.json", NULL);
+  g_autofree char *path = g_build_filename (projects, "edit.aveproj", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(AveProject) project = NULL;
+  g_autoptr(AveProject) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *object;
+
+  g_assert_cmpint (g_mkdir_with_parents (media, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (projects, 0755), ==, 0);
+  plan = make_plan (source);
+  project = ave_project_new (source, plan, out, analysis);
+  g_assert_true (ave_project_save (project, path, &error));
+  g_assert_no_error (error);
+
+  /* Stored relative to the project's folder, the plan's source too. */
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  root = json_from_string (text, &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (root);
+  g_assert_cmpint (json_object_get_int_member (object, "version"), ==, AVE_PROJECT_VERSION);
+  g_assert_cmpstr (json_object_get_string_member (object, "source"), ==, "../media/talk.mp4");
+  g_assert_cmpstr (json_object_get_string_member (object, "output_folder"), ==, "../out/talk");
+  g_assert_cmpstr (json_object_get_string_member (object, "analysis"), ==, "../out/talk/analysis.json");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (object, "plan"), "source"),
+                   ==, "../media/talk.mp4");
+
+  loaded = ave_project_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (loaded);
+  g_assert_cmpstr (loaded->source, ==, source);
+  g_assert_cmpstr (loaded->output_folder, ==, out);
+  g_assert_cmpstr (loaded->analysis_path, ==, analysis);
+  g_assert_cmpstr (ave_plan_get_source (loaded->plan), ==, source);
+  before = plan_json (plan);
+  after = plan_json (loaded->plan);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_output_duration (loaded->plan),
+                                  ave_plan_get_output_duration (plan), 1e-9);
+  g_assert_false (ave_plan_get_segment (loaded->plan, 1)->enabled);
+
+  /* Moving the project together with its media keeps it working. */
+  {
+    g_autofree char *moved = g_build_filename (dir, "moved", NULL);
+    g_autofree char *moved_path = g_build_filename (moved, "projects", "edit.aveproj", NULL);
+    g_autofree char *moved_source = g_build_filename (moved, "media", "talk.mp4", NULL);
+    g_autoptr(AveProject) again = NULL;
+
+    g_assert_cmpint (g_mkdir_with_parents (moved, 0755), ==, 0);
+    ave_test_sh ("mv '%s' '%s' && mv '%s' '%s'", media, moved, projects, moved);
+    again = ave_project_load (moved_path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (again->source, ==, moved_source);
+  }
+}
+
+static void
+test_project_errors (void)
+{
+  struct { const char *text; int code; const char *needle; } cases[] = {
+    { "not json", AVE_PROJECT_ERROR_PARSE, "is not a project file" },
+    { "[1,2]", AVE_PROJECT_ERROR_PARSE, "no JSON object" },
+    { "{\"source\":\"a.mp4\"}", AVE_PROJECT_ERROR_INVALID, "version" },
+    { "{\"version\":99,\"source\":\"a.mp4\"}", AVE_PROJECT_ERROR_VERSION, "newer" },
+    { "{\"version\":1,\"plan\":{}}", AVE_PROJECT_ERROR_INVALID, "“source” is missing" },
+    { "{\"version\":1,\"source\":\"a.mp4\"}", AVE_PROJECT_ERROR_INVALID, "“plan”" },
+    { "{\"version\":1,\"source\":\"a.mp4\",\"plan\":{\"version\":1}}", AVE_PROJECT_ERROR_INVALID, "plan:" },
+  };
+  g_autofree char *path = ave_test_path ("broken.aveproj");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AveProject) project = NULL;
+
+      g_assert_true (g_file_set_contents (path, cases[i].text, -1, NULL));
+      project = ave_project_load (path, &error);
+      g_assert_null (project);
+      g_assert_error (error, AVE_PROJECT_ERROR, cases[i].code);
+      g_assert_nonnull (strstr (error->message, path));
+      if (strstr (error->message, cases[i].needle) == NULL)
+        g_error ("case %u: “%s” does not mention “%s”", i, error->message, cases[i].needle);
+    }
+
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *missing = ave_test_path ("missing.aveproj");
+    g_assert_null (ave_project_load (missing, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  }
+}
+
+static void
+on_items_changed (GListModel *model, guint position, guint removed, guint added, GString *log)
+{
+  g_string_append_printf (log, "%u-%u+%u;", position, removed, added);
+}
+
+static void
+test_series_ring (void)
+{
+  g_autoptr(AveSeries) series = ave_series_new (3);
+  g_autoptr(GString) log = g_string_new (NULL);
+  g_autoptr(AvePoint) first = NULL;
+  double t, v;
+
+  g_signal_connect (series, "items-changed", G_CALLBACK (on_items_changed), log);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (series)), ==, 0);
+  g_assert_false (ave_series_get_last (series, NULL, NULL));
+
+  ave_series_push (series, 0.0, 10);
+  ave_series_push (series, 0.25, 30);
+  ave_series_push (series, 0.5, 20);
+  g_assert_cmpstr (log->str, ==, "0-0+1;1-0+1;2-0+1;");
+  g_assert_cmpfloat (ave_series_get_max (series), ==, 30);
+
+  /* Full: the oldest point leaves at 0, the new one arrives at the end. */
+  g_string_truncate (log, 0);
+  ave_series_push (series, 0.75, 5);
+  g_assert_cmpstr (log->str, ==, "0-1+0;2-0+1;");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (series)), ==, 3);
+  g_assert_true (ave_series_get_point (series, 0, &t, &v));
+  g_assert_cmpfloat (t, ==, 0.25);
+  g_assert_cmpfloat (v, ==, 30);
+  g_assert_true (ave_series_get_last (series, &t, &v));
+  g_assert_cmpfloat (t, ==, 0.75);
+  g_assert_cmpfloat (v, ==, 5);
+  g_assert_false (ave_series_get_point (series, 3, NULL, NULL));
+
+  first = g_list_model_get_item (G_LIST_MODEL (series), 0);
+  g_assert_true (AVE_IS_POINT (first));
+  g_assert_cmpfloat (ave_point_get_time (first), ==, 0.25);
+  g_assert_cmpfloat (ave_point_get_value (first), ==, 30);
+  g_assert_null (g_list_model_get_item (G_LIST_MODEL (series), 3));
+
+  ave_series_push (series, 1.0, 1);
+  g_assert_cmpfloat (ave_series_get_max (series), ==, 20);   /* 30 has left */
+
+  g_string_truncate (log, 0);
+  ave_series_clear (series);
+  g_assert_cmpstr (log->str, ==, "0-3+0;");
+  g_assert_cmpfloat (ave_series_get_max (series), ==, 0);
+}
+
+static gboolean
+busy_for_80_ms (gpointer data)
+{
+  g_usleep (80 * 1000);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_stall_monitor (void)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(AveStallMonitor) monitor = ave_stall_monitor_new (NULL);
+
+  /* Idle loop: wake-ups are on time. */
+  ave_stall_monitor_begin (monitor);
+  g_timeout_add (200, quit_loop, loop);
+  g_main_loop_run (loop);
+  g_assert_cmpuint (ave_stall_monitor_get_n_wakeups (monitor), >=, 5);
+  g_assert_cmpfloat (ave_stall_monitor_get_max_ms (monitor), <, 40);
+
+  /* A handler that blocks the loop for 80 ms is seen as an 80 ms stall. */
+  g_timeout_add (50, busy_for_80_ms, NULL);
+  g_timeout_add (250, quit_loop, loop);
+  g_main_loop_run (loop);
+  g_assert_cmpfloat (ave_stall_monitor_get_max_ms (monitor), >=, 65);
+  g_assert_cmpfloat (ave_stall_monitor_get_max_ms (monitor), <, 200);
+  ave_stall_monitor_end (monitor);
+  g_assert_false (ave_stall_monitor_is_measuring (monitor));
+
+  /* Not measuring: a stall is not counted. */
+  {
+    double before = ave_stall_monitor_get_max_ms (monitor);
+    g_timeout_add (10, busy_for_80_ms, NULL);
+    g_usleep (1000);
+    g_timeout_add (150, quit_loop, loop);
+    g_main_loop_run (loop);
+    g_assert_cmpfloat (ave_stall_monitor_get_max_ms (monitor), ==, before);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  ave_test_init (&argc, &argv);
+  g_test_add_func ("/app/project/relative-paths", test_relative_paths);
+  g_test_add_func ("/app/project/roundtrip", test_project_roundtrip);
+  g_test_add_func ("/app/project/errors", test_project_errors);
+  g_test_add_func ("/app/series/ring", test_series_ring);
+  g_test_add_func ("/app/stall-monitor/lateness", test_stall_monitor);
+  return g_test_run ();
+}
