@@ -61,6 +61,7 @@ struct _AveJob
   AveRuntime     *runtime;
   char           *run_temp_dir;
   GPtrArray      *early_events;  /* runtime events from before the metrics existed */
+  GMutex          early_lock;    /* the watcher thread may add to them */
   gboolean        render_in_temp;/* --temp-dir given: the render is written there */
   AveCostTotals   cost_start;
 };
@@ -86,6 +87,7 @@ ave_job_finalize (GObject *object)
   if (self->event_destroy != NULL)
     self->event_destroy (self->event_data);
   g_mutex_clear (&self->event_lock);
+  g_mutex_clear (&self->early_lock);
   g_free (self->input);
   g_free (self->output_root);
   g_free (self->output_name);
@@ -112,6 +114,7 @@ static void
 ave_job_init (AveJob *self)
 {
   g_mutex_init (&self->event_lock);
+  g_mutex_init (&self->early_lock);
 }
 
 char *
@@ -452,7 +455,8 @@ finish_audio_analysis (AveJob *self, AnalysisRun *run, GCancellable *cancellable
 
   if (!ave_audio_analyzer_finish (run->audio, self->analysis, cancellable, error))
     return FALSE;
-  run->audio_clock.cpu_s += ave_thread_cpu_seconds () - cpu0;
+  run->audio_clock.cpu_s += ave_thread_cpu_seconds () - cpu0
+                           + ave_audio_analyzer_get_worker_cpu_seconds (run->audio);
   stage_end (self, &run->audio_clock, FALSE);
   return TRUE;
 }
@@ -885,6 +889,14 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
 
   if (!composed)
     goto fail;
+  if (result.smart_cut)
+    {
+      g_autofree char *notice =
+        g_strdup_printf ("composition: smart cut copied %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+                         " frames from the source and encoded %" G_GINT64_FORMAT,
+                         result.frames_copied, result.video_frames, result.frames_reencoded);
+      emit_simple (self, AVE_EVENT_NOTICE, notice);
+    }
   if (!ave_temp_move_file (temp_path, final_path, error))
     goto fail;
   stage_end (self, &compose_clock, FALSE);
@@ -1042,22 +1054,28 @@ on_runtime_event (AveRuntimeEventKind  kind,
       event.kind = AVE_EVENT_DECISION;
       break;
     }
-  /* Only the job's thread emits before the metrics exist (the watcher
-   * starts in runtime_begin but samples every 200 ms): keep those for
-   * replay_early_events so that the metrics see every decision. */
+  /* Until the metrics exist, keep the events for replay_early_events so
+   * that the metrics see every decision. */
+  g_mutex_lock (&self->early_lock);
   if (self->early_events != NULL)
     {
       g_ptr_array_add (self->early_events, g_strdup_printf ("%d\t%s\t%s", event.kind,
                                                            name != NULL ? name : "", message));
+      g_mutex_unlock (&self->early_lock);
       return;
     }
+  g_mutex_unlock (&self->early_lock);
   emit (self, &event);
 }
 
 static void
 replay_early_events (AveJob *self)
 {
-  g_autoptr(GPtrArray) events = g_steal_pointer (&self->early_events);
+  g_autoptr(GPtrArray) events = NULL;
+
+  g_mutex_lock (&self->early_lock);
+  events = g_steal_pointer (&self->early_events);
+  g_mutex_unlock (&self->early_lock);
 
   for (guint i = 0; events != NULL && i < events->len; i++)
     {
@@ -1107,7 +1125,9 @@ runtime_begin (AveJob *self, GError **error)
   AveSettings *s = self->settings;
   g_autofree char *parent = g_strdup (s->temp_dir);
 
+  g_mutex_lock (&self->early_lock);
   self->early_events = g_ptr_array_new_with_free_func (g_free);
+  g_mutex_unlock (&self->early_lock);
 
   /* The run's own temporary folder; everything the engine writes as
    * scratch goes there (settings->temp_dir now points at it). */
@@ -1142,8 +1162,8 @@ runtime_begin (AveJob *self, GError **error)
 static void
 runtime_end (AveJob *self)
 {
+  g_clear_pointer (&self->runtime, ave_runtime_free);   /* joins the watcher */
   g_clear_pointer (&self->early_events, g_ptr_array_unref);
-  g_clear_pointer (&self->runtime, ave_runtime_free);
   if (self->run_temp_dir != NULL)
     {
       if (self->settings->cleanup_temp)
