@@ -11,6 +11,7 @@
 #include "core/ave-error.h"
 #include "analysis/ave-audio-analyzer.h"
 #include "analysis/ave-transcriber.h"
+#include "resources/ave-monitor.h"
 
 #define RATE            AVE_ANALYSIS_SAMPLE_RATE
 #define WINDOW          160                 /* 10 ms at 16 kHz: the silence detector's unit */
@@ -131,6 +132,7 @@ struct _AveAudioAnalyzer
   guint        max_pending;
   gboolean     cancelled;
   GError      *transcribe_error;
+  double       transcribe_cpu;     /* CPU seconds of the transcription threads (under lock) */
   GArray      *words;               /* AveTranscribedWord */
 };
 
@@ -167,6 +169,7 @@ transcribe_worker (gpointer data,
   g_autoptr(GError) error = NULL;
   AveTranscriber *transcriber = NULL;
   gboolean skip, create = FALSE;
+  double cpu0 = ave_thread_cpu_seconds ();
 
   g_mutex_lock (&self->lock);
   skip = self->cancelled || self->transcribe_error != NULL;
@@ -210,6 +213,7 @@ transcribe_worker (gpointer data,
     }
 
   g_mutex_lock (&self->lock);
+  self->transcribe_cpu += ave_thread_cpu_seconds () - cpu0;
   if (error != NULL && self->transcribe_error == NULL)
     self->transcribe_error = g_steal_pointer (&error);
   for (guint i = 0; i < words->len; i++)
@@ -1042,4 +1046,15 @@ ave_audio_analyzer_free (AveAudioAnalyzer *self)
   g_cond_clear (&self->cond);
   ave_settings_free (self->settings);
   g_free (self);
+}
+
+double
+ave_audio_analyzer_get_worker_cpu_seconds (AveAudioAnalyzer *self)
+{
+  double cpu;
+
+  g_mutex_lock (&self->lock);
+  cpu = self->transcribe_cpu;
+  g_mutex_unlock (&self->lock);
+  return cpu;
 }

@@ -29,6 +29,9 @@ gboolean          ave_audio_analyzer_finish (AveAudioAnalyzer    *self,
                                              AveAnalysis         *into,
                                              GCancellable        *cancellable,
                                              GError             **error);
+/* CPU seconds spent so far on the analyzer's own transcription threads
+ * (the caller's thread is not counted). */
+double            ave_audio_analyzer_get_worker_cpu_seconds (AveAudioAnalyzer *self);
 void              ave_audio_analyzer_free   (AveAudioAnalyzer    *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveAudioAnalyzer, ave_audio_analyzer_free)
 

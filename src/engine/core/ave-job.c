@@ -377,6 +377,7 @@ typedef struct
   double            video_thread_cpu0;
   gboolean          audio_seen;
   gboolean          video_seen;
+  double            process_cpu0;   /* when video analysis started: its decoder threads are FFmpeg's */
   GMutex            lock;   /* progress is reported from either thread */
 } AnalysisRun;
 
@@ -436,14 +437,31 @@ on_read_warning (const char *message, gpointer user_data)
   emit_simple (run->job, AVE_EVENT_WARNING, message);
 }
 
+static double
+process_cpu_seconds (void)
+{
+  AveResourceSample sample;
+
+  ave_resource_sample_take (&sample);
+  return sample.cpu_user_s + sample.cpu_system_s;
+}
+
 static gboolean
 finish_video_analysis (AveJob *self, AnalysisRun *run, GError **error)
 {
   double cpu0 = ave_thread_cpu_seconds ();
+  double audio_cpu = 0;
 
   if (!ave_video_analyzer_finish (run->video, self->analysis, error))
     return FALSE;
   run->video_clock.cpu_s += ave_thread_cpu_seconds () - cpu0;
+  /* FFmpeg decodes on threads of its own, which no thread clock of ours
+   * sees: count the whole process since the stage began, less what the
+   * audio threads used meanwhile. */
+  if (run->audio != NULL)
+    audio_cpu = run->audio_clock.cpu_s + ave_audio_analyzer_get_worker_cpu_seconds (run->audio);
+  run->video_clock.cpu_s = MAX (run->video_clock.cpu_s,
+                                process_cpu_seconds () - run->process_cpu0 - audio_cpu);
   stage_end (self, &run->video_clock, FALSE);
   return TRUE;
 }
@@ -506,7 +524,10 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
   if (run.audio != NULL)
     stage_start (self, &run.audio_clock, AVE_STAGE_AUDIO_ANALYSIS);
   if (run.video != NULL)
-    stage_start (self, &run.video_clock, AVE_STAGE_VIDEO_ANALYSIS);
+    {
+      run.process_cpu0 = process_cpu_seconds ();
+      stage_start (self, &run.video_clock, AVE_STAGE_VIDEO_ANALYSIS);
+    }
 
   if (!together && run.audio != NULL)
     {
@@ -521,6 +542,7 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
           goto done;
         }
       run.video = ave_video_analyzer_new (s, self->media, self->compute);
+      run.process_cpu0 = process_cpu_seconds ();
       stage_start (self, &run.video_clock, AVE_STAGE_VIDEO_ANALYSIS);
       options.want_video = TRUE;
       options.want_audio = FALSE;
