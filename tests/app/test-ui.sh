@@ -56,21 +56,32 @@ wait_for() { # seconds command...
 }
 
 out="$work/out"
+name_owned() { gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+                 --method org.freedesktop.DBus.NameHasOwner $dest 2>/dev/null | grep -q true; }
 export GSETTINGS_BACKEND=memory
 # Xvfb has no GPU: llvmpipe GL renders with threads that starve behind the
 # engine on a small CI machine; the cairo renderer draws only what changed.
 export GSK_RENDERER=${GSK_RENDERER:-cairo}
 export GSETTINGS_SCHEMA_DIR="${GSETTINGS_SCHEMA_DIR:-}"
+# The empty state, for the screenshots: no file given.
+if [ -n "$shots" ]; then
+  "$bin" >"$work/empty.log" 2>&1 &
+  app_pid=$!
+  wait_for 30 name_owned || fail "the app did not start without a file"
+  sleep 1.5
+  shot empty
+  activate quit
+  wait "$app_pid" || fail "the app exited with an error after quit"
+  app_pid=
+fi
+
 AVE_REPORT_STALL=1 "$bin" --output-dir "$out" "$clip" >"$work/app.log" 2>&1 &
 app_pid=$!
 
-name_owned() { gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
-                 --method org.freedesktop.DBus.NameHasOwner $dest 2>/dev/null | grep -q true; }
 wait_for 30 name_owned || fail "the app did not take $dest on the session bus"
 # Probing runs off the main thread: process is enabled once the clip is loaded.
 wait_for 30 action_enabled process || fail "the process action never became enabled"
 sleep 0.5
-shot empty-loaded
 
 activate process
 result="$out/talk"
