@@ -41,6 +41,11 @@ main (int argc, char **argv)
   if (has_argument (argc, argv, "--gapplication-service") && !gtk_init_check ())
     return ave_service_run (argc, argv);
 
+  /* A word that is neither a command, an option nor an existing file is
+   * most likely a mistyped command: say so instead of opening a window. */
+  if (argc > 1 && argv[1][0] != '-' && !g_file_test (argv[1], G_FILE_TEST_EXISTS))
+    return ave_cli_main (argc, argv);
+
   /* No subcommand, or files: the desktop app. */
   app = ave_application_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);

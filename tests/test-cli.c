@@ -62,7 +62,6 @@ test_usage_errors (void)
   assert_usage ("analyze", "no input");
   assert_usage ("transmogrify x.mp4", "not a command");
   assert_usage ("process --plan p.json a.mp4 b.mp4", "exactly one input");
-  assert_usage ("", "Usage");
 }
 
 /* A bad input: exit 1, one line naming the file, nothing left in DIR. */

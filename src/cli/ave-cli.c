@@ -412,7 +412,8 @@ static void
 print_help (FILE *out)
 {
   fprintf (out,
-           "Usage: ai-video-editor [--config FILE.yaml] COMMAND [OPTION...] INPUT...\n\n"
+           "Usage: ai-video-editor [--config FILE.yaml] COMMAND [OPTION...] INPUT...\n"
+           "       ai-video-editor [VIDEO...]   (the desktop app)\n\n"
            "AI Video Editor turns raw recordings into edited videos with thumbnails\n"
            "and metadata, offline by default.\n\nCommands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
