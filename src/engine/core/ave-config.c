@@ -427,9 +427,9 @@ static const AveOption options[] = {
   { "audio-quality-priority", 0, NULL, NULL, NULL, "AAC at 320 kb/s and 20 ms audio crossfades at cuts", R },
 
   /* GPU */
-  { "enable-gpu", 0, NULL, NULL, NULL, "Compose on the GPU with the Vulkan compute backend when a device is found", R },
-  { "cuda-optimization", 0, "enable-gpu", NULL, NULL, "Same as --enable-gpu (the engine uses Vulkan, not CUDA)", R },
-  { "gpu-memory", 0, NULL, NULL, "GB", "GPU memory bound in GB, 0.1 to 1024 (implies --enable-gpu)", R },
+  { "enable-gpu", 0, NULL, NULL, NULL, "Analyse and compose with the Vulkan compute backend on a GPU when one is found (AVE_VULKAN_DEVICE picks a device by name)", 0 },
+  { "cuda-optimization", 0, "enable-gpu", NULL, NULL, "Same as --enable-gpu (the engine uses Vulkan, not CUDA)", 0 },
+  { "gpu-memory", 0, NULL, NULL, "GB", "GPU memory bound in GB, 0.1 to 1024 (implies --enable-gpu)", 0 },
 
   /* files and storage */
   { "temp-dir", 0, NULL, NULL, "DIR", "Folder for temporary files (created if needed)", 0 },

@@ -1,0 +1,117 @@
+/* test-gpu-cli.c — --enable-gpu from the command line, on Mesa's CPU Vulkan
+ * device (lavapipe): the same shots as the CPU path, a render that matches
+ * the CPU render, the device named on stderr, and a clear fallback when no
+ * device matches. */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <json-glib/json-glib.h>
+
+#include "ave-test-util.h"
+
+static JsonArray *
+load_shots (const char *analysis_path, JsonParser *parser)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_file (parser, analysis_path, &error));
+  g_assert_no_error (error);
+  return json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "shots");
+}
+
+static void
+test_analyze_same_shots (void)
+{
+  const char *sample = ave_test_sample ("gpu.mp4", 8, 320, 180);
+  g_autofree char *cpu_dir = ave_test_path ("cpu");
+  g_autofree char *gpu_dir = ave_test_path ("gpu");
+  g_autofree char *cpu_json = g_build_filename (cpu_dir, "gpu", "analysis.json", NULL);
+  g_autofree char *gpu_json = g_build_filename (gpu_dir, "gpu", "analysis.json", NULL);
+  g_autofree char *err = NULL;
+  g_autoptr(JsonParser) p1 = json_parser_new ();
+  g_autoptr(JsonParser) p2 = json_parser_new ();
+  JsonArray *a, *b;
+
+  ave_test_sh ("'%s' analyze '%s' -o '%s'", ave_test_binary (), sample, cpu_dir);
+  g_assert_cmpint (ave_test_sh_status (NULL, &err, "AVE_VULKAN_DEVICE=llvmpipe '%s' analyze --enable-gpu '%s' -o '%s'",
+                                       ave_test_binary (), sample, gpu_dir), ==, 0);
+  /* the run names the device it used */
+  if (strstr (err, "llvmpipe") == NULL)
+    g_error ("expected the Vulkan device on stderr: %s", err);
+
+  a = load_shots (cpu_json, p1);
+  b = load_shots (gpu_json, p2);
+  g_assert_cmpuint (json_array_get_length (a), ==, json_array_get_length (b));
+  g_assert_cmpuint (json_array_get_length (a), >=, 2);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonObject *sa = json_array_get_object_element (a, i);
+      JsonObject *sb = json_array_get_object_element (b, i);
+      /* integer kernels: the very same numbers */
+      g_assert_cmpfloat (json_object_get_double_member (sa, "start"), ==, json_object_get_double_member (sb, "start"));
+      g_assert_cmpfloat (json_object_get_double_member (sa, "sharpness"), ==, json_object_get_double_member (sb, "sharpness"));
+      g_assert_cmpfloat (json_object_get_double_member (sa, "exposure"), ==, json_object_get_double_member (sb, "exposure"));
+    }
+  g_assert_nonnull (strstr (json_object_get_string_member (json_node_get_object (json_parser_get_root (p2)), "compute_backend"), "vulkan"));
+}
+
+static double
+psnr (const char *a, const char *b)
+{
+  g_autofree char *err = NULL;
+  const char *avg;
+
+  ave_test_sh_status (NULL, &err, "ffmpeg -nostdin -i '%s' -i '%s' -lavfi psnr -f null -", a, b);
+  avg = strstr (err, "average:");
+  g_assert_nonnull (avg);
+  avg += strlen ("average:");
+  if (g_str_has_prefix (avg, "inf"))
+    return INFINITY;
+  return g_ascii_strtod (avg, NULL);
+}
+
+static void
+test_process_matches_cpu (void)
+{
+  const char *sample = ave_test_sample ("gpu.mp4", 8, 320, 180);
+  g_autofree char *cpu_dir = ave_test_path ("cpu-process");
+  g_autofree char *gpu_dir = ave_test_path ("gpu-process");
+  g_autofree char *cpu_mp4 = g_build_filename (cpu_dir, "gpu", "final.mp4", NULL);
+  g_autofree char *gpu_mp4 = g_build_filename (gpu_dir, "gpu", "final.mp4", NULL);
+  double value;
+
+  /* balanced mode: crossfades go through the blend kernel */
+  ave_test_sh ("'%s' process '%s' -o '%s'", ave_test_binary (), sample, cpu_dir);
+  ave_test_sh ("AVE_VULKAN_DEVICE=llvmpipe '%s' process --enable-gpu '%s' -o '%s'", ave_test_binary (), sample, gpu_dir);
+  value = psnr (cpu_mp4, gpu_mp4);
+  /* docs/compute.md: kernels are exact, so the renders are expected to be
+   * identical; 50 dB is the documented floor. */
+  g_test_message ("PSNR GPU vs CPU render: %g dB", value);
+  g_assert_cmpfloat (value, >=, 50.0);
+}
+
+static void
+test_fallback_notice (void)
+{
+  const char *sample = ave_test_sample ("gpu.mp4", 8, 320, 180);
+  g_autofree char *dir = ave_test_path ("fallback");
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (ave_test_sh_status (NULL, &err, "AVE_VULKAN_DEVICE=no-such-device '%s' analyze --enable-gpu '%s' -o '%s'",
+                                       ave_test_binary (), sample, dir), ==, 0);
+  if (strstr (err, "CPU path") == NULL)
+    g_error ("expected a one-line notice about the CPU path: %s", err);
+}
+
+int
+main (int argc, char **argv)
+{
+  ave_test_init (&argc, &argv);
+
+  g_test_add_func ("/gpu-cli/analyze-same-shots", test_analyze_same_shots);
+  g_test_add_func ("/gpu-cli/process-matches-cpu", test_process_matches_cpu);
+  g_test_add_func ("/gpu-cli/fallback-notice", test_fallback_notice);
+
+  return g_test_run ();
+}
