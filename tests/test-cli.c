@@ -118,6 +118,49 @@ test_bad_inputs (void)
   assert_bad_input (unknown, "codec");
 }
 
+static JsonObject *load_json (const char *path);
+static double probe_duration (const char *path);
+
+/* A file cut off in the middle (an interrupted download): either processed
+ * as far as it goes with a warning, or refused in one line — never a crash,
+ * never a final.mp4 for a refusal. */
+static void
+test_truncated_input (void)
+{
+  const char *sample = ave_test_sample ("short.mp4", 8, 320, 180);
+  g_autofree char *mkv = ave_test_path ("cut-off.mkv");
+  g_autofree char *outdir = ave_test_path ("truncated-out");
+  g_autofree char *final = g_build_filename (outdir, "cut-off", "final.mp4", NULL);
+  g_autofree char *err = NULL;
+  int rc;
+
+  /* Matroska keeps its index at the end: the first 60 % still streams. */
+  ave_test_sh ("ffmpeg -nostdin -v error -y -i '%s' -c copy '%s.full.mkv' && "
+               "head -c $(( $(stat -c %%s '%s.full.mkv') * 6 / 10 )) '%s.full.mkv' > '%s'",
+               sample, mkv, mkv, mkv, mkv);
+  rc = run_cli (NULL, &err, g_strdup_printf ("process '%s' -o '%s'", mkv, outdir));
+  if (rc == 0)
+    {
+      g_assert_nonnull (strstr (err, "warning"));
+      g_assert_nonnull (strstr (err, "ends early"));
+      g_assert_true (g_file_test (final, G_FILE_TEST_IS_REGULAR));
+      /* nothing is planned or rendered past what could be decoded */
+      {
+        g_autofree char *plan_path = g_build_filename (outdir, "cut-off", "plan.json", NULL);
+        g_autoptr(JsonObject) plan = load_json (plan_path);
+        double decoded = json_object_get_double_member (plan, "source_duration");
+        g_assert_cmpfloat (decoded, <, 8.0 * 0.8);
+        g_assert_cmpfloat (probe_duration (final), <=, decoded + 0.05);
+      }
+    }
+  else
+    {
+      g_assert_cmpint (rc, ==, 1);
+      g_assert_nonnull (strstr (err, "cut-off.mkv"));
+      g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
+    }
+}
+
 static void
 test_unwritable_output (void)
 {
@@ -315,6 +358,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/usage-errors", test_usage_errors);
   g_test_add_func ("/cli/bad-inputs", test_bad_inputs);
+  g_test_add_func ("/cli/truncated-input", test_truncated_input);
   g_test_add_func ("/cli/unwritable-output", test_unwritable_output);
   g_test_add_func ("/cli/json-events", test_json_events);
   g_test_add_func ("/cli/several-inputs", test_several_inputs);

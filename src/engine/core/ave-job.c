@@ -377,6 +377,8 @@ typedef struct
   double            video_thread_cpu0;
   gboolean          audio_seen;
   gboolean          video_seen;
+  double            video_end;      /* end of the last frame / sample delivered */
+  double            audio_end;
   double            process_cpu0;   /* when video analysis started: its decoder threads are FFmpeg's */
   GMutex            lock;   /* progress is reported from either thread */
 } AnalysisRun;
@@ -394,6 +396,7 @@ on_video_frame (const AveAnalysisFrame *frame, gpointer user_data, GError **erro
       run->video_seen = TRUE;
       run->video_thread_cpu0 = ave_thread_cpu_seconds ();
     }
+  run->video_end = MAX (run->video_end, frame->pts + frame->duration);
   ok = ave_video_analyzer_push (run->video, frame, error);
   run->video_clock.cpu_s = ave_thread_cpu_seconds () - run->video_thread_cpu0;
   return ok;
@@ -410,6 +413,7 @@ on_audio_chunk (const AveAudioChunk *chunk, gpointer user_data, GError **error)
       run->audio_seen = TRUE;
       run->audio_thread_cpu0 = ave_thread_cpu_seconds ();
     }
+  run->audio_end = MAX (run->audio_end, chunk->pts + (double) chunk->n_mono / AVE_ANALYSIS_SAMPLE_RATE);
   ok = ave_audio_analyzer_push (run->audio, chunk, error);
   run->audio_clock.cpu_s = ave_thread_cpu_seconds () - run->audio_thread_cpu0;
   return ok;
@@ -572,6 +576,18 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
     stage_skip (self, AVE_STAGE_AUDIO_ANALYSIS);
 
 done:
+  /* A truncated file is as long as what could be decoded, whatever its
+   * header says: the director must not plan, nor the composer render,
+   * beyond it. */
+  {
+    double decoded = MAX (run.video_end, run.audio_end);
+    if (decoded > 0 && decoded < self->media->duration - 0.25)
+      {
+        g_debug ("%s: decoded %.3f s of %.3f s", self->input, decoded, self->media->duration);
+        self->media->duration = decoded;
+        self->analysis->media->duration = decoded;
+      }
+  }
   g_free (self->analysis->compute_backend);
   self->analysis->compute_backend = g_strdup (ave_compute_get_name (self->compute));
   ave_analysis_sort (self->analysis);
