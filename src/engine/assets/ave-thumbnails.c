@@ -289,7 +289,9 @@ ave_thumbnails_write (const AveAnalysis  *analysis,
   options.video_width = width;
   options.video_height = height;
   options.apply_rotation = TRUE;
-  options.decoder_threads = (int) CLAMP (settings->n_workers, 1, 4);
+  /* A handful of frames, usually decoded beside the render, which keeps
+   * the cores busy already: one decoder thread holds far fewer frames. */
+  options.decoder_threads = 1;
   source = ave_media_source_open (ave_plan_get_source (plan), &options, error);
   if (source == NULL)
     return FALSE;

@@ -38,7 +38,9 @@ ave_settings_new (void)
 
   self->audio_bitrate = 160000;
   self->loudness_target = -14.0;
-  self->encoder_lookahead = 20;
+  /* x264 holds this many full frames: 10 keeps a 1080p render under
+   * 400 MB with two threads; a budget may lower it further. */
+  self->encoder_lookahead = 10;
 
   self->cleanup_temp = TRUE;
   self->parallel_strategy = AVE_PARALLEL_BALANCED;

@@ -344,9 +344,9 @@ ave_runtime_start (AveRuntime *self)
 #ifdef __GLIBC__
   /* glibc gives each thread that allocates its own arena (up to 8 per
    * core), each keeping freed memory for itself: ~40 MB more at the peak
-   * of a 1080p run.  Two arenas are enough for the engine's threads. */
-  if (self->budget > 0)
-    mallopt (M_ARENA_MAX, 2);
+   * of a 1080p run.  Two arenas are enough for the engine's threads, with
+   * or without a budget. */
+  mallopt (M_ARENA_MAX, 2);
 #endif
 
   ave_memory_budget_plan (s, self->width, self->height, self->n_cpus, &self->plan);
@@ -504,11 +504,9 @@ ave_runtime_prepare_stage (AveRuntime      *self,
   /* The analysers (the speech model above all) are gone by now; without
    * this their memory stays in the allocator's free lists and the render
    * starts on top of it. */
+  malloc_trim (0);
   if (self->budget > 0)
-    {
-      malloc_trim (0);
-      pressure = MIN (pressure, current_pressure (self));
-    }
+    pressure = MIN (pressure, current_pressure (self));
 #endif
 
   /* Outputs: shed what the render can do without. */
