@@ -882,7 +882,7 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
   AveComposeResult result = { 0 };
   GThread *thread = NULL;
   gboolean composed;
-  double cpu0;
+  double cpu0, process_cpu0, render_process_cpu;
 
   gulong forward = 0;
 
@@ -914,8 +914,10 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
 
   stage_start (self, &compose_clock, AVE_STAGE_COMPOSITION);
   cpu0 = ave_thread_cpu_seconds ();
+  process_cpu0 = process_cpu_seconds ();
   composed = render_cached (self, temp_path, &result, progress_pair, cancellable, error);
   compose_clock.cpu_s = ave_thread_cpu_seconds () - cpu0;
+  render_process_cpu = process_cpu_seconds () - process_cpu0;
 
   if (thread != NULL)
     {
@@ -923,6 +925,10 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
         g_cancellable_cancel (assets_cancellable);
       g_thread_join (thread);
     }
+  /* x264 and the decoders work on threads of their own: count the process
+   * during the render, less the thumbnails thread beside it. */
+  compose_clock.cpu_s = MAX (compose_clock.cpu_s,
+                             render_process_cpu - (thread != NULL ? assets.clock.cpu_s : 0));
   g_cancellable_disconnect (cancellable, forward);
 
   if (!composed)
