@@ -8,6 +8,7 @@
 
 #include "core/ave-error.h"
 #include "ave-analysis.h"
+#include "core/ave-json-read.h"
 
 /* The record is shared read-only between the director, assets and the UI,
  * which may live on different threads: an atomic refcounted box lets each
@@ -435,234 +436,9 @@ ave_analysis_to_json (const AveAnalysis *self)
  * ("shots[3].end"), so a user editing analysis.json by hand, or a developer
  * reading a bug report, can find the offending value directly. */
 
-G_GNUC_PRINTF (3, 4)
-static void
-set_invalid (GError    **error,
-             const char *path,
-             const char *format,
-             ...)
-{
-  g_autofree char *detail = NULL;
-  va_list args;
-
-  va_start (args, format);
-  detail = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_INVALID,
-               "%s: %s", path, detail);
-}
-
-static char *
-member_path (const char *parent,
-             const char *member)
-{
-  if (parent == NULL || *parent == '\0')
-    return g_strdup (member);
-  return g_strdup_printf ("%s.%s", parent, member);
-}
-
-static gboolean
-node_is_number (JsonNode *node)
-{
-  GType type;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-  type = json_node_get_value_type (node);
-  return type == G_TYPE_DOUBLE || type == G_TYPE_INT64;
-}
-
-/* Reads an optional member.  Absent (or null, for strings) gives the
- * default; present with the wrong type is an error. */
-static gboolean
-read_number (JsonObject *object,
-             const char *parent,
-             const char *member,
-             gboolean    required,
-             double      fallback,
-             double     *out,
-             GError    **error)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL)
-    {
-      if (required)
-        {
-          g_autofree char *path = member_path (parent, member);
-
-          set_invalid (error, path, "missing (expected a number)");
-          return FALSE;
-        }
-      *out = fallback;
-      return TRUE;
-    }
-
-  if (!node_is_number (node))
-    {
-      g_autofree char *path = member_path (parent, member);
-
-      set_invalid (error, path, "expected a number");
-      return FALSE;
-    }
-
-  *out = json_node_get_double (node);
-  return TRUE;
-}
-
-static gboolean
-read_int (JsonObject *object,
-          const char *parent,
-          const char *member,
-          gint64      fallback,
-          gint64     *out,
-          GError    **error)
-{
-  JsonNode *node = json_object_get_member (object, member);
-  double value;
-
-  if (node == NULL)
-    {
-      *out = fallback;
-      return TRUE;
-    }
-
-  if (!node_is_number (node))
-    {
-      g_autofree char *path = member_path (parent, member);
-
-      set_invalid (error, path, "expected a number");
-      return FALSE;
-    }
-
-  value = json_node_get_double (node);
-  if (value != floor (value))
-    {
-      g_autofree char *path = member_path (parent, member);
-
-      set_invalid (error, path, "expected a whole number, got %g", value);
-      return FALSE;
-    }
-
-  *out = (gint64) value;
-  return TRUE;
-}
-
-static gboolean
-read_int32 (JsonObject *object,
-            const char *parent,
-            const char *member,
-            int        *out,
-            GError    **error)
-{
-  gint64 value;
-
-  if (!read_int (object, parent, member, 0, &value, error))
-    return FALSE;
-  if (value < G_MININT || value > G_MAXINT)
-    {
-      g_autofree char *path = member_path (parent, member);
-
-      set_invalid (error, path, "out of range (%" G_GINT64_FORMAT ")", value);
-      return FALSE;
-    }
-  *out = (int) value;
-  return TRUE;
-}
-
-static gboolean
-read_bool (JsonObject *object,
-           const char *parent,
-           const char *member,
-           gboolean   *out,
-           GError    **error)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL)
-    {
-      *out = FALSE;
-      return TRUE;
-    }
-
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
-    {
-      g_autofree char *path = member_path (parent, member);
-
-      set_invalid (error, path, "expected true or false");
-      return FALSE;
-    }
-
-  *out = json_node_get_boolean (node);
-  return TRUE;
-}
-
-/* Returns a newly allocated string, or NULL for absent/null members. */
-static gboolean
-read_string (JsonObject  *object,
-             const char  *parent,
-             const char  *member,
-             char       **out,
-             GError     **error)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      g_autofree char *path = member_path (parent, member);
-
-      set_invalid (error, path, "expected a string");
-      return FALSE;
-    }
-
-  *out = g_strdup (json_node_get_string (node));
-  return TRUE;
-}
-
-/* Arrays are optional (an analysis without video has no shots); returns
- * NULL with no error when absent. */
-static gboolean
-read_array (JsonObject  *object,
-            const char  *member,
-            JsonArray  **out,
-            GError     **error)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    {
-      set_invalid (error, member, "expected an array");
-      return FALSE;
-    }
-
-  *out = json_node_get_array (node);
-  return TRUE;
-}
-
-static JsonObject *
-array_object (JsonArray  *array,
-              guint       index,
-              const char *path,
-              GError    **error)
-{
-  JsonNode *node = json_array_get_element (array, index);
-
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      set_invalid (error, path, "expected an object");
-      return NULL;
-    }
-  return json_node_get_object (node);
-}
+static const AveJsonFormat analysis_json = {
+  ave_analysis_error_quark, AVE_ANALYSIS_ERROR_INVALID, "a number",
+};
 
 static gboolean
 check_range (const char *path,
@@ -672,16 +448,16 @@ check_range (const char *path,
 {
   if (start < 0.0)
     {
-      g_autofree char *p = member_path (path, "start");
+      g_autofree char *p = ave_json_member_path (path, "start");
 
-      set_invalid (error, p, "must not be negative (%.3f)", start);
+      ave_json_set_invalid (&analysis_json, error, p, "must not be negative (%.3f)", start);
       return FALSE;
     }
   if (end < start)
     {
-      g_autofree char *p = member_path (path, "end");
+      g_autofree char *p = ave_json_member_path (path, "end");
 
-      set_invalid (error, p, "must not be before start (%.3f < %.3f)", end, start);
+      ave_json_set_invalid (&analysis_json, error, p, "must not be before start (%.3f < %.3f)", end, start);
       return FALSE;
     }
   return TRUE;
@@ -705,48 +481,48 @@ read_media (JsonObject    *root,
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      set_invalid (error, "media", "expected an object");
+      ave_json_set_invalid (&analysis_json, error, "media", "expected an object");
       return FALSE;
     }
   obj = json_node_get_object (node);
 
-  if (!read_string (obj, "media", "path", &path, error) ||
-      !read_int (obj, "media", "size_bytes", 0, &info.size_bytes, error) ||
-      !read_string (obj, "media", "container", &container, error) ||
-      !read_number (obj, "media", "duration", TRUE, 0, &info.duration, error) ||
-      !read_number (obj, "media", "start_time", FALSE, 0, &info.start_time, error) ||
-      !read_int (obj, "media", "bit_rate", 0, &info.bit_rate, error) ||
-      !read_bool (obj, "media", "has_video", &info.has_video, error) ||
-      !read_string (obj, "media", "video_codec", &video_codec, error) ||
-      !read_int32 (obj, "media", "width", &info.width, error) ||
-      !read_int32 (obj, "media", "height", &info.height, error) ||
-      !read_int32 (obj, "media", "rotation", &info.rotation, error) ||
-      !read_int32 (obj, "media", "display_width", &info.display_width, error) ||
-      !read_int32 (obj, "media", "display_height", &info.display_height, error) ||
-      !read_number (obj, "media", "frame_rate", FALSE, 0, &info.frame_rate, error) ||
-      !read_bool (obj, "media", "variable_frame_rate", &info.variable_frame_rate, error) ||
-      !read_int (obj, "media", "n_frames_estimate", 0, &info.n_frames_estimate, error) ||
-      !read_int32 (obj, "media", "sample_aspect_num", &info.sample_aspect_num, error) ||
-      !read_int32 (obj, "media", "sample_aspect_den", &info.sample_aspect_den, error) ||
-      !read_bool (obj, "media", "has_audio", &info.has_audio, error) ||
-      !read_string (obj, "media", "audio_codec", &audio_codec, error) ||
-      !read_int32 (obj, "media", "sample_rate", &info.sample_rate, error) ||
-      !read_int32 (obj, "media", "channels", &info.channels, error))
+  if (!ave_json_read_string (&analysis_json, obj, "media", "path", &path, error) ||
+      !ave_json_read_int (&analysis_json, obj, "media", "size_bytes", 0, &info.size_bytes, error) ||
+      !ave_json_read_string (&analysis_json, obj, "media", "container", &container, error) ||
+      !ave_json_read_number (&analysis_json, obj, "media", "duration", TRUE, 0, &info.duration, error) ||
+      !ave_json_read_number (&analysis_json, obj, "media", "start_time", FALSE, 0, &info.start_time, error) ||
+      !ave_json_read_int (&analysis_json, obj, "media", "bit_rate", 0, &info.bit_rate, error) ||
+      !ave_json_read_bool (&analysis_json, obj, "media", "has_video", FALSE, &info.has_video, error) ||
+      !ave_json_read_string (&analysis_json, obj, "media", "video_codec", &video_codec, error) ||
+      !ave_json_read_int32 (&analysis_json, obj, "media", "width", &info.width, error) ||
+      !ave_json_read_int32 (&analysis_json, obj, "media", "height", &info.height, error) ||
+      !ave_json_read_int32 (&analysis_json, obj, "media", "rotation", &info.rotation, error) ||
+      !ave_json_read_int32 (&analysis_json, obj, "media", "display_width", &info.display_width, error) ||
+      !ave_json_read_int32 (&analysis_json, obj, "media", "display_height", &info.display_height, error) ||
+      !ave_json_read_number (&analysis_json, obj, "media", "frame_rate", FALSE, 0, &info.frame_rate, error) ||
+      !ave_json_read_bool (&analysis_json, obj, "media", "variable_frame_rate", FALSE, &info.variable_frame_rate, error) ||
+      !ave_json_read_int (&analysis_json, obj, "media", "n_frames_estimate", 0, &info.n_frames_estimate, error) ||
+      !ave_json_read_int32 (&analysis_json, obj, "media", "sample_aspect_num", &info.sample_aspect_num, error) ||
+      !ave_json_read_int32 (&analysis_json, obj, "media", "sample_aspect_den", &info.sample_aspect_den, error) ||
+      !ave_json_read_bool (&analysis_json, obj, "media", "has_audio", FALSE, &info.has_audio, error) ||
+      !ave_json_read_string (&analysis_json, obj, "media", "audio_codec", &audio_codec, error) ||
+      !ave_json_read_int32 (&analysis_json, obj, "media", "sample_rate", &info.sample_rate, error) ||
+      !ave_json_read_int32 (&analysis_json, obj, "media", "channels", &info.channels, error))
     return FALSE;
 
   if (info.duration < 0)
     {
-      set_invalid (error, "media.duration", "must not be negative (%.3f)", info.duration);
+      ave_json_set_invalid (&analysis_json, error, "media.duration", "must not be negative (%.3f)", info.duration);
       return FALSE;
     }
   if (info.rotation != 0 && info.rotation != 90 && info.rotation != 180 && info.rotation != 270)
     {
-      set_invalid (error, "media.rotation", "must be 0, 90, 180 or 270 (got %d)", info.rotation);
+      ave_json_set_invalid (&analysis_json, error, "media.rotation", "must be 0, 90, 180 or 270 (got %d)", info.rotation);
       return FALSE;
     }
   if (info.width < 0 || info.height < 0 || info.display_width < 0 || info.display_height < 0)
     {
-      set_invalid (error, "media", "frame sizes must not be negative");
+      ave_json_set_invalid (&analysis_json, error, "media", "frame sizes must not be negative");
       return FALSE;
     }
 
@@ -766,7 +542,7 @@ read_intervals (JsonObject *root,
 {
   JsonArray *array;
 
-  if (!read_array (root, member, &array, error))
+  if (!ave_json_read_array (&analysis_json, root, member, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -774,12 +550,12 @@ read_intervals (JsonObject *root,
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       g_autofree char *path = g_strdup_printf ("%s[%u]", member, i);
-      JsonObject *obj = array_object (array, i, path, error);
+      JsonObject *obj = ave_json_array_object (&analysis_json, array, i, path, error);
       AveInterval iv;
 
       if (obj == NULL ||
-          !read_number (obj, path, "start", TRUE, 0, &iv.start, error) ||
-          !read_number (obj, path, "end", TRUE, 0, &iv.end, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "start", TRUE, 0, &iv.start, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "end", TRUE, 0, &iv.end, error) ||
           !check_range (path, iv.start, iv.end, error))
         return FALSE;
       g_array_append_val (out, iv);
@@ -794,7 +570,7 @@ read_shots (JsonObject *root,
 {
   JsonArray *array;
 
-  if (!read_array (root, "shots", &array, error))
+  if (!ave_json_read_array (&analysis_json, root, "shots", &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -803,22 +579,22 @@ read_shots (JsonObject *root,
     {
       g_autofree char *path = g_strdup_printf ("shots[%u]", i);
       g_autofree char *transition = NULL;
-      JsonObject *obj = array_object (array, i, path, error);
+      JsonObject *obj = ave_json_array_object (&analysis_json, array, i, path, error);
       AveShot shot = { 0 };
 
       if (obj == NULL ||
-          !read_number (obj, path, "start", TRUE, 0, &shot.start, error) ||
-          !read_number (obj, path, "end", TRUE, 0, &shot.end, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "start", TRUE, 0, &shot.start, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "end", TRUE, 0, &shot.end, error) ||
           !check_range (path, shot.start, shot.end, error) ||
-          !read_string (obj, path, "transition", &transition, error) ||
-          !read_number (obj, path, "transition_duration", FALSE, 0, &shot.transition_duration, error) ||
-          !read_number (obj, path, "exposure", FALSE, 0, &shot.exposure, error) ||
-          !read_number (obj, path, "contrast", FALSE, 0, &shot.contrast, error) ||
-          !read_number (obj, path, "sharpness", FALSE, 0, &shot.sharpness, error) ||
-          !read_number (obj, path, "motion", FALSE, 0, &shot.motion, error) ||
-          !read_number (obj, path, "mean_luma", FALSE, 0, &shot.mean_luma, error) ||
-          !read_number (obj, path, "quality", FALSE, 0, &shot.quality, error) ||
-          !read_number (obj, path, "highlight", FALSE, 0, &shot.highlight, error))
+          !ave_json_read_string (&analysis_json, obj, path, "transition", &transition, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "transition_duration", FALSE, 0, &shot.transition_duration, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "exposure", FALSE, 0, &shot.exposure, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "contrast", FALSE, 0, &shot.contrast, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "sharpness", FALSE, 0, &shot.sharpness, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "motion", FALSE, 0, &shot.motion, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "mean_luma", FALSE, 0, &shot.mean_luma, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "quality", FALSE, 0, &shot.quality, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "highlight", FALSE, 0, &shot.highlight, error))
         return FALSE;
 
       if (transition == NULL)
@@ -835,9 +611,9 @@ read_shots (JsonObject *root,
               }
           if (!found)
             {
-              g_autofree char *p = member_path (path, "transition");
+              g_autofree char *p = ave_json_member_path (path, "transition");
 
-              set_invalid (error, p, "unknown transition \"%s\" (expected none, cut, dissolve or fade)",
+              ave_json_set_invalid (&analysis_json, error, p, "unknown transition \"%s\" (expected none, cut, dissolve or fade)",
                            transition);
               return FALSE;
             }
@@ -845,9 +621,9 @@ read_shots (JsonObject *root,
 
       if (shot.transition_duration < 0)
         {
-          g_autofree char *p = member_path (path, "transition_duration");
+          g_autofree char *p = ave_json_member_path (path, "transition_duration");
 
-          set_invalid (error, p, "must not be negative (%.3f)", shot.transition_duration);
+          ave_json_set_invalid (&analysis_json, error, p, "must not be negative (%.3f)", shot.transition_duration);
           return FALSE;
         }
 
@@ -863,7 +639,7 @@ read_words (JsonObject  *root,
 {
   JsonArray *array;
 
-  if (!read_array (root, "words", &array, error))
+  if (!ave_json_read_array (&analysis_json, root, "words", &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -872,31 +648,31 @@ read_words (JsonObject  *root,
     {
       g_autofree char *path = g_strdup_printf ("words[%u]", i);
       g_autofree char *word = NULL;
-      JsonObject *obj = array_object (array, i, path, error);
+      JsonObject *obj = ave_json_array_object (&analysis_json, array, i, path, error);
       double start, end, confidence;
       gboolean filler;
 
       if (obj == NULL ||
-          !read_string (obj, path, "word", &word, error))
+          !ave_json_read_string (&analysis_json, obj, path, "word", &word, error))
         return FALSE;
       if (word == NULL)
         {
-          g_autofree char *p = member_path (path, "word");
+          g_autofree char *p = ave_json_member_path (path, "word");
 
-          set_invalid (error, p, "missing (expected a string)");
+          ave_json_set_invalid (&analysis_json, error, p, "missing (expected a string)");
           return FALSE;
         }
-      if (!read_number (obj, path, "start", TRUE, 0, &start, error) ||
-          !read_number (obj, path, "end", TRUE, 0, &end, error) ||
+      if (!ave_json_read_number (&analysis_json, obj, path, "start", TRUE, 0, &start, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "end", TRUE, 0, &end, error) ||
           !check_range (path, start, end, error) ||
-          !read_number (obj, path, "confidence", FALSE, 1.0, &confidence, error) ||
-          !read_bool (obj, path, "filler", &filler, error))
+          !ave_json_read_number (&analysis_json, obj, path, "confidence", FALSE, 1.0, &confidence, error) ||
+          !ave_json_read_bool (&analysis_json, obj, path, "filler", FALSE, &filler, error))
         return FALSE;
       if (confidence < 0 || confidence > 1)
         {
-          g_autofree char *p = member_path (path, "confidence");
+          g_autofree char *p = ave_json_member_path (path, "confidence");
 
-          set_invalid (error, p, "must be between 0 and 1 (got %g)", confidence);
+          ave_json_set_invalid (&analysis_json, error, p, "must be between 0 and 1 (got %g)", confidence);
           return FALSE;
         }
 
@@ -917,18 +693,18 @@ read_loudness (JsonObject  *root,
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      set_invalid (error, "loudness", "expected an object");
+      ave_json_set_invalid (&analysis_json, error, "loudness", "expected an object");
       return FALSE;
     }
   obj = json_node_get_object (node);
 
-  return read_number (obj, "loudness", "integrated_lufs", FALSE, out->integrated_lufs,
+  return ave_json_read_number (&analysis_json, obj, "loudness", "integrated_lufs", FALSE, out->integrated_lufs,
                       &out->integrated_lufs, error) &&
-         read_number (obj, "loudness", "loudness_range", FALSE, out->loudness_range,
+         ave_json_read_number (&analysis_json, obj, "loudness", "loudness_range", FALSE, out->loudness_range,
                       &out->loudness_range, error) &&
-         read_number (obj, "loudness", "true_peak_dbtp", FALSE, out->true_peak_dbtp,
+         ave_json_read_number (&analysis_json, obj, "loudness", "true_peak_dbtp", FALSE, out->true_peak_dbtp,
                       &out->true_peak_dbtp, error) &&
-         read_number (obj, "loudness", "sample_peak_dbfs", FALSE, out->sample_peak_dbfs,
+         ave_json_read_number (&analysis_json, obj, "loudness", "sample_peak_dbfs", FALSE, out->sample_peak_dbfs,
                       &out->sample_peak_dbfs, error);
 }
 
@@ -939,7 +715,7 @@ read_beats (JsonObject *root,
 {
   JsonArray *array;
 
-  if (!read_array (root, "beats", &array, error))
+  if (!ave_json_read_array (&analysis_json, root, "beats", &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -949,11 +725,11 @@ read_beats (JsonObject *root,
       JsonNode *node = json_array_get_element (array, i);
       double beat;
 
-      if (!node_is_number (node))
+      if (!ave_json_node_is_number (node))
         {
           g_autofree char *path = g_strdup_printf ("beats[%u]", i);
 
-          set_invalid (error, path, "expected a number");
+          ave_json_set_invalid (&analysis_json, error, path, "expected a number");
           return FALSE;
         }
       beat = json_node_get_double (node);
@@ -961,7 +737,7 @@ read_beats (JsonObject *root,
         {
           g_autofree char *path = g_strdup_printf ("beats[%u]", i);
 
-          set_invalid (error, path, "must not be negative (%.3f)", beat);
+          ave_json_set_invalid (&analysis_json, error, path, "must not be negative (%.3f)", beat);
           return FALSE;
         }
       g_array_append_val (out, beat);
@@ -976,7 +752,7 @@ read_highlights (JsonObject *root,
 {
   JsonArray *array;
 
-  if (!read_array (root, "highlights", &array, error))
+  if (!ave_json_read_array (&analysis_json, root, "highlights", &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -984,12 +760,12 @@ read_highlights (JsonObject *root,
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       g_autofree char *path = g_strdup_printf ("highlights[%u]", i);
-      JsonObject *obj = array_object (array, i, path, error);
+      JsonObject *obj = ave_json_array_object (&analysis_json, array, i, path, error);
       AveHighlight h;
 
       if (obj == NULL ||
-          !read_number (obj, path, "time", TRUE, 0, &h.time, error) ||
-          !read_number (obj, path, "score", TRUE, 0, &h.score, error))
+          !ave_json_read_number (&analysis_json, obj, path, "time", TRUE, 0, &h.time, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "score", TRUE, 0, &h.score, error))
         return FALSE;
       g_array_append_val (out, h);
     }
@@ -1003,7 +779,7 @@ read_candidates (JsonObject *root,
 {
   JsonArray *array;
 
-  if (!read_array (root, "thumbnail_candidates", &array, error))
+  if (!ave_json_read_array (&analysis_json, root, "thumbnail_candidates", &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -1011,14 +787,14 @@ read_candidates (JsonObject *root,
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       g_autofree char *path = g_strdup_printf ("thumbnail_candidates[%u]", i);
-      JsonObject *obj = array_object (array, i, path, error);
+      JsonObject *obj = ave_json_array_object (&analysis_json, array, i, path, error);
       AveThumbnailCandidate c;
 
       if (obj == NULL ||
-          !read_number (obj, path, "time", TRUE, 0, &c.time, error) ||
-          !read_number (obj, path, "score", TRUE, 0, &c.score, error) ||
-          !read_number (obj, path, "sharpness", FALSE, 0, &c.sharpness, error) ||
-          !read_number (obj, path, "exposure", FALSE, 0, &c.exposure, error))
+          !ave_json_read_number (&analysis_json, obj, path, "time", TRUE, 0, &c.time, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "score", TRUE, 0, &c.score, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "sharpness", FALSE, 0, &c.sharpness, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "exposure", FALSE, 0, &c.exposure, error))
         return FALSE;
       g_array_append_val (out, c);
     }
@@ -1032,7 +808,7 @@ read_warnings (JsonObject  *root,
 {
   JsonArray *array;
 
-  if (!read_array (root, "warnings", &array, error))
+  if (!ave_json_read_array (&analysis_json, root, "warnings", &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -1045,7 +821,7 @@ read_warnings (JsonObject  *root,
         {
           g_autofree char *path = g_strdup_printf ("warnings[%u]", i);
 
-          set_invalid (error, path, "expected a string");
+          ave_json_set_invalid (&analysis_json, error, path, "expected a string");
           return FALSE;
         }
       g_ptr_array_add (self->warnings, g_strdup (json_node_get_string (node)));
@@ -1076,18 +852,18 @@ ave_analysis_from_json (JsonNode  *node,
   version_node = json_object_get_member (root, "version");
   if (version_node == NULL)
     {
-      set_invalid (error, "version", "missing (expected %d)", AVE_ANALYSIS_VERSION);
+      ave_json_set_invalid (&analysis_json, error, "version", "missing (expected %d)", AVE_ANALYSIS_VERSION);
       return NULL;
     }
-  if (!node_is_number (version_node))
+  if (!ave_json_node_is_number (version_node))
     {
-      set_invalid (error, "version", "expected a number");
+      ave_json_set_invalid (&analysis_json, error, "version", "expected a number");
       return NULL;
     }
   version = json_node_get_double (version_node);
   if (version != floor (version) || version < 1)
     {
-      set_invalid (error, "version", "expected a whole number from 1 (got %g)", version);
+      ave_json_set_invalid (&analysis_json, error, "version", "expected a whole number from 1 (got %g)", version);
       return NULL;
     }
   if (version > AVE_ANALYSIS_VERSION)
@@ -1099,7 +875,7 @@ ave_analysis_from_json (JsonNode  *node,
       return NULL;
     }
 
-  if (!read_string (root, NULL, "source", &source, error))
+  if (!ave_json_read_string (&analysis_json, root, NULL, "source", &source, error))
     return NULL;
 
   self = ave_analysis_new (source, NULL);
@@ -1112,17 +888,17 @@ ave_analysis_from_json (JsonNode  *node,
       !read_words (root, self, error) ||
       !read_loudness (root, &self->loudness, error) ||
       !read_beats (root, self->beats, error) ||
-      !read_number (root, NULL, "tempo_bpm", FALSE, 0, &self->tempo_bpm, error) ||
+      !ave_json_read_number (&analysis_json, root, NULL, "tempo_bpm", FALSE, 0, &self->tempo_bpm, error) ||
       !read_highlights (root, self->highlights, error) ||
       !read_candidates (root, self->thumbnail_candidates, error) ||
-      !read_string (root, NULL, "transcriber", &self->transcriber, error) ||
-      !read_string (root, NULL, "compute_backend", &self->compute_backend, error) ||
+      !ave_json_read_string (&analysis_json, root, NULL, "transcriber", &self->transcriber, error) ||
+      !ave_json_read_string (&analysis_json, root, NULL, "compute_backend", &self->compute_backend, error) ||
       !read_warnings (root, self, error))
     return NULL;
 
   if (self->tempo_bpm < 0)
     {
-      set_invalid (error, "tempo_bpm", "must not be negative (%g)", self->tempo_bpm);
+      ave_json_set_invalid (&analysis_json, error, "tempo_bpm", "must not be negative (%g)", self->tempo_bpm);
       return NULL;
     }
 

@@ -8,6 +8,12 @@
 
 #include "core/ave-error.h"
 #include "ave-plan.h"
+#include "core/ave-json-read.h"
+
+/* plan.json is edited by hand: errors name the field ("segments[2].end"). */
+static const AveJsonFormat plan_json = {
+  ave_plan_error_quark, AVE_PLAN_ERROR_INVALID, "a number of seconds",
+};
 
 /* The shortest segment the timeline accepts: about one frame at 100 fps.
  * Anything shorter cannot be rendered as a picture and is a mistake. */
@@ -788,9 +794,6 @@ ave_plan_source_to_output (AvePlan *self,
 
 /* Checks one card against the plan; `path` names it in messages
  * ("cards[1]"), and the error names the member at fault. */
-G_GNUC_PRINTF (3, 4)
-static void set_invalid (GError **error, const char *path, const char *format, ...);
-static char *member_path (const char *parent, const char *member);
 
 static gboolean
 check_card (AvePlan        *self,
@@ -889,9 +892,9 @@ check_card (AvePlan        *self,
     return TRUE;
 
   {
-    g_autofree char *p = member_path (path, member);
+    g_autofree char *p = ave_json_member_path (path, member);
 
-    set_invalid (error, p, "%s", detail);
+    ave_json_set_invalid (&plan_json, error, p, "%s", detail);
   }
   return FALSE;
 }
@@ -1265,101 +1268,6 @@ ave_plan_to_json (AvePlan *self)
 /* Every error names the field by its path ("segments[2].end") and the
  * value found, because plan.json is meant to be edited by hand. */
 
-G_GNUC_PRINTF (3, 4)
-static void
-set_invalid (GError    **error,
-             const char *path,
-             const char *format,
-             ...)
-{
-  g_autofree char *detail = NULL;
-  va_list args;
-
-  va_start (args, format);
-  detail = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID, "%s: %s", path, detail);
-}
-
-static char *
-member_path (const char *parent,
-             const char *member)
-{
-  if (parent == NULL)
-    return g_strdup (member);
-  return g_strdup_printf ("%s.%s", parent, member);
-}
-
-static gboolean
-node_is_number (JsonNode *node)
-{
-  GType type;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-  type = json_node_get_value_type (node);
-  return type == G_TYPE_DOUBLE || type == G_TYPE_INT64;
-}
-
-static gboolean
-read_number (JsonObject *object,
-             const char *parent,
-             const char *member,
-             gboolean    required,
-             double      fallback,
-             double     *out,
-             GError    **error)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL)
-    {
-      if (required)
-        {
-          g_autofree char *path = member_path (parent, member);
-
-          set_invalid (error, path, "missing (expected a number of seconds)");
-          return FALSE;
-        }
-      *out = fallback;
-      return TRUE;
-    }
-  if (!node_is_number (node))
-    {
-      g_autofree char *path = member_path (parent, member);
-
-      set_invalid (error, path, "expected a number");
-      return FALSE;
-    }
-  *out = json_node_get_double (node);
-  return TRUE;
-}
-
-/* NULL when absent or null. */
-static gboolean
-read_string (JsonObject  *object,
-             const char  *parent,
-             const char  *member,
-             char       **out,
-             GError     **error)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      g_autofree char *path = member_path (parent, member);
-
-      set_invalid (error, path, "expected a string");
-      return FALSE;
-    }
-  *out = g_strdup (json_node_get_string (node));
-  return TRUE;
-}
-
 static gboolean
 read_transition (JsonObject        *object,
                  const char        *parent,
@@ -1368,7 +1276,7 @@ read_transition (JsonObject        *object,
 {
   g_autofree char *name = NULL;
 
-  if (!read_string (object, parent, "transition", &name, error))
+  if (!ave_json_read_string (&plan_json, object, parent, "transition", &name, error))
     return FALSE;
 
   *out = AVE_TRANSITION_CUT;
@@ -1383,9 +1291,9 @@ read_transition (JsonObject        *object,
       }
 
   {
-    g_autofree char *path = member_path (parent, "transition");
+    g_autofree char *path = ave_json_member_path (parent, "transition");
 
-    set_invalid (error, path, "unknown transition \"%s\" (allowed: cut, crossfade, fade)", name);
+    ave_json_set_invalid (&plan_json, error, path, "unknown transition \"%s\" (allowed: cut, crossfade, fade)", name);
   }
   return FALSE;
 }
@@ -1398,52 +1306,51 @@ read_segment (AvePlan    *self,
 {
   g_autofree char *path = g_strdup_printf ("segments[%u]", index);
   JsonObject *obj;
-  JsonNode *enabled_node;
   AveSegment segment = { 0 };
   g_autofree char *reason = NULL;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      set_invalid (error, path, "expected an object with start and end");
+      ave_json_set_invalid (&plan_json, error, path, "expected an object with start and end");
       return FALSE;
     }
   obj = json_node_get_object (node);
 
-  if (!read_number (obj, path, "start", TRUE, 0, &segment.start, error) ||
-      !read_number (obj, path, "end", TRUE, 0, &segment.end, error))
+  if (!ave_json_read_number (&plan_json, obj, path, "start", TRUE, 0, &segment.start, error) ||
+      !ave_json_read_number (&plan_json, obj, path, "end", TRUE, 0, &segment.end, error))
     return FALSE;
 
   if (segment.start < 0.0)
     {
-      g_autofree char *p = member_path (path, "start");
+      g_autofree char *p = ave_json_member_path (path, "start");
 
-      set_invalid (error, p, "must not be negative (%.3f)", segment.start);
+      ave_json_set_invalid (&plan_json, error, p, "must not be negative (%.3f)", segment.start);
       return FALSE;
     }
   if (segment.end - segment.start < MIN_SEGMENT_DURATION - 1e-9)
     {
-      g_autofree char *p = member_path (path, "end");
+      g_autofree char *p = ave_json_member_path (path, "end");
 
       if (segment.end <= segment.start)
-        set_invalid (error, p, "must be greater than start (%.3f)", segment.start);
+        ave_json_set_invalid (&plan_json, error, p, "must be greater than start (%.3f)", segment.start);
       else
-        set_invalid (error, p, "the segment must last at least %.2f s (it lasts %.3f s)",
+        ave_json_set_invalid (&plan_json, error, p, "the segment must last at least %.2f s (it lasts %.3f s)",
                      MIN_SEGMENT_DURATION, segment.end - segment.start);
       return FALSE;
     }
   if (self->source_duration > 0.0 &&
       segment.end > self->source_duration + DURATION_TOLERANCE)
     {
-      g_autofree char *p = member_path (path, "end");
+      g_autofree char *p = ave_json_member_path (path, "end");
 
-      set_invalid (error, p, "%.3f is beyond the end of the source (source_duration %.3f)",
+      ave_json_set_invalid (&plan_json, error, p, "%.3f is beyond the end of the source (source_duration %.3f)",
                    segment.end, self->source_duration);
       return FALSE;
     }
 
   if (!read_transition (obj, path, &segment.transition, error))
     return FALSE;
-  if (!read_number (obj, path, "transition_duration", FALSE,
+  if (!ave_json_read_number (&plan_json, obj, path, "transition_duration", FALSE,
                     segment.transition == AVE_TRANSITION_CUT ? 0.0 : DEFAULT_TRANSITION_DURATION,
                     &segment.transition_duration, error))
     return FALSE;
@@ -1452,12 +1359,12 @@ read_segment (AvePlan    *self,
     segment.transition_duration = 0.0;
   else
     {
-      g_autofree char *p = member_path (path, "transition_duration");
+      g_autofree char *p = ave_json_member_path (path, "transition_duration");
       double limit = segment.end - segment.start;
 
       if (segment.transition_duration <= 0.0)
         {
-          set_invalid (error, p, "a %s needs a duration greater than 0 (got %.3f)",
+          ave_json_set_invalid (&plan_json, error, p, "a %s needs a duration greater than 0 (got %.3f)",
                        transition_names[segment.transition], segment.transition_duration);
           return FALSE;
         }
@@ -1465,29 +1372,17 @@ read_segment (AvePlan    *self,
         limit = MIN (limit, segment_length (segment_at (self, index - 1)));
       if (segment.transition_duration >= limit)
         {
-          set_invalid (error, p, "%.3f must be shorter than this segment%s (%.3f s)",
+          ave_json_set_invalid (&plan_json, error, p, "%.3f must be shorter than this segment%s (%.3f s)",
                        segment.transition_duration,
                        index > 0 ? " and the previous one" : "", limit);
           return FALSE;
         }
     }
 
-  enabled_node = json_object_get_member (obj, "enabled");
-  segment.enabled = TRUE;
-  if (enabled_node != NULL)
-    {
-      if (!JSON_NODE_HOLDS_VALUE (enabled_node) ||
-          json_node_get_value_type (enabled_node) != G_TYPE_BOOLEAN)
-        {
-          g_autofree char *p = member_path (path, "enabled");
+  if (!ave_json_read_bool (&plan_json, obj, path, "enabled", TRUE, &segment.enabled, error))
+    return FALSE;
 
-          set_invalid (error, p, "expected true or false");
-          return FALSE;
-        }
-      segment.enabled = json_node_get_boolean (enabled_node);
-    }
-
-  if (!read_string (obj, path, "reason", &reason, error))
+  if (!ave_json_read_string (&plan_json, obj, path, "reason", &reason, error))
     return FALSE;
   segment.reason = g_steal_pointer (&reason);
 
@@ -1508,26 +1403,26 @@ read_chapter (AvePlan   *self,
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      set_invalid (error, path, "expected an object with time and title");
+      ave_json_set_invalid (&plan_json, error, path, "expected an object with time and title");
       return FALSE;
     }
   obj = json_node_get_object (node);
 
-  if (!read_number (obj, path, "time", TRUE, 0, &time, error) ||
-      !read_string (obj, path, "title", &title, error))
+  if (!ave_json_read_number (&plan_json, obj, path, "time", TRUE, 0, &time, error) ||
+      !ave_json_read_string (&plan_json, obj, path, "title", &title, error))
     return FALSE;
   if (time < 0.0)
     {
-      g_autofree char *p = member_path (path, "time");
+      g_autofree char *p = ave_json_member_path (path, "time");
 
-      set_invalid (error, p, "must not be negative (%.3f)", time);
+      ave_json_set_invalid (&plan_json, error, p, "must not be negative (%.3f)", time);
       return FALSE;
     }
   if (title == NULL)
     {
-      g_autofree char *p = member_path (path, "title");
+      g_autofree char *p = ave_json_member_path (path, "title");
 
-      set_invalid (error, p, "missing (expected a string)");
+      ave_json_set_invalid (&plan_json, error, p, "missing (expected a string)");
       return FALSE;
     }
 
@@ -1558,7 +1453,7 @@ read_name (JsonObject         *object,
   g_autofree char *path = NULL;
   g_autoptr(GString) allowed = NULL;
 
-  if (!read_string (object, parent, member, &name, error))
+  if (!ave_json_read_string (&plan_json, object, parent, member, &name, error))
     return FALSE;
   *out = fallback;
   if (name == NULL)
@@ -1573,8 +1468,8 @@ read_name (JsonObject         *object,
   allowed = g_string_new (NULL);
   for (guint i = 0; i < n_names; i++)
     g_string_append_printf (allowed, "%s%s", i > 0 ? ", " : "", names[i]);
-  path = member_path (parent, member);
-  set_invalid (error, path, "unknown %s \"%s\" (allowed: %s)", member, name, allowed->str);
+  path = ave_json_member_path (parent, member);
+  ave_json_set_invalid (&plan_json, error, path, "unknown %s \"%s\" (allowed: %s)", member, name, allowed->str);
   return FALSE;
 }
 
@@ -1585,7 +1480,7 @@ read_card (AvePlan   *self,
            GError   **error)
 {
   g_autofree char *path = g_strdup_printf ("cards[%u]", index);
-  g_autofree char *kind_path = member_path (path, "kind");
+  g_autofree char *kind_path = ave_json_member_path (path, "kind");
   JsonObject *obj;
   AveCard card = { 0 };
   guint kind, style;
@@ -1593,14 +1488,14 @@ read_card (AvePlan   *self,
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      set_invalid (error, path, "expected an object with kind, title and duration");
+      ave_json_set_invalid (&plan_json, error, path, "expected an object with kind, title and duration");
       return FALSE;
     }
   obj = json_node_get_object (node);
 
   if (!json_object_has_member (obj, "kind"))
     {
-      set_invalid (error, kind_path, "missing (expected \"title\" or \"overlay\")");
+      ave_json_set_invalid (&plan_json, error, kind_path, "missing (expected \"title\" or \"overlay\")");
       return FALSE;
     }
   if (!read_name (obj, path, "kind", card_kind_names, G_N_ELEMENTS (card_kind_names),
@@ -1621,12 +1516,12 @@ read_card (AvePlan   *self,
       card.height = LOWER_THIRD_HEIGHT;
     }
 
-  if (!read_string (obj, path, "title", &card.title, error) ||
-      !read_string (obj, path, "subtitle", &card.subtitle, error) ||
-      !read_string (obj, path, "image", &card.image_path, error) ||
-      !read_number (obj, path, "duration", TRUE, 0, &card.duration, error) ||
+  if (!ave_json_read_string (&plan_json, obj, path, "title", &card.title, error) ||
+      !ave_json_read_string (&plan_json, obj, path, "subtitle", &card.subtitle, error) ||
+      !ave_json_read_string (&plan_json, obj, path, "image", &card.image_path, error) ||
+      !ave_json_read_number (&plan_json, obj, path, "duration", TRUE, 0, &card.duration, error) ||
       !read_transition (obj, path, &card.transition, error) ||
-      !read_number (obj, path, "transition_duration", FALSE,
+      !ave_json_read_number (&plan_json, obj, path, "transition_duration", FALSE,
                     card.transition == AVE_TRANSITION_CUT ? 0.0 : DEFAULT_TRANSITION_DURATION,
                     &card.transition_duration, error))
     goto out;
@@ -1634,33 +1529,33 @@ read_card (AvePlan   *self,
   if (card.kind == AVE_CARD_TITLE)
     {
       JsonNode *slot = json_object_get_member (obj, "insert_before");
-      g_autofree char *p = member_path (path, "insert_before");
+      g_autofree char *p = ave_json_member_path (path, "insert_before");
       double value;
 
       if (slot == NULL)
         {
-          set_invalid (error, p, "missing (expected the index of the segment the card plays before)");
+          ave_json_set_invalid (&plan_json, error, p, "missing (expected the index of the segment the card plays before)");
           goto out;
         }
-      if (!node_is_number (slot))
+      if (!ave_json_node_is_number (slot))
         {
-          set_invalid (error, p, "expected a whole number");
+          ave_json_set_invalid (&plan_json, error, p, "expected a whole number");
           goto out;
         }
       value = json_node_get_double (slot);
       if (value != floor (value) || value < 0 || value > G_MAXUINT)
         {
-          set_invalid (error, p, "expected a whole number from 0 (got %g)", value);
+          ave_json_set_invalid (&plan_json, error, p, "expected a whole number from 0 (got %g)", value);
           goto out;
         }
       card.insert_before = (guint) value;
     }
-  else if (!read_number (obj, path, "time", TRUE, 0, &card.output_time, error) ||
-           !read_number (obj, path, "x", FALSE, card.x, &card.x, error) ||
-           !read_number (obj, path, "y", FALSE, card.y, &card.y, error) ||
-           !read_number (obj, path, "width", FALSE, card.width, &card.width, error) ||
-           !read_number (obj, path, "height", FALSE, card.height, &card.height, error) ||
-           !read_number (obj, path, "opacity", FALSE, card.opacity, &card.opacity, error))
+  else if (!ave_json_read_number (&plan_json, obj, path, "time", TRUE, 0, &card.output_time, error) ||
+           !ave_json_read_number (&plan_json, obj, path, "x", FALSE, card.x, &card.x, error) ||
+           !ave_json_read_number (&plan_json, obj, path, "y", FALSE, card.y, &card.y, error) ||
+           !ave_json_read_number (&plan_json, obj, path, "width", FALSE, card.width, &card.width, error) ||
+           !ave_json_read_number (&plan_json, obj, path, "height", FALSE, card.height, &card.height, error) ||
+           !ave_json_read_number (&plan_json, obj, path, "opacity", FALSE, card.opacity, &card.opacity, error))
     goto out;
 
   if (!check_card (self, &card, path, error))
@@ -1702,18 +1597,18 @@ ave_plan_new_from_json (JsonNode  *node,
   version_node = json_object_get_member (root, "version");
   if (version_node == NULL)
     {
-      set_invalid (error, "version", "missing (expected %d)", AVE_PLAN_VERSION);
+      ave_json_set_invalid (&plan_json, error, "version", "missing (expected %d)", AVE_PLAN_VERSION);
       return NULL;
     }
-  if (!node_is_number (version_node))
+  if (!ave_json_node_is_number (version_node))
     {
-      set_invalid (error, "version", "expected a number");
+      ave_json_set_invalid (&plan_json, error, "version", "expected a number");
       return NULL;
     }
   version = json_node_get_double (version_node);
   if (version != floor (version) || version < 1)
     {
-      set_invalid (error, "version", "expected a whole number from 1 (got %g)", version);
+      ave_json_set_invalid (&plan_json, error, "version", "expected a whole number from 1 (got %g)", version);
       return NULL;
     }
   if (version > AVE_PLAN_VERSION)
@@ -1725,23 +1620,23 @@ ave_plan_new_from_json (JsonNode  *node,
       return NULL;
     }
 
-  if (!read_string (root, NULL, "source", &source, error))
+  if (!ave_json_read_string (&plan_json, root, NULL, "source", &source, error))
     return NULL;
   if (source == NULL)
     {
-      set_invalid (error, "source", "missing (expected the path of the video the plan edits)");
+      ave_json_set_invalid (&plan_json, error, "source", "missing (expected the path of the video the plan edits)");
       return NULL;
     }
 
-  if (!read_number (root, NULL, "source_duration", TRUE, 0, &source_duration, error))
+  if (!ave_json_read_number (&plan_json, root, NULL, "source_duration", TRUE, 0, &source_duration, error))
     return NULL;
   if (source_duration <= 0.0)
     {
-      set_invalid (error, "source_duration", "must be greater than 0 (got %.3f)", source_duration);
+      ave_json_set_invalid (&plan_json, error, "source_duration", "must be greater than 0 (got %.3f)", source_duration);
       return NULL;
     }
 
-  if (!read_string (root, NULL, "director", &director, error))
+  if (!ave_json_read_string (&plan_json, root, NULL, "director", &director, error))
     return NULL;
 
   self = ave_plan_new (source, source_duration);
@@ -1750,12 +1645,12 @@ ave_plan_new_from_json (JsonNode  *node,
   member = json_object_get_member (root, "segments");
   if (member == NULL)
     {
-      set_invalid (error, "segments", "missing (expected a list of segments)");
+      ave_json_set_invalid (&plan_json, error, "segments", "missing (expected a list of segments)");
       return NULL;
     }
   if (!JSON_NODE_HOLDS_ARRAY (member))
     {
-      set_invalid (error, "segments", "expected an array");
+      ave_json_set_invalid (&plan_json, error, "segments", "expected an array");
       return NULL;
     }
   for (guint i = 0; i < json_array_get_length (json_node_get_array (member)); i++)
@@ -1767,7 +1662,7 @@ ave_plan_new_from_json (JsonNode  *node,
     {
       if (!JSON_NODE_HOLDS_ARRAY (member))
         {
-          set_invalid (error, "chapters", "expected an array");
+          ave_json_set_invalid (&plan_json, error, "chapters", "expected an array");
           return NULL;
         }
       for (guint i = 0; i < json_array_get_length (json_node_get_array (member)); i++)
@@ -1782,7 +1677,7 @@ ave_plan_new_from_json (JsonNode  *node,
     {
       if (!JSON_NODE_HOLDS_ARRAY (member))
         {
-          set_invalid (error, "cards", "expected an array");
+          ave_json_set_invalid (&plan_json, error, "cards", "expected an array");
           return NULL;
         }
       for (guint i = 0; i < json_array_get_length (json_node_get_array (member)); i++)
