@@ -26,9 +26,32 @@ int         ave_test_sh_status   (char **out, char **err, const char *format, ..
 /* The repository root and the built ai-video-editor binary. */
 const char *ave_test_source_root (void);
 const char *ave_test_binary      (void);
+/* Runs `ffmpeg -y FFMPEG_ARGS PATH` once per process for `name` (a file
+ * in the temporary folder) and returns PATH. */
+const char *ave_test_ffmpeg_media (const char *name, const char *ffmpeg_args);
 /* Generates the sample talk (tools/make-sample.sh) once per process with
  * the given arguments and returns its path; its ground truth is written next
  * to it as <path>.truth.json. */
 const char *ave_test_sample      (const char *name, double seconds, int width, int height);
+
+/* ---- A/V sync media: a white frame and a 1 kHz beep start together
+ * every 2 s (t = 1, 3, 5, 7, 9) on black, 320x240, 25 fps, 10 s. */
+
+/* Generates it once under `name`, encoded with `encoder_args` (video and
+ * audio codec options), and returns its path. */
+const char *ave_test_sync_media          (const char *name, const char *encoder_args);
+/* The output decodes with no error at all (`ffmpeg -v error` prints nothing). */
+void        ave_test_assert_decodes_cleanly (const char *path);
+/* The audio, mixed to mono, as 48 kHz float samples. */
+GArray     *ave_test_decode_audio        (const char *path);
+/* Times of the first white frame of each flash and of each beep onset. */
+void        ave_test_find_sync_events    (const char *path, double fps,
+                                          GArray *white_times, GArray *beep_times);
+/* In `output`, rendered from `plan` (an AvePlan *), every white frame and
+ * its beep come out together (within a frame) and where the plan puts the
+ * source events `events`. */
+void        ave_test_assert_events_in_sync (const char *output, gpointer plan,
+                                            const double *events, guint n_events,
+                                            double fps, const char *label);
 
 G_END_DECLS

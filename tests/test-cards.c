@@ -53,25 +53,6 @@ load_string (const char  *json,
   return ave_plan_new_from_json (json_parser_get_root (parser), error);
 }
 
-/* Generates `name` once per process with the given ffmpeg arguments. */
-static const char *
-media (const char *name,
-       const char *ffmpeg_args)
-{
-  static GHashTable *made;
-  char *path;
-
-  if (made == NULL)
-    made = g_hash_table_new (g_str_hash, g_str_equal);
-  path = g_hash_table_lookup (made, name);
-  if (path != NULL)
-    return path;
-  path = ave_test_path (name);
-  ave_test_sh ("ffmpeg -v error -nostdin -y %s '%s'", ffmpeg_args, path);
-  g_hash_table_insert (made, g_strdup (name), path);
-  return path;
-}
-
 static AveSettings *
 test_settings (void)
 {
@@ -692,7 +673,7 @@ test_render_rgba (void)
   /* A still as picture-in-picture: a 64x48 red PNG fitted into a 200x100
    * box is 133x100, centred, transparent on both sides. */
   {
-    const char *png = media ("red.png", "-f lavfi -i color=c=red:s=64x48 -frames:v 1");
+    const char *png = ave_test_ffmpeg_media ("red.png", "-f lavfi -i color=c=red:s=64x48 -frames:v 1");
     g_autoptr(AveCard) still = ave_card_new_overlay (NULL, NULL, 0.0, 1.0);
     const guint8 *centre, *side;
 
@@ -712,7 +693,7 @@ test_render_rgba (void)
   /* A JPEG (through FFmpeg) as a full-screen B-roll card: it covers the
    * frame; the caption band darkens only the bottom. */
   {
-    const char *jpeg = media ("blue.jpg", "-f lavfi -i color=c=0x2060e0:s=400x300 -frames:v 1");
+    const char *jpeg = ave_test_ffmpeg_media ("blue.jpg", "-f lavfi -i color=c=0x2060e0:s=400x300 -frames:v 1");
     g_autoptr(AveCard) broll = ave_card_new_title ("Field work", NULL, 0, 2.0);
     const guint8 *top, *left;
 
@@ -881,7 +862,7 @@ test_compose_title (void)
   /* Black with a white frame and a 1 kHz beep together every 2 s (t = 1,
    * 3, 5, 7, 9), over a quiet continuous 200 Hz tone, so that silence
    * during the card is something the composer has to make. */
-  const char *source = media ("sync-tone.mp4",
+  const char *source = ave_test_ffmpeg_media ("sync-tone.mp4",
                               "-f lavfi -i \"color=c=black:s=320x240:r=25:d=10,format=yuv420p,"
                               "geq=lum='if(eq(mod(N\\,50)\\,25)\\,235\\,16)':cb=128:cr=128\" "
                               "-f lavfi -i \"aevalsrc='0.03*sin(2*PI*200*t)+"
@@ -970,7 +951,7 @@ test_compose_title (void)
 static void
 test_compose_overlay (void)
 {
-  const char *source = media ("bars4.mp4",
+  const char *source = ave_test_ffmpeg_media ("bars4.mp4",
                               "-f lavfi -i testsrc2=s=320x240:r=25:d=4 "
                               "-f lavfi -i sine=f=440:r=48000:d=4 "
                               "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest");
@@ -1053,7 +1034,7 @@ test_compose_overlay (void)
 static void
 test_compose_crossfade (void)
 {
-  const char *source = media ("grey.mp4",
+  const char *source = ave_test_ffmpeg_media ("grey.mp4",
                               "-f lavfi -i color=c=0x808080:s=320x240:r=25:d=4 "
                               "-f lavfi -i sine=f=440:r=48000:d=4 "
                               "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest");

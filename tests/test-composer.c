@@ -20,30 +20,11 @@
 
 /* ------------------------------------------------------------ helpers */
 
-/* Generates `name` once per process with the given ffmpeg arguments. */
-static const char *
-media (const char *name,
-       const char *ffmpeg_args)
-{
-  static GHashTable *made;
-  char *path;
-
-  if (made == NULL)
-    made = g_hash_table_new (g_str_hash, g_str_equal);
-  path = g_hash_table_lookup (made, name);
-  if (path != NULL)
-    return path;
-  path = ave_test_path (name);
-  ave_test_sh ("ffmpeg -v error -nostdin -y %s '%s'", ffmpeg_args, path);
-  g_hash_table_insert (made, g_strdup (name), path);
-  return path;
-}
-
 /* 10 s of moving test pattern with a 440 Hz tone. */
 static const char *
 bars_media (void)
 {
-  return media ("bars.mp4",
+  return ave_test_ffmpeg_media ("bars.mp4",
                 "-f lavfi -i testsrc2=s=320x240:r=25:d=10 "
                 "-f lavfi -i sine=f=440:r=48000:d=10 "
                 "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest");
@@ -53,7 +34,7 @@ bars_media (void)
 static const char *
 redblue_media (void)
 {
-  return media ("redblue.mp4",
+  return ave_test_ffmpeg_media ("redblue.mp4",
                 "-f lavfi -i color=c=red:s=160x120:r=25:d=5 "
                 "-f lavfi -i color=c=blue:s=160x120:r=25:d=5 "
                 "-f lavfi -i sine=f=440:r=48000:d=10 "
@@ -172,14 +153,6 @@ stream_codecs (const char *path)
   return g_strstrip (g_strdup (out));
 }
 
-/* The output must decode with no error at all. */
-static void
-assert_decodes_cleanly (const char *path)
-{
-  g_autofree char *out = ave_test_sh_output ("ffmpeg -v error -nostdin -i '%s' -f null - 2>&1", path);
-  g_assert_cmpstr (g_strstrip (out), ==, "");
-}
-
 /* Luma of every frame, averaged over a 16x12 downscale (only the Y plane:
  * no range conversion in the way). */
 static GArray *
@@ -203,22 +176,6 @@ frame_lumas (const char *path)
       g_array_append_val (lumas, sum);
     }
   return lumas;
-}
-
-/* The audio, mixed to mono, as 48 kHz float samples. */
-static GArray *
-decode_audio (const char *path)
-{
-  g_autofree char *raw = g_strdup_printf ("%s.f32", path);
-  g_autofree char *data = NULL;
-  gsize length = 0;
-  GArray *samples;
-
-  ave_test_sh ("ffmpeg -v error -nostdin -y -i '%s' -map 0:a:0 -ac 1 -ar 48000 -f f32le '%s'", path, raw);
-  g_assert_true (g_file_get_contents (raw, &data, &length, NULL));
-  samples = g_array_sized_new (FALSE, FALSE, sizeof (float), (guint) (length / sizeof (float)));
-  g_array_append_vals (samples, data, (guint) (length / sizeof (float)));
-  return samples;
 }
 
 /* Integrated loudness measured by FFmpeg's own ebur128 filter. */
@@ -281,64 +238,12 @@ test_duration (void)
   g_assert_cmpfloat (fabs (probe_double (audio, "duration") - expected), <=, frame + 1e-3);
   g_assert_cmpfloat (fabs (format_duration (output) - expected), <=, frame + 1e-3);
 
-  assert_decodes_cleanly (output);
+  ave_test_assert_decodes_cleanly (output);
 
   g_assert_cmpuint (fractions->len, >, 10);
   for (guint i = 1; i < fractions->len; i++)
     g_assert_cmpfloat (g_array_index (fractions, double, i), >=, g_array_index (fractions, double, i - 1));
   g_assert_cmpfloat (g_array_index (fractions, double, fractions->len - 1), ==, 1.0);
-}
-
-/* White frames (single frames) and the first sample of each beep. */
-static void
-find_events (const char *path,
-             GArray     *white_times,
-             GArray     *beep_times)
-{
-  g_autoptr(GArray) lumas = frame_lumas (path);
-  g_autoptr(GArray) samples = decode_audio (path);
-  g_autoptr(GHashTable) v = probe (path, "-select_streams v:0 -show_entries stream=r_frame_rate");
-  const char *rate = g_hash_table_lookup (v, "r_frame_rate");
-  double fps, peak = 0.0;
-  gboolean was_white = FALSE;
-  gint64 last_loud = -G_MAXINT32;
-
-  g_assert_nonnull (rate);
-  fps = g_ascii_strtod (rate, NULL) / g_ascii_strtod (strchr (rate, '/') + 1, NULL);
-
-  for (guint i = 0; i < lumas->len; i++)
-    {
-      gboolean white = g_array_index (lumas, double, i) > 128.0;
-      if (white && !was_white)
-        {
-          double t = i / fps;
-          g_array_append_val (white_times, t);
-        }
-      was_white = white;
-    }
-
-  for (guint i = 0; i < samples->len; i++)
-    peak = MAX (peak, fabs (g_array_index (samples, float, i)));
-  g_assert_cmpfloat (peak, >, 0.05);
-  for (guint i = 0; i < samples->len; i++)
-    if (fabs (g_array_index (samples, float, i)) > 0.3 * peak)
-      {
-        /* an onset: loud after at least 0.3 s of quiet */
-        if ((gint64) i - last_loud > 48000 * 3 / 10)
-          {
-            double t = i / 48000.0;
-            g_array_append_val (beep_times, t);
-          }
-        last_loud = i;
-      }
-}
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
 }
 
 /* Renders `plan` and checks that each white frame and its beep come out
@@ -352,56 +257,25 @@ assert_in_sync (AvePlan      *plan,
   g_autoptr(AveSettings) settings = test_settings ();
   g_autofree char *output = ave_test_path (name);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) white = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) beep = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) expected = g_array_new (FALSE, FALSE, sizeof (double));
-  const double frame = 1.0 / 25.0;
   AveComposeResult result = { 0 };
-
-  for (guint i = 0; i < n_events; i++)
-    {
-      double t = ave_plan_source_to_output (plan, events[i]);
-      g_assert_cmpfloat (t, >=, 0.0);
-      g_array_append_val (expected, t);
-    }
-  g_array_sort (expected, compare_doubles);
 
   g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
   g_assert_no_error (error);
-  assert_decodes_cleanly (output);
-
-  find_events (output, white, beep);
-  g_assert_cmpuint (white->len, ==, n_events);
-  g_assert_cmpuint (beep->len, ==, n_events);
-  for (guint i = 0; i < n_events; i++)
-    {
-      double w = g_array_index (white, double, i);
-      double b = g_array_index (beep, double, i);
-      double e = g_array_index (expected, double, i);
-
-      g_test_message ("%s: expected %.4f, white %.4f, beep %.4f", name, e, w, b);
-      g_assert_cmpfloat (fabs (w - b), <=, frame + 1e-3);
-      g_assert_cmpfloat (fabs (w - e), <=, frame + 1e-3);
-      g_assert_cmpfloat (fabs (b - e), <=, frame + 1e-3);
-    }
+  ave_test_assert_decodes_cleanly (output);
+  ave_test_assert_events_in_sync (output, plan, events, n_events, 25.0, name);
 }
 
 static void
 test_av_sync (void)
 {
   /* A white frame and a 1 kHz beep start together every 2 s (t = 1, 3, 5, 7, 9). */
-  const char *source = media ("sync.mp4",
-                              "-f lavfi -i \"color=c=black:s=320x240:r=25:d=10,format=yuv420p,"
-                              "geq=lum='if(eq(mod(N\\,50)\\,25)\\,235\\,16)':cb=128:cr=128\" "
-                              "-f lavfi -i \"aevalsrc='if(lt(mod(t+1\\,2)\\,0.04)\\,0.5*sin(2*PI*1000*t)\\,0)'"
-                              ":s=48000:d=10\" "
-                              "-c:v libx264 -preset ultrafast -g 25 -c:a aac -b:a 128k -shortest");
+  const char *source = ave_test_sync_media ("sync.mp4", "-c:v libx264 -preset ultrafast -g 25 -c:a aac -b:a 128k");
   g_autoptr(GArray) src_white = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) src_beep = g_array_new (FALSE, FALSE, sizeof (double));
   const double events[] = { 1.0, 3.0, 5.0, 7.0, 9.0 };
 
   /* The generator itself must be in sync, or the test proves nothing. */
-  find_events (source, src_white, src_beep);
+  ave_test_find_sync_events (source, 25.0, src_white, src_beep);
   g_assert_cmpuint (src_white->len, ==, 5);
   g_assert_cmpuint (src_beep->len, ==, 5);
   for (guint i = 0; i < 5; i++)
@@ -438,7 +312,7 @@ static void
 test_loudness (void)
 {
   /* 1 kHz at -30 dBFS peak (amplitude 10^(-30/20)). */
-  const char *source = media ("quiet.mp4",
+  const char *source = ave_test_ffmpeg_media ("quiet.mp4",
                               "-f lavfi -i color=c=gray:s=160x120:r=25:d=8 "
                               "-f lavfi -i \"aevalsrc='0.0316228*sin(2*PI*1000*t)':s=48000:d=8\" "
                               "-c:v libx264 -preset ultrafast -c:a aac -b:a 128k -shortest");
@@ -454,7 +328,7 @@ test_loudness (void)
   plan_add (plan, 6.0, 7.9, AVE_TRANSITION_CUT, 0.0);
   g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
   g_assert_no_error (error);
-  assert_decodes_cleanly (output);
+  ave_test_assert_decodes_cleanly (output);
 
   source_lufs = ffmpeg_loudness (source);
   measured = ffmpeg_loudness (output);
@@ -485,7 +359,7 @@ test_speech_loudness (void)
   plan_add (plan, 8.9, 11.8, AVE_TRANSITION_CUT, 0.0);
   g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
   g_assert_no_error (error);
-  assert_decodes_cleanly (output);
+  ave_test_assert_decodes_cleanly (output);
 
   measured = ffmpeg_loudness (output);
   g_test_message ("speech: output %.1f LUFS (composer: %.2f LUFS, gain %.2f dB)",
@@ -503,7 +377,7 @@ test_speech_loudness (void)
 static void
 test_no_click (void)
 {
-  const char *source = media ("tone.mp4",
+  const char *source = ave_test_ffmpeg_media ("tone.mp4",
                               "-f lavfi -i color=c=gray:s=160x120:r=25:d=8 "
                               "-f lavfi -i \"aevalsrc='0.5*sin(2*PI*440*t)':s=48000:d=8\" "
                               "-c:v libx264 -preset ultrafast -c:a aac -b:a 192k -shortest");
@@ -527,8 +401,8 @@ test_no_click (void)
 
   g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
   g_assert_no_error (error);
-  assert_decodes_cleanly (output);
-  samples = decode_audio (output);
+  ave_test_assert_decodes_cleanly (output);
+  samples = ave_test_decode_audio (output);
   g_assert_cmpuint (samples->len, >=, 4 * 48000);
 
   /* level and natural sample-to-sample change away from the cuts */
@@ -574,7 +448,7 @@ test_transitions (void)
     g_assert_cmpfloat (fabs (ave_plan_get_output_duration (plan) - 5.0), <, 1e-9);
     g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
     g_assert_no_error (error);
-    assert_decodes_cleanly (output);
+    ave_test_assert_decodes_cleanly (output);
     g_assert_cmpfloat (fabs (format_duration (output) - 5.0), <=, frame + 1e-3);
 
     lumas = frame_lumas (output);
@@ -605,7 +479,7 @@ test_transitions (void)
     plan_add (plan, 6.0, 9.0, AVE_TRANSITION_FADE, 1.0);
     g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
     g_assert_no_error (error);
-    assert_decodes_cleanly (output);
+    ave_test_assert_decodes_cleanly (output);
     g_assert_cmpfloat (fabs (format_duration (output) - 6.0), <=, frame + 1e-3);
 
     lumas = frame_lumas (output);
@@ -683,7 +557,7 @@ quadrants (const char *path,
 static void
 test_rotation (void)
 {
-  const char *coded = media ("upright.mp4",
+  const char *coded = ave_test_ffmpeg_media ("upright.mp4",
                              "-f lavfi -i \"color=c=black:s=320x240:r=25:d=3,"
                              "drawbox=x=0:y=0:w=320:h=120:color=white:t=fill\" "
                              "-f lavfi -i sine=f=440:r=48000:d=3 "
@@ -703,7 +577,7 @@ test_rotation (void)
   plan_add (plan, 0.5, 2.5, AVE_TRANSITION_CUT, 0.0);
   g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
   g_assert_no_error (error);
-  assert_decodes_cleanly (output);
+  ave_test_assert_decodes_cleanly (output);
 
   video = probe (output, "-select_streams v:0 -show_entries stream=width,height");
   g_assert_cmpint ((int) probe_double (video, "width"), ==, 240);
@@ -724,7 +598,7 @@ test_rotation (void)
 static void
 test_audio_only (void)
 {
-  const char *source = media ("tone-only.mp4",
+  const char *source = ave_test_ffmpeg_media ("tone-only.mp4",
                               "-f lavfi -i sine=f=440:r=44100:d=6 -c:a aac");
   g_autoptr(AveSettings) settings = test_settings ();
   g_autoptr(AvePlan) plan = ave_plan_new (source, 6.0);
@@ -737,7 +611,7 @@ test_audio_only (void)
   plan_add (plan, 3.0, 5.2, AVE_TRANSITION_CUT, 0.0);
   g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
   g_assert_no_error (error);
-  assert_decodes_cleanly (output);
+  ave_test_assert_decodes_cleanly (output);
 
   codecs = stream_codecs (output);
   g_assert_cmpstr (codecs, ==, "aac");
@@ -749,7 +623,7 @@ test_audio_only (void)
 static void
 test_video_only (void)
 {
-  const char *source = media ("pattern-only.mp4",
+  const char *source = ave_test_ffmpeg_media ("pattern-only.mp4",
                               "-f lavfi -i testsrc2=s=320x240:r=30:d=6 -c:v libx264 -preset ultrafast -pix_fmt yuv420p");
   g_autoptr(AveSettings) settings = test_settings ();
   g_autoptr(AvePlan) plan = ave_plan_new (source, 6.0);
@@ -763,7 +637,7 @@ test_video_only (void)
   plan_add (plan, 3.0, 5.5, AVE_TRANSITION_CROSSFADE, 0.5);
   g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
   g_assert_no_error (error);
-  assert_decodes_cleanly (output);
+  ave_test_assert_decodes_cleanly (output);
 
   codecs = stream_codecs (output);
   g_assert_cmpstr (codecs, ==, "h264");
@@ -777,7 +651,7 @@ static void
 test_vfr (void)
 {
   /* 30 fps for 3 s, then every third frame (10 fps) for 3 s: 20 fps average */
-  const char *source = media ("vfr.mp4",
+  const char *source = ave_test_ffmpeg_media ("vfr.mp4",
                               "-f lavfi -i testsrc2=s=160x120:r=30:d=6 "
                               "-f lavfi -i sine=f=440:r=48000:d=6 "
                               "-vf \"select='lt(t\\,3)+not(mod(n\\,3))'\" -vsync vfr "
@@ -796,7 +670,7 @@ test_vfr (void)
   plan_add (plan, 1.0, 5.0, AVE_TRANSITION_CUT, 0.0);
   g_assert_true (render (plan, settings, output, &result, NULL, NULL, &error));
   g_assert_no_error (error);
-  assert_decodes_cleanly (output);
+  ave_test_assert_decodes_cleanly (output);
 
   video = probe (output, "-select_streams v:0 -count_frames -show_entries stream=nb_read_frames,avg_frame_rate");
   fps = result.video_frames / result.output_duration;
@@ -948,7 +822,7 @@ test_memory_1080p (void)
     }
 
   {
-    const char *source = media ("big.mp4",
+    const char *source = ave_test_ffmpeg_media ("big.mp4",
                                 "-f lavfi -i testsrc2=s=1920x1080:r=25:d=3 "
                                 "-f lavfi -i sine=f=440:r=48000:d=3 "
                                 "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest");

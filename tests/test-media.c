@@ -30,30 +30,11 @@ frame_free (AVFrame *frame)
 
 /* ------------------------------------------------------------ helpers */
 
-/* Runs ffmpeg once per file name and process; returns the path. */
-static const char *
-make_media (const char *name,
-            const char *ffmpeg_args)
-{
-  static GHashTable *made;
-  char *path;
-
-  if (made == NULL)
-    made = g_hash_table_new (g_str_hash, g_str_equal);
-  path = g_hash_table_lookup (made, name);
-  if (path != NULL)
-    return path;
-  path = ave_test_path (name);
-  ave_test_sh ("ffmpeg -nostdin -loglevel error -y %s '%s'", ffmpeg_args, path);
-  g_hash_table_insert (made, g_strdup (name), path);
-  return path;
-}
-
 /* 3 s, 320x240, 25 fps H.264 (a keyframe every 10 frames) + stereo AAC 48 kHz. */
 static const char *
 media_av_mp4 (void)
 {
-  return make_media ("av.mp4",
+  return ave_test_ffmpeg_media ("av.mp4",
                      "-f lavfi -i testsrc2=s=320x240:r=25:d=3 "
                      "-f lavfi -i sine=f=440:r=48000:d=3 "
                      "-c:v libx264 -preset ultrafast -g 10 -pix_fmt yuv420p "
@@ -258,7 +239,7 @@ ffmpeg_display_rotation (const char *path)
 static void
 test_probe_rotation (void)
 {
-  const char *box = make_media ("box.mp4",
+  const char *box = ave_test_ffmpeg_media ("box.mp4",
                                 "-f lavfi -i color=black:s=320x240:r=25:d=1,"
                                 "drawbox=x=0:y=0:w=80:h=60:color=white:t=fill "
                                 "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
@@ -269,7 +250,7 @@ test_probe_rotation (void)
     {
       g_autofree char *name = g_strdup_printf ("rot%d.mp4", tags[i]);
       g_autofree char *args = g_strdup_printf ("-i '%s' -c copy -metadata:s:v rotate=%d", box, tags[i]);
-      const char *path = make_media (name, args);
+      const char *path = ave_test_ffmpeg_media (name, args);
       int expected = ffmpeg_display_rotation (path);
       g_autoptr(GError) error = NULL;
       g_autoptr(AveMediaInfo) info = ave_media_probe (path, &error);
@@ -340,12 +321,12 @@ test_probe_rotation (void)
 static void
 test_probe_single_stream (void)
 {
-  const char *audio_only = make_media ("audio-only.m4a",
+  const char *audio_only = ave_test_ffmpeg_media ("audio-only.m4a",
                                        "-f lavfi -i sine=f=300:r=44100:d=2 -c:a aac");
-  const char *video_only = make_media ("video-only.mp4",
+  const char *video_only = ave_test_ffmpeg_media ("video-only.mp4",
                                        "-f lavfi -i testsrc2=s=320x240:r=30:d=2 "
                                        "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
-  const char *cover = make_media ("cover.mp3",
+  const char *cover = ave_test_ffmpeg_media ("cover.mp3",
                                   "-f lavfi -i sine=f=300:r=44100:d=2 "
                                   "-f lavfi -i color=red:s=64x64:d=1 -frames:v 1 "
                                   "-map 0:a -map 1:v -c:a libmp3lame -c:v png "
@@ -424,11 +405,11 @@ test_probe_bad_inputs (void)
 
   /* a real container holding only subtitles */
   sub_args = g_strdup_printf ("-i '%s' -c:s srt", srt);
-  sub_only = make_media ("subtitles-only.mkv", sub_args);
+  sub_only = ave_test_ffmpeg_media ("subtitles-only.mkv", sub_args);
   assert_media_error (sub_only, AVE_MEDIA_ERROR_NO_STREAMS);
 
   /* video whose codec tag nothing decodes: an MPEG-4 AVI relabelled */
-  unknown_codec = make_media ("unknown-codec.avi",
+  unknown_codec = ave_test_ffmpeg_media ("unknown-codec.avi",
                               "-f lavfi -i testsrc2=s=64x48:r=5:d=1 -c:v mpeg4 -vtag FMP4");
   ave_test_sh ("perl -0777 -pi -e 's/FMP4/QQQQ/g' '%s'", unknown_codec);
   assert_media_error (unknown_codec, AVE_MEDIA_ERROR_UNSUPPORTED_CODEC);
@@ -595,7 +576,7 @@ static void
 test_source_vfr (void)
 {
   /* 25 frames at 25 fps, then irregular gaps */
-  const char *path = make_media ("vfr.mkv",
+  const char *path = ave_test_ffmpeg_media ("vfr.mkv",
                                  "-f lavfi -i testsrc2=s=320x240:r=25:d=3 "
                                  "-vf \"setpts='if(lt(N,25),N/25,1+(N-25)*(N-25)/400+(N-25)/13)/TB'\" "
                                  "-fps_mode vfr -c:v libx264 -preset ultrafast -bf 2");
@@ -674,14 +655,14 @@ count_audio_samples (AveMediaSource *src,
 static void
 test_source_truncated (void)
 {
-  const char *mkv = make_media ("whole.mkv",
+  const char *mkv = ave_test_ffmpeg_media ("whole.mkv",
                                 "-f lavfi -i testsrc2=s=320x240:r=25:d=4 "
                                 "-f lavfi -i sine=f=440:r=48000:d=4 "
                                 "-c:v libx264 -preset ultrafast -g 25 -c:a aac");
-  const char *mp4_fast = make_media ("whole-faststart.mp4",
+  const char *mp4_fast = ave_test_ffmpeg_media ("whole-faststart.mp4",
                                      "-f lavfi -i testsrc2=s=320x240:r=25:d=4 "
                                      "-c:v libx264 -preset ultrafast -g 25 -movflags +faststart");
-  const char *mp4_plain = make_media ("whole-plain.mp4",
+  const char *mp4_plain = ave_test_ffmpeg_media ("whole-plain.mp4",
                                       "-f lavfi -i testsrc2=s=320x240:r=25:d=4 "
                                       "-c:v libx264 -preset ultrafast -g 25");
   const char *sources[] = { mkv, mp4_fast };
@@ -730,12 +711,12 @@ test_source_truncated (void)
 static void
 test_source_other_codecs (void)
 {
-  const char *vp9 = make_media ("vp9.mkv",
+  const char *vp9 = ave_test_ffmpeg_media ("vp9.mkv",
                                 "-f lavfi -i testsrc2=s=320x240:r=25:d=2 "
                                 "-f lavfi -i sine=f=440:r=48000:d=2 "
                                 "-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -b:v 300k "
                                 "-c:a libvorbis");
-  const char *mpeg4 = make_media ("mpeg4.avi",
+  const char *mpeg4 = ave_test_ffmpeg_media ("mpeg4.avi",
                                   "-f lavfi -i testsrc2=s=320x240:r=25:d=2 "
                                   "-f lavfi -i sine=f=440:r=44100:d=2 "
                                   "-c:v mpeg4 -q:v 5 -c:a libmp3lame");
@@ -1063,7 +1044,7 @@ test_reader_small_queue (void)
 static void
 test_reader_vfr (void)
 {
-  const char *path = make_media ("vfr.mkv",
+  const char *path = ave_test_ffmpeg_media ("vfr.mkv",
                                  "-f lavfi -i testsrc2=s=320x240:r=25:d=3 "
                                  "-vf \"setpts='if(lt(N,25),N/25,1+(N-25)*(N-25)/400+(N-25)/13)/TB'\" "
                                  "-fps_mode vfr -c:v libx264 -preset ultrafast -bf 2");
@@ -1088,9 +1069,9 @@ test_reader_vfr (void)
 static void
 test_reader_single_stream (void)
 {
-  const char *audio_only = make_media ("audio-only.m4a",
+  const char *audio_only = ave_test_ffmpeg_media ("audio-only.m4a",
                                        "-f lavfi -i sine=f=300:r=44100:d=2 -c:a aac");
-  const char *video_only = make_media ("video-only.mp4",
+  const char *video_only = ave_test_ffmpeg_media ("video-only.mp4",
                                        "-f lavfi -i testsrc2=s=320x240:r=30:d=2 "
                                        "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
   AveMediaReadOptions opts = { .analysis_width = 96, .frame_step = 1, .want_video = TRUE, .want_audio = TRUE };
@@ -1201,7 +1182,7 @@ test_reader_callback_error (void)
 static void
 test_reader_truncated (void)
 {
-  const char *mkv = make_media ("whole.mkv",
+  const char *mkv = ave_test_ffmpeg_media ("whole.mkv",
                                 "-f lavfi -i testsrc2=s=320x240:r=25:d=4 "
                                 "-f lavfi -i sine=f=440:r=48000:d=4 "
                                 "-c:v libx264 -preset ultrafast -g 25 -c:a aac");
@@ -1245,7 +1226,7 @@ static void
 test_reader_undecodable (void)
 {
   /* an intact container whose picture data is all zeros */
-  const char *path = make_media ("zeroed.mp4",
+  const char *path = ave_test_ffmpeg_media ("zeroed.mp4",
                                  "-f lavfi -i testsrc2=s=320x240:r=25:d=2 "
                                  "-c:v libx264 -preset ultrafast -movflags +faststart");
   AveMediaReadOptions opts = { .analysis_width = 160, .frame_step = 1, .want_video = TRUE, .want_audio = TRUE };

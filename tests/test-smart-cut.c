@@ -17,29 +17,11 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static const char *
-media (const char *name,
-       const char *ffmpeg_args)
-{
-  static GHashTable *made;
-  char *path;
-
-  if (made == NULL)
-    made = g_hash_table_new (g_str_hash, g_str_equal);
-  path = g_hash_table_lookup (made, name);
-  if (path != NULL)
-    return path;
-  path = ave_test_path (name);
-  ave_test_sh ("ffmpeg -v error -nostdin -y %s '%s'", ffmpeg_args, path);
-  g_hash_table_insert (made, g_strdup (name), path);
-  return path;
-}
-
 /* 16 s of moving pattern and a tone; x264's B-frames, GOP 2 s. */
 static const char *
 pattern_media (void)
 {
-  return media ("pattern.mp4",
+  return ave_test_ffmpeg_media ("pattern.mp4",
                 "-f lavfi -i testsrc2=s=320x180:r=25:d=16 "
                 "-f lavfi -i sine=f=440:r=48000:d=16 "
                 "-c:v libx264 -preset veryfast -g 50 -pix_fmt yuv420p -c:a aac -shortest");
@@ -84,17 +66,6 @@ probe_value (const char *path,
   g_strstrip (out);
   g_assert_cmpstr (out, !=, "");
   return g_ascii_strtod (out, NULL);
-}
-
-static void
-assert_decodes_cleanly (const char *path)
-{
-  g_autofree char *out = NULL, *err = NULL;
-  int status = ave_test_sh_status (&out, &err, "ffmpeg -nostdin -v error -i '%s' -f null -", path);
-
-  g_assert_cmpint (status, ==, 0);
-  g_strstrip (err);
-  g_assert_cmpstr (err, ==, "");
 }
 
 /* Every frame's luma plane, decoded by ffmpeg. */
@@ -259,7 +230,7 @@ test_copy_and_encode (void)
   g_test_message ("%" G_GINT64_FORMAT " frames: %" G_GINT64_FORMAT " copied, %" G_GINT64_FORMAT " encoded",
                   result.video_frames, result.frames_copied, result.frames_reencoded);
 
-  assert_decodes_cleanly (output);
+  ave_test_assert_decodes_cleanly (output);
   g_assert_cmpfloat (fabs (probe_value (output, "-show_entries format=duration") - expected), <=, 1.0 / fps + 1e-3);
   g_assert_cmpfloat (fabs (probe_value (output, "-select_streams v:0 -show_entries stream=duration") - expected),
                      <=, 1.0 / fps + 1e-3);
@@ -296,7 +267,7 @@ test_whole_gops_copied (void)
   g_assert_true (result.smart_cut);
   g_assert_cmpint (result.frames_reencoded, ==, 0);
   g_assert_cmpint (result.frames_copied, ==, 100);
-  assert_decodes_cleanly (output);
+  ave_test_assert_decodes_cleanly (output);
 
   c = compare_with_source (plan, source, output, 320, 180, 25.0);
   g_assert_cmpuint (c.identical, ==, 100);
@@ -328,7 +299,7 @@ test_whole_gops_copied (void)
 static void
 test_gop_prefix_copied (void)
 {
-  const char *source = media ("no-bframes.mp4",
+  const char *source = ave_test_ffmpeg_media ("no-bframes.mp4",
                               "-f lavfi -i testsrc2=s=320x180:r=25:d=8 "
                               "-f lavfi -i sine=f=440:r=48000:d=8 "
                               "-c:v libx264 -preset veryfast -bf 0 -g 50 -pix_fmt yuv420p -c:a aac -shortest");
@@ -345,68 +316,10 @@ test_gop_prefix_copied (void)
   /* 0-2 and 4-6 s whole or cut short: copied; 6.21-7.61 starts after an IDR */
   g_assert_cmpint (result.frames_copied, ==, 83 + 38);
   g_assert_cmpint (result.frames_reencoded, ==, 35);
-  assert_decodes_cleanly (output);
+  ave_test_assert_decodes_cleanly (output);
   c = compare_with_source (plan, source, output, 320, 180, 25.0);
   g_assert_cmpuint (c.identical, >=, 83 + 38);
   g_assert_cmpfloat (c.worst_psnr, >, 35.0);
-}
-
-/* White frames and beeps (test-composer.c's generator), cut off the grid. */
-static void
-find_events (const char *path,
-             GArray     *white_times,
-             GArray     *beep_times)
-{
-  guint n_frames;
-  g_autoptr(GBytes) luma = decode_luma (path, 320, 240, &n_frames);
-  const guint8 *y = g_bytes_get_data (luma, NULL);
-  g_autofree char *raw = g_strdup_printf ("%s.f32", path);
-  g_autofree char *pcm = NULL;
-  gsize len = 0;
-  const float *samples;
-  gsize n_samples;
-  gboolean was_white = FALSE;
-  gint64 last_loud = -G_MAXINT32;
-  float peak = 0.0f;
-
-  for (guint f = 0; f < n_frames; f++)
-    {
-      double sum = 0.0;
-      for (gsize i = 0; i < 320 * 240; i++)
-        sum += y[f * 320 * 240 + i];
-      if (sum / (320 * 240) > 128.0 && !was_white)
-        {
-          double t = f / 25.0;
-          g_array_append_val (white_times, t);
-        }
-      was_white = sum / (320 * 240) > 128.0;
-    }
-
-  ave_test_sh ("ffmpeg -nostdin -v error -y -i '%s' -map 0:a:0 -ac 1 -ar 48000 -f f32le '%s'", path, raw);
-  g_assert_true (g_file_get_contents (raw, &pcm, &len, NULL));
-  samples = (const float *) pcm;
-  n_samples = len / sizeof (float);
-  for (gsize i = 0; i < n_samples; i++)
-    peak = MAX (peak, fabsf (samples[i]));
-  g_assert_cmpfloat (peak, >, 0.05);
-  for (gsize i = 0; i < n_samples; i++)
-    if (fabsf (samples[i]) > 0.3f * peak)
-      {
-        if ((gint64) i - last_loud > 48000 * 3 / 10)
-          {
-            double t = i / 48000.0;
-            g_array_append_val (beep_times, t);
-          }
-        last_loud = (gint64) i;
-      }
-}
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
 }
 
 static void
@@ -416,39 +329,13 @@ assert_in_sync (AvePlan      *plan,
                 guint         n_events)
 {
   g_autofree char *output = ave_test_path (name);
-  g_autoptr(GArray) white = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) beep = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) expected = g_array_new (FALSE, FALSE, sizeof (double));
   AveComposeResult result = { 0 };
-  const double frame = 1.0 / 25.0;
-
-  for (guint i = 0; i < n_events; i++)
-    {
-      double t = ave_plan_source_to_output (plan, events[i]);
-      g_assert_cmpfloat (t, >=, 0.0);
-      g_array_append_val (expected, t);
-    }
-  g_array_sort (expected, compare_doubles);
 
   render_fast (plan, output, &result);
   g_assert_true (result.smart_cut);
   g_assert_cmpint (result.frames_copied, >, 0);
-  assert_decodes_cleanly (output);
-
-  find_events (output, white, beep);
-  g_assert_cmpuint (white->len, ==, n_events);
-  g_assert_cmpuint (beep->len, ==, n_events);
-  for (guint i = 0; i < n_events; i++)
-    {
-      double w = g_array_index (white, double, i);
-      double b = g_array_index (beep, double, i);
-      double e = g_array_index (expected, double, i);
-
-      g_test_message ("%s: expected %.4f, white %.4f, beep %.4f", name, e, w, b);
-      g_assert_cmpfloat (fabs (w - b), <=, frame + 1e-3);
-      g_assert_cmpfloat (fabs (w - e), <=, frame + 1e-3);
-      g_assert_cmpfloat (fabs (b - e), <=, frame + 1e-3);
-    }
+  ave_test_assert_decodes_cleanly (output);
+  ave_test_assert_events_in_sync (output, plan, events, n_events, 25.0, name);
 }
 
 static void
@@ -456,12 +343,7 @@ test_av_sync (void)
 {
   /* A white frame and a 1 kHz beep start together every 2 s (t = 1, 3, 5, 7, 9);
    * B-frames and a keyframe every 2 s at 0, 2, 4... */
-  const char *source = media ("sync.mp4",
-                              "-f lavfi -i \"color=c=black:s=320x240:r=25:d=10,format=yuv420p,"
-                              "geq=lum='if(eq(mod(N\\,50)\\,25)\\,235\\,16)':cb=128:cr=128\" "
-                              "-f lavfi -i \"aevalsrc='if(lt(mod(t+1\\,2)\\,0.04)\\,0.5*sin(2*PI*1000*t)\\,0)'"
-                              ":s=48000:d=10\" "
-                              "-c:v libx264 -preset veryfast -g 50 -c:a aac -b:a 128k -shortest");
+  const char *source = ave_test_sync_media ("sync.mp4", "-c:v libx264 -preset veryfast -g 50 -c:a aac -b:a 128k");
   const double events[] = { 1.0, 3.0, 5.0, 7.0, 9.0 };
 
   {
@@ -503,7 +385,7 @@ test_sample_talk (void)
   render_fast (plan, output, &result);
   g_assert_true (result.smart_cut);
   g_assert_cmpint (result.frames_copied, >, result.frames_reencoded);
-  assert_decodes_cleanly (output);
+  ave_test_assert_decodes_cleanly (output);
   g_assert_cmpfloat (fabs (probe_value (output, "-show_entries format=duration") - expected), <=, 1.0 / 30 + 1e-3);
   g_assert_cmpfloat (fabs (result.output_lufs - (-14.0)), <, 1.5);
 
@@ -539,7 +421,7 @@ test_rotation_kept (void)
   plan_add (plan, 3.1, 5.9, AVE_TRANSITION_CUT, 0.0);
   render_fast (plan, output, &result);
   g_assert_true (result.smart_cut);
-  assert_decodes_cleanly (output);
+  ave_test_assert_decodes_cleanly (output);
   g_assert_cmpint ((int) probe_value (output, "-select_streams v:0 -show_entries stream=width"), ==, 320);
   side = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries stream_side_data=rotation "
                              "-of default=nw=1:nk=1 '%s'", output);
@@ -552,7 +434,7 @@ static void
 test_fallback (void)
 {
   const char *source = pattern_media ();
-  const char *mpeg4 = media ("mpeg4.mp4",
+  const char *mpeg4 = ave_test_ffmpeg_media ("mpeg4.mp4",
                              "-f lavfi -i testsrc2=s=320x180:r=25:d=4 -f lavfi -i sine=r=48000:d=4 "
                              "-c:v mpeg4 -c:a aac -shortest");
   g_autoptr(AveSettings) settings = fast_settings ();
@@ -582,7 +464,7 @@ test_fallback (void)
     g_assert_false (result.smart_cut);
     g_assert_cmpint (result.frames_copied, ==, 0);
     g_assert_cmpint (result.frames_reencoded, ==, result.video_frames);
-    assert_decodes_cleanly (output);
+    ave_test_assert_decodes_cleanly (output);
   }
   {
     g_autoptr(AvePlan) plan = ave_plan_new (source, 16.0);
