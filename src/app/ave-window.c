@@ -21,7 +21,7 @@
 
 #include "ave-app-settings.h"
 #include "ave-graph.h"
-#include "ave-project.h"
+#include "director/ave-project.h"
 #include "ave-series.h"
 #include "ave-window.h"
 

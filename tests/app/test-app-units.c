@@ -5,7 +5,7 @@
 #include <glib/gstdio.h>
 
 #include "ave-test-util.h"
-#include "ave-project.h"
+#include "director/ave-project.h"
 #include "ave-series.h"
 #include "ave-stall-monitor.h"
 
