@@ -24,8 +24,12 @@ struct _AveLimiter
   gsize    latency;          /* L + DETECT_DELAY */
   double   release_coef;
   float    taps[N_PHASES][N_TAPS];
+  /* No interpolated value exceeds the largest of its taps' samples times
+   * this: where that bound is under the ceiling the taps are not run. */
+  float    taps_gain;
 
-  /* input history per channel, indexed by absolute sample number */
+  /* input history per channel, indexed by absolute sample number modulo
+   * the ring's size, a power of two */
   float  **ring;
   gsize    ring_size;
   gint64   n_in;
@@ -89,11 +93,19 @@ _ave_limiter_new (int    channels,
           sum += self->taps[p][m];
         }
       /* Unity gain at DC so a constant signal is not mistaken for a peak. */
+      double abs_sum = 0.0;
       for (int m = 0; m < N_TAPS; m++)
-        self->taps[p][m] = (float) (self->taps[p][m] / sum);
+        {
+          self->taps[p][m] = (float) (self->taps[p][m] / sum);
+          abs_sum += fabsf (self->taps[p][m]);
+        }
+      /* a little over, for the rounding of the float sums */
+      self->taps_gain = MAX (self->taps_gain, (float) (abs_sum * 1.0001));
     }
 
-  self->ring_size = self->latency + N_TAPS + 8;
+  self->ring_size = 1;
+  while (self->ring_size < self->latency + N_TAPS + 8)
+    self->ring_size *= 2;
   self->ring = g_new0 (float *, channels);
   for (int c = 0; c < channels; c++)
     self->ring[c] = g_new0 (float, self->ring_size);
@@ -145,7 +157,7 @@ history (AveLimiter *self,
 {
   if (index < 0)
     return 0.0f;
-  return self->ring[channel][index % (gint64) self->ring_size];
+  return self->ring[channel][index & (gint64) (self->ring_size - 1)];
 }
 
 /* Feeds one sample per channel (`in` holds one value per channel); when a
@@ -162,7 +174,7 @@ limiter_push (AveLimiter  *self,
   float peak, between = 0.0f, required;
 
   for (int c = 0; c < self->channels; c++)
-    self->ring[c][k % (gint64) self->ring_size] = in[c];
+    self->ring[c][k & (gint64) (self->ring_size - 1)] = in[c];
 
   if (n < 0)
     return FALSE;
@@ -171,8 +183,20 @@ limiter_push (AveLimiter  *self,
   for (int c = 0; c < self->channels; c++)
     {
       float x = fabsf (history (self, c, n));
+      float window = 0.0f;
 
       peak = MAX (peak, x);
+      for (int m = 0; m < N_TAPS; m++)
+        window = MAX (window, fabsf (history (self, c, n + m - TAP_BEFORE)));
+      if (window * self->taps_gain <= self->ceiling)
+        {
+          /* Every interpolated value here is under the ceiling, and so is
+           * this bound: as the peak it asks for no reduction, here or
+           * (as prev_between_peak) at the next sample, exactly as the
+           * values themselves would. */
+          between = MAX (between, window * self->taps_gain);
+          continue;
+        }
       for (int p = 0; p < N_PHASES; p++)
         {
           float y = 0.0f;
