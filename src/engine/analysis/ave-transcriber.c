@@ -128,25 +128,28 @@ typedef struct
   const char *bestpath;   /* lattice rescoring */
 } Pruning;
 
-/* Search effort by quality level.  Measured on the generated 60 s talk
- * (bench/bench.sh; docs/performance.md): capping active HMMs at 3000 and
- * word exits at 10 cuts decoding time by about a third with no visible
- * loss; the flat-lexicon pass and lattice rescoring cost another fifth,
- * and scoring 2 Gaussians instead of 4 a little more, for word accuracy
- * only — filler times stayed within 20 ms and all fillers were found.
- * Only "ultra" pays for the full search.  Frame downsampling (-ds) is
- * never used: it blurs the short vowels that fillers are, and tighter
- * beams lost an "uh" that ran into the next word. */
+/* Search effort by quality level, measured on the generated talks
+ * (docs/performance.md, "Speech search"): the flat-lexicon pass and
+ * lattice rescoring buy word accuracy only, and only "ultra" pays for
+ * them.  On the 5-minute talk (36 fillers), capping active HMMs at 1500
+ * and word exits at 5 and scoring one Gaussian per codebook found 30
+ * fillers where 3000 / 10 / 2 found 29 (with more false ones), in 61 %
+ * of its CPU time; 1000 HMMs found 27 in 46 %, which --mode fast and
+ * --quality fast accept.  Frame downsampling (-ds) is never used: it
+ * blurs the short vowels that fillers are, and tighter beams lost an
+ * "uh" that ran into the next word. */
 static Pruning
-pruning_for_quality (AveQuality quality)
+pruning_for (const AveSettings *settings)
 {
-  switch (quality)
+  if (ave_settings_fast_analysis (settings))
+    return (Pruning) { "1000", "5", "1", "no", "no" };
+  switch (settings->quality)
     {
     case AVE_QUALITY_FAST:
-      return (Pruning) { "2000", "8", "2", "no", "no" };
+      return (Pruning) { "1000", "5", "1", "no", "no" };
     case AVE_QUALITY_MEDIUM:
     case AVE_QUALITY_HIGH:
-      return (Pruning) { "3000", "10", "2", "no", "no" };
+      return (Pruning) { "1500", "5", "1", "no", "no" };
     case AVE_QUALITY_ULTRA:
     default:
       return (Pruning) { "30000", "-1", "4", "yes", "yes" };
@@ -305,7 +308,7 @@ ave_transcriber_new (const AveSettings  *settings,
     return NULL;
 
   ensure_quiet_logging ();
-  pruning = pruning_for_quality (settings->quality);
+  pruning = pruning_for (settings);
 
   self = g_new0 (AveTranscriber, 1);
   self->silence_threshold_db = settings->silence_threshold_db;
