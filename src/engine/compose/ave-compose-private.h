@@ -7,6 +7,7 @@
 #pragma once
 
 #include <glib.h>
+#include <libavcodec/avcodec.h>
 #include <libavutil/frame.h>
 #include <libavutil/rational.h>
 
@@ -68,6 +69,23 @@ AveMp4Writer *_ave_mp4_writer_new         (const char               *path,
                                            const AveMp4WriterFormat *format,
                                            const AveSettings        *settings,
                                            GError                  **error);
+/* Where an audio-only writer hands its packets instead of a file: `ready`
+ * once, before any packet, with the encoder's parameters; then `packet`
+ * for each encoded packet (times in `time_base`; the callee takes its own
+ * reference).  Either returns FALSE with error set to stop the render. */
+typedef struct
+{
+  gboolean (*ready)  (const AVCodecParameters *parameters, AVRational time_base,
+                      gpointer user_data, GError **error);
+  gboolean (*packet) (AVPacket *packet, gpointer user_data, GError **error);
+  gpointer user_data;
+} AveMp4PacketSink;
+
+/* The same AAC encoding for `format` without video, to a sink. */
+AveMp4Writer *_ave_mp4_writer_new_for_sink (const AveMp4WriterFormat *format,
+                                            const AveSettings        *settings,
+                                            const AveMp4PacketSink   *sink,
+                                            GError                  **error);
 /* `frame` is YUV 4:2:0 at the configured size with pts counted in frames;
  * the writer takes its own reference. */
 gboolean      _ave_mp4_writer_add_video   (AveMp4Writer  *self,
@@ -89,12 +107,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveMp4Writer, _ave_mp4_writer_free)
 
 /* The plan's sound exactly as ave_composer_render() makes it (cross-fades
  * at cuts, loudness normalisation, limiter), laid on the source video's
- * frame grid, written as an AAC-only MP4 at `output_path`.  The smart cut
- * copies the pictures and muxes this sound next to them.
+ * frame grid, encoded as AAC into `sink`.  The smart cut copies the
+ * pictures and muxes this sound next to them as it comes.
  * result->output_duration is the grid's duration; video_frames is 0. */
 gboolean      _ave_composer_render_audio  (AvePlan            *plan,
                                            const AveSettings  *settings,
-                                           const char         *output_path,
+                                           const AveMp4PacketSink *sink,
                                            AveComposeResult   *result,
                                            AveProgressFunc     progress,
                                            gpointer            progress_data,

@@ -154,6 +154,7 @@ typedef struct
   ebur128_state     *meter;
   float             *interleaved;
   AveMp4Writer      *writer;
+  const AveMp4PacketSink *sink;     /* the sound only, to it (the smart cut) */
 
   AveProgressFunc    progress;
   gpointer           progress_data;
@@ -1339,19 +1340,21 @@ open_output (Composer    *c,
       format.sample_rate = OUTPUT_RATE;
     }
 
-  c->writer = _ave_mp4_writer_new (output_path, &format, c->settings, error);
+  c->writer = c->sink != NULL ? _ave_mp4_writer_new_for_sink (&format, c->settings, c->sink, error)
+                              : _ave_mp4_writer_new (output_path, &format, c->settings, error);
   return c->writer != NULL;
 }
 
-/* `audio_only`: the smart cut (ave-smart-cut.c) copies the pictures and
- * only needs the sound, laid on the same frame grid as the video. */
+/* `audio_sink`: the smart cut (ave-smart-cut.c) copies the pictures and
+ * only needs the sound, laid on the same frame grid as the video, encoded
+ * into the sink (output_path is then NULL). */
 static gboolean
 compose_plan (AvePlan            *plan,
               const AveAnalysis  *analysis,
               const AveSettings  *settings,
               AveCompute         *compute,
               const char         *output_path,
-              gboolean            audio_only,
+              const AveMp4PacketSink *audio_sink,
               AveComposeResult   *result,
               AveProgressFunc     progress,
               gpointer            progress_data,
@@ -1364,10 +1367,11 @@ compose_plan (AvePlan            *plan,
 
   g_return_val_if_fail (AVE_IS_PLAN (plan), FALSE);
   g_return_val_if_fail (settings != NULL, FALSE);
-  g_return_val_if_fail (output_path != NULL, FALSE);
+  g_return_val_if_fail ((output_path != NULL) != (audio_sink != NULL), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   c = g_new0 (Composer, 1);
+  c->sink = audio_sink;
   c->settings = settings;
   c->compute = compute != NULL ? g_object_ref (compute) : ave_compute_cpu_new ();
   c->progress = progress;
@@ -1383,7 +1387,7 @@ compose_plan (AvePlan            *plan,
     return FALSE;
   if (!setup_format (c, error))
     return FALSE;
-  if (audio_only)
+  if (audio_sink != NULL)
     {
       if (!c->has_audio)
         {
@@ -1477,7 +1481,7 @@ compose_plan (AvePlan            *plan,
       result->output_lufs = isfinite (out_lufs) ? MAX (out_lufs, -70.0) : -70.0;
       result->gain_db = 20.0 * log10 (c->gain);
     }
-  g_debug ("wrote %s: %.3f s, %.2f LUFS (limiter at most %.2f dB)", output_path,
+  g_debug ("wrote %s: %.3f s, %.2f LUFS (limiter at most %.2f dB)", output_path != NULL ? output_path : "the sound",
            (double) c->n_frames / av_q2d (c->fps), out_lufs,
            c->limiter != NULL ? _ave_limiter_get_max_reduction_db (c->limiter) : 0.0);
   report_progress (c, 1.0);
@@ -1498,7 +1502,7 @@ ave_composer_render (AvePlan            *plan,
 {
   /* Fast mode: a cut-only plan copies the source's untouched GOPs (unless
    * --format-conversion asked for everything re-encoded: smart_cut off). */
-  if (settings != NULL && settings->mode == AVE_MODE_FAST && settings->smart_cut && AVE_IS_PLAN (plan))
+  if (settings != NULL && ave_settings_uses_smart_cut (settings) && AVE_IS_PLAN (plan))
     {
       g_autofree char *why = NULL;
       g_autoptr(AveSmartCut) cut = ave_smart_cut_prepare (plan, settings, &why);
@@ -1508,7 +1512,7 @@ ave_composer_render (AvePlan            *plan,
                                      progress, progress_data, cancellable, error);
       g_message ("Fast mode re-encodes the whole video: %s", why);
     }
-  if (!compose_plan (plan, analysis, settings, compute, output_path, FALSE,
+  if (!compose_plan (plan, analysis, settings, compute, output_path, NULL,
                      result, progress, progress_data, cancellable, error))
     return FALSE;
   if (result != NULL)
@@ -1523,13 +1527,13 @@ ave_composer_render (AvePlan            *plan,
 gboolean
 _ave_composer_render_audio (AvePlan            *plan,
                             const AveSettings  *settings,
-                            const char         *output_path,
+                            const AveMp4PacketSink *sink,
                             AveComposeResult   *result,
                             AveProgressFunc     progress,
                             gpointer            progress_data,
                             GCancellable       *cancellable,
                             GError            **error)
 {
-  return compose_plan (plan, NULL, settings, NULL, output_path, TRUE,
+  return compose_plan (plan, NULL, settings, NULL, NULL, sink,
                        result, progress, progress_data, cancellable, error);
 }

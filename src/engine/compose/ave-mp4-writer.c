@@ -28,6 +28,7 @@ struct _AveMp4Writer
   gint64           audio_pts;      /* samples sent to the encoder */
 
   AVPacket        *packet;
+  const AveMp4PacketSink *sink;    /* instead of `format` */
 };
 
 static void
@@ -158,8 +159,11 @@ open_audio (AveMp4Writer             *self,
   av_channel_layout_default (&ctx->ch_layout, fmt->channels);
   ctx->bit_rate = settings->audio_bitrate > 0 ? settings->audio_bitrate : 160000;
   ctx->time_base = (AVRational) { 1, fmt->sample_rate };
-  if (self->format->oformat->flags & AVFMT_GLOBALHEADER)
+  /* MP4 wants the AudioSpecificConfig in the header, as does the file
+   * that a sink's packets end up in. */
+  if (self->format == NULL || (self->format->oformat->flags & AVFMT_GLOBALHEADER))
     ctx->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+  av_opt_set (ctx->priv_data, "aac_coder", ave_settings_aac_coder (settings), 0);
 
   ret = avcodec_open2 (ctx, codec, NULL);
   if (ret < 0)
@@ -170,9 +174,12 @@ open_audio (AveMp4Writer             *self,
       return FALSE;
     }
 
-  self->audio_stream = avformat_new_stream (self->format, NULL);
-  self->audio_stream->time_base = ctx->time_base;
-  avcodec_parameters_from_context (self->audio_stream->codecpar, ctx);
+  if (self->format != NULL)
+    {
+      self->audio_stream = avformat_new_stream (self->format, NULL);
+      self->audio_stream->time_base = ctx->time_base;
+      avcodec_parameters_from_context (self->audio_stream->codecpar, ctx);
+    }
 
   self->fifo = av_audio_fifo_alloc (AV_SAMPLE_FMT_FLTP, fmt->channels, ctx->frame_size * 2);
   self->audio_frame = av_frame_alloc ();
@@ -225,7 +232,32 @@ _ave_mp4_writer_new (const char               *path,
   return g_steal_pointer (&self);
 }
 
-/* Moves every packet the encoder has ready into the file. */
+AveMp4Writer *
+_ave_mp4_writer_new_for_sink (const AveMp4WriterFormat *fmt,
+                              const AveSettings        *settings,
+                              const AveMp4PacketSink   *sink,
+                              GError                  **error)
+{
+  g_autoptr(AveMp4Writer) self = g_new0 (AveMp4Writer, 1);
+  AVCodecParameters *parameters;
+  gboolean ok;
+
+  g_return_val_if_fail (fmt->width == 0 && fmt->channels > 0, NULL);
+  g_return_val_if_fail (sink != NULL, NULL);
+
+  self->path = g_strdup ("the sound");
+  self->packet = av_packet_alloc ();
+  self->sink = sink;
+  if (!open_audio (self, fmt, settings, error))
+    return NULL;
+  parameters = avcodec_parameters_alloc ();
+  avcodec_parameters_from_context (parameters, self->audio);
+  ok = sink->ready (parameters, self->audio->time_base, sink->user_data, error);
+  avcodec_parameters_free (&parameters);
+  return ok ? g_steal_pointer (&self) : NULL;
+}
+
+/* Moves every packet the encoder has ready into the file (or the sink). */
 static gboolean
 drain (AveMp4Writer    *self,
        AVCodecContext  *ctx,
@@ -243,6 +275,15 @@ drain (AveMp4Writer    *self,
           set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret, "Encoding %s failed",
                         ctx->codec_type == AVMEDIA_TYPE_VIDEO ? "video" : "audio");
           return FALSE;
+        }
+      if (self->sink != NULL)
+        {
+          gboolean ok = self->sink->packet (self->packet, self->sink->user_data, error);
+
+          av_packet_unref (self->packet);
+          if (!ok)
+            return FALSE;
+          continue;
         }
       av_packet_rescale_ts (self->packet, ctx->time_base, stream->time_base);
       self->packet->stream_index = stream->index;
@@ -356,6 +397,8 @@ _ave_mp4_writer_finish (AveMp4Writer  *self,
         return FALSE;
     }
 
+  if (self->format == NULL)
+    return TRUE;
   ret = av_write_trailer (self->format);
   if (ret < 0)
     {

@@ -53,7 +53,6 @@
 #define REENCODE_MAX_CRF   18
 /* Audio packets are written this far ahead of the video (interleaving). */
 #define AUDIO_LEAD_SECONDS 0.5
-#define AUDIO_SHARE        0.3
 
 typedef struct
 {
@@ -670,19 +669,36 @@ add_chunk (AveSmartCut   *self,
 {
   gint32 g = self->display_gop[displays[0]];
   const Gop *gop = &g_array_index (self->gops, Gop, g);
-  gboolean consecutive = displays[0] == gop->first_display;
+  gint32 consecutive = displays[0] == gop->first_display ? 1 : 0;
   Chunk chunk = { .gop = g, .out_first = out_first, .n_frames = n };
 
-  for (gint32 i = 1; i < n && consecutive; i++)
-    consecutive = displays[i] == displays[i - 1] + 1;
+  while (consecutive > 0 && consecutive < n && displays[consecutive] == displays[consecutive - 1] + 1)
+    consecutive++;
 
-  if (consecutive && (n == gop->n_packets || gop_prefix_in_decode_order (self, gop, n)))
+  if (consecutive == n && (n == gop->n_packets || gop_prefix_in_decode_order (self, gop, n)))
     {
       chunk.kind = CHUNK_COPY;
       self->frames_copied += n;
     }
   else
     {
+      /* A GOP's beginning whose last frames need a picture from after
+       * the cut (a B-frame's forward reference): the longest beginning
+       * that does not is copied, and only the frames after it (a few
+       * with B-frames) are encoded, from the source's decoded pictures. */
+      for (gint32 m = MIN (consecutive, n - 1); m > 0; m--)
+        if (gop_prefix_in_decode_order (self, gop, m))
+          {
+            Chunk head = { .gop = g, .out_first = out_first, .n_frames = m, .kind = CHUNK_COPY };
+
+            g_array_append_val (self->chunks, head);
+            self->frames_copied += m;
+            displays += m;
+            n -= m;
+            chunk.out_first += m;
+            chunk.n_frames = n;
+            break;
+          }
       chunk.kind = CHUNK_ENCODE;
       chunk.displays = g_memdup2 (displays, (gsize) n * sizeof (gint32));
       self->frames_reencoded += n;
@@ -843,11 +859,8 @@ typedef struct
   gint64             encoder_sent, encoder_received;
   gboolean           need_idr;
 
-  AVFormatContext   *audio_in;
-  AVStream          *audio_src;
-  AVPacket          *audio_pkt;
-  gboolean           audio_eof;
-  gboolean           have_audio_pkt;
+  struct _AudioPipe *audio;         /* the sound, rendered beside the pictures */
+  AVPacket          *audio_pkt;     /* the next one to write, when not NULL */
 
   AVFormatContext   *out;
   AVStream          *video_st, *audio_st;
@@ -866,7 +879,6 @@ render_clear (Render *r)
   avcodec_free_context (&r->encoder);
   av_frame_free (&r->frame);
   avformat_close_input (&r->in);
-  avformat_close_input (&r->audio_in);
   av_packet_free (&r->audio_pkt);
   if (r->out != NULL)
     {
@@ -916,12 +928,188 @@ render_progress (Render *r,
   r->progress (fraction, r->progress_data);
 }
 
-static void
-audio_progress (double   fraction,
-                gpointer data)
+/* --------------------------------------------------------- the sound */
+
+/* The composer renders the sound (the same as a full render's) on a
+ * thread of its own while the pictures are copied and encoded; its AAC
+ * packets wait here until the muxer interleaves them.  They are small
+ * (the whole of a 5-minute track is a few MB), and the sound is faster
+ * to make than the pictures, so the queue is not bounded. */
+typedef struct _AudioPipe
 {
-  Render *r = data;
-  render_progress (r, AUDIO_SHARE * fraction);
+  GMutex             lock;
+  GCond              changed;
+  GQueue             packets;       /* AVPacket*, in order */
+  AVCodecParameters *parameters;    /* NULL until the encoder is open */
+  AVRational         time_base;
+  gboolean           finished;      /* the thread is done: see error */
+  GError            *error;
+  AveComposeResult   result;
+
+  AvePlan           *plan;
+  const AveSettings *settings;
+  GCancellable      *cancellable;   /* cancelled with the render's, or when the pictures fail */
+  gulong             cancelled_id;
+  GCancellable      *parent;
+  GThread           *thread;
+} AudioPipe;
+
+static gboolean
+pipe_ready (const AVCodecParameters *parameters,
+            AVRational               time_base,
+            gpointer                 data,
+            GError                 **error)
+{
+  AudioPipe *pipe = data;
+
+  g_mutex_lock (&pipe->lock);
+  pipe->parameters = avcodec_parameters_alloc ();
+  avcodec_parameters_copy (pipe->parameters, parameters);
+  pipe->time_base = time_base;
+  g_cond_broadcast (&pipe->changed);
+  g_mutex_unlock (&pipe->lock);
+  return !g_cancellable_set_error_if_cancelled (pipe->cancellable, error);
+}
+
+static gboolean
+pipe_packet (AVPacket *packet,
+             gpointer  data,
+             GError  **error)
+{
+  AudioPipe *pipe = data;
+
+  if (g_cancellable_set_error_if_cancelled (pipe->cancellable, error))
+    return FALSE;
+  g_mutex_lock (&pipe->lock);
+  g_queue_push_tail (&pipe->packets, av_packet_clone (packet));
+  g_cond_broadcast (&pipe->changed);
+  g_mutex_unlock (&pipe->lock);
+  return TRUE;
+}
+
+static gpointer
+pipe_thread (gpointer data)
+{
+  AudioPipe *pipe = data;
+  AveMp4PacketSink sink = { pipe_ready, pipe_packet, pipe };
+  GError *error = NULL;
+
+  _ave_composer_render_audio (pipe->plan, pipe->settings, &sink, &pipe->result,
+                              NULL, NULL, pipe->cancellable, &error);
+  g_mutex_lock (&pipe->lock);
+  pipe->error = error;
+  pipe->finished = TRUE;
+  g_cond_broadcast (&pipe->changed);
+  g_mutex_unlock (&pipe->lock);
+  return NULL;
+}
+
+static void
+pipe_parent_cancelled (GCancellable *parent,
+                       gpointer      data)
+{
+  g_cancellable_cancel (data);
+}
+
+static AudioPipe *
+audio_pipe_start (AveSmartCut       *cut,
+                  const AveSettings *settings,
+                  GCancellable      *parent,
+                  GError           **error)
+{
+  AudioPipe *pipe = g_new0 (AudioPipe, 1);
+  GError *local_error = NULL;
+
+  g_mutex_init (&pipe->lock);
+  g_cond_init (&pipe->changed);
+  g_queue_init (&pipe->packets);
+  pipe->plan = cut->plan;
+  pipe->settings = settings;
+  pipe->cancellable = g_cancellable_new ();
+  if (parent != NULL)
+    {
+      pipe->parent = g_object_ref (parent);
+      pipe->cancelled_id = g_cancellable_connect (parent, G_CALLBACK (pipe_parent_cancelled),
+                                                  g_object_ref (pipe->cancellable), g_object_unref);
+    }
+  pipe->thread = g_thread_try_new ("ave-smart-cut-audio", pipe_thread, pipe, &local_error);
+  if (pipe->thread == NULL)
+    {
+      g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                   "Cannot start rendering the sound: %s", local_error->message);
+      g_error_free (local_error);
+      pipe->finished = TRUE;
+    }
+  return pipe;
+}
+
+/* Stops the thread (when it is still running, its work is no longer
+ * wanted) and frees everything. */
+static void
+audio_pipe_free (AudioPipe *pipe)
+{
+  if (pipe == NULL)
+    return;
+  if (pipe->thread != NULL)
+    {
+      g_cancellable_cancel (pipe->cancellable);
+      g_thread_join (pipe->thread);
+    }
+  if (pipe->parent != NULL)
+    {
+      g_cancellable_disconnect (pipe->parent, pipe->cancelled_id);
+      g_object_unref (pipe->parent);
+    }
+  g_object_unref (pipe->cancellable);
+  for (AVPacket *p; (p = g_queue_pop_head (&pipe->packets)) != NULL; )
+    av_packet_free (&p);
+  avcodec_parameters_free (&pipe->parameters);
+  g_clear_error (&pipe->error);
+  g_mutex_clear (&pipe->lock);
+  g_cond_clear (&pipe->changed);
+  g_free (pipe);
+}
+
+/* Waits for the encoder's parameters; FALSE with the thread's error when
+ * it failed first. */
+static gboolean
+audio_pipe_wait_ready (AudioPipe  *pipe,
+                       GError    **error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&pipe->lock);
+  while (pipe->parameters == NULL && !pipe->finished)
+    g_cond_wait (&pipe->changed, &pipe->lock);
+  ok = pipe->parameters != NULL;
+  if (!ok)
+    {
+      if (pipe->error != NULL)
+        g_propagate_error (error, g_steal_pointer (&pipe->error));
+      else
+        g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                             "The sound could not be rendered");
+    }
+  g_mutex_unlock (&pipe->lock);
+  return ok;
+}
+
+/* The next packet, waiting for the thread; NULL at the end (or, with
+ * error set, when the thread failed). */
+static AVPacket *
+audio_pipe_pop (AudioPipe  *pipe,
+                GError    **error)
+{
+  AVPacket *packet;
+
+  g_mutex_lock (&pipe->lock);
+  while (g_queue_is_empty (&pipe->packets) && !pipe->finished)
+    g_cond_wait (&pipe->changed, &pipe->lock);
+  packet = g_queue_pop_head (&pipe->packets);
+  if (packet == NULL && pipe->error != NULL)
+    g_propagate_error (error, g_steal_pointer (&pipe->error));
+  g_mutex_unlock (&pipe->lock);
+  return packet;
 }
 
 /* Audio packets up to `seconds` (all of them when negative). */
@@ -930,35 +1118,33 @@ write_audio_until (Render   *r,
                    double    seconds,
                    GError  **error)
 {
-  while (r->audio_in != NULL && !r->audio_eof)
+  AudioPipe *pipe = r->audio;
+
+  while (pipe != NULL)
     {
       int ret;
 
-      if (!r->have_audio_pkt)
+      if (r->audio_pkt == NULL)
         {
-          ret = av_read_frame (r->audio_in, r->audio_pkt);
-          if (ret == AVERROR_EOF)
+          GError *local_error = NULL;
+
+          r->audio_pkt = audio_pipe_pop (pipe, &local_error);
+          if (local_error != NULL)
             {
-              r->audio_eof = TRUE;
-              break;
+              g_propagate_error (error, local_error);
+              return FALSE;
             }
-          if (av_failed (ret, error, "Cannot read back the rendered audio"))
-            return FALSE;
-          if (r->audio_pkt->stream_index != r->audio_src->index)
-            {
-              av_packet_unref (r->audio_pkt);
-              continue;
-            }
-          r->have_audio_pkt = TRUE;
+          if (r->audio_pkt == NULL)
+            break;
         }
       if (seconds >= 0.0 && r->audio_pkt->dts != AV_NOPTS_VALUE &&
-          r->audio_pkt->dts * av_q2d (r->audio_src->time_base) > seconds)
+          r->audio_pkt->dts * av_q2d (pipe->time_base) > seconds)
         break;
       r->audio_pkt->stream_index = r->audio_st->index;
-      av_packet_rescale_ts (r->audio_pkt, r->audio_src->time_base, r->audio_st->time_base);
+      av_packet_rescale_ts (r->audio_pkt, pipe->time_base, r->audio_st->time_base);
       r->audio_pkt->pos = -1;
       ret = av_interleaved_write_frame (r->out, r->audio_pkt);
-      r->have_audio_pkt = FALSE;
+      av_packet_free (&r->audio_pkt);
       if (av_failed (ret, error, "Cannot write audio to the output file"))
         return FALSE;
     }
@@ -1253,8 +1439,13 @@ encode_chunk (Render       *r,
   avcodec_flush_buffers (r->decoder);
   for (gint32 i = 0; i < gop->n_packets && next < chunk->n_frames; i++)
     {
+      const Packet *p = &g_array_index (r->cut->packets, Packet, gop->first_packet + i);
+
       if (g_cancellable_set_error_if_cancelled (r->cancellable, error) || !read_packet (r, error))
         return FALSE;
+      /* Pictures before the chunk are decoded only as references: the
+       * decoder drops the ones nothing refers to (B-frames, mostly). */
+      r->decoder->skip_frame = p->display < chunk->displays[0] ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
       ret = avcodec_send_packet (r->decoder, r->pending);
       av_packet_unref (r->pending);
       if (av_failed (ret, error, "Cannot decode the video of %s", r->cut->source_path))
@@ -1271,6 +1462,7 @@ encode_chunk (Render       *r,
         return FALSE;
     }
   avcodec_flush_buffers (r->decoder);
+  r->decoder->skip_frame = AVDISCARD_DEFAULT;
   if (next < chunk->n_frames)
     {
       g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
@@ -1346,8 +1538,7 @@ open_encoder (Render         *r,
   enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
   enc->thread_count = (int) (settings->encoder_threads > 0 ? settings->encoder_threads
                                                             : MAX (1, settings->n_workers));
-  av_opt_set (enc->priv_data, "preset",
-              settings->encoder_preset != NULL ? settings->encoder_preset : "veryfast", 0);
+  av_opt_set (enc->priv_data, "preset", ave_settings_reencode_preset (settings), 0);
   av_opt_set (enc->priv_data, "tune", "zerolatency", 0);
   av_opt_set (enc->priv_data, "profile", x264_profile (par->profile), 0);
   av_opt_set_double (enc->priv_data, "crf", MIN (settings->crf, REENCODE_MAX_CRF), 0);
@@ -1441,7 +1632,6 @@ build_avcc (AveSmartCut   *cut,
 static gboolean
 open_output (Render       *r,
              const char   *output_path,
-             const char   *audio_path,
              GError      **error)
 {
   AveSmartCut *cut = r->cut;
@@ -1487,21 +1677,14 @@ G_GNUC_END_IGNORE_DEPRECATIONS
         memcpy (side, cut->display_matrix, cut->display_matrix_size);
     }
 
-  if (audio_path != NULL)
+  if (r->audio != NULL)
     {
-      ret = avformat_open_input (&r->audio_in, audio_path, NULL, NULL);
-      if (ret >= 0)
-        ret = avformat_find_stream_info (r->audio_in, NULL);
-      if (ret >= 0)
-        ret = av_find_best_stream (r->audio_in, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
-      if (av_failed (ret, error, "Cannot read back the rendered audio %s", audio_path))
+      if (!audio_pipe_wait_ready (r->audio, error))
         return FALSE;
-      r->audio_src = r->audio_in->streams[ret];
       r->audio_st = avformat_new_stream (r->out, NULL);
-      avcodec_parameters_copy (r->audio_st->codecpar, r->audio_src->codecpar);
+      avcodec_parameters_copy (r->audio_st->codecpar, r->audio->parameters);
       r->audio_st->codecpar->codec_tag = 0;
-      r->audio_st->time_base = r->audio_src->time_base;
-      r->audio_pkt = av_packet_alloc ();
+      r->audio_st->time_base = r->audio->time_base;
     }
 
   ret = avio_open (&r->out->pb, output_path, AVIO_FLAG_WRITE);
@@ -1522,8 +1705,6 @@ ave_smart_cut_render (AveSmartCut        *self,
                       GError            **error)
 {
   Render r = { 0 };
-  AveComposeResult audio = { 0 };
-  g_autofree char *audio_path = NULL;
   gboolean ok = FALSE;
   int ret;
 
@@ -1546,32 +1727,13 @@ ave_smart_cut_render (AveSmartCut        *self,
   r.last_dts = AV_NOPTS_VALUE;
   r.need_idr = TRUE;
 
-  /* The sound first, exactly as the full render makes it. */
+  /* The sound, exactly as the full render makes it, on another thread
+   * while the pictures are copied and encoded here. */
   if (self->info->has_audio)
     {
-      const char *dir = settings->temp_dir != NULL ? settings->temp_dir : g_get_tmp_dir ();
-      g_autofree char *template = g_build_filename (dir, "ave-smart-cut-XXXXXX.m4a", NULL);
-      int fd = g_mkstemp (template);
-
-      if (fd < 0)
-        {
-          int saved = errno;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       "Cannot create a temporary file in %s: %s", dir, g_strerror (saved));
-          goto out;
-        }
-      close (fd);
-      audio_path = g_steal_pointer (&template);
-      if (!_ave_composer_render_audio (self->plan, settings, audio_path, &audio,
-                                       audio_progress, &r, cancellable, error))
+      r.audio = audio_pipe_start (self, settings, cancellable, error);
+      if (r.audio->thread == NULL)
         goto out;
-      if (fabs (audio.output_duration - self->n_frames / av_q2d (self->fps)) > 0.5 / av_q2d (self->fps))
-        {
-          g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
-                       "The rendered audio lasts %.3f s, the pictures %.3f s",
-                       audio.output_duration, self->n_frames / av_q2d (self->fps));
-          goto out;
-        }
     }
 
   ret = avformat_open_input (&r.in, self->source_path, NULL, NULL);
@@ -1580,7 +1742,7 @@ ave_smart_cut_render (AveSmartCut        *self,
   for (unsigned i = 0; i < r.in->nb_streams; i++)
     if ((int) i != self->video_index)
       r.in->streams[i]->discard = AVDISCARD_ALL;
-  if (!open_output (&r, output_path, audio_path, error))
+  if (!open_output (&r, output_path, error))
     goto out;
 
   for (guint i = 0; i < self->chunks->len; i++)
@@ -1591,7 +1753,7 @@ ave_smart_cut_render (AveSmartCut        *self,
         goto out;
       if (chunk->kind == CHUNK_COPY ? !copy_chunk (&r, chunk, error) : !encode_chunk (&r, chunk, error))
         goto out;
-      render_progress (&r, AUDIO_SHARE + (0.99 - AUDIO_SHARE) * (double) r.frames_done / (double) self->n_frames);
+      render_progress (&r, 0.99 * (double) r.frames_done / (double) self->n_frames);
     }
   if (r.encoder != NULL)
     {
@@ -1601,6 +1763,18 @@ ave_smart_cut_render (AveSmartCut        *self,
     }
   if (!write_audio_until (&r, -1.0, error))
     goto out;
+  if (r.audio != NULL)
+    {
+      double audio_duration = r.audio->result.output_duration;
+
+      if (fabs (audio_duration - self->n_frames / av_q2d (self->fps)) > 0.5 / av_q2d (self->fps))
+        {
+          g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                       "The rendered audio lasts %.3f s, the pictures %.3f s",
+                       audio_duration, self->n_frames / av_q2d (self->fps));
+          goto out;
+        }
+    }
   ret = av_write_trailer (r.out);
   if (av_failed (ret, error, "Cannot finish %s", output_path))
     goto out;
@@ -1610,8 +1784,8 @@ ave_smart_cut_render (AveSmartCut        *self,
     {
       result->output_duration = self->n_frames / av_q2d (self->fps);
       result->video_frames = self->n_frames;
-      result->output_lufs = self->info->has_audio ? audio.output_lufs : -70.0;
-      result->gain_db = audio.gain_db;
+      result->output_lufs = r.audio != NULL ? r.audio->result.output_lufs : -70.0;
+      result->gain_db = r.audio != NULL ? r.audio->result.gain_db : 0.0;
       result->frames_copied = self->frames_copied;
       result->frames_reencoded = self->frames_reencoded;
       result->smart_cut = TRUE;
@@ -1621,8 +1795,8 @@ ave_smart_cut_render (AveSmartCut        *self,
   render_progress (&r, 1.0);
 
 out:
+  /* after a failure here the sound is no longer wanted: its thread stops */
+  g_clear_pointer (&r.audio, audio_pipe_free);
   render_clear (&r);
-  if (audio_path != NULL && settings->cleanup_temp)
-    g_unlink (audio_path);
   return ok;
 }
