@@ -81,6 +81,10 @@ make_full_analysis (void)
   beat = 1.0;
   g_array_append_val (a->beats, beat);
   a->tempo_bpm = 120;
+  beat = 0.0;
+  g_array_append_val (a->keyframes, beat);
+  beat = 2.5;
+  g_array_append_val (a->keyframes, beat);
 
   h.time = 1; h.score = 0.25;
   g_array_append_val (a->highlights, h);
@@ -201,6 +205,8 @@ check_full_analysis (const AveAnalysis *a)
   g_assert_cmpuint (a->beats->len, ==, 2);
   g_assert_cmpfloat (g_array_index (a->beats, double, 1), ==, 1.0);
   g_assert_cmpfloat (a->tempo_bpm, ==, 120);
+  g_assert_cmpuint (a->keyframes->len, ==, 2);
+  g_assert_cmpfloat (g_array_index (a->keyframes, double, 1), ==, 2.5);
 
   g_assert_cmpuint (a->highlights->len, ==, 2);
   g_assert_cmpfloat (g_array_index (a->highlights, AveHighlight, 1).score, ==, 0.75);
@@ -328,6 +334,7 @@ test_invalid (void)
   expect_invalid ("{\"version\":1,\"media\":{\"duration\":3,\"width\":1.5}}", "media.width: expected a whole number");
   expect_invalid ("{\"version\":1,\"loudness\":{\"integrated_lufs\":\"loud\"}}", "loudness.integrated_lufs: expected a number");
   expect_invalid ("{\"version\":1,\"beats\":[1,\"x\"]}", "beats[1]: expected a number");
+  expect_invalid ("{\"version\":1,\"keyframes\":[0,-2]}", "keyframes[1]: must not be negative");
   expect_invalid ("{\"version\":1,\"highlights\":[{\"time\":1}]}", "highlights[0].score: missing");
   expect_invalid ("{\"version\":1,\"thumbnail_candidates\":[{\"time\":1,\"score\":true}]}",
                   "thumbnail_candidates[0].score: expected a number");

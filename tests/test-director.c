@@ -348,6 +348,78 @@ test_snap_to_shot (void)
 }
 
 static void
+add_keyframes (AveAnalysis *a,
+               double       first,
+               double       step)
+{
+  for (double t = first; t < a->media->duration; t += step)
+    g_array_append_val (a->keyframes, t);
+}
+
+/* Fast mode (smart cut): cut points move onto keyframes when that only
+ * gives back up to 1 s of the pause, never into a removed filler; the
+ * other modes ignore keyframes. */
+static void
+test_snap_to_keyframe (void)
+{
+  g_autoptr(AveSettings) s = make_settings (AVE_CONTENT_GENERAL);
+  g_autoptr(AveAnalysis) a = make_snappable (1.0, 11.0);   /* no shot change near the cut */
+  g_autoptr(AveAnalysis) far = make_snappable (1.0, 11.0);
+  g_autoptr(AveAnalysis) filler = make_analysis ("filler.mp4", 12.0, TRUE, TRUE);
+  g_autoptr(AvePlan) plan = NULL;
+
+  /* keyframes at 0, 3.5, 7.0, 10.5: "ends" stops at 3.15 (3.5 is 0.35 s
+   * later), "second" starts at 7.85 (7.0 is 0.85 s earlier), the talk
+   * stops at 9.95 (10.5 is 0.55 s later) */
+  add_keyframes (a, 0.0, 3.5);
+  plan = plan_ok (a, s);
+  assert_segment (plan, 0, 0.0, 3.15);
+  assert_segment (plan, 1, 7.85, 9.95);
+  g_clear_object (&plan);
+
+  ave_settings_apply_mode (s, AVE_MODE_FAST);
+  g_assert_true (ave_settings_uses_smart_cut (s));
+  plan = plan_ok (a, s);
+  g_assert_cmpuint (ave_plan_get_n_segments (plan), ==, 2);
+  assert_segment (plan, 0, 0.0, 3.5);
+  assert_segment (plan, 1, 7.0, 10.5);
+  g_clear_object (&plan);
+
+  /* keyframes at 0, 5.5, 11: more than 1 s from either cut point */
+  add_keyframes (far, 0.0, 5.5);
+  plan = plan_ok (far, s);
+  assert_segment (plan, 0, 0.0, 3.15);
+  assert_segment (plan, 1, 7.85, 9.95);
+  g_clear_object (&plan);
+
+  /* --format-conversion: no smart cut, no snapping */
+  s->smart_cut = FALSE;
+  plan = plan_ok (a, s);
+  assert_segment (plan, 0, 0.0, 3.15);
+  assert_segment (plan, 1, 7.85, 9.95);
+  g_clear_object (&plan);
+  s->smart_cut = TRUE;
+
+  /* A removed "um" between the cut point and the keyframe stays removed. */
+  ave_settings_apply_content_type (s, AVE_CONTENT_EDUCATIONAL);
+  add_words (filler, "first part ends", 0.2, 0.8, 0.2);   /* 0.2 .. 3.0 */
+  add_silence (filler, 3.0, 6.0);
+  add_words (filler, "um", 6.0, 0.4, 0);                  /* 6.0 .. 6.4 */
+  add_silence (filler, 6.4, 8.0);
+  add_words (filler, "second part", 8.0, 0.8, 0.2);       /* 8.0 .. 9.8 */
+  add_silence (filler, 9.8, 12.0);
+  add_speech (filler, 0.2, 3.0);
+  add_speech (filler, 6.0, 6.4);
+  add_speech (filler, 8.0, 9.8);
+  add_shot (filler, 0.0, 12.0, 0.8);
+  g_array_append_val (filler->keyframes, (double) { 0.0 });
+  g_array_append_val (filler->keyframes, (double) { 6.2 });
+  plan = plan_ok (filler, s);
+  g_assert_cmpfloat (ave_plan_source_to_output (plan, 6.2), ==, -1.0);
+  assert_segment (plan, ave_plan_get_n_segments (plan) - 1, 7.85, 9.95);
+}
+
+static void
 test_crossfades (void)
 {
   g_autoptr(AveSettings) s = make_settings (AVE_CONTENT_GENERAL);
@@ -704,6 +776,7 @@ main (int    argc,
   g_test_add_func ("/engine/director/word-never-clipped", test_word_never_clipped);
   g_test_add_func ("/engine/director/fillers", test_fillers);
   g_test_add_func ("/engine/director/snap-to-shot", test_snap_to_shot);
+  g_test_add_func ("/engine/director/snap-to-keyframe", test_snap_to_keyframe);
   g_test_add_func ("/engine/director/crossfades", test_crossfades);
   g_test_add_func ("/engine/director/deterministic", test_deterministic);
   g_test_add_func ("/engine/director/music-beats", test_music_beats);

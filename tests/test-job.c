@@ -2,6 +2,7 @@
  * written atomically, cancellation that leaves nothing behind. */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -95,6 +96,16 @@ test_stage_order (void)
 
   g_assert_nonnull (ave_job_get_analysis (job));
   g_assert_nonnull (ave_job_get_plan (job));
+  /* the demuxing pass notes the keyframes (tools/make-sample.sh puts one
+   * every 2 s and at each shot change) */
+  {
+    GArray *keyframes = ave_job_get_analysis (job)->keyframes;
+
+    g_assert_cmpuint (keyframes->len, >=, 6);
+    g_assert_cmpfloat (fabs (g_array_index (keyframes, double, 0)), <, 1e-3);
+    for (guint i = 1; i < keyframes->len; i++)
+      g_assert_cmpfloat (g_array_index (keyframes, double, i), >, g_array_index (keyframes, double, i - 1));
+  }
   g_ptr_array_unref (log.log);
   g_mutex_clear (&log.lock);
 }

@@ -41,6 +41,7 @@ ave_analysis_new (const char         *source,
   self->words = g_array_new (FALSE, TRUE, sizeof (AveWord));
   g_array_set_clear_func (self->words, clear_word);
   self->beats = g_array_new (FALSE, TRUE, sizeof (double));
+  self->keyframes = g_array_new (FALSE, TRUE, sizeof (double));
   self->warnings = g_ptr_array_new_with_free_func (g_free);
 
   /* -70 LUFS is what EBU R128 meters report for digital silence; using it
@@ -74,6 +75,7 @@ ave_analysis_clear (gpointer data)
   g_clear_pointer (&self->speech, g_array_unref);
   g_clear_pointer (&self->words, g_array_unref);
   g_clear_pointer (&self->beats, g_array_unref);
+  g_clear_pointer (&self->keyframes, g_array_unref);
   g_clear_pointer (&self->transcriber, g_free);
   g_clear_pointer (&self->compute_backend, g_free);
   g_clear_pointer (&self->warnings, g_ptr_array_unref);
@@ -186,7 +188,7 @@ compare_candidate_best_first (gconstpointer a,
 }
 
 static int
-compare_beat (gconstpointer a,
+compare_time (gconstpointer a,
               gconstpointer b)
 {
   return compare_double (*(const double *) a, *(const double *) b);
@@ -205,7 +207,8 @@ ave_analysis_sort (AveAnalysis *self)
   g_array_sort (self->silences, compare_interval);
   g_array_sort (self->speech, compare_interval);
   g_array_sort (self->words, compare_word);
-  g_array_sort (self->beats, compare_beat);
+  g_array_sort (self->beats, compare_time);
+  g_array_sort (self->keyframes, compare_time);
 }
 
 /* ------------------------------------------------------------- to JSON */
@@ -226,6 +229,22 @@ add_double (JsonBuilder *builder,
   /* JSON has no NaN or infinity; a broken measurement must not make the
    * whole file unreadable. */
   json_builder_add_double_value (builder, isfinite (value) ? value : 0.0);
+}
+
+static void
+add_times (JsonBuilder *builder,
+           const char  *name,
+           GArray      *times)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < times->len; i++)
+    {
+      double t = g_array_index (times, double, i);
+
+      json_builder_add_double_value (builder, isfinite (t) ? t : 0.0);
+    }
+  json_builder_end_array (builder);
 }
 
 static void
@@ -376,15 +395,7 @@ ave_analysis_to_json (const AveAnalysis *self)
   add_double (builder, "sample_peak_dbfs", self->loudness.sample_peak_dbfs);
   json_builder_end_object (builder);
 
-  json_builder_set_member_name (builder, "beats");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < self->beats->len; i++)
-    {
-      double beat = g_array_index (self->beats, double, i);
-
-      json_builder_add_double_value (builder, isfinite (beat) ? beat : 0.0);
-    }
-  json_builder_end_array (builder);
+  add_times (builder, "beats", self->beats);
   add_double (builder, "tempo_bpm", self->tempo_bpm);
 
   json_builder_set_member_name (builder, "highlights");
@@ -416,6 +427,7 @@ ave_analysis_to_json (const AveAnalysis *self)
     }
   json_builder_end_array (builder);
 
+  add_times (builder, "keyframes", self->keyframes);
   add_string (builder, "transcriber", self->transcriber);
   add_string (builder, "compute_backend", self->compute_backend);
 
@@ -708,14 +720,16 @@ read_loudness (JsonObject  *root,
                       &out->sample_peak_dbfs, error);
 }
 
+/* An array of times in seconds ("beats", "keyframes"). */
 static gboolean
-read_beats (JsonObject *root,
+read_times (JsonObject *root,
+            const char *member,
             GArray     *out,
             GError    **error)
 {
   JsonArray *array;
 
-  if (!ave_json_read_array (&analysis_json, root, "beats", &array, error))
+  if (!ave_json_read_array (&analysis_json, root, member, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -723,24 +737,24 @@ read_beats (JsonObject *root,
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       JsonNode *node = json_array_get_element (array, i);
-      double beat;
+      double time;
 
       if (!ave_json_node_is_number (node))
         {
-          g_autofree char *path = g_strdup_printf ("beats[%u]", i);
+          g_autofree char *path = g_strdup_printf ("%s[%u]", member, i);
 
           ave_json_set_invalid (&analysis_json, error, path, "expected a number");
           return FALSE;
         }
-      beat = json_node_get_double (node);
-      if (beat < 0)
+      time = json_node_get_double (node);
+      if (time < 0)
         {
-          g_autofree char *path = g_strdup_printf ("beats[%u]", i);
+          g_autofree char *path = g_strdup_printf ("%s[%u]", member, i);
 
-          ave_json_set_invalid (&analysis_json, error, path, "must not be negative (%.3f)", beat);
+          ave_json_set_invalid (&analysis_json, error, path, "must not be negative (%.3f)", time);
           return FALSE;
         }
-      g_array_append_val (out, beat);
+      g_array_append_val (out, time);
     }
   return TRUE;
 }
@@ -887,7 +901,8 @@ ave_analysis_from_json (JsonNode  *node,
       !read_intervals (root, "speech", self->speech, error) ||
       !read_words (root, self, error) ||
       !read_loudness (root, &self->loudness, error) ||
-      !read_beats (root, self->beats, error) ||
+      !read_times (root, "beats", self->beats, error) ||
+      !read_times (root, "keyframes", self->keyframes, error) ||
       !ave_json_read_number (&analysis_json, root, NULL, "tempo_bpm", FALSE, 0, &self->tempo_bpm, error) ||
       !read_highlights (root, self->highlights, error) ||
       !read_candidates (root, self->thumbnail_candidates, error) ||

@@ -83,6 +83,7 @@ struct _AveAnalysis
   GArray *shots;                   /* AveShot */
   GArray *highlights;              /* AveHighlight, sorted by time, ~1 per second */
   GArray *thumbnail_candidates;    /* AveThumbnailCandidate, best first */
+  GArray *keyframes;               /* double seconds, sorted: where decoding can start */
 
   /* audio */
   AveLoudness loudness;

@@ -234,6 +234,10 @@ ave_video_analyzer_new (const AveSettings  *settings,
     {
       double interval = MAX (1u, settings->frame_step) / media->frame_rate;
 
+      /* Reference pictures only: about every other frame with B-frames. */
+      if (ave_settings_fast_analysis (settings))
+        interval *= 2;
+
       self->long_span = (guint) CLAMP (lround (LONG_SPAN_SECONDS / interval), 2, STATS_RING - 1);
     }
 

@@ -381,7 +381,7 @@ static const AveOption options[] = {
   { "preset", 0, NULL, NULL, "NAME", "Machine preset: 8gb, 16gb, 32gb or auto (from this machine's RAM)", 0 },
   { "type", 't', NULL, NULL, "TYPE", "Content type: general, educational (also cuts filler words), music (beats and tempo)", 0 },
   { "quality", 'q', NULL, NULL, "LEVEL", "fast, medium, high (default) or ultra: analysis resolution, encoder preset and CRF", 0 },
-  { "mode", 'm', NULL, NULL, "MODE", "fast (cuts only, smart cut), balanced (default: crossfades at shot changes) or high_quality", R },
+  { "mode", 'm', NULL, NULL, "MODE", "fast (lighter analysis, cuts only, smart cut), balanced (default: crossfades at shot changes) or high_quality", 0 },
   { "performance-target", 0, NULL, NULL, "TARGET", "speed (faster encoder preset, narrower analysis), balanced (default) or quality (slower preset, finer CRF)", 0 },
   { "optimize-speed", 0, "performance-target", "speed", NULL, "Same as --performance-target speed", 0 },
 

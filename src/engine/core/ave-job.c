@@ -419,6 +419,15 @@ on_audio_chunk (const AveAudioChunk *chunk, gpointer user_data, GError **error)
   return ok;
 }
 
+/* The demuxing thread; nothing else touches the analysis while it reads. */
+static void
+on_video_keyframe (double seconds, gpointer user_data)
+{
+  AnalysisRun *run = user_data;
+
+  g_array_append_val (run->job->analysis->keyframes, seconds);
+}
+
 static void
 on_read_progress (double fraction, gpointer user_data)
 {
@@ -504,10 +513,12 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
     .decoder_threads = s->thread_pool_size > 0 ? plan->reader_threads
                                                 : MIN (plan->reader_threads, s->n_workers),
     .fast_decode = TRUE,
+    .reference_frames_only = ave_settings_fast_analysis (s),
     .pressure = ave_runtime_pressure_location (self->runtime),
   };
   AveMediaReadCallbacks callbacks = {
     .video_frame = on_video_frame,
+    .video_keyframe = on_video_keyframe,
     .audio_chunk = on_audio_chunk,
     .progress = on_read_progress,
     .warning = on_read_warning,

@@ -164,16 +164,53 @@ static const char * const encoder_presets[] = {
   "medium", "slow", "slower", "veryslow", NULL
 };
 
+static int
+encoder_preset_index (const char *preset)
+{
+  for (int i = 0; encoder_presets[i] != NULL; i++)
+    if (g_strcmp0 (encoder_presets[i], preset) == 0)
+      return i;
+  return -1;
+}
+
 const char *
 ave_encoder_preset_step (const char *preset,
                          int         steps)
 {
-  for (int i = 0; encoder_presets[i] != NULL; i++)
-    if (g_strcmp0 (encoder_presets[i], preset) == 0)
-      {
-        int last = G_N_ELEMENTS (encoder_presets) - 2;
-        return encoder_presets[CLAMP (i - steps, 0, last)];
-      }
+  int i = encoder_preset_index (preset);
+  int last = G_N_ELEMENTS (encoder_presets) - 2;
+
+  return i < 0 ? preset : encoder_presets[CLAMP (i - steps, 0, last)];
+}
+
+gboolean
+ave_settings_fast_analysis (const AveSettings *self)
+{
+  return self->mode == AVE_MODE_FAST;
+}
+
+gboolean
+ave_settings_uses_smart_cut (const AveSettings *self)
+{
+  return self->mode == AVE_MODE_FAST && self->smart_cut;
+}
+
+const char *
+ave_settings_aac_coder (const AveSettings *self)
+{
+  return self->mode == AVE_MODE_FAST ? "fast" : "twoloop";
+}
+
+#define FAST_MODE_REENCODE_PRESET "veryfast"
+
+const char *
+ave_settings_reencode_preset (const AveSettings *self)
+{
+  const char *preset = self->encoder_preset != NULL ? self->encoder_preset : FAST_MODE_REENCODE_PRESET;
+
+  if (self->mode == AVE_MODE_FAST &&
+      encoder_preset_index (preset) > encoder_preset_index (FAST_MODE_REENCODE_PRESET))
+    return FAST_MODE_REENCODE_PRESET;
   return preset;
 }
 

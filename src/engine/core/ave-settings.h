@@ -169,6 +169,18 @@ void         ave_settings_apply_beat_detection_optimization (AveSettings *self);
 void         ave_settings_apply_audio_quality_priority (AveSettings *self);
 void         ave_settings_apply_resolution_optimization (AveSettings *self);
 void         ave_settings_apply_audio_preprocessing (AveSettings *self);
+/* What --mode fast changes besides transitions (docs/cli.md, "Modes"):
+ * the analysis decodes only reference pictures and runs the lightest
+ * speech search, and the smart cut encodes its frames with a preset no
+ * slower than "veryfast". */
+gboolean     ave_settings_fast_analysis     (const AveSettings *self);
+/* FFmpeg's AAC coder: "fast" in --mode fast (about half the time of the
+ * default "twoloop", a little lower quality), else "twoloop". */
+const char  *ave_settings_aac_coder         (const AveSettings *self);
+/* Whether a cut-only plan is rendered by copying the source's GOPs
+ * (--mode fast, unless --format-conversion asked for a full encode). */
+gboolean     ave_settings_uses_smart_cut    (const AveSettings *self);
+const char  *ave_settings_reencode_preset   (const AveSettings *self);
 /* Moves an x264 preset name `steps` places towards "ultrafast" (negative:
  * towards "veryslow"), clamped; unknown names are returned unchanged. */
 const char  *ave_encoder_preset_step        (const char *preset, int steps);

@@ -15,6 +15,10 @@
 /* Kept pieces closer than this are joined: a jump cut that removes a
  * fifth of a second is more jarring than the pause it removes. */
 #define MERGE_GAP 0.2
+/* When the render will smart cut (--mode fast), a piece may take back
+ * this much of a cut pause to start at a keyframe of the source (copied,
+ * not encoded again) or to end at one (its last GOP copied whole). */
+#define KEYFRAME_SNAP_WINDOW 1.0
 /* A segment "starts at a shot change" when within this of one. */
 #define SHOT_MATCH 0.05
 /* A silence touching a filler word within this is part of the hesitation. */
@@ -404,6 +408,39 @@ snap_to_shot (const Director *d,
   return best;
 }
 
+/* A cut point moved to a keyframe of the source where that only makes
+ * the piece longer, by at most KEYFRAME_SNAP_WINDOW of the pause being
+ * cut and never into a removed filler; `t` itself when none qualifies. */
+static double
+snap_to_keyframe (const Director *d,
+                  double          t,
+                  double          lo,
+                  double          hi,
+                  gboolean        is_start)
+{
+  GArray *keyframes = d->analysis->keyframes;
+  double best = t;
+
+  for (guint i = 0; i < keyframes->len; i++)
+    {
+      double k = g_array_index (keyframes, double, i);
+
+      if (fabs (k - t) < 1e-6)
+        return t;
+      if (k <= lo || k >= hi || fabs (k - t) > KEYFRAME_SNAP_WINDOW)
+        continue;
+      if (is_start ? k > t : k < t)
+        continue;
+      if (range_touches_filler_cut (d, MIN (k, t), MAX (k, t)))
+        continue;
+      /* the nearest: for a start the last one before it, for an end the
+       * first one after it */
+      if (is_start || best == t)
+        best = k;
+    }
+  return best;
+}
+
 static GArray *
 plan_speech (Director *d)
 {
@@ -447,6 +484,13 @@ plan_speech (Director *d)
         iv->start = snap_to_shot (d, iv->start, prev_end, iv->end, TRUE);
       if (iv->end < d->duration)
         iv->end = snap_to_shot (d, iv->end, iv->start, next_start, FALSE);
+      if (ave_settings_uses_smart_cut (d->settings))
+        {
+          if (iv->start > 0.0)
+            iv->start = snap_to_keyframe (d, iv->start, prev_end, iv->end, TRUE);
+          if (iv->end < d->duration)
+            iv->end = snap_to_keyframe (d, iv->end, iv->start, next_start, FALSE);
+        }
     }
 
   /* Join pieces separated by a sliver, unless the sliver is a removed

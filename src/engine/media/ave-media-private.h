@@ -64,12 +64,22 @@ void            _ave_media_file_close      (AveMediaFile              *file);
  * when it did, so the caller seeks back before reading. */
 gboolean        _ave_media_file_sample_frame_rate (AveMediaFile       *file);
 
+typedef enum
+{
+  AVE_DECODE_EXACT          = 0,
+  /* pictures for analysis: no deblocking filter, FFmpeg's fast flags */
+  AVE_DECODE_FAST           = 1 << 0,
+  /* only the pictures other pictures are predicted from (H.264, HEVC and
+   * MPEG-1/2/4 Part 2 decoders drop the rest without decoding them) */
+  AVE_DECODE_REFERENCE_ONLY = 1 << 1,
+} AveDecodeFlags;
+
 /* Opens a decoder for a stream chosen by _ave_media_file_open.  threads
  * 0 means FFmpeg's choice. */
 AVCodecContext *_ave_media_open_decoder    (AveMediaFile              *file,
                                             int                        stream_index,
                                             int                        threads,
-                                            gboolean                   fast,
+                                            AveDecodeFlags             flags,
                                             GError                   **error);
 
 /* A file's name as messages show it. */

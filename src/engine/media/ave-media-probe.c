@@ -589,7 +589,7 @@ AVCodecContext *
 _ave_media_open_decoder (AveMediaFile *file,
                          int           stream_index,
                          int           threads,
-                         gboolean      fast,
+                         AveDecodeFlags flags,
                          GError      **error)
 {
   AVStream *st = file->fmt->streams[stream_index];
@@ -621,12 +621,30 @@ _ave_media_open_decoder (AveMediaFile *file,
   ctx->thread_count = MAX (threads, 0);
   if (codec->type == AVMEDIA_TYPE_VIDEO)
     ctx->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
-  if (fast)
+  if (flags & AVE_DECODE_FAST)
     {
       /* Analysis looks at downscaled pictures: the deblocking filter's
        * work is invisible there and costs a large share of H.264 decode. */
       ctx->skip_loop_filter = AVDISCARD_ALL;
       ctx->flags2 |= AV_CODEC_FLAG2_FAST;
+    }
+  if ((flags & AVE_DECODE_REFERENCE_ONLY) && codec->type == AVMEDIA_TYPE_VIDEO)
+    {
+      /* Where every picture is a reference (intra-only codecs, streams
+       * without B-frames) nothing is dropped; codecs not listed here do
+       * not define what a non-reference picture is, or drop too much. */
+      switch (codec->id)
+        {
+        case AV_CODEC_ID_H264:
+        case AV_CODEC_ID_HEVC:
+        case AV_CODEC_ID_MPEG1VIDEO:
+        case AV_CODEC_ID_MPEG2VIDEO:
+        case AV_CODEC_ID_MPEG4:
+          ctx->skip_frame = AVDISCARD_NONREF;
+          break;
+        default:
+          break;
+        }
     }
 
   ret = avcodec_open2 (ctx, codec, NULL);

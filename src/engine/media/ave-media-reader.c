@@ -888,9 +888,16 @@ start_worker (Reader       *r,
               GError      **error)
 {
   GError *local_error = NULL;
+  AveDecodeFlags flags = AVE_DECODE_EXACT;
 
-  w->dec = _ave_media_open_decoder (&r->file, index, r->opts->decoder_threads,
-                                    r->opts->fast_decode && func == video_thread, error);
+  if (func == video_thread)
+    {
+      if (r->opts->fast_decode)
+        flags |= AVE_DECODE_FAST;
+      if (r->opts->reference_frames_only)
+        flags |= AVE_DECODE_REFERENCE_ONLY;
+    }
+  w->dec = _ave_media_open_decoder (&r->file, index, r->opts->decoder_threads, flags, error);
   if (w->dec == NULL)
     return FALSE;
   w->index = index;
@@ -965,6 +972,15 @@ demux (Reader   *r,
           continue;
         }
       reached = MAX (reached, _ave_media_packet_end (&r->file, pkt));
+      if (w == &r->video && (pkt->flags & AV_PKT_FLAG_KEY) && pkt->pts != AV_NOPTS_VALUE &&
+          r->cb->video_keyframe != NULL)
+        {
+          AVStream *st = r->file.fmt->streams[pkt->stream_index];
+
+          r->cb->video_keyframe ((av_rescale_q (pkt->pts, st->time_base, AV_TIME_BASE_Q)
+                                  - r->file.start_time_us) / (double) AV_TIME_BASE,
+                                 r->user_data);
+        }
       if (!queue_push (r, &w->queue, pkt))
         break;
       report_progress (r, reached, FALSE);

@@ -109,7 +109,7 @@ stream_reset (AveMediaSource *self,
         {
           AVCodecContext *fresh = _ave_media_open_decoder (&self->file, s->index,
                                                            self->opts.decoder_threads,
-                                                           FALSE, NULL);
+                                                           AVE_DECODE_EXACT, NULL);
           if (fresh != NULL)
             {
               avcodec_free_context (&s->dec);
@@ -851,7 +851,7 @@ ave_media_source_open (const char                  *path,
   if (options->want_video && self->file.video_index >= 0)
     {
       self->video.dec = _ave_media_open_decoder (&self->file, self->file.video_index,
-                                                 options->decoder_threads, FALSE, error);
+                                                 options->decoder_threads, AVE_DECODE_EXACT, error);
       if (self->video.dec == NULL)
         return NULL;
       self->video.index = self->file.video_index;
@@ -860,7 +860,7 @@ ave_media_source_open (const char                  *path,
   if (options->want_audio && self->file.audio_index >= 0)
     {
       self->audio.dec = _ave_media_open_decoder (&self->file, self->file.audio_index,
-                                                 options->decoder_threads, FALSE, error);
+                                                 options->decoder_threads, AVE_DECODE_EXACT, error);
       if (self->audio.dec == NULL)
         return NULL;
       self->audio.index = self->file.audio_index;

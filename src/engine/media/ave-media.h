@@ -144,6 +144,9 @@ typedef struct
   gsize    queue_bytes;        /* bound on packets queued between demuxer and decoders */
   int      decoder_threads;    /* 0 = FFmpeg's choice */
   gboolean fast_decode;        /* skip the in-loop deblocking filter etc. where the codec allows */
+  /* decode only the pictures other pictures refer to (about half of them
+   * with B-frames): the frames delivered are then unevenly spaced */
+  gboolean reference_frames_only;
   /* Optional: a memory pressure level kept by the caller and read
    * atomically at every packet (0 normal, 1 = 80 %, 2 = 90 % of the memory
    * budget): the queues then hold a half or a quarter of queue_bytes. */
@@ -157,6 +160,9 @@ typedef struct
   gboolean (*video_frame) (const AveAnalysisFrame *frame, gpointer user_data, GError **error);
   /* Called on the audio thread, in order. */
   gboolean (*audio_chunk) (const AveAudioChunk *chunk, gpointer user_data, GError **error);
+  /* Optional: the time of each video packet marked as a keyframe (a
+   * point where decoding can start), in file order; the demuxing thread. */
+  void (*video_keyframe) (double seconds, gpointer user_data);
   /* Fraction of the input read so far; any thread. */
   AveProgressFunc progress;
   /* A non-fatal problem (a truncated file, a broken packet skipped): one
