@@ -133,6 +133,11 @@ struct _AveAudioAnalyzer
   gboolean     cancelled;
   GError      *transcribe_error;
   double       transcribe_cpu;     /* CPU seconds of the transcription threads (under lock) */
+  /* The first speech model loads (about a second) while decoding starts;
+   * a worker joins this thread before it looks for an idle transcriber. */
+  GThread     *model_loader;
+  gboolean     joining_loader;
+  GError      *model_error;        /* the loader's, read after the join */
   GArray      *words;               /* AveTranscribedWord */
 };
 
@@ -159,6 +164,51 @@ sample_time (AveAudioAnalyzer *self,
 
 /* ------------------------------------------------------- transcription */
 
+static gpointer
+load_first_model (gpointer data)
+{
+  AveAudioAnalyzer *self = data;
+  double cpu0 = ave_thread_cpu_seconds ();
+  AveTranscriber *transcriber = ave_transcriber_new (self->settings, &self->model_error);
+
+  g_mutex_lock (&self->lock);
+  self->transcribe_cpu += ave_thread_cpu_seconds () - cpu0;
+  g_mutex_unlock (&self->lock);
+  return transcriber;
+}
+
+/* Waits for the first model; it joins the idle ones (or, when it could
+ * not be loaded, its error stops the transcription). */
+static void
+join_model_loader (AveAudioAnalyzer *self)
+{
+  GThread *loader;
+  AveTranscriber *transcriber;
+
+  g_mutex_lock (&self->lock);
+  while (self->joining_loader)
+    g_cond_wait (&self->cond, &self->lock);
+  loader = g_steal_pointer (&self->model_loader);
+  self->joining_loader = loader != NULL;
+  g_mutex_unlock (&self->lock);
+  if (loader == NULL)
+    return;
+
+  transcriber = g_thread_join (loader);
+  g_mutex_lock (&self->lock);
+  if (transcriber != NULL)
+    g_async_queue_push (self->idle_transcribers, transcriber);
+  else
+    {
+      self->n_transcribers--;
+      if (self->transcribe_error == NULL)
+        self->transcribe_error = g_steal_pointer (&self->model_error);
+    }
+  self->joining_loader = FALSE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
 static void
 transcribe_worker (gpointer data,
                    gpointer user_data)
@@ -171,6 +221,12 @@ transcribe_worker (gpointer data,
   gboolean skip, create = FALSE;
   double cpu0 = ave_thread_cpu_seconds ();
 
+  g_mutex_lock (&self->lock);
+  skip = self->cancelled || self->transcribe_error != NULL;
+  g_mutex_unlock (&self->lock);
+
+  if (!skip)
+    join_model_loader (self);
   g_mutex_lock (&self->lock);
   skip = self->cancelled || self->transcribe_error != NULL;
   g_mutex_unlock (&self->lock);
@@ -776,18 +832,13 @@ ave_audio_analyzer_new (const AveSettings   *settings,
                         GError             **error)
 {
   AveAudioAnalyzer *self;
-  AveTranscriber *first = NULL;
 
   g_return_val_if_fail (settings != NULL, NULL);
 
-  /* Loading the model up front reports a missing model before any
-   * decoding starts. */
-  if (settings->transcribe)
-    {
-      first = ave_transcriber_new (settings, error);
-      if (first == NULL)
-        return NULL;
-    }
+  /* A missing model is reported before any decoding starts; loading it
+   * overlaps the decoding (see load_first_model()). */
+  if (settings->transcribe && !ave_transcriber_check_model (error))
+    return NULL;
 
   self = g_new0 (AveAudioAnalyzer, 1);
   self->settings = ave_settings_copy (settings);
@@ -831,8 +882,8 @@ ave_audio_analyzer_new (const AveSettings   *settings,
       self->max_transcribers = choose_transcriber_count (settings);
       self->max_pending = 2 * self->max_transcribers;
       self->idle_transcribers = g_async_queue_new ();
-      g_async_queue_push (self->idle_transcribers, first);
-      self->n_transcribers = 1;
+      self->n_transcribers = 1;   /* the one loading */
+      self->model_loader = g_thread_new ("ave-speech-model", load_first_model, self);
       self->pool = g_thread_pool_new (transcribe_worker, self, self->max_transcribers,
                                       FALSE, NULL);
     }
@@ -1021,6 +1072,9 @@ ave_audio_analyzer_free (AveAudioAnalyzer *self)
       g_mutex_unlock (&self->lock);
       g_thread_pool_free (self->pool, FALSE, TRUE);
     }
+  if (self->idle_transcribers != NULL)
+    join_model_loader (self);
+  g_clear_error (&self->model_error);
   if (self->idle_transcribers != NULL)
     {
       while ((transcriber = g_async_queue_try_pop (self->idle_transcribers)) != NULL)

@@ -288,6 +288,19 @@ add_filler_words (AveTranscriber    *self,
   self->filler_words = (char **) g_ptr_array_free (g_steal_pointer (&known), FALSE);
 }
 
+gboolean
+ave_transcriber_check_model (GError **error)
+{
+  g_autofree char *hmm = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "en-us", NULL);
+  g_autofree char *lm = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "en-us.lm.bin", NULL);
+  g_autofree char *dict = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "cmudict-en-us.dict", NULL);
+  g_autofree char *mdef = g_build_filename (hmm, "mdef", NULL);
+
+  return model_file_exists (mdef, error) &&
+         model_file_exists (lm, error) &&
+         model_file_exists (dict, error);
+}
+
 AveTranscriber *
 ave_transcriber_new (const AveSettings  *settings,
                      GError            **error)
@@ -296,15 +309,12 @@ ave_transcriber_new (const AveSettings  *settings,
   g_autofree char *hmm = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "en-us", NULL);
   g_autofree char *lm = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "en-us.lm.bin", NULL);
   g_autofree char *dict = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "cmudict-en-us.dict", NULL);
-  g_autofree char *mdef = g_build_filename (hmm, "mdef", NULL);
   Pruning pruning;
   cmd_ln_t *config;
 
   g_return_val_if_fail (settings != NULL, NULL);
 
-  if (!model_file_exists (mdef, error) ||
-      !model_file_exists (lm, error) ||
-      !model_file_exists (dict, error))
+  if (!ave_transcriber_check_model (error))
     return NULL;
 
   ensure_quiet_logging ();

@@ -28,6 +28,9 @@ GArray     *ave_transcribed_words_new (void);
 
 typedef struct _AveTranscriber AveTranscriber;
 
+/* Whether the en-us model's files are installed (cheap: loading them
+ * takes about a second); AVE_ANALYSIS_ERROR_MODEL_MISSING if not. */
+gboolean        ave_transcriber_check_model (GError **error);
 /* Loads the en-us model.  Fails with AVE_ANALYSIS_ERROR_MODEL_MISSING when
  * the model files are not installed. */
 AveTranscriber *ave_transcriber_new       (const AveSettings  *settings,
