@@ -392,6 +392,31 @@ test_snap_to_keyframe (void)
   assert_segment (plan, 1, 7.85, 9.95);
   g_clear_object (&plan);
 
+  /* One keyframe inside a short pause: the start takes it (that saves
+   * encoding up to a GOP), and the end stays where it was, so the pause
+   * is still cut rather than both pieces joining on it. */
+  {
+    g_autoptr(AveAnalysis) shortpause = make_analysis ("short.mp4", 8.0, TRUE, TRUE);
+    double k;
+
+    add_words (shortpause, "first part ends", 0.2, 0.8, 0.2);   /* 0.2 .. 3.0 */
+    add_silence (shortpause, 3.0, 4.2);
+    add_words (shortpause, "second part", 4.2, 0.8, 0.2);       /* 4.2 .. 6.0 */
+    add_silence (shortpause, 6.0, 8.0);
+    add_speech (shortpause, 0.2, 3.0);
+    add_speech (shortpause, 4.2, 6.0);
+    add_shot (shortpause, 0.0, 8.0, 0.8);
+    k = 0.0;
+    g_array_append_val (shortpause->keyframes, k);
+    k = 3.6;
+    g_array_append_val (shortpause->keyframes, k);
+    plan = plan_ok (shortpause, s);
+    g_assert_cmpuint (ave_plan_get_n_segments (plan), ==, 2);
+    assert_segment (plan, 0, 0.0, 3.15);
+    assert_segment (plan, 1, 3.6, 6.15);
+    g_clear_object (&plan);
+  }
+
   /* --format-conversion: no smart cut, no snapping */
   s->smart_cut = FALSE;
   plan = plan_ok (a, s);

@@ -484,10 +484,27 @@ plan_speech (Director *d)
         iv->start = snap_to_shot (d, iv->start, prev_end, iv->end, TRUE);
       if (iv->end < d->duration)
         iv->end = snap_to_shot (d, iv->end, iv->start, next_start, FALSE);
-      if (ave_settings_uses_smart_cut (d->settings))
+    }
+
+  /* With a smart cut, then onto keyframes: the starts first (each saves
+   * encoding up to a GOP), then the ends (a few frames each), which stay
+   * short of the next piece so that the pause is still cut. */
+  if (ave_settings_uses_smart_cut (d->settings))
+    {
+      for (guint i = 0; i < kept->len; i++)
         {
+          AveInterval *iv = &g_array_index (kept, AveInterval, i);
+          double prev_end = i > 0 ? g_array_index (kept, AveInterval, i - 1).end : -1.0;
+
           if (iv->start > 0.0)
             iv->start = snap_to_keyframe (d, iv->start, prev_end, iv->end, TRUE);
+        }
+      for (guint i = 0; i < kept->len; i++)
+        {
+          AveInterval *iv = &g_array_index (kept, AveInterval, i);
+          double next_start = i + 1 < kept->len ? g_array_index (kept, AveInterval, i + 1).start - MERGE_GAP
+                                                : d->duration + 1.0;
+
           if (iv->end < d->duration)
             iv->end = snap_to_keyframe (d, iv->end, iv->start, next_start, FALSE);
         }

@@ -74,6 +74,10 @@ typedef enum
   AVE_DECODE_REFERENCE_ONLY = 1 << 1,
 } AveDecodeFlags;
 
+/* Whether FFmpeg's decoder for `id` drops exactly the pictures no other
+ * picture refers to with skip_frame = AVDISCARD_NONREF. */
+gboolean        _ave_media_codec_drops_nonref (enum AVCodecID id);
+
 /* Opens a decoder for a stream chosen by _ave_media_file_open.  threads
  * 0 means FFmpeg's choice. */
 AVCodecContext *_ave_media_open_decoder    (AveMediaFile              *file,

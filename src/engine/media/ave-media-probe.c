@@ -585,6 +585,24 @@ _ave_media_file_close (AveMediaFile *file)
   file->audio_index = -1;
 }
 
+/* Codecs not listed do not define what a non-reference picture is, or
+ * their decoders drop more than that. */
+gboolean
+_ave_media_codec_drops_nonref (enum AVCodecID id)
+{
+  switch (id)
+    {
+    case AV_CODEC_ID_H264:
+    case AV_CODEC_ID_HEVC:
+    case AV_CODEC_ID_MPEG1VIDEO:
+    case AV_CODEC_ID_MPEG2VIDEO:
+    case AV_CODEC_ID_MPEG4:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
 AVCodecContext *
 _ave_media_open_decoder (AveMediaFile *file,
                          int           stream_index,
@@ -628,24 +646,10 @@ _ave_media_open_decoder (AveMediaFile *file,
       ctx->skip_loop_filter = AVDISCARD_ALL;
       ctx->flags2 |= AV_CODEC_FLAG2_FAST;
     }
-  if ((flags & AVE_DECODE_REFERENCE_ONLY) && codec->type == AVMEDIA_TYPE_VIDEO)
-    {
-      /* Where every picture is a reference (intra-only codecs, streams
-       * without B-frames) nothing is dropped; codecs not listed here do
-       * not define what a non-reference picture is, or drop too much. */
-      switch (codec->id)
-        {
-        case AV_CODEC_ID_H264:
-        case AV_CODEC_ID_HEVC:
-        case AV_CODEC_ID_MPEG1VIDEO:
-        case AV_CODEC_ID_MPEG2VIDEO:
-        case AV_CODEC_ID_MPEG4:
-          ctx->skip_frame = AVDISCARD_NONREF;
-          break;
-        default:
-          break;
-        }
-    }
+  /* Where every picture is a reference (intra-only codecs, streams
+   * without B-frames) nothing is dropped. */
+  if ((flags & AVE_DECODE_REFERENCE_ONLY) && _ave_media_codec_drops_nonref (codec->id))
+    ctx->skip_frame = AVDISCARD_NONREF;
 
   ret = avcodec_open2 (ctx, codec, NULL);
   if (ret < 0)

@@ -268,6 +268,30 @@ frame_pts_us (AveMediaSource *self,
   return av_rescale_q (ts, st->time_base, AV_TIME_BASE_Q) - self->file.start_time_us;
 }
 
+/* After a seek the pictures well before the target are decoded only as
+ * references for the ones after them: the decoder may drop those nothing
+ * refers to (the B-frames of most streams, half of a GOP's decoding).
+ * The last two frame lengths (at least 0.1 s) before the target are always
+ * decoded: one of them may be the picture shown at the target, and the
+ * picture before it gives its duration. */
+static void
+preroll_skip (AveMediaSource *self,
+              const AVPacket *pkt)
+{
+  AVStream *st = self->file.fmt->streams[self->video.index];
+  gint64 margin_us = 100000;
+  enum AVDiscard skip = AVDISCARD_DEFAULT;
+
+  if (self->file.info->frame_rate > 0)
+    margin_us = MAX (margin_us, (gint64) llround (2.0 * AV_TIME_BASE / self->file.info->frame_rate));
+  if (self->target_us > 0 && pkt->pts != AV_NOPTS_VALUE &&
+      _ave_media_codec_drops_nonref (self->video.dec->codec_id) &&
+      av_rescale_q (pkt->pts, st->time_base, AV_TIME_BASE_Q) - self->file.start_time_us
+        < self->target_us - margin_us)
+    skip = AVDISCARD_NONREF;
+  self->video.dec->skip_frame = skip;
+}
+
 /* Decodes the next frame of `s` into `frame`, with frame->pts turned into
  * microseconds on the relative clock and the duration likewise (0 when the
  * container does not say).  FALSE at the end of the stream, or on error
@@ -338,6 +362,8 @@ decode_frame (AveMediaSource *self,
 
         if (next_packet (self, s, &pkt))
           {
+            if (s == &self->video)
+              preroll_skip (self, pkt);
             ret = avcodec_send_packet (s->dec, pkt);
             s->fed = TRUE;
             if (ret < 0 && ret != AVERROR (EAGAIN))
