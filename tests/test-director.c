@@ -300,19 +300,30 @@ test_fillers (void)
   g_assert_cmpfloat (ave_plan_source_to_output (kept, 1.65), >=, 0.0);
 }
 
+/* Words from 0.2 to 3.0, a pause, words from `resume` for 1.8 s, then
+ * quiet until `duration`; no shots. */
+static AveAnalysis *
+make_two_parts (double resume,
+                double duration)
+{
+  AveAnalysis *a = make_analysis ("parts.mp4", duration, TRUE, TRUE);
+
+  add_words (a, "first part ends", 0.2, 0.8, 0.2);   /* 0.2 .. 3.0 */
+  add_silence (a, 3.0, resume);
+  add_words (a, "second part", resume, 0.8, 0.2);    /* resume .. resume + 1.8 */
+  add_silence (a, resume + 1.8, duration);
+  add_speech (a, 0.2, 3.0);
+  add_speech (a, resume, resume + 1.8);
+  return a;
+}
+
 /* Words end at 3.0 and resume at 8.0: cut points 3.15 and 7.85. */
 static AveAnalysis *
 make_snappable (double first_boundary,
                 double second_boundary)
 {
-  AveAnalysis *a = make_analysis ("snap.mp4", 12.0, TRUE, TRUE);
+  AveAnalysis *a = make_two_parts (8.0, 12.0);
 
-  add_words (a, "first part ends", 0.2, 0.8, 0.2);   /* 0.2 .. 3.0 */
-  add_silence (a, 3.0, 8.0);
-  add_words (a, "second part", 8.0, 0.8, 0.2);       /* 8.0 .. 9.8 */
-  add_silence (a, 9.8, 12.0);
-  add_speech (a, 0.2, 3.0);
-  add_speech (a, 8.0, 9.8);
   add_shot (a, 0.0, first_boundary, 0.8);
   add_shot (a, first_boundary, second_boundary, 0.8);
   add_shot (a, second_boundary, 12.0, 0.8);
@@ -396,15 +407,9 @@ test_snap_to_keyframe (void)
    * encoding up to a GOP), and the end stays where it was, so the pause
    * is still cut rather than both pieces joining on it. */
   {
-    g_autoptr(AveAnalysis) shortpause = make_analysis ("short.mp4", 8.0, TRUE, TRUE);
+    g_autoptr(AveAnalysis) shortpause = make_two_parts (4.2, 8.0);
     double k;
 
-    add_words (shortpause, "first part ends", 0.2, 0.8, 0.2);   /* 0.2 .. 3.0 */
-    add_silence (shortpause, 3.0, 4.2);
-    add_words (shortpause, "second part", 4.2, 0.8, 0.2);       /* 4.2 .. 6.0 */
-    add_silence (shortpause, 6.0, 8.0);
-    add_speech (shortpause, 0.2, 3.0);
-    add_speech (shortpause, 4.2, 6.0);
     add_shot (shortpause, 0.0, 8.0, 0.8);
     k = 0.0;
     g_array_append_val (shortpause->keyframes, k);
