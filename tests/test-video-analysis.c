@@ -470,6 +470,85 @@ test_sample_file (void)
   g_assert_cmpuint (analysis->highlights->len, <=, 31);
 }
 
+typedef struct
+{
+  AveVideoAnalyzer *analyzer;
+  guint             n_frames;
+  guint             n_keyframes;
+} FastRun;
+
+static gboolean
+fast_run_frame (const AveAnalysisFrame *frame, gpointer data, GError **error)
+{
+  FastRun *run = data;
+
+  run->n_frames++;
+  return ave_video_analyzer_push (run->analyzer, frame, error);
+}
+
+static void
+fast_run_keyframe (double seconds, gpointer data)
+{
+  ((FastRun *) data)->n_keyframes++;
+}
+
+/* --mode fast: the reader decodes reference pictures only (the sample is
+ * x264 with B-frames), and the shots are still found, each within the
+ * two frames that may not have been decoded. */
+static void
+test_reference_frames_only (void)
+{
+  const char *path = ave_test_sample ("sample.mp4", 30, 320, 180);
+  g_autofree char *truth_path = g_strdup_printf ("%s.truth.json", path);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(AveMediaInfo) info = NULL;
+  g_autoptr(AveVideoAnalyzer) analyzer = NULL;
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autoptr(GError) error = NULL;
+  AveMediaReadOptions options = { .analysis_width = 320, .frame_step = 1, .want_video = TRUE,
+                                  .queue_bytes = 8 << 20, .decoder_threads = 1,
+                                  .fast_decode = TRUE, .reference_frames_only = TRUE };
+  AveMediaReadCallbacks callbacks = { .video_frame = fast_run_frame,
+                                      .video_keyframe = fast_run_keyframe };
+  FastRun run = { 0 };
+  JsonArray *cuts;
+  double fps;
+
+  g_assert_true (json_parser_load_from_file (parser, truth_path, &error));
+  g_assert_no_error (error);
+  cuts = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                       "shot_cuts");
+  fps = json_object_get_double_member (json_node_get_object (json_parser_get_root (parser)), "fps");
+
+  ave_settings_apply_mode (settings, AVE_MODE_FAST);
+  g_assert_true (ave_settings_fast_analysis (settings));
+  info = ave_media_probe (path, &error);
+  g_assert_no_error (error);
+  analysis = ave_analysis_new (path, info);
+  run.analyzer = analyzer = ave_video_analyzer_new (settings, info, compute);
+  g_assert_true (ave_media_read_for_analysis (path, &options, &callbacks, &run, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ave_video_analyzer_finish (analyzer, analysis, &error));
+  g_assert_no_error (error);
+
+  g_test_message ("%u of %.0f frames decoded, %u keyframes", run.n_frames, info->duration * fps,
+                  run.n_keyframes);
+  g_assert_cmpfloat (run.n_frames, <, 0.8 * info->duration * fps);
+  g_assert_cmpuint (run.n_keyframes, >=, json_array_get_length (cuts));
+  print_shots (analysis);
+  g_assert_cmpuint (analysis->shots->len, ==, json_array_get_length (cuts) + 1);
+  for (guint i = 0; i < json_array_get_length (cuts); i++)
+    {
+      const AveShot *s = &g_array_index (analysis->shots, AveShot, i + 1);
+
+      g_assert_cmpint (s->transition, ==, AVE_SHOT_TRANSITION_CUT);
+      g_assert_cmpfloat (fabs (s->start - json_array_get_double_element (cuts, i)), <=,
+                         2.0 / fps + 1e-6);
+    }
+}
+
 /* The detector on hand-made records: pure function, exact expectations. */
 static void
 fill_records (AveFrameRecord *r,
@@ -558,6 +637,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/video-analysis/detector-records", test_detector_records);
   g_test_add_func ("/engine/video-analysis/hard-cuts", test_hard_cuts);
   g_test_add_func ("/engine/video-analysis/frame-step", test_frame_step);
+  g_test_add_func ("/engine/video-analysis/reference-frames-only", test_reference_frames_only);
   g_test_add_func ("/engine/video-analysis/vulkan-same-result", test_vulkan_same_result);
   g_test_add_func ("/engine/video-analysis/flash", test_flash);
   g_test_add_func ("/engine/video-analysis/dissolve", test_dissolve);
