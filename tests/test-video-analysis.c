@@ -395,6 +395,50 @@ test_highlights_thumbnails (void)
     }
 }
 
+/* The generated sample's known cut times (seconds) and frame rate, from
+ * its .truth.json. */
+static GArray *
+load_sample_cuts (const char *path,
+                  double     *fps)
+{
+  g_autofree char *truth_path = g_strdup_printf ("%s.truth.json", path);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  GArray *cuts = g_array_new (FALSE, FALSE, sizeof (double));
+  JsonObject *root;
+  JsonArray *array;
+
+  g_assert_true (json_parser_load_from_file (parser, truth_path, &error));
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  array = json_object_get_array_member (root, "shot_cuts");
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      double t = json_array_get_double_element (array, i);
+      g_array_append_val (cuts, t);
+    }
+  *fps = json_object_get_double_member (root, "fps");
+  g_assert_cmpuint (cuts->len, >=, 3);
+  return cuts;
+}
+
+/* One hard cut per known cut, each within `tolerance` seconds. */
+static void
+assert_sample_cuts (const AveAnalysis *analysis,
+                    GArray            *cuts,
+                    double             tolerance)
+{
+  print_shots (analysis);
+  g_assert_cmpuint (analysis->shots->len, ==, cuts->len + 1);
+  for (guint i = 0; i < cuts->len; i++)
+    {
+      const AveShot *s = &g_array_index (analysis->shots, AveShot, i + 1);
+
+      g_assert_cmpint (s->transition, ==, AVE_SHOT_TRANSITION_CUT);
+      g_assert_cmpfloat (fabs (s->start - g_array_index (cuts, double, i)), <=, tolerance + 1e-6);
+    }
+}
+
 /* A real encoded file (H.264, 30 fps) from tools/make-sample.sh, decoded
  * and downscaled by the engine's streaming decoder, against the cut times
  * in its .truth.json. */
@@ -402,8 +446,6 @@ static void
 test_sample_file (void)
 {
   const char *path = ave_test_sample ("sample.mp4", 30, 320, 180);
-  g_autofree char *truth_path = g_strdup_printf ("%s.truth.json", path);
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(AveSettings) settings = ave_settings_new ();
   g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
   g_autoptr(AveMediaSource) source = NULL;
@@ -411,18 +453,11 @@ test_sample_file (void)
   g_autoptr(AveAnalysis) analysis = NULL;
   g_autoptr(GError) error = NULL;
   AveMediaSourceOptions options = { .want_video = TRUE, .video_width = 320, .video_height = 180 };
-  JsonArray *cuts;
-  const AveMediaInfo *info;
   double fps, last_end = 0.0;
+  g_autoptr(GArray) cuts = load_sample_cuts (path, &fps);
+  const AveMediaInfo *info;
   gint64 index = 0;
   AVFrame *frame;
-
-  g_assert_true (json_parser_load_from_file (parser, truth_path, &error));
-  g_assert_no_error (error);
-  cuts = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
-                                       "shot_cuts");
-  fps = json_object_get_double_member (json_node_get_object (json_parser_get_root (parser)), "fps");
-  g_assert_cmpuint (json_array_get_length (cuts), >=, 3);
 
   source = ave_media_source_open (path, &options, &error);
   g_assert_no_error (error);
@@ -454,17 +489,8 @@ test_sample_file (void)
   g_assert_true (ave_video_analyzer_finish (analyzer, analysis, &error));
   g_assert_no_error (error);
 
-  print_shots (analysis);
   check_shots_well_formed (analysis, last_end);
-  g_assert_cmpuint (analysis->shots->len, ==, json_array_get_length (cuts) + 1);
-  for (guint i = 0; i < json_array_get_length (cuts); i++)
-    {
-      const AveShot *s = &g_array_index (analysis->shots, AveShot, i + 1);
-
-      g_assert_cmpint (s->transition, ==, AVE_SHOT_TRANSITION_CUT);
-      g_assert_cmpfloat (fabs (s->start - json_array_get_double_element (cuts, i)), <=,
-                         1.0 / fps + 1e-6);
-    }
+  assert_sample_cuts (analysis, cuts, 1.0 / fps);
   g_assert_cmpuint (analysis->thumbnail_candidates->len, >=, analysis->shots->len);
   g_assert_cmpuint (analysis->highlights->len, >=, 29);
   g_assert_cmpuint (analysis->highlights->len, <=, 31);
@@ -499,8 +525,6 @@ static void
 test_reference_frames_only (void)
 {
   const char *path = ave_test_sample ("sample.mp4", 30, 320, 180);
-  g_autofree char *truth_path = g_strdup_printf ("%s.truth.json", path);
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(AveSettings) settings = ave_settings_new ();
   g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
   g_autoptr(AveMediaInfo) info = NULL;
@@ -513,14 +537,8 @@ test_reference_frames_only (void)
   AveMediaReadCallbacks callbacks = { .video_frame = fast_run_frame,
                                       .video_keyframe = fast_run_keyframe };
   FastRun run = { 0 };
-  JsonArray *cuts;
   double fps;
-
-  g_assert_true (json_parser_load_from_file (parser, truth_path, &error));
-  g_assert_no_error (error);
-  cuts = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
-                                       "shot_cuts");
-  fps = json_object_get_double_member (json_node_get_object (json_parser_get_root (parser)), "fps");
+  g_autoptr(GArray) cuts = load_sample_cuts (path, &fps);
 
   ave_settings_apply_mode (settings, AVE_MODE_FAST);
   g_assert_true (ave_settings_fast_analysis (settings));
@@ -536,17 +554,8 @@ test_reference_frames_only (void)
   g_test_message ("%u of %.0f frames decoded, %u keyframes", run.n_frames, info->duration * fps,
                   run.n_keyframes);
   g_assert_cmpfloat (run.n_frames, <, 0.8 * info->duration * fps);
-  g_assert_cmpuint (run.n_keyframes, >=, json_array_get_length (cuts));
-  print_shots (analysis);
-  g_assert_cmpuint (analysis->shots->len, ==, json_array_get_length (cuts) + 1);
-  for (guint i = 0; i < json_array_get_length (cuts); i++)
-    {
-      const AveShot *s = &g_array_index (analysis->shots, AveShot, i + 1);
-
-      g_assert_cmpint (s->transition, ==, AVE_SHOT_TRANSITION_CUT);
-      g_assert_cmpfloat (fabs (s->start - json_array_get_double_element (cuts, i)), <=,
-                         2.0 / fps + 1e-6);
-    }
+  g_assert_cmpuint (run.n_keyframes, >=, cuts->len);
+  assert_sample_cuts (analysis, cuts, 2.0 / fps);
 }
 
 /* The detector on hand-made records: pure function, exact expectations. */

@@ -141,9 +141,9 @@ typedef struct
 static Pruning
 pruning_for (const AveSettings *settings)
 {
-  if (ave_settings_fast_analysis (settings))
-    return (Pruning) { "1000", "5", "1", "no", "no" };
-  switch (settings->quality)
+  AveQuality quality = ave_settings_fast_analysis (settings) ? AVE_QUALITY_FAST : settings->quality;
+
+  switch (quality)
     {
     case AVE_QUALITY_FAST:
       return (Pruning) { "1000", "5", "1", "no", "no" };
