@@ -62,6 +62,9 @@ typedef enum {
 typedef enum {
   AVE_OUTPUT_ERROR_NOT_WRITABLE,
   AVE_OUTPUT_ERROR_FAILED,
+  AVE_OUTPUT_ERROR_BUSY,           /* another job holds the output folder */
+  AVE_OUTPUT_ERROR_NOT_OURS,       /* a file in the way that the engine did not write */
+  AVE_OUTPUT_ERROR_IS_INPUT,       /* an output would replace one of the job's inputs */
 } AveOutputError;
 
 GQuark ave_media_error_quark    (void);
