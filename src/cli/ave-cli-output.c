@@ -353,7 +353,7 @@ ave_cli_output_input_end (AveCliOutput *self, AveJob *job, const GError *error, 
   if (error != NULL && !cancelled)
     fprintf (stderr, "ai-video-editor: %s\n", error->message);
   else if (cancelled)
-    fprintf (stderr, "ai-video-editor: %s: cancelled; no output was left behind\n", input);
+    fprintf (stderr, "ai-video-editor: %s: cancelled; nothing unfinished was left, and earlier results in the output folder are as they were\n", input);
   else if (!self->json)
     {
       fprintf (stderr, "  finished in %.1f s; results in %s/\n", seconds, ave_job_get_output_dir (job));

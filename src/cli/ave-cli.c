@@ -20,7 +20,7 @@
   "  0    every input was processed\n" \
   "  1    at least one input failed (each failure is one line on stderr)\n" \
   "  2    usage error: unknown option, bad value, missing input\n" \
-  "  130  cancelled with Ctrl+C (no partial output is left)\n"
+  "  130  cancelled with Ctrl+C, SIGTERM or SIGHUP (the previous results are kept; nothing unfinished is left)\n"
 
 /* `ai-video-editor --config FILE COMMAND …`: the global option applies to
  * whichever command follows. */
@@ -100,21 +100,31 @@ typedef struct
   AveCliOutput *output;
   GError       *error;
   gboolean      interrupted;
+  guint         signals;
 } RunState;
 
+/* Ctrl+C, SIGTERM and SIGHUP all cancel: the job stops, its unfinished
+ * files go and the previous results stay.  Cleaning up takes a moment; a
+ * third signal quits at once, and the next run removes what is left. */
 static gboolean
-on_sigint (gpointer user_data)
+on_stop_signal (gpointer user_data)
 {
   RunState *state = user_data;
 
-  if (!state->interrupted)
+  state->signals++;
+  if (state->signals == 1)
     {
       state->interrupted = TRUE;
-      ave_cli_output_message (state->output, "ai-video-editor: cancelling (press Ctrl+C again to quit at once)…");
+      ave_cli_output_message (state->output, "ai-video-editor: cancelling…");
       g_cancellable_cancel (state->cancellable);
-      return G_SOURCE_CONTINUE;
     }
-  _exit (AVE_EXIT_CANCELLED);
+  else if (state->signals == 2)
+    ave_cli_output_message (state->output,
+                            "ai-video-editor: still removing unfinished files; press Ctrl+C again to quit at once "
+                            "(the next run cleans up what is left)");
+  else
+    _exit (AVE_EXIT_CANCELLED);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -198,9 +208,11 @@ run_jobs (const char    *command,
   StageTimes times = { .output = output };
   guint n_inputs = g_strv_length (o->inputs);
   guint succeeded = 0, failed = 0;
-  guint sigint;
+  guint signal_sources[3];
 
-  sigint = g_unix_signal_add (SIGINT, on_sigint, &state);
+  signal_sources[0] = g_unix_signal_add (SIGINT, on_stop_signal, &state);
+  signal_sources[1] = g_unix_signal_add (SIGTERM, on_stop_signal, &state);
+  signal_sources[2] = g_unix_signal_add (SIGHUP, on_stop_signal, &state);
 
   for (guint i = 0; i < n_inputs && !state.interrupted; i++)
     {
@@ -238,7 +250,8 @@ run_jobs (const char    *command,
         failed++;
     }
   g_clear_error (&state.error);
-  g_source_remove (sigint);
+  for (guint i = 0; i < G_N_ELEMENTS (signal_sources); i++)
+    g_source_remove (signal_sources[i]);
   g_mutex_clear (&times.lock);
 
   ave_cli_output_done (output, command, succeeded, failed);

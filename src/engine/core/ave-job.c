@@ -21,6 +21,7 @@
 #include "resources/ave-cache.h"
 #include "resources/ave-cost-ledger.h"
 #include "resources/ave-metrics.h"
+#include "resources/ave-output-dir.h"
 #include "resources/ave-runtime.h"
 #include "resources/ave-temp-dir.h"
 
@@ -33,6 +34,8 @@ struct _AveJob
   char           *output_root;
   char           *output_name;
   char           *output_dir;
+  AveOutputDir   *out;           /* lock and staging while the job runs */
+  GPtrArray      *results;       /* "name\tpath" reported once the outputs are in place */
   char           *plan_file;
   AveSettings    *settings;
 
@@ -92,6 +95,8 @@ ave_job_finalize (GObject *object)
   g_free (self->output_root);
   g_free (self->output_name);
   g_free (self->output_dir);
+  g_clear_pointer (&self->out, ave_output_dir_close);
+  g_ptr_array_unref (self->results);
   g_free (self->plan_file);
   g_clear_pointer (&self->settings, ave_settings_free);
   g_clear_pointer (&self->analysis, ave_analysis_unref);
@@ -115,6 +120,7 @@ ave_job_init (AveJob *self)
 {
   g_mutex_init (&self->event_lock);
   g_mutex_init (&self->early_lock);
+  self->results = g_ptr_array_new_with_free_func (g_free);
 }
 
 char *
@@ -292,58 +298,53 @@ stage_skip (AveJob *self, AveStage stage)
 
 /* ------------------------------------------------------------- files */
 
+/* What a job of each kind may write into DIR/<stem>/ (ave-output-dir.h). */
+static const char * const analyze_outputs[] = { "analysis.json", NULL };
+static const char * const process_outputs[] = {
+  "analysis.json", "plan.json", "plan.json.bak", "metadata.json", "final.mp4", "thumbnails/", NULL
+};
+
 static gboolean
 prepare_output_dir (AveJob *self, GError **error)
 {
+  const char *inputs[] = { self->input, self->plan_file, NULL };
+
   g_free (self->output_dir);
   self->output_dir = g_build_filename (self->output_root, self->output_name, NULL);
-
-  if (g_mkdir_with_parents (self->output_dir, 0755) != 0 || access (self->output_dir, W_OK) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_NOT_WRITABLE,
-                   "%s: cannot write to the output folder (%s); choose another one with -o DIR",
-                   self->output_dir, g_strerror (saved));
-      return FALSE;
-    }
-  return TRUE;
+  g_clear_pointer (&self->out, ave_output_dir_close);
+  self->out = ave_output_dir_open (self->output_dir,
+                                   self->kind == AVE_JOB_ANALYZE ? analyze_outputs : process_outputs,
+                                   inputs, error);
+  return self->out != NULL;
 }
 
+/* Where output NAME is written until the job commits its outputs. */
 static char *
-output_path (AveJob *self, const char *name)
+stage_path (AveJob *self, const char *name, GError **error)
 {
-  return g_build_filename (self->output_dir, name, NULL);
+  return ave_output_dir_stage (self->out, name, error);
+}
+
+/* A result is reported when it is in place, after the commit. */
+static void
+add_result (AveJob *self, const char *name, const char *output_name)
+{
+  g_autofree char *path = ave_output_dir_final_path (self->out, output_name);
+  g_ptr_array_add (self->results, g_strdup_printf ("%s\t%s", name, path));
 }
 
 static gboolean
-rename_into_place (const char *from, const char *to, GError **error)
+commit_outputs (AveJob *self, GError **error)
 {
-  if (g_rename (from, to) != 0)
+  if (!ave_output_dir_commit (self->out, error))
+    return FALSE;
+  for (guint i = 0; i < self->results->len; i++)
     {
-      int saved = errno;
-      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_FAILED,
-                   "%s: cannot move the finished file into place (%s)", to, g_strerror (saved));
-      return FALSE;
+      g_auto(GStrv) parts = g_strsplit (g_ptr_array_index (self->results, i), "\t", 2);
+      emit_result (self, parts[0], parts[1]);
     }
+  g_ptr_array_set_size (self->results, 0);
   return TRUE;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        if (g_file_test (child, G_FILE_TEST_IS_DIR))
-          remove_tree (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
 }
 
 static gboolean
@@ -774,14 +775,6 @@ assets_thread (gpointer user_data)
   AssetsRun *run = user_data;
   double cpu0 = ave_thread_cpu_seconds ();
 
-  remove_tree (run->temp_dir);
-  if (g_mkdir_with_parents (run->temp_dir, 0755) != 0)
-    {
-      int saved = errno;
-      g_set_error (&run->error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_NOT_WRITABLE,
-                   "%s: cannot create the thumbnails folder (%s)", run->temp_dir, g_strerror (saved));
-      return NULL;
-    }
   run->ok = write_thumbnails_cached (run);
   run->clock.cpu_s = ave_thread_cpu_seconds () - cpu0;
   return NULL;
@@ -797,8 +790,7 @@ on_compose_progress (double fraction, gpointer user_data)
 static gboolean
 finish_assets (AveJob *self, AssetsRun *run, GError **error)
 {
-  g_autofree char *thumbs = output_path (self, "thumbnails");
-  g_autofree char *metadata_path = output_path (self, "metadata.json");
+  g_autofree char *metadata_path = NULL;
   g_autoptr(JsonNode) metadata = NULL;
 
   if (!run->ok)
@@ -808,22 +800,18 @@ finish_assets (AveJob *self, AssetsRun *run, GError **error)
     }
 
   metadata = ave_metadata_build (self->analysis, self->plan, self->settings);
-  if (!write_json_atomically (metadata, metadata_path, error))
-    return FALSE;
-
-  /* Swap the finished folder in; an older one is replaced only now. */
-  remove_tree (thumbs);
-  if (!rename_into_place (run->temp_dir, thumbs, error))
+  metadata_path = stage_path (self, "metadata.json", error);
+  if (metadata_path == NULL || !write_json_atomically (metadata, metadata_path, error))
     return FALSE;
   if (!run->ended)
     stage_end (self, &run->clock, FALSE);
 
-  emit_result (self, "metadata", metadata_path);
+  add_result (self, "metadata", "metadata.json");
   for (guint i = 0; i < run->paths->len; i++)
     {
       g_autofree char *base = g_path_get_basename (g_ptr_array_index (run->paths, i));
-      g_autofree char *final = g_build_filename (thumbs, base, NULL);
-      emit_result (self, "thumbnail", final);
+      g_autofree char *name = g_build_filename ("thumbnails", base, NULL);
+      add_result (self, "thumbnail", name);
     }
   return TRUE;
 }
@@ -881,11 +869,12 @@ cancel_other (GCancellable *source, gpointer other)
 static gboolean
 run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
 {
-  g_autofree char *final_path = output_path (self, "final.mp4");
-  /* --temp-dir: the render is written there and moved into place. */
+  g_autofree char *final_path = stage_path (self, "final.mp4", error);
+  /* --temp-dir: the render is written there and moved into the staging
+   * folder when complete. */
   g_autofree char *temp_path = self->render_in_temp && self->run_temp_dir != NULL
                              ? g_build_filename (self->run_temp_dir, "final.tmp.mp4", NULL)
-                             : output_path (self, ".final.tmp.mp4");
+                             : g_strdup (final_path);
   g_autoptr(GCancellable) assets_cancellable = g_cancellable_new ();
   AssetsRun assets = { .job = self, .cancellable = assets_cancellable };
   StageClock compose_clock;
@@ -897,11 +886,15 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
 
   gulong forward = 0;
 
+  if (final_path == NULL)
+    return FALSE;
+  assets.temp_dir = stage_path (self, "thumbnails/", error);
+  if (assets.temp_dir == NULL)
+    return FALSE;
   /* The thumbnails stop when the user cancels or when the render fails. */
   if (cancellable != NULL)
     forward = g_cancellable_connect (cancellable, G_CALLBACK (cancel_other),
                                      assets_cancellable, NULL);
-  assets.temp_dir = output_path (self, ".thumbnails.tmp");
   assets.paths = g_ptr_array_new_with_free_func (g_free);
 
   ave_runtime_prepare_stage (self->runtime, AVE_RUNTIME_OUTPUTS);
@@ -952,22 +945,23 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
                          result.frames_copied, result.video_frames, result.frames_reencoded);
       emit_simple (self, AVE_EVENT_NOTICE, notice);
     }
-  if (!ave_temp_move_file (temp_path, final_path, error))
+  if (!g_str_equal (temp_path, final_path) && !ave_temp_move_file (temp_path, final_path, error))
     goto fail;
   stage_end (self, &compose_clock, FALSE);
 
   if (!finish_assets (self, &assets, error))
     goto fail;
 
-  emit_result (self, "final", final_path);
+  add_result (self, "final", "final.mp4");
   g_ptr_array_unref (assets.paths);
   g_free (assets.temp_dir);
   return TRUE;
 
 fail:
-  g_unlink (temp_path);
-  g_unlink (final_path); /* a final.mp4 only ever stands for a finished job */
-  remove_tree (assets.temp_dir);
+  /* Unfinished files stay in the staging folder, which goes when the job
+   * ends; the render in --temp-dir is the run's own. */
+  if (!g_str_equal (temp_path, final_path))
+    g_unlink (temp_path);
   g_clear_error (&assets.error);
   g_ptr_array_unref (assets.paths);
   g_free (assets.temp_dir);
@@ -1296,22 +1290,25 @@ run_stages (AveJob        *self,
       if (!run_analysis_cached (self, cancellable, error))
         return FALSE;
     }
-  analysis_path = output_path (self, "analysis.json");
-  if (!ave_analysis_save (self->analysis, analysis_path, error))
+  analysis_path = stage_path (self, "analysis.json", error);
+  if (analysis_path == NULL || !ave_analysis_save (self->analysis, analysis_path, error))
     return FALSE;
-  emit_result (self, "analysis", analysis_path);
+  add_result (self, "analysis", "analysis.json");
 
   if (self->kind == AVE_JOB_ANALYZE)
-    return TRUE;
+    return commit_outputs (self, error);
 
   if (!run_director (self, error))
     return FALSE;
-  plan_path = output_path (self, "plan.json");
-  if (!ave_plan_save (self->plan, plan_path, error))
+  plan_path = stage_path (self, "plan.json", error);
+  if (plan_path == NULL || !ave_plan_save (self->plan, plan_path, error))
     return FALSE;
-  emit_result (self, "plan", plan_path);
+  add_result (self, "plan", "plan.json");
 
-  return run_outputs (self, cancellable, error);
+  if (!run_outputs (self, cancellable, error))
+    return FALSE;
+  /* Past this point a cancel no longer undoes the job: it is done. */
+  return commit_outputs (self, error);
 }
 
 gboolean
@@ -1329,6 +1326,10 @@ ave_job_run (AveJob        *self,
     ave_runtime_stop (self->runtime);
   monitoring_end (self, local_error);
   runtime_end (self);
+  /* Whatever was not committed goes with the staging folder; the lock is
+   * released last. */
+  g_ptr_array_set_size (self->results, 0);
+  g_clear_pointer (&self->out, ave_output_dir_close);
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local_error));
   return ok;
