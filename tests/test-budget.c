@@ -363,6 +363,8 @@ test_alerts_and_shedding (void)
   g_autofree char *outdir = ave_test_path ("alerts");
   g_autofree char *temp = ave_test_path ("alerts-temp");
   g_autofree char *stale = g_build_filename (temp, "ai-video-editor-999999999-abcdef", NULL);
+  g_autofree char *stale_owner = g_build_filename (stale, ".ai-video-editor-temp", NULL);
+  g_autofree char *foreign = g_build_filename (temp, "ai-video-editor-999999998-ghijkl", NULL);
   Events e;
 
   /* A budget the speech model alone passes: both alerts must come, once. */
@@ -370,8 +372,11 @@ test_alerts_and_shedding (void)
   settings->monitor_memory = TRUE;
   settings->memory_alerts = TRUE;
   settings->temp_dir = g_strdup (temp);
-  /* a folder left by a run that was killed (no such process) */
+  /* a folder left by a run that was killed (no such process), and one of
+   * that name that the engine did not make (no owner file): it stays */
   g_assert_cmpint (g_mkdir_with_parents (stale, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (stale_owner, "", 0, NULL));
+  g_assert_cmpint (g_mkdir_with_parents (foreign, 0755), ==, 0);
 
   run_job (settings, outdir, &e);
   g_assert_cmpuint (count_containing (&e, "warning:", "reached 80 % of the 100 MB budget"), ==, 1);
@@ -380,7 +385,8 @@ test_alerts_and_shedding (void)
   g_assert_cmpuint (count_prefix (&e, "notice:memory budget 100 MB"), ==, 1);
   /* the run's temp folder is gone, and so is the stale one */
   g_assert_cmpuint (count_containing (&e, "notice:", "left by interrupted runs"), ==, 1);
-  g_assert_cmpuint (count_run_folders (temp), ==, 0);
+  g_assert_cmpuint (count_run_folders (temp), ==, 1);
+  g_assert_true (g_file_test (foreign, G_FILE_TEST_IS_DIR));
   events_clear (&e);
 }
 

@@ -456,6 +456,34 @@ test_aggressive_caching (void)
     g_free (finals[i]);
 }
 
+/* --cache without --persistent-cache: one private folder for the whole
+ * command, so the second input (the same content) hits what the first
+ * stored; nothing is left in the temporary folder afterwards. */
+static void
+test_per_run_cache (void)
+{
+  const char *sample = ave_test_ffmpeg_media ("per-run.mp4",
+    "-f lavfi -i testsrc2=size=160x120:rate=25 -f lavfi -i sine=frequency=300 -t 3 "
+    "-c:v libx264 -pix_fmt yuv420p -c:a aac");
+  g_autofree char *copy = ave_test_path ("per-run-copy.mp4");
+  g_autofree char *out = ave_test_path ("per-run-out");
+  g_autofree char *temp = ave_test_path ("per-run-temp");
+  g_autofree char *events = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *hit;
+
+  ave_test_sh ("cp '%s' '%s' && mkdir -p '%s'", sample, copy, temp);
+  events = ave_test_sh_output ("'%s' analyze '%s' '%s' -o '%s' --cache --temp-dir '%s' --json",
+                               ave_test_binary (), sample, copy, out, temp);
+  hit = strstr (events, "analysis: cache hit");
+  g_assert_nonnull (hit);
+  /* The hit is the second input's. */
+  g_assert_nonnull (g_strrstr_len (events, hit - events, "per-run-copy.mp4"));
+  dir = g_dir_open (temp, 0, NULL);
+  g_assert_nonnull (dir);
+  g_assert_null (g_dir_read_name (dir));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -466,5 +494,6 @@ main (int argc, char **argv)
   g_test_add_data_func ("/engine/cache/eviction-intelligent", GINT_TO_POINTER (AVE_CACHE_STRATEGY_INTELLIGENT), test_eviction);
   g_test_add_func ("/engine/cache/concurrent-writers", test_concurrent_writers);
   g_test_add_func ("/engine/cache/aggressive-caching", test_aggressive_caching);
+  g_test_add_func ("/cli/cache/per-run", test_per_run_cache);
   return g_test_run ();
 }

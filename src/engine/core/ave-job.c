@@ -63,6 +63,7 @@ struct _AveJob
   /* budget, workers, watcher, adaptive decisions; the run's temp folder */
   AveRuntime     *runtime;
   char           *run_temp_dir;
+  char           *temp_parent;   /* --temp-dir as the user gave it, NULL for the system's */
   GPtrArray      *early_events;  /* runtime events from before the metrics existed */
   GMutex          early_lock;    /* the watcher thread may add to them */
   gboolean        render_in_temp;/* --temp-dir given: the render is written there */
@@ -98,6 +99,7 @@ ave_job_finalize (GObject *object)
   g_clear_pointer (&self->out, ave_output_dir_close);
   g_ptr_array_unref (self->results);
   g_free (self->plan_file);
+  g_free (self->temp_parent);
   g_clear_pointer (&self->settings, ave_settings_free);
   g_clear_pointer (&self->analysis, ave_analysis_unref);
   g_clear_pointer (&self->given_analysis, ave_analysis_unref);
@@ -1023,7 +1025,7 @@ monitoring_begin (AveJob *self, GError **error)
                                   s->real_time_stats ? on_metrics_sample : NULL, self);
     }
 
-  self->cache = ave_cache_new_for_settings (s, &local_error);
+  self->cache = ave_cache_new_for_settings (s, self->temp_parent, &local_error);
   if (local_error != NULL)
     emit_simple (self, AVE_EVENT_WARNING, local_error->message);
   else if (self->cache != NULL)
@@ -1174,6 +1176,8 @@ runtime_begin (AveJob *self, GError **error)
   AveSettings *s = self->settings;
   g_autofree char *parent = g_strdup (s->temp_dir);
 
+  g_free (self->temp_parent);
+  self->temp_parent = g_strdup (parent);
   g_mutex_lock (&self->early_lock);
   self->early_events = g_ptr_array_new_with_free_func (g_free);
   g_mutex_unlock (&self->early_lock);

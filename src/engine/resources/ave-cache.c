@@ -13,6 +13,8 @@
 #include <glib/gstdio.h>
 
 #include "ave-cache.h"
+#include "ave-output-dir.h"
+#include "ave-temp-dir.h"
 #include "core/ave-error.h"
 
 #define HEADER_SIZE 160
@@ -39,28 +41,10 @@ struct _AveCache
 static char *process_cache_dir;
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          remove_tree (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
-}
-
-static void
 remove_process_cache_dir (void)
 {
   if (process_cache_dir != NULL)
-    remove_tree (process_cache_dir);
+    ave_remove_tree_nofollow (process_cache_dir);
 }
 
 /* ------------------------------------------------------------ creating */
@@ -95,6 +79,7 @@ ave_cache_new (const char        *directory,
 
 AveCache *
 ave_cache_new_for_settings (const AveSettings *settings,
+                            const char        *temp_parent,
                             GError           **error)
 {
   g_autofree char *directory = NULL;
@@ -111,14 +96,23 @@ ave_cache_new_for_settings (const AveSettings *settings,
     {
       static gsize once;
 
+      /* One private folder for the whole process, so that every job of
+       * one command (and of the app's session) shares it; named like a
+       * run's temporary folder, so that it goes when a killed process's
+       * folders are cleaned. */
       if (g_once_init_enter (&once))
         {
-          const char *tmp = settings->temp_dir != NULL ? settings->temp_dir : g_get_tmp_dir ();
-          process_cache_dir = g_strdup_printf ("%s/ai-video-editor-cache-%d", tmp, (int) getpid ());
-          /* A per-run cache is temporary by definition: it goes with the process. */
-          if (settings->cleanup_temp)
+          process_cache_dir = ave_temp_dir_create (temp_parent, error);
+          if (process_cache_dir != NULL && settings->cleanup_temp)
             atexit (remove_process_cache_dir);
           g_once_init_leave (&once, 1);
+        }
+      if (process_cache_dir == NULL)
+        {
+          if (error != NULL && *error == NULL)
+            g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_NOT_WRITABLE,
+                         "the cache folder of this run could not be created earlier; caching is off");
+          return NULL;
         }
       directory = g_strdup (process_cache_dir);
     }

@@ -55,9 +55,11 @@ AveCache   *ave_cache_new               (const char        *directory,
 /* The cache these settings ask for, or NULL (and no error) when caching is
  * off.  --persistent-cache: settings->cache_dir or
  * $XDG_CACHE_HOME/ai-video-editor; otherwise (--cache or
- * --aggressive-caching alone) a per-process folder under the temp folder
- * that lives as long as the process, so the inputs of one command share it. */
+ * --aggressive-caching alone) a private per-process folder under
+ * `temp_parent` (--temp-dir, NULL for the system's) that lives as long as
+ * the process, so the inputs of one command share it. */
 AveCache   *ave_cache_new_for_settings  (const AveSettings *settings,
+                                         const char        *temp_parent,
                                          GError           **error);
 void        ave_cache_free              (AveCache *self);
 

@@ -10,15 +10,20 @@
 #include <glib/gstdio.h>
 
 #include "ave-temp-dir.h"
+#include "ave-output-dir.h"
 #include "core/ave-error.h"
 
 #define PREFIX "ai-video-editor-"
+/* Written into every folder ave_temp_dir_create makes: the stale-folder
+ * cleaner removes only folders that hold it. */
+#define OWNER_FILE ".ai-video-editor-temp"
 
 char *
 ave_temp_dir_create (const char  *parent,
                      GError     **error)
 {
   g_autofree char *tmpl = NULL;
+  g_autofree char *owner = NULL;
 
   if (parent == NULL)
     parent = g_get_tmp_dir ();
@@ -39,29 +44,20 @@ ave_temp_dir_create (const char  *parent,
                    parent, g_strerror (saved));
       return NULL;
     }
+  owner = g_build_filename (tmpl, OWNER_FILE, NULL);
+  if (!g_file_set_contents (owner, "", 0, error))
+    {
+      g_prefix_error (error, "%s: cannot write temporary files there: ", parent);
+      g_rmdir (tmpl);
+      return NULL;
+    }
   return g_steal_pointer (&tmpl);
 }
 
 void
 ave_temp_dir_remove (const char *path)
 {
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (path == NULL)
-    return;
-  dir = g_dir_open (path, 0, NULL);
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          ave_temp_dir_remove (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
+  ave_remove_tree_nofollow (path);
 }
 
 guint
@@ -79,6 +75,7 @@ ave_temp_dir_clean_stale (const char *parent)
   while ((name = g_dir_read_name (dir)) != NULL)
     {
       g_autofree char *path = NULL;
+      g_autofree char *owner = NULL;
       char *end = NULL;
       gint64 pid;
 
@@ -92,7 +89,9 @@ ave_temp_dir_clean_stale (const char *parent)
       if (kill ((pid_t) pid, 0) == 0 || errno != ESRCH)
         continue;
       path = g_build_filename (parent, name, NULL);
-      if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+      owner = g_build_filename (path, OWNER_FILE, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) || !g_file_test (path, G_FILE_TEST_IS_DIR)
+          || !g_file_test (owner, G_FILE_TEST_IS_REGULAR))
         continue;
       ave_temp_dir_remove (path);
       removed++;

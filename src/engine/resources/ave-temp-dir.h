@@ -15,7 +15,7 @@ G_BEGIN_DECLS
 /* Creates the folder under `parent` (NULL = g_get_tmp_dir ()). */
 char     *ave_temp_dir_create      (const char  *parent,
                                     GError     **error);
-/* Removes a folder and everything in it. */
+/* Removes a folder and everything in it, following no link. */
 void      ave_temp_dir_remove      (const char *path);
 /* Removes the folders of runs whose process no longer exists; returns how
  * many were removed. */
