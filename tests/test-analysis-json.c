@@ -3,7 +3,10 @@
 
 #include "config.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "core/ave-error.h"
@@ -377,6 +380,104 @@ test_minimal_and_unsorted (void)
   g_assert_cmpfloat (a->loudness.integrated_lufs, ==, -70.0);
 }
 
+
+/* Issue #9: every number finite and in range (json-glib reads 1e999 as
+ * infinity), every string and list capped. */
+static void
+test_limits (void)
+{
+  g_autoptr(GString) json = g_string_new ("{\"version\":1,\"words\":[{\"word\":\"");
+  g_autoptr(GString) warnings = g_string_new ("{\"version\":1,\"warnings\":[");
+
+  expect_invalid ("{\"version\":1,\"media\":{\"duration\":1e999}}", "media.duration: must be a finite number");
+  expect_invalid ("{\"version\":1,\"media\":{\"duration\":2e6}}", "media.duration: must be from 0 to 1000000 s");
+  expect_invalid ("{\"version\":1,\"media\":{\"duration\":3,\"size_bytes\":1e300}}",
+                  "media.size_bytes: must be a finite number");
+  expect_invalid ("{\"version\":1,\"media\":{\"duration\":3,\"width\":1e999}}", "media.width: must be a finite number");
+  expect_invalid ("{\"version\":1,\"shots\":[{\"start\":0,\"end\":1e999}]}", "shots[0].end: must be a finite number");
+  expect_invalid ("{\"version\":1,\"shots\":[{\"start\":0,\"end\":1,\"quality\":-1e999}]}",
+                  "shots[0].quality: must be a finite number");
+  expect_invalid ("{\"version\":1,\"silences\":[{\"start\":0,\"end\":5e6}]}", "silences[0].end: must be at most 1000000 s");
+  expect_invalid ("{\"version\":1,\"words\":[{\"word\":\"a\",\"start\":1e999,\"end\":1e999}]}",
+                  "words[0].start: must be a finite number");
+  expect_invalid ("{\"version\":1,\"loudness\":{\"integrated_lufs\":-1e999}}",
+                  "loudness.integrated_lufs: must be a finite number");
+  expect_invalid ("{\"version\":1,\"beats\":[1,1e999]}", "beats[1]: must be a finite number");
+  expect_invalid ("{\"version\":1,\"keyframes\":[2e6]}", "keyframes[0]: must be from 0 to 1e+06");
+  expect_invalid ("{\"version\":1,\"tempo_bpm\":1e999}", "tempo_bpm: must be a finite number");
+  expect_invalid ("{\"version\":1,\"highlights\":[{\"time\":1e999,\"score\":1}]}", "highlights[0].time: must be a finite number");
+  expect_invalid ("{\"version\":1,\"thumbnail_candidates\":[{\"time\":1,\"score\":1e999}]}",
+                  "thumbnail_candidates[0].score: must be a finite number");
+
+  for (guint i = 0; i <= AVE_ANALYSIS_MAX_WORD_CHARS; i++)
+    g_string_append_c (json, 'w');
+  g_string_append (json, "\",\"start\":0,\"end\":1}]}");
+  expect_invalid (json->str, "words[0].word: too long (more than 200 characters)");
+
+  for (guint i = 0; i <= AVE_ANALYSIS_MAX_WARNINGS; i++)
+    g_string_append_printf (warnings, "%s\"w%u\"", i > 0 ? "," : "", i);
+  g_string_append (warnings, "]}");
+  expect_invalid (warnings->str, "warnings: too many elements (1001; at most 1000)");
+}
+
+/* Whatever the engine holds, analysis.json is written within the limits
+ * and loads again: no inf (JSON has none), long text cut, lists capped. */
+static void
+test_save_within_limits (void)
+{
+  g_autoptr(AveAnalysis) a = ave_analysis_new ("/videos/talk.mp4", NULL);
+  g_autoptr(AveAnalysis) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ave_test_path ("limits-analysis.json");
+  g_autofree char *long_word = g_strnfill (500, 'w');
+  g_autofree char *long_warning = g_strnfill (10000, 'x');
+  g_autofree char *contents = NULL;
+  double beat = INFINITY;
+
+  ave_analysis_add_word (a, long_word, 1.0, 2.0, 0.9, FALSE);
+  g_array_append_val (a->beats, beat);
+  a->tempo_bpm = NAN;
+  a->loudness.integrated_lufs = -INFINITY;
+  ave_analysis_add_warning (a, long_warning);
+  for (guint i = 0; i < AVE_ANALYSIS_MAX_WARNINGS + 5; i++)
+    {
+      g_autofree char *warning = g_strdup_printf ("warning %u", i);
+
+      ave_analysis_add_warning (a, warning);
+    }
+
+  g_assert_true (ave_analysis_save (a, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_null (strstr (contents, "inf"));
+  g_assert_null (strstr (contents, "nan"));
+  loaded = ave_analysis_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (g_array_index (loaded->words, AveWord, 0).word), ==, AVE_ANALYSIS_MAX_WORD_CHARS);
+  g_assert_cmpuint (loaded->warnings->len, ==, AVE_ANALYSIS_MAX_WARNINGS);
+  g_assert_cmpuint (strlen (g_ptr_array_index (loaded->warnings, 0)), ==, AVE_ANALYSIS_MAX_WARNING_CHARS);
+}
+
+static void
+test_load_file_cap (void)
+{
+  g_autofree char *big = ave_test_path ("big-analysis.json");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveAnalysis) a = NULL;
+  FILE *f = fopen (big, "w");
+
+  /* Sparse: the size is refused before anything is read. */
+  g_assert_nonnull (f);
+  g_assert_cmpint (ftruncate (fileno (f), (off_t) AVE_ANALYSIS_MAX_FILE_BYTES + 1), ==, 0);
+  fclose (f);
+  a = ave_analysis_load (big, &error);
+  g_assert_null (a);
+  g_assert_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, big));
+  g_assert_nonnull (strstr (error->message, "more than the 256 MiB"));
+  g_unlink (big);
+}
+
 static void
 test_load_errors (void)
 {
@@ -419,6 +520,9 @@ main (int    argc,
   g_test_add_func ("/engine/analysis/json-version-too-new", test_version_too_new);
   g_test_add_func ("/engine/analysis/json-minimal", test_minimal_and_unsorted);
   g_test_add_func ("/engine/analysis/load-errors", test_load_errors);
+  g_test_add_func ("/engine/analysis/json-limits", test_limits);
+  g_test_add_func ("/engine/analysis/save-within-limits", test_save_within_limits);
+  g_test_add_func ("/engine/analysis/load-file-cap", test_load_file_cap);
 
   return g_test_run ();
 }

@@ -3,7 +3,11 @@
 
 #include "config.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 
 #include "core/ave-error.h"
 #include "director/ave-plan.h"
@@ -471,6 +475,272 @@ test_json_invalid (void)
   expect_load_error ("[]", AVE_PLAN_ERROR_INVALID, "JSON object");
 }
 
+
+/* Issue #9: every number finite and in range, every string and list
+ * capped; json-glib reads 1e999 as infinity. */
+static void
+test_json_limits (void)
+{
+  g_autoptr(GString) long_title = g_string_new (NULL);
+  g_autoptr(GString) many_chapters = g_string_new (HEAD "\"segments\":[],\"chapters\":[");
+  g_autofree char *json = NULL;
+
+  expect_load_error ("{\"version\":1,\"source\":\"a.mp4\",\"source_duration\":1e999,\"segments\":[]}",
+                     AVE_PLAN_ERROR_INVALID, "source_duration: must be a finite number");
+  expect_load_error ("{\"version\":1,\"source\":\"a.mp4\",\"source_duration\":1e7,\"segments\":[]}",
+                     AVE_PLAN_ERROR_INVALID, "source_duration: must be greater than 0 and at most 1000000");
+  expect_load_error (HEAD "\"segments\":[{\"start\":0,\"end\":1e999}]}",
+                     AVE_PLAN_ERROR_INVALID, "segments[0].end: must be a finite number");
+  expect_load_error (HEAD "\"segments\":[{\"start\":0,\"end\":1,\"transition\":\"fade\","
+                     "\"transition_duration\":-1e999}]}",
+                     AVE_PLAN_ERROR_INVALID, "segments[0].transition_duration: must be a finite number");
+  expect_load_error (HEAD "\"segments\":[],\"chapters\":[{\"time\":1e999,\"title\":\"x\"}]}",
+                     AVE_PLAN_ERROR_INVALID, "chapters[0].time: must be a finite number");
+  expect_load_error (HEAD "\"segments\":[],\"chapters\":[{\"time\":2e6,\"title\":\"x\"}]}",
+                     AVE_PLAN_ERROR_INVALID, "chapters[0].time: must be at most 1000000 s");
+  expect_load_error (HEAD "\"segments\":[{\"start\":0,\"end\":1}],"
+                     "\"cards\":[{\"kind\":\"title\",\"title\":\"Hi\",\"insert_before\":0,\"duration\":1e7}]}",
+                     AVE_PLAN_ERROR_INVALID, "cards[0].duration: a title card plays at most 300 s");
+  expect_load_error (HEAD "\"segments\":[{\"start\":0,\"end\":1}],"
+                     "\"cards\":[{\"kind\":\"title\",\"title\":\"Hi\",\"insert_before\":1e999,\"duration\":2}]}",
+                     AVE_PLAN_ERROR_INVALID, "cards[0].insert_before: must be a finite number");
+  expect_load_error (HEAD "\"segments\":[{\"start\":0,\"end\":1}],"
+                     "\"cards\":[{\"kind\":\"overlay\",\"title\":\"Hi\",\"time\":5e6,\"duration\":2}]}",
+                     AVE_PLAN_ERROR_INVALID, "cards[0].time: must be from 0 to 1000000 s");
+  expect_load_error (HEAD "\"segments\":[{\"start\":0,\"end\":1}],"
+                     "\"cards\":[{\"kind\":\"overlay\",\"title\":\"Hi\",\"time\":1,\"duration\":2,\"x\":1e999}]}",
+                     AVE_PLAN_ERROR_INVALID, "cards[0].x: must be a finite number");
+
+  /* A 100,000-character title took more than 28 CPU seconds a frame to draw. */
+  for (guint i = 0; i < 100000; i++)
+    g_string_append_c (long_title, "abcdefghij "[i % 11]);
+  json = g_strdup_printf (HEAD "\"segments\":[{\"start\":0,\"end\":1}],"
+                          "\"cards\":[{\"kind\":\"title\",\"title\":\"%s\",\"insert_before\":0,\"duration\":2}]}",
+                          long_title->str);
+  expect_load_error (json, AVE_PLAN_ERROR_INVALID, "cards[0].title: too long (more than 200 characters)");
+  g_free (json);
+  json = g_strdup_printf (HEAD "\"segments\":[],\"chapters\":[{\"time\":1,\"title\":\"%s\"}]}", long_title->str);
+  expect_load_error (json, AVE_PLAN_ERROR_INVALID, "chapters[0].title: too long");
+
+  for (guint i = 0; i <= AVE_PLAN_MAX_CHAPTERS; i++)
+    g_string_append_printf (many_chapters, "%s{\"time\":%u,\"title\":\"c\"}", i > 0 ? "," : "", i);
+  g_string_append (many_chapters, "]}");
+  expect_load_error (many_chapters->str, AVE_PLAN_ERROR_INVALID, "chapters: too many elements (10001; at most 10000)");
+}
+
+/* Chapters are appended and sorted once (loading was quadratic); the order
+ * must be the one insertion gave: by time, ties in the file's order. */
+static void
+test_json_chapters_sorted (void)
+{
+  g_autoptr(GString) json = g_string_new (HEAD "\"segments\":[],\"chapters\":[");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+  guint n = 5000;
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (json, "%s{\"time\":%u,\"title\":\"%u\"}", i > 0 ? "," : "", (n - 1 - i) / 2, i);
+  g_string_append (json, "]}");
+  g_assert_true (json_parser_load_from_data (parser, json->str, -1, NULL));
+  plan = ave_plan_new_from_json (json_parser_get_root (parser), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ave_plan_get_n_chapters (plan), ==, n);
+  for (guint i = 1; i < n; i++)
+    {
+      const AveChapter *a = ave_plan_get_chapter (plan, i - 1), *b = ave_plan_get_chapter (plan, i);
+
+      g_assert_cmpfloat (a->time, <=, b->time);
+      if (a->time == b->time)
+        g_assert_cmpint (atoi (a->title), <, atoi (b->title));
+    }
+}
+
+static void
+make_sparse_file (const char *path,
+                  goffset     size)
+{
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, size), ==, 0);
+  close (fd);
+}
+
+/* Files are not read whole whatever their size, nor parsed whatever their
+ * depth (json-glib recurses once per level). */
+static void
+test_load_file_caps (void)
+{
+  g_autofree char *big = ave_test_path ("big-plan.json");
+  g_autofree char *deep = ave_test_path ("deep-plan.json");
+  g_autofree char *nested = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+
+  make_sparse_file (big, (goffset) AVE_PLAN_MAX_FILE_BYTES + 1);
+  plan = ave_plan_load (big, &error);
+  g_assert_null (plan);
+  g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, big));
+  g_assert_nonnull (strstr (error->message, "more than the 32 MiB"));
+  g_clear_error (&error);
+  g_unlink (big);
+
+  nested = g_strnfill (1000000, '[');
+  g_assert_true (g_file_set_contents (deep, nested, -1, NULL));
+  plan = ave_plan_load (deep, &error);
+  g_assert_null (plan);
+  g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "more than 64 deep"));
+  g_clear_error (&error);
+
+  plan = ave_plan_load (ave_test_tmpdir (), &error);
+  g_assert_null (plan);
+  g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+}
+
+/* Whatever the editing calls accept, plan.json holds and loads again. */
+static void
+test_save_within_limits (void)
+{
+  g_autoptr(AvePlan) plan = make_plan (NULL);
+  g_autoptr(AvePlan) loaded = NULL;
+  g_autoptr(AveCard) card = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ave_test_path ("limits-plan.json");
+  g_autofree char *title = g_strnfill (300, 'x');
+  g_autofree char *reason = g_strnfill (5000, 'r');
+  AveSegment s = { 0 };
+
+  ave_plan_add_chapter (plan, 1.0, title);
+  ave_plan_add_chapter (plan, 1e300, "far");
+  s.start = 18.5; s.end = 19.5; s.enabled = TRUE; s.reason = reason;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+
+  card = ave_card_new_title ("Long", NULL, 0, 1e7);
+  g_assert_cmpint (ave_plan_add_card (plan, card), ==, -1);
+  card->duration = AVE_PLAN_MAX_TITLE_CARD_SECONDS;
+  g_assert_cmpint (ave_plan_add_card (plan, card), ==, 0);
+  g_free (card->title);
+  card->title = g_strnfill (AVE_PLAN_MAX_TITLE_CHARS + 1, 't');
+  g_assert_false (ave_plan_update_card (plan, 0, card));
+
+  g_assert_true (ave_plan_save (plan, path, &error));
+  g_assert_no_error (error);
+  loaded = ave_plan_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_utf8_strlen (ave_plan_get_chapter (loaded, 0)->title, -1), ==, AVE_PLAN_MAX_TITLE_CHARS);
+  g_assert_cmpfloat (ave_plan_get_chapter (loaded, 1)->time, ==, AVE_PLAN_MAX_SECONDS);
+  g_assert_cmpuint (strlen (ave_plan_get_segment (loaded, 3)->reason), ==, AVE_PLAN_MAX_REASON_CHARS);
+  g_assert_cmpfloat (ave_plan_get_card (loaded, 0)->duration, ==, AVE_PLAN_MAX_TITLE_CARD_SECONDS);
+}
+
+/* Issue #10: the plan's source is compared with the input by identity. */
+static void
+test_check_source (void)
+{
+  g_autofree char *dir = ave_test_path ("check-source");
+  g_autofree char *video = g_build_filename (dir, "video.mp4", NULL);
+  g_autofree char *link = g_build_filename (dir, "link.mp4", NULL);
+  g_autofree char *other = g_build_filename (dir, "other.mp4", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.mp4", NULL);
+  g_autofree char *spelled = g_build_filename (dir, ".", "..", "check-source", "video.mp4", NULL);
+  g_autoptr(AvePlan) plan = ave_plan_new (video, 10.0);
+  g_autoptr(AvePlan) linked = ave_plan_new (link, 10.0);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  /* The same bytes in both: only identity tells them apart. */
+  g_assert_true (g_file_set_contents (video, "same", -1, NULL));
+  g_assert_true (g_file_set_contents (other, "same", -1, NULL));
+  g_unlink (link);
+  g_assert_cmpint (symlink ("video.mp4", link), ==, 0);
+
+  g_assert_true (ave_plan_check_source (plan, video, &error));
+  g_assert_no_error (error);
+  g_assert_true (ave_plan_check_source (plan, spelled, &error));
+  g_assert_no_error (error);
+  g_assert_true (ave_plan_check_source (plan, link, &error));
+  g_assert_no_error (error);
+  g_assert_true (ave_plan_check_source (linked, video, &error));
+  g_assert_no_error (error);
+
+  g_assert_false (ave_plan_check_source (plan, other, &error));
+  g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, video));
+  g_assert_nonnull (strstr (error->message, other));
+  g_clear_error (&error);
+
+  g_assert_false (ave_plan_check_source (plan, missing, &error));
+  g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, missing));
+  g_clear_error (&error);
+
+  {
+    g_autoptr(AvePlan) lost = ave_plan_new (missing, 10.0);
+
+    g_assert_false (ave_plan_check_source (lost, video, &error));
+    g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, missing));
+    g_assert_nonnull (strstr (error->message, video));
+  }
+}
+
+/* Issue #10: the source is written relative to the plan's folder, so a
+ * folder holding both can move; absolute sources of older plans load. */
+static void
+test_moved_folder (void)
+{
+  g_autofree char *first = ave_test_path ("project-a");
+  g_autofree char *second = ave_test_path ("project-b");
+  g_autofree char *video = g_build_filename (first, "media", "talk.mp4", NULL);
+  g_autofree char *media = g_path_get_dirname (video);
+  g_autofree char *plan_path = g_build_filename (first, "plan.json", NULL);
+  g_autofree char *moved_plan = g_build_filename (second, "plan.json", NULL);
+  g_autofree char *moved_video = g_build_filename (second, "media", "talk.mp4", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *old_style = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(AvePlan) loaded = NULL;
+  g_autoptr(AvePlan) old = NULL;
+  g_autoptr(GError) error = NULL;
+  AveSegment s = { 0 };
+
+  ave_test_sh ("rm -rf '%s' '%s'", first, second);
+  g_assert_cmpint (g_mkdir_with_parents (media, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (video, "video", -1, NULL));
+  plan = ave_plan_new (video, 10.0);
+  s.start = 0; s.end = 5; s.enabled = TRUE;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  g_assert_true (ave_plan_save (plan, plan_path, &error));
+  g_assert_no_error (error);
+  /* In memory the path stays as given. */
+  g_assert_cmpstr (ave_plan_get_source (plan), ==, video);
+
+  g_assert_true (g_file_get_contents (plan_path, &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "\"source\": \"media/talk.mp4\""));
+
+  ave_test_sh ("cp -r '%s' '%s'", first, second);
+  loaded = ave_plan_load (moved_plan, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ave_plan_get_source (loaded), ==, moved_video);
+  g_assert_true (ave_plan_check_source (loaded, moved_video, &error));
+  g_assert_no_error (error);
+  g_assert_false (ave_plan_check_source (loaded, video, &error));
+  g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* A plan written before sources were relative names the file itself. */
+  old_style = g_strdup_printf ("{\"version\":1,\"source\":\"%s\",\"source_duration\":10,"
+                               "\"segments\":[{\"start\":0,\"end\":5}]}", video);
+  g_assert_true (g_file_set_contents (moved_plan, old_style, -1, NULL));
+  old = ave_plan_load (moved_plan, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ave_plan_get_source (old), ==, video);
+}
+
 static void
 test_load_parse_error (void)
 {
@@ -593,6 +863,12 @@ main (int    argc,
   g_test_add_func ("/engine/plan/json-roundtrip", test_json_roundtrip);
   g_test_add_func ("/engine/plan/json-defaults", test_json_output_duration_ignored);
   g_test_add_func ("/engine/plan/json-invalid", test_json_invalid);
+  g_test_add_func ("/engine/plan/json-limits", test_json_limits);
+  g_test_add_func ("/engine/plan/json-chapters-sorted", test_json_chapters_sorted);
+  g_test_add_func ("/engine/plan/load-file-caps", test_load_file_caps);
+  g_test_add_func ("/engine/plan/save-within-limits", test_save_within_limits);
+  g_test_add_func ("/engine/plan/check-source", test_check_source);
+  g_test_add_func ("/engine/plan/moved-folder", test_moved_folder);
   g_test_add_func ("/engine/plan/load-parse-error", test_load_parse_error);
   g_test_add_func ("/engine/plan/validate", test_validate);
   g_test_add_func ("/engine/plan/documented-example", test_documented_example);

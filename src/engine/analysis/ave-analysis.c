@@ -231,14 +231,48 @@ add_double (JsonBuilder *builder,
   json_builder_add_double_value (builder, isfinite (value) ? value : 0.0);
 }
 
+/* How many of a list's `n` items are written: at most what the reader
+ * accepts, with a warning (added to `warnings`) when some are left out. */
+static guint
+items_to_write (const char *name,
+                guint       n,
+                GPtrArray  *warnings)
+{
+  if (n <= AVE_ANALYSIS_MAX_ITEMS)
+    return n;
+  g_ptr_array_add (warnings, g_strdup_printf ("%s: only the first %u of %u were kept (the most analysis.json holds)",
+                                              name, (guint) AVE_ANALYSIS_MAX_ITEMS, n));
+  return AVE_ANALYSIS_MAX_ITEMS;
+}
+
+static void
+add_capped_string (JsonBuilder *builder,
+                   const char  *value,
+                   guint        max_chars)
+{
+  g_autofree char *valid = g_utf8_make_valid (value, -1);
+
+  if ((gsize) g_utf8_strlen (valid, -1) > max_chars)
+    {
+      g_autofree char *cut = g_utf8_substring (valid, 0, max_chars);
+
+      json_builder_add_string_value (builder, cut);
+    }
+  else
+    json_builder_add_string_value (builder, valid);
+}
+
 static void
 add_times (JsonBuilder *builder,
            const char  *name,
-           GArray      *times)
+           GArray      *times,
+           GPtrArray   *warnings)
 {
+  guint n = items_to_write (name, times->len, warnings);
+
   json_builder_set_member_name (builder, name);
   json_builder_begin_array (builder);
-  for (guint i = 0; i < times->len; i++)
+  for (guint i = 0; i < n; i++)
     {
       double t = g_array_index (times, double, i);
 
@@ -317,11 +351,14 @@ add_media (JsonBuilder        *builder,
 static void
 add_intervals (JsonBuilder  *builder,
                const char   *name,
-               const GArray *intervals)
+               const GArray *intervals,
+               GPtrArray    *warnings)
 {
+  guint n = items_to_write (name, intervals->len, warnings);
+
   json_builder_set_member_name (builder, name);
   json_builder_begin_array (builder);
-  for (guint i = 0; i < intervals->len; i++)
+  for (guint i = 0; i < n; i++)
     {
       const AveInterval *iv = &g_array_index (intervals, AveInterval, i);
 
@@ -337,6 +374,8 @@ JsonNode *
 ave_analysis_to_json (const AveAnalysis *self)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  guint n;
 
   g_return_val_if_fail (self != NULL, NULL);
 
@@ -347,7 +386,8 @@ ave_analysis_to_json (const AveAnalysis *self)
 
   json_builder_set_member_name (builder, "shots");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < self->shots->len; i++)
+  n = items_to_write ("shots", self->shots->len, warnings);
+  for (guint i = 0; i < n; i++)
     {
       const AveShot *shot = &g_array_index (self->shots, AveShot, i);
       guint t = (guint) shot->transition < G_N_ELEMENTS (shot_transition_names) ? shot->transition : 0;
@@ -368,17 +408,19 @@ ave_analysis_to_json (const AveAnalysis *self)
     }
   json_builder_end_array (builder);
 
-  add_intervals (builder, "silences", self->silences);
-  add_intervals (builder, "speech", self->speech);
+  add_intervals (builder, "silences", self->silences, warnings);
+  add_intervals (builder, "speech", self->speech, warnings);
 
   json_builder_set_member_name (builder, "words");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < self->words->len; i++)
+  n = items_to_write ("words", self->words->len, warnings);
+  for (guint i = 0; i < n; i++)
     {
       const AveWord *w = &g_array_index (self->words, AveWord, i);
 
       json_builder_begin_object (builder);
-      add_string (builder, "word", w->word != NULL ? w->word : "");
+      json_builder_set_member_name (builder, "word");
+      add_capped_string (builder, w->word != NULL ? w->word : "", AVE_ANALYSIS_MAX_WORD_CHARS);
       add_double (builder, "start", w->start);
       add_double (builder, "end", w->end);
       add_double (builder, "confidence", w->confidence);
@@ -395,12 +437,13 @@ ave_analysis_to_json (const AveAnalysis *self)
   add_double (builder, "sample_peak_dbfs", self->loudness.sample_peak_dbfs);
   json_builder_end_object (builder);
 
-  add_times (builder, "beats", self->beats);
+  add_times (builder, "beats", self->beats, warnings);
   add_double (builder, "tempo_bpm", self->tempo_bpm);
 
   json_builder_set_member_name (builder, "highlights");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < self->highlights->len; i++)
+  n = items_to_write ("highlights", self->highlights->len, warnings);
+  for (guint i = 0; i < n; i++)
     {
       const AveHighlight *h = &g_array_index (self->highlights, AveHighlight, i);
 
@@ -413,7 +456,8 @@ ave_analysis_to_json (const AveAnalysis *self)
 
   json_builder_set_member_name (builder, "thumbnail_candidates");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < self->thumbnail_candidates->len; i++)
+  n = items_to_write ("thumbnail_candidates", self->thumbnail_candidates->len, warnings);
+  for (guint i = 0; i < n; i++)
     {
       const AveThumbnailCandidate *c = &g_array_index (self->thumbnail_candidates,
                                                        AveThumbnailCandidate, i);
@@ -427,14 +471,18 @@ ave_analysis_to_json (const AveAnalysis *self)
     }
   json_builder_end_array (builder);
 
-  add_times (builder, "keyframes", self->keyframes);
+  add_times (builder, "keyframes", self->keyframes, warnings);
   add_string (builder, "transcriber", self->transcriber);
   add_string (builder, "compute_backend", self->compute_backend);
 
   json_builder_set_member_name (builder, "warnings");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < self->warnings->len; i++)
-    json_builder_add_string_value (builder, g_ptr_array_index (self->warnings, i));
+  /* The writer's own warnings (lists cut above) come first: they are
+   * the ones a reader must see. */
+  for (guint i = 0; i < warnings->len; i++)
+    json_builder_add_string_value (builder, g_ptr_array_index (warnings, i));
+  for (guint i = 0; i < self->warnings->len && warnings->len + i < AVE_ANALYSIS_MAX_WARNINGS; i++)
+    add_capped_string (builder, g_ptr_array_index (self->warnings, i), AVE_ANALYSIS_MAX_WARNING_CHARS);
   json_builder_end_array (builder);
 
   json_builder_end_object (builder);
@@ -463,6 +511,14 @@ check_range (const char *path,
       g_autofree char *p = ave_json_member_path (path, "start");
 
       ave_json_set_invalid (&analysis_json, error, p, "must not be negative (%.3f)", start);
+      return FALSE;
+    }
+  if (end > AVE_ANALYSIS_MAX_SECONDS)
+    {
+      g_autofree char *p = ave_json_member_path (path, "end");
+
+      ave_json_set_invalid (&analysis_json, error, p, "must be at most %.0f s (got %.3f)",
+                            AVE_ANALYSIS_MAX_SECONDS, end);
       return FALSE;
     }
   if (end < start)
@@ -522,9 +578,10 @@ read_media (JsonObject    *root,
       !ave_json_read_int32 (&analysis_json, obj, "media", "channels", &info.channels, error))
     return FALSE;
 
-  if (info.duration < 0)
+  if (info.duration < 0 || info.duration > AVE_ANALYSIS_MAX_SECONDS)
     {
-      ave_json_set_invalid (&analysis_json, error, "media.duration", "must not be negative (%.3f)", info.duration);
+      ave_json_set_invalid (&analysis_json, error, "media.duration", "must be from 0 to %.0f s (got %.3f)",
+                            AVE_ANALYSIS_MAX_SECONDS, info.duration);
       return FALSE;
     }
   if (info.rotation != 0 && info.rotation != 90 && info.rotation != 180 && info.rotation != 270)
@@ -554,7 +611,7 @@ read_intervals (JsonObject *root,
 {
   JsonArray *array;
 
-  if (!ave_json_read_array (&analysis_json, root, member, &array, error))
+  if (!ave_json_read_array_max (&analysis_json, root, member, AVE_ANALYSIS_MAX_ITEMS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -582,7 +639,7 @@ read_shots (JsonObject *root,
 {
   JsonArray *array;
 
-  if (!ave_json_read_array (&analysis_json, root, "shots", &array, error))
+  if (!ave_json_read_array_max (&analysis_json, root, "shots", AVE_ANALYSIS_MAX_ITEMS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -651,7 +708,7 @@ read_words (JsonObject  *root,
 {
   JsonArray *array;
 
-  if (!ave_json_read_array (&analysis_json, root, "words", &array, error))
+  if (!ave_json_read_array_max (&analysis_json, root, "words", AVE_ANALYSIS_MAX_ITEMS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -665,7 +722,7 @@ read_words (JsonObject  *root,
       gboolean filler;
 
       if (obj == NULL ||
-          !ave_json_read_string (&analysis_json, obj, path, "word", &word, error))
+          !ave_json_read_string_max (&analysis_json, obj, path, "word", AVE_ANALYSIS_MAX_WORD_CHARS, &word, error))
         return FALSE;
       if (word == NULL)
         {
@@ -729,31 +786,19 @@ read_times (JsonObject *root,
 {
   JsonArray *array;
 
-  if (!ave_json_read_array (&analysis_json, root, member, &array, error))
+  if (!ave_json_read_array_max (&analysis_json, root, member, AVE_ANALYSIS_MAX_ITEMS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
 
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
-      JsonNode *node = json_array_get_element (array, i);
+      g_autofree char *path = g_strdup_printf ("%s[%u]", member, i);
       double time;
 
-      if (!ave_json_node_is_number (node))
-        {
-          g_autofree char *path = g_strdup_printf ("%s[%u]", member, i);
-
-          ave_json_set_invalid (&analysis_json, error, path, "expected a number");
-          return FALSE;
-        }
-      time = json_node_get_double (node);
-      if (time < 0)
-        {
-          g_autofree char *path = g_strdup_printf ("%s[%u]", member, i);
-
-          ave_json_set_invalid (&analysis_json, error, path, "must not be negative (%.3f)", time);
-          return FALSE;
-        }
+      if (!ave_json_node_get_number (&analysis_json, json_array_get_element (array, i), path,
+                                     0.0, AVE_ANALYSIS_MAX_SECONDS, &time, error))
+        return FALSE;
       g_array_append_val (out, time);
     }
   return TRUE;
@@ -766,7 +811,7 @@ read_highlights (JsonObject *root,
 {
   JsonArray *array;
 
-  if (!ave_json_read_array (&analysis_json, root, "highlights", &array, error))
+  if (!ave_json_read_array_max (&analysis_json, root, "highlights", AVE_ANALYSIS_MAX_ITEMS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -778,7 +823,8 @@ read_highlights (JsonObject *root,
       AveHighlight h;
 
       if (obj == NULL ||
-          !ave_json_read_number (&analysis_json, obj, path, "time", TRUE, 0, &h.time, error) ||
+          !ave_json_read_number_in (&analysis_json, obj, path, "time", TRUE, 0, 0.0, AVE_ANALYSIS_MAX_SECONDS,
+                                    &h.time, error) ||
           !ave_json_read_number (&analysis_json, obj, path, "score", TRUE, 0, &h.score, error))
         return FALSE;
       g_array_append_val (out, h);
@@ -793,7 +839,7 @@ read_candidates (JsonObject *root,
 {
   JsonArray *array;
 
-  if (!ave_json_read_array (&analysis_json, root, "thumbnail_candidates", &array, error))
+  if (!ave_json_read_array_max (&analysis_json, root, "thumbnail_candidates", AVE_ANALYSIS_MAX_ITEMS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -805,7 +851,8 @@ read_candidates (JsonObject *root,
       AveThumbnailCandidate c;
 
       if (obj == NULL ||
-          !ave_json_read_number (&analysis_json, obj, path, "time", TRUE, 0, &c.time, error) ||
+          !ave_json_read_number_in (&analysis_json, obj, path, "time", TRUE, 0, 0.0, AVE_ANALYSIS_MAX_SECONDS,
+                                    &c.time, error) ||
           !ave_json_read_number (&analysis_json, obj, path, "score", TRUE, 0, &c.score, error) ||
           !ave_json_read_number (&analysis_json, obj, path, "sharpness", FALSE, 0, &c.sharpness, error) ||
           !ave_json_read_number (&analysis_json, obj, path, "exposure", FALSE, 0, &c.exposure, error))
@@ -822,23 +869,20 @@ read_warnings (JsonObject  *root,
 {
   JsonArray *array;
 
-  if (!ave_json_read_array (&analysis_json, root, "warnings", &array, error))
+  if (!ave_json_read_array_max (&analysis_json, root, "warnings", AVE_ANALYSIS_MAX_WARNINGS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
 
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
-      JsonNode *node = json_array_get_element (array, i);
+      g_autofree char *path = g_strdup_printf ("warnings[%u]", i);
+      const char *warning = ave_json_node_get_string (&analysis_json, json_array_get_element (array, i), path,
+                                                      AVE_ANALYSIS_MAX_WARNING_CHARS, error);
 
-      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-        {
-          g_autofree char *path = g_strdup_printf ("warnings[%u]", i);
-
-          ave_json_set_invalid (&analysis_json, error, path, "expected a string");
-          return FALSE;
-        }
-      g_ptr_array_add (self->warnings, g_strdup (json_node_get_string (node)));
+      if (warning == NULL)
+        return FALSE;
+      g_ptr_array_add (self->warnings, g_strdup (warning));
     }
   return TRUE;
 }
@@ -869,12 +913,9 @@ ave_analysis_from_json (JsonNode  *node,
       ave_json_set_invalid (&analysis_json, error, "version", "missing (expected %d)", AVE_ANALYSIS_VERSION);
       return NULL;
     }
-  if (!ave_json_node_is_number (version_node))
-    {
-      ave_json_set_invalid (&analysis_json, error, "version", "expected a number");
-      return NULL;
-    }
-  version = json_node_get_double (version_node);
+  if (!ave_json_node_get_number (&analysis_json, version_node, "version", -AVE_JSON_MAX_MAGNITUDE,
+                                 AVE_JSON_MAX_MAGNITUDE, &version, error))
+    return NULL;
   if (version != floor (version) || version < 1)
     {
       ave_json_set_invalid (&analysis_json, error, "version", "expected a whole number from 1 (got %g)", version);
@@ -911,9 +952,10 @@ ave_analysis_from_json (JsonNode  *node,
       !read_warnings (root, self, error))
     return NULL;
 
-  if (self->tempo_bpm < 0)
+  if (self->tempo_bpm < 0 || self->tempo_bpm > 10000)
     {
-      ave_json_set_invalid (&analysis_json, error, "tempo_bpm", "must not be negative (%g)", self->tempo_bpm);
+      ave_json_set_invalid (&analysis_json, error, "tempo_bpm", "%s (got %g)",
+                            self->tempo_bpm < 0 ? "must not be negative" : "must be at most 10000", self->tempo_bpm);
       return NULL;
     }
 
@@ -945,6 +987,14 @@ ave_analysis_save (const AveAnalysis  *self,
   json_generator_set_indent (generator, 2);
   json_generator_set_root (generator, root);
   data = json_generator_to_data (generator, &length);
+  if (length > AVE_ANALYSIS_MAX_FILE_BYTES)
+    {
+      /* Never write a file that ave_analysis_load() would refuse. */
+      g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_FAILED,
+                   "%s not written: the analysis is %.0f MiB, more than the %.0f MiB analysis.json may be",
+                   path, length / 1048576.0, AVE_ANALYSIS_MAX_FILE_BYTES / 1048576.0);
+      return FALSE;
+    }
 
   /* g_file_set_contents writes a temporary file in the same folder and
    * renames it over `path`, so readers never see a half-written file. */
@@ -961,9 +1011,9 @@ ave_analysis_load (const char  *path,
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  if (!json_parser_load_from_mapped_file (parser, path, &local_error))
+  if (!ave_json_load_file (&analysis_json, parser, path, AVE_ANALYSIS_MAX_FILE_BYTES, &local_error))
     {
-      if (local_error->domain == G_FILE_ERROR)
+      if (local_error->domain != JSON_PARSER_ERROR)
         g_propagate_error (error, g_steal_pointer (&local_error));
       else
         /* json-glib's message carries the line and column. */

@@ -15,6 +15,16 @@ G_BEGIN_DECLS
 
 #define AVE_ANALYSIS_VERSION 1
 
+/* Limits (docs/analysis-schema.md, "Limits"): analysis.json is refused
+ * beyond them, and ave_analysis_save() writes within them (a list past its
+ * cap is cut, with a warning in the file), so what is saved loads again. */
+#define AVE_ANALYSIS_MAX_FILE_BYTES    (256u * 1024u * 1024u)
+#define AVE_ANALYSIS_MAX_SECONDS       1000000.0  /* any time: about 11.5 days */
+#define AVE_ANALYSIS_MAX_ITEMS         1000000    /* shots, words, beats, keyframes... per list */
+#define AVE_ANALYSIS_MAX_WORD_CHARS    200
+#define AVE_ANALYSIS_MAX_WARNINGS      1000
+#define AVE_ANALYSIS_MAX_WARNING_CHARS 4096
+
 typedef struct
 {
   double start, end;

@@ -2,7 +2,13 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 
 #include "ave-json-read.h"
 
@@ -55,17 +61,73 @@ set_member_invalid (const AveJsonFormat *format,
   ave_json_set_invalid (format, error, path, "%s", detail);
 }
 
+/* The one check every number read goes through: json-glib reads 1e999 as
+ * infinity, and nothing downstream (durations, casts to integers, the
+ * files written back) can take it. */
+static gboolean
+check_number (const AveJsonFormat *format,
+              const char          *path,
+              double               value,
+              double               min,
+              double               max,
+              GError             **error)
+{
+  if (!isfinite (value) || fabs (value) > AVE_JSON_MAX_MAGNITUDE)
+    {
+      ave_json_set_invalid (format, error, path, "must be a finite number of at most %g in size (got %g)",
+                            AVE_JSON_MAX_MAGNITUDE, value);
+      return FALSE;
+    }
+  if (value < min && min == 0.0)
+    {
+      ave_json_set_invalid (format, error, path, "must not be negative (%.3f)", value);
+      return FALSE;
+    }
+  if (value < min || value > max)
+    {
+      ave_json_set_invalid (format, error, path, "must be from %g to %g (got %g)", min, max, value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
-ave_json_read_number (const AveJsonFormat *format,
-                      JsonObject          *object,
-                      const char          *parent,
-                      const char          *member,
-                      gboolean             required,
-                      double               fallback,
-                      double              *out,
-                      GError             **error)
+ave_json_node_get_number (const AveJsonFormat *format,
+                          JsonNode            *node,
+                          const char          *path,
+                          double               min,
+                          double               max,
+                          double              *out,
+                          GError             **error)
+{
+  double value;
+
+  if (!ave_json_node_is_number (node))
+    {
+      ave_json_set_invalid (format, error, path, "expected a number");
+      return FALSE;
+    }
+  value = json_node_get_double (node);
+  if (!check_number (format, path, value, min, max, error))
+    return FALSE;
+  *out = value;
+  return TRUE;
+}
+
+gboolean
+ave_json_read_number_in (const AveJsonFormat *format,
+                         JsonObject          *object,
+                         const char          *parent,
+                         const char          *member,
+                         gboolean             required,
+                         double               fallback,
+                         double               min,
+                         double               max,
+                         double              *out,
+                         GError             **error)
 {
   JsonNode *node = json_object_get_member (object, member);
+  g_autofree char *path = NULL;
 
   if (node == NULL)
     {
@@ -78,13 +140,22 @@ ave_json_read_number (const AveJsonFormat *format,
       *out = fallback;
       return TRUE;
     }
-  if (!ave_json_node_is_number (node))
-    {
-      set_member_invalid (format, error, parent, member, "expected a number");
-      return FALSE;
-    }
-  *out = json_node_get_double (node);
-  return TRUE;
+  path = ave_json_member_path (parent, member);
+  return ave_json_node_get_number (format, node, path, min, max, out, error);
+}
+
+gboolean
+ave_json_read_number (const AveJsonFormat *format,
+                      JsonObject          *object,
+                      const char          *parent,
+                      const char          *member,
+                      gboolean             required,
+                      double               fallback,
+                      double              *out,
+                      GError             **error)
+{
+  return ave_json_read_number_in (format, object, parent, member, required, fallback,
+                                  -AVE_JSON_MAX_MAGNITUDE, AVE_JSON_MAX_MAGNITUDE, out, error);
 }
 
 gboolean
@@ -107,6 +178,7 @@ ave_json_read_int (const AveJsonFormat *format,
       ave_json_set_invalid (format, error, path, "expected a whole number, got %g", value);
       return FALSE;
     }
+  /* In range (ave_json_read_number checked the magnitude): the cast is defined. */
   *out = (gint64) value;
   return TRUE;
 }
@@ -159,6 +231,56 @@ ave_json_read_bool (const AveJsonFormat *format,
   return TRUE;
 }
 
+const char *
+ave_json_node_get_string (const AveJsonFormat *format,
+                          JsonNode            *node,
+                          const char          *path,
+                          guint                max_chars,
+                          GError             **error)
+{
+  const char *value;
+  glong n_chars;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      ave_json_set_invalid (format, error, path, "expected a string");
+      return NULL;
+    }
+  value = json_node_get_string (node);
+  /* json-glib has checked the UTF-8; counting stops early on huge strings. */
+  n_chars = g_utf8_strlen (value, (gssize) MIN (strlen (value), (gsize) max_chars * 4 + 4));
+  if (n_chars > (glong) max_chars)
+    {
+      ave_json_set_invalid (format, error, path, "too long (more than %u characters); shorten it", max_chars);
+      return NULL;
+    }
+  return value;
+}
+
+gboolean
+ave_json_read_string_max (const AveJsonFormat *format,
+                          JsonObject          *object,
+                          const char          *parent,
+                          const char          *member,
+                          guint                max_chars,
+                          char               **out,
+                          GError             **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+  g_autofree char *path = NULL;
+  const char *value;
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  path = ave_json_member_path (parent, member);
+  value = ave_json_node_get_string (format, node, path, max_chars, error);
+  if (value == NULL)
+    return FALSE;
+  *out = g_strdup (value);
+  return TRUE;
+}
+
 gboolean
 ave_json_read_string (const AveJsonFormat *format,
                       JsonObject          *object,
@@ -167,26 +289,16 @@ ave_json_read_string (const AveJsonFormat *format,
                       char               **out,
                       GError             **error)
 {
-  JsonNode *node = json_object_get_member (object, member);
-
-  *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      set_member_invalid (format, error, parent, member, "expected a string");
-      return FALSE;
-    }
-  *out = g_strdup (json_node_get_string (node));
-  return TRUE;
+  return ave_json_read_string_max (format, object, parent, member, AVE_JSON_MAX_STRING_CHARS, out, error);
 }
 
 gboolean
-ave_json_read_array (const AveJsonFormat *format,
-                     JsonObject          *object,
-                     const char          *member,
-                     JsonArray          **out,
-                     GError             **error)
+ave_json_read_array_max (const AveJsonFormat *format,
+                         JsonObject          *object,
+                         const char          *member,
+                         guint                max_length,
+                         JsonArray          **out,
+                         GError             **error)
 {
   JsonNode *node = json_object_get_member (object, member);
 
@@ -198,8 +310,24 @@ ave_json_read_array (const AveJsonFormat *format,
       ave_json_set_invalid (format, error, member, "expected an array");
       return FALSE;
     }
+  if (json_array_get_length (json_node_get_array (node)) > max_length)
+    {
+      ave_json_set_invalid (format, error, member, "too many elements (%u; at most %u)",
+                            json_array_get_length (json_node_get_array (node)), max_length);
+      return FALSE;
+    }
   *out = json_node_get_array (node);
   return TRUE;
+}
+
+gboolean
+ave_json_read_array (const AveJsonFormat *format,
+                     JsonObject          *object,
+                     const char          *member,
+                     JsonArray          **out,
+                     GError             **error)
+{
+  return ave_json_read_array_max (format, object, member, AVE_JSON_MAX_ARRAY_LENGTH, out, error);
 }
 
 JsonObject *
@@ -217,4 +345,95 @@ ave_json_array_object (const AveJsonFormat *format,
       return NULL;
     }
   return json_node_get_object (node);
+}
+
+/* The deepest nesting of arrays and objects in `data`, counting only
+ * brackets outside strings; stops counting past `limit`. */
+static guint
+nesting_depth (const char *data,
+               gsize       length,
+               guint       limit)
+{
+  guint depth = 0, deepest = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = data[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          deepest = MAX (deepest, ++depth);
+          if (deepest > limit)
+            break;
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
+    }
+  return deepest;
+}
+
+gboolean
+ave_json_load_file (const AveJsonFormat *format,
+                    JsonParser          *parser,
+                    const char          *path,
+                    gsize                max_bytes,
+                    GError             **error)
+{
+  g_autoptr(GMappedFile) mapped = NULL;
+  struct stat st;
+  int fd;
+
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "Could not open %s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, format->domain (), format->code,
+                   "%s is not a regular file; name the JSON file itself", path);
+      return FALSE;
+    }
+  if ((guint64) st.st_size > (guint64) max_bytes)
+    {
+      close (fd);
+      g_set_error (error, format->domain (), format->code,
+                   "%s is %.1f MiB, more than the %.0f MiB such a file may be; is it the right file?",
+                   path, st.st_size / 1048576.0, max_bytes / 1048576.0);
+      return FALSE;
+    }
+  mapped = g_mapped_file_new_from_fd (fd, FALSE, error);
+  close (fd);
+  if (mapped == NULL)
+    return FALSE;
+
+  if (nesting_depth (g_mapped_file_get_contents (mapped), g_mapped_file_get_length (mapped),
+                     AVE_JSON_MAX_DEPTH) > AVE_JSON_MAX_DEPTH)
+    {
+      g_set_error (error, format->domain (), format->code,
+                   "%s nests arrays and objects more than %d deep; it is not a file the engine wrote",
+                   path, AVE_JSON_MAX_DEPTH);
+      return FALSE;
+    }
+  /* An empty file maps to no contents at all. */
+  return json_parser_load_from_data (parser,
+                                     g_mapped_file_get_length (mapped) > 0
+                                     ? g_mapped_file_get_contents (mapped) : "",
+                                     (gssize) g_mapped_file_get_length (mapped), error);
 }

@@ -2,12 +2,15 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "core/ave-error.h"
 #include "ave-plan.h"
+#include "ave-project.h"
 #include "core/ave-json-read.h"
 
 /* plan.json is edited by hand: errors name the field ("segments[2].end"). */
@@ -71,6 +74,22 @@ static const char * const card_style_names[] = {
   [AVE_CARD_STYLE_LIGHT] = "light",
   [AVE_CARD_STYLE_ACCENT] = "accent",
 };
+
+/* Text the editing calls store is cut to what plan.json may hold (and
+ * made valid UTF-8, which JSON requires), so a saved plan loads again. */
+static char *
+dup_capped (const char *text,
+            guint       max_chars)
+{
+  g_autofree char *valid = NULL;
+
+  if (text == NULL)
+    return NULL;
+  valid = g_utf8_make_valid (text, -1);
+  if ((gsize) g_utf8_strlen (valid, -1) <= max_chars)
+    return g_steal_pointer (&valid);
+  return g_utf8_substring (valid, 0, max_chars);
+}
 
 /* ------------------------------------------------------------- cards */
 
@@ -313,7 +332,7 @@ ave_plan_set_director (AvePlan    *self,
     return;
 
   g_free (self->director);
-  self->director = g_strdup (director);
+  self->director = dup_capped (director, AVE_PLAN_MAX_NAME_CHARS);
   emit_changed (self);
 }
 
@@ -381,7 +400,7 @@ range_is_valid (AvePlan *self,
 {
   if (!isfinite (start) || !isfinite (end))
     return FALSE;
-  if (start < 0.0 || end - start < MIN_SEGMENT_DURATION - 1e-9)
+  if (start < 0.0 || end - start < MIN_SEGMENT_DURATION - 1e-9 || end > AVE_PLAN_MAX_SECONDS)
     return FALSE;
   if (self->source_duration > 0.0 && end > self->source_duration + 1e-9)
     return FALSE;
@@ -427,10 +446,12 @@ ave_plan_append_segment (AvePlan          *self,
     return FALSE;
   if (!isfinite (segment->transition_duration) || segment->transition_duration < 0.0)
     return FALSE;
+  if (self->segments->len >= AVE_PLAN_MAX_SEGMENTS)
+    return FALSE;
 
   copy = *segment;
   copy.enabled = segment->enabled != FALSE;
-  copy.reason = g_strdup (segment->reason);
+  copy.reason = dup_capped (segment->reason, AVE_PLAN_MAX_REASON_CHARS);
   /* An outro placed after the last segment stays the last thing shown. */
   shift_title_slots (self, self->segments->len, 1);
   g_array_append_val (self->segments, copy);
@@ -525,7 +546,8 @@ ave_plan_split_segment (AvePlan *self,
 
   g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
 
-  if (index >= self->segments->len || !isfinite (source_time))
+  if (index >= self->segments->len || !isfinite (source_time) ||
+      self->segments->len >= AVE_PLAN_MAX_SEGMENTS)
     return FALSE;
 
   segment = segment_at (self, index);
@@ -630,13 +652,22 @@ ave_plan_add_chapter (AvePlan    *self,
   g_return_if_fail (title != NULL);
   g_return_if_fail (isfinite (output_time));
 
+  /* What plan.json can hold: the oldest chapters stay. */
+  if (self->chapters->len >= AVE_PLAN_MAX_CHAPTERS)
+    {
+      g_debug ("chapter \"%s\" not added: the plan has the most chapters it may hold (%d)",
+               title, AVE_PLAN_MAX_CHAPTERS);
+      return;
+    }
+  output_time = CLAMP (output_time, 0.0, AVE_PLAN_MAX_SECONDS);
+
   /* Chapters are kept in time order: players and metadata list them so. */
   while (position < self->chapters->len &&
          g_array_index (self->chapters, AveChapter, position).time <= output_time)
     position++;
 
-  chapter.time = MAX (0.0, output_time);
-  chapter.title = g_strdup (title);
+  chapter.time = output_time;
+  chapter.title = dup_capped (title, AVE_PLAN_MAX_TITLE_CHARS);
   g_array_insert_val (self->chapters, position, chapter);
   emit_changed (self);
 }
@@ -792,6 +823,13 @@ ave_plan_source_to_output (AvePlan *self,
 
 /* ------------------------------------------------------------ card edits */
 
+static gboolean
+text_fits (const char *text,
+           guint       max_chars)
+{
+  return g_utf8_validate (text, -1, NULL) && (gsize) g_utf8_strlen (text, -1) <= max_chars;
+}
+
 /* Checks one card against the plan; `path` names it in messages
  * ("cards[1]"), and the error names the member at fault. */
 
@@ -820,11 +858,41 @@ check_card (AvePlan        *self,
       member = "title";
       detail = g_strdup ("missing (a card needs a title, an image or both)");
     }
+  else if (card->title != NULL && !text_fits (card->title, AVE_PLAN_MAX_TITLE_CHARS))
+    {
+      member = "title";
+      detail = g_strdup_printf ("must be valid UTF-8 of at most %d characters; shorten it",
+                                AVE_PLAN_MAX_TITLE_CHARS);
+    }
+  else if (card->subtitle != NULL && !text_fits (card->subtitle, AVE_PLAN_MAX_TITLE_CHARS))
+    {
+      member = "subtitle";
+      detail = g_strdup_printf ("must be valid UTF-8 of at most %d characters; shorten it",
+                                AVE_PLAN_MAX_TITLE_CHARS);
+    }
+  else if (card->image_path != NULL && !text_fits (card->image_path, AVE_PLAN_MAX_PATH_CHARS))
+    {
+      member = "image";
+      detail = g_strdup_printf ("must be a valid UTF-8 path of at most %d characters",
+                                AVE_PLAN_MAX_PATH_CHARS);
+    }
   else if (!isfinite (card->duration) || card->duration < MIN_SEGMENT_DURATION)
     {
       member = "duration";
       detail = g_strdup_printf ("must be at least %.2f s (got %.3f)",
                                 MIN_SEGMENT_DURATION, card->duration);
+    }
+  /* A title card is output time the composer renders frame by frame. */
+  else if (card->kind == AVE_CARD_TITLE && card->duration > AVE_PLAN_MAX_TITLE_CARD_SECONDS)
+    {
+      member = "duration";
+      detail = g_strdup_printf ("a title card plays at most %.0f s (got %.3f)",
+                                AVE_PLAN_MAX_TITLE_CARD_SECONDS, card->duration);
+    }
+  else if (card->duration > AVE_PLAN_MAX_SECONDS)
+    {
+      member = "duration";
+      detail = g_strdup_printf ("must be at most %.0f s (got %.3f)", AVE_PLAN_MAX_SECONDS, card->duration);
     }
   else if ((guint) card->transition >= G_N_ELEMENTS (transition_names))
     {
@@ -854,10 +922,12 @@ check_card (AvePlan        *self,
     }
   else if (card->kind == AVE_CARD_OVERLAY)
     {
-      if (!isfinite (card->output_time) || card->output_time < 0.0)
+      if (!isfinite (card->output_time) || card->output_time < 0.0 ||
+          card->output_time > AVE_PLAN_MAX_SECONDS)
         {
           member = "time";
-          detail = g_strdup_printf ("must not be negative (%.3f)", card->output_time);
+          detail = g_strdup_printf ("must be from 0 to %.0f s (got %.3f)", AVE_PLAN_MAX_SECONDS,
+                                    card->output_time);
         }
       else if (!isfinite (card->opacity) || card->opacity < 0.0 || card->opacity > 1.0)
         {
@@ -952,15 +1022,16 @@ shift_output_times (AvePlan *self,
     {
       AveChapter *chapter = &g_array_index (self->chapters, AveChapter, i);
 
+      /* Kept within what plan.json holds, so the plan saves and loads. */
       if (chapter->time > at + 1e-6)
-        chapter->time = MAX (at, chapter->time + delta);
+        chapter->time = CLAMP (chapter->time + delta, at, AVE_PLAN_MAX_SECONDS);
     }
   for (guint i = 0; i < self->cards->len; i++)
     {
       AveCard *card = card_at (self, i);
 
       if (card->kind == AVE_CARD_OVERLAY && card->output_time >= at - 1e-6)
-        card->output_time = MAX (at, card->output_time + delta);
+        card->output_time = CLAMP (card->output_time + delta, at, AVE_PLAN_MAX_SECONDS);
     }
 }
 
@@ -1026,7 +1097,7 @@ ave_plan_add_card (AvePlan       *self,
   g_return_val_if_fail (AVE_IS_PLAN (self), -1);
   g_return_val_if_fail (card != NULL, -1);
 
-  if (!check_card (self, card, "card", NULL))
+  if (self->cards->len >= AVE_PLAN_MAX_CARDS || !check_card (self, card, "card", NULL))
     return -1;
 
   insert_card (self, self->cards->len, card);
@@ -1074,7 +1145,7 @@ ave_plan_move_card (AvePlan *self,
     }
   else
     {
-      if (!isfinite (output_time) || output_time < 0.0)
+      if (!isfinite (output_time) || output_time < 0.0 || output_time > AVE_PLAN_MAX_SECONDS)
         return FALSE;
       if (card.output_time == output_time)
         return TRUE;
@@ -1382,7 +1453,7 @@ read_segment (AvePlan    *self,
   if (!ave_json_read_bool (&plan_json, obj, path, "enabled", TRUE, &segment.enabled, error))
     return FALSE;
 
-  if (!ave_json_read_string (&plan_json, obj, path, "reason", &reason, error))
+  if (!ave_json_read_string_max (&plan_json, obj, path, "reason", AVE_PLAN_MAX_REASON_CHARS, &reason, error))
     return FALSE;
   segment.reason = g_steal_pointer (&reason);
 
@@ -1409,13 +1480,16 @@ read_chapter (AvePlan   *self,
   obj = json_node_get_object (node);
 
   if (!ave_json_read_number (&plan_json, obj, path, "time", TRUE, 0, &time, error) ||
-      !ave_json_read_string (&plan_json, obj, path, "title", &title, error))
+      !ave_json_read_string_max (&plan_json, obj, path, "title", AVE_PLAN_MAX_TITLE_CHARS, &title, error))
     return FALSE;
-  if (time < 0.0)
+  if (time < 0.0 || time > AVE_PLAN_MAX_SECONDS)
     {
       g_autofree char *p = ave_json_member_path (path, "time");
 
-      ave_json_set_invalid (&plan_json, error, p, "must not be negative (%.3f)", time);
+      if (time < 0.0)
+        ave_json_set_invalid (&plan_json, error, p, "must not be negative (%.3f)", time);
+      else
+        ave_json_set_invalid (&plan_json, error, p, "must be at most %.0f s (got %.3f)", AVE_PLAN_MAX_SECONDS, time);
       return FALSE;
     }
   if (title == NULL)
@@ -1428,14 +1502,20 @@ read_chapter (AvePlan   *self,
 
   {
     AveChapter chapter = { time, g_steal_pointer (&title) };
-    guint position = 0;
 
-    while (position < self->chapters->len &&
-           g_array_index (self->chapters, AveChapter, position).time <= time)
-      position++;
-    g_array_insert_val (self->chapters, position, chapter);
+    /* Sorted once all are read (ave_plan_new_from_json). */
+    g_array_append_val (self->chapters, chapter);
   }
   return TRUE;
+}
+
+static int
+compare_chapters (gconstpointer a,
+                  gconstpointer b)
+{
+  double ta = ((const AveChapter *) a)->time, tb = ((const AveChapter *) b)->time;
+
+  return (ta > tb) - (ta < tb);
 }
 
 /* A name from `names` (a table of n entries); `fallback` when absent. */
@@ -1516,9 +1596,9 @@ read_card (AvePlan   *self,
       card.height = LOWER_THIRD_HEIGHT;
     }
 
-  if (!ave_json_read_string (&plan_json, obj, path, "title", &card.title, error) ||
-      !ave_json_read_string (&plan_json, obj, path, "subtitle", &card.subtitle, error) ||
-      !ave_json_read_string (&plan_json, obj, path, "image", &card.image_path, error) ||
+  if (!ave_json_read_string_max (&plan_json, obj, path, "title", AVE_PLAN_MAX_TITLE_CHARS, &card.title, error) ||
+      !ave_json_read_string_max (&plan_json, obj, path, "subtitle", AVE_PLAN_MAX_TITLE_CHARS, &card.subtitle, error) ||
+      !ave_json_read_string_max (&plan_json, obj, path, "image", AVE_PLAN_MAX_PATH_CHARS, &card.image_path, error) ||
       !ave_json_read_number (&plan_json, obj, path, "duration", TRUE, 0, &card.duration, error) ||
       !read_transition (obj, path, &card.transition, error) ||
       !ave_json_read_number (&plan_json, obj, path, "transition_duration", FALSE,
@@ -1537,13 +1617,9 @@ read_card (AvePlan   *self,
           ave_json_set_invalid (&plan_json, error, p, "missing (expected the index of the segment the card plays before)");
           goto out;
         }
-      if (!ave_json_node_is_number (slot))
-        {
-          ave_json_set_invalid (&plan_json, error, p, "expected a whole number");
-          goto out;
-        }
-      value = json_node_get_double (slot);
-      if (value != floor (value) || value < 0 || value > G_MAXUINT)
+      if (!ave_json_node_get_number (&plan_json, slot, p, 0, G_MAXUINT, &value, error))
+        goto out;
+      if (value != floor (value))
         {
           ave_json_set_invalid (&plan_json, error, p, "expected a whole number from 0 (got %g)", value);
           goto out;
@@ -1581,6 +1657,7 @@ ave_plan_new_from_json (JsonNode  *node,
   JsonObject *root;
   JsonNode *version_node;
   JsonNode *member;
+  JsonArray *array;
   double version;
   double source_duration;
 
@@ -1600,12 +1677,9 @@ ave_plan_new_from_json (JsonNode  *node,
       ave_json_set_invalid (&plan_json, error, "version", "missing (expected %d)", AVE_PLAN_VERSION);
       return NULL;
     }
-  if (!ave_json_node_is_number (version_node))
-    {
-      ave_json_set_invalid (&plan_json, error, "version", "expected a number");
-      return NULL;
-    }
-  version = json_node_get_double (version_node);
+  if (!ave_json_node_get_number (&plan_json, version_node, "version", -AVE_JSON_MAX_MAGNITUDE,
+                                 AVE_JSON_MAX_MAGNITUDE, &version, error))
+    return NULL;
   if (version != floor (version) || version < 1)
     {
       ave_json_set_invalid (&plan_json, error, "version", "expected a whole number from 1 (got %g)", version);
@@ -1620,9 +1694,9 @@ ave_plan_new_from_json (JsonNode  *node,
       return NULL;
     }
 
-  if (!ave_json_read_string (&plan_json, root, NULL, "source", &source, error))
+  if (!ave_json_read_string_max (&plan_json, root, NULL, "source", AVE_PLAN_MAX_PATH_CHARS, &source, error))
     return NULL;
-  if (source == NULL)
+  if (source == NULL || *source == '\0')
     {
       ave_json_set_invalid (&plan_json, error, "source", "missing (expected the path of the video the plan edits)");
       return NULL;
@@ -1630,13 +1704,14 @@ ave_plan_new_from_json (JsonNode  *node,
 
   if (!ave_json_read_number (&plan_json, root, NULL, "source_duration", TRUE, 0, &source_duration, error))
     return NULL;
-  if (source_duration <= 0.0)
+  if (source_duration <= 0.0 || source_duration > AVE_PLAN_MAX_SECONDS)
     {
-      ave_json_set_invalid (&plan_json, error, "source_duration", "must be greater than 0 (got %.3f)", source_duration);
+      ave_json_set_invalid (&plan_json, error, "source_duration", "must be greater than 0 and at most %.0f (got %.3f)",
+                            AVE_PLAN_MAX_SECONDS, source_duration);
       return NULL;
     }
 
-  if (!ave_json_read_string (&plan_json, root, NULL, "director", &director, error))
+  if (!ave_json_read_string_max (&plan_json, root, NULL, "director", AVE_PLAN_MAX_NAME_CHARS, &director, error))
     return NULL;
 
   self = ave_plan_new (source, source_duration);
@@ -1648,42 +1723,33 @@ ave_plan_new_from_json (JsonNode  *node,
       ave_json_set_invalid (&plan_json, error, "segments", "missing (expected a list of segments)");
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_ARRAY (member))
+  if (!ave_json_read_array_max (&plan_json, root, "segments", AVE_PLAN_MAX_SEGMENTS, &array, error))
+    return NULL;
+  if (array == NULL)
     {
       ave_json_set_invalid (&plan_json, error, "segments", "expected an array");
       return NULL;
     }
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (member)); i++)
-    if (!read_segment (self, json_array_get_element (json_node_get_array (member), i), i, error))
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    if (!read_segment (self, json_array_get_element (array, i), i, error))
       return NULL;
 
-  member = json_object_get_member (root, "chapters");
-  if (member != NULL && !JSON_NODE_HOLDS_NULL (member))
-    {
-      if (!JSON_NODE_HOLDS_ARRAY (member))
-        {
-          ave_json_set_invalid (&plan_json, error, "chapters", "expected an array");
-          return NULL;
-        }
-      for (guint i = 0; i < json_array_get_length (json_node_get_array (member)); i++)
-        if (!read_chapter (self, json_array_get_element (json_node_get_array (member), i), i, error))
-          return NULL;
-    }
+  if (!ave_json_read_array_max (&plan_json, root, "chapters", AVE_PLAN_MAX_CHAPTERS, &array, error))
+    return NULL;
+  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
+    if (!read_chapter (self, json_array_get_element (array, i), i, error))
+      return NULL;
+  /* Appended as read and sorted once: a stable sort keeps chapters of
+   * the same time in the file's order. */
+  g_array_sort (self->chapters, compare_chapters);
 
   /* Cards came after version 1 was first written: a plan without them
    * is still a version 1 plan. */
-  member = json_object_get_member (root, "cards");
-  if (member != NULL && !JSON_NODE_HOLDS_NULL (member))
-    {
-      if (!JSON_NODE_HOLDS_ARRAY (member))
-        {
-          ave_json_set_invalid (&plan_json, error, "cards", "expected an array");
-          return NULL;
-        }
-      for (guint i = 0; i < json_array_get_length (json_node_get_array (member)); i++)
-        if (!read_card (self, json_array_get_element (json_node_get_array (member), i), i, error))
-          return NULL;
-    }
+  if (!ave_json_read_array_max (&plan_json, root, "cards", AVE_PLAN_MAX_CARDS, &array, error))
+    return NULL;
+  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
+    if (!read_card (self, json_array_get_element (array, i), i, error))
+      return NULL;
 
   /* "output_duration" is derived from the segments and deliberately not
    * read: a hand edit of the segments must not leave it contradicting them. */
@@ -1859,8 +1925,28 @@ ave_plan_save (AvePlan     *self,
   g_return_val_if_fail (path != NULL, FALSE);
 
   root = ave_plan_to_json (self);
+  if (self->source != NULL)
+    {
+      /* Relative to the plan's folder, so the folder can move with its
+       * video; in memory the path stays as it was given. */
+      g_autofree char *plan_path = g_canonicalize_filename (path, NULL);
+      g_autofree char *folder = g_path_get_dirname (plan_path);
+      g_autofree char *source = g_canonicalize_filename (self->source, NULL);
+      g_autofree char *relative = ave_project_relative_path (folder, source);
+
+      json_object_set_string_member (json_node_get_object (root), "source",
+                                     relative != NULL ? relative : source);
+    }
   append_node (text, root, 0, FALSE);
   g_string_append_c (text, '\n');
+  if (text->len > AVE_PLAN_MAX_FILE_BYTES)
+    {
+      /* Never write a file that ave_plan_load() would refuse. */
+      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID,
+                   "%s not written: the plan is %.0f MiB, more than the %.0f MiB plan.json may be",
+                   path, text->len / 1048576.0, AVE_PLAN_MAX_FILE_BYTES / 1048576.0);
+      return FALSE;
+    }
 
   /* Written to a temporary name in the same folder and renamed, so a
    * crash never leaves a half-written plan that looks complete. */
@@ -1877,9 +1963,9 @@ ave_plan_load (const char  *path,
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  if (!json_parser_load_from_mapped_file (parser, path, &local_error))
+  if (!ave_json_load_file (&plan_json, parser, path, AVE_PLAN_MAX_FILE_BYTES, &local_error))
     {
-      if (local_error->domain == G_FILE_ERROR)
+      if (local_error->domain != JSON_PARSER_ERROR)
         g_propagate_error (error, g_steal_pointer (&local_error));
       else
         /* json-glib's message carries the line and column of the mistake. */
@@ -1894,7 +1980,58 @@ ave_plan_load (const char  *path,
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
       return NULL;
     }
+  if (!g_path_is_absolute (self->source))
+    {
+      g_autofree char *plan_path = g_canonicalize_filename (path, NULL);
+      g_autofree char *folder = g_path_get_dirname (plan_path);
+      char *source = g_canonicalize_filename (self->source, folder);
+
+      g_free (self->source);
+      self->source = source;
+    }
   return self;
+}
+
+gboolean
+ave_plan_check_source (AvePlan     *self,
+                       const char  *input_path,
+                       GError     **error)
+{
+  GStatBuf source_st, input_st;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+  g_return_val_if_fail (input_path != NULL, FALSE);
+
+  /* g_stat follows symbolic links: a link to the video is the video. */
+  if (g_stat (input_path, &input_st) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID,
+                   "Cannot check the plan against %s: %s", input_path, g_strerror (saved));
+      return FALSE;
+    }
+  if (self->source == NULL || g_stat (self->source, &source_st) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID,
+                   "The plan's source %s cannot be found (%s), so it cannot be checked against the input %s; "
+                   "plan %s again or fix \"source\" in the plan",
+                   self->source != NULL ? self->source : "(none)",
+                   self->source != NULL ? g_strerror (saved) : "no source named",
+                   input_path, input_path);
+      return FALSE;
+    }
+  if (source_st.st_dev != input_st.st_dev || source_st.st_ino != input_st.st_ino)
+    {
+      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID,
+                   "The plan was made for %s, not for the input %s; "
+                   "give the plan's own video as the input, or plan %s again",
+                   self->source, input_path, input_path);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean

@@ -14,6 +14,20 @@ G_BEGIN_DECLS
 
 #define AVE_PLAN_VERSION 1
 
+/* Limits (docs/plan-schema.md, "Limits"): plan.json is refused beyond them,
+ * and the editing calls refuse (cards) or shorten (chapter titles, reasons)
+ * what would exceed them, so whatever is saved loads again. */
+#define AVE_PLAN_MAX_FILE_BYTES         (32u * 1024u * 1024u)
+#define AVE_PLAN_MAX_SECONDS            1000000.0  /* any source or output time: about 11.5 days */
+#define AVE_PLAN_MAX_TITLE_CARD_SECONDS 300.0      /* a full-screen card plays at most 5 minutes */
+#define AVE_PLAN_MAX_SEGMENTS           50000
+#define AVE_PLAN_MAX_CHAPTERS           10000
+#define AVE_PLAN_MAX_CARDS              1000
+#define AVE_PLAN_MAX_TITLE_CHARS        200        /* card titles and subtitles, chapter titles */
+#define AVE_PLAN_MAX_REASON_CHARS       1000       /* a segment's reason */
+#define AVE_PLAN_MAX_NAME_CHARS         200        /* the director's name */
+#define AVE_PLAN_MAX_PATH_CHARS         4096       /* source and image paths */
+
 typedef enum {
   AVE_TRANSITION_CUT,        /* hard cut (the audio still gets a short crossfade) */
   AVE_TRANSITION_CROSSFADE,  /* video dissolve over `transition_duration`, overlapping the previous segment */
@@ -159,12 +173,28 @@ double            ave_plan_get_output_duration (AvePlan *self);
  * before it push it later. */
 double            ave_plan_source_to_output   (AvePlan *self, double source_time);
 
+/* The JSON form; "source" is the path as held in memory.  ave_plan_save
+ * writes it relative to the plan file's folder instead. */
 JsonNode         *ave_plan_to_json            (AvePlan *self);
 /* Validates: errors (AVE_PLAN_ERROR_INVALID) name the field, e.g.
  * "segments[2].end: must be greater than start (4.0)". */
 AvePlan          *ave_plan_new_from_json      (JsonNode *node, GError **error);
+/* Writes plan.json with "source" relative to the folder of `path` (when
+ * they share more than the root), so a folder holding the plan and its
+ * video can be moved. */
 gboolean          ave_plan_save               (AvePlan *self, const char *path, GError **error);
+/* Reads plan.json; a relative "source" is resolved against the plan file's
+ * folder (an absolute one, as older plans hold, is kept), so
+ * ave_plan_get_source() is then an absolute path.  Files over
+ * AVE_PLAN_MAX_FILE_BYTES are refused. */
 AvePlan          *ave_plan_load               (const char *path, GError **error);
+
+/* Refuses (AVE_PLAN_ERROR_INVALID, naming both files) a plan whose source
+ * is not the file at `input_path`: the two are compared by identity
+ * (device and inode, after following symbolic links), not by spelling, so
+ * "./a.mp4", "/abs/a.mp4" and a link to it are the same file.  Also fails
+ * when either file cannot be found. */
+gboolean          ave_plan_check_source       (AvePlan *self, const char *input_path, GError **error);
 
 /* Checks the plan against the media it will render (source duration) and
  * that every card's image file exists; AVE_PLAN_ERROR_EMPTY when nothing

@@ -5,8 +5,13 @@
 #include <glib/gi18n.h>
 
 #include "ave-project.h"
+#include "core/ave-json-read.h"
 
 G_DEFINE_QUARK (ave-project-error-quark, ave_project_error)
+
+static const AveJsonFormat project_json = {
+  ave_project_error_quark, AVE_PROJECT_ERROR_INVALID, "a number",
+};
 
 AveProject *
 ave_project_new (const char *source, AvePlan *plan, const char *output_folder, const char *analysis_path)
@@ -170,7 +175,11 @@ get_string_member (JsonObject *object, const char *name, const char *path, gbool
                    _("%s: “%s” must be a non-empty string"), path, name);
       return NULL;
     }
-  return json_node_get_string (node);
+  {
+    g_autofree char *member_path = g_strdup_printf ("%s: %s", path, name);
+
+    return ave_json_node_get_string (&project_json, node, member_path, AVE_PLAN_MAX_PATH_CHARS, error);
+  }
 }
 
 AveProject *
@@ -190,11 +199,14 @@ ave_project_load (const char *path, GError **error)
   const char *str;
   gint64 version;
 
-  if (!json_parser_load_from_mapped_file (parser, abs, &local_error))
+  /* The plan inside is the bulk of a project: the same cap. */
+  if (!ave_json_load_file (&project_json, parser, abs, AVE_PLAN_MAX_FILE_BYTES, &local_error))
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                      _("%s: no such project file"), path);
+      else if (g_error_matches (local_error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID))
+        g_propagate_error (error, g_steal_pointer (&local_error));
       else
         g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_PARSE,
                      _("%s is not a project file: %s"), path, local_error->message);
