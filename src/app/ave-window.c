@@ -1259,11 +1259,44 @@ start_job (AveWindow *self, AveJobKind kind)
   update_actions (self);
 }
 
+static void
+on_discard_edits_response (AdwMessageDialog *dialog,
+                           const char       *response,
+                           gpointer          user_data)
+{
+  AveWindow *self = AVE_WINDOW (user_data);
+
+  if (g_str_equal (response, "process"))
+    start_job (self, AVE_JOB_PROCESS);
+}
+
+/* Processing again makes a new plan; edits on the timeline go only when
+ * the user says so. */
 void
 ave_window_process (AveWindow *self)
 {
+  GtkWidget *dialog;
+
   g_return_if_fail (AVE_IS_WINDOW (self));
-  start_job (self, AVE_JOB_PROCESS);
+  if (self->history == NULL || !ave_plan_history_get_can_undo (self->history))
+    {
+      start_job (self, AVE_JOB_PROCESS);
+      return;
+    }
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Discard the Edited Plan?"),
+                                   _("Processing again analyses the video and makes a new plan, "
+                                     "so the edits on the timeline will be lost. If you rendered "
+                                     "them, their plan stays in the output folder as plan.json.bak."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Keep Editing"),
+                                    "process", _("_Discard and Process"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "process",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_discard_edits_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 void

@@ -116,6 +116,22 @@ awk -v a="$after" -v b="$before" 'BEGIN { exit !(a < b - 0.2) }' || fail "the ed
 # Undo is exported too: it restores the cut segment in the plan.
 action_enabled undo || fail "undo is not enabled after an edit"
 
+# Process again with an edited plan asks first (issue #9): nothing starts
+# until the dialog is answered.
+plan_before=$(sha256sum < "$result/plan.json")
+activate process
+sleep 2
+action_enabled cancel && fail "process started without asking about the edited plan"
+[ "$(sha256sum < "$result/plan.json")" = "$plan_before" ] || fail "process replaced the edited plan without asking"
+shot discard-dialog
+# With the edit undone there is nothing to lose: process starts at once,
+# and the rendered edit's plan is kept as plan.json.bak.
+activate undo
+action_enabled undo && fail "undo should be spent after undoing the one edit"
+activate process
+wait_for 300 test -s "$result/plan.json.bak" || fail "the edited plan was not kept as plan.json.bak"
+wait_for 300 action_enabled render || fail "processing again did not finish"
+
 activate quit
 for _ in $(seq 50); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.2; done
 kill -0 "$app_pid" 2>/dev/null && fail "the app did not quit"
