@@ -10,6 +10,7 @@
 #include "analysis/ave-analysis.h"
 #include "assets/ave-assets.h"
 #include "core/ave-error.h"
+#include "core/ave-settings.h"
 #include "director/ave-plan.h"
 #include "media/ave-media.h"
 
@@ -299,11 +300,44 @@ test_thumbnails_cancel (void)
   g_assert_cmpuint (paths->len, ==, 0);
 }
 
+
+/* Issue #14: tags_seen held pointers into the file-name words, freed before
+ * the content type was looked up in it (a heap use after free that
+ * AddressSanitizer reports; without it the freed "music" no longer
+ * compares equal and the tag is listed twice). */
+static void
+test_metadata_music_tags (void)
+{
+  g_autoptr(AveAnalysis) analysis = ave_analysis_new ("/videos/music_video.mp4", NULL);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(JsonNode) metadata = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  JsonArray *tags;
+
+  settings->content_type = AVE_CONTENT_MUSIC;
+  metadata = ave_metadata_build (analysis, NULL, settings);
+  g_assert_nonnull (metadata);
+  tags = json_object_get_array_member (json_node_get_object (metadata), "tags");
+  g_assert_nonnull (tags);
+  for (guint i = 0; i < json_array_get_length (tags); i++)
+    {
+      const char *tag = json_array_get_string_element (tags, i);
+
+      if (!g_hash_table_add (seen, (gpointer) tag))
+        g_error ("tag \"%s\" listed twice", tag);
+    }
+  /* From the file name, and the content type once. */
+  g_assert_true (g_hash_table_contains (seen, "music"));
+  g_assert_true (g_hash_table_contains (seen, "video"));
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (metadata), "content_type"), ==, "music");
+}
+
 int
 main (int argc, char **argv)
 {
   ave_test_init (&argc, &argv);
 
+  g_test_add_func ("/engine/assets/metadata/music-tags", test_metadata_music_tags);
   g_test_add_func ("/engine/assets/thumbnails/choice", test_thumbnails_choice);
   g_test_add_func ("/engine/assets/thumbnails/count", test_thumbnails_count_and_spacing);
   g_test_add_func ("/engine/assets/thumbnails/rotated", test_thumbnails_rotated);

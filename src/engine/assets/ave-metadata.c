@@ -271,7 +271,8 @@ ave_metadata_build (const AveAnalysis  *analysis,
   g_autofree char *fallback = NULL;
   g_autofree char *running_time = NULL;
   g_autoptr(GString) description = g_string_new (NULL);
-  g_autoptr(GHashTable) tags_seen = g_hash_table_new (g_str_hash, g_str_equal);
+  /* Owns its keys: the tags come from arrays freed before the last lookup. */
+  g_autoptr(GHashTable) tags_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   const char *content_type;
   gboolean transcribed;
   double duration;
@@ -324,7 +325,7 @@ ave_metadata_build (const AveAnalysis  *analysis,
   if (keywords[0] != NULL)
     {
       for (guint i = 0; keywords[i] != NULL && n_tags < MAX_TAGS; i++)
-        if (g_hash_table_add (tags_seen, keywords[i]))
+        if (g_hash_table_add (tags_seen, g_strdup (keywords[i])))
           {
             json_builder_add_string_value (builder, keywords[i]);
             n_tags++;
@@ -339,7 +340,7 @@ ave_metadata_build (const AveAnalysis  *analysis,
         {
           AveWord w = { parts[i], 0, 0, 1, FALSE };
 
-          if (ave_keywords_is_content_word (&w, settings) && g_hash_table_add (tags_seen, parts[i]))
+          if (ave_keywords_is_content_word (&w, settings) && g_hash_table_add (tags_seen, g_strdup (parts[i])))
             {
               json_builder_add_string_value (builder, parts[i]);
               n_tags++;
@@ -358,7 +359,8 @@ ave_metadata_build (const AveAnalysis  *analysis,
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "time");
-      json_builder_add_double_value (builder, chapter->time);
+      /* JSON has no infinity; the plan keeps chapter times finite anyway. */
+      json_builder_add_double_value (builder, isfinite (chapter->time) ? chapter->time : 0.0);
       json_builder_set_member_name (builder, "title");
       json_builder_add_string_value (builder, chapter->title);
       json_builder_end_object (builder);
