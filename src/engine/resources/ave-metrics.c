@@ -180,7 +180,9 @@ ave_metrics_new (const char          *directory,
           return NULL;
         }
       self->path = g_build_filename (directory, name, NULL);
-      self->file = g_fopen (self->path, "we");
+      /* "x": a new file, never one that exists (it could be anything, an
+       * input included). */
+      self->file = g_fopen (self->path, "wxe");
       if (self->file == NULL)
         {
           int saved = errno;
