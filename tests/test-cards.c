@@ -10,6 +10,7 @@
 #include "analysis/ave-analysis.h"
 #include "assets/ave-assets.h"
 #include "assets/ave-cards.h"
+#include "assets/ave-cards-private.h"
 #include "compose/ave-composer.h"
 #include "compute/ave-compute.h"
 #include "director/ave-plan.h"
@@ -741,6 +742,57 @@ test_render_rgba (void)
 
 /* ------------------------------------------------------------ the bin */
 
+
+/* Issue #9: a 100,000-character title took more than 28 CPU seconds a
+ * 64x64 frame, the whole text laid out again at every size tried.  The
+ * work must not grow with text that cannot be seen. */
+static void
+test_fit_long_text (void)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 64, 64);
+  cairo_t *cr = cairo_create (surface);
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(PangoLayout) layout = NULL;
+  g_autoptr(PangoLayout) short_layout = NULL;
+  g_autoptr(AveCard) card = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *rgba = NULL;
+  gsize laid_out = 0;
+  int stride = 0;
+
+  for (guint i = 0; i < 100000; i++)
+    g_string_append_c (text, "Lorem ipsum "[i % 12]);
+
+  /* The sizes a title gets on a 64-pixel-high frame. */
+  layout = _ave_card_fit_text (cr, text->str, TRUE, 6.4, 2.24, 64, 54, PANGO_ALIGN_CENTER, &laid_out);
+  /* Less than one pass over the text, for all the sizes tried together... */
+  g_assert_cmpuint (laid_out, <, text->len);
+  /* ...and the same work as for a tenth of it. */
+  {
+    g_autofree char *tenth = g_strndup (text->str, text->len / 10);
+    g_autoptr(PangoLayout) tenth_layout = NULL;
+    gsize tenth_laid_out = 0;
+
+    tenth_layout = _ave_card_fit_text (cr, tenth, TRUE, 6.4, 2.24, 64, 54, PANGO_ALIGN_CENTER, &tenth_laid_out);
+    g_assert_cmpuint (laid_out, ==, tenth_laid_out);
+  }
+  g_assert_true (pango_layout_is_ellipsized (layout) ||
+                 g_str_has_suffix (pango_layout_get_text (layout), "…"));
+
+  /* Text that fits is laid out whole, once. */
+  short_layout = _ave_card_fit_text (cr, "Hello", TRUE, 6.4, 2.24, 64, 54, PANGO_ALIGN_CENTER, &laid_out);
+  g_assert_cmpstr (pango_layout_get_text (short_layout), ==, "Hello");
+  g_assert_cmpuint (laid_out, ==, 5);
+
+  /* And a card made outside the plan (no length check) still draws. */
+  card = ave_card_new_title (text->str, text->str, 0, 2.0);
+  g_assert_true (ave_card_render_rgba (card, 64, 64, &rgba, &stride, &error));
+  g_assert_no_error (error);
+
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
 static void
 test_default_bin (void)
 {
@@ -1091,6 +1143,7 @@ main (int   argc,
   g_test_add_func ("/engine/cards/json-invalid", test_json_invalid);
   g_test_add_func ("/engine/cards/documented-example", test_documented_example);
   g_test_add_func ("/engine/cards/render-rgba", test_render_rgba);
+  g_test_add_func ("/engine/cards/fit-long-text", test_fit_long_text);
   g_test_add_func ("/engine/cards/default-bin", test_default_bin);
   g_test_add_func ("/engine/cards/compose-title", test_compose_title);
   g_test_add_func ("/engine/cards/compose-crossfade", test_compose_crossfade);

@@ -16,6 +16,7 @@
 #include "media/ave-media.h"
 #include "ave-assets.h"
 #include "ave-cards.h"
+#include "ave-cards-private.h"
 
 /* Cantarell is GNOME's interface font; the others are what a bare system
  * is sure to have. */
@@ -272,20 +273,57 @@ paint_image (cairo_t         *cr,
 /* A layout of `text` at most max_width wide and max_height tall: the font
  * starts at size_px and shrinks (to min_px) until the wrapped text fits; a
  * text still too long at the smallest size is ellipsized. */
-static PangoLayout *
-fit_text (cairo_t        *cr,
-          const char     *text,
-          gboolean        bold,
-          double          size_px,
-          double          min_px,
-          int             max_width,
-          int             max_height,
-          PangoAlignment  alignment)
+/* No card shows more than this many characters, whatever its size: a
+ * 4K frame at the smallest text size holds fewer. */
+#define MAX_VISIBLE_CHARS 4000
+
+/* At most how many characters of text can be seen in a max_width x
+ * max_height box at min_px: glyphs are at least a fifth of the size wide
+ * and lines at least 0.8 of it tall.  Laying out more would only be
+ * ellipsized away, at a cost that grows with the text. */
+static gsize
+visible_chars (double min_px,
+               int    max_width,
+               int    max_height)
+{
+  double px = MAX (min_px, 1.0);
+  double per_line = MAX (1, max_width) / (0.2 * px) + 1.0;
+  double lines = MAX (1, max_height) / (0.8 * px) + 1.0;
+
+  return (gsize) CLAMP (per_line * lines, 16.0, (double) MAX_VISIBLE_CHARS);
+}
+
+PangoLayout *
+_ave_card_fit_text (cairo_t        *cr,
+                    const char     *text,
+                    gboolean        bold,
+                    double          size_px,
+                    double          min_px,
+                    int             max_width,
+                    int             max_height,
+                    PangoAlignment  alignment,
+                    gsize          *chars_laid_out)
 {
   PangoLayout *layout = pango_cairo_create_layout (cr);
   g_autoptr(PangoFontDescription) font = pango_font_description_from_string (CARD_FONT);
 
   pango_font_description_set_weight (font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  gsize limit = visible_chars (min_px, max_width, max_height);
+  /* Counting stops where the limit is passed: the text may be huge. */
+  gsize n_chars = (gsize) g_utf8_strlen (text, (gssize) MIN (strlen (text), (limit + 1) * 6));
+  g_autofree char *cut = NULL;
+
+  if (chars_laid_out != NULL)
+    *chars_laid_out = 0;
+  if (n_chars > limit)
+    {
+      /* What cannot be seen is dropped before layout; the ellipsis says so. */
+      const char *end = g_utf8_offset_to_pointer (text, (glong) limit);
+
+      cut = g_strdup_printf ("%.*s…", (int) (end - text), text);
+      text = cut;
+      n_chars = limit + 1;
+    }
   pango_layout_set_text (layout, text, -1);
   pango_layout_set_width (layout, MAX (1, max_width) * PANGO_SCALE);
   pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
@@ -298,6 +336,8 @@ fit_text (cairo_t        *cr,
       pango_font_description_set_absolute_size (font, MAX (size_px, 1.0) * PANGO_SCALE);
       pango_layout_set_font_description (layout, font);
       pango_layout_get_pixel_size (layout, &w, &h);
+      if (chars_laid_out != NULL)
+        *chars_laid_out += n_chars;
       if (h <= max_height)
         break;
       if (size_px <= min_px)
@@ -309,6 +349,19 @@ fit_text (cairo_t        *cr,
       size_px = MAX (min_px, size_px * 0.9);
     }
   return layout;
+}
+
+static PangoLayout *
+fit_text (cairo_t        *cr,
+          const char     *text,
+          gboolean        bold,
+          double          size_px,
+          double          min_px,
+          int             max_width,
+          int             max_height,
+          PangoAlignment  alignment)
+{
+  return _ave_card_fit_text (cr, text, bold, size_px, min_px, max_width, max_height, alignment, NULL);
 }
 
 static int

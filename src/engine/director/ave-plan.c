@@ -926,8 +926,10 @@ check_card (AvePlan        *self,
           card->output_time > AVE_PLAN_MAX_SECONDS)
         {
           member = "time";
-          detail = g_strdup_printf ("must be from 0 to %.0f s (got %.3f)", AVE_PLAN_MAX_SECONDS,
-                                    card->output_time);
+          detail = card->output_time < 0.0
+                   ? g_strdup_printf ("must not be negative (%.3f)", card->output_time)
+                   : g_strdup_printf ("must be from 0 to %.0f s (got %.3f)", AVE_PLAN_MAX_SECONDS,
+                                      card->output_time);
         }
       else if (!isfinite (card->opacity) || card->opacity < 0.0 || card->opacity > 1.0)
         {
