@@ -207,6 +207,18 @@ test_config_errors (void)
 {
   assert_config_fails ("syntax.yaml", "memory:\n  max_usage_gb: 12\n   cache_size_gb: [2\n",
                        "syntax.yaml:3: syntax error");
+  /* Issue #9 item 13: libyaml notices the missing ']' on line 5 (the end);
+   * the mistake is where the sequence starts, line 4. */
+  assert_config_fails ("bad.yaml", "performance:\n  processing_mode: fast\nmemory:\n  max_usage_gb: [oops",
+                       "bad.yaml:4: syntax error: this flow sequence ('[') is never closed with ']'");
+  assert_config_fails ("brace.yaml", "memory:\n  max_usage_gb: {a: 1\n\n\nprocessing:\n",
+                       "brace.yaml:2: syntax error: this flow mapping ('{') is never closed with '}'");
+  assert_config_fails ("quote.yaml", "storage:\n  temp_dir: \"/tmp\n  cleanup_temp: true\n",
+                       "quote.yaml:2: syntax error: this quoted string is never closed");
+  /* A block mapping's problem is where libyaml noticed it, not where the
+   * mapping starts. */
+  assert_config_fails ("indent.yaml", "memory:\n  max_usage_gb: 1\n cache_size_gb: 2\n",
+                       "indent.yaml:3: syntax error: did not find expected key");
   assert_config_fails ("enum.yaml", "performance:\n  processing_mode: turbo\n",
                        "enum.yaml:2: processing_mode: 'turbo' is not one of fast|balanced|high_quality");
   assert_config_fails ("mapped.yaml", "memory:\n  max_usage_gb: 2\n  garbage_collection: sometimes\n",

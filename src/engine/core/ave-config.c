@@ -1127,6 +1127,44 @@ yaml_error (GError **error, int code, const char *name, gsize line, const char *
   return FALSE;
 }
 
+/* Constructs libyaml only finds unclosed where the file (or the next
+ * line) ends: the mistake is where they start, libyaml's context mark. */
+static const struct
+{
+  const char *context;
+  const char *what;
+} unclosed_constructs[] = {
+  { "while parsing a flow sequence", "this flow sequence ('[') is never closed with ']'" },
+  { "while parsing a flow mapping", "this flow mapping ('{') is never closed with '}'" },
+  { "while scanning a quoted scalar", "this quoted string is never closed" },
+};
+
+/* "NAME:LINE: syntax error: ..." pointing at the line to fix: where an
+ * unclosed construct starts, else where libyaml noticed the problem (with
+ * where the enclosing construct starts when that is another line). */
+static gboolean
+yaml_syntax_error (GError **error, const yaml_parser_t *parser, const char *name)
+{
+  const char *problem = parser->problem != NULL ? parser->problem : "invalid YAML";
+  gsize problem_line = parser->problem_mark.line + 1;
+  gsize context_line = parser->context_mark.line + 1;
+
+  if (parser->context != NULL)
+    for (guint i = 0; i < G_N_ELEMENTS (unclosed_constructs); i++)
+      if (g_str_equal (parser->context, unclosed_constructs[i].context))
+        return yaml_error (error, AVE_SETTINGS_ERROR_PARSE, name, context_line,
+                           "syntax error: %s (libyaml: %s at line %" G_GSIZE_FORMAT ")",
+                           unclosed_constructs[i].what, problem, problem_line);
+
+  if (parser->context != NULL && context_line != problem_line)
+    return yaml_error (error, AVE_SETTINGS_ERROR_PARSE, name, problem_line,
+                       "syntax error: %s (%s that starts at line %" G_GSIZE_FORMAT ")",
+                       problem, parser->context, context_line);
+  return yaml_error (error, AVE_SETTINGS_ERROR_PARSE, name, problem_line,
+                     "syntax error: %s%s%s", problem,
+                     parser->context != NULL ? " " : "", parser->context != NULL ? parser->context : "");
+}
+
 /* Resolves a config value to (option, value) through the key's value map. */
 static gboolean
 map_config_value (const ConfigKey *key,
@@ -1184,10 +1222,7 @@ ave_config_load_data (AveSettings        *settings,
     g_error ("libyaml: out of memory");
   yaml_parser_set_input_string (&parser, (const unsigned char *) data, length);
   if (!yaml_parser_load (&parser, &document))
-    return yaml_error (error, AVE_SETTINGS_ERROR_PARSE, display_name,
-                       (parser.problem_mark.line ? parser.problem_mark.line : parser.context_mark.line) + 1,
-                       "syntax error: %s%s%s", parser.problem ? parser.problem : "invalid YAML",
-                       parser.context ? " " : "", parser.context ? parser.context : "");
+    return yaml_syntax_error (error, &parser, display_name);
 
   root = yaml_document_get_root_node (&document);
   if (root == NULL)
