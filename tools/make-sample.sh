@@ -26,6 +26,11 @@ for tool in ffmpeg espeak-ng sox soxi; do
   command -v "$tool" >/dev/null || { echo "make-sample.sh: $tool is missing (apt-get install ffmpeg espeak-ng sox)" >&2; exit 1; }
 done
 
+# sox dithers with a random seed when it reduces bit depth: every sample
+# would sound slightly different and the speech recogniser's words with it.
+# -R seeds it with a fixed number, so a sample is the same on every run.
+export SOX_OPTS="-R${SOX_OPTS:+ $SOX_OPTS}"
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rate=16000
