@@ -1,8 +1,15 @@
 /* test-reports.c — analyze-performance computed from the metrics of real
- * runs, and diagnose-performance's sections. */
+ * runs, and diagnose-performance's sections; the threads process priority
+ * and CPU affinity apply to. */
+#define _GNU_SOURCE
 #include "config.h"
 
+#include <errno.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <json-glib/json-glib.h>
 #include <glib/gstdio.h>
 
@@ -10,6 +17,7 @@
 #include "core/ave-job.h"
 #include "resources/ave-diagnose.h"
 #include "resources/ave-report.h"
+#include "resources/ave-worker-pool.h"
 
 static char *metrics_dir;
 
@@ -176,6 +184,66 @@ test_report_errors (void)
   g_assert_nonnull (strstr (error->message, "--performance-monitoring"));
 }
 
+
+/* Issue #9 item 15: numbers in metrics files were cast to integers
+ * whatever they were (undefined beyond the integer's range) and infinity
+ * was written back into the report.  Such values are skipped, and the
+ * report says which. */
+static void
+test_report_bad_numbers (void)
+{
+  g_autofree char *dir = ave_test_path ("bad-metrics");
+  g_autofree char *file = g_build_filename (dir, "run.jsonl", NULL);
+  g_autoptr(JsonNode) report = NULL;
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) reparsed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *summary = NULL;
+  JsonObject *root, *resources;
+  JsonArray *warnings;
+  gboolean named_rss = FALSE, named_cores = FALSE, named_wall = FALSE;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (file,
+    "{\"type\":\"start\",\"time\":0,\"input\":\"a.mp4\",\"settings\":{\"max_memory_bytes\":-1,\"analysis_width\":1e300},"
+    "\"system\":{\"cores\":1e999,\"ram_bytes\":4e9}}\n"
+    "{\"type\":\"stage\",\"stage\":\"audio_analysis\",\"wall_s\":1e999,\"cpu_s\":1,\"peak_rss_bytes\":1e300}\n"
+    "{\"type\":\"sample\",\"time\":1,\"cpu_percent\":-1e999,\"peak_rss_bytes\":1000000}\n"
+    "{\"type\":\"summary\",\"time\":2,\"status\":\"ok\",\"wall_s\":2,\"cpu_s\":1,\"peak_rss_bytes\":2000000,"
+    "\"read_bytes\":1e30,\"write_bytes\":5,\"api_calls\":-3,\"cost_usd\":1e999}\n", -1, NULL));
+
+  report = ave_performance_report_build (dir, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (report);
+  resources = json_object_get_object_member (root, "resource_usage");
+  /* The good values are used, the bad ones skipped. */
+  g_assert_cmpint (json_object_get_int_member (resources, "peak_rss_bytes"), ==, 2000000);
+
+  warnings = json_object_get_array_member (root, "warnings");
+  g_assert_nonnull (warnings);
+  for (guint i = 0; i < json_array_get_length (warnings); i++)
+    {
+      const char *w = json_array_get_string_element (warnings, i);
+
+      g_assert_nonnull (strstr (w, file));
+      named_rss |= strstr (w, ":2: peak_rss_bytes: 1e+300 is not a number from 0 to") != NULL;
+      named_cores |= strstr (w, ":1: cores: inf") != NULL;
+      named_wall |= strstr (w, ":2: wall_s: inf") != NULL;
+    }
+  g_assert_true (named_rss);
+  g_assert_true (named_cores);
+  g_assert_true (named_wall);
+
+  /* What is written is JSON again (no inf), and the text says it too. */
+  json_generator_set_root (generator, report);
+  text = json_generator_to_data (generator, NULL);
+  reparsed = json_from_string (text, &error);
+  g_assert_no_error (error);
+  summary = ave_performance_report_to_text (report);
+  g_assert_nonnull (strstr (summary, "ignored"));
+}
+
 static void
 test_diagnose (void)
 {
@@ -236,6 +304,236 @@ test_diagnose (void)
   g_assert_nonnull (error);
 }
 
+
+/* ------------------------------------------- the job's threads (item 15) */
+
+typedef struct
+{
+  GMutex        lock;
+  GCond         cond;
+  pid_t         tid;
+  int           nice;
+  cpu_set_t     mask;
+  gboolean      ready;
+  GCancellable *stop;
+} ThreadProbe;
+
+static void
+probe_init (ThreadProbe *probe, GCancellable *stop)
+{
+  memset (probe, 0, sizeof *probe);
+  g_mutex_init (&probe->lock);
+  g_cond_init (&probe->cond);
+  probe->stop = stop;
+}
+
+static void
+probe_clear (ThreadProbe *probe)
+{
+  g_mutex_clear (&probe->lock);
+  g_cond_clear (&probe->cond);
+}
+
+static void
+probe_wait_ready (ThreadProbe *probe)
+{
+  g_mutex_lock (&probe->lock);
+  while (!probe->ready)
+    g_cond_wait (&probe->cond, &probe->lock);
+  g_mutex_unlock (&probe->lock);
+}
+
+/* Records its thread id and nice value, then idles until `stop`. */
+static gpointer
+probe_thread (gpointer data)
+{
+  ThreadProbe *probe = data;
+
+  g_mutex_lock (&probe->lock);
+  probe->tid = (pid_t) syscall (SYS_gettid);
+  errno = 0;
+  probe->nice = getpriority (PRIO_PROCESS, (id_t) probe->tid);
+  probe->ready = TRUE;
+  g_cond_broadcast (&probe->cond);
+  g_mutex_unlock (&probe->lock);
+  while (!g_cancellable_is_cancelled (probe->stop))
+    g_usleep (2000);
+  return NULL;
+}
+
+static int
+nice_of (pid_t tid)
+{
+  return getpriority (PRIO_PROCESS, (id_t) tid);
+}
+
+typedef struct
+{
+  ThreadProbe *self;      /* the job's thread */
+  ThreadProbe *worker;    /* a thread the job starts after the priority is set */
+  GThread     *worker_thread;
+  int          nice;
+  gboolean     applied;
+} PriorityJob;
+
+static gpointer
+priority_job_thread (gpointer data)
+{
+  PriorityJob *job = data;
+  g_autoptr(GError) error = NULL;
+
+  job->applied = ave_job_thread_set_priority (job->nice, &error);
+  g_assert_no_error (error);
+  job->worker_thread = g_thread_new ("job-worker", probe_thread, job->worker);
+  return probe_thread (job->self);
+}
+
+/* The nice value reaches the job's thread and the threads it starts, and
+ * no other thread: before, every thread of the process got it, the app's
+ * main thread included. */
+static void
+test_priority_job_threads_only (void)
+{
+  g_autoptr(GCancellable) stop = g_cancellable_new ();
+  ThreadProbe host, self, worker;
+  PriorityJob job = { &self, &worker, NULL, 0, FALSE };
+  pid_t main_tid = (pid_t) syscall (SYS_gettid);
+  int main_nice = nice_of (main_tid);
+  GThread *host_thread, *job_thread;
+
+  probe_init (&host, stop);
+  probe_init (&self, stop);
+  probe_init (&worker, stop);
+  host_thread = g_thread_new ("host", probe_thread, &host);
+  probe_wait_ready (&host);
+
+  /* Lowering the priority needs no privilege. */
+  job.nice = MIN (main_nice + 5, 19);
+  g_assert_cmpint (job.nice, >, main_nice);
+  job_thread = g_thread_new ("job", priority_job_thread, &job);
+  probe_wait_ready (&self);
+  probe_wait_ready (&worker);
+
+  g_assert_true (job.applied);
+  g_assert_cmpint (nice_of (self.tid), ==, job.nice);
+  g_assert_cmpint (nice_of (worker.tid), ==, job.nice);
+  g_assert_cmpint (nice_of (main_tid), ==, main_nice);
+  g_assert_cmpint (nice_of (host.tid), ==, main_nice);
+
+  g_cancellable_cancel (stop);
+  g_thread_join (host_thread);
+  g_thread_join (job.worker_thread);
+  g_thread_join (job_thread);
+  probe_clear (&host);
+  probe_clear (&self);
+  probe_clear (&worker);
+}
+
+static guint
+n_cores_of (pid_t tid, int *only_core)
+{
+  cpu_set_t set;
+
+  CPU_ZERO (&set);
+  g_assert_cmpint (sched_getaffinity (tid, sizeof set, &set), ==, 0);
+  for (int c = 0; c < CPU_SETSIZE && only_core != NULL; c++)
+    if (CPU_ISSET (c, &set))
+      *only_core = c;
+  return (guint) CPU_COUNT (&set);
+}
+
+typedef struct
+{
+  ThreadProbe   *self;
+  ThreadProbe   *worker;
+  GThread       *worker_thread;
+  AveThreadPins *pins;
+  GMutex         lock;
+  GCond          cond;
+  gboolean       pins_made;
+} AffinityJob;
+
+static gpointer
+affinity_job_thread (gpointer data)
+{
+  AffinityJob *job = data;
+
+  job->pins = ave_thread_pins_new ();
+  job->worker_thread = g_thread_new ("job-worker", probe_thread, job->worker);
+  g_mutex_lock (&job->lock);
+  job->pins_made = TRUE;
+  g_cond_broadcast (&job->cond);
+  g_mutex_unlock (&job->lock);
+  return probe_thread (job->self);
+}
+
+/* CPU affinity pins the job's thread and the threads it starts, round-
+ * robin, and leaves the other threads (main, host threads started before
+ * or during the job) on all their cores. */
+static void
+test_affinity_job_threads_only (void)
+{
+  g_autoptr(GCancellable) stop = g_cancellable_new ();
+  ThreadProbe before, during, self, worker;
+  AffinityJob job = { &self, &worker, NULL, NULL };
+  pid_t main_tid = (pid_t) syscall (SYS_gettid);
+  guint all = n_cores_of (main_tid, NULL);
+  GThread *before_thread, *during_thread, *job_thread;
+  int self_core = -1, worker_core = -1;
+
+  if (all < 2)
+    {
+      g_test_skip ("needs two cores to spread threads over");
+      return;
+    }
+  probe_init (&before, stop);
+  probe_init (&during, stop);
+  probe_init (&self, stop);
+  probe_init (&worker, stop);
+  g_mutex_init (&job.lock);
+  g_cond_init (&job.cond);
+
+  before_thread = g_thread_new ("host-before", probe_thread, &before);
+  probe_wait_ready (&before);
+  job_thread = g_thread_new ("job", affinity_job_thread, &job);
+  g_mutex_lock (&job.lock);
+  while (!job.pins_made)
+    g_cond_wait (&job.cond, &job.lock);
+  g_mutex_unlock (&job.lock);
+  during_thread = g_thread_new ("host-during", probe_thread, &during);
+  probe_wait_ready (&during);
+  probe_wait_ready (&self);
+  probe_wait_ready (&worker);
+
+  /* The job's worker is pinned; nothing else is new to the engine. */
+  g_assert_cmpuint (ave_thread_pins_update (job.pins), ==, 1);
+  g_assert_cmpuint (ave_thread_pins_update (job.pins), ==, 0);
+  g_assert_cmpuint (ave_thread_pins_get_count (job.pins), ==, 2);
+  g_assert_cmpuint (n_cores_of (self.tid, &self_core), ==, 1);
+  g_assert_cmpuint (n_cores_of (worker.tid, &worker_core), ==, 1);
+  g_assert_cmpint (self_core, !=, worker_core);
+  g_assert_cmpuint (n_cores_of (main_tid, NULL), ==, all);
+  g_assert_cmpuint (n_cores_of (before.tid, NULL), ==, all);
+  g_assert_cmpuint (n_cores_of (during.tid, NULL), ==, all);
+
+  /* Undone when the job ends. */
+  g_clear_pointer (&job.pins, ave_thread_pins_free);
+  g_assert_cmpuint (n_cores_of (self.tid, NULL), ==, all);
+  g_assert_cmpuint (n_cores_of (worker.tid, NULL), ==, all);
+
+  g_cancellable_cancel (stop);
+  g_thread_join (before_thread);
+  g_thread_join (during_thread);
+  g_thread_join (job.worker_thread);
+  g_thread_join (job_thread);
+  probe_clear (&before);
+  probe_clear (&during);
+  probe_clear (&self);
+  probe_clear (&worker);
+  g_mutex_clear (&job.lock);
+  g_cond_clear (&job.cond);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -244,6 +542,9 @@ main (int argc, char **argv)
   ave_test_init (&argc, &argv);
   g_test_add_func ("/engine/reports/analyze-performance", test_report);
   g_test_add_func ("/engine/reports/errors", test_report_errors);
+  g_test_add_func ("/engine/reports/bad-numbers", test_report_bad_numbers);
+  g_test_add_func ("/engine/resources/job-threads/priority", test_priority_job_threads_only);
+  g_test_add_func ("/engine/resources/job-threads/affinity", test_affinity_job_threads_only);
   g_test_add_func ("/engine/reports/diagnose-performance", test_diagnose);
   ret = g_test_run ();
   g_free (metrics_dir);

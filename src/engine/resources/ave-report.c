@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 #include <gio/gio.h>
 
@@ -75,6 +76,55 @@ get_num (JsonObject *o, const char *name)
     }
 }
 
+/* Where the numbers of a metrics line come from, to name them when one
+ * is skipped. */
+typedef struct
+{
+  const char *file;
+  guint       line;       /* 1-based */
+  GPtrArray  *warnings;   /* char*, for the report */
+} Origin;
+
+/* Metrics files are read back whatever they hold (a crash, a hand edit,
+ * 1e999, which json-glib reads as infinity).  A value that is not finite
+ * or is outside [min, max] is skipped, and the report says so: casting it
+ * to an integer would be undefined, and infinity is not JSON. */
+static double
+get_checked (const Origin *origin, JsonObject *o, const char *name, double min, double max)
+{
+  double value;
+
+  if (o == NULL || !json_object_has_member (o, name))
+    return 0;
+  value = get_num (o, name);
+  if (isfinite (value) && value >= min && value <= max)
+    return value;
+  g_ptr_array_add (origin->warnings,
+                   g_strdup_printf ("%s:%u: %s: %g is not a number from %g to %g; ignored",
+                                    origin->file, origin->line, name, value, min, max));
+  return 0;
+}
+
+/* Byte counts: whole numbers a double holds exactly. */
+#define MAX_BYTES    9007199254740992.0   /* 2^53 */
+/* Seconds (wall, CPU, the time of a line): a century. */
+#define MAX_SECONDS  3.2e9
+/* CPU use of a process: 100 % per core, for any machine. */
+#define MAX_PERCENT  1e7
+#define MAX_USD      1e12
+
+static guint64
+get_bytes (const Origin *origin, JsonObject *o, const char *name)
+{
+  return (guint64) get_checked (origin, o, name, 0, MAX_BYTES);
+}
+
+static guint
+get_count (const Origin *origin, JsonObject *o, const char *name)
+{
+  return (guint) get_checked (origin, o, name, 0, G_MAXUINT);
+}
+
 static JsonObject *
 get_obj (JsonObject *o, const char *name)
 {
@@ -99,7 +149,7 @@ stage_from_name (const char *name)
 }
 
 static Run *
-parse_run (const char *path)
+parse_run (const char *path, GPtrArray *warnings)
 {
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
@@ -115,6 +165,7 @@ parse_run (const char *path)
 
   for (guint i = 0; lines[i] != NULL; i++)
     {
+      Origin origin = { path, i + 1, warnings };
       JsonObject *o;
       const char *type;
 
@@ -125,7 +176,7 @@ parse_run (const char *path)
         continue;
       o = json_node_get_object (json_parser_get_root (parser));
       type = get_str (o, "type");
-      run->last_time = MAX (run->last_time, get_num (o, "time"));
+      run->last_time = MAX (run->last_time, get_checked (&origin, o, "time", 0, MAX_SECONDS));
 
       if (g_strcmp0 (type, "start") == 0)
         {
@@ -141,13 +192,13 @@ parse_run (const char *path)
               run->encoder_preset = g_strdup (get_str (settings, "encoder_preset"));
               run->parallel_strategy = g_strdup (get_str (settings, "parallel_strategy"));
               run->parallel = get_num (settings, "parallel") != 0;
-              run->analysis_width = get_num (settings, "analysis_width");
-              run->max_memory = get_num (settings, "max_memory_bytes");
+              run->analysis_width = get_count (&origin, settings, "analysis_width");
+              run->max_memory = get_bytes (&origin, settings, "max_memory_bytes");
             }
           if (system != NULL)
             {
-              run->cores = get_num (system, "cores");
-              run->ram = get_num (system, "ram_bytes");
+              run->cores = get_count (&origin, system, "cores");
+              run->ram = get_bytes (&origin, system, "ram_bytes");
             }
         }
       else if (g_strcmp0 (type, "stage") == 0)
@@ -155,19 +206,19 @@ parse_run (const char *path)
           int s = stage_from_name (get_str (o, "stage"));
           if (s >= 0 && get_num (o, "skipped") == 0)
             {
-              run->stage_wall[s] += get_num (o, "wall_s");
-              run->stage_cpu[s] += get_num (o, "cpu_s");
+              run->stage_wall[s] += get_checked (&origin, o, "wall_s", 0, MAX_SECONDS);
+              run->stage_cpu[s] += get_checked (&origin, o, "cpu_s", 0, MAX_SECONDS);
               run->stage_ran[s] = TRUE;
             }
-          run->peak_rss = MAX (run->peak_rss, (guint64) get_num (o, "peak_rss_bytes"));
+          run->peak_rss = MAX (run->peak_rss, get_bytes (&origin, o, "peak_rss_bytes"));
         }
       else if (g_strcmp0 (type, "sample") == 0)
         {
-          double cpu = get_num (o, "cpu_percent");
+          double cpu = get_checked (&origin, o, "cpu_percent", 0, MAX_PERCENT);
           run->n_samples++;
           run->sample_cpu_sum += cpu;
           run->max_cpu = MAX (run->max_cpu, cpu);
-          run->peak_rss = MAX (run->peak_rss, (guint64) get_num (o, "peak_rss_bytes"));
+          run->peak_rss = MAX (run->peak_rss, get_bytes (&origin, o, "peak_rss_bytes"));
         }
       else if (g_strcmp0 (type, "cache") == 0 && g_strcmp0 (get_str (o, "what"), "analysis") == 0)
         {
@@ -183,18 +234,18 @@ parse_run (const char *path)
           run->finished = TRUE;
           g_free (run->status);
           run->status = g_strdup (get_str (o, "status"));
-          run->wall = get_num (o, "wall_s");
-          run->cpu = get_num (o, "cpu_s");
-          run->peak_rss = MAX (run->peak_rss, (guint64) get_num (o, "peak_rss_bytes"));
-          run->mean_cpu = get_num (o, "mean_cpu_percent");
-          run->max_cpu = MAX (run->max_cpu, get_num (o, "max_cpu_percent"));
-          run->read_bytes = get_num (o, "read_bytes");
-          run->write_bytes = get_num (o, "write_bytes");
+          run->wall = get_checked (&origin, o, "wall_s", 0, MAX_SECONDS);
+          run->cpu = get_checked (&origin, o, "cpu_s", 0, MAX_SECONDS);
+          run->peak_rss = MAX (run->peak_rss, get_bytes (&origin, o, "peak_rss_bytes"));
+          run->mean_cpu = get_checked (&origin, o, "mean_cpu_percent", 0, MAX_PERCENT);
+          run->max_cpu = MAX (run->max_cpu, get_checked (&origin, o, "max_cpu_percent", 0, MAX_PERCENT));
+          run->read_bytes = get_bytes (&origin, o, "read_bytes");
+          run->write_bytes = get_bytes (&origin, o, "write_bytes");
           run->cache_enabled = cache != NULL && get_num (cache, "enabled") != 0;
-          run->api_calls = get_num (o, "api_calls");
-          run->api_refused = get_num (o, "api_refused");
-          run->cost = get_num (o, "cost_usd");
-          run->budget = get_num (o, "budget_usd");
+          run->api_calls = get_count (&origin, o, "api_calls");
+          run->api_refused = get_count (&origin, o, "api_refused");
+          run->cost = get_checked (&origin, o, "cost_usd", 0, MAX_USD);
+          run->budget = get_checked (&origin, o, "budget_usd", 0, MAX_USD);
         }
     }
 
@@ -270,6 +321,7 @@ ave_performance_report_build (const char  *metrics_dir,
 {
   g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func ((GDestroyNotify) run_free);
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *generated = g_date_time_format_iso8601 (now);
@@ -295,7 +347,7 @@ ave_performance_report_build (const char  *metrics_dir,
   g_ptr_array_sort (files, compare_strings);
   for (guint i = 0; i < files->len; i++)
     {
-      Run *run = parse_run (g_ptr_array_index (files, i));
+      Run *run = parse_run (g_ptr_array_index (files, i), warnings);
       if (run != NULL)
         g_ptr_array_add (runs, run);
     }
@@ -593,6 +645,12 @@ ave_performance_report_build (const char  *metrics_dir,
   }
   json_builder_end_array (b);
 
+  json_builder_set_member_name (b, "warnings");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < warnings->len; i++)
+    json_builder_add_string_value (b, g_ptr_array_index (warnings, i));
+  json_builder_end_array (b);
+
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -605,10 +663,11 @@ ave_performance_report_to_text (JsonNode *report)
   JsonObject *bottleneck = get_obj (root, "bottleneck");
   JsonObject *resources = get_obj (root, "resource_usage");
   JsonArray *recommendations = get_array (root, "recommendations");
+  JsonArray *warnings = get_array (root, "warnings");
   GString *out = g_string_new (NULL);
 
   g_string_append_printf (out, "Performance report: %u run(s) from %s\n",
-                          (guint) get_num (root, "runs_analyzed"), get_str (root, "metrics_dir"));
+                          (guint) CLAMP (get_num (root, "runs_analyzed"), 0, G_MAXUINT), get_str (root, "metrics_dir"));
   g_string_append (out, "Time per stage:\n");
   for (guint s = 0; s < AVE_N_STAGES; s++)
     {
@@ -618,7 +677,7 @@ ave_performance_report_to_text (JsonNode *report)
     }
   g_string_append_printf (out, "Resources: peak memory %.0f MB, CPU mean %.0f %% max %.0f %% on %u cores\n",
                           get_num (resources, "peak_rss_bytes") / 1048576.0, get_num (resources, "mean_cpu_percent"),
-                          get_num (resources, "max_cpu_percent"), (guint) get_num (resources, "cores"));
+                          get_num (resources, "max_cpu_percent"), (guint) CLAMP (get_num (resources, "cores"), 0, G_MAXUINT));
   if (get_str (bottleneck, "reason") != NULL)
     g_string_append_printf (out, "Bottleneck: %s\n", get_str (bottleneck, "reason"));
   g_string_append (out, "Recommendations:\n");
@@ -629,5 +688,11 @@ ave_performance_report_to_text (JsonNode *report)
       g_string_append_printf (out, "  %s%s%s\n", flag != NULL ? flag : "", flag != NULL ? ": " : "",
                               get_str (r, "reason"));
     }
+  /* A few are enough to find the file; the JSON report lists them all. */
+  for (guint i = 0; warnings != NULL && i < json_array_get_length (warnings) && i < 5; i++)
+    g_string_append_printf (out, "Warning: %s\n", json_array_get_string_element (warnings, i));
+  if (warnings != NULL && json_array_get_length (warnings) > 5)
+    g_string_append_printf (out, "Warning: %u more values ignored (see \"warnings\" in the JSON report)\n",
+                            json_array_get_length (warnings) - 5);
   return g_string_free (out, FALSE);
 }

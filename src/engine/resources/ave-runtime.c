@@ -379,8 +379,9 @@ ave_runtime_start (AveRuntime *self)
     {
       g_autoptr(GError) error = NULL;
 
-      if (ave_process_set_priority (s->process_priority, &error))
-        emit (self, AVE_RUNTIME_NOTICE, NULL, "process priority set to nice %d", s->process_priority);
+      if (ave_job_thread_set_priority (s->process_priority, &error))
+        emit (self, AVE_RUNTIME_NOTICE, NULL, "process priority set to nice %d for the job's threads (the rest of the program keeps its own)",
+              s->process_priority);
       else
         emit (self, AVE_RUNTIME_WARNING, NULL, "%s; running at the current priority", error->message);
     }
@@ -390,7 +391,7 @@ ave_runtime_start (AveRuntime *self)
       self->pins = ave_thread_pins_new ();
       ave_thread_pins_update (self->pins);
       emit (self, AVE_RUNTIME_NOTICE, NULL,
-            "CPU affinity: threads are pinned round-robin to the %u cores this process may use",
+            "CPU affinity: the job's threads are pinned round-robin to the %u cores this process may use",
             self->n_cpus);
     }
 

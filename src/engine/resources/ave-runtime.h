@@ -57,8 +57,11 @@ AveRuntime  *ave_runtime_new               (AveSettings         *settings,
                                             int                  height,
                                             AveRuntimeEventFunc  func,
                                             gpointer             user_data);
-/* Sizes the settings from the budget, applies the priority and starts the
- * watcher when anything needs it. */
+/* Sizes the settings from the budget, applies the priority and CPU
+ * affinity and starts the watcher when anything needs it.  Call it on the
+ * thread that runs the job, before the job starts its workers: priority
+ * and affinity apply to that thread and the threads it starts, never to
+ * the rest of the program. */
 void         ave_runtime_start             (AveRuntime *self);
 /* Stops the watcher and undoes the thread pinning. */
 void         ave_runtime_stop              (AveRuntime *self);

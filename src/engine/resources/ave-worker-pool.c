@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
 #include <gio/gio.h>
 
 #include "ave-worker-pool.h"
@@ -126,43 +128,87 @@ list_threads (void)
   return tids;
 }
 
-gboolean
-ave_process_set_priority (int      nice_value,
-                          GError **error)
+static pid_t
+current_tid (void)
 {
-  g_autoptr(GArray) tids = list_threads ();
+  return (pid_t) syscall (SYS_gettid);
+}
 
-  for (guint i = 0; i < tids->len; i++)
+gboolean
+ave_job_thread_set_priority (int      nice_value,
+                             GError **error)
+{
+  /* Only this thread: the threads it starts from now on inherit the value
+   * (on Linux it belongs to each thread), while the threads of the program
+   * around the engine, the app's main thread first of all, keep theirs. */
+  if (setpriority (PRIO_PROCESS, (id_t) current_tid (), nice_value) != 0)
     {
-      pid_t tid = g_array_index (tids, pid_t, i);
-
-      if (setpriority (PRIO_PROCESS, (id_t) tid, nice_value) != 0 && errno != ESRCH)
-        {
-          int saved = errno;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       "cannot set the process priority to nice %d (%s)%s", nice_value,
-                       g_strerror (saved),
-                       nice_value < 0 ? "; raising it needs root or CAP_SYS_NICE" : "");
-          return FALSE;
-        }
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "cannot set the priority of the job's threads to nice %d (%s)%s", nice_value,
+                   g_strerror (saved),
+                   nice_value < 0 ? "; raising it needs root or CAP_SYS_NICE" : "");
+      return FALSE;
     }
   return TRUE;
 }
 
 struct _AveThreadPins
 {
-  GHashTable *pinned;   /* tid → core */
+  GHashTable *pinned;   /* tid → core + 1: the engine's threads placed so far */
+  GHashTable *others;   /* tids that are not the engine's: never touched */
   GArray     *cores;    /* the cores the process may use, in order */
   guint       next;
 };
+
+/* Pins `tid` to the next core, round-robin. */
+static gboolean
+pin_thread (AveThreadPins *self,
+            pid_t          tid)
+{
+  int core = g_array_index (self->cores, int, self->next % self->cores->len);
+  cpu_set_t set;
+
+  CPU_ZERO (&set);
+  CPU_SET (core, &set);
+  /* A thread that ended meanwhile (ESRCH) is simply not pinned. */
+  if (sched_setaffinity (tid, sizeof set, &set) != 0)
+    return FALSE;
+  g_hash_table_insert (self->pinned, GINT_TO_POINTER (tid), GINT_TO_POINTER (core + 1));
+  self->next++;
+  g_debug ("thread %d pinned to core %d", (int) tid, core);
+  return TRUE;
+}
+
+/* Whether `tid` was started by one of the engine's pinned threads: on
+ * Linux a new thread inherits its creator's CPU mask, so it still runs on
+ * exactly one of the cores handed out, where a thread of the program
+ * around the engine has the whole mask. */
+static gboolean
+started_by_pinned_thread (AveThreadPins *self,
+                          pid_t          tid)
+{
+  cpu_set_t set;
+
+  CPU_ZERO (&set);
+  if (sched_getaffinity (tid, sizeof set, &set) != 0 || CPU_COUNT (&set) != 1)
+    return FALSE;
+  for (guint i = 0; i < self->cores->len && i < self->next; i++)
+    if (CPU_ISSET (g_array_index (self->cores, int, i), &set))
+      return TRUE;
+  return FALSE;
+}
 
 AveThreadPins *
 ave_thread_pins_new (void)
 {
   AveThreadPins *self = g_new0 (AveThreadPins, 1);
+  g_autoptr(GArray) tids = NULL;
+  pid_t me = current_tid ();
   cpu_set_t set;
 
   self->pinned = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->others = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->cores = g_array_new (FALSE, FALSE, sizeof (int));
   /* The mask of the calling thread before any pinning is the process's. */
   CPU_ZERO (&set);
@@ -172,6 +218,16 @@ ave_thread_pins_new (void)
         if (CPU_ISSET (cpu, &set))
           g_array_append_val (self->cores, cpu);
     }
+  if (self->cores->len < 2)
+    return self;   /* one core: nothing to spread */
+
+  /* The threads already running belong to the program that runs the job
+   * (its main thread, its own workers); the job's thread is this one. */
+  tids = list_threads ();
+  for (guint i = 0; i < tids->len; i++)
+    if (g_array_index (tids, pid_t, i) != me)
+      g_hash_table_add (self->others, GINT_TO_POINTER (g_array_index (tids, pid_t, i)));
+  pin_thread (self, me);
   return self;
 }
 
@@ -189,22 +245,18 @@ ave_thread_pins_update (AveThreadPins *self)
   for (guint i = 0; i < tids->len; i++)
     {
       pid_t tid = g_array_index (tids, pid_t, i);
-      int core;
-      cpu_set_t set;
 
-      if (g_hash_table_contains (self->pinned, GINT_TO_POINTER (tid)))
+      if (g_hash_table_contains (self->pinned, GINT_TO_POINTER (tid)) ||
+          g_hash_table_contains (self->others, GINT_TO_POINTER (tid)))
         continue;
-      core = g_array_index (self->cores, int, self->next % self->cores->len);
-      CPU_ZERO (&set);
-      CPU_SET (core, &set);
-      /* A thread that ended meanwhile (ESRCH) is simply not pinned. */
-      if (sched_setaffinity (tid, sizeof set, &set) == 0)
+      if (!started_by_pinned_thread (self, tid))
         {
-          g_hash_table_insert (self->pinned, GINT_TO_POINTER (tid), GINT_TO_POINTER (core));
-          self->next++;
-          n++;
-          g_debug ("thread %d pinned to core %d", (int) tid, core);
+          /* Started by the program around the engine: its mask stays. */
+          g_hash_table_add (self->others, GINT_TO_POINTER (tid));
+          continue;
         }
+      if (pin_thread (self, tid))
+        n++;
     }
   return n;
 }
@@ -233,6 +285,7 @@ ave_thread_pins_free (AveThreadPins *self)
   while (g_hash_table_iter_next (&iter, &tid, NULL))
     sched_setaffinity ((pid_t) GPOINTER_TO_INT (tid), sizeof all, &all);
   g_hash_table_unref (self->pinned);
+  g_hash_table_unref (self->others);
   g_array_unref (self->cores);
   g_free (self);
 }

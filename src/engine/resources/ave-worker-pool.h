@@ -48,17 +48,22 @@ guint        ave_worker_pool_adapt           (const AveSettings   *settings,
                                               double               own_cpus,
                                               int                  pressure);
 
-/* Applies settings->process_priority (a nice value) to every thread of the
- * process: on Linux the nice value belongs to each thread, and threads
- * started later inherit it from the one that starts them.  FALSE with
- * `error` set when it is refused (raising priority needs CAP_SYS_NICE). */
-gboolean     ave_process_set_priority        (int      nice_value,
+/* Applies settings->process_priority (a nice value) to the calling
+ * thread, the one that runs the job, before it starts its workers: on
+ * Linux the nice value belongs to each thread and the threads it starts
+ * inherit it, so the engine's threads run at that priority while the
+ * program around the engine (the app's main thread, its other threads)
+ * keeps its own.  FALSE with `error` set when it is refused (raising
+ * priority needs CAP_SYS_NICE). */
+gboolean     ave_job_thread_set_priority     (int      nice_value,
                                               GError **error);
 
-/* Pins every thread of the process not pinned yet to the next core of the
- * cores it may run on, round-robin.  `pinned` remembers the thread ids
- * already placed (create it with ave_thread_pins_new); returns how many
- * threads were pinned by this call. */
+/* Pins the engine's threads round-robin to the cores the process may run
+ * on.  ave_thread_pins_new(), called on the job's thread, pins that
+ * thread; each update pins the threads started since by a pinned thread
+ * (they inherit its one-core mask, which is how they are told apart) and
+ * leaves every other thread of the process alone.  Returns how many
+ * threads this call pinned; free restores the pinned threads' masks. */
 typedef struct _AveThreadPins AveThreadPins;
 AveThreadPins *ave_thread_pins_new           (void);
 guint          ave_thread_pins_update        (AveThreadPins *pins);
