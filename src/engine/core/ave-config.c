@@ -216,6 +216,7 @@ field_equal (const AveSettings *a, const AveSettings *b, guint i)
         return g_strv_equal ((const char * const *) x, (const char * const *) y);
       }
     default:
+      /* Unreachable from files: field kinds come from the static table. */
       g_return_val_if_reached (TRUE);
     }
 }
@@ -310,6 +311,7 @@ field_to_text (const AveSettings *s, guint i)
     case FIELD_CACHE_STRATEGY:
       return g_strdup (ave_cache_strategy_to_string (*FIELD_PTR (s, i, AveCacheStrategy)));
     default:
+      /* Unreachable from files: field kinds come from the static table. */
       g_return_val_if_reached (NULL);
     }
 }
@@ -920,6 +922,9 @@ apply_canonical (AveSettings  *s,
 #undef SWITCH
 #undef ADJUST
 
+  /* Unreachable from files: `name` was found in the option table, and
+   * every option in it has a handler above: only a new option without one
+   * gets here, a programming error. */
   g_return_val_if_reached (FALSE);
 }
 
@@ -1218,6 +1223,7 @@ ave_config_load_data (AveSettings        *settings,
   g_autoptr(GPtrArray) assignments = g_ptr_array_new_with_free_func (assignment_free);
   yaml_node_t *root;
 
+  /* Fails only when malloc does, before any byte of the file is read. */
   if (!yaml_parser_initialize (&parser))
     g_error ("libyaml: out of memory");
   yaml_parser_set_input_string (&parser, (const unsigned char *) data, length);

@@ -390,6 +390,7 @@ run_simple_edit (AvePlan  *plan,
     case EDIT_UPDATE_CARD:
       return ave_plan_update_card (plan, edit->index, edit->card);
     default:
+      /* Unreachable from files: edits are made by the calls above, never read. */
       g_assert_not_reached ();
     }
 }
