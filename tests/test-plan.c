@@ -11,6 +11,7 @@
 
 #include "core/ave-error.h"
 #include "director/ave-plan.h"
+#include "director/ave-project.h"
 #include "ave-test-util.h"
 
 #define EPS 1e-9
@@ -601,6 +602,44 @@ test_load_file_caps (void)
   g_assert_nonnull (strstr (error->message, "not a regular file"));
 }
 
+/* Issue #9: a project file (*.aveproj) gets the same limits: its size is
+ * capped and the plan inside is read by the same checks. */
+static void
+test_project_limits (void)
+{
+  g_autofree char *big = ave_test_path ("big.aveproj");
+  g_autofree char *inf = ave_test_path ("inf.aveproj");
+  g_autofree char *long_path = g_strnfill (AVE_PLAN_MAX_PATH_CHARS + 1, 'p');
+  g_autofree char *json = NULL;
+  g_autoptr(GError) error = NULL;
+  AveProject *project;
+
+  make_sparse_file (big, (goffset) AVE_PLAN_MAX_FILE_BYTES + 1);
+  project = ave_project_load (big, &error);
+  g_assert_null (project);
+  g_assert_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "more than the 32 MiB"));
+  g_clear_error (&error);
+  g_unlink (big);
+
+  g_assert_true (g_file_set_contents (inf,
+    "{\"version\":1,\"source\":\"talk.mp4\",\"plan\":{\"version\":1,\"source\":\"talk.mp4\","
+    "\"source_duration\":1e999,\"segments\":[]}}", -1, NULL));
+  project = ave_project_load (inf, &error);
+  g_assert_null (project);
+  g_assert_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, inf));
+  g_assert_nonnull (strstr (error->message, "plan: source_duration: must be a finite number"));
+  g_clear_error (&error);
+
+  json = g_strdup_printf ("{\"version\":1,\"source\":\"%s\",\"plan\":{}}", long_path);
+  g_assert_true (g_file_set_contents (inf, json, -1, NULL));
+  project = ave_project_load (inf, &error);
+  g_assert_null (project);
+  g_assert_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "source: too long"));
+}
+
 /* Whatever the editing calls accept, plan.json holds and loads again. */
 static void
 test_save_within_limits (void)
@@ -867,6 +906,7 @@ main (int    argc,
   g_test_add_func ("/engine/plan/json-chapters-sorted", test_json_chapters_sorted);
   g_test_add_func ("/engine/plan/load-file-caps", test_load_file_caps);
   g_test_add_func ("/engine/plan/save-within-limits", test_save_within_limits);
+  g_test_add_func ("/engine/plan/project-limits", test_project_limits);
   g_test_add_func ("/engine/plan/check-source", test_check_source);
   g_test_add_func ("/engine/plan/moved-folder", test_moved_folder);
   g_test_add_func ("/engine/plan/load-parse-error", test_load_parse_error);
