@@ -417,6 +417,62 @@ test_signals (void)
     }
 }
 
+/* Item 10: a plan renders only the video it was made for; the check is by
+ * identity, so another spelling of the same file (or a link) is fine. */
+static void
+test_plan_for_other_source (void)
+{
+  g_autofree char *root = ave_test_path ("od-plan-source");
+  g_autofree char *other = ave_test_path ("od-other.mp4");
+  g_autofree char *link = ave_test_path ("od-link.mp4");
+  g_autofree char *plan = in_dir (root, "plan.json");
+  g_autofree char *moved = ave_test_path ("od-moved");
+  g_autofree char *err = NULL;
+  g_autofree char *other_dir = g_build_filename (root, "od-other", NULL);
+  int status;
+
+  process_ok (root);
+  ave_test_sh ("cp '%s' '%s' && ln -sf '%s' '%s'", sample (), other, sample (), link);
+
+  status = ave_test_sh_status (NULL, &err, "'%s' process '%s' --plan '%s' -o '%s'",
+                               ave_test_binary (), other, plan, root);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (err, "The plan was made for"));
+  {
+    g_autofree char *other_final = g_build_filename (other_dir, "final.mp4", NULL);
+    g_assert_false (g_file_test (other_final, G_FILE_TEST_EXISTS));
+  }
+  g_clear_pointer (&err, g_free);
+
+  status = ave_test_sh_status (NULL, &err, "'%s' process '%s' --plan '%s' -o '%s'",
+                               ave_test_binary (), link, plan, root);
+  g_assert_cmpint (status, ==, 0);
+
+  /* A --plan that is another of the outputs is never replaced. */
+  {
+    g_autofree char *analysis = in_dir (root, "analysis.json");
+    g_autofree char *before = read_file (analysis);
+    g_autofree char *after = NULL;
+
+    g_clear_pointer (&err, g_free);
+    status = ave_test_sh_status (NULL, &err, "'%s' process '%s' --plan '%s' -o '%s'",
+                                 ave_test_binary (), sample (), analysis, root);
+    g_assert_cmpint (status, ==, 1);
+    g_assert_nonnull (strstr (err, "would replace the input itself"));
+    after = read_file (analysis);
+    g_assert_cmpstr (after, ==, before);
+  }
+
+  /* The source is written relative to the plan's own folder (not to the
+   * staging folder it was written in): the output folder can move with
+   * its video. */
+  ave_test_sh ("mkdir -p '%s/out' && cp -r '%s/od' '%s/out/' && cp '%s' '%s/'",
+               moved, root, moved, sample (), moved);
+  status = ave_test_sh_status (NULL, NULL, "cd '%s' && '%s' process od.mp4 --plan out/od/plan.json -o out",
+                               moved, ave_test_binary ());
+  g_assert_cmpint (status, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -430,6 +486,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/output-dir/lock", test_lock);
   g_test_add_func ("/engine/output-dir/stale-staging", test_stale_staging);
   g_test_add_func ("/cli/output-dir/signals", test_signals);
+  g_test_add_func ("/cli/output-dir/plan-for-other-source", test_plan_for_other_source);
 
   return g_test_run ();
 }

@@ -309,10 +309,17 @@ static const char * const process_outputs[] = {
 static gboolean
 prepare_output_dir (AveJob *self, GError **error)
 {
-  const char *inputs[] = { self->input, self->plan_file, NULL };
+  const char *inputs[] = { self->input, NULL, NULL };
+  g_autofree char *plan_output = NULL;
 
   g_free (self->output_dir);
   self->output_dir = g_build_filename (self->output_root, self->output_name, NULL);
+  /* --plan DIR/<stem>/plan.json renders the plan a run wrote there (read
+   * whole before anything is replaced; kept as plan.json.bak if the new
+   * one differs); any other output must not be the plan file. */
+  plan_output = g_build_filename (self->output_dir, "plan.json", NULL);
+  if (self->plan_file != NULL && !ave_file_is_same (self->plan_file, plan_output))
+    inputs[1] = self->plan_file;
   g_clear_pointer (&self->out, ave_output_dir_close);
   self->out = ave_output_dir_open (self->output_dir,
                                    self->kind == AVE_JOB_ANALYZE ? analyze_outputs : process_outputs,
@@ -664,7 +671,8 @@ run_director (AveJob *self, GError **error)
   if (self->given_plan != NULL)
     {
       self->plan = ave_plan_copy (self->given_plan);
-      if (!ave_plan_validate (self->plan, self->media->duration, error))
+      if (!ave_plan_check_source (self->plan, self->input, error)
+          || !ave_plan_validate (self->plan, self->media->duration, error))
         return FALSE;
     }
   else if (self->plan_file != NULL)
@@ -674,7 +682,10 @@ run_director (AveJob *self, GError **error)
       self->plan = ave_plan_load (self->plan_file, error);
       if (self->plan == NULL)
         return FALSE;
-      if (!ave_plan_validate (self->plan, self->media->duration, error))
+      /* A plan renders its own video only: never another file into this
+       * input's folder. */
+      if (!ave_plan_check_source (self->plan, self->input, error)
+          || !ave_plan_validate (self->plan, self->media->duration, error))
         {
           g_prefix_error (error, "%s: ", self->plan_file);
           return FALSE;
@@ -1305,7 +1316,7 @@ run_stages (AveJob        *self,
   if (!run_director (self, error))
     return FALSE;
   plan_path = stage_path (self, "plan.json", error);
-  if (plan_path == NULL || !ave_plan_save (self->plan, plan_path, error))
+  if (plan_path == NULL || !ave_plan_save_in (self->plan, plan_path, self->output_dir, error))
     return FALSE;
   add_result (self, "plan", "plan.json");
 

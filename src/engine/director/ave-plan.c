@@ -1920,6 +1920,15 @@ ave_plan_save (AvePlan     *self,
                const char  *path,
                GError     **error)
 {
+  return ave_plan_save_in (self, path, NULL, error);
+}
+
+gboolean
+ave_plan_save_in (AvePlan     *self,
+                  const char  *path,
+                  const char  *final_folder,
+                  GError     **error)
+{
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GString) text = g_string_new (NULL);
 
@@ -1932,7 +1941,8 @@ ave_plan_save (AvePlan     *self,
       /* Relative to the plan's folder, so the folder can move with its
        * video; in memory the path stays as it was given. */
       g_autofree char *plan_path = g_canonicalize_filename (path, NULL);
-      g_autofree char *folder = g_path_get_dirname (plan_path);
+      g_autofree char *folder = final_folder != NULL ? g_canonicalize_filename (final_folder, NULL)
+                                                     : g_path_get_dirname (plan_path);
       g_autofree char *source = g_canonicalize_filename (self->source, NULL);
       g_autofree char *relative = ave_project_relative_path (folder, source);
 

@@ -183,6 +183,11 @@ AvePlan          *ave_plan_new_from_json      (JsonNode *node, GError **error);
  * they share more than the root), so a folder holding the plan and its
  * video can be moved. */
 gboolean          ave_plan_save               (AvePlan *self, const char *path, GError **error);
+/* The same, for a file written at `path` that will be moved into
+ * `final_folder` (a staging folder's file): the source is written
+ * relative to `final_folder`. */
+gboolean          ave_plan_save_in            (AvePlan *self, const char *path,
+                                               const char *final_folder, GError **error);
 /* Reads plan.json; a relative "source" is resolved against the plan file's
  * folder (an absolute one, as older plans hold, is kept), so
  * ave_plan_get_source() is then an absolute path.  Files over
