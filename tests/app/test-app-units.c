@@ -2,9 +2,11 @@
  * (relative paths, round trip, errors) and the live graphs' series model. */
 #include "config.h"
 
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "ave-test-util.h"
+#include "core/ave-error.h"
 #include "director/ave-project.h"
 #include "ave-series.h"
 #include "ave-stall-monitor.h"
@@ -259,6 +261,28 @@ test_stall_monitor (void)
   }
 }
 
+/* A project is never saved over the video it edits (issue #9, item 2). */
+static void
+test_project_not_over_source (void)
+{
+  g_autofree char *source = ave_test_path ("own-video.mp4");
+  g_autofree char *link = ave_test_path ("own-video-link.aveproj");
+  g_autoptr(AvePlan) plan = make_plan (source);
+  g_autoptr(AveProject) project = ave_project_new (source, plan, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_true (g_file_set_contents (source, "the only copy", -1, NULL));
+  g_assert_cmpint (symlink (source, link), ==, 0);
+  g_assert_false (ave_project_save (project, source, &error));
+  g_assert_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_IS_INPUT);
+  g_clear_error (&error);
+  g_assert_false (ave_project_save (project, link, &error));
+  g_assert_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_IS_INPUT);
+  g_assert_true (g_file_get_contents (source, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "the only copy");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -266,6 +290,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app/project/relative-paths", test_relative_paths);
   g_test_add_func ("/app/project/roundtrip", test_project_roundtrip);
   g_test_add_func ("/app/project/errors", test_project_errors);
+  g_test_add_func ("/app/project/not-over-source", test_project_not_over_source);
   g_test_add_func ("/app/series/ring", test_series_ring);
   g_test_add_func ("/app/stall-monitor/lateness", test_stall_monitor);
   return g_test_run ();

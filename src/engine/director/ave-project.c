@@ -5,7 +5,9 @@
 #include <glib/gi18n.h>
 
 #include "ave-project.h"
+#include "core/ave-error.h"
 #include "core/ave-json-read.h"
+#include "resources/ave-output-dir.h"
 
 G_DEFINE_QUARK (ave-project-error-quark, ave_project_error)
 
@@ -106,6 +108,16 @@ ave_project_save (const AveProject *self, const char *path, GError **error)
 
   g_return_val_if_fail (self != NULL && self->plan != NULL, FALSE);
 
+  /* Saving over the video (or the analysis) the project is about would
+   * destroy it. */
+  if (ave_file_is_same (path, self->source)
+      || (self->analysis_path != NULL && ave_file_is_same (path, self->analysis_path)))
+    {
+      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_IS_INPUT,
+                   _("Could not save the project: %s is the project's own video or analysis; choose another name"),
+                   path);
+      return FALSE;
+    }
   abs = g_canonicalize_filename (path, NULL);
   dir = g_path_get_dirname (abs);
   source = stored_path (dir, self->source);
