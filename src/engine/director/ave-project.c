@@ -6,8 +6,8 @@
 
 #include "ave-project.h"
 #include "core/ave-error.h"
+#include "core/ave-files.h"
 #include "core/ave-json-read.h"
-#include "resources/ave-output-dir.h"
 
 G_DEFINE_QUARK (ave-project-error-quark, ave_project_error)
 

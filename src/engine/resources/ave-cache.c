@@ -13,7 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "ave-cache.h"
-#include "ave-output-dir.h"
+#include "core/ave-files.h"
 #include "ave-temp-dir.h"
 #include "core/ave-error.h"
 

@@ -17,6 +17,8 @@
 
 #include <glib.h>
 
+#include "core/ave-files.h"
+
 G_BEGIN_DECLS
 
 #define AVE_OUTPUT_LOCK_NAME     ".ai-video-editor.lock"
@@ -53,14 +55,6 @@ gboolean      ave_output_dir_commit      (AveOutputDir        *self,
                                           GError             **error);
 /* Removes what is still staged and releases the lock. */
 void          ave_output_dir_close       (AveOutputDir        *self);
-
-/* Whether two paths name one file (device and inode, links followed);
- * FALSE when either does not exist. */
-gboolean      ave_file_is_same           (const char          *a,
-                                          const char          *b);
-/* Removes a file, or a folder and what it holds, without following any
- * symbolic link: a link is removed itself, never what it points to. */
-void          ave_remove_tree_nofollow   (const char          *path);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveOutputDir, ave_output_dir_close)
 

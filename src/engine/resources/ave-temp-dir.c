@@ -10,7 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "ave-temp-dir.h"
-#include "ave-output-dir.h"
+#include "core/ave-files.h"
 #include "core/ave-error.h"
 
 #define PREFIX "ai-video-editor-"
