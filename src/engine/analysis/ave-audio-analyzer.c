@@ -55,6 +55,10 @@
 #define BEAT_SOUND_WINDOW 0.25
 /* Runs of this many beat periods are averaged to estimate the tempo. */
 #define TEMPO_RUN       8
+/* The longest hole filled with silence: the analysis reader leaves out
+ * sound beyond a longer jump (AVE_MEDIA_MAX_TIMESTAMP_GAP), so a chunk
+ * further ahead is a caller's error, not hours of silence to analyse. */
+#define MAX_GAP_FILL_S  60.0
 
 typedef struct
 {
@@ -913,6 +917,14 @@ ave_audio_analyzer_push (AveAudioAnalyzer    *self,
       /* A hole in the stream (a lost packet, a gap in a recording) is
        * silence on the analysis clock, so later times stay right. */
       double expected = sample_time (self, self->n_samples);
+      if (!(chunk->pts <= expected + MAX_GAP_FILL_S))
+        {
+          g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_FAILED,
+                       "Audio analysis: sound at %.1f s follows sound ending at %.1f s; "
+                       "a jump of more than %.0f s is a damaged timestamp",
+                       chunk->pts, expected, MAX_GAP_FILL_S);
+          return FALSE;
+        }
       if (chunk->pts > expected + 0.02)
         {
           guint64 gap = (guint64) llround ((chunk->pts - expected) * RATE);

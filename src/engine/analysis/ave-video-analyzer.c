@@ -494,6 +494,24 @@ compare_candidates (gconstpointer a,
   return (ca->time > cb->time) - (ca->time < cb->time);
 }
 
+typedef struct
+{
+  gint64 window;
+  double interest;
+} WindowSample;
+
+static int
+compare_window_samples (gconstpointer a,
+                        gconstpointer b)
+{
+  const WindowSample *x = a, *y = b;
+
+  return (x->window > y->window) - (x->window < y->window);
+}
+
+/* One highlight per HIGHLIGHT_WINDOW that holds frames.  Memory follows
+ * the frames seen, never the time they span: a damaged timestamp can make
+ * that span months long. */
 static void
 add_highlights (GArray               *out,
                 const AveFrameRecord *records,
@@ -501,36 +519,52 @@ add_highlights (GArray               *out,
                 double                start,
                 double                end)
 {
-  guint n_windows = (guint) MAX (1.0, ceil ((end - start) / HIGHLIGHT_WINDOW - 1e-9));
-  g_autofree double *sum = g_new0 (double, n_windows);
-  g_autofree guint *count = g_new0 (guint, n_windows);
+  g_autoptr(GArray) samples = g_array_sized_new (FALSE, FALSE, sizeof (WindowSample), n_records);
+  double last_window = MAX (0.0, ceil ((end - start) / HIGHLIGHT_WINDOW - 1e-9) - 1.0);
   double best = 0.0;
 
+  /* a double holds every window index exactly up to 2^53 */
+  last_window = MIN (last_window, 9007199254740992.0);
   for (guint i = 0; i < n_records; i++)
     {
       double offset = records[i].pts - start;
-      guint w = offset <= 0.0 ? 0 : MIN ((guint) (offset / HIGHLIGHT_WINDOW), n_windows - 1);
+      WindowSample sample;
 
-      sum[w] += frame_interest (&records[i]);
-      count[w]++;
+      sample.window = offset <= 0.0 ? 0 : (gint64) MIN (floor (offset / HIGHLIGHT_WINDOW), last_window);
+      sample.interest = frame_interest (&records[i]);
+      g_array_append_val (samples, sample);
     }
+  g_array_sort (samples, compare_window_samples);
 
-  for (guint w = 0; w < n_windows; w++)
-    if (count[w] > 0)
-      best = MAX (best, sum[w] / count[w]);
+  /* sums per window, in place: the first entry of each run */
+  {
+    guint n_windows = 0;
+    g_autofree guint *count = g_new0 (guint, MAX (samples->len, 1));
+    WindowSample *s = (WindowSample *) samples->data;
 
-  for (guint w = 0; w < n_windows; w++)
-    {
-      AveHighlight highlight;
-      double window_end;
+    for (guint i = 0; i < samples->len; i++)
+      {
+        if (n_windows > 0 && s[n_windows - 1].window == s[i].window)
+          s[n_windows - 1].interest += s[i].interest;
+        else
+          s[n_windows++] = s[i];
+        count[n_windows - 1]++;
+      }
 
-      if (count[w] == 0)
-        continue;
-      window_end = MIN (end, start + (w + 1) * HIGHLIGHT_WINDOW);
-      highlight.time = (start + w * HIGHLIGHT_WINDOW + window_end) / 2.0;
-      highlight.score = best > 0.0 ? CLAMP ((sum[w] / count[w]) / best, 0.0, 1.0) : 0.0;
-      g_array_append_val (out, highlight);
-    }
+    for (guint w = 0; w < n_windows; w++)
+      best = MAX (best, s[w].interest / count[w]);
+
+    for (guint w = 0; w < n_windows; w++)
+      {
+        AveHighlight highlight;
+        double window_start = start + (double) s[w].window * HIGHLIGHT_WINDOW;
+        double window_end = MIN (end, window_start + HIGHLIGHT_WINDOW);
+
+        highlight.time = (window_start + window_end) / 2.0;
+        highlight.score = best > 0.0 ? CLAMP ((s[w].interest / count[w]) / best, 0.0, 1.0) : 0.0;
+        g_array_append_val (out, highlight);
+      }
+  }
 }
 
 gboolean

@@ -22,6 +22,10 @@
 #define SIG_H           18
 #define MIN_SIG_DIFF    6.0   /* mean |luma difference| (0..255) of the 32x18 signatures */
 #define JPEG_QUALITY    3     /* mjpeg qscale: 2 (best) .. 31 */
+/* Bounds on a thumbnail (docs/cli.md, "Limits"): 8K a side, and the
+ * probe's limit on a picture's shape (16:1 either way). */
+#define MAX_THUMBNAIL_SIDE 8192
+#define MAX_THUMBNAIL_ASPECT 16.0
 
 typedef struct
 {
@@ -233,8 +237,17 @@ thumbnail_size (const AveMediaInfo *media,
   if (media->rotation == 90 || media->rotation == 270)
     sar = 1.0 / sar;
 
-  *width = MAX (16, (int) (wanted_width & ~1u));
-  *height = MAX (16, 2 * (int) lround (*width * dh / (dw * sar) / 2.0));
+  /* The media description may come from an analysis.json: every number
+   * in it is held to what the probe accepts from a real file. */
+  if (!(dw > 0 && dh > 0 && isfinite (dw) && isfinite (dh)))
+    dw = dh = 1.0;
+  if (!(sar > 0 && isfinite (sar)))
+    sar = 1.0;
+  *width = (int) CLAMP (wanted_width, 16u, (guint) MAX_THUMBNAIL_SIDE) & ~1;
+  *height = 2 * (int) lround (CLAMP (*width * dh / (dw * sar),
+                                     *width / MAX_THUMBNAIL_ASPECT,
+                                     *width * MAX_THUMBNAIL_ASPECT) / 2.0);
+  *height = CLAMP (*height, 16, MAX_THUMBNAIL_SIDE);
 }
 
 gboolean

@@ -10,6 +10,7 @@
 #include <libavutil/opt.h>
 
 #include "core/ave-error.h"
+#include "media/ave-media-private.h"
 #include "ave-compose-private.h"
 
 struct _AveMp4Writer
@@ -212,7 +213,7 @@ _ave_mp4_writer_new (const char               *path,
   if (fmt->channels > 0 && !open_audio (self, fmt, settings, error))
     return NULL;
 
-  ret = avio_open (&self->format->pb, path, AVIO_FLAG_WRITE);
+  ret = _ave_media_open_output (self->format, path);
   if (ret < 0)
     {
       set_av_error (error, AVE_COMPOSE_ERROR_FAILED, ret,

@@ -13,6 +13,7 @@
 
 #include "core/ave-error.h"
 #include "media/ave-media.h"
+#include "media/ave-media-private.h"
 #include "ave-compose-private.h"
 #include "ave-smart-cut.h"
 
@@ -795,7 +796,7 @@ ave_smart_cut_prepare (AvePlan            *plan,
     self->fps = av_d2q (rate, 100000);
   }
 
-  ret = avformat_open_input (&fmt, self->source_path, NULL, NULL);
+  ret = _ave_media_open_input (&fmt, self->source_path, NULL);
   if (ret >= 0)
     ret = avformat_find_stream_info (fmt, NULL);
   if (ret >= 0)
@@ -1685,7 +1686,7 @@ G_GNUC_END_IGNORE_DEPRECATIONS
       r->audio_st->time_base = r->audio->time_base;
     }
 
-  ret = avio_open (&r->out->pb, output_path, AVIO_FLAG_WRITE);
+  ret = _ave_media_open_output (r->out, output_path);
   if (av_failed (ret, error, "Cannot write %s", output_path))
     return FALSE;
   ret = avformat_write_header (r->out, NULL);
@@ -1734,7 +1735,7 @@ ave_smart_cut_render (AveSmartCut        *self,
         goto out;
     }
 
-  ret = avformat_open_input (&r.in, self->source_path, NULL, NULL);
+  ret = _ave_media_open_input (&r.in, self->source_path, NULL);
   if (av_failed (ret, error, "Cannot open %s", self->source_path))
     goto out;
   for (unsigned i = 0; i < r.in->nb_streams; i++)

@@ -36,6 +36,36 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwrContext, _ave_swr_free)
 # define _AVE_FRAME_DURATION(f) ((f)->pkt_duration)
 #endif
 
+/* Limits on what a file may claim about itself (docs/cli.md, "Limits").
+ * FFmpeg accepts pictures up to 16384 pixels a side and any pixel shape;
+ * a header that says more is damaged or hostile, and the sizes the
+ * engine derives from it (analysis pictures, renders, thumbnails) must
+ * stay allocatable. */
+#define AVE_MEDIA_MAX_DIMENSION 16384
+/* The displayed picture (stored size times pixel shape) is at most 16
+ * times as wide as it is tall, or as tall as it is wide. */
+#define AVE_MEDIA_MAX_ASPECT    16.0
+/* A jump forward in one stream's timestamps longer than this (seconds)
+ * between two consecutive frames is damage, not a pause in the
+ * recording: the stream ends there for the engine (docs/cli.md). */
+#define AVE_MEDIA_MAX_TIMESTAMP_GAP 60.0
+
+/* The engine reads and writes local files only.  These open FFmpeg
+ * contexts with the "file" protocol alone (a name such as "pipe:1" or
+ * "http://host/x" is a local file of that name) and, for input, only the
+ * demuxers of self-contained recordings: no playlists, concat scripts,
+ * image sequences or anything else that makes FFmpeg open other files or
+ * addresses.  Both return an FFmpeg error code (0 or negative). */
+int             _ave_media_open_input      (AVFormatContext          **fmt,
+                                            const char                *path,
+                                            const AVIOInterruptCB     *interrupt_cb);
+/* Opens out->pb for writing `path`; `out` comes from
+ * avformat_alloc_output_context2. */
+int             _ave_media_open_output     (AVFormatContext           *out,
+                                            const char                *path);
+/* Whether _ave_media_open_input accepts files FFmpeg reads with `format`. */
+gboolean        _ave_media_format_allowed  (const AVInputFormat       *format);
+
 /* An opened, probed file. */
 typedef struct
 {

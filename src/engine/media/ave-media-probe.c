@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
+#include <libavutil/avstring.h>
 #include <libavutil/display.h>
 #include <libavutil/error.h>
 
@@ -110,6 +111,15 @@ looks_like_text (const guint8 *buf,
   return g_utf8_validate_len ((const char *) buf, check, NULL);
 }
 
+/* Formats whose files name other files or network addresses. */
+static gboolean
+format_names_other_files (const AVInputFormat *format)
+{
+  return av_match_list (format->name,
+                        "hls,dash,concat,sdp,rtsp,rtp,imf,webm_dash_manifest,ffmetadata,"
+                        "image2pipe", ',') > 0;
+}
+
 /* Called when avformat_open_input fails: decides which of our errors it is. */
 static void
 set_open_error (const char *path,
@@ -130,6 +140,30 @@ set_open_error (const char *path,
     }
 
   head = sniff_file (path, &len);
+  if (head != NULL)
+    {
+      /* What FFmpeg would have picked, by name and content: a playlist or
+       * a script naming other files is refused by _ave_media_open_input,
+       * and deserves its own explanation. */
+      AVProbeData pd = { .filename = path, .buf = head, .buf_size = (int) len };
+      int score = 0;
+      const AVInputFormat *guess = av_probe_input_format3 (&pd, TRUE, &score);
+
+      if (guess != NULL && score > AVPROBE_SCORE_EXTENSION && !_ave_media_format_allowed (guess)
+          && (!looks_like_text (head, len) || format_names_other_files (guess)))
+        {
+          g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_NOT_MEDIA,
+                       "%s: is %s (%s), not a single recording; this editor reads only "
+                       "self-contained local video, sound or picture files (MP4, MOV, MKV, "
+                       "WebM, AVI, MPEG-TS, WAV, MP3…): export or join the recording into one "
+                       "such file first",
+                       name,
+                       format_names_other_files (guess) ? "a playlist or list of other files"
+                                                        : "a format this editor does not read",
+                       guess->long_name != NULL ? guess->long_name : guess->name);
+          return;
+        }
+    }
   if (looks_like_text (head, len))
     {
       g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_NOT_MEDIA,
@@ -438,6 +472,53 @@ fill_info (AveMediaFile *file,
   file->info = info;
 }
 
+/* The engine derives picture sizes from the stored size and the pixel
+ * shape (analysis pictures, renders, thumbnails, cards); a header that
+ * claims more than any camera makes must not turn into a huge allocation
+ * (docs/cli.md, "Limits"). */
+static gboolean
+check_video_size (AVFormatContext *fmt,
+                  AVStream        *st,
+                  const char      *path,
+                  GError         **error)
+{
+  const AVCodecParameters *par = st->codecpar;
+  AVRational sar = av_guess_sample_aspect_ratio (fmt, st, NULL);
+  g_autofree char *name = _ave_media_display_name (path);
+  double shape, aspect;
+
+  if (par->width > AVE_MEDIA_MAX_DIMENSION || par->height > AVE_MEDIA_MAX_DIMENSION)
+    {
+      g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_UNSUPPORTED_CODEC,
+                   "%s: its pictures are %dx%d pixels, more than the %d a side this editor "
+                   "handles; scale the video down first (for example to 3840x2160)",
+                   name, par->width, par->height, AVE_MEDIA_MAX_DIMENSION);
+      return FALSE;
+    }
+  shape = (sar.num > 0 && sar.den > 0) ? av_q2d (sar) : 1.0;
+  aspect = par->width * shape / par->height;
+  if (!(aspect <= AVE_MEDIA_MAX_ASPECT && aspect >= 1.0 / AVE_MEDIA_MAX_ASPECT))
+    {
+      if (shape != 1.0)
+        g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_CORRUPT,
+                     "%s: its header gives the pixels a shape of %d:%d, which makes the %dx%d "
+                     "picture %s; the aspect ratio in the file is wrong: fix it with "
+                     "'ffmpeg -i INPUT -c copy -aspect 16:9 OUTPUT' (or the real shape)",
+                     name, sar.num, sar.den, par->width, par->height,
+                     aspect > 1.0 ? "more than 16 times as wide as it is tall"
+                                  : "more than 16 times as tall as it is wide");
+      else
+        g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_UNSUPPORTED_CODEC,
+                     "%s: its %dx%d pictures are %s; this editor handles shapes "
+                     "up to 16:1 and 1:16, crop the video first",
+                     name, par->width, par->height,
+                     aspect > 1.0 ? "more than 16 times as wide as they are tall"
+                                  : "more than 16 times as tall as they are wide");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 choose_streams (AveMediaFile *file,
                 const char   *path,
@@ -530,17 +611,9 @@ _ave_media_file_open (AveMediaFile          *file,
     return FALSE;
 
   name = _ave_media_display_name (path);
-  fmt = avformat_alloc_context ();
-  if (fmt == NULL)
-    g_error ("out of memory allocating an AVFormatContext");
-  if (interrupt_cb != NULL)
-    fmt->interrupt_callback = *interrupt_cb;
-
-  ret = avformat_open_input (&fmt, path, NULL, NULL);
+  ret = _ave_media_open_input (&fmt, path, interrupt_cb);
   if (ret < 0)
     {
-      /* avformat_open_input frees the context on failure. */
-      fmt = NULL;
       set_open_error (path, ret, error);
       return FALSE;
     }
@@ -564,7 +637,9 @@ _ave_media_file_open (AveMediaFile          *file,
     }
 
   file->fmt = g_steal_pointer (&fmt);
-  if (!choose_streams (file, path, error))
+  if (!choose_streams (file, path, error)
+      || (file->video_index >= 0
+          && !check_video_size (file->fmt, file->fmt->streams[file->video_index], path, error)))
     {
       _ave_media_file_close (file);
       return FALSE;
@@ -625,7 +700,12 @@ _ave_media_open_decoder (AveMediaFile *file,
     }
   ctx = avcodec_alloc_context3 (codec);
   if (ctx == NULL)
-    g_error ("out of memory allocating a decoder");
+    {
+      g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_FAILED,
+                   "%s: out of memory starting the %s decoder; close other programs and try again",
+                   name, codec->name);
+      return NULL;
+    }
   ret = avcodec_parameters_to_context (ctx, st->codecpar);
   if (ret < 0)
     {

@@ -22,8 +22,8 @@
 #define AUDIO_CHUNK_SECONDS  0.25
 /* Forward jumps in audio timestamps up to this long are filled with
  * silence so that sample counts stay aligned with time; longer ones are
- * broken timestamps, followed as they are. */
-#define AUDIO_MAX_GAP_FILL   60.0
+ * broken timestamps, and what follows them is left out. */
+#define AUDIO_MAX_GAP_FILL   AVE_MEDIA_MAX_TIMESTAMP_GAP
 #define AUDIO_GAP_SECONDS    0.02
 #define MAX_CONSECUTIVE_ERRORS 200
 
@@ -48,6 +48,11 @@ typedef struct
   GThread        *thread;
   guint           broken;
   gint64          decoded;
+  /* packets left out for a timestamp far ahead of the rest (demuxer
+   * thread only): the first one's claimed time and where the rest was */
+  guint           jumped;
+  double          jump_to;
+  double          jump_from;
 } StreamWorker;
 
 struct _Reader
@@ -68,6 +73,10 @@ struct _Reader
 
   double                       last_fraction;
   gint64                       last_progress_us;
+  /* the end of the furthest packet handed to a decoder, seconds
+   * (demuxer thread only) */
+  double                       frontier;
+  gboolean                     frontier_set;
 };
 
 static gboolean
@@ -246,6 +255,18 @@ queue_pop (Reader      *r,
 
 /* ------------------------------------------------- decoding, shared */
 
+/* FFmpeg says ENOMEM when an allocation fails, and also when a damaged
+ * header asks for an impossible amount: never a reason to abort. */
+static void
+reader_fail_out_of_memory (Reader       *r,
+                           StreamWorker *w)
+{
+  reader_fail (r, g_error_new (AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_FAILED,
+                               "%s: out of memory decoding its %s stream; close other programs "
+                               "or lower --max-memory, and check that the file is not damaged",
+                               r->name, avcodec_get_name (w->dec->codec_id)));
+}
+
 typedef gboolean (*FrameHandler) (StreamWorker *w,
                                   AVFrame      *frame,
                                   gpointer      state);
@@ -285,7 +306,10 @@ decode_stream (StreamWorker *w,
           if (ret < 0 && ret != AVERROR (EAGAIN) && ret != AVERROR_EOF)
             {
               if (ret == AVERROR (ENOMEM))
-                g_error ("out of memory while decoding");
+                {
+                  reader_fail_out_of_memory (r, w);
+                  return FALSE;
+                }
               w->broken++;
               g_debug ("%s: skipping a damaged %s packet", r->name,
                        avcodec_get_name (w->dec->codec_id));
@@ -311,7 +335,10 @@ decode_stream (StreamWorker *w,
           if (ret < 0)
             {
               if (ret == AVERROR (ENOMEM))
-                g_error ("out of memory while decoding");
+                {
+                  reader_fail_out_of_memory (r, w);
+                  return FALSE;
+                }
               w->broken++;
               if (++consecutive_errors > MAX_CONSECUTIVE_ERRORS)
                 {
@@ -369,12 +396,16 @@ typedef struct
   double             last_pts;
   double             last_duration;
   double             nominal_duration;
+  guint              jumped;         /* frames left out for a timestamp far ahead */
   struct SwsContext *sws;
   AVFrame           *scaled;
   int                width, height;
   int                sws_flags;
 } VideoState;
 
+/* The probe refused pictures over AVE_MEDIA_MAX_DIMENSION a side and
+ * shapes beyond AVE_MEDIA_MAX_ASPECT, so the height is at most 16 times
+ * the width; the clamps keep a setting's width in the same bounds. */
 static void
 choose_analysis_size (Reader     *r,
                       VideoState *vs)
@@ -383,10 +414,13 @@ choose_analysis_size (Reader     *r,
   double sar = (double) info->sample_aspect_num / MAX (info->sample_aspect_den, 1);
   double aspect = info->width * sar / MAX (info->height, 1);
   int width = r->opts->analysis_width > 0 ? r->opts->analysis_width : info->width;
+  double height;
 
-  width = MAX (2, width & ~1);
+  aspect = CLAMP (aspect, 1.0 / AVE_MEDIA_MAX_ASPECT, AVE_MEDIA_MAX_ASPECT);
+  width = CLAMP (width, 2, AVE_MEDIA_MAX_DIMENSION) & ~1;
+  height = CLAMP (width / aspect, 2.0, (double) AVE_MEDIA_MAX_DIMENSION);
   vs->width = width;
-  vs->height = MAX (2, (int) lround (width / aspect / 2.0) * 2);
+  vs->height = MAX (2, (int) lround (height / 2.0) * 2);
 }
 
 static gboolean
@@ -406,7 +440,13 @@ deliver_video (Reader     *r,
       vs->scaled->width = vs->width;
       vs->scaled->height = vs->height;
       if (av_frame_get_buffer (vs->scaled, 0) < 0)
-        g_error ("out of memory allocating a %dx%d analysis picture", vs->width, vs->height);
+        {
+          reader_fail (r, g_error_new (AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_FAILED,
+                                       "%s: out of memory for a %dx%d analysis picture; close "
+                                       "other programs or lower --max-memory",
+                                       r->name, vs->width, vs->height));
+          return FALSE;
+        }
     }
   vs->sws = sws_getCachedContext (vs->sws, frame->width, frame->height, frame->format,
                                   vs->width, vs->height, AV_PIX_FMT_YUV420P,
@@ -430,8 +470,9 @@ deliver_video (Reader     *r,
   out.y_stride = vs->scaled->linesize[0];
   out.u = vs->scaled->data[1];
   out.v = vs->scaled->data[2];
+  /* av_frame_get_buffer gives both chroma planes of a YUV420P picture
+   * the same padded width, whatever the input: equal by construction. */
   out.uv_stride = vs->scaled->linesize[1];
-  g_assert (vs->scaled->linesize[1] == vs->scaled->linesize[2]);
 
   if (!r->cb->video_frame (&out, r->user_data, &error))
     {
@@ -479,6 +520,17 @@ handle_video_frame (StreamWorker *w,
   Reader *r = w->reader;
   double pts = frame_seconds (r, w, frame, vs->last_pts + vs->last_duration);
 
+  /* The demuxer leaves out packets whose timestamps jump; a decoder can
+   * still make such a time up (a broken reordering offset).  Honoured,
+   * it would be hours of content held on one picture. */
+  if (vs->number > 0 && pts > vs->last_pts + AVE_MEDIA_MAX_TIMESTAMP_GAP)
+    {
+      if (vs->jumped++ == 0)
+        reader_warn (r, "%s: a picture claims to be at %.1f s, right after one at %.1f s; "
+                     "pictures with timestamps that far ahead are left out (the file is damaged, "
+                     "re-export it to keep them)", r->name, pts, vs->last_pts);
+      return TRUE;
+    }
   if (!release_pending_video (r, vs, pts))
     return FALSE;
   vs->pending = av_frame_alloc ();
@@ -535,6 +587,7 @@ typedef struct
   gsize            converted_capacity;
 
   gboolean         started;
+  guint            jumped;         /* frames left out for a timestamp far ahead */
   double           end;            /* the stream's stated end, seconds; 0 unknown */
   double           chunk_pts;      /* seconds of the chunk's first sample */
   gint64           native_total;   /* source-rate frames since `origin` */
@@ -772,13 +825,12 @@ handle_audio_frame (StreamWorker *w,
       }
     else if (gap > AUDIO_MAX_GAP_FILL)
       {
-        reader_warn (r, "%s: the sound's timestamps jump by %.1f s at %.1f s; the file is damaged",
-                     r->name, gap, audio_clock (as));
-        if (!emit_chunk (r, as))
-          return FALSE;
-        as->origin = pts;
-        as->native_total = 0;
-        as->chunk_pts = pts;
+        /* Followed, the jump would be hours of silence to analyse. */
+        if (as->jumped++ == 0)
+          reader_warn (r, "%s: the sound's timestamps jump by %.1f s at %.1f s; the sound "
+                       "after the jump is left out (the file is damaged, re-export it to keep it)",
+                       r->name, gap, audio_clock (as));
+        return TRUE;
       }
   }
 
@@ -927,6 +979,55 @@ stop_worker (StreamWorker *w)
   avcodec_free_context (&w->dec);
 }
 
+/* A packet that claims a time far beyond everything read so far (one
+ * broken timestamp, or the rest of a badly joined file) is left out:
+ * honoured, a few frames would become hours or months of content, and
+ * every later stage is sized by time.  Packets that come back to the
+ * file's time go on as usual. */
+static gboolean
+timestamp_jumps_ahead (Reader         *r,
+                       StreamWorker   *w,
+                       const AVPacket *pkt)
+{
+  AVStream *st = r->file.fmt->streams[pkt->stream_index];
+  gint64 ts = pkt->pts;
+  double start;
+
+  if (pkt->dts != AV_NOPTS_VALUE && (ts == AV_NOPTS_VALUE || pkt->dts > ts))
+    ts = pkt->dts;
+  if (ts == AV_NOPTS_VALUE)
+    return FALSE;
+  start = (av_rescale_q (ts, st->time_base, AV_TIME_BASE_Q) - r->file.start_time_us)
+          / (double) AV_TIME_BASE;
+  if (r->frontier_set && start > r->frontier + AVE_MEDIA_MAX_TIMESTAMP_GAP)
+    {
+      if (w->jumped++ == 0)
+        {
+          w->jump_from = r->frontier;
+          w->jump_to = start;
+        }
+      return TRUE;
+    }
+  r->frontier = r->frontier_set ? MAX (r->frontier, _ave_media_packet_end (&r->file, pkt))
+                                : _ave_media_packet_end (&r->file, pkt);
+  r->frontier_set = TRUE;
+  return FALSE;
+}
+
+static void
+warn_timestamp_jump (Reader       *r,
+                     StreamWorker *w)
+{
+  if (w->jumped == 0)
+    return;
+  reader_warn (r, "%s: the %s's timestamps jump from %.1f s to %.1f s (a damaged or badly "
+               "joined file); %u packet%s beyond the jump %s left out, so the %s ends at %.1f s: "
+               "re-export the file to keep them",
+               r->name, w == &r->video ? "picture" : "sound", w->jump_from, w->jump_to,
+               w->jumped, w->jumped == 1 ? "" : "s", w->jumped == 1 ? "is" : "are",
+               w == &r->video ? "picture" : "sound", w->jump_from);
+}
+
 /* Reads packets until the end, an error or an abort; returns the end of
  * the furthest packet (seconds) and whether reading failed early. */
 static double
@@ -966,7 +1067,7 @@ demux (Reader   *r,
         w = &r->video;
       else if (pkt->stream_index == r->audio.index && r->audio.thread != NULL)
         w = &r->audio;
-      if (w == NULL)
+      if (w == NULL || timestamp_jumps_ahead (r, w, pkt))
         {
           av_packet_unref (pkt);
           continue;
@@ -1087,7 +1188,10 @@ stop:
   if (r.video.broken + r.audio.broken > 0)
     reader_warn (&r, "%s: skipped %u damaged packet%s", r.name, r.video.broken + r.audio.broken,
                  r.video.broken + r.audio.broken == 1 ? "" : "s");
-  if (read_error || _ave_media_ended_early (&r.file, -1, reached))
+  warn_timestamp_jump (&r, &r.video);
+  warn_timestamp_jump (&r, &r.audio);
+  /* After a jump the stated length is the jump's, not a truncation. */
+  if (read_error || (r.video.jumped + r.audio.jumped == 0 && _ave_media_ended_early (&r.file, -1, reached)))
     reader_warn (&r, "%s: the file ends early at %.1f s (truncated?); analysed what is there",
                  r.name, MAX (reached, 0.0));
   report_progress (&r, reached, TRUE);

@@ -296,6 +296,21 @@ preroll_skip (AveMediaSource *self,
  * microseconds on the relative clock and the duration likewise (0 when the
  * container does not say).  FALSE at the end of the stream, or on error
  * (then error is set). */
+/* FFmpeg says ENOMEM when an allocation fails, and also when a damaged
+ * header asks for an impossible amount: never a reason to abort. */
+static void
+set_out_of_memory (AveMediaSource *self,
+                   StreamState    *s,
+                   GError        **error)
+{
+  g_autofree char *name = source_name (self);
+
+  g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_FAILED,
+               "%s: out of memory decoding its %s stream; close other programs "
+               "or lower --max-memory, and check that the file is not damaged",
+               name, avcodec_get_name (s->dec->codec_id));
+}
+
 static gboolean
 decode_frame (AveMediaSource *self,
               StreamState    *s,
@@ -334,7 +349,10 @@ decode_frame (AveMediaSource *self,
       if (ret != AVERROR (EAGAIN))
         {
           if (ret == AVERROR (ENOMEM))
-            g_error ("out of memory while decoding");
+            {
+              set_out_of_memory (self, s, error);
+              return FALSE;
+            }
           g_debug ("%s: a frame failed to decode (%d); skipping it",
                    self->file.info->path, ret);
           s->broken++;
@@ -369,7 +387,11 @@ decode_frame (AveMediaSource *self,
             if (ret < 0 && ret != AVERROR (EAGAIN))
               {
                 if (ret == AVERROR (ENOMEM))
-                  g_error ("out of memory while decoding");
+                  {
+                    av_packet_free (&pkt);
+                    set_out_of_memory (self, s, error);
+                    return FALSE;
+                  }
                 g_debug ("%s: skipping a damaged %s packet", self->file.info->path,
                          avcodec_get_name (s->dec->codec_id));
                 s->broken++;
@@ -425,8 +447,21 @@ alloc_picture (int width,
   frame->width = width;
   frame->height = height;
   if (av_frame_get_buffer (frame, 0) < 0)
-    g_error ("out of memory allocating a %dx%d picture", width, height);
+    av_frame_free (&frame);
   return frame;
+}
+
+static void
+set_picture_memory_error (AveMediaSource *self,
+                          int             width,
+                          int             height,
+                          GError        **error)
+{
+  g_autofree char *name = source_name (self);
+
+  g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_FAILED,
+               "%s: out of memory for a %dx%d picture; close other programs or lower --max-memory",
+               name, width, height);
 }
 
 static void
@@ -464,6 +499,8 @@ rotate_plane (const guint8 *src,
             row[x] = src[(gsize) x * src_stride + (src_w - 1 - y)];
           break;
         default:
+          /* stream_rotation () gives 0, 90, 180 or 270 whatever the
+           * file says, and 0 never comes here: unreachable. */
           g_assert_not_reached ();
         }
     }
@@ -477,6 +514,12 @@ convert_video (AveMediaSource *self,
 {
   AVFrame *out = alloc_picture (self->out_width, self->out_height);
   AVFrame *scaled = out;
+
+  if (out == NULL)
+    {
+      set_picture_memory_error (self, self->out_width, self->out_height, error);
+      return NULL;
+    }
 
   self->sws = sws_getCachedContext (self->sws,
                                     decoded->width, decoded->height, decoded->format,
@@ -496,6 +539,12 @@ convert_video (AveMediaSource *self,
     {
       if (self->rotate_tmp == NULL)
         self->rotate_tmp = alloc_picture (self->scale_width, self->scale_height);
+      if (self->rotate_tmp == NULL)
+        {
+          av_frame_free (&out);
+          set_picture_memory_error (self, self->scale_width, self->scale_height, error);
+          return NULL;
+        }
       scaled = self->rotate_tmp;
     }
   sws_scale (self->sws, (const guint8 * const *) decoded->data, decoded->linesize,
@@ -679,8 +728,20 @@ alloc_audio (AveMediaSource *self,
   av_channel_layout_copy (&out->ch_layout, &self->out_layout);
   out->nb_samples = MAX (n_samples, 1);
   if (av_frame_get_buffer (out, 0) < 0)
-    g_error ("out of memory allocating %d audio samples", n_samples);
+    av_frame_free (&out);
   return out;
+}
+
+static void
+set_audio_memory_error (AveMediaSource *self,
+                        int             n_samples,
+                        GError        **error)
+{
+  g_autofree char *name = source_name (self);
+
+  g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_FAILED,
+               "%s: out of memory for %d sound samples; close other programs or lower --max-memory",
+               name, n_samples);
 }
 
 /* Stamps the converted samples with the running clock and trims what lies
@@ -753,6 +814,11 @@ ave_media_source_read_audio (AveMediaSource  *self,
           if (n <= 0)
             return NULL;
           out = alloc_audio (self, n);
+          if (out == NULL)
+            {
+              set_audio_memory_error (self, n, error);
+              return NULL;
+            }
           n = swr_convert (self->swr, out->extended_data, n, NULL, 0);
           if (!finish_audio (self, out, n))
             return NULL;
@@ -780,6 +846,11 @@ ave_media_source_read_audio (AveMediaSource  *self,
 
       n = swr_get_out_samples (self->swr, decoded->nb_samples);
       out = alloc_audio (self, n);
+      if (out == NULL)
+        {
+          set_audio_memory_error (self, n, error);
+          return NULL;
+        }
       n = swr_convert (self->swr, out->extended_data, n,
                        (const guint8 **) decoded->extended_data, decoded->nb_samples);
       if (n < 0)
@@ -796,8 +867,9 @@ ave_media_source_read_audio (AveMediaSource  *self,
 
 /* -------------------------------------------------------- open/seek */
 
-static void
-choose_output_size (AveMediaSource *self)
+static gboolean
+choose_output_size (AveMediaSource  *self,
+                    GError         **error)
 {
   const AveMediaInfo *info = self->file.info;
   int w = self->opts.video_width, h = self->opts.video_height;
@@ -824,6 +896,19 @@ choose_output_size (AveMediaSource *self)
   else if (h <= 0)
     h = MAX (2, (int) (lround ((double) w * natural_h / MAX (natural_w, 1) / 2.0) * 2));
 
+  /* The probe refuses sources beyond the limit; a caller's size (a
+   * setting, a card, a size derived from a damaged analysis.json) is
+   * held to the same one. */
+  if (w > AVE_MEDIA_MAX_DIMENSION || h > AVE_MEDIA_MAX_DIMENSION)
+    {
+      g_autofree char *name = source_name (self);
+
+      g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_FAILED,
+                   "%s: pictures of %dx%d were asked for, more than the %d pixels a side "
+                   "this editor handles; choose a smaller size",
+                   name, w, h, AVE_MEDIA_MAX_DIMENSION);
+      return FALSE;
+    }
   self->out_width = w;
   self->out_height = h;
   if (self->rotation == 90 || self->rotation == 270)
@@ -836,6 +921,7 @@ choose_output_size (AveMediaSource *self)
       self->scale_width = w;
       self->scale_height = h;
     }
+  return TRUE;
 }
 
 AveMediaSource *
@@ -881,7 +967,8 @@ ave_media_source_open (const char                  *path,
       if (self->video.dec == NULL)
         return NULL;
       self->video.index = self->file.video_index;
-      choose_output_size (self);
+      if (!choose_output_size (self, error))
+        return NULL;
     }
   if (options->want_audio && self->file.audio_index >= 0)
     {
