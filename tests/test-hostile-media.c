@@ -38,6 +38,7 @@ plain_mp4 (void)
 typedef struct
 {
   guint      n_frames;
+  int        width, height;
   double     video_end;
   double     audio_end;
   GPtrArray *warnings;
@@ -49,6 +50,8 @@ count_frame (const AveAnalysisFrame *frame, gpointer data, GError **error)
   ReadResult *r = data;
 
   r->n_frames++;
+  r->width = MAX (r->width, frame->width);
+  r->height = MAX (r->height, frame->height);
   r->video_end = MAX (r->video_end, frame->pts + frame->duration);
   return TRUE;
 }
@@ -71,12 +74,13 @@ keep_warning (const char *message, gpointer data)
 }
 
 static gboolean
-read_all (const char  *path,
-          ReadResult  *result,
-          GError     **error)
+read_at_width (const char  *path,
+               int          analysis_width,
+               ReadResult  *result,
+               GError     **error)
 {
   AveMediaReadOptions options = {
-    .analysis_width = 320, .frame_step = 1, .want_video = TRUE, .want_audio = TRUE,
+    .analysis_width = analysis_width, .frame_step = 1, .want_video = TRUE, .want_audio = TRUE,
   };
   AveMediaReadCallbacks callbacks = {
     .video_frame = count_frame, .audio_chunk = count_chunk, .warning = keep_warning,
@@ -85,6 +89,14 @@ read_all (const char  *path,
   memset (result, 0, sizeof *result);
   result->warnings = g_ptr_array_new_with_free_func (g_free);
   return ave_media_read_for_analysis (path, &options, &callbacks, result, NULL, error);
+}
+
+static gboolean
+read_all (const char  *path,
+          ReadResult  *result,
+          GError     **error)
+{
+  return read_at_width (path, 320, result, error);
 }
 
 static gboolean
@@ -169,6 +181,23 @@ test_source_size_bound (void)
   g_assert_null (source);
   g_assert_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "16384"));
+}
+
+/* An analysis width from a config file is held to 4096 pixels a side: a
+ * batch of a dozen pictures stays allocatable.  100000 used to mean a
+ * 100000x56250 analysis picture (g_error when it could not be had). */
+static void
+test_analysis_size_bound (void)
+{
+  g_autoptr(GError) error = NULL;
+  ReadResult result;
+
+  g_assert_true (read_at_width (plain_mp4 (), 100000, &result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (result.n_frames, ==, 50);
+  g_assert_cmpint (result.width, ==, 4096);
+  g_assert_cmpint (result.height, ==, 2304);
+  g_ptr_array_unref (result.warnings);
 }
 
 /* -------------------------------------------------- timestamp jumps */
@@ -477,6 +506,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/engine/hostile-media/absurd-aspect", test_absurd_aspect);
   g_test_add_func ("/engine/hostile-media/absurd-size", test_absurd_size);
   g_test_add_func ("/engine/hostile-media/source-size-bound", test_source_size_bound);
+  g_test_add_func ("/engine/hostile-media/analysis-size-bound", test_analysis_size_bound);
   g_test_add_func ("/engine/hostile-media/video-timestamp-jump", test_video_timestamp_jump);
   g_test_add_func ("/engine/hostile-media/audio-timestamp-jump", test_audio_timestamp_jump);
   g_test_add_func ("/engine/hostile-media/jump-analyze-cli", test_jump_analyze_cli);

@@ -403,9 +403,13 @@ typedef struct
   int                sws_flags;
 } VideoState;
 
-/* The probe refused pictures over AVE_MEDIA_MAX_DIMENSION a side and
- * shapes beyond AVE_MEDIA_MAX_ASPECT, so the height is at most 16 times
- * the width; the clamps keep a setting's width in the same bounds. */
+/* Analysis pictures are copied a dozen at a time (a batch of the video
+ * analyser): at most 4096 pixels a side keeps a batch near 300 MB
+ * whatever analysis_width a config file asks for (docs/cli.md). */
+#define MAX_ANALYSIS_SIDE 4096
+
+/* The probe refused shapes beyond AVE_MEDIA_MAX_ASPECT; the clamps keep
+ * a setting's width, and the height it gives, within MAX_ANALYSIS_SIDE. */
 static void
 choose_analysis_size (Reader     *r,
                       VideoState *vs)
@@ -417,8 +421,8 @@ choose_analysis_size (Reader     *r,
   double height;
 
   aspect = CLAMP (aspect, 1.0 / AVE_MEDIA_MAX_ASPECT, AVE_MEDIA_MAX_ASPECT);
-  width = CLAMP (width, 2, AVE_MEDIA_MAX_DIMENSION) & ~1;
-  height = CLAMP (width / aspect, 2.0, (double) AVE_MEDIA_MAX_DIMENSION);
+  width = CLAMP (width, 2, MAX_ANALYSIS_SIDE) & ~1;
+  height = CLAMP (width / aspect, 2.0, (double) MAX_ANALYSIS_SIDE);
   vs->width = width;
   vs->height = MAX (2, (int) lround (height / 2.0) * 2);
 }
