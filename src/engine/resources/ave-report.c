@@ -172,7 +172,9 @@ parse_run (const char *path, GPtrArray *warnings)
       /* A run that crashed may end in half a line: skip what does not parse. */
       if (*lines[i] == '\0' || !json_parser_load_from_data (parser, lines[i], -1, NULL))
         continue;
-      if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+      /* A line of blanks (a CR of a CRLF file) parses to no root at all. */
+      if (json_parser_get_root (parser) == NULL ||
+          !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         continue;
       o = json_node_get_object (json_parser_get_root (parser));
       type = get_str (o, "type");
