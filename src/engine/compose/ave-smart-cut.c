@@ -16,6 +16,7 @@
 #include "media/ave-media-private.h"
 #include "ave-compose-private.h"
 #include "ave-smart-cut.h"
+#include "ave-smart-cut-private.h"
 
 /* How the smart cut keeps the output decodable (docs/composition.md,
  * "Smart cut", has the long version).
@@ -352,6 +353,36 @@ parse_avcc (const guint8  *avcc,
     }
   *tail_offset = pos;
   return n_sps > 0 && n_pps > 0;
+}
+
+/* ave-smart-cut-private.h: the readers above, for the fuzz harness. */
+gboolean
+_ave_smart_cut_for_each_nal (const guint8 *buf,
+                             gsize         size,
+                             int           length_size,
+                             AveNalFunc    func,
+                             gpointer      data)
+{
+  return for_each_nal (buf, size, length_size, func, data);
+}
+
+gboolean
+_ave_smart_cut_parse_avcc (const guint8 *avcc,
+                           gsize         size,
+                           GPtrArray    *sps,
+                           GPtrArray    *pps,
+                           gsize        *tail_offset)
+{
+  ParameterSets sets = { sps, pps };
+
+  return parse_avcc (avcc, size, &sets, tail_offset);
+}
+
+int
+_ave_smart_cut_parameter_set_id (const guint8 *nal,
+                                 gsize         size)
+{
+  return nal_parameter_set_id (nal, size);
 }
 
 static void
