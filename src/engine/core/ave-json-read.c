@@ -373,7 +373,9 @@ nesting_depth (const char *data,
         in_string = TRUE;
       else if (c == '[' || c == '{')
         {
-          deepest = MAX (deepest, ++depth);
+          /* MAX evaluates its arguments twice: no ++ inside it. */
+          depth++;
+          deepest = MAX (deepest, depth);
           if (deepest > limit)
             break;
         }
