@@ -290,7 +290,7 @@ static void
 test_every_option_has_an_effect (void)
 {
   static const char * const restating_defaults[] = {
-    "parallel", "stage-parallelization", "cleanup-temp", NULL
+    "parallel", "stage-parallelization", "cleanup-temp", "keep-retakes", NULL
   };
   guint n;
   const AveOption *options = ave_config_get_options (&n);
@@ -317,6 +317,7 @@ test_every_option_has_an_effect (void)
             { "process-priority", "low" }, { "quality-threshold", "0.5" }, { "gpu-memory", "2" },
             { "temp-dir", "/tmp/ave-temp" }, { "cache-size", "4GB" }, { "cache-strategy", "intelligent" },
             { "cache-dir", "/tmp/ave-cache" }, { "metrics-output", "/tmp/ave-metrics" }, { "budget-limit", "5.00" },
+            { "subtitles", "srt" },
           };
           for (guint k = 0; k < G_N_ELEMENTS (samples); k++)
             if (g_str_equal (samples[k].name, name))

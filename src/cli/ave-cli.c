@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 
 #include "ave-cli.h"
 #include "ave-cli-options.h"
@@ -13,7 +14,9 @@
 #include "ave-cli-reports.h"
 #include "core/ave-config.h"
 #include "core/ave-error.h"
+#include "core/ave-files.h"
 #include "core/ave-job.h"
+#include "assets/ave-captions.h"
 
 #define EXIT_CODES_TEXT \
   "Exit status:\n" \
@@ -406,6 +409,238 @@ cmd_settings (int argc, char **argv)
   return print_settings (settings, sources, o.json);
 }
 
+/* ---------------------------------------------------------- transcript */
+
+typedef enum {
+  TRANSCRIPT_TXT,
+  TRANSCRIPT_SRT,
+  TRANSCRIPT_VTT,
+  TRANSCRIPT_JSON,
+} TranscriptFormat;
+
+/* An analysis.json written for `input` after the input last changed. */
+static AveAnalysis *
+load_fresh_analysis (const char *input, const char *analysis_path)
+{
+  g_autoptr(AveAnalysis) analysis = NULL;
+  GStatBuf input_stat, analysis_stat;
+
+  if (g_stat (input, &input_stat) != 0 || g_stat (analysis_path, &analysis_stat) != 0 ||
+      analysis_stat.st_mtime < input_stat.st_mtime)
+    return NULL;
+  analysis = ave_analysis_load (analysis_path, NULL);
+  if (analysis == NULL || analysis->source == NULL || !ave_file_is_same (analysis->source, input))
+    return NULL;
+  return g_steal_pointer (&analysis);
+}
+
+static JsonNode *
+transcript_json (AveAnalysis *analysis, GArray *words, GArray *cues, const char *plan_path)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "language");
+  if (ave_analysis_get_language (analysis) != NULL)
+    json_builder_add_string_value (b, ave_analysis_get_language (analysis));
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "times");
+  json_builder_add_string_value (b, plan_path != NULL ? "output" : "source");
+  json_builder_set_member_name (b, "plan");
+  if (plan_path != NULL)
+    json_builder_add_string_value (b, plan_path);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "words");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < words->len; i++)
+    {
+      const AveCaptionWord *w = &g_array_index (words, AveCaptionWord, i);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "word");
+      json_builder_add_string_value (b, w->text);
+      json_builder_set_member_name (b, "start");
+      json_builder_add_double_value (b, w->start);
+      json_builder_set_member_name (b, "end");
+      json_builder_add_double_value (b, w->end);
+      json_builder_set_member_name (b, "source_start");
+      json_builder_add_double_value (b, w->source_start);
+      json_builder_set_member_name (b, "source_end");
+      json_builder_add_double_value (b, w->source_end);
+      json_builder_set_member_name (b, "filler");
+      json_builder_add_boolean_value (b, w->filler);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "cues");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < cues->len; i++)
+    {
+      const AveCue *cue = &g_array_index (cues, AveCue, i);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "start");
+      json_builder_add_double_value (b, cue->start);
+      json_builder_set_member_name (b, "end");
+      json_builder_add_double_value (b, cue->end);
+      json_builder_set_member_name (b, "text");
+      json_builder_add_string_value (b, cue->text);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static int
+cmd_transcript (int argc, char **argv)
+{
+  g_auto(CommonOptions) o = { 0 };
+  g_autofree char *format_name = NULL;
+  gboolean source_times = FALSE;
+  const GOptionEntry entries[] = {
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name, "txt (default: one sentence a line with its start time), srt, vtt or json (every word and cue)", "FORMAT" },
+    { "source-times", 0, 0, G_OPTION_ARG_NONE, &source_times, "Times of the recording, even when there is a plan", NULL },
+    { "plan", 0, 0, G_OPTION_ARG_FILENAME, &o.plan, "Times of the video this plan renders (default: the plan.json beside the analysis.json, if any)", "PLAN.json" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "For a video: the folder of earlier results (default ./output); DIR/<name>/analysis.json is reused when it is newer than the video, else the video is analysed into it", "DIR" },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &o.config, "Settings from this YAML file (for analysing a video)", "FILE" },
+    { NULL }
+  };
+  g_autoptr(AveCliOptions) options = ave_cli_options_new (FALSE);
+  g_autoptr(GOptionContext) context = make_context (
+      "INPUT|analysis.json",
+      "Print the transcript of a video, or of an analysis.json, on stdout.\n"
+      "Times are those of the edited video when there is a plan (--plan, or the plan.json\n"
+      "beside the analysis.json), those of the recording otherwise or with --source-times.",
+      SETTINGS_TEXT EXIT_CODES_TEXT, entries, options);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveSettingsSources) sources = ave_settings_sources_new ();
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(GArray) words = NULL;
+  g_autoptr(GArray) cues = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *analysis_path = NULL;
+  g_autofree char *plan_path = NULL;
+  g_autofree char *text = NULL;
+  TranscriptFormat format = TRANSCRIPT_TXT;
+  const char *input;
+  int rc;
+
+  if ((rc = parse_or_usage ("transcript", context, &argc, &argv)) != AVE_EXIT_OK)
+    return rc;
+  if (format_name != NULL)
+    {
+      static const char * const names[] = { "txt", "srt", "vtt", "json", NULL };
+      guint i;
+
+      for (i = 0; names[i] != NULL && !g_str_equal (names[i], format_name); i++)
+        ;
+      if (names[i] == NULL)
+        {
+          g_autofree char *msg = g_strdup_printf ("--format: '%s' is not one of txt|srt|vtt|json", format_name);
+          return usage_error ("transcript", msg);
+        }
+      format = (TranscriptFormat) i;
+    }
+  if (source_times && o.plan != NULL)
+    return usage_error ("transcript", "--source-times and --plan ask for different times: give one of them");
+  if (!resolve_settings ("transcript", options, &o, settings, sources, &rc))
+    return rc;
+  if ((rc = collect_inputs ("transcript", &o, argc, argv)) != AVE_EXIT_OK)
+    return rc;
+  if (g_strv_length (o.inputs) != 1)
+    return usage_error ("transcript", "give exactly one video or analysis.json");
+  input = o.inputs[0];
+
+  if (g_str_has_suffix (input, ".json"))
+    {
+      analysis_path = g_strdup (input);
+      analysis = ave_analysis_load (analysis_path, &error);
+    }
+  else
+    {
+      g_autofree char *stem = ave_job_output_stem (input);
+
+      analysis_path = g_build_filename (o.output != NULL ? o.output : "output", stem, "analysis.json", NULL);
+      analysis = load_fresh_analysis (input, analysis_path);
+      if (analysis == NULL)
+        {
+          /* The analysis job, as `analyze` runs it (cache included): it
+           * writes DIR/<name>/analysis.json, which the next call reuses. */
+          char *plan_option = g_steal_pointer (&o.plan);
+
+          rc = run_jobs ("transcript", AVE_JOB_ANALYZE, &o, settings);
+          o.plan = plan_option;
+          if (rc != AVE_EXIT_OK)
+            return rc;
+          analysis = ave_analysis_load (analysis_path, &error);
+        }
+    }
+  if (analysis == NULL)
+    {
+      fprintf (stderr, "ai-video-editor: %s\n", error->message);
+      return AVE_EXIT_FAILURE;
+    }
+
+  if (!source_times)
+    {
+      g_autofree char *folder = g_path_get_dirname (analysis_path);
+      g_autofree char *beside = g_build_filename (folder, "plan.json", NULL);
+
+      if (o.plan != NULL)
+        plan_path = g_strdup (o.plan);
+      else if (g_file_test (beside, G_FILE_TEST_IS_REGULAR))
+        plan_path = g_steal_pointer (&beside);
+    }
+  if (plan_path != NULL)
+    {
+      plan = ave_plan_load (plan_path, &error);
+      if (plan == NULL)
+        {
+          fprintf (stderr, "ai-video-editor: %s\n", error->message);
+          return AVE_EXIT_FAILURE;
+        }
+      fprintf (stderr, "ai-video-editor: times of the video %s renders (--source-times for the recording's)\n",
+               plan_path);
+    }
+
+  if (analysis->words->len == 0)
+    fprintf (stderr, "ai-video-editor: %s has no transcript (speech recognition did not run or heard nothing)\n",
+             analysis_path);
+  words = ave_caption_words_map (analysis, plan);
+  cues = ave_captions_build (words, ave_captions_frame_rate (analysis), ave_analysis_get_language (analysis));
+  switch (format)
+    {
+    case TRANSCRIPT_TXT:
+      text = ave_captions_to_text (words);
+      break;
+    case TRANSCRIPT_SRT:
+      text = ave_captions_to_srt (cues);
+      break;
+    case TRANSCRIPT_VTT:
+      text = ave_captions_to_vtt (cues);
+      break;
+    case TRANSCRIPT_JSON:
+    default:
+      {
+        g_autoptr(JsonNode) root = transcript_json (analysis, words, cues, plan_path);
+        g_autoptr(JsonGenerator) generator = json_generator_new ();
+
+        json_generator_set_root (generator, root);
+        json_generator_set_pretty (generator, TRUE);
+        text = json_generator_to_data (generator, NULL);
+        break;
+      }
+    }
+  fputs (text, stdout);
+  if (format == TRANSCRIPT_JSON)
+    fputc ('\n', stdout);
+  return fflush (stdout) == 0 ? AVE_EXIT_OK : AVE_EXIT_FAILURE;
+}
+
 typedef struct
 {
   const char *name;
@@ -417,6 +652,7 @@ static const Command commands[] = {
   { "process", cmd_process, "analyse, plan and render: final video, thumbnails, metadata" },
   { "analyze", cmd_analyze, "analysis only: shots, silences, transcript, loudness, beats" },
   { "settings", cmd_settings, "print the resolved settings and where each came from" },
+  { "transcript", cmd_transcript, "print the transcript (txt, srt, vtt, json), timed to the edit when there is a plan" },
   { "analyze-performance", ave_cli_analyze_performance, "a JSON report from the metrics of earlier runs" },
   { "diagnose-performance", ave_cli_diagnose_performance, "check this machine and suggest a preset and flags" },
 };
@@ -430,7 +666,7 @@ print_help (FILE *out)
            "AI Video Editor turns raw recordings into edited videos with thumbnails\n"
            "and metadata, offline by default.\n\nCommands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf (out, "  %-11s %s\n", commands[i].name, commands[i].summary);
   fprintf (out,
            "\nRun 'ai-video-editor COMMAND --help' for the options of a command.\n"
            "Options: -h, --help  show this help;  --version  show the version;\n"

@@ -77,6 +77,7 @@ ave_analysis_clear (gpointer data)
   g_clear_pointer (&self->beats, g_array_unref);
   g_clear_pointer (&self->keyframes, g_array_unref);
   g_clear_pointer (&self->transcriber, g_free);
+  g_clear_pointer (&self->language, g_free);
   g_clear_pointer (&self->compute_backend, g_free);
   g_clear_pointer (&self->warnings, g_ptr_array_unref);
 }
@@ -108,6 +109,54 @@ ave_analysis_add_word (AveAnalysis *self,
   w.confidence = CLAMP (confidence, 0.0, 1.0);
   w.filler = filler;
   g_array_append_val (self->words, w);
+}
+
+/* Letters, digits and hyphens in subtags of 1 to 8 characters, the first
+ * of 2 to 8 letters: the shape of a BCP 47 tag ("en", "en-US", "zh-Hant"). */
+static gboolean
+is_language_tag (const char *tag)
+{
+  g_auto(GStrv) subtags = NULL;
+
+  if (tag == NULL || *tag == '\0')
+    return FALSE;
+  subtags = g_strsplit (tag, "-", -1);
+  for (guint i = 0; subtags[i] != NULL; i++)
+    {
+      gsize length = strlen (subtags[i]);
+
+      if (length < (i == 0 ? 2 : 1) || length > 8)
+        return FALSE;
+      for (const char *c = subtags[i]; *c != '\0'; c++)
+        if (i == 0 ? !g_ascii_isalpha (*c) : !g_ascii_isalnum (*c))
+          return FALSE;
+    }
+  return TRUE;
+}
+
+const char *
+ave_analysis_get_language (const AveAnalysis *self)
+{
+  const char *model;
+  g_autofree char *primary = NULL;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (self->language != NULL)
+    return self->language;
+  if (self->transcriber == NULL)
+    return NULL;
+
+  /* The recogniser's name ends with the model it loaded ("… en-us"):
+   * its first subtag is the language the words are in. */
+  model = strrchr (self->transcriber, ' ');
+  model = model != NULL ? model + 1 : self->transcriber;
+  if (!is_language_tag (model))
+    return NULL;
+  primary = g_ascii_strdown (model, strcspn (model, "-"));
+
+  /* Interned: the borrowed string outlives this analysis' fields. */
+  return g_intern_string (primary);
 }
 
 void
@@ -473,6 +522,7 @@ ave_analysis_to_json (const AveAnalysis *self)
 
   add_times (builder, "keyframes", self->keyframes, warnings);
   add_string (builder, "transcriber", self->transcriber);
+  add_string (builder, "language", ave_analysis_get_language (self));
   add_string (builder, "compute_backend", self->compute_backend);
 
   json_builder_set_member_name (builder, "warnings");
@@ -948,9 +998,18 @@ ave_analysis_from_json (JsonNode  *node,
       !read_highlights (root, self->highlights, error) ||
       !read_candidates (root, self->thumbnail_candidates, error) ||
       !ave_json_read_string (&analysis_json, root, NULL, "transcriber", &self->transcriber, error) ||
+      !ave_json_read_string_max (&analysis_json, root, NULL, "language", AVE_ANALYSIS_MAX_LANGUAGE_CHARS,
+                                 &self->language, error) ||
       !ave_json_read_string (&analysis_json, root, NULL, "compute_backend", &self->compute_backend, error) ||
       !read_warnings (root, self, error))
     return NULL;
+
+  if (self->language != NULL && !is_language_tag (self->language))
+    {
+      ave_json_set_invalid (&analysis_json, error, "language",
+                            "'%s' is not a BCP 47 language tag such as \"en\" or \"pt-BR\"", self->language);
+      return NULL;
+    }
 
   if (self->tempo_bpm < 0 || self->tempo_bpm > 10000)
     {

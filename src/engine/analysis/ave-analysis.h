@@ -22,6 +22,7 @@ G_BEGIN_DECLS
 #define AVE_ANALYSIS_MAX_SECONDS       1000000.0  /* any time: about 11.5 days */
 #define AVE_ANALYSIS_MAX_ITEMS         1000000    /* shots, words, beats, keyframes... per list */
 #define AVE_ANALYSIS_MAX_WORD_CHARS    200
+#define AVE_ANALYSIS_MAX_LANGUAGE_CHARS 35         /* a BCP 47 tag */
 #define AVE_ANALYSIS_MAX_WARNINGS      1000
 #define AVE_ANALYSIS_MAX_WARNING_CHARS 4096
 
@@ -105,6 +106,7 @@ struct _AveAnalysis
 
   /* what produced it */
   char   *transcriber;             /* e.g. "pocketsphinx 5prealpha en-us", NULL if none ran */
+  char   *language;                /* BCP 47 tag of the words ("en"); NULL: see ave_analysis_get_language() */
   char   *compute_backend;         /* e.g. "cpu" or "vulkan: NVIDIA H100" */
   GPtrArray *warnings;             /* char*, human-readable */
 };
@@ -120,6 +122,12 @@ void         ave_analysis_add_word   (AveAnalysis *self, const char *word,
                                       double start, double end,
                                       double confidence, gboolean filler);
 void         ave_analysis_add_warning (AveAnalysis *self, const char *message);
+/* The language of the transcript as a BCP 47 tag: `language` when a
+ * recogniser reported one, else the language of the model named at the end
+ * of `transcriber` ("pocketsphinx 5prealpha en-us" → "en"); NULL without
+ * a transcript.  Older analysis.json files, without "language", get it
+ * from their transcriber this way. */
+const char  *ave_analysis_get_language (const AveAnalysis *self);
 /* Sorts every array by time. */
 void         ave_analysis_sort       (AveAnalysis *self);
 

@@ -104,6 +104,7 @@ typedef enum {
   FIELD_MODE,
   FIELD_STRATEGY,
   FIELD_CACHE_STRATEGY,
+  FIELD_SUBTITLES,
 } FieldType;
 
 #define FIELD(name, type) { #name, type, G_STRUCT_OFFSET (AveSettings, name) }
@@ -135,12 +136,14 @@ static const struct
   FIELD (cut_silence_min, FIELD_DOUBLE),
   FIELD (word_padding, FIELD_DOUBLE),
   FIELD (cut_fillers, FIELD_BOOL),
+  FIELD (remove_retakes, FIELD_BOOL),
   FIELD (transitions, FIELD_BOOL),
   FIELD (crossfade_duration, FIELD_DOUBLE),
   FIELD (audio_fade_duration, FIELD_DOUBLE),
   FIELD (min_segment_duration, FIELD_DOUBLE),
   FIELD (thumbnail_count, FIELD_UINT),
   FIELD (thumbnail_width, FIELD_UINT),
+  FIELD (subtitles, FIELD_SUBTITLES),
   FIELD (encoder_preset, FIELD_STRING),
   FIELD (crf, FIELD_UINT),
   FIELD (audio_bitrate, FIELD_UINT),
@@ -199,6 +202,7 @@ field_equal (const AveSettings *a, const AveSettings *b, guint i)
     case FIELD_MODE:
     case FIELD_STRATEGY:
     case FIELD_CACHE_STRATEGY:
+    case FIELD_SUBTITLES:
       return *FIELD_PTR (a, i, int) == *FIELD_PTR (b, i, int);
     case FIELD_UINT:
       return *FIELD_PTR (a, i, guint) == *FIELD_PTR (b, i, guint);
@@ -268,6 +272,9 @@ add_field_value (JsonBuilder *b, const AveSettings *s, guint i)
     case FIELD_CACHE_STRATEGY:
       json_builder_add_string_value (b, ave_cache_strategy_to_string (*FIELD_PTR (s, i, AveCacheStrategy)));
       break;
+    case FIELD_SUBTITLES:
+      json_builder_add_string_value (b, ave_subtitles_to_string (*FIELD_PTR (s, i, AveSubtitles)));
+      break;
     default:
       g_return_if_reached ();
     }
@@ -310,6 +317,8 @@ field_to_text (const AveSettings *s, guint i)
       return g_strdup (ave_parallel_strategy_to_string (*FIELD_PTR (s, i, AveParallelStrategy)));
     case FIELD_CACHE_STRATEGY:
       return g_strdup (ave_cache_strategy_to_string (*FIELD_PTR (s, i, AveCacheStrategy)));
+    case FIELD_SUBTITLES:
+      return g_strdup (ave_subtitles_to_string (*FIELD_PTR (s, i, AveSubtitles)));
     default:
       /* Unreachable from files: field kinds come from the static table. */
       g_return_val_if_reached (NULL);
@@ -381,7 +390,7 @@ ave_settings_describe (const AveSettings        *settings,
 static const AveOption options[] = {
   /* presets and levels */
   { "preset", 0, NULL, NULL, "NAME", "Machine preset: 8gb, 16gb, 32gb or auto (from this machine's RAM)", 0 },
-  { "type", 't', NULL, NULL, "TYPE", "Content type: general, educational (also cuts filler words), music (beats and tempo)", 0 },
+  { "type", 't', NULL, NULL, "TYPE", "Content type: general, educational (also cuts filler words and retakes), music (beats and tempo)", 0 },
   { "quality", 'q', NULL, NULL, "LEVEL", "fast, medium, high (default) or ultra: analysis resolution, encoder preset and CRF", 0 },
   { "mode", 'm', NULL, NULL, "MODE", "fast (lighter analysis, cuts only, smart cut), balanced (default: crossfades at shot changes) or high_quality", 0 },
   { "performance-target", 0, NULL, NULL, "TARGET", "speed (faster encoder preset, narrower analysis), balanced (default) or quality (slower preset, finer CRF)", 0 },
@@ -427,6 +436,11 @@ static const AveOption options[] = {
   { "filler-word-optimization", 0, NULL, NULL, NULL, "More filler words (erm, mm, uhm, eh), always cut them, tighter padding (0.08 s)", 0 },
   { "beat-detection-optimization", 0, NULL, NULL, NULL, "Beats and tempo on, speech recognition off", 0 },
   { "audio-quality-priority", 0, NULL, NULL, NULL, "AAC at 320 kb/s and 20 ms audio crossfades at cuts", R },
+  { "remove-retakes", 0, NULL, NULL, NULL, "Cut earlier takes of a sentence that is said again, keep the last (default for --type educational)", R },
+  { "keep-retakes", 0, "remove-retakes", "false", NULL, "Keep every take of a repeated sentence", R },
+
+  /* outputs */
+  { "subtitles", 0, NULL, NULL, "FORMAT", "Subtitles timed to the edited video beside final.mp4: all (final.srt and final.vtt, default), srt, vtt or none", R },
 
   /* GPU */
   { "enable-gpu", 0, NULL, NULL, NULL, "Analyse and compose with the Vulkan compute backend on a GPU when one is found (AVE_VULKAN_DEVICE picks a device by name)", 0 },
@@ -771,6 +785,14 @@ apply_canonical (AveSettings  *s,
       return TRUE;
     }
   SWITCH ("skip-optional-analysis", skip_optional_analysis);
+  SWITCH ("remove-retakes", remove_retakes);
+  if (g_str_equal (name, "subtitles"))
+    {
+      if (!ave_subtitles_from_string (value, &s->subtitles))
+        return invalid (error, value, ONE_OF ("none|srt|vtt|all"));
+      *primary = "subtitles";
+      return TRUE;
+    }
 
 #define ADJUST(opt, func, field) \
   if (g_str_equal (name, opt)) { if (on) func (s); *primary = #field; return TRUE; }
@@ -1066,6 +1088,8 @@ static const ConfigKey config_keys[] = {
   { "storage", "cleanup_temp", "cleanup-temp", NULL, { NULL }, NULL },
   { "gpu", "enabled", "enable-gpu", NULL, { NULL }, NULL },
   { "gpu", "memory_gb", "gpu-memory", NULL, { NULL }, NULL },
+  { "editing", "remove_retakes", "remove-retakes", NULL, { NULL }, NULL },
+  { "output", "subtitles", "subtitles", NULL, { NULL }, NULL },
 };
 
 static const ConfigKey *

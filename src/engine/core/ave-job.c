@@ -13,6 +13,7 @@
 #include "analysis/ave-audio-analyzer.h"
 #include "analysis/ave-video-analyzer.h"
 #include "assets/ave-assets.h"
+#include "assets/ave-captions.h"
 #include "compose/ave-composer.h"
 #include "compute/ave-compute.h"
 #include "director/ave-local-director.h"
@@ -303,7 +304,8 @@ stage_skip (AveJob *self, AveStage stage)
 /* What a job of each kind may write into DIR/<stem>/ (ave-output-dir.h). */
 static const char * const analyze_outputs[] = { "analysis.json", NULL };
 static const char * const process_outputs[] = {
-  "analysis.json", "plan.json", "plan.json.bak", "metadata.json", "final.mp4", "thumbnails/", NULL
+  "analysis.json", "plan.json", "plan.json.bak", "metadata.json", "final.mp4", "final.srt", "final.vtt",
+  "thumbnails/", NULL
 };
 
 static gboolean
@@ -800,6 +802,49 @@ on_compose_progress (double fraction, gpointer user_data)
   stage_progress (pair[0], pair[1], fraction);
 }
 
+/* Subtitles timed to final.mp4 (docs/captions.md), when there is a
+ * transcript and settings->subtitles asks for them. */
+static gboolean
+write_subtitles (AveJob *self, GError **error)
+{
+  static const struct
+  {
+    AveSubtitles flag;
+    const char  *name;
+    char      *(*format) (GArray *cues);
+  } files[] = {
+    { AVE_SUBTITLES_SRT, "final.srt", ave_captions_to_srt },
+    { AVE_SUBTITLES_VTT, "final.vtt", ave_captions_to_vtt },
+  };
+  g_autoptr(GArray) words = NULL;
+  g_autoptr(GArray) cues = NULL;
+
+  if (self->settings->subtitles == AVE_SUBTITLES_NONE || self->analysis->words->len == 0)
+    return TRUE;
+  words = ave_caption_words_map (self->analysis, self->plan);
+  cues = ave_captions_build (words, ave_captions_frame_rate (self->analysis),
+                             ave_analysis_get_language (self->analysis));
+  if (cues->len == 0)
+    {
+      emit_simple (self, AVE_EVENT_NOTICE, "subtitles: the plan keeps none of the transcript's words; none written");
+      return TRUE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *text = NULL;
+
+      if ((self->settings->subtitles & files[i].flag) == 0)
+        continue;
+      path = stage_path (self, files[i].name, error);
+      text = files[i].format (cues);
+      if (path == NULL || !g_file_set_contents (path, text, -1, error))
+        return FALSE;
+      add_result (self, "subtitles", files[i].name);
+    }
+  return TRUE;
+}
+
 static gboolean
 finish_assets (AveJob *self, AssetsRun *run, GError **error)
 {
@@ -815,6 +860,8 @@ finish_assets (AveJob *self, AssetsRun *run, GError **error)
   metadata = ave_metadata_build (self->analysis, self->plan, self->settings);
   metadata_path = stage_path (self, "metadata.json", error);
   if (metadata_path == NULL || !write_json_atomically (metadata, metadata_path, error))
+    return FALSE;
+  if (!write_subtitles (self, error))
     return FALSE;
   if (!run->ended)
     stage_end (self, &run->clock, FALSE);

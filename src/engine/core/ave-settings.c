@@ -35,6 +35,7 @@ ave_settings_new (void)
 
   self->thumbnail_count = 3;
   self->thumbnail_width = 1280;
+  self->subtitles = AVE_SUBTITLES_ALL;
 
   self->audio_bitrate = 160000;
   self->loudness_target = -14.0;
@@ -145,6 +146,8 @@ ave_settings_apply_content_type (AveSettings    *self,
 {
   self->content_type = type;
   self->cut_fillers = (type == AVE_CONTENT_EDUCATIONAL);
+  /* A lecturer who says a sentence again wants the better take kept. */
+  self->remove_retakes = (type == AVE_CONTENT_EDUCATIONAL);
   self->detect_beats = (type == AVE_CONTENT_MUSIC);
 }
 
@@ -436,6 +439,26 @@ ave_cache_strategy_from_string (const char *str, AveCacheStrategy *out)
   if (g_strcmp0 (str, "analysis-only") == 0)
     str = "analysis_only";
   if (!lookup_name (cache_strategy_names, str, &v))
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+/* Indexed by the AveSubtitles bits. */
+static const char * const subtitles_names[] = { "none", "srt", "vtt", "all", NULL };
+
+const char *
+ave_subtitles_to_string (AveSubtitles subtitles)
+{
+  g_return_val_if_fail ((guint) subtitles < G_N_ELEMENTS (subtitles_names) - 1, "none");
+  return subtitles_names[subtitles];
+}
+
+gboolean
+ave_subtitles_from_string (const char *str, AveSubtitles *out)
+{
+  guint v;
+  if (!lookup_name (subtitles_names, str, &v))
     return FALSE;
   *out = v;
   return TRUE;

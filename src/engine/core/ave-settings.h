@@ -43,6 +43,14 @@ typedef enum {
   AVE_CACHE_STRATEGY_ANALYSIS_ONLY,/* only analysis results are kept */
 } AveCacheStrategy;
 
+/* Which subtitle files `process` writes beside final.mp4 (bit flags). */
+typedef enum {
+  AVE_SUBTITLES_NONE = 0,
+  AVE_SUBTITLES_SRT  = 1 << 0,   /* final.srt (SubRip) */
+  AVE_SUBTITLES_VTT  = 1 << 1,   /* final.vtt (WebVTT) */
+  AVE_SUBTITLES_ALL  = AVE_SUBTITLES_SRT | AVE_SUBTITLES_VTT,
+} AveSubtitles;
+
 typedef struct _AveSettings AveSettings;
 
 struct _AveSettings
@@ -74,6 +82,7 @@ struct _AveSettings
   double   cut_silence_min;       /* only silences at least this long are cut, seconds */
   double   word_padding;          /* seconds kept around words at each cut */
   gboolean cut_fillers;           /* remove filler words (default: educational) */
+  gboolean remove_retakes;        /* cut earlier takes of a sentence said again (default: educational) */
   gboolean transitions;           /* crossfades at shot changes when the mode allows */
   double   crossfade_duration;    /* seconds of video crossfade where the plan asks for one */
   double   audio_fade_duration;   /* seconds of audio crossfade at every cut, e.g. 0.01 */
@@ -82,6 +91,7 @@ struct _AveSettings
   /* --- assets --- */
   guint    thumbnail_count;       /* JPEGs written to thumbnails/ */
   guint    thumbnail_width;       /* pixels, e.g. 1280 */
+  AveSubtitles subtitles;         /* subtitle files timed to the output (default: all) */
 
   /* --- composition --- */
   char    *encoder_preset;        /* x264 preset: ultrafast .. veryslow */
@@ -199,6 +209,9 @@ const char  *ave_parallel_strategy_to_string (AveParallelStrategy strategy);
 gboolean     ave_parallel_strategy_from_string (const char *str, AveParallelStrategy *out);
 const char  *ave_cache_strategy_to_string   (AveCacheStrategy strategy);
 gboolean     ave_cache_strategy_from_string (const char *str, AveCacheStrategy *out);
+/* "none", "srt", "vtt", "all" */
+const char  *ave_subtitles_to_string        (AveSubtitles subtitles);
+gboolean     ave_subtitles_from_string      (const char *str, AveSubtitles *out);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveSettings, ave_settings_free)
 

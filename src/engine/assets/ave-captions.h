@@ -1,0 +1,77 @@
+/* ave-captions.h — subtitles timed to the edited video (SRT, WebVTT) and
+ * the transcript as text.
+ *
+ * The analysis' words are mapped through the plan's output items (the list
+ * the composer renders: enabled segments, title cards, crossfade overlaps),
+ * so each cue starts where its first word is heard in final.mp4.  Cues
+ * follow broadcast rules; the numbers are below and in docs/captions.md.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "analysis/ave-analysis.h"
+#include "director/ave-plan.h"
+
+G_BEGIN_DECLS
+
+#define AVE_CUE_MAX_LINES        2
+#define AVE_CUE_MAX_LINE_CHARS   42     /* graphemes a line */
+#define AVE_CUE_MIN_SECONDS      1.0
+#define AVE_CUE_MAX_SECONDS      7.0
+#define AVE_CUE_MAX_CPS          20.0   /* graphemes (spaces included) a second */
+#define AVE_CUE_MIN_GAP_FRAMES   2      /* a shorter gap between cues is closed */
+/* A pause (source time) this long ends a sentence: recognisers give no
+ * punctuation, the speaker's breath does. */
+#define AVE_CUE_SENTENCE_PAUSE   0.6
+/* A pause this long is a good place to break a cue (a clause). */
+#define AVE_CUE_CLAUSE_PAUSE     0.25
+/* A cut that removed more source time than this ends the cue before it. */
+#define AVE_CUE_MAX_BRIDGED_CUT  0.5
+
+/* One word as it plays in the output. */
+typedef struct
+{
+  char    *text;
+  double   start, end;                /* output seconds (source seconds without a plan) */
+  double   source_start, source_end;
+  int      item;                      /* index in ave_plan_list_output_items(); -1 without a plan */
+  gboolean filler;
+} AveCaptionWord;
+
+typedef struct
+{
+  double  start, end;                 /* output seconds */
+  char   *text;                       /* one or two lines separated by '\n' */
+  guint   first_word, n_words;        /* the words it shows, in the list it was built from
+                                       * (fillers among them are not shown) */
+} AveCue;
+
+/* The words the output plays, in output order (AveCaptionWord, freed with
+ * the array).  A word plays when its middle lies inside an enabled
+ * segment; a segment used twice plays its words twice.  Without a plan,
+ * every word at its source time. */
+GArray *ave_caption_words_map    (const AveAnalysis *analysis,
+                                  AvePlan           *plan);
+
+/* Cues (AveCue, freed with the array) for `words` (from
+ * ave_caption_words_map); filler words are left out.  `fps` is the output
+ * frame rate, for the gap rule.  `language` (BCP 47, may be NULL) guides
+ * grapheme segmentation. */
+GArray *ave_captions_build       (GArray            *words,
+                                  double             fps,
+                                  const char        *language);
+
+/* The text of a cue list as a SubRip or WebVTT file. */
+char   *ave_captions_to_srt      (GArray *cues);
+char   *ave_captions_to_vtt      (GArray *cues);
+
+/* The transcript as plain text: one sentence a line, each prefixed by its
+ * start time ("[00:01:02.300] "). */
+char   *ave_captions_to_text     (GArray *words);
+
+/* The output frame rate the captions are timed against (the source's, or
+ * 25 without video). */
+double  ave_captions_frame_rate  (const AveAnalysis *analysis);
+
+G_END_DECLS
