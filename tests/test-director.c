@@ -796,6 +796,164 @@ test_metadata_without_transcript (void)
                      json_object_get_array_member (obj, "chapters"), 0), "title"), ==, "Part 1");
 }
 
+
+/* ------------------------------------------------------------- retakes */
+
+static guint
+count_disabled (AvePlan *plan, const char *reason_prefix)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < ave_plan_get_n_segments (plan); i++)
+    {
+      const AveSegment *seg = ave_plan_get_segment (plan, i);
+
+      if (!seg->enabled)
+        {
+          g_assert_nonnull (seg->reason);
+          g_assert_true (g_str_has_prefix (seg->reason, reason_prefix));
+          n++;
+        }
+    }
+  return n;
+}
+
+/* Every word in [from, to] plays whole (inside one enabled segment), or
+ * none of it does. */
+static void
+assert_words_played (AvePlan *plan, AveAnalysis *a, double from, double to, gboolean played)
+{
+  for (guint i = 0; i < a->words->len; i++)
+    {
+      const AveWord *w = &g_array_index (a->words, AveWord, i);
+      gboolean whole = FALSE, touched = FALSE;
+
+      if (w->start < from - EPS || w->end > to + EPS)
+        continue;
+      for (guint k = 0; k < ave_plan_get_n_segments (plan); k++)
+        {
+          const AveSegment *seg = ave_plan_get_segment (plan, k);
+
+          if (!seg->enabled)
+            continue;
+          if (seg->start <= w->start + EPS && seg->end >= w->end - EPS)
+            whole = TRUE;
+          if (seg->end > w->start && seg->start < w->end)
+            touched = TRUE;
+        }
+      if (played && !whole)
+        g_error ("'%s' (%.2f–%.2f) should play whole", w->word, w->start, w->end);
+      if (!played && touched)
+        g_error ("'%s' (%.2f–%.2f) should be cut", w->word, w->start, w->end);
+    }
+}
+
+static AveAnalysis *
+make_retake_talk (void)
+{
+  AveAnalysis *a = make_analysis ("retakes.mp4", 20.0, TRUE, TRUE);
+
+  add_words (a, "welcome to the lesson", 0.5, 0.3, 0.05);            /* 0.5 .. 1.85 */
+  add_silence (a, 1.85, 2.8);
+  add_words (a, "the result is five", 2.8, 0.3, 0.05);              /* take 1: 2.8 .. 4.15 */
+  add_silence (a, 4.15, 4.9);
+  add_words (a, "the result is five point two", 4.9, 0.3, 0.05);    /* kept: 4.9 .. 6.95 */
+  add_silence (a, 6.95, 8.0);
+  add_words (a, "so the", 8.0, 0.3, 0.05);                          /* false start: 8.0 .. 8.65 */
+  add_silence (a, 8.65, 9.2);
+  add_words (a, "so the answer is yes", 9.2, 0.3, 0.05);            /* kept: 9.2 .. 10.9 */
+  add_silence (a, 10.9, 20.0);
+  add_speech (a, 0.5, 10.9);
+  add_shot (a, 0, 20, 0.8);
+  return a;
+}
+
+/* The earlier take of a repeated sentence and a false start are cut as
+ * switched-off segments naming the kept take; every other word plays. */
+static void
+test_retakes (void)
+{
+  g_autoptr(AveAnalysis) a = make_retake_talk ();
+  g_autoptr(AveSettings) s = make_settings (AVE_CONTENT_EDUCATIONAL);
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean saw_first = FALSE, saw_false_start = FALSE;
+
+  g_assert_true (s->remove_retakes);
+  plan = plan_ok (a, s);
+  g_assert_cmpuint (count_disabled (plan, "retake of "), ==, 2);
+  for (guint i = 0; i < ave_plan_get_n_segments (plan); i++)
+    {
+      const AveSegment *seg = ave_plan_get_segment (plan, i);
+
+      if (seg->enabled)
+        continue;
+      if (seg->start <= 2.8 && seg->end >= 4.15)
+        {
+          saw_first = TRUE;
+          g_assert_true (g_str_has_prefix (seg->reason, "retake of 4.90–6.95 s"));
+        }
+      if (seg->start <= 8.0 && seg->end >= 8.65)
+        {
+          saw_false_start = TRUE;
+          g_assert_true (g_str_has_prefix (seg->reason, "retake of 9.20–10.90 s"));
+        }
+    }
+  g_assert_true (saw_first);
+  g_assert_true (saw_false_start);
+  assert_words_played (plan, a, 0.0, 1.9, TRUE);
+  assert_words_played (plan, a, 2.7, 4.2, FALSE);
+  assert_words_played (plan, a, 4.8, 7.0, TRUE);
+  assert_words_played (plan, a, 7.9, 8.7, FALSE);
+  assert_words_played (plan, a, 9.1, 11.0, TRUE);
+  g_assert_true (ave_plan_validate (plan, 20.0, &error));
+  g_assert_no_error (error);
+
+  /* --keep-retakes (and the general type's default) keep every take;
+   * --remove-retakes works for any type. */
+  {
+    g_autoptr(AveSettings) keep = make_settings (AVE_CONTENT_EDUCATIONAL);
+    g_autoptr(AveSettings) general = make_settings (AVE_CONTENT_GENERAL);
+    g_autoptr(AvePlan) kept = NULL;
+    g_autoptr(AvePlan) general_plan = NULL;
+    g_autoptr(AvePlan) general_removed = NULL;
+
+    keep->remove_retakes = FALSE;
+    kept = plan_ok (a, keep);
+    g_assert_cmpuint (count_disabled (kept, ""), ==, 0);
+    assert_words_played (kept, a, 0.0, 20.0, TRUE);
+    g_assert_false (general->remove_retakes);
+    general_plan = plan_ok (a, general);
+    g_assert_cmpuint (count_disabled (general_plan, ""), ==, 0);
+    general->remove_retakes = TRUE;
+    general_removed = plan_ok (a, general);
+    g_assert_cmpuint (count_disabled (general_removed, "retake of "), ==, 2);
+  }
+}
+
+/* Sentences that share a start but say different things are no retakes. */
+static void
+test_no_retakes (void)
+{
+  g_autoptr(AveAnalysis) a = make_analysis ("talk.mp4", 20.0, TRUE, TRUE);
+  g_autoptr(AveSettings) s = make_settings (AVE_CONTENT_EDUCATIONAL);
+  g_autoptr(AvePlan) plan = NULL;
+
+  add_words (a, "the first step is to measure", 0.5, 0.3, 0.05);
+  add_silence (a, 2.6, 3.5);
+  add_words (a, "the second step is to compare", 3.5, 0.3, 0.05);
+  add_silence (a, 5.6, 6.5);
+  add_words (a, "the third step is to decide", 6.5, 0.3, 0.05);
+  add_silence (a, 8.6, 9.5);
+  add_words (a, "thank you thank you", 9.5, 0.3, 0.05);
+  add_silence (a, 10.85, 20.0);
+  add_speech (a, 0.5, 10.85);
+  add_shot (a, 0, 20, 0.8);
+  plan = plan_ok (a, s);
+  g_assert_cmpuint (count_disabled (plan, ""), ==, 0);
+  assert_words_played (plan, a, 0.0, 20.0, TRUE);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -813,6 +971,8 @@ main (int    argc,
   g_test_add_func ("/engine/director/no-audio-keeps-shots", test_no_audio_keeps_shots);
   g_test_add_func ("/engine/director/empty", test_empty);
   g_test_add_func ("/engine/director/chapters", test_chapters);
+  g_test_add_func ("/engine/director/retakes", test_retakes);
+  g_test_add_func ("/engine/director/no-retakes", test_no_retakes);
   g_test_add_func ("/engine/metadata/keywords", test_metadata_keywords);
   g_test_add_func ("/engine/metadata/without-transcript", test_metadata_without_transcript);
 

@@ -33,11 +33,24 @@
 /* Music: the lowest-quality fifth of the shots is dropped when there are
  * at least this many. */
 #define MUSIC_MIN_SHOTS_TO_DROP 5
+/* Retakes (docs/plan-schema.md, "How the local director builds a plan"):
+ * a pause this long between two words ends a sentence (or a false start);
+ * a sentence is a retake of the one right after it when its words match
+ * the first words of that one with a word-level edit distance of at most
+ * RETAKE_MAX_DISTANCE of its length, it has at least RETAKE_MIN_WORDS
+ * words (a two-word start must match exactly), it is at most one word
+ * longer than the later take, and the later take starts within
+ * RETAKE_MAX_GAP of its end. */
+#define RETAKE_SENTENCE_PAUSE 0.45
+#define RETAKE_MAX_DISTANCE   0.2
+#define RETAKE_MIN_WORDS      2
+#define RETAKE_MAX_GAP        10.0
 
 typedef struct
 {
-  double start, end;
-  char  *reason;
+  double   start, end;
+  char    *reason;
+  gboolean disabled;   /* kept in the plan, switched off (a retake) */
 } Piece;
 
 typedef struct
@@ -48,7 +61,24 @@ typedef struct
   double             padding;
   GArray            *shot_bounds;  /* double: shot starts after the first, sorted */
   GArray            *filler_cuts;  /* AveInterval: fillers being removed */
+  GArray            *retakes;      /* Retake: earlier takes being removed */
 } Director;
+
+typedef struct
+{
+  double start, end;     /* source range removed: the take and the pause after it */
+  double kept_start;     /* where the take that is kept begins */
+  double kept_end;
+  char  *kept_text;      /* its first words, for the reason */
+} Retake;
+
+static void
+clear_retake (gpointer data)
+{
+  Retake *retake = data;
+
+  g_clear_pointer (&retake->kept_text, g_free);
+}
 
 static void
 clear_piece (gpointer data)
@@ -81,7 +111,7 @@ add_piece (GArray     *pieces,
            double      end,
            const char *reason)
 {
-  Piece piece = { start, end, g_strdup (reason) };
+  Piece piece = { start, end, g_strdup (reason), FALSE };
 
   g_array_append_val (pieces, piece);
 }
@@ -361,6 +391,284 @@ add_filler_cuts (Director *d,
     }
 }
 
+/* ------------------------------------------------------------- retakes */
+
+typedef struct
+{
+  guint first, last;     /* indexes in the analysis' words (fillers included) */
+  GPtrArray *tokens;     /* the words compared: no fillers, lower case, letters and digits */
+} Sentence;
+
+static void
+clear_sentence (gpointer data)
+{
+  Sentence *sentence = data;
+
+  g_clear_pointer (&sentence->tokens, g_ptr_array_unref);
+}
+
+/* "Don't," → "dont": recognisers and hand edits differ in punctuation
+ * and case, not in what was said. */
+static char *
+normalise_word (const char *word)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = word; p != NULL && *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        break;
+      if (g_unichar_isalnum (c))
+        g_string_append_unichar (out, g_unichar_tolower (c));
+    }
+  return g_string_free (out, FALSE);
+}
+
+static GArray *
+split_sentences (const Director *d)
+{
+  GArray *words = d->analysis->words;
+  GArray *sentences = g_array_new (FALSE, TRUE, sizeof (Sentence));
+  Sentence current = { 0 };
+  double last_end = -G_MAXDOUBLE;
+
+  g_array_set_clear_func (sentences, clear_sentence);
+  for (guint i = 0; i < words->len; i++)
+    {
+      const AveWord *w = &g_array_index (words, AveWord, i);
+      g_autofree char *token = NULL;
+
+      if (current.tokens != NULL && w->start - last_end >= RETAKE_SENTENCE_PAUSE)
+        {
+          g_array_append_val (sentences, current);
+          memset (&current, 0, sizeof current);
+        }
+      if (current.tokens == NULL)
+        {
+          current.tokens = g_ptr_array_new_with_free_func (g_free);
+          current.first = i;
+        }
+      current.last = i;
+      last_end = MAX (last_end, w->end);
+      if (word_is_filler (d, w))
+        continue;
+      token = normalise_word (w->word);
+      if (*token != '\0')
+        g_ptr_array_add (current.tokens, g_steal_pointer (&token));
+    }
+  if (current.tokens != NULL)
+    g_array_append_val (sentences, current);
+  return sentences;
+}
+
+/* Word-level Levenshtein distance between a[0..na) and b[0..nb). */
+static guint
+word_distance (GPtrArray *a,
+               guint      na,
+               GPtrArray *b,
+               guint      nb)
+{
+  g_autofree guint *row = g_new (guint, nb + 1);
+
+  for (guint j = 0; j <= nb; j++)
+    row[j] = j;
+  for (guint i = 1; i <= na; i++)
+    {
+      guint diagonal = row[0];
+
+      row[0] = i;
+      for (guint j = 1; j <= nb; j++)
+        {
+          guint above = row[j];
+          guint cost = g_str_equal (g_ptr_array_index (a, i - 1), g_ptr_array_index (b, j - 1)) ? 0 : 1;
+
+          row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diagonal + cost);
+          diagonal = above;
+        }
+    }
+  return row[nb];
+}
+
+/* Whether `earlier` is a take (or a false start) of `later`: its words
+ * are nearly the first words of `later`. */
+static gboolean
+is_retake_of (const Sentence *earlier,
+              const Sentence *later)
+{
+  guint na = earlier->tokens->len;
+  guint nb = later->tokens->len;
+  guint compared, distance;
+
+  if (na < RETAKE_MIN_WORDS || na > nb + 1)
+    return FALSE;
+  compared = MIN (na, nb);
+  distance = word_distance (earlier->tokens, na, later->tokens, compared);
+  if (na <= RETAKE_MIN_WORDS)
+    return distance == 0;
+  return distance <= RETAKE_MAX_DISTANCE * na;
+}
+
+static char *
+sentence_text (const Director *d,
+               const Sentence *sentence,
+               guint           max_words)
+{
+  GString *out = g_string_new (NULL);
+  guint n = 0;
+
+  for (guint i = sentence->first; i <= sentence->last; i++)
+    {
+      const AveWord *w = &g_array_index (d->analysis->words, AveWord, i);
+
+      if (word_is_filler (d, w) || w->word == NULL)
+        continue;
+      if (n == max_words)
+        {
+          g_string_append (out, "…");
+          break;
+        }
+      if (n > 0)
+        g_string_append_c (out, ' ');
+      g_string_append (out, w->word);
+      n++;
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Finds the earlier takes of repeated sentences: each is removed from the
+ * first word's padding to the padding before the next take, so the kept
+ * take follows what came before the first one. */
+static void
+find_retakes (Director *d)
+{
+  GArray *words = d->analysis->words;
+  g_autoptr(GArray) sentences = split_sentences (d);
+  g_autofree int *kept_of = NULL;
+
+  if (sentences->len < 2)
+    return;
+  /* kept_of[i]: the sentence whose take replaces sentence i, or -1; from
+   * the end, so that three takes all point at the last one. */
+  kept_of = g_new (int, sentences->len);
+  for (guint i = 0; i < sentences->len; i++)
+    kept_of[i] = -1;
+  for (guint i = sentences->len - 1; i-- > 0;)
+    {
+      const Sentence *a = &g_array_index (sentences, Sentence, i);
+      const Sentence *b = &g_array_index (sentences, Sentence, i + 1);
+      const AveWord *a_last = &g_array_index (words, AveWord, a->last);
+      const AveWord *b_first = &g_array_index (words, AveWord, b->first);
+
+      if (b_first->start - a_last->end > RETAKE_MAX_GAP || !is_retake_of (a, b))
+        continue;
+      kept_of[i] = kept_of[i + 1] >= 0 ? kept_of[i + 1] : (int) i + 1;
+    }
+
+  for (guint i = 0; i < sentences->len; i++)
+    {
+      const Sentence *a = &g_array_index (sentences, Sentence, i);
+      const Sentence *next = &g_array_index (sentences, Sentence, i + 1);
+      const Sentence *kept;
+      const AveWord *first, *last, *following;
+      Retake retake = { 0 };
+
+      if (kept_of[i] < 0)
+        continue;
+      kept = &g_array_index (sentences, Sentence, kept_of[i]);
+      first = &g_array_index (words, AveWord, a->first);
+      last = &g_array_index (words, AveWord, a->last);
+      following = &g_array_index (words, AveWord, next->first);
+
+      retake.start = first->start - d->padding;
+      if (a->first > 0)
+        {
+          const AveWord *before = &g_array_index (words, AveWord, a->first - 1);
+
+          /* the word before keeps its padding (half the pause if shorter) */
+          retake.start = MAX (retake.start, before->end + MIN (d->padding, (first->start - before->end) / 2.0));
+        }
+      retake.start = MAX (retake.start, 0.0);
+      retake.end = MAX (last->end, following->start - d->padding);
+      retake.end = MAX (retake.end, last->end + MIN (d->padding, (following->start - last->end) / 2.0));
+      retake.end = MIN (retake.end, following->start);
+      retake.kept_start = g_array_index (words, AveWord, kept->first).start;
+      retake.kept_end = g_array_index (words, AveWord, kept->last).end;
+      retake.kept_text = sentence_text (d, kept, 6);
+      g_array_append_val (d->retakes, retake);
+    }
+}
+
+static char *
+speech_reason (const Director *d,
+               double          start,
+               double          end)
+{
+  guint n_words = count_kept_words (d, start, end);
+
+  if (n_words == 0)
+    return g_strdup ("sound between pauses");
+  return g_strdup_printf ("speech (%u word%s)", n_words, n_words == 1 ? "" : "s");
+}
+
+/* What is left of a kept piece beside a retake is worth a segment when
+ * something is said in it or it is not a sliver of pause. */
+static gboolean
+worth_keeping (const Director *d,
+               double          start,
+               double          end)
+{
+  return end - start >= 0.01 &&
+         (count_kept_words (d, start, end) > 0 || end - start >= d->settings->min_segment_duration);
+}
+
+/* Splits the pieces at each retake and switches off the parts inside it:
+ * they stay in the plan, so the timeline can bring a take back. */
+static void
+disable_retakes (Director *d,
+                 GArray   *pieces)
+{
+  for (guint r = 0; r < d->retakes->len; r++)
+    {
+      const Retake *retake = &g_array_index (d->retakes, Retake, r);
+      g_autofree char *reason =
+        g_strdup_printf ("retake of %.2f–%.2f s (\"%s\")", retake->kept_start, retake->kept_end,
+                         retake->kept_text);
+
+      for (guint i = 0; i < pieces->len; i++)
+        {
+          Piece *piece = &g_array_index (pieces, Piece, i);
+          double start = piece->start, end = piece->end;
+          double inside_start = MAX (start, retake->start);
+          double inside_end = MIN (end, retake->end);
+
+          if (piece->disabled || inside_end - inside_start < 0.01)
+            continue;
+
+          /* the piece becomes: [head] [the retake, switched off] [tail] */
+          g_free (piece->reason);
+          piece->start = inside_start;
+          piece->end = inside_end;
+          piece->reason = g_strdup (reason);
+          piece->disabled = TRUE;
+          if (worth_keeping (d, inside_end, end))
+            {
+              Piece tail = { inside_end, end, speech_reason (d, inside_end, end), FALSE };
+
+              g_array_insert_val (pieces, i + 1, tail);
+            }
+          if (worth_keeping (d, start, inside_start))
+            {
+              Piece head = { start, inside_start, speech_reason (d, start, inside_start), FALSE };
+
+              g_array_insert_val (pieces, i, head);
+              i++;
+            }
+        }
+    }
+}
+
 /* The best shot boundary for a cut point at `t`, or `t` itself.  `lo` and
  * `hi` bound where the point may go (the neighbouring pieces).
  * `extends_before`: moving the point earlier makes the piece longer (a
@@ -545,6 +853,11 @@ plan_speech (Director *d)
       add_piece (pieces, iv->start, iv->end, reason);
     }
 
+  if (d->settings->remove_retakes)
+    {
+      find_retakes (d);
+      disable_retakes (d, pieces);
+    }
   return pieces;
 }
 
@@ -712,6 +1025,8 @@ append_pieces (Director *d,
                AvePlan  *plan,
                GArray   *pieces)
 {
+  const Piece *prev = NULL;   /* the previous piece that plays */
+
   for (guint i = 0; i < pieces->len; i++)
     {
       const Piece *piece = &g_array_index (pieces, Piece, i);
@@ -719,13 +1034,12 @@ append_pieces (Director *d,
 
       segment.start = MAX (0.0, round_time (piece->start));
       segment.end = MIN (d->duration, round_time (piece->end));
-      segment.enabled = TRUE;
+      segment.enabled = !piece->disabled;
       segment.reason = piece->reason;
       segment.transition = AVE_TRANSITION_CUT;
 
-      if (i > 0 && d->settings->transitions && starts_at_shot_change (d, piece->start))
+      if (prev != NULL && segment.enabled && d->settings->transitions && starts_at_shot_change (d, piece->start))
         {
-          const Piece *prev = &g_array_index (pieces, Piece, i - 1);
           double duration = MIN (d->settings->crossfade_duration,
                                  MIN ((prev->end - prev->start) / 2.0,
                                       (piece->end - piece->start) / 2.0));
@@ -739,6 +1053,8 @@ append_pieces (Director *d,
 
       if (!ave_plan_append_segment (plan, &segment))
         g_warning ("Segment %.3f–%.3f was refused by the plan", segment.start, segment.end);
+      if (segment.enabled)
+        prev = piece;
     }
 }
 
@@ -859,6 +1175,7 @@ ave_local_director_plan (const AveAnalysis  *analysis,
   g_autoptr(GArray) pieces = NULL;
   g_autoptr(GArray) shot_bounds = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) filler_cuts = g_array_new (FALSE, FALSE, sizeof (AveInterval));
+  g_autoptr(GArray) retakes = g_array_new (FALSE, TRUE, sizeof (Retake));
   Director d = { 0 };
   gboolean has_audio, has_video, has_speech;
   const char *what;
@@ -873,6 +1190,8 @@ ave_local_director_plan (const AveAnalysis  *analysis,
   d.padding = MAX (0.0, settings->word_padding);
   d.shot_bounds = shot_bounds;
   d.filler_cuts = filler_cuts;
+  d.retakes = retakes;
+  g_array_set_clear_func (retakes, clear_retake);
 
   for (guint i = 1; i < analysis->shots->len; i++)
     {
