@@ -645,6 +645,18 @@ disable_retakes (Director *d,
 
           if (piece->disabled || inside_end - inside_start < 0.01)
             continue;
+          /* Only the take itself is kept (switched off) in the plan; the
+           * pause around it is simply cut. */
+          if (count_kept_words (d, inside_start, inside_end) == 0)
+            {
+              Piece *rest = piece;
+
+              if (worth_keeping (d, inside_end, end) && inside_start <= start + 0.01)
+                rest->start = inside_end;
+              else if (worth_keeping (d, start, inside_start) && inside_end >= end - 0.01)
+                rest->end = inside_start;
+              continue;
+            }
 
           /* the piece becomes: [head] [the retake, switched off] [tail] */
           g_free (piece->reason);
