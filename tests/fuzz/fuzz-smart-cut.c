@@ -1,0 +1,81 @@
+/* fuzz-smart-cut.c — the smart cut's H.264 readers, which see the source
+ * file's bytes before FFmpeg decodes anything: the avcC (stream extradata)
+ * and the NAL units of each packet, length-prefixed (MP4, Matroska) or
+ * Annex B (the encoder's extradata).
+ *
+ * The first byte picks the reader, the rest is its input:
+ *   0        avcC, then the id of each parameter set found (check_stream)
+ *   1 to 4   a packet with NAL lengths of that many bytes (index_packets)
+ *   5 and up an Annex B buffer (open_encoder, write_video)
+ */
+#define G_LOG_DOMAIN "ave-fuzz"
+
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "compose/ave-smart-cut-private.h"
+#include "fuzz-util.h"
+
+static gboolean
+visit_nal (const guint8 *nal,
+           gsize         size,
+           gpointer      data)
+{
+  guint *n_nals = data;
+  int type;
+
+  g_assert (size > 0);
+  type = nal[0] & 0x1f;
+  if (type == 7 || type == 8)
+    (void) _ave_smart_cut_parameter_set_id (nal, size);
+  (*n_nals)++;
+  return TRUE;
+}
+
+static void
+parameter_set_ids (GPtrArray *list)
+{
+  for (guint i = 0; i < list->len; i++)
+    {
+      gsize len;
+      const guint8 *nal = g_bytes_get_data (g_ptr_array_index (list, i), &len);
+
+      g_assert (len > 0);
+      (void) _ave_smart_cut_parameter_set_id (nal, len);
+    }
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data,
+                        size_t         size)
+{
+  g_autoptr(GPtrArray) sps = NULL;
+  g_autoptr(GPtrArray) pps = NULL;
+  guint n_nals = 0;
+  gsize tail = 0;
+  int mode;
+
+  fuzz_init ();
+  if (size < 1)
+    return 0;
+  mode = data[0];
+  data++;
+  size--;
+
+  if (mode == 0)
+    {
+      sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      if (_ave_smart_cut_parse_avcc (data, size, sps, pps, &tail))
+        {
+          g_assert (tail <= size);
+          g_assert (sps->len > 0 && pps->len > 0);
+        }
+      parameter_set_ids (sps);
+      parameter_set_ids (pps);
+    }
+  else
+    (void) _ave_smart_cut_for_each_nal (data, size, mode <= 4 ? mode : 0, visit_nal, &n_nals);
+  return 0;
+}
