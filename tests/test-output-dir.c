@@ -473,6 +473,30 @@ test_plan_for_other_source (void)
   g_assert_cmpint (status, ==, 0);
 }
 
+/* Subtitles of an earlier render go when a re-run renders without them:
+ * they would no longer match final.mp4. */
+static void
+test_stale_subtitles (void)
+{
+  g_autofree char *root = ave_test_path ("od-subtitles");
+  g_autofree char *srt = in_dir (root, "final.srt");
+  g_autofree char *vtt = in_dir (root, "final.vtt");
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveJob) job = NULL;
+  g_autoptr(GError) error = NULL;
+
+  process_ok (root);
+  g_assert_true (g_file_test (srt, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (vtt, G_FILE_TEST_IS_REGULAR));
+
+  settings->subtitles = AVE_SUBTITLES_NONE;
+  job = ave_job_new (AVE_JOB_PROCESS, sample (), root, settings);
+  g_assert_true (ave_job_run (job, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (srt, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (vtt, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -485,6 +509,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/output-dir/plan-backup", test_plan_backup);
   g_test_add_func ("/engine/output-dir/lock", test_lock);
   g_test_add_func ("/engine/output-dir/stale-staging", test_stale_staging);
+  g_test_add_func ("/engine/output-dir/stale-subtitles", test_stale_subtitles);
   g_test_add_func ("/cli/output-dir/signals", test_signals);
   g_test_add_func ("/cli/output-dir/plan-for-other-source", test_plan_for_other_source);
 

@@ -861,6 +861,9 @@ finish_assets (AveJob *self, AssetsRun *run, GError **error)
   metadata_path = stage_path (self, "metadata.json", error);
   if (metadata_path == NULL || !write_json_atomically (metadata, metadata_path, error))
     return FALSE;
+  /* Subtitles of an earlier render do not match this one. */
+  ave_output_dir_retire (self->out, "final.srt");
+  ave_output_dir_retire (self->out, "final.vtt");
   if (!write_subtitles (self, error))
     return FALSE;
   if (!run->ended)

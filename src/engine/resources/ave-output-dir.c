@@ -34,6 +34,7 @@ struct _AveOutputDir
   GArray     *inputs;     /* FileId of every file the job reads */
   GHashTable *owned;      /* names the manifest records: "final.mp4", "thumbnails/", "thumbnails/x.jpg" */
   GPtrArray  *staged;     /* names staged, in order */
+  GPtrArray  *retired;    /* names to remove unless staged */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -396,6 +397,7 @@ free_self (AveOutputDir *self)
   g_array_unref (self->inputs);
   g_hash_table_unref (self->owned);
   g_ptr_array_unref (self->staged);
+  g_ptr_array_unref (self->retired);
   g_free (self);
 }
 
@@ -426,6 +428,7 @@ ave_output_dir_open (const char          *path,
   self->inputs = g_array_new (FALSE, FALSE, sizeof (FileId));
   self->owned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->staged = g_ptr_array_new_with_free_func (g_free);
+  self->retired = g_ptr_array_new_with_free_func (g_free);
 
   for (guint i = 0; inputs != NULL && inputs[i] != NULL; i++)
     {
@@ -660,6 +663,31 @@ check_folder_files (AveOutputDir *self, const char *name, GError **error)
   return TRUE;
 }
 
+void
+ave_output_dir_retire (AveOutputDir *self,
+                       const char   *name)
+{
+  g_return_if_fail (valid_name (name) && !is_folder_name (name));
+  g_ptr_array_add (self->retired, g_strdup (name));
+}
+
+/* The retired outputs of an earlier run that this one did not write. */
+static void
+remove_retired (AveOutputDir *self)
+{
+  for (guint i = 0; i < self->retired->len; i++)
+    {
+      const char *name = g_ptr_array_index (self->retired, i);
+      g_autofree char *path = g_build_filename (self->path, name, NULL);
+      struct stat st;
+
+      if (staged_contains (self, name) || !g_hash_table_contains (self->owned, name))
+        continue;
+      if (lstat (path, &st) != 0 || (S_ISREG (st.st_mode) && !is_input (self, &st) && g_unlink (path) == 0))
+        g_hash_table_remove (self->owned, name);
+    }
+}
+
 gboolean
 ave_output_dir_commit (AveOutputDir  *self,
                        GError       **error)
@@ -717,6 +745,7 @@ ave_output_dir_commit (AveOutputDir  *self,
             return FALSE;
         }
     }
+  remove_retired (self);
   flush_dir (self->path);
   g_ptr_array_set_size (self->staged, 0);
   /* Without the folder files that were removed. */

@@ -46,6 +46,12 @@ char         *ave_output_dir_final_path  (AveOutputDir        *self,
 char         *ave_output_dir_stage       (AveOutputDir        *self,
                                           const char          *name,
                                           GError             **error);
+/* Output NAME describes the other outputs (subtitles of final.mp4): if
+ * this run does not write it again, the commit removes the earlier run's
+ * file (only one the engine wrote), so it never stands beside a video it
+ * does not match. */
+void          ave_output_dir_retire      (AveOutputDir        *self,
+                                          const char          *name);
 /* Moves every staged output into place: each file is flushed to disk and
  * renamed over the previous one; a folder's files are moved one by one,
  * files of an earlier run that are not written again are removed, and
