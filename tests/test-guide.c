@@ -88,7 +88,10 @@ test_list_matches_guide (void)
   g_assert_cmpuint (guide_commands->len, >=, 25);
   if (!g_file_get_contents (guide, &markdown, NULL, NULL))
     {
-      g_test_message ("%s is not there: the checked-in list is used as it is", guide);
+      /* Not a pass: nothing was compared. */
+      g_autofree char *why = g_strdup_printf ("%s is not there: the checked-in list was not compared with the guide",
+                                              guide);
+      g_test_skip (why);
       return;
     }
   extracted = extract_commands (markdown);
