@@ -332,12 +332,42 @@ test_metadata_music_tags (void)
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (metadata), "content_type"), ==, "music");
 }
 
+/* metadata.json names the language the transcript is in, and a music title
+ * claims nothing the analysis does not know (no "(Live)"). */
+static void
+test_metadata_language_and_titles (void)
+{
+  g_autoptr(AveAnalysis) analysis = ave_analysis_new ("/videos/concert.mp4", NULL);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(JsonNode) metadata = NULL;
+  JsonObject *object;
+  JsonArray *titles;
+  AveWord word = { .start = 1.0, .end = 1.4, .confidence = 0.9 };
+
+  word.word = g_strdup ("hallo");
+  g_array_append_val (analysis->words, word);
+  analysis->language = g_strdup ("de");
+  settings->content_type = AVE_CONTENT_MUSIC;
+  metadata = ave_metadata_build (analysis, NULL, settings);
+  object = json_node_get_object (metadata);
+  g_assert_cmpstr (json_object_get_string_member (object, "language"), ==, "de");
+  titles = json_object_get_array_member (object, "titles");
+  g_assert_cmpuint (json_array_get_length (titles), >=, 1);
+  for (guint i = 0; i < json_array_get_length (titles); i++)
+    {
+      const char *title = json_array_get_string_element (titles, i);
+      g_assert_null (strstr (title, "(Live)"));
+      g_assert_null (strstr (title, "(Music Video)"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   ave_test_init (&argc, &argv);
 
   g_test_add_func ("/engine/assets/metadata/music-tags", test_metadata_music_tags);
+  g_test_add_func ("/engine/assets/metadata/language-and-titles", test_metadata_language_and_titles);
   g_test_add_func ("/engine/assets/thumbnails/choice", test_thumbnails_choice);
   g_test_add_func ("/engine/assets/thumbnails/count", test_thumbnails_count_and_spacing);
   g_test_add_func ("/engine/assets/thumbnails/rotated", test_thumbnails_rotated);

@@ -16,6 +16,10 @@
 #include "core/ave-error.h"
 #include "analysis/ave-transcriber.h"
 
+/* The acoustic model, language model and dictionary loaded: the
+ * pocketsphinx-en-us package's. */
+#define MODEL_NAME "en-us"
+
 #define SAMPLE_RATE       16000
 #define FRAMES_PER_SECOND 100     /* PocketSphinx's default -frate */
 #define WINDOW_SAMPLES    160     /* 10 ms, the same windows as the silence detector */
@@ -81,7 +85,8 @@ ave_transcribed_words_new (void)
 const char *
 ave_transcriber_get_name (void)
 {
-  return "pocketsphinx 5prealpha en-us";
+  /* The library the build linked, and the model it loads. */
+  return "pocketsphinx " POCKETSPHINX_VERSION " " MODEL_NAME;
 }
 
 /* SphinxBase logs through one process-wide FILE, which every ps_init()
@@ -291,9 +296,9 @@ add_filler_words (AveTranscriber    *self,
 gboolean
 ave_transcriber_check_model (GError **error)
 {
-  g_autofree char *hmm = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "en-us", NULL);
-  g_autofree char *lm = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "en-us.lm.bin", NULL);
-  g_autofree char *dict = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "cmudict-en-us.dict", NULL);
+  g_autofree char *hmm = g_build_filename (POCKETSPHINX_MODEL_DIR, MODEL_NAME, MODEL_NAME, NULL);
+  g_autofree char *lm = g_build_filename (POCKETSPHINX_MODEL_DIR, MODEL_NAME, MODEL_NAME ".lm.bin", NULL);
+  g_autofree char *dict = g_build_filename (POCKETSPHINX_MODEL_DIR, MODEL_NAME, "cmudict-" MODEL_NAME ".dict", NULL);
   g_autofree char *mdef = g_build_filename (hmm, "mdef", NULL);
 
   return model_file_exists (mdef, error) &&
@@ -306,9 +311,9 @@ ave_transcriber_new (const AveSettings  *settings,
                      GError            **error)
 {
   g_autoptr(AveTranscriber) self = NULL;
-  g_autofree char *hmm = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "en-us", NULL);
-  g_autofree char *lm = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "en-us.lm.bin", NULL);
-  g_autofree char *dict = g_build_filename (POCKETSPHINX_MODEL_DIR, "en-us", "cmudict-en-us.dict", NULL);
+  g_autofree char *hmm = g_build_filename (POCKETSPHINX_MODEL_DIR, MODEL_NAME, MODEL_NAME, NULL);
+  g_autofree char *lm = g_build_filename (POCKETSPHINX_MODEL_DIR, MODEL_NAME, MODEL_NAME ".lm.bin", NULL);
+  g_autofree char *dict = g_build_filename (POCKETSPHINX_MODEL_DIR, MODEL_NAME, "cmudict-" MODEL_NAME ".dict", NULL);
   Pruning pruning;
   cmd_ln_t *config;
 

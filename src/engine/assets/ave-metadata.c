@@ -49,8 +49,6 @@ static const TitlePattern educational_titles[] = {
 static const TitlePattern music_titles[] = {
   { 1, "{1}" },
   { 2, "{1} & {2}" },
-  { 1, "{1} (Music Video)" },
-  { 1, "{1} (Live)" },
 };
 
 static char *
@@ -372,8 +370,9 @@ ave_metadata_build (const AveAnalysis  *analysis,
   json_builder_set_member_name (builder, "content_type");
   json_builder_add_string_value (builder, content_type);
   json_builder_set_member_name (builder, "language");
-  if (transcribed)
-    json_builder_add_string_value (builder, "en");
+  /* The language the recogniser heard, not an assumption. */
+  if (transcribed && ave_analysis_get_language (analysis) != NULL)
+    json_builder_add_string_value (builder, ave_analysis_get_language (analysis));
   else
     json_builder_add_null_value (builder);
 
