@@ -458,7 +458,7 @@ static const AveOption options[] = {
   { "cache", 0, NULL, NULL, NULL, "Use the content-addressed analysis cache for this run", 0 },
   { "cache-educational-patterns", 0, "cache", NULL, NULL, "Same as --cache (analysis results of a lecture are reused)", 0 },
   { "persistent-cache", 0, NULL, NULL, NULL, "Keep the cache across runs in $XDG_CACHE_HOME/ai-video-editor (implies --cache)", 0 },
-  { "aggressive-caching", 0, NULL, NULL, NULL, "Also cache proxy frames, thumbnails and intermediate renders (implies --cache)", 0 },
+  { "aggressive-caching", 0, NULL, NULL, NULL, "Also cache thumbnails and renders of the same plan (implies --cache)", 0 },
   { "visual-sync-caching", 0, "aggressive-caching", NULL, NULL, "Same as --aggressive-caching", 0 },
   { "cache-size", 0, NULL, NULL, "SIZE", "Cache bound, e.g. 4GB, 512MiB (a bare number is GB); least recently used entries go first", 0 },
   { "cache-strategy", 0, NULL, NULL, "STRATEGY", "lru (default), intelligent (cheap-to-recompute, large entries go first) or analysis_only", 0 },

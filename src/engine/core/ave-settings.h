@@ -126,7 +126,7 @@ struct _AveSettings
   gboolean cache_enabled;         /* content-addressed analysis cache for this run */
   gboolean persistent_cache;      /* keep it across runs in $XDG_CACHE_HOME/ai-video-editor */
   guint64  cache_size_bytes;      /* bound, LRU eviction; 0 = default (2 GiB) */
-  gboolean aggressive_caching;    /* also proxy frames, thumbnails, intermediate renders */
+  gboolean aggressive_caching;    /* also thumbnails and renders of the same plan */
   AveCacheStrategy cache_strategy;
   char    *cache_dir;             /* NULL = default location */
 
