@@ -15,6 +15,16 @@ run_cli (char **out, char **err, const char *args)
   return ave_test_sh_status (out, err, "'%s' %s", ave_test_binary (), args);
 }
 
+/* run_cli() that frees `args` (made with g_strdup_printf()): the sanitized
+ * build checks the tests for leaks too. */
+static int
+run_cli_take (char **out, char **err, char *args)
+{
+  g_autofree char *owned = args;
+
+  return run_cli (out, err, owned);
+}
+
 static guint
 count_lines (const char *text)
 {
@@ -75,7 +85,7 @@ assert_bad_input (const char *path, const char *expected_words)
   g_auto(GStrv) lines = NULL;
   g_autofree char *lower = NULL;
 
-  g_assert_cmpint (run_cli (NULL, &err, g_strdup_printf ("process '%s' -o '%s'", path, outdir)), ==, 1);
+  g_assert_cmpint (run_cli_take (NULL, &err, g_strdup_printf ("process '%s' -o '%s'", path, outdir)), ==, 1);
   /* Progress lines are indented; the failure is exactly one line. */
   lines = g_strsplit (g_strstrip (err), "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
@@ -138,7 +148,7 @@ test_truncated_input (void)
   ave_test_sh ("ffmpeg -nostdin -v error -y -i '%s' -c copy '%s.full.mkv' && "
                "head -c $(( $(stat -c %%s '%s.full.mkv') * 6 / 10 )) '%s.full.mkv' > '%s'",
                sample, mkv, mkv, mkv, mkv);
-  rc = run_cli (NULL, &err, g_strdup_printf ("process '%s' -o '%s'", mkv, outdir));
+  rc = run_cli_take (NULL, &err, g_strdup_printf ("process '%s' -o '%s'", mkv, outdir));
   if (rc == 0)
     {
       g_assert_nonnull (strstr (err, "warning"));
@@ -170,7 +180,7 @@ test_unwritable_output (void)
 
   g_assert_true (g_file_set_contents (file, "x", 1, NULL));
   /* a folder below a regular file cannot be created, even as root */
-  g_assert_cmpint (run_cli (NULL, &err, g_strdup_printf ("analyze '%s' -o '%s/out'", sample, file)), ==, 1);
+  g_assert_cmpint (run_cli_take (NULL, &err, g_strdup_printf ("analyze '%s' -o '%s/out'", sample, file)), ==, 1);
   g_assert_cmpuint (count_lines (err), ==, 1);
   g_assert_nonnull (strstr (err, "-o"));
 }
@@ -196,7 +206,7 @@ test_json_events (void)
   g_auto(GStrv) lines = NULL;
   gboolean audio_end = FALSE, video_end = FALSE, result = FALSE, done = FALSE, progress = FALSE;
 
-  g_assert_cmpint (run_cli (&out, NULL, g_strdup_printf ("analyze --json '%s' -o '%s'", sample, outdir)), ==, 0);
+  g_assert_cmpint (run_cli_take (&out, NULL, g_strdup_printf ("analyze --json '%s' -o '%s'", sample, outdir)), ==, 0);
   lines = g_strsplit (g_strstrip (out), "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
@@ -267,7 +277,7 @@ test_process_end_to_end (void)
   guint n_thumbs = 0;
   const char *name;
 
-  g_assert_cmpint (run_cli (NULL, NULL, g_strdup_printf ("process '%s' -o '%s'", sample, outdir)), ==, 0);
+  g_assert_cmpint (run_cli_take (NULL, NULL, g_strdup_printf ("process '%s' -o '%s'", sample, outdir)), ==, 0);
 
   g_assert_true (g_file_test (final, G_FILE_TEST_IS_REGULAR));
   plan = load_json (plan_path);
@@ -323,7 +333,7 @@ test_process_with_plan (void)
       sample);
 
   g_assert_true (g_file_set_contents (plan_path, json, -1, NULL));
-  g_assert_cmpint (run_cli (NULL, NULL, g_strdup_printf ("process '%s' --plan '%s' -o '%s'", sample, plan_path, outdir)), ==, 0);
+  g_assert_cmpint (run_cli_take (NULL, NULL, g_strdup_printf ("process '%s' --plan '%s' -o '%s'", sample, plan_path, outdir)), ==, 0);
   g_assert_cmpfloat_with_epsilon (probe_duration (final), 5.5, 1.0 / 30 + 0.03);
 
   /* A plan with a mistake names the field and leaves no video. */
@@ -332,7 +342,7 @@ test_process_with_plan (void)
                           "\"segments\":[{\"start\":3.0,\"end\":2.0}]}", sample);
   g_assert_true (g_file_set_contents (bad_plan, json, -1, NULL));
   g_unlink (final);
-  g_assert_cmpint (run_cli (NULL, &err, g_strdup_printf ("process '%s' --plan '%s' -o '%s'", sample, bad_plan, outdir)), ==, 1);
+  g_assert_cmpint (run_cli_take (NULL, &err, g_strdup_printf ("process '%s' --plan '%s' -o '%s'", sample, bad_plan, outdir)), ==, 1);
   g_assert_nonnull (strstr (err, "segments[0]"));
   g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
 }
@@ -347,7 +357,7 @@ test_several_inputs (void)
   g_autofree char *analysis = g_build_filename (outdir, "short", "analysis.json", NULL);
 
   /* The bad one comes first and does not stop the good one. */
-  g_assert_cmpint (run_cli (NULL, &err, g_strdup_printf ("analyze '%s' '%s' -o '%s'", missing, sample, outdir)), ==, 1);
+  g_assert_cmpint (run_cli_take (NULL, &err, g_strdup_printf ("analyze '%s' '%s' -o '%s'", missing, sample, outdir)), ==, 1);
   g_assert_nonnull (strstr (err, "nothing-here.mp4"));
   g_assert_true (g_file_test (analysis, G_FILE_TEST_IS_REGULAR));
 }
