@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
-# setup.sh — installs what is missing (Debian 12 packages), configures and
-# builds AI Video Editor in ./build.  Safe to run again: it only installs
-# missing packages and rebuilds what changed.
+# setup.sh [--sanitize | --fuzz] — installs what is missing (Debian 12
+# packages), configures and builds AI Video Editor.  Safe to run again: it
+# only installs missing packages and rebuilds what changed.
+#
+#   (no flag)    ./build, the normal build (the quick start)
+#   --sanitize   ./build-sanitize: AddressSanitizer + UndefinedBehaviorSanitizer
+#                (gcc; its runtimes come with gcc), used by run-tests.sh --sanitize
+#   --fuzz       ./build-fuzz: clang, libFuzzer, ASan + UBSan, only the engine
+#                and the harnesses of tests/fuzz (used by run-fuzzers.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+profile=normal
+case "${1:-}" in
+  "") ;;
+  --sanitize) profile=sanitize ;;
+  --fuzz) profile=fuzz ;;
+  *) echo "usage: tools/setup.sh [--sanitize | --fuzz]" >&2; exit 2 ;;
+esac
 
 packages=(
   # build
@@ -22,6 +36,12 @@ packages=(
   libgtk-4-media-gstreamer gstreamer1.0-libav gstreamer1.0-plugins-good
   desktop-file-utils appstream gettext xvfb xauth dbus dbus-x11 imagemagick
 )
+case "$profile" in
+  # gcc's ASan/UBSan runtimes; llvm-symbolizer turns addresses into lines
+  sanitize) packages+=(libasan8 libubsan1 llvm) ;;
+  # clang 14 with its libFuzzer and sanitizer runtimes
+  fuzz) packages+=(clang libclang-rt-14-dev llvm) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
@@ -41,8 +61,39 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -f build/build.ninja ]; then
-  meson setup build --buildtype=debugoptimized ${AVE_MESON_ARGS:-} >/dev/null
-fi
-ninja -C build >/dev/null
-echo "setup: built build/src/ai-video-editor" >&2
+case "$profile" in
+  normal)
+    if [ ! -f build/build.ninja ]; then
+      meson setup build --buildtype=debugoptimized ${AVE_MESON_ARGS:-} >/dev/null
+    fi
+    ninja -C build >/dev/null
+    echo "setup: built build/src/ai-video-editor" >&2
+    ;;
+  sanitize)
+    # Errors stop the program (-fno-sanitize-recover) so that a test cannot
+    # pass after one; frame pointers keep the reports' stacks whole.  No
+    # AVE_MESON_ARGS (-Dwerror=true in CI): the normal build checks the
+    # warnings, and the sanitizers' instrumentation adds false ones.
+    if [ ! -f build-sanitize/build.ninja ]; then
+      meson setup build-sanitize --buildtype=debugoptimized \
+        -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dc_args="-fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+        >/dev/null
+    fi
+    ninja -C build-sanitize >/dev/null
+    echo "setup: built build-sanitize (ASan + UBSan)" >&2
+    ;;
+  fuzz)
+    # The engine is instrumented for coverage (fuzzer-no-link); only the
+    # harnesses link libFuzzer (tests/fuzz/meson.build).  Nothing else is
+    # built: the app and the tests are not needed to fuzz.
+    if [ ! -f build-fuzz/build.ninja ]; then
+      CC=clang meson setup build-fuzz --buildtype=debugoptimized -Dfuzzing=true \
+        -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dc_args="-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+        >/dev/null
+    fi
+    ninja -C build-fuzz fuzzers >/dev/null
+    echo "setup: built the fuzzers in build-fuzz/tests/fuzz" >&2
+    ;;
+esac
