@@ -185,13 +185,20 @@ parse_run (const char *path, GPtrArray *warnings)
           JsonObject *settings = get_obj (o, "settings");
           JsonObject *system = get_obj (o, "system");
 
+          /* A file with two start lines (two runs appended): the last one
+           * names the run, as the last summary ends it. */
           started = TRUE;
+          g_free (run->input);
           run->input = g_strdup (get_str (o, "input"));
+          g_free (run->fingerprint);
           run->fingerprint = g_strdup (get_str (o, "input_fingerprint"));
           if (settings != NULL)
             {
+              g_free (run->quality);
               run->quality = g_strdup (get_str (settings, "quality"));
+              g_free (run->encoder_preset);
               run->encoder_preset = g_strdup (get_str (settings, "encoder_preset"));
+              g_free (run->parallel_strategy);
               run->parallel_strategy = g_strdup (get_str (settings, "parallel_strategy"));
               run->parallel = get_num (settings, "parallel") != 0;
               run->analysis_width = get_count (&origin, settings, "analysis_width");
