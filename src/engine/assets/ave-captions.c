@@ -4,8 +4,9 @@
 
 #include <math.h>
 #include <string.h>
-#include <pango/pango.h>
+#include <pango/pangocairo.h>
 
+#include "core/ave-error.h"
 #include "ave-captions.h"
 
 static void
@@ -520,6 +521,19 @@ cue_times_ms (GArray *cues,
   *end = e / 1000.0;
 }
 
+void
+ave_captions_cue_times_ms (GArray *cues,
+                           guint   i,
+                           gint64 *start_ms,
+                           gint64 *end_ms)
+{
+  double start, end;
+
+  cue_times_ms (cues, i, &start, &end);
+  *start_ms = llround (start * 1000.0);
+  *end_ms = llround (end * 1000.0);
+}
+
 char *
 ave_captions_to_srt (GArray *cues)
 {
@@ -602,4 +616,317 @@ ave_captions_to_text (GArray *words)
   if (previous != NULL)
     g_string_append_c (out, '\n');
   return g_string_free (out, FALSE);
+}
+
+/* ------------------------------------------------------------ language */
+
+const char *
+ave_captions_iso639_2 (const char *language)
+{
+  /* ISO 639-1 → 639-2/T (MP4's "mdhd" language is the terminology code:
+   * "deu", not "ger") for the languages recognisers offer. */
+  static const char * const codes[][2] = {
+    { "af", "afr" }, { "ar", "ara" }, { "bg", "bul" }, { "bn", "ben" }, { "ca", "cat" },
+    { "cs", "ces" }, { "cy", "cym" }, { "da", "dan" }, { "de", "deu" }, { "el", "ell" },
+    { "en", "eng" }, { "eo", "epo" }, { "es", "spa" }, { "et", "est" }, { "eu", "eus" },
+    { "fa", "fas" }, { "fi", "fin" }, { "fr", "fra" }, { "ga", "gle" }, { "gl", "glg" },
+    { "gu", "guj" }, { "he", "heb" }, { "hi", "hin" }, { "hr", "hrv" }, { "hu", "hun" },
+    { "hy", "hye" }, { "id", "ind" }, { "is", "isl" }, { "it", "ita" }, { "ja", "jpn" },
+    { "ka", "kat" }, { "kk", "kaz" }, { "km", "khm" }, { "kn", "kan" }, { "ko", "kor" },
+    { "lt", "lit" }, { "lv", "lav" }, { "mk", "mkd" }, { "ml", "mal" }, { "mn", "mon" },
+    { "mr", "mar" }, { "ms", "msa" }, { "mt", "mlt" }, { "my", "mya" }, { "nb", "nob" },
+    { "ne", "nep" }, { "nl", "nld" }, { "nn", "nno" }, { "no", "nor" }, { "pa", "pan" },
+    { "pl", "pol" }, { "pt", "por" }, { "ro", "ron" }, { "ru", "rus" }, { "si", "sin" },
+    { "sk", "slk" }, { "sl", "slv" }, { "sq", "sqi" }, { "sr", "srp" }, { "sv", "swe" },
+    { "sw", "swa" }, { "ta", "tam" }, { "te", "tel" }, { "th", "tha" }, { "tl", "tgl" },
+    { "tr", "tur" }, { "uk", "ukr" }, { "ur", "urd" }, { "uz", "uzb" }, { "vi", "vie" },
+    { "zh", "zho" }, { "zu", "zul" },
+  };
+  static const char * const three[] = {
+    /* primary subtags that already are 639-2/T codes recognisers use */
+    "fil", "yue", "cmn", "haw", "ast", NULL
+  };
+  char primary[4] = { 0 };
+  gsize n = 0;
+
+  if (language == NULL)
+    return "und";
+  while (n < 4 && g_ascii_isalpha (language[n]))
+    n++;
+  if ((n != 2 && n != 3) || (language[n] != '\0' && language[n] != '-' && language[n] != '_'))
+    return "und";
+  for (gsize i = 0; i < n; i++)
+    primary[i] = g_ascii_tolower (language[i]);
+  if (n == 2)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
+        if (g_str_equal (codes[i][0], primary))
+          return codes[i][1];
+      return "und";
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
+    if (g_str_equal (codes[i][1], primary))
+      return codes[i][1];
+  for (guint i = 0; three[i] != NULL; i++)
+    if (g_str_equal (three[i], primary))
+      return three[i];
+  return "und";
+}
+
+/* ------------------------------------------------------------ drawing */
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_surface_t, cairo_surface_destroy)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_t, cairo_destroy)
+
+static gboolean
+is_shown (const AveCaptionWord *word)
+{
+  return !word->filler;
+}
+
+int
+ave_caption_word_at (const AveCue *cue,
+                     GArray       *words,
+                     double        t)
+{
+  int found = -1;
+
+  for (guint i = cue->first_word; i < cue->first_word + cue->n_words && i < words->len; i++)
+    {
+      const AveCaptionWord *w = &g_array_index (words, AveCaptionWord, i);
+
+      if (!is_shown (w))
+        continue;
+      if (found >= 0 && w->start > t)
+        break;
+      found = (int) i;
+    }
+  return found;
+}
+
+/* The byte range of `word` (an index into `words`) in cue->text: the
+ * cue shows its non-filler words in order, one between each space or line
+ * break.  FALSE when the text is not made that way (a word cut over two
+ * lines). */
+static gboolean
+word_range_in_text (const AveCue *cue,
+                    GArray       *words,
+                    int           word,
+                    guint        *start,
+                    guint        *end)
+{
+  const char *text = cue->text;
+  guint token = 0, wanted = 0, n_shown = 0, n_tokens = 0;
+  gsize pos = 0;
+
+  for (guint i = cue->first_word; i < cue->first_word + cue->n_words && i < words->len; i++)
+    if (is_shown (&g_array_index (words, AveCaptionWord, i)))
+      {
+        if ((int) i == word)
+          wanted = n_shown;
+        n_shown++;
+      }
+  for (const char *p = text; *p != '\0'; p++)
+    if ((p == text || p[-1] == ' ' || p[-1] == '\n') && *p != ' ' && *p != '\n')
+      n_tokens++;
+  if (n_tokens != n_shown || word < 0)
+    return FALSE;
+
+  while (text[pos] != '\0')
+    {
+      gsize from;
+
+      while (text[pos] == ' ' || text[pos] == '\n')
+        pos++;
+      from = pos;
+      while (text[pos] != '\0' && text[pos] != ' ' && text[pos] != '\n')
+        pos++;
+      if (pos > from && token++ == wanted)
+        {
+          *start = (guint) from;
+          *end = (guint) pos;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static void
+set_source_hex (cairo_t    *cr,
+                const char *hex,
+                double      alpha)
+{
+  guint32 rgb = 0;
+
+  ave_caption_color_parse (hex, &rgb);
+  cairo_set_source_rgba (cr, ((rgb >> 16) & 0xff) / 255.0, ((rgb >> 8) & 0xff) / 255.0,
+                         (rgb & 0xff) / 255.0, alpha);
+}
+
+/* cairo's premultiplied native-endian ARGB into straight RGBA bytes, as
+ * AveCompute's overlay takes them. */
+static guint8 *
+surface_to_rgba (cairo_surface_t *surface)
+{
+  int width = cairo_image_surface_get_width (surface);
+  int height = cairo_image_surface_get_height (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  const guint8 *data;
+  guint8 *rgba = g_malloc ((gsize) width * height * 4);
+
+  cairo_surface_flush (surface);
+  data = cairo_image_surface_get_data (surface);
+  for (int y = 0; y < height; y++)
+    {
+      const guint32 *in = (const guint32 *) (data + (gsize) y * stride);
+      guint8 *out = rgba + (gsize) y * width * 4;
+
+      for (int x = 0; x < width; x++, out += 4)
+        {
+          guint32 p = in[x];
+          guint a = p >> 24;
+
+          if (a == 0)
+            {
+              out[0] = out[1] = out[2] = out[3] = 0;
+              continue;
+            }
+          out[0] = (guint8) MIN (255u, (((p >> 16) & 0xff) * 255 + a / 2) / a);
+          out[1] = (guint8) MIN (255u, (((p >> 8) & 0xff) * 255 + a / 2) / a);
+          out[2] = (guint8) MIN (255u, ((p & 0xff) * 255 + a / 2) / a);
+          out[3] = (guint8) a;
+        }
+    }
+  return rgba;
+}
+
+gboolean
+ave_caption_render_rgba (const AveCue      *cue,
+                         GArray            *words,
+                         int                highlight,
+                         const AveSettings *settings,
+                         int                frame_width,
+                         int                frame_height,
+                         guint8           **rgba,
+                         int               *stride,
+                         int               *x,
+                         int               *y,
+                         int               *width,
+                         int               *height,
+                         GError           **error)
+{
+  g_autoptr(cairo_surface_t) measure = NULL;
+  g_autoptr(cairo_surface_t) surface = NULL;
+  g_autoptr(cairo_t) cr = NULL;
+  g_autoptr(PangoLayout) layout = NULL;
+  g_autoptr(PangoFontDescription) font = NULL;
+  double size_px = MAX (4.0, settings->caption_size * frame_height);
+  double outline = settings->caption_outline_width * size_px;
+  double pad = settings->caption_box_opacity > 0.0 ? 0.3 * size_px : 0.0;
+  double border = MAX (pad, outline) + 2.0;
+  const char *position = settings->caption_position != NULL ? settings->caption_position : "bottom";
+  PangoRectangle ink, logical;
+  double left, top, right, bottom;
+  int bx, by, bw, bh;
+
+  g_return_val_if_fail (cue != NULL && cue->text != NULL, FALSE);
+  g_return_val_if_fail (frame_width >= 2 && frame_height >= 2, FALSE);
+
+  /* Laid out once on a scratch surface to know the box, then drawn. */
+  measure = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cr = cairo_create (measure);
+  layout = pango_cairo_create_layout (cr);
+  font = pango_font_description_from_string (settings->caption_font != NULL ? settings->caption_font : "Sans Bold");
+  pango_font_description_set_absolute_size (font, size_px * PANGO_SCALE);
+  pango_layout_set_font_description (layout, font);
+  pango_layout_set_text (layout, cue->text, -1);
+  pango_layout_set_width (layout, (int) (frame_width * 0.9) * PANGO_SCALE);
+  pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+  pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+  if (highlight >= 0 && settings->caption_highlight != NULL)
+    {
+      guint start, end;
+      guint32 rgb;
+
+      if (word_range_in_text (cue, words, highlight, &start, &end) &&
+          ave_caption_color_parse (settings->caption_highlight, &rgb))
+        {
+          PangoAttrList *attrs = pango_attr_list_new ();
+          PangoAttribute *colour = pango_attr_foreground_new ((guint16) (((rgb >> 16) & 0xff) * 257),
+                                                              (guint16) (((rgb >> 8) & 0xff) * 257),
+                                                              (guint16) ((rgb & 0xff) * 257));
+
+          colour->start_index = start;
+          colour->end_index = end;
+          pango_attr_list_insert (attrs, colour);
+          pango_layout_set_attributes (layout, attrs);
+          pango_attr_list_unref (attrs);
+        }
+    }
+  pango_layout_get_pixel_extents (layout, &ink, &logical);
+
+  /* The box: the lines (ink and line height) with room for the outline or
+   * the box's padding, on even pixels so the 4:2:0 chroma it changes lies
+   * inside it. */
+  left = MIN (ink.x, logical.x) - border;
+  right = MAX (ink.x + ink.width, logical.x + logical.width) + border;
+  top = MIN (ink.y, logical.y) - border;
+  bottom = MAX (ink.y + ink.height, logical.y + logical.height) + border;
+  bw = MIN (frame_width, ((int) ceil (right - left) + 1) & ~1);
+  bh = MIN (frame_height, ((int) ceil (bottom - top) + 1) & ~1);
+  bw = MAX (bw, 2);
+  bh = MAX (bh, 2);
+  bx = ((frame_width - bw) / 2) & ~1;
+  if (g_str_equal (position, "top"))
+    by = (int) lround (settings->caption_margin * frame_height);
+  else if (g_str_equal (position, "middle"))
+    by = (frame_height - bh) / 2;
+  else
+    by = (int) lround (frame_height - settings->caption_margin * frame_height) - bh;
+  by = CLAMP (by, 0, frame_height - bh) & ~1;
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, bw, bh);
+  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
+    {
+      g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                   "Out of memory for a %dx%d caption", bw, bh);
+      return FALSE;
+    }
+  g_clear_pointer (&cr, cairo_destroy);
+  cr = cairo_create (surface);
+  pango_cairo_update_layout (cr, layout);
+
+  if (pad > 0.0)
+    {
+      double bl = MAX (0.0, ink.x - pad - left), bt = MAX (0.0, MIN (ink.y, logical.y) - pad - top);
+      double br = MIN ((double) bw, ink.x + ink.width + pad - left);
+      double bb = MIN ((double) bh, MAX (ink.y + ink.height, logical.y + logical.height) + pad - top);
+
+      set_source_hex (cr, settings->caption_box_color, settings->caption_box_opacity);
+      cairo_rectangle (cr, bl, bt, br - bl, bb - bt);
+      cairo_fill (cr);
+    }
+
+  /* The layout's origin, seen from the box's corner. */
+  cairo_translate (cr, -left, -top);
+  if (outline > 0.0)
+    {
+      cairo_move_to (cr, 0, 0);
+      pango_cairo_layout_path (cr, layout);
+      set_source_hex (cr, settings->caption_outline_color, 1.0);
+      cairo_set_line_width (cr, 2.0 * outline);
+      cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+      cairo_stroke (cr);
+    }
+  cairo_move_to (cr, 0, 0);
+  set_source_hex (cr, settings->caption_color, 1.0);
+  pango_cairo_show_layout (cr, layout);
+
+  *rgba = surface_to_rgba (surface);
+  *stride = bw * 4;
+  *x = bx;
+  *y = by;
+  *width = bw;
+  *height = bh;
+  return TRUE;
 }

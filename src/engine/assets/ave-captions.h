@@ -12,6 +12,7 @@
 
 #include "analysis/ave-analysis.h"
 #include "director/ave-plan.h"
+#include "core/ave-settings.h"
 
 G_BEGIN_DECLS
 
@@ -65,6 +66,45 @@ GArray *ave_captions_build       (GArray            *words,
 /* The text of a cue list as a SubRip or WebVTT file. */
 char   *ave_captions_to_srt      (GArray *cues);
 char   *ave_captions_to_vtt      (GArray *cues);
+
+/* Cue `i`'s times in whole milliseconds, as final.srt and final.vtt write
+ * them (each cue ends no later than the next begins, never empty).  The
+ * embedded track and the burned captions use these too. */
+void    ave_captions_cue_times_ms (GArray *cues,
+                                   guint   i,
+                                   gint64 *start_ms,
+                                   gint64 *end_ms);
+
+/* The ISO 639-2/T code MP4 wants for a BCP 47 tag ("en-US" → "eng");
+ * "und" when the language is unknown. */
+const char *ave_captions_iso639_2 (const char *language);
+
+/* The word of `cue` being said at output time `t`: the last word it shows
+ * that has started (the first before it starts), as an index into `words`;
+ * -1 when it shows none. */
+int     ave_caption_word_at      (const AveCue *cue,
+                                  GArray       *words,
+                                  double        t);
+
+/* Draws `cue` for a frame_width x frame_height picture in the caption
+ * style of `settings` (caption_*: font, size, position, colours, outline,
+ * box), with word `highlight` (an index into `words`, -1 for none; see
+ * ave_caption_word_at) in settings->caption_highlight.  The picture is
+ * straight-alpha RGBA (free *rgba with g_free) of the caption's box, which
+ * lies on even pixels inside the frame at (*x, *y), *width x *height. */
+gboolean ave_caption_render_rgba (const AveCue      *cue,
+                                  GArray            *words,
+                                  int                highlight,
+                                  const AveSettings *settings,
+                                  int                frame_width,
+                                  int                frame_height,
+                                  guint8           **rgba,
+                                  int               *stride,
+                                  int               *x,
+                                  int               *y,
+                                  int               *width,
+                                  int               *height,
+                                  GError           **error);
 
 /* The transcript as plain text: one sentence a line, each prefixed by its
  * start time ("[00:01:02.300] "). */

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 #include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
 #include <libavutil/frame.h>
 #include <libavutil/rational.h>
 
@@ -47,6 +48,25 @@ double      _ave_limiter_get_max_reduction_db (AveLimiter *self);
 void        _ave_limiter_free        (AveLimiter  *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveLimiter, _ave_limiter_free)
 
+/* -------------------------------------------------------- subtitle track */
+
+typedef struct _AveSubtitleTrack AveSubtitleTrack;
+
+/* A mov_text (3GPP timed text) stream in `format` for `cues` (AveCue, the
+ * cues of final.srt, at the same millisecond times), tagged with the ISO
+ * 639-2 code of `language` (BCP 47, may be NULL: "und").  Call before the
+ * header is written; `format` and `cues` must outlive the track. */
+AveSubtitleTrack *_ave_subtitle_track_new         (AVFormatContext *format,
+                                                   GArray          *cues,
+                                                   const char      *language);
+/* Writes (interleaved) every cue that starts before `seconds` of output
+ * time and has not been written yet; `seconds` < 0: all that are left. */
+gboolean          _ave_subtitle_track_write_until (AveSubtitleTrack *self,
+                                                   double            seconds,
+                                                   GError          **error);
+void              _ave_subtitle_track_free        (AveSubtitleTrack *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveSubtitleTrack, _ave_subtitle_track_free)
+
 /* ------------------------------------------------------------------ writer */
 
 typedef struct _AveMp4Writer AveMp4Writer;
@@ -60,6 +80,9 @@ typedef struct
   /* audio: channels == 0 means no audio stream; planar float input */
   int        channels;
   int        sample_rate;
+  /* subtitles: cues == NULL means no subtitle track (ave-subtitle-track) */
+  GArray     *cues;
+  const char *language;
 } AveMp4WriterFormat;
 
 /* Opens `path` for writing and sets up libx264 (preset, crf, rc-lookahead

@@ -11,6 +11,7 @@
 #include "core/ave-error.h"
 #include "media/ave-media.h"
 #include "assets/ave-cards.h"
+#include "assets/ave-captions.h"
 #include "ave-compose-private.h"
 #include "ave-composer.h"
 #include "ave-smart-cut.h"
@@ -156,6 +157,18 @@ typedef struct
   AveMp4Writer      *writer;
   const AveMp4PacketSink *sink;     /* the sound only, to it (the smart cut) */
 
+  /* Burned captions: the cue on screen is drawn once per highlighted
+   * word and composited like an overlay. */
+  const AveComposeCaptions *captions;
+  gboolean           burn;
+  guint              cue_next;      /* cues before it have ended */
+  int                caption_cue;   /* the cue drawn in caption_rgba, -1 none */
+  int                caption_word;  /* and its highlighted word */
+  guint8            *caption_rgba;
+  int                caption_stride;
+  int                caption_x, caption_y, caption_width, caption_height;
+  gint64             frames_captioned;
+
   AveProgressFunc    progress;
   gpointer           progress_data;
   double             last_progress;
@@ -211,6 +224,7 @@ composer_free (Composer *c)
       g_clear_pointer (&c->overlays[i].rgba, g_free);
     }
   g_free (c->overlays);
+  g_free (c->caption_rgba);
   g_clear_pointer (&c->free_readers, g_ptr_array_unref);
   av_frame_free (&c->black);
   for (guint i = 0; i < G_N_ELEMENTS (c->scratch); i++)
@@ -883,6 +897,27 @@ piece_picture (Composer  *c,
   return c->scratch[slot];
 }
 
+/* Makes *picture the frame cards and captions are drawn on (a copy: the
+ * picture may be a decoded frame the reader still uses). */
+static gboolean
+make_drawable (Composer       *c,
+               const AVFrame **picture,
+               GError        **error)
+{
+  if (*picture == c->scratch[3])
+    return TRUE;
+  if (!scratch_ready (c, 3, error))
+    return FALSE;
+  if (av_frame_copy (c->scratch[3], *picture) < 0)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                           "Could not copy a video frame to draw on it");
+      return FALSE;
+    }
+  *picture = c->scratch[3];
+  return TRUE;
+}
+
 /* Draws the OVERLAY cards of frame f over `picture` (on a copy: the
  * picture may be a decoded frame the reader still uses). */
 static gboolean
@@ -914,24 +949,68 @@ apply_overlays (Composer       *c,
             opacity *= (double) (k + 1) / (double) (o->fade_frames + 1);
         }
 
-      if (*picture != c->scratch[3])
-        {
-          if (!scratch_ready (c, 3, error))
-            return FALSE;
-          if (av_frame_copy (c->scratch[3], *picture) < 0)
-            {
-              g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
-                                   "Could not copy a video frame to draw a card on it");
-              return FALSE;
-            }
-          *picture = c->scratch[3];
-        }
+      if (!make_drawable (c, picture, error))
+        return FALSE;
       view = yuv_view (c->scratch[3]);
       if (!ave_compute_overlay_rgba (c->compute, &view, o->rgba, o->width, o->height, o->stride,
                                      o->x, o->y, (guint) lround (CLAMP (opacity, 0.0, 1.0) * 255.0),
                                      error))
         return FALSE;
     }
+  return TRUE;
+}
+
+/* Draws the caption of frame f (the cue whose final.srt times hold the
+ * frame's start) over `picture`, above the cards, through the same
+ * compute overlay as they are.  The picture is drawn again only when the
+ * cue or its highlighted word changes. */
+static gboolean
+apply_caption (Composer       *c,
+               gint64          f,
+               const AVFrame **picture,
+               GError        **error)
+{
+  GArray *cues = c->captions->cues;
+  gint64 t_ms = (gint64) floor ((double) f * 1000.0 / av_q2d (c->fps) + 1e-6);
+  gint64 start_ms = 0, end_ms = 0;
+  const AveCue *cue;
+  int word;
+  AveYuvFrame view;
+
+  while (c->cue_next < cues->len)
+    {
+      ave_captions_cue_times_ms (cues, c->cue_next, &start_ms, &end_ms);
+      if (t_ms < end_ms)
+        break;
+      c->cue_next++;
+    }
+  if (c->cue_next >= cues->len || t_ms < start_ms)
+    {
+      g_clear_pointer (&c->caption_rgba, g_free);
+      c->caption_cue = -1;
+      return TRUE;
+    }
+
+  cue = &g_array_index (cues, AveCue, c->cue_next);
+  word = c->settings->caption_highlight != NULL
+         ? ave_caption_word_at (cue, c->captions->words, (double) f / av_q2d (c->fps)) : -1;
+  if (c->caption_rgba == NULL || c->caption_cue != (int) c->cue_next || c->caption_word != word)
+    {
+      g_clear_pointer (&c->caption_rgba, g_free);
+      if (!ave_caption_render_rgba (cue, c->captions->words, word, c->settings, c->width, c->height,
+                                    &c->caption_rgba, &c->caption_stride, &c->caption_x, &c->caption_y,
+                                    &c->caption_width, &c->caption_height, error))
+        return FALSE;
+      c->caption_cue = (int) c->cue_next;
+      c->caption_word = word;
+    }
+  if (!make_drawable (c, picture, error))
+    return FALSE;
+  view = yuv_view (c->scratch[3]);
+  if (!ave_compute_overlay_rgba (c->compute, &view, c->caption_rgba, c->caption_width, c->caption_height,
+                                 c->caption_stride, c->caption_x, c->caption_y, 255, error))
+    return FALSE;
+  c->frames_captioned++;
   return TRUE;
 }
 
@@ -988,6 +1067,8 @@ write_video_frame (Composer  *c,
       picture = c->scratch[2];
     }
   if (picture == NULL || !apply_overlays (c, f, &picture, error))
+    return FALSE;
+  if (c->burn && !apply_caption (c, f, &picture, error))
     return FALSE;
 
   out = av_frame_clone (picture);
@@ -1339,6 +1420,11 @@ open_output (Composer    *c,
       format.channels = c->channels;
       format.sample_rate = OUTPUT_RATE;
     }
+  if (c->captions != NULL && c->settings->embed_subtitles)
+    {
+      format.cues = c->captions->cues;
+      format.language = c->captions->language;
+    }
 
   c->writer = c->sink != NULL ? _ave_mp4_writer_new_for_sink (&format, c->settings, c->sink, error)
                               : _ave_mp4_writer_new (output_path, &format, c->settings, error);
@@ -1353,6 +1439,7 @@ compose_plan (AvePlan            *plan,
               const AveAnalysis  *analysis,
               const AveSettings  *settings,
               AveCompute         *compute,
+              const AveComposeCaptions *captions,
               const char         *output_path,
               const AveMp4PacketSink *audio_sink,
               AveComposeResult   *result,
@@ -1379,6 +1466,8 @@ compose_plan (AvePlan            *plan,
   c->last_progress = -1.0;
   c->source_path = g_strdup (ave_plan_get_source (plan));
   c->free_readers = g_ptr_array_new_with_free_func ((GDestroyNotify) reader_free);
+  c->captions = captions != NULL && captions->cues != NULL && captions->cues->len > 0 ? captions : NULL;
+  c->caption_cue = -1;
 
   c->info = ave_media_probe (c->source_path, error);
   if (c->info == NULL)
@@ -1400,6 +1489,7 @@ compose_plan (AvePlan            *plan,
 
   plan_pieces (c, plan);
   plan_overlays (c, plan);
+  c->burn = c->has_video && c->captions != NULL && settings->burn_captions;
   if (c->n_pieces == 0)
     {
       g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY,
@@ -1480,6 +1570,7 @@ compose_plan (AvePlan            *plan,
       result->output_duration = (double) c->n_frames / av_q2d (c->fps);
       result->output_lufs = isfinite (out_lufs) ? MAX (out_lufs, -70.0) : -70.0;
       result->gain_db = 20.0 * log10 (c->gain);
+      result->frames_captioned = c->frames_captioned;
     }
   g_debug ("wrote %s: %.3f s, %.2f LUFS (limiter at most %.2f dB)", output_path != NULL ? output_path : "the sound",
            (double) c->n_frames / av_q2d (c->fps), out_lufs,
@@ -1500,19 +1591,45 @@ ave_composer_render (AvePlan            *plan,
                      GCancellable       *cancellable,
                      GError            **error)
 {
+  return ave_composer_render_with_captions (plan, analysis, settings, compute, NULL, output_path, result,
+                                            progress, progress_data, cancellable, error);
+}
+
+gboolean
+ave_composer_render_with_captions (AvePlan                  *plan,
+                                   const AveAnalysis        *analysis,
+                                   const AveSettings        *settings,
+                                   AveCompute               *compute,
+                                   const AveComposeCaptions *captions,
+                                   const char               *output_path,
+                                   AveComposeResult         *result,
+                                   AveProgressFunc           progress,
+                                   gpointer                  progress_data,
+                                   GCancellable             *cancellable,
+                                   GError                  **error)
+{
+  gboolean has_cues = captions != NULL && captions->cues != NULL && captions->cues->len > 0;
+
   /* Fast mode: a cut-only plan copies the source's untouched GOPs (unless
-   * --format-conversion asked for everything re-encoded: smart_cut off). */
+   * --format-conversion asked for everything re-encoded: smart_cut off).
+   * Burned captions change the pictures under every cue: a talk has one
+   * on nearly every frame, so the whole video is encoded (the job says
+   * how many frames the captions cover). */
   if (settings != NULL && ave_settings_uses_smart_cut (settings) && AVE_IS_PLAN (plan))
     {
       g_autofree char *why = NULL;
-      g_autoptr(AveSmartCut) cut = ave_smart_cut_prepare (plan, settings, &why);
+      g_autoptr(AveSmartCut) cut = NULL;
 
+      if (has_cues && settings->burn_captions)
+        why = g_strdup ("captions are burned into the pictures");
+      else
+        cut = ave_smart_cut_prepare (plan, settings, &why);
       if (cut != NULL)
-        return ave_smart_cut_render (cut, settings, output_path, result,
+        return ave_smart_cut_render (cut, settings, captions, output_path, result,
                                      progress, progress_data, cancellable, error);
       g_message ("Fast mode re-encodes the whole video: %s", why);
     }
-  if (!compose_plan (plan, analysis, settings, compute, output_path, NULL,
+  if (!compose_plan (plan, analysis, settings, compute, captions, output_path, NULL,
                      result, progress, progress_data, cancellable, error))
     return FALSE;
   if (result != NULL)
@@ -1534,6 +1651,6 @@ _ave_composer_render_audio (AvePlan            *plan,
                             GCancellable       *cancellable,
                             GError            **error)
 {
-  return compose_plan (plan, NULL, settings, NULL, NULL, sink,
+  return compose_plan (plan, NULL, settings, NULL, NULL, NULL, sink,
                        result, progress, progress_data, cancellable, error);
 }

@@ -23,7 +23,19 @@ typedef struct
   gint64 frames_copied;
   gint64 frames_reencoded;
   gboolean smart_cut;         /* TRUE when the smart cut wrote the file */
+  gint64 frames_captioned;    /* frames with a caption drawn into them (--burn-captions) */
 } AveComposeResult;
+
+/* The captions of a render: the same cues final.srt has (built once by the
+ * caller, docs/captions.md), embedded as a mov_text track when
+ * settings->embed_subtitles and drawn into the pictures in the settings'
+ * caption style when settings->burn_captions. */
+typedef struct
+{
+  GArray     *words;          /* AveCaptionWord, ave_caption_words_map() */
+  GArray     *cues;           /* AveCue, ave_captions_build() of `words` */
+  const char *language;       /* BCP 47, may be NULL */
+} AveComposeCaptions;
 
 /* Decodes the plan's segments from the source (streaming), applies audio
  * crossfades at every cut and video transitions where the plan asks,
@@ -43,5 +55,21 @@ gboolean ave_composer_render (AvePlan            *plan,
                               gpointer            progress_data,
                               GCancellable       *cancellable,
                               GError            **error);
+
+/* ave_composer_render() with captions (may be NULL: none).  Burned
+ * captions are new pictures: fast mode then renders every frame instead of
+ * smart cutting (result->smart_cut is FALSE, frames_captioned says how
+ * many frames show a caption). */
+gboolean ave_composer_render_with_captions (AvePlan                  *plan,
+                                            const AveAnalysis        *analysis,
+                                            const AveSettings        *settings,
+                                            AveCompute               *compute,
+                                            const AveComposeCaptions *captions,
+                                            const char               *output_path,
+                                            AveComposeResult         *result,
+                                            AveProgressFunc           progress,
+                                            gpointer                  progress_data,
+                                            GCancellable             *cancellable,
+                                            GError                  **error);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
@@ -10,6 +11,7 @@
 #include <libavutil/opt.h>
 
 #include "core/ave-error.h"
+#include "assets/ave-captions.h"
 #include "media/ave-media-private.h"
 #include "ave-compose-private.h"
 
@@ -28,9 +30,127 @@ struct _AveMp4Writer
   AVFrame         *audio_frame;
   gint64           audio_pts;      /* samples sent to the encoder */
 
+  AveSubtitleTrack *subtitles;
+
   AVPacket        *packet;
   const AveMp4PacketSink *sink;    /* instead of `format` */
 };
+
+/* ---------------------------------------------------------- subtitles */
+
+struct _AveSubtitleTrack
+{
+  AVFormatContext *format;
+  AVStream        *stream;
+  GArray          *cues;
+  guint            next;           /* the first cue not written yet */
+  AVPacket        *packet;
+};
+
+/* The sample description FFmpeg's own mov_text encoder writes: text
+ * centred at the bottom, white, one font; players draw the cues with their
+ * own style anyway. */
+static const guint8 text_sample_entry[] = {
+  0x00, 0x00, 0x00, 0x00,          /* displayFlags */
+  0x01,                            /* horizontal justification: centre */
+  0xff,                            /* vertical justification: bottom */
+  0x00, 0x00, 0x00, 0x00,          /* background colour RGBA */
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* BoxRecord */
+  0x00, 0x00, 0x00, 0x00,          /* StyleRecord: startChar, endChar */
+  0x00, 0x01,                      /* font ID */
+  0x00,                            /* face style flags */
+  0x12,                            /* font size */
+  0xff, 0xff, 0xff, 0xff,          /* text colour RGBA */
+  0x00, 0x00, 0x00, 0x12, 'f', 't', 'a', 'b', /* FontTableBox, 18 bytes */
+  0x00, 0x01,                      /* one entry */
+  0x00, 0x01, 0x05, 'S', 'e', 'r', 'i', 'f',
+};
+
+AveSubtitleTrack *
+_ave_subtitle_track_new (AVFormatContext *format,
+                         GArray          *cues,
+                         const char      *language)
+{
+  AveSubtitleTrack *self = g_new0 (AveSubtitleTrack, 1);
+  AVCodecParameters *par;
+
+  self->format = format;
+  self->cues = cues;
+  self->packet = av_packet_alloc ();
+  self->stream = avformat_new_stream (format, NULL);
+  par = self->stream->codecpar;
+  par->codec_type = AVMEDIA_TYPE_SUBTITLE;
+  par->codec_id = AV_CODEC_ID_MOV_TEXT;
+  par->extradata = av_mallocz (sizeof text_sample_entry + AV_INPUT_BUFFER_PADDING_SIZE);
+  memcpy (par->extradata, text_sample_entry, sizeof text_sample_entry);
+  par->extradata_size = sizeof text_sample_entry;
+  /* Milliseconds: the times of final.srt, exactly. */
+  self->stream->time_base = (AVRational) { 1, 1000 };
+  av_dict_set (&self->stream->metadata, "language", ave_captions_iso639_2 (language), 0);
+  return self;
+}
+
+gboolean
+_ave_subtitle_track_write_until (AveSubtitleTrack *self,
+                                 double            seconds,
+                                 GError          **error)
+{
+  while (self->next < self->cues->len)
+    {
+      const AveCue *cue = &g_array_index (self->cues, AveCue, self->next);
+      gint64 start_ms, end_ms;
+      gsize length = strlen (cue->text);
+      AVPacket *pkt = self->packet;
+      int ret;
+
+      ave_captions_cue_times_ms (self->cues, self->next, &start_ms, &end_ms);
+      if (seconds >= 0.0 && start_ms >= seconds * 1000.0)
+        break;
+      self->next++;
+
+      /* A sample is the text's length (16 bits) and its UTF-8 bytes; a
+       * cue is at most two lines, far below the limit. */
+      while (length > G_MAXUINT16)
+        length = g_utf8_find_prev_char (cue->text, cue->text + length) - cue->text;
+      ret = av_new_packet (pkt, (int) length + 2);
+      if (ret < 0)
+        {
+          g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                               "Out of memory for subtitles");
+          return FALSE;
+        }
+      pkt->data[0] = (guint8) (length >> 8);
+      pkt->data[1] = (guint8) (length & 0xff);
+      memcpy (pkt->data + 2, cue->text, length);
+      pkt->pts = pkt->dts = start_ms;
+      pkt->duration = end_ms - start_ms;
+      av_packet_rescale_ts (pkt, (AVRational) { 1, 1000 }, self->stream->time_base);
+      pkt->flags = AV_PKT_FLAG_KEY;
+      pkt->stream_index = self->stream->index;
+      pkt->pos = -1;
+      ret = av_interleaved_write_frame (self->format, pkt);
+      av_packet_unref (pkt);
+      if (ret < 0)
+        {
+          char reason[AV_ERROR_MAX_STRING_SIZE] = { 0 };
+
+          av_strerror (ret, reason, sizeof reason);
+          g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                       "Cannot write subtitles to the output video (%s)", reason);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+void
+_ave_subtitle_track_free (AveSubtitleTrack *self)
+{
+  if (self == NULL)
+    return;
+  av_packet_free (&self->packet);
+  g_free (self);
+}
 
 static void
 set_av_error (GError     **error,
@@ -66,6 +186,7 @@ _ave_mp4_writer_free (AveMp4Writer *self)
   avcodec_free_context (&self->audio);
   av_frame_free (&self->audio_frame);
   av_packet_free (&self->packet);
+  g_clear_pointer (&self->subtitles, _ave_subtitle_track_free);
   if (self->fifo != NULL)
     av_audio_fifo_free (self->fifo);
   if (self->format != NULL)
@@ -212,6 +333,8 @@ _ave_mp4_writer_new (const char               *path,
     return NULL;
   if (fmt->channels > 0 && !open_audio (self, fmt, settings, error))
     return NULL;
+  if (fmt->cues != NULL && fmt->cues->len > 0)
+    self->subtitles = _ave_subtitle_track_new (self->format, fmt->cues, fmt->language);
 
   ret = _ave_media_open_output (self->format, path);
   if (ret < 0)
@@ -307,6 +430,11 @@ _ave_mp4_writer_add_video (AveMp4Writer  *self,
 
   g_return_val_if_fail (self->video != NULL, FALSE);
 
+  /* Cues go in as their time comes, so the muxer interleaves them without
+   * holding the pictures back. */
+  if (self->subtitles != NULL &&
+      !_ave_subtitle_track_write_until (self->subtitles, frame->pts * av_q2d (self->video->time_base), error))
+    return FALSE;
   ret = avcodec_send_frame (self->video, frame);
   if (ret < 0)
     {
@@ -361,6 +489,9 @@ _ave_mp4_writer_add_audio (AveMp4Writer        *self,
 
   if (n == 0)
     return TRUE;
+  if (self->subtitles != NULL && self->video == NULL &&
+      !_ave_subtitle_track_write_until (self->subtitles, (double) self->audio_pts / self->audio->sample_rate, error))
+    return FALSE;
   if (av_audio_fifo_write (self->fifo, (void **) planes, (int) n) < (int) n)
     {
       g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED, "Out of memory for audio");
@@ -400,6 +531,8 @@ _ave_mp4_writer_finish (AveMp4Writer  *self,
 
   if (self->format == NULL)
     return TRUE;
+  if (self->subtitles != NULL && !_ave_subtitle_track_write_until (self->subtitles, -1.0, error))
+    return FALSE;
   ret = av_write_trailer (self->format);
   if (ret < 0)
     {

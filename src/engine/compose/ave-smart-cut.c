@@ -894,6 +894,7 @@ typedef struct
 
   AVFormatContext   *out;
   AVStream          *video_st, *audio_st;
+  AveSubtitleTrack  *subtitles;     /* --embed-subtitles: the cues beside the copied streams */
   AVRational         ticks;         /* TICKS_PER_FRAME per output frame */
   gint64             last_dts;      /* in video_st->time_base */
   gint64             frames_done;
@@ -910,6 +911,7 @@ render_clear (Render *r)
   av_frame_free (&r->frame);
   avformat_close_input (&r->in);
   av_packet_free (&r->audio_pkt);
+  g_clear_pointer (&r->subtitles, _ave_subtitle_track_free);
   if (r->out != NULL)
     {
       avio_closep (&r->out->pb);
@@ -1198,6 +1200,9 @@ write_video (Render        *r,
   int ret;
 
   if (!write_audio_until (r, pts_ticks * av_q2d (r->ticks) + AUDIO_LEAD_SECONDS, error))
+    return FALSE;
+  if (r->subtitles != NULL &&
+      !_ave_subtitle_track_write_until (r->subtitles, pts_ticks * av_q2d (r->ticks), error))
     return FALSE;
 
   /* A copied GOP with B-frames after another run: its first decode
@@ -1660,9 +1665,10 @@ build_avcc (AveSmartCut   *cut,
 }
 
 static gboolean
-open_output (Render       *r,
-             const char   *output_path,
-             GError      **error)
+open_output (Render                   *r,
+             const AveComposeCaptions *captions,
+             const char               *output_path,
+             GError                  **error)
 {
   AveSmartCut *cut = r->cut;
   g_autoptr(GPtrArray) sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
@@ -1716,6 +1722,8 @@ G_GNUC_END_IGNORE_DEPRECATIONS
       r->audio_st->codecpar->codec_tag = 0;
       r->audio_st->time_base = r->audio->time_base;
     }
+  if (r->settings->embed_subtitles && captions != NULL && captions->cues != NULL && captions->cues->len > 0)
+    r->subtitles = _ave_subtitle_track_new (r->out, captions->cues, captions->language);
 
   ret = _ave_media_open_output (r->out, output_path);
   if (av_failed (ret, error, "Cannot write %s", output_path))
@@ -1727,6 +1735,7 @@ G_GNUC_END_IGNORE_DEPRECATIONS
 gboolean
 ave_smart_cut_render (AveSmartCut        *self,
                       const AveSettings  *settings,
+                      const AveComposeCaptions *captions,
                       const char         *output_path,
                       AveComposeResult   *result,
                       AveProgressFunc     progress,
@@ -1772,7 +1781,7 @@ ave_smart_cut_render (AveSmartCut        *self,
   for (unsigned i = 0; i < r.in->nb_streams; i++)
     if ((int) i != self->video_index)
       r.in->streams[i]->discard = AVDISCARD_ALL;
-  if (!open_output (&r, output_path, error))
+  if (!open_output (&r, captions, output_path, error))
     goto out;
 
   for (guint i = 0; i < self->chunks->len; i++)
@@ -1792,6 +1801,8 @@ ave_smart_cut_render (AveSmartCut        *self,
         goto out;
     }
   if (!write_audio_until (&r, -1.0, error))
+    goto out;
+  if (r.subtitles != NULL && !_ave_subtitle_track_write_until (r.subtitles, -1.0, error))
     goto out;
   if (r.audio != NULL)
     {
@@ -1819,6 +1830,7 @@ ave_smart_cut_render (AveSmartCut        *self,
       result->frames_copied = self->frames_copied;
       result->frames_reencoded = self->frames_reencoded;
       result->smart_cut = TRUE;
+      result->frames_captioned = 0;
     }
   g_debug ("wrote %s: %" G_GINT64_FORMAT " frames, %" G_GINT64_FORMAT " copied, %"
            G_GINT64_FORMAT " encoded", output_path, self->n_frames, self->frames_copied, self->frames_reencoded);

@@ -36,10 +36,14 @@ gboolean     ave_smart_cut_applicable (AvePlan            *plan,
                                        char              **reason);
 
 /* Writes the MP4 at `output_path` (in place: the caller gives a temporary
- * name): copied and re-encoded H.264 with the source's rotation, and AAC.
- * Fills every field of `result`, smart_cut = TRUE. */
+ * name): copied and re-encoded H.264 with the source's rotation, AAC, and
+ * with settings->embed_subtitles the cues of `captions` (may be NULL) as a
+ * mov_text track beside them.  Fills every field of `result`,
+ * smart_cut = TRUE.  Captions are never burned here (the composer renders
+ * those). */
 gboolean     ave_smart_cut_render     (AveSmartCut        *self,
                                        const AveSettings  *settings,
+                                       const AveComposeCaptions *captions,
                                        const char         *output_path,
                                        AveComposeResult   *result,
                                        AveProgressFunc     progress,

@@ -144,6 +144,18 @@ static const struct
   FIELD (thumbnail_count, FIELD_UINT),
   FIELD (thumbnail_width, FIELD_UINT),
   FIELD (subtitles, FIELD_SUBTITLES),
+  FIELD (embed_subtitles, FIELD_BOOL),
+  FIELD (burn_captions, FIELD_BOOL),
+  FIELD (caption_font, FIELD_STRING),
+  FIELD (caption_size, FIELD_DOUBLE),
+  FIELD (caption_position, FIELD_STRING),
+  FIELD (caption_margin, FIELD_DOUBLE),
+  FIELD (caption_color, FIELD_STRING),
+  FIELD (caption_outline_color, FIELD_STRING),
+  FIELD (caption_outline_width, FIELD_DOUBLE),
+  FIELD (caption_box_color, FIELD_STRING),
+  FIELD (caption_box_opacity, FIELD_DOUBLE),
+  FIELD (caption_highlight, FIELD_STRING),
   FIELD (encoder_preset, FIELD_STRING),
   FIELD (crf, FIELD_UINT),
   FIELD (audio_bitrate, FIELD_UINT),
@@ -441,6 +453,9 @@ static const AveOption options[] = {
 
   /* outputs */
   { "subtitles", 0, NULL, NULL, "FORMAT", "Subtitles timed to the edited video beside final.mp4: all (final.srt and final.vtt, default), srt, vtt or none", R },
+  { "embed-subtitles", 0, NULL, NULL, NULL, "The same cues as a soft subtitle track (mov_text, language tagged) in final.mp4", R },
+  { "burn-captions", 0, NULL, NULL, NULL, "Draw the captions into the pictures (fast mode then re-encodes every frame)", R },
+  { "caption-style", 0, NULL, NULL, "KEY=VALUE,...", "Burned caption style: font, size, position (bottom|top|middle), margin, color, outline-color, outline-width, box-color, box-opacity, highlight (docs/captions.md)", R },
 
   /* GPU */
   { "enable-gpu", 0, NULL, NULL, NULL, "Analyse and compose with the Vulkan compute backend on a GPU when one is found (AVE_VULKAN_DEVICE picks a device by name)", 0 },
@@ -786,6 +801,35 @@ apply_canonical (AveSettings  *s,
     }
   SWITCH ("skip-optional-analysis", skip_optional_analysis);
   SWITCH ("remove-retakes", remove_retakes);
+  SWITCH ("embed-subtitles", embed_subtitles);
+  SWITCH ("burn-captions", burn_captions);
+  if (g_str_equal (name, "caption-style"))
+    {
+      g_auto(GStrv) pairs = g_strsplit (value, ",", -1);
+
+      if (pairs[0] == NULL)
+        return invalid (error, value, "KEY=VALUE[,KEY=VALUE...] (docs/captions.md)");
+      for (guint i = 0; pairs[i] != NULL; i++)
+        {
+          char *eq = strchr (g_strstrip (pairs[i]), '=');
+          g_autofree char *message = NULL;
+
+          if (eq == NULL)
+            {
+              g_set_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE,
+                           "'%s' is not KEY=VALUE (docs/captions.md lists the keys)", pairs[i]);
+              return FALSE;
+            }
+          *eq = '\0';
+          if (!ave_settings_set_caption_style_key (s, g_strstrip (pairs[i]), g_strstrip (eq + 1),
+                                                   primary, &message))
+            {
+              g_set_error_literal (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE, message);
+              return FALSE;
+            }
+        }
+      return TRUE;
+    }
   if (g_str_equal (name, "subtitles"))
     {
       if (!ave_subtitles_from_string (value, &s->subtitles))
@@ -1090,6 +1134,20 @@ static const ConfigKey config_keys[] = {
   { "gpu", "memory_gb", "gpu-memory", NULL, { NULL }, NULL },
   { "editing", "remove_retakes", "remove-retakes", NULL, { NULL }, NULL },
   { "output", "subtitles", "subtitles", NULL, { NULL }, NULL },
+  { "output", "embed_subtitles", "embed-subtitles", NULL, { NULL }, NULL },
+  { "output", "burn_captions", "burn-captions", NULL, { NULL }, NULL },
+  /* the caption style: each key is one KEY=VALUE of --caption-style */
+  { "captions", "burn", "burn-captions", NULL, { NULL }, NULL },
+  { "captions", "font", "caption-style", NULL, { NULL }, NULL },
+  { "captions", "size", "caption-style", NULL, { NULL }, NULL },
+  { "captions", "position", "caption-style", NULL, { NULL }, NULL },
+  { "captions", "margin", "caption-style", NULL, { NULL }, NULL },
+  { "captions", "color", "caption-style", NULL, { NULL }, NULL },
+  { "captions", "outline_color", "caption-style", NULL, { NULL }, NULL },
+  { "captions", "outline_width", "caption-style", NULL, { NULL }, NULL },
+  { "captions", "box_color", "caption-style", NULL, { NULL }, NULL },
+  { "captions", "box_opacity", "caption-style", NULL, { NULL }, NULL },
+  { "captions", "highlight", "caption-style", NULL, { NULL }, NULL },
 };
 
 static const ConfigKey *
@@ -1201,6 +1259,13 @@ map_config_value (const ConfigKey *key,
                   char           **option,
                   char           **option_value)
 {
+  if (g_strcmp0 (key->option, "caption-style") == 0)
+    {
+      /* captions.size: 0.07 is --caption-style size=0.07 */
+      *option = g_strdup (key->option);
+      *option_value = g_strdup_printf ("%s=%s", key->key, value);
+      return TRUE;
+    }
   if (key->values[0] == NULL)
     {
       *option = g_strdup (key->option);

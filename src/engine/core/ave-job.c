@@ -52,6 +52,10 @@ struct _AveJob
   AvePlan        *given_plan;
   AveMediaInfo   *media;
   AveCompute     *compute;
+  /* The cues of final.srt, final.vtt, the embedded track and the burned
+   * captions: built once from the plan the composer renders. */
+  GArray         *caption_words;
+  GArray         *caption_cues;
 
   /* monitoring, cache and costs (ave_job_run sets them up and clears them) */
   AveMetrics     *metrics;
@@ -108,6 +112,8 @@ ave_job_finalize (GObject *object)
   g_clear_object (&self->plan);
   g_clear_object (&self->given_plan);
   g_clear_object (&self->compute);
+  g_clear_pointer (&self->caption_words, g_array_unref);
+  g_clear_pointer (&self->caption_cues, g_array_unref);
 
   G_OBJECT_CLASS (ave_job_parent_class)->finalize (object);
 }
@@ -802,8 +808,27 @@ on_compose_progress (double fraction, gpointer user_data)
   stage_progress (pair[0], pair[1], fraction);
 }
 
-/* Subtitles timed to final.mp4 (docs/captions.md), when there is a
- * transcript and settings->subtitles asks for them. */
+/* The cues every caption output shares (docs/captions.md), built once
+ * when a subtitle file, the embedded track or burned captions want them
+ * and the analysis has a transcript. */
+static void
+build_captions (AveJob *self)
+{
+  const AveSettings *s = self->settings;
+
+  g_clear_pointer (&self->caption_words, g_array_unref);
+  g_clear_pointer (&self->caption_cues, g_array_unref);
+  if ((s->subtitles == AVE_SUBTITLES_NONE && !s->embed_subtitles && !s->burn_captions) ||
+      self->analysis->words->len == 0)
+    return;
+  self->caption_words = ave_caption_words_map (self->analysis, self->plan);
+  self->caption_cues = ave_captions_build (self->caption_words, ave_captions_frame_rate (self->analysis),
+                                           ave_analysis_get_language (self->analysis));
+  if (self->caption_cues->len == 0)
+    emit_simple (self, AVE_EVENT_NOTICE, "subtitles: the plan keeps none of the transcript's words; none written");
+}
+
+/* Subtitles timed to final.mp4, when settings->subtitles asks for them. */
 static gboolean
 write_subtitles (AveJob *self, GError **error)
 {
@@ -816,19 +841,9 @@ write_subtitles (AveJob *self, GError **error)
     { AVE_SUBTITLES_SRT, "final.srt", ave_captions_to_srt },
     { AVE_SUBTITLES_VTT, "final.vtt", ave_captions_to_vtt },
   };
-  g_autoptr(GArray) words = NULL;
-  g_autoptr(GArray) cues = NULL;
 
-  if (self->settings->subtitles == AVE_SUBTITLES_NONE || self->analysis->words->len == 0)
+  if (self->caption_cues == NULL || self->caption_cues->len == 0)
     return TRUE;
-  words = ave_caption_words_map (self->analysis, self->plan);
-  cues = ave_captions_build (words, ave_captions_frame_rate (self->analysis),
-                             ave_analysis_get_language (self->analysis));
-  if (cues->len == 0)
-    {
-      emit_simple (self, AVE_EVENT_NOTICE, "subtitles: the plan keeps none of the transcript's words; none written");
-      return TRUE;
-    }
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
     {
       g_autofree char *path = NULL;
@@ -837,7 +852,7 @@ write_subtitles (AveJob *self, GError **error)
       if ((self->settings->subtitles & files[i].flag) == 0)
         continue;
       path = stage_path (self, files[i].name, error);
-      text = files[i].format (cues);
+      text = files[i].format (self->caption_cues);
       if (path == NULL || !g_file_set_contents (path, text, -1, error))
         return FALSE;
       add_result (self, "subtitles", files[i].name);
@@ -887,14 +902,29 @@ render_cached (AveJob *self, const char *temp_path, AveComposeResult *result,
 {
   const AveSettings *s = self->settings;
   g_autofree char *settings_text = NULL;
+  g_autofree char *captions_text = NULL;
   g_autofree char *key = NULL;
   g_autoptr(GError) local_error = NULL;
   gint64 start = g_get_monotonic_time ();
+  AveComposeCaptions captions = {
+    .words = self->caption_words,
+    .cues = self->caption_cues,
+    .language = ave_analysis_get_language (self->analysis),
+  };
 
-  settings_text = g_strdup_printf ("preset=%s;crf=%u;abr=%u;lufs=%.3f;fade=%.4f;mode=%s;type=%s",
+  /* The captions are part of the render: their cues follow from the plan
+   * and the analysis (in the key), their style from these settings. */
+  captions_text = s->burn_captions
+                  ? g_strdup_printf ("burn:%s/%g/%s/%g/%s/%s/%g/%s/%g/%s", s->caption_font, s->caption_size,
+                                     s->caption_position, s->caption_margin, s->caption_color,
+                                     s->caption_outline_color, s->caption_outline_width, s->caption_box_color,
+                                     s->caption_box_opacity, s->caption_highlight != NULL ? s->caption_highlight : "none")
+                  : g_strdup ("");
+  settings_text = g_strdup_printf ("preset=%s;crf=%u;abr=%u;lufs=%.3f;fade=%.4f;mode=%s;type=%s;embed=%d;%s",
                                    s->encoder_preset, s->crf, s->audio_bitrate, s->loudness_target,
                                    s->audio_fade_duration, ave_mode_to_string (s->mode),
-                                   ave_content_type_to_string (s->content_type));
+                                   ave_content_type_to_string (s->content_type),
+                                   s->embed_subtitles, captions_text);
   key = derived_key (self, "render", settings_text);
   if (key != NULL)
     {
@@ -910,8 +940,9 @@ render_cached (AveJob *self, const char *temp_path, AveComposeResult *result,
           return TRUE;
         }
     }
-  if (!ave_composer_render (self->plan, self->analysis, s, self->compute, temp_path, result,
-                            on_compose_progress, progress_pair, cancellable, error))
+  if (!ave_composer_render_with_captions (self->plan, self->analysis, s, self->compute,
+                                          self->caption_cues != NULL ? &captions : NULL, temp_path, result,
+                                          on_compose_progress, progress_pair, cancellable, error))
     return FALSE;
   if (key != NULL)
     {
@@ -960,6 +991,7 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
                                      assets_cancellable, NULL);
   assets.paths = g_ptr_array_new_with_free_func (g_free);
 
+  build_captions (self);
   ave_runtime_prepare_stage (self->runtime, AVE_RUNTIME_OUTPUTS);
   stage_start (self, &assets.clock, AVE_STAGE_ASSETS);
   /* Thumbnails decode a handful of frames: run them beside the render when
@@ -1006,6 +1038,15 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
         g_strdup_printf ("composition: smart cut copied %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
                          " frames from the source and encoded %" G_GINT64_FORMAT,
                          result.frames_copied, result.video_frames, result.frames_reencoded);
+      emit_simple (self, AVE_EVENT_NOTICE, notice);
+    }
+  else if (ave_settings_uses_smart_cut (self->settings) && result.frames_captioned > 0)
+    {
+      /* What burning cost in fast mode: no GOP could be copied. */
+      g_autofree char *notice =
+        g_strdup_printf ("composition: fast mode encoded all %" G_GINT64_FORMAT " frames instead of smart "
+                         "cutting: burned captions are drawn on %" G_GINT64_FORMAT " of them",
+                         result.video_frames, result.frames_captioned);
       emit_simple (self, AVE_EVENT_NOTICE, notice);
     }
   if (!g_str_equal (temp_path, final_path) && !ave_temp_move_file (temp_path, final_path, error))

@@ -2,7 +2,10 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <math.h>
 #include <string.h>
+#include <pango/pango.h>
 
 #include "ave-settings.h"
 #include "resources/ave-memory-budget.h"
@@ -36,6 +39,17 @@ ave_settings_new (void)
   self->thumbnail_count = 3;
   self->thumbnail_width = 1280;
   self->subtitles = AVE_SUBTITLES_ALL;
+  /* White on a black outline, low in the picture: readable on any video
+   * without hiding it. */
+  self->caption_font = g_strdup ("Sans Bold");
+  self->caption_size = 0.055;
+  self->caption_position = g_strdup ("bottom");
+  self->caption_margin = 0.06;
+  self->caption_color = g_strdup ("#ffffff");
+  self->caption_outline_color = g_strdup ("#000000");
+  self->caption_outline_width = 0.12;
+  self->caption_box_color = g_strdup ("#000000");
+  self->caption_box_opacity = 0.0;
 
   self->audio_bitrate = 160000;
   self->loudness_target = -14.0;
@@ -69,6 +83,12 @@ ave_settings_copy (const AveSettings *self)
   copy->performance_target = g_strdup (self->performance_target);
   copy->cache_dir = g_strdup (self->cache_dir);
   copy->metrics_output = g_strdup (self->metrics_output);
+  copy->caption_font = g_strdup (self->caption_font);
+  copy->caption_position = g_strdup (self->caption_position);
+  copy->caption_color = g_strdup (self->caption_color);
+  copy->caption_outline_color = g_strdup (self->caption_outline_color);
+  copy->caption_box_color = g_strdup (self->caption_box_color);
+  copy->caption_highlight = g_strdup (self->caption_highlight);
   return copy;
 }
 
@@ -84,6 +104,12 @@ ave_settings_free (AveSettings *self)
   g_free (self->performance_target);
   g_free (self->cache_dir);
   g_free (self->metrics_output);
+  g_free (self->caption_font);
+  g_free (self->caption_position);
+  g_free (self->caption_color);
+  g_free (self->caption_outline_color);
+  g_free (self->caption_box_color);
+  g_free (self->caption_highlight);
   g_free (self);
 }
 
@@ -462,4 +488,125 @@ ave_subtitles_from_string (const char *str, AveSubtitles *out)
     return FALSE;
   *out = v;
   return TRUE;
+}
+
+gboolean
+ave_caption_color_parse (const char *text, guint32 *rgb)
+{
+  PangoColor color;
+
+  if (text == NULL || *text == '\0' || !pango_color_parse (&color, text))
+    return FALSE;
+  *rgb = (guint32) (color.red >> 8) << 16 | (guint32) (color.green >> 8) << 8 | (color.blue >> 8);
+  return TRUE;
+}
+
+static gboolean
+set_caption_color (char **field, const char *value, gboolean may_be_none, char **message)
+{
+  guint32 rgb;
+
+  if (may_be_none && g_strcmp0 (value, "none") == 0)
+    {
+      g_clear_pointer (field, g_free);
+      return TRUE;
+    }
+  if (!ave_caption_color_parse (value, &rgb))
+    {
+      *message = g_strdup_printf ("'%s' is not a colour such as #ffd700, #fff or yellow%s",
+                                  value, may_be_none ? ", or none" : "");
+      return FALSE;
+    }
+  g_free (*field);
+  *field = g_strdup_printf ("#%06x", rgb);
+  return TRUE;
+}
+
+static gboolean
+set_caption_fraction (double *field, const char *value, double min, double max, char **message)
+{
+  char *end = NULL;
+  double v;
+
+  errno = 0;
+  v = value != NULL ? g_ascii_strtod (value, &end) : NAN;
+  if (value == NULL || end == value || *end != '\0' || errno != 0 || !isfinite (v) || v < min || v > max)
+    {
+      *message = g_strdup_printf ("'%s' is not a number from %g to %g", value != NULL ? value : "", min, max);
+      return FALSE;
+    }
+  *field = v;
+  return TRUE;
+}
+
+gboolean
+ave_settings_set_caption_style_key (AveSettings  *self,
+                                    const char   *key,
+                                    const char   *value,
+                                    const char  **field,
+                                    char        **message)
+{
+  g_autofree char *name = g_strdelimit (g_strdup (key != NULL ? key : ""), "_", '-');
+  gboolean ok;
+
+  g_return_val_if_fail (message != NULL && field != NULL, FALSE);
+  *message = NULL;
+  if (g_str_equal (name, "font"))
+    {
+      g_autoptr(PangoFontDescription) font = NULL;
+
+      if (value == NULL || *value == '\0' ||
+          (font = pango_font_description_from_string (value)) == NULL ||
+          pango_font_description_get_family (font) == NULL)
+        {
+          *message = g_strdup_printf ("font: '%s' is not a font such as \"Sans Bold\"", value != NULL ? value : "");
+          return FALSE;
+        }
+      g_free (self->caption_font);
+      self->caption_font = g_strdup (value);
+      *field = "caption_font";
+      return TRUE;
+    }
+  if (g_str_equal (name, "position"))
+    {
+      static const char * const positions[] = { "bottom", "top", "middle", NULL };
+
+      if (value == NULL || !g_strv_contains (positions, value))
+        {
+          *message = g_strdup_printf ("position: '%s' is not one of bottom|top|middle", value != NULL ? value : "");
+          return FALSE;
+        }
+      g_free (self->caption_position);
+      self->caption_position = g_strdup (value);
+      *field = "caption_position";
+      return TRUE;
+    }
+  if (g_str_equal (name, "size"))
+    ok = set_caption_fraction (&self->caption_size, value, 0.01, 0.5, message), *field = "caption_size";
+  else if (g_str_equal (name, "margin"))
+    ok = set_caption_fraction (&self->caption_margin, value, 0.0, 0.45, message), *field = "caption_margin";
+  else if (g_str_equal (name, "outline-width"))
+    ok = set_caption_fraction (&self->caption_outline_width, value, 0.0, 0.5, message), *field = "caption_outline_width";
+  else if (g_str_equal (name, "box-opacity"))
+    ok = set_caption_fraction (&self->caption_box_opacity, value, 0.0, 1.0, message), *field = "caption_box_opacity";
+  else if (g_str_equal (name, "color"))
+    ok = set_caption_color (&self->caption_color, value, FALSE, message), *field = "caption_color";
+  else if (g_str_equal (name, "outline-color"))
+    ok = set_caption_color (&self->caption_outline_color, value, FALSE, message), *field = "caption_outline_color";
+  else if (g_str_equal (name, "box-color"))
+    ok = set_caption_color (&self->caption_box_color, value, FALSE, message), *field = "caption_box_color";
+  else if (g_str_equal (name, "highlight"))
+    ok = set_caption_color (&self->caption_highlight, value, TRUE, message), *field = "caption_highlight";
+  else
+    {
+      *message = g_strdup_printf ("unknown caption style key '%s' (font, size, position, margin, color, "
+                                  "outline-color, outline-width, box-color, box-opacity, highlight)", key);
+      return FALSE;
+    }
+  if (!ok)
+    {
+      g_autofree char *bare = *message;
+      *message = g_strdup_printf ("%s: %s", key, bare);
+    }
+  return ok;
 }

@@ -92,6 +92,21 @@ struct _AveSettings
   guint    thumbnail_count;       /* JPEGs written to thumbnails/ */
   guint    thumbnail_width;       /* pixels, e.g. 1280 */
   AveSubtitles subtitles;         /* subtitle files timed to the output (default: all) */
+  gboolean embed_subtitles;       /* the same cues as a mov_text track in final.mp4 */
+  gboolean burn_captions;         /* the cues drawn into the pictures, in the caption style below */
+  /* The caption style (docs/captions.md; --caption-style KEY=VALUE, YAML
+   * captions:).  Sizes are fractions of the picture height so a style
+   * looks the same at any resolution; colours are "#rrggbb". */
+  char    *caption_font;          /* pango family and style, e.g. "Sans Bold" */
+  double   caption_size;          /* text height (pango's font size), e.g. 0.055 */
+  char    *caption_position;      /* "bottom", "top" or "middle" */
+  double   caption_margin;        /* from the bottom or top edge, e.g. 0.06 */
+  char    *caption_color;         /* the text */
+  char    *caption_outline_color; /* the stroke around each letter */
+  double   caption_outline_width; /* fraction of the text size; 0 = no outline */
+  char    *caption_box_color;     /* a box behind the lines */
+  double   caption_box_opacity;   /* 0 (no box) to 1 */
+  char    *caption_highlight;     /* the word being said, word by word; NULL = none */
 
   /* --- composition --- */
   char    *encoder_preset;        /* x264 preset: ultrafast .. veryslow */
@@ -212,6 +227,19 @@ gboolean     ave_cache_strategy_from_string (const char *str, AveCacheStrategy *
 /* "none", "srt", "vtt", "all" */
 const char  *ave_subtitles_to_string        (AveSubtitles subtitles);
 gboolean     ave_subtitles_from_string      (const char *str, AveSubtitles *out);
+/* Applies one caption style key (font, size, position, margin, color,
+ * outline-color, outline-width, box-color, box-opacity, highlight; `_` may
+ * stand for `-`).  FALSE with a message naming the key when the key is
+ * unknown or the value is not one it takes; *field receives the AveSettings
+ * field set. */
+gboolean     ave_settings_set_caption_style_key (AveSettings  *self,
+                                                 const char   *key,
+                                                 const char   *value,
+                                                 const char  **field,
+                                                 char        **message);
+/* "#rrggbb" (also "#rgb", a colour name pango knows, e.g. "yellow") as
+ * 0xRRGGBB; FALSE when it is none of those. */
+gboolean     ave_caption_color_parse        (const char *text, guint32 *rgb);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveSettings, ave_settings_free)
 
