@@ -10,6 +10,8 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <pango/pango.h>
 #include <json-glib/json-glib.h>
@@ -571,6 +573,359 @@ test_subtitles_option (void)
   g_assert_true (g_regex_match_simple ("^subtitles +srt +flag \\(--subtitles\\)$", settings, G_REGEX_MULTILINE, 0));
 }
 
+/* ------------------------------------------------------- in final.mp4 */
+
+static void
+test_iso639 (void)
+{
+  g_assert_cmpstr (ave_captions_iso639_2 ("en"), ==, "eng");
+  g_assert_cmpstr (ave_captions_iso639_2 ("en-US"), ==, "eng");
+  g_assert_cmpstr (ave_captions_iso639_2 ("de"), ==, "deu");   /* terminology, not "ger" */
+  g_assert_cmpstr (ave_captions_iso639_2 ("pt-BR"), ==, "por");
+  g_assert_cmpstr (ave_captions_iso639_2 ("fil"), ==, "fil");
+  g_assert_cmpstr (ave_captions_iso639_2 ("FRA"), ==, "fra");
+  g_assert_cmpstr (ave_captions_iso639_2 ("xx"), ==, "und");
+  g_assert_cmpstr (ave_captions_iso639_2 ("english"), ==, "und");
+  g_assert_cmpstr (ave_captions_iso639_2 (NULL), ==, "und");
+}
+
+/* The SRT's cue times in milliseconds, [start, end] pairs. */
+static GArray *
+srt_times (const char *path)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  GArray *times = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      int h1, m1, s1, ms1, h2, m2, s2, ms2;
+      gint64 start, end;
+
+      if (sscanf (lines[i], "%d:%d:%d,%d --> %d:%d:%d,%d", &h1, &m1, &s1, &ms1, &h2, &m2, &s2, &ms2) != 8)
+        continue;
+      start = ((h1 * 60 + m1) * 60 + s1) * 1000 + ms1;
+      end = ((h2 * 60 + m2) * 60 + s2) * 1000 + ms2;
+      g_array_append_val (times, start);
+      g_array_append_val (times, end);
+    }
+  return times;
+}
+
+/* final.mp4 has a mov_text stream tagged "eng" whose cues (the samples
+ * with text: the muxer fills gaps with empty ones) are final.srt's, at
+ * the same times to the millisecond; the file decodes without a message. */
+static void
+assert_embedded_track (const char *dir)
+{
+  g_autofree char *mp4 = g_build_filename (dir, "captions-talk", "final.mp4", NULL);
+  g_autofree char *srt = g_build_filename (dir, "captions-talk", "final.srt", NULL);
+  g_autoptr(GArray) times = srt_times (srt);
+  g_autofree char *streams = ave_test_sh_output ("ffprobe -v error -select_streams s -show_entries "
+                                                 "stream=codec_name:stream_tags=language -of csv=p=0 '%s'", mp4);
+  g_autofree char *packets = ave_test_sh_output ("ffprobe -v error -select_streams s:0 -show_entries "
+                                                 "packet=pts_time,duration_time,size -of csv=p=0 '%s'", mp4);
+  g_auto(GStrv) lines = g_strsplit (packets, "\n", -1);
+  guint n = 0;
+
+  g_assert_cmpstr (g_strstrip (streams), ==, "mov_text,eng");
+  g_assert_cmpuint (times->len, >=, 2 * 4);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      double pts, duration;
+      int size;
+
+      if (sscanf (lines[i], "%lf,%lf,%d", &pts, &duration, &size) != 3 || size <= 2)
+        continue;
+      g_assert_cmpuint (2 * n + 1, <, times->len);
+      g_assert_cmpfloat (fabs (pts * 1000.0 - g_array_index (times, gint64, 2 * n)), <=, 1.0);
+      g_assert_cmpfloat (fabs ((pts + duration) * 1000.0 - g_array_index (times, gint64, 2 * n + 1)), <=, 1.0);
+      n++;
+    }
+  g_assert_cmpuint (2 * n, ==, times->len);
+  ave_test_assert_decodes_cleanly (mp4);
+}
+
+static void
+test_embed_subtitles (void)
+{
+  const char *talk = ave_test_sample ("captions-talk.mp4", 24, 320, 240);
+  g_autofree char *full = ave_test_path ("captions-embed");
+  g_autofree char *fast = ave_test_path ("captions-embed-fast");
+  g_autofree char *log = NULL;
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autoptr(GRegex) copied = g_regex_new ("smart cut copied ([0-9]+) of ([0-9]+) frames", 0, 0, NULL);
+  g_autofree char *plain_streams = NULL;
+  g_autofree char *plain = g_build_filename (processed_talk (), "captions-talk", "final.mp4", NULL);
+
+  /* Without the flag there is no track. */
+  plain_streams = ave_test_sh_output ("ffprobe -v error -select_streams s -show_entries stream=codec_name "
+                                      "-of csv=p=0 '%s'", plain);
+  g_assert_cmpstr (g_strstrip (plain_streams), ==, "");
+
+  ave_test_sh ("'%s' process --embed-subtitles --type educational --quality fast --cache-dir '%s/cache' "
+               "-o '%s' '%s' >/dev/null 2>&1", ave_test_binary (), ave_test_tmpdir (), full, talk);
+  assert_embedded_track (full);
+
+  /* Fast mode muxes the track beside the copied pictures. */
+  log = ave_test_sh_output ("'%s' process --embed-subtitles --mode fast --type educational --quality fast "
+                            "--cache-dir '%s/cache' -o '%s' '%s' 2>&1", ave_test_binary (), ave_test_tmpdir (),
+                            fast, talk);
+  g_assert_true (g_regex_match (copied, log, 0, &match));
+  {
+    g_autofree char *n_copied = g_match_info_fetch (match, 1);
+    g_autofree char *n_total = g_match_info_fetch (match, 2);
+
+    g_assert_cmpuint (g_ascii_strtoull (n_copied, NULL, 10), >, g_ascii_strtoull (n_total, NULL, 10) / 2);
+  }
+  assert_embedded_track (fast);
+}
+
+/* One frame of `path` as RGB24 (selected by number: exact, no seeking). */
+static guint8 *
+decode_rgb_frame (const char *path, gint64 frame, int width, int height)
+{
+  g_autofree char *raw = g_strdup_printf ("%s.%" G_GINT64_FORMAT ".rgb", path, frame);
+  g_autofree char *data = NULL;
+  gsize length = 0;
+
+  ave_test_sh ("ffmpeg -v error -nostdin -y -i '%s' -vf 'select=eq(n\\,%" G_GINT64_FORMAT ")' -vsync 0 "
+               "-frames:v 1 -pix_fmt rgb24 -f rawvideo '%s'", path, frame, raw);
+  g_assert_true (g_file_get_contents (raw, &data, &length, NULL));
+  g_assert_cmpuint (length, ==, (gsize) width * height * 3);
+  return (guint8 *) g_steal_pointer (&data);
+}
+
+#define BURN_STYLE "size=0.07,box-opacity=0.6,box-color=#202080,highlight=#ffd700"
+
+static AveSettings *
+burn_style (void)
+{
+  AveSettings *s = ave_settings_new ();
+  g_auto(GStrv) pairs = g_strsplit (BURN_STYLE, ",", -1);
+
+  for (guint i = 0; pairs[i] != NULL; i++)
+    {
+      g_auto(GStrv) kv = g_strsplit (pairs[i], "=", 2);
+      const char *field = NULL;
+      g_autofree char *message = NULL;
+
+      g_assert_true (ave_settings_set_caption_style_key (s, kv[0], kv[1], &field, &message));
+    }
+  return s;
+}
+
+/* A shown word of a cue after its first, and the frame that shows it. */
+static gboolean
+find_word_frame (GArray *cues, GArray *words, double fps, guint *cue_index, int *word, gint64 *frame)
+{
+  for (guint c = 0; c < cues->len; c++)
+    {
+      const AveCue *cue = &g_array_index (cues, AveCue, c);
+      gint64 start_ms, end_ms;
+
+      ave_captions_cue_times_ms (cues, c, &start_ms, &end_ms);
+      for (guint i = cue->first_word + 1; i < cue->first_word + cue->n_words; i++)
+        {
+          const AveCaptionWord *w = &g_array_index (words, AveCaptionWord, i);
+          gint64 f = (gint64) ceil ((w->start + 0.02) * fps);
+
+          if (w->filler || f * 1000.0 / fps >= end_ms || ave_caption_word_at (cue, words, f / fps) != (int) i)
+            continue;
+          *cue_index = c;
+          *word = (int) i;
+          *frame = f;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* The word being said is drawn in the highlight colour: two word times of
+ * one cue give two pictures; without a highlight, one. */
+static void
+test_burn_highlight (void)
+{
+  AvePlan *plan_raw = NULL;
+  g_autoptr(AveAnalysis) a = make_long_talk (&plan_raw);
+  g_autoptr(AvePlan) plan = plan_raw;
+  g_autoptr(GArray) words = ave_caption_words_map (a, plan);
+  g_autoptr(GArray) cues = ave_captions_build (words, FPS, "en");
+  g_autoptr(AveSettings) style = burn_style ();
+  const AveCue *cue = &g_array_index (cues, AveCue, 0);
+  const AveCaptionWord *second = NULL;
+  int w1, w2;
+  g_autofree guint8 *p1 = NULL, *p2 = NULL, *p3 = NULL;
+  int stride, x[3], y[3], w[3], h[3];
+  guint highlighted = 0;
+
+  g_assert_cmpuint (cue->n_words, >=, 2);
+  for (guint i = cue->first_word + 1; second == NULL && i < cue->first_word + cue->n_words; i++)
+    if (!g_array_index (words, AveCaptionWord, i).filler)
+      second = &g_array_index (words, AveCaptionWord, i);
+  g_assert_nonnull (second);
+  w1 = ave_caption_word_at (cue, words, cue->start + 0.01);
+  w2 = ave_caption_word_at (cue, words, second->start + 0.01);
+  g_assert_cmpint (w1, >=, 0);
+  g_assert_cmpint (w2, >, w1);
+
+  g_assert_true (ave_caption_render_rgba (cue, words, w1, style, 640, 360, &p1, &stride, &x[0], &y[0], &w[0], &h[0], NULL));
+  g_assert_true (ave_caption_render_rgba (cue, words, w2, style, 640, 360, &p2, &stride, &x[1], &y[1], &w[1], &h[1], NULL));
+  /* the box does not move while the highlight does */
+  g_assert_cmpint (x[0], ==, x[1]);
+  g_assert_cmpint (y[0], ==, y[1]);
+  g_assert_cmpint (w[0], ==, w[1]);
+  g_assert_cmpint (h[0], ==, h[1]);
+  g_assert_true (x[0] % 2 == 0 && y[0] % 2 == 0 && w[0] % 2 == 0 && h[0] % 2 == 0);
+  g_assert_cmpint (y[0] + h[0], <=, 360 - (int) (0.06 * 360) + 1);   /* the bottom margin */
+  g_assert_cmpint (memcmp (p1, p2, (gsize) h[0] * stride), !=, 0);
+  for (int i = 0; i < w[0] * h[0]; i++)
+    if (p2[i * 4] > 230 && p2[i * 4 + 1] > 190 && p2[i * 4 + 1] < 230 && p2[i * 4 + 2] < 40)
+      highlighted++;
+  g_assert_cmpuint (highlighted, >, 20);
+
+  /* with highlight=none the two word times look the same */
+  g_clear_pointer (&style->caption_highlight, g_free);
+  g_assert_true (ave_caption_render_rgba (cue, words, -1, style, 640, 360, &p3, &stride, &x[2], &y[2], &w[2], &h[2], NULL));
+  g_assert_cmpint (memcmp (p1, p3, (gsize) h[0] * stride), !=, 0);
+
+  /* top and middle positions move the box */
+  {
+    g_autofree guint8 *p4 = NULL;
+    int x4, y4, w4, h4;
+    const char *field;
+    g_autofree char *message = NULL;
+
+    g_assert_true (ave_settings_set_caption_style_key (style, "position", "top", &field, &message));
+    g_assert_true (ave_caption_render_rgba (cue, words, -1, style, 640, 360, &p4, &stride, &x4, &y4, &w4, &h4, NULL));
+    g_assert_cmpint (y4, ==, (int) lround (0.06 * 360) & ~1);
+  }
+}
+
+/* --burn-captions: at a word's time the caption's box differs from the
+ * render without captions, and nothing outside it does; fast mode says it
+ * encoded every frame. */
+static void
+test_burn_captions (void)
+{
+  const char *talk = ave_test_sample ("captions-talk.mp4", 24, 320, 240);
+  const char *plain_dir = processed_talk ();
+  g_autofree char *dir = ave_test_path ("captions-burn");
+  g_autofree char *fast_dir = ave_test_path ("captions-burn-fast");
+  g_autofree char *plain = g_build_filename (plain_dir, "captions-talk", "final.mp4", NULL);
+  g_autofree char *burned = g_build_filename (dir, "captions-talk", "final.mp4", NULL);
+  g_autofree char *analysis_path = g_build_filename (dir, "captions-talk", "analysis.json", NULL);
+  g_autofree char *plan_path = g_build_filename (dir, "captions-talk", "plan.json", NULL);
+  g_autofree char *log = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveAnalysis) a = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(GArray) words = NULL;
+  g_autoptr(GArray) cues = NULL;
+  g_autoptr(AveSettings) style = burn_style ();
+  g_autofree guint8 *with = NULL, *without = NULL, *box = NULL;
+  double fps, inside = 0.0, outside = 0.0;
+  guint n_inside = 0, n_outside = 0, cue_index = 0;
+  int word = -1, stride, bx, by, bw, bh;
+  gint64 frame = 0;
+  const int ring = 16;   /* blocks the encoder shares with the box */
+
+  ave_test_sh ("'%s' process --burn-captions --caption-style '" BURN_STYLE "' --type educational --quality fast "
+               "--cache-dir '%s/cache' -o '%s' '%s' >/dev/null 2>&1", ave_test_binary (), ave_test_tmpdir (), dir, talk);
+  a = ave_analysis_load (analysis_path, &error);
+  g_assert_no_error (error);
+  plan = ave_plan_load (plan_path, &error);
+  g_assert_no_error (error);
+  fps = ave_captions_frame_rate (a);
+  words = ave_caption_words_map (a, plan);
+  cues = ave_captions_build (words, fps, ave_analysis_get_language (a));
+  g_assert_true (find_word_frame (cues, words, fps, &cue_index, &word, &frame));
+  g_assert_true (ave_caption_render_rgba (&g_array_index (cues, AveCue, cue_index), words, word, style, 320, 240,
+                                          &box, &stride, &bx, &by, &bw, &bh, NULL));
+
+  with = decode_rgb_frame (burned, frame, 320, 240);
+  without = decode_rgb_frame (plain, frame, 320, 240);
+  for (int y = 0; y < 240; y++)
+    for (int x = 0; x < 320; x++)
+      {
+        double d = 0.0;
+
+        for (int k = 0; k < 3; k++)
+          d += abs ((int) with[(y * 320 + x) * 3 + k] - (int) without[(y * 320 + x) * 3 + k]) / 3.0;
+        if (x >= bx && x < bx + bw && y >= by && y < by + bh)
+          {
+            inside += d;
+            n_inside++;
+          }
+        else if (x < bx - ring || x >= bx + bw + ring || y < by - ring || y >= by + bh + ring)
+          {
+            outside += d;
+            n_outside++;
+          }
+      }
+  inside /= n_inside;
+  outside /= MAX (n_outside, 1);
+  g_test_message ("frame %" G_GINT64_FORMAT ": inside the caption %.2f, outside %.2f", frame, inside, outside);
+  g_assert_cmpuint (n_outside, >, 320 * 240 / 4);
+  g_assert_cmpfloat (inside, >, 15.0);
+  g_assert_cmpfloat (outside, <, 1.5);
+  ave_test_assert_decodes_cleanly (burned);
+
+  /* Fast mode cannot copy pictures it draws on, and says what it cost. */
+  log = ave_test_sh_output ("'%s' process --burn-captions --mode fast --type educational --quality fast "
+                            "--cache-dir '%s/cache' -o '%s' '%s' 2>&1", ave_test_binary (), ave_test_tmpdir (),
+                            fast_dir, talk);
+  g_assert_true (g_regex_match_simple ("fast mode encoded all [0-9]+ frames instead of smart cutting: "
+                                       "burned captions are drawn on [1-9][0-9]* of them", log, 0, 0));
+  g_assert_null (strstr (log, "smart cut copied"));
+}
+
+/* The style from flags and the YAML captions: section, with sources; a
+ * bad value is a usage error that names the key. */
+static void
+test_caption_style_options (void)
+{
+  const char *talk = ave_test_sample ("captions-talk.mp4", 24, 320, 240);
+  g_autofree char *config = write_text ("captions.yaml",
+                                        "output:\n  burn_captions: true\n"
+                                        "captions:\n  size: 0.08\n  highlight: yellow\n  position: top\n");
+  g_autofree char *settings = NULL;
+  g_autofree char *err = NULL;
+
+  settings = ave_test_sh_output ("'%s' settings --embed-subtitles --caption-style 'font=Serif Italic,outline-width=0'",
+                                 ave_test_binary ());
+  g_assert_true (g_regex_match_simple ("^embed_subtitles +true +flag \\(--embed-subtitles\\)$", settings, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^caption_font +Serif Italic +flag \\(--caption-style\\)$", settings, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^caption_outline_width +0 +flag", settings, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^caption_size +0.055 +default$", settings, G_REGEX_MULTILINE, 0));
+  g_clear_pointer (&settings, g_free);
+
+  settings = ave_test_sh_output ("'%s' --config '%s' settings", ave_test_binary (), config);
+  g_assert_true (g_regex_match_simple ("^burn_captions +true +config \\(.*captions.yaml:2\\)$", settings, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^caption_size +0.08 +config \\(.*captions.yaml:4\\)$", settings, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^caption_highlight +#ffff00 +config", settings, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^caption_position +top +config", settings, G_REGEX_MULTILINE, 0));
+  g_clear_pointer (&settings, g_free);
+
+  /* a flag wins over the file */
+  settings = ave_test_sh_output ("'%s' --config '%s' settings --caption-style size=0.04", ave_test_binary (), config);
+  g_assert_true (g_regex_match_simple ("^caption_size +0.04 +flag", settings, G_REGEX_MULTILINE, 0));
+
+  g_assert_cmpint (ave_test_sh_status (NULL, &err, "'%s' process --caption-style size=2 '%s'",
+                                       ave_test_binary (), talk), ==, 2);
+  g_assert_nonnull (strstr (err, "size"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ave_test_sh_status (NULL, &err, "'%s' process --caption-style colour=red '%s'",
+                                       ave_test_binary (), talk), ==, 2);
+  g_assert_nonnull (strstr (err, "colour"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (ave_test_sh_status (NULL, &err, "'%s' process --caption-style highlight=sparkly '%s'",
+                                       ave_test_binary (), talk), ==, 2);
+  g_assert_nonnull (strstr (err, "highlight"));
+}
+
 static void
 test_transcript_command (void)
 {
@@ -652,6 +1007,11 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/captions/language", test_language);
   g_test_add_func ("/engine/captions/process", test_process_writes_subtitles);
   g_test_add_func ("/engine/captions/subtitles-option", test_subtitles_option);
+  g_test_add_func ("/engine/captions/iso639", test_iso639);
+  g_test_add_func ("/engine/captions/embed", test_embed_subtitles);
+  g_test_add_func ("/engine/captions/burn-highlight", test_burn_highlight);
+  g_test_add_func ("/engine/captions/burn", test_burn_captions);
+  g_test_add_func ("/engine/captions/style-options", test_caption_style_options);
   g_test_add_func ("/cli/transcript", test_transcript_command);
   return g_test_run ();
 }

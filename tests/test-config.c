@@ -317,7 +317,7 @@ test_every_option_has_an_effect (void)
             { "process-priority", "low" }, { "quality-threshold", "0.5" }, { "gpu-memory", "2" },
             { "temp-dir", "/tmp/ave-temp" }, { "cache-size", "4GB" }, { "cache-strategy", "intelligent" },
             { "cache-dir", "/tmp/ave-cache" }, { "metrics-output", "/tmp/ave-metrics" }, { "budget-limit", "5.00" },
-            { "subtitles", "srt" },
+            { "subtitles", "srt" }, { "caption-style", "size=0.08,highlight=yellow" },
           };
           for (guint k = 0; k < G_N_ELEMENTS (samples); k++)
             if (g_str_equal (samples[k].name, name))
