@@ -13,4 +13,4 @@ if [ ! -f samples/talk.mp4 ]; then
 fi
 build/src/ai-video-editor process samples/talk.mp4 -o output
 echo
-echo "Results: $(pwd)/output/talk/ (final.mp4, plan.json, analysis.json, metadata.json, thumbnails/)"
+echo "Results: $(pwd)/output/talk/ (final.mp4, final.srt, final.vtt, plan.json, analysis.json, metadata.json, thumbnails/)"
