@@ -8,6 +8,7 @@
 
 #include "core/ave-error.h"
 #include "ave-captions.h"
+#include "ave-cards-private.h"
 
 static void
 clear_caption_word (gpointer data)
@@ -763,43 +764,6 @@ set_source_hex (cairo_t    *cr,
                          (rgb & 0xff) / 255.0, alpha);
 }
 
-/* cairo's premultiplied native-endian ARGB into straight RGBA bytes, as
- * AveCompute's overlay takes them. */
-static guint8 *
-surface_to_rgba (cairo_surface_t *surface)
-{
-  int width = cairo_image_surface_get_width (surface);
-  int height = cairo_image_surface_get_height (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-  const guint8 *data;
-  guint8 *rgba = g_malloc ((gsize) width * height * 4);
-
-  cairo_surface_flush (surface);
-  data = cairo_image_surface_get_data (surface);
-  for (int y = 0; y < height; y++)
-    {
-      const guint32 *in = (const guint32 *) (data + (gsize) y * stride);
-      guint8 *out = rgba + (gsize) y * width * 4;
-
-      for (int x = 0; x < width; x++, out += 4)
-        {
-          guint32 p = in[x];
-          guint a = p >> 24;
-
-          if (a == 0)
-            {
-              out[0] = out[1] = out[2] = out[3] = 0;
-              continue;
-            }
-          out[0] = (guint8) MIN (255u, (((p >> 16) & 0xff) * 255 + a / 2) / a);
-          out[1] = (guint8) MIN (255u, (((p >> 8) & 0xff) * 255 + a / 2) / a);
-          out[2] = (guint8) MIN (255u, ((p & 0xff) * 255 + a / 2) / a);
-          out[3] = (guint8) a;
-        }
-    }
-  return rgba;
-}
-
 gboolean
 ave_caption_render_rgba (const AveCue      *cue,
                          GArray            *words,
@@ -922,8 +886,7 @@ ave_caption_render_rgba (const AveCue      *cue,
   set_source_hex (cr, settings->caption_color, 1.0);
   pango_cairo_show_layout (cr, layout);
 
-  *rgba = surface_to_rgba (surface);
-  *stride = bw * 4;
+  *rgba = _ave_surface_to_rgba (surface, stride);
   *x = bx;
   *y = by;
   *width = bw;

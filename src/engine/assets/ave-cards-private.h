@@ -1,4 +1,5 @@
-/* ave-cards-private.h — the text fitting of ave-cards.c, for its tests. */
+/* ave-cards-private.h — what ave-cards.c shares with the captions and its
+ * tests: the text fitting and the conversion to AveCompute's RGBA. */
 #pragma once
 
 #include <cairo.h>
@@ -20,5 +21,10 @@ PangoLayout *_ave_card_fit_text (cairo_t        *cr,
                                  int             max_height,
                                  PangoAlignment  alignment,
                                  gsize          *chars_laid_out);
+
+/* cairo's premultiplied ARGB surface as straight RGBA bytes (newly
+ * allocated); *stride_out receives its row length in bytes. */
+guint8      *_ave_surface_to_rgba (cairo_surface_t *surface,
+                                   int             *stride_out);
 
 G_END_DECLS

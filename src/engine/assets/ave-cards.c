@@ -626,10 +626,11 @@ draw_still_overlay (cairo_t        *cr,
   return TRUE;
 }
 
-/* cairo's premultiplied native-endian ARGB into straight RGBA bytes. */
-static guint8 *
-surface_to_rgba (cairo_surface_t *surface,
-                 int             *stride_out)
+/* cairo's premultiplied native-endian ARGB into straight RGBA bytes, as
+ * AveCompute's blend and overlay take them. */
+guint8 *
+_ave_surface_to_rgba (cairo_surface_t *surface,
+                      int             *stride_out)
 {
   int width = cairo_image_surface_get_width (surface);
   int height = cairo_image_surface_get_height (surface);
@@ -699,7 +700,7 @@ ave_card_render_rgba (const AveCard  *card,
   if (!ok)
     return FALSE;
 
-  *rgba_out = surface_to_rgba (surface, stride_out);
+  *rgba_out = _ave_surface_to_rgba (surface, stride_out);
   return TRUE;
 }
 
