@@ -241,15 +241,15 @@ setup_filler_search (AveTranscriber    *self,
   if (fillers == NULL)
     return;
 
-  models[0] = ngram_model_retain (general);
+  /* ngram_model_set_init() takes references of its own to both models:
+   * ours to the filler model goes right after, or it would keep both
+   * models (tens of MB) alive after ps_free(). */
+  models[0] = general;
   models[1] = fillers;
   set = ngram_model_set_init (config, models, names, weights, 2);
+  ngram_model_free (fillers);
   if (set == NULL)
-    {
-      ngram_model_free (models[0]);
-      ngram_model_free (models[1]);
-      return;
-    }
+    return;
   /* ps_set_lm() takes its own reference. */
   self->have_filler_search = ps_set_lm (self->ps, FILLER_SEARCH, set) == 0;
   ngram_model_free (set);
