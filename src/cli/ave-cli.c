@@ -14,7 +14,6 @@
 #include "ave-cli-reports.h"
 #include "core/ave-config.h"
 #include "core/ave-error.h"
-#include "core/ave-files.h"
 #include "core/ave-job.h"
 #include "assets/ave-captions.h"
 
@@ -418,82 +417,6 @@ typedef enum {
   TRANSCRIPT_JSON,
 } TranscriptFormat;
 
-/* An analysis.json written for `input` after the input last changed. */
-static AveAnalysis *
-load_fresh_analysis (const char *input, const char *analysis_path)
-{
-  g_autoptr(AveAnalysis) analysis = NULL;
-  GStatBuf input_stat, analysis_stat;
-
-  if (g_stat (input, &input_stat) != 0 || g_stat (analysis_path, &analysis_stat) != 0 ||
-      analysis_stat.st_mtime < input_stat.st_mtime)
-    return NULL;
-  analysis = ave_analysis_load (analysis_path, NULL);
-  if (analysis == NULL || analysis->source == NULL || !ave_file_is_same (analysis->source, input))
-    return NULL;
-  return g_steal_pointer (&analysis);
-}
-
-static JsonNode *
-transcript_json (AveAnalysis *analysis, GArray *words, GArray *cues, const char *plan_path)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "language");
-  if (ave_analysis_get_language (analysis) != NULL)
-    json_builder_add_string_value (b, ave_analysis_get_language (analysis));
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "times");
-  json_builder_add_string_value (b, plan_path != NULL ? "output" : "source");
-  json_builder_set_member_name (b, "plan");
-  if (plan_path != NULL)
-    json_builder_add_string_value (b, plan_path);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "words");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < words->len; i++)
-    {
-      const AveCaptionWord *w = &g_array_index (words, AveCaptionWord, i);
-
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "word");
-      json_builder_add_string_value (b, w->text);
-      json_builder_set_member_name (b, "start");
-      json_builder_add_double_value (b, w->start);
-      json_builder_set_member_name (b, "end");
-      json_builder_add_double_value (b, w->end);
-      json_builder_set_member_name (b, "source_start");
-      json_builder_add_double_value (b, w->source_start);
-      json_builder_set_member_name (b, "source_end");
-      json_builder_add_double_value (b, w->source_end);
-      json_builder_set_member_name (b, "filler");
-      json_builder_add_boolean_value (b, w->filler);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "cues");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < cues->len; i++)
-    {
-      const AveCue *cue = &g_array_index (cues, AveCue, i);
-
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "start");
-      json_builder_add_double_value (b, cue->start);
-      json_builder_set_member_name (b, "end");
-      json_builder_add_double_value (b, cue->end);
-      json_builder_set_member_name (b, "text");
-      json_builder_add_string_value (b, cue->text);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
 static int
 cmd_transcript (int argc, char **argv)
 {
@@ -565,7 +488,7 @@ cmd_transcript (int argc, char **argv)
       g_autofree char *stem = ave_job_output_stem (input);
 
       analysis_path = g_build_filename (o.output != NULL ? o.output : "output", stem, "analysis.json", NULL);
-      analysis = load_fresh_analysis (input, analysis_path);
+      analysis = ave_analysis_load_for_input (analysis_path, input);
       if (analysis == NULL)
         {
           /* The analysis job, as `analyze` runs it (cache included): it
@@ -626,12 +549,7 @@ cmd_transcript (int argc, char **argv)
     case TRANSCRIPT_JSON:
     default:
       {
-        g_autoptr(JsonNode) root = transcript_json (analysis, words, cues, plan_path);
-        g_autoptr(JsonGenerator) generator = json_generator_new ();
-
-        json_generator_set_root (generator, root);
-        json_generator_set_pretty (generator, TRUE);
-        text = json_generator_to_data (generator, NULL);
+        text = ave_captions_to_json (words, cues, ave_analysis_get_language (analysis), plan_path);
         break;
       }
     }

@@ -5,9 +5,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "core/ave-error.h"
 #include "ave-analysis.h"
+#include "core/ave-files.h"
 #include "core/ave-json-read.h"
 
 /* The record is shared read-only between the director, assets and the UI,
@@ -1088,4 +1090,20 @@ ave_analysis_load (const char  *path,
       return NULL;
     }
   return self;
+}
+
+AveAnalysis *
+ave_analysis_load_for_input (const char *analysis_path,
+                             const char *input)
+{
+  g_autoptr(AveAnalysis) analysis = NULL;
+  GStatBuf input_stat, analysis_stat;
+
+  if (g_stat (input, &input_stat) != 0 || g_stat (analysis_path, &analysis_stat) != 0 ||
+      analysis_stat.st_mtime < input_stat.st_mtime)
+    return NULL;
+  analysis = ave_analysis_load (analysis_path, NULL);
+  if (analysis == NULL || analysis->source == NULL || !ave_file_is_same (analysis->source, input))
+    return NULL;
+  return g_steal_pointer (&analysis);
 }

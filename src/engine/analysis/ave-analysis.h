@@ -136,6 +136,9 @@ AveAnalysis *ave_analysis_from_json  (JsonNode *node, GError **error);
 /* Atomic write (temporary name, then rename). */
 gboolean     ave_analysis_save       (const AveAnalysis *self, const char *path, GError **error);
 AveAnalysis *ave_analysis_load       (const char *path, GError **error);
+/* The analysis.json at `analysis_path` if it was written for `input` (the
+ * same file) after `input` last changed; NULL otherwise. */
+AveAnalysis *ave_analysis_load_for_input (const char *analysis_path, const char *input);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveAnalysis, ave_analysis_unref)
 

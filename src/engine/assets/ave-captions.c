@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <json-glib/json-glib.h>
 #include <pango/pangocairo.h>
 
 #include "core/ave-error.h"
@@ -892,4 +893,72 @@ ave_caption_render_rgba (const AveCue      *cue,
   *width = bw;
   *height = bh;
   return TRUE;
+}
+
+char *
+ave_captions_to_json (GArray     *words,
+                      GArray     *cues,
+                      const char *language,
+                      const char *plan_path)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "language");
+  if (language != NULL)
+    json_builder_add_string_value (b, language);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "times");
+  json_builder_add_string_value (b, plan_path != NULL ? "output" : "source");
+  json_builder_set_member_name (b, "plan");
+  if (plan_path != NULL)
+    json_builder_add_string_value (b, plan_path);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "words");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < words->len; i++)
+    {
+      const AveCaptionWord *w = &g_array_index (words, AveCaptionWord, i);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "word");
+      json_builder_add_string_value (b, w->text);
+      json_builder_set_member_name (b, "start");
+      json_builder_add_double_value (b, w->start);
+      json_builder_set_member_name (b, "end");
+      json_builder_add_double_value (b, w->end);
+      json_builder_set_member_name (b, "source_start");
+      json_builder_add_double_value (b, w->source_start);
+      json_builder_set_member_name (b, "source_end");
+      json_builder_add_double_value (b, w->source_end);
+      json_builder_set_member_name (b, "filler");
+      json_builder_add_boolean_value (b, w->filler);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "cues");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < cues->len; i++)
+    {
+      const AveCue *cue = &g_array_index (cues, AveCue, i);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "start");
+      json_builder_add_double_value (b, cue->start);
+      json_builder_set_member_name (b, "end");
+      json_builder_add_double_value (b, cue->end);
+      json_builder_set_member_name (b, "text");
+      json_builder_add_string_value (b, cue->text);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  return json_generator_to_data (generator, NULL);
 }

@@ -109,6 +109,13 @@ gboolean ave_caption_render_rgba (const AveCue      *cue,
 /* The transcript as plain text: one sentence a line, each prefixed by its
  * start time ("[00:01:02.300] "). */
 char   *ave_captions_to_text     (GArray *words);
+/* The transcript as one JSON object: language, "times" ("output" when
+ * `plan_path` is given, else "source"), the plan, every word with its
+ * output and source times, and the cues (docs/cli.md, `transcript`). */
+char   *ave_captions_to_json     (GArray     *words,
+                                  GArray     *cues,
+                                  const char *language,
+                                  const char *plan_path);
 
 /* The output frame rate the captions are timed against (the source's, or
  * 25 without video). */
