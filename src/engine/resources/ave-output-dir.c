@@ -13,6 +13,7 @@
 
 #include "ave-output-dir.h"
 #include "core/ave-error.h"
+#include "core/ave-json-read.h"
 
 /* The staging folder holds this file from the moment it is created: a
  * folder of that name without it is not the engine's. */
@@ -133,10 +134,12 @@ load_manifest (AveOutputDir *self)
   JsonArray *files;
   struct stat st;
 
+  static const AveJsonFormat manifest_json = { ave_output_error_quark, AVE_OUTPUT_ERROR_FAILED, "a number" };
+
   /* A manifest that is a link, too large or unreadable proves nothing. */
-  if (lstat (path, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size > MANIFEST_MAX)
+  if (lstat (path, &st) != 0 || !S_ISREG (st.st_mode))
     return;
-  if (!json_parser_load_from_file (parser, path, NULL))
+  if (!ave_json_load_file (&manifest_json, parser, path, MANIFEST_MAX, NULL))
     return;
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
