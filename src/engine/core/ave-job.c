@@ -36,7 +36,7 @@ struct _AveJob
   char           *output_name;
   char           *output_dir;
   AveOutputDir   *out;           /* lock and staging while the job runs */
-  GPtrArray      *results;       /* "name\tpath" reported once the outputs are in place */
+  GArray         *results;       /* JobResult, reported once the outputs are in place */
   char           *plan_file;
   AveSettings    *settings;
 
@@ -77,6 +77,18 @@ struct _AveJob
 
 G_DEFINE_FINAL_TYPE (AveJob, ave_job, G_TYPE_OBJECT)
 
+typedef struct
+{
+  const char *name;   /* a constant: "final", "plan", "thumbnail" … */
+  char       *path;
+} JobResult;
+
+static void
+clear_job_result (gpointer data)
+{
+  g_free (((JobResult *) data)->path);
+}
+
 static const char * const stage_names[AVE_N_STAGES] = {
   "audio_analysis", "video_analysis", "director", "assets", "composition",
 };
@@ -102,7 +114,7 @@ ave_job_finalize (GObject *object)
   g_free (self->output_name);
   g_free (self->output_dir);
   g_clear_pointer (&self->out, ave_output_dir_close);
-  g_ptr_array_unref (self->results);
+  g_array_unref (self->results);
   g_free (self->plan_file);
   g_free (self->temp_parent);
   g_clear_pointer (&self->settings, ave_settings_free);
@@ -129,7 +141,8 @@ ave_job_init (AveJob *self)
 {
   g_mutex_init (&self->event_lock);
   g_mutex_init (&self->early_lock);
-  self->results = g_ptr_array_new_with_free_func (g_free);
+  self->results = g_array_new (FALSE, FALSE, sizeof (JobResult));
+  g_array_set_clear_func (self->results, clear_job_result);
 }
 
 char *
@@ -346,8 +359,8 @@ stage_path (AveJob *self, const char *name, GError **error)
 static void
 add_result (AveJob *self, const char *name, const char *output_name)
 {
-  g_autofree char *path = ave_output_dir_final_path (self->out, output_name);
-  g_ptr_array_add (self->results, g_strdup_printf ("%s\t%s", name, path));
+  JobResult result = { name, ave_output_dir_final_path (self->out, output_name) };
+  g_array_append_val (self->results, result);
 }
 
 static gboolean
@@ -357,10 +370,10 @@ commit_outputs (AveJob *self, GError **error)
     return FALSE;
   for (guint i = 0; i < self->results->len; i++)
     {
-      g_auto(GStrv) parts = g_strsplit (g_ptr_array_index (self->results, i), "\t", 2);
-      emit_result (self, parts[0], parts[1]);
+      JobResult *result = &g_array_index (self->results, JobResult, i);
+      emit_result (self, result->name, result->path);
     }
-  g_ptr_array_set_size (self->results, 0);
+  g_array_set_size (self->results, 0);
   return TRUE;
 }
 
@@ -1434,7 +1447,7 @@ ave_job_run (AveJob        *self,
   runtime_end (self);
   /* Whatever was not committed goes with the staging folder; the lock is
    * released last. */
-  g_ptr_array_set_size (self->results, 0);
+  g_array_set_size (self->results, 0);
   g_clear_pointer (&self->out, ave_output_dir_close);
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local_error));
