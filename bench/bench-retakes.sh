@@ -43,8 +43,10 @@ talks=(
   "S:this talk has no retakes at all;S:every sentence is said exactly once;S:the director should keep each one of them;S:and cut only the pauses between them"
 )
 
-say() { # text out.wav
-  espeak-ng -s 150 -w "$work/raw.wav" "$1"
+# The earlier take (or false start) is said slower and lower than the
+# kept one, as a talker's second try differs from the first.
+say() { # text out.wav [espeak-ng voice arguments]
+  espeak-ng ${3:--s 150} -w "$work/raw.wav" "$1"
   sox "$work/raw.wav" -r $rate -c 1 -b 16 "$2" silence 1 0.01 0.5% reverse silence 1 0.01 0.5% reverse
 }
 pause() { sox -n -r $rate -c 1 -b 16 "$2" trim 0 "$1"; }
@@ -67,10 +69,10 @@ for talk in "${talks[@]}"; do
     kind=${item%%:*}; text=${item#*:}
     case "$kind" in
       S) say "$text" "$dir/s$k.wav"; add "$dir/s$k.wav" ;;
-      R) say "$text" "$dir/r$k.wav"; start=$t; add "$dir/r$k.wav"
+      R) say "$text" "$dir/r$k.wav" "-s 138 -p 40"; start=$t; add "$dir/r$k.wav"
          truth+="$start:$(awk -v a="$t" 'BEGIN{printf "%.4f", a-1.0}'),"
          say "$text" "$dir/s$k.wav"; add "$dir/s$k.wav" ;;
-      F) say "${text%%|*}" "$dir/f$k.wav"; start=$t; add "$dir/f$k.wav"
+      F) say "${text%%|*}" "$dir/f$k.wav" "-s 138 -p 40"; start=$t; add "$dir/f$k.wav"
          truth+="$start:$(awk -v a="$t" 'BEGIN{printf "%.4f", a-1.0}'),"
          say "${text#*|}" "$dir/s$k.wav"; add "$dir/s$k.wav" ;;
     esac

@@ -40,6 +40,7 @@ ave_analysis_new (const char         *source,
   self->thumbnail_candidates = g_array_new (FALSE, TRUE, sizeof (AveThumbnailCandidate));
   self->silences = g_array_new (FALSE, TRUE, sizeof (AveInterval));
   self->speech = g_array_new (FALSE, TRUE, sizeof (AveInterval));
+  self->repeats = g_array_new (FALSE, TRUE, sizeof (AveRepeat));
   self->words = g_array_new (FALSE, TRUE, sizeof (AveWord));
   g_array_set_clear_func (self->words, clear_word);
   self->beats = g_array_new (FALSE, TRUE, sizeof (double));
@@ -75,6 +76,7 @@ ave_analysis_clear (gpointer data)
   g_clear_pointer (&self->thumbnail_candidates, g_array_unref);
   g_clear_pointer (&self->silences, g_array_unref);
   g_clear_pointer (&self->speech, g_array_unref);
+  g_clear_pointer (&self->repeats, g_array_unref);
   g_clear_pointer (&self->words, g_array_unref);
   g_clear_pointer (&self->beats, g_array_unref);
   g_clear_pointer (&self->keyframes, g_array_unref);
@@ -197,6 +199,16 @@ compare_interval (gconstpointer a,
 }
 
 static int
+compare_repeat (gconstpointer a,
+                gconstpointer b)
+{
+  const AveRepeat *ra = a, *rb = b;
+  int c = compare_double (ra->start, rb->start);
+
+  return c != 0 ? c : compare_double (ra->repeat_start, rb->repeat_start);
+}
+
+static int
 compare_shot (gconstpointer a,
               gconstpointer b)
 {
@@ -257,6 +269,7 @@ ave_analysis_sort (AveAnalysis *self)
   g_array_sort (self->thumbnail_candidates, compare_candidate_best_first);
   g_array_sort (self->silences, compare_interval);
   g_array_sort (self->speech, compare_interval);
+  g_array_sort (self->repeats, compare_repeat);
   g_array_sort (self->words, compare_word);
   g_array_sort (self->beats, compare_time);
   g_array_sort (self->keyframes, compare_time);
@@ -421,6 +434,30 @@ add_intervals (JsonBuilder  *builder,
   json_builder_end_array (builder);
 }
 
+static void
+add_repeats (JsonBuilder  *builder,
+             const GArray *repeats,
+             GPtrArray    *warnings)
+{
+  guint n = items_to_write ("repeats", repeats->len, warnings);
+
+  json_builder_set_member_name (builder, "repeats");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < n; i++)
+    {
+      const AveRepeat *r = &g_array_index (repeats, AveRepeat, i);
+
+      json_builder_begin_object (builder);
+      add_double (builder, "start", r->start);
+      add_double (builder, "end", r->end);
+      add_double (builder, "repeat_start", r->repeat_start);
+      add_double (builder, "repeat_end", r->repeat_end);
+      add_double (builder, "distance", r->distance);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
 JsonNode *
 ave_analysis_to_json (const AveAnalysis *self)
 {
@@ -461,6 +498,7 @@ ave_analysis_to_json (const AveAnalysis *self)
 
   add_intervals (builder, "silences", self->silences, warnings);
   add_intervals (builder, "speech", self->speech, warnings);
+  add_repeats (builder, self->repeats, warnings);
 
   json_builder_set_member_name (builder, "words");
   json_builder_begin_array (builder);
@@ -680,6 +718,46 @@ read_intervals (JsonObject *root,
           !check_range (path, iv.start, iv.end, error))
         return FALSE;
       g_array_append_val (out, iv);
+    }
+  return TRUE;
+}
+
+static gboolean
+read_repeats (JsonObject *root,
+              GArray     *out,
+              GError    **error)
+{
+  JsonArray *array;
+
+  if (!ave_json_read_array_max (&analysis_json, root, "repeats", AVE_ANALYSIS_MAX_ITEMS, &array, error))
+    return FALSE;
+  if (array == NULL)
+    return TRUE;
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("repeats[%u]", i);
+      JsonObject *obj = ave_json_array_object (&analysis_json, array, i, path, error);
+      AveRepeat r;
+
+      if (obj == NULL ||
+          !ave_json_read_number (&analysis_json, obj, path, "start", TRUE, 0, &r.start, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "end", TRUE, 0, &r.end, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "repeat_start", TRUE, 0, &r.repeat_start, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "repeat_end", TRUE, 0, &r.repeat_end, error) ||
+          !ave_json_read_number (&analysis_json, obj, path, "distance", TRUE, 0, &r.distance, error) ||
+          !check_range (path, r.start, r.end, error) ||
+          !check_range (path, r.repeat_start, r.repeat_end, error))
+        return FALSE;
+      if (r.repeat_start < r.end)
+        {
+          g_autofree char *p = ave_json_member_path (path, "repeat_start");
+
+          ave_json_set_invalid (&analysis_json, error, p, "must not be before the first take's end (%.3f < %.3f)",
+                                r.repeat_start, r.end);
+          return FALSE;
+        }
+      g_array_append_val (out, r);
     }
   return TRUE;
 }
@@ -992,6 +1070,7 @@ ave_analysis_from_json (JsonNode  *node,
       !read_shots (root, self->shots, error) ||
       !read_intervals (root, "silences", self->silences, error) ||
       !read_intervals (root, "speech", self->speech, error) ||
+      !read_repeats (root, self->repeats, error) ||
       !read_words (root, self, error) ||
       !read_loudness (root, &self->loudness, error) ||
       !read_times (root, "beats", self->beats, error) ||

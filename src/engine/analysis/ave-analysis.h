@@ -82,6 +82,16 @@ typedef struct
   double score;            /* 0..1 */
 } AveHighlight;
 
+/* The same words said twice, told by their sound (analysis/ave-voice-print.h):
+ * all of [start, end) sounds like the beginning of the next utterance,
+ * [repeat_start, repeat_end).  A full retake or a false start. */
+typedef struct
+{
+  double start, end;
+  double repeat_start, repeat_end;
+  double distance;         /* of the alignment: 0 = the same sound */
+} AveRepeat;
+
 typedef struct _AveAnalysis AveAnalysis;
 
 struct _AveAnalysis
@@ -101,6 +111,7 @@ struct _AveAnalysis
   GArray *silences;                /* AveInterval, sorted */
   GArray *speech;                  /* AveInterval, sorted: the complement of silences, minus noise */
   GArray *words;                   /* AveWord (clear func frees word), sorted */
+  GArray *repeats;                 /* AveRepeat, sorted: earlier takes said again right after */
   GArray *beats;                   /* double seconds; empty unless beats were detected */
   double  tempo_bpm;               /* 0 when unknown */
 

@@ -11,6 +11,7 @@
 #include "core/ave-error.h"
 #include "analysis/ave-audio-analyzer.h"
 #include "analysis/ave-transcriber.h"
+#include "analysis/ave-voice-print.h"
 #include "resources/ave-monitor.h"
 
 #define RATE            AVE_ANALYSIS_SAMPLE_RATE
@@ -40,6 +41,16 @@
 /* The utterance buffer is compacted once this much at its front is no
  * longer needed, so compaction costs O(1) per sample. */
 #define COMPACT_SAMPLES RATE
+/* Repeats (analysis/ave-voice-print.h): an utterance is compared with the
+ * next one when that starts within REPEAT_MAX_GAP; it is the same words
+ * said again when the alignment's distance is at most REPEAT_MAX_DISTANCE.
+ * Measured with espeak-ng at other rates and pitches: two takes of one
+ * sentence 0.75–1.3, different sentences 2.9–3.7, different sentences
+ * that share their first or last words 1.7–2.3.  The bound errs towards
+ * missing a retake: a false one would cut what the talker meant to say. */
+#define REPEAT_MAX_GAP      10.0
+#define REPEAT_MAX_DISTANCE 1.5
+#define REPEAT_MIN_SECONDS  0.25
 /* Loudness below this is silence (the EBU R128 absolute gate). */
 #define FLOOR_DB        -70.0
 /* RSS per PocketSphinx decoder: ~95 MB for the model, dictionary and
@@ -143,6 +154,11 @@ struct _AveAudioAnalyzer
   gboolean     joining_loader;
   GError      *model_error;        /* the loader's, read after the join */
   GArray      *words;               /* AveTranscribedWord */
+
+  /* Repeats, found on the audio thread as utterances are submitted. */
+  AveVoiceStats *voice_stats;
+  AveVoicePrint *previous_print;    /* the last utterance's */
+  GArray        *repeats;           /* AveRepeat */
 };
 
 static void
@@ -294,6 +310,44 @@ transcribe_worker (gpointer data,
   utterance_free (utterance);
 }
 
+/* Compares the utterance in samples [first, last) of the buffer with the
+ * one before it: is that one the beginning of this one, said again? */
+static void
+find_repeat (AveAudioAnalyzer *self,
+             guint64           first,
+             guint64           last)
+{
+  g_autoptr(AveVoicePrint) print = NULL;
+  double distance, repeat_end;
+
+  print = ave_voice_print_new (&g_array_index (self->buffer, gint16, first - self->buffer_start),
+                               last - first, sample_time (self, first), self->quiet_mean_square,
+                               REPEAT_MIN_SECONDS, self->voice_stats);
+  if (print == NULL)
+    return;
+  if (self->previous_print != NULL &&
+      ave_voice_print_get_start (print) - ave_voice_print_get_end (self->previous_print) <= REPEAT_MAX_GAP &&
+      ave_voice_print_match_prefix (self->previous_print, print, self->voice_stats, &distance, &repeat_end))
+    {
+      g_debug ("utterance %.2f–%.2f s against the next at %.2f s: distance %.2f",
+               ave_voice_print_get_start (self->previous_print), ave_voice_print_get_end (self->previous_print),
+               ave_voice_print_get_start (print), distance);
+      if (distance <= REPEAT_MAX_DISTANCE)
+        {
+          AveRepeat repeat = {
+            .start = ave_voice_print_get_start (self->previous_print),
+            .end = ave_voice_print_get_end (self->previous_print),
+            .repeat_start = ave_voice_print_get_start (print),
+            .repeat_end = repeat_end,
+            .distance = distance,
+          };
+          g_array_append_val (self->repeats, repeat);
+        }
+    }
+  g_clear_pointer (&self->previous_print, ave_voice_print_free);
+  self->previous_print = g_steal_pointer (&print);
+}
+
 /* Hands the samples [first, last) to the transcription threads.  Blocks
  * while max_pending utterances wait, which bounds the memory they hold. */
 static gboolean
@@ -314,6 +368,8 @@ submit_utterance (AveAudioAnalyzer *self,
   last = MIN (last, self->buffer_start + self->buffer->len);
   if (last <= first)
     return TRUE;
+
+  find_repeat (self, first, last);
 
   g_mutex_lock (&self->lock);
   while (self->pending >= self->max_pending && self->transcribe_error == NULL)
@@ -880,6 +936,8 @@ ave_audio_analyzer_new (const AveSettings   *settings,
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   self->words = ave_transcribed_words_new ();
+  self->repeats = g_array_new (FALSE, FALSE, sizeof (AveRepeat));
+  self->voice_stats = ave_voice_stats_new ();
   self->transcribe = settings->transcribe;
   if (self->transcribe)
     {
@@ -1041,6 +1099,7 @@ ave_audio_analyzer_finish (AveAudioAnalyzer *self,
   write_loudness (self, &into->loudness);
   g_array_append_vals (into->silences, self->silences->data, self->silences->len);
   g_array_append_vals (into->speech, self->speech->data, self->speech->len);
+  g_array_append_vals (into->repeats, self->repeats->data, self->repeats->len);
 
   if (self->tempo != NULL)
     {
@@ -1107,6 +1166,9 @@ ave_audio_analyzer_free (AveAudioAnalyzer *self)
   g_array_unref (self->beats);
   g_array_unref (self->buffer);
   g_array_unref (self->words);
+  g_clear_pointer (&self->repeats, g_array_unref);
+  g_clear_pointer (&self->previous_print, ave_voice_print_free);
+  g_clear_pointer (&self->voice_stats, ave_voice_stats_free);
   g_clear_error (&self->transcribe_error);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);

@@ -40,11 +40,15 @@
  * RETAKE_MAX_DISTANCE of its length, it has at least RETAKE_MIN_WORDS
  * words (a two-word start must match exactly), it is at most one word
  * longer than the later take, and the later take starts within
- * RETAKE_MAX_GAP of its end. */
+ * RETAKE_MAX_GAP of its end.  Or by their sound: the analysis found the
+ * earlier take said again at the start of the later one (a repeat,
+ * analysis/ave-voice-print.h); the words' edges may be RETAKE_SOUND_SLACK
+ * off the sound's (recognisers place them loosely in quiet). */
 #define RETAKE_SENTENCE_PAUSE 0.45
 #define RETAKE_MAX_DISTANCE   0.2
 #define RETAKE_MIN_WORDS      2
 #define RETAKE_MAX_GAP        10.0
+#define RETAKE_SOUND_SLACK    0.35
 
 typedef struct
 {
@@ -510,6 +514,60 @@ is_retake_of (const Sentence *earlier,
   return distance <= RETAKE_MAX_DISTANCE * na;
 }
 
+/* Sentences the analysis heard said again (analysis.json's repeats): all
+ * sentences inside a repeat's first take (give or take RETAKE_SOUND_SLACK,
+ * none reaching out of it) are earlier takes of the sentence that follows
+ * them, when that one starts where the repeat does.  The recogniser may
+ * have split the first take in two, or heard other words in each take. */
+static void
+find_sound_retakes (const Director *d,
+                    GArray         *sentences,
+                    int            *kept_of)
+{
+  GArray *words = d->analysis->words;
+  GArray *repeats = d->analysis->repeats;
+
+  for (guint r = 0; repeats != NULL && r < repeats->len; r++)
+    {
+      const AveRepeat *repeat = &g_array_index (repeats, AveRepeat, r);
+      int first = -1, last = -1;
+      gboolean straddles = FALSE;
+
+      for (guint i = 0; i < sentences->len; i++)
+        {
+          const Sentence *s = &g_array_index (sentences, Sentence, i);
+          double start = g_array_index (words, AveWord, s->first).start;
+          double end = g_array_index (words, AveWord, s->last).end;
+          gboolean inside = start >= repeat->start - RETAKE_SOUND_SLACK && end <= repeat->end + RETAKE_SOUND_SLACK;
+
+          if (inside)
+            {
+              if (first < 0)
+                first = i;
+              last = i;
+            }
+          else if (start < repeat->end && end > repeat->start)
+            straddles = TRUE;
+        }
+      if (first < 0 || straddles || (guint) last + 1 >= sentences->len)
+        continue;
+      {
+        const Sentence *next = &g_array_index (sentences, Sentence, last + 1);
+        double next_start = g_array_index (words, AveWord, next->first).start;
+
+        if (fabs (next_start - repeat->repeat_start) > RETAKE_SOUND_SLACK)
+          continue;
+      }
+      for (int i = first; i <= last; i++)
+        if (kept_of[i] < 0)
+          kept_of[i] = last + 1;
+    }
+  /* kept_of points forwards: from the end, each ends at the last take. */
+  for (guint i = sentences->len; i-- > 0;)
+    if (kept_of[i] >= 0 && kept_of[kept_of[i]] >= 0)
+      kept_of[i] = kept_of[kept_of[i]];
+}
+
 static char *
 sentence_text (const Director *d,
                const Sentence *sentence,
@@ -565,6 +623,7 @@ find_retakes (Director *d)
         continue;
       kept_of[i] = kept_of[i + 1] >= 0 ? kept_of[i + 1] : (int) i + 1;
     }
+  find_sound_retakes (d, sentences, kept_of);
 
   for (guint i = 0; i < sentences->len; i++)
     {
@@ -593,6 +652,14 @@ find_retakes (Director *d)
       retake.end = MAX (last->end, following->start - d->padding);
       retake.end = MAX (retake.end, last->end + MIN (d->padding, (following->start - last->end) / 2.0));
       retake.end = MIN (retake.end, following->start);
+      if (i > 0 && kept_of[i - 1] == kept_of[i])
+        {
+          /* one take the recogniser split in two: one retake */
+          Retake *previous = &g_array_index (d->retakes, Retake, d->retakes->len - 1);
+
+          previous->end = retake.end;
+          continue;
+        }
       retake.kept_start = g_array_index (words, AveWord, kept->first).start;
       retake.kept_end = g_array_index (words, AveWord, kept->last).end;
       retake.kept_text = sentence_text (d, kept, 6);
