@@ -3,7 +3,7 @@
  * lower, as a talker's second try differs from the first) and starts one
  * sentence falsely; the analysis and the local director must switch off
  * each earlier take, keep the last take whole, and clip no word.  A talk
- * without retakes keeps every sentence. */
+ * without retakes keeps every sentence, and so does recorded human speech. */
 #define G_LOG_DOMAIN "ave-test-retakes"
 
 #include "config.h"
@@ -208,11 +208,69 @@ test_no_retakes_kept (void)
     g_assert_true (ave_plan_get_segment (plan, i)->enabled);
 }
 
+/* Recorded human speech (Debian's pocketsphinx-testdata: five sentences
+ * read for LibriVox and five card-game phrases that share words, "ten of
+ * clubs", "seven of clubs"): no sentence is said twice, so nothing may be
+ * taken for a retake. */
+static void
+test_recorded_speech_no_repeats (void)
+{
+  const char *data = "/usr/share/pocketsphinx/test/data";
+  const char *names[] = {
+    "librivox/sense_and_sensibility_01_austen_64kb-0870.wav",
+    "librivox/sense_and_sensibility_01_austen_64kb-0880.wav",
+    "librivox/sense_and_sensibility_01_austen_64kb-0890.wav",
+    "librivox/sense_and_sensibility_01_austen_64kb-0920.wav",
+    "librivox/sense_and_sensibility_01_austen_64kb-0930.wav",
+    "cards/001.wav", "cards/002.wav", "cards/003.wav", "cards/004.wav", "cards/005.wav",
+  };
+  g_autoptr(GString) pieces = g_string_new (NULL);
+  g_autofree char *pause = ave_test_path ("pause-recorded.wav");
+  g_autofree char *wav = ave_test_path ("recorded.wav");
+  g_autofree char *mp4 = ave_test_path ("recorded.mp4");
+  g_autofree char *outdir = ave_test_path ("out-recorded");
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveJob) job = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+  AveAnalysis *analysis;
+
+  if (!g_file_test (data, G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("pocketsphinx-testdata is not installed (tools/setup.sh installs it)");
+      return;
+    }
+  ave_test_sh ("sox -n -r 16000 -c 1 -b 16 '%s' trim 0 1", pause);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_string_append_printf (pieces, "'%s/%s' '%s' ", data, names[i], pause);
+  ave_test_sh ("sox %s -r 16000 -c 1 -b 16 '%s'", pieces->str, wav);
+  ave_test_sh ("ffmpeg -nostdin -loglevel error -y -f lavfi -i color=c=gray:s=160x120:r=25 -i '%s' "
+               "-shortest -c:v libx264 -preset ultrafast -c:a aac '%s'", wav, mp4);
+
+  ave_settings_apply_content_type (settings, AVE_CONTENT_EDUCATIONAL);
+  job = ave_job_new (AVE_JOB_ANALYZE, mp4, outdir, settings);
+  g_assert_true (ave_job_run (job, NULL, &error));
+  g_assert_no_error (error);
+  analysis = ave_job_get_analysis (job);
+  g_assert_cmpuint (analysis->words->len, >, 20);
+  for (guint i = 0; i < analysis->repeats->len; i++)
+    {
+      const AveRepeat *r = &g_array_index (analysis->repeats, AveRepeat, i);
+      g_error ("%.2f–%.2f s taken for a repeat of %.2f s (distance %.2f)", r->start, r->end,
+               r->repeat_start, r->distance);
+    }
+  plan = ave_local_director_plan (analysis, settings, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < ave_plan_get_n_segments (plan); i++)
+    g_assert_false (g_str_has_prefix (ave_plan_get_segment (plan, i)->reason, "retake of"));
+}
+
 int
 main (int argc, char **argv)
 {
   ave_test_init (&argc, &argv);
   g_test_add_func ("/engine/retakes/removed", test_retakes_removed);
   g_test_add_func ("/engine/retakes/none", test_no_retakes_kept);
+  g_test_add_func ("/engine/retakes/recorded-speech", test_recorded_speech_no_repeats);
   return g_test_run ();
 }

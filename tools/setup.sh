@@ -26,6 +26,8 @@ packages=(
   libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libyaml-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev
   libebur128-dev libaubio-dev libpocketsphinx-dev pocketsphinx-en-us
+  # recorded human speech with transcripts, for the tests (retakes)
+  pocketsphinx-testdata
   libcairo2-dev libpango1.0-dev
   # Vulkan compute (lavapipe runs it on the CPU for the tests)
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
