@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <json-glib/json-glib.h>
 
 #include "ave-test-util.h"
 
@@ -110,6 +111,85 @@ prepare_workspace (void)
                video, video, config);
 }
 
+/* The resolved settings of a command line (its --print-settings --json):
+ * name → { value, source, origin }. */
+static JsonObject *
+settings_of (const char *args)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  status = ave_test_sh_status (&out, &err, "'%s' %s --print-settings --json", ave_test_binary (), args);
+  if (status != 0)
+    g_error ("exit %d: %s --print-settings --json\n%s", status, args, err);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  g_assert_no_error (error);
+  return json_object_ref (json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
+                                                         "settings"));
+}
+
+/* Each flag of a process line has an effect on the settings: given alone,
+ * it sets at least one setting (its origin names the flag), and on the
+ * whole line each of those settings still comes from it, or from another
+ * flag of the line that sets the same thing (--stream-processing after
+ * --memory-efficient; --monitor-memory, which --memory-alerts implies).  What each setting then does in a run is the
+ * subject of the other tests (docs/cli.md names the setting of each flag). */
+static void
+assert_flags_have_effects (char **words,
+                           guint  first_flag)
+{
+  g_autoptr(GString) line_args = g_string_new ("process video.mp4");
+  g_autoptr(JsonObject) line_settings = NULL;
+
+  for (guint i = first_flag; words[i] != NULL; i++)
+    if (!g_str_equal (words[i], "/fast/ssd/temp"))
+      g_string_append_printf (line_args, " '%s'", words[i]);
+    else
+      g_string_append (line_args, " fast-ssd-temp");
+  line_settings = settings_of (line_args->str);
+
+  for (guint i = first_flag; words[i] != NULL; i++)
+    {
+      const char *flag = words[i];
+      const char *value = words[i + 1] != NULL && !g_str_has_prefix (words[i + 1], "--") ? words[i + 1] : NULL;
+      g_autofree char *alone_args = NULL;
+      g_autoptr(JsonObject) alone = NULL;
+      g_autoptr(GList) names = NULL;
+      guint n_set = 0;
+
+      if (!g_str_has_prefix (flag, "--"))
+        continue;
+      alone_args = g_strdup_printf ("process video.mp4 '%s'%s%s%s", flag,
+                                    value != NULL ? " '" : "",
+                                    value != NULL ? (g_str_equal (value, "/fast/ssd/temp") ? "fast-ssd-temp" : value) : "",
+                                    value != NULL ? "'" : "");
+      alone = settings_of (alone_args);
+      names = json_object_get_members (alone);
+      for (GList *l = names; l != NULL; l = l->next)
+        {
+          JsonObject *setting = json_object_get_object_member (alone, l->data);
+          JsonObject *on_line = json_object_get_object_member (line_settings, l->data);
+          const char *origin = json_object_get_string_member_with_default (setting, "origin", NULL);
+          const char *line_origin = json_object_get_string_member_with_default (on_line, "origin", NULL);
+          gboolean other_flag = FALSE;
+
+          if (g_strcmp0 (origin, flag) != 0)
+            continue;
+          n_set++;
+          for (guint j = first_flag; words[j] != NULL && !other_flag; j++)
+            other_flag = g_strcmp0 (line_origin, words[j]) == 0;
+          if (!other_flag)
+            g_error ("%s: on the line, %s comes from %s, not from the flag", flag, (const char *) l->data,
+                     line_origin != NULL ? line_origin : "its default");
+        }
+      if (n_set == 0)
+        g_error ("%s is accepted but sets no setting (process video.mp4 %s%s%s --print-settings)", flag, flag,
+                 value != NULL ? " " : "", value != NULL ? value : "");
+    }
+}
+
 static void
 test_command (gconstpointer data)
 {
@@ -145,6 +225,8 @@ test_command (gconstpointer data)
   if (status != 0)
     g_error ("exit %d: %s\n--- stdout\n%s\n--- stderr\n%s", status, line, out, err);
 
+  if (process && g_str_equal (words[1], "process"))
+    assert_flags_have_effects (words, 3);
   if (process)
     {
       g_autofree char *stem = g_strndup (input, strlen (input) - strlen (".mp4"));
