@@ -240,9 +240,9 @@ compare_highlight (gconstpointer a,
   return compare_double (ha->time, hb->time);
 }
 
-static int
-compare_candidate_best_first (gconstpointer a,
-                              gconstpointer b)
+int
+ave_thumbnail_candidate_compare_best_first (gconstpointer a,
+                                            gconstpointer b)
 {
   const AveThumbnailCandidate *ca = a, *cb = b;
   int c = compare_double (cb->score, ca->score);
@@ -266,7 +266,7 @@ ave_analysis_sort (AveAnalysis *self)
    * and the same input always gives the same output. */
   g_array_sort (self->shots, compare_shot);
   g_array_sort (self->highlights, compare_highlight);
-  g_array_sort (self->thumbnail_candidates, compare_candidate_best_first);
+  g_array_sort (self->thumbnail_candidates, ave_thumbnail_candidate_compare_best_first);
   g_array_sort (self->silences, compare_interval);
   g_array_sort (self->speech, compare_interval);
   g_array_sort (self->repeats, compare_repeat);

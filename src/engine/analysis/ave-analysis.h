@@ -141,6 +141,10 @@ void         ave_analysis_add_warning (AveAnalysis *self, const char *message);
 const char  *ave_analysis_get_language (const AveAnalysis *self);
 /* Sorts every array by time. */
 void         ave_analysis_sort       (AveAnalysis *self);
+/* For g_array_sort of AveThumbnailCandidate: best score first, then the
+ * earlier time, so that the same input always gives the same order. */
+int          ave_thumbnail_candidate_compare_best_first (gconstpointer a,
+                                                         gconstpointer b);
 
 JsonNode    *ave_analysis_to_json    (const AveAnalysis *self);
 AveAnalysis *ave_analysis_from_json  (JsonNode *node, GError **error);

@@ -483,16 +483,6 @@ add_thumbnail_candidates (GArray               *out,
     }
 }
 
-static int
-compare_candidates (gconstpointer a,
-                    gconstpointer b)
-{
-  const AveThumbnailCandidate *ca = a, *cb = b;
-
-  if (ca->score != cb->score)
-    return ca->score > cb->score ? -1 : 1;
-  return (ca->time > cb->time) - (ca->time < cb->time);
-}
 
 typedef struct
 {
@@ -674,7 +664,7 @@ ave_video_analyzer_finish (AveVideoAnalyzer  *self,
           g_array_append_val (candidates, candidate);
         }
     }
-  g_array_sort (candidates, compare_candidates);
+  g_array_sort (candidates, ave_thumbnail_candidate_compare_best_first);
 
   g_array_set_size (into->shots, 0);
   g_array_append_vals (into->shots, shots->data, shots->len);

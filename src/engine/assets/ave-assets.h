@@ -26,6 +26,10 @@ gboolean  ave_thumbnails_write (const AveAnalysis  *analysis,
                                 GCancellable       *cancellable,
                                 GError            **error);
 
+/* The title a video gets from its file name when nothing else is known:
+ * "my_talk-2024.mp4" → "My Talk 2024"; "Untitled Video" without one. */
+char     *ave_metadata_title_from_path (const char *path);
+
 /* metadata.json: {"version":1, "titles":[...], "description":"...",
  * "tags":[...], "chapters":[{"time":s,"title":...}], "duration":s}
  * derived from the transcript, shots and plan; works offline. */

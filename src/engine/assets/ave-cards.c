@@ -735,32 +735,6 @@ ave_card_get_overlay_box (const AveCard *card,
 
 /* ------------------------------------------------------------ the bin */
 
-/* "my_talk-final.mp4" -> "My Talk Final", as the metadata names a video
- * it knows nothing else about. */
-static char *
-title_from_path (const char *path)
-{
-  g_autofree char *base = NULL;
-  g_auto(GStrv) parts = NULL;
-  g_autoptr(GPtrArray) words = g_ptr_array_new ();
-  char *dot;
-
-  if (path == NULL || *path == '\0')
-    return g_strdup ("Untitled Video");
-  base = g_path_get_basename (path);
-  dot = strrchr (base, '.');
-  if (dot != NULL && dot != base)
-    *dot = '\0';
-  g_strdelimit (base, "_-.+", ' ');
-  parts = g_strsplit (base, " ", -1);
-  for (guint i = 0; parts[i] != NULL; i++)
-    if (*parts[i] != '\0')
-      g_ptr_array_add (words, parts[i]);
-  if (words->len == 0)
-    return g_strdup ("Untitled Video");
-  return ave_keywords_title_case ((const char * const *) words->pdata, words->len);
-}
-
 static char *
 suggested_title (const AveAnalysis *analysis,
                  AvePlan           *plan)
@@ -782,7 +756,7 @@ suggested_title (const AveAnalysis *analysis,
             return g_strdup (title);
         }
     }
-  return title_from_path (ave_plan_get_source (plan));
+  return ave_metadata_title_from_path (ave_plan_get_source (plan));
 }
 
 static void

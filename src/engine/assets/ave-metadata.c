@@ -95,9 +95,8 @@ kept_words (const AveAnalysis *analysis,
   return words;
 }
 
-/* "my_talk-2024.mp4" → "My Talk 2024". */
-static char *
-title_from_source (const char *source)
+char *
+ave_metadata_title_from_path (const char *source)
 {
   g_autofree char *base = NULL;
   g_auto(GStrv) parts = NULL;
@@ -292,7 +291,7 @@ ave_metadata_build (const AveAnalysis  *analysis,
   for (guint i = 0; i < words->len; i++)
     ave_keyword_counter_add (counter, g_ptr_array_index (words, i));
   keywords = ave_keyword_counter_top (counter, MAX_TAGS);
-  fallback = title_from_source (analysis->source);
+  fallback = ave_metadata_title_from_path (analysis->source);
   running_time = format_duration (duration);
 
   json_builder_begin_object (builder);

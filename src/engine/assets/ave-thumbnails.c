@@ -60,16 +60,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThumbEncoder, thumb_encoder_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThumbPacket, thumb_packet_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThumbFrame, thumb_frame_free)
 
-static int
-compare_by_score (gconstpointer a,
-                  gconstpointer b)
-{
-  const AveThumbnailCandidate *ca = a, *cb = b;
-
-  if (ca->score != cb->score)
-    return ca->score > cb->score ? -1 : 1;
-  return (ca->time > cb->time) - (ca->time < cb->time);
-}
 
 /* Box-averaged 32x18 luma: small enough that noise and compression do not
  * matter, detailed enough to tell two shots apart. */
@@ -286,7 +276,7 @@ ave_thumbnails_write (const AveAnalysis  *analysis,
         if (ave_plan_source_to_output (plan, cand->time) >= 0.0)
           g_array_append_val (kept, *cand);
       }
-  g_array_sort (kept, compare_by_score);
+  g_array_sort (kept, ave_thumbnail_candidate_compare_best_first);
 
   if (kept->len == 0 || settings->thumbnail_count == 0 ||
       analysis->media == NULL || !analysis->media->has_video)
