@@ -757,6 +757,42 @@ test_transcriber_frees_models (void)
   g_assert_cmpfloat (grown_mb, <, 40.0);
 }
 
+static gboolean
+has_narrowband_warning (const AveAnalysis *analysis)
+{
+  for (guint i = 0; i < analysis->warnings->len; i++)
+    if (strstr (g_ptr_array_index (analysis->warnings, i), "narrowband") != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* Speech through a telephone band (resampled to 8 kHz and back: nothing
+ * above 4 kHz) is reported in the warnings; the same speech as recorded
+ * is not. */
+static void
+test_narrowband_warning (void)
+{
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveAnalysis) wide = NULL;
+  g_autoptr(AveAnalysis) narrow = NULL;
+  g_autofree char *raw = ave_test_path ("nb-raw.wav");
+  g_autofree char *wide_wav = ave_test_path ("wideband.wav");
+  g_autofree char *tel = ave_test_path ("tel8k.wav");
+  g_autofree char *narrow_wav = ave_test_path ("narrowband.wav");
+
+  ave_test_sh ("espeak-ng -s 150 -w '%s' 'the recogniser was trained on speech recorded with a microphone. "
+               "a telephone line keeps only the sound below four kilohertz. "
+               "so the words it hears through a phone are often wrong.'", raw);
+  ave_test_sh ("sox '%s' -r 16000 -c 1 -b 16 '%s'", raw, wide_wav);
+  ave_test_sh ("sox '%s' -r 8000 '%s' && sox '%s' -r 16000 '%s'", wide_wav, tel, tel, narrow_wav);
+
+  wide = analyze_file (settings, wide_wav, 1, 16000);
+  narrow = analyze_file (settings, narrow_wav, 1, 16000);
+  g_assert_cmpuint (wide->words->len, >, 5);
+  g_assert_false (has_narrowband_warning (wide));
+  g_assert_true (has_narrowband_warning (narrow));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -770,6 +806,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/engine/audio-analysis/fillers", test_fillers);
   g_test_add_func ("/engine/audio-analysis/long-speech", test_long_speech);
   g_test_add_func ("/engine/audio-analysis/transcriber-frees-models", test_transcriber_frees_models);
+  g_test_add_func ("/engine/audio-analysis/narrowband-warning", test_narrowband_warning);
 
   return g_test_run ();
 }

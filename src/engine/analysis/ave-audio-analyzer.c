@@ -51,6 +51,14 @@
 #define REPEAT_MAX_GAP      10.0
 #define REPEAT_MAX_DISTANCE 1.5
 #define REPEAT_MIN_SECONDS  0.25
+/* Speech whose power above 4 kHz is this far under the whole (telephone
+ * audio, or a recording band-limited like it) is reported as narrowband
+ * once there are NARROWBAND_MIN_SECONDS of it: the recogniser's model is
+ * wideband, and its transcript of such speech is poor (docs/performance.md,
+ * "Word error rate").  Measured: microphone and synthetic speech -14 to
+ * -25 dB, the same through an 8 kHz telephone band -60 dB and below. */
+#define NARROWBAND_DB          -40.0
+#define NARROWBAND_MIN_SECONDS 3.0
 /* Loudness below this is silence (the EBU R128 absolute gate). */
 #define FLOOR_DB        -70.0
 /* RSS per PocketSphinx decoder: ~95 MB for the model, dictionary and
@@ -1120,6 +1128,19 @@ ave_audio_analyzer_finish (AveAudioAnalyzer *self,
       g_mutex_unlock (&self->lock);
       g_free (into->transcriber);
       into->transcriber = g_strdup (ave_transcriber_get_name ());
+
+      g_debug ("speech above 4 kHz: %.1f dB over %.1f s", ave_voice_stats_get_high_band_db (self->voice_stats),
+               ave_voice_stats_get_seconds (self->voice_stats));
+      if (ave_voice_stats_get_seconds (self->voice_stats) >= NARROWBAND_MIN_SECONDS &&
+          ave_voice_stats_get_high_band_db (self->voice_stats) < NARROWBAND_DB)
+        {
+          g_autofree char *warning =
+            g_strdup_printf ("The speech is narrowband (telephone-like: its sound above 4 kHz is %.0f dB under the whole), "
+                             "so the transcript will have many wrong words; a recording made with a microphone, "
+                             "or a remote speech recogniser, will do better",
+                             ave_voice_stats_get_high_band_db (self->voice_stats));
+          ave_analysis_add_warning (into, warning);
+        }
     }
 
   g_debug ("audio analysis: %u silences, %u speech intervals, %u words, %u beats",

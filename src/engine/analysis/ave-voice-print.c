@@ -14,11 +14,15 @@
 #define N_FILTERS 40
 #define N_COEFFS  (AVE_VOICE_PRINT_COEFFS + 1)   /* c0, the loudness, is dropped */
 
+/* Telephone audio carries 300–3400 Hz: the band above this is empty. */
+#define HIGH_BAND_HZ 4000
+
 struct _AveVoiceStats
 {
   double  sum[AVE_VOICE_PRINT_COEFFS];
   double  sum_squares[AVE_VOICE_PRINT_COEFFS];
   guint64 n_frames;
+  double  energy, high_band_energy;   /* spectral power of the frames kept */
 };
 
 struct _AveVoicePrint
@@ -38,6 +42,20 @@ void
 ave_voice_stats_free (AveVoiceStats *stats)
 {
   g_free (stats);
+}
+
+double
+ave_voice_stats_get_seconds (const AveVoiceStats *stats)
+{
+  return stats->n_frames * AVE_VOICE_PRINT_HOP_S;
+}
+
+double
+ave_voice_stats_get_high_band_db (const AveVoiceStats *stats)
+{
+  if (stats->energy <= 0)
+    return -INFINITY;
+  return 10.0 * log10 (MAX (stats->high_band_energy, 1e-30) / stats->energy);
 }
 
 void
@@ -72,6 +90,8 @@ ave_voice_print_new (const gint16  *samples,
   guint n_hops = n_samples / HOP;
   g_autofree float *coeffs = NULL;
   g_autofree double *loudness = NULL;
+  g_autofree double *energy = NULL;      /* per hop: all, above HIGH_BAND_HZ */
+  guint high_bin = HIGH_BAND_HZ * WINDOW / RATE;
   aubio_pvoc_t *pvoc;
   aubio_mfcc_t *mfcc;
   fvec_t *in, *out;
@@ -98,6 +118,7 @@ ave_voice_print_new (const gint16  *samples,
   spectrum = new_cvec (WINDOW);
   coeffs = g_new (float, (gsize) n_hops * AVE_VOICE_PRINT_COEFFS);
   loudness = g_new (double, n_hops);
+  energy = g_new (double, 2 * (gsize) n_hops);
 
   for (guint h = 0; h < n_hops; h++)
     {
@@ -112,6 +133,15 @@ ave_voice_print_new (const gint16  *samples,
         }
       loudness[h] = mean_square / HOP;
       aubio_pvoc_do (pvoc, in, spectrum);
+      energy[2 * h] = energy[2 * h + 1] = 0;
+      for (guint b = 1; b < spectrum->length; b++)
+        {
+          double power = (double) spectrum->norm[b] * spectrum->norm[b];
+
+          energy[2 * h] += power;
+          if (b >= high_bin)
+            energy[2 * h + 1] += power;
+        }
       aubio_mfcc_do (mfcc, spectrum, out);
       for (guint c = 0; c < AVE_VOICE_PRINT_COEFFS; c++)
         coeffs[(gsize) h * AVE_VOICE_PRINT_COEFFS + c] = out->data[c + 1];
@@ -147,6 +177,11 @@ ave_voice_print_new (const gint16  *samples,
         stats->sum_squares[c] += v * v;
       }
   stats->n_frames += print->n_frames;
+  for (guint h = first; h < last; h++)
+    {
+      stats->energy += energy[2 * h];
+      stats->high_band_energy += energy[2 * h + 1];
+    }
   return print;
 }
 

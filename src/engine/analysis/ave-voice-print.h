@@ -37,6 +37,11 @@ typedef struct _AveVoiceStats AveVoiceStats;
 /* Mean and spread of every coefficient over the speech seen so far. */
 AveVoiceStats *ave_voice_stats_new  (void);
 void           ave_voice_stats_free (AveVoiceStats *stats);
+/* Seconds of speech seen (the frames of the prints made). */
+double         ave_voice_stats_get_seconds (const AveVoiceStats *stats);
+/* The share of the speech's power above 4 kHz, in dB: about -10 to -25
+ * for a microphone, under -40 for telephone (narrowband) audio. */
+double         ave_voice_stats_get_high_band_db (const AveVoiceStats *stats);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveVoiceStats, ave_voice_stats_free)
 
 /* The print of `n_samples` 16 kHz mono samples that start at `start_time`
