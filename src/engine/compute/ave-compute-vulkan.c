@@ -235,6 +235,64 @@ elapsed_us (gint64 start)
   return (double) (g_get_monotonic_time () - start);
 }
 
+/* A kernel run once on slot 0, as blend, scale, the colour conversions
+ * and overlay are: `pack` fills its input buffer (in_bytes) and `unpack`
+ * reads its output (out_bytes), each given `data`.  Holds the backend's
+ * lock for the whole run and times the copies. */
+typedef void (*PackFunc)   (gpointer data, guint32 *in);
+typedef void (*UnpackFunc) (gpointer data, const guint32 *out);
+
+static gboolean
+run_single_kernel (AveComputeVulkan  *self,
+                   AveVkKernel        kernel,
+                   const void        *push,
+                   gsize              push_size,
+                   VkDeviceSize       in_bytes,
+                   VkDeviceSize       out_bytes,
+                   PackFunc           pack,
+                   UnpackFunc         unpack,
+                   gpointer           data,
+                   guint32            groups_x,
+                   guint32            groups_y,
+                   guint32            groups_z,
+                   GError           **error)
+{
+  AveVkContext *ctx = self->ctx;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  gint64 start;
+
+  if (!reserve_single (ctx, in_bytes, out_bytes, error))
+    return FALSE;
+
+  start = g_get_monotonic_time ();
+  pack (data, slot_in (ctx, 0));
+  ctx->timings.pack_us += elapsed_us (start);
+
+  if (!run_single (ctx, kernel, push, push_size, groups_x, groups_y, groups_z, error))
+    return FALSE;
+
+  start = g_get_monotonic_time ();
+  unpack (data, slot_out (ctx, 0));
+  ctx->timings.unpack_us += elapsed_us (start);
+  return TRUE;
+}
+
+/* The unpacking of the kernels whose output is one whole frame. */
+typedef struct
+{
+  const FrameLayout *layout;
+  AveYuvFrame       *dst;
+} FrameOut;
+
+static void
+unpack_frame_out (gpointer       data,
+                  const guint32 *out)
+{
+  FrameOut *f = data;
+
+  unpack_frame (f->dst, f->layout, out);
+}
+
 /* ----------------------------------------------------------- analysis */
 
 typedef struct
@@ -469,6 +527,22 @@ typedef struct
   guint32 groups_x;
 } BlendParams;
 
+typedef struct
+{
+  FrameOut           out;       /* first: unpack_frame_out reads it */
+  const AveYuvFrame *a, *b;
+} BlendRun;
+
+static void
+blend_pack (gpointer  data,
+            guint32  *in)
+{
+  BlendRun *r = data;
+
+  pack_frame (in, r->out.layout, r->a);
+  pack_frame (in + r->out.layout->frame_words, r->out.layout, r->b);
+}
+
 static gboolean
 ave_compute_vulkan_blend (AveCompute         *compute,
                           const AveYuvFrame  *a,
@@ -477,28 +551,16 @@ ave_compute_vulkan_blend (AveCompute         *compute,
                           AveYuvFrame        *out,
                           GError            **error)
 {
-  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
-  AveVkContext *ctx = self->ctx;
-  g_autoptr(GMutexLocker) locker = NULL;
   BlendParams params = { 0 };
   FrameLayout l;
+  BlendRun data = { { &l, out }, a, b };
   guint32 groups;
-  gint64 start;
 
   if (!check_frame (a, "blend", error) ||
       !check_same_size (a, b, "blend", error) ||
       !check_same_size (a, out, "blend", error))
     return FALSE;
   frame_layout_init (&l, a->width, a->height);
-
-  locker = g_mutex_locker_new (&self->lock);
-  if (!reserve_single (ctx, 2 * (VkDeviceSize) l.frame_words * 4, (VkDeviceSize) l.frame_words * 4, error))
-    return FALSE;
-
-  start = g_get_monotonic_time ();
-  pack_frame (slot_in (ctx, 0), &l, a);
-  pack_frame (slot_in (ctx, 0) + l.frame_words, &l, b);
-  ctx->timings.pack_us += elapsed_us (start);
 
   groups = div_up (l.frame_words, GROUP_1D);
   params.a_offset = 0;
@@ -507,14 +569,11 @@ ave_compute_vulkan_blend (AveCompute         *compute,
   params.n_words = l.frame_words;
   params.weight = MIN (weight, 256);
   params.groups_x = MIN (groups, MAX_GROUPS);
-  if (!run_single (ctx, AVE_VK_KERNEL_BLEND, &params, sizeof params,
-                   params.groups_x, div_up (groups, params.groups_x), 1, error))
-    return FALSE;
 
-  start = g_get_monotonic_time ();
-  unpack_frame (out, &l, slot_out (ctx, 0));
-  ctx->timings.unpack_us += elapsed_us (start);
-  return TRUE;
+  return run_single_kernel (AVE_COMPUTE_VULKAN (compute), AVE_VK_KERNEL_BLEND, &params, sizeof params,
+                            2 * (VkDeviceSize) l.frame_words * 4, (VkDeviceSize) l.frame_words * 4,
+                            blend_pack, unpack_frame_out, &data,
+                            params.groups_x, div_up (groups, params.groups_x), 1, error);
 }
 
 /* -------------------------------------------------------------- scale */
@@ -556,30 +615,44 @@ scale_table (guint32 *table,
     }
 }
 
+typedef struct
+{
+  FrameOut           out;       /* first: unpack_frame_out reads it */
+  const FrameLayout *src_layout;
+  const AveYuvFrame *src;
+  const ScaleParams *params;
+} ScaleRun;
+
+static void
+scale_pack (gpointer  data,
+            guint32  *in)
+{
+  ScaleRun *r = data;
+  const FrameLayout *ls = r->src_layout, *ld = r->out.layout;
+
+  pack_frame (in, ls, r->src);
+  scale_table (in + r->params->xtab_y, ls->width, ld->width);
+  scale_table (in + r->params->ytab_y, ls->height, ld->height);
+  scale_table (in + r->params->xtab_c, ls->cwidth, ld->cwidth);
+  scale_table (in + r->params->ytab_c, ls->cheight, ld->cheight);
+}
+
 static gboolean
 ave_compute_vulkan_scale (AveCompute         *compute,
                           const AveYuvFrame  *src,
                           AveYuvFrame        *dst,
                           GError            **error)
 {
-  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
-  AveVkContext *ctx = self->ctx;
-  g_autoptr(GMutexLocker) locker = NULL;
   ScaleParams params = { 0 };
   FrameLayout ls, ld;
-  guint32 table_words, *in;
-  gint64 start;
+  ScaleRun data = { { &ld, dst }, &ls, src, &params };
+  guint32 table_words;
 
   if (!check_frame (src, "scale source", error) || !check_frame (dst, "scale destination", error))
     return FALSE;
   frame_layout_init (&ls, src->width, src->height);
   frame_layout_init (&ld, dst->width, dst->height);
   table_words = ld.width + ld.height + ld.cwidth + ld.cheight;
-
-  locker = g_mutex_locker_new (&self->lock);
-  if (!reserve_single (ctx, ((VkDeviceSize) ls.frame_words + table_words) * 4,
-                       (VkDeviceSize) ld.frame_words * 4, error))
-    return FALSE;
 
   params.src_offset[0] = 0;
   params.src_offset[1] = ls.y_words;
@@ -604,23 +677,10 @@ ave_compute_vulkan_scale (AveCompute         *compute,
   params.xtab_c = params.ytab_y + ld.height;
   params.ytab_c = params.xtab_c + ld.cwidth;
 
-  start = g_get_monotonic_time ();
-  in = slot_in (ctx, 0);
-  pack_frame (in, &ls, src);
-  scale_table (in + params.xtab_y, ls.width, ld.width);
-  scale_table (in + params.ytab_y, ls.height, ld.height);
-  scale_table (in + params.xtab_c, ls.cwidth, ld.cwidth);
-  scale_table (in + params.ytab_c, ls.cheight, ld.cheight);
-  ctx->timings.pack_us += elapsed_us (start);
-
-  if (!run_single (ctx, AVE_VK_KERNEL_SCALE, &params, sizeof params,
-                   div_up (ld.y_stride, GROUP_2D), div_up (ld.height, GROUP_2D), 3, error))
-    return FALSE;
-
-  start = g_get_monotonic_time ();
-  unpack_frame (dst, &ld, slot_out (ctx, 0));
-  ctx->timings.unpack_us += elapsed_us (start);
-  return TRUE;
+  return run_single_kernel (AVE_COMPUTE_VULKAN (compute), AVE_VK_KERNEL_SCALE, &params, sizeof params,
+                            ((VkDeviceSize) ls.frame_words + table_words) * 4, (VkDeviceSize) ld.frame_words * 4,
+                            scale_pack, unpack_frame_out, &data,
+                            div_up (ld.y_stride, GROUP_2D), div_up (ld.height, GROUP_2D), 3, error);
 }
 
 /* ------------------------------------------------- colour conversion */
@@ -633,6 +693,45 @@ typedef struct
   guint32 out_offset;
 } YuvToRgbaParams;
 
+/* The RGBA side of the colour conversions: rows of `width` pixels. */
+typedef struct
+{
+  FrameOut           frame;     /* first: unpack_frame_out reads it */
+  const AveYuvFrame *src;
+  const guint8      *rgba_in;
+  guint8            *rgba_out;
+  int                rgba_stride;
+} ConvertRun;
+
+static void
+pack_frame_in (gpointer  data,
+               guint32  *in)
+{
+  ConvertRun *r = data;
+
+  pack_frame (in, r->frame.layout, r->src);
+}
+
+static void
+unpack_rgba_out (gpointer       data,
+                 const guint32 *out)
+{
+  ConvertRun *r = data;
+  const FrameLayout *l = r->frame.layout;
+
+  unpack_rows (r->rgba_out, r->rgba_stride, out, l->width, (gsize) l->width * 4, l->height);
+}
+
+static void
+pack_rgba_in (gpointer  data,
+              guint32  *in)
+{
+  ConvertRun *r = data;
+  const FrameLayout *l = r->frame.layout;
+
+  pack_rows (in, l->width, r->rgba_in, r->rgba_stride, (gsize) l->width * 4, l->height);
+}
+
 static gboolean
 ave_compute_vulkan_yuv_to_rgba (AveCompute         *compute,
                                 const AveYuvFrame  *src,
@@ -640,24 +739,13 @@ ave_compute_vulkan_yuv_to_rgba (AveCompute         *compute,
                                 int                 rgba_stride,
                                 GError            **error)
 {
-  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
-  AveVkContext *ctx = self->ctx;
-  g_autoptr(GMutexLocker) locker = NULL;
   YuvToRgbaParams params = { 0 };
   FrameLayout l;
-  gint64 start;
+  ConvertRun data = { { &l, NULL }, src, NULL, rgba, rgba_stride };
 
   if (!check_frame (src, "YUV to RGBA", error))
     return FALSE;
   frame_layout_init (&l, src->width, src->height);
-
-  locker = g_mutex_locker_new (&self->lock);
-  if (!reserve_single (ctx, (VkDeviceSize) l.frame_words * 4, (VkDeviceSize) l.width * l.height * 4, error))
-    return FALSE;
-
-  start = g_get_monotonic_time ();
-  pack_frame (slot_in (ctx, 0), &l, src);
-  ctx->timings.pack_us += elapsed_us (start);
 
   params.y_offset = 0;
   params.u_offset = l.y_words;
@@ -667,14 +755,11 @@ ave_compute_vulkan_yuv_to_rgba (AveCompute         *compute,
   params.width = l.width;
   params.height = l.height;
   params.out_offset = 0;
-  if (!run_single (ctx, AVE_VK_KERNEL_YUV_TO_RGBA, &params, sizeof params,
-                   div_up (l.y_stride, GROUP_2D), div_up (l.height, GROUP_2D), 1, error))
-    return FALSE;
 
-  start = g_get_monotonic_time ();
-  unpack_rows (rgba, rgba_stride, slot_out (ctx, 0), l.width, (gsize) l.width * 4, l.height);
-  ctx->timings.unpack_us += elapsed_us (start);
-  return TRUE;
+  return run_single_kernel (AVE_COMPUTE_VULKAN (compute), AVE_VK_KERNEL_YUV_TO_RGBA, &params, sizeof params,
+                            (VkDeviceSize) l.frame_words * 4, (VkDeviceSize) l.width * l.height * 4,
+                            pack_frame_in, unpack_rgba_out, &data,
+                            div_up (l.y_stride, GROUP_2D), div_up (l.height, GROUP_2D), 1, error);
 }
 
 typedef struct
@@ -692,24 +777,13 @@ ave_compute_vulkan_rgba_to_yuv (AveCompute    *compute,
                                 AveYuvFrame   *dst,
                                 GError       **error)
 {
-  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
-  AveVkContext *ctx = self->ctx;
-  g_autoptr(GMutexLocker) locker = NULL;
   RgbaToYuvParams params = { 0 };
   FrameLayout l;
-  gint64 start;
+  ConvertRun data = { { &l, dst }, NULL, rgba, NULL, rgba_stride };
 
   if (!check_frame (dst, "RGBA to YUV", error))
     return FALSE;
   frame_layout_init (&l, dst->width, dst->height);
-
-  locker = g_mutex_locker_new (&self->lock);
-  if (!reserve_single (ctx, (VkDeviceSize) l.width * l.height * 4, (VkDeviceSize) l.frame_words * 4, error))
-    return FALSE;
-
-  start = g_get_monotonic_time ();
-  pack_rows (slot_in (ctx, 0), l.width, rgba, rgba_stride, (gsize) l.width * 4, l.height);
-  ctx->timings.pack_us += elapsed_us (start);
 
   params.in_offset = 0;
   params.width = l.width;
@@ -721,14 +795,11 @@ ave_compute_vulkan_rgba_to_yuv (AveCompute    *compute,
   params.v_offset = l.y_words + l.c_words;
   params.y_stride = l.y_stride;
   params.c_stride = l.c_stride;
-  if (!run_single (ctx, AVE_VK_KERNEL_RGBA_TO_YUV, &params, sizeof params,
-                   div_up (l.y_stride, GROUP_2D), div_up (l.height, GROUP_2D), 2, error))
-    return FALSE;
 
-  start = g_get_monotonic_time ();
-  unpack_frame (dst, &l, slot_out (ctx, 0));
-  ctx->timings.unpack_us += elapsed_us (start);
-  return TRUE;
+  return run_single_kernel (AVE_COMPUTE_VULKAN (compute), AVE_VK_KERNEL_RGBA_TO_YUV, &params, sizeof params,
+                            (VkDeviceSize) l.width * l.height * 4, (VkDeviceSize) l.frame_words * 4,
+                            pack_rgba_in, unpack_frame_out, &data,
+                            div_up (l.y_stride, GROUP_2D), div_up (l.height, GROUP_2D), 2, error);
 }
 
 /* ------------------------------------------------------------ overlay */
@@ -745,6 +816,51 @@ typedef struct
   guint32 opacity;
 } OverlayParams;
 
+/* Only the rectangle the image covers goes to the device and back: its
+ * luma rows, its chroma rows (whole 4-byte words), and the image. */
+typedef struct
+{
+  const OverlayParams *p;
+  AveYuvFrame         *dst;
+  const guint8        *rgba;         /* the image's first covered pixel */
+  int                  rgba_stride;
+  int                  img_width, dy0, l_rows, c_rows;
+  gsize                l_bytes, c_bytes;
+} OverlayRun;
+
+static void
+overlay_pack (gpointer  data,
+              guint32  *in)
+{
+  OverlayRun *r = data;
+  const OverlayParams *p = r->p;
+  AveYuvFrame *dst = r->dst;
+
+  pack_rows (in + p->in_y, p->l_stride, dst->y + (gsize) r->dy0 * dst->y_stride + p->lx0 * 4,
+             dst->y_stride, r->l_bytes, r->l_rows);
+  pack_rows (in + p->in_u, p->c_stride, dst->u + (gsize) p->cy0 * dst->uv_stride + p->cwx0 * 4,
+             dst->uv_stride, r->c_bytes, r->c_rows);
+  pack_rows (in + p->in_v, p->c_stride, dst->v + (gsize) p->cy0 * dst->uv_stride + p->cwx0 * 4,
+             dst->uv_stride, r->c_bytes, r->c_rows);
+  pack_rows (in + p->in_img, r->img_width, r->rgba, r->rgba_stride, (gsize) r->img_width * 4, r->l_rows);
+}
+
+static void
+overlay_unpack (gpointer       data,
+                const guint32 *out)
+{
+  OverlayRun *r = data;
+  const OverlayParams *p = r->p;
+  AveYuvFrame *dst = r->dst;
+
+  unpack_rows (dst->y + (gsize) r->dy0 * dst->y_stride + p->lx0 * 4, dst->y_stride,
+               out + p->out_y, p->l_stride, r->l_bytes, r->l_rows);
+  unpack_rows (dst->u + (gsize) p->cy0 * dst->uv_stride + p->cwx0 * 4, dst->uv_stride,
+               out + p->out_u, p->c_stride, r->c_bytes, r->c_rows);
+  unpack_rows (dst->v + (gsize) p->cy0 * dst->uv_stride + p->cwx0 * 4, dst->uv_stride,
+               out + p->out_v, p->c_stride, r->c_bytes, r->c_rows);
+}
+
 static gboolean
 ave_compute_vulkan_overlay_rgba (AveCompute    *compute,
                                  AveYuvFrame   *dst,
@@ -757,16 +873,11 @@ ave_compute_vulkan_overlay_rgba (AveCompute    *compute,
                                  guint          opacity,
                                  GError       **error)
 {
-  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
-  AveVkContext *ctx = self->ctx;
-  g_autoptr(GMutexLocker) locker = NULL;
   OverlayParams p = { 0 };
+  OverlayRun data = { 0 };
   int w = dst->width, h = dst->height;
   int dx0, dy0, dx1, dy1, cw, l_rows, c_rows;
-  guint32 l_words, c_words, img_words, *in;
-  const guint32 *result;
-  gsize l_bytes, c_bytes;
-  gint64 start;
+  guint32 l_words, c_words, img_words;
 
   if (!check_frame (dst, "overlay", error))
     return FALSE;
@@ -804,42 +915,23 @@ ave_compute_vulkan_overlay_rgba (AveCompute    *compute,
   p.out_y = 0;
   p.out_u = l_words;
   p.out_v = p.out_u + c_words;
+
+  data.p = &p;
+  data.dst = dst;
+  data.rgba = rgba + (gsize) (dy0 - y) * rgba_stride + (gsize) (dx0 - x) * 4;
+  data.rgba_stride = rgba_stride;
+  data.img_width = dx1 - dx0;
+  data.dy0 = dy0;
+  data.l_rows = l_rows;
+  data.c_rows = c_rows;
   /* Bytes of each region row that lie inside the frame. */
-  l_bytes = MIN ((gsize) p.l_stride * 4, (gsize) (w - p.lx0 * 4));
-  c_bytes = MIN ((gsize) p.c_stride * 4, (gsize) (cw - p.cwx0 * 4));
+  data.l_bytes = MIN ((gsize) p.l_stride * 4, (gsize) (w - p.lx0 * 4));
+  data.c_bytes = MIN ((gsize) p.c_stride * 4, (gsize) (cw - p.cwx0 * 4));
 
-  locker = g_mutex_locker_new (&self->lock);
-  if (!reserve_single (ctx, ((VkDeviceSize) l_words + 2 * c_words + img_words) * 4,
-                       ((VkDeviceSize) l_words + 2 * c_words) * 4, error))
-    return FALSE;
-
-  start = g_get_monotonic_time ();
-  in = slot_in (ctx, 0);
-  pack_rows (in + p.in_y, p.l_stride, dst->y + (gsize) dy0 * dst->y_stride + p.lx0 * 4,
-             dst->y_stride, l_bytes, l_rows);
-  pack_rows (in + p.in_u, p.c_stride, dst->u + (gsize) p.cy0 * dst->uv_stride + p.cwx0 * 4,
-             dst->uv_stride, c_bytes, c_rows);
-  pack_rows (in + p.in_v, p.c_stride, dst->v + (gsize) p.cy0 * dst->uv_stride + p.cwx0 * 4,
-             dst->uv_stride, c_bytes, c_rows);
-  pack_rows (in + p.in_img, dx1 - dx0,
-             rgba + (gsize) (dy0 - y) * rgba_stride + (gsize) (dx0 - x) * 4,
-             rgba_stride, (gsize) (dx1 - dx0) * 4, l_rows);
-  ctx->timings.pack_us += elapsed_us (start);
-
-  if (!run_single (ctx, AVE_VK_KERNEL_OVERLAY, &p, sizeof p,
-                   div_up (MAX (p.l_stride, p.c_stride), GROUP_2D), div_up (l_rows, GROUP_2D), 2, error))
-    return FALSE;
-
-  start = g_get_monotonic_time ();
-  result = slot_out (ctx, 0);
-  unpack_rows (dst->y + (gsize) dy0 * dst->y_stride + p.lx0 * 4, dst->y_stride,
-               result + p.out_y, p.l_stride, l_bytes, l_rows);
-  unpack_rows (dst->u + (gsize) p.cy0 * dst->uv_stride + p.cwx0 * 4, dst->uv_stride,
-               result + p.out_u, p.c_stride, c_bytes, c_rows);
-  unpack_rows (dst->v + (gsize) p.cy0 * dst->uv_stride + p.cwx0 * 4, dst->uv_stride,
-               result + p.out_v, p.c_stride, c_bytes, c_rows);
-  ctx->timings.unpack_us += elapsed_us (start);
-  return TRUE;
+  return run_single_kernel (AVE_COMPUTE_VULKAN (compute), AVE_VK_KERNEL_OVERLAY, &p, sizeof p,
+                            ((VkDeviceSize) l_words + 2 * c_words + img_words) * 4, ((VkDeviceSize) l_words + 2 * c_words) * 4,
+                            overlay_pack, overlay_unpack, &data,
+                            div_up (MAX (p.l_stride, p.c_stride), GROUP_2D), div_up (l_rows, GROUP_2D), 2, error);
 }
 
 /* ------------------------------------------------------------- object */
