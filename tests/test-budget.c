@@ -121,12 +121,6 @@ test_strategies (void)
   g_assert_cmpuint (plan.reader_threads, ==, 6);
   g_assert_cmpuint (plan.encoder_threads, ==, 6);
 
-  /* The stage graph: the analyses are independent, so are assets and
-   * composition; nothing after the director is independent of it. */
-  g_assert_true (ave_stage_graph_independent (AVE_STAGE_AUDIO_ANALYSIS, AVE_STAGE_VIDEO_ANALYSIS));
-  g_assert_true (ave_stage_graph_independent (AVE_STAGE_ASSETS, AVE_STAGE_COMPOSITION));
-  g_assert_false (ave_stage_graph_independent (AVE_STAGE_DIRECTOR, AVE_STAGE_COMPOSITION));
-  g_assert_false (ave_stage_graph_independent (AVE_STAGE_AUDIO_ANALYSIS, AVE_STAGE_ASSETS));
 }
 
 static gpointer

@@ -523,8 +523,8 @@ finish_audio_analysis (AveJob *self, AnalysisRun *run, GCancellable *cancellable
   return TRUE;
 }
 
-/* Audio and video analysis need nothing from each other (the stage graph
- * in ave-runtime.c): with --parallel one demuxing pass feeds both at once;
+/* Audio and video analysis need nothing from each other (see
+ * ave_runtime_may_overlap): with --parallel one demuxing pass feeds both at once;
  * otherwise the audio is read and analysed first, its analyser (and the
  * speech model) freed, then the video is read in a second pass. */
 static gboolean
@@ -1008,7 +1008,7 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
   ave_runtime_prepare_stage (self->runtime, AVE_RUNTIME_OUTPUTS);
   stage_start (self, &assets.clock, AVE_STAGE_ASSETS);
   /* Thumbnails decode a handful of frames: run them beside the render when
-   * the stage graph, --parallel and the memory budget allow, before it
+   * --parallel and the memory budget allow, before it
    * otherwise (then the stage ends before the render starts). */
   if (ave_runtime_may_overlap (self->runtime, AVE_RUNTIME_OUTPUTS))
     thread = g_thread_new ("ave-assets", assets_thread, &assets);

@@ -542,51 +542,13 @@ ave_runtime_prepare_stage (AveRuntime      *self,
     }
 }
 
-/* The stages' dependency graph: a stage starts when every stage in its
- * mask has ended.  Two stages may overlap when neither depends on the
- * other, directly or through another stage. */
-#define STAGE_BIT(stage) (1u << (stage))
-static const guint stage_needs[AVE_N_STAGES] = {
-  [AVE_STAGE_AUDIO_ANALYSIS] = 0,
-  [AVE_STAGE_VIDEO_ANALYSIS] = 0,
-  [AVE_STAGE_DIRECTOR]       = STAGE_BIT (AVE_STAGE_AUDIO_ANALYSIS) | STAGE_BIT (AVE_STAGE_VIDEO_ANALYSIS),
-  [AVE_STAGE_ASSETS]         = STAGE_BIT (AVE_STAGE_DIRECTOR),
-  [AVE_STAGE_COMPOSITION]    = STAGE_BIT (AVE_STAGE_DIRECTOR),
-};
-
-static guint
-stage_needs_all (AveStage stage)
-{
-  guint all = stage_needs[stage], before;
-
-  do
-    {
-      before = all;
-      for (guint i = 0; i < AVE_N_STAGES; i++)
-        if (all & STAGE_BIT (i))
-          all |= stage_needs[i];
-    }
-  while (all != before);
-  return all;
-}
-
-gboolean
-ave_stage_graph_independent (AveStage a,
-                             AveStage b)
-{
-  g_return_val_if_fail (a < AVE_N_STAGES && b < AVE_N_STAGES, FALSE);
-  return a != b && !(stage_needs_all (a) & STAGE_BIT (b)) && !(stage_needs_all (b) & STAGE_BIT (a));
-}
-
 gboolean
 ave_runtime_may_overlap (AveRuntime      *self,
                          AveRuntimePhase  phase)
 {
-  gboolean independent = phase == AVE_RUNTIME_OUTPUTS
-    ? ave_stage_graph_independent (AVE_STAGE_ASSETS, AVE_STAGE_COMPOSITION)
-    : ave_stage_graph_independent (AVE_STAGE_AUDIO_ANALYSIS, AVE_STAGE_VIDEO_ANALYSIS);
-
-  if (!self->settings->parallel || !independent)
+  /* Neither stage of a phase needs the other: the analyses need only
+   * the input, assets and composition only the plan. */
+  if (!self->settings->parallel)
     return FALSE;
   if (phase == AVE_RUNTIME_OUTPUTS)
     return self->outputs_overlap && self->settings->n_workers > 1;

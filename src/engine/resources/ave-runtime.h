@@ -73,8 +73,8 @@ void         ave_runtime_prepare_stage     (AveRuntime      *self,
                                             AveRuntimePhase  phase);
 
 const AveBudgetPlan *ave_runtime_get_plan  (AveRuntime *self);
-/* Whether the two stages of the phase may run side by side now: the
- * graph allows it, --parallel is on and the budget leaves room. */
+/* Whether the two stages of the phase may run side by side now:
+ * --parallel is on and the budget leaves room. */
 gboolean     ave_runtime_may_overlap       (AveRuntime      *self,
                                             AveRuntimePhase  phase);
 /* The pressure level the watcher keeps (AVE_PRESSURE_*), for readers that
@@ -82,11 +82,6 @@ gboolean     ave_runtime_may_overlap       (AveRuntime      *self,
 const gint  *ave_runtime_pressure_location (AveRuntime *self);
 int          ave_runtime_get_pressure      (AveRuntime *self);
 
-/* The job's stage graph: audio and video analysis need nothing, the
- * director needs both, assets and composition need the director.  TRUE
- * when neither stage needs the other (directly or not). */
-gboolean     ave_stage_graph_independent   (AveStage a,
-                                            AveStage b);
 /* The highest resident memory the watcher saw (bytes). */
 guint64      ave_runtime_get_peak_rss      (AveRuntime *self);
 
