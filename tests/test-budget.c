@@ -16,10 +16,10 @@
 
 #include "ave-test-util.h"
 #include "ave-test-sanitizer.h"
-#include "core/ave-job.h"
-#include "resources/ave-memory-budget.h"
+#include "pipeline/ave-job.h"
+#include "core/ave-memory-budget.h"
 #include "resources/ave-runtime.h"
-#include "resources/ave-worker-pool.h"
+#include "core/ave-worker-pool.h"
 
 #define MIB (1024ull * 1024ull)
 

@@ -10,7 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "ave-test-util.h"
-#include "core/ave-job.h"
+#include "pipeline/ave-job.h"
 #include "resources/ave-cache.h"
 
 static void

@@ -8,7 +8,7 @@
 
 #include "ave-test-util.h"
 #include "core/ave-error.h"
-#include "core/ave-job.h"
+#include "pipeline/ave-job.h"
 
 typedef struct
 {

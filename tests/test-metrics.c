@@ -8,7 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "ave-test-util.h"
-#include "core/ave-job.h"
+#include "pipeline/ave-job.h"
 #include "resources/ave-cost-ledger.h"
 #include "resources/ave-metrics.h"
 

@@ -14,7 +14,7 @@
 
 #include "ave-test-util.h"
 #include "core/ave-error.h"
-#include "core/ave-job.h"
+#include "pipeline/ave-job.h"
 #include "resources/ave-output-dir.h"
 
 static const char *

@@ -14,10 +14,10 @@
 #include <glib/gstdio.h>
 
 #include "ave-test-util.h"
-#include "core/ave-job.h"
+#include "pipeline/ave-job.h"
 #include "resources/ave-diagnose.h"
 #include "resources/ave-report.h"
-#include "resources/ave-worker-pool.h"
+#include "core/ave-worker-pool.h"
 
 static char *metrics_dir;
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ave-job.h"
+#include "pipeline/ave-job.h"
 #include "core/ave-settings.h"
 #include "director/ave-local-director.h"
 #include "ave-test-util.h"

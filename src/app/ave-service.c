@@ -4,7 +4,7 @@
 
 #include <errno.h>
 
-#include "core/ave-job.h"
+#include "pipeline/ave-job.h"
 
 #include "ave-app-settings.h"
 #include "ave-service.h"

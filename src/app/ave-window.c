@@ -6,10 +6,10 @@
 #include <glib/gi18n.h>
 
 #include "core/ave-error.h"
-#include "core/ave-job.h"
-#include "core/ave-job-background.h"
+#include "pipeline/ave-job.h"
+#include "pipeline/ave-job-background.h"
 #include "media/ave-media.h"
-#include "resources/ave-monitor.h"
+#include "core/ave-monitor.h"
 #include "resources/ave-cost-ledger.h"
 #include "director/ave-plan-history.h"
 #ifdef HAVE_AVE_TIMELINE

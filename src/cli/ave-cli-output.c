@@ -7,7 +7,7 @@
 
 #include "ave-cli-output.h"
 #include "core/ave-error.h"
-#include "resources/ave-monitor.h"
+#include "core/ave-monitor.h"
 
 struct _AveCliOutput
 {

@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "core/ave-job.h"
+#include "pipeline/ave-job.h"
 
 G_BEGIN_DECLS
 

@@ -14,7 +14,7 @@
 #include "ave-cli-reports.h"
 #include "core/ave-config.h"
 #include "core/ave-error.h"
-#include "core/ave-job.h"
+#include "pipeline/ave-job.h"
 #include "assets/ave-captions.h"
 
 #define EXIT_CODES_TEXT \

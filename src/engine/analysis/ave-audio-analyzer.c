@@ -12,7 +12,7 @@
 #include "analysis/ave-audio-analyzer.h"
 #include "analysis/ave-transcriber.h"
 #include "analysis/ave-voice-print.h"
-#include "resources/ave-monitor.h"
+#include "core/ave-monitor.h"
 
 #define RATE            AVE_ANALYSIS_SAMPLE_RATE
 #define WINDOW          160                 /* 10 ms at 16 kHz: the silence detector's unit */

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -89,3 +90,13 @@ ave_remove_tree_nofollow (const char *path)
   g_rmdir (path);
 }
 
+char *
+ave_file_stem (const char *path)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  char *dot = strrchr (base, '.');
+
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  return g_steal_pointer (&base);
+}

@@ -14,4 +14,7 @@ gboolean      ave_file_is_same           (const char          *a,
  * symbolic link: a link is removed itself, never what it points to. */
 void          ave_remove_tree_nofollow   (const char          *path);
 
+/* A file's name without folder and extension: "a/talk.final.mp4" → "talk.final". */
+char         *ave_file_stem              (const char          *path);
+
 G_END_DECLS

@@ -8,7 +8,7 @@
 #include <pango/pango.h>
 
 #include "ave-settings.h"
-#include "resources/ave-memory-budget.h"
+#include "core/ave-memory-budget.h"
 
 G_DEFINE_BOXED_TYPE (AveSettings, ave_settings, ave_settings_copy, ave_settings_free)
 

@@ -180,7 +180,7 @@ void         ave_settings_apply_mode        (AveSettings *self, AveMode mode);
 void         ave_settings_apply_content_type (AveSettings *self, AveContentType type);
 
 /* Sizes workers, x264 threads and look-ahead from the parallel settings
- * and max_memory_bytes, for a 1080p input (resources/ave-memory-budget.h). */
+ * and max_memory_bytes, for a 1080p input (core/ave-memory-budget.h). */
 void         ave_settings_apply_memory_budget (AveSettings *self);
 
 /* The guide's switches that change existing parameters (docs/cli.md has

@@ -10,6 +10,7 @@
 
 #include "ave-metrics.h"
 #include "core/ave-error.h"
+#include "core/ave-files.h"
 #if HAVE_VULKAN
 #include "compute/ave-compute-vulkan.h"
 #endif
@@ -166,7 +167,7 @@ ave_metrics_new (const char          *directory,
     {
       g_autoptr(GDateTime) now = g_date_time_new_now_local ();
       g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S.%f");
-      g_autofree char *stem = ave_job_output_stem (input);
+      g_autofree char *stem = ave_file_stem (input);
       g_autofree char *name = g_strdup_printf ("%s-%s.jsonl", stem, stamp);
       g_autofree char *fingerprint = ave_cache_fingerprint_file (input, NULL);
       g_autofree char *started = g_date_time_format_iso8601 (now);

@@ -26,12 +26,12 @@
 #include <glib.h>
 
 #include "core/ave-settings.h"
-#include "core/ave-job.h"
+#include "core/ave-events.h"
 #include "compute/ave-compute.h"
 #include "media/ave-media.h"
 #include "resources/ave-cache.h"
 #include "resources/ave-cost-ledger.h"
-#include "resources/ave-monitor.h"
+#include "core/ave-monitor.h"
 
 G_BEGIN_DECLS
 

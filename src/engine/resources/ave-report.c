@@ -8,7 +8,7 @@
 
 #include "ave-report.h"
 #include "core/ave-error.h"
-#include "core/ave-job.h"
+#include "core/ave-events.h"
 
 typedef struct
 {

@@ -9,9 +9,9 @@
 #endif
 
 #include "ave-runtime.h"
-#include "ave-monitor.h"
-#include "ave-worker-pool.h"
-#include "core/ave-job.h"
+#include "core/ave-monitor.h"
+#include "core/ave-worker-pool.h"
+#include "core/ave-events.h"
 
 #define MB(bytes) ((double) (bytes) / (1024.0 * 1024.0))
 #define WATCH_INTERVAL_US (G_USEC_PER_SEC / 5)

@@ -24,9 +24,9 @@
 
 #include <glib.h>
 
-#include "core/ave-job.h"
+#include "core/ave-events.h"
 #include "core/ave-settings.h"
-#include "resources/ave-memory-budget.h"
+#include "core/ave-memory-budget.h"
 
 G_BEGIN_DECLS
 

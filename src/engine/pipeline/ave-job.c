@@ -8,8 +8,9 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-#include "ave-job.h"
-#include "ave-error.h"
+#include "pipeline/ave-job.h"
+#include "core/ave-error.h"
+#include "core/ave-files.h"
 #include "analysis/ave-audio-analyzer.h"
 #include "analysis/ave-video-analyzer.h"
 #include "assets/ave-assets.h"
@@ -18,7 +19,7 @@
 #include "compute/ave-compute.h"
 #include "director/ave-local-director.h"
 #include "media/ave-media.h"
-#include "resources/ave-monitor.h"
+#include "core/ave-monitor.h"
 #include "resources/ave-cache.h"
 #include "resources/ave-cost-ledger.h"
 #include "resources/ave-metrics.h"
@@ -89,17 +90,6 @@ clear_job_result (gpointer data)
   g_free (((JobResult *) data)->path);
 }
 
-static const char * const stage_names[AVE_N_STAGES] = {
-  "audio_analysis", "video_analysis", "director", "assets", "composition",
-};
-
-const char *
-ave_stage_to_string (AveStage stage)
-{
-  g_return_val_if_fail (stage < AVE_N_STAGES, NULL);
-  return stage_names[stage];
-}
-
 static void
 ave_job_finalize (GObject *object)
 {
@@ -148,12 +138,7 @@ ave_job_init (AveJob *self)
 char *
 ave_job_output_stem (const char *input)
 {
-  g_autofree char *base = g_path_get_basename (input);
-  char *dot = strrchr (base, '.');
-
-  if (dot != NULL && dot != base)
-    *dot = '\0';
-  return g_steal_pointer (&base);
+  return ave_file_stem (input);
 }
 
 AveJob *

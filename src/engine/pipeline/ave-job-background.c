@@ -7,7 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core/ave-job-background.h"
+#include "pipeline/ave-job-background.h"
 
 typedef struct
 {

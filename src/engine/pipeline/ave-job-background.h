@@ -10,7 +10,7 @@
  */
 #pragma once
 
-#include "core/ave-job.h"
+#include "pipeline/ave-job.h"
 
 G_BEGIN_DECLS
 

@@ -14,23 +14,12 @@
 
 #include <gio/gio.h>
 
+#include "core/ave-events.h"
 #include "core/ave-settings.h"
 #include "analysis/ave-analysis.h"
 #include "director/ave-plan.h"
 
 G_BEGIN_DECLS
-
-typedef enum {
-  AVE_STAGE_AUDIO_ANALYSIS,
-  AVE_STAGE_VIDEO_ANALYSIS,
-  AVE_STAGE_DIRECTOR,
-  AVE_STAGE_ASSETS,
-  AVE_STAGE_COMPOSITION,
-  AVE_N_STAGES
-} AveStage;
-
-/* "audio_analysis", "video_analysis", "director", "assets", "composition" */
-const char *ave_stage_to_string (AveStage stage);
 
 typedef enum {
   AVE_JOB_ANALYZE,   /* the two analysis stages; writes analysis.json */
@@ -39,41 +28,6 @@ typedef enum {
                       * (ave_job_set_analysis + ave_job_set_plan): "render
                       * again after edits" without analysing again */
 } AveJobKind;
-
-typedef enum {
-  AVE_EVENT_STAGE_START,
-  AVE_EVENT_STAGE_PROGRESS,
-  AVE_EVENT_STAGE_END,
-  AVE_EVENT_WARNING,       /* something the user should know; the job goes on */
-  AVE_EVENT_NOTICE,        /* information: which compute device runs, ... */
-  AVE_EVENT_RESULT,        /* a finished output file */
-  AVE_EVENT_DECISION,      /* the engine changed a setting while running (adaptive
-                            * quality, load shedding): `name` is the setting,
-                            * `message` says from what to what and why */
-  AVE_EVENT_SAMPLE,        /* a periodic resource sample (monitoring): `message`
-                            * is NULL; read it with ave_resource_sample_take.
-                            * Sent ~2 per second while settings->real_time_stats
-                            * is set (the CLI's live status line) */
-} AveEventKind;
-
-typedef struct
-{
-  AveEventKind kind;
-  const char  *input;          /* the input path as given */
-  AveStage     stage;          /* STAGE_* events */
-  double       fraction;       /* STAGE_PROGRESS: 0..1 */
-  double       elapsed;        /* seconds since the job started */
-  double       wall_seconds;   /* STAGE_END: wall time of the stage */
-  double       cpu_seconds;    /* STAGE_END: CPU time of the stage's threads */
-  guint64      peak_rss_bytes; /* STAGE_END: process high-water mark so far */
-  gboolean     skipped;        /* STAGE_END: the stage had nothing to do (no audio, --plan given, ...) */
-  const char  *message;        /* WARNING / NOTICE */
-  const char  *name;           /* RESULT: "final", "plan", "analysis", "metadata", "thumbnail"; DECISION: the setting */
-  const char  *path;           /* RESULT */
-} AveEvent;
-
-typedef void (*AveEventFunc) (const AveEvent *event,
-                              gpointer        user_data);
 
 #define AVE_TYPE_JOB (ave_job_get_type ())
 G_DECLARE_FINAL_TYPE (AveJob, ave_job, AVE, JOB, GObject)

@@ -1,0 +1,15 @@
+/* ave-events.c — stage names. */
+#include "config.h"
+
+#include "core/ave-events.h"
+
+static const char * const stage_names[AVE_N_STAGES] = {
+  "audio_analysis", "video_analysis", "director", "assets", "composition",
+};
+
+const char *
+ave_stage_to_string (AveStage stage)
+{
+  g_return_val_if_fail (stage < AVE_N_STAGES, NULL);
+  return stage_names[stage];
+}

@@ -1,0 +1,62 @@
+/* ave-events.h — the stages of a job and the events it sends.
+ *
+ * What a job reports while it runs: a stage starts, progresses and ends,
+ * a warning, a notice, a finished file, a decision the engine took, a
+ * resource sample.  Front ends and observers (metrics, the runtime
+ * watcher, the cost ledger, the D-Bus service) read these; none of them
+ * needs the job itself, so they depend on this header only.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  AVE_STAGE_AUDIO_ANALYSIS,
+  AVE_STAGE_VIDEO_ANALYSIS,
+  AVE_STAGE_DIRECTOR,
+  AVE_STAGE_ASSETS,
+  AVE_STAGE_COMPOSITION,
+  AVE_N_STAGES
+} AveStage;
+
+/* "audio_analysis", "video_analysis", "director", "assets", "composition" */
+const char *ave_stage_to_string (AveStage stage);
+
+typedef enum {
+  AVE_EVENT_STAGE_START,
+  AVE_EVENT_STAGE_PROGRESS,
+  AVE_EVENT_STAGE_END,
+  AVE_EVENT_WARNING,       /* something the user should know; the job goes on */
+  AVE_EVENT_NOTICE,        /* information: which compute device runs, ... */
+  AVE_EVENT_RESULT,        /* a finished output file */
+  AVE_EVENT_DECISION,      /* the engine changed a setting while running (adaptive
+                            * quality, load shedding): `name` is the setting,
+                            * `message` says from what to what and why */
+  AVE_EVENT_SAMPLE,        /* a periodic resource sample (monitoring): `message`
+                            * is NULL; read it with ave_resource_sample_take.
+                            * Sent ~2 per second while settings->real_time_stats
+                            * is set (the CLI's live status line) */
+} AveEventKind;
+
+typedef struct
+{
+  AveEventKind kind;
+  const char  *input;          /* the input path as given */
+  AveStage     stage;          /* STAGE_* events */
+  double       fraction;       /* STAGE_PROGRESS: 0..1 */
+  double       elapsed;        /* seconds since the job started */
+  double       wall_seconds;   /* STAGE_END: wall time of the stage */
+  double       cpu_seconds;    /* STAGE_END: CPU time of the stage's threads */
+  guint64      peak_rss_bytes; /* STAGE_END: process high-water mark so far */
+  gboolean     skipped;        /* STAGE_END: the stage had nothing to do (no audio, --plan given, ...) */
+  const char  *message;        /* WARNING / NOTICE */
+  const char  *name;           /* RESULT: "final", "plan", "analysis", "metadata", "thumbnail"; DECISION: the setting */
+  const char  *path;           /* RESULT */
+} AveEvent;
+
+typedef void (*AveEventFunc) (const AveEvent *event,
+                              gpointer        user_data);
+
+G_END_DECLS
