@@ -11,6 +11,7 @@
 #include "core/ave-error.h"
 #include "director/ave-project.h"
 #include "assets/ave-captions.h"
+#include "ave-app-settings.h"
 #include "ave-series.h"
 #include "ave-timeline-layout.h"
 #include "ave-stall-monitor.h"
@@ -203,6 +204,89 @@ test_playback_output_time (void)
   g_assert_cmpfloat_with_epsilon (ave_playback_output_time (plan, 3, 2.0),
                                   ave_plan_get_output_duration (plan) - 1.0, 1e-6);
   g_assert_cmpfloat_with_epsilon (ave_playback_output_time (plan, 0, 2.0), 1.5, 1e-9);
+}
+
+/* The caption, subtitle and retake choices reach AveSettings as the
+ * command line's flags would set them, after the content type. */
+static void
+test_caption_settings (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveSettings) talk = ave_app_settings_build ("medium", "balanced", "educational", "auto", &error);
+  g_autoptr(AveSettings) general = ave_app_settings_build ("medium", "balanced", "general", "auto", &error);
+  g_autoptr(GSettings) gsettings = NULL;
+
+  g_assert_no_error (error);
+  /* auto: the content type decides (on for talks). */
+  g_assert_true (ave_app_settings_apply_captions (talk, "srt", TRUE, "auto", "", &error));
+  g_assert_no_error (error);
+  g_assert_true (talk->remove_retakes);
+  g_assert_cmpint (talk->subtitles, ==, AVE_SUBTITLES_SRT);
+  g_assert_true (talk->burn_captions);
+  g_assert_true (ave_app_settings_apply_captions (talk, "none", FALSE, "keep", NULL, &error));
+  g_assert_false (talk->remove_retakes);
+  g_assert_cmpint (talk->subtitles, ==, AVE_SUBTITLES_NONE);
+  g_assert_false (talk->burn_captions);
+  g_assert_true (ave_app_settings_apply_captions (general, "all", FALSE, "auto", NULL, &error));
+  g_assert_false (general->remove_retakes);
+  g_assert_true (ave_app_settings_apply_captions (general, "vtt", FALSE, "remove",
+                                                  " size=0.08, position=top,highlight=yellow ", &error));
+  g_assert_no_error (error);
+  g_assert_true (general->remove_retakes);
+  g_assert_cmpint (general->subtitles, ==, AVE_SUBTITLES_VTT);
+  g_assert_cmpfloat_with_epsilon (general->caption_size, 0.08, 1e-9);
+  g_assert_cmpstr (general->caption_position, ==, "top");
+  g_assert_nonnull (general->caption_highlight);
+
+  /* What the engine refuses is refused, naming the key. */
+  g_assert_false (ave_app_settings_apply_caption_style (general, "size=2", &error));
+  g_assert_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "size"));
+  g_clear_error (&error);
+  g_assert_false (ave_app_settings_apply_caption_style (general, "bold", &error));
+  g_assert_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+  g_assert_false (ave_app_settings_apply_captions (general, "ass", FALSE, NULL, NULL, &error));
+  g_assert_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+  g_assert_false (ave_app_settings_apply_captions (general, NULL, FALSE, "sometimes", NULL, &error));
+  g_assert_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+
+  /* The GSettings keys (memory backend, the build tree's schema). */
+  gsettings = ave_app_settings_new ();
+  g_assert_nonnull (gsettings);
+  {
+    g_autoptr(AveSettings) defaults = ave_app_settings_build_from_gsettings (gsettings, &error);
+    g_autoptr(AveSettings) chosen = NULL;
+    g_autoptr(AveSettings) bad = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpint (defaults->subtitles, ==, AVE_SUBTITLES_ALL);
+    g_assert_false (defaults->burn_captions);
+    g_assert_false (defaults->remove_retakes);
+
+    g_settings_set_string (gsettings, "content-type", "educational");
+    g_settings_set_string (gsettings, "subtitles", "srt");
+    g_settings_set_boolean (gsettings, "burn-captions", TRUE);
+    g_settings_set_string (gsettings, "caption-style", "box-opacity=0.6");
+    chosen = ave_app_settings_build_from_gsettings (gsettings, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (chosen->subtitles, ==, AVE_SUBTITLES_SRT);
+    g_assert_true (chosen->burn_captions);
+    g_assert_true (chosen->remove_retakes);
+    g_assert_cmpfloat_with_epsilon (chosen->caption_box_opacity, 0.6, 1e-9);
+    g_settings_set_string (gsettings, "retakes", "keep");
+    g_clear_pointer (&chosen, ave_settings_free);
+    chosen = ave_app_settings_build_from_gsettings (gsettings, &error);
+    g_assert_false (chosen->remove_retakes);
+
+    g_settings_set_string (gsettings, "caption-style", "position=left");
+    bad = ave_app_settings_build_from_gsettings (gsettings, &error);
+    g_assert_null (bad);
+    g_assert_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE);
+    g_clear_error (&error);
+  }
 }
 
 static void
@@ -459,6 +543,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app/project/errors", test_project_errors);
   g_test_add_func ("/app/project/not-over-source", test_project_not_over_source);
   g_test_add_func ("/app/series/ring", test_series_ring);
+  g_test_add_func ("/app/settings/captions", test_caption_settings);
   g_test_add_func ("/app/timeline/caption-lane", test_caption_lane);
   g_test_add_func ("/app/timeline/retake-segments", test_retake_segments);
   g_test_add_func ("/app/timeline/playback-output-time", test_playback_output_time);
