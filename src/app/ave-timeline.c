@@ -1037,7 +1037,7 @@ draw_captions (AveTimeline *self,
   double now;
   int current;
 
-  if (self->caption_blocks == NULL)
+  if (self->caption_blocks == NULL || self->caption_cues == NULL)
     return;
   now = playhead_output_time (self);
   current = now >= 0.0 ? ave_captions_cue_at (self->caption_cues, now) : -1;
