@@ -1407,6 +1407,10 @@ ave_window_dispose (GObject *object)
   if (self->recent_manager != NULL)
     g_clear_signal_handler (&self->recent_changed_id, self->recent_manager);
   clear_document_model (self);
+  /* The caption style handler; the settings may outlive us a moment
+   * through the bindings of our controls. */
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), AVE_TYPE_WINDOW);
   G_OBJECT_CLASS (ave_window_parent_class)->dispose (object);
 }
