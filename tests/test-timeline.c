@@ -567,6 +567,104 @@ spin (double seconds)
     }
 }
 
+/* Three sentences of the 8 s sample, each word 0.4 s with 0.1 s between. */
+static AveAnalysis *
+make_captioned_analysis (const char *sample)
+{
+  AveMediaInfo info = { 0 };
+  AveAnalysis *analysis;
+  const struct { const char *text; double start; } sentences[] = {
+    { "welcome to the talk", 0.6 },
+    { "this part is cut later", 3.0 },
+    { "and here we end", 6.0 },
+  };
+
+  info.path = (char *) sample;
+  info.duration = 8.0;
+  info.has_audio = info.has_video = TRUE;
+  info.frame_rate = 30.0;
+  info.display_width = 320;
+  info.display_height = 180;
+  analysis = ave_analysis_new (sample, &info);
+  for (guint k = 0; k < G_N_ELEMENTS (sentences); k++)
+    {
+      g_auto(GStrv) words = g_strsplit (sentences[k].text, " ", -1);
+
+      for (guint i = 0; words[i] != NULL; i++)
+        ave_analysis_add_word (analysis, words[i], sentences[k].start + i * 0.5,
+                               sentences[k].start + i * 0.5 + 0.4, 0.9, FALSE);
+    }
+  return analysis;
+}
+
+static gboolean
+cues_mention (GArray     *cues,
+              const char *word)
+{
+  for (guint i = 0; cues != NULL && i < cues->len; i++)
+    if (strstr (g_array_index (cues, AveCue, i).text, word) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* The caption lane follows the plan as it is edited on the timeline: a
+ * cut segment's words lose their cue, undo brings it back, a trim
+ * dragged over words removes them from the cues. */
+static void
+test_timeline_captions (void)
+{
+  const char *sample = ave_test_sample ("strip.mp4", 8.0, 320, 180);
+  g_autoptr(AvePlan) plan = ave_plan_new (sample, 8.0);
+  g_autoptr(AveAnalysis) analysis = make_captioned_analysis (sample);
+  g_autoptr(AvePlanHistory) history = NULL;
+  AveSegment s = { .enabled = TRUE };
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *timeline = ave_timeline_new ();
+  const AveTimelineLayout *layout;
+  const AveTimelineItem *item;
+  double zoom, x0;
+
+  s.start = 0.5; s.end = 2.7;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  s.start = 2.9; s.end = 5.6;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  s.start = 5.8; s.end = 8.0;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  history = ave_plan_history_new (plan);
+
+  gtk_window_set_child (GTK_WINDOW (window), timeline);
+  gtk_window_set_default_size (GTK_WINDOW (window), 800, 300);
+  gtk_window_present (GTK_WINDOW (window));
+  ave_timeline_set_model (AVE_TIMELINE (timeline), history, analysis);
+  spin (0.5);
+
+  g_assert_nonnull (_ave_timeline_get_captions (AVE_TIMELINE (timeline)));
+  g_assert_true (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "part"));
+  g_assert_true (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "here"));
+
+  /* Delete cuts segment 1: its sentence has no cue any more. */
+  ave_timeline_set_selected_segment (AVE_TIMELINE (timeline), 1);
+  g_assert_true (gtk_widget_activate_action (timeline, "timeline.delete", NULL));
+  g_assert_false (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "part"));
+  g_assert_true (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "Welcome"));
+  g_assert_true (ave_plan_history_undo (history));
+  g_assert_true (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "part"));
+
+  /* Drag segment 2's start a second later (no snapping): "and here"
+   * (6.0 to 6.9 s) are cut, "we end" stay. */
+  layout = _ave_timeline_get_layout (AVE_TIMELINE (timeline));
+  item = &g_array_index (layout->items, AveTimelineItem, 2);
+  zoom = layout->pixels_per_second;
+  x0 = _ave_timeline_content_to_widget_x (AVE_TIMELINE (timeline), item->x + 1.0);
+  _ave_timeline_drag (AVE_TIMELINE (timeline), x0, _ave_timeline_row_y (AVE_TIMELINE_ROW_SEGMENT),
+                      x0 + 1.0 * zoom, FALSE);
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_segment (plan, 2)->start, 6.8, 0.05);
+  g_assert_false (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "here"));
+  g_assert_true (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "end"));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* The cue the engine gives for the plan at the output time of `source`. */
 static int
 engine_cue (AveAnalysis *analysis,
@@ -597,30 +695,10 @@ test_preview_captions (void)
   g_autofree char *text = NULL;
   GtkWidget *window = gtk_window_new ();
   GtkWidget *preview = ave_preview_new ();
-  AveMediaInfo info = { 0 };
   AveSegment s = { .enabled = TRUE };
-  const struct { const char *text; double start; } sentences[] = {
-    { "welcome to the talk", 0.6 },
-    { "this part is cut later", 3.0 },
-    { "and here we end", 6.0 },
-  };
   int width, height, expected;
 
-  info.path = (char *) sample;
-  info.duration = 8.0;
-  info.has_audio = info.has_video = TRUE;
-  info.frame_rate = 30.0;
-  info.display_width = 320;
-  info.display_height = 180;
-  analysis = ave_analysis_new (sample, &info);
-  for (guint k = 0; k < G_N_ELEMENTS (sentences); k++)
-    {
-      g_auto(GStrv) words = g_strsplit (sentences[k].text, " ", -1);
-
-      for (guint i = 0; words[i] != NULL; i++)
-        ave_analysis_add_word (analysis, words[i], sentences[k].start + i * 0.5,
-                               sentences[k].start + i * 0.5 + 0.4, 0.9, FALSE);
-    }
+  analysis = make_captioned_analysis (sample);
   s.start = 0.5; s.end = 2.7;
   g_assert_true (ave_plan_append_segment (plan, &s));
   s.start = 2.9; s.end = 5.6;
@@ -686,6 +764,7 @@ main (int   argc,
   g_test_add_func ("/app/timeline/edit", test_timeline);
   g_test_add_func ("/app/timeline/drag", test_drag);
   g_test_add_func ("/app/timeline/preview", test_preview);
+  g_test_add_func ("/app/timeline/captions", test_timeline_captions);
   g_test_add_func ("/app/timeline/preview-captions", test_preview_captions);
 
   return g_test_run ();

@@ -1447,6 +1447,14 @@ _ave_timeline_content_to_widget_x (AveTimeline *self,
   return to_widget_x (self, content_x);
 }
 
+GArray *
+_ave_timeline_get_captions (AveTimeline *self)
+{
+  g_return_val_if_fail (AVE_IS_TIMELINE (self), NULL);
+
+  return self->caption_cues;
+}
+
 const AveTimelineLayout *
 _ave_timeline_get_layout (AveTimeline *self)
 {
