@@ -254,10 +254,10 @@ static void
 on_plan_changed (AvePlan    *plan,
                  AvePreview *self)
 {
-  self->captions_stale = TRUE;
-  update_caption (self);
   /* Segment indices may have moved: find the playing one again. */
   self->current = -1;
+  self->captions_stale = TRUE;
+  update_caption (self);
   if (self->stream != NULL && gtk_media_stream_get_playing (self->stream))
     follow_plan (self);
 }
