@@ -293,6 +293,65 @@ test_rules (void)
   }
 }
 
+/* The cue under a time is the one whose final.srt times hold it: checked
+ * against a plain scan of the files' times every 10 ms, and on the words
+ * (a word plays inside its cue). */
+static void
+test_cue_at (void)
+{
+  AvePlan *plan_raw = NULL;
+  g_autoptr(AveAnalysis) a = make_long_talk (&plan_raw);
+  g_autoptr(AvePlan) plan = plan_raw;
+  g_autoptr(GArray) words = ave_caption_words_map (a, plan);
+  g_autoptr(GArray) cues = ave_captions_build (words, FPS, "en");
+  g_autoptr(GArray) none = g_array_new (FALSE, FALSE, sizeof (AveCue));
+  gint64 first_ms, last_ms, unused;
+  guint gaps = 0;
+
+  g_assert_cmpuint (cues->len, >, 10);
+  ave_captions_cue_times_ms (cues, 0, &first_ms, &unused);
+  ave_captions_cue_times_ms (cues, cues->len - 1, &unused, &last_ms);
+  for (gint64 ms = 0; ms <= last_ms + 500; ms += 10)
+    {
+      int expected = -1;
+
+      for (guint i = 0; i < cues->len; i++)
+        {
+          gint64 start_ms, end_ms;
+
+          ave_captions_cue_times_ms (cues, i, &start_ms, &end_ms);
+          if (ms >= start_ms && ms < end_ms)
+            expected = (int) i;
+        }
+      gaps += expected < 0 && ms > first_ms && ms < last_ms;
+      g_assert_cmpint (ave_captions_cue_at (cues, ms / 1000.0), ==, expected);
+    }
+  /* The talk has pauses between sentences longer than a cue stays up. */
+  g_assert_cmpuint (gaps, >, 0);
+  g_assert_cmpint (ave_captions_cue_at (cues, first_ms / 1000.0 - 0.001), ==, -1);
+  g_assert_cmpint (ave_captions_cue_at (cues, first_ms / 1000.0), ==, 0);
+  g_assert_cmpint (ave_captions_cue_at (cues, last_ms / 1000.0), ==, -1);
+  g_assert_cmpint (ave_captions_cue_at (cues, -1.0), ==, -1);
+  g_assert_cmpint (ave_captions_cue_at (cues, NAN), ==, -1);
+  g_assert_cmpint (ave_captions_cue_at (none, 1.0), ==, -1);
+
+  for (guint i = 0; i < cues->len; i++)
+    {
+      const AveCue *cue = &g_array_index (cues, AveCue, i);
+
+      for (guint k = cue->first_word; k < cue->first_word + cue->n_words; k++)
+        {
+          const AveCaptionWord *w = &g_array_index (words, AveCaptionWord, k);
+          double middle = (w->start + w->end) / 2.0;
+          gint64 start_ms, end_ms;
+
+          ave_captions_cue_times_ms (cues, i, &start_ms, &end_ms);
+          if (middle * 1000.0 >= start_ms && middle * 1000.0 < end_ms)
+            g_assert_cmpint (ave_captions_cue_at (cues, middle), ==, (int) i);
+        }
+    }
+}
+
 /* Lines are measured in graphemes: a letter with a combining accent, a
  * flag or a family emoji is one character to a reader, and a line is
  * never broken inside one. */
@@ -1002,6 +1061,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/engine/captions/mapping", test_mapping);
   g_test_add_func ("/engine/captions/rules", test_rules);
+  g_test_add_func ("/engine/captions/cue-at", test_cue_at);
   g_test_add_func ("/engine/captions/utf8", test_utf8);
   g_test_add_func ("/engine/captions/ffmpeg-parses", test_ffmpeg_parses);
   g_test_add_func ("/engine/captions/language", test_language);

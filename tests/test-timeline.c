@@ -5,8 +5,11 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #include <gtk/gtk.h>
 
+#include "assets/ave-captions.h"
 #include "director/ave-plan-history.h"
 #include "ave-filmstrip.h"
 #include "ave-preview.h"
@@ -512,6 +515,244 @@ test_preview (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The widget drawn as the window would draw it, as RGBA bytes. */
+static guint8 *
+render_widget (GtkWidget *widget,
+               int       *width,
+               int       *height)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  guint8 *pixels;
+
+  *width = gtk_widget_get_width (widget);
+  *height = gtk_widget_get_height (widget);
+  gdk_paintable_snapshot (paintable, snapshot, *width, *height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, *width, *height));
+  pixels = g_malloc ((gsize) *width * *height * 4);
+  gdk_texture_download (texture, pixels, *width * 4);
+  return pixels;
+}
+
+/* Mean absolute difference of two renders over rows [y0, y1). */
+static double
+rows_difference (const guint8 *a,
+                 const guint8 *b,
+                 int           width,
+                 int           y0,
+                 int           y1)
+{
+  double sum = 0.0;
+
+  for (int y = y0; y < y1; y++)
+    for (int x = 0; x < width * 4; x++)
+      sum += abs ((int) a[y * width * 4 + x] - (int) b[y * width * 4 + x]);
+  return sum / MAX (1.0, (double) (y1 - y0) * width * 4);
+}
+
+static void
+spin (double seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+/* Three sentences of the 8 s sample, each word 0.4 s with 0.1 s between. */
+static AveAnalysis *
+make_captioned_analysis (const char *sample)
+{
+  AveMediaInfo info = { 0 };
+  AveAnalysis *analysis;
+  const struct { const char *text; double start; } sentences[] = {
+    { "welcome to the talk", 0.6 },
+    { "this part is cut later", 3.0 },
+    { "and here we end", 6.0 },
+  };
+
+  info.path = (char *) sample;
+  info.duration = 8.0;
+  info.has_audio = info.has_video = TRUE;
+  info.frame_rate = 30.0;
+  info.display_width = 320;
+  info.display_height = 180;
+  analysis = ave_analysis_new (sample, &info);
+  for (guint k = 0; k < G_N_ELEMENTS (sentences); k++)
+    {
+      g_auto(GStrv) words = g_strsplit (sentences[k].text, " ", -1);
+
+      for (guint i = 0; words[i] != NULL; i++)
+        ave_analysis_add_word (analysis, words[i], sentences[k].start + i * 0.5,
+                               sentences[k].start + i * 0.5 + 0.4, 0.9, FALSE);
+    }
+  return analysis;
+}
+
+static gboolean
+cues_mention (GArray     *cues,
+              const char *word)
+{
+  for (guint i = 0; cues != NULL && i < cues->len; i++)
+    if (strstr (g_array_index (cues, AveCue, i).text, word) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* The caption lane follows the plan as it is edited on the timeline: a
+ * cut segment's words lose their cue, undo brings it back, a trim
+ * dragged over words removes them from the cues. */
+static void
+test_timeline_captions (void)
+{
+  const char *sample = ave_test_sample ("strip.mp4", 8.0, 320, 180);
+  g_autoptr(AvePlan) plan = ave_plan_new (sample, 8.0);
+  g_autoptr(AveAnalysis) analysis = make_captioned_analysis (sample);
+  g_autoptr(AvePlanHistory) history = NULL;
+  AveSegment s = { .enabled = TRUE };
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *timeline = ave_timeline_new ();
+  const AveTimelineLayout *layout;
+  const AveTimelineItem *item;
+  double zoom, x0;
+
+  s.start = 0.5; s.end = 2.7;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  s.start = 2.9; s.end = 5.6;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  s.start = 5.8; s.end = 8.0;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  history = ave_plan_history_new (plan);
+
+  gtk_window_set_child (GTK_WINDOW (window), timeline);
+  gtk_window_set_default_size (GTK_WINDOW (window), 800, 300);
+  gtk_window_present (GTK_WINDOW (window));
+  ave_timeline_set_model (AVE_TIMELINE (timeline), history, analysis);
+  spin (0.5);
+
+  g_assert_nonnull (_ave_timeline_get_captions (AVE_TIMELINE (timeline)));
+  g_assert_true (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "part"));
+  g_assert_true (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "here"));
+
+  /* Delete cuts segment 1: its sentence has no cue any more. */
+  ave_timeline_set_selected_segment (AVE_TIMELINE (timeline), 1);
+  g_assert_true (gtk_widget_activate_action (timeline, "timeline.delete", NULL));
+  g_assert_false (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "part"));
+  g_assert_true (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "Welcome"));
+  g_assert_true (ave_plan_history_undo (history));
+  g_assert_true (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "part"));
+
+  /* Drag segment 2's start a second later (no snapping): "and here"
+   * (6.0 to 6.9 s) are cut, "we end" stay. */
+  layout = _ave_timeline_get_layout (AVE_TIMELINE (timeline));
+  item = &g_array_index (layout->items, AveTimelineItem, 2);
+  zoom = layout->pixels_per_second;
+  x0 = _ave_timeline_content_to_widget_x (AVE_TIMELINE (timeline), item->x + 1.0);
+  _ave_timeline_drag (AVE_TIMELINE (timeline), x0, _ave_timeline_row_y (AVE_TIMELINE_ROW_SEGMENT),
+                      x0 + 1.0 * zoom, FALSE);
+  g_assert_cmpfloat_with_epsilon (ave_plan_get_segment (plan, 2)->start, 6.8, 0.05);
+  g_assert_false (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "here"));
+  g_assert_true (cues_mention (_ave_timeline_get_captions (AVE_TIMELINE (timeline)), "end"));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The cue the engine gives for the plan at the output time of `source`. */
+static int
+engine_cue (AveAnalysis *analysis,
+            AvePlan     *plan,
+            double       source,
+            char       **text)
+{
+  g_autoptr(GArray) words = ave_caption_words_map (analysis, plan);
+  g_autoptr(GArray) cues = ave_captions_build (words, ave_captions_frame_rate (analysis), "en");
+  double t = ave_plan_source_to_output (plan, source);
+  int cue = t >= 0.0 ? ave_captions_cue_at (cues, t) : -1;
+
+  *text = cue >= 0 ? g_strdup (g_array_index (cues, AveCue, cue).text) : NULL;
+  return cue;
+}
+
+/* Captions over the picture: the engine's cue at the output time of the
+ * playhead, drawn at the bottom in the caption style, gone with the
+ * toggle, and following the plan as it is edited. */
+static void
+test_preview_captions (void)
+{
+  const char *sample = ave_test_sample ("strip.mp4", 8.0, 320, 180);
+  g_autoptr(AvePlan) plan = ave_plan_new (sample, 8.0);
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autofree guint8 *shown = NULL;
+  g_autofree guint8 *hidden = NULL;
+  g_autofree char *text = NULL;
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *preview = ave_preview_new ();
+  AveSegment s = { .enabled = TRUE };
+  int width, height, expected;
+
+  analysis = make_captioned_analysis (sample);
+  s.start = 0.5; s.end = 2.7;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  s.start = 2.9; s.end = 5.6;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  s.start = 5.8; s.end = 8.0;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+
+  gtk_window_set_child (GTK_WINDOW (window), preview);
+  gtk_window_set_default_size (GTK_WINDOW (window), 320, 260);
+  gtk_window_present (GTK_WINDOW (window));
+  ave_preview_set_source (AVE_PREVIEW (preview), sample);
+  ave_preview_set_plan (AVE_PREVIEW (preview), plan);
+  ave_preview_set_analysis (AVE_PREVIEW (preview), analysis);
+  wait_for (has_duration, preview, 30, "the media to load");
+
+  /* Off by default: nothing shown. */
+  ave_preview_seek (AVE_PREVIEW (preview), 3.6);
+  g_assert_cmpint (ave_preview_get_caption (AVE_PREVIEW (preview)), ==, -1);
+
+  ave_preview_set_show_captions (AVE_PREVIEW (preview), TRUE);
+  expected = engine_cue (analysis, plan, 3.6, &text);
+  g_assert_cmpint (expected, >=, 0);
+  g_assert_nonnull (strstr (text, "part"));
+  g_assert_cmpint (ave_preview_get_caption (AVE_PREVIEW (preview)), ==, expected);
+
+  /* Drawn over the lower part of the picture only (position=bottom),
+   * and gone when hidden; the same paused frame both times. */
+  spin (1.0);
+  shown = render_widget (preview, &width, &height);
+  ave_preview_set_show_captions (AVE_PREVIEW (preview), FALSE);
+  g_assert_cmpint (ave_preview_get_caption (AVE_PREVIEW (preview)), ==, -1);
+  spin (0.2);
+  hidden = render_widget (preview, &width, &height);
+  g_test_message ("caption: top half differs by %.2f, bottom half by %.2f",
+                  rows_difference (shown, hidden, width, 0, height / 3),
+                  rows_difference (shown, hidden, width, height / 3, height));
+  g_assert_cmpfloat (rows_difference (shown, hidden, width, 0, height / 3), <, 0.5);
+  g_assert_cmpfloat (rows_difference (shown, hidden, width, height / 3, height), >, 2.0);
+
+  /* The plan edited: the words of a cut segment have no caption, and the
+   * cues after it follow the new output times. */
+  ave_preview_set_show_captions (AVE_PREVIEW (preview), TRUE);
+  g_assert_true (ave_plan_set_segment_enabled (plan, 1, FALSE));
+  ave_preview_seek (AVE_PREVIEW (preview), 6.6);
+  g_clear_pointer (&text, g_free);
+  expected = engine_cue (analysis, plan, 6.6, &text);
+  g_assert_cmpint (expected, >=, 0);
+  g_assert_null (strstr (text, "part"));
+  g_assert_nonnull (strstr (text, "here"));
+  g_assert_cmpint (ave_preview_get_caption (AVE_PREVIEW (preview)), ==, expected);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -523,6 +764,8 @@ main (int   argc,
   g_test_add_func ("/app/timeline/edit", test_timeline);
   g_test_add_func ("/app/timeline/drag", test_drag);
   g_test_add_func ("/app/timeline/preview", test_preview);
+  g_test_add_func ("/app/timeline/captions", test_timeline_captions);
+  g_test_add_func ("/app/timeline/preview-captions", test_preview_captions);
 
   return g_test_run ();
 }

@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
 
@@ -97,6 +98,10 @@ ave_app_settings_build_from_gsettings (GSettings *gsettings, GError **error)
   g_autofree char *mode = NULL;
   g_autofree char *type = NULL;
   g_autofree char *preset = NULL;
+  g_autofree char *subtitles = NULL;
+  g_autofree char *retakes = NULL;
+  g_autofree char *style = NULL;
+  g_autoptr(AveSettings) settings = NULL;
 
   if (gsettings == NULL)
     return ave_app_settings_build (NULL, NULL, NULL, NULL, error);
@@ -104,7 +109,84 @@ ave_app_settings_build_from_gsettings (GSettings *gsettings, GError **error)
   mode = g_settings_get_string (gsettings, "mode");
   type = g_settings_get_string (gsettings, "content-type");
   preset = g_settings_get_string (gsettings, "preset");
-  return ave_app_settings_build (quality, mode, type, preset, error);
+  subtitles = g_settings_get_string (gsettings, "subtitles");
+  retakes = g_settings_get_string (gsettings, "retakes");
+  style = g_settings_get_string (gsettings, "caption-style");
+  settings = ave_app_settings_build (quality, mode, type, preset, error);
+  if (settings == NULL ||
+      !ave_app_settings_apply_captions (settings, subtitles, g_settings_get_boolean (gsettings, "burn-captions"),
+                                        retakes, style, error))
+    return NULL;
+  return g_steal_pointer (&settings);
+}
+
+gboolean
+ave_app_settings_apply_caption_style (AveSettings *settings,
+                                      const char  *style,
+                                      GError     **error)
+{
+  g_auto(GStrv) pairs = NULL;
+
+  if (style == NULL || *style == '\0')
+    return TRUE;
+  /* The syntax of --caption-style, each pair through the engine's own
+   * check (ave_settings_set_caption_style_key). */
+  pairs = g_strsplit (style, ",", -1);
+  for (guint i = 0; pairs[i] != NULL; i++)
+    {
+      g_autofree char *message = NULL;
+      char *pair = g_strstrip (pairs[i]);
+      char *eq = strchr (pair, '=');
+      const char *field = NULL;
+
+      if (*pair == '\0')
+        continue;
+      if (eq == NULL)
+        {
+          g_set_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE,
+                       _("Caption style: “%s” is not KEY=VALUE"), pair);
+          return FALSE;
+        }
+      *eq = '\0';
+      if (!ave_settings_set_caption_style_key (settings, g_strstrip (pair), g_strstrip (eq + 1),
+                                               &field, &message))
+        {
+          g_set_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE,
+                       _("Caption style: %s"), message != NULL ? message : pair);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+ave_app_settings_apply_captions (AveSettings *settings,
+                                 const char  *subtitles,
+                                 gboolean     burn,
+                                 const char  *retakes,
+                                 const char  *style,
+                                 GError     **error)
+{
+  g_return_val_if_fail (settings != NULL, FALSE);
+
+  if (subtitles != NULL && !ave_subtitles_from_string (subtitles, &settings->subtitles))
+    {
+      g_set_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE,
+                   _("Subtitles “%s” is not one of none, srt, vtt, all"), subtitles);
+      return FALSE;
+    }
+  settings->burn_captions = burn;
+  if (g_strcmp0 (retakes, "remove") == 0)
+    settings->remove_retakes = TRUE;
+  else if (g_strcmp0 (retakes, "keep") == 0)
+    settings->remove_retakes = FALSE;
+  else if (retakes != NULL && !g_str_equal (retakes, "auto"))
+    {
+      g_set_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE,
+                   _("Retakes “%s” is not one of auto, remove, keep"), retakes);
+      return FALSE;
+    }
+  return ave_app_settings_apply_caption_style (settings, style, error);
 }
 
 char *
@@ -164,6 +246,19 @@ static const AveChoice preset_choices[] = {
   { "32gb", N_("32 GB of Memory") },
 };
 
+static const AveChoice subtitles_choices[] = {
+  { "none", N_("None") },
+  { "srt", N_("SubRip (SRT)") },
+  { "vtt", N_("WebVTT") },
+  { "all", N_("SRT and WebVTT") },
+};
+
+static const AveChoice retakes_choices[] = {
+  { "auto", N_("Automatic") },
+  { "remove", N_("Remove") },
+  { "keep", N_("Keep") },
+};
+
 const AveChoice *
 ave_app_settings_get_choices (const char *key, guint *n_choices)
 {
@@ -178,6 +273,10 @@ ave_app_settings_get_choices (const char *key, guint *n_choices)
     choices = content_type_choices, n = G_N_ELEMENTS (content_type_choices);
   else if (g_str_equal (key, "preset"))
     choices = preset_choices, n = G_N_ELEMENTS (preset_choices);
+  else if (g_str_equal (key, "subtitles"))
+    choices = subtitles_choices, n = G_N_ELEMENTS (subtitles_choices);
+  else if (g_str_equal (key, "retakes"))
+    choices = retakes_choices, n = G_N_ELEMENTS (retakes_choices);
   else
     g_return_val_if_reached (NULL);
   if (n_choices != NULL)
@@ -244,6 +343,7 @@ ave_app_settings_bind_choice (GSettings *settings, const char *key, gpointer com
       /* No schema: start from the schema's defaults all the same. */
       static const char *defaults[][2] = {
         { "quality", "medium" }, { "mode", "balanced" }, { "content-type", "general" }, { "preset", "auto" },
+        { "subtitles", "all" }, { "retakes", "auto" },
       };
       for (guint i = 0; i < G_N_ELEMENTS (defaults); i++)
         if (g_str_equal (defaults[i][0], key))

@@ -26,6 +26,23 @@ AveSettings *ave_app_settings_build         (const char  *quality,
                                              const char  *preset,
                                              GError     **error);
 AveSettings *ave_app_settings_build_from_gsettings (GSettings *settings, GError **error);
+/* The subtitle and caption choices on top of `settings`, after the
+ * content type as the command line's flags come after it: `subtitles`
+ * (none, srt, vtt, all: --subtitles), `burn` (--burn-captions), `retakes`
+ * (auto keeps the content type's choice; remove / keep as
+ * --remove-retakes / --keep-retakes) and `style` (--caption-style
+ * KEY=VALUE,...; NULL or "" for the default).  NULL leaves a choice as it
+ * is.  Errors are AVE_SETTINGS_ERROR_INVALID_VALUE naming the value. */
+gboolean     ave_app_settings_apply_captions (AveSettings *settings,
+                                              const char  *subtitles,
+                                              gboolean     burn,
+                                              const char  *retakes,
+                                              const char  *style,
+                                              GError     **error);
+/* The caption_* fields of `settings` from a --caption-style string. */
+gboolean     ave_app_settings_apply_caption_style (AveSettings *settings,
+                                                   const char  *style,
+                                                   GError     **error);
 
 /* The output folder from the settings (absolute), or the Videos folder. */
 char        *ave_app_settings_get_output_folder (GSettings *settings);

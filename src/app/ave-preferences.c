@@ -15,6 +15,10 @@ struct _AvePreferences
   AdwComboRow  *mode_row;
   AdwComboRow  *content_type_row;
   AdwComboRow  *preset_row;
+  AdwComboRow  *retakes_row;
+  AdwComboRow  *subtitles_row;
+  GtkSwitch    *burn_captions_switch;
+  AdwEntryRow  *caption_style_row;
   AdwActionRow *output_folder_row;
 
   GSettings    *settings;
@@ -72,6 +76,27 @@ on_output_folder_clicked (AvePreferences *self)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* A style is stored only when the engine accepts it, so a render never
+ * fails on it; a refused one stays in the row, marked, with the reason. */
+static void
+on_caption_style_apply (AvePreferences *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->caption_style_row));
+  g_autoptr(AveSettings) check = ave_settings_new ();
+  g_autoptr(GError) error = NULL;
+
+  if (!ave_app_settings_apply_caption_style (check, text, &error))
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->caption_style_row), "error");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->caption_style_row), error->message);
+      return;
+    }
+  gtk_widget_remove_css_class (GTK_WIDGET (self->caption_style_row), "error");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->caption_style_row), NULL);
+  if (self->settings != NULL)
+    g_settings_set_string (self->settings, "caption-style", text);
+}
+
 static void
 ave_preferences_dispose (GObject *object)
 {
@@ -96,7 +121,12 @@ ave_preferences_class_init (AvePreferencesClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, content_type_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, preset_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, output_folder_row);
+  gtk_widget_class_bind_template_child (widget_class, AvePreferences, retakes_row);
+  gtk_widget_class_bind_template_child (widget_class, AvePreferences, subtitles_row);
+  gtk_widget_class_bind_template_child (widget_class, AvePreferences, burn_captions_switch);
+  gtk_widget_class_bind_template_child (widget_class, AvePreferences, caption_style_row);
   gtk_widget_class_bind_template_callback (widget_class, on_output_folder_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_caption_style_apply);
 }
 
 static void
@@ -116,8 +146,18 @@ ave_preferences_new (AveApplication *application)
   ave_app_settings_bind_choice (self->settings, "mode", self->mode_row);
   ave_app_settings_bind_choice (self->settings, "content-type", self->content_type_row);
   ave_app_settings_bind_choice (self->settings, "preset", self->preset_row);
+  ave_app_settings_bind_choice (self->settings, "retakes", self->retakes_row);
+  ave_app_settings_bind_choice (self->settings, "subtitles", self->subtitles_row);
   if (self->settings != NULL)
-    g_signal_connect (self->settings, "changed::output-folder", G_CALLBACK (on_output_folder_changed), self);
+    {
+      g_autofree char *style = g_settings_get_string (self->settings, "caption-style");
+
+      g_settings_bind (self->settings, "burn-captions", self->burn_captions_switch, "active",
+                       G_SETTINGS_BIND_DEFAULT);
+      gtk_editable_set_text (GTK_EDITABLE (self->caption_style_row), style);
+      g_signal_connect (self->settings, "changed::output-folder", G_CALLBACK (on_output_folder_changed), self);
+    }
+  gtk_widget_set_sensitive (GTK_WIDGET (self->caption_style_row), self->settings != NULL);
   gtk_widget_set_sensitive (GTK_WIDGET (self->output_folder_row), self->settings != NULL);
   update_output_folder_row (self);
   return self;

@@ -3,7 +3,9 @@
 #include "config.h"
 
 #include <math.h>
+#include <glib/gi18n.h>
 
+#include "assets/ave-captions.h"
 #include "media/ave-media.h"
 #include "ave-timeline-layout.h"
 #include "ave-preview.h"
@@ -20,7 +22,9 @@ struct _AvePreview
   GtkWidget       parent_instance;
 
   GtkWidget      *picture;
+  GtkWidget      *bar;              /* the controls and the captions button */
   GtkWidget      *controls;
+  GtkWidget      *captions_button;
   GtkMediaStream *stream;
   GtkShortcutController *shortcuts;
   GCancellable   *probe_cancellable;
@@ -41,6 +45,23 @@ struct _AvePreview
   double          frame_duration;
   guint           tick_id;
   double          pending_seek;     /* asked before the stream could seek; -1 none */
+
+  /* Captions over the picture: the engine's cues for the plan as edited
+   * (rebuilt when the plan changes), drawn by the engine's caption
+   * renderer in the job's caption style. */
+  AveAnalysis    *analysis;
+  AveSettings    *caption_style;
+  gboolean        show_captions;
+  GArray         *caption_words;
+  GArray         *caption_cues;
+  gboolean        captions_stale;
+  int             caption_cue;      /* shown now, -1 none */
+  int             caption_word;     /* highlighted, -1 none */
+  /* The picture drawn for caption_cue/caption_word at that frame size. */
+  GdkTexture     *caption_texture;
+  int             caption_texture_cue, caption_texture_word;
+  int             caption_frame_width, caption_frame_height;
+  graphene_rect_t caption_rect;     /* in frame pixels */
 };
 
 G_DEFINE_FINAL_TYPE (AvePreview, ave_preview, GTK_TYPE_WIDGET)
@@ -52,12 +73,14 @@ enum {
   PROP_POSITION,
   PROP_DURATION,
   PROP_PLAYING,
+  PROP_SHOW_CAPTIONS,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
 
 static void follow_plan (AvePreview *self);
+static void update_caption (AvePreview *self);
 
 static void
 set_position (AvePreview *self,
@@ -67,6 +90,7 @@ set_position (AvePreview *self,
   gint64 now = g_get_monotonic_time ();
 
   self->position = MAX (0.0, position);
+  update_caption (self);
   if (force_notify || now - self->last_notify >= POSITION_NOTIFY_USEC)
     {
       self->last_notify = now;
@@ -232,8 +256,154 @@ on_plan_changed (AvePlan    *plan,
 {
   /* Segment indices may have moved: find the playing one again. */
   self->current = -1;
+  self->captions_stale = TRUE;
+  update_caption (self);
   if (self->stream != NULL && gtk_media_stream_get_playing (self->stream))
     follow_plan (self);
+}
+
+/* -------------------------------------------------------------- captions */
+
+static void
+clear_caption_texture (AvePreview *self)
+{
+  g_clear_object (&self->caption_texture);
+  self->caption_texture_cue = -1;
+  self->caption_texture_word = -1;
+}
+
+static void
+ensure_cues (AvePreview *self)
+{
+  if (!self->captions_stale)
+    return;
+  self->captions_stale = FALSE;
+  g_clear_pointer (&self->caption_words, g_array_unref);
+  g_clear_pointer (&self->caption_cues, g_array_unref);
+  clear_caption_texture (self);
+  if (self->analysis == NULL || self->analysis->words == NULL || self->analysis->words->len == 0)
+    return;
+  /* Without a plan the source plays as recorded: cues in source time. */
+  self->caption_words = ave_caption_words_map (self->analysis, self->plan);
+  self->caption_cues = ave_captions_build (self->caption_words, ave_captions_frame_rate (self->analysis),
+                                           ave_analysis_get_language (self->analysis));
+}
+
+/* Which cue (and highlighted word) the output shows at the playhead; a
+ * redraw when that changes. */
+static void
+update_caption (AvePreview *self)
+{
+  int cue = -1, word = -1;
+
+  if (self->show_captions && self->analysis != NULL)
+    {
+      double t;
+
+      ensure_cues (self);
+      t = self->plan != NULL ? ave_playback_output_time (self->plan, self->current, self->position)
+                             : self->position;
+      if (self->caption_cues != NULL && t >= 0.0)
+        cue = ave_captions_cue_at (self->caption_cues, t);
+      if (cue >= 0 && self->caption_style != NULL && self->caption_style->caption_highlight != NULL)
+        word = ave_caption_word_at (&g_array_index (self->caption_cues, AveCue, cue), self->caption_words, t);
+    }
+  if (cue == self->caption_cue && word == self->caption_word)
+    return;
+  self->caption_cue = cue;
+  self->caption_word = word;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* Where the picture shows the video (contain: letterboxed), in our
+ * coordinates. */
+static gboolean
+video_rect (AvePreview      *self,
+            graphene_rect_t *out)
+{
+  GdkPaintable *paintable = gtk_picture_get_paintable (GTK_PICTURE (self->picture));
+  graphene_rect_t bounds;
+  double aspect, width, height;
+
+  if (paintable == NULL || !gtk_widget_compute_bounds (self->picture, GTK_WIDGET (self), &bounds) ||
+      bounds.size.width < 2 || bounds.size.height < 2)
+    return FALSE;
+  aspect = gdk_paintable_get_intrinsic_aspect_ratio (paintable);
+  if (aspect <= 0.0 && self->analysis != NULL && self->analysis->media != NULL &&
+      self->analysis->media->display_height > 0)
+    aspect = (double) self->analysis->media->display_width / self->analysis->media->display_height;
+  if (aspect <= 0.0)
+    aspect = 16.0 / 9.0;
+  width = bounds.size.width;
+  height = width / aspect;
+  if (height > bounds.size.height)
+    {
+      height = bounds.size.height;
+      width = height * aspect;
+    }
+  graphene_rect_init (out, bounds.origin.x + (bounds.size.width - width) / 2.0,
+                      bounds.origin.y + (bounds.size.height - height) / 2.0, width, height);
+  return TRUE;
+}
+
+/* The caption as the burned render would draw it on a frame of the
+ * preview's size (device pixels, so the text is sharp). */
+static void
+snapshot_caption (AvePreview  *self,
+                  GtkSnapshot *snapshot)
+{
+  graphene_rect_t video;
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  int frame_width, frame_height;
+
+  if (self->caption_cue < 0 || self->caption_cues == NULL || self->caption_style == NULL ||
+      (guint) self->caption_cue >= self->caption_cues->len || !video_rect (self, &video))
+    return;
+
+  frame_width = MAX (2, (int) lround (video.size.width * scale));
+  frame_height = MAX (2, (int) lround (video.size.height * scale));
+  if (self->caption_texture == NULL || self->caption_texture_cue != self->caption_cue ||
+      self->caption_texture_word != self->caption_word ||
+      self->caption_frame_width != frame_width || self->caption_frame_height != frame_height)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) bytes = NULL;
+      guint8 *rgba = NULL;
+      int stride, x, y, width, height;
+
+      clear_caption_texture (self);
+      if (!ave_caption_render_rgba (&g_array_index (self->caption_cues, AveCue, self->caption_cue),
+                                    self->caption_words, self->caption_word, self->caption_style,
+                                    frame_width, frame_height, &rgba, &stride, &x, &y, &width, &height,
+                                    &error))
+        {
+          g_warning ("Cannot draw the caption: %s", error->message);
+          return;
+        }
+      bytes = g_bytes_new_take (rgba, (gsize) stride * height);
+      self->caption_texture = gdk_memory_texture_new (width, height, GDK_MEMORY_R8G8B8A8, bytes, stride);
+      self->caption_texture_cue = self->caption_cue;
+      self->caption_texture_word = self->caption_word;
+      self->caption_frame_width = frame_width;
+      self->caption_frame_height = frame_height;
+      graphene_rect_init (&self->caption_rect, x, y, width, height);
+    }
+  gtk_snapshot_append_texture (snapshot, self->caption_texture,
+                               &GRAPHENE_RECT_INIT (video.origin.x + self->caption_rect.origin.x / scale,
+                                                    video.origin.y + self->caption_rect.origin.y / scale,
+                                                    self->caption_rect.size.width / scale,
+                                                    self->caption_rect.size.height / scale));
+}
+
+static void
+ave_preview_snapshot (GtkWidget   *widget,
+                      GtkSnapshot *snapshot)
+{
+  AvePreview *self = AVE_PREVIEW (widget);
+
+  GTK_WIDGET_CLASS (ave_preview_parent_class)->snapshot (widget, snapshot);
+  if (self->show_captions)
+    snapshot_caption (self, snapshot);
 }
 
 /* ------------------------------------------------------------ frame rate */
@@ -341,8 +511,15 @@ ave_preview_dispose (GObject *object)
   if (self->plan != NULL)
     g_clear_signal_handler (&self->plan_changed_id, self->plan);
   g_clear_object (&self->plan);
+  clear_caption_texture (self);
+  g_clear_pointer (&self->caption_words, g_array_unref);
+  g_clear_pointer (&self->caption_cues, g_array_unref);
+  g_clear_pointer (&self->analysis, ave_analysis_unref);
+  g_clear_pointer (&self->caption_style, ave_settings_free);
   g_clear_pointer (&self->picture, gtk_widget_unparent);
-  g_clear_pointer (&self->controls, gtk_widget_unparent);
+  self->controls = NULL;
+  self->captions_button = NULL;
+  g_clear_pointer (&self->bar, gtk_widget_unparent);
   g_clear_pointer (&self->path, g_free);
 
   G_OBJECT_CLASS (ave_preview_parent_class)->dispose (object);
@@ -372,6 +549,9 @@ ave_preview_get_property (GObject    *object,
       break;
     case PROP_PLAYING:
       g_value_set_boolean (value, ave_preview_get_playing (self));
+      break;
+    case PROP_SHOW_CAPTIONS:
+      g_value_set_boolean (value, self->show_captions);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -403,6 +583,9 @@ ave_preview_set_property (GObject      *object,
       else
         ave_preview_pause (self);
       break;
+    case PROP_SHOW_CAPTIONS:
+      ave_preview_set_show_captions (self, g_value_get_boolean (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -417,6 +600,7 @@ ave_preview_class_init (AvePreviewClass *klass)
   object_class->dispose = ave_preview_dispose;
   object_class->get_property = ave_preview_get_property;
   object_class->set_property = ave_preview_set_property;
+  widget_class->snapshot = ave_preview_snapshot;
 
   properties[PROP_SOURCE] =
     g_param_spec_string ("source", NULL, NULL, NULL,
@@ -432,6 +616,9 @@ ave_preview_class_init (AvePreviewClass *klass)
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_PLAYING] =
     g_param_spec_boolean ("playing", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOW_CAPTIONS] =
+    g_param_spec_boolean ("show-captions", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -471,6 +658,9 @@ ave_preview_init (AvePreview *self)
   self->current = -1;
   self->pending_seek = -1;
   self->frame_duration = DEFAULT_FRAME_DURATION;
+  self->caption_cue = self->caption_word = -1;
+  self->caption_texture_cue = self->caption_texture_word = -1;
+  self->caption_style = ave_settings_new ();
   gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
 
@@ -481,8 +671,23 @@ ave_preview_init (AvePreview *self)
   gtk_widget_set_hexpand (self->picture, TRUE);
   gtk_widget_set_parent (self->picture, GTK_WIDGET (self));
 
+  self->bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_set_parent (self->bar, GTK_WIDGET (self));
   self->controls = gtk_media_controls_new (NULL);
-  gtk_widget_set_parent (self->controls, GTK_WIDGET (self));
+  gtk_widget_set_hexpand (self->controls, TRUE);
+  gtk_box_append (GTK_BOX (self->bar), self->controls);
+  /* Captions over the picture, to check them before rendering. */
+  self->captions_button = gtk_toggle_button_new ();
+  gtk_button_set_icon_name (GTK_BUTTON (self->captions_button), "media-view-subtitles-symbolic");
+  gtk_widget_set_tooltip_text (self->captions_button, _("Show Captions"));
+  gtk_widget_set_valign (self->captions_button, GTK_ALIGN_CENTER);
+  gtk_widget_set_margin_end (self->captions_button, 6);
+  gtk_widget_add_css_class (self->captions_button, "flat");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->captions_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Show Captions"), -1);
+  gtk_box_append (GTK_BOX (self->bar), self->captions_button);
+  g_object_bind_property (self, "show-captions", self->captions_button, "active",
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
 
   /* J/K/L as in every editor: back, pause, play. */
   self->shortcuts = GTK_SHORTCUT_CONTROLLER (shortcuts);
@@ -578,6 +783,8 @@ ave_preview_set_plan (AvePreview *self,
   self->current = -1;
   if (self->stream != NULL && gtk_media_stream_get_playing (self->stream))
     follow_plan (self);
+  self->captions_stale = TRUE;
+  update_caption (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAN]);
 }
 
@@ -712,5 +919,68 @@ ave_preview_set_show_controls (AvePreview *self,
 {
   g_return_if_fail (AVE_IS_PREVIEW (self));
 
-  gtk_widget_set_visible (self->controls, show);
+  gtk_widget_set_visible (self->bar, show);
+}
+
+void
+ave_preview_set_analysis (AvePreview  *self,
+                          AveAnalysis *analysis)
+{
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+
+  if (analysis == self->analysis)
+    return;
+  if (analysis != NULL)
+    ave_analysis_ref (analysis);
+  g_clear_pointer (&self->analysis, ave_analysis_unref);
+  self->analysis = analysis;
+  self->captions_stale = TRUE;
+  update_caption (self);
+}
+
+void
+ave_preview_set_caption_style (AvePreview        *self,
+                               const AveSettings *settings)
+{
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+  g_return_if_fail (settings != NULL);
+
+  g_clear_pointer (&self->caption_style, ave_settings_free);
+  self->caption_style = ave_settings_copy (settings);
+  clear_caption_texture (self);
+  /* The highlight may have been switched on or off. */
+  self->caption_word = -2;
+  update_caption (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+ave_preview_set_show_captions (AvePreview *self,
+                               gboolean    show)
+{
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+
+  show = !!show;
+  if (show == self->show_captions)
+    return;
+  self->show_captions = show;
+  update_caption (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_CAPTIONS]);
+}
+
+gboolean
+ave_preview_get_show_captions (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), FALSE);
+
+  return self->show_captions;
+}
+
+int
+ave_preview_get_caption (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), -1);
+
+  return self->caption_cue;
 }

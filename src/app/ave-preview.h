@@ -14,6 +14,8 @@
 
 #include <gtk/gtk.h>
 
+#include "analysis/ave-analysis.h"
+#include "core/ave-settings.h"
 #include "director/ave-plan.h"
 
 G_BEGIN_DECLS
@@ -56,5 +58,22 @@ void        ave_preview_set_shortcut_scope (AvePreview       *self,
  * default. */
 void        ave_preview_set_show_controls  (AvePreview *self,
                                             gboolean    show);
+
+/* Captions over the picture ("show-captions", off by default): the cue
+ * of final.srt at the output time the playhead shows (with a plan; the
+ * source time without one), drawn by the engine's caption renderer in
+ * the caption style of `settings` (its caption_* fields: font, size
+ * relative to the picture height, position, outline, box, highlight), as
+ * --burn-captions would draw it.  The cues are the engine's, built from
+ * the analysis' words and rebuilt when the plan changes. */
+void        ave_preview_set_analysis       (AvePreview        *self,
+                                            AveAnalysis       *analysis);
+void        ave_preview_set_caption_style  (AvePreview        *self,
+                                            const AveSettings *settings);
+void        ave_preview_set_show_captions  (AvePreview        *self,
+                                            gboolean           show);
+gboolean    ave_preview_get_show_captions  (AvePreview        *self);
+/* The cue shown now (an index into the cues), -1 for none. */
+int         ave_preview_get_caption        (AvePreview        *self);
 
 G_END_DECLS

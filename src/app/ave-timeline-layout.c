@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+#include <string.h>
+
 #include "ave-timeline-layout.h"
 
 static inline const AveTimelineItem *
@@ -70,6 +72,8 @@ ave_timeline_layout_new (AvePlan *plan,
 
           append_item (layout, AVE_TIMELINE_ITEM_SEGMENT, slot, segment->start, segment->end,
                        segment->enabled, &x);
+          g_array_index (layout->items, AveTimelineItem, layout->items->len - 1).retake =
+            ave_timeline_segment_is_retake (segment);
         }
     }
   layout->total_width = x;
@@ -517,4 +521,85 @@ ave_playback_step_target (AvePlan *plan,
         }
     }
   return best;
+}
+
+gboolean
+ave_timeline_segment_is_retake (const AveSegment *segment)
+{
+  g_return_val_if_fail (segment != NULL, FALSE);
+
+  /* The director's wording (ave-local-director.c, disable_retakes); a
+   * segment switched back on is kept, whatever its reason says. */
+  return !segment->enabled && segment->reason != NULL &&
+         g_ascii_strncasecmp (segment->reason, "retake of", strlen ("retake of")) == 0;
+}
+
+GArray *
+ave_timeline_layout_captions (const AveTimelineLayout *layout,
+                              GArray                  *cues)
+{
+  GArray *blocks = g_array_new (FALSE, TRUE, sizeof (AveTimelineCaption));
+  double output_end = 0.0, end_x = 0.0;
+
+  g_return_val_if_fail (layout != NULL, blocks);
+
+  if (cues == NULL)
+    return blocks;
+
+  /* Where the output ends: a cue stays up for reading time and may run
+   * past the last word of the edit. */
+  for (guint i = 0; i < layout->items->len; i++)
+    {
+      const AveTimelineItem *item = item_at (layout, i);
+
+      if (item->output_start >= 0.0 && item->output_start + (item->end - item->start) >= output_end)
+        {
+          output_end = item->output_start + (item->end - item->start);
+          end_x = item->x + item->width;
+        }
+    }
+
+  for (guint i = 0; i < cues->len; i++)
+    {
+      AveTimelineCaption block = { .cue = i };
+      gint64 start_ms, end_ms;
+      double x0, x1;
+
+      ave_captions_cue_times_ms (cues, i, &start_ms, &end_ms);
+      if (!ave_timeline_layout_output_to_x (layout, start_ms / 1000.0, &x0))
+        continue;
+      if (end_ms / 1000.0 >= output_end || !ave_timeline_layout_output_to_x (layout, end_ms / 1000.0, &x1))
+        x1 = end_x;
+      block.x = x0;
+      block.width = MAX (x1 - x0, 1.0);
+      g_array_append_val (blocks, block);
+    }
+  return blocks;
+}
+
+double
+ave_playback_output_time (AvePlan *plan,
+                          int      current,
+                          double   position)
+{
+  g_autoptr(GArray) items = NULL;
+
+  g_return_val_if_fail (AVE_IS_PLAN (plan), -1.0);
+
+  if (current < 0 || (guint) current >= ave_plan_get_n_segments (plan))
+    return ave_plan_source_to_output (plan, position);
+
+  /* The segment playing decides: a moment used twice (a segment
+   * duplicated and moved) is where playback is now, not where it first
+   * appears. */
+  items = ave_plan_list_output_items (plan);
+  for (guint i = 0; i < items->len; i++)
+    {
+      const AveOutputItem *item = &g_array_index (items, AveOutputItem, i);
+
+      if (item->segment != NULL && item->index == (guint) current &&
+          position >= item->segment->start && position <= item->segment->end)
+        return item->output_start + (position - item->segment->start);
+    }
+  return ave_plan_source_to_output (plan, position);
 }

@@ -15,6 +15,7 @@
 
 #include <glib.h>
 
+#include "assets/ave-captions.h"
 #include "director/ave-plan.h"
 
 G_BEGIN_DECLS
@@ -32,7 +33,15 @@ typedef struct
   double   start, end;     /* source seconds (a card: 0 and its duration) */
   gboolean enabled;        /* cards: TRUE */
   double   output_start;   /* output seconds where it begins; -1 when cut */
+  gboolean retake;         /* a cut earlier take (ave_timeline_segment_is_retake) */
 } AveTimelineItem;
+
+/* One cue on the caption lane: where the output plays it. */
+typedef struct
+{
+  guint    cue;            /* index in the cue list */
+  double   x, width;       /* content pixels */
+} AveTimelineCaption;
 
 typedef struct
 {
@@ -106,6 +115,20 @@ double             ave_timeline_layout_drop_x      (const AveTimelineLayout *lay
                                                     guint                    from,
                                                     guint                    slot);
 
+/* Whether a segment is an earlier take the director cut: switched off,
+ * with a reason that starts "retake of" and names the kept take
+ * (docs/plan-schema.md, the local director's rule 3). */
+gboolean           ave_timeline_segment_is_retake  (const AveSegment *segment);
+
+/* The caption lane: each cue of `cues` (from ave_captions_build on the
+ * words ave_caption_words_map gives for this layout's plan) at its
+ * final.srt times (ave_captions_cue_times_ms) mapped to x through the
+ * output times of the played items, so a block sits over the words it
+ * shows.  AveTimelineCaption, in cue order; cues outside the output are
+ * left out. */
+GArray            *ave_timeline_layout_captions    (const AveTimelineLayout *layout,
+                                                    GArray                  *cues);
+
 /* Playback through the plan (the preview's rule, kept here with the rest
  * of the timeline's arithmetic so it is tested without a display).
  *
@@ -131,6 +154,14 @@ double             ave_playback_step_target        (AvePlan *plan,
                                                     double   target,
                                                     int      direction,
                                                     double   frame);
+
+/* The output time the preview shows at source `position` while plan
+ * segment `current` plays (-1: not known, e.g. after a seek: the first
+ * enabled segment holding it, as ave_plan_source_to_output); -1 when the
+ * plan plays nothing there. */
+double             ave_playback_output_time        (AvePlan *plan,
+                                                    int      current,
+                                                    double   position);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveTimelineLayout, ave_timeline_layout_free)
 

@@ -26,5 +26,7 @@ double                   _ave_timeline_row_y               (AveTimelineRow row);
 double                   _ave_timeline_content_to_widget_x (AveTimeline *self,
                                                             double       content_x);
 const AveTimelineLayout *_ave_timeline_get_layout          (AveTimeline *self);
+/* The cues on the caption lane (AveCue; NULL without words). */
+GArray                  *_ave_timeline_get_captions        (AveTimeline *self);
 
 G_END_DECLS

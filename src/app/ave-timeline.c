@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "director/ave-snap.h"
 #include "ave-filmstrip.h"
@@ -17,12 +18,14 @@
 #define MARKS_H    14
 #define OVERLAY_H  16
 #define SEGMENT_H  28
-#define ROWS_H     (RULER_H + FILM_H + WAVE_H + MARKS_H + OVERLAY_H + SEGMENT_H)
+#define CAPTION_H  20
+#define ROWS_H     (RULER_H + FILM_H + WAVE_H + MARKS_H + OVERLAY_H + SEGMENT_H + CAPTION_H)
 #define FILM_Y     RULER_H
 #define WAVE_Y     (FILM_Y + FILM_H)
 #define MARKS_Y    (WAVE_Y + WAVE_H)
 #define OVERLAY_Y  (MARKS_Y + MARKS_H)
 #define SEGMENT_Y  (OVERLAY_Y + OVERLAY_H)
+#define CAPTION_Y  (SEGMENT_Y + SEGMENT_H)
 
 /* Margin so the first and last edges can be grabbed. */
 #define PAD              10.0
@@ -58,6 +61,13 @@ struct _AveTimeline
   AveFilmstrip      *filmstrip;
   gulong             filmstrip_id;
   int                thumb_width;
+
+  /* The captions of the plan as it is now, built by the engine
+   * (ave-captions.h) from the analysis' words, and their blocks at the
+   * current zoom. */
+  GArray            *caption_words;
+  GArray            *caption_cues;
+  GArray            *caption_blocks;
 
   GtkWidget         *scrollbar;
   GtkAdjustment     *hadjustment;
@@ -147,9 +157,29 @@ static void
 rebuild_layout (AveTimeline *self)
 {
   g_clear_pointer (&self->layout, ave_timeline_layout_free);
+  g_clear_pointer (&self->caption_blocks, g_array_unref);
   if (self->plan != NULL)
-    self->layout = ave_timeline_layout_new (self->plan, self->zoom);
+    {
+      self->layout = ave_timeline_layout_new (self->plan, self->zoom);
+      self->caption_blocks = ave_timeline_layout_captions (self->layout, self->caption_cues);
+    }
   update_adjustment (self);
+}
+
+/* The cues final.srt would hold for the plan as edited: the engine maps
+ * the words through the plan and builds the cues, so a cut word's cue
+ * goes and a restored one comes back. */
+static void
+rebuild_captions (AveTimeline *self)
+{
+  g_clear_pointer (&self->caption_words, g_array_unref);
+  g_clear_pointer (&self->caption_cues, g_array_unref);
+  if (self->plan == NULL || self->analysis == NULL || self->analysis->words == NULL ||
+      self->analysis->words->len == 0)
+    return;
+  self->caption_words = ave_caption_words_map (self->analysis, self->plan);
+  self->caption_cues = ave_captions_build (self->caption_words, ave_captions_frame_rate (self->analysis),
+                                           ave_analysis_get_language (self->analysis));
 }
 
 static void
@@ -422,6 +452,7 @@ static void
 on_plan_changed (AvePlan     *plan,
                  AveTimeline *self)
 {
+  rebuild_captions (self);
   rebuild_layout (self);
   if (self->selected >= (int) ave_plan_get_n_segments (plan))
     set_selected (self, (int) ave_plan_get_n_segments (plan) - 1);
@@ -450,6 +481,9 @@ clear_model (AveTimeline *self)
   g_clear_object (&self->history);
   g_clear_pointer (&self->analysis, ave_analysis_unref);
   g_clear_pointer (&self->layout, ave_timeline_layout_free);
+  g_clear_pointer (&self->caption_blocks, g_array_unref);
+  g_clear_pointer (&self->caption_cues, g_array_unref);
+  g_clear_pointer (&self->caption_words, g_array_unref);
 }
 
 void
@@ -495,6 +529,7 @@ ave_timeline_set_model (AveTimeline    *self,
   self->selected = -1;
   self->selected_card = -1;
   self->drag_mode = DRAG_NONE;
+  rebuild_captions (self);
   rebuild_layout (self);
   fit_if_not_chosen (self);
   update_actions (self);
@@ -801,6 +836,30 @@ join_before (AveTimeline           *self,
   return ave_plan_get_segment (self->plan, item->index)->transition;
 }
 
+/* Diagonal stripes over a retake, so it reads as "cut" even without
+ * colour. */
+static void
+draw_stripes (GtkSnapshot *snapshot,
+              double       x,
+              double       y,
+              double       width,
+              double       height)
+{
+  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (x, y, width, height));
+
+  cairo_rectangle (cr, x, y, width, height);
+  cairo_clip (cr);
+  cairo_set_source_rgba (cr, 0, 0, 0, 0.18);
+  cairo_set_line_width (cr, 3.0);
+  for (double sx = x - height; sx < x + width; sx += 10.0)
+    {
+      cairo_move_to (cr, sx, y + height);
+      cairo_line_to (cr, sx + height, y);
+    }
+  cairo_stroke (cr);
+  cairo_destroy (cr);
+}
+
 static void
 draw_segment (AveTimeline           *self,
               GtkSnapshot           *snapshot,
@@ -808,6 +867,10 @@ draw_segment (AveTimeline           *self,
 {
   GdkRGBA kept = { 0.21, 0.52, 0.89, 1.0 };
   GdkRGBA cut = { 0.47, 0.46, 0.48, 0.55 };
+  /* An earlier take: amber with dark text, readable on dark and light
+   * backgrounds alike, so it stands out from the grey of other cuts. */
+  GdkRGBA retake = { 0.96, 0.66, 0.12, 1.0 };
+  GdkRGBA retake_text = { 0.1, 0.08, 0.0, 1.0 };
   GdkRGBA dim = { 0.0, 0.0, 0.0, 0.55 };
   GdkRGBA text = { 1, 1, 1, 1 };
   GdkRGBA separator = { 0, 0, 0, 0.6 };
@@ -818,8 +881,10 @@ draw_segment (AveTimeline           *self,
   if (!item->enabled)
     append_rect (snapshot, &dim, x, FILM_Y, item->width, SEGMENT_Y - FILM_Y);
 
-  append_rect (snapshot, item->enabled ? &kept : &cut, x + 1, SEGMENT_Y + 2,
+  append_rect (snapshot, item->enabled ? &kept : item->retake ? &retake : &cut, x + 1, SEGMENT_Y + 2,
                MAX (1.0, item->width - 2), SEGMENT_H - 4);
+  if (item->retake)
+    draw_stripes (snapshot, x + 1, SEGMENT_Y + 2, MAX (1.0, item->width - 2), SEGMENT_H - 4);
   append_rect (snapshot, &separator, x, FILM_Y, 1, ROWS_H - FILM_Y);
 
   if (item->width > 30)
@@ -830,9 +895,14 @@ draw_segment (AveTimeline           *self,
         label = segment->reason != NULL
                 ? g_strdup_printf ("%s · %.1f s · %s", start, item->end - item->start, segment->reason)
                 : g_strdup_printf ("%s · %.1f s", start, item->end - item->start);
+      else if (item->retake)
+        /* "retake of 6.00–9.00 s (…)": the kept take is named after "of". */
+        label = g_strdup_printf ("Retake · %.1f s · kept: %s", item->end - item->start,
+                                 segment->reason + strlen ("retake of "));
       else
         label = g_strdup_printf ("Cut · %s · %.1f s", start, item->end - item->start);
-      append_text (self, snapshot, label, &text, x + 6, SEGMENT_Y + 7, item->width - 12);
+      append_text (self, snapshot, label, item->retake ? &retake_text : &text,
+                   x + 6, SEGMENT_Y + 7, item->width - 12);
     }
 
   if (item->enabled)
@@ -945,6 +1015,60 @@ draw_overlays (AveTimeline *self,
     }
 }
 
+/* The output time under the playhead, for the cue being said; -1 when
+ * the playhead is in a cut. */
+static double
+playhead_output_time (AveTimeline *self)
+{
+  return self->plan != NULL ? ave_playback_output_time (self->plan, -1, self->playhead) : -1.0;
+}
+
+/* The caption lane: one block a cue, where the output plays it, with its
+ * text on one line; the cue under the playhead is outlined. */
+static void
+draw_captions (AveTimeline *self,
+               GtkSnapshot *snapshot,
+               double       visible_start,
+               double       visible_end)
+{
+  GdkRGBA block = { 0.15, 0.50, 0.46, 1.0 };
+  GdkRGBA current_color = { 1.0, 0.78, 0.0, 1.0 };
+  GdkRGBA text = { 1, 1, 1, 1 };
+  double now;
+  int current;
+
+  if (self->caption_blocks == NULL || self->caption_cues == NULL)
+    return;
+  now = playhead_output_time (self);
+  current = now >= 0.0 ? ave_captions_cue_at (self->caption_cues, now) : -1;
+
+  for (guint i = 0; i < self->caption_blocks->len; i++)
+    {
+      const AveTimelineCaption *c = &g_array_index (self->caption_blocks, AveTimelineCaption, i);
+      const AveCue *cue = &g_array_index (self->caption_cues, AveCue, c->cue);
+      double x = to_widget_x (self, c->x);
+
+      if (c->x + c->width < visible_start || c->x > visible_end)
+        continue;
+      append_rect (snapshot, &block, x + 1, CAPTION_Y + 2, MAX (1.0, c->width - 2), CAPTION_H - 4);
+      if (c->width > 24)
+        {
+          g_autofree char *line = g_strdelimit (g_strdup (cue->text), "\n", ' ');
+
+          append_text (self, snapshot, line, &text, x + 5, CAPTION_Y + 3, c->width - 10);
+        }
+      if ((int) c->cue == current)
+        {
+          GskRoundedRect outline;
+          const GdkRGBA colors[4] = { current_color, current_color, current_color, current_color };
+          const float widths[4] = { 2, 2, 2, 2 };
+
+          gsk_rounded_rect_init_from_rect (&outline, &GRAPHENE_RECT_INIT (x, CAPTION_Y + 1, c->width, CAPTION_H - 2), 2);
+          gtk_snapshot_append_border (snapshot, &outline, widths, colors);
+        }
+    }
+}
+
 static const char *
 snap_name (AveSnapKind kind)
 {
@@ -1053,6 +1177,7 @@ ave_timeline_snapshot (GtkWidget   *widget,
           draw_segment (self, snapshot, item);
         }
       draw_overlays (self, snapshot);
+      draw_captions (self, snapshot, visible_start, visible_end);
       draw_drag (self, snapshot);
 
       if (ave_timeline_layout_source_to_x (self->layout, self->playhead, &x, NULL))
@@ -1322,6 +1447,14 @@ _ave_timeline_content_to_widget_x (AveTimeline *self,
   return to_widget_x (self, content_x);
 }
 
+GArray *
+_ave_timeline_get_captions (AveTimeline *self)
+{
+  g_return_val_if_fail (AVE_IS_TIMELINE (self), NULL);
+
+  return self->caption_cues;
+}
+
 const AveTimelineLayout *
 _ave_timeline_get_layout (AveTimeline *self)
 {
@@ -1370,6 +1503,65 @@ motion (GtkEventControllerMotion *controller,
   gtk_widget_set_cursor_from_name (GTK_WIDGET (self),
                                    hit == AVE_TIMELINE_HIT_START || hit == AVE_TIMELINE_HIT_END
                                    ? "col-resize" : NULL);
+}
+
+/* What is under the pointer, in words: a segment's reason (a retake
+ * names the take that was kept), a cue's text and times. */
+static gboolean
+query_tooltip (GtkWidget  *widget,
+               int         x,
+               int         y,
+               gboolean    keyboard,
+               GtkTooltip *tooltip,
+               gpointer    user_data)
+{
+  AveTimeline *self = AVE_TIMELINE (widget);
+  double content_x = to_content_x (self, x);
+  g_autofree char *text = NULL;
+  guint item;
+
+  if (self->layout == NULL || keyboard)
+    return FALSE;
+
+  if (y >= CAPTION_Y && y < CAPTION_Y + CAPTION_H && self->caption_blocks != NULL)
+    {
+      for (guint i = 0; i < self->caption_blocks->len && text == NULL; i++)
+        {
+          const AveTimelineCaption *c = &g_array_index (self->caption_blocks, AveTimelineCaption, i);
+          gint64 start_ms, end_ms;
+
+          if (content_x < c->x || content_x > c->x + c->width)
+            continue;
+          ave_captions_cue_times_ms (self->caption_cues, c->cue, &start_ms, &end_ms);
+          text = g_strdup_printf ("%s\n(caption %u, %.2f–%.2f s of the output)",
+                                  g_array_index (self->caption_cues, AveCue, c->cue).text,
+                                  c->cue + 1, start_ms / 1000.0, end_ms / 1000.0);
+        }
+    }
+  else if (y >= SEGMENT_Y && y < SEGMENT_Y + SEGMENT_H &&
+           ave_timeline_layout_hit (self->layout, content_x, 0, &item) != AVE_TIMELINE_HIT_NONE &&
+           layout_item (self, item)->kind == AVE_TIMELINE_ITEM_SEGMENT)
+    {
+      const AveTimelineItem *it = layout_item (self, item);
+      const AveSegment *segment = ave_plan_get_segment (self->plan, it->index);
+      const char *reason = segment->reason != NULL ? segment->reason : "";
+
+      if (it->retake)
+        text = g_strdup_printf ("Retake, cut: %.2f–%.2f s is an earlier take of %s.\n"
+                                "Press R to restore it.",
+                                it->start, it->end, reason + strlen ("retake of "));
+      else if (!it->enabled)
+        text = g_strdup_printf ("Cut: %.2f–%.2f s%s%s", it->start, it->end,
+                                *reason != '\0' ? " · " : "", reason);
+      else
+        text = g_strdup_printf ("Kept: %.2f–%.2f s%s%s", it->start, it->end,
+                                *reason != '\0' ? " · " : "", reason);
+    }
+
+  if (text == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
 }
 
 static gboolean
@@ -1681,6 +1873,8 @@ ave_timeline_init (AveTimeline *self)
   self->drop_hover_x = -1;
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+  g_signal_connect (self, "query-tooltip", G_CALLBACK (query_tooltip), NULL);
 
   self->hadjustment = g_object_ref_sink (gtk_adjustment_new (0, 0, 1, 20, 100, 100));
   g_signal_connect (self->hadjustment, "value-changed", G_CALLBACK (on_scrolled), self);

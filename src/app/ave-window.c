@@ -52,6 +52,9 @@ struct _AveWindow
   AdwComboRow          *mode_row;
   AdwComboRow          *content_type_row;
   AdwComboRow          *preset_row;
+  AdwComboRow          *retakes_row;
+  AdwComboRow          *subtitles_row;
+  GtkSwitch            *burn_captions_switch;
   AdwPreferencesGroup  *progress_group;
   GtkLabel             *cpu_label;
   GtkLabel             *memory_label;
@@ -490,7 +493,10 @@ set_document (AveWindow *self, AveAnalysis *analysis, AvePlan *plan)
 #endif
 #ifdef HAVE_AVE_PREVIEW
   if (self->preview != NULL)
-    ave_preview_set_plan (AVE_PREVIEW (self->preview), self->plan);
+    {
+      ave_preview_set_plan (AVE_PREVIEW (self->preview), self->plan);
+      ave_preview_set_analysis (AVE_PREVIEW (self->preview), self->analysis);
+    }
 #endif
   update_plan_label (self);
   update_actions (self);
@@ -538,6 +544,7 @@ set_source (AveWindow *self, const char *path, AveMediaInfo *media)
     {
       ave_preview_set_source (AVE_PREVIEW (self->preview), path);
       ave_preview_set_plan (AVE_PREVIEW (self->preview), NULL);
+      ave_preview_set_analysis (AVE_PREVIEW (self->preview), NULL);
     }
 #endif
 #ifdef HAVE_AVE_TIMELINE
@@ -1174,6 +1181,9 @@ on_job_finished (GObject *source_object, GAsyncResult *result, gpointer user_dat
   gtk_widget_set_sensitive (GTK_WIDGET (self->mode_row), TRUE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->content_type_row), TRUE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->preset_row), TRUE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->retakes_row), TRUE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->subtitles_row), TRUE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->burn_captions_switch), TRUE);
   update_actions (self);
   g_object_unref (self);
 }
@@ -1200,6 +1210,15 @@ start_job (AveWindow *self, AveJobKind kind)
                                      selected_value (self->content_type_row, "content-type"),
                                      selected_value (self->preset_row, "preset"),
                                      &error);
+  if (settings != NULL)
+    {
+      g_autofree char *style = self->settings != NULL ? g_settings_get_string (self->settings, "caption-style") : NULL;
+
+      if (!ave_app_settings_apply_captions (settings, selected_value (self->subtitles_row, "subtitles"),
+                                            gtk_switch_get_active (self->burn_captions_switch),
+                                            selected_value (self->retakes_row, "retakes"), style, &error))
+        g_clear_pointer (&settings, ave_settings_free);
+    }
   if (settings == NULL)
     {
       ave_window_show_error (self, error, _("Preferences"), "app.preferences");
@@ -1249,6 +1268,9 @@ start_job (AveWindow *self, AveJobKind kind)
   gtk_widget_set_sensitive (GTK_WIDGET (self->mode_row), FALSE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->content_type_row), FALSE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->preset_row), FALSE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->retakes_row), FALSE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->subtitles_row), FALSE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->burn_captions_switch), FALSE);
 
   self->cancellable = g_cancellable_new ();
   ave_stall_monitor_begin (ave_application_get_stall_monitor (get_app (self)));
@@ -1385,6 +1407,10 @@ ave_window_dispose (GObject *object)
   if (self->recent_manager != NULL)
     g_clear_signal_handler (&self->recent_changed_id, self->recent_manager);
   clear_document_model (self);
+  /* The caption style handler; the settings may outlive us a moment
+   * through the bindings of our controls. */
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), AVE_TYPE_WINDOW);
   G_OBJECT_CLASS (ave_window_parent_class)->dispose (object);
 }
@@ -1441,6 +1467,9 @@ ave_window_class_init (AveWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AveWindow, mode_row);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, content_type_row);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, preset_row);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, retakes_row);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, subtitles_row);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, burn_captions_switch);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, progress_group);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, cpu_label);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, memory_label);
@@ -1459,6 +1488,34 @@ on_choice_changed (GObject *object, GParamSpec *pspec, AveWindow *self)
   if (self->job == NULL)
     refresh_memory_limit (self);
 }
+
+#ifdef HAVE_AVE_PREVIEW
+/* The preview draws captions in the style the render would burn them in;
+ * a style the engine refuses leaves the default (processing says why). */
+static void
+on_caption_style_changed (GSettings *settings, const char *key, AveWindow *self)
+{
+  g_autoptr(AveSettings) style = ave_settings_new ();
+  g_autofree char *text = settings != NULL ? g_settings_get_string (settings, "caption-style") : NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!ave_app_settings_apply_caption_style (style, text, &error))
+    {
+      g_message ("%s", error->message);
+      g_clear_pointer (&style, ave_settings_free);
+      style = ave_settings_new ();
+    }
+  ave_preview_set_caption_style (AVE_PREVIEW (self->preview), style);
+}
+
+/* Captions about to be burned in are worth seeing before the render. */
+static void
+on_burn_captions_active (GtkSwitch *sw, GParamSpec *pspec, AveWindow *self)
+{
+  if (gtk_switch_get_active (sw))
+    ave_preview_set_show_captions (AVE_PREVIEW (self->preview), TRUE);
+}
+#endif
 
 #if defined (HAVE_AVE_TIMELINE) && defined (HAVE_AVE_PREVIEW)
 static void
@@ -1501,6 +1558,10 @@ ave_window_init (AveWindow *self)
   g_signal_connect (self->mode_row, "notify::selected", G_CALLBACK (on_choice_changed), self);
   g_signal_connect (self->content_type_row, "notify::selected", G_CALLBACK (on_choice_changed), self);
   g_signal_connect (self->preset_row, "notify::selected", G_CALLBACK (on_choice_changed), self);
+  ave_app_settings_bind_choice (self->settings, "retakes", self->retakes_row);
+  ave_app_settings_bind_choice (self->settings, "subtitles", self->subtitles_row);
+  if (self->settings != NULL)
+    g_settings_bind (self->settings, "burn-captions", self->burn_captions_switch, "active", G_SETTINGS_BIND_DEFAULT);
 
   for (guint i = 0; i < AVE_N_STAGES; i++)
     {
@@ -1536,6 +1597,13 @@ ave_window_init (AveWindow *self)
   self->preview = GTK_WIDGET (ave_preview_new ());
   gtk_widget_set_vexpand (self->preview, TRUE);
   gtk_box_append (self->preview_box, self->preview);
+  if (self->settings != NULL)
+    {
+      g_settings_bind (self->settings, "show-captions", self->preview, "show-captions", G_SETTINGS_BIND_DEFAULT);
+      g_signal_connect (self->settings, "changed::caption-style", G_CALLBACK (on_caption_style_changed), self);
+    }
+  on_caption_style_changed (self->settings, "caption-style", self);
+  g_signal_connect (self->burn_captions_switch, "notify::active", G_CALLBACK (on_burn_captions_active), self);
 #endif
 #ifdef HAVE_AVE_TIMELINE
   self->timeline = GTK_WIDGET (ave_timeline_new ());

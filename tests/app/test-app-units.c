@@ -2,13 +2,18 @@
  * (relative paths, round trip, errors) and the live graphs' series model. */
 #include "config.h"
 
+#include <math.h>
+#include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "ave-test-util.h"
 #include "core/ave-error.h"
 #include "director/ave-project.h"
+#include "assets/ave-captions.h"
+#include "ave-app-settings.h"
 #include "ave-series.h"
+#include "ave-timeline-layout.h"
 #include "ave-stall-monitor.h"
 
 static AvePlan *
@@ -36,6 +41,252 @@ plan_json (AvePlan *plan)
   /* The source is compared separately: it is stored relative. */
   json_object_remove_member (object, "source");
   return json_to_string (node, FALSE);
+}
+
+/* Three sentences, one in each segment of make_plan (the middle one
+ * cut): words 0.4 s long with 0.1 s between. */
+static AveAnalysis *
+make_talk (void)
+{
+  AveMediaInfo info = { 0 };
+  AveAnalysis *a;
+  const struct { const char *text; double start; } sentences[] = {
+    { "welcome to the talk", 1.0 },
+    { "this part is cut away", 8.0 },
+    { "and here we end", 14.0 },
+  };
+
+  info.path = (char *) "talk.mp4";
+  info.duration = 20.0;
+  info.has_audio = info.has_video = TRUE;
+  info.frame_rate = 25.0;
+  a = ave_analysis_new ("talk.mp4", &info);
+  for (guint s = 0; s < G_N_ELEMENTS (sentences); s++)
+    {
+      g_auto(GStrv) words = g_strsplit (sentences[s].text, " ", -1);
+
+      for (guint i = 0; words[i] != NULL; i++)
+        ave_analysis_add_word (a, words[i], sentences[s].start + i * 0.5,
+                               sentences[s].start + i * 0.5 + 0.4, 0.9, FALSE);
+    }
+  return a;
+}
+
+static GArray *
+build_cues (AveAnalysis *a, AvePlan *plan, GArray **words_out)
+{
+  GArray *words = ave_caption_words_map (a, plan);
+  GArray *cues = ave_captions_build (words, ave_captions_frame_rate (a), "en");
+
+  *words_out = words;
+  return cues;
+}
+
+static gboolean
+cues_mention (GArray *cues, const char *word)
+{
+  for (guint i = 0; i < cues->len; i++)
+    if (strstr (g_array_index (cues, AveCue, i).text, word) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* The caption lane: each cue's block starts where the timeline shows its
+ * first word (the engine's output times mapped back through the layout),
+ * a cut sentence has no cue and comes back when its segment is switched
+ * on again. */
+static void
+test_caption_lane (void)
+{
+  g_autoptr(AveAnalysis) a = make_talk ();
+  g_autoptr(AvePlan) plan = make_plan ("talk.mp4");
+  const double zoom = 50.0;
+
+  for (int pass = 0; pass < 2; pass++)
+    {
+      g_autoptr(GArray) words = NULL;
+      g_autoptr(GArray) cues = build_cues (a, plan, &words);
+      g_autoptr(AveTimelineLayout) layout = ave_timeline_layout_new (plan, zoom);
+      g_autoptr(GArray) blocks = ave_timeline_layout_captions (layout, cues);
+
+      g_assert_cmpuint (cues->len, >=, pass == 0 ? 2 : 3);
+      g_assert_true (cues_mention (cues, "Welcome"));
+      g_assert_true (cues_mention (cues, "end"));
+      /* Segment 1 (7.25 to 12 s) holds the middle sentence. */
+      g_assert_true (cues_mention (cues, "cut away") == (pass == 1));
+      g_assert_cmpuint (blocks->len, ==, cues->len);
+
+      for (guint i = 0; i < blocks->len; i++)
+        {
+          const AveTimelineCaption *block = &g_array_index (blocks, AveTimelineCaption, i);
+          const AveCue *cue = &g_array_index (cues, AveCue, block->cue);
+          const AveCaptionWord *first = &g_array_index (words, AveCaptionWord, cue->first_word);
+          const AveCaptionWord *last = &g_array_index (words, AveCaptionWord,
+                                                       cue->first_word + cue->n_words - 1);
+          double first_x, last_x;
+          guint item;
+
+          g_assert_cmpuint (block->cue, ==, i);
+          g_assert_true (ave_timeline_layout_source_to_x (layout, first->source_start, &first_x, &item));
+          g_assert_true (g_array_index (layout->items, AveTimelineItem, item).enabled);
+          /* Within a millisecond (the files' grid) of the word. */
+          g_assert_cmpfloat (fabs (block->x - first_x), <=, zoom * 0.001 + 1e-6);
+          g_assert_true (ave_timeline_layout_source_to_x (layout, last->source_end, &last_x, NULL));
+          g_assert_cmpfloat (block->x + block->width, >=, last_x - zoom * 0.001);
+          g_assert_cmpfloat (block->x + block->width, <=, layout->total_width + 1e-6);
+          if (i + 1 < blocks->len)
+            g_assert_cmpfloat (block->x + block->width, <=,
+                               g_array_index (blocks, AveTimelineCaption, i + 1).x + 1e-6);
+        }
+      g_assert_true (ave_plan_set_segment_enabled (plan, 1, TRUE));
+    }
+
+  /* No cues, no blocks. */
+  {
+    g_autoptr(AveTimelineLayout) layout = ave_timeline_layout_new (plan, zoom);
+    g_autoptr(GArray) none = g_array_new (FALSE, FALSE, sizeof (AveCue));
+    g_autoptr(GArray) blocks = ave_timeline_layout_captions (layout, none);
+
+    g_assert_cmpuint (blocks->len, ==, 0);
+  }
+}
+
+/* Retakes are the cut segments whose reason names the kept take. */
+static void
+test_retake_segments (void)
+{
+  g_autoptr(AvePlan) plan = ave_plan_new ("talk.mp4", 20.0);
+  AveSegment kept = { .start = 0.0, .end = 4.0, .enabled = TRUE, .reason = (char *) "speech" };
+  AveSegment retake = { .start = 4.0, .end = 6.0, .enabled = FALSE,
+                        .reason = (char *) "retake of 6.00–9.00 s (\"the result is five\")" };
+  AveSegment take = { .start = 6.0, .end = 9.0, .enabled = TRUE, .reason = (char *) "speech" };
+  AveSegment pause = { .start = 9.0, .end = 10.0, .enabled = FALSE, .reason = (char *) "silence" };
+  g_autoptr(AveTimelineLayout) layout = NULL;
+  g_autoptr(AveTimelineLayout) restored = NULL;
+
+  g_assert_true (ave_plan_append_segment (plan, &kept));
+  g_assert_true (ave_plan_append_segment (plan, &retake));
+  g_assert_true (ave_plan_append_segment (plan, &take));
+  g_assert_true (ave_plan_append_segment (plan, &pause));
+  layout = ave_timeline_layout_new (plan, 10.0);
+  g_assert_cmpuint (layout->items->len, ==, 4);
+  g_assert_false (g_array_index (layout->items, AveTimelineItem, 0).retake);
+  g_assert_true (g_array_index (layout->items, AveTimelineItem, 1).retake);
+  g_assert_false (g_array_index (layout->items, AveTimelineItem, 2).retake);
+  g_assert_false (g_array_index (layout->items, AveTimelineItem, 3).retake);
+
+  /* Switched back on, it is kept: no longer drawn as a retake. */
+  g_assert_true (ave_plan_set_segment_enabled (plan, 1, TRUE));
+  restored = ave_timeline_layout_new (plan, 10.0);
+  g_assert_false (g_array_index (restored->items, AveTimelineItem, 1).retake);
+}
+
+/* The preview's output time: the playing segment decides, then the plan's
+ * own source-to-output mapping. */
+static void
+test_playback_output_time (void)
+{
+  g_autoptr(AvePlan) plan = make_plan ("talk.mp4");
+  AveSegment again = { .start = 1.0, .end = 3.0, .enabled = TRUE };
+  /* Segment 0 plays 0 to 5.5; segment 2 crossfades in 0.5 s early. */
+  const double c_start = 5.5 - 0.5;
+
+  g_assert_cmpfloat_with_epsilon (ave_playback_output_time (plan, -1, 2.5), 2.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ave_playback_output_time (plan, 0, 2.5), 2.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ave_playback_output_time (plan, 2, 14.0), c_start + 1.0, 1e-9);
+  g_assert_cmpfloat (ave_playback_output_time (plan, -1, 9.0), ==, -1.0);   /* cut */
+  g_assert_cmpfloat (ave_playback_output_time (plan, 1, 9.0), ==, -1.0);
+  g_assert_cmpfloat_with_epsilon (ave_playback_output_time (plan, -1, 2.5),
+                                  ave_plan_source_to_output (plan, 2.5), 1e-9);
+
+  /* The same moment used twice: where it plays now. */
+  g_assert_true (ave_plan_append_segment (plan, &again));
+  g_assert_cmpfloat_with_epsilon (ave_playback_output_time (plan, 3, 2.0),
+                                  ave_plan_get_output_duration (plan) - 1.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (ave_playback_output_time (plan, 0, 2.0), 1.5, 1e-9);
+}
+
+/* The caption, subtitle and retake choices reach AveSettings as the
+ * command line's flags would set them, after the content type. */
+static void
+test_caption_settings (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveSettings) talk = ave_app_settings_build ("medium", "balanced", "educational", "auto", &error);
+  g_autoptr(AveSettings) general = ave_app_settings_build ("medium", "balanced", "general", "auto", &error);
+  g_autoptr(GSettings) gsettings = NULL;
+
+  g_assert_no_error (error);
+  /* auto: the content type decides (on for talks). */
+  g_assert_true (ave_app_settings_apply_captions (talk, "srt", TRUE, "auto", "", &error));
+  g_assert_no_error (error);
+  g_assert_true (talk->remove_retakes);
+  g_assert_cmpint (talk->subtitles, ==, AVE_SUBTITLES_SRT);
+  g_assert_true (talk->burn_captions);
+  g_assert_true (ave_app_settings_apply_captions (talk, "none", FALSE, "keep", NULL, &error));
+  g_assert_false (talk->remove_retakes);
+  g_assert_cmpint (talk->subtitles, ==, AVE_SUBTITLES_NONE);
+  g_assert_false (talk->burn_captions);
+  g_assert_true (ave_app_settings_apply_captions (general, "all", FALSE, "auto", NULL, &error));
+  g_assert_false (general->remove_retakes);
+  g_assert_true (ave_app_settings_apply_captions (general, "vtt", FALSE, "remove",
+                                                  " size=0.08, position=top,highlight=yellow ", &error));
+  g_assert_no_error (error);
+  g_assert_true (general->remove_retakes);
+  g_assert_cmpint (general->subtitles, ==, AVE_SUBTITLES_VTT);
+  g_assert_cmpfloat_with_epsilon (general->caption_size, 0.08, 1e-9);
+  g_assert_cmpstr (general->caption_position, ==, "top");
+  g_assert_nonnull (general->caption_highlight);
+
+  /* What the engine refuses is refused, naming the key. */
+  g_assert_false (ave_app_settings_apply_caption_style (general, "size=2", &error));
+  g_assert_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "size"));
+  g_clear_error (&error);
+  g_assert_false (ave_app_settings_apply_caption_style (general, "bold", &error));
+  g_assert_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+  g_assert_false (ave_app_settings_apply_captions (general, "ass", FALSE, NULL, NULL, &error));
+  g_assert_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+  g_assert_false (ave_app_settings_apply_captions (general, NULL, FALSE, "sometimes", NULL, &error));
+  g_assert_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+
+  /* The GSettings keys (memory backend, the build tree's schema). */
+  gsettings = ave_app_settings_new ();
+  g_assert_nonnull (gsettings);
+  {
+    g_autoptr(AveSettings) defaults = ave_app_settings_build_from_gsettings (gsettings, &error);
+    g_autoptr(AveSettings) chosen = NULL;
+    g_autoptr(AveSettings) bad = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpint (defaults->subtitles, ==, AVE_SUBTITLES_ALL);
+    g_assert_false (defaults->burn_captions);
+    g_assert_false (defaults->remove_retakes);
+
+    g_settings_set_string (gsettings, "content-type", "educational");
+    g_settings_set_string (gsettings, "subtitles", "srt");
+    g_settings_set_boolean (gsettings, "burn-captions", TRUE);
+    g_settings_set_string (gsettings, "caption-style", "box-opacity=0.6");
+    chosen = ave_app_settings_build_from_gsettings (gsettings, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (chosen->subtitles, ==, AVE_SUBTITLES_SRT);
+    g_assert_true (chosen->burn_captions);
+    g_assert_true (chosen->remove_retakes);
+    g_assert_cmpfloat_with_epsilon (chosen->caption_box_opacity, 0.6, 1e-9);
+    g_settings_set_string (gsettings, "retakes", "keep");
+    g_clear_pointer (&chosen, ave_settings_free);
+    chosen = ave_app_settings_build_from_gsettings (gsettings, &error);
+    g_assert_false (chosen->remove_retakes);
+
+    g_settings_set_string (gsettings, "caption-style", "position=left");
+    bad = ave_app_settings_build_from_gsettings (gsettings, &error);
+    g_assert_null (bad);
+    g_assert_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE);
+    g_clear_error (&error);
+  }
 }
 
 static void
@@ -292,6 +543,10 @@ main (int argc, char **argv)
   g_test_add_func ("/app/project/errors", test_project_errors);
   g_test_add_func ("/app/project/not-over-source", test_project_not_over_source);
   g_test_add_func ("/app/series/ring", test_series_ring);
+  g_test_add_func ("/app/settings/captions", test_caption_settings);
+  g_test_add_func ("/app/timeline/caption-lane", test_caption_lane);
+  g_test_add_func ("/app/timeline/retake-segments", test_retake_segments);
+  g_test_add_func ("/app/timeline/playback-output-time", test_playback_output_time);
   g_test_add_func ("/app/stall-monitor/lateness", test_stall_monitor);
   return g_test_run ();
 }

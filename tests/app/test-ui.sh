@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # test-ui.sh — drives the desktop app over D-Bus on a generated clip:
 # process, cut a segment, render again, quit; the edited render must be
-# shorter, and the longest main-loop stall is reported.  The stall is a
+# shorter, and the longest main-loop stall is reported.  The settings
+# start from a key file with subtitles=srt and show-captions on: the job
+# must write final.srt and no final.vtt.  The stall is a
 # timing, so the test only requires the report; bench/bench-ui.sh runs this
 # script on a 1080p clip with AVE_UI_STALL_LIMIT=50 to hold it to the target.
 #
 # Environment: AVE_UI_CLIP=FILE (default: a generated 9 s 320x180 talk),
-# AVE_UI_STALL_LIMIT=MS (fail above it).
+# AVE_UI_STALL_LIMIT=MS (fail above it), ADW_DEBUG_COLOR_SCHEME=prefer-dark
+# (libadwaita's dark style, for the screenshots).
 #
 # usage: test-ui.sh BINARY [SCREENSHOT_DIR]
 # Runs itself under xvfb-run and dbus-run-session when not already inside.
@@ -67,7 +70,16 @@ wait_for() { # seconds command...
 out="$work/out"
 name_owned() { gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
                  --method org.freedesktop.DBus.NameHasOwner $dest 2>/dev/null | grep -q true; }
-export GSETTINGS_BACKEND=memory
+# The app's settings in a key file of our own (never the user's): the
+# caption choices under test, as a user would have set them.
+export GSETTINGS_BACKEND=keyfile
+export XDG_CONFIG_HOME="$work/config"
+mkdir -p "$XDG_CONFIG_HOME/glib-2.0/settings"
+cat >"$XDG_CONFIG_HOME/glib-2.0/settings/keyfile" <<'KEYS'
+[io/github/aivideoeditor/Editor]
+subtitles='srt'
+show-captions=true
+KEYS
 # Xvfb has no GPU: llvmpipe GL renders with threads that starve behind the
 # engine on a small CI machine; the cairo renderer draws only what changed.
 export GSK_RENDERER=${GSK_RENDERER:-cairo}
@@ -100,8 +112,20 @@ shot processing
 wait_for 300 test -s "$result/final.mp4" || fail "no final.mp4 from processing"
 wait_for 60 action_enabled render || fail "render never became enabled after processing"
 before=$(duration "$result/final.mp4")
+# The subtitles setting reached the job: SubRip only.
+[ -s "$result/final.srt" ] || fail "no final.srt with subtitles=srt"
+[ -e "$result/final.vtt" ] && fail "final.vtt written with subtitles=srt"
 sleep 1
 shot results
+# For the screenshot: a click on the caption lane puts the playhead in the
+# second cue, so the preview shows it over the picture.  xdotool is only
+# needed here; the click's place is where the lane is in the default
+# window size (the timeline under the preview, its lane at the bottom).
+if [ -n "$shots" ] && command -v xdotool >/dev/null; then
+  xdotool mousemove "${AVE_UI_LANE_X:-470}" "${AVE_UI_LANE_Y:-494}" click 1 || true
+  sleep 1.5
+  shot preview-captions
+fi
 mtime_before=$(stat -c %Y.%N "$result/final.mp4" 2>/dev/null || stat -c %Y "$result/final.mp4")
 
 activate cut-segment "[<uint32 0>]"

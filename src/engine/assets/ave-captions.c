@@ -536,6 +536,43 @@ ave_captions_cue_times_ms (GArray *cues,
   *end_ms = llround (end * 1000.0);
 }
 
+int
+ave_captions_cue_at (GArray *cues,
+                     double  t)
+{
+  gint64 t_ms;
+  guint lo = 0, hi;
+
+  g_return_val_if_fail (cues != NULL, -1);
+
+  if (!isfinite (t) || t < 0.0)
+    return -1;
+  /* The composer's millisecond of a frame start (floor, as it does). */
+  t_ms = (gint64) floor (t * 1000.0 + 1e-6);
+  hi = cues->len;
+  /* Cue times only grow (no overlaps): the last cue starting at or
+   * before t_ms is the only one that can hold it. */
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      gint64 start_ms, end_ms;
+
+      ave_captions_cue_times_ms (cues, mid, &start_ms, &end_ms);
+      if (start_ms <= t_ms)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  if (lo == 0)
+    return -1;
+  {
+    gint64 start_ms, end_ms;
+
+    ave_captions_cue_times_ms (cues, lo - 1, &start_ms, &end_ms);
+    return t_ms < end_ms ? (int) lo - 1 : -1;
+  }
+}
+
 char *
 ave_captions_to_srt (GArray *cues)
 {

@@ -75,6 +75,13 @@ void    ave_captions_cue_times_ms (GArray *cues,
                                    gint64 *start_ms,
                                    gint64 *end_ms);
 
+/* The cue shown at output time `t` (an index into `cues`), or -1 between
+ * cues: the one whose final.srt times (ave_captions_cue_times_ms) hold
+ * t's millisecond, the rule the composer burns captions by.  The app's
+ * preview uses it to show the cue under the playhead. */
+int     ave_captions_cue_at      (GArray *cues,
+                                  double  t);
+
 /* The ISO 639-2/T code MP4 wants for a BCP 47 tag ("en-US" → "eng");
  * "und" when the language is unknown. */
 const char *ave_captions_iso639_2 (const char *language);
