@@ -12,12 +12,8 @@
 #include "core/ave-monitor.h"
 #include "resources/ave-cost-ledger.h"
 #include "director/ave-plan-history.h"
-#ifdef HAVE_AVE_TIMELINE
 #include "ave-timeline.h"
-#endif
-#ifdef HAVE_AVE_PREVIEW
 #include "ave-preview.h"
-#endif
 
 #include "ave-app-settings.h"
 #include "ave-graph.h"
@@ -487,17 +483,13 @@ set_document (AveWindow *self, AveAnalysis *analysis, AvePlan *plan)
       g_signal_connect (self->history, "notify::can-undo", G_CALLBACK (on_history_notify), self);
       g_signal_connect (self->history, "notify::can-redo", G_CALLBACK (on_history_notify), self);
     }
-#ifdef HAVE_AVE_TIMELINE
   if (self->timeline != NULL)
     ave_timeline_set_model (AVE_TIMELINE (self->timeline), self->history, self->analysis);
-#endif
-#ifdef HAVE_AVE_PREVIEW
   if (self->preview != NULL)
     {
       ave_preview_set_plan (AVE_PREVIEW (self->preview), self->plan);
       ave_preview_set_analysis (AVE_PREVIEW (self->preview), self->analysis);
     }
-#endif
   update_plan_label (self);
   update_actions (self);
 }
@@ -539,18 +531,14 @@ set_source (AveWindow *self, const char *path, AveMediaInfo *media)
   adw_window_title_set_subtitle (self->window_title, subtitle);
   gtk_stack_set_visible_child_name (self->stack, "project");
 
-#ifdef HAVE_AVE_PREVIEW
   if (self->preview != NULL)
     {
       ave_preview_set_source (AVE_PREVIEW (self->preview), path);
       ave_preview_set_plan (AVE_PREVIEW (self->preview), NULL);
       ave_preview_set_analysis (AVE_PREVIEW (self->preview), NULL);
     }
-#endif
-#ifdef HAVE_AVE_TIMELINE
   if (self->timeline != NULL)
     ave_timeline_set_model (AVE_TIMELINE (self->timeline), NULL, NULL);
-#endif
   update_plan_label (self);
   update_actions (self);
 }
@@ -1489,7 +1477,6 @@ on_choice_changed (GObject *object, GParamSpec *pspec, AveWindow *self)
     refresh_memory_limit (self);
 }
 
-#ifdef HAVE_AVE_PREVIEW
 /* The preview draws captions in the style the render would burn them in;
  * a style the engine refuses leaves the default (processing says why). */
 static void
@@ -1515,15 +1502,12 @@ on_burn_captions_active (GtkSwitch *sw, GParamSpec *pspec, AveWindow *self)
   if (gtk_switch_get_active (sw))
     ave_preview_set_show_captions (AVE_PREVIEW (self->preview), TRUE);
 }
-#endif
 
-#if defined (HAVE_AVE_TIMELINE) && defined (HAVE_AVE_PREVIEW)
 static void
 on_timeline_seek (GtkWidget *timeline, double source_time, AveWindow *self)
 {
   ave_preview_seek (AVE_PREVIEW (self->preview), source_time);
 }
-#endif
 
 static void
 ave_window_init (AveWindow *self)
@@ -1593,7 +1577,6 @@ ave_window_init (AveWindow *self)
   on_sample (self);
   self->sample_source_id = g_timeout_add (SAMPLE_INTERVAL_MS, on_sample, self);
 
-#ifdef HAVE_AVE_PREVIEW
   self->preview = GTK_WIDGET (ave_preview_new ());
   gtk_widget_set_vexpand (self->preview, TRUE);
   gtk_box_append (self->preview_box, self->preview);
@@ -1604,17 +1587,12 @@ ave_window_init (AveWindow *self)
     }
   on_caption_style_changed (self->settings, "caption-style", self);
   g_signal_connect (self->burn_captions_switch, "notify::active", G_CALLBACK (on_burn_captions_active), self);
-#endif
-#ifdef HAVE_AVE_TIMELINE
   self->timeline = GTK_WIDGET (ave_timeline_new ());
   gtk_widget_set_vexpand (self->timeline, TRUE);
   gtk_box_append (self->timeline_box, self->timeline);
-#endif
-#if defined (HAVE_AVE_TIMELINE) && defined (HAVE_AVE_PREVIEW)
   /* One playhead: the preview drives the timeline, a click on the timeline seeks. */
   g_object_bind_property (self->preview, "position", self->timeline, "playhead", G_BINDING_SYNC_CREATE);
   g_signal_connect (self->timeline, "seek", G_CALLBACK (on_timeline_seek), self);
-#endif
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
