@@ -5,11 +5,11 @@
 #include <locale.h>
 #include <glib/gi18n.h>
 #include <gtk/gtk.h>
-#include <libavutil/log.h>
 
 #include "ave-cli.h"
 #include "ave-application.h"
 #include "ave-service.h"
+#include "media/ave-media.h"
 
 static gboolean
 has_argument (int argc, char **argv, const char *argument)
@@ -30,7 +30,7 @@ main (int argc, char **argv)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   /* Engine messages are ours; FFmpeg's own chatter is for debugging only. */
-  av_log_set_level (g_getenv ("AVE_FFMPEG_LOG") != NULL ? AV_LOG_INFO : AV_LOG_QUIET);
+  ave_media_set_ffmpeg_log (g_getenv ("AVE_FFMPEG_LOG") != NULL);
 
   /* `ai-video-editor process …` and friends: the headless front end. */
   if (argc > 1 && ave_cli_is_command (argv[1]))

@@ -14,7 +14,7 @@
 
 #include "ave-test-util.h"
 #include "core/ave-error.h"
-#include "media/ave-media.h"
+#include "media/ave-media-private.h"
 
 #if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT (57, 30, 100)
 # define FRAME_DURATION(f) ((f)->duration)

@@ -4,7 +4,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <libavutil/frame.h>
 
 #include "media/ave-media.h"
 #include "ave-filmstrip.h"
@@ -148,16 +147,16 @@ clamp_byte (int value)
 /* BT.601 limited range, the usual for the small H.264 frames FFmpeg scales
  * to; close enough for a thumbnail of any source. */
 static GBytes *
-frame_to_rgb (const AVFrame *frame)
+frame_to_rgb (const AvePicture *frame)
 {
   int width = frame->width, height = frame->height;
   guint8 *rgb = g_malloc ((gsize) width * height * 3);
 
   for (int y = 0; y < height; y++)
     {
-      const guint8 *py = frame->data[0] + (gsize) y * frame->linesize[0];
-      const guint8 *pu = frame->data[1] + (gsize) (y / 2) * frame->linesize[1];
-      const guint8 *pv = frame->data[2] + (gsize) (y / 2) * frame->linesize[2];
+      const guint8 *py = frame->y + (gsize) y * frame->y_stride;
+      const guint8 *pu = frame->u + (gsize) (y / 2) * frame->uv_stride;
+      const guint8 *pv = frame->v + (gsize) (y / 2) * frame->uv_stride;
       guint8 *out = rgb + (gsize) y * width * 3;
 
       for (int x = 0; x < width; x++)
@@ -226,14 +225,13 @@ thumb_thread_main (gpointer data)
 
       if (source != NULL && ave_media_source_seek (source, key / 1000.0, &error))
         {
-          AVFrame *frame = ave_media_source_read_video (source, &error);
+          g_autoptr(AvePicture) frame = ave_media_source_read_picture (source, &error);
 
           if (frame != NULL)
             {
               delivery->rgb = frame_to_rgb (frame);
               delivery->width = frame->width;
               delivery->height = frame->height;
-              av_frame_free (&frame);
             }
         }
       if (error != NULL)
@@ -340,16 +338,16 @@ peak_thread_main (gpointer data)
 
   while (!shared_stopping (shared))
     {
-      AVFrame *frame = ave_media_source_read_audio (source, &error);
+      g_autoptr(AveSound) frame = ave_media_source_read_sound (source, &error);
       const float *samples;
       gint64 first_sample;
 
       if (frame == NULL)
         break;
 
-      samples = (const float *) frame->data[0];
-      first_sample = (gint64) llround (frame->pts / 1e6 * PEAK_RATE);
-      for (int i = 0; i < frame->nb_samples; i++)
+      samples = frame->planes[0];
+      first_sample = (gint64) llround (frame->pts * PEAK_RATE);
+      for (int i = 0; i < frame->n_samples; i++)
         {
           gint64 bucket = (first_sample + i) / SAMPLES_PER_BUCKET;
           guint old_len = min->len;
@@ -366,7 +364,6 @@ peak_thread_main (gpointer data)
           g_array_index (min, float, bucket) = MIN (g_array_index (min, float, bucket), samples[i]);
           g_array_index (max, float, bucket) = MAX (g_array_index (max, float, bucket), samples[i]);
         }
-      av_frame_free (&frame);
 
       /* Hand over what is done a few times a second, so the waveform of a
        * long file fills in while it is read.  The last bucket may still

@@ -12,7 +12,7 @@
 #include <libavutil/pixfmt.h>
 #include <libavutil/samplefmt.h>
 
-#include "media/ave-media.h"
+#include "media/ave-media-private.h"
 #include "fuzz-util.h"
 
 #define SECONDS 1.0

@@ -6,8 +6,6 @@
 #include <string.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
-#include <libavutil/frame.h>
-#include <libavutil/pixfmt.h>
 
 #include "core/ave-error.h"
 #include "core/ave-settings.h"
@@ -76,17 +74,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (cairo_t, cairo_destroy)
 
 /* ------------------------------------------------------------ images */
 
-/* A local name so this cleanup function cannot clash with one declared
- * for AVFrame elsewhere in the engine. */
-typedef AVFrame CardFrame;
-
-static void
-card_frame_free (CardFrame *frame)
-{
-  av_frame_free (&frame);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CardFrame, card_frame_free)
 
 /* The size to decode an iw x ih image at so that it still covers (or fits)
  * want_w x want_h without being scaled up later: never more pixels than
@@ -125,7 +112,7 @@ load_image_ffmpeg (const char  *path,
 {
   g_autoptr(AveMediaInfo) info = NULL;
   g_autoptr(AveMediaSource) source = NULL;
-  g_autoptr(CardFrame) frame = NULL;
+  g_autoptr(AvePicture) frame = NULL;
   g_autoptr(AveCompute) cpu = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree guint8 *rgba = NULL;
@@ -158,7 +145,7 @@ load_image_ffmpeg (const char  *path,
   source = ave_media_source_open (path, &options, error);
   if (source == NULL)
     return NULL;
-  frame = ave_media_source_read_video (source, &local_error);
+  frame = ave_media_source_read_picture (source, &local_error);
   if (frame == NULL)
     {
       if (local_error != NULL)
@@ -168,17 +155,18 @@ load_image_ffmpeg (const char  *path,
                      "%s: no picture could be decoded; is the file complete?", path);
       return NULL;
     }
-  if (frame->format != AV_PIX_FMT_YUV420P || frame->width <= 0 || frame->height <= 0)
+  if (frame->width <= 0 || frame->height <= 0)
     {
       g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_FAILED,
                    "%s: the decoder gave an unexpected picture format", path);
       return NULL;
     }
 
+  /* A view of the decoded planes, only read (yuv_to_rgba takes it const). */
   view = (AveYuvFrame) {
     .width = frame->width, .height = frame->height,
-    .y = frame->data[0], .y_stride = frame->linesize[0],
-    .u = frame->data[1], .v = frame->data[2], .uv_stride = frame->linesize[1],
+    .y = (guint8 *) frame->y, .y_stride = frame->y_stride,
+    .u = (guint8 *) frame->u, .v = (guint8 *) frame->v, .uv_stride = frame->uv_stride,
   };
   rgba = g_malloc ((gsize) frame->width * frame->height * 4);
   cpu = ave_compute_cpu_new ();

@@ -5,8 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libavcodec/avcodec.h>
-#include <libavutil/frame.h>
 
 #include "core/ave-error.h"
 #include "media/ave-media.h"
@@ -21,7 +19,6 @@
 #define SIG_W           32
 #define SIG_H           18
 #define MIN_SIG_DIFF    6.0   /* mean |luma difference| (0..255) of the 32x18 signatures */
-#define JPEG_QUALITY    3     /* mjpeg qscale: 2 (best) .. 31 */
 /* Bounds on a thumbnail (docs/cli.md, "Limits"): 8K a side, and the
  * probe's limit on a picture's shape (16:1 either way). */
 #define MAX_THUMBNAIL_SIDE 8192
@@ -32,40 +29,11 @@ typedef struct
   guint8 luma[SIG_W * SIG_H];
 } Signature;
 
-/* Local names for the FFmpeg types, so these cleanup functions can never
- * clash with ones another engine header may declare for the same types. */
-typedef AVCodecContext ThumbEncoder;
-typedef AVPacket       ThumbPacket;
-typedef AVFrame        ThumbFrame;
-
-static void
-thumb_encoder_free (ThumbEncoder *ctx)
-{
-  avcodec_free_context (&ctx);
-}
-
-static void
-thumb_packet_free (ThumbPacket *packet)
-{
-  av_packet_free (&packet);
-}
-
-static void
-thumb_frame_free (ThumbFrame *frame)
-{
-  av_frame_free (&frame);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThumbEncoder, thumb_encoder_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThumbPacket, thumb_packet_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThumbFrame, thumb_frame_free)
-
-
 /* Box-averaged 32x18 luma: small enough that noise and compression do not
  * matter, detailed enough to tell two shots apart. */
 static void
-signature_compute (const AVFrame *frame,
-                   Signature     *sig)
+signature_compute (const AvePicture *frame,
+                   Signature        *sig)
 {
   for (int sy = 0; sy < SIG_H; sy++)
     for (int sx = 0; sx < SIG_W; sx++)
@@ -78,7 +46,7 @@ signature_compute (const AVFrame *frame,
         y1 = MIN (y1, frame->height);
         for (int y = y0; y < y1; y++)
           {
-            const guint8 *row = frame->data[0] + (gsize) y * frame->linesize[0];
+            const guint8 *row = frame->y + (gsize) y * frame->y_stride;
             for (int x = x0; x < x1; x++)
               sum += row[x];
           }
@@ -95,119 +63,6 @@ signature_distance (const Signature *a,
   for (guint i = 0; i < SIG_W * SIG_H; i++)
     sum += (guint64) abs ((int) a->luma[i] - (int) b->luma[i]);
   return (double) sum / (SIG_W * SIG_H);
-}
-
-/* Decoded frames are limited range (16..235); JPEG (yuvj420p) is full
- * range, so the levels are stretched or the thumbnail looks washed out. */
-static AVFrame *
-to_full_range (const AVFrame *src)
-{
-  AVFrame *dst = av_frame_alloc ();
-  guint8 luma[256], chroma[256];
-
-  for (int v = 0; v < 256; v++)
-    {
-      luma[v] = (guint8) CLAMP (lround ((v - 16) * 255.0 / 219.0), 0, 255);
-      chroma[v] = (guint8) CLAMP (lround ((v - 128) * 255.0 / 224.0 + 128.0), 0, 255);
-    }
-
-  dst->format = AV_PIX_FMT_YUVJ420P;
-  dst->width = src->width;
-  dst->height = src->height;
-  if (av_frame_get_buffer (dst, 0) < 0)
-    {
-      av_frame_free (&dst);
-      return NULL;
-    }
-  for (int plane = 0; plane < 3; plane++)
-    {
-      int w = plane == 0 ? src->width : (src->width + 1) / 2;
-      int h = plane == 0 ? src->height : (src->height + 1) / 2;
-      const guint8 *lut = plane == 0 ? luma : chroma;
-
-      for (int y = 0; y < h; y++)
-        {
-          const guint8 *in = src->data[plane] + (gsize) y * src->linesize[plane];
-          guint8 *out = dst->data[plane] + (gsize) y * dst->linesize[plane];
-          for (int x = 0; x < w; x++)
-            out[x] = lut[in[x]];
-        }
-    }
-  return dst;
-}
-
-static AVCodecContext *
-open_jpeg_encoder (int       width,
-                   int       height,
-                   GError  **error)
-{
-  const AVCodec *codec = avcodec_find_encoder (AV_CODEC_ID_MJPEG);
-  g_autoptr(ThumbEncoder) ctx = NULL;
-
-  if (codec == NULL)
-    {
-      g_set_error_literal (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_FAILED,
-                           "FFmpeg's JPEG (mjpeg) encoder is not available: install a complete libavcodec");
-      return NULL;
-    }
-  ctx = avcodec_alloc_context3 (codec);
-  ctx->width = width;
-  ctx->height = height;
-  ctx->pix_fmt = AV_PIX_FMT_YUVJ420P;
-  ctx->color_range = AVCOL_RANGE_JPEG;
-  ctx->time_base = (AVRational) { 1, 25 };
-  ctx->flags |= AV_CODEC_FLAG_QSCALE;
-  ctx->global_quality = FF_QP2LAMBDA * JPEG_QUALITY;
-  if (avcodec_open2 (ctx, codec, NULL) < 0)
-    {
-      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_FAILED,
-                   "Cannot start the JPEG encoder for %dx%d thumbnails", width, height);
-      return NULL;
-    }
-  return g_steal_pointer (&ctx);
-}
-
-static gboolean
-write_jpeg (AVCodecContext  *ctx,
-            const AVFrame   *frame,
-            gint64           index,
-            const char      *path,
-            GError         **error)
-{
-  g_autoptr(ThumbFrame) full = to_full_range (frame);
-  g_autoptr(ThumbPacket) packet = av_packet_alloc ();
-  g_autoptr(GError) local_error = NULL;
-  int ret;
-
-  if (full == NULL)
-    {
-      g_set_error_literal (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_FAILED, "Out of memory for a thumbnail");
-      return FALSE;
-    }
-  full->quality = ctx->global_quality;
-  full->pict_type = AV_PICTURE_TYPE_I;
-  /* The encoder insists on increasing timestamps, even for stills. */
-  full->pts = index;
-
-  ret = avcodec_send_frame (ctx, full);
-  if (ret >= 0)
-    ret = avcodec_receive_packet (ctx, packet);
-  if (ret < 0)
-    {
-      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_FAILED,
-                   "Encoding the thumbnail %s failed", path);
-      return FALSE;
-    }
-
-  /* Temporary name + rename: a reader never sees half a JPEG. */
-  if (!g_file_set_contents_full (path, (const char *) packet->data, packet->size,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local_error))
-    {
-      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_NOT_WRITABLE,
-                   "Cannot write the thumbnail %s: %s", path, local_error->message);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 /* Thumbnail size: settings->thumbnail_width wide, the display aspect
@@ -255,7 +110,7 @@ ave_thumbnails_write (const AveAnalysis  *analysis,
   g_autoptr(GArray) chosen_times = NULL;
   g_autoptr(GArray) chosen_sigs = NULL;
   g_autoptr(AveMediaSource) source = NULL;
-  g_autoptr(ThumbEncoder) encoder = NULL;
+  g_autoptr(AveJpegWriter) encoder = NULL;
   AveMediaSourceOptions options = { 0 };
   guint written = 0;
   int width, height;
@@ -298,7 +153,7 @@ ave_thumbnails_write (const AveAnalysis  *analysis,
   source = ave_media_source_open (ave_plan_get_source (plan), &options, error);
   if (source == NULL)
     return FALSE;
-  encoder = open_jpeg_encoder (width, height, error);
+  encoder = ave_jpeg_writer_new (width, height, error);
   if (encoder == NULL)
     return FALSE;
 
@@ -308,7 +163,7 @@ ave_thumbnails_write (const AveAnalysis  *analysis,
   for (guint i = 0; i < kept->len && written < settings->thumbnail_count; i++)
     {
       const AveThumbnailCandidate *cand = &g_array_index (kept, AveThumbnailCandidate, i);
-      g_autoptr(ThumbFrame) frame = NULL;
+      g_autoptr(AvePicture) frame = NULL;
       g_autofree char *name = NULL;
       g_autofree char *path = NULL;
       gboolean duplicate = FALSE;
@@ -324,7 +179,7 @@ ave_thumbnails_write (const AveAnalysis  *analysis,
 
       if (!ave_media_source_seek (source, cand->time, error))
         return FALSE;
-      frame = ave_media_source_read_video (source, error);
+      frame = ave_media_source_read_picture (source, error);
       if (frame == NULL)
         {
           if (error != NULL && *error != NULL)
@@ -344,7 +199,7 @@ ave_thumbnails_write (const AveAnalysis  *analysis,
 
       name = g_strdup_printf ("thumb-%02u.jpg", written + 1);
       path = g_build_filename (directory, name, NULL);
-      if (!write_jpeg (encoder, frame, written, path, error))
+      if (!ave_jpeg_writer_write (encoder, frame, path, error))
         return FALSE;
 
       g_array_append_val (chosen_times, cand->time);

@@ -9,7 +9,7 @@
 #include <libavutil/mathematics.h>
 
 #include "core/ave-error.h"
-#include "media/ave-media.h"
+#include "media/ave-media-private.h"
 #include "assets/ave-cards.h"
 #include "assets/ave-captions.h"
 #include "ave-compose-private.h"

@@ -72,4 +72,13 @@ gboolean ave_composer_render_with_captions (AvePlan                  *plan,
                                             GCancellable             *cancellable,
                                             GError                  **error);
 
+/* Whether FFmpeg has this encoder ("libx264", "aac"). */
+gboolean     ave_composer_has_encoder        (const char *name);
+/* Frames per second x264 encodes at width x height with this preset (a
+ * moving pattern with detail, n_frames of it, CRF 23); 0 when it cannot. */
+double       ave_composer_measure_encode_fps (const char *preset,
+                                              int         width,
+                                              int         height,
+                                              int         n_frames);
+
 G_END_DECLS

@@ -100,3 +100,9 @@ _ave_media_open_output (AVFormatContext *out,
   av_dict_free (&options);
   return ret;
 }
+
+void
+ave_media_set_ffmpeg_log (gboolean verbose)
+{
+  av_log_set_level (verbose ? AV_LOG_INFO : AV_LOG_QUIET);
+}

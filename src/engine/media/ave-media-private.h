@@ -29,6 +29,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (AVPacket, _ave_av_packet_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AVFrame, _ave_av_frame_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SwrContext, _ave_swr_free)
 
+/* The frames themselves, for the composer: free with av_frame_free.  Video
+ * is AV_PIX_FMT_YUV420P, audio AV_SAMPLE_FMT_FLTP; pts and duration in
+ * microseconds (AV_TIME_BASE) on the engine's clock. */
+AVFrame *ave_media_source_read_video (AveMediaSource  *self,
+                                     GError         **error);
+AVFrame *ave_media_source_read_audio (AveMediaSource  *self,
+                                     GError         **error);
+
 /* AVFrame.duration replaced pkt_duration after FFmpeg 5.1. */
 #if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT (57, 30, 100)
 # define _AVE_FRAME_DURATION(f) ((f)->duration)

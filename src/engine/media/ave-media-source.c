@@ -1148,3 +1148,80 @@ ave_media_source_free (AveMediaSource *self)
   _ave_media_file_close (&self->file);
   g_free (self);
 }
+
+/* ------------------------------------------------- engine frame types */
+
+typedef struct
+{
+  AvePicture  picture;        /* first: what callers see */
+  AVFrame    *frame;
+} PictureHolder;
+
+typedef struct
+{
+  AveSound    sound;          /* first: what callers see */
+  AVFrame    *frame;
+} SoundHolder;
+
+AvePicture *
+ave_media_source_read_picture (AveMediaSource  *self,
+                               GError         **error)
+{
+  AVFrame *frame = ave_media_source_read_video (self, error);
+  PictureHolder *holder;
+
+  if (frame == NULL)
+    return NULL;
+  holder = g_new0 (PictureHolder, 1);
+  holder->frame = frame;
+  holder->picture = (AvePicture) {
+    .width = frame->width, .height = frame->height,
+    .pts = frame->pts / (double) AV_TIME_BASE,
+    .y = frame->data[0], .u = frame->data[1], .v = frame->data[2],
+    .y_stride = frame->linesize[0], .uv_stride = frame->linesize[1],
+  };
+  return &holder->picture;
+}
+
+void
+ave_picture_free (AvePicture *picture)
+{
+  PictureHolder *holder = (PictureHolder *) picture;
+
+  if (holder == NULL)
+    return;
+  av_frame_free (&holder->frame);
+  g_free (holder);
+}
+
+AveSound *
+ave_media_source_read_sound (AveMediaSource  *self,
+                             GError         **error)
+{
+  AVFrame *frame = ave_media_source_read_audio (self, error);
+  SoundHolder *holder;
+
+  if (frame == NULL)
+    return NULL;
+  holder = g_new0 (SoundHolder, 1);
+  holder->frame = frame;
+  holder->sound = (AveSound) {
+    .pts = frame->pts / (double) AV_TIME_BASE,
+    .n_samples = frame->nb_samples,
+    .channels = frame->ch_layout.nb_channels,
+    .rate = frame->sample_rate,
+    .planes = (const float * const *) frame->extended_data,
+  };
+  return &holder->sound;
+}
+
+void
+ave_sound_free (AveSound *sound)
+{
+  SoundHolder *holder = (SoundHolder *) sound;
+
+  if (holder == NULL)
+    return;
+  av_frame_free (&holder->frame);
+  g_free (holder);
+}

@@ -2,16 +2,22 @@
  *
  * Everything FFmpeg-related that reads a file lives in src/engine/media/.
  * Nothing here loads a whole file: memory does not grow with input length.
+ * This header does not expose FFmpeg: front ends and the other stages get
+ * AvePicture and AveSound; the composer, which works on FFmpeg's frames,
+ * reads them through ave-media-private.h.
  */
 #pragma once
 
 #include <glib.h>
 #include <gio/gio.h>
-#include <libavutil/frame.h>
 
 #include "core/ave-progress.h"
 
 G_BEGIN_DECLS
+
+/* FFmpeg's own log on stderr: off (the engine reports what matters in its
+ * errors and events), or its informational messages for debugging. */
+void ave_media_set_ffmpeg_log (gboolean verbose);
 
 /* ------------------------------------------------------------------ probe */
 
@@ -78,9 +84,8 @@ typedef struct _AveMediaSource AveMediaSource;
 /* A streaming decoder for one file, used by composition and thumbnails.
  * Single-threaded: use one AveMediaSource from one thread at a time.
  *
- * Frames returned have `pts` in microseconds (AV_TIME_BASE) relative to the
- * file's start_time, i.e. the same clock as every time in the analysis and
- * the plan, and `duration` in microseconds as well.
+ * Times of what it returns are relative to the file's start_time, i.e.
+ * the same clock as every time in the analysis and the plan.
  *
  * Reading video and audio from one source is allowed in any interleaving;
  * packets of the other stream are queued internally (keep the two reads
@@ -95,16 +100,57 @@ const AveMediaInfo *ave_media_source_get_info   (AveMediaSource *self);
 gboolean            ave_media_source_seek       (AveMediaSource  *self,
                                                  double           seconds,
                                                  GError         **error);
-/* Returns a new frame (free with av_frame_free), or NULL at end of stream
- * (error unset) or on failure (error set).  Decoders are drained at EOF. */
-AVFrame            *ave_media_source_read_video (AveMediaSource  *self,
-                                                 GError         **error);
-AVFrame            *ave_media_source_read_audio (AveMediaSource  *self,
-                                                 GError         **error);
+/* A decoded picture: YUV 4:2:0 (limited range, as decoded) at the size
+ * the source was opened for, upright when apply_rotation was set. */
+typedef struct
+{
+  int           width, height;
+  double        pts;                       /* seconds */
+  const guint8 *y, *u, *v;
+  int           y_stride, uv_stride;       /* u and v: (width+1)/2 x (height+1)/2 */
+} AvePicture;
+
+/* Decoded sound: planar float in [-1, 1] at the rate and channels the
+ * source was opened for. */
+typedef struct
+{
+  double              pts;                 /* seconds of the first sample */
+  int                 n_samples;           /* per channel */
+  int                 channels;
+  int                 rate;
+  const float * const *planes;             /* one per channel */
+} AveSound;
+
+/* The next picture (or sound), or NULL at the end of the stream (error
+ * unset) or on failure (error set).  Decoders are drained at the end. */
+AvePicture         *ave_media_source_read_picture (AveMediaSource  *self,
+                                                   GError         **error);
+AveSound           *ave_media_source_read_sound   (AveMediaSource  *self,
+                                                   GError         **error);
+void                ave_picture_free            (AvePicture *picture);
+void                ave_sound_free              (AveSound   *sound);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AvePicture, ave_picture_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveSound, ave_sound_free)
 /* TRUE when the last read hit an unexpected end of data (truncated file). */
 gboolean            ave_media_source_truncated  (AveMediaSource *self);
 void                ave_media_source_free       (AveMediaSource *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveMediaSource, ave_media_source_free)
+
+/* ------------------------------------------------------------ JPEG stills */
+
+/* Writes pictures of one size as JPEG files (thumbnails), full range as
+ * JPEG expects; each file appears whole or not at all. */
+typedef struct _AveJpegWriter AveJpegWriter;
+
+AveJpegWriter      *ave_jpeg_writer_new         (int               width,
+                                                 int               height,
+                                                 GError          **error);
+gboolean            ave_jpeg_writer_write       (AveJpegWriter    *self,
+                                                 const AvePicture *picture,
+                                                 const char       *path,
+                                                 GError          **error);
+void                ave_jpeg_writer_free        (AveJpegWriter    *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveJpegWriter, ave_jpeg_writer_free)
 
 /* ------------------------------------------------ one-pass analysis read */
 

@@ -8,11 +8,10 @@
 #include <unistd.h>
 #include <sys/statvfs.h>
 #include <glib/gstdio.h>
-#include <libavcodec/avcodec.h>
-#include <libavutil/opt.h>
 
 #include "ave-diagnose.h"
 #include "ave-report.h"
+#include "compose/ave-composer.h"
 #include "compute/ave-compute.h"
 #if HAVE_VULKAN
 #include "compute/ave-compute-vulkan.h"
@@ -115,68 +114,8 @@ check_system (Facts *f)
 #else
   f->vulkan_text = g_strdup ("this build has no Vulkan backend");
 #endif
-  f->x264 = avcodec_find_encoder_by_name ("libx264") != NULL;
-  f->aac = avcodec_find_encoder_by_name ("aac") != NULL;
-}
-
-/* Frames per second x264 encodes at BENCH_W x BENCH_H with this preset. */
-static double
-measure_encode (const char *preset)
-{
-  const AVCodec *codec = avcodec_find_encoder_by_name ("libx264");
-  AVCodecContext *ctx;
-  AVFrame *frame;
-  AVPacket *packet;
-  gint64 start;
-  double fps = 0;
-
-  if (codec == NULL || (ctx = avcodec_alloc_context3 (codec)) == NULL)
-    return 0;
-  ctx->width = BENCH_W;
-  ctx->height = BENCH_H;
-  ctx->pix_fmt = AV_PIX_FMT_YUV420P;
-  ctx->time_base = (AVRational) { 1, 30 };
-  ctx->framerate = (AVRational) { 30, 1 };
-  av_opt_set (ctx->priv_data, "preset", preset, 0);
-  av_opt_set (ctx->priv_data, "crf", "23", 0);
-  frame = av_frame_alloc ();
-  packet = av_packet_alloc ();
-  frame->width = BENCH_W;
-  frame->height = BENCH_H;
-  frame->format = AV_PIX_FMT_YUV420P;
-  if (avcodec_open2 (ctx, codec, NULL) < 0 || av_frame_get_buffer (frame, 0) < 0)
-    goto out;
-
-  start = g_get_monotonic_time ();
-  for (int n = 0; n <= BENCH_FRAMES; n++)
-    {
-      int ret = avcodec_send_frame (ctx, n < BENCH_FRAMES ? frame : NULL);
-      if (n < BENCH_FRAMES)
-        {
-          /* A moving pattern with detail, so the encoder has real work. */
-          av_frame_make_writable (frame);
-          for (int y = 0; y < BENCH_H; y++)
-            for (int x = 0; x < BENCH_W; x++)
-              frame->data[0][y * frame->linesize[0] + x] = (guint8) ((x + 3 * n) ^ (y - 2 * n)) + ((x * y) >> 7);
-          for (int y = 0; y < BENCH_H / 2; y++)
-            {
-              memset (frame->data[1] + y * frame->linesize[1], 128 + (y + n) % 32, BENCH_W / 2);
-              memset (frame->data[2] + y * frame->linesize[2], 128 - (y + n) % 32, BENCH_W / 2);
-            }
-          frame->pts = n;
-        }
-      if (ret < 0)
-        goto out;
-      while (avcodec_receive_packet (ctx, packet) == 0)
-        av_packet_unref (packet);
-    }
-  fps = BENCH_FRAMES / MAX (1e-6, (g_get_monotonic_time () - start) / 1e6);
-
-out:
-  av_packet_free (&packet);
-  av_frame_free (&frame);
-  avcodec_free_context (&ctx);
-  return fps;
+  f->x264 = ave_composer_has_encoder ("libx264");
+  f->aac = ave_composer_has_encoder ("aac");
 }
 
 static double
@@ -252,8 +191,8 @@ ave_diagnose_run (AveDiagnoseFlags   flags,
   check_system (&f);
   if (flags & (AVE_DIAGNOSE_BOTTLENECKS | AVE_DIAGNOSE_SUGGESTIONS))
     {
-      f.encode_fps_fast = measure_encode ("veryfast");
-      f.encode_fps_medium = measure_encode ("medium");
+      f.encode_fps_fast = ave_composer_measure_encode_fps ("veryfast", BENCH_W, BENCH_H, BENCH_FRAMES);
+      f.encode_fps_medium = ave_composer_measure_encode_fps ("medium", BENCH_W, BENCH_H, BENCH_FRAMES);
       f.analysis_fps = measure_analysis ();
     }
 
