@@ -61,6 +61,7 @@ ave_settings_new (void)
   self->parallel_strategy = AVE_PARALLEL_BALANCED;
   self->quality_threshold = 0.85;
   self->performance_target = g_strdup ("balanced");
+  self->export_paths = g_strdup ("absolute");
   self->cache_strategy = AVE_CACHE_STRATEGY_LRU;
   self->smart_cut = TRUE;
 
@@ -89,6 +90,8 @@ ave_settings_copy (const AveSettings *self)
   copy->caption_outline_color = g_strdup (self->caption_outline_color);
   copy->caption_box_color = g_strdup (self->caption_box_color);
   copy->caption_highlight = g_strdup (self->caption_highlight);
+  copy->export_formats = g_strdup (self->export_formats);
+  copy->export_paths = g_strdup (self->export_paths);
   return copy;
 }
 
@@ -110,6 +113,8 @@ ave_settings_free (AveSettings *self)
   g_free (self->caption_outline_color);
   g_free (self->caption_box_color);
   g_free (self->caption_highlight);
+  g_free (self->export_formats);
+  g_free (self->export_paths);
   g_free (self);
 }
 

@@ -94,6 +94,9 @@ struct _AveSettings
   AveSubtitles subtitles;         /* subtitle files timed to the output (default: all) */
   gboolean embed_subtitles;       /* the same cues as a mov_text track in final.mp4 */
   gboolean burn_captions;         /* the cues drawn into the pictures, in the caption style below */
+  /* The edit for other editors beside final.mp4 (docs/interchange.md). */
+  char    *export_formats;        /* "mlt,kdenlive,fcpxml,xmeml,otio,edl" (any of them), NULL = none */
+  char    *export_paths;          /* "absolute" (default) or "relative" to the export's folder */
   /* The caption style (docs/captions.md; --caption-style KEY=VALUE, YAML
    * captions:).  Sizes are fractions of the picture height so a style
    * looks the same at any resolution; colours are "#rrggbb". */
