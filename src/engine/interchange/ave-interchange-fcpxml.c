@@ -398,9 +398,9 @@ ave_ic_read_fcpxml (const char *path, AveXmlNode *root, GError **error)
           if (pending > 0)
             {
               clip.src_in -= before;
+              clip.rec_in -= before;
               if (last_was_clip)
                 {
-                  clip.rec_in -= before;
                   clip.transition = AVE_TRANSITION_CROSSFADE;
                   clip.transition_frames = pending;
                 }

@@ -655,7 +655,7 @@ read_playlist (MltDoc *doc, AveIcEdit *edit, const AveXmlNode *playlist, GError 
         return FALSE;
       {
         gboolean crossfade = pending_fade > 0 && pending_from_media;
-        AveIcClip clip = { in - pending_fade, out + 1, pos - (crossfade ? pending_fade : 0),
+        AveIcClip clip = { in - pending_fade, out + 1, pos - pending_fade,
                            crossfade ? AVE_TRANSITION_CROSSFADE : AVE_TRANSITION_CUT, crossfade ? pending_fade : 0 };
         const char *length = ave_xml_mlt_property (producer, "length");
         gint64 frames;

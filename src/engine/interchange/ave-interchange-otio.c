@@ -364,9 +364,9 @@ read_track (AveIcEdit *edit, JsonArray *children, GError **error)
           if (pending_in >= 0)
             {
               clip.src_in -= pending_in;
+              clip.rec_in -= pending_in;
               if (last_was_clip)
                 {
-                  clip.rec_in -= pending_in;
                   clip.transition = AVE_TRANSITION_CROSSFADE;
                   clip.transition_frames = pending_in + pending_out;
                 }

@@ -378,10 +378,10 @@ ave_ic_read_xmeml (const char *path, AveXmlNode *root, GError **error)
               goto out;
             }
           clip.src_in -= before;
+          clip.rec_in -= before;
           if (last_was_clip)
             {
               g_array_index (edit.clips, AveIcClip, edit.clips->len - 1).src_out += after;
-              clip.rec_in -= before;
               clip.transition = AVE_TRANSITION_CROSSFADE;
               clip.transition_frames = pending_end - pending_start;
             }
