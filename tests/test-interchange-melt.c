@@ -243,6 +243,31 @@ test_cli (void)
   g_clear_pointer (&args, g_free);
   g_clear_pointer (&err, g_free);
 
+  /* A rate the EDL cannot count is refused before anything is rendered. */
+  {
+    const char *odd = ave_test_ffmpeg_media ("screen.mp4", "-f lavfi -i testsrc=s=160x120:r=25/2:d=2 -c:v libx264 -preset ultrafast");
+    g_autofree char *odd_out = ave_test_path ("odd-out");
+    g_autofree char *odd_final = g_build_filename (odd_out, "screen", "final.mp4", NULL);
+
+    args = g_strdup_printf ("process '%s' -o '%s' --export mlt,edl", odd, odd_out);
+    g_assert_cmpint (run_cli (NULL, &err, args), ==, 1);
+    g_assert_nonnull (strstr (err, "--export edl"));
+    g_assert_nonnull (strstr (err, "12.500"));
+    g_assert_false (g_file_test (odd_final, G_FILE_TEST_EXISTS));
+    g_clear_pointer (&args, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+
+  /* An export read in place cannot be replaced by the same run. */
+  {
+    g_autofree char *root = g_path_get_dirname (folder);
+    args = g_strdup_printf ("process '%s' --plan '%s' -o '%s' --export mlt", talk, mlt, root);
+  }
+  g_assert_cmpint (run_cli (NULL, &err, args), ==, 1);
+  g_assert_nonnull (strstr (err, "edit.mlt"));
+  g_clear_pointer (&args, g_free);
+  g_clear_pointer (&err, g_free);
+
   /* ...but only for its own video. */
   args = g_strdup_printf ("process '%s' --plan '%s' -o '%s'", other, mlt, again);
   g_assert_cmpint (run_cli (NULL, &err, args), ==, 1);

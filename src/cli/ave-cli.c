@@ -329,7 +329,7 @@ cmd_run (const char *command, AveJobKind kind, int argc, char **argv)
   g_auto(CommonOptions) o = { 0 };
   const GOptionEntry process_entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "Folder for the results (default ./output); each input gets DIR/<name>/", "DIR" },
-    { "plan", 0, 0, G_OPTION_ARG_FILENAME, &o.plan, "Render this edit plan (a plan.json, possibly edited by hand) instead of asking the director", "PLAN.json" },
+    { "plan", 0, 0, G_OPTION_ARG_FILENAME, &o.plan, "Render this edit plan (a plan.json, possibly edited by hand, or an MLT, Kdenlive, FCPXML, xmeml, OTIO or EDL edit of this input) instead of asking the director", "PLAN" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &o.config, "Settings from this YAML file (the guide's performance_config.yaml format)", "FILE" },
     { "print-settings", 0, 0, G_OPTION_ARG_NONE, &o.print_settings, "Print the resolved settings and where each came from, then exit (with --json: as JSON)", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Print one JSON event per line on stdout (stage start, progress, end, warnings, results)", NULL },

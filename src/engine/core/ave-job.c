@@ -1428,6 +1428,19 @@ run_stages (AveJob        *self,
                    self->plan_file);
       return FALSE;
     }
+  /* --export of a rate the format cannot hold: refused before the render. */
+  if (self->kind != AVE_JOB_ANALYZE && self->settings->export_formats != NULL)
+    {
+      guint mask = 0;
+      if (!ave_interchange_parse_format_list (self->settings->export_formats, &mask, error))
+        return FALSE;
+      for (guint f = 0; f < AVE_INTERCHANGE_N_FORMATS; f++)
+        if ((mask & (1u << f)) && !ave_interchange_check_media (self->media, f, error))
+          {
+            g_prefix_error (error, "--export %s: ", ave_interchange_format_name (f));
+            return FALSE;
+          }
+    }
   if (!prepare_output_dir (self, error))
     return FALSE;
   /* Sized before the metrics start, so that they record the settings the

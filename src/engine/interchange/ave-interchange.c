@@ -529,6 +529,33 @@ ave_interchange_export (AvePlan             *plan,
 }
 
 gboolean
+ave_interchange_check_media (const AveMediaInfo  *media,
+                             AveInterchangeFormat format,
+                             GError             **error)
+{
+  AveIcTimeline t = { 0 };
+  static const char * const names[AVE_INTERCHANGE_N_FORMATS] = {
+    [AVE_INTERCHANGE_FCPXML] = "FCPXML", [AVE_INTERCHANGE_XMEML] = "xmeml (Premiere/FCP7 XML)",
+    [AVE_INTERCHANGE_EDL] = "a CMX 3600 EDL",
+  };
+
+  g_return_val_if_fail ((guint) format < AVE_INTERCHANGE_N_FORMATS, FALSE);
+  if (!media->has_video)
+    return TRUE;
+  if (!ave_rate_from_fps (media->frame_rate, &t.rate))
+    {
+      g_set_error (error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_RATE,
+                   "%s: its frame rate (%.4f fps) is not one an editor's timeline can hold",
+                   media->path, media->frame_rate);
+      return FALSE;
+    }
+  if (names[format] == NULL)
+    return TRUE;
+  t.source_abs = media->path;
+  return ave_ic_require_timebase (&t, names[format], error);
+}
+
+gboolean
 ave_interchange_export_file (AvePlan             *plan,
                              const AveMediaInfo  *media,
                              AveAnalysis         *analysis,

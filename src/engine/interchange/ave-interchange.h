@@ -68,6 +68,12 @@ char       *ave_interchange_export           (AvePlan             *plan,
                                               const char          *export_path,
                                               AveExportPaths       paths,
                                               GError             **error);
+/* Whether `format` can hold the timeline of `media` (its frame rate):
+ * what the export would refuse with AVE_INTERCHANGE_ERROR_RATE, checked
+ * before a run spends its time rendering. */
+gboolean    ave_interchange_check_media      (const AveMediaInfo  *media,
+                                              AveInterchangeFormat format,
+                                              GError             **error);
 /* The same, written to `path` (a temporary file renamed into place: a
  * failed export never leaves half a file). */
 gboolean    ave_interchange_export_file      (AvePlan             *plan,
