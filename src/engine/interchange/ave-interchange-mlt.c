@@ -135,8 +135,11 @@ write_card_producer (GString *out, AveIcTimeline *t, const AveIcItem *item, cons
   property (out, 4, "align", "1");
   if (kdenlive)
     {
+      /* Its own bin clip (the source is 2). */
+      property_int (out, 4, "kdenlive:id", 3 + item->index);
       property (out, 4, "kdenlive:clipname", name);
       property (out, 4, "kdenlive:clip_type", "0");
+      property (out, 4, "kdenlive:folderid", "-1");
     }
   else
     property (out, 4, "shotcut:caption", name);
@@ -410,7 +413,7 @@ write_kdenlive_track (GString *out, AveIcTimeline *t, gboolean audio)
             ave_ic_appendf (out, 4, "<blank length=\"%" G_GINT64_FORMAT "\"/>\n", item->rec_in - pos);
           ave_ic_appendf (out, 4, "<entry producer=\"clip%u_%s\" in=\"%" G_GINT64_FORMAT "\" out=\"%" G_GINT64_FORMAT "\">\n",
                           i, kind, first, first + (item->rec_out - item->rec_in) - 1);
-          property (out, 6, "kdenlive:id", item->kind == AVE_IC_CARD ? "3" : "2");
+          property_int (out, 6, "kdenlive:id", item->kind == AVE_IC_CARD ? 3 + item->index : 2);
           ave_ic_appendf (out, 4, "</entry>\n");
           pos = item->rec_out;
         }
@@ -443,20 +446,41 @@ static void
 write_kdenlive (GString *out, AveIcTimeline *t)
 {
   guint n = t->items->len;
-  g_autofree char *profile = g_strdup_printf ("atsc_%dp_%.2f", t->height, (double) t->rate.num / t->rate.den);
+  int base = ave_rate_timebase (t->rate);
+  g_autofree char *suffix = !ave_rate_is_ntsc (t->rate) ? g_strdup_printf ("%d", base)
+                          : g_strdup (base == 24 ? "2398" : base == 30 ? "2997" : base == 60 ? "5994" : "custom");
+  /* Kdenlive's name for the profile (its own, when the size and rate are
+   * standard); the <profile> element says what it is in any case. */
+  g_autofree char *profile = base > 0 ? g_strdup_printf ("atsc_%dp_%s", t->height, suffix) : g_strdup ("custom");
 
-  /* The bin: the source once (and the card clips). */
+  /* The bin: the source once, and the card clips. */
   write_source_producer (out, t, "producer_bin", NULL, TRUE);
+  for (guint i = 0; i < n; i++)
+    {
+      const AveIcItem *item = &g_array_index (t->items, AveIcItem, i);
+      g_autofree char *vid = g_strdup_printf ("clip%u_v", i);
+      if (item->kind == AVE_IC_CARD)
+        write_card_producer (out, t, item, vid, TRUE);
+    }
   ave_ic_appendf (out, 2, "<playlist id=\"main_bin\">\n");
   property (out, 4, "kdenlive:docproperties.version", "1.04");
   property (out, 4, "kdenlive:docproperties.kdenliveversion", "22.12.3");
   property (out, 4, "kdenlive:docproperties.profile", profile);
   property (out, 4, "kdenlive:docproperties.audioChannels", t->media->channels == 1 ? "1" : "2");
   property (out, 4, "kdenlive:docproperties.documentid", "1");
+  property (out, 4, "kdenlive:docproperties.decimalPoint", ".");
+  property (out, 4, "kdenlive:docproperties.seekOffset", "30000");
   write_markers (out, t, TRUE);
   property (out, 4, "xml_retain", "1");
   ave_ic_appendf (out, 4, "<entry producer=\"producer_bin\" in=\"0\" out=\"%" G_GINT64_FORMAT "\"/>\n",
                   t->source_frames - 1);
+  for (guint i = 0; i < n; i++)
+    {
+      const AveIcItem *item = &g_array_index (t->items, AveIcItem, i);
+      if (item->kind == AVE_IC_CARD)
+        ave_ic_appendf (out, 4, "<entry producer=\"clip%u_v\" in=\"0\" out=\"%" G_GINT64_FORMAT "\"/>\n",
+                        i, item->rec_out - item->rec_in - 1);
+    }
   ave_ic_appendf (out, 2, "</playlist>\n");
 
   write_background (out, t, "black_track");
@@ -469,9 +493,7 @@ write_kdenlive (GString *out, AveIcTimeline *t)
       gint64 head, tail;
 
       fade_frames (t, i, &head, &tail);
-      if (item->kind == AVE_IC_CARD)
-        write_card_producer (out, t, item, vid, TRUE);
-      else
+      if (item->kind == AVE_IC_CLIP)
         {
           write_source_producer (out, t, vid, "video", TRUE);
           write_source_producer (out, t, aid, "audio", TRUE);
