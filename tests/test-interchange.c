@@ -827,6 +827,51 @@ test_paths_and_markers (void)
   g_assert_nonnull (strstr (edl, "* FADE THROUGH BLACK:"));
 }
 
+/* Shotcut and Kdenlive save positions as clock times ("00:00:01.500"):
+ * an edit trimmed there reads back as well as our frame numbers. */
+static const char shotcut_mlt[] =
+  "<?xml version=\"1.0\" standalone=\"no\"?>\n"
+  "<mlt LC_NUMERIC=\"C\" version=\"7.12.0\" title=\"Shotcut version 22.12.21\" producer=\"main_bin\">\n"
+  "  <profile description=\"PAL\" width=\"64\" height=\"48\" progressive=\"1\" sample_aspect_num=\"1\" sample_aspect_den=\"1\""
+  " display_aspect_num=\"4\" display_aspect_den=\"3\" frame_rate_num=\"25\" frame_rate_den=\"1\" colorspace=\"601\"/>\n"
+  "  <playlist id=\"main_bin\"><property name=\"xml_retain\">1</property></playlist>\n"
+  "  <producer id=\"black\" in=\"00:00:00.000\" out=\"00:00:04.960\"><property name=\"length\">00:00:05.000</property>"
+  "<property name=\"resource\">0</property><property name=\"mlt_service\">color</property></producer>\n"
+  "  <playlist id=\"background\"><entry producer=\"black\" in=\"00:00:00.000\" out=\"00:00:04.960\"/></playlist>\n"
+  "  <chain id=\"chain0\" out=\"00:00:00.480\"><property name=\"length\">00:00:00.520</property>"
+  "<property name=\"resource\">%s</property><property name=\"mlt_service\">avformat-novalidate</property></chain>\n"
+  "  <playlist id=\"playlist0\"><property name=\"shotcut:video\">1</property><property name=\"shotcut:name\">V1</property>\n"
+  "    <entry producer=\"chain0\" in=\"00:00:00.040\" out=\"00:00:00.200\"/>\n"
+  "    <blank length=\"00:00:00.080\"/>\n"
+  "    <entry producer=\"chain0\" in=\"00:00:00.280\" out=\"00:00:00.440\"/>\n"
+  "  </playlist>\n"
+  "  <tractor id=\"tractor0\" title=\"Shotcut version 22.12.21\" in=\"00:00:00.000\" out=\"00:00:00.400\">"
+  "<property name=\"shotcut\">1</property>"
+  "<track producer=\"background\"/><track producer=\"playlist0\"/></tractor>\n"
+  "</mlt>\n";
+
+static void
+test_mlt_clock_times (void)
+{
+  const char *source = rate_media (&rate_cases[1]);
+  g_autofree char *text = g_strdup_printf (shotcut_mlt, source);
+  g_autofree char *path = ave_test_path ("shotcut.mlt");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  plan = ave_interchange_import (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ave_plan_get_n_segments (plan), ==, 2);
+  /* Frames 1–5 and 7–11 at 25 fps (out points are inclusive); the blank
+   * between them is closed. */
+  g_assert_cmpfloat (fabs (ave_plan_get_segment (plan, 0)->start - 0.04), <, 1e-9);
+  g_assert_cmpfloat (fabs (ave_plan_get_segment (plan, 0)->end - 0.24), <, 1e-9);
+  g_assert_cmpfloat (fabs (ave_plan_get_segment (plan, 1)->start - 0.28), <, 1e-9);
+  g_assert_cmpfloat (fabs (ave_plan_get_segment (plan, 1)->end - 0.48), <, 1e-9);
+  g_assert_true (ave_plan_check_source (plan, source, &error));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -835,6 +880,7 @@ main (int argc, char **argv)
   g_test_add_func ("/interchange/rates-10s", test_rates_10s);
   g_test_add_func ("/interchange/rates-3h", test_rates_3h);
   g_test_add_func ("/interchange/paths-and-markers", test_paths_and_markers);
+  g_test_add_func ("/interchange/mlt-clock-times", test_mlt_clock_times);
   g_test_add_func ("/interchange/refuse/unknown-format", test_refuse_unknown_format);
   g_test_add_func ("/interchange/refuse/other-source", test_refuse_other_source);
   g_test_add_func ("/interchange/refuse/overlap", test_refuse_overlap);

@@ -163,6 +163,8 @@ parse_event (AveRate rate, const char *line, EdlEvent *e)
       if (n < 9)
         return FALSE;
       e->dissolve = g_ascii_strtoll (w[4], NULL, 10);
+      if (e->dissolve < 0 || e->dissolve > 100000)
+        return FALSE;
     }
   e->src_in = ave_timecode_to_frames (rate, w[n - 4]);
   e->src_out = ave_timecode_to_frames (rate, w[n - 3]);

@@ -248,7 +248,7 @@ parse_fcp_time (AveRate rate, const char *text, gint64 *frames)
       if (end == p || d <= 0)
         return FALSE;
     }
-  if (g_strcmp0 (end, "s") != 0)
+  if (g_strcmp0 (end, "s") != 0 || n > AVE_IC_MAX_FRAMES || n < -AVE_IC_MAX_FRAMES || d > 1000000)
     return FALSE;
   /* frames = n/d × num/den */
   if ((n * rate.num) % (d * rate.den) != 0)
@@ -322,7 +322,7 @@ ave_ic_read_fcpxml (const char *path, AveXmlNode *root, GError **error)
     a = g_ascii_strtoll (fd, &end, 10);
     if (*end == '/')
       b = g_ascii_strtoll (end + 1, &end, 10);
-    if (a <= 0 || b <= 0 || g_strcmp0 (end, "s") != 0)
+    if (a <= 0 || b <= 0 || a > 1000000 || b > 1000000 || g_strcmp0 (end, "s") != 0)
       {
         g_set_error (error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_RATE,
                      "%s: frameDuration \"%s\" is not a frame duration", path, fd);

@@ -570,6 +570,7 @@ typedef struct
 {
   const AveXmlNode *root;
   GHashTable       *by_id;   /* id → element */
+  AveRate           rate;
 } MltDoc;
 
 static void
@@ -591,10 +592,34 @@ parse_frame (const char *text, gint64 *value)
   if (text == NULL)
     return FALSE;
   v = g_ascii_strtoll (text, &end, 10);
-  if (end == text || *end != '\0')
+  if (end == text || *end != '\0' || v > AVE_IC_MAX_FRAMES || v < -AVE_IC_MAX_FRAMES)
     return FALSE;
   *value = v;
   return TRUE;
+}
+
+/* A position as MLT writes it: a frame number, a clock time
+ * ("00:01:02.500", as Shotcut and Kdenlive save) or a timecode
+ * ("00:01:02:15"). */
+static gboolean
+parse_time (AveRate rate, const char *text, gint64 *value)
+{
+  unsigned h, m;
+  double sec;
+  int used = 0;
+
+  if (parse_frame (text, value))
+    return TRUE;
+  if (text == NULL || rate.num <= 0 || rate.den <= 0)
+    return FALSE;
+  if (strchr (text, '.') != NULL && sscanf (text, "%u:%u:%lf%n", &h, &m, &sec, &used) == 3
+      && text[used] == '\0' && m < 60 && sec >= 0 && sec < 60 && h < 100000)
+    {
+      *value = ave_rate_frames (rate, h * 3600.0 + m * 60.0 + sec);
+      return TRUE;
+    }
+  *value = ave_timecode_to_frames (rate, text);
+  return *value >= 0;
 }
 
 static gboolean
@@ -633,7 +658,7 @@ read_playlist (MltDoc *doc, AveIcEdit *edit, const AveXmlNode *playlist, GError 
       if (g_str_equal (e->name, "blank"))
         {
           gint64 len;
-          if (!parse_frame (ave_xml_attr (e, "length"), &len) || len < 0)
+          if (!parse_time (doc->rate, ave_xml_attr (e, "length"), &len) || len < 0)
             return invalid (error, edit->path, "a <blank> has no length in frames");
           pos += len;
           continue;
@@ -641,7 +666,8 @@ read_playlist (MltDoc *doc, AveIcEdit *edit, const AveXmlNode *playlist, GError 
       if (!g_str_equal (e->name, "entry"))
         continue;
       producer = g_hash_table_lookup (doc->by_id, ave_xml_attr (e, "producer") != NULL ? ave_xml_attr (e, "producer") : "");
-      if (producer == NULL || !parse_frame (ave_xml_attr (e, "in"), &in) || !parse_frame (ave_xml_attr (e, "out"), &out))
+      if (producer == NULL || !parse_time (doc->rate, ave_xml_attr (e, "in"), &in)
+          || !parse_time (doc->rate, ave_xml_attr (e, "out"), &out))
         return invalid (error, edit->path, "an <entry> names no producer defined before it, or its in/out are not frame numbers");
       if (g_str_equal (producer->name, "tractor"))
         {
@@ -681,7 +707,7 @@ read_playlist (MltDoc *doc, AveIcEdit *edit, const AveXmlNode *playlist, GError 
                            crossfade ? AVE_TRANSITION_CROSSFADE : AVE_TRANSITION_CUT, crossfade ? pending_fade : 0 };
         const char *length = ave_xml_mlt_property (producer, "length");
         gint64 frames;
-        if (parse_frame (length, &frames))
+        if (parse_time (doc->rate, length, &frames))
           edit->source_frames = MAX (edit->source_frames, frames);
         g_array_append_val (edit->clips, clip);
       }
@@ -767,7 +793,7 @@ read_markers (AveIcEdit *edit, const AveXmlNode *tractor, const AveXmlNode *bin)
 
       if (text == NULL)
         break;
-      if (parse_frame (ave_xml_mlt_property (tractor, start_key), &frame)
+      if (parse_time (edit->rate, ave_xml_mlt_property (tractor, start_key), &frame)
           && g_strcmp0 (ave_xml_mlt_property (tractor, colour_key), "#0080ff") == 0)
         ave_ic_edit_add_chapter (edit, frame, text);
     }
@@ -812,6 +838,14 @@ ave_ic_read_mlt (const char *path, AveXmlNode *root, gboolean kdenlive, GError *
       invalid (error, path, "no <profile> with frame_rate_num and frame_rate_den");
       goto out;
     }
+  if (edit.rate.num <= 0 || edit.rate.den <= 0 || edit.rate.num > 1000000 || edit.rate.den > 1000000)
+    {
+      g_set_error (error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_RATE,
+                   "%s: the profile's frame rate %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " is not a frame rate",
+                   path, edit.rate.num, edit.rate.den);
+      goto out;
+    }
+  doc.rate = edit.rate;
   /* The main tractor: the document's "producer" attribute (Shotcut), or
    * the last top-level tractor (Kdenlive's maintractor). */
   main_tractor = g_hash_table_lookup (doc.by_id, ave_xml_attr (root, "producer") != NULL ? ave_xml_attr (root, "producer") : "");

@@ -290,7 +290,7 @@ read_time (JsonObject *time, AveRate *rate, gboolean set_rate, gint64 *frames)
         return FALSE;
     }
   f = tv * rate->num / rate->den / tr;
-  if (fabs (f - round (f)) > 1e-3)
+  if (fabs (f) > (double) AVE_IC_MAX_FRAMES || fabs (f - round (f)) > 1e-3)
     return FALSE;
   *frames = (gint64) round (f);
   return TRUE;

@@ -35,6 +35,10 @@ char    *ave_timecode_from_frames (AveRate rate, gint64 frames);
  * the rate); -1 when it is not a timecode of this rate. */
 gint64   ave_timecode_to_frames   (AveRate rate, const char *text);
 
+/* Frame numbers and counts read from a file beyond this (about 500
+ * years at 60 fps) are refused, so that no arithmetic on them overflows. */
+#define AVE_IC_MAX_FRAMES G_GINT64_CONSTANT (1000000000000)
+
 /* ------------------------------------------------------- the layout */
 
 typedef enum {

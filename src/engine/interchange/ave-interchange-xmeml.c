@@ -267,7 +267,7 @@ node_int (const AveXmlNode *node, const char *name, gint64 *value)
   if (text == NULL)
     return FALSE;
   *value = g_ascii_strtoll (text, &end, 10);
-  return end != text && *end == '\0';
+  return end != text && *end == '\0' && *value <= AVE_IC_MAX_FRAMES && *value >= -AVE_IC_MAX_FRAMES;
 }
 
 static gboolean
