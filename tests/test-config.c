@@ -318,6 +318,7 @@ test_every_option_has_an_effect (void)
             { "temp-dir", "/tmp/ave-temp" }, { "cache-size", "4GB" }, { "cache-strategy", "intelligent" },
             { "cache-dir", "/tmp/ave-cache" }, { "metrics-output", "/tmp/ave-metrics" }, { "budget-limit", "5.00" },
             { "subtitles", "srt" }, { "caption-style", "size=0.08,highlight=yellow" },
+            { "export", "mlt,edl" }, { "export-paths", "relative" },
           };
           for (guint k = 0; k < G_N_ELEMENTS (samples); k++)
             if (g_str_equal (samples[k].name, name))

@@ -33,6 +33,8 @@ packages=(
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
   # media tools used by the sample generator, the tests and the benchmark
   ffmpeg espeak-ng sox time
+  # the MLT engine of Shotcut and Kdenlive: renders our MLT and .kdenlive exports in the tests
+  melt
   # desktop app, its preview and the UI test
   libgtk-4-dev libadwaita-1-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libgtk-4-media-gstreamer gstreamer1.0-libav gstreamer1.0-plugins-good

@@ -16,6 +16,8 @@
 #include "core/ave-error.h"
 #include "pipeline/ave-job.h"
 #include "assets/ave-captions.h"
+#include "core/ave-files.h"
+#include "interchange/ave-interchange.h"
 
 #define EXIT_CODES_TEXT \
   "Exit status:\n" \
@@ -327,7 +329,7 @@ cmd_run (const char *command, AveJobKind kind, int argc, char **argv)
   g_auto(CommonOptions) o = { 0 };
   const GOptionEntry process_entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "Folder for the results (default ./output); each input gets DIR/<name>/", "DIR" },
-    { "plan", 0, 0, G_OPTION_ARG_FILENAME, &o.plan, "Render this edit plan (a plan.json, possibly edited by hand) instead of asking the director", "PLAN.json" },
+    { "plan", 0, 0, G_OPTION_ARG_FILENAME, &o.plan, "Render this edit plan (a plan.json, possibly edited by hand, or an MLT, Kdenlive, FCPXML, xmeml, OTIO or EDL edit of this input) instead of asking the director", "PLAN" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &o.config, "Settings from this YAML file (the guide's performance_config.yaml format)", "FILE" },
     { "print-settings", 0, 0, G_OPTION_ARG_NONE, &o.print_settings, "Print the resolved settings and where each came from, then exit (with --json: as JSON)", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Print one JSON event per line on stdout (stage start, progress, end, warnings, results)", NULL },
@@ -559,6 +561,101 @@ cmd_transcript (int argc, char **argv)
   return fflush (stdout) == 0 ? AVE_EXIT_OK : AVE_EXIT_FAILURE;
 }
 
+/* --------------------------------------------------------------- export */
+
+static int
+cmd_export (int argc, char **argv)
+{
+  g_autofree char *format_name = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *paths_name = NULL;
+  const GOptionEntry entries[] = {
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name, "mlt (Shotcut), kdenlive, fcpxml (Final Cut Pro, Resolve), xmeml (Premiere, Resolve), otio or edl (default: from the extension of -o)", "FORMAT" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The file to write (required); never the plan or the video", "FILE" },
+    { "export-paths", 0, 0, G_OPTION_ARG_STRING, &paths_name, "How the export names the video: absolute (default) or relative to the folder of FILE", "MODE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = make_context (
+      "PLAN",
+      "Write an edit plan for another editor, without rendering.",
+      "PLAN is a plan.json (possibly edited by hand) or an edit in any format this program\n"
+      "reads (so this also converts between formats).  The video it names is probed for its\n"
+      "real duration, frame rate, size and sound; an analysis.json beside the plan adds the\n"
+      "cut filler words as markers.  docs/interchange.md says what each format keeps.\n\n"
+      "Exit status:\n  0    written\n  1    the plan, the video or the export failed (one line on stderr)\n"
+      "  2    usage error\n", entries, NULL);
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(AveMediaInfo) media = NULL;
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *analysis_path = NULL;
+  AveInterchangeFormat format;
+  AveExportPaths paths = AVE_EXPORT_PATHS_ABSOLUTE;
+  int rc;
+
+  if ((rc = parse_or_usage ("export", context, &argc, &argv)) != AVE_EXIT_OK)
+    return rc;
+  if (argc != 2)
+    return usage_error ("export", argc < 2 ? "give the PLAN to export" : "give exactly one PLAN");
+  if (output == NULL || *output == '\0')
+    return usage_error ("export", "-o FILE is required");
+  if (format_name == NULL)
+    {
+      static const struct { const char *ext; AveInterchangeFormat format; } by_ext[] = {
+        { ".mlt", AVE_INTERCHANGE_MLT }, { ".kdenlive", AVE_INTERCHANGE_KDENLIVE },
+        { ".fcpxml", AVE_INTERCHANGE_FCPXML }, { ".xml", AVE_INTERCHANGE_XMEML },
+        { ".otio", AVE_INTERCHANGE_OTIO }, { ".edl", AVE_INTERCHANGE_EDL },
+      };
+      guint i;
+      for (i = 0; i < G_N_ELEMENTS (by_ext) && !g_str_has_suffix (output, by_ext[i].ext); i++)
+        ;
+      if (i == G_N_ELEMENTS (by_ext))
+        return usage_error ("export", "--format is required when the name of -o does not end in "
+                                      ".mlt, .kdenlive, .fcpxml, .xml, .otio or .edl");
+      format = by_ext[i].format;
+    }
+  else if (!ave_interchange_format_from_name (format_name, &format))
+    {
+      g_autofree char *msg = g_strdup_printf ("--format: '%s' is not one of mlt|kdenlive|fcpxml|xmeml|otio|edl",
+                                              format_name);
+      return usage_error ("export", msg);
+    }
+  if (paths_name != NULL)
+    {
+      if (g_str_equal (paths_name, "relative"))
+        paths = AVE_EXPORT_PATHS_RELATIVE;
+      else if (!g_str_equal (paths_name, "absolute"))
+        return usage_error ("export", "--export-paths: give absolute or relative");
+    }
+
+  plan = ave_interchange_import (argv[1], &error);
+  if (plan == NULL)
+    goto fail;
+  /* Never write over an input. */
+  if (ave_file_is_same (output, argv[1]) || ave_file_is_same (output, ave_plan_get_source (plan)))
+    {
+      g_set_error (&error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_INVALID,
+                   "%s: is the plan or its video; give another -o FILE", output);
+      goto fail;
+    }
+  media = ave_media_probe (ave_plan_get_source (plan), &error);
+  if (media == NULL || !ave_plan_validate (plan, media->duration, &error))
+    goto fail;
+  folder = g_path_get_dirname (argv[1]);
+  analysis_path = g_build_filename (folder, "analysis.json", NULL);
+  if (g_file_test (analysis_path, G_FILE_TEST_IS_REGULAR))
+    analysis = ave_analysis_load_for_input (analysis_path, ave_plan_get_source (plan));
+  if (!ave_interchange_export_file (plan, media, analysis, format, output, paths, &error))
+    goto fail;
+  fprintf (stderr, "ai-video-editor: wrote %s (%s)\n", output, ave_interchange_format_name (format));
+  return AVE_EXIT_OK;
+
+fail:
+  fprintf (stderr, "ai-video-editor: %s\n", error->message);
+  return AVE_EXIT_FAILURE;
+}
+
 typedef struct
 {
   const char *name;
@@ -570,6 +667,7 @@ static const Command commands[] = {
   { "process", cmd_process, "analyse, plan and render: final video, thumbnails, metadata" },
   { "analyze", cmd_analyze, "analysis only: shots, silences, transcript, loudness, beats" },
   { "settings", cmd_settings, "print the resolved settings and where each came from" },
+  { "export", cmd_export, "write an edit plan for Shotcut, Kdenlive, Final Cut, Resolve, Premiere (MLT, FCPXML, xmeml, OTIO, EDL)" },
   { "transcript", cmd_transcript, "print the transcript (txt, srt, vtt, json), timed to the edit when there is a plan" },
   { "analyze-performance", ave_cli_analyze_performance, "a JSON report from the metrics of earlier runs" },
   { "diagnose-performance", ave_cli_diagnose_performance, "check this machine and suggest a preset and flags" },

@@ -146,6 +146,8 @@ static const struct
   FIELD (subtitles, FIELD_SUBTITLES),
   FIELD (embed_subtitles, FIELD_BOOL),
   FIELD (burn_captions, FIELD_BOOL),
+  FIELD (export_formats, FIELD_STRING),
+  FIELD (export_paths, FIELD_STRING),
   FIELD (caption_font, FIELD_STRING),
   FIELD (caption_size, FIELD_DOUBLE),
   FIELD (caption_position, FIELD_STRING),
@@ -455,6 +457,8 @@ static const AveOption options[] = {
   { "subtitles", 0, NULL, NULL, "FORMAT", "Subtitles timed to the edited video beside final.mp4: all (final.srt and final.vtt, default), srt, vtt or none", R },
   { "embed-subtitles", 0, NULL, NULL, NULL, "The same cues as a soft subtitle track (mov_text, language tagged) in final.mp4", R },
   { "burn-captions", 0, NULL, NULL, NULL, "Draw the captions into the pictures (fast mode then re-encodes every frame)", R },
+  { "export", 0, NULL, NULL, "FORMAT,...", "The edit for other editors beside final.mp4: mlt (Shotcut), kdenlive, fcpxml (Final Cut, Resolve), xmeml (Premiere), otio, edl, or none (docs/interchange.md)", R },
+  { "export-paths", 0, NULL, NULL, "MODE", "How exports name the video: absolute (default) or relative to the export's folder", R },
   { "caption-style", 0, NULL, NULL, "KEY=VALUE,...", "Burned caption style: font, size, position (bottom|top|middle), margin, color, outline-color, outline-width, box-color, box-opacity, highlight (docs/captions.md)", R },
 
   /* GPU */
@@ -830,6 +834,23 @@ apply_canonical (AveSettings  *s,
         }
       return TRUE;
     }
+  if (g_str_equal (name, "export"))
+    {
+      guint mask;
+      if (!ave_export_formats_parse (value, &mask, NULL))
+        return invalid (error, value, "a list of mlt, kdenlive, fcpxml, xmeml, otio, edl (or none)");
+      set_string (&s->export_formats, mask != 0 ? value : NULL);
+      *primary = "export_formats";
+      return TRUE;
+    }
+  if (g_str_equal (name, "export-paths"))
+    {
+      if (!g_str_equal (value, "absolute") && !g_str_equal (value, "relative"))
+        return invalid (error, value, ONE_OF ("absolute|relative"));
+      set_string (&s->export_paths, value);
+      *primary = "export_paths";
+      return TRUE;
+    }
   if (g_str_equal (name, "subtitles"))
     {
       if (!ave_subtitles_from_string (value, &s->subtitles))
@@ -1136,6 +1157,8 @@ static const ConfigKey config_keys[] = {
   { "output", "subtitles", "subtitles", NULL, { NULL }, NULL },
   { "output", "embed_subtitles", "embed-subtitles", NULL, { NULL }, NULL },
   { "output", "burn_captions", "burn-captions", NULL, { NULL }, NULL },
+  { "output", "export", "export", NULL, { NULL }, NULL },
+  { "output", "export_paths", "export-paths", NULL, { NULL }, NULL },
   /* the caption style: each key is one KEY=VALUE of --caption-style */
   { "captions", "burn", "burn-captions", NULL, { NULL }, NULL },
   { "captions", "font", "caption-style", NULL, { NULL }, NULL },

@@ -8,6 +8,7 @@
 #include <pango/pango.h>
 
 #include "ave-settings.h"
+#include "core/ave-error.h"
 #include "core/ave-memory-budget.h"
 
 G_DEFINE_BOXED_TYPE (AveSettings, ave_settings, ave_settings_copy, ave_settings_free)
@@ -61,6 +62,7 @@ ave_settings_new (void)
   self->parallel_strategy = AVE_PARALLEL_BALANCED;
   self->quality_threshold = 0.85;
   self->performance_target = g_strdup ("balanced");
+  self->export_paths = g_strdup ("absolute");
   self->cache_strategy = AVE_CACHE_STRATEGY_LRU;
   self->smart_cut = TRUE;
 
@@ -89,6 +91,8 @@ ave_settings_copy (const AveSettings *self)
   copy->caption_outline_color = g_strdup (self->caption_outline_color);
   copy->caption_box_color = g_strdup (self->caption_box_color);
   copy->caption_highlight = g_strdup (self->caption_highlight);
+  copy->export_formats = g_strdup (self->export_formats);
+  copy->export_paths = g_strdup (self->export_paths);
   return copy;
 }
 
@@ -110,6 +114,8 @@ ave_settings_free (AveSettings *self)
   g_free (self->caption_outline_color);
   g_free (self->caption_box_color);
   g_free (self->caption_highlight);
+  g_free (self->export_formats);
+  g_free (self->export_paths);
   g_free (self);
 }
 
@@ -487,6 +493,52 @@ ave_subtitles_from_string (const char *str, AveSubtitles *out)
   if (!lookup_name (subtitles_names, str, &v))
     return FALSE;
   *out = v;
+  return TRUE;
+}
+
+static const char * const export_names[] = { "mlt", "kdenlive", "fcpxml", "xmeml", "otio", "edl", NULL };
+G_STATIC_ASSERT (G_N_ELEMENTS (export_names) == AVE_N_EXPORT_FORMATS + 1);
+
+const char *
+ave_export_format_to_string (AveExportFormat format)
+{
+  g_return_val_if_fail ((guint) format < AVE_N_EXPORT_FORMATS, NULL);
+  return export_names[format];
+}
+
+gboolean
+ave_export_format_from_string (const char *str, AveExportFormat *out)
+{
+  for (guint i = 0; str != NULL && i < AVE_N_EXPORT_FORMATS; i++)
+    if (g_ascii_strcasecmp (str, export_names[i]) == 0)
+      {
+        *out = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+gboolean
+ave_export_formats_parse (const char *list, guint *mask, GError **error)
+{
+  g_auto(GStrv) words = g_strsplit (list != NULL ? list : "", ",", -1);
+
+  *mask = 0;
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      const char *word = g_strstrip (words[i]);
+      AveExportFormat format;
+
+      if (*word == '\0' || g_ascii_strcasecmp (word, "none") == 0)
+        continue;
+      if (!ave_export_format_from_string (word, &format))
+        {
+          g_set_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE,
+                       "unknown export format '%s' (known: mlt, kdenlive, fcpxml, xmeml, otio, edl)", word);
+          return FALSE;
+        }
+      *mask |= 1u << format;
+    }
   return TRUE;
 }
 

@@ -51,6 +51,17 @@ typedef enum {
   AVE_SUBTITLES_ALL  = AVE_SUBTITLES_SRT | AVE_SUBTITLES_VTT,
 } AveSubtitles;
 
+/* The edit formats --export writes (interchange/ave-interchange.h). */
+typedef enum {
+  AVE_EXPORT_MLT,
+  AVE_EXPORT_KDENLIVE,
+  AVE_EXPORT_FCPXML,
+  AVE_EXPORT_XMEML,
+  AVE_EXPORT_OTIO,
+  AVE_EXPORT_EDL,
+  AVE_N_EXPORT_FORMATS
+} AveExportFormat;
+
 typedef struct _AveSettings AveSettings;
 
 struct _AveSettings
@@ -94,6 +105,9 @@ struct _AveSettings
   AveSubtitles subtitles;         /* subtitle files timed to the output (default: all) */
   gboolean embed_subtitles;       /* the same cues as a mov_text track in final.mp4 */
   gboolean burn_captions;         /* the cues drawn into the pictures, in the caption style below */
+  /* The edit for other editors beside final.mp4 (docs/interchange.md). */
+  char    *export_formats;        /* "mlt,kdenlive,fcpxml,xmeml,otio,edl" (any of them), NULL = none */
+  char    *export_paths;          /* "absolute" (default) or "relative" to the export's folder */
   /* The caption style (docs/captions.md; --caption-style KEY=VALUE, YAML
    * captions:).  Sizes are fractions of the picture height so a style
    * looks the same at any resolution; colours are "#rrggbb". */
@@ -227,6 +241,12 @@ gboolean     ave_cache_strategy_from_string (const char *str, AveCacheStrategy *
 /* "none", "srt", "vtt", "all" */
 const char  *ave_subtitles_to_string        (AveSubtitles subtitles);
 gboolean     ave_subtitles_from_string      (const char *str, AveSubtitles *out);
+/* "mlt", "kdenlive", "fcpxml", "xmeml", "otio", "edl" (any case on read) */
+const char  *ave_export_format_to_string    (AveExportFormat format);
+gboolean     ave_export_format_from_string  (const char *str, AveExportFormat *out);
+/* A comma-separated list of them ("none" and empty words are skipped) as a
+ * mask of 1 << AveExportFormat; fails naming the unknown word. */
+gboolean     ave_export_formats_parse       (const char *list, guint *mask, GError **error);
 /* Applies one caption style key (font, size, position, margin, color,
  * outline-color, outline-width, box-color, box-opacity, highlight; `_` may
  * stand for `-`).  FALSE with a message naming the key when the key is

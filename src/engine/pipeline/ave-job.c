@@ -18,6 +18,7 @@
 #include "compose/ave-composer.h"
 #include "compute/ave-compute.h"
 #include "director/ave-local-director.h"
+#include "interchange/ave-interchange.h"
 #include "media/ave-media.h"
 #include "core/ave-monitor.h"
 #include "resources/ave-cache.h"
@@ -327,9 +328,25 @@ prepare_output_dir (AveJob *self, GError **error)
   if (self->plan_file != NULL && !ave_file_is_same (self->plan_file, plan_output))
     inputs[1] = self->plan_file;
   g_clear_pointer (&self->out, ave_output_dir_close);
-  self->out = ave_output_dir_open (self->output_dir,
-                                   self->kind == AVE_JOB_ANALYZE ? analyze_outputs : process_outputs,
-                                   inputs, error);
+  /* --export adds its files (edit.mlt ...): only those asked for, so that
+   * `--plan DIR/<stem>/edit.mlt` reads an earlier export in place. */
+  if (self->kind != AVE_JOB_ANALYZE)
+    {
+      g_autoptr(GPtrArray) names = g_ptr_array_new ();
+      guint mask = 0;
+
+      if (!ave_interchange_parse_format_list (self->settings->export_formats, &mask, error))
+        return FALSE;
+      for (guint i = 0; process_outputs[i] != NULL; i++)
+        g_ptr_array_add (names, (gpointer) process_outputs[i]);
+      for (guint f = 0; f < AVE_INTERCHANGE_N_FORMATS; f++)
+        if (mask & (1u << f))
+          g_ptr_array_add (names, (gpointer) ave_interchange_format_file_name (f));
+      g_ptr_array_add (names, NULL);
+      self->out = ave_output_dir_open (self->output_dir, (const char * const *) names->pdata, inputs, error);
+    }
+  else
+    self->out = ave_output_dir_open (self->output_dir, analyze_outputs, inputs, error);
   return self->out != NULL;
 }
 
@@ -376,6 +393,41 @@ write_json_atomically (JsonNode *node, const char *path, GError **error)
     {
       g_prefix_error (error, "%s: ", path);
       return FALSE;
+    }
+  return TRUE;
+}
+
+/* --export: the plan for other editors, beside final.mp4. */
+static gboolean
+write_exports (AveJob *self, GError **error)
+{
+  guint mask = 0;
+  AveExportPaths paths = g_strcmp0 (self->settings->export_paths, "relative") == 0
+                       ? AVE_EXPORT_PATHS_RELATIVE : AVE_EXPORT_PATHS_ABSOLUTE;
+
+  if (!ave_interchange_parse_format_list (self->settings->export_formats, &mask, error))
+    return FALSE;
+  for (guint f = 0; f < AVE_INTERCHANGE_N_FORMATS; f++)
+    {
+      const char *name = ave_interchange_format_file_name (f);
+      g_autofree char *staged = NULL;
+      g_autofree char *final_path = NULL;
+      g_autofree char *text = NULL;
+
+      if (!(mask & (1u << f)))
+        continue;
+      staged = stage_path (self, name, error);
+      if (staged == NULL)
+        return FALSE;
+      /* Relative references are relative to where the file will be. */
+      final_path = ave_output_dir_final_path (self->out, name);
+      text = ave_interchange_export (self->plan, self->media, self->analysis, f, final_path, paths, error);
+      if (text == NULL || !g_file_set_contents (staged, text, -1, error))
+        {
+          g_prefix_error (error, "--export %s: ", ave_interchange_format_name (f));
+          return FALSE;
+        }
+      add_result (self, "export", name);
     }
   return TRUE;
 }
@@ -685,7 +737,9 @@ run_director (AveJob *self, GError **error)
     {
       g_autofree char *notice = g_strdup_printf ("using the edit plan %s", self->plan_file);
 
-      self->plan = ave_plan_load (self->plan_file, error);
+      /* A plan.json, or an edit exported to another editor and trimmed
+       * there (docs/interchange.md): told by content. */
+      self->plan = ave_interchange_import (self->plan_file, error);
       if (self->plan == NULL)
         return FALSE;
       /* A plan renders its own video only: never another file into this
@@ -1359,6 +1413,19 @@ run_stages (AveJob        *self,
                    self->plan_file);
       return FALSE;
     }
+  /* --export of a rate the format cannot hold: refused before the render. */
+  if (self->kind != AVE_JOB_ANALYZE && self->settings->export_formats != NULL)
+    {
+      guint mask = 0;
+      if (!ave_interchange_parse_format_list (self->settings->export_formats, &mask, error))
+        return FALSE;
+      for (guint f = 0; f < AVE_INTERCHANGE_N_FORMATS; f++)
+        if ((mask & (1u << f)) && !ave_interchange_check_media (self->media, f, error))
+          {
+            g_prefix_error (error, "--export %s: ", ave_interchange_format_name (f));
+            return FALSE;
+          }
+    }
   if (!prepare_output_dir (self, error))
     return FALSE;
   /* Sized before the metrics start, so that they record the settings the
@@ -1410,6 +1477,8 @@ run_stages (AveJob        *self,
   add_result (self, "plan", "plan.json");
 
   if (!run_outputs (self, cancellable, error))
+    return FALSE;
+  if (!write_exports (self, error))
     return FALSE;
   /* Past this point a cancel no longer undoes the job: it is done. */
   return commit_outputs (self, error);
