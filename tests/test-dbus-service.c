@@ -266,7 +266,15 @@ test_process_reports_every_stage (void)
   guint id = watch (c, &w);
   const char *stages[] = { "audio_analysis", "video_analysis", "director", "assets", "composition" };
 
-  w.job = start_one (c, short_clip (), out);
+  {
+    /* A valid typed option is taken as the command line takes it. */
+    const char *inputs[] = { short_clip (), NULL };
+    g_auto(GStrv) jobs = start (c, "Process", inputs, options_for (out, "max-workers", g_variant_new_uint32 (2)), &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (g_strv_length (jobs), ==, 1);
+    w.job = g_strdup (jobs[0]);
+  }
   g_assert_true (g_str_has_prefix (w.job, ENGINE_PATH "/jobs/"));
   wait_finished (&w);
 
@@ -370,15 +378,21 @@ test_bad_arguments (void)
 
   assert_invalid (c, "Process", short_clip (), options_for (out, "max-memory", g_variant_new_string ("lots")), "'max-memory'");
   assert_invalid (c, "Process", short_clip (), options_for (out, "quality", g_variant_new_string ("superb")), "'quality'");
-  assert_invalid (c, "Process", short_clip (), options_for (out, "crf", g_variant_new_int32 (99)), "'crf'");
-  assert_invalid (c, "Process", short_clip (), options_for (out, "no-such-knob", g_variant_new_boolean (TRUE)), "'no-such-knob'");
-  assert_invalid (c, "Process", short_clip (), options_for (out, "parallel", g_variant_new_string ("yes")), "'parallel'");
+  assert_invalid (c, "Process", short_clip (), options_for (out, "quality-threshold", g_variant_new_double (5.0)),
+                  "option 'quality-threshold': '5'");
+  assert_invalid (c, "Process", short_clip (), options_for (out, "max-workers", g_variant_new_boolean (TRUE)),
+                  "option 'max-workers': takes a string or a number");
+  assert_invalid (c, "Process", short_clip (), options_for (out, "no-such-knob", g_variant_new_boolean (TRUE)),
+                  "option 'no-such-knob': no such option");
+  assert_invalid (c, "Process", short_clip (), options_for (out, "parallel", g_variant_new_string ("yes")),
+                  "option 'parallel': a switch takes a boolean");
   assert_invalid (c, "Process", short_clip (), options_for ("relative/dir", NULL, NULL), "'output-dir'");
   assert_invalid (c, "Process", "relative.mp4", options_for (out, NULL, NULL), "not an absolute path");
   assert_invalid (c, "Process", "/nonexistent/talk.mp4", options_for (out, NULL, NULL), "not a regular file");
   assert_invalid (c, "Analyze", ave_test_tmpdir (), options_for (out, NULL, NULL), "not a regular file");
   /* A render-only option means nothing to an analysis. */
-  assert_invalid (c, "Analyze", short_clip (), options_for (out, "crf", g_variant_new_int32 (20)), "'crf'");
+  assert_invalid (c, "Analyze", short_clip (), options_for (out, "subtitles", g_variant_new_string ("srt")),
+                  "option 'subtitles': only applies when a video is rendered");
   /* Nothing was started: the output folder is empty. */
   listing = ave_test_sh_output ("ls -A '%s'", out);
   g_assert_cmpstr (listing, ==, "");
