@@ -387,7 +387,7 @@ ave_cli_batch (int argc, char **argv)
   if (!json)
     {
       g_autofree char *budget = settings->max_memory_bytes > 0
-        ? g_strdup_printf ("within the %.1f GB budget", settings->max_memory_bytes / 1e9)
+        ? g_strdup_printf ("within the %.1f GB budget", settings->max_memory_bytes / 1073741824.0)
         : g_strdup ("no memory budget");
 
       fprintf (stderr, "%u input%s to process (%u done before, skipped), up to %d at a time "
