@@ -2,149 +2,152 @@
 
 #include "config.h"
 
-#include <errno.h>
-
-#include "core/ave-job.h"
+#include <string.h>
 
 #include "ave-app-settings.h"
+#include "ave-engine-service.h"
 #include "ave-service.h"
 
-typedef struct
+/* A plain GApplication (no GTK) that owns the application's bus name and
+ * serves the engine's D-Bus API. */
+#define AVE_TYPE_SERVICE_APP (ave_service_app_get_type ())
+G_DECLARE_FINAL_TYPE (AveServiceApp, ave_service_app, AVE, SERVICE_APP, GApplication)
+
+struct _AveServiceApp
 {
-  GApplication *app;
-  GSettings    *settings;
-  GCancellable *cancellable;   /* shared by the running jobs: cancel stops them all */
-} Service;
-
-typedef struct
-{
-  Service *service;
-  char    *input;
-} RunData;
-
-static void
-on_event (const AveEvent *event, gpointer user_data)
-{
-  const char *input = user_data;
-
-  /* The journal is the service's only voice. */
-  switch (event->kind)
-    {
-    case AVE_EVENT_WARNING:
-      g_message ("%s: %s", input, event->message);
-      break;
-    case AVE_EVENT_RESULT:
-      g_debug ("%s: %s written to %s", input, event->name, event->path);
-      break;
-    default:
-      break;
-    }
-}
-
-static void
-on_job_done (GObject *source_object, GAsyncResult *result, gpointer user_data)
-{
-  RunData *run = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (ave_job_run_finish (AVE_JOB (source_object), result, &error))
-    g_message ("%s: done, results in %s", run->input, ave_job_get_output_dir (AVE_JOB (source_object)));
-  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_warning ("%s: %s", run->input, error->message);
-  g_application_release (run->service->app);
-  g_free (run->input);
-  g_free (run);
-}
-
-static void
-process_file_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
-{
-  Service *service = user_data;
-  const char *input = NULL, *output = NULL;
-  g_autofree char *root = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AveSettings) settings = NULL;
-  g_autoptr(AveJob) job = NULL;
-  RunData *run;
-
-  g_variant_get (parameter, "(&s&s)", &input, &output);
-  settings = ave_app_settings_build_from_gsettings (service->settings, &error);
-  if (settings == NULL)
-    {
-      g_warning ("%s", error->message);
-      return;
-    }
-  root = *output != '\0' ? g_canonicalize_filename (output, NULL) : ave_app_settings_get_output_folder (service->settings);
-  if (g_mkdir_with_parents (root, 0755) != 0)
-    {
-      g_warning ("Cannot create the output folder %s: %s", root, g_strerror (errno));
-      return;
-    }
-  if (service->cancellable == NULL || g_cancellable_is_cancelled (service->cancellable))
-    {
-      g_clear_object (&service->cancellable);
-      service->cancellable = g_cancellable_new ();
-    }
-
-  job = ave_job_new (AVE_JOB_PROCESS, input, root, settings);
-  run = g_new0 (RunData, 1);
-  run->service = service;
-  run->input = g_strdup (input);
-  ave_job_set_event_func (job, on_event, g_strdup (input), g_free);
-  /* Held while the job runs, so the idle timeout does not end it. */
-  g_application_hold (service->app);
-  ave_job_run_async (job, service->cancellable, on_job_done, run);
-}
-
-static void
-cancel_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
-{
-  Service *service = user_data;
-
-  if (service->cancellable != NULL)
-    g_cancellable_cancel (service->cancellable);
-}
-
-static void
-quit_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
-{
-  Service *service = user_data;
-
-  cancel_activated (action, parameter, user_data);
-  g_application_quit (service->app);
-}
-
-static const GActionEntry service_actions[] = {
-  { "process-file", process_file_activated, "(ss)" },
-  { "cancel", cancel_activated },
-  { "quit", quit_activated },
+  GApplication      parent_instance;
+  GSettings        *settings;
+  AveEngineService *engine;
+  char             *output_root;
+  int               max_jobs;
+  int               idle_seconds;
 };
 
+G_DEFINE_FINAL_TYPE (AveServiceApp, ave_service_app, G_TYPE_APPLICATION)
+
+static gboolean
+ave_service_app_dbus_register (GApplication    *application,
+                               GDBusConnection *connection,
+                               const char      *object_path,
+                               GError         **error)
+{
+  AveServiceApp *self = AVE_SERVICE_APP (application);
+
+  /* Exported before the name is taken: an activating call never finds the
+   * name without the API behind it. */
+  self->engine = ave_engine_service_new (application, self->settings, self->output_root,
+                                         (guint) MAX (self->max_jobs, 0));
+  return ave_engine_service_export (self->engine, connection, error);
+}
+
 static void
-on_activate (GApplication *app, gpointer user_data)
+ave_service_app_dbus_unregister (GApplication    *application,
+                                 GDBusConnection *connection,
+                                 const char      *object_path)
+{
+  AveServiceApp *self = AVE_SERVICE_APP (application);
+
+  if (self->engine != NULL)
+    ave_engine_service_unexport (self->engine);
+}
+
+static int
+ave_service_app_handle_local_options (GApplication *application, GVariantDict *options)
+{
+  AveServiceApp *self = AVE_SERVICE_APP (application);
+  const char *dir = NULL;
+
+  if (g_variant_dict_lookup (options, "output-dir", "^&ay", &dir))
+    self->output_root = g_canonicalize_filename (dir, NULL);
+  if (self->max_jobs < 0 || self->max_jobs > 256)
+    {
+      g_printerr ("ai-video-editor: --max-jobs: give a number from 1 to 256\n");
+      return 2;
+    }
+  if (self->idle_seconds < 1 || self->idle_seconds > 86400)
+    {
+      g_printerr ("ai-video-editor: --idle-timeout: give a number of seconds from 1 to 86400\n");
+      return 2;
+    }
+  g_application_set_inactivity_timeout (application, self->idle_seconds * 1000);
+  return -1;
+}
+
+static void
+ave_service_app_activate (GApplication *application)
 {
   /* Nothing to show without a display; activation only keeps it alive. */
   g_debug ("activated without a display");
 }
 
+static void
+ave_service_app_shutdown (GApplication *application)
+{
+  AveServiceApp *self = AVE_SERVICE_APP (application);
+
+  /* Disposing waits for running jobs to stop (they were cancelled). */
+  g_clear_object (&self->engine);
+  G_APPLICATION_CLASS (ave_service_app_parent_class)->shutdown (application);
+}
+
+static void
+ave_service_app_finalize (GObject *object)
+{
+  AveServiceApp *self = AVE_SERVICE_APP (object);
+
+  g_clear_object (&self->engine);
+  g_clear_object (&self->settings);
+  g_free (self->output_root);
+  G_OBJECT_CLASS (ave_service_app_parent_class)->finalize (object);
+}
+
+static void
+ave_service_app_class_init (AveServiceAppClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = ave_service_app_finalize;
+  app_class->dbus_register = ave_service_app_dbus_register;
+  app_class->dbus_unregister = ave_service_app_dbus_unregister;
+  app_class->handle_local_options = ave_service_app_handle_local_options;
+  app_class->activate = ave_service_app_activate;
+  app_class->shutdown = ave_service_app_shutdown;
+}
+
+static void
+ave_service_app_init (AveServiceApp *self)
+{
+  const GOptionEntry options[] = {
+    { "output-dir", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+      "Folder for the results of jobs that give no output-dir (default: the app's preference)", "DIR" },
+    { "max-jobs", 0, 0, G_OPTION_ARG_INT, &self->max_jobs,
+      "Jobs run at once at most (default: as many as the memory budget holds)", "N" },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &self->idle_seconds,
+      "Seconds without jobs before the service exits (default 10)", "SECONDS" },
+    { NULL }
+  };
+
+  self->idle_seconds = 10;
+  self->settings = ave_app_settings_new ();
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
+}
+
 int
 ave_service_run (int argc, char **argv)
 {
-  Service service = { 0 };
-  int status;
+  g_autoptr(AveServiceApp) app = NULL;
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
 
-  service.app = g_application_new (APPLICATION_ID, G_APPLICATION_IS_SERVICE);
-  service.settings = ave_app_settings_new ();
-  g_application_set_inactivity_timeout (service.app, 10000);
-  g_action_map_add_action_entries (G_ACTION_MAP (service.app), service_actions,
-                                   G_N_ELEMENTS (service_actions), &service);
-  g_signal_connect (service.app, "activate", G_CALLBACK (on_activate), NULL);
-  status = g_application_run (service.app, argc, argv);
+  /* GApplication takes --gapplication-service only from applications that
+   * are not already services: this one is one, so the option goes. */
+  for (int i = 0; i < argc; i++)
+    if (i == 0 || !g_str_equal (argv[i], "--gapplication-service"))
+      g_ptr_array_add (args, argv[i]);
+  g_ptr_array_add (args, NULL);
 
-  if (service.cancellable != NULL)
-    g_cancellable_cancel (service.cancellable);
-  g_clear_object (&service.cancellable);
-  g_clear_object (&service.settings);
-  g_clear_object (&service.app);
-  return status;
+  app = g_object_new (AVE_TYPE_SERVICE_APP,
+                      "application-id", APPLICATION_ID,
+                      "flags", G_APPLICATION_IS_SERVICE,
+                      NULL);
+  return g_application_run (G_APPLICATION (app), (int) args->len - 1, (char **) args->pdata);
 }

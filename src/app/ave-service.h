@@ -2,11 +2,10 @@
  *
  * D-Bus activation starts the binary with --gapplication-service.  With a
  * display the desktop app runs as that service; without one (a server, a
- * container, CI) this plain GApplication takes the same name so scripts can
- * still process videos over the bus through org.gtk.Actions:
- *   process-file (ss)  input path, output folder ("" = the preference)
- *   cancel, quit
- * It stays while jobs run and exits when idle.
+ * container, CI) this plain GApplication takes the same name and serves the
+ * same engine API (ave-engine-service.h, docs/dbus.md).  It stays while
+ * jobs run or wait and exits after --idle-timeout seconds without any.
+ * Options: --output-dir DIR, --max-jobs N, --idle-timeout SECONDS.
  */
 #pragma once
 

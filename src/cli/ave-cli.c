@@ -28,6 +28,12 @@
  * whichever command follows. */
 static char *global_config_path;
 
+const char *
+ave_cli_get_global_config (void)
+{
+  return global_config_path;
+}
+
 typedef struct
 {
   char    *output;
@@ -579,6 +585,7 @@ static const Command commands[] = {
   { "process", cmd_process, "analyse, plan and render: final video, thumbnails, metadata" },
   { "analyze", cmd_analyze, "analysis only: shots, silences, transcript, loudness, beats" },
   { "settings", cmd_settings, "print the resolved settings and where each came from" },
+  { "batch", ave_cli_batch, "process every video of a folder or list, several at once, resumable (batch.json)" },
   { "transcript", cmd_transcript, "print the transcript (txt, srt, vtt, json), timed to the edit when there is a plan" },
   { "analyze-performance", ave_cli_analyze_performance, "a JSON report from the metrics of earlier runs" },
   { "diagnose-performance", ave_cli_diagnose_performance, "check this machine and suggest a preset and flags" },

@@ -14,5 +14,9 @@ G_BEGIN_DECLS
 /* TRUE when argv[1] names a subcommand (process, analyze, help, ...). */
 gboolean ave_cli_is_command (const char *word);
 int      ave_cli_main       (int argc, char **argv);
+/* The --config FILE given before the command, or NULL. */
+const char *ave_cli_get_global_config (void);
+/* `ai-video-editor batch` (ave-cli-batch.c). */
+int      ave_cli_batch      (int argc, char **argv);
 
 G_END_DECLS

@@ -73,6 +73,7 @@ struct _AveJob
   GMutex          early_lock;    /* the watcher thread may add to them */
   gboolean        render_in_temp;/* --temp-dir given: the render is written there */
   AveCostTotals   cost_start;
+  double          cost_usd;      /* what the ledger was charged while the job ran */
 };
 
 G_DEFINE_FINAL_TYPE (AveJob, ave_job, G_TYPE_OBJECT)
@@ -225,6 +226,7 @@ const char *ave_job_get_input (AveJob *self) { return self->input; }
 const char *ave_job_get_output_dir (AveJob *self) { return self->output_dir; }
 AveAnalysis *ave_job_get_analysis (AveJob *self) { return self->analysis; }
 AvePlan *ave_job_get_plan (AveJob *self) { return self->plan; }
+double ave_job_get_cost_usd (AveJob *self) { return self->cost_usd; }
 
 /* ------------------------------------------------------------- events */
 
@@ -1169,6 +1171,13 @@ monitoring_begin (AveJob *self, GError **error)
 static void
 monitoring_end (AveJob *self, const GError *error)
 {
+  if (self->ledger != NULL)
+    {
+      AveCostTotals t;
+
+      ave_cost_ledger_get_totals (self->ledger, &t);
+      self->cost_usd = MAX (0.0, t.spent_usd - self->cost_start.spent_usd);
+    }
   if (self->ledger != NULL && self->settings->track_costs)
     {
       AveCostTotals t;

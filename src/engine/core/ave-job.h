@@ -116,6 +116,11 @@ const char  *ave_job_get_output_dir  (AveJob *self);
 /* Results, valid after a successful run (NULL before). */
 AveAnalysis *ave_job_get_analysis    (AveJob *self);
 AvePlan     *ave_job_get_plan        (AveJob *self);
+/* US dollars the cost ledger was charged while the job ran (remote API
+ * calls; 0 for the local director), valid once it ended.  The ledger is
+ * the process's: jobs running side by side each count what all spent
+ * meanwhile. */
+double       ave_job_get_cost_usd    (AveJob *self);
 
 /* The folder name used for an input: its file name without extension. */
 char        *ave_job_output_stem     (const char *input);
