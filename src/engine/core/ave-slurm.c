@@ -47,6 +47,7 @@ ave_slurm_options_free (AveSlurmOptions *self)
   g_free (self->time_limit);
   g_strfreev (self->sbatch_args);
   g_free (self->job_name);
+  g_free (self->workdir);
   g_free (self);
 }
 
@@ -70,9 +71,10 @@ task_free (AveSlurmTask *task)
 }
 
 static void
-task_set_failed (AveSlurmTask *task, char *error)
+task_set_failed (AveSlurmTask *task, gboolean interrupted, char *error)
 {
   task->state = AVE_SLURM_TASK_FAILED;
+  task->interrupted = interrupted;
   g_free (task->error);
   task->error = error;
 }
@@ -200,8 +202,18 @@ ave_slurm_check_shared_storage (const char  *path,
   gboolean shared = FALSE;
   guint nodes;
 
+  g_autofree char *existing = g_canonicalize_filename (path, NULL);
+
   *message = NULL;
-  if (statfs (path, &st) != 0)
+  /* The output folder may not exist yet: its file system is that of the
+   * nearest folder above it that does. */
+  while (!g_file_test (existing, G_FILE_TEST_EXISTS) && strcmp (existing, "/") != 0)
+    {
+      char *parent = g_path_get_dirname (existing);
+      g_free (existing);
+      existing = parent;
+    }
+  if (statfs (existing, &st) != 0)
     {
       *message = g_strdup_printf ("could not tell which file system %s is on (%s)", path, g_strerror (errno));
       return TRUE;
@@ -507,7 +519,10 @@ ave_slurm_array_submit (AveSlurmArray          *self,
     g_ptr_array_add (argv, g_strdup_printf ("--array=0-%u", self->tasks->len - 1));
   g_ptr_array_add (argv, g_strdup_printf ("--job-name=%s", options->job_name != NULL ? options->job_name : "ai-video-editor"));
   g_ptr_array_add (argv, g_strdup_printf ("--output=%s/logs/%%a.out", self->dir));
-  g_ptr_array_add (argv, g_strdup_printf ("--chdir=%s", self->dir));
+  {
+    g_autofree char *cwd = g_get_current_dir ();
+    g_ptr_array_add (argv, g_strdup_printf ("--chdir=%s", options->workdir != NULL ? options->workdir : cwd));
+  }
   if (options->partition != NULL)
     g_ptr_array_add (argv, g_strdup_printf ("--partition=%s", options->partition));
   if (options->account != NULL)
@@ -650,13 +665,16 @@ read_record (AveSlurmArray *self, guint index, AveSlurmTask *task)
   result = json_object_get_member (record, "result");
   if (result != NULL && JSON_NODE_HOLDS_OBJECT (result)
       && json_object_has_member (json_node_get_object (result), "error"))
-    task_set_failed (task, g_strdup (json_object_get_string_member_with_default (json_node_get_object (result),
+    task_set_failed (task, task->exit_code == 130, g_strdup (json_object_get_string_member_with_default (json_node_get_object (result),
                                                                                 "error", "")));
   else if (task->exit_code == 130)
-    task_set_failed (task, g_strdup_printf ("%s: cancelled on node %s (the task was stopped)",
+    task_set_failed (task, TRUE, g_strdup_printf ("%s: cancelled on node %s (the task was stopped)",
                                             task->input, task->node != NULL ? task->node : "?"));
   else
-    task_set_failed (task, g_strdup_printf ("%s: ai-video-editor process exited with status %d on node %s; "
+    /* 1: the input failed; 2: a usage error; anything else: a crash or a
+     * signal, which a second run may not meet */
+    task_set_failed (task, task->exit_code != 1 && task->exit_code != 2,
+                     g_strdup_printf ("%s: ai-video-editor process exited with status %d on node %s; "
                                             "see %s/logs/%u.out", task->input, task->exit_code,
                                             task->node != NULL ? task->node : "?", self->dir, index));
   return TRUE;
@@ -753,7 +771,7 @@ ave_slurm_array_poll (AveSlurmArray  *self,
       {
         g_autofree char *reason = task_end_reason (self, i);
 
-        task_set_failed (task, g_strdup_printf (
+        task_set_failed (task, TRUE, g_strdup_printf (
             "%s: the Slurm task %s_%u ended without finishing (%s%s); it was cancelled, killed, ran out of "
             "time or memory, or its node failed; see %s/logs/%u.out",
             task->input, self->job_id, i, reason != NULL ? "Slurm says " : "no longer known to Slurm",

@@ -53,6 +53,7 @@ typedef struct
   char    *time_limit;    /* --time, in any form sbatch takes ("2:00:00") */
   char   **sbatch_args;   /* further sbatch arguments, each one word */
   char    *job_name;      /* --job-name, NULL = "ai-video-editor" */
+  char    *workdir;       /* --chdir: where relative paths in process_args point; NULL = the current folder */
   guint    throttle;      /* at most this many tasks run at once (%N); 0 = no limit */
   guint64  mem_bytes;     /* --mem of each task; 0 = the partition's default */
   guint    cpus;          /* --cpus-per-task; 0 = the partition's default */
@@ -81,6 +82,8 @@ typedef struct
   int                exit_code; /* of `process`, -1 while unknown */
   double             seconds;   /* wall time on the node, once ended */
   char              *node;      /* where it ran, once it started */
+  gboolean           interrupted; /* failed because it was stopped (cancelled, killed,
+                                   * out of time, node lost), not because of its input */
 } AveSlurmTask;
 
 typedef struct _AveSlurmArray AveSlurmArray;
