@@ -389,6 +389,13 @@ ave_cli_batch (int argc, char **argv)
       if (previous != NULL)
         ave_batch_state_set_slurm (state, ave_batch_state_get_slurm_job_id (previous),
                                    ave_batch_state_get_slurm_dir (previous));
+      /* The task uses the CPUs it asks for (--cpus-per-task below), not
+       * the node's count; a --max-workers on the command line follows
+       * and wins. */
+      {
+        g_autofree char *workers = g_strdup_printf ("%u", settings->n_workers);
+        g_strv_builder_add_many (args, "--max-workers", workers, NULL);
+      }
       if (config_path != NULL)
         {
           g_autofree char *absolute = g_canonicalize_filename (config_path, NULL);
