@@ -52,16 +52,17 @@ stop_pidfile() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
-# Pids of the processes (not this shell) whose environment names this
-# cluster's slurm.conf: the jobs' processes, which sbatch started with the
-# submitter's environment.
+# Pids of this cluster's job processes: their environment names this
+# cluster's slurm.conf (sbatch passes the submitter's environment on) and a
+# Slurm job id (slurmd adds it), which no shell of the user has.
 cluster_processes() {
-  local env pid
+  local env pid vars
   for env in /proc/[0-9]*/environ; do
     pid=${env#/proc/}
     pid=${pid%/environ}
     [ "$pid" != $$ ] && [ "$pid" != "$BASHPID" ] || continue
-    { tr '\0' '\n' < "$env"; } 2>/dev/null | grep -qxF "SLURM_CONF=$dir/slurm.conf" && echo "$pid"
+    vars=$( { tr '\0' '\n' < "$env"; } 2>/dev/null) || continue
+    grep -qxF "SLURM_CONF=$dir/slurm.conf" <<<"$vars" && grep -q '^SLURM_JOB_ID=' <<<"$vars" && echo "$pid"
   done
   return 0
 }
