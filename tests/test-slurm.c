@@ -246,6 +246,30 @@ test_batch (void)
   job_id = g_strdup (ave_batch_state_get_slurm_job_id (state));
   g_assert_nonnull (job_id);
   g_assert_nonnull (ave_batch_state_get_slurm_dir (state));
+
+  /* What Slurm was asked for: --mem from the memory budget (plus a tenth),
+   * --cpus-per-task from the worker count, the throttle from --jobs. */
+  {
+    g_autofree char *settings_json = ave_test_sh_output ("'%s' settings --json --mode fast --max-memory 0.5",
+                                                         ave_test_binary ());
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonObject *settings;
+    gint64 workers, budget;
+    g_autofree char *job = NULL;
+    g_autofree char *want_mem = NULL;
+    g_autofree char *want_cpus = NULL;
+
+    g_assert_true (json_parser_load_from_data (parser, settings_json, -1, NULL));
+    settings = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "settings");
+    workers = json_object_get_int_member (json_object_get_object_member (settings, "n_workers"), "value");
+    budget = json_object_get_int_member (json_object_get_object_member (settings, "max_memory_bytes"), "value");
+    want_mem = g_strdup_printf ("MinMemoryNode=%" G_GINT64_FORMAT "M", (budget + budget / 10 + 1048575) / 1048576);
+    want_cpus = g_strdup_printf ("NumCPUs=%" G_GINT64_FORMAT " ", workers);
+    job = ave_test_sh_output ("scontrol -o show job %s_0", job_id);
+    if (strstr (job, want_mem) == NULL || strstr (job, want_cpus) == NULL
+        || strstr (job, "ArrayTaskThrottle=2") == NULL || strstr (job, "TimeLimit=00:10:00") == NULL)
+      g_error ("the array was not submitted as asked (%s, %s, throttle 2, 10 min): %s", want_mem, want_cpus, job);
+  }
   for (guint i = 0; i < 2; i++)
     {
       g_autofree char *final = NULL;
