@@ -154,6 +154,26 @@ test_list_file (void)
   assert_done_in (item_for (state, in, "y/b/talk.mp4"), out, "y/b/talk");
 }
 
+/* -o is the input folder: the results written there are not inputs of the
+ * next run. */
+static void
+test_output_in_input (void)
+{
+  g_autofree char *dir = fresh_dir ("same");
+  g_autoptr(AveBatchState) state = NULL;
+
+  put_clip (dir, "talk.mp4");
+  for (guint run = 0; run < 2; run++)
+    {
+      g_assert_cmpint (ave_test_sh_status (NULL, NULL, "'%s' batch '%s' -o '%s' --mode fast",
+                                           ave_test_binary (), dir, dir), ==, 0);
+      g_clear_pointer (&state, ave_batch_state_free);
+      state = load_state (dir);
+      g_assert_cmpuint (ave_batch_state_get_n_items (state), ==, 1);
+      assert_done_in (item_for (state, dir, "talk.mp4"), dir, "talk");
+    }
+}
+
 static void
 test_retry (void)
 {
@@ -314,6 +334,7 @@ main (int argc, char **argv)
   g_test_add_func ("/batch/usage", test_usage);
   g_test_add_func ("/batch/collisions-and-bad-input", test_collisions_and_bad_input);
   g_test_add_func ("/batch/list-file", test_list_file);
+  g_test_add_func ("/batch/output-in-input", test_output_in_input);
   g_test_add_func ("/batch/retry", test_retry);
   g_test_add_func ("/batch/resume-after-kill", test_resume_after_kill);
   return g_test_run ();

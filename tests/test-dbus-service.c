@@ -19,12 +19,11 @@
 #define ENGINE_IFACE "io.github.aivideoeditor.Editor.Engine1"
 #define JOB_IFACE   "io.github.aivideoeditor.Editor.Job1"
 
+/* The generated talk (speech, pauses, fillers): every stage has work. */
 static const char *
 short_clip (void)
 {
-  return ave_test_ffmpeg_media ("short.mp4",
-                                "-v error -f lavfi -i testsrc=s=160x120:d=3:r=25 -f lavfi -i sine=f=440:d=3 "
-                                "-shortest -c:v libx264 -pix_fmt yuv420p -c:a aac");
+  return ave_test_sample ("talk.mp4", 6, 320, 180);
 }
 
 /* Long enough to be caught running (several seconds here). */
@@ -214,6 +213,17 @@ watch_clear (GDBusConnection *c, guint id, JobWatch *w)
   g_free (w->finished_output);
 }
 
+/* Ready to follow another job. */
+static void
+watch_reset (JobWatch *w)
+{
+  g_clear_pointer (&w->job, g_free);
+  g_clear_pointer (&w->finished_state, g_free);
+  g_clear_pointer (&w->finished_error, g_free);
+  g_clear_pointer (&w->finished_output, g_free);
+  g_ptr_array_set_size (w->stage_events, 0);
+}
+
 static gboolean
 has_event (JobWatch *w, const char *event)
 {
@@ -256,7 +266,15 @@ test_process_reports_every_stage (void)
   guint id = watch (c, &w);
   const char *stages[] = { "audio_analysis", "video_analysis", "director", "assets", "composition" };
 
-  w.job = start_one (c, short_clip (), out);
+  {
+    /* A valid typed option is taken as the command line takes it. */
+    const char *inputs[] = { short_clip (), NULL };
+    g_auto(GStrv) jobs = start (c, "Process", inputs, options_for (out, "max-workers", g_variant_new_uint32 (2)), &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (g_strv_length (jobs), ==, 1);
+    w.job = g_strdup (jobs[0]);
+  }
   g_assert_true (g_str_has_prefix (w.job, ENGINE_PATH "/jobs/"));
   wait_finished (&w);
 
@@ -314,6 +332,26 @@ test_process_reports_every_stage (void)
     g_variant_get (list, "(^ao)", &jobs);
     g_assert_true (g_strv_contains ((const char * const *) jobs, w.job));
   }
+
+  /* Render the plan it wrote again: a render job that reuses the analysis. */
+  {
+    g_autofree char *plan = g_build_filename (w.finished_output, "plan.json", NULL);
+    g_autoptr(GVariant) render = call (c, ENGINE_PATH, ENGINE_IFACE, "Render",
+                                       g_variant_new ("(s@a{sv})", plan, options_for (NULL, NULL, NULL)),
+                                       "(o)", &error);
+    g_autofree char *kind = NULL;
+
+    g_assert_no_error (error);
+    watch_reset (&w);
+    g_variant_get (render, "(o)", &w.job);
+    kind = get_string (c, w.job, "Kind");
+    g_assert_cmpstr (kind, ==, "render");
+    wait_finished (&w);
+    g_assert_cmpstr (w.finished_state, ==, "done");
+    g_assert_true (has_event (&w, "audio_analysis:skipped"));
+    g_assert_true (has_event (&w, "composition:finished"));
+    ave_test_assert_decodes_cleanly (final);
+  }
   watch_clear (c, id, &w);
 }
 
@@ -340,15 +378,21 @@ test_bad_arguments (void)
 
   assert_invalid (c, "Process", short_clip (), options_for (out, "max-memory", g_variant_new_string ("lots")), "'max-memory'");
   assert_invalid (c, "Process", short_clip (), options_for (out, "quality", g_variant_new_string ("superb")), "'quality'");
-  assert_invalid (c, "Process", short_clip (), options_for (out, "crf", g_variant_new_int32 (99)), "'crf'");
-  assert_invalid (c, "Process", short_clip (), options_for (out, "no-such-knob", g_variant_new_boolean (TRUE)), "'no-such-knob'");
-  assert_invalid (c, "Process", short_clip (), options_for (out, "parallel", g_variant_new_string ("yes")), "'parallel'");
+  assert_invalid (c, "Process", short_clip (), options_for (out, "quality-threshold", g_variant_new_double (5.0)),
+                  "option 'quality-threshold': '5'");
+  assert_invalid (c, "Process", short_clip (), options_for (out, "max-workers", g_variant_new_boolean (TRUE)),
+                  "option 'max-workers': takes a string or a number");
+  assert_invalid (c, "Process", short_clip (), options_for (out, "no-such-knob", g_variant_new_boolean (TRUE)),
+                  "option 'no-such-knob': no such option");
+  assert_invalid (c, "Process", short_clip (), options_for (out, "parallel", g_variant_new_string ("yes")),
+                  "option 'parallel': a switch takes a boolean");
   assert_invalid (c, "Process", short_clip (), options_for ("relative/dir", NULL, NULL), "'output-dir'");
   assert_invalid (c, "Process", "relative.mp4", options_for (out, NULL, NULL), "not an absolute path");
   assert_invalid (c, "Process", "/nonexistent/talk.mp4", options_for (out, NULL, NULL), "not a regular file");
   assert_invalid (c, "Analyze", ave_test_tmpdir (), options_for (out, NULL, NULL), "not a regular file");
   /* A render-only option means nothing to an analysis. */
-  assert_invalid (c, "Analyze", short_clip (), options_for (out, "crf", g_variant_new_int32 (20)), "'crf'");
+  assert_invalid (c, "Analyze", short_clip (), options_for (out, "subtitles", g_variant_new_string ("srt")),
+                  "option 'subtitles': only applies when a video is rendered");
   /* Nothing was started: the output folder is empty. */
   listing = ave_test_sh_output ("ls -A '%s'", out);
   g_assert_cmpstr (listing, ==, "");
@@ -485,8 +529,7 @@ test_quit_during_job (void)
   g_assert_cmpstr (w.finished_state, ==, "done");
   before = checksum_file (final);
 
-  g_clear_pointer (&w.job, g_free);
-  g_clear_pointer (&w.finished_state, g_free);
+  watch_reset (&w);
   w.job = start_one (c, long_talk, out);
   wait_for_state (c, w.job, "running");
   g_usleep (1500000);   /* well into the work */
@@ -536,7 +579,7 @@ test_killed_service (void)
   wait_name_gone (c, 20);
   g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
 
-  g_clear_pointer (&w.job, g_free);
+  watch_reset (&w);
   w.job = start_one (c, long_clip (), out);
   wait_finished (&w);
   if (!g_str_equal (w.finished_state, "done"))

@@ -16,6 +16,7 @@ struct _AveApplication
   GSettings       *settings;
   AveStallMonitor *stall_monitor;
   char            *output_root;
+  AveEngineService *engine;       /* the D-Bus API, while registered */
 };
 
 G_DEFINE_FINAL_TYPE (AveApplication, ave_application, ADW_TYPE_APPLICATION)
@@ -30,6 +31,12 @@ AveStallMonitor *
 ave_application_get_stall_monitor (AveApplication *self)
 {
   return self->stall_monitor;
+}
+
+AveEngineService *
+ave_application_get_engine_service (AveApplication *self)
+{
+  return self->engine;
 }
 
 const char *
@@ -298,7 +305,9 @@ ave_application_startup (GApplication *application)
 
   g_set_application_name (_("AI Video Editor"));
   gtk_window_set_default_icon_name (APPLICATION_ID);
-  self->settings = ave_app_settings_new ();
+  /* dbus_register, which runs first, may have made them already. */
+  if (self->settings == NULL)
+    self->settings = ave_app_settings_new ();
   self->stall_monitor = ave_stall_monitor_new (NULL);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
@@ -352,10 +361,44 @@ ave_application_handle_local_options (GApplication *application, GVariantDict *o
   return -1;
 }
 
+/* The running app serves the same engine API as the headless service, so
+ * a script can drive the app a user is looking at. */
+static gboolean
+ave_application_dbus_register (GApplication    *application,
+                               GDBusConnection *connection,
+                               const char      *object_path,
+                               GError         **error)
+{
+  AveApplication *self = AVE_APPLICATION (application);
+
+  if (!G_APPLICATION_CLASS (ave_application_parent_class)->dbus_register (application, connection,
+                                                                          object_path, error))
+    return FALSE;
+  if (self->settings == NULL)
+    self->settings = ave_app_settings_new ();
+  self->engine = ave_engine_service_new (application, self->settings, self->output_root, 0);
+  return ave_engine_service_export (self->engine, connection, error);
+}
+
+static void
+ave_application_dbus_unregister (GApplication    *application,
+                                 GDBusConnection *connection,
+                                 const char      *object_path)
+{
+  AveApplication *self = AVE_APPLICATION (application);
+
+  if (self->engine != NULL)
+    ave_engine_service_unexport (self->engine);
+  G_APPLICATION_CLASS (ave_application_parent_class)->dbus_unregister (application, connection, object_path);
+}
+
 static void
 ave_application_shutdown (GApplication *application)
 {
   AveApplication *self = AVE_APPLICATION (application);
+
+  /* Waits for the D-Bus jobs (cancelled when unregistered) to stop. */
+  g_clear_object (&self->engine);
 
   if (g_getenv ("AVE_REPORT_STALL") != NULL && self->stall_monitor != NULL)
     fprintf (stderr, "main-loop-max-stall-ms: %.1f\n", ave_stall_monitor_get_max_ms (self->stall_monitor));
@@ -367,6 +410,7 @@ ave_application_finalize (GObject *object)
 {
   AveApplication *self = AVE_APPLICATION (object);
 
+  g_clear_object (&self->engine);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->stall_monitor, ave_stall_monitor_free);
   g_free (self->output_root);
@@ -384,6 +428,8 @@ ave_application_class_init (AveApplicationClass *klass)
   app_class->open = ave_application_open;
   app_class->handle_local_options = ave_application_handle_local_options;
   app_class->shutdown = ave_application_shutdown;
+  app_class->dbus_register = ave_application_dbus_register;
+  app_class->dbus_unregister = ave_application_dbus_unregister;
 }
 
 static const GOptionEntry app_options[] = {

@@ -11,6 +11,7 @@
 #include <adwaita.h>
 
 #include "ave-stall-monitor.h"
+#include "ave-engine-service.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +23,8 @@ GSettings       *ave_application_get_settings      (AveApplication *self);
 AveStallMonitor *ave_application_get_stall_monitor (AveApplication *self);
 /* The folder given with --output-dir, or NULL (then the settings decide). */
 const char      *ave_application_get_output_root   (AveApplication *self);
+/* The engine's D-Bus API the app serves (NULL when not on a bus). */
+AveEngineService *ave_application_get_engine_service (AveApplication *self);
 /* Re-reads which actions the active window allows now. */
 void             ave_application_update_actions    (AveApplication *self);
 

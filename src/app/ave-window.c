@@ -24,6 +24,7 @@
 #include "director/ave-project.h"
 #include "ave-series.h"
 #include "ave-window.h"
+#include "ave-service-jobs.h"
 
 /* Four samples a second over a minute of history. */
 #define SAMPLE_INTERVAL_MS 250
@@ -36,6 +37,7 @@ struct _AveWindow
   AdwApplicationWindow parent_instance;
 
   /* template */
+  AdwHeaderBar         *header_bar;
   AdwWindowTitle       *window_title;
   AdwToastOverlay      *toast_overlay;
   GtkStack             *stack;
@@ -1425,6 +1427,7 @@ ave_window_class_init (AveWindowClass *klass)
 
   g_type_ensure (AVE_TYPE_GRAPH);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/aivideoeditor/Editor/ave-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, header_bar);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, stack);
@@ -1563,5 +1566,11 @@ ave_window_init (AveWindow *self)
 AveWindow *
 ave_window_new (AveApplication *application)
 {
-  return g_object_new (AVE_TYPE_WINDOW, "application", application, NULL);
+  AveWindow *self = g_object_new (AVE_TYPE_WINDOW, "application", application, NULL);
+  AveEngineService *engine = ave_application_get_engine_service (application);
+
+  /* Jobs that scripts start over D-Bus show here too. */
+  if (engine != NULL)
+    adw_header_bar_pack_end (self->header_bar, ave_service_jobs_button_new (engine));
+  return self;
 }

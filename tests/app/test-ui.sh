@@ -132,6 +132,22 @@ activate process
 wait_for 300 test -s "$result/plan.json.bak" || fail "the edited plan was not kept as plan.json.bak"
 wait_for 300 action_enabled render || fail "processing again did not finish"
 
+# The running app serves the engine's D-Bus API too (docs/dbus.md): a
+# script's job runs beside the window and is listed in it.
+cp "$clip" "$work/scripted.mp4"
+job=$(gdbus call --session --dest $dest --object-path $path \
+  --method io.github.aivideoeditor.Editor.Engine1.Process "['$work/scripted.mp4']" "{'output-dir': <'$out'>}" \
+  | sed -n "s/.*objectpath '\([^']*\)'.*/\1/p")
+[ -n "$job" ] || fail "Engine1.Process on the running app returned no job"
+job_state() { gdbus call --session --dest $dest --object-path "$job" \
+  --method org.freedesktop.DBus.Properties.Get io.github.aivideoeditor.Editor.Job1 State; }
+sleep 0.5
+shot dbus-job
+wait_for 300 sh -c "gdbus call --session --dest $dest --object-path '$job' --method org.freedesktop.DBus.Properties.Get io.github.aivideoeditor.Editor.Job1 State | grep -qv -e queued -e running" \
+  || fail "the D-Bus job on the app never ended"
+job_state | grep -q "'done'" || fail "the D-Bus job on the app did not succeed: $(job_state)"
+test -s "$out/scripted/final.mp4" || fail "the D-Bus job wrote no final.mp4"
+
 activate quit
 for _ in $(seq 50); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.2; done
 kill -0 "$app_pid" 2>/dev/null && fail "the app did not quit"

@@ -13,6 +13,7 @@
 #include "ave-files.h"
 #include "ave-job-queue.h"
 #include "ave-json-read.h"
+#include "resources/ave-output-dir.h"
 
 /* batch.json of a thousand inputs is well under a megabyte. */
 #define STATE_MAX_BYTES (64 * 1024 * 1024)
@@ -165,8 +166,8 @@ compare_strings (gconstpointer a, gconstpointer b)
 }
 
 /* Every video under `dir` (relative paths below `top`), sorted, without
- * hidden entries, without following links to folders (no loops) and
- * without the output folder. */
+ * hidden entries, without following links to folders (no loops), without
+ * the output folder and without folders of results. */
 static gboolean
 walk (const char *top, const char *rel, const char *output_root, GPtrArray *found, GError **error)
 {
@@ -195,7 +196,13 @@ walk (const char *top, const char *rel, const char *output_root, GPtrArray *foun
         {
           g_autoptr(GError) sub_error = NULL;
 
+          g_autofree char *manifest = g_build_filename (path, AVE_OUTPUT_MANIFEST_NAME, NULL);
+
           if (output_root != NULL && ave_file_is_same (path, output_root))
+            continue;
+          /* A folder of results (final.mp4 …) is never an input, even
+           * when -o is the input folder itself. */
+          if (g_file_test (manifest, G_FILE_TEST_EXISTS))
             continue;
           /* An unreadable subfolder is said, not fatal: the others go on. */
           if (!walk (top, entry_rel, output_root, found, &sub_error))

@@ -72,8 +72,9 @@ typedef struct _AveBatchState AveBatchState;
 
 /* The inputs of `source` (a folder or a list file) with their names, sizes
  * and modification times, in a stable order.  `output_root` (may be NULL)
- * is skipped when it lies inside the folder, so a batch never processes its
- * own results.  Fails when the source cannot be read or holds no video. */
+ * is skipped when it lies inside the folder, and so is every folder of
+ * results (one holding the engine's manifest), so a batch never processes
+ * its own results, even with the output folder as the input folder.  Fails when the source cannot be read or holds no video. */
 AveBatchState *ave_batch_state_collect  (const char  *source,
                                          const char  *output_root,
                                          AveJobKind   kind,
