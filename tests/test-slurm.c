@@ -309,6 +309,31 @@ test_batch (void)
   g_assert_cmpint (item_of (after, in, "a.mp4")->state, ==, AVE_BATCH_DONE);
 }
 
+/* --retry: a failed task goes into a new array, up to N more times. */
+static void
+test_retry (void)
+{
+  g_autofree char *in = fresh_dir ("retry-in");
+  g_autofree char *out = ave_test_path ("retry-out");
+  g_autofree char *list = g_build_filename (in, "inputs.txt", NULL);
+  g_autofree char *bad = g_build_filename (in, "broken.mkv", NULL);
+  g_autofree char *json = NULL;
+  g_autoptr(AveBatchState) state = NULL;
+  AveBatchItem *item;
+
+  g_assert_true (g_file_set_contents (bad, "not a video either\n", -1, NULL));
+  g_assert_true (g_file_set_contents (list, "broken.mkv\n", -1, NULL));
+  g_assert_cmpint (ave_test_sh_status (&json, NULL, "'%s' batch '%s' -o '%s' --retry 1 --json " BATCH_FLAGS,
+                                       ave_test_binary (), list, out), ==, 1);
+  g_assert_cmpuint (count_events (json, "slurm-submitted"), ==, 2);
+  g_assert_nonnull (strstr (json, "\"status\":\"retry\""));
+  state = load_state (out);
+  item = item_of (state, in, "broken.mkv");
+  g_assert_cmpint (item->state, ==, AVE_BATCH_FAILED);
+  g_assert_cmpuint (item->attempts, ==, 2);
+  g_assert_nonnull (strstr (item->error, "broken.mkv"));
+}
+
 /* The record of the task for `out`'s only input says it is running. */
 static gboolean
 task_running (const char *out)
@@ -455,6 +480,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/slurm/shared-storage", test_shared_storage);
   g_test_add_func ("/engine/slurm/array-unit", test_array_unit);
   g_test_add_func ("/engine/slurm/batch", test_batch);
+  g_test_add_func ("/engine/slurm/retry", test_retry);
   g_test_add_func ("/engine/slurm/resume-killed", test_resume_killed);
   return g_test_run ();
 }
