@@ -37,8 +37,10 @@ main (int argc, char **argv)
     return ave_cli_main (argc, argv);
 
   /* D-Bus activation on a machine without a display: a plain service
-   * (AdwApplication would exit when it cannot open a display). */
-  if (has_argument (argc, argv, "--gapplication-service") && !gtk_init_check ())
+   * (AdwApplication would exit when it cannot open a display).  With no
+   * display named at all GTK is not even loaded. */
+  if (has_argument (argc, argv, "--gapplication-service")
+      && ((g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL) || !gtk_init_check ()))
     return ave_service_run (argc, argv);
 
   /* A word that is neither a command, an option nor an existing file is

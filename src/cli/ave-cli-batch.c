@@ -438,9 +438,16 @@ ave_cli_batch (int argc, char **argv)
   run.batch = batch;
   run.total = ave_batch_get_n_to_run (batch);
   if (!json)
-    fprintf (stderr, "%u input%s to process (%u done before, skipped), %d at a time, into %s/\n",
-             run.total, run.total == 1 ? "" : "s", ave_batch_get_n_skipped (batch), jobs,
-             ave_batch_state_get_root (state));
+    {
+      g_autofree char *budget = settings->max_memory_bytes > 0
+        ? g_strdup_printf ("within the %.1f GB budget", settings->max_memory_bytes / 1073741824.0)
+        : g_strdup ("no memory budget");
+
+      fprintf (stderr, "%u input%s to process (%u done before, skipped), up to %d at a time "
+               "(about %.0f MB each, %s), into %s/\n",
+               run.total, run.total == 1 ? "" : "s", ave_batch_get_n_skipped (batch), jobs,
+               ave_job_queue_estimate (settings) / 1e6, budget, ave_batch_state_get_root (state));
+    }
 
   signal_sources[0] = g_unix_signal_add (SIGINT, on_stop_signal, &run);
   signal_sources[1] = g_unix_signal_add (SIGTERM, on_stop_signal, &run);
