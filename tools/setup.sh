@@ -39,6 +39,8 @@ packages=(
   libgtk-4-dev libadwaita-1-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libgtk-4-media-gstreamer gstreamer1.0-libav gstreamer1.0-plugins-good
   desktop-file-utils appstream gettext xvfb xauth dbus dbus-x11 imagemagick xdotool
+  # the one-node Slurm cluster of the batch --slurm test (tests/slurm)
+  slurm-wlm munge
 )
 case "$profile" in
   # gcc's ASan/UBSan runtimes; llvm-symbolizer turns addresses into lines

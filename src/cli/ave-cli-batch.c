@@ -11,6 +11,7 @@
 #include "ave-cli.h"
 #include "ave-cli-options.h"
 #include "ave-cli-output.h"
+#include "ave-cli-slurm.h"
 #include "pipeline/ave-batch.h"
 #include "pipeline/ave-job-queue.h"
 
@@ -284,8 +285,14 @@ ave_cli_batch (int argc, char **argv)
 {
   g_autofree char *output = NULL;
   g_autofree char *config = NULL;
-  gboolean json = FALSE, resume = FALSE;
+  gboolean json = FALSE, resume = FALSE, slurm = FALSE;
   int jobs = 0, retries = 0;
+  g_autofree char *partition = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *time_limit = NULL;
+  g_auto(GStrv) sbatch_args = NULL;
+  /* the command line as given: batch --slurm hands its process flags on */
+  g_autofree char **raw_argv = g_memdup2 (argv, (argc + 1) * sizeof (char *));
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Folder for the results (required); each input gets DIR/<its path without extension>/, and DIR/batch.json records the batch", "DIR" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Inputs processed at once, within the memory budget (default: as many as the preset's budget holds, 1 without one)", "N" },
@@ -293,6 +300,11 @@ ave_cli_batch (int argc, char **argv)
     { "retry", 0, 0, G_OPTION_ARG_INT, &retries, "Run a failed input again up to N more times (default 0)", "N" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &config, "Settings from this YAML file (the guide's performance_config.yaml format)", "FILE" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON event per line on stdout: input-start, input-end (status, error, seconds), the jobs' own events, done", NULL },
+    { "slurm", 0, 0, G_OPTION_ARG_NONE, &slurm, "Run the inputs as one Slurm job array (each task runs 'process' on one input) instead of here; --jobs N limits the tasks running at once (docs/scale-out.md)", NULL },
+    { "partition", 0, 0, G_OPTION_ARG_STRING, &partition, "With --slurm: sbatch --partition", "P" },
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account, "With --slurm: sbatch --account", "A" },
+    { "time", 0, 0, G_OPTION_ARG_STRING, &time_limit, "With --slurm: sbatch --time, the limit of each task (e.g. 2:00:00)", "T" },
+    { "sbatch-arg", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sbatch_args, "With --slurm: one more sbatch argument (repeatable), e.g. --sbatch-arg=--qos=long", "ARG" },
     { NULL }
   };
   g_autoptr(AveCliOptions) options = ave_cli_options_new (TRUE);
@@ -342,6 +354,8 @@ ave_cli_batch (int argc, char **argv)
     return usage ("--jobs: give a number from 1 to 256");
   if (retries < 0 || retries > 100)
     return usage ("--retry: give a number from 0 to 100");
+  if (!slurm && (partition != NULL || account != NULL || time_limit != NULL || sbatch_args != NULL))
+    return usage ("--partition, --account, --time and --sbatch-arg only go with --slurm");
   if (!ave_cli_options_resolve (options, config != NULL ? config : ave_cli_get_global_config (),
                                 settings, sources, notices, &error))
     return usage (error->message);
@@ -364,6 +378,45 @@ ave_cli_batch (int argc, char **argv)
     fprintf (stderr, "ai-video-editor: no %s in %s: starting the batch from the beginning\n",
              AVE_BATCH_STATE_NAME, output);
   ave_batch_state_merge (state, previous, resume);
+  if (slurm)
+    {
+      g_autoptr(AveSlurmOptions) slurm_options = ave_slurm_options_new ();
+      g_auto(GStrv) process_args = ave_cli_slurm_process_args (raw_argv, argv[1]);
+      const char *config_path = config != NULL ? config : ave_cli_get_global_config ();
+      g_autoptr(GStrvBuilder) args = g_strv_builder_new ();
+
+      /* --resume re-attaches to the array the last run submitted */
+      if (previous != NULL)
+        ave_batch_state_set_slurm (state, ave_batch_state_get_slurm_job_id (previous),
+                                   ave_batch_state_get_slurm_dir (previous));
+      /* The task uses the CPUs it asks for (--cpus-per-task below), not
+       * the node's count; a --max-workers on the command line follows
+       * and wins. */
+      {
+        g_autofree char *workers = g_strdup_printf ("%u", settings->n_workers);
+        g_strv_builder_add_many (args, "--max-workers", workers, NULL);
+      }
+      if (config_path != NULL)
+        {
+          g_autofree char *absolute = g_canonicalize_filename (config_path, NULL);
+          g_strv_builder_add_many (args, "--config", absolute, NULL);
+        }
+      g_strv_builder_addv (args, (const char **) process_args);
+      slurm_options->process_args = g_strv_builder_end (args);
+      slurm_options->program = g_file_read_link ("/proc/self/exe", NULL);
+      if (slurm_options->program == NULL)
+        slurm_options->program = g_canonicalize_filename (g_get_prgname (), NULL);
+      slurm_options->partition = g_steal_pointer (&partition);
+      slurm_options->account = g_steal_pointer (&account);
+      slurm_options->time_limit = g_steal_pointer (&time_limit);
+      slurm_options->sbatch_args = g_steal_pointer (&sbatch_args);
+      slurm_options->throttle = (guint) jobs;
+      /* The engine keeps within its budget; Slurm's limit (a kill, where
+       * cgroups enforce it) sits a tenth above it. */
+      slurm_options->mem_bytes = settings->max_memory_bytes + settings->max_memory_bytes / 10;
+      slurm_options->cpus = settings->n_workers;
+      return ave_cli_batch_slurm (state, argv[1], slurm_options, resume, (guint) retries, json);
+    }
   if (jobs == 0)
     jobs = ave_job_queue_default_jobs (settings);
 

@@ -40,6 +40,7 @@ typedef struct
 {
   char    *output;
   char    *plan;
+  char    *output_name;
   char    *config;
   gboolean json;
   gboolean print_settings;
@@ -51,6 +52,7 @@ common_options_clear (CommonOptions *o)
 {
   g_free (o->output);
   g_free (o->plan);
+  g_free (o->output_name);
   g_free (o->config);
   g_strfreev (o->inputs);
 }
@@ -238,7 +240,7 @@ run_jobs (const char    *command,
           stem = g_strdup_printf ("%s-%u", base, n);
         }
       g_hash_table_add (stems, g_strdup (stem));
-      ave_job_set_output_name (job, stem);
+      ave_job_set_output_name (job, o->output_name != NULL ? o->output_name : stem);
 
       if (o->plan != NULL)
         ave_job_set_plan_file (job, o->plan);
@@ -336,6 +338,7 @@ cmd_run (const char *command, AveJobKind kind, int argc, char **argv)
   const GOptionEntry process_entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "Folder for the results (default ./output); each input gets DIR/<name>/", "DIR" },
     { "plan", 0, 0, G_OPTION_ARG_FILENAME, &o.plan, "Render this edit plan (a plan.json, possibly edited by hand, or an MLT, Kdenlive, FCPXML, xmeml, OTIO or EDL edit of this input) instead of asking the director", "PLAN" },
+    { "output-name", 0, 0, G_OPTION_ARG_FILENAME, &o.output_name, "Name of the input's folder in DIR instead of its file name without extension (one input; batch --slurm uses it)", "NAME" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &o.config, "Settings from this YAML file (the guide's performance_config.yaml format)", "FILE" },
     { "print-settings", 0, 0, G_OPTION_ARG_NONE, &o.print_settings, "Print the resolved settings and where each came from, then exit (with --json: as JSON)", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &o.json, "Print one JSON event per line on stdout (stage start, progress, end, warnings, results)", NULL },
@@ -370,6 +373,12 @@ cmd_run (const char *command, AveJobKind kind, int argc, char **argv)
     return rc;
   if (o.plan != NULL && g_strv_length (o.inputs) > 1)
     return usage_error (command, "--plan describes one source: give exactly one input with it");
+  if (o.output_name != NULL && g_strv_length (o.inputs) > 1)
+    return usage_error (command, "--output-name names one folder: give exactly one input with it");
+  if (o.output_name != NULL
+      && (*o.output_name == '\0' || strchr (o.output_name, '/') != NULL
+          || g_str_equal (o.output_name, ".") || g_str_equal (o.output_name, "..")))
+    return usage_error (command, "--output-name: give a folder name, not a path");
   return run_jobs (command, kind, &o, settings);
 }
 

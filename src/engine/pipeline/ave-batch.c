@@ -24,6 +24,8 @@ struct _AveBatchState
   char       *source;    /* the folder or list file, absolute */
   AveJobKind  kind;
   GPtrArray  *items;     /* AveBatchItem */
+  char       *slurm_job_id;  /* batch --slurm: the last job array, or NULL */
+  char       *slurm_dir;     /* its submission folder */
 };
 
 static const char * const state_names[] = { "pending", "running", "done", "failed" };
@@ -103,8 +105,22 @@ ave_batch_state_free (AveBatchState *self)
   g_ptr_array_unref (self->items);
   g_free (self->root);
   g_free (self->source);
+  g_free (self->slurm_job_id);
+  g_free (self->slurm_dir);
   g_free (self);
 }
+
+void
+ave_batch_state_set_slurm (AveBatchState *self, const char *job_id, const char *submission_dir)
+{
+  g_free (self->slurm_job_id);
+  g_free (self->slurm_dir);
+  self->slurm_job_id = g_strdup (job_id);
+  self->slurm_dir = g_strdup (submission_dir);
+}
+
+const char *ave_batch_state_get_slurm_job_id (AveBatchState *self) { return self->slurm_job_id; }
+const char *ave_batch_state_get_slurm_dir (AveBatchState *self) { return self->slurm_dir; }
 
 const char *ave_batch_state_get_root (AveBatchState *self) { return self->root; }
 guint ave_batch_state_get_n_items (AveBatchState *self) { return self->items->len; }
@@ -453,6 +469,21 @@ ave_batch_state_load (const char *output_root, GError **error)
       return NULL;
     }
   self = state_new (output_root, source != NULL ? source : output_root, AVE_JOB_PROCESS);
+  if (json_object_has_member (object, "slurm") && !JSON_NODE_HOLDS_NULL (json_object_get_member (object, "slurm")))
+    {
+      JsonNode *node = json_object_get_member (object, "slurm");
+      JsonObject *slurm = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+
+      if (slurm == NULL)
+        ave_json_set_invalid (&state_format, error, "slurm", "expected an object");
+      if (slurm == NULL
+          || !ave_json_read_string_max (&state_format, slurm, "slurm", "job_id", 64, &self->slurm_job_id, error)
+          || !ave_json_read_string_max (&state_format, slurm, "slurm", "submission", 4096, &self->slurm_dir, error))
+        {
+          g_prefix_error (error, "%s: ", path);
+          return NULL;
+        }
+    }
   for (guint k = 0; k < G_N_ELEMENTS (kind_names); k++)
     if (g_strcmp0 (kind, kind_names[k]) == 0)
       self->kind = k;
@@ -528,6 +559,16 @@ ave_batch_state_save (AveBatchState *self, GError **error)
   json_builder_add_string_value (b, kind_names[self->kind]);
   json_builder_set_member_name (b, "updated");
   json_builder_add_string_value (b, stamp);
+  if (self->slurm_job_id != NULL)
+    {
+      json_builder_set_member_name (b, "slurm");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "job_id");
+      json_builder_add_string_value (b, self->slurm_job_id);
+      json_builder_set_member_name (b, "submission");
+      json_builder_add_string_value (b, self->slurm_dir);
+      json_builder_end_object (b);
+    }
   json_builder_set_member_name (b, "items");
   json_builder_begin_array (b);
   for (guint i = 0; i < self->items->len; i++)

@@ -20,7 +20,8 @@
  *                  "state": "pending" | "running" | "done" | "failed",
  *                  "error": null | "message", "attempts": 1,
  *                  "size": 12345, "mtime_us": 1764763200000000,
- *                  "seconds": 12.5, "cost_usd": 0.0 } ] }
+ *                  "seconds": 12.5, "cost_usd": 0.0 } ],
+ *     "slurm": { "job_id": "1234", "submission": "/abs/DIR/.slurm/..." } }
  *
  * `attempts` counts every run of the input, in every batch; `size` and
  * `mtime_us` are the input's when it was last run.  After a crash an entry
@@ -90,6 +91,13 @@ void           ave_batch_state_free     (AveBatchState *self);
 void           ave_batch_state_merge    (AveBatchState       *self,
                                          const AveBatchState *previous,
                                          gboolean             resume);
+/* batch --slurm (ave-slurm-batch.h): the job array last submitted and its
+ * submission folder, saved as "slurm" so that --resume re-attaches to it. */
+void           ave_batch_state_set_slurm (AveBatchState *self,
+                                          const char    *job_id,
+                                          const char    *submission_dir);
+const char    *ave_batch_state_get_slurm_job_id (AveBatchState *self);
+const char    *ave_batch_state_get_slurm_dir (AveBatchState *self);
 /* Writes DIR/batch.json atomically. */
 gboolean       ave_batch_state_save     (AveBatchState *self,
                                          GError       **error);
