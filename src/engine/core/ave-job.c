@@ -16,7 +16,7 @@
 #include "assets/ave-captions.h"
 #include "compose/ave-composer.h"
 #include "compute/ave-compute.h"
-#include "director/ave-local-director.h"
+#include "director/ave-director.h"
 #include "media/ave-media.h"
 #include "resources/ave-monitor.h"
 #include "resources/ave-cache.h"
@@ -680,8 +680,14 @@ run_analysis_cached (AveJob *self, GCancellable *cancellable, GError **error)
 
 /* ------------------------------------------------------------ director */
 
+static void
+on_director_message (AveDirectorMessageKind kind, const char *message, gpointer user_data)
+{
+  emit_simple (user_data, kind == AVE_DIRECTOR_WARNING ? AVE_EVENT_WARNING : AVE_EVENT_NOTICE, message);
+}
+
 static gboolean
-run_director (AveJob *self, GError **error)
+run_director (AveJob *self, GCancellable *cancellable, GError **error)
 {
   StageClock clock;
   double cpu0 = ave_thread_cpu_seconds ();
@@ -715,7 +721,10 @@ run_director (AveJob *self, GError **error)
     }
   else
     {
-      self->plan = ave_local_director_plan (self->analysis, self->settings, error);
+      g_autoptr(AveDirector) director = ave_local_director_new ();
+
+      ave_director_set_message_func (director, on_director_message, self);
+      self->plan = ave_director_plan (director, self->analysis, self->settings, cancellable, error);
       if (self->plan == NULL)
         {
           g_prefix_error (error, "%s: ", self->input);
@@ -1417,7 +1426,7 @@ run_stages (AveJob        *self,
   if (self->kind == AVE_JOB_ANALYZE)
     return commit_outputs (self, error);
 
-  if (!run_director (self, error))
+  if (!run_director (self, cancellable, error))
     return FALSE;
   plan_path = stage_path (self, "plan.json", error);
   if (plan_path == NULL || !ave_plan_save_in (self->plan, plan_path, self->output_dir, error))

@@ -58,6 +58,32 @@ enum {
 
 static guint signals[N_SIGNALS];
 
+static const char * const origin_names[] = {
+  [AVE_SEGMENT_ORIGIN_LOCAL] = "local",
+  [AVE_SEGMENT_ORIGIN_LLM] = "llm",
+  [AVE_SEGMENT_ORIGIN_USER] = "user",
+  [AVE_SEGMENT_ORIGIN_IMPORT] = "import",
+};
+
+const char *
+ave_segment_origin_to_string (AveSegmentOrigin origin)
+{
+  g_return_val_if_fail ((guint) origin < G_N_ELEMENTS (origin_names), NULL);
+  return origin_names[origin];
+}
+
+gboolean
+ave_segment_origin_from_string (const char *text, AveSegmentOrigin *origin)
+{
+  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (origin_names); i++)
+    if (g_str_equal (text, origin_names[i]))
+      {
+        *origin = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
 static const char * const transition_names[] = {
   [AVE_TRANSITION_CUT] = "cut",
   [AVE_TRANSITION_CROSSFADE] = "crossfade",
@@ -449,6 +475,9 @@ ave_plan_append_segment (AvePlan          *self,
   if (self->segments->len >= AVE_PLAN_MAX_SEGMENTS)
     return FALSE;
 
+  if ((guint) segment->origin >= G_N_ELEMENTS (origin_names))
+    return FALSE;
+
   copy = *segment;
   copy.enabled = segment->enabled != FALSE;
   copy.reason = dup_capped (segment->reason, AVE_PLAN_MAX_REASON_CHARS);
@@ -479,6 +508,8 @@ ave_plan_trim_segment (AvePlan *self,
 
   segment->start = start;
   segment->end = end;
+  /* Its bounds are now the user's decision. */
+  segment->origin = AVE_SEGMENT_ORIGIN_USER;
   fit_transitions (self);
   emit_changed (self);
   return TRUE;
@@ -1305,6 +1336,8 @@ ave_plan_to_json (AvePlan *self)
         json_builder_add_string_value (builder, segment->reason);
       else
         json_builder_add_null_value (builder);
+      json_builder_set_member_name (builder, "origin");
+      json_builder_add_string_value (builder, origin_names[segment->origin]);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -1381,6 +1414,7 @@ read_segment (AvePlan    *self,
   JsonObject *obj;
   AveSegment segment = { 0 };
   g_autofree char *reason = NULL;
+  g_autofree char *origin = NULL;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
@@ -1457,6 +1491,16 @@ read_segment (AvePlan    *self,
 
   if (!ave_json_read_string_max (&plan_json, obj, path, "reason", AVE_PLAN_MAX_REASON_CHARS, &reason, error))
     return FALSE;
+  /* Version 1 had no origin: its plans came from the local director. */
+  if (!ave_json_read_string (&plan_json, obj, path, "origin", &origin, error))
+    return FALSE;
+  if (origin != NULL && !ave_segment_origin_from_string (origin, &segment.origin))
+    {
+      g_autofree char *p = ave_json_member_path (path, "origin");
+
+      ave_json_set_invalid (&plan_json, error, p, "unknown origin \"%s\" (allowed: local, llm, user, import)", origin);
+      return FALSE;
+    }
   segment.reason = g_steal_pointer (&reason);
 
   g_array_append_val (self->segments, segment);

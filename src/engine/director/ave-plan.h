@@ -12,7 +12,8 @@
 
 G_BEGIN_DECLS
 
-#define AVE_PLAN_VERSION 1
+/* Version 2 added each segment's "origin"; version 1 files still load. */
+#define AVE_PLAN_VERSION 2
 
 /* Limits (docs/plan-schema.md, "Limits"): plan.json is refused beyond them,
  * and the editing calls refuse (cards) or shorten (chapter titles, reasons)
@@ -34,6 +35,18 @@ typedef enum {
   AVE_TRANSITION_FADE,       /* fade through black: out of the previous segment, into this one */
 } AveTransitionType;
 
+/* Who decided a segment (docs/plan-schema.md, "origin"). */
+typedef enum {
+  AVE_SEGMENT_ORIGIN_LOCAL,  /* the embedded rule-based director (the default) */
+  AVE_SEGMENT_ORIGIN_LLM,    /* a language model through the LLM director; `reason` is the model's */
+  AVE_SEGMENT_ORIGIN_USER,   /* added or trimmed by hand on the timeline */
+  AVE_SEGMENT_ORIGIN_IMPORT, /* read from another editor's project (ave-project.c) */
+} AveSegmentOrigin;
+
+/* "local", "llm", "user", "import" */
+const char *ave_segment_origin_to_string   (AveSegmentOrigin origin);
+gboolean    ave_segment_origin_from_string (const char *text, AveSegmentOrigin *origin);
+
 typedef struct
 {
   double            start, end;            /* source seconds, start < end */
@@ -41,6 +54,7 @@ typedef struct
   double            transition_duration;   /* seconds, 0 for cuts */
   gboolean          enabled;               /* FALSE = cut out on the timeline, kept for restore */
   char             *reason;                /* why the director kept it (nullable, shown in the UI) */
+  AveSegmentOrigin  origin;                /* who decided it; beside `reason` */
 } AveSegment;
 
 typedef struct
