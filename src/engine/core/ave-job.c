@@ -17,6 +17,8 @@
 #include "compose/ave-composer.h"
 #include "compute/ave-compute.h"
 #include "director/ave-director.h"
+#include "providers/ave-llm-director.h"
+#include "providers/ave-remote.h"
 #include "media/ave-media.h"
 #include "resources/ave-monitor.h"
 #include "resources/ave-cache.h"
@@ -62,6 +64,7 @@ struct _AveJob
   AveCache       *cache;
   char           *analysis_key;
   AveCostLedger  *ledger;
+  AveRemote      *remote;        /* the run's remote calls (--director llm), NULL otherwise */
   gulong          ledger_handler;
   double          cost_fraction;
 
@@ -324,7 +327,7 @@ stage_skip (AveJob *self, AveStage stage)
 static const char * const analyze_outputs[] = { "analysis.json", NULL };
 static const char * const process_outputs[] = {
   "analysis.json", "plan.json", "plan.json.bak", "metadata.json", "final.mp4", "final.srt", "final.vtt",
-  "thumbnails/", NULL
+  "costs.json", "thumbnails/", NULL
 };
 
 static gboolean
@@ -686,6 +689,50 @@ on_director_message (AveDirectorMessageKind kind, const char *message, gpointer 
   emit_simple (user_data, kind == AVE_DIRECTOR_WARNING ? AVE_EVENT_WARNING : AVE_EVENT_NOTICE, message);
 }
 
+static void
+on_remote_event (AveRemoteEventKind kind, const char *message, const AveCostRecord *record, gpointer user_data)
+{
+  AveJob *self = user_data;
+  AveEvent event = { .message = message, .cost = record };
+
+  event.kind = kind == AVE_REMOTE_COST ? AVE_EVENT_COST
+             : kind == AVE_REMOTE_WARNING ? AVE_EVENT_WARNING : AVE_EVENT_NOTICE;
+  emit (self, &event);
+}
+
+/* The director the settings ask for; the LLM director's calls go through
+ * this run's AveRemote (prices, budget, cache, costs.json). */
+static AveDirector *
+create_director (AveJob *self)
+{
+  if (g_strcmp0 (self->settings->director, "llm") == 0)
+    {
+      g_clear_pointer (&self->remote, ave_remote_free);
+      self->remote = ave_remote_new (self->settings, self->ledger != NULL ? self->ledger
+                                                                         : ave_cost_ledger_get_default ());
+      ave_remote_set_event_func (self->remote, on_remote_event, self);
+      return ave_llm_director_new (self->remote);
+    }
+  return ave_local_director_new ();
+}
+
+/* DIR/<stem>/costs.json: every remote call of the run (docs/ai.md). */
+static gboolean
+write_costs (AveJob *self, GError **error)
+{
+  g_autoptr(JsonNode) costs = NULL;
+  g_autofree char *path = NULL;
+
+  if (self->remote == NULL || ave_remote_get_n_calls (self->remote) == 0)
+    return TRUE;
+  costs = ave_remote_costs_to_json (self->remote);
+  path = stage_path (self, "costs.json", error);
+  if (path == NULL || !write_json_atomically (costs, path, error))
+    return FALSE;
+  add_result (self, "costs", "costs.json");
+  return TRUE;
+}
+
 static gboolean
 run_director (AveJob *self, GCancellable *cancellable, GError **error)
 {
@@ -721,10 +768,12 @@ run_director (AveJob *self, GCancellable *cancellable, GError **error)
     }
   else
     {
-      g_autoptr(AveDirector) director = ave_local_director_new ();
+      g_autoptr(AveDirector) director = create_director (self);
 
       ave_director_set_message_func (director, on_director_message, self);
       self->plan = ave_director_plan (director, self->analysis, self->settings, cancellable, error);
+      if (self->plan != NULL && !write_costs (self, error))
+        return FALSE;
       if (self->plan == NULL)
         {
           g_prefix_error (error, "%s: ", self->input);
@@ -1200,6 +1249,7 @@ monitoring_end (AveJob *self, const GError *error)
   g_clear_pointer (&self->metrics, ave_metrics_free);
   g_clear_pointer (&self->cache, ave_cache_free);
   g_clear_pointer (&self->analysis_key, g_free);
+  g_clear_pointer (&self->remote, ave_remote_free);
   if (self->ledger_handler != 0)
     g_clear_signal_handler (&self->ledger_handler, self->ledger);
   g_clear_object (&self->ledger);

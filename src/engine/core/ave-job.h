@@ -17,6 +17,7 @@
 #include "core/ave-settings.h"
 #include "analysis/ave-analysis.h"
 #include "director/ave-plan.h"
+#include "resources/ave-cost-ledger.h"
 
 G_BEGIN_DECLS
 
@@ -50,6 +51,8 @@ typedef enum {
   AVE_EVENT_DECISION,      /* the engine changed a setting while running (adaptive
                             * quality, load shedding): `name` is the setting,
                             * `message` says from what to what and why */
+  AVE_EVENT_COST,          /* a remote call was made, answered from the cache or
+                            * refused: `cost` (docs/ai.md) */
   AVE_EVENT_SAMPLE,        /* a periodic resource sample (monitoring): `message`
                             * is NULL; read it with ave_resource_sample_take.
                             * Sent ~2 per second while settings->real_time_stats
@@ -70,6 +73,7 @@ typedef struct
   const char  *message;        /* WARNING / NOTICE */
   const char  *name;           /* RESULT: "final", "plan", "analysis", "metadata", "thumbnail"; DECISION: the setting */
   const char  *path;           /* RESULT */
+  const AveCostRecord *cost;   /* COST */
 } AveEvent;
 
 typedef void (*AveEventFunc) (const AveEvent *event,

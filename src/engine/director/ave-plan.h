@@ -151,6 +151,18 @@ gboolean          ave_plan_remove_segment     (AvePlan *self, guint index);
 gboolean          ave_plan_set_transition     (AvePlan *self, guint index,
                                                AveTransitionType type, double duration);
 
+/* What a director proposed for publishing (schema v2 "metadata"; the LLM
+ * director fills it): a title, a description, tags, and the source time
+ * and text of the thumbnail.  metadata.json puts them first.  Strings are
+ * capped like chapter titles (description: AVE_PLAN_MAX_REASON_CHARS). */
+void              ave_plan_set_metadata       (AvePlan *self, const char *title, const char *description,
+                                               const char * const *tags, guint n_tags,
+                                               double thumbnail_time, const char *thumbnail_text);
+/* FALSE when the plan has none; any out pointer may be NULL. */
+gboolean          ave_plan_get_metadata       (AvePlan *self, const char **title, const char **description,
+                                               const char * const **tags, double *thumbnail_time,
+                                               const char **thumbnail_text);
+
 guint             ave_plan_get_n_chapters     (AvePlan *self);
 const AveChapter *ave_plan_get_chapter        (AvePlan *self, guint index);
 void              ave_plan_add_chapter        (AvePlan *self, double output_time, const char *title);

@@ -159,3 +159,12 @@ ave_cost_ledger_get_fraction (AveCostLedger *self)
     return 0;
   return (t.spent_usd + t.reserved_usd) / t.budget_usd;
 }
+
+const char *
+ave_call_status_to_string (AveCallStatus status)
+{
+  static const char * const names[] = { "ok", "cached", "refused-budget", "failed" };
+
+  g_return_val_if_fail ((guint) status < G_N_ELEMENTS (names), NULL);
+  return names[status];
+}

@@ -27,6 +27,32 @@ typedef struct
   guint   cache_hits;       /* calls answered from the response cache (cost 0) */
 } AveCostTotals;
 
+/* One remote call as DIR/<stem>/costs.json, the metrics and the --json
+ * events record it (docs/ai.md, "Costs"). */
+typedef enum {
+  AVE_CALL_OK,              /* answered and charged */
+  AVE_CALL_CACHED,          /* answered from the response cache: $0 */
+  AVE_CALL_REFUSED_BUDGET,  /* not sent: its worst case did not fit the budget */
+  AVE_CALL_FAILED,          /* sent, no usable answer (charged what the provider counted, if anything) */
+} AveCallStatus;
+
+typedef struct
+{
+  const char   *kind;              /* "chat", "transcription", "image" */
+  const char   *provider;          /* "openai", "gemini" */
+  const char   *model;
+  guint64       prompt_tokens;     /* the provider's own counts */
+  guint64       completion_tokens;
+  double        audio_seconds;
+  guint         images;
+  double        usd;               /* the counts times the price */
+  AveCallStatus status;
+  double        latency_s;
+} AveCostRecord;
+
+/* "ok", "cached", "refused-budget", "failed" */
+const char    *ave_call_status_to_string    (AveCallStatus status);
+
 AveCostLedger *ave_cost_ledger_new          (double budget_usd);
 /* The process-wide ledger the app's graphs show. */
 AveCostLedger *ave_cost_ledger_get_default  (void);
