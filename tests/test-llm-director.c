@@ -30,7 +30,16 @@ static const struct { const char *text; double start; } talk[] = {
 };
 
 static AveAnalysis *
+make_talk_for (const char *source, double duration, const AveMediaInfo *media);
+
+static AveAnalysis *
 make_talk (const char *source, double duration)
+{
+  return make_talk_for (source, duration, NULL);
+}
+
+static AveAnalysis *
+make_talk_for (const char *source, double duration, const AveMediaInfo *media)
 {
   AveMediaInfo info = { 0 };
   AveAnalysis *a;
@@ -45,7 +54,7 @@ make_talk (const char *source, double duration)
   info.frame_rate = 25;
   info.sample_rate = 48000;
   info.channels = 1;
-  a = ave_analysis_new (source, &info);
+  a = ave_analysis_new (source, media != NULL ? media : &info);
   for (guint i = 0; i < G_N_ELEMENTS (talk); i++)
     {
       g_auto(GStrv) words = g_strsplit (talk[i].text, " ", -1);
@@ -264,7 +273,6 @@ test_plan_follows_answer (void)
   const char *title;
 
   messages_init (&m);
-  g_setenv ("AVE_LLM_API_KEY", KEY, TRUE);
   ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL, answer);
   plan = run_director (s, ledger, &m, &costs, NULL, &error);
   g_assert_no_error (error);
@@ -332,7 +340,6 @@ test_gemini (void)
   messages_init (&m);
   g_free (s->llm_provider);
   s->llm_provider = g_strdup ("gemini");
-  g_setenv ("AVE_LLM_API_KEY", KEY, TRUE);
   ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL, answer);
   plan = run_director (s, ledger, &m, &costs, NULL, &error);
   g_assert_no_error (error);
@@ -370,7 +377,6 @@ test_repair_then_fallback (void)
   Messages m;
 
   messages_init (&m);
-  g_setenv ("AVE_LLM_API_KEY", KEY, TRUE);
   ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL, not_json);
   ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL, broken);
   plan = run_director (s, ledger, &m, NULL, NULL, &error);
@@ -415,7 +421,6 @@ test_provider_down (void)
   JsonObject *call;
 
   messages_init (&m);
-  g_setenv ("AVE_LLM_API_KEY", KEY, TRUE);
   ave_test_server_set_default (server, 503, "{\"error\":{\"message\":\"overloaded, key " KEY " rejected\"}}");
   plan = run_director (s, ledger, &m, &costs, NULL, &error);
   g_assert_no_error (error);
@@ -456,7 +461,6 @@ test_budget (void)
   JsonObject *call;
 
   messages_init (&m);
-  g_setenv ("AVE_LLM_API_KEY", KEY, TRUE);
   /* 4096 completion tokens at $10 per million alone are $0.041: refused. */
   s->budget_limit_usd = 0.01;
   ledger = ave_cost_ledger_new (s->budget_limit_usd);
@@ -517,7 +521,6 @@ test_cached_second_run (void)
   JsonObject *call;
 
   messages_init (&m);
-  g_setenv ("AVE_LLM_API_KEY", KEY, TRUE);
   s->cache_responses = TRUE;
   s->cache_dir = g_strdup (cache_dir);
   ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL, answer);
@@ -569,7 +572,6 @@ test_cancel (void)
 
   messages_init (&m);
   s->api_timeout = 60;
-  g_setenv ("AVE_LLM_API_KEY", KEY, TRUE);
   ave_test_server_push (server, AVE_TEST_REPLY_STALL, 0, NULL, NULL);
   thread = g_thread_new ("cancel", cancel_soon, cancellable);
   plan = run_director (s, ledger, &m, NULL, cancellable, &error);
@@ -605,10 +607,122 @@ test_missing_key (void)
   messages_clear (&m);
 }
 
+typedef struct
+{
+  GMutex     lock;
+  GString   *text;      /* every event, as text */
+  guint      costs;
+} EventLog;
+
+static void
+on_job_event (const AveEvent *event, gpointer user_data)
+{
+  EventLog *log = user_data;
+
+  g_mutex_lock (&log->lock);
+  if (event->message != NULL)
+    g_string_append_printf (log->text, "%d %s\n", event->kind, event->message);
+  if (event->path != NULL)
+    g_string_append_printf (log->text, "%d %s\n", event->kind, event->path);
+  if (event->kind == AVE_EVENT_COST)
+    {
+      log->costs++;
+      g_string_append_printf (log->text, "cost %s %s %s %.6f %s\n", event->cost->kind, event->cost->provider,
+                              event->cost->model, event->cost->usd, ave_call_status_to_string (event->cost->status));
+    }
+  g_mutex_unlock (&log->lock);
+}
+
+/* A whole `process` job with --director llm: costs.json beside the other
+ * outputs, the costs in the events and the metrics, the plan and
+ * metadata.json from the model, and the key in no file and no event. */
+static void
+test_job (void)
+{
+  const char *sample = ave_test_ffmpeg_media ("llm-talk.mp4",
+    "-f lavfi -i testsrc2=size=160x120:rate=25 -f lavfi -i sine=frequency=300 -t 20 "
+    "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac");
+  g_autoptr(AveTestServer) server = ave_test_server_new ();
+  g_autoptr(AveSettings) s = llm_settings (server, "/v1");
+  g_autofree char *out = ave_test_path ("llm-job-out");
+  g_autofree char *metrics = ave_test_path ("llm-job-metrics");
+  g_autofree char *answer = openai_answer (decisions, 1500, 400);
+  g_autofree char *costs_path = NULL;
+  g_autofree char *costs_text = NULL;
+  g_autofree char *plan_text = NULL;
+  g_autofree char *metadata_text = NULL;
+  g_autofree char *grep = NULL;
+  g_autofree char *metrics_text = NULL;
+  g_autoptr(AveMediaInfo) media = NULL;
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autoptr(AveJob) job = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  EventLog log = { .text = g_string_new (NULL) };
+  JsonObject *costs;
+
+  media = ave_media_probe (sample, &error);
+  g_assert_no_error (error);
+  analysis = make_talk_for (sample, media->duration, media);
+  s->mode = AVE_MODE_FAST;
+  s->subtitles = AVE_SUBTITLES_NONE;
+  s->thumbnail_count = 1;
+  s->track_costs = TRUE;
+  s->cost_alerts = TRUE;
+  s->budget_limit_usd = 1.0;
+  s->metrics_output = g_strdup (metrics);
+  s->performance_monitoring = TRUE;
+  ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL, answer);
+
+  g_mutex_init (&log.lock);
+  job = ave_job_new (AVE_JOB_PROCESS, sample, out, s);
+  ave_job_set_analysis (job, analysis);
+  ave_job_set_event_func (job, on_job_event, &log, NULL);
+  g_assert_true (ave_job_run (job, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ave_test_server_get_n_requests (server), ==, 1);
+
+  costs_path = g_build_filename (out, "llm-talk", "costs.json", NULL);
+  g_assert_true (g_file_get_contents (costs_path, &costs_text, NULL, NULL));
+  g_assert_true (json_parser_load_from_data (parser, costs_text, -1, NULL));
+  costs = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (costs, "currency"), ==, "USD");
+  g_assert_cmpfloat (json_object_get_double_member (costs, "budget_usd"), ==, 1.0);
+  g_assert_cmpfloat (json_object_get_double_member (costs, "total_usd"), ==, 1500 * 2 / 1e6 + 400 * 10 / 1e6);
+  g_assert_cmpuint (log.costs, ==, 1);
+  g_assert_nonnull (strstr (log.text->str, "cost chat openai test-model 0.007000 ok"));
+  g_assert_nonnull (strstr (log.text->str, "costs.json"));
+
+  g_assert_true (g_file_get_contents (ave_job_get_output_dir (job) != NULL
+                                      ? g_build_filename (ave_job_get_output_dir (job), "plan.json", NULL) : "",
+                                      &plan_text, NULL, NULL));
+  g_assert_nonnull (strstr (plan_text, "\"origin\": \"llm\""));
+  g_assert_nonnull (strstr (plan_text, "dropped: off-topic tangent"));
+  {
+    g_autofree char *path = g_build_filename (out, "llm-talk", "metadata.json", NULL);
+    g_assert_true (g_file_get_contents (path, &metadata_text, NULL, NULL));
+    g_assert_nonnull (strstr (metadata_text, "Why Speed Matters"));
+  }
+
+  /* --track-costs: the call is in the metrics too. */
+  metrics_text = ave_test_sh_output ("cat '%s'/*", metrics);
+  g_assert_nonnull (strstr (metrics_text, "\"cost\""));
+  g_assert_nonnull (strstr (metrics_text, "test-model"));
+
+  /* The key: in no file written, in no event. */
+  grep = ave_test_sh_output ("grep -rl '%s' '%s' '%s' || true", KEY, out, metrics);
+  g_assert_cmpstr (g_strstrip (grep), ==, "");
+  g_assert_null (strstr (log.text->str, KEY));
+  g_string_free (log.text, TRUE);
+  g_mutex_clear (&log.lock);
+}
+
 int
 main (int argc, char **argv)
 {
   ave_test_init (&argc, &argv);
+  /* Before any thread starts; test_missing_key, the last, removes it. */
+  g_setenv ("AVE_LLM_API_KEY", KEY, TRUE);
 
   g_test_add_func ("/engine/llm/plan-follows-answer", test_plan_follows_answer);
   g_test_add_func ("/engine/llm/gemini", test_gemini);
@@ -617,6 +731,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/llm/budget", test_budget);
   g_test_add_func ("/engine/llm/cached-second-run", test_cached_second_run);
   g_test_add_func ("/engine/llm/cancel", test_cancel);
+  g_test_add_func ("/engine/llm/job", test_job);
   g_test_add_func ("/engine/llm/missing-key", test_missing_key);
   return g_test_run ();
 }
