@@ -717,6 +717,42 @@ test_job (void)
   g_mutex_clear (&log.lock);
 }
 
+/* --optimize-requests: a compact prompt, its saving said in a notice. */
+static void
+test_optimize_requests (void)
+{
+  g_autoptr(AveTestServer) server = ave_test_server_new ();
+  g_autoptr(AveSettings) s = llm_settings (server, "/v1");
+  g_autoptr(AveCostLedger) ledger = ave_cost_ledger_new (0);
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveTestRequest) request = NULL;
+  g_autofree char *answer = openai_answer (decisions, 100, 10);
+  g_autofree char *body = NULL;
+  const char *notice = NULL;
+  guint compact = 0, full = 0;
+  Messages m;
+
+  messages_init (&m);
+  s->optimize_requests = TRUE;
+  ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL, answer);
+  plan = run_director (s, ledger, &m, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ave_plan_get_director (plan), ==, "llm:openai/test-model");
+  g_assert_false (plays (plan, 12.0));
+  for (guint i = 0; i < m.notices->len; i++)
+    if (strstr (g_ptr_array_index (m.notices, i), "--optimize-requests") != NULL)
+      notice = g_ptr_array_index (m.notices, i);
+  g_assert_nonnull (notice);
+  g_assert_cmpint (sscanf (strstr (notice, " is "), " is %u bytes instead of %u", &compact, &full), ==, 2);
+  g_test_message ("prompt: %u bytes compact, %u bytes full", compact, full);
+  g_assert_cmpuint (compact, <, full * 3 / 4);
+  request = ave_test_server_get_request (server, 0);
+  body = g_strndup (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body));
+  g_assert_nonnull (strstr (body, "2|4.0|6.4|so the first the first"));
+  messages_clear (&m);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -731,6 +767,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/llm/budget", test_budget);
   g_test_add_func ("/engine/llm/cached-second-run", test_cached_second_run);
   g_test_add_func ("/engine/llm/cancel", test_cancel);
+  g_test_add_func ("/engine/llm/optimize-requests", test_optimize_requests);
   g_test_add_func ("/engine/llm/job", test_job);
   g_test_add_func ("/engine/llm/missing-key", test_missing_key);
   return g_test_run ();
