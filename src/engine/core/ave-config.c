@@ -208,6 +208,9 @@ static const struct
   FIELD (api_batch_size, FIELD_UINT),
   FIELD (response_cache_seconds, FIELD_UINT),
   FIELD (api_prices, FIELD_STRV),
+  FIELD (asr, FIELD_STRING),
+  FIELD (asr_url, FIELD_STRING),
+  FIELD (asr_model, FIELD_STRING),
   FIELD (verbose_timing, FIELD_BOOL),
   FIELD (smart_cut, FIELD_BOOL),
 };
@@ -523,6 +526,9 @@ static const AveOption options[] = {
   { "api-timeout", 0, NULL, NULL, "SECONDS", "Seconds a request may make no progress before it is abandoned, 1 to 600 (default 60)", R },
   { "api-batch-size", 0, NULL, NULL, "N", "With --batch-api-calls, chunks of 40 sentences sent together in one request, 1 to 100 (default 5)", R },
   { "response-cache-lifetime", 0, NULL, NULL, "SECONDS", "How long --cache-responses keeps an answer (default 3600)", R },
+  { "asr", 0, NULL, NULL, "ASR", "local (PocketSphinx, default: offline) or remote (the OpenAI-compatible transcription API: OpenAI, whisper.cpp's server…; PocketSphinx is the fallback)", 0 },
+  { "asr-url", 0, NULL, NULL, "URL", "Base URL of the transcription API, e.g. http://127.0.0.1:8080/v1 (default: OpenAI's)", 0 },
+  { "asr-model", 0, NULL, NULL, "NAME", "Model of the remote speech recognition (default whisper-1)", 0 },
   { "api-price", 0, NULL, NULL, "MODEL:KEY=VALUE,...", "Price of a model in USD: input_per_mtok, output_per_mtok, audio_per_minute, per_image (adds to or overrides data/prices.json)", R },
 };
 
@@ -1018,7 +1024,23 @@ apply_canonical (AveSettings  *s,
       *primary = "llm_provider";
       return TRUE;
     }
-  if (g_str_equal (name, "llm-url"))
+  if (g_str_equal (name, "asr"))
+    {
+      if (!g_str_equal (value, "local") && !g_str_equal (value, "remote"))
+        return invalid (error, value, ONE_OF ("local|remote"));
+      set_string (&s->asr, value);
+      *primary = "asr";
+      return TRUE;
+    }
+  if (g_str_equal (name, "asr-model"))
+    {
+      if (*value == '\0' || strlen (value) > 200)
+        return invalid (error, value, "a model name");
+      set_string (&s->asr_model, value);
+      *primary = "asr_model";
+      return TRUE;
+    }
+  if (g_str_equal (name, "llm-url") || g_str_equal (name, "asr-url"))
     {
       g_autoptr(GUri) uri = g_uri_parse (value, G_URI_FLAGS_NONE, NULL);
 
@@ -1027,9 +1049,17 @@ apply_canonical (AveSettings  *s,
       /* Keys go in a header, never in a URL (docs/ai.md). */
       if (g_uri_get_userinfo (uri) != NULL || g_uri_get_query (uri) != NULL)
         return invalid (error, "(hidden: it may hold a key)",
-                        "a URL without user info or query: give keys through AVE_LLM_API_KEY or the keyring");
-      set_string (&s->llm_url, value);
-      *primary = "llm_url";
+                        "a URL without user info or query: give keys through AVE_LLM_API_KEY, AVE_ASR_API_KEY or the keyring");
+      if (g_str_equal (name, "llm-url"))
+        {
+          set_string (&s->llm_url, value);
+          *primary = "llm_url";
+        }
+      else
+        {
+          set_string (&s->asr_url, value);
+          *primary = "asr_url";
+        }
       return TRUE;
     }
   if (g_str_equal (name, "llm-model") || g_str_equal (name, "llm-cheap-model"))
@@ -1272,6 +1302,9 @@ static const ConfigKey config_keys[] = {
   { "api", "llm_max_tokens", "llm-max-tokens", NULL, { NULL }, NULL },
   { "api", "target_duration", "target-duration", NULL, { NULL }, NULL },
   { "api", "max_retries", "api-retries", NULL, { NULL }, NULL },
+  { "api", "asr", "asr", NULL, { NULL }, NULL },
+  { "api", "asr_url", "asr-url", NULL, { NULL }, NULL },
+  { "api", "asr_model", "asr-model", NULL, { NULL }, NULL },
   { "api", "timeout", "api-timeout", NULL, { NULL }, NULL },
   /* api: prices: MODEL: {input_per_mtok: …}: one api-price per key */
   { "api", "prices", "api-price", NULL, { NULL }, NULL },

@@ -19,6 +19,7 @@
 #include "director/ave-director.h"
 #include "providers/ave-llm-director.h"
 #include "providers/ave-remote.h"
+#include "providers/ave-remote-asr.h"
 #include "media/ave-media.h"
 #include "resources/ave-monitor.h"
 #include "resources/ave-cache.h"
@@ -324,7 +325,7 @@ stage_skip (AveJob *self, AveStage stage)
 /* ------------------------------------------------------------- files */
 
 /* What a job of each kind may write into DIR/<stem>/ (ave-output-dir.h). */
-static const char * const analyze_outputs[] = { "analysis.json", NULL };
+static const char * const analyze_outputs[] = { "analysis.json", "costs.json", NULL };
 static const char * const process_outputs[] = {
   "analysis.json", "plan.json", "plan.json.bak", "metadata.json", "final.mp4", "final.srt", "final.vtt",
   "costs.json", "thumbnails/", NULL
@@ -702,18 +703,53 @@ on_remote_event (AveRemoteEventKind kind, const char *message, const AveCostReco
 
 /* The director the settings ask for; the LLM director's calls go through
  * this run's AveRemote (prices, budget, cache, costs.json). */
+static AveRemote *
+ensure_remote (AveJob *self)
+{
+  if (self->remote == NULL)
+    {
+      self->remote = ave_remote_new (self->settings, self->ledger != NULL ? self->ledger
+                                                                         : ave_cost_ledger_get_default ());
+      ave_remote_set_event_func (self->remote, on_remote_event, self);
+    }
+  return self->remote;
+}
+
 static AveDirector *
 create_director (AveJob *self)
 {
   if (g_strcmp0 (self->settings->director, "llm") == 0)
-    {
-      g_clear_pointer (&self->remote, ave_remote_free);
-      self->remote = ave_remote_new (self->settings, self->ledger != NULL ? self->ledger
-                                                                         : ave_cost_ledger_get_default ());
-      ave_remote_set_event_func (self->remote, on_remote_event, self);
-      return ave_llm_director_new (self->remote);
-    }
+    return ave_llm_director_new (ensure_remote (self));
   return ave_local_director_new ();
+}
+
+/* --asr remote: the service's words replace PocketSphinx's, which stay
+ * when it fails (ave-remote-asr.h). */
+static gboolean
+run_remote_asr (AveJob *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autofree char *message = NULL;
+
+  if (g_strcmp0 (self->settings->asr, "remote") != 0 || !self->media->has_audio || !self->settings->transcribe)
+    return TRUE;
+  if (ave_remote_asr_transcribe (ensure_remote (self), self->input, self->analysis, self->settings,
+                                 AVE_REMOTE_ASR_MAX_UPLOAD_BYTES, cancellable, &local))
+    {
+      message = g_strdup_printf ("speech recognition: %u words from %s", self->analysis->words->len,
+                                 self->analysis->transcriber);
+      emit_simple (self, AVE_EVENT_NOTICE, message);
+      return TRUE;
+    }
+  if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  message = g_strdup_printf ("remote speech recognition: %s; the PocketSphinx transcript is used", local->message);
+  ave_analysis_add_warning (self->analysis, message);
+  emit_simple (self, AVE_EVENT_WARNING, message);
+  return TRUE;
 }
 
 /* DIR/<stem>/costs.json: every remote call of the run (docs/ai.md). */
@@ -1465,7 +1501,7 @@ run_stages (AveJob        *self,
   else
     {
       self->analysis = ave_analysis_new (self->input, self->media);
-      if (!run_analysis_cached (self, cancellable, error))
+      if (!run_analysis_cached (self, cancellable, error) || !run_remote_asr (self, cancellable, error))
         return FALSE;
     }
   analysis_path = stage_path (self, "analysis.json", error);
@@ -1474,7 +1510,7 @@ run_stages (AveJob        *self,
   add_result (self, "analysis", "analysis.json");
 
   if (self->kind == AVE_JOB_ANALYZE)
-    return commit_outputs (self, error);
+    return write_costs (self, error) && commit_outputs (self, error);
 
   if (!run_director (self, cancellable, error))
     return FALSE;

@@ -71,6 +71,7 @@ ave_settings_new (void)
   self->api_timeout = 60;
   self->api_batch_size = 5;
   self->response_cache_seconds = 3600;
+  self->asr = g_strdup ("local");
 
   ave_settings_apply_quality (self, AVE_QUALITY_HIGH);
   ave_settings_apply_mode (self, AVE_MODE_BALANCED);
@@ -103,6 +104,9 @@ ave_settings_copy (const AveSettings *self)
   copy->llm_model = g_strdup (self->llm_model);
   copy->llm_cheap_model = g_strdup (self->llm_cheap_model);
   copy->api_prices = g_strdupv (self->api_prices);
+  copy->asr = g_strdup (self->asr);
+  copy->asr_url = g_strdup (self->asr_url);
+  copy->asr_model = g_strdup (self->asr_model);
   return copy;
 }
 
@@ -130,6 +134,9 @@ ave_settings_free (AveSettings *self)
   g_free (self->llm_model);
   g_free (self->llm_cheap_model);
   g_strfreev (self->api_prices);
+  g_free (self->asr);
+  g_free (self->asr_url);
+  g_free (self->asr_model);
   g_free (self);
 }
 

@@ -173,6 +173,9 @@ struct _AveSettings
   guint    api_batch_size;        /* --batch-api-calls: chunks of 40 sentences grouped per request */
   guint    response_cache_seconds;/* lifetime of a cached response (--cache-responses) */
   char   **api_prices;            /* "model:key=value" price overrides (YAML api.prices.<model>) */
+  char    *asr;                   /* "local" (PocketSphinx, default) or "remote" (OpenAI-compatible transcription API) */
+  char    *asr_url;               /* base URL; NULL = OpenAI's */
+  char    *asr_model;             /* NULL = "whisper-1" */
 
   /* --- switches of the guide that need a field of their own --- */
   gboolean verbose_timing;        /* front ends print a per-stage timing table after each input */
