@@ -25,6 +25,8 @@ struct _AveTestServer
   Reply         fallback;
   GPtrArray    *requests;
   GPtrArray    *stalled;
+  AveTestResponder responder;
+  gpointer      responder_data;
 };
 
 static void
@@ -81,7 +83,14 @@ on_request (SoupServer        *server,
   reply = g_queue_pop_head (&self->replies);
   copy = reply != NULL ? *reply : self->fallback;
   copy.retry_after = g_strdup (copy.retry_after);
-  copy.body = g_strdup (copy.body);
+  if (reply == NULL && self->responder != NULL)
+    {
+      copy.kind = AVE_TEST_REPLY_NORMAL;
+      copy.retry_after = NULL;
+      copy.body = self->responder (request, &copy.status, self->responder_data);
+    }
+  else
+    copy.body = g_strdup (copy.body);
   if (reply != NULL)
     reply_free (reply);
   g_mutex_unlock (&self->lock);
@@ -220,6 +229,15 @@ ave_test_server_set_default (AveTestServer *self, guint status, const char *body
   self->fallback.status = status;
   g_free (self->fallback.body);
   self->fallback.body = g_strdup (body);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+ave_test_server_set_responder (AveTestServer *self, AveTestResponder func, gpointer user_data)
+{
+  g_mutex_lock (&self->lock);
+  self->responder = func;
+  self->responder_data = user_data;
   g_mutex_unlock (&self->lock);
 }
 

@@ -35,6 +35,10 @@ const char    *ave_test_server_get_url    (AveTestServer *self);
 void           ave_test_server_push       (AveTestServer *self, AveTestReplyKind kind, guint status,
                                            const char *retry_after, const char *body);
 void           ave_test_server_set_default (AveTestServer *self, guint status, const char *body);
+/* When the queue is empty: the reply computed from the request (on the
+ * server's thread); returns the body, sets *status. */
+typedef char *(*AveTestResponder) (const AveTestRequest *request, guint *status, gpointer user_data);
+void           ave_test_server_set_responder (AveTestServer *self, AveTestResponder func, gpointer user_data);
 guint          ave_test_server_get_n_requests (AveTestServer *self);
 /* A copy; free with ave_test_request_free. */
 AveTestRequest *ave_test_server_get_request (AveTestServer *self, guint index);

@@ -59,6 +59,27 @@ test_ok_and_key_in_header_only (void)
   g_assert_null (g_strstr_len (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body), KEY));
 }
 
+/* Many requests one after the other on one client: connections are reused
+ * (libsoup keeps at most two per host; a client that lost track of them
+ * would wait for a third forever). */
+static void
+test_sequential_requests (void)
+{
+  g_autoptr(AveTestServer) server = ave_test_server_new ();
+  g_autoptr(AveHttp) http = new_client (2, 0, 0);
+
+  ave_test_server_set_default (server, 200, "{}");
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AveHttpResponse) response = post (http, server, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (response->status, ==, 200);
+    }
+  g_assert_cmpuint (ave_test_server_get_n_requests (server), ==, 6);
+}
+
 static void
 test_retry_after (void)
 {
@@ -225,6 +246,7 @@ main (int argc, char **argv)
   ave_test_init (&argc, &argv);
 
   g_test_add_func ("/engine/http/ok-key-in-header-only", test_ok_and_key_in_header_only);
+  g_test_add_func ("/engine/http/sequential", test_sequential_requests);
   g_test_add_func ("/engine/http/retry-after", test_retry_after);
   g_test_add_func ("/engine/http/server-errors", test_server_errors_give_up);
   g_test_add_func ("/engine/http/stall-times-out", test_stall_times_out);

@@ -753,6 +753,104 @@ test_optimize_requests (void)
   messages_clear (&m);
 }
 
+/* A model that keeps every sentence but each tenth, whatever it is sent. */
+static char *
+respond_by_numbers (const AveTestRequest *request, guint *status, gpointer user_data)
+{
+  g_autofree char *body = g_strndup (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body));
+  GString *content = g_string_new ("{\"sentences\":[");
+  const char *p = body;
+  guint first = 0, n, count = 0;
+  char *answer;
+
+  while ((p = strstr (p, "[")) != NULL)
+    {
+      if (sscanf (p, "[%u] ", &n) == 1 && strstr (p, "] ") == p + 1 + (n >= 10) + (n >= 100) + 1)
+        {
+          g_string_append_printf (content, "%s{\"n\":%u,\"keep\":%s,\"reason\":\"r%u\"}", count > 0 ? "," : "",
+                                  n, n % 10 == 0 ? "false" : "true", n);
+          if (count++ == 0)
+            first = n;
+        }
+      p++;
+    }
+  g_string_append_printf (content, "],\"chapters\":[{\"n\":%u,\"title\":\"Part %u\"}],\"title\":\"T\","
+                          "\"description\":\"D\",\"tags\":[],\"thumbnail\":{\"n\":%u,\"text\":\"X\"}}", first, first, first);
+  answer = openai_answer (content->str, 100, 10);
+  g_string_free (content, TRUE);
+  *status = 200;
+  return answer;
+}
+
+static AvePlan *
+plan_long_talk (AveSettings *s)
+{
+  g_autoptr(AveAnalysis) a = NULL;
+  g_autoptr(AveCostLedger) ledger = ave_cost_ledger_new (0);
+  g_autoptr(AveRemote) remote = ave_remote_new (s, ledger);
+  g_autoptr(AveDirector) director = ave_llm_director_new (remote);
+  g_autoptr(GError) error = NULL;
+  AveMediaInfo info = { 0 };
+  AvePlan *plan;
+
+  info.duration = 95;
+  info.has_audio = TRUE;
+  a = ave_analysis_new ("long.mp4", &info);
+  /* 90 one-word sentences a second apart */
+  for (guint i = 0; i < 90; i++)
+    {
+      g_autofree char *word = g_strdup_printf ("word%u.", i + 1);
+      AveInterval speech = { 1.0 + i, 1.5 + i };
+
+      ave_analysis_add_word (a, word, speech.start, speech.end, 0.9, FALSE);
+      g_array_append_val (a->speech, speech);
+    }
+  ave_analysis_sort (a);
+  plan = ave_director_plan (director, a, s, NULL, &error);
+  g_assert_no_error (error);
+  return plan;
+}
+
+/* Long transcripts go in chunks of 40 sentences; --batch-api-calls groups
+ * api_batch_size chunks in one request; the plan is the same either way. */
+static void
+test_chunked_and_batched (void)
+{
+  g_autoptr(AveTestServer) server = ave_test_server_new ();
+  g_autoptr(AveSettings) s = llm_settings (server, "/v1");
+  g_autoptr(AvePlan) chunked = NULL;
+  g_autoptr(AvePlan) batched = NULL;
+
+  s->cut_silence_min = 0.3;
+  ave_test_server_set_responder (server, respond_by_numbers, NULL);
+  chunked = plan_long_talk (s);
+  g_assert_cmpuint (ave_test_server_get_n_requests (server), ==, 3);
+  g_assert_cmpstr (ave_plan_get_director (chunked), ==, "llm:openai/test-model");
+
+  ave_test_server_reset (server);
+  s->batch_api_calls = TRUE;
+  s->api_batch_size = 5;
+  batched = plan_long_talk (s);
+  g_assert_cmpuint (ave_test_server_get_n_requests (server), ==, 1);
+
+  g_assert_cmpuint (ave_plan_get_n_segments (chunked), ==, ave_plan_get_n_segments (batched));
+  for (guint i = 0; i < ave_plan_get_n_segments (chunked); i++)
+    {
+      const AveSegment *x = ave_plan_get_segment (chunked, i), *y = ave_plan_get_segment (batched, i);
+
+      g_assert_cmpfloat (x->start, ==, y->start);
+      g_assert_cmpfloat (x->end, ==, y->end);
+      g_assert_cmpint (x->enabled, ==, y->enabled);
+      g_assert_cmpstr (x->reason, ==, y->reason);
+    }
+  /* Sentence 40 (word40 at 40 s) is dropped, 41 kept. */
+  g_assert_false (plays (chunked, 40.2));
+  g_assert_true (plays (chunked, 41.2));
+  /* The chunked run has a chapter per request. */
+  g_assert_cmpuint (ave_plan_get_n_chapters (chunked), ==, 3);
+  g_assert_cmpuint (ave_plan_get_n_chapters (batched), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -768,6 +866,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/llm/cached-second-run", test_cached_second_run);
   g_test_add_func ("/engine/llm/cancel", test_cancel);
   g_test_add_func ("/engine/llm/optimize-requests", test_optimize_requests);
+  g_test_add_func ("/engine/llm/chunked-and-batched", test_chunked_and_batched);
   g_test_add_func ("/engine/llm/job", test_job);
   g_test_add_func ("/engine/llm/missing-key", test_missing_key);
   return g_test_run ();

@@ -12,6 +12,11 @@ struct _AveHttp
 {
   AveHttpOptions options;
   SoupSession   *session;
+  /* libsoup ties each connection to the context it was made in: one
+   * context for the client's life lets later requests reuse them (and
+   * keeps the per-host connection limit from waiting on dead ones). */
+  GMainContext  *context;
+  GMutex         lock;        /* one request at a time */
 };
 
 void
@@ -33,6 +38,8 @@ ave_http_new (const AveHttpOptions *options)
     self->options = *options;
   else
     ave_http_options_init (&self->options);
+  self->context = g_main_context_new ();
+  g_mutex_init (&self->lock);
   /* `timeout` bounds connecting and every read or write that makes no
    * progress; a stalled server is a timeout, then a retry. */
   self->session = soup_session_new_with_options ("timeout", (guint) MAX (1, ceil (self->options.timeout_s)),
@@ -48,6 +55,10 @@ ave_http_free (AveHttp *self)
   if (self == NULL)
     return;
   g_clear_object (&self->session);
+  while (g_main_context_iteration (self->context, FALSE))
+    ;
+  g_main_context_unref (self->context);
+  g_mutex_clear (&self->lock);
   g_free (self);
 }
 
@@ -240,7 +251,7 @@ ave_http_send (AveHttp               *self,
                GCancellable          *cancellable,
                GError               **error)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
+  GMainContext *context = self->context;
   g_autofree char *shown = ave_http_display_url (request->url);
   g_autofree char *auth = NULL;
   gint64 start = g_get_monotonic_time ();
@@ -254,6 +265,7 @@ ave_http_send (AveHttp               *self,
     auth = g_ascii_strcasecmp (request->key_header, "Authorization") == 0
            ? g_strconcat ("Bearer ", request->key, NULL) : g_strdup (request->key);
 
+  g_mutex_lock (&self->lock);
   g_main_context_push_thread_default (context);
   for (guint attempt = 0; attempt <= self->options.max_retries; attempt++)
     {
@@ -350,9 +362,10 @@ ave_http_send (AveHttp               *self,
 
 out:
   g_clear_error (&last);
-  g_main_context_pop_thread_default (context);
-  /* Let libsoup finish with the context before it goes. */
+  /* Let libsoup finish what it queued (connection bookkeeping). */
   while (g_main_context_iteration (context, FALSE))
     ;
+  g_main_context_pop_thread_default (context);
+  g_mutex_unlock (&self->lock);
   return response;
 }

@@ -3,8 +3,9 @@
  *
  * One SoupSession per AveHttp.  ave_http_send() is called from an engine
  * worker thread (never the app's main loop): it runs libsoup's async API
- * in a private main context until the answer is read, so that a cancel
- * from any thread aborts the request in flight at once.
+ * in the client's own main context until the answer is read, so that a
+ * cancel from any thread aborts the request in flight at once.  Requests
+ * of one AveHttp run one at a time (a second caller waits).
  *
  * Failure is normal on networks: 429, 5xx, timeouts and dropped
  * connections are retried with exponential backoff and jitter, honouring
