@@ -539,9 +539,37 @@ answer_clear_chunk (Answer *a)
     }
 }
 
-/* Checks the model's text against the schema and takes its decisions. */
+static gboolean validate_answer_members (JsonNode *answer, gpointer user_data, GError **error);
+
+/* Checks the model's text against the schema and takes its decisions;
+ * nothing of a refused answer is kept. */
 static gboolean
 validate_answer (JsonNode *answer, gpointer user_data, GError **error)
+{
+  Answer *a = user_data;
+  guint n_chapters = a->chapters->len;
+  gboolean had_title = a->title != NULL, had_thumbnail = a->thumbnail >= 0;
+
+  if (validate_answer_members (answer, user_data, error))
+    return TRUE;
+  g_array_set_size (a->chapters, n_chapters);
+  answer_clear_chunk (a);
+  if (!had_title)
+    {
+      g_clear_pointer (&a->title, g_free);
+      g_clear_pointer (&a->description, g_free);
+      g_ptr_array_set_size (a->tags, 0);
+    }
+  if (!had_thumbnail)
+    {
+      a->thumbnail = -1;
+      g_clear_pointer (&a->thumbnail_text, g_free);
+    }
+  return FALSE;
+}
+
+static gboolean
+validate_answer_members (JsonNode *answer, gpointer user_data, GError **error)
 {
   Answer *a = user_data;
   const char *text = answer_text (answer, a->gemini);
