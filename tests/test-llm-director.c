@@ -851,6 +851,38 @@ test_chunked_and_batched (void)
   g_assert_cmpuint (ave_plan_get_n_chapters (batched), ==, 1);
 }
 
+/* The command line: --director llm on a generated talk, --json events
+ * carry the cost, and neither stdout nor stderr ever shows the key. */
+static void
+test_cli (void)
+{
+  const char *sample = ave_test_sample ("llm-cli.mp4", 8, 320, 180);
+  g_autoptr(AveTestServer) server = ave_test_server_new ();
+  g_autofree char *out = ave_test_path ("llm-cli-out");
+  g_autofree char *costs = g_build_filename (out, "llm-cli", "costs.json", NULL);
+  g_autofree char *stdout_text = NULL;
+  g_autofree char *stderr_text = NULL;
+  g_autofree char *grep = NULL;
+  int status;
+
+  ave_test_server_set_responder (server, respond_by_numbers, NULL);
+  status = ave_test_sh_status (&stdout_text, &stderr_text,
+                               "'%s' process '%s' -o '%s' --director llm --llm-url %s/v1 --llm-model test-model "
+                               "--api-price test-model:input_per_mtok=2,output_per_mtok=10 --budget-limit 1 "
+                               "--mode fast --subtitles none --json",
+                               ave_test_binary (), sample, out, ave_test_server_get_url (server));
+  if (status != 0)
+    g_error ("process failed (%d): %s", status, stderr_text);
+  g_assert_cmpuint (ave_test_server_get_n_requests (server), >=, 1);
+  g_assert_nonnull (strstr (stdout_text, "\"event\":\"cost\""));
+  g_assert_nonnull (strstr (stdout_text, "\"status\":\"ok\""));
+  g_assert_true (g_file_test (costs, G_FILE_TEST_IS_REGULAR));
+  g_assert_null (strstr (stdout_text, KEY));
+  g_assert_null (strstr (stderr_text, KEY));
+  grep = ave_test_sh_output ("grep -rl '%s' '%s' || true", KEY, out);
+  g_assert_cmpstr (g_strstrip (grep), ==, "");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -868,6 +900,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/llm/optimize-requests", test_optimize_requests);
   g_test_add_func ("/engine/llm/chunked-and-batched", test_chunked_and_batched);
   g_test_add_func ("/engine/llm/job", test_job);
+  g_test_add_func ("/engine/llm/cli", test_cli);
   g_test_add_func ("/engine/llm/missing-key", test_missing_key);
   return g_test_run ();
 }
