@@ -669,7 +669,10 @@ test_job (void)
   s->thumbnail_count = 1;
   s->track_costs = TRUE;
   s->cost_alerts = TRUE;
-  s->budget_limit_usd = 1.0;
+  /* The call's worst case (4096 completion tokens at $10 per million and
+   * the prompt's bytes at $2) is over half of this: reserving it crosses
+   * the 50 % alert, though the call then costs $0.007. */
+  s->budget_limit_usd = 0.09;
   s->metrics_output = g_strdup (metrics);
   s->performance_monitoring = TRUE;
   ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL, answer);
@@ -687,7 +690,9 @@ test_job (void)
   g_assert_true (json_parser_load_from_data (parser, costs_text, -1, NULL));
   costs = json_node_get_object (json_parser_get_root (parser));
   g_assert_cmpstr (json_object_get_string_member (costs, "currency"), ==, "USD");
-  g_assert_cmpfloat (json_object_get_double_member (costs, "budget_usd"), ==, 1.0);
+  g_assert_cmpfloat (json_object_get_double_member (costs, "budget_usd"), ==, 0.09);
+  g_assert_nonnull (strstr (log.text->str, "API costs reached 50 % of the $0.09 budget"));
+  g_assert_null (strstr (log.text->str, "API costs reached 80 %"));
   g_assert_cmpfloat (json_object_get_double_member (costs, "total_usd"), ==, 1500 * 2 / 1e6 + 400 * 10 / 1e6);
   g_assert_cmpuint (log.costs, ==, 1);
   g_assert_nonnull (strstr (log.text->str, "cost chat openai test-model 0.007000 ok"));
