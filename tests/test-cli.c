@@ -283,7 +283,7 @@ test_process_end_to_end (void)
   plan = load_json (plan_path);
   meta = load_json (meta_path);
   analysis = load_json (analysis_path);
-  g_assert_cmpint (json_object_get_int_member (plan, "version"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (plan, "version"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (analysis, "version"), ==, 1);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (plan, "segments")), >=, 2);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (meta, "titles")), >=, 1);

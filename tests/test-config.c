@@ -319,6 +319,12 @@ test_every_option_has_an_effect (void)
             { "cache-dir", "/tmp/ave-cache" }, { "metrics-output", "/tmp/ave-metrics" }, { "budget-limit", "5.00" },
             { "subtitles", "srt" }, { "caption-style", "size=0.08,highlight=yellow" },
             { "export", "mlt,edl" }, { "export-paths", "relative" },
+            { "director", "llm" }, { "llm-provider", "gemini" }, { "llm-url", "http://127.0.0.1:8080/v1" },
+            { "llm-model", "llama3" }, { "llm-cheap-model", "gpt-4o-mini" }, { "llm-max-tokens", "1024" },
+            { "target-duration", "60" }, { "api-retries", "5" }, { "api-timeout", "10" },
+            { "api-batch-size", "2" }, { "response-cache-lifetime", "60" },
+            { "api-price", "my-model:input_per_mtok=0.5,output_per_mtok=1.5" },
+            { "asr", "remote" }, { "asr-url", "http://127.0.0.1:8081/v1" }, { "asr-model", "large-v3" },
           };
           for (guint k = 0; k < G_N_ELEMENTS (samples); k++)
             if (g_str_equal (samples[k].name, name))
@@ -499,6 +505,56 @@ test_print_settings (void)
   g_assert_cmpint (status, ==, 2);
 }
 
+/* The remote providers' keys: api.prices.<model> and the guide's
+ * api_optimization.gemini.* go one level deeper than other keys. */
+static void
+test_api_keys (void)
+{
+  static const char yaml[] =
+    "api:\n"
+    "  director: llm\n"
+    "  llm_url: http://127.0.0.1:11434/v1\n"
+    "  llm_model: llama3.1\n"
+    "  prices:\n"
+    "    llama3.1:\n"
+    "      input_per_mtok: 0.25\n"
+    "      output_per_mtok: 1.0\n"
+    "api_optimization:\n"
+    "  gemini:\n"
+    "    batch_size: 3\n"
+    "    response_caching: 600\n"
+    "  imagen:\n"
+    "    cache_similar: true\n";
+  g_autoptr(AveSettings) s = ave_settings_new ();
+  g_autoptr(AveSettingsSources) sources = ave_settings_sources_new ();
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  const char *origin = NULL;
+
+  g_assert_true (ave_config_load_data (s, sources, yaml, sizeof yaml - 1, "c.yaml",
+                                       AVE_SETTING_SOURCE_CONFIG, NULL, warnings, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (s->director, ==, "llm");
+  g_assert_cmpstr (s->llm_url, ==, "http://127.0.0.1:11434/v1");
+  g_assert_cmpuint (s->api_batch_size, ==, 3);
+  g_assert_cmpuint (s->response_cache_seconds, ==, 600);
+  g_assert_nonnull (s->api_prices);
+  g_assert_true (g_strv_contains ((const char * const *) s->api_prices, "llama3.1:input_per_mtok=0.25"));
+  g_assert_true (g_strv_contains ((const char * const *) s->api_prices, "llama3.1:output_per_mtok=1"));
+  g_assert_cmpint (ave_settings_sources_lookup (sources, "api_batch_size", &origin), ==, AVE_SETTING_SOURCE_CONFIG);
+  g_assert_cmpstr (origin, ==, "c.yaml:11");
+  /* imagen's keys are not used by this engine: said, not silently dropped. */
+  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (warnings, 0), "api_optimization.imagen.cache_similar"));
+
+  /* A URL that could carry a key is refused without echoing it. */
+  g_clear_error (&error);
+  g_assert_false (ave_config_apply_option (s, sources, "llm-url", "https://x.org/v1?key=SECRET",
+                                           AVE_SETTING_SOURCE_FLAG, "--llm-url", NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_null (strstr (error->message, "SECRET"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -514,6 +570,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/config/parameter-effects", test_parameter_effects);
   g_test_add_func ("/engine/config/presets", test_presets);
   g_test_add_func ("/engine/config/print-settings", test_print_settings);
+  g_test_add_func ("/engine/config/api-keys", test_api_keys);
 
   return g_test_run ();
 }

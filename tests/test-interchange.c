@@ -563,6 +563,9 @@ run_rate_case (const RateCase *rc, gint64 source_frames, gboolean card)
       g_assert_true (ave_plan_check_source (back, source, &error));
       g_assert_no_error (error);
       assert_round_trip (plan, back, rc, name);
+      /* plan.json v2 says who decided each segment: here, the other editor */
+      for (guint k = 0; k < ave_plan_get_n_segments (back); k++)
+        g_assert_cmpint (ave_plan_get_segment (back, k)->origin, ==, AVE_SEGMENT_ORIGIN_IMPORT);
       /* Chapters come back from every format but the EDL's locators that
        * a card's black event hides; all formats here keep them. */
       assert_chapters (plan, back, rc, name);

@@ -434,7 +434,7 @@ static void
 test_json_invalid (void)
 {
   expect_load_error ("{\"source\":\"a.mp4\"}", AVE_PLAN_ERROR_INVALID, "version: missing");
-  expect_load_error ("{\"version\":2,\"source\":\"a.mp4\"}", AVE_PLAN_ERROR_VERSION, "newer");
+  expect_load_error ("{\"version\":3,\"source\":\"a.mp4\"}", AVE_PLAN_ERROR_VERSION, "newer");
   expect_load_error ("{\"version\":1,\"source_duration\":10,\"segments\":[]}",
                      AVE_PLAN_ERROR_INVALID, "source: missing");
   expect_load_error ("{\"version\":1,\"source\":\"a.mp4\",\"segments\":[]}",
@@ -884,6 +884,47 @@ test_documented_example (void)
   g_assert_no_error (error);
 }
 
+/* Schema v2: each segment says who decided it; a version-1 plan still
+ * loads, its segments read as the local director's. */
+static void
+test_segment_origin (void)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AvePlan) v1 = NULL;
+  g_autoptr(AvePlan) again = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  AveSegment llm = { .start = 5, .end = 9, .enabled = TRUE, .reason = (char *) "the model kept it",
+                     .origin = AVE_SEGMENT_ORIGIN_LLM };
+  JsonObject *first;
+
+  g_assert_true (json_parser_load_from_data (parser,
+    "{\"version\":1,\"source\":\"a.mp4\",\"source_duration\":10,"
+    "\"segments\":[{\"start\":0,\"end\":4,\"reason\":\"speech\"}]}", -1, NULL));
+  v1 = ave_plan_new_from_json (json_parser_get_root (parser), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ave_plan_get_segment (v1, 0)->origin, ==, AVE_SEGMENT_ORIGIN_LOCAL);
+
+  g_assert_true (ave_plan_append_segment (v1, &llm));
+  node = ave_plan_to_json (v1);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (node), "version"), ==, 2);
+  first = json_array_get_object_element (json_object_get_array_member (json_node_get_object (node), "segments"), 1);
+  g_assert_cmpstr (json_object_get_string_member (first, "origin"), ==, "llm");
+  g_assert_cmpstr (json_object_get_string_member (first, "reason"), ==, "the model kept it");
+  again = ave_plan_new_from_json (node, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ave_plan_get_segment (again, 1)->origin, ==, AVE_SEGMENT_ORIGIN_LLM);
+  g_assert_cmpstr (ave_plan_get_segment (again, 1)->reason, ==, "the model kept it");
+
+  /* A trim makes the bounds the user's. */
+  g_assert_true (ave_plan_trim_segment (again, 1, 5.5, 9));
+  g_assert_cmpint (ave_plan_get_segment (again, 1)->origin, ==, AVE_SEGMENT_ORIGIN_USER);
+
+  expect_load_error ("{\"version\":2,\"source\":\"a.mp4\",\"source_duration\":10,"
+                     "\"segments\":[{\"start\":0,\"end\":4,\"origin\":\"robot\"}]}",
+                     AVE_PLAN_ERROR_INVALID, "segments[0].origin: unknown origin");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -912,6 +953,7 @@ main (int    argc,
   g_test_add_func ("/engine/plan/load-parse-error", test_load_parse_error);
   g_test_add_func ("/engine/plan/validate", test_validate);
   g_test_add_func ("/engine/plan/documented-example", test_documented_example);
+  g_test_add_func ("/engine/plan/segment-origin", test_segment_origin);
 
   return g_test_run ();
 }

@@ -23,7 +23,7 @@ packages=(
   # build
   gcc meson ninja-build pkg-config
   # engine
-  libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libyaml-dev
+  libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libsecret-1-dev libyaml-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev
   libebur128-dev libaubio-dev libpocketsphinx-dev pocketsphinx-en-us
   # recorded human speech with transcripts, for the tests (retakes)

@@ -237,6 +237,23 @@ ave_cli_output_event (const AveEvent *event, gpointer user_data)
           add_string (b, "message", event->message);
           json_event_end (b);
           break;
+        case AVE_EVENT_COST:
+          b = json_event_begin ("cost", event->input);
+          add_string (b, "kind", event->cost->kind);
+          add_string (b, "provider", event->cost->provider);
+          add_string (b, "model", event->cost->model);
+          json_builder_set_member_name (b, "prompt_tokens");
+          json_builder_add_int_value (b, event->cost->prompt_tokens);
+          json_builder_set_member_name (b, "completion_tokens");
+          json_builder_add_int_value (b, event->cost->completion_tokens);
+          add_double (b, "audio_seconds", event->cost->audio_seconds);
+          json_builder_set_member_name (b, "images");
+          json_builder_add_int_value (b, event->cost->images);
+          add_double (b, "usd", event->cost->usd);
+          add_string (b, "status", ave_call_status_to_string (event->cost->status));
+          add_double (b, "latency_s", event->cost->latency_s);
+          json_event_end (b);
+          break;
         case AVE_EVENT_SAMPLE:
           take_stats (self);
           b = json_event_begin ("sample", event->input);
@@ -292,6 +309,18 @@ ave_cli_output_event (const AveEvent *event, gpointer user_data)
     case AVE_EVENT_DECISION:
       clear_progress_line (self);
       fprintf (stderr, "  decision: %s: %s\n", event->name, event->message);
+      break;
+    case AVE_EVENT_COST:
+      {
+        g_autofree char *audio = event->cost->audio_seconds > 0
+                                 ? g_strdup_printf (", %.1f s of audio", event->cost->audio_seconds) : g_strdup ("");
+
+        clear_progress_line (self);
+        fprintf (stderr, "  cost: %s %s %s: %" G_GUINT64_FORMAT " + %" G_GUINT64_FORMAT " tokens%s, $%.6f (%s)\n",
+                 event->cost->kind, event->cost->provider, event->cost->model,
+                 event->cost->prompt_tokens, event->cost->completion_tokens, audio,
+                 event->cost->usd, ave_call_status_to_string (event->cost->status));
+      }
       break;
     case AVE_EVENT_SAMPLE:
       take_stats (self);

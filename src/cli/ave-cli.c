@@ -9,6 +9,8 @@
 #include <glib/gstdio.h>
 
 #include "ave-cli.h"
+#include "providers/ave-http.h"
+#include "providers/ave-keys.h"
 #include "ave-cli-options.h"
 #include "ave-cli-output.h"
 #include "ave-cli-reports.h"
@@ -671,6 +673,57 @@ fail:
   return AVE_EXIT_FAILURE;
 }
 
+/* `auth set PROVIDER [--url URL]`: the key from standard input into the
+ * desktop keyring, never from the command line (it would be in the shell
+ * history and in `ps`). */
+static int
+cmd_auth (int argc, char **argv)
+{
+  g_autofree char *url = NULL;
+  const GOptionEntry entries[] = {
+    { "url", 0, 0, G_OPTION_ARG_STRING, &url, "The key is for this API URL only (default: any URL of the provider)", "URL" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = make_context (
+      "set PROVIDER",
+      "Store an API key in the desktop keyring (libsecret), read from standard input.\n"
+      "PROVIDER is openai (any OpenAI-compatible API) or gemini. Without a keyring\n"
+      "(CI, the headless service) give keys in AVE_LLM_API_KEY, AVE_ASR_API_KEY or\n"
+      "AVE_API_KEY instead (docs/ai.md).",
+      EXIT_CODES_TEXT, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) key = g_string_new (NULL);
+  char buffer[512];
+  size_t n;
+  int rc;
+
+  if ((rc = parse_or_usage ("auth", context, &argc, &argv)) != AVE_EXIT_OK)
+    return rc;
+  if (argc != 3 || !g_str_equal (argv[1], "set"))
+    return usage_error ("auth", "expected: auth set PROVIDER (the key is read from standard input)");
+  if (!g_str_equal (argv[2], "openai") && !g_str_equal (argv[2], "gemini"))
+    return usage_error ("auth", "PROVIDER must be openai or gemini");
+  if (isatty (STDIN_FILENO))
+    fprintf (stderr, "API key for %s (input is not echoed by the keyring, end with Enter):\n", argv[2]);
+  while ((n = fread (buffer, 1, sizeof buffer, stdin)) > 0 && key->len < 16384)
+    g_string_append_len (key, buffer, n);
+  g_strstrip (key->str);
+  key->len = strlen (key->str);
+  if (key->len == 0 || strchr (key->str, '\n') != NULL)
+    {
+      fprintf (stderr, "ai-video-editor auth: expected one key on standard input\n");
+      return AVE_EXIT_FAILURE;
+    }
+  if (!ave_keys_store (argv[2], url, key->str, &error))
+    {
+      g_autofree char *message = ave_http_redact (error->message, key->str);
+      fprintf (stderr, "ai-video-editor auth: the keyring did not store the key: %s\n", message);
+      return AVE_EXIT_FAILURE;
+    }
+  fprintf (stderr, "stored the %s API key in the desktop keyring\n", argv[2]);
+  return AVE_EXIT_OK;
+}
+
 typedef struct
 {
   const char *name;
@@ -687,6 +740,7 @@ static const Command commands[] = {
   { "transcript", cmd_transcript, "print the transcript (txt, srt, vtt, json), timed to the edit when there is a plan" },
   { "analyze-performance", ave_cli_analyze_performance, "a JSON report from the metrics of earlier runs" },
   { "diagnose-performance", ave_cli_diagnose_performance, "check this machine and suggest a preset and flags" },
+  { "auth", cmd_auth, "store an API key for the LLM director or remote speech in the desktop keyring" },
 };
 
 static void

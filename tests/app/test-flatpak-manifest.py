@@ -16,6 +16,8 @@ import xml.etree.ElementTree as ET
 FROM_RUNTIME = {
     "glib-2.0", "gobject-2.0", "gio-2.0", "json-glib-1.0", "cairo",
     "pangocairo", "gtk4", "libadwaita-1", "gstreamer-1.0", "vulkan",
+    # the remote providers' HTTP client and the keyring (the GNOME runtime ships both)
+    "libsoup-3.0", "libsecret-1",
 }
 # pkg-config name (or program) -> the manifest module that provides it.
 MODULE_FOR = {

@@ -376,5 +376,43 @@ ave_metadata_build (const AveAnalysis  *analysis,
     json_builder_add_null_value (builder);
 
   json_builder_end_object (builder);
-  return json_builder_get_root (builder);
+  {
+    JsonNode *root = json_builder_get_root (builder);
+    const char *title, *text, *proposed_description;
+    const char * const *proposed_tags;
+    double thumbnail_time;
+
+    /* A director's own proposal (the LLM director's) comes first. */
+    if (plan != NULL && ave_plan_get_metadata (plan, &title, &proposed_description, &proposed_tags,
+                                               &thumbnail_time, &text))
+      {
+        JsonObject *o = json_node_get_object (root);
+        JsonArray *titles = json_object_get_array_member (o, "titles");
+        JsonArray *tags = json_array_new ();
+        JsonArray *rest = json_array_new ();
+
+        json_array_add_string_element (rest, title);
+        for (guint i = 0; i < json_array_get_length (titles); i++)
+          if (g_strcmp0 (json_array_get_string_element (titles, i), title) != 0)
+            json_array_add_string_element (rest, json_array_get_string_element (titles, i));
+        json_object_set_array_member (o, "titles", rest);
+        if (proposed_description != NULL && *proposed_description != '\0')
+          json_object_set_string_member (o, "description", proposed_description);
+        for (guint i = 0; proposed_tags != NULL && proposed_tags[i] != NULL; i++)
+          json_array_add_string_element (tags, proposed_tags[i]);
+        if (json_array_get_length (tags) > 0)
+          json_object_set_array_member (o, "tags", tags);
+        else
+          json_array_unref (tags);
+        if (thumbnail_time >= 0)
+          {
+            JsonObject *thumbnail = json_object_new ();
+            json_object_set_double_member (thumbnail, "source_time", thumbnail_time);
+            json_object_set_string_member (thumbnail, "text", text != NULL ? text : "");
+            json_object_set_object_member (o, "thumbnail", thumbnail);
+          }
+        json_object_set_string_member (o, "proposed_by", ave_plan_get_director (plan));
+      }
+    return root;
+  }
 }

@@ -198,6 +198,21 @@ static const struct
   FIELD (track_costs, FIELD_BOOL),
   FIELD (cost_alerts, FIELD_BOOL),
   FIELD (budget_limit_usd, FIELD_DOUBLE),
+  FIELD (director, FIELD_STRING),
+  FIELD (llm_provider, FIELD_STRING),
+  FIELD (llm_url, FIELD_STRING),
+  FIELD (llm_model, FIELD_STRING),
+  FIELD (llm_cheap_model, FIELD_STRING),
+  FIELD (llm_max_tokens, FIELD_UINT),
+  FIELD (target_duration, FIELD_DOUBLE),
+  FIELD (api_max_retries, FIELD_UINT),
+  FIELD (api_timeout, FIELD_DOUBLE),
+  FIELD (api_batch_size, FIELD_UINT),
+  FIELD (response_cache_seconds, FIELD_UINT),
+  FIELD (api_prices, FIELD_STRV),
+  FIELD (asr, FIELD_STRING),
+  FIELD (asr_url, FIELD_STRING),
+  FIELD (asr_model, FIELD_STRING),
   FIELD (verbose_timing, FIELD_BOOL),
   FIELD (smart_cut, FIELD_BOOL),
 };
@@ -502,6 +517,23 @@ static const AveOption options[] = {
   { "track-costs", 0, NULL, NULL, NULL, "Record every remote call's cost in the ledger and the metrics", R },
   { "cost-alerts", 0, NULL, NULL, NULL, "Warn at 50, 80 and 100 % of the budget (implies --track-costs)", R },
   { "budget-limit", 0, NULL, NULL, "USD", "Refuse remote calls that would pass this many US dollars, 0 to 100000 (implies --track-costs)", R },
+
+  /* remote providers (docs/ai.md) */
+  { "director", 0, NULL, NULL, "DIRECTOR", "local (embedded rules, default: no network, $0) or llm (a language model plans the cut; the local rules are its fallback)", R },
+  { "llm-provider", 0, NULL, NULL, "PROVIDER", "openai (any OpenAI-compatible chat API: OpenAI, Ollama, llama.cpp, vLLM…; default) or gemini", R },
+  { "llm-url", 0, NULL, NULL, "URL", "Base URL of the chat API, e.g. http://127.0.0.1:11434/v1 (default: the provider's public API)", R },
+  { "llm-model", 0, NULL, NULL, "NAME", "Model of the LLM director (default gpt-4o-mini, or gemini-1.5-flash)", R },
+  { "llm-cheap-model", 0, NULL, NULL, "NAME", "A cheaper model --cost-aware switches to near the budget", R },
+  { "llm-max-tokens", 0, NULL, NULL, "N", "Most tokens an answer may use, 256 to 65536 (default 4096; bounds a call's worst-case cost)", R },
+  { "target-duration", 0, NULL, NULL, "SECONDS", "Ask the director for a shorter cut of about this length (a highlight version)", R },
+  { "api-retries", 0, NULL, NULL, "N", "Retries of a request that met 429, 5xx, a timeout or a dropped connection, 0 to 10 (default 3)", R },
+  { "api-timeout", 0, NULL, NULL, "SECONDS", "Seconds a request may make no progress before it is abandoned, 1 to 600 (default 60)", R },
+  { "api-batch-size", 0, NULL, NULL, "N", "With --batch-api-calls, chunks of 40 sentences sent together in one request, 1 to 100 (default 5)", R },
+  { "response-cache-lifetime", 0, NULL, NULL, "SECONDS", "How long --cache-responses keeps an answer (default 3600)", R },
+  { "asr", 0, NULL, NULL, "ASR", "local (PocketSphinx, default: offline) or remote (the OpenAI-compatible transcription API: OpenAI, whisper.cpp's server…; PocketSphinx is the fallback)", 0 },
+  { "asr-url", 0, NULL, NULL, "URL", "Base URL of the transcription API, e.g. http://127.0.0.1:8080/v1 (default: OpenAI's)", 0 },
+  { "asr-model", 0, NULL, NULL, "NAME", "Model of the remote speech recognition (default whisper-1)", 0 },
+  { "api-price", 0, NULL, NULL, "MODEL:KEY=VALUE,...", "Price of a model in USD: input_per_mtok, output_per_mtok, audio_per_minute, per_image (adds to or overrides data/prices.json)", R },
 };
 
 #undef R
@@ -997,6 +1029,154 @@ apply_canonical (AveSettings  *s,
       *primary = "cost_alerts";
       return TRUE;
     }
+  if (g_str_equal (name, "director"))
+    {
+      if (!g_str_equal (value, "local") && !g_str_equal (value, "llm"))
+        return invalid (error, value, ONE_OF ("local|llm"));
+      set_string (&s->director, value);
+      *primary = "director";
+      return TRUE;
+    }
+  if (g_str_equal (name, "llm-provider"))
+    {
+      if (!g_str_equal (value, "openai") && !g_str_equal (value, "gemini"))
+        return invalid (error, value, ONE_OF ("openai|gemini"));
+      set_string (&s->llm_provider, value);
+      *primary = "llm_provider";
+      return TRUE;
+    }
+  if (g_str_equal (name, "asr"))
+    {
+      if (!g_str_equal (value, "local") && !g_str_equal (value, "remote"))
+        return invalid (error, value, ONE_OF ("local|remote"));
+      set_string (&s->asr, value);
+      *primary = "asr";
+      return TRUE;
+    }
+  if (g_str_equal (name, "asr-model"))
+    {
+      if (*value == '\0' || strlen (value) > 200)
+        return invalid (error, value, "a model name");
+      set_string (&s->asr_model, value);
+      *primary = "asr_model";
+      return TRUE;
+    }
+  if (g_str_equal (name, "llm-url") || g_str_equal (name, "asr-url"))
+    {
+      g_autoptr(GUri) uri = g_uri_parse (value, G_URI_FLAGS_NONE, NULL);
+
+      if (uri == NULL || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0))
+        return invalid (error, value, "an http:// or https:// URL");
+      /* Keys go in a header, never in a URL (docs/ai.md). */
+      if (g_uri_get_userinfo (uri) != NULL || g_uri_get_query (uri) != NULL)
+        return invalid (error, "(hidden: it may hold a key)",
+                        "a URL without user info or query: give keys through AVE_LLM_API_KEY, AVE_ASR_API_KEY or the keyring");
+      if (g_str_equal (name, "llm-url"))
+        {
+          set_string (&s->llm_url, value);
+          *primary = "llm_url";
+        }
+      else
+        {
+          set_string (&s->asr_url, value);
+          *primary = "asr_url";
+        }
+      return TRUE;
+    }
+  if (g_str_equal (name, "llm-model") || g_str_equal (name, "llm-cheap-model"))
+    {
+      if (*value == '\0' || strlen (value) > 200)
+        return invalid (error, value, "a model name");
+      if (g_str_equal (name, "llm-model"))
+        {
+          set_string (&s->llm_model, value);
+          *primary = "llm_model";
+        }
+      else
+        {
+          set_string (&s->llm_cheap_model, value);
+          *primary = "llm_cheap_model";
+        }
+      return TRUE;
+    }
+  if (g_str_equal (name, "llm-max-tokens"))
+    {
+      if (!parse_uint (value, 256, 65536, &s->llm_max_tokens))
+        return invalid (error, value, "a whole number from 256 to 65536");
+      *primary = "llm_max_tokens";
+      return TRUE;
+    }
+  if (g_str_equal (name, "target-duration"))
+    {
+      if (!parse_double (value, 0, 1000000, &s->target_duration))
+        return invalid (error, value, "a number of seconds (0: no target)");
+      *primary = "target_duration";
+      return TRUE;
+    }
+  if (g_str_equal (name, "api-retries"))
+    {
+      if (!parse_uint (value, 0, 10, &s->api_max_retries))
+        return invalid (error, value, "a whole number from 0 to 10");
+      *primary = "api_max_retries";
+      return TRUE;
+    }
+  if (g_str_equal (name, "api-timeout"))
+    {
+      if (!parse_double (value, 1, 600, &s->api_timeout))
+        return invalid (error, value, "a number of seconds from 1 to 600");
+      *primary = "api_timeout";
+      return TRUE;
+    }
+  if (g_str_equal (name, "api-batch-size"))
+    {
+      if (!parse_uint (value, 1, 100, &s->api_batch_size))
+        return invalid (error, value, "a whole number from 1 to 100");
+      *primary = "api_batch_size";
+      return TRUE;
+    }
+  if (g_str_equal (name, "response-cache-lifetime"))
+    {
+      if (!parse_uint (value, 0, 31536000, &s->response_cache_seconds))
+        return invalid (error, value, "a whole number of seconds from 0 to 31536000");
+      *primary = "response_cache_seconds";
+      return TRUE;
+    }
+  if (g_str_equal (name, "api-price"))
+    {
+      const char *colon = strrchr (value, ':');
+      g_auto(GStrv) pairs = NULL;
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_autofree char *model = NULL;
+
+      if (colon == NULL || colon == value)
+        return invalid (error, value, "MODEL:KEY=VALUE[,KEY=VALUE...]");
+      model = g_strndup (value, colon - value);
+      pairs = g_strsplit (colon + 1, ",", -1);
+      if (s->api_prices != NULL)
+        g_strv_builder_addv (builder, (const char **) s->api_prices);
+      for (guint i = 0; pairs[i] != NULL; i++)
+        {
+          char *eq = strchr (g_strstrip (pairs[i]), '=');
+          double price;
+
+          if (eq == NULL)
+            return invalid (error, pairs[i], "KEY=VALUE with KEY input_per_mtok, output_per_mtok, audio_per_minute or per_image");
+          *eq = '\0';
+          if (!g_str_equal (pairs[i], "input_per_mtok") && !g_str_equal (pairs[i], "output_per_mtok")
+              && !g_str_equal (pairs[i], "audio_per_minute") && !g_str_equal (pairs[i], "per_image"))
+            return invalid (error, pairs[i], ONE_OF ("input_per_mtok|output_per_mtok|audio_per_minute|per_image"));
+          if (!parse_double (eq + 1, 0, 100000, &price))
+            return invalid (error, eq + 1, "a price in US dollars from 0 to 100000");
+          {
+            g_autofree char *entry = g_strdup_printf ("%s:%s=%.17g", model, pairs[i], price);
+            g_strv_builder_add (builder, entry);
+          }
+        }
+      g_strfreev (s->api_prices);
+      s->api_prices = g_strv_builder_end (builder);
+      *primary = "api_prices";
+      return TRUE;
+    }
   if (g_str_equal (name, "budget-limit"))
     {
       const char *v = value[0] == '$' ? value + 1 : value;
@@ -1135,6 +1315,24 @@ static const ConfigKey config_keys[] = {
   { "api", "track_costs", "track-costs", NULL, { NULL }, NULL },
   { "api", "cost_alerts", "cost-alerts", NULL, { NULL }, NULL },
   { "api", "budget_limit_usd", "budget-limit", NULL, { NULL }, NULL },
+  { "api", "director", "director", NULL, { NULL }, NULL },
+  { "api", "llm_provider", "llm-provider", NULL, { NULL }, NULL },
+  { "api", "llm_url", "llm-url", NULL, { NULL }, NULL },
+  { "api", "llm_model", "llm-model", NULL, { NULL }, NULL },
+  { "api", "llm_cheap_model", "llm-cheap-model", NULL, { NULL }, NULL },
+  { "api", "llm_max_tokens", "llm-max-tokens", NULL, { NULL }, NULL },
+  { "api", "target_duration", "target-duration", NULL, { NULL }, NULL },
+  { "api", "max_retries", "api-retries", NULL, { NULL }, NULL },
+  { "api", "asr", "asr", NULL, { NULL }, NULL },
+  { "api", "asr_url", "asr-url", NULL, { NULL }, NULL },
+  { "api", "asr_model", "asr-model", NULL, { NULL }, NULL },
+  { "api", "timeout", "api-timeout", NULL, { NULL }, NULL },
+  /* api: prices: MODEL: {input_per_mtok: …}: one api-price per key */
+  { "api", "prices", "api-price", NULL, { NULL }, NULL },
+  /* the guide's api_optimization: section, one level deeper */
+  { "api_optimization", "gemini.batch_size", "api-batch-size", NULL, { NULL }, NULL },
+  { "api_optimization", "gemini.request_grouping", "batch-api-calls", NULL, { NULL }, NULL },
+  { "api_optimization", "gemini.response_caching", "response-cache-lifetime", NULL, { NULL }, NULL },
   { "quality", "level", "quality", NULL, { NULL }, NULL },
   { "quality", "performance_target", "performance-target", NULL, { NULL }, NULL },
   { "quality", "output_compression", "output-compression", NULL, { NULL }, NULL },
@@ -1235,6 +1433,85 @@ yaml_error (GError **error, int code, const char *name, gsize line, const char *
   va_end (args);
   g_set_error (error, AVE_SETTINGS_ERROR, code, "%s:%" G_GSIZE_FORMAT ": %s", name, line, message);
   return FALSE;
+}
+
+static void
+add_assignment (GPtrArray *assignments, const ConfigKey *key, char *value, gsize line)
+{
+  Assignment *a = g_new0 (Assignment, 1);
+
+  a->key = key;
+  a->value = value;
+  a->line = line;
+  a->order = assignments->len;
+  a->rank = ave_config_option_rank (key->option != NULL ? key->option : "");
+  g_ptr_array_add (assignments, a);
+}
+
+/* api.prices.<model>.<key>: each price becomes "model:key=value" of
+ * --api-price; api_optimization.<service>.<key>: the key "service.key". */
+static gboolean
+collect_nested (yaml_document_t *document,
+                const char      *section,
+                const char      *name,
+                yaml_node_t     *mapping,
+                const char      *display_name,
+                GPtrArray       *assignments,
+                GPtrArray       *warnings,
+                GError         **error)
+{
+  gboolean prices = g_str_equal (section, "api");
+
+  for (yaml_node_pair_t *p = mapping->data.mapping.pairs.start; p < mapping->data.mapping.pairs.top; p++)
+    {
+      yaml_node_t *k = yaml_document_get_node (document, p->key);
+      yaml_node_t *v = yaml_document_get_node (document, p->value);
+      const char *sub;
+
+      if (k->type != YAML_SCALAR_NODE)
+        return yaml_error (error, AVE_SETTINGS_ERROR_PARSE, display_name, k->start_mark.line + 1,
+                           "%s.%s: a key must be a plain word", section, name);
+      sub = (const char *) k->data.scalar.value;
+      if (prices)
+        {
+          if (v->type != YAML_MAPPING_NODE)
+            return yaml_error (error, AVE_SETTINGS_ERROR_INVALID_VALUE, display_name, k->start_mark.line + 1,
+                               "api.prices.%s: expected input_per_mtok, output_per_mtok, audio_per_minute "
+                               "or per_image under the model", sub);
+          for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++)
+            {
+              yaml_node_t *fk = yaml_document_get_node (document, q->key);
+              yaml_node_t *fv = yaml_document_get_node (document, q->value);
+
+              if (fk->type != YAML_SCALAR_NODE || fv->type != YAML_SCALAR_NODE)
+                return yaml_error (error, AVE_SETTINGS_ERROR_INVALID_VALUE, display_name, fk->start_mark.line + 1,
+                                   "api.prices.%s: expected 'key: price' lines", sub);
+              add_assignment (assignments, find_config_key ("api", "prices"),
+                              g_strdup_printf ("%s:%s=%s", sub, (const char *) fk->data.scalar.value,
+                                               (const char *) fv->data.scalar.value),
+                              fk->start_mark.line + 1);
+            }
+        }
+      else
+        {
+          g_autofree char *joined = g_strdup_printf ("%s.%s", name, sub);
+          const ConfigKey *key = find_config_key (section, joined);
+
+          if (key == NULL || key->option == NULL)
+            {
+              if (warnings != NULL)
+                g_ptr_array_add (warnings, g_strdup_printf ("%s:%" G_GSIZE_FORMAT ": unknown key '%s.%s' (ignored)",
+                                                            display_name, k->start_mark.line + 1, section, joined));
+              continue;
+            }
+          if (v->type != YAML_SCALAR_NODE)
+            return yaml_error (error, AVE_SETTINGS_ERROR_INVALID_VALUE, display_name, v->start_mark.line + 1,
+                               "%s: expected a single value", joined);
+          add_assignment (assignments, key, g_strndup ((const char *) v->data.scalar.value, v->data.scalar.length),
+                          k->start_mark.line + 1);
+        }
+    }
+  return TRUE;
 }
 
 /* Constructs libyaml only finds unclosed where the file (or the next
@@ -1385,6 +1662,15 @@ ave_config_load_data (AveSettings        *settings,
                                "%s: a key must be a plain word", section);
           name = (const char *) kk->data.scalar.value;
           key = find_config_key (section, name);
+          /* Two sections go one level deeper: api.prices.<model>.<key>
+           * and the guide's api_optimization.<service>.<key>. */
+          if (kv->type == YAML_MAPPING_NODE && (g_str_equal (section, "api_optimization")
+                                                || (key != NULL && g_str_equal (section, "api") && g_str_equal (name, "prices"))))
+            {
+              if (!collect_nested (&document, section, name, kv, display_name, assignments, warnings, error))
+                return FALSE;
+              continue;
+            }
           if (key == NULL)
             {
               if (warnings != NULL)

@@ -24,6 +24,32 @@ typedef enum {
 /* "audio_analysis", "video_analysis", "director", "assets", "composition" */
 const char *ave_stage_to_string (AveStage stage);
 
+/* One remote call as DIR/<stem>/costs.json, the metrics and the --json
+ * events record it (docs/ai.md, "Costs"). */
+typedef enum {
+  AVE_CALL_OK,              /* answered and charged */
+  AVE_CALL_CACHED,          /* answered from the response cache: $0 */
+  AVE_CALL_REFUSED_BUDGET,  /* not sent: its worst case did not fit the budget */
+  AVE_CALL_FAILED,          /* sent, no usable answer (charged what the provider counted, if anything) */
+} AveCallStatus;
+
+typedef struct
+{
+  const char   *kind;              /* "chat", "transcription", "image" */
+  const char   *provider;          /* "openai", "gemini" */
+  const char   *model;
+  guint64       prompt_tokens;     /* the provider's own counts */
+  guint64       completion_tokens;
+  double        audio_seconds;
+  guint         images;
+  double        usd;               /* the counts times the price */
+  AveCallStatus status;
+  double        latency_s;
+} AveCostRecord;
+
+/* "ok", "cached", "refused-budget", "failed" */
+const char *ave_call_status_to_string (AveCallStatus status);
+
 typedef enum {
   AVE_EVENT_STAGE_START,
   AVE_EVENT_STAGE_PROGRESS,
@@ -34,6 +60,8 @@ typedef enum {
   AVE_EVENT_DECISION,      /* the engine changed a setting while running (adaptive
                             * quality, load shedding): `name` is the setting,
                             * `message` says from what to what and why */
+  AVE_EVENT_COST,          /* a remote call was made, answered from the cache or
+                            * refused: `cost` (docs/ai.md) */
   AVE_EVENT_SAMPLE,        /* a periodic resource sample (monitoring): `message`
                             * is NULL; read it with ave_resource_sample_take.
                             * Sent ~2 per second while settings->real_time_stats
@@ -54,6 +82,7 @@ typedef struct
   const char  *message;        /* WARNING / NOTICE */
   const char  *name;           /* RESULT: "final", "plan", "analysis", "metadata", "thumbnail"; DECISION: the setting */
   const char  *path;           /* RESULT */
+  const AveCostRecord *cost;   /* COST */
 } AveEvent;
 
 typedef void (*AveEventFunc) (const AveEvent *event,

@@ -66,6 +66,15 @@ ave_settings_new (void)
   self->cache_strategy = AVE_CACHE_STRATEGY_LRU;
   self->smart_cut = TRUE;
 
+  self->director = g_strdup ("local");
+  self->llm_provider = g_strdup ("openai");
+  self->llm_max_tokens = 4096;
+  self->api_max_retries = 3;
+  self->api_timeout = 60;
+  self->api_batch_size = 5;
+  self->response_cache_seconds = 3600;
+  self->asr = g_strdup ("local");
+
   ave_settings_apply_quality (self, AVE_QUALITY_HIGH);
   ave_settings_apply_mode (self, AVE_MODE_BALANCED);
   ave_settings_apply_content_type (self, AVE_CONTENT_GENERAL);
@@ -93,6 +102,15 @@ ave_settings_copy (const AveSettings *self)
   copy->caption_highlight = g_strdup (self->caption_highlight);
   copy->export_formats = g_strdup (self->export_formats);
   copy->export_paths = g_strdup (self->export_paths);
+  copy->director = g_strdup (self->director);
+  copy->llm_provider = g_strdup (self->llm_provider);
+  copy->llm_url = g_strdup (self->llm_url);
+  copy->llm_model = g_strdup (self->llm_model);
+  copy->llm_cheap_model = g_strdup (self->llm_cheap_model);
+  copy->api_prices = g_strdupv (self->api_prices);
+  copy->asr = g_strdup (self->asr);
+  copy->asr_url = g_strdup (self->asr_url);
+  copy->asr_model = g_strdup (self->asr_model);
   return copy;
 }
 
@@ -116,6 +134,15 @@ ave_settings_free (AveSettings *self)
   g_free (self->caption_highlight);
   g_free (self->export_formats);
   g_free (self->export_paths);
+  g_free (self->director);
+  g_free (self->llm_provider);
+  g_free (self->llm_url);
+  g_free (self->llm_model);
+  g_free (self->llm_cheap_model);
+  g_strfreev (self->api_prices);
+  g_free (self->asr);
+  g_free (self->asr_url);
+  g_free (self->asr_model);
   g_free (self);
 }
 

@@ -174,6 +174,23 @@ struct _AveSettings
   gboolean cost_alerts;           /* warn at 50/80/100 % of the budget */
   double   budget_limit_usd;      /* 0 = no limit; calls that would pass it are refused */
 
+  /* --- remote providers (docs/ai.md): the local director needs none --- */
+  char    *director;              /* "local" (default: embedded rules) or "llm" */
+  char    *llm_provider;          /* "openai" (any OpenAI-compatible chat API, default) or "gemini" */
+  char    *llm_url;               /* base URL; NULL = the provider's public one */
+  char    *llm_model;             /* NULL = the provider's default model */
+  char    *llm_cheap_model;       /* --cost-aware near the budget prefers it; NULL = none */
+  guint    llm_max_tokens;        /* completion tokens a call may use (bounds its worst-case cost) */
+  double   target_duration;       /* seconds: ask the director for a cut of about this length; 0 = no target */
+  guint    api_max_retries;       /* retries of a failed request (429, 5xx, timeouts) */
+  double   api_timeout;           /* seconds without progress before a request is abandoned */
+  guint    api_batch_size;        /* --batch-api-calls: chunks of 40 sentences grouped per request */
+  guint    response_cache_seconds;/* lifetime of a cached response (--cache-responses) */
+  char   **api_prices;            /* "model:key=value" price overrides (YAML api.prices.<model>) */
+  char    *asr;                   /* "local" (PocketSphinx, default) or "remote" (OpenAI-compatible transcription API) */
+  char    *asr_url;               /* base URL; NULL = OpenAI's */
+  char    *asr_model;             /* NULL = "whisper-1" */
+
   /* --- switches of the guide that need a field of their own --- */
   gboolean verbose_timing;        /* front ends print a per-stage timing table after each input */
   gboolean smart_cut;             /* fast mode may copy untouched GOPs; FALSE (--format-conversion) re-encodes everything */

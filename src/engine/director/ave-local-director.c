@@ -66,6 +66,7 @@ typedef struct
   GArray            *shot_bounds;  /* double: shot starts after the first, sorted */
   GArray            *filler_cuts;  /* AveInterval: fillers being removed */
   GArray            *retakes;      /* Retake: earlier takes being removed */
+  const AveDirectorGuide *guide;   /* another director's decisions, or NULL */
 } Director;
 
 typedef struct
@@ -690,8 +691,59 @@ worth_keeping (const Director *d,
          (count_kept_words (d, start, end) > 0 || end - start >= d->settings->min_segment_duration);
 }
 
-/* Splits the pieces at each retake and switches off the parts inside it:
- * they stay in the plan, so the timeline can bring a take back. */
+/* Splits the pieces at a removed range and switches off the parts inside
+ * it: they stay in the plan, so the timeline can bring them back. */
+static void
+disable_range (Director   *d,
+               GArray     *pieces,
+               double      range_start,
+               double      range_end,
+               const char *reason)
+{
+  for (guint i = 0; i < pieces->len; i++)
+    {
+      Piece *piece = &g_array_index (pieces, Piece, i);
+      double start = piece->start, end = piece->end;
+      double inside_start = MAX (start, range_start);
+      double inside_end = MIN (end, range_end);
+
+      if (piece->disabled || inside_end - inside_start < 0.01)
+        continue;
+      /* Only the words themselves are kept (switched off) in the plan;
+       * the pause around them is simply cut. */
+      if (count_kept_words (d, inside_start, inside_end) == 0)
+        {
+          Piece *rest = piece;
+
+          if (worth_keeping (d, inside_end, end) && inside_start <= start + 0.01)
+            rest->start = inside_end;
+          else if (worth_keeping (d, start, inside_start) && inside_end >= end - 0.01)
+            rest->end = inside_start;
+          continue;
+        }
+
+      /* the piece becomes: [head] [the range, switched off] [tail] */
+      g_free (piece->reason);
+      piece->start = inside_start;
+      piece->end = inside_end;
+      piece->reason = g_strdup (reason);
+      piece->disabled = TRUE;
+      if (worth_keeping (d, inside_end, end))
+        {
+          Piece tail = { inside_end, end, speech_reason (d, inside_end, end), FALSE };
+
+          g_array_insert_val (pieces, i + 1, tail);
+        }
+      if (worth_keeping (d, start, inside_start))
+        {
+          Piece head = { start, inside_start, speech_reason (d, start, inside_start), FALSE };
+
+          g_array_insert_val (pieces, i, head);
+          i++;
+        }
+    }
+}
+
 static void
 disable_retakes (Director *d,
                  GArray   *pieces)
@@ -703,46 +755,79 @@ disable_retakes (Director *d,
         g_strdup_printf ("retake of %.2f–%.2f s (\"%s\")", retake->kept_start, retake->kept_end,
                          retake->kept_text);
 
-      for (guint i = 0; i < pieces->len; i++)
+      disable_range (d, pieces, retake->start, retake->end, reason);
+    }
+}
+
+/* The range a removed run of words takes with it: from the padding after
+ * the word before to the padding before the word after (half the pause
+ * when it is shorter), as a retake's. */
+static void
+removal_range (const Director *d, guint first, guint last, double *start, double *end)
+{
+  GArray *words = d->analysis->words;
+  const AveWord *a = &g_array_index (words, AveWord, first);
+  const AveWord *b = &g_array_index (words, AveWord, last);
+
+  *start = a->start - d->padding;
+  if (first > 0)
+    {
+      const AveWord *before = &g_array_index (words, AveWord, first - 1);
+      *start = MAX (*start, before->end + MIN (d->padding, (a->start - before->end) / 2.0));
+    }
+  *start = MAX (*start, 0.0);
+  *end = b->end + d->padding;
+  if (last + 1 < words->len)
+    {
+      const AveWord *after = &g_array_index (words, AveWord, last + 1);
+      *end = MAX (b->end, after->start - d->padding);
+      *end = MAX (*end, b->end + MIN (d->padding, (after->start - b->end) / 2.0));
+      *end = MIN (*end, after->start);
+    }
+  *end = MIN (*end, d->duration);
+}
+
+/* The guide's dropped sentences go the way of retakes; kept pieces take
+ * the reason of the first kept sentence in them. */
+static void
+apply_guide (Director *d,
+             GArray   *pieces)
+{
+  const AveDirectorGuide *guide = d->guide;
+  GArray *words = d->analysis->words;
+
+  for (guint i = 0; i < guide->n_sentences; i++)
+    {
+      const AveGuideSentence *g = &guide->sentences[i];
+      g_autofree char *reason = NULL;
+      double start, end;
+
+      if (g->keep || g->first_word > g->last_word || g->last_word >= words->len)
+        continue;
+      removal_range (d, g->first_word, g->last_word, &start, &end);
+      reason = g_strdup_printf ("dropped: %s", g->reason != NULL ? g->reason : "the director left it out");
+      disable_range (d, pieces, start, end, reason);
+    }
+  for (guint p = 0; p < pieces->len; p++)
+    {
+      Piece *piece = &g_array_index (pieces, Piece, p);
+
+      if (piece->disabled)
+        continue;
+      for (guint i = 0; i < guide->n_sentences; i++)
         {
-          Piece *piece = &g_array_index (pieces, Piece, i);
-          double start = piece->start, end = piece->end;
-          double inside_start = MAX (start, retake->start);
-          double inside_end = MIN (end, retake->end);
+          const AveGuideSentence *g = &guide->sentences[i];
+          double start, end;
 
-          if (piece->disabled || inside_end - inside_start < 0.01)
+          if (!g->keep || g->reason == NULL || g->first_word > g->last_word || g->last_word >= words->len)
             continue;
-          /* Only the take itself is kept (switched off) in the plan; the
-           * pause around it is simply cut. */
-          if (count_kept_words (d, inside_start, inside_end) == 0)
+          start = g_array_index (words, AveWord, g->first_word).start;
+          end = g_array_index (words, AveWord, g->last_word).end;
+          if (MIN (end, piece->end) - MAX (start, piece->start) > 0)
             {
-              Piece *rest = piece;
-
-              if (worth_keeping (d, inside_end, end) && inside_start <= start + 0.01)
-                rest->start = inside_end;
-              else if (worth_keeping (d, start, inside_start) && inside_end >= end - 0.01)
-                rest->end = inside_start;
-              continue;
-            }
-
-          /* the piece becomes: [head] [the retake, switched off] [tail] */
-          g_free (piece->reason);
-          piece->start = inside_start;
-          piece->end = inside_end;
-          piece->reason = g_strdup (reason);
-          piece->disabled = TRUE;
-          if (worth_keeping (d, inside_end, end))
-            {
-              Piece tail = { inside_end, end, speech_reason (d, inside_end, end), FALSE };
-
-              g_array_insert_val (pieces, i + 1, tail);
-            }
-          if (worth_keeping (d, start, inside_start))
-            {
-              Piece head = { start, inside_start, speech_reason (d, start, inside_start), FALSE };
-
-              g_array_insert_val (pieces, i, head);
-              i++;
+              g_free (piece->reason);
+              piece->reason = g_strdup (g->reason);
+              break;
             }
         }
     }
@@ -937,6 +1022,8 @@ plan_speech (Director *d)
       find_retakes (d);
       disable_retakes (d, pieces);
     }
+  if (d->guide != NULL)
+    apply_guide (d, pieces);
   return pieces;
 }
 
@@ -1115,6 +1202,7 @@ append_pieces (Director *d,
       segment.end = MIN (d->duration, round_time (piece->end));
       segment.enabled = !piece->disabled;
       segment.reason = piece->reason;
+      segment.origin = d->guide != NULL ? d->guide->origin : AVE_SEGMENT_ORIGIN_LOCAL;
       segment.transition = AVE_TRANSITION_CUT;
 
       if (prev != NULL && segment.enabled && d->settings->transitions && starts_at_shot_change (d, piece->start))
@@ -1250,6 +1338,15 @@ ave_local_director_plan (const AveAnalysis  *analysis,
                          const AveSettings  *settings,
                          GError            **error)
 {
+  return ave_local_director_plan_guided (analysis, settings, NULL, error);
+}
+
+AvePlan *
+ave_local_director_plan_guided (const AveAnalysis       *analysis,
+                                const AveSettings       *settings,
+                                const AveDirectorGuide  *guide,
+                                GError                 **error)
+{
   g_autoptr(AvePlan) plan = NULL;
   g_autoptr(GArray) pieces = NULL;
   g_autoptr(GArray) shot_bounds = g_array_new (FALSE, FALSE, sizeof (double));
@@ -1270,6 +1367,7 @@ ave_local_director_plan (const AveAnalysis  *analysis,
   d.shot_bounds = shot_bounds;
   d.filler_cuts = filler_cuts;
   d.retakes = retakes;
+  d.guide = guide;
   g_array_set_clear_func (retakes, clear_retake);
 
   for (guint i = 1; i < analysis->shots->len; i++)
@@ -1342,7 +1440,7 @@ ave_local_director_plan (const AveAnalysis  *analysis,
       return NULL;
     }
   add_chapters (&d, plan);
-  ave_plan_set_director (plan, "local");
+  ave_plan_set_director (plan, guide != NULL && guide->director != NULL ? guide->director : "local");
 
   return g_steal_pointer (&plan);
 }

@@ -47,6 +47,12 @@ struct _AvePlan
   GArray  *segments;   /* AveSegment, clear func frees reason */
   GArray  *chapters;   /* AveChapter sorted by time, clear func frees title */
   GArray  *cards;      /* AveCard, clear func frees its strings */
+  /* "metadata" (schema v2): NULL title = none */
+  char    *meta_title;
+  char    *meta_description;
+  char   **meta_tags;
+  double   meta_thumbnail_time;   /* source seconds, < 0 = none */
+  char    *meta_thumbnail_text;
 };
 
 G_DEFINE_FINAL_TYPE (AvePlan, ave_plan, G_TYPE_OBJECT)
@@ -57,6 +63,32 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
+
+static const char * const origin_names[] = {
+  [AVE_SEGMENT_ORIGIN_LOCAL] = "local",
+  [AVE_SEGMENT_ORIGIN_LLM] = "llm",
+  [AVE_SEGMENT_ORIGIN_USER] = "user",
+  [AVE_SEGMENT_ORIGIN_IMPORT] = "import",
+};
+
+const char *
+ave_segment_origin_to_string (AveSegmentOrigin origin)
+{
+  g_return_val_if_fail ((guint) origin < G_N_ELEMENTS (origin_names), NULL);
+  return origin_names[origin];
+}
+
+gboolean
+ave_segment_origin_from_string (const char *text, AveSegmentOrigin *origin)
+{
+  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (origin_names); i++)
+    if (g_str_equal (text, origin_names[i]))
+      {
+        *origin = i;
+        return TRUE;
+      }
+  return FALSE;
+}
 
 static const char * const transition_names[] = {
   [AVE_TRANSITION_CUT] = "cut",
@@ -213,6 +245,10 @@ ave_plan_finalize (GObject *object)
   g_clear_pointer (&self->segments, g_array_unref);
   g_clear_pointer (&self->chapters, g_array_unref);
   g_clear_pointer (&self->cards, g_array_unref);
+  g_clear_pointer (&self->meta_title, g_free);
+  g_clear_pointer (&self->meta_description, g_free);
+  g_clear_pointer (&self->meta_tags, g_strfreev);
+  g_clear_pointer (&self->meta_thumbnail_text, g_free);
 
   G_OBJECT_CLASS (ave_plan_parent_class)->finalize (object);
 }
@@ -246,6 +282,7 @@ ave_plan_init (AvePlan *self)
   g_array_set_clear_func (self->chapters, clear_chapter);
   self->cards = g_array_new (FALSE, TRUE, sizeof (AveCard));
   g_array_set_clear_func (self->cards, clear_card);
+  self->meta_thumbnail_time = -1;
 }
 
 static void
@@ -295,7 +332,57 @@ ave_plan_copy (AvePlan *self)
       copy_card_into (&card, &g_array_index (self->cards, AveCard, i));
       g_array_append_val (copy->cards, card);
     }
+  copy->meta_title = g_strdup (self->meta_title);
+  copy->meta_description = g_strdup (self->meta_description);
+  copy->meta_tags = g_strdupv (self->meta_tags);
+  copy->meta_thumbnail_time = self->meta_thumbnail_time;
+  copy->meta_thumbnail_text = g_strdup (self->meta_thumbnail_text);
   return copy;
+}
+
+void
+ave_plan_set_metadata (AvePlan *self, const char *title, const char *description,
+                       const char * const *tags, guint n_tags,
+                       double thumbnail_time, const char *thumbnail_text)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  g_return_if_fail (AVE_IS_PLAN (self));
+  g_free (self->meta_title);
+  self->meta_title = dup_capped (title, AVE_PLAN_MAX_TITLE_CHARS);
+  g_free (self->meta_description);
+  self->meta_description = dup_capped (description, AVE_PLAN_MAX_REASON_CHARS);
+  for (guint i = 0; tags != NULL && i < MIN (n_tags, 50u); i++)
+    {
+      g_autofree char *tag = dup_capped (tags[i], AVE_PLAN_MAX_TITLE_CHARS);
+      if (tag != NULL)
+        g_strv_builder_add (builder, tag);
+    }
+  g_strfreev (self->meta_tags);
+  self->meta_tags = g_strv_builder_end (builder);
+  self->meta_thumbnail_time = isfinite (thumbnail_time) && thumbnail_time >= 0
+                              && thumbnail_time <= AVE_PLAN_MAX_SECONDS ? thumbnail_time : -1;
+  g_free (self->meta_thumbnail_text);
+  self->meta_thumbnail_text = dup_capped (thumbnail_text, AVE_PLAN_MAX_TITLE_CHARS);
+  emit_changed (self);
+}
+
+gboolean
+ave_plan_get_metadata (AvePlan *self, const char **title, const char **description,
+                       const char * const **tags, double *thumbnail_time, const char **thumbnail_text)
+{
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+  if (title != NULL)
+    *title = self->meta_title;
+  if (description != NULL)
+    *description = self->meta_description;
+  if (tags != NULL)
+    *tags = (const char * const *) self->meta_tags;
+  if (thumbnail_time != NULL)
+    *thumbnail_time = self->meta_thumbnail_time;
+  if (thumbnail_text != NULL)
+    *thumbnail_text = self->meta_thumbnail_text;
+  return self->meta_title != NULL;
 }
 
 const char *
@@ -449,6 +536,9 @@ ave_plan_append_segment (AvePlan          *self,
   if (self->segments->len >= AVE_PLAN_MAX_SEGMENTS)
     return FALSE;
 
+  if ((guint) segment->origin >= G_N_ELEMENTS (origin_names))
+    return FALSE;
+
   copy = *segment;
   copy.enabled = segment->enabled != FALSE;
   copy.reason = dup_capped (segment->reason, AVE_PLAN_MAX_REASON_CHARS);
@@ -479,6 +569,8 @@ ave_plan_trim_segment (AvePlan *self,
 
   segment->start = start;
   segment->end = end;
+  /* Its bounds are now the user's decision. */
+  segment->origin = AVE_SEGMENT_ORIGIN_USER;
   fit_transitions (self);
   emit_changed (self);
   return TRUE;
@@ -1305,9 +1397,36 @@ ave_plan_to_json (AvePlan *self)
         json_builder_add_string_value (builder, segment->reason);
       else
         json_builder_add_null_value (builder);
+      json_builder_set_member_name (builder, "origin");
+      json_builder_add_string_value (builder, origin_names[segment->origin]);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
+
+  if (self->meta_title != NULL)
+    {
+      json_builder_set_member_name (builder, "metadata");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "title");
+      json_builder_add_string_value (builder, self->meta_title);
+      json_builder_set_member_name (builder, "description");
+      json_builder_add_string_value (builder, self->meta_description != NULL ? self->meta_description : "");
+      json_builder_set_member_name (builder, "tags");
+      json_builder_begin_array (builder);
+      for (guint i = 0; self->meta_tags != NULL && self->meta_tags[i] != NULL; i++)
+        json_builder_add_string_value (builder, self->meta_tags[i]);
+      json_builder_end_array (builder);
+      if (self->meta_thumbnail_time >= 0)
+        {
+          json_builder_set_member_name (builder, "thumbnail");
+          json_builder_begin_object (builder);
+          add_double (builder, "time", self->meta_thumbnail_time);
+          json_builder_set_member_name (builder, "text");
+          json_builder_add_string_value (builder, self->meta_thumbnail_text != NULL ? self->meta_thumbnail_text : "");
+          json_builder_end_object (builder);
+        }
+      json_builder_end_object (builder);
+    }
 
   json_builder_set_member_name (builder, "chapters");
   json_builder_begin_array (builder);
@@ -1371,6 +1490,64 @@ read_transition (JsonObject        *object,
   return FALSE;
 }
 
+/* "metadata" (version 2): what a director proposed for publishing. */
+static gboolean
+read_metadata (AvePlan *self, JsonObject *root, GError **error)
+{
+  JsonNode *node = json_object_get_member (root, "metadata");
+  JsonObject *obj;
+  g_autofree char *title = NULL;
+  g_autofree char *description = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GPtrArray) tags = g_ptr_array_new_with_free_func (g_free);
+  JsonArray *array = NULL;
+  double time = -1;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      ave_json_set_invalid (&plan_json, error, "metadata", "expected an object with title, description, tags");
+      return FALSE;
+    }
+  obj = json_node_get_object (node);
+  if (!ave_json_read_string_max (&plan_json, obj, "metadata", "title", AVE_PLAN_MAX_TITLE_CHARS, &title, error)
+      || !ave_json_read_string_max (&plan_json, obj, "metadata", "description", AVE_PLAN_MAX_REASON_CHARS,
+                                    &description, error)
+      || !ave_json_read_array_max (&plan_json, obj, "tags", 50, &array, error))
+    return FALSE;
+  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
+    {
+      JsonNode *tag = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (tag) || json_node_get_value_type (tag) != G_TYPE_STRING)
+        {
+          g_autofree char *p = g_strdup_printf ("metadata.tags[%u]", i);
+          ave_json_set_invalid (&plan_json, error, p, "expected a string");
+          return FALSE;
+        }
+      g_ptr_array_add (tags, g_strdup (json_node_get_string (tag)));
+    }
+  node = json_object_get_member (obj, "thumbnail");
+  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    {
+      if (!ave_json_read_number (&plan_json, json_node_get_object (node), "metadata.thumbnail", "time", FALSE, -1,
+                                 &time, error)
+          || !ave_json_read_string_max (&plan_json, json_node_get_object (node), "metadata.thumbnail", "text",
+                                        AVE_PLAN_MAX_TITLE_CHARS, &text, error))
+        return FALSE;
+    }
+  if (title == NULL)
+    return TRUE;
+  self->meta_title = g_steal_pointer (&title);
+  self->meta_description = g_steal_pointer (&description);
+  g_ptr_array_add (tags, NULL);
+  self->meta_tags = (char **) g_ptr_array_steal (tags, NULL);
+  self->meta_thumbnail_time = time;
+  self->meta_thumbnail_text = g_steal_pointer (&text);
+  return TRUE;
+}
+
 static gboolean
 read_segment (AvePlan    *self,
               JsonNode   *node,
@@ -1381,6 +1558,7 @@ read_segment (AvePlan    *self,
   JsonObject *obj;
   AveSegment segment = { 0 };
   g_autofree char *reason = NULL;
+  g_autofree char *origin = NULL;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
@@ -1457,6 +1635,16 @@ read_segment (AvePlan    *self,
 
   if (!ave_json_read_string_max (&plan_json, obj, path, "reason", AVE_PLAN_MAX_REASON_CHARS, &reason, error))
     return FALSE;
+  /* Version 1 had no origin: its plans came from the local director. */
+  if (!ave_json_read_string (&plan_json, obj, path, "origin", &origin, error))
+    return FALSE;
+  if (origin != NULL && !ave_segment_origin_from_string (origin, &segment.origin))
+    {
+      g_autofree char *p = ave_json_member_path (path, "origin");
+
+      ave_json_set_invalid (&plan_json, error, p, "unknown origin \"%s\" (allowed: local, llm, user, import)", origin);
+      return FALSE;
+    }
   segment.reason = g_steal_pointer (&reason);
 
   g_array_append_val (self->segments, segment);
@@ -1752,6 +1940,9 @@ ave_plan_new_from_json (JsonNode  *node,
   for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
     if (!read_card (self, json_array_get_element (array, i), i, error))
       return NULL;
+
+  if (!read_metadata (self, root, error))
+    return NULL;
 
   /* "output_duration" is derived from the segments and deliberately not
    * read: a hand edit of the segments must not leave it contradicting them. */

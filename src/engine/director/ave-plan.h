@@ -12,7 +12,8 @@
 
 G_BEGIN_DECLS
 
-#define AVE_PLAN_VERSION 1
+/* Version 2 added each segment's "origin"; version 1 files still load. */
+#define AVE_PLAN_VERSION 2
 
 /* Limits (docs/plan-schema.md, "Limits"): plan.json is refused beyond them,
  * and the editing calls refuse (cards) or shorten (chapter titles, reasons)
@@ -34,6 +35,18 @@ typedef enum {
   AVE_TRANSITION_FADE,       /* fade through black: out of the previous segment, into this one */
 } AveTransitionType;
 
+/* Who decided a segment (docs/plan-schema.md, "origin"). */
+typedef enum {
+  AVE_SEGMENT_ORIGIN_LOCAL,  /* the embedded rule-based director (the default) */
+  AVE_SEGMENT_ORIGIN_LLM,    /* a language model through the LLM director; `reason` is the model's */
+  AVE_SEGMENT_ORIGIN_USER,   /* added or trimmed by hand on the timeline */
+  AVE_SEGMENT_ORIGIN_IMPORT, /* read from another editor's edit (interchange/: MLT, FCPXML, …) */
+} AveSegmentOrigin;
+
+/* "local", "llm", "user", "import" */
+const char *ave_segment_origin_to_string   (AveSegmentOrigin origin);
+gboolean    ave_segment_origin_from_string (const char *text, AveSegmentOrigin *origin);
+
 typedef struct
 {
   double            start, end;            /* source seconds, start < end */
@@ -41,6 +54,7 @@ typedef struct
   double            transition_duration;   /* seconds, 0 for cuts */
   gboolean          enabled;               /* FALSE = cut out on the timeline, kept for restore */
   char             *reason;                /* why the director kept it (nullable, shown in the UI) */
+  AveSegmentOrigin  origin;                /* who decided it; beside `reason` */
 } AveSegment;
 
 typedef struct
@@ -136,6 +150,18 @@ gboolean          ave_plan_split_segment      (AvePlan *self, guint index, doubl
 gboolean          ave_plan_remove_segment     (AvePlan *self, guint index);
 gboolean          ave_plan_set_transition     (AvePlan *self, guint index,
                                                AveTransitionType type, double duration);
+
+/* What a director proposed for publishing (schema v2 "metadata"; the LLM
+ * director fills it): a title, a description, tags, and the source time
+ * and text of the thumbnail.  metadata.json puts them first.  Strings are
+ * capped like chapter titles (description: AVE_PLAN_MAX_REASON_CHARS). */
+void              ave_plan_set_metadata       (AvePlan *self, const char *title, const char *description,
+                                               const char * const *tags, guint n_tags,
+                                               double thumbnail_time, const char *thumbnail_text);
+/* FALSE when the plan has none; any out pointer may be NULL. */
+gboolean          ave_plan_get_metadata       (AvePlan *self, const char **title, const char **description,
+                                               const char * const **tags, double *thumbnail_time,
+                                               const char **thumbnail_text);
 
 guint             ave_plan_get_n_chapters     (AvePlan *self);
 const AveChapter *ave_plan_get_chapter        (AvePlan *self, guint index);

@@ -337,6 +337,7 @@ ave_ic_edit_to_plan (AveIcEdit *edit, GError **error)
         .transition = AVE_TRANSITION_CUT,
         .enabled = TRUE,
         .reason = reason,
+        .origin = AVE_SEGMENT_ORIGIN_IMPORT,
       };
 
       if (!ave_plan_append_segment (plan, &segment))

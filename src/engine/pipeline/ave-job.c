@@ -17,6 +17,10 @@
 #include "assets/ave-captions.h"
 #include "compose/ave-composer.h"
 #include "compute/ave-compute.h"
+#include "director/ave-director.h"
+#include "providers/ave-llm-director.h"
+#include "providers/ave-remote.h"
+#include "providers/ave-remote-asr.h"
 #include "director/ave-local-director.h"
 #include "interchange/ave-interchange.h"
 #include "media/ave-media.h"
@@ -64,6 +68,7 @@ struct _AveJob
   AveCache       *cache;
   char           *analysis_key;
   AveCostLedger  *ledger;
+  AveRemote      *remote;        /* the run's remote calls (--director llm), NULL otherwise */
   gulong          ledger_handler;
   double          cost_fraction;
 
@@ -309,10 +314,10 @@ stage_skip (AveJob *self, AveStage stage)
 /* ------------------------------------------------------------- files */
 
 /* What a job of each kind may write into DIR/<stem>/ (ave-output-dir.h). */
-static const char * const analyze_outputs[] = { "analysis.json", NULL };
+static const char * const analyze_outputs[] = { "analysis.json", "costs.json", NULL };
 static const char * const process_outputs[] = {
   "analysis.json", "plan.json", "plan.json.bak", "metadata.json", "final.mp4", "final.srt", "final.vtt",
-  "thumbnails/", NULL
+  "costs.json", "thumbnails/", NULL
 };
 
 static gboolean
@@ -719,8 +724,93 @@ run_analysis_cached (AveJob *self, GCancellable *cancellable, GError **error)
 
 /* ------------------------------------------------------------ director */
 
+static void
+on_director_message (AveDirectorMessageKind kind, const char *message, gpointer user_data)
+{
+  emit_simple (user_data, kind == AVE_DIRECTOR_WARNING ? AVE_EVENT_WARNING : AVE_EVENT_NOTICE, message);
+}
+
+static void
+on_remote_event (AveRemoteEventKind kind, const char *message, const AveCostRecord *record, gpointer user_data)
+{
+  AveJob *self = user_data;
+  AveEvent event = { .message = message, .cost = record };
+
+  event.kind = kind == AVE_REMOTE_COST ? AVE_EVENT_COST
+             : kind == AVE_REMOTE_WARNING ? AVE_EVENT_WARNING : AVE_EVENT_NOTICE;
+  emit (self, &event);
+}
+
+/* The director the settings ask for; the LLM director's calls go through
+ * this run's AveRemote (prices, budget, cache, costs.json). */
+static AveRemote *
+ensure_remote (AveJob *self)
+{
+  if (self->remote == NULL)
+    {
+      self->remote = ave_remote_new (self->settings, self->ledger != NULL ? self->ledger
+                                                                         : ave_cost_ledger_get_default ());
+      ave_remote_set_event_func (self->remote, on_remote_event, self);
+    }
+  return self->remote;
+}
+
+static AveDirector *
+create_director (AveJob *self)
+{
+  if (g_strcmp0 (self->settings->director, "llm") == 0)
+    return ave_llm_director_new (ensure_remote (self));
+  return ave_local_director_new ();
+}
+
+/* --asr remote: the service's words replace PocketSphinx's, which stay
+ * when it fails (ave-remote-asr.h). */
 static gboolean
-run_director (AveJob *self, GError **error)
+run_remote_asr (AveJob *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autofree char *message = NULL;
+
+  if (g_strcmp0 (self->settings->asr, "remote") != 0 || !self->media->has_audio || !self->settings->transcribe)
+    return TRUE;
+  if (ave_remote_asr_transcribe (ensure_remote (self), self->input, self->analysis, self->settings,
+                                 AVE_REMOTE_ASR_MAX_UPLOAD_BYTES, cancellable, &local))
+    {
+      message = g_strdup_printf ("speech recognition: %u words from %s", self->analysis->words->len,
+                                 self->analysis->transcriber);
+      emit_simple (self, AVE_EVENT_NOTICE, message);
+      return TRUE;
+    }
+  if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  message = g_strdup_printf ("remote speech recognition: %s; the PocketSphinx transcript is used", local->message);
+  ave_analysis_add_warning (self->analysis, message);
+  emit_simple (self, AVE_EVENT_WARNING, message);
+  return TRUE;
+}
+
+/* DIR/<stem>/costs.json: every remote call of the run (docs/ai.md). */
+static gboolean
+write_costs (AveJob *self, GError **error)
+{
+  g_autoptr(JsonNode) costs = NULL;
+  g_autofree char *path = NULL;
+
+  if (self->remote == NULL || ave_remote_get_n_calls (self->remote) == 0)
+    return TRUE;
+  costs = ave_remote_costs_to_json (self->remote);
+  path = stage_path (self, "costs.json", error);
+  if (path == NULL || !write_json_atomically (costs, path, error))
+    return FALSE;
+  add_result (self, "costs", "costs.json");
+  return TRUE;
+}
+
+static gboolean
+run_director (AveJob *self, GCancellable *cancellable, GError **error)
 {
   StageClock clock;
   double cpu0 = ave_thread_cpu_seconds ();
@@ -756,7 +846,12 @@ run_director (AveJob *self, GError **error)
     }
   else
     {
-      self->plan = ave_local_director_plan (self->analysis, self->settings, error);
+      g_autoptr(AveDirector) director = create_director (self);
+
+      ave_director_set_message_func (director, on_director_message, self);
+      self->plan = ave_director_plan (director, self->analysis, self->settings, cancellable, error);
+      if (self->plan != NULL && !write_costs (self, error))
+        return FALSE;
       if (self->plan == NULL)
         {
           g_prefix_error (error, "%s: ", self->input);
@@ -1239,6 +1334,7 @@ monitoring_end (AveJob *self, const GError *error)
   g_clear_pointer (&self->metrics, ave_metrics_free);
   g_clear_pointer (&self->cache, ave_cache_free);
   g_clear_pointer (&self->analysis_key, g_free);
+  g_clear_pointer (&self->remote, ave_remote_free);
   if (self->ledger_handler != 0)
     g_clear_signal_handler (&self->ledger_handler, self->ledger);
   g_clear_object (&self->ledger);
@@ -1467,7 +1563,7 @@ run_stages (AveJob        *self,
   else
     {
       self->analysis = ave_analysis_new (self->input, self->media);
-      if (!run_analysis_cached (self, cancellable, error))
+      if (!run_analysis_cached (self, cancellable, error) || !run_remote_asr (self, cancellable, error))
         return FALSE;
     }
   analysis_path = stage_path (self, "analysis.json", error);
@@ -1476,9 +1572,9 @@ run_stages (AveJob        *self,
   add_result (self, "analysis", "analysis.json");
 
   if (self->kind == AVE_JOB_ANALYZE)
-    return commit_outputs (self, error);
+    return write_costs (self, error) && commit_outputs (self, error);
 
-  if (!run_director (self, error))
+  if (!run_director (self, cancellable, error))
     return FALSE;
   plan_path = stage_path (self, "plan.json", error);
   if (plan_path == NULL || !ave_plan_save_in (self->plan, plan_path, self->output_dir, error))

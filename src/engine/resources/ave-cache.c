@@ -582,6 +582,71 @@ ave_cache_store_analysis (AveCache           *self,
   return entry_writer_commit (self, &w, key, "analysis", compute_seconds, error);
 }
 
+/* ---------------------------------------------------------------- bytes */
+
+gboolean
+ave_cache_store_bytes (AveCache    *self,
+                       const char  *key,
+                       const char  *kind,
+                       GBytes      *bytes,
+                       double       compute_seconds,
+                       GError     **error)
+{
+  EntryWriter w;
+  gsize length;
+  gconstpointer data = g_bytes_get_data (bytes, &length);
+
+  if (!entry_writer_open (self, &w, key, error))
+    return FALSE;
+  entry_writer_add (&w, data, length);
+  return entry_writer_commit (self, &w, key, kind, compute_seconds, error);
+}
+
+GBytes *
+ave_cache_lookup_bytes (AveCache   *self,
+                        const char *key,
+                        const char *kind)
+{
+  g_autofree char *path = entry_path (self, key, kind);
+  g_autofree char *payload = NULL;
+  EntryHeader header;
+  gboolean damaged;
+  gsize done = 0;
+  int fd;
+
+  fd = entry_open (self, path, kind, &header, &damaged);
+  if (fd < 0)
+    goto miss;
+  payload = g_malloc (header.size + 1);
+  while (done < header.size)
+    {
+      ssize_t n = pread (fd, payload + done, header.size - done, HEADER_SIZE + done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      done += n;
+    }
+  close (fd);
+  if (done != header.size)
+    goto corrupt;
+  {
+    g_autofree char *digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) payload, done);
+    if (!g_str_equal (digest, header.sha256))
+      goto corrupt;
+  }
+  entry_used (self, path);
+  return g_bytes_new_take (g_steal_pointer (&payload), done);
+
+corrupt:
+  damaged = TRUE;
+miss:
+  if (damaged)
+    entry_damaged (self, path);
+  count (self, &self->stats.misses);
+  return NULL;
+}
+
 /* ---------------------------------------------------------------- files */
 
 /* Payload: for each file "F <name length> <size>\n<name><bytes>". */

@@ -107,6 +107,19 @@ gboolean    ave_cache_lookup_files      (AveCache           *self,
                                          const char         *directory,
                                          GPtrArray          *paths);
 
+/* An opaque payload (the remote providers' response cache): stored whole
+ * under `key`; a lookup returns it or NULL (a miss, damaged entries
+ * removed). */
+gboolean    ave_cache_store_bytes       (AveCache    *self,
+                                         const char  *key,
+                                         const char  *kind,
+                                         GBytes      *bytes,
+                                         double       compute_seconds,
+                                         GError     **error);
+GBytes     *ave_cache_lookup_bytes      (AveCache    *self,
+                                         const char  *key,
+                                         const char  *kind);
+
 /* Removes entries until the cache fits its bound: least recently used
  * first (lru, analysis-only), or cheapest to recompute per byte first
  * (intelligent).  Runs after every store. */

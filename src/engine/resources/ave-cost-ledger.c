@@ -159,3 +159,4 @@ ave_cost_ledger_get_fraction (AveCostLedger *self)
     return 0;
   return (t.spent_usd + t.reserved_usd) / t.budget_usd;
 }
+

@@ -12,6 +12,8 @@
 
 #include <glib-object.h>
 
+#include "core/ave-events.h"
+
 G_BEGIN_DECLS
 
 #define AVE_TYPE_COST_LEDGER (ave_cost_ledger_get_type ())
@@ -26,6 +28,8 @@ typedef struct
   guint   refused;          /* calls refused by the budget */
   guint   cache_hits;       /* calls answered from the response cache (cost 0) */
 } AveCostTotals;
+
+
 
 AveCostLedger *ave_cost_ledger_new          (double budget_usd);
 /* The process-wide ledger the app's graphs show. */

@@ -42,6 +42,7 @@ struct _AveMetrics
   guint             decisions;
   guint             warnings;
   AveCostTotals     cost_start;
+  gboolean          track_costs; /* --track-costs: a line per remote call */
 };
 
 static const char * const strategy_names[] = { "conservative", "balanced", "aggressive", "adaptive" };
@@ -161,6 +162,7 @@ ave_metrics_new (const char          *directory,
   g_mutex_init (&self->sampler_lock);
   g_cond_init (&self->sampler_cond);
   self->start_us = g_get_monotonic_time ();
+  self->track_costs = settings != NULL && settings->track_costs;
   ave_resource_sample_take (&self->start_sample);
 
   if (directory != NULL)
@@ -282,6 +284,23 @@ ave_metrics_record_event (AveMetrics *self, const AveEvent *event)
       ADD_STR (b, "name", event->name);
       ADD_STR (b, "message", event->message);
       g_atomic_int_inc (&self->decisions);
+      break;
+
+    case AVE_EVENT_COST:
+      /* --track-costs: every call, as costs.json has it. */
+      if (!self->track_costs)
+        return;
+      b = line_begin (self, "cost");
+      ADD_STR (b, "kind", event->cost->kind);
+      ADD_STR (b, "provider", event->cost->provider);
+      ADD_STR (b, "model", event->cost->model);
+      ADD_INT (b, "prompt_tokens", event->cost->prompt_tokens);
+      ADD_INT (b, "completion_tokens", event->cost->completion_tokens);
+      ADD_DBL (b, "audio_seconds", event->cost->audio_seconds);
+      ADD_INT (b, "images", event->cost->images);
+      ADD_DBL (b, "usd", event->cost->usd);
+      ADD_STR (b, "status", ave_call_status_to_string (event->cost->status));
+      ADD_DBL (b, "latency_s", event->cost->latency_s);
       break;
 
     case AVE_EVENT_WARNING:

@@ -1,0 +1,173 @@
+/* Remote speech recognition over real HTTP (a SoupServer on 127.0.0.1):
+ * only the speech intervals are sent, as WAV in multipart requests under
+ * the size limit, and the words come back at their true times. */
+#include "config.h"
+
+#include <string.h>
+
+#include "ave-test-util.h"
+#include "ave-test-server.h"
+#include "media/ave-media.h"
+#include "providers/ave-remote.h"
+#include "providers/ave-remote-asr.h"
+
+#define KEY "sk-asr-test-77aa01"
+#define FRAME (1.0 / 25.0)
+
+static AveAnalysis *
+make_analysis (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveMediaInfo) media = ave_media_probe (path, &error);
+  AveAnalysis *a;
+  AveInterval speech[] = { { 1.0, 3.0 }, { 6.0, 8.5 } };
+
+  g_assert_no_error (error);
+  a = ave_analysis_new (path, media);
+  for (guint i = 0; i < G_N_ELEMENTS (speech); i++)
+    g_array_append_val (a->speech, speech[i]);
+  ave_analysis_add_word (a, "local", 1.2, 1.5, 0.5, FALSE);
+  return a;
+}
+
+static AveSettings *
+asr_settings (AveTestServer *server)
+{
+  AveSettings *s = ave_settings_new ();
+
+  g_free (s->asr);
+  s->asr = g_strdup ("remote");
+  s->asr_url = g_strconcat (ave_test_server_get_url (server), "/v1", NULL);
+  s->api_timeout = 5;
+  s->api_max_retries = 1;
+  return s;
+}
+
+static const AveWord *
+find_word (AveAnalysis *a, const char *text)
+{
+  for (guint i = 0; i < a->words->len; i++)
+    if (g_str_equal (g_array_index (a->words, AveWord, i).word, text))
+      return &g_array_index (a->words, AveWord, i);
+  g_error ("no word '%s' in the transcript", text);
+  return NULL;
+}
+
+/* Speech [1, 3] and [6, 8.5], padded by 0.2 s: in the upload, 0.8-3.2 s
+ * is at 0-2.4 s and 5.8-8.7 s at 2.9-5.8 s (after half a second of gap). */
+static void
+test_words_at_true_times (void)
+{
+  const char *audio = ave_test_ffmpeg_media ("asr-tone.wav", "-f lavfi -i sine=frequency=300 -t 12 -c:a pcm_s16le");
+  g_autoptr(AveTestServer) server = ave_test_server_new ();
+  g_autoptr(AveSettings) s = asr_settings (server);
+  g_autoptr(AveCostLedger) ledger = ave_cost_ledger_new (0);
+  g_autoptr(AveRemote) remote = ave_remote_new (s, ledger);
+  g_autoptr(AveAnalysis) a = make_analysis (audio);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveTestRequest) request = NULL;
+  g_autoptr(JsonNode) costs = NULL;
+  JsonObject *call;
+  const AveWord *w;
+  gsize length;
+  const char *body;
+
+  ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL,
+    "{\"text\":\"Hello, um, world.\",\"duration\":5.8,\"words\":["
+    "{\"word\":\"Hello,\",\"start\":0.25,\"end\":0.6},"
+    "{\"word\":\"um\",\"start\":1.0,\"end\":1.2},"
+    "{\"word\":\"world.\",\"start\":3.1,\"end\":3.5}]}");
+  g_assert_true (ave_remote_asr_transcribe (remote, audio, a, s, AVE_REMOTE_ASR_MAX_UPLOAD_BYTES, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (a->words->len, ==, 3);
+  g_assert_cmpstr (a->transcriber, ==, "remote:openai/whisper-1");
+  w = find_word (a, "hello");
+  g_assert_cmpfloat_with_epsilon (w->start, 1.05, FRAME);
+  g_assert_cmpfloat_with_epsilon (w->end, 1.40, FRAME);
+  w = find_word (a, "um");
+  g_assert_true (w->filler);
+  g_assert_cmpfloat_with_epsilon (w->start, 1.80, FRAME);
+  w = find_word (a, "world");
+  g_assert_cmpfloat_with_epsilon (w->start, 6.00, FRAME);
+  g_assert_cmpfloat_with_epsilon (w->end, 6.40, FRAME);
+
+  g_assert_cmpuint (ave_test_server_get_n_requests (server), ==, 1);
+  request = ave_test_server_get_request (server, 0);
+  g_assert_cmpstr (request->path, ==, "/v1/audio/transcriptions");
+  g_assert_nonnull (strstr (request->headers, "Authorization: Bearer " KEY));
+  g_assert_nonnull (strstr (request->headers, "multipart/form-data; boundary="));
+  body = g_bytes_get_data (request->body, &length);
+  g_assert_nonnull (g_strstr_len (body, length, "name=\"model\"\r\n\r\nwhisper-1"));
+  g_assert_nonnull (g_strstr_len (body, length, "name=\"response_format\"\r\n\r\nverbose_json"));
+  g_assert_nonnull (g_strstr_len (body, length, "name=\"timestamp_granularities[]\"\r\n\r\nword"));
+  g_assert_nonnull (g_strstr_len (body, length, "name=\"prompt\"\r\n\r\nUm, so, uh"));
+  g_assert_nonnull (g_strstr_len (body, length, "filename=\"speech.wav\""));
+  g_assert_null (g_strstr_len (body, length, KEY));
+  /* Only the 5.8 s of padded speech and one gap: not the 12 s recording. */
+  g_assert_cmpuint (length, <, 44 + 5.9 * 16000 * 2 + 2000);
+  g_assert_cmpuint (length, >, 44 + 5.7 * 16000 * 2);
+
+  /* Priced by the minute: whisper-1 at $0.006. */
+  costs = ave_remote_costs_to_json (remote);
+  call = json_array_get_object_element (json_object_get_array_member (json_node_get_object (costs), "calls"), 0);
+  g_assert_cmpstr (json_object_get_string_member (call, "kind"), ==, "transcription");
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (call, "audio_seconds"), 5.8, 0.01);
+  g_assert_cmpfloat (json_object_get_double_member (call, "usd"), ==,
+                     json_object_get_double_member (call, "audio_seconds") / 60.0 * 0.006);
+}
+
+/* A small upload limit: one request per interval, both back in place. */
+static void
+test_chunks (void)
+{
+  const char *audio = ave_test_ffmpeg_media ("asr-tone.wav", "-f lavfi -i sine=frequency=300 -t 12 -c:a pcm_s16le");
+  g_autoptr(AveTestServer) server = ave_test_server_new ();
+  g_autoptr(AveSettings) s = asr_settings (server);
+  g_autoptr(AveCostLedger) ledger = ave_cost_ledger_new (0);
+  g_autoptr(AveRemote) remote = ave_remote_new (s, ledger);
+  g_autoptr(AveAnalysis) a = make_analysis (audio);
+  g_autoptr(GError) error = NULL;
+
+  ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL,
+    "{\"words\":[{\"word\":\"first\",\"start\":0.5,\"end\":0.9}]}");
+  ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL,
+    "{\"words\":[{\"word\":\"second\",\"start\":0.5,\"end\":0.9}]}");
+  /* 3 s of 16 kHz 16-bit audio per upload */
+  g_assert_true (ave_remote_asr_transcribe (remote, audio, a, s, 44 + 3 * 32000, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ave_test_server_get_n_requests (server), ==, 2);
+  g_assert_cmpfloat_with_epsilon (find_word (a, "first")->start, 1.3, FRAME);
+  g_assert_cmpfloat_with_epsilon (find_word (a, "second")->start, 6.3, FRAME);
+}
+
+/* A server that fails: FALSE with the cause, the local words kept. */
+static void
+test_failure_keeps_words (void)
+{
+  const char *audio = ave_test_ffmpeg_media ("asr-tone.wav", "-f lavfi -i sine=frequency=300 -t 12 -c:a pcm_s16le");
+  g_autoptr(AveTestServer) server = ave_test_server_new ();
+  g_autoptr(AveSettings) s = asr_settings (server);
+  g_autoptr(AveCostLedger) ledger = ave_cost_ledger_new (0);
+  g_autoptr(AveRemote) remote = ave_remote_new (s, ledger);
+  g_autoptr(AveAnalysis) a = make_analysis (audio);
+  g_autoptr(GError) error = NULL;
+
+  ave_test_server_set_default (server, 200, "{\"text\":\"no words here\"}");
+  g_assert_false (ave_remote_asr_transcribe (remote, audio, a, s, AVE_REMOTE_ASR_MAX_UPLOAD_BYTES, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "no \"words\" list"));
+  g_assert_cmpuint (a->words->len, ==, 1);
+  g_assert_cmpstr (g_array_index (a->words, AveWord, 0).word, ==, "local");
+}
+
+int
+main (int argc, char **argv)
+{
+  ave_test_init (&argc, &argv);
+  g_setenv ("AVE_ASR_API_KEY", KEY, TRUE);
+
+  g_test_add_func ("/engine/remote-asr/words-at-true-times", test_words_at_true_times);
+  g_test_add_func ("/engine/remote-asr/chunks", test_chunks);
+  g_test_add_func ("/engine/remote-asr/failure-keeps-words", test_failure_keeps_words);
+  return g_test_run ();
+}
