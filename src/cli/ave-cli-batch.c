@@ -35,57 +35,6 @@ typedef struct
   AveCliOutput *json_output;
 } BatchRun;
 
-static void
-print_event (const char *event, AveBatchItem *item, const char *status, const GError *error, gboolean retry)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "event");
-  json_builder_add_string_value (b, event);
-  json_builder_set_member_name (b, "input");
-  json_builder_add_string_value (b, item->input);
-  json_builder_set_member_name (b, "output_dir");
-  json_builder_add_string_value (b, item->output);
-  json_builder_set_member_name (b, "attempt");
-  json_builder_add_int_value (b, item->attempts);
-  if (status != NULL)
-    {
-      json_builder_set_member_name (b, "status");
-      json_builder_add_string_value (b, status);
-      json_builder_set_member_name (b, "seconds");
-      json_builder_add_double_value (b, item->seconds);
-      json_builder_set_member_name (b, "cost_usd");
-      json_builder_add_double_value (b, item->cost_usd);
-      json_builder_set_member_name (b, "will_retry");
-      json_builder_add_boolean_value (b, retry);
-    }
-  if (error != NULL)
-    {
-      json_builder_set_member_name (b, "error");
-      json_builder_add_string_value (b, error->message);
-    }
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
-  printf ("%s\n", text);
-  fflush (stdout);
-}
-
-static void
-clear_line (BatchRun *run)
-{
-  if (run->line_open)
-    {
-      fputs ("\r\033[K", stderr);
-      run->line_open = FALSE;
-    }
-}
-
 /* One line for the whole batch: inputs finished, plus the part of the
  * running ones that is done. */
 static void
@@ -131,7 +80,7 @@ on_item_started (AveBatchItem *item, gpointer user_data)
   g_hash_table_insert (run->fractions, g_strdup (item->input), g_new0 (double, 1));
   g_mutex_unlock (&run->lock);
   if (run->json)
-    print_event ("input-start", item, NULL, NULL, FALSE);
+    ave_cli_print_batch_item ("input-start", item, NULL, NULL, FALSE);
   draw_bar (run);
 }
 
@@ -146,8 +95,8 @@ on_item_finished (AveBatchItem *item, const GError *error, gboolean retry, gpoin
   g_hash_table_remove (run->fractions, item->input);
   g_mutex_unlock (&run->lock);
   if (run->json)
-    print_event ("input-end", item, status, cancelled ? NULL : error, retry);
-  clear_line (run);
+    ave_cli_print_batch_item ("input-end", item, status, cancelled || error == NULL ? NULL : error->message, retry);
+  ave_cli_clear_status_line (&run->line_open);
   /* A failure is one line on stderr, even with --json. */
   if (error != NULL && !cancelled)
     fprintf (stderr, "ai-video-editor: %s%s\n", error->message,
@@ -179,7 +128,7 @@ on_job_event (AveBatchItem *item, const AveEvent *event, gpointer user_data)
 static void
 on_save_failed (const GError *error, gpointer user_data)
 {
-  clear_line (user_data);
+  ave_cli_clear_status_line (&((BatchRun *) user_data)->line_open);
   fprintf (stderr, "ai-video-editor: the batch state was not saved: %s\n", error->message);
 }
 
@@ -196,7 +145,7 @@ on_stop_signal (gpointer user_data)
   BatchRun *run = user_data;
 
   run->signals++;
-  clear_line (run);
+  ave_cli_clear_status_line (&run->line_open);
   if (run->signals == 1)
     {
       run->interrupted = TRUE;
@@ -461,7 +410,7 @@ ave_cli_batch (int argc, char **argv)
     g_source_remove (signal_sources[i]);
   if (redraw_source != 0)
     g_source_remove (redraw_source);
-  clear_line (&run);
+  ave_cli_clear_status_line (&run.line_open);
   print_summary (state, batch, (g_get_monotonic_time () - start) / 1e6, json);
 
   if (run.interrupted)

@@ -423,3 +423,64 @@ ave_cli_output_done (AveCliOutput *self, const char *command, guint succeeded, g
   else if (succeeded + failed > 1)
     fprintf (stderr, "%u succeeded, %u failed\n", succeeded, failed);
 }
+
+void
+ave_cli_print_json (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+  printf ("%s\n", text);
+  fflush (stdout);
+}
+
+void
+ave_cli_print_batch_item (const char   *event,
+                          AveBatchItem *item,
+                          const char   *status,
+                          const char   *error,
+                          gboolean      will_retry)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "event");
+  json_builder_add_string_value (b, event);
+  json_builder_set_member_name (b, "input");
+  json_builder_add_string_value (b, item->input);
+  json_builder_set_member_name (b, "output_dir");
+  json_builder_add_string_value (b, item->output);
+  json_builder_set_member_name (b, "attempt");
+  json_builder_add_int_value (b, item->attempts);
+  if (status != NULL)
+    {
+      json_builder_set_member_name (b, "status");
+      json_builder_add_string_value (b, status);
+      json_builder_set_member_name (b, "seconds");
+      json_builder_add_double_value (b, item->seconds);
+      json_builder_set_member_name (b, "cost_usd");
+      json_builder_add_double_value (b, item->cost_usd);
+      json_builder_set_member_name (b, "will_retry");
+      json_builder_add_boolean_value (b, will_retry);
+    }
+  if (error != NULL)
+    {
+      json_builder_set_member_name (b, "error");
+      json_builder_add_string_value (b, error);
+    }
+  json_builder_end_object (b);
+  ave_cli_print_json (b);
+}
+
+void
+ave_cli_clear_status_line (gboolean *line_open)
+{
+  if (*line_open)
+    {
+      fputs ("\r\033[K", stderr);
+      *line_open = FALSE;
+    }
+}

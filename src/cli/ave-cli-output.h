@@ -4,6 +4,9 @@
 
 #include <glib.h>
 
+#include <json-glib/json-glib.h>
+
+#include "pipeline/ave-batch.h"
 #include "pipeline/ave-job.h"
 
 G_BEGIN_DECLS
@@ -22,5 +25,17 @@ void          ave_cli_output_message     (AveCliOutput *self, const char *messag
 void          ave_cli_output_done        (AveCliOutput *self, const char *command,
                                           guint succeeded, guint failed);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveCliOutput, ave_cli_output_free)
+
+/* One JSON object as one line on stdout (the --json event stream). */
+void          ave_cli_print_json         (JsonBuilder *builder);
+/* input-start / input-end of one input of a batch, as --json prints them;
+ * `status` NULL for a start. */
+void          ave_cli_print_batch_item   (const char   *event,
+                                          AveBatchItem *item,
+                                          const char   *status,
+                                          const char   *error,
+                                          gboolean      will_retry);
+/* Clears the progress line on stderr when one is drawn. */
+void          ave_cli_clear_status_line  (gboolean *line_open);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ave-cli.h"
+#include "ave-cli-output.h"
 #include "ave-cli-slurm.h"
 #include "pipeline/ave-slurm-batch.h"
 
@@ -29,29 +30,6 @@ typedef struct
   gboolean       cancelling;
   guint          signals;
 } SlurmRun;
-
-static void
-print_json (JsonBuilder *b)
-{
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = json_builder_get_root (b);
-  g_autofree char *text = NULL;
-
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
-  printf ("%s\n", text);
-  fflush (stdout);
-}
-
-static void
-clear_line (SlurmRun *run)
-{
-  if (run->line_open)
-    {
-      fputs ("\r\033[K", stderr);
-      run->line_open = FALSE;
-    }
-}
 
 /* The bar counts finished tasks: a task's own progress is on its node. */
 static void
@@ -84,38 +62,6 @@ redraw (gpointer user_data)
 }
 
 static void
-item_event (const char *event, AveBatchItem *item, const char *status, gboolean retry)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "event");
-  json_builder_add_string_value (b, event);
-  json_builder_set_member_name (b, "input");
-  json_builder_add_string_value (b, item->input);
-  json_builder_set_member_name (b, "output_dir");
-  json_builder_add_string_value (b, item->output);
-  json_builder_set_member_name (b, "attempt");
-  json_builder_add_int_value (b, item->attempts);
-  if (status != NULL)
-    {
-      json_builder_set_member_name (b, "status");
-      json_builder_add_string_value (b, status);
-      json_builder_set_member_name (b, "seconds");
-      json_builder_add_double_value (b, item->seconds);
-      json_builder_set_member_name (b, "will_retry");
-      json_builder_add_boolean_value (b, retry);
-      if (item->error != NULL)
-        {
-          json_builder_set_member_name (b, "error");
-          json_builder_add_string_value (b, item->error);
-        }
-    }
-  json_builder_end_object (b);
-  print_json (b);
-}
-
-static void
 on_submitted (const char *job_id, const char *dir, guint n_tasks, gboolean attached, gpointer user_data)
 {
   SlurmRun *run = user_data;
@@ -134,10 +80,10 @@ on_submitted (const char *job_id, const char *dir, guint n_tasks, gboolean attac
       json_builder_set_member_name (b, "submission");
       json_builder_add_string_value (b, dir);
       json_builder_end_object (b);
-      print_json (b);
+      ave_cli_print_json (b);
       return;
     }
-  clear_line (run);
+  ave_cli_clear_status_line (&run->line_open);
   fprintf (stderr, "%s Slurm job array %s (%u task%s); its files are in %s/\n",
            attached ? "watching again the" : "submitted the", job_id, n_tasks, n_tasks == 1 ? "" : "s", dir);
   draw_bar (run);
@@ -149,7 +95,7 @@ on_item_started (AveBatchItem *item, gpointer user_data)
   SlurmRun *run = user_data;
 
   if (run->json)
-    item_event ("input-start", item, NULL, FALSE);
+    ave_cli_print_batch_item ("input-start", item, NULL, NULL, FALSE);
   draw_bar (run);
 }
 
@@ -162,8 +108,8 @@ on_item_finished (AveBatchItem *item, gboolean retry, gpointer user_data)
                        : item->state == AVE_BATCH_FAILED ? "failed" : "cancelled";
 
   if (run->json)
-    item_event ("input-end", item, status, retry);
-  clear_line (run);
+    ave_cli_print_batch_item ("input-end", item, status, item->error, retry);
+  ave_cli_clear_status_line (&run->line_open);
   /* A failure is one line on stderr, even with --json. */
   if (item->state == AVE_BATCH_FAILED || retry)
     fprintf (stderr, "ai-video-editor: %s%s\n", item->error, retry ? " (submitting it again)" : "");
@@ -177,14 +123,14 @@ on_poll_failed (const GError *error, gpointer user_data)
 {
   SlurmRun *run = user_data;
 
-  clear_line (run);
+  ave_cli_clear_status_line (&run->line_open);
   fprintf (stderr, "ai-video-editor: %s (trying again)\n", error->message);
 }
 
 static void
 on_save_failed (const GError *error, gpointer user_data)
 {
-  clear_line (user_data);
+  ave_cli_clear_status_line (&((SlurmRun *) user_data)->line_open);
   fprintf (stderr, "ai-video-editor: the batch state was not saved: %s\n", error->message);
 }
 
@@ -217,7 +163,7 @@ on_stop_signal (gpointer user_data)
 
   run->signals++;
   run->interrupted = TRUE;
-  clear_line (run);
+  ave_cli_clear_status_line (&run->line_open);
   if (run->signals > 1 || job_id == NULL)
     {
       if (job_id != NULL)
@@ -286,7 +232,7 @@ print_summary (SlurmRun *run, AveBatchState *state, double seconds)
       json_builder_set_member_name (b, "state_file");
       json_builder_add_string_value (b, path);
       json_builder_end_object (b);
-      print_json (b);
+      ave_cli_print_json (b);
       return;
     }
   fprintf (stderr, "\n%-8s %5s %9s  %s\n", "state", "tries", "node s", "input → output folder, or error");
@@ -365,7 +311,7 @@ ave_cli_batch_slurm (AveBatchState         *state,
     g_source_remove (signal_sources[i]);
   if (redraw_source != 0)
     g_source_remove (redraw_source);
-  clear_line (&run);
+  ave_cli_clear_status_line (&run.line_open);
   print_summary (&run, state, (g_get_monotonic_time () - start) / 1e6);
 
   if (run.interrupted)
