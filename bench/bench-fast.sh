@@ -3,16 +3,28 @@
 # re-encode of the same file, in one invocation, with the ratio.
 #
 #   bench/bench-fast.sh [--duration S] [--size WxH] [--work DIR] [--binary PATH]
+#                       [--variants "plain vfr joined open-gop edit-list"] [--default]
 #
 # Generates a talk once (tools/make-sample.sh, default 300 s at 1920x1080)
 # into the work folder (default /tmp/ave-bench), then times:
 #   ffmpeg -i FILE -c:v libx264 -preset veryfast -c:a aac out.mp4
 #   ai-video-editor process --mode fast FILE    (end to end: analysis, plan,
 #                                                assets, smart-cut render)
-# and prints both wall times, the ratio (the issue's target is <= 0.35),
+# and prints both wall times, the ratio (the issue's target is <= 0.25),
 # the stage breakdown of the process run (its --json stage-end events) and
 # how many frames the smart cut copied and encoded again.  Not a test:
 # numbers depend on the machine.
+#
+# --variants runs the same comparison on files made the way phones,
+# cameras and editors make them, derived from the talk (each made once,
+# kept in the work folder):
+#   plain      the talk as made (x264, closed GOPs, constant rate)
+#   vfr        re-encoded with every fifth frame 12 ms late (phone-style)
+#   joined     an eighth of the talk joined 8 times (-stream_loop 7 -c copy)
+#   open-gop   re-encoded with x264 open GOPs (one IDR)
+#   edit-list  copied from 0.52 s on (-ss 0.52 -c copy: an edit list)
+# and prints one summary row per file.  --default also times the default
+# mode on each file (fast mode must never be slower).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,13 +32,17 @@ duration=300
 size=1920x1080
 work=${TMPDIR:-/tmp}/ave-bench
 bin=build/src/ai-video-editor
+variants=
+with_default=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --binary) bin=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --variants) variants=$2; shift 2 ;;
+    --default) with_default=1; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "bench-fast.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -54,6 +70,52 @@ run() {
 printf "machine: %s, %s cores, %s\n" "$(uname -m)" "$(nproc)" "$(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 printf "ffmpeg: %s\n" "$(ffmpeg -version | head -1 | cut -d' ' -f1-3)"
 printf "input: %s (%s s, %s)\n\n" "$clip" "$duration" "$size"
+
+if [ -n "$variants" ]; then
+  # variant NAME -> path of the file (made once)
+  variant() {
+    local v="$work/talk-${size}-${duration}s-$1.mp4" enc="-c:v libx264 -preset veryfast -g 60 -pix_fmt yuv420p -c:a copy"
+    if [ ! -f "$v" ]; then
+      echo "making the $1 variant ..." >&2
+      case "$1" in
+        plain) cp "$clip" "$v" ;;
+        vfr) ffmpeg -nostdin -v error -y -i "$clip" -map 0 \
+               -vf "setpts='N/(FRAME_RATE*TB)+if(eq(mod(N\,5)\,2)\,0.012/TB\,0)'" -fps_mode passthrough $enc "$v" ;;
+        joined) ffmpeg -nostdin -v error -y -i "$clip" -t "$(awk -v d="$duration" 'BEGIN{print d/8}')" -c copy "$v.part.mp4"
+                ffmpeg -nostdin -v error -y -stream_loop 7 -i "$v.part.mp4" -c copy -t "$duration" "$v"
+                rm -f "$v.part.mp4" ;;
+        open-gop) ffmpeg -nostdin -v error -y -i "$clip" -map 0 $enc -x264-params open-gop=1 "$v" ;;
+        edit-list) ffmpeg -nostdin -v error -y -ss 0.52 -i "$clip" -c copy "$v" ;;
+        *) echo "bench-fast.sh: unknown variant $1" >&2; exit 2 ;;
+      esac
+    fi
+    echo "$v"
+  }
+  printf "%-10s %10s %10s %10s %8s %8s  %s\n" file "ffmpeg s" "fast s" "default s" ratio "copied" "why encoded (first pieces)"
+  for name in $variants; do
+    file=$(variant "$name")
+    rm -rf "$work/fast-out" "$work/default-out" "$work/reencode.mp4"
+    run reencode ffmpeg -nostdin -v error -y -i "$file" -c:v libx264 -preset veryfast -c:a aac "$work/reencode.mp4"
+    t_ffmpeg=$wall
+    run fast "$bin" process --mode fast --json -o "$work/fast-out" "$file"
+    t_fast=$wall
+    t_default=-
+    if [ "$with_default" = 1 ]; then
+      run default "$bin" process --json -o "$work/default-out" "$file"
+      t_default=$wall
+    fi
+    line=$(grep -h "Smart cut: copies" "$work/fast.err" | tail -1 || true)
+    copied=$(echo "$line" | sed -n 's/.*frames (\([0-9.]*%\)).*/\1/p')
+    [ -n "$copied" ] || copied="none"
+    why=$(echo "$line" | sed -n 's/.*encodes \(.*\)/\1/p' | cut -c1-90)
+    grep -q "re-encodes the whole video" "$work/fast.err" && why=$(grep -h "re-encodes the whole video" "$work/fast.err" | head -1 | cut -c1-90)
+    printf "%-10s %10.1f %10.1f %10s %8.3f %8s  %s\n" "$name" "$t_ffmpeg" "$t_fast" "$t_default" \
+      "$(awk -v a="$t_fast" -v b="$t_ffmpeg" 'BEGIN{print a/b}')" "$copied" "$why"
+  done
+  printf "\nratio = fast wall / ffmpeg -c:v libx264 -preset veryfast -c:a aac wall (target <= 0.25)\n"
+  printf "load average: %s\n" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
 
 rm -rf "$work/fast-out" "$work/reencode.mp4"
 run reencode ffmpeg -nostdin -v error -y -i "$clip" -c:v libx264 -preset veryfast -c:a aac "$work/reencode.mp4"
