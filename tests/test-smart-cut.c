@@ -469,6 +469,11 @@ real_file (const RealFile *file)
     return ave_test_sync_media ("sync-b-pyramid.mp4", "-c:v libx264 -preset veryfast -g 50 "
                                 "-x264-params bframes=5:b-pyramid=strict:b-adapt=0 "
                                 "-pix_fmt yuv420p -c:a aac -b:a 128k");
+  else if (g_str_equal (file->name, "hevc"))
+    /* x265 writes open GOPs (CRA keyframes with leading pictures) */
+    return ave_test_sync_media ("sync-hevc.mp4", "-c:v libx265 -preset veryfast "
+                                "-x265-params keyint=50:min-keyint=50:log-level=error "
+                                "-pix_fmt yuv420p -c:a aac -b:a 128k");
   else if (g_str_equal (file->name, "edit-list"))
     /* starts 0.52 s into a GOP: an edit list hides the frames before */
     args = g_strdup_printf ("-ss 0.52 -i '%s' -c copy", base);
@@ -522,6 +527,7 @@ static const RealFile real_files[] = {
    * only the first piece's GOP from the IDR is copied. */
   { "open-gop", "x264 open GOPs (one IDR)", 10.0, { 1, 3, 5, 7, 9 }, 5, 0.1 },
   { "b-pyramid", "5 B-frames, strict B-pyramid", 10.0, { 1, 3, 5, 7, 9 }, 5, 0.75 },
+  { "hevc", "HEVC (x265, open GOPs: CRA keyframes)", 10.0, { 1, 3, 5, 7, 9 }, 5, 0.6 },
   { "edit-list", "an edit list starting 0.52 s into a GOP", 9.48, { 0.48, 2.48, 4.48, 6.48, 8.48 }, 5, 0.6 },
 };
 

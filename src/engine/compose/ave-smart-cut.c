@@ -65,7 +65,7 @@ typedef struct
   gint64  pts, dts;       /* source stream time base */
   gint32  display;        /* index in presentation order; -1: hidden by an edit list */
   gboolean key;           /* a random access point (IDR, or an open GOP's I-frame) */
-  gboolean idr;
+  gboolean restart;       /* a copy may start here after encoded frames (H.264 IDR, HEVC IRAP) */
 } Packet;
 
 typedef struct
@@ -76,7 +76,7 @@ typedef struct
   gint32 n_shown;
   gint32 key_display;     /* its keyframe's display index; -1 when hidden.  Frames
                            * before it in display order are leading pictures. */
-  gboolean idr;           /* its keyframe is an IDR: nothing after it refers to what came before */
+  gboolean restart;       /* its keyframe is a Packet.restart */
 } Gop;
 
 typedef enum {
@@ -91,6 +91,7 @@ typedef struct
   gint32      first_display; /* shows the source frames [first_display, + n_frames) */
   gint32      n_frames;
   gboolean    skip_leading;  /* COPY: without the GOP's leading pictures */
+  gboolean    restart;       /* COPY: starts after frames that are not the source's */
   gint64      shift;         /* output pts = source pts * SUBTICKS + shift */
   gint32      segment_last;  /* the piece's last source frame */
   gint64      segment_end;   /* the piece's end, output time base */
@@ -112,6 +113,8 @@ struct _AveSmartCut
   gsize              display_matrix_size;
   AVRational         fps;           /* nominal: the composer's grid */
   int                nal_length_size;
+  gboolean           hevc;          /* else H.264 */
+  GByteArray        *hevc_parameter_sets; /* the source's VPS/SPS/PPS, 4-byte length-prefixed */
   gboolean           sps_used[32];
   gboolean           pps_used[256];
 
@@ -134,6 +137,7 @@ ave_smart_cut_free (AveSmartCut *self)
   if (self == NULL)
     return;
   g_clear_pointer (&self->chunks, g_array_unref);
+  g_clear_pointer (&self->hevc_parameter_sets, g_byte_array_unref);
   g_clear_pointer (&self->gops, g_array_unref);
   g_clear_pointer (&self->packets, g_array_unref);
   g_free (self->display_pts);
@@ -287,6 +291,54 @@ find_idr (const guint8 *nal,
   (void) size;
   if ((nal[0] & 0x1f) == 5)
     *(gboolean *) data = TRUE;
+  return TRUE;
+}
+
+/* HEVC: any IRAP picture (IDR, CRA, BLA) starts decoding afresh; a CRA
+ * after foreign frames is made a BLA (see copy_chunk). */
+static gboolean
+find_irap (const guint8 *nal,
+           gsize         size,
+           gpointer      data)
+{
+  int type = (nal[0] >> 1) & 0x3f;
+
+  if (size >= 2 && type >= 16 && type <= 23)
+    *(gboolean *) data = TRUE;
+  return TRUE;
+}
+
+/* HEVC NAL units as 4-byte length-prefixed ones, without access unit
+ * delimiters; parameter sets stay in the stream (the output is 'hev1'). */
+static gboolean
+append_length_prefixed_hevc (const guint8 *nal,
+                             gsize         size,
+                             gpointer      data)
+{
+  GByteArray *out = data;
+  guint8 len[4] = { size >> 24, size >> 16, size >> 8, size };
+
+  if (size < 2 || ((nal[0] >> 1) & 0x3f) == 35)
+    return TRUE;
+  g_byte_array_append (out, len, 4);
+  g_byte_array_append (out, nal, (guint) size);
+  return TRUE;
+}
+
+/* The same, with a CRA's slices marked BLA_N_LP: its leading pictures
+ * are left out and the decoder starts afresh. */
+static gboolean
+append_as_bla (const guint8 *nal,
+               gsize         size,
+               gpointer      data)
+{
+  GByteArray *out = data;
+  guint before = out->len;
+
+  if (!append_length_prefixed_hevc (nal, size, data))
+    return FALSE;
+  if (out->len > before && ((nal[0] >> 1) & 0x3f) == 21)
+    out->data[before + 4] = (guint8) ((out->data[before + 4] & 0x81) | (18 << 1));
   return TRUE;
 }
 
@@ -483,6 +535,88 @@ check_plan (AvePlan  *plan,
   return TRUE;
 }
 
+/* The hvcC's parameter-set arrays as 4-byte length-prefixed NAL units;
+ * NULL when malformed or without VPS, SPS and PPS. */
+static GByteArray *
+parse_hvcc (const guint8 *hvcc,
+            gsize         size)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  gsize pos = 23;
+  guint found = 0;
+
+  if (size < 23 || hvcc[0] != 1)
+    return NULL;
+  for (int a = 0, n_arrays = hvcc[22]; a < n_arrays; a++)
+    {
+      int type, n;
+
+      if (pos + 3 > size)
+        return NULL;
+      type = hvcc[pos] & 0x3f;
+      n = hvcc[pos + 1] << 8 | hvcc[pos + 2];
+      pos += 3;
+      for (int i = 0; i < n; i++)
+        {
+          gsize len;
+          guint8 head[4];
+
+          if (pos + 2 > size)
+            return NULL;
+          len = (gsize) hvcc[pos] << 8 | hvcc[pos + 1];
+          if (len < 2 || pos + 2 + len > size)
+            return NULL;
+          if (type >= 32 && type <= 34)
+            {
+              head[0] = 0; head[1] = 0; head[2] = (guint8) (len >> 8); head[3] = (guint8) len;
+              g_byte_array_append (out, head, 4);
+              g_byte_array_append (out, hvcc + pos + 2, (guint) len);
+              found |= 1u << (type - 32);
+            }
+          pos += 2 + len;
+        }
+    }
+  return found == 7 ? g_steal_pointer (&out) : NULL;
+}
+
+/* HEVC: Main profile (8-bit 4:2:0) in an hvcC with 4-byte NAL lengths. */
+static gboolean
+check_hevc_stream (AveSmartCut             *self,
+                   const AVCodecParameters *par,
+                   char                   **reason)
+{
+  if (par->format != AV_PIX_FMT_YUV420P && par->format != AV_PIX_FMT_YUVJ420P)
+    {
+      *reason = g_strdup_printf ("the video's pixel format is %s, not 8-bit 4:2:0",
+                                 par->format >= 0 ? av_get_pix_fmt_name (par->format) : "unknown");
+      return FALSE;
+    }
+  if (par->profile != FF_PROFILE_HEVC_MAIN && par->profile != FF_PROFILE_UNKNOWN)
+    {
+      *reason = g_strdup_printf ("the HEVC profile %d is not Main", par->profile);
+      return FALSE;
+    }
+  if (par->field_order != AV_FIELD_PROGRESSIVE && par->field_order != AV_FIELD_UNKNOWN)
+    {
+      *reason = g_strdup ("the video is interlaced");
+      return FALSE;
+    }
+  if (par->extradata == NULL ||
+      (self->hevc_parameter_sets = parse_hvcc (par->extradata, (gsize) par->extradata_size)) == NULL)
+    {
+      *reason = g_strdup ("the HEVC stream carries no hvcC parameter sets (e.g. MPEG-TS)");
+      return FALSE;
+    }
+  self->nal_length_size = (par->extradata[21] & 3) + 1;
+  if (self->nal_length_size != 4)
+    {
+      *reason = g_strdup_printf ("the HEVC stream uses %d-byte NAL lengths", self->nal_length_size);
+      return FALSE;
+    }
+  self->hevc = TRUE;
+  return TRUE;
+}
+
 static gboolean
 check_stream (AveSmartCut     *self,
               AVFormatContext *fmt,
@@ -497,9 +631,15 @@ check_stream (AveSmartCut     *self,
   const guint8 *side;
   size_t side_size = 0;
 
+  if (par->codec_id == AV_CODEC_ID_HEVC)
+    {
+      if (!check_hevc_stream (self, par, reason))
+        return FALSE;
+      goto common;
+    }
   if (par->codec_id != AV_CODEC_ID_H264)
     {
-      *reason = g_strdup_printf ("the video is %s, not H.264", avcodec_get_name (par->codec_id));
+      *reason = g_strdup_printf ("the video is %s, not H.264 or HEVC", avcodec_get_name (par->codec_id));
       return FALSE;
     }
   if (par->format != AV_PIX_FMT_YUV420P && par->format != AV_PIX_FMT_YUVJ420P)
@@ -547,6 +687,7 @@ check_stream (AveSmartCut     *self,
         self->pps_used[id] = TRUE;
     }
 
+common:
   self->par = avcodec_parameters_alloc ();
   avcodec_parameters_copy (self->par, par);
   self->time_base = st->time_base;
@@ -611,9 +752,10 @@ index_packets (AveSmartCut     *self,
           *reason = g_strdup ("the file marks video frames as damaged");
           ok = FALSE;
         }
-      else if (!for_each_nal (pkt->data, (gsize) pkt->size, self->nal_length_size, find_idr, &idr))
+      else if (!for_each_nal (pkt->data, (gsize) pkt->size, self->nal_length_size,
+                              self->hevc ? find_irap : find_idr, &idr))
         {
-          *reason = g_strdup ("a video packet is not valid length-prefixed H.264");
+          *reason = g_strdup_printf ("a video packet is not valid length-prefixed %s", self->hevc ? "HEVC" : "H.264");
           ok = FALSE;
         }
       else if (self->packets->len == 0 && !idr && !(pkt->flags & AV_PKT_FLAG_KEY))
@@ -626,7 +768,7 @@ index_packets (AveSmartCut     *self,
           p.pts = pkt->pts;
           p.dts = pkt->dts;
           p.key = idr || (pkt->flags & AV_PKT_FLAG_KEY) != 0;
-          p.idr = idr;
+          p.restart = idr;
           if (p.key)
             {
               Gop g = { .first_packet = (gint32) self->packets->len, .key_display = -1 };
@@ -680,7 +822,7 @@ index_packets (AveSmartCut     *self,
       gint32 lo = G_MAXINT32, hi = -1;
 
       gop->key_display = g_array_index (self->packets, Packet, gop->first_packet).display;
-      gop->idr = g_array_index (self->packets, Packet, gop->first_packet).idr;
+      gop->restart = g_array_index (self->packets, Packet, gop->first_packet).restart;
       for (gint32 i = 0; i < gop->n_packets; i++)
         {
           gint32 d = g_array_index (self->packets, Packet, gop->first_packet + i).display;
@@ -813,15 +955,16 @@ add_run (AveSmartCut *self,
    * frames.  After encoded frames, an open GOP's I-frame would leave the
    * decoder's reference lists (frame numbers, memory management commands
    * of the frames after it) naming pictures it never had. */
-  if (pos < end && pos == gop->key_display && (gop->idr || (continuous && pos == a)) &&
+  if (pos < end && pos == gop->key_display && (gop->restart || (continuous && pos == a)) &&
       (m = copyable_prefix (self, gop, pos, end - pos, TRUE)) > 0)
     {
       push_chunk (self, proto, CHUNK_COPY, g, pos, m, TRUE, NULL);
+      g_array_index (self->chunks, Chunk, self->chunks->len - 1).restart = !(continuous && pos == a);
       pos += m;
     }
   if (pos < end)
     push_chunk (self, proto, CHUNK_ENCODE, decode_start (self, pos), pos, end - pos, FALSE,
-                pos == gop->key_display && !gop->idr
+                pos == gop->key_display && !gop->restart
                 ? "an open GOP's I-frame (not an IDR) cannot follow encoded frames"
                 : pos == a ? "the cut is not on a keyframe"
                 : "the frames before the cut refer to pictures after it (B-frames)");
@@ -1501,7 +1644,22 @@ copy_chunk (Render       *r,
       pts = chunk_pts (r->cut, chunk, p->display);
       dts = p->dts * SUBTICKS + chunk->shift;
       duration = chunk_duration (r->cut, chunk, p->display);
-      if (r->cut->nal_length_size == 4)
+      if (r->cut->hevc && chunk->restart && written == 0)
+        {
+          /* After x265's frames (their VPS/SPS/PPS carry the same ids):
+           * the source's parameter sets again, in the stream, and a CRA
+           * made a BLA (its leading pictures are not copied). */
+          g_byte_array_set_size (r->scratch, 0);
+          g_byte_array_append (r->scratch, r->cut->hevc_parameter_sets->data, r->cut->hevc_parameter_sets->len);
+          if (!for_each_nal (r->pending->data, (gsize) r->pending->size, 4, append_as_bla, r->scratch))
+            {
+              g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                           "A video packet of %s is damaged", r->cut->source_path);
+              return FALSE;
+            }
+          ok = write_video (r, r->scratch->data, r->scratch->len, NULL, pts, dts, duration, TRUE, error);
+        }
+      else if (r->cut->nal_length_size == 4)
         ok = write_video (r, NULL, 0, r->pending, pts, dts, duration,
                           (r->pending->flags & AV_PKT_FLAG_KEY) != 0, error);
       else
@@ -1543,7 +1701,8 @@ receive_encoded (Render  *r,
         return FALSE;
       r->encoder_received++;
       g_byte_array_set_size (r->scratch, 0);
-      for_each_nal (pkt->data, (gsize) pkt->size, 0, append_length_prefixed, r->scratch);
+      for_each_nal (pkt->data, (gsize) pkt->size, 0,
+                    r->cut->hevc ? append_length_prefixed_hevc : append_length_prefixed, r->scratch);
       {
         gint64 pts = pkt->pts, dts = pkt->dts;
         gboolean key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
@@ -1689,6 +1848,51 @@ x264_profile (int profile)
 /* libx264 configured as close to the source as it goes (profile, level,
  * size, pixel format, colours), with parameter-set ids the source does
  * not use; its SPS and PPS go into `sets`. */
+/* libx265 for an HEVC source: Main profile, the source's size and
+ * colours, each IDR with its VPS/SPS/PPS in the stream (the output is
+ * 'hev1': parameter sets may change at each IRAP picture). */
+static gboolean
+open_hevc_encoder (Render  *r,
+                   GError **error)
+{
+  const AVCodecParameters *par = r->cut->par;
+  const AVCodec *codec = avcodec_find_encoder_by_name ("libx265");
+  const AveSettings *settings = r->settings;
+  AVCodecContext *enc;
+  g_autofree char *params = NULL;
+  int ret;
+
+  if (codec == NULL)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_ENCODER_MISSING,
+                           "The HEVC encoder libx265 is not available in this FFmpeg build: "
+                           "install libavcodec-extra or an FFmpeg with libx265");
+      return FALSE;
+    }
+  enc = r->encoder = avcodec_alloc_context3 (codec);
+  enc->width = par->width;
+  enc->height = par->height;
+  enc->pix_fmt = AV_PIX_FMT_YUV420P;
+  enc->framerate = r->cut->fps;
+  enc->time_base = r->cut->out_time_base;
+  enc->sample_aspect_ratio = par->sample_aspect_ratio;
+  enc->color_range = par->color_range;
+  enc->color_primaries = par->color_primaries;
+  enc->color_trc = par->color_trc;
+  enc->colorspace = par->color_space;
+  enc->gop_size = (int) MIN (600.0, 10.0 * av_q2d (r->cut->fps));
+  av_opt_set (enc->priv_data, "preset", ave_settings_reencode_preset (settings), 0);
+  av_opt_set (enc->priv_data, "tune", "zerolatency", 0);
+  av_opt_set_double (enc->priv_data, "crf", MIN (settings->crf, REENCODE_MAX_CRF), 0);
+  av_opt_set_int (enc->priv_data, "forced-idr", 1, 0);
+  params = g_strdup_printf ("repeat-headers=1:log-level=error:pools=%d:frame-threads=1",
+                            (int) (settings->encoder_threads > 0 ? settings->encoder_threads
+                                                                 : MAX (1, settings->n_workers)));
+  av_opt_set (enc->priv_data, "x265-params", params, 0);
+  ret = avcodec_open2 (enc, codec, NULL);
+  return !av_failed (ret, error, "Cannot start the HEVC encoder for %dx%d", par->width, par->height);
+}
+
 static gboolean
 open_encoder (Render         *r,
               ParameterSets  *sets,
@@ -1773,14 +1977,15 @@ static gboolean
 open_decoder (Render  *r,
               GError **error)
 {
-  const AVCodec *codec = avcodec_find_decoder (AV_CODEC_ID_H264);
+  const AVCodec *codec = avcodec_find_decoder (r->cut->par->codec_id);
   AVCodecContext *dec;
   int ret;
 
   if (codec == NULL)
     {
       g_set_error_literal (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_UNSUPPORTED_CODEC,
-                           "This FFmpeg build has no H.264 decoder");
+                           r->cut->hevc ? "This FFmpeg build has no HEVC decoder"
+                                        : "This FFmpeg build has no H.264 decoder");
       return FALSE;
     }
   dec = r->decoder = avcodec_alloc_context3 (codec);
@@ -1847,7 +2052,8 @@ open_output (Render                   *r,
 
   for (guint i = 0; i < cut->chunks->len; i++)
     need_encoder |= g_array_index (cut->chunks, Chunk, i).kind == CHUNK_ENCODE;
-  if (need_encoder && (!open_encoder (r, &encoder_sets, error) || !open_decoder (r, error)))
+  if (need_encoder && (!(cut->hevc ? open_hevc_encoder (r, error) : open_encoder (r, &encoder_sets, error)) ||
+                       !open_decoder (r, error)))
     return FALSE;
 
   ret = avformat_alloc_output_context2 (&r->out, NULL, "mp4", output_path);
@@ -1858,11 +2064,17 @@ open_output (Render                   *r,
   vpar = r->video_st->codecpar;
   avcodec_parameters_copy (vpar, cut->par);
   vpar->codec_tag = 0;
-  avcc = build_avcc (cut, need_encoder ? &encoder_sets : NULL);
-  av_freep (&vpar->extradata);
-  vpar->extradata = av_mallocz (avcc->len + AV_INPUT_BUFFER_PADDING_SIZE);
-  memcpy (vpar->extradata, avcc->data, avcc->len);
-  vpar->extradata_size = (int) avcc->len;
+  if (cut->hevc)
+    /* the source's hvcC; the parameter sets change in the stream */
+    vpar->codec_tag = MKTAG ('h', 'e', 'v', '1');
+  else
+    {
+      avcc = build_avcc (cut, need_encoder ? &encoder_sets : NULL);
+      av_freep (&vpar->extradata);
+      vpar->extradata = av_mallocz (avcc->len + AV_INPUT_BUFFER_PADDING_SIZE);
+      memcpy (vpar->extradata, avcc->data, avcc->len);
+      vpar->extradata_size = (int) avcc->len;
+    }
   r->video_st->time_base = cut->out_time_base;
   r->video_st->avg_frame_rate = cut->fps;
   r->video_st->sample_aspect_ratio = cut->par->sample_aspect_ratio;
