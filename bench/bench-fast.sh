@@ -23,6 +23,8 @@
 #   joined     an eighth of the talk joined 8 times (-stream_loop 7 -c copy)
 #   open-gop   re-encoded with x264 open GOPs (one IDR)
 #   edit-list  copied from 0.52 s on (-ss 0.52 -c copy: an edit list)
+#   hevc       re-encoded with libx265 veryfast (open GOPs, CRA keyframes)
+#   mpeg4      re-encoded as MPEG-4 Part 2 (FFmpeg's mpeg4, no B-frames)
 # and prints one summary row per file.  --default also times the default
 # mode on each file (fast mode must never be slower).
 set -euo pipefail
@@ -86,6 +88,9 @@ if [ -n "$variants" ]; then
                 rm -f "$v.part.mp4" ;;
         open-gop) ffmpeg -nostdin -v error -y -i "$clip" -map 0 $enc -x264-params open-gop=1 "$v" ;;
         edit-list) ffmpeg -nostdin -v error -y -ss 0.52 -i "$clip" -c copy "$v" ;;
+        hevc) ffmpeg -nostdin -v error -y -i "$clip" -map 0 -c:v libx265 -preset veryfast \
+                -x265-params keyint=60:log-level=error -pix_fmt yuv420p -c:a copy "$v" ;;
+        mpeg4) ffmpeg -nostdin -v error -y -i "$clip" -map 0 -c:v mpeg4 -q:v 3 -g 60 -c:a copy "$v" ;;
         *) echo "bench-fast.sh: unknown variant $1" >&2; exit 2 ;;
       esac
     fi

@@ -113,7 +113,8 @@ struct _AveSmartCut
   gsize              display_matrix_size;
   AVRational         fps;           /* nominal: the composer's grid */
   int                nal_length_size;
-  gboolean           hevc;          /* else H.264 */
+  gboolean           hevc;          /* else H.264 or MPEG-4 Part 2 */
+  gboolean           mpeg4;         /* MPEG-4 Part 2: no NAL units */
   GByteArray        *hevc_parameter_sets; /* the source's VPS/SPS/PPS, 4-byte length-prefixed */
   gboolean           sps_used[32];
   gboolean           pps_used[256];
@@ -292,6 +293,36 @@ find_idr (const guint8 *nal,
   if ((nal[0] & 0x1f) == 5)
     *(gboolean *) data = TRUE;
   return TRUE;
+}
+
+/* The bit offset of the low_delay flag in the first MPEG-4 Part 2 VOL
+ * header of `buf` (ISO/IEC 14496-2, 6.2.3), -1 when there is none. */
+static gssize
+mpeg4_low_delay_bit (const guint8 *buf,
+                     gsize         size)
+{
+  for (gsize i = 0; i + 4 < size; i++)
+    if (buf[i] == 0 && buf[i + 1] == 0 && buf[i + 2] == 1 && (buf[i + 3] & 0xf0) == 0x20)
+      {
+        gsize bit = (i + 4) * 8, end = size * 8;
+#define BIT(n) ((buf[(n) / 8] >> (7 - (n) % 8)) & 1)
+        bit += 1 + 8;                         /* random_accessible_vol, type */
+        if (bit >= end)
+          return -1;
+        bit++;
+        if (BIT (bit - 1))                    /* is_object_layer_identifier */
+          bit += 4 + 3;
+        if (bit + 4 > end)
+          return -1;
+        if (((BIT (bit) << 3) | (BIT (bit + 1) << 2) | (BIT (bit + 2) << 1) | BIT (bit + 3)) == 0xf)
+          bit += 16;                          /* extended PAR */
+        bit += 4;
+        if (bit + 4 > end || !BIT (bit))      /* vol_control_parameters */
+          return -1;
+        return (gssize) (bit + 1 + 2);        /* after chroma_format */
+#undef BIT
+      }
+  return -1;
 }
 
 /* HEVC: any IRAP picture (IDR, CRA, BLA) starts decoding afresh; a CRA
@@ -631,6 +662,24 @@ check_stream (AveSmartCut     *self,
   const guint8 *side;
   size_t side_size = 0;
 
+  if (par->codec_id == AV_CODEC_ID_MPEG4)
+    {
+      /* VOPs: each I-VOP starts afresh; the VOL header (extradata) is
+       * repeated before copied runs that follow encoded ones. */
+      if (par->format != AV_PIX_FMT_YUV420P)
+        {
+          *reason = g_strdup_printf ("the video's pixel format is %s, not 8-bit 4:2:0",
+                                     par->format >= 0 ? av_get_pix_fmt_name (par->format) : "unknown");
+          return FALSE;
+        }
+      if (par->extradata == NULL || par->extradata_size < 4)
+        {
+          *reason = g_strdup ("the MPEG-4 Part 2 stream has no VOL header");
+          return FALSE;
+        }
+      self->mpeg4 = TRUE;
+      goto common;
+    }
   if (par->codec_id == AV_CODEC_ID_HEVC)
     {
       if (!check_hevc_stream (self, par, reason))
@@ -639,7 +688,7 @@ check_stream (AveSmartCut     *self,
     }
   if (par->codec_id != AV_CODEC_ID_H264)
     {
-      *reason = g_strdup_printf ("the video is %s, not H.264 or HEVC", avcodec_get_name (par->codec_id));
+      *reason = g_strdup_printf ("the video is %s, not H.264, HEVC or MPEG-4 Part 2", avcodec_get_name (par->codec_id));
       return FALSE;
     }
   if (par->format != AV_PIX_FMT_YUV420P && par->format != AV_PIX_FMT_YUVJ420P)
@@ -752,6 +801,8 @@ index_packets (AveSmartCut     *self,
           *reason = g_strdup ("the file marks video frames as damaged");
           ok = FALSE;
         }
+      else if (self->mpeg4)
+        idr = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
       else if (!for_each_nal (pkt->data, (gsize) pkt->size, self->nal_length_size,
                               self->hevc ? find_irap : find_idr, &idr))
         {
@@ -1157,6 +1208,9 @@ typedef struct
   AVFrame           *frame;
   gint64             encoder_sent, encoder_received;
   gint64             encoded_duration;  /* of the frame the encoder has (zerolatency) */
+  gint64             encoded_pts;       /* its time, output time base */
+  gint64             mpeg4_last_pts;    /* in the MPEG-4 encoder's time base */
+  int                mpeg4_low_delay;   /* the source VOL's flag, -1 when it has none */
   gboolean           need_idr;
 
   struct _AudioPipe *audio;         /* the sound, rendered beside the pictures */
@@ -1644,7 +1698,21 @@ copy_chunk (Render       *r,
       pts = chunk_pts (r->cut, chunk, p->display);
       dts = p->dts * SUBTICKS + chunk->shift;
       duration = chunk_duration (r->cut, chunk, p->display);
-      if (r->cut->hevc && chunk->restart && written == 0)
+      if (r->cut->mpeg4)
+        {
+          if (chunk->restart && written == 0)
+            {
+              /* after the encoder's VOL header: the source's again */
+              g_byte_array_set_size (r->scratch, 0);
+              g_byte_array_append (r->scratch, r->cut->par->extradata, (guint) r->cut->par->extradata_size);
+              g_byte_array_append (r->scratch, r->pending->data, (guint) r->pending->size);
+              ok = write_video (r, r->scratch->data, r->scratch->len, NULL, pts, dts, duration, TRUE, error);
+            }
+          else
+            ok = write_video (r, NULL, 0, r->pending, pts, dts, duration,
+                              (r->pending->flags & AV_PKT_FLAG_KEY) != 0, error);
+        }
+      else if (r->cut->hevc && chunk->restart && written == 0)
         {
           /* After x265's frames (their VPS/SPS/PPS carry the same ids):
            * the source's parameter sets again, in the stream, and a CRA
@@ -1701,10 +1769,27 @@ receive_encoded (Render  *r,
         return FALSE;
       r->encoder_received++;
       g_byte_array_set_size (r->scratch, 0);
-      for_each_nal (pkt->data, (gsize) pkt->size, 0,
-                    r->cut->hevc ? append_length_prefixed_hevc : append_length_prefixed, r->scratch);
+      if (r->cut->mpeg4)
+        {
+          gssize bit;
+
+          g_byte_array_append (r->scratch, pkt->data, (guint) pkt->size);
+          /* The encoder's VOL says low_delay (it writes no B-VOPs); the
+           * source's may not.  A decoder that saw it change mid-stream
+           * would change how long it holds frames back: the encoder's
+           * header says what the source's says. */
+          bit = mpeg4_low_delay_bit (r->scratch->data, r->scratch->len);
+          if (bit >= 0 && r->mpeg4_low_delay >= 0 &&
+              ((r->scratch->data[bit / 8] >> (7 - bit % 8)) & 1) != r->mpeg4_low_delay)
+            r->scratch->data[bit / 8] ^= (guint8) (1 << (7 - bit % 8));
+        }
+      else
+        for_each_nal (pkt->data, (gsize) pkt->size, 0,
+                      r->cut->hevc ? append_length_prefixed_hevc : append_length_prefixed, r->scratch);
       {
-        gint64 pts = pkt->pts, dts = pkt->dts;
+        /* MPEG-4 Part 2 counts time more coarsely: its frame's own time */
+        gint64 pts = r->cut->mpeg4 ? r->encoded_pts : pkt->pts;
+        gint64 dts = r->cut->mpeg4 ? r->encoded_pts : pkt->dts;
         gboolean key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
 
         av_packet_unref (pkt);
@@ -1725,8 +1810,15 @@ encode_frame (Render       *r,
   int ret;
 
   /* the source's own time, moved with its piece */
-  frame->pts = chunk_pts (r->cut, chunk, d);
+  frame->pts = r->encoded_pts = chunk_pts (r->cut, chunk, d);
   r->encoded_duration = chunk_duration (r->cut, chunk, d);
+  if (r->cut->mpeg4)
+    {
+      /* a VOP time resolution of at most 65535 per second */
+      frame->pts = MAX (av_rescale_q (frame->pts, r->cut->out_time_base, r->encoder->time_base),
+                        r->mpeg4_last_pts + 1);
+      r->mpeg4_last_pts = frame->pts;
+    }
   /* x264 writes an IDR (forced-idr) where the stream switches from the
    * source's parameter sets to its own. */
   frame->pict_type = r->need_idr ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
@@ -1893,6 +1985,45 @@ open_hevc_encoder (Render  *r,
   return !av_failed (ret, error, "Cannot start the HEVC encoder for %dx%d", par->width, par->height);
 }
 
+/* FFmpeg's MPEG-4 Part 2 encoder: the source's size, no B-frames, fine
+ * quantiser; each I-VOP carries its VOL header in the stream. */
+static gboolean
+open_mpeg4_encoder (Render  *r,
+                    GError **error)
+{
+  const AVCodecParameters *par = r->cut->par;
+  const AVCodec *codec = avcodec_find_encoder (AV_CODEC_ID_MPEG4);
+  AVCodecContext *enc;
+  int ret;
+
+  if (codec == NULL)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_ENCODER_MISSING,
+                           "This FFmpeg build has no MPEG-4 Part 2 encoder");
+      return FALSE;
+    }
+  enc = r->encoder = avcodec_alloc_context3 (codec);
+  enc->width = par->width;
+  enc->height = par->height;
+  enc->pix_fmt = AV_PIX_FMT_YUV420P;
+  enc->time_base = av_make_q (1, 60000);
+  enc->framerate = r->cut->fps;
+  enc->sample_aspect_ratio = par->sample_aspect_ratio;
+  enc->max_b_frames = 0;
+  enc->gop_size = 600;
+  enc->flags |= AV_CODEC_FLAG_QSCALE;
+  enc->global_quality = FF_QP2LAMBDA * 2;
+  enc->thread_count = (int) (r->settings->encoder_threads > 0 ? r->settings->encoder_threads
+                                                               : MAX (1, r->settings->n_workers));
+  r->mpeg4_last_pts = G_MININT64 / 2;
+  {
+    gssize bit = mpeg4_low_delay_bit (par->extradata, (gsize) par->extradata_size);
+    r->mpeg4_low_delay = bit >= 0 ? (par->extradata[bit / 8] >> (7 - bit % 8)) & 1 : -1;
+  }
+  ret = avcodec_open2 (enc, codec, NULL);
+  return !av_failed (ret, error, "Cannot start the MPEG-4 Part 2 encoder for %dx%d", par->width, par->height);
+}
+
 static gboolean
 open_encoder (Render         *r,
               ParameterSets  *sets,
@@ -2052,7 +2183,9 @@ open_output (Render                   *r,
 
   for (guint i = 0; i < cut->chunks->len; i++)
     need_encoder |= g_array_index (cut->chunks, Chunk, i).kind == CHUNK_ENCODE;
-  if (need_encoder && (!(cut->hevc ? open_hevc_encoder (r, error) : open_encoder (r, &encoder_sets, error)) ||
+  if (need_encoder && (!(cut->mpeg4 ? open_mpeg4_encoder (r, error)
+                         : cut->hevc ? open_hevc_encoder (r, error)
+                         : open_encoder (r, &encoder_sets, error)) ||
                        !open_decoder (r, error)))
     return FALSE;
 
@@ -2067,6 +2200,8 @@ open_output (Render                   *r,
   if (cut->hevc)
     /* the source's hvcC; the parameter sets change in the stream */
     vpar->codec_tag = MKTAG ('h', 'e', 'v', '1');
+  else if (cut->mpeg4)
+    ;   /* the source's VOL header; the encoder's come in the stream */
   else
     {
       avcc = build_avcc (cut, need_encoder ? &encoder_sets : NULL);
