@@ -3,7 +3,8 @@
 # re-encode of the same file, in one invocation, with the ratio.
 #
 #   bench/bench-fast.sh [--duration S] [--size WxH] [--work DIR] [--binary PATH]
-#                       [--variants "plain vfr joined open-gop edit-list"] [--default]
+#                       [--variants "plain vfr joined open-gop edit-list hevc mpeg4"]
+#                       [--default] [--equal-work]
 #
 # Generates a talk once (tools/make-sample.sh, default 300 s at 1920x1080)
 # into the work folder (default /tmp/ave-bench), then times:
@@ -27,6 +28,15 @@
 #   mpeg4      re-encoded as MPEG-4 Part 2 (FFmpeg's mpeg4, no B-frames)
 # and prints one summary row per file.  --default also times the default
 # mode on each file (fast mode must never be slower).
+#
+# --equal-work runs, on the talk as made, each of our stages beside an
+# ffmpeg command doing the same work (each row says what each side does):
+# fast mode's composition against ffmpeg -c copy of the same segments from
+# keyframes + concat (the lower bound of a smart cut); the default mode's
+# composition against one ffmpeg trim/xfade/acrossfade/concat render of
+# the same plan at the same preset and CRF; fast mode's analysis against
+# ffmpeg decoding at the analysis size with deblocking skipped (and scdet
+# at full size, the older comparison).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +46,7 @@ work=${TMPDIR:-/tmp}/ave-bench
 bin=build/src/ai-video-editor
 variants=
 with_default=0
+equal=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -44,7 +55,8 @@ while [ $# -gt 0 ]; do
     --binary) bin=$2; shift 2 ;;
     --variants) variants=$2; shift 2 ;;
     --default) with_default=1; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --equal-work) equal=1; shift ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "bench-fast.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -72,6 +84,119 @@ run() {
 printf "machine: %s, %s cores, %s\n" "$(uname -m)" "$(nproc)" "$(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 printf "ffmpeg: %s\n" "$(ffmpeg -version | head -1 | cut -d' ' -f1-3)"
 printf "input: %s (%s s, %s)\n\n" "$clip" "$duration" "$size"
+
+# --equal-work: the same work on both sides, on the talk as made.
+equal_work() {
+  local ew="$work/equal" threads
+  threads=$(nproc)
+  rm -rf "$ew"; mkdir -p "$ew"
+  run ew-fast "$bin" process --mode fast --json -o "$ew/fast" "$clip"
+  run ew-default "$bin" process --json -o "$ew/default" "$clip"
+  fast_plan=$(find "$ew/fast" -name plan.json | head -1)
+  default_plan=$(find "$ew/default" -name plan.json | head -1)
+  # stage LABEL NAME -> wall seconds of that stage in the run's JSON events;
+  # the analysis is audio and video at once: until the later one ends.
+  stage() { python3 - "$work/$1.out" "$2" <<'EOF'
+import json, sys
+walls = {}
+ends = {}
+for line in open(sys.argv[1]):
+    try:
+        ev = json.loads(line)
+    except ValueError:
+        continue
+    if ev.get("event") == "stage-end":
+        walls[ev["stage"]] = ev.get("wall_seconds", 0.0)
+        ends[ev["stage"]] = ev.get("time", 0.0)
+if sys.argv[2] == "analysis":
+    print("%.2f" % max(ends.get("audio_analysis", 0.0), ends.get("video_analysis", 0.0)))
+else:
+    print("%.2f" % walls.get(sys.argv[2], 0.0))
+EOF
+  }
+  # 1. The lower bound of a smart cut: each kept segment copied from the
+  #    keyframe at or before its start (-ss before -i, -c copy), then
+  #    joined with the concat demuxer.  No frame is encoded, the cuts are
+  #    off by up to a GOP and the sound is not faded or normalised.
+  python3 - "$fast_plan" "$clip" "$ew" > "$ew/copy.sh" <<'EOF'
+import json, sys, shlex
+plan, clip, d = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+lines, parts = [], []
+for i, s in enumerate(x for x in plan["segments"] if x.get("enabled", True)):
+    out = "%s/seg%03d.mp4" % (d, i)
+    lines.append("ffmpeg -nostdin -v error -y -ss %.3f -i %s -t %.3f -c copy -avoid_negative_ts make_zero %s"
+                 % (s["start"], shlex.quote(clip), s["end"] - s["start"], shlex.quote(out)))
+    parts.append("file '%s'" % out)
+open(d + "/list.txt", "w").write("\n".join(parts) + "\n")
+lines.append("ffmpeg -nostdin -v error -y -f concat -safe 0 -i %s/list.txt -c copy %s/copy.mp4" % (d, d))
+print("set -e\n" + "\n".join(lines))
+EOF
+  run ew-copy bash "$ew/copy.sh"; t_copy=$wall
+  # 2. The default render's work in one ffmpeg command: the same segments
+  #    (trim/atrim), crossfades where the plan has them (xfade and
+  #    acrossfade of the same length), 10 ms sound fades at hard cuts as
+  #    ours, x264 at the default quality's preset and CRF, AAC.  Not on the
+  #    ffmpeg side: loudness measurement and gain, the limiter, cards.
+  python3 - "$default_plan" "$clip" "$ew" > "$ew/render.sh" <<'EOF'
+import json, sys, shlex
+plan, clip, d = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+segs = [s for s in plan["segments"] if s.get("enabled", True) and s["end"] > s["start"]]
+f, length = [], 0.0
+for i, s in enumerate(segs):
+    dur = s["end"] - s["start"]
+    f.append("[0:v]trim=start=%.3f:end=%.3f,setpts=PTS-STARTPTS[v%d]" % (s["start"], s["end"], i))
+    f.append("[0:a]atrim=start=%.3f:end=%.3f,asetpts=PTS-STARTPTS,afade=t=in:d=0.01,"
+             "afade=t=out:st=%.3f:d=0.01[a%d]" % (s["start"], s["end"], max(0.0, dur - 0.01), i))
+v, a = "v0", "a0"
+length = segs[0]["end"] - segs[0]["start"]
+for i, s in enumerate(segs[1:], 1):
+    dur = s["end"] - s["start"]
+    xd = s.get("transition_duration", 0.0) if s.get("transition") == "crossfade" else 0.0
+    if xd > 0.0:
+        f.append("[%s][v%d]xfade=transition=fade:duration=%.3f:offset=%.3f[vx%d]" % (v, i, xd, length - xd, i))
+        f.append("[%s][a%d]acrossfade=d=%.3f[ax%d]" % (a, i, xd, i))
+        length += dur - xd
+    else:
+        f.append("[%s][%s][v%d][a%d]concat=n=2:v=1:a=1[vx%d][ax%d]" % (v, a, i, i, i, i))
+        length += dur
+    v, a = "vx%d" % i, "ax%d" % i
+open(d + "/graph.txt", "w").write(";\n".join(f))
+print("ffmpeg -nostdin -v error -y -i %s -filter_complex_script %s/graph.txt -map '[%s]' -map '[%s]' "
+      "-c:v libx264 -preset medium -crf 21 -c:a aac -b:a 160k %s/render.mp4" % (shlex.quote(clip), d, v, a, d))
+EOF
+  run ew-render bash "$ew/render.sh"; t_render=$wall
+  # 3. The analysis's decoding alone: the same size (the quality's
+  #    analysis width, 384 at the default quality), the deblocking filter
+  #    skipped and FFmpeg's fast flags as ours, non-reference frames
+  #    skipped in fast mode as ours; the sound decoded and resampled to
+  #    16 kHz mono for the recogniser.  It analyses nothing.
+  run ew-decode ffmpeg -nostdin -v error -threads "$threads" -skip_loop_filter all -flags2 fast -skip_frame noref \
+    -i "$clip" -vf scale=384:-2 -f null - -map 0:a -af aresample=16000 -ac 1 -f null -
+  t_decode=$wall
+  run ew-scdet ffmpeg -nostdin -v error -i "$clip" -vf scdet=threshold=10 -an -f null -
+  t_scdet=$wall
+  t_fast_compose=$(stage ew-fast composition); t_default_compose=$(stage ew-default composition)
+  t_fast_analysis=$(stage ew-fast analysis)
+  printf "\nequal work on %s (%s s, %s):\n" "$(basename "$clip")" "$duration" "$size"
+  printf "%-62s %9s\n" "run" "wall s"
+  printf "%-62s %9.1f\n" "fast mode, composition stage (smart cut of its plan)" "$t_fast_compose"
+  printf "%-62s %9.1f\n" "ffmpeg -c copy per segment from keyframes + concat (lower bound)" "$t_copy"
+  printf "%-62s %9.1f\n" "default mode, composition stage (render of its plan)" "$t_default_compose"
+  printf "%-62s %9.1f\n" "ffmpeg trim/xfade/concat of the same plan, medium CRF 21" "$t_render"
+  printf "%-62s %9.1f\n" "fast mode, analysis stages (audio and video at once)" "$t_fast_analysis"
+  printf "%-62s %9.1f\n" "ffmpeg decode at 384 wide, no deblocking, nonref skipped + audio" "$t_decode"
+  printf "%-62s %9.1f\n" "ffmpeg scdet at full size" "$t_scdet"
+  printf "ratios: smart cut / copy+concat %s, render / ffmpeg render %s, analysis / decode %s, analysis / scdet %s\n" \
+    "$(awk -v a="$t_fast_compose" -v b="$t_copy" 'BEGIN{printf "%.2f", a/b}')" \
+    "$(awk -v a="$t_default_compose" -v b="$t_render" 'BEGIN{printf "%.2f", a/b}')" \
+    "$(awk -v a="$t_fast_analysis" -v b="$t_decode" 'BEGIN{printf "%.2f", a/b}')" \
+    "$(awk -v a="$t_fast_analysis" -v b="$t_scdet" 'BEGIN{printf "%.2f", a/b}')"
+}
+
+if [ "$equal" = 1 ]; then
+  equal_work
+  [ -n "$variants" ] || exit 0
+fi
 
 if [ -n "$variants" ]; then
   # variant NAME -> path of the file (made once)
