@@ -221,14 +221,16 @@ if [ -n "$variants" ]; then
     fi
     echo "$v"
   }
-  printf "%-10s %10s %10s %10s %8s %8s  %s\n" file "ffmpeg s" "fast s" "default s" ratio "copied" "why encoded (first pieces)"
+  printf "%-10s %16s %16s %10s %8s %8s %8s  %s\n" file "ffmpeg wall/cpu" "fast wall/cpu" "default s" ratio "cpu" "copied" \
+    "why encoded (first pieces)"
   for name in $variants; do
     file=$(variant "$name")
     rm -rf "$work/fast-out" "$work/default-out" "$work/reencode.mp4"
     run reencode ffmpeg -nostdin -v error -y -i "$file" -c:v libx264 -preset veryfast -c:a aac "$work/reencode.mp4"
-    t_ffmpeg=$wall
+    t_ffmpeg=$wall; c_ffmpeg=$cpu
     run fast "$bin" process --mode fast --json -o "$work/fast-out" "$file"
-    t_fast=$wall
+    t_fast=$wall; c_fast=$cpu
+    cp "$work/fast.out" "$work/fast-$name.out"; cp "$work/fast.err" "$work/fast-$name.err"
     t_default=-
     if [ "$with_default" = 1 ]; then
       run default "$bin" process --json -o "$work/default-out" "$file"
@@ -239,10 +241,12 @@ if [ -n "$variants" ]; then
     [ -n "$copied" ] || copied="none"
     why=$(echo "$line" | sed -n 's/.*encodes \(.*\)/\1/p' | cut -c1-90)
     grep -q "re-encodes the whole video" "$work/fast.err" && why=$(grep -h "re-encodes the whole video" "$work/fast.err" | head -1 | cut -c1-90)
-    printf "%-10s %10.1f %10.1f %10s %8.3f %8s  %s\n" "$name" "$t_ffmpeg" "$t_fast" "$t_default" \
-      "$(awk -v a="$t_fast" -v b="$t_ffmpeg" 'BEGIN{print a/b}')" "$copied" "$why"
+    printf "%-10s %16s %16s %10s %8.3f %8.3f %8s  %s\n" "$name" "$t_ffmpeg/$c_ffmpeg" "$t_fast/$c_fast" "$t_default" \
+      "$(awk -v a="$t_fast" -v b="$t_ffmpeg" 'BEGIN{print a/b}')" \
+      "$(awk -v a="$c_fast" -v b="$c_ffmpeg" 'BEGIN{print a/b}')" "$copied" "$why"
   done
-  printf "\nratio = fast wall / ffmpeg -c:v libx264 -preset veryfast -c:a aac wall (target <= 0.25)\n"
+  printf "\nratio = fast wall / ffmpeg -c:v libx264 -preset veryfast -c:a aac wall (target <= 0.25);\n"
+  printf "cpu = the same with user + system CPU seconds (moves less with what else runs)\n"
   printf "load average: %s\n" "$(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
 fi
