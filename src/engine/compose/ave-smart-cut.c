@@ -37,15 +37,22 @@
  * copied only where that GOP was copied up to its end, and are otherwise
  * encoded.  Everything else (frames between a cut and the next keyframe,
  * frames an edit list hides the keyframe of) is decoded from the nearest
- * keyframe before it and encoded with libx264 at the fast mode preset;
+ * keyframe before it and encoded (libx264, libx265 or FFmpeg's mpeg4,
+ * as the source) at the fast mode preset;
  * only that piece, never the whole file.
  *
- * x264 cannot be made to write the source's SPS/PPS bit for bit, so it
+ * H.264: x264 cannot be made to write the source's SPS/PPS bit for bit, so it
  * writes its own under parameter-set ids the source does not use, and the
  * MP4's avcC lists both sets: every slice names its own PPS, and each
  * encoded run starts with an IDR.  The encoder runs without look-ahead or
  * B-frames (x264's zerolatency tune), so each frame's packet comes back at
  * once and copied and encoded packets interleave in order.
+ *
+ * HEVC: x265 writes its VPS/SPS/PPS under the source's ids, so the
+ * output is 'hev1' and each run carries its own sets in the stream (a
+ * copied CRA after encoded frames becomes a BLA).  MPEG-4 Part 2: each
+ * run's I-VOP carries its VOL header.  Only H.264 open GOPs cannot restart
+ * a copy after encoded frames (their I-frames are not IDRs).
  *
  * Output timestamps are the source's in a time base SUBTICKS times finer:
  * where a copied GOP with B-frames follows another run, its first decode
@@ -65,7 +72,8 @@ typedef struct
   gint64  pts, dts;       /* source stream time base */
   gint32  display;        /* index in presentation order; -1: hidden by an edit list */
   gboolean key;           /* a random access point (IDR, or an open GOP's I-frame) */
-  gboolean restart;       /* a copy may start here after encoded frames (H.264 IDR, HEVC IRAP) */
+  gboolean restart;       /* a copy may start here after encoded frames (H.264 IDR,
+                           * HEVC IRAP, MPEG-4 Part 2 I-VOP) */
 } Packet;
 
 typedef struct
