@@ -618,6 +618,21 @@ parse_hvcc (const guint8 *hvcc,
   return found == 7 ? g_steal_pointer (&out) : NULL;
 }
 
+/* ave-smart-cut-private.h: the HEVC and MPEG-4 readers, for the fuzz harness. */
+GByteArray *
+_ave_smart_cut_parse_hvcc (const guint8 *hvcc,
+                           gsize         size)
+{
+  return parse_hvcc (hvcc, size);
+}
+
+gssize
+_ave_smart_cut_mpeg4_low_delay_bit (const guint8 *buf,
+                                    gsize         size)
+{
+  return mpeg4_low_delay_bit (buf, size);
+}
+
 /* HEVC: Main profile (8-bit 4:2:0) in an hvcC with 4-byte NAL lengths. */
 static gboolean
 check_hevc_stream (AveSmartCut             *self,
