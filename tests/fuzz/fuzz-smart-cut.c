@@ -1,12 +1,15 @@
-/* fuzz-smart-cut.c — the smart cut's H.264 readers, which see the source
- * file's bytes before FFmpeg decodes anything: the avcC (stream extradata)
- * and the NAL units of each packet, length-prefixed (MP4, Matroska) or
- * Annex B (the encoder's extradata).
+/* fuzz-smart-cut.c — the smart cut's H.264, HEVC and MPEG-4 Part 2
+ * readers, which see the source file's bytes before FFmpeg decodes
+ * anything: the avcC/hvcC (stream extradata), VOL headers and the NAL
+ * units of each packet, length-prefixed (MP4, Matroska) or Annex B (the
+ * encoder's extradata).
  *
  * The first byte picks the reader, the rest is its input:
  *   0        avcC, then the id of each parameter set found (check_stream)
  *   1 to 4   a packet with NAL lengths of that many bytes (index_packets)
- *   5 and up an Annex B buffer (open_encoder, write_video)
+ *   5-253    an Annex B buffer (open_encoder, write_video)
+ *   254      an MPEG-4 Part 2 VOL header's low_delay flag (open_mpeg4_encoder)
+ *   255      hvcC (check_hevc_stream)
  */
 #define G_LOG_DOMAIN "ave-fuzz"
 
@@ -74,6 +77,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
         }
       parameter_set_ids (sps);
       parameter_set_ids (pps);
+    }
+  else if (mode == 255)
+    {
+      g_autoptr(GByteArray) sets = _ave_smart_cut_parse_hvcc (data, size);
+
+      /* 4-byte length-prefixed NAL units that the packet reader takes */
+      if (sets != NULL)
+        g_assert_true (_ave_smart_cut_for_each_nal (sets->data, sets->len, 4, visit_nal, &n_nals));
+    }
+  else if (mode == 254)
+    {
+      gssize bit = _ave_smart_cut_mpeg4_low_delay_bit (data, size);
+
+      g_assert (bit < (gssize) (size * 8));
     }
   else
     (void) _ave_smart_cut_for_each_nal (data, size, mode <= 4 ? mode : 0, visit_nal, &n_nals);

@@ -1609,6 +1609,7 @@ ave_composer_render_with_captions (AvePlan                  *plan,
                                    GError                  **error)
 {
   gboolean has_cues = captions != NULL && captions->cues != NULL && captions->cues->len > 0;
+  g_autoptr(AveSettings) fast = NULL;
 
   /* Fast mode: a cut-only plan copies the source's untouched GOPs (unless
    * --format-conversion asked for everything re-encoded: smart_cut off).
@@ -1627,7 +1628,13 @@ ave_composer_render_with_captions (AvePlan                  *plan,
       if (cut != NULL)
         return ave_smart_cut_render (cut, settings, captions, output_path, result,
                                      progress, progress_data, cancellable, error);
-      g_message ("Fast mode re-encodes the whole video: %s", why);
+      /* Fast mode still encodes fast: at the smart cut's preset (never a
+       * slower one than the quality level's), not at the quality's. */
+      fast = ave_settings_copy (settings);
+      g_free (fast->encoder_preset);
+      fast->encoder_preset = g_strdup (ave_settings_reencode_preset (settings));
+      settings = fast;
+      g_message ("Fast mode re-encodes the whole video at the %s preset: %s", settings->encoder_preset, why);
     }
   if (!compose_plan (plan, analysis, settings, compute, captions, output_path, NULL,
                      result, progress, progress_data, cancellable, error))

@@ -1,5 +1,6 @@
-/* ave-smart-cut-private.h — the smart cut's readers of H.264 bytes that
- * come straight from the source file (avcC extradata, packets), for the
+/* ave-smart-cut-private.h — the smart cut's readers of H.264, HEVC and
+ * MPEG-4 Part 2 bytes that come straight from the source file (avcC/hvcC
+ * extradata, VOL headers, packets), for the
  * fuzz harness (tests/fuzz/fuzz-smart-cut.c).  Not for the engine's use:
  * ave-smart-cut.c calls the static functions these wrap.
  */
@@ -29,5 +30,14 @@ gboolean _ave_smart_cut_parse_avcc       (const guint8 *avcc,
 /* The id a (non-empty) SPS or PPS NAL unit declares, -1 when unreadable. */
 int      _ave_smart_cut_parameter_set_id (const guint8 *nal,
                                           gsize         size);
+
+/* The hvcC's VPS, SPS and PPS as 4-byte length-prefixed NAL units; NULL
+ * when malformed or one of the three is missing. */
+GByteArray *_ave_smart_cut_parse_hvcc    (const guint8 *hvcc,
+                                          gsize         size);
+/* The bit offset of the low_delay flag in the first MPEG-4 Part 2 VOL
+ * header of `buf`, -1 when there is none (always < size * 8). */
+gssize   _ave_smart_cut_mpeg4_low_delay_bit (const guint8 *buf,
+                                             gsize         size);
 
 G_END_DECLS

@@ -21,51 +21,70 @@
 /* How the smart cut keeps the output decodable (docs/composition.md,
  * "Smart cut", has the long version).
  *
- * The output frames are the composer's: the same grid, the same source
- * frame for every output frame (the one whose display interval holds the
- * piece's time), so a smart cut and a full render show the same pictures
- * and the composer's sound (rendered on that grid) stays in sync.
+ * Each piece of the plan shows the source's own frames with their own
+ * timestamps, moved as one to where the piece starts in the output (the
+ * composer's frame grid: the same start and end frames as a full render,
+ * so the composer's sound, rendered on that grid, stays in sync).  A
+ * variable frame rate, an irregular last frame or a join therefore changes
+ * nothing: the packets keep the spacing the source gave them.
  *
- * Runs of output frames that are whole GOPs of the source (IDR to IDR) are
- * copied packet for packet; so is a GOP's beginning when its frames up to
- * the cut are also the first ones in decode order (no B-frame that shows
- * later).  Everything else is decoded from its GOP's IDR and encoded with
- * libx264.  x264 cannot be made to write the source's SPS/PPS bit for bit,
- * so it writes its own under parameter-set ids the source does not use, and
- * the MP4's avcC lists both sets: every slice names its own PPS, and the
- * active SPS only changes at IDRs (each re-encoded run starts with one and
- * every copied run starts at a source IDR).  That is plain H.264 and plain
- * ISO/IEC 14496-15 (an avcC may hold several SPS and PPS); FFmpeg's mp4
- * muxer writes an avcC it is given as it is.  The encoder runs without
- * look-ahead or B-frames (x264's zerolatency tune), so each frame's packet
- * comes back at once and copied and encoded packets interleave in order.
+ * Runs of a piece's frames that are the beginning of a GOP in decode
+ * order (the keyframe and what follows it, no B-frame that shows after
+ * the cut) are copied packet for packet.  A GOP is what starts at a
+ * keyframe: an IDR or, in an open GOP, an I-frame the file marks as a
+ * random access point; the "leading" pictures after such a keyframe in
+ * decode order that show before it refer to the previous GOP, so they are
+ * copied only where that GOP was copied up to its end, and are otherwise
+ * encoded.  Everything else (frames between a cut and the next keyframe,
+ * frames an edit list hides the keyframe of) is decoded from the nearest
+ * keyframe before it and encoded (libx264, libx265 or FFmpeg's mpeg4,
+ * as the source) at the fast mode preset;
+ * only that piece, never the whole file.
  *
- * Decode timestamps live on a grid of TICKS_PER_FRAME ticks per frame:
- * where a copied GOP with B-frames follows, its first decode times would
- * fall before the previous run's last one, and are squeezed into the
- * ticks between. */
+ * H.264: x264 cannot be made to write the source's SPS/PPS bit for bit, so it
+ * writes its own under parameter-set ids the source does not use, and the
+ * MP4's avcC lists both sets: every slice names its own PPS, and each
+ * encoded run starts with an IDR.  The encoder runs without look-ahead or
+ * B-frames (x264's zerolatency tune), so each frame's packet comes back at
+ * once and copied and encoded packets interleave in order.
+ *
+ * HEVC: x265 writes its VPS/SPS/PPS under the source's ids, so the
+ * output is 'hev1' and each run carries its own sets in the stream (a
+ * copied CRA after encoded frames becomes a BLA).  MPEG-4 Part 2: each
+ * run's I-VOP carries its VOL header.  Only H.264 open GOPs cannot restart
+ * a copy after encoded frames (their I-frames are not IDRs).
+ *
+ * Output timestamps are the source's in a time base SUBTICKS times finer:
+ * where a copied GOP with B-frames follows another run, its first decode
+ * times would fall before the previous run's last one, and are squeezed
+ * into the sub-ticks between. */
 
-#define TICKS_PER_FRAME    16
-/* Re-encoding from an IDR this far back for every cut costs more than the
- * copy saves; such files (open GOPs, one IDR per file) take the full render. */
-#define MAX_GOP_SECONDS    10.0
+#define SUBTICKS           16
 /* The re-encoded frames sit between copied ones of the source's quality. */
 #define REENCODE_MAX_CRF   18
 /* Audio packets are written this far ahead of the video (interleaving). */
 #define AUDIO_LEAD_SECONDS 0.5
+/* Encoded pieces named in the log line that says why (the rest counted). */
+#define MAX_NOTED_PIECES   8
 
 typedef struct
 {
   gint64  pts, dts;       /* source stream time base */
-  gint32  display;        /* index in presentation order */
-  gboolean idr;
+  gint32  display;        /* index in presentation order; -1: hidden by an edit list */
+  gboolean key;           /* a random access point (IDR, or an open GOP's I-frame) */
+  gboolean restart;       /* a copy may start here after encoded frames (H.264 IDR,
+                           * HEVC IRAP, MPEG-4 Part 2 I-VOP) */
 } Packet;
 
 typedef struct
 {
-  gint32 first_packet;    /* decode order index of its IDR */
+  gint32 first_packet;    /* decode order index of its keyframe */
   gint32 n_packets;
-  gint32 first_display;   /* the IDR's display index: the GOP shows [first, first + n) */
+  gint32 first_display;   /* the GOP shows [first_display, first_display + n_shown) */
+  gint32 n_shown;
+  gint32 key_display;     /* its keyframe's display index; -1 when hidden.  Frames
+                           * before it in display order are leading pictures. */
+  gboolean restart;       /* its keyframe is a Packet.restart */
 } Gop;
 
 typedef enum {
@@ -75,11 +94,17 @@ typedef enum {
 
 typedef struct
 {
-  ChunkKind kind;
-  gint32    gop;
-  gint64    out_first;    /* output frame of its first frame */
-  gint32    n_frames;
-  gint32   *displays;     /* ENCODE: the source frame (display index) of each output frame */
+  ChunkKind   kind;
+  gint32      gop;           /* COPY: whose packets; ENCODE: where decoding starts */
+  gint32      first_display; /* shows the source frames [first_display, + n_frames) */
+  gint32      n_frames;
+  gboolean    skip_leading;  /* COPY: without the GOP's leading pictures */
+  gboolean    restart;       /* COPY: starts after frames that are not the source's */
+  gint64      shift;         /* output pts = source pts * SUBTICKS + shift */
+  gint32      segment_last;  /* the piece's last source frame */
+  gint64      segment_end;   /* the piece's end, output time base */
+  guint       segment;       /* plan index, for the notes */
+  const char *why;           /* ENCODE: why it is not copied */
 } Chunk;
 
 struct _AveSmartCut
@@ -90,11 +115,15 @@ struct _AveSmartCut
 
   int                video_index;
   AVRational         time_base;
+  AVRational         out_time_base; /* time_base / SUBTICKS */
   AVCodecParameters *par;
   guint8            *display_matrix;
   gsize              display_matrix_size;
-  AVRational         fps;
+  AVRational         fps;           /* nominal: the composer's grid */
   int                nal_length_size;
+  gboolean           hevc;          /* else H.264 or MPEG-4 Part 2 */
+  gboolean           mpeg4;         /* MPEG-4 Part 2: no NAL units */
+  GByteArray        *hevc_parameter_sets; /* the source's VPS/SPS/PPS, 4-byte length-prefixed */
   gboolean           sps_used[32];
   gboolean           pps_used[256];
 
@@ -105,7 +134,8 @@ struct _AveSmartCut
   gint32             n_frames_src;
   GArray            *gops;         /* Gop */
   GArray            *chunks;       /* Chunk, output order */
-  gint64             n_frames;     /* output */
+  gint64             n_frames;     /* output frames */
+  gint64             grid_frames;  /* output duration on the composer's grid */
   gint64             frames_copied;
   gint64             frames_reencoded;
 };
@@ -115,10 +145,8 @@ ave_smart_cut_free (AveSmartCut *self)
 {
   if (self == NULL)
     return;
-  if (self->chunks != NULL)
-    for (guint i = 0; i < self->chunks->len; i++)
-      g_free (g_array_index (self->chunks, Chunk, i).displays);
   g_clear_pointer (&self->chunks, g_array_unref);
+  g_clear_pointer (&self->hevc_parameter_sets, g_byte_array_unref);
   g_clear_pointer (&self->gops, g_array_unref);
   g_clear_pointer (&self->packets, g_array_unref);
   g_free (self->display_pts);
@@ -272,6 +300,84 @@ find_idr (const guint8 *nal,
   (void) size;
   if ((nal[0] & 0x1f) == 5)
     *(gboolean *) data = TRUE;
+  return TRUE;
+}
+
+/* The bit offset of the low_delay flag in the first MPEG-4 Part 2 VOL
+ * header of `buf` (ISO/IEC 14496-2, 6.2.3), -1 when there is none. */
+static gssize
+mpeg4_low_delay_bit (const guint8 *buf,
+                     gsize         size)
+{
+  for (gsize i = 0; i + 4 < size; i++)
+    if (buf[i] == 0 && buf[i + 1] == 0 && buf[i + 2] == 1 && (buf[i + 3] & 0xf0) == 0x20)
+      {
+        gsize bit = (i + 4) * 8, end = size * 8;
+#define BIT(n) ((buf[(n) / 8] >> (7 - (n) % 8)) & 1)
+        bit += 1 + 8;                         /* random_accessible_vol, type */
+        if (bit >= end)
+          return -1;
+        bit++;
+        if (BIT (bit - 1))                    /* is_object_layer_identifier */
+          bit += 4 + 3;
+        if (bit + 4 > end)
+          return -1;
+        if (((BIT (bit) << 3) | (BIT (bit + 1) << 2) | (BIT (bit + 2) << 1) | BIT (bit + 3)) == 0xf)
+          bit += 16;                          /* extended PAR */
+        bit += 4;
+        if (bit + 4 > end || !BIT (bit))      /* vol_control_parameters */
+          return -1;
+        return (gssize) (bit + 1 + 2);        /* after chroma_format */
+#undef BIT
+      }
+  return -1;
+}
+
+/* HEVC: any IRAP picture (IDR, CRA, BLA) starts decoding afresh; a CRA
+ * after foreign frames is made a BLA (see copy_chunk). */
+static gboolean
+find_irap (const guint8 *nal,
+           gsize         size,
+           gpointer      data)
+{
+  int type = (nal[0] >> 1) & 0x3f;
+
+  if (size >= 2 && type >= 16 && type <= 23)
+    *(gboolean *) data = TRUE;
+  return TRUE;
+}
+
+/* HEVC NAL units as 4-byte length-prefixed ones, without access unit
+ * delimiters; parameter sets stay in the stream (the output is 'hev1'). */
+static gboolean
+append_length_prefixed_hevc (const guint8 *nal,
+                             gsize         size,
+                             gpointer      data)
+{
+  GByteArray *out = data;
+  guint8 len[4] = { size >> 24, size >> 16, size >> 8, size };
+
+  if (size < 2 || ((nal[0] >> 1) & 0x3f) == 35)
+    return TRUE;
+  g_byte_array_append (out, len, 4);
+  g_byte_array_append (out, nal, (guint) size);
+  return TRUE;
+}
+
+/* The same, with a CRA's slices marked BLA_N_LP: its leading pictures
+ * are left out and the decoder starts afresh. */
+static gboolean
+append_as_bla (const guint8 *nal,
+               gsize         size,
+               gpointer      data)
+{
+  GByteArray *out = data;
+  guint before = out->len;
+
+  if (!append_length_prefixed_hevc (nal, size, data))
+    return FALSE;
+  if (out->len > before && ((nal[0] >> 1) & 0x3f) == 21)
+    out->data[before + 4] = (guint8) ((out->data[before + 4] & 0x81) | (18 << 1));
   return TRUE;
 }
 
@@ -468,6 +574,103 @@ check_plan (AvePlan  *plan,
   return TRUE;
 }
 
+/* The hvcC's parameter-set arrays as 4-byte length-prefixed NAL units;
+ * NULL when malformed or without VPS, SPS and PPS. */
+static GByteArray *
+parse_hvcc (const guint8 *hvcc,
+            gsize         size)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  gsize pos = 23;
+  guint found = 0;
+
+  if (size < 23 || hvcc[0] != 1)
+    return NULL;
+  for (int a = 0, n_arrays = hvcc[22]; a < n_arrays; a++)
+    {
+      int type, n;
+
+      if (pos + 3 > size)
+        return NULL;
+      type = hvcc[pos] & 0x3f;
+      n = hvcc[pos + 1] << 8 | hvcc[pos + 2];
+      pos += 3;
+      for (int i = 0; i < n; i++)
+        {
+          gsize len;
+          guint8 head[4];
+
+          if (pos + 2 > size)
+            return NULL;
+          len = (gsize) hvcc[pos] << 8 | hvcc[pos + 1];
+          if (len < 2 || pos + 2 + len > size)
+            return NULL;
+          if (type >= 32 && type <= 34)
+            {
+              head[0] = 0; head[1] = 0; head[2] = (guint8) (len >> 8); head[3] = (guint8) len;
+              g_byte_array_append (out, head, 4);
+              g_byte_array_append (out, hvcc + pos + 2, (guint) len);
+              found |= 1u << (type - 32);
+            }
+          pos += 2 + len;
+        }
+    }
+  return found == 7 ? g_steal_pointer (&out) : NULL;
+}
+
+/* ave-smart-cut-private.h: the HEVC and MPEG-4 readers, for the fuzz harness. */
+GByteArray *
+_ave_smart_cut_parse_hvcc (const guint8 *hvcc,
+                           gsize         size)
+{
+  return parse_hvcc (hvcc, size);
+}
+
+gssize
+_ave_smart_cut_mpeg4_low_delay_bit (const guint8 *buf,
+                                    gsize         size)
+{
+  return mpeg4_low_delay_bit (buf, size);
+}
+
+/* HEVC: Main profile (8-bit 4:2:0) in an hvcC with 4-byte NAL lengths. */
+static gboolean
+check_hevc_stream (AveSmartCut             *self,
+                   const AVCodecParameters *par,
+                   char                   **reason)
+{
+  if (par->format != AV_PIX_FMT_YUV420P && par->format != AV_PIX_FMT_YUVJ420P)
+    {
+      *reason = g_strdup_printf ("the video's pixel format is %s, not 8-bit 4:2:0",
+                                 par->format >= 0 ? av_get_pix_fmt_name (par->format) : "unknown");
+      return FALSE;
+    }
+  if (par->profile != FF_PROFILE_HEVC_MAIN && par->profile != FF_PROFILE_UNKNOWN)
+    {
+      *reason = g_strdup_printf ("the HEVC profile %d is not Main", par->profile);
+      return FALSE;
+    }
+  if (par->field_order != AV_FIELD_PROGRESSIVE && par->field_order != AV_FIELD_UNKNOWN)
+    {
+      *reason = g_strdup ("the video is interlaced");
+      return FALSE;
+    }
+  if (par->extradata == NULL ||
+      (self->hevc_parameter_sets = parse_hvcc (par->extradata, (gsize) par->extradata_size)) == NULL)
+    {
+      *reason = g_strdup ("the HEVC stream carries no hvcC parameter sets (e.g. MPEG-TS)");
+      return FALSE;
+    }
+  self->nal_length_size = (par->extradata[21] & 3) + 1;
+  if (self->nal_length_size != 4)
+    {
+      *reason = g_strdup_printf ("the HEVC stream uses %d-byte NAL lengths", self->nal_length_size);
+      return FALSE;
+    }
+  self->hevc = TRUE;
+  return TRUE;
+}
+
 static gboolean
 check_stream (AveSmartCut     *self,
               AVFormatContext *fmt,
@@ -482,9 +685,33 @@ check_stream (AveSmartCut     *self,
   const guint8 *side;
   size_t side_size = 0;
 
+  if (par->codec_id == AV_CODEC_ID_MPEG4)
+    {
+      /* VOPs: each I-VOP starts afresh; the VOL header (extradata) is
+       * repeated before copied runs that follow encoded ones. */
+      if (par->format != AV_PIX_FMT_YUV420P)
+        {
+          *reason = g_strdup_printf ("the video's pixel format is %s, not 8-bit 4:2:0",
+                                     par->format >= 0 ? av_get_pix_fmt_name (par->format) : "unknown");
+          return FALSE;
+        }
+      if (par->extradata == NULL || par->extradata_size < 4)
+        {
+          *reason = g_strdup ("the MPEG-4 Part 2 stream has no VOL header");
+          return FALSE;
+        }
+      self->mpeg4 = TRUE;
+      goto common;
+    }
+  if (par->codec_id == AV_CODEC_ID_HEVC)
+    {
+      if (!check_hevc_stream (self, par, reason))
+        return FALSE;
+      goto common;
+    }
   if (par->codec_id != AV_CODEC_ID_H264)
     {
-      *reason = g_strdup_printf ("the video is %s, not H.264", avcodec_get_name (par->codec_id));
+      *reason = g_strdup_printf ("the video is %s, not H.264, HEVC or MPEG-4 Part 2", avcodec_get_name (par->codec_id));
       return FALSE;
     }
   if (par->format != AV_PIX_FMT_YUV420P && par->format != AV_PIX_FMT_YUVJ420P)
@@ -532,9 +759,16 @@ check_stream (AveSmartCut     *self,
         self->pps_used[id] = TRUE;
     }
 
+common:
   self->par = avcodec_parameters_alloc ();
   avcodec_parameters_copy (self->par, par);
   self->time_base = st->time_base;
+  if (st->time_base.num <= 0 || st->time_base.den <= 0 || st->time_base.den > G_MAXINT / SUBTICKS)
+    {
+      *reason = g_strdup_printf ("the video's time base %d/%d is unusable", st->time_base.num, st->time_base.den);
+      return FALSE;
+    }
+  self->out_time_base = av_make_q (st->time_base.num, st->time_base.den * SUBTICKS);
 G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   side = av_stream_get_side_data (st, AV_PKT_DATA_DISPLAYMATRIX, &side_size);
 G_GNUC_END_IGNORE_DEPRECATIONS
@@ -546,17 +780,17 @@ G_GNUC_END_IGNORE_DEPRECATIONS
   return TRUE;
 }
 
-/* Reads the video packets once (no decoding): timestamps, IDRs, GOPs. */
+/* Reads the video packets once (no decoding): timestamps, keyframes, GOPs. */
 static gboolean
 index_packets (AveSmartCut     *self,
                AVFormatContext *fmt,
                char           **reason)
 {
   g_autoptr(GArray) pts = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) hidden = g_array_new (FALSE, FALSE, sizeof (gboolean));
   AVPacket *pkt = av_packet_alloc ();
   gint64 start_us = (gint64) llround (self->info->start_time * AV_TIME_BASE);
-  double frame = 1.0 / av_q2d (self->fps);
-  gint32 max_gop = 0;
+  gint32 shown_end = 0;
   gboolean ok = TRUE;
   int ret;
 
@@ -569,7 +803,11 @@ index_packets (AveSmartCut     *self,
 
   while (ok && (ret = av_read_frame (fmt, pkt)) >= 0)
     {
-      Packet p = { 0 };
+      Packet p = { .display = -1 };
+      gboolean idr = FALSE;
+      /* An edit list that starts inside a GOP: the frames before its start
+       * are decoded (others refer to them) but never shown. */
+      gboolean discard = (pkt->flags & AV_PKT_FLAG_DISCARD) != 0;
 
       if (pkt->stream_index != self->video_index)
         {
@@ -581,47 +819,54 @@ index_packets (AveSmartCut     *self,
           *reason = g_strdup ("video packets without timestamps");
           ok = FALSE;
         }
-      else if (pkt->flags & (AV_PKT_FLAG_DISCARD | AV_PKT_FLAG_CORRUPT))
+      else if (pkt->flags & AV_PKT_FLAG_CORRUPT)
         {
-          *reason = g_strdup ("the file hides or marks broken video frames (edit list or damage)");
+          *reason = g_strdup ("the file marks video frames as damaged");
           ok = FALSE;
         }
-      else if (!for_each_nal (pkt->data, (gsize) pkt->size, self->nal_length_size, find_idr, &p.idr))
+      else if (self->mpeg4)
+        idr = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+      else if (!for_each_nal (pkt->data, (gsize) pkt->size, self->nal_length_size,
+                              self->hevc ? find_irap : find_idr, &idr))
         {
-          *reason = g_strdup ("a video packet is not valid length-prefixed H.264");
+          *reason = g_strdup_printf ("a video packet is not valid length-prefixed %s", self->hevc ? "HEVC" : "H.264");
           ok = FALSE;
         }
-      else if (self->packets->len == 0 && !p.idr)
+      else if (self->packets->len == 0 && !idr && !(pkt->flags & AV_PKT_FLAG_KEY))
         {
-          *reason = g_strdup ("the video does not start with an IDR frame");
+          *reason = g_strdup ("the video does not start with a keyframe");
           ok = FALSE;
         }
       if (ok)
         {
           p.pts = pkt->pts;
           p.dts = pkt->dts;
-          if (p.idr)
+          p.key = idr || (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+          p.restart = idr;
+          if (p.key)
             {
-              Gop g = { .first_packet = (gint32) self->packets->len };
+              Gop g = { .first_packet = (gint32) self->packets->len, .key_display = -1 };
               g_array_append_val (self->gops, g);
             }
           g_array_index (self->gops, Gop, self->gops->len - 1).n_packets++;
           g_array_append_val (self->packets, p);
-          g_array_append_val (pts, p.pts);
+          g_array_append_val (hidden, discard);
+          if (!discard)
+            g_array_append_val (pts, p.pts);
         }
       av_packet_unref (pkt);
     }
   av_packet_free (&pkt);
   if (!ok)
     return FALSE;
-  if (self->packets->len < 2)
+  if (pts->len < 2)
     {
       *reason = g_strdup ("the video has fewer than two frames");
       return FALSE;
     }
 
-  /* Presentation order, and a constant rate: the grid maps frames to
-   * output frames one to one. */
+  /* Presentation order.  The frame rate may vary: frames keep their own
+   * times, the grid only says where pieces start and end. */
   g_array_sort (pts, compare_gint64);
   self->n_frames_src = (gint32) pts->len;
   self->display_pts = g_memdup2 (pts->data, pts->len * sizeof (gint64));
@@ -635,121 +880,189 @@ index_packets (AveSmartCut     *self,
           *reason = g_strdup ("two video frames share a timestamp");
           return FALSE;
         }
-      if (fabs ((self->display_us[k] - self->display_us[0]) / (double) AV_TIME_BASE - k * frame) > 0.25 * frame)
-        {
-          *reason = g_strdup_printf ("the video's frame rate varies (frame %u is %.1f ms off a %.3f fps grid)",
-                                     k, 1000 * ((self->display_us[k] - self->display_us[0]) / (double) AV_TIME_BASE - k * frame),
-                                     av_q2d (self->fps));
-          return FALSE;
-        }
     }
   for (guint i = 0; i < self->packets->len; i++)
     {
       Packet *p = &g_array_index (self->packets, Packet, i);
-      p->display = display_of_pts (self, p->pts);
+      if (!g_array_index (hidden, gboolean, i))
+        p->display = display_of_pts (self, p->pts);
     }
 
-  /* Closed GOPs: each shows a contiguous run of frames starting with its IDR. */
+  /* Each GOP shows a contiguous run of frames, after the previous GOP's:
+   * its leading pictures (open GOP) just before its keyframe. */
   for (guint g = 0; g < self->gops->len; g++)
     {
       Gop *gop = &g_array_index (self->gops, Gop, g);
-      const Packet *first = &g_array_index (self->packets, Packet, gop->first_packet);
       gint32 lo = G_MAXINT32, hi = -1;
 
+      gop->key_display = g_array_index (self->packets, Packet, gop->first_packet).display;
+      gop->restart = g_array_index (self->packets, Packet, gop->first_packet).restart;
       for (gint32 i = 0; i < gop->n_packets; i++)
         {
           gint32 d = g_array_index (self->packets, Packet, gop->first_packet + i).display;
+          if (d < 0)
+            continue;
           lo = MIN (lo, d);
           hi = MAX (hi, d);
           self->display_gop[d] = (gint32) g;
+          gop->n_shown++;
         }
-      if (lo != first->display || hi - lo + 1 != gop->n_packets)
+      gop->first_display = gop->n_shown > 0 ? lo : shown_end;
+      if (gop->n_shown > 0 && (lo != shown_end || hi - lo + 1 != gop->n_shown))
         {
-          *reason = g_strdup_printf ("GOP %u is open (frames of another GOP show between its frames)", g);
+          *reason = g_strdup_printf ("the frames of GOP %u show among another GOP's", g);
           return FALSE;
         }
-      gop->first_display = lo;
-      max_gop = MAX (max_gop, gop->n_packets);
+      shown_end += gop->n_shown;
     }
-  if (max_gop * frame > MAX_GOP_SECONDS)
-    {
-      *reason = g_strdup_printf ("IDR keyframes are up to %.0f s apart", max_gop * frame);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Whether the first k frames of `gop` to show are also its first k packets. */
-static gboolean
-gop_prefix_in_decode_order (AveSmartCut *self,
-                            const Gop   *gop,
-                            gint32       k)
-{
-  for (gint32 i = 0; i < k; i++)
-    if (g_array_index (self->packets, Packet, gop->first_packet + i).display >= gop->first_display + k)
-      return FALSE;
   return TRUE;
 }
 
 static void
-add_chunk (AveSmartCut   *self,
-           const gint32  *displays,
-           gint32         n,
-           gint64         out_first)
+push_chunk (AveSmartCut *self,
+            const Chunk *proto,
+            ChunkKind    kind,
+            gint32       gop,
+            gint32       first,
+            gint32       n,
+            gboolean     skip_leading,
+            const char  *why)
 {
-  gint32 g = self->display_gop[displays[0]];
-  const Gop *gop = &g_array_index (self->gops, Gop, g);
-  gint32 consecutive = displays[0] == gop->first_display ? 1 : 0;
-  Chunk chunk = { .gop = g, .out_first = out_first, .n_frames = n };
+  Chunk chunk = *proto;
 
-  while (consecutive > 0 && consecutive < n && displays[consecutive] == displays[consecutive - 1] + 1)
-    consecutive++;
-
-  if (consecutive == n && (n == gop->n_packets || gop_prefix_in_decode_order (self, gop, n)))
-    {
-      chunk.kind = CHUNK_COPY;
-      self->frames_copied += n;
-    }
+  chunk.kind = kind;
+  chunk.gop = gop;
+  chunk.first_display = first;
+  chunk.n_frames = n;
+  chunk.skip_leading = skip_leading;
+  chunk.why = why;
+  if (kind == CHUNK_COPY)
+    self->frames_copied += n;
   else
-    {
-      /* A GOP's beginning whose last frames need a picture from after
-       * the cut (a B-frame's forward reference): the longest beginning
-       * that does not is copied, and only the frames after it (a few
-       * with B-frames) are encoded, from the source's decoded pictures. */
-      for (gint32 m = MIN (consecutive, n - 1); m > 0; m--)
-        if (gop_prefix_in_decode_order (self, gop, m))
-          {
-            Chunk head = { .gop = g, .out_first = out_first, .n_frames = m, .kind = CHUNK_COPY };
-
-            g_array_append_val (self->chunks, head);
-            self->frames_copied += m;
-            displays += m;
-            n -= m;
-            chunk.out_first += m;
-            chunk.n_frames = n;
-            break;
-          }
-      chunk.kind = CHUNK_ENCODE;
-      chunk.displays = g_memdup2 (displays, (gsize) n * sizeof (gint32));
-      self->frames_reencoded += n;
-    }
+    self->frames_reencoded += n;
+  self->n_frames += n;
   g_array_append_val (self->chunks, chunk);
 }
 
+/* How many of the frames [start, start + n) the GOP's packets hold as a
+ * prefix in decode order (leading pictures left out when asked): those
+ * can be copied without a picture from after them. */
+static gint32
+copyable_prefix (AveSmartCut *self,
+                 const Gop   *gop,
+                 gint32       start,
+                 gint32       n,
+                 gboolean     skip_leading)
+{
+  gint32 m = 0, best = 0, last = -1;
+
+  for (gint32 i = 0; i < gop->n_packets && m < n; i++)
+    {
+      gint32 d = g_array_index (self->packets, Packet, gop->first_packet + i).display;
+
+      if (skip_leading && d >= 0 && d < gop->key_display)
+        continue;
+      if (d < start)     /* hidden, or shown before the piece */
+        break;
+      last = MAX (last, d);
+      m++;
+      if (last < start + m)
+        best = m;
+    }
+  return best;
+}
+
+/* The GOP decoding starts at to show frame d: its own, or for a leading
+ * picture the one before (whose pictures it refers to). */
+static gint32
+decode_start (AveSmartCut *self,
+              gint32       d)
+{
+  gint32 g = self->display_gop[d];
+  const Gop *gop = &g_array_index (self->gops, Gop, g);
+
+  return g > 0 && gop->key_display >= 0 && d < gop->key_display ? g - 1 : g;
+}
+
+/* Chunks for the frames [a, a + n) of one piece, all in GOP g. */
+static void
+add_run (AveSmartCut *self,
+         const Chunk *proto,
+         gint32       g,
+         gint32       a,
+         gint32       n)
+{
+  const Gop *gop = &g_array_index (self->gops, Gop, g);
+  const Chunk *last = self->chunks->len > 0
+    ? &g_array_index (self->chunks, Chunk, self->chunks->len - 1) : NULL;
+  /* the source's own frames up to here: its references are all there */
+  gboolean continuous = last != NULL && last->kind == CHUNK_COPY && last->segment == proto->segment &&
+                        last->first_display + last->n_frames == a;
+  gint32 end = a + n, pos = a, m;
+
+  if (gop->key_display < 0)
+    {
+      push_chunk (self, proto, CHUNK_ENCODE, g, a, n, FALSE,
+                  "the file's edit list hides the keyframe before it");
+      return;
+    }
+  if (pos < gop->key_display)
+    {
+      /* Leading pictures of an open GOP: copied only after the previous
+       * GOP's frames were copied up to here (they refer to them). */
+      gint32 stop = MIN (end, gop->key_display);
+
+      if (pos == gop->first_display && continuous &&
+          (m = copyable_prefix (self, gop, pos, end - pos, FALSE)) > 0)
+        {
+          push_chunk (self, proto, CHUNK_COPY, g, pos, m, FALSE, NULL);
+          pos += m;
+        }
+      if (pos < stop)
+        {
+          push_chunk (self, proto, CHUNK_ENCODE, decode_start (self, pos), pos, stop - pos, FALSE,
+                      "the open GOP's leading pictures refer to frames before the cut");
+          pos = stop;
+        }
+    }
+  /* A copy starts at an IDR, or goes on from the source's previous
+   * frames.  After encoded frames, an open GOP's I-frame would leave the
+   * decoder's reference lists (frame numbers, memory management commands
+   * of the frames after it) naming pictures it never had. */
+  if (pos < end && pos == gop->key_display && (gop->restart || (continuous && pos == a)) &&
+      (m = copyable_prefix (self, gop, pos, end - pos, TRUE)) > 0)
+    {
+      push_chunk (self, proto, CHUNK_COPY, g, pos, m, TRUE, NULL);
+      g_array_index (self->chunks, Chunk, self->chunks->len - 1).restart = !(continuous && pos == a);
+      pos += m;
+    }
+  if (pos < end)
+    push_chunk (self, proto, CHUNK_ENCODE, decode_start (self, pos), pos, end - pos, FALSE,
+                pos == gop->key_display && !gop->restart
+                ? "an open GOP's I-frame (not an IDR) cannot follow encoded frames"
+                : pos == a ? "the cut is not on a keyframe"
+                : "the frames before the cut refer to pictures after it (B-frames)");
+}
+
 /* The composer's pieces for a cut-only plan (plan_pieces() in
- * ave-composer.c): frame edges from the cumulative output time. */
+ * ave-composer.c): each starts and ends on the output frame grid, and
+ * shows the source frames from the one the grid picks at its start to
+ * the one it picks at its last grid frame, at their own times. */
 static void
 plan_chunks (AveSmartCut *self)
 {
   double fps = av_q2d (self->fps), out_end = 0.0;
-  g_autoptr(GArray) displays = g_array_new (FALSE, FALSE, sizeof (gint32));
+  AVRational frame_q = av_inv_q (self->fps);
+  gint64 quarter = av_rescale_q (1, frame_q, self->out_time_base) / 4;
 
   self->chunks = g_array_new (FALSE, FALSE, sizeof (Chunk));
   for (guint i = 0; i < ave_plan_get_n_segments (self->plan); i++)
     {
       const AveSegment *seg = ave_plan_get_segment (self->plan, i);
       double duration = seg->end - seg->start, out_start = out_end;
-      gint64 first, end, run_start;
+      gint64 first, end;
+      gint32 d0, d1;
+      Chunk proto = { .segment = i };
 
       if (!seg->enabled || duration <= 0.0)
         continue;
@@ -759,25 +1072,55 @@ plan_chunks (AveSmartCut *self)
       if (end <= first)
         continue;
 
-      g_array_set_size (displays, 0);
-      for (gint64 f = first; f < end; f++)
+      d0 = pick_display (self, seg->start);
+      d1 = MAX (d0, pick_display (self, seg->start + (double) (end - 1 - first) / fps));
+      proto.shift = av_rescale_q (first, frame_q, self->out_time_base) - self->display_pts[d0] * SUBTICKS;
+      proto.segment_end = av_rescale_q (end, frame_q, self->out_time_base);
+      /* A gap in the source's times (variable rate) may bring a frame too
+       * close to the next piece: it is left out. */
+      while (d1 > d0 && self->display_pts[d1] * SUBTICKS + proto.shift > proto.segment_end - quarter)
+        d1--;
+      proto.segment_last = d1;
+
+      for (gint32 a = d0, b; a <= d1; a = b + 1)
         {
-          gint32 d = pick_display (self, seg->start + (double) (f - first) / fps);
-          g_array_append_val (displays, d);
+          gint32 g = self->display_gop[a];
+          const Gop *gop = &g_array_index (self->gops, Gop, g);
+
+          b = MIN (d1, gop->first_display + gop->n_shown - 1);
+          add_run (self, &proto, g, a, b - a + 1);
         }
-      /* one chunk per GOP touched */
-      run_start = 0;
-      for (guint k = 1; k <= displays->len; k++)
-        if (k == displays->len ||
-            self->display_gop[g_array_index (displays, gint32, k)] !=
-            self->display_gop[g_array_index (displays, gint32, run_start)])
-          {
-            add_chunk (self, &g_array_index (displays, gint32, run_start),
-                       (gint32) (k - run_start), first + run_start);
-            run_start = k;
-          }
-      self->n_frames = end;
+      self->grid_frames = end;
     }
+}
+
+/* One line that says which pieces are encoded and why. */
+static void
+note_encoded_pieces (AveSmartCut *self)
+{
+  g_autoptr(GString) line = g_string_new (NULL);
+  guint n_pieces = 0;
+  gint64 n = self->frames_copied + self->frames_reencoded;
+
+  for (guint i = 0; i < self->chunks->len; i++)
+    {
+      const Chunk *c = &g_array_index (self->chunks, Chunk, i);
+      gint64 t;
+
+      if (c->kind != CHUNK_ENCODE)
+        continue;
+      if (n_pieces++ >= MAX_NOTED_PIECES)
+        continue;
+      t = self->display_pts[c->first_display] * SUBTICKS + c->shift;
+      g_string_append_printf (line, "%s%d frame%s at %.2f s (segment %u): %s",
+                              n_pieces > 1 ? "; " : "", c->n_frames, c->n_frames == 1 ? "" : "s",
+                              t * av_q2d (self->out_time_base), c->segment, c->why);
+    }
+  if (n_pieces > MAX_NOTED_PIECES)
+    g_string_append_printf (line, "; and %u more", n_pieces - MAX_NOTED_PIECES);
+  g_message ("Smart cut: copies %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " frames (%.1f%%) of %s, "
+             "encodes %u piece%s%s%s", self->frames_copied, n, n > 0 ? 100.0 * self->frames_copied / n : 0.0,
+             self->source_path, n_pieces, n_pieces == 1 ? "" : "s", n_pieces > 0 ? ": " : "", line->str);
 }
 
 AveSmartCut *
@@ -887,6 +1230,10 @@ typedef struct
   AVCodecContext    *encoder;
   AVFrame           *frame;
   gint64             encoder_sent, encoder_received;
+  gint64             encoded_duration;  /* of the frame the encoder has (zerolatency) */
+  gint64             encoded_pts;       /* its time, output time base */
+  gint64             mpeg4_last_pts;    /* in the MPEG-4 encoder's time base */
+  int                mpeg4_low_delay;   /* the source VOL's flag, -1 when it has none */
   gboolean           need_idr;
 
   struct _AudioPipe *audio;         /* the sound, rendered beside the pictures */
@@ -895,7 +1242,6 @@ typedef struct
   AVFormatContext   *out;
   AVStream          *video_st, *audio_st;
   AveSubtitleTrack  *subtitles;     /* --embed-subtitles: the cues beside the copied streams */
-  AVRational         ticks;         /* TICKS_PER_FRAME per output frame */
   gint64             last_dts;      /* in video_st->time_base */
   gint64             frames_done;
   AVPacket          *out_pkt;
@@ -1183,26 +1529,29 @@ write_audio_until (Render   *r,
   return TRUE;
 }
 
-/* Writes one video packet: `data` length-prefixed (4 bytes), times in ticks. */
+/* Writes one video packet: `data` length-prefixed (4 bytes), times in the
+ * smart cut's output time base. */
 static gboolean
 write_video (Render        *r,
              const guint8  *data,
              gsize          size,
              AVPacket      *ref,
-             gint64         pts_ticks,
-             gint64         dts_ticks,
+             gint64         out_pts,
+             gint64         out_dts,
+             gint64         out_duration,
              gboolean       key,
              GError       **error)
 {
   AVPacket *pkt = r->out_pkt;
-  gint64 pts = av_rescale_q (pts_ticks, r->ticks, r->video_st->time_base);
-  gint64 dts = av_rescale_q (dts_ticks, r->ticks, r->video_st->time_base);
+  AVRational tb = r->cut->out_time_base;
+  gint64 pts = av_rescale_q (out_pts, tb, r->video_st->time_base);
+  gint64 dts = av_rescale_q (out_dts, tb, r->video_st->time_base);
   int ret;
 
-  if (!write_audio_until (r, pts_ticks * av_q2d (r->ticks) + AUDIO_LEAD_SECONDS, error))
+  if (!write_audio_until (r, out_pts * av_q2d (tb) + AUDIO_LEAD_SECONDS, error))
     return FALSE;
   if (r->subtitles != NULL &&
-      !_ave_subtitle_track_write_until (r->subtitles, pts_ticks * av_q2d (r->ticks), error))
+      !_ave_subtitle_track_write_until (r->subtitles, out_pts * av_q2d (tb), error))
     return FALSE;
 
   /* A copied GOP with B-frames after another run: its first decode
@@ -1212,8 +1561,8 @@ write_video (Render        *r,
   if (dts > pts)
     {
       g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
-                   "Cannot order the copied video packets at output frame %" G_GINT64_FORMAT
-                   " (decode time after display time)", pts_ticks / TICKS_PER_FRAME);
+                   "Cannot order the copied video packets at %.3f s of the output"
+                   " (decode time after display time)", out_pts * av_q2d (tb));
       return FALSE;
     }
   r->last_dts = dts;
@@ -1234,12 +1583,31 @@ write_video (Render        *r,
   pkt->stream_index = r->video_st->index;
   pkt->pts = pts;
   pkt->dts = dts;
-  pkt->duration = av_rescale_q (TICKS_PER_FRAME, r->ticks, r->video_st->time_base);
+  pkt->duration = MAX (1, av_rescale_q (out_duration, tb, r->video_st->time_base));
   pkt->flags = key ? AV_PKT_FLAG_KEY : 0;
   pkt->pos = -1;
   ret = av_interleaved_write_frame (r->out, pkt);
   av_packet_unref (pkt);
   return !av_failed (ret, error, "Cannot write video to the output file");
+}
+
+/* Where source frame d shows in the output, and for how long. */
+static gint64
+chunk_pts (const AveSmartCut *cut,
+           const Chunk       *chunk,
+           gint32             d)
+{
+  return cut->display_pts[d] * SUBTICKS + chunk->shift;
+}
+
+static gint64
+chunk_duration (const AveSmartCut *cut,
+                const Chunk       *chunk,
+                gint32             d)
+{
+  gint64 next = d < chunk->segment_last ? chunk_pts (cut, chunk, d + 1) : chunk->segment_end;
+
+  return next - chunk_pts (cut, chunk, d);
 }
 
 /* Source packets in decode order, starting at packet `index`. */
@@ -1331,20 +1699,59 @@ copy_chunk (Render       *r,
             GError      **error)
 {
   const Gop *gop = &g_array_index (r->cut->gops, Gop, chunk->gop);
+  gint32 written = 0;
 
   if (!seek_to_packet (r, gop->first_packet, error))
     return FALSE;
-  for (gint32 i = 0; i < chunk->n_frames; i++)
+  for (gint32 i = 0; written < chunk->n_frames; i++)
     {
       const Packet *p = &g_array_index (r->cut->packets, Packet, gop->first_packet + i);
-      gint64 pts = (chunk->out_first + (p->display - gop->first_display)) * TICKS_PER_FRAME;
-      gint64 offset = av_rescale_q (p->pts - p->dts, r->cut->time_base, r->ticks);
+      gint64 pts, dts, duration;
       gboolean ok;
 
       if (g_cancellable_set_error_if_cancelled (r->cancellable, error) || !read_packet (r, error))
         return FALSE;
-      if (r->cut->nal_length_size == 4)
-        ok = write_video (r, NULL, 0, r->pending, pts, pts - offset,
+      /* leading pictures another chunk shows (encoded) */
+      if (chunk->skip_leading && p->display >= 0 && p->display < gop->key_display)
+        {
+          av_packet_unref (r->pending);
+          continue;
+        }
+      g_assert (p->display >= chunk->first_display && p->display < chunk->first_display + chunk->n_frames);
+      pts = chunk_pts (r->cut, chunk, p->display);
+      dts = p->dts * SUBTICKS + chunk->shift;
+      duration = chunk_duration (r->cut, chunk, p->display);
+      if (r->cut->mpeg4)
+        {
+          if (chunk->restart && written == 0)
+            {
+              /* after the encoder's VOL header: the source's again */
+              g_byte_array_set_size (r->scratch, 0);
+              g_byte_array_append (r->scratch, r->cut->par->extradata, (guint) r->cut->par->extradata_size);
+              g_byte_array_append (r->scratch, r->pending->data, (guint) r->pending->size);
+              ok = write_video (r, r->scratch->data, r->scratch->len, NULL, pts, dts, duration, TRUE, error);
+            }
+          else
+            ok = write_video (r, NULL, 0, r->pending, pts, dts, duration,
+                              (r->pending->flags & AV_PKT_FLAG_KEY) != 0, error);
+        }
+      else if (r->cut->hevc && chunk->restart && written == 0)
+        {
+          /* After x265's frames (their VPS/SPS/PPS carry the same ids):
+           * the source's parameter sets again, in the stream, and a CRA
+           * made a BLA (its leading pictures are not copied). */
+          g_byte_array_set_size (r->scratch, 0);
+          g_byte_array_append (r->scratch, r->cut->hevc_parameter_sets->data, r->cut->hevc_parameter_sets->len);
+          if (!for_each_nal (r->pending->data, (gsize) r->pending->size, 4, append_as_bla, r->scratch))
+            {
+              g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                           "A video packet of %s is damaged", r->cut->source_path);
+              return FALSE;
+            }
+          ok = write_video (r, r->scratch->data, r->scratch->len, NULL, pts, dts, duration, TRUE, error);
+        }
+      else if (r->cut->nal_length_size == 4)
+        ok = write_video (r, NULL, 0, r->pending, pts, dts, duration,
                           (r->pending->flags & AV_PKT_FLAG_KEY) != 0, error);
       else
         {
@@ -1356,12 +1763,13 @@ copy_chunk (Render       *r,
                            "A video packet of %s is damaged", r->cut->source_path);
               return FALSE;
             }
-          ok = write_video (r, r->scratch->data, r->scratch->len, NULL, pts, pts - offset,
+          ok = write_video (r, r->scratch->data, r->scratch->len, NULL, pts, dts, duration,
                             (r->pending->flags & AV_PKT_FLAG_KEY) != 0, error);
         }
       av_packet_unref (r->pending);
       if (!ok)
         return FALSE;
+      written++;
     }
   r->frames_done += chunk->n_frames;
   r->need_idr = TRUE;
@@ -1384,13 +1792,31 @@ receive_encoded (Render  *r,
         return FALSE;
       r->encoder_received++;
       g_byte_array_set_size (r->scratch, 0);
-      for_each_nal (pkt->data, (gsize) pkt->size, 0, append_length_prefixed, r->scratch);
+      if (r->cut->mpeg4)
+        {
+          gssize bit;
+
+          g_byte_array_append (r->scratch, pkt->data, (guint) pkt->size);
+          /* The encoder's VOL says low_delay (it writes no B-VOPs); the
+           * source's may not.  A decoder that saw it change mid-stream
+           * would change how long it holds frames back: the encoder's
+           * header says what the source's says. */
+          bit = mpeg4_low_delay_bit (r->scratch->data, r->scratch->len);
+          if (bit >= 0 && r->mpeg4_low_delay >= 0 &&
+              ((r->scratch->data[bit / 8] >> (7 - bit % 8)) & 1) != r->mpeg4_low_delay)
+            r->scratch->data[bit / 8] ^= (guint8) (1 << (7 - bit % 8));
+        }
+      else
+        for_each_nal (pkt->data, (gsize) pkt->size, 0,
+                      r->cut->hevc ? append_length_prefixed_hevc : append_length_prefixed, r->scratch);
       {
-        gint64 pts = pkt->pts * TICKS_PER_FRAME, dts = pkt->dts * TICKS_PER_FRAME;
+        /* MPEG-4 Part 2 counts time more coarsely: its frame's own time */
+        gint64 pts = r->cut->mpeg4 ? r->encoded_pts : pkt->pts;
+        gint64 dts = r->cut->mpeg4 ? r->encoded_pts : pkt->dts;
         gboolean key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
 
         av_packet_unref (pkt);
-        ok = write_video (r, r->scratch->data, r->scratch->len, NULL, pts, dts, key, error);
+        ok = write_video (r, r->scratch->data, r->scratch->len, NULL, pts, dts, r->encoded_duration, key, error);
       }
       if (!ok)
         return FALSE;
@@ -1398,14 +1824,24 @@ receive_encoded (Render  *r,
 }
 
 static gboolean
-encode_frame (Render   *r,
-              AVFrame  *frame,
-              gint64    out_frame,
-              GError  **error)
+encode_frame (Render       *r,
+              AVFrame      *frame,
+              const Chunk  *chunk,
+              gint32        d,
+              GError      **error)
 {
   int ret;
 
-  frame->pts = out_frame;
+  /* the source's own time, moved with its piece */
+  frame->pts = r->encoded_pts = chunk_pts (r->cut, chunk, d);
+  r->encoded_duration = chunk_duration (r->cut, chunk, d);
+  if (r->cut->mpeg4)
+    {
+      /* a VOP time resolution of at most 65535 per second */
+      frame->pts = MAX (av_rescale_q (frame->pts, r->cut->out_time_base, r->encoder->time_base),
+                        r->mpeg4_last_pts + 1);
+      r->mpeg4_last_pts = frame->pts;
+    }
   /* x264 writes an IDR (forced-idr) where the stream switches from the
    * source's parameter sets to its own. */
   frame->pict_type = r->need_idr ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
@@ -1431,7 +1867,7 @@ encode_frame (Render   *r,
 }
 
 /* Hands decoded frames to the encoder for the chunk's output frames;
- * *next is the chunk's next output frame. */
+ * *next counts the chunk's frames done. */
 static gboolean
 receive_decoded (Render       *r,
                  const Chunk  *chunk,
@@ -1450,9 +1886,9 @@ receive_decoded (Render       *r,
         return FALSE;
       ts = r->frame->pts != AV_NOPTS_VALUE ? r->frame->pts : r->frame->best_effort_timestamp;
       d = display_of_pts (r->cut, ts);
-      while (*next < chunk->n_frames && chunk->displays[*next] == d)
+      if (*next < chunk->n_frames && d == chunk->first_display + *next)
         {
-          if (!encode_frame (r, r->frame, chunk->out_first + *next, error))
+          if (!encode_frame (r, r->frame, chunk, d, error))
             return FALSE;
           (*next)++;
         }
@@ -1466,21 +1902,22 @@ encode_chunk (Render       *r,
               GError      **error)
 {
   const Gop *gop = &g_array_index (r->cut->gops, Gop, chunk->gop);
-  gint32 next = 0;
+  gint32 next = 0, n_packets = (gint32) r->cut->packets->len;
   int ret;
 
   if (!seek_to_packet (r, gop->first_packet, error))
     return FALSE;
   avcodec_flush_buffers (r->decoder);
-  for (gint32 i = 0; i < gop->n_packets && next < chunk->n_frames; i++)
+  /* from the keyframe on, across GOPs where leading pictures need the next one */
+  for (gint32 i = gop->first_packet; i < n_packets && next < chunk->n_frames; i++)
     {
-      const Packet *p = &g_array_index (r->cut->packets, Packet, gop->first_packet + i);
+      const Packet *p = &g_array_index (r->cut->packets, Packet, i);
 
       if (g_cancellable_set_error_if_cancelled (r->cancellable, error) || !read_packet (r, error))
         return FALSE;
       /* Pictures before the chunk are decoded only as references: the
        * decoder drops the ones nothing refers to (B-frames, mostly). */
-      r->decoder->skip_frame = p->display < chunk->displays[0] ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+      r->decoder->skip_frame = p->display < chunk->first_display ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
       ret = avcodec_send_packet (r->decoder, r->pending);
       av_packet_unref (r->pending);
       if (av_failed (ret, error, "Cannot decode the video of %s", r->cut->source_path))
@@ -1490,7 +1927,7 @@ encode_chunk (Render       *r,
     }
   if (next < chunk->n_frames)
     {
-      /* the GOP's last frames are still in the decoder's reorder buffer */
+      /* the last frames are still in the decoder's reorder buffer */
       ret = avcodec_send_packet (r->decoder, NULL);
       if (av_failed (ret, error, "Cannot decode the video of %s", r->cut->source_path) ||
           !receive_decoded (r, chunk, &next, error))
@@ -1501,7 +1938,7 @@ encode_chunk (Render       *r,
   if (next < chunk->n_frames)
     {
       g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
-                   "Frame %d of %s could not be decoded", chunk->displays[next], r->cut->source_path);
+                   "Frame %d of %s could not be decoded", chunk->first_display + next, r->cut->source_path);
       return FALSE;
     }
   r->frames_done += chunk->n_frames;
@@ -1526,6 +1963,93 @@ x264_profile (int profile)
 /* libx264 configured as close to the source as it goes (profile, level,
  * size, pixel format, colours), with parameter-set ids the source does
  * not use; its SPS and PPS go into `sets`. */
+/* libx265 for an HEVC source: Main profile, the source's size and
+ * colours, each IDR with its VPS/SPS/PPS in the stream (the output is
+ * 'hev1': parameter sets may change at each IRAP picture). */
+static gboolean
+open_hevc_encoder (Render  *r,
+                   GError **error)
+{
+  const AVCodecParameters *par = r->cut->par;
+  const AVCodec *codec = avcodec_find_encoder_by_name ("libx265");
+  const AveSettings *settings = r->settings;
+  AVCodecContext *enc;
+  g_autofree char *params = NULL;
+  int ret;
+
+  if (codec == NULL)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_ENCODER_MISSING,
+                           "The HEVC encoder libx265 is not available in this FFmpeg build: "
+                           "install libavcodec-extra or an FFmpeg with libx265");
+      return FALSE;
+    }
+  enc = r->encoder = avcodec_alloc_context3 (codec);
+  enc->width = par->width;
+  enc->height = par->height;
+  enc->pix_fmt = AV_PIX_FMT_YUV420P;
+  enc->framerate = r->cut->fps;
+  enc->time_base = r->cut->out_time_base;
+  enc->sample_aspect_ratio = par->sample_aspect_ratio;
+  enc->color_range = par->color_range;
+  enc->color_primaries = par->color_primaries;
+  enc->color_trc = par->color_trc;
+  enc->colorspace = par->color_space;
+  enc->gop_size = (int) MIN (600.0, 10.0 * av_q2d (r->cut->fps));
+  /* x265 is several times slower than x264 at the same preset name (76
+   * frames of 1080p took 15.7 CPU s at veryfast): two steps faster, the
+   * CRF cap keeps the pieces near the copied source's quality. */
+  av_opt_set (enc->priv_data, "preset", ave_encoder_preset_step (ave_settings_reencode_preset (settings), 2), 0);
+  av_opt_set (enc->priv_data, "tune", "zerolatency", 0);
+  av_opt_set_double (enc->priv_data, "crf", MIN (settings->crf, REENCODE_MAX_CRF), 0);
+  av_opt_set_int (enc->priv_data, "forced-idr", 1, 0);
+  params = g_strdup_printf ("repeat-headers=1:log-level=error:pools=%d:frame-threads=1",
+                            (int) (settings->encoder_threads > 0 ? settings->encoder_threads
+                                                                 : MAX (1, settings->n_workers)));
+  av_opt_set (enc->priv_data, "x265-params", params, 0);
+  ret = avcodec_open2 (enc, codec, NULL);
+  return !av_failed (ret, error, "Cannot start the HEVC encoder for %dx%d", par->width, par->height);
+}
+
+/* FFmpeg's MPEG-4 Part 2 encoder: the source's size, no B-frames, fine
+ * quantiser; each I-VOP carries its VOL header in the stream. */
+static gboolean
+open_mpeg4_encoder (Render  *r,
+                    GError **error)
+{
+  const AVCodecParameters *par = r->cut->par;
+  const AVCodec *codec = avcodec_find_encoder (AV_CODEC_ID_MPEG4);
+  AVCodecContext *enc;
+  int ret;
+
+  if (codec == NULL)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_ENCODER_MISSING,
+                           "This FFmpeg build has no MPEG-4 Part 2 encoder");
+      return FALSE;
+    }
+  enc = r->encoder = avcodec_alloc_context3 (codec);
+  enc->width = par->width;
+  enc->height = par->height;
+  enc->pix_fmt = AV_PIX_FMT_YUV420P;
+  enc->time_base = av_make_q (1, 60000);
+  enc->framerate = r->cut->fps;
+  enc->sample_aspect_ratio = par->sample_aspect_ratio;
+  enc->max_b_frames = 0;
+  enc->gop_size = 600;
+  enc->flags |= AV_CODEC_FLAG_QSCALE;
+  enc->global_quality = FF_QP2LAMBDA * 2;
+  enc->thread_count = (int) (r->settings->encoder_threads > 0 ? r->settings->encoder_threads
+                                                               : MAX (1, r->settings->n_workers));
+  r->mpeg4_last_pts = G_MININT64 / 2;
+  {
+    gssize bit = mpeg4_low_delay_bit (par->extradata, (gsize) par->extradata_size);
+    r->mpeg4_low_delay = bit >= 0 ? (par->extradata[bit / 8] >> (7 - bit % 8)) & 1 : -1;
+  }
+  ret = avcodec_open2 (enc, codec, NULL);
+  return !av_failed (ret, error, "Cannot start the MPEG-4 Part 2 encoder for %dx%d", par->width, par->height);
+}
+
 static gboolean
 open_encoder (Render         *r,
               ParameterSets  *sets,
@@ -1560,7 +2084,8 @@ open_encoder (Render         *r,
   enc->height = par->height;
   enc->pix_fmt = par->format;
   enc->framerate = r->cut->fps;
-  enc->time_base = av_inv_q (r->cut->fps);
+  /* the source's own times (moved with each piece), whatever its rate */
+  enc->time_base = r->cut->out_time_base;
   enc->sample_aspect_ratio = par->sample_aspect_ratio;
   enc->color_range = par->color_range;
   enc->color_primaries = par->color_primaries;
@@ -1609,14 +2134,15 @@ static gboolean
 open_decoder (Render  *r,
               GError **error)
 {
-  const AVCodec *codec = avcodec_find_decoder (AV_CODEC_ID_H264);
+  const AVCodec *codec = avcodec_find_decoder (r->cut->par->codec_id);
   AVCodecContext *dec;
   int ret;
 
   if (codec == NULL)
     {
       g_set_error_literal (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_UNSUPPORTED_CODEC,
-                           "This FFmpeg build has no H.264 decoder");
+                           r->cut->hevc ? "This FFmpeg build has no HEVC decoder"
+                                        : "This FFmpeg build has no H.264 decoder");
       return FALSE;
     }
   dec = r->decoder = avcodec_alloc_context3 (codec);
@@ -1624,6 +2150,8 @@ open_decoder (Render  *r,
   if (ret >= 0)
     {
       dec->pkt_timebase = r->cut->time_base;
+      /* decoding may start at an open GOP's keyframe (not an IDR) */
+      dec->flags2 |= AV_CODEC_FLAG2_SHOW_ALL;
       dec->thread_count = (int) (r->settings->thread_pool_size > 0 ? r->settings->thread_pool_size
                                                                    : CLAMP (r->settings->n_workers, 1, 8));
       ret = avcodec_open2 (dec, codec, NULL);
@@ -1681,24 +2209,34 @@ open_output (Render                   *r,
 
   for (guint i = 0; i < cut->chunks->len; i++)
     need_encoder |= g_array_index (cut->chunks, Chunk, i).kind == CHUNK_ENCODE;
-  if (need_encoder && (!open_encoder (r, &encoder_sets, error) || !open_decoder (r, error)))
+  if (need_encoder && (!(cut->mpeg4 ? open_mpeg4_encoder (r, error)
+                         : cut->hevc ? open_hevc_encoder (r, error)
+                         : open_encoder (r, &encoder_sets, error)) ||
+                       !open_decoder (r, error)))
     return FALSE;
 
   ret = avformat_alloc_output_context2 (&r->out, NULL, "mp4", output_path);
   if (ret < 0 || r->out == NULL)
     return !av_failed (ret < 0 ? ret : AVERROR (ENOMEM), error, "Cannot set up an MP4 file for %s", output_path);
 
-  r->ticks = av_make_q (cut->fps.den, cut->fps.num * TICKS_PER_FRAME);
   r->video_st = avformat_new_stream (r->out, NULL);
   vpar = r->video_st->codecpar;
   avcodec_parameters_copy (vpar, cut->par);
   vpar->codec_tag = 0;
-  avcc = build_avcc (cut, need_encoder ? &encoder_sets : NULL);
-  av_freep (&vpar->extradata);
-  vpar->extradata = av_mallocz (avcc->len + AV_INPUT_BUFFER_PADDING_SIZE);
-  memcpy (vpar->extradata, avcc->data, avcc->len);
-  vpar->extradata_size = (int) avcc->len;
-  r->video_st->time_base = r->ticks;
+  if (cut->hevc)
+    /* the source's hvcC; the parameter sets change in the stream */
+    vpar->codec_tag = MKTAG ('h', 'e', 'v', '1');
+  else if (cut->mpeg4)
+    ;   /* the source's VOL header; the encoder's come in the stream */
+  else
+    {
+      avcc = build_avcc (cut, need_encoder ? &encoder_sets : NULL);
+      av_freep (&vpar->extradata);
+      vpar->extradata = av_mallocz (avcc->len + AV_INPUT_BUFFER_PADDING_SIZE);
+      memcpy (vpar->extradata, avcc->data, avcc->len);
+      vpar->extradata_size = (int) avcc->len;
+    }
+  r->video_st->time_base = cut->out_time_base;
   r->video_st->avg_frame_rate = cut->fps;
   r->video_st->sample_aspect_ratio = cut->par->sample_aspect_ratio;
   /* The pictures keep their orientation: the display matrix says how to
@@ -1783,6 +2321,7 @@ ave_smart_cut_render (AveSmartCut        *self,
       r.in->streams[i]->discard = AVDISCARD_ALL;
   if (!open_output (&r, captions, output_path, error))
     goto out;
+  note_encoded_pieces (self);
 
   for (guint i = 0; i < self->chunks->len; i++)
     {
@@ -1808,11 +2347,11 @@ ave_smart_cut_render (AveSmartCut        *self,
     {
       double audio_duration = r.audio->result.output_duration;
 
-      if (fabs (audio_duration - self->n_frames / av_q2d (self->fps)) > 0.5 / av_q2d (self->fps))
+      if (fabs (audio_duration - self->grid_frames / av_q2d (self->fps)) > 0.5 / av_q2d (self->fps))
         {
           g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
                        "The rendered audio lasts %.3f s, the pictures %.3f s",
-                       audio_duration, self->n_frames / av_q2d (self->fps));
+                       audio_duration, self->grid_frames / av_q2d (self->fps));
           goto out;
         }
     }
@@ -1823,7 +2362,7 @@ ave_smart_cut_render (AveSmartCut        *self,
 
   if (result != NULL)
     {
-      result->output_duration = self->n_frames / av_q2d (self->fps);
+      result->output_duration = self->grid_frames / av_q2d (self->fps);
       result->video_frames = self->n_frames;
       result->output_lufs = r.audio != NULL ? r.audio->result.output_lufs : -70.0;
       result->gain_db = r.audio != NULL ? r.audio->result.gain_db : 0.0;

@@ -2,10 +2,11 @@
  *
  * A cut-only plan (every cut a hard cut, no cards) shows the source's own
  * pictures, so most of them need no new encode: whole GOPs between the cuts
- * are copied packet for packet, and only the frames between a cut and the
- * next keyframe are decoded and encoded again.  The sound is rendered
- * exactly as ave_composer_render() renders it (cross-fades at cuts,
- * loudness) and muxed next to the copied pictures.  docs/composition.md,
+ * are copied packet for packet with their own timestamps, and only the
+ * frames between a cut and the next keyframe are decoded and encoded
+ * again.  The sound is rendered exactly as ave_composer_render() renders
+ * it (cross-fades at cuts, loudness) and muxed next to the copied
+ * pictures.  docs/composition.md,
  * "Smart cut", explains the choices and their limits.
  */
 #pragma once
@@ -22,11 +23,13 @@ G_BEGIN_DECLS
 typedef struct _AveSmartCut AveSmartCut;
 
 /* Checks that `plan` can be smart cut and indexes the source's video
- * packets (one read of the video stream, no decoding).  Returns NULL and a
- * one-line reason in *reason (never an error: the full render is then the
- * answer) when it cannot: a plan with transitions or cards, a source that
- * is not progressive 8-bit 4:2:0 H.264 in MP4/MOV/Matroska, a variable
- * frame rate, keyframes further apart than 10 s... */
+ * packets (one read of the video stream, no decoding), then decides piece
+ * by piece what is copied and what encoded.  Returns NULL and a one-line
+ * reason in *reason (never an error: the full render is then the answer)
+ * when it cannot: a plan with transitions or cards, a source that is not
+ * progressive 8-bit 4:2:0 H.264 in MP4/MOV/Matroska, frames that share a
+ * timestamp...  A variable frame rate, joins, open GOPs and edit lists
+ * only change which pieces are encoded. */
 AveSmartCut *ave_smart_cut_prepare    (AvePlan            *plan,
                                        const AveSettings  *settings,
                                        char              **reason);
