@@ -251,13 +251,7 @@ static void
 report_progress (Composer *c,
                  double    fraction)
 {
-  fraction = CLAMP (fraction, 0.0, 1.0);
-  /* Front ends redraw on every call: a few hundred steps are plenty. */
-  if (c->progress == NULL || fraction <= c->last_progress ||
-      (fraction < c->last_progress + 0.002 && fraction < 1.0))
-    return;
-  c->last_progress = fraction;
-  c->progress (fraction, c->progress_data);
+  ave_progress_report (c->progress, c->progress_data, &c->last_progress, fraction);
 }
 
 /* ------------------------------------------------------------ the grid */

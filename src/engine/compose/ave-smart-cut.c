@@ -1298,12 +1298,7 @@ static void
 render_progress (Render *r,
                  double  fraction)
 {
-  fraction = CLAMP (fraction, 0.0, 1.0);
-  if (r->progress == NULL || fraction <= r->last_progress ||
-      (fraction < r->last_progress + 0.002 && fraction < 1.0))
-    return;
-  r->last_progress = fraction;
-  r->progress (fraction, r->progress_data);
+  ave_progress_report (r->progress, r->progress_data, &r->last_progress, fraction);
 }
 
 /* --------------------------------------------------------- the sound */

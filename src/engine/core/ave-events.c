@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "core/ave-events.h"
+#include "core/ave-progress.h"
 
 static const char * const stage_names[AVE_N_STAGES] = {
   "audio_analysis", "video_analysis", "director", "assets", "composition",
@@ -21,4 +22,17 @@ ave_call_status_to_string (AveCallStatus status)
 
   g_return_val_if_fail ((guint) status < G_N_ELEMENTS (names), NULL);
   return names[status];
+}
+
+void
+ave_progress_report (AveProgressFunc  func,
+                     gpointer         user_data,
+                     double          *last,
+                     double           fraction)
+{
+  fraction = CLAMP (fraction, 0.0, 1.0);
+  if (func == NULL || fraction <= *last || (fraction < *last + 0.002 && fraction < 1.0))
+    return;
+  *last = fraction;
+  func (fraction, user_data);
 }
