@@ -698,8 +698,6 @@ piece_read_audio (Composer  *c,
   return TRUE;
 }
 
-static AVFrame *new_yuv_frame (int width, int height);
-
 static AveYuvFrame yuv_view (const AVFrame *frame);
 
 /* A TITLE card's piece: its picture is drawn once, when it starts. */
@@ -720,7 +718,7 @@ card_activate (Composer  *c,
 
   if (!ave_card_render_rgba (p->card, c->width, c->height, &rgba, &stride, error))
     return FALSE;
-  p->still = new_yuv_frame (c->width, c->height);
+  p->still = _ave_av_frame_new_yuv420p (c->width, c->height);
   if (p->still == NULL)
     {
       g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
@@ -803,27 +801,13 @@ yuv_view (const AVFrame *frame)
   return view;
 }
 
-static AVFrame *
-new_yuv_frame (int width,
-               int height)
-{
-  AVFrame *frame = av_frame_alloc ();
-
-  frame->format = AV_PIX_FMT_YUV420P;
-  frame->width = width;
-  frame->height = height;
-  if (av_frame_get_buffer (frame, 0) < 0)
-    av_frame_free (&frame);
-  return frame;
-}
-
 static gboolean
 scratch_ready (Composer  *c,
                guint      index,
                GError   **error)
 {
   if (c->scratch[index] == NULL)
-    c->scratch[index] = new_yuv_frame (c->width, c->height);
+    c->scratch[index] = _ave_av_frame_new_yuv420p (c->width, c->height);
   /* The encoder may still hold a reference to last frame's buffer. */
   if (c->scratch[index] == NULL || av_frame_make_writable (c->scratch[index]) < 0)
     {
@@ -1394,7 +1378,7 @@ open_output (Composer    *c,
       format.frame_rate = c->fps;
       format.sample_aspect = av_make_q (num, den);
 
-      c->black = new_yuv_frame (c->width, c->height);
+      c->black = _ave_av_frame_new_yuv420p (c->width, c->height);
       if (c->black == NULL)
         {
           g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,

@@ -37,6 +37,11 @@ AVFrame *ave_media_source_read_video (AveMediaSource  *self,
 AVFrame *ave_media_source_read_audio (AveMediaSource  *self,
                                      GError         **error);
 
+/* A new YUV 4:2:0 frame of this size with its buffers, or NULL when out
+ * of memory. */
+AVFrame *_ave_av_frame_new_yuv420p (int width,
+                                   int height);
+
 /* AVFrame.duration replaced pkt_duration after FFmpeg 5.1. */
 #if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT (57, 30, 100)
 # define _AVE_FRAME_DURATION(f) ((f)->duration)

@@ -437,9 +437,9 @@ check_nothing_decoded (AveMediaSource *self,
 
 /* ------------------------------------------------------------- video */
 
-static AVFrame *
-alloc_picture (int width,
-               int height)
+AVFrame *
+_ave_av_frame_new_yuv420p (int width,
+                           int height)
 {
   AVFrame *frame = av_frame_alloc ();
 
@@ -512,7 +512,7 @@ convert_video (AveMediaSource *self,
                gint64          duration_us,
                GError        **error)
 {
-  AVFrame *out = alloc_picture (self->out_width, self->out_height);
+  AVFrame *out = _ave_av_frame_new_yuv420p (self->out_width, self->out_height);
   AVFrame *scaled = out;
 
   if (out == NULL)
@@ -538,7 +538,7 @@ convert_video (AveMediaSource *self,
   if (self->rotation != 0)
     {
       if (self->rotate_tmp == NULL)
-        self->rotate_tmp = alloc_picture (self->scale_width, self->scale_height);
+        self->rotate_tmp = _ave_av_frame_new_yuv420p (self->scale_width, self->scale_height);
       if (self->rotate_tmp == NULL)
         {
           av_frame_free (&out);
