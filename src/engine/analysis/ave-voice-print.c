@@ -185,32 +185,23 @@ ave_voice_print_new (const gint16  *samples,
   return print;
 }
 
-/* Frames scaled by the file's speech so far: mean 0, spread 1. */
-static float *
-normalise (const AveVoicePrint *print,
-           const double        *mean,
-           const double        *scale)
-{
-  float *frames = g_new (float, (gsize) print->n_frames * AVE_VOICE_PRINT_COEFFS);
-
-  for (guint f = 0; f < print->n_frames; f++)
-    for (guint c = 0; c < AVE_VOICE_PRINT_COEFFS; c++)
-      {
-        gsize k = (gsize) f * AVE_VOICE_PRINT_COEFFS + c;
-        frames[k] = (float) ((print->frames[k] - mean[c]) * scale[c]);
-      }
-  return frames;
-}
-
+/* Distance between frame i of `a` and frame j of `b`, each scaled by the
+ * file's speech so far (mean 0, spread 1). */
 static double
-frame_distance (const float *a,
-                const float *b)
+frame_distance (const AveVoicePrint *a,
+                guint                i,
+                const AveVoicePrint *b,
+                guint                j,
+                const double        *scale)
 {
+  const float *fa = a->frames + (gsize) i * AVE_VOICE_PRINT_COEFFS;
+  const float *fb = b->frames + (gsize) j * AVE_VOICE_PRINT_COEFFS;
   double sum = 0;
 
+  /* the means cancel in the difference */
   for (guint c = 0; c < AVE_VOICE_PRINT_COEFFS; c++)
     {
-      double d = a[c] - b[c];
+      double d = ((double) fa[c] - fb[c]) * scale[c];
       sum += d * d;
     }
   return sqrt (sum);
@@ -223,8 +214,7 @@ ave_voice_print_match_prefix (const AveVoicePrint *earlier,
                               double              *distance,
                               double              *later_end)
 {
-  double mean[AVE_VOICE_PRINT_COEFFS], scale[AVE_VOICE_PRINT_COEFFS];
-  g_autofree float *a = NULL, *b = NULL;
+  double scale[AVE_VOICE_PRINT_COEFFS];
   g_autofree double *cost = NULL, *previous_cost = NULL;
   g_autofree guint *length = NULL, *previous_length = NULL;
   guint n = earlier->n_frames;
@@ -242,11 +232,8 @@ ave_voice_print_match_prefix (const AveVoicePrint *earlier,
       double mu = stats->sum[c] / count;
       double variance = stats->sum_squares[c] / count - mu * mu;
 
-      mean[c] = mu;
       scale[c] = stats->n_frames >= 50 && variance > 1e-9 ? 1.0 / sqrt (variance) : 1.0;
     }
-  a = normalise (earlier, mean, scale);
-  b = normalise (later, mean, scale);
 
   /* Two rows of the cumulative cost (and path length) over j < m.  The
    * path starts at (0, 0) and moves right, down or diagonally; cells far
@@ -268,7 +255,7 @@ ave_voice_print_match_prefix (const AveVoicePrint *earlier,
           cost[j] = G_MAXDOUBLE;
           if (j < j_min || j >= j_max)
             continue;
-          here = frame_distance (a + (gsize) i * AVE_VOICE_PRINT_COEFFS, b + (gsize) j * AVE_VOICE_PRINT_COEFFS);
+          here = frame_distance (earlier, i, later, j, scale);
           if (i == 0 && j == 0)
             {
               cost[j] = here;
