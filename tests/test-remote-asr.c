@@ -280,6 +280,73 @@ test_chunks_flac_limit (void)
   g_assert_cmpfloat_with_epsilon (find_word (a, "first")->start, 1.3, FRAME);
 }
 
+/* Bytes of audio sent for the generated talk's speech (its true sentence
+ * times, as the silence detector finds them), in each format; the numbers
+ * docs/ai.md quotes (`meson test -C build remote-asr -v | grep bytes`). */
+static gsize
+talk_upload_bytes (const char *talk, const char *format, guint *n_requests, double *seconds)
+{
+  g_autofree char *truth_path = g_strconcat (talk, ".truth.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(AveTestServer) server = ave_test_server_new ();
+  g_autoptr(AveSettings) s = asr_settings (server);
+  g_autoptr(AveCostLedger) ledger = ave_cost_ledger_new (0);
+  g_autoptr(AveRemote) remote = ave_remote_new (s, ledger);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveMediaInfo) media = ave_media_probe (talk, &error);
+  g_autoptr(AveAnalysis) a = NULL;
+  JsonArray *sentences;
+  gsize bytes = 0;
+
+  g_assert_no_error (error);
+  a = ave_analysis_new (talk, media);
+  g_assert_true (json_parser_load_from_file (parser, truth_path, &error));
+  sentences = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "sentences");
+  for (guint i = 0; i < json_array_get_length (sentences); i++)
+    {
+      JsonObject *o = json_array_get_object_element (sentences, i);
+      AveInterval iv = { json_object_get_double_member (o, "start"), json_object_get_double_member (o, "end") };
+
+      g_array_append_val (a->speech, iv);
+    }
+  *seconds = 0;
+  for (guint i = 0; i < a->speech->len; i++)
+    *seconds += g_array_index (a->speech, AveInterval, i).end - g_array_index (a->speech, AveInterval, i).start;
+
+  g_free (s->asr_upload_format);
+  s->asr_upload_format = g_strdup (format);
+  ave_test_server_set_default (server, 200, "{\"words\":[]}");
+  g_assert_true (ave_remote_asr_transcribe (remote, talk, a, s, AVE_REMOTE_ASR_MAX_UPLOAD_BYTES, NULL, &error));
+  g_assert_no_error (error);
+  *n_requests = ave_test_server_get_n_requests (server);
+  for (guint i = 0; i < *n_requests; i++)
+    {
+      g_autoptr(AveTestRequest) request = ave_test_server_get_request (server, i);
+      g_autofree char *filename = NULL, *content_type = NULL;
+      g_autoptr(GBytes) file = file_part (request, &filename, &content_type);
+
+      g_assert_true (g_str_has_suffix (filename, format));
+      bytes += g_bytes_get_size (file);
+    }
+  return bytes;
+}
+
+static void
+test_talk_flac_saves_bytes (void)
+{
+  const char *talk = ave_test_sample ("asr-talk.mp4", 30, 320, 240);
+  guint n_wav, n_flac;
+  double speech;
+  gsize wav = talk_upload_bytes (talk, "wav", &n_wav, &speech);
+  gsize flac = talk_upload_bytes (talk, "flac", &n_flac, &speech);
+
+  g_test_message ("bytes of audio sent for %.1f s of speech in the 30 s talk: WAV %" G_GSIZE_FORMAT
+                  ", FLAC %" G_GSIZE_FORMAT " (%.0f %%)", speech, wav, flac, 100.0 * flac / wav);
+  g_assert_cmpuint (n_wav, ==, 1);
+  g_assert_cmpuint (n_flac, ==, 1);
+  g_assert_cmpuint (flac, <, wav * 3 / 4);
+}
+
 /* A server that fails: FALSE with the cause, the local words kept. */
 static void
 test_failure_keeps_words (void)
@@ -309,6 +376,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/remote-asr/words-at-true-times", test_words_at_true_times);
   g_test_add_func ("/engine/remote-asr/chunks-wav", test_chunks_wav);
   g_test_add_func ("/engine/remote-asr/chunks-flac-limit", test_chunks_flac_limit);
+  g_test_add_func ("/engine/remote-asr/talk-flac-saves-bytes", test_talk_flac_saves_bytes);
   g_test_add_func ("/engine/remote-asr/failure-keeps-words", test_failure_keeps_words);
   return g_test_run ();
 }
