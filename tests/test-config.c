@@ -325,6 +325,7 @@ test_every_option_has_an_effect (void)
             { "api-batch-size", "2" }, { "response-cache-lifetime", "60" },
             { "api-price", "my-model:input_per_mtok=0.5,output_per_mtok=1.5" },
             { "asr", "remote" }, { "asr-url", "http://127.0.0.1:8081/v1" }, { "asr-model", "large-v3" },
+            { "asr-upload-format", "wav" },
           };
           for (guint k = 0; k < G_N_ELEMENTS (samples); k++)
             if (g_str_equal (samples[k].name, name))

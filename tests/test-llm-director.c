@@ -501,6 +501,112 @@ test_budget (void)
   messages_clear (&m);
 }
 
+/* One run of the director under `budget`; the number of requests, the
+ * statuses of the calls in costs.json ("ok,refused-budget"), the plan's
+ * title (NULL: none from the model) and the first request's body. */
+static void
+run_cost_aware (AveTestServer *server, AveSettings *s, double budget, gboolean cost_aware,
+                guint *n_requests, char **statuses, char **title, char **first_body)
+{
+  g_autoptr(AveCostLedger) ledger = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(JsonNode) costs = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) list = g_string_new (NULL);
+  g_autoptr(AveTestRequest) request = NULL;
+  const char *plan_title = NULL;
+  JsonArray *calls;
+  AveCostTotals t;
+  Messages m;
+
+  messages_init (&m);
+  ave_test_server_reset (server);
+  s->budget_limit_usd = budget;
+  s->cost_aware = cost_aware;
+  ledger = ave_cost_ledger_new (budget);
+  plan = run_director (s, ledger, &m, &costs, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ave_plan_get_director (plan), ==, "llm:openai/test-model");
+  g_assert_cmpuint (m.warnings->len, ==, 0);
+  *n_requests = ave_test_server_get_n_requests (server);
+  calls = json_object_get_array_member (json_node_get_object (costs), "calls");
+  for (guint i = 0; i < json_array_get_length (calls); i++)
+    g_string_append_printf (list, "%s%s", i > 0 ? "," : "",
+                            json_object_get_string_member (json_array_get_object_element (calls, i), "status"));
+  *statuses = g_strdup (list->str);
+  *title = ave_plan_get_metadata (plan, &plan_title, NULL, NULL, NULL, NULL) ? g_strdup (plan_title) : NULL;
+  request = ave_test_server_get_request (server, 0);
+  *first_body = g_strndup (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body));
+  ave_cost_ledger_get_totals (ledger, &t);
+  g_assert_cmpfloat (t.spent_usd, <=, budget);
+  messages_clear (&m);
+}
+
+/* --cost-aware: near the budget the title, description, tags and
+ * thumbnail (optional) are asked for after the decisions (required), and
+ * skipped when they could take the budget past 80 %; without the flag, or
+ * with room in the budget, one request asks for everything as before. */
+static void
+test_cost_aware (void)
+{
+  g_autoptr(AveTestServer) server = ave_test_server_new ();
+  g_autoptr(AveSettings) s = llm_settings (server, "/v1");
+  /* Free input and 1000 completion tokens at $10 per million: every
+   * request's worst case is exactly $0.01; each answer costs $0.002. */
+  const char *prices[] = { "test-model:input_per_mtok=0", "test-model:output_per_mtok=10", NULL };
+  g_autofree char *answer = openai_answer (decisions, 1500, 200);
+  guint n;
+
+  g_strfreev (s->api_prices);
+  s->api_prices = g_strdupv ((char **) prices);
+  s->llm_max_tokens = 1000;
+  ave_test_server_set_default (server, 200, answer);
+
+  /* $0.014 left, under twice $0.01: the decisions go alone ($0.002 spent);
+   * the metadata's $0.01 would then reach $0.012 > 80 % of $0.014: skipped. */
+  {
+    g_autofree char *statuses = NULL, *title = NULL, *body = NULL;
+
+    run_cost_aware (server, s, 0.014, TRUE, &n, &statuses, &title, &body);
+    g_assert_cmpuint (n, ==, 1);
+    g_assert_cmpstr (statuses, ==, "ok,refused-budget");
+    g_assert_cmpstr (title, !=, "Why Speed Matters");
+    g_assert_nonnull (strstr (body, "\"sentences\""));
+    g_assert_null (strstr (body, "\"description\""));
+  }
+  /* The same budget without --cost-aware: one request for everything. */
+  {
+    g_autofree char *statuses = NULL, *title = NULL, *body = NULL;
+
+    run_cost_aware (server, s, 0.014, FALSE, &n, &statuses, &title, &body);
+    g_assert_cmpuint (n, ==, 1);
+    g_assert_cmpstr (statuses, ==, "ok");
+    g_assert_cmpstr (title, ==, "Why Speed Matters");
+    g_assert_nonnull (strstr (body, "\"description\""));
+  }
+  /* --cost-aware with room in the budget: as without it. */
+  {
+    g_autofree char *statuses = NULL, *title = NULL, *body = NULL;
+
+    run_cost_aware (server, s, 1.0, TRUE, &n, &statuses, &title, &body);
+    g_assert_cmpuint (n, ==, 1);
+    g_assert_cmpstr (statuses, ==, "ok");
+    g_assert_cmpstr (title, ==, "Why Speed Matters");
+    g_assert_nonnull (strstr (body, "\"description\""));
+  }
+  /* $0.019: near, so split; $0.002 + $0.01 stays under 80 % ($0.0152):
+   * the metadata call is made too. */
+  {
+    g_autofree char *statuses = NULL, *title = NULL, *body = NULL;
+
+    run_cost_aware (server, s, 0.019, TRUE, &n, &statuses, &title, &body);
+    g_assert_cmpuint (n, ==, 2);
+    g_assert_cmpstr (statuses, ==, "ok,ok");
+    g_assert_cmpstr (title, ==, "Why Speed Matters");
+    g_assert_null (strstr (body, "\"description\""));
+  }
+}
+
 /* --cache-responses: the second identical run sends nothing and costs $0. */
 static void
 test_cached_second_run (void)
@@ -900,6 +1006,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/llm/repair-then-fallback", test_repair_then_fallback);
   g_test_add_func ("/engine/llm/provider-down", test_provider_down);
   g_test_add_func ("/engine/llm/budget", test_budget);
+  g_test_add_func ("/engine/llm/cost-aware", test_cost_aware);
   g_test_add_func ("/engine/llm/cached-second-run", test_cached_second_run);
   g_test_add_func ("/engine/llm/cancel", test_cancel);
   g_test_add_func ("/engine/llm/optimize-requests", test_optimize_requests);

@@ -213,6 +213,7 @@ static const struct
   FIELD (asr, FIELD_STRING),
   FIELD (asr_url, FIELD_STRING),
   FIELD (asr_model, FIELD_STRING),
+  FIELD (asr_upload_format, FIELD_STRING),
   FIELD (verbose_timing, FIELD_BOOL),
   FIELD (smart_cut, FIELD_BOOL),
 };
@@ -533,6 +534,7 @@ static const AveOption options[] = {
   { "asr", 0, NULL, NULL, "ASR", "local (PocketSphinx, default: offline) or remote (the OpenAI-compatible transcription API: OpenAI, whisper.cpp's server…; PocketSphinx is the fallback)", 0 },
   { "asr-url", 0, NULL, NULL, "URL", "Base URL of the transcription API, e.g. http://127.0.0.1:8080/v1 (default: OpenAI's)", 0 },
   { "asr-model", 0, NULL, NULL, "NAME", "Model of the remote speech recognition (default whisper-1)", 0 },
+  { "asr-upload-format", 0, NULL, NULL, "FORMAT", "flac (default: lossless, about half the bytes) or wav (for servers that take only WAV, e.g. whisper.cpp's without --convert)", 0 },
   { "api-price", 0, NULL, NULL, "MODEL:KEY=VALUE,...", "Price of a model in USD: input_per_mtok, output_per_mtok, audio_per_minute, per_image (adds to or overrides data/prices.json)", R },
 };
 
@@ -1061,6 +1063,14 @@ apply_canonical (AveSettings  *s,
       *primary = "asr_model";
       return TRUE;
     }
+  if (g_str_equal (name, "asr-upload-format"))
+    {
+      if (!g_str_equal (value, "flac") && !g_str_equal (value, "wav"))
+        return invalid (error, value, ONE_OF ("flac|wav"));
+      set_string (&s->asr_upload_format, value);
+      *primary = "asr_upload_format";
+      return TRUE;
+    }
   if (g_str_equal (name, "llm-url") || g_str_equal (name, "asr-url"))
     {
       g_autoptr(GUri) uri = g_uri_parse (value, G_URI_FLAGS_NONE, NULL);
@@ -1326,6 +1336,7 @@ static const ConfigKey config_keys[] = {
   { "api", "asr", "asr", NULL, { NULL }, NULL },
   { "api", "asr_url", "asr-url", NULL, { NULL }, NULL },
   { "api", "asr_model", "asr-model", NULL, { NULL }, NULL },
+  { "api", "asr_upload_format", "asr-upload-format", NULL, { NULL }, NULL },
   { "api", "timeout", "api-timeout", NULL, { NULL }, NULL },
   /* api: prices: MODEL: {input_per_mtok: …}: one api-price per key */
   { "api", "prices", "api-price", NULL, { NULL }, NULL },

@@ -111,6 +111,7 @@ ave_settings_copy (const AveSettings *self)
   copy->asr = g_strdup (self->asr);
   copy->asr_url = g_strdup (self->asr_url);
   copy->asr_model = g_strdup (self->asr_model);
+  copy->asr_upload_format = g_strdup (self->asr_upload_format);
   return copy;
 }
 
@@ -143,6 +144,7 @@ ave_settings_free (AveSettings *self)
   g_free (self->asr);
   g_free (self->asr_url);
   g_free (self->asr_model);
+  g_free (self->asr_upload_format);
   g_free (self);
 }
 

@@ -190,6 +190,7 @@ struct _AveSettings
   char    *asr;                   /* "local" (PocketSphinx, default) or "remote" (OpenAI-compatible transcription API) */
   char    *asr_url;               /* base URL; NULL = OpenAI's */
   char    *asr_model;             /* NULL = "whisper-1" */
+  char    *asr_upload_format;     /* "flac" (default, NULL) or "wav" (servers that take only WAV) */
 
   /* --- switches of the guide that need a field of their own --- */
   gboolean verbose_timing;        /* front ends print a per-stage timing table after each input */

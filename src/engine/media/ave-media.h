@@ -152,6 +152,22 @@ gboolean            ave_jpeg_writer_write       (AveJpegWriter    *self,
 void                ave_jpeg_writer_free        (AveJpegWriter    *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveJpegWriter, ave_jpeg_writer_free)
 
+/* ------------------------------------------------- speech upload files */
+
+typedef enum
+{
+  AVE_SPEECH_UPLOAD_FLAC,      /* lossless, about half the bytes of WAV */
+  AVE_SPEECH_UPLOAD_WAV,       /* 16-bit PCM, for servers that take only WAV */
+} AveSpeechUploadFormat;
+
+/* Mono 16-bit samples at `rate` as a whole file in memory, ready to
+ * upload (remote speech recognition).  Errors: AVE_OUTPUT_ERROR. */
+GBytes *ave_media_encode_speech (const gint16          *samples,
+                                 gsize                  n_samples,
+                                 int                    rate,
+                                 AveSpeechUploadFormat  format,
+                                 GError               **error);
+
 /* ------------------------------------------------ one-pass analysis read */
 
 #define AVE_ANALYSIS_SAMPLE_RATE 16000

@@ -77,6 +77,46 @@ static const char system_prompt_compact[] =
   "seconds to keep. Also: chapters (n, title), title, description, up to 10 tags, thumbnail (n, text). "
   "JSON per schema only.";
 
+/* --cost-aware near the budget splits the request: the decisions and
+ * chapters (required) first, then the title, description, tags and
+ * thumbnail (optional: skipped when they could take the budget past 80 %). */
+typedef enum
+{
+  PART_PLAN     = 1 << 0,    /* sentences, chapters */
+  PART_METADATA = 1 << 1,    /* title, description, tags, thumbnail */
+  PART_ALL      = PART_PLAN | PART_METADATA,
+} Parts;
+
+static const char system_prompt_plan[] =
+  "You are the editor of a video. You get its transcript as numbered sentences with start and end "
+  "times in seconds, its shots, its silences, its most interesting moments and its content type. "
+  "Decide for EVERY numbered sentence whether the edited video keeps it. Drop false starts, "
+  "repeated takes (keep the last, best take), off-topic tangents, dead air and filler-only sentences; "
+  "keep everything that carries the content. If a target duration is given, keep the best sentences "
+  "that add up to about that many seconds. Give a short reason for every decision. Also give chapters "
+  "(the sentence each starts at and a short title). Answer only with JSON that follows the given schema.";
+
+static const char system_prompt_plan_compact[] =
+  "Edit this video. Lines: n|start|end|text. For EVERY n decide keep (true/false) with a short reason: "
+  "drop false starts, repeated takes (keep the last), tangents, dead air. Target (if given): total "
+  "seconds to keep. Also: chapters (n, title). JSON per schema only.";
+
+static const char system_prompt_metadata[] =
+  "You get the transcript of a video as numbered sentences with start and end times in seconds. "
+  "Give a title, a one-paragraph description and up to 10 tags for the video, and the sentence whose "
+  "moment makes the best thumbnail with a short text for it. Answer only with JSON that follows the "
+  "given schema.";
+
+static const char *
+system_for (Parts parts, gboolean compact)
+{
+  if (parts == PART_PLAN)
+    return compact ? system_prompt_plan_compact : system_prompt_plan;
+  if (parts == PART_METADATA)
+    return system_prompt_metadata;
+  return compact ? system_prompt_compact : system_prompt;
+}
+
 static void
 append_time_list (GString *out, const char *label, GArray *intervals, gboolean compact)
 {
@@ -223,14 +263,18 @@ schema_object_end (JsonBuilder *b, const char * const *required)
 /* The answer's schema; `strict` (OpenAI's strict mode) also forbids
  * members it does not name, which Gemini's schema dialect cannot say. */
 static void
-add_schema (JsonBuilder *b, gboolean strict)
+add_schema (JsonBuilder *b, gboolean strict, Parts parts)
 {
-  static const char * const top[] = { "sentences", "chapters", "title", "description", "tags", "thumbnail", NULL };
+  static const char * const top_all[] = { "sentences", "chapters", "title", "description", "tags", "thumbnail", NULL };
   static const char * const sentence[] = { "n", "keep", "reason", NULL };
   static const char * const chapter[] = { "n", "title", NULL };
   static const char * const thumbnail[] = { "n", "text", NULL };
+  static const char * const top_plan[] = { "sentences", "chapters", NULL };
+  const char * const *top = parts == PART_PLAN ? top_plan : parts == PART_METADATA ? top_all + 2 : top_all;
 
   schema_object_begin (b, strict);
+  if (!(parts & PART_PLAN))
+    goto metadata;
   json_builder_set_member_name (b, "sentences");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "type");
@@ -253,7 +297,10 @@ add_schema (JsonBuilder *b, gboolean strict)
   schema_property (b, "title", "string");
   schema_object_end (b, chapter);
   json_builder_end_object (b);
+  if (!(parts & PART_METADATA))
+    goto end;
 
+metadata:
   schema_property (b, "title", "string");
   schema_property (b, "description", "string");
   json_builder_set_member_name (b, "tags");
@@ -272,6 +319,7 @@ add_schema (JsonBuilder *b, gboolean strict)
   schema_property (b, "n", "integer");
   schema_property (b, "text", "string");
   schema_object_end (b, thumbnail);
+end:
   schema_object_end (b, top);
 }
 
@@ -284,7 +332,7 @@ typedef struct
 } Turn;
 
 static GBytes *
-body_openai (const char *model, const char *system, const Turn *turns, guint n_turns, guint max_tokens)
+body_openai (const char *model, const char *system, const Turn *turns, guint n_turns, guint max_tokens, Parts parts)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
@@ -326,7 +374,7 @@ body_openai (const char *model, const char *system, const Turn *turns, guint n_t
   json_builder_set_member_name (b, "strict");
   json_builder_add_boolean_value (b, TRUE);
   json_builder_set_member_name (b, "schema");
-  add_schema (b, TRUE);
+  add_schema (b, TRUE, parts);
   json_builder_end_object (b);
   json_builder_end_object (b);
   json_builder_end_object (b);
@@ -336,7 +384,7 @@ body_openai (const char *model, const char *system, const Turn *turns, guint n_t
 }
 
 static GBytes *
-body_gemini (const char *system, const Turn *turns, guint n_turns, guint max_tokens)
+body_gemini (const char *system, const Turn *turns, guint n_turns, guint max_tokens, Parts parts)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
@@ -379,7 +427,7 @@ body_gemini (const char *system, const Turn *turns, guint n_turns, guint max_tok
   json_builder_set_member_name (b, "responseMimeType");
   json_builder_add_string_value (b, "application/json");
   json_builder_set_member_name (b, "responseSchema");
-  add_schema (b, FALSE);
+  add_schema (b, FALSE, parts);
   json_builder_end_object (b);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
@@ -432,6 +480,7 @@ typedef struct
 typedef struct
 {
   gboolean   gemini;
+  Parts      parts;            /* what this request asks for */
   guint      from, to;         /* the chunk's sentences [from, to), numbered from 1 in the prompt */
   Decision  *decisions;        /* all sentences */
   GArray    *chapters;         /* ChapterMark */
@@ -553,7 +602,8 @@ validate_answer (JsonNode *answer, gpointer user_data, GError **error)
   if (validate_answer_members (answer, user_data, error))
     return TRUE;
   g_array_set_size (a->chapters, n_chapters);
-  answer_clear_chunk (a);
+  if (a->parts & PART_PLAN)
+    answer_clear_chunk (a);
   if (!had_title)
     {
       g_clear_pointer (&a->title, g_free);
@@ -601,6 +651,8 @@ validate_answer_members (JsonNode *answer, gpointer user_data, GError **error)
   if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return invalid (error, "the message is not a JSON object");
   o = json_node_get_object (json_parser_get_root (parser));
+  if (!(a->parts & PART_PLAN))
+    goto metadata;
 
   answer_clear_chunk (a);
   n = member_of (o, "sentences", JSON_NODE_ARRAY, 0);
@@ -655,7 +707,10 @@ validate_answer_members (JsonNode *answer, gpointer user_data, GError **error)
       mark.title = g_utf8_make_valid (json_node_get_string (title), MIN (strlen (json_node_get_string (title)), 200));
       g_array_append_val (a->chapters, mark);
     }
+  if (!(a->parts & PART_METADATA))
+    return TRUE;
 
+metadata:
   if (member_of (o, "title", JSON_NODE_VALUE, G_TYPE_STRING) == NULL
       || member_of (o, "description", JSON_NODE_VALUE, G_TYPE_STRING) == NULL)
     return invalid (error, "\"title\" or \"description\" is missing or not a string");
@@ -727,10 +782,10 @@ ask_chunk (AveLlmDirector *self, const AveAnalysis *analysis, const AveSettings 
                                                              : gemini ? "gemini-1.5-flash" : "gpt-4o-mini");
   g_autofree char *url = endpoint (s, gemini, model);
   g_autofree char *user = build_prompt (analysis, s, sentences, answer->from, answer->to, s->optimize_requests);
-  const char *system = s->optimize_requests ? system_prompt_compact : system_prompt;
+  const char *system = system_for (answer->parts, s->optimize_requests);
   g_autoptr(GError) first_error = NULL;
 
-  if (s->optimize_requests)
+  if (s->optimize_requests && answer->parts == PART_ALL)
     {
       g_autofree char *full = build_prompt (analysis, s, sentences, answer->from, answer->to, FALSE);
 
@@ -757,20 +812,24 @@ ask_chunk (AveLlmDirector *self, const AveAnalysis *analysis, const AveSettings 
         .key = key,
         .content_type = "application/json",
         .max_completion_tokens = s->llm_max_tokens,
+        .optional = answer->parts == PART_METADATA,
         .read_usage = gemini ? usage_gemini : usage_openai,
       };
 
       if (attempt > 0)
         {
-          repair = g_strdup_printf ("Your answer could not be used: %s. Answer again with only JSON that follows "
-                                    "the schema, with a decision for every sentence from %u to %u.",
-                                    first_error->message, answer->from + 1, answer->to);
+          repair = answer->parts & PART_PLAN
+            ? g_strdup_printf ("Your answer could not be used: %s. Answer again with only JSON that follows "
+                               "the schema, with a decision for every sentence from %u to %u.",
+                               first_error->message, answer->from + 1, answer->to)
+            : g_strdup_printf ("Your answer could not be used: %s. Answer again with only JSON that follows "
+                               "the schema.", first_error->message);
           turns[1] = (Turn) { "assistant", answer->content != NULL ? answer->content : "" };
           turns[2] = (Turn) { "user", repair };
           n_turns = 3;
         }
-      body = gemini ? body_gemini (system, turns, n_turns, s->llm_max_tokens)
-                    : body_openai (model, system, turns, n_turns, s->llm_max_tokens);
+      body = gemini ? body_gemini (system, turns, n_turns, s->llm_max_tokens, answer->parts)
+                    : body_openai (model, system, turns, n_turns, s->llm_max_tokens, answer->parts);
       call.body = body;
       reply = ave_remote_call (self->remote, &call, validate_answer, answer, cancellable, &local);
       if (reply != NULL)
@@ -812,7 +871,7 @@ llm_plan (AveDirector        *director,
   g_autofree char *director_name = NULL;
   g_autoptr(GError) local = NULL;
   g_autoptr(AvePlan) plan = NULL;
-  Answer answer = { .gemini = gemini, .thumbnail = -1 };
+  Answer answer = { .gemini = gemini, .parts = PART_ALL, .thumbnail = -1 };
   guint per_request = CHUNK_SENTENCES * (settings->batch_api_calls ? MAX (1, settings->api_batch_size) : 1);
   gboolean ok = TRUE;
 
@@ -841,11 +900,57 @@ llm_plan (AveDirector        *director,
                           "LLM director: %u sentences sent in %u requests of at most %u",
                           sentences->len, (sentences->len + per_request - 1) / per_request, per_request);
 
+  /* --cost-aware: when what is left of the budget is under twice the
+   * first request's worst case, the metadata becomes a call of its own
+   * after the decisions, one that may be skipped. */
+  if (settings->cost_aware && settings->budget_limit_usd > 0)
+    {
+      const char *model = ave_remote_choose_model (self->remote, settings->llm_model != NULL ? settings->llm_model
+                                                   : gemini ? "gemini-1.5-flash" : "gpt-4o-mini");
+      g_autofree char *user = build_prompt (analysis, settings, sentences, 0, MIN (sentences->len, per_request),
+                                            settings->optimize_requests);
+      const char *system = system_for (PART_PLAN, settings->optimize_requests);
+      Turn turns[1] = { { "user", user } };
+      g_autoptr(GBytes) body = gemini ? body_gemini (system, turns, 1, settings->llm_max_tokens, PART_PLAN)
+                                      : body_openai (model, system, turns, 1, settings->llm_max_tokens, PART_PLAN);
+      AveRemoteCall probe = { .kind = "chat", .model = model, .body = body,
+                              .max_completion_tokens = settings->llm_max_tokens };
+
+      if (ave_remote_budget_is_near (self->remote, &probe))
+        {
+          answer.parts = PART_PLAN;
+          ave_director_message (director, AVE_DIRECTOR_NOTICE,
+                                "--cost-aware: the budget is near; the title, description, tags and thumbnail "
+                                "are asked for after the decisions, if the budget still allows");
+        }
+    }
+
   for (guint from = 0; from < sentences->len && ok; from += per_request)
     {
       answer.from = from;
       answer.to = MIN (sentences->len, from + per_request);
       ok = ask_chunk (self, analysis, settings, sentences, &answer, key, cancellable, &local);
+    }
+
+  if (ok && answer.parts == PART_PLAN)
+    {
+      g_autoptr(GError) optional_error = NULL;
+
+      answer.parts = PART_METADATA;
+      answer.from = 0;
+      answer.to = sentences->len;
+      if (!ask_chunk (self, analysis, settings, sentences, &answer, key, cancellable, &optional_error))
+        {
+          if (g_error_matches (optional_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            {
+              g_propagate_error (&local, g_steal_pointer (&optional_error));
+              ok = FALSE;
+            }
+          else
+            ave_director_message (director, AVE_DIRECTOR_NOTICE,
+                                  "LLM director (%s): no title, description, tags or thumbnail from the model "
+                                  "(%s); the local proposals stand", provider, optional_error->message);
+        }
     }
 
   if (!ok)

@@ -12,6 +12,7 @@
 #define PAD      0.2     /* seconds kept around each speech interval */
 #define GAP      0.5     /* seconds of silence between intervals in a chunk */
 #define WAV_HEAD 44
+#define MIN_CHUNK_SECONDS 1    /* an upload limit that cannot hold this much is refused */
 
 #define OPENAI_URL "https://api.openai.com/v1"
 
@@ -66,30 +67,15 @@ clear_region (gpointer data)
   g_clear_pointer (&((Region *) data)->samples, g_array_unref);
 }
 
-static void
-put_le32 (guint8 *p, guint32 v)
-{
-  p[0] = v & 0xff; p[1] = (v >> 8) & 0xff; p[2] = (v >> 16) & 0xff; p[3] = v >> 24;
-}
-
-static void
-put_le16 (guint8 *p, guint16 v)
-{
-  p[0] = v & 0xff; p[1] = v >> 8;
-}
-
-/* One chunk's regions, GAP apart, as a 16 kHz mono 16-bit WAV. */
+/* One chunk's regions, GAP apart, as 16 kHz mono samples, in the upload
+ * format. */
 static GBytes *
-chunk_wav (GArray *regions, guint chunk, double *seconds)
+chunk_audio (GArray *regions, guint chunk, AveSpeechUploadFormat format, double *seconds, GError **error)
 {
-  GByteArray *wav = g_byte_array_new ();
-  guint8 head[WAV_HEAD];
+  g_autoptr(GArray) pcm = g_array_new (FALSE, TRUE, sizeof (gint16));
   gsize gap_samples = (gsize) (GAP * RATE);
-  g_autofree gint16 *silence = g_new0 (gint16, gap_samples);
   gboolean first = TRUE;
-  guint32 data_bytes;
 
-  g_byte_array_append (wav, head, WAV_HEAD);
   for (guint i = 0; i < regions->len; i++)
     {
       Region *region = &g_array_index (regions, Region, i);
@@ -97,37 +83,75 @@ chunk_wav (GArray *regions, guint chunk, double *seconds)
       if (region->chunk != chunk)
         continue;
       if (!first)
-        g_byte_array_append (wav, (const guint8 *) silence, gap_samples * 2);
+        g_array_set_size (pcm, pcm->len + gap_samples);   /* zeroed: silence */
       first = FALSE;
-      region->offset = (double) (wav->len - WAV_HEAD) / 2 / RATE;
-      /* Little-endian samples: this program runs on little-endian machines
-       * (Debian amd64/arm64); a big-endian one would swap here. */
-      g_byte_array_append (wav, (const guint8 *) region->samples->data, region->samples->len * 2);
+      region->offset = (double) pcm->len / RATE;
+      g_array_append_vals (pcm, region->samples->data, region->samples->len);
     }
-  data_bytes = wav->len - WAV_HEAD;
-  memcpy (head, "RIFF", 4);
-  put_le32 (head + 4, 36 + data_bytes);
-  memcpy (head + 8, "WAVEfmt ", 8);
-  put_le32 (head + 16, 16);
-  put_le16 (head + 20, 1);          /* PCM */
-  put_le16 (head + 22, 1);          /* mono */
-  put_le32 (head + 24, RATE);
-  put_le32 (head + 28, RATE * 2);
-  put_le16 (head + 32, 2);
-  put_le16 (head + 34, 16);
-  memcpy (head + 36, "data", 4);
-  put_le32 (head + 40, data_bytes);
-  memcpy (wav->data, head, WAV_HEAD);
-  *seconds = (double) data_bytes / 2 / RATE;
-  return g_byte_array_free_to_bytes (wav);
+  *seconds = (double) pcm->len / RATE;
+  return ave_media_encode_speech ((const gint16 *) pcm->data, pcm->len, RATE, format, error);
+}
+
+/* Gives the regions from `from` on their chunks (numbered from
+ * `first_chunk`), at most `max_samples` each; an interval longer than a
+ * chunk is cut.  Returns the number of chunks in all. */
+static guint
+plan_chunks (GArray *regions, guint from, guint first_chunk, gsize max_samples)
+{
+  guint n_chunks = first_chunk;
+  gsize used = 0;
+
+  /* Pieces of one interval cut by an earlier plan are joined again: a
+   * new plan must not put a gap of silence in the middle of speech. */
+  for (guint i = from; i + 1 < regions->len; )
+    {
+      Region *r = &g_array_index (regions, Region, i);
+      Region *next = &g_array_index (regions, Region, i + 1);
+
+      if (next->start != r->end)
+        {
+          i++;
+          continue;
+        }
+      g_array_append_vals (r->samples, next->samples->data, next->samples->len);
+      r->end = next->end;
+      g_array_remove_index (regions, i + 1);   /* frees next's samples */
+    }
+
+  for (guint i = from; i < regions->len; i++)
+    {
+      Region *r = &g_array_index (regions, Region, i);
+      gsize need = r->samples->len + (used > 0 ? (gsize) (GAP * RATE) : 0);
+
+      if (r->samples->len > max_samples)
+        {
+          Region tail = { r->start + (double) max_samples / RATE, r->end, g_array_new (FALSE, FALSE, sizeof (gint16)), 0, 0 };
+
+          g_array_append_vals (tail.samples, (gint16 *) r->samples->data + max_samples, r->samples->len - max_samples);
+          g_array_set_size (r->samples, max_samples);
+          r->end = tail.start;
+          g_array_insert_val (regions, i + 1, tail);
+          r = &g_array_index (regions, Region, i);
+          need = r->samples->len + (used > 0 ? (gsize) (GAP * RATE) : 0);
+        }
+      if (used > 0 && used + need > max_samples)
+        {
+          n_chunks++;
+          used = 0;
+          need = r->samples->len;
+        }
+      r->chunk = n_chunks;
+      used += need;
+    }
+  return n_chunks + 1;
 }
 
 /* multipart/form-data by hand, with a boundary derived from the audio so
  * that the same request has the same body (the response cache's key). */
 static GBytes *
-multipart (GBytes *wav, const char *model, char **content_type)
+multipart (GBytes *audio, AveSpeechUploadFormat format, const char *model, char **content_type)
 {
-  g_autofree char *digest = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, wav);
+  g_autofree char *digest = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, audio);
   g_autofree char *boundary = g_strdup_printf ("ave-%.32s", digest);
   GByteArray *body = g_byte_array_new ();
   const struct { const char *name, *value; } fields[] = {
@@ -137,8 +161,9 @@ multipart (GBytes *wav, const char *model, char **content_type)
     { "prompt", filler_prompt },
   };
   g_autofree char *file_head = g_strdup_printf ("--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-                                                "filename=\"speech.wav\"\r\nContent-Type: audio/wav\r\n\r\n",
-                                                boundary);
+                                                "filename=\"speech.%s\"\r\nContent-Type: %s\r\n\r\n",
+                                                boundary, format == AVE_SPEECH_UPLOAD_WAV ? "wav" : "flac",
+                                                format == AVE_SPEECH_UPLOAD_WAV ? "audio/wav" : "audio/flac");
   g_autofree char *tail = g_strdup_printf ("\r\n--%s--\r\n", boundary);
 
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
@@ -148,7 +173,7 @@ multipart (GBytes *wav, const char *model, char **content_type)
       g_byte_array_append (body, (const guint8 *) part, strlen (part));
     }
   g_byte_array_append (body, (const guint8 *) file_head, strlen (file_head));
-  g_byte_array_append (body, g_bytes_get_data (wav, NULL), g_bytes_get_size (wav));
+  g_byte_array_append (body, g_bytes_get_data (audio, NULL), g_bytes_get_size (audio));
   g_byte_array_append (body, (const guint8 *) tail, strlen (tail));
   *content_type = g_strdup_printf ("multipart/form-data; boundary=%s", boundary);
   return g_byte_array_free_to_bytes (body);
@@ -294,9 +319,14 @@ ave_remote_asr_transcribe (AveRemote          *remote,
   Reader reader = { regions, 0 };
   AveMediaReadOptions options = { .frame_step = 1, .want_audio = TRUE, .queue_bytes = 8 * 1024 * 1024 };
   AveMediaReadCallbacks callbacks = { .audio_chunk = on_audio };
-  gsize max_samples = (MAX (max_upload_bytes, 64 * 1024) - WAV_HEAD) / 2;
-  gsize used = 0;
-  guint n_chunks = 0;
+  AveSpeechUploadFormat format = g_strcmp0 (settings->asr_upload_format, "wav") == 0 ? AVE_SPEECH_UPLOAD_WAV
+                                                                                   : AVE_SPEECH_UPLOAD_FLAC;
+  gsize limit = MAX (max_upload_bytes, 64 * 1024);
+  /* WAV's size is exact; FLAC's is known only once encoded, so a chunk is
+   * first planned at 1 byte a sample (speech compresses to about that) and
+   * planned again, smaller, when its encoding passes the limit. */
+  gsize max_samples = format == AVE_SPEECH_UPLOAD_WAV ? (limit - WAV_HEAD) / 2 : limit - WAV_HEAD;
+  guint n_chunks;
 
   g_array_set_clear_func (regions, clear_region);
   g_array_set_clear_func (words, clear_word);
@@ -335,41 +365,39 @@ ave_remote_asr_transcribe (AveRemote          *remote,
   if (!ave_media_read_for_analysis (input, &options, &callbacks, &reader, cancellable, error))
     return FALSE;
 
-  /* Chunks under the upload limit; an interval longer than a chunk is cut. */
-  for (guint i = 0; i < regions->len; i++)
-    {
-      Region *r = &g_array_index (regions, Region, i);
-      gsize need = r->samples->len + (used > 0 ? (gsize) (GAP * RATE) : 0);
-
-      if (r->samples->len > max_samples)
-        {
-          Region tail = { r->start + (double) max_samples / RATE, r->end, g_array_new (FALSE, FALSE, sizeof (gint16)), 0, 0 };
-
-          g_array_append_vals (tail.samples, (gint16 *) r->samples->data + max_samples, r->samples->len - max_samples);
-          g_array_set_size (r->samples, max_samples);
-          r->end = tail.start;
-          g_array_insert_val (regions, i + 1, tail);
-          r = &g_array_index (regions, Region, i);
-          need = r->samples->len + (used > 0 ? (gsize) (GAP * RATE) : 0);
-        }
-      if (used > 0 && used + need > max_samples)
-        {
-          n_chunks++;
-          used = 0;
-          need = r->samples->len;
-        }
-      r->chunk = n_chunks;
-      used += need;
-    }
-  n_chunks++;
+  /* Chunks under the upload limit, on the encoded bytes. */
+  n_chunks = plan_chunks (regions, 0, 0, max_samples);
 
   for (guint chunk = 0; chunk < n_chunks; chunk++)
     {
       double seconds = 0;
-      g_autoptr(GBytes) wav = chunk_wav (regions, chunk, &seconds);
+      g_autoptr(GBytes) audio = chunk_audio (regions, chunk, format, &seconds, error);
       g_autofree char *content_type = NULL;
-      g_autoptr(GBytes) body = multipart (wav, model, &content_type);
+      g_autoptr(GBytes) body = NULL;
       g_autoptr(JsonNode) answer = NULL;
+
+      if (audio == NULL)
+        return FALSE;
+      if (g_bytes_get_size (audio) > limit)
+        {
+          guint first = 0;
+
+          /* Louder or noisier than planned: smaller chunks from this one on. */
+          max_samples = (gsize) ((double) max_samples * limit / g_bytes_get_size (audio) * 0.9);
+          if (max_samples < MIN_CHUNK_SECONDS * RATE)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "an upload limit of %" G_GSIZE_FORMAT " bytes holds less than %d s of speech: raise it",
+                           limit, MIN_CHUNK_SECONDS);
+              return FALSE;
+            }
+          while (g_array_index (regions, Region, first).chunk != chunk)
+            first++;
+          n_chunks = plan_chunks (regions, first, chunk, max_samples);
+          chunk--;             /* unsigned: wraps, and the loop comes back to this chunk */
+          continue;
+        }
+      body = multipart (audio, format, model, &content_type);
       ChunkAnswer c = { regions, chunk, words, settings };
       AveRemoteCall call = {
         .kind = "transcription",

@@ -5,7 +5,8 @@
  * Only speech is sent: the analysis already knows where the silences are.
  * The speech intervals (padded by 0.2 s) are read from the input as 16 kHz
  * mono, joined with half a second of silence between them into chunks of
- * at most `max_upload_bytes`, and each chunk is POSTed as a 16-bit WAV to
+ * at most `max_upload_bytes` once encoded (FLAC, or 16-bit WAV with
+ * --asr-upload-format wav), and each chunk is POSTed to
  * {url}/audio/transcriptions (multipart: file, model,
  * response_format=verbose_json, timestamp_granularities[]=word, and a
  * prompt written with fillers so that the model keeps them).  The words

@@ -153,6 +153,22 @@ ave_remote_choose_model (AveRemote *self, const char *model)
   return model;
 }
 
+gboolean
+ave_remote_budget_is_near (AveRemote *self, const AveRemoteCall *call)
+{
+  const AveSettings *s = self->settings;
+  AvePrice price;
+  AveCostTotals t;
+  double bound;
+
+  if (!s->cost_aware || s->budget_limit_usd <= 0 || !ave_prices_lookup (s, call->model, &price))
+    return FALSE;
+  bound = ave_price_cost (&price, g_bytes_get_size (call->body) + TEMPLATE_TOKENS, call->max_completion_tokens,
+                          call->audio_seconds, call->images);
+  ave_cost_ledger_get_totals (self->ledger, &t);
+  return t.budget_usd - t.spent_usd - t.reserved_usd < 2 * bound;
+}
+
 /* The cache key: the URL as it may be shown (no credentials), the model
  * and the body; never the key. */
 static char *
@@ -318,6 +334,7 @@ ave_remote_call (AveRemote              *self,
       ave_cost_ledger_get_totals (self->ledger, &t);
       if (t.spent_usd + t.reserved_usd + bound > 0.8 * t.budget_usd)
         {
+          record (self, call, call->model, 0, 0, 0, AVE_CALL_REFUSED_BUDGET, 0);
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
                        "--cost-aware: an optional %s call skipped (it could take the budget past 80 %%)", call->kind);
           return NULL;

@@ -47,7 +47,9 @@ typedef struct
   guint64             max_completion_tokens;
   double              audio_seconds;
   guint               images;
-  gboolean            optional;        /* --cost-aware skips it near the budget */
+  /* --cost-aware skips it (recorded as refused-budget) when it could take
+   * the budget past 80 % */
+  gboolean            optional;
   AveRemoteUsageFunc  read_usage;
 } AveRemoteCall;
 
@@ -74,6 +76,11 @@ JsonNode  *ave_remote_call           (AveRemote              *self,
 /* The model to use for `model` now: --cost-aware past half the budget
  * prefers settings->llm_cheap_model. */
 const char *ave_remote_choose_model  (AveRemote *self, const char *model);
+
+/* --cost-aware with a budget: TRUE when what is left of the budget is
+ * less than twice the call's worst case (its optional companions should
+ * then be asked for separately, and may be skipped). */
+gboolean   ave_remote_budget_is_near (AveRemote *self, const AveRemoteCall *call);
 
 /* costs.json: {"currency", "budget_usd", "total_usd", "prices_as_of", "calls": [...]} */
 JsonNode  *ave_remote_costs_to_json  (AveRemote *self);
