@@ -804,9 +804,11 @@ test_job (void)
   g_assert_nonnull (strstr (log.text->str, "cost chat openai test-model 0.007000 ok"));
   g_assert_nonnull (strstr (log.text->str, "costs.json"));
 
-  g_assert_true (g_file_get_contents (ave_job_get_output_dir (job) != NULL
-                                      ? g_build_filename (ave_job_get_output_dir (job), "plan.json", NULL) : "",
-                                      &plan_text, NULL, NULL));
+  g_assert_nonnull (ave_job_get_output_dir (job));
+  {
+    g_autofree char *plan_path = g_build_filename (ave_job_get_output_dir (job), "plan.json", NULL);
+    g_assert_true (g_file_get_contents (plan_path, &plan_text, NULL, NULL));
+  }
   g_assert_nonnull (strstr (plan_text, "\"origin\": \"llm\""));
   g_assert_nonnull (strstr (plan_text, "dropped: off-topic tangent"));
   {
