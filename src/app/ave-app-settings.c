@@ -225,7 +225,9 @@ ave_app_settings_store_key (const char  *service,
       /* A keyring error might quote what it was given: never the key. */
       g_autofree char *message = ave_http_redact (local->message, key);
 
-      g_set_error (error, local->domain, local->code, _("The keyring did not store the key: %s"), message);
+      g_set_error (error, local->domain, local->code,
+                   _("The keyring did not store the key (%s): set it in the environment instead (%s, or AVE_API_KEY for both services)"),
+                   message, g_str_equal (service, "asr") ? "AVE_ASR_API_KEY" : "AVE_LLM_API_KEY");
     }
   return FALSE;
 }
