@@ -12,6 +12,7 @@
 #include "director/ave-project.h"
 #include "assets/ave-captions.h"
 #include "ave-app-settings.h"
+#include "providers/ave-remote.h"
 #include "ave-series.h"
 #include "ave-timeline.h"
 #include "ave-timeline-layout.h"
@@ -457,6 +458,67 @@ test_provider_keys (void)
   reset_all_keys (gsettings);
 }
 
+/* With a desktop keyring (the app-keyring test runs this one under
+ * dbus-run-session with an unlocked gnome-keyring-daemon): the key the
+ * preferences store is the one a job finds, filed under the provider and
+ * URL of the settings, and the status says so without showing it. */
+static void
+test_provider_keyring (void)
+{
+  const char *secret = "sk-keyring-test-9f8e7d6c";
+  g_autoptr(GSettings) gsettings = NULL;
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_auto(GStrv) keys = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *provider = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *found = NULL;
+
+  if (g_getenv ("AVE_TEST_KEYRING") == NULL)
+    {
+      g_test_skip ("needs a desktop keyring: the app-keyring test runs this");
+      return;
+    }
+  g_unsetenv ("AVE_API_KEY");
+  g_unsetenv ("AVE_LLM_API_KEY");
+  g_unsetenv ("AVE_ASR_API_KEY");
+  gsettings = ave_app_settings_new ();
+  reset_all_keys (gsettings);
+  g_settings_set_string (gsettings, "llm-provider", "gemini");
+  g_settings_set_string (gsettings, "llm-url", "http://127.0.0.1:8081/v1beta");
+  ave_app_settings_key_target (gsettings, "llm", &provider, &url);
+
+  status = ave_app_settings_describe_key ("llm", provider, url);
+  g_assert_true (g_str_has_prefix (status, "No key"));
+  g_clear_pointer (&status, g_free);
+
+  g_assert_true (ave_app_settings_store_key ("llm", provider, url, secret, &error));
+  g_assert_no_error (error);
+  status = ave_app_settings_describe_key ("llm", provider, url);
+  g_assert_cmpstr (status, ==, "A key for gemini is stored in the desktop keyring");
+  /* The engine's look-up for a job finds that very key. */
+  found = ave_remote_find_key ("llm", "gemini", "http://127.0.0.1:8081/v1beta", NULL);
+  g_assert_cmpstr (found, ==, secret);
+  g_clear_pointer (&found, g_free);
+  /* Filed for gemini at that URL: speech (openai) has none. */
+  g_clear_pointer (&status, g_free);
+  status = ave_app_settings_describe_key ("asr", "openai", NULL);
+  g_assert_true (g_str_has_prefix (status, "No key"));
+  g_assert_null (strstr (status, secret));
+
+  g_object_get (gsettings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      g_autoptr(GVariant) value = g_settings_get_value (gsettings, keys[i]);
+      g_autofree char *text = g_variant_print (value, FALSE);
+
+      g_assert_null (strstr (text, secret));
+    }
+  reset_all_keys (gsettings);
+}
+
 /* The timeline's tooltip says who decided a segment, beside its reason. */
 static void
 test_origin_labels (void)
@@ -730,6 +792,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app/settings/captions", test_caption_settings);
   g_test_add_func ("/app/settings/providers", test_provider_settings);
   g_test_add_func ("/app/settings/provider-keys", test_provider_keys);
+  g_test_add_func ("/app/settings/provider-keyring", test_provider_keyring);
   g_test_add_func ("/app/timeline/origin-labels", test_origin_labels);
   g_test_add_func ("/app/timeline/caption-lane", test_caption_lane);
   g_test_add_func ("/app/timeline/retake-segments", test_retake_segments);
