@@ -125,6 +125,14 @@ ave_app_settings_build_from_gsettings (GSettings *gsettings, GError **error)
   return g_steal_pointer (&settings);
 }
 
+void
+ave_app_settings_apply_budget (GSettings *gsettings, AveCostLedger *ledger)
+{
+  g_return_if_fail (ledger != NULL);
+  /* 0 lifts a limit an earlier job may have left on the ledger. */
+  ave_cost_ledger_set_budget (ledger, gsettings != NULL ? g_settings_get_double (gsettings, "budget-limit") : 0);
+}
+
 /* GSettings key = the engine option of the same name (--director, …). */
 static const char *const provider_keys[] = {
   "director", "llm-provider", "llm-url", "llm-model", "asr", "asr-url", "asr-model",

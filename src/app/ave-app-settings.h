@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "core/ave-settings.h"
+#include "resources/ave-cost-ledger.h"
 
 G_BEGIN_DECLS
 
@@ -52,6 +53,10 @@ gboolean     ave_app_settings_apply_caption_style (AveSettings *settings,
 gboolean     ave_app_settings_apply_providers (AveSettings *settings,
                                                GSettings   *gsettings,
                                                GError     **error);
+/* The `budget-limit` key as `ledger`'s budget (0: none), so that a cost
+ * graph of that ledger measures against it before any job runs. */
+void         ave_app_settings_apply_budget    (GSettings     *gsettings,
+                                               AveCostLedger *ledger);
 /* One of those keys with `value` (the preferences check a value with it
  * before storing it).  Errors name the key. */
 gboolean     ave_app_settings_apply_provider  (AveSettings *settings,

@@ -1491,8 +1491,7 @@ on_choice_changed (GObject *object, GParamSpec *pspec, AveWindow *self)
 static void
 on_budget_changed (GSettings *settings, const char *key, AveWindow *self)
 {
-  ave_cost_ledger_set_budget (ave_cost_ledger_get_default (),
-                              settings != NULL ? g_settings_get_double (settings, "budget-limit") : 0);
+  ave_app_settings_apply_budget (settings, ave_cost_ledger_get_default ());
 }
 
 static void

@@ -374,6 +374,21 @@ test_provider_settings (void)
   /* Empty: the engine's default, as a flag not given. */
   g_assert_true (ave_app_settings_apply_provider (plain, "llm-model", "", &error));
   g_assert_null (plain->llm_model);
+
+  /* The budget reaches the ledger the window graphs, and 0 lifts it. */
+  {
+    g_autoptr(AveCostLedger) ledger = ave_cost_ledger_new (7.0);
+    AveCostTotals totals;
+
+    g_settings_set_double (gsettings, "budget-limit", 2.5);
+    ave_app_settings_apply_budget (gsettings, ledger);
+    ave_cost_ledger_get_totals (ledger, &totals);
+    g_assert_cmpfloat_with_epsilon (totals.budget_usd, 2.5, 1e-9);
+    g_settings_reset (gsettings, "budget-limit");
+    ave_app_settings_apply_budget (gsettings, ledger);
+    ave_cost_ledger_get_totals (ledger, &totals);
+    g_assert_cmpfloat (totals.budget_usd, ==, 0);
+  }
   reset_all_keys (gsettings);
 }
 
