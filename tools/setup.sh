@@ -38,7 +38,7 @@ packages=(
   # desktop app, its preview and the UI test
   libgtk-4-dev libadwaita-1-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libgtk-4-media-gstreamer gstreamer1.0-libav gstreamer1.0-plugins-good
-  desktop-file-utils appstream gettext xvfb xauth dbus dbus-x11 imagemagick xdotool
+  desktop-file-utils appstream gettext xvfb xauth dbus dbus-x11 gnome-keyring imagemagick xdotool
   # the one-node Slurm cluster of the batch --slurm test (tests/slurm)
   slurm-wlm munge
 )

@@ -8,8 +8,12 @@
 
 #include <adwaita.h>
 
+#include "core/ave-config.h"
 #include "core/ave-error.h"
 #include "core/ave-presets.h"
+#include "providers/ave-http.h"
+#include "providers/ave-keys.h"
+#include "providers/ave-remote.h"
 
 #include "ave-app-settings.h"
 
@@ -115,9 +119,147 @@ ave_app_settings_build_from_gsettings (GSettings *gsettings, GError **error)
   settings = ave_app_settings_build (quality, mode, type, preset, error);
   if (settings == NULL ||
       !ave_app_settings_apply_captions (settings, subtitles, g_settings_get_boolean (gsettings, "burn-captions"),
-                                        retakes, style, error))
+                                        retakes, style, error) ||
+      !ave_app_settings_apply_providers (settings, gsettings, error))
     return NULL;
   return g_steal_pointer (&settings);
+}
+
+void
+ave_app_settings_apply_budget (GSettings *gsettings, AveCostLedger *ledger)
+{
+  g_return_if_fail (ledger != NULL);
+  /* 0 lifts a limit an earlier job may have left on the ledger. */
+  ave_cost_ledger_set_budget (ledger, gsettings != NULL ? g_settings_get_double (gsettings, "budget-limit") : 0);
+}
+
+/* GSettings key = the engine option of the same name (--director, …). */
+static const char *const provider_keys[] = {
+  "director", "llm-provider", "llm-url", "llm-model", "asr", "asr-url", "asr-model",
+};
+
+gboolean
+ave_app_settings_apply_provider (AveSettings *settings,
+                                 const char  *key,
+                                 const char  *value,
+                                 GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  g_return_val_if_fail (settings != NULL, FALSE);
+  /* Empty means the engine's default, as a flag not given. */
+  if (value == NULL || *value == '\0')
+    return TRUE;
+  if (ave_config_apply_option (settings, NULL, key, value, AVE_SETTING_SOURCE_CONFIG,
+                               "preferences", NULL, &local))
+    return TRUE;
+  g_set_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE,
+               _("AI providers, %s: %s"), key, local->message);
+  return FALSE;
+}
+
+gboolean
+ave_app_settings_apply_providers (AveSettings *settings,
+                                  GSettings   *gsettings,
+                                  GError     **error)
+{
+  double budget;
+
+  if (gsettings == NULL)
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (provider_keys); i++)
+    {
+      g_autofree char *value = g_settings_get_string (gsettings, provider_keys[i]);
+
+      if (!ave_app_settings_apply_provider (settings, provider_keys[i], value, error))
+        return FALSE;
+    }
+  /* 0 is "no limit", the default: as --budget-limit not given. */
+  budget = g_settings_get_double (gsettings, "budget-limit");
+  if (budget > 0)
+    {
+      char text[G_ASCII_DTOSTR_BUF_SIZE];
+
+      if (!ave_app_settings_apply_provider (settings, "budget-limit",
+                                            g_ascii_dtostr (text, sizeof text, budget), error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The provider and URL a service's key is filed under, as the engine
+ * looks it up (ave-llm-director.c, ave-remote-asr.c). */
+void
+ave_app_settings_key_target (GSettings *gsettings, const char *service, char **provider, char **url)
+{
+  g_autofree char *u = NULL;
+
+  if (g_str_equal (service, "asr"))
+    {
+      *provider = g_strdup ("openai");
+      u = gsettings != NULL ? g_settings_get_string (gsettings, "asr-url") : NULL;
+    }
+  else
+    {
+      *provider = gsettings != NULL ? g_settings_get_string (gsettings, "llm-provider") : g_strdup ("openai");
+      u = gsettings != NULL ? g_settings_get_string (gsettings, "llm-url") : NULL;
+    }
+  *url = u != NULL && *u != '\0' ? g_steal_pointer (&u) : NULL;
+}
+
+gboolean
+ave_app_settings_store_key (const char  *service,
+                            const char  *provider,
+                            const char  *url,
+                            const char  *key,
+                            GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  g_return_val_if_fail (service != NULL && provider != NULL && key != NULL, FALSE);
+  if (*key == '\0' || strchr (key, '\n') != NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("Paste one API key"));
+      return FALSE;
+    }
+  if (ave_keys_store (provider, url, key, &local))
+    return TRUE;
+  if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                 _("No desktop keyring runs here: set the key in the environment instead (%s, or AVE_API_KEY for both services)"),
+                 g_str_equal (service, "asr") ? "AVE_ASR_API_KEY" : "AVE_LLM_API_KEY");
+  else
+    {
+      /* A keyring error might quote what it was given: never the key. */
+      g_autofree char *message = ave_http_redact (local->message, key);
+
+      g_set_error (error, local->domain, local->code,
+                   _("The keyring did not store the key (%s): set it in the environment instead (%s, or AVE_API_KEY for both services)"),
+                   message, g_str_equal (service, "asr") ? "AVE_ASR_API_KEY" : "AVE_LLM_API_KEY");
+    }
+  return FALSE;
+}
+
+char *
+ave_app_settings_describe_key (const char *service, const char *provider, const char *url)
+{
+  const char *specific = g_str_equal (service, "asr") ? "AVE_ASR_API_KEY" : "AVE_LLM_API_KEY";
+  g_autofree char *why = NULL;
+  char *key;
+  const char *value;
+  /* The engine's own lookup, so that this says what a job will find. */
+  key = ave_remote_find_key (service, provider, url, &why);
+  if (key == NULL)
+    return g_strdup_printf (_("No key: %s"), why);
+  memset (key, 0, strlen (key));
+  g_free (key);
+  value = g_getenv (specific);
+  if (value != NULL && *value != '\0')
+    return g_strdup_printf (_("A key is set in %s"), specific);
+  value = g_getenv ("AVE_API_KEY");
+  if (value != NULL && *value != '\0')
+    return g_strdup (_("A key is set in AVE_API_KEY"));
+  return g_strdup_printf (_("A key for %s is stored in the desktop keyring"), provider);
 }
 
 gboolean
@@ -253,6 +395,21 @@ static const AveChoice subtitles_choices[] = {
   { "all", N_("SRT and WebVTT") },
 };
 
+static const AveChoice director_choices[] = {
+  { "local", N_("Local Rules") },
+  { "llm", N_("Language Model") },
+};
+
+static const AveChoice llm_provider_choices[] = {
+  { "openai", N_("OpenAI-Compatible") },
+  { "gemini", N_("Gemini") },
+};
+
+static const AveChoice asr_choices[] = {
+  { "local", N_("Local (PocketSphinx)") },
+  { "remote", N_("Remote (OpenAI-Compatible)") },
+};
+
 static const AveChoice retakes_choices[] = {
   { "auto", N_("Automatic") },
   { "remove", N_("Remove") },
@@ -277,6 +434,12 @@ ave_app_settings_get_choices (const char *key, guint *n_choices)
     choices = subtitles_choices, n = G_N_ELEMENTS (subtitles_choices);
   else if (g_str_equal (key, "retakes"))
     choices = retakes_choices, n = G_N_ELEMENTS (retakes_choices);
+  else if (g_str_equal (key, "director"))
+    choices = director_choices, n = G_N_ELEMENTS (director_choices);
+  else if (g_str_equal (key, "llm-provider"))
+    choices = llm_provider_choices, n = G_N_ELEMENTS (llm_provider_choices);
+  else if (g_str_equal (key, "asr"))
+    choices = asr_choices, n = G_N_ELEMENTS (asr_choices);
   else
     g_return_val_if_reached (NULL);
   if (n_choices != NULL)
@@ -343,7 +506,8 @@ ave_app_settings_bind_choice (GSettings *settings, const char *key, gpointer com
       /* No schema: start from the schema's defaults all the same. */
       static const char *defaults[][2] = {
         { "quality", "medium" }, { "mode", "balanced" }, { "content-type", "general" }, { "preset", "auto" },
-        { "subtitles", "all" }, { "retakes", "auto" },
+        { "subtitles", "all" }, { "retakes", "auto" }, { "director", "local" }, { "llm-provider", "openai" },
+        { "asr", "local" },
       };
       for (guint i = 0; i < G_N_ELEMENTS (defaults); i++)
         if (g_str_equal (defaults[i][0], key))

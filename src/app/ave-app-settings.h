@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "core/ave-settings.h"
+#include "resources/ave-cost-ledger.h"
 
 G_BEGIN_DECLS
 
@@ -43,6 +44,48 @@ gboolean     ave_app_settings_apply_captions (AveSettings *settings,
 gboolean     ave_app_settings_apply_caption_style (AveSettings *settings,
                                                    const char  *style,
                                                    GError     **error);
+
+/* The AI provider keys (director, llm-provider, llm-url, llm-model, asr,
+ * asr-url, asr-model, budget-limit) on top of `settings`, each through the
+ * engine's option of the same name (ave_config_apply_option), so the app
+ * accepts and refuses exactly what the command line does.  An empty string
+ * or a budget of 0 leaves the engine's default. */
+gboolean     ave_app_settings_apply_providers (AveSettings *settings,
+                                               GSettings   *gsettings,
+                                               GError     **error);
+/* The `budget-limit` key as `ledger`'s budget (0: none), so that a cost
+ * graph of that ledger measures against it before any job runs. */
+void         ave_app_settings_apply_budget    (GSettings     *gsettings,
+                                               AveCostLedger *ledger);
+/* One of those keys with `value` (the preferences check a value with it
+ * before storing it).  Errors name the key. */
+gboolean     ave_app_settings_apply_provider  (AveSettings *settings,
+                                               const char  *key,
+                                               const char  *value,
+                                               GError     **error);
+/* The provider and URL (NULL: any URL of the provider) a service's key
+ * ("llm" or "asr") is filed under in the keyring, from the settings, as
+ * the engine looks it up. */
+void         ave_app_settings_key_target      (GSettings   *gsettings,
+                                               const char  *service,
+                                               char       **provider,
+                                               char       **url);
+/* Stores `key` in the desktop keyring for that provider and URL, as
+ * `ai-video-editor auth set` does; never in GSettings or a file.  Blocks
+ * on D-Bus: call it from a thread.  Without a keyring:
+ * G_IO_ERROR_NOT_SUPPORTED naming the environment variable to use
+ * instead.  No message ever holds the key. */
+gboolean     ave_app_settings_store_key       (const char  *service,
+                                               const char  *provider,
+                                               const char  *url,
+                                               const char  *key,
+                                               GError     **error);
+/* Whether a job would find a key for `service`, and where (environment
+ * or keyring), or why not; never the key.  Blocks on D-Bus like the
+ * above. */
+char        *ave_app_settings_describe_key    (const char  *service,
+                                               const char  *provider,
+                                               const char  *url);
 
 /* The output folder from the settings (absolute), or the Videos folder. */
 char        *ave_app_settings_get_output_folder (GSettings *settings);

@@ -1505,6 +1505,23 @@ motion (GtkEventControllerMotion *controller,
                                    ? "col-resize" : NULL);
 }
 
+const char *
+ave_timeline_origin_label (AveSegmentOrigin origin)
+{
+  switch (origin)
+    {
+    case AVE_SEGMENT_ORIGIN_LLM:
+      return "decided by the language model; the reason is its own";
+    case AVE_SEGMENT_ORIGIN_USER:
+      return "edited by hand";
+    case AVE_SEGMENT_ORIGIN_IMPORT:
+      return "imported from another editor";
+    case AVE_SEGMENT_ORIGIN_LOCAL:
+    default:
+      return "decided by the local rules";
+    }
+}
+
 /* What is under the pointer, in words: a segment's reason (a retake
  * names the take that was kept), a cue's text and times. */
 static gboolean
@@ -1545,17 +1562,18 @@ query_tooltip (GtkWidget  *widget,
       const AveTimelineItem *it = layout_item (self, item);
       const AveSegment *segment = ave_plan_get_segment (self->plan, it->index);
       const char *reason = segment->reason != NULL ? segment->reason : "";
+      const char *origin = ave_timeline_origin_label (segment->origin);
 
       if (it->retake)
         text = g_strdup_printf ("Retake, cut: %.2f–%.2f s is an earlier take of %s.\n"
-                                "Press R to restore it.",
-                                it->start, it->end, reason + strlen ("retake of "));
+                                "Press R to restore it. (%s)",
+                                it->start, it->end, reason + strlen ("retake of "), origin);
       else if (!it->enabled)
-        text = g_strdup_printf ("Cut: %.2f–%.2f s%s%s", it->start, it->end,
-                                *reason != '\0' ? " · " : "", reason);
+        text = g_strdup_printf ("Cut: %.2f–%.2f s%s%s\n(%s)", it->start, it->end,
+                                *reason != '\0' ? " · " : "", reason, origin);
       else
-        text = g_strdup_printf ("Kept: %.2f–%.2f s%s%s", it->start, it->end,
-                                *reason != '\0' ? " · " : "", reason);
+        text = g_strdup_printf ("Kept: %.2f–%.2f s%s%s\n(%s)", it->start, it->end,
+                                *reason != '\0' ? " · " : "", reason, origin);
     }
 
   if (text == NULL)

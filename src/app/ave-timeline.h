@@ -65,4 +65,7 @@ AveAnalysis    *ave_timeline_get_analysis        (AveTimeline *self);
 gboolean        ave_timeline_insert_card         (AveTimeline   *self,
                                                   const AveCard *card);
 
+/* Who decided a segment, in words, for its tooltip beside the reason. */
+const char     *ave_timeline_origin_label        (AveSegmentOrigin origin);
+
 G_END_DECLS

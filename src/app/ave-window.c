@@ -1206,7 +1206,8 @@ start_job (AveWindow *self, AveJobKind kind)
 
       if (!ave_app_settings_apply_captions (settings, selected_value (self->subtitles_row, "subtitles"),
                                             gtk_switch_get_active (self->burn_captions_switch),
-                                            selected_value (self->retakes_row, "retakes"), style, &error))
+                                            selected_value (self->retakes_row, "retakes"), style, &error) ||
+          !ave_app_settings_apply_providers (settings, self->settings, &error))
         g_clear_pointer (&settings, ave_settings_free);
     }
   if (settings == NULL)
@@ -1230,6 +1231,8 @@ start_job (AveWindow *self, AveJobKind kind)
       return;
     }
 
+  /* The ledger the graph draws holds this job's budget (0: none). */
+  ave_cost_ledger_set_budget (ave_cost_ledger_get_default (), settings->budget_limit_usd);
   self->job = ave_job_new (kind, self->source, self->output_root, settings);
   self->job_kind = kind;
   if (self->output_name != NULL && kind == AVE_JOB_RENDER)
@@ -1482,6 +1485,15 @@ on_choice_changed (GObject *object, GParamSpec *pspec, AveWindow *self)
 
 /* The preview draws captions in the style the render would burn them in;
  * a style the engine refuses leaves the default (processing says why). */
+/* The cost graph measures against the budget in the preferences from the
+ * start, not only once a job has run; and a budget taken back to 0 lifts
+ * the limit (a job only ever raises it from its settings). */
+static void
+on_budget_changed (GSettings *settings, const char *key, AveWindow *self)
+{
+  ave_app_settings_apply_budget (settings, ave_cost_ledger_get_default ());
+}
+
 static void
 on_caption_style_changed (GSettings *settings, const char *key, AveWindow *self)
 {
@@ -1587,6 +1599,8 @@ ave_window_init (AveWindow *self)
     {
       g_settings_bind (self->settings, "show-captions", self->preview, "show-captions", G_SETTINGS_BIND_DEFAULT);
       g_signal_connect (self->settings, "changed::caption-style", G_CALLBACK (on_caption_style_changed), self);
+      g_signal_connect (self->settings, "changed::budget-limit", G_CALLBACK (on_budget_changed), self);
+      on_budget_changed (self->settings, "budget-limit", self);
     }
   on_caption_style_changed (self->settings, "caption-style", self);
   g_signal_connect (self->burn_captions_switch, "notify::active", G_CALLBACK (on_burn_captions_active), self);

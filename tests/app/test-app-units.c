@@ -12,7 +12,9 @@
 #include "director/ave-project.h"
 #include "assets/ave-captions.h"
 #include "ave-app-settings.h"
+#include "providers/ave-remote.h"
 #include "ave-series.h"
+#include "ave-timeline.h"
 #include "ave-timeline-layout.h"
 #include "ave-stall-monitor.h"
 
@@ -289,6 +291,265 @@ test_caption_settings (void)
   }
 }
 
+/* Every key of the schema back to its default (the memory backend is
+ * shared by the tests of this process). */
+static void
+reset_all_keys (GSettings *gsettings)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_auto(GStrv) keys = NULL;
+
+  g_object_get (gsettings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i] != NULL; i++)
+    g_settings_reset (gsettings, keys[i]);
+}
+
+/* The AI provider keys reach AveSettings as the command line's flags
+ * would set them, through the engine's own option checks. */
+static void
+test_provider_settings (void)
+{
+  g_autoptr(GSettings) gsettings = ave_app_settings_new ();
+  g_autoptr(AveSettings) defaults = NULL;
+  g_autoptr(AveSettings) chosen = NULL;
+  g_autoptr(AveSettings) bad = NULL;
+  g_autoptr(AveSettings) plain = ave_settings_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (gsettings);
+  reset_all_keys (gsettings);
+
+  /* The defaults change nothing: local rules, local speech, no budget. */
+  defaults = ave_app_settings_build_from_gsettings (gsettings, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (defaults->director, ==, "local");
+  g_assert_cmpstr (defaults->llm_provider, ==, "openai");
+  g_assert_null (defaults->llm_url);
+  g_assert_null (defaults->llm_model);
+  g_assert_cmpstr (defaults->asr, ==, "local");
+  g_assert_null (defaults->asr_url);
+  g_assert_null (defaults->asr_model);
+  g_assert_cmpfloat (defaults->budget_limit_usd, ==, 0);
+  g_assert_cmpint (defaults->track_costs, ==, plain->track_costs);
+
+  g_settings_set_string (gsettings, "director", "llm");
+  g_settings_set_string (gsettings, "llm-provider", "gemini");
+  g_settings_set_string (gsettings, "llm-url", "http://127.0.0.1:11434/v1");
+  g_settings_set_string (gsettings, "llm-model", "gemma2:2b");
+  g_settings_set_string (gsettings, "asr", "remote");
+  g_settings_set_string (gsettings, "asr-url", "https://asr.example.org/v1");
+  g_settings_set_string (gsettings, "asr-model", "whisper-large-v3");
+  g_settings_set_double (gsettings, "budget-limit", 2.5);
+  chosen = ave_app_settings_build_from_gsettings (gsettings, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (chosen->director, ==, "llm");
+  g_assert_cmpstr (chosen->llm_provider, ==, "gemini");
+  g_assert_cmpstr (chosen->llm_url, ==, "http://127.0.0.1:11434/v1");
+  g_assert_cmpstr (chosen->llm_model, ==, "gemma2:2b");
+  g_assert_cmpstr (chosen->asr, ==, "remote");
+  g_assert_cmpstr (chosen->asr_url, ==, "https://asr.example.org/v1");
+  g_assert_cmpstr (chosen->asr_model, ==, "whisper-large-v3");
+  g_assert_cmpfloat_with_epsilon (chosen->budget_limit_usd, 2.5, 1e-9);
+  /* As --budget-limit: a budget tracks the costs. */
+  g_assert_true (chosen->track_costs);
+
+  /* What --llm-url refuses, the preferences refuse, naming the key; a
+   * URL that may hold a key is never quoted. */
+  g_settings_set_string (gsettings, "llm-url", "ftp://127.0.0.1/v1");
+  bad = ave_app_settings_build_from_gsettings (gsettings, &error);
+  g_assert_null (bad);
+  g_assert_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "llm-url"));
+  g_clear_error (&error);
+  g_settings_set_string (gsettings, "llm-url", "https://api.example.org/v1?key=sk-in-the-url");
+  bad = ave_app_settings_build_from_gsettings (gsettings, &error);
+  g_assert_null (bad);
+  g_assert_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE);
+  g_assert_null (strstr (error->message, "sk-in-the-url"));
+  g_clear_error (&error);
+  g_assert_false (ave_app_settings_apply_provider (plain, "director", "oracle", &error));
+  g_assert_error (error, AVE_SETTINGS_ERROR, AVE_SETTINGS_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+  /* Empty: the engine's default, as a flag not given. */
+  g_assert_true (ave_app_settings_apply_provider (plain, "llm-model", "", &error));
+  g_assert_null (plain->llm_model);
+
+  /* The budget reaches the ledger the window graphs, and 0 lifts it. */
+  {
+    g_autoptr(AveCostLedger) ledger = ave_cost_ledger_new (7.0);
+    AveCostTotals totals;
+
+    g_settings_set_double (gsettings, "budget-limit", 2.5);
+    ave_app_settings_apply_budget (gsettings, ledger);
+    ave_cost_ledger_get_totals (ledger, &totals);
+    g_assert_cmpfloat_with_epsilon (totals.budget_usd, 2.5, 1e-9);
+    g_settings_reset (gsettings, "budget-limit");
+    ave_app_settings_apply_budget (gsettings, ledger);
+    ave_cost_ledger_get_totals (ledger, &totals);
+    g_assert_cmpfloat (totals.budget_usd, ==, 0);
+  }
+  reset_all_keys (gsettings);
+}
+
+/* A key goes to the keyring under the provider and URL the engine looks
+ * it up with, never into GSettings; without a keyring the message points
+ * to the environment; the status says where a key is, never what. */
+static void
+test_provider_keys (void)
+{
+  const char *secret = "sk-test-0123456789abcdef";
+  g_autoptr(GSettings) gsettings = ave_app_settings_new ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_auto(GStrv) keys = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *provider = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *status = NULL;
+
+  g_assert_nonnull (gsettings);
+  reset_all_keys (gsettings);
+  ave_app_settings_key_target (gsettings, "llm", &provider, &url);
+  g_assert_cmpstr (provider, ==, "openai");
+  g_assert_null (url);
+  g_clear_pointer (&provider, g_free);
+  g_settings_set_string (gsettings, "llm-provider", "gemini");
+  g_settings_set_string (gsettings, "llm-url", "http://127.0.0.1:8081/v1beta");
+  g_settings_set_string (gsettings, "asr-url", "http://127.0.0.1:8080/v1");
+  ave_app_settings_key_target (gsettings, "llm", &provider, &url);
+  g_assert_cmpstr (provider, ==, "gemini");
+  g_assert_cmpstr (url, ==, "http://127.0.0.1:8081/v1beta");
+  g_clear_pointer (&provider, g_free);
+  g_clear_pointer (&url, g_free);
+  ave_app_settings_key_target (gsettings, "asr", &provider, &url);
+  g_assert_cmpstr (provider, ==, "openai");
+  g_assert_cmpstr (url, ==, "http://127.0.0.1:8080/v1");
+
+  /* No keyring here (no session bus): refused, pointing to the
+   * environment, the key in no message. */
+  g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
+  g_unsetenv ("AVE_API_KEY");
+  g_unsetenv ("AVE_LLM_API_KEY");
+  g_unsetenv ("AVE_ASR_API_KEY");
+  g_assert_false (ave_app_settings_store_key ("asr", provider, url, secret, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "AVE_ASR_API_KEY"));
+  g_assert_null (strstr (error->message, secret));
+  g_clear_error (&error);
+  g_assert_false (ave_app_settings_store_key ("llm", "openai", NULL, "two\nkeys", &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  status = ave_app_settings_describe_key ("asr", provider, url);
+  g_assert_true (g_str_has_prefix (status, "No key"));
+  g_assert_nonnull (strstr (status, "AVE_ASR_API_KEY"));
+  g_clear_pointer (&status, g_free);
+  g_setenv ("AVE_ASR_API_KEY", secret, TRUE);
+  status = ave_app_settings_describe_key ("asr", provider, url);
+  g_assert_nonnull (strstr (status, "AVE_ASR_API_KEY"));
+  g_assert_null (strstr (status, secret));
+  g_clear_pointer (&status, g_free);
+  /* The chat's own variable is not the speech one: AVE_API_KEY serves both. */
+  status = ave_app_settings_describe_key ("llm", "gemini", NULL);
+  g_assert_true (g_str_has_prefix (status, "No key"));
+  g_clear_pointer (&status, g_free);
+  g_setenv ("AVE_API_KEY", secret, TRUE);
+  status = ave_app_settings_describe_key ("llm", "gemini", NULL);
+  g_assert_nonnull (strstr (status, "AVE_API_KEY"));
+  g_assert_null (strstr (status, secret));
+  g_unsetenv ("AVE_API_KEY");
+  g_unsetenv ("AVE_ASR_API_KEY");
+
+  /* Nothing in the settings holds the key. */
+  g_object_get (gsettings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      g_autoptr(GVariant) value = g_settings_get_value (gsettings, keys[i]);
+      g_autofree char *text = g_variant_print (value, FALSE);
+
+      g_assert_null (strstr (text, secret));
+    }
+  reset_all_keys (gsettings);
+}
+
+/* With a desktop keyring (the app-keyring test runs this one under
+ * dbus-run-session with an unlocked gnome-keyring-daemon): the key the
+ * preferences store is the one a job finds, filed under the provider and
+ * URL of the settings, and the status says so without showing it. */
+static void
+test_provider_keyring (void)
+{
+  const char *secret = "sk-keyring-test-9f8e7d6c";
+  g_autoptr(GSettings) gsettings = NULL;
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_auto(GStrv) keys = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *provider = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *found = NULL;
+
+  if (g_getenv ("AVE_TEST_KEYRING") == NULL)
+    {
+      g_test_skip ("needs a desktop keyring: the app-keyring test runs this");
+      return;
+    }
+  g_unsetenv ("AVE_API_KEY");
+  g_unsetenv ("AVE_LLM_API_KEY");
+  g_unsetenv ("AVE_ASR_API_KEY");
+  gsettings = ave_app_settings_new ();
+  reset_all_keys (gsettings);
+  g_settings_set_string (gsettings, "llm-provider", "gemini");
+  g_settings_set_string (gsettings, "llm-url", "http://127.0.0.1:8081/v1beta");
+  ave_app_settings_key_target (gsettings, "llm", &provider, &url);
+
+  status = ave_app_settings_describe_key ("llm", provider, url);
+  g_assert_true (g_str_has_prefix (status, "No key"));
+  g_clear_pointer (&status, g_free);
+
+  g_assert_true (ave_app_settings_store_key ("llm", provider, url, secret, &error));
+  g_assert_no_error (error);
+  status = ave_app_settings_describe_key ("llm", provider, url);
+  g_assert_cmpstr (status, ==, "A key for gemini is stored in the desktop keyring");
+  /* The engine's look-up for a job finds that very key. */
+  found = ave_remote_find_key ("llm", "gemini", "http://127.0.0.1:8081/v1beta", NULL);
+  g_assert_cmpstr (found, ==, secret);
+  g_clear_pointer (&found, g_free);
+  /* Filed for gemini at that URL: speech (openai) has none. */
+  g_clear_pointer (&status, g_free);
+  status = ave_app_settings_describe_key ("asr", "openai", NULL);
+  g_assert_true (g_str_has_prefix (status, "No key"));
+  g_assert_null (strstr (status, secret));
+
+  g_object_get (gsettings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      g_autoptr(GVariant) value = g_settings_get_value (gsettings, keys[i]);
+      g_autofree char *text = g_variant_print (value, FALSE);
+
+      g_assert_null (strstr (text, secret));
+    }
+  reset_all_keys (gsettings);
+}
+
+/* The timeline's tooltip says who decided a segment, beside its reason. */
+static void
+test_origin_labels (void)
+{
+  const char *labels[4];
+
+  labels[0] = ave_timeline_origin_label (AVE_SEGMENT_ORIGIN_LOCAL);
+  labels[1] = ave_timeline_origin_label (AVE_SEGMENT_ORIGIN_LLM);
+  labels[2] = ave_timeline_origin_label (AVE_SEGMENT_ORIGIN_USER);
+  labels[3] = ave_timeline_origin_label (AVE_SEGMENT_ORIGIN_IMPORT);
+  g_assert_nonnull (strstr (labels[0], "local rules"));
+  g_assert_nonnull (strstr (labels[1], "language model"));
+  g_assert_nonnull (strstr (labels[2], "by hand"));
+  g_assert_nonnull (strstr (labels[3], "imported"));
+}
+
 static void
 test_relative_paths (void)
 {
@@ -544,6 +805,10 @@ main (int argc, char **argv)
   g_test_add_func ("/app/project/not-over-source", test_project_not_over_source);
   g_test_add_func ("/app/series/ring", test_series_ring);
   g_test_add_func ("/app/settings/captions", test_caption_settings);
+  g_test_add_func ("/app/settings/providers", test_provider_settings);
+  g_test_add_func ("/app/settings/provider-keys", test_provider_keys);
+  g_test_add_func ("/app/settings/provider-keyring", test_provider_keyring);
+  g_test_add_func ("/app/timeline/origin-labels", test_origin_labels);
   g_test_add_func ("/app/timeline/caption-lane", test_caption_lane);
   g_test_add_func ("/app/timeline/retake-segments", test_retake_segments);
   g_test_add_func ("/app/timeline/playback-output-time", test_playback_output_time);

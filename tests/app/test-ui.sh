@@ -71,7 +71,8 @@ out="$work/out"
 name_owned() { gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
                  --method org.freedesktop.DBus.NameHasOwner $dest 2>/dev/null | grep -q true; }
 # The app's settings in a key file of our own (never the user's): the
-# caption choices under test, as a user would have set them.
+# caption choices under test, as a user would have set them, and AI
+# provider keys that a local director leaves unused (no request goes out).
 export GSETTINGS_BACKEND=keyfile
 export XDG_CONFIG_HOME="$work/config"
 mkdir -p "$XDG_CONFIG_HOME/glib-2.0/settings"
@@ -79,6 +80,8 @@ cat >"$XDG_CONFIG_HOME/glib-2.0/settings/keyfile" <<'KEYS'
 [io/github/aivideoeditor/Editor]
 subtitles='srt'
 show-captions=true
+llm-url='http://127.0.0.1:9/v1'
+budget-limit=2.5
 KEYS
 # Xvfb has no GPU: llvmpipe GL renders with threads that starve behind the
 # engine on a small CI machine; the cairo renderer draws only what changed.
@@ -171,6 +174,13 @@ wait_for 300 sh -c "gdbus call --session --dest $dest --object-path '$job' --met
   || fail "the D-Bus job on the app never ended"
 job_state | grep -q "'done'" || fail "the D-Bus job on the app did not succeed: $(job_state)"
 test -s "$out/scripted/final.mp4" || fail "the D-Bus job wrote no final.mp4"
+
+# The preferences open with their AI providers page (a template error
+# would show as a warning in the log); the key status is looked up off
+# the main thread, with no keyring on this bus.
+activate preferences
+sleep 1.5
+shot preferences
 
 activate quit
 for _ in $(seq 50); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.2; done
