@@ -39,6 +39,11 @@ if [ "${1:-}" = "--sanitize" ]; then
   # from ours, and whole stacks make the app too slow to test.  The app's
   # own units and every engine test keep it.
   gtk_tests=(app-ui timeline)
+  # gpu-cli runs whole `process --enable-gpu` processes on lavapipe, whose
+  # own allocations now and then slip past leak:libvulkan_lvp.so
+  # (docs/reliability.md, "Open findings").  Its leaks are not checked;
+  # test-vulkan drives the same Vulkan backend in-process and is.
+  unchecked_tests=(gpu-cli)
   # The tests that start the scripted HTTP server (tests/ave-test-server.c):
   # libsoup 3.2's server side keeps a few sockets and addresses after
   # soup_server_disconnect.  Whole stacks (slower, but these tests are
@@ -48,12 +53,15 @@ if [ "${1:-}" = "--sanitize" ]; then
   others=()
   while read -r name; do
     name="${name##* / }"
-    case " ${gtk_tests[*]} ${http_tests[*]} " in *" $name "*) ;; *) others+=("$name") ;; esac
+    case " ${gtk_tests[*]} ${http_tests[*]} ${unchecked_tests[*]} " in *" $name "*) ;; *) others+=("$name") ;; esac
   done < <(meson test -C build-sanitize --list 2>/dev/null | grep ' / ')
   status=0
   "${run[@]}" "${others[@]}" || status=$?
   ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0" "${run[@]}" --no-rebuild "${http_tests[@]}" || status=$?
   ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" "${run[@]}" --no-rebuild "${gtk_tests[@]}" || status=$?
+  if meson test -C build-sanitize --list 2>/dev/null | grep -q ' / gpu-cli$'; then
+    ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" "${run[@]}" --no-rebuild "${unchecked_tests[@]}" || status=$?
+  fi
   exit "$status"
 fi
 
