@@ -492,28 +492,25 @@ entry_used (AveCache *self, const char *path)
   count (self, &self->stats.hits);
 }
 
-/* ------------------------------------------------------------- analysis */
-
-AveAnalysis *
-ave_cache_lookup_analysis (AveCache           *self,
-                           const char         *key,
-                           const char         *source,
-                           const AveMediaInfo *media)
+/* The payload of the entry at `path` whose header says `kind`, checked
+ * against its SHA-256; NULL when there is none (*damaged says whether a
+ * broken entry is to blame).  NUL-terminated for the JSON parser. */
+static char *
+read_entry_payload (AveCache   *self,
+                    const char *path,
+                    const char *kind,
+                    gsize      *length,
+                    gboolean   *damaged)
 {
-  g_autofree char *path = entry_path (self, key, "analysis");
   g_autofree char *payload = NULL;
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *digest = NULL;
   EntryHeader header;
-  gboolean damaged;
-  AveAnalysis *analysis;
   gsize done = 0;
   int fd;
 
-  fd = entry_open (self, path, "analysis", &header, &damaged);
+  fd = entry_open (self, path, kind, &header, damaged);
   if (fd < 0)
-    goto miss;
-
+    return NULL;
   payload = g_malloc (header.size + 1);
   while (done < header.size)
     {
@@ -526,13 +523,35 @@ ave_cache_lookup_analysis (AveCache           *self,
     }
   close (fd);
   payload[done] = '\0';
-  if (done != header.size)
-    goto corrupt;
-  {
-    g_autofree char *digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) payload, done);
-    if (!g_str_equal (digest, header.sha256))
-      goto corrupt;
-  }
+  digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) payload, done);
+  if (done != header.size || !g_str_equal (digest, header.sha256))
+    {
+      *damaged = TRUE;
+      return NULL;
+    }
+  *length = done;
+  return g_steal_pointer (&payload);
+}
+
+/* ------------------------------------------------------------- analysis */
+
+AveAnalysis *
+ave_cache_lookup_analysis (AveCache           *self,
+                           const char         *key,
+                           const char         *source,
+                           const AveMediaInfo *media)
+{
+  g_autofree char *path = entry_path (self, key, "analysis");
+  g_autofree char *payload = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean damaged = FALSE;
+  AveAnalysis *analysis;
+  gsize done = 0;
+
+  payload = read_entry_payload (self, path, "analysis", &done, &damaged);
+  if (payload == NULL)
+    goto miss;
 
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, payload, done, &error))
@@ -609,37 +628,15 @@ ave_cache_lookup_bytes (AveCache   *self,
 {
   g_autofree char *path = entry_path (self, key, kind);
   g_autofree char *payload = NULL;
-  EntryHeader header;
-  gboolean damaged;
+  gboolean damaged = FALSE;
   gsize done = 0;
-  int fd;
 
-  fd = entry_open (self, path, kind, &header, &damaged);
-  if (fd < 0)
+  payload = read_entry_payload (self, path, kind, &done, &damaged);
+  if (payload == NULL)
     goto miss;
-  payload = g_malloc (header.size + 1);
-  while (done < header.size)
-    {
-      ssize_t n = pread (fd, payload + done, header.size - done, HEADER_SIZE + done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      done += n;
-    }
-  close (fd);
-  if (done != header.size)
-    goto corrupt;
-  {
-    g_autofree char *digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) payload, done);
-    if (!g_str_equal (digest, header.sha256))
-      goto corrupt;
-  }
   entry_used (self, path);
   return g_bytes_new_take (g_steal_pointer (&payload), done);
 
-corrupt:
-  damaged = TRUE;
 miss:
   if (damaged)
     entry_damaged (self, path);
