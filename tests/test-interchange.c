@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <unistd.h>
+
 #include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
@@ -828,6 +830,39 @@ test_paths_and_markers (void)
   g_assert_nonnull (strstr (edl, "* LOC: 01:00:00;00 BLUE    Opening"));
   g_assert_nonnull (strstr (edl, "RED     Retake cut"));
   g_assert_nonnull (strstr (edl, "* FADE THROUGH BLACK:"));
+
+  /* Writing again over our own export of that format replaces it; any
+   * other existing file, and a link, is refused and left as it was. */
+  g_assert_true (ave_interchange_export_file (plan, media, NULL, AVE_INTERCHANGE_EDL, edl_path,
+                                              AVE_EXPORT_PATHS_RELATIVE, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *notes = g_build_filename (folder, "notes.txt", NULL);
+    g_autofree char *link = g_build_filename (folder, "link.edl", NULL);
+    g_autofree char *after = NULL;
+    g_autofree char *edl_after = NULL;
+
+    g_assert_true (g_file_set_contents (notes, "my notes\n", -1, NULL));
+    g_assert_false (ave_interchange_export_file (plan, media, NULL, AVE_INTERCHANGE_EDL, notes,
+                                                 AVE_EXPORT_PATHS_RELATIVE, &error));
+    g_assert_error (error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_true (g_file_get_contents (notes, &after, NULL, NULL));
+    g_assert_cmpstr (after, ==, "my notes\n");
+
+    /* an edit of another format is not this one's to replace */
+    g_assert_false (ave_interchange_export_file (plan, media, NULL, AVE_INTERCHANGE_OTIO, edl_path,
+                                                 AVE_EXPORT_PATHS_RELATIVE, &error));
+    g_clear_error (&error);
+    g_assert_true (g_file_get_contents (edl_path, &edl_after, NULL, NULL));
+    g_assert_cmpstr (edl_after, ==, edl);
+
+    g_assert_cmpint (symlink (edl_path, link), ==, 0);
+    g_assert_false (ave_interchange_export_file (plan, media, NULL, AVE_INTERCHANGE_EDL, link,
+                                                 AVE_EXPORT_PATHS_RELATIVE, &error));
+    g_clear_error (&error);
+    g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  }
 }
 
 /* Shotcut and Kdenlive save positions as clock times ("00:00:01.500"):

@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <stdio.h>
 
 #include <errno.h>
@@ -547,8 +549,29 @@ ave_interchange_export_file (AvePlan             *plan,
                              AveExportPaths       paths,
                              GError             **error)
 {
-  g_autofree char *text = ave_interchange_export (plan, media, analysis, format, path, paths, error);
+  g_autofree char *text = NULL;
+  GStatBuf st;
 
+  /* Only an edit of this format is replaced: never a link (it would be
+   * replaced, not followed), a folder or a file of another kind that a
+   * mistyped -o names. */
+  if (g_lstat (path, &st) == 0)
+    {
+      g_autofree char *old = NULL;
+      gsize old_length = 0;
+      AveInterchangeFormat old_format;
+
+      if (!S_ISREG (st.st_mode) ||
+          !g_file_get_contents (path, &old, &old_length, NULL) ||
+          !ave_interchange_sniff (old, old_length, &old_format) || old_format != format)
+        {
+          g_set_error (error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_INVALID,
+                       "%s exists and is not a %s edit: it is left alone; choose another name or remove it",
+                       path, ave_interchange_format_name (format));
+          return FALSE;
+        }
+    }
+  text = ave_interchange_export (plan, media, analysis, format, path, paths, error);
   if (text == NULL)
     return FALSE;
   /* g_file_set_contents writes a temporary file and renames it. */
