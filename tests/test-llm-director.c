@@ -647,6 +647,44 @@ test_cached_second_run (void)
   /* The key is in no cache file. */
   listing = ave_test_sh_output ("grep -rl '%s' '%s' || true", KEY, cache_dir);
   g_assert_cmpstr (g_strstrip (listing), ==, "");
+
+  /* --response-cache-lifetime: an answer older than the lifetime is asked
+   * for again. */
+  {
+    g_autoptr(AvePlan) third = NULL;
+
+    s->response_cache_seconds = 0;
+    g_usleep (1100 * 1000);
+    ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL, answer);
+    third = run_director (s, ledger, &m, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (ave_test_server_get_n_requests (server), ==, 2);
+  }
+  messages_clear (&m);
+}
+
+/* --target-duration reaches the model: the prompt asks for about that much. */
+static void
+test_target_duration (void)
+{
+  g_autoptr(AveTestServer) server = ave_test_server_new ();
+  g_autoptr(AveSettings) s = llm_settings (server, "/v1");
+  g_autoptr(AveCostLedger) ledger = ave_cost_ledger_new (0);
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(AveTestRequest) request = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *answer = openai_answer (decisions, 100, 50);
+  g_autofree char *body = NULL;
+  Messages m;
+
+  messages_init (&m);
+  s->target_duration = 45;
+  ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL, answer);
+  plan = run_director (s, ledger, &m, NULL, NULL, &error);
+  g_assert_no_error (error);
+  request = ave_test_server_get_request (server, 0);
+  body = g_strndup (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body));
+  g_assert_nonnull (strstr (body, "Target duration: 45 s"));
   messages_clear (&m);
 }
 
@@ -1010,6 +1048,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/llm/budget", test_budget);
   g_test_add_func ("/engine/llm/cost-aware", test_cost_aware);
   g_test_add_func ("/engine/llm/cached-second-run", test_cached_second_run);
+  g_test_add_func ("/engine/llm/target-duration", test_target_duration);
   g_test_add_func ("/engine/llm/cancel", test_cancel);
   g_test_add_func ("/engine/llm/optimize-requests", test_optimize_requests);
   g_test_add_func ("/engine/llm/chunked-and-batched", test_chunked_and_batched);
