@@ -237,7 +237,8 @@ test_batch (void)
   put (ave_test_sample ("talk-b.mp4", 8, 320, 180), in, "sub/b.mp4");
   g_assert_true (g_file_set_contents (bad, "this is not a video, only text\n", -1, NULL));
 
-  status = ave_test_sh_status (&json, &err, "'%s' batch '%s' -o '%s' --jobs 2 --json " BATCH_FLAGS,
+  status = ave_test_sh_status (&json, &err, "'%s' batch '%s' -o '%s' --jobs 2 --json " BATCH_FLAGS
+                               " --partition debug --account ave-test --sbatch-arg=--comment=ave-batch-test",
                                ave_test_binary (), in, out);
   if (status != 1)
     g_error ("batch --slurm: exit %d (expected 1: one input is bad)\n%s\n%s", status, json, err);
@@ -267,8 +268,11 @@ test_batch (void)
     want_cpus = g_strdup_printf ("NumCPUs=%" G_GINT64_FORMAT " ", workers);
     job = ave_test_sh_output ("scontrol -o show job %s_0", job_id);
     if (strstr (job, want_mem) == NULL || strstr (job, want_cpus) == NULL
-        || strstr (job, "ArrayTaskThrottle=2") == NULL || strstr (job, "TimeLimit=00:10:00") == NULL)
-      g_error ("the array was not submitted as asked (%s, %s, throttle 2, 10 min): %s", want_mem, want_cpus, job);
+        || strstr (job, "ArrayTaskThrottle=2") == NULL || strstr (job, "TimeLimit=00:10:00") == NULL
+        || strstr (job, "Partition=debug") == NULL || strstr (job, "Account=ave-test") == NULL
+        || strstr (job, "Comment=ave-batch-test") == NULL)
+      g_error ("the array was not submitted as asked (%s, %s, throttle 2, 10 min, partition debug, "
+               "account ave-test, --comment from --sbatch-arg): %s", want_mem, want_cpus, job);
   }
   for (guint i = 0; i < 2; i++)
     {
