@@ -41,6 +41,7 @@ struct _AveJob
   char           *output_root;
   char           *output_name;
   char           *output_dir;
+  guint           export_mask;   /* 1 << AveInterchangeFormat of --export, parsed once at the start */
   AveOutputDir   *out;           /* lock and staging while the job runs */
   GArray         *results;       /* JobResult, reported once the outputs are in place */
   char           *plan_file;
@@ -340,14 +341,11 @@ prepare_output_dir (AveJob *self, GError **error)
   if (self->kind != AVE_JOB_ANALYZE)
     {
       g_autoptr(GPtrArray) names = g_ptr_array_new ();
-      guint mask = 0;
 
-      if (!ave_interchange_parse_format_list (self->settings->export_formats, &mask, error))
-        return FALSE;
       for (guint i = 0; process_outputs[i] != NULL; i++)
         g_ptr_array_add (names, (gpointer) process_outputs[i]);
       for (guint f = 0; f < AVE_INTERCHANGE_N_FORMATS; f++)
-        if (mask & (1u << f))
+        if (self->export_mask & (1u << f))
           g_ptr_array_add (names, (gpointer) ave_interchange_format_file_name (f));
       g_ptr_array_add (names, NULL);
       self->out = ave_output_dir_open (self->output_dir, (const char * const *) names->pdata, inputs, error);
@@ -408,12 +406,9 @@ write_json_atomically (JsonNode *node, const char *path, GError **error)
 static gboolean
 write_exports (AveJob *self, GError **error)
 {
-  guint mask = 0;
   AveExportPaths paths = g_strcmp0 (self->settings->export_paths, "relative") == 0
                        ? AVE_EXPORT_PATHS_RELATIVE : AVE_EXPORT_PATHS_ABSOLUTE;
 
-  if (!ave_interchange_parse_format_list (self->settings->export_formats, &mask, error))
-    return FALSE;
   for (guint f = 0; f < AVE_INTERCHANGE_N_FORMATS; f++)
     {
       const char *name = ave_interchange_format_file_name (f);
@@ -421,7 +416,7 @@ write_exports (AveJob *self, GError **error)
       g_autofree char *final_path = NULL;
       g_autofree char *text = NULL;
 
-      if (!(mask & (1u << f)))
+      if (!(self->export_mask & (1u << f)))
         continue;
       staged = stage_path (self, name, error);
       if (staged == NULL)
@@ -1519,13 +1514,12 @@ run_stages (AveJob        *self,
       return FALSE;
     }
   /* --export of a rate the format cannot hold: refused before the render. */
-  if (self->kind != AVE_JOB_ANALYZE && self->settings->export_formats != NULL)
+  if (self->kind != AVE_JOB_ANALYZE)
     {
-      guint mask = 0;
-      if (!ave_interchange_parse_format_list (self->settings->export_formats, &mask, error))
+      if (!ave_interchange_parse_format_list (self->settings->export_formats, &self->export_mask, error))
         return FALSE;
       for (guint f = 0; f < AVE_INTERCHANGE_N_FORMATS; f++)
-        if ((mask & (1u << f)) && !ave_interchange_check_media (self->media, f, error))
+        if ((self->export_mask & (1u << f)) && !ave_interchange_check_media (self->media, f, error))
           {
             g_prefix_error (error, "--export %s: ", ave_interchange_format_name (f));
             return FALSE;
