@@ -192,19 +192,15 @@ ave_app_settings_apply_providers (AveSettings *settings,
 void
 ave_app_settings_key_target (GSettings *gsettings, const char *service, char **provider, char **url)
 {
-  g_autofree char *u = NULL;
+  g_autoptr(AveSettings) settings = gsettings != NULL ? ave_app_settings_build_from_gsettings (gsettings, NULL) : NULL;
+  const char *p, *u;
 
-  if (g_str_equal (service, "asr"))
-    {
-      *provider = g_strdup ("openai");
-      u = gsettings != NULL ? g_settings_get_string (gsettings, "asr-url") : NULL;
-    }
-  else
-    {
-      *provider = gsettings != NULL ? g_settings_get_string (gsettings, "llm-provider") : g_strdup ("openai");
-      u = gsettings != NULL ? g_settings_get_string (gsettings, "llm-url") : NULL;
-    }
-  *url = u != NULL && *u != '\0' ? g_steal_pointer (&u) : NULL;
+  /* The engine says where a job looks: the same entry is stored. */
+  if (settings == NULL)
+    settings = ave_settings_new ();
+  ave_remote_key_target (settings, service, &p, &u);
+  *provider = g_strdup (p);
+  *url = g_strdup (u);
 }
 
 gboolean

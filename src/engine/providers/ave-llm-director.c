@@ -868,6 +868,7 @@ llm_plan (AveDirector        *director,
   g_autoptr(GArray) guide_sentences = g_array_new (FALSE, FALSE, sizeof (AveGuideSentence));
   g_autofree char *key = NULL;
   g_autofree char *why_no_key = NULL;
+  const char *key_provider, *key_url;
   g_autofree char *director_name = NULL;
   g_autoptr(GError) local = NULL;
   g_autoptr(AvePlan) plan = NULL;
@@ -882,7 +883,8 @@ llm_plan (AveDirector        *director,
       return ave_local_director_plan (analysis, settings, error);
     }
 
-  key = ave_remote_find_key ("llm", provider, settings->llm_url, &why_no_key);
+  ave_remote_key_target (settings, "llm", &key_provider, &key_url);
+  key = ave_remote_find_key ("llm", key_provider, key_url, &why_no_key);
   /* A server of one's own (Ollama, llama.cpp) needs none; the public APIs do. */
   if (key == NULL && settings->llm_url == NULL)
     {

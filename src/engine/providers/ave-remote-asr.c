@@ -315,6 +315,7 @@ ave_remote_asr_transcribe (AveRemote          *remote,
   g_autofree char *url = NULL;
   g_autofree char *key = NULL;
   g_autofree char *why_no_key = NULL;
+  const char *key_provider, *key_url;
   const char *model = settings->asr_model != NULL ? settings->asr_model : "whisper-1";
   Reader reader = { regions, 0 };
   AveMediaReadOptions options = { .frame_step = 1, .want_audio = TRUE, .queue_bytes = 8 * 1024 * 1024 };
@@ -334,7 +335,8 @@ ave_remote_asr_transcribe (AveRemote          *remote,
     base[strlen (base) - 1] = '\0';
   url = g_strdup_printf ("%s/audio/transcriptions", base);
 
-  key = ave_remote_find_key ("asr", "openai", settings->asr_url, &why_no_key);
+  ave_remote_key_target (settings, "asr", &key_provider, &key_url);
+  key = ave_remote_find_key ("asr", key_provider, key_url, &why_no_key);
   if (key == NULL && settings->asr_url == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s", why_no_key);

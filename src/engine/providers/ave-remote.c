@@ -473,6 +473,25 @@ ave_remote_get_n_sent (AveRemote *self)
   return self->sent;
 }
 
+void
+ave_remote_key_target (const AveSettings *settings,
+                       const char        *service,
+                       const char       **provider,
+                       const char       **url)
+{
+  if (g_str_equal (service, "asr"))
+    {
+      /* the transcription API is the OpenAI-compatible one */
+      *provider = "openai";
+      *url = settings->asr_url;
+    }
+  else
+    {
+      *provider = g_strcmp0 (settings->llm_provider, "gemini") == 0 ? "gemini" : "openai";
+      *url = settings->llm_url;
+    }
+}
+
 char *
 ave_remote_find_key (const char *service, const char *provider, const char *url, char **where_looked)
 {

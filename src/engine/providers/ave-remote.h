@@ -88,6 +88,15 @@ guint      ave_remote_get_n_calls    (AveRemote *self);
 /* Requests that went out on the network (cached and refused calls send none). */
 guint      ave_remote_get_n_sent     (AveRemote *self);
 
+/* Where the key of a service ("llm" or "asr") is filed for these settings:
+ * the provider its requests speak ("openai" or "gemini") and the URL they
+ * go to (NULL: the provider's public API).  The keyring entry the app and
+ * `auth set` store is the one a job looks up. */
+void       ave_remote_key_target     (const AveSettings *settings,
+                                      const char        *service,
+                                      const char       **provider,
+                                      const char       **url);
+
 /* The key for a service ("llm" or "asr"): AVE_LLM_API_KEY / AVE_ASR_API_KEY,
  * else AVE_API_KEY, else the desktop keyring (ave-keys.h); NULL when none. */
 char      *ave_remote_find_key       (const char *service, const char *provider, const char *url,
