@@ -434,8 +434,20 @@ ave_json_load_file (const AveJsonFormat *format,
       return FALSE;
     }
   /* An empty file maps to no contents at all. */
-  return json_parser_load_from_data (parser,
-                                     g_mapped_file_get_length (mapped) > 0
-                                     ? g_mapped_file_get_contents (mapped) : "",
-                                     (gssize) g_mapped_file_get_length (mapped), error);
+  if (!json_parser_load_from_data (parser,
+                                   g_mapped_file_get_length (mapped) > 0
+                                   ? g_mapped_file_get_contents (mapped) : "",
+                                   (gssize) g_mapped_file_get_length (mapped), error))
+    {
+      /* json-glib says "<data>:LINE:COLUMN: …"; the user needs the file. */
+      if (error != NULL && *error != NULL && g_str_has_prefix ((*error)->message, "<data>"))
+        {
+          char *message = g_strconcat (path, (*error)->message + strlen ("<data>"), NULL);
+
+          g_free ((*error)->message);
+          (*error)->message = message;
+        }
+      return FALSE;
+    }
+  return TRUE;
 }
