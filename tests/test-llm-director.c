@@ -663,6 +663,49 @@ test_cached_second_run (void)
   messages_clear (&m);
 }
 
+/* --cost-aware with --llm-cheap-model: once half the budget is spent the
+ * cheaper model is asked; without --cost-aware the configured one. */
+static void
+test_cheap_model (void)
+{
+  const char *prices[] = { "test-model:input_per_mtok=2", "test-model:output_per_mtok=10",
+                           "cheap-model:input_per_mtok=0.1", "cheap-model:output_per_mtok=0.4", NULL };
+
+  for (guint aware = 0; aware < 2; aware++)
+    {
+      g_autoptr(AveTestServer) server = ave_test_server_new ();
+      g_autoptr(AveSettings) s = llm_settings (server, "/v1");
+      g_autoptr(AveCostLedger) ledger = ave_cost_ledger_new (1.0);
+      g_autoptr(AvePlan) plan = NULL;
+      g_autoptr(AveTestRequest) request = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *answer = openai_answer (decisions, 100, 50);
+      g_autofree char *body = NULL;
+      guint reservation;
+      Messages m;
+
+      messages_init (&m);
+      g_strfreev (s->api_prices);
+      s->api_prices = g_strdupv ((char **) prices);
+      s->budget_limit_usd = 1.0;
+      s->cost_aware = aware;
+      s->llm_cheap_model = g_strdup ("cheap-model");
+      /* 60 % of the budget already spent */
+      reservation = ave_cost_ledger_reserve (ledger, "chat", 0.6, &error);
+      g_assert_no_error (error);
+      ave_cost_ledger_settle (ledger, reservation, 0.6);
+
+      ave_test_server_push (server, AVE_TEST_REPLY_NORMAL, 200, NULL, answer);
+      plan = run_director (s, ledger, &m, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (ave_test_server_get_n_requests (server), ==, 1);
+      request = ave_test_server_get_request (server, 0);
+      body = g_strndup (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body));
+      g_assert_true ((strstr (body, "cheap-model") != NULL) == (aware != 0));
+      messages_clear (&m);
+    }
+}
+
 /* --target-duration reaches the model: the prompt asks for about that much. */
 static void
 test_target_duration (void)
@@ -1049,6 +1092,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/llm/cost-aware", test_cost_aware);
   g_test_add_func ("/engine/llm/cached-second-run", test_cached_second_run);
   g_test_add_func ("/engine/llm/target-duration", test_target_duration);
+  g_test_add_func ("/engine/llm/cheap-model", test_cheap_model);
   g_test_add_func ("/engine/llm/cancel", test_cancel);
   g_test_add_func ("/engine/llm/optimize-requests", test_optimize_requests);
   g_test_add_func ("/engine/llm/chunked-and-batched", test_chunked_and_batched);
