@@ -588,7 +588,7 @@ cmd_export (int argc, char **argv)
   g_autofree char *paths_name = NULL;
   const GOptionEntry entries[] = {
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name, "mlt (Shotcut), kdenlive, fcpxml (Final Cut Pro, Resolve), xmeml (Premiere, Resolve), otio or edl (default: from the extension of -o)", "FORMAT" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The file to write (required); never the plan or the video", "FILE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The file to write (required); never the plan or the video, and an existing file only when it is an edit of the same format", "FILE" },
     { "export-paths", 0, 0, G_OPTION_ARG_STRING, &paths_name, "How the export names the video: absolute (default) or relative to the folder of FILE", "MODE" },
     { NULL }
   };
