@@ -494,7 +494,7 @@ assert_invalid (const char *cards_json,
 static void
 test_json_invalid (void)
 {
-  assert_invalid ("{}", "cards: expected an array");
+  assert_invalid ("{}", "cards: expected an array, found an object");
   assert_invalid ("[3]", "cards[0]: expected an object with kind, title and duration");
   assert_invalid ("[{\"title\":\"A\",\"duration\":1,\"insert_before\":0}]",
                   "cards[0].kind: missing (expected \"title\" or \"overlay\")");
@@ -530,7 +530,7 @@ test_json_invalid (void)
   assert_invalid ("[{\"kind\":\"overlay\",\"title\":\"A\",\"duration\":1,\"time\":1,\"x\":0.5,\"width\":0.7}]",
                   "cards[0].width: must be greater than 0 with x + width at most 1 (got 0.700 at x 0.500)");
   assert_invalid ("[{\"kind\":\"overlay\",\"title\":3,\"duration\":1,\"time\":1}]",
-                  "cards[0].title: expected a string");
+                  "cards[0].title: expected a string, found a number");
 
   /* Before rendering, a card's image must exist. */
   {

@@ -10,6 +10,7 @@
 #include "core/ave-error.h"
 #include "ave-analysis.h"
 #include "core/ave-files.h"
+#include "core/ave-document.h"
 #include "core/ave-json-read.h"
 
 /* The record is shared read-only between the director, assets and the UI,
@@ -586,28 +587,37 @@ ave_analysis_to_json (const AveAnalysis *self)
  * ("shots[3].end"), so a user editing analysis.json by hand, or a developer
  * reading a bug report, can find the offending value directly. */
 
-static const AveJsonFormat analysis_json = {
-  ave_analysis_error_quark, AVE_ANALYSIS_ERROR_INVALID, "a number",
+static const AveDocumentType analysis_document = {
+  .kind = "analysis",
+  .format = { ave_analysis_error_quark, AVE_ANALYSIS_ERROR_INVALID, "a number", NULL },
+  /* analysis.json has no codes of its own for these: it is regenerated,
+   * not edited, and every caller treats a bad one alike. */
+  .parse_code = AVE_ANALYSIS_ERROR_INVALID,
+  .version_code = AVE_ANALYSIS_ERROR_INVALID,
+  .newest_version = AVE_ANALYSIS_VERSION,
+  .max_bytes = AVE_ANALYSIS_MAX_FILE_BYTES,
+  .too_new_advice = "analyse the file again or update AI Video Editor",
 };
 
 static gboolean
-check_range (const char *path,
-             double      start,
-             double      end,
-             GError    **error)
+check_range (const AveJsonFormat  *fmt,
+             const char           *path,
+             double                start,
+             double                end,
+             GError              **error)
 {
   if (start < 0.0)
     {
       g_autofree char *p = ave_json_member_path (path, "start");
 
-      ave_json_set_invalid (&analysis_json, error, p, "must not be negative (%.3f)", start);
+      ave_json_set_invalid (fmt, error, p, "must not be negative (%.3f)", start);
       return FALSE;
     }
   if (end > AVE_ANALYSIS_MAX_SECONDS)
     {
       g_autofree char *p = ave_json_member_path (path, "end");
 
-      ave_json_set_invalid (&analysis_json, error, p, "must be at most %.0f s (got %.3f)",
+      ave_json_set_invalid (fmt, error, p, "must be at most %.0f s (got %.3f)",
                             AVE_ANALYSIS_MAX_SECONDS, end);
       return FALSE;
     }
@@ -615,16 +625,17 @@ check_range (const char *path,
     {
       g_autofree char *p = ave_json_member_path (path, "end");
 
-      ave_json_set_invalid (&analysis_json, error, p, "must not be before start (%.3f < %.3f)", end, start);
+      ave_json_set_invalid (fmt, error, p, "must not be before start (%.3f < %.3f)", end, start);
       return FALSE;
     }
   return TRUE;
 }
 
 static gboolean
-read_media (JsonObject    *root,
-            AveMediaInfo **out,
-            GError       **error)
+read_media (const AveJsonFormat  *fmt,
+            JsonObject           *root,
+            AveMediaInfo        **out,
+            GError              **error)
 {
   JsonNode *node = json_object_get_member (root, "media");
   JsonObject *obj;
@@ -639,49 +650,49 @@ read_media (JsonObject    *root,
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      ave_json_set_invalid (&analysis_json, error, "media", "expected an object");
+      ave_json_set_invalid (fmt, error, "media", "expected an object");
       return FALSE;
     }
   obj = json_node_get_object (node);
 
-  if (!ave_json_read_string (&analysis_json, obj, "media", "path", &path, error) ||
-      !ave_json_read_int (&analysis_json, obj, "media", "size_bytes", 0, &info.size_bytes, error) ||
-      !ave_json_read_string (&analysis_json, obj, "media", "container", &container, error) ||
-      !ave_json_read_number (&analysis_json, obj, "media", "duration", TRUE, 0, &info.duration, error) ||
-      !ave_json_read_number (&analysis_json, obj, "media", "start_time", FALSE, 0, &info.start_time, error) ||
-      !ave_json_read_int (&analysis_json, obj, "media", "bit_rate", 0, &info.bit_rate, error) ||
-      !ave_json_read_bool (&analysis_json, obj, "media", "has_video", FALSE, &info.has_video, error) ||
-      !ave_json_read_string (&analysis_json, obj, "media", "video_codec", &video_codec, error) ||
-      !ave_json_read_int32 (&analysis_json, obj, "media", "width", &info.width, error) ||
-      !ave_json_read_int32 (&analysis_json, obj, "media", "height", &info.height, error) ||
-      !ave_json_read_int32 (&analysis_json, obj, "media", "rotation", &info.rotation, error) ||
-      !ave_json_read_int32 (&analysis_json, obj, "media", "display_width", &info.display_width, error) ||
-      !ave_json_read_int32 (&analysis_json, obj, "media", "display_height", &info.display_height, error) ||
-      !ave_json_read_number (&analysis_json, obj, "media", "frame_rate", FALSE, 0, &info.frame_rate, error) ||
-      !ave_json_read_bool (&analysis_json, obj, "media", "variable_frame_rate", FALSE, &info.variable_frame_rate, error) ||
-      !ave_json_read_int (&analysis_json, obj, "media", "n_frames_estimate", 0, &info.n_frames_estimate, error) ||
-      !ave_json_read_int32 (&analysis_json, obj, "media", "sample_aspect_num", &info.sample_aspect_num, error) ||
-      !ave_json_read_int32 (&analysis_json, obj, "media", "sample_aspect_den", &info.sample_aspect_den, error) ||
-      !ave_json_read_bool (&analysis_json, obj, "media", "has_audio", FALSE, &info.has_audio, error) ||
-      !ave_json_read_string (&analysis_json, obj, "media", "audio_codec", &audio_codec, error) ||
-      !ave_json_read_int32 (&analysis_json, obj, "media", "sample_rate", &info.sample_rate, error) ||
-      !ave_json_read_int32 (&analysis_json, obj, "media", "channels", &info.channels, error))
+  if (!ave_json_read_string (fmt, obj, "media", "path", &path, error) ||
+      !ave_json_read_int (fmt, obj, "media", "size_bytes", 0, &info.size_bytes, error) ||
+      !ave_json_read_string (fmt, obj, "media", "container", &container, error) ||
+      !ave_json_read_number (fmt, obj, "media", "duration", TRUE, 0, &info.duration, error) ||
+      !ave_json_read_number (fmt, obj, "media", "start_time", FALSE, 0, &info.start_time, error) ||
+      !ave_json_read_int (fmt, obj, "media", "bit_rate", 0, &info.bit_rate, error) ||
+      !ave_json_read_bool (fmt, obj, "media", "has_video", FALSE, &info.has_video, error) ||
+      !ave_json_read_string (fmt, obj, "media", "video_codec", &video_codec, error) ||
+      !ave_json_read_int32 (fmt, obj, "media", "width", &info.width, error) ||
+      !ave_json_read_int32 (fmt, obj, "media", "height", &info.height, error) ||
+      !ave_json_read_int32 (fmt, obj, "media", "rotation", &info.rotation, error) ||
+      !ave_json_read_int32 (fmt, obj, "media", "display_width", &info.display_width, error) ||
+      !ave_json_read_int32 (fmt, obj, "media", "display_height", &info.display_height, error) ||
+      !ave_json_read_number (fmt, obj, "media", "frame_rate", FALSE, 0, &info.frame_rate, error) ||
+      !ave_json_read_bool (fmt, obj, "media", "variable_frame_rate", FALSE, &info.variable_frame_rate, error) ||
+      !ave_json_read_int (fmt, obj, "media", "n_frames_estimate", 0, &info.n_frames_estimate, error) ||
+      !ave_json_read_int32 (fmt, obj, "media", "sample_aspect_num", &info.sample_aspect_num, error) ||
+      !ave_json_read_int32 (fmt, obj, "media", "sample_aspect_den", &info.sample_aspect_den, error) ||
+      !ave_json_read_bool (fmt, obj, "media", "has_audio", FALSE, &info.has_audio, error) ||
+      !ave_json_read_string (fmt, obj, "media", "audio_codec", &audio_codec, error) ||
+      !ave_json_read_int32 (fmt, obj, "media", "sample_rate", &info.sample_rate, error) ||
+      !ave_json_read_int32 (fmt, obj, "media", "channels", &info.channels, error))
     return FALSE;
 
   if (info.duration < 0 || info.duration > AVE_ANALYSIS_MAX_SECONDS)
     {
-      ave_json_set_invalid (&analysis_json, error, "media.duration", "must be from 0 to %.0f s (got %.3f)",
+      ave_json_set_invalid (fmt, error, "media.duration", "must be from 0 to %.0f s (got %.3f)",
                             AVE_ANALYSIS_MAX_SECONDS, info.duration);
       return FALSE;
     }
   if (info.rotation != 0 && info.rotation != 90 && info.rotation != 180 && info.rotation != 270)
     {
-      ave_json_set_invalid (&analysis_json, error, "media.rotation", "must be 0, 90, 180 or 270 (got %d)", info.rotation);
+      ave_json_set_invalid (fmt, error, "media.rotation", "must be 0, 90, 180 or 270 (got %d)", info.rotation);
       return FALSE;
     }
   if (info.width < 0 || info.height < 0 || info.display_width < 0 || info.display_height < 0)
     {
-      ave_json_set_invalid (&analysis_json, error, "media", "frame sizes must not be negative");
+      ave_json_set_invalid (fmt, error, "media", "frame sizes must not be negative");
       return FALSE;
     }
 
@@ -694,14 +705,15 @@ read_media (JsonObject    *root,
 }
 
 static gboolean
-read_intervals (JsonObject *root,
-                const char *member,
-                GArray     *out,
-                GError    **error)
+read_intervals (const AveJsonFormat  *fmt,
+                JsonObject           *root,
+                const char           *member,
+                GArray               *out,
+                GError              **error)
 {
   JsonArray *array;
 
-  if (!ave_json_read_array_max (&analysis_json, root, member, AVE_ANALYSIS_MAX_ITEMS, &array, error))
+  if (!ave_json_read_array_max (fmt, root, member, AVE_ANALYSIS_MAX_ITEMS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -709,13 +721,13 @@ read_intervals (JsonObject *root,
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       g_autofree char *path = g_strdup_printf ("%s[%u]", member, i);
-      JsonObject *obj = ave_json_array_object (&analysis_json, array, i, path, error);
+      JsonObject *obj = ave_json_array_object (fmt, array, i, path, error);
       AveInterval iv;
 
       if (obj == NULL ||
-          !ave_json_read_number (&analysis_json, obj, path, "start", TRUE, 0, &iv.start, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "end", TRUE, 0, &iv.end, error) ||
-          !check_range (path, iv.start, iv.end, error))
+          !ave_json_read_number (fmt, obj, path, "start", TRUE, 0, &iv.start, error) ||
+          !ave_json_read_number (fmt, obj, path, "end", TRUE, 0, &iv.end, error) ||
+          !check_range (fmt, path, iv.start, iv.end, error))
         return FALSE;
       g_array_append_val (out, iv);
     }
@@ -723,13 +735,14 @@ read_intervals (JsonObject *root,
 }
 
 static gboolean
-read_repeats (JsonObject *root,
-              GArray     *out,
-              GError    **error)
+read_repeats (const AveJsonFormat  *fmt,
+              JsonObject           *root,
+              GArray               *out,
+              GError              **error)
 {
   JsonArray *array;
 
-  if (!ave_json_read_array_max (&analysis_json, root, "repeats", AVE_ANALYSIS_MAX_ITEMS, &array, error))
+  if (!ave_json_read_array_max (fmt, root, "repeats", AVE_ANALYSIS_MAX_ITEMS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -737,23 +750,23 @@ read_repeats (JsonObject *root,
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       g_autofree char *path = g_strdup_printf ("repeats[%u]", i);
-      JsonObject *obj = ave_json_array_object (&analysis_json, array, i, path, error);
+      JsonObject *obj = ave_json_array_object (fmt, array, i, path, error);
       AveRepeat r;
 
       if (obj == NULL ||
-          !ave_json_read_number (&analysis_json, obj, path, "start", TRUE, 0, &r.start, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "end", TRUE, 0, &r.end, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "repeat_start", TRUE, 0, &r.repeat_start, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "repeat_end", TRUE, 0, &r.repeat_end, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "distance", TRUE, 0, &r.distance, error) ||
-          !check_range (path, r.start, r.end, error) ||
-          !check_range (path, r.repeat_start, r.repeat_end, error))
+          !ave_json_read_number (fmt, obj, path, "start", TRUE, 0, &r.start, error) ||
+          !ave_json_read_number (fmt, obj, path, "end", TRUE, 0, &r.end, error) ||
+          !ave_json_read_number (fmt, obj, path, "repeat_start", TRUE, 0, &r.repeat_start, error) ||
+          !ave_json_read_number (fmt, obj, path, "repeat_end", TRUE, 0, &r.repeat_end, error) ||
+          !ave_json_read_number (fmt, obj, path, "distance", TRUE, 0, &r.distance, error) ||
+          !check_range (fmt, path, r.start, r.end, error) ||
+          !check_range (fmt, path, r.repeat_start, r.repeat_end, error))
         return FALSE;
       if (r.repeat_start < r.end)
         {
           g_autofree char *p = ave_json_member_path (path, "repeat_start");
 
-          ave_json_set_invalid (&analysis_json, error, p, "must not be before the first take's end (%.3f < %.3f)",
+          ave_json_set_invalid (fmt, error, p, "must not be before the first take's end (%.3f < %.3f)",
                                 r.repeat_start, r.end);
           return FALSE;
         }
@@ -763,13 +776,14 @@ read_repeats (JsonObject *root,
 }
 
 static gboolean
-read_shots (JsonObject *root,
-            GArray     *out,
-            GError    **error)
+read_shots (const AveJsonFormat  *fmt,
+            JsonObject           *root,
+            GArray               *out,
+            GError              **error)
 {
   JsonArray *array;
 
-  if (!ave_json_read_array_max (&analysis_json, root, "shots", AVE_ANALYSIS_MAX_ITEMS, &array, error))
+  if (!ave_json_read_array_max (fmt, root, "shots", AVE_ANALYSIS_MAX_ITEMS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -778,22 +792,22 @@ read_shots (JsonObject *root,
     {
       g_autofree char *path = g_strdup_printf ("shots[%u]", i);
       g_autofree char *transition = NULL;
-      JsonObject *obj = ave_json_array_object (&analysis_json, array, i, path, error);
+      JsonObject *obj = ave_json_array_object (fmt, array, i, path, error);
       AveShot shot = { 0 };
 
       if (obj == NULL ||
-          !ave_json_read_number (&analysis_json, obj, path, "start", TRUE, 0, &shot.start, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "end", TRUE, 0, &shot.end, error) ||
-          !check_range (path, shot.start, shot.end, error) ||
-          !ave_json_read_string (&analysis_json, obj, path, "transition", &transition, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "transition_duration", FALSE, 0, &shot.transition_duration, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "exposure", FALSE, 0, &shot.exposure, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "contrast", FALSE, 0, &shot.contrast, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "sharpness", FALSE, 0, &shot.sharpness, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "motion", FALSE, 0, &shot.motion, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "mean_luma", FALSE, 0, &shot.mean_luma, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "quality", FALSE, 0, &shot.quality, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "highlight", FALSE, 0, &shot.highlight, error))
+          !ave_json_read_number (fmt, obj, path, "start", TRUE, 0, &shot.start, error) ||
+          !ave_json_read_number (fmt, obj, path, "end", TRUE, 0, &shot.end, error) ||
+          !check_range (fmt, path, shot.start, shot.end, error) ||
+          !ave_json_read_string (fmt, obj, path, "transition", &transition, error) ||
+          !ave_json_read_number (fmt, obj, path, "transition_duration", FALSE, 0, &shot.transition_duration, error) ||
+          !ave_json_read_number (fmt, obj, path, "exposure", FALSE, 0, &shot.exposure, error) ||
+          !ave_json_read_number (fmt, obj, path, "contrast", FALSE, 0, &shot.contrast, error) ||
+          !ave_json_read_number (fmt, obj, path, "sharpness", FALSE, 0, &shot.sharpness, error) ||
+          !ave_json_read_number (fmt, obj, path, "motion", FALSE, 0, &shot.motion, error) ||
+          !ave_json_read_number (fmt, obj, path, "mean_luma", FALSE, 0, &shot.mean_luma, error) ||
+          !ave_json_read_number (fmt, obj, path, "quality", FALSE, 0, &shot.quality, error) ||
+          !ave_json_read_number (fmt, obj, path, "highlight", FALSE, 0, &shot.highlight, error))
         return FALSE;
 
       if (transition == NULL)
@@ -812,7 +826,7 @@ read_shots (JsonObject *root,
             {
               g_autofree char *p = ave_json_member_path (path, "transition");
 
-              ave_json_set_invalid (&analysis_json, error, p, "unknown transition \"%s\" (expected none, cut, dissolve or fade)",
+              ave_json_set_invalid (fmt, error, p, "unknown transition \"%s\" (expected none, cut, dissolve or fade)",
                            transition);
               return FALSE;
             }
@@ -822,7 +836,7 @@ read_shots (JsonObject *root,
         {
           g_autofree char *p = ave_json_member_path (path, "transition_duration");
 
-          ave_json_set_invalid (&analysis_json, error, p, "must not be negative (%.3f)", shot.transition_duration);
+          ave_json_set_invalid (fmt, error, p, "must not be negative (%.3f)", shot.transition_duration);
           return FALSE;
         }
 
@@ -832,13 +846,14 @@ read_shots (JsonObject *root,
 }
 
 static gboolean
-read_words (JsonObject  *root,
-            AveAnalysis *self,
-            GError     **error)
+read_words (const AveJsonFormat  *fmt,
+            JsonObject           *root,
+            AveAnalysis          *self,
+            GError              **error)
 {
   JsonArray *array;
 
-  if (!ave_json_read_array_max (&analysis_json, root, "words", AVE_ANALYSIS_MAX_ITEMS, &array, error))
+  if (!ave_json_read_array_max (fmt, root, "words", AVE_ANALYSIS_MAX_ITEMS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -847,31 +862,31 @@ read_words (JsonObject  *root,
     {
       g_autofree char *path = g_strdup_printf ("words[%u]", i);
       g_autofree char *word = NULL;
-      JsonObject *obj = ave_json_array_object (&analysis_json, array, i, path, error);
+      JsonObject *obj = ave_json_array_object (fmt, array, i, path, error);
       double start, end, confidence;
       gboolean filler;
 
       if (obj == NULL ||
-          !ave_json_read_string_max (&analysis_json, obj, path, "word", AVE_ANALYSIS_MAX_WORD_CHARS, &word, error))
+          !ave_json_read_string_max (fmt, obj, path, "word", AVE_ANALYSIS_MAX_WORD_CHARS, &word, error))
         return FALSE;
       if (word == NULL)
         {
           g_autofree char *p = ave_json_member_path (path, "word");
 
-          ave_json_set_invalid (&analysis_json, error, p, "missing (expected a string)");
+          ave_json_set_invalid (fmt, error, p, "missing (expected a string)");
           return FALSE;
         }
-      if (!ave_json_read_number (&analysis_json, obj, path, "start", TRUE, 0, &start, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "end", TRUE, 0, &end, error) ||
-          !check_range (path, start, end, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "confidence", FALSE, 1.0, &confidence, error) ||
-          !ave_json_read_bool (&analysis_json, obj, path, "filler", FALSE, &filler, error))
+      if (!ave_json_read_number (fmt, obj, path, "start", TRUE, 0, &start, error) ||
+          !ave_json_read_number (fmt, obj, path, "end", TRUE, 0, &end, error) ||
+          !check_range (fmt, path, start, end, error) ||
+          !ave_json_read_number (fmt, obj, path, "confidence", FALSE, 1.0, &confidence, error) ||
+          !ave_json_read_bool (fmt, obj, path, "filler", FALSE, &filler, error))
         return FALSE;
       if (confidence < 0 || confidence > 1)
         {
           g_autofree char *p = ave_json_member_path (path, "confidence");
 
-          ave_json_set_invalid (&analysis_json, error, p, "must be between 0 and 1 (got %g)", confidence);
+          ave_json_set_invalid (fmt, error, p, "must be between 0 and 1 (got %g)", confidence);
           return FALSE;
         }
 
@@ -881,9 +896,10 @@ read_words (JsonObject  *root,
 }
 
 static gboolean
-read_loudness (JsonObject  *root,
-               AveLoudness *out,
-               GError     **error)
+read_loudness (const AveJsonFormat  *fmt,
+               JsonObject           *root,
+               AveLoudness          *out,
+               GError              **error)
 {
   JsonNode *node = json_object_get_member (root, "loudness");
   JsonObject *obj;
@@ -892,31 +908,32 @@ read_loudness (JsonObject  *root,
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      ave_json_set_invalid (&analysis_json, error, "loudness", "expected an object");
+      ave_json_set_invalid (fmt, error, "loudness", "expected an object");
       return FALSE;
     }
   obj = json_node_get_object (node);
 
-  return ave_json_read_number (&analysis_json, obj, "loudness", "integrated_lufs", FALSE, out->integrated_lufs,
+  return ave_json_read_number (fmt, obj, "loudness", "integrated_lufs", FALSE, out->integrated_lufs,
                       &out->integrated_lufs, error) &&
-         ave_json_read_number (&analysis_json, obj, "loudness", "loudness_range", FALSE, out->loudness_range,
+         ave_json_read_number (fmt, obj, "loudness", "loudness_range", FALSE, out->loudness_range,
                       &out->loudness_range, error) &&
-         ave_json_read_number (&analysis_json, obj, "loudness", "true_peak_dbtp", FALSE, out->true_peak_dbtp,
+         ave_json_read_number (fmt, obj, "loudness", "true_peak_dbtp", FALSE, out->true_peak_dbtp,
                       &out->true_peak_dbtp, error) &&
-         ave_json_read_number (&analysis_json, obj, "loudness", "sample_peak_dbfs", FALSE, out->sample_peak_dbfs,
+         ave_json_read_number (fmt, obj, "loudness", "sample_peak_dbfs", FALSE, out->sample_peak_dbfs,
                       &out->sample_peak_dbfs, error);
 }
 
 /* An array of times in seconds ("beats", "keyframes"). */
 static gboolean
-read_times (JsonObject *root,
-            const char *member,
-            GArray     *out,
-            GError    **error)
+read_times (const AveJsonFormat  *fmt,
+            JsonObject           *root,
+            const char           *member,
+            GArray               *out,
+            GError              **error)
 {
   JsonArray *array;
 
-  if (!ave_json_read_array_max (&analysis_json, root, member, AVE_ANALYSIS_MAX_ITEMS, &array, error))
+  if (!ave_json_read_array_max (fmt, root, member, AVE_ANALYSIS_MAX_ITEMS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -926,7 +943,7 @@ read_times (JsonObject *root,
       g_autofree char *path = g_strdup_printf ("%s[%u]", member, i);
       double time;
 
-      if (!ave_json_node_get_number (&analysis_json, json_array_get_element (array, i), path,
+      if (!ave_json_node_get_number (fmt, json_array_get_element (array, i), path,
                                      0.0, AVE_ANALYSIS_MAX_SECONDS, &time, error))
         return FALSE;
       g_array_append_val (out, time);
@@ -934,72 +951,61 @@ read_times (JsonObject *root,
   return TRUE;
 }
 
+/* "highlights" and "thumbnail_candidates" are both lists of scored moments:
+ * one reader for both; only candidates carry how sharp and well exposed
+ * the frame is. */
 static gboolean
-read_highlights (JsonObject *root,
-                 GArray     *out,
-                 GError    **error)
+read_scored_times (const AveJsonFormat  *fmt,
+                   JsonObject           *root,
+                   const char           *member,
+                   gboolean              with_frame_quality,
+                   GArray               *out,
+                   GError              **error)
 {
   JsonArray *array;
 
-  if (!ave_json_read_array_max (&analysis_json, root, "highlights", AVE_ANALYSIS_MAX_ITEMS, &array, error))
+  if (!ave_json_read_array_max (fmt, root, member, AVE_ANALYSIS_MAX_ITEMS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
 
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
-      g_autofree char *path = g_strdup_printf ("highlights[%u]", i);
-      JsonObject *obj = ave_json_array_object (&analysis_json, array, i, path, error);
-      AveHighlight h;
+      g_autofree char *path = g_strdup_printf ("%s[%u]", member, i);
+      JsonObject *obj = ave_json_array_object (fmt, array, i, path, error);
+      AveThumbnailCandidate c = { 0 };
 
       if (obj == NULL ||
-          !ave_json_read_number_in (&analysis_json, obj, path, "time", TRUE, 0, 0.0, AVE_ANALYSIS_MAX_SECONDS,
-                                    &h.time, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "score", TRUE, 0, &h.score, error))
-        return FALSE;
-      g_array_append_val (out, h);
-    }
-  return TRUE;
-}
-
-static gboolean
-read_candidates (JsonObject *root,
-                 GArray     *out,
-                 GError    **error)
-{
-  JsonArray *array;
-
-  if (!ave_json_read_array_max (&analysis_json, root, "thumbnail_candidates", AVE_ANALYSIS_MAX_ITEMS, &array, error))
-    return FALSE;
-  if (array == NULL)
-    return TRUE;
-
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      g_autofree char *path = g_strdup_printf ("thumbnail_candidates[%u]", i);
-      JsonObject *obj = ave_json_array_object (&analysis_json, array, i, path, error);
-      AveThumbnailCandidate c;
-
-      if (obj == NULL ||
-          !ave_json_read_number_in (&analysis_json, obj, path, "time", TRUE, 0, 0.0, AVE_ANALYSIS_MAX_SECONDS,
+          !ave_json_read_number_in (fmt, obj, path, "time", TRUE, 0, 0.0, AVE_ANALYSIS_MAX_SECONDS,
                                     &c.time, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "score", TRUE, 0, &c.score, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "sharpness", FALSE, 0, &c.sharpness, error) ||
-          !ave_json_read_number (&analysis_json, obj, path, "exposure", FALSE, 0, &c.exposure, error))
+          !ave_json_read_number (fmt, obj, path, "score", TRUE, 0, &c.score, error))
         return FALSE;
-      g_array_append_val (out, c);
+      if (with_frame_quality)
+        {
+          if (!ave_json_read_number (fmt, obj, path, "sharpness", FALSE, 0, &c.sharpness, error) ||
+              !ave_json_read_number (fmt, obj, path, "exposure", FALSE, 0, &c.exposure, error))
+            return FALSE;
+          g_array_append_val (out, c);
+        }
+      else
+        {
+          AveHighlight h = { c.time, c.score };
+
+          g_array_append_val (out, h);
+        }
     }
   return TRUE;
 }
 
 static gboolean
-read_warnings (JsonObject  *root,
-               AveAnalysis *self,
-               GError     **error)
+read_warnings (const AveJsonFormat  *fmt,
+               JsonObject           *root,
+               AveAnalysis          *self,
+               GError              **error)
 {
   JsonArray *array;
 
-  if (!ave_json_read_array_max (&analysis_json, root, "warnings", AVE_ANALYSIS_MAX_WARNINGS, &array, error))
+  if (!ave_json_read_array_max (fmt, root, "warnings", AVE_ANALYSIS_MAX_WARNINGS, &array, error))
     return FALSE;
   if (array == NULL)
     return TRUE;
@@ -1007,7 +1013,7 @@ read_warnings (JsonObject  *root,
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       g_autofree char *path = g_strdup_printf ("warnings[%u]", i);
-      const char *warning = ave_json_node_get_string (&analysis_json, json_array_get_element (array, i), path,
+      const char *warning = ave_json_node_get_string (fmt, json_array_get_element (array, i), path,
                                                       AVE_ANALYSIS_MAX_WARNING_CHARS, error);
 
       if (warning == NULL)
@@ -1017,84 +1023,51 @@ read_warnings (JsonObject  *root,
   return TRUE;
 }
 
-AveAnalysis *
-ave_analysis_from_json (JsonNode  *node,
-                        GError   **error)
+/* Reads an analysis from its document: the header is checked already. */
+static AveAnalysis *
+analysis_from_document (AveDocument  *document,
+                        GError      **error)
 {
+  const AveJsonFormat *fmt = ave_document_get_format (document);
+  JsonObject *root = ave_document_get_root (document);
   g_autoptr(AveAnalysis) self = NULL;
   g_autofree char *source = NULL;
-  JsonObject *root;
-  JsonNode *version_node;
-  double version;
 
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error_literal (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_INVALID,
-                           "The analysis is not a JSON object");
-      return NULL;
-    }
-  root = json_node_get_object (node);
-
-  version_node = json_object_get_member (root, "version");
-  if (version_node == NULL)
-    {
-      ave_json_set_invalid (&analysis_json, error, "version", "missing (expected %d)", AVE_ANALYSIS_VERSION);
-      return NULL;
-    }
-  if (!ave_json_node_get_number (&analysis_json, version_node, "version", -AVE_JSON_MAX_MAGNITUDE,
-                                 AVE_JSON_MAX_MAGNITUDE, &version, error))
-    return NULL;
-  if (version != floor (version) || version < 1)
-    {
-      ave_json_set_invalid (&analysis_json, error, "version", "expected a whole number from 1 (got %g)", version);
-      return NULL;
-    }
-  if (version > AVE_ANALYSIS_VERSION)
-    {
-      g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_INVALID,
-                   "version: %g is newer than this program understands (%d); "
-                   "analyse the file again or update AI Video Editor",
-                   version, AVE_ANALYSIS_VERSION);
-      return NULL;
-    }
-
-  if (!ave_json_read_string (&analysis_json, root, NULL, "source", &source, error))
+  if (!ave_json_read_string (fmt, root, NULL, "source", &source, error))
     return NULL;
 
   self = ave_analysis_new (source, NULL);
-  self->version = (int) version;
+  self->version = (int) ave_document_get_version (document);
 
-  if (!read_media (root, &self->media, error) ||
-      !read_shots (root, self->shots, error) ||
-      !read_intervals (root, "silences", self->silences, error) ||
-      !read_intervals (root, "speech", self->speech, error) ||
-      !read_repeats (root, self->repeats, error) ||
-      !read_words (root, self, error) ||
-      !read_loudness (root, &self->loudness, error) ||
-      !read_times (root, "beats", self->beats, error) ||
-      !read_times (root, "keyframes", self->keyframes, error) ||
-      !ave_json_read_number (&analysis_json, root, NULL, "tempo_bpm", FALSE, 0, &self->tempo_bpm, error) ||
-      !read_highlights (root, self->highlights, error) ||
-      !read_candidates (root, self->thumbnail_candidates, error) ||
-      !ave_json_read_string (&analysis_json, root, NULL, "transcriber", &self->transcriber, error) ||
-      !ave_json_read_string_max (&analysis_json, root, NULL, "language", AVE_ANALYSIS_MAX_LANGUAGE_CHARS,
+  if (!read_media (fmt, root, &self->media, error) ||
+      !read_shots (fmt, root, self->shots, error) ||
+      !read_intervals (fmt, root, "silences", self->silences, error) ||
+      !read_intervals (fmt, root, "speech", self->speech, error) ||
+      !read_repeats (fmt, root, self->repeats, error) ||
+      !read_words (fmt, root, self, error) ||
+      !read_loudness (fmt, root, &self->loudness, error) ||
+      !read_times (fmt, root, "beats", self->beats, error) ||
+      !read_times (fmt, root, "keyframes", self->keyframes, error) ||
+      !ave_json_read_number (fmt, root, NULL, "tempo_bpm", FALSE, 0, &self->tempo_bpm, error) ||
+      !read_scored_times (fmt, root, "highlights", FALSE, self->highlights, error) ||
+      !read_scored_times (fmt, root, "thumbnail_candidates", TRUE, self->thumbnail_candidates, error) ||
+      !ave_json_read_string (fmt, root, NULL, "transcriber", &self->transcriber, error) ||
+      !ave_json_read_string_max (fmt, root, NULL, "language", AVE_ANALYSIS_MAX_LANGUAGE_CHARS,
                                  &self->language, error) ||
-      !ave_json_read_string (&analysis_json, root, NULL, "compute_backend", &self->compute_backend, error) ||
-      !read_warnings (root, self, error))
+      !ave_json_read_string (fmt, root, NULL, "compute_backend", &self->compute_backend, error) ||
+      !read_warnings (fmt, root, self, error))
     return NULL;
 
   if (self->language != NULL && !is_language_tag (self->language))
     {
-      ave_json_set_invalid (&analysis_json, error, "language",
+      ave_json_set_invalid (fmt, error, "language",
                             "'%s' is not a BCP 47 language tag such as \"en\" or \"pt-BR\"", self->language);
       return NULL;
     }
 
   if (self->tempo_bpm < 0 || self->tempo_bpm > 10000)
     {
-      ave_json_set_invalid (&analysis_json, error, "tempo_bpm", "%s (got %g)",
+      ave_json_set_invalid (fmt, error, "tempo_bpm", "%s (got %g)",
                             self->tempo_bpm < 0 ? "must not be negative" : "must be at most 10000", self->tempo_bpm);
       return NULL;
     }
@@ -1104,6 +1077,20 @@ ave_analysis_from_json (JsonNode  *node,
   ave_analysis_sort (self);
 
   return g_steal_pointer (&self);
+}
+
+AveAnalysis *
+ave_analysis_from_json (JsonNode  *node,
+                        GError   **error)
+{
+  g_autoptr(AveDocument) document = NULL;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  document = ave_document_new (&analysis_document, node, NULL, error);
+  if (document == NULL)
+    return NULL;
+  return analysis_from_document (document, error);
 }
 
 /* ------------------------------------------------------------- files */
@@ -1145,30 +1132,15 @@ AveAnalysis *
 ave_analysis_load (const char  *path,
                    GError     **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) local_error = NULL;
-  AveAnalysis *self;
+  g_autoptr(AveDocument) document = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  if (!ave_json_load_file (&analysis_json, parser, path, AVE_ANALYSIS_MAX_FILE_BYTES, &local_error))
-    {
-      if (local_error->domain != JSON_PARSER_ERROR)
-        g_propagate_error (error, g_steal_pointer (&local_error));
-      else
-        /* json-glib's message carries the line and column. */
-        g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_INVALID,
-                     "%s is not valid JSON: %s", path, local_error->message);
-      return NULL;
-    }
-
-  self = ave_analysis_from_json (json_parser_get_root (parser), &local_error);
-  if (self == NULL)
-    {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
-      return NULL;
-    }
-  return self;
+  /* Every error names the file: ave_document_load() puts it first. */
+  document = ave_document_load (&analysis_document, path, error);
+  if (document == NULL)
+    return NULL;
+  return analysis_from_document (document, error);
 }
 
 AveAnalysis *

@@ -26,7 +26,10 @@ ave_json_set_invalid (const AveJsonFormat *format,
   detail = g_strdup_vprintf (detail_format, args);
   va_end (args);
 
-  g_set_error (error, format->domain (), format->code, "%s: %s", path, detail);
+  if (format->document != NULL)
+    g_set_error (error, format->domain (), format->code, "%s: %s: %s", format->document, path, detail);
+  else
+    g_set_error (error, format->domain (), format->code, "%s: %s", path, detail);
 }
 
 char *
@@ -47,6 +50,33 @@ ave_json_node_is_number (JsonNode *node)
     return FALSE;
   type = json_node_get_value_type (node);
   return type == G_TYPE_DOUBLE || type == G_TYPE_INT64;
+}
+
+const char *
+ave_json_node_describe (JsonNode *node)
+{
+  GType type;
+
+  if (node == NULL)
+    return "nothing";
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      return "an object";
+    case JSON_NODE_ARRAY:
+      return "an array";
+    case JSON_NODE_NULL:
+      return "null";
+    case JSON_NODE_VALUE:
+    default:
+      break;
+    }
+  type = json_node_get_value_type (node);
+  if (type == G_TYPE_STRING)
+    return "a string";
+  if (type == G_TYPE_BOOLEAN)
+    return json_node_get_boolean (node) ? "true" : "false";
+  return "a number";
 }
 
 static void
@@ -104,7 +134,7 @@ ave_json_node_get_number (const AveJsonFormat *format,
 
   if (!ave_json_node_is_number (node))
     {
-      ave_json_set_invalid (format, error, path, "expected a number");
+      ave_json_set_invalid (format, error, path, "expected a number, found %s", ave_json_node_describe (node));
       return FALSE;
     }
   value = json_node_get_double (node);
@@ -224,7 +254,9 @@ ave_json_read_bool (const AveJsonFormat *format,
     }
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
     {
-      set_member_invalid (format, error, parent, member, "expected true or false");
+      g_autofree char *path = ave_json_member_path (parent, member);
+
+      ave_json_set_invalid (format, error, path, "expected true or false, found %s", ave_json_node_describe (node));
       return FALSE;
     }
   *out = json_node_get_boolean (node);
@@ -243,7 +275,7 @@ ave_json_node_get_string (const AveJsonFormat *format,
 
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     {
-      ave_json_set_invalid (format, error, path, "expected a string");
+      ave_json_set_invalid (format, error, path, "expected a string, found %s", ave_json_node_describe (node));
       return NULL;
     }
   value = json_node_get_string (node);
@@ -293,6 +325,37 @@ ave_json_read_string (const AveJsonFormat *format,
 }
 
 gboolean
+ave_json_read_array_in (const AveJsonFormat *format,
+                        JsonObject          *object,
+                        const char          *parent,
+                        const char          *member,
+                        guint                max_length,
+                        JsonArray          **out,
+                        GError             **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+  g_autofree char *path = NULL;
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  path = ave_json_member_path (parent, member);
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      ave_json_set_invalid (format, error, path, "expected an array, found %s", ave_json_node_describe (node));
+      return FALSE;
+    }
+  if (json_array_get_length (json_node_get_array (node)) > max_length)
+    {
+      ave_json_set_invalid (format, error, path, "too many elements (%u; at most %u)",
+                            json_array_get_length (json_node_get_array (node)), max_length);
+      return FALSE;
+    }
+  *out = json_node_get_array (node);
+  return TRUE;
+}
+
+gboolean
 ave_json_read_array_max (const AveJsonFormat *format,
                          JsonObject          *object,
                          const char          *member,
@@ -300,24 +363,7 @@ ave_json_read_array_max (const AveJsonFormat *format,
                          JsonArray          **out,
                          GError             **error)
 {
-  JsonNode *node = json_object_get_member (object, member);
-
-  *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    {
-      ave_json_set_invalid (format, error, member, "expected an array");
-      return FALSE;
-    }
-  if (json_array_get_length (json_node_get_array (node)) > max_length)
-    {
-      ave_json_set_invalid (format, error, member, "too many elements (%u; at most %u)",
-                            json_array_get_length (json_node_get_array (node)), max_length);
-      return FALSE;
-    }
-  *out = json_node_get_array (node);
-  return TRUE;
+  return ave_json_read_array_in (format, object, NULL, member, max_length, out, error);
 }
 
 gboolean
@@ -341,7 +387,7 @@ ave_json_array_object (const AveJsonFormat *format,
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      ave_json_set_invalid (format, error, path, "expected an object");
+      ave_json_set_invalid (format, error, path, "expected an object, found %s", ave_json_node_describe (node));
       return NULL;
     }
   return json_node_get_object (node);

@@ -31,9 +31,14 @@ typedef struct
   GQuark      (*domain) (void);  /* e.g. ave_plan_error_quark */
   int           code;            /* e.g. AVE_PLAN_ERROR_INVALID */
   const char   *number_hint;     /* what a missing number is: "a number", "a number of seconds" */
+  /* The file being read, named first in every error ("plan.json: segments[3].start: …");
+   * NULL when the JSON came from elsewhere (then errors start at the path).
+   * AveDocument fills it in: a format declared by a reader leaves it NULL. */
+  const char   *document;
 } AveJsonFormat;
 
-/* "PATH: detail" in the format's domain. */
+/* "DOCUMENT: PATH: detail" (or "PATH: detail" without a document) in the
+ * format's domain. */
 void     ave_json_set_invalid  (const AveJsonFormat *format,
                                 GError             **error,
                                 const char          *path,
@@ -43,6 +48,10 @@ void     ave_json_set_invalid  (const AveJsonFormat *format,
 char    *ave_json_member_path  (const char *parent,
                                 const char *member);
 gboolean ave_json_node_is_number (JsonNode *node);
+/* What a node holds, for "expected a number, found a string": "a string",
+ * "a number", "true", "false", "null", "an array", "an object", or
+ * "nothing" for NULL. */
+const char *ave_json_node_describe (JsonNode *node);
 
 /* Parses the file at `path` into `parser`.  A file that cannot be opened
  * gives its G_FILE_ERROR; one that is not a regular file, is larger than
@@ -62,7 +71,8 @@ gboolean ave_json_node_get_number (const AveJsonFormat *format, JsonNode *node,
 
 /* Each reads one member of `object` (`parent` is its path, for errors).
  * Absent members give the fallback (or fail when `required`); present
- * members of the wrong type fail.  Numbers must be finite and no larger in
+ * members of the wrong type fail, saying what they hold ("expected a
+ * number, found a string").  Numbers must be finite and no larger in
  * magnitude than AVE_JSON_MAX_MAGNITUDE; _in variants also check a range. */
 gboolean ave_json_read_number  (const AveJsonFormat *format, JsonObject *object,
                                 const char *parent, const char *member,
@@ -101,6 +111,10 @@ gboolean ave_json_read_array   (const AveJsonFormat *format, JsonObject *object,
 gboolean ave_json_read_array_max (const AveJsonFormat *format, JsonObject *object,
                                   const char *member, guint max_length,
                                   JsonArray **out, GError **error);
+/* The same for an array inside `parent` ("metadata.tags"). */
+gboolean ave_json_read_array_in (const AveJsonFormat *format, JsonObject *object,
+                                 const char *parent, const char *member, guint max_length,
+                                 JsonArray **out, GError **error);
 /* Element `index` of `array`, which must be an object ("PATH: expected an object"). */
 JsonObject *ave_json_array_object (const AveJsonFormat *format, JsonArray *array,
                                    guint index, const char *path, GError **error);

@@ -10,50 +10,8 @@
 
 #include "core/ave-error.h"
 #include "ave-plan.h"
-#include "ave-project.h"
+#include "ave-plan-private.h"
 #include "core/ave-json-read.h"
-
-/* plan.json is edited by hand: errors name the field ("segments[2].end"). */
-static const AveJsonFormat plan_json = {
-  ave_plan_error_quark, AVE_PLAN_ERROR_INVALID, "a number of seconds",
-};
-
-/* The shortest segment the timeline accepts: about one frame at 100 fps.
- * Anything shorter cannot be rendered as a picture and is a mistake. */
-#define MIN_SEGMENT_DURATION 0.01
-
-/* Media durations from containers are estimates; a plan written against
- * one probe must still validate against another that differs by a frame. */
-#define DURATION_TOLERANCE 0.05
-
-/* Used when a hand-written plan names a crossfade or fade without saying
- * how long it is. */
-#define DEFAULT_TRANSITION_DURATION 0.5
-
-/* Where a new lower third sits: the bottom fifth of the frame, inset from
- * the edges by about the title-safe margin. */
-#define LOWER_THIRD_X      0.05
-#define LOWER_THIRD_Y      0.72
-#define LOWER_THIRD_WIDTH  0.90
-#define LOWER_THIRD_HEIGHT 0.20
-
-struct _AvePlan
-{
-  GObject  parent_instance;
-
-  char    *source;
-  double   source_duration;
-  char    *director;
-  GArray  *segments;   /* AveSegment, clear func frees reason */
-  GArray  *chapters;   /* AveChapter sorted by time, clear func frees title */
-  GArray  *cards;      /* AveCard, clear func frees its strings */
-  /* "metadata" (schema v2): NULL title = none */
-  char    *meta_title;
-  char    *meta_description;
-  char   **meta_tags;
-  double   meta_thumbnail_time;   /* source seconds, < 0 = none */
-  char    *meta_thumbnail_text;
-};
 
 G_DEFINE_FINAL_TYPE (AvePlan, ave_plan, G_TYPE_OBJECT)
 
@@ -64,7 +22,7 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-static const char * const origin_names[] = {
+const char * const _ave_plan_origin_names[] = {
   [AVE_SEGMENT_ORIGIN_LOCAL] = "local",
   [AVE_SEGMENT_ORIGIN_LLM] = "llm",
   [AVE_SEGMENT_ORIGIN_USER] = "user",
@@ -74,15 +32,15 @@ static const char * const origin_names[] = {
 const char *
 ave_segment_origin_to_string (AveSegmentOrigin origin)
 {
-  g_return_val_if_fail ((guint) origin < G_N_ELEMENTS (origin_names), NULL);
-  return origin_names[origin];
+  g_return_val_if_fail ((guint) origin < G_N_ELEMENTS (_ave_plan_origin_names), NULL);
+  return _ave_plan_origin_names[origin];
 }
 
 gboolean
 ave_segment_origin_from_string (const char *text, AveSegmentOrigin *origin)
 {
-  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (origin_names); i++)
-    if (g_str_equal (text, origin_names[i]))
+  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (_ave_plan_origin_names); i++)
+    if (g_str_equal (text, _ave_plan_origin_names[i]))
       {
         *origin = i;
         return TRUE;
@@ -90,18 +48,18 @@ ave_segment_origin_from_string (const char *text, AveSegmentOrigin *origin)
   return FALSE;
 }
 
-static const char * const transition_names[] = {
+const char * const _ave_plan_transition_names[] = {
   [AVE_TRANSITION_CUT] = "cut",
   [AVE_TRANSITION_CROSSFADE] = "crossfade",
   [AVE_TRANSITION_FADE] = "fade",
 };
 
-static const char * const card_kind_names[] = {
+const char * const _ave_plan_card_kind_names[] = {
   [AVE_CARD_TITLE] = "title",
   [AVE_CARD_OVERLAY] = "overlay",
 };
 
-static const char * const card_style_names[] = {
+const char * const _ave_plan_card_style_names[] = {
   [AVE_CARD_STYLE_DARK] = "dark",
   [AVE_CARD_STYLE_LIGHT] = "light",
   [AVE_CARD_STYLE_ACCENT] = "accent",
@@ -125,8 +83,8 @@ dup_capped (const char *text,
 
 /* ------------------------------------------------------------- cards */
 
-static void
-clear_card (gpointer data)
+void
+_ave_plan_clear_card (gpointer data)
 {
   AveCard *card = data;
 
@@ -163,7 +121,7 @@ ave_card_free (AveCard *card)
 {
   if (card == NULL)
     return;
-  clear_card (card);
+  _ave_plan_clear_card (card);
   g_free (card);
 }
 
@@ -281,7 +239,7 @@ ave_plan_init (AvePlan *self)
   self->chapters = g_array_new (FALSE, TRUE, sizeof (AveChapter));
   g_array_set_clear_func (self->chapters, clear_chapter);
   self->cards = g_array_new (FALSE, TRUE, sizeof (AveCard));
-  g_array_set_clear_func (self->cards, clear_card);
+  g_array_set_clear_func (self->cards, _ave_plan_clear_card);
   self->meta_thumbnail_time = -1;
 }
 
@@ -529,14 +487,14 @@ ave_plan_append_segment (AvePlan          *self,
 
   if (!range_is_valid (self, segment->start, segment->end))
     return FALSE;
-  if ((guint) segment->transition >= G_N_ELEMENTS (transition_names))
+  if ((guint) segment->transition >= G_N_ELEMENTS (_ave_plan_transition_names))
     return FALSE;
   if (!isfinite (segment->transition_duration) || segment->transition_duration < 0.0)
     return FALSE;
   if (self->segments->len >= AVE_PLAN_MAX_SEGMENTS)
     return FALSE;
 
-  if ((guint) segment->origin >= G_N_ELEMENTS (origin_names))
+  if ((guint) segment->origin >= G_N_ELEMENTS (_ave_plan_origin_names))
     return FALSE;
 
   copy = *segment;
@@ -689,7 +647,7 @@ ave_plan_set_transition (AvePlan           *self,
 
   g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
 
-  if (index >= self->segments->len || (guint) type >= G_N_ELEMENTS (transition_names))
+  if (index >= self->segments->len || (guint) type >= G_N_ELEMENTS (_ave_plan_transition_names))
     return FALSE;
 
   segment = segment_at (self, index);
@@ -925,21 +883,22 @@ text_fits (const char *text,
 /* Checks one card against the plan; `path` names it in messages
  * ("cards[1]"), and the error names the member at fault. */
 
-static gboolean
-check_card (AvePlan        *self,
-            const AveCard  *card,
-            const char     *path,
-            GError        **error)
+gboolean
+_ave_plan_check_card (AvePlan              *self,
+                      const AveCard        *card,
+                      const AveJsonFormat  *format,
+                      const char           *path,
+                      GError              **error)
 {
   const char *member = NULL;
   g_autofree char *detail = NULL;
 
-  if ((guint) card->kind >= G_N_ELEMENTS (card_kind_names))
+  if ((guint) card->kind >= G_N_ELEMENTS (_ave_plan_card_kind_names))
     {
       member = "kind";
       detail = g_strdup ("unknown kind (allowed: title, overlay)");
     }
-  else if ((guint) card->style >= G_N_ELEMENTS (card_style_names))
+  else if ((guint) card->style >= G_N_ELEMENTS (_ave_plan_card_style_names))
     {
       member = "style";
       detail = g_strdup ("unknown style (allowed: dark, light, accent)");
@@ -986,7 +945,7 @@ check_card (AvePlan        *self,
       member = "duration";
       detail = g_strdup_printf ("must be at most %.0f s (got %.3f)", AVE_PLAN_MAX_SECONDS, card->duration);
     }
-  else if ((guint) card->transition >= G_N_ELEMENTS (transition_names))
+  else if ((guint) card->transition >= G_N_ELEMENTS (_ave_plan_transition_names))
     {
       member = "transition";
       detail = g_strdup ("unknown transition (allowed: cut, crossfade, fade)");
@@ -996,7 +955,7 @@ check_card (AvePlan        *self,
     {
       member = "transition_duration";
       detail = g_strdup_printf ("a %s needs a duration greater than 0 (got %.3f)",
-                                transition_names[card->transition], card->transition_duration);
+                                _ave_plan_transition_names[card->transition], card->transition_duration);
     }
   /* A card transitions on both of its sides: each may take half of it. */
   else if (card->transition != AVE_TRANSITION_CUT &&
@@ -1058,7 +1017,7 @@ check_card (AvePlan        *self,
   {
     g_autofree char *p = ave_json_member_path (path, member);
 
-    ave_json_set_invalid (&plan_json, error, p, "%s", detail);
+    ave_json_set_invalid (format, error, p, "%s", detail);
   }
   return FALSE;
 }
@@ -1131,8 +1090,8 @@ shift_output_times (AvePlan *self,
 
 /* Normalises what a caller hands in: a cut has no duration, text that is
  * empty is absent. */
-static void
-normalise_card (AveCard *card)
+void
+_ave_plan_normalise_card (AveCard *card)
 {
   if (card->transition == AVE_TRANSITION_CUT)
     card->transition_duration = 0.0;
@@ -1154,7 +1113,7 @@ insert_card (AvePlan       *self,
   double before = ave_plan_get_output_duration (self);
 
   copy_card_into (&copy, card);
-  normalise_card (&copy);
+  _ave_plan_normalise_card (&copy);
   g_array_insert_val (self->cards, position, copy);
   if (copy.kind == AVE_CARD_TITLE)
     {
@@ -1191,7 +1150,7 @@ ave_plan_add_card (AvePlan       *self,
   g_return_val_if_fail (AVE_IS_PLAN (self), -1);
   g_return_val_if_fail (card != NULL, -1);
 
-  if (self->cards->len >= AVE_PLAN_MAX_CARDS || !check_card (self, card, "card", NULL))
+  if (self->cards->len >= AVE_PLAN_MAX_CARDS || !_ave_plan_check_card (self, card, &_ave_plan_document.format, "card", NULL))
     return -1;
 
   insert_card (self, self->cards->len, card);
@@ -1211,7 +1170,7 @@ ave_plan_remove_card (AvePlan *self,
     return FALSE;
 
   card = take_card (self, index);
-  clear_card (&card);
+  _ave_plan_clear_card (&card);
   emit_changed (self);
   return TRUE;
 }
@@ -1253,7 +1212,7 @@ ave_plan_move_card (AvePlan *self,
   else
     card.output_time = output_time;
   insert_card (self, index, &card);
-  clear_card (&card);
+  _ave_plan_clear_card (&card);
   emit_changed (self);
   return TRUE;
 }
@@ -1278,921 +1237,24 @@ ave_plan_update_card (AvePlan       *self,
   copy_card_into (&updated, card);
   updated.insert_before = slot->insert_before;
   updated.output_time = slot->output_time;
-  if (!check_card (self, &updated, "card", NULL))
+  if (!_ave_plan_check_card (self, &updated, &_ave_plan_document.format, "card", NULL))
     {
-      clear_card (&updated);
+      _ave_plan_clear_card (&updated);
       return FALSE;
     }
-  normalise_card (&updated);
+  _ave_plan_normalise_card (&updated);
 
   /* Replaced in place: a longer or shorter card pushes what follows it
    * by the difference, and nothing before it moves. */
   if (updated.kind == AVE_CARD_TITLE)
     at = title_card_output_start (self, index);
   before = ave_plan_get_output_duration (self);
-  clear_card (slot);
+  _ave_plan_clear_card (slot);
   *slot = updated;
   if (at >= 0.0)
     shift_output_times (self, at, ave_plan_get_output_duration (self) - before);
   emit_changed (self);
   return TRUE;
-}
-
-/* -------------------------------------------------------------- JSON out */
-
-static void
-add_double (JsonBuilder *builder,
-            const char  *name,
-            double       value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_double_value (builder, isfinite (value) ? value : 0.0);
-}
-
-static void
-add_nullable_string (JsonBuilder *builder,
-                     const char  *name,
-                     const char  *value)
-{
-  json_builder_set_member_name (builder, name);
-  if (value != NULL)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
-/* Only the members that mean something for the card's kind are written. */
-static void
-add_card_json (JsonBuilder   *builder,
-               const AveCard *card)
-{
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "kind");
-  json_builder_add_string_value (builder, card_kind_names[card->kind]);
-  add_nullable_string (builder, "title", card->title);
-  add_nullable_string (builder, "subtitle", card->subtitle);
-  add_nullable_string (builder, "image", card->image_path);
-  json_builder_set_member_name (builder, "style");
-  json_builder_add_string_value (builder, card_style_names[card->style]);
-  if (card->kind == AVE_CARD_TITLE)
-    {
-      json_builder_set_member_name (builder, "insert_before");
-      json_builder_add_int_value (builder, card->insert_before);
-    }
-  else
-    add_double (builder, "time", card->output_time);
-  add_double (builder, "duration", card->duration);
-  if (card->kind == AVE_CARD_OVERLAY)
-    {
-      add_double (builder, "x", card->x);
-      add_double (builder, "y", card->y);
-      add_double (builder, "width", card->width);
-      add_double (builder, "height", card->height);
-      add_double (builder, "opacity", card->opacity);
-    }
-  json_builder_set_member_name (builder, "transition");
-  json_builder_add_string_value (builder, transition_names[card->transition]);
-  add_double (builder, "transition_duration", card->transition_duration);
-  json_builder_end_object (builder);
-}
-
-JsonNode *
-ave_plan_to_json (AvePlan *self)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-
-  g_return_val_if_fail (AVE_IS_PLAN (self), NULL);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, AVE_PLAN_VERSION);
-  json_builder_set_member_name (builder, "source");
-  if (self->source != NULL)
-    json_builder_add_string_value (builder, self->source);
-  else
-    json_builder_add_null_value (builder);
-  add_double (builder, "source_duration", self->source_duration);
-  json_builder_set_member_name (builder, "director");
-  if (self->director != NULL)
-    json_builder_add_string_value (builder, self->director);
-  else
-    json_builder_add_null_value (builder);
-
-  json_builder_set_member_name (builder, "segments");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < self->segments->len; i++)
-    {
-      const AveSegment *segment = segment_at (self, i);
-
-      json_builder_begin_object (builder);
-      add_double (builder, "start", segment->start);
-      add_double (builder, "end", segment->end);
-      json_builder_set_member_name (builder, "transition");
-      json_builder_add_string_value (builder, transition_names[segment->transition]);
-      add_double (builder, "transition_duration", segment->transition_duration);
-      json_builder_set_member_name (builder, "enabled");
-      json_builder_add_boolean_value (builder, segment->enabled);
-      json_builder_set_member_name (builder, "reason");
-      if (segment->reason != NULL)
-        json_builder_add_string_value (builder, segment->reason);
-      else
-        json_builder_add_null_value (builder);
-      json_builder_set_member_name (builder, "origin");
-      json_builder_add_string_value (builder, origin_names[segment->origin]);
-      json_builder_end_object (builder);
-    }
-  json_builder_end_array (builder);
-
-  if (self->meta_title != NULL)
-    {
-      json_builder_set_member_name (builder, "metadata");
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "title");
-      json_builder_add_string_value (builder, self->meta_title);
-      json_builder_set_member_name (builder, "description");
-      json_builder_add_string_value (builder, self->meta_description != NULL ? self->meta_description : "");
-      json_builder_set_member_name (builder, "tags");
-      json_builder_begin_array (builder);
-      for (guint i = 0; self->meta_tags != NULL && self->meta_tags[i] != NULL; i++)
-        json_builder_add_string_value (builder, self->meta_tags[i]);
-      json_builder_end_array (builder);
-      if (self->meta_thumbnail_time >= 0)
-        {
-          json_builder_set_member_name (builder, "thumbnail");
-          json_builder_begin_object (builder);
-          add_double (builder, "time", self->meta_thumbnail_time);
-          json_builder_set_member_name (builder, "text");
-          json_builder_add_string_value (builder, self->meta_thumbnail_text != NULL ? self->meta_thumbnail_text : "");
-          json_builder_end_object (builder);
-        }
-      json_builder_end_object (builder);
-    }
-
-  json_builder_set_member_name (builder, "chapters");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < self->chapters->len; i++)
-    {
-      const AveChapter *chapter = &g_array_index (self->chapters, AveChapter, i);
-
-      json_builder_begin_object (builder);
-      add_double (builder, "time", chapter->time);
-      json_builder_set_member_name (builder, "title");
-      json_builder_add_string_value (builder, chapter->title);
-      json_builder_end_object (builder);
-    }
-  json_builder_end_array (builder);
-
-  json_builder_set_member_name (builder, "cards");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < self->cards->len; i++)
-    add_card_json (builder, card_at (self, i));
-  json_builder_end_array (builder);
-
-  /* For people and scripts reading the file; recomputed on load. */
-  add_double (builder, "output_duration", ave_plan_get_output_duration (self));
-
-  json_builder_end_object (builder);
-  return json_builder_get_root (builder);
-}
-
-/* --------------------------------------------------------------- JSON in */
-
-/* Every error names the field by its path ("segments[2].end") and the
- * value found, because plan.json is meant to be edited by hand. */
-
-static gboolean
-read_transition (JsonObject        *object,
-                 const char        *parent,
-                 AveTransitionType *out,
-                 GError           **error)
-{
-  g_autofree char *name = NULL;
-
-  if (!ave_json_read_string (&plan_json, object, parent, "transition", &name, error))
-    return FALSE;
-
-  *out = AVE_TRANSITION_CUT;
-  if (name == NULL)
-    return TRUE;
-
-  for (guint t = 0; t < G_N_ELEMENTS (transition_names); t++)
-    if (g_str_equal (name, transition_names[t]))
-      {
-        *out = t;
-        return TRUE;
-      }
-
-  {
-    g_autofree char *path = ave_json_member_path (parent, "transition");
-
-    ave_json_set_invalid (&plan_json, error, path, "unknown transition \"%s\" (allowed: cut, crossfade, fade)", name);
-  }
-  return FALSE;
-}
-
-/* "metadata" (version 2): what a director proposed for publishing. */
-static gboolean
-read_metadata (AvePlan *self, JsonObject *root, GError **error)
-{
-  JsonNode *node = json_object_get_member (root, "metadata");
-  JsonObject *obj;
-  g_autofree char *title = NULL;
-  g_autofree char *description = NULL;
-  g_autofree char *text = NULL;
-  g_autoptr(GPtrArray) tags = g_ptr_array_new_with_free_func (g_free);
-  JsonArray *array = NULL;
-  double time = -1;
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      ave_json_set_invalid (&plan_json, error, "metadata", "expected an object with title, description, tags");
-      return FALSE;
-    }
-  obj = json_node_get_object (node);
-  if (!ave_json_read_string_max (&plan_json, obj, "metadata", "title", AVE_PLAN_MAX_TITLE_CHARS, &title, error)
-      || !ave_json_read_string_max (&plan_json, obj, "metadata", "description", AVE_PLAN_MAX_REASON_CHARS,
-                                    &description, error)
-      || !ave_json_read_array_max (&plan_json, obj, "tags", 50, &array, error))
-    return FALSE;
-  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
-    {
-      JsonNode *tag = json_array_get_element (array, i);
-
-      if (!JSON_NODE_HOLDS_VALUE (tag) || json_node_get_value_type (tag) != G_TYPE_STRING)
-        {
-          g_autofree char *p = g_strdup_printf ("metadata.tags[%u]", i);
-          ave_json_set_invalid (&plan_json, error, p, "expected a string");
-          return FALSE;
-        }
-      g_ptr_array_add (tags, g_strdup (json_node_get_string (tag)));
-    }
-  node = json_object_get_member (obj, "thumbnail");
-  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
-    {
-      if (!ave_json_read_number (&plan_json, json_node_get_object (node), "metadata.thumbnail", "time", FALSE, -1,
-                                 &time, error)
-          || !ave_json_read_string_max (&plan_json, json_node_get_object (node), "metadata.thumbnail", "text",
-                                        AVE_PLAN_MAX_TITLE_CHARS, &text, error))
-        return FALSE;
-    }
-  if (title == NULL)
-    return TRUE;
-  self->meta_title = g_steal_pointer (&title);
-  self->meta_description = g_steal_pointer (&description);
-  g_ptr_array_add (tags, NULL);
-  self->meta_tags = (char **) g_ptr_array_steal (tags, NULL);
-  self->meta_thumbnail_time = time;
-  self->meta_thumbnail_text = g_steal_pointer (&text);
-  return TRUE;
-}
-
-static gboolean
-read_segment (AvePlan    *self,
-              JsonNode   *node,
-              guint       index,
-              GError    **error)
-{
-  g_autofree char *path = g_strdup_printf ("segments[%u]", index);
-  JsonObject *obj;
-  AveSegment segment = { 0 };
-  g_autofree char *reason = NULL;
-  g_autofree char *origin = NULL;
-
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      ave_json_set_invalid (&plan_json, error, path, "expected an object with start and end");
-      return FALSE;
-    }
-  obj = json_node_get_object (node);
-
-  if (!ave_json_read_number (&plan_json, obj, path, "start", TRUE, 0, &segment.start, error) ||
-      !ave_json_read_number (&plan_json, obj, path, "end", TRUE, 0, &segment.end, error))
-    return FALSE;
-
-  if (segment.start < 0.0)
-    {
-      g_autofree char *p = ave_json_member_path (path, "start");
-
-      ave_json_set_invalid (&plan_json, error, p, "must not be negative (%.3f)", segment.start);
-      return FALSE;
-    }
-  if (segment.end - segment.start < MIN_SEGMENT_DURATION - 1e-9)
-    {
-      g_autofree char *p = ave_json_member_path (path, "end");
-
-      if (segment.end <= segment.start)
-        ave_json_set_invalid (&plan_json, error, p, "must be greater than start (%.3f)", segment.start);
-      else
-        ave_json_set_invalid (&plan_json, error, p, "the segment must last at least %.2f s (it lasts %.3f s)",
-                     MIN_SEGMENT_DURATION, segment.end - segment.start);
-      return FALSE;
-    }
-  if (self->source_duration > 0.0 &&
-      segment.end > self->source_duration + DURATION_TOLERANCE)
-    {
-      g_autofree char *p = ave_json_member_path (path, "end");
-
-      ave_json_set_invalid (&plan_json, error, p, "%.3f is beyond the end of the source (source_duration %.3f)",
-                   segment.end, self->source_duration);
-      return FALSE;
-    }
-
-  if (!read_transition (obj, path, &segment.transition, error))
-    return FALSE;
-  if (!ave_json_read_number (&plan_json, obj, path, "transition_duration", FALSE,
-                    segment.transition == AVE_TRANSITION_CUT ? 0.0 : DEFAULT_TRANSITION_DURATION,
-                    &segment.transition_duration, error))
-    return FALSE;
-
-  if (segment.transition == AVE_TRANSITION_CUT)
-    segment.transition_duration = 0.0;
-  else
-    {
-      g_autofree char *p = ave_json_member_path (path, "transition_duration");
-      double limit = segment.end - segment.start;
-
-      if (segment.transition_duration <= 0.0)
-        {
-          ave_json_set_invalid (&plan_json, error, p, "a %s needs a duration greater than 0 (got %.3f)",
-                       transition_names[segment.transition], segment.transition_duration);
-          return FALSE;
-        }
-      if (index > 0)
-        limit = MIN (limit, segment_length (segment_at (self, index - 1)));
-      if (segment.transition_duration >= limit)
-        {
-          ave_json_set_invalid (&plan_json, error, p, "%.3f must be shorter than this segment%s (%.3f s)",
-                       segment.transition_duration,
-                       index > 0 ? " and the previous one" : "", limit);
-          return FALSE;
-        }
-    }
-
-  if (!ave_json_read_bool (&plan_json, obj, path, "enabled", TRUE, &segment.enabled, error))
-    return FALSE;
-
-  if (!ave_json_read_string_max (&plan_json, obj, path, "reason", AVE_PLAN_MAX_REASON_CHARS, &reason, error))
-    return FALSE;
-  /* Version 1 had no origin: its plans came from the local director. */
-  if (!ave_json_read_string (&plan_json, obj, path, "origin", &origin, error))
-    return FALSE;
-  if (origin != NULL && !ave_segment_origin_from_string (origin, &segment.origin))
-    {
-      g_autofree char *p = ave_json_member_path (path, "origin");
-
-      ave_json_set_invalid (&plan_json, error, p, "unknown origin \"%s\" (allowed: local, llm, user, import)", origin);
-      return FALSE;
-    }
-  segment.reason = g_steal_pointer (&reason);
-
-  g_array_append_val (self->segments, segment);
-  return TRUE;
-}
-
-static gboolean
-read_chapter (AvePlan   *self,
-              JsonNode  *node,
-              guint      index,
-              GError   **error)
-{
-  g_autofree char *path = g_strdup_printf ("chapters[%u]", index);
-  g_autofree char *title = NULL;
-  JsonObject *obj;
-  double time;
-
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      ave_json_set_invalid (&plan_json, error, path, "expected an object with time and title");
-      return FALSE;
-    }
-  obj = json_node_get_object (node);
-
-  if (!ave_json_read_number (&plan_json, obj, path, "time", TRUE, 0, &time, error) ||
-      !ave_json_read_string_max (&plan_json, obj, path, "title", AVE_PLAN_MAX_TITLE_CHARS, &title, error))
-    return FALSE;
-  if (time < 0.0 || time > AVE_PLAN_MAX_SECONDS)
-    {
-      g_autofree char *p = ave_json_member_path (path, "time");
-
-      if (time < 0.0)
-        ave_json_set_invalid (&plan_json, error, p, "must not be negative (%.3f)", time);
-      else
-        ave_json_set_invalid (&plan_json, error, p, "must be at most %.0f s (got %.3f)", AVE_PLAN_MAX_SECONDS, time);
-      return FALSE;
-    }
-  if (title == NULL)
-    {
-      g_autofree char *p = ave_json_member_path (path, "title");
-
-      ave_json_set_invalid (&plan_json, error, p, "missing (expected a string)");
-      return FALSE;
-    }
-
-  {
-    AveChapter chapter = { time, g_steal_pointer (&title) };
-
-    /* Sorted once all are read (ave_plan_new_from_json). */
-    g_array_append_val (self->chapters, chapter);
-  }
-  return TRUE;
-}
-
-static int
-compare_chapters (gconstpointer a,
-                  gconstpointer b)
-{
-  double ta = ((const AveChapter *) a)->time, tb = ((const AveChapter *) b)->time;
-
-  return (ta > tb) - (ta < tb);
-}
-
-/* A name from `names` (a table of n entries); `fallback` when absent. */
-static gboolean
-read_name (JsonObject         *object,
-           const char         *parent,
-           const char         *member,
-           const char * const *names,
-           guint               n_names,
-           guint               fallback,
-           guint              *out,
-           GError            **error)
-{
-  g_autofree char *name = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr(GString) allowed = NULL;
-
-  if (!ave_json_read_string (&plan_json, object, parent, member, &name, error))
-    return FALSE;
-  *out = fallback;
-  if (name == NULL)
-    return TRUE;
-  for (guint i = 0; i < n_names; i++)
-    if (g_str_equal (name, names[i]))
-      {
-        *out = i;
-        return TRUE;
-      }
-
-  allowed = g_string_new (NULL);
-  for (guint i = 0; i < n_names; i++)
-    g_string_append_printf (allowed, "%s%s", i > 0 ? ", " : "", names[i]);
-  path = ave_json_member_path (parent, member);
-  ave_json_set_invalid (&plan_json, error, path, "unknown %s \"%s\" (allowed: %s)", member, name, allowed->str);
-  return FALSE;
-}
-
-static gboolean
-read_card (AvePlan   *self,
-           JsonNode  *node,
-           guint      index,
-           GError   **error)
-{
-  g_autofree char *path = g_strdup_printf ("cards[%u]", index);
-  g_autofree char *kind_path = ave_json_member_path (path, "kind");
-  JsonObject *obj;
-  AveCard card = { 0 };
-  guint kind, style;
-  gboolean ok = FALSE;
-
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      ave_json_set_invalid (&plan_json, error, path, "expected an object with kind, title and duration");
-      return FALSE;
-    }
-  obj = json_node_get_object (node);
-
-  if (!json_object_has_member (obj, "kind"))
-    {
-      ave_json_set_invalid (&plan_json, error, kind_path, "missing (expected \"title\" or \"overlay\")");
-      return FALSE;
-    }
-  if (!read_name (obj, path, "kind", card_kind_names, G_N_ELEMENTS (card_kind_names),
-                  AVE_CARD_TITLE, &kind, error) ||
-      !read_name (obj, path, "style", card_style_names, G_N_ELEMENTS (card_style_names),
-                  AVE_CARD_STYLE_DARK, &style, error))
-    return FALSE;
-  card.kind = kind;
-  card.style = style;
-  card.opacity = 1.0;
-  if (card.kind == AVE_CARD_TITLE)
-    card.width = card.height = 1.0;
-  else
-    {
-      card.x = LOWER_THIRD_X;
-      card.y = LOWER_THIRD_Y;
-      card.width = LOWER_THIRD_WIDTH;
-      card.height = LOWER_THIRD_HEIGHT;
-    }
-
-  if (!ave_json_read_string_max (&plan_json, obj, path, "title", AVE_PLAN_MAX_TITLE_CHARS, &card.title, error) ||
-      !ave_json_read_string_max (&plan_json, obj, path, "subtitle", AVE_PLAN_MAX_TITLE_CHARS, &card.subtitle, error) ||
-      !ave_json_read_string_max (&plan_json, obj, path, "image", AVE_PLAN_MAX_PATH_CHARS, &card.image_path, error) ||
-      !ave_json_read_number (&plan_json, obj, path, "duration", TRUE, 0, &card.duration, error) ||
-      !read_transition (obj, path, &card.transition, error) ||
-      !ave_json_read_number (&plan_json, obj, path, "transition_duration", FALSE,
-                    card.transition == AVE_TRANSITION_CUT ? 0.0 : DEFAULT_TRANSITION_DURATION,
-                    &card.transition_duration, error))
-    goto out;
-
-  if (card.kind == AVE_CARD_TITLE)
-    {
-      JsonNode *slot = json_object_get_member (obj, "insert_before");
-      g_autofree char *p = ave_json_member_path (path, "insert_before");
-      double value;
-
-      if (slot == NULL)
-        {
-          ave_json_set_invalid (&plan_json, error, p, "missing (expected the index of the segment the card plays before)");
-          goto out;
-        }
-      if (!ave_json_node_get_number (&plan_json, slot, p, 0, G_MAXUINT, &value, error))
-        goto out;
-      if (value != floor (value))
-        {
-          ave_json_set_invalid (&plan_json, error, p, "expected a whole number from 0 (got %g)", value);
-          goto out;
-        }
-      card.insert_before = (guint) value;
-    }
-  else if (!ave_json_read_number (&plan_json, obj, path, "time", TRUE, 0, &card.output_time, error) ||
-           !ave_json_read_number (&plan_json, obj, path, "x", FALSE, card.x, &card.x, error) ||
-           !ave_json_read_number (&plan_json, obj, path, "y", FALSE, card.y, &card.y, error) ||
-           !ave_json_read_number (&plan_json, obj, path, "width", FALSE, card.width, &card.width, error) ||
-           !ave_json_read_number (&plan_json, obj, path, "height", FALSE, card.height, &card.height, error) ||
-           !ave_json_read_number (&plan_json, obj, path, "opacity", FALSE, card.opacity, &card.opacity, error))
-    goto out;
-
-  if (!check_card (self, &card, path, error))
-    goto out;
-
-  normalise_card (&card);
-  g_array_append_val (self->cards, card);
-  memset (&card, 0, sizeof card);
-  ok = TRUE;
-
-out:
-  clear_card (&card);
-  return ok;
-}
-
-AvePlan *
-ave_plan_new_from_json (JsonNode  *node,
-                        GError   **error)
-{
-  g_autoptr(AvePlan) self = NULL;
-  g_autofree char *source = NULL;
-  g_autofree char *director = NULL;
-  JsonObject *root;
-  JsonNode *version_node;
-  JsonNode *member;
-  JsonArray *array;
-  double version;
-  double source_duration;
-
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error_literal (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID,
-                           "The plan must be a JSON object with \"version\", \"source\" and \"segments\"");
-      return NULL;
-    }
-  root = json_node_get_object (node);
-
-  version_node = json_object_get_member (root, "version");
-  if (version_node == NULL)
-    {
-      ave_json_set_invalid (&plan_json, error, "version", "missing (expected %d)", AVE_PLAN_VERSION);
-      return NULL;
-    }
-  if (!ave_json_node_get_number (&plan_json, version_node, "version", -AVE_JSON_MAX_MAGNITUDE,
-                                 AVE_JSON_MAX_MAGNITUDE, &version, error))
-    return NULL;
-  if (version != floor (version) || version < 1)
-    {
-      ave_json_set_invalid (&plan_json, error, "version", "expected a whole number from 1 (got %g)", version);
-      return NULL;
-    }
-  if (version > AVE_PLAN_VERSION)
-    {
-      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_VERSION,
-                   "version: plan version %g is newer than this program understands (%d); "
-                   "update AI Video Editor or plan the video again",
-                   version, AVE_PLAN_VERSION);
-      return NULL;
-    }
-
-  if (!ave_json_read_string_max (&plan_json, root, NULL, "source", AVE_PLAN_MAX_PATH_CHARS, &source, error))
-    return NULL;
-  if (source == NULL || *source == '\0')
-    {
-      ave_json_set_invalid (&plan_json, error, "source", "missing (expected the path of the video the plan edits)");
-      return NULL;
-    }
-
-  if (!ave_json_read_number (&plan_json, root, NULL, "source_duration", TRUE, 0, &source_duration, error))
-    return NULL;
-  if (source_duration <= 0.0 || source_duration > AVE_PLAN_MAX_SECONDS)
-    {
-      ave_json_set_invalid (&plan_json, error, "source_duration", "must be greater than 0 and at most %.0f (got %.3f)",
-                            AVE_PLAN_MAX_SECONDS, source_duration);
-      return NULL;
-    }
-
-  if (!ave_json_read_string_max (&plan_json, root, NULL, "director", AVE_PLAN_MAX_NAME_CHARS, &director, error))
-    return NULL;
-
-  self = ave_plan_new (source, source_duration);
-  self->director = g_steal_pointer (&director);
-
-  member = json_object_get_member (root, "segments");
-  if (member == NULL)
-    {
-      ave_json_set_invalid (&plan_json, error, "segments", "missing (expected a list of segments)");
-      return NULL;
-    }
-  if (!ave_json_read_array_max (&plan_json, root, "segments", AVE_PLAN_MAX_SEGMENTS, &array, error))
-    return NULL;
-  if (array == NULL)
-    {
-      ave_json_set_invalid (&plan_json, error, "segments", "expected an array");
-      return NULL;
-    }
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    if (!read_segment (self, json_array_get_element (array, i), i, error))
-      return NULL;
-
-  if (!ave_json_read_array_max (&plan_json, root, "chapters", AVE_PLAN_MAX_CHAPTERS, &array, error))
-    return NULL;
-  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
-    if (!read_chapter (self, json_array_get_element (array, i), i, error))
-      return NULL;
-  /* Appended as read and sorted once: a stable sort keeps chapters of
-   * the same time in the file's order. */
-  g_array_sort (self->chapters, compare_chapters);
-
-  /* Cards came after version 1 was first written: a plan without them
-   * is still a version 1 plan. */
-  if (!ave_json_read_array_max (&plan_json, root, "cards", AVE_PLAN_MAX_CARDS, &array, error))
-    return NULL;
-  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
-    if (!read_card (self, json_array_get_element (array, i), i, error))
-      return NULL;
-
-  if (!read_metadata (self, root, error))
-    return NULL;
-
-  /* "output_duration" is derived from the segments and deliberately not
-   * read: a hand edit of the segments must not leave it contradicting them. */
-
-  return g_steal_pointer (&self);
-}
-
-/* ------------------------------------------------------------- files */
-
-/* json-glib prints doubles with 17 significant digits (0.1 becomes
- * 0.10000000000000001).  plan.json is edited by hand, so numbers are
- * written with the fewest digits that read back to the same double. */
-static void
-append_number (GString *out,
-               double   value)
-{
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-
-  /* %g would write 20 as 2e+01 */
-  if (value == floor (value) && fabs (value) < 1e15)
-    {
-      g_ascii_formatd (buffer, sizeof buffer, "%.0f", value);
-      g_string_append (out, buffer);
-      return;
-    }
-
-  for (int digits = 1; digits <= 17; digits++)
-    {
-      char format[8];
-
-      g_snprintf (format, sizeof format, "%%.%dg", digits);
-      g_ascii_formatd (buffer, sizeof buffer, format, value);
-      if (g_ascii_strtod (buffer, NULL) == value)
-        break;
-    }
-  g_string_append (out, buffer);
-}
-
-static void
-append_string (GString    *out,
-               const char *str)
-{
-  g_string_append_c (out, '"');
-  for (const unsigned char *p = (const unsigned char *) str; *p != '\0'; p++)
-    {
-      switch (*p)
-        {
-        case '"':  g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        case '\b': g_string_append (out, "\\b"); break;
-        case '\f': g_string_append (out, "\\f"); break;
-        default:
-          if (*p < 0x20)
-            g_string_append_printf (out, "\\u%04x", *p);
-          else
-            g_string_append_c (out, (char) *p);
-        }
-    }
-  g_string_append_c (out, '"');
-}
-
-static gboolean
-is_scalar_object (JsonNode *node)
-{
-  JsonObject *obj;
-  g_autoptr(GList) members = NULL;
-
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    return FALSE;
-  obj = json_node_get_object (node);
-  members = json_object_get_values (obj);
-  for (GList *l = members; l != NULL; l = l->next)
-    if (JSON_NODE_HOLDS_OBJECT (l->data) || JSON_NODE_HOLDS_ARRAY (l->data))
-      return FALSE;
-  return TRUE;
-}
-
-static void
-append_node (GString  *out,
-             JsonNode *node,
-             int       indent,
-             gboolean  one_line)
-{
-  switch (JSON_NODE_TYPE (node))
-    {
-    case JSON_NODE_NULL:
-      g_string_append (out, "null");
-      break;
-
-    case JSON_NODE_VALUE:
-      {
-        GType type = json_node_get_value_type (node);
-
-        if (type == G_TYPE_STRING)
-          append_string (out, json_node_get_string (node));
-        else if (type == G_TYPE_BOOLEAN)
-          g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
-        else if (type == G_TYPE_INT64)
-          g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
-        else
-          append_number (out, json_node_get_double (node));
-      }
-      break;
-
-    case JSON_NODE_ARRAY:
-      {
-        JsonArray *array = json_node_get_array (node);
-        guint n = json_array_get_length (array);
-
-        if (n == 0)
-          {
-            g_string_append (out, "[]");
-            break;
-          }
-        g_string_append (out, "[\n");
-        for (guint i = 0; i < n; i++)
-          {
-            JsonNode *element = json_array_get_element (array, i);
-
-            g_string_append_printf (out, "%*s", indent + 2, "");
-            /* One segment or chapter per line keeps the file short and
-             * makes a diff of two plans readable. */
-            append_node (out, element, indent + 2, is_scalar_object (element));
-            g_string_append (out, i + 1 < n ? ",\n" : "\n");
-          }
-        g_string_append_printf (out, "%*s]", indent, "");
-      }
-      break;
-
-    case JSON_NODE_OBJECT:
-      {
-        JsonObject *obj = json_node_get_object (node);
-        g_autoptr(GList) names = json_object_get_members (obj);
-        const char *separator = one_line ? ", " : ",\n";
-
-        if (names == NULL)
-          {
-            g_string_append (out, "{}");
-            break;
-          }
-        g_string_append (out, one_line ? "{ " : "{\n");
-        for (GList *l = names; l != NULL; l = l->next)
-          {
-            if (!one_line)
-              g_string_append_printf (out, "%*s", indent + 2, "");
-            append_string (out, l->data);
-            g_string_append (out, ": ");
-            append_node (out, json_object_get_member (obj, l->data), indent + 2, one_line);
-            if (l->next != NULL)
-              g_string_append (out, separator);
-          }
-        if (one_line)
-          g_string_append (out, " }");
-        else
-          g_string_append_printf (out, "\n%*s}", indent, "");
-      }
-      break;
-    }
-}
-
-gboolean
-ave_plan_save (AvePlan     *self,
-               const char  *path,
-               GError     **error)
-{
-  return ave_plan_save_in (self, path, NULL, error);
-}
-
-gboolean
-ave_plan_save_in (AvePlan     *self,
-                  const char  *path,
-                  const char  *final_folder,
-                  GError     **error)
-{
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GString) text = g_string_new (NULL);
-
-  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-
-  root = ave_plan_to_json (self);
-  if (self->source != NULL)
-    {
-      /* Relative to the plan's folder, so the folder can move with its
-       * video; in memory the path stays as it was given. */
-      g_autofree char *plan_path = g_canonicalize_filename (path, NULL);
-      g_autofree char *folder = final_folder != NULL ? g_canonicalize_filename (final_folder, NULL)
-                                                     : g_path_get_dirname (plan_path);
-      g_autofree char *source = g_canonicalize_filename (self->source, NULL);
-      g_autofree char *relative = ave_project_relative_path (folder, source);
-
-      json_object_set_string_member (json_node_get_object (root), "source",
-                                     relative != NULL ? relative : source);
-    }
-  append_node (text, root, 0, FALSE);
-  g_string_append_c (text, '\n');
-  if (text->len > AVE_PLAN_MAX_FILE_BYTES)
-    {
-      /* Never write a file that ave_plan_load() would refuse. */
-      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID,
-                   "%s not written: the plan is %.0f MiB, more than the %.0f MiB plan.json may be",
-                   path, text->len / 1048576.0, AVE_PLAN_MAX_FILE_BYTES / 1048576.0);
-      return FALSE;
-    }
-
-  /* Written to a temporary name in the same folder and renamed, so a
-   * crash never leaves a half-written plan that looks complete. */
-  return g_file_set_contents (path, text->str, (gssize) text->len, error);
-}
-
-AvePlan *
-ave_plan_load (const char  *path,
-               GError     **error)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) local_error = NULL;
-  AvePlan *self;
-
-  g_return_val_if_fail (path != NULL, NULL);
-
-  if (!ave_json_load_file (&plan_json, parser, path, AVE_PLAN_MAX_FILE_BYTES, &local_error))
-    {
-      if (local_error->domain != JSON_PARSER_ERROR)
-        g_propagate_error (error, g_steal_pointer (&local_error));
-      else
-        /* json-glib's message carries the line and column of the mistake. */
-        g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_PARSE,
-                     "%s is not valid JSON: %s", path, local_error->message);
-      return NULL;
-    }
-
-  self = ave_plan_new_from_json (json_parser_get_root (parser), &local_error);
-  if (self == NULL)
-    {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
-      return NULL;
-    }
-  if (!g_path_is_absolute (self->source))
-    {
-      g_autofree char *plan_path = g_canonicalize_filename (path, NULL);
-      g_autofree char *folder = g_path_get_dirname (plan_path);
-      char *source = g_canonicalize_filename (self->source, folder);
-
-      g_free (self->source);
-      self->source = source;
-    }
-  return self;
 }
 
 gboolean
@@ -2284,7 +1346,7 @@ ave_plan_validate (AvePlan     *self,
       const AveCard *card = card_at (self, i);
       g_autofree char *path = g_strdup_printf ("cards[%u]", i);
 
-      if (!check_card (self, card, path, error))
+      if (!_ave_plan_check_card (self, card, &_ave_plan_document.format, path, error))
         return FALSE;
       /* Found now rather than halfway through a long render. */
       if (card->image_path != NULL && !g_file_test (card->image_path, G_FILE_TEST_IS_REGULAR))

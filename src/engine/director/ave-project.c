@@ -7,12 +7,20 @@
 #include "ave-project.h"
 #include "core/ave-error.h"
 #include "core/ave-files.h"
+#include "core/ave-document.h"
 #include "core/ave-json-read.h"
 
 G_DEFINE_QUARK (ave-project-error-quark, ave_project_error)
 
-static const AveJsonFormat project_json = {
-  ave_project_error_quark, AVE_PROJECT_ERROR_INVALID, "a number",
+static const AveDocumentType project_document = {
+  .kind = "project",
+  .format = { ave_project_error_quark, AVE_PROJECT_ERROR_INVALID, "a number", NULL },
+  .parse_code = AVE_PROJECT_ERROR_PARSE,
+  .version_code = AVE_PROJECT_ERROR_VERSION,
+  .newest_version = AVE_PROJECT_VERSION,
+  /* The plan inside is the bulk of a project: the same cap. */
+  .max_bytes = AVE_PLAN_MAX_FILE_BYTES,
+  .too_new_advice = "update AI Video Editor to open it",
 };
 
 AveProject *
@@ -168,92 +176,68 @@ resolved_path (const char *base_dir, const char *stored)
   return g_canonicalize_filename (stored, base_dir);
 }
 
+/* A path member: a non-empty string, or NULL with no error when absent
+ * and not `required`.  Errors name the file (the document's format does). */
 static const char *
-get_string_member (JsonObject *object, const char *name, const char *path, gboolean required, GError **error)
+get_path_member (AveDocument  *document,
+                 const char   *name,
+                 gboolean      required,
+                 GError      **error)
 {
-  JsonNode *node = json_object_get_member (object, name);
+  const AveJsonFormat *format = ave_document_get_format (document);
+  JsonNode *node = json_object_get_member (ave_document_get_root (document), name);
+  const char *value;
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     {
       if (required)
-        g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID,
-                     _("%s: the member “%s” is missing"), path, name);
+        ave_json_set_invalid (format, error, name, _("“%s” is missing (expected a path)"), name);
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING
-      || *json_node_get_string (node) == '\0')
+  value = ave_json_node_get_string (format, node, name, AVE_PLAN_MAX_PATH_CHARS, error);
+  if (value != NULL && *value == '\0')
     {
-      g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID,
-                   _("%s: “%s” must be a non-empty string"), path, name);
+      ave_json_set_invalid (format, error, name, _("“%s” must be a non-empty path"), name);
       return NULL;
     }
-  {
-    g_autofree char *member_path = g_strdup_printf ("%s: %s", path, name);
-
-    return ave_json_node_get_string (&project_json, node, member_path, AVE_PLAN_MAX_PATH_CHARS, error);
-  }
+  return value;
 }
 
 AveProject *
 ave_project_load (const char *path, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local_error = NULL;
   g_autofree char *abs = g_canonicalize_filename (path, NULL);
   g_autofree char *dir = g_path_get_dirname (abs);
+  g_autoptr(AveDocument) document = NULL;
   g_autofree char *source = NULL;
   g_autoptr(AvePlan) plan = NULL;
   g_autoptr(JsonNode) plan_node = NULL;
   g_autofree char *output_folder = NULL;
   g_autofree char *analysis = NULL;
-  JsonObject *root;
   JsonNode *node;
   const char *str;
-  gint64 version;
 
-  /* The plan inside is the bulk of a project: the same cap. */
-  if (!ave_json_load_file (&project_json, parser, abs, AVE_PLAN_MAX_FILE_BYTES, &local_error))
+  /* The messages name the file as the user gave it, not its absolute path. */
+  document = ave_document_load (&project_document, path, &local_error);
+  if (document == NULL)
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                      _("%s: no such project file"), path);
-      else if (g_error_matches (local_error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID))
+      else if (local_error->domain == AVE_PROJECT_ERROR)
         g_propagate_error (error, g_steal_pointer (&local_error));
       else
         g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_PARSE,
                      _("%s is not a project file: %s"), path, local_error->message);
       return NULL;
     }
-  node = json_parser_get_root (parser);
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_PARSE,
-                   _("%s is not a project file: it holds no JSON object"), path);
-      return NULL;
-    }
-  root = json_node_get_object (node);
 
-  node = json_object_get_member (root, "version");
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    {
-      g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID,
-                   _("%s: “version” must be a whole number"), path);
-      return NULL;
-    }
-  version = json_node_get_int (node);
-  if (version > AVE_PROJECT_VERSION || version < 1)
-    {
-      g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_VERSION,
-                   _("%s was written by a newer AI Video Editor (project version %d); update the application to open it"),
-                   path, (int) version);
-      return NULL;
-    }
-
-  if ((str = get_string_member (root, "source", path, TRUE, error)) == NULL)
+  if ((str = get_path_member (document, "source", TRUE, error)) == NULL)
     return NULL;
   source = resolved_path (dir, str);
 
-  node = json_object_get_member (root, "plan");
+  node = json_object_get_member (ave_document_get_root (document), "plan");
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
       g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID,
@@ -272,7 +256,7 @@ ave_project_load (const char *path, GError **error)
       return NULL;
     }
 
-  str = get_string_member (root, "output_folder", path, FALSE, &local_error);
+  str = get_path_member (document, "output_folder", FALSE, &local_error);
   if (local_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
@@ -281,7 +265,7 @@ ave_project_load (const char *path, GError **error)
   if (str != NULL)
     output_folder = resolved_path (dir, str);
 
-  str = get_string_member (root, "analysis", path, FALSE, &local_error);
+  str = get_path_member (document, "analysis", FALSE, &local_error);
   if (local_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local_error));

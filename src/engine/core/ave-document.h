@@ -1,0 +1,68 @@
+/* ave-document.h — one reader for the engine's versioned JSON documents:
+ * analysis.json, plan.json and project files (*.aveproj).
+ *
+ * Each kind of document declares one AveDocumentType: what it is called,
+ * its error domain and codes, the newest `version` this build reads and
+ * its size cap.  Opening a document (from a file or from JSON already
+ * parsed) checks what every such file shares — a JSON object whose
+ * "version" is a whole number from 1 up to the newest this build reads —
+ * and hands the reader the root object and a format for the type-checked
+ * member reads of ave-json-read.h.  When the document is a file, that
+ * format names it, so every error the reader raises starts with the file:
+ *
+ *   /videos/out/talk/plan.json: segments[3].start: expected a number, found a string
+ *
+ * A version newer than this build reads is refused with the type's version
+ * code, naming the file, the version found and the newest understood;
+ * every older version is handed to the reader, which reads what that
+ * version holds (ave_document_get_version()).
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "core/ave-json-read.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  const char    *kind;            /* "plan", "analysis", "project": "… is not a plan file" */
+  AveJsonFormat  format;          /* error domain, code for a wrong member, number hint */
+  int            parse_code;      /* a file that is not JSON, or holds no JSON object */
+  int            version_code;    /* a version newer than `newest_version` */
+  gint64         newest_version;  /* the newest "version" this build reads; every one from 1 is read */
+  gsize          max_bytes;       /* larger files are refused unread */
+  const char    *too_new_advice;  /* what to do about a newer file: "update AI Video Editor or …" */
+} AveDocumentType;
+
+typedef struct _AveDocument AveDocument;
+
+/* Reads the file at `path` (ave_json_load_file(): size, depth and syntax
+ * checked) and checks its header.  A file that cannot be opened gives its
+ * G_FILE_ERROR; a syntax error or a file holding no JSON object gives
+ * `parse_code`; a missing or malformed version gives the format's code; a
+ * newer one gives `version_code`.  Every message names `path`. */
+AveDocument         *ave_document_load         (const AveDocumentType *type,
+                                                const char            *path,
+                                                GError               **error);
+/* The same checks on JSON already parsed (a plan inside a project, a
+ * director's answer).  `name`, when not NULL, is put first in every error
+ * like a file's path; `node` is referenced, not copied. */
+AveDocument         *ave_document_new          (const AveDocumentType *type,
+                                                JsonNode              *node,
+                                                const char            *name,
+                                                GError               **error);
+void                 ave_document_free         (AveDocument *self);
+
+JsonObject          *ave_document_get_root     (AveDocument *self);
+/* The version the document declares: 1 … type->newest_version. */
+gint64               ave_document_get_version  (AveDocument *self);
+/* The path or name given, or NULL. */
+const char          *ave_document_get_name     (AveDocument *self);
+/* For the ave_json_read_*() calls: the type's format, naming the document. */
+const AveJsonFormat *ave_document_get_format   (AveDocument *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveDocument, ave_document_free)
+
+G_END_DECLS
