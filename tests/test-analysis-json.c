@@ -508,6 +508,72 @@ test_load_errors (void)
   g_assert_nonnull (strstr (error->message, "speech[0].end"));
 }
 
+/* Issue #10: analysis.json is read by the engine's one document reader;
+ * its errors name the file, then the member by its path, then what was
+ * expected and what was found. */
+static void
+expect_file_error (const char *path,
+                   const char *json,
+                   const char *detail)
+{
+  g_autofree char *expected = g_strdup_printf ("%s: %s", path, detail);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveAnalysis) a = NULL;
+
+  g_assert_true (g_file_set_contents (path, json, -1, NULL));
+  a = ave_analysis_load (path, &error);
+  g_assert_null (a);
+  g_assert_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, expected);
+}
+
+static void
+test_document_errors (void)
+{
+  g_autofree char *path = ave_test_path ("document-analysis.json");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveAnalysis) a = NULL;
+
+  /* A wrong type deep in a list. */
+  expect_file_error (path,
+                     "{\"version\":1,\"shots\":[{\"start\":0,\"end\":1},{\"start\":1,\"end\":2},"
+                     "{\"start\":2,\"end\":3},{\"start\":3,\"end\":\"4\"}]}",
+                     "shots[3].end: expected a number, found a string");
+  expect_file_error (path, "{\"version\":1,\"media\":{\"duration\":3,\"has_audio\":\"yes\"}}",
+                     "media.has_audio: expected true or false, found a string");
+  /* Highlights and thumbnail candidates share one reader: the same
+   * errors, each naming its own list; only candidates carry sharpness. */
+  expect_file_error (path, "{\"version\":1,\"highlights\":[{\"time\":1,\"score\":0.5},{\"time\":{},\"score\":1}]}",
+                     "highlights[1].time: expected a number, found an object");
+  expect_file_error (path, "{\"version\":1,\"thumbnail_candidates\":[{\"time\":1,\"score\":0.5,\"sharpness\":\"high\"}]}",
+                     "thumbnail_candidates[0].sharpness: expected a number, found a string");
+  expect_file_error (path, "{\"version\":1,\"thumbnail_candidates\":[7]}",
+                     "thumbnail_candidates[0]: expected an object, found a number");
+  /* A missing member. */
+  expect_file_error (path, "{\"version\":1,\"highlights\":[{\"time\":1}]}",
+                     "highlights[0].score: missing (expected a number)");
+  expect_file_error (path, "{\"source\":\"a.mp4\"}", "version: missing (expected 1)");
+  /* A version newer than this build reads. */
+  expect_file_error (path, "{\"version\":2,\"source\":\"a.mp4\"}",
+                     "version: analysis version 2 is newer than this program understands (it reads version 1); "
+                     "analyse the file again or update AI Video Editor");
+
+  /* The version this build writes loads, highlights and candidates each
+   * into their own list. */
+  g_assert_true (g_file_set_contents (path,
+                                      "{\"version\":1,\"highlights\":[{\"time\":2,\"score\":0.5,\"sharpness\":\"x\"}],"
+                                      "\"thumbnail_candidates\":[{\"time\":3,\"score\":0.25,\"sharpness\":0.75,"
+                                      "\"exposure\":0.5}]}", -1, NULL));
+  a = ave_analysis_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (a->highlights->len, ==, 1);
+  g_assert_cmpfloat (g_array_index (a->highlights, AveHighlight, 0).time, ==, 2.0);
+  g_assert_cmpfloat (g_array_index (a->highlights, AveHighlight, 0).score, ==, 0.5);
+  g_assert_cmpuint (a->thumbnail_candidates->len, ==, 1);
+  g_assert_cmpfloat (g_array_index (a->thumbnail_candidates, AveThumbnailCandidate, 0).sharpness, ==, 0.75);
+  g_assert_cmpfloat (g_array_index (a->thumbnail_candidates, AveThumbnailCandidate, 0).exposure, ==, 0.5);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -523,6 +589,7 @@ main (int    argc,
   g_test_add_func ("/engine/analysis/json-limits", test_limits);
   g_test_add_func ("/engine/analysis/save-within-limits", test_save_within_limits);
   g_test_add_func ("/engine/analysis/load-file-cap", test_load_file_cap);
+  g_test_add_func ("/engine/analysis/document-errors", test_document_errors);
 
   return g_test_run ();
 }

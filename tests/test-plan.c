@@ -925,6 +925,150 @@ test_segment_origin (void)
                      AVE_PLAN_ERROR_INVALID, "segments[0].origin: unknown origin");
 }
 
+/* Issue #10: plan.json is read by the engine's one document reader; its
+ * errors name the file, then the member by its path, then what was
+ * expected and what was found. */
+static void
+expect_plan_file_error (const char *path,
+                        const char *json,
+                        int         code,
+                        const char *detail)
+{
+  g_autofree char *expected = g_strdup_printf ("%s: %s", path, detail);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+
+  g_assert_true (g_file_set_contents (path, json, -1, NULL));
+  plan = ave_plan_load (path, &error);
+  g_assert_null (plan);
+  g_assert_error (error, AVE_PLAN_ERROR, code);
+  g_assert_cmpstr (error->message, ==, expected);
+}
+
+static void
+test_document_errors (void)
+{
+  g_autofree char *path = ave_test_path ("document-plan.json");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+
+  /* A wrong type deep in a segment. */
+  expect_plan_file_error (path,
+                          HEAD "\"segments\":[{\"start\":0,\"end\":1},{\"start\":1,\"end\":2},"
+                          "{\"start\":2,\"end\":3},{\"start\":\"3\",\"end\":4}]}",
+                          AVE_PLAN_ERROR_INVALID, "segments[3].start: expected a number, found a string");
+  expect_plan_file_error (path, HEAD "\"segments\":[{\"start\":0,\"end\":1,\"enabled\":null}]}",
+                          AVE_PLAN_ERROR_INVALID, "segments[0].enabled: expected true or false, found null");
+  expect_plan_file_error (path,
+                          "{\"version\":2,\"source\":\"a.mp4\",\"source_duration\":10,"
+                          "\"segments\":[{\"start\":0,\"end\":1}],\"metadata\":{\"title\":\"T\",\"tags\":\"talk\"}}",
+                          AVE_PLAN_ERROR_INVALID, "metadata.tags: expected an array, found a string");
+  /* A missing member. */
+  expect_plan_file_error (path, HEAD "\"segments\":[{\"start\":0,\"end\":1},{\"start\":2}]}",
+                          AVE_PLAN_ERROR_INVALID, "segments[1].end: missing (expected a number of seconds)");
+  expect_plan_file_error (path, "{\"source\":\"a.mp4\",\"source_duration\":10,\"segments\":[]}",
+                          AVE_PLAN_ERROR_INVALID, "version: missing (expected 2)");
+  /* A version newer than this build reads; the header is checked first. */
+  expect_plan_file_error (path, "{\"version\":3,\"segments\":7}", AVE_PLAN_ERROR_VERSION,
+                          "version: plan version 3 is newer than this program understands (it reads versions 1 to 2); "
+                          "update AI Video Editor or plan the video again");
+  expect_plan_file_error (path, "{\"version\":1.5}", AVE_PLAN_ERROR_INVALID,
+                          "version: expected a whole number from 1 (got 1.5)");
+
+  /* No JSON object at all: not a plan file. */
+  g_assert_true (g_file_set_contents (path, "[1, 2]", -1, NULL));
+  plan = ave_plan_load (path, &error);
+  g_assert_null (plan);
+  g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_PARSE);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_assert_nonnull (strstr (error->message, "is not a plan file"));
+  g_clear_error (&error);
+
+  /* Both versions this build reads load: a version 1 plan (no origin,
+   * no metadata) and a version 2 one. */
+  g_assert_true (g_file_set_contents (path, HEAD "\"segments\":[{\"start\":0,\"end\":1}]}", -1, NULL));
+  plan = ave_plan_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ave_plan_get_segment (plan, 0)->origin, ==, AVE_SEGMENT_ORIGIN_LOCAL);
+  g_clear_object (&plan);
+  g_assert_true (g_file_set_contents (path,
+                                      "{\"version\":2,\"source\":\"a.mp4\",\"source_duration\":10,"
+                                      "\"segments\":[{\"start\":0,\"end\":1,\"origin\":\"user\"}]}", -1, NULL));
+  plan = ave_plan_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ave_plan_get_segment (plan, 0)->origin, ==, AVE_SEGMENT_ORIGIN_USER);
+  g_clear_object (&plan);
+
+  /* JSON that is not a file (a director's answer) has no name to give:
+   * the message starts at the member. */
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+
+    g_assert_true (json_parser_load_from_data (parser, HEAD "\"segments\":[{\"start\":true,\"end\":1}]}", -1, NULL));
+    plan = ave_plan_new_from_json (json_parser_get_root (parser), &error);
+    g_assert_null (plan);
+    g_assert_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_INVALID);
+    g_assert_cmpstr (error->message, ==, "segments[0].start: expected a number, found true");
+  }
+}
+
+/* The same reader for project files: the file, then the member. */
+static void
+expect_project_file_error (const char *path,
+                           const char *json,
+                           int         code,
+                           const char *detail)
+{
+  g_autofree char *expected = g_strdup_printf ("%s: %s", path, detail);
+  g_autoptr(GError) error = NULL;
+  AveProject *project;
+
+  g_assert_true (g_file_set_contents (path, json, -1, NULL));
+  project = ave_project_load (path, &error);
+  g_assert_null (project);
+  g_assert_error (error, AVE_PROJECT_ERROR, code);
+  g_assert_cmpstr (error->message, ==, expected);
+}
+
+static void
+test_project_document_errors (void)
+{
+  g_autofree char *path = ave_test_path ("document.aveproj");
+  g_autoptr(GError) error = NULL;
+  AveProject *project;
+
+  /* A wrong type deep in a segment of the plan inside. */
+  expect_project_file_error (path,
+                             "{\"version\":1,\"source\":\"talk.mp4\",\"plan\":" HEAD
+                             "\"segments\":[{\"start\":0,\"end\":1},{\"start\":2,\"end\":[3]}]}}",
+                             AVE_PROJECT_ERROR_INVALID,
+                             "plan: segments[1].end: expected a number, found an array");
+  expect_project_file_error (path,
+                             "{\"version\":1,\"source\":\"talk.mp4\",\"output_folder\":5,\"plan\":" HEAD
+                             "\"segments\":[{\"start\":0,\"end\":1}]}}",
+                             AVE_PROJECT_ERROR_INVALID, "output_folder: expected a string, found a number");
+  /* A missing member. */
+  expect_project_file_error (path, "{\"version\":1,\"plan\":{}}", AVE_PROJECT_ERROR_INVALID,
+                             "source: “source” is missing (expected a path)");
+  expect_project_file_error (path, "{\"version\":1,\"source\":\"talk.mp4\",\"plan\":" HEAD "\"chapters\":[]}}",
+                             AVE_PROJECT_ERROR_INVALID, "plan: segments: missing (expected a list of segments)");
+  expect_project_file_error (path, "{\"version\":\"1\",\"source\":\"talk.mp4\"}", AVE_PROJECT_ERROR_INVALID,
+                             "version: expected a number, found a string");
+  /* A version newer than this build reads. */
+  expect_project_file_error (path, "{\"version\":2,\"source\":\"talk.mp4\",\"plan\":{}}", AVE_PROJECT_ERROR_VERSION,
+                             "version: project version 2 is newer than this program understands "
+                             "(it reads version 1); update AI Video Editor to open it");
+
+  /* The version this build writes loads. */
+  g_assert_true (g_file_set_contents (path,
+                                      "{\"version\":1,\"source\":\"talk.mp4\",\"plan\":" HEAD
+                                      "\"segments\":[{\"start\":0,\"end\":1}]}}", -1, NULL));
+  project = ave_project_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ave_plan_get_n_segments (project->plan), ==, 1);
+  ave_project_free (project);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -954,6 +1098,8 @@ main (int    argc,
   g_test_add_func ("/engine/plan/validate", test_validate);
   g_test_add_func ("/engine/plan/documented-example", test_documented_example);
   g_test_add_func ("/engine/plan/segment-origin", test_segment_origin);
+  g_test_add_func ("/engine/plan/document-errors", test_document_errors);
+  g_test_add_func ("/engine/plan/project-document-errors", test_project_document_errors);
 
   return g_test_run ();
 }
