@@ -589,6 +589,7 @@ ave_analysis_to_json (const AveAnalysis *self)
 
 static const AveDocumentType analysis_document = {
   .kind = "analysis",
+  .file_noun = "an analysis file",
   .format = { ave_analysis_error_quark, AVE_ANALYSIS_ERROR_INVALID, "a number", NULL },
   /* analysis.json has no codes of its own for these: it is regenerated,
    * not edited, and every caller treats a bad one alike. */

@@ -43,7 +43,7 @@ check_header (AveDocument  *self,
        * JSON handed over by the program is a wrong value. */
       if (self->name != NULL)
         g_set_error (error, type->format.domain (), from_file ? type->parse_code : type->format.code,
-                     "%s is not a %s file: it holds no JSON object", self->name, type->kind);
+                     "%s is not %s: it holds no JSON object", self->name, type->file_noun);
       else
         g_set_error (error, type->format.domain (), type->format.code,
                      "The %s is not a JSON object with \"version\"", type->kind);
@@ -134,7 +134,7 @@ ave_document_load (const AveDocumentType *type,
       else
         /* json-glib's message carries the line and column of the mistake. */
         g_set_error (error, type->format.domain (), type->parse_code,
-                     "%s is not a %s file, it is not valid JSON: %s", path, type->kind, local_error->message);
+                     "%s is not %s, it is not valid JSON: %s", path, type->file_noun, local_error->message);
       return NULL;
     }
   return document_new (type, json_parser_get_root (parser), path, TRUE, error);

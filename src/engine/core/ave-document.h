@@ -27,7 +27,8 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  const char    *kind;            /* "plan", "analysis", "project": "… is not a plan file" */
+  const char    *kind;            /* "plan", "analysis", "project": "plan version 3 is newer …" */
+  const char    *file_noun;       /* "a plan file", "an analysis file": "… is not a plan file" */
   AveJsonFormat  format;          /* error domain, code for a wrong member, number hint */
   int            parse_code;      /* a file that is not JSON, or holds no JSON object */
   int            version_code;    /* a version newer than `newest_version` */

@@ -20,6 +20,7 @@
 
 const AveDocumentType _ave_plan_document = {
   .kind = "plan",
+  .file_noun = "a plan file",
   /* plan.json is edited by hand: errors name the field ("segments[2].end"). */
   .format = { ave_plan_error_quark, AVE_PLAN_ERROR_INVALID, "a number of seconds", NULL },
   .parse_code = AVE_PLAN_ERROR_PARSE,

@@ -14,6 +14,7 @@ G_DEFINE_QUARK (ave-project-error-quark, ave_project_error)
 
 static const AveDocumentType project_document = {
   .kind = "project",
+  .file_noun = "a project file",
   .format = { ave_project_error_quark, AVE_PROJECT_ERROR_INVALID, "a number", NULL },
   .parse_code = AVE_PROJECT_ERROR_PARSE,
   .version_code = AVE_PROJECT_ERROR_VERSION,
