@@ -12,6 +12,7 @@
 #include "core/ave-error.h"
 #include "core/ave-files.h"
 #include "ave-job-queue.h"
+#include "core/ave-document.h"
 #include "core/ave-json-read.h"
 #include "resources/ave-output-dir.h"
 
@@ -423,8 +424,17 @@ ave_batch_state_merge (AveBatchState       *self,
 
 /* ------------------------------------------------------------- the file */
 
-static const AveJsonFormat state_format = {
-  ave_output_error_quark, AVE_OUTPUT_ERROR_FAILED, "a number"
+/* batch.json is read by the engine's document reader: the header check is
+ * the one every versioned file gets, and every error names the file. */
+static const AveDocumentType state_document = {
+  .kind = "batch",
+  .file_noun = "a batch state file",
+  .format = { ave_output_error_quark, AVE_OUTPUT_ERROR_FAILED, "a number", NULL },
+  .parse_code = AVE_OUTPUT_ERROR_FAILED,
+  .version_code = AVE_OUTPUT_ERROR_FAILED,
+  .newest_version = 1,
+  .max_bytes = STATE_MAX_BYTES,
+  .too_new_advice = "use another output folder or remove the file",
 };
 
 static const char * const kind_names[] = { "analyze", "process", "render" };
@@ -433,41 +443,25 @@ AveBatchState *
 ave_batch_state_load (const char *output_root, GError **error)
 {
   g_autofree char *path = g_build_filename (output_root, AVE_BATCH_STATE_NAME, NULL);
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(AveDocument) document = NULL;
   g_autoptr(AveBatchState) self = NULL;
   g_autofree char *source = NULL;
   g_autofree char *kind = NULL;
-  JsonNode *root;
+  const AveJsonFormat *state_format;
   JsonObject *object;
   JsonArray *items = NULL;
-  gint64 version = 0;
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     return NULL;
-  if (!ave_json_load_file (&state_format, parser, path, STATE_MAX_BYTES, error))
+  document = ave_document_load (&state_document, path, error);
+  if (document == NULL)
     return NULL;
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      ave_json_set_invalid (&state_format, error, path, "expected a JSON object");
-      return NULL;
-    }
-  object = json_node_get_object (root);
-  if (!ave_json_read_int (&state_format, object, NULL, "version", 0, &version, error)
-      || !ave_json_read_string_max (&state_format, object, NULL, "source", 4096, &source, error)
-      || !ave_json_read_string (&state_format, object, NULL, "kind", &kind, error)
-      || !ave_json_read_array (&state_format, object, "items", &items, error))
-    {
-      g_prefix_error (error, "%s: ", path);
-      return NULL;
-    }
-  if (version != 1)
-    {
-      g_set_error (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_FAILED,
-                   "%s: version %" G_GINT64_FORMAT " is not one this program reads (1); "
-                   "use another output folder or remove the file", path, version);
-      return NULL;
-    }
+  state_format = ave_document_get_format (document);
+  object = ave_document_get_root (document);
+  if (!ave_json_read_string_max (state_format, object, NULL, "source", 4096, &source, error)
+      || !ave_json_read_string (state_format, object, NULL, "kind", &kind, error)
+      || !ave_json_read_array (state_format, object, "items", &items, error))
+    return NULL;
   self = state_new (output_root, source != NULL ? source : output_root, AVE_JOB_PROCESS);
   if (json_object_has_member (object, "slurm") && !JSON_NODE_HOLDS_NULL (json_object_get_member (object, "slurm")))
     {
@@ -475,14 +469,11 @@ ave_batch_state_load (const char *output_root, GError **error)
       JsonObject *slurm = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
 
       if (slurm == NULL)
-        ave_json_set_invalid (&state_format, error, "slurm", "expected an object");
+        ave_json_set_invalid (state_format, error, "slurm", "expected an object, found %s", ave_json_node_describe (node));
       if (slurm == NULL
-          || !ave_json_read_string_max (&state_format, slurm, "slurm", "job_id", 64, &self->slurm_job_id, error)
-          || !ave_json_read_string_max (&state_format, slurm, "slurm", "submission", 4096, &self->slurm_dir, error))
-        {
-          g_prefix_error (error, "%s: ", path);
-          return NULL;
-        }
+          || !ave_json_read_string_max (state_format, slurm, "slurm", "job_id", 64, &self->slurm_job_id, error)
+          || !ave_json_read_string_max (state_format, slurm, "slurm", "submission", 4096, &self->slurm_dir, error))
+        return NULL;
     }
   for (guint k = 0; k < G_N_ELEMENTS (kind_names); k++)
     if (g_strcmp0 (kind, kind_names[k]) == 0)
@@ -491,42 +482,35 @@ ave_batch_state_load (const char *output_root, GError **error)
   for (guint i = 0; items != NULL && i < json_array_get_length (items); i++)
     {
       g_autofree char *where = g_strdup_printf ("items[%u]", i);
-      JsonObject *o = ave_json_array_object (&state_format, items, i, where, error);
+      JsonObject *o = ave_json_array_object (state_format, items, i, where, error);
       g_autofree char *state = NULL;
       AveBatchItem *item;
       gint64 attempts = 0, size = 0, mtime = 0;
       double seconds = 0, cost = 0;
 
       if (o == NULL)
-        {
-          g_prefix_error (error, "%s: ", path);
-          return NULL;
-        }
+        return NULL;
       item = g_new0 (AveBatchItem, 1);
       g_ptr_array_add (self->items, item);
-      if (!ave_json_read_string_max (&state_format, o, where, "input", 4096, &item->input, error)
-          || !ave_json_read_string_max (&state_format, o, where, "name", 4096, &item->name, error)
-          || !ave_json_read_string (&state_format, o, where, "state", &state, error)
-          || !ave_json_read_string_max (&state_format, o, where, "error", 65536, &item->error, error)
-          || !ave_json_read_int (&state_format, o, where, "attempts", 0, &attempts, error)
-          || !ave_json_read_int (&state_format, o, where, "size", 0, &size, error)
-          || !ave_json_read_int (&state_format, o, where, "mtime_us", 0, &mtime, error)
-          || !ave_json_read_number (&state_format, o, where, "seconds", FALSE, 0, &seconds, error)
-          || !ave_json_read_number (&state_format, o, where, "cost_usd", FALSE, 0, &cost, error))
-        {
-          g_prefix_error (error, "%s: ", path);
-          return NULL;
-        }
+      if (!ave_json_read_string_max (state_format, o, where, "input", 4096, &item->input, error)
+          || !ave_json_read_string_max (state_format, o, where, "name", 4096, &item->name, error)
+          || !ave_json_read_string (state_format, o, where, "state", &state, error)
+          || !ave_json_read_string_max (state_format, o, where, "error", 65536, &item->error, error)
+          || !ave_json_read_int (state_format, o, where, "attempts", 0, &attempts, error)
+          || !ave_json_read_int (state_format, o, where, "size", 0, &size, error)
+          || !ave_json_read_int (state_format, o, where, "mtime_us", 0, &mtime, error)
+          || !ave_json_read_number (state_format, o, where, "seconds", FALSE, 0, &seconds, error)
+          || !ave_json_read_number (state_format, o, where, "cost_usd", FALSE, 0, &cost, error))
+        return NULL;
       /* A name is a folder below DIR: never absolute, never "..". */
       if (item->input == NULL || item->name == NULL || g_path_is_absolute (item->name)
           || g_str_equal (item->name, "..") || g_str_has_prefix (item->name, "../")
           || strstr (item->name, "/../") != NULL || g_str_has_suffix (item->name, "/..")
           || !ave_batch_item_state_from_string (state, &item->state))
         {
-          ave_json_set_invalid (&state_format, error, where,
+          ave_json_set_invalid (state_format, error, where,
                                 "needs an absolute \"input\", a \"name\" inside the output folder "
                                 "and a \"state\" of pending, running, done or failed");
-          g_prefix_error (error, "%s: ", path);
           return NULL;
         }
       item->attempts = (guint) CLAMP (attempts, 0, G_MAXUINT);
