@@ -147,9 +147,13 @@ int          ave_thumbnail_candidate_compare_best_first (gconstpointer a,
                                                          gconstpointer b);
 
 JsonNode    *ave_analysis_to_json    (const AveAnalysis *self);
+/* Read through the engine's document reader (core/ave-document.h): errors
+ * (AVE_ANALYSIS_ERROR_INVALID) name the member by its path,
+ * "shots[3].end: expected a number, found a string". */
 AveAnalysis *ave_analysis_from_json  (JsonNode *node, GError **error);
 /* Atomic write (temporary name, then rename). */
 gboolean     ave_analysis_save       (const AveAnalysis *self, const char *path, GError **error);
+/* The same, every error starting with `path`. */
 AveAnalysis *ave_analysis_load       (const char *path, GError **error);
 /* The analysis.json at `analysis_path` if it was written for `input` (the
  * same file) after `input` last changed; NULL otherwise. */

@@ -9,6 +9,10 @@
  * refused before it is parsed; every number read must be finite; every
  * string and array is capped.  The formats document them
  * (docs/plan-schema.md and docs/analysis-schema.md, "Limits").
+ *
+ * Versioned documents (analysis.json, plan.json, projects, batch.json) are
+ * opened with core/ave-document.h, which checks their header and gives
+ * the format these calls take, one that names the file in every error.
  */
 #pragma once
 

@@ -3,7 +3,9 @@
  *
  * The plan is a main-thread model (the UI edits it); the engine hands a
  * copy (ave_plan_copy) to worker threads.  Every edit emits "changed".
- * Schema: docs/plan-schema.md.
+ * Schema: docs/plan-schema.md.  The model lives in ave-plan.c, its JSON
+ * form (to_json, new_from_json, save, load) in ave-plan-json.c, read
+ * through the engine's document reader (core/ave-document.h).
  */
 #pragma once
 
@@ -203,7 +205,8 @@ double            ave_plan_source_to_output   (AvePlan *self, double source_time
  * writes it relative to the plan file's folder instead. */
 JsonNode         *ave_plan_to_json            (AvePlan *self);
 /* Validates: errors (AVE_PLAN_ERROR_INVALID) name the field, e.g.
- * "segments[2].end: must be greater than start (4.0)". */
+ * "segments[2].end: must be greater than start (4.0)"; a version newer
+ * than AVE_PLAN_VERSION gives AVE_PLAN_ERROR_VERSION. */
 AvePlan          *ave_plan_new_from_json      (JsonNode *node, GError **error);
 /* Writes plan.json with "source" relative to the folder of `path` (when
  * they share more than the root), so a folder holding the plan and its
@@ -214,9 +217,10 @@ gboolean          ave_plan_save               (AvePlan *self, const char *path, 
  * relative to `final_folder`. */
 gboolean          ave_plan_save_in            (AvePlan *self, const char *path,
                                                const char *final_folder, GError **error);
-/* Reads plan.json; a relative "source" is resolved against the plan file's
- * folder (an absolute one, as older plans hold, is kept), so
- * ave_plan_get_source() is then an absolute path.  Files over
+/* Reads plan.json; every error starts with `path` ("PATH: segments[3].start:
+ * expected a number, found a string").  A relative "source" is resolved
+ * against the plan file's folder (an absolute one, as older plans hold, is
+ * kept), so ave_plan_get_source() is then an absolute path.  Files over
  * AVE_PLAN_MAX_FILE_BYTES are refused. */
 AvePlan          *ave_plan_load               (const char *path, GError **error);
 
