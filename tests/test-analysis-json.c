@@ -541,6 +541,7 @@ test_document_errors (void)
                      "shots[3].end: expected a number, found a string");
   expect_file_error (path, "{\"version\":1,\"media\":{\"duration\":3,\"has_audio\":\"yes\"}}",
                      "media.has_audio: expected true or false, found a string");
+  expect_file_error (path, "{\"version\":1,\"loudness\":[-23]}", "loudness: expected an object, found an array");
   /* Highlights and thumbnail candidates share one reader: the same
    * errors, each naming its own list; only candidates carry sharpness. */
   expect_file_error (path, "{\"version\":1,\"highlights\":[{\"time\":1,\"score\":0.5},{\"time\":{},\"score\":1}]}",

@@ -495,7 +495,7 @@ static void
 test_json_invalid (void)
 {
   assert_invalid ("{}", "cards: expected an array, found an object");
-  assert_invalid ("[3]", "cards[0]: expected an object with kind, title and duration");
+  assert_invalid ("[3]", "cards[0]: expected an object with kind, title and duration, found a number");
   assert_invalid ("[{\"title\":\"A\",\"duration\":1,\"insert_before\":0}]",
                   "cards[0].kind: missing (expected \"title\" or \"overlay\")");
   assert_invalid ("[{\"kind\":\"title\",\"title\":\"A\",\"duration\":1,\"insert_before\":0},"

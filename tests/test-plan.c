@@ -963,6 +963,8 @@ test_document_errors (void)
                           "{\"version\":2,\"source\":\"a.mp4\",\"source_duration\":10,"
                           "\"segments\":[{\"start\":0,\"end\":1}],\"metadata\":{\"title\":\"T\",\"tags\":\"talk\"}}",
                           AVE_PLAN_ERROR_INVALID, "metadata.tags: expected an array, found a string");
+  expect_plan_file_error (path, HEAD "\"segments\":[{\"start\":0,\"end\":1}],\"chapters\":[\"intro\"]}",
+                          AVE_PLAN_ERROR_INVALID, "chapters[0]: expected an object with time and title, found a string");
   /* A missing member. */
   expect_plan_file_error (path, HEAD "\"segments\":[{\"start\":0,\"end\":1},{\"start\":2}]}",
                           AVE_PLAN_ERROR_INVALID, "segments[1].end: missing (expected a number of seconds)");

@@ -651,7 +651,7 @@ read_media (const AveJsonFormat  *fmt,
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      ave_json_set_invalid (fmt, error, "media", "expected an object");
+      ave_json_set_invalid (fmt, error, "media", "expected an object, found %s", ave_json_node_describe (node));
       return FALSE;
     }
   obj = json_node_get_object (node);
@@ -909,7 +909,7 @@ read_loudness (const AveJsonFormat  *fmt,
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      ave_json_set_invalid (fmt, error, "loudness", "expected an object");
+      ave_json_set_invalid (fmt, error, "loudness", "expected an object, found %s", ave_json_node_describe (node));
       return FALSE;
     }
   obj = json_node_get_object (node);

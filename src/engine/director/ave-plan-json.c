@@ -243,7 +243,8 @@ read_metadata (const AveJsonFormat  *fmt,
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      ave_json_set_invalid (fmt, error, "metadata", "expected an object with title, description, tags");
+      ave_json_set_invalid (fmt, error, "metadata", "expected an object with title, description and tags, found %s",
+                            ave_json_node_describe (node));
       return FALSE;
     }
   obj = json_node_get_object (node);
@@ -300,7 +301,8 @@ read_segment (const AveJsonFormat  *fmt,
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      ave_json_set_invalid (fmt, error, path, "expected an object with start and end");
+      ave_json_set_invalid (fmt, error, path, "expected an object with start and end, found %s",
+                            ave_json_node_describe (node));
       return FALSE;
     }
   obj = json_node_get_object (node);
@@ -407,7 +409,8 @@ read_chapter (const AveJsonFormat  *fmt,
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      ave_json_set_invalid (fmt, error, path, "expected an object with time and title");
+      ave_json_set_invalid (fmt, error, path, "expected an object with time and title, found %s",
+                            ave_json_node_describe (node));
       return FALSE;
     }
   obj = json_node_get_object (node);
@@ -503,7 +506,8 @@ read_card (const AveJsonFormat  *fmt,
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      ave_json_set_invalid (fmt, error, path, "expected an object with kind, title and duration");
+      ave_json_set_invalid (fmt, error, path, "expected an object with kind, title and duration, found %s",
+                            ave_json_node_describe (node));
       return FALSE;
     }
   obj = json_node_get_object (node);
