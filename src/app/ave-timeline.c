@@ -65,7 +65,7 @@ struct _AveTimeline
    * the keys walk them (AveTimeline's children before the scrollbar) */
   GPtrArray         *pieces;
   GArray            *piece_places;   /* PiecePlace, one a piece */
-  gboolean           allocating;
+  guint              sync_pieces_id;
 };
 
 G_DEFINE_FINAL_TYPE (AveTimeline, ave_timeline, GTK_TYPE_WIDGET)
@@ -128,7 +128,7 @@ update_adjustment (AveTimeline *self)
 }
 
 static void
-sync_pieces (AveTimeline *self);
+queue_sync_pieces (AveTimeline *self);
 
 static void
 rebuild_layout (AveTimeline *self)
@@ -141,7 +141,7 @@ rebuild_layout (AveTimeline *self)
       self->caption_blocks = ave_timeline_layout_captions (self->layout, self->caption_cues);
     }
   update_adjustment (self);
-  sync_pieces (self);
+  queue_sync_pieces (self);
 }
 
 /* The cues final.srt would hold for the plan as edited: the engine maps
@@ -287,6 +287,15 @@ sync_pieces (AveTimeline *self)
 {
   g_autoptr(GArray) places = g_array_new (FALSE, FALSE, sizeof (PiecePlace));
 
+  g_clear_handle_id (&self->sync_pieces_id, g_source_remove);
+
+  /* The plan has settled: a selection past its end moves to its last
+   * segment (one removed at the end), or goes (a card). */
+  if (self->plan != NULL && self->selected >= (int) ave_plan_get_n_segments (self->plan))
+    set_selected (self, (int) ave_plan_get_n_segments (self->plan) - 1);
+  if (self->plan != NULL && self->selected_card >= (int) ave_plan_get_n_cards (self->plan))
+    set_selected_card (self, -1);
+
   if (self->layout != NULL)
     {
       guint order = 0;
@@ -345,10 +354,27 @@ sync_pieces (AveTimeline *self)
       ave_timeline_piece_set (g_ptr_array_index (self->pieces, i), place->kind, place->index, label, FALSE);
     }
   sync_selection (self);
-  /* Rebuilt while allocating (fitting the zoom to a new width), the
-   * pieces are placed by that same allocation. */
-  if (!self->allocating)
-    gtk_widget_queue_allocate (GTK_WIDGET (self));
+  gtk_widget_queue_allocate (GTK_WIDGET (self));
+}
+
+static gboolean
+sync_pieces_idle (gpointer data)
+{
+  AveTimeline *self = data;
+
+  self->sync_pieces_id = 0;
+  sync_pieces (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* An undo rebuilds the plan one segment at a time, each step a "changed":
+ * the pieces (and the selection) follow the plan once it has settled,
+ * before the next frame is laid out, not at every step. */
+static void
+queue_sync_pieces (AveTimeline *self)
+{
+  if (self->sync_pieces_id == 0)
+    self->sync_pieces_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, sync_pieces_idle, self, NULL);
 }
 
 static void
@@ -544,7 +570,7 @@ action_toggle_cut (GtkWidget  *widget,
 {
   AveTimeline *self = AVE_TIMELINE (widget);
 
-  if (self->plan != NULL && self->selected >= 0)
+  if (ave_timeline_get_selected_segment (self) >= 0)
     set_segment_enabled (self, !ave_plan_get_segment (self->plan, self->selected)->enabled);
 }
 
@@ -614,7 +640,7 @@ action_transition (GtkWidget  *widget,
   AveTransitionType type = AVE_TRANSITION_CUT;
   double duration = 0.0;
 
-  if (self->history == NULL || self->selected <= 0)
+  if (self->history == NULL || ave_timeline_get_selected_segment (self) <= 0)
     return;
 
   if (g_str_equal (kind, "crossfade"))
@@ -772,7 +798,7 @@ action_trim (GtkWidget  *widget,
   double duration, start, stop;
   const AveSegment *segment;
 
-  if (self->history == NULL || self->selected < 0)
+  if (self->history == NULL || ave_timeline_get_selected_segment (self) < 0)
     return;
   segment = ave_plan_get_segment (self->plan, self->selected);
   duration = ave_plan_get_source_duration (self->plan);
@@ -805,7 +831,7 @@ action_move_by (GtkWidget  *widget,
   if (self->history == NULL)
     return;
   self->zoom_chosen = TRUE;
-  if (self->selected >= 0)
+  if (ave_timeline_get_selected_segment (self) >= 0)
     {
       int to = self->selected + step;
 
@@ -816,7 +842,7 @@ action_move_by (GtkWidget  *widget,
           done = TRUE;
         }
     }
-  else if (self->selected_card >= 0)
+  else if (ave_timeline_get_selected_card (self) >= 0)
     {
       const AveCard *card = ave_plan_get_card (self->plan, self->selected_card);
 
@@ -860,10 +886,6 @@ on_plan_changed (AvePlan     *plan,
 {
   rebuild_captions (self);
   rebuild_layout (self);
-  if (self->selected >= (int) ave_plan_get_n_segments (plan))
-    set_selected (self, (int) ave_plan_get_n_segments (plan) - 1);
-  if (self->selected_card >= (int) ave_plan_get_n_cards (plan))
-    set_selected_card (self, -1);
   update_actions (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -1283,6 +1305,9 @@ _ave_timeline_get_n_pieces (AveTimeline *self)
 {
   g_return_val_if_fail (AVE_IS_TIMELINE (self), 0);
 
+  if (self->sync_pieces_id != 0)
+    sync_pieces (self);
+
   return self->pieces->len;
 }
 
@@ -1291,6 +1316,9 @@ _ave_timeline_get_piece (AveTimeline *self,
                          guint        i)
 {
   g_return_val_if_fail (AVE_IS_TIMELINE (self), NULL);
+
+  if (self->sync_pieces_id != 0)
+    sync_pieces (self);
   g_return_val_if_fail (i < self->pieces->len, NULL);
 
   return g_ptr_array_index (self->pieces, i);
@@ -1302,6 +1330,9 @@ _ave_timeline_find_piece (AveTimeline          *self,
                           guint                 index)
 {
   g_return_val_if_fail (AVE_IS_TIMELINE (self), NULL);
+
+  if (self->sync_pieces_id != 0)
+    sync_pieces (self);
 
   for (guint i = 0; i < self->pieces->len; i++)
     {
@@ -1571,9 +1602,7 @@ ave_timeline_size_allocate (GtkWidget *widget,
 
   /* The adjustment first: changing it makes the scrollbar lay out its
    * slider again, which must happen before the scrollbar is allocated. */
-  self->allocating = TRUE;
   fit_if_not_chosen (self);
-  self->allocating = FALSE;
   update_adjustment (self);
   allocate_pieces (self);
 
@@ -1592,6 +1621,7 @@ ave_timeline_dispose (GObject *object)
   AveTimeline *self = AVE_TIMELINE (object);
 
   clear_model (self);
+  g_clear_handle_id (&self->sync_pieces_id, g_source_remove);
   if (self->pieces != NULL)
     {
       for (guint i = 0; i < self->pieces->len; i++)
@@ -1943,6 +1973,10 @@ ave_timeline_get_selected_segment (AveTimeline *self)
 {
   g_return_val_if_fail (AVE_IS_TIMELINE (self), -1);
 
+  /* Between an undo and the pieces following it the index may be past
+   * the end for a moment. */
+  if (self->plan == NULL || self->selected >= (int) ave_plan_get_n_segments (self->plan))
+    return -1;
   return self->selected;
 }
 
@@ -1960,6 +1994,8 @@ ave_timeline_get_selected_card (AveTimeline *self)
 {
   g_return_val_if_fail (AVE_IS_TIMELINE (self), -1);
 
+  if (self->plan == NULL || self->selected_card >= (int) ave_plan_get_n_cards (self->plan))
+    return -1;
   return self->selected_card;
 }
 
