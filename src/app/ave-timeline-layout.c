@@ -420,25 +420,30 @@ ave_timeline_describe_card (AvePlan *plan,
                             guint    index)
 {
   const AveCard *card;
-  const char *name;
+  g_autofree char *what = NULL;
 
   g_return_val_if_fail (AVE_IS_PLAN (plan), NULL);
   g_return_val_if_fail (index < ave_plan_get_n_cards (plan), NULL);
 
   card = ave_plan_get_card (plan, index);
-  name = card->title != NULL && *card->title != '\0' ? card->title : "picture";
+  /* A card without text shows only its image. */
+  if (card->title != NULL && *card->title != '\0')
+    what = g_strdup_printf ("%s %s", card->kind == AVE_CARD_OVERLAY ? "overlay" : "title card", card->title);
+  else
+    what = g_strdup (card->kind == AVE_CARD_OVERLAY ? "picture overlay" : "picture card");
+
   if (card->kind == AVE_CARD_OVERLAY)
     {
       g_autofree char *at = spoken_time (card->output_time);
 
-      return g_strdup_printf ("Card %u of %u, overlay %s, %.1f s from %s of the output", index + 1,
-                              ave_plan_get_n_cards (plan), name, card->duration, at);
+      return g_strdup_printf ("Card %u of %u, %s, %.1f s from %s of the output", index + 1,
+                              ave_plan_get_n_cards (plan), what, card->duration, at);
     }
   if (card->insert_before >= ave_plan_get_n_segments (plan))
-    return g_strdup_printf ("Card %u of %u, title card %s, %.1f s, at the end", index + 1,
-                            ave_plan_get_n_cards (plan), name, card->duration);
-  return g_strdup_printf ("Card %u of %u, title card %s, %.1f s, before segment %u", index + 1,
-                          ave_plan_get_n_cards (plan), name, card->duration, card->insert_before + 1);
+    return g_strdup_printf ("Card %u of %u, %s, %.1f s, at the end", index + 1,
+                            ave_plan_get_n_cards (plan), what, card->duration);
+  return g_strdup_printf ("Card %u of %u, %s, %.1f s, before segment %u", index + 1,
+                          ave_plan_get_n_cards (plan), what, card->duration, card->insert_before + 1);
 }
 
 gboolean

@@ -158,7 +158,7 @@ char              *ave_timeline_describe_segment  (AvePlan *plan,
                                                    guint    index);
 /* Likewise for card `index`: "Card 1 of 2, title card Intro, 3.0 s,
  * before segment 1" or "Card 2 of 2, overlay Jane, 1.0 s from 0:01.5 of
- * the output". */
+ * the output" ("picture card", "picture overlay" without text). */
 char              *ave_timeline_describe_card     (AvePlan *plan,
                                                    guint    index);
 
