@@ -602,6 +602,11 @@ test_keyboard (void)
                                        GTK_ACCESSIBLE_PROPERTY_LABEL,
                                        "Segment 2 of 3, kept, 0:04.0 to 0:07.0, 3.0 s, "
                                        "local director: long pause removed");
+  /* After the name, how to act on it. */
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (_ave_timeline_get_piece (timeline, 1)),
+                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       "Delete cuts it, R restores it, brackets trim its start, "
+                                       "braces its end, by a frame; Control with an arrow moves it");
 
   /* Tab puts the keyboard on the first segment; Right walks to the
    * second. */

@@ -97,6 +97,14 @@ ave_timeline_piece_set (AveTimelinePiece     *self,
 {
   g_return_if_fail (AVE_IS_TIMELINE_PIECE (self));
 
+  if (self->kind != kind || self->label == NULL)
+    /* How to act on it, read after the name. */
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                    kind == AVE_TIMELINE_PIECE_SEGMENT
+                                    ? "Delete cuts it, R restores it, brackets trim its start, "
+                                      "braces its end, by a frame; Control with an arrow moves it"
+                                    : "Delete removes it; Control with an arrow moves it",
+                                    -1);
   self->kind = kind;
   self->index = index;
   if (g_strcmp0 (self->label, label) != 0)
