@@ -505,6 +505,18 @@ typedef struct
 } CardState;
 
 static gboolean
+menu_open (gpointer data)
+{
+  GtkWidget *focus = gtk_root_get_focus (gtk_widget_get_root (data));
+
+  /* The focus is in the popover menu, a descendant of the timeline that
+   * is no piece. */
+  return focus != NULL && gtk_widget_is_ancestor (focus, data) && !AVE_IS_TIMELINE_PIECE (focus) &&
+         gtk_widget_get_ancestor (focus, GTK_TYPE_POPOVER) != NULL &&
+         gtk_widget_get_visible (gtk_widget_get_ancestor (focus, GTK_TYPE_POPOVER));
+}
+
+static gboolean
 undo_spent (gpointer data)
 {
   return !ave_plan_history_get_can_undo (data);
@@ -633,6 +645,11 @@ test_keyboard (void)
   press (&target, "Delete", state_reached, &state);
   expect (&state, 1, 1, TRUE, -1, -1);
   press (&target, "r", state_reached, &state);
+
+  /* Menu opens the segment menu there (transitions are in it); Escape
+   * closes it and the keyboard is back on the segment. */
+  press (&target, "Menu", menu_open, timeline);
+  press (&target, "Escape", state_reached, &state);
 
   /* ] moves the start a frame later, { (Shift+[) the end a frame
    * earlier: exactly one frame of the 25 fps source each. */

@@ -863,6 +863,44 @@ action_move_by (GtkWidget  *widget,
     gtk_widget_error_bell (widget);
 }
 
+/* Menu or Shift+F10: the segment menu (transitions among others) at the
+ * selected piece, as a right-click opens it at the pointer. */
+static void
+action_menu (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  AveTimeline *self = AVE_TIMELINE (widget);
+  int i = selected_piece (self);
+  const PiecePlace *place;
+  double x0, x1;
+
+  if (i < 0)
+    {
+      gtk_widget_error_bell (widget);
+      return;
+    }
+  place = &g_array_index (self->piece_places, PiecePlace, i);
+  x0 = CLAMP (to_widget_x (self, place->x), 0, gtk_widget_get_width (widget));
+  x1 = CLAMP (to_widget_x (self, place->x + place->width), x0 + 1, gtk_widget_get_width (widget));
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->menu),
+                               &(GdkRectangle) { (int) x0,
+                                                 place->kind == AVE_TIMELINE_PIECE_OVERLAY
+                                                 ? AVE_TIMELINE_OVERLAY_Y : AVE_TIMELINE_SEGMENT_Y,
+                                                 MAX (1, (int) (x1 - x0)),
+                                                 place->kind == AVE_TIMELINE_PIECE_OVERLAY
+                                                 ? AVE_TIMELINE_OVERLAY_H : AVE_TIMELINE_SEGMENT_H });
+  gtk_popover_popup (GTK_POPOVER (self->menu));
+}
+
+/* The menu gave the focus back to the timeline: back to the selection. */
+static void
+on_menu_closed (GtkPopover  *popover,
+                AveTimeline *self)
+{
+  sync_selection (self);
+}
+
 /* Ctrl+Z, Shift+Ctrl+Z / Ctrl+Y: the timeline's history, so a keyboard
  * edit is undone where it was made (the window's Undo does the same). */
 static void
@@ -1017,6 +1055,11 @@ ave_timeline_snapshot (GtkWidget   *widget,
         }
       gtk_snapshot_pop (snapshot);
     }
+
+  /* The focus on the timeline itself (no segment to put it on, or a
+   * click beside them) shows too. */
+  if (gtk_widget_has_focus (widget))
+    ave_timeline_append_outline (snapshot, &view.palette.fg, 2, 1, 1, width - 2, AVE_TIMELINE_ROWS_H - 2);
 
   /* The menu is a popover: its own surface draws it. */
   gtk_widget_snapshot_child (widget, self->scrollbar, snapshot);
@@ -1750,6 +1793,7 @@ ave_timeline_class_init (AveTimelineClass *klass)
   gtk_widget_class_install_action (widget_class, "timeline.trim-start", "i", action_trim);
   gtk_widget_class_install_action (widget_class, "timeline.trim-end", "i", action_trim);
   gtk_widget_class_install_action (widget_class, "timeline.move-by", "i", action_move_by);
+  gtk_widget_class_install_action (widget_class, "timeline.menu", NULL, action_menu);
   gtk_widget_class_install_action (widget_class, "timeline.undo", NULL, action_undo);
   gtk_widget_class_install_action (widget_class, "timeline.redo", NULL, action_undo);
   gtk_widget_class_install_action (widget_class, "timeline.zoom-in", NULL, action_zoom_in);
@@ -1779,6 +1823,8 @@ ave_timeline_class_init (AveTimelineClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_braceright, 0, "timeline.trim-end", "i", 1);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_CONTROL_MASK, "timeline.move-by", "i", -1);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, GDK_CONTROL_MASK, "timeline.move-by", "i", 1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "timeline.menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "timeline.menu", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "timeline.undo", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "timeline.redo", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_y, GDK_CONTROL_MASK, "timeline.redo", NULL);
@@ -1830,6 +1876,7 @@ ave_timeline_init (AveTimeline *self)
   g_ptr_array_add (self->layers, g_object_new (AVE_TYPE_TIMELINE_DRAG_LAYER, NULL));
   g_ptr_array_add (self->layers, g_object_new (AVE_TYPE_TIMELINE_PLAYHEAD_LAYER, NULL));
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  g_signal_connect (self, "notify::has-focus", G_CALLBACK (gtk_widget_queue_draw), NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, "Timeline", -1);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
@@ -1844,6 +1891,7 @@ ave_timeline_init (AveTimeline *self)
   gtk_popover_set_has_arrow (GTK_POPOVER (self->menu), FALSE);
   gtk_widget_set_halign (self->menu, GTK_ALIGN_START);
   gtk_widget_set_parent (self->menu, GTK_WIDGET (self));
+  g_signal_connect (self->menu, "closed", G_CALLBACK (on_menu_closed), self);
 
   drag = gtk_gesture_drag_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), GDK_BUTTON_PRIMARY);

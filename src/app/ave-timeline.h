@@ -28,6 +28,8 @@
  *   Ctrl+Left / Right    move the segment one place earlier / later in the
  *                        plan, a title card one slot, an overlay one second
  *   S                    split at the playhead
+ *   Menu / Shift+F10     the segment menu (transitions among others) at
+ *                        the selected piece
  *   Ctrl+Z, Shift+Ctrl+Z / Ctrl+Y   undo, redo
  *   + / - / 0            zoom in, out, to fit
  * A frame is the source's (the analysis' frame rate; 25 fps without one).
@@ -41,7 +43,8 @@
  * remove-card, split, transition (string: "cut", "crossfade", "fade"),
  * select-next, select-previous, select-first, select-last, trim-start and
  * trim-end (int: frames, negative = earlier), move-by (int: places),
- * undo, redo, zoom-in, zoom-out, zoom-fit.
+ * menu, undo, redo, zoom-in, zoom-out, zoom-fit.  Focus on the timeline
+ * itself (no piece) is shown by an outline around its rows.
  */
 #pragma once
 
