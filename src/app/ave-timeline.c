@@ -377,6 +377,15 @@ queue_sync_pieces (AveTimeline *self)
     self->sync_pieces_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, sync_pieces_idle, self, NULL);
 }
 
+/* Key events are dispatched before idles: a key that walks the pieces
+ * right after an edit brings them up to date first. */
+static void
+flush_pieces (AveTimeline *self)
+{
+  if (self->sync_pieces_id != 0)
+    sync_pieces (self);
+}
+
 static void
 allocate_pieces (AveTimeline *self)
 {
@@ -440,12 +449,14 @@ ave_timeline_focus (GtkWidget        *widget,
                     GtkDirectionType  direction)
 {
   AveTimeline *self = AVE_TIMELINE (widget);
-  int n = (int) self->pieces->len;
-  int current = focused_piece (self);
+  int n, current;
   gboolean backward = direction == GTK_DIR_TAB_BACKWARD || direction == GTK_DIR_LEFT ||
                       direction == GTK_DIR_UP;
   int next;
 
+  flush_pieces (self);
+  n = (int) self->pieces->len;
+  current = focused_piece (self);
   if (n == 0)
     return GTK_WIDGET_CLASS (ave_timeline_parent_class)->focus (widget, direction);
 
@@ -737,10 +748,11 @@ static void
 select_step (AveTimeline *self,
              int          step)
 {
-  int n = (int) self->pieces->len;
-  int current = focused_piece (self);
-  int next;
+  int n, current, next;
 
+  flush_pieces (self);
+  n = (int) self->pieces->len;
+  current = focused_piece (self);
   if (n == 0)
     return;
   if (current < 0)
@@ -871,8 +883,11 @@ action_menu (GtkWidget  *widget,
              GVariant   *param)
 {
   AveTimeline *self = AVE_TIMELINE (widget);
-  int i = selected_piece (self);
   const PiecePlace *place;
+  int i;
+
+  flush_pieces (self);
+  i = selected_piece (self);
   double x0, x1;
 
   if (i < 0)
@@ -1348,8 +1363,7 @@ _ave_timeline_get_n_pieces (AveTimeline *self)
 {
   g_return_val_if_fail (AVE_IS_TIMELINE (self), 0);
 
-  if (self->sync_pieces_id != 0)
-    sync_pieces (self);
+  flush_pieces (self);
 
   return self->pieces->len;
 }
@@ -1360,8 +1374,7 @@ _ave_timeline_get_piece (AveTimeline *self,
 {
   g_return_val_if_fail (AVE_IS_TIMELINE (self), NULL);
 
-  if (self->sync_pieces_id != 0)
-    sync_pieces (self);
+  flush_pieces (self);
   g_return_val_if_fail (i < self->pieces->len, NULL);
 
   return g_ptr_array_index (self->pieces, i);
@@ -1374,8 +1387,7 @@ _ave_timeline_find_piece (AveTimeline          *self,
 {
   g_return_val_if_fail (AVE_IS_TIMELINE (self), NULL);
 
-  if (self->sync_pieces_id != 0)
-    sync_pieces (self);
+  flush_pieces (self);
 
   for (guint i = 0; i < self->pieces->len; i++)
     {
