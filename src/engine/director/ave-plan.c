@@ -53,6 +53,9 @@ struct _AvePlan
   char   **meta_tags;
   double   meta_thumbnail_time;   /* source seconds, < 0 = none */
   char    *meta_thumbnail_text;
+  /* ave_plan_freeze_changed: "changed" waits for the last thaw */
+  guint    freeze_count;
+  gboolean changed_pending;
 };
 
 G_DEFINE_FINAL_TYPE (AvePlan, ave_plan, G_TYPE_OBJECT)
@@ -288,7 +291,33 @@ ave_plan_init (AvePlan *self)
 static void
 emit_changed (AvePlan *self)
 {
+  if (self->freeze_count > 0)
+    {
+      self->changed_pending = TRUE;
+      return;
+    }
   g_signal_emit (self, signals[CHANGED], 0);
+}
+
+void
+ave_plan_freeze_changed (AvePlan *self)
+{
+  g_return_if_fail (AVE_IS_PLAN (self));
+
+  self->freeze_count++;
+}
+
+void
+ave_plan_thaw_changed (AvePlan *self)
+{
+  g_return_if_fail (AVE_IS_PLAN (self));
+  g_return_if_fail (self->freeze_count > 0);
+
+  if (--self->freeze_count == 0 && self->changed_pending)
+    {
+      self->changed_pending = FALSE;
+      g_signal_emit (self, signals[CHANGED], 0);
+    }
 }
 
 AvePlan *
