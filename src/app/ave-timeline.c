@@ -323,17 +323,23 @@ sync_pieces (AveTimeline *self)
       g_array_sort (places, compare_places);
     }
 
+  /* New pieces go first, in the widget tree and in the array alike (the
+   * tree's order is what a screen reader lists): GTK 4.8's AT-SPI context
+   * finds a new child's index by walking the siblings before it, so adding
+   * a thousand at the end costs a million steps, at the front a thousand.
+   * The places are handed out by position below, so the order is right. */
   while (self->pieces->len < places->len)
     {
       GtkWidget *piece = ave_timeline_piece_new ();
 
-      gtk_widget_insert_before (piece, GTK_WIDGET (self), self->scrollbar);
+      gtk_widget_insert_after (piece, GTK_WIDGET (self), NULL);
       g_signal_connect (piece, "notify::has-focus", G_CALLBACK (on_piece_focus), self);
-      g_ptr_array_add (self->pieces, piece);
+      g_ptr_array_insert (self->pieces, 0, piece);
     }
+  /* Surplus pieces go from the front too, for the same reason. */
   while (self->pieces->len > places->len)
     {
-      GtkWidget *piece = g_ptr_array_steal_index (self->pieces, self->pieces->len - 1);
+      GtkWidget *piece = g_ptr_array_steal_index (self->pieces, 0);
 
       /* Keep the keyboard on the timeline, not on a widget that goes. */
       if (gtk_widget_has_focus (piece))
