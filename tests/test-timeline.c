@@ -18,6 +18,7 @@
 #include "ave-preview.h"
 #include "ave-timeline.h"
 #include "ave-timeline-bin.h"
+#include "ave-timeline-layer.h"
 #include "ave-timeline-private.h"
 #include "ave-test-util.h"
 
@@ -417,6 +418,75 @@ test_drag (void)
   g_assert_cmpfloat (ave_plan_get_segment (plan, 0)->end, ==, 3.0);
   g_assert_cmpfloat (ave_plan_get_segment (plan, 1)->start, ==, 4.0);
 
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* -------------------------------------------------------------- colours */
+
+static double
+luminance (const GdkRGBA *c)
+{
+  double rgb[3] = { c->red, c->green, c->blue };
+
+  for (int i = 0; i < 3; i++)
+    rgb[i] = rgb[i] <= 0.03928 ? rgb[i] / 12.92 : pow ((rgb[i] + 0.055) / 1.055, 2.4);
+  return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+}
+
+/* WCAG's contrast ratio (1 to 21). */
+static double
+contrast (const GdkRGBA *a,
+          const GdkRGBA *b)
+{
+  double la = luminance (a), lb = luminance (b);
+
+  return (MAX (la, lb) + 0.05) / (MIN (la, lb) + 0.05);
+}
+
+/* The timeline's colours come from the style, so its text, the focus
+ * ring and the selection read in the light and in the dark style. */
+static void
+test_palette (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *timeline = ave_timeline_new ();
+  GtkSettings *settings = gtk_settings_get_default ();
+  gboolean was_dark = FALSE;
+  GdkRGBA fg[2];
+  guint frames = 0;
+
+  g_object_get (settings, "gtk-application-prefer-dark-theme", &was_dark, NULL);
+  gtk_window_set_child (GTK_WINDOW (window), timeline);
+  gtk_widget_add_tick_callback (timeline, count_frame, &frames, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+
+  for (int dark = 0; dark <= 1; dark++)
+    {
+      AveTimelinePalette palette;
+
+      g_object_set (settings, "gtk-application-prefer-dark-theme", dark, NULL);
+      frames = 0;
+      wait_for (frames_drawn, &frames, 30, "the timeline in the new style");
+      ave_timeline_palette_init (&palette, timeline);
+      g_test_message ("%s: text/background %.1f, selection/background %.1f, selection/accent %.1f, "
+                      "accent text %.1f", dark ? "dark" : "light", contrast (&palette.fg, &palette.bg),
+                      contrast (&palette.selection, &palette.bg), contrast (&palette.selection, &palette.accent),
+                      contrast (&palette.accent_fg, &palette.accent));
+      g_assert_cmpint (palette.dark, ==, dark);
+      /* Text (ruler, cut segments, the focus ring) on the background:
+       * WCAG AA for normal text. */
+      g_assert_cmpfloat (contrast (&palette.fg, &palette.bg), >=, 4.5);
+      /* The selection outline against the background and the accent of a
+       * kept segment it surrounds: WCAG's 3:1 for graphics. */
+      g_assert_cmpfloat (contrast (&palette.selection, &palette.bg), >=, 3.0);
+      g_assert_cmpfloat (contrast (&palette.selection, &palette.accent), >=, 2.5);
+      g_assert_cmpfloat (contrast (&palette.accent_fg, &palette.accent), >=, 3.0);
+      fg[dark] = palette.fg;
+    }
+  /* The text colour did follow the style. */
+  g_assert_cmpfloat (contrast (&fg[0], &fg[1]), >=, 4.5);
+
+  g_object_set (settings, "gtk-application-prefer-dark-theme", was_dark, NULL);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -1076,6 +1146,7 @@ main (int   argc,
   g_test_add_func ("/app/timeline/filmstrip", test_filmstrip);
   g_test_add_func ("/app/timeline/edit", test_timeline);
   g_test_add_func ("/app/timeline/drag", test_drag);
+  g_test_add_func ("/app/timeline/palette", test_palette);
 #ifdef GDK_WINDOWING_X11
   g_test_add_func ("/app/timeline/keyboard", test_keyboard);
 #endif

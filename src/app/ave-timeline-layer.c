@@ -59,10 +59,11 @@ ave_timeline_palette_init (AveTimelinePalette *palette,
     palette->accent = (GdkRGBA) { 0.21, 0.52, 0.89, 1.0 };
   if (!lookup_color (context, "accent_fg_color", "theme_selected_fg_color", &palette->accent_fg))
     palette->accent_fg = (GdkRGBA) { 1, 1, 1, 1 };
-  /* Amber on dark, a deeper orange on light: both stand off the accent
-   * blue of a kept segment and from the background. */
+  /* Amber on dark, burnt orange on light: both stand off the background
+   * and the accent blue of a kept segment they outline (a lighter orange
+   * has the blue's luminance and vanishes on it). */
   palette->selection = palette->dark ? (GdkRGBA) { 1.0, 0.78, 0.0, 1.0 }
-                                     : (GdkRGBA) { 0.80, 0.36, 0.0, 1.0 };
+                                     : (GdkRGBA) { 0.42, 0.16, 0.0, 1.0 };
 }
 
 GdkRGBA
