@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gtk/gtk.h>
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#endif
 
 #include "assets/ave-captions.h"
 #include "director/ave-plan-history.h"
@@ -15,6 +18,7 @@
 #include "ave-preview.h"
 #include "ave-timeline.h"
 #include "ave-timeline-bin.h"
+#include "ave-timeline-layer.h"
 #include "ave-timeline-private.h"
 #include "ave-test-util.h"
 
@@ -417,6 +421,385 @@ test_drag (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* -------------------------------------------------------------- colours */
+
+static double
+luminance (const GdkRGBA *c)
+{
+  double rgb[3] = { c->red, c->green, c->blue };
+
+  for (int i = 0; i < 3; i++)
+    rgb[i] = rgb[i] <= 0.03928 ? rgb[i] / 12.92 : pow ((rgb[i] + 0.055) / 1.055, 2.4);
+  return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+}
+
+/* WCAG's contrast ratio (1 to 21). */
+static double
+contrast (const GdkRGBA *a,
+          const GdkRGBA *b)
+{
+  double la = luminance (a), lb = luminance (b);
+
+  return (MAX (la, lb) + 0.05) / (MIN (la, lb) + 0.05);
+}
+
+/* The timeline's colours come from the style, so its text, the focus
+ * ring and the selection read in the light and in the dark style. */
+static void
+test_palette (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *timeline = ave_timeline_new ();
+  GtkSettings *settings = gtk_settings_get_default ();
+  gboolean was_dark = FALSE;
+  GdkRGBA fg[2];
+  guint frames = 0;
+
+  g_object_get (settings, "gtk-application-prefer-dark-theme", &was_dark, NULL);
+  gtk_window_set_child (GTK_WINDOW (window), timeline);
+  gtk_widget_add_tick_callback (timeline, count_frame, &frames, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+
+  for (int dark = 0; dark <= 1; dark++)
+    {
+      AveTimelinePalette palette;
+
+      g_object_set (settings, "gtk-application-prefer-dark-theme", dark, NULL);
+      frames = 0;
+      wait_for (frames_drawn, &frames, 30, "the timeline in the new style");
+      ave_timeline_palette_init (&palette, timeline);
+      g_test_message ("%s: text/background %.1f, selection/background %.1f, selection/accent %.1f, "
+                      "accent text %.1f", dark ? "dark" : "light", contrast (&palette.fg, &palette.bg),
+                      contrast (&palette.selection, &palette.bg), contrast (&palette.selection, &palette.accent),
+                      contrast (&palette.accent_fg, &palette.accent));
+      g_assert_cmpint (palette.dark, ==, dark);
+      /* Text (ruler, cut segments, the focus ring) on the background:
+       * WCAG AA for normal text. */
+      g_assert_cmpfloat (contrast (&palette.fg, &palette.bg), >=, 4.5);
+      /* The selection outline against the background and the accent of a
+       * kept segment it surrounds: WCAG's 3:1 for graphics. */
+      g_assert_cmpfloat (contrast (&palette.selection, &palette.bg), >=, 3.0);
+      g_assert_cmpfloat (contrast (&palette.selection, &palette.accent), >=, 2.5);
+      g_assert_cmpfloat (contrast (&palette.accent_fg, &palette.accent), >=, 3.0);
+      fg[dark] = palette.fg;
+    }
+  /* The text colour did follow the style. */
+  g_assert_cmpfloat (contrast (&fg[0], &fg[1]), >=, 4.5);
+
+  g_object_set (settings, "gtk-application-prefer-dark-theme", was_dark, NULL);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* ------------------------------------------------------------- keyboard */
+#ifdef GDK_WINDOWING_X11
+
+typedef struct
+{
+  GtkWidget *window;
+  gulong     xid;
+} KeyTarget;
+
+/* Presses `keys` (xdotool names, e.g. "ctrl+z") as the X server's own key
+ * events into the window, then runs the main loop until `condition`
+ * holds: the keys go through GTK's whole event path (the focus widget,
+ * its shortcuts, the timeline's bindings), as a user's do. */
+static void
+press (KeyTarget   *target,
+       const char  *keys,
+       Condition    condition,
+       gpointer     data)
+{
+  g_autofree char *what = g_strdup_printf ("the timeline to take %s", keys);
+
+  ave_test_sh ("xdotool windowfocus --sync %lu key --delay 20 %s", target->xid, keys);
+  wait_for (condition, data, 20, what);
+}
+
+typedef struct
+{
+  AveTimeline *timeline;
+  AvePlan     *plan;
+  int          selected;        /* segment expected selected (and focused) */
+  int          card;            /* card expected selected (and focused), or -1 */
+  guint        segment;         /* the segment the checks below look at */
+  int          enabled;         /* -1: any */
+  double       start, end;      /* < 0: any */
+  char        *json;            /* the whole plan, NULL: any */
+} KeyState;
+
+static gboolean
+focus_is (KeyState *s)
+{
+  GtkWidget *focus = gtk_root_get_focus (gtk_widget_get_root (GTK_WIDGET (s->timeline)));
+  GtkWidget *piece = s->card >= 0
+                     ? _ave_timeline_find_piece (s->timeline, AVE_TIMELINE_PIECE_OVERLAY, s->card)
+                     : _ave_timeline_find_piece (s->timeline, AVE_TIMELINE_PIECE_SEGMENT, s->selected);
+
+  if (s->card >= 0 && piece == NULL)
+    piece = _ave_timeline_find_piece (s->timeline, AVE_TIMELINE_PIECE_TITLE_CARD, s->card);
+  return piece != NULL && focus == piece;
+}
+
+static gboolean
+state_reached (gpointer data)
+{
+  KeyState *s = data;
+  const AveSegment *segment;
+
+  if (s->card >= 0 ? ave_timeline_get_selected_card (s->timeline) != s->card
+                   : ave_timeline_get_selected_segment (s->timeline) != s->selected)
+    return FALSE;
+  if (!focus_is (s))
+    return FALSE;
+  if (s->json != NULL)
+    {
+      g_autofree char *now = plan_json (s->plan);
+
+      return g_str_equal (now, s->json);
+    }
+  if (s->segment >= ave_plan_get_n_segments (s->plan))
+    return FALSE;
+  segment = ave_plan_get_segment (s->plan, s->segment);
+  return (s->enabled < 0 || segment->enabled == s->enabled) &&
+         (s->start < 0 || fabs (segment->start - s->start) < 1e-9) &&
+         (s->end < 0 || fabs (segment->end - s->end) < 1e-9);
+}
+
+typedef struct
+{
+  AveTimeline *timeline;
+  AvePlan     *plan;
+  guint        n_cards;
+  int          card;            /* expected selected and focused, -1: none selected */
+  guint        slot;            /* its insert_before */
+} CardState;
+
+static gboolean
+menu_open (gpointer data)
+{
+  GtkWidget *focus = gtk_root_get_focus (gtk_widget_get_root (data));
+
+  /* The focus is in the popover menu, a descendant of the timeline that
+   * is no piece. */
+  return focus != NULL && gtk_widget_is_ancestor (focus, data) && !AVE_IS_TIMELINE_PIECE (focus) &&
+         gtk_widget_get_ancestor (focus, GTK_TYPE_POPOVER) != NULL &&
+         gtk_widget_get_visible (gtk_widget_get_ancestor (focus, GTK_TYPE_POPOVER));
+}
+
+static gboolean
+undo_spent (gpointer data)
+{
+  return !ave_plan_history_get_can_undo (data);
+}
+
+static gboolean
+card_state_reached (gpointer data)
+{
+  CardState *c = data;
+  GtkWidget *focus = gtk_root_get_focus (gtk_widget_get_root (GTK_WIDGET (c->timeline)));
+
+  if (ave_plan_get_n_cards (c->plan) != c->n_cards)
+    return FALSE;
+  if (c->card < 0)
+    return ave_timeline_get_selected_card (c->timeline) == -1;
+  return ave_timeline_get_selected_card (c->timeline) == c->card &&
+         ave_plan_get_card (c->plan, c->card)->insert_before == c->slot &&
+         focus == _ave_timeline_find_piece (c->timeline, AVE_TIMELINE_PIECE_TITLE_CARD, c->card);
+}
+
+static void
+expect (KeyState *s,
+        int       selected,
+        guint     segment,
+        int       enabled,
+        double    start,
+        double    end)
+{
+  s->selected = selected;
+  s->card = -1;
+  s->segment = segment;
+  s->enabled = enabled;
+  s->start = start;
+  s->end = end;
+  g_clear_pointer (&s->json, g_free);
+}
+
+static void
+test_keyboard (void)
+{
+  const char *sample = ave_test_sample ("strip.mp4", 8.0, 320, 180);
+  g_autoptr(AvePlan) plan = ave_plan_new (sample, 8.0);
+  g_autoptr(AvePlanHistory) history = NULL;
+  AveMediaInfo media = { .duration = 8.0, .has_video = TRUE, .display_width = 320, .display_height = 180,
+                         .frame_rate = 25.0 };
+  g_autoptr(AveAnalysis) analysis = ave_analysis_new (sample, &media);
+  AveSegment s = { .enabled = TRUE };
+  GtkWidget *window = gtk_window_new ();
+  AveTimeline *timeline = AVE_TIMELINE (ave_timeline_new ());
+  g_autofree char *original = NULL;
+  g_autofree char *xdotool = g_find_program_in_path ("xdotool");
+  KeyState state = { .timeline = timeline, .plan = plan, .card = -1 };
+  KeyTarget target = { .window = window };
+  const double frame = 1.0 / 25.0;
+  guint frames = 0;
+
+  if (xdotool == NULL || !GDK_IS_X11_DISPLAY (gdk_display_get_default ()))
+    {
+      g_test_skip ("needs xdotool and an X display (xvfb-run; tools/setup.sh installs xdotool)");
+      gtk_window_destroy (GTK_WINDOW (window));
+      return;
+    }
+
+  s.start = 0.0; s.end = 3.0; s.reason = (char *) "opening";
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  s.start = 4.0; s.end = 7.0; s.reason = (char *) "long pause removed";
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  s.start = 7.2; s.end = 8.0; s.reason = NULL;
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  history = ave_plan_history_new (plan);
+  original = plan_json (plan);
+
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (timeline));
+  gtk_window_set_default_size (GTK_WINDOW (window), 800, 300);
+  ave_timeline_set_model (timeline, history, analysis);
+  gtk_widget_add_tick_callback (GTK_WIDGET (timeline), count_frame, &frames, NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_for (frames_drawn, &frames, 30, "the timeline on screen");
+  target.xid = gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window)));
+
+  /* Segments and cards are widgets a screen reader reads: list items,
+   * focusable, named by what they are. */
+  g_assert_cmpuint (_ave_timeline_get_n_pieces (timeline), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      GtkWidget *piece = _ave_timeline_get_piece (timeline, i);
+
+      g_assert_true (gtk_widget_get_focusable (piece));
+      gtk_test_accessible_assert_role (GTK_ACCESSIBLE (piece), GTK_ACCESSIBLE_ROLE_LIST_ITEM);
+    }
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (_ave_timeline_get_piece (timeline, 0)),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "Segment 1 of 3, kept, 0:00.0 to 0:03.0, 3.0 s, local director: opening");
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (_ave_timeline_get_piece (timeline, 1)),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "Segment 2 of 3, kept, 0:04.0 to 0:07.0, 3.0 s, "
+                                       "local director: long pause removed");
+  /* After the name, how to act on it. */
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (_ave_timeline_get_piece (timeline, 1)),
+                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       "Delete cuts it, R restores it, brackets trim its start, "
+                                       "braces its end, by a frame; Control with an arrow moves it");
+
+  /* Tab puts the keyboard on the first segment; Right walks to the
+   * second. */
+  gtk_root_set_focus (GTK_ROOT (window), NULL);
+  expect (&state, 0, 0, TRUE, -1, -1);
+  press (&target, "Tab", state_reached, &state);
+  expect (&state, 1, 1, TRUE, -1, -1);
+  press (&target, "Right", state_reached, &state);
+
+  /* Delete cuts it (the name says so), Ctrl+Z brings it back. */
+  expect (&state, 1, 1, FALSE, -1, -1);
+  press (&target, "Delete", state_reached, &state);
+  g_assert_cmpstr (ave_plan_history_get_undo_label (history), ==, "Cut segment");
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (_ave_timeline_get_piece (timeline, 1)),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "Segment 2 of 3, cut, 0:04.0 to 0:07.0, 3.0 s, "
+                                       "local director: long pause removed");
+  gtk_test_accessible_assert_state (GTK_ACCESSIBLE (_ave_timeline_get_piece (timeline, 1)),
+                                    GTK_ACCESSIBLE_STATE_SELECTED, TRUE);
+  expect (&state, 1, 1, TRUE, -1, -1);
+  press (&target, "ctrl+z", state_reached, &state);
+  /* R restores a cut one too. */
+  expect (&state, 1, 1, FALSE, -1, -1);
+  press (&target, "Delete", state_reached, &state);
+  expect (&state, 1, 1, TRUE, -1, -1);
+  press (&target, "r", state_reached, &state);
+
+  /* Menu opens the segment menu there (transitions are in it); Escape
+   * closes it and the keyboard is back on the segment. */
+  press (&target, "Menu", menu_open, timeline);
+  press (&target, "Escape", state_reached, &state);
+
+  /* ] moves the start a frame later, { (Shift+[) the end a frame
+   * earlier: exactly one frame of the 25 fps source each. */
+  expect (&state, 1, 1, TRUE, 4.0 + frame, 7.0);
+  press (&target, "bracketright", state_reached, &state);
+  g_assert_cmpstr (ave_plan_history_get_undo_label (history), ==, "Trim segment");
+  expect (&state, 1, 1, TRUE, 4.0 + frame, 7.0 - frame);
+  press (&target, "shift+bracketleft", state_reached, &state);
+  expect (&state, 1, 1, TRUE, 4.0, 7.0 - frame);
+  press (&target, "bracketleft", state_reached, &state);
+  expect (&state, 1, 1, TRUE, 4.0, 7.0);
+  press (&target, "shift+bracketright", state_reached, &state);
+
+  /* Ctrl+Right moves it after the third; the focus goes with it. */
+  expect (&state, 2, 2, TRUE, 4.0, 7.0);
+  press (&target, "ctrl+Right", state_reached, &state);
+  g_assert_cmpstr (ave_plan_history_get_undo_label (history), ==, "Move segment");
+  g_assert_cmpfloat (ave_plan_get_segment (plan, 1)->start, ==, 7.2);
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (_ave_timeline_get_piece (timeline, 2)),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "Segment 3 of 3, kept, 0:04.0 to 0:07.0, 3.0 s, "
+                                       "edited by hand: long pause removed");
+  /* Home: back to the first. */
+  expect (&state, 0, 0, TRUE, 0.0, 3.0);
+  press (&target, "Home", state_reached, &state);
+
+  /* Ctrl+Z undoes the seven edits (cut, restore, four trims, the move;
+   * the eighth has nothing left), Shift+Ctrl+Z redoes them. */
+  expect (&state, 0, 0, TRUE, -1, -1);
+  state.json = g_strdup (original);
+  press (&target, "ctrl+z ctrl+z ctrl+z ctrl+z ctrl+z ctrl+z ctrl+z ctrl+z", state_reached, &state);
+  /* (Undoing the trims already gives the original plan back.) */
+  wait_for (undo_spent, history, 20, "every edit undone");
+  g_assert_true (state_reached (&state));
+  expect (&state, 0, 2, TRUE, 4.0, 7.0);
+  press (&target, "ctrl+shift+z ctrl+shift+z ctrl+shift+z ctrl+shift+z ctrl+shift+z ctrl+shift+z "
+                  "ctrl+shift+z", state_reached, &state);
+  g_assert_false (ave_plan_history_get_can_redo (history));
+
+  /* Cards: named, reached with End, moved with Ctrl+Left, removed with
+   * Delete. */
+  {
+    g_autoptr(AveCard) title = ave_card_new_title ("Intro", NULL, 3, 2.0);
+    g_autoptr(AveCard) overlay = ave_card_new_overlay ("Jane", NULL, 0.5, 1.0);
+    CardState cards = { .timeline = timeline, .plan = plan, .n_cards = 2, .card = 1, .slot = 3 };
+    GtkWidget *piece;
+
+    g_assert_cmpint (ave_plan_history_add_card (history, overlay), ==, 0);
+    g_assert_cmpint (ave_plan_history_add_card (history, title), ==, 1);
+    g_assert_cmpuint (_ave_timeline_get_n_pieces (timeline), ==, 5);
+    piece = _ave_timeline_find_piece (timeline, AVE_TIMELINE_PIECE_OVERLAY, 0);
+    g_assert_nonnull (piece);
+    gtk_test_accessible_assert_property (GTK_ACCESSIBLE (piece), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                         "Card 1 of 2, overlay Jane, 1.0 s from 0:00.5 of the output");
+    /* The overlay starts in the first segment: it comes right after it. */
+    g_assert_true (_ave_timeline_get_piece (timeline, 1) == piece);
+    piece = _ave_timeline_find_piece (timeline, AVE_TIMELINE_PIECE_TITLE_CARD, 1);
+    g_assert_true (_ave_timeline_get_piece (timeline, 4) == piece);
+    gtk_test_accessible_assert_property (GTK_ACCESSIBLE (piece), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                         "Card 2 of 2, title card Intro, 2.0 s, at the end");
+
+    press (&target, "End", card_state_reached, &cards);
+    cards.slot = 2;
+    press (&target, "ctrl+Left", card_state_reached, &cards);
+    g_assert_cmpstr (ave_plan_history_get_undo_label (history), ==, "Move title card");
+    /* Now before the last segment in the walk too. */
+    piece = _ave_timeline_find_piece (timeline, AVE_TIMELINE_PIECE_TITLE_CARD, 1);
+    g_assert_true (_ave_timeline_get_piece (timeline, 3) == piece);
+    gtk_test_accessible_assert_property (GTK_ACCESSIBLE (piece), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                         "Card 2 of 2, title card Intro, 2.0 s, before segment 3");
+    cards.n_cards = 1;
+    cards.card = -1;
+    press (&target, "Delete", card_state_reached, &cards);
+  }
+
+  g_clear_pointer (&state.json, g_free);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+#endif /* GDK_WINDOWING_X11 */
+
 /* -------------------------------------------------------------- preview */
 
 typedef struct
@@ -763,6 +1146,10 @@ main (int   argc,
   g_test_add_func ("/app/timeline/filmstrip", test_filmstrip);
   g_test_add_func ("/app/timeline/edit", test_timeline);
   g_test_add_func ("/app/timeline/drag", test_drag);
+  g_test_add_func ("/app/timeline/palette", test_palette);
+#ifdef GDK_WINDOWING_X11
+  g_test_add_func ("/app/timeline/keyboard", test_keyboard);
+#endif
   g_test_add_func ("/app/timeline/preview", test_preview);
   g_test_add_func ("/app/timeline/captions", test_timeline_captions);
   g_test_add_func ("/app/timeline/preview-captions", test_preview_captions);

@@ -363,6 +363,131 @@ ave_timeline_layout_output_to_x (const AveTimelineLayout *layout,
   return TRUE;
 }
 
+/* "m:ss.s", as the segment labels show source times. */
+static char *
+spoken_time (double seconds)
+{
+  int minutes = (int) (seconds / 60.0);
+
+  return g_strdup_printf ("%d:%04.1f", minutes, seconds - minutes * 60.0);
+}
+
+static const char *
+origin_words (AveSegmentOrigin origin)
+{
+  switch (origin)
+    {
+    case AVE_SEGMENT_ORIGIN_LLM: return "language model";
+    case AVE_SEGMENT_ORIGIN_USER: return "edited by hand";
+    case AVE_SEGMENT_ORIGIN_IMPORT: return "imported";
+    case AVE_SEGMENT_ORIGIN_LOCAL:
+    default: return "local director";
+    }
+}
+
+char *
+ave_timeline_describe_segment (AvePlan *plan,
+                               guint    index)
+{
+  const AveSegment *segment;
+  g_autofree char *start = NULL, *end = NULL;
+  GString *text;
+
+  g_return_val_if_fail (AVE_IS_PLAN (plan), NULL);
+  g_return_val_if_fail (index < ave_plan_get_n_segments (plan), NULL);
+
+  segment = ave_plan_get_segment (plan, index);
+  start = spoken_time (segment->start);
+  end = spoken_time (segment->end);
+  text = g_string_new (NULL);
+  g_string_append_printf (text, "Segment %u of %u, %s, %s to %s, %.1f s", index + 1,
+                          ave_plan_get_n_segments (plan),
+                          segment->enabled ? "kept"
+                          : ave_timeline_segment_is_retake (segment) ? "cut, earlier take" : "cut",
+                          start, end, segment->end - segment->start);
+  if (segment->enabled && index > 0 && segment->transition == AVE_TRANSITION_CROSSFADE)
+    g_string_append (text, ", crossfade in");
+  else if (segment->enabled && index > 0 && segment->transition == AVE_TRANSITION_FADE)
+    g_string_append (text, ", fade in through black");
+  g_string_append_printf (text, ", %s", origin_words (segment->origin));
+  if (segment->reason != NULL && *segment->reason != '\0')
+    g_string_append_printf (text, ": %s", segment->reason);
+  return g_string_free (text, FALSE);
+}
+
+char *
+ave_timeline_describe_card (AvePlan *plan,
+                            guint    index)
+{
+  const AveCard *card;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (AVE_IS_PLAN (plan), NULL);
+  g_return_val_if_fail (index < ave_plan_get_n_cards (plan), NULL);
+
+  card = ave_plan_get_card (plan, index);
+  /* A card without text shows only its image. */
+  if (card->title != NULL && *card->title != '\0')
+    what = g_strdup_printf ("%s %s", card->kind == AVE_CARD_OVERLAY ? "overlay" : "title card", card->title);
+  else
+    what = g_strdup (card->kind == AVE_CARD_OVERLAY ? "picture overlay" : "picture card");
+
+  if (card->kind == AVE_CARD_OVERLAY)
+    {
+      g_autofree char *at = spoken_time (card->output_time);
+
+      return g_strdup_printf ("Card %u of %u, %s, %.1f s from %s of the output", index + 1,
+                              ave_plan_get_n_cards (plan), what, card->duration, at);
+    }
+  if (card->insert_before >= ave_plan_get_n_segments (plan))
+    return g_strdup_printf ("Card %u of %u, %s, %.1f s, at the end", index + 1,
+                            ave_plan_get_n_cards (plan), what, card->duration);
+  return g_strdup_printf ("Card %u of %u, %s, %.1f s, before segment %u", index + 1,
+                          ave_plan_get_n_cards (plan), what, card->duration, card->insert_before + 1);
+}
+
+gboolean
+ave_timeline_layout_overlay_span (const AveTimelineLayout *layout,
+                                  const AveCard           *card,
+                                  double                  *x0,
+                                  double                  *x1)
+{
+  g_return_val_if_fail (layout != NULL && card != NULL, FALSE);
+
+  if (card->kind != AVE_CARD_OVERLAY ||
+      !ave_timeline_layout_output_to_x (layout, card->output_time, x0))
+    return FALSE;
+  if (!ave_timeline_layout_output_to_x (layout, card->output_time + card->duration, x1))
+    *x1 = *x0 + card->duration * layout->pixels_per_second;
+  *x1 = MAX (*x1, *x0 + 4.0);
+  return TRUE;
+}
+
+AveTransitionType
+ave_timeline_layout_join_before (const AveTimelineLayout *layout,
+                                 AvePlan                 *plan,
+                                 guint                    item)
+{
+  const AveTimelineItem *it, *previous = NULL;
+
+  g_return_val_if_fail (layout != NULL && item < layout->items->len, AVE_TRANSITION_CUT);
+
+  it = item_at (layout, item);
+  for (guint i = item; i > 0; i--)
+    if (item_at (layout, i - 1)->output_start >= 0.0)
+      {
+        previous = item_at (layout, i - 1);
+        break;
+      }
+  if (previous == NULL)
+    return AVE_TRANSITION_CUT;
+  if (it->kind == AVE_TIMELINE_ITEM_TITLE_CARD)
+    return ave_plan_get_card (plan, it->index)->transition;
+  if (previous->kind == AVE_TIMELINE_ITEM_TITLE_CARD)
+    return ave_plan_get_card (plan, previous->index)->transition;
+  return ave_plan_get_segment (plan, it->index)->transition;
+}
+
 gboolean
 ave_timeline_layout_x_to_output (const AveTimelineLayout *layout,
                                  double                   x,

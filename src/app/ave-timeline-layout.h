@@ -20,6 +20,28 @@
 
 G_BEGIN_DECLS
 
+/* The rows, top to bottom, in widget pixels: the widget, its layers
+ * (ave-timeline-layer.h) and its item widgets share them. */
+#define AVE_TIMELINE_RULER_H    18
+#define AVE_TIMELINE_FILM_H     54
+#define AVE_TIMELINE_WAVE_H     40
+#define AVE_TIMELINE_MARKS_H    14
+#define AVE_TIMELINE_OVERLAY_H  16
+#define AVE_TIMELINE_SEGMENT_H  28
+#define AVE_TIMELINE_CAPTION_H  20
+#define AVE_TIMELINE_ROWS_H     (AVE_TIMELINE_RULER_H + AVE_TIMELINE_FILM_H + AVE_TIMELINE_WAVE_H + \
+                                 AVE_TIMELINE_MARKS_H + AVE_TIMELINE_OVERLAY_H + \
+                                 AVE_TIMELINE_SEGMENT_H + AVE_TIMELINE_CAPTION_H)
+#define AVE_TIMELINE_FILM_Y     AVE_TIMELINE_RULER_H
+#define AVE_TIMELINE_WAVE_Y     (AVE_TIMELINE_FILM_Y + AVE_TIMELINE_FILM_H)
+#define AVE_TIMELINE_MARKS_Y    (AVE_TIMELINE_WAVE_Y + AVE_TIMELINE_WAVE_H)
+#define AVE_TIMELINE_OVERLAY_Y  (AVE_TIMELINE_MARKS_Y + AVE_TIMELINE_MARKS_H)
+#define AVE_TIMELINE_SEGMENT_Y  (AVE_TIMELINE_OVERLAY_Y + AVE_TIMELINE_OVERLAY_H)
+#define AVE_TIMELINE_CAPTION_Y  (AVE_TIMELINE_SEGMENT_Y + AVE_TIMELINE_SEGMENT_H)
+/* Margin left of content x 0 (and right of the end), so the first and
+ * last edges can be grabbed: widget x = content x - scroll + PAD. */
+#define AVE_TIMELINE_PAD        10.0
+
 typedef enum {
   AVE_TIMELINE_ITEM_SEGMENT,
   AVE_TIMELINE_ITEM_TITLE_CARD,
@@ -114,6 +136,31 @@ guint              ave_timeline_layout_drop_index  (const AveTimelineLayout *lay
 double             ave_timeline_layout_drop_x      (const AveTimelineLayout *layout,
                                                     guint                    from,
                                                     guint                    slot);
+
+/* The content x range an overlay card covers (its output span, at least
+ * 4 px wide); FALSE for a title card or an overlay past the output. */
+gboolean           ave_timeline_layout_overlay_span (const AveTimelineLayout *layout,
+                                                     const AveCard           *card,
+                                                     double                  *x0,
+                                                     double                  *x1);
+/* How layout item `item` joins the played item before it, as the
+ * composer does it: a title card's own transition on both of its sides,
+ * otherwise the segment's; a cut before the first played item. */
+AveTransitionType  ave_timeline_layout_join_before (const AveTimelineLayout *layout,
+                                                    AvePlan                 *plan,
+                                                    guint                    item);
+
+/* What a screen reader says for segment `index` of `plan`: "Segment 3
+ * of 12, kept, 0:12.4 to 0:20.0, 7.6 s, crossfade in, local director: long
+ * pause removed" (source times; "cut" or "cut, earlier take" for the
+ * others).  Free with g_free. */
+char              *ave_timeline_describe_segment  (AvePlan *plan,
+                                                   guint    index);
+/* Likewise for card `index`: "Card 1 of 2, title card Intro, 3.0 s,
+ * before segment 1" or "Card 2 of 2, overlay Jane, 1.0 s from 0:01.5 of
+ * the output" ("picture card", "picture overlay" without text). */
+char              *ave_timeline_describe_card     (AvePlan *plan,
+                                                   guint    index);
 
 /* Whether a segment is an earlier take the director cut: switched off,
  * with a reason that starts "retake of" and names the kept take

@@ -4,6 +4,7 @@
 
 #include "ave-timeline.h"
 #include "ave-timeline-layout.h"
+#include "ave-timeline-piece.h"
 
 G_BEGIN_DECLS
 
@@ -28,5 +29,15 @@ double                   _ave_timeline_content_to_widget_x (AveTimeline *self,
 const AveTimelineLayout *_ave_timeline_get_layout          (AveTimeline *self);
 /* The cues on the caption lane (AveCue; NULL without words). */
 GArray                  *_ave_timeline_get_captions        (AveTimeline *self);
+
+/* The widgets the segments and cards are (AveTimelinePiece), in the order
+ * the keys walk them. */
+guint                    _ave_timeline_get_n_pieces        (AveTimeline *self);
+GtkWidget               *_ave_timeline_get_piece           (AveTimeline *self,
+                                                            guint        i);
+/* The piece standing for segment or card `index`, NULL when none. */
+GtkWidget               *_ave_timeline_find_piece          (AveTimeline          *self,
+                                                            AveTimelinePieceKind  kind,
+                                                            guint                 index);
 
 G_END_DECLS

@@ -7,28 +7,13 @@
 
 #include "director/ave-snap.h"
 #include "ave-filmstrip.h"
+#include "ave-timeline-layer.h"
 #include "ave-timeline-layout.h"
+#include "ave-timeline-piece.h"
 #include "ave-timeline.h"
 #include "ave-timeline-private.h"
 
-/* Rows, top to bottom. */
-#define RULER_H    18
-#define FILM_H     54
-#define WAVE_H     40
-#define MARKS_H    14
-#define OVERLAY_H  16
-#define SEGMENT_H  28
-#define CAPTION_H  20
-#define ROWS_H     (RULER_H + FILM_H + WAVE_H + MARKS_H + OVERLAY_H + SEGMENT_H + CAPTION_H)
-#define FILM_Y     RULER_H
-#define WAVE_Y     (FILM_Y + FILM_H)
-#define MARKS_Y    (WAVE_Y + WAVE_H)
-#define OVERLAY_Y  (MARKS_Y + MARKS_H)
-#define SEGMENT_Y  (OVERLAY_Y + OVERLAY_H)
-#define CAPTION_Y  (SEGMENT_Y + SEGMENT_H)
-
-/* Margin so the first and last edges can be grabbed. */
-#define PAD              10.0
+/* Pointer tolerances, in pixels. */
 #define EDGE_TOLERANCE    6.0
 /* Snapping reaches this far on screen whatever the zoom. */
 #define SNAP_PIXELS       8.0
@@ -39,15 +24,6 @@
 #define MIN_ZOOM          0.01
 #define MAX_ZOOM        800.0
 #define ZOOM_STEP         1.25
-
-typedef enum {
-  DRAG_NONE,
-  DRAG_TRIM_START,
-  DRAG_TRIM_END,
-  DRAG_MOVE,
-  DRAG_MOVE_TITLE,     /* a title card to another slot */
-  DRAG_MOVE_OVERLAY,   /* an overlay card along output time */
-} DragMode;
 
 struct _AveTimeline
 {
@@ -79,19 +55,17 @@ struct _AveTimeline
   int                selected;
   int                selected_card;
   double             pointer_x;
-  double             drop_hover_x;   /* content x of a card dragged over us, or -1 */
 
-  /* the drag in progress */
-  DragMode           drag_mode;
-  guint              drag_item;
-  gboolean           drag_active;
-  double             drag_start_x;   /* content x */
-  double             drag_x;         /* content x */
-  double             drag_time;      /* trim: the snapped source time */
-  AveSnapKind        drag_snap;
-  guint              drag_slot;      /* move: the target index */
-  guint              drag_card;      /* card moves: the card's index */
-  double             drag_card_time; /* overlay moves: its output time at the start */
+  /* the pointer edit in progress (and a card dragged over us) */
+  AveTimelineDrag    drag;
+
+  /* AveTimelineLayer, bottom to top */
+  GPtrArray         *layers;
+  /* AveTimelinePiece: the segments and cards as widgets, in the order
+   * the keys walk them (AveTimeline's children before the scrollbar) */
+  GPtrArray         *pieces;
+  GArray            *piece_places;   /* PiecePlace, one a piece */
+  guint              sync_pieces_id;
 };
 
 G_DEFINE_FINAL_TYPE (AveTimeline, ave_timeline, GTK_TYPE_WIDGET)
@@ -123,14 +97,14 @@ static double
 to_content_x (AveTimeline *self,
               double       widget_x)
 {
-  return widget_x + scroll_offset (self) - PAD;
+  return widget_x + scroll_offset (self) - AVE_TIMELINE_PAD;
 }
 
 static double
 to_widget_x (AveTimeline *self,
              double       content_x)
 {
-  return content_x - scroll_offset (self) + PAD;
+  return content_x - scroll_offset (self) + AVE_TIMELINE_PAD;
 }
 
 static const AveTimelineItem *
@@ -145,13 +119,16 @@ update_adjustment (AveTimeline *self)
 {
   double width = gtk_widget_get_width (GTK_WIDGET (self));
   double content = self->layout != NULL ? self->layout->total_width : 0.0;
-  double upper = MAX (content + 2 * PAD, width);
+  double upper = MAX (content + 2 * AVE_TIMELINE_PAD, width);
 
   gtk_adjustment_configure (self->hadjustment,
                             CLAMP (gtk_adjustment_get_value (self->hadjustment), 0.0,
                                    MAX (0.0, upper - width)),
                             0.0, upper, 20.0, MAX (1.0, width * 0.9), MAX (1.0, width));
 }
+
+static void
+queue_sync_pieces (AveTimeline *self);
 
 static void
 rebuild_layout (AveTimeline *self)
@@ -164,6 +141,7 @@ rebuild_layout (AveTimeline *self)
       self->caption_blocks = ave_timeline_layout_captions (self->layout, self->caption_cues);
     }
   update_adjustment (self);
+  queue_sync_pieces (self);
 }
 
 /* The cues final.srt would hold for the plan as edited: the engine maps
@@ -185,12 +163,328 @@ rebuild_captions (AveTimeline *self)
 static void
 fit_if_not_chosen (AveTimeline *self)
 {
-  double width = gtk_widget_get_width (GTK_WIDGET (self)) - 2 * PAD;
+  double width = gtk_widget_get_width (GTK_WIDGET (self)) - 2 * AVE_TIMELINE_PAD;
 
   if (self->zoom_chosen || self->plan == NULL || width <= 0)
     return;
   self->zoom = CLAMP (ave_timeline_layout_fit_zoom (self->plan, width), MIN_ZOOM, MAX_ZOOM);
   rebuild_layout (self);
+}
+
+/* --------------------------------------------------------------- pieces */
+
+/* Where a piece sits, in content x and a row, and what it stands for. */
+typedef struct
+{
+  AveTimelinePieceKind kind;
+  guint                index;
+  double               x, width;
+  guint                order;    /* among equals: layout items first, then plan order */
+} PiecePlace;
+
+static int
+compare_places (gconstpointer a,
+                gconstpointer b)
+{
+  const PiecePlace *pa = a, *pb = b;
+
+  if (pa->x != pb->x)
+    return pa->x < pb->x ? -1 : 1;
+  return pa->order < pb->order ? -1 : pa->order > pb->order;
+}
+
+static void
+on_piece_focus (AveTimelinePiece *piece,
+                GParamSpec       *pspec,
+                AveTimeline      *self);
+
+static void
+set_selected (AveTimeline *self,
+              int          index);
+
+static void
+set_selected_card (AveTimeline *self,
+                   int          index);
+
+static gboolean
+piece_is_selected (AveTimeline      *self,
+                   AveTimelinePiece *piece)
+{
+  int index = (int) ave_timeline_piece_get_index (piece);
+
+  if (ave_timeline_piece_get_kind (piece) == AVE_TIMELINE_PIECE_SEGMENT)
+    return index == self->selected;
+  return index == self->selected_card;
+}
+
+static int
+selected_piece (AveTimeline *self)
+{
+  for (guint i = 0; i < self->pieces->len; i++)
+    if (piece_is_selected (self, g_ptr_array_index (self->pieces, i)))
+      return (int) i;
+  return -1;
+}
+
+static int
+focused_piece (AveTimeline *self)
+{
+  for (guint i = 0; i < self->pieces->len; i++)
+    if (gtk_widget_has_focus (g_ptr_array_index (self->pieces, i)))
+      return (int) i;
+  return -1;
+}
+
+/* Whether the keyboard is on the timeline (itself or a piece). */
+static gboolean
+has_focus_within (AveTimeline *self)
+{
+  return gtk_widget_has_focus (GTK_WIDGET (self)) || focused_piece (self) >= 0;
+}
+
+/* Pages the view so that content x0..x1 shows (its start first). */
+static void
+scroll_to_show (AveTimeline *self,
+                double       x0,
+                double       x1)
+{
+  double width = gtk_widget_get_width (GTK_WIDGET (self));
+
+  if (width <= 0)
+    return;
+  if (to_widget_x (self, x0) < 0)
+    gtk_adjustment_set_value (self->hadjustment, x0 - width * 0.1);
+  else if (to_widget_x (self, x1) > width)
+    gtk_adjustment_set_value (self->hadjustment, MIN (x0 - width * 0.1, x1 - width * 0.9));
+}
+
+/* The pieces follow the selection: their selected state, and the focus
+ * when the keyboard is on the timeline (so a click, an undo or a move
+ * leaves the focus on what is selected). */
+static void
+sync_selection (AveTimeline *self)
+{
+  int selected;
+
+  for (guint i = 0; i < self->pieces->len; i++)
+    {
+      AveTimelinePiece *piece = g_ptr_array_index (self->pieces, i);
+
+      ave_timeline_piece_set (piece, ave_timeline_piece_get_kind (piece), ave_timeline_piece_get_index (piece),
+                              ave_timeline_piece_get_label (piece), piece_is_selected (self, piece));
+    }
+  selected = selected_piece (self);
+  if (selected >= 0 && has_focus_within (self) && focused_piece (self) != selected)
+    gtk_widget_grab_focus (g_ptr_array_index (self->pieces, selected));
+}
+
+/* One piece a segment, a title card and an overlay on the timeline, in
+ * the order the keys walk them: by where they start, a segment or title
+ * card before an overlay starting in it.  The widgets are reused, so the
+ * focus stays on the timeline while the plan changes under it. */
+static void
+sync_pieces (AveTimeline *self)
+{
+  g_autoptr(GArray) places = g_array_new (FALSE, FALSE, sizeof (PiecePlace));
+
+  g_clear_handle_id (&self->sync_pieces_id, g_source_remove);
+
+  /* The plan has settled: a selection past its end moves to its last
+   * segment (one removed at the end), or goes (a card). */
+  if (self->plan != NULL && self->selected >= (int) ave_plan_get_n_segments (self->plan))
+    set_selected (self, (int) ave_plan_get_n_segments (self->plan) - 1);
+  if (self->plan != NULL && self->selected_card >= (int) ave_plan_get_n_cards (self->plan))
+    set_selected_card (self, -1);
+
+  if (self->layout != NULL)
+    {
+      guint order = 0;
+
+      for (guint i = 0; i < self->layout->items->len; i++)
+        {
+          const AveTimelineItem *item = layout_item (self, i);
+          PiecePlace place = { item->kind == AVE_TIMELINE_ITEM_SEGMENT ? AVE_TIMELINE_PIECE_SEGMENT
+                                                                      : AVE_TIMELINE_PIECE_TITLE_CARD,
+                               item->index, item->x, item->width, order++ };
+
+          g_array_append_val (places, place);
+        }
+      for (guint i = 0; i < ave_plan_get_n_cards (self->plan); i++)
+        {
+          PiecePlace place = { AVE_TIMELINE_PIECE_OVERLAY, i, 0, 0, order++ };
+          double x1;
+
+          if (!ave_timeline_layout_overlay_span (self->layout, ave_plan_get_card (self->plan, i),
+                                                 &place.x, &x1))
+            continue;
+          place.width = x1 - place.x;
+          g_array_append_val (places, place);
+        }
+      g_array_sort (places, compare_places);
+    }
+
+  /* New pieces go first, in the widget tree and in the array alike (the
+   * tree's order is what a screen reader lists): GTK 4.8's AT-SPI context
+   * finds a new child's index by walking the siblings before it, so adding
+   * a thousand at the end costs a million steps, at the front a thousand.
+   * The places are handed out by position below, so the order is right. */
+  while (self->pieces->len < places->len)
+    {
+      GtkWidget *piece = ave_timeline_piece_new ();
+
+      gtk_widget_insert_after (piece, GTK_WIDGET (self), NULL);
+      g_signal_connect (piece, "notify::has-focus", G_CALLBACK (on_piece_focus), self);
+      g_ptr_array_insert (self->pieces, 0, piece);
+    }
+  /* Surplus pieces go from the front too, for the same reason. */
+  while (self->pieces->len > places->len)
+    {
+      GtkWidget *piece = g_ptr_array_steal_index (self->pieces, 0);
+
+      /* Keep the keyboard on the timeline, not on a widget that goes. */
+      if (gtk_widget_has_focus (piece))
+        gtk_widget_grab_focus (GTK_WIDGET (self));
+      g_signal_handlers_disconnect_by_func (piece, on_piece_focus, self);
+      gtk_widget_unparent (piece);
+    }
+
+  g_clear_pointer (&self->piece_places, g_array_unref);
+  self->piece_places = g_steal_pointer (&places);
+  for (guint i = 0; i < self->pieces->len; i++)
+    {
+      const PiecePlace *place = &g_array_index (self->piece_places, PiecePlace, i);
+      g_autofree char *label = place->kind == AVE_TIMELINE_PIECE_SEGMENT
+                               ? ave_timeline_describe_segment (self->plan, place->index)
+                               : ave_timeline_describe_card (self->plan, place->index);
+
+      ave_timeline_piece_set (g_ptr_array_index (self->pieces, i), place->kind, place->index, label, FALSE);
+    }
+  sync_selection (self);
+  gtk_widget_queue_allocate (GTK_WIDGET (self));
+}
+
+static gboolean
+sync_pieces_idle (gpointer data)
+{
+  AveTimeline *self = data;
+
+  self->sync_pieces_id = 0;
+  sync_pieces (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* An undo rebuilds the plan one segment at a time, each step a "changed":
+ * the pieces (and the selection) follow the plan once it has settled,
+ * before the next frame is laid out, not at every step. */
+static void
+queue_sync_pieces (AveTimeline *self)
+{
+  if (self->sync_pieces_id == 0)
+    self->sync_pieces_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, sync_pieces_idle, self, NULL);
+}
+
+/* Key events are dispatched before idles: a key that walks the pieces
+ * right after an edit brings them up to date first. */
+static void
+flush_pieces (AveTimeline *self)
+{
+  if (self->sync_pieces_id != 0)
+    sync_pieces (self);
+}
+
+static void
+allocate_pieces (AveTimeline *self)
+{
+  double width = gtk_widget_get_width (GTK_WIDGET (self));
+
+  for (guint i = 0; i < self->pieces->len; i++)
+    {
+      const PiecePlace *place = &g_array_index (self->piece_places, PiecePlace, i);
+      gboolean overlay = place->kind == AVE_TIMELINE_PIECE_OVERLAY;
+      /* Clipped to a little more than the view: a piece zoomed to many
+       * thousand pixels still gets a sane size. */
+      double x0 = MAX (to_widget_x (self, place->x), -8.0);
+      double x1 = MIN (to_widget_x (self, place->x + place->width), width + 8.0);
+
+      if (x1 - x0 < 1.0)
+        {
+          x0 = to_widget_x (self, place->x);
+          x1 = x0 + 1.0;
+        }
+      gtk_widget_allocate (g_ptr_array_index (self->pieces, i), (int) ceil (x1 - x0),
+                           overlay ? AVE_TIMELINE_OVERLAY_H : AVE_TIMELINE_SEGMENT_H, -1,
+                           gsk_transform_translate (NULL, &GRAPHENE_POINT_INIT (floor (x0),
+                                                                                overlay ? AVE_TIMELINE_OVERLAY_Y
+                                                                                        : AVE_TIMELINE_SEGMENT_Y)));
+    }
+}
+
+/* Selects what piece `i` stands for and, when the keyboard is on the
+ * timeline, focuses it; shows it. */
+static void
+select_piece (AveTimeline *self,
+              guint        i)
+{
+  AveTimelinePiece *piece = g_ptr_array_index (self->pieces, i);
+  const PiecePlace *place = &g_array_index (self->piece_places, PiecePlace, i);
+
+  if (ave_timeline_piece_get_kind (piece) == AVE_TIMELINE_PIECE_SEGMENT)
+    set_selected (self, (int) ave_timeline_piece_get_index (piece));
+  else
+    set_selected_card (self, (int) ave_timeline_piece_get_index (piece));
+  scroll_to_show (self, place->x, place->x + place->width);
+}
+
+/* A piece took the focus (Tab, a screen reader, select_piece): what it
+ * stands for is the selection, what the keys act on. */
+static void
+on_piece_focus (AveTimelinePiece *piece,
+                GParamSpec       *pspec,
+                AveTimeline      *self)
+{
+  if (!gtk_widget_has_focus (GTK_WIDGET (piece)) || piece_is_selected (self, piece))
+    return;
+  for (guint i = 0; i < self->pieces->len; i++)
+    if (g_ptr_array_index (self->pieces, i) == (gpointer) piece)
+      select_piece (self, i);
+}
+
+/* Tab walks the pieces (entering at the selection), then leaves. */
+static gboolean
+ave_timeline_focus (GtkWidget        *widget,
+                    GtkDirectionType  direction)
+{
+  AveTimeline *self = AVE_TIMELINE (widget);
+  int n, current;
+  gboolean backward = direction == GTK_DIR_TAB_BACKWARD || direction == GTK_DIR_LEFT ||
+                      direction == GTK_DIR_UP;
+  int next;
+
+  flush_pieces (self);
+  n = (int) self->pieces->len;
+  current = focused_piece (self);
+  if (n == 0)
+    return GTK_WIDGET_CLASS (ave_timeline_parent_class)->focus (widget, direction);
+
+  if (current < 0 && !gtk_widget_has_focus (widget))
+    {
+      next = selected_piece (self);
+      if (next < 0)
+        next = backward ? n - 1 : 0;
+    }
+  else if (direction == GTK_DIR_TAB_FORWARD)
+    next = current + 1;
+  else if (direction == GTK_DIR_TAB_BACKWARD)
+    next = current - 1;
+  else
+    /* Arrows are the timeline's own keys (select-previous/next); any
+     * other direction leaves. */
+    return FALSE;
+
+  if (next < 0 || next >= n)
+    return FALSE;
+  gtk_widget_grab_focus (g_ptr_array_index (self->pieces, next));
+  return TRUE;
 }
 
 /* --------------------------------------------------------------- actions */
@@ -218,6 +512,9 @@ update_actions (AveTimeline *self)
   gtk_widget_action_set_enabled (widget, "timeline.remove-card", self->selected_card >= 0);
   gtk_widget_action_set_enabled (widget, "timeline.delete",
                                  self->selected_card >= 0 || (segment != NULL && segment->enabled));
+  gtk_widget_action_set_enabled (widget, "timeline.trim-start", segment != NULL);
+  gtk_widget_action_set_enabled (widget, "timeline.trim-end", segment != NULL);
+  gtk_widget_action_set_enabled (widget, "timeline.move-by", segment != NULL || self->selected_card >= 0);
 }
 
 static void
@@ -237,6 +534,7 @@ set_selected (AveTimeline *self,
     return;
   self->selected = index;
   update_actions (self);
+  sync_selection (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED_SEGMENT]);
 }
@@ -253,6 +551,7 @@ set_selected_card (AveTimeline *self,
     return;
   self->selected_card = index;
   update_actions (self);
+  sync_selection (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED_CARD]);
 }
@@ -288,7 +587,7 @@ action_toggle_cut (GtkWidget  *widget,
 {
   AveTimeline *self = AVE_TIMELINE (widget);
 
-  if (self->plan != NULL && self->selected >= 0)
+  if (ave_timeline_get_selected_segment (self) >= 0)
     set_segment_enabled (self, !ave_plan_get_segment (self->plan, self->selected)->enabled);
 }
 
@@ -358,7 +657,7 @@ action_transition (GtkWidget  *widget,
   AveTransitionType type = AVE_TRANSITION_CUT;
   double duration = 0.0;
 
-  if (self->history == NULL || self->selected <= 0)
+  if (self->history == NULL || ave_timeline_get_selected_segment (self) <= 0)
     return;
 
   if (g_str_equal (kind, "crossfade"))
@@ -395,7 +694,7 @@ zoom_around (AveTimeline *self,
 
   self->zoom = zoom;
   rebuild_layout (self);
-  gtk_adjustment_set_value (self->hadjustment, content_x * zoom / old - (widget_x - PAD));
+  gtk_adjustment_set_value (self->hadjustment, content_x * zoom / old - (widget_x - AVE_TIMELINE_PAD));
   if (self->filmstrip != NULL)
     ave_filmstrip_drop_requests (self->filmstrip);
   gtk_widget_queue_draw (GTK_WIDGET (self));
@@ -446,6 +745,198 @@ action_zoom_fit (GtkWidget  *widget,
   ave_timeline_zoom_to_fit (AVE_TIMELINE (widget));
 }
 
+/* ---------------------------------------------------------- the keyboard */
+
+/* Left/Right (previous/next), Home/End: the selection walks the pieces in
+ * order, segments and cards alike, from the focused piece, else the
+ * selected one. */
+static void
+select_step (AveTimeline *self,
+             int          step)
+{
+  int n, current, next;
+
+  flush_pieces (self);
+  n = (int) self->pieces->len;
+  current = focused_piece (self);
+  if (n == 0)
+    return;
+  if (current < 0)
+    current = selected_piece (self);
+  if (step == G_MININT)
+    next = 0;
+  else if (step == G_MAXINT)
+    next = n - 1;
+  else if (current < 0)
+    next = step > 0 ? 0 : n - 1;
+  else
+    next = CLAMP (current + step, 0, n - 1);
+  if (next == current)
+    {
+      gtk_widget_error_bell (GTK_WIDGET (self));
+      return;
+    }
+  select_piece (self, (guint) next);
+}
+
+static void
+action_select (GtkWidget  *widget,
+               const char *name,
+               GVariant   *param)
+{
+  AveTimeline *self = AVE_TIMELINE (widget);
+
+  if (g_str_equal (name, "timeline.select-next"))
+    select_step (self, 1);
+  else if (g_str_equal (name, "timeline.select-previous"))
+    select_step (self, -1);
+  else if (g_str_equal (name, "timeline.select-first"))
+    select_step (self, G_MININT);
+  else
+    select_step (self, G_MAXINT);
+}
+
+/* One frame of the source: the unit the keys trim by. */
+static double
+frame_duration (AveTimeline *self)
+{
+  return 1.0 / (self->analysis != NULL ? ave_captions_frame_rate (self->analysis) : 25.0);
+}
+
+/* [ and ] move the selected segment's start a frame earlier or later,
+ * { and } (Shift) its end; one undo step each, as a drag of the edge. */
+static void
+action_trim (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  AveTimeline *self = AVE_TIMELINE (widget);
+  gboolean end = g_str_equal (name, "timeline.trim-end");
+  int frames = g_variant_get_int32 (param);
+  double duration, start, stop;
+  const AveSegment *segment;
+
+  if (self->history == NULL || ave_timeline_get_selected_segment (self) < 0)
+    return;
+  segment = ave_plan_get_segment (self->plan, self->selected);
+  duration = ave_plan_get_source_duration (self->plan);
+  start = segment->start;
+  stop = segment->end;
+  if (end)
+    stop = CLAMP (stop + frames * frame_duration (self), start + MIN_TRIM_LENGTH,
+                  duration > 0 ? duration : G_MAXDOUBLE);
+  else
+    start = CLAMP (start + frames * frame_duration (self), 0.0, stop - MIN_TRIM_LENGTH);
+
+  /* The user now owns the zoom: the edit must not rescale the view. */
+  self->zoom_chosen = TRUE;
+  if ((start == segment->start && stop == segment->end) ||
+      !ave_plan_history_trim (self->history, self->selected, start, stop))
+    gtk_widget_error_bell (widget);
+}
+
+/* Ctrl+Left / Ctrl+Right: the selected segment one place earlier or later
+ * in the plan, a title card one slot, an overlay a second of output. */
+static void
+action_move_by (GtkWidget  *widget,
+                const char *name,
+                GVariant   *param)
+{
+  AveTimeline *self = AVE_TIMELINE (widget);
+  int step = g_variant_get_int32 (param);
+  gboolean done = FALSE;
+
+  if (self->history == NULL)
+    return;
+  self->zoom_chosen = TRUE;
+  if (ave_timeline_get_selected_segment (self) >= 0)
+    {
+      int to = self->selected + step;
+
+      if (to >= 0 && to < (int) ave_plan_get_n_segments (self->plan) &&
+          ave_plan_history_move (self->history, self->selected, to))
+        {
+          set_selected (self, to);
+          done = TRUE;
+        }
+    }
+  else if (ave_timeline_get_selected_card (self) >= 0)
+    {
+      const AveCard *card = ave_plan_get_card (self->plan, self->selected_card);
+
+      if (card->kind == AVE_CARD_TITLE)
+        {
+          int slot = (int) card->insert_before + step;
+
+          done = slot >= 0 && slot <= (int) ave_plan_get_n_segments (self->plan) &&
+                 ave_plan_history_move_card (self->history, self->selected_card, slot, 0.0);
+        }
+      else
+        done = card->output_time + step >= 0.0 &&
+               ave_plan_history_move_card (self->history, self->selected_card, 0,
+                                           card->output_time + step);
+      sync_selection (self);
+    }
+  if (!done)
+    gtk_widget_error_bell (widget);
+}
+
+/* Menu or Shift+F10: the segment menu (transitions among others) at the
+ * selected piece, as a right-click opens it at the pointer. */
+static void
+action_menu (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  AveTimeline *self = AVE_TIMELINE (widget);
+  const PiecePlace *place;
+  int i;
+
+  flush_pieces (self);
+  i = selected_piece (self);
+  double x0, x1;
+
+  if (i < 0)
+    {
+      gtk_widget_error_bell (widget);
+      return;
+    }
+  place = &g_array_index (self->piece_places, PiecePlace, i);
+  x0 = CLAMP (to_widget_x (self, place->x), 0, gtk_widget_get_width (widget));
+  x1 = CLAMP (to_widget_x (self, place->x + place->width), x0 + 1, gtk_widget_get_width (widget));
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->menu),
+                               &(GdkRectangle) { (int) x0,
+                                                 place->kind == AVE_TIMELINE_PIECE_OVERLAY
+                                                 ? AVE_TIMELINE_OVERLAY_Y : AVE_TIMELINE_SEGMENT_Y,
+                                                 MAX (1, (int) (x1 - x0)),
+                                                 place->kind == AVE_TIMELINE_PIECE_OVERLAY
+                                                 ? AVE_TIMELINE_OVERLAY_H : AVE_TIMELINE_SEGMENT_H });
+  gtk_popover_popup (GTK_POPOVER (self->menu));
+}
+
+/* The menu gave the focus back to the timeline: back to the selection. */
+static void
+on_menu_closed (GtkPopover  *popover,
+                AveTimeline *self)
+{
+  sync_selection (self);
+}
+
+/* Ctrl+Z, Shift+Ctrl+Z / Ctrl+Y: the timeline's history, so a keyboard
+ * edit is undone where it was made (the window's Undo does the same). */
+static void
+action_undo (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  AveTimeline *self = AVE_TIMELINE (widget);
+  gboolean redo = g_str_equal (name, "timeline.redo");
+
+  if (self->history == NULL ||
+      !(redo ? ave_plan_history_redo (self->history) : ave_plan_history_undo (self->history)))
+    gtk_widget_error_bell (widget);
+}
+
 /* ---------------------------------------------------------------- model */
 
 static void
@@ -454,10 +945,6 @@ on_plan_changed (AvePlan     *plan,
 {
   rebuild_captions (self);
   rebuild_layout (self);
-  if (self->selected >= (int) ave_plan_get_n_segments (plan))
-    set_selected (self, (int) ave_plan_get_n_segments (plan) - 1);
-  if (self->selected_card >= (int) ave_plan_get_n_cards (plan))
-    set_selected_card (self, -1);
   update_actions (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -519,8 +1006,8 @@ ave_timeline_set_model (AveTimeline    *self,
 
       if (media != NULL && media->has_video && media->display_width > 0 && media->display_height > 0)
         aspect = (double) media->display_width / media->display_height;
-      self->thumb_width = MAX (8, (int) lround ((FILM_H - 4) * aspect));
-      self->filmstrip = ave_filmstrip_new (source, self->thumb_width, FILM_H - 4);
+      self->thumb_width = MAX (8, (int) lround ((AVE_TIMELINE_FILM_H - 4) * aspect));
+      self->filmstrip = ave_filmstrip_new (source, self->thumb_width, AVE_TIMELINE_FILM_H - 4);
       self->filmstrip_id = g_signal_connect (self->filmstrip, "updated",
                                              G_CALLBACK (on_filmstrip_updated), self);
     }
@@ -528,7 +1015,7 @@ ave_timeline_set_model (AveTimeline    *self,
   self->zoom_chosen = FALSE;
   self->selected = -1;
   self->selected_card = -1;
-  self->drag_mode = DRAG_NONE;
+  self->drag.mode = AVE_TIMELINE_DRAG_NONE;
   rebuild_captions (self);
   rebuild_layout (self);
   fit_if_not_chosen (self);
@@ -542,652 +1029,58 @@ ave_timeline_set_model (AveTimeline    *self,
 /* -------------------------------------------------------------- drawing */
 
 static void
-append_rect (GtkSnapshot   *snapshot,
-             const GdkRGBA *color,
-             double         x,
-             double         y,
-             double         width,
-             double         height)
-{
-  gtk_snapshot_append_color (snapshot, color, &GRAPHENE_RECT_INIT (x, y, width, height));
-}
-
-static void
-append_text (AveTimeline   *self,
-             GtkSnapshot   *snapshot,
-             const char    *text,
-             const GdkRGBA *color,
-             double         x,
-             double         y,
-             double         max_width)
-{
-  g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
-  PangoFontDescription *font = pango_font_description_from_string ("Sans 8");
-
-  pango_layout_set_font_description (layout, font);
-  pango_font_description_free (font);
-  if (max_width > 0)
-    {
-      pango_layout_set_width (layout, (int) (max_width * PANGO_SCALE));
-      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
-    }
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x, y));
-  gtk_snapshot_append_layout (snapshot, layout, color);
-  gtk_snapshot_restore (snapshot);
-}
-
-static char *
-format_time (double seconds,
-             double precision)
-{
-  int minutes = (int) (seconds / 60.0);
-  double rest = seconds - minutes * 60.0;
-
-  if (precision >= 1.0)
-    return g_strdup_printf ("%d:%02d", minutes, (int) floor (rest + 1e-6));
-  return g_strdup_printf ("%d:%04.1f", minutes, rest);
-}
-
-/* Ticks in OUTPUT time: the ruler reads what the render will show. */
-static void
-draw_ruler (AveTimeline *self,
-            GtkSnapshot *snapshot,
-            double       visible_start,
-            double       visible_end)
-{
-  static const double spacings[] = { 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600 };
-  GdkRGBA tick = { 0.5, 0.5, 0.5, 0.8 };
-  GdkRGBA label = { 0.55, 0.55, 0.55, 1.0 };
-  double spacing = spacings[G_N_ELEMENTS (spacings) - 1];
-
-  for (guint i = 0; i < G_N_ELEMENTS (spacings); i++)
-    if (spacings[i] * self->zoom >= 70.0)
-      {
-        spacing = spacings[i];
-        break;
-      }
-
-  for (guint i = 0; i < self->layout->items->len; i++)
-    {
-      const AveTimelineItem *item = layout_item (self, i);
-      double duration = item->width / self->zoom;
-
-      if (!item->enabled || item->x + item->width < visible_start || item->x > visible_end)
-        continue;
-
-      for (double t = ceil (item->output_start / spacing - 1e-9) * spacing;
-           t <= item->output_start + duration + 1e-9; t += spacing)
-        {
-          double x = to_widget_x (self, item->x + (t - item->output_start) * self->zoom);
-          g_autofree char *text = format_time (t, spacing);
-
-          append_rect (snapshot, &tick, x, RULER_H - 6, 1, 6);
-          append_text (self, snapshot, text, &label, x + 2, 1, -1);
-        }
-    }
-}
-
-static void
-draw_filmstrip (AveTimeline           *self,
-                GtkSnapshot           *snapshot,
-                const AveTimelineItem *item,
-                double                 visible_start,
-                double                 visible_end)
-{
-  double tile_seconds, grid;
-  double first_x, last_x;
-
-  if (self->filmstrip == NULL || self->thumb_width <= 0)
-    return;
-
-  /* Pictures are requested on a power-of-two grid of seconds no coarser
-   * than a tile, so zoom levels share what was decoded. */
-  tile_seconds = self->thumb_width / self->zoom;
-  grid = exp2 (floor (log2 (tile_seconds)));
-  first_x = MAX (item->x, visible_start);
-  last_x = MIN (item->x + item->width, visible_end);
-  first_x = item->x + floor ((first_x - item->x) / self->thumb_width) * self->thumb_width;
-
-  gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (to_widget_x (self, item->x), FILM_Y,
-                                                         item->width, FILM_H));
-  for (double x = first_x; x < last_x; x += self->thumb_width)
-    {
-      double t = item->start + (x - item->x) / self->zoom;
-      GdkTexture *texture = ave_filmstrip_lookup (self->filmstrip, t, grid);
-
-      if (texture != NULL)
-        gtk_snapshot_append_texture (snapshot, texture,
-                                     &GRAPHENE_RECT_INIT (to_widget_x (self, x), FILM_Y + 2,
-                                                          self->thumb_width, FILM_H - 4));
-    }
-  gtk_snapshot_pop (snapshot);
-}
-
-static void
-draw_waveform (AveTimeline           *self,
-               GtkSnapshot           *snapshot,
-               const AveTimelineItem *item,
-               double                 visible_start,
-               double                 visible_end)
-{
-  double first_x = MAX (item->x, visible_start);
-  double last_x = MIN (item->x + item->width, visible_end);
-  double mid = WAVE_Y + WAVE_H / 2.0;
-  double half = WAVE_H / 2.0 - 2.0;
-  cairo_t *cr;
-
-  if (self->filmstrip == NULL || last_x <= first_x)
-    return;
-
-  cr = gtk_snapshot_append_cairo (snapshot,
-                                  &GRAPHENE_RECT_INIT (to_widget_x (self, first_x), WAVE_Y,
-                                                       last_x - first_x + 1, WAVE_H));
-  cairo_set_source_rgba (cr, 0.21, 0.52, 0.89, item->enabled ? 0.9 : 0.45);
-  cairo_set_line_width (cr, 1.0);
-  for (double x = floor (first_x); x < last_x; x += 1.0)
-    {
-      double t0 = item->start + (x - item->x) / self->zoom;
-      double t1 = t0 + 1.0 / self->zoom;
-      float lo, hi;
-      double wx = floor (to_widget_x (self, x)) + 0.5;
-
-      if (!ave_filmstrip_get_peaks (self->filmstrip, MAX (t0, item->start),
-                                    MIN (t1, item->end), &lo, &hi))
-        break;
-      cairo_move_to (cr, wx, mid - MAX (hi, 0.01f) * half);
-      cairo_line_to (cr, wx, mid - MIN (lo, -0.01f) * half);
-    }
-  cairo_stroke (cr);
-  cairo_destroy (cr);
-}
-
-/* The x of a source time inside an item (the time may lie outside it). */
-static double
-item_time_x (AveTimeline           *self,
-             const AveTimelineItem *item,
-             double                 t)
-{
-  return to_widget_x (self, item->x + (t - item->start) * self->zoom);
-}
-
-static void
-draw_analysis (AveTimeline           *self,
-               GtkSnapshot           *snapshot,
-               const AveTimelineItem *item)
-{
-  GdkRGBA shot_line = { 1, 1, 1, 0.85 };
-  GdkRGBA silence = { 0.5, 0.5, 0.5, 0.25 };
-  GdkRGBA word = { 0.55, 0.55, 0.6, 0.45 };
-  GdkRGBA filler = { 0.96, 0.47, 0.0, 0.95 };
-  GdkRGBA highlight = { 0.2, 0.76, 0.49, 0.5 };
-  const AveAnalysis *a = self->analysis;
-
-  if (a == NULL)
-    return;
-
-  gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (to_widget_x (self, item->x), FILM_Y,
-                                                         item->width, SEGMENT_Y - FILM_Y));
-
-  for (guint i = 0; a->silences != NULL && i < a->silences->len; i++)
-    {
-      const AveInterval *s = &g_array_index (a->silences, AveInterval, i);
-
-      if (s->end <= item->start || s->start >= item->end)
-        continue;
-      append_rect (snapshot, &silence, item_time_x (self, item, MAX (s->start, item->start)),
-                   WAVE_Y, (MIN (s->end, item->end) - MAX (s->start, item->start)) * self->zoom,
-                   WAVE_H);
-    }
-
-  for (guint i = 0; a->highlights != NULL && i < a->highlights->len; i++)
-    {
-      const AveHighlight *h = &g_array_index (a->highlights, AveHighlight, i);
-      double next = i + 1 < a->highlights->len
-                    ? g_array_index (a->highlights, AveHighlight, i + 1).time : h->time + 1.0;
-      double height = CLAMP (h->score, 0.0, 1.0) * MARKS_H;
-
-      if (next <= item->start || h->time >= item->end)
-        continue;
-      append_rect (snapshot, &highlight, item_time_x (self, item, h->time), MARKS_Y + MARKS_H - height,
-                   MAX (1.0, (next - h->time) * self->zoom), height);
-    }
-
-  for (guint i = 0; a->words != NULL && i < a->words->len; i++)
-    {
-      const AveWord *w = &g_array_index (a->words, AveWord, i);
-
-      if (w->end <= item->start || w->start >= item->end)
-        continue;
-      append_rect (snapshot, w->filler ? &filler : &word, item_time_x (self, item, w->start),
-                   w->filler ? MARKS_Y + 1 : MARKS_Y + 4,
-                   MAX (2.0, (w->end - w->start) * self->zoom - 1.0),
-                   w->filler ? MARKS_H - 2 : MARKS_H - 8);
-    }
-
-  for (guint i = 0; a->shots != NULL && i < a->shots->len; i++)
-    {
-      const AveShot *shot = &g_array_index (a->shots, AveShot, i);
-
-      if (i == 0 || shot->start <= item->start || shot->start >= item->end)
-        continue;
-      append_rect (snapshot, &shot_line, item_time_x (self, item, shot->start) - 1, FILM_Y, 2, FILM_H);
-    }
-
-  gtk_snapshot_pop (snapshot);
-}
-
-static void
-draw_transition (GtkSnapshot       *snapshot,
-                 AveTransitionType  transition,
-                 double             x)
-{
-  cairo_t *cr;
-
-  if (transition == AVE_TRANSITION_CUT)
-    return;
-
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (x - 8, SEGMENT_Y, 16, SEGMENT_H));
-  cairo_set_source_rgba (cr, 1, 1, 1, 0.95);
-  cairo_set_line_width (cr, 2.0);
-  if (transition == AVE_TRANSITION_CROSSFADE)
-    {
-      /* One picture dissolving into the other: a cross. */
-      cairo_move_to (cr, x - 6, SEGMENT_Y + 6);
-      cairo_line_to (cr, x + 6, SEGMENT_Y + SEGMENT_H - 6);
-      cairo_move_to (cr, x - 6, SEGMENT_Y + SEGMENT_H - 6);
-      cairo_line_to (cr, x + 6, SEGMENT_Y + 6);
-    }
-  else
-    {
-      /* Down to black and back up. */
-      cairo_move_to (cr, x - 6, SEGMENT_Y + 6);
-      cairo_line_to (cr, x, SEGMENT_Y + SEGMENT_H - 6);
-      cairo_line_to (cr, x + 6, SEGMENT_Y + 6);
-    }
-  cairo_stroke (cr);
-  cairo_destroy (cr);
-}
-
-/* How a played item joins the played item before it, as the composer
- * does it: a title card's own transition on both of its sides, otherwise
- * the segment's; nothing before the first. */
-static AveTransitionType
-join_before (AveTimeline           *self,
-             const AveTimelineItem *item)
-{
-  const AveTimelineItem *previous = NULL;
-
-  for (const AveTimelineItem *p = item; p > layout_item (self, 0); )
-    {
-      p--;
-      if (p->output_start >= 0.0)
-        {
-          previous = p;
-          break;
-        }
-    }
-  if (previous == NULL)
-    return AVE_TRANSITION_CUT;
-  if (item->kind == AVE_TIMELINE_ITEM_TITLE_CARD)
-    return ave_plan_get_card (self->plan, item->index)->transition;
-  if (previous->kind == AVE_TIMELINE_ITEM_TITLE_CARD)
-    return ave_plan_get_card (self->plan, previous->index)->transition;
-  return ave_plan_get_segment (self->plan, item->index)->transition;
-}
-
-/* Diagonal stripes over a retake, so it reads as "cut" even without
- * colour. */
-static void
-draw_stripes (GtkSnapshot *snapshot,
-              double       x,
-              double       y,
-              double       width,
-              double       height)
-{
-  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (x, y, width, height));
-
-  cairo_rectangle (cr, x, y, width, height);
-  cairo_clip (cr);
-  cairo_set_source_rgba (cr, 0, 0, 0, 0.18);
-  cairo_set_line_width (cr, 3.0);
-  for (double sx = x - height; sx < x + width; sx += 10.0)
-    {
-      cairo_move_to (cr, sx, y + height);
-      cairo_line_to (cr, sx + height, y);
-    }
-  cairo_stroke (cr);
-  cairo_destroy (cr);
-}
-
-static void
-draw_segment (AveTimeline           *self,
-              GtkSnapshot           *snapshot,
-              const AveTimelineItem *item)
-{
-  GdkRGBA kept = { 0.21, 0.52, 0.89, 1.0 };
-  GdkRGBA cut = { 0.47, 0.46, 0.48, 0.55 };
-  /* An earlier take: amber with dark text, readable on dark and light
-   * backgrounds alike, so it stands out from the grey of other cuts. */
-  GdkRGBA retake = { 0.96, 0.66, 0.12, 1.0 };
-  GdkRGBA retake_text = { 0.1, 0.08, 0.0, 1.0 };
-  GdkRGBA dim = { 0.0, 0.0, 0.0, 0.55 };
-  GdkRGBA text = { 1, 1, 1, 1 };
-  GdkRGBA separator = { 0, 0, 0, 0.6 };
-  const AveSegment *segment = ave_plan_get_segment (self->plan, item->index);
-  double x = to_widget_x (self, item->x);
-  g_autofree char *label = NULL;
-
-  if (!item->enabled)
-    append_rect (snapshot, &dim, x, FILM_Y, item->width, SEGMENT_Y - FILM_Y);
-
-  append_rect (snapshot, item->enabled ? &kept : item->retake ? &retake : &cut, x + 1, SEGMENT_Y + 2,
-               MAX (1.0, item->width - 2), SEGMENT_H - 4);
-  if (item->retake)
-    draw_stripes (snapshot, x + 1, SEGMENT_Y + 2, MAX (1.0, item->width - 2), SEGMENT_H - 4);
-  append_rect (snapshot, &separator, x, FILM_Y, 1, ROWS_H - FILM_Y);
-
-  if (item->width > 30)
-    {
-      g_autofree char *start = format_time (item->start, 0.1);
-
-      if (item->enabled)
-        label = segment->reason != NULL
-                ? g_strdup_printf ("%s · %.1f s · %s", start, item->end - item->start, segment->reason)
-                : g_strdup_printf ("%s · %.1f s", start, item->end - item->start);
-      else if (item->retake)
-        /* "retake of 6.00–9.00 s (…)": the kept take is named after "of". */
-        label = g_strdup_printf ("Retake · %.1f s · kept: %s", item->end - item->start,
-                                 segment->reason + strlen ("retake of "));
-      else
-        label = g_strdup_printf ("Cut · %s · %.1f s", start, item->end - item->start);
-      append_text (self, snapshot, label, item->retake ? &retake_text : &text,
-                   x + 6, SEGMENT_Y + 7, item->width - 12);
-    }
-
-  if (item->enabled)
-    draw_transition (snapshot, join_before (self, item), x);
-
-  if ((int) item->index == self->selected)
-    {
-      GskRoundedRect outline;
-      GdkRGBA focus = { 1.0, 0.78, 0.0, 1.0 };
-      const GdkRGBA colors[4] = { focus, focus, focus, focus };
-      const float widths[4] = { 2, 2, 2, 2 };
-
-      gsk_rounded_rect_init_from_rect (&outline, &GRAPHENE_RECT_INIT (x, SEGMENT_Y, item->width, SEGMENT_H), 3);
-      gtk_snapshot_append_border (snapshot, &outline, widths, colors);
-    }
-}
-
-static void
-draw_title_card (AveTimeline           *self,
-                 GtkSnapshot           *snapshot,
-                 const AveTimelineItem *item)
-{
-  GdkRGBA body = { 0.38, 0.21, 0.51, 0.9 };
-  GdkRGBA chip = { 0.57, 0.25, 0.67, 1.0 };
-  GdkRGBA text = { 1, 1, 1, 1 };
-  const AveCard *card = ave_plan_get_card (self->plan, item->index);
-  double x = to_widget_x (self, item->x);
-  g_autofree char *label = g_strdup_printf ("%s · %.1f s", card->title != NULL ? card->title : "Picture",
-                                            card->duration);
-
-  append_rect (snapshot, &body, x + 1, FILM_Y + 2, MAX (1.0, item->width - 2), OVERLAY_Y - FILM_Y - 4);
-  append_rect (snapshot, &chip, x + 1, SEGMENT_Y + 2, MAX (1.0, item->width - 2), SEGMENT_H - 4);
-  if (item->width > 24)
-    {
-      append_text (self, snapshot, card->title != NULL ? card->title : "", &text,
-                   x + 6, FILM_Y + 8, item->width - 12);
-      if (card->subtitle != NULL)
-        append_text (self, snapshot, card->subtitle, &text, x + 6, FILM_Y + 24, item->width - 12);
-      append_text (self, snapshot, label, &text, x + 6, SEGMENT_Y + 7, item->width - 12);
-    }
-  draw_transition (snapshot, join_before (self, item), x);
-  if ((int) item->index == self->selected_card)
-    {
-      GskRoundedRect outline;
-      GdkRGBA focus = { 1.0, 0.78, 0.0, 1.0 };
-      const GdkRGBA colors[4] = { focus, focus, focus, focus };
-      const float widths[4] = { 2, 2, 2, 2 };
-
-      gsk_rounded_rect_init_from_rect (&outline, &GRAPHENE_RECT_INIT (x, SEGMENT_Y, item->width, SEGMENT_H), 3);
-      gtk_snapshot_append_border (snapshot, &outline, widths, colors);
-    }
-}
-
-/* Content x range an overlay card covers (its output span). */
-static gboolean
-overlay_span (AveTimeline   *self,
-              const AveCard *card,
-              double        *x0,
-              double        *x1)
-{
-  if (card->kind != AVE_CARD_OVERLAY ||
-      !ave_timeline_layout_output_to_x (self->layout, card->output_time, x0))
-    return FALSE;
-  if (!ave_timeline_layout_output_to_x (self->layout, card->output_time + card->duration, x1))
-    *x1 = *x0 + card->duration * self->zoom;
-  *x1 = MAX (*x1, *x0 + 4.0);
-  return TRUE;
-}
-
-static int
-overlay_at (AveTimeline *self,
-            double       content_x)
-{
-  for (int i = (int) ave_plan_get_n_cards (self->plan) - 1; i >= 0; i--)
-    {
-      double x0, x1;
-
-      if (overlay_span (self, ave_plan_get_card (self->plan, i), &x0, &x1) &&
-          content_x >= x0 && content_x <= x1)
-        return i;
-    }
-  return -1;
-}
-
-static void
-draw_overlays (AveTimeline *self,
-               GtkSnapshot *snapshot)
-{
-  GdkRGBA bar = { 0.57, 0.25, 0.67, 0.9 };
-  GdkRGBA selected = { 1.0, 0.78, 0.0, 1.0 };
-  GdkRGBA text = { 1, 1, 1, 1 };
-
-  for (guint i = 0; i < ave_plan_get_n_cards (self->plan); i++)
-    {
-      const AveCard *card = ave_plan_get_card (self->plan, i);
-      double x0, x1;
-
-      if (!overlay_span (self, card, &x0, &x1))
-        continue;
-      if (self->drag_active && self->drag_mode == DRAG_MOVE_OVERLAY && self->drag_card == i)
-        {
-          x0 += self->drag_x - self->drag_start_x;
-          x1 += self->drag_x - self->drag_start_x;
-        }
-      append_rect (snapshot, (int) i == self->selected_card ? &selected : &bar,
-                   to_widget_x (self, x0), OVERLAY_Y + 1, x1 - x0, OVERLAY_H - 2);
-      if (card->title != NULL && x1 - x0 > 24)
-        append_text (self, snapshot, card->title, &text, to_widget_x (self, x0) + 4, OVERLAY_Y + 1,
-                     x1 - x0 - 8);
-    }
-}
-
-/* The output time under the playhead, for the cue being said; -1 when
- * the playhead is in a cut. */
-static double
-playhead_output_time (AveTimeline *self)
-{
-  return self->plan != NULL ? ave_playback_output_time (self->plan, -1, self->playhead) : -1.0;
-}
-
-/* The caption lane: one block a cue, where the output plays it, with its
- * text on one line; the cue under the playhead is outlined. */
-static void
-draw_captions (AveTimeline *self,
-               GtkSnapshot *snapshot,
-               double       visible_start,
-               double       visible_end)
-{
-  GdkRGBA block = { 0.15, 0.50, 0.46, 1.0 };
-  GdkRGBA current_color = { 1.0, 0.78, 0.0, 1.0 };
-  GdkRGBA text = { 1, 1, 1, 1 };
-  double now;
-  int current;
-
-  if (self->caption_blocks == NULL || self->caption_cues == NULL)
-    return;
-  now = playhead_output_time (self);
-  current = now >= 0.0 ? ave_captions_cue_at (self->caption_cues, now) : -1;
-
-  for (guint i = 0; i < self->caption_blocks->len; i++)
-    {
-      const AveTimelineCaption *c = &g_array_index (self->caption_blocks, AveTimelineCaption, i);
-      const AveCue *cue = &g_array_index (self->caption_cues, AveCue, c->cue);
-      double x = to_widget_x (self, c->x);
-
-      if (c->x + c->width < visible_start || c->x > visible_end)
-        continue;
-      append_rect (snapshot, &block, x + 1, CAPTION_Y + 2, MAX (1.0, c->width - 2), CAPTION_H - 4);
-      if (c->width > 24)
-        {
-          g_autofree char *line = g_strdelimit (g_strdup (cue->text), "\n", ' ');
-
-          append_text (self, snapshot, line, &text, x + 5, CAPTION_Y + 3, c->width - 10);
-        }
-      if ((int) c->cue == current)
-        {
-          GskRoundedRect outline;
-          const GdkRGBA colors[4] = { current_color, current_color, current_color, current_color };
-          const float widths[4] = { 2, 2, 2, 2 };
-
-          gsk_rounded_rect_init_from_rect (&outline, &GRAPHENE_RECT_INIT (x, CAPTION_Y + 1, c->width, CAPTION_H - 2), 2);
-          gtk_snapshot_append_border (snapshot, &outline, widths, colors);
-        }
-    }
-}
-
-static const char *
-snap_name (AveSnapKind kind)
-{
-  switch (kind)
-    {
-    case AVE_SNAP_SHOT: return "shot";
-    case AVE_SNAP_WORD: return "word";
-    case AVE_SNAP_SEGMENT: return "segment";
-    case AVE_SNAP_NONE:
-    default: return NULL;
-    }
-}
-
-static void
-draw_drag (AveTimeline *self,
-           GtkSnapshot *snapshot)
-{
-  GdkRGBA snapped = { 1.0, 0.78, 0.0, 1.0 };
-  GdkRGBA free_edge = { 1, 1, 1, 0.9 };
-  GdkRGBA drop = { 0.21, 0.52, 0.89, 1.0 };
-  GdkRGBA ghost = { 0.21, 0.52, 0.89, 0.45 };
-  GdkRGBA label = { 1.0, 0.78, 0.0, 1.0 };
-  const AveTimelineItem *item;
-
-  if (self->drop_hover_x >= 0 && self->layout != NULL)
-    {
-      /* A card from the bin over the timeline: a title card would go in
-       * at this slot boundary. */
-      double x = ave_timeline_layout_drop_x (self->layout, G_MAXUINT,
-                                             ave_timeline_layout_drop_index (self->layout, G_MAXUINT,
-                                                                             self->drop_hover_x));
-
-      append_rect (snapshot, &drop, to_widget_x (self, x) - 2, FILM_Y, 4, ROWS_H - FILM_Y);
-      append_rect (snapshot, &ghost, to_widget_x (self, self->drop_hover_x) - 1, OVERLAY_Y, 2, OVERLAY_H);
-    }
-
-  if (!self->drag_active || self->layout == NULL || self->drag_item >= self->layout->items->len)
-    return;
-
-  item = layout_item (self, self->drag_item);
-  if (self->drag_mode == DRAG_TRIM_START || self->drag_mode == DRAG_TRIM_END)
-    {
-      double x = item_time_x (self, item, self->drag_time);
-      const char *name = snap_name (self->drag_snap);
-
-      append_rect (snapshot, name != NULL ? &snapped : &free_edge, x - 1, 0, 2, ROWS_H);
-      if (name != NULL)
-        append_text (self, snapshot, name, &label, x + 4, FILM_Y + 2, -1);
-    }
-  else if (self->drag_mode == DRAG_MOVE_TITLE)
-    {
-      double x = to_widget_x (self, ave_timeline_layout_drop_x (self->layout, G_MAXUINT,
-                                                               self->drag_slot));
-      GdkRGBA card_ghost = { 0.57, 0.25, 0.67, 0.45 };
-
-      append_rect (snapshot, &card_ghost,
-                   to_widget_x (self, item->x + self->drag_x - self->drag_start_x),
-                   SEGMENT_Y, item->width, SEGMENT_H);
-      append_rect (snapshot, &drop, x - 2, FILM_Y, 4, ROWS_H - FILM_Y);
-    }
-  else if (self->drag_mode == DRAG_MOVE)
-    {
-      double x = to_widget_x (self, ave_timeline_layout_drop_x (self->layout, self->drag_item,
-                                                               self->drag_slot));
-
-      append_rect (snapshot, &ghost,
-                   to_widget_x (self, item->x + self->drag_x - self->drag_start_x),
-                   SEGMENT_Y, item->width, SEGMENT_H);
-      append_rect (snapshot, &drop, x - 2, FILM_Y, 4, ROWS_H - FILM_Y);
-    }
-}
-
-static void
 ave_timeline_snapshot (GtkWidget   *widget,
                        GtkSnapshot *snapshot)
 {
   AveTimeline *self = AVE_TIMELINE (widget);
   double width = gtk_widget_get_width (widget);
-  GdkRGBA background = { 0.5, 0.5, 0.5, 0.12 };
-  GdkRGBA playhead = { 0.88, 0.11, 0.14, 1.0 };
-  double visible_start, visible_end, x;
+  AveTimelineView view = { 0 };
+  GdkRGBA background;
 
-  append_rect (snapshot, &background, 0, 0, width, ROWS_H);
+  ave_timeline_palette_init (&view.palette, widget);
+  background = ave_timeline_palette_alpha (&view.palette.fg, 0.06);
+  gtk_snapshot_append_color (snapshot, &background,
+                             &GRAPHENE_RECT_INIT (0, 0, width, AVE_TIMELINE_ROWS_H));
 
   if (self->layout != NULL && self->layout->items->len > 0)
     {
-      visible_start = to_content_x (self, 0);
-      visible_end = to_content_x (self, width);
+      view.widget = widget;
+      view.plan = self->plan;
+      view.analysis = self->analysis;
+      view.layout = self->layout;
+      view.filmstrip = self->filmstrip;
+      view.thumb_width = self->thumb_width;
+      view.zoom = self->zoom;
+      view.scroll = scroll_offset (self);
+      view.width = width;
+      view.visible_start = to_content_x (self, 0);
+      view.visible_end = to_content_x (self, width);
+      view.playhead = self->playhead;
+      view.selected = self->selected;
+      view.selected_card = self->selected_card;
+      view.caption_cues = self->caption_cues;
+      view.caption_blocks = self->caption_blocks;
+      view.drag = &self->drag;
 
-      gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, ROWS_H));
-      draw_ruler (self, snapshot, visible_start, visible_end);
-      for (guint i = 0; i < self->layout->items->len; i++)
+      gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, AVE_TIMELINE_ROWS_H));
+      for (guint i = 0; i < self->layers->len; i++)
         {
-          const AveTimelineItem *item = layout_item (self, i);
+          AveTimelineLayer *layer = g_ptr_array_index (self->layers, i);
 
-          if (item->x + item->width < visible_start || item->x > visible_end)
-            continue;
-          if (item->kind == AVE_TIMELINE_ITEM_TITLE_CARD)
-            {
-              draw_title_card (self, snapshot, item);
-              continue;
-            }
-          draw_filmstrip (self, snapshot, item, visible_start, visible_end);
-          draw_waveform (self, snapshot, item, visible_start, visible_end);
-          draw_analysis (self, snapshot, item);
-          draw_segment (self, snapshot, item);
-        }
-      draw_overlays (self, snapshot);
-      draw_captions (self, snapshot, visible_start, visible_end);
-      draw_drag (self, snapshot);
-
-      if (ave_timeline_layout_source_to_x (self->layout, self->playhead, &x, NULL))
-        {
-          x = to_widget_x (self, x);
-          append_rect (snapshot, &playhead, x - 1, 0, 2, ROWS_H);
-          append_rect (snapshot, &playhead, x - 4, 0, 8, 5);
+          /* The focus ring goes over the plan, under the edit in
+           * progress and the playhead. */
+          if (AVE_IS_TIMELINE_DRAG_LAYER (layer))
+            for (guint p = 0; p < self->pieces->len; p++)
+              gtk_widget_snapshot_child (widget, g_ptr_array_index (self->pieces, p), snapshot);
+          ave_timeline_layer_snapshot (layer, &view, snapshot);
         }
       gtk_snapshot_pop (snapshot);
     }
+
+  /* The focus on the timeline itself (no segment to put it on, or a
+   * click beside them) shows too. */
+  if (gtk_widget_has_focus (widget))
+    ave_timeline_append_outline (snapshot, &view.palette.fg, 2, 1, 1, width - 2, AVE_TIMELINE_ROWS_H - 2);
 
   /* The menu is a popover: its own surface draws it. */
   gtk_widget_snapshot_child (widget, self->scrollbar, snapshot);
@@ -1198,14 +1091,30 @@ ave_timeline_snapshot (GtkWidget   *widget,
 static double
 clamp_trim (AveTimeline           *self,
             const AveTimelineItem *item,
-            DragMode               mode,
+            AveTimelineDragMode               mode,
             double                 t)
 {
   double duration = ave_plan_get_source_duration (self->plan);
 
-  if (mode == DRAG_TRIM_START)
+  if (mode == AVE_TIMELINE_DRAG_TRIM_START)
     return CLAMP (t, 0.0, item->end - MIN_TRIM_LENGTH);
   return CLAMP (t, item->start + MIN_TRIM_LENGTH, duration > 0 ? duration : G_MAXDOUBLE);
+}
+
+/* The overlay card drawn at content x (the top one), or -1. */
+static int
+overlay_at (AveTimeline *self,
+            double       content_x)
+{
+  for (int i = (int) ave_plan_get_n_cards (self->plan) - 1; i >= 0; i--)
+    {
+      double x0, x1;
+
+      if (ave_timeline_layout_overlay_span (self->layout, ave_plan_get_card (self->plan, i), &x0, &x1) &&
+          content_x >= x0 && content_x <= x1)
+        return i;
+    }
+  return -1;
 }
 
 static gboolean
@@ -1216,42 +1125,42 @@ drag_begin_at (AveTimeline *self,
   AveTimelineHit hit;
   guint item = 0;
 
-  self->drag_mode = DRAG_NONE;
-  self->drag_active = FALSE;
-  if (self->layout == NULL || y > ROWS_H)
+  self->drag.mode = AVE_TIMELINE_DRAG_NONE;
+  self->drag.active = FALSE;
+  if (self->layout == NULL || y > AVE_TIMELINE_ROWS_H)
     return FALSE;
 
-  self->drag_start_x = self->drag_x = to_content_x (self, x);
+  self->drag.start_x = self->drag.x = to_content_x (self, x);
 
-  if (y >= OVERLAY_Y && y < OVERLAY_Y + OVERLAY_H)
+  if (y >= AVE_TIMELINE_OVERLAY_Y && y < AVE_TIMELINE_OVERLAY_Y + AVE_TIMELINE_OVERLAY_H)
     {
-      int card = overlay_at (self, self->drag_start_x);
+      int card = overlay_at (self, self->drag.start_x);
 
       if (card >= 0)
         {
-          self->drag_mode = DRAG_MOVE_OVERLAY;
-          self->drag_card = card;
-          self->drag_card_time = ave_plan_get_card (self->plan, card)->output_time;
+          self->drag.mode = AVE_TIMELINE_DRAG_MOVE_OVERLAY;
+          self->drag.card = card;
+          self->drag.card_time = ave_plan_get_card (self->plan, card)->output_time;
           return TRUE;
         }
     }
 
-  hit = ave_timeline_layout_hit (self->layout, self->drag_start_x, EDGE_TOLERANCE, &item);
-  self->drag_item = item;
+  hit = ave_timeline_layout_hit (self->layout, self->drag.start_x, EDGE_TOLERANCE, &item);
+  self->drag.item = item;
   if (hit != AVE_TIMELINE_HIT_NONE && layout_item (self, item)->kind == AVE_TIMELINE_ITEM_TITLE_CARD)
     {
       /* Cards are moved whole; their length is edited in the card itself. */
-      self->drag_mode = DRAG_MOVE_TITLE;
-      self->drag_card = layout_item (self, item)->index;
+      self->drag.mode = AVE_TIMELINE_DRAG_MOVE_TITLE;
+      self->drag.card = layout_item (self, item)->index;
       return TRUE;
     }
   switch (hit)
     {
-    case AVE_TIMELINE_HIT_START: self->drag_mode = DRAG_TRIM_START; break;
-    case AVE_TIMELINE_HIT_END: self->drag_mode = DRAG_TRIM_END; break;
-    case AVE_TIMELINE_HIT_BODY: self->drag_mode = DRAG_MOVE; break;
+    case AVE_TIMELINE_HIT_START: self->drag.mode = AVE_TIMELINE_DRAG_TRIM_START; break;
+    case AVE_TIMELINE_HIT_END: self->drag.mode = AVE_TIMELINE_DRAG_TRIM_END; break;
+    case AVE_TIMELINE_HIT_BODY: self->drag.mode = AVE_TIMELINE_DRAG_MOVE; break;
     case AVE_TIMELINE_HIT_NONE:
-    default: self->drag_mode = DRAG_NONE; break;
+    default: self->drag.mode = AVE_TIMELINE_DRAG_NONE; break;
     }
   return TRUE;
 }
@@ -1275,37 +1184,37 @@ drag_update_to (AveTimeline *self,
 {
   const AveTimelineItem *item;
 
-  if (self->drag_mode == DRAG_NONE || self->layout == NULL)
+  if (self->drag.mode == AVE_TIMELINE_DRAG_NONE || self->layout == NULL)
     return;
-  if (!self->drag_active && fabs (offset_x) < DRAG_THRESHOLD)
+  if (!self->drag.active && fabs (offset_x) < DRAG_THRESHOLD)
     return;
 
-  self->drag_active = TRUE;
-  self->drag_x = self->drag_start_x + offset_x;
-  if (self->drag_mode == DRAG_MOVE_OVERLAY)
+  self->drag.active = TRUE;
+  self->drag.x = self->drag.start_x + offset_x;
+  if (self->drag.mode == AVE_TIMELINE_DRAG_MOVE_OVERLAY)
     {
       gtk_widget_queue_draw (GTK_WIDGET (self));
       return;
     }
-  item = layout_item (self, self->drag_item);
+  item = layout_item (self, self->drag.item);
 
-  if (self->drag_mode == DRAG_MOVE_TITLE)
-    self->drag_slot = ave_timeline_layout_drop_index (self->layout, G_MAXUINT, self->drag_x);
-  else if (self->drag_mode == DRAG_MOVE)
+  if (self->drag.mode == AVE_TIMELINE_DRAG_MOVE_TITLE)
+    self->drag.slot = ave_timeline_layout_drop_index (self->layout, G_MAXUINT, self->drag.x);
+  else if (self->drag.mode == AVE_TIMELINE_DRAG_MOVE)
     {
-      self->drag_slot = ave_timeline_layout_drop_index (self->layout, self->drag_item, self->drag_x);
+      self->drag.slot = ave_timeline_layout_drop_index (self->layout, self->drag.item, self->drag.x);
     }
   else
     {
-      AveTimelineHit edge = self->drag_mode == DRAG_TRIM_START ? AVE_TIMELINE_HIT_START
+      AveTimelineHit edge = self->drag.mode == AVE_TIMELINE_DRAG_TRIM_START ? AVE_TIMELINE_HIT_START
                                                                : AVE_TIMELINE_HIT_END;
-      double t = ave_timeline_layout_edge_time (self->layout, self->drag_item, edge, self->drag_x);
+      double t = ave_timeline_layout_edge_time (self->layout, self->drag.item, edge, self->drag.x);
 
-      self->drag_snap = AVE_SNAP_NONE;
+      self->drag.snap = AVE_SNAP_NONE;
       if (snap)
         t = ave_snap_time_excluding (self->analysis, self->plan, item->index, t,
-                                     SNAP_PIXELS / self->zoom, &self->drag_snap);
-      self->drag_time = clamp_trim (self, item, self->drag_mode, t);
+                                     SNAP_PIXELS / self->zoom, &self->drag.snap);
+      self->drag.time = clamp_trim (self, item, self->drag.mode, t);
     }
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -1324,40 +1233,40 @@ drag_update (GtkGestureDrag *gesture,
 static void
 drag_finish (AveTimeline *self)
 {
-  DragMode mode = self->drag_mode;
-  gboolean active = self->drag_active;
+  AveTimelineDragMode mode = self->drag.mode;
+  gboolean active = self->drag.active;
 
-  self->drag_mode = DRAG_NONE;
-  self->drag_active = FALSE;
+  self->drag.mode = AVE_TIMELINE_DRAG_NONE;
+  self->drag.active = FALSE;
 
   if (self->layout == NULL || self->history == NULL)
     return;
 
-  if (!active && (mode == DRAG_MOVE_OVERLAY || mode == DRAG_MOVE_TITLE))
+  if (!active && (mode == AVE_TIMELINE_DRAG_MOVE_OVERLAY || mode == AVE_TIMELINE_DRAG_MOVE_TITLE))
     {
-      set_selected_card (self, self->drag_card);
+      set_selected_card (self, self->drag.card);
       return;
     }
-  if (mode == DRAG_MOVE_OVERLAY || mode == DRAG_MOVE_TITLE)
+  if (mode == AVE_TIMELINE_DRAG_MOVE_OVERLAY || mode == AVE_TIMELINE_DRAG_MOVE_TITLE)
     {
       gboolean done;
 
       self->zoom_chosen = TRUE;
-      if (mode == DRAG_MOVE_TITLE)
-        done = ave_plan_history_move_card (self->history, self->drag_card, self->drag_slot, 0.0);
+      if (mode == AVE_TIMELINE_DRAG_MOVE_TITLE)
+        done = ave_plan_history_move_card (self->history, self->drag.card, self->drag.slot, 0.0);
       else
         {
-          double x0, t = self->drag_card_time;
+          double x0, t = self->drag.card_time;
 
-          if (ave_timeline_layout_output_to_x (self->layout, self->drag_card_time, &x0))
+          if (ave_timeline_layout_output_to_x (self->layout, self->drag.card_time, &x0))
             ave_timeline_layout_x_to_output (self->layout,
-                                             CLAMP (x0 + self->drag_x - self->drag_start_x,
+                                             CLAMP (x0 + self->drag.x - self->drag.start_x,
                                                     0.0, self->layout->total_width), &t);
-          done = ave_plan_history_move_card (self->history, self->drag_card, 0, MAX (0.0, t));
+          done = ave_plan_history_move_card (self->history, self->drag.card, 0, MAX (0.0, t));
         }
       if (!done)
         gtk_widget_error_bell (GTK_WIDGET (self));
-      set_selected_card (self, self->drag_card);
+      set_selected_card (self, self->drag.card);
       gtk_widget_queue_draw (GTK_WIDGET (self));
       return;
     }
@@ -1368,7 +1277,7 @@ drag_finish (AveTimeline *self)
       guint item;
 
       /* A click: select the segment and put the playhead there. */
-      if (ave_timeline_layout_x_to_source (self->layout, self->drag_start_x, &t, &item))
+      if (ave_timeline_layout_x_to_source (self->layout, self->drag.start_x, &t, &item))
         {
           set_selected (self, layout_item (self, item)->index);
           ave_timeline_set_playhead (self, t);
@@ -1380,20 +1289,20 @@ drag_finish (AveTimeline *self)
     }
 
   {
-    const AveTimelineItem *item = layout_item (self, self->drag_item);
+    const AveTimelineItem *item = layout_item (self, self->drag.item);
     guint index = item->index;
     gboolean done = TRUE;
 
     /* The user now owns the zoom: the edit must not rescale the view. */
     self->zoom_chosen = TRUE;
-    if (mode == DRAG_TRIM_START)
-      done = ave_plan_history_trim (self->history, index, self->drag_time, item->end);
-    else if (mode == DRAG_TRIM_END)
-      done = ave_plan_history_trim (self->history, index, item->start, self->drag_time);
-    else if (mode == DRAG_MOVE && self->drag_slot != index)
+    if (mode == AVE_TIMELINE_DRAG_TRIM_START)
+      done = ave_plan_history_trim (self->history, index, self->drag.time, item->end);
+    else if (mode == AVE_TIMELINE_DRAG_TRIM_END)
+      done = ave_plan_history_trim (self->history, index, item->start, self->drag.time);
+    else if (mode == AVE_TIMELINE_DRAG_MOVE && self->drag.slot != index)
       {
-        done = ave_plan_history_move (self->history, index, self->drag_slot);
-        index = self->drag_slot;
+        done = ave_plan_history_move (self->history, index, self->drag.slot);
+        index = self->drag.slot;
       }
     if (!done)
       gtk_widget_error_bell (GTK_WIDGET (self));
@@ -1433,10 +1342,10 @@ _ave_timeline_row_y (AveTimelineRow row)
 {
   switch (row)
     {
-    case AVE_TIMELINE_ROW_FILM: return FILM_Y + FILM_H / 2.0;
-    case AVE_TIMELINE_ROW_OVERLAY: return OVERLAY_Y + OVERLAY_H / 2.0;
+    case AVE_TIMELINE_ROW_FILM: return AVE_TIMELINE_FILM_Y + AVE_TIMELINE_FILM_H / 2.0;
+    case AVE_TIMELINE_ROW_OVERLAY: return AVE_TIMELINE_OVERLAY_Y + AVE_TIMELINE_OVERLAY_H / 2.0;
     case AVE_TIMELINE_ROW_SEGMENT:
-    default: return SEGMENT_Y + SEGMENT_H / 2.0;
+    default: return AVE_TIMELINE_SEGMENT_Y + AVE_TIMELINE_SEGMENT_H / 2.0;
     }
 }
 
@@ -1455,6 +1364,47 @@ _ave_timeline_get_captions (AveTimeline *self)
   return self->caption_cues;
 }
 
+guint
+_ave_timeline_get_n_pieces (AveTimeline *self)
+{
+  g_return_val_if_fail (AVE_IS_TIMELINE (self), 0);
+
+  flush_pieces (self);
+
+  return self->pieces->len;
+}
+
+GtkWidget *
+_ave_timeline_get_piece (AveTimeline *self,
+                         guint        i)
+{
+  g_return_val_if_fail (AVE_IS_TIMELINE (self), NULL);
+
+  flush_pieces (self);
+  g_return_val_if_fail (i < self->pieces->len, NULL);
+
+  return g_ptr_array_index (self->pieces, i);
+}
+
+GtkWidget *
+_ave_timeline_find_piece (AveTimeline          *self,
+                          AveTimelinePieceKind  kind,
+                          guint                 index)
+{
+  g_return_val_if_fail (AVE_IS_TIMELINE (self), NULL);
+
+  flush_pieces (self);
+
+  for (guint i = 0; i < self->pieces->len; i++)
+    {
+      AveTimelinePiece *piece = g_ptr_array_index (self->pieces, i);
+
+      if (ave_timeline_piece_get_kind (piece) == kind && ave_timeline_piece_get_index (piece) == index)
+        return GTK_WIDGET (piece);
+    }
+  return NULL;
+}
+
 const AveTimelineLayout *
 _ave_timeline_get_layout (AveTimeline *self)
 {
@@ -1471,9 +1421,9 @@ context_pressed (GtkGestureClick *gesture,
   guint item;
   int overlay = -1;
 
-  if (self->layout == NULL || y > ROWS_H)
+  if (self->layout == NULL || y > AVE_TIMELINE_ROWS_H)
     return;
-  if (y >= OVERLAY_Y && y < OVERLAY_Y + OVERLAY_H)
+  if (y >= AVE_TIMELINE_OVERLAY_Y && y < AVE_TIMELINE_OVERLAY_Y + AVE_TIMELINE_OVERLAY_H)
     overlay = overlay_at (self, to_content_x (self, x));
 
   if (overlay >= 0)
@@ -1498,7 +1448,7 @@ motion (GtkEventControllerMotion *controller,
   AveTimelineHit hit = AVE_TIMELINE_HIT_NONE;
 
   self->pointer_x = x;
-  if (self->layout != NULL && y <= ROWS_H)
+  if (self->layout != NULL && y <= AVE_TIMELINE_ROWS_H)
     hit = ave_timeline_layout_hit (self->layout, to_content_x (self, x), EDGE_TOLERANCE, &item);
   gtk_widget_set_cursor_from_name (GTK_WIDGET (self),
                                    hit == AVE_TIMELINE_HIT_START || hit == AVE_TIMELINE_HIT_END
@@ -1540,7 +1490,7 @@ query_tooltip (GtkWidget  *widget,
   if (self->layout == NULL || keyboard)
     return FALSE;
 
-  if (y >= CAPTION_Y && y < CAPTION_Y + CAPTION_H && self->caption_blocks != NULL)
+  if (y >= AVE_TIMELINE_CAPTION_Y && y < AVE_TIMELINE_CAPTION_Y + AVE_TIMELINE_CAPTION_H && self->caption_blocks != NULL)
     {
       for (guint i = 0; i < self->caption_blocks->len && text == NULL; i++)
         {
@@ -1555,7 +1505,7 @@ query_tooltip (GtkWidget  *widget,
                                   c->cue + 1, start_ms / 1000.0, end_ms / 1000.0);
         }
     }
-  else if (y >= SEGMENT_Y && y < SEGMENT_Y + SEGMENT_H &&
+  else if (y >= AVE_TIMELINE_SEGMENT_Y && y < AVE_TIMELINE_SEGMENT_Y + AVE_TIMELINE_SEGMENT_H &&
            ave_timeline_layout_hit (self->layout, content_x, 0, &item) != AVE_TIMELINE_HIT_NONE &&
            layout_item (self, item)->kind == AVE_TIMELINE_ITEM_SEGMENT)
     {
@@ -1608,6 +1558,7 @@ on_scrolled (GtkAdjustment *adjustment,
   /* Pictures queued for where the view was are not wanted any more. */
   if (self->filmstrip != NULL)
     ave_filmstrip_drop_requests (self->filmstrip);
+  gtk_widget_queue_allocate (GTK_WIDGET (self));
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -1649,7 +1600,7 @@ drop_motion (GtkDropTarget *target,
 {
   if (self->layout == NULL || self->history == NULL)
     return 0;
-  self->drop_hover_x = to_content_x (self, x);
+  self->drag.hover_x = to_content_x (self, x);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   return GDK_ACTION_COPY;
 }
@@ -1658,7 +1609,7 @@ static void
 drop_leave (GtkDropTarget *target,
             AveTimeline   *self)
 {
-  self->drop_hover_x = -1;
+  self->drag.hover_x = -1;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -1669,7 +1620,7 @@ drop_card (GtkDropTarget *target,
            double         y,
            AveTimeline   *self)
 {
-  self->drop_hover_x = -1;
+  self->drag.hover_x = -1;
   gtk_widget_queue_draw (GTK_WIDGET (self));
   return add_card_at (self, g_value_get_boxed (value), to_content_x (self, x));
 }
@@ -1696,8 +1647,8 @@ ave_timeline_measure (GtkWidget      *widget,
     }
   else
     {
-      *minimum = ROWS_H + bar_min;
-      *natural = ROWS_H + bar_nat;
+      *minimum = AVE_TIMELINE_ROWS_H + bar_min;
+      *natural = AVE_TIMELINE_ROWS_H + bar_nat;
     }
 }
 
@@ -1714,6 +1665,7 @@ ave_timeline_size_allocate (GtkWidget *widget,
    * slider again, which must happen before the scrollbar is allocated. */
   fit_if_not_chosen (self);
   update_adjustment (self);
+  allocate_pieces (self);
 
   gtk_widget_measure (self->scrollbar, GTK_ORIENTATION_VERTICAL, width, NULL, &bar_height, NULL, NULL);
   gtk_widget_allocate (self->scrollbar, width, bar_height, -1,
@@ -1730,6 +1682,18 @@ ave_timeline_dispose (GObject *object)
   AveTimeline *self = AVE_TIMELINE (object);
 
   clear_model (self);
+  g_clear_handle_id (&self->sync_pieces_id, g_source_remove);
+  if (self->pieces != NULL)
+    {
+      for (guint i = 0; i < self->pieces->len; i++)
+        {
+          g_signal_handlers_disconnect_by_func (g_ptr_array_index (self->pieces, i), on_piece_focus, self);
+          gtk_widget_unparent (g_ptr_array_index (self->pieces, i));
+        }
+      g_clear_pointer (&self->pieces, g_ptr_array_unref);
+    }
+  g_clear_pointer (&self->piece_places, g_array_unref);
+  g_clear_pointer (&self->layers, g_ptr_array_unref);
   g_clear_pointer (&self->scrollbar, gtk_widget_unparent);
   g_clear_pointer (&self->menu, gtk_widget_unparent);
   g_clear_object (&self->hadjustment);
@@ -1806,6 +1770,7 @@ ave_timeline_class_init (AveTimelineClass *klass)
   widget_class->snapshot = ave_timeline_snapshot;
   widget_class->measure = ave_timeline_measure;
   widget_class->size_allocate = ave_timeline_size_allocate;
+  widget_class->focus = ave_timeline_focus;
 
   properties[PROP_HISTORY] =
     g_param_spec_object ("history", NULL, NULL, AVE_TYPE_PLAN_HISTORY,
@@ -1839,6 +1804,16 @@ ave_timeline_class_init (AveTimelineClass *klass)
   gtk_widget_class_install_action (widget_class, "timeline.remove-card", NULL, action_remove_card);
   gtk_widget_class_install_action (widget_class, "timeline.delete", NULL, action_delete);
   gtk_widget_class_install_action (widget_class, "timeline.transition", "s", action_transition);
+  gtk_widget_class_install_action (widget_class, "timeline.select-next", NULL, action_select);
+  gtk_widget_class_install_action (widget_class, "timeline.select-previous", NULL, action_select);
+  gtk_widget_class_install_action (widget_class, "timeline.select-first", NULL, action_select);
+  gtk_widget_class_install_action (widget_class, "timeline.select-last", NULL, action_select);
+  gtk_widget_class_install_action (widget_class, "timeline.trim-start", "i", action_trim);
+  gtk_widget_class_install_action (widget_class, "timeline.trim-end", "i", action_trim);
+  gtk_widget_class_install_action (widget_class, "timeline.move-by", "i", action_move_by);
+  gtk_widget_class_install_action (widget_class, "timeline.menu", NULL, action_menu);
+  gtk_widget_class_install_action (widget_class, "timeline.undo", NULL, action_undo);
+  gtk_widget_class_install_action (widget_class, "timeline.redo", NULL, action_undo);
   gtk_widget_class_install_action (widget_class, "timeline.zoom-in", NULL, action_zoom_in);
   gtk_widget_class_install_action (widget_class, "timeline.zoom-out", NULL, action_zoom_out);
   gtk_widget_class_install_action (widget_class, "timeline.zoom-fit", NULL, action_zoom_fit);
@@ -1853,6 +1828,24 @@ ave_timeline_class_init (AveTimelineClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_minus, 0, "timeline.zoom-out", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Subtract, 0, "timeline.zoom-out", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0, 0, "timeline.zoom-fit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, 0, "timeline.select-next", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Right, 0, "timeline.select-next", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, 0, "timeline.select-previous", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Left, 0, "timeline.select-previous", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Home, 0, "timeline.select-first", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_End, 0, "timeline.select-last", NULL);
+  /* [ ] move the start, { } (Shift+[ Shift+]) the end, a frame each. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_bracketleft, 0, "timeline.trim-start", "i", -1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_bracketright, 0, "timeline.trim-start", "i", 1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_braceleft, 0, "timeline.trim-end", "i", -1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_braceright, 0, "timeline.trim-end", "i", 1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_CONTROL_MASK, "timeline.move-by", "i", -1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, GDK_CONTROL_MASK, "timeline.move-by", "i", 1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "timeline.menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "timeline.menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "timeline.undo", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "timeline.redo", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_y, GDK_CONTROL_MASK, "timeline.redo", NULL);
 
   gtk_widget_class_set_css_name (widget_class, "timeline");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
@@ -1888,8 +1881,21 @@ ave_timeline_init (AveTimeline *self)
   self->zoom = 50.0;
   self->selected = -1;
   self->selected_card = -1;
-  self->drop_hover_x = -1;
+  self->drag.hover_x = -1;
+  self->pieces = g_ptr_array_new ();
+  self->layers = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (self->layers, g_object_new (AVE_TYPE_TIMELINE_RULER_LAYER, NULL));
+  g_ptr_array_add (self->layers, g_object_new (AVE_TYPE_TIMELINE_FILM_LAYER, NULL));
+  g_ptr_array_add (self->layers, g_object_new (AVE_TYPE_TIMELINE_WAVEFORM_LAYER, NULL));
+  g_ptr_array_add (self->layers, g_object_new (AVE_TYPE_TIMELINE_MARKERS_LAYER, NULL));
+  g_ptr_array_add (self->layers, g_object_new (AVE_TYPE_TIMELINE_SEGMENTS_LAYER, NULL));
+  g_ptr_array_add (self->layers, g_object_new (AVE_TYPE_TIMELINE_CARDS_LAYER, NULL));
+  g_ptr_array_add (self->layers, g_object_new (AVE_TYPE_TIMELINE_CAPTIONS_LAYER, NULL));
+  g_ptr_array_add (self->layers, g_object_new (AVE_TYPE_TIMELINE_DRAG_LAYER, NULL));
+  g_ptr_array_add (self->layers, g_object_new (AVE_TYPE_TIMELINE_PLAYHEAD_LAYER, NULL));
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  g_signal_connect (self, "notify::has-focus", G_CALLBACK (gtk_widget_queue_draw), NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, "Timeline", -1);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
   g_signal_connect (self, "query-tooltip", G_CALLBACK (query_tooltip), NULL);
@@ -1903,6 +1909,7 @@ ave_timeline_init (AveTimeline *self)
   gtk_popover_set_has_arrow (GTK_POPOVER (self->menu), FALSE);
   gtk_widget_set_halign (self->menu, GTK_ALIGN_START);
   gtk_widget_set_parent (self->menu, GTK_WIDGET (self));
+  g_signal_connect (self->menu, "closed", G_CALLBACK (on_menu_closed), self);
 
   drag = gtk_gesture_drag_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), GDK_BUTTON_PRIMARY);
@@ -1977,7 +1984,7 @@ ave_timeline_set_playhead (AveTimeline *self,
   self->playhead = source_time;
 
   /* Follow playback: when the playhead leaves the view, page to it. */
-  if (self->layout != NULL && !self->drag_active &&
+  if (self->layout != NULL && !self->drag.active &&
       ave_timeline_layout_source_to_x (self->layout, source_time, &x, NULL))
     {
       double wx = to_widget_x (self, x);
@@ -2032,6 +2039,10 @@ ave_timeline_get_selected_segment (AveTimeline *self)
 {
   g_return_val_if_fail (AVE_IS_TIMELINE (self), -1);
 
+  /* Between an undo and the pieces following it the index may be past
+   * the end for a moment. */
+  if (self->plan == NULL || self->selected >= (int) ave_plan_get_n_segments (self->plan))
+    return -1;
   return self->selected;
 }
 
@@ -2049,6 +2060,8 @@ ave_timeline_get_selected_card (AveTimeline *self)
 {
   g_return_val_if_fail (AVE_IS_TIMELINE (self), -1);
 
+  if (self->plan == NULL || self->selected_card >= (int) ave_plan_get_n_cards (self->plan))
+    return -1;
   return self->selected_card;
 }
 

@@ -2,12 +2,37 @@
  * silences, filler words, highlights and the plan's kept and cut segments
  * in output order, with drag-and-drop editing through an AvePlanHistory.
  *
- * Layout: see ave-timeline-layout.h.  Mouse: click seeks; drag a segment
- * edge to trim (snapping to shots, words and segment edges; Shift turns
- * snapping off); drag a segment to reorder; right-click for the segment
- * menu.  Keys: Delete cuts the selected segment, R restores it, S splits at
- * the playhead, + / - / 0 zoom in, out, to fit.  Ctrl+scroll zooms around
+ * Layout: see ave-timeline-layout.h.  Drawing: layers, one class each
+ * (ave-timeline-layer.h); this widget keeps the state and the input.
+ *
+ * Segments and cards are widgets (AveTimelinePiece, ave-timeline-piece.h):
+ * focusable list items named for a screen reader ("Segment 3 of 12, kept,
+ * 0:12.4 to 0:20.0, 7.6 s, local director: long pause removed"), with a
+ * focus ring.  The focused piece is the selection.
+ *
+ * Mouse: click seeks; drag a segment edge to trim (snapping to shots,
+ * words and segment edges; Shift turns snapping off); drag a segment to
+ * reorder; right-click for the segment menu.  Ctrl+scroll zooms around
  * the pointer; scroll moves along the timeline.
+ *
+ * Keys (every edit works without a pointer; each is one undo step):
+ *   Tab / Shift+Tab      into the timeline (the selection, else the first
+ *                        segment), then from piece to piece, then out
+ *   Left / Right         previous / next segment or card (in time order)
+ *   Home / End           first / last segment or card
+ *   Delete               cut the selected segment (kept greyed, so it can
+ *                        be restored), or remove the selected card
+ *   R                    restore the selected segment
+ *   [ / ]                move the segment's start one frame earlier / later
+ *   { / } (Shift+[ / ])  move the segment's end one frame earlier / later
+ *   Ctrl+Left / Right    move the segment one place earlier / later in the
+ *                        plan, a title card one slot, an overlay one second
+ *   S                    split at the playhead
+ *   Menu / Shift+F10     the segment menu (transitions among others) at
+ *                        the selected piece
+ *   Ctrl+Z, Shift+Ctrl+Z / Ctrl+Y   undo, redo
+ *   + / - / 0            zoom in, out, to fit
+ * A frame is the source's (the analysis' frame rate; 25 fps without one).
  *
  * Cards: title cards sit between segments where they play, overlays in
  * their own row over the output time they cover; drag either to move it,
@@ -16,7 +41,10 @@
  *
  * Actions (group "timeline"): delete, cut, restore, toggle-cut, remove,
  * remove-card, split, transition (string: "cut", "crossfade", "fade"),
- * zoom-in, zoom-out, zoom-fit.
+ * select-next, select-previous, select-first, select-last, trim-start and
+ * trim-end (int: frames, negative = earlier), move-by (int: places),
+ * menu, undo, redo, zoom-in, zoom-out, zoom-fit.  Focus on the timeline
+ * itself (no piece) is shown by an outline around its rows.
  */
 #pragma once
 

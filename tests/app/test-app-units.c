@@ -183,6 +183,67 @@ test_retake_segments (void)
   g_assert_false (g_array_index (restored->items, AveTimelineItem, 1).retake);
 }
 
+/* What a screen reader says for segments and cards (their pieces'
+ * labels), and the layout's overlay spans and joins that the layers and
+ * the pointer share. */
+static void
+test_spoken_names (void)
+{
+  g_autoptr(AvePlan) plan = ave_plan_new ("talk.mp4", 20.0);
+  AveSegment kept = { .start = 0.0, .end = 4.0, .enabled = TRUE, .reason = (char *) "long pause removed" };
+  AveSegment retake = { .start = 4.0, .end = 6.0, .enabled = FALSE,
+                        .reason = (char *) "retake of 6.00–9.00 s (\"the result is five\")" };
+  AveSegment take = { .start = 6.0, .end = 9.5, .enabled = TRUE,
+                      .transition = AVE_TRANSITION_CROSSFADE, .transition_duration = 0.5,
+                      .origin = AVE_SEGMENT_ORIGIN_LLM };
+  AveSegment pause = { .start = 10.0, .end = 11.0, .enabled = FALSE, .origin = AVE_SEGMENT_ORIGIN_USER };
+  g_autoptr(AveCard) title = ave_card_new_title ("Intro", NULL, 0, 2.0);
+  g_autoptr(AveCard) picture = ave_card_new_title (NULL, NULL, 4, 1.0);
+  g_autoptr(AveCard) overlay = ave_card_new_overlay ("Jane", NULL, 2.5, 1.0);
+  g_autoptr(AveTimelineLayout) layout = NULL;
+  g_autofree char *s0 = NULL, *s1 = NULL, *s2 = NULL, *s3 = NULL, *c0 = NULL, *c1 = NULL, *c2 = NULL;
+  double x0, x1;
+
+  g_assert_true (ave_plan_append_segment (plan, &kept));
+  g_assert_true (ave_plan_append_segment (plan, &retake));
+  g_assert_true (ave_plan_append_segment (plan, &take));
+  g_assert_true (ave_plan_append_segment (plan, &pause));
+  picture->image_path = g_strdup ("still.png");
+  g_assert_cmpint (ave_plan_add_card (plan, title), ==, 0);
+  g_assert_cmpint (ave_plan_add_card (plan, picture), ==, 1);
+  g_assert_cmpint (ave_plan_add_card (plan, overlay), ==, 2);
+
+  s0 = ave_timeline_describe_segment (plan, 0);
+  s1 = ave_timeline_describe_segment (plan, 1);
+  s2 = ave_timeline_describe_segment (plan, 2);
+  s3 = ave_timeline_describe_segment (plan, 3);
+  g_assert_cmpstr (s0, ==, "Segment 1 of 4, kept, 0:00.0 to 0:04.0, 4.0 s, local director: long pause removed");
+  g_assert_cmpstr (s1, ==, "Segment 2 of 4, cut, earlier take, 0:04.0 to 0:06.0, 2.0 s, "
+                           "local director: retake of 6.00–9.00 s (\"the result is five\")");
+  g_assert_cmpstr (s2, ==, "Segment 3 of 4, kept, 0:06.0 to 0:09.5, 3.5 s, crossfade in, language model");
+  g_assert_cmpstr (s3, ==, "Segment 4 of 4, cut, 0:10.0 to 0:11.0, 1.0 s, edited by hand");
+  c0 = ave_timeline_describe_card (plan, 0);
+  c1 = ave_timeline_describe_card (plan, 1);
+  c2 = ave_timeline_describe_card (plan, 2);
+  g_assert_cmpstr (c0, ==, "Card 1 of 3, title card Intro, 2.0 s, before segment 1");
+  g_assert_cmpstr (c1, ==, "Card 2 of 3, picture card, 1.0 s, at the end");
+  g_assert_cmpstr (c2, ==, "Card 3 of 3, overlay Jane, 1.0 s from 0:02.5 of the output");
+
+  /* Items: Intro, 4 segments, the picture card; 10 px a second.  The
+   * overlay at 2.5 s of output is 0.5 s into the first segment, which
+   * starts after the 2 s title. */
+  layout = ave_timeline_layout_new (plan, 10.0);
+  g_assert_cmpuint (layout->items->len, ==, 6);
+  g_assert_true (ave_timeline_layout_overlay_span (layout, ave_plan_get_card (plan, 2), &x0, &x1));
+  g_assert_cmpfloat_with_epsilon (x0, 25.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (x1, 35.0, 1e-9);
+  g_assert_false (ave_timeline_layout_overlay_span (layout, ave_plan_get_card (plan, 0), &x0, &x1));
+  /* Joins: nothing before the first; the segment's own crossfade into the
+   * kept take, across the cut retake. */
+  g_assert_cmpint (ave_timeline_layout_join_before (layout, plan, 0), ==, AVE_TRANSITION_CUT);
+  g_assert_cmpint (ave_timeline_layout_join_before (layout, plan, 3), ==, AVE_TRANSITION_CROSSFADE);
+}
+
 /* The preview's output time: the playing segment decides, then the plan's
  * own source-to-output mapping. */
 static void
@@ -811,6 +872,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app/timeline/origin-labels", test_origin_labels);
   g_test_add_func ("/app/timeline/caption-lane", test_caption_lane);
   g_test_add_func ("/app/timeline/retake-segments", test_retake_segments);
+  g_test_add_func ("/app/timeline/spoken-names", test_spoken_names);
   g_test_add_func ("/app/timeline/playback-output-time", test_playback_output_time);
   g_test_add_func ("/app/stall-monitor/lateness", test_stall_monitor);
   return g_test_run ();

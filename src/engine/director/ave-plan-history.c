@@ -59,9 +59,9 @@ plan_to_string (AvePlan *plan)
 }
 
 /* Puts `snapshot`'s content into `plan` through the plan's own API, so
- * every view connected to "changed" follows.  Segments are rebuilt rather
- * than patched because a segment's reason can only be set when it is
- * added.  Order matters: cards go first (a title card follows its
+ * every view connected to "changed" follows (once, at the end).  Segments
+ * are rebuilt rather than patched because a segment's reason can only be
+ * set when it is added.  Order matters: cards go first (a title card follows its
  * segments), overlays are put back at their times after every title card
  * is in (adding a title pushes the overlays after it), and chapters last,
  * for the same reason. */
@@ -69,6 +69,9 @@ static void
 restore_plan (AvePlan *plan,
               AvePlan *snapshot)
 {
+  /* One "changed" for the whole step, not one a segment: views rebuild
+   * once, and never see the plan half restored. */
+  ave_plan_freeze_changed (plan);
   ave_plan_set_director (plan, ave_plan_get_director (snapshot));
 
   while (ave_plan_get_n_cards (plan) > 0)
@@ -98,6 +101,7 @@ restore_plan (AvePlan *plan,
 
       ave_plan_add_chapter (plan, chapter->time, chapter->title);
     }
+  ave_plan_thaw_changed (plan);
 }
 
 static void

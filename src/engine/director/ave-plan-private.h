@@ -44,6 +44,9 @@ struct _AvePlan
   char   **meta_tags;
   double   meta_thumbnail_time;   /* source seconds, < 0 = none */
   char    *meta_thumbnail_text;
+  /* ave_plan_freeze_changed: "changed" waits for the last thaw */
+  guint    freeze_count;
+  gboolean changed_pending;
 };
 /* Member names as plan.json spells them, indexed by the enums. */
 extern const char * const _ave_plan_origin_names[4];

@@ -246,7 +246,33 @@ ave_plan_init (AvePlan *self)
 static void
 emit_changed (AvePlan *self)
 {
+  if (self->freeze_count > 0)
+    {
+      self->changed_pending = TRUE;
+      return;
+    }
   g_signal_emit (self, signals[CHANGED], 0);
+}
+
+void
+ave_plan_freeze_changed (AvePlan *self)
+{
+  g_return_if_fail (AVE_IS_PLAN (self));
+
+  self->freeze_count++;
+}
+
+void
+ave_plan_thaw_changed (AvePlan *self)
+{
+  g_return_if_fail (AVE_IS_PLAN (self));
+  g_return_if_fail (self->freeze_count > 0);
+
+  if (--self->freeze_count == 0 && self->changed_pending)
+    {
+      self->changed_pending = FALSE;
+      g_signal_emit (self, signals[CHANGED], 0);
+    }
 }
 
 AvePlan *

@@ -143,6 +143,13 @@ const AveSegment *ave_plan_get_segment        (AvePlan *self, guint index);
  * empty or outside the source. */
 gboolean          ave_plan_append_segment     (AvePlan *self, const AveSegment *segment);
 
+/* Batches edits: between a freeze and its thaw "changed" is not emitted;
+ * the last thaw emits it once if anything changed.  An undo rebuilds the
+ * plan a segment at a time, and its views need to follow only once.
+ * Calls nest. */
+void              ave_plan_freeze_changed     (AvePlan *self);
+void              ave_plan_thaw_changed       (AvePlan *self);
+
 /* Editing (the timeline's operations); each returns FALSE for an invalid
  * request and leaves the plan unchanged. */
 gboolean          ave_plan_trim_segment       (AvePlan *self, guint index, double start, double end);
