@@ -112,8 +112,14 @@ update_colors (AveTranscriptView *self)
 
   fg.alpha *= 0.5;
   g_object_set (self->tag_cut, "foreground-rgba", &fg, NULL);
+  /* A tint behind the word (the underline alone is not drawn by every
+   * GTK 4.8 renderer), which stays visible under a cut word's dimming. */
   g_object_set (self->tag_filler, "underline-rgba", &warning, NULL);
   g_object_set (self->tag_retake, "underline-rgba", &error, NULL);
+  warning.alpha = 0.2;
+  g_object_set (self->tag_filler, "background-rgba", &warning, NULL);
+  error.alpha = 0.2;
+  g_object_set (self->tag_retake, "background-rgba", &error, NULL);
   accent.alpha = 0.3;
   g_object_set (self->tag_playing, "background-rgba", &accent, NULL);
   warning.alpha = 0.25;
@@ -1246,8 +1252,7 @@ load_css (void)
       gtk_css_provider_load_from_data (provider,
                                        "transcriptview > scrolledwindow:focus-within {"
                                        "  outline: 2px solid alpha(@accent_color, 0.6);"
-                                       "  outline-offset: -2px; }"
-                                       "transcriptview textview text { padding: 6px; }",
+                                       "  outline-offset: -2px; }",
                                        -1);
       gtk_style_context_add_provider_for_display (gdk_display_get_default (),
                                                   GTK_STYLE_PROVIDER (provider),
@@ -1330,7 +1335,11 @@ ave_transcript_view_init (AveTranscriptView *self)
   /* The cursor stays visible: words are chosen with the keyboard too. */
   gtk_text_view_set_cursor_visible (GTK_TEXT_VIEW (self->text_view), TRUE);
   gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (self->text_view), GTK_WRAP_WORD_CHAR);
-  gtk_text_view_set_pixels_inside_wrap (GTK_TEXT_VIEW (self->text_view), 4);
+  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (self->text_view), 12);
+  gtk_text_view_set_right_margin (GTK_TEXT_VIEW (self->text_view), 12);
+  /* Side margins only: GTK 4.8 maps widget to buffer coordinates wrongly
+   * with a top or bottom margin or space between lines (clicks and tooltips
+   * land a line off), so paragraphs are split by an empty line instead. */
   gtk_text_view_set_extra_menu (GTK_TEXT_VIEW (self->text_view), menu);
   gtk_widget_set_has_tooltip (self->text_view, TRUE);
   g_signal_connect (self->text_view, "query-tooltip", G_CALLBACK (query_tooltip), self);

@@ -175,6 +175,12 @@ make_analysis (void)
   ave_analysis_add_word (analysis, "part", 6.6, 7.0, 0.9, FALSE);    /* 7 */
   ave_analysis_add_word (analysis, "here", 7.1, 7.6, 0.9, FALSE);    /* 8 */
   ave_analysis_add_word (analysis, "end", 12.0, 12.5, 0.9, FALSE);   /* 9 */
+  {
+    /* "hello" sounded like the start of "second" (a retake, by its sound) */
+    AveRepeat repeat = { 0.9, 1.45, 6.0, 6.5, 0.1 };
+
+    g_array_append_val (analysis->repeats, repeat);
+  }
   return analysis;
 }
 
@@ -382,6 +388,8 @@ test_transcript (void)
   text = gtk_text_buffer_get_text (gtk_text_view_get_buffer (view), &start, &end, FALSE);
   g_assert_cmpstr (text, ==, "hello um this is a test\n\nsecond part here\n\nend");
   g_assert_true (has_tag (view, "um", "filler"));
+  g_assert_true (has_tag (view, "hello", "retake"));
+  g_assert_false (has_tag (view, "um", "retake"));
   g_assert_false (has_tag (view, "this", "filler"));
   g_assert_false (has_tag (view, "this", "cut"));
 
