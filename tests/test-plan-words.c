@@ -299,6 +299,44 @@ test_output_mapping (void)
   g_assert_cmpfloat_with_epsilon (ave_plan_word_to_output (plan, analysis, 0), 1.9 + 0.15, 1e-9);
 }
 
+/* A title card between two segments stays where it was through a cut
+ * across them and the restore; segments are never joined across it. */
+static void
+test_title_card (void)
+{
+  g_autoptr(AveAnalysis) analysis = make_analysis ();
+  g_autoptr(AvePlan) plan = make_plan ();
+  g_autoptr(AvePlanHistory) history = NULL;
+  g_autoptr(AveCard) card = ave_card_new_title ("Part two", NULL, 1, 2.0);
+  g_autofree char *original = NULL;
+  g_autofree char *restored = NULL;
+  AveSegment joined = { .start = 3.45, .end = 5.85, .enabled = TRUE };
+
+  g_assert_cmpint (ave_plan_add_card (plan, card), ==, 0);
+  history = ave_plan_history_new (plan);
+  original = plan_json (plan);
+
+  g_assert_true (ave_plan_history_cut_words (history, analysis, 5, 6, PADDING));
+  /* the card still plays before what is left of "second part here" */
+  g_assert_cmpuint (ave_plan_get_card (plan, 0)->insert_before, ==, 2);
+  assert_segment (plan, 2, 5.85, 6.55, FALSE, AVE_PLAN_WORDS_CUT_REASON);
+  /* words after the card play after it */
+  g_assert_cmpfloat_with_epsilon (ave_plan_word_to_output (plan, analysis, 7),
+                                  1.9 + 2.0 + (6.6 - 6.55), 1e-9);
+  g_assert_true (ave_plan_history_restore_words (history, analysis, 5, 6, PADDING));
+  restored = plan_json (plan);
+  g_assert_cmpstr (restored, ==, original);
+
+  /* a segment continuing the one before, but after the card: not merged */
+  g_assert_true (ave_plan_insert_segment (plan, 1, &joined));
+  g_assert_cmpuint (ave_plan_get_card (plan, 0)->insert_before, ==, 2);
+  g_assert_true (ave_plan_merge_segments (plan, 0));
+  assert_segment (plan, 0, 0.85, 5.85, TRUE, NULL);
+  g_assert_cmpuint (ave_plan_get_card (plan, 0)->insert_before, ==, 1);
+  g_assert_false (ave_plan_merge_segments (plan, 0));
+  g_assert_false (ave_plan_merge_segments (plan, 2));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -311,5 +349,6 @@ main (int   argc,
   g_test_add_func ("/plan-words/cut-first-and-last", test_cut_first_and_last);
   g_test_add_func ("/plan-words/restore-removed-filler", test_restore_removed_filler);
   g_test_add_func ("/plan-words/output-mapping", test_output_mapping);
+  g_test_add_func ("/plan-words/title-card", test_title_card);
   return g_test_run ();
 }
