@@ -66,8 +66,36 @@ segment_holds (const AveSegment *segment,
   return middle >= segment->start && middle < segment->end;
 }
 
-/* For each word, the segment holding it: the first enabled one, else the
- * first cut one, else -1. */
+static inline double
+word_middle (const AveWord *word)
+{
+  return (word->start + word->end) / 2.0;
+}
+
+/* The first word whose middle is at or after `time`; the words' middles
+ * must be sorted. */
+static guint
+first_word_from (const AveAnalysis *analysis,
+                 double             time)
+{
+  guint low = 0, high = analysis->words->len;
+
+  while (low < high)
+    {
+      guint mid = low + (high - low) / 2;
+
+      if (word_middle (word_at (analysis, mid)) < time)
+        low = mid + 1;
+      else
+        high = mid;
+    }
+  return low;
+}
+
+/* For each word, the segment holding it: the first enabled one in plan
+ * order, else the first cut one, else -1.  Each segment looks up its
+ * words by binary search (words are sorted by start; their middles too,
+ * unless a recogniser made words overlap, where every word is tried). */
 static int *
 words_segments (AvePlan           *plan,
                 const AveAnalysis *analysis)
@@ -75,24 +103,30 @@ words_segments (AvePlan           *plan,
   guint n_words = analysis->words->len;
   guint n_segments = ave_plan_get_n_segments (plan);
   int *segment_of = g_new (int, MAX (n_words, 1));
+  gboolean sorted = TRUE;
 
   for (guint w = 0; w < n_words; w++)
     {
-      const AveWord *word = word_at (analysis, w);
-
       segment_of[w] = -1;
-      for (guint i = 0; i < n_segments; i++)
-        {
-          const AveSegment *segment = ave_plan_get_segment (plan, i);
+      if (w > 0 && word_middle (word_at (analysis, w)) < word_middle (word_at (analysis, w - 1)))
+        sorted = FALSE;
+    }
 
+  for (guint i = 0; i < n_segments; i++)
+    {
+      const AveSegment *segment = ave_plan_get_segment (plan, i);
+      guint w = sorted ? first_word_from (analysis, segment->start) : 0;
+
+      for (; w < n_words; w++)
+        {
+          const AveWord *word = word_at (analysis, w);
+
+          if (sorted && word_middle (word) >= segment->end)
+            break;
           if (!segment_holds (segment, word))
             continue;
-          if (segment->enabled)
-            {
-              segment_of[w] = (int) i;
-              break;
-            }
-          if (segment_of[w] < 0)
+          if (segment_of[w] < 0 ||
+              (segment->enabled && !ave_plan_get_segment (plan, (guint) segment_of[w])->enabled))
             segment_of[w] = (int) i;
         }
     }
@@ -119,6 +153,9 @@ ave_plan_list_words (AvePlan           *plan,
   g_autofree int *segment_of = NULL;
   g_autofree double *item_start = NULL;
   g_autofree double *played_end = NULL;
+  g_autofree guint *bucket_start = NULL;
+  g_autofree guint *bucket = NULL;
+  g_autofree guint *fill = NULL;
   GArray *list;
   guint n_words, n_segments;
   double end_so_far = 0.0;
@@ -167,16 +204,29 @@ ave_plan_list_words (AvePlan           *plan,
   for (w = 0; w < n_words && segment_of[w] < 0; w++)
     append_word (list, w, -1, FALSE, 0.0);
 
+  /* The words of each segment, in source order: bucket_start[i] ..
+   * bucket_start[i + 1] in `bucket`. */
+  bucket_start = g_new0 (guint, n_segments + 1);
+  bucket = g_new (guint, MAX (n_words, 1));
+  for (guint v = 0; v < n_words; v++)
+    if (segment_of[v] >= 0)
+      bucket_start[segment_of[v] + 1]++;
+  for (guint i = 0; i < n_segments; i++)
+    bucket_start[i + 1] += bucket_start[i];
+  fill = g_memdup2 (bucket_start, (n_segments + 1) * sizeof (guint));
+  for (guint v = 0; v < n_words; v++)
+    if (segment_of[v] >= 0)
+      bucket[fill[segment_of[v]]++] = v;
+
   for (guint i = 0; i < n_segments; i++)
     {
       const AveSegment *segment = ave_plan_get_segment (plan, i);
 
-      for (guint v = 0; v < n_words; v++)
+      for (guint k = bucket_start[i]; k < bucket_start[i + 1]; k++)
         {
+          guint v = bucket[k];
           const AveWord *word = word_at (analysis, v);
 
-          if (segment_of[v] != (int) i)
-            continue;
           if (segment->enabled)
             append_word (list, v, (int) i, TRUE,
                          item_start[i] + MAX (0.0, word->start - segment->start));
