@@ -1109,6 +1109,9 @@ ave_transcript_view_dispose (GObject *object)
   g_clear_handle_id (&self->colors_id, g_source_remove);
   g_clear_handle_id (&self->rebuild_id, g_source_remove);
   clear_model (self);
+  if (self->buffer != NULL)
+    g_signal_handlers_disconnect_by_data (self->buffer, self);
+  self->buffer = NULL;
   g_clear_pointer (&self->search_bar, gtk_widget_unparent);
   g_clear_pointer (&self->scroller, gtk_widget_unparent);
   g_clear_pointer (&self->entries, g_array_unref);
