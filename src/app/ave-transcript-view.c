@@ -703,8 +703,10 @@ update_playing (AveTranscriptView *self,
       apply_tag_range (self, self->tag_playing, entry->start, entry->end);
       gtk_text_buffer_get_iter_at_offset (self->buffer, &start, entry->start);
       gtk_text_buffer_move_mark (self->buffer, self->playing_mark, &start);
+      /* a fifth of the view from its edges: the words coming next show */
       if (scroll)
-        gtk_text_view_scroll_mark_onscreen (GTK_TEXT_VIEW (self->text_view), self->playing_mark);
+        gtk_text_view_scroll_to_mark (GTK_TEXT_VIEW (self->text_view), self->playing_mark,
+                                      0.2, FALSE, 0.0, 0.0);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAYING_WORD]);
 }

@@ -487,6 +487,80 @@ test_transcript (void)
 #endif
 }
 
+/* A long paragraph in a small window: the playhead's word is scrolled
+ * into view, and a click on a wrapped line seeks to the word clicked. */
+static void
+test_long_transcript (void)
+{
+#ifdef GDK_WINDOWING_X11
+  g_autoptr(AveAnalysis) analysis = ave_analysis_new ("/videos/long.mp4", NULL);
+  g_autoptr(AvePlan) plan = ave_plan_new ("/videos/long.mp4", 300.0);
+  g_autoptr(AvePlanHistory) history = NULL;
+  g_autofree char *window_id = NULL;
+  AveSegment s = { .start = 0.0, .end = 200.5, .enabled = TRUE };
+  GtkWidget *window, *transcript;
+  GtkTextView *view;
+  GtkAdjustment *vadjustment;
+  GtkTextIter iter, start, end;
+  GdkRectangle rect;
+  Seek seek = { 0 };
+
+  if (g_getenv ("DISPLAY") == NULL || g_find_program_in_path ("xdotool") == NULL ||
+      !GDK_IS_X11_DISPLAY (gdk_display_get_default ()))
+    {
+      g_test_skip ("needs an X display (xvfb-run) and xdotool");
+      return;
+    }
+
+  for (guint i = 0; i < 400; i++)
+    {
+      g_autofree char *word = g_strdup_printf ("w%u", i);
+
+      ave_analysis_add_word (analysis, word, i * 0.5, i * 0.5 + 0.3, 0.9, FALSE);
+    }
+  g_assert_true (ave_plan_append_segment (plan, &s));
+  history = ave_plan_history_new (plan);
+
+  window = gtk_window_new ();
+  transcript = ave_transcript_view_new ();
+  view = ave_transcript_view_get_text_view (AVE_TRANSCRIPT_VIEW (transcript));
+  gtk_window_set_child (GTK_WINDOW (window), transcript);
+  gtk_window_set_default_size (GTK_WINDOW (window), 300, 200);
+  ave_transcript_view_set_model (AVE_TRANSCRIPT_VIEW (transcript), history, analysis);
+  g_signal_connect (transcript, "seek", G_CALLBACK (on_seek), &seek);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_for (widget_drawn, view, 30, "the transcript on screen");
+  settle ();
+
+  vadjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (view));
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), ==, 0.0);
+  ave_transcript_view_set_playhead (AVE_TRANSCRIPT_VIEW (transcript), 175.1);
+  g_assert_cmpint (ave_transcript_view_get_playing_word (AVE_TRANSCRIPT_VIEW (transcript)), ==, 350);
+  settle ();
+  gtk_text_buffer_get_start_iter (gtk_text_view_get_buffer (view), &iter);
+  g_assert_true (gtk_text_iter_forward_search (&iter, "w350", GTK_TEXT_SEARCH_TEXT_ONLY,
+                                               &start, &end, NULL));
+  gtk_text_view_get_iter_location (view, &start, &rect);
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), >, 0.0);
+  g_assert_cmpfloat (rect.y, >=, gtk_adjustment_get_value (vadjustment));
+  g_assert_cmpfloat (rect.y + rect.height, <=,
+                     gtk_adjustment_get_value (vadjustment) + gtk_adjustment_get_page_size (vadjustment));
+
+  window_id = g_strdup_printf ("%lu",
+                               (unsigned long) gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window))));
+  xdotool ("windowfocus", "--sync", window_id, NULL);
+  wait_for (window_active, window, 10, "the window to take the keyboard");
+  click_text (window, view, "w350");
+  wait_for (seeked, &seek, 10, "the seek signal");
+  g_assert_cmpfloat_with_epsilon (seek.source_time, 175.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (seek.output_time, 175.0, FRAME);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+#else
+  g_test_skip ("xdotool drives X11 windows only");
+#endif
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -496,6 +570,7 @@ main (int   argc,
   adw_init ();
 
   g_test_add_func ("/app/transcript/edit", test_transcript);
+  g_test_add_func ("/app/transcript/long", test_long_transcript);
 
   return g_test_run ();
 }
