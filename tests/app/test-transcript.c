@@ -487,6 +487,25 @@ test_transcript (void)
 #endif
 }
 
+/* Whether "w350" lies wholly inside the visible part of the view. */
+static gboolean
+word_in_view (gpointer data)
+{
+  GtkTextView *view = data;
+  GtkAdjustment *vadjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (view));
+  GtkTextIter iter, start, end;
+  GdkRectangle rect;
+
+  gtk_text_buffer_get_start_iter (gtk_text_view_get_buffer (view), &iter);
+  g_assert_true (gtk_text_iter_forward_search (&iter, "w350", GTK_TEXT_SEARCH_TEXT_ONLY,
+                                               &start, &end, NULL));
+  gtk_text_view_get_iter_location (view, &start, &rect);
+  return gtk_adjustment_get_value (vadjustment) > 0.0 &&
+         rect.y >= gtk_adjustment_get_value (vadjustment) &&
+         rect.y + rect.height <= gtk_adjustment_get_value (vadjustment) +
+                                 gtk_adjustment_get_page_size (vadjustment);
+}
+
 /* A long paragraph in a small window: the playhead's word is scrolled
  * into view, and a click on a wrapped line seeks to the word clicked. */
 static void
@@ -501,8 +520,6 @@ test_long_transcript (void)
   GtkWidget *window, *transcript;
   GtkTextView *view;
   GtkAdjustment *vadjustment;
-  GtkTextIter iter, start, end;
-  GdkRectangle rect;
   Seek seek = { 0 };
 
   if (g_getenv ("DISPLAY") == NULL || g_find_program_in_path ("xdotool") == NULL ||
@@ -536,15 +553,8 @@ test_long_transcript (void)
   g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), ==, 0.0);
   ave_transcript_view_set_playhead (AVE_TRANSCRIPT_VIEW (transcript), 175.1);
   g_assert_cmpint (ave_transcript_view_get_playing_word (AVE_TRANSCRIPT_VIEW (transcript)), ==, 350);
-  settle ();
-  gtk_text_buffer_get_start_iter (gtk_text_view_get_buffer (view), &iter);
-  g_assert_true (gtk_text_iter_forward_search (&iter, "w350", GTK_TEXT_SEARCH_TEXT_ONLY,
-                                               &start, &end, NULL));
-  gtk_text_view_get_iter_location (view, &start, &rect);
-  g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), >, 0.0);
-  g_assert_cmpfloat (rect.y, >=, gtk_adjustment_get_value (vadjustment));
-  g_assert_cmpfloat (rect.y + rect.height, <=,
-                     gtk_adjustment_get_value (vadjustment) + gtk_adjustment_get_page_size (vadjustment));
+  /* the text view scrolls once its layout is done, in the main loop */
+  wait_for (word_in_view, view, 10, "the playing word to scroll into view");
 
   window_id = g_strdup_printf ("%lu",
                                (unsigned long) gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window))));
