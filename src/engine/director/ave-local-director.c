@@ -8,6 +8,7 @@
 #include "core/ave-error.h"
 #include "ave-keywords.h"
 #include "ave-local-director.h"
+#include "ave-plan-words.h"
 
 /* A cut point moves to a shot change this close, so the cut hides in a
  * change of picture the viewer expects anyway. */
@@ -629,30 +630,16 @@ find_retakes (Director *d)
   for (guint i = 0; i < sentences->len; i++)
     {
       const Sentence *a = &g_array_index (sentences, Sentence, i);
-      const Sentence *next = &g_array_index (sentences, Sentence, i + 1);
       const Sentence *kept;
-      const AveWord *first, *last, *following;
       Retake retake = { 0 };
 
       if (kept_of[i] < 0)
         continue;
       kept = &g_array_index (sentences, Sentence, kept_of[i]);
-      first = &g_array_index (words, AveWord, a->first);
-      last = &g_array_index (words, AveWord, a->last);
-      following = &g_array_index (words, AveWord, next->first);
-
-      retake.start = first->start - d->padding;
-      if (a->first > 0)
-        {
-          const AveWord *before = &g_array_index (words, AveWord, a->first - 1);
-
-          /* the word before keeps its padding (half the pause if shorter) */
-          retake.start = MAX (retake.start, before->end + MIN (d->padding, (first->start - before->end) / 2.0));
-        }
-      retake.start = MAX (retake.start, 0.0);
-      retake.end = MAX (last->end, following->start - d->padding);
-      retake.end = MAX (retake.end, last->end + MIN (d->padding, (following->start - last->end) / 2.0));
-      retake.end = MIN (retake.end, following->start);
+      /* from the first word's padding to the padding before the next take
+       * (sentence i + 1, whose first word follows a->last) */
+      ave_words_removal_range (words, a->first, a->last, d->padding, d->duration,
+                               &retake.start, &retake.end);
       if (i > 0 && kept_of[i - 1] == kept_of[i])
         {
           /* one take the recogniser split in two: one retake */
@@ -759,32 +746,12 @@ disable_retakes (Director *d,
     }
 }
 
-/* The range a removed run of words takes with it: from the padding after
- * the word before to the padding before the word after (half the pause
- * when it is shorter), as a retake's. */
+/* The range a removed run of words takes with it (ave-plan-words.h): the
+ * transcript view cuts words with the same rule. */
 static void
 removal_range (const Director *d, guint first, guint last, double *start, double *end)
 {
-  GArray *words = d->analysis->words;
-  const AveWord *a = &g_array_index (words, AveWord, first);
-  const AveWord *b = &g_array_index (words, AveWord, last);
-
-  *start = a->start - d->padding;
-  if (first > 0)
-    {
-      const AveWord *before = &g_array_index (words, AveWord, first - 1);
-      *start = MAX (*start, before->end + MIN (d->padding, (a->start - before->end) / 2.0));
-    }
-  *start = MAX (*start, 0.0);
-  *end = b->end + d->padding;
-  if (last + 1 < words->len)
-    {
-      const AveWord *after = &g_array_index (words, AveWord, last + 1);
-      *end = MAX (b->end, after->start - d->padding);
-      *end = MAX (*end, b->end + MIN (d->padding, (after->start - b->end) / 2.0));
-      *end = MIN (*end, after->start);
-    }
-  *end = MIN (*end, d->duration);
+  ave_words_removal_range (d->analysis->words, first, last, d->padding, d->duration, start, end);
 }
 
 /* The guide's dropped sentences go the way of retakes; kept pieces take

@@ -506,11 +506,24 @@ gboolean
 ave_plan_append_segment (AvePlan          *self,
                          const AveSegment *segment)
 {
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+
+  /* An outro placed after the last segment stays the last thing shown. */
+  return ave_plan_insert_segment (self, self->segments->len, segment);
+}
+
+gboolean
+ave_plan_insert_segment (AvePlan          *self,
+                         guint             index,
+                         const AveSegment *segment)
+{
   AveSegment copy;
 
   g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
   g_return_val_if_fail (segment != NULL, FALSE);
 
+  if (index > self->segments->len)
+    return FALSE;
   if (!range_is_valid (self, segment->start, segment->end))
     return FALSE;
   if ((guint) segment->transition >= G_N_ELEMENTS (_ave_plan_transition_names))
@@ -526,9 +539,9 @@ ave_plan_append_segment (AvePlan          *self,
   copy = *segment;
   copy.enabled = segment->enabled != FALSE;
   copy.reason = dup_capped (segment->reason, AVE_PLAN_MAX_REASON_CHARS);
-  /* An outro placed after the last segment stays the last thing shown. */
-  shift_title_slots (self, self->segments->len, 1);
-  g_array_append_val (self->segments, copy);
+  /* Title cards before the segment now at `index` stay before it. */
+  shift_title_slots (self, index, 1);
+  g_array_insert_val (self->segments, index, copy);
   fit_transitions (self);
   emit_changed (self);
   return TRUE;
@@ -643,6 +656,66 @@ ave_plan_split_segment (AvePlan *self,
   shift_title_slots (self, index + 1, 1);
   g_array_insert_val (self->segments, index + 1, second);
   fit_transitions (self);
+  emit_changed (self);
+  return TRUE;
+}
+
+/* Two segments are one piece of the source when the second starts where
+ * the first ends (to a microsecond: plan.json's grid). */
+#define JOIN_TOLERANCE 1e-6
+
+gboolean
+ave_plan_merge_segments (AvePlan *self,
+                         guint    index)
+{
+  AveSegment *first, *second;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+
+  if (index + 1 >= self->segments->len)
+    return FALSE;
+  first = segment_at (self, index);
+  second = segment_at (self, index + 1);
+  if (fabs (second->start - first->end) > JOIN_TOLERANCE ||
+      first->enabled != second->enabled ||
+      second->transition != AVE_TRANSITION_CUT)
+    return FALSE;
+  /* A title card between them would lose its place. */
+  for (guint i = 0; i < self->cards->len; i++)
+    {
+      const AveCard *card = card_at (self, i);
+
+      if (card->kind == AVE_CARD_TITLE && card->insert_before == index + 1)
+        return FALSE;
+    }
+
+  first->end = second->end;
+  g_array_remove_index (self->segments, index + 1);
+  shift_title_slots (self, index + 2, -1);
+  fit_transitions (self);
+  emit_changed (self);
+  return TRUE;
+}
+
+gboolean
+ave_plan_set_segment_reason (AvePlan          *self,
+                             guint             index,
+                             AveSegmentOrigin  origin,
+                             const char       *reason)
+{
+  AveSegment *segment;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), FALSE);
+
+  if (index >= self->segments->len || (guint) origin >= G_N_ELEMENTS (_ave_plan_origin_names))
+    return FALSE;
+
+  segment = segment_at (self, index);
+  if (segment->origin == origin && g_strcmp0 (segment->reason, reason) == 0)
+    return TRUE;
+  segment->origin = origin;
+  g_free (segment->reason);
+  segment->reason = dup_capped (reason, AVE_PLAN_MAX_REASON_CHARS);
   emit_changed (self);
   return TRUE;
 }

@@ -142,6 +142,10 @@ const AveSegment *ave_plan_get_segment        (AvePlan *self, guint index);
 /* Appends a copy; returns FALSE (and changes nothing) when the range is
  * empty or outside the source. */
 gboolean          ave_plan_append_segment     (AvePlan *self, const AveSegment *segment);
+/* The same, placed at `index` (0..n_segments): title cards before the
+ * segment that was there stay before it. */
+gboolean          ave_plan_insert_segment     (AvePlan *self, guint index,
+                                               const AveSegment *segment);
 
 /* Batches edits: between a freeze and its thaw "changed" is not emitted;
  * the last thaw emits it once if anything changed.  An undo rebuilds the
@@ -157,6 +161,14 @@ gboolean          ave_plan_move_segment       (AvePlan *self, guint from, guint 
 gboolean          ave_plan_set_segment_enabled (AvePlan *self, guint index, gboolean enabled);
 gboolean          ave_plan_split_segment      (AvePlan *self, guint index, double source_time);
 gboolean          ave_plan_remove_segment     (AvePlan *self, guint index);
+/* The inverse of a split: segment index + 1 joins segment `index` (which
+ * keeps its reason, origin and transition) when it starts where `index`
+ * ends in the source, both are enabled or both cut, it begins with a plain
+ * cut and no title card plays between them. */
+gboolean          ave_plan_merge_segments     (AvePlan *self, guint index);
+/* Who decided a segment and why (the reason is capped like on load). */
+gboolean          ave_plan_set_segment_reason (AvePlan *self, guint index,
+                                               AveSegmentOrigin origin, const char *reason);
 gboolean          ave_plan_set_transition     (AvePlan *self, guint index,
                                                AveTransitionType type, double duration);
 
