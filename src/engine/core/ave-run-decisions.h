@@ -87,5 +87,6 @@ void               ave_run_decisions_get     (AveRunDecisions *self,
                                               guint            i,
                                               AveDecision     *out);
 void               ave_decision_clear        (AveDecision     *decision);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AveDecision, ave_decision_clear)
 
 G_END_DECLS

@@ -1698,10 +1698,11 @@ ave_job_run (AveJob        *self,
   /* A run that failed while observers started still delivers what they
    * said, to the ones that started. */
   release_events (self);
+  /* Everything the run says is said before its observers end. */
+  temp_end (self);
   emit_costs (self);
   observers_end (self, local_error);
   resources_end (self);
-  temp_end (self);
   /* Whatever was not committed goes with the staging folder; the lock is
    * released last. */
   g_array_set_size (self->results, 0);
