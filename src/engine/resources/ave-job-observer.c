@@ -53,9 +53,10 @@ ave_event_func_observer_new (AveEventFunc   func,
                              gpointer       user_data,
                              GDestroyNotify destroy)
 {
-  FuncObserver *self = g_new0 (FuncObserver, 1);
+  FuncObserver *self;
 
   g_return_val_if_fail (func != NULL, NULL);
+  self = g_new0 (FuncObserver, 1);
   self->parent.funcs = &func_observer_funcs;
   self->func = func;
   self->user_data = user_data;
