@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -441,6 +442,146 @@ test_no_parallel_is_sequential (void)
 }
 
 static void
+on_decision_event (const AveEvent *event, gpointer user_data)
+{
+  guint *n = user_data;
+
+  /* Each decision event carries the logged change as data. */
+  if (event->kind == AVE_EVENT_DECISION)
+    {
+      g_assert_nonnull (event->decision);
+      g_assert_cmpstr (event->decision->what, ==, event->name);
+      g_assert_true (g_str_has_prefix (event->message, event->decision->from));
+      g_atomic_int_inc (n);
+    }
+}
+
+/* The summary line of the one metrics file in `dir`. */
+static JsonObject *
+read_summary (const char *dir, JsonParser *parser)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name = d != NULL ? g_dir_read_name (d) : NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n;
+
+  g_assert_nonnull (name);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  lines = g_strsplit (g_strstrip (text), "\n", -1);
+  n = g_strv_length (lines);
+  g_assert_cmpuint (n, >, 1);
+  g_assert_true (json_parser_load_from_data (parser, lines[n - 1], -1, NULL));
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* Under memory pressure the engine takes decisions (a faster preset or
+ * smaller analysis frames, fewer frames of look-ahead, a coarser frame
+ * step): all of them land in the run's decisions and the stages' view,
+ * none in the settings the job was given. */
+static void
+test_settings_unchanged (void)
+{
+  const char *sample = ave_test_sample ("talk-360p.mp4", 8, 640, 360);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autofree char *outdir = ave_test_path ("unchanged");
+  g_autofree char *metrics_dir = ave_test_path ("unchanged-metrics");
+  g_autoptr(AveJob) job = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  const AveSettings *given;
+  g_autofree char *preset = NULL;
+  const char *preset_pointer;
+  AveSettings before;
+  AveRunDecisions *d;
+  JsonObject *summary;
+  JsonArray *log;
+  guint n, events = 0;
+  gboolean changed = FALSE;
+
+  settings->max_memory_bytes = 120 * MIB;
+  settings->adaptive_quality = TRUE;
+  settings->quality_threshold = 0.95;
+  settings->skip_optional_analysis = TRUE;
+  settings->metrics_output = g_strdup (metrics_dir);
+  job = ave_job_new (AVE_JOB_PROCESS, sample, outdir, settings);
+  ave_job_set_event_func (job, on_decision_event, &events, NULL);
+  given = ave_job_get_settings (job);
+  g_assert_null (ave_job_get_decisions (job));
+  memcpy (&before, given, sizeof before);
+  preset = g_strdup (given->encoder_preset);
+  preset_pointer = given->encoder_preset;
+
+  g_assert_true (ave_job_run (job, NULL, &error));
+  g_assert_no_error (error);
+
+  /* The settings the job holds are as given, to the byte: the scalars
+   * and the strings (same pointers, same text). */
+  g_assert_true (memcmp (&before, given, sizeof before) == 0);
+  g_assert_true (given->encoder_preset == preset_pointer);
+  g_assert_cmpstr (given->encoder_preset, ==, preset);
+  g_assert_cmpstr (given->temp_dir, ==, NULL);
+
+  /* What was decided instead. */
+  d = ave_job_get_decisions (job);
+  g_assert_nonnull (d);
+  n = ave_run_decisions_count (d);
+  g_assert_cmpuint (n, >=, 1);
+  g_assert_cmpuint (events, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_auto(AveDecision) entry = { 0 };
+
+      ave_run_decisions_get (d, i, &entry);
+      g_test_message ("%s: %s → %s at %.2f s: %s", entry.what, entry.from, entry.to, entry.when, entry.why);
+      g_assert_cmpstr (entry.from, !=, entry.to);
+      g_assert_nonnull (entry.why);
+      g_assert_cmpfloat (entry.when, >=, 0);
+      if (g_str_equal (entry.what, "encoder_preset"))
+        {
+          g_assert_cmpstr (entry.from, ==, preset);
+          g_assert_cmpstr (d->encoder_preset, ==, entry.to);
+          changed = TRUE;
+        }
+      else if (g_str_equal (entry.what, "analysis_width"))
+        {
+          g_assert_cmpuint (g_ascii_strtoull (entry.from, NULL, 10), ==, given->analysis_width);
+          g_assert_cmpuint (d->analysis_width, <, given->analysis_width);
+          changed = TRUE;
+        }
+    }
+  /* 120 MB is too little for the render at the given preset: one
+   * adaptive-quality step (test_adaptive_quality_decisions). */
+  g_assert_true (changed);
+  /* Not logged (the run's starting point and a notice), but decided: the
+   * run's own temporary folder and, at 25 frames a second, every 2nd frame. */
+  g_assert_nonnull (d->temp_dir);
+  g_assert_cmpuint (d->frame_step, ==, 2);
+  g_assert_cmpuint (given->frame_step, <=, 1);
+
+  /* The metrics keep the same list. */
+  summary = read_summary (metrics_dir, parser);
+  log = json_object_get_array_member (summary, "decision_log");
+  g_assert_nonnull (log);
+  g_assert_cmpuint (json_array_get_length (log), ==, n);
+  g_assert_cmpint (json_object_get_int_member (summary, "decisions"), ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *o = json_array_get_object_element (log, i);
+      g_auto(AveDecision) entry = { 0 };
+
+      ave_run_decisions_get (d, i, &entry);
+      g_assert_cmpstr (json_object_get_string_member (o, "what"), ==, entry.what);
+      g_assert_cmpstr (json_object_get_string_member (o, "from"), ==, entry.from);
+      g_assert_cmpstr (json_object_get_string_member (o, "to"), ==, entry.to);
+      g_assert_cmpstr (json_object_get_string_member (o, "why"), ==, entry.why);
+      g_assert_cmpfloat (fabs (json_object_get_double_member (o, "when") - entry.when), <, 1e-6);
+    }
+}
+
+static void
 test_adaptive_quality_decisions (void)
 {
   g_autoptr(AveSettings) settings = ave_settings_new ();
@@ -491,6 +632,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/budget/peak-rss-1080p", test_peak_rss_1080p);
   g_test_add_func ("/engine/budget/alerts-and-shedding", test_alerts_and_shedding);
   g_test_add_func ("/engine/budget/no-parallel", test_no_parallel_is_sequential);
+  g_test_add_func ("/engine/budget/settings-unchanged", test_settings_unchanged);
   /* last: it lowers this process's priority */
   g_test_add_func ("/engine/budget/adaptive-quality", test_adaptive_quality_decisions);
 

@@ -51,6 +51,79 @@ on_event (const AveEvent *event, gpointer user_data)
   g_mutex_unlock (&log->lock);
 }
 
+/* An observer as a front end writes one (resources/ave-job-observer.h). */
+typedef struct
+{
+  AveJobObserver parent;
+  guint          starts, ends, stage_ends, events_outside_run, before_assets;
+  gboolean       running;
+  gboolean       failed;
+  gboolean      *freed;
+} Counter;
+
+static gboolean
+counter_run_start (AveJobObserver *observer, AveJobRun *run, GError **error)
+{
+  Counter *self = (Counter *) observer;
+
+  /* The run is known: input probed, output folder chosen, decisions made. */
+  g_assert_nonnull (run->media);
+  g_assert_nonnull (run->output_dir);
+  g_assert_nonnull (run->decisions);
+  g_assert_true (run->stage_settings != run->settings);
+  self->starts++;
+  self->running = TRUE;
+  return TRUE;
+}
+
+static void
+counter_before_stage (AveJobObserver *observer, AveJobRun *run, AveStage stage)
+{
+  Counter *self = (Counter *) observer;
+
+  g_assert_cmpint (stage, ==, AVE_STAGE_ASSETS);
+  self->before_assets++;
+}
+
+static void
+counter_event (AveJobObserver *observer, AveJobRun *run, const AveEvent *event)
+{
+  Counter *self = (Counter *) observer;
+
+  /* Events are held until every observer has started. */
+  if (!self->running)
+    g_atomic_int_inc (&self->events_outside_run);
+  if (event->kind == AVE_EVENT_STAGE_END)
+    g_atomic_int_inc (&self->stage_ends);
+}
+
+static void
+counter_run_end (AveJobObserver *observer, AveJobRun *run, const GError *error)
+{
+  Counter *self = (Counter *) observer;
+
+  self->ends++;
+  self->failed = error != NULL;
+  self->running = FALSE;
+}
+
+static void
+counter_free (gpointer data)
+{
+  Counter *self = data;
+
+  *self->freed = TRUE;
+  g_free (self);
+}
+
+static const AveJobObserverFuncs counter_funcs = {
+  .run_start = counter_run_start,
+  .before_stage = counter_before_stage,
+  .event = counter_event,
+  .run_end = counter_run_end,
+  .free = counter_free,
+};
+
 static int
 index_of (EventLog *log, const char *entry)
 {
@@ -69,11 +142,24 @@ test_stage_order (void)
   g_autoptr(AveJob) job = ave_job_new (AVE_JOB_PROCESS, sample, outdir, settings);
   g_autoptr(GError) error = NULL;
   EventLog log = { .log = g_ptr_array_new_with_free_func (g_free) };
+  Counter *counter = g_new0 (Counter, 1);
+  gboolean counter_freed = FALSE;
 
   g_mutex_init (&log.lock);
   ave_job_set_event_func (job, on_event, &log, NULL);
+  counter->parent.funcs = &counter_funcs;
+  counter->freed = &counter_freed;
+  ave_job_add_observer (job, &counter->parent);
   g_assert_true (ave_job_run (job, NULL, &error));
   g_assert_no_error (error);
+
+  /* The observer saw one whole run, and every stage end in it. */
+  g_assert_cmpuint (counter->starts, ==, 1);
+  g_assert_cmpuint (counter->ends, ==, 1);
+  g_assert_false (counter->failed);
+  g_assert_cmpuint (counter->before_assets, ==, 1);
+  g_assert_cmpuint (counter->stage_ends, ==, AVE_N_STAGES);
+  g_assert_cmpuint (counter->events_outside_run, ==, 0);
 
   /* Both analysis stages run before the director; assets and composition
    * come after it; each stage starts before it ends. */
@@ -108,6 +194,8 @@ test_stage_order (void)
   }
   g_ptr_array_unref (log.log);
   g_mutex_clear (&log.lock);
+  g_clear_object (&job);
+  g_assert_true (counter_freed);
 }
 
 static void

@@ -2,9 +2,11 @@
  *
  * What a job reports while it runs: a stage starts, progresses and ends,
  * a warning, a notice, a finished file, a decision the engine took, a
- * resource sample.  Front ends and observers (metrics, the runtime
- * watcher, the cost ledger, the D-Bus service) read these; none of them
- * needs the job itself, so they depend on this header only.
+ * resource sample, a cache answer, the run's costs.  Front ends and the
+ * job's observers (resources/ave-job-observer.h: metrics, the runtime
+ * watcher, the cost report, the CLI's progress printer, the D-Bus service)
+ * read these; none of them needs the job itself.  Front ends must ignore
+ * kinds they do not know: new ones are added at the end.
  */
 #pragma once
 
@@ -47,6 +49,21 @@ typedef struct
   double        latency_s;
 } AveCostRecord;
 
+/* What the cost ledger counted (resources/ave-cost-ledger.h); in an
+ * AVE_EVENT_COSTS event, what one run added. */
+typedef struct
+{
+  double  spent_usd;        /* settled calls */
+  double  reserved_usd;     /* calls in flight */
+  double  budget_usd;       /* 0 = no limit */
+  guint   calls;            /* settled calls */
+  guint   refused;          /* calls refused by the budget */
+  guint   cache_hits;       /* calls answered from the response cache (cost 0) */
+} AveCostTotals;
+
+/* A change the engine made for one run (core/ave-run-decisions.h). */
+typedef struct _AveDecision AveDecision;
+
 /* "ok", "cached", "refused-budget", "failed" */
 const char *ave_call_status_to_string (AveCallStatus status);
 
@@ -57,15 +74,22 @@ typedef enum {
   AVE_EVENT_WARNING,       /* something the user should know; the job goes on */
   AVE_EVENT_NOTICE,        /* information: which compute device runs, ... */
   AVE_EVENT_RESULT,        /* a finished output file */
-  AVE_EVENT_DECISION,      /* the engine changed a setting while running (adaptive
-                            * quality, load shedding): `name` is the setting,
-                            * `message` says from what to what and why */
+  AVE_EVENT_DECISION,      /* the engine chose another value for a setting while
+                            * running (adaptive quality, load shedding): `name` is
+                            * the setting, `message` says from what to what and
+                            * why, `decision` is the same as data.  The user's
+                            * settings are not changed (core/ave-run-decisions.h) */
   AVE_EVENT_COST,          /* a remote call was made, answered from the cache or
                             * refused: `cost` (docs/ai.md) */
   AVE_EVENT_SAMPLE,        /* a periodic resource sample (monitoring): `message`
                             * is NULL; read it with ave_resource_sample_take.
                             * Sent ~2 per second while settings->real_time_stats
                             * is set (the CLI's live status line) */
+  AVE_EVENT_CACHE,         /* a cache was asked: `name` is what ("analysis",
+                            * "thumbnails", "render"), `hit` the answer */
+  AVE_EVENT_COSTS,         /* the run ends: `totals` is what it added to the cost
+                            * ledger (calls, dollars, refusals, cache hits) and the
+                            * budget; sent once, before the observers end */
 } AveEventKind;
 
 typedef struct
@@ -83,6 +107,9 @@ typedef struct
   const char  *name;           /* RESULT: "final", "plan", "analysis", "metadata", "thumbnail"; DECISION: the setting */
   const char  *path;           /* RESULT */
   const AveCostRecord *cost;   /* COST */
+  gboolean     hit;            /* CACHE */
+  const AveDecision   *decision; /* DECISION (NULL from code that logs none) */
+  const AveCostTotals *totals;   /* COSTS */
 } AveEvent;
 
 typedef void (*AveEventFunc) (const AveEvent *event,

@@ -3,7 +3,10 @@
  * Front ends fill an AveSettings (defaults < quality/mode < presets < config
  * file < flags) and hand a copy to the engine; stages only read it.  Each
  * stage receives `const AveSettings *` and must not keep the pointer past the
- * call unless it copies it.
+ * call unless it copies it.  Nothing changes them while a job runs: what the
+ * engine decides for itself (sizing, load shedding, adaptive quality) is the
+ * run's decisions (core/ave-run-decisions.h), and stages read a view of the
+ * settings with the decisions laid over it.
  */
 #pragma once
 

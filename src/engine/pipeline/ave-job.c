@@ -27,6 +27,8 @@
 #include "core/ave-monitor.h"
 #include "resources/ave-cache.h"
 #include "resources/ave-cost-ledger.h"
+#include "resources/ave-cost-report.h"
+#include "resources/ave-job-observer.h"
 #include "resources/ave-metrics.h"
 #include "resources/ave-output-dir.h"
 #include "resources/ave-runtime.h"
@@ -45,12 +47,24 @@ struct _AveJob
   AveOutputDir   *out;           /* lock and staging while the job runs */
   GArray         *results;       /* JobResult, reported once the outputs are in place */
   char           *plan_file;
+  /* The user's settings, never changed; the stages read `view`: these
+   * with the run's `decisions` laid over them, refreshed at stage
+   * boundaries (core/ave-run-decisions.h). */
   AveSettings    *settings;
+  AveSettings    *view;
+  AveRunDecisions *decisions;
 
-  AveEventFunc    event_func;
-  gpointer        event_data;
-  GDestroyNotify  event_destroy;
-  GMutex          event_lock;
+  /* Who watches the runs (resources/ave-job-observer.h): the front end's,
+   * kept across runs, and the ones the settings ask for, for one run. */
+  GPtrArray      *observers;
+  AveJobObserver *event_observer;  /* ave_job_set_event_func's, last */
+  GPtrArray      *run_observers;
+  AveJobRun       run;
+  guint           n_started;       /* observers whose run_start succeeded */
+  /* Events sent while the observers start are held and delivered when
+   * all have started, so that every observer sees every event. */
+  GMutex          hold_lock;
+  GPtrArray      *held;            /* AveEvent copies, NULL when not holding */
 
   gint64          start_us;
   AveAnalysis    *analysis;
@@ -64,21 +78,15 @@ struct _AveJob
   GArray         *caption_words;
   GArray         *caption_cues;
 
-  /* monitoring, cache and costs (ave_job_run sets them up and clears them) */
-  AveMetrics     *metrics;
+  /* cache and costs (ave_job_run sets them up and clears them) */
   AveCache       *cache;
   char           *analysis_key;
   AveCostLedger  *ledger;
   AveRemote      *remote;        /* the run's remote calls (--director llm), NULL otherwise */
-  gulong          ledger_handler;
-  double          cost_fraction;
 
-  /* budget, workers, watcher, adaptive decisions; the run's temp folder */
-  AveRuntime     *runtime;
+  /* the run's temp folder */
   char           *run_temp_dir;
   char           *temp_parent;   /* --temp-dir as the user gave it, NULL for the system's */
-  GPtrArray      *early_events;  /* runtime events from before the metrics existed */
-  GMutex          early_lock;    /* the watcher thread may add to them */
   gboolean        render_in_temp;/* --temp-dir given: the render is written there */
   AveCostTotals   cost_start;
   double          cost_usd;      /* what the ledger was charged while the job ran */
@@ -103,10 +111,11 @@ ave_job_finalize (GObject *object)
 {
   AveJob *self = AVE_JOB (object);
 
-  if (self->event_destroy != NULL)
-    self->event_destroy (self->event_data);
-  g_mutex_clear (&self->event_lock);
-  g_mutex_clear (&self->early_lock);
+  g_ptr_array_unref (self->observers);
+  g_clear_pointer (&self->event_observer, ave_job_observer_free);
+  g_clear_pointer (&self->run_observers, g_ptr_array_unref);
+  g_clear_pointer (&self->held, g_ptr_array_unref);
+  g_mutex_clear (&self->hold_lock);
   g_free (self->input);
   g_free (self->output_root);
   g_free (self->output_name);
@@ -116,6 +125,8 @@ ave_job_finalize (GObject *object)
   g_free (self->plan_file);
   g_free (self->temp_parent);
   g_clear_pointer (&self->settings, ave_settings_free);
+  g_clear_pointer (&self->view, ave_settings_free);
+  g_clear_pointer (&self->decisions, ave_run_decisions_free);
   g_clear_pointer (&self->analysis, ave_analysis_unref);
   g_clear_pointer (&self->given_analysis, ave_analysis_unref);
   g_clear_pointer (&self->media, ave_media_info_free);
@@ -137,8 +148,8 @@ ave_job_class_init (AveJobClass *klass)
 static void
 ave_job_init (AveJob *self)
 {
-  g_mutex_init (&self->event_lock);
-  g_mutex_init (&self->early_lock);
+  g_mutex_init (&self->hold_lock);
+  self->observers = g_ptr_array_new_with_free_func ((GDestroyNotify) ave_job_observer_free);
   self->results = g_array_new (FALSE, FALSE, sizeof (JobResult));
   g_array_set_clear_func (self->results, clear_job_result);
 }
@@ -207,12 +218,23 @@ ave_job_set_event_func (AveJob         *self,
                         GDestroyNotify  destroy)
 {
   g_return_if_fail (AVE_IS_JOB (self));
-  if (self->event_destroy != NULL)
-    self->event_destroy (self->event_data);
-  self->event_func = func;
-  self->event_data = user_data;
-  self->event_destroy = destroy;
+  g_clear_pointer (&self->event_observer, ave_job_observer_free);
+  if (func != NULL)
+    self->event_observer = ave_event_func_observer_new (func, user_data, destroy);
+  else if (destroy != NULL)
+    destroy (user_data);
 }
+
+void
+ave_job_add_observer (AveJob *self, AveJobObserver *observer)
+{
+  g_return_if_fail (AVE_IS_JOB (self));
+  g_return_if_fail (observer != NULL && observer->funcs != NULL);
+  g_ptr_array_add (self->observers, observer);
+}
+
+const AveSettings *ave_job_get_settings (AveJob *self) { return self->settings; }
+AveRunDecisions *ave_job_get_decisions (AveJob *self) { return self->decisions; }
 
 const char *ave_job_get_input (AveJob *self) { return self->input; }
 const char *ave_job_get_output_dir (AveJob *self) { return self->output_dir; }
@@ -223,18 +245,95 @@ double ave_job_get_cost_usd (AveJob *self) { return self->cost_usd; }
 /* ------------------------------------------------------------- events */
 
 static void
+free_held_event (gpointer data)
+{
+  AveEvent *event = data;
+
+  g_free ((char *) event->message);
+  g_free ((char *) event->name);
+  g_free ((char *) event->path);
+  g_free (event);
+}
+
+/* Every observer, in order: the run's (runtime, metrics, cost report),
+ * the front end's, then the event callback. */
+static void
+dispatch (AveJob *self, const AveEvent *event)
+{
+  for (guint i = 0; self->run_observers != NULL && i < self->run_observers->len; i++)
+    {
+      AveJobObserver *observer = g_ptr_array_index (self->run_observers, i);
+      if (observer->funcs->event != NULL)
+        observer->funcs->event (observer, &self->run, event);
+    }
+  for (guint i = 0; i < self->observers->len; i++)
+    {
+      AveJobObserver *observer = g_ptr_array_index (self->observers, i);
+      if (observer->funcs->event != NULL)
+        observer->funcs->event (observer, &self->run, event);
+    }
+  if (self->event_observer != NULL)
+    self->event_observer->funcs->event (self->event_observer, &self->run, event);
+}
+
+static void
 emit (AveJob *self, AveEvent *event)
 {
   event->input = self->input;
   event->elapsed = (g_get_monotonic_time () - self->start_us) / 1e6;
-  /* The metrics see every event, whether or not a front end listens. */
-  if (self->metrics != NULL)
-    ave_metrics_record_event (self->metrics, event);
-  if (self->event_func == NULL)
-    return;
-  g_mutex_lock (&self->event_lock);
-  self->event_func (event, self->event_data);
-  g_mutex_unlock (&self->event_lock);
+  g_mutex_lock (&self->hold_lock);
+  if (self->held != NULL)
+    {
+      AveEvent *copy = g_memdup2 (event, sizeof *event);
+
+      /* Only kinds sent while observers start: no cost records or totals. */
+      copy->message = g_strdup (event->message);
+      copy->name = g_strdup (event->name);
+      copy->path = g_strdup (event->path);
+      copy->cost = NULL;
+      copy->totals = NULL;
+      g_ptr_array_add (self->held, copy);
+      g_mutex_unlock (&self->hold_lock);
+      return;
+    }
+  g_mutex_unlock (&self->hold_lock);
+  dispatch (self, event);
+}
+
+static void
+run_emit (AveJobRun *run, AveEvent *event)
+{
+  emit (run->job, event);
+}
+
+static void
+hold_events (AveJob *self)
+{
+  g_mutex_lock (&self->hold_lock);
+  if (self->held == NULL)
+    self->held = g_ptr_array_new_with_free_func (free_held_event);
+  g_mutex_unlock (&self->hold_lock);
+}
+
+static void
+release_events (AveJob *self)
+{
+  g_autoptr(GPtrArray) held = NULL;
+
+  g_mutex_lock (&self->hold_lock);
+  held = g_steal_pointer (&self->held);
+  g_mutex_unlock (&self->hold_lock);
+  for (guint i = 0; held != NULL && i < held->len; i++)
+    dispatch (self, g_ptr_array_index (held, i));
+}
+
+static void before_stage (AveJob *self, AveStage stage);
+
+static void
+emit_cache (AveJob *self, const char *what, gboolean hit)
+{
+  AveEvent event = { .kind = AVE_EVENT_CACHE, .name = what, .hit = hit };
+  emit (self, &event);
 }
 
 static void
@@ -406,7 +505,7 @@ write_json_atomically (JsonNode *node, const char *path, GError **error)
 static gboolean
 write_exports (AveJob *self, GError **error)
 {
-  AveExportPaths paths = g_strcmp0 (self->settings->export_paths, "relative") == 0
+  AveExportPaths paths = g_strcmp0 (self->view->export_paths, "relative") == 0
                        ? AVE_EXPORT_PATHS_RELATIVE : AVE_EXPORT_PATHS_ABSOLUTE;
 
   for (guint f = 0; f < AVE_INTERCHANGE_N_FORMATS; f++)
@@ -562,29 +661,30 @@ finish_audio_analysis (AveJob *self, AnalysisRun *run, GCancellable *cancellable
   return TRUE;
 }
 
-/* Audio and video analysis need nothing from each other (see
- * ave_runtime_may_overlap): with --parallel one demuxing pass feeds both at once;
+/* Audio and video analysis need nothing from each other: with --parallel one demuxing pass feeds both at once;
  * otherwise the audio is read and analysed first, its analyser (and the
  * speech model) freed, then the video is read in a second pass. */
 static gboolean
 run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
 {
-  const AveSettings *s = self->settings;
-  const AveBudgetPlan *plan = ave_runtime_get_plan (self->runtime);
-  gboolean together = ave_runtime_may_overlap (self->runtime, AVE_RUNTIME_ANALYSIS);
+  const AveSettings *s = self->view;
+  const AveRunDecisions *d = self->decisions;
+  /* The two analyses share one demuxing pass; they run one after the
+   * other only with --no-parallel. */
+  gboolean together = s->parallel;
   AnalysisRun run = { .job = self };
   AveMediaReadOptions options = {
     .analysis_width = s->analysis_width,
     .frame_step = MAX (1, s->frame_step),
     .want_video = self->media->has_video,
     .want_audio = self->media->has_audio,
-    .queue_bytes = plan->reader_queue_bytes,
+    .queue_bytes = d->reader_queue_bytes,
     /* the adaptive strategy may have lowered the workers since the plan */
-    .decoder_threads = s->thread_pool_size > 0 ? plan->reader_threads
-                                                : MIN (plan->reader_threads, s->n_workers),
+    .decoder_threads = s->thread_pool_size > 0 ? d->reader_threads
+                                                : MIN (d->reader_threads, s->n_workers),
     .fast_decode = TRUE,
     .reference_frames_only = ave_settings_fast_analysis (s),
-    .pressure = ave_runtime_pressure_location (self->runtime),
+    .pressure = &d->memory_pressure,
   };
   AveMediaReadCallbacks callbacks = {
     .video_frame = on_video_frame,
@@ -692,8 +792,7 @@ run_analysis_cached (AveJob *self, GCancellable *cancellable, GError **error)
     {
       AveAnalysis *cached = ave_cache_lookup_analysis (self->cache, self->analysis_key,
                                                        self->input, self->media);
-      if (self->metrics != NULL)
-        ave_metrics_record_cache (self->metrics, "analysis", cached != NULL);
+      emit_cache (self, "analysis", cached != NULL);
       if (cached != NULL)
         {
           ave_analysis_unref (self->analysis);
@@ -743,7 +842,7 @@ ensure_remote (AveJob *self)
 {
   if (self->remote == NULL)
     {
-      self->remote = ave_remote_new (self->settings, self->ledger != NULL ? self->ledger
+      self->remote = ave_remote_new (self->view, self->ledger != NULL ? self->ledger
                                                                          : ave_cost_ledger_get_default ());
       ave_remote_set_event_func (self->remote, on_remote_event, self);
     }
@@ -753,7 +852,7 @@ ensure_remote (AveJob *self)
 static AveDirector *
 create_director (AveJob *self)
 {
-  if (g_strcmp0 (self->settings->director, "llm") == 0)
+  if (g_strcmp0 (self->view->director, "llm") == 0)
     return ave_llm_director_new (ensure_remote (self));
   return ave_local_director_new ();
 }
@@ -766,9 +865,9 @@ run_remote_asr (AveJob *self, GCancellable *cancellable, GError **error)
   g_autoptr(GError) local = NULL;
   g_autofree char *message = NULL;
 
-  if (g_strcmp0 (self->settings->asr, "remote") != 0 || !self->media->has_audio || !self->settings->transcribe)
+  if (g_strcmp0 (self->view->asr, "remote") != 0 || !self->media->has_audio || !self->view->transcribe)
     return TRUE;
-  if (ave_remote_asr_transcribe (ensure_remote (self), self->input, self->analysis, self->settings,
+  if (ave_remote_asr_transcribe (ensure_remote (self), self->input, self->analysis, self->view,
                                  AVE_REMOTE_ASR_MAX_UPLOAD_BYTES, cancellable, &local))
     {
       message = g_strdup_printf ("speech recognition: %u words from %s", self->analysis->words->len,
@@ -844,7 +943,7 @@ run_director (AveJob *self, GCancellable *cancellable, GError **error)
       g_autoptr(AveDirector) director = create_director (self);
 
       ave_director_set_message_func (director, on_director_message, self);
-      self->plan = ave_director_plan (director, self->analysis, self->settings, cancellable, error);
+      self->plan = ave_director_plan (director, self->analysis, self->view, cancellable, error);
       if (self->plan != NULL && !write_costs (self, error))
         return FALSE;
       if (self->plan == NULL)
@@ -901,7 +1000,7 @@ static gboolean
 write_thumbnails_cached (AssetsRun *run)
 {
   AveJob *self = run->job;
-  const AveSettings *s = self->settings;
+  const AveSettings *s = self->view;
   g_autofree char *settings_text = g_strdup_printf ("count=%u;width=%u;quality=%s", s->thumbnail_count,
                                                     s->thumbnail_width, ave_quality_to_string (s->quality));
   g_autofree char *key = derived_key (self, "thumbnails", settings_text);
@@ -912,8 +1011,7 @@ write_thumbnails_cached (AssetsRun *run)
   if (key != NULL)
     {
       hit = ave_cache_lookup_files (self->cache, key, "thumbnails", run->temp_dir, run->paths);
-      if (self->metrics != NULL)
-        ave_metrics_record_cache (self->metrics, "thumbnails", hit);
+      emit_cache (self, "thumbnails", hit);
       if (hit)
         {
           emit_simple (self, AVE_EVENT_NOTICE, "thumbnails: cache hit");
@@ -958,7 +1056,7 @@ on_compose_progress (double fraction, gpointer user_data)
 static void
 build_captions (AveJob *self)
 {
-  const AveSettings *s = self->settings;
+  const AveSettings *s = self->view;
 
   g_clear_pointer (&self->caption_words, g_array_unref);
   g_clear_pointer (&self->caption_cues, g_array_unref);
@@ -993,7 +1091,7 @@ write_subtitles (AveJob *self, GError **error)
       g_autofree char *path = NULL;
       g_autofree char *text = NULL;
 
-      if ((self->settings->subtitles & files[i].flag) == 0)
+      if ((self->view->subtitles & files[i].flag) == 0)
         continue;
       path = stage_path (self, files[i].name, error);
       text = files[i].format (self->caption_cues);
@@ -1016,7 +1114,7 @@ finish_assets (AveJob *self, AssetsRun *run, GError **error)
       return FALSE;
     }
 
-  metadata = ave_metadata_build (self->analysis, self->plan, self->settings);
+  metadata = ave_metadata_build (self->analysis, self->plan, self->view);
   metadata_path = stage_path (self, "metadata.json", error);
   if (metadata_path == NULL || !write_json_atomically (metadata, metadata_path, error))
     return FALSE;
@@ -1044,7 +1142,7 @@ static gboolean
 render_cached (AveJob *self, const char *temp_path, AveComposeResult *result,
                gpointer progress_pair, GCancellable *cancellable, GError **error)
 {
-  const AveSettings *s = self->settings;
+  const AveSettings *s = self->view;
   g_autofree char *settings_text = NULL;
   g_autofree char *captions_text = NULL;
   g_autofree char *key = NULL;
@@ -1076,8 +1174,7 @@ render_cached (AveJob *self, const char *temp_path, AveComposeResult *result,
       g_autofree char *dir = g_path_get_dirname (temp_path);
       gboolean hit = ave_cache_lookup_files (self->cache, key, "render", dir, paths);
 
-      if (self->metrics != NULL)
-        ave_metrics_record_cache (self->metrics, "render", hit);
+      emit_cache (self, "render", hit);
       if (hit && paths->len == 1 && g_str_equal (g_ptr_array_index (paths, 0), temp_path))
         {
           emit_simple (self, AVE_EVENT_NOTICE, "composition: cache hit (the same plan was rendered with these settings before)");
@@ -1136,12 +1233,14 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
   assets.paths = g_ptr_array_new_with_free_func (g_free);
 
   build_captions (self);
-  ave_runtime_prepare_stage (self->runtime, AVE_RUNTIME_OUTPUTS);
+  before_stage (self, AVE_STAGE_ASSETS);
   stage_start (self, &assets.clock, AVE_STAGE_ASSETS);
   /* Thumbnails decode a handful of frames: run them beside the render when
-   * --parallel and the memory budget allow, before it
-   * otherwise (then the stage ends before the render starts). */
-  if (ave_runtime_may_overlap (self->runtime, AVE_RUNTIME_OUTPUTS))
+   * --parallel and the memory budget allow (the runtime may have turned
+   * parallel_outputs off to shed load), before it otherwise (then the
+   * stage ends before the render starts).  Neither needs the other: both
+   * read only the plan. */
+  if (self->view->parallel && self->decisions->parallel_outputs && self->view->n_workers > 1)
     thread = g_thread_new ("ave-assets", assets_thread, &assets);
   else
     {
@@ -1184,7 +1283,7 @@ run_outputs (AveJob *self, GCancellable *cancellable, GError **error)
                          result.frames_copied, result.video_frames, result.frames_reencoded);
       emit_simple (self, AVE_EVENT_NOTICE, notice);
     }
-  else if (ave_settings_uses_smart_cut (self->settings) && result.frames_captioned > 0)
+  else if (ave_settings_uses_smart_cut (self->view) && result.frames_captioned > 0)
     {
       /* What burning cost in fast mode: no GOP could be copied. */
       g_autofree char *notice =
@@ -1216,191 +1315,177 @@ fail:
   return FALSE;
 }
 
-/* ----------------------------------------------- monitoring, cache, costs */
+/* ------------------------------------------------------- observers */
 
+/* The stages' view: the user's settings with the run's decisions. */
 static void
-on_metrics_sample (const AveResourceSample *sample, double cpu_percent, gpointer user_data)
+refresh_view (AveJob *self)
 {
-  AveEvent event = { .kind = AVE_EVENT_SAMPLE };
-
-  /* Receivers take their own sample (ave-job.h); this is the clock. */
-  emit (user_data, &event);
+  ave_run_decisions_apply (self->decisions, self->view);
 }
 
+/* Before a group of stages: the observers (the runtime) may decide; the
+ * stages that follow read the refreshed view.  On the job's thread. */
 static void
-on_ledger_changed (AveCostLedger *ledger, gpointer user_data)
+before_stage (AveJob *self, AveStage stage)
 {
-  AveJob *self = user_data;
-  double fraction = ave_cost_ledger_get_fraction (ledger);
-  guint crossed = ave_cost_alert_thresholds (self->cost_fraction, fraction);
-  static const int percents[] = { 50, 80, 100 };
-
-  self->cost_fraction = MAX (self->cost_fraction, fraction);
-  for (guint i = 0; i < G_N_ELEMENTS (percents); i++)
-    if (crossed & (1u << i))
-      {
-        AveCostTotals t;
-        g_autofree char *message = NULL;
-
-        ave_cost_ledger_get_totals (ledger, &t);
-        message = g_strdup_printf ("API costs reached %d %% of the $%.2f budget ($%.4f spent, $%.4f reserved)",
-                                   percents[i], t.budget_usd, t.spent_usd, t.reserved_usd);
-        emit_simple (self, AVE_EVENT_WARNING, message);
-      }
+  for (guint i = 0; i < self->run_observers->len; i++)
+    {
+      AveJobObserver *observer = g_ptr_array_index (self->run_observers, i);
+      if (observer->funcs->before_stage != NULL)
+        observer->funcs->before_stage (observer, &self->run, stage);
+    }
+  for (guint i = 0; i < self->observers->len; i++)
+    {
+      AveJobObserver *observer = g_ptr_array_index (self->observers, i);
+      if (observer->funcs->before_stage != NULL)
+        observer->funcs->before_stage (observer, &self->run, stage);
+    }
+  refresh_view (self);
 }
 
-/* Metrics file, sampler, cache and cost ledger of this run; after the input
- * is known to be media and the output folder exists. */
+/* The i-th observer of this run, in start order. */
+static AveJobObserver *
+run_observer_at (AveJob *self, guint i)
+{
+  if (i < self->run_observers->len)
+    return g_ptr_array_index (self->run_observers, i);
+  i -= self->run_observers->len;
+  if (i < self->observers->len)
+    return g_ptr_array_index (self->observers, i);
+  return i == self->observers->len ? self->event_observer : NULL;
+}
+
+/* The observers the settings ask for, then the front end's, in order.
+ * Each starts with the view the ones before it left: the runtime sizes
+ * the run before the metrics record its settings. */
 static gboolean
-monitoring_begin (AveJob *self, GError **error)
+observers_start (AveJob *self, GError **error)
+{
+  const AveSettings *s = self->settings;
+  guint n = 0;
+
+  /* The runtime sizes every run; metrics and cost reports when asked. */
+  g_ptr_array_add (self->run_observers, ave_runtime_observer_new ());
+  if (ave_metrics_wanted (s))
+    g_ptr_array_add (self->run_observers, ave_metrics_observer_new ());
+  if (ave_cost_report_wanted (s))
+    g_ptr_array_add (self->run_observers, ave_cost_report_observer_new ());
+
+  self->n_started = 0;
+  n = self->run_observers->len + self->observers->len + (self->event_observer != NULL ? 1 : 0);
+  for (guint i = 0; i < n; i++)
+    {
+      AveJobObserver *observer = run_observer_at (self, i);
+
+      if (observer->funcs->run_start != NULL && !observer->funcs->run_start (observer, &self->run, error))
+        return FALSE;
+      self->n_started++;
+      refresh_view (self);
+    }
+  return TRUE;
+}
+
+static void
+observers_end (AveJob *self, const GError *error)
+{
+  for (guint i = 0; i < self->n_started; i++)
+    {
+      AveJobObserver *observer = run_observer_at (self, i);
+
+      if (observer != NULL && observer->funcs->run_end != NULL)
+        observer->funcs->run_end (observer, &self->run, error);
+    }
+  self->n_started = 0;
+  g_ptr_array_set_size (self->run_observers, 0);
+}
+
+/* ------------------------------------------------------ cache, costs */
+
+/* The cache and the cost ledger of this run; after the input is known to
+ * be media and the output folder exists. */
+static void
+resources_begin (AveJob *self)
 {
   const AveSettings *s = self->settings;
   g_autoptr(GError) local_error = NULL;
   AveCostTotals totals;
 
-  if (s->performance_monitoring || s->metrics_output != NULL || s->real_time_stats)
-    {
-      /* --performance-monitoring alone keeps its metrics with the results. */
-      const char *directory = s->metrics_output != NULL ? s->metrics_output
-                            : (s->performance_monitoring ? self->output_dir : NULL);
-
-      self->metrics = ave_metrics_new (directory, self->input, self->media, s, error);
-      if (self->metrics == NULL)
-        return FALSE;
-      ave_metrics_start_sampling (self->metrics, 500,
-                                  s->real_time_stats ? on_metrics_sample : NULL, self);
-    }
-
   self->cache = ave_cache_new_for_settings (s, self->temp_parent, &local_error);
   if (local_error != NULL)
     emit_simple (self, AVE_EVENT_WARNING, local_error->message);
-  else if (self->cache != NULL)
-    {
-      g_autofree char *fingerprint = ave_cache_fingerprint_file (self->input, &local_error);
-      if (fingerprint != NULL)
-        self->analysis_key = ave_cache_analysis_key (fingerprint, s);
-      else
-        emit_simple (self, AVE_EVENT_WARNING, local_error->message);
-    }
 
   /* The ledger every remote client of this process charges. */
   self->ledger = g_object_ref (ave_cost_ledger_get_default ());
   if (s->budget_limit_usd > 0)
     ave_cost_ledger_set_budget (self->ledger, s->budget_limit_usd);
-  self->cost_fraction = ave_cost_ledger_get_fraction (self->ledger);
-  if (s->cost_alerts)
-    self->ledger_handler = g_signal_connect (self->ledger, "changed", G_CALLBACK (on_ledger_changed), self);
   ave_cost_ledger_get_totals (self->ledger, &totals);
   self->cost_start = totals;
-  if (self->metrics != NULL)
-    ave_metrics_set_cost_baseline (self->metrics, &totals);
-  return TRUE;
+  self->run.cache = self->cache;
+  self->run.ledger = self->ledger;
 }
 
+/* The analysis cache's key, from the settings the analysis will really
+ * use (after the runtime's decisions). */
 static void
-monitoring_end (AveJob *self, const GError *error)
+analysis_key_begin (AveJob *self)
 {
-  if (self->ledger != NULL)
-    {
-      AveCostTotals t;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *fingerprint = NULL;
 
-      ave_cost_ledger_get_totals (self->ledger, &t);
-      self->cost_usd = MAX (0.0, t.spent_usd - self->cost_start.spent_usd);
-    }
-  if (self->ledger != NULL && self->settings->track_costs)
-    {
-      AveCostTotals t;
-      g_autofree char *message = NULL;
-
-      ave_cost_ledger_get_totals (self->ledger, &t);
-      message = g_strdup_printf ("API costs of this run: %u call%s, $%.4f%s%s",
-                                 t.calls - self->cost_start.calls, t.calls - self->cost_start.calls == 1 ? "" : "s",
-                                 MAX (0.0, t.spent_usd - self->cost_start.spent_usd),
-                                 t.refused > self->cost_start.refused ? ", calls refused by the budget" : "",
-                                 t.calls == self->cost_start.calls ? " (the local director calls no API)" : "");
-      emit_simple (self, AVE_EVENT_NOTICE, message);
-    }
-  if (self->metrics != NULL)
-    {
-      ave_metrics_finish (self->metrics, error, self->cache, self->ledger, self->compute);
-      if (ave_metrics_get_path (self->metrics) != NULL && error == NULL)
-        emit_result (self, "metrics", ave_metrics_get_path (self->metrics));
-    }
-  g_clear_pointer (&self->metrics, ave_metrics_free);
-  g_clear_pointer (&self->cache, ave_cache_free);
-  g_clear_pointer (&self->analysis_key, g_free);
-  g_clear_pointer (&self->remote, ave_remote_free);
-  if (self->ledger_handler != 0)
-    g_clear_signal_handler (&self->ledger_handler, self->ledger);
-  g_clear_object (&self->ledger);
+  if (self->cache == NULL)
+    return;
+  fingerprint = ave_cache_fingerprint_file (self->input, &local_error);
+  if (fingerprint != NULL)
+    self->analysis_key = ave_cache_analysis_key (fingerprint, self->view);
+  else
+    emit_simple (self, AVE_EVENT_WARNING, local_error->message);
 }
 
-/* ------------------------------------------------- resources of the run */
-
+/* What the run added to the ledger (it may be shared by several jobs),
+ * as an event: the metrics and the cost report read it. */
 static void
-on_runtime_event (AveRuntimeEventKind  kind,
-                  const char          *name,
-                  const char          *message,
-                  gpointer             user_data)
+emit_costs (AveJob *self)
 {
-  AveJob *self = user_data;
-  AveEvent event = { .name = name, .message = message };
+  AveCostTotals t, run = { 0 };
+  AveEvent event = { .kind = AVE_EVENT_COSTS, .totals = &run };
 
-  switch (kind)
-    {
-    case AVE_RUNTIME_WARNING:
-      event.kind = AVE_EVENT_WARNING;
-      break;
-    case AVE_RUNTIME_NOTICE:
-      event.kind = AVE_EVENT_NOTICE;
-      break;
-    case AVE_RUNTIME_DECISION:
-    default:
-      event.kind = AVE_EVENT_DECISION;
-      break;
-    }
-  /* Until the metrics exist, keep the events for replay_early_events so
-   * that the metrics see every decision. */
-  g_mutex_lock (&self->early_lock);
-  if (self->early_events != NULL)
-    {
-      g_ptr_array_add (self->early_events, g_strdup_printf ("%d\t%s\t%s", event.kind,
-                                                           name != NULL ? name : "", message));
-      g_mutex_unlock (&self->early_lock);
-      return;
-    }
-  g_mutex_unlock (&self->early_lock);
+  if (self->ledger == NULL)
+    return;
+  ave_cost_ledger_get_totals (self->ledger, &t);
+  run.spent_usd = MAX (0.0, t.spent_usd - self->cost_start.spent_usd);
+  run.reserved_usd = t.reserved_usd;
+  run.budget_usd = t.budget_usd;
+  run.calls = t.calls - MIN (t.calls, self->cost_start.calls);
+  run.refused = t.refused - MIN (t.refused, self->cost_start.refused);
+  run.cache_hits = t.cache_hits - MIN (t.cache_hits, self->cost_start.cache_hits);
+  self->cost_usd = run.spent_usd;
   emit (self, &event);
 }
 
 static void
-replay_early_events (AveJob *self)
+resources_end (AveJob *self)
 {
-  g_autoptr(GPtrArray) events = NULL;
-
-  g_mutex_lock (&self->early_lock);
-  events = g_steal_pointer (&self->early_events);
-  g_mutex_unlock (&self->early_lock);
-
-  for (guint i = 0; events != NULL && i < events->len; i++)
-    {
-      g_auto(GStrv) parts = g_strsplit (g_ptr_array_index (events, i), "\t", 3);
-      AveEvent event = { .kind = (AveEventKind) g_ascii_strtoll (parts[0], NULL, 10),
-                         .name = *parts[1] != '\0' ? parts[1] : NULL, .message = parts[2] };
-      emit (self, &event);
-    }
+  g_clear_pointer (&self->cache, ave_cache_free);
+  g_clear_pointer (&self->analysis_key, g_free);
+  g_clear_pointer (&self->remote, ave_remote_free);
+  g_clear_object (&self->ledger);
+  self->run.cache = NULL;
+  self->run.ledger = NULL;
 }
 
-/* --skip-optional-analysis: what no plan of this content type needs. */
+/* --skip-optional-analysis: what no plan of this content type needs, as
+ * decisions of the run (the user's settings stay as they are). */
 static void
 apply_skip_optional_analysis (AveJob *self)
 {
-  AveSettings *s = self->settings;
+  const AveSettings *s = self->settings;
+  AveRunDecisions *d = self->decisions;
   g_autoptr(GString) skipped = g_string_new (NULL);
 
-  if (s->detect_beats && s->content_type != AVE_CONTENT_MUSIC)
+  if (d->detect_beats && s->content_type != AVE_CONTENT_MUSIC)
     {
-      s->detect_beats = FALSE;
+      d->detect_beats = FALSE;
       g_string_append (skipped, "beats and tempo (not music)");
     }
   /* Shot boundaries, quality and highlight scores from at most 15 frames
@@ -1409,12 +1494,12 @@ apply_skip_optional_analysis (AveJob *self)
     {
       guint step = (guint) ceil (self->media->frame_rate / 15.0 - 1e-6);
 
-      if (step > s->frame_step)
+      if (step > d->frame_step)
         {
           g_string_append_printf (skipped, "%svideo analysed on every %u%s frame instead of every %s",
                                   skipped->len > 0 ? "; " : "", step, step == 2 ? "nd" : step == 3 ? "rd" : "th",
-                                  s->frame_step <= 1 ? "frame" : "few");
-          s->frame_step = step;
+                                  d->frame_step <= 1 ? "frame" : "few");
+          d->frame_step = step;
         }
     }
   if (skipped->len > 0)
@@ -1424,53 +1509,43 @@ apply_skip_optional_analysis (AveJob *self)
     }
 }
 
+/* The run's temporary folder and the decisions it starts from. */
 static gboolean
-runtime_begin (AveJob *self, GError **error)
+temp_begin (AveJob *self, GError **error)
 {
-  AveSettings *s = self->settings;
-  g_autofree char *parent = g_strdup (s->temp_dir);
+  const AveSettings *s = self->settings;
 
   g_free (self->temp_parent);
-  self->temp_parent = g_strdup (parent);
-  g_mutex_lock (&self->early_lock);
-  self->early_events = g_ptr_array_new_with_free_func (g_free);
-  g_mutex_unlock (&self->early_lock);
+  self->temp_parent = g_strdup (s->temp_dir);
 
   /* The run's own temporary folder; everything the engine writes as
-   * scratch goes there (settings->temp_dir now points at it). */
+   * scratch goes there (the stages' view of temp_dir points at it). */
   if (s->cleanup_temp)
     {
-      guint stale = ave_temp_dir_clean_stale (parent);
+      guint stale = ave_temp_dir_clean_stale (self->temp_parent);
       if (stale > 0)
         {
           g_autofree char *notice = g_strdup_printf ("removed %u temporary folder%s left by interrupted runs",
                                                      stale, stale == 1 ? "" : "s");
-          on_runtime_event (AVE_RUNTIME_NOTICE, NULL, notice, self);
+          emit_simple (self, AVE_EVENT_NOTICE, notice);
         }
     }
-  self->run_temp_dir = ave_temp_dir_create (parent, error);
+  self->run_temp_dir = ave_temp_dir_create (self->temp_parent, error);
   if (self->run_temp_dir == NULL)
     return FALSE;
-  self->render_in_temp = parent != NULL;
-  g_free (s->temp_dir);
-  s->temp_dir = g_strdup (self->run_temp_dir);
+  self->render_in_temp = self->temp_parent != NULL;
+  g_free (self->decisions->temp_dir);
+  self->decisions->temp_dir = g_strdup (self->run_temp_dir);
 
   if (s->skip_optional_analysis && self->kind != AVE_JOB_RENDER)
     apply_skip_optional_analysis (self);
-
-  self->runtime = ave_runtime_new (s, self->media->has_video ? self->media->display_width : 0,
-                                   self->media->has_video ? self->media->display_height : 0,
-                                   on_runtime_event, self);
-  ave_runtime_start (self->runtime);
-  ave_runtime_prepare_stage (self->runtime, AVE_RUNTIME_ANALYSIS);
+  refresh_view (self);
   return TRUE;
 }
 
 static void
-runtime_end (AveJob *self)
+temp_end (AveJob *self)
 {
-  g_clear_pointer (&self->runtime, ave_runtime_free);   /* joins the watcher */
-  g_clear_pointer (&self->early_events, g_ptr_array_unref);
   if (self->run_temp_dir != NULL)
     {
       if (self->settings->cleanup_temp)
@@ -1501,10 +1576,26 @@ run_stages (AveJob        *self,
   g_clear_pointer (&self->media, ave_media_info_free);
   g_clear_object (&self->plan);
 
+  /* A fresh view and decisions for each run: nothing carries over. */
+  g_clear_pointer (&self->view, ave_settings_free);
+  g_clear_pointer (&self->decisions, ave_run_decisions_free);
+  self->view = ave_settings_copy (self->settings);
+  self->decisions = ave_run_decisions_new (self->settings);
+  self->run = (AveJobRun) {
+    .input = self->input,
+    .settings = self->settings,
+    .stage_settings = self->view,
+    .decisions = self->decisions,
+    .start_us = self->start_us,
+    .emit = run_emit,
+    .job = self,
+  };
+
   /* Refuse bad input before anything is created on disk. */
   self->media = ave_media_probe (self->input, error);
   if (self->media == NULL)
     return FALSE;
+  self->run.media = self->media;
   if (self->kind == AVE_JOB_PROCESS && self->plan_file != NULL
       && !g_file_test (self->plan_file, G_FILE_TEST_IS_REGULAR))
     {
@@ -1516,7 +1607,7 @@ run_stages (AveJob        *self,
   /* --export of a rate the format cannot hold: refused before the render. */
   if (self->kind != AVE_JOB_ANALYZE)
     {
-      if (!ave_interchange_parse_format_list (self->settings->export_formats, &self->export_mask, error))
+      if (!ave_interchange_parse_format_list (self->view->export_formats, &self->export_mask, error))
         return FALSE;
       for (guint f = 0; f < AVE_INTERCHANGE_N_FORMATS; f++)
         if ((self->export_mask & (1u << f)) && !ave_interchange_check_media (self->media, f, error))
@@ -1527,17 +1618,25 @@ run_stages (AveJob        *self,
     }
   if (!prepare_output_dir (self, error))
     return FALSE;
-  /* Sized before the metrics start, so that they record the settings the
-   * run really uses and the cache key the analysis really has. */
-  if (!runtime_begin (self, error))
+  self->run.output_dir = self->output_dir;
+
+  /* Until every observer has started, events wait (release_events). */
+  hold_events (self);
+  if (!temp_begin (self, error))
     return FALSE;
-  if (!monitoring_begin (self, error))
+  resources_begin (self);
+  /* The runtime sizes the run and prepares the analyses before the
+   * metrics record the settings, so they record what the run really
+   * uses, and before the cache key is made. */
+  if (!observers_start (self, error))
     return FALSE;
-  replay_early_events (self);
+  analysis_key_begin (self);
+  release_events (self);
 
   g_clear_object (&self->compute);
-  self->compute = ave_compute_new_for_settings (self->settings->enable_gpu,
-                                                self->settings->gpu_memory_bytes, &notice);
+  self->compute = ave_compute_new_for_settings (self->view->enable_gpu,
+                                                self->view->gpu_memory_bytes, &notice);
+  self->run.compute = self->compute;
   if (notice != NULL)
     emit_simple (self, AVE_EVENT_NOTICE, notice);
 
@@ -1593,11 +1692,17 @@ ave_job_run (AveJob        *self,
 
   g_return_val_if_fail (AVE_IS_JOB (self), FALSE);
 
+  if (self->run_observers == NULL)
+    self->run_observers = g_ptr_array_new_with_free_func ((GDestroyNotify) ave_job_observer_free);
   ok = run_stages (self, cancellable, &local_error);
-  if (self->runtime != NULL)
-    ave_runtime_stop (self->runtime);
-  monitoring_end (self, local_error);
-  runtime_end (self);
+  /* A run that failed while observers started still delivers what they
+   * said, to the ones that started. */
+  release_events (self);
+  /* Everything the run says is said before its observers end. */
+  temp_end (self);
+  emit_costs (self);
+  observers_end (self, local_error);
+  resources_end (self);
   /* Whatever was not committed goes with the staging folder; the lock is
    * released last. */
   g_array_set_size (self->results, 0);

@@ -5,8 +5,13 @@
  *            analysis.json, metadata.json, thumbnails/}
  *
  * Every front end (CLI, app, D-Bus service) runs jobs; none of them
- * duplicates a step.  Events are delivered from worker threads, one at a
- * time (serialised); front ends marshal them to their own thread.  Every
+ * duplicates a step.  What watches a run — metrics, the runtime watcher,
+ * the cost report, a front end's progress — is an observer
+ * (resources/ave-job-observer.h): the job attaches the ones its settings
+ * ask for, a front end adds its own.  The settings given to ave_job_new are
+ * copied and never changed; what the engine decides while running is the
+ * run's decisions (core/ave-run-decisions.h), which the stages read through
+ * a view of the settings.  Every
  * file is written under a temporary name and renamed when complete, so a
  * failed or cancelled job never leaves a half-written file that looks done.
  */
@@ -15,7 +20,9 @@
 #include <gio/gio.h>
 
 #include "core/ave-events.h"
+#include "core/ave-run-decisions.h"
 #include "core/ave-settings.h"
+#include "resources/ave-job-observer.h"
 #include "analysis/ave-analysis.h"
 #include "director/ave-plan.h"
 
@@ -47,10 +54,17 @@ void         ave_job_set_analysis    (AveJob *self, AveAnalysis *analysis);
 /* Render a copy of this plan (taken now, on the caller's thread) instead of
  * asking the director. */
 void         ave_job_set_plan        (AveJob *self, AvePlan *plan);
+/* A callback for every event, called one at a time (serialised) from the
+ * job's threads: the observer front ends need most.  Replaces an earlier
+ * one; it is told last, after the other observers. */
 void         ave_job_set_event_func  (AveJob         *self,
                                       AveEventFunc    func,
                                       gpointer        user_data,
                                       GDestroyNotify  destroy);
+/* Attaches an observer to every later run (the job takes it).  Call it
+ * before running the job. */
+void         ave_job_add_observer    (AveJob         *self,
+                                      AveJobObserver *observer);
 
 /* Runs the whole job in the calling thread (it starts its own workers). */
 gboolean     ave_job_run             (AveJob        *self,
@@ -75,6 +89,13 @@ AvePlan     *ave_job_get_plan        (AveJob *self);
  * the process's: jobs running side by side each count what all spent
  * meanwhile. */
 double       ave_job_get_cost_usd    (AveJob *self);
+/* The settings the job was given (its own copy): a run never changes
+ * them. */
+const AveSettings *ave_job_get_settings  (AveJob *self);
+/* What the engine decided in the last run instead (the sizing, load
+ * shedding, adaptive quality, with a log of every change); NULL before
+ * the first run. */
+AveRunDecisions   *ave_job_get_decisions (AveJob *self);
 
 /* The folder name used for an input: its file name without extension. */
 char        *ave_job_output_stem     (const char *input);

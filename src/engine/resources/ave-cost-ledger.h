@@ -19,15 +19,7 @@ G_BEGIN_DECLS
 #define AVE_TYPE_COST_LEDGER (ave_cost_ledger_get_type ())
 G_DECLARE_FINAL_TYPE (AveCostLedger, ave_cost_ledger, AVE, COST_LEDGER, GObject)
 
-typedef struct
-{
-  double  spent_usd;        /* settled calls */
-  double  reserved_usd;     /* calls in flight */
-  double  budget_usd;       /* 0 = no limit */
-  guint   calls;            /* settled calls */
-  guint   refused;          /* calls refused by the budget */
-  guint   cache_hits;       /* calls answered from the response cache (cost 0) */
-} AveCostTotals;
+/* AveCostTotals: core/ave-events.h (an event carries it). */
 
 
 

@@ -41,7 +41,8 @@ struct _AveMetrics
   guint             cache_misses;
   guint             decisions;
   guint             warnings;
-  AveCostTotals     cost_start;
+  GPtrArray        *decision_log; /* AveDecision copies, under lock */
+  AveCostTotals     costs;        /* the run's, from AVE_EVENT_COSTS */
   gboolean          track_costs; /* --track-costs: a line per remote call */
 };
 
@@ -148,6 +149,13 @@ add_settings (JsonBuilder *b, const AveSettings *s)
   json_builder_end_object (b);
 }
 
+static void
+free_decision (gpointer data)
+{
+  ave_decision_clear (data);
+  g_free (data);
+}
+
 AveMetrics *
 ave_metrics_new (const char          *directory,
                  const char          *input,
@@ -159,6 +167,7 @@ ave_metrics_new (const char          *directory,
   JsonBuilder *b;
 
   g_mutex_init (&self->lock);
+  self->decision_log = g_ptr_array_new_with_free_func (free_decision);
   g_mutex_init (&self->sampler_lock);
   g_cond_init (&self->sampler_cond);
   self->start_us = g_get_monotonic_time ();
@@ -229,6 +238,7 @@ ave_metrics_free (AveMetrics *self)
   if (self->file != NULL)
     fclose (self->file);
   g_free (self->path);
+  g_ptr_array_unref (self->decision_log);
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->sampler_lock);
   g_cond_clear (&self->sampler_cond);
@@ -284,6 +294,37 @@ ave_metrics_record_event (AveMetrics *self, const AveEvent *event)
       ADD_STR (b, "name", event->name);
       ADD_STR (b, "message", event->message);
       g_atomic_int_inc (&self->decisions);
+      if (event->decision != NULL)
+        {
+          AveDecision *copy = g_new0 (AveDecision, 1);
+
+          copy->what = g_strdup (event->decision->what);
+          copy->from = g_strdup (event->decision->from);
+          copy->to = g_strdup (event->decision->to);
+          copy->why = g_strdup (event->decision->why);
+          copy->when = event->decision->when;
+          g_mutex_lock (&self->lock);
+          g_ptr_array_add (self->decision_log, copy);
+          g_mutex_unlock (&self->lock);
+        }
+      break;
+
+    case AVE_EVENT_CACHE:
+      g_mutex_lock (&self->lock);
+      if (event->hit)
+        self->cache_hits++;
+      else
+        self->cache_misses++;
+      g_mutex_unlock (&self->lock);
+      b = line_begin (self, "cache");
+      ADD_STR (b, "what", event->name);
+      ADD_BOOL (b, "hit", event->hit);
+      break;
+
+    case AVE_EVENT_COSTS:
+      g_mutex_lock (&self->lock);
+      self->costs = *event->totals;
+      g_mutex_unlock (&self->lock);
       break;
 
     case AVE_EVENT_COST:
@@ -326,23 +367,6 @@ ave_metrics_record_event (AveMetrics *self, const AveEvent *event)
       write_line (self, b);
       g_object_unref (b);
     }
-}
-
-void
-ave_metrics_record_cache (AveMetrics *self, const char *what, gboolean hit)
-{
-  JsonBuilder *b = line_begin (self, "cache");
-
-  g_mutex_lock (&self->lock);
-  if (hit)
-    self->cache_hits++;
-  else
-    self->cache_misses++;
-  g_mutex_unlock (&self->lock);
-  ADD_STR (b, "what", what);
-  ADD_BOOL (b, "hit", hit);
-  write_line (self, b);
-  g_object_unref (b);
 }
 
 /* ------------------------------------------------------------- sampling */
@@ -424,23 +448,16 @@ ave_metrics_stop_sampling (AveMetrics *self)
   self->sampler = NULL;
 }
 
-void
-ave_metrics_set_cost_baseline (AveMetrics *self, const AveCostTotals *start)
-{
-  self->cost_start = *start;
-}
-
 /* -------------------------------------------------------------- summary */
 
 void
 ave_metrics_finish (AveMetrics    *self,
                     const GError  *error,
                     AveCache      *cache,
-                    AveCostLedger *ledger,
                     AveCompute    *compute)
 {
   AveResourceSample end;
-  AveCostTotals costs = { 0 };
+  AveCostTotals costs;
   double wall, cpu;
   JsonBuilder *b;
 
@@ -451,8 +468,9 @@ ave_metrics_finish (AveMetrics    *self,
   ave_resource_sample_take (&end);
   wall = (end.monotonic_us - self->start_sample.monotonic_us) / 1e6;
   cpu = (end.cpu_user_s + end.cpu_system_s) - (self->start_sample.cpu_user_s + self->start_sample.cpu_system_s);
-  if (ledger != NULL)
-    ave_cost_ledger_get_totals (ledger, &costs);
+  g_mutex_lock (&self->lock);
+  costs = self->costs;
+  g_mutex_unlock (&self->lock);
 
   b = line_begin (self, "summary");
   ADD_STR (b, "status", error == NULL ? "ok"
@@ -468,6 +486,24 @@ ave_metrics_finish (AveMetrics    *self,
   ADD_INT (b, "write_bytes", end.write_bytes - MIN (end.write_bytes, self->start_sample.write_bytes));
   ADD_INT (b, "decisions", self->decisions);
   ADD_INT (b, "warnings", self->warnings);
+  /* What the engine chose instead of the settings (core/ave-run-decisions.h). */
+  json_builder_set_member_name (b, "decision_log");
+  json_builder_begin_array (b);
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->decision_log->len; i++)
+    {
+      const AveDecision *d = g_ptr_array_index (self->decision_log, i);
+
+      json_builder_begin_object (b);
+      ADD_STR (b, "what", d->what);
+      ADD_STR (b, "from", d->from);
+      ADD_STR (b, "to", d->to);
+      ADD_STR (b, "why", d->why);
+      ADD_DBL (b, "when", d->when);
+      json_builder_end_object (b);
+    }
+  g_mutex_unlock (&self->lock);
+  json_builder_end_array (b);
 
   json_builder_set_member_name (b, "stages");
   json_builder_begin_object (b);
@@ -492,11 +528,11 @@ ave_metrics_finish (AveMetrics    *self,
     }
   json_builder_end_object (b);
 
-  /* This job's share of a ledger that may outlive it. */
-  ADD_INT (b, "api_calls", costs.calls - MIN (costs.calls, self->cost_start.calls));
-  ADD_DBL (b, "cost_usd", MAX (0.0, costs.spent_usd - self->cost_start.spent_usd));
-  ADD_INT (b, "api_refused", costs.refused - MIN (costs.refused, self->cost_start.refused));
-  ADD_INT (b, "api_cache_hits", costs.cache_hits - MIN (costs.cache_hits, self->cost_start.cache_hits));
+  /* This job's share of a ledger that may outlive it (AVE_EVENT_COSTS). */
+  ADD_INT (b, "api_calls", costs.calls);
+  ADD_DBL (b, "cost_usd", costs.spent_usd);
+  ADD_INT (b, "api_refused", costs.refused);
+  ADD_INT (b, "api_cache_hits", costs.cache_hits);
   ADD_DBL (b, "budget_usd", costs.budget_usd);
 
   json_builder_set_member_name (b, "gpu");
@@ -528,6 +564,102 @@ ave_metrics_finish (AveMetrics    *self,
   fclose (self->file);
   self->file = NULL;
   g_mutex_unlock (&self->lock);
+}
+
+/* ------------------------------------------------------------ observer */
+
+typedef struct
+{
+  AveJobObserver  parent;
+  AveMetrics     *metrics;   /* one per run */
+  AveJobRun      *run;
+} MetricsObserver;
+
+/* --real-time-stats: the sampler's clock drives the front ends' live line. */
+static void
+on_sample (const AveResourceSample *sample, double cpu_percent, gpointer user_data)
+{
+  MetricsObserver *self = user_data;
+  AveEvent event = { .kind = AVE_EVENT_SAMPLE };
+
+  /* Receivers take their own sample (ave-events.h); this is the clock. */
+  ave_job_run_emit (self->run, &event);
+}
+
+static gboolean
+metrics_observer_run_start (AveJobObserver *observer, AveJobRun *run, GError **error)
+{
+  MetricsObserver *self = (MetricsObserver *) observer;
+  const AveSettings *s = run->settings;
+  /* --performance-monitoring alone keeps its metrics with the results. */
+  const char *directory = s->metrics_output != NULL ? s->metrics_output
+                        : (s->performance_monitoring ? run->output_dir : NULL);
+
+  g_clear_pointer (&self->metrics, ave_metrics_free);
+  self->run = run;
+  /* The start line records the settings the run really uses: the user's
+   * with the runtime's sizing (it starts before this observer). */
+  self->metrics = ave_metrics_new (directory, run->input, run->media, run->stage_settings, error);
+  if (self->metrics == NULL)
+    return FALSE;
+  ave_metrics_start_sampling (self->metrics, 500, s->real_time_stats ? on_sample : NULL, self);
+  return TRUE;
+}
+
+static void
+metrics_observer_event (AveJobObserver *observer, AveJobRun *run, const AveEvent *event)
+{
+  MetricsObserver *self = (MetricsObserver *) observer;
+
+  if (self->metrics != NULL)
+    ave_metrics_record_event (self->metrics, event);
+}
+
+static void
+metrics_observer_run_end (AveJobObserver *observer, AveJobRun *run, const GError *error)
+{
+  MetricsObserver *self = (MetricsObserver *) observer;
+  AveMetrics *metrics = g_steal_pointer (&self->metrics);
+  AveEvent event = { .kind = AVE_EVENT_RESULT, .name = "metrics" };
+
+  if (metrics == NULL)
+    return;
+  ave_metrics_finish (metrics, error, run->cache, run->compute);
+  event.path = ave_metrics_get_path (metrics);
+  if (event.path != NULL && error == NULL)
+    ave_job_run_emit (run, &event);
+  ave_metrics_free (metrics);
+}
+
+static void
+metrics_observer_free (gpointer data)
+{
+  MetricsObserver *self = data;
+
+  g_clear_pointer (&self->metrics, ave_metrics_free);
+  g_free (self);
+}
+
+static const AveJobObserverFuncs metrics_observer_funcs = {
+  .run_start = metrics_observer_run_start,
+  .event = metrics_observer_event,
+  .run_end = metrics_observer_run_end,
+  .free = metrics_observer_free,
+};
+
+AveJobObserver *
+ave_metrics_observer_new (void)
+{
+  MetricsObserver *self = g_new0 (MetricsObserver, 1);
+
+  self->parent.funcs = &metrics_observer_funcs;
+  return &self->parent;
+}
+
+gboolean
+ave_metrics_wanted (const AveSettings *settings)
+{
+  return settings->performance_monitoring || settings->metrics_output != NULL || settings->real_time_stats;
 }
 
 guint

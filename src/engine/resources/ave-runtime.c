@@ -12,6 +12,7 @@
 #include "core/ave-monitor.h"
 #include "core/ave-worker-pool.h"
 #include "core/ave-events.h"
+#include "core/ave-memory-budget.h"
 
 #define MB(bytes) ((double) (bytes) / (1024.0 * 1024.0))
 #define WATCH_INTERVAL_US (G_USEC_PER_SEC / 5)
@@ -24,22 +25,22 @@
 #define ANALYSIS_STEP_QUALITY 0.97
 #define SMALLEST_ANALYSIS_WIDTH 192u
 
+typedef struct _AveRuntime AveRuntime;
+
 struct _AveRuntime
 {
-  AveSettings         *settings;
+  AveJobRun           *run;             /* between run_start and run_end */
+  const AveSettings   *settings;        /* the user's intent: never written */
+  AveRunDecisions     *d;               /* what the run uses instead: written here */
+  AveSettings         *view;            /* settings + decisions, for the sizing functions */
   int                  width, height;
-  AveRuntimeEventFunc  func;
-  gpointer             user_data;
 
   AveBudgetPlan        plan;
   guint64              budget;          /* the bound kept (may be below the setting with --resource-aware) */
   guint                n_cpus;
   double               quality;         /* adaptive quality: relative quality chosen so far */
-  gboolean             outputs_overlap;
 
-  gint                 pressure;        /* atomic, AVE_PRESSURE_* */
   guint                alerted;         /* watcher: 1 = 80 % sent, 2 = 90 % sent */
-  guint64              peak_rss;        /* watcher writes, read after stop or under lock */
   double               own_cpus;        /* under lock: this process's CPU use, in cores */
   AveThreadPins       *pins;
 
@@ -50,10 +51,21 @@ struct _AveRuntime
 };
 
 static void
-emit (AveRuntime *self, AveRuntimeEventKind kind, const char *name, const char *format, ...) G_GNUC_PRINTF (4, 5);
+send (AveRuntime *self, AveEventKind kind, const char *message, const AveDecision *decision)
+{
+  AveEvent event = { .kind = kind, .message = message, .decision = decision,
+                     .name = decision != NULL ? decision->what : NULL };
+
+  g_debug ("%s%s%s", event.name != NULL ? event.name : "", event.name != NULL ? ": " : "", message);
+  ave_job_run_emit (self->run, &event);
+}
 
 static void
-emit (AveRuntime *self, AveRuntimeEventKind kind, const char *name, const char *format, ...)
+emit (AveRuntime *self, AveEventKind kind, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+/* A warning or a notice. */
+static void
+emit (AveRuntime *self, AveEventKind kind, const char *format, ...)
 {
   g_autofree char *message = NULL;
   va_list args;
@@ -61,69 +73,73 @@ emit (AveRuntime *self, AveRuntimeEventKind kind, const char *name, const char *
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  g_debug ("%s%s%s", name != NULL ? name : "", name != NULL ? ": " : "", message);
-  if (self->func != NULL)
-    self->func (kind, name, message, self->user_data);
+  send (self, kind, message, NULL);
 }
 
-AveRuntime *
-ave_runtime_new (AveSettings         *settings,
-                 int                  width,
-                 int                  height,
-                 AveRuntimeEventFunc  func,
-                 gpointer             user_data)
+/* Logs a change in the run's decisions and reports it as
+ * "FROM → TO[ UNIT]: WHY".  The caller has written the field. */
+static void
+decide (AveRuntime *self, const char *what, const char *from, const char *to, const char *unit,
+        const char *why)
+{
+  const AveDecision *decision = ave_run_decisions_log (self->d, what, from, to, why,
+                                                       ave_job_run_elapsed (self->run));
+  g_autofree char *message = g_strdup_printf ("%s → %s%s%s: %s", from, to, unit != NULL ? " " : "",
+                                              unit != NULL ? unit : "", why);
+
+  send (self, AVE_EVENT_DECISION, message, decision);
+}
+
+static void
+decide_uint (AveRuntime *self, const char *what, guint from, guint to, const char *unit, const char *why)
+{
+  char from_text[16], to_text[16];
+
+  g_snprintf (from_text, sizeof from_text, "%u", from);
+  g_snprintf (to_text, sizeof to_text, "%u", to);
+  decide (self, what, from_text, to_text, unit, why);
+}
+
+/* The user's settings with the decisions so far, for the sizing functions
+ * that read an AveSettings.  The job's thread only (the watcher changes
+ * nothing the view holds). */
+static const AveSettings *
+view (AveRuntime *self)
+{
+  ave_run_decisions_apply (self->d, self->view);
+  return self->view;
+}
+
+static AveRuntime *
+ave_runtime_new (AveJobRun *run)
 {
   AveRuntime *self = g_new0 (AveRuntime, 1);
 
-  self->settings = settings;
-  self->width = width;
-  self->height = height;
-  self->func = func;
-  self->user_data = user_data;
+  self->run = run;
+  self->settings = run->settings;
+  self->d = run->decisions;
+  self->view = ave_settings_copy (run->settings);
+  ave_run_decisions_apply (self->d, self->view);
+  self->width = run->media->has_video ? run->media->display_width : 0;
+  self->height = run->media->has_video ? run->media->display_height : 0;
   self->quality = 1.0;
   g_mutex_init (&self->lock);
   g_cond_init (&self->wake);
   return self;
 }
 
-void
+static void ave_runtime_stop (AveRuntime *self);
+
+static void
 ave_runtime_free (AveRuntime *self)
 {
   if (self == NULL)
     return;
   ave_runtime_stop (self);
+  g_clear_pointer (&self->view, ave_settings_free);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);
   g_free (self);
-}
-
-const AveBudgetPlan *
-ave_runtime_get_plan (AveRuntime *self)
-{
-  return &self->plan;
-}
-
-const gint *
-ave_runtime_pressure_location (AveRuntime *self)
-{
-  return &self->pressure;
-}
-
-int
-ave_runtime_get_pressure (AveRuntime *self)
-{
-  return g_atomic_int_get (&self->pressure);
-}
-
-guint64
-ave_runtime_get_peak_rss (AveRuntime *self)
-{
-  guint64 peak;
-
-  g_mutex_lock (&self->lock);
-  peak = self->peak_rss;
-  g_mutex_unlock (&self->lock);
-  return peak;
 }
 
 static const char *
@@ -157,7 +173,7 @@ watch_memory (AveRuntime *self, guint64 rss, guint tick)
 {
   const AveSettings *s = self->settings;
   int level = ave_memory_pressure_level (rss, self->budget);
-  int current = g_atomic_int_get (&self->pressure);
+  int current = g_atomic_int_get (&self->d->memory_pressure);
   static const int percents[] = { 80, 90 };
 
   if ((s->resource_aware || s->adaptive_quality) && tick % 5 == 0)
@@ -168,7 +184,7 @@ watch_memory (AveRuntime *self, guint64 rss, guint tick)
       if (!(self->alerted & (1u << i)) && rss * 100 >= self->budget * percents[i])
         {
           self->alerted |= 1u << i;
-          emit (self, AVE_RUNTIME_WARNING, NULL,
+          emit (self, AVE_EVENT_WARNING,
                 "memory use reached %d %% of the %.0f MB budget (%.0f MB resident)",
                 percents[i], MB (self->budget), MB (rss));
         }
@@ -181,20 +197,21 @@ watch_memory (AveRuntime *self, guint64 rss, guint tick)
        * size of work already under way. */
       malloc_trim (0);
 #endif
-      g_atomic_int_set (&self->pressure, level);
-      emit (self, AVE_RUNTIME_DECISION, "memory_pressure",
-            "%s → %s: %.0f MB resident of a %.0f MB bound; free memory returned to the system, "
-            "the analysis reader keeps its queues to %s, the next stage runs with fewer workers",
-            pressure_name (current), pressure_name (level), MB (rss),
-            MB (self->budget > 0 ? self->budget : rss), level >= AVE_PRESSURE_CRITICAL ? "a quarter" : "a half");
+      g_autofree char *why = g_strdup_printf ("%.0f MB resident of a %.0f MB bound; free memory returned to the system, "
+                                              "the analysis reader keeps its queues to %s, the next stage runs with fewer workers",
+                                              MB (rss), MB (self->budget > 0 ? self->budget : rss),
+                                              level >= AVE_PRESSURE_CRITICAL ? "a quarter" : "a half");
+
+      g_atomic_int_set (&self->d->memory_pressure, level);
+      decide (self, "memory_pressure", pressure_name (current), pressure_name (level), NULL, why);
     }
   else if (level < current
            && (self->budget == 0 || rss < self->budget * RELAX_SHARE))
     {
-      g_atomic_int_set (&self->pressure, level);
-      emit (self, AVE_RUNTIME_DECISION, "memory_pressure",
-            "%s → %s: %.0f MB resident; the reader's queues grow back",
-            pressure_name (current), pressure_name (level), MB (rss));
+      g_autofree char *why = g_strdup_printf ("%.0f MB resident; the reader's queues grow back", MB (rss));
+
+      g_atomic_int_set (&self->d->memory_pressure, level);
+      decide (self, "memory_pressure", pressure_name (current), pressure_name (level), NULL, why);
     }
 }
 
@@ -224,7 +241,6 @@ watcher_thread (gpointer data)
         ave_thread_pins_update (self->pins);
 
       g_mutex_lock (&self->lock);
-      self->peak_rss = MAX (self->peak_rss, MAX (sample.rss_bytes, sample.peak_rss_bytes));
       /* The process's CPU use over about a second, for the adaptive
        * strategy's estimate of what other processes use. */
       if (sample.monotonic_us - last_cpu.monotonic_us >= G_USEC_PER_SEC)
@@ -249,47 +265,45 @@ can_step (AveRuntime *self, double factor)
 static gboolean
 step_preset_down (AveRuntime *self, const char *why)
 {
-  AveSettings *s = self->settings;
-  int index = ave_encoder_preset_index (s->encoder_preset);
+  AveRunDecisions *d = self->d;
+  int index = ave_encoder_preset_index (d->encoder_preset);
   g_autofree char *from = NULL;
+  g_autofree char *full_why = NULL;
 
   if (index <= 0 || !can_step (self, PRESET_STEP_QUALITY))
     return FALSE;
-  from = g_strdup (s->encoder_preset);
-  g_free (s->encoder_preset);
-  s->encoder_preset = g_strdup (ave_encoder_presets[index - 1]);
+  from = g_steal_pointer (&d->encoder_preset);
+  d->encoder_preset = g_strdup (ave_encoder_presets[index - 1]);
   self->quality *= PRESET_STEP_QUALITY;
-  emit (self, AVE_RUNTIME_DECISION, "encoder_preset",
-        "%s → %s: %s (relative quality %.2f, threshold %.2f)",
-        from, s->encoder_preset, why, self->quality, s->quality_threshold);
+  full_why = g_strdup_printf ("%s (relative quality %.2f, threshold %.2f)",
+                              why, self->quality, self->settings->quality_threshold);
+  decide (self, "encoder_preset", from, d->encoder_preset, NULL, full_why);
   return TRUE;
 }
 
 static gboolean
 step_analysis_down (AveRuntime *self, const char *why)
 {
-  AveSettings *s = self->settings;
-  guint from = s->analysis_width;
+  guint from = self->d->analysis_width;
   guint to = MAX (SMALLEST_ANALYSIS_WIDTH, (from * 3 / 4) & ~7u);
+  g_autofree char *full_why = NULL;
 
   if (to >= from || !can_step (self, ANALYSIS_STEP_QUALITY))
     return FALSE;
-  s->analysis_width = to;
+  self->d->analysis_width = to;
   self->quality *= ANALYSIS_STEP_QUALITY;
-  emit (self, AVE_RUNTIME_DECISION, "analysis_width",
-        "%u → %u pixels: %s (relative quality %.2f, threshold %.2f)",
-        from, to, why, self->quality, s->quality_threshold);
+  full_why = g_strdup_printf ("%s (relative quality %.2f, threshold %.2f)",
+                              why, self->quality, self->settings->quality_threshold);
+  decide_uint (self, "analysis_width", from, to, "pixels", full_why);
   return TRUE;
 }
 
 static guint64
 composition_estimate (AveRuntime *self)
 {
-  const AveSettings *s = self->settings;
-
-  return ave_memory_estimate_composition (s, self->width, self->height,
-                                          MAX (1u, s->encoder_threads), s->encoder_lookahead,
-                                          self->outputs_overlap);
+  return ave_memory_estimate_composition (view (self), self->width, self->height,
+                                          MAX (1u, self->d->encoder_threads), self->d->encoder_lookahead,
+                                          self->d->parallel_outputs);
 }
 
 /* Adaptive quality under memory: a faster preset keeps fewer reference
@@ -311,17 +325,18 @@ fit_composition (AveRuntime *self)
     }
 }
 
-void
+static void
 ave_runtime_start (AveRuntime *self)
 {
-  AveSettings *s = self->settings;
+  const AveSettings *s = self->settings;
+  AveRunDecisions *d = self->d;
   AveSystemLoad load;
   g_autofree char *budget_text = NULL;
   gboolean watch;
 
   ave_system_load_take (&load);
   self->n_cpus = load.n_cpus;
-  self->budget = s->max_memory_bytes;
+  self->budget = d->max_memory_bytes;
 
   /* --resource-aware: the budget is also what the machine has free now. */
   if (s->resource_aware && load.mem_available_bytes > 0)
@@ -332,12 +347,13 @@ ave_runtime_start (AveRuntime *self)
         {
           g_autofree char *from = self->budget == 0 ? g_strdup ("no bound")
                                 : g_strdup_printf ("%.0f MB", MB (self->budget));
+          g_autofree char *to = g_strdup_printf ("%.0f MB", MB (free_share));
+          g_autofree char *why = g_strdup_printf ("%.0f MB of memory is available on this machine now",
+                                                  MB (load.mem_available_bytes));
 
-          emit (self, AVE_RUNTIME_DECISION, "max_memory_bytes",
-                "%s → %.0f MB: %.0f MB of memory is available on this machine now",
-                from, MB (free_share), MB (load.mem_available_bytes));
           self->budget = free_share;
-          s->max_memory_bytes = free_share;
+          d->max_memory_bytes = free_share;
+          decide (self, "max_memory_bytes", from, to, NULL, why);
         }
     }
 
@@ -349,14 +365,20 @@ ave_runtime_start (AveRuntime *self)
   mallopt (M_ARENA_MAX, 2);
 #endif
 
-  ave_memory_budget_plan (s, self->width, self->height, self->n_cpus, &self->plan);
-  ave_memory_budget_apply (s, &self->plan);
-  self->outputs_overlap = self->plan.parallel_outputs;
+  /* The sizing is the run's starting point, not a change: it is in the
+   * notice below, not in the decisions' log. */
+  ave_memory_budget_plan (view (self), self->width, self->height, self->n_cpus, &self->plan);
+  d->n_workers = self->plan.workers;
+  d->encoder_threads = self->plan.encoder_threads;
+  d->encoder_lookahead = self->plan.encoder_lookahead;
+  d->reader_threads = self->plan.reader_threads;
+  d->reader_queue_bytes = self->plan.reader_queue_bytes;
+  d->parallel_outputs = self->plan.parallel_outputs;
 
   budget_text = self->budget > 0 ? g_strdup_printf ("memory budget %.0f MB", MB (self->budget))
                                  : g_strdup ("no memory budget");
   if (self->budget > 0 || s->debug_performance)
-    emit (self, AVE_RUNTIME_NOTICE, NULL,
+    emit (self, AVE_EVENT_NOTICE,
           "%s: %u worker%s, reader %u thread%s and %.0f MB queue, x264 %u thread%s with %u frames of look-ahead, "
           "thumbnails %s the render (estimated peaks: analysis %.0f MB, render %.0f MB)",
           budget_text,
@@ -369,7 +391,7 @@ ave_runtime_start (AveRuntime *self)
 
   fit_composition (self);
   if (self->budget > 0 && MAX (self->plan.analysis_bytes, composition_estimate (self)) > self->budget)
-    emit (self, AVE_RUNTIME_WARNING, NULL,
+    emit (self, AVE_EVENT_WARNING,
           "the %.0f MB memory budget is below the ~%.0f MB this %dx%d input needs even with the smallest "
           "buffers; the run goes on and sheds load as memory fills",
           MB (self->budget), MB (MAX (self->plan.analysis_bytes, composition_estimate (self))),
@@ -380,17 +402,17 @@ ave_runtime_start (AveRuntime *self)
       g_autoptr(GError) error = NULL;
 
       if (ave_job_thread_set_priority (s->process_priority, &error))
-        emit (self, AVE_RUNTIME_NOTICE, NULL, "process priority set to nice %d for the job's threads (the rest of the program keeps its own)",
+        emit (self, AVE_EVENT_NOTICE, "process priority set to nice %d for the job's threads (the rest of the program keeps its own)",
               s->process_priority);
       else
-        emit (self, AVE_RUNTIME_WARNING, NULL, "%s; running at the current priority", error->message);
+        emit (self, AVE_EVENT_WARNING, "%s; running at the current priority", error->message);
     }
 
   if (s->cpu_affinity)
     {
       self->pins = ave_thread_pins_new ();
       ave_thread_pins_update (self->pins);
-      emit (self, AVE_RUNTIME_NOTICE, NULL,
+      emit (self, AVE_EVENT_NOTICE,
             "CPU affinity: the job's threads are pinned round-robin to the %u cores this process may use",
             self->n_cpus);
     }
@@ -404,7 +426,8 @@ ave_runtime_start (AveRuntime *self)
     }
 }
 
-void
+/* Stops the watcher and undoes the thread pinning. */
+static void
 ave_runtime_stop (AveRuntime *self)
 {
   if (self->watcher != NULL)
@@ -434,31 +457,39 @@ current_pressure (AveRuntime *self)
 static void
 set_workers (AveRuntime *self, guint n, const char *why)
 {
-  AveSettings *s = self->settings;
+  const AveSettings *s = self->settings;
+  AveRunDecisions *d = self->d;
   guint threads;
 
-  if (n != s->n_workers)
+  if (n != d->n_workers)
     {
-      emit (self, AVE_RUNTIME_DECISION, "n_workers", "%u → %u: %s", s->n_workers, n, why);
-      s->n_workers = n;
+      guint from = d->n_workers;
+
+      d->n_workers = n;
+      decide_uint (self, "n_workers", from, n, NULL, why);
     }
   /* x264 follows unless --thread-pool-size fixed the FFmpeg threads; never
    * above what the budget allowed. */
-  threads = s->thread_pool_size > 0 ? s->encoder_threads : MIN (n, self->plan.encoder_threads);
-  if (s->thread_pool_size == 0 && threads != s->encoder_threads)
+  threads = s->thread_pool_size > 0 ? d->encoder_threads : MIN (n, self->plan.encoder_threads);
+  if (s->thread_pool_size == 0 && threads != d->encoder_threads)
     {
-      emit (self, AVE_RUNTIME_DECISION, "encoder_threads", "%u → %u: follows the workers",
-            s->encoder_threads, threads);
-      s->encoder_threads = threads;
+      guint from = d->encoder_threads;
+
+      d->encoder_threads = threads;
+      decide_uint (self, "encoder_threads", from, threads, NULL, "follows the workers");
     }
 }
 
-void
-ave_runtime_prepare_stage (AveRuntime      *self,
-                           AveRuntimePhase  phase)
+/* Before the analyses (AVE_STAGE_AUDIO_ANALYSIS) and before assets ‖
+ * composition (AVE_STAGE_ASSETS): workers from the load and the memory
+ * pressure, load shedding and adaptive quality for what follows. */
+static void
+ave_runtime_prepare_stage (AveRuntime *self,
+                           AveStage    stage)
 {
-  AveSettings *s = self->settings;
-  int pressure = g_atomic_int_get (&self->pressure);
+  const AveSettings *s = self->settings;
+  AveRunDecisions *d = self->d;
+  int pressure = g_atomic_int_get (&d->memory_pressure);
   AveSystemLoad load;
   double own_cpus, free_cpus;
   g_autofree char *why = NULL;
@@ -472,21 +503,21 @@ ave_runtime_prepare_stage (AveRuntime      *self,
   /* Workers for the next stage. */
   if (s->parallel && s->parallel_strategy == AVE_PARALLEL_ADAPTIVE)
     {
-      guint n = MIN (ave_worker_pool_adapt (s, &load, own_cpus, pressure), self->plan.workers);
+      guint n = MIN (ave_worker_pool_adapt (view (self), &load, own_cpus, pressure), self->plan.workers);
 
       why = g_strdup_printf ("adaptive: load average %.2f on %u cores (%.1f used by this run), memory pressure %s",
                              load.load_1min, load.n_cpus, own_cpus, pressure_name (pressure));
       set_workers (self, n, why);
     }
-  else if (pressure > AVE_PRESSURE_NORMAL && s->n_workers > 1)
+  else if (pressure > AVE_PRESSURE_NORMAL && d->n_workers > 1)
     {
-      guint n = pressure >= AVE_PRESSURE_CRITICAL ? 1 : MAX (1u, s->n_workers / 2);
+      guint n = pressure >= AVE_PRESSURE_CRITICAL ? 1 : MAX (1u, d->n_workers / 2);
 
       why = g_strdup_printf ("memory pressure %s: fewer frames in flight", pressure_name (pressure));
       set_workers (self, n, why);
     }
 
-  if (phase == AVE_RUNTIME_ANALYSIS)
+  if (stage != AVE_STAGE_ASSETS)
     {
       /* Adaptive quality when the CPU is short: other processes take more
        * than half the cores.  Smaller analysis frames cost less to scale
@@ -513,19 +544,23 @@ ave_runtime_prepare_stage (AveRuntime      *self,
   /* Outputs: shed what the render can do without. */
   if (pressure > AVE_PRESSURE_NORMAL)
     {
-      guint lookahead = pressure >= AVE_PRESSURE_CRITICAL ? 0 : MIN (s->encoder_lookahead, 5u);
+      guint lookahead = pressure >= AVE_PRESSURE_CRITICAL ? 0 : MIN (d->encoder_lookahead, 5u);
 
-      if (self->outputs_overlap)
+      if (d->parallel_outputs)
         {
-          self->outputs_overlap = FALSE;
-          emit (self, AVE_RUNTIME_DECISION, "parallel_outputs",
-                "on → off: memory pressure %s, thumbnails are made after the render", pressure_name (pressure));
+          g_autofree char *off_why = g_strdup_printf ("memory pressure %s, thumbnails are made after the render",
+                                                      pressure_name (pressure));
+
+          d->parallel_outputs = FALSE;
+          decide (self, "parallel_outputs", "on", "off", NULL, off_why);
         }
-      if (lookahead < s->encoder_lookahead)
+      if (lookahead < d->encoder_lookahead)
         {
-          emit (self, AVE_RUNTIME_DECISION, "encoder_lookahead",
-                "%u → %u frames: memory pressure %s", s->encoder_lookahead, lookahead, pressure_name (pressure));
-          s->encoder_lookahead = lookahead;
+          g_autofree char *la_why = g_strdup_printf ("memory pressure %s", pressure_name (pressure));
+          guint from = d->encoder_lookahead;
+
+          d->encoder_lookahead = lookahead;
+          decide_uint (self, "encoder_lookahead", from, lookahead, "frames", la_why);
         }
       if (s->adaptive_quality && pressure >= AVE_PRESSURE_CRITICAL
           && g_strcmp0 (s->performance_target, "quality") != 0)
@@ -542,17 +577,67 @@ ave_runtime_prepare_stage (AveRuntime      *self,
     }
 }
 
-gboolean
-ave_runtime_may_overlap (AveRuntime      *self,
-                         AveRuntimePhase  phase)
+/* ------------------------------------------------------------ observer */
+
+typedef struct
 {
-  /* Neither stage of a phase needs the other: the analyses need only
-   * the input, assets and composition only the plan. */
-  if (!self->settings->parallel)
-    return FALSE;
-  if (phase == AVE_RUNTIME_OUTPUTS)
-    return self->outputs_overlap && self->settings->n_workers > 1;
-  /* The two analyses share one demuxing pass; they run one after the
-   * other only with --no-parallel. */
+  AveJobObserver  parent;
+  AveRuntime     *runtime;   /* one per run */
+} RuntimeObserver;
+
+static gboolean
+runtime_observer_run_start (AveJobObserver *observer, AveJobRun *run, GError **error)
+{
+  RuntimeObserver *self = (RuntimeObserver *) observer;
+
+  g_clear_pointer (&self->runtime, ave_runtime_free);
+  self->runtime = ave_runtime_new (run);
+  ave_runtime_start (self->runtime);
+  /* The analyses follow the start at once (or are skipped): they are
+   * prepared here, before the metrics record the settings and before the
+   * analysis cache's key is made from them. */
+  ave_runtime_prepare_stage (self->runtime, AVE_STAGE_AUDIO_ANALYSIS);
   return TRUE;
+}
+
+static void
+runtime_observer_before_stage (AveJobObserver *observer, AveJobRun *run, AveStage stage)
+{
+  RuntimeObserver *self = (RuntimeObserver *) observer;
+
+  if (self->runtime != NULL)
+    ave_runtime_prepare_stage (self->runtime, stage);
+}
+
+static void
+runtime_observer_run_end (AveJobObserver *observer, AveJobRun *run, const GError *error)
+{
+  RuntimeObserver *self = (RuntimeObserver *) observer;
+
+  g_clear_pointer (&self->runtime, ave_runtime_free);   /* joins the watcher */
+}
+
+static void
+runtime_observer_free (gpointer data)
+{
+  RuntimeObserver *self = data;
+
+  g_clear_pointer (&self->runtime, ave_runtime_free);
+  g_free (self);
+}
+
+static const AveJobObserverFuncs runtime_observer_funcs = {
+  .run_start = runtime_observer_run_start,
+  .before_stage = runtime_observer_before_stage,
+  .run_end = runtime_observer_run_end,
+  .free = runtime_observer_free,
+};
+
+AveJobObserver *
+ave_runtime_observer_new (void)
+{
+  RuntimeObserver *self = g_new0 (RuntimeObserver, 1);
+
+  self->parent.funcs = &runtime_observer_funcs;
+  return &self->parent;
 }
