@@ -661,6 +661,10 @@ on_queue_done (AveJob *job, const GError *error, gpointer user_data)
 
           set_model (self, ave_job_get_analysis (job), plan);
         }
+      /* Where its results are, also for a job queued before the video
+       * was open (a drop). */
+      g_free (self->output_root);
+      self->output_root = g_path_get_dirname (ave_job_get_output_dir (job));
       g_free (self->output_name);
       self->output_name = g_path_get_basename (ave_job_get_output_dir (job));
       g_signal_emit (self, signals[RESULTS_CHANGED], 0);
@@ -804,8 +808,6 @@ ave_document_queue_video (AveDocument *self, const char *path, const AveSettings
   /* The document's own video: the same as Process (its plan comes here). */
   if (g_strcmp0 (path, self->source) == 0 && ave_document_can_process (self))
     return ave_document_process (self, settings, output_root, error);
-  if (g_strcmp0 (path, self->source) == 0 && self->output_root == NULL)
-    replace_str (&self->output_root, output_root);
   return enqueue (self, AVE_JOB_PROCESS, path, settings, output_root, NULL, error);
 }
 

@@ -84,6 +84,7 @@ struct _AveWindow
   gboolean              measuring;        /* the stall monitor, while busy */
   GtkWidget            *warning_rows[8];  /* the newest warnings */
   guint                 n_warnings;
+  guint                 results_serial;   /* of the thumbnails being loaded */
 
   /* live graphs */
   AveSeries            *cpu_series;
@@ -751,7 +752,8 @@ on_texture_loaded (GObject *source_object, GAsyncResult *result, gpointer user_d
   g_autoptr(GdkTexture) texture = g_task_propagate_pointer (G_TASK (result), &error);
   GtkWidget *picture;
 
-  if (self->disposed || texture == NULL)
+  /* A texture of results shown before the current ones: they are gone. */
+  if (self->disposed || texture == NULL || GPOINTER_TO_UINT (user_data) != self->results_serial)
     return;
   picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
   gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
@@ -828,11 +830,12 @@ show_results (AveWindow *self)
   const char *metadata = ave_document_get_metadata_path (self->document);
   GtkWidget *child;
 
+  self->results_serial++;
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->thumbnails_box))) != NULL)
     gtk_flow_box_remove (self->thumbnails_box, child);
   for (guint i = 0; i < thumbnails->len; i++)
     {
-      g_autoptr(GTask) task = g_task_new (self, NULL, on_texture_loaded, NULL);
+      g_autoptr(GTask) task = g_task_new (self, NULL, on_texture_loaded, GUINT_TO_POINTER (self->results_serial));
 
       /* Decoding a 1280-pixel JPEG takes longer than a frame. */
       g_task_set_task_data (task, g_strdup (thumbnails->pdata[i]), g_free);
@@ -1256,7 +1259,9 @@ ave_window_class_init (AveWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.toggle-settings", NULL, toggle_flap);
   gtk_widget_class_install_action (widget_class, "win.toggle-results", NULL, toggle_results);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F9, 0, "win.toggle-settings", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, 0, "win.toggle-results", NULL);
+  /* F10 is GTK's key for the primary menu. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                      "win.toggle-results", NULL);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include "ave-application.h"
 #include "ave-app-settings.h"
 #include "ave-document.h"
+#include "ave-graph.h"
 #include "ave-window.h"
 
 typedef struct
@@ -160,6 +161,11 @@ test_drop_runs (void)
   /* The opened video's plan and results are the document's; b's are not. */
   g_assert_nonnull (ave_document_get_plan (document));
   g_assert_cmpstr (ave_document_get_final_path (document), ==, final_a);
+  {
+    g_autofree char *dir = ave_document_dup_output_dir (document);
+
+    g_assert_cmpstr (dir, ==, out_a);
+  }
   g_assert_true (ave_window_can_render (window));
   close_window (window);
 }
@@ -198,6 +204,110 @@ test_drop_cancel (void)
   g_assert_true (ave_window_can_process (window));
   g_assert_null (ave_document_get_plan (document));
   close_window (window);
+}
+
+static void
+collect (GtkWidget *widget, GType type, GPtrArray *found)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    g_ptr_array_add (found, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect (child, type, found);
+}
+
+/* Drawn, fully inside the window, and in no scrolled window: in view
+ * without scrolling. */
+static void
+assert_in_view (AveWindow *window, GtkWidget *widget, int width, int height)
+{
+  graphene_rect_t bounds;
+
+  g_assert_true (gtk_widget_get_mapped (widget));
+  g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (window), &bounds));
+  g_assert_cmpfloat (bounds.size.width, >=, 40);
+  g_assert_cmpfloat (bounds.size.height, >=, 4);
+  g_assert_cmpfloat (bounds.origin.x, >=, 0);
+  g_assert_cmpfloat (bounds.origin.y, >=, 0);
+  g_assert_cmpfloat (bounds.origin.x + bounds.size.width, <=, width);
+  g_assert_cmpfloat (bounds.origin.y + bounds.size.height, <=, height);
+  g_assert_null (gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW));
+}
+
+typedef struct
+{
+  AveWindow *window;
+  int        width;
+  int        height;
+} Size;
+
+static gboolean
+has_size (gpointer data)
+{
+  Size *size = data;
+
+  int width = gtk_widget_get_width (GTK_WIDGET (size->window));
+  int height = gtk_widget_get_height (GTK_WIDGET (size->window));
+
+  /* Less the client-side border an uncomposited display draws; more would
+   * be the content asking for more than the screen. */
+  return width <= size->width && width >= size->width - 16
+         && height <= size->height && height >= size->height - 16;
+}
+
+/* Issue #14: while a job runs, the five stages and the three live graphs
+ * are in view without scrolling at 1280x800 and 1920x1080, and so are the
+ * preview, the transcript slot and the timeline. */
+static void
+test_layout (void)
+{
+  const char *a = ave_test_sample ("drop-run-a.mp4", 6, 160, 90);
+  const char *paths[] = { a, NULL };
+  const int sizes[][2] = { { 1280, 800 }, { 1920, 1080 } };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      AveWindow *window = ave_window_new (app);
+      AveDocument *document = ave_window_get_document (window);
+      Size size = { window, sizes[i][0], sizes[i][1] };
+      g_autoptr(GPtrArray) graphs = g_ptr_array_new ();
+      g_autoptr(GPtrArray) bars = g_ptr_array_new ();
+      g_autoptr(GPtrArray) paned = g_ptr_array_new ();
+      GtkWidget *strip;
+
+      gtk_window_set_default_size (GTK_WINDOW (window), size.width, size.height);
+      gtk_window_present (GTK_WINDOW (window));
+      g_assert_true (drop_files (window, paths));
+      g_assert_true (wait_until (has_source, document, 30));
+      g_assert_true (ave_window_is_busy (window));
+      if (!wait_until (has_size, &size, 10))
+        g_error ("the window is %d×%d, not about %d×%d", gtk_widget_get_width (GTK_WIDGET (window)),
+                 gtk_widget_get_height (GTK_WIDGET (window)), size.width, size.height);
+      /* The editor page's allocation has run. */
+      for (int n = 0; n < 50; n++)
+        {
+          g_main_context_iteration (NULL, FALSE);
+          g_usleep (5000);
+        }
+      collect (GTK_WIDGET (window), AVE_TYPE_GRAPH, graphs);
+      g_assert_cmpuint (graphs->len, ==, 3);
+      /* The strip under the timeline: graph < its box < the graphs' row <
+       * the strip, which holds the stages' bars too. */
+      strip = gtk_widget_get_parent (gtk_widget_get_parent (gtk_widget_get_parent (graphs->pdata[0])));
+      collect (strip, GTK_TYPE_PROGRESS_BAR, bars);
+      g_assert_cmpuint (bars->len, ==, 5);
+      for (guint j = 0; j < graphs->len; j++)
+        assert_in_view (window, graphs->pdata[j], size.width, size.height);
+      for (guint j = 0; j < bars->len; j++)
+        assert_in_view (window, bars->pdata[j], size.width, size.height);
+      /* Preview and transcript side by side. */
+      collect (GTK_WIDGET (window), GTK_TYPE_PANED, paned);
+      g_assert_cmpuint (paned->len, >=, 1);
+      assert_in_view (window, gtk_paned_get_start_child (paned->pdata[0]), size.width, size.height);
+      assert_in_view (window, gtk_paned_get_end_child (paned->pdata[0]), size.width, size.height);
+      ave_window_cancel (window);
+      close_window (window);
+    }
 }
 
 /* A single GFile (what some sources offer instead of a list) opens too. */
@@ -251,6 +361,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app/drop/two-files-run", test_drop_runs);
   g_test_add_func ("/app/drop/two-files-cancel", test_drop_cancel);
   g_test_add_func ("/app/drop/gfile", test_drop_gfile);
+  g_test_add_func ("/app/layout/strip-in-view", test_layout);
   status = g_test_run ();
   g_object_unref (app);
   return status;
