@@ -305,6 +305,19 @@ test_layout (void)
       g_assert_cmpuint (paned->len, >=, 1);
       assert_in_view (window, gtk_paned_get_start_child (paned->pdata[0]), size.width, size.height);
       assert_in_view (window, gtk_paned_get_end_child (paned->pdata[0]), size.width, size.height);
+      if (i == 0)
+        {
+          /* The transcript slot takes a widget in place of its placeholder. */
+          GtkWidget *label = gtk_label_new ("transcript");
+
+          ave_window_set_transcript (window, label);
+          for (int n = 0; n < 20; n++)
+            g_main_context_iteration (NULL, FALSE);
+          g_assert_true (gtk_widget_is_ancestor (label, gtk_paned_get_end_child (paned->pdata[0])));
+          g_assert_null (gtk_widget_get_next_sibling (label));
+          g_assert_null (gtk_widget_get_prev_sibling (label));
+          assert_in_view (window, label, size.width, size.height);
+        }
       ave_window_cancel (window);
       close_window (window);
     }
