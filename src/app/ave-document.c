@@ -640,6 +640,13 @@ on_queue_started (AveJob *job, gpointer user_data)
   state_changed (self);
 }
 
+static gboolean
+unref_idle (gpointer data)
+{
+  g_object_unref (data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_queue_done (AveJob *job, const GError *error, gpointer user_data)
 {
@@ -698,7 +705,9 @@ out:
     AveDocument *document = entry->document;
 
     doc_job_free (entry);
-    g_object_unref (document);
+    /* The queue goes on with its own work after this callback returns;
+     * the last reference, and with it the queue, go after that. */
+    g_idle_add_full (G_PRIORITY_DEFAULT, unref_idle, document, NULL);
   }
 }
 
