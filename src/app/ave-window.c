@@ -63,6 +63,9 @@ struct _AveWindow
   AdwComboRow          *preset_row;
   AdwComboRow          *retakes_row;
   AdwComboRow          *subtitles_row;
+  AdwComboRow          *director_row;
+  AdwComboRow          *llm_provider_row;
+  AdwComboRow          *asr_row;
   GtkSwitch            *burn_captions_switch;
   GtkLabel             *cpu_label;
   GtkLabel             *memory_label;
@@ -1004,6 +1007,9 @@ set_controls_sensitive (AveWindow *self, gboolean sensitive)
   gtk_widget_set_sensitive (GTK_WIDGET (self->retakes_row), sensitive);
   gtk_widget_set_sensitive (GTK_WIDGET (self->subtitles_row), sensitive);
   gtk_widget_set_sensitive (GTK_WIDGET (self->burn_captions_switch), sensitive);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->director_row), sensitive);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->llm_provider_row), sensitive);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->asr_row), sensitive);
 }
 
 /* While jobs run or wait: the controls are locked (they made the jobs'
@@ -1271,6 +1277,9 @@ ave_window_class_init (AveWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AveWindow, preset_row);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, retakes_row);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, subtitles_row);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, director_row);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, llm_provider_row);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, asr_row);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, burn_captions_switch);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, cpu_label);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, memory_label);
@@ -1398,6 +1407,11 @@ ave_window_init (AveWindow *self)
   g_signal_connect (self->preset_row, "notify::selected", G_CALLBACK (on_choice_changed), self);
   ave_app_settings_bind_choice (self->settings, "retakes", self->retakes_row);
   ave_app_settings_bind_choice (self->settings, "subtitles", self->subtitles_row);
+  /* The same keys as the preferences: the job reads them from GSettings
+   * (ave_app_settings_apply_providers). */
+  ave_app_settings_bind_choice (self->settings, "director", self->director_row);
+  ave_app_settings_bind_choice (self->settings, "llm-provider", self->llm_provider_row);
+  ave_app_settings_bind_choice (self->settings, "asr", self->asr_row);
   if (self->settings != NULL)
     g_settings_bind (self->settings, "burn-captions", self->burn_captions_switch, "active", G_SETTINGS_BIND_DEFAULT);
 
