@@ -1,9 +1,13 @@
 /* test-job-queue.c — the engine's job queue with real jobs: it admits what
- * the memory budget and the job limit allow, in order, and a job cancelled
- * while it waits leaves without ever starting. */
+ * the memory budget and the job limit allow, in order, a job cancelled
+ * while it waits leaves without ever starting, and jobs can run below the
+ * caller's priority. */
 #include "config.h"
 
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <gio/gio.h>
 
 #include "ave-test-util.h"
@@ -134,6 +138,58 @@ test_cancel_waiting (void)
   g_ptr_array_unref (run.order);
 }
 
+typedef struct
+{
+  GMainLoop *loop;
+  int        nice;       /* of the thread that told of the first stage */
+  gboolean   done;
+} NiceRun;
+
+/* Runs on the job's thread. */
+static void
+on_nice_event (const AveEvent *event, gpointer user_data)
+{
+  NiceRun *run = user_data;
+
+  if (event->kind == AVE_EVENT_STAGE_START && run->nice == G_MININT)
+    run->nice = getpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid));
+}
+
+static void
+on_nice_done (AveJob *job, const GError *error, gpointer user_data)
+{
+  NiceRun *run = user_data;
+
+  g_assert_no_error ((GError *) error);
+  run->done = TRUE;
+  g_main_loop_quit (run->loop);
+}
+
+/* ave_job_queue_set_nice_increment: the job runs below the caller's
+ * priority (the app's UI thread), as ave_job_run_background_async. */
+static void
+test_nice_increment (void)
+{
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autofree char *out = ave_test_path ("queue-nice-out");
+  g_autoptr(AveJobQueue) queue = ave_job_queue_new (0, 1);
+  g_autoptr(AveJob) job = NULL;
+  NiceRun run = { g_main_loop_new (NULL, FALSE), G_MININT, FALSE };
+  int base = getpriority (PRIO_PROCESS, 0);
+
+  settings->mode = AVE_MODE_FAST;
+  job = ave_job_new (AVE_JOB_ANALYZE, clip (), out, settings);
+  ave_job_set_event_func (job, on_nice_event, &run, NULL);
+  ave_job_queue_set_nice_increment (queue, 7);
+  ave_job_queue_add (queue, job, 0, NULL, NULL, on_nice_done, &run);
+  g_main_loop_run (run.loop);
+  g_assert_true (run.done);
+  g_assert_cmpint (run.nice, ==, MIN (base + 7, 19));
+  /* The caller's own priority is untouched. */
+  g_assert_cmpint (getpriority (PRIO_PROCESS, 0), ==, base);
+  g_main_loop_unref (run.loop);
+}
+
 static void
 test_default_jobs (void)
 {
@@ -158,5 +214,6 @@ main (int argc, char **argv)
   g_test_add_func ("/job-queue/memory-bound", test_memory_bound);
   g_test_add_func ("/job-queue/count-bound-and-oversized", test_count_bound_and_oversized);
   g_test_add_func ("/job-queue/cancel-waiting", test_cancel_waiting);
+  g_test_add_func ("/job-queue/nice-increment", test_nice_increment);
   return g_test_run ();
 }

@@ -2,32 +2,32 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <glib/gi18n.h>
 
 #include "core/ave-error.h"
-#include "pipeline/ave-job.h"
-#include "pipeline/ave-job-background.h"
-#include "media/ave-media.h"
 #include "core/ave-monitor.h"
+#include "director/ave-project.h"
+#include "pipeline/ave-job.h"
 #include "resources/ave-cost-ledger.h"
-#include "director/ave-plan-history.h"
-#include "ave-timeline.h"
-#include "ave-preview.h"
 
 #include "ave-app-settings.h"
+#include "ave-document.h"
 #include "ave-graph.h"
-#include "director/ave-project.h"
+#include "ave-preview.h"
 #include "ave-series.h"
-#include "ave-window.h"
 #include "ave-service-jobs.h"
+#include "ave-timeline.h"
+#include "ave-window.h"
 
 /* Four samples a second over a minute of history. */
 #define SAMPLE_INTERVAL_MS 250
 #define GRAPH_SPAN_S       60
-#define JOB_NICE_INCREMENT 10
 #define SERIES_CAPACITY    (GRAPH_SPAN_S * 1000 / SAMPLE_INTERVAL_MS + 4)
 
+/* The window is a view of one AveDocument (ave-document.h): it shows the
+ * document's video, plan, jobs and results, and turns the user's commands
+ * into calls on it.  The processing controls, the live graphs and the
+ * recent projects are the window's own. */
 struct _AveWindow
 {
   AdwApplicationWindow parent_instance;
@@ -37,11 +37,22 @@ struct _AveWindow
   AdwWindowTitle       *window_title;
   AdwToastOverlay      *toast_overlay;
   GtkStack             *stack;
+  AdwFlap              *flap;
+  GtkToggleButton      *settings_button;
+  GtkToggleButton      *results_button;
+  GtkWidget            *process_button;
+  GtkWidget            *cancel_button;
+  GtkStack             *view_stack;
   GtkBox               *preview_box;
+  GtkBox               *transcript_box;
   GtkBox               *timeline_box;
   GtkLabel             *plan_label;
-  GtkBox               *results_box;
+  GtkLabel             *job_label;
+  GtkGrid              *stage_grid;
+  GtkLabel             *results_empty_label;
   GtkFlowBox           *thumbnails_box;
+  AdwPreferencesGroup  *metadata_group;
+  AdwPreferencesGroup  *warnings_group;
   AdwActionRow         *titles_row;
   AdwActionRow         *description_row;
   AdwActionRow         *tags_row;
@@ -52,8 +63,10 @@ struct _AveWindow
   AdwComboRow          *preset_row;
   AdwComboRow          *retakes_row;
   AdwComboRow          *subtitles_row;
+  AdwComboRow          *director_row;
+  AdwComboRow          *llm_provider_row;
+  AdwComboRow          *asr_row;
   GtkSwitch            *burn_captions_switch;
-  AdwPreferencesGroup  *progress_group;
   GtkLabel             *cpu_label;
   GtkLabel             *memory_label;
   GtkLabel             *cost_label;
@@ -62,32 +75,19 @@ struct _AveWindow
   AveGraph             *cost_graph;
   GMenu                *recent_menu;
 
-  AdwActionRow         *stage_rows[AVE_N_STAGES];
+  GtkLabel             *stage_states[AVE_N_STAGES];
   GtkProgressBar       *stage_bars[AVE_N_STAGES];
 
   GSettings            *settings;
   GtkWidget            *timeline;
   GtkWidget            *preview;
+  GtkDropTarget        *drop_target;
 
-  /* the document */
-  char                 *source;
-  AveMediaInfo         *media;
-  AveAnalysis          *analysis;
-  AvePlan              *plan;
-  AvePlanHistory       *history;
-  gulong                plan_changed_id;
-  char                 *output_root;     /* DIR */
-  char                 *output_name;     /* DIR/<name>/ holds the results */
-  char                 *project_path;
-  GCancellable         *open_cancellable;
-
-  /* the running job */
-  AveJob               *job;
-  AveJobKind            job_kind;
-  GCancellable         *cancellable;
-  GPtrArray            *thumbnail_paths;
-  char                 *metadata_path;
-  char                 *final_path;
+  AveDocument          *document;
+  gboolean              measuring;        /* the stall monitor, while busy */
+  GtkWidget            *warning_rows[8];  /* the newest warnings */
+  guint                 n_warnings;
+  guint                 results_serial;   /* of the thumbnails being loaded */
 
   /* live graphs */
   AveSeries            *cpu_series;
@@ -105,22 +105,6 @@ struct _AveWindow
 
 G_DEFINE_FINAL_TYPE (AveWindow, ave_window, ADW_TYPE_APPLICATION_WINDOW)
 
-static void update_plan_label (AveWindow *self);
-
-/* g_set_str arrived in GLib 2.76; the floor is 2.74. */
-static void
-replace_str (char **slot, const char *value)
-{
-  char *copy;
-
-  if (*slot == value)
-    return;
-  copy = g_strdup (value);
-  g_free (*slot);
-  *slot = copy;
-}
-static void load_results (AveWindow *self);
-
 static AveApplication *
 get_app (AveWindow *self)
 {
@@ -131,11 +115,42 @@ static void
 update_actions (AveWindow *self)
 {
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  g_autofree char *dir = ave_document_dup_output_dir (self->document);
 
   if (app != NULL)
     ave_application_update_actions (AVE_APPLICATION (app));
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-output-folder",
-                                 self->output_root != NULL && self->output_name != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-output-folder", dir != NULL);
+}
+
+/* The transcript slot beside the preview: `transcript` takes the place of
+ * the placeholder page (NULL: the placeholder again). */
+void
+ave_window_set_transcript (AveWindow *self, GtkWidget *transcript)
+{
+  GtkWidget *child;
+
+  g_return_if_fail (AVE_IS_WINDOW (self));
+  g_return_if_fail (transcript == NULL || GTK_IS_WIDGET (transcript));
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->transcript_box))) != NULL)
+    gtk_box_remove (self->transcript_box, child);
+  if (transcript == NULL)
+    {
+      GtkWidget *placeholder = adw_status_page_new ();
+
+      adw_status_page_set_title (ADW_STATUS_PAGE (placeholder), _("Transcript"));
+      adw_status_page_set_description (ADW_STATUS_PAGE (placeholder), _("The words of the edit will be here."));
+      gtk_widget_add_css_class (placeholder, "compact");
+      transcript = placeholder;
+    }
+  gtk_widget_set_vexpand (transcript, TRUE);
+  gtk_box_append (self->transcript_box, transcript);
+}
+
+AveDocument *
+ave_window_get_document (AveWindow *self)
+{
+  g_return_val_if_fail (AVE_IS_WINDOW (self), NULL);
+  return self->document;
 }
 
 /* ------------------------------------------------------------ messages */
@@ -263,156 +278,70 @@ reset_progress (AveWindow *self)
   for (guint i = 0; i < AVE_N_STAGES; i++)
     {
       gtk_progress_bar_set_fraction (self->stage_bars[i], 0);
-      adw_action_row_set_subtitle (self->stage_rows[i], _("Waiting"));
+      gtk_label_set_label (self->stage_states[i], _("Waiting"));
     }
 }
 
-typedef struct
-{
-  AveWindow    *window;      /* owned */
-  AveJob       *job;         /* owned */
-  AveEventKind  kind;
-  AveStage      stage;
-  double        fraction;
-  double        wall_seconds;
-  gboolean      skipped;
-  char         *message;
-  char         *name;
-  char         *path;
-  AvePlan      *plan;        /* RESULT "plan": a copy made on the job's thread */
-  AveAnalysis  *analysis;
-} EventData;
-
 static void
-event_data_free (gpointer data)
+on_stage_started (AveDocument *document, guint stage, AveWindow *self)
 {
-  EventData *e = data;
-
-  g_object_unref (e->window);
-  g_object_unref (e->job);
-  g_free (e->message);
-  g_free (e->name);
-  g_free (e->path);
-  g_clear_object (&e->plan);
-  g_clear_pointer (&e->analysis, ave_analysis_unref);
-  g_free (e);
+  g_return_if_fail (stage < AVE_N_STAGES);
+  gtk_progress_bar_set_fraction (self->stage_bars[stage], 0);
+  gtk_label_set_label (self->stage_states[stage], _("Running…"));
 }
 
-static void set_document (AveWindow *self, AveAnalysis *analysis, AvePlan *plan);
-
-static gboolean
-on_event_main (gpointer data)
+static void
+on_stage_progress (AveDocument *document, guint stage, double fraction, AveWindow *self)
 {
-  EventData *e = data;
-  AveWindow *self = e->window;
+  g_return_if_fail (stage < AVE_N_STAGES);
+  gtk_progress_bar_set_fraction (self->stage_bars[stage], fraction);
+}
+
+static void
+on_stage_finished (AveDocument *document, guint stage, gboolean skipped, double seconds, AveWindow *self)
+{
   g_autofree char *text = NULL;
 
-  /* Events of a job that is over, or of a closed window, have no place to go. */
-  if (self->disposed || e->job != self->job)
-    return G_SOURCE_REMOVE;
-
-  switch (e->kind)
+  g_return_if_fail (stage < AVE_N_STAGES);
+  gtk_progress_bar_set_fraction (self->stage_bars[stage], 1);
+  if (skipped)
+    gtk_label_set_label (self->stage_states[stage], _("Skipped: nothing to do"));
+  else
     {
-    case AVE_EVENT_STAGE_START:
-      gtk_progress_bar_set_fraction (self->stage_bars[e->stage], 0);
-      adw_action_row_set_subtitle (self->stage_rows[e->stage], _("Running…"));
-      break;
-    case AVE_EVENT_STAGE_PROGRESS:
-      gtk_progress_bar_set_fraction (self->stage_bars[e->stage], CLAMP (e->fraction, 0, 1));
-      break;
-    case AVE_EVENT_STAGE_END:
-      gtk_progress_bar_set_fraction (self->stage_bars[e->stage], 1);
-      if (e->skipped)
-        adw_action_row_set_subtitle (self->stage_rows[e->stage], _("Skipped: nothing to do"));
-      else
-        {
-          text = g_strdup_printf (_("Done in %.1f s"), e->wall_seconds);
-          adw_action_row_set_subtitle (self->stage_rows[e->stage], text);
-        }
-      break;
-    case AVE_EVENT_WARNING:
-    case AVE_EVENT_DECISION:
-      if (e->message != NULL)
-        ave_window_show_message (self, e->message);
-      break;
-    case AVE_EVENT_NOTICE:
-      g_debug ("notice: %s", e->message);
-      break;
-    case AVE_EVENT_RESULT:
-      if (g_strcmp0 (e->name, "thumbnail") == 0)
-        g_ptr_array_add (self->thumbnail_paths, g_strdup (e->path));
-      else if (g_strcmp0 (e->name, "metadata") == 0)
-        replace_str (&self->metadata_path, e->path);
-      else if (g_strcmp0 (e->name, "final") == 0)
-        replace_str (&self->final_path, e->path);
-      else if (g_strcmp0 (e->name, "plan") == 0 && e->plan != NULL && self->job_kind == AVE_JOB_PROCESS)
-        /* The plan is on the timeline while the video renders.  A render
-         * writes back the plan it was given: the edited one stays. */
-        set_document (self, e->analysis, e->plan);
-      break;
-    case AVE_EVENT_SAMPLE:
-    default:
-      break;
+      text = g_strdup_printf (_("Done in %.1f s"), seconds);
+      gtk_label_set_label (self->stage_states[stage], text);
     }
-  return G_SOURCE_REMOVE;
 }
 
-typedef struct
+/* The strip's heading: which job runs and how many wait. */
+static void
+update_job_label (AveWindow *self, guint kind, const char *source)
 {
-  AveWindow *window;
-  AveJob    *job;
-} EventTarget;
+  guint waiting = ave_document_get_n_waiting (self->document);
+  g_autofree char *name = source != NULL ? g_path_get_basename (source) : NULL;
+  g_autofree char *text = NULL;
+
+  if (!ave_document_is_busy (self->document))
+    text = g_strdup (_("No job running"));
+  else if (name == NULL)
+    text = g_strdup (_("Starting…"));
+  else if (waiting == 0)
+    text = g_strdup_printf (kind == AVE_JOB_RENDER ? _("Rendering %s") : _("Processing %s"), name);
+  else
+    /* Translators: "Processing talk.mp4 (2 more queued)" */
+    text = g_strdup_printf (kind == AVE_JOB_RENDER ? _("Rendering %s (%u more queued)")
+                                                   : _("Processing %s (%u more queued)"), name, waiting);
+  gtk_label_set_label (self->job_label, text);
+}
 
 static void
-event_target_free (gpointer data)
+on_job_started (AveDocument *document, guint kind, const char *source, AveWindow *self)
 {
-  EventTarget *target = data;
-
-  g_object_unref (target->window);
-  g_free (target);
+  reset_progress (self);
+  update_job_label (self, kind, source);
 }
 
-/* Runs on the job's worker threads: copy what the main thread needs. */
-static void
-on_job_event (const AveEvent *event, gpointer user_data)
-{
-  EventTarget *target = user_data;
-  EventData *e;
-
-  /* The monitor is polled on the main thread; these are for the CLI. */
-  if (event->kind == AVE_EVENT_SAMPLE)
-    return;
-
-  e = g_new0 (EventData, 1);
-  e->window = g_object_ref (target->window);
-  e->job = g_object_ref (target->job);
-  e->kind = event->kind;
-  e->stage = event->stage;
-  e->fraction = event->fraction;
-  e->wall_seconds = event->wall_seconds;
-  e->skipped = event->skipped;
-  e->message = g_strdup (event->message);
-  e->name = g_strdup (event->name);
-  e->path = g_strdup (event->path);
-  /* The job wrote the plan just before this event and nothing else touches
-   * it until the outputs start, so a copy made here is consistent. */
-  if (event->kind == AVE_EVENT_RESULT && g_strcmp0 (event->name, "plan") == 0
-      && ave_job_get_plan (target->job) != NULL && ave_job_get_analysis (target->job) != NULL)
-    {
-      e->plan = ave_plan_copy (ave_job_get_plan (target->job));
-      e->analysis = ave_analysis_ref (ave_job_get_analysis (target->job));
-    }
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, on_event_main, e, event_data_free);
-}
-
-/* ------------------------------------------------------------ document */
-
-static void
-on_plan_changed (AvePlan *plan, AveWindow *self)
-{
-  update_plan_label (self);
-  update_actions (self);
-}
+/* ------------------------------------------------------------ the model */
 
 static char *
 format_time (double seconds)
@@ -427,23 +356,25 @@ format_time (double seconds)
 static void
 update_plan_label (AveWindow *self)
 {
+  AvePlan *plan = ave_document_get_plan (self->document);
   g_autofree char *kept = NULL;
   g_autofree char *total = NULL;
   g_autofree char *text = NULL;
   guint n, n_cut = 0;
 
-  if (self->plan == NULL)
+  if (plan == NULL)
     {
       gtk_label_set_label (self->plan_label,
-                           self->source != NULL ? _("Press Process to analyse the video and plan the edit.") : "");
+                           ave_document_get_source (self->document) != NULL
+                           ? _("Press Process to analyse the video and plan the edit.") : "");
       return;
     }
-  n = ave_plan_get_n_segments (self->plan);
+  n = ave_plan_get_n_segments (plan);
   for (guint i = 0; i < n; i++)
-    if (!ave_plan_get_segment (self->plan, i)->enabled)
+    if (!ave_plan_get_segment (plan, i)->enabled)
       n_cut++;
-  kept = format_time (ave_plan_get_output_duration (self->plan));
-  total = format_time (ave_plan_get_source_duration (self->plan));
+  kept = format_time (ave_plan_get_output_duration (plan));
+  total = format_time (ave_plan_get_source_duration (plan));
   /* Translators: "12 segments, 3 cut out: 1:02 of 1:30 kept" */
   text = g_strdup_printf (ngettext ("%u segment, %u cut out: %s of %s kept",
                                     "%u segments, %u cut out: %s of %s kept", n),
@@ -452,79 +383,56 @@ update_plan_label (AveWindow *self)
 }
 
 static void
-on_history_notify (GObject *object, GParamSpec *pspec, AveWindow *self)
+on_plan_changed (AveDocument *document, AveWindow *self)
 {
+  update_plan_label (self);
   update_actions (self);
 }
 
+/* The timeline and the preview show the document's analysis and plan. */
 static void
-clear_document_model (AveWindow *self)
+on_model_changed (AveDocument *document, AveWindow *self)
 {
-  if (self->plan != NULL)
-    g_clear_signal_handler (&self->plan_changed_id, self->plan);
-  if (self->history != NULL)
-    g_signal_handlers_disconnect_by_data (self->history, self);
-  g_clear_object (&self->history);
-  g_clear_object (&self->plan);
-  g_clear_pointer (&self->analysis, ave_analysis_unref);
-}
-
-/* Takes the analysis and plan as the document's; the plan is edited in
- * place from now on (the job keeps its own copy). */
-static void
-set_document (AveWindow *self, AveAnalysis *analysis, AvePlan *plan)
-{
-  clear_document_model (self);
-  self->analysis = analysis != NULL ? ave_analysis_ref (analysis) : NULL;
-  self->plan = plan != NULL ? g_object_ref (plan) : NULL;
-
-  if (self->plan != NULL)
-    {
-      self->plan_changed_id = g_signal_connect (self->plan, "changed", G_CALLBACK (on_plan_changed), self);
-      self->history = ave_plan_history_new (self->plan);
-      g_signal_connect (self->history, "notify::can-undo", G_CALLBACK (on_history_notify), self);
-      g_signal_connect (self->history, "notify::can-redo", G_CALLBACK (on_history_notify), self);
-    }
   if (self->timeline != NULL)
-    ave_timeline_set_model (AVE_TIMELINE (self->timeline), self->history, self->analysis);
+    ave_timeline_set_model (AVE_TIMELINE (self->timeline), ave_document_get_history (document),
+                            ave_document_get_analysis (document));
   if (self->preview != NULL)
     {
-      ave_preview_set_plan (AVE_PREVIEW (self->preview), self->plan);
-      ave_preview_set_analysis (AVE_PREVIEW (self->preview), self->analysis);
+      ave_preview_set_plan (AVE_PREVIEW (self->preview), ave_document_get_plan (document));
+      ave_preview_set_analysis (AVE_PREVIEW (self->preview), ave_document_get_analysis (document));
     }
   update_plan_label (self);
   update_actions (self);
 }
 
 static void
-clear_results (AveWindow *self)
+on_state_changed (AveDocument *document, AveWindow *self)
 {
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->thumbnails_box))) != NULL)
-    gtk_flow_box_remove (self->thumbnails_box, child);
-  gtk_widget_set_visible (GTK_WIDGET (self->results_box), FALSE);
-  g_ptr_array_set_size (self->thumbnail_paths, 0);
-  g_clear_pointer (&self->metadata_path, g_free);
-  g_clear_pointer (&self->final_path, g_free);
+  update_actions (self);
 }
 
 static void
-set_source (AveWindow *self, const char *path, AveMediaInfo *media)
+clear_warnings (AveWindow *self)
 {
-  g_autofree char *basename = g_path_get_basename (path);
+  for (guint i = 0; i < self->n_warnings; i++)
+    adw_preferences_group_remove (self->warnings_group, self->warning_rows[i]);
+  self->n_warnings = 0;
+  gtk_widget_set_visible (GTK_WIDGET (self->warnings_group), FALSE);
+}
+
+/* A new video: its name and size in the title, the editor shown. */
+static void
+on_source_changed (AveDocument *document, GParamSpec *pspec, AveWindow *self)
+{
+  const char *path = ave_document_get_source (document);
+  const AveMediaInfo *media = ave_document_get_media (document);
+  g_autofree char *basename = NULL;
   g_autofree char *subtitle = NULL;
   g_autofree char *duration = NULL;
 
-  replace_str (&self->source, path);
-  g_clear_pointer (&self->media, ave_media_info_free);
-  self->media = media;
-  g_clear_pointer (&self->project_path, g_free);
-  g_clear_pointer (&self->output_name, g_free);
-  clear_document_model (self);
-  clear_results (self);
-  reset_progress (self);
-
+  if (path == NULL || media == NULL)
+    return;
+  basename = g_path_get_basename (path);
   duration = format_time (media->duration);
   if (media->has_video)
     subtitle = g_strdup_printf ("%s — %d×%d, %s", basename, media->display_width, media->display_height, duration);
@@ -532,200 +440,25 @@ set_source (AveWindow *self, const char *path, AveMediaInfo *media)
     subtitle = g_strdup_printf ("%s — %s", basename, duration);
   adw_window_title_set_subtitle (self->window_title, subtitle);
   gtk_stack_set_visible_child_name (self->stack, "project");
+  gtk_toggle_button_set_active (self->results_button, FALSE);
+  if (!ave_document_is_busy (document))
+    reset_progress (self);
+  clear_warnings (self);
 
   if (self->preview != NULL)
-    {
-      ave_preview_set_source (AVE_PREVIEW (self->preview), path);
-      ave_preview_set_plan (AVE_PREVIEW (self->preview), NULL);
-      ave_preview_set_analysis (AVE_PREVIEW (self->preview), NULL);
-    }
-  if (self->timeline != NULL)
-    ave_timeline_set_model (AVE_TIMELINE (self->timeline), NULL, NULL);
+    ave_preview_set_source (AVE_PREVIEW (self->preview), path);
+  /* The model is already cleared: "model-changed" came first. */
   update_plan_label (self);
   update_actions (self);
 }
 
 /* ------------------------------------------------------------- opening */
 
-static void
-probe_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
-{
-  GError *error = NULL;
-  AveMediaInfo *info = ave_media_probe (task_data, &error);
-
-  if (info == NULL)
-    g_task_return_error (task, error);
-  else if (!info->has_video)
-    {
-      g_task_return_new_error (task, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_NO_STREAMS,
-                               _("%s holds no video; open a video file (MP4, MKV, WebM, MOV)"),
-                               (const char *) task_data);
-      ave_media_info_free (info);
-    }
-  else
-    g_task_return_pointer (task, info, (GDestroyNotify) ave_media_info_free);
-}
-
-static void
-on_probed (GObject *source_object, GAsyncResult *result, gpointer user_data)
-{
-  AveWindow *self = AVE_WINDOW (source_object);
-  g_autoptr(GError) error = NULL;
-  AveMediaInfo *info = g_task_propagate_pointer (G_TASK (result), &error);
-
-  if (self->disposed)
-    {
-      g_clear_pointer (&info, ave_media_info_free);
-      return;
-    }
-  if (info == NULL)
-    {
-      ave_window_show_error (self, error, _("Open Another…"), "app.open");
-      return;
-    }
-  set_source (self, g_task_get_task_data (G_TASK (result)), info);
-}
-
-typedef struct
-{
-  AveProject  *project;
-  AveMediaInfo *media;
-  AveAnalysis *analysis;
-  char        *path;
-} ProjectLoad;
-
-static void
-project_load_free (gpointer data)
-{
-  ProjectLoad *load = data;
-
-  g_clear_pointer (&load->project, ave_project_free);
-  g_clear_pointer (&load->media, ave_media_info_free);
-  g_clear_pointer (&load->analysis, ave_analysis_unref);
-  g_free (load->path);
-  g_free (load);
-}
-
-static void
-project_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
-{
-  ProjectLoad *load = task_data;
-  GError *error = NULL;
-
-  load->project = ave_project_load (load->path, &error);
-  if (load->project == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  load->media = ave_media_probe (load->project->source, &error);
-  if (load->media == NULL)
-    {
-      g_prefix_error (&error, _("The project’s video cannot be used: "));
-      g_task_return_error (task, error);
-      return;
-    }
-  /* Without its analysis a project still opens: Process analyses again. */
-  if (load->project->analysis_path != NULL && g_file_test (load->project->analysis_path, G_FILE_TEST_IS_REGULAR))
-    {
-      load->analysis = ave_analysis_load (load->project->analysis_path, &error);
-      if (load->analysis == NULL)
-        {
-          g_debug ("%s", error->message);
-          g_clear_error (&error);
-        }
-    }
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-add_recent_project (AveWindow *self, const char *path)
-{
-  g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
-  GtkRecentData data = {
-    .display_name = NULL,
-    .description = NULL,
-    .mime_type = (char *) AVE_PROJECT_MIME_TYPE,
-    .app_name = (char *) g_get_application_name (),
-    .app_exec = (char *) "ai-video-editor %f",
-    .groups = NULL,
-    .is_private = FALSE,
-  };
-
-  if (uri != NULL)
-    gtk_recent_manager_add_full (self->recent_manager, uri, &data);
-}
-
-static void
-on_project_loaded (GObject *source_object, GAsyncResult *result, gpointer user_data)
-{
-  AveWindow *self = AVE_WINDOW (source_object);
-  g_autoptr(GError) error = NULL;
-  ProjectLoad *load = g_task_get_task_data (G_TASK (result));
-
-  if (self->disposed)
-    return;
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      ave_window_show_error (self, error, _("Open Another…"), "app.open-project");
-      return;
-    }
-
-  set_source (self, load->project->source, g_steal_pointer (&load->media));
-  if (load->project->output_folder != NULL)
-    {
-      g_autofree char *root = g_path_get_dirname (load->project->output_folder);
-      replace_str (&self->output_root, root);
-      g_free (self->output_name);
-      self->output_name = g_path_get_basename (load->project->output_folder);
-    }
-  set_document (self, load->analysis, load->project->plan);
-  replace_str (&self->project_path, load->path);
-  add_recent_project (self, load->path);
-  if (load->analysis == NULL)
-    ave_window_show_message (self, _("The project’s analysis was not found: process the video again to render it"));
-  else
-    load_results (self);
-}
-
 void
 ave_window_open_file (AveWindow *self, GFile *file)
 {
-  g_autofree char *path = g_file_get_path (file);
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (AVE_IS_WINDOW (self));
-
-  if (path == NULL)
-    {
-      g_autoptr(GError) error = g_error_new (AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_NOT_FOUND,
-                                             _("Only local files can be opened; copy the video to this computer first"));
-      ave_window_show_error (self, error, NULL, NULL);
-      return;
-    }
-  if (ave_window_is_busy (self))
-    {
-      ave_window_show_message (self, _("Cancel the running job before opening another video"));
-      return;
-    }
-
-  g_cancellable_cancel (self->open_cancellable);
-  g_clear_object (&self->open_cancellable);
-  self->open_cancellable = g_cancellable_new ();
-  task = g_task_new (self, self->open_cancellable, g_str_has_suffix (path, ".aveproj") ? on_project_loaded : on_probed, NULL);
-  if (g_str_has_suffix (path, ".aveproj"))
-    {
-      ProjectLoad *load = g_new0 (ProjectLoad, 1);
-
-      load->path = g_steal_pointer (&path);
-      g_task_set_task_data (task, load, project_load_free);
-      g_task_run_in_thread (task, project_thread);
-    }
-  else
-    {
-      g_task_set_task_data (task, g_steal_pointer (&path), g_free);
-      g_task_run_in_thread (task, probe_thread);
-    }
+  ave_document_open (self->document, file);
 }
 
 static void
@@ -775,23 +508,118 @@ ave_window_show_open_project_dialog (AveWindow *self)
   show_chooser (self, _("Open a Project"), filter);
 }
 
+/* The processing settings of the window's controls; NULL and an error
+ * that names the preference to fix. */
+static const char *
+selected_value (AdwComboRow *row, const char *key)
+{
+  return ave_app_settings_choice_value (key, adw_combo_row_get_selected (row));
+}
+
+static AveSettings *
+build_settings (AveWindow *self, GError **error)
+{
+  g_autoptr(AveSettings) settings = NULL;
+  g_autofree char *style = NULL;
+
+  settings = ave_app_settings_build (selected_value (self->quality_row, "quality"),
+                                     selected_value (self->mode_row, "mode"),
+                                     selected_value (self->content_type_row, "content-type"),
+                                     selected_value (self->preset_row, "preset"),
+                                     error);
+  if (settings == NULL)
+    return NULL;
+  style = self->settings != NULL ? g_settings_get_string (self->settings, "caption-style") : NULL;
+  if (!ave_app_settings_apply_captions (settings, selected_value (self->subtitles_row, "subtitles"),
+                                        gtk_switch_get_active (self->burn_captions_switch),
+                                        selected_value (self->retakes_row, "retakes"), style, error) ||
+      !ave_app_settings_apply_providers (settings, self->settings, error))
+    return NULL;
+  return g_steal_pointer (&settings);
+}
+
+/* --output-dir of this instance, or the preference. */
+static char *
+dup_output_root (AveWindow *self)
+{
+  const char *override = ave_application_get_output_root (get_app (self));
+
+  return override != NULL ? g_strdup (override) : ave_app_settings_get_output_folder (self->settings);
+}
+
+/* The graphs measure against the budgets of the job about to start. */
+static void
+apply_job_budgets (AveWindow *self, const AveSettings *settings)
+{
+  /* The ledger the graph draws holds this job's budget (0: none). */
+  ave_cost_ledger_set_budget (ave_cost_ledger_get_default (), settings->budget_limit_usd);
+  self->memory_limit = ave_app_settings_memory_limit (settings);
+  ave_graph_set_limit (self->memory_graph, self->memory_limit / (1024.0 * 1024.0));
+}
+
+/* Several files dropped at once: the first opens when no video is open,
+ * and each is queued to be processed, one after another. */
+gboolean
+ave_window_drop_files (AveWindow *self, GSList *files)
+{
+  g_autoptr(AveSettings) settings = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output_root = NULL;
+  guint queued = 0;
+
+  g_return_val_if_fail (AVE_IS_WINDOW (self), FALSE);
+  if (files == NULL)
+    return FALSE;
+  settings = build_settings (self, &error);
+  if (settings == NULL)
+    {
+      ave_window_show_error (self, error, _("Preferences"), "app.preferences");
+      return FALSE;
+    }
+  output_root = dup_output_root (self);
+  if (ave_document_get_source (self->document) == NULL && !ave_document_is_busy (self->document))
+    ave_window_open_file (self, files->data);
+  for (GSList *l = files; l != NULL; l = l->next)
+    {
+      g_autofree char *path = g_file_get_path (l->data);
+
+      if (path == NULL || g_str_has_suffix (path, ".aveproj"))
+        {
+          /* A project opens instead (when it is the only thing dropped). */
+          if (path != NULL && files->next == NULL)
+            ave_window_open_file (self, l->data);
+          else if (path == NULL)
+            ave_window_show_message (self, _("Only local files can be processed; copy the video to this computer first"));
+          continue;
+        }
+      if (queued == 0 && !ave_document_is_busy (self->document))
+        apply_job_budgets (self, settings);
+      if (!ave_document_queue_video (self->document, path, settings, output_root, &error))
+        {
+          ave_window_show_error (self, error, _("Preferences"), "app.preferences");
+          return queued > 0;
+        }
+      queued++;
+    }
+  if (queued > 1)
+    {
+      g_autofree char *text = g_strdup_printf (ngettext ("%u video queued", "%u videos queued", queued), queued);
+      ave_window_show_message (self, text);
+    }
+  return TRUE;
+}
+
 static gboolean
 on_drop (GtkDropTarget *target, const GValue *value, double x, double y, gpointer user_data)
 {
   AveWindow *self = user_data;
-  GSList *files;
+  g_autoptr(GSList) files = NULL;
 
-  if (!G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
-    return FALSE;
-  files = gdk_file_list_get_files (g_value_get_boxed (value));
-  if (files == NULL)
-    return FALSE;
-  /* One window edits one video: the first dropped file is the one. */
-  ave_window_open_file (self, files->data);
-  if (files->next != NULL)
-    ave_window_show_message (self, _("Only the first dropped file was opened"));
-  g_slist_free (files);
-  return TRUE;
+  if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    files = gdk_file_list_get_files (g_value_get_boxed (value));
+  else if (G_VALUE_HOLDS (value, G_TYPE_FILE) && g_value_get_object (value) != NULL)
+    files = g_slist_prepend (NULL, g_value_get_object (value));
+  return ave_window_drop_files (self, files);
 }
 
 /* ------------------------------------------------------------- projects */
@@ -801,30 +629,42 @@ char *ave_window_dup_output_dir (AveWindow *self);
 char *
 ave_window_dup_output_dir (AveWindow *self)
 {
-  if (self->output_root == NULL || self->output_name == NULL)
-    return NULL;
-  return g_build_filename (self->output_root, self->output_name, NULL);
+  return ave_document_dup_output_dir (self->document);
+}
+
+static void
+add_recent_project (AveWindow *self, const char *path)
+{
+  g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
+  GtkRecentData data = {
+    .display_name = NULL,
+    .description = NULL,
+    .mime_type = (char *) AVE_PROJECT_MIME_TYPE,
+    .app_name = (char *) g_get_application_name (),
+    .app_exec = (char *) "ai-video-editor %f",
+    .groups = NULL,
+    .is_private = FALSE,
+  };
+
+  if (uri != NULL)
+    gtk_recent_manager_add_full (self->recent_manager, uri, &data);
+}
+
+/* A project opened or saved is a recent one. */
+static void
+on_project_path_changed (AveDocument *document, GParamSpec *pspec, AveWindow *self)
+{
+  const char *path = ave_document_get_project_path (document);
+
+  if (path != NULL)
+    add_recent_project (self, path);
 }
 
 gboolean
 ave_window_save_project_to (AveWindow *self, const char *path, GError **error)
 {
-  g_autofree char *output_dir = ave_window_dup_output_dir (self);
-  g_autofree char *analysis = output_dir != NULL ? g_build_filename (output_dir, "analysis.json", NULL) : NULL;
-  g_autoptr(AveProject) project = NULL;
-
-  if (self->plan == NULL || self->source == NULL)
-    {
-      g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID,
-                   _("There is no edit to save yet: process the video first"));
-      return FALSE;
-    }
-  project = ave_project_new (self->source, self->plan, output_dir, analysis);
-  if (!ave_project_save (project, path, error))
-    return FALSE;
-  replace_str (&self->project_path, path);
-  add_recent_project (self, path);
-  return TRUE;
+  g_return_val_if_fail (AVE_IS_WINDOW (self), FALSE);
+  return ave_document_save_project_to (self->document, path, error);
 }
 
 static void
@@ -860,22 +700,22 @@ ave_window_save_project (AveWindow *self)
   GtkFileChooserNative *chooser;
   g_autofree char *name = NULL;
 
-  if (self->plan == NULL)
+  if (ave_document_get_plan (self->document) == NULL)
     {
       ave_window_show_message (self, _("There is no edit to save yet: process the video first"));
       return;
     }
   chooser = gtk_file_chooser_native_new (_("Save the Project"), GTK_WINDOW (self),
                                          GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
-  if (self->project_path != NULL)
+  if (ave_document_get_project_path (self->document) != NULL)
     {
-      g_autoptr(GFile) file = g_file_new_for_path (self->project_path);
+      g_autoptr(GFile) file = g_file_new_for_path (ave_document_get_project_path (self->document));
       gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL);
     }
   else
     {
-      g_autofree char *stem = ave_job_output_stem (self->source);
-      g_autofree char *dir = g_path_get_dirname (self->source);
+      g_autofree char *stem = ave_job_output_stem (ave_document_get_source (self->document));
+      g_autofree char *dir = g_path_get_dirname (ave_document_get_source (self->document));
       g_autoptr(GFile) folder = g_file_new_for_path (dir);
 
       name = g_strconcat (stem, ".aveproj", NULL);
@@ -939,7 +779,8 @@ on_texture_loaded (GObject *source_object, GAsyncResult *result, gpointer user_d
   g_autoptr(GdkTexture) texture = g_task_propagate_pointer (G_TASK (result), &error);
   GtkWidget *picture;
 
-  if (self->disposed || texture == NULL)
+  /* A texture of results shown before the current ones: they are gone. */
+  if (self->disposed || texture == NULL || GPOINTER_TO_UINT (user_data) != self->results_serial)
     return;
   picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
   gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
@@ -1012,57 +853,64 @@ show_metadata (AveWindow *self, const char *path)
 static void
 show_results (AveWindow *self)
 {
+  GPtrArray *thumbnails = ave_document_get_thumbnails (self->document);
+  const char *metadata = ave_document_get_metadata_path (self->document);
   GtkWidget *child;
 
+  self->results_serial++;
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->thumbnails_box))) != NULL)
     gtk_flow_box_remove (self->thumbnails_box, child);
-  for (guint i = 0; i < self->thumbnail_paths->len; i++)
+  for (guint i = 0; i < thumbnails->len; i++)
     {
-      g_autoptr(GTask) task = g_task_new (self, NULL, on_texture_loaded, NULL);
+      g_autoptr(GTask) task = g_task_new (self, NULL, on_texture_loaded, GUINT_TO_POINTER (self->results_serial));
 
       /* Decoding a 1280-pixel JPEG takes longer than a frame. */
-      g_task_set_task_data (task, g_strdup (self->thumbnail_paths->pdata[i]), g_free);
+      g_task_set_task_data (task, g_strdup (thumbnails->pdata[i]), g_free);
       g_task_run_in_thread (task, texture_thread);
     }
-  if (self->metadata_path != NULL)
-    show_metadata (self, self->metadata_path);
-  gtk_widget_set_visible (GTK_WIDGET (self->results_box), self->thumbnail_paths->len > 0 || self->metadata_path != NULL);
+  if (metadata != NULL)
+    show_metadata (self, metadata);
+  gtk_widget_set_visible (GTK_WIDGET (self->thumbnails_box), thumbnails->len > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->metadata_group), metadata != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->results_empty_label), thumbnails->len == 0 && metadata == NULL);
 }
 
-/* The results of an earlier run (an opened project): what is on disk. */
+/* Results come in while a job runs; they are shown once it is done (or at
+ * once when read from disk for a project). */
 static void
-load_results (AveWindow *self)
+on_results_changed (AveDocument *document, AveWindow *self)
 {
-  g_autofree char *dir = ave_window_dup_output_dir (self);
-  g_autofree char *thumbs = NULL;
-  g_autofree char *metadata = NULL;
-  g_autoptr(GDir) folder = NULL;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
+  if (!ave_document_is_busy (document))
+    show_results (self);
+  update_actions (self);
+}
 
-  if (dir == NULL)
-    return;
-  g_ptr_array_set_size (self->thumbnail_paths, 0);
-  thumbs = g_build_filename (dir, "thumbnails", NULL);
-  folder = g_dir_open (thumbs, 0, NULL);
-  while (folder != NULL && (name = g_dir_read_name (folder)) != NULL)
-    if (g_str_has_suffix (name, ".jpg"))
-      g_ptr_array_add (names, g_build_filename (thumbs, name, NULL));
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
-  for (guint i = 0; i < names->len; i++)
-    g_ptr_array_add (self->thumbnail_paths, g_strdup (names->pdata[i]));
-  metadata = g_build_filename (dir, "metadata.json", NULL);
-  g_clear_pointer (&self->metadata_path, g_free);
-  if (g_file_test (metadata, G_FILE_TEST_IS_REGULAR))
-    self->metadata_path = g_steal_pointer (&metadata);
-  show_results (self);
+static void
+on_warning (AveDocument *document, const char *message, AveWindow *self)
+{
+  GtkWidget *row = adw_action_row_new ();
+  g_autofree char *escaped = g_markup_escape_text (message, -1);
+
+  /* The newest few; older ones were toasts already. */
+  if (self->n_warnings == G_N_ELEMENTS (self->warning_rows))
+    {
+      adw_preferences_group_remove (self->warnings_group, self->warning_rows[0]);
+      memmove (self->warning_rows, self->warning_rows + 1, sizeof self->warning_rows[0] * (self->n_warnings - 1));
+      self->n_warnings--;
+    }
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), escaped);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), TRUE);
+  adw_action_row_set_title_lines (ADW_ACTION_ROW (row), 3);
+  adw_preferences_group_add (self->warnings_group, row);
+  self->warning_rows[self->n_warnings++] = row;
+  gtk_widget_set_visible (GTK_WIDGET (self->warnings_group), TRUE);
 }
 
 static void
 open_output_folder (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   AveWindow *self = AVE_WINDOW (widget);
-  g_autofree char *dir = ave_window_dup_output_dir (self);
+  g_autofree char *dir = ave_document_dup_output_dir (self->document);
   g_autofree char *uri = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GAppLaunchContext) context = NULL;
@@ -1078,200 +926,168 @@ open_output_folder (GtkWidget *widget, const char *action_name, GVariant *parame
     }
 }
 
+static void
+toggle_flap (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  AveWindow *self = AVE_WINDOW (widget);
+
+  gtk_toggle_button_set_active (self->settings_button, !gtk_toggle_button_get_active (self->settings_button));
+}
+
+static void
+toggle_results (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  AveWindow *self = AVE_WINDOW (widget);
+
+  gtk_toggle_button_set_active (self->results_button, !gtk_toggle_button_get_active (self->results_button));
+}
+
+static void
+on_results_toggled (GtkToggleButton *button, AveWindow *self)
+{
+  gtk_stack_set_visible_child_name (self->view_stack, gtk_toggle_button_get_active (button) ? "results" : "edit");
+}
+
+/* The settings and the results belong to a video: nothing to toggle on
+ * the empty page. */
+static void
+on_page_changed (GtkStack *stack, GParamSpec *pspec, AveWindow *self)
+{
+  gboolean project = g_strcmp0 (gtk_stack_get_visible_child_name (stack), "project") == 0;
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->settings_button), project);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->results_button), project);
+}
+
 /* ------------------------------------------------------------------ jobs */
 
 gboolean
 ave_window_is_busy (AveWindow *self)
 {
-  return self->job != NULL;
+  return ave_document_is_busy (self->document);
 }
 
 gboolean
 ave_window_can_process (AveWindow *self)
 {
-  return self->source != NULL && self->job == NULL;
+  return ave_document_can_process (self->document);
 }
 
 gboolean
 ave_window_has_plan (AveWindow *self)
 {
-  return self->plan != NULL;
+  return ave_document_get_plan (self->document) != NULL;
 }
 
 gboolean
 ave_window_can_render (AveWindow *self)
 {
-  return self->plan != NULL && self->analysis != NULL && self->job == NULL;
+  return ave_document_can_render (self->document);
 }
 
 gboolean
 ave_window_can_undo (AveWindow *self)
 {
-  gboolean can = FALSE;
-
-  if (self->history != NULL)
-    g_object_get (self->history, "can-undo", &can, NULL);
-  return can;
+  return ave_document_can_undo (self->document);
 }
 
 gboolean
 ave_window_can_redo (AveWindow *self)
 {
-  gboolean can = FALSE;
-
-  if (self->history != NULL)
-    g_object_get (self->history, "can-redo", &can, NULL);
-  return can;
+  return ave_document_can_redo (self->document);
 }
 
 static void
-on_job_finished (GObject *source_object, GAsyncResult *result, gpointer user_data)
+set_controls_sensitive (AveWindow *self, gboolean sensitive)
 {
-  AveJob *job = AVE_JOB (source_object);
-  AveWindow *self = user_data;   /* owned */
-  g_autoptr(GError) error = NULL;
-  gboolean ok = ave_job_run_finish (job, result, &error);
-  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
-
-  if (app != NULL)
-    ave_stall_monitor_end (ave_application_get_stall_monitor (AVE_APPLICATION (app)));
-
-  if (self->disposed || self->job != job)
-    {
-      g_object_unref (self);
-      return;
-    }
-
-  if (ok)
-    {
-      /* The plan from the "plan" event is already on the timeline and may
-       * have been edited since: keep it.  A render leaves the plan alone. */
-      if (self->job_kind == AVE_JOB_PROCESS && self->plan == NULL && ave_job_get_plan (job) != NULL)
-        {
-          g_autoptr(AvePlan) plan = ave_plan_copy (ave_job_get_plan (job));
-          set_document (self, ave_job_get_analysis (job), plan);
-        }
-      g_free (self->output_name);
-      self->output_name = g_path_get_basename (ave_job_get_output_dir (job));
-      show_results (self);
-      ave_window_show_message (self, self->job_kind == AVE_JOB_RENDER ? _("Rendered the edited video")
-                                                                        : _("The video is ready"));
-    }
-  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      reset_progress (self);
-      ave_window_show_message (self, _("Cancelled: no partial output was kept"));
-    }
-  else
-    ave_window_show_error (self, error, _("Try Again"), self->job_kind == AVE_JOB_RENDER ? "app.render" : "app.process");
-
-  g_clear_object (&self->job);
-  g_clear_object (&self->cancellable);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->quality_row), TRUE);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->mode_row), TRUE);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->content_type_row), TRUE);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->preset_row), TRUE);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->retakes_row), TRUE);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->subtitles_row), TRUE);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->burn_captions_switch), TRUE);
-  update_actions (self);
-  g_object_unref (self);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->quality_row), sensitive);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->mode_row), sensitive);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->content_type_row), sensitive);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->preset_row), sensitive);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->retakes_row), sensitive);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->subtitles_row), sensitive);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->burn_captions_switch), sensitive);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->director_row), sensitive);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->llm_provider_row), sensitive);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->asr_row), sensitive);
 }
 
-static const char *
-selected_value (AdwComboRow *row, const char *key)
+/* While jobs run or wait: the controls are locked (they made the jobs'
+ * settings), Cancel replaces Process, and the stall monitor measures. */
+static void
+on_busy_changed (AveDocument *document, GParamSpec *pspec, AveWindow *self)
 {
-  return ave_app_settings_choice_value (key, adw_combo_row_get_selected (row));
+  gboolean busy = ave_document_is_busy (document);
+  AveApplication *app = get_app (self);
+
+  set_controls_sensitive (self, !busy);
+  gtk_widget_set_visible (self->cancel_button, busy);
+  gtk_widget_set_visible (self->process_button, !busy);
+  if (busy != self->measuring && app != NULL)
+    {
+      if (busy)
+        ave_stall_monitor_begin (ave_application_get_stall_monitor (app));
+      else
+        ave_stall_monitor_end (ave_application_get_stall_monitor (app));
+      self->measuring = busy;
+    }
+  if (!busy)
+    {
+      update_job_label (self, AVE_JOB_PROCESS, NULL);
+      show_results (self);
+    }
+  update_actions (self);
+}
+
+static void
+on_job_finished (AveDocument *document, guint kind, const char *source, gboolean ok, AveWindow *self)
+{
+  /* A cancelled or failed job leaves no stage half done on screen. */
+  if (!ok && !ave_document_is_busy (document))
+    reset_progress (self);
+}
+
+static void
+on_document_message (AveDocument *document, const char *message, AveWindow *self)
+{
+  ave_window_show_message (self, message);
+}
+
+static void
+on_document_error (AveDocument *document, const GError *error, const char *button_label,
+                   const char *action_name, AveWindow *self)
+{
+  ave_window_show_error (self, error, button_label, action_name);
 }
 
 static void
 start_job (AveWindow *self, AveJobKind kind)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(AveSettings) settings = NULL;
-  EventTarget *target;
-  const char *override = ave_application_get_output_root (get_app (self));
+  g_autoptr(AveSettings) settings = build_settings (self, &error);
+  g_autofree char *output_root = NULL;
+  gboolean ok;
 
-  if (self->job != NULL || self->source == NULL)
-    return;
-
-  settings = ave_app_settings_build (selected_value (self->quality_row, "quality"),
-                                     selected_value (self->mode_row, "mode"),
-                                     selected_value (self->content_type_row, "content-type"),
-                                     selected_value (self->preset_row, "preset"),
-                                     &error);
-  if (settings != NULL)
-    {
-      g_autofree char *style = self->settings != NULL ? g_settings_get_string (self->settings, "caption-style") : NULL;
-
-      if (!ave_app_settings_apply_captions (settings, selected_value (self->subtitles_row, "subtitles"),
-                                            gtk_switch_get_active (self->burn_captions_switch),
-                                            selected_value (self->retakes_row, "retakes"), style, &error) ||
-          !ave_app_settings_apply_providers (settings, self->settings, &error))
-        g_clear_pointer (&settings, ave_settings_free);
-    }
   if (settings == NULL)
     {
       ave_window_show_error (self, error, _("Preferences"), "app.preferences");
       return;
     }
-
-  if (kind == AVE_JOB_PROCESS || self->output_root == NULL)
-    {
-      g_free (self->output_root);
-      self->output_root = override != NULL ? g_strdup (override) : ave_app_settings_get_output_folder (self->settings);
-    }
-  if (g_mkdir_with_parents (self->output_root, 0755) != 0)
-    {
-      int saved = errno;
-      error = g_error_new (AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_NOT_WRITABLE,
-                           _("Cannot create the output folder %s: %s. Choose another one in the preferences"),
-                           self->output_root, g_strerror (saved));
-      ave_window_show_error (self, error, _("Preferences"), "app.preferences");
-      return;
-    }
-
-  /* The ledger the graph draws holds this job's budget (0: none). */
-  ave_cost_ledger_set_budget (ave_cost_ledger_get_default (), settings->budget_limit_usd);
-  self->job = ave_job_new (kind, self->source, self->output_root, settings);
-  self->job_kind = kind;
-  if (self->output_name != NULL && kind == AVE_JOB_RENDER)
-    ave_job_set_output_name (self->job, self->output_name);
+  output_root = dup_output_root (self);
+  apply_job_budgets (self, settings);
   if (kind == AVE_JOB_RENDER)
-    {
-      ave_job_set_analysis (self->job, self->analysis);
-      ave_job_set_plan (self->job, self->plan);
-    }
+    ok = ave_document_render (self->document, settings, output_root, &error);
   else
+    ok = ave_document_process (self->document, settings, output_root, &error);
+  if (!ok)
     {
-      /* A new analysis makes a new plan: the old edit goes. */
-      set_document (self, NULL, NULL);
+      if (g_error_matches (error, AVE_OUTPUT_ERROR, AVE_OUTPUT_ERROR_NOT_WRITABLE))
+        ave_window_show_error (self, error, _("Preferences"), "app.preferences");
+      else if (kind == AVE_JOB_RENDER)
+        ave_window_show_error (self, error, _("Undo"), "app.undo");
+      else
+        ave_window_show_error (self, error, NULL, NULL);
     }
-
-  target = g_new0 (EventTarget, 1);
-  target->window = g_object_ref (self);
-  target->job = self->job;
-  ave_job_set_event_func (self->job, on_job_event, target, event_target_free);
-
-  clear_results (self);
-  reset_progress (self);
-  self->memory_limit = ave_app_settings_memory_limit (settings);
-  ave_graph_set_limit (self->memory_graph, self->memory_limit / (1024.0 * 1024.0));
-  gtk_widget_set_sensitive (GTK_WIDGET (self->quality_row), FALSE);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->mode_row), FALSE);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->content_type_row), FALSE);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->preset_row), FALSE);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->retakes_row), FALSE);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->subtitles_row), FALSE);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->burn_captions_switch), FALSE);
-
-  self->cancellable = g_cancellable_new ();
-  ave_stall_monitor_begin (ave_application_get_stall_monitor (get_app (self)));
-  /* Below the UI thread's priority, so the window stays responsive while
-   * the job keeps every core busy. */
-  ave_job_run_background_async (self->job, JOB_NICE_INCREMENT, self->cancellable,
-                                on_job_finished, g_object_ref (self));
-  update_actions (self);
 }
 
 static void
@@ -1293,7 +1109,9 @@ ave_window_process (AveWindow *self)
   GtkWidget *dialog;
 
   g_return_if_fail (AVE_IS_WINDOW (self));
-  if (self->history == NULL || !ave_plan_history_get_can_undo (self->history))
+  if (!ave_document_can_process (self->document))
+    return;
+  if (!ave_document_can_undo (self->document))
     {
       start_job (self, AVE_JOB_PROCESS);
       return;
@@ -1317,16 +1135,9 @@ ave_window_process (AveWindow *self)
 void
 ave_window_render (AveWindow *self)
 {
-  g_autoptr(GError) error = NULL;
-
   g_return_if_fail (AVE_IS_WINDOW (self));
-  if (!ave_window_can_render (self))
+  if (!ave_document_can_render (self->document))
     return;
-  if (!ave_plan_validate (self->plan, ave_plan_get_source_duration (self->plan), &error))
-    {
-      ave_window_show_error (self, error, _("Undo"), "app.undo");
-      return;
-    }
   start_job (self, AVE_JOB_RENDER);
 }
 
@@ -1334,38 +1145,34 @@ void
 ave_window_cancel (AveWindow *self)
 {
   g_return_if_fail (AVE_IS_WINDOW (self));
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
+  ave_document_cancel (self->document);
 }
 
 void
 ave_window_undo (AveWindow *self)
 {
-  if (self->history != NULL)
-    ave_plan_history_undo (self->history);
+  ave_document_undo (self->document);
 }
 
 void
 ave_window_redo (AveWindow *self)
 {
-  if (self->history != NULL)
-    ave_plan_history_redo (self->history);
+  ave_document_redo (self->document);
 }
 
 gboolean
 ave_window_set_segment_enabled (AveWindow *self, guint index, gboolean enabled)
 {
-  gboolean done;
+  g_autoptr(GError) error = NULL;
 
   g_return_val_if_fail (AVE_IS_WINDOW (self), FALSE);
-  if (self->plan == NULL || index >= ave_plan_get_n_segments (self->plan))
+  if (!ave_document_set_segment_enabled (self->document, index, enabled, &error))
     {
-      g_autofree char *message = g_strdup_printf (_("There is no segment %u in the plan"), index);
-      ave_window_show_message (self, message);
+      if (error != NULL)
+        ave_window_show_message (self, error->message);
       return FALSE;
     }
-  done = ave_plan_history_set_enabled (self->history, index, enabled);
-  return done;
+  return TRUE;
 }
 
 /* ------------------------------------------------------------- the class */
@@ -1393,13 +1200,20 @@ ave_window_dispose (GObject *object)
   AveWindow *self = AVE_WINDOW (object);
 
   self->disposed = TRUE;
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
-  g_cancellable_cancel (self->open_cancellable);
+  if (self->document != NULL)
+    {
+      /* The jobs hold the document until they stop; nothing of theirs
+       * comes here any more. */
+      ave_document_cancel (self->document);
+      g_signal_handlers_disconnect_by_data (self->document, self);
+      g_clear_object (&self->document);
+    }
+  if (self->measuring && get_app (self) != NULL)
+    ave_stall_monitor_end (ave_application_get_stall_monitor (get_app (self)));
+  self->measuring = FALSE;
   g_clear_handle_id (&self->sample_source_id, g_source_remove);
   if (self->recent_manager != NULL)
     g_clear_signal_handler (&self->recent_changed_id, self->recent_manager);
-  clear_document_model (self);
   /* The caption style handler; the settings may outlive us a moment
    * through the bindings of our controls. */
   if (self->settings != NULL)
@@ -1414,20 +1228,9 @@ ave_window_finalize (GObject *object)
   AveWindow *self = AVE_WINDOW (object);
 
   g_clear_object (&self->settings);
-  g_clear_object (&self->open_cancellable);
-  g_clear_object (&self->cancellable);
-  g_clear_object (&self->job);
-  g_clear_pointer (&self->media, ave_media_info_free);
-  g_clear_pointer (&self->thumbnail_paths, g_ptr_array_unref);
   g_clear_object (&self->cpu_series);
   g_clear_object (&self->memory_series);
   g_clear_object (&self->cost_series);
-  g_free (self->source);
-  g_free (self->output_root);
-  g_free (self->output_name);
-  g_free (self->project_path);
-  g_free (self->metadata_path);
-  g_free (self->final_path);
   G_OBJECT_CLASS (ave_window_parent_class)->finalize (object);
 }
 
@@ -1448,11 +1251,22 @@ ave_window_class_init (AveWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AveWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, flap);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, settings_button);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, results_button);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, process_button);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, preview_box);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, transcript_box);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, timeline_box);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, plan_label);
-  gtk_widget_class_bind_template_child (widget_class, AveWindow, results_box);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, job_label);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, stage_grid);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, results_empty_label);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, thumbnails_box);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, metadata_group);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, warnings_group);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, titles_row);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, description_row);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, tags_row);
@@ -1463,8 +1277,10 @@ ave_window_class_init (AveWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AveWindow, preset_row);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, retakes_row);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, subtitles_row);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, director_row);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, llm_provider_row);
+  gtk_widget_class_bind_template_child (widget_class, AveWindow, asr_row);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, burn_captions_switch);
-  gtk_widget_class_bind_template_child (widget_class, AveWindow, progress_group);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, cpu_label);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, memory_label);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, cost_label);
@@ -1472,14 +1288,19 @@ ave_window_class_init (AveWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AveWindow, memory_graph);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, cost_graph);
   gtk_widget_class_bind_template_child (widget_class, AveWindow, recent_menu);
-
   gtk_widget_class_install_action (widget_class, "win.open-output-folder", NULL, open_output_folder);
+  gtk_widget_class_install_action (widget_class, "win.toggle-settings", NULL, toggle_flap);
+  gtk_widget_class_install_action (widget_class, "win.toggle-results", NULL, toggle_results);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F9, 0, "win.toggle-settings", NULL);
+  /* F10 is GTK's key for the primary menu. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                      "win.toggle-results", NULL);
 }
 
 static void
 on_choice_changed (GObject *object, GParamSpec *pspec, AveWindow *self)
 {
-  if (self->job == NULL)
+  if (!ave_document_is_busy (self->document))
     refresh_memory_limit (self);
 }
 
@@ -1525,18 +1346,45 @@ on_timeline_seek (GtkWidget *timeline, double source_time, AveWindow *self)
 }
 
 static void
+build_stage_strip (AveWindow *self)
+{
+  for (guint i = 0; i < AVE_N_STAGES; i++)
+    {
+      GtkWidget *title = gtk_label_new (stage_title (i));
+      GtkWidget *bar = gtk_progress_bar_new ();
+      GtkWidget *state = gtk_label_new (NULL);
+
+      gtk_label_set_xalign (GTK_LABEL (title), 0);
+      gtk_widget_add_css_class (title, "caption");
+      gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
+      gtk_widget_set_size_request (bar, 90, -1);
+      gtk_label_set_xalign (GTK_LABEL (state), 0);
+      gtk_label_set_width_chars (GTK_LABEL (state), 14);
+      gtk_widget_add_css_class (state, "caption");
+      gtk_widget_add_css_class (state, "dim-label");
+      gtk_grid_attach (self->stage_grid, title, 0, i, 1, 1);
+      gtk_grid_attach (self->stage_grid, bar, 1, i, 1, 1);
+      gtk_grid_attach (self->stage_grid, state, 2, i, 1, 1);
+      /* The bar is read out with the stage's name. */
+      gtk_accessible_update_relation (GTK_ACCESSIBLE (bar), GTK_ACCESSIBLE_RELATION_LABELLED_BY, title, NULL, -1);
+      self->stage_bars[i] = GTK_PROGRESS_BAR (bar);
+      self->stage_states[i] = GTK_LABEL (state);
+    }
+  reset_progress (self);
+}
+
+static void
 ave_window_init (AveWindow *self)
 {
-  GtkDropTarget *drop;
   GdkRGBA cpu_color = { 0.21, 0.52, 0.89, 1 };
   GdkRGBA memory_color = { 0.57, 0.25, 0.67, 1 };
   GdkRGBA cost_color = { 0.15, 0.64, 0.41, 1 };
+  GType drop_types[] = { GDK_TYPE_FILE_LIST, G_TYPE_FILE };
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->thumbnail_paths = g_ptr_array_new_with_free_func (g_free);
-  self->open_cancellable = g_cancellable_new ();
   self->settings = ave_app_settings_new ();
+  self->document = ave_document_new ();
 
   if (self->settings != NULL)
     {
@@ -1559,20 +1407,15 @@ ave_window_init (AveWindow *self)
   g_signal_connect (self->preset_row, "notify::selected", G_CALLBACK (on_choice_changed), self);
   ave_app_settings_bind_choice (self->settings, "retakes", self->retakes_row);
   ave_app_settings_bind_choice (self->settings, "subtitles", self->subtitles_row);
+  /* The same keys as the preferences: the job reads them from GSettings
+   * (ave_app_settings_apply_providers). */
+  ave_app_settings_bind_choice (self->settings, "director", self->director_row);
+  ave_app_settings_bind_choice (self->settings, "llm-provider", self->llm_provider_row);
+  ave_app_settings_bind_choice (self->settings, "asr", self->asr_row);
   if (self->settings != NULL)
     g_settings_bind (self->settings, "burn-captions", self->burn_captions_switch, "active", G_SETTINGS_BIND_DEFAULT);
 
-  for (guint i = 0; i < AVE_N_STAGES; i++)
-    {
-      self->stage_rows[i] = ADW_ACTION_ROW (adw_action_row_new ());
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->stage_rows[i]), stage_title (i));
-      self->stage_bars[i] = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
-      gtk_widget_set_valign (GTK_WIDGET (self->stage_bars[i]), GTK_ALIGN_CENTER);
-      gtk_widget_set_size_request (GTK_WIDGET (self->stage_bars[i]), 100, -1);
-      adw_action_row_add_suffix (self->stage_rows[i], GTK_WIDGET (self->stage_bars[i]));
-      adw_preferences_group_add (self->progress_group, GTK_WIDGET (self->stage_rows[i]));
-    }
-  reset_progress (self);
+  build_stage_strip (self);
 
   self->cpu_series = ave_series_new (SERIES_CAPACITY);
   self->memory_series = ave_series_new (SERIES_CAPACITY);
@@ -1611,14 +1454,39 @@ ave_window_init (AveWindow *self)
   g_object_bind_property (self->preview, "position", self->timeline, "playhead", G_BINDING_SYNC_CREATE);
   g_signal_connect (self->timeline, "seek", G_CALLBACK (on_timeline_seek), self);
 
-  drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
-  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+  /* The views follow the document. */
+  g_signal_connect (self->document, "notify::source", G_CALLBACK (on_source_changed), self);
+  g_signal_connect (self->document, "notify::project-path", G_CALLBACK (on_project_path_changed), self);
+  g_signal_connect (self->document, "notify::busy", G_CALLBACK (on_busy_changed), self);
+  g_signal_connect (self->document, "model-changed", G_CALLBACK (on_model_changed), self);
+  g_signal_connect (self->document, "plan-changed", G_CALLBACK (on_plan_changed), self);
+  g_signal_connect (self->document, "state-changed", G_CALLBACK (on_state_changed), self);
+  g_signal_connect (self->document, "job-started", G_CALLBACK (on_job_started), self);
+  g_signal_connect (self->document, "job-finished", G_CALLBACK (on_job_finished), self);
+  g_signal_connect (self->document, "stage-started", G_CALLBACK (on_stage_started), self);
+  g_signal_connect (self->document, "stage-progress", G_CALLBACK (on_stage_progress), self);
+  g_signal_connect (self->document, "stage-finished", G_CALLBACK (on_stage_finished), self);
+  g_signal_connect (self->document, "results-changed", G_CALLBACK (on_results_changed), self);
+  g_signal_connect (self->document, "message", G_CALLBACK (on_document_message), self);
+  g_signal_connect (self->document, "warning", G_CALLBACK (on_warning), self);
+  g_signal_connect (self->document, "error", G_CALLBACK (on_document_error), self);
+
+  g_signal_connect (self->results_button, "toggled", G_CALLBACK (on_results_toggled), self);
+  g_signal_connect (self->stack, "notify::visible-child-name", G_CALLBACK (on_page_changed), self);
+  on_page_changed (self->stack, NULL, self);
+
+  /* A file manager offers a file list; a single GFile is taken too. */
+  self->drop_target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
+  gtk_drop_target_set_gtypes (self->drop_target, drop_types, G_N_ELEMENTS (drop_types));
+  g_signal_connect (self->drop_target, "drop", G_CALLBACK (on_drop), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (self->drop_target));
 
   self->recent_manager = gtk_recent_manager_get_default ();
   self->recent_changed_id = g_signal_connect (self->recent_manager, "changed", G_CALLBACK (on_recent_changed), self);
   refresh_recent_menu (self);
 
+  update_job_label (self, AVE_JOB_PROCESS, NULL);
+  show_results (self);
   update_plan_label (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-output-folder", FALSE);
 }

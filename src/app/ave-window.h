@@ -1,11 +1,14 @@
-/* ave-window.h — the main window: one source video, its analysis and plan,
- * the processing controls, progress, live graphs, preview, timeline and
- * results.  Main thread only; jobs run on worker threads. */
+/* ave-window.h — the main window: a view of one AveDocument (a source
+ * video, its analysis, plan and jobs) with the preview and the transcript
+ * side by side above the timeline, a strip of stage progress and live
+ * graphs under it, the processing settings in a sidebar (AdwFlap) and
+ * the results one click away.  Main thread only. */
 #pragma once
 
 #include <adwaita.h>
 
 #include "ave-application.h"
+#include "ave-document.h"
 
 G_BEGIN_DECLS
 
@@ -13,9 +16,17 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (AveWindow, ave_window, AVE, WINDOW, AdwApplicationWindow)
 
 AveWindow *ave_window_new                (AveApplication *application);
+AveDocument *ave_window_get_document     (AveWindow *self);
+/* The pane beside the preview: a transcript widget (observing the
+ * document) replaces the "Transcript" placeholder; NULL restores it. */
+void       ave_window_set_transcript     (AveWindow *self, GtkWidget *transcript);
 
 /* A video (probed off the main thread) or a *.aveproj project. */
 void       ave_window_open_file          (AveWindow *self, GFile *file);
+/* Files dropped on the window (or given at once): the first opens when no
+ * video is open, and each is queued to be processed with the window's
+ * settings.  FALSE when nothing was taken. */
+gboolean   ave_window_drop_files         (AveWindow *self, GSList *files);
 void       ave_window_show_open_dialog   (AveWindow *self);
 void       ave_window_show_open_project_dialog (AveWindow *self);
 void       ave_window_save_project       (AveWindow *self);

@@ -1,5 +1,6 @@
 /* test-app-units.c — the app's pieces that need no display: project files
- * (relative paths, round trip, errors) and the live graphs' series model. */
+ * (relative paths, round trip, errors), the document object and the live
+ * graphs' series model. */
 #include "config.h"
 
 #include <math.h>
@@ -17,6 +18,7 @@
 #include "ave-timeline.h"
 #include "ave-timeline-layout.h"
 #include "ave-stall-monitor.h"
+#include "ave-document.h"
 
 static AvePlan *
 make_plan (const char *source)
@@ -856,6 +858,166 @@ test_project_not_over_source (void)
   g_assert_cmpstr (text, ==, "the only copy");
 }
 
+typedef struct
+{
+  guint  n_model;
+  guint  n_plan;
+  guint  n_errors;
+  char  *message;
+  gboolean finished_ok;
+  guint  n_finished;
+} DocEvents;
+
+static void on_doc_model (AveDocument *d, DocEvents *e) { e->n_model++; }
+static void on_doc_plan (AveDocument *d, DocEvents *e) { e->n_plan++; }
+static void
+on_doc_error (AveDocument *d, const GError *error, const char *label, const char *action, DocEvents *e)
+{
+  g_assert_nonnull (error);
+  e->n_errors++;
+}
+static void
+on_doc_message (AveDocument *d, const char *message, DocEvents *e)
+{
+  g_free (e->message);
+  e->message = g_strdup (message);
+}
+static void
+on_doc_finished (AveDocument *d, guint kind, const char *source, gboolean ok, DocEvents *e)
+{
+  e->n_finished++;
+  e->finished_ok = ok;
+}
+
+static void
+iterate_until (AveDocument *document, gboolean (*done) (AveDocument *))
+{
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (!done (document))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static gboolean doc_has_source (AveDocument *d) { return ave_document_get_source (d) != NULL; }
+static gboolean doc_idle (AveDocument *d) { return !ave_document_is_busy (d); }
+
+/* AveDocument: a project opens with its plan and an undo history, edits
+ * make it dirty and go through the history, saving makes it clean, errors
+ * and messages are signals, and a job is queued and cancelled. */
+static void
+test_document (void)
+{
+  const char *video = ave_test_sample ("doc.mp4", 6, 160, 90);
+  g_autofree char *dir = ave_test_path ("document");
+  g_autofree char *path = g_build_filename (dir, "edit.aveproj", NULL);
+  g_autofree char *saved = g_build_filename (dir, "saved.aveproj", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *junk = g_build_filename (dir, "not-a-video.mp4", NULL);
+  g_autoptr(AvePlan) plan = make_plan (video);
+  g_autoptr(AveProject) project = ave_project_new (video, plan, NULL, NULL);
+  g_autoptr(AveProject) reloaded = NULL;
+  g_autoptr(AveDocument) document = ave_document_new ();
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFile) junk_file = g_file_new_for_path (junk);
+  g_autoptr(GError) error = NULL;
+  DocEvents events = { 0 };
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_true (ave_project_save (project, path, &error));
+  g_assert_no_error (error);
+  g_signal_connect (document, "model-changed", G_CALLBACK (on_doc_model), &events);
+  g_signal_connect (document, "plan-changed", G_CALLBACK (on_doc_plan), &events);
+  g_signal_connect (document, "error", G_CALLBACK (on_doc_error), &events);
+  g_signal_connect (document, "message", G_CALLBACK (on_doc_message), &events);
+  g_signal_connect (document, "job-finished", G_CALLBACK (on_doc_finished), &events);
+
+  /* Nothing open: nothing to do. */
+  g_assert_false (ave_document_can_process (document));
+  g_assert_false (ave_document_process (document, settings, out, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+
+  ave_document_open (document, file);
+  iterate_until (document, doc_has_source);
+  g_assert_cmpstr (ave_document_get_source (document), ==, video);
+  g_assert_cmpstr (ave_document_get_project_path (document), ==, path);
+  g_assert_nonnull (ave_document_get_media (document));
+  g_assert_nonnull (ave_document_get_plan (document));
+  g_assert_nonnull (ave_document_get_history (document));
+  g_assert_null (ave_document_get_analysis (document));
+  g_assert_cmpuint (events.n_model, >=, 1);
+  /* Without its analysis the project opens, and says so. */
+  g_assert_nonnull (events.message);
+  g_assert_nonnull (strstr (events.message, "analysis"));
+  g_assert_false (ave_document_get_dirty (document));
+  g_assert_false (ave_document_can_undo (document));
+  g_assert_false (ave_document_can_render (document));
+  g_assert_true (ave_document_can_process (document));
+
+  /* An edit: through the history, dirty, undoable. */
+  g_assert_true (ave_document_set_segment_enabled (document, 1, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_true (ave_plan_get_segment (ave_document_get_plan (document), 1)->enabled);
+  g_assert_cmpuint (events.n_plan, >=, 1);
+  g_assert_true (ave_document_get_dirty (document));
+  g_assert_true (ave_document_can_undo (document));
+  g_assert_false (ave_document_set_segment_enabled (document, 9, FALSE, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  ave_document_undo (document);
+  g_assert_false (ave_plan_get_segment (ave_document_get_plan (document), 1)->enabled);
+  g_assert_true (ave_document_can_redo (document));
+  ave_document_redo (document);
+  g_assert_true (ave_plan_get_segment (ave_document_get_plan (document), 1)->enabled);
+
+  /* Saved: clean, the new path, the edit in the file. */
+  g_assert_true (ave_document_save_project_to (document, saved, &error));
+  g_assert_no_error (error);
+  g_assert_false (ave_document_get_dirty (document));
+  g_assert_cmpstr (ave_document_get_project_path (document), ==, saved);
+  reloaded = ave_project_load (saved, &error);
+  g_assert_no_error (error);
+  g_assert_true (ave_plan_get_segment (reloaded->plan, 1)->enabled);
+
+  /* A file that is no video: an error signal, the document unchanged. */
+  g_assert_true (g_file_set_contents (junk, "not a video", -1, NULL));
+  ave_document_open (document, junk_file);
+  {
+    gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+    while (events.n_errors == 0 && g_get_monotonic_time () < end)
+      g_main_context_iteration (NULL, TRUE);
+  }
+  g_assert_cmpuint (events.n_errors, ==, 1);
+  g_assert_cmpstr (ave_document_get_source (document), ==, video);
+
+  /* A job: queued, busy, refused a second time, cancelled cleanly.
+   * Processing discards the edited plan (the window asks first). */
+  settings->mode = AVE_MODE_FAST;
+  g_assert_true (ave_document_process (document, settings, out, &error));
+  g_assert_no_error (error);
+  g_assert_true (ave_document_is_busy (document));
+  g_assert_cmpuint (ave_document_get_n_jobs (document), ==, 1);
+  g_assert_null (ave_document_get_plan (document));
+  g_assert_false (ave_document_process (document, settings, out, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+  ave_document_open (document, file);   /* refused while busy: a message */
+  g_assert_nonnull (strstr (events.message, "Cancel"));
+  ave_document_cancel (document);
+  iterate_until (document, doc_idle);
+  g_assert_cmpuint (events.n_finished, ==, 1);
+  g_assert_false (events.finished_ok);
+  g_assert_cmpuint (ave_document_get_n_jobs (document), ==, 0);
+  g_assert_true (ave_document_can_process (document));
+  g_free (events.message);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -864,6 +1026,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app/project/roundtrip", test_project_roundtrip);
   g_test_add_func ("/app/project/errors", test_project_errors);
   g_test_add_func ("/app/project/not-over-source", test_project_not_over_source);
+  g_test_add_func ("/app/document/project-edit-job", test_document);
   g_test_add_func ("/app/series/ring", test_series_ring);
   g_test_add_func ("/app/settings/captions", test_caption_settings);
   g_test_add_func ("/app/settings/providers", test_provider_settings);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "ave-job-queue.h"
+#include "ave-job-background.h"
 #include "core/ave-memory-budget.h"
 
 typedef struct
@@ -21,6 +22,7 @@ struct _AveJobQueue
 {
   guint64       budget;
   guint         max_running;
+  int           nice_increment;
   guint64       running_bytes;
   guint         n_running;
   GQueue        waiting;        /* Entry, oldest first */
@@ -184,7 +186,10 @@ admit (AveJobQueue *self)
       self->running_bytes += entry->estimate;
       if (entry->started != NULL)
         entry->started (entry->job, entry->user_data);
-      ave_job_run_async (entry->job, entry->cancellable, on_job_done, entry);
+      if (self->nice_increment > 0)
+        ave_job_run_background_async (entry->job, self->nice_increment, entry->cancellable, on_job_done, entry);
+      else
+        ave_job_run_async (entry->job, entry->cancellable, on_job_done, entry);
     }
 }
 
@@ -221,6 +226,13 @@ ave_job_queue_add (AveJobQueue            *self,
   /* Still waiting: a cancel must take it out of the line. */
   if (g_queue_find (&self->waiting, entry) != NULL && cancellable != NULL)
     entry->cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_waiting_cancelled), self, NULL);
+}
+
+void
+ave_job_queue_set_nice_increment (AveJobQueue *self,
+                                  int          nice_increment)
+{
+  self->nice_increment = CLAMP (nice_increment, 0, 19);
 }
 
 guint

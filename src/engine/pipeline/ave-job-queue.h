@@ -55,6 +55,13 @@ void         ave_job_queue_add          (AveJobQueue            *self,
                                          AveJobQueueDoneFunc     done,
                                          gpointer                user_data);
 
+/* Jobs admitted from now on run on a thread of their own whose nice value
+ * is raised by `nice_increment` (1..19; 0, the default: the job's own
+ * threads at the caller's priority), as ave_job_run_background_async: an
+ * interactive front end stays responsive while they run. */
+void         ave_job_queue_set_nice_increment (AveJobQueue *self,
+                                               int          nice_increment);
+
 guint        ave_job_queue_get_n_running (AveJobQueue *self);
 guint        ave_job_queue_get_n_waiting (AveJobQueue *self);
 /* Nothing runs and nothing waits. */
