@@ -10,7 +10,7 @@
 #include "core/ave-error.h"
 #include "ave-analysis.h"
 #include "core/ave-files.h"
-#include "core/ave-document.h"
+#include "core/ave-json-doc.h"
 #include "core/ave-json-read.h"
 
 /* The record is shared read-only between the director, assets and the UI,
@@ -587,7 +587,7 @@ ave_analysis_to_json (const AveAnalysis *self)
  * ("shots[3].end"), so a user editing analysis.json by hand, or a developer
  * reading a bug report, can find the offending value directly. */
 
-static const AveDocumentType analysis_document = {
+static const AveJsonDocType analysis_document = {
   .kind = "analysis",
   .file_noun = "an analysis file",
   .format = { ave_analysis_error_quark, AVE_ANALYSIS_ERROR_INVALID, "a number", NULL },
@@ -1026,11 +1026,11 @@ read_warnings (const AveJsonFormat  *fmt,
 
 /* Reads an analysis from its document: the header is checked already. */
 static AveAnalysis *
-analysis_from_document (AveDocument  *document,
+analysis_from_document (AveJsonDoc  *document,
                         GError      **error)
 {
-  const AveJsonFormat *fmt = ave_document_get_format (document);
-  JsonObject *root = ave_document_get_root (document);
+  const AveJsonFormat *fmt = ave_json_doc_get_format (document);
+  JsonObject *root = ave_json_doc_get_root (document);
   g_autoptr(AveAnalysis) self = NULL;
   g_autofree char *source = NULL;
 
@@ -1038,7 +1038,7 @@ analysis_from_document (AveDocument  *document,
     return NULL;
 
   self = ave_analysis_new (source, NULL);
-  self->version = (int) ave_document_get_version (document);
+  self->version = (int) ave_json_doc_get_version (document);
 
   if (!read_media (fmt, root, &self->media, error) ||
       !read_shots (fmt, root, self->shots, error) ||
@@ -1084,11 +1084,11 @@ AveAnalysis *
 ave_analysis_from_json (JsonNode  *node,
                         GError   **error)
 {
-  g_autoptr(AveDocument) document = NULL;
+  g_autoptr(AveJsonDoc) document = NULL;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  document = ave_document_new (&analysis_document, node, NULL, error);
+  document = ave_json_doc_new (&analysis_document, node, NULL, error);
   if (document == NULL)
     return NULL;
   return analysis_from_document (document, error);
@@ -1133,12 +1133,12 @@ AveAnalysis *
 ave_analysis_load (const char  *path,
                    GError     **error)
 {
-  g_autoptr(AveDocument) document = NULL;
+  g_autoptr(AveJsonDoc) document = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  /* Every error names the file: ave_document_load() puts it first. */
-  document = ave_document_load (&analysis_document, path, error);
+  /* Every error names the file: ave_json_doc_load() puts it first. */
+  document = ave_json_doc_load (&analysis_document, path, error);
   if (document == NULL)
     return NULL;
   return analysis_from_document (document, error);

@@ -147,7 +147,7 @@ int          ave_thumbnail_candidate_compare_best_first (gconstpointer a,
                                                          gconstpointer b);
 
 JsonNode    *ave_analysis_to_json    (const AveAnalysis *self);
-/* Read through the engine's document reader (core/ave-document.h): errors
+/* Read through the engine's document reader (core/ave-json-doc.h): errors
  * (AVE_ANALYSIS_ERROR_INVALID) name the member by its path,
  * "shots[3].end: expected a number, found a string". */
 AveAnalysis *ave_analysis_from_json  (JsonNode *node, GError **error);

@@ -11,7 +11,7 @@
  * (docs/plan-schema.md and docs/analysis-schema.md, "Limits").
  *
  * Versioned documents (analysis.json, plan.json, projects, batch.json) are
- * opened with core/ave-document.h, which checks their header and gives
+ * opened with core/ave-json-doc.h, which checks their header and gives
  * the format these calls take, one that names the file in every error.
  */
 #pragma once
@@ -37,7 +37,7 @@ typedef struct
   const char   *number_hint;     /* what a missing number is: "a number", "a number of seconds" */
   /* The file being read, named first in every error ("plan.json: segments[3].start: …");
    * NULL when the JSON came from elsewhere (then errors start at the path).
-   * AveDocument fills it in: a format declared by a reader leaves it NULL. */
+   * AveJsonDoc fills it in: a format declared by a reader leaves it NULL. */
   const char   *document;
 } AveJsonFormat;
 

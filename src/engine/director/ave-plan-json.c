@@ -1,7 +1,7 @@
 #define G_LOG_DOMAIN "ave-plan"
 
 /* ave-plan-json.c — plan.json: the plan model (ave-plan.c) written as JSON
- * and read back through the engine's document reader (core/ave-document.h),
+ * and read back through the engine's document reader (core/ave-json-doc.h),
  * so every error names the file and the member ("plan.json: segments[2].end:
  * …").  What is written must stay byte-for-byte what earlier versions
  * wrote: people diff plans and keep them under version control. */
@@ -15,10 +15,10 @@
 #include "ave-plan.h"
 #include "ave-plan-private.h"
 #include "ave-project.h"
-#include "core/ave-document.h"
+#include "core/ave-json-doc.h"
 #include "core/ave-json-read.h"
 
-const AveDocumentType _ave_plan_document = {
+const AveJsonDocType _ave_plan_document = {
   .kind = "plan",
   .file_noun = "a plan file",
   /* plan.json is edited by hand: errors name the field ("segments[2].end"). */
@@ -588,11 +588,11 @@ out:
 
 /* Reads a plan from its document: the header is checked already. */
 static AvePlan *
-plan_from_document (AveDocument  *document,
+plan_from_document (AveJsonDoc  *document,
                     GError      **error)
 {
-  const AveJsonFormat *fmt = ave_document_get_format (document);
-  JsonObject *root = ave_document_get_root (document);
+  const AveJsonFormat *fmt = ave_json_doc_get_format (document);
+  JsonObject *root = ave_json_doc_get_root (document);
   g_autoptr(AvePlan) self = NULL;
   g_autofree char *source = NULL;
   g_autofree char *director = NULL;
@@ -670,11 +670,11 @@ AvePlan *
 ave_plan_new_from_json (JsonNode  *node,
                         GError   **error)
 {
-  g_autoptr(AveDocument) document = NULL;
+  g_autoptr(AveJsonDoc) document = NULL;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  document = ave_document_new (&_ave_plan_document, node, NULL, error);
+  document = ave_json_doc_new (&_ave_plan_document, node, NULL, error);
   if (document == NULL)
     return NULL;
   return plan_from_document (document, error);
@@ -890,13 +890,13 @@ AvePlan *
 ave_plan_load (const char  *path,
                GError     **error)
 {
-  g_autoptr(AveDocument) document = NULL;
+  g_autoptr(AveJsonDoc) document = NULL;
   AvePlan *self;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  /* Every error names the file: ave_document_load() puts it first. */
-  document = ave_document_load (&_ave_plan_document, path, error);
+  /* Every error names the file: ave_json_doc_load() puts it first. */
+  document = ave_json_doc_load (&_ave_plan_document, path, error);
   if (document == NULL)
     return NULL;
   self = plan_from_document (document, error);

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "director/ave-plan.h"
-#include "core/ave-document.h"
+#include "core/ave-json-doc.h"
 #include "core/ave-json-read.h"
 
 G_BEGIN_DECLS
@@ -56,7 +56,7 @@ extern const char * const _ave_plan_card_style_names[3];
 
 /* plan.json as a document type (ave-plan-json.c); its format names plan
  * errors raised outside a file too (ave_plan_validate()). */
-extern const AveDocumentType _ave_plan_document;
+extern const AveJsonDocType _ave_plan_document;
 
 void     _ave_plan_clear_card     (gpointer data);
 /* A cut has no duration; empty text is absent. */

@@ -5,7 +5,7 @@
  * copy (ave_plan_copy) to worker threads.  Every edit emits "changed".
  * Schema: docs/plan-schema.md.  The model lives in ave-plan.c, its JSON
  * form (to_json, new_from_json, save, load) in ave-plan-json.c, read
- * through the engine's document reader (core/ave-document.h).
+ * through the engine's document reader (core/ave-json-doc.h).
  */
 #pragma once
 

@@ -7,12 +7,12 @@
 #include "ave-project.h"
 #include "core/ave-error.h"
 #include "core/ave-files.h"
-#include "core/ave-document.h"
+#include "core/ave-json-doc.h"
 #include "core/ave-json-read.h"
 
 G_DEFINE_QUARK (ave-project-error-quark, ave_project_error)
 
-static const AveDocumentType project_document = {
+static const AveJsonDocType project_document = {
   .kind = "project",
   .file_noun = "a project file",
   .format = { ave_project_error_quark, AVE_PROJECT_ERROR_INVALID, "a number", NULL },
@@ -180,13 +180,13 @@ resolved_path (const char *base_dir, const char *stored)
 /* A path member: a non-empty string, or NULL with no error when absent
  * and not `required`.  Errors name the file (the document's format does). */
 static const char *
-get_path_member (AveDocument  *document,
+get_path_member (AveJsonDoc  *document,
                  const char   *name,
                  gboolean      required,
                  GError      **error)
 {
-  const AveJsonFormat *format = ave_document_get_format (document);
-  JsonNode *node = json_object_get_member (ave_document_get_root (document), name);
+  const AveJsonFormat *format = ave_json_doc_get_format (document);
+  JsonNode *node = json_object_get_member (ave_json_doc_get_root (document), name);
   const char *value;
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
@@ -210,7 +210,7 @@ ave_project_load (const char *path, GError **error)
   g_autoptr(GError) local_error = NULL;
   g_autofree char *abs = g_canonicalize_filename (path, NULL);
   g_autofree char *dir = g_path_get_dirname (abs);
-  g_autoptr(AveDocument) document = NULL;
+  g_autoptr(AveJsonDoc) document = NULL;
   g_autofree char *source = NULL;
   g_autoptr(AvePlan) plan = NULL;
   g_autoptr(JsonNode) plan_node = NULL;
@@ -220,7 +220,7 @@ ave_project_load (const char *path, GError **error)
   const char *str;
 
   /* The messages name the file as the user gave it, not its absolute path. */
-  document = ave_document_load (&project_document, path, &local_error);
+  document = ave_json_doc_load (&project_document, path, &local_error);
   if (document == NULL)
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -238,7 +238,7 @@ ave_project_load (const char *path, GError **error)
     return NULL;
   source = resolved_path (dir, str);
 
-  node = json_object_get_member (ave_document_get_root (document), "plan");
+  node = json_object_get_member (ave_json_doc_get_root (document), "plan");
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
       g_set_error (error, AVE_PROJECT_ERROR, AVE_PROJECT_ERROR_INVALID,

@@ -12,7 +12,7 @@
 #include "core/ave-error.h"
 #include "core/ave-files.h"
 #include "ave-job-queue.h"
-#include "core/ave-document.h"
+#include "core/ave-json-doc.h"
 #include "core/ave-json-read.h"
 #include "resources/ave-output-dir.h"
 
@@ -426,7 +426,7 @@ ave_batch_state_merge (AveBatchState       *self,
 
 /* batch.json is read by the engine's document reader: the header check is
  * the one every versioned file gets, and every error names the file. */
-static const AveDocumentType state_document = {
+static const AveJsonDocType state_document = {
   .kind = "batch",
   .file_noun = "a batch state file",
   .format = { ave_output_error_quark, AVE_OUTPUT_ERROR_FAILED, "a number", NULL },
@@ -443,7 +443,7 @@ AveBatchState *
 ave_batch_state_load (const char *output_root, GError **error)
 {
   g_autofree char *path = g_build_filename (output_root, AVE_BATCH_STATE_NAME, NULL);
-  g_autoptr(AveDocument) document = NULL;
+  g_autoptr(AveJsonDoc) document = NULL;
   g_autoptr(AveBatchState) self = NULL;
   g_autofree char *source = NULL;
   g_autofree char *kind = NULL;
@@ -453,11 +453,11 @@ ave_batch_state_load (const char *output_root, GError **error)
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     return NULL;
-  document = ave_document_load (&state_document, path, error);
+  document = ave_json_doc_load (&state_document, path, error);
   if (document == NULL)
     return NULL;
-  state_format = ave_document_get_format (document);
-  object = ave_document_get_root (document);
+  state_format = ave_json_doc_get_format (document);
+  object = ave_json_doc_get_root (document);
   if (!ave_json_read_string_max (state_format, object, NULL, "source", 4096, &source, error)
       || !ave_json_read_string (state_format, object, NULL, "kind", &kind, error)
       || !ave_json_read_array (state_format, object, "items", &items, error))

@@ -1,14 +1,14 @@
-#define G_LOG_DOMAIN "ave-document"
+#define G_LOG_DOMAIN "ave-json-doc"
 
 #include "config.h"
 
 #include <math.h>
 
-#include "ave-document.h"
+#include "ave-json-doc.h"
 
-struct _AveDocument
+struct _AveJsonDoc
 {
-  const AveDocumentType *type;
+  const AveJsonDocType *type;
   AveJsonFormat          format;   /* type->format naming `name` */
   char                  *name;
   JsonNode              *root_node;
@@ -16,7 +16,7 @@ struct _AveDocument
 };
 
 void
-ave_document_free (AveDocument *self)
+ave_json_doc_free (AveJsonDoc *self)
 {
   if (self == NULL)
     return;
@@ -29,11 +29,11 @@ ave_document_free (AveDocument *self)
  * number this build reads.  The errors are the ones the readers of
  * analysis.json and plan.json each used to raise, now raised once. */
 static gboolean
-check_header (AveDocument  *self,
+check_header (AveJsonDoc  *self,
               gboolean      from_file,
               GError      **error)
 {
-  const AveDocumentType *type = self->type;
+  const AveJsonDocType *type = self->type;
   JsonNode *node;
   double version;
 
@@ -84,14 +84,14 @@ check_header (AveDocument  *self,
   return TRUE;
 }
 
-static AveDocument *
-document_new (const AveDocumentType *type,
+static AveJsonDoc *
+document_new (const AveJsonDocType *type,
               JsonNode              *node,
               const char            *name,
               gboolean               from_file,
               GError               **error)
 {
-  g_autoptr(AveDocument) self = g_new0 (AveDocument, 1);
+  g_autoptr(AveJsonDoc) self = g_new0 (AveJsonDoc, 1);
 
   self->type = type;
   self->name = g_strdup (name);
@@ -103,8 +103,8 @@ document_new (const AveDocumentType *type,
   return g_steal_pointer (&self);
 }
 
-AveDocument *
-ave_document_new (const AveDocumentType *type,
+AveJsonDoc *
+ave_json_doc_new (const AveJsonDocType *type,
                   JsonNode              *node,
                   const char            *name,
                   GError               **error)
@@ -115,8 +115,8 @@ ave_document_new (const AveDocumentType *type,
   return document_new (type, node, name, FALSE, error);
 }
 
-AveDocument *
-ave_document_load (const AveDocumentType *type,
+AveJsonDoc *
+ave_json_doc_load (const AveJsonDocType *type,
                    const char            *path,
                    GError               **error)
 {
@@ -141,7 +141,7 @@ ave_document_load (const AveDocumentType *type,
 }
 
 JsonObject *
-ave_document_get_root (AveDocument *self)
+ave_json_doc_get_root (AveJsonDoc *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
@@ -149,7 +149,7 @@ ave_document_get_root (AveDocument *self)
 }
 
 gint64
-ave_document_get_version (AveDocument *self)
+ave_json_doc_get_version (AveJsonDoc *self)
 {
   g_return_val_if_fail (self != NULL, 0);
 
@@ -157,7 +157,7 @@ ave_document_get_version (AveDocument *self)
 }
 
 const char *
-ave_document_get_name (AveDocument *self)
+ave_json_doc_get_name (AveJsonDoc *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
@@ -165,7 +165,7 @@ ave_document_get_name (AveDocument *self)
 }
 
 const AveJsonFormat *
-ave_document_get_format (AveDocument *self)
+ave_json_doc_get_format (AveJsonDoc *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
