@@ -148,8 +148,8 @@ typedef gboolean (*AveCompositionSoundFunc) (const float * const *planes,
                                              GError             **error);
 
 /* Probes the source, validates the plan and lays it on the grid.  width and
- * height > 0: compose pictures at that size (decoders scale, cards and
- * captions are drawn at it) instead of the source's display size.
+ * height > 0: compose smaller pictures, the source's shape within that box
+ * (never larger than the render's), instead of the source's display size.
  * sound_only: no pictures at all. */
 AveComposition *_ave_composition_open           (AvePlan                  *plan,
                                                  const AveSettings        *settings,
@@ -180,6 +180,10 @@ gboolean        _ave_composition_prepare_sound  (AveComposition  *self,
                                                  GCancellable    *cancellable,
                                                  GError         **error);
 double          _ave_composition_get_gain_db    (AveComposition *self);
+/* Instead of _ave_composition_prepare_sound: a gain measured before on
+ * the same kept sound (the preview opening the same plan again). */
+void            _ave_composition_use_gain       (AveComposition *self,
+                                                 double          gain_db);
 /* Composes output frame f and hands its picture and its sound to the
  * consumer; frames go in order from 0 or from the last seek. */
 gboolean        _ave_composition_frame          (AveComposition  *self,

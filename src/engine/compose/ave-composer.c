@@ -1625,13 +1625,15 @@ _ave_composition_open (AvePlan                  *plan,
         }
       c->has_video = c->options.want_video = FALSE;
     }
-  else if (c->has_video && width > 0 && height > 0)
+  else if (c->has_video && width > 0 && height > 0 && (width < c->width || height < c->height))
     {
-      /* A smaller picture (the preview): the decoder scales, and cards,
-       * overlays and captions are drawn at this size, as they are laid
-       * out relative to the picture. */
-      c->width = c->options.video_width = MAX (2, width & ~1);
-      c->height = c->options.video_height = MAX (2, height & ~1);
+      /* A smaller picture (the preview): the source's shape within
+       * width x height.  The decoder scales; cards, overlays and captions
+       * are drawn at the render's size and shrunk (fit_drawing). */
+      double scale = MIN ((double) width / c->width, (double) height / c->height);
+
+      c->width = c->options.video_width = MAX (2, (int) lround (c->width * scale) & ~1);
+      c->height = c->options.video_height = MAX (2, (int) lround (c->height * scale) & ~1);
     }
 
   plan_pieces (c, plan);
@@ -1707,6 +1709,18 @@ double
 _ave_composition_get_gain_db (AveComposition *c)
 {
   return 20.0 * log10 (c->gain);
+}
+
+void
+_ave_composition_use_gain (AveComposition *c,
+                           double          gain_db)
+{
+  if (!c->has_audio)
+    return;
+  c->gain = pow (10.0, CLAMP (gain_db, -MAX_GAIN_DB, MAX_GAIN_DB) / 20.0);
+  g_clear_pointer (&c->limiter, _ave_limiter_free);
+  c->limiter = _ave_limiter_new (c->channels, OUTPUT_RATE, LIMITER_CEILING_DB,
+                                 LIMITER_LOOKAHEAD, LIMITER_RELEASE);
 }
 
 gboolean

@@ -90,6 +90,7 @@ ave_edit_stream_open (AvePlan                  *plan,
                       const AveComposeCaptions *captions,
                       int                       width,
                       int                       height,
+                      double                    gain_db,
                       GCancellable             *cancellable,
                       GError                  **error)
 {
@@ -117,7 +118,9 @@ ave_edit_stream_open (AvePlan                  *plan,
   _ave_composition_get_format (self->composition, &self->width, &self->height, &self->fps,
                                &self->channels, &self->n_frames);
   _ave_composition_set_consumer (self->composition, take_picture, take_sound, self);
-  if (!_ave_composition_prepare_sound (self->composition, 0.0, cancellable, error))
+  if (isfinite (gain_db))
+    _ave_composition_use_gain (self->composition, gain_db);
+  else if (!_ave_composition_prepare_sound (self->composition, 0.0, cancellable, error))
     return NULL;
   return g_steal_pointer (&self);
 }

@@ -47,11 +47,14 @@ typedef struct
 void ave_edit_frame_free (AveEditFrame *frame);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveEditFrame, ave_edit_frame_free)
 
-/* Opens the edit of `plan` with pictures at width x height (rounded down
- * to even numbers; 0 x 0: the render's size).  `captions` (may be NULL) are
+/* Opens the edit of `plan` with pictures of the source's shape within
+ * width x height (even sizes, never larger than the render's; 0 x 0: the
+ * render's size).  `captions` (may be NULL) are
  * burned in when settings->burn_captions, exactly as the render burns them.
  * Measures the kept sound for the loudness gain first (an audio-only pass
- * over the kept ranges, as the render does); `cancellable` stops it.  The
+ * over the kept ranges, as the render does; `cancellable` stops it),
+ * unless `gain_db` is finite: a gain from ave_edit_stream_get_gain_db() of
+ * a stream of the same plan and loudness settings (NAN: measure).  The
  * plan is read only here: the stream does not follow later edits.
  * Settings and captions are copied. */
 AveEditStream *ave_edit_stream_open           (AvePlan                  *plan,
@@ -59,6 +62,7 @@ AveEditStream *ave_edit_stream_open           (AvePlan                  *plan,
                                                const AveComposeCaptions *captions,
                                                int                       width,
                                                int                       height,
+                                               double                    gain_db,
                                                GCancellable             *cancellable,
                                                GError                  **error);
 int            ave_edit_stream_get_width      (AveEditStream *self);
