@@ -160,7 +160,7 @@ open_stream (void)
   g_autoptr(AvePlan) plan = edit_plan ();
   g_autoptr(AveSettings) settings = test_settings ();
   g_autoptr(GError) error = NULL;
-  AveEditStream *stream = ave_edit_stream_open (plan, settings, NULL, PREVIEW_W, PREVIEW_H, NULL, &error);
+  AveEditStream *stream = ave_edit_stream_open (plan, settings, NULL, PREVIEW_W, PREVIEW_H, NAN, NULL, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (stream);
@@ -271,6 +271,38 @@ test_sound_matches_render (void)
   g_assert_no_error (error);
   g_test_message ("stream %u samples, render %u samples", ours->len, theirs->len);
   g_assert_cmpint (llabs ((gint64) ours->len - (gint64) theirs->len), <, 48000 / 10);
+
+  /* After a seek the sound goes on from the same output sample: a seek in
+   * the middle of a segment, and one in the crossfade. */
+  for (guint k = 0; k < 2; k++)
+    {
+      double target = k == 0 ? 6.3 : 8.4, err = 0.0, energy = 0.0;
+
+      g_assert_true (ave_edit_stream_seek (stream, target, &error));
+      for (int n = 0; n < 15; n++)
+        {
+          g_autoptr(AveEditFrame) f = ave_edit_stream_next (stream, &error);
+
+          g_assert_no_error (error);
+          if (n == 0)
+            g_assert_cmpint (f->audio_start, ==, (gint64) llround (f->time * 48000));
+          for (gsize i = 0; i < f->n_audio; i++)
+            {
+              float mono = 0.0f;
+              double ref = g_array_index (ours, float, f->audio_start + (gint64) i);
+
+              for (int ch = 0; ch < channels; ch++)
+                mono += f->audio[i * (gsize) channels + (gsize) ch];
+              mono *= channels == 2 ? (float) G_SQRT2 / 2.0f : 1.0f;
+              err += (mono - ref) * (mono - ref);
+              energy += ref * ref;
+            }
+        }
+      g_test_message ("sound after a seek to %.1f s: error %.1f dB under the signal",
+                      target, 10 * log10 (energy / MAX (err, 1e-20)));
+      g_assert_cmpfloat (energy, >, 0.0);
+      g_assert_cmpfloat (err, <, 0.001 * energy);
+    }
 
   for (guint w = 0; w < G_N_ELEMENTS (windows); w++)
     {
