@@ -818,6 +818,9 @@ open_edit (AvePreview *self,
   AveComposeCaptions captions = { 0 };
   /* Captions as --burn-captions draws them, by the same engine path. */
   settings->burn_captions = self->show_captions;
+  /* A seek decodes from the keyframe before: one decoder thread per core
+   * (the composer gives each of its two sources half the workers). */
+  settings->n_workers = 2 * (int) g_get_num_processors ();
   if (self->show_captions && self->analysis != NULL)
     {
       ensure_cues (self);

@@ -12,6 +12,8 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <gtk/gtk.h>
 
 #include "ave-test-util.h"
@@ -239,6 +241,30 @@ compare_doubles (const void *a,
   return x < y ? -1 : x > y;
 }
 
+static double
+process_cpu_ms (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000.0 +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000.0;
+}
+
+static char *
+load_average (void)
+{
+  static char text[64];
+  g_autofree char *contents = NULL;
+
+  if (!g_file_get_contents ("/proc/loadavg", &contents, NULL, NULL))
+    return "unknown";
+  g_strlcpy (text, contents, sizeof text);
+  if (strchr (text, ' ') != NULL)
+    *strchr (text, ' ') = '\0';
+  return text;
+}
+
 static int
 bench (const char *clip,
        int         n_seeks)
@@ -247,6 +273,7 @@ bench (const char *clip,
   g_autoptr(AveMediaInfo) info = ave_media_probe (clip, &error);
   g_autoptr(AvePlan) plan = NULL;
   g_autoptr(GArray) latencies = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) cpu = g_array_new (FALSE, FALSE, sizeof (double));
   GtkWidget *window = gtk_window_new ();
   GtkWidget *preview = ave_preview_new ();
   GRand *rand = g_rand_new_with_seed (14);
@@ -277,23 +304,32 @@ bench (const char *clip,
     {
       double t = g_rand_double_range (rand, 0.0, duration - 0.5);
       gint64 start;
-      double ms;
+      double ms, cpu_start;
 
       wait.frame = (gint64) floor (t * fps + 1e-6);
       if (wait.frame == ave_preview_get_shown_frame (AVE_PREVIEW (preview)))
         continue;
       start = g_get_monotonic_time ();
+      cpu_start = process_cpu_ms ();
       ave_preview_seek_output (AVE_PREVIEW (preview), t);
       wait_for (shows_frame, &wait, 30, "a seek");
       ms = (g_get_monotonic_time () - start) / 1000.0;
       g_array_append_val (latencies, ms);
+      ms = process_cpu_ms () - cpu_start;
+      g_array_append_val (cpu, ms);
       spin (0.05);
     }
   g_array_sort (latencies, compare_doubles);
-  g_print ("seek latency (%dx%d source, %u seeks): median %.0f ms, max %.0f ms\n",
+  g_array_sort (cpu, compare_doubles);
+  /* CPU time (all threads) tells what a seek costs when the machine is
+   * shared: on two idle cores the latency is about that. */
+  g_print ("seek latency (%dx%d source, %u seeks): median %.0f ms, max %.0f ms; "
+           "CPU per seek: median %.0f ms, max %.0f ms; load average %s\n",
            info->display_width, info->display_height, latencies->len,
            g_array_index (latencies, double, latencies->len / 2),
-           g_array_index (latencies, double, latencies->len - 1));
+           g_array_index (latencies, double, latencies->len - 1),
+           g_array_index (cpu, double, cpu->len / 2),
+           g_array_index (cpu, double, cpu->len - 1), load_average ());
 
   ave_preview_seek_output (AVE_PREVIEW (preview), 0.0);
   wait.frame = 0;

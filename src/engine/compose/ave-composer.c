@@ -1797,7 +1797,11 @@ _ave_composition_seek (AveComposition  *c,
     {
       Piece *p = &c->pieces[c->next_piece];
 
-      if (p->end_frame <= frame && (!c->has_audio || p->audio_end <= sample))
+      /* A piece whose pictures are over owes at most the few milliseconds
+       * of its cut's cross-fade: a seek does not decode a second source
+       * for them (the sound just after a seek to a cut starts with the
+       * next piece's fade-in alone). */
+      if (p->end_frame <= frame && (!c->has_audio || p->audio_end <= sample || c->has_video))
         {
           p->done = TRUE;
           if (c->first_live == c->next_piece)
