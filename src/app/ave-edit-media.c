@@ -31,7 +31,20 @@ on_player_changed (AveEditPlayer *player,
   gboolean size_changed = FALSE;
 
   if (!ave_edit_player_is_open (player))
-    return;
+    {
+      g_autofree char *error = ave_edit_player_dup_error (player);
+
+      /* the plan cannot be shown (it keeps nothing, the source is gone):
+       * no stale picture of the one before */
+      if (error != NULL && self->texture != NULL)
+        {
+          g_debug ("The edit cannot be shown: %s", error);
+          g_clear_object (&self->texture);
+          gdk_paintable_invalidate_size (GDK_PAINTABLE (self));
+          gdk_paintable_invalidate_contents (GDK_PAINTABLE (self));
+        }
+      return;
+    }
   if (!gtk_media_stream_is_prepared (stream))
     gtk_media_stream_stream_prepared (stream, TRUE, TRUE, TRUE,
                                       (gint64) llround (ave_edit_player_get_duration (player) * G_USEC_PER_SEC));

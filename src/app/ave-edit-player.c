@@ -530,10 +530,15 @@ ave_edit_player_is_open (AveEditPlayer *self)
   return open;
 }
 
-const char *
-ave_edit_player_get_error (AveEditPlayer *self)
+char *
+ave_edit_player_dup_error (AveEditPlayer *self)
 {
-  return self->error;
+  char *error;
+
+  g_mutex_lock (&self->lock);
+  error = g_strdup (self->error);
+  g_mutex_unlock (&self->lock);
+  return error;
 }
 
 void

@@ -36,8 +36,9 @@ void           ave_edit_player_open           (AveEditPlayer            *self,
                                                gboolean                  play);
 /* Whether an edit is open (its duration and frame rate are known). */
 gboolean       ave_edit_player_is_open        (AveEditPlayer *self);
-/* The message of the last failure to open or decode, NULL when none. */
-const char    *ave_edit_player_get_error      (AveEditPlayer *self);
+/* The message of the last failure to open or decode (free it), NULL
+ * when none. */
+char          *ave_edit_player_dup_error      (AveEditPlayer *self);
 void           ave_edit_player_play           (AveEditPlayer *self);
 void           ave_edit_player_pause          (AveEditPlayer *self);
 gboolean       ave_edit_player_get_playing    (AveEditPlayer *self);

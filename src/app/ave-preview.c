@@ -551,7 +551,10 @@ action_back (GtkWidget *widget, const char *name, GVariant *param)
 {
   AvePreview *self = AVE_PREVIEW (widget);
 
-  ave_preview_seek (self, self->position - BACK_SECONDS);
+  if (plays_edit (self))
+    ave_preview_seek_output (self, MAX (0.0, ave_preview_get_output_position (self) - BACK_SECONDS));
+  else
+    ave_preview_seek (self, self->position - BACK_SECONDS);
 }
 
 static void
@@ -559,7 +562,10 @@ action_forward (GtkWidget *widget, const char *name, GVariant *param)
 {
   AvePreview *self = AVE_PREVIEW (widget);
 
-  ave_preview_seek (self, self->position + BACK_SECONDS);
+  if (plays_edit (self))
+    ave_preview_seek_output (self, ave_preview_get_output_position (self) + BACK_SECONDS);
+  else
+    ave_preview_seek (self, self->position + BACK_SECONDS);
 }
 
 static void

@@ -6,9 +6,12 @@
  * cards, overlays and burned captions at preview size on a worker thread,
  * and the sound comes out through GStreamer (ave-edit-player.h).  Without
  * a plan it plays the source through GTK's media backend (GStreamer:
- * libgtk-4-media-gstreamer).  Keys (while the preview has focus, or anywhere in the window with
+ * libgtk-4-media-gstreamer).
+ *
+ * Keys (while the preview has focus, or anywhere in the window with
  * ave_preview_set_shortcut_scope): J back two seconds, K pause, L play,
- * Space play/pause, Left/Right (or , and .) one frame back/forward.
+ * Space play/pause, Left/Right (or , and .) one frame back/forward; with a
+ * plan, seconds and frames of the edit (output time).
  *
  * Actions (group "preview"): play, pause, toggle, back, forward, step
  * (int frames).

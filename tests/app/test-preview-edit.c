@@ -210,6 +210,16 @@ test_seek_shows_edit (void)
     assert_shows (AVE_PREVIEW (preview), stream, (double) wait.frame / fps);
   }
 
+  /* J goes back two seconds of the edit. */
+  {
+    FrameWait wait = { AVE_PREVIEW (preview), ave_edit_stream_frame_at (stream, 3.0) };
+
+    ave_preview_seek_output (AVE_PREVIEW (preview), 5.0);
+    g_assert_true (gtk_widget_activate_action (preview, "preview.back", NULL));
+    wait_for (shows_frame, &wait, 60, "J");
+    assert_shows (AVE_PREVIEW (preview), stream, 3.0);
+  }
+
   /* L plays on from there, K pauses: frames came and time went on. */
   {
     AveEditPlayerStats stats;
