@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ave-test-util.h"
+#include "assets/ave-captions.h"
 #include "compose/ave-composer.h"
 #include "compose/ave-edit-stream.h"
 #include "compute/ave-compute.h"
@@ -328,6 +329,101 @@ test_sound_matches_render (void)
     }
 }
 
+static void
+clear_word (gpointer data)
+{
+  g_free (((AveCaptionWord *) data)->text);
+}
+
+/* Burned captions come out of the stream as out of the render: the same
+ * cue, the same highlighted word, drawn by the same code (words placed by
+ * hand in output time). */
+static void
+test_burned_captions_match_render (void)
+{
+  static const struct { const char *text; double start, end; } spoken[] = {
+    { "welcome", 0.4, 0.9 }, { "to", 1.0, 1.2 }, { "the", 1.3, 1.5 }, { "talk", 1.6, 2.1 },
+    { "and", 7.6, 7.9 }, { "the", 8.0, 8.2 }, { "crossfade", 8.3, 9.0 },
+  };
+  g_autoptr(AvePlan) plan = edit_plan ();
+  g_autoptr(AveSettings) settings = test_settings ();
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(GArray) words = g_array_new (FALSE, TRUE, sizeof (AveCaptionWord));
+  g_autoptr(GArray) cues = NULL;
+  g_autoptr(AveEditStream) stream = NULL;
+  g_autoptr(AveMediaSource) source = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ave_test_path ("edit-captions.mp4");
+  AveMediaSourceOptions options = {
+    .want_video = TRUE, .video_width = PREVIEW_W, .video_height = PREVIEW_H, .apply_rotation = TRUE,
+  };
+  AveComposeResult result = { 0 };
+  AveComposeCaptions captions = { 0 };
+  static const double times[] = { 1.1, 1.7, 8.6 };
+  guint next = 0;
+
+  g_array_set_clear_func (words, clear_word);
+  for (guint i = 0; i < G_N_ELEMENTS (spoken); i++)
+    {
+      AveCaptionWord w = {
+        .text = g_strdup (spoken[i].text), .start = spoken[i].start, .end = spoken[i].end,
+        .source_start = spoken[i].start, .source_end = spoken[i].end, .item = -1,
+      };
+      g_array_append_val (words, w);
+    }
+  cues = ave_captions_build (words, 30.0, "en");
+  g_assert_cmpuint (cues->len, >=, 2);
+  captions.words = words;
+  captions.cues = cues;
+  settings->burn_captions = TRUE;
+  g_free (settings->caption_highlight);
+  settings->caption_highlight = g_strdup ("yellow");
+
+  g_assert_true (ave_composer_render_with_captions (plan, NULL, settings, compute, &captions, path,
+                                                    &result, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (result.frames_captioned, >, 0);
+  stream = ave_edit_stream_open (plan, settings, &captions, PREVIEW_W, PREVIEW_H, NAN, NULL, &error);
+  g_assert_no_error (error);
+
+  source = ave_media_source_open (path, &options, &error);
+  g_assert_no_error (error);
+  for (gint64 index = 0; next < G_N_ELEMENTS (times); index++)
+    {
+      g_autoptr(AvePicture) picture = ave_media_source_read_picture (source, &error);
+      g_autoptr(AveEditFrame) frame = NULL;
+      g_autofree guint8 *rgba = NULL;
+      g_autofree guint8 *bare = NULL;
+      AveYuvFrame view;
+      double db, without;
+
+      g_assert_no_error (error);
+      g_assert_nonnull (picture);
+      if (index != ave_edit_stream_frame_at (stream, times[next]))
+        continue;
+      view = (AveYuvFrame) {
+        .width = picture->width, .height = picture->height,
+        .y = (guint8 *) picture->y, .y_stride = picture->y_stride,
+        .u = (guint8 *) picture->u, .v = (guint8 *) picture->v, .uv_stride = picture->uv_stride,
+      };
+      rgba = g_malloc ((gsize) 4 * PREVIEW_W * PREVIEW_H);
+      g_assert_true (ave_compute_yuv_to_rgba (compute, &view, rgba, 4 * PREVIEW_W, &error));
+      g_assert_true (ave_edit_stream_seek (stream, times[next], &error));
+      frame = ave_edit_stream_next (stream, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (frame->index, ==, index);
+      db = psnr (frame->rgba, rgba, PREVIEW_W, PREVIEW_H, frame->stride);
+      /* the same frame without captions: the caption is really there */
+      without = psnr ((guint8 *) g_ptr_array_index (render_pictures (), index), rgba,
+                      PREVIEW_W, PREVIEW_H, 4 * PREVIEW_W);
+      g_test_message ("output %.2f s: %.1f dB against the captioned render (%.1f dB for the bare one)",
+                      times[next], db, without);
+      g_assert_cmpfloat (db, >=, 30.0);
+      g_assert_cmpfloat (without, <, db - 3.0);
+      next++;
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -335,5 +431,6 @@ main (int argc, char **argv)
   g_test_add_func ("/edit-stream/frames-match-render", test_frames_match_render);
   g_test_add_func ("/edit-stream/seek-then-read-on", test_seek_then_read_on);
   g_test_add_func ("/edit-stream/sound-matches-render", test_sound_matches_render);
+  g_test_add_func ("/edit-stream/burned-captions-match-render", test_burned_captions_match_render);
   return g_test_run ();
 }
