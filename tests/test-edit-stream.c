@@ -254,6 +254,18 @@ test_sound_matches_render (void)
   static const double windows[][2] = { { 3.75, 4.25 }, { 4.9, 5.4 }, { 7.8, 9.2 } };
 
   g_assert_cmpint (channels, >, 0);
+  /* the gain alone, as the preview measures an edited plan's */
+  {
+    g_autoptr(AvePlan) plan = edit_plan ();
+    g_autoptr(AveSettings) settings = test_settings ();
+    double gain = NAN;
+
+    g_assert_true (ave_edit_stream_measure_gain (plan, settings, NULL, &gain, &error));
+    g_assert_no_error (error);
+    g_test_message ("gain %.2f dB", gain);
+    g_assert_cmpfloat (fabs (gain - ave_edit_stream_get_gain_db (stream)), <, 1e-9);
+    g_assert_cmpfloat (fabs (gain), >, 1.0);
+  }
   while ((frame = ave_edit_stream_next (stream, &error)) != NULL)
     {
       g_assert_cmpint (frame->audio_start, ==, (gint64) ours->len);

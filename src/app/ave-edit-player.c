@@ -40,6 +40,16 @@ struct _AveEditPlayer
    * opening the same plan again (captions switched on) skips the pass. */
   char             *gain_key;
   double            gain_db;
+  char             *gain_source;
+  /* An edited plan opens with the gain of the one before (no wait for the
+   * loudness pass); this thread measures its own meanwhile. */
+  GThread          *measurer;
+  GCancellable     *measure_cancellable;
+  AvePlan          *measure_plan;
+  AveSettings      *measure_settings;
+  char             *measure_key;
+  gboolean          measured;      /* measure_gain is ready for the worker */
+  double            measure_gain;
   gboolean          seek_pending;
   double            seek_target;
   guint             generation;    /* bumped by every seek and open */
@@ -179,6 +189,45 @@ clock_position (AveEditPlayer *self)
 
 /* ------------------------------------------------------------ worker */
 
+static gpointer
+measurer (gpointer data)
+{
+  AveEditPlayer *self = data;
+  g_autoptr(GError) error = NULL;
+  double gain = 0.0;
+  gboolean ok;
+
+  ok = ave_edit_stream_measure_gain (self->measure_plan, self->measure_settings,
+                                     self->measure_cancellable, &gain, &error);
+  g_mutex_lock (&self->lock);
+  if (ok && !g_cancellable_is_cancelled (self->measure_cancellable))
+    {
+      self->measured = TRUE;
+      self->measure_gain = gain;
+      g_cond_signal (&self->cond);
+    }
+  else if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_debug ("The preview keeps the gain of the plan before: %s", error->message);
+  g_mutex_unlock (&self->lock);
+  return NULL;
+}
+
+/* Stops a measure under way and forgets it (without the lock). */
+static void
+stop_measurer (AveEditPlayer *self)
+{
+  if (self->measurer == NULL)
+    return;
+  g_cancellable_cancel (self->measure_cancellable);
+  g_thread_join (self->measurer);
+  self->measurer = NULL;
+  g_clear_object (&self->measure_cancellable);
+  g_clear_object (&self->measure_plan);
+  g_clear_pointer (&self->measure_settings, ave_settings_free);
+  g_clear_pointer (&self->measure_key, g_free);
+  self->measured = FALSE;
+}
+
 /* What the loudness gain depends on: the kept sound (the plan) and the
  * loudness settings. */
 static char *
@@ -204,7 +253,16 @@ worker (gpointer data)
       AveEditFrame *frame;
       g_autoptr(GError) error = NULL;
 
-      while (!self->quit && self->open_plan == NULL && !self->seek_pending &&
+      if (self->measured && stream != NULL)
+        {
+          /* the edited plan's own gain, measured: from the next frame on */
+          ave_edit_stream_set_gain_db (stream, self->measure_gain);
+          g_free (self->gain_key);
+          self->gain_key = g_steal_pointer (&self->measure_key);
+          self->gain_db = self->measure_gain;
+          self->measured = FALSE;
+        }
+      while (!self->quit && self->open_plan == NULL && !self->seek_pending && !self->measured &&
              (stream == NULL || self->eos || g_queue_get_length (&self->queue) >= QUEUE_FRAMES))
         g_cond_wait (&self->cond, &self->lock);
       if (self->quit)
@@ -220,6 +278,19 @@ worker (gpointer data)
           AveEditStream *opened;
           g_autofree char *key = gain_key (plan, settings);
           double known_gain = g_strcmp0 (key, self->gain_key) == 0 ? self->gain_db : NAN;
+          gboolean measure_later = FALSE;
+
+          /* An edit of the same source: the gain of the plan before now,
+           * the new plan's own once measured. */
+          if (!isfinite (known_gain) && self->gain_key != NULL &&
+              g_strcmp0 (self->gain_source, ave_plan_get_source (plan)) == 0)
+            {
+              known_gain = self->gain_db;
+              measure_later = TRUE;
+            }
+          g_mutex_unlock (&self->lock);
+          stop_measurer (self);
+          g_mutex_lock (&self->lock);
 
           self->open_captions = (AveComposeCaptions) { 0 };
           g_clear_pointer (&stream, ave_edit_stream_free);
@@ -248,9 +319,22 @@ worker (gpointer data)
             }
           stream = opened;
           self->is_open = TRUE;
-          g_free (self->gain_key);
-          self->gain_key = g_steal_pointer (&key);
-          self->gain_db = ave_edit_stream_get_gain_db (stream);
+          if (measure_later)
+            {
+              self->measure_plan = g_object_ref (plan);
+              self->measure_settings = ave_settings_copy (settings);
+              self->measure_key = g_steal_pointer (&key);
+              self->measure_cancellable = g_cancellable_new ();
+              self->measurer = g_thread_new ("ave-edit-gain", measurer, self);
+            }
+          else
+            {
+              g_free (self->gain_key);
+              self->gain_key = g_steal_pointer (&key);
+              self->gain_db = ave_edit_stream_get_gain_db (stream);
+              g_free (self->gain_source);
+              self->gain_source = g_strdup (ave_plan_get_source (plan));
+            }
           self->duration = ave_edit_stream_get_duration (stream);
           self->frame_duration = 1.0 / ave_edit_stream_get_frame_rate (stream);
           self->channels = ave_edit_stream_get_channels (stream);
@@ -317,6 +401,7 @@ worker (gpointer data)
       g_source_set_ready_time (self->pump, 0);
     }
   g_mutex_unlock (&self->lock);
+  stop_measurer (self);
   g_clear_pointer (&stream, ave_edit_stream_free);
   return NULL;
 }
@@ -698,6 +783,7 @@ ave_edit_player_free (AveEditPlayer *self)
   g_clear_pointer (&self->shown, ave_edit_frame_free);
   g_free (self->error);
   g_free (self->gain_key);
+  g_free (self->gain_source);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   g_free (self);

@@ -220,6 +220,28 @@ test_seek_shows_edit (void)
     assert_shows (AVE_PREVIEW (preview), stream, 3.0);
   }
 
+  /* An edit of the plan shows at once: the first segment cut, the edit
+   * starts on the title card (the gain of the plan before until the new
+   * one is measured: pictures do not depend on it). */
+  {
+    g_autoptr(AveEditStream) edited = NULL;
+    FrameWait wait = { AVE_PREVIEW (preview), -1 };
+
+    g_assert_true (ave_plan_set_segment_enabled (plan, 0, FALSE));
+    spin (0.1);
+    edited = ave_edit_stream_open (plan, settings, NULL, 640, 360, NAN, NULL, &error);
+    g_assert_no_error (error);
+    wait.frame = ave_edit_stream_frame_at (edited, 0.5);
+    ave_preview_seek_output (AVE_PREVIEW (preview), 0.5);
+    wait_for (shows_frame, &wait, 60, "the edited plan");
+    assert_shows (AVE_PREVIEW (preview), edited, 0.5);
+    g_assert_true (ave_plan_set_segment_enabled (plan, 0, TRUE));
+    spin (0.1);
+    ave_preview_seek_output (AVE_PREVIEW (preview), 3.0);
+    wait.frame = ave_edit_stream_frame_at (stream, 3.0);
+    wait_for (shows_frame, &wait, 60, "the plan restored");
+  }
+
   /* L plays on from there, K pauses: frames came and time went on. */
   {
     AveEditPlayerStats stats;

@@ -173,6 +173,39 @@ ave_edit_stream_get_gain_db (AveEditStream *self)
   return _ave_composition_get_gain_db (self->composition);
 }
 
+void
+ave_edit_stream_set_gain_db (AveEditStream *self,
+                             double         gain_db)
+{
+  _ave_composition_use_gain (self->composition, gain_db);
+}
+
+gboolean
+ave_edit_stream_measure_gain (AvePlan            *plan,
+                              const AveSettings  *settings,
+                              GCancellable       *cancellable,
+                              double             *gain_db,
+                              GError            **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(AveComposition) sound = NULL;
+
+  *gain_db = 0.0;
+  sound = _ave_composition_open (plan, settings, NULL, NULL, 0, 0, TRUE, &local_error);
+  if (sound == NULL)
+    {
+      /* no sound to measure: no gain */
+      if (g_error_matches (local_error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_NO_STREAMS))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (!_ave_composition_prepare_sound (sound, 0.0, cancellable, error))
+    return FALSE;
+  *gain_db = _ave_composition_get_gain_db (sound);
+  return TRUE;
+}
+
 gint64
 ave_edit_stream_frame_at (AveEditStream *self,
                           double         seconds)

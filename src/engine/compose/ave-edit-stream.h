@@ -76,6 +76,18 @@ int            ave_edit_stream_get_sample_rate (AveEditStream *self);
 int            ave_edit_stream_get_channels   (AveEditStream *self);
 /* The loudness gain the render would apply too. */
 double         ave_edit_stream_get_gain_db    (AveEditStream *self);
+/* Applies another gain from the next frame on (the limiter starts again):
+ * the preview opens an edited plan with the gain of the plan before and
+ * sets the new one when ave_edit_stream_measure_gain() has measured it. */
+void           ave_edit_stream_set_gain_db    (AveEditStream *self,
+                                               double         gain_db);
+/* The loudness gain the render of `plan` applies (the audio-only passes
+ * over the kept sound, nothing else opened); 0 dB without sound. */
+gboolean       ave_edit_stream_measure_gain   (AvePlan            *plan,
+                                               const AveSettings  *settings,
+                                               GCancellable       *cancellable,
+                                               double             *gain_db,
+                                               GError            **error);
 /* The output frame that shows output time `seconds` (clamped to the edit). */
 gint64         ave_edit_stream_frame_at       (AveEditStream *self,
                                                double         seconds);
