@@ -723,13 +723,23 @@ ave_edit_player_get_position (AveEditPlayer *self)
 double
 ave_edit_player_get_duration (AveEditPlayer *self)
 {
-  return self->is_open ? self->duration : 0.0;
+  double duration;
+
+  g_mutex_lock (&self->lock);
+  duration = self->is_open ? self->duration : 0.0;
+  g_mutex_unlock (&self->lock);
+  return duration;
 }
 
 double
 ave_edit_player_get_frame_duration (AveEditPlayer *self)
 {
-  return self->frame_duration;
+  double frame;
+
+  g_mutex_lock (&self->lock);
+  frame = self->frame_duration;
+  g_mutex_unlock (&self->lock);
+  return frame;
 }
 
 GdkTexture *
@@ -747,7 +757,7 @@ ave_edit_player_get_frame_index (AveEditPlayer *self)
 gboolean
 ave_edit_player_is_settled (AveEditPlayer *self)
 {
-  return self->settled && self->is_open;
+  return self->settled && ave_edit_player_is_open (self);
 }
 
 void
