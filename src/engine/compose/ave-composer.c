@@ -836,9 +836,11 @@ card_activate (Composer  *c,
   return ave_compute_rgba_to_yuv (c->compute, rgba, stride, &view, error);
 }
 
-/* Starts piece p from output frame `from_frame` (its first frame, or a
- * later one after a seek): its pictures from there and its sound from the
- * frame's first sample (or its own first sample, whichever is later). */
+/* Starts piece p from its start (from_frame < 0: its pictures from its
+ * first frame, its sound from its first sample, which at a cut lies a few
+ * milliseconds earlier), or after a seek from output frame `from_frame`:
+ * its pictures from there and its sound from the frame's first sample (or
+ * its own first sample, whichever is later). */
 static gboolean
 piece_activate_at (Composer  *c,
                    Piece     *p,
@@ -846,7 +848,7 @@ piece_activate_at (Composer  *c,
                    gint64     from_frame,
                    GError   **error)
 {
-  gint64 from_sample = MAX (p->audio_first, grid_sample (c, MAX (from_frame, 0)));
+  gint64 from_sample = from_frame < 0 ? p->audio_first : MAX (p->audio_first, grid_sample (c, from_frame));
   gint64 first_sample = p->src_anchor_sample - (p->anchor_sample - from_sample);
   double video_start = p->src_start + (double) MAX (from_frame - p->first_frame, 0) / av_q2d (c->fps);
   Reader *r = NULL;
@@ -895,7 +897,7 @@ piece_activate (Composer  *c,
                 gint64     frames_written,
                 GError   **error)
 {
-  return piece_activate_at (c, p, frames_written, p->first_frame, error);
+  return piece_activate_at (c, p, frames_written, -1, error);
 }
 
 static void
