@@ -861,15 +861,18 @@ test_preview (void)
   wait_for (has_duration, preview, 30, "the media to load");
   g_assert_cmpfloat_with_epsilon (ave_preview_get_duration (AVE_PREVIEW (preview)), 8.0, 0.1);
 
-  /* Frame steps move by one frame (30 fps) and over the cut. */
+  /* Frame steps move by one frame of the edit (30 fps, output time) and
+   * over the cut. */
   ave_preview_seek (AVE_PREVIEW (preview), 1.0);
   ave_preview_step (AVE_PREVIEW (preview), 1);
   g_assert_cmpfloat_with_epsilon (ave_preview_get_position (AVE_PREVIEW (preview)), 31.5 / 30.0, 1e-6);
   ave_preview_step (AVE_PREVIEW (preview), -1);
   g_assert_cmpfloat_with_epsilon (ave_preview_get_position (AVE_PREVIEW (preview)), 30.5 / 30.0, 1e-6);
+  /* source 1.48 s is output frame 29; two frames on is output frame 31,
+   * the second frame of [2.5, 3.5] (its middle: 2.5 + 1.5 / 30) */
   ave_preview_seek (AVE_PREVIEW (preview), 1.48);
   ave_preview_step (AVE_PREVIEW (preview), 2);
-  g_assert_cmpfloat_with_epsilon (ave_preview_get_position (AVE_PREVIEW (preview)), 2.5, 1e-6);
+  g_assert_cmpfloat_with_epsilon (ave_preview_get_position (AVE_PREVIEW (preview)), 2.5 + 1.5 / 30.0, 1e-6);
 
   g_signal_connect (preview, "notify::position", G_CALLBACK (on_position), &log);
   ave_preview_seek (AVE_PREVIEW (preview), 0.5);

@@ -7,6 +7,7 @@
 
 #include "assets/ave-captions.h"
 #include "media/ave-media.h"
+#include "ave-edit-media.h"
 #include "ave-timeline-layout.h"
 #include "ave-preview.h"
 
@@ -16,6 +17,10 @@
 /* J goes back this far. */
 #define BACK_SECONDS 2.0
 #define DEFAULT_FRAME_DURATION (1.0 / 30.0)
+/* With a plan the edit is composed within this size (the source's shape
+ * kept, never larger): what two cores compose in real time. */
+#define EDIT_MAX_WIDTH  640
+#define EDIT_MAX_HEIGHT 360
 
 struct _AvePreview
 {
@@ -32,6 +37,12 @@ struct _AvePreview
 
   AvePlan        *plan;
   gulong          plan_changed_id;
+  /* With a plan and a source the preview plays the edit itself (cuts,
+   * transitions, cards, overlays, burned captions) through the engine's
+   * composer: `stream` is then this, its times output seconds. */
+  AveEditMedia   *edit;
+  guint           reopen_id;        /* the plan changed: open it again when idle */
+  double          source_duration;
   int             current;          /* plan segment playing, -1 unknown */
   gboolean        plan_finished;    /* stopped at the end of the edit */
 
@@ -81,6 +92,30 @@ static GParamSpec *properties[N_PROPS];
 
 static void follow_plan (AvePreview *self);
 static void update_caption (AvePreview *self);
+static void ensure_cues (AvePreview *self);
+static void update_mode (AvePreview *self);
+
+static gboolean
+plays_edit (AvePreview *self)
+{
+  return self->edit != NULL && self->stream == GTK_MEDIA_STREAM (self->edit);
+}
+
+static AveEditPlayer *
+edit_player (AvePreview *self)
+{
+  return ave_edit_media_get_player (self->edit);
+}
+
+/* Source seconds the edit shows at output time `t`, for the timeline. */
+static double
+edit_source_time (AvePreview *self,
+                  double      t)
+{
+  double source = ave_plan_output_to_source (self->plan, t);
+
+  return source >= 0.0 ? source : 0.0;
+}
 
 static void
 set_position (AvePreview *self,
@@ -103,6 +138,8 @@ estimated_position (AvePreview *self)
 {
   double position = self->anchor_position;
 
+  if (plays_edit (self))
+    return edit_source_time (self, ave_edit_player_get_position (edit_player (self)));
   if (self->stream != NULL && gtk_media_stream_get_playing (self->stream) &&
       !gtk_media_stream_is_seeking (self->stream))
     position += (g_get_monotonic_time () - self->anchor_time) / (double) G_USEC_PER_SEC;
@@ -117,6 +154,24 @@ stream_seek (AvePreview *self,
     return;
 
   source_time = MAX (0.0, source_time);
+  if (plays_edit (self))
+    {
+      /* A cut moment shows the next kept one, as the edit plays on. */
+      double output = ave_plan_source_to_output (self->plan, source_time);
+
+      if (output < 0.0)
+        output = ave_plan_source_to_output (self->plan,
+                                            ave_playback_step_target (self->plan, source_time, 1,
+                                                                      self->frame_duration));
+      if (output < 0.0)
+        output = ave_plan_get_output_duration (self->plan);
+      if (gtk_media_stream_is_prepared (self->stream))
+        gtk_media_stream_seek (self->stream, (gint64) llround (output * G_USEC_PER_SEC));
+      else
+        ave_edit_player_seek (edit_player (self), output);
+      set_position (self, source_time, TRUE);
+      return;
+    }
   self->anchor_position = source_time;
   self->anchor_time = g_get_monotonic_time ();
   /* A stream still opening cannot seek yet: it is done once prepared. */
@@ -166,7 +221,8 @@ follow_plan (AvePreview *self)
   double seek_to = 0.0;
   int playing = -1;
 
-  if (self->plan == NULL || self->stream == NULL || gtk_media_stream_is_seeking (self->stream))
+  if (self->plan == NULL || self->stream == NULL || plays_edit (self) ||
+      gtk_media_stream_is_seeking (self->stream))
     return;
 
   if (!ave_playback_follow_plan (self->plan, self->current, estimated_position (self),
@@ -196,6 +252,11 @@ on_timestamp (GtkMediaStream *stream,
 {
   if (gtk_media_stream_is_seeking (stream))
     return;
+  if (plays_edit (self))
+    {
+      set_position (self, estimated_position (self), !gtk_media_stream_get_playing (stream));
+      return;
+    }
 
   self->anchor_position = gtk_media_stream_get_timestamp (stream) / (double) G_USEC_PER_SEC;
   self->anchor_time = g_get_monotonic_time ();
@@ -250,6 +311,20 @@ on_error (GtkMediaStream *stream,
     g_warning ("Cannot play %s: %s", self->path, error->message);
 }
 
+static void open_edit (AvePreview *self, double output_time, gboolean play);
+
+static gboolean
+reopen_idle (gpointer user_data)
+{
+  AvePreview *self = user_data;
+
+  self->reopen_id = 0;
+  if (plays_edit (self))
+    open_edit (self, ave_edit_player_get_position (edit_player (self)),
+               ave_edit_player_get_playing (edit_player (self)));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_plan_changed (AvePlan    *plan,
                  AvePreview *self)
@@ -258,6 +333,13 @@ on_plan_changed (AvePlan    *plan,
   self->current = -1;
   self->captions_stale = TRUE;
   update_caption (self);
+  if (plays_edit (self))
+    {
+      /* Every edit of a drag comes at once: open the result once. */
+      if (self->reopen_id == 0)
+        self->reopen_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, reopen_idle, self, NULL);
+      return;
+    }
   if (self->stream != NULL && gtk_media_stream_get_playing (self->stream))
     follow_plan (self);
 }
@@ -301,8 +383,11 @@ update_caption (AvePreview *self)
       double t;
 
       ensure_cues (self);
-      t = self->plan != NULL ? ave_playback_output_time (self->plan, self->current, self->position)
-                             : self->position;
+      if (plays_edit (self))
+        t = ave_edit_player_get_position (edit_player (self));
+      else
+        t = self->plan != NULL ? ave_playback_output_time (self->plan, self->current, self->position)
+                               : self->position;
       if (self->caption_cues != NULL && t >= 0.0)
         cue = ave_captions_cue_at (self->caption_cues, t);
       if (cue >= 0 && self->caption_style != NULL && self->caption_style->caption_highlight != NULL)
@@ -402,7 +487,8 @@ ave_preview_snapshot (GtkWidget   *widget,
   AvePreview *self = AVE_PREVIEW (widget);
 
   GTK_WIDGET_CLASS (ave_preview_parent_class)->snapshot (widget, snapshot);
-  if (self->show_captions)
+  /* the edit burns them into its pictures itself */
+  if (self->show_captions && !plays_edit (self))
     snapshot_caption (self, snapshot);
 }
 
@@ -465,7 +551,10 @@ action_back (GtkWidget *widget, const char *name, GVariant *param)
 {
   AvePreview *self = AVE_PREVIEW (widget);
 
-  ave_preview_seek (self, self->position - BACK_SECONDS);
+  if (plays_edit (self))
+    ave_preview_seek_output (self, MAX (0.0, ave_preview_get_output_position (self) - BACK_SECONDS));
+  else
+    ave_preview_seek (self, self->position - BACK_SECONDS);
 }
 
 static void
@@ -473,7 +562,10 @@ action_forward (GtkWidget *widget, const char *name, GVariant *param)
 {
   AvePreview *self = AVE_PREVIEW (widget);
 
-  ave_preview_seek (self, self->position + BACK_SECONDS);
+  if (plays_edit (self))
+    ave_preview_seek_output (self, ave_preview_get_output_position (self) + BACK_SECONDS);
+  else
+    ave_preview_seek (self, self->position + BACK_SECONDS);
 }
 
 static void
@@ -493,6 +585,7 @@ clear_stream (AvePreview *self)
       gtk_media_stream_pause (self->stream);
     }
   g_clear_object (&self->stream);
+  g_clear_handle_id (&self->reopen_id, g_source_remove);
   if (self->picture != NULL)
     gtk_picture_set_paintable (GTK_PICTURE (self->picture), NULL);
   if (self->controls != NULL)
@@ -508,6 +601,7 @@ ave_preview_dispose (GObject *object)
   g_cancellable_cancel (self->probe_cancellable);
   g_clear_object (&self->probe_cancellable);
   clear_stream (self);
+  g_clear_object (&self->edit);
   if (self->plan != NULL)
     g_clear_signal_handler (&self->plan_changed_id, self->plan);
   g_clear_object (&self->plan);
@@ -706,6 +800,79 @@ ave_preview_init (AvePreview *self)
   gtk_widget_add_controller (self->picture, GTK_EVENT_CONTROLLER (click));
 }
 
+static void
+attach_stream (AvePreview     *self,
+               GtkMediaStream *stream)
+{
+  self->stream = stream;
+  g_signal_connect (self->stream, "notify::timestamp", G_CALLBACK (on_timestamp), self);
+  g_signal_connect (self->stream, "notify::playing", G_CALLBACK (on_playing), self);
+  g_signal_connect (self->stream, "notify::duration", G_CALLBACK (on_duration), self);
+  g_signal_connect (self->stream, "notify::prepared", G_CALLBACK (on_prepared), self);
+  g_signal_connect (self->stream, "notify::error", G_CALLBACK (on_error), self);
+  gtk_picture_set_paintable (GTK_PICTURE (self->picture), GDK_PAINTABLE (self->stream));
+  gtk_media_controls_set_media_stream (GTK_MEDIA_CONTROLS (self->controls), self->stream);
+}
+
+/* Opens the plan as it is now in the edit player, at `output_time`. */
+static void
+open_edit (AvePreview *self,
+           double      output_time,
+           gboolean    play)
+{
+  g_autoptr(AveSettings) settings = ave_settings_copy (self->caption_style);
+  AveComposeCaptions captions = { 0 };
+  /* Captions as --burn-captions draws them, by the same engine path. */
+  settings->burn_captions = self->show_captions;
+  /* A seek decodes from the keyframe before: one decoder thread per core
+   * (the composer gives each of its two sources half the workers). */
+  settings->n_workers = 2 * (int) g_get_num_processors ();
+  if (self->show_captions && self->analysis != NULL)
+    {
+      ensure_cues (self);
+      captions.words = self->caption_words;
+      captions.cues = self->caption_cues;
+    }
+  if (gtk_media_stream_is_prepared (self->stream))
+    gtk_media_stream_stream_unprepared (self->stream);
+  ave_edit_player_open (edit_player (self), self->plan, settings,
+                        captions.cues != NULL ? &captions : NULL,
+                        EDIT_MAX_WIDTH, EDIT_MAX_HEIGHT, output_time, play);
+}
+
+/* With a source and a plan the preview plays the edit; with a source
+ * alone, the file through GTK's media backend. */
+static void
+update_mode (AvePreview *self)
+{
+  gboolean want_edit = self->path != NULL && self->plan != NULL;
+  double output_time = 0.0;
+
+  if (want_edit == plays_edit (self) && (self->stream != NULL || self->path == NULL))
+    {
+      if (want_edit)
+        open_edit (self, ave_edit_player_get_position (edit_player (self)), FALSE);
+      return;
+    }
+
+  if (self->stream != NULL && self->plan != NULL && !plays_edit (self))
+    output_time = MAX (0.0, ave_plan_source_to_output (self->plan, self->position));
+  clear_stream (self);
+  if (self->path == NULL)
+    return;
+
+  if (want_edit)
+    {
+      if (self->edit == NULL)
+        self->edit = ave_edit_media_new ();
+      attach_stream (self, GTK_MEDIA_STREAM (g_object_ref (self->edit)));
+      open_edit (self, output_time, FALSE);
+    }
+  else
+    attach_stream (self, gtk_media_file_new_for_filename (self->path));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DURATION]);
+}
+
 GtkWidget *
 ave_preview_new (void)
 {
@@ -735,14 +902,7 @@ ave_preview_set_source (AvePreview *self,
 
   if (path != NULL)
     {
-      self->stream = gtk_media_file_new_for_filename (path);
-      g_signal_connect (self->stream, "notify::timestamp", G_CALLBACK (on_timestamp), self);
-      g_signal_connect (self->stream, "notify::playing", G_CALLBACK (on_playing), self);
-      g_signal_connect (self->stream, "notify::duration", G_CALLBACK (on_duration), self);
-      g_signal_connect (self->stream, "notify::prepared", G_CALLBACK (on_prepared), self);
-      g_signal_connect (self->stream, "notify::error", G_CALLBACK (on_error), self);
-      gtk_picture_set_paintable (GTK_PICTURE (self->picture), GDK_PAINTABLE (self->stream));
-      gtk_media_controls_set_media_stream (GTK_MEDIA_CONTROLS (self->controls), self->stream);
+      update_mode (self);
 
       /* The frame rate (for frame steps) comes from our own probe, off
        * the main thread: the media backend does not report it. */
@@ -781,9 +941,10 @@ ave_preview_set_plan (AvePreview *self,
   if (plan != NULL)
     self->plan_changed_id = g_signal_connect (plan, "changed", G_CALLBACK (on_plan_changed), self);
   self->current = -1;
+  self->captions_stale = TRUE;
+  update_mode (self);
   if (self->stream != NULL && gtk_media_stream_get_playing (self->stream))
     follow_plan (self);
-  self->captions_stale = TRUE;
   update_caption (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAN]);
 }
@@ -803,6 +964,15 @@ ave_preview_play (AvePreview *self)
 
   if (self->stream == NULL)
     return;
+  if (plays_edit (self))
+    {
+      /* the stream may still be opening: it plays once open */
+      if (gtk_media_stream_is_prepared (self->stream))
+        gtk_media_stream_play (self->stream);
+      else
+        ave_edit_player_play (edit_player (self));
+      return;
+    }
   /* Playing again from the end of the edit starts it over. */
   if (self->plan != NULL && (self->plan_finished || gtk_media_stream_get_ended (self->stream)))
     {
@@ -823,6 +993,8 @@ ave_preview_pause (AvePreview *self)
 
   if (self->stream != NULL)
     gtk_media_stream_pause (self->stream);
+  if (plays_edit (self))
+    ave_edit_player_pause (edit_player (self));
 }
 
 void
@@ -841,6 +1013,8 @@ ave_preview_get_playing (AvePreview *self)
 {
   g_return_val_if_fail (AVE_IS_PREVIEW (self), FALSE);
 
+  if (plays_edit (self))
+    return ave_edit_player_get_playing (edit_player (self));
   return self->stream != NULL && gtk_media_stream_get_playing (self->stream);
 }
 
@@ -879,6 +1053,9 @@ ave_preview_get_duration (AvePreview *self)
 
   if (self->stream == NULL)
     return 0.0;
+  /* source seconds, like the position */
+  if (plays_edit (self))
+    return ave_plan_get_source_duration (self->plan);
   return gtk_media_stream_get_duration (self->stream) / (double) G_USEC_PER_SEC;
 }
 
@@ -893,6 +1070,12 @@ ave_preview_step (AvePreview *self,
   if (self->stream == NULL || frames == 0)
     return;
 
+  if (plays_edit (self))
+    {
+      ave_edit_player_step (edit_player (self), frames);
+      set_position (self, estimated_position (self), TRUE);
+      return;
+    }
   ave_preview_pause (self);
   frame = self->frame_duration;
   /* Aim at the middle of the frame: a seek to its exact start may land on
@@ -936,6 +1119,9 @@ ave_preview_set_analysis (AvePreview  *self,
   self->analysis = analysis;
   self->captions_stale = TRUE;
   update_caption (self);
+  if (plays_edit (self))
+    open_edit (self, ave_edit_player_get_position (edit_player (self)),
+               ave_edit_player_get_playing (edit_player (self)));
 }
 
 void
@@ -951,6 +1137,9 @@ ave_preview_set_caption_style (AvePreview        *self,
   /* The highlight may have been switched on or off. */
   self->caption_word = -2;
   update_caption (self);
+  if (plays_edit (self) && self->show_captions)
+    open_edit (self, ave_edit_player_get_position (edit_player (self)),
+               ave_edit_player_get_playing (edit_player (self)));
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -965,6 +1154,9 @@ ave_preview_set_show_captions (AvePreview *self,
     return;
   self->show_captions = show;
   update_caption (self);
+  if (plays_edit (self))
+    open_edit (self, ave_edit_player_get_position (edit_player (self)),
+               ave_edit_player_get_playing (edit_player (self)));
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_CAPTIONS]);
 }
@@ -983,4 +1175,86 @@ ave_preview_get_caption (AvePreview *self)
   g_return_val_if_fail (AVE_IS_PREVIEW (self), -1);
 
   return self->caption_cue;
+}
+
+gboolean
+ave_preview_get_plays_edit (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), FALSE);
+
+  return plays_edit (self);
+}
+
+void
+ave_preview_seek_output (AvePreview *self,
+                         double      output_time)
+{
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+
+  if (!isfinite (output_time))
+    return;
+  if (!plays_edit (self))
+    {
+      /* the source plays: the source moment of that output time */
+      if (self->plan != NULL)
+        ave_preview_seek (self, ave_plan_output_to_source (self->plan, output_time));
+      return;
+    }
+  if (gtk_media_stream_is_prepared (self->stream))
+    gtk_media_stream_seek (self->stream, (gint64) llround (MAX (output_time, 0.0) * G_USEC_PER_SEC));
+  else
+    ave_edit_player_seek (edit_player (self), output_time);
+  set_position (self, estimated_position (self), TRUE);
+}
+
+double
+ave_preview_get_output_position (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), 0.0);
+
+  if (plays_edit (self))
+    return ave_edit_player_get_position (edit_player (self));
+  if (self->plan != NULL)
+    return ave_playback_output_time (self->plan, self->current, self->position);
+  return self->position;
+}
+
+double
+ave_preview_get_output_duration (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), 0.0);
+
+  if (self->plan != NULL)
+    return ave_plan_get_output_duration (self->plan);
+  return ave_preview_get_duration (self);
+}
+
+gint64
+ave_preview_get_shown_frame (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), -1);
+
+  if (!plays_edit (self) || !ave_edit_player_is_settled (edit_player (self)))
+    return -1;
+  return ave_edit_player_get_frame_index (edit_player (self));
+}
+
+GdkTexture *
+ave_preview_get_shown_texture (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), NULL);
+
+  return plays_edit (self) ? ave_edit_player_get_texture (edit_player (self)) : NULL;
+}
+
+gboolean
+ave_preview_get_edit_stats (AvePreview         *self,
+                            AveEditPlayerStats *stats)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), FALSE);
+
+  if (!plays_edit (self))
+    return FALSE;
+  ave_edit_player_get_stats (edit_player (self), stats);
+  return TRUE;
 }

@@ -1,11 +1,17 @@
-/* ave-preview.h — the player: the source as recorded, or the plan applied
- * live (cut ranges skipped, segments played in output order) without
- * rendering first.
+/* ave-preview.h — the player: the source as recorded, or the edit as it
+ * will render, without rendering first.
  *
- * Plays through GTK's media backend (GStreamer: libgtk-4-media-gstreamer).
+ * With a plan it plays the edit itself: the engine's composer (the render's
+ * own code, ave-edit-stream.h) composes cuts, crossfades, fades, title
+ * cards, overlays and burned captions at preview size on a worker thread,
+ * and the sound comes out through GStreamer (ave-edit-player.h).  Without
+ * a plan it plays the source through GTK's media backend (GStreamer:
+ * libgtk-4-media-gstreamer).
+ *
  * Keys (while the preview has focus, or anywhere in the window with
  * ave_preview_set_shortcut_scope): J back two seconds, K pause, L play,
- * Space play/pause, Left/Right (or , and .) one frame back/forward.
+ * Space play/pause, Left/Right (or , and .) one frame back/forward; with a
+ * plan, seconds and frames of the edit (output time).
  *
  * Actions (group "preview"): play, pause, toggle, back, forward, step
  * (int frames).
@@ -17,6 +23,7 @@
 #include "analysis/ave-analysis.h"
 #include "core/ave-settings.h"
 #include "director/ave-plan.h"
+#include "ave-edit-player.h"
 
 G_BEGIN_DECLS
 
@@ -28,10 +35,9 @@ GtkWidget  *ave_preview_new                (void);
 void        ave_preview_set_source         (AvePreview *self,
                                             const char *path);
 const char *ave_preview_get_source         (AvePreview *self);
-/* With a plan, playback follows it as it is edited: at the end of an
- * enabled segment it goes on at the start of the next enabled segment in
- * plan (output) order; positions in no enabled segment are skipped.  NULL
- * plays the source as it is.  A reference is kept. */
+/* With a plan, the edit plays as it will render, and follows the plan as
+ * it is edited (the edit is composed again from the playhead's output
+ * time).  NULL plays the source as it is.  A reference is kept. */
 void        ave_preview_set_plan           (AvePreview *self,
                                             AvePlan    *plan);
 AvePlan    *ave_preview_get_plan           (AvePreview *self);
@@ -40,14 +46,15 @@ void        ave_preview_play               (AvePreview *self);
 void        ave_preview_pause              (AvePreview *self);
 void        ave_preview_toggle             (AvePreview *self);
 gboolean    ave_preview_get_playing        (AvePreview *self);
-/* Source seconds; "position" is notified a few times a second while
+/* Source seconds (with a plan, the source moment the edit shows; a cut
+ * moment seeks to the next kept one); "position" is notified a few times a second while
  * playing and after every seek. */
 void        ave_preview_seek               (AvePreview *self,
                                             double      source_time);
 double      ave_preview_get_position       (AvePreview *self);
 double      ave_preview_get_duration       (AvePreview *self);
-/* Pauses and moves by whole frames (negative: back); with a plan, cut
- * ranges are stepped over. */
+/* Pauses and moves by whole frames (negative: back); with a plan, frames
+ * of the edit (output time). */
 void        ave_preview_step               (AvePreview *self,
                                             int         frames);
 /* LOCAL (default): the keys work while the preview has focus; GLOBAL:
@@ -75,5 +82,20 @@ void        ave_preview_set_show_captions  (AvePreview        *self,
 gboolean    ave_preview_get_show_captions  (AvePreview        *self);
 /* The cue shown now (an index into the cues), -1 for none. */
 int         ave_preview_get_caption        (AvePreview        *self);
+
+/* Output time: where the edit is (with a plan; the source's time without
+ * one), the frame shown after seek_output(t) being the edit's frame of t. */
+void        ave_preview_seek_output         (AvePreview *self,
+                                             double      output_time);
+double      ave_preview_get_output_position (AvePreview *self);
+double      ave_preview_get_output_duration (AvePreview *self);
+/* Whether the edit plays (a plan and a source), and then the output frame
+ * on screen once the last seek has found it (-1 before), its picture, and
+ * playback figures (bench/bench-ui.sh). */
+gboolean    ave_preview_get_plays_edit      (AvePreview *self);
+gint64      ave_preview_get_shown_frame     (AvePreview *self);
+GdkTexture *ave_preview_get_shown_texture   (AvePreview *self);
+gboolean    ave_preview_get_edit_stats      (AvePreview         *self,
+                                             AveEditPlayerStats *stats);
 
 G_END_DECLS

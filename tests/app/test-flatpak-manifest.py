@@ -16,6 +16,9 @@ import xml.etree.ElementTree as ET
 FROM_RUNTIME = {
     "glib-2.0", "gobject-2.0", "gio-2.0", "json-glib-1.0", "cairo",
     "pangocairo", "gtk4", "libadwaita-1", "gstreamer-1.0", "vulkan",
+    # gst-plugins-base's appsrc, for the preview's sound (the runtime ships
+    # gst-plugins-base: GTK's media backend needs it)
+    "gstreamer-app-1.0",
     # the remote providers' HTTP client and the keyring (the GNOME runtime ships both)
     "libsoup-3.0", "libsecret-1",
 }

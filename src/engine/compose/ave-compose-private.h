@@ -126,6 +126,81 @@ gboolean      _ave_mp4_writer_finish      (AveMp4Writer  *self,
 void          _ave_mp4_writer_free        (AveMp4Writer  *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveMp4Writer, _ave_mp4_writer_free)
 
+/* ------------------------------------------------------------- composition */
+
+/* A plan being composed: the pieces laid on the output grid, their
+ * decoders, transitions, cards, overlays, captions and the mixed sound.
+ * The render (ave-composer.c) and the preview's stream (ave-edit-stream.c)
+ * are its two consumers; nothing is composed twice. */
+typedef struct _AveComposition AveComposition;
+
+/* Output frame `frame` composed: YUV 4:2:0 at the composition's size, owned
+ * by the composition (valid during the call; take a reference to keep it). */
+typedef gboolean (*AveCompositionVideoFunc) (const AVFrame  *picture,
+                                             gint64          frame,
+                                             gpointer        data,
+                                             GError        **error);
+/* The next n mixed samples per channel (48 kHz planar float, after the
+ * loudness gain and the limiter), in output order from the last seek. */
+typedef gboolean (*AveCompositionSoundFunc) (const float * const *planes,
+                                             gsize                n,
+                                             gpointer             data,
+                                             GError             **error);
+
+/* Probes the source, validates the plan and lays it on the grid.  width and
+ * height > 0: compose smaller pictures, the source's shape within that box
+ * (never larger than the render's), instead of the source's display size.
+ * sound_only: no pictures at all. */
+AveComposition *_ave_composition_open           (AvePlan                  *plan,
+                                                 const AveSettings        *settings,
+                                                 AveCompute               *compute,
+                                                 const AveComposeCaptions *captions,
+                                                 int                       width,
+                                                 int                       height,
+                                                 gboolean                  sound_only,
+                                                 GError                  **error);
+/* width/height 0 when there is no video, channels 0 when no audio. */
+void            _ave_composition_get_format     (AveComposition *self,
+                                                 int            *width,
+                                                 int            *height,
+                                                 AVRational     *fps,
+                                                 int            *channels,
+                                                 gint64         *n_frames);
+/* Output samples (48 kHz) before output frame `frame`. */
+gint64          _ave_composition_frame_sample   (AveComposition *self,
+                                                 gint64          frame);
+void            _ave_composition_set_consumer   (AveComposition          *self,
+                                                 AveCompositionVideoFunc  video,
+                                                 AveCompositionSoundFunc  sound,
+                                                 gpointer                 data);
+/* Measures the kept sound and chooses the loudness gain (one or two
+ * audio-only passes over it); call once before the first frame. */
+gboolean        _ave_composition_prepare_sound  (AveComposition  *self,
+                                                 double           progress_share,
+                                                 GCancellable    *cancellable,
+                                                 GError         **error);
+double          _ave_composition_get_gain_db    (AveComposition *self);
+/* Instead of _ave_composition_prepare_sound: a gain measured before on
+ * the same kept sound (the preview opening the same plan again). */
+void            _ave_composition_use_gain       (AveComposition *self,
+                                                 double          gain_db);
+/* Composes output frame f and hands its picture and its sound to the
+ * consumer; frames go in order from 0 or from the last seek. */
+gboolean        _ave_composition_frame          (AveComposition  *self,
+                                                 gint64           f,
+                                                 GError         **error);
+/* Makes `frame` the next one to compose: pieces that end before it are
+ * skipped, those it falls in start part-way (their decoders seek to the
+ * keyframe before and decode forward, or read on when just ahead). */
+gboolean        _ave_composition_seek           (AveComposition  *self,
+                                                 gint64           frame,
+                                                 GError         **error);
+/* After the last frame: the sound the limiter still holds. */
+gboolean        _ave_composition_finish_sound   (AveComposition  *self,
+                                                 GError         **error);
+void            _ave_composition_free           (AveComposition *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveComposition, _ave_composition_free)
+
 /* ---------------------------------------------------------------- composer */
 
 /* The plan's sound exactly as ave_composer_render() makes it (cross-fades

@@ -56,6 +56,7 @@ typedef enum {
 } RampShape;
 
 typedef struct _Reader Reader;
+typedef AveComposition Composer;
 
 /* A local name so this cleanup function cannot clash with one declared
  * for AVFrame elsewhere in the engine. */
@@ -118,12 +119,13 @@ typedef struct
   AveCard  *card;
   gint64    first_frame, end_frame;
   gint64    fade_frames;        /* ramp of opacity at each end */
-  int       x, y, width, height;
+  int       draw_box[4];        /* x, y, width, height at the render's size */
+  int       x, y, width, height;  /* where rgba goes in the composition */
   guint8   *rgba;
   int       stride;
 } Overlay;
 
-typedef struct
+struct _AveComposition
 {
   const AveSettings *settings;
   AveCompute        *compute;
@@ -133,6 +135,7 @@ typedef struct
 
   gboolean           has_video, has_audio;
   int                width, height;
+  int                draw_width, draw_height; /* the render's size: cards and captions are laid out at it */
   AVRational         fps;
   int                channels;
 
@@ -169,10 +172,17 @@ typedef struct
   int                caption_x, caption_y, caption_width, caption_height;
   gint64             frames_captioned;
 
+  /* Where the composed frames and sound go: the MP4 writer for a render
+   * (render_video, render_sound), an AveEditStream for the preview. */
+  AveCompositionVideoFunc emit_video;
+  AveCompositionSoundFunc emit_sound;
+  gpointer           consumer_data;
+  guint              next_piece;    /* the first piece not yet activated */
+
   AveProgressFunc    progress;
   gpointer           progress_data;
   double             last_progress;
-} Composer;
+};
 
 static void
 reader_clear_frames (Reader *r)
@@ -424,7 +434,8 @@ plan_overlays (Composer *c,
       o->end_frame = end;
       if (card->transition != AVE_TRANSITION_CUT && card->transition_duration > 0.0)
         o->fade_frames = MIN (grid_frame (c, card->transition_duration), (end - first) / 2);
-      ave_card_get_overlay_box (card, c->width, c->height, &o->x, &o->y, &o->width, &o->height);
+      ave_card_get_overlay_box (card, c->draw_width, c->draw_height,
+                                &o->draw_box[0], &o->draw_box[1], &o->draw_box[2], &o->draw_box[3]);
     }
 }
 
@@ -700,6 +711,98 @@ piece_read_audio (Composer  *c,
 
 static AveYuvFrame yuv_view (const AVFrame *frame);
 
+/* Cards, overlays and captions are laid out and drawn at the render's
+ * size (draw_width x draw_height) whatever size the composition works at.
+ * Text drawn small is hinted, rounded and placed differently from text
+ * drawn large, so a smaller composition (the preview) shrinks the render's
+ * own drawing instead: each of its pixels is the area average of what it
+ * covers (in premultiplied alpha, transparent outside the drawing), as
+ * shrinking the rendered frame would give.  *rgba (g_free'd) and its box
+ * (x, y, width, height at the render's size) are replaced. */
+static void
+fit_drawing (Composer  *c,
+             guint8   **rgba,
+             int       *stride,
+             int       *x,
+             int       *y,
+             int       *width,
+             int       *height)
+{
+  double sx = (double) c->width / (double) c->draw_width;
+  double sy = (double) c->height / (double) c->draw_height;
+  int ox0, oy0, ow, oh, w = *width, h = *height;
+  g_autofree float *rows = NULL;
+  guint8 *out;
+
+  if (c->width == c->draw_width && c->height == c->draw_height)
+    return;
+
+  ox0 = (int) floor (*x * sx);
+  oy0 = (int) floor (*y * sy);
+  ow = MAX (1, (int) ceil ((*x + w) * sx) - ox0);
+  oh = MAX (1, (int) ceil ((*y + h) * sy) - oy0);
+
+  /* across: each source row into ow premultiplied columns */
+  rows = g_new0 (float, (gsize) h * (gsize) ow * 4);
+  for (int i = 0; i < ow; i++)
+    {
+      double lo = (ox0 + i) / sx - *x, hi = (ox0 + i + 1) / sx - *x;
+      int j0 = MAX (0, (int) floor (lo)), j1 = MIN (w, (int) ceil (hi));
+
+      for (int j = j0; j < j1; j++)
+        {
+          float weight = (float) ((MIN (j + 1.0, hi) - MAX ((double) j, lo)) * sx);
+
+          for (int r = 0; r < h; r++)
+            {
+              const guint8 *px = *rgba + (gsize) r * (gsize) *stride + 4 * (gsize) j;
+              float *acc = rows + ((gsize) r * (gsize) ow + (gsize) i) * 4;
+              float a = weight * px[3] / 255.0f;
+
+              acc[0] += a * px[0];
+              acc[1] += a * px[1];
+              acc[2] += a * px[2];
+              acc[3] += a;
+            }
+        }
+    }
+
+  /* down: the rows into oh output rows, back to straight alpha */
+  out = g_malloc0 ((gsize) ow * (gsize) oh * 4);
+  for (int k = 0; k < oh; k++)
+    {
+      double lo = (oy0 + k) / sy - *y, hi = (oy0 + k + 1) / sy - *y;
+      int r0 = MAX (0, (int) floor (lo)), r1 = MIN (h, (int) ceil (hi));
+
+      for (int i = 0; i < ow; i++)
+        {
+          float acc[4] = { 0, 0, 0, 0 };
+          guint8 *px = out + ((gsize) k * (gsize) ow + (gsize) i) * 4;
+
+          for (int r = r0; r < r1; r++)
+            {
+              float weight = (float) ((MIN (r + 1.0, hi) - MAX ((double) r, lo)) * sy);
+              const float *src = rows + ((gsize) r * (gsize) ow + (gsize) i) * 4;
+
+              for (int ch = 0; ch < 4; ch++)
+                acc[ch] += weight * src[ch];
+            }
+          if (acc[3] > 1e-6f)
+            for (int ch = 0; ch < 3; ch++)
+              px[ch] = (guint8) CLAMP (lrintf (acc[ch] / acc[3]), 0, 255);
+          px[3] = (guint8) CLAMP (lrintf (acc[3] * 255.0f), 0, 255);
+        }
+    }
+
+  g_free (*rgba);
+  *rgba = out;
+  *stride = 4 * ow;
+  *x = ox0;
+  *y = oy0;
+  *width = ow;
+  *height = oh;
+}
+
 /* A TITLE card's piece: its picture is drawn once, when it starts. */
 static gboolean
 card_activate (Composer  *c,
@@ -716,8 +819,12 @@ card_activate (Composer  *c,
   if (!c->has_video)
     return TRUE;
 
-  if (!ave_card_render_rgba (p->card, c->width, c->height, &rgba, &stride, error))
+  if (!ave_card_render_rgba (p->card, c->draw_width, c->draw_height, &rgba, &stride, error))
     return FALSE;
+  {
+    int x = 0, y = 0, w = c->draw_width, h = c->draw_height;
+    fit_drawing (c, &rgba, &stride, &x, &y, &w, &h);
+  }
   p->still = _ave_av_frame_new_yuv420p (c->width, c->height);
   if (p->still == NULL)
     {
@@ -729,13 +836,21 @@ card_activate (Composer  *c,
   return ave_compute_rgba_to_yuv (c->compute, rgba, stride, &view, error);
 }
 
+/* Starts piece p from its start (from_frame < 0: its pictures from its
+ * first frame, its sound from its first sample, which at a cut lies a few
+ * milliseconds earlier), or after a seek from output frame `from_frame`:
+ * its pictures from there and its sound from the frame's first sample (or
+ * its own first sample, whichever is later). */
 static gboolean
-piece_activate (Composer  *c,
-                Piece     *p,
-                gint64     frames_written,
-                GError   **error)
+piece_activate_at (Composer  *c,
+                   Piece     *p,
+                   gint64     frames_written,
+                   gint64     from_frame,
+                   GError   **error)
 {
-  gint64 first_sample = p->src_anchor_sample - (p->anchor_sample - p->audio_first);
+  gint64 from_sample = from_frame < 0 ? p->audio_first : MAX (p->audio_first, grid_sample (c, from_frame));
+  gint64 first_sample = p->src_anchor_sample - (p->anchor_sample - from_sample);
+  double video_start = p->src_start + (double) MAX (from_frame - p->first_frame, 0) / av_q2d (c->fps);
   Reader *r = NULL;
 
   if (p->card != NULL)
@@ -757,7 +872,7 @@ piece_activate (Composer  *c,
 
   /* Prefer a reader that only has to read on. */
   for (guint i = 0; i < c->free_readers->len && r == NULL; i++)
-    if (reader_can_read_on (g_ptr_array_index (c->free_readers, i), p->src_start, first_sample))
+    if (reader_can_read_on (g_ptr_array_index (c->free_readers, i), video_start, first_sample))
       r = g_ptr_array_steal_index (c->free_readers, i);
   if (r == NULL && c->free_readers->len > 0)
     r = g_ptr_array_steal_index (c->free_readers, c->free_readers->len - 1);
@@ -771,9 +886,18 @@ piece_activate (Composer  *c,
   /* Audio may start a few milliseconds before the first frame (the
    * cross-fade at a cut reads past the edge). */
   g_debug ("piece at %.3f s: frames %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT "%s",
-           p->src_start, p->first_frame, p->end_frame,
-           reader_can_read_on (r, p->src_start, first_sample) ? ", reading on" : ", seeking");
-  return reader_start (c, r, p->src_start, first_sample, error);
+           video_start, p->first_frame, p->end_frame,
+           reader_can_read_on (r, video_start, first_sample) ? ", reading on" : ", seeking");
+  return reader_start (c, r, video_start, first_sample, error);
+}
+
+static gboolean
+piece_activate (Composer  *c,
+                Piece     *p,
+                gint64     frames_written,
+                GError   **error)
+{
+  return piece_activate_at (c, p, frames_written, -1, error);
 }
 
 static void
@@ -913,9 +1037,16 @@ apply_overlays (Composer       *c,
       if (f < o->first_frame || f >= o->end_frame)
         continue;
 
-      if (o->rgba == NULL &&
-          !ave_card_render_rgba (o->card, o->width, o->height, &o->rgba, &o->stride, error))
-        return FALSE;
+      if (o->rgba == NULL)
+        {
+          if (!ave_card_render_rgba (o->card, o->draw_box[2], o->draw_box[3], &o->rgba, &o->stride, error))
+            return FALSE;
+          o->x = o->draw_box[0];
+          o->y = o->draw_box[1];
+          o->width = o->draw_box[2];
+          o->height = o->draw_box[3];
+          fit_drawing (c, &o->rgba, &o->stride, &o->x, &o->y, &o->width, &o->height);
+        }
 
       /* Fades in and out one step per frame, neither end fully off. */
       if (o->fade_frames > 0)
@@ -975,10 +1106,12 @@ apply_caption (Composer       *c,
   if (c->caption_rgba == NULL || c->caption_cue != (int) c->cue_next || c->caption_word != word)
     {
       g_clear_pointer (&c->caption_rgba, g_free);
-      if (!ave_caption_render_rgba (cue, c->captions->words, word, c->settings, c->width, c->height,
+      if (!ave_caption_render_rgba (cue, c->captions->words, word, c->settings, c->draw_width, c->draw_height,
                                     &c->caption_rgba, &c->caption_stride, &c->caption_x, &c->caption_y,
                                     &c->caption_width, &c->caption_height, error))
         return FALSE;
+      fit_drawing (c, &c->caption_rgba, &c->caption_stride, &c->caption_x, &c->caption_y,
+                   &c->caption_width, &c->caption_height);
       c->caption_cue = (int) c->cue_next;
       c->caption_word = word;
     }
@@ -1001,15 +1134,16 @@ release_overlays (Composer *c,
       g_clear_pointer (&c->overlays[i].rgba, g_free);
 }
 
+/* Composes output frame f (pieces, dissolve, fades, overlays, captions)
+ * and hands it to the consumer. */
 static gboolean
-write_video_frame (Composer  *c,
-                   gint64     f,
-                   GError   **error)
+compose_video_frame (Composer  *c,
+                     gint64     f,
+                     GError   **error)
 {
   Piece *active[2] = { NULL, NULL };
   guint n_active = 0;
   const AVFrame *picture;
-  g_autoptr(OutFrame) out = NULL;
 
   for (guint i = c->first_live; i < c->n_pieces && n_active < 2; i++)
     {
@@ -1048,6 +1182,18 @@ write_video_frame (Composer  *c,
     return FALSE;
   if (c->burn && !apply_caption (c, f, &picture, error))
     return FALSE;
+  return c->emit_video (picture, f, c->consumer_data, error);
+}
+
+/* The render's consumer of pictures: the encoder. */
+static gboolean
+render_video (const AVFrame  *picture,
+              gint64          f,
+              gpointer        data,
+              GError        **error)
+{
+  Composer *c = data;
+  g_autoptr(OutFrame) out = NULL;
 
   out = av_frame_clone (picture);
   if (out == NULL)
@@ -1104,7 +1250,7 @@ meter_add (Composer *c,
   meter_add_to (c, c->meter, planes, n);
 }
 
-/* Gain, limiter, meter, encoder. */
+/* Gain, limiter, then the consumer. */
 static gboolean
 emit_audio (Composer  *c,
             gsize      n,
@@ -1116,8 +1262,20 @@ emit_audio (Composer  *c,
     for (gsize i = 0; i < n; i++)
       c->mix[ch][i] *= (float) c->gain;
   n_out = _ave_limiter_process (c->limiter, (const float * const *) c->mix, n, c->mix);
-  meter_add (c, c->mix, n_out);
-  return _ave_mp4_writer_add_audio (c->writer, (const float * const *) c->mix, n_out, error);
+  return c->emit_sound ((const float * const *) c->mix, n_out, c->consumer_data, error);
+}
+
+/* The render's consumer of sound: the loudness meter and the encoder. */
+static gboolean
+render_sound (const float * const *planes,
+              gsize                n,
+              gpointer             data,
+              GError             **error)
+{
+  Composer *c = data;
+
+  meter_add (c, (float **) planes, n);
+  return _ave_mp4_writer_add_audio (c->writer, planes, n, error);
 }
 
 /* Mixes output samples [from, to) from every piece that sounds there. */
@@ -1166,8 +1324,7 @@ finish_audio (Composer  *c,
 
   ensure_audio_buffers (c, _ave_limiter_get_latency (c->limiter));
   n = _ave_limiter_flush (c->limiter, c->mix);
-  meter_add (c, c->mix, n);
-  return _ave_mp4_writer_add_audio (c->writer, (const float * const *) c->mix, n, error);
+  return c->emit_sound ((const float * const *) c->mix, n, c->consumer_data, error);
 }
 
 /* Integrated loudness of the audio the plan keeps, read with a separate
@@ -1320,8 +1477,8 @@ setup_format (Composer  *c,
       double rate = info->frame_rate;
 
       /* 4:2:0 needs even sizes: drop the odd column or row. */
-      c->width = MAX (2, w & ~1);
-      c->height = MAX (2, h & ~1);
+      c->width = c->draw_width = MAX (2, w & ~1);
+      c->height = c->draw_height = MAX (2, h & ~1);
       if (!(rate > 0.0 && rate <= 1000.0))
         {
           g_debug ("%s: no usable frame rate (%g), using 30", c->source_path, rate);
@@ -1353,6 +1510,28 @@ setup_format (Composer  *c,
   return TRUE;
 }
 
+/* The black picture shown where no piece has one, and faded to. */
+static gboolean
+make_black (Composer  *c,
+            GError   **error)
+{
+  c->black = _ave_av_frame_new_yuv420p (c->width, c->height);
+  if (c->black == NULL)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                           "Out of memory for video frames");
+      return FALSE;
+    }
+  for (int y = 0; y < c->height; y++)
+    memset (c->black->data[0] + (gsize) y * c->black->linesize[0], 16, (gsize) c->width);
+  for (int y = 0; y < (c->height + 1) / 2; y++)
+    {
+      memset (c->black->data[1] + (gsize) y * c->black->linesize[1], 128, (gsize) (c->width + 1) / 2);
+      memset (c->black->data[2] + (gsize) y * c->black->linesize[2], 128, (gsize) (c->width + 1) / 2);
+    }
+  return TRUE;
+}
+
 static gboolean
 open_output (Composer    *c,
              const char  *output_path,
@@ -1377,21 +1556,6 @@ open_output (Composer    *c,
       format.height = c->height;
       format.frame_rate = c->fps;
       format.sample_aspect = av_make_q (num, den);
-
-      c->black = _ave_av_frame_new_yuv420p (c->width, c->height);
-      if (c->black == NULL)
-        {
-          g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
-                               "Out of memory for video frames");
-          return FALSE;
-        }
-      for (int y = 0; y < c->height; y++)
-        memset (c->black->data[0] + (gsize) y * c->black->linesize[0], 16, (gsize) c->width);
-      for (int y = 0; y < (c->height + 1) / 2; y++)
-        {
-          memset (c->black->data[1] + (gsize) y * c->black->linesize[1], 128, (gsize) (c->width + 1) / 2);
-          memset (c->black->data[2] + (gsize) y * c->black->linesize[2], 128, (gsize) (c->width + 1) / 2);
-        }
     }
   if (c->has_audio)
     {
@@ -1407,6 +1571,261 @@ open_output (Composer    *c,
   c->writer = c->sink != NULL ? _ave_mp4_writer_new_for_sink (&format, c->settings, c->sink, error)
                               : _ave_mp4_writer_new (output_path, &format, c->settings, error);
   return c->writer != NULL;
+}
+
+/* ------------------------------------------------------------ composition
+ *
+ * The steps every consumer of a composed plan shares (ave-compose-private.h):
+ * the render below and the preview's AveEditStream. */
+
+void
+_ave_composition_free (AveComposition *c)
+{
+  composer_free (c);
+}
+
+AveComposition *
+_ave_composition_open (AvePlan                  *plan,
+                       const AveSettings        *settings,
+                       AveCompute               *compute,
+                       const AveComposeCaptions *captions,
+                       int                       width,
+                       int                       height,
+                       gboolean                  sound_only,
+                       GError                  **error)
+{
+  g_autoptr(Composer) c = NULL;
+
+  g_return_val_if_fail (AVE_IS_PLAN (plan), NULL);
+  g_return_val_if_fail (settings != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  c = g_new0 (Composer, 1);
+  c->settings = settings;
+  c->compute = compute != NULL ? g_object_ref (compute) : ave_compute_cpu_new ();
+  c->last_progress = -1.0;
+  c->source_path = g_strdup (ave_plan_get_source (plan));
+  c->free_readers = g_ptr_array_new_with_free_func ((GDestroyNotify) reader_free);
+  c->captions = captions != NULL && captions->cues != NULL && captions->cues->len > 0 ? captions : NULL;
+  c->caption_cue = -1;
+  c->gain = 1.0;
+
+  c->info = ave_media_probe (c->source_path, error);
+  if (c->info == NULL)
+    return NULL;
+  if (!ave_plan_validate (plan, c->info->duration, error))
+    return NULL;
+  if (!setup_format (c, error))
+    return NULL;
+  if (sound_only)
+    {
+      if (!c->has_audio)
+        {
+          g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_NO_STREAMS,
+                       "%s has no audio to render", c->source_path);
+          return NULL;
+        }
+      c->has_video = c->options.want_video = FALSE;
+    }
+  else if (c->has_video && width > 0 && height > 0 && (width < c->width || height < c->height))
+    {
+      /* A smaller picture (the preview): the source's shape within
+       * width x height.  The decoder scales; cards, overlays and captions
+       * are drawn at the render's size and shrunk (fit_drawing). */
+      double scale = MIN ((double) width / c->width, (double) height / c->height);
+
+      c->width = c->options.video_width = MAX (2, (int) lround (c->width * scale) & ~1);
+      c->height = c->options.video_height = MAX (2, (int) lround (c->height * scale) & ~1);
+    }
+
+  plan_pieces (c, plan);
+  plan_overlays (c, plan);
+  c->burn = c->has_video && c->captions != NULL && settings->burn_captions;
+  if (c->n_pieces == 0)
+    {
+      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY,
+                   "The plan for %s keeps nothing long enough to show", c->source_path);
+      return NULL;
+    }
+  if (c->has_video && !make_black (c, error))
+    return NULL;
+  g_debug ("%u pieces, %" G_GINT64_FORMAT " frames at %d/%d fps, plan says %.3f s",
+           c->n_pieces, c->n_frames, c->fps.num, c->fps.den, ave_plan_get_output_duration (plan));
+  return g_steal_pointer (&c);
+}
+
+void
+_ave_composition_get_format (AveComposition *c,
+                             int            *width,
+                             int            *height,
+                             AVRational     *fps,
+                             int            *channels,
+                             gint64         *n_frames)
+{
+  if (width != NULL)
+    *width = c->has_video ? c->width : 0;
+  if (height != NULL)
+    *height = c->has_video ? c->height : 0;
+  if (fps != NULL)
+    *fps = c->fps;
+  if (channels != NULL)
+    *channels = c->has_audio ? c->channels : 0;
+  if (n_frames != NULL)
+    *n_frames = c->n_frames;
+}
+
+gint64
+_ave_composition_frame_sample (AveComposition *c,
+                               gint64          frame)
+{
+  return grid_sample (c, frame);
+}
+
+void
+_ave_composition_set_consumer (AveComposition          *c,
+                               AveCompositionVideoFunc  video,
+                               AveCompositionSoundFunc  sound,
+                               gpointer                 data)
+{
+  c->emit_video = video;
+  c->emit_sound = sound;
+  c->consumer_data = data;
+}
+
+gboolean
+_ave_composition_prepare_sound (AveComposition  *c,
+                                double           progress_share,
+                                GCancellable    *cancellable,
+                                GError         **error)
+{
+  if (!c->has_audio)
+    return TRUE;
+  if (!choose_gain (c, progress_share, cancellable, error))
+    return FALSE;
+  c->limiter = _ave_limiter_new (c->channels, OUTPUT_RATE, LIMITER_CEILING_DB,
+                                 LIMITER_LOOKAHEAD, LIMITER_RELEASE);
+  return TRUE;
+}
+
+double
+_ave_composition_get_gain_db (AveComposition *c)
+{
+  return 20.0 * log10 (c->gain);
+}
+
+void
+_ave_composition_use_gain (AveComposition *c,
+                           double          gain_db)
+{
+  if (!c->has_audio)
+    return;
+  c->gain = pow (10.0, CLAMP (gain_db, -MAX_GAIN_DB, MAX_GAIN_DB) / 20.0);
+  g_clear_pointer (&c->limiter, _ave_limiter_free);
+  c->limiter = _ave_limiter_new (c->channels, OUTPUT_RATE, LIMITER_CEILING_DB,
+                                 LIMITER_LOOKAHEAD, LIMITER_RELEASE);
+}
+
+gboolean
+_ave_composition_frame (AveComposition  *c,
+                        gint64           f,
+                        GError         **error)
+{
+  gint64 sample_end = grid_sample (c, f + 1);
+
+  /* Pieces whose pictures this frame needs... */
+  while (c->next_piece < c->n_pieces && c->pieces[c->next_piece].first_frame <= f)
+    if (!piece_activate (c, &c->pieces[c->next_piece++], f, error))
+      return FALSE;
+  if (c->has_video && !compose_video_frame (c, f, error))
+    return FALSE;
+
+  if (c->has_audio)
+    {
+      /* ...then those whose sound starts in this frame (a few
+       * milliseconds early at a cut). */
+      while (c->next_piece < c->n_pieces && c->pieces[c->next_piece].audio_first < sample_end)
+        if (!piece_activate (c, &c->pieces[c->next_piece++], f + 1, error))
+          return FALSE;
+      if (!write_audio_range (c, grid_sample (c, f), sample_end, error))
+        return FALSE;
+    }
+
+  for (guint i = c->first_live; i < c->next_piece; i++)
+    {
+      Piece *p = &c->pieces[i];
+      if (p->active && f + 1 >= p->end_frame &&
+          (!c->has_audio || sample_end >= p->audio_end))
+        piece_deactivate (c, p);
+    }
+  while (c->first_live < c->next_piece && c->pieces[c->first_live].done)
+    c->first_live++;
+  release_overlays (c, f + 1);
+  return TRUE;
+}
+
+gboolean
+_ave_composition_seek (AveComposition  *c,
+                       gint64           frame,
+                       GError         **error)
+{
+  gint64 sample = grid_sample (c, frame);
+
+  /* Every piece gives its reader back: a piece that starts again a little
+   * ahead of where its reader stands reads on instead of seeking (a step
+   * of one frame forward costs one frame). */
+  for (guint i = 0; i < c->n_pieces; i++)
+    {
+      Piece *p = &c->pieces[i];
+
+      if (p->active)
+        piece_deactivate (c, p);
+      p->active = p->done = p->drained = FALSE;
+    }
+  c->first_live = c->next_piece = 0;
+  c->cue_next = 0;
+  c->caption_cue = -1;
+  g_clear_pointer (&c->caption_rgba, g_free);
+  if (c->limiter != NULL)
+    {
+      /* Its look-ahead held samples of the old position. */
+      _ave_limiter_free (c->limiter);
+      c->limiter = _ave_limiter_new (c->channels, OUTPUT_RATE, LIMITER_CEILING_DB,
+                                     LIMITER_LOOKAHEAD, LIMITER_RELEASE);
+    }
+
+  /* The pieces the frame loop would have finished by now, then those it
+   * would be in the middle of, started part-way. */
+  while (c->next_piece < c->n_pieces)
+    {
+      Piece *p = &c->pieces[c->next_piece];
+
+      /* A piece whose pictures are over owes at most the few milliseconds
+       * of its cut's cross-fade: a seek does not decode a second source
+       * for them (the sound just after a seek to a cut starts with the
+       * next piece's fade-in alone). */
+      if (p->end_frame <= frame && (!c->has_audio || p->audio_end <= sample || c->has_video))
+        {
+          p->done = TRUE;
+          if (c->first_live == c->next_piece)
+            c->first_live++;
+        }
+      else if (p->first_frame <= frame || (c->has_audio && p->audio_first < sample))
+        {
+          if (!piece_activate_at (c, p, frame, frame, error))
+            return FALSE;
+        }
+      else
+        break;
+      c->next_piece++;
+    }
+  return TRUE;
+}
+
+gboolean
+_ave_composition_finish_sound (AveComposition  *c,
+                               GError         **error)
+{
+  return !c->has_audio || finish_audio (c, error);
 }
 
 /* `audio_sink`: the smart cut (ave-smart-cut.c) copies the pictures and
@@ -1428,113 +1847,39 @@ compose_plan (AvePlan            *plan,
 {
   g_autoptr(Composer) c = NULL;
   double prepass_share, out_lufs = -HUGE_VAL;
-  guint next_piece = 0;
 
-  g_return_val_if_fail (AVE_IS_PLAN (plan), FALSE);
-  g_return_val_if_fail (settings != NULL, FALSE);
   g_return_val_if_fail ((output_path != NULL) != (audio_sink != NULL), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  c = g_new0 (Composer, 1);
+  c = _ave_composition_open (plan, settings, compute, captions, 0, 0, audio_sink != NULL, error);
+  if (c == NULL)
+    return FALSE;
   c->sink = audio_sink;
-  c->settings = settings;
-  c->compute = compute != NULL ? g_object_ref (compute) : ave_compute_cpu_new ();
   c->progress = progress;
   c->progress_data = progress_data;
-  c->last_progress = -1.0;
-  c->source_path = g_strdup (ave_plan_get_source (plan));
-  c->free_readers = g_ptr_array_new_with_free_func ((GDestroyNotify) reader_free);
-  c->captions = captions != NULL && captions->cues != NULL && captions->cues->len > 0 ? captions : NULL;
-  c->caption_cue = -1;
-
-  c->info = ave_media_probe (c->source_path, error);
-  if (c->info == NULL)
-    return FALSE;
-  if (!ave_plan_validate (plan, c->info->duration, error))
-    return FALSE;
-  if (!setup_format (c, error))
-    return FALSE;
-  if (audio_sink != NULL)
-    {
-      if (!c->has_audio)
-        {
-          g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_NO_STREAMS,
-                       "%s has no audio to render", c->source_path);
-          return FALSE;
-        }
-      c->has_video = c->options.want_video = FALSE;
-    }
-
-  plan_pieces (c, plan);
-  plan_overlays (c, plan);
-  c->burn = c->has_video && c->captions != NULL && settings->burn_captions;
-  if (c->n_pieces == 0)
-    {
-      g_set_error (error, AVE_PLAN_ERROR, AVE_PLAN_ERROR_EMPTY,
-                   "The plan for %s keeps nothing long enough to show", c->source_path);
-      return FALSE;
-    }
-  g_debug ("%u pieces, %" G_GINT64_FORMAT " frames at %d/%d fps, plan says %.3f s",
-           c->n_pieces, c->n_frames, c->fps.num, c->fps.den, ave_plan_get_output_duration (plan));
+  _ave_composition_set_consumer (c, render_video, render_sound, c);
 
   prepass_share = c->has_audio ? (c->has_video ? 0.1 : 0.3) : 0.0;
-  c->gain = 1.0;
+  if (!_ave_composition_prepare_sound (c, prepass_share, cancellable, error))
+    return FALSE;
   if (c->has_audio)
-    {
-      if (!choose_gain (c, prepass_share, cancellable, error))
-        return FALSE;
-
-      c->limiter = _ave_limiter_new (c->channels, OUTPUT_RATE, LIMITER_CEILING_DB,
-                                     LIMITER_LOOKAHEAD, LIMITER_RELEASE);
-      c->meter = ebur128_init ((unsigned) c->channels, OUTPUT_RATE,
-                               EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
-    }
+    c->meter = ebur128_init ((unsigned) c->channels, OUTPUT_RATE,
+                             EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
 
   if (!open_output (c, output_path, error))
     return FALSE;
 
   for (gint64 f = 0; f < c->n_frames; f++)
     {
-      gint64 sample_end = grid_sample (c, f + 1);
-
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
-
-      /* Pieces whose pictures this frame needs... */
-      while (next_piece < c->n_pieces && c->pieces[next_piece].first_frame <= f)
-        if (!piece_activate (c, &c->pieces[next_piece++], f, error))
-          return FALSE;
-      if (c->has_video && !write_video_frame (c, f, error))
+      if (!_ave_composition_frame (c, f, error))
         return FALSE;
-
-      if (c->has_audio)
-        {
-          /* ...then those whose sound starts in this frame (a few
-           * milliseconds early at a cut). */
-          while (next_piece < c->n_pieces && c->pieces[next_piece].audio_first < sample_end)
-            if (!piece_activate (c, &c->pieces[next_piece++], f + 1, error))
-              return FALSE;
-          if (!write_audio_range (c, grid_sample (c, f), sample_end, error))
-            return FALSE;
-        }
-
-      for (guint i = c->first_live; i < next_piece; i++)
-        {
-          Piece *p = &c->pieces[i];
-          if (p->active && f + 1 >= p->end_frame &&
-              (!c->has_audio || sample_end >= p->audio_end))
-            piece_deactivate (c, p);
-        }
-      while (c->first_live < next_piece && c->pieces[c->first_live].done)
-        c->first_live++;
-      release_overlays (c, f + 1);
-
       /* The last percent is the encoder draining its look-ahead. */
       report_progress (c, prepass_share +
                        (0.99 - prepass_share) * (double) (f + 1) / (double) c->n_frames);
     }
 
-  if (c->has_audio && !finish_audio (c, error))
+  if (!_ave_composition_finish_sound (c, error))
     return FALSE;
   if (!_ave_mp4_writer_finish (c->writer, error))
     return FALSE;

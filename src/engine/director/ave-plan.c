@@ -970,6 +970,37 @@ ave_plan_source_to_output (AvePlan *self,
   return -1.0;
 }
 
+double
+ave_plan_output_to_source (AvePlan *self,
+                           double   output_time)
+{
+  g_autoptr(GArray) items = NULL;
+  double last = -1.0;
+  gboolean on_card = FALSE;
+
+  g_return_val_if_fail (AVE_IS_PLAN (self), -1.0);
+
+  items = ave_plan_list_output_items (self);
+  for (guint i = 0; i < items->len; i++)
+    {
+      const AveOutputItem *item = &g_array_index (items, AveOutputItem, i);
+      gboolean inside = output_time < item->output_start + item->duration;
+
+      if (item->segment == NULL)
+        {
+          on_card = on_card || inside;
+          continue;
+        }
+      /* a card shows before the segment that follows it */
+      if (on_card)
+        return item->segment->start;
+      if (inside)
+        return item->segment->start + MAX (output_time - item->output_start, 0.0);
+      last = item->segment->end;
+    }
+  return last;
+}
+
 /* ------------------------------------------------------------ card edits */
 
 static gboolean

@@ -219,6 +219,11 @@ double            ave_plan_get_output_duration (AvePlan *self);
 /* Maps a source time to output time (-1 when the time is cut); TITLE cards
  * before it push it later. */
 double            ave_plan_source_to_output   (AvePlan *self, double source_time);
+/* The other way: the source time shown at `output_time` (the outgoing
+ * segment's during a crossfade; on a TITLE card, the start of the segment
+ * after it, or the end of the one before when none follows); -1 when the
+ * plan keeps nothing.  Times past the end map to the last kept moment. */
+double            ave_plan_output_to_source   (AvePlan *self, double output_time);
 
 /* The JSON form; "source" is the path as held in memory.  ave_plan_save
  * writes it relative to the plan file's folder instead. */

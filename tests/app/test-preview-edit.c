@@ -1,0 +1,405 @@
+/* test-preview-edit.c — the app's preview plays the edit: after a seek in
+ * output time it shows the edit stream's frame of that time (the engine's
+ * composer, which test-edit-stream checks against the render), frame steps
+ * move by frames of the edit, and playback keeps time.
+ *
+ * Needs a display: run under xvfb-run.  With --bench CLIP it measures
+ * instead (bench/bench-ui.sh): seek latency and playback frame rate on
+ * CLIP. */
+#define G_LOG_DOMAIN "ave-test-preview-edit"
+
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <gtk/gtk.h>
+
+#include "ave-test-util.h"
+#include "compose/ave-edit-stream.h"
+#include "director/ave-plan.h"
+#include "ave-preview.h"
+
+typedef gboolean (*Condition) (gpointer data);
+
+static void
+wait_for (Condition    condition,
+          gpointer     data,
+          double       seconds,
+          const char  *what)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out after %.0f s waiting for %s", seconds, what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static void
+spin (double seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+typedef struct
+{
+  AvePreview *preview;
+  gint64      frame;
+} FrameWait;
+
+static gboolean
+shows_frame (gpointer data)
+{
+  FrameWait *wait = data;
+
+  return ave_preview_get_shown_frame (wait->preview) == wait->frame;
+}
+
+static void
+add_segment (AvePlan           *plan,
+             double             start,
+             double             end,
+             AveTransitionType  transition,
+             double             duration)
+{
+  AveSegment s = { .start = start, .end = end, .enabled = TRUE,
+                   .transition = transition, .transition_duration = duration };
+
+  g_assert_true (ave_plan_append_segment (plan, &s));
+}
+
+static double
+psnr (const guint8 *a,
+      int           a_stride,
+      const guint8 *b,
+      int           b_stride,
+      int           width,
+      int           height)
+{
+  double sum = 0.0;
+
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      for (int c = 0; c < 3; c++)
+        {
+          double d = (double) a[y * a_stride + 4 * x + c] - (double) b[y * b_stride + 4 * x + c];
+          sum += d * d;
+        }
+  sum /= (double) width * height * 3;
+  return sum > 0.0 ? 10.0 * log10 (255.0 * 255.0 / sum) : 99.0;
+}
+
+/* The preview's picture now against the stream's frame of output time t. */
+static void
+assert_shows (AvePreview    *preview,
+              AveEditStream *stream,
+              double         t)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveEditFrame) frame = NULL;
+  g_autofree guint8 *pixels = NULL;
+  GdkTexture *texture;
+  int stride;
+  double db;
+
+  g_assert_true (ave_edit_stream_seek (stream, t, &error));
+  frame = ave_edit_stream_next (stream, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ave_preview_get_shown_frame (preview), ==, frame->index);
+
+  texture = ave_preview_get_shown_texture (preview);
+  g_assert_nonnull (texture);
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, frame->width);
+  g_assert_cmpint (gdk_texture_get_height (texture), ==, frame->height);
+  /* GTK 4.8 downloads as cairo's ARGB32: B, G, R, A bytes here */
+  stride = 4 * frame->width;
+  pixels = g_malloc ((gsize) stride * frame->height);
+  gdk_texture_download (texture, pixels, stride);
+  for (gsize i = 0; i < (gsize) stride * frame->height; i += 4)
+    {
+      guint8 b = pixels[i];
+      pixels[i] = pixels[i + 2];
+      pixels[i + 2] = b;
+    }
+  db = psnr (pixels, stride, frame->rgba, frame->stride, frame->width, frame->height);
+  g_test_message ("output %.2f s: frame %" G_GINT64_FORMAT ", %.1f dB against the stream",
+                  t, frame->index, db);
+  g_assert_cmpfloat (db, >=, 50.0);
+}
+
+static AvePlan *
+edit_plan (const char *sample,
+           double      duration)
+{
+  AvePlan *plan = ave_plan_new (sample, duration);
+  g_autoptr(AveCard) title = ave_card_new_title ("Part Two", NULL, 1, 1.0);
+  g_autoptr(AveCard) lower = ave_card_new_overlay ("Ada Lovelace", "Speaker", 1.0, 1.5);
+
+  /* 0-3 s output: [1, 4]; a title card 3-4 s; [5, 8] 4-7 s crossfading
+   * (1 s) into [8.5, 10] at 6-7.5 s */
+  add_segment (plan, 1.0, 4.0, AVE_TRANSITION_CUT, 0.0);
+  add_segment (plan, 5.0, 8.0, AVE_TRANSITION_CUT, 0.0);
+  add_segment (plan, 8.5, 10.0, AVE_TRANSITION_CROSSFADE, 1.0);
+  g_assert_cmpint (ave_plan_add_card (plan, title), >=, 0);
+  g_assert_cmpint (ave_plan_add_card (plan, lower), >=, 0);
+  return plan;
+}
+
+static void
+test_seek_shows_edit (void)
+{
+  const char *sample = ave_test_sample ("preview-talk.mp4", 10.5, 320, 180);
+  g_autoptr(AvePlan) plan = edit_plan (sample, 10.5);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveEditStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *preview = ave_preview_new ();
+  static const double times[] = { 0.5, 1.8, 3.5, 6.5, 7.2, 2.0 };
+  double fps;
+
+  gtk_window_set_child (GTK_WINDOW (window), preview);
+  gtk_window_set_default_size (GTK_WINDOW (window), 400, 300);
+  gtk_window_present (GTK_WINDOW (window));
+  ave_preview_set_source (AVE_PREVIEW (preview), sample);
+  ave_preview_set_plan (AVE_PREVIEW (preview), plan);
+  g_assert_true (ave_preview_get_plays_edit (AVE_PREVIEW (preview)));
+
+  /* the stream the preview should show: the same plan, the same size box */
+  stream = ave_edit_stream_open (plan, settings, NULL, 640, 360, NAN, NULL, &error);
+  g_assert_no_error (error);
+  fps = ave_edit_stream_get_frame_rate (stream);
+
+  for (guint i = 0; i < G_N_ELEMENTS (times); i++)
+    {
+      FrameWait wait = { AVE_PREVIEW (preview), ave_edit_stream_frame_at (stream, times[i]) };
+
+      ave_preview_seek_output (AVE_PREVIEW (preview), times[i]);
+      wait_for (shows_frame, &wait, 60, "the frame of the seek");
+      g_assert_cmpfloat (fabs (ave_preview_get_output_position (AVE_PREVIEW (preview)) - times[i]), <=, 1.0 / fps);
+      assert_shows (AVE_PREVIEW (preview), stream, times[i]);
+    }
+
+  /* Frame steps are frames of the edit: forward over the title card's
+   * end, and back. */
+  {
+    FrameWait wait = { AVE_PREVIEW (preview), ave_edit_stream_frame_at (stream, 3.99) };
+
+    ave_preview_seek_output (AVE_PREVIEW (preview), 3.99);
+    wait_for (shows_frame, &wait, 60, "the last frame of the card");
+    g_assert_true (gtk_widget_activate_action (preview, "preview.step", "i", 1));
+    wait.frame++;
+    wait_for (shows_frame, &wait, 60, "a step forward");
+    assert_shows (AVE_PREVIEW (preview), stream, (double) wait.frame / fps);
+    /* the timeline's playhead: the source moment of the segment after the card */
+    g_assert_cmpfloat (fabs (ave_preview_get_position (AVE_PREVIEW (preview)) - 5.0), <=, 1.0 / fps);
+    g_assert_true (gtk_widget_activate_action (preview, "preview.step", "i", -2));
+    wait.frame -= 2;
+    wait_for (shows_frame, &wait, 60, "two steps back");
+    assert_shows (AVE_PREVIEW (preview), stream, (double) wait.frame / fps);
+  }
+
+  /* J goes back two seconds of the edit. */
+  {
+    FrameWait wait = { AVE_PREVIEW (preview), ave_edit_stream_frame_at (stream, 3.0) };
+
+    ave_preview_seek_output (AVE_PREVIEW (preview), 5.0);
+    g_assert_true (gtk_widget_activate_action (preview, "preview.back", NULL));
+    wait_for (shows_frame, &wait, 60, "J");
+    assert_shows (AVE_PREVIEW (preview), stream, 3.0);
+  }
+
+  /* An edit of the plan shows at once: the first segment cut, the edit
+   * starts on the title card (the gain of the plan before until the new
+   * one is measured: pictures do not depend on it). */
+  {
+    g_autoptr(AveEditStream) edited = NULL;
+    FrameWait wait = { AVE_PREVIEW (preview), -1 };
+
+    g_assert_true (ave_plan_set_segment_enabled (plan, 0, FALSE));
+    spin (0.1);
+    edited = ave_edit_stream_open (plan, settings, NULL, 640, 360, NAN, NULL, &error);
+    g_assert_no_error (error);
+    wait.frame = ave_edit_stream_frame_at (edited, 0.5);
+    ave_preview_seek_output (AVE_PREVIEW (preview), 0.5);
+    wait_for (shows_frame, &wait, 60, "the edited plan");
+    assert_shows (AVE_PREVIEW (preview), edited, 0.5);
+    g_assert_true (ave_plan_set_segment_enabled (plan, 0, TRUE));
+    spin (0.1);
+    ave_preview_seek_output (AVE_PREVIEW (preview), 3.0);
+    wait.frame = ave_edit_stream_frame_at (stream, 3.0);
+    wait_for (shows_frame, &wait, 60, "the plan restored");
+  }
+
+  /* L plays on from there, K pauses: frames came and time went on. */
+  {
+    AveEditPlayerStats stats;
+    double from = ave_preview_get_output_position (AVE_PREVIEW (preview));
+
+    g_assert_true (gtk_widget_activate_action (preview, "preview.play", NULL));
+    spin (1.0);
+    g_assert_true (gtk_widget_activate_action (preview, "preview.pause", NULL));
+    g_assert_false (ave_preview_get_playing (AVE_PREVIEW (preview)));
+    g_assert_true (ave_preview_get_edit_stats (AVE_PREVIEW (preview), &stats));
+    g_test_message ("played %.2f s of output: %" G_GINT64_FORMAT " frames shown, %" G_GINT64_FORMAT " late",
+                    ave_preview_get_output_position (AVE_PREVIEW (preview)) - from,
+                    stats.frames_shown, stats.frames_late);
+    g_assert_cmpfloat (ave_preview_get_output_position (AVE_PREVIEW (preview)) - from, >, 0.5);
+    g_assert_cmpint (stats.frames_shown, >, 5);
+  }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* ------------------------------------------------------------ bench */
+
+static int
+compare_doubles (const void *a,
+                 const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static double
+process_cpu_ms (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000.0 +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000.0;
+}
+
+static char *
+load_average (void)
+{
+  static char text[64];
+  g_autofree char *contents = NULL;
+
+  if (!g_file_get_contents ("/proc/loadavg", &contents, NULL, NULL))
+    return "unknown";
+  g_strlcpy (text, contents, sizeof text);
+  if (strchr (text, ' ') != NULL)
+    *strchr (text, ' ') = '\0';
+  return text;
+}
+
+static int
+bench (const char *clip,
+       int         n_seeks)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveMediaInfo) info = ave_media_probe (clip, &error);
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(GArray) latencies = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) cpu = g_array_new (FALSE, FALSE, sizeof (double));
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *preview = ave_preview_new ();
+  GRand *rand = g_rand_new_with_seed (14);
+  AveEditPlayerStats stats;
+  double duration, fps = 0.0, played;
+  FrameWait wait = { AVE_PREVIEW (preview), -1 };
+
+  if (info == NULL)
+    g_error ("%s", error->message);
+  /* an edit that removes pauses: keep 1.6 s of every 2 s, with a
+   * crossfade every fourth cut */
+  plan = ave_plan_new (clip, info->duration);
+  for (double t = 0.0; t + 1.6 <= info->duration; t += 2.0)
+    add_segment (plan, t, t + 1.6, (int) (t / 2.0) % 4 == 3 ? AVE_TRANSITION_CROSSFADE : AVE_TRANSITION_CUT,
+                 (int) (t / 2.0) % 4 == 3 ? 0.4 : 0.0);
+  duration = ave_plan_get_output_duration (plan);
+
+  gtk_window_set_child (GTK_WINDOW (window), preview);
+  gtk_window_set_default_size (GTK_WINDOW (window), 800, 500);
+  gtk_window_present (GTK_WINDOW (window));
+  ave_preview_set_source (AVE_PREVIEW (preview), clip);
+  ave_preview_set_plan (AVE_PREVIEW (preview), plan);
+  wait.frame = 0;
+  wait_for (shows_frame, &wait, 120, "the edit to open");
+  fps = info->frame_rate;
+
+  for (int i = 0; i < n_seeks; i++)
+    {
+      double t = g_rand_double_range (rand, 0.0, duration - 0.5);
+      gint64 start;
+      double ms, cpu_start;
+
+      wait.frame = (gint64) floor (t * fps + 1e-6);
+      if (wait.frame == ave_preview_get_shown_frame (AVE_PREVIEW (preview)))
+        continue;
+      start = g_get_monotonic_time ();
+      cpu_start = process_cpu_ms ();
+      ave_preview_seek_output (AVE_PREVIEW (preview), t);
+      wait_for (shows_frame, &wait, 30, "a seek");
+      ms = (g_get_monotonic_time () - start) / 1000.0;
+      g_array_append_val (latencies, ms);
+      ms = process_cpu_ms () - cpu_start;
+      g_array_append_val (cpu, ms);
+      spin (0.05);
+    }
+  g_array_sort (latencies, compare_doubles);
+  g_array_sort (cpu, compare_doubles);
+  /* CPU time (all threads) tells what a seek costs when the machine is
+   * shared: on two idle cores the latency is about that. */
+  g_print ("seek latency (%dx%d source, %u seeks): median %.0f ms, max %.0f ms; "
+           "CPU per seek: median %.0f ms, max %.0f ms; load average %s\n",
+           info->display_width, info->display_height, latencies->len,
+           g_array_index (latencies, double, latencies->len / 2),
+           g_array_index (latencies, double, latencies->len - 1),
+           g_array_index (cpu, double, cpu->len / 2),
+           g_array_index (cpu, double, cpu->len - 1), load_average ());
+
+  ave_preview_seek_output (AVE_PREVIEW (preview), 0.0);
+  wait.frame = 0;
+  wait_for (shows_frame, &wait, 30, "the start");
+  ave_preview_play (AVE_PREVIEW (preview));
+  spin (MIN (10.0, duration - 0.5));
+  ave_preview_get_edit_stats (AVE_PREVIEW (preview), &stats);
+  ave_preview_pause (AVE_PREVIEW (preview));
+  played = stats.played_seconds;
+  {
+    GdkTexture *texture = ave_preview_get_shown_texture (AVE_PREVIEW (preview));
+    double shown_fps = stats.frames_shown / MAX (played, 1e-3);
+
+    g_print ("playback at %dx%d: %.1f s of output, %" G_GINT64_FORMAT " frames shown (%.1f fps of %.1f), "
+             "%" G_GINT64_FORMAT " late; %s; clock: %s\n",
+             texture != NULL ? gdk_texture_get_width (texture) : 0,
+             texture != NULL ? gdk_texture_get_height (texture) : 0,
+             played, stats.frames_shown, shown_fps, fps, stats.frames_late,
+             shown_fps >= 0.95 * fps ? "real time held" : "real time NOT held",
+             stats.audio_clock ? "the sound" : "monotonic (no audio device)");
+  }
+  g_rand_free (rand);
+  gtk_window_destroy (GTK_WINDOW (window));
+  return 0;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  if (argc >= 3 && g_str_equal (argv[1], "--bench"))
+    {
+      gtk_init ();
+      return bench (argv[2], argc >= 4 ? atoi (argv[3]) : 20);
+    }
+
+  ave_test_init (&argc, &argv);
+  gtk_init ();
+  g_test_add_func ("/app/preview-edit/seek-shows-edit", test_seek_shows_edit);
+  return g_test_run ();
+}
