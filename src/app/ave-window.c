@@ -17,6 +17,7 @@
 #include "ave-series.h"
 #include "ave-service-jobs.h"
 #include "ave-timeline.h"
+#include "ave-transcript-view.h"
 #include "ave-window.h"
 
 /* Four samples a second over a minute of history. */
@@ -81,6 +82,7 @@ struct _AveWindow
   GSettings            *settings;
   GtkWidget            *timeline;
   GtkWidget            *preview;
+  GtkWidget            *transcript;
   GtkDropTarget        *drop_target;
 
   AveDocument          *document;
@@ -124,13 +126,11 @@ update_actions (AveWindow *self)
 
 /* The transcript slot beside the preview: `transcript` takes the place of
  * the placeholder page (NULL: the placeholder again). */
-void
-ave_window_set_transcript (AveWindow *self, GtkWidget *transcript)
+static void
+set_transcript (AveWindow *self, GtkWidget *transcript)
 {
   GtkWidget *child;
 
-  g_return_if_fail (AVE_IS_WINDOW (self));
-  g_return_if_fail (transcript == NULL || GTK_IS_WIDGET (transcript));
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->transcript_box))) != NULL)
     gtk_box_remove (self->transcript_box, child);
   if (transcript == NULL)
@@ -400,6 +400,20 @@ on_model_changed (AveDocument *document, AveWindow *self)
     {
       ave_preview_set_plan (AVE_PREVIEW (self->preview), ave_document_get_plan (document));
       ave_preview_set_analysis (AVE_PREVIEW (self->preview), ave_document_get_analysis (document));
+    }
+  if (self->transcript != NULL)
+    {
+      /* Cuts made in the text keep the padding the plan was made with. */
+      if (self->settings != NULL)
+        {
+          g_autoptr(AveSettings) settings = ave_app_settings_build_from_gsettings (self->settings, NULL);
+          if (settings != NULL)
+            ave_transcript_view_set_word_padding (AVE_TRANSCRIPT_VIEW (self->transcript),
+                                                  settings->word_padding);
+        }
+      ave_transcript_view_set_model (AVE_TRANSCRIPT_VIEW (self->transcript),
+                                     ave_document_get_history (document),
+                                     ave_document_get_analysis (document));
     }
   update_plan_label (self);
   update_actions (self);
@@ -1340,6 +1354,27 @@ on_burn_captions_active (GtkSwitch *sw, GParamSpec *pspec, AveWindow *self)
 }
 
 static void
+on_transcript_seek (AveTranscriptView *view,
+                    double             source_time,
+                    double             output_time,
+                    AveWindow         *self)
+{
+  if (ave_preview_get_plays_edit (AVE_PREVIEW (self->preview)))
+    ave_preview_seek_output (AVE_PREVIEW (self->preview), output_time);
+  else
+    ave_preview_seek (AVE_PREVIEW (self->preview), source_time);
+}
+
+static void
+on_preview_position (AvePreview *preview,
+                     GParamSpec *pspec,
+                     AveWindow  *self)
+{
+  ave_transcript_view_set_playhead (AVE_TRANSCRIPT_VIEW (self->transcript),
+                                    ave_preview_get_position (preview));
+}
+
+static void
 on_timeline_seek (GtkWidget *timeline, double source_time, AveWindow *self)
 {
   ave_preview_seek (AVE_PREVIEW (self->preview), source_time);
@@ -1453,6 +1488,12 @@ ave_window_init (AveWindow *self)
   /* One playhead: the preview drives the timeline, a click on the timeline seeks. */
   g_object_bind_property (self->preview, "position", self->timeline, "playhead", G_BINDING_SYNC_CREATE);
   g_signal_connect (self->timeline, "seek", G_CALLBACK (on_timeline_seek), self);
+  /* The transcript beside the preview: a click on a word seeks there (in
+   * output time: the preview plays the edit), the playing word follows. */
+  self->transcript = ave_transcript_view_new ();
+  set_transcript (self, self->transcript);
+  g_signal_connect (self->transcript, "seek", G_CALLBACK (on_transcript_seek), self);
+  g_signal_connect (self->preview, "notify::position", G_CALLBACK (on_preview_position), self);
 
   /* The views follow the document. */
   g_signal_connect (self->document, "notify::source", G_CALLBACK (on_source_changed), self);

@@ -17,9 +17,6 @@ G_DECLARE_FINAL_TYPE (AveWindow, ave_window, AVE, WINDOW, AdwApplicationWindow)
 
 AveWindow *ave_window_new                (AveApplication *application);
 AveDocument *ave_window_get_document     (AveWindow *self);
-/* The pane beside the preview: a transcript widget (observing the
- * document) replaces the "Transcript" placeholder; NULL restores it. */
-void       ave_window_set_transcript     (AveWindow *self, GtkWidget *transcript);
 
 /* A video (probed off the main thread) or a *.aveproj project. */
 void       ave_window_open_file          (AveWindow *self, GFile *file);

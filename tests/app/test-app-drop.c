@@ -14,6 +14,7 @@
 #include "ave-document.h"
 #include "ave-graph.h"
 #include "ave-window.h"
+#include "ave-transcript-view.h"
 
 typedef struct
 {
@@ -307,16 +308,13 @@ test_layout (void)
       assert_in_view (window, gtk_paned_get_end_child (paned->pdata[0]), size.width, size.height);
       if (i == 0)
         {
-          /* The transcript slot takes a widget in place of its placeholder. */
-          GtkWidget *label = gtk_label_new ("transcript");
+          /* The transcript view fills the slot beside the preview. */
+          g_autoptr(GPtrArray) views = g_ptr_array_new ();
 
-          ave_window_set_transcript (window, label);
-          for (int n = 0; n < 20; n++)
-            g_main_context_iteration (NULL, FALSE);
-          g_assert_true (gtk_widget_is_ancestor (label, gtk_paned_get_end_child (paned->pdata[0])));
-          g_assert_null (gtk_widget_get_next_sibling (label));
-          g_assert_null (gtk_widget_get_prev_sibling (label));
-          assert_in_view (window, label, size.width, size.height);
+          collect (GTK_WIDGET (window), AVE_TYPE_TRANSCRIPT_VIEW, views);
+          g_assert_cmpuint (views->len, ==, 1);
+          g_assert_true (gtk_widget_is_ancestor (views->pdata[0], gtk_paned_get_end_child (paned->pdata[0])));
+          assert_in_view (window, views->pdata[0], size.width, size.height);
         }
       ave_window_cancel (window);
       close_window (window);
