@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 
 #include "ave-test-util.h"
 #include "ave-application.h"
@@ -15,6 +16,8 @@
 #include "ave-graph.h"
 #include "ave-window.h"
 #include "ave-transcript-view.h"
+#include "director/ave-project.h"
+#include "ave-preview.h"
 
 typedef struct
 {
@@ -343,6 +346,84 @@ test_drop_gfile (void)
   close_window (window);
 }
 
+static gboolean
+has_plan (gpointer data)
+{
+  return ave_document_get_plan (data) != NULL;
+}
+
+typedef struct
+{
+  AvePreview *preview;
+  double      target;
+} SeekWait;
+
+static gboolean
+preview_at (gpointer data)
+{
+  SeekWait *wait = data;
+
+  return ave_preview_get_shown_frame (wait->preview) >= 0 &&
+         fabs (ave_preview_get_output_position (wait->preview) - wait->target) <= 1.0 / 25.0 + 1e-6;
+}
+
+/* The transcript beside the preview is wired to it: a project with words
+ * and a cut opens, the transcript shows the plan's words, and a click on a
+ * word (its "seek") moves the preview to the word's OUTPUT time (the cut
+ * before it removed), within a frame; the playing word follows. */
+static void
+test_transcript_seeks (void)
+{
+  const char *video = ave_test_sample ("transcript-seek.mp4", 6, 160, 90);
+  g_autofree char *analysis_path = ave_test_path ("transcript-seek-analysis.json");
+  g_autofree char *project_path = ave_test_path ("transcript-seek.aveproj");
+  g_autoptr(AveAnalysis) analysis = ave_analysis_new (video, NULL);
+  g_autoptr(AvePlan) plan = ave_plan_new (video, 6.0);
+  AveSegment kept_a = { 0.0, 1.8, AVE_TRANSITION_CUT, 0.0, TRUE, NULL, AVE_SEGMENT_ORIGIN_LOCAL };
+  AveSegment cut = { 1.8, 3.0, AVE_TRANSITION_CUT, 0.0, FALSE, (char *) "test cut", AVE_SEGMENT_ORIGIN_USER };
+  AveSegment kept_b = { 3.0, 6.0, AVE_TRANSITION_CUT, 0.0, TRUE, NULL, AVE_SEGMENT_ORIGIN_LOCAL };
+  g_autoptr(AveProject) project = NULL;
+  g_autoptr(GFile) file = g_file_new_for_path (project_path);
+  g_autoptr(GPtrArray) views = g_ptr_array_new ();
+  g_autoptr(GPtrArray) previews = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  AveWindow *window;
+  SeekWait wait;
+
+  ave_analysis_add_word (analysis, "first", 1.0, 1.4, 0.9, FALSE);
+  ave_analysis_add_word (analysis, "cut", 2.0, 2.4, 0.9, FALSE);
+  ave_analysis_add_word (analysis, "third", 4.0, 4.5, 0.9, FALSE);
+  g_assert_true (ave_analysis_save (analysis, analysis_path, &error));
+  g_assert_no_error (error);
+  g_assert_true (ave_plan_append_segment (plan, &kept_a));
+  g_assert_true (ave_plan_append_segment (plan, &cut));
+  g_assert_true (ave_plan_append_segment (plan, &kept_b));
+  project = ave_project_new (video, plan, NULL, analysis_path);
+  g_assert_true (ave_project_save (project, project_path, &error));
+  g_assert_no_error (error);
+
+  window = new_window ();
+  ave_window_open_file (window, file);
+  g_assert_true (wait_until (has_plan, ave_window_get_document (window), 30));
+  collect (GTK_WIDGET (window), AVE_TYPE_TRANSCRIPT_VIEW, views);
+  collect (GTK_WIDGET (window), AVE_TYPE_PREVIEW, previews);
+  g_assert_cmpuint (views->len, ==, 1);
+  g_assert_cmpuint (previews->len, ==, 1);
+  g_assert_true (ave_transcript_view_get_history (views->pdata[0]) ==
+                 ave_document_get_history (ave_window_get_document (window)));
+  g_assert_true (ave_preview_get_plays_edit (previews->pdata[0]));
+
+  /* "third" starts at 4.0 s of the source: 4.0 - 1.2 s cut = 2.8 s out. */
+  g_signal_emit_by_name (views->pdata[0], "seek", 4.0, 2.8);
+  wait.preview = previews->pdata[0];
+  wait.target = 2.8;
+  g_assert_true (wait_until (preview_at, &wait, 30));
+  for (int n = 0; n < 20; n++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpint (ave_transcript_view_get_playing_word (views->pdata[0]), ==, 2);
+  close_window (window);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -373,6 +454,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app/drop/two-files-cancel", test_drop_cancel);
   g_test_add_func ("/app/drop/gfile", test_drop_gfile);
   g_test_add_func ("/app/layout/strip-in-view", test_layout);
+  g_test_add_func ("/app/window/transcript-seeks", test_transcript_seeks);
   status = g_test_run ();
   g_object_unref (app);
   return status;
