@@ -12,6 +12,7 @@
 #include "core/ave-files.h"
 #include "core/ave-json-doc.h"
 #include "core/ave-json-read.h"
+#include "core/ave-json-write.h"
 
 /* The record is shared read-only between the director, assets and the UI,
  * which may live on different threads: an atomic refcounted box lets each
@@ -285,17 +286,6 @@ static const char * const shot_transition_names[] = {
   [AVE_SHOT_TRANSITION_FADE] = "fade",
 };
 
-static void
-add_double (JsonBuilder *builder,
-            const char  *name,
-            double       value)
-{
-  json_builder_set_member_name (builder, name);
-  /* JSON has no NaN or infinity; a broken measurement must not make the
-   * whole file unreadable. */
-  json_builder_add_double_value (builder, isfinite (value) ? value : 0.0);
-}
-
 /* How many of a list's `n` items are written: at most what the reader
  * accepts, with a warning (added to `warnings`) when some are left out. */
 static guint
@@ -347,36 +337,6 @@ add_times (JsonBuilder *builder,
 }
 
 static void
-add_int (JsonBuilder *builder,
-         const char  *name,
-         gint64       value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_int_value (builder, value);
-}
-
-static void
-add_bool (JsonBuilder *builder,
-          const char  *name,
-          gboolean     value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_boolean_value (builder, value);
-}
-
-static void
-add_string (JsonBuilder *builder,
-            const char  *name,
-            const char  *value)
-{
-  json_builder_set_member_name (builder, name);
-  if (value != NULL)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
-static void
 add_media (JsonBuilder        *builder,
            const AveMediaInfo *media)
 {
@@ -388,28 +348,28 @@ add_media (JsonBuilder        *builder,
     }
 
   json_builder_begin_object (builder);
-  add_string (builder, "path", media->path);
-  add_int (builder, "size_bytes", media->size_bytes);
-  add_string (builder, "container", media->container);
-  add_double (builder, "duration", media->duration);
-  add_double (builder, "start_time", media->start_time);
-  add_int (builder, "bit_rate", media->bit_rate);
-  add_bool (builder, "has_video", media->has_video);
-  add_string (builder, "video_codec", media->video_codec);
-  add_int (builder, "width", media->width);
-  add_int (builder, "height", media->height);
-  add_int (builder, "rotation", media->rotation);
-  add_int (builder, "display_width", media->display_width);
-  add_int (builder, "display_height", media->display_height);
-  add_double (builder, "frame_rate", media->frame_rate);
-  add_bool (builder, "variable_frame_rate", media->variable_frame_rate);
-  add_int (builder, "n_frames_estimate", media->n_frames_estimate);
-  add_int (builder, "sample_aspect_num", media->sample_aspect_num);
-  add_int (builder, "sample_aspect_den", media->sample_aspect_den);
-  add_bool (builder, "has_audio", media->has_audio);
-  add_string (builder, "audio_codec", media->audio_codec);
-  add_int (builder, "sample_rate", media->sample_rate);
-  add_int (builder, "channels", media->channels);
+  ave_json_add_string (builder, "path", media->path);
+  ave_json_add_int (builder, "size_bytes", media->size_bytes);
+  ave_json_add_string (builder, "container", media->container);
+  ave_json_add_double (builder, "duration", media->duration);
+  ave_json_add_double (builder, "start_time", media->start_time);
+  ave_json_add_int (builder, "bit_rate", media->bit_rate);
+  ave_json_add_bool (builder, "has_video", media->has_video);
+  ave_json_add_string (builder, "video_codec", media->video_codec);
+  ave_json_add_int (builder, "width", media->width);
+  ave_json_add_int (builder, "height", media->height);
+  ave_json_add_int (builder, "rotation", media->rotation);
+  ave_json_add_int (builder, "display_width", media->display_width);
+  ave_json_add_int (builder, "display_height", media->display_height);
+  ave_json_add_double (builder, "frame_rate", media->frame_rate);
+  ave_json_add_bool (builder, "variable_frame_rate", media->variable_frame_rate);
+  ave_json_add_int (builder, "n_frames_estimate", media->n_frames_estimate);
+  ave_json_add_int (builder, "sample_aspect_num", media->sample_aspect_num);
+  ave_json_add_int (builder, "sample_aspect_den", media->sample_aspect_den);
+  ave_json_add_bool (builder, "has_audio", media->has_audio);
+  ave_json_add_string (builder, "audio_codec", media->audio_codec);
+  ave_json_add_int (builder, "sample_rate", media->sample_rate);
+  ave_json_add_int (builder, "channels", media->channels);
   json_builder_end_object (builder);
 }
 
@@ -428,8 +388,8 @@ add_intervals (JsonBuilder  *builder,
       const AveInterval *iv = &g_array_index (intervals, AveInterval, i);
 
       json_builder_begin_object (builder);
-      add_double (builder, "start", iv->start);
-      add_double (builder, "end", iv->end);
+      ave_json_add_double (builder, "start", iv->start);
+      ave_json_add_double (builder, "end", iv->end);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -449,11 +409,11 @@ add_repeats (JsonBuilder  *builder,
       const AveRepeat *r = &g_array_index (repeats, AveRepeat, i);
 
       json_builder_begin_object (builder);
-      add_double (builder, "start", r->start);
-      add_double (builder, "end", r->end);
-      add_double (builder, "repeat_start", r->repeat_start);
-      add_double (builder, "repeat_end", r->repeat_end);
-      add_double (builder, "distance", r->distance);
+      ave_json_add_double (builder, "start", r->start);
+      ave_json_add_double (builder, "end", r->end);
+      ave_json_add_double (builder, "repeat_start", r->repeat_start);
+      ave_json_add_double (builder, "repeat_end", r->repeat_end);
+      ave_json_add_double (builder, "distance", r->distance);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -469,8 +429,8 @@ ave_analysis_to_json (const AveAnalysis *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   json_builder_begin_object (builder);
-  add_int (builder, "version", self->version > 0 ? self->version : AVE_ANALYSIS_VERSION);
-  add_string (builder, "source", self->source);
+  ave_json_add_int (builder, "version", self->version > 0 ? self->version : AVE_ANALYSIS_VERSION);
+  ave_json_add_string (builder, "source", self->source);
   add_media (builder, self->media);
 
   json_builder_set_member_name (builder, "shots");
@@ -482,17 +442,17 @@ ave_analysis_to_json (const AveAnalysis *self)
       guint t = (guint) shot->transition < G_N_ELEMENTS (shot_transition_names) ? shot->transition : 0;
 
       json_builder_begin_object (builder);
-      add_double (builder, "start", shot->start);
-      add_double (builder, "end", shot->end);
-      add_string (builder, "transition", shot_transition_names[t]);
-      add_double (builder, "transition_duration", shot->transition_duration);
-      add_double (builder, "exposure", shot->exposure);
-      add_double (builder, "contrast", shot->contrast);
-      add_double (builder, "sharpness", shot->sharpness);
-      add_double (builder, "motion", shot->motion);
-      add_double (builder, "mean_luma", shot->mean_luma);
-      add_double (builder, "quality", shot->quality);
-      add_double (builder, "highlight", shot->highlight);
+      ave_json_add_double (builder, "start", shot->start);
+      ave_json_add_double (builder, "end", shot->end);
+      ave_json_add_string (builder, "transition", shot_transition_names[t]);
+      ave_json_add_double (builder, "transition_duration", shot->transition_duration);
+      ave_json_add_double (builder, "exposure", shot->exposure);
+      ave_json_add_double (builder, "contrast", shot->contrast);
+      ave_json_add_double (builder, "sharpness", shot->sharpness);
+      ave_json_add_double (builder, "motion", shot->motion);
+      ave_json_add_double (builder, "mean_luma", shot->mean_luma);
+      ave_json_add_double (builder, "quality", shot->quality);
+      ave_json_add_double (builder, "highlight", shot->highlight);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -511,24 +471,24 @@ ave_analysis_to_json (const AveAnalysis *self)
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "word");
       add_capped_string (builder, w->word != NULL ? w->word : "", AVE_ANALYSIS_MAX_WORD_CHARS);
-      add_double (builder, "start", w->start);
-      add_double (builder, "end", w->end);
-      add_double (builder, "confidence", w->confidence);
-      add_bool (builder, "filler", w->filler);
+      ave_json_add_double (builder, "start", w->start);
+      ave_json_add_double (builder, "end", w->end);
+      ave_json_add_double (builder, "confidence", w->confidence);
+      ave_json_add_bool (builder, "filler", w->filler);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
 
   json_builder_set_member_name (builder, "loudness");
   json_builder_begin_object (builder);
-  add_double (builder, "integrated_lufs", self->loudness.integrated_lufs);
-  add_double (builder, "loudness_range", self->loudness.loudness_range);
-  add_double (builder, "true_peak_dbtp", self->loudness.true_peak_dbtp);
-  add_double (builder, "sample_peak_dbfs", self->loudness.sample_peak_dbfs);
+  ave_json_add_double (builder, "integrated_lufs", self->loudness.integrated_lufs);
+  ave_json_add_double (builder, "loudness_range", self->loudness.loudness_range);
+  ave_json_add_double (builder, "true_peak_dbtp", self->loudness.true_peak_dbtp);
+  ave_json_add_double (builder, "sample_peak_dbfs", self->loudness.sample_peak_dbfs);
   json_builder_end_object (builder);
 
   add_times (builder, "beats", self->beats, warnings);
-  add_double (builder, "tempo_bpm", self->tempo_bpm);
+  ave_json_add_double (builder, "tempo_bpm", self->tempo_bpm);
 
   json_builder_set_member_name (builder, "highlights");
   json_builder_begin_array (builder);
@@ -538,8 +498,8 @@ ave_analysis_to_json (const AveAnalysis *self)
       const AveHighlight *h = &g_array_index (self->highlights, AveHighlight, i);
 
       json_builder_begin_object (builder);
-      add_double (builder, "time", h->time);
-      add_double (builder, "score", h->score);
+      ave_json_add_double (builder, "time", h->time);
+      ave_json_add_double (builder, "score", h->score);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -553,18 +513,18 @@ ave_analysis_to_json (const AveAnalysis *self)
                                                        AveThumbnailCandidate, i);
 
       json_builder_begin_object (builder);
-      add_double (builder, "time", c->time);
-      add_double (builder, "score", c->score);
-      add_double (builder, "sharpness", c->sharpness);
-      add_double (builder, "exposure", c->exposure);
+      ave_json_add_double (builder, "time", c->time);
+      ave_json_add_double (builder, "score", c->score);
+      ave_json_add_double (builder, "sharpness", c->sharpness);
+      ave_json_add_double (builder, "exposure", c->exposure);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
 
   add_times (builder, "keyframes", self->keyframes, warnings);
-  add_string (builder, "transcriber", self->transcriber);
-  add_string (builder, "language", ave_analysis_get_language (self));
-  add_string (builder, "compute_backend", self->compute_backend);
+  ave_json_add_string (builder, "transcriber", self->transcriber);
+  ave_json_add_string (builder, "language", ave_analysis_get_language (self));
+  ave_json_add_string (builder, "compute_backend", self->compute_backend);
 
   json_builder_set_member_name (builder, "warnings");
   json_builder_begin_array (builder);

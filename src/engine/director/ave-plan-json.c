@@ -17,6 +17,7 @@
 #include "ave-project.h"
 #include "core/ave-json-doc.h"
 #include "core/ave-json-read.h"
+#include "core/ave-json-write.h"
 
 const AveJsonDocType _ave_plan_document = {
   .kind = "plan",
@@ -32,27 +33,6 @@ const AveJsonDocType _ave_plan_document = {
 
 /* -------------------------------------------------------------- JSON out */
 
-static void
-add_double (JsonBuilder *builder,
-            const char  *name,
-            double       value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_double_value (builder, isfinite (value) ? value : 0.0);
-}
-
-static void
-add_nullable_string (JsonBuilder *builder,
-                     const char  *name,
-                     const char  *value)
-{
-  json_builder_set_member_name (builder, name);
-  if (value != NULL)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
 /* Only the members that mean something for the card's kind are written. */
 static void
 add_card_json (JsonBuilder   *builder,
@@ -61,9 +41,9 @@ add_card_json (JsonBuilder   *builder,
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "kind");
   json_builder_add_string_value (builder, _ave_plan_card_kind_names[card->kind]);
-  add_nullable_string (builder, "title", card->title);
-  add_nullable_string (builder, "subtitle", card->subtitle);
-  add_nullable_string (builder, "image", card->image_path);
+  ave_json_add_string (builder, "title", card->title);
+  ave_json_add_string (builder, "subtitle", card->subtitle);
+  ave_json_add_string (builder, "image", card->image_path);
   json_builder_set_member_name (builder, "style");
   json_builder_add_string_value (builder, _ave_plan_card_style_names[card->style]);
   if (card->kind == AVE_CARD_TITLE)
@@ -72,19 +52,19 @@ add_card_json (JsonBuilder   *builder,
       json_builder_add_int_value (builder, card->insert_before);
     }
   else
-    add_double (builder, "time", card->output_time);
-  add_double (builder, "duration", card->duration);
+    ave_json_add_double (builder, "time", card->output_time);
+  ave_json_add_double (builder, "duration", card->duration);
   if (card->kind == AVE_CARD_OVERLAY)
     {
-      add_double (builder, "x", card->x);
-      add_double (builder, "y", card->y);
-      add_double (builder, "width", card->width);
-      add_double (builder, "height", card->height);
-      add_double (builder, "opacity", card->opacity);
+      ave_json_add_double (builder, "x", card->x);
+      ave_json_add_double (builder, "y", card->y);
+      ave_json_add_double (builder, "width", card->width);
+      ave_json_add_double (builder, "height", card->height);
+      ave_json_add_double (builder, "opacity", card->opacity);
     }
   json_builder_set_member_name (builder, "transition");
   json_builder_add_string_value (builder, _ave_plan_transition_names[card->transition]);
-  add_double (builder, "transition_duration", card->transition_duration);
+  ave_json_add_double (builder, "transition_duration", card->transition_duration);
   json_builder_end_object (builder);
 }
 
@@ -103,7 +83,7 @@ ave_plan_to_json (AvePlan *self)
     json_builder_add_string_value (builder, self->source);
   else
     json_builder_add_null_value (builder);
-  add_double (builder, "source_duration", self->source_duration);
+  ave_json_add_double (builder, "source_duration", self->source_duration);
   json_builder_set_member_name (builder, "director");
   if (self->director != NULL)
     json_builder_add_string_value (builder, self->director);
@@ -117,11 +97,11 @@ ave_plan_to_json (AvePlan *self)
       const AveSegment *segment = &g_array_index (self->segments, AveSegment, i);
 
       json_builder_begin_object (builder);
-      add_double (builder, "start", segment->start);
-      add_double (builder, "end", segment->end);
+      ave_json_add_double (builder, "start", segment->start);
+      ave_json_add_double (builder, "end", segment->end);
       json_builder_set_member_name (builder, "transition");
       json_builder_add_string_value (builder, _ave_plan_transition_names[segment->transition]);
-      add_double (builder, "transition_duration", segment->transition_duration);
+      ave_json_add_double (builder, "transition_duration", segment->transition_duration);
       json_builder_set_member_name (builder, "enabled");
       json_builder_add_boolean_value (builder, segment->enabled);
       json_builder_set_member_name (builder, "reason");
@@ -152,7 +132,7 @@ ave_plan_to_json (AvePlan *self)
         {
           json_builder_set_member_name (builder, "thumbnail");
           json_builder_begin_object (builder);
-          add_double (builder, "time", self->meta_thumbnail_time);
+          ave_json_add_double (builder, "time", self->meta_thumbnail_time);
           json_builder_set_member_name (builder, "text");
           json_builder_add_string_value (builder, self->meta_thumbnail_text != NULL ? self->meta_thumbnail_text : "");
           json_builder_end_object (builder);
@@ -167,7 +147,7 @@ ave_plan_to_json (AvePlan *self)
       const AveChapter *chapter = &g_array_index (self->chapters, AveChapter, i);
 
       json_builder_begin_object (builder);
-      add_double (builder, "time", chapter->time);
+      ave_json_add_double (builder, "time", chapter->time);
       json_builder_set_member_name (builder, "title");
       json_builder_add_string_value (builder, chapter->title);
       json_builder_end_object (builder);
@@ -181,7 +161,7 @@ ave_plan_to_json (AvePlan *self)
   json_builder_end_array (builder);
 
   /* For people and scripts reading the file; recomputed on load. */
-  add_double (builder, "output_duration", ave_plan_get_output_duration (self));
+  ave_json_add_double (builder, "output_duration", ave_plan_get_output_duration (self));
 
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
