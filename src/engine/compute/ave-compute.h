@@ -149,8 +149,17 @@ gboolean    ave_compute_overlay_rgba   (AveCompute *self, AveYuvFrame *dst,
                                         int rgba_stride, int x, int y, guint opacity,
                                         GError **error);
 
-/* The CPU reference backend (always available). */
-AveCompute *ave_compute_cpu_new (void);
+/* The CPU backend (always available), with the best kernels this CPU can
+ * run: vectorised (AVX2 or SSE2) where the CPU has them, else the scalar
+ * reference.  AVE_COMPUTE_CPU=scalar|sse2|avx2 in the environment caps the
+ * choice (the tests and benches compare against "scalar"). */
+AveCompute *ave_compute_cpu_new         (void);
+/* The CPU backend capped at `isa` ("scalar", "sse2", "avx2"; NULL = the
+ * best available); NULL when the name is none of these.  A cap above what
+ * the CPU has gives what it has. */
+AveCompute *ave_compute_cpu_new_for_isa (const char *isa);
+/* "scalar", "sse2" or "avx2": which kernels a CPU backend runs. */
+const char *ave_compute_cpu_get_isa     (AveCompute *compute);
 
 /* The backend for these settings: Vulkan when enable_gpu is set and a device
  * is found (see docs/compute.md for AVE_VULKAN_DEVICE), else the CPU one.
