@@ -13,8 +13,12 @@
 #endif
 
 /* bench-compute — frames per second of each compute kernel on the CPU
- * backend and the Vulkan backend, with the ratio Vulkan/CPU measured in the
- * same run, and for Vulkan where the time goes (host packing, upload,
+ * backend's scalar reference kernels, on its vectorised kernels (the
+ * default CPU path: AVX2 or SSE2, see ave-compute-cpu-x86.c) and on the
+ * Vulkan backend, with the ratios vector/scalar and Vulkan/vector measured
+ * in the same run.  Both CPU columns are ONE thread: a kernel call runs on
+ * the calling thread (the job runs one analysis stream), so neither ratio
+ * compares against a multi-threaded CPU.  Also printed: and for Vulkan where the time goes (host packing, upload,
  * kernels, download, host unpacking).  The device comes from
  * $AVE_VULKAN_DEVICE or the default choice (never lavapipe unless named).
  * Each case is warmed up first (pipelines, buffer allocation), then timed
@@ -295,6 +299,10 @@ main (int   argc,
     { "blend",        CASE_BLEND,       1280,  720, 0, 0 },
     { "blend",        CASE_BLEND,       1920, 1080, 0, 0 },
     { "scale",        CASE_SCALE,       1920, 1080, 1280, 720 },
+    /* what the analysis does to each decoded 1080p frame (analysis_width
+     * 384 for --quality high, 256 for the fast analysis) */
+    { "scale",        CASE_SCALE,       1920, 1080, 384, 216 },
+    { "scale",        CASE_SCALE,       1920, 1080, 256, 144 },
     { "yuv-to-rgba",  CASE_YUV_TO_RGBA, 1280,  720, 0, 0 },
     { "yuv-to-rgba",  CASE_YUV_TO_RGBA, 1920, 1080, 0, 0 },
     { "rgba-to-yuv",  CASE_RGBA_TO_YUV, 1280,  720, 0, 0 },
@@ -305,6 +313,7 @@ main (int   argc,
   g_autoptr(GOptionContext) context = g_option_context_new ("— compute backend benchmark");
   g_autoptr(GError) error = NULL;
   g_autoptr(AveCompute) cpu = NULL;
+  g_autoptr(AveCompute) scalar = NULL;
   g_autoptr(AveCompute) gpu = NULL;
   g_autofree char *gpu_error = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -323,6 +332,7 @@ main (int   argc,
     }
 
   cpu = ave_compute_cpu_new ();
+  scalar = ave_compute_cpu_new_for_isa ("scalar");
 #if HAVE_VULKAN
   if (!cpu_only)
     {
@@ -338,6 +348,8 @@ main (int   argc,
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "frames");
   json_builder_add_int_value (builder, n_frames);
+  json_builder_set_member_name (builder, "cpu_isa");
+  json_builder_add_string_value (builder, ave_compute_cpu_get_isa (cpu));
   json_builder_set_member_name (builder, "device");
   json_builder_add_string_value (builder, gpu ? ave_compute_get_name (gpu) : "none");
   if (gpu_error)
@@ -350,21 +362,23 @@ main (int   argc,
 
   if (!json)
     {
-      printf ("compute benchmark: %d frames per case, CPU backend vs %s\n", n_frames,
+      printf ("compute benchmark: %d frames per case; CPU scalar reference and CPU %s "
+              "(one thread each) vs %s\n", n_frames, ave_compute_cpu_get_isa (cpu),
               gpu ? ave_compute_get_name (gpu) : "(no Vulkan device)");
       if (gpu_error)
         printf ("  Vulkan unavailable: %s\n", gpu_error);
-      printf ("%-12s %-21s %9s %9s %7s %5s | %s\n", "kernel", "size", "cpu fps", "vk fps",
-              "vk/cpu", "same", "vulkan ms/frame: pack upload compute download unpack wait");
+      printf ("%-12s %-21s %9s %9s %7s %5s %9s %7s %5s | %s\n", "kernel", "size", "scalar", "simd",
+              "x", "same", "vk fps", "vk/simd", "same",
+              "vulkan ms/frame: pack upload compute download unpack wait");
     }
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       const BenchCase *c = &cases[i];
       g_autofree char *size = NULL;
-      CaseData dc, dg;
-      Result rc, rg = { 0 };
-      gboolean same = FALSE;
+      CaseData dc, dg, ds;
+      Result rc, rg = { 0 }, rs;
+      gboolean same = FALSE, same_scalar;
 
       if (only != NULL && strstr (c->name, only) == NULL)
         continue;
@@ -374,6 +388,10 @@ main (int   argc,
 
       case_data_init (&dc, c, n_frames);
       measure (cpu, c, &dc, n_frames, &rc);
+      case_data_init (&ds, c, n_frames);
+      measure (scalar, c, &ds, n_frames, &rs);
+      same_scalar = rc.error == NULL && rs.error == NULL && outputs_equal (c, &dc, &ds, n_frames);
+      case_data_clear (&ds);
       if (gpu != NULL)
         {
           case_data_init (&dg, c, n_frames);
@@ -390,6 +408,12 @@ main (int   argc,
       json_builder_add_string_value (builder, size);
       json_builder_set_member_name (builder, "cpu_fps");
       json_builder_add_double_value (builder, rc.fps);
+      json_builder_set_member_name (builder, "cpu_scalar_fps");
+      json_builder_add_double_value (builder, rs.fps);
+      json_builder_set_member_name (builder, "simd_speedup");
+      json_builder_add_double_value (builder, rs.fps > 0 ? rc.fps / rs.fps : 0);
+      json_builder_set_member_name (builder, "simd_identical");
+      json_builder_add_boolean_value (builder, same_scalar);
       if (gpu != NULL)
         {
           json_builder_set_member_name (builder, "vulkan_fps");
@@ -425,7 +449,8 @@ main (int   argc,
 
       if (!json)
         {
-          printf ("%-12s %-21s %9.1f", c->name, size, rc.fps);
+          printf ("%-12s %-21s %9.1f %9.1f %6.2fx %5s", c->name, size, rs.fps, rc.fps,
+                  rs.fps > 0 ? rc.fps / rs.fps : 0, same_scalar ? "yes" : "NO");
           if (gpu != NULL && rg.error == NULL)
             {
 #if HAVE_VULKAN
@@ -445,6 +470,7 @@ main (int   argc,
         }
       g_free (rc.error);
       g_free (rg.error);
+      g_free (rs.error);
     }
 
   json_builder_end_array (builder);
@@ -461,7 +487,8 @@ main (int   argc,
       printf ("%s\n", text);
     }
   else
-    printf ("vk/cpu > 1 means Vulkan is faster; \"wait\" is host time blocked on the device "
+    printf ("x = simd fps / scalar fps, one thread each; vk/simd > 1 means Vulkan is faster "
+            "than the default CPU path; \"wait\" is host time blocked on the device "
             "(kernels plus copies); pack/unpack are host copies into and out of mapped memory.\n");
   g_free (only);
   return 0;
