@@ -131,6 +131,25 @@ struct _AveComputeInterface
                                 GError            **error);
 };
 
+/* The kernels, for counting calls (ave_compute_get_calls). */
+typedef enum
+{
+  AVE_COMPUTE_KERNEL_ANALYZE,
+  AVE_COMPUTE_KERNEL_BLEND,
+  AVE_COMPUTE_KERNEL_SCALE,
+  AVE_COMPUTE_KERNEL_YUV_TO_RGBA,
+  AVE_COMPUTE_KERNEL_RGBA_TO_YUV,
+  AVE_COMPUTE_KERNEL_OVERLAY,
+  AVE_COMPUTE_N_KERNELS
+} AveComputeKernel;
+
+/* How many times each kernel of this backend instance ran (frames for
+ * ANALYZE, calls for the others), whichever backend it is: the job's
+ * metrics report them, so a run shows which work its GPU really did. */
+guint64     ave_compute_get_calls      (AveCompute *self, AveComputeKernel kernel);
+/* "analyze_frames", "blend", "scale", "yuv_to_rgba", "rgba_to_yuv", "overlay_rgba" */
+const char *ave_compute_kernel_name    (AveComputeKernel kernel);
+
 const char *ave_compute_get_name       (AveCompute *self);
 gboolean    ave_compute_analyze_frames (AveCompute *self, const AveYuvFrame *prev,
                                         const AveYuvFrame *frames, guint n_frames,

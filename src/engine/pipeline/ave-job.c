@@ -562,6 +562,25 @@ finish_audio_analysis (AveJob *self, AnalysisRun *run, GCancellable *cancellable
   return TRUE;
 }
 
+/* Whether decoded pictures reach the video analysis at their decoded size,
+ * to be downscaled by the job's AveCompute, or already downscaled by the
+ * reader's swscale.  On the GPU the scale always runs on the device, next
+ * to the analysis kernels.  On the CPU the AVX2/SSE2 scale kernel is used
+ * (bilinear, like the SWS_FAST_BILINEAR it replaces, and measured no
+ * slower: docs/performance.md); AVE_ANALYSIS_SCALER=swscale|compute
+ * overrides the choice, for bench/bench-gpu.sh to compare both in one run. */
+static gboolean
+analysis_scales_on_compute (AveJob *self)
+{
+  const char *forced = g_getenv ("AVE_ANALYSIS_SCALER");
+
+  if (g_strcmp0 (forced, "swscale") == 0)
+    return FALSE;
+  if (g_strcmp0 (forced, "compute") == 0)
+    return TRUE;
+  return TRUE;
+}
+
 /* Audio and video analysis need nothing from each other (see
  * ave_runtime_may_overlap): with --parallel one demuxing pass feeds both at once;
  * otherwise the audio is read and analysed first, its analyser (and the
@@ -583,6 +602,7 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
     .decoder_threads = s->thread_pool_size > 0 ? plan->reader_threads
                                                 : MIN (plan->reader_threads, s->n_workers),
     .fast_decode = TRUE,
+    .leave_scaling = analysis_scales_on_compute (self),
     .reference_frames_only = ave_settings_fast_analysis (s),
     .pressure = ave_runtime_pressure_location (self->runtime),
   };
