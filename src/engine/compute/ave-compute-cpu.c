@@ -248,31 +248,19 @@ analyze_one (const AveYuvFrame *frame,
 }
 
 static gboolean
-ave_compute_cpu_analyze_frames (AveCompute        *compute,
-                                const AveYuvFrame *prev,
-                                const AveYuvFrame *frames,
-                                guint              n_frames,
-                                AveFrameStats     *out,
-                                GError           **error)
+scalar_analyze_frames (AveCompute        *compute,
+                       const AveYuvFrame *prev,
+                       const AveYuvFrame *frames,
+                       guint              n_frames,
+                       AveFrameStats     *out,
+                       GError           **error)
 {
-  AveCpuIsa isa = AVE_COMPUTE_CPU (compute)->isa;
-
-  if (isa >= AVE_CPU_ISA_SSE2)
-    {
-      _ave_cpu_simd_analyze_frames (isa, prev, frames, n_frames, out);
-      return TRUE;
-    }
-
-  guint64 n_blocks;
-  g_autofree guint32 *blocks_prev = NULL;
-  g_autofree guint32 *blocks_cur = NULL;
-
-  n_blocks = (guint64) (frames[0].width / AVE_MOTION_BLOCK) *
-             (guint64) (frames[0].height / AVE_MOTION_BLOCK);
+  guint64 n_blocks = (guint64) (frames[0].width / AVE_MOTION_BLOCK) *
+                     (guint64) (frames[0].height / AVE_MOTION_BLOCK);
   /* Block sums of the previous and the current frame; each frame's sums
    * are reused as the "previous" ones of the next frame in the batch. */
-  blocks_prev = g_new0 (guint32, MAX (n_blocks, 1));
-  blocks_cur = g_new0 (guint32, MAX (n_blocks, 1));
+  g_autofree guint32 *blocks_prev = g_new0 (guint32, MAX (n_blocks, 1));
+  g_autofree guint32 *blocks_cur = g_new0 (guint32, MAX (n_blocks, 1));
 
   if (prev != NULL)
     block_sums (prev, blocks_prev);
@@ -321,21 +309,13 @@ blend_plane (const guint8 *a, int a_stride,
 }
 
 static gboolean
-ave_compute_cpu_blend (AveCompute        *compute,
-                       const AveYuvFrame *a,
-                       const AveYuvFrame *b,
-                       guint              weight,
-                       AveYuvFrame       *out,
-                       GError           **error)
+scalar_blend (AveCompute        *compute,
+              const AveYuvFrame *a,
+              const AveYuvFrame *b,
+              guint              weight,
+              AveYuvFrame       *out,
+              GError           **error)
 {
-  AveCpuIsa isa = AVE_COMPUTE_CPU (compute)->isa;
-
-  if (isa >= AVE_CPU_ISA_SSE2)
-    {
-      _ave_cpu_simd_blend (isa, a, b, weight, out);
-      return TRUE;
-    }
-
   int cw = (a->width + 1) / 2;
   int ch = (a->height + 1) / 2;
 
@@ -433,17 +413,11 @@ scale_plane (const guint8 *src, int src_stride, int sw, int sh,
 }
 
 static gboolean
-ave_compute_cpu_scale (AveCompute        *compute,
-                       const AveYuvFrame *src,
-                       AveYuvFrame       *dst,
-                       GError           **error)
+scalar_scale (AveCompute        *compute,
+              const AveYuvFrame *src,
+              AveYuvFrame       *dst,
+              GError           **error)
 {
-  if (AVE_COMPUTE_CPU (compute)->isa >= AVE_CPU_ISA_AVX2)
-    {
-      _ave_cpu_avx2_scale (src, dst);
-      return TRUE;
-    }
-
   int scw = (src->width + 1) / 2, sch = (src->height + 1) / 2;
   int dcw = (dst->width + 1) / 2, dch = (dst->height + 1) / 2;
 
@@ -466,18 +440,12 @@ ave_compute_cpu_scale (AveCompute        *compute,
  */
 
 static gboolean
-ave_compute_cpu_yuv_to_rgba (AveCompute        *compute,
-                             const AveYuvFrame *src,
-                             guint8            *rgba,
-                             int                rgba_stride,
-                             GError           **error)
+scalar_yuv_to_rgba (AveCompute        *compute,
+                    const AveYuvFrame *src,
+                    guint8            *rgba,
+                    int                rgba_stride,
+                    GError           **error)
 {
-  if (AVE_COMPUTE_CPU (compute)->isa >= AVE_CPU_ISA_AVX2)
-    {
-      _ave_cpu_avx2_yuv_to_rgba (src, rgba, rgba_stride);
-      return TRUE;
-    }
-
   for (int y = 0; y < src->height; y++)
     {
       const guint8 *restrict yrow = src->y + (gsize) y * src->y_stride;
@@ -511,18 +479,12 @@ ave_compute_cpu_yuv_to_rgba (AveCompute        *compute,
 }
 
 static gboolean
-ave_compute_cpu_rgba_to_yuv (AveCompute   *compute,
-                             const guint8 *rgba,
-                             int           rgba_stride,
-                             AveYuvFrame  *dst,
-                             GError      **error)
+scalar_rgba_to_yuv (AveCompute   *compute,
+                    const guint8 *rgba,
+                    int           rgba_stride,
+                    AveYuvFrame  *dst,
+                    GError      **error)
 {
-  if (AVE_COMPUTE_CPU (compute)->isa >= AVE_CPU_ISA_AVX2)
-    {
-      _ave_cpu_avx2_rgba_to_yuv (rgba, rgba_stride, dst);
-      return TRUE;
-    }
-
   int w = dst->width;
   int h = dst->height;
   int cw = (w + 1) / 2;
@@ -585,23 +547,17 @@ ave_compute_cpu_rgba_to_yuv (AveCompute   *compute,
  */
 
 static gboolean
-ave_compute_cpu_overlay_rgba (AveCompute   *compute,
-                              AveYuvFrame  *dst,
-                              const guint8 *rgba,
-                              int           rgba_width,
-                              int           rgba_height,
-                              int           rgba_stride,
-                              int           x,
-                              int           y,
-                              guint         opacity,
-                              GError      **error)
+scalar_overlay_rgba (AveCompute   *compute,
+                     AveYuvFrame  *dst,
+                     const guint8 *rgba,
+                     int           rgba_width,
+                     int           rgba_height,
+                     int           rgba_stride,
+                     int           x,
+                     int           y,
+                     guint         opacity,
+                     GError      **error)
 {
-  if (AVE_COMPUTE_CPU (compute)->isa >= AVE_CPU_ISA_AVX2)
-    {
-      _ave_cpu_avx2_overlay_rgba (dst, rgba, rgba_width, rgba_height, rgba_stride, x, y, opacity);
-      return TRUE;
-    }
-
   int w = dst->width;
   int h = dst->height;
   /* the covered destination rectangle [dx0, dx1) x [dy0, dy1) */
@@ -675,6 +631,100 @@ ave_compute_cpu_overlay_rgba (AveCompute   *compute,
         }
     }
 
+  return TRUE;
+}
+
+/* ------------------------------------------------------------- dispatch
+ *
+ * The interface's entry points: the vectorised kernel where the instance's
+ * instruction set allows, the scalar reference otherwise. */
+
+static gboolean
+ave_compute_cpu_analyze_frames (AveCompute        *compute,
+                                const AveYuvFrame *prev,
+                                const AveYuvFrame *frames,
+                                guint              n_frames,
+                                AveFrameStats     *out,
+                                GError           **error)
+{
+  AveCpuIsa isa = AVE_COMPUTE_CPU (compute)->isa;
+
+  if (isa < AVE_CPU_ISA_SSE2)
+    return scalar_analyze_frames (compute, prev, frames, n_frames, out, error);
+  _ave_cpu_simd_analyze_frames (isa, prev, frames, n_frames, out);
+  return TRUE;
+}
+
+static gboolean
+ave_compute_cpu_blend (AveCompute        *compute,
+                       const AveYuvFrame *a,
+                       const AveYuvFrame *b,
+                       guint              weight,
+                       AveYuvFrame       *out,
+                       GError           **error)
+{
+  AveCpuIsa isa = AVE_COMPUTE_CPU (compute)->isa;
+
+  if (isa < AVE_CPU_ISA_SSE2)
+    return scalar_blend (compute, a, b, weight, out, error);
+  _ave_cpu_simd_blend (isa, a, b, weight, out);
+  return TRUE;
+}
+
+static gboolean
+ave_compute_cpu_scale (AveCompute        *compute,
+                       const AveYuvFrame *src,
+                       AveYuvFrame       *dst,
+                       GError           **error)
+{
+  if (AVE_COMPUTE_CPU (compute)->isa < AVE_CPU_ISA_AVX2)
+    return scalar_scale (compute, src, dst, error);
+  _ave_cpu_avx2_scale (src, dst);
+  return TRUE;
+}
+
+static gboolean
+ave_compute_cpu_yuv_to_rgba (AveCompute        *compute,
+                             const AveYuvFrame *src,
+                             guint8            *rgba,
+                             int                rgba_stride,
+                             GError           **error)
+{
+  if (AVE_COMPUTE_CPU (compute)->isa < AVE_CPU_ISA_AVX2)
+    return scalar_yuv_to_rgba (compute, src, rgba, rgba_stride, error);
+  _ave_cpu_avx2_yuv_to_rgba (src, rgba, rgba_stride);
+  return TRUE;
+}
+
+static gboolean
+ave_compute_cpu_rgba_to_yuv (AveCompute   *compute,
+                             const guint8 *rgba,
+                             int           rgba_stride,
+                             AveYuvFrame  *dst,
+                             GError      **error)
+{
+  if (AVE_COMPUTE_CPU (compute)->isa < AVE_CPU_ISA_AVX2)
+    return scalar_rgba_to_yuv (compute, rgba, rgba_stride, dst, error);
+  _ave_cpu_avx2_rgba_to_yuv (rgba, rgba_stride, dst);
+  return TRUE;
+}
+
+static gboolean
+ave_compute_cpu_overlay_rgba (AveCompute   *compute,
+                              AveYuvFrame  *dst,
+                              const guint8 *rgba,
+                              int           rgba_width,
+                              int           rgba_height,
+                              int           rgba_stride,
+                              int           x,
+                              int           y,
+                              guint         opacity,
+                              GError      **error)
+{
+  if (AVE_COMPUTE_CPU (compute)->isa < AVE_CPU_ISA_AVX2)
+    return scalar_overlay_rgba (compute, dst, rgba, rgba_width, rgba_height, rgba_stride,
+                                x, y, opacity, error);
+  _ave_cpu_avx2_overlay_rgba (dst, rgba, rgba_width, rgba_height, rgba_stride, x, y, opacity);
   return TRUE;
 }
 
