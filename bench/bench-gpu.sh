@@ -7,11 +7,11 @@
 # On one generated talk (tools/make-sample.sh, default 60 s at 1920x1080) it
 # times, one after the other on the same machine:
 #   ffmpeg scdet                       the reference of the analysis target
-#   analyze, AVE_ANALYSIS_SCALER=swscale   decoded pictures downscaled by
-#                                      swscale in the reader (the old path)
-#   analyze                            the default: downscaled by AveCompute's
-#                                      vectorised CPU kernels
-#   analyze, AVE_COMPUTE_CPU=scalar    the same with the scalar reference kernels
+#   analyze                            the CPU default: decoded pictures
+#                                      downscaled by swscale in the reader
+#   analyze, AVE_ANALYSIS_SCALER=compute   downscaled by AveCompute's
+#                                      vectorised (AVX2) scale kernel
+#   analyze, ... and AVE_COMPUTE_CPU=scalar   the same, scalar reference kernels
 #   analyze --enable-gpu               scale and analysis kernels on Vulkan
 #   process, process --enable-gpu      (unless --no-process)
 # and prints wall and CPU seconds (user + system, all threads), peak RSS,
@@ -85,14 +85,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 
 run scdet -- ffmpeg -nostdin -v error -i "$clip" -vf scdet=threshold=10 -an -f null -
 t_scdet=$wall; c_scdet=$cpu
-run analyze-swscale AVE_ANALYSIS_SCALER=swscale -- \
-  "$bin" analyze "$clip" -o "$work/out-analyze-swscale" --json --metrics-output="$work/metrics-analyze-swscale"
-t_sws=$wall; c_sws=$cpu
 run analyze-cpu -- \
   "$bin" analyze "$clip" -o "$work/out-analyze-cpu" --json --metrics-output="$work/metrics-analyze-cpu"
 t_cpu=$wall; c_cpu=$cpu
-run analyze-cpu-scalar AVE_COMPUTE_CPU=scalar -- \
-  "$bin" analyze "$clip" -o "$work/out-analyze-cpu-scalar" --json --metrics-output="$work/metrics-analyze-cpu-scalar"
+run analyze-cpu-kernel AVE_ANALYSIS_SCALER=compute -- \
+  "$bin" analyze "$clip" -o "$work/out-analyze-cpu-kernel" --json --metrics-output="$work/metrics-analyze-cpu-kernel"
+t_kernel=$wall; c_kernel=$cpu
+run analyze-cpu-kernel-scalar AVE_ANALYSIS_SCALER=compute AVE_COMPUTE_CPU=scalar -- \
+  "$bin" analyze "$clip" -o "$work/out-analyze-cpu-kernel-scalar" --json \
+  --metrics-output="$work/metrics-analyze-cpu-kernel-scalar"
 t_scalar=$wall; c_scalar=$cpu
 run analyze-gpu AVE_VULKAN_DEVICE="$device" -- \
   "$bin" analyze "$clip" -o "$work/out-analyze-gpu" --json --enable-gpu --metrics-output="$work/metrics-analyze-gpu"
@@ -110,29 +111,27 @@ fi
 shots() { python3 -c '
 import json, sys
 print(json.dumps([[round(s["start"], 3), s["transition"]] for s in json.load(open(sys.argv[1]))["shots"]]))' "$1"; }
-a_sws=$(shots "$work/out-analyze-swscale"/*/analysis.json)
-a_cpu=$(shots "$work/out-analyze-cpu"/*/analysis.json)
+a_sws=$(shots "$work/out-analyze-cpu"/*/analysis.json)
+a_cpu=$(shots "$work/out-analyze-cpu-kernel"/*/analysis.json)
 a_gpu=$(shots "$work/out-analyze-gpu"/*/analysis.json)
 
 echo
-printf "analyze (default CPU path) / scdet:     %s wall, %s CPU   (target <= 1.0 at 1080p)\n" \
+printf "analyze (CPU default, swscale) / scdet: %s wall, %s CPU   (target <= 1.0 at 1080p)\n" \
   "$(ratio "$t_cpu" "$t_scdet")" "$(ratio "$c_cpu" "$c_scdet")"
-printf "analyze swscale-scaled / scdet:         %s wall, %s CPU\n" \
-  "$(ratio "$t_sws" "$t_scdet")" "$(ratio "$c_sws" "$c_scdet")"
-printf "analyze default / swscale-scaled:       %s wall, %s CPU   (< 1: the AveCompute path is faster)\n" \
-  "$(ratio "$t_cpu" "$t_sws")" "$(ratio "$c_cpu" "$c_sws")"
-printf "analyze vector / scalar kernels:        %s wall, %s CPU\n" \
-  "$(ratio "$t_cpu" "$t_scalar")" "$(ratio "$c_cpu" "$c_scalar")"
-printf "analyze --enable-gpu / default:         %s wall, %s CPU   (target <= 0.5 on a real GPU)\n" \
+printf "analyze AVX2 scale kernel / swscale:     %s wall, %s CPU   (< 1: the kernel path is faster)\n" \
+  "$(ratio "$t_kernel" "$t_cpu")" "$(ratio "$c_kernel" "$c_cpu")"
+printf "analyze AVX2 / scalar kernels:           %s wall, %s CPU\n" \
+  "$(ratio "$t_kernel" "$t_scalar")" "$(ratio "$c_kernel" "$c_scalar")"
+printf "analyze --enable-gpu / CPU default:      %s wall, %s CPU   (target <= 0.5 on a real GPU)\n" \
   "$(ratio "$t_gpu" "$t_cpu")" "$(ratio "$c_gpu" "$c_cpu")"
 if [ "$do_process" = 1 ]; then
-  printf "process --enable-gpu / default:         %s wall, %s CPU\n" \
+  printf "process --enable-gpu / default:          %s wall, %s CPU\n" \
     "$(ratio "$t_pgpu" "$t_pcpu")" "$(ratio "$c_pgpu" "$c_pcpu")"
 fi
 if [ "$a_sws" = "$a_cpu" ] && [ "$a_cpu" = "$a_gpu" ]; then
   echo "shots: identical on the three analysis paths ($(python3 -c 'import json, sys; print(len(json.loads(sys.argv[1])))' "$a_cpu") shots)"
 else
   echo "shots DIFFER: swscale $a_sws"
-  echo "              default $a_cpu"
+  echo "              kernel  $a_cpu"
   echo "              gpu     $a_gpu"
 fi

@@ -809,6 +809,14 @@ ave_compute_cpu_new (void)
   return self != NULL ? self : ave_compute_cpu_new_for_isa (NULL);
 }
 
+gboolean
+ave_compute_is_cpu (AveCompute *compute)
+{
+  g_return_val_if_fail (AVE_IS_COMPUTE (compute), FALSE);
+
+  return AVE_IS_COMPUTE_CPU (compute);
+}
+
 const char *
 ave_compute_cpu_get_isa (AveCompute *compute)
 {

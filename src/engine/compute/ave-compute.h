@@ -177,6 +177,8 @@ AveCompute *ave_compute_cpu_new         (void);
  * best available); NULL when the name is none of these.  A cap above what
  * the CPU has gives what it has. */
 AveCompute *ave_compute_cpu_new_for_isa (const char *isa);
+/* TRUE for the CPU backend (whatever its kernels), FALSE for a device. */
+gboolean    ave_compute_is_cpu          (AveCompute *compute);
 /* "scalar", "sse2" or "avx2": which kernels a CPU backend runs. */
 const char *ave_compute_cpu_get_isa     (AveCompute *compute);
 

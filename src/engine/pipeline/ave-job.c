@@ -565,15 +565,22 @@ finish_audio_analysis (AveJob *self, AnalysisRun *run, GCancellable *cancellable
 /* Whether decoded pictures reach the video analysis at their decoded size,
  * to be downscaled by the job's AveCompute, or already downscaled by the
  * reader's swscale.  With --enable-gpu the scale runs on the device, next
- * to the analysis kernels; on the CPU it is the AVX2 scale kernel (the
- * scalar one without AVX2): bilinear, like the SWS_FAST_BILINEAR it
- * replaces, and measured no slower (docs/performance.md).
- * AVE_ANALYSIS_SCALER=swscale brings the reader's swscale back on either
- * backend: a switch for bench/bench-gpu.sh to compare both in one run. */
+ * to the analysis kernels.  On the CPU swscale stays: its SIMD
+ * SWS_FAST_BILINEAR measured about twice as fast as the AVX2 scale kernel
+ * for 1080p -> 384x216 on a quiet machine (docs/performance.md), a few per
+ * cent of the analysis.  AVE_ANALYSIS_SCALER=swscale|compute overrides the
+ * choice on either backend: for bench/bench-gpu.sh to compare the paths in
+ * one run, and to get on the CPU the very numbers the GPU path gives. */
 static gboolean
 analysis_scales_on_compute (AveJob *self)
 {
-  return g_strcmp0 (g_getenv ("AVE_ANALYSIS_SCALER"), "swscale") != 0;
+  const char *forced = g_getenv ("AVE_ANALYSIS_SCALER");
+
+  if (g_strcmp0 (forced, "swscale") == 0)
+    return FALSE;
+  if (g_strcmp0 (forced, "compute") == 0)
+    return TRUE;
+  return !ave_compute_is_cpu (self->compute);
 }
 
 /* Audio and video analysis need nothing from each other (see
