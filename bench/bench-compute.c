@@ -7,14 +7,25 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
+#include <sys/resource.h>
+#include <libswscale/swscale.h>
+
+#include "analysis/ave-analysis.h"
+#include "analysis/ave-video-analyzer.h"
 #include "compute/ave-compute.h"
+#include "core/ave-settings.h"
+#include "media/ave-media.h"
 #if HAVE_VULKAN
 #include "compute/ave-compute-vulkan.h"
 #endif
 
 /* bench-compute — frames per second of each compute kernel on the CPU
- * backend and the Vulkan backend, with the ratio Vulkan/CPU measured in the
- * same run, and for Vulkan where the time goes (host packing, upload,
+ * backend's scalar reference kernels, on its vectorised kernels (the
+ * default CPU path: AVX2 or SSE2, see ave-compute-cpu-x86.c) and on the
+ * Vulkan backend, with the ratios vector/scalar and Vulkan/vector measured
+ * in the same run.  Both CPU columns are ONE thread: a kernel call runs on
+ * the calling thread (the job runs one analysis stream), so neither ratio
+ * compares against a multi-threaded CPU.  Also printed: and for Vulkan where the time goes (host packing, upload,
  * kernels, download, host unpacking).  The device comes from
  * $AVE_VULKAN_DEVICE or the default choice (never lavapipe unless named).
  * Each case is warmed up first (pipelines, buffer allocation), then timed
@@ -273,6 +284,120 @@ measure (AveCompute      *compute,
 #endif
 }
 
+/* swscale on the same frames as a scale case, as the reader used it for
+ * the analysis (SWS_FAST_BILINEAR, one thread): frames per second. */
+static double
+swscale_fps (const BenchCase *c, CaseData *d, guint n)
+{
+  struct SwsContext *sws = sws_getContext (c->w, c->h, AV_PIX_FMT_YUV420P, c->dw, c->dh,
+                                           AV_PIX_FMT_YUV420P, SWS_FAST_BILINEAR, NULL, NULL, NULL);
+  gint64 start;
+
+  if (sws == NULL)
+    return 0;
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < n + 2; i++)
+    {
+      const AveYuvFrame *f = &d->frames[i % N_FRAME_BUFFERS]->f;
+      const guint8 *const src[3] = { f->y, f->u, f->v };
+      const int src_stride[3] = { f->y_stride, f->uv_stride, f->uv_stride };
+      guint8 *const dst[3] = { d->out->f.y, d->out->f.u, d->out->f.v };
+      const int dst_stride[3] = { d->out->f.y_stride, d->out->f.uv_stride, d->out->f.uv_stride };
+
+      /* the first two are warm-up */
+      if (i == 2)
+        start = g_get_monotonic_time ();
+      sws_scale (sws, src, src_stride, 0, c->h, dst, dst_stride);
+    }
+  sws_freeContext (sws);
+  return n / ((g_get_monotonic_time () - start) / 1e6);
+}
+
+/* ----------------------------------------------- --analysis-input FILE
+ * The video half of the job's analysis on a real file, both ways the
+ * decoded pictures can be downscaled: by swscale in the reader (the old
+ * path) and by the backend's `scale` kernel in the analyser (the default).
+ * Video only, decoded as the job decodes (deblocking skipped, FFmpeg's
+ * threads), alternating the two paths `rounds` times; the best of each is
+ * reported, with the process CPU time (all threads). */
+
+static gboolean
+push_frame (const AveAnalysisFrame *frame, gpointer user_data, GError **error)
+{
+  return ave_video_analyzer_push (user_data, frame, error);
+}
+
+static double
+process_cpu_seconds (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static gboolean
+analysis_run (const char *path, AveCompute *compute, gboolean leave_scaling, int width,
+              double *wall, double *cpu, guint *n_shots, GError **error)
+{
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveMediaInfo) info = ave_media_probe (path, error);
+  g_autoptr(AveVideoAnalyzer) analyzer = NULL;
+  g_autoptr(AveAnalysis) analysis = NULL;
+  AveMediaReadOptions options = {
+    .analysis_width = width, .frame_step = 1, .want_video = TRUE, .fast_decode = TRUE,
+    .leave_scaling = leave_scaling,
+  };
+  AveMediaReadCallbacks callbacks = { .video_frame = push_frame };
+  gint64 t0;
+  double c0;
+
+  if (info == NULL)
+    return FALSE;
+  analysis = ave_analysis_new (path, info);
+  analyzer = ave_video_analyzer_new (settings, info, compute);
+  t0 = g_get_monotonic_time ();
+  c0 = process_cpu_seconds ();
+  if (!ave_media_read_for_analysis (path, &options, &callbacks, analyzer, NULL, error) ||
+      !ave_video_analyzer_finish (analyzer, analysis, error))
+    return FALSE;
+  *cpu = process_cpu_seconds () - c0;
+  *wall = (g_get_monotonic_time () - t0) / 1e6;
+  *n_shots = analysis->shots->len;
+  return TRUE;
+}
+
+static int
+analysis_bench (const char *path, AveCompute *cpu, int width, int rounds)
+{
+  const char *names[2] = { "swscale in the reader", "AveCompute scale" };
+  double best_wall[2] = { G_MAXDOUBLE, G_MAXDOUBLE }, best_cpu[2] = { G_MAXDOUBLE, G_MAXDOUBLE };
+  guint shots[2] = { 0, 0 };
+
+  printf ("video analysis of %s at width %d, CPU backend kernels: %s; best of %d alternating runs\n",
+          path, width, ave_compute_cpu_get_isa (cpu), rounds);
+  for (int r = 0; r < rounds; r++)
+    for (int way = 0; way < 2; way++)
+      {
+        g_autoptr(GError) error = NULL;
+        double wall, c;
+
+        if (!analysis_run (path, cpu, way == 1, width, &wall, &c, &shots[way], &error))
+          {
+            g_printerr ("%s\n", error->message);
+            return 1;
+          }
+        best_wall[way] = MIN (best_wall[way], wall);
+        best_cpu[way] = MIN (best_cpu[way], c);
+      }
+  for (int way = 0; way < 2; way++)
+    printf ("  %-24s wall %7.2f s  CPU %7.2f s  shots %u\n", names[way], best_wall[way], best_cpu[way],
+            shots[way]);
+  printf ("  AveCompute / swscale:    wall %.2f  CPU %.2f  (< 1: the AveCompute path is faster)\n",
+          best_wall[1] / best_wall[0], best_cpu[1] / best_cpu[0]);
+  return 0;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -281,7 +406,14 @@ main (int   argc,
   gboolean json = FALSE;
   gboolean cpu_only = FALSE;
   char *only = NULL;
+  char *analysis_input = NULL;
+  int analysis_width = 384;
+  int rounds = 3;
   GOptionEntry entries[] = {
+    { "analysis-input", 0, 0, G_OPTION_ARG_FILENAME, &analysis_input,
+      "Instead of the kernels: time the video analysis of FILE with swscale vs AveCompute downscaling", "FILE" },
+    { "analysis-width", 0, 0, G_OPTION_ARG_INT, &analysis_width, "Analysis width for --analysis-input (default 384)", "W" },
+    { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Alternating rounds for --analysis-input (default 3)", "N" },
     { "frames", 'n', 0, G_OPTION_ARG_INT, &n_frames, "Frames per case (default 20)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON instead of a table", NULL },
     { "cpu-only", 0, 0, G_OPTION_ARG_NONE, &cpu_only, "Skip the Vulkan backend", NULL },
@@ -295,6 +427,10 @@ main (int   argc,
     { "blend",        CASE_BLEND,       1280,  720, 0, 0 },
     { "blend",        CASE_BLEND,       1920, 1080, 0, 0 },
     { "scale",        CASE_SCALE,       1920, 1080, 1280, 720 },
+    /* what the analysis does to each decoded 1080p frame (analysis_width
+     * 384 for --quality high, 256 for the fast analysis) */
+    { "scale",        CASE_SCALE,       1920, 1080, 384, 216 },
+    { "scale",        CASE_SCALE,       1920, 1080, 256, 144 },
     { "yuv-to-rgba",  CASE_YUV_TO_RGBA, 1280,  720, 0, 0 },
     { "yuv-to-rgba",  CASE_YUV_TO_RGBA, 1920, 1080, 0, 0 },
     { "rgba-to-yuv",  CASE_RGBA_TO_YUV, 1280,  720, 0, 0 },
@@ -305,6 +441,7 @@ main (int   argc,
   g_autoptr(GOptionContext) context = g_option_context_new ("— compute backend benchmark");
   g_autoptr(GError) error = NULL;
   g_autoptr(AveCompute) cpu = NULL;
+  g_autoptr(AveCompute) scalar = NULL;
   g_autoptr(AveCompute) gpu = NULL;
   g_autofree char *gpu_error = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -323,6 +460,15 @@ main (int   argc,
     }
 
   cpu = ave_compute_cpu_new ();
+  scalar = ave_compute_cpu_new_for_isa ("scalar");
+  if (analysis_input != NULL)
+    {
+      int rc = analysis_bench (analysis_input, cpu, analysis_width, MAX (rounds, 1));
+
+      g_free (analysis_input);
+      g_free (only);
+      return rc;
+    }
 #if HAVE_VULKAN
   if (!cpu_only)
     {
@@ -338,6 +484,8 @@ main (int   argc,
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "frames");
   json_builder_add_int_value (builder, n_frames);
+  json_builder_set_member_name (builder, "cpu_isa");
+  json_builder_add_string_value (builder, ave_compute_cpu_get_isa (cpu));
   json_builder_set_member_name (builder, "device");
   json_builder_add_string_value (builder, gpu ? ave_compute_get_name (gpu) : "none");
   if (gpu_error)
@@ -350,21 +498,24 @@ main (int   argc,
 
   if (!json)
     {
-      printf ("compute benchmark: %d frames per case, CPU backend vs %s\n", n_frames,
+      printf ("compute benchmark: %d frames per case; CPU scalar reference and CPU %s "
+              "(one thread each) vs %s\n", n_frames, ave_compute_cpu_get_isa (cpu),
               gpu ? ave_compute_get_name (gpu) : "(no Vulkan device)");
       if (gpu_error)
         printf ("  Vulkan unavailable: %s\n", gpu_error);
-      printf ("%-12s %-21s %9s %9s %7s %5s | %s\n", "kernel", "size", "cpu fps", "vk fps",
-              "vk/cpu", "same", "vulkan ms/frame: pack upload compute download unpack wait");
+      printf ("%-12s %-21s %9s %9s %7s %5s %9s %7s %5s | %s\n", "kernel", "size", "scalar", "simd",
+              "x", "same", "vk fps", "vk/simd", "same",
+              "vulkan ms/frame: pack upload compute download unpack wait");
     }
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       const BenchCase *c = &cases[i];
       g_autofree char *size = NULL;
-      CaseData dc, dg;
-      Result rc, rg = { 0 };
-      gboolean same = FALSE;
+      CaseData dc, dg, ds;
+      Result rc, rg = { 0 }, rs;
+      gboolean same = FALSE, same_scalar;
+      double sws_fps = 0;
 
       if (only != NULL && strstr (c->name, only) == NULL)
         continue;
@@ -374,6 +525,18 @@ main (int   argc,
 
       case_data_init (&dc, c, n_frames);
       measure (cpu, c, &dc, n_frames, &rc);
+      case_data_init (&ds, c, n_frames);
+      measure (scalar, c, &ds, n_frames, &rs);
+      same_scalar = rc.error == NULL && rs.error == NULL && outputs_equal (c, &dc, &ds, n_frames);
+      case_data_clear (&ds);
+      if (c->kind == CASE_SCALE)
+        {
+          CaseData dw;
+
+          case_data_init (&dw, c, n_frames);
+          sws_fps = swscale_fps (c, &dw, n_frames);
+          case_data_clear (&dw);
+        }
       if (gpu != NULL)
         {
           case_data_init (&dg, c, n_frames);
@@ -390,6 +553,17 @@ main (int   argc,
       json_builder_add_string_value (builder, size);
       json_builder_set_member_name (builder, "cpu_fps");
       json_builder_add_double_value (builder, rc.fps);
+      json_builder_set_member_name (builder, "cpu_scalar_fps");
+      json_builder_add_double_value (builder, rs.fps);
+      json_builder_set_member_name (builder, "simd_speedup");
+      json_builder_add_double_value (builder, rs.fps > 0 ? rc.fps / rs.fps : 0);
+      json_builder_set_member_name (builder, "simd_identical");
+      json_builder_add_boolean_value (builder, same_scalar);
+      if (sws_fps > 0)
+        {
+          json_builder_set_member_name (builder, "swscale_fast_bilinear_fps");
+          json_builder_add_double_value (builder, sws_fps);
+        }
       if (gpu != NULL)
         {
           json_builder_set_member_name (builder, "vulkan_fps");
@@ -425,7 +599,8 @@ main (int   argc,
 
       if (!json)
         {
-          printf ("%-12s %-21s %9.1f", c->name, size, rc.fps);
+          printf ("%-12s %-21s %9.1f %9.1f %6.2fx %5s", c->name, size, rs.fps, rc.fps,
+                  rs.fps > 0 ? rc.fps / rs.fps : 0, same_scalar ? "yes" : "NO");
           if (gpu != NULL && rg.error == NULL)
             {
 #if HAVE_VULKAN
@@ -441,10 +616,14 @@ main (int   argc,
             printf ("  vulkan failed: %s", rg.error);
           if (rc.error != NULL)
             printf ("  cpu failed: %s", rc.error);
+          if (sws_fps > 0)
+            printf ("  [swscale fast-bilinear, 1 thread: %.1f fps, simd/swscale %.2fx]", sws_fps,
+                    rc.fps / sws_fps);
           printf ("\n");
         }
       g_free (rc.error);
       g_free (rg.error);
+      g_free (rs.error);
     }
 
   json_builder_end_array (builder);
@@ -461,7 +640,8 @@ main (int   argc,
       printf ("%s\n", text);
     }
   else
-    printf ("vk/cpu > 1 means Vulkan is faster; \"wait\" is host time blocked on the device "
+    printf ("x = simd fps / scalar fps, one thread each; vk/simd > 1 means Vulkan is faster "
+            "than the default CPU path; \"wait\" is host time blocked on the device "
             "(kernels plus copies); pack/unpack are host copies into and out of mapped memory.\n");
   g_free (only);
   return 0;

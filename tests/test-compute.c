@@ -584,6 +584,227 @@ test_overlay (void)
   }
 }
 
+/* ------------------------------------------------ vector against scalar */
+
+/* Random planes at an odd byte offset with odd strides, so that vector
+ * loads are unaligned and rows end at every position within a vector.
+ * Half the frames are pure noise, half mostly 0 and 255, where clamping
+ * and the largest sums happen. */
+static TestFrame *
+random_frame (GRand *rand, int w, int h, gboolean extreme)
+{
+  TestFrame *t = g_new0 (TestFrame, 1);
+  int cw = (w + 1) / 2, ch = (h + 1) / 2;
+  int ys = w + 1 + 2 * g_rand_int_range (rand, 0, 20), uvs = cw + 3;
+  gsize ysize = (gsize) ys * h, uvsize = (gsize) uvs * ch;
+
+  t->data = g_malloc (1 + ysize + 2 * uvsize);
+  for (gsize i = 0; i < 1 + ysize + 2 * uvsize; i++)
+    t->data[i] = extreme ? (g_rand_boolean (rand) ? 255 : (guint8) g_rand_int_range (rand, 0, 3))
+                         : (guint8) g_rand_int_range (rand, 0, 256);
+  t->f.width = w;
+  t->f.height = h;
+  t->f.y = t->data + 1;
+  t->f.y_stride = ys;
+  t->f.u = t->f.y + ysize;
+  t->f.v = t->f.u + uvsize;
+  t->f.uv_stride = uvs;
+  return t;
+}
+
+static gsize
+frame_span (const TestFrame *t)
+{
+  return (gsize) (t->f.v - t->f.y) + (gsize) t->f.uv_stride * ((t->f.height + 1) / 2);
+}
+
+/* Every pixel of the frames, padding excluded. */
+static void
+assert_frames_equal (const TestFrame *a, const TestFrame *b, const char *what)
+{
+  int cw = (a->f.width + 1) / 2, ch = (a->f.height + 1) / 2;
+
+  for (int y = 0; y < a->f.height; y++)
+    if (memcmp (&Y_AT (a, 0, y), &Y_AT (b, 0, y), a->f.width) != 0)
+      g_error ("%s: %dx%d luma row %d differs from the scalar reference", what,
+               a->f.width, a->f.height, y);
+  for (int y = 0; y < ch; y++)
+    if (memcmp (&U_AT (a, 0, y), &U_AT (b, 0, y), cw) != 0 ||
+        memcmp (&V_AT (a, 0, y), &V_AT (b, 0, y), cw) != 0)
+      g_error ("%s: %dx%d chroma row %d differs from the scalar reference", what,
+               a->f.width, a->f.height, y);
+}
+
+static TestFrame *
+frame_clone (const TestFrame *t)
+{
+  TestFrame *c = g_new0 (TestFrame, 1);
+  gsize span = 1 + frame_span (t);
+
+  c->data = g_memdup2 (t->data, span);
+  c->f = t->f;
+  c->f.y = c->data + (t->f.y - t->data);
+  c->f.u = c->data + (t->f.u - t->data);
+  c->f.v = c->data + (t->f.v - t->data);
+  return c;
+}
+
+static void
+compare_isa (const char *isa)
+{
+  static const int sizes[][2] = {
+    { 1, 1 }, { 2, 2 }, { 3, 3 }, { 5, 4 }, { 7, 9 }, { 17, 3 }, { 31, 33 },
+    { 33, 17 }, { 64, 64 }, { 67, 35 }, { 97, 41 }, { 320, 180 }, { 641, 359 },
+    /* rows longer than the vector kernels' accumulator runs (16384 and
+     * 32768 samples) */
+    { 40011, 3 },
+  };
+  g_autoptr(AveCompute) ref = ave_compute_cpu_new_for_isa ("scalar");
+  g_autoptr(AveCompute) vec = ave_compute_cpu_new_for_isa (isa);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (1234);
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (ave_compute_cpu_get_isa (vec), isa) != 0)
+    {
+      g_test_skip_printf ("this CPU has no %s (best: %s)", isa, ave_compute_cpu_get_isa (vec));
+      return;
+    }
+  g_assert_cmpstr (ave_compute_cpu_get_isa (ref), ==, "scalar");
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (int extreme = 0; extreme < 2; extreme++)
+      {
+        int w = sizes[s][0], h = sizes[s][1];
+        TestFrame *frames[4];
+        AveYuvFrame batch[3];
+        AveFrameStats sr[3], sv[3];
+
+        for (guint i = 0; i < 4; i++)
+          frames[i] = random_frame (rand, w, h, extreme);
+        for (guint i = 0; i < 3; i++)
+          batch[i] = frames[i + 1]->f;
+
+        /* analysis, with and without a previous frame */
+        g_assert_true (ave_compute_analyze_frames (ref, &frames[0]->f, batch, 3, sr, &error));
+        g_assert_true (ave_compute_analyze_frames (vec, &frames[0]->f, batch, 3, sv, &error));
+        g_assert_cmpmem (sr, sizeof sr, sv, sizeof sv);
+        g_assert_true (ave_compute_analyze_frames (ref, NULL, batch, 1, sr, &error));
+        g_assert_true (ave_compute_analyze_frames (vec, NULL, batch, 1, sv, &error));
+        g_assert_cmpmem (&sr[0], sizeof sr[0], &sv[0], sizeof sv[0]);
+
+        /* blend, into a third frame and in place (out aliasing a) */
+        for (guint k = 0; k < 5; k++)
+          {
+            static const guint weights[] = { 0, 1, 128, 255, 256 };
+            g_autoptr(TestFrame) outr = frame_clone (frames[2]);
+            g_autoptr(TestFrame) outv = frame_clone (frames[2]);
+            g_autoptr(TestFrame) ar = frame_clone (frames[0]);
+            g_autoptr(TestFrame) av = frame_clone (frames[0]);
+
+            g_assert_true (ave_compute_blend (ref, &frames[0]->f, &frames[1]->f, weights[k], &outr->f, &error));
+            g_assert_true (ave_compute_blend (vec, &frames[0]->f, &frames[1]->f, weights[k], &outv->f, &error));
+            assert_frames_equal (outr, outv, "blend");
+            g_assert_true (ave_compute_blend (ref, &ar->f, &frames[1]->f, weights[k], &ar->f, &error));
+            g_assert_true (ave_compute_blend (vec, &av->f, &frames[1]->f, weights[k], &av->f, &error));
+            assert_frames_equal (ar, av, "blend in place");
+          }
+
+        /* scale to smaller, larger and odd sizes */
+        for (guint t = 0; t < G_N_ELEMENTS (sizes); t += 2)
+          {
+            g_autoptr(TestFrame) dr = random_frame (rand, sizes[t][0], sizes[t][1], FALSE);
+            g_autoptr(TestFrame) dv = frame_clone (dr);
+
+            g_assert_true (ave_compute_scale (ref, &frames[0]->f, &dr->f, &error));
+            g_assert_true (ave_compute_scale (vec, &frames[0]->f, &dv->f, &error));
+            assert_frames_equal (dr, dv, "scale");
+          }
+
+        /* colour conversions both ways, rows at an unaligned stride */
+        {
+          int stride = w * 4 + 5;
+          g_autofree guint8 *rgba_r = g_malloc0 ((gsize) stride * h + 1);
+          g_autofree guint8 *rgba_v = g_malloc0 ((gsize) stride * h + 1);
+          g_autoptr(TestFrame) yr = random_frame (rand, w, h, FALSE);
+          g_autoptr(TestFrame) yv = frame_clone (yr);
+
+          g_assert_true (ave_compute_yuv_to_rgba (ref, &frames[0]->f, rgba_r + 1, stride, &error));
+          g_assert_true (ave_compute_yuv_to_rgba (vec, &frames[0]->f, rgba_v + 1, stride, &error));
+          for (int y = 0; y < h; y++)
+            g_assert_cmpmem (rgba_r + 1 + (gsize) y * stride, w * 4, rgba_v + 1 + (gsize) y * stride, w * 4);
+
+          /* random RGBA (not a converted picture) reaches every clamp */
+          for (gsize i = 0; i < (gsize) stride * h + 1; i++)
+            rgba_r[i] = (guint8) g_rand_int_range (rand, 0, 256);
+          g_assert_true (ave_compute_rgba_to_yuv (ref, rgba_r + 1, stride, &yr->f, &error));
+          g_assert_true (ave_compute_rgba_to_yuv (vec, rgba_r + 1, stride, &yv->f, &error));
+          assert_frames_equal (yr, yv, "rgba_to_yuv");
+
+          /* overlay at several places, clipped and not, several opacities */
+          for (guint k = 0; k < 6; k++)
+            {
+              int ow = g_rand_int_range (rand, 1, w + 9), oh = g_rand_int_range (rand, 1, h + 3);
+              int ox = g_rand_int_range (rand, -ow / 2 - 1, w), oy = g_rand_int_range (rand, -oh / 2 - 1, h);
+              guint opacity = (k == 0) ? 255 : (guint) g_rand_int_range (rand, 1, 256);
+              int os = ow * 4 + 3;
+              g_autofree guint8 *img = g_malloc ((gsize) os * oh);
+              g_autoptr(TestFrame) or = frame_clone (frames[3]);
+              g_autoptr(TestFrame) ov = frame_clone (frames[3]);
+
+              for (gsize i = 0; i < (gsize) os * oh; i++)
+                img[i] = (guint8) (extreme ? (g_rand_boolean (rand) ? 255 : 0) : g_rand_int_range (rand, 0, 256));
+              g_assert_true (ave_compute_overlay_rgba (ref, &or->f, img, ow, oh, os, ox, oy, opacity, &error));
+              g_assert_true (ave_compute_overlay_rgba (vec, &ov->f, img, ow, oh, os, ox, oy, opacity, &error));
+              assert_frames_equal (or, ov, "overlay");
+            }
+        }
+        g_assert_no_error (error);
+
+        for (guint i = 0; i < 4; i++)
+          test_frame_free (frames[i]);
+      }
+}
+
+static void
+test_vector_sse2 (void)
+{
+  compare_isa ("sse2");
+}
+
+static void
+test_vector_avx2 (void)
+{
+  compare_isa ("avx2");
+}
+
+static void
+test_cpu_isa_choice (void)
+{
+  g_autoptr(AveCompute) best = ave_compute_cpu_new_for_isa (NULL);
+
+  g_assert_null (ave_compute_cpu_new_for_isa ("avx512-please"));
+
+  /* AVE_COMPUTE_CPU caps what ave_compute_cpu_new (and so every job) runs */
+  g_setenv ("AVE_COMPUTE_CPU", "scalar", TRUE);
+  {
+    g_autoptr(AveCompute) forced = ave_compute_cpu_new ();
+    g_autoptr(AveCompute) chosen = ave_compute_new_for_settings (FALSE, 0, NULL);
+
+    g_assert_cmpstr (ave_compute_cpu_get_isa (forced), ==, "scalar");
+    g_assert_cmpstr (ave_compute_cpu_get_isa (chosen), ==, "scalar");
+  }
+  g_unsetenv ("AVE_COMPUTE_CPU");
+  {
+    g_autoptr(AveCompute) unforced = ave_compute_cpu_new ();
+
+    g_assert_cmpstr (ave_compute_cpu_get_isa (unforced), ==, ave_compute_cpu_get_isa (best));
+  }
+#if defined(__x86_64__)
+  /* every x86-64 CPU has SSE2: the default is never the scalar path there */
+  g_assert_cmpstr (ave_compute_cpu_get_isa (best), !=, "scalar");
+#endif
+}
+
 /* -------------------------------------------------------------- selection */
 
 static void
@@ -637,6 +858,9 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/compute/scale", test_scale);
   g_test_add_func ("/engine/compute/overlay", test_overlay);
   g_test_add_func ("/engine/compute/new-for-settings", test_new_for_settings);
+  g_test_add_func ("/engine/compute/vector-sse2", test_vector_sse2);
+  g_test_add_func ("/engine/compute/vector-avx2", test_vector_avx2);
+  g_test_add_func ("/engine/compute/cpu-isa-choice", test_cpu_isa_choice);
 
   return g_test_run ();
 }

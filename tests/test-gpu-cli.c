@@ -26,14 +26,21 @@ test_analyze_same_shots (void)
   const char *sample = ave_test_sample ("gpu.mp4", 8, 320, 180);
   g_autofree char *cpu_dir = ave_test_path ("cpu");
   g_autofree char *gpu_dir = ave_test_path ("gpu");
+  g_autofree char *sws_dir = ave_test_path ("cpu-swscale");
   g_autofree char *cpu_json = g_build_filename (cpu_dir, "gpu", "analysis.json", NULL);
   g_autofree char *gpu_json = g_build_filename (gpu_dir, "gpu", "analysis.json", NULL);
+  g_autofree char *sws_json = g_build_filename (sws_dir, "gpu", "analysis.json", NULL);
   g_autofree char *err = NULL;
   g_autoptr(JsonParser) p1 = json_parser_new ();
   g_autoptr(JsonParser) p2 = json_parser_new ();
-  JsonArray *a, *b;
+  g_autoptr(JsonParser) p3 = json_parser_new ();
+  JsonArray *a, *b, *c;
 
-  ave_test_sh ("'%s' analyze '%s' -o '%s'", ave_test_binary (), sample, cpu_dir);
+  /* The GPU path downscales the decoded pictures with the scale kernel; the
+   * CPU path does so too when asked (by default swscale does it there,
+   * which is faster on the CPU): then every number must be the same. */
+  ave_test_sh ("AVE_ANALYSIS_SCALER=compute '%s' analyze '%s' -o '%s'", ave_test_binary (), sample, cpu_dir);
+  ave_test_sh ("'%s' analyze '%s' -o '%s'", ave_test_binary (), sample, sws_dir);
   g_assert_cmpint (ave_test_sh_status (NULL, &err, "AVE_VULKAN_DEVICE=llvmpipe '%s' analyze --enable-gpu '%s' -o '%s'",
                                        ave_test_binary (), sample, gpu_dir), ==, 0);
   /* the run names the device it used */
@@ -54,6 +61,22 @@ test_analyze_same_shots (void)
       g_assert_cmpfloat (json_object_get_double_member (sa, "exposure"), ==, json_object_get_double_member (sb, "exposure"));
     }
   g_assert_nonnull (strstr (json_object_get_string_member (json_node_get_object (json_parser_get_root (p2)), "compute_backend"), "vulkan"));
+
+  /* the default CPU path (swscale's fast bilinear): the same shots, scores
+   * within a small margin of the kernel's bilinear */
+  c = load_shots (sws_json, p3);
+  g_assert_cmpuint (json_array_get_length (c), ==, json_array_get_length (a));
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonObject *sa = json_array_get_object_element (a, i);
+      JsonObject *sc = json_array_get_object_element (c, i);
+
+      g_assert_cmpfloat (json_object_get_double_member (sa, "start"), ==, json_object_get_double_member (sc, "start"));
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (sa, "sharpness"),
+                                      json_object_get_double_member (sc, "sharpness"), 0.03);
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (sa, "exposure"),
+                                      json_object_get_double_member (sc, "exposure"), 0.03);
+    }
 }
 
 static double

@@ -771,6 +771,7 @@ typedef struct
   GArray       *frame_index;
   double        last_frame_end;
   int           width, height;
+  int           scaled_width, scaled_height;
   double        first_luma_mean;
   gint64        n_mono;
   gint64        n_native;
@@ -839,6 +840,8 @@ log_video (const AveAnalysisFrame *frame,
   g_assert_true (frame->duration > 0);
   log->width = frame->width;
   log->height = frame->height;
+  log->scaled_width = frame->scaled_width;
+  log->scaled_height = frame->scaled_height;
   if (log->n_frames == 0)
     {
       double sum = 0;
@@ -1038,6 +1041,39 @@ test_reader_small_queue (void)
   g_assert_cmpint (log.height, ==, 48);
   g_assert_cmpint (log.n_native, ==, 3 * 48000);
   g_assert_true (log.chunks_contiguous);
+  read_log_clear (&log);
+}
+
+static void
+test_reader_leave_scaling (void)
+{
+  /* yuv420p pictures come as decoded, with the analysis size beside them
+   * for the caller's AveCompute to scale to; without the option the reader
+   * scales them itself and says both sizes are the same */
+  const char *path = media_av_mp4 ();
+  AveMediaReadOptions opts = {
+    .analysis_width = 64, .frame_step = 1, .want_video = TRUE, .leave_scaling = TRUE,
+  };
+  g_autoptr(GError) error = NULL;
+  ReadLog log;
+
+  read_log_init (&log);
+  g_assert_true (ave_media_read_for_analysis (path, &opts, &log_callbacks, &log, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (log.n_frames, ==, 75);
+  g_assert_cmpint (log.width, ==, 320);
+  g_assert_cmpint (log.height, ==, 240);
+  g_assert_cmpint (log.scaled_width, ==, 64);
+  g_assert_cmpint (log.scaled_height, ==, 48);
+  read_log_clear (&log);
+
+  opts.leave_scaling = FALSE;
+  read_log_init (&log);
+  g_assert_true (ave_media_read_for_analysis (path, &opts, &log_callbacks, &log, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (log.width, ==, 64);
+  g_assert_cmpint (log.scaled_width, ==, 64);
+  g_assert_cmpint (log.scaled_height, ==, 48);
   read_log_clear (&log);
 }
 
@@ -1281,6 +1317,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/media/reader/basic", test_reader_basic);
   g_test_add_func ("/engine/media/reader/small-queue", test_reader_small_queue);
   g_test_add_func ("/engine/media/reader/vfr", test_reader_vfr);
+  g_test_add_func ("/engine/media/reader/leave-scaling", test_reader_leave_scaling);
   g_test_add_func ("/engine/media/reader/single-stream", test_reader_single_stream);
   g_test_add_func ("/engine/media/reader/cancel", test_reader_cancel);
   g_test_add_func ("/engine/media/reader/cancel-other-thread", test_reader_cancel_from_other_thread);

@@ -195,6 +195,16 @@ test_process_metrics (void)
   g_assert_cmpstr (json_object_get_string_member (summary, "status"), ==, "ok");
   g_assert_cmpfloat (json_object_get_double_member (summary, "wall_s"), >, 0);
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (summary, "gpu"), "backend"), ==, "cpu");
+  /* the analysis ran its kernels on the job's backend; on the CPU the
+   * decoded pictures were downscaled by swscale, not by the scale kernel */
+  {
+    JsonObject *calls = json_object_get_object_member (json_object_get_object_member (summary, "gpu"),
+                                                       "kernel_calls");
+
+    g_assert_nonnull (calls);
+    g_assert_cmpint (json_object_get_int_member (calls, "analyze_frames"), >, 0);
+    g_assert_cmpint (json_object_get_int_member (calls, "scale"), ==, 0);
+  }
   g_assert_false (json_object_get_boolean_member (json_object_get_object_member (summary, "cache"), "enabled"));
   for (guint s = 0; s < AVE_N_STAGES; s++)
     g_assert_true (json_object_has_member (json_object_get_object_member (summary, "stages"), ave_stage_to_string (s)));

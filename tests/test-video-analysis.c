@@ -195,6 +195,73 @@ test_frame_step (void)
   check_cuts (analysis, 2.0);
 }
 
+/* Feeds the raw cuts at 320x180 declaring a 160x90 analysis size, so the
+ * analyser must downscale through `compute` (as it does with the reader's
+ * leave_scaling), or, with prescale, scaled beforehand by the test. */
+static AveAnalysis *
+analyze_raw_scaled (AveCompute *compute,
+                    const char *path,
+                    gboolean    prescale)
+{
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveVideoAnalyzer) analyzer = NULL;
+  g_autoptr(AveAnalysis) analysis = ave_analysis_new (path, NULL);
+  g_autoptr(AveCompute) helper = ave_compute_cpu_new_for_isa ("scalar");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  g_autofree guint8 *small = g_malloc (160 * 90 * 3 / 2);
+  gsize length = 0;
+  AveMediaInfo media = { .frame_rate = FPS, .width = W, .height = H, .has_video = TRUE };
+
+  analyzer = ave_video_analyzer_new (settings, &media, compute);
+  g_assert_true (g_file_get_contents (path, &data, &length, &error));
+
+  for (gsize i = 0; i < length / FRAME_BYTES; i++)
+    {
+      guint8 *base = (guint8 *) data + i * FRAME_BYTES;
+      AveYuvFrame src = { W, H, base, W, base + W * H, base + W * H + (W / 2) * (H / 2), W / 2 };
+      AveYuvFrame dst = { 160, 90, small, 160, small + 160 * 90, small + 160 * 90 + 80 * 45, 80 };
+      AveAnalysisFrame frame = {
+        .index = (gint64) i, .pts = i / FPS, .duration = 1.0 / FPS,
+        .width = W, .height = H, .y = src.y, .y_stride = W, .u = src.u, .v = src.v,
+        .uv_stride = W / 2, .scaled_width = 160, .scaled_height = 90,
+      };
+
+      if (prescale)
+        {
+          g_assert_true (ave_compute_scale (helper, &src, &dst, &error));
+          frame.width = 160, frame.height = 90;
+          frame.y = dst.y, frame.y_stride = 160, frame.u = dst.u, frame.v = dst.v, frame.uv_stride = 80;
+        }
+      g_assert_true (ave_video_analyzer_push (analyzer, &frame, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (ave_video_analyzer_finish (analyzer, analysis, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&analysis);
+}
+
+/* Pictures delivered at their decoded size are downscaled by the
+ * analyser's AveCompute: one scale per frame, and the same analysis as
+ * frames scaled beforehand (by the scalar reference kernel). */
+static void
+test_scale_on_compute (void)
+{
+  g_autofree char *path = make_raw ("cuts.yuv", cuts_graph);
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+  g_autoptr(AveCompute) other = ave_compute_cpu_new ();
+  g_autoptr(AveAnalysis) scaled_inside = analyze_raw_scaled (compute, path, FALSE);
+  g_autoptr(AveAnalysis) scaled_before = analyze_raw_scaled (other, path, TRUE);
+
+  g_assert_cmpuint (ave_compute_get_calls (compute, AVE_COMPUTE_KERNEL_SCALE), ==, 145);
+  g_assert_cmpuint (ave_compute_get_calls (compute, AVE_COMPUTE_KERNEL_ANALYZE), ==, 145);
+  g_assert_cmpuint (ave_compute_get_calls (other, AVE_COMPUTE_KERNEL_SCALE), ==, 0);
+  check_cuts (scaled_inside, 1.0);
+  g_assert_cmpuint (scaled_inside->shots->len, ==, scaled_before->shots->len);
+  g_assert_cmpmem (scaled_inside->shots->data, scaled_inside->shots->len * sizeof (AveShot),
+                   scaled_before->shots->data, scaled_before->shots->len * sizeof (AveShot));
+}
+
 /* The Vulkan backend gives the same integers, so the same analysis. */
 static void
 test_vulkan_same_result (void)
@@ -648,6 +715,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/video-analysis/frame-step", test_frame_step);
   g_test_add_func ("/engine/video-analysis/reference-frames-only", test_reference_frames_only);
   g_test_add_func ("/engine/video-analysis/vulkan-same-result", test_vulkan_same_result);
+  g_test_add_func ("/engine/video-analysis/scale-on-compute", test_scale_on_compute);
   g_test_add_func ("/engine/video-analysis/flash", test_flash);
   g_test_add_func ("/engine/video-analysis/dissolve", test_dissolve);
   g_test_add_func ("/engine/video-analysis/fade", test_fade);

@@ -258,8 +258,8 @@ ave_video_analyzer_push (AveVideoAnalyzer       *self,
   g_return_val_if_fail (frame != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  w = frame->width & ~1;
-  h = frame->height & ~1;
+  w = (frame->scaled_width > 0 ? frame->scaled_width : frame->width) & ~1;
+  h = (frame->scaled_height > 0 ? frame->scaled_height : frame->height) & ~1;
   if (w < 2 || h < 2 || frame->y == NULL || frame->u == NULL || frame->v == NULL)
     {
       g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_FAILED,
@@ -279,9 +279,27 @@ ave_video_analyzer_push (AveVideoAnalyzer       *self,
     }
 
   dst = &self->batch[self->n_batch];
-  copy_plane (dst->y, dst->y_stride, frame->y, frame->y_stride, w, h);
-  copy_plane (dst->u, dst->uv_stride, frame->u, frame->uv_stride, w / 2, h / 2);
-  copy_plane (dst->v, dst->uv_stride, frame->v, frame->uv_stride, w / 2, h / 2);
+  if (frame->scaled_width > 0 && frame->scaled_height > 0 &&
+      (frame->width != frame->scaled_width || frame->height != frame->scaled_height))
+    {
+      /* A picture at its decoded size: the downscale runs on the compute
+       * backend (vector CPU kernels, or the GPU with --enable-gpu), straight
+       * into the batch.  The planes are only read. */
+      AveYuvFrame src = {
+        .width = frame->width, .height = frame->height,
+        .y = (guint8 *) frame->y, .y_stride = frame->y_stride,
+        .u = (guint8 *) frame->u, .v = (guint8 *) frame->v, .uv_stride = frame->uv_stride,
+      };
+
+      if (!ave_compute_scale (self->compute, &src, dst, error))
+        return FALSE;
+    }
+  else
+    {
+      copy_plane (dst->y, dst->y_stride, frame->y, frame->y_stride, w, h);
+      copy_plane (dst->u, dst->uv_stride, frame->u, frame->uv_stride, w / 2, h / 2);
+      copy_plane (dst->v, dst->uv_stride, frame->v, frame->uv_stride, w / 2, h / 2);
+    }
   self->batch_pts[self->n_batch] = frame->pts;
   self->batch_duration[self->n_batch] = frame->duration > 0.0 ? frame->duration : 0.0;
   self->n_batch++;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/ave-error.h"
-#include "compute/ave-compute.h"
+#include "compute/ave-compute-cpu-private.h"
 
 /* The CPU reference backend.
  *
@@ -21,14 +21,19 @@
  *     sample (x/2, y/2), and chroma sample (cx, cy) covers the luma pixels
  *     (2cx .. 2cx+1, 2cy .. 2cy+1) that exist (1, 2 or 4 of them).
  *
- * The inner loops are kept free of calls and use restrict pointers so GCC
- * can vectorise them; the backend keeps no state, so one instance may be
- * used from several threads at once.
+ * These scalar kernels are the reference.  By default an instance runs
+ * the vectorised kernels of ave-compute-cpu-x86.c instead (AVX2, or SSE2
+ * where only that exists; the kernels SSE2 lacks a 32-bit multiply for stay
+ * scalar there), which give exactly the same results; AVE_COMPUTE_CPU=scalar
+ * (or ave_compute_cpu_new_for_isa) keeps an instance on these.  The backend
+ * keeps no state beyond that choice, so one instance may be used from
+ * several threads at once.
  */
 
 struct _AveComputeCpu
 {
-  GObject parent_instance;
+  GObject   parent_instance;
+  AveCpuIsa isa;
 };
 
 #define AVE_TYPE_COMPUTE_CPU (ave_compute_cpu_get_type ())
@@ -67,23 +72,7 @@ clamp8 (int v)
  * always positive.
  */
 
-#define YUV_CY   76309
-#define YUV_CRV  117489
-#define YUV_CGU  13975
-#define YUV_CGV  34925
-#define YUV_CBU  138438
-
-#define RGB_YR   11966
-#define RGB_YG   40254
-#define RGB_YB   4064
-#define RGB_UR   (-6596)
-#define RGB_UG   (-22189)
-#define RGB_UB   28785
-#define RGB_VR   28785
-#define RGB_VG   (-26145)
-#define RGB_VB   (-2640)
-#define RGB_Y_OFFSET  ((16 << 16) + 32768)
-#define RGB_UV_OFFSET ((128 << 16) + 32768)
+/* The constants themselves are in ave-compute-cpu-private.h. */
 
 static inline int
 rgb_to_y (int r, int g, int b)
@@ -259,12 +248,12 @@ analyze_one (const AveYuvFrame *frame,
 }
 
 static gboolean
-ave_compute_cpu_analyze_frames (AveCompute        *compute,
-                                const AveYuvFrame *prev,
-                                const AveYuvFrame *frames,
-                                guint              n_frames,
-                                AveFrameStats     *out,
-                                GError           **error)
+scalar_analyze_frames (AveCompute        *compute,
+                       const AveYuvFrame *prev,
+                       const AveYuvFrame *frames,
+                       guint              n_frames,
+                       AveFrameStats     *out,
+                       GError           **error)
 {
   guint64 n_blocks = (guint64) (frames[0].width / AVE_MOTION_BLOCK) *
                      (guint64) (frames[0].height / AVE_MOTION_BLOCK);
@@ -320,12 +309,12 @@ blend_plane (const guint8 *a, int a_stride,
 }
 
 static gboolean
-ave_compute_cpu_blend (AveCompute        *compute,
-                       const AveYuvFrame *a,
-                       const AveYuvFrame *b,
-                       guint              weight,
-                       AveYuvFrame       *out,
-                       GError           **error)
+scalar_blend (AveCompute        *compute,
+              const AveYuvFrame *a,
+              const AveYuvFrame *b,
+              guint              weight,
+              AveYuvFrame       *out,
+              GError           **error)
 {
   int cw = (a->width + 1) / 2;
   int ch = (a->height + 1) / 2;
@@ -424,10 +413,10 @@ scale_plane (const guint8 *src, int src_stride, int sw, int sh,
 }
 
 static gboolean
-ave_compute_cpu_scale (AveCompute        *compute,
-                       const AveYuvFrame *src,
-                       AveYuvFrame       *dst,
-                       GError           **error)
+scalar_scale (AveCompute        *compute,
+              const AveYuvFrame *src,
+              AveYuvFrame       *dst,
+              GError           **error)
 {
   int scw = (src->width + 1) / 2, sch = (src->height + 1) / 2;
   int dcw = (dst->width + 1) / 2, dch = (dst->height + 1) / 2;
@@ -451,11 +440,11 @@ ave_compute_cpu_scale (AveCompute        *compute,
  */
 
 static gboolean
-ave_compute_cpu_yuv_to_rgba (AveCompute        *compute,
-                             const AveYuvFrame *src,
-                             guint8            *rgba,
-                             int                rgba_stride,
-                             GError           **error)
+scalar_yuv_to_rgba (AveCompute        *compute,
+                    const AveYuvFrame *src,
+                    guint8            *rgba,
+                    int                rgba_stride,
+                    GError           **error)
 {
   for (int y = 0; y < src->height; y++)
     {
@@ -490,11 +479,11 @@ ave_compute_cpu_yuv_to_rgba (AveCompute        *compute,
 }
 
 static gboolean
-ave_compute_cpu_rgba_to_yuv (AveCompute   *compute,
-                             const guint8 *rgba,
-                             int           rgba_stride,
-                             AveYuvFrame  *dst,
-                             GError      **error)
+scalar_rgba_to_yuv (AveCompute   *compute,
+                    const guint8 *rgba,
+                    int           rgba_stride,
+                    AveYuvFrame  *dst,
+                    GError      **error)
 {
   int w = dst->width;
   int h = dst->height;
@@ -558,16 +547,16 @@ ave_compute_cpu_rgba_to_yuv (AveCompute   *compute,
  */
 
 static gboolean
-ave_compute_cpu_overlay_rgba (AveCompute   *compute,
-                              AveYuvFrame  *dst,
-                              const guint8 *rgba,
-                              int           rgba_width,
-                              int           rgba_height,
-                              int           rgba_stride,
-                              int           x,
-                              int           y,
-                              guint         opacity,
-                              GError      **error)
+scalar_overlay_rgba (AveCompute   *compute,
+                     AveYuvFrame  *dst,
+                     const guint8 *rgba,
+                     int           rgba_width,
+                     int           rgba_height,
+                     int           rgba_stride,
+                     int           x,
+                     int           y,
+                     guint         opacity,
+                     GError      **error)
 {
   int w = dst->width;
   int h = dst->height;
@@ -645,6 +634,100 @@ ave_compute_cpu_overlay_rgba (AveCompute   *compute,
   return TRUE;
 }
 
+/* ------------------------------------------------------------- dispatch
+ *
+ * The interface's entry points: the vectorised kernel where the instance's
+ * instruction set allows, the scalar reference otherwise. */
+
+static gboolean
+ave_compute_cpu_analyze_frames (AveCompute        *compute,
+                                const AveYuvFrame *prev,
+                                const AveYuvFrame *frames,
+                                guint              n_frames,
+                                AveFrameStats     *out,
+                                GError           **error)
+{
+  AveCpuIsa isa = AVE_COMPUTE_CPU (compute)->isa;
+
+  if (isa < AVE_CPU_ISA_SSE2)
+    return scalar_analyze_frames (compute, prev, frames, n_frames, out, error);
+  _ave_cpu_simd_analyze_frames (isa, prev, frames, n_frames, out);
+  return TRUE;
+}
+
+static gboolean
+ave_compute_cpu_blend (AveCompute        *compute,
+                       const AveYuvFrame *a,
+                       const AveYuvFrame *b,
+                       guint              weight,
+                       AveYuvFrame       *out,
+                       GError           **error)
+{
+  AveCpuIsa isa = AVE_COMPUTE_CPU (compute)->isa;
+
+  if (isa < AVE_CPU_ISA_SSE2)
+    return scalar_blend (compute, a, b, weight, out, error);
+  _ave_cpu_simd_blend (isa, a, b, weight, out);
+  return TRUE;
+}
+
+static gboolean
+ave_compute_cpu_scale (AveCompute        *compute,
+                       const AveYuvFrame *src,
+                       AveYuvFrame       *dst,
+                       GError           **error)
+{
+  if (AVE_COMPUTE_CPU (compute)->isa < AVE_CPU_ISA_AVX2)
+    return scalar_scale (compute, src, dst, error);
+  _ave_cpu_avx2_scale (src, dst);
+  return TRUE;
+}
+
+static gboolean
+ave_compute_cpu_yuv_to_rgba (AveCompute        *compute,
+                             const AveYuvFrame *src,
+                             guint8            *rgba,
+                             int                rgba_stride,
+                             GError           **error)
+{
+  if (AVE_COMPUTE_CPU (compute)->isa < AVE_CPU_ISA_AVX2)
+    return scalar_yuv_to_rgba (compute, src, rgba, rgba_stride, error);
+  _ave_cpu_avx2_yuv_to_rgba (src, rgba, rgba_stride);
+  return TRUE;
+}
+
+static gboolean
+ave_compute_cpu_rgba_to_yuv (AveCompute   *compute,
+                             const guint8 *rgba,
+                             int           rgba_stride,
+                             AveYuvFrame  *dst,
+                             GError      **error)
+{
+  if (AVE_COMPUTE_CPU (compute)->isa < AVE_CPU_ISA_AVX2)
+    return scalar_rgba_to_yuv (compute, rgba, rgba_stride, dst, error);
+  _ave_cpu_avx2_rgba_to_yuv (rgba, rgba_stride, dst);
+  return TRUE;
+}
+
+static gboolean
+ave_compute_cpu_overlay_rgba (AveCompute   *compute,
+                              AveYuvFrame  *dst,
+                              const guint8 *rgba,
+                              int           rgba_width,
+                              int           rgba_height,
+                              int           rgba_stride,
+                              int           x,
+                              int           y,
+                              guint         opacity,
+                              GError      **error)
+{
+  if (AVE_COMPUTE_CPU (compute)->isa < AVE_CPU_ISA_AVX2)
+    return scalar_overlay_rgba (compute, dst, rgba, rgba_width, rgba_height, rgba_stride,
+                                x, y, opacity, error);
+  _ave_cpu_avx2_overlay_rgba (dst, rgba, rgba_width, rgba_height, rgba_stride, x, y, opacity);
+  return TRUE;
+}
+
 /* ---------------------------------------------------------------- object */
 
 static const char *
@@ -673,10 +756,71 @@ ave_compute_cpu_class_init (AveComputeCpuClass *klass)
 static void
 ave_compute_cpu_init (AveComputeCpu *self)
 {
+  self->isa = AVE_CPU_ISA_SCALAR;
+}
+
+static gboolean
+isa_from_name (const char *name,
+               AveCpuIsa  *isa)
+{
+  for (AveCpuIsa i = AVE_CPU_ISA_SCALAR; i <= AVE_CPU_ISA_AVX2; i++)
+    if (g_strcmp0 (name, _ave_cpu_isa_name (i)) == 0)
+      {
+        *isa = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+AveCompute *
+ave_compute_cpu_new_for_isa (const char *isa)
+{
+  static gsize detected = 0;
+  AveCpuIsa best, wanted;
+  AveComputeCpu *self;
+
+  if (g_once_init_enter (&detected))
+    g_once_init_leave (&detected, (gsize) _ave_cpu_isa_detect () + 1);
+  best = (AveCpuIsa) (detected - 1);
+
+  if (isa == NULL)
+    wanted = best;
+  else if (!isa_from_name (isa, &wanted))
+    return NULL;
+
+  self = g_object_new (AVE_TYPE_COMPUTE_CPU, NULL);
+  /* asking for more than the CPU has gives what it has */
+  self->isa = MIN (wanted, best);
+  return AVE_COMPUTE (self);
 }
 
 AveCompute *
 ave_compute_cpu_new (void)
 {
-  return AVE_COMPUTE (g_object_new (AVE_TYPE_COMPUTE_CPU, NULL));
+  const char *forced = g_getenv ("AVE_COMPUTE_CPU");
+  AveCompute *self = NULL;
+
+  if (forced != NULL && *forced != '\0')
+    {
+      self = ave_compute_cpu_new_for_isa (forced);
+      if (self == NULL)
+        g_warning ("AVE_COMPUTE_CPU=%s is not one of scalar, sse2, avx2; ignored", forced);
+    }
+  return self != NULL ? self : ave_compute_cpu_new_for_isa (NULL);
+}
+
+gboolean
+ave_compute_is_cpu (AveCompute *compute)
+{
+  g_return_val_if_fail (AVE_IS_COMPUTE (compute), FALSE);
+
+  return AVE_IS_COMPUTE_CPU (compute);
+}
+
+const char *
+ave_compute_cpu_get_isa (AveCompute *compute)
+{
+  g_return_val_if_fail (AVE_IS_COMPUTE_CPU (compute), NULL);
+
+  return _ave_cpu_isa_name (AVE_COMPUTE_CPU (compute)->isa);
 }

@@ -99,6 +99,68 @@ ave_frame_stats_hist_distance (const AveFrameStats *a,
           half_l1_distance (a->hist_v, b->hist_v, AVE_CHROMA_BINS)) / 3.0;
 }
 
+/* ----------------------------------------------------------- call counts
+ *
+ * The counters hang off the instance as qdata: the interface has no
+ * instance struct of its own, and every backend gets them for free.  The
+ * first count creates them under a lock; counting itself is atomic, since
+ * a backend may be called from several threads. */
+
+typedef struct
+{
+  gint calls[AVE_COMPUTE_N_KERNELS];
+} CallCounts;
+
+G_LOCK_DEFINE_STATIC (call_counts);
+
+static CallCounts *
+call_counts (AveCompute *self)
+{
+  static GQuark quark = 0;
+  CallCounts *counts;
+
+  G_LOCK (call_counts);
+  if (quark == 0)
+    quark = g_quark_from_static_string ("ave-compute-call-counts");
+  counts = g_object_get_qdata (G_OBJECT (self), quark);
+  if (counts == NULL)
+    {
+      counts = g_new0 (CallCounts, 1);
+      g_object_set_qdata_full (G_OBJECT (self), quark, counts, g_free);
+    }
+  G_UNLOCK (call_counts);
+  return counts;
+}
+
+static void
+count_call (AveCompute       *self,
+            AveComputeKernel  kernel,
+            guint             n)
+{
+  g_atomic_int_add (&call_counts (self)->calls[kernel], (gint) n);
+}
+
+guint64
+ave_compute_get_calls (AveCompute       *self,
+                       AveComputeKernel  kernel)
+{
+  g_return_val_if_fail (AVE_IS_COMPUTE (self), 0);
+  g_return_val_if_fail (kernel < AVE_COMPUTE_N_KERNELS, 0);
+
+  return (guint) g_atomic_int_get (&call_counts (self)->calls[kernel]);
+}
+
+const char *
+ave_compute_kernel_name (AveComputeKernel kernel)
+{
+  static const char *const names[AVE_COMPUTE_N_KERNELS] = {
+    "analyze_frames", "blend", "scale", "yuv_to_rgba", "rgba_to_yuv", "overlay_rgba",
+  };
+
+  g_return_val_if_fail (kernel < AVE_COMPUTE_N_KERNELS, NULL);
+  return names[kernel];
+}
+
 /* -------------------------------------------------------------- wrappers */
 
 static gboolean
@@ -160,6 +222,7 @@ ave_compute_analyze_frames (AveCompute        *self,
   if (prev != NULL && !same_size (prev, &frames[0]))
     return size_mismatch (error, "frame analysis (previous frame)");
 
+  count_call (self, AVE_COMPUTE_KERNEL_ANALYZE, n_frames);
   return AVE_COMPUTE_GET_IFACE (self)->analyze_frames (self, prev, frames, n_frames, out, error);
 }
 
@@ -180,6 +243,7 @@ ave_compute_blend (AveCompute        *self,
   if (!same_size (a, b) || !same_size (a, out))
     return size_mismatch (error, "blend");
 
+  count_call (self, AVE_COMPUTE_KERNEL_BLEND, 1);
   return AVE_COMPUTE_GET_IFACE (self)->blend (self, a, b, MIN (weight, 256u), out, error);
 }
 
@@ -194,6 +258,7 @@ ave_compute_scale (AveCompute        *self,
   g_return_val_if_fail (frame_is_valid (dst), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  count_call (self, AVE_COMPUTE_KERNEL_SCALE, 1);
   return AVE_COMPUTE_GET_IFACE (self)->scale (self, src, dst, error);
 }
 
@@ -210,6 +275,7 @@ ave_compute_yuv_to_rgba (AveCompute        *self,
   g_return_val_if_fail (rgba_stride >= src->width * 4, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  count_call (self, AVE_COMPUTE_KERNEL_YUV_TO_RGBA, 1);
   return AVE_COMPUTE_GET_IFACE (self)->yuv_to_rgba (self, src, rgba, rgba_stride, error);
 }
 
@@ -226,6 +292,7 @@ ave_compute_rgba_to_yuv (AveCompute   *self,
   g_return_val_if_fail (rgba_stride >= dst->width * 4, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  count_call (self, AVE_COMPUTE_KERNEL_RGBA_TO_YUV, 1);
   return AVE_COMPUTE_GET_IFACE (self)->rgba_to_yuv (self, rgba, rgba_stride, dst, error);
 }
 
@@ -255,6 +322,7 @@ ave_compute_overlay_rgba (AveCompute   *self,
       (gint64) x + rgba_width <= 0 || (gint64) y + rgba_height <= 0)
     return TRUE;
 
+  count_call (self, AVE_COMPUTE_KERNEL_OVERLAY, 1);
   return AVE_COMPUTE_GET_IFACE (self)->overlay_rgba (self, dst, rgba, rgba_width, rgba_height,
                                                      rgba_stride, x, y, MIN (opacity, 255u),
                                                      error);

@@ -131,6 +131,25 @@ struct _AveComputeInterface
                                 GError            **error);
 };
 
+/* The kernels, for counting calls (ave_compute_get_calls). */
+typedef enum
+{
+  AVE_COMPUTE_KERNEL_ANALYZE,
+  AVE_COMPUTE_KERNEL_BLEND,
+  AVE_COMPUTE_KERNEL_SCALE,
+  AVE_COMPUTE_KERNEL_YUV_TO_RGBA,
+  AVE_COMPUTE_KERNEL_RGBA_TO_YUV,
+  AVE_COMPUTE_KERNEL_OVERLAY,
+  AVE_COMPUTE_N_KERNELS
+} AveComputeKernel;
+
+/* How many times each kernel of this backend instance ran (frames for
+ * ANALYZE, calls for the others), whichever backend it is: the job's
+ * metrics report them, so a run shows which work its GPU really did. */
+guint64     ave_compute_get_calls      (AveCompute *self, AveComputeKernel kernel);
+/* "analyze_frames", "blend", "scale", "yuv_to_rgba", "rgba_to_yuv", "overlay_rgba" */
+const char *ave_compute_kernel_name    (AveComputeKernel kernel);
+
 const char *ave_compute_get_name       (AveCompute *self);
 gboolean    ave_compute_analyze_frames (AveCompute *self, const AveYuvFrame *prev,
                                         const AveYuvFrame *frames, guint n_frames,
@@ -149,8 +168,19 @@ gboolean    ave_compute_overlay_rgba   (AveCompute *self, AveYuvFrame *dst,
                                         int rgba_stride, int x, int y, guint opacity,
                                         GError **error);
 
-/* The CPU reference backend (always available). */
-AveCompute *ave_compute_cpu_new (void);
+/* The CPU backend (always available), with the best kernels this CPU can
+ * run: vectorised (AVX2 or SSE2) where the CPU has them, else the scalar
+ * reference.  AVE_COMPUTE_CPU=scalar|sse2|avx2 in the environment caps the
+ * choice (the tests and benches compare against "scalar"). */
+AveCompute *ave_compute_cpu_new         (void);
+/* The CPU backend capped at `isa` ("scalar", "sse2", "avx2"; NULL = the
+ * best available); NULL when the name is none of these.  A cap above what
+ * the CPU has gives what it has. */
+AveCompute *ave_compute_cpu_new_for_isa (const char *isa);
+/* TRUE for the CPU backend (whatever its kernels), FALSE for a device. */
+gboolean    ave_compute_is_cpu          (AveCompute *compute);
+/* "scalar", "sse2" or "avx2": which kernels a CPU backend runs. */
+const char *ave_compute_cpu_get_isa     (AveCompute *compute);
 
 /* The backend for these settings: Vulkan when enable_gpu is set and a device
  * is found (see docs/compute.md for AVE_VULKAN_DEVICE), else the CPU one.

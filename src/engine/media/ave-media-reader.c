@@ -434,8 +434,30 @@ deliver_video (Reader     *r,
                double      pts,
                double      duration)
 {
-  AveAnalysisFrame out;
+  AveAnalysisFrame out = { 0 };
   GError *error = NULL;
+
+  out.index = vs->delivered;
+  out.pts = pts;
+  out.duration = duration;
+  out.scaled_width = vs->width;
+  out.scaled_height = vs->height;
+
+  /* The decoder's own planes (chroma (w+1)/2 x (h+1)/2, as AveYuvFrame
+   * has them): the caller scales them on its compute backend. */
+  if (r->opts->leave_scaling &&
+      (frame->format == AV_PIX_FMT_YUV420P || frame->format == AV_PIX_FMT_YUVJ420P) &&
+      frame->linesize[1] == frame->linesize[2] && frame->linesize[0] > 0 && frame->linesize[1] > 0)
+    {
+      out.width = frame->width;
+      out.height = frame->height;
+      out.y = frame->data[0];
+      out.y_stride = frame->linesize[0];
+      out.u = frame->data[1];
+      out.v = frame->data[2];
+      out.uv_stride = frame->linesize[1];
+      goto deliver;
+    }
 
   if (vs->scaled == NULL)
     {
@@ -465,9 +487,6 @@ deliver_video (Reader     *r,
   sws_scale (vs->sws, (const guint8 * const *) frame->data, frame->linesize, 0, frame->height,
              vs->scaled->data, vs->scaled->linesize);
 
-  out.index = vs->delivered;
-  out.pts = pts;
-  out.duration = duration;
   out.width = vs->width;
   out.height = vs->height;
   out.y = vs->scaled->data[0];
@@ -478,6 +497,7 @@ deliver_video (Reader     *r,
    * the same padded width, whatever the input: equal by construction. */
   out.uv_stride = vs->scaled->linesize[1];
 
+deliver:
   if (!r->cb->video_frame (&out, r->user_data, &error))
     {
       reader_fail_from_callback (r, error, "video");

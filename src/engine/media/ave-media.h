@@ -172,7 +172,8 @@ GBytes *ave_media_encode_speech (const gint16          *samples,
 
 #define AVE_ANALYSIS_SAMPLE_RATE 16000
 
-/* A downscaled YUV 4:2:0 frame for analysis (not rotated). */
+/* A YUV 4:2:0 frame for analysis (not rotated): downscaled to the analysis
+ * size, or, with AveMediaReadOptions.leave_scaling, as decoded. */
 typedef struct
 {
   gint64        index;        /* 0, 1, 2 ... in presentation order over the frames delivered */
@@ -180,7 +181,11 @@ typedef struct
   double        duration;     /* seconds this frame is shown */
   int           width, height;
   const guint8 *y;  int y_stride;
-  const guint8 *u;  const guint8 *v;  int uv_stride;   /* width/2 x height/2 */
+  const guint8 *u;  const guint8 *v;  int uv_stride;   /* (width+1)/2 x (height+1)/2 */
+  /* The analysis size (even): equal to width x height when the reader
+   * scaled the picture itself; otherwise the caller scales to it.  0 means
+   * width x height. */
+  int           scaled_width, scaled_height;
 } AveAnalysisFrame;
 
 /* A block of decoded audio. */
@@ -206,6 +211,12 @@ typedef struct
   gsize    queue_bytes;        /* bound on packets queued between demuxer and decoders */
   int      decoder_threads;    /* 0 = FFmpeg's choice */
   gboolean fast_decode;        /* skip the in-loop deblocking filter etc. where the codec allows */
+  /* Deliver 8-bit 4:2:0 pictures (yuv420p, yuvj420p) as decoded, without
+   * swscale, for the caller to scale to scaled_width x scaled_height (the
+   * analysis does it through AveCompute); pictures of other formats are
+   * still converted and scaled by swscale, which AveCompute has no kernel
+   * for. */
+  gboolean leave_scaling;
   /* decode only the pictures other pictures refer to (about half of them
    * with B-frames): the frames delivered are then unevenly spaced */
   gboolean reference_frames_only;

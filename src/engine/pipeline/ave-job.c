@@ -661,6 +661,27 @@ finish_audio_analysis (AveJob *self, AnalysisRun *run, GCancellable *cancellable
   return TRUE;
 }
 
+/* Whether decoded pictures reach the video analysis at their decoded size,
+ * to be downscaled by the job's AveCompute, or already downscaled by the
+ * reader's swscale.  With --enable-gpu the scale runs on the device, next
+ * to the analysis kernels.  On the CPU swscale stays: its SIMD
+ * SWS_FAST_BILINEAR measured about twice as fast as the AVX2 scale kernel
+ * for 1080p -> 384x216 on a quiet machine (docs/performance.md), a few per
+ * cent of the analysis.  AVE_ANALYSIS_SCALER=swscale|compute overrides the
+ * choice on either backend: for bench/bench-gpu.sh to compare the paths in
+ * one run, and to get on the CPU the very numbers the GPU path gives. */
+static gboolean
+analysis_scales_on_compute (AveJob *self)
+{
+  const char *forced = g_getenv ("AVE_ANALYSIS_SCALER");
+
+  if (g_strcmp0 (forced, "swscale") == 0)
+    return FALSE;
+  if (g_strcmp0 (forced, "compute") == 0)
+    return TRUE;
+  return !ave_compute_is_cpu (self->compute);
+}
+
 /* Audio and video analysis need nothing from each other: with --parallel one demuxing pass feeds both at once;
  * otherwise the audio is read and analysed first, its analyser (and the
  * speech model) freed, then the video is read in a second pass. */
@@ -683,6 +704,7 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
     .decoder_threads = s->thread_pool_size > 0 ? d->reader_threads
                                                 : MIN (d->reader_threads, s->n_workers),
     .fast_decode = TRUE,
+    .leave_scaling = analysis_scales_on_compute (self),
     .reference_frames_only = ave_settings_fast_analysis (s),
     .pressure = &d->memory_pressure,
   };

@@ -11,6 +11,7 @@
 #include "ave-metrics.h"
 #include "core/ave-error.h"
 #include "core/ave-files.h"
+#include "compute/ave-compute.h"
 #if HAVE_VULKAN
 #include "compute/ave-compute-vulkan.h"
 #endif
@@ -538,6 +539,15 @@ ave_metrics_finish (AveMetrics    *self,
   json_builder_set_member_name (b, "gpu");
   json_builder_begin_object (b);
   ADD_STR (b, "backend", compute != NULL ? ave_compute_get_name (compute) : NULL);
+  if (compute != NULL)
+    {
+      /* which kernels this run's backend executed, and how often */
+      json_builder_set_member_name (b, "kernel_calls");
+      json_builder_begin_object (b);
+      for (AveComputeKernel k = 0; k < AVE_COMPUTE_N_KERNELS; k++)
+        ADD_INT (b, ave_compute_kernel_name (k), ave_compute_get_calls (compute, k));
+      json_builder_end_object (b);
+    }
 #if HAVE_VULKAN
   if (compute != NULL && AVE_IS_COMPUTE_VULKAN (compute))
     {

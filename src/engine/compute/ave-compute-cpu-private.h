@@ -1,0 +1,76 @@
+/* ave-compute-cpu-private.h — shared by the scalar CPU backend and its
+ * vectorised kernels (ave-compute-cpu-x86.c).
+ *
+ * The scalar kernels in ave-compute-cpu.c are the reference: every
+ * vectorised kernel gives exactly the same bytes and sums (tests/test-compute.c
+ * compares them on odd sizes and unaligned strides).  The colour constants
+ * live here so both files use one definition. */
+#pragma once
+
+#include "compute/ave-compute.h"
+
+G_BEGIN_DECLS
+
+/* BT.709 limited range in 16.16 fixed point: see ave-compute-cpu.c. */
+#define YUV_CY   76309
+#define YUV_CRV  117489
+#define YUV_CGU  13975
+#define YUV_CGV  34925
+#define YUV_CBU  138438
+
+#define RGB_YR   11966
+#define RGB_YG   40254
+#define RGB_YB   4064
+#define RGB_UR   (-6596)
+#define RGB_UG   (-22189)
+#define RGB_UB   28785
+#define RGB_VR   28785
+#define RGB_VG   (-26145)
+#define RGB_VB   (-2640)
+#define RGB_Y_OFFSET  ((16 << 16) + 32768)
+#define RGB_UV_OFFSET ((128 << 16) + 32768)
+
+/* The instruction sets the CPU backend can run its kernels with, best last. */
+typedef enum
+{
+  AVE_CPU_ISA_SCALAR,
+  AVE_CPU_ISA_SSE2,
+  AVE_CPU_ISA_AVX2,
+} AveCpuIsa;
+
+/* The best set this CPU supports (runtime detection; SCALAR off x86). */
+AveCpuIsa   _ave_cpu_isa_detect (void);
+const char *_ave_cpu_isa_name   (AveCpuIsa isa);
+
+/* Vectorised kernels.  Each has the exact contract of the scalar kernel of
+ * the same name in ave-compute-cpu.c (arguments already validated).  The
+ * ones taking an isa use the widest of SSE2/AVX2 allowed; the others need
+ * AVX2 (32-bit multiplies) and are only called when it is present. */
+void _ave_cpu_simd_analyze_frames (AveCpuIsa          isa,
+                                   const AveYuvFrame *prev,
+                                   const AveYuvFrame *frames,
+                                   guint              n_frames,
+                                   AveFrameStats     *out);
+void _ave_cpu_simd_blend          (AveCpuIsa          isa,
+                                   const AveYuvFrame *a,
+                                   const AveYuvFrame *b,
+                                   guint              weight,
+                                   AveYuvFrame       *out);
+void _ave_cpu_avx2_scale          (const AveYuvFrame *src,
+                                   AveYuvFrame       *dst);
+void _ave_cpu_avx2_yuv_to_rgba    (const AveYuvFrame *src,
+                                   guint8            *rgba,
+                                   int                rgba_stride);
+void _ave_cpu_avx2_rgba_to_yuv    (const guint8      *rgba,
+                                   int                rgba_stride,
+                                   AveYuvFrame       *dst);
+void _ave_cpu_avx2_overlay_rgba   (AveYuvFrame       *dst,
+                                   const guint8      *rgba,
+                                   int                rgba_width,
+                                   int                rgba_height,
+                                   int                rgba_stride,
+                                   int                x,
+                                   int                y,
+                                   guint              opacity);
+
+G_END_DECLS
