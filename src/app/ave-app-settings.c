@@ -136,6 +136,7 @@ ave_app_settings_apply_budget (GSettings *gsettings, AveCostLedger *ledger)
 /* GSettings key = the engine option of the same name (--director, …). */
 static const char *const provider_keys[] = {
   "director", "llm-provider", "llm-url", "llm-model", "asr", "asr-url", "asr-model",
+  "thumbnail-art", "image-url", "image-model",
 };
 
 gboolean
