@@ -10,8 +10,10 @@
 # requests and answers with js-tiktoken (o200k_base).
 #
 #   bench/bench-ai-cost.sh [--input FILE] [--duration S] [--binary PATH]
-#                          [--tiktoken DIR] [--work DIR]
+#                          [--tiktoken DIR] [--work DIR] [--only RUN,...]
 #
+# --only: some of the runs (q-fast, q-medium, q-high, q-ultra, m-fast,
+# m-hq, optimize), e.g. --only q-high for a long input.
 # --tiktoken DIR: a folder holding node_modules/js-tiktoken (made with
 # `npm install js-tiktoken` in a scratch folder outside the repository).
 # Without node or js-tiktoken the requests' bytes are printed instead (a
@@ -25,6 +27,7 @@ input=
 binary=${AVE_BINARY:-build/src/ai-video-editor}
 tiktoken=${TIKTOKEN_DIR:-}
 work=${TMPDIR:-/tmp}/ave-bench-ai-cost
+only=
 while [ $# -gt 0 ]; do
   case "$1" in
     --input) input=$2; shift 2 ;;
@@ -32,6 +35,7 @@ while [ $# -gt 0 ]; do
     --binary) binary=$2; shift 2 ;;
     --tiktoken) tiktoken=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
     -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "bench-ai-cost.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -68,6 +72,9 @@ runs=(
 : >"$work/runs.tsv"
 for entry in "${runs[@]}"; do
   IFS='|' read -r name label flags <<<"$entry"
+  if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then
+    continue
+  fi
   url=http://127.0.0.1:$port/$name/v1
   # shellcheck disable=SC2086
   if ! nice -n 10 "$binary" process "$input" -o "$work/out-$name" --director llm --llm-url "$url" \
