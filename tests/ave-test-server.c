@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <cairo.h>
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 #include "ave-test-server.h"
@@ -299,4 +301,74 @@ ave_test_server_reset (AveTestServer *self)
   g_queue_clear_full (&self->replies, reply_free);
   g_ptr_array_set_size (self->requests, 0);
   g_mutex_unlock (&self->lock);
+}
+
+/* ------------------------------------------------------------ images */
+
+const guint32 AVE_TEST_IMAGE_COLOURS[8] = {
+  0xd02030, 0x2040d0, 0x20b040, 0xe0c020, 0x9030c0, 0x20c0c0, 0xe07020, 0x808080,
+};
+
+static cairo_status_t
+append_png (void *closure, const unsigned char *data, unsigned int length)
+{
+  g_byte_array_append (closure, data, length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+char *
+ave_test_image_answer (guint n, int width, int height, const guint32 *colours)
+{
+  GString *out = g_string_new ("{\"created\": 1733000000, \"data\": [");
+
+  for (guint i = 0; i < n; i++)
+    {
+      cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+      cairo_t *cr = cairo_create (surface);
+      g_autoptr(GByteArray) png = g_byte_array_new ();
+      g_autofree char *b64 = NULL;
+      guint32 c = colours[i];
+
+      cairo_set_source_rgb (cr, ((c >> 16) & 0xff) / 255.0, ((c >> 8) & 0xff) / 255.0, (c & 0xff) / 255.0);
+      cairo_paint (cr);
+      cairo_destroy (cr);
+      g_assert_cmpint (cairo_surface_write_to_png_stream (surface, append_png, png), ==, CAIRO_STATUS_SUCCESS);
+      cairo_surface_destroy (surface);
+      b64 = g_base64_encode (png->data, png->len);
+      g_string_append_printf (out, "%s{\"b64_json\": \"%s\", \"revised_prompt\": \"a picture\"}",
+                              i > 0 ? ", " : "", b64);
+    }
+  g_string_append (out, "]}");
+  return g_string_free (out, FALSE);
+}
+
+char *
+ave_test_images_responder (const AveTestRequest *request, guint *status, gpointer user_data)
+{
+  guint *made = user_data;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  gsize length;
+  const char *body = g_bytes_get_data (request->body, &length);
+  JsonObject *o;
+  guint32 colours[16];
+  gint64 n;
+
+  if (!g_str_has_suffix (request->path, "/images/generations") || body == NULL
+      || !json_parser_load_from_data (parser, body, length, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      *status = 400;
+      return g_strdup ("{\"error\": {\"message\": \"not an image request\"}}");
+    }
+  o = json_node_get_object (json_parser_get_root (parser));
+  n = json_object_get_int_member_with_default (o, "n", 0);
+  if (n < 1 || n > 16)
+    {
+      *status = 400;
+      return g_strdup ("{\"error\": {\"message\": \"n must be 1 to 16\"}}");
+    }
+  for (gint64 i = 0; i < n; i++)
+    colours[i] = AVE_TEST_IMAGE_COLOURS[(*made)++ % 8];   /* under the server's lock */
+  *status = 200;
+  return ave_test_image_answer ((guint) n, 64, 48, colours);
 }

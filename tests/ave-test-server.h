@@ -47,6 +47,18 @@ void           ave_test_request_free      (AveTestRequest *request);
 char          *ave_test_server_dump       (AveTestServer *self);
 void           ave_test_server_reset      (AveTestServer *self);
 
+/* The image API (POST …/images/generations): `n` real PNGs of width x
+ * height, each one colour (0xRRGGBB), as {"created", "data":
+ * [{"b64_json": …}, …]}. */
+char          *ave_test_image_answer      (guint n, int width, int height, const guint32 *colours);
+
+/* A responder for the image API: each request gets the number of
+ * pictures its "n" asks for, picture k of all made so far in colour
+ * AVE_TEST_IMAGE_COLOURS[k % 8]; `user_data` is a guint counting them
+ * (reset it to start again).  A request without a JSON "n" is answered 400. */
+extern const guint32 AVE_TEST_IMAGE_COLOURS[8];
+char          *ave_test_images_responder  (const AveTestRequest *request, guint *status, gpointer user_data);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveTestServer, ave_test_server_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveTestRequest, ave_test_request_free)
 

@@ -325,7 +325,8 @@ test_every_option_has_an_effect (void)
             { "api-batch-size", "2" }, { "response-cache-lifetime", "60" },
             { "api-price", "my-model:input_per_mtok=0.5,output_per_mtok=1.5" },
             { "asr", "remote" }, { "asr-url", "http://127.0.0.1:8081/v1" }, { "asr-model", "large-v3" },
-            { "asr-upload-format", "wav" },
+            { "asr-upload-format", "wav" }, { "thumbnail-art", "remote" }, { "image-url", "http://127.0.0.1:7860/v1" },
+            { "image-model", "gpt-image-1" },
           };
           for (guint k = 0; k < G_N_ELEMENTS (samples); k++)
             if (g_str_equal (samples[k].name, name))
@@ -544,9 +545,12 @@ test_api_keys (void)
   g_assert_true (g_strv_contains ((const char * const *) s->api_prices, "llama3.1:output_per_mtok=1"));
   g_assert_cmpint (ave_settings_sources_lookup (sources, "api_batch_size", &origin), ==, AVE_SETTING_SOURCE_CONFIG);
   g_assert_cmpstr (origin, ==, "c.yaml:11");
-  /* imagen's keys are not used by this engine: said, not silently dropped. */
-  g_assert_cmpuint (warnings->len, ==, 1);
-  g_assert_nonnull (strstr (g_ptr_array_index (warnings, 0), "api_optimization.imagen.cache_similar"));
+  /* imagen's keys mean the thumbnail art's (ave-remote-image.h). */
+  g_assert_cmpuint (warnings->len, ==, 0);
+  g_assert_true (s->image_cache_similar);
+  g_assert_false (s->image_batch_generation);
+  g_assert_cmpint (ave_settings_sources_lookup (sources, "image_cache_similar", &origin), ==, AVE_SETTING_SOURCE_CONFIG);
+  g_assert_cmpstr (origin, ==, "c.yaml:14");
 
   /* A URL that could carry a key is refused without echoing it. */
   g_clear_error (&error);

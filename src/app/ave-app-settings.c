@@ -136,6 +136,7 @@ ave_app_settings_apply_budget (GSettings *gsettings, AveCostLedger *ledger)
 /* GSettings key = the engine option of the same name (--director, …). */
 static const char *const provider_keys[] = {
   "director", "llm-provider", "llm-url", "llm-model", "asr", "asr-url", "asr-model",
+  "thumbnail-art", "image-url", "image-model",
 };
 
 gboolean
@@ -406,6 +407,11 @@ static const AveChoice asr_choices[] = {
   { "remote", N_("Remote (OpenAI-Compatible)") },
 };
 
+static const AveChoice thumbnail_art_choices[] = {
+  { "none", N_("Frames of the Video") },
+  { "remote", N_("Generated (OpenAI-Compatible Image API)") },
+};
+
 static const AveChoice retakes_choices[] = {
   { "auto", N_("Automatic") },
   { "remove", N_("Remove") },
@@ -436,6 +442,8 @@ ave_app_settings_get_choices (const char *key, guint *n_choices)
     choices = llm_provider_choices, n = G_N_ELEMENTS (llm_provider_choices);
   else if (g_str_equal (key, "asr"))
     choices = asr_choices, n = G_N_ELEMENTS (asr_choices);
+  else if (g_str_equal (key, "thumbnail-art"))
+    choices = thumbnail_art_choices, n = G_N_ELEMENTS (thumbnail_art_choices);
   else
     g_return_val_if_reached (NULL);
   if (n_choices != NULL)
@@ -503,7 +511,7 @@ ave_app_settings_bind_choice (GSettings *settings, const char *key, gpointer com
       static const char *defaults[][2] = {
         { "quality", "medium" }, { "mode", "balanced" }, { "content-type", "general" }, { "preset", "auto" },
         { "subtitles", "all" }, { "retakes", "auto" }, { "director", "local" }, { "llm-provider", "openai" },
-        { "asr", "local" },
+        { "asr", "local" }, { "thumbnail-art", "none" },
       };
       for (guint i = 0; i < G_N_ELEMENTS (defaults); i++)
         if (g_str_equal (defaults[i][0], key))

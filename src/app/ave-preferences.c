@@ -33,6 +33,9 @@ struct _AvePreferences
   AdwEntryRow  *asr_model_row;
   AdwEntryRow  *asr_key_row;
   AdwActionRow *asr_key_status_row;
+  AdwComboRow  *thumbnail_art_row;
+  AdwEntryRow  *image_url_row;
+  AdwEntryRow  *image_model_row;
   GtkSpinButton *budget_spin;
 
   GSettings    *settings;
@@ -322,6 +325,9 @@ ave_preferences_class_init (AvePreferencesClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, asr_model_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, asr_key_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, asr_key_status_row);
+  gtk_widget_class_bind_template_child (widget_class, AvePreferences, thumbnail_art_row);
+  gtk_widget_class_bind_template_child (widget_class, AvePreferences, image_url_row);
+  gtk_widget_class_bind_template_child (widget_class, AvePreferences, image_model_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, budget_spin);
   gtk_widget_class_bind_template_callback (widget_class, on_output_folder_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_provider_entry_apply);
@@ -370,6 +376,9 @@ ave_preferences_new (AveApplication *application)
   bind_provider_entry (self, self->llm_model_row, "llm-model");
   bind_provider_entry (self, self->asr_url_row, "asr-url");
   bind_provider_entry (self, self->asr_model_row, "asr-model");
+  ave_app_settings_bind_choice (self->settings, "thumbnail-art", self->thumbnail_art_row);
+  bind_provider_entry (self, self->image_url_row, "image-url");
+  bind_provider_entry (self, self->image_model_row, "image-model");
   gtk_widget_set_sensitive (GTK_WIDGET (self->budget_spin), self->settings != NULL);
   update_key_status (self, "llm");
   update_key_status (self, "asr");

@@ -214,6 +214,12 @@ static const struct
   FIELD (asr_url, FIELD_STRING),
   FIELD (asr_model, FIELD_STRING),
   FIELD (asr_upload_format, FIELD_STRING),
+  FIELD (thumbnail_art, FIELD_STRING),
+  FIELD (image_url, FIELD_STRING),
+  FIELD (image_model, FIELD_STRING),
+  FIELD (image_batch_generation, FIELD_BOOL),
+  FIELD (image_template_reuse, FIELD_BOOL),
+  FIELD (image_cache_similar, FIELD_BOOL),
   FIELD (verbose_timing, FIELD_BOOL),
   FIELD (smart_cut, FIELD_BOOL),
 };
@@ -535,6 +541,12 @@ static const AveOption options[] = {
   { "asr-url", 0, NULL, NULL, "URL", "Base URL of the transcription API, e.g. http://127.0.0.1:8080/v1 (default: OpenAI's)", 0 },
   { "asr-model", 0, NULL, NULL, "NAME", "Model of the remote speech recognition (default whisper-1)", 0 },
   { "asr-upload-format", 0, NULL, NULL, "FORMAT", "flac (default: lossless, about half the bytes) or wav (for servers that take only WAV, e.g. whisper.cpp's without --convert)", 0 },
+  { "thumbnail-art", 0, NULL, NULL, "ART", "none (frames of the video, default) or remote (an OpenAI-compatible image API draws the thumbnails' background from the title; the frames are the fallback)", R },
+  { "image-url", 0, NULL, NULL, "URL", "Base URL of the image API, e.g. http://127.0.0.1:7860/v1 (default: OpenAI's)", R },
+  { "image-model", 0, NULL, NULL, "NAME", "Model of the thumbnail art (default dall-e-3)", R },
+  { "image-batch-generation", 0, NULL, NULL, NULL, "Ask for every thumbnail's background in one request (n = the number of thumbnails) instead of one request each", R },
+  { "image-template-reuse", 0, NULL, NULL, NULL, "One generated background for every thumbnail; only the text differs", R },
+  { "image-cache-similar", 0, NULL, NULL, NULL, "With --cache-responses, titles that differ only in case, punctuation or word order share a cached background", R },
   { "api-price", 0, NULL, NULL, "MODEL:KEY=VALUE,...", "Price of a model in USD: input_per_mtok, output_per_mtok, audio_per_minute, per_image (adds to or overrides data/prices.json)", R },
 };
 
@@ -1063,6 +1075,25 @@ apply_canonical (AveSettings  *s,
       *primary = "asr_model";
       return TRUE;
     }
+  SWITCH ("image-batch-generation", image_batch_generation);
+  SWITCH ("image-template-reuse", image_template_reuse);
+  SWITCH ("image-cache-similar", image_cache_similar);
+  if (g_str_equal (name, "thumbnail-art"))
+    {
+      if (!g_str_equal (value, "none") && !g_str_equal (value, "remote"))
+        return invalid (error, value, ONE_OF ("none|remote"));
+      set_string (&s->thumbnail_art, value);
+      *primary = "thumbnail_art";
+      return TRUE;
+    }
+  if (g_str_equal (name, "image-model"))
+    {
+      if (*value == '\0' || strlen (value) > 200)
+        return invalid (error, value, "a model name");
+      set_string (&s->image_model, value);
+      *primary = "image_model";
+      return TRUE;
+    }
   if (g_str_equal (name, "asr-upload-format"))
     {
       if (!g_str_equal (value, "flac") && !g_str_equal (value, "wav"))
@@ -1071,7 +1102,7 @@ apply_canonical (AveSettings  *s,
       *primary = "asr_upload_format";
       return TRUE;
     }
-  if (g_str_equal (name, "llm-url") || g_str_equal (name, "asr-url"))
+  if (g_str_equal (name, "llm-url") || g_str_equal (name, "asr-url") || g_str_equal (name, "image-url"))
     {
       g_autoptr(GUri) uri = g_uri_parse (value, G_URI_FLAGS_NONE, NULL);
 
@@ -1080,16 +1111,21 @@ apply_canonical (AveSettings  *s,
       /* Keys go in a header, never in a URL (docs/ai.md). */
       if (g_uri_get_userinfo (uri) != NULL || g_uri_get_query (uri) != NULL)
         return invalid (error, "(hidden: it may hold a key)",
-                        "a URL without user info or query: give keys through AVE_LLM_API_KEY, AVE_ASR_API_KEY or the keyring");
+                        "a URL without user info or query: give keys through AVE_LLM_API_KEY, AVE_ASR_API_KEY, AVE_IMAGE_API_KEY or the keyring");
       if (g_str_equal (name, "llm-url"))
         {
           set_string (&s->llm_url, value);
           *primary = "llm_url";
         }
-      else
+      else if (g_str_equal (name, "asr-url"))
         {
           set_string (&s->asr_url, value);
           *primary = "asr_url";
+        }
+      else
+        {
+          set_string (&s->image_url, value);
+          *primary = "image_url";
         }
       return TRUE;
     }
@@ -1337,6 +1373,9 @@ static const ConfigKey config_keys[] = {
   { "api", "asr_url", "asr-url", NULL, { NULL }, NULL },
   { "api", "asr_model", "asr-model", NULL, { NULL }, NULL },
   { "api", "asr_upload_format", "asr-upload-format", NULL, { NULL }, NULL },
+  { "api", "thumbnail_art", "thumbnail-art", NULL, { NULL }, NULL },
+  { "api", "image_url", "image-url", NULL, { NULL }, NULL },
+  { "api", "image_model", "image-model", NULL, { NULL }, NULL },
   { "api", "timeout", "api-timeout", NULL, { NULL }, NULL },
   /* api: prices: MODEL: {input_per_mtok: …}: one api-price per key */
   { "api", "prices", "api-price", NULL, { NULL }, NULL },
@@ -1344,6 +1383,9 @@ static const ConfigKey config_keys[] = {
   { "api_optimization", "gemini.batch_size", "api-batch-size", NULL, { NULL }, NULL },
   { "api_optimization", "gemini.request_grouping", "batch-api-calls", NULL, { NULL }, NULL },
   { "api_optimization", "gemini.response_caching", "response-cache-lifetime", NULL, { NULL }, NULL },
+  { "api_optimization", "imagen.batch_generation", "image-batch-generation", NULL, { NULL }, NULL },
+  { "api_optimization", "imagen.template_reuse", "image-template-reuse", NULL, { NULL }, NULL },
+  { "api_optimization", "imagen.cache_similar", "image-cache-similar", NULL, { NULL }, NULL },
   { "quality", "level", "quality", NULL, { NULL }, NULL },
   { "quality", "performance_target", "performance-target", NULL, { NULL }, NULL },
   { "quality", "output_compression", "output-compression", NULL, { NULL }, NULL },

@@ -74,6 +74,7 @@ ave_settings_new (void)
   self->api_batch_size = 5;
   self->response_cache_seconds = 3600;
   self->asr = g_strdup ("local");
+  self->thumbnail_art = g_strdup ("none");
 
   ave_settings_apply_quality (self, AVE_QUALITY_HIGH);
   ave_settings_apply_mode (self, AVE_MODE_BALANCED);
@@ -112,6 +113,9 @@ ave_settings_copy (const AveSettings *self)
   copy->asr_url = g_strdup (self->asr_url);
   copy->asr_model = g_strdup (self->asr_model);
   copy->asr_upload_format = g_strdup (self->asr_upload_format);
+  copy->thumbnail_art = g_strdup (self->thumbnail_art);
+  copy->image_url = g_strdup (self->image_url);
+  copy->image_model = g_strdup (self->image_model);
   return copy;
 }
 
@@ -145,6 +149,9 @@ ave_settings_free (AveSettings *self)
   g_free (self->asr_url);
   g_free (self->asr_model);
   g_free (self->asr_upload_format);
+  g_free (self->thumbnail_art);
+  g_free (self->image_url);
+  g_free (self->image_model);
   g_free (self);
 }
 

@@ -194,6 +194,12 @@ struct _AveSettings
   char    *asr_url;               /* base URL; NULL = OpenAI's */
   char    *asr_model;             /* NULL = "whisper-1" */
   char    *asr_upload_format;     /* "flac" (default, NULL) or "wav" (servers that take only WAV) */
+  char    *thumbnail_art;         /* "none" (default: frames only) or "remote" (an image API draws the thumbnails' background) */
+  char    *image_url;             /* base URL of the OpenAI-compatible image API; NULL = OpenAI's */
+  char    *image_model;           /* NULL = "dall-e-3" */
+  gboolean image_batch_generation;/* the guide's imagen.batch_generation: one request with n = thumbnail_count */
+  gboolean image_template_reuse;  /* imagen.template_reuse: one background for every variant (the text differs) */
+  gboolean image_cache_similar;   /* imagen.cache_similar: the response cache keys on the normalised prompt */
 
   /* --- switches of the guide that need a field of their own --- */
   gboolean verbose_timing;        /* front ends print a per-stage timing table after each input */

@@ -21,6 +21,7 @@
 #include "providers/ave-llm-director.h"
 #include "providers/ave-remote.h"
 #include "providers/ave-remote-asr.h"
+#include "providers/ave-remote-image.h"
 #include "director/ave-local-director.h"
 #include "interchange/ave-interchange.h"
 #include "media/ave-media.h"
@@ -921,6 +922,10 @@ write_costs (AveJob *self, GError **error)
   path = stage_path (self, "costs.json", error);
   if (path == NULL || !write_json_atomically (costs, path, error))
     return FALSE;
+  /* Written again when the thumbnails' calls add to it: reported once. */
+  for (guint i = 0; i < self->results->len; i++)
+    if (g_str_equal (g_array_index (self->results, JobResult, i).name, "costs"))
+      return TRUE;
   add_result (self, "costs", "costs.json");
   return TRUE;
 }
@@ -1029,6 +1034,31 @@ write_thumbnails_cached (AssetsRun *run)
   g_autoptr(GError) local_error = NULL;
   gint64 start = g_get_monotonic_time ();
   gboolean hit;
+
+  /* --thumbnail-art remote: a generated background behind the text, the
+   * frames when it cannot be had (the response cache, not this one,
+   * keeps the pictures). */
+  if (g_strcmp0 (s->thumbnail_art, "remote") == 0 && s->thumbnail_count > 0)
+    {
+      g_autofree char *subject = ave_thumbnail_art_subject (self->analysis, self->plan, s);
+      g_autoptr(GPtrArray) art = ave_remote_image_generate (ensure_remote (self), s, subject, s->thumbnail_count,
+                                                            run->cancellable, &local_error);
+
+      if (art != NULL)
+        return ave_thumbnails_write_art (self->analysis, self->plan, s, art, run->temp_dir, run->paths,
+                                         on_assets_progress, run, run->cancellable, &run->error);
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (&run->error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      {
+        g_autofree char *message = g_strdup_printf ("thumbnail art: %s; the thumbnails are frames of the video",
+                                                    local_error->message);
+        emit_simple (self, AVE_EVENT_WARNING, message);
+        g_clear_error (&local_error);
+      }
+    }
 
   if (key != NULL)
     {
@@ -1144,6 +1174,9 @@ finish_assets (AveJob *self, AssetsRun *run, GError **error)
   ave_output_dir_retire (self->out, "final.srt");
   ave_output_dir_retire (self->out, "final.vtt");
   if (!write_subtitles (self, error))
+    return FALSE;
+  /* --thumbnail-art remote: the pictures' calls join the director's. */
+  if (g_strcmp0 (self->settings->thumbnail_art, "remote") == 0 && !write_costs (self, error))
     return FALSE;
   if (!run->ended)
     stage_end (self, &run->clock, FALSE);

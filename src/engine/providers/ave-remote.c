@@ -138,6 +138,12 @@ record (AveRemote *self, const AveRemoteCall *call, const char *model, guint64 p
     self->event_func (AVE_REMOTE_COST, NULL, &copy, self->event_data);
 }
 
+void
+ave_remote_notice (AveRemote *self, const char *message)
+{
+  say (self, AVE_REMOTE_NOTICE, "%s", message);
+}
+
 const char *
 ave_remote_choose_model (AveRemote *self, const char *model)
 {
@@ -170,7 +176,7 @@ ave_remote_budget_is_near (AveRemote *self, const AveRemoteCall *call)
 }
 
 /* The cache key: the URL as it may be shown (no credentials), the model
- * and the body; never the key. */
+ * and the body (or the call's cache_text); never the key. */
 static char *
 cache_key (const AveRemoteCall *call)
 {
@@ -183,7 +189,10 @@ cache_key (const AveRemoteCall *call)
   g_checksum_update (sum, (const guchar *) "\n", 1);
   g_checksum_update (sum, (const guchar *) call->model, -1);
   g_checksum_update (sum, (const guchar *) "\n", 1);
-  g_checksum_update (sum, body, length);
+  if (call->cache_text != NULL)
+    g_checksum_update (sum, (const guchar *) call->cache_text, -1);
+  else
+    g_checksum_update (sum, body, length);
   return g_strdup (g_checksum_get_string (sum));
 }
 
@@ -372,7 +381,7 @@ ave_remote_call (AveRemote              *self,
       record (self, call, call->model, 0, 0, 0, AVE_CALL_FAILED, response->latency_s);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: HTTP %u: %s%s", shown, response->status, quoted,
                    response->status == 401 || response->status == 403
-                   ? " (check the API key: AVE_LLM_API_KEY, AVE_ASR_API_KEY or AVE_API_KEY, or `ai-video-editor auth set`)" : "");
+                   ? " (check the API key: AVE_LLM_API_KEY, AVE_ASR_API_KEY, AVE_IMAGE_API_KEY or AVE_API_KEY, or `ai-video-editor auth set`)" : "");
       return NULL;
     }
 
@@ -485,6 +494,12 @@ ave_remote_key_target (const AveSettings *settings,
       *provider = "openai";
       *url = settings->asr_url;
     }
+  else if (g_str_equal (service, "image"))
+    {
+      /* so is the image API */
+      *provider = "openai";
+      *url = settings->image_url;
+    }
   else
     {
       *provider = g_strcmp0 (settings->llm_provider, "gemini") == 0 ? "gemini" : "openai";
@@ -495,7 +510,8 @@ ave_remote_key_target (const AveSettings *settings,
 char *
 ave_remote_find_key (const char *service, const char *provider, const char *url, char **where_looked)
 {
-  const char *specific = g_str_equal (service, "asr") ? "AVE_ASR_API_KEY" : "AVE_LLM_API_KEY";
+  const char *specific = g_str_equal (service, "asr") ? "AVE_ASR_API_KEY"
+                       : g_str_equal (service, "image") ? "AVE_IMAGE_API_KEY" : "AVE_LLM_API_KEY";
   const char *value = g_getenv (specific);
   g_autofree char *keyring_note = NULL;
   char *key;

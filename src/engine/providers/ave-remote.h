@@ -51,6 +51,10 @@ typedef struct
    * the budget past 80 % */
   gboolean            optional;
   AveRemoteUsageFunc  read_usage;
+  /* What the response cache keys on instead of the body (NULL: the body),
+   * for requests whose answers may stand for each other (images of
+   * similar titles) or whose equal bodies must not (one image each). */
+  const char         *cache_text;
 } AveRemoteCall;
 
 AveRemote *ave_remote_new            (const AveSettings  *settings,
@@ -59,6 +63,8 @@ void       ave_remote_free           (AveRemote *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveRemote, ave_remote_free)
 
 void       ave_remote_set_event_func (AveRemote *self, AveRemoteEventFunc func, gpointer user_data);
+/* A notice of a provider's client, to whoever listens to this AveRemote. */
+void       ave_remote_notice         (AveRemote *self, const char *message);
 
 /* Sends the call (or answers it from the response cache) and returns the
  * parsed JSON answer, or NULL and an error: G_IO_ERROR_PERMISSION_DENIED
@@ -88,7 +94,7 @@ guint      ave_remote_get_n_calls    (AveRemote *self);
 /* Requests that went out on the network (cached and refused calls send none). */
 guint      ave_remote_get_n_sent     (AveRemote *self);
 
-/* Where the key of a service ("llm" or "asr") is filed for these settings:
+/* Where the key of a service ("llm", "asr" or "image") is filed for these settings:
  * the provider its requests speak ("openai" or "gemini") and the URL they
  * go to (NULL: the provider's public API).  The keyring entry the app and
  * `auth set` store is the one a job looks up. */
@@ -97,8 +103,8 @@ void       ave_remote_key_target     (const AveSettings *settings,
                                       const char       **provider,
                                       const char       **url);
 
-/* The key for a service ("llm" or "asr"): AVE_LLM_API_KEY / AVE_ASR_API_KEY,
- * else AVE_API_KEY, else the desktop keyring (ave-keys.h); NULL when none. */
+/* The key for a service ("llm", "asr" or "image"): AVE_LLM_API_KEY /
+ * AVE_ASR_API_KEY / AVE_IMAGE_API_KEY, else AVE_API_KEY, else the desktop keyring (ave-keys.h); NULL when none. */
 char      *ave_remote_find_key       (const char *service, const char *provider, const char *url,
                                       char **where_looked);
 
