@@ -240,7 +240,7 @@ ave_app_settings_store_key (const char  *service,
 char *
 ave_app_settings_describe_key (const char *service, const char *provider, const char *url)
 {
-  const char *specific = g_str_equal (service, "asr") ? "AVE_ASR_API_KEY" : "AVE_LLM_API_KEY";
+  const char *specific = ave_remote_key_variable (service);
   g_autofree char *why = NULL;
   char *key;
   const char *value;

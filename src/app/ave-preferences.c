@@ -33,6 +33,8 @@ struct _AvePreferences
   AdwEntryRow  *asr_model_row;
   AdwEntryRow  *asr_key_row;
   AdwActionRow *asr_key_status_row;
+  AdwEntryRow  *image_key_row;
+  AdwActionRow *image_key_status_row;
   AdwComboRow  *thumbnail_art_row;
   AdwEntryRow  *image_url_row;
   AdwEntryRow  *image_model_row;
@@ -180,7 +182,11 @@ key_task_new (AvePreferences *self, const char *service, const char *key)
 static AdwActionRow *
 status_row (AvePreferences *self, const char *service)
 {
-  return g_str_equal (service, "asr") ? self->asr_key_status_row : self->llm_key_status_row;
+  if (g_str_equal (service, "asr"))
+    return self->asr_key_status_row;
+  if (g_str_equal (service, "image"))
+    return self->image_key_status_row;
+  return self->llm_key_status_row;
 }
 
 /* libsecret answers over D-Bus and may wait on an unlock prompt: the
@@ -221,7 +227,7 @@ update_key_status (AvePreferences *self, const char *service)
 static void
 on_key_target_changed (GSettings *settings, const char *key, AvePreferences *self)
 {
-  update_key_status (self, g_str_equal (key, "asr-url") ? "asr" : "llm");
+  update_key_status (self, g_str_equal (key, "asr-url") ? "asr" : g_str_equal (key, "image-url") ? "image" : "llm");
 }
 
 static void
@@ -258,7 +264,7 @@ on_key_stored (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 on_key_apply (AdwEntryRow *row, AvePreferences *self)
 {
-  const char *service = row == self->asr_key_row ? "asr" : "llm";
+  const char *service = row == self->asr_key_row ? "asr" : row == self->image_key_row ? "image" : "llm";
   g_autofree char *key = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
   g_autoptr(GTask) task = NULL;
 
@@ -325,6 +331,8 @@ ave_preferences_class_init (AvePreferencesClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, asr_model_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, asr_key_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, asr_key_status_row);
+  gtk_widget_class_bind_template_child (widget_class, AvePreferences, image_key_row);
+  gtk_widget_class_bind_template_child (widget_class, AvePreferences, image_key_status_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, thumbnail_art_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, image_url_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, image_model_row);
@@ -368,6 +376,7 @@ ave_preferences_new (AveApplication *application)
       g_signal_connect (self->settings, "changed::llm-provider", G_CALLBACK (on_key_target_changed), self);
       g_signal_connect (self->settings, "changed::llm-url", G_CALLBACK (on_key_target_changed), self);
       g_signal_connect (self->settings, "changed::asr-url", G_CALLBACK (on_key_target_changed), self);
+      g_signal_connect (self->settings, "changed::image-url", G_CALLBACK (on_key_target_changed), self);
     }
   ave_app_settings_bind_choice (self->settings, "director", self->director_row);
   ave_app_settings_bind_choice (self->settings, "llm-provider", self->llm_provider_row);
@@ -382,6 +391,7 @@ ave_preferences_new (AveApplication *application)
   gtk_widget_set_sensitive (GTK_WIDGET (self->budget_spin), self->settings != NULL);
   update_key_status (self, "llm");
   update_key_status (self, "asr");
+  update_key_status (self, "image");
   gtk_widget_set_sensitive (GTK_WIDGET (self->caption_style_row), self->settings != NULL);
   gtk_widget_set_sensitive (GTK_WIDGET (self->output_folder_row), self->settings != NULL);
   update_output_folder_row (self);

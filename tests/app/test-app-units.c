@@ -585,6 +585,35 @@ test_provider_keyring (void)
   g_assert_true (g_str_has_prefix (status, "No key"));
   g_assert_null (strstr (status, secret));
 
+  /* The image API's key (the preferences' Thumbnail Art group) is filed
+   * under openai at the image URL, where a job looks for it. */
+  {
+    const char *image_secret = "sk-image-keyring-test-1a2b3c";
+    g_autofree char *image_provider = NULL;
+    g_autofree char *image_url = NULL;
+    g_autofree char *image_status = NULL;
+    g_autofree char *image_found = NULL;
+
+    g_unsetenv ("AVE_IMAGE_API_KEY");
+    g_settings_set_string (gsettings, "image-url", "http://127.0.0.1:8082/v1");
+    ave_app_settings_key_target (gsettings, "image", &image_provider, &image_url);
+    g_assert_cmpstr (image_provider, ==, "openai");
+    g_assert_cmpstr (image_url, ==, "http://127.0.0.1:8082/v1");
+    image_status = ave_app_settings_describe_key ("image", image_provider, image_url);
+    g_assert_true (g_str_has_prefix (image_status, "No key"));
+    g_clear_pointer (&image_status, g_free);
+    g_assert_true (ave_app_settings_store_key ("image", image_provider, image_url, image_secret, &error));
+    g_assert_no_error (error);
+    image_status = ave_app_settings_describe_key ("image", image_provider, image_url);
+    g_assert_cmpstr (image_status, ==, "A key for openai is stored in the desktop keyring");
+    image_found = ave_remote_find_key ("image", "openai", "http://127.0.0.1:8082/v1", NULL);
+    g_assert_cmpstr (image_found, ==, image_secret);
+    /* and not the language model's */
+    g_clear_pointer (&found, g_free);
+    found = ave_remote_find_key ("llm", "gemini", "http://127.0.0.1:8081/v1beta", NULL);
+    g_assert_cmpstr (found, ==, secret);
+  }
+
   g_object_get (gsettings, "settings-schema", &schema, NULL);
   keys = g_settings_schema_list_keys (schema);
   for (guint i = 0; keys[i] != NULL; i++)

@@ -507,11 +507,17 @@ ave_remote_key_target (const AveSettings *settings,
     }
 }
 
+const char *
+ave_remote_key_variable (const char *service)
+{
+  return g_str_equal (service, "asr") ? "AVE_ASR_API_KEY"
+       : g_str_equal (service, "image") ? "AVE_IMAGE_API_KEY" : "AVE_LLM_API_KEY";
+}
+
 char *
 ave_remote_find_key (const char *service, const char *provider, const char *url, char **where_looked)
 {
-  const char *specific = g_str_equal (service, "asr") ? "AVE_ASR_API_KEY"
-                       : g_str_equal (service, "image") ? "AVE_IMAGE_API_KEY" : "AVE_LLM_API_KEY";
+  const char *specific = ave_remote_key_variable (service);
   const char *value = g_getenv (specific);
   g_autofree char *keyring_note = NULL;
   char *key;

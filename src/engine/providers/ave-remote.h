@@ -103,6 +103,10 @@ void       ave_remote_key_target     (const AveSettings *settings,
                                       const char       **provider,
                                       const char       **url);
 
+/* The environment variable of the service's own key ("AVE_ASR_API_KEY",
+ * "AVE_IMAGE_API_KEY", "AVE_LLM_API_KEY"), looked at before AVE_API_KEY. */
+const char *ave_remote_key_variable  (const char *service);
+
 /* The key for a service ("llm", "asr" or "image"): AVE_LLM_API_KEY /
  * AVE_ASR_API_KEY / AVE_IMAGE_API_KEY, else AVE_API_KEY, else the desktop keyring (ave-keys.h); NULL when none. */
 char      *ave_remote_find_key       (const char *service, const char *provider, const char *url,
