@@ -12,6 +12,11 @@
  * 30 fps, enough to ride out a seek inside the edit (a cut) while
  * playing, little enough to keep at preview size. */
 #define QUEUE_FRAMES 8
+/* While paused only the next frame is made ahead (for a frame step): a
+ * seek then never waits for the worker to finish filling the queue, which
+ * may mean starting the next piece of the edit (a seek and preroll of its
+ * own); playing fills the queue again. */
+#define PAUSED_FRAMES 1
 
 typedef struct
 {
@@ -263,7 +268,9 @@ worker (gpointer data)
           self->measured = FALSE;
         }
       while (!self->quit && self->open_plan == NULL && !self->seek_pending && !self->measured &&
-             (stream == NULL || self->eos || g_queue_get_length (&self->queue) >= QUEUE_FRAMES))
+             (stream == NULL || self->eos ||
+              g_queue_get_length (&self->queue) >= (self->playing || self->play_when_open ? QUEUE_FRAMES
+                                                                                        : PAUSED_FRAMES)))
         g_cond_wait (&self->cond, &self->lock);
       if (self->quit)
         break;
