@@ -38,7 +38,7 @@ if [ "${1:-}" = "--sanitize" ]; then
   # GStreamer keep memory until exit that only whole stacks could tell
   # from ours, and whole stacks make the app too slow to test.  The app's
   # own units and every engine test keep it.
-  gtk_tests=(app-ui timeline)
+  gtk_tests=(app-ui timeline transcript app-drop preview-edit)
   # gpu-cli runs whole `process --enable-gpu` processes on lavapipe, whose
   # own allocations now and then slip past leak:libvulkan_lvp.so
   # (docs/reliability.md, "Open findings").  Its leaks are not checked;
@@ -52,7 +52,7 @@ if [ "${1:-}" = "--sanitize" ]; then
   # soup_server_disconnect.  Whole stacks (slower, but these tests are
   # short) let lsan.supp name the test server's thread, so a leak of the
   # engine's HTTP client in the same tests is still reported.
-  http_tests=(http remote-asr llm-director)
+  http_tests=(http remote-asr llm-director remote-image)
   others=()
   while read -r name; do
     name="${name##* / }"
