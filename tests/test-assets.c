@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -250,6 +251,98 @@ test_thumbnails_rotated (void)
   g_assert_cmpfloat (g_array_index (fractions, double, fractions->len - 1), ==, 1.0);
 }
 
+/* Colour bars of known RGB, written as Y'CbCr with the matrix the tags
+ * name; the thumbnails' JPEGs, decoded as any JFIF reader does (BT.601
+ * full range), must give the bars back. */
+static const guint32 BAR_COLOURS[8] = {
+  0xff0000, 0x00ff00, 0x0000ff, 0xffff00, 0x00ffff, 0xff00ff, 0xe07020, 0x3080c0,
+};
+
+static void
+check_bars_thumbnail (const char *name,
+                      int         width,
+                      int         height,
+                      const char *matrix,     /* swscale's name for it */
+                      const char *tags)       /* ffmpeg output options */
+{
+  g_autofree char *source_name = g_strdup_printf ("bars-%s.mp4", name);
+  g_autofree char *source = ave_test_path (source_name);
+  g_autofree char *dir = ave_test_path (name);
+  g_autofree char *raw = NULL;
+  g_autofree char *data = NULL;
+  g_autoptr(GString) graph = g_string_new (NULL);
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autoptr(AvePlan) plan = NULL;
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  const AveThumbnailCandidate candidate = { .time = 0.5, .score = 1.0 };
+  AveSegment keep = { .start = 0.0, .end = 1.0, .enabled = TRUE };
+  int bar_w = width / 8, tw = 320, th = 0, worst = 0;
+  gsize length = 0;
+
+  /* the bars are drawn in RGB, then converted by swscale with `matrix` */
+  for (guint i = 0; i < 8; i++)
+    g_string_append_printf (graph, "color=c=0x%06x:s=%dx%d:r=25:d=1,format=rgb24[b%u];",
+                            BAR_COLOURS[i], bar_w, height, i);
+  for (guint i = 0; i < 8; i++)
+    g_string_append_printf (graph, "[b%u]", i);
+  g_string_append_printf (graph, "hstack=inputs=8,scale=out_color_matrix=%s:out_range=tv,format=yuv420p[v]",
+                          matrix);
+  ave_test_sh ("ffmpeg -v error -nostdin -y -filter_complex '%s' -map '[v]' "
+               "-c:v libx264 -preset ultrafast -qp 0 %s '%s'", graph->str, tags, source);
+
+  analysis = analysis_with_candidates (source, &candidate, 1);
+  plan = ave_plan_new (source, 1.0);
+  g_assert_true (ave_plan_append_segment (plan, &keep));
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  settings->thumbnail_count = 1;
+  settings->thumbnail_width = tw;
+  g_assert_true (ave_thumbnails_write (analysis, plan, settings, dir, paths, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (paths->len, ==, 1);
+
+  {
+    g_autoptr(GHashTable) image = probe_image (g_ptr_array_index (paths, 0));
+    g_assert_cmpstr (g_hash_table_lookup (image, "width"), ==, "320");
+    th = atoi (g_hash_table_lookup (image, "height"));
+  }
+  raw = g_strconcat (g_ptr_array_index (paths, 0), ".rgb", NULL);
+  ave_test_sh ("ffmpeg -v error -nostdin -y -i '%s' -f rawvideo -pix_fmt rgb24 '%s'",
+               (const char *) g_ptr_array_index (paths, 0), raw);
+  g_assert_true (g_file_get_contents (raw, &data, &length, NULL));
+  g_assert_cmpuint (length, ==, (gsize) tw * th * 3);
+  g_unlink (raw);
+
+  for (guint i = 0; i < 8; i++)
+    {
+      /* the middle of the bar, well away from its edges */
+      const guint8 *p = (const guint8 *) data + ((gsize) (th / 2) * tw + (gsize) (tw / 8) * i + tw / 16) * 3;
+
+      for (int c = 0; c < 3; c++)
+        {
+          int want = (BAR_COLOURS[i] >> (16 - 8 * c)) & 0xff;
+          worst = MAX (worst, abs (p[c] - want));
+        }
+      g_test_message ("%s bar %06x: got %02x%02x%02x", name, BAR_COLOURS[i], p[0], p[1], p[2]);
+    }
+  g_test_message ("%s: largest error %d levels", name, worst);
+  /* 8-bit limited range, 4:2:0 and the JPEG's quantisation: a few levels */
+  g_assert_cmpint (worst, <=, 6);
+}
+
+static void
+test_thumbnails_colours (void)
+{
+  check_bars_thumbnail ("bars-hd", 1920, 1080, "bt709",
+                        "-colorspace bt709 -color_primaries bt709 -color_trc bt709");
+  check_bars_thumbnail ("bars-sd", 720, 480, "bt601",
+                        "-colorspace smpte170m -color_primaries smpte170m -color_trc smpte170m");
+  /* untagged: FFmpeg's convention, BT.709 from 720 lines up, BT.601 below */
+  check_bars_thumbnail ("bars-hd-untagged", 1280, 720, "bt709", "");
+  check_bars_thumbnail ("bars-sd-untagged", 640, 360, "bt601", "");
+}
+
 static void
 test_thumbnails_none (void)
 {
@@ -371,6 +464,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/assets/thumbnails/choice", test_thumbnails_choice);
   g_test_add_func ("/engine/assets/thumbnails/count", test_thumbnails_count_and_spacing);
   g_test_add_func ("/engine/assets/thumbnails/rotated", test_thumbnails_rotated);
+  g_test_add_func ("/engine/assets/thumbnails/colours", test_thumbnails_colours);
   g_test_add_func ("/engine/assets/thumbnails/none", test_thumbnails_none);
   g_test_add_func ("/engine/assets/thumbnails/cancel", test_thumbnails_cancel);
   return g_test_run ();

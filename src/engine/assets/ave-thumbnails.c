@@ -425,6 +425,7 @@ ave_thumbnails_write_art (const AveAnalysis  *analysis,
       picture = (AvePicture) {
         .width = width, .height = height,
         .y = yuv.y, .u = yuv.u, .v = yuv.v, .y_stride = yuv.y_stride, .uv_stride = yuv.uv_stride,
+        .matrix = AVE_COLOR_MATRIX_BT709,   /* AveCompute's RGB -> YUV */
       };
       if (!ave_jpeg_writer_write (encoder, &picture, path, error))
         return FALSE;

@@ -10,14 +10,85 @@
 
 #define JPEG_QUALITY 3     /* mjpeg qscale: 2 (best) .. 31 */
 
+/* Limited-range Y'CbCr of one matrix to JPEG's full-range BT.601, as
+ * tables of 16.16 fixed-point terms.  Grey stays grey in every matrix, so
+ * luma only gains terms from the chroma and chroma never depends on luma:
+ * each 2x2 block's luma uses that block's chroma, exactly as a decoder
+ * pairs them, and the chroma planes convert on their own. */
+typedef struct
+{
+  gint32 y[256];              /* Y  -> Y' */
+  gint32 y_cb[256], y_cr[256];
+  gint32 cb_cb[256], cb_cr[256];
+  gint32 cr_cb[256], cr_cr[256];
+} Conversion;
+
 struct _AveJpegWriter
 {
   AVCodecContext *encoder;
   AVFrame        *full;       /* the picture in full range, reused */
   AVPacket       *packet;
   gint64          n_written;
-  guint8          luma[256], chroma[256];
+  Conversion      conversions[2];   /* by AveColorMatrix */
 };
+
+static void
+matrix_weights (AveColorMatrix  matrix,
+                double         *kr,
+                double         *kb)
+{
+  *kr = matrix == AVE_COLOR_MATRIX_BT709 ? 0.2126 : 0.299;
+  *kb = matrix == AVE_COLOR_MATRIX_BT709 ? 0.0722 : 0.114;
+}
+
+/* BT.601 (Y, Pb, Pr) of the colour whose `matrix` luma is 0 and chroma
+ * (pb, pr); everything is linear, so this gives each chroma term. */
+static void
+chroma_to_601 (AveColorMatrix  matrix,
+               double          pb,
+               double          pr,
+               double          out[3])
+{
+  double kr, kb, kr6, kb6, r, g, b, y;
+
+  matrix_weights (matrix, &kr, &kb);
+  matrix_weights (AVE_COLOR_MATRIX_BT601, &kr6, &kb6);
+  r = 2.0 * (1.0 - kr) * pr;
+  b = 2.0 * (1.0 - kb) * pb;
+  g = (-kr * r - kb * b) / (1.0 - kr - kb);
+  y = kr6 * r + (1.0 - kr6 - kb6) * g + kb6 * b;
+  out[0] = y;
+  out[1] = (b - y) / (2.0 * (1.0 - kb6));
+  out[2] = (r - y) / (2.0 * (1.0 - kr6));
+}
+
+static void
+conversion_init (Conversion     *c,
+                 AveColorMatrix  matrix)
+{
+  for (int v = 0; v < 256; v++)
+    {
+      double p = (v - 128) / 224.0, from_cb[3], from_cr[3];
+
+      c->y[v] = (gint32) lround ((v - 16) * 255.0 / 219.0 * 65536.0);
+      chroma_to_601 (matrix, p, 0.0, from_cb);
+      chroma_to_601 (matrix, 0.0, p, from_cr);
+      c->y_cb[v] = (gint32) lround (from_cb[0] * 255.0 * 65536.0);
+      c->y_cr[v] = (gint32) lround (from_cr[0] * 255.0 * 65536.0);
+      /* the 128 of the chroma's zero rides on the Cb and Cr terms */
+      c->cb_cb[v] = (gint32) lround ((from_cb[1] * 255.0 + 128.0) * 65536.0);
+      c->cb_cr[v] = (gint32) lround (from_cr[1] * 255.0 * 65536.0);
+      c->cr_cb[v] = (gint32) lround (from_cb[2] * 255.0 * 65536.0);
+      c->cr_cr[v] = (gint32) lround ((from_cr[2] * 255.0 + 128.0) * 65536.0);
+    }
+}
+
+static inline guint8
+fixed_to_byte (gint32 v)
+{
+  v += 1 << 15;
+  return v <= 0 ? 0 : v >= 255 << 16 ? 255 : (guint8) (v >> 16);
+}
 
 void
 ave_jpeg_writer_free (AveJpegWriter *self)
@@ -77,12 +148,10 @@ ave_jpeg_writer_new (int       width,
       return NULL;
     }
   /* Decoded pictures are limited range (16..235); JPEG (yuvj420p) is full
-   * range, so the levels are stretched or the still looks washed out. */
-  for (int v = 0; v < 256; v++)
-    {
-      self->luma[v] = (guint8) CLAMP (lround ((v - 16) * 255.0 / 219.0), 0, 255);
-      self->chroma[v] = (guint8) CLAMP (lround ((v - 128) * 255.0 / 224.0 + 128.0), 0, 255);
-    }
+   * range, so the levels are stretched or the still looks washed out; and
+   * JPEG readers use BT.601, so BT.709 pictures change matrix too. */
+  conversion_init (&self->conversions[AVE_COLOR_MATRIX_BT601], AVE_COLOR_MATRIX_BT601);
+  conversion_init (&self->conversions[AVE_COLOR_MATRIX_BT709], AVE_COLOR_MATRIX_BT709);
   return g_steal_pointer (&self);
 }
 
@@ -93,9 +162,8 @@ ave_jpeg_writer_write (AveJpegWriter    *self,
                        GError          **error)
 {
   g_autoptr(GError) local_error = NULL;
-  const guint8 *planes[3];
-  int strides[3];
-  int ret;
+  const Conversion *conversion;
+  int cw, ch, ret;
 
   g_return_val_if_fail (self != NULL && picture != NULL && path != NULL, FALSE);
   if (picture->width != self->encoder->width || picture->height != self->encoder->height)
@@ -111,21 +179,32 @@ ave_jpeg_writer_write (AveJpegWriter    *self,
       return FALSE;
     }
 
-  planes[0] = picture->y, planes[1] = picture->u, planes[2] = picture->v;
-  strides[0] = picture->y_stride, strides[1] = strides[2] = picture->uv_stride;
-  for (int plane = 0; plane < 3; plane++)
+  conversion = &self->conversions[picture->matrix == AVE_COLOR_MATRIX_BT709
+                                  ? AVE_COLOR_MATRIX_BT709 : AVE_COLOR_MATRIX_BT601];
+  cw = (picture->width + 1) / 2;
+  ch = (picture->height + 1) / 2;
+  for (int cy = 0; cy < ch; cy++)
     {
-      int w = plane == 0 ? picture->width : (picture->width + 1) / 2;
-      int h = plane == 0 ? picture->height : (picture->height + 1) / 2;
-      const guint8 *lut = plane == 0 ? self->luma : self->chroma;
+      const guint8 *u = picture->u + (gsize) cy * picture->uv_stride;
+      const guint8 *v = picture->v + (gsize) cy * picture->uv_stride;
+      guint8 *out_u = self->full->data[1] + (gsize) cy * self->full->linesize[1];
+      guint8 *out_v = self->full->data[2] + (gsize) cy * self->full->linesize[2];
 
-      for (int y = 0; y < h; y++)
+      for (int cx = 0; cx < cw; cx++)
         {
-          const guint8 *in = planes[plane] + (gsize) y * strides[plane];
-          guint8 *out = self->full->data[plane] + (gsize) y * self->full->linesize[plane];
+          gint32 y_offset = conversion->y_cb[u[cx]] + conversion->y_cr[v[cx]];
 
-          for (int x = 0; x < w; x++)
-            out[x] = lut[in[x]];
+          out_u[cx] = fixed_to_byte (conversion->cb_cb[u[cx]] + conversion->cb_cr[v[cx]]);
+          out_v[cx] = fixed_to_byte (conversion->cr_cb[u[cx]] + conversion->cr_cr[v[cx]]);
+          /* the block's two (or, at an odd edge, one) rows of two luma */
+          for (int y = 2 * cy; y < MIN (2 * cy + 2, picture->height); y++)
+            {
+              const guint8 *in = picture->y + (gsize) y * picture->y_stride;
+              guint8 *out = self->full->data[0] + (gsize) y * self->full->linesize[0];
+
+              for (int x = 2 * cx; x < MIN (2 * cx + 2, picture->width); x++)
+                out[x] = fixed_to_byte (conversion->y[in[x]] + y_offset);
+            }
         }
     }
   self->full->quality = self->encoder->global_quality;

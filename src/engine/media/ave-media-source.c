@@ -506,6 +506,32 @@ rotate_plane (const guint8 *src,
     }
 }
 
+/* The matrix of a decoded frame's Y'CbCr: its tag, or when untagged what
+ * FFmpeg's own conversions assume (BT.709 for HD, BT.601 for SD and for
+ * JPEG's full-range pictures).  Scaling and rotating keep the matrix, so
+ * the converted frame carries this. */
+static enum AVColorSpace
+picture_matrix (const AVFrame *decoded)
+{
+  switch (decoded->colorspace)
+    {
+    case AVCOL_SPC_BT709:
+      return AVCOL_SPC_BT709;
+    case AVCOL_SPC_BT470BG:
+    case AVCOL_SPC_SMPTE170M:
+    case AVCOL_SPC_FCC:
+      return AVCOL_SPC_SMPTE170M;
+    default:
+      break;
+    }
+  if (decoded->color_range == AVCOL_RANGE_JPEG ||
+      decoded->format == AV_PIX_FMT_YUVJ420P || decoded->format == AV_PIX_FMT_YUVJ422P ||
+      decoded->format == AV_PIX_FMT_YUVJ444P || decoded->format == AV_PIX_FMT_YUVJ440P ||
+      decoded->format == AV_PIX_FMT_YUVJ411P)
+    return AVCOL_SPC_SMPTE170M;
+  return decoded->width >= 1280 || decoded->height >= 720 ? AVCOL_SPC_BT709 : AVCOL_SPC_SMPTE170M;
+}
+
 static AVFrame *
 convert_video (AveMediaSource *self,
                AVFrame        *decoded,
@@ -562,6 +588,7 @@ convert_video (AveMediaSource *self,
                     out->data[2], out->linesize[2], self->rotation);
     }
 
+  out->colorspace = picture_matrix (decoded);
   out->pts = decoded->pts;
   _AVE_FRAME_DURATION (out) = duration_us;
   out->best_effort_timestamp = decoded->pts;
@@ -1179,6 +1206,7 @@ ave_media_source_read_picture (AveMediaSource  *self,
     .pts = frame->pts / (double) AV_TIME_BASE,
     .y = frame->data[0], .u = frame->data[1], .v = frame->data[2],
     .y_stride = frame->linesize[0], .uv_stride = frame->linesize[1],
+    .matrix = frame->colorspace == AVCOL_SPC_BT709 ? AVE_COLOR_MATRIX_BT709 : AVE_COLOR_MATRIX_BT601,
   };
   return &holder->picture;
 }

@@ -100,14 +100,27 @@ const AveMediaInfo *ave_media_source_get_info   (AveMediaSource *self);
 gboolean            ave_media_source_seek       (AveMediaSource  *self,
                                                  double           seconds,
                                                  GError         **error);
+/* Which matrix a picture's Y'CbCr was made with from R'G'B'.  HD video
+ * and everything AveCompute converts from RGB is BT.709; SD video (and
+ * JPEG) is BT.601.  Reading one with the other's matrix shifts saturated
+ * colours by up to ~20 levels. */
+typedef enum
+{
+  AVE_COLOR_MATRIX_BT601,
+  AVE_COLOR_MATRIX_BT709,
+} AveColorMatrix;
+
 /* A decoded picture: YUV 4:2:0 (limited range, as decoded) at the size
  * the source was opened for, upright when apply_rotation was set. */
 typedef struct
 {
-  int           width, height;
-  double        pts;                       /* seconds */
-  const guint8 *y, *u, *v;
-  int           y_stride, uv_stride;       /* u and v: (width+1)/2 x (height+1)/2 */
+  int             width, height;
+  double          pts;                       /* seconds */
+  const guint8   *y, *u, *v;
+  int             y_stride, uv_stride;       /* u and v: (width+1)/2 x (height+1)/2 */
+  /* the file's tag; untagged, FFmpeg's convention: BT.709 from 1280x720
+   * up, BT.601 below (and for JPEG's full-range pictures) */
+  AveColorMatrix  matrix;
 } AvePicture;
 
 /* Decoded sound: planar float in [-1, 1] at the rate and channels the
@@ -138,8 +151,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveMediaSource, ave_media_source_free)
 
 /* ------------------------------------------------------------ JPEG stills */
 
-/* Writes pictures of one size as JPEG files (thumbnails), full range as
- * JPEG expects; each file appears whole or not at all. */
+/* Writes pictures of one size as JPEG files (thumbnails), full range and
+ * BT.601 as JPEG (JFIF) readers expect, whatever the picture's matrix;
+ * each file appears whole or not at all. */
 typedef struct _AveJpegWriter AveJpegWriter;
 
 AveJpegWriter      *ave_jpeg_writer_new         (int               width,
