@@ -34,3 +34,11 @@ fi
 # The preview plays an edit of the clip (1.6 s kept of every 2 s, some
 # crossfades): no audio device under Xvfb, so it keeps the monotonic clock.
 xvfb-run -a build/tests/app/test-preview-edit --bench "$clip" "$seeks" 2>&1 | grep -v -e "^ALSA lib" -e "^AL lib"
+# The same edit, seeks and playback through GStreamer Editing Services, the
+# other way the issue allowed (bench/ges-seek.py; Debian's gir1.2-ges-1.0
+# and python3-gi, not installed by tools/setup.sh).
+if /usr/bin/python3 -c 'import gi; gi.require_version("GES", "1.0"); from gi.repository import GES' 2>/dev/null; then
+  bench/ges-seek.py "$clip" "$seeks"
+else
+  echo "GES comparison skipped: apt-get install gir1.2-ges-1.0 python3-gi to run bench/ges-seek.py"
+fi

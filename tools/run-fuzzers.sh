@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 seconds="${1:-60}"
 [ $# -gt 0 ] && shift
-all=(plan analysis project config metrics smart-cut media)
+all=(plan analysis project config metrics smart-cut media interchange)
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=("${all[@]}")
 

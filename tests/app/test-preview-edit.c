@@ -355,10 +355,11 @@ bench (const char *clip,
   g_array_sort (cpu, compare_doubles);
   /* CPU time (all threads) tells what a seek costs when the machine is
    * shared: on two idle cores the latency is about that. */
-  g_print ("seek latency (%dx%d source, %u seeks): median %.0f ms, max %.0f ms; "
+  g_print ("seek latency (%dx%d source, %u seeks): median %.0f ms, 90th percentile %.0f ms, max %.0f ms; "
            "CPU per seek: median %.0f ms, max %.0f ms; load average %s\n",
            info->display_width, info->display_height, latencies->len,
            g_array_index (latencies, double, latencies->len / 2),
+           g_array_index (latencies, double, (latencies->len * 9) / 10),
            g_array_index (latencies, double, latencies->len - 1),
            g_array_index (cpu, double, cpu->len / 2),
            g_array_index (cpu, double, cpu->len - 1), load_average ());
