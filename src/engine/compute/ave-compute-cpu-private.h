@@ -73,4 +73,17 @@ void _ave_cpu_avx2_overlay_rgba   (AveYuvFrame       *dst,
                                    int                y,
                                    guint              opacity);
 
+/* ave-compute-cpu.c: the overlay's chroma blend over the covered
+ * rectangle [dx0, dx1) x [dy0, dy1), for every instruction set. */
+void _ave_cpu_overlay_chroma      (AveYuvFrame       *dst,
+                                   const guint8      *rgba,
+                                   int                rgba_stride,
+                                   int                x,
+                                   int                y,
+                                   int                dx0,
+                                   int                dy0,
+                                   int                dx1,
+                                   int                dy1,
+                                   guint              opacity);
+
 G_END_DECLS

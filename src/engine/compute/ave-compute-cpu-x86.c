@@ -869,7 +869,7 @@ _ave_cpu_avx2_rgba_to_yuv (const guint8 *rgba,
  * The luma blend runs 8 pixels a step.  (v + 1 + (v >> 8)) >> 8 equals
  * v / 255 for every v below 65535, and both divisions here stay below
  * 255 * 255 + 127; a pixel with a_p = 0 comes out unchanged, as the
- * reference's skip leaves it.  Chroma is the reference's block loop. */
+ * reference's skip leaves it.  Chroma is the reference's block loop (_ave_cpu_overlay_chroma). */
 
 AVX2 static inline __m256i
 div255_avx2 (__m256i v)
@@ -928,47 +928,7 @@ _ave_cpu_avx2_overlay_rgba (AveYuvFrame  *dst,
         }
     }
 
-  for (int cy = dy0 / 2; cy <= (dy1 - 1) / 2; cy++)
-    {
-      int rows = (2 * cy + 1 < h) ? 2 : 1;
-      guint8 *uout = dst->u + (gsize) cy * dst->uv_stride;
-      guint8 *vout = dst->v + (gsize) cy * dst->uv_stride;
-
-      for (int cx = dx0 / 2; cx <= (dx1 - 1) / 2; cx++)
-        {
-          int cols = (2 * cx + 1 < w) ? 2 : 1;
-          int n255 = 255 * rows * cols;
-          int sa = 0, su = 0, sv = 0;
-
-          for (int r = 0; r < rows; r++)
-            {
-              int py = 2 * cy + r;
-
-              if (py < dy0 || py >= dy1)
-                continue;
-              for (int c = 0; c < cols; c++)
-                {
-                  int px = 2 * cx + c;
-                  const guint8 *in;
-                  int a;
-
-                  if (px < dx0 || px >= dx1)
-                    continue;
-                  in = rgba + (gsize) (py - y) * rgba_stride + (gsize) (px - x) * 4;
-                  a = (in[3] * op + 127) / 255;
-                  if (a == 0)
-                    continue;
-                  sa += a;
-                  su += a * rgb_u (in);
-                  sv += a * rgb_v (in);
-                }
-            }
-          if (sa == 0)
-            continue;
-          uout[cx] = (guint8) ((uout[cx] * (n255 - sa) + su + n255 / 2) / n255);
-          vout[cx] = (guint8) ((vout[cx] * (n255 - sa) + sv + n255 / 2) / n255);
-        }
-    }
+  _ave_cpu_overlay_chroma (dst, rgba, rgba_stride, x, y, dx0, dy0, dx1, dy1, opacity);
 }
 
 #else /* not x86 */

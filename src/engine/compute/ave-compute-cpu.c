@@ -546,47 +546,23 @@ scalar_rgba_to_yuv (AveCompute   *compute,
  * once.  Blocks with SA = 0 are unchanged (the formula gives U' = U).
  */
 
-static gboolean
-scalar_overlay_rgba (AveCompute   *compute,
-                     AveYuvFrame  *dst,
-                     const guint8 *rgba,
-                     int           rgba_width,
-                     int           rgba_height,
-                     int           rgba_stride,
-                     int           x,
-                     int           y,
-                     guint         opacity,
-                     GError      **error)
+/* The chroma half of the overlay (the block formula above), shared by the
+ * scalar kernel and the vectorised ones, which blend luma only. */
+void
+_ave_cpu_overlay_chroma (AveYuvFrame  *dst,
+                         const guint8 *rgba,
+                         int           rgba_stride,
+                         int           x,
+                         int           y,
+                         int           dx0,
+                         int           dy0,
+                         int           dx1,
+                         int           dy1,
+                         guint         opacity)
 {
   int w = dst->width;
   int h = dst->height;
-  /* the covered destination rectangle [dx0, dx1) x [dy0, dy1) */
-  int dx0 = MAX (x, 0);
-  int dy0 = MAX (y, 0);
-  int dx1 = (int) MIN ((gint64) x + rgba_width, (gint64) w);
-  int dy1 = (int) MIN ((gint64) y + rgba_height, (gint64) h);
   int op = (int) opacity;
-
-  if (dx0 >= dx1 || dy0 >= dy1)
-    return TRUE;
-
-  for (int dy = dy0; dy < dy1; dy++)
-    {
-      const guint8 *restrict in = rgba + (gsize) (dy - y) * rgba_stride + (gsize) (dx0 - x) * 4;
-      guint8 *restrict out = dst->y + (gsize) dy * dst->y_stride;
-
-      for (int dx = dx0; dx < dx1; dx++, in += 4)
-        {
-          int a = (in[3] * op + 127) / 255;
-          int yp;
-
-          /* transparent pixels (most of a title card) change nothing */
-          if (a == 0)
-            continue;
-          yp = rgb_to_y (in[0], in[1], in[2]);
-          out[dx] = (guint8) ((out[dx] * (255 - a) + yp * a + 127) / 255);
-        }
-    }
 
   for (int cy = dy0 / 2; cy <= (dy1 - 1) / 2; cy++)
     {
@@ -631,6 +607,51 @@ scalar_overlay_rgba (AveCompute   *compute,
         }
     }
 
+}
+
+static gboolean
+scalar_overlay_rgba (AveCompute   *compute,
+                     AveYuvFrame  *dst,
+                     const guint8 *rgba,
+                     int           rgba_width,
+                     int           rgba_height,
+                     int           rgba_stride,
+                     int           x,
+                     int           y,
+                     guint         opacity,
+                     GError      **error)
+{
+  int w = dst->width;
+  int h = dst->height;
+  /* the covered destination rectangle [dx0, dx1) x [dy0, dy1) */
+  int dx0 = MAX (x, 0);
+  int dy0 = MAX (y, 0);
+  int dx1 = (int) MIN ((gint64) x + rgba_width, (gint64) w);
+  int dy1 = (int) MIN ((gint64) y + rgba_height, (gint64) h);
+  int op = (int) opacity;
+
+  if (dx0 >= dx1 || dy0 >= dy1)
+    return TRUE;
+
+  for (int dy = dy0; dy < dy1; dy++)
+    {
+      const guint8 *restrict in = rgba + (gsize) (dy - y) * rgba_stride + (gsize) (dx0 - x) * 4;
+      guint8 *restrict out = dst->y + (gsize) dy * dst->y_stride;
+
+      for (int dx = dx0; dx < dx1; dx++, in += 4)
+        {
+          int a = (in[3] * op + 127) / 255;
+          int yp;
+
+          /* transparent pixels (most of a title card) change nothing */
+          if (a == 0)
+            continue;
+          yp = rgb_to_y (in[0], in[1], in[2]);
+          out[dx] = (guint8) ((out[dx] * (255 - a) + yp * a + 127) / 255);
+        }
+    }
+
+  _ave_cpu_overlay_chroma (dst, rgba, rgba_stride, x, y, dx0, dy0, dx1, dy1, opacity);
   return TRUE;
 }
 
