@@ -12,11 +12,11 @@
  * 30 fps, enough to ride out a seek inside the edit (a cut) while
  * playing, little enough to keep at preview size. */
 #define QUEUE_FRAMES 8
-/* While paused only the next frame is made ahead (for a frame step): a
- * seek then never waits for the worker to finish filling the queue, which
- * may mean starting the next piece of the edit (a seek and preroll of its
- * own); playing fills the queue again. */
-#define PAUSED_FRAMES 1
+/* While paused nothing is made ahead of the frame a seek asked for (a
+ * frame step is a seek that reads on, one frame): a new seek then never
+ * waits for the worker to finish a frame nobody asked for, which may mean
+ * starting the next piece of the edit (a seek and preroll of its own, up
+ * to a GOP of decoding).  Playing fills the queue again. */
 
 typedef struct
 {
@@ -270,7 +270,7 @@ worker (gpointer data)
       while (!self->quit && self->open_plan == NULL && !self->seek_pending && !self->measured &&
              (stream == NULL || self->eos ||
               g_queue_get_length (&self->queue) >= (self->playing || self->play_when_open ? QUEUE_FRAMES
-                                                                                        : PAUSED_FRAMES)))
+                                                                                        : self->settled ? 0 : 1)))
         g_cond_wait (&self->cond, &self->lock);
       if (self->quit)
         break;

@@ -346,6 +346,8 @@ bench (const char *clip,
       ave_preview_seek_output (AVE_PREVIEW (preview), t);
       wait_for (shows_frame, &wait, 30, "a seek");
       ms = (g_get_monotonic_time () - start) / 1000.0;
+      if (g_getenv ("AVE_BENCH_SEEKS") != NULL)
+        g_print ("seek to %.3f s (source %.3f s): %.0f ms\n", t, ave_plan_output_to_source (plan, t), ms);
       g_array_append_val (latencies, ms);
       ms = process_cpu_ms () - cpu_start;
       g_array_append_val (cpu, ms);
