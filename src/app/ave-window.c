@@ -124,24 +124,10 @@ update_actions (AveWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-output-folder", dir != NULL);
 }
 
-/* The transcript slot beside the preview: `transcript` takes the place of
- * the placeholder page (NULL: the placeholder again). */
+/* The transcript view fills the pane beside the preview. */
 static void
 set_transcript (AveWindow *self, GtkWidget *transcript)
 {
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->transcript_box))) != NULL)
-    gtk_box_remove (self->transcript_box, child);
-  if (transcript == NULL)
-    {
-      GtkWidget *placeholder = adw_status_page_new ();
-
-      adw_status_page_set_title (ADW_STATUS_PAGE (placeholder), _("Transcript"));
-      adw_status_page_set_description (ADW_STATUS_PAGE (placeholder), _("The words of the edit will be here."));
-      gtk_widget_add_css_class (placeholder, "compact");
-      transcript = placeholder;
-    }
   gtk_widget_set_vexpand (transcript, TRUE);
   gtk_box_append (self->transcript_box, transcript);
 }

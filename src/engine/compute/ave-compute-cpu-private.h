@@ -73,6 +73,14 @@ void _ave_cpu_avx2_overlay_rgba   (AveYuvFrame       *dst,
                                    int                y,
                                    guint              opacity);
 
+/* ave-compute-cpu.c: where each destination sample of the bilinear scale
+ * reads (the two source samples and the 8-bit weight), for every
+ * instruction set. */
+void _ave_cpu_scale_positions     (int                src_size,
+                                   int                dst_size,
+                                   int               *i0,
+                                   int               *i1,
+                                   int               *frac);
 /* ave-compute-cpu.c: the overlay's chroma blend over the covered
  * rectangle [dx0, dx1) x [dy0, dy1), for every instruction set. */
 void _ave_cpu_overlay_chroma      (AveYuvFrame       *dst,

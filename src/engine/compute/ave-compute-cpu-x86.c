@@ -561,7 +561,7 @@ _ave_cpu_simd_blend (AveCpuIsa          isa,
 }
 
 /* ------------------------------------------------------------------ scale
- * The positions are the reference's (scale_positions, repeated here).  The
+ * The positions are the reference's (_ave_cpu_scale_positions).  The
  * reference interpolates each row's two samples horizontally, then the two
  * rows vertically; with no rounding until the final shift, the other order
  * gives the same integer:
@@ -571,29 +571,6 @@ _ave_cpu_simd_blend (AveCpuIsa          isa,
  * in 16-bit lanes, and the horizontal pass then needs two loads per
  * destination pixel instead of four.  (AVX2 gathers for the horizontal
  * pass measured slower than plain loads on the EPYC this was written on.) */
-
-static void
-positions (int src_size, int dst_size, int *i0, int *i1, int *frac)
-{
-  for (int x = 0; x < dst_size; x++)
-    {
-      gint64 p = ((gint64) (2 * x + 1) * src_size * 128) / dst_size - 128;
-      int whole, f;
-
-      if (p < 0)
-        p = 0;
-      whole = (int) (p >> 8);
-      f = (int) (p & 255);
-      if (whole >= src_size - 1)
-        {
-          whole = src_size - 1;
-          f = 0;
-        }
-      i0[x] = whole;
-      i1[x] = MIN (whole + 1, src_size - 1);
-      frac[x] = f;
-    }
-}
 
 AVX2 static void
 scale_plane_avx2 (const guint8 *src, int src_stride, int sw, int sh,
@@ -607,8 +584,8 @@ scale_plane_avx2 (const guint8 *src, int src_stride, int sw, int sh,
   g_autofree int *fy = g_new (int, dh);
   g_autofree guint16 *v = g_new (guint16, sw);
 
-  positions (sw, dw, x0, x1, fx);
-  positions (sh, dh, y0, y1, fy);
+  _ave_cpu_scale_positions (sw, dw, x0, x1, fx);
+  _ave_cpu_scale_positions (sh, dh, y0, y1, fy);
 
   for (int y = 0; y < dh; y++)
     {

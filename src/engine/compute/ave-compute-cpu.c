@@ -345,12 +345,12 @@ scalar_blend (AveCompute        *compute,
  * Equal sizes give an exact copy.
  */
 
-static void
-scale_positions (int  src_size,
-                 int  dst_size,
-                 int *restrict i0,
-                 int *restrict i1,
-                 int *restrict frac)
+void
+_ave_cpu_scale_positions (int           src_size,
+                          int           dst_size,
+                          int *restrict i0,
+                          int *restrict i1,
+                          int *restrict frac)
 {
   for (int x = 0; x < dst_size; x++)
     {
@@ -385,8 +385,8 @@ scale_plane (const guint8 *src, int src_stride, int sw, int sh,
   g_autofree guint32 *top = g_new (guint32, dw);
   g_autofree guint32 *bottom = g_new (guint32, dw);
 
-  scale_positions (sw, dw, x0, x1, fx);
-  scale_positions (sh, dh, y0, y1, fy);
+  _ave_cpu_scale_positions (sw, dw, x0, x1, fx);
+  _ave_cpu_scale_positions (sh, dh, y0, y1, fy);
 
   for (int y = 0; y < dh; y++)
     {
