@@ -41,7 +41,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-rm -rf "$work"
+# Each run gets a folder of its own inside --work: nothing already there
+# (a folder the user named) is ever removed.
+mkdir -p "$work"
+work=$(mktemp -d "$work/run.XXXXXX")
 mkdir -p "$work/capture"
 if [ -z "$input" ]; then
   input=$work/talk.mp4

@@ -45,6 +45,10 @@ bin=build/src/ai-video-editor
 [ -x "$bin" ] || { echo "bench-gpu.sh: build first (tools/setup.sh)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench-gpu.sh: needs GNU time (apt-get install time)" >&2; exit 1; }
 mkdir -p "$work"
+# Outputs and metrics of this invocation: a folder of its own, the only
+# thing it removes.
+runs=$(mktemp -d "$work/gpu-runs.XXXXXX")
+trap 'rm -rf "$runs"' EXIT
 
 clip="$work/talk-${size}-${duration}s.mp4"
 if [ ! -f "$clip" ]; then
@@ -62,12 +66,11 @@ run() {
   local envs=()
   while [ "$1" != "--" ]; do envs+=("$1"); shift; done
   shift
-  local metrics="$work/metrics-$label"
-  rm -rf "$metrics" "$work/out-$label"
-  env "${envs[@]}" /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$@" \
-    >"$work/$label.out" 2>"$work/$label.err" || {
-    echo "bench-gpu.sh: $label failed:" >&2; tail -5 "$work/$label.err" >&2; exit 1; }
-  read -r wall user sys rss_kb < "$work/time.txt"
+  local metrics="$runs/metrics-$label"
+  env "${envs[@]}" /usr/bin/time -f "%e %U %S %M" -o "$runs/time.txt" "$@" \
+    >"$runs/$label.out" 2>"$runs/$label.err" || {
+    echo "bench-gpu.sh: $label failed:" >&2; tail -5 "$runs/$label.err" >&2; exit 1; }
+  read -r wall user sys rss_kb < "$runs/time.txt"
   cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')
   rss=$(awk -v k="$rss_kb" 'BEGIN{printf "%.0f", k/1024}')
   local calls="-"
@@ -86,24 +89,24 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 run scdet -- ffmpeg -nostdin -v error -i "$clip" -vf scdet=threshold=10 -an -f null -
 t_scdet=$wall; c_scdet=$cpu
 run analyze-cpu -- \
-  "$bin" analyze "$clip" -o "$work/out-analyze-cpu" --json --metrics-output="$work/metrics-analyze-cpu"
+  "$bin" analyze "$clip" -o "$runs/out-analyze-cpu" --json --metrics-output="$runs/metrics-analyze-cpu"
 t_cpu=$wall; c_cpu=$cpu
 run analyze-cpu-kernel AVE_ANALYSIS_SCALER=compute -- \
-  "$bin" analyze "$clip" -o "$work/out-analyze-cpu-kernel" --json --metrics-output="$work/metrics-analyze-cpu-kernel"
+  "$bin" analyze "$clip" -o "$runs/out-analyze-cpu-kernel" --json --metrics-output="$runs/metrics-analyze-cpu-kernel"
 t_kernel=$wall; c_kernel=$cpu
 run analyze-cpu-kernel-scalar AVE_ANALYSIS_SCALER=compute AVE_COMPUTE_CPU=scalar -- \
-  "$bin" analyze "$clip" -o "$work/out-analyze-cpu-kernel-scalar" --json \
-  --metrics-output="$work/metrics-analyze-cpu-kernel-scalar"
+  "$bin" analyze "$clip" -o "$runs/out-analyze-cpu-kernel-scalar" --json \
+  --metrics-output="$runs/metrics-analyze-cpu-kernel-scalar"
 t_scalar=$wall; c_scalar=$cpu
 run analyze-gpu AVE_VULKAN_DEVICE="$device" -- \
-  "$bin" analyze "$clip" -o "$work/out-analyze-gpu" --json --enable-gpu --metrics-output="$work/metrics-analyze-gpu"
+  "$bin" analyze "$clip" -o "$runs/out-analyze-gpu" --json --enable-gpu --metrics-output="$runs/metrics-analyze-gpu"
 t_gpu=$wall; c_gpu=$cpu
 if [ "$do_process" = 1 ]; then
   run process-cpu -- \
-    "$bin" process "$clip" -o "$work/out-process-cpu" --json --metrics-output="$work/metrics-process-cpu"
+    "$bin" process "$clip" -o "$runs/out-process-cpu" --json --metrics-output="$runs/metrics-process-cpu"
   t_pcpu=$wall; c_pcpu=$cpu
   run process-gpu AVE_VULKAN_DEVICE="$device" -- \
-    "$bin" process "$clip" -o "$work/out-process-gpu" --json --enable-gpu --metrics-output="$work/metrics-process-gpu"
+    "$bin" process "$clip" -o "$runs/out-process-gpu" --json --enable-gpu --metrics-output="$runs/metrics-process-gpu"
   t_pgpu=$wall; c_pgpu=$cpu
 fi
 
@@ -111,9 +114,9 @@ fi
 shots() { python3 -c '
 import json, sys
 print(json.dumps([[round(s["start"], 3), s["transition"]] for s in json.load(open(sys.argv[1]))["shots"]]))' "$1"; }
-a_sws=$(shots "$work/out-analyze-cpu"/*/analysis.json)
-a_cpu=$(shots "$work/out-analyze-cpu-kernel"/*/analysis.json)
-a_gpu=$(shots "$work/out-analyze-gpu"/*/analysis.json)
+a_sws=$(shots "$runs/out-analyze-cpu"/*/analysis.json)
+a_cpu=$(shots "$runs/out-analyze-cpu-kernel"/*/analysis.json)
+a_gpu=$(shots "$runs/out-analyze-gpu"/*/analysis.json)
 
 echo
 printf "analyze (CPU default, swscale) / scdet: %s wall, %s CPU   (target <= 1.0 at 1080p)\n" \
