@@ -472,6 +472,9 @@ piece_envelope (const Piece *p,
  * previous keyframe) when the next piece starts at most this far ahead:
  * the usual case when an edit only removes pauses. */
 #define READ_ON_MAX_S 2.0
+/* Sound decoded before where a seek of an audio-only reader starts:
+ * several frames of any common codec (AAC 21 ms, MP3 24 ms, Opus 20 ms). */
+#define SOUND_PREROLL_S 0.1
 
 static Reader *
 reader_new (Composer                    *c,
@@ -557,9 +560,14 @@ reader_start (Composer     *c,
   r->next_sample = first_sample;
   r->positioned = TRUE;
   if (r->sound != NULL)
-    /* pictures and sound from two files: each seeks to its own start */
+    /* Pictures from the proxy, sound from the source.  Beside the
+     * pictures the sound would start decoding at the video's keyframe;
+     * alone the demuxer lands right at the time asked, and an audio
+     * decoder's first frame after a seek lacks the one before it to
+     * overlap with (AAC: the first 20 ms come out wrong).  A little
+     * earlier, the samples wanted come out of a decoder under way. */
     return ave_media_source_seek (r->source, MAX (video_seconds, 0.0), error) &&
-           ave_media_source_seek (r->sound, MAX ((double) first_sample / OUTPUT_RATE, 0.0), error);
+           ave_media_source_seek (r->sound, MAX (seek_to - SOUND_PREROLL_S, 0.0), error);
   return ave_media_source_seek (r->source, MAX (seek_to, 0.0), error);
 }
 
