@@ -172,6 +172,9 @@ test_seek_shows_edit (void)
   gtk_window_set_child (GTK_WINDOW (window), preview);
   gtk_window_set_default_size (GTK_WINDOW (window), 400, 300);
   gtk_window_present (GTK_WINDOW (window));
+  /* the source's own pictures, compared bit for bit below (the proxy's
+   * are checked in /app/preview-edit/proxy) */
+  ave_preview_set_use_proxies (AVE_PREVIEW (preview), FALSE);
   ave_preview_set_source (AVE_PREVIEW (preview), sample);
   ave_preview_set_plan (AVE_PREVIEW (preview), plan);
   g_assert_true (ave_preview_get_plays_edit (AVE_PREVIEW (preview)));
@@ -259,6 +262,94 @@ test_seek_shows_edit (void)
     g_assert_cmpint (stats.frames_shown, >, 5);
   }
 
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+uses_proxy (gpointer data)
+{
+  return ave_preview_get_uses_proxy (data);
+}
+
+/* The preview makes the source's proxy on its own (in the cache folder:
+ * here the test's), switches to it while playing without a jump, and a
+ * seek after that shows the edit's frame of that time (+-1 frame), with
+ * the picture of the render (30 dB at preview size, as the edit stream's
+ * test holds the proxy to). */
+static void
+test_proxy (void)
+{
+  const char *sample = ave_test_sample ("preview-talk.mp4", 10.5, 320, 180);
+  g_autoptr(AvePlan) plan = edit_plan (sample, 10.5);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveEditStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *proxies = g_build_filename (g_get_user_cache_dir (), "ai-video-editor", "proxies", NULL);
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *preview = ave_preview_new ();
+  static const double times[] = { 6.5, 3.5, 1.8, 7.2 };
+  FrameWait wait = { AVE_PREVIEW (preview), 0 };
+  double fps, before;
+
+  g_assert_true (g_str_has_prefix (proxies, ave_test_tmpdir ()));
+  g_assert_true (ave_preview_get_use_proxies (AVE_PREVIEW (preview)));
+  gtk_window_set_child (GTK_WINDOW (window), preview);
+  gtk_window_set_default_size (GTK_WINDOW (window), 400, 300);
+  gtk_window_present (GTK_WINDOW (window));
+  ave_preview_set_source (AVE_PREVIEW (preview), sample);
+  ave_preview_set_plan (AVE_PREVIEW (preview), plan);
+  stream = ave_edit_stream_open (plan, settings, NULL, 640, 360, NAN, NULL, &error);
+  g_assert_no_error (error);
+  fps = ave_edit_stream_get_frame_rate (stream);
+
+  /* playing from the source while the proxy is made, and on after the
+   * switch: the clock never goes back */
+  wait_for (shows_frame, &wait, 60, "the edit to open");
+  g_assert_true (gtk_widget_activate_action (preview, "preview.play", NULL));
+  wait_for (uses_proxy, preview, 60, "the proxy");
+  g_assert_false (ave_preview_get_preparing_proxy (AVE_PREVIEW (preview)));
+  g_assert_true (g_file_test (proxies, G_FILE_TEST_IS_DIR));
+  before = ave_preview_get_output_position (AVE_PREVIEW (preview));
+  spin (0.5);
+  g_assert_true (ave_preview_get_playing (AVE_PREVIEW (preview)));
+  g_assert_cmpfloat (ave_preview_get_output_position (AVE_PREVIEW (preview)), >, before);
+  g_assert_true (gtk_widget_activate_action (preview, "preview.pause", NULL));
+
+  for (guint i = 0; i < G_N_ELEMENTS (times); i++)
+    {
+      g_autoptr(AveEditFrame) frame = NULL;
+      g_autofree guint8 *pixels = NULL;
+      GdkTexture *texture;
+      int stride;
+      double db;
+
+      wait.frame = ave_edit_stream_frame_at (stream, times[i]);
+      ave_preview_seek_output (AVE_PREVIEW (preview), times[i]);
+      wait_for (shows_frame, &wait, 60, "the frame of the seek");
+      g_assert_true (ave_preview_get_uses_proxy (AVE_PREVIEW (preview)));
+      g_assert_cmpfloat (fabs (ave_preview_get_output_position (AVE_PREVIEW (preview)) - times[i]), <=, 1.0 / fps);
+
+      /* the picture: the stream's on the source, within what the proxy's
+       * encoding costs */
+      g_assert_true (ave_edit_stream_seek (stream, times[i], &error));
+      frame = ave_edit_stream_next (stream, &error);
+      g_assert_no_error (error);
+      texture = ave_preview_get_shown_texture (AVE_PREVIEW (preview));
+      g_assert_cmpint (gdk_texture_get_width (texture), ==, frame->width);
+      stride = 4 * frame->width;
+      pixels = g_malloc ((gsize) stride * frame->height);
+      gdk_texture_download (texture, pixels, stride);
+      for (gsize k = 0; k < (gsize) stride * frame->height; k += 4)
+        {
+          guint8 b = pixels[k];
+          pixels[k] = pixels[k + 2];
+          pixels[k + 2] = b;
+        }
+      db = psnr (pixels, stride, frame->rgba, frame->stride, frame->width, frame->height);
+      g_test_message ("proxy, output %.2f s: frame %" G_GINT64_FORMAT ", %.1f dB against the stream on the source",
+                      times[i], frame->index, db);
+      g_assert_cmpfloat (db, >=, 30.0);
+    }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -402,7 +493,13 @@ main (int   argc,
     }
 
   ave_test_init (&argc, &argv);
+  /* proxies go to the cache folder: the test's own */
+  {
+    g_autofree char *cache = ave_test_path ("cache");
+    g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+  }
   gtk_init ();
   g_test_add_func ("/app/preview-edit/seek-shows-edit", test_seek_shows_edit);
+  g_test_add_func ("/app/preview-edit/proxy", test_proxy);
   return g_test_run ();
 }
