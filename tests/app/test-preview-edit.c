@@ -561,6 +561,7 @@ main (int   argc,
       if (cache == NULL)
         g_error ("Cannot make a temporary folder");
       g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+      ave_media_set_ffmpeg_log (FALSE);
       gtk_init ();
       status = bench (argv[2], argc >= 4 ? atoi (argv[3]) : 20);
       ave_remove_tree_nofollow (cache);
