@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "assets/ave-captions.h"
+#include "core/ave-error.h"
 #include "media/ave-media.h"
 #include "media/ave-proxy.h"
 #include "ave-edit-media.h"
@@ -586,6 +587,8 @@ proxy_done (gpointer data)
   gtk_widget_set_visible (self->proxy_label, FALSE);
   if (job->proxy_path != NULL)
     proxy_ready (self, job->proxy_path);
+  else if (g_error_matches (job->error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_NO_STREAMS))
+    g_debug ("%s has no pictures to make a preview proxy of", job->source);
   else
     /* not the user's problem: the preview reads the source as before */
     g_warning ("No preview proxy for %s (seeks read the source itself): %s",
@@ -609,13 +612,20 @@ proxy_thread (gpointer data)
   return NULL;
 }
 
-/* Stops a proxy being made and forgets the one of the source before. */
+/* Stops a proxy being made and forgets the one of the source before.
+ * `wait`: until its thread has removed what it wrote (the preview goes);
+ * otherwise the thread, at its lower priority, finishes on its own and the
+ * main loop never waits for it. */
 static void
-stop_proxy (AvePreview *self)
+stop_proxy (AvePreview *self,
+            gboolean    wait)
 {
   if (self->proxy_cancellable != NULL)
     g_cancellable_cancel (self->proxy_cancellable);
-  g_clear_pointer (&self->proxy_thread, g_thread_join);
+  if (wait)
+    g_clear_pointer (&self->proxy_thread, g_thread_join);
+  else
+    g_clear_pointer (&self->proxy_thread, g_thread_unref);
   g_clear_object (&self->proxy_cancellable);
   g_clear_pointer (&self->proxy_path, g_free);
   if (self->proxy_label != NULL)
@@ -631,7 +641,7 @@ start_proxy (AvePreview *self)
   g_autofree char *found = NULL;
   ProxyJob *job;
 
-  stop_proxy (self);
+  stop_proxy (self, FALSE);
   if (!self->use_proxies || self->path == NULL)
     return;
   found = ave_proxy_find (self->path, EDIT_MAX_WIDTH, EDIT_MAX_HEIGHT, NULL);
@@ -723,7 +733,7 @@ ave_preview_dispose (GObject *object)
 
   g_cancellable_cancel (self->probe_cancellable);
   g_clear_object (&self->probe_cancellable);
-  stop_proxy (self);
+  stop_proxy (self, TRUE);
   clear_stream (self);
   g_clear_object (&self->edit);
   if (self->plan != NULL)
@@ -1037,7 +1047,7 @@ ave_preview_set_source (AvePreview *self,
   clear_stream (self);
   g_cancellable_cancel (self->probe_cancellable);
   g_clear_object (&self->probe_cancellable);
-  stop_proxy (self);
+  stop_proxy (self, FALSE);
   g_free (self->path);
   self->path = g_strdup (path);
   self->current = -1;
@@ -1418,7 +1428,7 @@ ave_preview_set_use_proxies (AvePreview *self,
   if (use)
     start_proxy (self);
   else
-    stop_proxy (self);
+    stop_proxy (self, FALSE);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_PROXIES]);
 }
 
