@@ -344,6 +344,61 @@ test_planted_link (void)
   g_assert_true (g_file_test (stranger, G_FILE_TEST_IS_REGULAR));
 }
 
+/* Trimming the folder removes the least recently used proxies and
+ * nothing else: not a file of someone else's, not a link named like a
+ * proxy, not what the link points to, not a folder. */
+static void
+test_trim (void)
+{
+  const char *cfr = ave_test_ffmpeg_media ("trim-a.mp4",
+                              "-f lavfi -i testsrc2=s=320x180:r=25:d=1 -c:v libx264 -preset ultrafast");
+  const char *vfr = ave_test_ffmpeg_media ("trim-b.mp4",
+                              "-f lavfi -i testsrc=s=320x180:r=25:d=1 -c:v libx264 -preset ultrafast");
+  g_autofree char *dir = proxies_dir ("proxies-trim");
+  g_autofree char *victim = ave_test_path ("trim-precious.bin");
+  g_autofree char *link = NULL;
+  g_autofree char *stranger = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autoptr(GError) error = NULL;
+  struct timespec old[2] = { { 1000000, 0 }, { 1000000, 0 } };
+
+  a = ave_proxy_make (cfr, BOX_W, BOX_H, dir, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  b = ave_proxy_make (vfr, BOX_W, BOX_H, dir, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  /* `a` used longest ago */
+  g_assert_cmpint (utimensat (AT_FDCWD, a, old, AT_SYMLINK_NOFOLLOW), ==, 0);
+
+  g_assert_true (g_file_set_contents (victim, "precious", -1, NULL));
+  link = g_build_filename (dir, "0000000000000000000000000000000000000000000000000000000000000000.nut", NULL);
+  g_assert_cmpint (symlink (victim, link), ==, 0);
+  stranger = g_build_filename (dir, "notes.txt", NULL);
+  g_assert_true (g_file_set_contents (stranger, "mine", -1, NULL));
+  folder = g_build_filename (dir, "1111111111111111111111111111111111111111111111111111111111111111.nut", NULL);
+  g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
+
+  /* room for one proxy: the older goes */
+  {
+    GStatBuf st;
+    g_assert_cmpint (g_stat (b, &st), ==, 0);
+    ave_proxy_trim (dir, NULL, (guint64) st.st_size);
+  }
+  g_assert_false (g_file_test (a, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (b, G_FILE_TEST_IS_REGULAR));
+  /* room for none, but `b` kept */
+  ave_proxy_trim (dir, b, 0);
+  g_assert_true (g_file_test (b, G_FILE_TEST_IS_REGULAR));
+  ave_proxy_trim (dir, NULL, 0);
+  g_assert_false (g_file_test (b, G_FILE_TEST_EXISTS));
+
+  g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_test (victim, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (stranger, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (folder, G_FILE_TEST_IS_DIR));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -354,5 +409,6 @@ main (int argc, char **argv)
   g_test_add_func ("/proxy/changed-source", test_changed_source);
   g_test_add_func ("/proxy/interrupted-build", test_interrupted_build);
   g_test_add_func ("/proxy/planted-link", test_planted_link);
+  g_test_add_func ("/proxy/trim", test_trim);
   return g_test_run ();
 }

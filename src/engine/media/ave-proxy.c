@@ -150,17 +150,16 @@ entry_older_first (gconstpointer a,
   return x->mtime_ns < y->mtime_ns ? -1 : x->mtime_ns > y->mtime_ns;
 }
 
-/* Removes the least recently used proxies until the folder holds at most
- * `max_bytes`, never `keep`.  Only regular files named as this code names
- * them are candidates: anything else in the folder (links, folders, files
- * someone put there) is left alone.  A ".part" file is one a build left
- * when it was killed; one younger than a day may be another process's
- * build under way. */
-static void
-evict (const char *dir,
-       const char *keep,
-       guint64     max_bytes)
+/* Only regular files named as this code names them are candidates:
+ * anything else in the folder (links, folders, files someone put there)
+ * is left alone.  A ".part" file is one a build left when it was killed;
+ * one younger than a day may be another process's build under way. */
+void
+ave_proxy_trim (const char *directory,
+                const char *keep,
+                guint64     max_bytes)
 {
+  g_autofree char *dir = directory != NULL ? g_strdup (directory) : ave_proxy_default_directory ();
   g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
   g_autoptr(GArray) entries = g_array_new (FALSE, FALSE, sizeof (Entry));
   const char *name;
@@ -548,6 +547,6 @@ ave_proxy_make (const char      *source,
                    "Cannot put the preview proxy in place as %s: %s", path, g_strerror (saved));
       return NULL;
     }
-  evict (dir, path, AVE_PROXY_CACHE_MAX_BYTES);
+  ave_proxy_trim (dir, path, AVE_PROXY_CACHE_MAX_BYTES);
   return g_steal_pointer (&path);
 }

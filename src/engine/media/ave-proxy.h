@@ -83,4 +83,13 @@ char     *ave_proxy_make              (const char         *source,
                                        GCancellable       *cancellable,
                                        GError            **error);
 
+/* Removes the least recently used proxies from `directory` (NULL: the
+ * default folder) until it holds at most `max_bytes`, never `keep` (may
+ * be NULL); ave_proxy_make() does this with AVE_PROXY_CACHE_MAX_BYTES
+ * after each build.  Only regular files named as proxies are removed (and
+ * ".part" files older than a day, left by a build that was killed). */
+void      ave_proxy_trim              (const char         *directory,
+                                       const char         *keep,
+                                       guint64             max_bytes);
+
 G_END_DECLS
