@@ -89,6 +89,12 @@ assert_same_times (const char *source,
 }
 
 static char *
+listing (const char *dir)
+{
+  return ave_test_sh_output ("cd '%s' && ls -A | sort", dir);
+}
+
+static char *
 proxies_dir (const char *name)
 {
   return ave_test_path (name);
@@ -107,12 +113,21 @@ test_constant_rate (void)
                               "-color_primaries bt709 -color_trc bt709 -colorspace bt709 "
                               "-fps_mode passthrough -c:a aac");
   g_autofree char *dir = proxies_dir ("proxies-cfr");
+  g_autofree char *source_dir = g_path_get_dirname (source);
   g_autoptr(GError) error = NULL;
-  g_autofree char *proxy = ave_proxy_make (source, BOX_W, BOX_H, dir, NULL, NULL, NULL, &error);
+  g_autofree char *proxy = NULL;
   g_autoptr(AveMediaInfo) info = NULL;
   g_autofree char *tags = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
 
+  /* nothing is written beside the source (the proxies folder aside) */
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  before = listing (source_dir);
+  proxy = ave_proxy_make (source, BOX_W, BOX_H, dir, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
+  after = listing (source_dir);
+  g_assert_cmpstr (after, ==, before);
   g_assert_true (g_str_has_prefix (proxy, dir));
   assert_same_times (source, proxy);
   /* the video starts after the sound: its first time is not the file's 0 */
@@ -214,12 +229,6 @@ test_rotation (void)
   g_test_message ("luma PSNR of the upright proxy: %.1f dB",
                   10 * log10 (255.0 * 255.0 / MAX (sum / (100 * 180), 1e-9)));
   g_assert_cmpfloat (10 * log10 (255.0 * 255.0 / MAX (sum / (100 * 180), 1e-9)), >=, 30.0);
-}
-
-static char *
-listing (const char *dir)
-{
-  return ave_test_sh_output ("cd '%s' && ls -A | sort", dir);
 }
 
 /* A source that changes (touched, or rewritten with the same size) has a
