@@ -17,7 +17,9 @@
  *     holds the times AveMediaSource reports for the source (relative to
  *     the source's first packet), and a proxy is opened with
  *     AveMediaSourceOptions.zero_clock so that those times come back as
- *     they were written;
+ *     they were written (each frame's length is the next one's time less
+ *     its own, as from the source; the last one's comes from the frame
+ *     rate, as NUT stores no packet length exactly);
  *   - no sound: the composition takes that from the source.
  *
  * Proxies live in $XDG_CACHE_HOME/ai-video-editor/proxies/ (or a folder
