@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "ave-test-util.h"
 #include "assets/ave-captions.h"
 #include "compose/ave-composer.h"
@@ -529,6 +531,47 @@ test_proxy_matches_render (void)
   g_assert_cmpfloat (seek_err, <, 0.001 * seek_energy);
 }
 
+/* A proxy removed while the stream reads it (the cache cleared, or
+ * trimmed by another process): what is open reads on, a reader opened
+ * after reads the source's own pictures, with a warning; the frames are
+ * still the render's. */
+static void
+test_proxy_removed (void)
+{
+  g_autoptr(AveEditStream) stream = open_stream ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = ave_test_path ("proxies-removed");
+  g_autofree char *proxy = NULL;
+  GPtrArray *pictures = render_pictures ();
+  static const double times[] = { 0.5, 8.5, 2.0 };
+
+  proxy = ave_proxy_make (talk (), PREVIEW_W, PREVIEW_H, dir, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ave_edit_stream_use_proxy (stream, proxy, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (times); i++)
+    {
+      g_autoptr(AveEditFrame) frame = NULL;
+      double db;
+
+      if (i == 1)
+        {
+          g_assert_cmpint (g_unlink (proxy), ==, 0);
+          /* the crossfade needs a second reader: the source's */
+          g_test_expect_message ("ave-composer", G_LOG_LEVEL_WARNING, "*instead of its proxy*");
+        }
+      g_assert_true (ave_edit_stream_seek (stream, times[i], &error));
+      g_assert_no_error (error);
+      frame = ave_edit_stream_next (stream, &error);
+      g_assert_no_error (error);
+      if (i == 1)
+        g_test_assert_expected_messages ();
+      db = psnr (frame->rgba, g_ptr_array_index (pictures, frame->index), PREVIEW_W, PREVIEW_H, frame->stride);
+      g_test_message ("output %.2f s, the proxy %s: %.1f dB against the render",
+                      times[i], i == 0 ? "there" : "removed", db);
+      g_assert_cmpfloat (db, >=, 30.0);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -538,5 +581,6 @@ main (int argc, char **argv)
   g_test_add_func ("/edit-stream/sound-matches-render", test_sound_matches_render);
   g_test_add_func ("/edit-stream/burned-captions-match-render", test_burned_captions_match_render);
   g_test_add_func ("/edit-stream/proxy-matches-render", test_proxy_matches_render);
+  g_test_add_func ("/edit-stream/proxy-removed", test_proxy_removed);
   return g_test_run ();
 }

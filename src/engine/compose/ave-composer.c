@@ -482,6 +482,7 @@ reader_new (Composer                    *c,
             GError                     **error)
 {
   g_autoptr(Reader) r = g_new0 (Reader, 1);
+  g_autoptr(GError) local_error = NULL;
 
   if (c->proxy_path != NULL && options->want_video)
     {
@@ -491,9 +492,16 @@ reader_new (Composer                    *c,
       pictures.want_audio = FALSE;
       pictures.apply_rotation = FALSE;
       pictures.zero_clock = TRUE;
-      r->source = ave_media_source_open (c->proxy_path, &pictures, error);
+      r->source = ave_media_source_open (c->proxy_path, &pictures, &local_error);
       if (r->source == NULL)
-        return NULL;
+        {
+          /* Removed meanwhile (the cache cleared or trimmed): the source's
+           * own pictures are the same ones, only slower to seek in. */
+          g_warning ("The preview reads %s again instead of its proxy: %s",
+                     c->source_path, local_error->message);
+          g_clear_pointer (&c->proxy_path, g_free);
+          return reader_new (c, options, error);
+        }
       if (options->want_audio)
         {
           AveMediaSourceOptions sound = *options;
