@@ -216,7 +216,6 @@ typedef struct
   AVCodecContext  *enc;
   AVPacket        *pkt;
   GQueue           durations;   /* gint64 µs of the frames sent, in order */
-  gboolean         header_written;
 } Writer;
 
 static void
@@ -317,7 +316,6 @@ writer_open (Writer            *w,
       set_av_error (error, ret, "Cannot write the preview proxy");
       return FALSE;
     }
-  w->header_written = TRUE;
   w->pkt = av_packet_alloc ();
   return TRUE;
 }
