@@ -547,6 +547,7 @@ probe_done (GObject      *object,
 typedef struct
 {
   AvePreview   *preview;        /* a reference, released on the main thread */
+  GApplication *app;            /* held while the thread runs, or NULL */
   char         *source;
   GCancellable *cancellable;
   char         *proxy_path;
@@ -557,6 +558,11 @@ static void
 proxy_job_free (ProxyJob *job)
 {
   g_object_unref (job->preview);
+  if (job->app != NULL)
+    {
+      g_application_release (job->app);
+      g_object_unref (job->app);
+    }
   g_free (job->source);
   g_object_unref (job->cancellable);
   g_free (job->proxy_path);
@@ -581,8 +587,9 @@ proxy_done (gpointer data)
   AvePreview *self = job->preview;
 
   if (g_cancellable_is_cancelled (job->cancellable))
-    return G_SOURCE_REMOVE;   /* stop_proxy () joined the thread */
-  g_clear_pointer (&self->proxy_thread, g_thread_join);
+    return G_SOURCE_REMOVE;   /* stopped: stop_proxy () let the thread go */
+  /* the thread returns right after this was queued: never waited for */
+  g_clear_pointer (&self->proxy_thread, g_thread_unref);
   g_clear_object (&self->proxy_cancellable);
   gtk_widget_set_visible (self->proxy_label, FALSE);
   if (job->proxy_path != NULL)
@@ -613,19 +620,16 @@ proxy_thread (gpointer data)
 }
 
 /* Stops a proxy being made and forgets the one of the source before.
- * `wait`: until its thread has removed what it wrote (the preview goes);
- * otherwise the thread, at its lower priority, finishes on its own and the
- * main loop never waits for it. */
+ * The main loop never waits for the thread: at its lower priority on a
+ * busy machine it may take a while to see the cancellation and remove
+ * what it wrote.  It finishes on its own; the application is held until
+ * it has (so quitting still leaves nothing half-written behind). */
 static void
-stop_proxy (AvePreview *self,
-            gboolean    wait)
+stop_proxy (AvePreview *self)
 {
   if (self->proxy_cancellable != NULL)
     g_cancellable_cancel (self->proxy_cancellable);
-  if (wait)
-    g_clear_pointer (&self->proxy_thread, g_thread_join);
-  else
-    g_clear_pointer (&self->proxy_thread, g_thread_unref);
+  g_clear_pointer (&self->proxy_thread, g_thread_unref);
   g_clear_object (&self->proxy_cancellable);
   g_clear_pointer (&self->proxy_path, g_free);
   if (self->proxy_label != NULL)
@@ -641,7 +645,7 @@ start_proxy (AvePreview *self)
   g_autofree char *found = NULL;
   ProxyJob *job;
 
-  stop_proxy (self, FALSE);
+  stop_proxy (self);
   if (!self->use_proxies || self->path == NULL)
     return;
   found = ave_proxy_find (self->path, EDIT_MAX_WIDTH, EDIT_MAX_HEIGHT, NULL);
@@ -654,6 +658,12 @@ start_proxy (AvePreview *self)
   job->preview = g_object_ref (self);
   job->source = g_strdup (self->path);
   job->cancellable = g_cancellable_new ();
+  job->app = g_application_get_default ();
+  if (job->app != NULL)
+    {
+      g_object_ref (job->app);
+      g_application_hold (job->app);
+    }
   self->proxy_cancellable = g_object_ref (job->cancellable);
   gtk_widget_set_visible (self->proxy_label, TRUE);
   self->proxy_thread = g_thread_new ("ave-preview-proxy", proxy_thread, job);
@@ -733,7 +743,7 @@ ave_preview_dispose (GObject *object)
 
   g_cancellable_cancel (self->probe_cancellable);
   g_clear_object (&self->probe_cancellable);
-  stop_proxy (self, TRUE);
+  stop_proxy (self);
   clear_stream (self);
   g_clear_object (&self->edit);
   if (self->plan != NULL)
@@ -1047,7 +1057,7 @@ ave_preview_set_source (AvePreview *self,
   clear_stream (self);
   g_cancellable_cancel (self->probe_cancellable);
   g_clear_object (&self->probe_cancellable);
-  stop_proxy (self, FALSE);
+  stop_proxy (self);
   g_free (self->path);
   self->path = g_strdup (path);
   self->current = -1;
@@ -1428,7 +1438,7 @@ ave_preview_set_use_proxies (AvePreview *self,
   if (use)
     start_proxy (self);
   else
-    stop_proxy (self, FALSE);
+    stop_proxy (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_PROXIES]);
 }
 
