@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "ave-test-util.h"
 #include "assets/ave-captions.h"
 #include "compose/ave-composer.h"
@@ -12,6 +14,7 @@
 #include "compute/ave-compute.h"
 #include "director/ave-plan.h"
 #include "media/ave-media.h"
+#include "media/ave-proxy.h"
 
 /* The preview's stream is the composer with another consumer: its frames
  * must be the render's frames at the same output time (scaled to the
@@ -436,6 +439,139 @@ test_burned_captions_match_render (void)
     }
 }
 
+/* The stream on a preview proxy (media/ave-proxy.h) shows the render's
+ * frames too (mid-segment, on the overlay, on the title card, in and after
+ * the crossfade), and its sound is the stream's on the source: read from
+ * the start sample for sample, and after seeks the same up to where the
+ * source's audio decoder started (a few samples of AAC priming). */
+static void
+test_proxy_matches_render (void)
+{
+  static const double times[] = { 0.5, 2.0, 4.5, 6.2, 8.5, 9.3, 10.4, 2.5, 0.0 };
+  g_autoptr(AveEditStream) on_source = open_stream ();
+  g_autoptr(AveEditStream) on_proxy = open_stream ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = ave_test_path ("proxies");
+  g_autofree char *proxy = NULL;
+  GPtrArray *pictures = render_pictures ();
+  double fps = ave_edit_stream_get_frame_rate (on_proxy);
+  AveEditFrame *a, *b;
+  gsize compared = 0;
+  double total_err = 0.0, total_energy = 0.0, max_diff = 0.0;
+  double seek_err = 0.0, seek_energy = 0.0;
+
+  proxy = ave_proxy_make (talk (), PREVIEW_W, PREVIEW_H, dir, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ave_edit_stream_use_proxy (on_proxy, proxy, &error));
+  g_assert_no_error (error);
+
+  /* the whole edit from the start: the same sound, sample for sample */
+  while ((a = ave_edit_stream_next (on_source, &error)) != NULL)
+    {
+      b = ave_edit_stream_next (on_proxy, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (b);
+      g_assert_cmpint (a->index, ==, b->index);
+      g_assert_cmpint (a->audio_start, ==, b->audio_start);
+      g_assert_cmpuint (a->n_audio, ==, b->n_audio);
+      for (gsize k = 0; k < a->n_audio * (gsize) a->channels; k++)
+        {
+          double d = a->audio[k] - b->audio[k];
+
+          total_err += d * d;
+          total_energy += (double) a->audio[k] * a->audio[k];
+          max_diff = MAX (max_diff, fabs (d));
+        }
+      compared += a->n_audio;
+      ave_edit_frame_free (a);
+      ave_edit_frame_free (b);
+    }
+  g_assert_no_error (error);
+  g_assert_null (ave_edit_stream_next (on_proxy, &error));
+  g_assert_cmpuint (compared, >, 48000 * 10);
+  /* The same sound, but not bit for bit: the source's AAC decoder, on a
+   * seek of its own instead of beside the pictures, starts a packet
+   * elsewhere, and AAC's perceptual noise substitution fills some bands
+   * with pseudo-random noise whose sequence depends on how many frames
+   * the decoder has made (two audio-only readers agree exactly).  The
+   * render's own noise is no more "right" than either. */
+  g_test_message ("sound on the proxy: error %.1f dB under the signal, at most %.5f",
+                  total_err > 0 ? 10 * log10 (total_energy / total_err) : 999.0, max_diff);
+  g_assert_cmpfloat (total_err, <, 1e-4 * total_energy);
+  g_assert_cmpfloat (max_diff, <, 0.05);
+
+  for (guint i = 0; i < G_N_ELEMENTS (times); i++)
+    {
+      g_autoptr(AveEditFrame) frame = NULL;
+      g_autoptr(AveEditFrame) ref = NULL;
+      gint64 want = (gint64) floor (times[i] * fps + 1e-6);
+      double db;
+
+      g_assert_true (ave_edit_stream_seek (on_proxy, times[i], &error));
+      g_assert_true (ave_edit_stream_seek (on_source, times[i], &error));
+      frame = ave_edit_stream_next (on_proxy, &error);
+      ref = ave_edit_stream_next (on_source, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (frame->index, ==, want);
+      db = psnr (frame->rgba, g_ptr_array_index (pictures, frame->index), PREVIEW_W, PREVIEW_H, frame->stride);
+      g_test_message ("proxy, output %.2f s (frame %" G_GINT64_FORMAT "): %.1f dB against the render",
+                      times[i], frame->index, db);
+      g_assert_cmpfloat (db, >=, 30.0);
+      g_assert_cmpint (frame->audio_start, ==, ref->audio_start);
+      g_assert_cmpuint (frame->n_audio, ==, ref->n_audio);
+      for (gsize k = 0; k < frame->n_audio * (gsize) frame->channels; k++)
+        {
+          seek_err += (frame->audio[k] - ref->audio[k]) * (frame->audio[k] - ref->audio[k]);
+          seek_energy += ref->audio[k] * ref->audio[k];
+        }
+    }
+  g_test_message ("sound after the seeks: error %.1f dB under the signal",
+                  10 * log10 (seek_energy / MAX (seek_err, 1e-20)));
+  g_assert_cmpfloat (seek_energy, >, 0.0);
+  g_assert_cmpfloat (seek_err, <, 0.001 * seek_energy);
+}
+
+/* A proxy removed while the stream reads it (the cache cleared, or
+ * trimmed by another process): what is open reads on, a reader opened
+ * after reads the source's own pictures, with a warning; the frames are
+ * still the render's. */
+static void
+test_proxy_removed (void)
+{
+  g_autoptr(AveEditStream) stream = open_stream ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = ave_test_path ("proxies-removed");
+  g_autofree char *proxy = NULL;
+  GPtrArray *pictures = render_pictures ();
+  static const double times[] = { 0.5, 8.5, 2.0 };
+
+  proxy = ave_proxy_make (talk (), PREVIEW_W, PREVIEW_H, dir, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ave_edit_stream_use_proxy (stream, proxy, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (times); i++)
+    {
+      g_autoptr(AveEditFrame) frame = NULL;
+      double db;
+
+      if (i == 1)
+        {
+          g_assert_cmpint (g_unlink (proxy), ==, 0);
+          /* the crossfade needs a second reader: the source's */
+          g_test_expect_message ("ave-composer", G_LOG_LEVEL_WARNING, "*instead of its proxy*");
+        }
+      g_assert_true (ave_edit_stream_seek (stream, times[i], &error));
+      g_assert_no_error (error);
+      frame = ave_edit_stream_next (stream, &error);
+      g_assert_no_error (error);
+      if (i == 1)
+        g_test_assert_expected_messages ();
+      db = psnr (frame->rgba, g_ptr_array_index (pictures, frame->index), PREVIEW_W, PREVIEW_H, frame->stride);
+      g_test_message ("output %.2f s, the proxy %s: %.1f dB against the render",
+                      times[i], i == 0 ? "there" : "removed", db);
+      g_assert_cmpfloat (db, >=, 30.0);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -444,5 +580,7 @@ main (int argc, char **argv)
   g_test_add_func ("/edit-stream/seek-then-read-on", test_seek_then_read_on);
   g_test_add_func ("/edit-stream/sound-matches-render", test_sound_matches_render);
   g_test_add_func ("/edit-stream/burned-captions-match-render", test_burned_captions_match_render);
+  g_test_add_func ("/edit-stream/proxy-matches-render", test_proxy_matches_render);
+  g_test_add_func ("/edit-stream/proxy-removed", test_proxy_removed);
   return g_test_run ();
 }

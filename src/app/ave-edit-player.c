@@ -57,6 +57,13 @@ struct _AveEditPlayer
   double            measure_gain;
   gboolean          seek_pending;
   double            seek_target;
+  /* A preview proxy of proxy_source (media/ave-proxy.h): the stream reads
+   * its pictures from it.  proxy_pending: the worker has not switched the
+   * open stream to it yet; proxy_used: the open stream reads it. */
+  char             *proxy_source;
+  char             *proxy_path;
+  gboolean          proxy_pending;
+  gboolean          proxy_used;
   guint             generation;    /* bumped by every seek and open */
   GQueue            queue;         /* Queued*, in output order */
   gboolean          eos;           /* the worker read the last frame */
@@ -245,11 +252,33 @@ gain_key (AvePlan           *plan,
   return g_strdup_printf ("%.6f %.6f %s", settings->loudness_target, settings->audio_fade_duration, json);
 }
 
+/* Switches `stream` (of the plan of `source`) to the proxy when there is
+ * one of that source; called without the lock.  A proxy that cannot be
+ * used is no error for the user: the preview goes on with the source. */
+static gboolean
+use_proxy (AveEditStream *stream,
+           const char    *source,
+           const char    *proxy_source,
+           const char    *proxy_path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (proxy_path == NULL || g_strcmp0 (source, proxy_source) != 0)
+    return FALSE;
+  if (!ave_edit_stream_use_proxy (stream, proxy_path, &error))
+    {
+      g_warning ("The preview keeps reading %s itself: %s", source, error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gpointer
 worker (gpointer data)
 {
   AveEditPlayer *self = data;
   AveEditStream *stream = NULL;
+  char *stream_source = NULL;     /* the source of the plan `stream` plays */
 
   g_mutex_lock (&self->lock);
   for (;;)
@@ -268,6 +297,7 @@ worker (gpointer data)
           self->measured = FALSE;
         }
       while (!self->quit && self->open_plan == NULL && !self->seek_pending && !self->measured &&
+             !(self->proxy_pending && stream != NULL) &&
              (stream == NULL || self->eos ||
               g_queue_get_length (&self->queue) >= (self->playing || self->play_when_open ? QUEUE_FRAMES
                                                                                         : self->settled ? 0 : 1)))
@@ -301,10 +331,27 @@ worker (gpointer data)
 
           self->open_captions = (AveComposeCaptions) { 0 };
           g_clear_pointer (&stream, ave_edit_stream_free);
+          g_clear_pointer (&stream_source, g_free);
           self->is_open = FALSE;
-          g_mutex_unlock (&self->lock);
-          opened = ave_edit_stream_open (plan, settings, captions.cues != NULL ? &captions : NULL,
-                                         width, height, known_gain, cancellable, &error);
+          self->proxy_used = FALSE;
+          {
+            g_autofree char *proxy_source = g_strdup (self->proxy_source);
+            g_autofree char *proxy_path = g_strdup (self->proxy_path);
+            gboolean used = FALSE;
+
+            self->proxy_pending = FALSE;
+            g_mutex_unlock (&self->lock);
+            opened = ave_edit_stream_open (plan, settings, captions.cues != NULL ? &captions : NULL,
+                                           width, height, known_gain, cancellable, &error);
+            if (opened != NULL)
+              used = use_proxy (opened, ave_plan_get_source (plan), proxy_source, proxy_path);
+            g_mutex_lock (&self->lock);
+            self->proxy_used = used;
+            /* a proxy that came meanwhile is taken below */
+            if (g_strcmp0 (proxy_path, self->proxy_path) != 0)
+              self->proxy_pending = TRUE;
+            g_mutex_unlock (&self->lock);
+          }
           g_clear_pointer (&captions.words, g_array_unref);
           g_clear_pointer (&captions.cues, g_array_unref);
           g_mutex_lock (&self->lock);
@@ -325,6 +372,7 @@ worker (gpointer data)
               continue;
             }
           stream = opened;
+          stream_source = g_strdup (ave_plan_get_source (plan));
           self->is_open = TRUE;
           if (measure_later)
             {
@@ -353,6 +401,30 @@ worker (gpointer data)
       if (stream == NULL)
         {
           self->seek_pending = FALSE;
+          continue;
+        }
+
+      if (self->proxy_pending)
+        {
+          /* The proxy is ready: the open stream reads on from the same
+           * frame with pictures from it; what is queued stays (the same
+           * frames), playing goes on. */
+          g_autofree char *proxy_source = g_strdup (self->proxy_source);
+          g_autofree char *proxy_path = g_strdup (self->proxy_path);
+          gboolean used;
+
+          self->proxy_pending = FALSE;
+          if (self->proxy_used || proxy_path == NULL)
+            continue;
+          g_mutex_unlock (&self->lock);
+          used = use_proxy (stream, stream_source, proxy_source, proxy_path);
+          g_mutex_lock (&self->lock);
+          self->proxy_used = used;
+          if (used)
+            {
+              self->notify_pending = TRUE;
+              g_source_set_ready_time (self->pump, 0);
+            }
           continue;
         }
 
@@ -410,6 +482,7 @@ worker (gpointer data)
   g_mutex_unlock (&self->lock);
   stop_measurer (self);
   g_clear_pointer (&stream, ave_edit_stream_free);
+  g_free (stream_source);
   return NULL;
 }
 
@@ -768,6 +841,35 @@ ave_edit_player_is_settled (AveEditPlayer *self)
 }
 
 void
+ave_edit_player_set_proxy (AveEditPlayer *self,
+                           const char    *source,
+                           const char    *proxy_path)
+{
+  g_mutex_lock (&self->lock);
+  if (g_strcmp0 (source, self->proxy_source) != 0 || g_strcmp0 (proxy_path, self->proxy_path) != 0)
+    {
+      g_free (self->proxy_source);
+      g_free (self->proxy_path);
+      self->proxy_source = g_strdup (source);
+      self->proxy_path = g_strdup (proxy_path);
+      self->proxy_pending = proxy_path != NULL;
+      g_cond_signal (&self->cond);
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+ave_edit_player_get_uses_proxy (AveEditPlayer *self)
+{
+  gboolean used;
+
+  g_mutex_lock (&self->lock);
+  used = self->is_open && self->proxy_used;
+  g_mutex_unlock (&self->lock);
+  return used;
+}
+
+void
 ave_edit_player_get_stats (AveEditPlayer      *self,
                            AveEditPlayerStats *stats)
 {
@@ -801,6 +903,8 @@ ave_edit_player_free (AveEditPlayer *self)
   g_free (self->error);
   g_free (self->gain_key);
   g_free (self->gain_source);
+  g_free (self->proxy_source);
+  g_free (self->proxy_path);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   g_free (self);

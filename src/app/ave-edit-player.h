@@ -61,6 +61,16 @@ gint64         ave_edit_player_get_frame_index (AveEditPlayer *self);
 /* TRUE once the frame of the last seek is on screen. */
 gboolean       ave_edit_player_is_settled     (AveEditPlayer *self);
 
+/* Reads the pictures of edits of `source` from `proxy_path`, a preview
+ * proxy of it at the size edits are opened at (media/ave-proxy.h; NULL:
+ * none): the edit open now switches to it from the frame it stands at,
+ * without a jump or a pause.  The sound still comes from the source.  A
+ * proxy that cannot be read is logged and the source is read instead. */
+void           ave_edit_player_set_proxy      (AveEditPlayer *self,
+                                               const char    *source,
+                                               const char    *proxy_path);
+/* Whether the edit open now reads its pictures from a proxy. */
+gboolean       ave_edit_player_get_uses_proxy (AveEditPlayer *self);
 /* Playback figures (bench/bench-ui.sh): frames shown and frames skipped
  * because they came too late since the last play, the time from the last
  * seek to its frame on screen, and whether the sound's clock drives it. */

@@ -19,6 +19,7 @@ struct _AvePreferences
   AdwComboRow  *retakes_row;
   AdwComboRow  *subtitles_row;
   GtkSwitch    *burn_captions_switch;
+  GtkSwitch    *preview_proxies_switch;
   AdwEntryRow  *caption_style_row;
   AdwActionRow *output_folder_row;
 
@@ -319,6 +320,7 @@ ave_preferences_class_init (AvePreferencesClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, retakes_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, subtitles_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, burn_captions_switch);
+  gtk_widget_class_bind_template_child (widget_class, AvePreferences, preview_proxies_switch);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, caption_style_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, director_row);
   gtk_widget_class_bind_template_child (widget_class, AvePreferences, llm_provider_row);
@@ -368,6 +370,8 @@ ave_preferences_new (AveApplication *application)
       g_autofree char *style = g_settings_get_string (self->settings, "caption-style");
 
       g_settings_bind (self->settings, "burn-captions", self->burn_captions_switch, "active",
+                       G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "preview-proxies", self->preview_proxies_switch, "active",
                        G_SETTINGS_BIND_DEFAULT);
       gtk_editable_set_text (GTK_EDITABLE (self->caption_style_row), style);
       g_signal_connect (self->settings, "changed::output-folder", G_CALLBACK (on_output_folder_changed), self);

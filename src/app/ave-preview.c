@@ -2,11 +2,17 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <glib/gi18n.h>
 
 #include "assets/ave-captions.h"
+#include "core/ave-error.h"
 #include "media/ave-media.h"
+#include "media/ave-proxy.h"
 #include "ave-edit-media.h"
 #include "ave-timeline-layout.h"
 #include "ave-preview.h"
@@ -73,6 +79,15 @@ struct _AvePreview
   int             caption_texture_cue, caption_texture_word;
   int             caption_frame_width, caption_frame_height;
   graphene_rect_t caption_rect;     /* in frame pixels */
+
+  /* The preview proxy of `path` (media/ave-proxy.h), made by one thread
+   * at a lower priority while the edit plays from the source itself;
+   * the edit then reads its pictures from it (every seek quick). */
+  gboolean        use_proxies;
+  GThread        *proxy_thread;
+  GCancellable   *proxy_cancellable;
+  char           *proxy_path;       /* ready; NULL before */
+  GtkWidget      *proxy_label;      /* "Preparing the preview…" while it is made */
 };
 
 G_DEFINE_FINAL_TYPE (AvePreview, ave_preview, GTK_TYPE_WIDGET)
@@ -85,6 +100,7 @@ enum {
   PROP_DURATION,
   PROP_PLAYING,
   PROP_SHOW_CAPTIONS,
+  PROP_USE_PROXIES,
   N_PROPS
 };
 
@@ -526,6 +542,133 @@ probe_done (GObject      *object,
     self->frame_duration = 1.0 / info->frame_rate;
 }
 
+/* ------------------------------------------------------------- proxies */
+
+typedef struct
+{
+  AvePreview   *preview;        /* a reference, released on the main thread */
+  GApplication *app;            /* held while the thread runs, or NULL */
+  char         *source;
+  GCancellable *cancellable;
+  char         *proxy_path;
+  GError       *error;
+} ProxyJob;
+
+static void
+proxy_job_free (ProxyJob *job)
+{
+  g_object_unref (job->preview);
+  if (job->app != NULL)
+    {
+      g_application_release (job->app);
+      g_object_unref (job->app);
+    }
+  g_free (job->source);
+  g_object_unref (job->cancellable);
+  g_free (job->proxy_path);
+  g_clear_error (&job->error);
+  g_free (job);
+}
+
+static void
+proxy_ready (AvePreview *self,
+             const char *proxy_path)
+{
+  g_free (self->proxy_path);
+  self->proxy_path = g_strdup (proxy_path);
+  if (self->edit != NULL)
+    ave_edit_player_set_proxy (edit_player (self), self->path, self->proxy_path);
+}
+
+static gboolean
+proxy_done (gpointer data)
+{
+  ProxyJob *job = data;
+  AvePreview *self = job->preview;
+
+  if (g_cancellable_is_cancelled (job->cancellable))
+    return G_SOURCE_REMOVE;   /* stopped: stop_proxy () let the thread go */
+  /* the thread returns right after this was queued: never waited for */
+  g_clear_pointer (&self->proxy_thread, g_thread_unref);
+  g_clear_object (&self->proxy_cancellable);
+  gtk_widget_set_visible (self->proxy_label, FALSE);
+  if (job->proxy_path != NULL)
+    proxy_ready (self, job->proxy_path);
+  else if (g_error_matches (job->error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_NO_STREAMS))
+    g_debug ("%s has no pictures to make a preview proxy of", job->source);
+  else
+    /* not the user's problem: the preview reads the source as before */
+    g_warning ("No preview proxy for %s (seeks read the source itself): %s",
+               job->source, job->error->message);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+proxy_thread (gpointer data)
+{
+  ProxyJob *job = data;
+
+  /* Below the preview and the window: the proxy only makes later seeks
+   * quicker.  Linux gives each thread a nice value of its own; the
+   * decoder's and x264's threads started from here inherit it. */
+  if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10) != 0)
+    g_debug ("The preview proxy is made at normal priority: %s", g_strerror (errno));
+  job->proxy_path = ave_proxy_make (job->source, EDIT_MAX_WIDTH, EDIT_MAX_HEIGHT, NULL,
+                                    NULL, NULL, job->cancellable, &job->error);
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, proxy_done, job, (GDestroyNotify) proxy_job_free);
+  return NULL;
+}
+
+/* Stops a proxy being made and forgets the one of the source before.
+ * The main loop never waits for the thread: at its lower priority on a
+ * busy machine it may take a while to see the cancellation and remove
+ * what it wrote.  It finishes on its own; the application is held until
+ * it has (so quitting still leaves nothing half-written behind). */
+static void
+stop_proxy (AvePreview *self)
+{
+  if (self->proxy_cancellable != NULL)
+    g_cancellable_cancel (self->proxy_cancellable);
+  g_clear_pointer (&self->proxy_thread, g_thread_unref);
+  g_clear_object (&self->proxy_cancellable);
+  g_clear_pointer (&self->proxy_path, g_free);
+  if (self->proxy_label != NULL)
+    gtk_widget_set_visible (self->proxy_label, FALSE);
+  if (self->edit != NULL)
+    ave_edit_player_set_proxy (edit_player (self), NULL, NULL);
+}
+
+/* The proxy of the source: found made before, or made now on a thread. */
+static void
+start_proxy (AvePreview *self)
+{
+  g_autofree char *found = NULL;
+  ProxyJob *job;
+
+  stop_proxy (self);
+  if (!self->use_proxies || self->path == NULL)
+    return;
+  found = ave_proxy_find (self->path, EDIT_MAX_WIDTH, EDIT_MAX_HEIGHT, NULL);
+  if (found != NULL)
+    {
+      proxy_ready (self, found);
+      return;
+    }
+  job = g_new0 (ProxyJob, 1);
+  job->preview = g_object_ref (self);
+  job->source = g_strdup (self->path);
+  job->cancellable = g_cancellable_new ();
+  job->app = g_application_get_default ();
+  if (job->app != NULL)
+    {
+      g_object_ref (job->app);
+      g_application_hold (job->app);
+    }
+  self->proxy_cancellable = g_object_ref (job->cancellable);
+  gtk_widget_set_visible (self->proxy_label, TRUE);
+  self->proxy_thread = g_thread_new ("ave-preview-proxy", proxy_thread, job);
+}
+
 /* ------------------------------------------------------------- actions */
 
 static void
@@ -600,6 +743,7 @@ ave_preview_dispose (GObject *object)
 
   g_cancellable_cancel (self->probe_cancellable);
   g_clear_object (&self->probe_cancellable);
+  stop_proxy (self);
   clear_stream (self);
   g_clear_object (&self->edit);
   if (self->plan != NULL)
@@ -647,6 +791,9 @@ ave_preview_get_property (GObject    *object,
     case PROP_SHOW_CAPTIONS:
       g_value_set_boolean (value, self->show_captions);
       break;
+    case PROP_USE_PROXIES:
+      g_value_set_boolean (value, self->use_proxies);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -679,6 +826,9 @@ ave_preview_set_property (GObject      *object,
       break;
     case PROP_SHOW_CAPTIONS:
       ave_preview_set_show_captions (self, g_value_get_boolean (value));
+      break;
+    case PROP_USE_PROXIES:
+      ave_preview_set_use_proxies (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -713,6 +863,9 @@ ave_preview_class_init (AvePreviewClass *klass)
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SHOW_CAPTIONS] =
     g_param_spec_boolean ("show-captions", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_USE_PROXIES] =
+    g_param_spec_boolean ("use-proxies", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -755,6 +908,7 @@ ave_preview_init (AvePreview *self)
   self->caption_cue = self->caption_word = -1;
   self->caption_texture_cue = self->caption_texture_word = -1;
   self->caption_style = ave_settings_new ();
+  self->use_proxies = TRUE;
   gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
 
@@ -770,6 +924,15 @@ ave_preview_init (AvePreview *self)
   self->controls = gtk_media_controls_new (NULL);
   gtk_widget_set_hexpand (self->controls, TRUE);
   gtk_box_append (GTK_BOX (self->bar), self->controls);
+  /* Quietly, while the preview proxy is made: seeks get quicker soon. */
+  self->proxy_label = gtk_label_new (_("Preparing the preview…"));
+  gtk_widget_add_css_class (self->proxy_label, "dim-label");
+  gtk_widget_add_css_class (self->proxy_label, "caption");
+  gtk_widget_set_margin_end (self->proxy_label, 6);
+  gtk_widget_set_tooltip_text (self->proxy_label,
+                               _("A small copy of the video is being made so that seeking in the preview is quick"));
+  gtk_widget_set_visible (self->proxy_label, FALSE);
+  gtk_box_append (GTK_BOX (self->bar), self->proxy_label);
   /* Captions over the picture, to check them before rendering. */
   self->captions_button = gtk_toggle_button_new ();
   gtk_button_set_icon_name (GTK_BUTTON (self->captions_button), "media-view-subtitles-symbolic");
@@ -835,6 +998,7 @@ open_edit (AvePreview *self,
     }
   if (gtk_media_stream_is_prepared (self->stream))
     gtk_media_stream_stream_unprepared (self->stream);
+  ave_edit_player_set_proxy (edit_player (self), self->path, self->proxy_path);
   ave_edit_player_open (edit_player (self), self->plan, settings,
                         captions.cues != NULL ? &captions : NULL,
                         EDIT_MAX_WIDTH, EDIT_MAX_HEIGHT, output_time, play);
@@ -893,6 +1057,7 @@ ave_preview_set_source (AvePreview *self,
   clear_stream (self);
   g_cancellable_cancel (self->probe_cancellable);
   g_clear_object (&self->probe_cancellable);
+  stop_proxy (self);
   g_free (self->path);
   self->path = g_strdup (path);
   self->current = -1;
@@ -910,6 +1075,7 @@ ave_preview_set_source (AvePreview *self,
       task = g_task_new (self, self->probe_cancellable, probe_done, NULL);
       g_task_set_task_data (task, g_strdup (path), g_free);
       g_task_run_in_thread (task, probe_thread);
+      start_proxy (self);
     }
 
   set_position (self, 0.0, TRUE);
@@ -1257,4 +1423,45 @@ ave_preview_get_edit_stats (AvePreview         *self,
     return FALSE;
   ave_edit_player_get_stats (edit_player (self), stats);
   return TRUE;
+}
+
+void
+ave_preview_set_use_proxies (AvePreview *self,
+                             gboolean    use)
+{
+  g_return_if_fail (AVE_IS_PREVIEW (self));
+
+  use = !!use;
+  if (use == self->use_proxies)
+    return;
+  self->use_proxies = use;
+  if (use)
+    start_proxy (self);
+  else
+    stop_proxy (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USE_PROXIES]);
+}
+
+gboolean
+ave_preview_get_use_proxies (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), FALSE);
+
+  return self->use_proxies;
+}
+
+gboolean
+ave_preview_get_uses_proxy (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), FALSE);
+
+  return plays_edit (self) && ave_edit_player_get_uses_proxy (edit_player (self));
+}
+
+gboolean
+ave_preview_get_preparing_proxy (AvePreview *self)
+{
+  g_return_val_if_fail (AVE_IS_PREVIEW (self), FALSE);
+
+  return self->proxy_thread != NULL;
 }

@@ -98,4 +98,19 @@ GdkTexture *ave_preview_get_shown_texture   (AvePreview *self);
 gboolean    ave_preview_get_edit_stats      (AvePreview         *self,
                                              AveEditPlayerStats *stats);
 
+/* Preview proxies ("use-proxies", on by default): with a source set, a
+ * small copy of its pictures that seeks quickly (media/ave-proxy.h) is
+ * found in the cache or made on a thread of lower priority, and the edit
+ * then reads its pictures from it, from the frame it stands at on; a
+ * label by the controls says the preview is being prepared meanwhile.
+ * Off: the edit reads the source (an edit open on a proxy keeps it until
+ * it is opened again). */
+void        ave_preview_set_use_proxies     (AvePreview *self,
+                                             gboolean    use);
+gboolean    ave_preview_get_use_proxies     (AvePreview *self);
+/* Whether the edit on screen reads its pictures from a proxy now. */
+gboolean    ave_preview_get_uses_proxy      (AvePreview *self);
+/* Whether a proxy is being made. */
+gboolean    ave_preview_get_preparing_proxy (AvePreview *self);
+
 G_END_DECLS

@@ -1462,6 +1462,7 @@ ave_window_init (AveWindow *self)
   if (self->settings != NULL)
     {
       g_settings_bind (self->settings, "show-captions", self->preview, "show-captions", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "preview-proxies", self->preview, "use-proxies", G_SETTINGS_BIND_DEFAULT);
       g_signal_connect (self->settings, "changed::caption-style", G_CALLBACK (on_caption_style_changed), self);
       g_signal_connect (self->settings, "changed::budget-limit", G_CALLBACK (on_budget_changed), self);
       on_budget_changed (self->settings, "budget-limit", self);

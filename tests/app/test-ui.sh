@@ -75,6 +75,8 @@ name_owned() { gdbus call --session --dest org.freedesktop.DBus --object-path /o
 # provider keys that a local director leaves unused (no request goes out).
 export GSETTINGS_BACKEND=keyfile
 export XDG_CONFIG_HOME="$work/config"
+# the preview's proxy of the clip (made as the app would) in here too
+export XDG_CACHE_HOME="$work/cache"
 mkdir -p "$XDG_CONFIG_HOME/glib-2.0/settings"
 cat >"$XDG_CONFIG_HOME/glib-2.0/settings/keyfile" <<'KEYS'
 [io/github/aivideoeditor/Editor]

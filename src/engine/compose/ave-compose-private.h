@@ -195,6 +195,12 @@ gboolean        _ave_composition_frame          (AveComposition  *self,
 gboolean        _ave_composition_seek           (AveComposition  *self,
                                                  gint64           frame,
                                                  GError         **error);
+/* The preview reads its pictures from `proxy_path`, a preview proxy of
+ * the source at the composition's size (media/ave-proxy.h), and its sound
+ * from the source still.  Never for a render.  Seek before the next frame. */
+gboolean        _ave_composition_use_proxy      (AveComposition  *self,
+                                                 const char      *proxy_path,
+                                                 GError         **error);
 /* After the last frame: the sound the limiter still holds. */
 gboolean        _ave_composition_finish_sound   (AveComposition  *self,
                                                  GError         **error);

@@ -10,6 +10,7 @@
 
 #include "core/ave-error.h"
 #include "media/ave-media-private.h"
+#include "media/ave-proxy.h"
 #include "assets/ave-cards.h"
 #include "assets/ave-captions.h"
 #include "ave-compose-private.h"
@@ -100,6 +101,9 @@ typedef struct
 struct _Reader
 {
   AveMediaSource *source;
+  /* With a preview proxy: the pictures come from the proxy (source) and
+   * the sound from the source file itself (sound), seeked together. */
+  AveMediaSource *sound;
   gboolean        want_video, want_audio;
   gboolean        positioned;      /* seeked at least once */
   AVFrame        *video_cur;
@@ -130,6 +134,7 @@ struct _AveComposition
   const AveSettings *settings;
   AveCompute        *compute;
   char              *source_path;
+  char              *proxy_path;    /* the preview's pictures, or NULL */
   AveMediaInfo      *info;
   AveMediaSourceOptions options;
 
@@ -202,6 +207,7 @@ reader_free (Reader *r)
     return;
   reader_clear_frames (r);
   g_clear_pointer (&r->source, ave_media_source_free);
+  g_clear_pointer (&r->sound, ave_media_source_free);
   g_free (r);
 }
 
@@ -251,6 +257,7 @@ composer_free (Composer *c)
   g_clear_pointer (&c->writer, _ave_mp4_writer_free);
   g_clear_pointer (&c->info, ave_media_info_free);
   g_free (c->source_path);
+  g_free (c->proxy_path);
   g_clear_object (&c->compute);
   g_free (c);
 }
@@ -465,24 +472,56 @@ piece_envelope (const Piece *p,
  * previous keyframe) when the next piece starts at most this far ahead:
  * the usual case when an edit only removes pauses. */
 #define READ_ON_MAX_S 2.0
+/* Sound decoded before where a seek of an audio-only reader starts:
+ * several frames of any common codec (AAC 21 ms, MP3 24 ms, Opus 20 ms). */
+#define SOUND_PREROLL_S 0.1
 
 static Reader *
 reader_new (Composer                    *c,
             const AveMediaSourceOptions *options,
             GError                     **error)
 {
-  Reader *r = g_new0 (Reader, 1);
+  g_autoptr(Reader) r = g_new0 (Reader, 1);
+  g_autoptr(GError) local_error = NULL;
 
-  r->source = ave_media_source_open (c->source_path, options, error);
-  if (r->source == NULL)
+  if (c->proxy_path != NULL && options->want_video)
     {
-      g_free (r);
-      return NULL;
+      AveMediaSourceOptions pictures = *options;
+
+      /* the proxy is upright already and keeps the source's clock */
+      pictures.want_audio = FALSE;
+      pictures.apply_rotation = FALSE;
+      pictures.zero_clock = TRUE;
+      r->source = ave_media_source_open (c->proxy_path, &pictures, &local_error);
+      if (r->source == NULL)
+        {
+          /* Removed meanwhile (the cache cleared or trimmed): the source's
+           * own pictures are the same ones, only slower to seek in. */
+          g_warning ("The preview reads %s again instead of its proxy: %s",
+                     c->source_path, local_error->message);
+          g_clear_pointer (&c->proxy_path, g_free);
+          return reader_new (c, options, error);
+        }
+      if (options->want_audio)
+        {
+          AveMediaSourceOptions sound = *options;
+
+          sound.want_video = FALSE;
+          r->sound = ave_media_source_open (c->source_path, &sound, error);
+          if (r->sound == NULL)
+            return NULL;
+        }
+    }
+  else
+    {
+      r->source = ave_media_source_open (c->source_path, options, error);
+      if (r->source == NULL)
+        return NULL;
     }
   r->want_video = options->want_video;
   r->want_audio = options->want_audio;
   r->audio_expected = G_MININT64;
-  return r;
+  return g_steal_pointer (&r);
 }
 
 /* Whether `r` can reach video time `seconds` and audio sample
@@ -528,6 +567,15 @@ reader_start (Composer     *c,
   reader_clear_frames (r);
   r->next_sample = first_sample;
   r->positioned = TRUE;
+  if (r->sound != NULL)
+    /* Pictures from the proxy, sound from the source.  Beside the
+     * pictures the sound would start decoding at the video's keyframe;
+     * alone the demuxer lands right at the time asked, and an audio
+     * decoder's first frame after a seek lacks the one before it to
+     * overlap with (AAC: the first 20 ms come out wrong).  A little
+     * earlier, the samples wanted come out of a decoder under way. */
+    return ave_media_source_seek (r->source, MAX (video_seconds, 0.0), error) &&
+           ave_media_source_seek (r->sound, MAX (seek_to - SOUND_PREROLL_S, 0.0), error);
   return ave_media_source_seek (r->source, MAX (seek_to, 0.0), error);
 }
 
@@ -559,7 +607,7 @@ reader_read_audio (Composer  *c,
               r->next_sample += (gint64) (n - done);
               return TRUE;
             }
-          frame = ave_media_source_read_audio (r->source, &local_error);
+          frame = ave_media_source_read_audio (r->sound != NULL ? r->sound : r->source, &local_error);
           if (frame == NULL)
             {
               if (local_error != NULL)
@@ -1630,12 +1678,12 @@ _ave_composition_open (AvePlan                  *plan,
   else if (c->has_video && width > 0 && height > 0 && (width < c->width || height < c->height))
     {
       /* A smaller picture (the preview): the source's shape within
-       * width x height.  The decoder scales; cards, overlays and captions
-       * are drawn at the render's size and shrunk (fit_drawing). */
-      double scale = MIN ((double) width / c->width, (double) height / c->height);
-
-      c->width = c->options.video_width = MAX (2, (int) lround (c->width * scale) & ~1);
-      c->height = c->options.video_height = MAX (2, (int) lround (c->height * scale) & ~1);
+       * width x height, the size of its preview proxy too.  The decoder
+       * scales; cards, overlays and captions are drawn at the render's
+       * size and shrunk (fit_drawing). */
+      ave_proxy_fit_size (c->info, width, height, &c->width, &c->height);
+      c->options.video_width = c->width;
+      c->options.video_height = c->height;
     }
 
   plan_pieces (c, plan);
@@ -1818,6 +1866,36 @@ _ave_composition_seek (AveComposition  *c,
         break;
       c->next_piece++;
     }
+  return TRUE;
+}
+
+gboolean
+_ave_composition_use_proxy (AveComposition  *c,
+                            const char      *proxy_path,
+                            GError         **error)
+{
+  g_autoptr(AveMediaInfo) info = NULL;
+
+  if (!c->has_video)
+    return TRUE;
+  info = ave_media_probe (proxy_path, error);
+  if (info == NULL)
+    return FALSE;
+  /* a proxy of another size (another preview box) would be scaled up */
+  if (!info->has_video || info->width < c->width || info->height < c->height)
+    {
+      g_set_error (error, AVE_MEDIA_ERROR, AVE_MEDIA_ERROR_FAILED,
+                   "%s is not a preview proxy of %s at %dx%d", proxy_path, c->source_path,
+                   c->width, c->height);
+      return FALSE;
+    }
+  /* readers of the source's pictures are of no use any more */
+  for (guint i = 0; i < c->n_pieces; i++)
+    if (c->pieces[i].active)
+      piece_deactivate (c, &c->pieces[i]);
+  g_ptr_array_set_size (c->free_readers, 0);
+  g_free (c->proxy_path);
+  c->proxy_path = g_strdup (proxy_path);
   return TRUE;
 }
 

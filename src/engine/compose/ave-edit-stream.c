@@ -238,6 +238,24 @@ ave_edit_stream_seek (AveEditStream *self,
   return TRUE;
 }
 
+gboolean
+ave_edit_stream_use_proxy (AveEditStream  *self,
+                           const char     *proxy_path,
+                           GError        **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (proxy_path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!_ave_composition_use_proxy (self->composition, proxy_path, error))
+    return FALSE;
+  /* the next read starts where the stream stood, from the proxy */
+  if (!_ave_composition_seek (self->composition, self->position, error))
+    return FALSE;
+  self->audio_pos = _ave_composition_frame_sample (self->composition, self->position);
+  return TRUE;
+}
+
 gint64
 ave_edit_stream_get_position (AveEditStream *self)
 {

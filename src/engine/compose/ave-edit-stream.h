@@ -98,6 +98,17 @@ gint64         ave_edit_stream_frame_at       (AveEditStream *self,
 gboolean       ave_edit_stream_seek           (AveEditStream *self,
                                                double         seconds,
                                                GError       **error);
+/* Reads the pictures from now on from `proxy_path`, a preview proxy of
+ * the plan's source for this stream's size (ave_proxy_make() with the
+ * width and height the stream was opened with), and the sound from the
+ * source as before: the same frames at the same times, each a few
+ * preview-size pictures from a keyframe instead of up to a GOP of the
+ * source's.  The next read is the frame the stream stood at.  Fails
+ * (and the stream reads the source as before) when the file is not such
+ * a proxy. */
+gboolean       ave_edit_stream_use_proxy      (AveEditStream  *self,
+                                               const char     *proxy_path,
+                                               GError        **error);
 /* The frame the next read returns. */
 gint64         ave_edit_stream_get_position   (AveEditStream *self);
 /* The next frame in output order, NULL at the end (error unset) or on a

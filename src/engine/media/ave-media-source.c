@@ -589,6 +589,9 @@ convert_video (AveMediaSource *self,
     }
 
   out->colorspace = picture_matrix (decoded);
+  /* kept for whoever encodes the picture again (a preview proxy) */
+  out->color_primaries = decoded->color_primaries;
+  out->color_trc = decoded->color_trc;
   out->pts = decoded->pts;
   _AVE_FRAME_DURATION (out) = duration_us;
   out->best_effort_timestamp = decoded->pts;
@@ -986,6 +989,8 @@ ave_media_source_open (const char                  *path,
       self->file.info->variable_frame_rate = vfr;
     }
   info = self->file.info;
+  if (options->zero_clock)
+    self->file.start_time_us = 0;
 
   if (options->want_video && self->file.video_index >= 0)
     {
@@ -1073,6 +1078,8 @@ reopen_at_start (AveMediaSource  *self,
   _ave_media_file_close (&self->file);
   self->file = fresh;
   self->file.info->variable_frame_rate = vfr;
+  if (self->opts.zero_clock)
+    self->file.start_time_us = 0;
   for (unsigned i = 0; i < self->file.fmt->nb_streams; i++)
     if (!stream_wanted (self, (int) i))
       self->file.fmt->streams[i]->discard = AVDISCARD_ALL;

@@ -77,6 +77,10 @@ typedef struct
   int      audio_rate;
   int      audio_channels;
   int      decoder_threads;   /* 0 = FFmpeg's choice */
+  /* Times are the file's own timestamps (its clock from 0), not relative
+   * to its first packet: a preview proxy (ave-proxy.h) is written on its
+   * source's clock and read back on it. */
+  gboolean zero_clock;
 } AveMediaSourceOptions;
 
 typedef struct _AveMediaSource AveMediaSource;
