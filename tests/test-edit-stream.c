@@ -127,6 +127,8 @@ render_pictures (void)
         .width = picture->width, .height = picture->height,
         .y = (guint8 *) picture->y, .y_stride = picture->y_stride,
         .u = (guint8 *) picture->u, .v = (guint8 *) picture->v, .uv_stride = picture->uv_stride,
+        /* as a player reads it: the matrix the render is tagged with */
+        .matrix = picture->matrix == AVE_COLOR_MATRIX_BT709 ? AVE_COMPUTE_MATRIX_BT709 : AVE_COMPUTE_MATRIX_BT601,
       };
       rgba = g_malloc ((gsize) 4 * PREVIEW_W * PREVIEW_H);
       g_assert_true (ave_compute_yuv_to_rgba (compute, &view, rgba, 4 * PREVIEW_W, &error));
@@ -417,6 +419,8 @@ test_burned_captions_match_render (void)
         .width = picture->width, .height = picture->height,
         .y = (guint8 *) picture->y, .y_stride = picture->y_stride,
         .u = (guint8 *) picture->u, .v = (guint8 *) picture->v, .uv_stride = picture->uv_stride,
+        /* as a player reads it: the matrix the render is tagged with */
+        .matrix = picture->matrix == AVE_COLOR_MATRIX_BT709 ? AVE_COMPUTE_MATRIX_BT709 : AVE_COMPUTE_MATRIX_BT601,
       };
       rgba = g_malloc ((gsize) 4 * PREVIEW_W * PREVIEW_H);
       g_assert_true (ave_compute_yuv_to_rgba (compute, &view, rgba, 4 * PREVIEW_W, &error));

@@ -136,6 +136,7 @@ struct _AveComposition
   gboolean           has_video, has_audio;
   int                width, height;
   int                draw_width, draw_height; /* the render's size: cards and captions are laid out at it */
+  AveComputeMatrix   matrix;        /* the source's pictures' and so the output's */
   AVRational         fps;
   int                channels;
 
@@ -709,7 +710,7 @@ piece_read_audio (Composer  *c,
   return TRUE;
 }
 
-static AveYuvFrame yuv_view (const AVFrame *frame);
+static AveYuvFrame yuv_view (Composer *c, const AVFrame *frame);
 
 /* Cards, overlays and captions are laid out and drawn at the render's
  * size (draw_width x draw_height) whatever size the composition works at.
@@ -832,7 +833,7 @@ card_activate (Composer  *c,
                            "Out of memory for video frames");
       return FALSE;
     }
-  view = yuv_view (p->still);
+  view = yuv_view (c, p->still);
   return ave_compute_rgba_to_yuv (c->compute, rgba, stride, &view, error);
 }
 
@@ -914,13 +915,17 @@ piece_deactivate (Composer *c,
 
 /* ------------------------------------------------------------ video */
 
+/* Every picture of a composition is in the source's matrix: cards,
+ * overlays and captions are converted to it. */
 static AveYuvFrame
-yuv_view (const AVFrame *frame)
+yuv_view (Composer      *c,
+          const AVFrame *frame)
 {
   AveYuvFrame view = {
     .width = frame->width, .height = frame->height,
     .y = frame->data[0], .y_stride = frame->linesize[0],
     .u = frame->data[1], .v = frame->data[2], .uv_stride = frame->linesize[1],
+    .matrix = c->matrix,
   };
   return view;
 }
@@ -988,11 +993,11 @@ piece_picture (Composer  *c,
     return src;
 
   {
-    AveYuvFrame a = yuv_view (src), b = yuv_view (c->black), out;
+    AveYuvFrame a = yuv_view (c, src), b = yuv_view (c, c->black), out;
 
     if (!scratch_ready (c, slot, error))
       return NULL;
-    out = yuv_view (c->scratch[slot]);
+    out = yuv_view (c, c->scratch[slot]);
     if (!ave_compute_blend (c->compute, &a, &b, black_weight, &out, error))
       return NULL;
   }
@@ -1060,7 +1065,7 @@ apply_overlays (Composer       *c,
 
       if (!make_drawable (c, picture, error))
         return FALSE;
-      view = yuv_view (c->scratch[3]);
+      view = yuv_view (c, c->scratch[3]);
       if (!ave_compute_overlay_rgba (c->compute, &view, o->rgba, o->width, o->height, o->stride,
                                      o->x, o->y, (guint) lround (CLAMP (opacity, 0.0, 1.0) * 255.0),
                                      error))
@@ -1117,7 +1122,7 @@ apply_caption (Composer       *c,
     }
   if (!make_drawable (c, picture, error))
     return FALSE;
-  view = yuv_view (c->scratch[3]);
+  view = yuv_view (c, c->scratch[3]);
   if (!ave_compute_overlay_rgba (c->compute, &view, c->caption_rgba, c->caption_width, c->caption_height,
                                  c->caption_stride, c->caption_x, c->caption_y, 255, error))
     return FALSE;
@@ -1171,9 +1176,9 @@ compose_video_frame (Composer  *c,
 
       if (b == NULL || !scratch_ready (c, 2, error))
         return FALSE;
-      va = yuv_view (a);
-      vb = yuv_view (b);
-      vo = yuv_view (c->scratch[2]);
+      va = yuv_view (c, a);
+      vb = yuv_view (c, b);
+      vo = yuv_view (c, c->scratch[2]);
       if (!ave_compute_blend (c->compute, &va, &vb, weight, &vo, error))
         return FALSE;
       picture = c->scratch[2];
@@ -1485,6 +1490,7 @@ setup_format (Composer  *c,
           rate = 30.0;
         }
       c->fps = av_d2q (rate, 100000);
+      c->matrix = info->matrix == AVE_COLOR_MATRIX_BT709 ? AVE_COMPUTE_MATRIX_BT709 : AVE_COMPUTE_MATRIX_BT601;
     }
   else
     c->fps = (AVRational) { AUDIO_ONLY_GRID, 1 };
@@ -1532,6 +1538,27 @@ make_black (Composer  *c,
   return TRUE;
 }
 
+/* The colour tags of the output: the matrix the pictures are in (the
+ * source's, tagged or not), and the source's primaries and transfer, or
+ * untagged the usual ones for that matrix (SMPTE 170M for SD, BT.470BG
+ * for 576-line PAL).  Players then decode the cards in the colours they
+ * were drawn in: untagged SD output is read as BT.709 by some. */
+static void
+output_colour (Composer           *c,
+               AveMp4WriterFormat *format)
+{
+  gboolean hd = c->matrix == AVE_COMPUTE_MATRIX_BT709;
+  gboolean pal = c->info->height == 576 || c->info->height == 288;
+
+  format->colorspace = hd ? AVCOL_SPC_BT709 : (pal ? AVCOL_SPC_BT470BG : AVCOL_SPC_SMPTE170M);
+  format->primaries = c->info->color_primaries > 0 && c->info->color_primaries != AVCOL_PRI_UNSPECIFIED
+                      ? (enum AVColorPrimaries) c->info->color_primaries
+                      : hd ? AVCOL_PRI_BT709 : (pal ? AVCOL_PRI_BT470BG : AVCOL_PRI_SMPTE170M);
+  format->transfer = c->info->color_transfer > 0 && c->info->color_transfer != AVCOL_TRC_UNSPECIFIED
+                     ? (enum AVColorTransferCharacteristic) c->info->color_transfer
+                     : hd ? AVCOL_TRC_BT709 : AVCOL_TRC_SMPTE170M;
+}
+
 static gboolean
 open_output (Composer    *c,
              const char  *output_path,
@@ -1556,6 +1583,7 @@ open_output (Composer    *c,
       format.height = c->height;
       format.frame_rate = c->fps;
       format.sample_aspect = av_make_q (num, den);
+      output_colour (c, &format);
     }
   if (c->has_audio)
     {
@@ -1652,6 +1680,12 @@ _ave_composition_open (AvePlan                  *plan,
   g_debug ("%u pieces, %" G_GINT64_FORMAT " frames at %d/%d fps, plan says %.3f s",
            c->n_pieces, c->n_frames, c->fps.num, c->fps.den, ave_plan_get_output_duration (plan));
   return g_steal_pointer (&c);
+}
+
+AveComputeMatrix
+_ave_composition_get_matrix (AveComposition *c)
+{
+  return c->matrix;
 }
 
 void

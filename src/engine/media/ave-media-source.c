@@ -506,30 +506,40 @@ rotate_plane (const guint8 *src,
     }
 }
 
-/* The matrix of a decoded frame's Y'CbCr: its tag, or when untagged what
- * FFmpeg's own conversions assume (BT.709 for HD, BT.601 for SD and for
- * JPEG's full-range pictures).  Scaling and rotating keep the matrix, so
- * the converted frame carries this. */
-static enum AVColorSpace
-picture_matrix (const AVFrame *decoded)
+AveColorMatrix
+_ave_media_matrix_of (enum AVColorSpace  space,
+                      enum AVColorRange  range,
+                      int                format,
+                      int                width,
+                      int                height)
 {
-  switch (decoded->colorspace)
+  switch (space)
     {
     case AVCOL_SPC_BT709:
-      return AVCOL_SPC_BT709;
+      return AVE_COLOR_MATRIX_BT709;
     case AVCOL_SPC_BT470BG:
     case AVCOL_SPC_SMPTE170M:
     case AVCOL_SPC_FCC:
-      return AVCOL_SPC_SMPTE170M;
+      return AVE_COLOR_MATRIX_BT601;
     default:
       break;
     }
-  if (decoded->color_range == AVCOL_RANGE_JPEG ||
-      decoded->format == AV_PIX_FMT_YUVJ420P || decoded->format == AV_PIX_FMT_YUVJ422P ||
-      decoded->format == AV_PIX_FMT_YUVJ444P || decoded->format == AV_PIX_FMT_YUVJ440P ||
-      decoded->format == AV_PIX_FMT_YUVJ411P)
-    return AVCOL_SPC_SMPTE170M;
-  return decoded->width >= 1280 || decoded->height >= 720 ? AVCOL_SPC_BT709 : AVCOL_SPC_SMPTE170M;
+  if (range == AVCOL_RANGE_JPEG ||
+      format == AV_PIX_FMT_YUVJ420P || format == AV_PIX_FMT_YUVJ422P ||
+      format == AV_PIX_FMT_YUVJ444P || format == AV_PIX_FMT_YUVJ440P ||
+      format == AV_PIX_FMT_YUVJ411P)
+    return AVE_COLOR_MATRIX_BT601;
+  return width >= 1280 || height >= 720 ? AVE_COLOR_MATRIX_BT709 : AVE_COLOR_MATRIX_BT601;
+}
+
+/* The matrix of a decoded frame's Y'CbCr (_ave_media_matrix_of).  Scaling
+ * and rotating keep the matrix, so the converted frame carries this. */
+static enum AVColorSpace
+picture_matrix (const AVFrame *decoded)
+{
+  return _ave_media_matrix_of (decoded->colorspace, decoded->color_range, decoded->format,
+                               decoded->width, decoded->height) == AVE_COLOR_MATRIX_BT709
+         ? AVCOL_SPC_BT709 : AVCOL_SPC_SMPTE170M;
 }
 
 static AVFrame *

@@ -21,6 +21,16 @@ void ave_media_set_ffmpeg_log (gboolean verbose);
 
 /* ------------------------------------------------------------------ probe */
 
+/* Which matrix a picture's Y'CbCr was made with from R'G'B'.  HD video
+ * is BT.709; SD video (and JPEG) is BT.601; AveCompute converts with the
+ * matrix its YUV frame names.  Reading one with the other's matrix shifts saturated
+ * colours by up to ~20 levels. */
+typedef enum
+{
+  AVE_COLOR_MATRIX_BT601,
+  AVE_COLOR_MATRIX_BT709,
+} AveColorMatrix;
+
 typedef struct
 {
   char    *path;
@@ -40,6 +50,14 @@ typedef struct
   gboolean variable_frame_rate;
   gint64   n_frames_estimate;
   int      sample_aspect_num, sample_aspect_den;
+  /* The matrix of its pictures' Y'CbCr: the stream's tag, or untagged
+   * what FFmpeg's conversions assume (see AvePicture.matrix).  Decoded
+   * pictures always come out limited range. */
+  AveColorMatrix matrix;
+  /* The stream's colour primaries and transfer tags as ITU-T H.273 code
+   * points (1 = BT.709, 5 = BT.470BG, 6 = SMPTE 170M; 2 = untagged). */
+  int      color_primaries;
+  int      color_transfer;
 
   gboolean has_audio;
   char    *audio_codec;
@@ -100,15 +118,6 @@ const AveMediaInfo *ave_media_source_get_info   (AveMediaSource *self);
 gboolean            ave_media_source_seek       (AveMediaSource  *self,
                                                  double           seconds,
                                                  GError         **error);
-/* Which matrix a picture's Y'CbCr was made with from R'G'B'.  HD video
- * and everything AveCompute converts from RGB is BT.709; SD video (and
- * JPEG) is BT.601.  Reading one with the other's matrix shifts saturated
- * colours by up to ~20 levels. */
-typedef enum
-{
-  AVE_COLOR_MATRIX_BT601,
-  AVE_COLOR_MATRIX_BT709,
-} AveColorMatrix;
 
 /* A decoded picture: YUV 4:2:0 (limited range, as decoded) at the size
  * the source was opened for, upright when apply_rotation was set. */
