@@ -150,6 +150,11 @@ struct _AveComposition
   guint              n_overlays;
   AVFrame           *black;
   AVFrame           *scratch[4];    /* [3]: the frame overlays are drawn on */
+  /* Decoded pictures scaled to the composition's size by the compute
+   * backend (compute_scales), one per piece slot; else the decoder's
+   * swscale makes them at that size. */
+  gboolean           compute_scales;
+  AVFrame           *scaled[2];
 
   float             *mix[2];
   float             *piece_buf[2];
@@ -240,6 +245,8 @@ composer_free (Composer *c)
   av_frame_free (&c->black);
   for (guint i = 0; i < G_N_ELEMENTS (c->scratch); i++)
     av_frame_free (&c->scratch[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (c->scaled); i++)
+    av_frame_free (&c->scaled[i]);
   for (guint i = 0; i < 2; i++)
     {
       g_free (c->mix[i]);
@@ -955,6 +962,34 @@ frame_matches (Composer      *c,
          frame->format == AV_PIX_FMT_YUV420P;
 }
 
+/* A decoded picture at its decoded size (the reader leaves the scaling to
+ * us: compute_scales) scaled to the composition's size by the compute
+ * backend, into c->scaled[slot]. */
+static const AVFrame *
+scale_picture (Composer       *c,
+               const AVFrame  *src,
+               guint           slot,
+               GError        **error)
+{
+  AveYuvFrame from = yuv_view (c, src), to;
+
+  if (c->scaled[slot] == NULL)
+    c->scaled[slot] = _ave_av_frame_new_yuv420p (c->width, c->height);
+  /* The encoder may still hold a reference to the last one. */
+  if (c->scaled[slot] == NULL || av_frame_make_writable (c->scaled[slot]) < 0)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                           "Out of memory for video frames");
+      return NULL;
+    }
+  to = yuv_view (c, c->scaled[slot]);
+  if (!ave_compute_scale (c->compute, &from, &to, error))
+    return NULL;
+  c->scaled[slot]->pts = src->pts;
+  c->scaled[slot]->colorspace = src->colorspace;
+  return c->scaled[slot];
+}
+
 /* The piece's picture for output frame f, faded towards black where a FADE
  * transition asks; returns a frame owned by the reader, c->black or
  * c->scratch[slot]. */
@@ -976,6 +1011,12 @@ piece_picture (Composer  *c,
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
+    }
+  if (src != NULL && c->compute_scales && src->format == AV_PIX_FMT_YUV420P && !frame_matches (c, src))
+    {
+      src = scale_picture (c, src, slot, error);
+      if (src == NULL)
+        return NULL;
     }
   if (src == NULL || !frame_matches (c, src))
     {
@@ -1466,6 +1507,24 @@ choose_gain (Composer      *c,
 
 /* ------------------------------------------------------------ render */
 
+/* Who scales decoded pictures to the output size (the render's
+ * --resolution, the preview's size): with a GPU backend its `scale`
+ * kernel, so the pictures are scaled on the device; on the CPU swscale's
+ * bicubic in the decoder, which is sharper than the bilinear kernel and
+ * about as fast (docs/performance.md).  AVE_COMPOSE_SCALER=compute or
+ * =swscale overrides (the tests and bench/bench-gpu.sh compare the two). */
+static gboolean
+composer_scales_on_compute (AveCompute *compute)
+{
+  const char *choice = g_getenv ("AVE_COMPOSE_SCALER");
+
+  if (g_strcmp0 (choice, "compute") == 0)
+    return TRUE;
+  if (g_strcmp0 (choice, "swscale") == 0)
+    return FALSE;
+  return !ave_compute_is_cpu (compute);
+}
+
 static gboolean
 setup_format (Composer  *c,
               GError   **error)
@@ -1481,6 +1540,12 @@ setup_format (Composer  *c,
       int h = info->display_height > 0 ? info->display_height : info->height;
       double rate = info->frame_rate;
 
+      /* --resolution: the source's shape, at most that many lines. */
+      if (c->settings->output_height > 0 && (int) c->settings->output_height < h)
+        {
+          w = (int) lround ((double) w * c->settings->output_height / h);
+          h = (int) c->settings->output_height;
+        }
       /* 4:2:0 needs even sizes: drop the odd column or row. */
       c->width = c->draw_width = MAX (2, w & ~1);
       c->height = c->draw_height = MAX (2, h & ~1);
@@ -1502,6 +1567,7 @@ setup_format (Composer  *c,
   c->options.video_width = c->width;
   c->options.video_height = c->height;
   c->options.apply_rotation = TRUE;
+  c->options.leave_scaling = c->compute_scales = composer_scales_on_compute (c->compute);
   c->options.audio_rate = OUTPUT_RATE;
   c->options.audio_channels = c->channels;
   /* Two sources may decode at once during a transition. */
@@ -1952,6 +2018,20 @@ ave_composer_render (AvePlan            *plan,
                                             progress, progress_data, cancellable, error);
 }
 
+/* --resolution asks for fewer lines than the source has: every picture
+ * changes, so nothing can be copied. */
+static gboolean
+render_is_scaled (AvePlan           *plan,
+                  const AveSettings *settings)
+{
+  g_autoptr(AveMediaInfo) info = NULL;
+
+  if (settings->output_height == 0)
+    return FALSE;
+  info = ave_media_probe (ave_plan_get_source (plan), NULL);
+  return info != NULL && info->has_video && (int) settings->output_height < (info->display_height & ~1);
+}
+
 gboolean
 ave_composer_render_with_captions (AvePlan                  *plan,
                                    const AveAnalysis        *analysis,
@@ -1980,6 +2060,8 @@ ave_composer_render_with_captions (AvePlan                  *plan,
 
       if (has_cues && settings->burn_captions)
         why = g_strdup ("captions are burned into the pictures");
+      else if (render_is_scaled (plan, settings))
+        why = g_strdup_printf ("--resolution scales the pictures to %u lines", settings->output_height);
       else
         cut = ave_smart_cut_prepare (plan, settings, &why);
       if (cut != NULL)

@@ -66,6 +66,7 @@ struct _AveMediaSource
   int                   rotation;
   int                   out_width, out_height;
   int                   scale_width, scale_height;
+  gboolean              leave_scaling;
 
   /* audio */
   SwrContext           *swr;
@@ -548,9 +549,27 @@ convert_video (AveMediaSource *self,
                gint64          duration_us,
                GError        **error)
 {
-  AVFrame *out = _ave_av_frame_new_yuv420p (self->out_width, self->out_height);
-  AVFrame *scaled = out;
+  AVFrame *out;
+  AVFrame *scaled;
 
+  /* As decoded (a new reference to the decoder's picture): the caller
+   * scales it (AveMediaSourceOptions.leave_scaling). */
+  if (self->leave_scaling && self->rotation == 0 && decoded->format == AV_PIX_FMT_YUV420P &&
+      decoded->color_range != AVCOL_RANGE_JPEG && decoded->linesize[1] == decoded->linesize[2])
+    {
+      out = av_frame_clone (decoded);
+      if (out == NULL)
+        {
+          set_picture_memory_error (self, decoded->width, decoded->height, error);
+          return NULL;
+        }
+      out->colorspace = picture_matrix (out);
+      _AVE_FRAME_DURATION (out) = duration_us;
+      out->best_effort_timestamp = out->pts;
+      return out;
+    }
+
+  out = scaled = _ave_av_frame_new_yuv420p (self->out_width, self->out_height);
   if (out == NULL)
     {
       set_picture_memory_error (self, self->out_width, self->out_height, error);
@@ -1004,6 +1023,7 @@ ave_media_source_open (const char                  *path,
       if (self->video.dec == NULL)
         return NULL;
       self->video.index = self->file.video_index;
+      self->leave_scaling = options->leave_scaling;
       if (!choose_output_size (self, error))
         return NULL;
     }

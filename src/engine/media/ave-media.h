@@ -90,6 +90,12 @@ typedef struct
   int      video_width;
   int      video_height;
   gboolean apply_rotation;
+  /* Pictures the decoder gives as 8-bit limited-range 4:2:0 (yuv420p: what
+   * cameras and phones write) and that need no rotation are handed over
+   * as decoded, at the decoded size, without a copy: the caller scales
+   * them on its compute backend (the composer with --enable-gpu).  Other
+   * pictures are converted and scaled by swscale as usual. */
+  gboolean leave_scaling;
   /* Audio frames come out as AV_SAMPLE_FMT_FLTP at this rate and channel
    * count (0 = the source's). */
   int      audio_rate;
