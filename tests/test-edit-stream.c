@@ -440,11 +440,22 @@ test_burned_captions_match_render (void)
     }
 }
 
+/* The same with the preview's pictures scaled by AveCompute's scale
+ * kernel (what --enable-gpu does on the device) instead of swscale. */
+static void
+test_frames_match_render_kernel_scale (void)
+{
+  g_setenv ("AVE_COMPOSE_SCALER", "compute", TRUE);
+  test_frames_match_render ();
+  g_unsetenv ("AVE_COMPOSE_SCALER");
+}
+
 int
 main (int argc, char **argv)
 {
   ave_test_init (&argc, &argv);
   g_test_add_func ("/edit-stream/frames-match-render", test_frames_match_render);
+  g_test_add_func ("/edit-stream/frames-match-render-kernel-scale", test_frames_match_render_kernel_scale);
   g_test_add_func ("/edit-stream/seek-then-read-on", test_seek_then_read_on);
   g_test_add_func ("/edit-stream/sound-matches-render", test_sound_matches_render);
   g_test_add_func ("/edit-stream/burned-captions-match-render", test_burned_captions_match_render);
