@@ -122,8 +122,10 @@ if [ "$do_process" = 1 ]; then
   # (crossfading in and out), rendered smaller than the source.
   plan="$runs/plan-card.json"
   python3 - "$runs/out-process-cpu"/*/plan.json "$plan" <<'PY'
-import json, sys
+import json, os, sys
 plan = json.load(open(sys.argv[1]))
+# the plan names its source relative to its own folder; this copy lives elsewhere
+plan["source"] = os.path.normpath(os.path.join(os.path.dirname(sys.argv[1]), plan["source"]))
 plan.setdefault("cards", []).append({
     "kind": "title", "title": "Part Two", "subtitle": "bench-gpu.sh", "style": "accent",
     "insert_before": 1, "duration": 2, "transition": "crossfade", "transition_duration": 0.5})
