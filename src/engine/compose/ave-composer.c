@@ -1617,6 +1617,13 @@ output_colour (Composer           *c,
   gboolean pal = c->info->height == 576 || c->info->height == 288;
 
   format->colorspace = hd ? AVCOL_SPC_BT709 : (pal ? AVCOL_SPC_BT470BG : AVCOL_SPC_SMPTE170M);
+  /* A matrix the kernels do not have (BT.2020, ...): the pictures keep
+   * the source's values, so they keep its tag (cards are drawn with the
+   * BT.709 or BT.601 guess there, as before). */
+  if (c->info->color_space != AVCOL_SPC_UNSPECIFIED && c->info->color_space != AVCOL_SPC_RGB &&
+      c->info->color_space != AVCOL_SPC_BT709 && c->info->color_space != AVCOL_SPC_BT470BG &&
+      c->info->color_space != AVCOL_SPC_SMPTE170M && c->info->color_space != AVCOL_SPC_FCC)
+    format->colorspace = (enum AVColorSpace) c->info->color_space;
   format->primaries = c->info->color_primaries > 0 && c->info->color_primaries != AVCOL_PRI_UNSPECIFIED
                       ? (enum AVColorPrimaries) c->info->color_primaries
                       : hd ? AVCOL_PRI_BT709 : (pal ? AVCOL_PRI_BT470BG : AVCOL_PRI_SMPTE170M);

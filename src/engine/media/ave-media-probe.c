@@ -408,6 +408,7 @@ fill_video_info (AveMediaInfo    *info,
     }
   info->matrix = _ave_media_matrix_of (par->color_space, par->color_range, par->format,
                                        par->width, par->height);
+  info->color_space = par->color_space;
   info->color_primaries = par->color_primaries;
   info->color_transfer = par->color_trc;
   info->frame_rate = avg > 0 ? avg : real;

@@ -54,8 +54,9 @@ typedef struct
    * what FFmpeg's conversions assume (see AvePicture.matrix).  Decoded
    * pictures always come out limited range. */
   AveColorMatrix matrix;
-  /* The stream's colour primaries and transfer tags as ITU-T H.273 code
-   * points (1 = BT.709, 5 = BT.470BG, 6 = SMPTE 170M; 2 = untagged). */
+  /* The stream's colour tags as ITU-T H.273 code points (1 = BT.709,
+   * 5 = BT.470BG, 6 = SMPTE 170M, 9 = BT.2020; 2 = untagged). */
+  int      color_space;
   int      color_primaries;
   int      color_transfer;
 
