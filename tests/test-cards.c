@@ -1188,6 +1188,28 @@ test_compose_colours (void)
         g_assert_cmpstr (g_strstrip (tags), ==, expected);
       }
     }
+
+  /* A matrix the kernels do not have: the video's values pass through, so
+   * the source's tags do too (not a bt709 that would contradict them). */
+  {
+    const char *source = ave_test_ffmpeg_media ("bt2020.mp4",
+                                 "-f lavfi -i testsrc2=s=320x240:r=25:d=2 -f lavfi -i sine=f=440:r=48000:d=2 "
+                                 "-c:v libx264 -preset ultrafast -pix_fmt yuv420p10le -colorspace bt2020nc "
+                                 "-color_primaries bt2020 -color_trc smpte2084 -c:a aac -shortest");
+    g_autoptr(AvePlan) plan = ave_plan_new (source, 2.0);
+    g_autoptr(AveCard) card = ave_card_new_title ("HDR", NULL, 1, 0.5);
+    g_autofree char *output = ave_test_path ("colours-bt2020.mp4");
+    g_autofree char *tags = NULL;
+    AveComposeResult result = { 0 };
+
+    plan_add (plan, 0.0, 1.0, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 1.0, 2.0, AVE_TRANSITION_CUT, 0.0);
+    g_assert_cmpint (ave_plan_add_card (plan, card), >=, 0);
+    render (plan, output, &result);
+    tags = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries "
+                               "stream=color_space,color_primaries,color_transfer -of csv=p=0 '%s'", output);
+    g_assert_cmpstr (g_strstrip (tags), ==, "bt2020nc,smpte2084,bt2020");
+  }
 }
 
 /* A crossfading card dissolves in and out, overlapping both neighbours,
