@@ -2,7 +2,7 @@
 # bench-gpu.sh — the whole job with and without --enable-gpu, in one run.
 #
 #   bench/bench-gpu.sh [--duration S] [--size WxH] [--device NAME] [--work DIR]
-#                      [--no-process]
+#                      [--resolution HEIGHT] [--no-process]
 #
 # On one generated talk (tools/make-sample.sh, default 60 s at 1920x1080) it
 # times, one after the other on the same machine:
@@ -14,6 +14,13 @@
 #   analyze, ... and AVE_COMPUTE_CPU=scalar   the same, scalar reference kernels
 #   analyze --enable-gpu               scale and analysis kernels on Vulkan
 #   process, process --enable-gpu      (unless --no-process)
+#   process of the CPU run's plan with a title card added, rendered at
+#   --resolution (default 720p, so the composer scales every picture):
+#     on the CPU with swscale (the default there), on the CPU with the
+#     AVX2 scale kernel (AVE_COMPOSE_SCALER=compute), and --enable-gpu
+#     (scale, blend, overlay and the card's conversion on Vulkan); the two
+#     kernel renders must decode to the same pictures (MD5), the swscale
+#     one is compared by PSNR
 # and prints wall and CPU seconds (user + system, all threads), peak RSS,
 # the ratios, and from each run's metrics how many times each compute
 # kernel ran and on which backend, so a GPU run shows whether its kernels
@@ -29,6 +36,7 @@ size=1920x1080
 work=${TMPDIR:-/tmp}/ave-bench
 device=${AVE_VULKAN_DEVICE:-llvmpipe}
 do_process=1
+resolution=720p
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -36,7 +44,8 @@ while [ $# -gt 0 ]; do
     --device) device=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --no-process) do_process=0; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    --resolution) resolution=$2; shift 2 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "bench-gpu.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -108,6 +117,32 @@ if [ "$do_process" = 1 ]; then
   run process-gpu AVE_VULKAN_DEVICE="$device" -- \
     "$bin" process "$clip" -o "$runs/out-process-gpu" --json --enable-gpu --metrics-output="$runs/metrics-process-gpu"
   t_pgpu=$wall; c_pgpu=$cpu
+
+  # The CPU run's plan with a 2 s title card before its second segment
+  # (crossfading in and out), rendered smaller than the source.
+  plan="$runs/plan-card.json"
+  python3 - "$runs/out-process-cpu"/*/plan.json "$plan" <<'PY'
+import json, os, sys
+plan = json.load(open(sys.argv[1]))
+# the plan names its source relative to its own folder; this copy lives elsewhere
+plan["source"] = os.path.normpath(os.path.join(os.path.dirname(sys.argv[1]), plan["source"]))
+plan.setdefault("cards", []).append({
+    "kind": "title", "title": "Part Two", "subtitle": "bench-gpu.sh", "style": "accent",
+    "insert_before": 1, "duration": 2, "transition": "crossfade", "transition_duration": 0.5})
+json.dump(plan, open(sys.argv[2], "w"))
+PY
+  run "render-$resolution-cpu" -- \
+    "$bin" process "$clip" --plan "$plan" --resolution "$resolution" -o "$runs/out-render-cpu" --json \
+    --metrics-output="$runs/metrics-render-$resolution-cpu"
+  t_rcpu=$wall; c_rcpu=$cpu
+  run "render-$resolution-cpu-kernel" AVE_COMPOSE_SCALER=compute -- \
+    "$bin" process "$clip" --plan "$plan" --resolution "$resolution" -o "$runs/out-render-kernel" --json \
+    --metrics-output="$runs/metrics-render-$resolution-cpu-kernel"
+  t_rkernel=$wall; c_rkernel=$cpu
+  run "render-$resolution-gpu" AVE_VULKAN_DEVICE="$device" -- \
+    "$bin" process "$clip" --plan "$plan" --resolution "$resolution" -o "$runs/out-render-gpu" --json --enable-gpu \
+    --metrics-output="$runs/metrics-render-$resolution-gpu"
+  t_rgpu=$wall; c_rgpu=$cpu
 fi
 
 # shots must not depend on the path
@@ -130,6 +165,23 @@ printf "analyze --enable-gpu / CPU default:      %s wall, %s CPU   (target <= 0.
 if [ "$do_process" = 1 ]; then
   printf "process --enable-gpu / default:          %s wall, %s CPU\n" \
     "$(ratio "$t_pgpu" "$t_pcpu")" "$(ratio "$c_pgpu" "$c_pcpu")"
+fi
+if [ "$do_process" = 1 ]; then
+  printf "render %s: AVX2 kernel / swscale:     %s wall, %s CPU   (< 1: the kernel is faster on the CPU)\n" \
+    "$resolution" "$(ratio "$t_rkernel" "$t_rcpu")" "$(ratio "$c_rkernel" "$c_rcpu")"
+  printf "render %s: --enable-gpu / CPU default: %s wall, %s CPU\n" \
+    "$resolution" "$(ratio "$t_rgpu" "$t_rcpu")" "$(ratio "$c_rgpu" "$c_rcpu")"
+  vmd5() { ffmpeg -v error -nostdin -i "$1" -map 0:v -f md5 - ; }
+  m_kernel=$(vmd5 "$runs/out-render-kernel"/*/final.mp4)
+  m_gpu=$(vmd5 "$runs/out-render-gpu"/*/final.mp4)
+  if [ "$m_kernel" = "$m_gpu" ]; then
+    echo "render $resolution: the CPU kernel and --enable-gpu renders decode to the same pictures ($m_kernel)"
+  else
+    echo "render $resolution: kernel and GPU renders DIFFER: $m_kernel against $m_gpu"
+  fi
+  printf "render %s: PSNR swscale render against the GPU render: %s\n" "$resolution" \
+    "$(ffmpeg -nostdin -i "$runs/out-render-cpu"/*/final.mp4 -i "$runs/out-render-gpu"/*/final.mp4 \
+       -lavfi psnr -f null - 2>&1 | grep -o 'average:[^ ]* min:[^ ]*')"
 fi
 if [ "$a_sws" = "$a_cpu" ] && [ "$a_cpu" = "$a_gpu" ]; then
   echo "shots: identical on the three analysis paths ($(python3 -c 'import json, sys; print(len(json.loads(sys.argv[1])))' "$a_cpu") shots)"

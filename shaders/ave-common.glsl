@@ -33,23 +33,16 @@ clamp8 (int v)
   return uint (clamp (v, 0, 255));
 }
 
-/* BT.709 limited range in 16.16 fixed point: the same constants and
- * rounding as ave-compute-cpu.c (see docs/compute.md). ">>" on int is an
- * arithmetic shift in GLSL, as it is in GCC, so negative sums agree. */
+/* Limited-range RGB -> YUV in 16.16 fixed point: the same rounding as
+ * ave-compute-cpu.c (see docs/compute.md); the coefficients of the frame's
+ * matrix (BT.709 or BT.601) come from the host's table in push constants.
+ * ">>" on int is an arithmetic shift in GLSL, as it is in GCC, so negative
+ * sums agree. */
 uint
-rgb_to_y (int r, int g, int b)
+rgb_dot (int r, int g, int b, int kr, int kg, int kb, int offset)
 {
-  return clamp8 ((11966 * r + 40254 * g + 4064 * b + ((16 << 16) + 32768)) >> 16);
+  return clamp8 ((kr * r + kg * g + kb * b + offset) >> 16);
 }
 
-uint
-rgb_to_u (int r, int g, int b)
-{
-  return clamp8 ((-6596 * r - 22189 * g + 28785 * b + ((128 << 16) + 32768)) >> 16);
-}
-
-uint
-rgb_to_v (int r, int g, int b)
-{
-  return clamp8 ((28785 * r - 26145 * g - 2640 * b + ((128 << 16) + 32768)) >> 16);
-}
+#define RGB_Y_OFFSET  ((16 << 16) + 32768)
+#define RGB_UV_OFFSET ((128 << 16) + 32768)

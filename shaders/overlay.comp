@@ -23,6 +23,7 @@ layout(push_constant) uniform Params
   uint in_y, in_u, in_v, in_img;
   uint out_y, out_u, out_v;
   uint opacity;
+  int yr, yg, yb, ur, ug, ub, vr, vg, vb;   /* the frame's matrix */
 } pc;
 
 uint
@@ -59,7 +60,8 @@ main ()
             {
               uint p = image_pixel (px, dy);
               int a = pixel_alpha (p);
-              int yp = int (rgb_to_y (int (byte_of (p, 0u)), int (byte_of (p, 1u)), int (byte_of (p, 2u))));
+              int yp = int (rgb_dot (int (byte_of (p, 0u)), int (byte_of (p, 1u)), int (byte_of (p, 2u)),
+                                      pc.yr, pc.yg, pc.yb, RGB_Y_OFFSET));
               v = uint ((int (v) * (255 - a) + yp * a + 127) / 255);
             }
           result |= v << (8u * k);
@@ -97,8 +99,8 @@ main ()
               int a = pixel_alpha (p);
               int R = int (byte_of (p, 0u)), G = int (byte_of (p, 1u)), B = int (byte_of (p, 2u));
               sa += a;
-              su += a * int (rgb_to_u (R, G, B));
-              sv += a * int (rgb_to_v (R, G, B));
+              su += a * int (rgb_dot (R, G, B, pc.ur, pc.ug, pc.ub, RGB_UV_OFFSET));
+              sv += a * int (rgb_dot (R, G, B, pc.vr, pc.vg, pc.vb, RGB_UV_OFFSET));
             }
         }
       if (sa != 0)

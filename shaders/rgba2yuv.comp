@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-/* rgba2yuv.comp — RGBA -> BT.709 limited range YUV 4:2:0 (alpha ignored).
+/* rgba2yuv.comp — RGBA -> limited range YUV 4:2:0 with the frame's matrix
+ * (coefficients from the host; alpha ignored).
  *
  * z = 0: one luma word (4 pixels) per invocation.  z = 1: one U word and the
  * matching V word (4 chroma samples); each sample averages the per-pixel
@@ -17,6 +18,7 @@ layout(push_constant) uniform Params
   uint width, height, cwidth, cheight;
   uint y_offset, u_offset, v_offset;
   uint y_stride, c_stride;
+  int yr, yg, yb, ur, ug, ub, vr, vg, vb;
 } pc;
 
 void
@@ -36,7 +38,8 @@ main ()
           if (x >= pc.width)
             break;
           uint p = inbuf.data[pc.in_offset + row * pc.width + x];
-          result |= rgb_to_y (int (byte_of (p, 0u)), int (byte_of (p, 1u)), int (byte_of (p, 2u))) << (8u * k);
+          result |= rgb_dot (int (byte_of (p, 0u)), int (byte_of (p, 1u)), int (byte_of (p, 2u)),
+                            pc.yr, pc.yg, pc.yb, RGB_Y_OFFSET) << (8u * k);
         }
       outbuf.data[pc.y_offset + row * pc.y_stride + word_x] = result;
       return;
@@ -59,8 +62,8 @@ main ()
           {
             uint p = inbuf.data[pc.in_offset + (2u * row + r) * pc.width + 2u * cx + c];
             int R = int (byte_of (p, 0u)), G = int (byte_of (p, 1u)), B = int (byte_of (p, 2u));
-            su += int (rgb_to_u (R, G, B));
-            sv += int (rgb_to_v (R, G, B));
+            su += int (rgb_dot (R, G, B, pc.ur, pc.ug, pc.ub, RGB_UV_OFFSET));
+            sv += int (rgb_dot (R, G, B, pc.vr, pc.vg, pc.vb, RGB_UV_OFFSET));
           }
       ures |= uint ((su + n / 2) / n) << (8u * k);
       vres |= uint ((sv + n / 2) / n) << (8u * k);

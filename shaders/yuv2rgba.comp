@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-/* yuv2rgba.comp — BT.709 limited range YUV 4:2:0 -> RGBA, nearest chroma.
+/* yuv2rgba.comp — limited range YUV 4:2:0 -> RGBA, nearest chroma, with
+ * the frame's matrix (coefficients from the host).
  *
  * Each invocation converts the 4 pixels of one luma word; their chroma
  * samples (x/2 for an x that is a multiple of 4, and x/2 + 1) always share
@@ -16,6 +17,7 @@ layout(push_constant) uniform Params
   uint y_stride, c_stride;
   uint width, height;
   uint out_offset;
+  int cy, crv, cgu, cgv, cbu;
 } pc;
 
 void
@@ -37,12 +39,12 @@ main ()
       uint x = word_x * 4u + k;
       if (x >= pc.width)
         break;
-      int c = 76309 * (int (byte_of (yw, k)) - 16);
+      int c = pc.cy * (int (byte_of (yw, k)) - 16);
       int u = int (byte_of (uw, cshift + (k >> 1))) - 128;
       int v = int (byte_of (vw, cshift + (k >> 1))) - 128;
-      uint r = clamp8 ((c + 117489 * v + 32768) >> 16);
-      uint g = clamp8 ((c - 13975 * u - 34925 * v + 32768) >> 16);
-      uint b = clamp8 ((c + 138438 * u + 32768) >> 16);
+      uint r = clamp8 ((c + pc.crv * v + 32768) >> 16);
+      uint g = clamp8 ((c - pc.cgu * u - pc.cgv * v + 32768) >> 16);
+      uint b = clamp8 ((c + pc.cbu * u + 32768) >> 16);
       outbuf.data[pc.out_offset + y * pc.width + x] = pack4 (r, g, b, 255u);
     }
 }

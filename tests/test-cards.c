@@ -1081,6 +1081,137 @@ test_compose_overlay (void)
     }
 }
 
+/* The mean colour of the centre 32x32 block of frame `index` of `path`,
+ * converted to RGB with the matrix its stream is tagged with (as a player
+ * does), and that tag. */
+static void
+decoded_centre_rgb (const char *path,
+                    int         width,
+                    int         height,
+                    guint       index,
+                    double      rgb[3],
+                    char      **matrix)
+{
+  g_autofree char *raw = g_strdup_printf ("%s.rgb", path);
+  g_autofree char *data = NULL;
+  g_autofree char *tag = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries "
+                                             "stream=color_space -of csv=p=0 '%s'", path);
+  const char *swscale_matrix;
+  gsize length = 0, frame_size = (gsize) width * height * 3;
+
+  g_strstrip (tag);
+  swscale_matrix = g_str_equal (tag, "bt709") ? "bt709"
+                   : (g_str_equal (tag, "smpte170m") || g_str_equal (tag, "bt470bg")) ? "bt601" : NULL;
+  g_assert_nonnull (swscale_matrix);   /* untagged: players would guess */
+  ave_test_sh ("ffmpeg -v error -nostdin -y -i '%s' -map 0:v:0 "
+               "-vf scale=in_color_matrix=%s:in_range=tv:flags=accurate_rnd+full_chroma_int,format=rgb24 "
+               "-f rawvideo '%s'", path, swscale_matrix, raw);
+  g_assert_true (g_file_get_contents (raw, &data, &length, NULL));
+  g_assert_cmpuint (length, >=, (index + 1) * frame_size);
+  for (int c = 0; c < 3; c++)
+    {
+      double sum = 0.0;
+
+      for (int y = height / 2 - 16; y < height / 2 + 16; y++)
+        for (int x = width / 2 - 16; x < width / 2 + 16; x++)
+          sum += (guint8) data[index * frame_size + ((gsize) y * width + x) * 3 + c];
+      rgb[c] = sum / (32.0 * 32.0);
+    }
+  *matrix = g_steal_pointer (&tag);
+}
+
+/* Title cards keep their colours on SD (BT.601) and HD (BT.709) sources:
+ * they are converted with the source's matrix and the output is tagged,
+ * so a player decoding with the tag sees the colour the card was drawn
+ * in.  (Drawn with BT.709 on an SD source, red came out 25 levels off.) */
+static void
+test_compose_colours (void)
+{
+  static const struct { const char *name, *args, *tag; int w, h; } sources[] = {
+    { "sd601.mp4", "-f lavfi -i testsrc2=s=640x480:r=25:d=2 -f lavfi -i sine=f=440:r=48000:d=2 "
+      "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -colorspace smpte170m -color_primaries smpte170m "
+      "-color_trc smpte170m -color_range tv -c:a aac -shortest", "smpte170m", 640, 480 },
+    /* SD and untagged: FFmpeg (and players) take it for BT.601 */
+    { "sd-untagged.mp4", "-f lavfi -i testsrc2=s=320x240:r=25:d=2 -f lavfi -i sine=f=440:r=48000:d=2 "
+      "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest", "smpte170m", 320, 240 },
+    { "hd-untagged.mp4", "-f lavfi -i testsrc2=s=1280x720:r=25:d=2 -f lavfi -i sine=f=440:r=48000:d=2 "
+      "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest", "bt709", 1280, 720 },
+  };
+  static const struct { const char *name, *colour; guint8 r, g, b; } images[] = {
+    { "card-red.png", "0xff0000", 255, 0, 0 },
+    { "card-teal.png", "0x20a0c8", 0x20, 0xa0, 0xc8 },
+  };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sources); s++)
+    {
+      const char *source = ave_test_ffmpeg_media (sources[s].name, sources[s].args);
+      g_autoptr(AvePlan) plan = ave_plan_new (source, 2.0);
+      g_autofree char *name = g_strdup_printf ("colours-%s", sources[s].name);
+      g_autofree char *output = ave_test_path (name);
+      AveComposeResult result = { 0 };
+
+      plan_add (plan, 0.0, 0.6, AVE_TRANSITION_CUT, 0.0);
+      plan_add (plan, 0.6, 1.3, AVE_TRANSITION_CUT, 0.0);
+      plan_add (plan, 1.3, 2.0, AVE_TRANSITION_CUT, 0.0);
+      for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+        {
+          g_autofree char *args = g_strdup_printf ("-f lavfi -i color=c=%s:s=64x48,format=rgb24 -frames:v 1",
+                                                   images[i].colour);
+          g_autoptr(AveCard) card = ave_card_new_title (NULL, NULL, i + 1, 1.0);
+
+          card->image_path = g_strdup (ave_test_ffmpeg_media (images[i].name, args));
+          g_assert_cmpint (ave_plan_add_card (plan, card), >=, 0);
+        }
+      render (plan, output, &result);
+
+      for (guint i = 0; i < G_N_ELEMENTS (images); i++)
+        {
+          /* the middle of each card: output seconds 1.1 and 2.8 */
+          guint index = i == 0 ? 27 : 70;
+          g_autofree char *tag = NULL;
+          double rgb[3];
+
+          decoded_centre_rgb (output, sources[s].w, sources[s].h, index, rgb, &tag);
+          g_test_message ("%s, %s card: tagged %s, decoded %.1f %.1f %.1f", sources[s].name, images[i].name,
+                          tag, rgb[0], rgb[1], rgb[2]);
+          g_assert_cmpstr (tag, ==, sources[s].tag);
+          g_assert_cmpfloat (fabs (rgb[0] - images[i].r), <=, 2.0);
+          g_assert_cmpfloat (fabs (rgb[1] - images[i].g), <=, 2.0);
+          g_assert_cmpfloat (fabs (rgb[2] - images[i].b), <=, 2.0);
+        }
+      {
+        g_autofree char *tags = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries "
+                                                    "stream=color_range,color_primaries,color_transfer "
+                                                    "-of csv=p=0 '%s'", output);
+        g_autofree char *expected = g_strdup_printf ("tv,%s,%s", sources[s].tag, sources[s].tag);
+
+        g_assert_cmpstr (g_strstrip (tags), ==, expected);
+      }
+    }
+
+  /* A matrix the kernels do not have: the video's values pass through, so
+   * the source's tags do too (not a bt709 that would contradict them). */
+  {
+    const char *source = ave_test_ffmpeg_media ("bt2020.mp4",
+                                 "-f lavfi -i testsrc2=s=320x240:r=25:d=2 -f lavfi -i sine=f=440:r=48000:d=2 "
+                                 "-c:v libx264 -preset ultrafast -pix_fmt yuv420p10le -colorspace bt2020nc "
+                                 "-color_primaries bt2020 -color_trc smpte2084 -c:a aac -shortest");
+    g_autoptr(AvePlan) plan = ave_plan_new (source, 2.0);
+    g_autoptr(AveCard) card = ave_card_new_title ("HDR", NULL, 1, 0.5);
+    g_autofree char *output = ave_test_path ("colours-bt2020.mp4");
+    g_autofree char *tags = NULL;
+    AveComposeResult result = { 0 };
+
+    plan_add (plan, 0.0, 1.0, AVE_TRANSITION_CUT, 0.0);
+    plan_add (plan, 1.0, 2.0, AVE_TRANSITION_CUT, 0.0);
+    g_assert_cmpint (ave_plan_add_card (plan, card), >=, 0);
+    render (plan, output, &result);
+    tags = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries "
+                               "stream=color_space,color_primaries,color_transfer -of csv=p=0 '%s'", output);
+    g_assert_cmpstr (g_strstrip (tags), ==, "bt2020nc,smpte2084,bt2020");
+  }
+}
+
 /* A crossfading card dissolves in and out, overlapping both neighbours,
  * and the output is as long as the plan says. */
 static void
@@ -1148,6 +1279,7 @@ main (int   argc,
   g_test_add_func ("/engine/cards/compose-title", test_compose_title);
   g_test_add_func ("/engine/cards/compose-crossfade", test_compose_crossfade);
   g_test_add_func ("/engine/cards/compose-overlay", test_compose_overlay);
+  g_test_add_func ("/engine/cards/compose-colours", test_compose_colours);
 
   return g_test_run ();
 }

@@ -375,7 +375,7 @@ test_rgba_to_yuv (void)
 }
 
 static void
-test_rgb_round_trip (void)
+rgb_round_trip (AveComputeMatrix matrix)
 {
   g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
   /* every colour of a 18^3 grid as a 2x2 block, so chroma averaging is exact */
@@ -385,6 +385,8 @@ test_rgb_round_trip (void)
   g_autofree guint8 *out = g_malloc ((gsize) w * h * 4);
   g_autoptr(GError) error = NULL;
   int worst = 0;
+
+  t->f.matrix = matrix;
 
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
@@ -405,6 +407,70 @@ test_rgb_round_trip (void)
     worst = MAX (worst, ABS ((int) in[i] - (int) out[i]));
   g_test_message ("worst round-trip error: %d", worst);
   g_assert_cmpint (worst, <=, 2);
+}
+
+static void
+test_rgb_round_trip (void)
+{
+  rgb_round_trip (AVE_COMPUTE_MATRIX_BT709);
+  rgb_round_trip (AVE_COMPUTE_MATRIX_BT601);
+}
+
+/* SD video's matrix: the textbook values of pure colours, and a picture
+ * drawn with one matrix read with the other is visibly off (what a BT.709
+ * card on a BT.601 source looked like). */
+static void
+test_bt601 (void)
+{
+  static const struct { guint8 r, g, b, y, u, v; } colours[] = {
+    { 255, 0, 0, 81, 90, 240 },
+    { 0, 255, 0, 145, 54, 34 },
+    { 0, 0, 255, 41, 240, 110 },
+    { 255, 255, 255, 235, 128, 128 },
+    { 0, 0, 0, 16, 128, 128 },
+  };
+  g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
+
+  for (guint c = 0; c < G_N_ELEMENTS (colours); c++)
+    {
+      g_autoptr(TestFrame) t = test_frame_new (6, 4, 0, 0, 0);
+      g_autoptr(TestFrame) bg = test_frame_new (6, 4, 16, 128, 128);
+      guint8 rgba[6 * 4 * 4], back[6 * 4 * 4];
+      g_autoptr(GError) error = NULL;
+
+      for (guint i = 0; i < 6 * 4; i++)
+        {
+          rgba[4 * i] = colours[c].r;
+          rgba[4 * i + 1] = colours[c].g;
+          rgba[4 * i + 2] = colours[c].b;
+          rgba[4 * i + 3] = 255;
+        }
+      t->f.matrix = bg->f.matrix = AVE_COMPUTE_MATRIX_BT601;
+      g_assert_true (ave_compute_rgba_to_yuv (compute, rgba, 24, &t->f, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (Y_AT (t, 3, 2), ==, colours[c].y);
+      g_assert_cmpuint (U_AT (t, 1, 1), ==, colours[c].u);
+      g_assert_cmpuint (V_AT (t, 1, 1), ==, colours[c].v);
+
+      /* an opaque overlay gives the same samples */
+      g_assert_true (ave_compute_overlay_rgba (compute, &bg->f, rgba, 6, 4, 24, 0, 0, 255, &error));
+      g_assert_cmpuint (Y_AT (bg, 3, 2), ==, colours[c].y);
+      g_assert_cmpuint (U_AT (bg, 1, 1), ==, colours[c].u);
+      g_assert_cmpuint (V_AT (bg, 1, 1), ==, colours[c].v);
+
+      /* and back, within the rounding of the two ways */
+      g_assert_true (ave_compute_yuv_to_rgba (compute, &t->f, back, 24, &error));
+      for (guint k = 0; k < 3; k++)
+        g_assert_cmpint (ABS ((int) back[k] - (int) rgba[k]), <=, 2);
+
+      /* the same samples read as BT.709: red comes out about 25 levels off */
+      if (c == 0)
+        {
+          t->f.matrix = AVE_COMPUTE_MATRIX_BT709;
+          g_assert_true (ave_compute_yuv_to_rgba (compute, &t->f, back, 24, &error));
+          g_assert_cmpint (ABS ((int) back[0] - 255) + ABS ((int) back[1]) + ABS ((int) back[2]), >, 20);
+        }
+    }
 }
 
 static void
@@ -720,14 +786,18 @@ compare_isa (const char *isa)
             assert_frames_equal (dr, dv, "scale");
           }
 
-        /* colour conversions both ways, rows at an unaligned stride */
+        /* colour conversions both ways, rows at an unaligned stride, in
+         * BT.709 and BT.601 on alternate sizes */
         {
+          AveComputeMatrix matrix = (s & 1) ? AVE_COMPUTE_MATRIX_BT601 : AVE_COMPUTE_MATRIX_BT709;
           int stride = w * 4 + 5;
           g_autofree guint8 *rgba_r = g_malloc0 ((gsize) stride * h + 1);
           g_autofree guint8 *rgba_v = g_malloc0 ((gsize) stride * h + 1);
           g_autoptr(TestFrame) yr = random_frame (rand, w, h, FALSE);
-          g_autoptr(TestFrame) yv = frame_clone (yr);
+          g_autoptr(TestFrame) yv = NULL;
 
+          frames[0]->f.matrix = frames[3]->f.matrix = yr->f.matrix = matrix;
+          yv = frame_clone (yr);
           g_assert_true (ave_compute_yuv_to_rgba (ref, &frames[0]->f, rgba_r + 1, stride, &error));
           g_assert_true (ave_compute_yuv_to_rgba (vec, &frames[0]->f, rgba_v + 1, stride, &error));
           for (int y = 0; y < h; y++)
@@ -855,6 +925,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/compute/yuv-to-rgba", test_yuv_to_rgba);
   g_test_add_func ("/engine/compute/rgba-to-yuv", test_rgba_to_yuv);
   g_test_add_func ("/engine/compute/rgb-round-trip", test_rgb_round_trip);
+  g_test_add_func ("/engine/compute/bt601", test_bt601);
   g_test_add_func ("/engine/compute/scale", test_scale);
   g_test_add_func ("/engine/compute/overlay", test_overlay);
   g_test_add_func ("/engine/compute/new-for-settings", test_new_for_settings);

@@ -326,7 +326,7 @@ test_every_option_has_an_effect (void)
             { "api-price", "my-model:input_per_mtok=0.5,output_per_mtok=1.5" },
             { "asr", "remote" }, { "asr-url", "http://127.0.0.1:8081/v1" }, { "asr-model", "large-v3" },
             { "asr-upload-format", "wav" }, { "thumbnail-art", "remote" }, { "image-url", "http://127.0.0.1:7860/v1" },
-            { "image-model", "gpt-image-1" },
+            { "image-model", "gpt-image-1" }, { "resolution", "720p" },
           };
           for (guint k = 0; k < G_N_ELEMENTS (samples); k++)
             if (g_str_equal (samples[k].name, name))
@@ -357,6 +357,16 @@ test_parameter_effects (void)
 
 #define APPLY(name, value) \
   g_assert_true (ave_config_apply_option (s, sources, name, value, AVE_SETTING_SOURCE_FLAG, "--" name, NULL, NULL))
+
+  /* --resolution: a height, "p" or not, even; "source" is the default */
+  APPLY ("resolution", "720p");
+  g_assert_cmpuint (s->output_height, ==, 720);
+  APPLY ("resolution", "481");
+  g_assert_cmpuint (s->output_height, ==, 480);
+  APPLY ("resolution", "source");
+  g_assert_cmpuint (s->output_height, ==, 0);
+  g_assert_false (ave_config_apply_option (s, sources, "resolution", "big", AVE_SETTING_SOURCE_FLAG,
+                                           "--resolution", NULL, NULL));
 
   g_assert_cmpstr (s->encoder_preset, ==, "medium");
   APPLY ("optimize-speed", NULL);

@@ -130,6 +130,8 @@ render_pictures (void)
         .width = picture->width, .height = picture->height,
         .y = (guint8 *) picture->y, .y_stride = picture->y_stride,
         .u = (guint8 *) picture->u, .v = (guint8 *) picture->v, .uv_stride = picture->uv_stride,
+        /* as a player reads it: the matrix the render is tagged with */
+        .matrix = picture->matrix == AVE_COLOR_MATRIX_BT709 ? AVE_COMPUTE_MATRIX_BT709 : AVE_COMPUTE_MATRIX_BT601,
       };
       rgba = g_malloc ((gsize) 4 * PREVIEW_W * PREVIEW_H);
       g_assert_true (ave_compute_yuv_to_rgba (compute, &view, rgba, 4 * PREVIEW_W, &error));
@@ -420,6 +422,8 @@ test_burned_captions_match_render (void)
         .width = picture->width, .height = picture->height,
         .y = (guint8 *) picture->y, .y_stride = picture->y_stride,
         .u = (guint8 *) picture->u, .v = (guint8 *) picture->v, .uv_stride = picture->uv_stride,
+        /* as a player reads it: the matrix the render is tagged with */
+        .matrix = picture->matrix == AVE_COLOR_MATRIX_BT709 ? AVE_COMPUTE_MATRIX_BT709 : AVE_COMPUTE_MATRIX_BT601,
       };
       rgba = g_malloc ((gsize) 4 * PREVIEW_W * PREVIEW_H);
       g_assert_true (ave_compute_yuv_to_rgba (compute, &view, rgba, 4 * PREVIEW_W, &error));
@@ -572,11 +576,22 @@ test_proxy_removed (void)
     }
 }
 
+/* The same with the preview's pictures scaled by AveCompute's scale
+ * kernel (what --enable-gpu does on the device) instead of swscale. */
+static void
+test_frames_match_render_kernel_scale (void)
+{
+  g_setenv ("AVE_COMPOSE_SCALER", "compute", TRUE);
+  test_frames_match_render ();
+  g_unsetenv ("AVE_COMPOSE_SCALER");
+}
+
 int
 main (int argc, char **argv)
 {
   ave_test_init (&argc, &argv);
   g_test_add_func ("/edit-stream/frames-match-render", test_frames_match_render);
+  g_test_add_func ("/edit-stream/frames-match-render-kernel-scale", test_frames_match_render_kernel_scale);
   g_test_add_func ("/edit-stream/seek-then-read-on", test_seek_then_read_on);
   g_test_add_func ("/edit-stream/sound-matches-render", test_sound_matches_render);
   g_test_add_func ("/edit-stream/burned-captions-match-render", test_burned_captions_match_render);

@@ -114,6 +114,72 @@ test_process_matches_cpu (void)
   g_assert_cmpfloat (value, >=, 50.0);
 }
 
+/* How many times the run's compute backend ran `kernel` (the metrics'
+ * last line, "gpu": {"kernel_calls": ...}). */
+static gint64
+kernel_calls (const char *metrics_dir,
+              const char *kernel)
+{
+  g_autofree char *out = ave_test_sh_output ("tail -n 1 '%s'/*.jsonl | python3 -c 'import json, sys; "
+                                             "print(json.loads(sys.stdin.read())[\"gpu\"][\"kernel_calls\"][\"%s\"])'",
+                                             metrics_dir, kernel);
+  return g_ascii_strtoll (g_strstrip (out), NULL, 10);
+}
+
+static char *
+video_md5 (const char *path)
+{
+  g_autofree char *out = ave_test_sh_output ("ffmpeg -v error -nostdin -i '%s' -map 0:v -f md5 -", path);
+  return g_strdup (g_strstrip (out));
+}
+
+/* --resolution: the composer scales each decoded picture.  With
+ * --enable-gpu the scale kernel does it on the device; on the CPU
+ * AVE_COMPOSE_SCALER=compute runs the same kernel, so the two renders
+ * decode to the same pictures; the CPU default (swscale's bicubic) is
+ * close to them (the stated tolerance: PSNR >= 38 dB). */
+static void
+test_process_scaled (void)
+{
+  const char *sample = ave_test_sample ("gpu-scaled.mp4", 8, 640, 360);
+  const char *runs[] = { "sws", "kernel", "gpu" };
+  g_autofree char *mp4[3] = { NULL };
+  g_autofree char *metrics[3] = { NULL };
+  g_autofree char *md5_kernel = NULL;
+  g_autofree char *md5_gpu = NULL;
+  g_autofree char *size = NULL;
+  double value;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *dir = g_strdup_printf ("scaled-%s", runs[i]);
+      g_autofree char *out = ave_test_path (dir);
+      g_autofree char *m = g_strdup_printf ("scaled-metrics-%s", runs[i]);
+
+      metrics[i] = ave_test_path (m);
+      mp4[i] = g_build_filename (out, "gpu-scaled", "final.mp4", NULL);
+      ave_test_sh ("%s '%s' process %s --resolution 180p '%s' -o '%s' --metrics-output '%s'",
+                   i == 0 ? "" : i == 1 ? "AVE_COMPOSE_SCALER=compute" : "AVE_VULKAN_DEVICE=llvmpipe",
+                   ave_test_binary (), i == 2 ? "--enable-gpu" : "", sample, out, metrics[i]);
+    }
+
+  size = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries stream=width,height "
+                             "-of csv=p=0 '%s'", mp4[2]);
+  g_assert_cmpstr (g_strstrip (size), ==, "320,180");
+  /* the composer's pictures went through the kernel (the CPU analysis
+   * scales with swscale, so every CPU call here is the composer's) */
+  g_assert_cmpint (kernel_calls (metrics[0], "scale"), ==, 0);
+  g_assert_cmpint (kernel_calls (metrics[1], "scale"), >=, 25 * 4);
+  g_assert_cmpint (kernel_calls (metrics[2], "scale"), >, kernel_calls (metrics[1], "scale"));
+
+  md5_kernel = video_md5 (mp4[1]);
+  md5_gpu = video_md5 (mp4[2]);
+  g_assert_cmpstr (md5_kernel, ==, md5_gpu);
+  value = psnr (mp4[0], mp4[2]);
+  g_test_message ("PSNR GPU (bilinear kernel) vs CPU default (swscale bicubic): %g dB", value);
+  g_assert_cmpfloat (value, >=, 38.0);
+}
+
 static void
 test_fallback_notice (void)
 {
@@ -134,6 +200,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/gpu-cli/analyze-same-shots", test_analyze_same_shots);
   g_test_add_func ("/gpu-cli/process-matches-cpu", test_process_matches_cpu);
+  g_test_add_func ("/gpu-cli/process-scaled", test_process_scaled);
   g_test_add_func ("/gpu-cli/fallback-notice", test_fallback_notice);
 
   return g_test_run ();

@@ -598,6 +598,31 @@ test_fallback (void)
     g_assert_true (ave_smart_cut_applicable (plan, settings, &why));
     g_assert_null (why);
   }
+  {
+    /* --resolution below the source's: every picture is scaled, nothing
+     * can be copied; at or above it the smart cut still copies */
+    g_autoptr(AvePlan) plan = ave_plan_new (source, 16.0);
+    g_autoptr(AveSettings) scaled = fast_settings ();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *output = ave_test_path ("pattern-scaled.mp4");
+    g_autofree char *size = NULL;
+    AveComposeResult result = { 0 };
+
+    plan_add (plan, 0.5, 3.0, AVE_TRANSITION_CUT, 0.0);
+    scaled->output_height = 90;
+    g_assert_true (ave_composer_render (plan, NULL, scaled, NULL, output, &result, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_false (result.smart_cut);
+    g_assert_cmpint (result.frames_reencoded, ==, result.video_frames);
+    size = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries stream=width,height "
+                               "-of csv=p=0 '%s'", output);
+    g_assert_cmpstr (g_strstrip (size), ==, "160,90");
+
+    scaled->output_height = 180;
+    g_assert_true (ave_composer_render (plan, NULL, scaled, NULL, output, &result, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (result.smart_cut);
+  }
 }
 
 int

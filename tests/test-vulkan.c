@@ -432,8 +432,11 @@ test_colour (void)
       g_autofree guint8 *rgba_gpu = g_malloc0 ((gsize) stride * h);
       g_autofree guint8 *rgba_random = g_malloc ((gsize) stride * h);
       g_autoptr(GError) error = NULL;
-      g_autofree char *label = g_strdup_printf ("%dx%d", w, h);
+      /* BT.709 and BT.601 on alternate sizes: the coefficients are pushed */
+      AveComputeMatrix matrix = (s & 1) ? AVE_COMPUTE_MATRIX_BT601 : AVE_COMPUTE_MATRIX_BT709;
+      g_autofree char *label = g_strdup_printf ("%dx%d %s", w, h, matrix ? "BT.601" : "BT.709");
 
+      src->f.matrix = yuv_cpu->f.matrix = yuv_gpu->f.matrix = matrix;
       fill_random (src, rand);
       g_assert_true (ave_compute_yuv_to_rgba (cpu, &src->f, rgba_cpu, stride, &error));
       g_assert_true (ave_compute_yuv_to_rgba (gpu, &src->f, rgba_gpu, stride, &error));
@@ -485,6 +488,7 @@ test_overlay (void)
       g_autoptr(GError) error = NULL;
       g_autofree char *label = g_strdup_printf ("overlay case %u", i);
 
+      dst_cpu->f.matrix = dst_gpu->f.matrix = (i & 1) ? AVE_COMPUTE_MATRIX_BT601 : AVE_COMPUTE_MATRIX_BT709;
       fill_random (dst_cpu, rand);
       copy_frame (dst_gpu, dst_cpu);
       for (gsize k = 0; k < (gsize) stride * c[3]; k++)

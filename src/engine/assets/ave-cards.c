@@ -167,6 +167,7 @@ load_image_ffmpeg (const char  *path,
     .width = frame->width, .height = frame->height,
     .y = (guint8 *) frame->y, .y_stride = frame->y_stride,
     .u = (guint8 *) frame->u, .v = (guint8 *) frame->v, .uv_stride = frame->uv_stride,
+    .matrix = frame->matrix == AVE_COLOR_MATRIX_BT709 ? AVE_COMPUTE_MATRIX_BT709 : AVE_COMPUTE_MATRIX_BT601,
   };
   rgba = g_malloc ((gsize) frame->width * frame->height * 4);
   cpu = ave_compute_cpu_new ();

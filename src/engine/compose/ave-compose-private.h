@@ -13,6 +13,7 @@
 #include <libavutil/rational.h>
 
 #include "core/ave-settings.h"
+#include "compute/ave-compute.h"
 #include "ave-composer.h"
 
 G_BEGIN_DECLS
@@ -77,6 +78,11 @@ typedef struct
   int        width, height;
   AVRational frame_rate;
   AVRational sample_aspect;
+  /* the pictures' colour, tagged in the stream so players decode it as
+   * meant (limited range always; a field left 0 leaves its tag out) */
+  enum AVColorSpace                  colorspace;
+  enum AVColorPrimaries              primaries;
+  enum AVColorTransferCharacteristic transfer;
   /* audio: channels == 0 means no audio stream; planar float input */
   int        channels;
   int        sample_rate;
@@ -159,6 +165,8 @@ AveComposition *_ave_composition_open           (AvePlan                  *plan,
                                                  int                       height,
                                                  gboolean                  sound_only,
                                                  GError                  **error);
+/* The matrix of the composed pictures' Y'CbCr (the source's). */
+AveComputeMatrix _ave_composition_get_matrix    (AveComposition *self);
 /* width/height 0 when there is no video, channels 0 when no audio. */
 void            _ave_composition_get_format     (AveComposition *self,
                                                  int            *width,

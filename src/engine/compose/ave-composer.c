@@ -141,6 +141,7 @@ struct _AveComposition
   gboolean           has_video, has_audio;
   int                width, height;
   int                draw_width, draw_height; /* the render's size: cards and captions are laid out at it */
+  AveComputeMatrix   matrix;        /* the source's pictures' and so the output's */
   AVRational         fps;
   int                channels;
 
@@ -154,6 +155,11 @@ struct _AveComposition
   guint              n_overlays;
   AVFrame           *black;
   AVFrame           *scratch[4];    /* [3]: the frame overlays are drawn on */
+  /* Decoded pictures scaled to the composition's size by the compute
+   * backend (compute_scales), one per piece slot; else the decoder's
+   * swscale makes them at that size. */
+  gboolean           compute_scales;
+  AVFrame           *scaled[2];
 
   float             *mix[2];
   float             *piece_buf[2];
@@ -245,6 +251,8 @@ composer_free (Composer *c)
   av_frame_free (&c->black);
   for (guint i = 0; i < G_N_ELEMENTS (c->scratch); i++)
     av_frame_free (&c->scratch[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (c->scaled); i++)
+    av_frame_free (&c->scaled[i]);
   for (guint i = 0; i < 2; i++)
     {
       g_free (c->mix[i]);
@@ -757,7 +765,7 @@ piece_read_audio (Composer  *c,
   return TRUE;
 }
 
-static AveYuvFrame yuv_view (const AVFrame *frame);
+static AveYuvFrame yuv_view (Composer *c, const AVFrame *frame);
 
 /* Cards, overlays and captions are laid out and drawn at the render's
  * size (draw_width x draw_height) whatever size the composition works at.
@@ -880,7 +888,7 @@ card_activate (Composer  *c,
                            "Out of memory for video frames");
       return FALSE;
     }
-  view = yuv_view (p->still);
+  view = yuv_view (c, p->still);
   return ave_compute_rgba_to_yuv (c->compute, rgba, stride, &view, error);
 }
 
@@ -962,13 +970,17 @@ piece_deactivate (Composer *c,
 
 /* ------------------------------------------------------------ video */
 
+/* Every picture of a composition is in the source's matrix: cards,
+ * overlays and captions are converted to it. */
 static AveYuvFrame
-yuv_view (const AVFrame *frame)
+yuv_view (Composer      *c,
+          const AVFrame *frame)
 {
   AveYuvFrame view = {
     .width = frame->width, .height = frame->height,
     .y = frame->data[0], .y_stride = frame->linesize[0],
     .u = frame->data[1], .v = frame->data[2], .uv_stride = frame->linesize[1],
+    .matrix = c->matrix,
   };
   return view;
 }
@@ -998,6 +1010,34 @@ frame_matches (Composer      *c,
          frame->format == AV_PIX_FMT_YUV420P;
 }
 
+/* A decoded picture at its decoded size (the reader leaves the scaling to
+ * us: compute_scales) scaled to the composition's size by the compute
+ * backend, into c->scaled[slot]. */
+static const AVFrame *
+scale_picture (Composer       *c,
+               const AVFrame  *src,
+               guint           slot,
+               GError        **error)
+{
+  AveYuvFrame from = yuv_view (c, src), to;
+
+  if (c->scaled[slot] == NULL)
+    c->scaled[slot] = _ave_av_frame_new_yuv420p (c->width, c->height);
+  /* The encoder may still hold a reference to the last one. */
+  if (c->scaled[slot] == NULL || av_frame_make_writable (c->scaled[slot]) < 0)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                           "Out of memory for video frames");
+      return NULL;
+    }
+  to = yuv_view (c, c->scaled[slot]);
+  if (!ave_compute_scale (c->compute, &from, &to, error))
+    return NULL;
+  c->scaled[slot]->pts = src->pts;
+  c->scaled[slot]->colorspace = src->colorspace;
+  return c->scaled[slot];
+}
+
 /* The piece's picture for output frame f, faded towards black where a FADE
  * transition asks; returns a frame owned by the reader, c->black or
  * c->scratch[slot]. */
@@ -1020,6 +1060,12 @@ piece_picture (Composer  *c,
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
+  if (src != NULL && c->compute_scales && src->format == AV_PIX_FMT_YUV420P && !frame_matches (c, src))
+    {
+      src = scale_picture (c, src, slot, error);
+      if (src == NULL)
+        return NULL;
+    }
   if (src == NULL || !frame_matches (c, src))
     {
       if (src != NULL)
@@ -1036,11 +1082,11 @@ piece_picture (Composer  *c,
     return src;
 
   {
-    AveYuvFrame a = yuv_view (src), b = yuv_view (c->black), out;
+    AveYuvFrame a = yuv_view (c, src), b = yuv_view (c, c->black), out;
 
     if (!scratch_ready (c, slot, error))
       return NULL;
-    out = yuv_view (c->scratch[slot]);
+    out = yuv_view (c, c->scratch[slot]);
     if (!ave_compute_blend (c->compute, &a, &b, black_weight, &out, error))
       return NULL;
   }
@@ -1108,7 +1154,7 @@ apply_overlays (Composer       *c,
 
       if (!make_drawable (c, picture, error))
         return FALSE;
-      view = yuv_view (c->scratch[3]);
+      view = yuv_view (c, c->scratch[3]);
       if (!ave_compute_overlay_rgba (c->compute, &view, o->rgba, o->width, o->height, o->stride,
                                      o->x, o->y, (guint) lround (CLAMP (opacity, 0.0, 1.0) * 255.0),
                                      error))
@@ -1165,7 +1211,7 @@ apply_caption (Composer       *c,
     }
   if (!make_drawable (c, picture, error))
     return FALSE;
-  view = yuv_view (c->scratch[3]);
+  view = yuv_view (c, c->scratch[3]);
   if (!ave_compute_overlay_rgba (c->compute, &view, c->caption_rgba, c->caption_width, c->caption_height,
                                  c->caption_stride, c->caption_x, c->caption_y, 255, error))
     return FALSE;
@@ -1219,9 +1265,9 @@ compose_video_frame (Composer  *c,
 
       if (b == NULL || !scratch_ready (c, 2, error))
         return FALSE;
-      va = yuv_view (a);
-      vb = yuv_view (b);
-      vo = yuv_view (c->scratch[2]);
+      va = yuv_view (c, a);
+      vb = yuv_view (c, b);
+      vo = yuv_view (c, c->scratch[2]);
       if (!ave_compute_blend (c->compute, &va, &vb, weight, &vo, error))
         return FALSE;
       picture = c->scratch[2];
@@ -1509,6 +1555,24 @@ choose_gain (Composer      *c,
 
 /* ------------------------------------------------------------ render */
 
+/* Who scales decoded pictures to the output size (the render's
+ * --resolution, the preview's size): with a GPU backend its `scale`
+ * kernel, so the pictures are scaled on the device; on the CPU swscale's
+ * bicubic in the decoder, which is sharper than the bilinear kernel and
+ * about as fast (docs/performance.md).  AVE_COMPOSE_SCALER=compute or
+ * =swscale overrides (the tests and bench/bench-gpu.sh compare the two). */
+static gboolean
+composer_scales_on_compute (AveCompute *compute)
+{
+  const char *choice = g_getenv ("AVE_COMPOSE_SCALER");
+
+  if (g_strcmp0 (choice, "compute") == 0)
+    return TRUE;
+  if (g_strcmp0 (choice, "swscale") == 0)
+    return FALSE;
+  return !ave_compute_is_cpu (compute);
+}
+
 static gboolean
 setup_format (Composer  *c,
               GError   **error)
@@ -1524,6 +1588,12 @@ setup_format (Composer  *c,
       int h = info->display_height > 0 ? info->display_height : info->height;
       double rate = info->frame_rate;
 
+      /* --resolution: the source's shape, at most that many lines. */
+      if (c->settings->output_height > 0 && (int) c->settings->output_height < h)
+        {
+          w = (int) lround ((double) w * c->settings->output_height / h);
+          h = (int) c->settings->output_height;
+        }
       /* 4:2:0 needs even sizes: drop the odd column or row. */
       c->width = c->draw_width = MAX (2, w & ~1);
       c->height = c->draw_height = MAX (2, h & ~1);
@@ -1533,6 +1603,7 @@ setup_format (Composer  *c,
           rate = 30.0;
         }
       c->fps = av_d2q (rate, 100000);
+      c->matrix = info->matrix == AVE_COLOR_MATRIX_BT709 ? AVE_COMPUTE_MATRIX_BT709 : AVE_COMPUTE_MATRIX_BT601;
     }
   else
     c->fps = (AVRational) { AUDIO_ONLY_GRID, 1 };
@@ -1544,6 +1615,7 @@ setup_format (Composer  *c,
   c->options.video_width = c->width;
   c->options.video_height = c->height;
   c->options.apply_rotation = TRUE;
+  c->options.leave_scaling = c->compute_scales = composer_scales_on_compute (c->compute);
   c->options.audio_rate = OUTPUT_RATE;
   c->options.audio_channels = c->channels;
   /* Two sources may decode at once during a transition. */
@@ -1580,6 +1652,34 @@ make_black (Composer  *c,
   return TRUE;
 }
 
+/* The colour tags of the output: the matrix the pictures are in (the
+ * source's, tagged or not), and the source's primaries and transfer, or
+ * untagged the usual ones for that matrix (SMPTE 170M for SD, BT.470BG
+ * for 576-line PAL).  Players then decode the cards in the colours they
+ * were drawn in: untagged SD output is read as BT.709 by some. */
+static void
+output_colour (Composer           *c,
+               AveMp4WriterFormat *format)
+{
+  gboolean hd = c->matrix == AVE_COMPUTE_MATRIX_BT709;
+  gboolean pal = c->info->height == 576 || c->info->height == 288;
+
+  format->colorspace = hd ? AVCOL_SPC_BT709 : (pal ? AVCOL_SPC_BT470BG : AVCOL_SPC_SMPTE170M);
+  /* A matrix the kernels do not have (BT.2020, ...): the pictures keep
+   * the source's values, so they keep its tag (cards are drawn with the
+   * BT.709 or BT.601 guess there, as before). */
+  if (c->info->color_space != AVCOL_SPC_UNSPECIFIED && c->info->color_space != AVCOL_SPC_RGB &&
+      c->info->color_space != AVCOL_SPC_BT709 && c->info->color_space != AVCOL_SPC_BT470BG &&
+      c->info->color_space != AVCOL_SPC_SMPTE170M && c->info->color_space != AVCOL_SPC_FCC)
+    format->colorspace = (enum AVColorSpace) c->info->color_space;
+  format->primaries = c->info->color_primaries > 0 && c->info->color_primaries != AVCOL_PRI_UNSPECIFIED
+                      ? (enum AVColorPrimaries) c->info->color_primaries
+                      : hd ? AVCOL_PRI_BT709 : (pal ? AVCOL_PRI_BT470BG : AVCOL_PRI_SMPTE170M);
+  format->transfer = c->info->color_transfer > 0 && c->info->color_transfer != AVCOL_TRC_UNSPECIFIED
+                     ? (enum AVColorTransferCharacteristic) c->info->color_transfer
+                     : hd ? AVCOL_TRC_BT709 : AVCOL_TRC_SMPTE170M;
+}
+
 static gboolean
 open_output (Composer    *c,
              const char  *output_path,
@@ -1604,6 +1704,7 @@ open_output (Composer    *c,
       format.height = c->height;
       format.frame_rate = c->fps;
       format.sample_aspect = av_make_q (num, den);
+      output_colour (c, &format);
     }
   if (c->has_audio)
     {
@@ -1700,6 +1801,12 @@ _ave_composition_open (AvePlan                  *plan,
   g_debug ("%u pieces, %" G_GINT64_FORMAT " frames at %d/%d fps, plan says %.3f s",
            c->n_pieces, c->n_frames, c->fps.num, c->fps.den, ave_plan_get_output_duration (plan));
   return g_steal_pointer (&c);
+}
+
+AveComputeMatrix
+_ave_composition_get_matrix (AveComposition *c)
+{
+  return c->matrix;
 }
 
 void
@@ -1996,6 +2103,20 @@ ave_composer_render (AvePlan            *plan,
                                             progress, progress_data, cancellable, error);
 }
 
+/* --resolution asks for fewer lines than the source has: every picture
+ * changes, so nothing can be copied. */
+static gboolean
+render_is_scaled (AvePlan           *plan,
+                  const AveSettings *settings)
+{
+  g_autoptr(AveMediaInfo) info = NULL;
+
+  if (settings->output_height == 0)
+    return FALSE;
+  info = ave_media_probe (ave_plan_get_source (plan), NULL);
+  return info != NULL && info->has_video && (int) settings->output_height < (info->display_height & ~1);
+}
+
 gboolean
 ave_composer_render_with_captions (AvePlan                  *plan,
                                    const AveAnalysis        *analysis,
@@ -2024,6 +2145,8 @@ ave_composer_render_with_captions (AvePlan                  *plan,
 
       if (has_cues && settings->burn_captions)
         why = g_strdup ("captions are burned into the pictures");
+      else if (render_is_scaled (plan, settings))
+        why = g_strdup_printf ("--resolution scales the pictures to %u lines", settings->output_height);
       else
         cut = ave_smart_cut_prepare (plan, settings, &why);
       if (cut != NULL)

@@ -51,6 +51,8 @@ take_picture (const AVFrame  *picture,
     .width = picture->width, .height = picture->height,
     .y = picture->data[0], .y_stride = picture->linesize[0],
     .u = picture->data[1], .v = picture->data[2], .uv_stride = picture->linesize[1],
+    /* SD sources are BT.601: read them so, or their colours shift */
+    .matrix = _ave_composition_get_matrix (self->composition),
   };
 
   out->width = picture->width;

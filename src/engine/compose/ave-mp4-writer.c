@@ -228,6 +228,12 @@ open_video (AveMp4Writer             *self,
   /* A keyframe every ~2 s: seeking in players and editors stays quick. */
   ctx->gop_size = MAX (1, (int) lround (2.0 * av_q2d (fmt->frame_rate)));
   ctx->color_range = AVCOL_RANGE_MPEG;
+  if (fmt->colorspace != AVCOL_SPC_RGB)
+    ctx->colorspace = fmt->colorspace;
+  if (fmt->primaries != AVCOL_PRI_RESERVED0)
+    ctx->color_primaries = fmt->primaries;
+  if (fmt->transfer != AVCOL_TRC_RESERVED0)
+    ctx->color_trc = fmt->transfer;
 
   /* Frame threads and look-ahead are what x264 spends memory on; both
    * come from the settings, which size them from the memory budget. */

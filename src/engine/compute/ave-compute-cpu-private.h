@@ -11,24 +11,27 @@
 
 G_BEGIN_DECLS
 
-/* BT.709 limited range in 16.16 fixed point: see ave-compute-cpu.c. */
-#define YUV_CY   76309
-#define YUV_CRV  117489
-#define YUV_CGU  13975
-#define YUV_CGV  34925
-#define YUV_CBU  138438
+/* Limited-range colour coefficients in 16.16 fixed point, one set per
+ * AveComputeMatrix (see ave-compute-cpu.c and docs/compute.md).  The Vulkan
+ * backend pushes the same numbers to its shaders, so this table is the
+ * only definition.
+ *   YUV -> RGB: c = cy*(Y-16); R = c + crv*V'; G = c - cgu*U' - cgv*V';
+ *               B = c + cbu*U'          (U' = U-128, V' = V-128)
+ *   RGB -> YUV: Y = yr*R + yg*G + yb*B + RGB_Y_OFFSET, U and V alike
+ *               with RGB_UV_OFFSET; the U and V rows sum to 0. */
+typedef struct
+{
+  int cy, crv, cgu, cgv, cbu;
+  int yr, yg, yb;
+  int ur, ug, ub;
+  int vr, vg, vb;
+} AveColorCoefs;
 
-#define RGB_YR   11966
-#define RGB_YG   40254
-#define RGB_YB   4064
-#define RGB_UR   (-6596)
-#define RGB_UG   (-22189)
-#define RGB_UB   28785
-#define RGB_VR   28785
-#define RGB_VG   (-26145)
-#define RGB_VB   (-2640)
 #define RGB_Y_OFFSET  ((16 << 16) + 32768)
 #define RGB_UV_OFFSET ((128 << 16) + 32768)
+
+/* The set for `matrix` (an unknown value gives BT.709's). */
+const AveColorCoefs *_ave_color_coefs (AveComputeMatrix matrix);
 
 /* The instruction sets the CPU backend can run its kernels with, best last. */
 typedef enum

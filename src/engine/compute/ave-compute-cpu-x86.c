@@ -654,11 +654,12 @@ _ave_cpu_avx2_yuv_to_rgba (const AveYuvFrame *src,
 {
   __m256i c16 = _mm256_set1_epi32 (16);
   __m256i c128 = _mm256_set1_epi32 (128);
-  __m256i cy = _mm256_set1_epi32 (YUV_CY);
-  __m256i crv = _mm256_set1_epi32 (YUV_CRV);
-  __m256i cgu = _mm256_set1_epi32 (YUV_CGU);
-  __m256i cgv = _mm256_set1_epi32 (YUV_CGV);
-  __m256i cbu = _mm256_set1_epi32 (YUV_CBU);
+  const AveColorCoefs *k = _ave_color_coefs (src->matrix);
+  __m256i cy = _mm256_set1_epi32 (k->cy);
+  __m256i crv = _mm256_set1_epi32 (k->crv);
+  __m256i cgu = _mm256_set1_epi32 (k->cgu);
+  __m256i cgv = _mm256_set1_epi32 (k->cgv);
+  __m256i cbu = _mm256_set1_epi32 (k->cbu);
   __m256i round = _mm256_set1_epi32 (32768);
   __m256i alpha = _mm256_set1_epi32 (255);
 
@@ -695,12 +696,12 @@ _ave_cpu_avx2_yuv_to_rgba (const AveYuvFrame *src,
         {
           int u = (int) urow[x >> 1] - 128;
           int v = (int) vrow[x >> 1] - 128;
-          int c = YUV_CY * ((int) yrow[x] - 16);
+          int c = k->cy * ((int) yrow[x] - 16);
           guint8 *px = out + 4 * x;
 
-          px[0] = (guint8) clamp8 ((c + YUV_CRV * v + 32768) >> 16);
-          px[1] = (guint8) clamp8 ((c - YUV_CGU * u - YUV_CGV * v + 32768) >> 16);
-          px[2] = (guint8) clamp8 ((c + YUV_CBU * u + 32768) >> 16);
+          px[0] = (guint8) clamp8 ((c + k->crv * v + 32768) >> 16);
+          px[1] = (guint8) clamp8 ((c - k->cgu * u - k->cgv * v + 32768) >> 16);
+          px[2] = (guint8) clamp8 ((c + k->cbu * u + 32768) >> 16);
           px[3] = 255;
         }
     }
@@ -748,26 +749,26 @@ clamp8_avx2 (__m256i v)
 }
 
 static inline int
-rgb_u (const guint8 *p)
+rgb_u (const AveColorCoefs *k, const guint8 *p)
 {
-  return clamp8 ((RGB_UR * p[0] + RGB_UG * p[1] + RGB_UB * p[2] + RGB_UV_OFFSET) >> 16);
+  return clamp8 ((k->ur * p[0] + k->ug * p[1] + k->ub * p[2] + RGB_UV_OFFSET) >> 16);
 }
 
 static inline int
-rgb_v (const guint8 *p)
+rgb_v (const AveColorCoefs *k, const guint8 *p)
 {
-  return clamp8 ((RGB_VR * p[0] + RGB_VG * p[1] + RGB_VB * p[2] + RGB_UV_OFFSET) >> 16);
+  return clamp8 ((k->vr * p[0] + k->vg * p[1] + k->vb * p[2] + RGB_UV_OFFSET) >> 16);
 }
 
 static inline int
-rgb_y (const guint8 *p)
+rgb_y (const AveColorCoefs *k, const guint8 *p)
 {
-  return clamp8 ((RGB_YR * p[0] + RGB_YG * p[1] + RGB_YB * p[2] + RGB_Y_OFFSET) >> 16);
+  return clamp8 ((k->yr * p[0] + k->yg * p[1] + k->yb * p[2] + RGB_Y_OFFSET) >> 16);
 }
 
 /* Per-pixel rounded U_p and V_p of one RGBA row. */
 AVX2 static void
-uv_row_avx2 (const guint8 *in, int w, int *u, int *v)
+uv_row_avx2 (const AveColorCoefs *k, const guint8 *in, int w, int *u, int *v)
 {
   int x = 0;
 
@@ -777,14 +778,14 @@ uv_row_avx2 (const guint8 *in, int w, int *u, int *v)
 
       load_rgb8_avx2 (in + 4 * x, &r, &g, &b, NULL);
       _mm256_storeu_si256 ((__m256i *) (u + x),
-                           clamp8_avx2 (dot3_avx2 (r, g, b, RGB_UR, RGB_UG, RGB_UB, RGB_UV_OFFSET)));
+                           clamp8_avx2 (dot3_avx2 (r, g, b, k->ur, k->ug, k->ub, RGB_UV_OFFSET)));
       _mm256_storeu_si256 ((__m256i *) (v + x),
-                           clamp8_avx2 (dot3_avx2 (r, g, b, RGB_VR, RGB_VG, RGB_VB, RGB_UV_OFFSET)));
+                           clamp8_avx2 (dot3_avx2 (r, g, b, k->vr, k->vg, k->vb, RGB_UV_OFFSET)));
     }
   for (; x < w; x++)
     {
-      u[x] = rgb_u (in + 4 * x);
-      v[x] = rgb_v (in + 4 * x);
+      u[x] = rgb_u (k, in + 4 * x);
+      v[x] = rgb_v (k, in + 4 * x);
     }
 }
 
@@ -798,6 +799,7 @@ _ave_cpu_avx2_rgba_to_yuv (const guint8 *rgba,
   g_autofree int *tmp = g_new (int, 4 * (gsize) w);
   int *u[2] = { tmp, tmp + w };
   int *v[2] = { tmp + 2 * w, tmp + 3 * w };
+  const AveColorCoefs *k = _ave_color_coefs (dst->matrix);
 
   for (int y = 0; y < h; y++)
     {
@@ -810,10 +812,10 @@ _ave_cpu_avx2_rgba_to_yuv (const guint8 *rgba,
           __m256i r, g, b;
 
           load_rgb8_avx2 (in + 4 * x, &r, &g, &b, NULL);
-          store_bytes8_avx2 (out + x, dot3_avx2 (r, g, b, RGB_YR, RGB_YG, RGB_YB, RGB_Y_OFFSET));
+          store_bytes8_avx2 (out + x, dot3_avx2 (r, g, b, k->yr, k->yg, k->yb, RGB_Y_OFFSET));
         }
       for (; x < w; x++)
-        out[x] = (guint8) rgb_y (in + 4 * x);
+        out[x] = (guint8) rgb_y (k, in + 4 * x);
     }
 
   for (int cy = 0; cy < ch; cy++)
@@ -823,7 +825,7 @@ _ave_cpu_avx2_rgba_to_yuv (const guint8 *rgba,
       guint8 *vout = dst->v + (gsize) cy * dst->uv_stride;
 
       for (int r = 0; r < rows; r++)
-        uv_row_avx2 (rgba + (gsize) (2 * cy + r) * rgba_stride, w, u[r], v[r]);
+        uv_row_avx2 (k, rgba + (gsize) (2 * cy + r) * rgba_stride, w, u[r], v[r]);
       for (int cx = 0; cx < cw; cx++)
         {
           int cols = (2 * cx + 1 < w) ? 2 : 1;
@@ -873,6 +875,7 @@ _ave_cpu_avx2_overlay_rgba (AveYuvFrame  *dst,
   __m256i vop = _mm256_set1_epi32 (op);
   __m256i c127 = _mm256_set1_epi32 (127);
   __m256i c255 = _mm256_set1_epi32 (255);
+  const AveColorCoefs *k = _ave_color_coefs (dst->matrix);
 
   if (dx0 >= dx1 || dy0 >= dy1)
     return;
@@ -889,7 +892,7 @@ _ave_cpu_avx2_overlay_rgba (AveYuvFrame  *dst,
 
           load_rgb8_avx2 (in, &r, &g, &b, &a);
           a = div255_avx2 (_mm256_add_epi32 (_mm256_mullo_epi32 (a, vop), c127));
-          yp = clamp8_avx2 (dot3_avx2 (r, g, b, RGB_YR, RGB_YG, RGB_YB, RGB_Y_OFFSET));
+          yp = clamp8_avx2 (dot3_avx2 (r, g, b, k->yr, k->yg, k->yb, RGB_Y_OFFSET));
           old = _mm256_cvtepu8_epi32 (_mm_loadl_epi64 ((const __m128i *) (out + dx)));
           blended = _mm256_add_epi32 (_mm256_mullo_epi32 (old, _mm256_sub_epi32 (c255, a)),
                                       _mm256_add_epi32 (_mm256_mullo_epi32 (yp, a), c127));
@@ -901,7 +904,7 @@ _ave_cpu_avx2_overlay_rgba (AveYuvFrame  *dst,
 
           if (a == 0)
             continue;
-          out[dx] = (guint8) ((out[dx] * (255 - a) + rgb_y (in) * a + 127) / 255);
+          out[dx] = (guint8) ((out[dx] * (255 - a) + rgb_y (k, in) * a + 127) / 255);
         }
     }
 

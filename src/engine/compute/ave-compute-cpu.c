@@ -53,8 +53,8 @@ clamp8 (int v)
 
 /* ------------------------------------------------------------ colour math
  *
- * BT.709, limited range (Y 16..235, U/V 16..240), coefficients scaled by
- * 2^16 and rounded to the nearest integer.
+ * Limited range (Y 16..235, U/V 16..240), coefficients of the frame's
+ * matrix scaled by 2^16 and rounded to the nearest integer.  For BT.709:
  *
  * YUV -> RGB:
  *   c = 76309 * (Y - 16)
@@ -70,26 +70,51 @@ clamp8 (int v)
  * where 1081344 = 16 * 2^16 + 2^15 and 8421376 = 128 * 2^16 + 2^15 (the
  * 2^15 rounds to nearest).  The arguments of the two chroma shifts are
  * always positive.
+ *
+ * BT.601 (Kr 0.299, Kb 0.114) has the same form with the numbers in the
+ * table below.  Where rounding each coefficient to nearest would leave a
+ * chroma row summing to +-1, the coefficient closest to a half was
+ * rounded the other way (BT.709's -2640, BT.601's -19071 and -24104), so
+ * that grey maps to exactly 128 in both.
  */
 
-/* The constants themselves are in ave-compute-cpu-private.h. */
+static const AveColorCoefs color_coefs[] = {
+  [AVE_COMPUTE_MATRIX_BT709] = {
+    76309, 117489, 13975, 34925, 138438,
+    11966, 40254, 4064,
+    -6596, -22189, 28785,
+    28785, -26145, -2640,
+  },
+  [AVE_COMPUTE_MATRIX_BT601] = {
+    76309, 104597, 25675, 53279, 132201,
+    16829, 33039, 6416,
+    -9714, -19071, 28785,
+    28785, -24104, -4681,
+  },
+};
 
-static inline int
-rgb_to_y (int r, int g, int b)
+const AveColorCoefs *
+_ave_color_coefs (AveComputeMatrix matrix)
 {
-  return clamp8 ((RGB_YR * r + RGB_YG * g + RGB_YB * b + RGB_Y_OFFSET) >> 16);
+  return &color_coefs[matrix == AVE_COMPUTE_MATRIX_BT601 ? AVE_COMPUTE_MATRIX_BT601 : AVE_COMPUTE_MATRIX_BT709];
 }
 
 static inline int
-rgb_to_u (int r, int g, int b)
+rgb_to_y (const AveColorCoefs *k, int r, int g, int b)
 {
-  return clamp8 ((RGB_UR * r + RGB_UG * g + RGB_UB * b + RGB_UV_OFFSET) >> 16);
+  return clamp8 ((k->yr * r + k->yg * g + k->yb * b + RGB_Y_OFFSET) >> 16);
 }
 
 static inline int
-rgb_to_v (int r, int g, int b)
+rgb_to_u (const AveColorCoefs *k, int r, int g, int b)
 {
-  return clamp8 ((RGB_VR * r + RGB_VG * g + RGB_VB * b + RGB_UV_OFFSET) >> 16);
+  return clamp8 ((k->ur * r + k->ug * g + k->ub * b + RGB_UV_OFFSET) >> 16);
+}
+
+static inline int
+rgb_to_v (const AveColorCoefs *k, int r, int g, int b)
+{
+  return clamp8 ((k->vr * r + k->vg * g + k->vb * b + RGB_UV_OFFSET) >> 16);
 }
 
 /* --------------------------------------------------------------- analysis
@@ -446,6 +471,8 @@ scalar_yuv_to_rgba (AveCompute        *compute,
                     int                rgba_stride,
                     GError           **error)
 {
+  const AveColorCoefs *k = _ave_color_coefs (src->matrix);
+
   for (int y = 0; y < src->height; y++)
     {
       const guint8 *restrict yrow = src->y + (gsize) y * src->y_stride;
@@ -458,15 +485,15 @@ scalar_yuv_to_rgba (AveCompute        *compute,
         {
           int u = (int) urow[x >> 1] - 128;
           int v = (int) vrow[x >> 1] - 128;
-          int r_uv = YUV_CRV * v + 32768;
-          int g_uv = -YUV_CGU * u - YUV_CGV * v + 32768;
-          int b_uv = YUV_CBU * u + 32768;
+          int r_uv = k->crv * v + 32768;
+          int g_uv = -k->cgu * u - k->cgv * v + 32768;
+          int b_uv = k->cbu * u + 32768;
           int n = (x + 1 < src->width) ? 2 : 1;
 
-          for (int k = 0; k < n; k++)
+          for (int i = 0; i < n; i++)
             {
-              int c = YUV_CY * ((int) yrow[x + k] - 16);
-              guint8 *restrict px = out + 4 * (x + k);
+              int c = k->cy * ((int) yrow[x + i] - 16);
+              guint8 *restrict px = out + 4 * (x + i);
 
               px[0] = (guint8) clamp8 ((c + r_uv) >> 16);
               px[1] = (guint8) clamp8 ((c + g_uv) >> 16);
@@ -489,6 +516,7 @@ scalar_rgba_to_yuv (AveCompute   *compute,
   int h = dst->height;
   int cw = (w + 1) / 2;
   int ch = (h + 1) / 2;
+  const AveColorCoefs *k = _ave_color_coefs (dst->matrix);
 
   for (int y = 0; y < h; y++)
     {
@@ -496,7 +524,7 @@ scalar_rgba_to_yuv (AveCompute   *compute,
       guint8 *restrict out = dst->y + (gsize) y * dst->y_stride;
 
       for (int x = 0; x < w; x++)
-        out[x] = (guint8) rgb_to_y (in[4 * x], in[4 * x + 1], in[4 * x + 2]);
+        out[x] = (guint8) rgb_to_y (k, in[4 * x], in[4 * x + 1], in[4 * x + 2]);
     }
 
   for (int cy = 0; cy < ch; cy++)
@@ -517,8 +545,8 @@ scalar_rgba_to_yuv (AveCompute   *compute,
 
               for (int c = 0; c < cols; c++)
                 {
-                  su += rgb_to_u (in[4 * c], in[4 * c + 1], in[4 * c + 2]);
-                  sv += rgb_to_v (in[4 * c], in[4 * c + 1], in[4 * c + 2]);
+                  su += rgb_to_u (k, in[4 * c], in[4 * c + 1], in[4 * c + 2]);
+                  sv += rgb_to_v (k, in[4 * c], in[4 * c + 1], in[4 * c + 2]);
                 }
             }
           uout[cx] = (guint8) ((su + n / 2) / n);
@@ -563,6 +591,7 @@ _ave_cpu_overlay_chroma (AveYuvFrame  *dst,
   int w = dst->width;
   int h = dst->height;
   int op = (int) opacity;
+  const AveColorCoefs *k = _ave_color_coefs (dst->matrix);
 
   for (int cy = dy0 / 2; cy <= (dy1 - 1) / 2; cy++)
     {
@@ -595,8 +624,8 @@ _ave_cpu_overlay_chroma (AveYuvFrame  *dst,
                   if (a == 0)
                     continue;
                   sa += a;
-                  su += a * rgb_to_u (in[0], in[1], in[2]);
-                  sv += a * rgb_to_v (in[0], in[1], in[2]);
+                  su += a * rgb_to_u (k, in[0], in[1], in[2]);
+                  sv += a * rgb_to_v (k, in[0], in[1], in[2]);
                 }
             }
 
@@ -629,6 +658,7 @@ scalar_overlay_rgba (AveCompute   *compute,
   int dx1 = (int) MIN ((gint64) x + rgba_width, (gint64) w);
   int dy1 = (int) MIN ((gint64) y + rgba_height, (gint64) h);
   int op = (int) opacity;
+  const AveColorCoefs *k = _ave_color_coefs (dst->matrix);
 
   if (dx0 >= dx1 || dy0 >= dy1)
     return TRUE;
@@ -646,7 +676,7 @@ scalar_overlay_rgba (AveCompute   *compute,
           /* transparent pixels (most of a title card) change nothing */
           if (a == 0)
             continue;
-          yp = rgb_to_y (in[0], in[1], in[2]);
+          yp = rgb_to_y (k, in[0], in[1], in[2]);
           out[dx] = (guint8) ((out[dx] * (255 - a) + yp * a + 127) / 255);
         }
     }

@@ -7,6 +7,7 @@
 #include "core/ave-error.h"
 #include "compute/ave-compute-vulkan.h"
 #include "compute/ave-vulkan-private.h"
+#include "compute/ave-compute-cpu-private.h"   /* the colour coefficients */
 
 /* The Vulkan compute backend.
  *
@@ -691,6 +692,7 @@ typedef struct
   guint32 y_stride, c_stride;
   guint32 width, height;
   guint32 out_offset;
+  gint32  cy, crv, cgu, cgv, cbu;    /* the frame's matrix */
 } YuvToRgbaParams;
 
 /* The RGBA side of the colour conversions: rows of `width` pixels. */
@@ -755,6 +757,15 @@ ave_compute_vulkan_yuv_to_rgba (AveCompute         *compute,
   params.width = l.width;
   params.height = l.height;
   params.out_offset = 0;
+  {
+    const AveColorCoefs *k = _ave_color_coefs (src->matrix);
+
+    params.cy = k->cy;
+    params.crv = k->crv;
+    params.cgu = k->cgu;
+    params.cgv = k->cgv;
+    params.cbu = k->cbu;
+  }
 
   return run_single_kernel (AVE_COMPUTE_VULKAN (compute), AVE_VK_KERNEL_YUV_TO_RGBA, &params, sizeof params,
                             (VkDeviceSize) l.frame_words * 4, (VkDeviceSize) l.width * l.height * 4,
@@ -762,12 +773,20 @@ ave_compute_vulkan_yuv_to_rgba (AveCompute         *compute,
                             div_up (l.y_stride, GROUP_2D), div_up (l.height, GROUP_2D), 1, error);
 }
 
+/* The RGB -> YUV coefficients of a parameter block (rgba2yuv, overlay). */
+#define SET_RGB_TO_YUV(params, k) G_STMT_START {                       \
+    (params)->yr = (k)->yr; (params)->yg = (k)->yg; (params)->yb = (k)->yb; \
+    (params)->ur = (k)->ur; (params)->ug = (k)->ug; (params)->ub = (k)->ub; \
+    (params)->vr = (k)->vr; (params)->vg = (k)->vg; (params)->vb = (k)->vb; \
+  } G_STMT_END
+
 typedef struct
 {
   guint32 in_offset;
   guint32 width, height, cwidth, cheight;
   guint32 y_offset, u_offset, v_offset;
   guint32 y_stride, c_stride;
+  gint32  yr, yg, yb, ur, ug, ub, vr, vg, vb;   /* the frame's matrix */
 } RgbaToYuvParams;
 
 static gboolean
@@ -795,6 +814,7 @@ ave_compute_vulkan_rgba_to_yuv (AveCompute    *compute,
   params.v_offset = l.y_words + l.c_words;
   params.y_stride = l.y_stride;
   params.c_stride = l.c_stride;
+  SET_RGB_TO_YUV (&params, _ave_color_coefs (dst->matrix));
 
   return run_single_kernel (AVE_COMPUTE_VULKAN (compute), AVE_VK_KERNEL_RGBA_TO_YUV, &params, sizeof params,
                             (VkDeviceSize) l.width * l.height * 4, (VkDeviceSize) l.frame_words * 4,
@@ -814,7 +834,10 @@ typedef struct
   guint32 in_y, in_u, in_v, in_img;
   guint32 out_y, out_u, out_v;
   guint32 opacity;
+  gint32  yr, yg, yb, ur, ug, ub, vr, vg, vb;   /* the frame's matrix */
 } OverlayParams;
+G_STATIC_ASSERT (sizeof (OverlayParams) <= AVE_VK_PUSH_CONSTANT_BYTES);
+G_STATIC_ASSERT (sizeof (RgbaToYuvParams) <= AVE_VK_PUSH_CONSTANT_BYTES);
 
 /* Only the rectangle the image covers goes to the device and back: its
  * luma rows, its chroma rows (whole 4-byte words), and the image. */
@@ -903,6 +926,7 @@ ave_compute_vulkan_overlay_rgba (AveCompute    *compute,
   p.cy0 = dy0 / 2;
   p.cy1 = (dy1 - 1) / 2 + 1;
   p.opacity = opacity;
+  SET_RGB_TO_YUV (&p, _ave_color_coefs (dst->matrix));
   l_rows = dy1 - dy0;
   c_rows = p.cy1 - p.cy0;
   l_words = p.l_stride * l_rows;

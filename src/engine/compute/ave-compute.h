@@ -13,12 +13,23 @@
 
 G_BEGIN_DECLS
 
+/* Which matrix relates a frame's limited-range Y'CbCr to R'G'B': the
+ * colour kernels (yuv_to_rgba, rgba_to_yuv, overlay_rgba) use the YUV
+ * frame's.  BT.709 is HD video's; BT.601 is SD video's (and JPEG's).
+ * BT.709 is 0, so a frame initialised with { .width = ... } is BT.709. */
+typedef enum
+{
+  AVE_COMPUTE_MATRIX_BT709 = 0,
+  AVE_COMPUTE_MATRIX_BT601 = 1,
+} AveComputeMatrix;
+
 /* An 8-bit YUV 4:2:0 frame (planes not owned). Chroma is (width+1)/2 x (height+1)/2. */
 typedef struct
 {
   int     width, height;
   guint8 *y; int y_stride;
   guint8 *u; guint8 *v; int uv_stride;
+  AveComputeMatrix matrix;   /* for the colour kernels only */
 } AveYuvFrame;
 
 #define AVE_LUMA_BINS   64   /* bin = y >> 2 */
@@ -104,7 +115,8 @@ struct _AveComputeInterface
                                 AveYuvFrame        *dst,
                                 GError            **error);
 
-  /* BT.709 limited-range conversions in fixed point (see ave-compute-cpu.c).
+  /* Limited-range conversions in fixed point with the YUV frame's matrix
+   * (BT.709 or BT.601; see ave-compute-cpu.c).
    * rgba is width*height*4 bytes with the given stride. */
   gboolean (*yuv_to_rgba)      (AveCompute         *self,
                                 const AveYuvFrame  *src,
@@ -118,7 +130,8 @@ struct _AveComputeInterface
                                 GError            **error);
 
   /* Alpha overlay of an RGBA image (straight alpha) at (x, y) onto dst,
-   * clipped to dst; `opacity` 0..255 multiplies the image's alpha. */
+   * clipped to dst, converted with dst's matrix; `opacity` 0..255
+   * multiplies the image's alpha. */
   gboolean (*overlay_rgba)     (AveCompute         *self,
                                 AveYuvFrame        *dst,
                                 const guint8       *rgba,

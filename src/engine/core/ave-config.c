@@ -158,6 +158,7 @@ static const struct
   FIELD (caption_box_color, FIELD_STRING),
   FIELD (caption_box_opacity, FIELD_DOUBLE),
   FIELD (caption_highlight, FIELD_STRING),
+  FIELD (output_height, FIELD_UINT),
   FIELD (encoder_preset, FIELD_STRING),
   FIELD (crf, FIELD_UINT),
   FIELD (audio_bitrate, FIELD_UINT),
@@ -479,6 +480,7 @@ static const AveOption options[] = {
   { "subtitles", 0, NULL, NULL, "FORMAT", "Subtitles timed to the edited video beside final.mp4: all (final.srt and final.vtt, default), srt, vtt or none", R },
   { "embed-subtitles", 0, NULL, NULL, NULL, "The same cues as a soft subtitle track (mov_text, language tagged) in final.mp4", R },
   { "burn-captions", 0, NULL, NULL, NULL, "Draw the captions into the pictures (fast mode then re-encodes every frame)", R },
+  { "resolution", 0, NULL, NULL, "HEIGHT", "Render at most HEIGHT lines (e.g. 720p, 480, or source, the default), the source's shape kept; smaller sources keep their size (fast mode then re-encodes every frame)", R },
   { "export", 0, NULL, NULL, "FORMAT,...", "The edit for other editors beside final.mp4: mlt (Shotcut), kdenlive, fcpxml (Final Cut, Resolve), xmeml (Premiere), otio, edl, or none (docs/interchange.md)", R },
   { "export-paths", 0, NULL, NULL, "MODE", "How exports name the video: absolute (default) or relative to the export's folder", R },
   { "caption-style", 0, NULL, NULL, "KEY=VALUE,...", "Burned caption style: font, size, position (bottom|top|middle), margin, color, outline-color, outline-width, box-color, box-opacity, highlight (docs/captions.md)", R },
@@ -853,6 +855,20 @@ apply_canonical (AveSettings  *s,
   SWITCH ("remove-retakes", remove_retakes);
   SWITCH ("embed-subtitles", embed_subtitles);
   SWITCH ("burn-captions", burn_captions);
+  if (g_str_equal (name, "resolution"))
+    {
+      g_autofree char *number = g_strdup (value != NULL ? value : "");
+      guint lines = 0;
+
+      if (number[0] != '\0' && (number[strlen (number) - 1] == 'p' || number[strlen (number) - 1] == 'P'))
+        number[strlen (number) - 1] = '\0';
+      if (g_strcmp0 (value, "source") != 0 && !parse_uint (number, 16, 8640, &lines))
+        return invalid (error, value, "a height from 16 to 8640 lines (e.g. 720p) or source");
+      /* 4:2:0 pictures need even sizes */
+      s->output_height = lines & ~1u;
+      *primary = "output_height";
+      return TRUE;
+    }
   if (g_str_equal (name, "caption-style"))
     {
       g_auto(GStrv) pairs = g_strsplit (value, ",", -1);
@@ -1408,6 +1424,7 @@ static const ConfigKey config_keys[] = {
   { "output", "subtitles", "subtitles", NULL, { NULL }, NULL },
   { "output", "embed_subtitles", "embed-subtitles", NULL, { NULL }, NULL },
   { "output", "burn_captions", "burn-captions", NULL, { NULL }, NULL },
+  { "output", "resolution", "resolution", NULL, { NULL }, NULL },
   { "output", "export", "export", NULL, { NULL }, NULL },
   { "output", "export_paths", "export-paths", NULL, { NULL }, NULL },
   /* the caption style: each key is one KEY=VALUE of --caption-style */

@@ -126,6 +126,8 @@ struct _AveSettings
   char    *caption_highlight;     /* the word being said, word by word; NULL = none */
 
   /* --- composition --- */
+  guint    output_height;         /* --resolution: the render at most this many lines, the
+                                   * source's shape kept (0 = the source's size) */
   char    *encoder_preset;        /* x264 preset: ultrafast .. veryslow */
   guint    crf;                   /* x264 CRF */
   guint    audio_bitrate;         /* bits per second for AAC */

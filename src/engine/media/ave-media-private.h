@@ -121,6 +121,16 @@ typedef enum
  * picture refers to with skip_frame = AVDISCARD_NONREF. */
 gboolean        _ave_media_codec_drops_nonref (enum AVCodecID id);
 
+/* The matrix of pictures with these properties: the tag, or untagged what
+ * FFmpeg's own conversions assume (BT.709 from 1280x720 up, BT.601 below
+ * and for JPEG's full-range pictures).  The probe and the decoder both
+ * use it, so a stream's AveMediaInfo.matrix is its pictures'. */
+AveColorMatrix  _ave_media_matrix_of (enum AVColorSpace  space,
+                                      enum AVColorRange  range,
+                                      int                format,
+                                      int                width,
+                                      int                height);
+
 /* Opens a decoder for a stream chosen by _ave_media_file_open.  threads
  * 0 means FFmpeg's choice. */
 AVCodecContext *_ave_media_open_decoder    (AveMediaFile              *file,

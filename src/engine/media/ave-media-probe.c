@@ -406,6 +406,11 @@ fill_video_info (AveMediaInfo    *info,
       info->display_width = par->width;
       info->display_height = par->height;
     }
+  info->matrix = _ave_media_matrix_of (par->color_space, par->color_range, par->format,
+                                       par->width, par->height);
+  info->color_space = par->color_space;
+  info->color_primaries = par->color_primaries;
+  info->color_transfer = par->color_trc;
   info->frame_rate = avg > 0 ? avg : real;
   /* r_frame_rate is the rate that represents every timestamp; when it is
    * far from the average, frames are not evenly spaced.  Matroska and

@@ -66,6 +66,7 @@ struct _AveMediaSource
   int                   rotation;
   int                   out_width, out_height;
   int                   scale_width, scale_height;
+  gboolean              leave_scaling;
 
   /* audio */
   SwrContext           *swr;
@@ -506,30 +507,40 @@ rotate_plane (const guint8 *src,
     }
 }
 
-/* The matrix of a decoded frame's Y'CbCr: its tag, or when untagged what
- * FFmpeg's own conversions assume (BT.709 for HD, BT.601 for SD and for
- * JPEG's full-range pictures).  Scaling and rotating keep the matrix, so
- * the converted frame carries this. */
-static enum AVColorSpace
-picture_matrix (const AVFrame *decoded)
+AveColorMatrix
+_ave_media_matrix_of (enum AVColorSpace  space,
+                      enum AVColorRange  range,
+                      int                format,
+                      int                width,
+                      int                height)
 {
-  switch (decoded->colorspace)
+  switch (space)
     {
     case AVCOL_SPC_BT709:
-      return AVCOL_SPC_BT709;
+      return AVE_COLOR_MATRIX_BT709;
     case AVCOL_SPC_BT470BG:
     case AVCOL_SPC_SMPTE170M:
     case AVCOL_SPC_FCC:
-      return AVCOL_SPC_SMPTE170M;
+      return AVE_COLOR_MATRIX_BT601;
     default:
       break;
     }
-  if (decoded->color_range == AVCOL_RANGE_JPEG ||
-      decoded->format == AV_PIX_FMT_YUVJ420P || decoded->format == AV_PIX_FMT_YUVJ422P ||
-      decoded->format == AV_PIX_FMT_YUVJ444P || decoded->format == AV_PIX_FMT_YUVJ440P ||
-      decoded->format == AV_PIX_FMT_YUVJ411P)
-    return AVCOL_SPC_SMPTE170M;
-  return decoded->width >= 1280 || decoded->height >= 720 ? AVCOL_SPC_BT709 : AVCOL_SPC_SMPTE170M;
+  if (range == AVCOL_RANGE_JPEG ||
+      format == AV_PIX_FMT_YUVJ420P || format == AV_PIX_FMT_YUVJ422P ||
+      format == AV_PIX_FMT_YUVJ444P || format == AV_PIX_FMT_YUVJ440P ||
+      format == AV_PIX_FMT_YUVJ411P)
+    return AVE_COLOR_MATRIX_BT601;
+  return width >= 1280 || height >= 720 ? AVE_COLOR_MATRIX_BT709 : AVE_COLOR_MATRIX_BT601;
+}
+
+/* The matrix of a decoded frame's Y'CbCr (_ave_media_matrix_of).  Scaling
+ * and rotating keep the matrix, so the converted frame carries this. */
+static enum AVColorSpace
+picture_matrix (const AVFrame *decoded)
+{
+  return _ave_media_matrix_of (decoded->colorspace, decoded->color_range, decoded->format,
+                               decoded->width, decoded->height) == AVE_COLOR_MATRIX_BT709
+         ? AVCOL_SPC_BT709 : AVCOL_SPC_SMPTE170M;
 }
 
 static AVFrame *
@@ -538,9 +549,27 @@ convert_video (AveMediaSource *self,
                gint64          duration_us,
                GError        **error)
 {
-  AVFrame *out = _ave_av_frame_new_yuv420p (self->out_width, self->out_height);
-  AVFrame *scaled = out;
+  AVFrame *out;
+  AVFrame *scaled;
 
+  /* As decoded (a new reference to the decoder's picture): the caller
+   * scales it (AveMediaSourceOptions.leave_scaling). */
+  if (self->leave_scaling && self->rotation == 0 && decoded->format == AV_PIX_FMT_YUV420P &&
+      decoded->color_range != AVCOL_RANGE_JPEG && decoded->linesize[1] == decoded->linesize[2])
+    {
+      out = av_frame_clone (decoded);
+      if (out == NULL)
+        {
+          set_picture_memory_error (self, decoded->width, decoded->height, error);
+          return NULL;
+        }
+      out->colorspace = picture_matrix (out);
+      _AVE_FRAME_DURATION (out) = duration_us;
+      out->best_effort_timestamp = out->pts;
+      return out;
+    }
+
+  out = scaled = _ave_av_frame_new_yuv420p (self->out_width, self->out_height);
   if (out == NULL)
     {
       set_picture_memory_error (self, self->out_width, self->out_height, error);
@@ -999,6 +1028,7 @@ ave_media_source_open (const char                  *path,
       if (self->video.dec == NULL)
         return NULL;
       self->video.index = self->file.video_index;
+      self->leave_scaling = options->leave_scaling;
       if (!choose_output_size (self, error))
         return NULL;
     }

@@ -21,6 +21,16 @@ void ave_media_set_ffmpeg_log (gboolean verbose);
 
 /* ------------------------------------------------------------------ probe */
 
+/* Which matrix a picture's Y'CbCr was made with from R'G'B'.  HD video
+ * is BT.709; SD video (and JPEG) is BT.601; AveCompute converts with the
+ * matrix its YUV frame names.  Reading one with the other's matrix shifts saturated
+ * colours by up to ~20 levels. */
+typedef enum
+{
+  AVE_COLOR_MATRIX_BT601,
+  AVE_COLOR_MATRIX_BT709,
+} AveColorMatrix;
+
 typedef struct
 {
   char    *path;
@@ -40,6 +50,15 @@ typedef struct
   gboolean variable_frame_rate;
   gint64   n_frames_estimate;
   int      sample_aspect_num, sample_aspect_den;
+  /* The matrix of its pictures' Y'CbCr: the stream's tag, or untagged
+   * what FFmpeg's conversions assume (see AvePicture.matrix).  Decoded
+   * pictures always come out limited range. */
+  AveColorMatrix matrix;
+  /* The stream's colour tags as ITU-T H.273 code points (1 = BT.709,
+   * 5 = BT.470BG, 6 = SMPTE 170M, 9 = BT.2020; 2 = untagged). */
+  int      color_space;
+  int      color_primaries;
+  int      color_transfer;
 
   gboolean has_audio;
   char    *audio_codec;
@@ -72,6 +91,12 @@ typedef struct
   int      video_width;
   int      video_height;
   gboolean apply_rotation;
+  /* Pictures the decoder gives as 8-bit limited-range 4:2:0 (yuv420p: what
+   * cameras and phones write) and that need no rotation are handed over
+   * as decoded, at the decoded size, without a copy: the caller scales
+   * them on its compute backend (the composer with --enable-gpu).  Other
+   * pictures are converted and scaled by swscale as usual. */
+  gboolean leave_scaling;
   /* Audio frames come out as AV_SAMPLE_FMT_FLTP at this rate and channel
    * count (0 = the source's). */
   int      audio_rate;
@@ -104,15 +129,6 @@ const AveMediaInfo *ave_media_source_get_info   (AveMediaSource *self);
 gboolean            ave_media_source_seek       (AveMediaSource  *self,
                                                  double           seconds,
                                                  GError         **error);
-/* Which matrix a picture's Y'CbCr was made with from R'G'B'.  HD video
- * and everything AveCompute converts from RGB is BT.709; SD video (and
- * JPEG) is BT.601.  Reading one with the other's matrix shifts saturated
- * colours by up to ~20 levels. */
-typedef enum
-{
-  AVE_COLOR_MATRIX_BT601,
-  AVE_COLOR_MATRIX_BT709,
-} AveColorMatrix;
 
 /* A decoded picture: YUV 4:2:0 (limited range, as decoded) at the size
  * the source was opened for, upright when apply_rotation was set. */
