@@ -24,6 +24,8 @@
 #define PRESET_STEP_QUALITY   0.97
 #define ANALYSIS_STEP_QUALITY 0.97
 #define SMALLEST_ANALYSIS_WIDTH 192u
+/* Blocks at least this large get a mapping of their own (see ave_runtime_start). */
+#define AVE_MMAP_THRESHOLD_BYTES (256 * 1024)
 
 typedef struct _AveRuntime AveRuntime;
 
@@ -363,6 +365,16 @@ ave_runtime_start (AveRuntime *self)
    * of a 1080p run.  Two arenas are enough for the engine's threads, with
    * or without a budget. */
   mallopt (M_ARENA_MAX, 2);
+  /* glibc raises its mmap threshold each time a mapped block is freed (up
+   * to 32 MB), after which frames and model tables come from the arenas,
+   * where small blocks that live on pin them: ~40 MB of the analysis was
+   * still resident when the render started, and the render's own frames
+   * crept up by ~20 MB.  A fixed threshold keeps every block of 256 KiB
+   * or more (pictures, x264's planes, the speech model's tables) in a
+   * mapping of its own that goes back to the system when freed
+   * (docs/performance.md, "Peak memory").  FFmpeg and x264 pool their
+   * frames, so this costs few extra page faults. */
+  mallopt (M_MMAP_THRESHOLD, AVE_MMAP_THRESHOLD_BYTES);
 #endif
 
   /* The sizing is the run's starting point, not a change: it is in the
