@@ -417,6 +417,75 @@ test_probe_bad_inputs (void)
 
 /* ----------------------------------------------------------- source */
 
+static guint64
+luma_sum (const AVFrame *frame)
+{
+  guint64 sum = 0;
+
+  for (int y = 0; y < frame->height; y++)
+    for (int x = 0; x < frame->width; x++)
+      sum += (guint64) frame->data[0][(gsize) y * frame->linesize[0] + x] * (guint64) (x + 1);
+  return sum;
+}
+
+/* The converted pictures come from a pool: a freed picture's buffer is
+ * the next one's (no allocation per frame), pictures still held are never
+ * written over, and the layout is av_frame_get_buffer()'s. */
+static void
+test_source_pooled_pictures (void)
+{
+  const char *path = media_av_mp4 ();
+  AveMediaSourceOptions opts = { .want_video = TRUE };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AveMediaSource) src = ave_media_source_open (path, &opts, &error);
+  AVFrame *held[6];
+  guint64 sums[G_N_ELEMENTS (held)];
+  AVFrame *model, *freed, *next;
+  const guint8 *freed_data;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (held); i++)
+    {
+      held[i] = ave_media_source_read_video (src, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (held[i]);
+      sums[i] = luma_sum (held[i]);
+      for (guint j = 0; j < i; j++)
+        g_assert_true (held[i]->data[0] != held[j]->data[0]);
+    }
+
+  model = av_frame_alloc ();
+  model->format = AV_PIX_FMT_YUV420P;
+  model->width = held[0]->width;
+  model->height = held[0]->height;
+  g_assert_cmpint (av_frame_get_buffer (model, 0), ==, 0);
+  for (guint i = 1; i < G_N_ELEMENTS (held); i++)
+    for (int plane = 0; plane < 3; plane++)
+      {
+        g_assert_cmpint (held[i]->linesize[plane], ==, model->linesize[plane]);
+        g_assert_cmpint (held[i]->data[plane] - held[i]->buf[0]->data, ==,
+                         model->data[plane] - model->buf[0]->data);
+      }
+  g_assert_cmpuint (held[1]->buf[0]->size, ==, model->buf[0]->size);
+  av_frame_free (&model);
+
+  /* held[0] was the pool's model; the others are pool buffers */
+  freed = g_steal_pointer (&held[G_N_ELEMENTS (held) - 1]);
+  freed_data = freed->data[0];
+  av_frame_free (&freed);
+  next = ave_media_source_read_video (src, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (next);
+  g_assert_true (next->data[0] == freed_data);
+  av_frame_free (&next);
+
+  for (guint i = 0; i + 1 < G_N_ELEMENTS (held); i++)
+    {
+      g_assert_cmpuint (luma_sum (held[i]), ==, sums[i]);
+      av_frame_free (&held[i]);
+    }
+}
+
 static void
 test_source_read_all (void)
 {
@@ -1309,6 +1378,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/media/probe/single-stream", test_probe_single_stream);
   g_test_add_func ("/engine/media/probe/bad-inputs", test_probe_bad_inputs);
   g_test_add_func ("/engine/media/source/read-all", test_source_read_all);
+  g_test_add_func ("/engine/media/source/pooled-pictures", test_source_pooled_pictures);
   g_test_add_func ("/engine/media/source/scaled", test_source_scaled);
   g_test_add_func ("/engine/media/source/seek", test_source_seek);
   g_test_add_func ("/engine/media/source/vfr", test_source_vfr);

@@ -246,6 +246,15 @@ open_video (AveMp4Writer             *self,
               settings->encoder_preset != NULL ? settings->encoder_preset : "medium", 0);
   av_opt_set_double (ctx->priv_data, "crf", settings->crf, 0);
   av_opt_set_int (ctx->priv_data, "rc-lookahead", settings->encoder_lookahead, 0);
+  /* With frame threads x264 also runs its look-ahead on a thread of its
+   * own, buffering B-frames + 1 more whole frames for it (~30 MB at
+   * 1080p).  The frame types and the bits are the same without it
+   * (docs/performance.md, "Peak memory"); the look-ahead then runs on the
+   * thread that feeds the encoder, which costs no CPU time with two frame
+   * threads (measured on two cores).  With more threads it may be what
+   * keeps them fed, and was not measured: x264 keeps it there. */
+  if (threads <= 2)
+    av_opt_set (ctx->priv_data, "x264-params", "sync-lookahead=0", 0);
 
   ret = avcodec_open2 (ctx, codec, NULL);
   if (ret < 0)

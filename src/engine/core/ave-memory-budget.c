@@ -14,7 +14,10 @@
 #define PROCESS_BASE_BYTES   (40ull * MIB)
 /* What the analysis leaves resident for the render even after its
  * analysers are freed and the allocator trimmed (measured: ~95 MB anonymous
- * memory after transcribing a 1080p talk, against ~40 MB without). */
+ * memory after transcribing a 1080p talk, against ~40 MB without).  Since
+ * the runtime fixes glibc's mmap threshold (ave-runtime.c) it is ~22 MB;
+ * the estimate keeps the old figure as room for the allocator's free
+ * lists under a budget. */
 #define AFTER_ANALYSIS_BYTES (80ull * MIB)
 /* One PocketSphinx decoder with the en-US model (ave-audio-analyzer.c). */
 #define TRANSCRIBER_BYTES    (160ull * MIB)
@@ -41,7 +44,9 @@ static const double x264_base_per_pixel[] = {
 /* Each look-ahead frame: the frame, its half-resolution copy and the
  * macroblock-tree costs (6.4 MB at 1080p). */
 #define X264_LOOKAHEAD_PER_PIXEL 3.1
-/* Each frame thread beyond the first holds its frames in flight. */
+/* Each frame thread beyond the first holds its frames in flight.  Measured
+ * with x264's threaded look-ahead, which the MP4 writer no longer uses
+ * (~14 bytes per pixel less at two threads): an upper bound now. */
 #define X264_THREAD_PER_PIXEL    25.0
 
 int

@@ -41,6 +41,19 @@ typedef struct
   gboolean        warned_queue;
 } StreamState;
 
+/* Buffers for the converted pictures, laid out exactly as
+ * av_frame_get_buffer() lays out a frame of this size (same strides and
+ * plane offsets, so scaling writes the same bytes).  A new buffer per
+ * frame would be a fresh mapping per frame at 1080p (the runtime keeps
+ * blocks over 256 KiB out of the heap): ~760 page faults each. */
+typedef struct
+{
+  AVBufferPool *pool;
+  int           width, height;
+  ptrdiff_t     offset[AV_NUM_DATA_POINTERS];
+  int           linesize[AV_NUM_DATA_POINTERS];
+} PicturePool;
+
 struct _AveMediaSource
 {
   AveMediaFile          file;
@@ -62,6 +75,7 @@ struct _AveMediaSource
   AVFrame              *video_pending;
   AVFrame              *video_ready;         /* kept by seek, returned first */
   struct SwsContext    *sws;
+  PicturePool           pictures;            /* what convert_video() writes into */
   AVFrame              *rotate_tmp;
   int                   rotation;
   int                   out_width, out_height;
@@ -452,6 +466,62 @@ _ave_av_frame_new_yuv420p (int width,
   return frame;
 }
 
+/* A yuv420p frame of width x height from the pool; NULL when out of
+ * memory.  The first frame of a size is allocated as usual and serves as
+ * the model of the layout. */
+static AVFrame *
+picture_pool_get (PicturePool *pp,
+                  int          width,
+                  int          height)
+{
+  AVFrame *frame;
+  AVBufferRef *buf;
+
+  if (pp->pool == NULL || pp->width != width || pp->height != height)
+    {
+      AVFrame *model = _ave_av_frame_new_yuv420p (width, height);
+
+      if (model == NULL)
+        return NULL;
+      /* Frames already out keep the old pool alive until they are freed. */
+      av_buffer_pool_uninit (&pp->pool);
+      /* One buffer for all planes is what FFmpeg 5.1 allocates; anything
+       * else is used as it comes, without a pool. */
+      if (model->buf[1] != NULL)
+        return model;
+      for (int i = 0; i < AV_NUM_DATA_POINTERS; i++)
+        {
+          pp->offset[i] = model->data[i] != NULL ? model->data[i] - model->buf[0]->data : -1;
+          pp->linesize[i] = model->linesize[i];
+        }
+      pp->pool = av_buffer_pool_init (model->buf[0]->size, NULL);
+      pp->width = width;
+      pp->height = height;
+      return model;
+    }
+
+  buf = av_buffer_pool_get (pp->pool);
+  if (buf == NULL)
+    return NULL;
+  frame = av_frame_alloc ();
+  if (frame == NULL)
+    {
+      av_buffer_unref (&buf);
+      return NULL;
+    }
+  frame->format = AV_PIX_FMT_YUV420P;
+  frame->width = width;
+  frame->height = height;
+  for (int i = 0; i < AV_NUM_DATA_POINTERS; i++)
+    {
+      frame->data[i] = pp->offset[i] >= 0 ? buf->data + pp->offset[i] : NULL;
+      frame->linesize[i] = pp->linesize[i];
+    }
+  frame->extended_data = frame->data;
+  frame->buf[0] = buf;
+  return frame;
+}
+
 static void
 set_picture_memory_error (AveMediaSource *self,
                           int             width,
@@ -569,7 +639,7 @@ convert_video (AveMediaSource *self,
       return out;
     }
 
-  out = scaled = _ave_av_frame_new_yuv420p (self->out_width, self->out_height);
+  out = scaled = picture_pool_get (&self->pictures, self->out_width, self->out_height);
   if (out == NULL)
     {
       set_picture_memory_error (self, self->out_width, self->out_height, error);
@@ -1204,6 +1274,7 @@ ave_media_source_free (AveMediaSource *self)
   av_frame_free (&self->video_pending);
   av_frame_free (&self->video_ready);
   av_frame_free (&self->rotate_tmp);
+  av_buffer_pool_uninit (&self->pictures.pool);
   sws_freeContext (self->sws);
   swr_free (&self->swr);
   av_channel_layout_uninit (&self->swr_in_layout);

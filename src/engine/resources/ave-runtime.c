@@ -24,6 +24,11 @@
 #define PRESET_STEP_QUALITY   0.97
 #define ANALYSIS_STEP_QUALITY 0.97
 #define SMALLEST_ANALYSIS_WIDTH 192u
+/* During a run, blocks at least this large get a mapping of their own
+ * (see ave_runtime_start); between runs, glibc's own ceiling for the
+ * threshold it raises by itself (DEFAULT_MMAP_THRESHOLD_MAX on 64 bits). */
+#define AVE_MMAP_THRESHOLD_BYTES      (256 * 1024)
+#define AVE_MMAP_THRESHOLD_IDLE_BYTES (32 * 1024 * 1024)
 
 typedef struct _AveRuntime AveRuntime;
 
@@ -43,6 +48,8 @@ struct _AveRuntime
   guint                alerted;         /* watcher: 1 = 80 % sent, 2 = 90 % sent */
   double               own_cpus;        /* under lock: this process's CPU use, in cores */
   AveThreadPins       *pins;
+
+  gboolean             holds_threshold; /* counted in mmap_threshold_runs */
 
   GThread             *watcher;
   GMutex               lock;
@@ -130,12 +137,53 @@ ave_runtime_new (AveJobRun *run)
 
 static void ave_runtime_stop (AveRuntime *self);
 
+#ifdef __GLIBC__
+/* The runs under way in this process (the app may run several at once). */
+static guint mmap_threshold_runs;
+G_LOCK_DEFINE_STATIC (mmap_threshold);
+#endif
+
+/* The fixed mmap threshold is for runs only: a fresh mapping per block
+ * costs a page fault per 4 KiB, and between runs the app's preview
+ * allocates a picture per frame (one 8 MB block: 1 ms from the heap,
+ * 25 ms as a fresh mapping on the development VM).  Once set, glibc no
+ * longer raises the threshold by itself; after the last run it is set
+ * to the ceiling glibc's own adjustment would reach. */
+static void
+mmap_threshold_hold (AveRuntime *self)
+{
+#ifdef __GLIBC__
+  if (self->holds_threshold)
+    return;
+  G_LOCK (mmap_threshold);
+  if (mmap_threshold_runs++ == 0)
+    mallopt (M_MMAP_THRESHOLD, AVE_MMAP_THRESHOLD_BYTES);
+  G_UNLOCK (mmap_threshold);
+  self->holds_threshold = TRUE;
+#endif
+}
+
+static void
+mmap_threshold_release (AveRuntime *self)
+{
+#ifdef __GLIBC__
+  if (!self->holds_threshold)
+    return;
+  G_LOCK (mmap_threshold);
+  if (--mmap_threshold_runs == 0)
+    mallopt (M_MMAP_THRESHOLD, AVE_MMAP_THRESHOLD_IDLE_BYTES);
+  G_UNLOCK (mmap_threshold);
+  self->holds_threshold = FALSE;
+#endif
+}
+
 static void
 ave_runtime_free (AveRuntime *self)
 {
   if (self == NULL)
     return;
   ave_runtime_stop (self);
+  mmap_threshold_release (self);
   g_clear_pointer (&self->view, ave_settings_free);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);
@@ -363,6 +411,16 @@ ave_runtime_start (AveRuntime *self)
    * of a 1080p run.  Two arenas are enough for the engine's threads, with
    * or without a budget. */
   mallopt (M_ARENA_MAX, 2);
+  /* glibc raises its mmap threshold each time a mapped block is freed (up
+   * to 32 MB), after which frames and model tables come from the arenas,
+   * where small blocks that live on pin them: ~40 MB of the analysis was
+   * still resident when the render started, and the render's own frames
+   * crept up by ~20 MB.  A fixed threshold keeps every block of 256 KiB
+   * or more (pictures, x264's planes, the speech model's tables) in a
+   * mapping of its own that goes back to the system when freed
+   * (docs/performance.md, "Peak memory").  FFmpeg, x264 and the media
+   * source pool their frames, so this costs few extra page faults. */
+  mmap_threshold_hold (self);
 #endif
 
   /* The sizing is the run's starting point, not a change: it is in the

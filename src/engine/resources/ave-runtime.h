@@ -14,6 +14,12 @@
  *    a half (80 %) or a quarter (90 %) of their size — that changes at once;
  *  - --cpu-affinity: threads are pinned to cores round-robin as they appear.
  *
+ * With glibc it also keeps the allocator from hoarding: two arenas, and
+ * while any run is under way a fixed mmap threshold of 256 KiB, so that
+ * pictures, x264's planes and the speech model's tables go back to the
+ * system when freed instead of pinning heap pages (docs/performance.md,
+ * "Peak memory"); after the last run the threshold is 32 MiB.
+ *
  * What cannot change inside a running stage (x264's threads and look-ahead
  * are fixed when the encoder opens; decoder threads when a decoder opens)
  * changes for the next stage: before each group of stages (the observer's
