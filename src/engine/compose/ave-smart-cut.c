@@ -929,7 +929,20 @@ push_chunk (AveSmartCut *self,
             const char  *why)
 {
   Chunk chunk = *proto;
+  Chunk *last = self->chunks->len > 0 ? &g_array_index (self->chunks, Chunk, self->chunks->len - 1) : NULL;
 
+  /* Frames to encode right after others of the same piece (an open GOP's
+   * leading pictures, then its I-frame, GOP after GOP): one run, decoded
+   * on from where the first started, rather than each from its own
+   * keyframe (which decoded every GOP of the run twice). */
+  if (kind == CHUNK_ENCODE && last != NULL && last->kind == CHUNK_ENCODE &&
+      last->segment == proto->segment && last->first_display + last->n_frames == first)
+    {
+      last->n_frames += n;
+      self->frames_reencoded += n;
+      self->n_frames += n;
+      return;
+    }
   chunk.kind = kind;
   chunk.gop = gop;
   chunk.first_display = first;
