@@ -88,6 +88,8 @@ make_full_analysis (void)
   g_array_append_val (a->keyframes, beat);
   beat = 2.5;
   g_array_append_val (a->keyframes, beat);
+  beat = 0.12;
+  g_array_append_val (a->copy_ends, beat);
 
   h.time = 1; h.score = 0.25;
   g_array_append_val (a->highlights, h);
@@ -210,6 +212,8 @@ check_full_analysis (const AveAnalysis *a)
   g_assert_cmpfloat (a->tempo_bpm, ==, 120);
   g_assert_cmpuint (a->keyframes->len, ==, 2);
   g_assert_cmpfloat (g_array_index (a->keyframes, double, 1), ==, 2.5);
+  g_assert_cmpuint (a->copy_ends->len, ==, 1);
+  g_assert_cmpfloat (g_array_index (a->copy_ends, double, 0), ==, 0.12);
 
   g_assert_cmpuint (a->highlights->len, ==, 2);
   g_assert_cmpfloat (g_array_index (a->highlights, AveHighlight, 1).score, ==, 0.75);

@@ -396,6 +396,28 @@ test_snap_to_keyframe (void)
   assert_segment (plan, 1, 7.0, 10.5);
   g_clear_object (&plan);
 
+  /* With B-frames a copy may also end where the pictures stored so far
+   * are the ones shown so far (copy_ends): an end takes the first of
+   * those and the keyframes, a start only a keyframe. */
+  {
+    double ends[] = { 3.28, 7.3, 10.02 };
+
+    g_array_append_vals (a->copy_ends, ends, G_N_ELEMENTS (ends));
+    plan = plan_ok (a, s);
+    g_assert_cmpuint (ave_plan_get_n_segments (plan), ==, 2);
+    assert_segment (plan, 0, 0.0, 3.28);
+    assert_segment (plan, 1, 7.0, 10.02);
+    g_clear_object (&plan);
+    /* without the smart cut they change nothing */
+    s->smart_cut = FALSE;
+    plan = plan_ok (a, s);
+    assert_segment (plan, 0, 0.0, 3.15);
+    assert_segment (plan, 1, 7.85, 9.95);
+    g_clear_object (&plan);
+    s->smart_cut = TRUE;
+    g_array_set_size (a->copy_ends, 0);
+  }
+
   /* keyframes at 0, 5.5, 11: more than 1 s from either cut point */
   add_keyframes (far, 0.0, 5.5);
   plan = plan_ok (far, s);

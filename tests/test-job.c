@@ -192,6 +192,14 @@ test_stage_order (void)
     for (guint i = 1; i < keyframes->len; i++)
       g_assert_cmpfloat (g_array_index (keyframes, double, i), >, g_array_index (keyframes, double, i - 1));
   }
+  /* and where a copy may end (x264 writes B-frames): several per GOP */
+  {
+    GArray *ends = ave_job_get_analysis (job)->copy_ends;
+
+    g_assert_cmpuint (ends->len, >=, 2 * ave_job_get_analysis (job)->keyframes->len);
+    for (guint i = 1; i < ends->len; i++)
+      g_assert_cmpfloat (g_array_index (ends, double, i), >, g_array_index (ends, double, i - 1));
+  }
   g_ptr_array_unref (log.log);
   g_mutex_clear (&log.lock);
   g_clear_object (&job);

@@ -1354,6 +1354,79 @@ test_reader_undecodable (void)
   read_log_clear (&log);
 }
 
+static gboolean
+copy_end_frame (const AveAnalysisFrame *frame, gpointer data, GError **error)
+{
+  return TRUE;
+}
+
+static void
+copy_end_collect (double seconds, gpointer data)
+{
+  g_array_append_val ((GArray *) data, seconds);
+}
+
+static GArray *
+read_copy_ends (const char *path)
+{
+  AveMediaReadOptions opts = { .analysis_width = 64, .frame_step = 1, .want_video = TRUE,
+                               .reference_frames_only = TRUE };
+  AveMediaReadCallbacks callbacks = { .video_frame = copy_end_frame, .video_copy_end = copy_end_collect };
+  g_autoptr(GError) error = NULL;
+  GArray *ends = g_array_new (FALSE, FALSE, sizeof (double));
+
+  g_assert_true (ave_media_read_for_analysis (path, &opts, &callbacks, ends, NULL, &error));
+  g_assert_no_error (error);
+  return ends;
+}
+
+/* The copy ends of a stream with B-frames (a B-pyramid, several reference
+ * frames) are exactly the times computed from ffprobe's packet list: after
+ * packet i in decode order, when every later packet shows after every
+ * packet up to i, the next picture's time.  A stream without B-frames
+ * gets none (every picture's end would be one). */
+static void
+test_reader_copy_ends (void)
+{
+  const char *pyramid = ave_test_ffmpeg_media ("pyramid.mp4",
+                                               "-f lavfi -i testsrc2=s=320x240:r=25:d=4 "
+                                               "-c:v libx264 -preset slow -bf 3 -b_strategy 2 -g 50 -pix_fmt yuv420p");
+  const char *plain = ave_test_ffmpeg_media ("no-bframes.mp4",
+                                             "-f lavfi -i testsrc2=s=320x240:r=25:d=2 "
+                                             "-c:v libx264 -preset ultrafast -bf 0 -g 10 -pix_fmt yuv420p");
+  g_autofree char *listing = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries packet=pts_time "
+                                                 "-of csv=p=0 '%s'", pyramid);
+  g_auto(GStrv) lines = g_strsplit (g_strstrip (listing), "\n", -1);
+  guint n = g_strv_length (lines), n_expected = 0;
+  g_autofree double *pts = g_new (double, n);
+  g_autoptr(GArray) ends = read_copy_ends (pyramid);
+  g_autoptr(GArray) none = read_copy_ends (plain);
+  double shown = -1.0;
+
+  for (guint i = 0; i < n; i++)
+    pts[i] = g_ascii_strtod (lines[i], NULL);
+  g_assert_cmpuint (n, ==, 100);
+  for (guint i = 0; i + 1 < n; i++)
+    {
+      double next = G_MAXDOUBLE;
+
+      shown = MAX (shown, pts[i]);
+      for (guint j = i + 1; j < n; j++)
+        next = MIN (next, pts[j]);
+      if (next <= shown || next <= 0.0)
+        continue;
+      g_assert_cmpuint (n_expected, <, ends->len);
+      g_assert_cmpfloat_with_epsilon (g_array_index (ends, double, n_expected), next, 1e-6);
+      n_expected++;
+    }
+  g_test_message ("%u copy ends among %u pictures", n_expected, n);
+  g_assert_cmpuint (ends->len, ==, n_expected);
+  /* B-frames: far fewer ends than pictures, but some in every GOP */
+  g_assert_cmpuint (n_expected, <, n / 2);
+  g_assert_cmpuint (n_expected, >=, 4);
+  g_assert_cmpuint (none->len, ==, 0);
+}
+
 static void
 test_reader_bad_input (void)
 {
@@ -1395,6 +1468,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/media/reader/truncated", test_reader_truncated);
   g_test_add_func ("/engine/media/reader/undecodable", test_reader_undecodable);
   g_test_add_func ("/engine/media/reader/bad-input", test_reader_bad_input);
+  g_test_add_func ("/engine/media/reader/copy-ends", test_reader_copy_ends);
 
   return g_test_run ();
 }

@@ -47,6 +47,7 @@ ave_analysis_new (const char         *source,
   g_array_set_clear_func (self->words, clear_word);
   self->beats = g_array_new (FALSE, TRUE, sizeof (double));
   self->keyframes = g_array_new (FALSE, TRUE, sizeof (double));
+  self->copy_ends = g_array_new (FALSE, TRUE, sizeof (double));
   self->warnings = g_ptr_array_new_with_free_func (g_free);
 
   /* -70 LUFS is what EBU R128 meters report for digital silence; using it
@@ -82,6 +83,7 @@ ave_analysis_clear (gpointer data)
   g_clear_pointer (&self->words, g_array_unref);
   g_clear_pointer (&self->beats, g_array_unref);
   g_clear_pointer (&self->keyframes, g_array_unref);
+  g_clear_pointer (&self->copy_ends, g_array_unref);
   g_clear_pointer (&self->transcriber, g_free);
   g_clear_pointer (&self->language, g_free);
   g_clear_pointer (&self->compute_backend, g_free);
@@ -275,6 +277,7 @@ ave_analysis_sort (AveAnalysis *self)
   g_array_sort (self->words, compare_word);
   g_array_sort (self->beats, compare_time);
   g_array_sort (self->keyframes, compare_time);
+  g_array_sort (self->copy_ends, compare_time);
 }
 
 /* ------------------------------------------------------------- to JSON */
@@ -522,6 +525,7 @@ ave_analysis_to_json (const AveAnalysis *self)
   json_builder_end_array (builder);
 
   add_times (builder, "keyframes", self->keyframes, warnings);
+  add_times (builder, "copy_ends", self->copy_ends, warnings);
   ave_json_add_string (builder, "transcriber", self->transcriber);
   ave_json_add_string (builder, "language", ave_analysis_get_language (self));
   ave_json_add_string (builder, "compute_backend", self->compute_backend);
@@ -884,7 +888,7 @@ read_loudness (const AveJsonFormat  *fmt,
                       &out->sample_peak_dbfs, error);
 }
 
-/* An array of times in seconds ("beats", "keyframes"). */
+/* An array of times in seconds ("beats", "keyframes", "copy_ends"). */
 static gboolean
 read_times (const AveJsonFormat  *fmt,
             JsonObject           *root,
@@ -1009,6 +1013,7 @@ analysis_from_document (AveJsonDoc  *document,
       !read_loudness (fmt, root, &self->loudness, error) ||
       !read_times (fmt, root, "beats", self->beats, error) ||
       !read_times (fmt, root, "keyframes", self->keyframes, error) ||
+      !read_times (fmt, root, "copy_ends", self->copy_ends, error) ||
       !ave_json_read_number (fmt, root, NULL, "tempo_bpm", FALSE, 0, &self->tempo_bpm, error) ||
       !read_scored_times (fmt, root, "highlights", FALSE, self->highlights, error) ||
       !read_scored_times (fmt, root, "thumbnail_candidates", TRUE, self->thumbnail_candidates, error) ||

@@ -105,6 +105,9 @@ struct _AveAnalysis
   GArray *highlights;              /* AveHighlight, sorted by time, ~1 per second */
   GArray *thumbnail_candidates;    /* AveThumbnailCandidate, best first */
   GArray *keyframes;               /* double seconds, sorted: where decoding can start */
+  GArray *copy_ends;               /* double seconds, sorted: where a copy of the stream's packets
+                                    * may end without a picture shown after it (B-frames);
+                                    * empty when pictures are stored in display order */
 
   /* audio */
   AveLoudness loudness;

@@ -847,17 +847,18 @@ snap_to_shot (const Director *d,
   return best;
 }
 
-/* A cut point moved to a keyframe of the source where that only makes
- * the piece longer, by at most KEYFRAME_SNAP_WINDOW of the pause being
- * cut and never into a removed filler; `t` itself when none qualifies. */
+/* A cut point moved to one of `keyframes` (sorted times) where that only
+ * makes the piece longer, by at most KEYFRAME_SNAP_WINDOW of the pause
+ * being cut and never into a removed filler; `t` itself when none
+ * qualifies. */
 static double
 snap_to_keyframe (const Director *d,
+                  GArray         *keyframes,
                   double          t,
                   double          lo,
                   double          hi,
                   gboolean        is_start)
 {
-  GArray *keyframes = d->analysis->keyframes;
   double best = t;
 
   for (guint i = 0; i < keyframes->len; i++)
@@ -936,7 +937,7 @@ plan_speech (Director *d)
           double prev_end = i > 0 ? g_array_index (kept, AveInterval, i - 1).end : -1.0;
 
           if (iv->start > 0.0)
-            iv->start = snap_to_keyframe (d, iv->start, prev_end, iv->end, TRUE);
+            iv->start = snap_to_keyframe (d, d->analysis->keyframes, iv->start, prev_end, iv->end, TRUE);
         }
       for (guint i = 0; i < kept->len; i++)
         {
@@ -944,8 +945,21 @@ plan_speech (Director *d)
           double next_start = i + 1 < kept->len ? g_array_index (kept, AveInterval, i + 1).start - MERGE_GAP
                                                 : d->duration + 1.0;
 
+          /* An end is copied up to the next keyframe, or up to where
+           * the pictures stored so far are the ones shown so far (with
+           * B-frames, every few frames): whichever comes first.  Ending
+           * elsewhere costs decoding the GOP up to there and encoding
+           * the last few frames. */
           if (iv->end < d->duration)
-            iv->end = snap_to_keyframe (d, iv->end, iv->start, next_start, FALSE);
+            {
+              double at_key = snap_to_keyframe (d, d->analysis->keyframes, iv->end, iv->start, next_start, FALSE);
+              double at_copy_end = snap_to_keyframe (d, d->analysis->copy_ends, iv->end, iv->start, next_start, FALSE);
+
+              if (at_key == iv->end || (at_copy_end != iv->end && at_copy_end < at_key))
+                iv->end = at_copy_end;
+              else
+                iv->end = at_key;
+            }
         }
     }
 

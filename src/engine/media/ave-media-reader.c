@@ -26,6 +26,10 @@
 #define AUDIO_MAX_GAP_FILL   AVE_MEDIA_MAX_TIMESTAMP_GAP
 #define AUDIO_GAP_SECONDS    0.02
 #define MAX_CONSECUTIVE_ERRORS 200
+/* H.264 and HEVC hold back at most 16 pictures for reordering: a picture
+ * shown after all of the next 16 packets' pictures is after all of the
+ * stream's later ones too. */
+#define COPY_END_LOOKAHEAD   16
 
 typedef struct
 {
@@ -77,6 +81,14 @@ struct _Reader
    * (demuxer thread only) */
   double                       frontier;
   gboolean                     frontier_set;
+
+  /* The last video packets' times in decode order (demuxer thread only),
+   * for the copy ends (AveMediaReadCallbacks.video_copy_end): a ring of
+   * COPY_END_LOOKAHEAD + 1 times and the largest time up to each. */
+  gint64                       order_pts[COPY_END_LOOKAHEAD + 1];
+  gint64                       order_max[COPY_END_LOOKAHEAD + 1];
+  guint64                      order_n;
+  gboolean                     reorders;
 };
 
 static gboolean
@@ -1052,6 +1064,57 @@ warn_timestamp_jump (Reader       *r,
                w == &r->video ? "picture" : "sound", w->jump_from);
 }
 
+/* Packet `c` (decode order, still in the ring) ends a prefix of the
+ * stream that shows exactly its own pictures when every packet after it
+ * shows later than all packets up to it; the prefix's end is the first
+ * later picture's time.  Only the ring's packets after `c` are looked at:
+ * enough for any stream whose reordering stays within the lookahead. */
+static void
+copy_end_check (Reader  *r,
+                guint64  c)
+{
+  const guint ring = COPY_END_LOOKAHEAD + 1;
+  gint64 shown = r->order_max[c % ring], next = G_MAXINT64;
+  AVStream *st = r->file.fmt->streams[r->video.index];
+  double seconds;
+
+  for (guint64 i = c + 1; i < r->order_n; i++)
+    next = MIN (next, r->order_pts[i % ring]);
+  if (next == G_MAXINT64 || next <= shown || !r->reorders)
+    return;
+  seconds = (av_rescale_q (next, st->time_base, AV_TIME_BASE_Q) - r->file.start_time_us) / (double) AV_TIME_BASE;
+  if (seconds > 0.0)
+    r->cb->video_copy_end (seconds, r->user_data);
+}
+
+static void
+copy_end_push (Reader         *r,
+               const AVPacket *pkt)
+{
+  const guint ring = COPY_END_LOOKAHEAD + 1;
+  guint slot = r->order_n % ring;
+
+  if (r->order_n > 0 && pkt->pts < r->order_max[(r->order_n - 1) % ring])
+    r->reorders = TRUE;
+  r->order_pts[slot] = pkt->pts;
+  r->order_max[slot] = r->order_n > 0 ? MAX (pkt->pts, r->order_max[(r->order_n - 1) % ring]) : pkt->pts;
+  r->order_n++;
+  /* the oldest packet in the ring has all its lookahead now */
+  if (r->order_n >= ring)
+    copy_end_check (r, r->order_n - ring);
+}
+
+/* At the end of the stream the last packets have less lookahead: what
+ * follows them is all there is. */
+static void
+copy_end_finish (Reader *r)
+{
+  const guint ring = COPY_END_LOOKAHEAD + 1;
+
+  for (guint64 c = r->order_n > ring - 1 ? r->order_n - (ring - 1) : 0; c + 1 < r->order_n; c++)
+    copy_end_check (r, c);
+}
+
 /* Reads packets until the end, an error or an abort; returns the end of
  * the furthest packet (seconds) and whether reading failed early. */
 static double
@@ -1106,10 +1169,14 @@ demux (Reader   *r,
                                   - r->file.start_time_us) / (double) AV_TIME_BASE,
                                  r->user_data);
         }
+      if (w == &r->video && pkt->pts != AV_NOPTS_VALUE && r->cb->video_copy_end != NULL)
+        copy_end_push (r, pkt);
       if (!queue_push (r, &w->queue, pkt))
         break;
       report_progress (r, reached, FALSE);
     }
+  if (!reader_aborted (r) && r->cb->video_copy_end != NULL && r->video.index >= 0)
+    copy_end_finish (r);
   return reached;
 }
 

@@ -270,6 +270,14 @@ typedef struct
   /* Optional: the time of each video packet marked as a keyframe (a
    * point where decoding can start), in file order; the demuxing thread. */
   void (*video_keyframe) (double seconds, gpointer user_data);
+  /* Optional, for streams whose pictures show in another order than they
+   * are stored (B-frames): each time at which the pictures stored so far
+   * are exactly the ones shown so far, so that a copy of the packets up
+   * to there shows every picture before that time and none after it; the
+   * time is where the next picture starts.  Streams stored in display
+   * order get no calls (every picture's end is such a time).  In file
+   * order; the demuxing thread. */
+  void (*video_copy_end) (double seconds, gpointer user_data);
   /* Fraction of the input read so far; any thread. */
   AveProgressFunc progress;
   /* A non-fatal problem (a truncated file, a broken packet skipped): one

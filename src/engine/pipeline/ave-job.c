@@ -598,6 +598,15 @@ on_video_keyframe (double seconds, gpointer user_data)
   g_array_append_val (run->job->analysis->keyframes, seconds);
 }
 
+/* The same thread: where a smart cut's copy may end (B-frames). */
+static void
+on_video_copy_end (double seconds, gpointer user_data)
+{
+  AnalysisRun *run = user_data;
+
+  g_array_append_val (run->job->analysis->copy_ends, seconds);
+}
+
 static void
 on_read_progress (double fraction, gpointer user_data)
 {
@@ -712,6 +721,7 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
   AveMediaReadCallbacks callbacks = {
     .video_frame = on_video_frame,
     .video_keyframe = on_video_keyframe,
+    .video_copy_end = on_video_copy_end,
     .audio_chunk = on_audio_chunk,
     .progress = on_read_progress,
     .warning = on_read_warning,

@@ -31,7 +31,7 @@
 G_BEGIN_DECLS
 
 /* Bump when an analyser changes what it writes for the same input. */
-#define AVE_CACHE_ALGORITHM_VERSION 3
+#define AVE_CACHE_ALGORITHM_VERSION 4   /* 4: copy_ends */
 
 #define AVE_CACHE_DEFAULT_SIZE (2 * (guint64) 1024 * 1024 * 1024)
 
