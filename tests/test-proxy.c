@@ -242,6 +242,7 @@ test_changed_source (void)
   g_autofree char *first = NULL;
   g_autofree char *second = NULL;
   g_autofree char *third = NULL;
+  g_autofree char *found = NULL;
   struct timespec times[2] = { { 0, UTIME_OMIT }, { 1000000, 0 } };
 
   ave_test_sh ("cp '%s' '%s'", ave_test_ffmpeg_media ("vfr.mkv",
@@ -250,7 +251,8 @@ test_changed_source (void)
                                  "-fps_mode vfr -c:v libx264 -preset ultrafast -bf 2"), copy);
   first = ave_proxy_make (copy, BOX_W, BOX_H, dir, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (ave_proxy_find (copy, BOX_W, BOX_H, dir));
+  found = ave_proxy_find (copy, BOX_W, BOX_H, dir);
+  g_assert_cmpstr (found, ==, first);
 
   ave_test_sh ("touch '%s'", copy);
   g_assert_null (ave_proxy_find (copy, BOX_W, BOX_H, dir));
