@@ -586,6 +586,69 @@ test_frames_match_render_kernel_scale (void)
   g_unsetenv ("AVE_COMPOSE_SCALER");
 }
 
+/* The pictures' buffers go back to the stream when their frame or their
+ * bytes are freed, and a picture still held (as a texture holds its
+ * bytes) is never written by a later frame. */
+static void
+test_pictures_reused (void)
+{
+  g_autoptr(AveEditStream) stream = open_stream ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) held = NULL;
+  g_autofree guint8 *copy = NULL;
+  const guint8 *held_data;
+  gsize size;
+  AveEditFrame *frame;
+  guint8 *freed;
+  guint reused = 0;
+
+  frame = ave_edit_stream_next (stream, &error);
+  g_assert_no_error (error);
+  held = ave_edit_frame_take_rgba (frame);
+  g_assert_null (frame->rgba);
+  ave_edit_frame_free (frame);
+  held_data = g_bytes_get_data (held, &size);
+  g_assert_cmpuint (size, ==, (gsize) 4 * PREVIEW_W * PREVIEW_H);
+  copy = g_memdup2 (held_data, size);
+
+  /* a frame freed gives its buffer to the next one; its bytes likewise */
+  for (int i = 0; i < 20; i++)
+    {
+      g_autoptr(GBytes) bytes = NULL;
+
+      frame = ave_edit_stream_next (stream, &error);
+      g_assert_no_error (error);
+      g_assert_true (frame->rgba != held_data);
+      freed = frame->rgba;
+      if (i % 2 == 0)
+        {
+          ave_edit_frame_free (frame);
+        }
+      else
+        {
+          bytes = ave_edit_frame_take_rgba (frame);
+          ave_edit_frame_free (frame);
+          g_clear_pointer (&bytes, g_bytes_unref);
+        }
+      frame = ave_edit_stream_next (stream, &error);
+      g_assert_no_error (error);
+      reused += frame->rgba == freed;
+      ave_edit_frame_free (frame);
+    }
+  g_assert_cmpuint (reused, ==, 20);
+  /* the held picture is as it was */
+  g_assert_cmpmem (held_data, size, copy, size);
+
+  /* bytes may outlive their stream */
+  frame = ave_edit_stream_next (stream, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&held, g_bytes_unref);
+  held = ave_edit_frame_take_rgba (frame);
+  ave_edit_frame_free (frame);
+  g_clear_pointer (&stream, ave_edit_stream_free);
+  g_assert_cmpuint (g_bytes_get_size (held), ==, size);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -597,5 +660,6 @@ main (int argc, char **argv)
   g_test_add_func ("/edit-stream/burned-captions-match-render", test_burned_captions_match_render);
   g_test_add_func ("/edit-stream/proxy-matches-render", test_proxy_matches_render);
   g_test_add_func ("/edit-stream/proxy-removed", test_proxy_removed);
+  g_test_add_func ("/edit-stream/pictures-reused", test_pictures_reused);
   return g_test_run ();
 }

@@ -496,8 +496,7 @@ show_locked (AveEditPlayer *self,
 
   if (frame->rgba != NULL)
     {
-      g_autoptr(GBytes) bytes = g_bytes_new_take (g_steal_pointer (&frame->rgba),
-                                                  (gsize) frame->stride * (gsize) frame->height);
+      g_autoptr(GBytes) bytes = ave_edit_frame_take_rgba (frame);
       g_clear_object (&self->texture);
       self->texture = gdk_memory_texture_new (frame->width, frame->height, GDK_MEMORY_R8G8B8A8,
                                               bytes, (gsize) frame->stride);

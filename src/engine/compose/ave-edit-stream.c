@@ -12,6 +12,95 @@
 
 #define OUTPUT_RATE 48000
 
+/* Picture buffers of one size handed back by frames and their bytes,
+ * shared by the stream and whatever still holds its pictures (so
+ * reference-counted and locked: textures are freed on another thread). */
+#define PICTURES_KEPT 12
+
+typedef struct _AveEditPictures
+{
+  gatomicrefcount  ref;
+  GMutex           lock;
+  gsize            size;
+  GPtrArray       *free;   /* of g_malloc'd buffers of `size` bytes */
+} AveEditPictures;
+
+static AveEditPictures *
+pictures_new (void)
+{
+  AveEditPictures *p = g_new0 (AveEditPictures, 1);
+
+  g_atomic_ref_count_init (&p->ref);
+  g_mutex_init (&p->lock);
+  p->free = g_ptr_array_new_with_free_func (g_free);
+  return p;
+}
+
+static AveEditPictures *
+pictures_ref (AveEditPictures *p)
+{
+  g_atomic_ref_count_inc (&p->ref);
+  return p;
+}
+
+static void
+pictures_unref (AveEditPictures *p)
+{
+  if (p == NULL || !g_atomic_ref_count_dec (&p->ref))
+    return;
+  g_ptr_array_unref (p->free);
+  g_mutex_clear (&p->lock);
+  g_free (p);
+}
+
+static guint8 *
+pictures_get (AveEditPictures *p,
+              gsize            size)
+{
+  guint8 *buf = NULL;
+
+  g_mutex_lock (&p->lock);
+  if (p->size != size)
+    {
+      /* another size (a new preview box): the old buffers are no use */
+      g_ptr_array_set_size (p->free, 0);
+      p->size = size;
+    }
+  else if (p->free->len > 0)
+    buf = g_ptr_array_steal_index_fast (p->free, p->free->len - 1);
+  g_mutex_unlock (&p->lock);
+  return buf != NULL ? buf : g_malloc (size);
+}
+
+static void
+pictures_put (AveEditPictures *p,
+              guint8          *buf,
+              gsize            size)
+{
+  g_mutex_lock (&p->lock);
+  if (size == p->size && p->free->len < PICTURES_KEPT)
+    g_ptr_array_add (p->free, g_steal_pointer (&buf));
+  g_mutex_unlock (&p->lock);
+  g_free (buf);
+}
+
+typedef struct
+{
+  AveEditPictures *pictures;
+  guint8          *buf;
+  gsize            size;
+} PictureBytes;
+
+static void
+picture_bytes_free (gpointer data)
+{
+  PictureBytes *pb = data;
+
+  pictures_put (pb->pictures, pb->buf, pb->size);
+  pictures_unref (pb->pictures);
+  g_free (pb);
+}
+
 struct _AveEditStream
 {
   AveSettings        *settings;
@@ -26,6 +115,7 @@ struct _AveEditStream
   gint64              position;      /* the frame the next read composes */
   gint64              audio_pos;     /* output sample of the next sound */
   AveEditFrame       *pending;       /* being filled by the consumer */
+  AveEditPictures    *pictures;
 };
 
 void
@@ -33,9 +123,33 @@ ave_edit_frame_free (AveEditFrame *frame)
 {
   if (frame == NULL)
     return;
-  g_free (frame->rgba);
+  if (frame->rgba != NULL && frame->pictures != NULL)
+    pictures_put (frame->pictures, frame->rgba, (gsize) frame->stride * (gsize) frame->height);
+  else
+    g_free (frame->rgba);
+  pictures_unref (frame->pictures);
   g_free (frame->audio);
   g_free (frame);
+}
+
+GBytes *
+ave_edit_frame_take_rgba (AveEditFrame *frame)
+{
+  gsize size;
+  PictureBytes *pb;
+
+  g_return_val_if_fail (frame != NULL, NULL);
+
+  if (frame->rgba == NULL)
+    return NULL;
+  size = (gsize) frame->stride * (gsize) frame->height;
+  if (frame->pictures == NULL)
+    return g_bytes_new_take (g_steal_pointer (&frame->rgba), size);
+  pb = g_new (PictureBytes, 1);
+  pb->pictures = pictures_ref (frame->pictures);
+  pb->buf = g_steal_pointer (&frame->rgba);
+  pb->size = size;
+  return g_bytes_new_with_free_func (pb->buf, size, picture_bytes_free, pb);
 }
 
 /* The consumer of the composition's pictures: RGBA for the screen. */
@@ -58,7 +172,8 @@ take_picture (const AVFrame  *picture,
   out->width = picture->width;
   out->height = picture->height;
   out->stride = 4 * picture->width;
-  out->rgba = g_malloc ((gsize) out->stride * (gsize) out->height);
+  out->rgba = pictures_get (self->pictures, (gsize) out->stride * (gsize) out->height);
+  out->pictures = pictures_ref (self->pictures);
   return ave_compute_yuv_to_rgba (self->compute, &view, out->rgba, out->stride, error);
 }
 
@@ -111,6 +226,7 @@ ave_edit_stream_open (AvePlan                  *plan,
       self->language = g_strdup (captions->language);
       self->captions.language = self->language;
     }
+  self->pictures = pictures_new ();
   self->compute = ave_compute_cpu_new ();
   self->composition = _ave_composition_open (plan, self->settings, self->compute,
                                              self->captions.cues != NULL ? &self->captions : NULL,
@@ -303,6 +419,7 @@ ave_edit_stream_free (AveEditStream *self)
     return;
   g_clear_pointer (&self->composition, _ave_composition_free);
   g_clear_object (&self->compute);
+  g_clear_pointer (&self->pictures, pictures_unref);
   g_clear_pointer (&self->captions.words, g_array_unref);
   g_clear_pointer (&self->captions.cues, g_array_unref);
   g_free (self->language);

@@ -42,9 +42,18 @@ typedef struct
   gsize   n_audio;
   int     channels;       /* 0 without audio */
   float  *audio;
+  /* private: the stream's picture buffers, where rgba goes back */
+  struct _AveEditPictures *pictures;
 } AveEditFrame;
 
 void ave_edit_frame_free (AveEditFrame *frame);
+/* The picture's pixels as bytes that outlive the frame (for a
+ * GdkMemoryTexture, say); rgba is NULL after.  When the bytes are freed
+ * the buffer goes back to the stream's pictures for a later frame: a
+ * preview-size picture is close to a megabyte, and a fresh one per frame
+ * is a fresh mapping from the system while a run holds glibc's mmap
+ * threshold low (resources/ave-runtime.c).  NULL without a picture. */
+GBytes *ave_edit_frame_take_rgba (AveEditFrame *frame);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveEditFrame, ave_edit_frame_free)
 
 /* Opens the edit of `plan` with pictures of the source's shape within
