@@ -2,15 +2,12 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <math.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <glib/gi18n.h>
 
 #include "assets/ave-captions.h"
 #include "core/ave-error.h"
+#include "core/ave-worker-pool.h"
 #include "media/ave-media.h"
 #include "media/ave-proxy.h"
 #include "ave-edit-media.h"
@@ -544,6 +541,9 @@ probe_done (GObject      *object,
 
 /* ------------------------------------------------------------- proxies */
 
+/* The proxy thread's nice value: below the preview and the window. */
+#define PROXY_NICE 10
+
 typedef struct
 {
   AvePreview   *preview;        /* a reference, released on the main thread */
@@ -607,12 +607,13 @@ static gpointer
 proxy_thread (gpointer data)
 {
   ProxyJob *job = data;
+  g_autoptr(GError) error = NULL;
 
   /* Below the preview and the window: the proxy only makes later seeks
-   * quicker.  Linux gives each thread a nice value of its own; the
-   * decoder's and x264's threads started from here inherit it. */
-  if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10) != 0)
-    g_debug ("The preview proxy is made at normal priority: %s", g_strerror (errno));
+   * quicker.  The nice value is this thread's own; the decoder's and
+   * x264's threads started from here inherit it. */
+  if (!ave_job_thread_set_priority (PROXY_NICE, &error))
+    g_debug ("The preview proxy is made at normal priority: %s", error->message);
   job->proxy_path = ave_proxy_make (job->source, EDIT_MAX_WIDTH, EDIT_MAX_HEIGHT, NULL,
                                     NULL, NULL, job->cancellable, &job->error);
   g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, proxy_done, job, (GDestroyNotify) proxy_job_free);
