@@ -165,8 +165,10 @@ AveComposition *_ave_composition_open           (AvePlan                  *plan,
                                                  int                       height,
                                                  gboolean                  sound_only,
                                                  GError                  **error);
-/* The matrix of the composed pictures' Y'CbCr (the source's). */
-AveComputeMatrix _ave_composition_get_matrix    (AveComposition *self);
+/* A composed picture as AveCompute reads it: its planes and its Y'CbCr
+ * matrix (the source's: SD sources are BT.601). */
+AveYuvFrame     _ave_composition_view           (AveComposition *self,
+                                                 const AVFrame  *picture);
 /* width/height 0 when there is no video, channels 0 when no audio. */
 void            _ave_composition_get_format     (AveComposition *self,
                                                  int            *width,

@@ -1803,10 +1803,11 @@ _ave_composition_open (AvePlan                  *plan,
   return g_steal_pointer (&c);
 }
 
-AveComputeMatrix
-_ave_composition_get_matrix (AveComposition *c)
+AveYuvFrame
+_ave_composition_view (AveComposition *c,
+                       const AVFrame  *picture)
 {
-  return c->matrix;
+  return yuv_view (c, picture);
 }
 
 void

@@ -161,13 +161,7 @@ take_picture (const AVFrame  *picture,
 {
   AveEditStream *self = data;
   AveEditFrame *out = self->pending;
-  AveYuvFrame view = {
-    .width = picture->width, .height = picture->height,
-    .y = picture->data[0], .y_stride = picture->linesize[0],
-    .u = picture->data[1], .v = picture->data[2], .uv_stride = picture->linesize[1],
-    /* SD sources are BT.601: read them so, or their colours shift */
-    .matrix = _ave_composition_get_matrix (self->composition),
-  };
+  AveYuvFrame view = _ave_composition_view (self->composition, picture);
 
   out->width = picture->width;
   out->height = picture->height;
