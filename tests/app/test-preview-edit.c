@@ -177,11 +177,19 @@ test_seek_shows_edit (void)
   gtk_window_set_default_size (GTK_WINDOW (window), 400, 300);
   gtk_window_present (GTK_WINDOW (window));
   /* the source's own pictures, compared bit for bit below (the proxy's
-   * are checked in /app/preview-edit/proxy) */
+   * are checked in /app/preview-edit/proxy): with proxies off a proxy in
+   * the cache is neither made nor used */
+  {
+    g_autofree char *proxy = ave_proxy_make (sample, 640, 360, NULL, NULL, NULL, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (proxy);
+  }
   ave_preview_set_use_proxies (AVE_PREVIEW (preview), FALSE);
   ave_preview_set_source (AVE_PREVIEW (preview), sample);
   ave_preview_set_plan (AVE_PREVIEW (preview), plan);
   g_assert_true (ave_preview_get_plays_edit (AVE_PREVIEW (preview)));
+  g_assert_false (ave_preview_get_preparing_proxy (AVE_PREVIEW (preview)));
 
   /* the stream the preview should show: the same plan, the same size box */
   stream = ave_edit_stream_open (plan, settings, NULL, 640, 360, NAN, NULL, &error);
@@ -197,6 +205,7 @@ test_seek_shows_edit (void)
       g_assert_cmpfloat (fabs (ave_preview_get_output_position (AVE_PREVIEW (preview)) - times[i]), <=, 1.0 / fps);
       assert_shows (AVE_PREVIEW (preview), stream, times[i]);
     }
+  g_assert_false (ave_preview_get_uses_proxy (AVE_PREVIEW (preview)));
 
   /* Frame steps are frames of the edit: forward over the title card's
    * end, and back. */
