@@ -144,9 +144,11 @@ G_LOCK_DEFINE_STATIC (mmap_threshold);
 #endif
 
 /* The fixed mmap threshold is for runs only: a fresh mapping per block
- * costs a page fault per 4 KiB, and between runs the app's preview
- * allocates a picture per frame (one 8 MB block: 1 ms from the heap,
- * 25 ms as a fresh mapping on the development VM).  Once set, glibc no
+ * costs a page fault per 4 KiB (one 8 MB block: 1 ms from the heap,
+ * 25 ms as a fresh mapping on the development VM), and the program
+ * around the engine (the app's toolkit) allocates as it likes; what the
+ * engine allocates per frame while a run holds it is pooled (the media
+ * source's pictures, the edit stream's RGBA).  Once set, glibc no
  * longer raises the threshold by itself; after the last run it is set
  * to the ceiling glibc's own adjustment would reach. */
 static void
