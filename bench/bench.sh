@@ -8,7 +8,11 @@
 #   ffmpeg scdet pass            (shot detection alone, all cores)
 #   ffmpeg silencedetect pass    (silence detection alone)
 #   ffmpeg x264 re-encode        (same preset and CRF as our --quality high)
-#   ai-video-editor analyze      (shots, quality, silences, loudness, transcript)
+#   ai-video-editor analyze      (shots, quality, silences, loudness, transcript;
+#                                 reference pictures decoded, cuts placed on
+#                                 their frames: the default)
+#   the same, every picture      (AVE_ANALYSIS_FRAMES=all, as --quality ultra
+#                                 decodes: the previous default)
 #   ai-video-editor process      (analysis, plan, thumbnails, render)
 # and prints wall time, peak RSS and the ratios the targets are stated in
 # (docs/performance.md).  Not a test: numbers depend on the machine.
@@ -41,6 +45,9 @@ run() {
   read -r wall rss_kb < "$work/time.txt"
   rss=$(awk -v k="$rss_kb" 'BEGIN{printf "%.0f", k/1024}')
 }
+shot_starts() {
+  python3 -c 'import json,sys; print(" ".join("%.3f" % s["start"] for s in json.load(open(sys.argv[1]))["shots"]))' "$1"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 
 printf "machine: %s, %s cores, %s\n" "$(uname -m)" "$(nproc)" "$(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
@@ -53,7 +60,7 @@ for size in "${size_list[@]}"; do
     echo "generating $clip ..." >&2
     tools/make-sample.sh --duration "$duration" --size "$size" "$clip" >/dev/null
   fi
-  rm -rf "$work/out"
+  rm -rf "$work/out" "$work/out-all"
 
   run scdet ffmpeg -nostdin -v error -i "$clip" -vf scdet=threshold=10 -an -f null -
   t_scdet=$wall; m_scdet=$rss
@@ -63,6 +70,10 @@ for size in "${size_list[@]}"; do
   t_x264=$wall; m_x264=$rss
   run analyze "$bin" analyze "$clip" -o "$work/out" --json
   t_an=$wall; m_an=$rss
+  shots_ref=$(shot_starts "$work/out/$(basename "$clip" .mp4)/analysis.json")
+  AVE_ANALYSIS_FRAMES=all run analyze-all "$bin" analyze "$clip" -o "$work/out-all" --json
+  t_all=$wall; m_all=$rss
+  shots_all=$(shot_starts "$work/out-all/$(basename "$clip" .mp4)/analysis.json")
   run process "$bin" process "$clip" -o "$work/out" --json
   t_pr=$wall; m_pr=$rss
 
@@ -72,11 +83,18 @@ for size in "${size_list[@]}"; do
   printf "%-34s %8.2f %9s\n" "ffmpeg silencedetect" "$t_sil" "-"
   printf "%-34s %8.2f %9s\n" "ffmpeg x264 medium re-encode" "$t_x264" "$m_x264"
   printf "%-34s %8.2f %9s\n" "ai-video-editor analyze" "$t_an" "$m_an"
+  printf "%-34s %8.2f %9s\n" "  the same, every picture decoded" "$t_all" "$m_all"
   printf "%-34s %8.2f %9s\n" "ai-video-editor process" "$t_pr" "$m_pr"
   echo "stages of process (wall s / CPU s):"
   grep '"stage-end"' "$work/process.out" | sed -E 's/.*"stage":"([a-z_]+)".*"wall_seconds":([0-9.e-]+),"cpu_seconds":([0-9.e-]+).*/  \1 \2 \3/' \
     | awk '{printf "  %-16s %7.2f %7.2f\n", $1, $2, $3}'
-  printf "ratio analyze / scdet:            %s   (target <= 1.5)\n" "$(ratio "$t_an" "$t_scdet")"
+  printf "ratio analyze / scdet:            %s   (target <= 1.0 at 1080p, 1.5 at 720p)\n" "$(ratio "$t_an" "$t_scdet")"
+  printf "ratio every picture / scdet:      %s\n" "$(ratio "$t_all" "$t_scdet")"
+  if [ "$shots_ref" = "$shots_all" ]; then
+    echo "shot starts: the same either way ($(wc -w <<< "$shots_ref") shots)"
+  else
+    printf "shot starts differ:\n  reference pictures: %s\n  every picture:      %s\n" "$shots_ref" "$shots_all"
+  fi
   printf "ratio analyze / (scdet+silence):  %s\n" "$(ratio "$t_an" "$(awk -v a="$t_scdet" -v b="$t_sil" 'BEGIN{print a+b}')")"
   printf "ratio process / x264 re-encode:   %s\n" "$(ratio "$t_pr" "$t_x264")"
   printf "peak RSS of process:              %s MB   (target < 400 MB)\n\n" "$m_pr"

@@ -22,11 +22,19 @@
 #define THUMBNAIL_MARGIN 0.3
 #define THUMBNAILS_PER_SHOT 3
 #define HIGHLIGHT_WINDOW 1.0
+/* The most pictures decoded to place one cut (the gap between two
+ * reference pictures is a few frames; more means damaged timestamps). */
+#define REFINE_MAX_PICTURES 64
 
 struct _AveVideoAnalyzer
 {
   double       shot_threshold;
   AveCompute  *compute;
+  /* only reference pictures are pushed: cuts between two of them are put
+   * on their frame by decoding the pictures between (refine_cuts) */
+  gboolean     reference_frames;
+  char        *source;           /* NULL: nothing to decode cuts from */
+  double       frame_interval;   /* the source's, seconds; 0 when unknown */
 
   /* the current batch: copies of up to BATCH_FRAMES frames of one size */
   int          width, height;
@@ -186,8 +194,11 @@ flush_batch (AveVideoAnalyzer  *self,
 
   if (self->long_span == 0)
     {
-      /* Only a single frame so far: its span does not matter yet. */
-      double interval = self->n_batch >= 2 ? self->batch_pts[1] - self->batch_pts[0]
+      /* Only a single frame so far: its span does not matter yet.  The
+       * mean over the batch: reference pictures only come 1, 2 or more
+       * frames apart. */
+      double interval = self->n_batch >= 2 ? (self->batch_pts[self->n_batch - 1] - self->batch_pts[0])
+                                             / (self->n_batch - 1)
                                            : self->batch_duration[0];
 
       if (interval > 0.0)
@@ -227,16 +238,21 @@ ave_video_analyzer_new (const AveSettings  *settings,
   self->compute = g_object_ref (compute);
   self->ring = g_new0 (AveFrameStats, STATS_RING);
   self->records = g_array_new (FALSE, TRUE, sizeof (AveFrameRecord));
+  self->reference_frames = ave_settings_analysis_reference_frames (settings);
+  if (media != NULL)
+    {
+      self->source = g_strdup (media->path);
+      if (media->frame_rate > 0.0)
+        self->frame_interval = 1.0 / media->frame_rate;
+    }
 
   /* Knowing the frame rate up front gives the same span however the
-   * first frames are timed; otherwise the first interval decides. */
-  if (media != NULL && media->frame_rate > 0.0)
+   * first frames are timed; otherwise the first batch decides (always
+   * with reference pictures only: how many frames apart they come depends
+   * on the stream's B-frames). */
+  if (media != NULL && media->frame_rate > 0.0 && !self->reference_frames)
     {
       double interval = MAX (1u, settings->frame_step) / media->frame_rate;
-
-      /* Reference pictures only: about every other frame with B-frames. */
-      if (ave_settings_fast_analysis (settings))
-        interval *= 2;
 
       self->long_span = (guint) CLAMP (lround (LONG_SPAN_SECONDS / interval), 2, STATS_RING - 1);
     }
@@ -382,6 +398,166 @@ thumbnail_score (const AveFrameRecord *r)
                  0.15 * motion_score (r->motion);
 
   return CLAMP (score, 0.0, 1.0);
+}
+
+/* ------------------------------------------------------- cut refinement */
+
+/* The pictures from `from` up to `to` (presentation times, inclusive),
+ * decoded again at the analysis size; FALSE when they cannot be had as
+ * one short run starting with `from` and ending with `to`. */
+static gboolean
+decode_run (AveMediaSource *source,
+            double          from,
+            double          to,
+            double          tolerance,
+            GPtrArray      *pictures,
+            GError        **error)
+{
+  if (!ave_media_source_seek (source, from, error))
+    return FALSE;
+  while (pictures->len < REFINE_MAX_PICTURES)
+    {
+      AvePicture *picture = ave_media_source_read_picture (source, error);
+
+      if (picture == NULL)
+        break;
+      if (picture->pts > to + tolerance)
+        {
+          ave_picture_free (picture);
+          break;
+        }
+      g_ptr_array_add (pictures, picture);
+    }
+  if (pictures->len < 3)
+    return FALSE;
+  return fabs (((AvePicture *) pictures->pdata[0])->pts - from) <= tolerance
+         && fabs (((AvePicture *) pictures->pdata[pictures->len - 1])->pts - to) <= tolerance;
+}
+
+/* The first picture of the new shot among pictures[1..]: the one that
+ * differs most from the picture before it, by the cut score the detector
+ * used between the two reference pictures around them. */
+static guint
+strongest_change (AveCompute  *compute,
+                  GPtrArray   *pictures,
+                  GError     **error)
+{
+  g_autofree AveYuvFrame *frames = g_new0 (AveYuvFrame, pictures->len);
+  g_autofree AveFrameStats *stats = g_new0 (AveFrameStats, pictures->len);
+  double best_score = -1.0;
+  guint best = 0;
+
+  for (guint j = 0; j < pictures->len; j++)
+    {
+      const AvePicture *p = pictures->pdata[j];
+
+      frames[j] = (AveYuvFrame) {
+        .width = p->width & ~1, .height = p->height & ~1,
+        .y = (guint8 *) p->y, .y_stride = p->y_stride,
+        .u = (guint8 *) p->u, .v = (guint8 *) p->v, .uv_stride = p->uv_stride,
+      };
+    }
+  if (!ave_compute_analyze_frames (compute, NULL, frames, pictures->len, stats, error))
+    return 0;
+  for (guint j = 1; j < pictures->len; j++)
+    {
+      AveFrameMeasures m;
+      AveFrameRecord r = { .has_prev = TRUE };
+      double score;
+
+      ave_frame_stats_derive (&stats[j], &m);
+      r.diff_prev = (float) m.diff_prev;
+      r.hist_prev = (float) ave_frame_stats_hist_distance (&stats[j], &stats[j - 1]);
+      score = _ave_shot_cut_score (&r);
+      if (score > best_score)
+        {
+          best_score = score;
+          best = j;
+        }
+    }
+  return best;
+}
+
+/* With reference pictures only (or --frame-step), a cut found at record i
+ * lies somewhere after record i - 1: on record i itself when the new shot
+ * starts with a reference picture (what x264 and most cameras do at a
+ * change of scene), else on one of the pictures not decoded between the
+ * two.  Those few are decoded now (from the keyframe before, references
+ * only up to there: ave_media_source_seek) and the cut put on its frame.
+ * starts[b] receives the time of boundary b's first frame; a cut that
+ * cannot be decoded again keeps record i's time. */
+static void
+refine_cuts (AveVideoAnalyzer      *self,
+             const AveFrameRecord  *records,
+             const AveShotBoundary *boundaries,
+             guint                  n_boundaries,
+             double                *starts)
+{
+  g_autoptr(AveMediaSource) source = NULL;
+  guint n_refined = 0, n_moved = 0;
+  /* A record's duration is how long it stands for, up to the next one:
+   * the source's own frame interval tells whether frames lie between. */
+  double frame = self->frame_interval;
+
+  for (guint b = 0; b < n_boundaries; b++)
+    {
+      const AveShotBoundary *bd = &boundaries[b];
+      const AveFrameRecord *before, *after;
+      g_autoptr(GPtrArray) pictures = NULL;
+      g_autoptr(GError) error = NULL;
+      double tolerance;
+      guint first;
+
+      starts[b] = records[bd->index].pts;
+      if (bd->transition != AVE_SHOT_TRANSITION_CUT || bd->index == 0 || self->source == NULL)
+        continue;
+      before = &records[bd->index - 1];
+      after = &records[bd->index];
+      if (frame <= 0.0 || after->pts - before->pts < 1.5 * frame)
+        continue;
+
+      if (source == NULL)
+        {
+          AveMediaSourceOptions options = {
+            .want_video = TRUE, .video_width = self->width, .video_height = self->height,
+            .decoder_threads = 1,
+          };
+
+          source = ave_media_source_open (self->source, &options, &error);
+          if (source == NULL)
+            {
+              g_debug ("cuts stay on the pictures analysed: %s", error->message);
+              return;
+            }
+        }
+
+      tolerance = 0.5 * frame;
+      pictures = g_ptr_array_new_with_free_func ((GDestroyNotify) ave_picture_free);
+      if (!decode_run (source, before->pts, after->pts, tolerance, pictures, &error))
+        {
+          g_debug ("cut at %.3f s stays on its picture: %s", after->pts,
+                   error != NULL ? error->message : "the pictures between did not decode as expected");
+          continue;
+        }
+      first = strongest_change (self->compute, pictures, &error);
+      if (first == 0)
+        {
+          g_debug ("cut at %.3f s stays on its picture: %s", after->pts,
+                   error != NULL ? error->message : "no picture to compare");
+          continue;
+        }
+      starts[b] = ((AvePicture *) pictures->pdata[first])->pts;
+      n_refined++;
+      if (first + 1 < pictures->len)
+        {
+          n_moved++;
+          g_debug ("cut at %.3f s is on the picture at %.3f s (%u decoded again)",
+                   after->pts, starts[b], pictures->len);
+        }
+    }
+  if (n_refined > 0)
+    g_debug ("%u cuts between undecoded pictures placed on their frames, %u of them earlier",
+             n_refined, n_moved);
 }
 
 /* ---------------------------------------------------------------- finish */
@@ -586,6 +762,7 @@ ave_video_analyzer_finish (AveVideoAnalyzer  *self,
   g_autoptr(GArray) shots = NULL;
   g_autoptr(GArray) candidates = NULL;
   g_autofree ShotSpan *spans = NULL;
+  g_autofree double *starts = NULL;
   guint n, n_shots;
   double video_start, video_end, best_highlight = 0.0;
 
@@ -604,6 +781,8 @@ ave_video_analyzer_finish (AveVideoAnalyzer  *self,
   found = _ave_shot_detect (records, n, self->long_span, self->shot_threshold);
   boundaries = (const AveShotBoundary *) found->data;
   n_shots = found->len + 1;
+  starts = g_new0 (double, MAX (found->len, 1));
+  refine_cuts (self, records, boundaries, found->len, starts);
 
   video_start = MIN (records[0].pts, 0.0);
   video_end = records[n - 1].pts + records[n - 1].duration;
@@ -635,8 +814,8 @@ ave_video_analyzer_finish (AveVideoAnalyzer  *self,
           span->body_last = span->last;
         }
 
-      shot.start = begin ? records[begin->index].pts : video_start;
-      shot.end = end ? records[end->index].pts : video_end;
+      shot.start = begin ? starts[s - 1] : video_start;
+      shot.end = end ? starts[s] : video_end;
       shot.transition = begin ? begin->transition : AVE_SHOT_TRANSITION_NONE;
       if (begin && begin->transition != AVE_SHOT_TRANSITION_CUT)
         shot.transition_duration = records[begin->last].pts + records[begin->last].duration -
@@ -703,6 +882,7 @@ ave_video_analyzer_free (AveVideoAnalyzer *self)
     return;
 
   g_clear_object (&self->compute);
+  g_clear_pointer (&self->source, g_free);
   g_clear_pointer (&self->batch_data, g_free);
   g_clear_pointer (&self->prev_data, g_free);
   g_clear_pointer (&self->ring, g_free);

@@ -261,6 +261,18 @@ ave_settings_fast_analysis (const AveSettings *self)
 }
 
 gboolean
+ave_settings_analysis_reference_frames (const AveSettings *self)
+{
+  const char *forced = g_getenv ("AVE_ANALYSIS_FRAMES");
+
+  if (g_strcmp0 (forced, "all") == 0)
+    return FALSE;
+  if (g_strcmp0 (forced, "reference") == 0)
+    return TRUE;
+  return ave_settings_fast_analysis (self) || self->quality != AVE_QUALITY_ULTRA;
+}
+
+gboolean
 ave_settings_uses_smart_cut (const AveSettings *self)
 {
   return self->mode == AVE_MODE_FAST && self->smart_cut;

@@ -242,6 +242,15 @@ void         ave_settings_apply_audio_preprocessing (AveSettings *self);
  * speech search, and the smart cut encodes its frames with a preset no
  * slower than "veryfast". */
 gboolean     ave_settings_fast_analysis     (const AveSettings *self);
+/* Whether the video analysis decodes only the pictures other pictures
+ * refer to (FFmpeg's AVDISCARD_NONREF: about half of a stream with
+ * B-frames, none skipped without them) and then decodes the few frames
+ * around each cut found between two such pictures to put the cut on its
+ * exact frame (ave-video-analyzer.c).  Every level but --quality ultra,
+ * and --mode fast at any level.  AVE_ANALYSIS_FRAMES=all|reference in
+ * the environment overrides it, for benches and tests that compare the
+ * two (bench/bench.sh). */
+gboolean     ave_settings_analysis_reference_frames (const AveSettings *self);
 /* FFmpeg's AAC coder: "fast" in --mode fast (about half the time of the
  * default "twoloop", a little lower quality), else "twoloop". */
 const char  *ave_settings_aac_coder         (const AveSettings *self);

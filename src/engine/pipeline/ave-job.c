@@ -715,7 +715,7 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
                                                 : MIN (d->reader_threads, s->n_workers),
     .fast_decode = TRUE,
     .leave_scaling = analysis_scales_on_compute (self),
-    .reference_frames_only = ave_settings_fast_analysis (s),
+    .reference_frames_only = ave_settings_analysis_reference_frames (s),
     .pressure = &d->memory_pressure,
   };
   AveMediaReadCallbacks callbacks = {
