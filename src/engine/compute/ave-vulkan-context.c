@@ -922,6 +922,7 @@ _ave_vk_slot_submit (AveVkContext  *ctx,
     {
       VkBufferCopy region = { .size = slot->in_bytes };
       ctx->vkCmdCopyBuffer (cmd, slot->in_host.buffer, slot->in_dev.buffer, 1, &region);
+      ctx->timings.upload_bytes += slot->in_bytes;
       transfers = TRUE;
     }
   if (zero_out_bytes > 0)
@@ -952,6 +953,7 @@ _ave_vk_slot_submit (AveVkContext  *ctx,
                       VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
       if (slot->out_bytes > 0)
         ctx->vkCmdCopyBuffer (cmd, out, slot->out_host.buffer, 1, &region);
+      ctx->timings.download_bytes += slot->out_bytes;
       memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
                       VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
     }
