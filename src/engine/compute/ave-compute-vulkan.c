@@ -722,9 +722,9 @@ ave_compute_vulkan_scale (AveCompute         *compute,
  * device-local work buffer (frames 1..n; frame 0 is the previous frame,
  * copied on the device from the work buffer of the batch before) and,
  * after a barrier, runs frame-stats over the work buffer: the pictures go
- * up once, the scaled frames never come back, only the stats do.  Two
- * chained slots alternate, so the host packs one batch while the device
- * runs the other. */
+ * up once, the scaled frames never come back, only the stats do.  Within
+ * a flush two chained slots alternate, so the host packs one batch while
+ * the device runs the other. */
 
 typedef struct
 {
@@ -1043,6 +1043,11 @@ ave_compute_vulkan_analysis_flush (AveCompute     *compute,
       goto fail;
   memcpy (out, fa->results->data, fa->results->len * sizeof (AveFrameStats));
   g_array_set_size (fa->results, 0);
+  /* Both slots are idle: the next batch starts again on the first, so a
+   * caller that flushes every batch (the analyser) only ever fills one
+   * slot's buffers; the second serves flushes longer than a batch, where
+   * packing overlaps the device's work. */
+  fa->slot = 0;
   return TRUE;
 
 fail:
