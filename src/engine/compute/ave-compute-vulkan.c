@@ -823,10 +823,12 @@ fused_plan (AveComputeVulkan     *self,
       if (MAX (MAX (in_bytes, work_bytes), out_bytes) <= ctx->max_buffer_bytes)
         break;
     }
-  fa->batch = cap;
-  fa->n_slots = AVE_VK_N_CHAINED;
   if (ctx->memory_limit == 0)
-    return TRUE;
+    {
+      fa->batch = cap;
+      fa->n_slots = AVE_VK_N_CHAINED;
+      return TRUE;
+    }
 
   /* Nothing else runs now: what the one-call kernels and an earlier
    * analysis left goes back first. */
