@@ -17,7 +17,9 @@
  * memory, one submission uploads, runs and downloads, and the host copies
  * the results out.  Analysis batches many frames per submission and
  * alternates two slots, so the host packs batch k+1 while the device works
- * on batch k.  One GMutex serialises callers: the backend is meant for one
+ * on batch k; the fused analysis (AveComputeAnalysis) has two chained slots
+ * of its own, where the scaled frames stay on the device between the scale
+ * and the frame statistics.  One GMutex serialises callers: the backend is meant for one
  * worker thread at a time but stays safe with more.
  */
 
