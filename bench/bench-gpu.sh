@@ -13,6 +13,8 @@
 #                                      vectorised (AVX2) scale kernel
 #   analyze, ... and AVE_COMPUTE_CPU=scalar   the same, scalar reference kernels
 #   analyze --enable-gpu               scale and analysis kernels on Vulkan
+#   the same with AVE_VULKAN_STAGING=1 the discrete-GPU path's copies, with
+#                                      the bytes uploaded and downloaded
 #   process, process --enable-gpu      (unless --no-process)
 #   process of the CPU run's plan with a title card added, rendered at
 #   --resolution (default 720p, so the composer scales every picture):
@@ -45,7 +47,7 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift 2 ;;
     --no-process) do_process=0; shift ;;
     --resolution) resolution=$2; shift 2 ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
     *) echo "bench-gpu.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -89,7 +91,10 @@ run() {
 import json, sys
 g = json.loads(sys.stdin.read()).get("gpu", {})
 calls = g.get("kernel_calls", {})
-print(g.get("backend"), " ".join("%s=%d" % (k, v) for k, v in calls.items() if v))')
+vk = g.get("vulkan", {})
+bus = " upload %.1f MB, download %.1f MB" % (vk["upload_bytes"] / 1e6, vk["download_bytes"] / 1e6) \
+      if vk.get("upload_bytes") else ""
+print(g.get("backend"), " ".join("%s=%d" % (k, v) for k, v in calls.items() if v) + bus)')
   fi
   printf "%-36s %8.2f %8.2f %8s  %s\n" "$label" "$wall" "$cpu" "$rss" "$calls"
 }
@@ -110,6 +115,11 @@ t_scalar=$wall; c_scalar=$cpu
 run analyze-gpu AVE_VULKAN_DEVICE="$device" -- \
   "$bin" analyze "$clip" -o "$runs/out-analyze-gpu" --json --enable-gpu --metrics-output="$runs/metrics-analyze-gpu"
 t_gpu=$wall; c_gpu=$cpu
+# The discrete-GPU path (device-local buffers, copies over the bus) on any
+# device: its row shows the bytes uploaded and downloaded.
+run analyze-gpu-staged AVE_VULKAN_DEVICE="$device" AVE_VULKAN_STAGING=1 -- \
+  "$bin" analyze "$clip" -o "$runs/out-analyze-gpu-staged" --json --enable-gpu \
+  --metrics-output="$runs/metrics-analyze-gpu-staged"
 if [ "$do_process" = 1 ]; then
   run process-cpu -- \
     "$bin" process "$clip" -o "$runs/out-process-cpu" --json --metrics-output="$runs/metrics-process-cpu"

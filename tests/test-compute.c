@@ -715,6 +715,75 @@ frame_clone (const TestFrame *t)
   return c;
 }
 
+/* The analysis of decoded pictures composes the kernels on the CPU:
+ * each picture scaled (or, at the analysis size, copied) and the frames
+ * analysed each against the one before, across flushes; the same stats as
+ * the kernels called by hand, and the same counts. */
+static void
+test_analysis_composed (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (53);
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+  g_autoptr(AveComputeAnalysis) analysis = ave_compute_analysis_new (cpu, 96, 54);
+  g_autoptr(GError) error = NULL;
+  const guint n = 13;
+  TestFrame *pictures[13], *scaled[13];
+  AveYuvFrame frames[13];
+  AveFrameStats ref[13], got[13];
+  guint done = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      /* decoded sizes change; every third picture is at the analysis size */
+      int w = i % 3 == 2 ? 96 : i % 2 ? 321 : 197, h = i % 3 == 2 ? 54 : i % 2 ? 179 : 111;
+
+      pictures[i] = random_frame (rand, w, h, i % 4 == 3);
+      scaled[i] = test_frame_new (96, 54, 0, 0, 0);
+      if (w == 96)
+        {
+          for (int y = 0; y < 54; y++)
+            memcpy (&Y_AT (scaled[i], 0, y), &Y_AT (pictures[i], 0, y), 96);
+          for (int y = 0; y < 27; y++)
+            {
+              memcpy (&U_AT (scaled[i], 0, y), &U_AT (pictures[i], 0, y), 48);
+              memcpy (&V_AT (scaled[i], 0, y), &V_AT (pictures[i], 0, y), 48);
+            }
+        }
+      else
+        g_assert_true (ave_compute_scale (cpu, &pictures[i]->f, &scaled[i]->f, &error));
+      frames[i] = scaled[i]->f;
+    }
+  g_assert_true (ave_compute_analyze_frames (cpu, NULL, frames, n, ref, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_true (ave_compute_analysis_add (analysis, &pictures[i]->f, &error));
+      g_assert_no_error (error);
+      if (ave_compute_analysis_get_n_pending (analysis) == 4 || i + 1 == n)
+        {
+          guint pending = ave_compute_analysis_get_n_pending (analysis);
+
+          g_assert_true (ave_compute_analysis_flush (analysis, got + done, &error));
+          g_assert_no_error (error);
+          done += pending;
+        }
+    }
+  g_assert_cmpuint (done, ==, n);
+  for (guint i = 0; i < n; i++)
+    if (memcmp (&ref[i], &got[i], sizeof ref[i]) != 0)
+      g_error ("picture %u: the analysis differs from scale + analyze_frames", i);
+  /* by hand: 9 scales and 13 frames; the analysis: as many again */
+  g_assert_cmpuint (ave_compute_get_calls (cpu, AVE_COMPUTE_KERNEL_SCALE), ==, 2 * 9);
+  g_assert_cmpuint (ave_compute_get_calls (cpu, AVE_COMPUTE_KERNEL_ANALYZE), ==, 2 * n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      test_frame_free (pictures[i]);
+      test_frame_free (scaled[i]);
+    }
+}
+
 static void
 compare_isa (const char *isa)
 {
@@ -921,6 +990,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/compute/histogram", test_histogram_ramp);
   g_test_add_func ("/engine/compute/sad-motion", test_sad_motion);
   g_test_add_func ("/engine/compute/hist-distance", test_hist_distance);
+  g_test_add_func ("/engine/compute/analysis-composed", test_analysis_composed);
   g_test_add_func ("/engine/compute/blend", test_blend);
   g_test_add_func ("/engine/compute/yuv-to-rgba", test_yuv_to_rgba);
   g_test_add_func ("/engine/compute/rgba-to-yuv", test_rgba_to_yuv);

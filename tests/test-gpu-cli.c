@@ -180,6 +180,55 @@ test_process_scaled (void)
   g_assert_cmpfloat (value, >=, 38.0);
 }
 
+/* A number from the metrics' last line, by its path in the JSON. */
+static gint64
+metric (const char *metrics_dir,
+        const char *path)
+{
+  g_autofree char *out = ave_test_sh_output ("tail -n 1 '%s'/*.jsonl | python3 -c 'import json, sys; "
+                                             "v = json.loads(sys.stdin.read())\n"
+                                             "for k in \"%s\".split(\".\"): v = v[k]\n"
+                                             "print(v)'",
+                                             metrics_dir, path);
+  return g_ascii_strtoll (g_strstrip (out), NULL, 10);
+}
+
+/* With --enable-gpu on the discrete-GPU path (device-local buffers, every
+ * byte copied over the bus), the analysis uploads each decoded picture
+ * once and downloads only statistics: the scaled frames stay on the
+ * device between the scale and the analysis. */
+static void
+test_analyze_traffic (void)
+{
+  const char *sample = ave_test_sample ("gpu-scaled.mp4", 8, 640, 360);
+  g_autofree char *out = ave_test_path ("traffic");
+  g_autofree char *metrics = ave_test_path ("traffic-metrics");
+  /* one 640x360 4:2:0 picture, as the device receives it */
+  const gint64 picture = 640 * 360 * 3 / 2;
+  gint64 scaled, analysed, up, down;
+
+  ave_test_sh ("AVE_VULKAN_STAGING=1 AVE_VULKAN_DEVICE=llvmpipe '%s' analyze --enable-gpu '%s' -o '%s' "
+               "--metrics-output '%s'", ave_test_binary (), sample, out, metrics);
+  scaled = metric (metrics, "gpu.kernel_calls.scale");
+  analysed = metric (metrics, "gpu.kernel_calls.analyze_frames");
+  up = metric (metrics, "gpu.vulkan.upload_bytes");
+  down = metric (metrics, "gpu.vulkan.download_bytes");
+  g_test_message ("%" G_GINT64_FORMAT " pictures scaled, %" G_GINT64_FORMAT " frames analysed, "
+                  "%" G_GINT64_FORMAT " bytes up (%.3f pictures each), %" G_GINT64_FORMAT " down (%.2f %%)",
+                  scaled, analysed, up, (double) up / MAX (scaled, 1) / picture, down, 100.0 * down / MAX (up, 1));
+
+  /* every analysed picture came at its decoded size and was scaled */
+  g_assert_cmpint (scaled, >=, 8 * 25 / 3);
+  g_assert_cmpint (analysed, >=, scaled);
+  /* each picture went up once (and the scale tables, 0.1 % of it) */
+  g_assert_cmpint (up, >=, scaled * picture);
+  g_assert_cmpint (up, <=, scaled * picture * 105 / 100);
+  /* what came down is statistics: a round trip of the scaled frames alone
+   * would be a third of the upload */
+  g_assert_cmpint (down, >, 0);
+  g_assert_cmpint (down, <, up / 20);
+}
+
 static void
 test_fallback_notice (void)
 {
@@ -201,6 +250,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu-cli/analyze-same-shots", test_analyze_same_shots);
   g_test_add_func ("/gpu-cli/process-matches-cpu", test_process_matches_cpu);
   g_test_add_func ("/gpu-cli/process-scaled", test_process_scaled);
+  g_test_add_func ("/gpu-cli/analyze-traffic", test_analyze_traffic);
   g_test_add_func ("/gpu-cli/fallback-notice", test_fallback_notice);
 
   return g_test_run ();

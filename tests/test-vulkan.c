@@ -683,6 +683,316 @@ test_staged (void)
     test_frame_free (frames[i]);
 }
 
+/* ------------------------------------------------------ fused analysis */
+
+/* The reference for ave_compute_analysis_*: each picture scaled (or, at
+ * the analysis size, copied) on the CPU's scalar kernels, then the scaled
+ * frames analysed in one call, each against the one before. */
+static void
+fused_reference (TestFrame    **pictures,
+                 guint          n,
+                 int            width,
+                 int            height,
+                 AveFrameStats *out)
+{
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new_for_isa ("scalar");
+  g_autofree AveYuvFrame *scaled = g_new0 (AveYuvFrame, n);
+  g_autoptr(GError) error = NULL;
+  TestFrame **frames = g_new0 (TestFrame *, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      frames[i] = test_frame_new (width, height);
+      if (pictures[i]->f.width == width && pictures[i]->f.height == height)
+        copy_frame (frames[i], pictures[i]);
+      else
+        g_assert_true (ave_compute_scale (cpu, &pictures[i]->f, &frames[i]->f, &error));
+      g_assert_no_error (error);
+      scaled[i] = frames[i]->f;
+    }
+  g_assert_true (ave_compute_analyze_frames (cpu, NULL, scaled, n, out, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    test_frame_free (frames[i]);
+  g_free (frames);
+}
+
+/* The pictures through an analysis on `compute`, flushed after
+ * flushes[0], flushes[1], ... pictures (cycling). */
+static void
+fused_run (AveCompute     *compute,
+           TestFrame     **pictures,
+           guint           n,
+           int             width,
+           int             height,
+           const guint    *flushes,
+           guint           n_flushes,
+           AveFrameStats  *out)
+{
+  g_autoptr(AveComputeAnalysis) analysis = ave_compute_analysis_new (compute, width, height);
+  g_autoptr(GError) error = NULL;
+  guint done = 0, k = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_true (ave_compute_analysis_add (analysis, &pictures[i]->f, &error));
+      g_assert_no_error (error);
+      if (ave_compute_analysis_get_n_pending (analysis) == flushes[k % n_flushes] || i + 1 == n)
+        {
+          guint pending = ave_compute_analysis_get_n_pending (analysis);
+
+          g_assert_true (ave_compute_analysis_flush (analysis, out + done, &error));
+          g_assert_no_error (error);
+          g_assert_cmpuint (ave_compute_analysis_get_n_pending (analysis), ==, 0);
+          done += pending;
+          k++;
+        }
+    }
+  g_assert_cmpuint (done, ==, n);
+}
+
+typedef struct
+{
+  int src[2][2];     /* pictures alternate between these sizes (equal: one size) */
+  int dst[2];
+  guint n;
+} FusedCase;
+
+static const FusedCase fused_cases[] = {
+  { { { 641, 359 }, { 641, 359 } }, { 320, 180 }, 20 },
+  { { { 333, 187 }, { 333, 187 } }, { 65, 37 }, 20 },
+  /* at the analysis size (copied) and twice it, in one batch */
+  { { { 128, 72 }, { 256, 144 } }, { 128, 72 }, 20 },
+  /* two decoded sizes: the scale tables change within a batch */
+  { { { 640, 360 }, { 480, 270 } }, { 96, 54 }, 20 },
+  { { { 7, 5 }, { 7, 5 } }, { 33, 17 }, 20 },
+  { { { 1280, 720 }, { 1280, 720 } }, { 384, 216 }, 6 },
+};
+
+static TestFrame **
+fused_pictures (const FusedCase *c,
+                GRand           *rand)
+{
+  TestFrame **pictures = g_new0 (TestFrame *, c->n);
+
+  for (guint i = 0; i < c->n; i++)
+    {
+      const int *size = c->src[i % 2];
+
+      pictures[i] = test_frame_new (size[0], size[1]);
+      if (i % 3 == 1)
+        fill_random (pictures[i], rand);
+      else
+        fill_pattern (pictures[i], 3, (int) i * 3);
+    }
+  return pictures;
+}
+
+static void
+fused_pictures_free (TestFrame **pictures,
+                     guint       n)
+{
+  for (guint i = 0; i < n; i++)
+    test_frame_free (pictures[i]);
+  g_free (pictures);
+}
+
+static guint64
+packed_bytes (const AveYuvFrame *f)
+{
+  guint64 cw = (f->width + 1) / 2, ch = (f->height + 1) / 2;
+
+  return 4 * ((guint64) (f->width + 3) / 4 * f->height + 2 * ((cw + 3) / 4) * ch);
+}
+
+/* The fused analysis on the device gives the stats of scale followed by
+ * analyze_frames on the CPU, whatever the sizes, strides, batch sizes,
+ * flush points and memory path; it counts both kernels; and on the
+ * staged path each picture goes up once and only the stats come back. */
+static void
+test_analysis_fused (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (41);
+  static const guint flushes[] = { 5, 12, 1, 7 };
+
+  for (guint staged = 0; staged < 2; staged++)
+    {
+      g_autoptr(AveCompute) gpu = NULL;
+
+      if (staged)
+        g_setenv ("AVE_VULKAN_STAGING", "1", TRUE);
+      gpu = vulkan_backend (0);
+      g_unsetenv ("AVE_VULKAN_STAGING");
+
+      for (guint c = 0; c < G_N_ELEMENTS (fused_cases); c++)
+        for (guint batch = 1; batch <= 16; batch += 15)
+          {
+            const FusedCase *fc = &fused_cases[c];
+            TestFrame **pictures = fused_pictures (fc, rand);
+            g_autofree AveFrameStats *ref = g_new0 (AveFrameStats, fc->n);
+            g_autofree AveFrameStats *got = g_new0 (AveFrameStats, fc->n);
+            g_autofree AveFrameStats *host = g_new0 (AveFrameStats, fc->n);
+            g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+            guint64 scale0 = ave_compute_get_calls (gpu, AVE_COMPUTE_KERNEL_SCALE);
+            guint64 analyze0 = ave_compute_get_calls (gpu, AVE_COMPUTE_KERNEL_ANALYZE);
+            guint64 n_scaled = 0, picture_bytes = 0;
+            AveComputeVulkanTimings t;
+
+            for (guint i = 0; i < fc->n; i++)
+              {
+                if (pictures[i]->f.width != fc->dst[0] || pictures[i]->f.height != fc->dst[1])
+                  n_scaled++;
+                picture_bytes += packed_bytes (&pictures[i]->f);
+              }
+
+            fused_reference (pictures, fc->n, fc->dst[0], fc->dst[1], ref);
+            ave_compute_vulkan_set_max_batch (AVE_COMPUTE_VULKAN (gpu), batch);
+            ave_compute_vulkan_reset_timings (AVE_COMPUTE_VULKAN (gpu));
+            fused_run (gpu, pictures, fc->n, fc->dst[0], fc->dst[1], flushes, G_N_ELEMENTS (flushes), got);
+            ave_compute_vulkan_get_timings (AVE_COMPUTE_VULKAN (gpu), &t);
+            /* the CPU backend composes the kernels: the same stats */
+            fused_run (cpu, pictures, fc->n, fc->dst[0], fc->dst[1], flushes, G_N_ELEMENTS (flushes), host);
+
+            for (guint i = 0; i < fc->n; i++)
+              {
+                g_autofree char *label = g_strdup_printf ("%dx%d/%dx%d -> %dx%d, batch %u%s, picture %u",
+                                                          fc->src[0][0], fc->src[0][1], fc->src[1][0], fc->src[1][1],
+                                                          fc->dst[0], fc->dst[1], batch,
+                                                          staged ? ", staged" : "", i);
+                assert_stats_equal (&ref[i], &got[i], label);
+                assert_stats_equal (&ref[i], &host[i], label);
+              }
+            g_assert_cmpuint (ave_compute_get_calls (gpu, AVE_COMPUTE_KERNEL_SCALE) - scale0, ==, n_scaled);
+            g_assert_cmpuint (ave_compute_get_calls (gpu, AVE_COMPUTE_KERNEL_ANALYZE) - analyze0, ==, fc->n);
+            /* batch 1: a submission per picture; 16: one per flush */
+            if (batch == 1)
+              g_assert_cmpuint (t.submissions, ==, fc->n);
+            else
+              g_assert_cmpuint (t.submissions, <=, (fc->n + 4) / 5 + 1);
+            if (staged)
+              {
+                /* up: every picture once, and the scale tables (a few
+                 * words per row and column) once per submission, or per
+                 * picture where the decoded size changes every picture;
+                 * down: a few words per 64x16 tile of each analysed frame */
+                guint64 tables = 4 * (guint64) (fc->dst[0] + fc->dst[1] + (fc->dst[0] + 1) / 2 + (fc->dst[1] + 1) / 2);
+                guint64 tiles = ((fc->dst[0] + 63) / 64) * (guint64) ((fc->dst[1] + 15) / 16);
+
+                g_assert_cmpuint (t.upload_bytes, >=, picture_bytes);
+                gboolean one_size = fc->src[0][0] == fc->src[1][0] && fc->src[0][1] == fc->src[1][1];
+
+                g_assert_cmpuint (t.upload_bytes, <=, picture_bytes + (one_size ? t.submissions : fc->n) * tables);
+                g_assert_cmpuint (t.download_bytes, ==, fc->n * 4 * (96 + 6 * tiles));
+              }
+            else
+              {
+                g_assert_cmpuint (t.upload_bytes, ==, 0);
+                g_assert_cmpuint (t.download_bytes, ==, 0);
+              }
+            fused_pictures_free (pictures, fc->n);
+          }
+    }
+}
+
+/* Under --gpu-memory the fused analysis shrinks its batches (down to one
+ * slot of one picture, the previous frame then copied within it), with
+ * the same results; where not even one picture fits it says so. */
+static void
+test_analysis_fused_memory (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (43);
+  const FusedCase *fc = &fused_cases[0];
+  TestFrame **pictures = fused_pictures (fc, rand);
+  g_autofree AveFrameStats *ref = g_new0 (AveFrameStats, fc->n);
+  g_autofree AveFrameStats *got = g_new0 (AveFrameStats, fc->n);
+  static const guint flushes[] = { 12 };
+  static const struct { guint64 limit; gboolean staged; guint min_submissions; } limits[] = {
+    { 1536 * 1024, TRUE, 20 },    /* one slot of one picture */
+    { 3 * 1024 * 1024, FALSE, 4 },
+  };
+
+  fused_reference (pictures, fc->n, fc->dst[0], fc->dst[1], ref);
+  for (guint l = 0; l < G_N_ELEMENTS (limits); l++)
+    {
+      g_autoptr(AveCompute) gpu = NULL;
+      AveComputeVulkanTimings t;
+
+      if (limits[l].staged)
+        g_setenv ("AVE_VULKAN_STAGING", "1", TRUE);
+      gpu = vulkan_backend (limits[l].limit);
+      g_unsetenv ("AVE_VULKAN_STAGING");
+      fused_run (gpu, pictures, fc->n, fc->dst[0], fc->dst[1], flushes, 1, got);
+      ave_compute_vulkan_get_timings (AVE_COMPUTE_VULKAN (gpu), &t);
+      g_assert_cmpuint (t.submissions, >=, limits[l].min_submissions);
+      for (guint i = 0; i < fc->n; i++)
+        assert_stats_equal (&ref[i], &got[i], "fused analysis under a memory limit");
+    }
+
+  {
+    g_autoptr(AveCompute) tiny = vulkan_backend (256 * 1024);
+    g_autoptr(AveComputeAnalysis) analysis = ave_compute_analysis_new (tiny, 320, 180);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (ave_compute_analysis_add (analysis, &pictures[0]->f, &error));
+    g_assert_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED);
+    g_assert_nonnull (strstr (error->message, "GPU memory limit"));
+    g_assert_nonnull (strstr (error->message, "641x359"));
+    g_assert_nonnull (strstr (error->message, "--gpu-memory"));
+    g_clear_error (&error);
+    /* and stays failed */
+    g_assert_false (ave_compute_analysis_flush (analysis, got, &error));
+    g_assert_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED);
+  }
+  fused_pictures_free (pictures, fc->n);
+}
+
+/* Two analyses at once on one device: the second composes the kernels
+ * (the device's chained buffers belong to the first), and both give the
+ * reference stats. */
+static void
+test_analysis_fused_two (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (47);
+  g_autoptr(AveCompute) gpu = NULL;
+  g_autoptr(GError) error = NULL;
+  const FusedCase *fc = &fused_cases[3];
+  TestFrame **pictures = fused_pictures (fc, rand);
+  g_autofree AveFrameStats *ref = g_new0 (AveFrameStats, fc->n);
+  AveFrameStats got[2][20];
+  AveComputeAnalysis *analysis[2];
+  guint done[2] = { 0, 0 };
+
+  g_setenv ("AVE_VULKAN_STAGING", "1", TRUE);
+  gpu = vulkan_backend (0);
+  g_unsetenv ("AVE_VULKAN_STAGING");
+  g_assert_cmpuint (fc->n, <=, G_N_ELEMENTS (got[0]));
+  fused_reference (pictures, fc->n, fc->dst[0], fc->dst[1], ref);
+  for (guint a = 0; a < 2; a++)
+    analysis[a] = ave_compute_analysis_new (gpu, fc->dst[0], fc->dst[1]);
+  for (guint i = 0; i < fc->n; i++)
+    for (guint a = 0; a < 2; a++)
+      {
+        g_assert_true (ave_compute_analysis_add (analysis[a], &pictures[i]->f, &error));
+        g_assert_no_error (error);
+        if (ave_compute_analysis_get_n_pending (analysis[a]) == 3 + a || i + 1 == fc->n)
+          {
+            guint n = ave_compute_analysis_get_n_pending (analysis[a]);
+
+            g_assert_true (ave_compute_analysis_flush (analysis[a], got[a] + done[a], &error));
+            g_assert_no_error (error);
+            done[a] += n;
+          }
+      }
+  for (guint a = 0; a < 2; a++)
+    {
+      g_assert_cmpuint (done[a], ==, fc->n);
+      for (guint i = 0; i < fc->n; i++)
+        assert_stats_equal (&ref[i], &got[a][i], a == 0 ? "fused analysis" : "composed analysis");
+      ave_compute_analysis_free (analysis[a]);
+    }
+  fused_pictures_free (pictures, fc->n);
+}
+
 typedef struct
 {
   AveCompute *gpu;
@@ -749,6 +1059,9 @@ main (int   argc,
   g_test_add_func ("/engine/vulkan/colour", test_colour);
   g_test_add_func ("/engine/vulkan/overlay", test_overlay);
   g_test_add_func ("/engine/vulkan/staged", test_staged);
+  g_test_add_func ("/engine/vulkan/analysis-fused", test_analysis_fused);
+  g_test_add_func ("/engine/vulkan/analysis-fused-memory", test_analysis_fused_memory);
+  g_test_add_func ("/engine/vulkan/analysis-fused-two", test_analysis_fused_two);
   g_test_add_func ("/engine/vulkan/threads", test_threads);
 
   return g_test_run ();

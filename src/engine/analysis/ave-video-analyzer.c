@@ -10,7 +10,7 @@
 #include "analysis/ave-shot-detector.h"
 
 /* Frames are analysed in batches so a GPU backend gets enough work per
- * submission; 12 frames of a 320-pixel-wide analysis frame are ~1 MiB. */
+ * submission (it may split a batch to fit its memory limit). */
 #define BATCH_FRAMES 12
 /* Recent per-frame statistics kept to compare a frame with the ones a few
  * records back (flashes, dissolves); the records themselves hold no pixels. */
@@ -36,18 +36,14 @@ struct _AveVideoAnalyzer
   char        *source;           /* NULL: nothing to decode cuts from */
   double       frame_interval;   /* the source's, seconds; 0 when unknown */
 
-  /* the current batch: copies of up to BATCH_FRAMES frames of one size */
+  /* the analysis size, and the compute backend's analysis at that size:
+   * it holds the frames of the current batch (up to BATCH_FRAMES) and the
+   * last frame of the batch before, on the device with --enable-gpu */
   int          width, height;
-  guint8      *batch_data;
-  AveYuvFrame  batch[BATCH_FRAMES];
+  AveComputeAnalysis *analysis;
   double       batch_pts[BATCH_FRAMES];
   double       batch_duration[BATCH_FRAMES];
   guint        n_batch;
-
-  /* the last frame of the previous batch, the "previous" of the next one */
-  guint8      *prev_data;
-  AveYuvFrame  prev;
-  gboolean     have_prev;
 
   AveFrameStats *ring;
   guint        ring_pos;         /* where the next stats go */
@@ -59,61 +55,18 @@ struct _AveVideoAnalyzer
 
 /* ------------------------------------------------------------- buffers */
 
-static gsize
-frame_bytes (int w, int h)
-{
-  return (gsize) w * h + 2 * (gsize) ((w + 1) / 2) * ((h + 1) / 2);
-}
-
-static void
-frame_setup (AveYuvFrame *frame,
-             guint8      *data,
-             int          w,
-             int          h)
-{
-  int cw = (w + 1) / 2, ch = (h + 1) / 2;
-
-  frame->width = w;
-  frame->height = h;
-  frame->y = data;
-  frame->y_stride = w;
-  frame->u = data + (gsize) w * h;
-  frame->v = frame->u + (gsize) cw * ch;
-  frame->uv_stride = cw;
-}
-
-static void
-copy_plane (guint8       *dst,
-            int           dst_stride,
-            const guint8 *src,
-            int           src_stride,
-            int           w,
-            int           h)
-{
-  for (int y = 0; y < h; y++)
-    memcpy (dst + (gsize) y * dst_stride, src + (gsize) y * src_stride, w);
-}
-
 static void
 reset_buffers (AveVideoAnalyzer *self,
                int               w,
                int               h)
 {
-  gsize bytes = frame_bytes (w, h);
-
-  g_free (self->batch_data);
-  g_free (self->prev_data);
-  self->batch_data = g_malloc (bytes * BATCH_FRAMES);
-  self->prev_data = g_malloc (bytes);
-  for (guint i = 0; i < BATCH_FRAMES; i++)
-    frame_setup (&self->batch[i], self->batch_data + bytes * i, w, h);
-  frame_setup (&self->prev, self->prev_data, w, h);
+  /* a new size breaks the chain of comparisons: the next frame has no
+   * previous frame and nothing in the ring to compare with */
+  g_clear_pointer (&self->analysis, ave_compute_analysis_free);
+  self->analysis = ave_compute_analysis_new (self->compute, w, h);
   self->width = w;
   self->height = h;
   self->n_batch = 0;
-  /* a new size breaks the chain of comparisons: the next frame has no
-   * previous frame and nothing in the ring to compare with */
-  self->have_prev = FALSE;
   self->ring_len = 0;
 }
 
@@ -207,16 +160,12 @@ flush_batch (AveVideoAnalyzer  *self,
         self->long_span = 10;
     }
 
-  if (!ave_compute_analyze_frames (self->compute, self->have_prev ? &self->prev : NULL,
-                                   self->batch, self->n_batch, stats, error))
+  g_assert (ave_compute_analysis_get_n_pending (self->analysis) == self->n_batch);
+  if (!ave_compute_analysis_flush (self->analysis, stats, error))
     return FALSE;
 
   for (guint i = 0; i < self->n_batch; i++)
     add_record (self, &stats[i], self->batch_pts[i], self->batch_duration[i]);
-
-  memcpy (self->prev_data, self->batch[self->n_batch - 1].y,
-          frame_bytes (self->width, self->height));
-  self->have_prev = TRUE;
   self->n_batch = 0;
   return TRUE;
 }
@@ -268,7 +217,7 @@ ave_video_analyzer_push (AveVideoAnalyzer       *self,
   /* Odd sizes are cropped to even ones: the reader's chroma planes are
    * width/2 x height/2, so an odd last column has no chroma of its own. */
   int w, h;
-  AveYuvFrame *dst;
+  AveYuvFrame picture;
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (frame != NULL, FALSE);
@@ -294,28 +243,27 @@ ave_video_analyzer_push (AveVideoAnalyzer       *self,
       reset_buffers (self, w, h);
     }
 
-  dst = &self->batch[self->n_batch];
+  /* A picture at its decoded size is scaled by the compute backend (vector
+   * CPU kernels, or on the GPU with --enable-gpu, where it stays for the
+   * analysis); one the reader scaled already is taken as it is, its odd
+   * last row or column left out.  The planes are only read. */
+  picture = (AveYuvFrame) {
+    .y = (guint8 *) frame->y, .y_stride = frame->y_stride,
+    .u = (guint8 *) frame->u, .v = (guint8 *) frame->v, .uv_stride = frame->uv_stride,
+  };
   if (frame->scaled_width > 0 && frame->scaled_height > 0 &&
       (frame->width != frame->scaled_width || frame->height != frame->scaled_height))
     {
-      /* A picture at its decoded size: the downscale runs on the compute
-       * backend (vector CPU kernels, or the GPU with --enable-gpu), straight
-       * into the batch.  The planes are only read. */
-      AveYuvFrame src = {
-        .width = frame->width, .height = frame->height,
-        .y = (guint8 *) frame->y, .y_stride = frame->y_stride,
-        .u = (guint8 *) frame->u, .v = (guint8 *) frame->v, .uv_stride = frame->uv_stride,
-      };
-
-      if (!ave_compute_scale (self->compute, &src, dst, error))
-        return FALSE;
+      picture.width = frame->width;
+      picture.height = frame->height;
     }
   else
     {
-      copy_plane (dst->y, dst->y_stride, frame->y, frame->y_stride, w, h);
-      copy_plane (dst->u, dst->uv_stride, frame->u, frame->uv_stride, w / 2, h / 2);
-      copy_plane (dst->v, dst->uv_stride, frame->v, frame->uv_stride, w / 2, h / 2);
+      picture.width = w;
+      picture.height = h;
     }
+  if (!ave_compute_analysis_add (self->analysis, &picture, error))
+    return FALSE;
   self->batch_pts[self->n_batch] = frame->pts;
   self->batch_duration[self->n_batch] = frame->duration > 0.0 ? frame->duration : 0.0;
   self->n_batch++;
@@ -772,6 +720,8 @@ ave_video_analyzer_finish (AveVideoAnalyzer  *self,
 
   if (!flush_batch (self, error))
     return FALSE;
+  /* its buffers go back before the cuts are refined */
+  g_clear_pointer (&self->analysis, ave_compute_analysis_free);
 
   n = self->records->len;
   if (n == 0)
@@ -883,8 +833,7 @@ ave_video_analyzer_free (AveVideoAnalyzer *self)
 
   g_clear_object (&self->compute);
   g_clear_pointer (&self->source, g_free);
-  g_clear_pointer (&self->batch_data, g_free);
-  g_clear_pointer (&self->prev_data, g_free);
+  g_clear_pointer (&self->analysis, ave_compute_analysis_free);
   g_clear_pointer (&self->ring, g_free);
   g_clear_pointer (&self->records, g_array_unref);
   g_free (self);

@@ -17,7 +17,9 @@
  * memory, one submission uploads, runs and downloads, and the host copies
  * the results out.  Analysis batches many frames per submission and
  * alternates two slots, so the host packs batch k+1 while the device works
- * on batch k.  One GMutex serialises callers: the backend is meant for one
+ * on batch k; the fused analysis (AveComputeAnalysis) has two chained slots
+ * of its own, where the scaled frames stay on the device between the scale
+ * and the frame statistics.  One GMutex serialises callers: the backend is meant for one
  * worker thread at a time but stays safe with more.
  */
 
@@ -41,6 +43,7 @@ struct _AveComputeVulkan
   AveVkContext *ctx;
   char         *name;
   guint         max_batch;
+  gboolean      analysis_busy;   /* a fused analysis holds the chained slots */
 };
 
 static void ave_compute_vulkan_iface_init (AveComputeInterface *iface);
@@ -589,6 +592,7 @@ typedef struct
   guint32 dst_w, dst_h, dst_cw, dst_ch;
   guint32 xtab_y, ytab_y, xtab_c, ytab_c;
 } ScaleParams;
+G_STATIC_ASSERT (sizeof (ScaleParams) <= AVE_VK_PUSH_CONSTANT_BYTES);
 
 /* Source positions of each destination column (or row) as x0 | fx << 24,
  * by the centre-aligned 8.8 rule of the CPU backend; computed here because
@@ -616,6 +620,59 @@ scale_table (guint32 *table,
     }
 }
 
+/* Words of the four tables (scale_tables_pack) for scaling to `ld`. */
+static guint32
+scale_table_words (const FrameLayout *ld)
+{
+  return ld->width + ld->height + ld->cwidth + ld->cheight;
+}
+
+/* The scale of a packed source frame at word `src_base` of the input to a
+ * frame at word `dst_base` of the output, with the tables at `tables`. */
+static void
+scale_params_init (ScaleParams       *params,
+                   const FrameLayout *ls,
+                   const FrameLayout *ld,
+                   guint32            src_base,
+                   guint32            dst_base,
+                   guint32            tables)
+{
+  params->src_offset[0] = src_base;
+  params->src_offset[1] = src_base + ls->y_words;
+  params->src_offset[2] = src_base + ls->y_words + ls->c_words;
+  params->src_stride_y = ls->y_stride;
+  params->src_stride_c = ls->c_stride;
+  params->src_w = ls->width;
+  params->src_h = ls->height;
+  params->src_cw = ls->cwidth;
+  params->src_ch = ls->cheight;
+  params->dst_offset[0] = dst_base;
+  params->dst_offset[1] = dst_base + ld->y_words;
+  params->dst_offset[2] = dst_base + ld->y_words + ld->c_words;
+  params->dst_stride_y = ld->y_stride;
+  params->dst_stride_c = ld->c_stride;
+  params->dst_w = ld->width;
+  params->dst_h = ld->height;
+  params->dst_cw = ld->cwidth;
+  params->dst_ch = ld->cheight;
+  params->xtab_y = tables;
+  params->ytab_y = params->xtab_y + ld->width;
+  params->xtab_c = params->ytab_y + ld->height;
+  params->ytab_c = params->xtab_c + ld->cwidth;
+}
+
+static void
+scale_tables_pack (guint32           *in,
+                   const ScaleParams *params,
+                   const FrameLayout *ls,
+                   const FrameLayout *ld)
+{
+  scale_table (in + params->xtab_y, ls->width, ld->width);
+  scale_table (in + params->ytab_y, ls->height, ld->height);
+  scale_table (in + params->xtab_c, ls->cwidth, ld->cwidth);
+  scale_table (in + params->ytab_c, ls->cheight, ld->cheight);
+}
+
 typedef struct
 {
   FrameOut           out;       /* first: unpack_frame_out reads it */
@@ -632,10 +689,7 @@ scale_pack (gpointer  data,
   const FrameLayout *ls = r->src_layout, *ld = r->out.layout;
 
   pack_frame (in, ls, r->src);
-  scale_table (in + r->params->xtab_y, ls->width, ld->width);
-  scale_table (in + r->params->ytab_y, ls->height, ld->height);
-  scale_table (in + r->params->xtab_c, ls->cwidth, ld->cwidth);
-  scale_table (in + r->params->ytab_c, ls->cheight, ld->cheight);
+  scale_tables_pack (in, r->params, ls, ld);
 }
 
 static gboolean
@@ -653,35 +707,375 @@ ave_compute_vulkan_scale (AveCompute         *compute,
     return FALSE;
   frame_layout_init (&ls, src->width, src->height);
   frame_layout_init (&ld, dst->width, dst->height);
-  table_words = ld.width + ld.height + ld.cwidth + ld.cheight;
-
-  params.src_offset[0] = 0;
-  params.src_offset[1] = ls.y_words;
-  params.src_offset[2] = ls.y_words + ls.c_words;
-  params.src_stride_y = ls.y_stride;
-  params.src_stride_c = ls.c_stride;
-  params.src_w = ls.width;
-  params.src_h = ls.height;
-  params.src_cw = ls.cwidth;
-  params.src_ch = ls.cheight;
-  params.dst_offset[0] = 0;
-  params.dst_offset[1] = ld.y_words;
-  params.dst_offset[2] = ld.y_words + ld.c_words;
-  params.dst_stride_y = ld.y_stride;
-  params.dst_stride_c = ld.c_stride;
-  params.dst_w = ld.width;
-  params.dst_h = ld.height;
-  params.dst_cw = ld.cwidth;
-  params.dst_ch = ld.cheight;
-  params.xtab_y = ls.frame_words;
-  params.ytab_y = params.xtab_y + ld.width;
-  params.xtab_c = params.ytab_y + ld.height;
-  params.ytab_c = params.xtab_c + ld.cwidth;
+  table_words = scale_table_words (&ld);
+  scale_params_init (&params, &ls, &ld, 0, 0, ls.frame_words);
 
   return run_single_kernel (AVE_COMPUTE_VULKAN (compute), AVE_VK_KERNEL_SCALE, &params, sizeof params,
                             ((VkDeviceSize) ls.frame_words + table_words) * 4, (VkDeviceSize) ld.frame_words * 4,
                             scale_pack, unpack_frame_out, &data,
                             div_up (ld.y_stride, GROUP_2D), div_up (ld.height, GROUP_2D), 3, error);
+}
+
+/* ---------------------------------------------------- fused analysis
+ *
+ * ave_compute_analysis_*: each picture is packed into a chained slot's
+ * input as it arrives (so the caller can release it), at its decoded
+ * size.  One submission per batch scales every picture into the slot's
+ * device-local work buffer (frames 1..n; frame 0 is the previous frame,
+ * copied on the device from the work buffer of the batch before) and,
+ * after a barrier, runs frame-stats over the work buffer: the pictures go
+ * up once, the scaled frames never come back, only the stats do.  Within
+ * a flush two chained slots alternate, so the host packs one batch while
+ * the device runs the other. */
+
+typedef struct
+{
+  guint    first;              /* results index of the batch's first picture */
+  guint    count;              /* 0: nothing to collect */
+  gboolean first_has_prev;
+} ChainedBatch;
+
+typedef struct
+{
+  FrameLayout   dst;           /* the analysis size */
+  guint32       tiles_x, tiles_y, out_frame_words;
+  guint         batch;         /* pictures per submission; 0 until the first picture */
+  guint         n_slots;       /* chained slots in use, 1 or 2 */
+
+  /* the slot being packed */
+  guint         slot;
+  guint         count;
+  guint32       in_words;
+  int           table_w, table_h;   /* source size of the tables packed last, 0: none */
+  guint32       tables;             /* their word offset */
+  GArray       *scales;             /* ScaleParams, one per picture */
+
+  ChainedBatch  submitted[AVE_VK_N_CHAINED];
+  /* the last scaled frame of the last submission: chained slot and index
+   * of its work buffer */
+  gboolean      has_prev;
+  guint         prev_slot;
+  guint32       prev_index;
+
+  GArray       *results;       /* AveFrameStats since the last flush */
+} FusedAnalysis;
+
+static gpointer
+ave_compute_vulkan_analysis_begin (AveCompute *compute,
+                                   int         width,
+                                   int         height)
+{
+  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  FusedAnalysis *fa;
+
+  /* One at a time: a second analysis composes the kernels instead, with
+   * the same results. */
+  if (self->analysis_busy || width > (1 << 16) || height > (1 << 16))
+    return NULL;
+  self->analysis_busy = TRUE;
+
+  fa = g_new0 (FusedAnalysis, 1);
+  frame_layout_init (&fa->dst, width, height);
+  fa->tiles_x = div_up (width, STATS_TILE_W);
+  fa->tiles_y = div_up (height, STATS_TILE_H);
+  fa->out_frame_words = STATS_HIST_WORDS + fa->tiles_x * fa->tiles_y * STATS_TILE_WORDS;
+  fa->scales = g_array_new (FALSE, FALSE, sizeof (ScaleParams));
+  fa->results = g_array_new (FALSE, TRUE, sizeof (AveFrameStats));
+  return fa;
+}
+
+static guint
+chained_index (guint slot)
+{
+  return AVE_VK_CHAINED_SLOT + slot;
+}
+
+/* Bytes of one batch's buffers: the pictures of size `ls` with their
+ * tables, the scaled frames and the previous one, the stats. */
+static void
+fused_sizes (const FusedAnalysis *fa,
+             const FrameLayout   *ls,
+             guint                batch,
+             VkDeviceSize        *in_bytes,
+             VkDeviceSize        *work_bytes,
+             VkDeviceSize        *out_bytes)
+{
+  *in_bytes = (VkDeviceSize) batch * (ls->frame_words + scale_table_words (&fa->dst)) * 4;
+  *work_bytes = (VkDeviceSize) (batch + 1) * fa->dst.frame_words * 4;
+  *out_bytes = (VkDeviceSize) batch * fa->out_frame_words * 4;
+}
+
+/* The batch size and the number of slots, from the first picture's size:
+ * as many pictures as allowed, within the device's limits and the memory
+ * limit; two slots unless only one fits. */
+static gboolean
+fused_plan (AveComputeVulkan     *self,
+            FusedAnalysis        *fa,
+            const FrameLayout    *ls,
+            GError              **error)
+{
+  AveVkContext *ctx = self->ctx;
+  VkDeviceSize in_bytes, work_bytes, out_bytes;
+  guint cap = MIN (self->max_batch, ctx->props.limits.maxComputeWorkGroupCount[2]);
+
+  for (; cap > 1; cap--)
+    {
+      fused_sizes (fa, ls, cap, &in_bytes, &work_bytes, &out_bytes);
+      if (MAX (MAX (in_bytes, work_bytes), out_bytes) <= ctx->max_buffer_bytes)
+        break;
+    }
+  if (ctx->memory_limit == 0)
+    {
+      fa->batch = cap;
+      fa->n_slots = AVE_VK_N_CHAINED;
+      return TRUE;
+    }
+
+  /* Nothing else runs now: what the one-call kernels and an earlier
+   * analysis left goes back first. */
+  for (guint s = 0; s < AVE_VK_N_ALL_SLOTS; s++)
+    if (!ctx->slots[s].pending)
+      _ave_vk_slot_release (ctx, s);
+  for (guint n_slots = AVE_VK_N_CHAINED; n_slots >= 1; n_slots--)
+    for (guint b = cap; b >= 1; b--)
+      {
+        fused_sizes (fa, ls, b, &in_bytes, &work_bytes, &out_bytes);
+        if (ctx->allocated + n_slots * _ave_vk_chained_footprint (ctx, in_bytes, work_bytes, out_bytes)
+            <= ctx->memory_limit)
+          {
+            fa->batch = b;
+            fa->n_slots = n_slots;
+            return TRUE;
+          }
+      }
+
+  fused_sizes (fa, ls, 1, &in_bytes, &work_bytes, &out_bytes);
+  {
+    g_autofree char *limit = format_mib (ctx->memory_limit);
+    g_autofree char *need = format_mib (_ave_vk_chained_footprint (ctx, in_bytes, work_bytes, out_bytes));
+
+    g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+                 "the GPU memory limit (%s) is too small to analyse one %dx%d frame from a %dx%d picture "
+                 "(needs %s); raise --gpu-memory or use the CPU backend",
+                 limit, fa->dst.width, fa->dst.height, ls->width, ls->height, need);
+  }
+  return FALSE;
+}
+
+/* Waits for what chained slot `slot` computed and reads its stats out. */
+static gboolean
+fused_collect (AveComputeVulkan  *self,
+               FusedAnalysis     *fa,
+               guint              slot,
+               GError           **error)
+{
+  AveVkContext *ctx = self->ctx;
+  ChainedBatch *b = &fa->submitted[slot];
+  gint64 start;
+
+  if (b->count == 0)
+    return TRUE;
+  if (!_ave_vk_slot_wait (ctx, chained_index (slot), error))
+    return FALSE;
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < b->count; i++)
+    stats_unpack (slot_out (ctx, chained_index (slot)) + (gsize) i * fa->out_frame_words, &fa->dst,
+                  fa->tiles_x * fa->tiles_y, i > 0 || b->first_has_prev,
+                  &g_array_index (fa->results, AveFrameStats, b->first + i));
+  ctx->timings.unpack_us += elapsed_us (start);
+  b->count = 0;
+  return TRUE;
+}
+
+/* Submits the slot being packed: the scales, then the stats. */
+static gboolean
+fused_submit (AveComputeVulkan  *self,
+              FusedAnalysis     *fa,
+              GError           **error)
+{
+  AveVkContext *ctx = self->ctx;
+  guint n = fa->count;
+  g_autofree AveVkDispatch *dispatches = g_new0 (AveVkDispatch, n + 1);
+  VkDeviceSize frame_bytes = (VkDeviceSize) fa->dst.frame_words * 4;
+  VkDeviceSize stats_bytes = (VkDeviceSize) n * fa->out_frame_words * 4;
+  StatsParams params = { 0 };
+
+  for (guint i = 0; i < n; i++)
+    dispatches[i] = (AveVkDispatch) {
+      .kernel = AVE_VK_KERNEL_SCALE,
+      .push_constants = &g_array_index (fa->scales, ScaleParams, i),
+      .push_constants_size = sizeof (ScaleParams),
+      .groups_x = div_up (fa->dst.y_stride, GROUP_2D),
+      .groups_y = div_up (fa->dst.height, GROUP_2D),
+      .groups_z = 3,
+    };
+  params.width = fa->dst.width;
+  params.height = fa->dst.height;
+  params.cwidth = fa->dst.cwidth;
+  params.cheight = fa->dst.cheight;
+  params.y_stride = fa->dst.y_stride;
+  params.c_stride = fa->dst.c_stride;
+  params.in_offset = 0;
+  params.frame_words = fa->dst.frame_words;
+  params.first_has_prev = fa->has_prev;
+  params.out_offset = 0;
+  params.out_frame_words = fa->out_frame_words;
+  params.tiles_x = fa->tiles_x;
+  dispatches[n] = (AveVkDispatch) {
+    .kernel = AVE_VK_KERNEL_FRAME_STATS,
+    .work_in = TRUE,
+    .push_constants = &params,
+    .push_constants_size = sizeof params,
+    .groups_x = fa->tiles_x,
+    .groups_y = fa->tiles_y,
+    .groups_z = n,
+  };
+
+  /* Zeroing the whole output covers the histograms the tiles add into. */
+  if (!_ave_vk_chained_submit (ctx, chained_index (fa->slot), (VkDeviceSize) fa->in_words * 4,
+                               chained_index (fa->prev_slot), fa->prev_index * frame_bytes, 0,
+                               fa->has_prev ? frame_bytes : 0,
+                               stats_bytes, stats_bytes, dispatches, n + 1, error))
+    return FALSE;
+
+  fa->submitted[fa->slot] = (ChainedBatch) { fa->results->len, n, fa->has_prev };
+  g_array_set_size (fa->results, fa->results->len + n);
+  fa->has_prev = TRUE;
+  fa->prev_slot = fa->slot;
+  fa->prev_index = n;
+  fa->slot = (fa->slot + 1) % fa->n_slots;
+  fa->count = 0;
+  fa->in_words = 0;
+  fa->table_w = fa->table_h = 0;
+  g_array_set_size (fa->scales, 0);
+  return TRUE;
+}
+
+/* After a failure no chained buffer may be reused or freed while the
+ * device still reads it. */
+static void
+fused_drain (AveVkContext *ctx)
+{
+  for (guint s = 0; s < AVE_VK_N_CHAINED; s++)
+    if (!_ave_vk_slot_wait (ctx, chained_index (s), NULL))
+      ctx->slots[chained_index (s)].pending = FALSE;
+}
+
+static gboolean
+ave_compute_vulkan_analysis_add (AveCompute         *compute,
+                                 gpointer            state,
+                                 const AveYuvFrame  *picture,
+                                 GError            **error)
+{
+  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
+  AveVkContext *ctx = self->ctx;
+  FusedAnalysis *fa = state;
+  g_autoptr(GMutexLocker) locker = NULL;
+  FrameLayout ls;
+  ScaleParams params;
+  gboolean new_tables;
+  guint32 words, table_words = scale_table_words (&fa->dst);
+  guint32 *in;
+  gint64 start;
+
+  if (!check_frame (picture, "analysis picture", error))
+    return FALSE;
+  frame_layout_init (&ls, picture->width, picture->height);
+  locker = g_mutex_locker_new (&self->lock);
+  if (fa->batch == 0 && !fused_plan (self, fa, &ls, error))
+    return FALSE;
+
+  new_tables = ls.width != fa->table_w || ls.height != fa->table_h;
+  words = ls.frame_words + (new_tables ? table_words : 0);
+  if (fa->count > 0 &&
+      (fa->count == fa->batch ||
+       ((VkDeviceSize) fa->in_words + words) * 4 > ctx->slots[chained_index (fa->slot)].in_host.size) &&
+      !fused_submit (self, fa, error))
+    goto fail;
+
+  if (fa->count == 0)
+    {
+      VkDeviceSize in_bytes, work_bytes, out_bytes;
+
+      /* The slot's last batch is read out before it is packed again; a
+       * larger picture than before grows its input. */
+      fused_sizes (fa, &ls, fa->batch, &in_bytes, &work_bytes, &out_bytes);
+      if (!fused_collect (self, fa, fa->slot, error) ||
+          !_ave_vk_chained_reserve (ctx, chained_index (fa->slot), in_bytes, work_bytes, out_bytes, error))
+        goto fail;
+      new_tables = TRUE;
+    }
+
+  start = g_get_monotonic_time ();
+  in = slot_in (ctx, chained_index (fa->slot));
+  if (new_tables)
+    {
+      fa->table_w = ls.width;
+      fa->table_h = ls.height;
+      fa->tables = fa->in_words + ls.frame_words;
+    }
+  scale_params_init (&params, &ls, &fa->dst, fa->in_words, (fa->count + 1) * fa->dst.frame_words, fa->tables);
+  pack_frame (in + fa->in_words, &ls, picture);
+  if (new_tables)
+    scale_tables_pack (in, &params, &ls, &fa->dst);
+  fa->in_words += ls.frame_words + (new_tables ? table_words : 0);
+  ctx->timings.pack_us += elapsed_us (start);
+  g_array_append_val (fa->scales, params);
+  fa->count++;
+  return TRUE;
+
+fail:
+  fused_drain (ctx);
+  return FALSE;
+}
+
+static gboolean
+ave_compute_vulkan_analysis_flush (AveCompute     *compute,
+                                   gpointer        state,
+                                   AveFrameStats  *out,
+                                   GError        **error)
+{
+  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
+  FusedAnalysis *fa = state;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (fa->count > 0 && !fused_submit (self, fa, error))
+    goto fail;
+  for (guint s = 0; s < AVE_VK_N_CHAINED; s++)
+    if (!fused_collect (self, fa, s, error))
+      goto fail;
+  memcpy (out, fa->results->data, fa->results->len * sizeof (AveFrameStats));
+  g_array_set_size (fa->results, 0);
+  /* Both slots are idle: the next batch starts again on the first, so a
+   * caller that flushes every batch (the analyser) only ever fills one
+   * slot's buffers; the second serves flushes longer than a batch, where
+   * packing overlaps the device's work. */
+  fa->slot = 0;
+  return TRUE;
+
+fail:
+  fused_drain (self->ctx);
+  return FALSE;
+}
+
+static void
+ave_compute_vulkan_analysis_end (AveCompute *compute,
+                                 gpointer    state)
+{
+  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
+  FusedAnalysis *fa = state;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  /* The chained buffers go back: cut refinement and the composer that
+   * follow an analysis need the memory under a limit. */
+  fused_drain (self->ctx);
+  for (guint s = 0; s < AVE_VK_N_CHAINED; s++)
+    _ave_vk_slot_release (self->ctx, chained_index (s));
+  g_array_unref (fa->scales);
+  g_array_unref (fa->results);
+  g_free (fa);
+  self->analysis_busy = FALSE;
 }
 
 /* ------------------------------------------------- colour conversion */
@@ -976,6 +1370,10 @@ ave_compute_vulkan_iface_init (AveComputeInterface *iface)
   iface->yuv_to_rgba = ave_compute_vulkan_yuv_to_rgba;
   iface->rgba_to_yuv = ave_compute_vulkan_rgba_to_yuv;
   iface->overlay_rgba = ave_compute_vulkan_overlay_rgba;
+  iface->analysis_begin = ave_compute_vulkan_analysis_begin;
+  iface->analysis_add = ave_compute_vulkan_analysis_add;
+  iface->analysis_flush = ave_compute_vulkan_analysis_flush;
+  iface->analysis_end = ave_compute_vulkan_analysis_end;
 }
 
 static void

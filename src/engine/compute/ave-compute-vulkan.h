@@ -26,11 +26,14 @@ void        ave_compute_vulkan_set_max_batch   (AveComputeVulkan *self,
 
 /* Where the time goes, accumulated since creation or the last reset
  * (microseconds).  Device times come from GPU timestamps and stay 0 where
- * the device has none; upload/download are 0 on devices whose memory the
- * host maps directly (integrated GPUs, lavapipe). */
+ * the device has none; upload/download times and bytes are 0 on devices
+ * whose memory the host maps directly (integrated GPUs, lavapipe), where
+ * nothing is copied. */
 typedef struct
 {
   guint64 submissions;
+  guint64 upload_bytes;   /* host -> device-local copies */
+  guint64 download_bytes; /* device-local -> host copies */
   double  pack_us;      /* host: copying inputs into mapped memory */
   double  upload_us;    /* device: host -> device-local copies */
   double  compute_us;   /* device: kernels */

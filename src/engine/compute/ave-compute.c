@@ -328,6 +328,220 @@ ave_compute_overlay_rgba (AveCompute   *self,
                                                      error);
 }
 
+/* ------------------------------------------------------------- analysis */
+
+struct _AveComputeAnalysis
+{
+  AveCompute  *compute;
+  int          width, height;
+  guint        n_pending;
+  gboolean     failed;
+
+  /* the backend's fused analysis; NULL: the composition below */
+  gpointer     state;
+
+  /* the composition: the scaled frames of this flush on the host, and the
+   * last frame of the flush before */
+  guint8      *data;
+  AveYuvFrame *frames;
+  guint        capacity;
+  guint8      *prev_data;
+  AveYuvFrame  prev;
+  gboolean     have_prev;
+};
+
+static gsize
+analysis_frame_bytes (int w,
+                      int h)
+{
+  return (gsize) w * h + 2 * (gsize) ((w + 1) / 2) * ((h + 1) / 2);
+}
+
+static void
+analysis_frame_setup (AveYuvFrame *frame,
+                      guint8      *data,
+                      int          w,
+                      int          h)
+{
+  int cw = (w + 1) / 2, ch = (h + 1) / 2;
+
+  *frame = (AveYuvFrame) {
+    .width = w, .height = h,
+    .y = data, .y_stride = w,
+    .u = data + (gsize) w * h, .v = data + (gsize) w * h + (gsize) cw * ch, .uv_stride = cw,
+  };
+}
+
+static void
+copy_plane (guint8       *dst,
+            int           dst_stride,
+            const guint8 *src,
+            int           src_stride,
+            int           w,
+            int           h)
+{
+  for (int y = 0; y < h; y++)
+    memcpy (dst + (gsize) y * dst_stride, src + (gsize) y * src_stride, w);
+}
+
+AveComputeAnalysis *
+ave_compute_analysis_new (AveCompute *compute,
+                          int         width,
+                          int         height)
+{
+  AveComputeAnalysis *self;
+  AveComputeInterface *iface;
+
+  g_return_val_if_fail (AVE_IS_COMPUTE (compute), NULL);
+  g_return_val_if_fail (width > 0 && height > 0, NULL);
+
+  self = g_new0 (AveComputeAnalysis, 1);
+  self->compute = g_object_ref (compute);
+  self->width = width;
+  self->height = height;
+  iface = AVE_COMPUTE_GET_IFACE (compute);
+  if (iface->analysis_begin != NULL)
+    self->state = iface->analysis_begin (compute, width, height);
+  if (self->state == NULL)
+    {
+      gsize bytes = analysis_frame_bytes (width, height);
+
+      self->prev_data = g_malloc (bytes);
+      analysis_frame_setup (&self->prev, self->prev_data, width, height);
+    }
+  return self;
+}
+
+static gboolean
+analysis_failed (GError **error)
+{
+  g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+               "frame analysis: an earlier step failed");
+  return FALSE;
+}
+
+gboolean
+ave_compute_analysis_add (AveComputeAnalysis  *self,
+                          const AveYuvFrame   *picture,
+                          GError             **error)
+{
+  gboolean scaled;
+  AveYuvFrame *dst;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (frame_is_valid (picture), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->failed)
+    return analysis_failed (error);
+  scaled = picture->width != self->width || picture->height != self->height;
+
+  if (self->state != NULL)
+    {
+      /* Counted as the two kernels would be: the fused path runs both. */
+      if (scaled)
+        count_call (self->compute, AVE_COMPUTE_KERNEL_SCALE, 1);
+      if (!AVE_COMPUTE_GET_IFACE (self->compute)->analysis_add (self->compute, self->state, picture, error))
+        {
+          self->failed = TRUE;
+          return FALSE;
+        }
+      self->n_pending++;
+      return TRUE;
+    }
+
+  if (self->n_pending == self->capacity)
+    {
+      gsize bytes = analysis_frame_bytes (self->width, self->height);
+
+      self->capacity = MAX (2 * self->capacity, 16);
+      self->data = g_realloc (self->data, bytes * self->capacity);
+      self->frames = g_renew (AveYuvFrame, self->frames, self->capacity);
+      for (guint i = 0; i < self->capacity; i++)
+        analysis_frame_setup (&self->frames[i], self->data + bytes * i, self->width, self->height);
+    }
+  dst = &self->frames[self->n_pending];
+  if (scaled)
+    {
+      if (!ave_compute_scale (self->compute, picture, dst, error))
+        {
+          self->failed = TRUE;
+          return FALSE;
+        }
+    }
+  else
+    {
+      copy_plane (dst->y, dst->y_stride, picture->y, picture->y_stride, dst->width, dst->height);
+      copy_plane (dst->u, dst->uv_stride, picture->u, picture->uv_stride, dst->uv_stride, (dst->height + 1) / 2);
+      copy_plane (dst->v, dst->uv_stride, picture->v, picture->uv_stride, dst->uv_stride, (dst->height + 1) / 2);
+    }
+  self->n_pending++;
+  return TRUE;
+}
+
+guint
+ave_compute_analysis_get_n_pending (AveComputeAnalysis *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->n_pending;
+}
+
+gboolean
+ave_compute_analysis_flush (AveComputeAnalysis  *self,
+                            AveFrameStats       *out,
+                            GError             **error)
+{
+  guint n;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (self->n_pending == 0 || out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->failed)
+    return analysis_failed (error);
+  n = self->n_pending;
+  if (n == 0)
+    return TRUE;
+  self->n_pending = 0;
+
+  if (self->state != NULL)
+    {
+      count_call (self->compute, AVE_COMPUTE_KERNEL_ANALYZE, n);
+      if (!AVE_COMPUTE_GET_IFACE (self->compute)->analysis_flush (self->compute, self->state, out, error))
+        {
+          self->failed = TRUE;
+          return FALSE;
+        }
+      return TRUE;
+    }
+
+  if (!ave_compute_analyze_frames (self->compute, self->have_prev ? &self->prev : NULL,
+                                   self->frames, n, out, error))
+    {
+      self->failed = TRUE;
+      return FALSE;
+    }
+  memcpy (self->prev_data, self->frames[n - 1].y, analysis_frame_bytes (self->width, self->height));
+  self->have_prev = TRUE;
+  return TRUE;
+}
+
+void
+ave_compute_analysis_free (AveComputeAnalysis *self)
+{
+  if (self == NULL)
+    return;
+
+  if (self->state != NULL)
+    AVE_COMPUTE_GET_IFACE (self->compute)->analysis_end (self->compute, self->state);
+  g_clear_object (&self->compute);
+  g_free (self->data);
+  g_free (self->frames);
+  g_free (self->prev_data);
+  g_free (self);
+}
+
 /* ------------------------------------------------------------- selection */
 
 AveCompute *

@@ -142,6 +142,29 @@ struct _AveComputeInterface
                                 int                 y,
                                 guint               opacity,
                                 GError            **error);
+
+  /* The fused analysis (AveComputeAnalysis below), optional: a backend
+   * whose frames live apart from the host's (a GPU) keeps the scaled
+   * frames where its kernels run.  NULL here: ave-compute.c composes
+   * scale and analyze_frames on the host's frames, with the same results.
+   * analysis_begin returns the backend's state for frames of width x height
+   * (NULL when it cannot take one now: the composition runs instead);
+   * analysis_add takes one picture (the caller checked it); analysis_flush
+   * gives the stats of the pictures added since the last flush, the first
+   * against the last picture of that flush; analysis_end frees the state. */
+  gpointer (*analysis_begin)   (AveCompute         *self,
+                                int                 width,
+                                int                 height);
+  gboolean (*analysis_add)     (AveCompute         *self,
+                                gpointer            state,
+                                const AveYuvFrame  *picture,
+                                GError            **error);
+  gboolean (*analysis_flush)   (AveCompute         *self,
+                                gpointer            state,
+                                AveFrameStats      *out,
+                                GError            **error);
+  void     (*analysis_end)     (AveCompute         *self,
+                                gpointer            state);
 };
 
 /* The kernels, for counting calls (ave_compute_get_calls). */
@@ -180,6 +203,35 @@ gboolean    ave_compute_overlay_rgba   (AveCompute *self, AveYuvFrame *dst,
                                         const guint8 *rgba, int rgba_width, int rgba_height,
                                         int rgba_stride, int x, int y, guint opacity,
                                         GError **error);
+
+/* The video analysis of decoded pictures: each picture added is scaled to
+ * the analysis size (as ave_compute_scale; a picture of that size is
+ * copied) and the scaled frames are analysed in order (as
+ * ave_compute_analyze_frames, each frame against the one before, the
+ * first of a flush against the last of the flush before).  A GPU backend
+ * uploads each picture once and downloads only the statistics: the
+ * scaled frames never leave the device.  Every backend gives the same
+ * stats as the two kernels called one after the other, and counts the
+ * pictures it scales and the frames it analyses (ave_compute_get_calls).
+ * After an error the analysis can only be freed. */
+typedef struct _AveComputeAnalysis AveComputeAnalysis;
+
+AveComputeAnalysis *ave_compute_analysis_new       (AveCompute          *compute,
+                                                    int                  width,
+                                                    int                  height);
+/* The picture (any size, 4:2:0) is read before this returns. */
+gboolean            ave_compute_analysis_add       (AveComputeAnalysis  *self,
+                                                    const AveYuvFrame   *picture,
+                                                    GError             **error);
+/* Pictures added since the last flush. */
+guint               ave_compute_analysis_get_n_pending (AveComputeAnalysis *self);
+/* Stats of those pictures, in order, into out[0 .. n_pending - 1]. */
+gboolean            ave_compute_analysis_flush     (AveComputeAnalysis  *self,
+                                                    AveFrameStats       *out,
+                                                    GError             **error);
+void                ave_compute_analysis_free      (AveComputeAnalysis  *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveComputeAnalysis, ave_compute_analysis_free)
 
 /* The CPU backend (always available), with the best kernels this CPU can
  * run: vectorised (AVX2 or SSE2) where the CPU has them, else the scalar

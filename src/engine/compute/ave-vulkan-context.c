@@ -455,13 +455,15 @@ static gboolean
 create_slots (AveVkContext  *ctx,
               GError       **error)
 {
+  /* One set per slot, and a second (work -> out) per chained slot. */
+  enum { N_SETS = AVE_VK_N_ALL_SLOTS + AVE_VK_N_CHAINED };
   VkDescriptorPoolSize pool_size = {
     .type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-    .descriptorCount = 2 * AVE_VK_N_SLOTS,
+    .descriptorCount = 2 * N_SETS,
   };
   VkDescriptorPoolCreateInfo pool_info = {
     .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-    .maxSets = AVE_VK_N_SLOTS,
+    .maxSets = N_SETS,
     .poolSizeCount = 1,
     .pPoolSizes = &pool_size,
   };
@@ -470,23 +472,23 @@ create_slots (AveVkContext  *ctx,
     .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
     .queueFamilyIndex = ctx->queue_family,
   };
-  VkCommandBuffer cmds[AVE_VK_N_SLOTS];
-  VkDescriptorSet sets[AVE_VK_N_SLOTS];
-  VkDescriptorSetLayout layouts[AVE_VK_N_SLOTS];
+  VkCommandBuffer cmds[AVE_VK_N_ALL_SLOTS];
+  VkDescriptorSet sets[N_SETS];
+  VkDescriptorSetLayout layouts[N_SETS];
   VkCommandBufferAllocateInfo cmd_info = {
     .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
     .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-    .commandBufferCount = AVE_VK_N_SLOTS,
+    .commandBufferCount = AVE_VK_N_ALL_SLOTS,
   };
   VkDescriptorSetAllocateInfo set_info = {
     .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-    .descriptorSetCount = AVE_VK_N_SLOTS,
+    .descriptorSetCount = N_SETS,
     .pSetLayouts = layouts,
   };
   guint32 n_families = 0;
   g_autofree VkQueueFamilyProperties *families = NULL;
 
-  for (guint i = 0; i < AVE_VK_N_SLOTS; i++)
+  for (guint i = 0; i < N_SETS; i++)
     layouts[i] = ctx->set_layout;
 
   if (!check (ctx, ctx->vkCreateDescriptorPool (ctx->device, &pool_info, NULL, &ctx->descriptor_pool),
@@ -504,12 +506,14 @@ create_slots (AveVkContext  *ctx,
               "vkAllocateCommandBuffers", error))
     return FALSE;
 
-  for (guint i = 0; i < AVE_VK_N_SLOTS; i++)
+  for (guint i = 0; i < AVE_VK_N_ALL_SLOTS; i++)
     {
       VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
 
       ctx->slots[i].cmd = cmds[i];
       ctx->slots[i].set = sets[i];
+      if (i >= AVE_VK_CHAINED_SLOT)
+        ctx->slots[i].set_work = sets[AVE_VK_N_ALL_SLOTS + i - AVE_VK_CHAINED_SLOT];
       if (!check (ctx, ctx->vkCreateFence (ctx->device, &fence_info, NULL, &ctx->slots[i].fence),
                   "vkCreateFence", error))
         return FALSE;
@@ -526,7 +530,7 @@ create_slots (AveVkContext  *ctx,
       VkQueryPoolCreateInfo query_info = {
         .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
         .queryType = VK_QUERY_TYPE_TIMESTAMP,
-        .queryCount = AVE_VK_N_TS * AVE_VK_N_SLOTS,
+        .queryCount = AVE_VK_N_TS * AVE_VK_N_ALL_SLOTS,
       };
 
       if (ctx->vkCreateQueryPool (ctx->device, &query_info, NULL, &ctx->query_pool) != VK_SUCCESS)
@@ -585,6 +589,7 @@ slot_release (AveVkContext *ctx,
   buffer_destroy (ctx, &slot->out_host);
   buffer_destroy (ctx, &slot->in_dev);
   buffer_destroy (ctx, &slot->out_dev);
+  buffer_destroy (ctx, &slot->work);
   slot->set_valid = FALSE;
 }
 
@@ -604,7 +609,7 @@ _ave_vk_context_free (AveVkContext *ctx)
     {
       /* Only at teardown: nothing may still read the buffers we free. */
       ctx->vkDeviceWaitIdle (ctx->device);
-      for (guint i = 0; i < AVE_VK_N_SLOTS; i++)
+      for (guint i = 0; i < AVE_VK_N_ALL_SLOTS; i++)
         {
           ctx->slots[i].pending = FALSE;
           slot_release (ctx, &ctx->slots[i]);
@@ -647,6 +652,15 @@ _ave_vk_context_footprint (AveVkContext *ctx,
   VkDeviceSize one = round_granule (in_bytes) + round_granule (out_bytes);
 
   return ctx->unified ? one : 2 * one;
+}
+
+VkDeviceSize
+_ave_vk_chained_footprint (AveVkContext *ctx,
+                           VkDeviceSize  in_bytes,
+                           VkDeviceSize  work_bytes,
+                           VkDeviceSize  out_bytes)
+{
+  return _ave_vk_context_footprint (ctx, in_bytes, out_bytes) + round_granule (work_bytes);
 }
 
 static char *
@@ -744,7 +758,7 @@ static VkDeviceSize
 slot_footprint (AveVkSlot *slot)
 {
   return slot->in_host.allocated + slot->out_host.allocated +
-         slot->in_dev.allocated + slot->out_dev.allocated;
+         slot->in_dev.allocated + slot->out_dev.allocated + slot->work.allocated;
 }
 
 static void
@@ -848,6 +862,133 @@ _ave_vk_slot_reserve (AveVkContext  *ctx,
 }
 
 static void
+write_set (AveVkContext    *ctx,
+           VkDescriptorSet  set,
+           VkBuffer         in,
+           VkBuffer         out)
+{
+  VkDescriptorBufferInfo buffers[2] = {
+    { .buffer = in, .range = VK_WHOLE_SIZE },
+    { .buffer = out, .range = VK_WHOLE_SIZE },
+  };
+  VkWriteDescriptorSet writes[2];
+
+  for (guint i = 0; i < 2; i++)
+    writes[i] = (VkWriteDescriptorSet) {
+      .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+      .dstSet = set,
+      .dstBinding = i,
+      .descriptorCount = 1,
+      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+      .pBufferInfo = &buffers[i],
+    };
+  ctx->vkUpdateDescriptorSets (ctx->device, 2, writes, 0, NULL);
+}
+
+/* Replaces a host buffer and its device-local twin (on a staged device)
+ * with ones of `size` bytes. */
+static gboolean
+staged_pair_create (AveVkContext  *ctx,
+                    AveVkBuffer   *host,
+                    AveVkBuffer   *dev,
+                    VkDeviceSize   size,
+                    gboolean       download,
+                    GError       **error)
+{
+  buffer_destroy (ctx, host);
+  buffer_destroy (ctx, dev);
+  if (!buffer_create (ctx, host, size, TRUE, download, error))
+    return FALSE;
+  return ctx->unified || buffer_create (ctx, dev, size, FALSE, FALSE, error);
+}
+
+gboolean
+_ave_vk_chained_reserve (AveVkContext  *ctx,
+                         guint          index,
+                         VkDeviceSize   in_bytes,
+                         VkDeviceSize   work_bytes,
+                         VkDeviceSize   out_bytes,
+                         GError       **error)
+{
+  AveVkSlot *slot = &ctx->slots[index];
+  gboolean grow_in, grow_work, grow_out;
+  VkDeviceSize freed = 0, needed = 0;
+  guint mult = ctx->unified ? 1 : 2;
+
+  g_return_val_if_fail (index >= AVE_VK_CHAINED_SLOT && index < AVE_VK_N_ALL_SLOTS, FALSE);
+  if (!_ave_vk_slot_wait (ctx, index, error))
+    return FALSE;
+
+  if (in_bytes > ctx->max_buffer_bytes || work_bytes > ctx->max_buffer_bytes || out_bytes > ctx->max_buffer_bytes)
+    {
+      g_autofree char *need = format_mib (MAX (MAX (in_bytes, work_bytes), out_bytes));
+      g_autofree char *max = format_mib (ctx->max_buffer_bytes);
+      g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+                   "Vulkan: %s cannot bind a %s buffer (its limit is %s); use smaller frames or the CPU backend",
+                   ctx->props.deviceName, need, max);
+      return FALSE;
+    }
+
+  grow_in = slot->in_host.size < in_bytes;
+  grow_work = slot->work.size < work_bytes;
+  grow_out = slot->out_host.size < out_bytes;
+  if (!grow_in && !grow_work && !grow_out && slot->set_valid)
+    return TRUE;
+
+  /* Exact sizes: the caller sized the batch to the limit. */
+  if (grow_in)
+    {
+      freed += slot->in_host.allocated + slot->in_dev.allocated;
+      needed += mult * round_granule (in_bytes);
+    }
+  if (grow_work)
+    {
+      freed += slot->work.allocated;
+      needed += round_granule (work_bytes);
+    }
+  if (grow_out)
+    {
+      freed += slot->out_host.allocated + slot->out_dev.allocated;
+      needed += mult * round_granule (out_bytes);
+    }
+  if (ctx->memory_limit > 0 && ctx->allocated - freed + needed > ctx->memory_limit)
+    for (guint i = 0; i < AVE_VK_N_SLOTS; i++)
+      if (!ctx->slots[i].pending)
+        slot_release (ctx, &ctx->slots[i]);
+  if (ctx->memory_limit > 0 && ctx->allocated - freed + needed > ctx->memory_limit)
+    {
+      g_autofree char *need = format_mib (ctx->allocated - freed + needed);
+      g_autofree char *limit = format_mib (ctx->memory_limit);
+      g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+                   "the GPU memory limit (%s) is too small: this analysis needs %s; raise --gpu-memory or use the CPU backend",
+                   limit, need);
+      return FALSE;
+    }
+
+  slot->set_valid = FALSE;
+  if ((grow_in && !staged_pair_create (ctx, &slot->in_host, &slot->in_dev, in_bytes, FALSE, error)) ||
+      (grow_out && !staged_pair_create (ctx, &slot->out_host, &slot->out_dev, out_bytes, TRUE, error)))
+    {
+      slot_release (ctx, slot);
+      return FALSE;
+    }
+  if (grow_work)
+    {
+      buffer_destroy (ctx, &slot->work);
+      if (!buffer_create (ctx, &slot->work, work_bytes, FALSE, FALSE, error))
+        {
+          slot_release (ctx, slot);
+          return FALSE;
+        }
+    }
+  write_set (ctx, slot->set, ctx->unified ? slot->in_host.buffer : slot->in_dev.buffer, slot->work.buffer);
+  write_set (ctx, slot->set_work, slot->work.buffer,
+             ctx->unified ? slot->out_host.buffer : slot->out_dev.buffer);
+  slot->set_valid = TRUE;
+  return TRUE;
+}
+
+static void
 memory_barrier (AveVkContext         *ctx,
                 VkCommandBuffer       cmd,
                 VkPipelineStageFlags  src_stage,
@@ -922,6 +1063,7 @@ _ave_vk_slot_submit (AveVkContext  *ctx,
     {
       VkBufferCopy region = { .size = slot->in_bytes };
       ctx->vkCmdCopyBuffer (cmd, slot->in_host.buffer, slot->in_dev.buffer, 1, &region);
+      ctx->timings.upload_bytes += slot->in_bytes;
       transfers = TRUE;
     }
   if (zero_out_bytes > 0)
@@ -952,6 +1094,129 @@ _ave_vk_slot_submit (AveVkContext  *ctx,
                       VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
       if (slot->out_bytes > 0)
         ctx->vkCmdCopyBuffer (cmd, out, slot->out_host.buffer, 1, &region);
+      ctx->timings.download_bytes += slot->out_bytes;
+      memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                      VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+    }
+  else
+    memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                    VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+  timestamp (ctx, index, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, AVE_VK_TS_DOWNLOADED);
+
+  if (!check (ctx, ctx->vkEndCommandBuffer (cmd), "vkEndCommandBuffer", error) ||
+      !check (ctx, ctx->vkResetFences (ctx->device, 1, &slot->fence), "vkResetFences", error) ||
+      !check (ctx, ctx->vkQueueSubmit (ctx->queue, 1, &submit, slot->fence), "vkQueueSubmit", error))
+    return FALSE;
+  slot->pending = TRUE;
+  ctx->timings.submissions++;
+  return TRUE;
+}
+
+gboolean
+_ave_vk_chained_submit (AveVkContext         *ctx,
+                        guint                 index,
+                        VkDeviceSize          in_bytes,
+                        guint                 copy_from,
+                        VkDeviceSize          copy_src,
+                        VkDeviceSize          copy_dst,
+                        VkDeviceSize          copy_bytes,
+                        VkDeviceSize          zero_out_bytes,
+                        VkDeviceSize          out_bytes,
+                        const AveVkDispatch  *dispatches,
+                        guint                 n_dispatches,
+                        GError              **error)
+{
+  AveVkSlot *slot = &ctx->slots[index];
+  VkCommandBuffer cmd = slot->cmd;
+  VkCommandBufferBeginInfo begin = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+  };
+  VkSubmitInfo submit = {
+    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+    .commandBufferCount = 1,
+    .pCommandBuffers = &cmd,
+  };
+  VkBuffer out = ctx->unified ? slot->out_host.buffer : slot->out_dev.buffer;
+  const VkPipelineStageFlags device_stages = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
+  const VkAccessFlags device_access = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT |
+                                      VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+
+  g_return_val_if_fail (index >= AVE_VK_CHAINED_SLOT && index < AVE_VK_N_ALL_SLOTS, FALSE);
+  g_return_val_if_fail (copy_from >= AVE_VK_CHAINED_SLOT && copy_from < AVE_VK_N_ALL_SLOTS, FALSE);
+  g_return_val_if_fail (!slot->pending && slot->set_valid, FALSE);
+  g_return_val_if_fail (in_bytes <= slot->in_host.size && out_bytes <= slot->out_host.size, FALSE);
+  if (ctx->lost)
+    {
+      g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+                   "Vulkan: the device %s was lost earlier; use the CPU backend", ctx->props.deviceName);
+      return FALSE;
+    }
+  /* Only what this batch packed goes up, only its results come down. */
+  slot->in_bytes = in_bytes;
+  slot->out_bytes = out_bytes;
+
+  if (!check (ctx, ctx->vkResetCommandBuffer (cmd, 0), "vkResetCommandBuffer", error) ||
+      !check (ctx, ctx->vkBeginCommandBuffer (cmd, &begin), "vkBeginCommandBuffer", error))
+    return FALSE;
+  if (ctx->query_pool != VK_NULL_HANDLE)
+    ctx->vkCmdResetQueryPool (cmd, ctx->query_pool, index * AVE_VK_N_TS, AVE_VK_N_TS);
+  timestamp (ctx, index, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, AVE_VK_TS_BEGIN);
+
+  /* The previous submission on the other chained slot may still read this
+   * slot's work buffer (its copy of the previous frame) or write the one
+   * we copy from: wait for all device work queued before. */
+  memory_barrier (ctx, cmd, device_stages, device_access, device_stages, device_access);
+  if (!ctx->unified && slot->in_bytes > 0)
+    {
+      VkBufferCopy region = { .size = slot->in_bytes };
+
+      ctx->vkCmdCopyBuffer (cmd, slot->in_host.buffer, slot->in_dev.buffer, 1, &region);
+      ctx->timings.upload_bytes += slot->in_bytes;
+    }
+  if (copy_bytes > 0)
+    {
+      VkBufferCopy region = { .srcOffset = copy_src, .dstOffset = copy_dst, .size = copy_bytes };
+
+      ctx->vkCmdCopyBuffer (cmd, ctx->slots[copy_from].work.buffer, slot->work.buffer, 1, &region);
+    }
+  if (zero_out_bytes > 0)
+    ctx->vkCmdFillBuffer (cmd, out, 0, (zero_out_bytes + 3) & ~(VkDeviceSize) 3, 0);
+  memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                  VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+  timestamp (ctx, index, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, AVE_VK_TS_UPLOADED);
+
+  for (guint i = 0; i < n_dispatches; i++)
+    {
+      const AveVkDispatch *d = &dispatches[i];
+      guint8 push[AVE_VK_PUSH_CONSTANT_BYTES] = { 0 };
+
+      g_return_val_if_fail (d->push_constants_size <= sizeof push, FALSE);
+      memcpy (push, d->push_constants, d->push_constants_size);
+      /* A kernel reading the work buffer reads what the ones before wrote. */
+      if (d->work_in)
+        memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
+      if (i == 0 || d->kernel != dispatches[i - 1].kernel)
+        ctx->vkCmdBindPipeline (cmd, VK_PIPELINE_BIND_POINT_COMPUTE, ctx->pipelines[d->kernel]);
+      if (i == 0 || d->work_in != dispatches[i - 1].work_in)
+        ctx->vkCmdBindDescriptorSets (cmd, VK_PIPELINE_BIND_POINT_COMPUTE, ctx->pipeline_layout,
+                                      0, 1, d->work_in ? &slot->set_work : &slot->set, 0, NULL);
+      ctx->vkCmdPushConstants (cmd, ctx->pipeline_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof push, push);
+      if (d->groups_x > 0 && d->groups_y > 0 && d->groups_z > 0)
+        ctx->vkCmdDispatch (cmd, d->groups_x, d->groups_y, d->groups_z);
+    }
+  timestamp (ctx, index, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, AVE_VK_TS_COMPUTED);
+
+  if (!ctx->unified)
+    {
+      VkBufferCopy region = { .size = slot->out_bytes };
+
+      memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                      VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
+      if (slot->out_bytes > 0)
+        ctx->vkCmdCopyBuffer (cmd, out, slot->out_host.buffer, 1, &region);
+      ctx->timings.download_bytes += slot->out_bytes;
       memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
                       VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
     }

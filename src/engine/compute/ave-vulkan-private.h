@@ -108,15 +108,25 @@ typedef struct
    * use them directly and the device-local pair stays empty. */
   AveVkBuffer      in_host, out_host;
   AveVkBuffer      in_dev, out_dev;
+  /* Chained slots only: frames one kernel writes and the next reads,
+   * device-local, never copied to the host. */
+  AveVkBuffer      work;
   VkCommandBuffer  cmd;
   VkFence          fence;
-  VkDescriptorSet  set;
+  VkDescriptorSet  set;         /* in -> out; in -> work in a chained slot */
+  VkDescriptorSet  set_work;    /* chained slots: work -> out */
   gboolean         set_valid;   /* descriptor set points at the current buffers */
   gboolean         pending;     /* submitted and not yet waited for */
   VkDeviceSize     in_bytes, out_bytes;  /* what the pending submission copies */
 } AveVkSlot;
 
-#define AVE_VK_N_SLOTS 2
+/* Slots 0 and 1 serve the one-call kernels; the two after them belong to
+ * the fused analysis (ave_compute_analysis_*), which keeps frames in their
+ * work buffers between calls, so nothing else may touch them. */
+#define AVE_VK_N_SLOTS       2
+#define AVE_VK_CHAINED_SLOT  AVE_VK_N_SLOTS
+#define AVE_VK_N_CHAINED     2
+#define AVE_VK_N_ALL_SLOTS   (AVE_VK_N_SLOTS + AVE_VK_N_CHAINED)
 
 typedef AveComputeVulkanTimings AveVkTimings;
 
@@ -153,7 +163,7 @@ typedef struct
   double                     timestamp_ns;
   guint64                    timestamp_mask;
 
-  AveVkSlot                  slots[AVE_VK_N_SLOTS];
+  AveVkSlot                  slots[AVE_VK_N_ALL_SLOTS];
   AveVkTimings               timings;
   gboolean                   lost;            /* the device was lost: every call fails */
 } AveVkContext;
@@ -167,6 +177,11 @@ void          _ave_vk_context_free       (AveVkContext  *ctx);
  * device-local twin when the device is not unified. */
 VkDeviceSize  _ave_vk_context_footprint  (AveVkContext  *ctx,
                                           VkDeviceSize   in_bytes,
+                                          VkDeviceSize   out_bytes);
+/* The same for a chained slot, whose work buffer is device-local only. */
+VkDeviceSize  _ave_vk_chained_footprint  (AveVkContext  *ctx,
+                                          VkDeviceSize   in_bytes,
+                                          VkDeviceSize   work_bytes,
                                           VkDeviceSize   out_bytes);
 
 /* Makes `slot` hold at least in/out bytes (waiting for it first), growing
@@ -191,6 +206,49 @@ gboolean      _ave_vk_slot_submit        (AveVkContext  *ctx,
                                           guint32        groups_z,
                                           VkDeviceSize   zero_out_bytes,
                                           GError       **error);
+
+/* Makes chained slot `slot` hold at least these bytes in its input,
+ * work and output buffers (waiting for it first).  Unlike
+ * _ave_vk_slot_reserve, a buffer that is large enough is kept with its
+ * contents: the work buffer may hold a frame a later submission reads. */
+gboolean      _ave_vk_chained_reserve    (AveVkContext  *ctx,
+                                          guint          slot,
+                                          VkDeviceSize   in_bytes,
+                                          VkDeviceSize   work_bytes,
+                                          VkDeviceSize   out_bytes,
+                                          GError       **error);
+
+/* One dispatch of a chained submission: `work_in` binds the work buffer
+ * as its input (and the output buffer as its output), else the input
+ * buffer as input and the work buffer as output. */
+typedef struct
+{
+  AveVkKernel  kernel;
+  gboolean     work_in;
+  const void  *push_constants;
+  gsize        push_constants_size;
+  guint32      groups_x, groups_y, groups_z;
+} AveVkDispatch;
+
+/* Records and submits, on chained slot `slot`: upload in_bytes; when
+ * `copy_bytes` > 0 a device copy of that many bytes from chained slot
+ * `copy_from`'s work buffer at `copy_src` to this slot's at `copy_dst`;
+ * zero the first zero_out_bytes of the output; the dispatches in order,
+ * each of those with `work_in` after a barrier (it reads what the ones
+ * before wrote); download out_bytes.  Everything earlier on the queue
+ * finishes its reads and writes first.  Does not wait. */
+gboolean      _ave_vk_chained_submit     (AveVkContext         *ctx,
+                                          guint                 slot,
+                                          VkDeviceSize          in_bytes,
+                                          guint                 copy_from,
+                                          VkDeviceSize          copy_src,
+                                          VkDeviceSize          copy_dst,
+                                          VkDeviceSize          copy_bytes,
+                                          VkDeviceSize          zero_out_bytes,
+                                          VkDeviceSize          out_bytes,
+                                          const AveVkDispatch  *dispatches,
+                                          guint                 n_dispatches,
+                                          GError              **error);
 
 /* Waits for the slot's submission (no-op when none is pending) and makes
  * its output readable through out_host.map. */

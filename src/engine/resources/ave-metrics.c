@@ -558,6 +558,9 @@ ave_metrics_finish (AveMetrics    *self,
       json_builder_begin_object (b);
       ADD_STR (b, "device", ave_compute_vulkan_get_device_name (AVE_COMPUTE_VULKAN (compute)));
       ADD_INT (b, "submissions", t.submissions);
+      /* what crossed the bus: 0 where the device reads host memory */
+      ADD_INT (b, "upload_bytes", t.upload_bytes);
+      ADD_INT (b, "download_bytes", t.download_bytes);
       ADD_DBL (b, "upload_ms", t.upload_us / 1000);
       ADD_DBL (b, "compute_ms", t.compute_us / 1000);
       ADD_DBL (b, "download_ms", t.download_us / 1000);
