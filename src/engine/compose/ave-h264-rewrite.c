@@ -58,6 +58,22 @@ read_ue (Reader *r)
   return (guint32) (((guint64) 1 << zeros) - 1 + read_bits (r, zeros));
 }
 
+/* ue(v) of at most `max` (larger values mark the data unreadable: they
+ * would overflow what they count). */
+static int
+read_ue_max (Reader  *r,
+             guint32  max)
+{
+  guint32 v = read_ue (r);
+
+  if (v > max)
+    {
+      r->overrun = TRUE;
+      return 0;
+    }
+  return (int) v;
+}
+
 static gint32
 read_se (Reader *r)
 {
@@ -207,7 +223,7 @@ parse_sps (AveH264ParameterSets *sets,
       profile == 83 || profile == 86 || profile == 118 || profile == 128 || profile == 138 ||
       profile == 139 || profile == 134 || profile == 135)
     {
-      chroma_format = (int) read_ue (r);
+      chroma_format = read_ue_max (r, 3);
       if (chroma_format == 3)
         separate_planes = read_bits (r, 1);
       read_ue (r);                    /* bit depths */
@@ -222,16 +238,16 @@ parse_sps (AveH264ParameterSets *sets,
             }
     }
   sps.chroma_array_type = separate_planes ? 0 : chroma_format;
-  sps.log2_max_frame_num = (int) read_ue (r) + 4;
-  sps.poc_type = (int) read_ue (r);
+  sps.log2_max_frame_num = read_ue_max (r, 12) + 4;
+  sps.poc_type = read_ue_max (r, 2);
   if (sps.poc_type == 0)
-    sps.log2_max_poc_lsb = (int) read_ue (r) + 4;
+    sps.log2_max_poc_lsb = read_ue_max (r, 12) + 4;
   else if (sps.poc_type == 1)
     {
       *why = "the SPS counts picture order in cycles (pic_order_cnt_type 1)";
       return FALSE;
     }
-  sps.max_num_ref_frames = (int) read_ue (r);
+  sps.max_num_ref_frames = read_ue_max (r, AVE_H264_MAX_REFS);
   sps.gaps_allowed = read_bits (r, 1);
   read_ue (r);                        /* size */
   read_ue (r);
@@ -259,7 +275,7 @@ parse_pps (AveH264ParameterSets *sets,
   AveH264Pps pps = { .valid = TRUE };
   guint id = read_ue (r);
 
-  pps.sps_id = (int) read_ue (r);
+  pps.sps_id = read_ue_max (r, 31);
   if (r->overrun || id > 255 || pps.sps_id > 31)
     {
       *why = "a PPS is malformed";
@@ -268,14 +284,14 @@ parse_pps (AveH264ParameterSets *sets,
   sets->pps[id].valid = FALSE;
   pps.cabac = read_bits (r, 1);
   pps.bottom_field_pic_order_in_frame_present = read_bits (r, 1);
-  pps.num_slice_groups = (int) read_ue (r) + 1;
+  pps.num_slice_groups = read_ue_max (r, 7) + 1;
   if (pps.num_slice_groups > 1)
     {
       *why = "the PPS has several slice groups (FMO)";
       return FALSE;
     }
-  pps.num_ref_idx_default[0] = (int) read_ue (r) + 1;
-  pps.num_ref_idx_default[1] = (int) read_ue (r) + 1;
+  pps.num_ref_idx_default[0] = read_ue_max (r, AVE_H264_MAX_LIST - 1) + 1;
+  pps.num_ref_idx_default[1] = read_ue_max (r, AVE_H264_MAX_LIST - 1) + 1;
   pps.weighted_pred = read_bits (r, 1);
   pps.weighted_bipred_idc = (int) read_bits (r, 2);
   read_se (r);                        /* pic_init_qp, pic_init_qs, chroma_qp_index_offset */
@@ -339,7 +355,8 @@ parse_ops (Reader    *r,
   *n = 0;
   for (;;)
     {
-      int op = (int) read_ue (r);
+      /* (modification_of_pic_nums_idc 4 and 5 are MVC's, not here) */
+      int op = read_ue_max (r, marking ? 6 : 3);
 
       if (r->overrun)
         return FALSE;
@@ -347,27 +364,11 @@ parse_ops (Reader    *r,
         return TRUE;
       if (*n >= max)
         return FALSE;
-      ops[*n].op = op;
-      ops[*n].value = 0;
-      if (marking)
-        {
-          if (op == 1 || op == 3)
-            ops[*n].value = read_ue (r);
-          if (op == 2)
-            read_ue (r);
-          if (op == 3 || op == 6)
-            read_ue (r);
-          if (op == 4)
-            read_ue (r);
-          if (op > 6)
-            return FALSE;
-        }
-      else
-        {
-          if (op > 5)
-            return FALSE;
-          ops[*n].value = read_ue (r);
-        }
+      ops[*n] = (AveH264Op) { op, 0, 0 };
+      if (!marking || op != 5)
+        ops[*n].value = read_ue (r);
+      if (marking && op == 3)
+        ops[*n].value2 = read_ue (r);
       (*n)++;
     }
 }
@@ -460,9 +461,9 @@ parse_slice_header (const AveH264ParameterSets *sets,
   h->num_ref_idx_active[1] = h->slice_type == 1 ? pps->num_ref_idx_default[1] : 0;
   if (h->slice_type != 2 && read_bits (&r, 1))
     {
-      h->num_ref_idx_active[0] = (int) read_ue (&r) + 1;
+      h->num_ref_idx_active[0] = read_ue_max (&r, AVE_H264_MAX_LIST - 1) + 1;
       if (h->slice_type == 1)
-        h->num_ref_idx_active[1] = (int) read_ue (&r) + 1;
+        h->num_ref_idx_active[1] = read_ue_max (&r, AVE_H264_MAX_LIST - 1) + 1;
     }
   if (h->num_ref_idx_active[0] > AVE_H264_MAX_LIST || h->num_ref_idx_active[1] > AVE_H264_MAX_LIST)
     {
@@ -471,7 +472,7 @@ parse_slice_header (const AveH264ParameterSets *sets,
     }
   h->mods_bit = r.pos;
   for (int l = 0; l < (h->slice_type == 1 ? 2 : h->slice_type == 0 ? 1 : 0); l++)
-    if (read_bits (&r, 1) &&
+    if ((h->modification[l] = read_bits (&r, 1)) &&
         !parse_ops (&r, h->mods[l], AVE_H264_MAX_LIST + 1, &h->n_mods[l], FALSE))
       {
         *why = "a slice header's reference list modification is malformed";
@@ -570,7 +571,10 @@ write_ops (Writer          *w,
   for (int i = 0; i < n; i++)
     {
       write_ue (w, (guint32) ops[i].op);
-      write_ue (w, ops[i].value);
+      if (!marking || ops[i].op != 5)
+        write_ue (w, ops[i].value);
+      if (marking && ops[i].op == 3)
+        write_ue (w, ops[i].value2);
     }
   write_ue (w, marking ? 0 : 3);
 }
@@ -603,8 +607,10 @@ _ave_h264_write_slice (const AveH264ParameterSets *sets,
   copy_bits (&w, rbsp, parsed->after_poc_lsb_bit, parsed->mods_bit);
   for (int l = 0; l < (h->slice_type == 1 ? 2 : h->slice_type == 0 ? 1 : 0); l++)
     {
-      write_bits (&w, h->n_mods[l] > 0, 1);
-      if (h->n_mods[l] > 0)
+      gboolean flag = h->modification[l] || h->n_mods[l] > 0;
+
+      write_bits (&w, flag, 1);
+      if (flag)
         write_ops (&w, h->mods[l], h->n_mods[l], FALSE);
     }
   copy_bits (&w, rbsp, parsed->after_mods_bit, parsed->marking_bit);
@@ -1144,7 +1150,7 @@ _ave_h264_rewriter_picture (AveH264Rewriter            *rw,
 
           if (j >= 0)
             out[0].mmco[kept++] = (AveH264Op) {
-              1, (guint) (frame_num - pic_num (rw->output.frame_num[j], frame_num, max_frame_num) - 1)
+              1, (guint) (frame_num - pic_num (rw->output.frame_num[j], frame_num, max_frame_num) - 1), 0
             };
         }
       out[0].n_mmco = kept;

@@ -56,7 +56,9 @@ typedef struct
 typedef struct
 {
   int   op;       /* modification_of_pic_nums_idc or memory_management_control_operation */
-  guint value;    /* abs_diff_pic_num_minus1 or difference_of_pic_nums_minus1 */
+  guint value;    /* abs_diff_pic_num_minus1, long_term_pic_num; difference_of_pic_nums_minus1,
+                   * long_term_pic_num, max_long_term_frame_idx_plus1 or long_term_frame_idx */
+  guint value2;   /* MMCO 3: long_term_frame_idx */
 } AveH264Op;
 
 typedef struct
@@ -70,6 +72,7 @@ typedef struct
   guint      poc_lsb;
   int        delta_poc_bottom;
   int        num_ref_idx_active[2];
+  gboolean   modification[2];       /* ref_pic_list_modification_flag_l0/l1 */
   int        n_mods[2];             /* without the closing 3 */
   AveH264Op  mods[2][AVE_H264_MAX_LIST + 1];
   gboolean   no_output_of_prior_pics;
