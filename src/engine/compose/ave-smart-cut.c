@@ -144,6 +144,7 @@ struct _AveSmartCut
   GByteArray        *hevc_parameter_sets; /* the source's VPS/SPS/PPS, 4-byte length-prefixed */
   gboolean           sps_used[32];
   AveH264ParameterSets *h264_sets; /* the source's, for rewriting slice headers */
+  GPtrArray         *h264_set_nals; /* GBytes: the avcC's SPS and PPS as they are */
   const char        *h264_why;     /* why no open GOP's I-frame can be made an IDR (interned) */
   GArray            *rewrite_states; /* AveH264Dpb: the source's references before each
                                       * Gop.rewrite_state's I-frame */
@@ -172,6 +173,7 @@ ave_smart_cut_free (AveSmartCut *self)
   g_clear_pointer (&self->gops, g_array_unref);
   g_clear_pointer (&self->rewrite_states, g_array_unref);
   g_free (self->h264_sets);
+  g_clear_pointer (&self->h264_set_nals, g_ptr_array_unref);
   g_clear_pointer (&self->packets, g_array_unref);
   g_free (self->display_pts);
   g_free (self->display_us);
@@ -786,15 +788,17 @@ check_stream (AveSmartCut     *self,
    * an open GOP's I-frame; a set the rewriter does not handle (CAVLC,
    * interlaced, ...) keeps those I-frames encoded, and says why. */
   self->h264_sets = g_new0 (AveH264ParameterSets, 1);
+  self->h264_set_nals = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   for (guint k = 0; k < sps->len + pps->len && self->h264_why == NULL; k++)
     {
+      GBytes *set = g_ptr_array_index (k < sps->len ? sps : pps, k < sps->len ? k : k - sps->len);
       gsize len;
-      const guint8 *nal = g_bytes_get_data (g_ptr_array_index (k < sps->len ? sps : pps,
-                                                               k < sps->len ? k : k - sps->len), &len);
+      const guint8 *nal = g_bytes_get_data (set, &len);
       const char *why = NULL;
 
       if (!_ave_h264_add_parameter_set (self->h264_sets, nal, len, &why))
         self->h264_why = g_intern_string (why);
+      g_ptr_array_add (self->h264_set_nals, g_bytes_ref (set));
     }
 
 common:
@@ -823,6 +827,7 @@ G_GNUC_END_IGNORE_DEPRECATIONS
 typedef struct
 {
   AveH264ParameterSets *sets;
+  GPtrArray            *set_nals; /* GBytes */
   GArray               *slices;   /* AveH264SliceHeader */
   GByteArray           *scratch;
   const char           *why;
@@ -847,12 +852,18 @@ scan_slices (const guint8 *nal,
     }
   else if (type == 7 || type == 8)
     {
-      /* parameter sets in the stream: only the avcC's again */
-      g_autofree AveH264ParameterSets *copy = g_memdup2 (scan->sets, sizeof *scan->sets);
+      /* parameter sets in the stream: only the avcC's again, byte for
+       * byte (a resumed copy leaves them out: the avcC's are active) */
+      gboolean known = FALSE;
 
-      if (!_ave_h264_add_parameter_set (copy, nal, size, &scan->why))
-        return FALSE;
-      if (memcmp (copy, scan->sets, sizeof *copy) != 0)
+      for (guint i = 0; i < scan->set_nals->len && !known; i++)
+        {
+          gsize len;
+          const guint8 *set = g_bytes_get_data (g_ptr_array_index (scan->set_nals, i), &len);
+
+          known = len == size && memcmp (set, nal, size) == 0;
+        }
+      if (!known)
         {
           scan->why = "the stream changes its parameter sets";
           return FALSE;
@@ -872,7 +883,7 @@ scan_slices (const guint8 *nal,
 }
 
 static gboolean
-scan_packet (AveH264ParameterSets *sets,
+scan_packet (AveSmartCut          *self,
              const guint8         *data,
              gsize                 size,
              int                   length_size,
@@ -880,7 +891,7 @@ scan_packet (AveH264ParameterSets *sets,
              GByteArray           *scratch,
              const char          **why)
 {
-  SliceScan scan = { sets, slices, scratch, NULL };
+  SliceScan scan = { self->h264_sets, self->h264_set_nals, slices, scratch, NULL };
 
   g_array_set_size (slices, 0);
   if (!for_each_nal (data, size, length_size, scan_slices, &scan))
@@ -939,7 +950,7 @@ track_references (AveSmartCut      *self,
 
   if (self->h264_why != NULL)
     return;
-  if (!scan_packet (self->h264_sets, pkt->data, (gsize) pkt->size, self->nal_length_size,
+  if (!scan_packet (self, pkt->data, (gsize) pkt->size, self->nal_length_size,
                     t->slices, t->scratch, &why))
     {
       track_stop (self, t, why);
@@ -2035,7 +2046,7 @@ rewrite_packet (Render        *r,
   gboolean key = !r->rewriter->started;
   RewriteOut out = { r, key, 0 };
 
-  if (!scan_packet (cut->h264_sets, r->pending->data, (gsize) r->pending->size, cut->nal_length_size,
+  if (!scan_packet (cut, r->pending->data, (gsize) r->pending->size, cut->nal_length_size,
                     r->slices, r->rbsp, &why))
     goto failed;
   if (skip)
