@@ -315,6 +315,103 @@ test_resume_at_open_gop (void)
   stream_clear (&s);
 }
 
+/* A picture of a hand-made stream: POC type 2 (no reordering), CABAC,
+ * one slice, at most two reference pictures. */
+static AveH264SliceHeader
+picture (int   nal_unit_type,
+         int   slice_type,
+         guint frame_num)
+{
+  AveH264SliceHeader h = { .nal_ref_idc = 2, .nal_unit_type = nal_unit_type, .slice_type = slice_type,
+                           .frame_num = frame_num };
+
+  h.num_ref_idx_active[0] = slice_type == 2 ? 0 : 1;
+  return h;
+}
+
+static void
+hand_made_sets (AveH264ParameterSets *sets)
+{
+  sets->sps[0] = (AveH264Sps) { .valid = TRUE, .chroma_array_type = 1, .frame_mbs_only = TRUE,
+                                .log2_max_frame_num = 4, .poc_type = 2, .max_num_ref_frames = 2 };
+  sets->pps[0] = (AveH264Pps) { .valid = TRUE, .cabac = TRUE, .num_slice_groups = 1,
+                                .num_ref_idx_default = { 1, 1 } };
+}
+
+/* Memory management commands for pictures before the I-frame are left
+ * out (the sliding window then does what the source meant), those for
+ * copied pictures renumbered; a reference list that names a picture
+ * before the I-frame is refused. */
+static void
+test_references (void)
+{
+  g_autofree AveH264ParameterSets *sets = g_new0 (AveH264ParameterSets, 1);
+  AveH264SliceHeader stream[5], out;
+  AveH264Dpb dpb = { 0 };
+  AveH264Rewriter rw;
+  const char *why = NULL;
+
+  hand_made_sets (sets);
+  stream[0] = picture (5, 2, 0);
+  stream[1] = picture (1, 0, 1);
+  /* the I-frame drops the IDR: picNum 2 - (1 + 1) = 0 */
+  stream[2] = picture (1, 2, 2);
+  stream[2].adaptive = TRUE;
+  stream[2].n_mmco = 1;
+  stream[2].mmco[0] = (AveH264Op) { 1, 1, 0 };
+  /* drops picture 1 (before the I-frame) */
+  stream[3] = picture (1, 0, 3);
+  stream[3].adaptive = TRUE;
+  stream[3].n_mmco = 1;
+  stream[3].mmco[0] = (AveH264Op) { 1, 1, 0 };
+  /* drops the I-frame: picNum 4 - 2 = 2 */
+  stream[4] = picture (1, 0, 4);
+  stream[4].adaptive = TRUE;
+  stream[4].n_mmco = 1;
+  stream[4].mmco[0] = (AveH264Op) { 1, 1, 0 };
+
+  for (int i = 0; i < 2; i++)
+    g_assert_true (_ave_h264_dpb_decode (&dpb, sets, &stream[i], i, NULL, &why));
+  _ave_h264_rewriter_init (&rw, &dpb, 3);
+  g_assert_true (_ave_h264_rewriter_picture (&rw, sets, &stream[2], 1, 2, &out, &why));
+  g_assert_cmpint (out.nal_unit_type, ==, 5);
+  g_assert_cmpuint (out.frame_num, ==, 0);
+  g_assert_cmpuint (out.idr_pic_id, ==, 3);
+  g_assert_false (out.adaptive);
+  g_assert_false (rw.converged);
+
+  g_assert_true (_ave_h264_rewriter_picture (&rw, sets, &stream[3], 1, 3, &out, &why));
+  g_assert_cmpuint (out.frame_num, ==, 1);
+  g_assert_false (out.adaptive);
+  g_assert_cmpint (out.n_mmco, ==, 0);
+  g_assert_true (rw.converged);
+
+  g_assert_true (_ave_h264_rewriter_picture (&rw, sets, &stream[4], 1, 4, &out, &why));
+  g_assert_cmpuint (out.frame_num, ==, 2);
+  g_assert_true (out.adaptive);
+  g_assert_cmpint (out.n_mmco, ==, 1);
+  /* the I-frame is now picNum 0: 2 - (1 + 1) */
+  g_assert_cmpuint (out.mmco[0].value, ==, 1);
+
+  /* a P-frame after the I-frame that puts picture 1 (before it, still a
+   * reference: the sliding window dropped the IDR) first: picNum
+   * 3 - (1 + 1) = 1 */
+  stream[3] = picture (1, 0, 3);
+  stream[3].modification[0] = TRUE;
+  stream[3].n_mods[0] = 1;
+  stream[3].mods[0][0] = (AveH264Op) { 0, 1, 0 };
+  dpb = (AveH264Dpb) { 0 };
+  for (int i = 0; i < 2; i++)
+    g_assert_true (_ave_h264_dpb_decode (&dpb, sets, &stream[i], i, NULL, &why));
+  _ave_h264_rewriter_init (&rw, &dpb, 0);
+  stream[2].n_mmco = 0;
+  stream[2].adaptive = FALSE;
+  g_assert_true (_ave_h264_rewriter_picture (&rw, sets, &stream[2], 1, 2, &out, &why));
+  g_assert_false (_ave_h264_rewriter_picture (&rw, sets, &stream[3], 1, 3, &out, &why));
+  g_test_message ("refused: %s", why);
+  g_assert_nonnull (strstr (why, "before the keyframe"));
+}
+
 /* What the rewriter does not handle is refused with a reason. */
 static void
 test_refused (void)
@@ -364,6 +461,7 @@ main (int    argc,
 
   g_test_add_func ("/engine/h264-rewrite/roundtrip", test_roundtrip);
   g_test_add_func ("/engine/h264-rewrite/resume-at-open-gop", test_resume_at_open_gop);
+  g_test_add_func ("/engine/h264-rewrite/references", test_references);
   g_test_add_func ("/engine/h264-rewrite/refused", test_refused);
   return g_test_run ();
 }
