@@ -6,7 +6,9 @@
  *
  * The first byte picks the reader, the rest is its input:
  *   0        avcC, then the id of each parameter set found (check_stream)
- *   1 to 4   a packet with NAL lengths of that many bytes (index_packets)
+ *   1 to 4   a packet with NAL lengths of that many bytes (index_packets),
+ *            its parameter sets and slice headers through the H.264
+ *            header rewriter (ave-h264-rewrite.c), each slice a picture
  *   5-253    an Annex B buffer (open_encoder, write_video)
  *   254      an MPEG-4 Part 2 VOL header's low_delay flag (open_mpeg4_encoder)
  *   255      hvcC (check_hevc_stream)
@@ -17,8 +19,74 @@
 
 #include <stdlib.h>
 
+#include "compose/ave-h264-rewrite.h"
 #include "compose/ave-smart-cut-private.h"
 #include "fuzz-util.h"
+
+typedef struct
+{
+  AveH264ParameterSets *sets;
+  GByteArray           *scratch, *out;
+  AveH264Dpb            dpb;
+  AveH264Rewriter       rw;
+  gboolean              rewriting;
+  gint64                id;
+} H264Fuzz;
+
+/* A slice written again reads back (headers the writer made, too). */
+static void
+write_and_read_back (H264Fuzz                 *f,
+                     const guint8             *nal,
+                     gsize                     size,
+                     const AveH264SliceHeader *parsed,
+                     const AveH264SliceHeader *header)
+{
+  AveH264SliceHeader again;
+  const char *why = NULL;
+
+  g_byte_array_set_size (f->out, 0);
+  _ave_h264_write_slice (f->sets, nal, size, parsed, header, f->scratch, f->out);
+  g_assert (f->out->len > 0);
+  g_assert_true (_ave_h264_parse_slice_header (f->sets, f->out->data, f->out->len, f->scratch, &again, &why));
+  g_assert (again.frame_num == header->frame_num && again.nal_unit_type == header->nal_unit_type);
+  g_assert (again.n_mmco == (header->adaptive ? header->n_mmco : 0));
+}
+
+static gboolean
+visit_h264 (const guint8 *nal,
+            gsize         size,
+            gpointer      data)
+{
+  H264Fuzz *f = data;
+  int type = nal[0] & 0x1f;
+  AveH264SliceHeader h, rewritten;
+  const char *why = NULL;
+
+  if (type == 7 || type == 8)
+    {
+      (void) _ave_h264_add_parameter_set (f->sets, nal, size, &why);
+      return TRUE;
+    }
+  if ((type != 1 && type != 5) || !_ave_h264_parse_slice_header (f->sets, nal, size, f->scratch, &h, &why))
+    return TRUE;
+  write_and_read_back (f, nal, size, &h, &h);
+  (void) _ave_h264_idr_pic_id (nal, size, f->sets->sps[f->sets->pps[h.pps_id].sps_id].log2_max_frame_num);
+  if (!f->rewriting && type == 1 && h.slice_type == 2)
+    {
+      _ave_h264_rewriter_init (&f->rw, &f->dpb, 1);
+      f->rewriting = TRUE;
+    }
+  if (f->rewriting)
+    {
+      if (_ave_h264_rewriter_picture (&f->rw, f->sets, &h, 1, f->id, &rewritten, &why))
+        write_and_read_back (f, nal, size, &h, &rewritten);
+      else
+        f->rewriting = FALSE;
+    }
+  (void) _ave_h264_dpb_decode (&f->dpb, f->sets, &h, f->id, NULL, &why);
+  f->id++;
+  return TRUE;
+}
 
 static gboolean
 visit_nal (const guint8 *nal,
@@ -93,6 +161,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       g_assert (bit < (gssize) (size * 8));
     }
   else
-    (void) _ave_smart_cut_for_each_nal (data, size, mode <= 4 ? mode : 0, visit_nal, &n_nals);
+    {
+      (void) _ave_smart_cut_for_each_nal (data, size, mode <= 4 ? mode : 0, visit_nal, &n_nals);
+      if (mode <= 4)
+        {
+          g_autofree AveH264ParameterSets *sets = g_new0 (AveH264ParameterSets, 1);
+          g_autoptr(GByteArray) scratch = g_byte_array_new ();
+          g_autoptr(GByteArray) out = g_byte_array_new ();
+          H264Fuzz f = { sets, scratch, out };
+
+          (void) _ave_smart_cut_for_each_nal (data, size, mode, visit_h264, &f);
+        }
+    }
   return 0;
 }

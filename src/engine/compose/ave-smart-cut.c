@@ -15,6 +15,7 @@
 #include "media/ave-media.h"
 #include "media/ave-media-private.h"
 #include "ave-compose-private.h"
+#include "ave-h264-rewrite.h"
 #include "ave-smart-cut.h"
 #include "ave-smart-cut-private.h"
 
@@ -51,8 +52,20 @@
  * HEVC: x265 writes its VPS/SPS/PPS under the source's ids, so the
  * output is 'hev1' and each run carries its own sets in the stream (a
  * copied CRA after encoded frames becomes a BLA).  MPEG-4 Part 2: each
- * run's I-VOP carries its VOL header.  Only H.264 open GOPs cannot restart
- * a copy after encoded frames (their I-frames are not IDRs).
+ * run's I-VOP carries its VOL header.
+ *
+ * H.264 open GOPs (one IDR, then I-frames with recovery points): a copy
+ * after encoded frames resumes at such an I-frame made an IDR, the
+ * headers of the copied slices after it rewritten (ave-h264-rewrite.c:
+ * frame_num and POC lsb renumbered, list modifications and memory
+ * management commands remapped or left out, CABAC slice data copied as
+ * it is).  index_packets follows the source's reference pictures through
+ * the whole file and checks, for each such I-frame, that the output's
+ * reference lists name the source's pictures until both decoders hold the
+ * same ones; where it cannot (CAVLC, interlaced, long-term references...)
+ * the piece is encoded to its end and the log line says why.  The source's
+ * SPS/PPS are active at the new IDR from the avcC (x264's use other ids),
+ * so none is repeated in the stream.
  *
  * Output timestamps are the source's in a time base SUBTICKS times finer:
  * where a copied GOP with B-frames follows another run, its first decode
@@ -74,6 +87,7 @@ typedef struct
   gboolean key;           /* a random access point (IDR, or an open GOP's I-frame) */
   gboolean restart;       /* a copy may start here after encoded frames (H.264 IDR,
                            * HEVC IRAP, MPEG-4 Part 2 I-VOP) */
+  gint32  idr_pic_id;     /* H.264 IDR: its idr_pic_id; -1 when not known */
 } Packet;
 
 typedef struct
@@ -85,6 +99,9 @@ typedef struct
   gint32 key_display;     /* its keyframe's display index; -1 when hidden.  Frames
                            * before it in display order are leading pictures. */
   gboolean restart;       /* its keyframe is a Packet.restart */
+  gint32  rewrite_state;  /* H.264 open GOP whose I-frame a copy may resume at, made
+                           * an IDR: index in rewrite_states; -1 when it cannot */
+  const char *rewrite_why; /* why it cannot (interned) */
 } Gop;
 
 typedef enum {
@@ -100,6 +117,7 @@ typedef struct
   gint32      n_frames;
   gboolean    skip_leading;  /* COPY: without the GOP's leading pictures */
   gboolean    restart;       /* COPY: starts after frames that are not the source's */
+  gboolean    rewrite;       /* COPY: starts at an open GOP's I-frame made an IDR */
   gint64      shift;         /* output pts = source pts * SUBTICKS + shift */
   gint32      segment_last;  /* the piece's last source frame */
   gint64      segment_end;   /* the piece's end, output time base */
@@ -125,6 +143,11 @@ struct _AveSmartCut
   gboolean           mpeg4;         /* MPEG-4 Part 2: no NAL units */
   GByteArray        *hevc_parameter_sets; /* the source's VPS/SPS/PPS, 4-byte length-prefixed */
   gboolean           sps_used[32];
+  AveH264ParameterSets *h264_sets; /* the source's, for rewriting slice headers */
+  GPtrArray         *h264_set_nals; /* GBytes: the avcC's SPS and PPS as they are */
+  const char        *h264_why;     /* why no open GOP's I-frame can be made an IDR (interned) */
+  GArray            *rewrite_states; /* AveH264Dpb: the source's references before each
+                                      * Gop.rewrite_state's I-frame */
   gboolean           pps_used[256];
 
   GArray            *packets;      /* Packet, decode order */
@@ -148,6 +171,9 @@ ave_smart_cut_free (AveSmartCut *self)
   g_clear_pointer (&self->chunks, g_array_unref);
   g_clear_pointer (&self->hevc_parameter_sets, g_byte_array_unref);
   g_clear_pointer (&self->gops, g_array_unref);
+  g_clear_pointer (&self->rewrite_states, g_array_unref);
+  g_free (self->h264_sets);
+  g_clear_pointer (&self->h264_set_nals, g_ptr_array_unref);
   g_clear_pointer (&self->packets, g_array_unref);
   g_free (self->display_pts);
   g_free (self->display_us);
@@ -758,6 +784,22 @@ check_stream (AveSmartCut     *self,
       if (id >= 0 && id < 256)
         self->pps_used[id] = TRUE;
     }
+  /* What the slice headers need to be read, for copies that resume at
+   * an open GOP's I-frame; a set the rewriter does not handle (CAVLC,
+   * interlaced, ...) keeps those I-frames encoded, and says why. */
+  self->h264_sets = g_new0 (AveH264ParameterSets, 1);
+  self->h264_set_nals = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  for (guint k = 0; k < sps->len + pps->len && self->h264_why == NULL; k++)
+    {
+      GBytes *set = g_ptr_array_index (k < sps->len ? sps : pps, k < sps->len ? k : k - sps->len);
+      gsize len;
+      const guint8 *nal = g_bytes_get_data (set, &len);
+      const char *why = NULL;
+
+      if (!_ave_h264_add_parameter_set (self->h264_sets, nal, len, &why))
+        self->h264_why = g_intern_string (why);
+      g_ptr_array_add (self->h264_set_nals, g_bytes_ref (set));
+    }
 
 common:
   self->par = avcodec_parameters_alloc ();
@@ -780,6 +822,194 @@ G_GNUC_END_IGNORE_DEPRECATIONS
   return TRUE;
 }
 
+/* ------------------------------------------------------ open GOPs */
+
+typedef struct
+{
+  AveH264ParameterSets *sets;
+  GPtrArray            *set_nals; /* GBytes */
+  GArray               *slices;   /* AveH264SliceHeader */
+  GByteArray           *scratch;
+  const char           *why;
+} SliceScan;
+
+/* Collects the slice headers of one H.264 packet. */
+static gboolean
+scan_slices (const guint8 *nal,
+             gsize         size,
+             gpointer      data)
+{
+  SliceScan *scan = data;
+  int type = nal[0] & 0x1f;
+
+  if (type == 1 || type == 5)
+    {
+      AveH264SliceHeader h;
+
+      if (!_ave_h264_parse_slice_header (scan->sets, nal, size, scan->scratch, &h, &scan->why))
+        return FALSE;
+      g_array_append_val (scan->slices, h);
+    }
+  else if (type == 7 || type == 8)
+    {
+      /* parameter sets in the stream: only the avcC's again, byte for
+       * byte (a resumed copy leaves them out: the avcC's are active) */
+      gboolean known = FALSE;
+
+      for (guint i = 0; i < scan->set_nals->len && !known; i++)
+        {
+          gsize len;
+          const guint8 *set = g_bytes_get_data (g_ptr_array_index (scan->set_nals, i), &len);
+
+          known = len == size && memcmp (set, nal, size) == 0;
+        }
+      if (!known)
+        {
+          scan->why = "the stream changes its parameter sets";
+          return FALSE;
+        }
+    }
+  else if (type >= 2 && type <= 4)
+    {
+      scan->why = "the stream uses data partitioning";
+      return FALSE;
+    }
+  else if (type == 20)
+    {
+      scan->why = "the stream has MVC/SVC extensions";
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+scan_packet (AveSmartCut          *self,
+             const guint8         *data,
+             gsize                 size,
+             int                   length_size,
+             GArray               *slices,
+             GByteArray           *scratch,
+             const char          **why)
+{
+  SliceScan scan = { self->h264_sets, self->h264_set_nals, slices, scratch, NULL };
+
+  g_array_set_size (slices, 0);
+  if (!for_each_nal (data, size, length_size, scan_slices, &scan))
+    {
+      *why = scan.why != NULL ? scan.why : "a video packet is malformed";
+      return FALSE;
+    }
+  if (slices->len == 0)
+    {
+      *why = "a video packet holds no picture";
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A copy resuming at an open GOP's I-frame, checked on the source's
+ * headers while the packets are indexed (every copy that starts there
+ * takes a beginning of the same pictures: the I-frame, the GOP without
+ * its leading pictures, then the following GOPs whole). */
+typedef struct
+{
+  gint32          gop;
+  gint64          key_pts;
+  AveH264Rewriter rw;
+} Resume;
+
+typedef struct
+{
+  AveH264Dpb  dpb;          /* the source's decoder */
+  GArray     *resumes;      /* Resume, being checked */
+  GArray     *slices, *rewritten;
+  GByteArray *scratch;
+} ReferenceTracker;
+
+static void
+track_stop (AveSmartCut      *self,
+            ReferenceTracker *t,
+            const char       *why)
+{
+  self->h264_why = g_intern_string (why);
+  g_array_set_size (t->resumes, 0);
+}
+
+/* Follows packet `index` (just indexed) through the source's decoder and
+ * every copy being checked. */
+static void
+track_references (AveSmartCut      *self,
+                  ReferenceTracker *t,
+                  const AVPacket   *pkt,
+                  gint32            index,
+                  gboolean          hidden)
+{
+  Packet *p = &g_array_index (self->packets, Packet, index);
+  gint32 g = (gint32) self->gops->len - 1;
+  const char *why = NULL;
+
+  if (self->h264_why != NULL)
+    return;
+  if (!scan_packet (self, pkt->data, (gsize) pkt->size, self->nal_length_size,
+                    t->slices, t->scratch, &why))
+    {
+      track_stop (self, t, why);
+      return;
+    }
+  if (p->restart)
+    {
+      /* the source's own IDR: a copy that got here goes on unchanged */
+      p->idr_pic_id = (gint32) g_array_index (t->slices, AveH264SliceHeader, 0).idr_pic_id;
+      g_array_set_size (t->resumes, 0);
+    }
+  else if (p->key)
+    {
+      Gop *gop = &g_array_index (self->gops, Gop, g);
+      Resume resume = { .gop = g, .key_pts = p->pts };
+
+      if (self->rewrite_states == NULL)
+        self->rewrite_states = g_array_new (FALSE, FALSE, sizeof (AveH264Dpb));
+      gop->rewrite_state = (gint32) self->rewrite_states->len;
+      g_array_append_val (self->rewrite_states, t->dpb);
+      _ave_h264_rewriter_init (&resume.rw, &t->dpb, 0);
+      g_array_append_val (t->resumes, resume);
+    }
+
+  g_array_set_size (t->rewritten, t->slices->len);
+  for (guint i = 0; i < t->resumes->len; )
+    {
+      Resume *resume = &g_array_index (t->resumes, Resume, i);
+      gboolean ok;
+
+      why = "a picture is hidden by the edit list";
+      if (resume->gop == g && p->pts < resume->key_pts)
+        ok = !hidden && _ave_h264_rewriter_skip (&resume->rw, self->h264_sets,
+                                                 &g_array_index (t->slices, AveH264SliceHeader, 0),
+                                                 index, &why);
+      else
+        ok = !hidden && _ave_h264_rewriter_picture (&resume->rw, self->h264_sets,
+                                                    (const AveH264SliceHeader *) t->slices->data,
+                                                    (int) t->slices->len, index,
+                                                    (AveH264SliceHeader *) t->rewritten->data, &why);
+      if (!ok)
+        {
+          Gop *gop = &g_array_index (self->gops, Gop, resume->gop);
+
+          gop->rewrite_state = -1;
+          gop->rewrite_why = g_intern_string (why);
+        }
+      /* converged: from here on the copy only renumbers */
+      if (!ok || resume->rw.converged)
+        g_array_remove_index (t->resumes, i);
+      else
+        i++;
+    }
+
+  if (!_ave_h264_dpb_decode (&t->dpb, self->h264_sets, &g_array_index (t->slices, AveH264SliceHeader, 0),
+                             index, NULL, &why))
+    track_stop (self, t, why);
+}
+
 /* Reads the video packets once (no decoding): timestamps, keyframes, GOPs. */
 static gboolean
 index_packets (AveSmartCut     *self,
@@ -793,6 +1023,10 @@ index_packets (AveSmartCut     *self,
   gint32 shown_end = 0;
   gboolean ok = TRUE;
   int ret;
+  ReferenceTracker tracker = { .resumes = g_array_new (FALSE, FALSE, sizeof (Resume)),
+                               .slices = g_array_new (FALSE, FALSE, sizeof (AveH264SliceHeader)),
+                               .rewritten = g_array_new (FALSE, FALSE, sizeof (AveH264SliceHeader)),
+                               .scratch = g_byte_array_new () };
 
   for (unsigned i = 0; i < fmt->nb_streams; i++)
     if ((int) i != self->video_index)
@@ -803,7 +1037,7 @@ index_packets (AveSmartCut     *self,
 
   while (ok && (ret = av_read_frame (fmt, pkt)) >= 0)
     {
-      Packet p = { .display = -1 };
+      Packet p = { .display = -1, .idr_pic_id = -1 };
       gboolean idr = FALSE;
       /* An edit list that starts inside a GOP: the frames before its start
        * are decoded (others refer to them) but never shown. */
@@ -845,20 +1079,38 @@ index_packets (AveSmartCut     *self,
           p.restart = idr;
           if (p.key)
             {
-              Gop g = { .first_packet = (gint32) self->packets->len, .key_display = -1 };
+              Gop g = { .first_packet = (gint32) self->packets->len, .key_display = -1,
+                        .rewrite_state = -1 };
               g_array_append_val (self->gops, g);
             }
           g_array_index (self->gops, Gop, self->gops->len - 1).n_packets++;
           g_array_append_val (self->packets, p);
           g_array_append_val (hidden, discard);
+          if (self->h264_sets != NULL)
+            track_references (self, &tracker, pkt, (gint32) self->packets->len - 1, discard);
           if (!discard)
             g_array_append_val (pts, p.pts);
         }
       av_packet_unref (pkt);
     }
   av_packet_free (&pkt);
+  g_array_unref (tracker.resumes);
+  g_array_unref (tracker.slices);
+  g_array_unref (tracker.rewritten);
+  g_byte_array_unref (tracker.scratch);
   if (!ok)
     return FALSE;
+  /* copies that reached the end of the file unrefuted are fine; a
+   * stream the decoder could not be followed through has none */
+  for (guint g = 0; g < self->gops->len; g++)
+    {
+      Gop *gop = &g_array_index (self->gops, Gop, g);
+
+      if (self->h264_why != NULL)
+        gop->rewrite_state = -1;
+      if (gop->rewrite_state < 0 && gop->rewrite_why == NULL)
+        gop->rewrite_why = self->h264_why;
+    }
   if (pts->len < 2)
     {
       *reason = g_strdup ("the video has fewer than two frames");
@@ -938,6 +1190,12 @@ push_chunk (AveSmartCut *self,
   if (kind == CHUNK_ENCODE && last != NULL && last->kind == CHUNK_ENCODE &&
       last->segment == proto->segment && last->first_display + last->n_frames == first)
     {
+      /* the line says why the run goes on, too (an I-frame not copied) */
+      if (why != NULL && last->why != NULL && strstr (last->why, why) == NULL)
+        {
+          g_autofree char *both = g_strdup_printf ("%s, then %s", last->why, why);
+          last->why = g_intern_string (both);
+        }
       last->n_frames += n;
       self->frames_reencoded += n;
       self->n_frames += n;
@@ -1039,22 +1297,43 @@ add_run (AveSmartCut *self,
         }
     }
   /* A copy starts at an IDR, or goes on from the source's previous
-   * frames.  After encoded frames, an open GOP's I-frame would leave the
-   * decoder's reference lists (frame numbers, memory management commands
-   * of the frames after it) naming pictures it never had. */
-  if (pos < end && pos == gop->key_display && (gop->restart || (continuous && pos == a)) &&
-      (m = copyable_prefix (self, gop, pos, end - pos, TRUE)) > 0)
+   * frames, or (H.264) starts at an open GOP's I-frame made an IDR, its
+   * followers' headers renumbered (ave-h264-rewrite.c; the check that
+   * this names the source's pictures was made by index_packets).  Such
+   * a copy takes at least one picture after the I-frame, so that the IDR
+   * made is never next to another IDR (whose idr_pic_id it must differ
+   * from; the next one's is x264's choice). */
+  gboolean resume = !gop->restart && !(continuous && pos == a) && gop->rewrite_state >= 0;
+
+  if (pos < end && pos == gop->key_display && (gop->restart || (continuous && pos == a) || resume) &&
+      (m = copyable_prefix (self, gop, pos, end - pos, TRUE)) > (resume ? 1 : 0))
     {
+      Chunk *chunk;
+
       push_chunk (self, proto, CHUNK_COPY, g, pos, m, TRUE, NULL);
-      g_array_index (self->chunks, Chunk, self->chunks->len - 1).restart = !(continuous && pos == a);
+      chunk = &g_array_index (self->chunks, Chunk, self->chunks->len - 1);
+      chunk->restart = !(continuous && pos == a);
+      chunk->rewrite = resume;
       pos += m;
     }
   if (pos < end)
-    push_chunk (self, proto, CHUNK_ENCODE, decode_start (self, pos), pos, end - pos, FALSE,
-                pos == gop->key_display && !gop->restart
-                ? "an open GOP's I-frame (not an IDR) cannot follow encoded frames"
-                : pos == a ? "the cut is not on a keyframe"
-                : "the frames before the cut refer to pictures after it (B-frames)");
+    {
+      const char *why;
+
+      if (pos == gop->key_display && !gop->restart && gop->rewrite_state >= 0)
+        why = "a copy from an open GOP's I-frame takes a picture after it";
+      else if (pos == gop->key_display && !gop->restart)
+        {
+          g_autofree char *text = g_strdup_printf ("an open GOP's I-frame (not an IDR) cannot follow "
+                                                   "encoded frames: %s", gop->rewrite_why != NULL
+                                                   ? gop->rewrite_why : "its headers cannot be rewritten");
+          why = g_intern_string (text);
+        }
+      else
+        why = pos == a ? "the cut is not on a keyframe"
+                       : "the frames before the cut refer to pictures after it (B-frames)";
+      push_chunk (self, proto, CHUNK_ENCODE, decode_start (self, pos), pos, end - pos, FALSE, why);
+    }
 }
 
 /* The composer's pieces for a cut-only plan (plan_pieces() in
@@ -1248,6 +1527,11 @@ typedef struct
   gint64             mpeg4_last_pts;    /* in the MPEG-4 encoder's time base */
   int                mpeg4_low_delay;   /* the source VOL's flag, -1 when it has none */
   gboolean           need_idr;
+  AveH264Rewriter   *rewriter;      /* while a copy resumed at an open GOP's I-frame goes on */
+  GArray            *slices, *rewritten;  /* AveH264SliceHeader */
+  GByteArray        *rbsp;
+  gint64             last_idr_pic_id;     /* of the picture written last when an IDR, else -1 */
+  int                x264_log2_max_frame_num;
 
   struct _AudioPipe *audio;         /* the sound, rendered beside the pictures */
   AVPacket          *audio_pkt;     /* the next one to write, when not NULL */
@@ -1279,6 +1563,10 @@ render_clear (Render *r)
     }
   av_packet_free (&r->out_pkt);
   g_clear_pointer (&r->scratch, g_byte_array_unref);
+  g_clear_pointer (&r->rewriter, g_free);
+  g_clear_pointer (&r->slices, g_array_unref);
+  g_clear_pointer (&r->rewritten, g_array_unref);
+  g_clear_pointer (&r->rbsp, g_byte_array_unref);
 }
 
 static gboolean
@@ -1701,6 +1989,89 @@ read_packet (Render  *r,
   return TRUE;
 }
 
+typedef struct
+{
+  Render     *r;
+  gboolean    key;
+  guint       slice;
+} RewriteOut;
+
+/* Writes the NAL units of a packet of a resumed copy, 4-byte
+ * length-prefixed: slices with the rewritten headers; parameter sets and
+ * delimiters left out (the avcC has them), as are the I-frame's SEI
+ * messages (its recovery point does not belong to an IDR). */
+static gboolean
+append_rewritten (const guint8 *nal,
+                  gsize         size,
+                  gpointer      data)
+{
+  RewriteOut *o = data;
+  Render *r = o->r;
+  int type = nal[0] & 0x1f;
+  guint start = r->scratch->len;
+  guint8 len[4] = { 0 };
+
+  if (type == 7 || type == 8 || type == 9 || (o->key && type == 6))
+    return TRUE;
+  g_byte_array_append (r->scratch, len, 4);
+  if (type == 1 || type == 5)
+    {
+      _ave_h264_write_slice (r->cut->h264_sets, nal, size,
+                             &g_array_index (r->slices, AveH264SliceHeader, o->slice),
+                             &g_array_index (r->rewritten, AveH264SliceHeader, o->slice),
+                             r->rbsp, r->scratch);
+      o->slice++;
+    }
+  else
+    g_byte_array_append (r->scratch, nal, (guint) size);
+  {
+    guint n = r->scratch->len - start - 4;
+    guint8 *at = r->scratch->data + start;
+    at[0] = (guint8) (n >> 24); at[1] = (guint8) (n >> 16); at[2] = (guint8) (n >> 8); at[3] = (guint8) n;
+  }
+  return TRUE;
+}
+
+/* The packet in r->pending, of a copy resumed at an open GOP's I-frame,
+ * into r->scratch with its headers rewritten; or, when `skip`, only
+ * followed (a leading picture left out). */
+static gboolean
+rewrite_packet (Render        *r,
+                gint32         index,
+                gboolean       skip,
+                GError       **error)
+{
+  AveSmartCut *cut = r->cut;
+  const char *why = NULL;
+  gboolean key = !r->rewriter->started;
+  RewriteOut out = { r, key, 0 };
+
+  if (!scan_packet (cut, r->pending->data, (gsize) r->pending->size, cut->nal_length_size,
+                    r->slices, r->rbsp, &why))
+    goto failed;
+  if (skip)
+    {
+      if (!_ave_h264_rewriter_skip (r->rewriter, cut->h264_sets,
+                                    &g_array_index (r->slices, AveH264SliceHeader, 0), index, &why))
+        goto failed;
+      return TRUE;
+    }
+  g_array_set_size (r->rewritten, r->slices->len);
+  if (!_ave_h264_rewriter_picture (r->rewriter, cut->h264_sets, (const AveH264SliceHeader *) r->slices->data,
+                                   (int) r->slices->len, index, (AveH264SliceHeader *) r->rewritten->data, &why))
+    goto failed;
+  g_byte_array_set_size (r->scratch, 0);
+  for_each_nal (r->pending->data, (gsize) r->pending->size, cut->nal_length_size, append_rewritten, &out);
+  r->last_idr_pic_id = key ? (gint64) r->rewriter->idr_pic_id : -1;
+  return TRUE;
+
+failed:
+  /* index_packets checked these very headers: the file changed */
+  g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+               "%s changed while it was being rendered (%s)", cut->source_path, why);
+  return FALSE;
+}
+
 static gboolean
 copy_chunk (Render       *r,
             const Chunk  *chunk,
@@ -1711,6 +2082,15 @@ copy_chunk (Render       *r,
 
   if (!seek_to_packet (r, gop->first_packet, error))
     return FALSE;
+  if (chunk->restart)
+    g_clear_pointer (&r->rewriter, g_free);
+  if (chunk->rewrite)
+    {
+      /* an idr_pic_id other than the IDR's just before, if one is */
+      r->rewriter = g_new (AveH264Rewriter, 1);
+      _ave_h264_rewriter_init (r->rewriter, &g_array_index (r->cut->rewrite_states, AveH264Dpb, gop->rewrite_state),
+                               r->last_idr_pic_id >= 0 ? (guint) ((r->last_idr_pic_id + 1) % 65536) : 0);
+    }
   for (gint32 i = 0; written < chunk->n_frames; i++)
     {
       const Packet *p = &g_array_index (r->cut->packets, Packet, gop->first_packet + i);
@@ -1722,9 +2102,15 @@ copy_chunk (Render       *r,
       /* leading pictures another chunk shows (encoded) */
       if (chunk->skip_leading && p->display >= 0 && p->display < gop->key_display)
         {
+          ok = r->rewriter == NULL || rewrite_packet (r, gop->first_packet + i, TRUE, error);
           av_packet_unref (r->pending);
+          if (!ok)
+            return FALSE;
           continue;
         }
+      /* the source's IDR: the copy goes on with the source's numbers */
+      if (p->restart)
+        g_clear_pointer (&r->rewriter, g_free);
       g_assert (p->display >= chunk->first_display && p->display < chunk->first_display + chunk->n_frames);
       pts = chunk_pts (r->cut, chunk, p->display);
       dts = p->dts * SUBTICKS + chunk->shift;
@@ -1743,6 +2129,11 @@ copy_chunk (Render       *r,
             ok = write_video (r, NULL, 0, r->pending, pts, dts, duration,
                               (r->pending->flags & AV_PKT_FLAG_KEY) != 0, error);
         }
+      else if (r->rewriter != NULL)
+        ok = rewrite_packet (r, gop->first_packet + i, FALSE, error) &&
+             write_video (r, r->scratch->data, r->scratch->len, NULL, pts, dts, duration,
+                          (chunk->rewrite && written == 0) || (r->pending->flags & AV_PKT_FLAG_KEY) != 0,
+                          error);
       else if (r->cut->hevc && chunk->restart && written == 0)
         {
           /* After x265's frames (their VPS/SPS/PPS carry the same ids):
@@ -1774,6 +2165,8 @@ copy_chunk (Render       *r,
           ok = write_video (r, r->scratch->data, r->scratch->len, NULL, pts, dts, duration,
                             (r->pending->flags & AV_PKT_FLAG_KEY) != 0, error);
         }
+      if (r->rewriter == NULL)
+        r->last_idr_pic_id = p->restart ? p->idr_pic_id : -1;
       av_packet_unref (r->pending);
       if (!ok)
         return FALSE;
@@ -1782,6 +2175,19 @@ copy_chunk (Render       *r,
   r->frames_done += chunk->n_frames;
   r->need_idr = TRUE;
   return TRUE;
+}
+
+static gboolean
+find_idr_pic_id (const guint8 *nal,
+                 gsize         size,
+                 gpointer      data)
+{
+  Render *r = data;
+
+  if ((nal[0] & 0x1f) != 5)
+    return TRUE;
+  r->last_idr_pic_id = _ave_h264_idr_pic_id (nal, size, r->x264_log2_max_frame_num);
+  return FALSE;
 }
 
 static gboolean
@@ -1815,8 +2221,18 @@ receive_encoded (Render  *r,
             r->scratch->data[bit / 8] ^= (guint8) (1 << (7 - bit % 8));
         }
       else
-        for_each_nal (pkt->data, (gsize) pkt->size, 0,
-                      r->cut->hevc ? append_length_prefixed_hevc : append_length_prefixed, r->scratch);
+        {
+          for_each_nal (pkt->data, (gsize) pkt->size, 0,
+                        r->cut->hevc ? append_length_prefixed_hevc : append_length_prefixed, r->scratch);
+          /* x264 picks its IDRs' idr_pic_id: a copy resumed right after
+           * one must pick another */
+          if (!r->cut->hevc && r->x264_log2_max_frame_num > 0)
+            {
+              r->last_idr_pic_id = -1;
+              if (pkt->flags & AV_PKT_FLAG_KEY)
+                for_each_nal (r->scratch->data, r->scratch->len, 4, find_idr_pic_id, r);
+            }
+        }
       {
         /* MPEG-4 Part 2 counts time more coarsely: its frame's own time */
         gint64 pts = r->cut->mpeg4 ? r->encoded_pts : pkt->pts;
@@ -1913,6 +2329,7 @@ encode_chunk (Render       *r,
   gint32 next = 0, n_packets = (gint32) r->cut->packets->len;
   int ret;
 
+  g_clear_pointer (&r->rewriter, g_free);
   if (!seek_to_packet (r, gop->first_packet, error))
     return FALSE;
   avcodec_flush_buffers (r->decoder);
@@ -2140,6 +2557,16 @@ open_encoder (Render         *r,
         return FALSE;
       }
   }
+  {
+    /* to read the idr_pic_id of x264's IDRs (copies resumed after them) */
+    g_autofree AveH264ParameterSets *x264_sets = g_new0 (AveH264ParameterSets, 1);
+    gsize len;
+    const guint8 *nal = g_bytes_get_data (g_ptr_array_index (sets->sps, 0), &len);
+    const char *why = NULL;
+
+    if (_ave_h264_add_parameter_set (x264_sets, nal, len, &why) && x264_sets->sps[id].valid)
+      r->x264_log2_max_frame_num = x264_sets->sps[id].log2_max_frame_num;
+  }
   return TRUE;
 }
 
@@ -2316,6 +2743,10 @@ ave_smart_cut_render (AveSmartCut        *self,
   r.scratch = g_byte_array_new ();
   r.last_dts = AV_NOPTS_VALUE;
   r.need_idr = TRUE;
+  r.slices = g_array_new (FALSE, FALSE, sizeof (AveH264SliceHeader));
+  r.rewritten = g_array_new (FALSE, FALSE, sizeof (AveH264SliceHeader));
+  r.rbsp = g_byte_array_new ();
+  r.last_idr_pic_id = -1;
 
   /* The sound, exactly as the full render makes it, on another thread
    * while the pictures are copied and encoded here. */
