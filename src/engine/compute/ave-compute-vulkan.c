@@ -1481,7 +1481,7 @@ ave_compute_vulkan_frame_chain_run (AveCompute               *compute,
     }
 
   locker = g_mutex_locker_new (&self->lock);
-  if (!_ave_vk_chain_reserve (ctx, (VkDeviceSize) words * 4, (VkDeviceSize) words * 4,
+  if (!_ave_vk_chain_reserve (ctx, l.width, l.height, (VkDeviceSize) words * 4, (VkDeviceSize) words * 4,
                               (VkDeviceSize) l.frame_words * 4, error))
     return FALSE;
 

@@ -1236,6 +1236,8 @@ _ave_vk_chained_submit (AveVkContext         *ctx,
 
 gboolean
 _ave_vk_chain_reserve (AveVkContext  *ctx,
+                       int            width,
+                       int            height,
                        VkDeviceSize   in_bytes,
                        VkDeviceSize   work_bytes,
                        VkDeviceSize   out_bytes,
@@ -1278,9 +1280,9 @@ _ave_vk_chain_reserve (AveVkContext  *ctx,
       g_autofree char *need = format_mib (needed);
       g_autofree char *limit = format_mib (ctx->memory_limit);
       g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
-                   "the GPU memory limit (%s) is too small to compose one frame (needs %s); "
-                   "raise --gpu-memory or use the CPU backend",
-                   limit, need);
+                   "the GPU memory limit (%s) is too small to compose one %dx%d frame from its pictures "
+                   "(needs %s); raise --gpu-memory or use the CPU backend",
+                   limit, width, height, need);
       return FALSE;
     }
 

@@ -256,8 +256,11 @@ gboolean      _ave_vk_chained_submit     (AveVkContext         *ctx,
 /* Makes the frame-chain slot hold at least these bytes in its host
  * input, its work buffer (device-local, bound as both the kernels' input
  * and output) and its host output (waiting for it first); idle one-call
- * slots give their memory back when the limit needs it. */
+ * slots give their memory back when the limit needs it; width x height
+ * is the composed frame's size, for the message when it does not fit. */
 gboolean      _ave_vk_chain_reserve      (AveVkContext  *ctx,
+                                          int            width,
+                                          int            height,
                                           VkDeviceSize   in_bytes,
                                           VkDeviceSize   work_bytes,
                                           VkDeviceSize   out_bytes,
