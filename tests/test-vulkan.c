@@ -604,6 +604,7 @@ test_memory_limit (void)
   g_assert_false (ave_compute_analyze_frames (tiny, NULL, seq, 8, got, &error));
   g_assert_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "GPU memory limit"));
+  g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "320x180"));
   g_assert_nonnull (strstr (error->message, "--gpu-memory"));
   g_clear_error (&error);
@@ -1268,6 +1269,7 @@ test_frame_chain_memory (void)
   g_assert_false (ave_compute_frame_chain_finish (chain, 0, &out->f, &error));
   g_assert_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "GPU memory limit"));
+  g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "320x180"));
   g_assert_nonnull (strstr (error->message, "--gpu-memory"));
   g_clear_error (&error);
