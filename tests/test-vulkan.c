@@ -1279,6 +1279,11 @@ test_frame_chain_memory (void)
   g_assert_no_error (error);
   g_assert_true (ave_compute_scale (cpu, &small->f, &ref->f, &error));
   assert_frames_equal (&ref->f, &out->f, "chain after a memory error");
+
+  /* Between two frames a one-call kernel (a card's conversion) gets the
+   * memory the chain held. */
+  g_assert_true (ave_compute_blend (gpu, &out->f, &ref->f, 128, &out->f, &error));
+  g_assert_no_error (error);
 }
 
 static gpointer

@@ -824,9 +824,15 @@ _ave_vk_slot_reserve (AveVkContext  *ctx,
     }
   needed = _ave_vk_context_footprint (ctx, want_in, want_out);
   if (ctx->memory_limit > 0 && ctx->allocated - slot_footprint (slot) + needed > ctx->memory_limit)
-    for (guint i = 0; i < AVE_VK_N_SLOTS; i++)
-      if (i != index && !ctx->slots[i].pending)
-        slot_release (ctx, &ctx->slots[i]);
+    {
+      for (guint i = 0; i < AVE_VK_N_SLOTS; i++)
+        if (i != index && !ctx->slots[i].pending)
+          slot_release (ctx, &ctx->slots[i]);
+      /* The frame chain keeps nothing between frames: a card's conversion
+       * between two composed frames may have its memory. */
+      if (!ctx->slots[AVE_VK_CHAIN_SLOT].pending)
+        slot_release (ctx, &ctx->slots[AVE_VK_CHAIN_SLOT]);
+    }
   if (ctx->memory_limit > 0 && needed > ctx->memory_limit)
     {
       g_autofree char *need = format_mib (needed);
