@@ -229,6 +229,77 @@ test_analyze_traffic (void)
   g_assert_cmpint (down, <, up / 20);
 }
 
+/* A render that composes on the device (--resolution scales every
+ * picture; a title card crossfades in and out; a lower third fades in
+ * and out over it), on the discrete-GPU path: each composed frame is one
+ * chain that downloads only the finished frame, so what comes down is
+ * about one output frame per frame (the analysis' statistics add a
+ * little); and the pictures are those of the same kernels on the CPU. */
+static void
+test_process_compose_traffic (void)
+{
+  const char *sample = ave_test_sample ("gpu-scaled.mp4", 8, 640, 360);
+  g_autofree char *first = ave_test_path ("chain-plan");
+  g_autofree char *plan = ave_test_path ("chain-plan.json");
+  g_autofree char *cpu_dir = ave_test_path ("chain-cpu");
+  g_autofree char *gpu_dir = ave_test_path ("chain-gpu");
+  g_autofree char *metrics = ave_test_path ("chain-metrics");
+  g_autofree char *cpu_mp4 = g_build_filename (cpu_dir, "gpu-scaled", "final.mp4", NULL);
+  g_autofree char *gpu_mp4 = g_build_filename (gpu_dir, "gpu-scaled", "final.mp4", NULL);
+  g_autofree char *md5_cpu = NULL;
+  g_autofree char *md5_gpu = NULL;
+  g_autofree char *frames_out = NULL;
+  /* one 320x180 4:2:0 frame as the device holds it (rows of whole words) */
+  const gint64 frame = 4 * (80 * 180 + 2 * 40 * 90);
+  gint64 n_frames, scaled, blended, overlaid, down;
+
+  ave_test_sh ("'%s' process '%s' -o '%s' >/dev/null", ave_test_binary (), sample, first);
+  ave_test_sh ("python3 - '%s'/gpu-scaled/plan.json '%s' <<'PY'\n"
+               "import json, os, sys\n"
+               "plan = json.load(open(sys.argv[1]))\n"
+               "plan['source'] = os.path.normpath(os.path.join(os.path.dirname(sys.argv[1]), plan['source']))\n"
+               "plan.setdefault('cards', []).append({'kind': 'title', 'title': 'Part Two', 'style': 'accent',\n"
+               "    'insert_before': 0, 'duration': 3, 'transition': 'crossfade', 'transition_duration': 1.5})\n"
+               "plan['cards'].append({'kind': 'overlay', 'title': 'Lower third', 'time': 1.0,\n"
+               "    'duration': 4, 'x': 0.05, 'y': 0.7, 'width': 0.6, 'height': 0.2, 'opacity': 0.8,\n"
+               "    'transition': 'fade', 'transition_duration': 0.5})\n"
+               "json.dump(plan, open(sys.argv[2], 'w'))\n"
+               "PY", first, plan);
+
+  ave_test_sh ("AVE_COMPOSE_SCALER=compute '%s' process '%s' --plan '%s' --resolution 180p -o '%s' >/dev/null",
+               ave_test_binary (), sample, plan, cpu_dir);
+  ave_test_sh ("AVE_VULKAN_STAGING=1 AVE_VULKAN_DEVICE=llvmpipe '%s' process --enable-gpu '%s' --plan '%s' "
+               "--resolution 180p -o '%s' --metrics-output '%s' >/dev/null 2>&1",
+               ave_test_binary (), sample, plan, gpu_dir, metrics);
+
+  frames_out = ave_test_sh_output ("ffprobe -v error -count_frames -select_streams v:0 "
+                                   "-show_entries stream=nb_read_frames -of csv=p=0 '%s'", gpu_mp4);
+  n_frames = g_ascii_strtoll (g_strstrip (frames_out), NULL, 10);
+  scaled = metric (metrics, "gpu.kernel_calls.scale");
+  blended = metric (metrics, "gpu.kernel_calls.blend");
+  overlaid = metric (metrics, "gpu.kernel_calls.overlay_rgba");
+  down = metric (metrics, "gpu.vulkan.download_bytes");
+  g_test_message ("%" G_GINT64_FORMAT " frames: %" G_GINT64_FORMAT " scales, %" G_GINT64_FORMAT " blends, %"
+                  G_GINT64_FORMAT " overlays on the device, %" G_GINT64_FORMAT " bytes down (%.3f frames each)",
+                  n_frames, scaled, blended, overlaid, down, (double) down / MAX (n_frames, 1) / frame);
+
+  /* the render did compose on the device: crossfades and the lower third */
+  g_assert_cmpint (n_frames, >=, 10 * 25 - 5);
+  g_assert_cmpint (scaled, >=, n_frames);
+  g_assert_cmpint (blended, >=, 25);
+  g_assert_cmpint (overlaid, >=, 3 * 25);
+  /* at most one frame down per output frame, the analysis' statistics
+   * included (the card's frames between its crossfades need no work):
+   * separate kernels bring a frame down per scale and per blend, and
+   * the lower third's rectangle per overlay, 1.07 frames each here */
+  g_assert_cmpint (down, >=, (n_frames - 3 * 25) * frame);
+  g_assert_cmpint (down, <=, n_frames * frame);
+
+  md5_cpu = video_md5 (cpu_mp4);
+  md5_gpu = video_md5 (gpu_mp4);
+  g_assert_cmpstr (md5_cpu, ==, md5_gpu);
+}
+
 static void
 test_fallback_notice (void)
 {
@@ -251,6 +322,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gpu-cli/process-matches-cpu", test_process_matches_cpu);
   g_test_add_func ("/gpu-cli/process-scaled", test_process_scaled);
   g_test_add_func ("/gpu-cli/analyze-traffic", test_analyze_traffic);
+  g_test_add_func ("/gpu-cli/process-compose-traffic", test_process_compose_traffic);
   g_test_add_func ("/gpu-cli/fallback-notice", test_fallback_notice);
 
   return g_test_run ();

@@ -604,6 +604,7 @@ test_memory_limit (void)
   g_assert_false (ave_compute_analyze_frames (tiny, NULL, seq, 8, got, &error));
   g_assert_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "GPU memory limit"));
+  g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "320x180"));
   g_assert_nonnull (strstr (error->message, "--gpu-memory"));
   g_clear_error (&error);
@@ -1000,6 +1001,291 @@ typedef struct
   guint       seed;
 } ThreadData;
 
+/* --------------------------------------------------------- frame chain */
+
+/* One operation of a test chain: take picture `picture` (index into the
+ * test's pictures), blend frame into frame `other` (-1: black), or draw
+ * image `image` at x, y. */
+typedef struct
+{
+  AveComputeChainOpKind kind;
+  guint frame;
+  int   picture;
+  int   other;
+  guint weight;
+  int   image, x, y;
+  guint opacity;
+} ChainStep;
+
+typedef struct
+{
+  const char *name;
+  int         out_w, out_h;
+  guint       n_steps;
+  ChainStep   steps[8];
+  guint       result;
+} ChainCase;
+
+/* Pictures: 0 = 641x359, 1 = 320x180 (the output size of most cases),
+ * 2 = 1280x720, 3 = 127x71.  Images: 0 = 100x41 (a card), 1 = 300x30
+ * (a caption, wider than the small outputs). */
+static const int chain_pictures[][2] = { { 641, 359 }, { 320, 180 }, { 1280, 720 }, { 127, 71 } };
+static const int chain_images[][2] = { { 100, 41 }, { 300, 30 } };
+
+#define TAKE(f, p)            { AVE_COMPUTE_CHAIN_TAKE, f, p, 0, 0, 0, 0, 0, 0 }
+#define BLEND(f, o, w)        { AVE_COMPUTE_CHAIN_BLEND, f, 0, o, w, 0, 0, 0, 0 }
+#define OVERLAY(f, i, x, y, a) { AVE_COMPUTE_CHAIN_OVERLAY, f, 0, 0, 0, i, x, y, a }
+
+static const ChainCase chain_cases[] = {
+  { "scale", 320, 180, 1, { TAKE (0, 0) }, 0 },
+  { "scale odd", 127, 71, 1, { TAKE (0, 2) }, 0 },
+  { "scale up odd", 321, 181, 1, { TAKE (0, 3) }, 0 },
+  { "scale + fade", 320, 180, 2, { TAKE (0, 0), BLEND (0, -1, 77) }, 0 },
+  { "fade unscaled", 320, 180, 2, { TAKE (0, 1), BLEND (0, -1, 256) }, 0 },
+  { "dissolve", 320, 180, 3, { TAKE (0, 0), TAKE (1, 2), BLEND (0, 1, 130) }, 0 },
+  { "dissolve of faded", 127, 71, 5,
+    { TAKE (0, 0), BLEND (0, -1, 200), TAKE (1, 3), BLEND (1, -1, 13), BLEND (0, 1, 1) }, 0 },
+  { "dissolve + card + caption", 320, 180, 5,
+    { TAKE (0, 0), TAKE (1, 1), BLEND (0, 1, 64), OVERLAY (0, 0, 11, 21, 170), OVERLAY (0, 1, 10, 140, 255) }, 0 },
+  { "overlays clipped odd", 127, 71, 4,
+    { TAKE (0, 2), OVERLAY (0, 0, -13, -7, 255), OVERLAY (0, 1, -50, 60, 200), OVERLAY (0, 0, 500, 500, 255) }, 0 },
+  { "overlay on unscaled", 320, 180, 2, { TAKE (0, 1), OVERLAY (0, 1, 7, 149, 255) }, 0 },
+  { "result is the second", 320, 180, 3, { TAKE (0, 1), TAKE (1, 0), BLEND (1, 0, 100) }, 1 },
+};
+
+/* The chain's operations as separate kernel calls on host frames of the
+ * scalar CPU backend: the reference. */
+static void
+chain_reference (const ChainCase  *cc,
+                 TestFrame       **pictures,
+                 guint8          **images,
+                 AveComputeMatrix  matrix,
+                 TestFrame        *out)
+{
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new_for_isa ("scalar");
+  g_autoptr(TestFrame) black = test_frame_new (cc->out_w, cc->out_h);
+  TestFrame *frames[AVE_COMPUTE_CHAIN_MAX_FRAMES] = { NULL };
+  g_autoptr(GError) error = NULL;
+
+  memset (black->y, 16, (gsize) black->f.y_stride * cc->out_h);
+  memset (black->u, 128, (gsize) black->f.uv_stride * ((cc->out_h + 1) / 2));
+  memset (black->v, 128, (gsize) black->f.uv_stride * ((cc->out_h + 1) / 2));
+  for (guint i = 0; i < cc->n_steps; i++)
+    {
+      const ChainStep *st = &cc->steps[i];
+      AveYuvFrame *f;
+
+      if (st->kind == AVE_COMPUTE_CHAIN_TAKE)
+        {
+          const AveYuvFrame *p = &pictures[st->picture]->f;
+
+          frames[st->frame] = test_frame_new (cc->out_w, cc->out_h);
+          if (p->width == cc->out_w && p->height == cc->out_h)
+            copy_frame (frames[st->frame], pictures[st->picture]);
+          else
+            g_assert_true (ave_compute_scale (cpu, p, &frames[st->frame]->f, &error));
+          continue;
+        }
+      f = &frames[st->frame]->f;
+      f->matrix = matrix;
+      if (st->kind == AVE_COMPUTE_CHAIN_BLEND)
+        g_assert_true (ave_compute_blend (cpu, f, st->other < 0 ? &black->f : &frames[st->other]->f,
+                                          st->weight, f, &error));
+      else
+        g_assert_true (ave_compute_overlay_rgba (cpu, f, images[st->image], chain_images[st->image][0],
+                                                 chain_images[st->image][1], chain_images[st->image][0] * 4 + 12,
+                                                 st->x, st->y, st->opacity, &error));
+      g_assert_no_error (error);
+    }
+  copy_frame (out, frames[cc->result]);
+  for (guint i = 0; i < AVE_COMPUTE_CHAIN_MAX_FRAMES; i++)
+    g_clear_pointer (&frames[i], test_frame_free);
+}
+
+/* Runs the case on `chain`; adds to *upload the bytes its pictures and
+ * images take packed (what the staged path must upload, no more). */
+static gboolean
+chain_run (AveComputeFrameChain  *chain,
+           const ChainCase       *cc,
+           TestFrame            **pictures,
+           guint8               **images,
+           TestFrame             *out,
+           guint64               *upload,
+           GError               **error)
+{
+  for (guint i = 0; i < cc->n_steps; i++)
+    {
+      const ChainStep *st = &cc->steps[i];
+
+      switch (st->kind)
+        {
+        case AVE_COMPUTE_CHAIN_TAKE:
+          {
+            const AveYuvFrame *p = &pictures[st->picture]->f;
+
+            g_assert_cmpuint (ave_compute_frame_chain_take (chain, p), ==, st->frame);
+            *upload += packed_bytes (p);
+            if (p->width != cc->out_w || p->height != cc->out_h)
+              *upload += 4 * (guint64) (cc->out_w + cc->out_h + (cc->out_w + 1) / 2 + (cc->out_h + 1) / 2);
+          }
+          break;
+        case AVE_COMPUTE_CHAIN_BLEND:
+          if (st->other < 0)
+            ave_compute_frame_chain_fade (chain, st->frame, st->weight);
+          else
+            ave_compute_frame_chain_blend (chain, st->frame, (guint) st->other, st->weight);
+          break;
+        default:
+          {
+            int iw = chain_images[st->image][0], ih = chain_images[st->image][1];
+            int x0 = MAX (st->x, 0), y0 = MAX (st->y, 0);
+            int x1 = MIN (st->x + iw, cc->out_w), y1 = MIN (st->y + ih, cc->out_h);
+
+            ave_compute_frame_chain_overlay (chain, st->frame, images[st->image], iw, ih, iw * 4 + 12,
+                                             st->x, st->y, st->opacity);
+            if (x1 > x0 && y1 > y0)
+              *upload += 4 * (guint64) (x1 - x0) * (y1 - y0);
+          }
+          break;
+        }
+    }
+  return ave_compute_frame_chain_finish (chain, cc->result, &out->f, error);
+}
+
+/* Every chain gives on the device, unified or staged, and on the CPU's
+ * own chain, exactly the separate kernels' frame; each kernel is counted
+ * as the separate calls count it; on the staged path a frame is one
+ * submission that uploads its pictures and images once and downloads
+ * the finished frame only. */
+static void
+test_frame_chain (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (53);
+  TestFrame *pictures[G_N_ELEMENTS (chain_pictures)];
+  guint8 *images[G_N_ELEMENTS (chain_images)];
+
+  for (guint i = 0; i < G_N_ELEMENTS (chain_pictures); i++)
+    {
+      pictures[i] = test_frame_new (chain_pictures[i][0], chain_pictures[i][1]);
+      if (i % 2)
+        fill_random (pictures[i], rand);
+      else
+        fill_pattern (pictures[i], 2 + (int) i / 2, 5);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (chain_images); i++)
+    {
+      int stride = chain_images[i][0] * 4 + 12;
+
+      images[i] = g_malloc ((gsize) stride * chain_images[i][1]);
+      for (gsize k = 0; k < (gsize) stride * chain_images[i][1]; k++)
+        images[i][k] = g_rand_int (rand) & 0xff;
+    }
+
+  for (guint mode = 0; mode < 3; mode++)
+    {
+      g_autoptr(AveCompute) compute = NULL;
+      g_autoptr(AveCompute) counter = ave_compute_cpu_new_for_isa ("scalar");
+      guint64 upload = 0, download = 0;
+
+      if (mode == 0)
+        compute = ave_compute_cpu_new ();
+      else
+        {
+          if (mode == 2)
+            g_setenv ("AVE_VULKAN_STAGING", "1", TRUE);
+          compute = vulkan_backend (0);
+          g_unsetenv ("AVE_VULKAN_STAGING");
+        }
+
+      for (guint c = 0; c < G_N_ELEMENTS (chain_cases); c++)
+        {
+          const ChainCase *cc = &chain_cases[c];
+          AveComputeMatrix matrix = (c & 1) ? AVE_COMPUTE_MATRIX_BT601 : AVE_COMPUTE_MATRIX_BT709;
+          g_autoptr(AveComputeFrameChain) chain = ave_compute_frame_chain_new (compute, cc->out_w, cc->out_h, matrix);
+          g_autoptr(AveComputeFrameChain) counted = ave_compute_frame_chain_new (counter, cc->out_w, cc->out_h, matrix);
+          g_autoptr(TestFrame) ref = test_frame_new (cc->out_w, cc->out_h);
+          g_autoptr(TestFrame) got = test_frame_new (cc->out_w, cc->out_h);
+          g_autoptr(TestFrame) unused = test_frame_new (cc->out_w, cc->out_h);
+          g_autoptr(GError) error = NULL;
+          g_autofree char *label = g_strdup_printf ("chain %s (%s)", cc->name,
+                                                    mode == 0 ? "cpu" : mode == 1 ? "vulkan" : "vulkan staged");
+          guint64 ignored = 0;
+
+          chain_reference (cc, pictures, images, matrix, ref);
+          /* twice on one chain: it starts empty after each frame */
+          for (guint k = 0; k < 2; k++)
+            {
+              memset (got->y, 0x5a, (gsize) got->f.y_stride * cc->out_h);
+              g_assert_true (chain_run (chain, cc, pictures, images, got, k == 0 ? &upload : &ignored, &error));
+              g_assert_no_error (error);
+              g_assert_cmpuint (ave_compute_frame_chain_get_n_ops (chain), ==, 0);
+              assert_frames_equal (&ref->f, &got->f, label);
+            }
+          download += 2 * packed_bytes (&got->f);
+          upload += ignored;
+          /* The CPU chain of the scalar backend counts its kernel calls. */
+          g_assert_true (chain_run (counted, cc, pictures, images, unused, &ignored, &error));
+          g_assert_no_error (error);
+        }
+
+      for (AveComputeKernel k = 0; k < AVE_COMPUTE_N_KERNELS; k++)
+        g_assert_cmpuint (ave_compute_get_calls (compute, k), ==, 2 * ave_compute_get_calls (counter, k));
+      g_assert_cmpuint (ave_compute_get_calls (compute, AVE_COMPUTE_KERNEL_SCALE), >, 0);
+      if (mode == 2)
+        {
+          AveComputeVulkanTimings t;
+
+          ave_compute_vulkan_get_timings (AVE_COMPUTE_VULKAN (compute), &t);
+          g_assert_cmpuint (t.submissions, ==, 2 * G_N_ELEMENTS (chain_cases));
+          g_assert_cmpuint (t.download_bytes, ==, download);
+          g_assert_cmpuint (t.upload_bytes, ==, upload);
+        }
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (chain_pictures); i++)
+    test_frame_free (pictures[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (chain_images); i++)
+    g_free (images[i]);
+}
+
+/* A frame that does not fit the memory limit fails with a message that
+ * says what to do; the chain then serves a frame that fits. */
+static void
+test_frame_chain_memory (void)
+{
+  g_autoptr(AveCompute) gpu = vulkan_backend (1024 * 1024);
+  g_autoptr(AveComputeFrameChain) chain = ave_compute_frame_chain_new (gpu, 320, 180, AVE_COMPUTE_MATRIX_BT709);
+  g_autoptr(TestFrame) big = test_frame_new (1280, 720);
+  g_autoptr(TestFrame) small = test_frame_new (641, 359);
+  g_autoptr(TestFrame) out = test_frame_new (320, 180);
+  g_autoptr(TestFrame) ref = test_frame_new (320, 180);
+  g_autoptr(AveCompute) cpu = ave_compute_cpu_new ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (59);
+  g_autoptr(GError) error = NULL;
+
+  fill_random (big, rand);
+  fill_random (small, rand);
+  ave_compute_frame_chain_take (chain, &big->f);
+  g_assert_false (ave_compute_frame_chain_finish (chain, 0, &out->f, &error));
+  g_assert_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "GPU memory limit"));
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "320x180"));
+  g_assert_nonnull (strstr (error->message, "--gpu-memory"));
+  g_clear_error (&error);
+
+  ave_compute_frame_chain_take (chain, &small->f);
+  g_assert_true (ave_compute_frame_chain_finish (chain, 0, &out->f, &error));
+  g_assert_no_error (error);
+  g_assert_true (ave_compute_scale (cpu, &small->f, &ref->f, &error));
+  assert_frames_equal (&ref->f, &out->f, "chain after a memory error");
+
+  /* Between two frames a one-call kernel (a card's conversion) gets the
+   * memory the chain held. */
+  g_assert_true (ave_compute_blend (gpu, &out->f, &ref->f, 128, &out->f, &error));
+  g_assert_no_error (error);
+}
+
 static gpointer
 thread_blend (gpointer user_data)
 {
@@ -1062,6 +1348,8 @@ main (int   argc,
   g_test_add_func ("/engine/vulkan/analysis-fused", test_analysis_fused);
   g_test_add_func ("/engine/vulkan/analysis-fused-memory", test_analysis_fused_memory);
   g_test_add_func ("/engine/vulkan/analysis-fused-two", test_analysis_fused_two);
+  g_test_add_func ("/engine/vulkan/frame-chain", test_frame_chain);
+  g_test_add_func ("/engine/vulkan/frame-chain-memory", test_frame_chain_memory);
   g_test_add_func ("/engine/vulkan/threads", test_threads);
 
   return g_test_run ();

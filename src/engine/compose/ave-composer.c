@@ -154,12 +154,15 @@ struct _AveComposition
   Overlay           *overlays;
   guint              n_overlays;
   AVFrame           *black;
-  AVFrame           *scratch[4];    /* [3]: the frame overlays are drawn on */
-  /* Decoded pictures scaled to the composition's size by the compute
-   * backend (compute_scales), one per piece slot; else the decoder's
-   * swscale makes them at that size. */
+  /* A frame that needs any work (scale, fade, dissolve, cards, caption)
+   * is described to the chain and made into `composed`; one that needs
+   * none is the decoded picture itself. */
+  AveComputeFrameChain *chain;
+  AVFrame           *composed;
+  /* Decoded pictures are scaled to the composition's size by the compute
+   * backend (compute_scales), in the chain; else the decoder's swscale
+   * makes them at that size. */
   gboolean           compute_scales;
-  AVFrame           *scaled[2];
 
   float             *mix[2];
   float             *piece_buf[2];
@@ -249,10 +252,8 @@ composer_free (Composer *c)
   g_free (c->caption_rgba);
   g_clear_pointer (&c->free_readers, g_ptr_array_unref);
   av_frame_free (&c->black);
-  for (guint i = 0; i < G_N_ELEMENTS (c->scratch); i++)
-    av_frame_free (&c->scratch[i]);
-  for (guint i = 0; i < G_N_ELEMENTS (c->scaled); i++)
-    av_frame_free (&c->scaled[i]);
+  g_clear_pointer (&c->chain, ave_compute_frame_chain_free);
+  av_frame_free (&c->composed);
   for (guint i = 0; i < 2; i++)
     {
       g_free (c->mix[i]);
@@ -986,23 +987,6 @@ yuv_view (Composer      *c,
 }
 
 static gboolean
-scratch_ready (Composer  *c,
-               guint      index,
-               GError   **error)
-{
-  if (c->scratch[index] == NULL)
-    c->scratch[index] = _ave_av_frame_new_yuv420p (c->width, c->height);
-  /* The encoder may still hold a reference to last frame's buffer. */
-  if (c->scratch[index] == NULL || av_frame_make_writable (c->scratch[index]) < 0)
-    {
-      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
-                           "Out of memory for video frames");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
 frame_matches (Composer      *c,
                const AVFrame *frame)
 {
@@ -1010,43 +994,39 @@ frame_matches (Composer      *c,
          frame->format == AV_PIX_FMT_YUV420P;
 }
 
-/* A decoded picture at its decoded size (the reader leaves the scaling to
- * us: compute_scales) scaled to the composition's size by the compute
- * backend, into c->scaled[slot]. */
-static const AVFrame *
-scale_picture (Composer       *c,
-               const AVFrame  *src,
-               guint           slot,
-               GError        **error)
+/* A layer of the output frame: a picture used as it is (no work yet), or
+ * a working frame of the chain. */
+typedef struct
 {
-  AveYuvFrame from = yuv_view (c, src), to;
+  const AVFrame *plain;
+  gboolean       chained;
+  guint          frame;
+} Layer;
 
-  if (c->scaled[slot] == NULL)
-    c->scaled[slot] = _ave_av_frame_new_yuv420p (c->width, c->height);
-  /* The encoder may still hold a reference to the last one. */
-  if (c->scaled[slot] == NULL || av_frame_make_writable (c->scaled[slot]) < 0)
+/* The layer's working frame, taking its picture into the chain first. */
+static guint
+layer_frame (Composer *c,
+             Layer    *layer)
+{
+  if (!layer->chained)
     {
-      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
-                           "Out of memory for video frames");
-      return NULL;
+      AveYuvFrame view = yuv_view (c, layer->plain);
+
+      layer->frame = ave_compute_frame_chain_take (c->chain, &view);
+      layer->chained = TRUE;
     }
-  to = yuv_view (c, c->scaled[slot]);
-  if (!ave_compute_scale (c->compute, &from, &to, error))
-    return NULL;
-  c->scaled[slot]->pts = src->pts;
-  c->scaled[slot]->colorspace = src->colorspace;
-  return c->scaled[slot];
+  return layer->frame;
 }
 
 /* The piece's picture for output frame f, faded towards black where a FADE
- * transition asks; returns a frame owned by the reader, c->black or
- * c->scratch[slot]. */
-static const AVFrame *
-piece_picture (Composer  *c,
-               Piece     *p,
-               gint64     f,
-               guint      slot,
-               GError   **error)
+ * transition asks: a picture owned by the reader or c->black, or when it
+ * is scaled (compute_scales) or faded a working frame of the chain. */
+static gboolean
+piece_layer (Composer  *c,
+             Piece     *p,
+             gint64     f,
+             Layer     *layer,
+             GError   **error)
 {
   double t = p->src_start + (double) (f - p->first_frame) / av_q2d (c->fps);
   g_autoptr(GError) local_error = NULL;
@@ -1058,75 +1038,44 @@ piece_picture (Composer  *c,
   if (local_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
+      return FALSE;
     }
+  *layer = (Layer) { .plain = c->black };
   if (src != NULL && c->compute_scales && src->format == AV_PIX_FMT_YUV420P && !frame_matches (c, src))
     {
-      src = scale_picture (c, src, slot, error);
-      if (src == NULL)
-        return NULL;
+      /* Scaled to the composition's size in the chain. */
+      layer->plain = src;
+      layer_frame (c, layer);
     }
-  if (src == NULL || !frame_matches (c, src))
-    {
-      if (src != NULL)
-        g_warning ("decoded frame is %dx%d format %d, expected %dx%d yuv420p; showing black",
-                   src->width, src->height, src->format, c->width, c->height);
-      return c->black;
-    }
+  else if (src != NULL && frame_matches (c, src))
+    layer->plain = src;
+  else if (src != NULL)
+    g_warning ("decoded frame is %dx%d format %d, expected %dx%d yuv420p; showing black",
+               src->width, src->height, src->format, c->width, c->height);
 
+  if (!layer->chained && layer->plain == c->black)
+    return TRUE;
   if (from_start < p->black_in)
     black_weight = (guint) (256 * (p->black_in - from_start) / p->black_in);
   if (from_end < p->black_out)
     black_weight = MAX (black_weight, (guint) (256 * (p->black_out - from_end) / p->black_out));
-  if (black_weight == 0)
-    return src;
-
-  {
-    AveYuvFrame a = yuv_view (c, src), b = yuv_view (c, c->black), out;
-
-    if (!scratch_ready (c, slot, error))
-      return NULL;
-    out = yuv_view (c, c->scratch[slot]);
-    if (!ave_compute_blend (c->compute, &a, &b, black_weight, &out, error))
-      return NULL;
-  }
-  return c->scratch[slot];
-}
-
-/* Makes *picture the frame cards and captions are drawn on (a copy: the
- * picture may be a decoded frame the reader still uses). */
-static gboolean
-make_drawable (Composer       *c,
-               const AVFrame **picture,
-               GError        **error)
-{
-  if (*picture == c->scratch[3])
-    return TRUE;
-  if (!scratch_ready (c, 3, error))
-    return FALSE;
-  if (av_frame_copy (c->scratch[3], *picture) < 0)
-    {
-      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
-                           "Could not copy a video frame to draw on it");
-      return FALSE;
-    }
-  *picture = c->scratch[3];
+  if (black_weight > 0)
+    ave_compute_frame_chain_fade (c->chain, layer_frame (c, layer), black_weight);
   return TRUE;
 }
 
-/* Draws the OVERLAY cards of frame f over `picture` (on a copy: the
+/* Draws the OVERLAY cards of frame f over the layer (in the chain: the
  * picture may be a decoded frame the reader still uses). */
 static gboolean
-apply_overlays (Composer       *c,
-                gint64          f,
-                const AVFrame **picture,
-                GError        **error)
+apply_overlays (Composer  *c,
+                gint64     f,
+                Layer     *layer,
+                GError   **error)
 {
   for (guint i = 0; i < c->n_overlays; i++)
     {
       Overlay *o = &c->overlays[i];
       double opacity = o->card->opacity;
-      AveYuvFrame view;
 
       if (f < o->first_frame || f >= o->end_frame)
         continue;
@@ -1152,33 +1101,28 @@ apply_overlays (Composer       *c,
             opacity *= (double) (k + 1) / (double) (o->fade_frames + 1);
         }
 
-      if (!make_drawable (c, picture, error))
-        return FALSE;
-      view = yuv_view (c, c->scratch[3]);
-      if (!ave_compute_overlay_rgba (c->compute, &view, o->rgba, o->width, o->height, o->stride,
-                                     o->x, o->y, (guint) lround (CLAMP (opacity, 0.0, 1.0) * 255.0),
-                                     error))
-        return FALSE;
+      ave_compute_frame_chain_overlay (c->chain, layer_frame (c, layer), o->rgba, o->width, o->height,
+                                       o->stride, o->x, o->y,
+                                       (guint) lround (CLAMP (opacity, 0.0, 1.0) * 255.0));
     }
   return TRUE;
 }
 
 /* Draws the caption of frame f (the cue whose final.srt times hold the
- * frame's start) over `picture`, above the cards, through the same
- * compute overlay as they are.  The picture is drawn again only when the
+ * frame's start) over the layer, above the cards, through the same
+ * compute overlay as they are.  The caption is drawn again only when the
  * cue or its highlighted word changes. */
 static gboolean
-apply_caption (Composer       *c,
-               gint64          f,
-               const AVFrame **picture,
-               GError        **error)
+apply_caption (Composer  *c,
+               gint64     f,
+               Layer     *layer,
+               GError   **error)
 {
   GArray *cues = c->captions->cues;
   gint64 t_ms = (gint64) floor ((double) f * 1000.0 / av_q2d (c->fps) + 1e-6);
   gint64 start_ms = 0, end_ms = 0;
   const AveCue *cue;
   int word;
-  AveYuvFrame view;
 
   while (c->cue_next < cues->len)
     {
@@ -1209,14 +1153,33 @@ apply_caption (Composer       *c,
       c->caption_cue = (int) c->cue_next;
       c->caption_word = word;
     }
-  if (!make_drawable (c, picture, error))
-    return FALSE;
-  view = yuv_view (c, c->scratch[3]);
-  if (!ave_compute_overlay_rgba (c->compute, &view, c->caption_rgba, c->caption_width, c->caption_height,
-                                 c->caption_stride, c->caption_x, c->caption_y, 255, error))
-    return FALSE;
+  ave_compute_frame_chain_overlay (c->chain, layer_frame (c, layer), c->caption_rgba, c->caption_width,
+                                   c->caption_height, c->caption_stride, c->caption_x, c->caption_y, 255);
   c->frames_captioned++;
   return TRUE;
+}
+
+/* Runs the frame's chain into c->composed. */
+static const AVFrame *
+finish_chain (Composer  *c,
+              Layer     *layer,
+              GError   **error)
+{
+  AveYuvFrame out;
+
+  if (c->composed == NULL)
+    c->composed = _ave_av_frame_new_yuv420p (c->width, c->height);
+  /* The encoder may still hold a reference to the last one. */
+  if (c->composed == NULL || av_frame_make_writable (c->composed) < 0)
+    {
+      g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
+                           "Out of memory for video frames");
+      return NULL;
+    }
+  out = yuv_view (c, c->composed);
+  if (!ave_compute_frame_chain_finish (c->chain, layer->frame, &out, error))
+    return NULL;
+  return c->composed;
 }
 
 static void
@@ -1229,7 +1192,8 @@ release_overlays (Composer *c,
 }
 
 /* Composes output frame f (pieces, dissolve, fades, overlays, captions)
- * and hands it to the consumer. */
+ * and hands it to the consumer: a picture that needs no work as it is,
+ * any other through the chain, made into the output frame at once. */
 static gboolean
 compose_video_frame (Composer  *c,
                      gint64     f,
@@ -1237,6 +1201,7 @@ compose_video_frame (Composer  *c,
 {
   Piece *active[2] = { NULL, NULL };
   guint n_active = 0;
+  Layer layer = { .plain = c->black };
   const AVFrame *picture;
 
   for (guint i = c->first_live; i < c->n_pieces && n_active < 2; i++)
@@ -1248,35 +1213,37 @@ compose_video_frame (Composer  *c,
         active[n_active++] = p;
     }
 
-  if (n_active == 0)
-    picture = c->black;
-  else if (n_active == 1)
-    picture = piece_picture (c, active[0], f, 0, error);
-  else
+  if (n_active == 1 && !piece_layer (c, active[0], f, &layer, error))
+    goto fail;
+  if (n_active == 2)
     {
       /* Dissolve: the incoming piece's weight rises one step per frame and
        * neither end of the ramp is a plain copy of one side. */
-      const AVFrame *a = piece_picture (c, active[0], f, 0, error);
-      const AVFrame *b = a != NULL ? piece_picture (c, active[1], f, 1, error) : NULL;
+      Layer in = { .plain = NULL };
       gint64 j = f - active[1]->first_frame;
       gint64 span = active[0]->end_frame - active[1]->first_frame;
       guint weight = (guint) ((256 * (j + 1) + (span + 1) / 2) / (span + 1));
-      AveYuvFrame va, vb, vo;
 
-      if (b == NULL || !scratch_ready (c, 2, error))
-        return FALSE;
-      va = yuv_view (c, a);
-      vb = yuv_view (c, b);
-      vo = yuv_view (c, c->scratch[2]);
-      if (!ave_compute_blend (c->compute, &va, &vb, weight, &vo, error))
-        return FALSE;
-      picture = c->scratch[2];
+      if (!piece_layer (c, active[0], f, &layer, error) ||
+          !piece_layer (c, active[1], f, &in, error))
+        goto fail;
+      layer_frame (c, &layer);
+      ave_compute_frame_chain_blend (c->chain, layer.frame, layer_frame (c, &in), weight);
     }
-  if (picture == NULL || !apply_overlays (c, f, &picture, error))
-    return FALSE;
-  if (c->burn && !apply_caption (c, f, &picture, error))
+  if (!apply_overlays (c, f, &layer, error))
+    goto fail;
+  if (c->burn && !apply_caption (c, f, &layer, error))
+    goto fail;
+
+  picture = layer.chained ? finish_chain (c, &layer, error) : layer.plain;
+  if (picture == NULL)
     return FALSE;
   return c->emit_video (picture, f, c->consumer_data, error);
+
+fail:
+  /* The next frame starts with an empty chain. */
+  ave_compute_frame_chain_clear (c->chain);
+  return FALSE;
 }
 
 /* The render's consumer of pictures: the encoder. */
@@ -1798,6 +1765,8 @@ _ave_composition_open (AvePlan                  *plan,
     }
   if (c->has_video && !make_black (c, error))
     return NULL;
+  if (c->has_video)
+    c->chain = ave_compute_frame_chain_new (c->compute, c->width, c->height, c->matrix);
   g_debug ("%u pieces, %" G_GINT64_FORMAT " frames at %d/%d fps, plan says %.3f s",
            c->n_pieces, c->n_frames, c->fps.num, c->fps.den, ave_plan_get_output_duration (plan));
   return g_steal_pointer (&c);

@@ -1352,6 +1352,252 @@ ave_compute_vulkan_overlay_rgba (AveCompute    *compute,
                             div_up (MAX (p.l_stride, p.c_stride), GROUP_2D), div_up (l_rows, GROUP_2D), 2, error);
 }
 
+/* -------------------------------------------------------- frame chain
+ *
+ * ave_compute_frame_chain_*: one submission per output frame on the
+ * chain slot, whose one device-local work buffer is bound as both the
+ * kernels' input and output.  It holds the working frames (packed, of the
+ * chain's size) first, then a black frame when a fade needs one (filled
+ * on the device), then the inputs: the pictures to scale with their
+ * tables and the covered part of each RGBA image.  A picture of the
+ * chain's size is packed straight into its working frame.  The host
+ * input buffer has the same layout; only the parts packed go up.  The
+ * kernels run in order on the work buffer (blend and overlay in place,
+ * each reading and writing only its own words), and only the result
+ * frame comes down. */
+
+/* OverlayParams for drawing in place on a packed frame at word `frame`
+ * of the work buffer: whole rows of words (the kernel copies the samples
+ * outside the image unchanged), the image's covered part at `image`. */
+static void
+chain_overlay_params (OverlayParams           *p,
+                      const FrameLayout       *l,
+                      guint32                  frame,
+                      guint32                  image,
+                      const AveComputeChainOp *op,
+                      AveComputeMatrix         matrix,
+                      int                      dx0,
+                      int                      dy0,
+                      int                      dx1,
+                      int                      dy1)
+{
+  memset (p, 0, sizeof *p);
+  p->width = l->width;
+  p->height = l->height;
+  p->dx0 = dx0;
+  p->dy0 = dy0;
+  p->dx1 = dx1;
+  p->dy1 = dy1;
+  p->lx0 = 0;
+  p->l_stride = l->y_stride;
+  p->cwx0 = 0;
+  p->c_stride = l->c_stride;
+  p->cy0 = dy0 / 2;
+  p->cy1 = (dy1 - 1) / 2 + 1;
+  p->in_y = p->out_y = frame + (guint32) dy0 * l->y_stride;
+  p->in_u = p->out_u = frame + l->y_words + p->cy0 * l->c_stride;
+  p->in_v = p->out_v = frame + l->y_words + l->c_words + p->cy0 * l->c_stride;
+  p->in_img = image;
+  p->opacity = op->opacity;
+  SET_RGB_TO_YUV (p, _ave_color_coefs (matrix));
+}
+
+/* A word offset into the work buffer must fit the kernels' 32 bits. */
+static gboolean
+chain_check_words (guint64   words,
+                   GError  **error)
+{
+  if (words <= G_MAXUINT32 / 4)
+    return TRUE;
+  g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+               "Vulkan: a composed frame's pictures and images are too large for one submission; "
+               "use the CPU backend");
+  return FALSE;
+}
+
+static gboolean
+ave_compute_vulkan_frame_chain_run (AveCompute               *compute,
+                                    const AveComputeChainOp  *ops,
+                                    guint                     n_ops,
+                                    guint                     n_frames,
+                                    guint                     result,
+                                    AveYuvFrame              *out,
+                                    GError                  **error)
+{
+  AveComputeVulkan *self = AVE_COMPUTE_VULKAN (compute);
+  AveVkContext *ctx = self->ctx;
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autofree AveVkDispatch *dispatches = g_new0 (AveVkDispatch, n_ops);
+  g_autofree ScaleParams *scales = g_new0 (ScaleParams, n_ops);
+  g_autofree BlendParams *blends = g_new0 (BlendParams, n_ops);
+  g_autofree OverlayParams *overlays = g_new0 (OverlayParams, n_ops);
+  g_autofree guint32 *input_at = g_new0 (guint32, n_ops);   /* word of each op's input */
+  g_autofree VkBufferCopy *uploads = g_new0 (VkBufferCopy, n_ops + 1);
+  AveVkFill fills[3];
+  guint n_dispatches = 0, n_uploads = 0, n_fills = 0;
+  FrameLayout l;
+  gboolean need_black = FALSE;
+  guint32 black = 0, inputs, words;
+  guint32 *in;
+  gint64 start;
+
+  if (!check_frame (out, "composed", error))
+    return FALSE;
+  frame_layout_init (&l, out->width, out->height);
+
+  /* The layout: working frames, black, then each op's input. */
+  for (guint i = 0; i < n_ops; i++)
+    need_black |= ops[i].kind == AVE_COMPUTE_CHAIN_BLEND && ops[i].other_is_black;
+  black = n_frames * l.frame_words;
+  inputs = black + (need_black ? l.frame_words : 0);
+  words = inputs;
+  for (guint i = 0; i < n_ops; i++)
+    {
+      const AveComputeChainOp *op = &ops[i];
+      guint64 need = 0;
+
+      if (op->kind == AVE_COMPUTE_CHAIN_TAKE)
+        {
+          FrameLayout ls;
+
+          if (!check_frame (&op->picture, "chain picture", error))
+            return FALSE;
+          frame_layout_init (&ls, op->picture.width, op->picture.height);
+          if (ls.width != l.width || ls.height != l.height)
+            need = (guint64) ls.frame_words + scale_table_words (&l);
+        }
+      else if (op->kind == AVE_COMPUTE_CHAIN_OVERLAY)
+        {
+          int dx0 = MAX (op->x, 0), dy0 = MAX (op->y, 0);
+          int dx1 = (int) MIN ((gint64) op->x + op->rgba_width, (gint64) l.width);
+          int dy1 = (int) MIN ((gint64) op->y + op->rgba_height, (gint64) l.height);
+
+          need = (guint64) (dx1 - dx0) * (dy1 - dy0);
+        }
+      input_at[i] = words;
+      if (!chain_check_words ((guint64) words + need, error))
+        return FALSE;
+      words += (guint32) need;
+    }
+
+  locker = g_mutex_locker_new (&self->lock);
+  if (!_ave_vk_chain_reserve (ctx, l.width, l.height, (VkDeviceSize) words * 4, (VkDeviceSize) words * 4,
+                              (VkDeviceSize) l.frame_words * 4, error))
+    return FALSE;
+
+  start = g_get_monotonic_time ();
+  in = slot_in (ctx, AVE_VK_CHAIN_SLOT);
+  for (guint i = 0; i < n_ops; i++)
+    {
+      const AveComputeChainOp *op = &ops[i];
+      guint32 frame = op->frame * l.frame_words;
+
+      switch (op->kind)
+        {
+        case AVE_COMPUTE_CHAIN_TAKE:
+          {
+            FrameLayout ls;
+
+            frame_layout_init (&ls, op->picture.width, op->picture.height);
+            if (ls.width == l.width && ls.height == l.height)
+              {
+                /* Packed where the kernels read it: no kernel to run. */
+                pack_frame (in + frame, &l, &op->picture);
+                uploads[n_uploads++] = (VkBufferCopy) {
+                  .srcOffset = (VkDeviceSize) frame * 4, .dstOffset = (VkDeviceSize) frame * 4,
+                  .size = (VkDeviceSize) l.frame_words * 4,
+                };
+                break;
+              }
+            scale_params_init (&scales[i], &ls, &l, input_at[i], frame, input_at[i] + ls.frame_words);
+            pack_frame (in + input_at[i], &ls, &op->picture);
+            scale_tables_pack (in, &scales[i], &ls, &l);
+            dispatches[n_dispatches++] = (AveVkDispatch) {
+              .kernel = AVE_VK_KERNEL_SCALE,
+              .push_constants = &scales[i],
+              .push_constants_size = sizeof (ScaleParams),
+              .groups_x = div_up (l.y_stride, GROUP_2D),
+              .groups_y = div_up (l.height, GROUP_2D),
+              .groups_z = 3,
+            };
+          }
+          break;
+
+        case AVE_COMPUTE_CHAIN_BLEND:
+          {
+            guint32 groups = div_up (l.frame_words, GROUP_1D);
+            BlendParams *b = &blends[i];
+
+            b->a_offset = frame;
+            b->b_offset = op->other_is_black ? black : op->other * l.frame_words;
+            b->out_offset = frame;
+            b->n_words = l.frame_words;
+            b->weight = op->weight;
+            b->groups_x = MIN (groups, MAX_GROUPS);
+            dispatches[n_dispatches++] = (AveVkDispatch) {
+              .kernel = AVE_VK_KERNEL_BLEND,
+              .push_constants = b,
+              .push_constants_size = sizeof (BlendParams),
+              .groups_x = b->groups_x,
+              .groups_y = div_up (groups, b->groups_x),
+              .groups_z = 1,
+            };
+          }
+          break;
+
+        case AVE_COMPUTE_CHAIN_OVERLAY:
+          {
+            int dx0 = MAX (op->x, 0), dy0 = MAX (op->y, 0);
+            int dx1 = (int) MIN ((gint64) op->x + op->rgba_width, (gint64) l.width);
+            int dy1 = (int) MIN ((gint64) op->y + op->rgba_height, (gint64) l.height);
+            const guint8 *covered = op->rgba + (gsize) (dy0 - op->y) * op->rgba_stride + (gsize) (dx0 - op->x) * 4;
+
+            chain_overlay_params (&overlays[i], &l, frame, input_at[i], op, out->matrix, dx0, dy0, dx1, dy1);
+            pack_rows (in + input_at[i], dx1 - dx0, covered, op->rgba_stride, (gsize) (dx1 - dx0) * 4, dy1 - dy0);
+            dispatches[n_dispatches++] = (AveVkDispatch) {
+              .kernel = AVE_VK_KERNEL_OVERLAY,
+              .push_constants = &overlays[i],
+              .push_constants_size = sizeof (OverlayParams),
+              .groups_x = div_up (l.y_stride, GROUP_2D),
+              .groups_y = div_up (dy1 - dy0, GROUP_2D),
+              .groups_z = 2,
+            };
+          }
+          break;
+
+        default:
+          g_assert_not_reached ();
+        }
+    }
+  ctx->timings.pack_us += elapsed_us (start);
+  if (words > inputs)
+    uploads[n_uploads++] = (VkBufferCopy) {
+      .srcOffset = (VkDeviceSize) inputs * 4, .dstOffset = (VkDeviceSize) inputs * 4,
+      .size = (VkDeviceSize) (words - inputs) * 4,
+    };
+  if (need_black)
+    {
+      /* Limited-range black, made on the device instead of uploaded. */
+      fills[n_fills++] = (AveVkFill) { (VkDeviceSize) black * 4, (VkDeviceSize) l.y_words * 4, 0x10101010u };
+      fills[n_fills++] = (AveVkFill) { (VkDeviceSize) (black + l.y_words) * 4,
+                                       (VkDeviceSize) 2 * l.c_words * 4, 0x80808080u };
+    }
+
+  if (!_ave_vk_chain_submit (ctx, uploads, n_uploads, fills, n_fills, dispatches, n_dispatches,
+                             (VkDeviceSize) result * l.frame_words * 4, (VkDeviceSize) l.frame_words * 4, error) ||
+      !_ave_vk_slot_wait (ctx, AVE_VK_CHAIN_SLOT, error))
+    {
+      if (!_ave_vk_slot_wait (ctx, AVE_VK_CHAIN_SLOT, NULL))
+        ctx->slots[AVE_VK_CHAIN_SLOT].pending = FALSE;
+      return FALSE;
+    }
+
+  start = g_get_monotonic_time ();
+  unpack_frame (out, &l, slot_out (ctx, AVE_VK_CHAIN_SLOT));
+  ctx->timings.unpack_us += elapsed_us (start);
+  return TRUE;
+}
+
 /* ------------------------------------------------------------- object */
 
 static const char *
@@ -1374,6 +1620,7 @@ ave_compute_vulkan_iface_init (AveComputeInterface *iface)
   iface->analysis_add = ave_compute_vulkan_analysis_add;
   iface->analysis_flush = ave_compute_vulkan_analysis_flush;
   iface->analysis_end = ave_compute_vulkan_analysis_end;
+  iface->frame_chain_run = ave_compute_vulkan_frame_chain_run;
 }
 
 static void

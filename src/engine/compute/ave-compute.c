@@ -542,6 +542,338 @@ ave_compute_analysis_free (AveComputeAnalysis *self)
   g_free (self);
 }
 
+/* ---------------------------------------------------------- frame chain */
+
+struct _AveComputeFrameChain
+{
+  AveCompute       *compute;
+  int               width, height;
+  AveComputeMatrix  matrix;
+  GArray           *ops;        /* AveComputeChainOp since the last finish */
+  guint             n_frames;
+
+  /* the composition on host frames: one buffer per working frame and the
+   * black frame, made when first needed and kept for the next frames */
+  guint8           *own_data[AVE_COMPUTE_CHAIN_MAX_FRAMES];
+  guint8           *black_data;
+};
+
+AveComputeFrameChain *
+ave_compute_frame_chain_new (AveCompute       *compute,
+                             int               width,
+                             int               height,
+                             AveComputeMatrix  matrix)
+{
+  AveComputeFrameChain *self;
+
+  g_return_val_if_fail (AVE_IS_COMPUTE (compute), NULL);
+  g_return_val_if_fail (width > 0 && height > 0, NULL);
+
+  self = g_new0 (AveComputeFrameChain, 1);
+  self->compute = g_object_ref (compute);
+  self->width = width;
+  self->height = height;
+  self->matrix = matrix;
+  self->ops = g_array_new (FALSE, TRUE, sizeof (AveComputeChainOp));
+  return self;
+}
+
+guint
+ave_compute_frame_chain_take (AveComputeFrameChain *self,
+                              const AveYuvFrame    *picture)
+{
+  AveComputeChainOp op = { .kind = AVE_COMPUTE_CHAIN_TAKE };
+
+  g_return_val_if_fail (self != NULL, 0);
+  g_return_val_if_fail (frame_is_valid (picture), 0);
+  g_return_val_if_fail (self->n_frames < AVE_COMPUTE_CHAIN_MAX_FRAMES, 0);
+
+  op.frame = self->n_frames++;
+  op.picture = *picture;
+  op.picture.matrix = self->matrix;
+  g_array_append_val (self->ops, op);
+  return op.frame;
+}
+
+void
+ave_compute_frame_chain_blend (AveComputeFrameChain *self,
+                               guint                 frame,
+                               guint                 other,
+                               guint                 weight)
+{
+  AveComputeChainOp op = { .kind = AVE_COMPUTE_CHAIN_BLEND };
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (frame < self->n_frames && other < self->n_frames && frame != other);
+
+  op.frame = frame;
+  op.other = other;
+  op.weight = MIN (weight, 256u);
+  g_array_append_val (self->ops, op);
+}
+
+void
+ave_compute_frame_chain_fade (AveComputeFrameChain *self,
+                              guint                 frame,
+                              guint                 weight)
+{
+  AveComputeChainOp op = { .kind = AVE_COMPUTE_CHAIN_BLEND, .other_is_black = TRUE };
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (frame < self->n_frames);
+
+  op.frame = frame;
+  op.weight = MIN (weight, 256u);
+  g_array_append_val (self->ops, op);
+}
+
+void
+ave_compute_frame_chain_overlay (AveComputeFrameChain *self,
+                                 guint                 frame,
+                                 const guint8         *rgba,
+                                 int                   rgba_width,
+                                 int                   rgba_height,
+                                 int                   rgba_stride,
+                                 int                   x,
+                                 int                   y,
+                                 guint                 opacity)
+{
+  AveComputeChainOp op = { .kind = AVE_COMPUTE_CHAIN_OVERLAY };
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (frame < self->n_frames);
+  g_return_if_fail (rgba_width >= 0 && rgba_height >= 0);
+  g_return_if_fail (rgba != NULL || rgba_width == 0 || rgba_height == 0);
+  g_return_if_fail (rgba_stride >= rgba_width * 4);
+
+  /* Nothing visible: no kernel runs, as with ave_compute_overlay_rgba. */
+  if (rgba_width == 0 || rgba_height == 0 || opacity == 0 ||
+      x >= self->width || y >= self->height ||
+      (gint64) x + rgba_width <= 0 || (gint64) y + rgba_height <= 0)
+    return;
+
+  op.frame = frame;
+  op.rgba = rgba;
+  op.rgba_width = rgba_width;
+  op.rgba_height = rgba_height;
+  op.rgba_stride = rgba_stride;
+  op.x = x;
+  op.y = y;
+  op.opacity = MIN (opacity, 255u);
+  g_array_append_val (self->ops, op);
+}
+
+void
+ave_compute_frame_chain_clear (AveComputeFrameChain *self)
+{
+  g_return_if_fail (self != NULL);
+
+  g_array_set_size (self->ops, 0);
+  self->n_frames = 0;
+}
+
+guint
+ave_compute_frame_chain_get_n_ops (AveComputeFrameChain *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->ops->len;
+}
+
+static void
+copy_frame (AveYuvFrame       *dst,
+            const AveYuvFrame *src)
+{
+  int cw = (dst->width + 1) / 2, ch = (dst->height + 1) / 2;
+
+  copy_plane (dst->y, dst->y_stride, src->y, src->y_stride, dst->width, dst->height);
+  copy_plane (dst->u, dst->uv_stride, src->u, src->uv_stride, cw, ch);
+  copy_plane (dst->v, dst->uv_stride, src->v, src->uv_stride, cw, ch);
+}
+
+static AveYuvFrame
+chain_own_frame (AveComputeFrameChain *self,
+                 guint                 frame)
+{
+  AveYuvFrame view;
+
+  if (self->own_data[frame] == NULL)
+    self->own_data[frame] = g_malloc (analysis_frame_bytes (self->width, self->height));
+  analysis_frame_setup (&view, self->own_data[frame], self->width, self->height);
+  view.matrix = self->matrix;
+  return view;
+}
+
+static AveYuvFrame
+chain_black (AveComputeFrameChain *self)
+{
+  AveYuvFrame view;
+  gsize luma = (gsize) self->width * self->height;
+
+  if (self->black_data == NULL)
+    {
+      gsize bytes = analysis_frame_bytes (self->width, self->height);
+
+      self->black_data = g_malloc (bytes);
+      memset (self->black_data, 16, luma);
+      memset (self->black_data + luma, 128, bytes - luma);
+    }
+  analysis_frame_setup (&view, self->black_data, self->width, self->height);
+  view.matrix = self->matrix;
+  return view;
+}
+
+/* The kernels one after the other on host frames, with as few copies as
+ * the composer made before the chain: the last operation that makes the
+ * result (before the overlays drawn on it) writes straight into `out`, a
+ * picture of the right size is read where it lies, and copied only to be
+ * drawn on. */
+static gboolean
+chain_run_on_host (AveComputeFrameChain  *self,
+                   guint                  result,
+                   AveYuvFrame           *out,
+                   GError               **error)
+{
+  const AveComputeChainOp *ops = (const AveComputeChainOp *) self->ops->data;
+  guint n = self->ops->len;
+  AveYuvFrame view[AVE_COMPUTE_CHAIN_MAX_FRAMES];
+  gboolean writable[AVE_COMPUTE_CHAIN_MAX_FRAMES] = { FALSE };
+  guint last_maker = 0;
+
+  for (guint i = 0; i < n; i++)
+    if (ops[i].frame == result && ops[i].kind != AVE_COMPUTE_CHAIN_OVERLAY)
+      last_maker = i;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const AveComputeChainOp *op = &ops[i];
+      guint f = op->frame;
+      gboolean into_out = i == last_maker;
+      AveYuvFrame dst;
+
+      switch (op->kind)
+        {
+        case AVE_COMPUTE_CHAIN_TAKE:
+          if (op->picture.width != self->width || op->picture.height != self->height)
+            {
+              dst = into_out ? *out : chain_own_frame (self, f);
+              if (!ave_compute_scale (self->compute, &op->picture, &dst, error))
+                return FALSE;
+              view[f] = dst;
+              writable[f] = TRUE;
+            }
+          else if (into_out)
+            {
+              copy_frame (out, &op->picture);
+              view[f] = *out;
+              writable[f] = TRUE;
+            }
+          else
+            {
+              view[f] = op->picture;
+              writable[f] = FALSE;
+            }
+          break;
+
+        case AVE_COMPUTE_CHAIN_BLEND:
+          {
+            AveYuvFrame other = op->other_is_black ? chain_black (self) : view[op->other];
+
+            dst = into_out ? *out : chain_own_frame (self, f);
+            if (!ave_compute_blend (self->compute, &view[f], &other, op->weight, &dst, error))
+              return FALSE;
+            view[f] = dst;
+            writable[f] = TRUE;
+          }
+          break;
+
+        case AVE_COMPUTE_CHAIN_OVERLAY:
+          if (!writable[f])
+            {
+              dst = chain_own_frame (self, f);
+              copy_frame (&dst, &view[f]);
+              view[f] = dst;
+              writable[f] = TRUE;
+            }
+          if (!ave_compute_overlay_rgba (self->compute, &view[f], op->rgba, op->rgba_width,
+                                         op->rgba_height, op->rgba_stride, op->x, op->y,
+                                         op->opacity, error))
+            return FALSE;
+          break;
+
+        default:
+          g_assert_not_reached ();
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+ave_compute_frame_chain_finish (AveComputeFrameChain  *self,
+                                guint                  frame,
+                                AveYuvFrame           *out,
+                                GError               **error)
+{
+  AveComputeInterface *iface;
+  gboolean ok;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (frame < self->n_frames, FALSE);
+  g_return_val_if_fail (frame_is_valid (out), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (out->width != self->width || out->height != self->height)
+    {
+      ave_compute_frame_chain_clear (self);
+      return size_mismatch (error, "frame chain");
+    }
+
+  out->matrix = self->matrix;
+  iface = AVE_COMPUTE_GET_IFACE (self->compute);
+  if (iface->frame_chain_run != NULL)
+    {
+      const AveComputeChainOp *ops = (const AveComputeChainOp *) self->ops->data;
+
+      /* Counted as the kernels would be: the chain runs each of them. */
+      for (guint i = 0; i < self->ops->len; i++)
+        switch (ops[i].kind)
+          {
+          case AVE_COMPUTE_CHAIN_TAKE:
+            if (ops[i].picture.width != self->width || ops[i].picture.height != self->height)
+              count_call (self->compute, AVE_COMPUTE_KERNEL_SCALE, 1);
+            break;
+          case AVE_COMPUTE_CHAIN_BLEND:
+            count_call (self->compute, AVE_COMPUTE_KERNEL_BLEND, 1);
+            break;
+          case AVE_COMPUTE_CHAIN_OVERLAY:
+            count_call (self->compute, AVE_COMPUTE_KERNEL_OVERLAY, 1);
+            break;
+          default:
+            g_assert_not_reached ();
+          }
+      ok = iface->frame_chain_run (self->compute, ops, self->ops->len, self->n_frames, frame, out, error);
+    }
+  else
+    ok = chain_run_on_host (self, frame, out, error);
+
+  ave_compute_frame_chain_clear (self);
+  return ok;
+}
+
+void
+ave_compute_frame_chain_free (AveComputeFrameChain *self)
+{
+  if (self == NULL)
+    return;
+
+  g_clear_object (&self->compute);
+  g_array_unref (self->ops);
+  for (guint i = 0; i < AVE_COMPUTE_CHAIN_MAX_FRAMES; i++)
+    g_free (self->own_data[i]);
+  g_free (self->black_data);
+  g_free (self);
+}
+
 /* ------------------------------------------------------------- selection */
 
 AveCompute *

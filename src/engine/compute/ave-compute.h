@@ -78,6 +78,33 @@ void   ave_frame_stats_derive         (const AveFrameStats *stats,
 double ave_frame_stats_hist_distance  (const AveFrameStats *a,
                                        const AveFrameStats *b);
 
+/* One operation of a frame chain (see AveComputeFrameChain). */
+typedef enum
+{
+  AVE_COMPUTE_CHAIN_TAKE,      /* frame = picture, scaled to the chain's size if it differs */
+  AVE_COMPUTE_CHAIN_BLEND,     /* frame = blend (frame, other or black, weight) */
+  AVE_COMPUTE_CHAIN_OVERLAY,   /* frame = frame with the RGBA image drawn over it */
+} AveComputeChainOpKind;
+
+typedef struct
+{
+  AveComputeChainOpKind kind;
+  guint                 frame;        /* the working frame written */
+  /* TAKE */
+  AveYuvFrame           picture;
+  /* BLEND: other_is_black blends towards black (Y 16, U and V 128) */
+  guint                 other;
+  gboolean              other_is_black;
+  guint                 weight;       /* 0..256 */
+  /* OVERLAY: as ave_compute_overlay_rgba */
+  const guint8         *rgba;
+  int                   rgba_width, rgba_height, rgba_stride;
+  int                   x, y;
+  guint                 opacity;      /* 1..255 */
+} AveComputeChainOp;
+
+#define AVE_COMPUTE_CHAIN_MAX_FRAMES 4
+
 #define AVE_TYPE_COMPUTE (ave_compute_get_type ())
 G_DECLARE_INTERFACE (AveCompute, ave_compute, AVE, COMPUTE, GObject)
 
@@ -165,6 +192,19 @@ struct _AveComputeInterface
                                 GError            **error);
   void     (*analysis_end)     (AveCompute         *self,
                                 gpointer            state);
+
+  /* The frame chain (AveComputeFrameChain below), optional: runs a
+   * frame's operations (checked, visible overlays only) with the working
+   * frames where the kernels run and writes working frame `result` into
+   * the host frame `out`, once.  NULL here: ave-compute.c runs the
+   * kernels one after the other on host frames, with the same results. */
+  gboolean (*frame_chain_run)  (AveCompute                 *self,
+                                const AveComputeChainOp    *ops,
+                                guint                       n_ops,
+                                guint                       n_frames,
+                                guint                       result,
+                                AveYuvFrame                *out,
+                                GError                    **error);
 };
 
 /* The kernels, for counting calls (ave_compute_get_calls). */
@@ -232,6 +272,61 @@ gboolean            ave_compute_analysis_flush     (AveComputeAnalysis  *self,
 void                ave_compute_analysis_free      (AveComputeAnalysis  *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveComputeAnalysis, ave_compute_analysis_free)
+
+/* One output frame of a composition as a short list of operations on
+ * working frames of one size: take a picture (scaled to that size when
+ * it has another), blend two working frames or one with black, draw RGBA
+ * images over one; then ave_compute_frame_chain_finish writes one of them
+ * into a host frame.  Nothing runs before finish: a GPU backend uploads
+ * each picture and image once, runs every kernel in one submission on
+ * frames that stay on the device, and downloads only the finished frame.
+ * Every backend gives the same result as the kernels called one after
+ * the other on host frames, and counts each kernel run
+ * (ave_compute_get_calls).  The pictures and images must stay valid and
+ * unchanged until finish returns.  One chain serves frame after frame. */
+typedef struct _AveComputeFrameChain AveComputeFrameChain;
+
+AveComputeFrameChain *ave_compute_frame_chain_new     (AveCompute            *compute,
+                                                       int                    width,
+                                                       int                    height,
+                                                       AveComputeMatrix       matrix);
+/* A new working frame holding `picture` (4:2:0, any size); returns its
+ * index (at most AVE_COMPUTE_CHAIN_MAX_FRAMES per frame). */
+guint                 ave_compute_frame_chain_take    (AveComputeFrameChain  *self,
+                                                       const AveYuvFrame     *picture);
+/* frame = (frame * (256 - weight) + other * weight + 128) >> 8 */
+void                  ave_compute_frame_chain_blend   (AveComputeFrameChain  *self,
+                                                       guint                  frame,
+                                                       guint                  other,
+                                                       guint                  weight);
+/* The same towards black: a fade. */
+void                  ave_compute_frame_chain_fade    (AveComputeFrameChain  *self,
+                                                       guint                  frame,
+                                                       guint                  weight);
+/* As ave_compute_overlay_rgba on the working frame (in the chain's matrix). */
+void                  ave_compute_frame_chain_overlay (AveComputeFrameChain  *self,
+                                                       guint                  frame,
+                                                       const guint8          *rgba,
+                                                       int                    rgba_width,
+                                                       int                    rgba_height,
+                                                       int                    rgba_stride,
+                                                       int                    x,
+                                                       int                    y,
+                                                       guint                  opacity);
+/* Forgets the operations recorded since the last finish (a frame given up). */
+void                  ave_compute_frame_chain_clear   (AveComputeFrameChain  *self);
+/* Operations recorded since the last finish. */
+guint                 ave_compute_frame_chain_get_n_ops (AveComputeFrameChain *self);
+/* Runs the operations and writes working frame `frame` into `out` (the
+ * chain's size); the chain is then empty for the next frame, also after
+ * an error. */
+gboolean              ave_compute_frame_chain_finish  (AveComputeFrameChain  *self,
+                                                       guint                  frame,
+                                                       AveYuvFrame           *out,
+                                                       GError               **error);
+void                  ave_compute_frame_chain_free    (AveComputeFrameChain  *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveComputeFrameChain, ave_compute_frame_chain_free)
 
 /* The CPU backend (always available), with the best kernels this CPU can
  * run: vectorised (AVX2 or SSE2) where the CPU has them, else the scalar

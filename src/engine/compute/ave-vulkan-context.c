@@ -512,7 +512,7 @@ create_slots (AveVkContext  *ctx,
 
       ctx->slots[i].cmd = cmds[i];
       ctx->slots[i].set = sets[i];
-      if (i >= AVE_VK_CHAINED_SLOT)
+      if (i >= AVE_VK_CHAINED_SLOT && i < AVE_VK_CHAINED_SLOT + AVE_VK_N_CHAINED)
         ctx->slots[i].set_work = sets[AVE_VK_N_ALL_SLOTS + i - AVE_VK_CHAINED_SLOT];
       if (!check (ctx, ctx->vkCreateFence (ctx->device, &fence_info, NULL, &ctx->slots[i].fence),
                   "vkCreateFence", error))
@@ -824,9 +824,15 @@ _ave_vk_slot_reserve (AveVkContext  *ctx,
     }
   needed = _ave_vk_context_footprint (ctx, want_in, want_out);
   if (ctx->memory_limit > 0 && ctx->allocated - slot_footprint (slot) + needed > ctx->memory_limit)
-    for (guint i = 0; i < AVE_VK_N_SLOTS; i++)
-      if (i != index && !ctx->slots[i].pending)
-        slot_release (ctx, &ctx->slots[i]);
+    {
+      for (guint i = 0; i < AVE_VK_N_SLOTS; i++)
+        if (i != index && !ctx->slots[i].pending)
+          slot_release (ctx, &ctx->slots[i]);
+      /* The frame chain keeps nothing between frames: a card's conversion
+       * between two composed frames may have its memory. */
+      if (!ctx->slots[AVE_VK_CHAIN_SLOT].pending)
+        slot_release (ctx, &ctx->slots[AVE_VK_CHAIN_SLOT]);
+    }
   if (ctx->memory_limit > 0 && needed > ctx->memory_limit)
     {
       g_autofree char *need = format_mib (needed);
@@ -1223,6 +1229,192 @@ _ave_vk_chained_submit (AveVkContext         *ctx,
   else
     memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
                     VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+  timestamp (ctx, index, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, AVE_VK_TS_DOWNLOADED);
+
+  if (!check (ctx, ctx->vkEndCommandBuffer (cmd), "vkEndCommandBuffer", error) ||
+      !check (ctx, ctx->vkResetFences (ctx->device, 1, &slot->fence), "vkResetFences", error) ||
+      !check (ctx, ctx->vkQueueSubmit (ctx->queue, 1, &submit, slot->fence), "vkQueueSubmit", error))
+    return FALSE;
+  slot->pending = TRUE;
+  ctx->timings.submissions++;
+  return TRUE;
+}
+
+gboolean
+_ave_vk_chain_reserve (AveVkContext  *ctx,
+                       int            width,
+                       int            height,
+                       VkDeviceSize   in_bytes,
+                       VkDeviceSize   work_bytes,
+                       VkDeviceSize   out_bytes,
+                       GError       **error)
+{
+  AveVkSlot *slot = &ctx->slots[AVE_VK_CHAIN_SLOT];
+  gboolean grow_in, grow_work, grow_out;
+  VkDeviceSize kept, needed;
+
+  if (!_ave_vk_slot_wait (ctx, AVE_VK_CHAIN_SLOT, error))
+    return FALSE;
+  if (in_bytes > ctx->max_buffer_bytes || work_bytes > ctx->max_buffer_bytes || out_bytes > ctx->max_buffer_bytes)
+    {
+      g_autofree char *need = format_mib (MAX (MAX (in_bytes, work_bytes), out_bytes));
+      g_autofree char *max = format_mib (ctx->max_buffer_bytes);
+      g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+                   "Vulkan: %s cannot bind a %s buffer (its limit is %s); use smaller frames or the CPU backend",
+                   ctx->props.deviceName, need, max);
+      return FALSE;
+    }
+
+  grow_in = slot->in_host.size < in_bytes;
+  grow_work = slot->work.size < work_bytes;
+  grow_out = slot->out_host.size < out_bytes;
+  if (!grow_in && !grow_work && !grow_out && slot->set_valid)
+    return TRUE;
+
+  /* Host buffers only, whatever the device: the work buffer is what the
+   * kernels bind, the host ones are only copied from and to. */
+  kept = (grow_in ? 0 : slot->in_host.allocated) + (grow_work ? 0 : slot->work.allocated) +
+         (grow_out ? 0 : slot->out_host.allocated);
+  needed = kept + (grow_in ? round_granule (in_bytes) : 0) + (grow_work ? round_granule (work_bytes) : 0) +
+           (grow_out ? round_granule (out_bytes) : 0);
+  if (ctx->memory_limit > 0 && ctx->allocated - slot_footprint (slot) + needed > ctx->memory_limit)
+    for (guint i = 0; i < AVE_VK_N_SLOTS; i++)
+      if (!ctx->slots[i].pending)
+        slot_release (ctx, &ctx->slots[i]);
+  if (ctx->memory_limit > 0 && ctx->allocated - slot_footprint (slot) + needed > ctx->memory_limit)
+    {
+      g_autofree char *need = format_mib (needed);
+      g_autofree char *limit = format_mib (ctx->memory_limit);
+      g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+                   "the GPU memory limit (%s) is too small to compose one %dx%d frame from its pictures "
+                   "(needs %s); raise --gpu-memory or use the CPU backend",
+                   limit, width, height, need);
+      return FALSE;
+    }
+
+  slot->set_valid = FALSE;
+  if (grow_in)
+    {
+      buffer_destroy (ctx, &slot->in_host);
+      if (!buffer_create (ctx, &slot->in_host, in_bytes, TRUE, FALSE, error))
+        goto fail;
+    }
+  if (grow_work)
+    {
+      buffer_destroy (ctx, &slot->work);
+      if (!buffer_create (ctx, &slot->work, work_bytes, FALSE, FALSE, error))
+        goto fail;
+    }
+  if (grow_out)
+    {
+      buffer_destroy (ctx, &slot->out_host);
+      if (!buffer_create (ctx, &slot->out_host, out_bytes, TRUE, TRUE, error))
+        goto fail;
+    }
+  write_set (ctx, slot->set, slot->work.buffer, slot->work.buffer);
+  slot->set_valid = TRUE;
+  return TRUE;
+
+fail:
+  slot_release (ctx, slot);
+  return FALSE;
+}
+
+gboolean
+_ave_vk_chain_submit (AveVkContext         *ctx,
+                      const VkBufferCopy   *uploads,
+                      guint                 n_uploads,
+                      const AveVkFill      *fills,
+                      guint                 n_fills,
+                      const AveVkDispatch  *dispatches,
+                      guint                 n_dispatches,
+                      VkDeviceSize          result,
+                      VkDeviceSize          out_bytes,
+                      GError              **error)
+{
+  guint index = AVE_VK_CHAIN_SLOT;
+  AveVkSlot *slot = &ctx->slots[index];
+  VkCommandBuffer cmd = slot->cmd;
+  VkCommandBufferBeginInfo begin = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+  };
+  VkSubmitInfo submit = {
+    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+    .commandBufferCount = 1,
+    .pCommandBuffers = &cmd,
+  };
+  VkBufferCopy download = { .srcOffset = result, .dstOffset = 0, .size = out_bytes };
+  const VkPipelineStageFlags device_stages = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
+  const VkAccessFlags device_access = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT |
+                                      VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+  VkDeviceSize uploaded = 0;
+
+  g_return_val_if_fail (!slot->pending && slot->set_valid, FALSE);
+  g_return_val_if_fail (out_bytes > 0 && out_bytes <= slot->out_host.size, FALSE);
+  if (ctx->lost)
+    {
+      g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+                   "Vulkan: the device %s was lost earlier; use the CPU backend", ctx->props.deviceName);
+      return FALSE;
+    }
+  slot->in_bytes = 0;
+  slot->out_bytes = out_bytes;
+
+  if (!check (ctx, ctx->vkResetCommandBuffer (cmd, 0), "vkResetCommandBuffer", error) ||
+      !check (ctx, ctx->vkBeginCommandBuffer (cmd, &begin), "vkBeginCommandBuffer", error))
+    return FALSE;
+  if (ctx->query_pool != VK_NULL_HANDLE)
+    ctx->vkCmdResetQueryPool (cmd, ctx->query_pool, index * AVE_VK_N_TS, AVE_VK_N_TS);
+  timestamp (ctx, index, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, AVE_VK_TS_BEGIN);
+
+  /* The last frame's download has finished (we waited for it), but say
+   * so to the device too before its buffers are written again. */
+  memory_barrier (ctx, cmd, device_stages, device_access, device_stages, device_access);
+  if (n_uploads > 0)
+    ctx->vkCmdCopyBuffer (cmd, slot->in_host.buffer, slot->work.buffer, n_uploads, uploads);
+  for (guint i = 0; i < n_uploads; i++)
+    uploaded += uploads[i].size;
+  /* On a unified device the copy stays in the device's memory: no bus. */
+  if (!ctx->unified)
+    ctx->timings.upload_bytes += uploaded;
+  for (guint i = 0; i < n_fills; i++)
+    ctx->vkCmdFillBuffer (cmd, slot->work.buffer, fills[i].offset, fills[i].size, fills[i].value);
+  memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                  VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+  timestamp (ctx, index, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, AVE_VK_TS_UPLOADED);
+
+  ctx->vkCmdBindDescriptorSets (cmd, VK_PIPELINE_BIND_POINT_COMPUTE, ctx->pipeline_layout,
+                                0, 1, &slot->set, 0, NULL);
+  for (guint i = 0; i < n_dispatches; i++)
+    {
+      const AveVkDispatch *d = &dispatches[i];
+      guint8 push[AVE_VK_PUSH_CONSTANT_BYTES] = { 0 };
+
+      g_return_val_if_fail (d->push_constants_size <= sizeof push, FALSE);
+      memcpy (push, d->push_constants, d->push_constants_size);
+      /* Each kernel reads the working frames the ones before wrote. */
+      if (i > 0)
+        memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+      if (i == 0 || d->kernel != dispatches[i - 1].kernel)
+        ctx->vkCmdBindPipeline (cmd, VK_PIPELINE_BIND_POINT_COMPUTE, ctx->pipelines[d->kernel]);
+      ctx->vkCmdPushConstants (cmd, ctx->pipeline_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof push, push);
+      if (d->groups_x > 0 && d->groups_y > 0 && d->groups_z > 0)
+        ctx->vkCmdDispatch (cmd, d->groups_x, d->groups_y, d->groups_z);
+    }
+  timestamp (ctx, index, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, AVE_VK_TS_COMPUTED);
+
+  memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                  VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                  VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
+  ctx->vkCmdCopyBuffer (cmd, slot->work.buffer, slot->out_host.buffer, 1, &download);
+  if (!ctx->unified)
+    ctx->timings.download_bytes += out_bytes;
+  memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                  VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
   timestamp (ctx, index, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, AVE_VK_TS_DOWNLOADED);
 
   if (!check (ctx, ctx->vkEndCommandBuffer (cmd), "vkEndCommandBuffer", error) ||

@@ -126,7 +126,10 @@ typedef struct
 #define AVE_VK_N_SLOTS       2
 #define AVE_VK_CHAINED_SLOT  AVE_VK_N_SLOTS
 #define AVE_VK_N_CHAINED     2
-#define AVE_VK_N_ALL_SLOTS   (AVE_VK_N_SLOTS + AVE_VK_N_CHAINED)
+/* The last slot runs frame chains (ave_compute_frame_chain_*): its one
+ * device-local work buffer is bound as both input and output. */
+#define AVE_VK_CHAIN_SLOT    (AVE_VK_N_SLOTS + AVE_VK_N_CHAINED)
+#define AVE_VK_N_ALL_SLOTS   (AVE_VK_CHAIN_SLOT + 1)
 
 typedef AveComputeVulkanTimings AveVkTimings;
 
@@ -248,6 +251,43 @@ gboolean      _ave_vk_chained_submit     (AveVkContext         *ctx,
                                           VkDeviceSize          out_bytes,
                                           const AveVkDispatch  *dispatches,
                                           guint                 n_dispatches,
+                                          GError              **error);
+
+/* Makes the frame-chain slot hold at least these bytes in its host
+ * input, its work buffer (device-local, bound as both the kernels' input
+ * and output) and its host output (waiting for it first); idle one-call
+ * slots give their memory back when the limit needs it; width x height
+ * is the composed frame's size, for the message when it does not fit. */
+gboolean      _ave_vk_chain_reserve      (AveVkContext  *ctx,
+                                          int            width,
+                                          int            height,
+                                          VkDeviceSize   in_bytes,
+                                          VkDeviceSize   work_bytes,
+                                          VkDeviceSize   out_bytes,
+                                          GError       **error);
+
+/* A run of words the frame chain fills on the device before its kernels. */
+typedef struct
+{
+  VkDeviceSize offset, size;
+  guint32      value;
+} AveVkFill;
+
+/* Records and submits the frame chain: copies the `uploads` regions of
+ * the host input into the work buffer (over the bus on a staged device),
+ * fills, runs the dispatches in order with a barrier before each (each
+ * reads what the ones before wrote; work_in is ignored), and copies
+ * out_bytes of the work buffer from `result` into the host output.  Does
+ * not wait. */
+gboolean      _ave_vk_chain_submit       (AveVkContext         *ctx,
+                                          const VkBufferCopy   *uploads,
+                                          guint                 n_uploads,
+                                          const AveVkFill      *fills,
+                                          guint                 n_fills,
+                                          const AveVkDispatch  *dispatches,
+                                          guint                 n_dispatches,
+                                          VkDeviceSize          result,
+                                          VkDeviceSize          out_bytes,
                                           GError              **error);
 
 /* Waits for the slot's submission (no-op when none is pending) and makes
