@@ -908,6 +908,25 @@ staged_pair_create (AveVkContext  *ctx,
   return ctx->unified || buffer_create (ctx, dev, size, FALSE, FALSE, error);
 }
 
+/* Whether the device can bind a storage buffer of `bytes`. */
+static gboolean
+check_bindable (AveVkContext  *ctx,
+                VkDeviceSize   bytes,
+                GError       **error)
+{
+  g_autofree char *need = NULL;
+  g_autofree char *max = NULL;
+
+  if (bytes <= ctx->max_buffer_bytes)
+    return TRUE;
+  need = format_mib (bytes);
+  max = format_mib (ctx->max_buffer_bytes);
+  g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+               "Vulkan: %s cannot bind a %s buffer (its limit is %s); use smaller frames or the CPU backend",
+               ctx->props.deviceName, need, max);
+  return FALSE;
+}
+
 gboolean
 _ave_vk_chained_reserve (AveVkContext  *ctx,
                          guint          index,
@@ -925,15 +944,8 @@ _ave_vk_chained_reserve (AveVkContext  *ctx,
   if (!_ave_vk_slot_wait (ctx, index, error))
     return FALSE;
 
-  if (in_bytes > ctx->max_buffer_bytes || work_bytes > ctx->max_buffer_bytes || out_bytes > ctx->max_buffer_bytes)
-    {
-      g_autofree char *need = format_mib (MAX (MAX (in_bytes, work_bytes), out_bytes));
-      g_autofree char *max = format_mib (ctx->max_buffer_bytes);
-      g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
-                   "Vulkan: %s cannot bind a %s buffer (its limit is %s); use smaller frames or the CPU backend",
-                   ctx->props.deviceName, need, max);
-      return FALSE;
-    }
+  if (!check_bindable (ctx, MAX (MAX (in_bytes, work_bytes), out_bytes), error))
+    return FALSE;
 
   grow_in = slot->in_host.size < in_bytes;
   grow_work = slot->work.size < work_bytes;
@@ -1021,6 +1033,84 @@ timestamp (AveVkContext         *ctx,
     ctx->vkCmdWriteTimestamp (ctx->slots[index].cmd, stage, ctx->query_pool, index * AVE_VK_N_TS + which);
 }
 
+/* Starts recording slot `index`'s command buffer (after a lost device:
+ * the error every later call gets). */
+static gboolean
+record_begin (AveVkContext  *ctx,
+              guint          index,
+              GError       **error)
+{
+  VkCommandBuffer cmd = ctx->slots[index].cmd;
+  VkCommandBufferBeginInfo begin = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+  };
+
+  if (ctx->lost)
+    {
+      g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
+                   "Vulkan: the device %s was lost earlier; use the CPU backend", ctx->props.deviceName);
+      return FALSE;
+    }
+  if (!check (ctx, ctx->vkResetCommandBuffer (cmd, 0), "vkResetCommandBuffer", error) ||
+      !check (ctx, ctx->vkBeginCommandBuffer (cmd, &begin), "vkBeginCommandBuffer", error))
+    return FALSE;
+  if (ctx->query_pool != VK_NULL_HANDLE)
+    ctx->vkCmdResetQueryPool (cmd, ctx->query_pool, index * AVE_VK_N_TS, AVE_VK_N_TS);
+  timestamp (ctx, index, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, AVE_VK_TS_BEGIN);
+  return TRUE;
+}
+
+/* The results in `out` (the slot's output buffer, device-local or not)
+ * made readable by the host, copied down where they are not in its memory. */
+static void
+record_download (AveVkContext *ctx,
+                 guint         index,
+                 VkBuffer      out)
+{
+  AveVkSlot *slot = &ctx->slots[index];
+  VkCommandBuffer cmd = slot->cmd;
+
+  if (!ctx->unified)
+    {
+      VkBufferCopy region = { .size = slot->out_bytes };
+
+      memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                      VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
+      if (slot->out_bytes > 0)
+        ctx->vkCmdCopyBuffer (cmd, out, slot->out_host.buffer, 1, &region);
+      ctx->timings.download_bytes += slot->out_bytes;
+      memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                      VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+    }
+  else
+    memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                    VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+  timestamp (ctx, index, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, AVE_VK_TS_DOWNLOADED);
+}
+
+/* Ends slot `index`'s command buffer and submits it with the slot's fence. */
+static gboolean
+record_submit (AveVkContext  *ctx,
+               guint          index,
+               GError       **error)
+{
+  AveVkSlot *slot = &ctx->slots[index];
+  VkSubmitInfo submit = {
+    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+    .commandBufferCount = 1,
+    .pCommandBuffers = &slot->cmd,
+  };
+
+  if (!check (ctx, ctx->vkEndCommandBuffer (slot->cmd), "vkEndCommandBuffer", error) ||
+      !check (ctx, ctx->vkResetFences (ctx->device, 1, &slot->fence), "vkResetFences", error) ||
+      !check (ctx, ctx->vkQueueSubmit (ctx->queue, 1, &submit, slot->fence), "vkQueueSubmit", error))
+    return FALSE;
+  slot->pending = TRUE;
+  ctx->timings.submissions++;
+  return TRUE;
+}
+
 gboolean
 _ave_vk_slot_submit (AveVkContext  *ctx,
                      guint          index,
@@ -1035,35 +1125,16 @@ _ave_vk_slot_submit (AveVkContext  *ctx,
 {
   AveVkSlot *slot = &ctx->slots[index];
   VkCommandBuffer cmd = slot->cmd;
-  VkCommandBufferBeginInfo begin = {
-    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
-  };
-  VkSubmitInfo submit = {
-    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-    .commandBufferCount = 1,
-    .pCommandBuffers = &cmd,
-  };
   VkBuffer out = ctx->unified ? slot->out_host.buffer : slot->out_dev.buffer;
   gboolean transfers = FALSE;
   guint8 push[AVE_VK_PUSH_CONSTANT_BYTES] = { 0 };
 
   g_return_val_if_fail (!slot->pending && slot->set_valid, FALSE);
   g_return_val_if_fail (push_constants_size <= sizeof push, FALSE);
-  if (ctx->lost)
-    {
-      g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
-                   "Vulkan: the device %s was lost earlier; use the CPU backend", ctx->props.deviceName);
-      return FALSE;
-    }
   memcpy (push, push_constants, push_constants_size);
 
-  if (!check (ctx, ctx->vkResetCommandBuffer (cmd, 0), "vkResetCommandBuffer", error) ||
-      !check (ctx, ctx->vkBeginCommandBuffer (cmd, &begin), "vkBeginCommandBuffer", error))
+  if (!record_begin (ctx, index, error))
     return FALSE;
-  if (ctx->query_pool != VK_NULL_HANDLE)
-    ctx->vkCmdResetQueryPool (cmd, ctx->query_pool, index * AVE_VK_N_TS, AVE_VK_N_TS);
-  timestamp (ctx, index, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, AVE_VK_TS_BEGIN);
 
   if (!ctx->unified && slot->in_bytes > 0)
     {
@@ -1092,30 +1163,9 @@ _ave_vk_slot_submit (AveVkContext  *ctx,
     ctx->vkCmdDispatch (cmd, groups_x, groups_y, groups_z);
   timestamp (ctx, index, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, AVE_VK_TS_COMPUTED);
 
-  if (!ctx->unified)
-    {
-      VkBufferCopy region = { .size = slot->out_bytes };
+  record_download (ctx, index, out);
 
-      memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
-                      VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
-      if (slot->out_bytes > 0)
-        ctx->vkCmdCopyBuffer (cmd, out, slot->out_host.buffer, 1, &region);
-      ctx->timings.download_bytes += slot->out_bytes;
-      memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
-                      VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
-    }
-  else
-    memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
-                    VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
-  timestamp (ctx, index, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, AVE_VK_TS_DOWNLOADED);
-
-  if (!check (ctx, ctx->vkEndCommandBuffer (cmd), "vkEndCommandBuffer", error) ||
-      !check (ctx, ctx->vkResetFences (ctx->device, 1, &slot->fence), "vkResetFences", error) ||
-      !check (ctx, ctx->vkQueueSubmit (ctx->queue, 1, &submit, slot->fence), "vkQueueSubmit", error))
-    return FALSE;
-  slot->pending = TRUE;
-  ctx->timings.submissions++;
-  return TRUE;
+  return record_submit (ctx, index, error);
 }
 
 gboolean
@@ -1134,15 +1184,6 @@ _ave_vk_chained_submit (AveVkContext         *ctx,
 {
   AveVkSlot *slot = &ctx->slots[index];
   VkCommandBuffer cmd = slot->cmd;
-  VkCommandBufferBeginInfo begin = {
-    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
-  };
-  VkSubmitInfo submit = {
-    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-    .commandBufferCount = 1,
-    .pCommandBuffers = &cmd,
-  };
   VkBuffer out = ctx->unified ? slot->out_host.buffer : slot->out_dev.buffer;
   const VkPipelineStageFlags device_stages = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
   const VkAccessFlags device_access = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT |
@@ -1152,22 +1193,12 @@ _ave_vk_chained_submit (AveVkContext         *ctx,
   g_return_val_if_fail (copy_from >= AVE_VK_CHAINED_SLOT && copy_from < AVE_VK_N_ALL_SLOTS, FALSE);
   g_return_val_if_fail (!slot->pending && slot->set_valid, FALSE);
   g_return_val_if_fail (in_bytes <= slot->in_host.size && out_bytes <= slot->out_host.size, FALSE);
-  if (ctx->lost)
-    {
-      g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
-                   "Vulkan: the device %s was lost earlier; use the CPU backend", ctx->props.deviceName);
-      return FALSE;
-    }
   /* Only what this batch packed goes up, only its results come down. */
   slot->in_bytes = in_bytes;
   slot->out_bytes = out_bytes;
 
-  if (!check (ctx, ctx->vkResetCommandBuffer (cmd, 0), "vkResetCommandBuffer", error) ||
-      !check (ctx, ctx->vkBeginCommandBuffer (cmd, &begin), "vkBeginCommandBuffer", error))
+  if (!record_begin (ctx, index, error))
     return FALSE;
-  if (ctx->query_pool != VK_NULL_HANDLE)
-    ctx->vkCmdResetQueryPool (cmd, ctx->query_pool, index * AVE_VK_N_TS, AVE_VK_N_TS);
-  timestamp (ctx, index, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, AVE_VK_TS_BEGIN);
 
   /* The previous submission on the other chained slot may still read this
    * slot's work buffer (its copy of the previous frame) or write the one
@@ -1214,30 +1245,9 @@ _ave_vk_chained_submit (AveVkContext         *ctx,
     }
   timestamp (ctx, index, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, AVE_VK_TS_COMPUTED);
 
-  if (!ctx->unified)
-    {
-      VkBufferCopy region = { .size = slot->out_bytes };
+  record_download (ctx, index, out);
 
-      memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
-                      VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
-      if (slot->out_bytes > 0)
-        ctx->vkCmdCopyBuffer (cmd, out, slot->out_host.buffer, 1, &region);
-      ctx->timings.download_bytes += slot->out_bytes;
-      memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
-                      VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
-    }
-  else
-    memory_barrier (ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
-                    VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
-  timestamp (ctx, index, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, AVE_VK_TS_DOWNLOADED);
-
-  if (!check (ctx, ctx->vkEndCommandBuffer (cmd), "vkEndCommandBuffer", error) ||
-      !check (ctx, ctx->vkResetFences (ctx->device, 1, &slot->fence), "vkResetFences", error) ||
-      !check (ctx, ctx->vkQueueSubmit (ctx->queue, 1, &submit, slot->fence), "vkQueueSubmit", error))
-    return FALSE;
-  slot->pending = TRUE;
-  ctx->timings.submissions++;
-  return TRUE;
+  return record_submit (ctx, index, error);
 }
 
 gboolean
@@ -1255,15 +1265,8 @@ _ave_vk_chain_reserve (AveVkContext  *ctx,
 
   if (!_ave_vk_slot_wait (ctx, AVE_VK_CHAIN_SLOT, error))
     return FALSE;
-  if (in_bytes > ctx->max_buffer_bytes || work_bytes > ctx->max_buffer_bytes || out_bytes > ctx->max_buffer_bytes)
-    {
-      g_autofree char *need = format_mib (MAX (MAX (in_bytes, work_bytes), out_bytes));
-      g_autofree char *max = format_mib (ctx->max_buffer_bytes);
-      g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
-                   "Vulkan: %s cannot bind a %s buffer (its limit is %s); use smaller frames or the CPU backend",
-                   ctx->props.deviceName, need, max);
-      return FALSE;
-    }
+  if (!check_bindable (ctx, MAX (MAX (in_bytes, work_bytes), out_bytes), error))
+    return FALSE;
 
   grow_in = slot->in_host.size < in_bytes;
   grow_work = slot->work.size < work_bytes;
@@ -1335,15 +1338,6 @@ _ave_vk_chain_submit (AveVkContext         *ctx,
   guint index = AVE_VK_CHAIN_SLOT;
   AveVkSlot *slot = &ctx->slots[index];
   VkCommandBuffer cmd = slot->cmd;
-  VkCommandBufferBeginInfo begin = {
-    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
-  };
-  VkSubmitInfo submit = {
-    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-    .commandBufferCount = 1,
-    .pCommandBuffers = &cmd,
-  };
   VkBufferCopy download = { .srcOffset = result, .dstOffset = 0, .size = out_bytes };
   const VkPipelineStageFlags device_stages = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
   const VkAccessFlags device_access = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT |
@@ -1352,21 +1346,11 @@ _ave_vk_chain_submit (AveVkContext         *ctx,
 
   g_return_val_if_fail (!slot->pending && slot->set_valid, FALSE);
   g_return_val_if_fail (out_bytes > 0 && out_bytes <= slot->out_host.size, FALSE);
-  if (ctx->lost)
-    {
-      g_set_error (error, AVE_COMPUTE_ERROR, AVE_COMPUTE_ERROR_FAILED,
-                   "Vulkan: the device %s was lost earlier; use the CPU backend", ctx->props.deviceName);
-      return FALSE;
-    }
   slot->in_bytes = 0;
   slot->out_bytes = out_bytes;
 
-  if (!check (ctx, ctx->vkResetCommandBuffer (cmd, 0), "vkResetCommandBuffer", error) ||
-      !check (ctx, ctx->vkBeginCommandBuffer (cmd, &begin), "vkBeginCommandBuffer", error))
+  if (!record_begin (ctx, index, error))
     return FALSE;
-  if (ctx->query_pool != VK_NULL_HANDLE)
-    ctx->vkCmdResetQueryPool (cmd, ctx->query_pool, index * AVE_VK_N_TS, AVE_VK_N_TS);
-  timestamp (ctx, index, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, AVE_VK_TS_BEGIN);
 
   /* The last frame's download has finished (we waited for it), but say
    * so to the device too before its buffers are written again. */
@@ -1417,13 +1401,7 @@ _ave_vk_chain_submit (AveVkContext         *ctx,
                   VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
   timestamp (ctx, index, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, AVE_VK_TS_DOWNLOADED);
 
-  if (!check (ctx, ctx->vkEndCommandBuffer (cmd), "vkEndCommandBuffer", error) ||
-      !check (ctx, ctx->vkResetFences (ctx->device, 1, &slot->fence), "vkResetFences", error) ||
-      !check (ctx, ctx->vkQueueSubmit (ctx->queue, 1, &submit, slot->fence), "vkQueueSubmit", error))
-    return FALSE;
-  slot->pending = TRUE;
-  ctx->timings.submissions++;
-  return TRUE;
+  return record_submit (ctx, index, error);
 }
 
 gboolean
