@@ -296,6 +296,22 @@ ave_compute_rgba_to_yuv (AveCompute   *self,
   return AVE_COMPUTE_GET_IFACE (self)->rgba_to_yuv (self, rgba, rgba_stride, dst, error);
 }
 
+/* Whether an RGBA image of rgba_width x rgba_height at (x, y) with this
+ * opacity shows on a frame of width x height at all. */
+static gboolean
+overlay_visible (int   width,
+                 int   height,
+                 int   rgba_width,
+                 int   rgba_height,
+                 int   x,
+                 int   y,
+                 guint opacity)
+{
+  return rgba_width > 0 && rgba_height > 0 && opacity > 0 &&
+         x < width && y < height &&
+         (gint64) x + rgba_width > 0 && (gint64) y + rgba_height > 0;
+}
+
 gboolean
 ave_compute_overlay_rgba (AveCompute   *self,
                           AveYuvFrame  *dst,
@@ -317,9 +333,7 @@ ave_compute_overlay_rgba (AveCompute   *self,
 
   /* Nothing visible: skip the backend entirely (a GPU round trip for an
    * image that lies off screen would only cost time). */
-  if (rgba_width == 0 || rgba_height == 0 || opacity == 0 ||
-      x >= dst->width || y >= dst->height ||
-      (gint64) x + rgba_width <= 0 || (gint64) y + rgba_height <= 0)
+  if (!overlay_visible (dst->width, dst->height, rgba_width, rgba_height, x, y, opacity))
     return TRUE;
 
   count_call (self, AVE_COMPUTE_KERNEL_OVERLAY, 1);
@@ -647,9 +661,7 @@ ave_compute_frame_chain_overlay (AveComputeFrameChain *self,
   g_return_if_fail (rgba_stride >= rgba_width * 4);
 
   /* Nothing visible: no kernel runs, as with ave_compute_overlay_rgba. */
-  if (rgba_width == 0 || rgba_height == 0 || opacity == 0 ||
-      x >= self->width || y >= self->height ||
-      (gint64) x + rgba_width <= 0 || (gint64) y + rgba_height <= 0)
+  if (!overlay_visible (self->width, self->height, rgba_width, rgba_height, x, y, opacity))
     return;
 
   op.frame = frame;
