@@ -200,6 +200,26 @@ skip_scaling_list (Reader *r,
   return !r->overrun;
 }
 
+int
+_ave_h264_parameter_set_id (const guint8 *nal,
+                            gsize         size)
+{
+  g_autoptr(GByteArray) rbsp = g_byte_array_new ();
+  Reader r = { 0 };
+  guint32 id;
+
+  if (size < 2)
+    return -1;
+  /* an id is a few bytes in: an SPS's after 3 bytes of profile and level */
+  unescape (nal, size, 16, rbsp);
+  r.data = rbsp->data;
+  r.size_bits = rbsp->len * 8;
+  if ((nal[0] & 0x1f) == 7)
+    read_bits (&r, 24);
+  id = read_ue (&r);
+  return r.overrun || id > G_MAXINT ? -1 : (int) id;
+}
+
 static gboolean
 parse_sps (AveH264ParameterSets *sets,
            Reader               *r,

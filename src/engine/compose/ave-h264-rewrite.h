@@ -89,6 +89,11 @@ typedef struct
   gsize      data_byte;             /* slice_data (CABAC: byte-aligned) */
 } AveH264SliceHeader;
 
+/* The id an SPS or PPS NAL unit (header byte included) declares; -1 when
+ * the unit is too short to hold one. */
+int      _ave_h264_parameter_set_id    (const guint8         *nal,
+                                        gsize                 size);
+
 /* Parses an SPS or PPS NAL unit (header byte included) into `sets`;
  * FALSE with *why when the set is one the rewriter does not handle (the
  * set is then marked unusable, and slices that name it are refused). */

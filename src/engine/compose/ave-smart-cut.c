@@ -186,83 +186,6 @@ ave_smart_cut_free (AveSmartCut *self)
   g_free (self);
 }
 
-/* ------------------------------------------------------------ bitstream */
-
-/* Reads ue(v) from the first bytes of a NAL unit's payload, skipping
- * emulation prevention bytes; -1 when the data ends first. */
-typedef struct
-{
-  const guint8 *data;
-  gsize         size;
-  gsize         byte;
-  int           bit;
-  int           zeros;
-} BitReader;
-
-static int
-bit_read (BitReader *b)
-{
-  int value;
-
-  if (b->bit == 0)
-    {
-      /* 00 00 03: the 03 is not data */
-      if (b->byte < b->size && b->zeros >= 2 && b->data[b->byte] == 3)
-        {
-          b->byte++;
-          b->zeros = 0;
-        }
-      if (b->byte >= b->size)
-        return -1;
-    }
-  value = (b->data[b->byte] >> (7 - b->bit)) & 1;
-  if (++b->bit == 8)
-    {
-      b->zeros = b->data[b->byte] == 0 ? b->zeros + 1 : 0;
-      b->bit = 0;
-      b->byte++;
-    }
-  return value;
-}
-
-static gint64
-bit_read_ue (BitReader *b)
-{
-  int leading = 0, bit;
-  gint64 value = 0;
-
-  while ((bit = bit_read (b)) == 0)
-    if (++leading > 31)
-      return -1;
-  if (bit < 0)
-    return -1;
-  for (int i = 0; i < leading; i++)
-    {
-      if ((bit = bit_read (b)) < 0)
-        return -1;
-      value = (value << 1) | bit;
-    }
-  return ((gint64) 1 << leading) - 1 + value;
-}
-
-/* The id an SPS (after its 3 bytes of profile and level) or a PPS declares. */
-static int
-nal_parameter_set_id (const guint8 *nal,
-                      gsize         size)
-{
-  int type = nal[0] & 0x1f;
-  BitReader b = { .data = nal + 1, .size = size - 1 };
-
-  if (type == 7)
-    {
-      if (size < 5)
-        return -1;
-      b.data = nal + 4;
-      b.size = size - 4;
-    }
-  return (int) bit_read_ue (&b);
-}
-
 typedef gboolean (*NalFunc) (const guint8 *nal, gsize size, gpointer data);
 
 /* Calls `func` on each NAL unit of a length-prefixed (length_size > 0)
@@ -514,7 +437,7 @@ int
 _ave_smart_cut_parameter_set_id (const guint8 *nal,
                                  gsize         size)
 {
-  return nal_parameter_set_id (nal, size);
+  return _ave_h264_parameter_set_id (nal, size);
 }
 
 static void
@@ -772,7 +695,7 @@ check_stream (AveSmartCut     *self,
     {
       gsize len;
       const guint8 *nal = g_bytes_get_data (g_ptr_array_index (sps, i), &len);
-      int id = nal_parameter_set_id (nal, len);
+      int id = _ave_h264_parameter_set_id (nal, len);
       if (id >= 0 && id < 32)
         self->sps_used[id] = TRUE;
     }
@@ -780,7 +703,7 @@ check_stream (AveSmartCut     *self,
     {
       gsize len;
       const guint8 *nal = g_bytes_get_data (g_ptr_array_index (pps, i), &len);
-      int id = nal_parameter_set_id (nal, len);
+      int id = _ave_h264_parameter_set_id (nal, len);
       if (id >= 0 && id < 256)
         self->pps_used[id] = TRUE;
     }
@@ -2550,7 +2473,7 @@ open_encoder (Render         *r,
   {
     gsize len;
     const guint8 *nal = g_bytes_get_data (g_ptr_array_index (sets->pps, 0), &len);
-    if (nal_parameter_set_id (nal, len) != id)
+    if (_ave_h264_parameter_set_id (nal, len) != id)
       {
         g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
                      "The H.264 encoder ignored the parameter-set id %d", id);
