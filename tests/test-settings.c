@@ -115,6 +115,32 @@ test_memory_budget (void)
   g_assert_cmpuint (s->encoder_threads, <=, 2);
 }
 
+/* Which pictures the video analysis decodes: reference pictures below
+ * ultra and in fast mode, every one at ultra; AVE_ANALYSIS_FRAMES
+ * overrides the choice both ways (bench/bench.sh compares the two). */
+static void
+test_analysis_frames (void)
+{
+  g_autoptr(AveSettings) s = ave_settings_new ();
+
+  g_unsetenv ("AVE_ANALYSIS_FRAMES");
+  g_assert_true (ave_settings_analysis_reference_frames (s));
+  ave_settings_apply_quality (s, AVE_QUALITY_ULTRA);
+  g_assert_false (ave_settings_analysis_reference_frames (s));
+  ave_settings_apply_mode (s, AVE_MODE_FAST);
+  g_assert_true (ave_settings_analysis_reference_frames (s));
+
+  g_setenv ("AVE_ANALYSIS_FRAMES", "all", TRUE);
+  g_assert_false (ave_settings_analysis_reference_frames (s));
+  ave_settings_apply_mode (s, AVE_MODE_BALANCED);
+  g_setenv ("AVE_ANALYSIS_FRAMES", "reference", TRUE);
+  g_assert_true (ave_settings_analysis_reference_frames (s));
+  /* anything else leaves the choice to the settings */
+  g_setenv ("AVE_ANALYSIS_FRAMES", "every", TRUE);
+  g_assert_false (ave_settings_analysis_reference_frames (s));
+  g_unsetenv ("AVE_ANALYSIS_FRAMES");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -126,6 +152,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/settings/names", test_names);
   g_test_add_func ("/engine/settings/copy-and-fillers", test_copy_and_fillers);
   g_test_add_func ("/engine/settings/memory-budget", test_memory_budget);
+  g_test_add_func ("/engine/settings/analysis-frames", test_analysis_frames);
 
   return g_test_run ();
 }
