@@ -453,6 +453,198 @@ test_refused (void)
     }
 }
 
+/* The SPS of `path`'s avcC (the first). */
+static GBytes *
+first_sps (const char *path)
+{
+  AVFormatContext *fmt = NULL;
+  g_autoptr(GPtrArray) sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  const AVCodecParameters *par;
+  gsize tail;
+  GBytes *first;
+
+  g_assert_cmpint (avformat_open_input (&fmt, path, NULL, NULL), ==, 0);
+  par = fmt->streams[0]->codecpar;
+  g_assert_true (_ave_smart_cut_parse_avcc (par->extradata, (gsize) par->extradata_size, sps, pps, &tail));
+  g_assert_cmpuint (sps->len, >=, 1);
+  first = g_bytes_ref (g_ptr_array_index (sps, 0));
+  avformat_close_input (&fmt);
+  return first;
+}
+
+typedef struct
+{
+  GByteArray *out;
+  guint8      byte;
+  int         n;
+} Bits;
+
+static void
+put_bits (Bits   *b,
+          guint32 v,
+          int     n)
+{
+  for (int i = n - 1; i >= 0; i--)
+    {
+      b->byte = (guint8) ((b->byte << 1) | ((v >> i) & 1));
+      if (++b->n == 8)
+        {
+          g_byte_array_append (b->out, &b->byte, 1);
+          b->byte = 0;
+          b->n = 0;
+        }
+    }
+}
+
+static void
+put_ue (Bits   *b,
+        guint32 v)
+{
+  int len = 0;
+
+  while (((guint64) v + 1) >> (len + 1))
+    len++;
+  put_bits (b, 0, len);
+  put_bits (b, v + 1, len + 1);
+}
+
+/* x264's SPS with zerolatency (no reordering, one-picture buffer) made to
+ * declare the buffering of a source with B-frames: FFmpeg's own reader
+ * (trace_headers) reads the new values, the stream decodes to the same
+ * pictures, and every other field is as it was.  Values a level or the
+ * reference count does not allow are refused; an SPS without a VUI gets
+ * one. */
+static void
+test_sps_buffering (void)
+{
+  const char *source = open_gop_media ();
+  const char *piece = ave_test_ffmpeg_media ("zerolatency.mp4", "-f lavfi -i testsrc2=s=320x240:r=25:d=1 "
+                                             "-c:v libx264 -preset superfast -tune zerolatency -pix_fmt yuv420p");
+  g_autoptr(GBytes) source_sps = first_sps (source);
+  g_autoptr(GBytes) piece_sps = first_sps (piece);
+  g_autoptr(GBytes) declared = NULL;
+  g_autofree AveH264ParameterSets *before = g_new0 (AveH264ParameterSets, 1);
+  g_autofree AveH264ParameterSets *after = g_new0 (AveH264ParameterSets, 1);
+  g_autofree char *stream_path = ave_test_path ("declared.h264");
+  g_autofree char *trace = NULL;
+  g_auto(GStrv) piece_hashes = NULL, declared_hashes = NULL;
+  g_autoptr(GByteArray) stream = g_byte_array_new ();
+  AveH264Buffering want, have, wrong;
+  const char *why = NULL;
+  gsize len;
+  const guint8 *nal;
+  Stream s;
+
+  nal = g_bytes_get_data (source_sps, &len);
+  g_assert_true (_ave_h264_sps_buffering (nal, len, &want));
+  g_assert_true (want.declared);
+  g_test_message ("source: %d pictures wait, buffer of %d", want.num_reorder_frames, want.max_dec_frame_buffering);
+  g_assert_cmpint (want.num_reorder_frames, >, 0);
+  nal = g_bytes_get_data (piece_sps, &len);
+  g_assert_true (_ave_h264_sps_buffering (nal, len, &have));
+  g_assert_cmpint (have.num_reorder_frames, ==, 0);
+  g_assert_cmpint (have.max_dec_frame_buffering, <, want.max_dec_frame_buffering);
+
+  declared = _ave_h264_sps_with_buffering (nal, len, &want, &why);
+  g_assert_nonnull (declared);
+  g_assert_null (why);
+  nal = g_bytes_get_data (declared, &len);
+  g_assert_true (_ave_h264_sps_buffering (nal, len, &have));
+  g_assert_true (have.declared);
+  g_assert_cmpint (have.num_reorder_frames, ==, want.num_reorder_frames);
+  g_assert_cmpint (have.max_dec_frame_buffering, ==, want.max_dec_frame_buffering);
+  g_assert_true (_ave_h264_add_parameter_set (after, nal, len, &why));
+  nal = g_bytes_get_data (piece_sps, &len);
+  g_assert_true (_ave_h264_add_parameter_set (before, nal, len, &why));
+  g_assert_cmpmem (&before->sps[0], sizeof before->sps[0], &after->sps[0], sizeof after->sps[0]);
+
+  /* the piece's stream with the new SPS, read and decoded by FFmpeg */
+  read_stream (piece, &s);
+  nal = g_bytes_get_data (declared, &len);
+  append_annexb (stream, nal, len);
+  for (guint i = 0; i < s.pps->len; i++)
+    {
+      nal = g_bytes_get_data (g_ptr_array_index (s.pps, i), &len);
+      append_annexb (stream, nal, len);
+    }
+  for (guint p = 0; p < s.packets->len; p++)
+    {
+      g_autoptr(GPtrArray) nals = packet_nals (&s, g_ptr_array_index (s.packets, p));
+
+      for (guint k = 0; k < nals->len; k++)
+        {
+          nal = g_bytes_get_data (g_ptr_array_index (nals, k), &len);
+          if ((nal[0] & 0x1f) != 7 && (nal[0] & 0x1f) != 8)
+            append_annexb (stream, nal, len);
+        }
+    }
+  stream_clear (&s);
+  g_assert_true (g_file_set_contents (stream_path, (const char *) stream->data, stream->len, NULL));
+  trace = ave_test_sh_output ("ffmpeg -nostdin -f h264 -i '%s' -c copy -bsf:v trace_headers -f null - 2>&1 "
+                              "| grep -E 'max_num_reorder_frames|max_dec_frame_buffering' | head -2 "
+                              "| awk '{print $NF}' | paste -sd,", stream_path);
+  g_strstrip (trace);
+  {
+    g_autofree char *expected = g_strdup_printf ("%d,%d", want.num_reorder_frames, want.max_dec_frame_buffering);
+    g_assert_cmpstr (trace, ==, expected);
+  }
+  piece_hashes = frame_hashes (piece, "");
+  declared_hashes = frame_hashes (stream_path, "-f h264");
+  g_assert_cmpuint (g_strv_length (piece_hashes), ==, 25);
+  g_assert_true (g_strv_equal ((const char * const *) piece_hashes, (const char * const *) declared_hashes));
+
+  /* what cannot be declared */
+  nal = g_bytes_get_data (source_sps, &len);
+  wrong = (AveH264Buffering) { .num_reorder_frames = 0, .max_dec_frame_buffering = 1 };
+  g_assert_null (_ave_h264_sps_with_buffering (nal, len, &wrong, &why));
+  g_test_message ("a buffer smaller than the references: %s", why);
+  wrong = (AveH264Buffering) { .num_reorder_frames = 4, .max_dec_frame_buffering = 3 };
+  g_assert_null (_ave_h264_sps_with_buffering (nal, len, &wrong, &why));
+  wrong = (AveH264Buffering) { .num_reorder_frames = 0, .max_dec_frame_buffering = 16 };
+  g_assert_null (_ave_h264_sps_with_buffering (nal, len, &wrong, &why));
+  g_test_message ("more than the level allows at 320x240: %s", why);
+
+  /* Baseline, level 3.0, 1280x720, no VUI: a decoder infers MaxDpbFrames
+   * (8100 / 3600 macroblocks: 2) for both values */
+  {
+    g_autoptr(GByteArray) bare = g_byte_array_new ();
+    g_autoptr(GBytes) with_vui = NULL;
+    Bits b = { .out = bare };
+    AveH264Buffering inferred, low = { .num_reorder_frames = 0, .max_dec_frame_buffering = 2 };
+
+    put_bits (&b, 0x67, 8);             /* NAL header: SPS */
+    put_bits (&b, 66, 8);
+    put_bits (&b, 0, 8);
+    put_bits (&b, 30, 8);
+    put_ue (&b, 0);                     /* id */
+    put_ue (&b, 0);                     /* log2_max_frame_num - 4 */
+    put_ue (&b, 2);                     /* POC type */
+    put_ue (&b, 1);                     /* references */
+    put_bits (&b, 0, 1);
+    put_ue (&b, 79);                    /* 80 x 45 macroblocks */
+    put_ue (&b, 44);
+    put_bits (&b, 1, 1);                /* frame_mbs_only */
+    put_bits (&b, 1, 1);                /* direct_8x8_inference */
+    put_bits (&b, 0, 1);                /* no cropping */
+    put_bits (&b, 0, 1);                /* no VUI */
+    put_bits (&b, 1, 1);
+    while (b.n != 0)
+      put_bits (&b, 0, 1);
+    g_assert_true (_ave_h264_sps_buffering (bare->data, bare->len, &inferred));
+    g_assert_false (inferred.declared);
+    g_assert_cmpint (inferred.num_reorder_frames, ==, 2);
+    g_assert_cmpint (inferred.max_dec_frame_buffering, ==, 2);
+    with_vui = _ave_h264_sps_with_buffering (bare->data, bare->len, &low, &why);
+    g_assert_nonnull (with_vui);
+    nal = g_bytes_get_data (with_vui, &len);
+    g_assert_true (_ave_h264_sps_buffering (nal, len, &have));
+    g_assert_true (have.declared);
+    g_assert_cmpint (have.num_reorder_frames, ==, 0);
+    g_assert_cmpint (have.max_dec_frame_buffering, ==, 2);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -463,5 +655,6 @@ main (int    argc,
   g_test_add_func ("/engine/h264-rewrite/resume-at-open-gop", test_resume_at_open_gop);
   g_test_add_func ("/engine/h264-rewrite/references", test_references);
   g_test_add_func ("/engine/h264-rewrite/refused", test_refused);
+  g_test_add_func ("/engine/h264-rewrite/sps-buffering", test_sps_buffering);
   return g_test_run ();
 }

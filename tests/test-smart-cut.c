@@ -4,10 +4,13 @@
 
 #include <math.h>
 #include <string.h>
+#include <libavformat/avformat.h>
 
 #include "ave-test-util.h"
 #include "compose/ave-composer.h"
+#include "compose/ave-h264-rewrite.h"
 #include "compose/ave-smart-cut.h"
+#include "compose/ave-smart-cut-private.h"
 #include "director/ave-plan.h"
 #include "media/ave-media.h"
 
@@ -492,6 +495,42 @@ real_file (const RealFile *file)
   }
 }
 
+/* Every SPS in an H.264 output's avcC (the source's and x264's) lets the
+ * same number of pictures wait for output in a buffer of the same size:
+ * else a decoder may drop the copied pictures still waiting at the IDR
+ * that starts an encoded piece (C.4.4), and GStreamer's H.264 decoders
+ * drain and renegotiate at each one. */
+static void
+assert_one_output_delay (const char *path)
+{
+  AVFormatContext *fmt = NULL;
+  g_autoptr(GPtrArray) sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  const AVCodecParameters *par;
+  AveH264Buffering first = { 0 };
+  gsize tail;
+
+  g_assert_cmpint (avformat_open_input (&fmt, path, NULL, NULL), ==, 0);
+  par = fmt->streams[0]->codecpar;
+  g_assert_cmpint (par->codec_id, ==, AV_CODEC_ID_H264);
+  g_assert_true (_ave_smart_cut_parse_avcc (par->extradata, (gsize) par->extradata_size, sps, pps, &tail));
+  for (guint i = 0; i < sps->len; i++)
+    {
+      AveH264Buffering b;
+      gsize len;
+      const guint8 *nal = g_bytes_get_data (g_ptr_array_index (sps, i), &len);
+
+      g_assert_true (_ave_h264_sps_buffering (nal, len, &b));
+      g_test_message ("%s: SPS %u lets %d pictures wait, in a buffer of %d", path, i,
+                      b.num_reorder_frames, b.max_dec_frame_buffering);
+      if (i == 0)
+        first = b;
+      g_assert_cmpint (b.num_reorder_frames, ==, first.num_reorder_frames);
+      g_assert_cmpint (b.max_dec_frame_buffering, ==, first.max_dec_frame_buffering);
+    }
+  avformat_close_input (&fmt);
+}
+
 static void
 test_real_file (gconstpointer data)
 {
@@ -544,6 +583,8 @@ test_real_file (gconstpointer data)
     g_assert_cmpint (g_ascii_strtoll (frames, NULL, 10), ==, result.video_frames);
   }
   ave_test_assert_events_in_sync (output, plan, file->events, file->n_events, 25.0, name);
+  if (!g_str_equal (file->name, "hevc") && !g_str_equal (file->name, "mpeg4"))
+    assert_one_output_delay (output);
   if (file->constant)
     {
       Comparison c = compare_with_source (plan, source, output, 320, 240, 25.0);

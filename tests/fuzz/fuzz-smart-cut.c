@@ -64,7 +64,26 @@ visit_h264 (const guint8 *nal,
 
   if (type == 7 || type == 8)
     {
+      AveH264Buffering b;
+
       (void) _ave_h264_add_parameter_set (f->sets, nal, size, &why);
+      if (type == 7 && _ave_h264_sps_buffering (nal, size, &b))
+        {
+          /* the same buffering declared again reads back as it was */
+          g_autoptr(GBytes) again = _ave_h264_sps_with_buffering (nal, size, &b, &why);
+          AveH264Buffering back;
+          gsize len;
+          const guint8 *bytes;
+
+          if (again != NULL)
+            {
+              bytes = g_bytes_get_data (again, &len);
+              g_assert_true (_ave_h264_sps_buffering (bytes, len, &back));
+              g_assert_true (back.declared);
+              g_assert_cmpint (back.num_reorder_frames, ==, b.num_reorder_frames);
+              g_assert_cmpint (back.max_dec_frame_buffering, ==, b.max_dec_frame_buffering);
+            }
+        }
       return TRUE;
     }
   if ((type != 1 && type != 5) || !_ave_h264_parse_slice_header (f->sets, nal, size, f->scratch, &h, &why))

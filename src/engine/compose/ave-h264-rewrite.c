@@ -220,71 +220,331 @@ _ave_h264_parameter_set_id (const guint8 *nal,
   return r.overrun || id > G_MAXINT ? -1 : (int) id;
 }
 
+/* Every field of an SPS that the smart cut looks at, read in one walk
+ * through the whole set (7.3.2.1.1, and the VUI of E.1.1). */
+typedef struct
+{
+  int      profile_idc;
+  gboolean constraint_set3;
+  int      level_idc;
+  guint    id;
+  int      chroma_format;
+  gboolean separate_planes;
+  int      log2_max_frame_num;
+  int      poc_type;
+  int      log2_max_poc_lsb;
+  int      max_num_ref_frames;
+  gboolean gaps_allowed;
+  guint    width_mbs;
+  guint    height_map_units;
+  gboolean frame_mbs_only;
+  /* bit offsets in the RBSP: vui_parameters_present_flag, and (with a
+   * VUI) bitstream_restriction_flag; what follows the latter is the
+   * restriction itself and the trailing bits */
+  gsize    vui_bit;
+  gboolean vui;
+  gsize    restriction_bit;
+  gboolean restriction;
+  guint    restriction_fields[5];  /* motion_vectors_over_pic_boundaries_flag ... log2_max_mv_length_vertical */
+  guint    num_reorder_frames;
+  guint    max_dec_frame_buffering;
+  gboolean vui_complete;             /* the VUI was read to its end */
+} SpsFields;
+
+static gboolean
+skip_hrd (Reader *r)
+{
+  guint cpb_cnt = read_ue (r) + 1;
+
+  if (cpb_cnt > 32)
+    return FALSE;
+  read_bits (r, 8);                   /* bit_rate_scale, cpb_size_scale */
+  for (guint i = 0; i < cpb_cnt; i++)
+    {
+      read_ue (r);                    /* bit_rate_value_minus1, cpb_size_value_minus1 */
+      read_ue (r);
+      read_bits (r, 1);               /* cbr_flag */
+    }
+  read_bits (r, 20);                  /* four delay and offset lengths */
+  return !r->overrun;
+}
+
+/* FALSE when the set is malformed up to its VUI; a VUI that cannot be
+ * read (some encoders truncate it) leaves vui_complete FALSE. */
+static gboolean
+read_sps (Reader    *r,
+          SpsFields *f)
+{
+  int p;
+
+  *f = (SpsFields) { .chroma_format = 1 };
+  p = f->profile_idc = (int) read_bits (r, 8);
+  read_bits (r, 3);                   /* constraint_set0..2 */
+  f->constraint_set3 = read_bits (r, 1);
+  read_bits (r, 4);
+  f->level_idc = (int) read_bits (r, 8);
+  f->id = read_ue (r);
+  if (r->overrun || f->id > 31)
+    return FALSE;
+  if (p == 100 || p == 110 || p == 122 || p == 244 || p == 44 || p == 83 || p == 86 ||
+      p == 118 || p == 128 || p == 138 || p == 139 || p == 134 || p == 135)
+    {
+      f->chroma_format = read_ue_max (r, 3);
+      if (f->chroma_format == 3)
+        f->separate_planes = read_bits (r, 1);
+      read_ue (r);                    /* bit depths */
+      read_ue (r);
+      read_bits (r, 1);               /* qpprime_y_zero_transform_bypass */
+      if (read_bits (r, 1))           /* seq_scaling_matrix_present */
+        for (int i = 0; i < (f->chroma_format != 3 ? 8 : 12); i++)
+          if (read_bits (r, 1) && !skip_scaling_list (r, i < 6 ? 16 : 64))
+            return FALSE;
+    }
+  f->log2_max_frame_num = read_ue_max (r, 12) + 4;
+  f->poc_type = read_ue_max (r, 2);
+  if (f->poc_type == 0)
+    f->log2_max_poc_lsb = read_ue_max (r, 12) + 4;
+  else if (f->poc_type == 1)
+    {
+      guint cycle;
+
+      read_bits (r, 1);               /* delta_pic_order_always_zero */
+      read_se (r);                    /* offset_for_non_ref_pic, offset_for_top_to_bottom_field */
+      read_se (r);
+      cycle = read_ue (r);
+      if (cycle > 255)
+        return FALSE;
+      for (guint i = 0; i < cycle; i++)
+        read_se (r);
+    }
+  f->max_num_ref_frames = read_ue_max (r, AVE_H264_MAX_REFS);
+  f->gaps_allowed = read_bits (r, 1);
+  f->width_mbs = read_ue (r) + 1;
+  f->height_map_units = read_ue (r) + 1;
+  f->frame_mbs_only = read_bits (r, 1);
+  if (!f->frame_mbs_only)
+    read_bits (r, 1);                 /* mb_adaptive_frame_field */
+  read_bits (r, 1);                   /* direct_8x8_inference */
+  if (read_bits (r, 1))               /* frame_cropping */
+    for (int i = 0; i < 4; i++)
+      read_ue (r);
+  if (r->overrun || f->log2_max_frame_num > 16 || f->poc_type > 2 ||
+      (f->poc_type == 0 && f->log2_max_poc_lsb > 16) || f->max_num_ref_frames > AVE_H264_MAX_REFS)
+    return FALSE;
+  f->vui_bit = r->pos;
+  f->vui = read_bits (r, 1);
+  if (f->vui)
+    {
+      gboolean hrd = FALSE;
+
+      if (read_bits (r, 1) && read_bits (r, 8) == 255)    /* aspect_ratio_idc: Extended_SAR */
+        read_bits (r, 32);
+      if (read_bits (r, 1))           /* overscan_info_present */
+        read_bits (r, 1);
+      if (read_bits (r, 1))           /* video_signal_type_present */
+        {
+          read_bits (r, 4);
+          if (read_bits (r, 1))       /* colour_description_present */
+            read_bits (r, 24);
+        }
+      if (read_bits (r, 1))           /* chroma_loc_info_present */
+        {
+          read_ue (r);
+          read_ue (r);
+        }
+      if (read_bits (r, 1))           /* timing_info_present */
+        read_bits (r, 32), read_bits (r, 32), read_bits (r, 1);
+      for (int k = 0; k < 2; k++)     /* nal_hrd, vcl_hrd */
+        if (read_bits (r, 1))
+          {
+            hrd = TRUE;
+            if (!skip_hrd (r))
+              return TRUE;
+          }
+      if (hrd)
+        read_bits (r, 1);             /* low_delay_hrd */
+      read_bits (r, 1);               /* pic_struct_present */
+      f->restriction_bit = r->pos;
+      f->restriction = read_bits (r, 1);
+      if (f->restriction)
+        {
+          f->restriction_fields[0] = read_bits (r, 1);
+          for (int i = 1; i < 5; i++)
+            f->restriction_fields[i] = read_ue (r);
+          f->num_reorder_frames = read_ue (r);
+          f->max_dec_frame_buffering = read_ue (r);
+        }
+    }
+  f->vui_complete = !r->overrun;
+  return TRUE;
+}
+
 static gboolean
 parse_sps (AveH264ParameterSets *sets,
            Reader               *r,
            const char          **why)
 {
-  AveH264Sps sps = { .valid = TRUE, .chroma_array_type = 1 };
-  int profile = (int) read_bits (r, 8);
-  guint id;
-  int chroma_format = 1;
-  gboolean separate_planes = FALSE;
+  SpsFields f;
 
-  read_bits (r, 16);                  /* constraint flags, level */
-  id = read_ue (r);
-  if (r->overrun || id > 31)
+  if (!read_sps (r, &f))
     {
       *why = "an SPS is malformed";
+      if (f.id < 32)
+        sets->sps[f.id].valid = FALSE;
       return FALSE;
     }
-  sets->sps[id].valid = FALSE;
-  if (profile == 100 || profile == 110 || profile == 122 || profile == 244 || profile == 44 ||
-      profile == 83 || profile == 86 || profile == 118 || profile == 128 || profile == 138 ||
-      profile == 139 || profile == 134 || profile == 135)
-    {
-      chroma_format = read_ue_max (r, 3);
-      if (chroma_format == 3)
-        separate_planes = read_bits (r, 1);
-      read_ue (r);                    /* bit depths */
-      read_ue (r);
-      read_bits (r, 1);               /* qpprime_y_zero_transform_bypass */
-      if (read_bits (r, 1))           /* seq_scaling_matrix_present */
-        for (int i = 0; i < (chroma_format != 3 ? 8 : 12); i++)
-          if (read_bits (r, 1) && !skip_scaling_list (r, i < 6 ? 16 : 64))
-            {
-              *why = "an SPS is malformed";
-              return FALSE;
-            }
-    }
-  sps.chroma_array_type = separate_planes ? 0 : chroma_format;
-  sps.log2_max_frame_num = read_ue_max (r, 12) + 4;
-  sps.poc_type = read_ue_max (r, 2);
-  if (sps.poc_type == 0)
-    sps.log2_max_poc_lsb = read_ue_max (r, 12) + 4;
-  else if (sps.poc_type == 1)
+  sets->sps[f.id].valid = FALSE;
+  if (f.poc_type == 1)
     {
       *why = "the SPS counts picture order in cycles (pic_order_cnt_type 1)";
       return FALSE;
     }
-  sps.max_num_ref_frames = read_ue_max (r, AVE_H264_MAX_REFS);
-  sps.gaps_allowed = read_bits (r, 1);
-  read_ue (r);                        /* size */
-  read_ue (r);
-  sps.frame_mbs_only = read_bits (r, 1);
-  if (r->overrun || sps.log2_max_frame_num > 16 || sps.poc_type > 2 ||
-      (sps.poc_type == 0 && sps.log2_max_poc_lsb > 16) || sps.max_num_ref_frames > AVE_H264_MAX_REFS)
-    {
-      *why = "an SPS is malformed";
-      return FALSE;
-    }
-  if (!sps.frame_mbs_only)
+  if (!f.frame_mbs_only)
     {
       *why = "the SPS allows field pictures (interlaced)";
       return FALSE;
     }
-  sets->sps[id] = sps;
+  sets->sps[f.id] = (AveH264Sps) {
+    .valid = TRUE,
+    .chroma_array_type = f.separate_planes ? 0 : f.chroma_format,
+    .frame_mbs_only = f.frame_mbs_only,
+    .log2_max_frame_num = f.log2_max_frame_num,
+    .poc_type = f.poc_type,
+    .log2_max_poc_lsb = f.log2_max_poc_lsb,
+    .max_num_ref_frames = f.max_num_ref_frames,
+    .gaps_allowed = f.gaps_allowed,
+  };
   return TRUE;
+}
+
+/* ------------------------------------------------------------ output buffering */
+
+/* MaxDpbMbs of the SPS's level (Table A-1); 0 for a level not in it. */
+static guint
+max_dpb_mbs (const SpsFields *f)
+{
+  static const struct { int level; guint mbs; } table[] = {
+    { 10, 396 }, { 11, 900 }, { 12, 2376 }, { 13, 2376 }, { 20, 2376 }, { 21, 4752 },
+    { 22, 8100 }, { 30, 8100 }, { 31, 18000 }, { 32, 20480 }, { 40, 32768 },
+    { 41, 32768 }, { 42, 34816 }, { 50, 110400 }, { 51, 184320 }, { 52, 184320 },
+    { 60, 696320 }, { 61, 696320 }, { 62, 696320 },
+  };
+  gboolean constrained = f->profile_idc == 66 || f->profile_idc == 77 || f->profile_idc == 88;
+
+  /* level 1b: 9, or 11 with constraint_set3 in the constrained profiles */
+  if (f->level_idc == 9 || (f->level_idc == 11 && f->constraint_set3 && constrained))
+    return 396;
+  for (guint i = 0; i < G_N_ELEMENTS (table); i++)
+    if (table[i].level == f->level_idc)
+      return table[i].mbs;
+  return 0;
+}
+
+/* MaxDpbFrames (A.3.1 h, A.3.2 f); 0 when the level is unknown. */
+static guint
+max_dpb_frames (const SpsFields *f)
+{
+  guint64 frame_mbs = (guint64) f->width_mbs * f->height_map_units * (f->frame_mbs_only ? 1 : 2);
+
+  return frame_mbs > 0 ? (guint) MIN (max_dpb_mbs (f) / frame_mbs, 16) : 0;
+}
+
+static gboolean
+read_sps_nal (const guint8 *nal,
+              gsize         size,
+              SpsFields    *f,
+              GByteArray   *rbsp)
+{
+  Reader r;
+
+  if (size < 2 || (nal[0] & 0x1f) != 7)
+    return FALSE;
+  unescape (nal, size, size, rbsp);
+  r = (Reader) { .data = rbsp->data, .size_bits = rbsp->len * 8 };
+  return read_sps (&r, f) && f->vui_complete;
+}
+
+gboolean
+_ave_h264_sps_buffering (const guint8     *nal,
+                         gsize             size,
+                         AveH264Buffering *buffering)
+{
+  g_autoptr(GByteArray) rbsp = g_byte_array_new ();
+  SpsFields f;
+  int p;
+
+  if (!read_sps_nal (nal, size, &f, rbsp))
+    return FALSE;
+  p = f.profile_idc;
+  buffering->declared = f.restriction;
+  if (f.restriction)
+    {
+      buffering->num_reorder_frames = (int) MIN (f.num_reorder_frames, 16u);
+      buffering->max_dec_frame_buffering = (int) MIN (f.max_dec_frame_buffering, 16u);
+      return TRUE;
+    }
+  /* E.2.1: inferred, 0 for the intra profiles, else the level's most */
+  if ((p == 44 || p == 86 || p == 100 || p == 110 || p == 122 || p == 244) && f.constraint_set3)
+    {
+      buffering->num_reorder_frames = buffering->max_dec_frame_buffering = 0;
+      return TRUE;
+    }
+  buffering->num_reorder_frames = buffering->max_dec_frame_buffering = (int) max_dpb_frames (&f);
+  return buffering->max_dec_frame_buffering > 0;
+}
+
+GBytes *
+_ave_h264_sps_with_buffering (const guint8           *nal,
+                              gsize                   size,
+                              const AveH264Buffering *buffering,
+                              const char            **why)
+{
+  /* when the SPS has none: what E.2.1 infers, log2 lengths in range */
+  static const guint absent[5] = { 1, 2, 1, 15, 15 };
+  g_autoptr(GByteArray) rbsp = g_byte_array_new ();
+  g_autoptr(GByteArray) bits = g_byte_array_new ();
+  Writer w = { .out = bits };
+  GByteArray *out;
+  SpsFields f;
+  const guint *fields;
+
+  if (!read_sps_nal (nal, size, &f, rbsp))
+    {
+      *why = "the SPS or its VUI cannot be read";
+      return NULL;
+    }
+  if (buffering->num_reorder_frames < 0 || buffering->num_reorder_frames > buffering->max_dec_frame_buffering ||
+      buffering->max_dec_frame_buffering < MAX (f.max_num_ref_frames, 1) ||
+      (guint) buffering->max_dec_frame_buffering > max_dpb_frames (&f))
+    {
+      *why = "its level or references do not allow that buffer size";
+      return NULL;
+    }
+
+  if (f.vui)
+    copy_bits (&w, rbsp->data, 0, f.restriction_bit);
+  else
+    {
+      /* a VUI that says nothing but the restriction */
+      copy_bits (&w, rbsp->data, 0, f.vui_bit);
+      write_bits (&w, 1, 1);
+      write_bits (&w, 0, 8);          /* aspect ratio ... pic_struct_present */
+    }
+  fields = f.restriction ? f.restriction_fields : absent;
+  write_bits (&w, 1, 1);              /* bitstream_restriction_flag */
+  write_bits (&w, fields[0], 1);
+  for (int i = 1; i < 5; i++)
+    write_ue (&w, fields[i]);
+  write_ue (&w, (guint32) buffering->num_reorder_frames);
+  write_ue (&w, (guint32) buffering->max_dec_frame_buffering);
+  write_bits (&w, 1, 1);              /* rbsp_stop_one_bit */
+  while (w.n != 0)
+    write_bits (&w, 0, 1);
+
+  out = g_byte_array_new ();
+  g_byte_array_append (out, nal, 1);
+  escape (bits->data, bits->len, out);
+  return g_byte_array_free_to_bytes (out);
 }
 
 static gboolean

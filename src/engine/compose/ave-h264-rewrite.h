@@ -102,6 +102,31 @@ gboolean _ave_h264_add_parameter_set   (AveH264ParameterSets *sets,
                                         gsize                 size,
                                         const char          **why);
 
+/* How many pictures an SPS lets wait for output (max_num_reorder_frames)
+ * and its decoded picture buffer (max_dec_frame_buffering): declared in
+ * its VUI, or as a decoder infers them (E.2.1).  When an SPS with other
+ * values becomes active at an IDR, a decoder may drop the pictures still
+ * waiting (no_output_of_prior_pics_flag inferred, C.4.4). */
+typedef struct
+{
+  int      num_reorder_frames;
+  int      max_dec_frame_buffering;
+  gboolean declared;
+} AveH264Buffering;
+
+/* FALSE when `nal` is not an SPS that can be read to the end of its VUI. */
+gboolean _ave_h264_sps_buffering       (const guint8           *nal,
+                                        gsize                   size,
+                                        AveH264Buffering       *buffering);
+
+/* A copy of the SPS `nal` whose VUI declares `buffering` (added when it
+ * has none); every other field as it is.  NULL with *why when the SPS
+ * cannot be read or its level or reference count does not allow it. */
+GBytes  *_ave_h264_sps_with_buffering  (const guint8           *nal,
+                                        gsize                   size,
+                                        const AveH264Buffering *buffering,
+                                        const char            **why);
+
 /* Parses the header of a slice NAL unit (type 1 or 5).  `scratch` holds
  * the unescaped bytes (reused between calls).  FALSE with *why when the
  * slice is one the rewriter does not handle or is malformed. */

@@ -2398,6 +2398,50 @@ open_mpeg4_encoder (Render  *r,
   return !av_failed (ret, error, "Cannot start the MPEG-4 Part 2 encoder for %dx%d", par->width, par->height);
 }
 
+/* x264's SPS (zerolatency: no B-frames) declares no picture waiting
+ * for output and a one-picture buffer, a source with B-frames more.  When
+ * the SPS becomes active at the IDR that starts an encoded piece after a
+ * copied run with other values, a decoder may drop the copied pictures
+ * still waiting for output (C.4.4 lets it infer
+ * no_output_of_prior_pics_flag), and OpenH264 does: two pictures lost at
+ * each such join.  So x264's SPS declares the source's values; an encoded
+ * piece then waits as long as the copied runs do before its pictures come
+ * out, and no decoder has a reason to drop any. */
+static void
+declare_source_buffering (AveSmartCut   *cut,
+                          ParameterSets *encoder_sets)
+{
+  const AVCodecParameters *par = cut->par;
+  g_autoptr(GPtrArray) sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  ParameterSets source = { sps, pps };
+  AveH264Buffering want;
+  const char *why = NULL;
+  GBytes *declared = NULL;
+  gsize tail, len;
+  const guint8 *nal;
+
+  if (!parse_avcc (par->extradata, (gsize) par->extradata_size, &source, &tail) || sps->len == 0)
+    return;
+  nal = g_bytes_get_data (g_ptr_array_index (sps, 0), &len);
+  if (!_ave_h264_sps_buffering (nal, len, &want))
+    why = "the source's SPS cannot be read to the end";
+  else
+    {
+      nal = g_bytes_get_data (g_ptr_array_index (encoder_sets->sps, 0), &len);
+      declared = _ave_h264_sps_with_buffering (nal, len, &want, &why);
+    }
+  if (declared == NULL)
+    {
+      g_message ("Smart cut: the encoded pieces of %s declare x264's own output delay, "
+                 "not the source's (%s); some decoders may drop the pictures before each piece",
+                 cut->source_path, why);
+      return;
+    }
+  g_bytes_unref (g_ptr_array_index (encoder_sets->sps, 0));
+  g_ptr_array_index (encoder_sets->sps, 0) = declared;
+}
+
 static gboolean
 open_encoder (Render         *r,
               ParameterSets  *sets,
@@ -2470,6 +2514,7 @@ open_encoder (Render         *r,
                            "The H.264 encoder gave no parameter sets");
       return FALSE;
     }
+  declare_source_buffering (r->cut, sets);
   {
     gsize len;
     const guint8 *nal = g_bytes_get_data (g_ptr_array_index (sets->pps, 0), &len);
