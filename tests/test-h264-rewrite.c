@@ -539,10 +539,13 @@ test_sps_buffering (void)
   nal = g_bytes_get_data (source_sps, &len);
   g_assert_true (_ave_h264_sps_buffering (nal, len, &want));
   g_assert_true (want.declared);
-  g_test_message ("source: %d pictures wait, buffer of %d", want.num_reorder_frames, want.max_dec_frame_buffering);
+  g_test_message ("source: %d references, %d pictures wait, buffer of %d", want.max_num_ref_frames,
+                  want.num_reorder_frames, want.max_dec_frame_buffering);
   g_assert_cmpint (want.num_reorder_frames, >, 0);
+  g_assert_cmpint (want.max_num_ref_frames, >, 1);
   nal = g_bytes_get_data (piece_sps, &len);
   g_assert_true (_ave_h264_sps_buffering (nal, len, &have));
+  g_assert_cmpint (have.max_num_ref_frames, ==, 1);
   g_assert_cmpint (have.num_reorder_frames, ==, 0);
   g_assert_cmpint (have.max_dec_frame_buffering, <, want.max_dec_frame_buffering);
 
@@ -552,11 +555,13 @@ test_sps_buffering (void)
   nal = g_bytes_get_data (declared, &len);
   g_assert_true (_ave_h264_sps_buffering (nal, len, &have));
   g_assert_true (have.declared);
+  g_assert_cmpint (have.max_num_ref_frames, ==, want.max_num_ref_frames);
   g_assert_cmpint (have.num_reorder_frames, ==, want.num_reorder_frames);
   g_assert_cmpint (have.max_dec_frame_buffering, ==, want.max_dec_frame_buffering);
   g_assert_true (_ave_h264_add_parameter_set (after, nal, len, &why));
   nal = g_bytes_get_data (piece_sps, &len);
   g_assert_true (_ave_h264_add_parameter_set (before, nal, len, &why));
+  before->sps[0].max_num_ref_frames = want.max_num_ref_frames;
   g_assert_cmpmem (&before->sps[0], sizeof before->sps[0], &after->sps[0], sizeof after->sps[0]);
 
   /* the piece's stream with the new SPS, read and decoded by FFmpeg */
@@ -582,11 +587,12 @@ test_sps_buffering (void)
   stream_clear (&s);
   g_assert_true (g_file_set_contents (stream_path, (const char *) stream->data, stream->len, NULL));
   trace = ave_test_sh_output ("ffmpeg -nostdin -f h264 -i '%s' -c copy -bsf:v trace_headers -f null - 2>&1 "
-                              "| grep -E 'max_num_reorder_frames|max_dec_frame_buffering' | head -2 "
+                              "| grep -E 'max_num_ref_frames|max_num_reorder_frames|max_dec_frame_buffering' | head -3 "
                               "| awk '{print $NF}' | paste -sd,", stream_path);
   g_strstrip (trace);
   {
-    g_autofree char *expected = g_strdup_printf ("%d,%d", want.num_reorder_frames, want.max_dec_frame_buffering);
+    g_autofree char *expected = g_strdup_printf ("%d,%d,%d", want.max_num_ref_frames, want.num_reorder_frames,
+                                                 want.max_dec_frame_buffering);
     g_assert_cmpstr (trace, ==, expected);
   }
   piece_hashes = frame_hashes (piece, "");
@@ -596,14 +602,25 @@ test_sps_buffering (void)
 
   /* what cannot be declared */
   nal = g_bytes_get_data (source_sps, &len);
-  wrong = (AveH264Buffering) { .num_reorder_frames = 0, .max_dec_frame_buffering = 1 };
+  wrong = want;
+  wrong.max_dec_frame_buffering = want.max_num_ref_frames - 1;
   g_assert_null (_ave_h264_sps_with_buffering (nal, len, &wrong, &why));
   g_test_message ("a buffer smaller than the references: %s", why);
-  wrong = (AveH264Buffering) { .num_reorder_frames = 4, .max_dec_frame_buffering = 3 };
+  wrong = want;
+  wrong.max_num_ref_frames--;
   g_assert_null (_ave_h264_sps_with_buffering (nal, len, &wrong, &why));
-  wrong = (AveH264Buffering) { .num_reorder_frames = 0, .max_dec_frame_buffering = 16 };
+  g_test_message ("fewer references than the stream has: %s", why);
+  wrong = want;
+  wrong.num_reorder_frames = want.max_dec_frame_buffering + 1;
+  g_assert_null (_ave_h264_sps_with_buffering (nal, len, &wrong, &why));
+  wrong = want;
+  wrong.max_dec_frame_buffering = 16;
   g_assert_null (_ave_h264_sps_with_buffering (nal, len, &wrong, &why));
   g_test_message ("more than the level allows at 320x240: %s", why);
+  {
+    g_autoptr(GBytes) same = _ave_h264_sps_with_buffering (nal, len, &want, &why);
+    g_assert_nonnull (same);
+  }
 
   /* Baseline, level 3.0, 1280x720, no VUI: a decoder infers MaxDpbFrames
    * (8100 / 3600 macroblocks: 2) for both values */
@@ -611,7 +628,8 @@ test_sps_buffering (void)
     g_autoptr(GByteArray) bare = g_byte_array_new ();
     g_autoptr(GBytes) with_vui = NULL;
     Bits b = { .out = bare };
-    AveH264Buffering inferred, low = { .num_reorder_frames = 0, .max_dec_frame_buffering = 2 };
+    AveH264Buffering inferred, low = { .max_num_ref_frames = 2, .num_reorder_frames = 0,
+                                       .max_dec_frame_buffering = 2 };
 
     put_bits (&b, 0x67, 8);             /* NAL header: SPS */
     put_bits (&b, 66, 8);
@@ -640,6 +658,7 @@ test_sps_buffering (void)
     nal = g_bytes_get_data (with_vui, &len);
     g_assert_true (_ave_h264_sps_buffering (nal, len, &have));
     g_assert_true (have.declared);
+    g_assert_cmpint (have.max_num_ref_frames, ==, 2);
     g_assert_cmpint (have.num_reorder_frames, ==, 0);
     g_assert_cmpint (have.max_dec_frame_buffering, ==, 2);
   }

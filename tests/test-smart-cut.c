@@ -495,11 +495,12 @@ real_file (const RealFile *file)
   }
 }
 
-/* Every SPS in an H.264 output's avcC (the source's and x264's) lets the
- * same number of pictures wait for output in a buffer of the same size:
- * else a decoder may drop the copied pictures still waiting at the IDR
- * that starts an encoded piece (C.4.4), and GStreamer's H.264 decoders
- * drain and renegotiate at each one. */
+/* Every SPS in an H.264 output's avcC (the source's and x264's) declares
+ * the same references, lets the same number of pictures wait for output,
+ * in a buffer of the same size: else a decoder may drop the copied
+ * pictures still waiting at the IDR that starts an encoded piece (C.4.4;
+ * OpenH264 does), and GStreamer's H.264 decoders drain and renegotiate at
+ * each one. */
 static void
 assert_one_output_delay (const char *path)
 {
@@ -521,10 +522,11 @@ assert_one_output_delay (const char *path)
       const guint8 *nal = g_bytes_get_data (g_ptr_array_index (sps, i), &len);
 
       g_assert_true (_ave_h264_sps_buffering (nal, len, &b));
-      g_test_message ("%s: SPS %u lets %d pictures wait, in a buffer of %d", path, i,
-                      b.num_reorder_frames, b.max_dec_frame_buffering);
+      g_test_message ("%s: SPS %u has %d references, lets %d pictures wait, in a buffer of %d", path, i,
+                      b.max_num_ref_frames, b.num_reorder_frames, b.max_dec_frame_buffering);
       if (i == 0)
         first = b;
+      g_assert_cmpint (b.max_num_ref_frames, ==, first.max_num_ref_frames);
       g_assert_cmpint (b.num_reorder_frames, ==, first.num_reorder_frames);
       g_assert_cmpint (b.max_dec_frame_buffering, ==, first.max_dec_frame_buffering);
     }

@@ -233,6 +233,7 @@ typedef struct
   int      log2_max_frame_num;
   int      poc_type;
   int      log2_max_poc_lsb;
+  gsize    refs_bit, after_refs_bit;  /* max_num_ref_frames in the RBSP */
   int      max_num_ref_frames;
   gboolean gaps_allowed;
   guint    width_mbs;
@@ -317,7 +318,9 @@ read_sps (Reader    *r,
       for (guint i = 0; i < cycle; i++)
         read_se (r);
     }
+  f->refs_bit = r->pos;
   f->max_num_ref_frames = read_ue_max (r, AVE_H264_MAX_REFS);
+  f->after_refs_bit = r->pos;
   f->gaps_allowed = read_bits (r, 1);
   f->width_mbs = read_ue (r) + 1;
   f->height_map_units = read_ue (r) + 1;
@@ -476,6 +479,7 @@ _ave_h264_sps_buffering (const guint8     *nal,
   if (!read_sps_nal (nal, size, &f, rbsp))
     return FALSE;
   p = f.profile_idc;
+  buffering->max_num_ref_frames = f.max_num_ref_frames;
   buffering->declared = f.restriction;
   if (f.restriction)
     {
@@ -513,20 +517,25 @@ _ave_h264_sps_with_buffering (const guint8           *nal,
       *why = "the SPS or its VUI cannot be read";
       return NULL;
     }
+  /* fewer references than the stream uses would change its decoding;
+   * more only let the sliding window keep pictures nothing refers to */
   if (buffering->num_reorder_frames < 0 || buffering->num_reorder_frames > buffering->max_dec_frame_buffering ||
-      buffering->max_dec_frame_buffering < MAX (f.max_num_ref_frames, 1) ||
+      buffering->max_num_ref_frames < f.max_num_ref_frames ||
+      buffering->max_dec_frame_buffering < MAX (buffering->max_num_ref_frames, 1) ||
       (guint) buffering->max_dec_frame_buffering > max_dpb_frames (&f))
     {
       *why = "its level or references do not allow that buffer size";
       return NULL;
     }
 
+  copy_bits (&w, rbsp->data, 0, f.refs_bit);
+  write_ue (&w, (guint32) buffering->max_num_ref_frames);
   if (f.vui)
-    copy_bits (&w, rbsp->data, 0, f.restriction_bit);
+    copy_bits (&w, rbsp->data, f.after_refs_bit, f.restriction_bit);
   else
     {
       /* a VUI that says nothing but the restriction */
-      copy_bits (&w, rbsp->data, 0, f.vui_bit);
+      copy_bits (&w, rbsp->data, f.after_refs_bit, f.vui_bit);
       write_bits (&w, 1, 1);
       write_bits (&w, 0, 8);          /* aspect ratio ... pic_struct_present */
     }

@@ -102,16 +102,20 @@ gboolean _ave_h264_add_parameter_set   (AveH264ParameterSets *sets,
                                         gsize                 size,
                                         const char          **why);
 
-/* How many pictures an SPS lets wait for output (max_num_reorder_frames)
- * and its decoded picture buffer (max_dec_frame_buffering): declared in
- * its VUI, or as a decoder infers them (E.2.1).  When an SPS with other
- * values becomes active at an IDR, a decoder may drop the pictures still
- * waiting (no_output_of_prior_pics_flag inferred, C.4.4). */
+/* The decoded picture buffer an SPS declares: its reference pictures
+ * (max_num_ref_frames), how many pictures may wait for output
+ * (max_num_reorder_frames) and the buffer's size (max_dec_frame_buffering),
+ * the last two declared in its VUI or as a decoder infers them (E.2.1).
+ * When an SPS with other values becomes active at an IDR, a decoder may
+ * drop the pictures still waiting for output (no_output_of_prior_pics_flag
+ * inferred, C.4.4); OpenH264 reallocates its picture buffer when the
+ * reference count changes and drops them. */
 typedef struct
 {
+  int      max_num_ref_frames;
   int      num_reorder_frames;
   int      max_dec_frame_buffering;
-  gboolean declared;
+  gboolean declared;            /* the last two are in the VUI */
 } AveH264Buffering;
 
 /* FALSE when `nal` is not an SPS that can be read to the end of its VUI. */
@@ -119,9 +123,10 @@ gboolean _ave_h264_sps_buffering       (const guint8           *nal,
                                         gsize                   size,
                                         AveH264Buffering       *buffering);
 
-/* A copy of the SPS `nal` whose VUI declares `buffering` (added when it
+/* A copy of the SPS `nal` that declares `buffering` (a VUI added when it
  * has none); every other field as it is.  NULL with *why when the SPS
- * cannot be read or its level or reference count does not allow it. */
+ * cannot be read, or when its level does not allow that buffer or it
+ * would declare fewer references than it has. */
 GBytes  *_ave_h264_sps_with_buffering  (const guint8           *nal,
                                         gsize                   size,
                                         const AveH264Buffering *buffering,

@@ -2398,15 +2398,16 @@ open_mpeg4_encoder (Render  *r,
   return !av_failed (ret, error, "Cannot start the MPEG-4 Part 2 encoder for %dx%d", par->width, par->height);
 }
 
-/* x264's SPS (zerolatency: no B-frames) declares no picture waiting
- * for output and a one-picture buffer, a source with B-frames more.  When
- * the SPS becomes active at the IDR that starts an encoded piece after a
- * copied run with other values, a decoder may drop the copied pictures
- * still waiting for output (C.4.4 lets it infer
- * no_output_of_prior_pics_flag), and OpenH264 does: two pictures lost at
- * each such join.  So x264's SPS declares the source's values; an encoded
- * piece then waits as long as the copied runs do before its pictures come
- * out, and no decoder has a reason to drop any. */
+/* x264's SPS (zerolatency: one reference, no B-frames) declares one
+ * reference, no picture waiting for output and a one-picture buffer, a
+ * source with B-frames more.  When the SPS becomes active at the IDR that
+ * starts an encoded piece after a copied run with other values, a decoder
+ * may drop the copied pictures still waiting for output (C.4.4): OpenH264
+ * does (it reallocates its picture buffer when the reference count
+ * changes), and GStreamer's H.264 decoders drain and start a new
+ * sequence.  So x264's SPS declares the source's values; an encoded piece
+ * then waits as long as the copied runs do before its pictures come out,
+ * and its slices, which use one reference, decode the same. */
 static void
 declare_source_buffering (AveSmartCut   *cut,
                           ParameterSets *encoder_sets)
@@ -2433,7 +2434,7 @@ declare_source_buffering (AveSmartCut   *cut,
     }
   if (declared == NULL)
     {
-      g_message ("Smart cut: the encoded pieces of %s declare x264's own output delay, "
+      g_message ("Smart cut: the encoded pieces of %s declare x264's own picture buffer, "
                  "not the source's (%s); some decoders may drop the pictures before each piece",
                  cut->source_path, why);
       return;
