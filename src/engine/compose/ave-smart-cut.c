@@ -143,6 +143,8 @@ struct _AveSmartCut
   gboolean           mpeg4;         /* MPEG-4 Part 2: no NAL units */
   GByteArray        *hevc_parameter_sets; /* the source's VPS/SPS/PPS, 4-byte length-prefixed */
   gboolean           sps_used[32];
+  AveH264Buffering   buffering;     /* the source's first SPS's, for x264's SPS */
+  gboolean           buffering_known;
   AveH264ParameterSets *h264_sets; /* the source's, for rewriting slice headers */
   GPtrArray         *h264_set_nals; /* GBytes: the avcC's SPS and PPS as they are */
   const char        *h264_why;     /* why no open GOP's I-frame can be made an IDR (interned) */
@@ -698,6 +700,8 @@ check_stream (AveSmartCut     *self,
       int id = _ave_h264_parameter_set_id (nal, len);
       if (id >= 0 && id < 32)
         self->sps_used[id] = TRUE;
+      if (i == 0)
+        self->buffering_known = _ave_h264_sps_buffering (nal, len, &self->buffering);
     }
   for (guint i = 0; i < pps->len; i++)
     {
@@ -2412,26 +2416,13 @@ static void
 declare_source_buffering (AveSmartCut   *cut,
                           ParameterSets *encoder_sets)
 {
-  const AVCodecParameters *par = cut->par;
-  g_autoptr(GPtrArray) sps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  g_autoptr(GPtrArray) pps = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  ParameterSets source = { sps, pps };
-  AveH264Buffering want;
-  const char *why = NULL;
+  const char *why = "the source's SPS cannot be read to the end";
   GBytes *declared = NULL;
-  gsize tail, len;
-  const guint8 *nal;
+  gsize len;
+  const guint8 *nal = g_bytes_get_data (g_ptr_array_index (encoder_sets->sps, 0), &len);
 
-  if (!parse_avcc (par->extradata, (gsize) par->extradata_size, &source, &tail) || sps->len == 0)
-    return;
-  nal = g_bytes_get_data (g_ptr_array_index (sps, 0), &len);
-  if (!_ave_h264_sps_buffering (nal, len, &want))
-    why = "the source's SPS cannot be read to the end";
-  else
-    {
-      nal = g_bytes_get_data (g_ptr_array_index (encoder_sets->sps, 0), &len);
-      declared = _ave_h264_sps_with_buffering (nal, len, &want, &why);
-    }
+  if (cut->buffering_known)
+    declared = _ave_h264_sps_with_buffering (nal, len, &cut->buffering, &why);
   if (declared == NULL)
     {
       g_message ("Smart cut: the encoded pieces of %s declare x264's own picture buffer, "
