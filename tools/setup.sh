@@ -33,6 +33,8 @@ packages=(
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
   # media tools used by the sample generator, the tests and the benchmark
   ffmpeg espeak-ng sox time
+  # a second H.264 decoder: the smart cut's outputs decoded by OpenH264 too
+  libopenh264-dev
   # the MLT engine of Shotcut and Kdenlive: renders our MLT and .kdenlive exports in the tests
   melt
   # desktop app, its preview and the UI test
