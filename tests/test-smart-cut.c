@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include <libavformat/avformat.h>
-#if HAVE_OPENH264
+#ifdef HAVE_OPENH264
 #include <wels/codec_api.h>
 #endif
 
@@ -536,7 +536,7 @@ assert_one_output_delay (const char *path)
   avformat_close_input (&fmt);
 }
 
-#if HAVE_OPENH264
+#ifdef HAVE_OPENH264
 typedef struct
 {
   ISVCDecoder *dec;
@@ -718,7 +718,7 @@ test_real_file (gconstpointer data)
   if (!g_str_equal (file->name, "hevc") && !g_str_equal (file->name, "mpeg4"))
     {
       assert_one_output_delay (output);
-#if HAVE_OPENH264
+#ifdef HAVE_OPENH264
       assert_openh264_decodes_as_source (source, output, result.video_frames);
 #else
       g_test_message ("built without OpenH264 (libopenh264-dev): no second decoder");
