@@ -664,6 +664,141 @@ test_sps_buffering (void)
   }
 }
 
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return g_strcmp0 (*(char * const *) a, *(char * const *) b);
+}
+
+/* The VPS and SPS NAL units in the first packet of an HEVC file whose
+ * encoder repeats them in the stream (hev1). */
+static GPtrArray *
+hevc_sets (const char *path)
+{
+  AVFormatContext *fmt = NULL;
+  AVPacket *pkt = av_packet_alloc ();
+  GPtrArray *sets = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  g_assert_cmpint (avformat_open_input (&fmt, path, NULL, NULL), ==, 0);
+  g_assert_cmpint (av_read_frame (fmt, pkt), >=, 0);
+  g_assert_true (_ave_smart_cut_for_each_nal (pkt->data, (gsize) pkt->size, 4, collect_nal, sets));
+  for (guint i = sets->len; i-- > 0;)
+    {
+      gsize len;
+      const guint8 *nal = g_bytes_get_data (g_ptr_array_index (sets, i), &len);
+      int type = (nal[0] >> 1) & 0x3f;
+
+      if (type != 32 && type != 33)
+        g_ptr_array_remove_index (sets, i);
+    }
+  av_packet_free (&pkt);
+  avformat_close_input (&fmt);
+  return sets;
+}
+
+/* x265's VPS and SPS with zerolatency made to declare the buffer of an
+ * x265 source with B-frames: FFmpeg's reader (trace_headers) reads the
+ * new values in every one, and the piece decodes to the same pictures;
+ * less than a set declares itself is refused. */
+static void
+test_hevc_buffering (void)
+{
+  const char *source, *piece;
+  g_autoptr(GPtrArray) source_sets = NULL, piece_sets = NULL;
+  g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) expected = g_string_new (NULL);
+  g_autofree char *stream_path = ave_test_path ("declared.hevc");
+  g_autofree char *trace = NULL;
+  g_autoptr(GByteArray) stream = g_byte_array_new ();
+  g_auto(GStrv) piece_hashes = NULL, declared_hashes = NULL;
+  AveHevcBuffering want, have, less = { .max_dec_pic_buffering = 1 };
+  const char *why = NULL;
+  gsize len;
+  const guint8 *nal;
+  AVFormatContext *fmt = NULL;
+  AVPacket *pkt;
+
+  if (ave_test_sh_status (NULL, NULL, "ffmpeg -hide_banner -encoders 2>/dev/null | grep -q libx265") != 0)
+    {
+      g_test_skip ("this FFmpeg has no libx265");
+      return;
+    }
+  source = ave_test_ffmpeg_media ("x265.mp4", "-f lavfi -i testsrc2=s=320x240:r=25:d=1 -c:v libx265 "
+                                  "-preset veryfast -x265-params log-level=error:repeat-headers=1 "
+                                  "-tag:v hev1 -pix_fmt yuv420p");
+  piece = ave_test_ffmpeg_media ("x265-zerolatency.mp4", "-f lavfi -i testsrc2=s=320x240:r=25:d=1 -c:v libx265 "
+                                 "-preset ultrafast -tune zerolatency -x265-params log-level=error:repeat-headers=1 "
+                                 "-tag:v hev1 -pix_fmt yuv420p");
+  source_sets = hevc_sets (source);
+  piece_sets = hevc_sets (piece);
+  g_assert_cmpuint (source_sets->len, ==, 2);
+  g_assert_cmpuint (piece_sets->len, ==, 2);
+  nal = g_bytes_get_data (g_ptr_array_index (source_sets, 1), &len);
+  g_assert_true (_ave_hevc_buffering (nal, len, &want));
+  g_test_message ("source: buffer of %d, %d pictures wait, latency %d", want.max_dec_pic_buffering,
+                  want.num_reorder_pics, want.max_latency_increase_plus1);
+  g_assert_cmpint (want.num_reorder_pics, >, 0);
+  nal = g_bytes_get_data (g_ptr_array_index (piece_sets, 1), &len);
+  g_assert_true (_ave_hevc_buffering (nal, len, &have));
+  g_assert_cmpint (have.num_reorder_pics, ==, 0);
+  g_assert_cmpint (have.max_dec_pic_buffering, <, want.max_dec_pic_buffering);
+
+  /* the piece's stream, each VPS and SPS declaring the source's buffer */
+  g_assert_cmpint (avformat_open_input (&fmt, piece, NULL, NULL), ==, 0);
+  pkt = av_packet_alloc ();
+  while (av_read_frame (fmt, pkt) >= 0)
+    {
+      g_autoptr(GPtrArray) nals = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+      g_assert_true (_ave_smart_cut_for_each_nal (pkt->data, (gsize) pkt->size, 4, collect_nal, nals));
+      for (guint k = 0; k < nals->len; k++)
+        {
+          g_autoptr(GBytes) declared = NULL;
+          int type;
+
+          nal = g_bytes_get_data (g_ptr_array_index (nals, k), &len);
+          type = (nal[0] >> 1) & 0x3f;
+          if (type == 32 || type == 33)
+            {
+              declared = _ave_hevc_with_buffering (nal, len, &want, 320 * 240, &why);
+              g_assert_nonnull (declared);
+              nal = g_bytes_get_data (declared, &len);
+              g_assert_true (_ave_hevc_buffering (nal, len, &have));
+              g_assert_cmpmem (&have, sizeof have, &want, sizeof want);
+            }
+          append_annexb (stream, nal, len);
+        }
+      av_packet_unref (pkt);
+    }
+  av_packet_free (&pkt);
+  avformat_close_input (&fmt);
+  g_assert_true (g_file_set_contents (stream_path, (const char *) stream->data, stream->len, NULL));
+
+  /* every VPS and SPS says the same (minus1, reorder, latency), as
+   * `sort -u` lists the values */
+  trace = ave_test_sh_output ("ffmpeg -nostdin -f hevc -i '%s' -c copy -bsf:v trace_headers -f null - 2>&1 "
+                              "| grep -E 's_max_dec_pic_buffering_minus1|s_max_num_reorder_pics|s_max_latency_increase' "
+                              "| awk '{print $NF}' | sort -u | paste -sd,", stream_path);
+  g_strstrip (trace);
+  g_ptr_array_add (values, g_strdup_printf ("%d", want.max_dec_pic_buffering - 1));
+  g_ptr_array_add (values, g_strdup_printf ("%d", want.num_reorder_pics));
+  g_ptr_array_add (values, g_strdup_printf ("%d", want.max_latency_increase_plus1));
+  g_ptr_array_sort (values, compare_strings);
+  for (guint i = 0; i < values->len; i++)
+    if (i == 0 || g_strcmp0 (values->pdata[i], values->pdata[i - 1]) != 0)
+      g_string_append_printf (expected, "%s%s", expected->len > 0 ? "," : "", (char *) values->pdata[i]);
+  g_assert_cmpstr (trace, ==, expected->str);
+  piece_hashes = frame_hashes (piece, "");
+  declared_hashes = frame_hashes (stream_path, "-f hevc");
+  g_assert_cmpuint (g_strv_length (piece_hashes), ==, 25);
+  g_assert_true (g_strv_equal ((const char * const *) piece_hashes, (const char * const *) declared_hashes));
+
+  nal = g_bytes_get_data (g_ptr_array_index (source_sets, 1), &len);
+  g_assert_null (_ave_hevc_with_buffering (nal, len, &less, 320 * 240, &why));
+  g_test_message ("less than it declares: %s", why);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -675,5 +810,6 @@ main (int    argc,
   g_test_add_func ("/engine/h264-rewrite/references", test_references);
   g_test_add_func ("/engine/h264-rewrite/refused", test_refused);
   g_test_add_func ("/engine/h264-rewrite/sps-buffering", test_sps_buffering);
+  g_test_add_func ("/engine/h264-rewrite/hevc-buffering", test_hevc_buffering);
   return g_test_run ();
 }

@@ -107,6 +107,32 @@ visit_h264 (const guint8 *nal,
   return TRUE;
 }
 
+/* An HEVC VPS or SPS: the buffer it declares, declared again, reads back
+ * as it was. */
+static gboolean
+visit_hevc_set (const guint8 *nal,
+                gsize         size,
+                gpointer      data)
+{
+  AveHevcBuffering b, back;
+  g_autoptr(GBytes) again = NULL;
+  const char *why = NULL;
+  gsize len;
+  const guint8 *bytes;
+
+  if (!_ave_hevc_buffering (nal, size, &b))
+    return TRUE;
+  again = _ave_hevc_with_buffering (nal, size, &b, 1920 * 1080, &why);
+  if (again == NULL)
+    return TRUE;
+  bytes = g_bytes_get_data (again, &len);
+  g_assert_true (_ave_hevc_buffering (bytes, len, &back));
+  g_assert_cmpint (back.max_dec_pic_buffering, ==, b.max_dec_pic_buffering);
+  g_assert_cmpint (back.num_reorder_pics, ==, b.num_reorder_pics);
+  g_assert_cmpint (back.max_latency_increase_plus1, ==, b.max_latency_increase_plus1);
+  return TRUE;
+}
+
 static gboolean
 visit_nal (const guint8 *nal,
            gsize         size,
@@ -171,7 +197,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
       /* 4-byte length-prefixed NAL units that the packet reader takes */
       if (sets != NULL)
-        g_assert_true (_ave_smart_cut_for_each_nal (sets->data, sets->len, 4, visit_nal, &n_nals));
+        {
+          g_assert_true (_ave_smart_cut_for_each_nal (sets->data, sets->len, 4, visit_nal, &n_nals));
+          g_assert_true (_ave_smart_cut_for_each_nal (sets->data, sets->len, 4, visit_hevc_set, NULL));
+        }
     }
   else if (mode == 254)
     {

@@ -131,18 +131,19 @@ copy_bits (Writer       *w,
     write_bits (w, (data[p / 8] >> (7 - p % 8)) & 1, 1);
 }
 
-/* The RBSP of a NAL unit's payload (after its header byte): emulation
+/* The RBSP of a NAL unit's payload (after its `header` bytes): emulation
  * prevention bytes (00 00 03) removed, at most `limit` bytes of input. */
 static void
-unescape (const guint8 *nal,
-          gsize         size,
-          gsize         limit,
-          GByteArray   *rbsp)
+unescape_after (const guint8 *nal,
+                gsize         size,
+                gsize         header,
+                gsize         limit,
+                GByteArray   *rbsp)
 {
   int zeros = 0;
 
   g_byte_array_set_size (rbsp, 0);
-  for (gsize i = 1; i < size && i <= limit; i++)
+  for (gsize i = header; i < size && i <= limit; i++)
     {
       if (zeros >= 2 && nal[i] == 3)
         {
@@ -152,6 +153,16 @@ unescape (const guint8 *nal,
       zeros = nal[i] == 0 ? zeros + 1 : 0;
       g_byte_array_append (rbsp, &nal[i], 1);
     }
+}
+
+/* The same for H.264's one-byte NAL header. */
+static void
+unescape (const guint8 *nal,
+          gsize         size,
+          gsize         limit,
+          GByteArray   *rbsp)
+{
+  unescape_after (nal, size, 1, limit, rbsp);
 }
 
 /* The reverse: 03 after two zero bytes where the next is 00-03, and after
@@ -1474,4 +1485,225 @@ _ave_h264_rewriter_picture (AveH264Rewriter            *rw,
           }
       }
   return TRUE;
+}
+
+/* ------------------------------------------------------------ HEVC buffering */
+
+/* profile_tier_level (H.265 7.3.3) with its profile present. */
+static void
+skip_hevc_profile_tier_level (Reader *r,
+                              guint   max_sub_layers_minus1)
+{
+  gboolean profile[8] = { FALSE }, level[8] = { FALSE };
+
+  read_bits (r, 32);                  /* profile space, tier, profile, compatibility flags 0-23 */
+  read_bits (r, 32);                  /* compatibility flags 24-31, constraint flags */
+  read_bits (r, 32);                  /* constraint flags, general_level_idc */
+  for (guint i = 0; i < max_sub_layers_minus1; i++)
+    {
+      profile[i] = read_bits (r, 1);
+      level[i] = read_bits (r, 1);
+    }
+  if (max_sub_layers_minus1 > 0)
+    for (guint i = max_sub_layers_minus1; i < 8; i++)
+      read_bits (r, 2);
+  for (guint i = 0; i < max_sub_layers_minus1; i++)
+    {
+      if (profile[i])
+        {
+          read_bits (r, 32);
+          read_bits (r, 32);
+          read_bits (r, 24);
+        }
+      if (level[i])
+        read_bits (r, 8);
+    }
+}
+
+/* Where a VPS's or SPS's sub_layer_ordering_info lies in its RBSP, and
+ * the highest sub-layer's values; FALSE when it cannot be read. */
+typedef struct
+{
+  gsize    start, end;                /* the loop's bits */
+  gsize    stop_bit;                  /* rbsp_stop_one_bit */
+  guint    first, last;               /* sub-layers it lists */
+  int      level_idc;
+  guint    width, height;             /* SPS only */
+  AveHevcBuffering highest;
+} HevcOrdering;
+
+static gboolean
+read_hevc_ordering (const GByteArray *rbsp,
+                    gboolean          vps,
+                    HevcOrdering     *o)
+{
+  Reader r = { .data = rbsp->data, .size_bits = rbsp->len * 8 };
+  guint max_sub_layers_minus1;
+  gsize ptl;
+  Reader level;
+
+  *o = (HevcOrdering) { 0 };
+  if (vps)
+    {
+      read_bits (&r, 12);             /* id, base layer flags, max_layers_minus1 */
+      max_sub_layers_minus1 = read_bits (&r, 3);
+      read_bits (&r, 17);             /* temporal_id_nesting, reserved 0xffff */
+    }
+  else
+    {
+      read_bits (&r, 4);
+      max_sub_layers_minus1 = read_bits (&r, 3);
+      read_bits (&r, 1);
+    }
+  ptl = r.pos;
+  skip_hevc_profile_tier_level (&r, max_sub_layers_minus1);
+  level = (Reader) { .data = rbsp->data, .size_bits = rbsp->len * 8, .pos = ptl + 88 };
+  o->level_idc = (int) read_bits (&level, 8);
+  if (!vps)
+    {
+      read_ue (&r);                   /* sps id */
+      if (read_ue (&r) == 3)          /* chroma_format_idc */
+        read_bits (&r, 1);
+      o->width = read_ue (&r);
+      o->height = read_ue (&r);
+      if (read_bits (&r, 1))          /* conformance window */
+        for (int i = 0; i < 4; i++)
+          read_ue (&r);
+      read_ue (&r);                   /* bit depths, log2_max_pic_order_cnt_lsb_minus4 */
+      read_ue (&r);
+      read_ue (&r);
+    }
+  o->first = read_bits (&r, 1) ? 0 : max_sub_layers_minus1;
+  o->last = max_sub_layers_minus1;
+  o->start = r.pos;
+  for (guint i = o->first; i <= o->last; i++)
+    {
+      /* (MIN evaluates its arguments twice: read first) */
+      guint32 buffering = read_ue (&r), reorder = read_ue (&r), latency = read_ue (&r);
+
+      o->highest.max_dec_pic_buffering = (int) MIN (buffering, 16u) + 1;
+      o->highest.num_reorder_pics = (int) MIN (reorder, 16u);
+      o->highest.max_latency_increase_plus1 = (int) MIN (latency, (guint32) G_MAXINT);
+    }
+  o->end = r.pos;
+  if (r.overrun || rbsp->len == 0)
+    return FALSE;
+  /* the stop bit: the last 1 of the RBSP */
+  for (gsize bit = rbsp->len * 8; bit > o->end; bit--)
+    if ((rbsp->data[(bit - 1) / 8] >> (7 - (bit - 1) % 8)) & 1)
+      {
+        o->stop_bit = bit - 1;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+hevc_parameter_set (const guint8 *nal,
+                    gsize         size,
+                    gboolean     *vps)
+{
+  int type = size >= 3 ? (nal[0] >> 1) & 0x3f : -1;
+
+  *vps = type == 32;
+  return type == 32 || type == 33;
+}
+
+gboolean
+_ave_hevc_buffering (const guint8     *nal,
+                     gsize             size,
+                     AveHevcBuffering *buffering)
+{
+  g_autoptr(GByteArray) rbsp = g_byte_array_new ();
+  HevcOrdering o;
+  gboolean vps;
+
+  if (!hevc_parameter_set (nal, size, &vps))
+    return FALSE;
+  unescape_after (nal, size, 2, size, rbsp);
+  if (!read_hevc_ordering (rbsp, vps, &o))
+    return FALSE;
+  *buffering = o.highest;
+  return TRUE;
+}
+
+/* MaxDpbSize (A.4.2) for a picture of `samples` luma samples at
+ * general_level_idc `level_idc` (30 x the level); 0 for an unknown level. */
+static int
+hevc_max_dpb_size (int     level_idc,
+                   guint64 samples)
+{
+  static const struct { int level; guint64 max_luma_ps; } table[] = {
+    { 30, 36864 }, { 60, 122880 }, { 63, 245760 }, { 90, 552960 }, { 93, 983040 },
+    { 120, 2228224 }, { 123, 2228224 }, { 150, 8912896 }, { 153, 8912896 },
+    { 156, 8912896 }, { 180, 35651584 }, { 183, 35651584 }, { 186, 35651584 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (table); i++)
+    if (table[i].level == level_idc)
+      {
+        guint64 max = table[i].max_luma_ps;
+
+        if (samples <= max >> 2)
+          return 16;
+        if (samples <= max >> 1)
+          return 12;
+        if (samples <= (3 * max) >> 2)
+          return 8;
+        return 6;
+      }
+  return 0;
+}
+
+GBytes *
+_ave_hevc_with_buffering (const guint8           *nal,
+                          gsize                   size,
+                          const AveHevcBuffering *buffering,
+                          guint64                 luma_samples,
+                          const char            **why)
+{
+  g_autoptr(GByteArray) rbsp = g_byte_array_new ();
+  g_autoptr(GByteArray) bits = g_byte_array_new ();
+  Writer w = { .out = bits };
+  GByteArray *out;
+  HevcOrdering o;
+  gboolean vps;
+
+  if (!hevc_parameter_set (nal, size, &vps))
+    {
+      *why = "not a VPS or SPS";
+      return NULL;
+    }
+  unescape_after (nal, size, 2, size, rbsp);
+  if (!read_hevc_ordering (rbsp, vps, &o))
+    {
+      *why = "the parameter set cannot be read";
+      return NULL;
+    }
+  if (buffering->num_reorder_pics < o.highest.num_reorder_pics ||
+      buffering->max_dec_pic_buffering < o.highest.max_dec_pic_buffering ||
+      buffering->num_reorder_pics > buffering->max_dec_pic_buffering - 1 ||
+      buffering->max_dec_pic_buffering >
+        hevc_max_dpb_size (o.level_idc, vps ? luma_samples : (guint64) o.width * o.height))
+    {
+      *why = "its level or its pictures do not allow that buffer";
+      return NULL;
+    }
+
+  copy_bits (&w, rbsp->data, 0, o.start);
+  for (guint i = o.first; i <= o.last; i++)
+    {
+      write_ue (&w, (guint32) buffering->max_dec_pic_buffering - 1);
+      write_ue (&w, (guint32) buffering->num_reorder_pics);
+      write_ue (&w, (guint32) buffering->max_latency_increase_plus1);
+    }
+  copy_bits (&w, rbsp->data, o.end, o.stop_bit);
+  write_bits (&w, 1, 1);
+  while (w.n != 0)
+    write_bits (&w, 0, 1);
+
+  out = g_byte_array_new ();
+  g_byte_array_append (out, nal, 2);
+  escape (bits->data, bits->len, out);
+  return g_byte_array_free_to_bytes (out);
 }

@@ -3,6 +3,10 @@
  * an open GOP's I-frame: the I-frame becomes an IDR and the slices after
  * it are renumbered (docs/composition.md, "Smart cut", Open GOPs).
  *
+ * Also the picture buffer an H.264 SPS, or an HEVC VPS or SPS, declares,
+ * read and declared again, so that the encoded pieces declare the source's
+ * (docs/composition.md, "One picture buffer").
+ *
  * Private to src/engine/compose/.  Only what the smart cut can check is
  * accepted: progressive frames, CABAC, one slice group, picture order
  * count type 0 or 2, short-term references only.  Anything else is
@@ -130,6 +134,31 @@ gboolean _ave_h264_sps_buffering       (const guint8           *nal,
 GBytes  *_ave_h264_sps_with_buffering  (const guint8           *nal,
                                         gsize                   size,
                                         const AveH264Buffering *buffering,
+                                        const char            **why);
+
+/* HEVC's counterpart, from a VPS's or SPS's sub_layer_ordering_info (the
+ * highest sub-layer's): x265 writes its own in each encoded piece. */
+typedef struct
+{
+  int max_dec_pic_buffering;        /* sps_max_dec_pic_buffering_minus1 + 1 */
+  int num_reorder_pics;
+  int max_latency_increase_plus1;
+} AveHevcBuffering;
+
+/* FALSE when `nal` is not a VPS or SPS whose ordering info can be read. */
+gboolean _ave_hevc_buffering           (const guint8           *nal,
+                                        gsize                   size,
+                                        AveHevcBuffering       *buffering);
+
+/* A copy of the VPS or SPS `nal` that declares `buffering` for every
+ * sub-layer it lists; every other field as it is.  NULL with *why when it
+ * cannot be read, when it would declare less than it does, or when its
+ * level does not allow that buffer for its pictures (an SPS's own size, a
+ * VPS's `luma_samples`). */
+GBytes  *_ave_hevc_with_buffering      (const guint8           *nal,
+                                        gsize                   size,
+                                        const AveHevcBuffering *buffering,
+                                        guint64                 luma_samples,
                                         const char            **why);
 
 /* Parses the header of a slice NAL unit (type 1 or 5).  `scratch` holds

@@ -145,6 +145,8 @@ struct _AveSmartCut
   gboolean           sps_used[32];
   AveH264Buffering   buffering;     /* the source's first SPS's, for x264's SPS */
   gboolean           buffering_known;
+  AveHevcBuffering   hevc_buffering; /* the source's SPS's, for x265's VPS and SPS */
+  gboolean           hevc_buffering_known;
   AveH264ParameterSets *h264_sets; /* the source's, for rewriting slice headers */
   GPtrArray         *h264_set_nals; /* GBytes: the avcC's SPS and PPS as they are */
   const char        *h264_why;     /* why no open GOP's I-frame can be made an IDR (interned) */
@@ -527,6 +529,18 @@ check_plan (AvePlan  *plan,
 
 /* The hvcC's parameter-set arrays as 4-byte length-prefixed NAL units;
  * NULL when malformed or without VPS, SPS and PPS. */
+static gboolean
+find_hevc_buffering (const guint8 *nal,
+                     gsize         size,
+                     gpointer      data)
+{
+  AveSmartCut *self = data;
+
+  if (size >= 2 && ((nal[0] >> 1) & 0x3f) == 33 && !self->hevc_buffering_known)
+    self->hevc_buffering_known = _ave_hevc_buffering (nal, size, &self->hevc_buffering);
+  return TRUE;
+}
+
 static GByteArray *
 parse_hvcc (const guint8 *hvcc,
             gsize         size)
@@ -618,6 +632,7 @@ check_hevc_stream (AveSmartCut             *self,
       *reason = g_strdup_printf ("the HEVC stream uses %d-byte NAL lengths", self->nal_length_size);
       return FALSE;
     }
+  for_each_nal (self->hevc_parameter_sets->data, self->hevc_parameter_sets->len, 4, find_hevc_buffering, self);
   self->hevc = TRUE;
   return TRUE;
 }
@@ -1459,6 +1474,7 @@ typedef struct
   GByteArray        *rbsp;
   gint64             last_idr_pic_id;     /* of the picture written last when an IDR, else -1 */
   int                x264_log2_max_frame_num;
+  gboolean           x265_buffering_noted;  /* why x265's sets keep their own buffer, said once */
 
   struct _AudioPipe *audio;         /* the sound, rendered beside the pictures */
   AVPacket          *audio_pkt;     /* the next one to write, when not NULL */
@@ -1536,6 +1552,41 @@ render_progress (Render *r,
  * packets wait here until the muxer interleaves them.  They are small
  * (the whole of a 5-minute track is a few MB), and the sound is faster
  * to make than the pictures, so the queue is not bounded. */
+/* An encoded HEVC packet's NAL units, x265's VPS and SPS made to declare
+ * the source's picture buffer: the counterpart of declare_source_buffering
+ * for H.264 (a buffer that changes at each piece makes GStreamer's
+ * decoders drain and start a new sequence, and lets any decoder drop the
+ * pictures waiting for output, C.5.2.2). */
+static gboolean
+append_encoded_hevc (const guint8 *nal,
+                     gsize         size,
+                     gpointer      data)
+{
+  Render *r = data;
+  int type = size >= 2 ? (nal[0] >> 1) & 0x3f : -1;
+  g_autoptr(GBytes) declared = NULL;
+  const char *why = "the source's SPS cannot be read";
+  gsize len;
+  const guint8 *bytes;
+
+  if (type != 32 && type != 33)
+    return append_length_prefixed_hevc (nal, size, r->scratch);
+  if (r->cut->hevc_buffering_known)
+    declared = _ave_hevc_with_buffering (nal, size, &r->cut->hevc_buffering,
+                                         (guint64) r->cut->par->width * (guint64) r->cut->par->height, &why);
+  if (declared == NULL)
+    {
+      if (!r->x265_buffering_noted)
+        g_message ("Smart cut: the encoded pieces of %s declare x265's own picture buffer, "
+                   "not the source's (%s); some decoders may drop the pictures before each piece",
+                   r->cut->source_path, why);
+      r->x265_buffering_noted = TRUE;
+      return append_length_prefixed_hevc (nal, size, r->scratch);
+    }
+  bytes = g_bytes_get_data (declared, &len);
+  return append_length_prefixed_hevc (bytes, len, r->scratch);
+}
+
 typedef struct _AudioPipe
 {
   GMutex             lock;
@@ -2149,8 +2200,10 @@ receive_encoded (Render  *r,
         }
       else
         {
-          for_each_nal (pkt->data, (gsize) pkt->size, 0,
-                        r->cut->hevc ? append_length_prefixed_hevc : append_length_prefixed, r->scratch);
+          if (r->cut->hevc)
+            for_each_nal (pkt->data, (gsize) pkt->size, 0, append_encoded_hevc, r);
+          else
+            for_each_nal (pkt->data, (gsize) pkt->size, 0, append_length_prefixed, r->scratch);
           /* x264 picks its IDRs' idr_pic_id: a copy resumed right after
            * one must pick another */
           if (!r->cut->hevc && r->x264_log2_max_frame_num > 0)
