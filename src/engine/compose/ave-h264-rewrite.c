@@ -189,6 +189,23 @@ escape (const guint8 *rbsp,
     g_byte_array_append (out, &three, 1);
 }
 
+/* A parameter set written to `w`, ended (rbsp_trailing_bits) and made a
+ * NAL unit again: `nal`'s header (`header` bytes), then the escaped RBSP. */
+static GBytes *
+finish_nal (Writer       *w,
+            const guint8 *nal,
+            gsize         header)
+{
+  GByteArray *out = g_byte_array_new ();
+
+  write_bits (w, 1, 1);               /* rbsp_stop_one_bit */
+  while (w->n != 0)
+    write_bits (w, 0, 1);
+  g_byte_array_append (out, nal, (guint) header);
+  escape (w->out->data, w->out->len, out);
+  return g_byte_array_free_to_bytes (out);
+}
+
 /* ------------------------------------------------------------ parameter sets */
 
 static gboolean
@@ -519,7 +536,6 @@ _ave_h264_sps_with_buffering (const guint8           *nal,
   g_autoptr(GByteArray) rbsp = g_byte_array_new ();
   g_autoptr(GByteArray) bits = g_byte_array_new ();
   Writer w = { .out = bits };
-  GByteArray *out;
   SpsFields f;
   const guint *fields;
 
@@ -557,14 +573,7 @@ _ave_h264_sps_with_buffering (const guint8           *nal,
     write_ue (&w, fields[i]);
   write_ue (&w, (guint32) buffering->num_reorder_frames);
   write_ue (&w, (guint32) buffering->max_dec_frame_buffering);
-  write_bits (&w, 1, 1);              /* rbsp_stop_one_bit */
-  while (w.n != 0)
-    write_bits (&w, 0, 1);
-
-  out = g_byte_array_new ();
-  g_byte_array_append (out, nal, 1);
-  escape (bits->data, bits->len, out);
-  return g_byte_array_free_to_bytes (out);
+  return finish_nal (&w, nal, 1);
 }
 
 static gboolean
@@ -1598,15 +1607,31 @@ read_hevc_ordering (const GByteArray *rbsp,
   return FALSE;
 }
 
+/* A VPS's or SPS's RBSP and ordering info; FALSE with *why when `nal`
+ * is neither or cannot be read. */
 static gboolean
-hevc_parameter_set (const guint8 *nal,
-                    gsize         size,
-                    gboolean     *vps)
+read_hevc_set (const guint8  *nal,
+               gsize          size,
+               GByteArray    *rbsp,
+               HevcOrdering  *o,
+               gboolean      *vps,
+               const char   **why)
 {
   int type = size >= 3 ? (nal[0] >> 1) & 0x3f : -1;
 
+  if (type != 32 && type != 33)
+    {
+      *why = "not a VPS or SPS";
+      return FALSE;
+    }
   *vps = type == 32;
-  return type == 32 || type == 33;
+  unescape_after (nal, size, 2, size, rbsp);
+  if (!read_hevc_ordering (rbsp, *vps, o))
+    {
+      *why = "the parameter set cannot be read";
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -1617,11 +1642,9 @@ _ave_hevc_buffering (const guint8     *nal,
   g_autoptr(GByteArray) rbsp = g_byte_array_new ();
   HevcOrdering o;
   gboolean vps;
+  const char *why;
 
-  if (!hevc_parameter_set (nal, size, &vps))
-    return FALSE;
-  unescape_after (nal, size, 2, size, rbsp);
-  if (!read_hevc_ordering (rbsp, vps, &o))
+  if (!read_hevc_set (nal, size, rbsp, &o, &vps, &why))
     return FALSE;
   *buffering = o.highest;
   return TRUE;
@@ -1665,21 +1688,11 @@ _ave_hevc_with_buffering (const guint8           *nal,
   g_autoptr(GByteArray) rbsp = g_byte_array_new ();
   g_autoptr(GByteArray) bits = g_byte_array_new ();
   Writer w = { .out = bits };
-  GByteArray *out;
   HevcOrdering o;
   gboolean vps;
 
-  if (!hevc_parameter_set (nal, size, &vps))
-    {
-      *why = "not a VPS or SPS";
-      return NULL;
-    }
-  unescape_after (nal, size, 2, size, rbsp);
-  if (!read_hevc_ordering (rbsp, vps, &o))
-    {
-      *why = "the parameter set cannot be read";
-      return NULL;
-    }
+  if (!read_hevc_set (nal, size, rbsp, &o, &vps, why))
+    return NULL;
   if (buffering->num_reorder_pics < o.highest.num_reorder_pics ||
       buffering->max_dec_pic_buffering < o.highest.max_dec_pic_buffering ||
       buffering->num_reorder_pics > buffering->max_dec_pic_buffering - 1 ||
@@ -1698,12 +1711,5 @@ _ave_hevc_with_buffering (const guint8           *nal,
       write_ue (&w, (guint32) buffering->max_latency_increase_plus1);
     }
   copy_bits (&w, rbsp->data, o.end, o.stop_bit);
-  write_bits (&w, 1, 1);
-  while (w.n != 0)
-    write_bits (&w, 0, 1);
-
-  out = g_byte_array_new ();
-  g_byte_array_append (out, nal, 2);
-  escape (bits->data, bits->len, out);
-  return g_byte_array_free_to_bytes (out);
+  return finish_nal (&w, nal, 2);
 }
