@@ -621,11 +621,12 @@ analyze_like_job (const char        *path,
   return g_steal_pointer (&analysis);
 }
 
-/* The default level: the reader decodes reference pictures only (the
- * sample is x264 with B-frames), and the shots are still found on their
- * frames. */
+/* The sample (x264 with B-frames, a key picture every 2 s) read as the
+ * job reads it in `mode`: the reader decodes `expected` pictures, and
+ * the shots are still found on their frames. */
 static void
-test_reference_frames_only (void)
+check_sample_frames (AveMode           mode,
+                     AveAnalysisFrames expected)
 {
   const char *path = ave_test_sample ("sample.mp4", 30, 320, 180);
   g_autoptr(AveSettings) settings = ave_settings_new ();
@@ -634,31 +635,29 @@ test_reference_frames_only (void)
   double fps;
   g_autoptr(GArray) cuts = load_sample_cuts (path, &fps);
 
-  g_assert_false (ave_settings_fast_analysis (settings));
+  ave_settings_apply_mode (settings, mode);
   analysis = analyze_like_job (path, settings, TRUE, &run);
-  g_assert_cmpint (run.frames, ==, AVE_ANALYSIS_FRAMES_REFERENCE);
-  g_assert_cmpfloat (run.n_frames, <, 0.8 * 30 * fps);
+  g_assert_cmpint (run.frames, ==, expected);
   g_assert_cmpuint (run.n_keyframes, >=, cuts->len);
+  if (expected == AVE_ANALYSIS_FRAMES_KEY)
+    g_assert_cmpuint (run.n_frames, ==, run.n_keyframes);
+  else
+    g_assert_cmpfloat (run.n_frames, <, 0.8 * 30 * fps);
   assert_sample_cuts (analysis, cuts, 1.0 / fps);
 }
 
-/* --mode fast on the sample (x264, a key picture every 2 s): the reader
- * decodes one picture per key picture, and the shots are the same. */
+/* The default mode decodes reference pictures only. */
+static void
+test_reference_frames_only (void)
+{
+  check_sample_frames (AVE_MODE_BALANCED, AVE_ANALYSIS_FRAMES_REFERENCE);
+}
+
+/* --mode fast decodes one picture per key picture. */
 static void
 test_key_frames_sample (void)
 {
-  const char *path = ave_test_sample ("sample.mp4", 30, 320, 180);
-  g_autoptr(AveSettings) settings = ave_settings_new ();
-  g_autoptr(AveAnalysis) analysis = NULL;
-  FastRun run = { 0 };
-  double fps;
-  g_autoptr(GArray) cuts = load_sample_cuts (path, &fps);
-
-  ave_settings_apply_mode (settings, AVE_MODE_FAST);
-  analysis = analyze_like_job (path, settings, TRUE, &run);
-  g_assert_cmpint (run.frames, ==, AVE_ANALYSIS_FRAMES_KEY);
-  g_assert_cmpuint (run.n_frames, ==, run.n_keyframes);
-  assert_sample_cuts (analysis, cuts, 1.0 / fps);
+  check_sample_frames (AVE_MODE_FAST, AVE_ANALYSIS_FRAMES_KEY);
 }
 
 /* The default analysis decodes reference pictures too.  Here x264 may not
@@ -752,11 +751,11 @@ test_key_frames_two_cuts_in_gop (void)
 
 /* A still picture, then a fast pan between two key pictures (from 2 s to
  * 4 s, speeding up to 25 pixels a frame and slowing down again, across
- * four copies of the same picture side by side), then still again: the key pictures at 2 s and 4 s show the
- * picture shifted by half its width, as different as across a cut, and
- * without the pictures between that is what the analysis finds; with
- * them, the pan's steps are small, and there is one shot, as when every
- * picture is analysed. */
+ * four copies of the same picture side by side), then still again: the
+ * key pictures at 2 s and 4 s show the picture shifted by half its
+ * width, as different as across a cut, and without the pictures between
+ * that is what the analysis finds; with them, the pan's steps are small,
+ * and there is one shot, as when every picture is analysed. */
 static void
 test_key_frames_pan (void)
 {
