@@ -644,6 +644,10 @@ reference_records (AveVideoAnalyzer    *self,
       ave_picture_free (picture);
       if (!pushed)
         return NULL;
+      /* the key picture that ends the stretch: no need to decode the
+       * pictures after it to see that they are past it */
+      if (to >= 0.0 && last_pts >= to - tolerance)
+        break;
     }
   if (!flush_batch (sub, error))
     return NULL;
