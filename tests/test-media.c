@@ -1370,7 +1370,7 @@ static GArray *
 read_copy_ends (const char *path)
 {
   AveMediaReadOptions opts = { .analysis_width = 64, .frame_step = 1, .want_video = TRUE,
-                               .reference_frames_only = TRUE };
+                               .pictures = AVE_ANALYSIS_FRAMES_REFERENCE };
   AveMediaReadCallbacks callbacks = { .video_frame = copy_end_frame, .video_copy_end = copy_end_collect };
   g_autoptr(GError) error = NULL;
   GArray *ends = g_array_new (FALSE, FALSE, sizeof (double));

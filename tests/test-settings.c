@@ -116,28 +116,31 @@ test_memory_budget (void)
 }
 
 /* Which pictures the video analysis decodes: reference pictures below
- * ultra and in fast mode, every one at ultra; AVE_ANALYSIS_FRAMES
- * overrides the choice both ways (bench/bench.sh compares the two). */
+ * ultra, every one at ultra, key pictures in fast mode; AVE_ANALYSIS_FRAMES
+ * overrides the choice every way (bench/bench.sh compares them). */
 static void
 test_analysis_frames (void)
 {
   g_autoptr(AveSettings) s = ave_settings_new ();
 
   g_unsetenv ("AVE_ANALYSIS_FRAMES");
-  g_assert_true (ave_settings_analysis_reference_frames (s));
+  g_assert_cmpint (ave_settings_analysis_frames (s), ==, AVE_ANALYSIS_FRAMES_REFERENCE);
   ave_settings_apply_quality (s, AVE_QUALITY_ULTRA);
-  g_assert_false (ave_settings_analysis_reference_frames (s));
+  g_assert_cmpint (ave_settings_analysis_frames (s), ==, AVE_ANALYSIS_FRAMES_ALL);
   ave_settings_apply_mode (s, AVE_MODE_FAST);
-  g_assert_true (ave_settings_analysis_reference_frames (s));
+  g_assert_cmpint (ave_settings_analysis_frames (s), ==, AVE_ANALYSIS_FRAMES_KEY);
 
   g_setenv ("AVE_ANALYSIS_FRAMES", "all", TRUE);
-  g_assert_false (ave_settings_analysis_reference_frames (s));
-  ave_settings_apply_mode (s, AVE_MODE_BALANCED);
+  g_assert_cmpint (ave_settings_analysis_frames (s), ==, AVE_ANALYSIS_FRAMES_ALL);
   g_setenv ("AVE_ANALYSIS_FRAMES", "reference", TRUE);
-  g_assert_true (ave_settings_analysis_reference_frames (s));
+  g_assert_cmpint (ave_settings_analysis_frames (s), ==, AVE_ANALYSIS_FRAMES_REFERENCE);
+  ave_settings_apply_mode (s, AVE_MODE_BALANCED);
+  g_setenv ("AVE_ANALYSIS_FRAMES", "key", TRUE);
+  g_assert_cmpint (ave_settings_analysis_frames (s), ==, AVE_ANALYSIS_FRAMES_KEY);
+  g_assert_cmpstr (ave_analysis_frames_to_string (ave_settings_analysis_frames (s)), ==, "key");
   /* anything else leaves the choice to the settings */
   g_setenv ("AVE_ANALYSIS_FRAMES", "every", TRUE);
-  g_assert_false (ave_settings_analysis_reference_frames (s));
+  g_assert_cmpint (ave_settings_analysis_frames (s), ==, AVE_ANALYSIS_FRAMES_ALL);
   g_unsetenv ("AVE_ANALYSIS_FRAMES");
 }
 

@@ -566,6 +566,7 @@ test_sample_file (void)
 typedef struct
 {
   AveVideoAnalyzer *analyzer;
+  AveAnalysisFrames frames;       /* the pictures the reader decoded */
   guint             n_frames;
   guint             n_keyframes;
 } FastRun;
@@ -585,12 +586,14 @@ fast_run_keyframe (double seconds, gpointer data)
   ((FastRun *) data)->n_keyframes++;
 }
 
-/* Reads `path` as the job does with reference pictures only (the reader
- * drops the pictures nothing refers to) into a video analyser. */
+/* Reads `path` as the job does (the reader decodes the pictures that the
+ * settings and the file call for) into a video analyser; `media` FALSE
+ * gives the analyser no file to decode cuts from again. */
 static AveAnalysis *
-analyze_reference_frames (const char        *path,
-                          const AveSettings *settings,
-                          FastRun           *run)
+analyze_like_job (const char        *path,
+                  const AveSettings *settings,
+                  gboolean           media,
+                  FastRun           *run)
 {
   g_autoptr(AveCompute) compute = ave_compute_cpu_new ();
   g_autoptr(AveMediaInfo) info = NULL;
@@ -599,28 +602,31 @@ analyze_reference_frames (const char        *path,
   g_autoptr(GError) error = NULL;
   AveMediaReadOptions options = { .analysis_width = 320, .frame_step = 1, .want_video = TRUE,
                                   .queue_bytes = 8 << 20, .decoder_threads = 1,
-                                  .fast_decode = TRUE, .reference_frames_only = TRUE };
+                                  .fast_decode = TRUE };
   AveMediaReadCallbacks callbacks = { .video_frame = fast_run_frame,
                                       .video_keyframe = fast_run_keyframe };
 
-  g_assert_true (ave_settings_analysis_reference_frames (settings));
   info = ave_media_probe (path, &error);
   g_assert_no_error (error);
+  run->frames = options.pictures = ave_video_analysis_frames_for (settings, info, NULL);
   analysis = ave_analysis_new (path, info);
-  run->analyzer = analyzer = ave_video_analyzer_new (settings, info, compute);
+  run->analyzer = analyzer = ave_video_analyzer_new (settings, media ? info : NULL, compute);
   g_assert_true (ave_media_read_for_analysis (path, &options, &callbacks, run, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (ave_video_analyzer_finish (analyzer, analysis, &error));
   g_assert_no_error (error);
-  g_test_message ("%u of %.0f frames decoded, %u keyframes", run->n_frames,
-                  info->duration * FPS, run->n_keyframes);
+  g_test_message ("%s pictures: %u of %.0f frames decoded, %u keyframes (at most %.2f s apart)",
+                  ave_analysis_frames_to_string (run->frames), run->n_frames,
+                  info->duration * FPS, run->n_keyframes, info->key_interval);
   return g_steal_pointer (&analysis);
 }
 
-/* --mode fast: the reader decodes reference pictures only (the sample is
- * x264 with B-frames), and the shots are still found on their frames. */
+/* The sample (x264 with B-frames, a key picture every 2 s) read as the
+ * job reads it in `mode`: the reader decodes `expected` pictures, and
+ * the shots are still found on their frames. */
 static void
-test_reference_frames_only (void)
+check_sample_frames (AveMode           mode,
+                     AveAnalysisFrames expected)
 {
   const char *path = ave_test_sample ("sample.mp4", 30, 320, 180);
   g_autoptr(AveSettings) settings = ave_settings_new ();
@@ -629,12 +635,29 @@ test_reference_frames_only (void)
   double fps;
   g_autoptr(GArray) cuts = load_sample_cuts (path, &fps);
 
-  ave_settings_apply_mode (settings, AVE_MODE_FAST);
-  g_assert_true (ave_settings_fast_analysis (settings));
-  analysis = analyze_reference_frames (path, settings, &run);
-  g_assert_cmpfloat (run.n_frames, <, 0.8 * 30 * fps);
+  ave_settings_apply_mode (settings, mode);
+  analysis = analyze_like_job (path, settings, TRUE, &run);
+  g_assert_cmpint (run.frames, ==, expected);
   g_assert_cmpuint (run.n_keyframes, >=, cuts->len);
+  if (expected == AVE_ANALYSIS_FRAMES_KEY)
+    g_assert_cmpuint (run.n_frames, ==, run.n_keyframes);
+  else
+    g_assert_cmpfloat (run.n_frames, <, 0.8 * 30 * fps);
   assert_sample_cuts (analysis, cuts, 1.0 / fps);
+}
+
+/* The default mode decodes reference pictures only. */
+static void
+test_reference_frames_only (void)
+{
+  check_sample_frames (AVE_MODE_BALANCED, AVE_ANALYSIS_FRAMES_REFERENCE);
+}
+
+/* --mode fast decodes one picture per key picture. */
+static void
+test_key_frames_sample (void)
+{
+  check_sample_frames (AVE_MODE_FAST, AVE_ANALYSIS_FRAMES_KEY);
 }
 
 /* The default analysis decodes reference pictures too.  Here x264 may not
@@ -655,17 +678,144 @@ test_cut_on_skipped_frame (void)
   FastRun run = { 0 };
 
   g_assert_false (ave_settings_fast_analysis (settings));
-  /* every level but ultra; ultra decodes every picture, but not in fast mode */
+  /* every level but ultra; ultra decodes every picture */
   ave_settings_apply_quality (settings, AVE_QUALITY_ULTRA);
-  g_assert_false (ave_settings_analysis_reference_frames (settings));
-  ave_settings_apply_mode (settings, AVE_MODE_FAST);
-  g_assert_true (ave_settings_analysis_reference_frames (settings));
-  ave_settings_apply_mode (settings, AVE_MODE_BALANCED);
+  g_assert_cmpint (ave_settings_analysis_frames (settings), ==, AVE_ANALYSIS_FRAMES_ALL);
   ave_settings_apply_quality (settings, AVE_QUALITY_HIGH);
-  analysis = analyze_reference_frames (path, settings, &run);
+  analysis = analyze_like_job (path, settings, TRUE, &run);
+  g_assert_cmpint (run.frames, ==, AVE_ANALYSIS_FRAMES_REFERENCE);
   /* a quarter of 145 frames, and the last one */
   g_assert_cmpuint (run.n_frames, <=, 40);
   check_cuts (analysis, 0.0);
+}
+
+/* Key pictures only (--mode fast), on the cuts at frames 40, 75 and 105
+ * encoded so that no cut starts a GOP (no picture type chosen at a change
+ * of scene, a key picture every 50 or 70 frames, the last GOP running to
+ * the end): each cut lies between two key pictures, or after the last,
+ * and must come out on its exact frame.  With 70 frames the cuts at 75
+ * and 105 lie in one GOP: both must be found, not only the stronger. */
+typedef struct
+{
+  const char *name;
+  const char *codec;
+} KeyEncoding;
+
+static void
+check_key_encoding (const KeyEncoding *enc)
+{
+  g_autofree char *args = g_strdup_printf ("-filter_complex '%s' %s", cuts_graph, enc->codec);
+  const char *path = ave_test_ffmpeg_media (enc->name, args);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveAnalysis) analysis = NULL;
+  FastRun run = { 0 };
+
+  g_test_message ("%s: %s", enc->name, enc->codec);
+  ave_settings_apply_mode (settings, AVE_MODE_FAST);
+  analysis = analyze_like_job (path, settings, TRUE, &run);
+  g_assert_cmpint (run.frames, ==, AVE_ANALYSIS_FRAMES_KEY);
+  /* the key pictures only: 0, 50, 100 or 0, 70, 140 */
+  g_assert_cmpuint (run.n_frames, <=, 3);
+  g_assert_cmpuint (run.n_frames, ==, run.n_keyframes);
+  check_cuts (analysis, 0.0);
+}
+
+static void
+test_key_frames_cut_mid_gop (void)
+{
+  static const KeyEncoding encodings[] = {
+    { "key-cuts-x264.mp4", "-c:v libx264 -preset veryfast -x264-params keyint=50:min-keyint=50:scenecut=0" },
+    { "key-cuts-mpeg4.mp4", "-c:v mpeg4 -q:v 3 -g 50 -sc_threshold 1000000000" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (encodings); i++)
+    check_key_encoding (&encodings[i]);
+}
+
+static void
+test_key_frames_two_cuts_in_gop (void)
+{
+  static const KeyEncoding encodings[] = {
+    { "key-two-cuts-x264.mp4", "-c:v libx264 -preset veryfast -x264-params keyint=70:min-keyint=70:scenecut=0" },
+    /* open GOPs: the key picture at 70 is an I-frame, not an IDR */
+    { "key-two-cuts-open-gop.mp4",
+      "-c:v libx264 -preset veryfast -x264-params keyint=70:min-keyint=70:scenecut=0:open-gop=1" },
+    /* HEVC: the key picture at 70 is a CRA */
+    { "key-two-cuts-hevc.mp4",
+      "-c:v libx265 -preset veryfast -x265-params keyint=70:min-keyint=70:scenecut=0:open-gop=1:log-level=error" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (encodings); i++)
+    check_key_encoding (&encodings[i]);
+}
+
+/* A still picture, then a fast pan between two key pictures (from 2 s to
+ * 4 s, speeding up to 25 pixels a frame and slowing down again, across
+ * four copies of the same picture side by side), then still again: the
+ * key pictures at 2 s and 4 s show the picture shifted by half its
+ * width, as different as across a cut, and without the pictures between
+ * that is what the analysis finds; with them, the pan's steps are small,
+ * and there is one shot, as when every picture is analysed. */
+static void
+test_key_frames_pan (void)
+{
+  const char *path = ave_test_ffmpeg_media ("key-pan.mp4",
+      "-filter_complex 'testsrc2=s=320x180:r=25:d=6,gblur=sigma=3,split=4[p1][p2][p3][p4];"
+      "[p1][p2][p3][p4]hstack=inputs=4,crop=320:180:x=400*(1-cos(PI*clip(t-2\\,0\\,2)/2)):y=0,format=yuv420p' "
+      "-c:v libx264 -preset veryfast -x264-params keyint=50:min-keyint=50:scenecut=0");
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveAnalysis) unrefined = NULL;
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autoptr(AveAnalysis) every = NULL;
+  FastRun run = { 0 }, bare = { 0 }, all = { 0 };
+
+  ave_settings_apply_mode (settings, AVE_MODE_FAST);
+  unrefined = analyze_like_job (path, settings, FALSE, &bare);
+  g_assert_cmpint (bare.frames, ==, AVE_ANALYSIS_FRAMES_KEY);
+  print_shots (unrefined);
+  g_assert_cmpuint (unrefined->shots->len, >, 1);
+
+  analysis = analyze_like_job (path, settings, TRUE, &run);
+  print_shots (analysis);
+  g_assert_cmpint (run.frames, ==, AVE_ANALYSIS_FRAMES_KEY);
+  g_assert_cmpuint (analysis->shots->len, ==, 1);
+
+  g_setenv ("AVE_ANALYSIS_FRAMES", "all", TRUE);
+  every = analyze_like_job (path, settings, TRUE, &all);
+  g_unsetenv ("AVE_ANALYSIS_FRAMES");
+  g_assert_cmpint (all.frames, ==, AVE_ANALYSIS_FRAMES_ALL);
+  g_assert_cmpuint (every->shots->len, ==, 1);
+}
+
+/* AVE_ANALYSIS_FRAMES=key asks for key pictures at any level; a file
+ * whose key pictures are too far apart (one every 250 frames: the whole
+ * 5.8 s) gets reference pictures, and the shots all the same. */
+static void
+test_key_frames_override (void)
+{
+  g_autofree char *sparse_args = g_strdup_printf ("-filter_complex '%s' -c:v libx264 -preset veryfast "
+                                                  "-x264-params keyint=250:scenecut=0", cuts_graph);
+  const char *sparse = ave_test_ffmpeg_media ("key-sparse.mp4", sparse_args);
+  g_autofree char *dense_args = g_strdup_printf ("-filter_complex '%s' -c:v libx264 -preset veryfast "
+                                                 "-x264-params keyint=50:min-keyint=50:scenecut=0", cuts_graph);
+  const char *dense = ave_test_ffmpeg_media ("key-cuts-x264.mp4", dense_args);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autoptr(AveAnalysis) fallback = NULL;
+  FastRun run = { 0 }, other = { 0 };
+
+  g_setenv ("AVE_ANALYSIS_FRAMES", "key", TRUE);
+  g_assert_cmpint (ave_settings_analysis_frames (settings), ==, AVE_ANALYSIS_FRAMES_KEY);
+  analysis = analyze_like_job (dense, settings, TRUE, &run);
+  fallback = analyze_like_job (sparse, settings, TRUE, &other);
+  g_unsetenv ("AVE_ANALYSIS_FRAMES");
+
+  g_assert_cmpint (run.frames, ==, AVE_ANALYSIS_FRAMES_KEY);
+  g_assert_cmpuint (run.n_frames, ==, 3);
+  check_cuts (analysis, 0.0);
+  g_assert_cmpint (other.frames, ==, AVE_ANALYSIS_FRAMES_REFERENCE);
+  g_assert_cmpuint (other.n_frames, >, 3);
+  check_cuts (fallback, 0.0);
 }
 
 /* The detector on hand-made records: pure function, exact expectations. */
@@ -758,6 +908,11 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/video-analysis/frame-step", test_frame_step);
   g_test_add_func ("/engine/video-analysis/reference-frames-only", test_reference_frames_only);
   g_test_add_func ("/engine/video-analysis/cut-on-skipped-frame", test_cut_on_skipped_frame);
+  g_test_add_func ("/engine/video-analysis/key-frames-sample", test_key_frames_sample);
+  g_test_add_func ("/engine/video-analysis/key-frames-cut-mid-gop", test_key_frames_cut_mid_gop);
+  g_test_add_func ("/engine/video-analysis/key-frames-two-cuts-in-gop", test_key_frames_two_cuts_in_gop);
+  g_test_add_func ("/engine/video-analysis/key-frames-pan", test_key_frames_pan);
+  g_test_add_func ("/engine/video-analysis/key-frames-override", test_key_frames_override);
   g_test_add_func ("/engine/video-analysis/vulkan-same-result", test_vulkan_same_result);
   g_test_add_func ("/engine/video-analysis/scale-on-compute", test_scale_on_compute);
   g_test_add_func ("/engine/video-analysis/flash", test_flash);

@@ -35,6 +35,14 @@ _ave_shot_cut_score (const AveFrameRecord *record)
          0.5 * MIN (1.0, record->diff_prev / 40.0);
 }
 
+double
+_ave_shot_cut_floor (double shot_threshold)
+{
+  /* At the default sensitivity (0.35) a change needs ~0.3: e.g. a clear
+   * histogram change with a large pixel difference. */
+  return 0.12 + 0.5 * shot_threshold;
+}
+
 static int
 compare_double (const void *a,
                 const void *b)
@@ -208,9 +216,7 @@ detect_cuts (const AveFrameRecord *records,
   g_autofree double *score = g_new0 (double, n);
   g_autofree gboolean *flash = g_new0 (gboolean, n);
   g_autofree double *window = g_new (double, 2 * CUT_WINDOW + 1);
-  /* At the default sensitivity (0.35) a change needs ~0.3: e.g. a clear
-   * histogram change with a large pixel difference. */
-  double floor_score = 0.12 + 0.5 * shot_threshold;
+  double floor_score = _ave_shot_cut_floor (shot_threshold);
   GArray *gradual = g_array_copy (out);
 
   for (guint i = 0; i < n; i++)

@@ -42,6 +42,8 @@ typedef struct
 
 /* The cut score of record i (0..1) combining pixel and histogram change. */
 double  _ave_shot_cut_score (const AveFrameRecord *record);
+/* The lowest cut score a cut can have at this sensitivity (0..1). */
+double  _ave_shot_cut_floor (double shot_threshold);
 
 /* Finds cuts, fades and dissolves.  `long_span` is the record distance the
  * hist_long fields were measured over; `shot_threshold` is the user's

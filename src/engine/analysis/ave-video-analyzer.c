@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/ave-error.h"
+#include "core/ave-monitor.h"
 #include "analysis/ave-video-analyzer.h"
 #include "analysis/ave-shot-detector.h"
 
@@ -22,17 +23,34 @@
 #define THUMBNAIL_MARGIN 0.3
 #define THUMBNAILS_PER_SHOT 3
 #define HIGHLIGHT_WINDOW 1.0
-/* The most pictures decoded to place one cut (the gap between two
- * reference pictures is a few frames; more means damaged timestamps). */
-#define REFINE_MAX_PICTURES 64
+/* The longest stretch decoded again to place a cut or to look between
+ * two key pictures: twice the longest key interval decoded alone (the
+ * last key picture may stand for the rest of the file); longer means
+ * damaged timestamps.  The pictures held at once are the stretch's at the
+ * source's frame rate, and a few more. */
+#define REFINE_MAX_SECONDS (2.0 * AVE_VIDEO_ANALYSIS_MAX_KEY_INTERVAL)
+/* With key pictures only, two in a row whose cut score reaches this share
+ * of the detector's lowest cut score have the references between them
+ * decoded and analysed (a cut, a flash, a fast pan): the score between
+ * pictures a key interval apart is at least that of the cut itself. */
+#define KEY_CANDIDATE_SHARE 0.5
+/* ... unless the change is no bigger than the ones between the key
+ * pictures before and after, and the colours stay much the same: movement
+ * or noise going on through a shot (each of its steps as large between
+ * reference pictures, which the detector's local threshold rejects).
+ * Both neighbours must be as busy: cuts in two key intervals in a row
+ * (short shots) are all looked into. */
+#define KEY_BUSY_RATIO 1.2
+#define KEY_BUSY_MAX_HIST 0.3
 
 struct _AveVideoAnalyzer
 {
   double       shot_threshold;
   AveCompute  *compute;
-  /* only reference pictures are pushed: cuts between two of them are put
-   * on their frame by decoding the pictures between (refine_cuts) */
-  gboolean     reference_frames;
+  /* which pictures are pushed: with reference or key pictures, cuts
+   * between two of them are put on their frame by decoding the pictures
+   * between (refine_key_intervals, refine_cuts) */
+  AveAnalysisFrames frames;
   char        *source;           /* NULL: nothing to decode cuts from */
   double       frame_interval;   /* the source's, seconds; 0 when unknown */
 
@@ -49,6 +67,10 @@ struct _AveVideoAnalyzer
   guint        ring_pos;         /* where the next stats go */
   guint        ring_len;         /* consecutive valid entries, <= STATS_RING */
   guint        long_span;        /* records; 0 until the frame interval is known */
+  /* the frame before the first one pushed, for the comparisons two back
+   * (a stretch decoded again that follows another: reference_records) */
+  AveFrameStats before_first;
+  gboolean     has_before_first;
 
   GArray      *records;          /* AveFrameRecord */
 };
@@ -68,6 +90,13 @@ reset_buffers (AveVideoAnalyzer *self,
   self->height = h;
   self->n_batch = 0;
   self->ring_len = 0;
+  if (self->has_before_first)
+    {
+      self->ring[self->ring_pos] = self->before_first;
+      self->ring_pos = (self->ring_pos + 1) % STATS_RING;
+      self->ring_len = 1;
+      self->has_before_first = FALSE;
+    }
 }
 
 /* ------------------------------------------------------------- records */
@@ -172,6 +201,54 @@ flush_batch (AveVideoAnalyzer  *self,
 
 /* ---------------------------------------------------------------- API */
 
+AveAnalysisFrames
+ave_video_analysis_frames_for (const AveSettings  *settings,
+                               const AveMediaInfo *media,
+                               char              **why)
+{
+  AveAnalysisFrames frames;
+  char *reason;
+
+  g_return_val_if_fail (settings != NULL, AVE_ANALYSIS_FRAMES_ALL);
+
+  frames = ave_settings_analysis_frames (settings);
+  if (frames != AVE_ANALYSIS_FRAMES_KEY)
+    reason = g_strdup (frames == AVE_ANALYSIS_FRAMES_ALL ? "every picture (the quality asks for all)"
+                                                         : "reference pictures (the quality's choice)");
+  else if (media == NULL || media->key_interval <= 0.0)
+    {
+      frames = AVE_ANALYSIS_FRAMES_REFERENCE;
+      reason = g_strdup ("reference pictures, not key pictures only: how far apart the key pictures are is unknown");
+    }
+  else if (media->key_interval > AVE_VIDEO_ANALYSIS_MAX_KEY_INTERVAL)
+    {
+      frames = AVE_ANALYSIS_FRAMES_REFERENCE;
+      reason = g_strdup_printf ("reference pictures, not key pictures only: key pictures up to %.1f s apart "
+                                "(more than %.0f s)", media->key_interval, AVE_VIDEO_ANALYSIS_MAX_KEY_INTERVAL);
+    }
+  else
+    reason = g_strdup_printf ("key pictures only: at most %.2f s apart", media->key_interval);
+
+  if (why != NULL)
+    *why = reason;
+  else
+    g_free (reason);
+  return frames;
+}
+
+static AveVideoAnalyzer *
+analyzer_new (double      shot_threshold,
+              AveCompute *compute)
+{
+  AveVideoAnalyzer *self = g_new0 (AveVideoAnalyzer, 1);
+
+  self->shot_threshold = shot_threshold;
+  self->compute = g_object_ref (compute);
+  self->ring = g_new0 (AveFrameStats, STATS_RING);
+  self->records = g_array_new (FALSE, TRUE, sizeof (AveFrameRecord));
+  return self;
+}
+
 AveVideoAnalyzer *
 ave_video_analyzer_new (const AveSettings  *settings,
                         const AveMediaInfo *media,
@@ -182,12 +259,8 @@ ave_video_analyzer_new (const AveSettings  *settings,
   g_return_val_if_fail (settings != NULL, NULL);
   g_return_val_if_fail (AVE_IS_COMPUTE (compute), NULL);
 
-  self = g_new0 (AveVideoAnalyzer, 1);
-  self->shot_threshold = CLAMP (settings->shot_threshold, 0.0, 1.0);
-  self->compute = g_object_ref (compute);
-  self->ring = g_new0 (AveFrameStats, STATS_RING);
-  self->records = g_array_new (FALSE, TRUE, sizeof (AveFrameRecord));
-  self->reference_frames = ave_settings_analysis_reference_frames (settings);
+  self = analyzer_new (CLAMP (settings->shot_threshold, 0.0, 1.0), compute);
+  self->frames = ave_video_analysis_frames_for (settings, media, NULL);
   if (media != NULL)
     {
       self->source = g_strdup (media->path);
@@ -197,9 +270,9 @@ ave_video_analyzer_new (const AveSettings  *settings,
 
   /* Knowing the frame rate up front gives the same span however the
    * first frames are timed; otherwise the first batch decides (always
-   * with reference pictures only: how many frames apart they come depends
-   * on the stream's B-frames). */
-  if (media != NULL && media->frame_rate > 0.0 && !self->reference_frames)
+   * with reference or key pictures only: how many frames apart they come
+   * depends on the stream). */
+  if (media != NULL && media->frame_rate > 0.0 && self->frames == AVE_ANALYSIS_FRAMES_ALL)
     {
       double interval = MAX (1u, settings->frame_step) / media->frame_rate;
 
@@ -361,9 +434,14 @@ decode_run (AveMediaSource *source,
             GPtrArray      *pictures,
             GError        **error)
 {
+  /* tolerance is half a frame: the pictures of the stretch, and a few */
+  guint max_pictures = (guint) ceil ((to - from) / (2.0 * tolerance)) + 4;
+
+  if (to - from > REFINE_MAX_SECONDS)
+    return FALSE;
   if (!ave_media_source_seek (source, from, error))
     return FALSE;
-  while (pictures->len < REFINE_MAX_PICTURES)
+  while (pictures->len < max_pictures)
     {
       AvePicture *picture = ave_media_source_read_picture (source, error);
 
@@ -506,6 +584,242 @@ refine_cuts (AveVideoAnalyzer      *self,
   if (n_refined > 0)
     g_debug ("%u cuts between undecoded pictures placed on their frames, %u of them earlier",
              n_refined, n_moved);
+}
+
+/* The records of the reference pictures from `from` to `to` (presentation
+ * times, inclusive; to < 0: up to the end of the stream), each analysed
+ * against the one before as the main pass does; NULL when they cannot be
+ * had as one run starting with `from` (and ending with `to`). */
+static GArray *
+reference_records (AveVideoAnalyzer    *self,
+                   AveMediaSource      *refs,
+                   double               from,
+                   double               to,
+                   const AveFrameStats *before_from,
+                   AveFrameStats       *before_to,
+                   guint               *long_span,
+                   GError             **error)
+{
+  g_autoptr(AveVideoAnalyzer) sub = analyzer_new (self->shot_threshold, self->compute);
+  double tolerance = 0.5 * self->frame_interval;
+  double limit = to >= 0.0 ? to : from + REFINE_MAX_SECONDS;
+  guint max_pictures = (guint) ceil ((limit - from) / self->frame_interval) + 4;
+  double first_pts = 0.0, last_pts = 0.0;
+  guint n = 0;
+
+  if (before_from != NULL)
+    {
+      sub->before_first = *before_from;
+      sub->has_before_first = TRUE;
+    }
+  if (limit - from > REFINE_MAX_SECONDS || !ave_media_source_seek (refs, from, error))
+    return NULL;
+  while (n < max_pictures)
+    {
+      AvePicture *picture = ave_media_source_read_picture (refs, error);
+      AveAnalysisFrame frame;
+      gboolean pushed;
+
+      if (picture == NULL)
+        {
+          if (error != NULL && *error != NULL)
+            return NULL;
+          break;
+        }
+      if (picture->pts > limit + tolerance)
+        {
+          ave_picture_free (picture);
+          break;
+        }
+      frame = (AveAnalysisFrame) {
+        .index = n, .pts = picture->pts,
+        .width = picture->width, .height = picture->height,
+        .y = picture->y, .y_stride = picture->y_stride,
+        .u = picture->u, .v = picture->v, .uv_stride = picture->uv_stride,
+      };
+      pushed = ave_video_analyzer_push (sub, &frame, error);
+      if (n++ == 0)
+        first_pts = picture->pts;
+      last_pts = picture->pts;
+      ave_picture_free (picture);
+      if (!pushed)
+        return NULL;
+      /* the key picture that ends the stretch: no need to decode the
+       * pictures after it to see that they are past it */
+      if (to >= 0.0 && last_pts >= to - tolerance)
+        break;
+    }
+  if (!flush_batch (sub, error))
+    return NULL;
+  if (n < 2 || fabs (first_pts - from) > tolerance || (to >= 0.0 && fabs (last_pts - to) > tolerance))
+    return NULL;
+  *long_span = sub->long_span;
+  /* the picture before the last */
+  *before_to = *ring_back (sub, 2);
+  return g_array_ref (sub->records);
+}
+
+/* Whether the key pictures i - 1 and i differ enough for a cut between
+ * them to be looked for (KEY_CANDIDATE_SHARE, KEY_BUSY_RATIO). */
+static gboolean
+key_interval_is_candidate (const AveFrameRecord *records,
+                           guint                 n,
+                           guint                 i,
+                           double                floor_score)
+{
+  double score = _ave_shot_cut_score (&records[i]);
+
+  if (score < KEY_CANDIDATE_SHARE * floor_score)
+    return FALSE;
+  if (i < 2 || i + 1 >= n || records[i].hist_prev > KEY_BUSY_MAX_HIST)
+    return TRUE;
+  return score > KEY_BUSY_RATIO * MIN (_ave_shot_cut_score (&records[i - 1]),
+                                       _ave_shot_cut_score (&records[i + 1]));
+}
+
+/* With key pictures only, a cut lies anywhere between the two key
+ * pictures around it; so may several (a shot shorter than the key
+ * interval), and a fast pan changes the picture as much in that time.
+ * Where two key pictures in a row differ enough to hold a cut, the
+ * reference pictures between them are decoded (from the first, as the
+ * decoder must) and their records put between the two: the detector then
+ * sees that stretch as the reference-picture analysis does, finds each
+ * cut in it and no cut in a pan (whose steps are small), and refine_cuts
+ * puts each cut on its frame.  So are the pictures after the last key
+ * picture, which no key picture follows.  Elsewhere the records stay a
+ * key interval apart. */
+static void
+refine_key_intervals (AveVideoAnalyzer *self)
+{
+  const AveFrameRecord *records = (const AveFrameRecord *) self->records->data;
+  guint n = self->records->len;
+  double floor_score = _ave_shot_cut_floor (self->shot_threshold);
+  g_autofree gboolean *candidate = NULL;
+  double video_end;
+  g_autoptr(AveMediaSource) refs = NULL;
+  g_autoptr(GArray) merged = NULL;
+  g_autoptr(GArray) refined = NULL;   /* gboolean per merged record: compared with a close one */
+  g_autoptr(GError) error = NULL;
+  gboolean before_refined = FALSE;
+  AveFrameStats before_key;   /* the picture before records[i - 1], when before_refined */
+  guint n_looked = 0, n_seen = 0, n_pictures = 0, dense_span = 0;
+  double cpu0 = ave_thread_cpu_seconds ();
+  AveMediaSourceOptions options = {
+    .want_video = TRUE, .video_width = self->width, .video_height = self->height,
+    .decoder_threads = 1, .reference_frames_only = TRUE, .fast_decode = TRUE,
+  };
+
+  if (self->frames != AVE_ANALYSIS_FRAMES_KEY || self->source == NULL ||
+      self->frame_interval <= 0.0 || n == 0)
+    return;
+  refs = ave_media_source_open (self->source, &options, &error);
+  if (refs == NULL)
+    {
+      /* no dissolves from key pictures seconds apart (see below) */
+      g_debug ("cuts stay on the key pictures: %s", error->message);
+      for (guint i = 0; i < n; i++)
+        g_array_index (self->records, AveFrameRecord, i).hist_long = -1.0f;
+      return;
+    }
+
+  video_end = records[n - 1].pts + records[n - 1].duration;
+  /* before the records change below */
+  candidate = g_new0 (gboolean, n + 1);
+  for (guint i = 1; i < n; i++)
+    candidate[i] = key_interval_is_candidate (records, n, i, floor_score);
+  candidate[n] = records[n - 1].duration >= 1.5 * self->frame_interval;
+  merged = g_array_sized_new (FALSE, TRUE, sizeof (AveFrameRecord), n);
+  refined = g_array_sized_new (FALSE, TRUE, sizeof (gboolean), n);
+  for (guint i = 1; i <= n; i++)
+    {
+      gboolean tail = i == n;
+      const AveFrameRecord *before = &records[i - 1];
+      g_autoptr(GArray) run = NULL;
+      const AveFrameRecord *r;
+      guint m, span = 0;
+      gboolean chained = before_refined;
+
+      g_array_append_val (merged, *before);
+      g_array_append_val (refined, before_refined);
+      before_refined = FALSE;
+      if (!candidate[i])
+        continue;
+      g_debug ("key interval %.3f..%.3f s: score %.3f, diff %.1f, hist %.3f", before->pts,
+               tail ? video_end : records[i].pts, tail ? 0.0 : _ave_shot_cut_score (&records[i]),
+               tail ? 0.0 : records[i].diff_prev, tail ? 0.0 : records[i].hist_prev);
+      n_looked++;
+      g_clear_error (&error);
+      /* after a stretch decoded again, the first picture after the key
+       * picture compares with the one before it, as the detector's flash
+       * test needs */
+      run = reference_records (self, refs, before->pts, tail ? -1.0 : records[i].pts,
+                               chained ? &before_key : NULL, &before_key, &span, &error);
+      if (run == NULL)
+        {
+          g_debug ("the pictures after the key picture at %.3f s stay unseen: %s", before->pts,
+                   error != NULL ? error->message : "they did not decode as one run");
+          continue;
+        }
+      r = (const AveFrameRecord *) run->data;
+      m = run->len;
+      /* the first (and, but at the end, the last) is the key picture
+       * analysed already; the one after compares with the last reference */
+      g_array_append_vals (merged, &r[1], tail ? m - 1 : m - 2);
+      for (guint k = 1; k < (tail ? m : m - 1); k++)
+        {
+          gboolean yes = TRUE;
+
+          g_array_append_val (refined, yes);
+        }
+      n_pictures += tail ? m - 1 : m - 2;
+      n_seen++;
+      dense_span = MAX (dense_span, span);
+      if (!tail)
+        {
+          AveFrameRecord key = records[i];
+
+          key.has_prev = r[m - 1].has_prev;
+          key.diff_prev = r[m - 1].diff_prev;
+          key.motion = r[m - 1].motion;
+          key.hist_prev = r[m - 1].hist_prev;
+          key.hist_skip = r[m - 1].hist_skip;
+          key.hist_long = r[m - 1].hist_long;
+          /* stands in for records[i], appended as `before` next round */
+          ((AveFrameRecord *) records)[i] = key;
+          before_refined = TRUE;
+        }
+    }
+
+  /* Dissolves show as a run of change over LONG_SPAN_SECONDS, counted in
+   * records: only the refined stretches have records that close, and the
+   * detector counts in theirs; a key picture compares with one seconds
+   * back, which is no measure of it. */
+  for (guint k = 0; k < merged->len; k++)
+    if (!g_array_index (refined, gboolean, k))
+      g_array_index (merged, AveFrameRecord, k).hist_long = -1.0f;
+  if (dense_span > 0)
+    self->long_span = dense_span;
+
+  /* each record stands for the time up to the next; the last up to the
+   * end the key pictures reached */
+  for (guint k = 0; k + 1 < merged->len; k++)
+    {
+      AveFrameRecord *r = &g_array_index (merged, AveFrameRecord, k);
+      double gap = (r + 1)->pts - r->pts;
+
+      if (gap > 0.0)
+        r->duration = gap;
+    }
+  {
+    AveFrameRecord *last = &g_array_index (merged, AveFrameRecord, merged->len - 1);
+
+    last->duration = MAX (last->duration, video_end - last->pts);
+  }
+
+  g_debug ("key pictures: %u of %u key intervals looked into (%u decoded, %u reference pictures, "
+           "%.1f s of CPU)", n_looked, n, n_seen, n_pictures, ave_thread_cpu_seconds () - cpu0);
+  g_array_unref (self->records);
+  self->records = g_steal_pointer (&merged);
 }
 
 /* ---------------------------------------------------------------- finish */
@@ -723,6 +1037,7 @@ ave_video_analyzer_finish (AveVideoAnalyzer  *self,
   /* its buffers go back before the cuts are refined */
   g_clear_pointer (&self->analysis, ave_compute_analysis_free);
 
+  refine_key_intervals (self);
   n = self->records->len;
   if (n == 0)
     return TRUE;

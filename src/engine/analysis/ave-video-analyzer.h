@@ -15,6 +15,21 @@ G_BEGIN_DECLS
 
 typedef struct _AveVideoAnalyzer AveVideoAnalyzer;
 
+/* The longest time between two key pictures (AveMediaInfo.key_interval)
+ * for which the analysis decodes only them: every cut found between two
+ * of them costs a decode of the pictures between, and a shot shorter
+ * than the interval that returns to the picture it left is not seen. */
+#define AVE_VIDEO_ANALYSIS_MAX_KEY_INTERVAL 3.0
+
+/* Which pictures the analysis of `media` decodes: the settings' choice
+ * (ave_settings_analysis_frames), but reference pictures instead of key
+ * pictures when the media's key pictures may be more than
+ * AVE_VIDEO_ANALYSIS_MAX_KEY_INTERVAL apart or their spacing is unknown.
+ * `why` (optional) receives a sentence for the log. */
+AveAnalysisFrames ave_video_analysis_frames_for (const AveSettings  *settings,
+                                                 const AveMediaInfo *media,
+                                                 char              **why);
+
 AveVideoAnalyzer *ave_video_analyzer_new    (const AveSettings      *settings,
                                              const AveMediaInfo     *media,
                                              AveCompute             *compute);

@@ -260,16 +260,35 @@ ave_settings_fast_analysis (const AveSettings *self)
   return self->mode == AVE_MODE_FAST;
 }
 
-gboolean
-ave_settings_analysis_reference_frames (const AveSettings *self)
+AveAnalysisFrames
+ave_settings_analysis_frames (const AveSettings *self)
 {
   const char *forced = g_getenv ("AVE_ANALYSIS_FRAMES");
 
   if (g_strcmp0 (forced, "all") == 0)
-    return FALSE;
+    return AVE_ANALYSIS_FRAMES_ALL;
   if (g_strcmp0 (forced, "reference") == 0)
-    return TRUE;
-  return ave_settings_fast_analysis (self) || self->quality != AVE_QUALITY_ULTRA;
+    return AVE_ANALYSIS_FRAMES_REFERENCE;
+  if (g_strcmp0 (forced, "key") == 0)
+    return AVE_ANALYSIS_FRAMES_KEY;
+  if (ave_settings_fast_analysis (self))
+    return AVE_ANALYSIS_FRAMES_KEY;
+  return self->quality != AVE_QUALITY_ULTRA ? AVE_ANALYSIS_FRAMES_REFERENCE : AVE_ANALYSIS_FRAMES_ALL;
+}
+
+const char *
+ave_analysis_frames_to_string (AveAnalysisFrames frames)
+{
+  switch (frames)
+    {
+    case AVE_ANALYSIS_FRAMES_REFERENCE:
+      return "reference";
+    case AVE_ANALYSIS_FRAMES_KEY:
+      return "key";
+    case AVE_ANALYSIS_FRAMES_ALL:
+    default:
+      return "all";
+    }
 }
 
 gboolean

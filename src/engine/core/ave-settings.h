@@ -238,19 +238,29 @@ void         ave_settings_apply_audio_quality_priority (AveSettings *self);
 void         ave_settings_apply_resolution_optimization (AveSettings *self);
 void         ave_settings_apply_audio_preprocessing (AveSettings *self);
 /* What --mode fast changes besides transitions (docs/cli.md, "Modes"):
- * the analysis decodes only reference pictures and runs the lightest
+ * the analysis decodes only key pictures and runs the lightest
  * speech search, and the smart cut encodes its frames with a preset no
  * slower than "veryfast". */
 gboolean     ave_settings_fast_analysis     (const AveSettings *self);
-/* Whether the video analysis decodes only the pictures other pictures
- * refer to (FFmpeg's AVDISCARD_NONREF: about half of a stream with
- * B-frames, none skipped without them) and then decodes the few frames
- * around each cut found between two such pictures to put the cut on its
- * exact frame (ave-video-analyzer.c).  Every level but --quality ultra,
- * and --mode fast at any level.  AVE_ANALYSIS_FRAMES=all|reference in
- * the environment overrides it, for benches and tests that compare the
- * two (bench/bench.sh). */
-gboolean     ave_settings_analysis_reference_frames (const AveSettings *self);
+/* Which pictures the video analysis decodes (ave_settings_analysis_frames). */
+typedef enum {
+  AVE_ANALYSIS_FRAMES_ALL,
+  /* the pictures other pictures refer to (FFmpeg's AVDISCARD_NONREF:
+   * about half of a stream with B-frames, none skipped without them) */
+  AVE_ANALYSIS_FRAMES_REFERENCE,
+  /* the key pictures only (IDR, CRA, open-GOP I-frames: those a decoder
+   * can start at), when they come close enough together; else reference
+   * pictures (ave_video_analysis_frames_for) */
+  AVE_ANALYSIS_FRAMES_KEY,
+} AveAnalysisFrames;
+/* Which pictures the video analysis decodes; a cut found between two of
+ * them is put on its exact frame by decoding the pictures between
+ * (ave-video-analyzer.c).  Key pictures in --mode fast, reference
+ * pictures at every other level but --quality ultra, all at ultra.
+ * AVE_ANALYSIS_FRAMES=all|reference|key in the environment overrides it,
+ * for benches and tests that compare them (bench/bench.sh). */
+AveAnalysisFrames ave_settings_analysis_frames (const AveSettings *self);
+const char  *ave_analysis_frames_to_string  (AveAnalysisFrames frames);
 /* FFmpeg's AAC coder: "fast" in --mode fast (about half the time of the
  * default "twoloop", a little lower quality), else "twoloop". */
 const char  *ave_settings_aac_coder         (const AveSettings *self);

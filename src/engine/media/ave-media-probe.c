@@ -862,6 +862,96 @@ _ave_media_file_sample_frame_rate (AveMediaFile *file)
   return TRUE;
 }
 
+/* How much of a stream without an index is read to see its key pictures. */
+#define KEY_SAMPLE_SECONDS 12.0
+#define KEY_SAMPLE_PACKETS 4000
+
+/* Sets info->key_interval (ave-media.h).  From the index when it holds
+ * the stream's key pictures (MP4's sync samples, Matroska's cues): every
+ * gap, and the one from the last key picture to the end.  An index that
+ * lists only some of them (sparse cues) gives longer gaps, never shorter:
+ * the analysis then decodes more, not less.  Without an index the first
+ * KEY_SAMPLE_SECONDS of packets are read.  It moves the read position. */
+static void
+measure_key_interval (AveMediaFile *file)
+{
+  AVFormatContext *fmt = file->fmt;
+  AVStream *st;
+  double tb, last = -1.0, first = -1.0, longest = 0.0;
+  int n_entries;
+  guint n_keys = 0;
+
+  if (file->video_index < 0)
+    return;
+  st = fmt->streams[file->video_index];
+  tb = av_q2d (st->time_base);
+  n_entries = avformat_index_get_entries_count (st);
+  for (int i = 0; i < n_entries; i++)
+    {
+      const AVIndexEntry *e = avformat_index_get_entry (st, i);
+      double t;
+
+      if (e == NULL || !(e->flags & AVINDEX_KEYFRAME) || e->timestamp == AV_NOPTS_VALUE)
+        continue;
+      t = e->timestamp * tb - file->info->start_time;
+      if (n_keys++ == 0)
+        first = t;
+      else
+        longest = MAX (longest, t - last);
+      last = t;
+    }
+  if (n_keys >= 2)
+    {
+      /* the pictures after the last key picture, and any before the first */
+      longest = MAX (longest, file->info->duration - last);
+      longest = MAX (longest, first);
+      file->info->key_interval = longest;
+      g_debug ("%s: %u key pictures in the index, at most %.3f s apart",
+               file->info->path, n_keys, longest);
+      return;
+    }
+
+  if (fmt->iformat->flags & AVFMT_NOTIMESTAMPS)
+    return;
+  if (avformat_seek_file (fmt, -1, INT64_MIN, file->start_time_us, file->start_time_us, 0) < 0)
+    return;
+  {
+    g_autoptr(AVPacket) pkt = av_packet_alloc ();
+    guint reads = 0;
+
+    n_keys = 0;
+    longest = 0.0;
+    while (reads++ < KEY_SAMPLE_PACKETS && av_read_frame (fmt, pkt) >= 0)
+      {
+        double t;
+
+        if (pkt->stream_index != file->video_index || pkt->pts == AV_NOPTS_VALUE)
+          {
+            av_packet_unref (pkt);
+            continue;
+          }
+        t = pkt->pts * tb - file->info->start_time;
+        if (pkt->flags & AV_PKT_FLAG_KEY)
+          {
+            if (n_keys++ > 0)
+              longest = MAX (longest, t - last);
+            last = t;
+          }
+        av_packet_unref (pkt);
+        if (n_keys > 0 && t - last > KEY_SAMPLE_SECONDS)
+          break;
+        if (t > KEY_SAMPLE_SECONDS && n_keys >= 2)
+          break;
+      }
+  }
+  if (n_keys >= 2)
+    {
+      file->info->key_interval = longest;
+      g_debug ("%s: no index; key pictures at most %.3f s apart in the first packets",
+               file->info->path, longest);
+    }
+}
+
 AveMediaInfo *
 ave_media_probe (const char  *path,
                  GError     **error)
@@ -874,6 +964,7 @@ ave_media_probe (const char  *path,
 
   if (!_ave_media_file_open (&file, path, NULL, error))
     return NULL;
+  measure_key_interval (&file);
   _ave_media_file_sample_frame_rate (&file);
   info = g_steal_pointer (&file.info);
   _ave_media_file_close (&file);

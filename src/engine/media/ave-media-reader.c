@@ -52,6 +52,11 @@ typedef struct
   GThread        *thread;
   guint           broken;
   gint64          decoded;
+  /* key pictures only: every other packet is left out, and the decoder
+   * drained and reset after each key picture, so that one that is not an
+   * IDR (open GOP, HEVC CRA) decodes as the start of a stream */
+  gboolean        key_only;
+  double          packets_end;   /* seconds: the end of the last packet seen */
   /* packets left out for a timestamp far ahead of the rest (demuxer
    * thread only): the first one's claimed time and where the rest was */
   guint           jumped;
@@ -294,6 +299,7 @@ decode_stream (StreamWorker *w,
   Reader *r = w->reader;
   g_autoptr(AVFrame) frame = av_frame_alloc ();
   gboolean flushing = FALSE;
+  gboolean key_drain = FALSE;
   guint consecutive_errors = 0;
 
   for (;;)
@@ -313,7 +319,24 @@ decode_stream (StreamWorker *w,
                 return FALSE;
               flushing = TRUE;
             }
+          else if (w->key_only)
+            {
+              w->packets_end = MAX (w->packets_end, _ave_media_packet_end (&r->file, pkt));
+              if (!(pkt->flags & AV_PKT_FLAG_KEY))
+                {
+                  av_packet_free (&pkt);
+                  continue;
+                }
+            }
           ret = avcodec_send_packet (w->dec, pkt);
+          if (w->key_only && pkt != NULL && ret >= 0)
+            {
+              /* drain: the key picture comes out now, without the
+               * reordering delay that waits for pictures never sent */
+              av_packet_free (&pkt);
+              ret = avcodec_send_packet (w->dec, NULL);
+              key_drain = TRUE;
+            }
           av_packet_free (&pkt);
           if (ret < 0 && ret != AVERROR (EAGAIN) && ret != AVERROR_EOF)
             {
@@ -342,6 +365,12 @@ decode_stream (StreamWorker *w,
           ret = avcodec_receive_frame (w->dec, frame);
           if (ret == AVERROR (EAGAIN))
             break;
+          if (ret == AVERROR_EOF && key_drain && !flushing)
+            {
+              avcodec_flush_buffers (w->dec);
+              key_drain = FALSE;
+              break;
+            }
           if (ret == AVERROR_EOF)
             return TRUE;
           if (ret < 0)
@@ -539,6 +568,9 @@ release_pending_video (Reader     *r,
     duration = _AVE_FRAME_DURATION (vs->pending) * av_q2d (st->time_base);
   else
     duration = vs->nominal_duration;
+  /* the last key picture stands for the pictures after it */
+  if (next_pts < 0 && r->video.key_only)
+    duration = MAX (duration, r->video.packets_end - vs->pending_pts);
   vs->last_duration = duration;
 
   if (vs->pending_number % step == 0)
@@ -982,8 +1014,9 @@ start_worker (Reader       *r,
     {
       if (r->opts->fast_decode)
         flags |= AVE_DECODE_FAST;
-      if (r->opts->reference_frames_only)
+      if (r->opts->pictures == AVE_ANALYSIS_FRAMES_REFERENCE)
         flags |= AVE_DECODE_REFERENCE_ONLY;
+      w->key_only = r->opts->pictures == AVE_ANALYSIS_FRAMES_KEY;
     }
   w->dec = _ave_media_open_decoder (&r->file, index, r->opts->decoder_threads, flags, error);
   if (w->dec == NULL)

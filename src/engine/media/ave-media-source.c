@@ -299,7 +299,9 @@ preroll_skip (AveMediaSource *self,
 
   if (self->file.info->frame_rate > 0)
     margin_us = MAX (margin_us, (gint64) llround (2.0 * AV_TIME_BASE / self->file.info->frame_rate));
-  if (self->target_us > 0 && pkt->pts != AV_NOPTS_VALUE &&
+  if (self->opts.reference_frames_only && _ave_media_codec_drops_nonref (self->video.dec->codec_id))
+    skip = AVDISCARD_NONREF;
+  else if (self->target_us > 0 && pkt->pts != AV_NOPTS_VALUE &&
       _ave_media_codec_drops_nonref (self->video.dec->codec_id) &&
       av_rescale_q (pkt->pts, st->time_base, AV_TIME_BASE_Q) - self->file.start_time_us
         < self->target_us - margin_us)
@@ -649,7 +651,8 @@ convert_video (AveMediaSource *self,
   self->sws = sws_getCachedContext (self->sws,
                                     decoded->width, decoded->height, decoded->format,
                                     self->scale_width, self->scale_height, AV_PIX_FMT_YUV420P,
-                                    SWS_BICUBIC, NULL, NULL, NULL);
+                                    self->opts.fast_decode ? SWS_FAST_BILINEAR : SWS_BICUBIC,
+                                    NULL, NULL, NULL);
   if (self->sws == NULL)
     {
       g_autofree char *name = source_name (self);
@@ -1094,7 +1097,9 @@ ave_media_source_open (const char                  *path,
   if (options->want_video && self->file.video_index >= 0)
     {
       self->video.dec = _ave_media_open_decoder (&self->file, self->file.video_index,
-                                                 options->decoder_threads, AVE_DECODE_EXACT, error);
+                                                 options->decoder_threads,
+                                                 options->fast_decode ? AVE_DECODE_FAST : AVE_DECODE_EXACT,
+                                                 error);
       if (self->video.dec == NULL)
         return NULL;
       self->video.index = self->file.video_index;

@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 
 #include "core/ave-progress.h"
+#include "core/ave-settings.h"
 
 G_BEGIN_DECLS
 
@@ -49,6 +50,12 @@ typedef struct
   double   frame_rate;         /* average frames per second */
   gboolean variable_frame_rate;
   gint64   n_frames_estimate;
+  /* The longest time between two key pictures (where decoding can start),
+   * and from the last one to the end, from the container's index or, with
+   * none, from the packets of the first seconds; 0 when unknown (no index
+   * and fewer than two key pictures in that much).  The analysis decodes
+   * only key pictures when they come close enough together. */
+  double   key_interval;
   int      sample_aspect_num, sample_aspect_den;
   /* The matrix of its pictures' Y'CbCr: the stream's tag, or untagged
    * what FFmpeg's conversions assume (see AvePicture.matrix).  Decoded
@@ -106,6 +113,14 @@ typedef struct
    * to its first packet: a preview proxy (ave-proxy.h) is written on its
    * source's clock and read back on it. */
   gboolean zero_clock;
+  /* Only the pictures other pictures refer to come out (where the codec
+   * defines them, as AveMediaReadOptions.pictures): a quick look at a
+   * stretch of the file, every other picture or so, for the analysis to
+   * find where in it something changes. */
+  gboolean reference_frames_only;
+  /* Pictures for analysis, as AveMediaReadOptions.fast_decode: no
+   * deblocking filter, FFmpeg's fast flags, the fast bilinear scaler. */
+  gboolean fast_decode;
 } AveMediaSourceOptions;
 
 typedef struct _AveMediaSource AveMediaSource;
@@ -251,9 +266,13 @@ typedef struct
    * still converted and scaled by swscale, which AveCompute has no kernel
    * for. */
   gboolean leave_scaling;
-  /* decode only the pictures other pictures refer to (about half of them
-   * with B-frames): the frames delivered are then unevenly spaced */
-  gboolean reference_frames_only;
+  /* Which pictures to decode: all; only the ones other pictures refer to
+   * (about half of them with B-frames); or only the key pictures, each
+   * decoded on its own from a fresh decoder state (the packets flagged as
+   * where decoding can start: IDR, CRA, open-GOP I-frames, MPEG-4 I-VOPs),
+   * the last one shown up to the end of the stream.  With any but all the
+   * frames delivered are unevenly spaced. */
+  AveAnalysisFrames pictures;
   /* Optional: a memory pressure level kept by the caller and read
    * atomically at every packet (0 normal, 1 = 80 %, 2 = 90 % of the memory
    * budget): the queues then hold a half or a quarter of queue_bytes. */

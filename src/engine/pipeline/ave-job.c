@@ -704,6 +704,9 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
    * other only with --no-parallel. */
   gboolean together = s->parallel;
   AnalysisRun run = { .job = self };
+  g_autofree char *frames_why = NULL;
+  /* the video analyser makes the same choice from the same two */
+  AveAnalysisFrames frames = ave_video_analysis_frames_for (s, self->media, &frames_why);
   AveMediaReadOptions options = {
     .analysis_width = s->analysis_width,
     .frame_step = MAX (1, s->frame_step),
@@ -715,7 +718,7 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
                                                 : MIN (d->reader_threads, s->n_workers),
     .fast_decode = TRUE,
     .leave_scaling = analysis_scales_on_compute (self),
-    .reference_frames_only = ave_settings_analysis_reference_frames (s),
+    .pictures = frames,
     .pressure = &d->memory_pressure,
   };
   AveMediaReadCallbacks callbacks = {
@@ -729,6 +732,16 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
   gboolean ok = FALSE;
 
   g_mutex_init (&run.lock);
+  if (self->media->has_video)
+    {
+      g_autofree char *name = g_path_get_basename (self->input);
+
+      /* what --mode fast asked for, and whether this file allows it */
+      if (ave_settings_analysis_frames (s) == AVE_ANALYSIS_FRAMES_KEY)
+        g_message ("Video analysis of %s decodes %s", name, frames_why);
+      else
+        g_debug ("video analysis of %s decodes %s", name, frames_why);
+    }
 
   if (self->media->has_audio)
     {

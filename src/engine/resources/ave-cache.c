@@ -260,12 +260,12 @@ ave_cache_analysis_key (const char        *fingerprint,
   g_string_append_printf (text, "engine=%s;algorithm=%d;schema=%d;content=%s;",
                           PACKAGE_VERSION, AVE_CACHE_ALGORITHM_VERSION, AVE_ANALYSIS_VERSION,
                           fingerprint);
-  g_string_append_printf (text, "quality=%s;type=%s;width=%u;step=%u;transcribe=%d;beats=%d;skip_optional=%d;fast_analysis=%d;reference_frames=%d;",
+  g_string_append_printf (text, "quality=%s;type=%s;width=%u;step=%u;transcribe=%d;beats=%d;skip_optional=%d;fast_analysis=%d;analysis_frames=%s;",
                           ave_quality_to_string (s->quality), ave_content_type_to_string (s->content_type),
                           s->analysis_width, MAX (1u, s->frame_step), !!s->transcribe,
                           !!s->detect_beats, !!s->skip_optional_analysis,
                           !!ave_settings_fast_analysis (s),
-                          !!ave_settings_analysis_reference_frames (s));
+                          ave_analysis_frames_to_string (ave_settings_analysis_frames (s)));
   append_double (text, "shot_threshold", s->shot_threshold);
   append_double (text, "silence_db", s->silence_threshold_db);
   append_double (text, "silence_min", s->silence_min_duration);
