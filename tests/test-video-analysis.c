@@ -622,10 +622,12 @@ analyze_like_job (const char        *path,
 }
 
 /* The sample (x264 with B-frames, a key picture every 2 s) read as the
- * job reads it in `mode`: the reader decodes `expected` pictures, and
- * the shots are still found on their frames. */
+ * job reads it in `mode` (AVE_ANALYSIS_FRAMES=`forced` when not NULL):
+ * the reader decodes `expected` pictures, and the shots are still found
+ * on their frames. */
 static void
 check_sample_frames (AveMode           mode,
+                     const char       *forced,
                      AveAnalysisFrames expected)
 {
   const char *path = ave_test_sample ("sample.mp4", 30, 320, 180);
@@ -636,7 +638,10 @@ check_sample_frames (AveMode           mode,
   g_autoptr(GArray) cuts = load_sample_cuts (path, &fps);
 
   ave_settings_apply_mode (settings, mode);
+  if (forced != NULL)
+    g_setenv ("AVE_ANALYSIS_FRAMES", forced, TRUE);
   analysis = analyze_like_job (path, settings, TRUE, &run);
+  g_unsetenv ("AVE_ANALYSIS_FRAMES");
   g_assert_cmpint (run.frames, ==, expected);
   g_assert_cmpuint (run.n_keyframes, >=, cuts->len);
   if (expected == AVE_ANALYSIS_FRAMES_KEY)
@@ -646,18 +651,19 @@ check_sample_frames (AveMode           mode,
   assert_sample_cuts (analysis, cuts, 1.0 / fps);
 }
 
-/* The default mode decodes reference pictures only. */
+/* The default mode and fast mode decode reference pictures only. */
 static void
 test_reference_frames_only (void)
 {
-  check_sample_frames (AVE_MODE_BALANCED, AVE_ANALYSIS_FRAMES_REFERENCE);
+  check_sample_frames (AVE_MODE_BALANCED, NULL, AVE_ANALYSIS_FRAMES_REFERENCE);
+  check_sample_frames (AVE_MODE_FAST, NULL, AVE_ANALYSIS_FRAMES_REFERENCE);
 }
 
-/* --mode fast decodes one picture per key picture. */
+/* With AVE_ANALYSIS_FRAMES=key, one picture per key picture. */
 static void
 test_key_frames_sample (void)
 {
-  check_sample_frames (AVE_MODE_FAST, AVE_ANALYSIS_FRAMES_KEY);
+  check_sample_frames (AVE_MODE_FAST, "key", AVE_ANALYSIS_FRAMES_KEY);
 }
 
 /* The default analysis decodes reference pictures too.  Here x264 may not
@@ -689,7 +695,7 @@ test_cut_on_skipped_frame (void)
   check_cuts (analysis, 0.0);
 }
 
-/* Key pictures only (--mode fast), on the cuts at frames 40, 75 and 105
+/* Key pictures only (fast mode, AVE_ANALYSIS_FRAMES=key), on the cuts at frames 40, 75 and 105
  * encoded so that no cut starts a GOP (no picture type chosen at a change
  * of scene, a key picture every 50 or 70 frames, the last GOP running to
  * the end): each cut lies between two key pictures, or after the last,
@@ -712,7 +718,9 @@ check_key_encoding (const KeyEncoding *enc)
 
   g_test_message ("%s: %s", enc->name, enc->codec);
   ave_settings_apply_mode (settings, AVE_MODE_FAST);
+  g_setenv ("AVE_ANALYSIS_FRAMES", "key", TRUE);
   analysis = analyze_like_job (path, settings, TRUE, &run);
+  g_unsetenv ("AVE_ANALYSIS_FRAMES");
   g_assert_cmpint (run.frames, ==, AVE_ANALYSIS_FRAMES_KEY);
   /* the key pictures only: 0, 50, 100 or 0, 70, 140 */
   g_assert_cmpuint (run.n_frames, <=, 3);
@@ -770,6 +778,7 @@ test_key_frames_pan (void)
   FastRun run = { 0 }, bare = { 0 }, all = { 0 };
 
   ave_settings_apply_mode (settings, AVE_MODE_FAST);
+  g_setenv ("AVE_ANALYSIS_FRAMES", "key", TRUE);
   unrefined = analyze_like_job (path, settings, FALSE, &bare);
   g_assert_cmpint (bare.frames, ==, AVE_ANALYSIS_FRAMES_KEY);
   print_shots (unrefined);
