@@ -608,6 +608,9 @@ analyze_like_job (const char        *path,
 
   info = ave_media_probe (path, &error);
   g_assert_no_error (error);
+  /* as the job does */
+  if (ave_settings_analysis_frames (settings) == AVE_ANALYSIS_FRAMES_KEY)
+    ave_media_info_measure_key_interval (info);
   run->frames = options.pictures = ave_video_analysis_frames_for (settings, info, NULL);
   analysis = ave_analysis_new (path, info);
   run->analyzer = analyzer = ave_video_analyzer_new (settings, media ? info : NULL, compute);

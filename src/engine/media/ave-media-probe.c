@@ -952,6 +952,26 @@ measure_key_interval (AveMediaFile *file)
     }
 }
 
+void
+ave_media_info_measure_key_interval (AveMediaInfo *info)
+{
+  AveMediaFile file;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (info != NULL);
+
+  if (info->key_interval > 0.0 || !info->has_video)
+    return;
+  if (!_ave_media_file_open (&file, info->path, NULL, &error))
+    {
+      g_debug ("%s: key pictures not measured: %s", info->path, error->message);
+      return;
+    }
+  measure_key_interval (&file);
+  info->key_interval = file.info->key_interval;
+  _ave_media_file_close (&file);
+}
+
 AveMediaInfo *
 ave_media_probe (const char  *path,
                  GError     **error)
@@ -964,7 +984,6 @@ ave_media_probe (const char  *path,
 
   if (!_ave_media_file_open (&file, path, NULL, error))
     return NULL;
-  measure_key_interval (&file);
   _ave_media_file_sample_frame_rate (&file);
   info = g_steal_pointer (&file.info);
   _ave_media_file_close (&file);

@@ -52,9 +52,10 @@ typedef struct
   gint64   n_frames_estimate;
   /* The longest time between two key pictures (where decoding can start),
    * and from the last one to the end, from the container's index or, with
-   * none, from the packets of the first seconds; 0 when unknown (no index
-   * and fewer than two key pictures in that much).  The analysis decodes
-   * only key pictures when they come close enough together. */
+   * none, from the packets of the first seconds; 0 when unknown (not
+   * measured: ave_media_info_measure_key_interval; no index and fewer than
+   * two key pictures in that much).  The analysis decodes only key
+   * pictures when they come close enough together. */
   double   key_interval;
   int      sample_aspect_num, sample_aspect_den;
   /* The matrix of its pictures' Y'CbCr: the stream's tag, or untagged
@@ -83,6 +84,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (AveMediaInfo, ave_media_info_free)
  * each stream the engine will use.  Errors (AVE_MEDIA_ERROR) name the file
  * and say what to do: NOT_FOUND, NOT_REGULAR, EMPTY, UNREADABLE, NOT_MEDIA,
  * NO_STREAMS, UNSUPPORTED_CODEC. */
+/* Sets info->key_interval, opening the file again; only an analysis that
+ * may decode key pictures only needs it (AVE_ANALYSIS_FRAMES=key), so a
+ * probe does not read packets for it. */
+void          ave_media_info_measure_key_interval (AveMediaInfo *info);
 AveMediaInfo *ave_media_probe         (const char  *path,
                                        GError     **error);
 

@@ -705,8 +705,7 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
   gboolean together = s->parallel;
   AnalysisRun run = { .job = self };
   g_autofree char *frames_why = NULL;
-  /* the video analyser makes the same choice from the same two */
-  AveAnalysisFrames frames = ave_video_analysis_frames_for (s, self->media, &frames_why);
+
   AveMediaReadOptions options = {
     .analysis_width = s->analysis_width,
     .frame_step = MAX (1, s->frame_step),
@@ -718,7 +717,6 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
                                                 : MIN (d->reader_threads, s->n_workers),
     .fast_decode = TRUE,
     .leave_scaling = analysis_scales_on_compute (self),
-    .pictures = frames,
     .pressure = &d->memory_pressure,
   };
   AveMediaReadCallbacks callbacks = {
@@ -731,6 +729,10 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
   };
   gboolean ok = FALSE;
 
+  /* the video analyser makes the same choice from the same two */
+  if (ave_settings_analysis_frames (s) == AVE_ANALYSIS_FRAMES_KEY)
+    ave_media_info_measure_key_interval (self->media);
+  options.pictures = ave_video_analysis_frames_for (s, self->media, &frames_why);
   g_mutex_init (&run.lock);
   if (self->media->has_video)
     {
