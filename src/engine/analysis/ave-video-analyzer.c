@@ -53,6 +53,17 @@ struct _AveVideoAnalyzer
   AveAnalysisFrames frames;
   char        *source;           /* NULL: nothing to decode cuts from */
   double       frame_interval;   /* the source's, seconds; 0 when unknown */
+  guint        n_workers;        /* threads that may decode key intervals at once */
+  /* with key pictures only: the key intervals to decode, sent in groups
+   * to a pool while the reading pass goes on (queue_key_intervals) */
+  gboolean     key_refine;
+  guint        key_next;         /* the next interval to decide: between records key_next - 1 and key_next */
+  struct KeyGroup *key_group;    /* being gathered */
+  GPtrArray   *key_groups;       /* KeyGroup, all sent */
+  GThreadPool *key_pool;
+  GPtrArray   *key_sources;      /* AveMediaSource, idle decoders of the pool */
+  GMutex       key_lock;         /* for key_sources */
+  gint         key_cancelled;    /* atomic: the analyzer is being freed */
 
   /* the analysis size, and the compute backend's analysis at that size:
    * it holds the frames of the current batch (up to BATCH_FRAMES) and the
@@ -74,6 +85,10 @@ struct _AveVideoAnalyzer
 
   GArray      *records;          /* AveFrameRecord */
 };
+
+static void queue_key_intervals (AveVideoAnalyzer *self,
+                                 gboolean          at_end);
+static void key_group_free      (struct KeyGroup  *group);
 
 /* ------------------------------------------------------------- buffers */
 
@@ -196,6 +211,7 @@ flush_batch (AveVideoAnalyzer  *self,
   for (guint i = 0; i < self->n_batch; i++)
     add_record (self, &stats[i], self->batch_pts[i], self->batch_duration[i]);
   self->n_batch = 0;
+  queue_key_intervals (self, FALSE);
   return TRUE;
 }
 
@@ -246,6 +262,11 @@ analyzer_new (double      shot_threshold,
   self->compute = g_object_ref (compute);
   self->ring = g_new0 (AveFrameStats, STATS_RING);
   self->records = g_array_new (FALSE, TRUE, sizeof (AveFrameRecord));
+  self->n_workers = 1;
+  self->key_next = 1;
+  self->key_groups = g_ptr_array_new_with_free_func ((GDestroyNotify) key_group_free);
+  self->key_sources = g_ptr_array_new_with_free_func ((GDestroyNotify) ave_media_source_free);
+  g_mutex_init (&self->key_lock);
   return self;
 }
 
@@ -261,12 +282,16 @@ ave_video_analyzer_new (const AveSettings  *settings,
 
   self = analyzer_new (CLAMP (settings->shot_threshold, 0.0, 1.0), compute);
   self->frames = ave_video_analysis_frames_for (settings, media, NULL);
+  self->n_workers = MAX (1u, settings->n_workers);
   if (media != NULL)
     {
       self->source = g_strdup (media->path);
       if (media->frame_rate > 0.0)
         self->frame_interval = 1.0 / media->frame_rate;
     }
+
+  self->key_refine = self->frames == AVE_ANALYSIS_FRAMES_KEY && self->source != NULL &&
+                     self->frame_interval > 0.0;
 
   /* Knowing the frame rate up front gives the same span however the
    * first frames are timed; otherwise the first batch decides (always
@@ -280,6 +305,15 @@ ave_video_analyzer_new (const AveSettings  *settings,
     }
 
   return self;
+}
+
+void
+ave_video_analyzer_set_decoders (AveVideoAnalyzer *self,
+                                 guint             n)
+{
+  g_return_if_fail (self != NULL);
+
+  self->n_workers = MAX (1u, n);
 }
 
 gboolean
@@ -688,80 +722,268 @@ key_interval_is_candidate (const AveFrameRecord *records,
  * puts each cut on its frame.  So are the pictures after the last key
  * picture, which no key picture follows.  Elsewhere the records stay a
  * key interval apart. */
+/* One key interval looked into: the records of its reference pictures
+ * (reference_records), decoded by whichever worker took its group. */
+typedef struct
+{
+  guint         index;       /* the interval: between records index - 1 and index */
+  double        from, to;    /* its key pictures; to < 0: to the end of the video */
+  double        score, diff, hist;   /* between the two, for the log */
+  GArray       *run;         /* NULL: did not decode */
+  guint         span;
+  AveFrameStats before_key;  /* the picture before the key picture ending it */
+  char         *why;         /* why run is NULL, for the log */
+} KeyIntervalRun;
+
+/* Consecutive candidate key intervals: decoded in order by one worker
+ * (each stretch's first comparisons need the picture before its key
+ * picture, from the stretch before); groups are independent. */
+typedef struct KeyGroup
+{
+  AveVideoAnalyzer *self;
+  GArray           *runs;    /* KeyIntervalRun */
+  AveMediaSourceOptions options;
+} KeyGroup;
+
 static void
-refine_key_intervals (AveVideoAnalyzer *self)
+key_group_free (struct KeyGroup *group)
+{
+  for (guint k = 0; k < group->runs->len; k++)
+    {
+      KeyIntervalRun *r = &g_array_index (group->runs, KeyIntervalRun, k);
+
+      g_clear_pointer (&r->run, g_array_unref);
+      g_clear_pointer (&r->why, g_free);
+    }
+  g_array_unref (group->runs);
+  g_free (group);
+}
+
+/* The decoders of the key intervals' stretches, kept open between groups
+ * (opening one reads the file's index). */
+static AveMediaSource *
+take_refs (AveVideoAnalyzer            *self,
+           const AveMediaSourceOptions *options,
+           GError                     **error)
+{
+  AveMediaSource *refs;
+
+  g_mutex_lock (&self->key_lock);
+  refs = self->key_sources->len > 0 ? g_ptr_array_steal_index_fast (self->key_sources, self->key_sources->len - 1)
+                                    : NULL;
+  g_mutex_unlock (&self->key_lock);
+  return refs != NULL ? refs : ave_media_source_open (self->source, options, error);
+}
+
+static void
+give_back_refs (AveVideoAnalyzer *self,
+                AveMediaSource   *refs)
+{
+  g_mutex_lock (&self->key_lock);
+  g_ptr_array_add (self->key_sources, refs);
+  g_mutex_unlock (&self->key_lock);
+}
+
+static void
+decode_key_group (gpointer data,
+                  gpointer user_data)
+{
+  KeyGroup *group = data;
+  AveVideoAnalyzer *self = group->self;
+  g_autoptr(GError) open_error = NULL;
+  AveMediaSource *refs = NULL;
+
+  (void) user_data;
+  if (!g_atomic_int_get (&self->key_cancelled))
+    refs = take_refs (self, &group->options, &open_error);
+  for (guint k = 0; k < group->runs->len; k++)
+    {
+      KeyIntervalRun *r = &g_array_index (group->runs, KeyIntervalRun, k);
+      const KeyIntervalRun *prev = k > 0 ? &g_array_index (group->runs, KeyIntervalRun, k - 1) : NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (refs == NULL)
+        {
+          r->why = g_strdup (open_error != NULL ? open_error->message : "the analysis was stopped");
+          continue;
+        }
+      if (g_atomic_int_get (&self->key_cancelled))
+        {
+          r->why = g_strdup ("the analysis was stopped");
+          continue;
+        }
+      g_debug ("key interval %.3f..%.3f s: score %.3f, diff %.1f, hist %.3f",
+               r->from, r->to >= 0.0 ? r->to : r->from, r->score, r->diff, r->hist);
+      /* after a stretch decoded again, the first picture after the key
+       * picture compares with the one before it, as the detector's flash
+       * test needs */
+      r->run = reference_records (self, refs, r->from, r->to,
+                                  prev != NULL && prev->run != NULL ? &prev->before_key : NULL,
+                                  &r->before_key, &r->span, &error);
+      if (r->run == NULL)
+        r->why = g_strdup (error != NULL ? error->message : "they did not decode as one run");
+    }
+  if (refs != NULL)
+    give_back_refs (self, refs);
+}
+
+static void
+send_key_group (AveVideoAnalyzer *self)
+{
+  KeyGroup *group = g_steal_pointer (&self->key_group);
+  g_autoptr(GError) error = NULL;
+
+  if (group == NULL)
+    return;
+  g_ptr_array_add (self->key_groups, group);
+  if (self->key_pool == NULL)
+    {
+      /* one decoder fewer than the workers while the reading pass goes
+       * on: the sound's analysis needs a core meanwhile */
+      self->key_pool = g_thread_pool_new (decode_key_group, NULL,
+                                          (gint) MAX (1u, self->n_workers - 1), FALSE, &error);
+      if (self->key_pool == NULL)
+        g_debug ("key intervals decoded on the analysis thread: %s", error->message);
+    }
+  if (self->key_pool == NULL || !g_thread_pool_push (self->key_pool, group, NULL))
+    decode_key_group (group, NULL);
+}
+
+/* With key pictures only, decides for each key interval as soon as the
+ * records around it are in whether a cut may lie in it
+ * (key_interval_is_candidate: the interval's two key pictures and one on
+ * each side), and sends each run of candidate intervals to be decoded
+ * while the reading pass goes on.  at_end: the records are all in, and
+ * the interval after the last key picture is decided too. */
+static void
+queue_key_intervals (AveVideoAnalyzer *self,
+                     gboolean          at_end)
 {
   const AveFrameRecord *records = (const AveFrameRecord *) self->records->data;
   guint n = self->records->len;
   double floor_score = _ave_shot_cut_floor (self->shot_threshold);
-  g_autofree gboolean *candidate = NULL;
-  double video_end;
-  g_autoptr(AveMediaSource) refs = NULL;
+
+  if (!self->key_refine || n == 0)
+    return;
+  while (at_end ? self->key_next <= n : self->key_next + 1 < n)
+    {
+      guint i = self->key_next++;
+      gboolean tail = i == n;
+      gboolean candidate = tail ? records[n - 1].duration >= 1.5 * self->frame_interval
+                                : key_interval_is_candidate (records, n, i, floor_score);
+
+      if (!candidate)
+        {
+          send_key_group (self);
+          continue;
+        }
+      if (self->key_group == NULL)
+        {
+          self->key_group = g_new0 (KeyGroup, 1);
+          self->key_group->self = self;
+          self->key_group->runs = g_array_new (FALSE, TRUE, sizeof (KeyIntervalRun));
+          self->key_group->options = (AveMediaSourceOptions) {
+            .want_video = TRUE, .video_width = self->width, .video_height = self->height,
+            .decoder_threads = 1, .reference_frames_only = TRUE, .fast_decode = TRUE,
+          };
+        }
+      {
+        KeyIntervalRun r = {
+          .index = i, .from = records[i - 1].pts, .to = tail ? -1.0 : records[i].pts,
+          .score = tail ? 0.0 : _ave_shot_cut_score (&records[i]),
+          .diff = tail ? 0.0 : records[i].diff_prev, .hist = tail ? 0.0 : records[i].hist_prev,
+        };
+
+        g_array_append_val (self->key_group->runs, r);
+      }
+    }
+  if (at_end)
+    send_key_group (self);
+}
+
+/* Waits for the key intervals sent to be decoded (all of the workers now:
+ * the reading pass is over). */
+static void
+wait_key_intervals (AveVideoAnalyzer *self)
+{
+  if (self->key_pool != NULL)
+    {
+      g_thread_pool_set_max_threads (self->key_pool, (gint) self->n_workers, NULL);
+      g_thread_pool_free (g_steal_pointer (&self->key_pool), FALSE, TRUE);
+    }
+  g_clear_pointer (&self->key_sources, g_ptr_array_unref);
+}
+
+/* With key pictures only, a cut lies anywhere between the two key
+ * pictures around it; so may several (a shot shorter than the key
+ * interval), and a fast pan changes the picture as much in that time.
+ * Where two key pictures in a row differ enough to hold a cut, the
+ * reference pictures between them are decoded (from the first, as the
+ * decoder must; queue_key_intervals, while the reading pass goes on) and
+ * their records put between the two: the detector then sees that
+ * stretch as the reference-picture analysis does, finds each cut in it
+ * and no cut in a pan (whose steps are small), and refine_cuts puts each
+ * cut on its frame.  So are the pictures after the last key picture,
+ * which no key picture follows.  Elsewhere the records stay a key
+ * interval apart. */
+static void
+refine_key_intervals (AveVideoAnalyzer *self)
+{
+  const AveFrameRecord *records;
+  guint n = self->records->len;
+  g_autofree KeyIntervalRun **runs = NULL;
   g_autoptr(GArray) merged = NULL;
   g_autoptr(GArray) refined = NULL;   /* gboolean per merged record: compared with a close one */
-  g_autoptr(GError) error = NULL;
   gboolean before_refined = FALSE;
-  AveFrameStats before_key;   /* the picture before records[i - 1], when before_refined */
   guint n_looked = 0, n_seen = 0, n_pictures = 0, dense_span = 0;
-  double cpu0 = ave_thread_cpu_seconds ();
-  AveMediaSourceOptions options = {
-    .want_video = TRUE, .video_width = self->width, .video_height = self->height,
-    .decoder_threads = 1, .reference_frames_only = TRUE, .fast_decode = TRUE,
-  };
+  gint64 wait0 = g_get_monotonic_time ();
+  double video_end;
 
-  if (self->frames != AVE_ANALYSIS_FRAMES_KEY || self->source == NULL ||
-      self->frame_interval <= 0.0 || n == 0)
+  if (!self->key_refine || n == 0)
     return;
-  refs = ave_media_source_open (self->source, &options, &error);
-  if (refs == NULL)
+  queue_key_intervals (self, TRUE);
+  wait_key_intervals (self);
+  records = (const AveFrameRecord *) self->records->data;
+  video_end = records[n - 1].pts + records[n - 1].duration;
+  g_assert (self->key_next == n + 1);
+
+  runs = g_new0 (KeyIntervalRun *, n + 1);
+  for (guint g = 0; g < self->key_groups->len; g++)
     {
-      /* no dissolves from key pictures seconds apart (see below) */
-      g_debug ("cuts stay on the key pictures: %s", error->message);
-      for (guint i = 0; i < n; i++)
-        g_array_index (self->records, AveFrameRecord, i).hist_long = -1.0f;
-      return;
+      KeyGroup *group = self->key_groups->pdata[g];
+
+      for (guint k = 0; k < group->runs->len; k++)
+        {
+          KeyIntervalRun *r = &g_array_index (group->runs, KeyIntervalRun, k);
+
+          runs[r->index] = r;
+        }
     }
 
-  video_end = records[n - 1].pts + records[n - 1].duration;
-  /* before the records change below */
-  candidate = g_new0 (gboolean, n + 1);
-  for (guint i = 1; i < n; i++)
-    candidate[i] = key_interval_is_candidate (records, n, i, floor_score);
-  candidate[n] = records[n - 1].duration >= 1.5 * self->frame_interval;
   merged = g_array_sized_new (FALSE, TRUE, sizeof (AveFrameRecord), n);
   refined = g_array_sized_new (FALSE, TRUE, sizeof (gboolean), n);
   for (guint i = 1; i <= n; i++)
     {
       gboolean tail = i == n;
       const AveFrameRecord *before = &records[i - 1];
-      g_autoptr(GArray) run = NULL;
+      const KeyIntervalRun *run = runs[i];
       const AveFrameRecord *r;
-      guint m, span = 0;
-      gboolean chained = before_refined;
+      guint m;
 
       g_array_append_val (merged, *before);
       g_array_append_val (refined, before_refined);
       before_refined = FALSE;
-      if (!candidate[i])
-        continue;
-      g_debug ("key interval %.3f..%.3f s: score %.3f, diff %.1f, hist %.3f", before->pts,
-               tail ? video_end : records[i].pts, tail ? 0.0 : _ave_shot_cut_score (&records[i]),
-               tail ? 0.0 : records[i].diff_prev, tail ? 0.0 : records[i].hist_prev);
-      n_looked++;
-      g_clear_error (&error);
-      /* after a stretch decoded again, the first picture after the key
-       * picture compares with the one before it, as the detector's flash
-       * test needs */
-      run = reference_records (self, refs, before->pts, tail ? -1.0 : records[i].pts,
-                               chained ? &before_key : NULL, &before_key, &span, &error);
       if (run == NULL)
+        continue;
+      n_looked++;
+      if (run->run == NULL)
         {
           g_debug ("the pictures after the key picture at %.3f s stay unseen: %s", before->pts,
-                   error != NULL ? error->message : "they did not decode as one run");
+                   run->why != NULL ? run->why : "not decoded");
           continue;
         }
-      r = (const AveFrameRecord *) run->data;
-      m = run->len;
+      r = (const AveFrameRecord *) run->run->data;
+      m = run->run->len;
       /* the first (and, but at the end, the last) is the key picture
        * analysed already; the one after compares with the last reference */
       g_array_append_vals (merged, &r[1], tail ? m - 1 : m - 2);
@@ -773,7 +995,7 @@ refine_key_intervals (AveVideoAnalyzer *self)
         }
       n_pictures += tail ? m - 1 : m - 2;
       n_seen++;
-      dense_span = MAX (dense_span, span);
+      dense_span = MAX (dense_span, run->span);
       if (!tail)
         {
           AveFrameRecord key = records[i];
@@ -817,7 +1039,9 @@ refine_key_intervals (AveVideoAnalyzer *self)
   }
 
   g_debug ("key pictures: %u of %u key intervals looked into (%u decoded, %u reference pictures, "
-           "%.1f s of CPU)", n_looked, n, n_seen, n_pictures, ave_thread_cpu_seconds () - cpu0);
+           "in %u groups on up to %u threads; %.1f s waited for after the reading pass)",
+           n_looked, n, n_seen, n_pictures, self->key_groups->len, self->n_workers,
+           (g_get_monotonic_time () - wait0) / 1e6);
   g_array_unref (self->records);
   self->records = g_steal_pointer (&merged);
 }
@@ -1146,6 +1370,15 @@ ave_video_analyzer_free (AveVideoAnalyzer *self)
   if (self == NULL)
     return;
 
+  /* the groups being decoded end at their next stretch, the others are
+   * dropped */
+  g_atomic_int_set (&self->key_cancelled, 1);
+  if (self->key_pool != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->key_pool), TRUE, TRUE);
+  g_clear_pointer (&self->key_sources, g_ptr_array_unref);
+  g_clear_pointer (&self->key_groups, g_ptr_array_unref);
+  g_clear_pointer (&self->key_group, key_group_free);
+  g_mutex_clear (&self->key_lock);
   g_clear_object (&self->compute);
   g_clear_pointer (&self->source, g_free);
   g_clear_pointer (&self->analysis, ave_compute_analysis_free);

@@ -36,6 +36,11 @@ AveVideoAnalyzer *ave_video_analyzer_new    (const AveSettings      *settings,
 gboolean          ave_video_analyzer_push   (AveVideoAnalyzer       *self,
                                              const AveAnalysisFrame *frame,
                                              GError                **error);
+/* How many decoders may run at once when key pictures only were analysed
+ * and the stretches between some of them are decoded by finish (default:
+ * the settings' n_workers; 0 is taken as 1). */
+void              ave_video_analyzer_set_decoders (AveVideoAnalyzer *self,
+                                                   guint             n);
 /* Writes shots, highlights and thumbnail candidates into `into`. */
 gboolean          ave_video_analyzer_finish (AveVideoAnalyzer       *self,
                                              AveAnalysis            *into,

@@ -638,12 +638,25 @@ process_cpu_seconds (void)
   return sample.cpu_user_s + sample.cpu_system_s;
 }
 
+/* The analysis's decoders: the reading pass's threads, and with key
+ * pictures only the stretches decoded again after it (the adaptive
+ * strategy may have lowered the workers since the plan). */
+static guint
+analysis_decoder_threads (AveJob *self)
+{
+  const AveSettings *s = self->view;
+  const AveRunDecisions *d = self->decisions;
+
+  return s->thread_pool_size > 0 ? d->reader_threads : MIN (d->reader_threads, s->n_workers);
+}
+
 static gboolean
 finish_video_analysis (AveJob *self, AnalysisRun *run, GError **error)
 {
   double cpu0 = ave_thread_cpu_seconds ();
   double audio_cpu = 0;
 
+  ave_video_analyzer_set_decoders (run->video, analysis_decoder_threads (self));
   if (!ave_video_analyzer_finish (run->video, self->analysis, error))
     return FALSE;
   run->video_clock.cpu_s += ave_thread_cpu_seconds () - cpu0;
@@ -712,9 +725,7 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
     .want_video = self->media->has_video,
     .want_audio = self->media->has_audio,
     .queue_bytes = d->reader_queue_bytes,
-    /* the adaptive strategy may have lowered the workers since the plan */
-    .decoder_threads = s->thread_pool_size > 0 ? d->reader_threads
-                                                : MIN (d->reader_threads, s->n_workers),
+    .decoder_threads = analysis_decoder_threads (self),
     .fast_decode = TRUE,
     .leave_scaling = analysis_scales_on_compute (self),
     .pressure = &d->memory_pressure,
