@@ -569,6 +569,8 @@ typedef struct
   AveAnalysisFrames frames;       /* the pictures the reader decoded */
   guint             n_frames;
   guint             n_keyframes;
+  guint             decoders;       /* for the key intervals; 0: the settings' */
+  gboolean          no_finish;      /* free the analyser after the reading pass */
 } FastRun;
 
 static gboolean
@@ -614,8 +616,12 @@ analyze_like_job (const char        *path,
   run->frames = options.pictures = ave_video_analysis_frames_for (settings, info, NULL);
   analysis = ave_analysis_new (path, info);
   run->analyzer = analyzer = ave_video_analyzer_new (settings, media ? info : NULL, compute);
+  if (run->decoders > 0)
+    ave_video_analyzer_set_decoders (analyzer, run->decoders);
   g_assert_true (ave_media_read_for_analysis (path, &options, &callbacks, run, NULL, &error));
   g_assert_no_error (error);
+  if (run->no_finish)
+    return NULL;
   g_assert_true (ave_video_analyzer_finish (analyzer, analysis, &error));
   g_assert_no_error (error);
   g_test_message ("%s pictures: %u of %.0f frames decoded, %u keyframes (at most %.2f s apart)",
@@ -654,19 +660,68 @@ check_sample_frames (AveMode           mode,
   assert_sample_cuts (analysis, cuts, 1.0 / fps);
 }
 
-/* The default mode and fast mode decode reference pictures only. */
+/* The default mode decodes reference pictures only, and so does fast
+ * mode when asked to (AVE_ANALYSIS_FRAMES=reference). */
 static void
 test_reference_frames_only (void)
 {
   check_sample_frames (AVE_MODE_BALANCED, NULL, AVE_ANALYSIS_FRAMES_REFERENCE);
-  check_sample_frames (AVE_MODE_FAST, NULL, AVE_ANALYSIS_FRAMES_REFERENCE);
+  check_sample_frames (AVE_MODE_FAST, "reference", AVE_ANALYSIS_FRAMES_REFERENCE);
 }
 
-/* With AVE_ANALYSIS_FRAMES=key, one picture per key picture. */
+/* --mode fast decodes one picture per key picture. */
 static void
 test_key_frames_sample (void)
 {
-  check_sample_frames (AVE_MODE_FAST, "key", AVE_ANALYSIS_FRAMES_KEY);
+  check_sample_frames (AVE_MODE_FAST, NULL, AVE_ANALYSIS_FRAMES_KEY);
+}
+
+/* With key pictures only, the stretches between key pictures that differ
+ * are decoded by a pool of threads while the reading pass goes on, each
+ * run of them by one thread: the analysis is the same whatever the number
+ * of threads, and an analyser freed while they decode (a cancelled job)
+ * stops them and leaks nothing (the sanitizer run checks that). */
+static void
+test_key_frames_decoders (void)
+{
+  const char *path = ave_test_sample ("sample.mp4", 30, 320, 180);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveAnalysis) one = NULL;
+  g_autoptr(AveAnalysis) three = NULL;
+  g_autoptr(AveAnalysis) none = NULL;
+  FastRun run_one = { .decoders = 1 }, run_three = { .decoders = 3 }, stopped = { .no_finish = TRUE };
+
+  ave_settings_apply_mode (settings, AVE_MODE_FAST);
+  g_setenv ("AVE_ANALYSIS_FRAMES", "key", TRUE);
+  one = analyze_like_job (path, settings, TRUE, &run_one);
+  three = analyze_like_job (path, settings, TRUE, &run_three);
+  none = analyze_like_job (path, settings, TRUE, &stopped);
+  g_unsetenv ("AVE_ANALYSIS_FRAMES");
+  g_assert_cmpint (run_three.frames, ==, AVE_ANALYSIS_FRAMES_KEY);
+  g_assert_null (none);
+
+  g_assert_cmpuint (one->shots->len, >, 1);
+  g_assert_cmpuint (one->shots->len, ==, three->shots->len);
+  for (guint i = 0; i < one->shots->len; i++)
+    {
+      const AveShot *a = &g_array_index (one->shots, AveShot, i);
+      const AveShot *b = &g_array_index (three->shots, AveShot, i);
+
+      g_assert_cmpfloat (a->start, ==, b->start);
+      g_assert_cmpfloat (a->end, ==, b->end);
+      g_assert_cmpint (a->transition, ==, b->transition);
+      g_assert_cmpfloat (a->quality, ==, b->quality);
+      g_assert_cmpfloat (a->motion, ==, b->motion);
+      g_assert_cmpfloat (a->highlight, ==, b->highlight);
+    }
+  g_assert_cmpuint (one->highlights->len, ==, three->highlights->len);
+  g_assert_cmpmem (one->highlights->data, one->highlights->len * sizeof (AveHighlight),
+                   three->highlights->data, three->highlights->len * sizeof (AveHighlight));
+  g_assert_cmpuint (one->thumbnail_candidates->len, ==, three->thumbnail_candidates->len);
+  g_assert_cmpmem (one->thumbnail_candidates->data,
+                   one->thumbnail_candidates->len * sizeof (AveThumbnailCandidate),
+                   three->thumbnail_candidates->data,
+                   three->thumbnail_candidates->len * sizeof (AveThumbnailCandidate));
 }
 
 /* The default analysis decodes reference pictures too.  Here x264 may not
@@ -921,6 +976,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/video-analysis/reference-frames-only", test_reference_frames_only);
   g_test_add_func ("/engine/video-analysis/cut-on-skipped-frame", test_cut_on_skipped_frame);
   g_test_add_func ("/engine/video-analysis/key-frames-sample", test_key_frames_sample);
+  g_test_add_func ("/engine/video-analysis/key-frames-decoders", test_key_frames_decoders);
   g_test_add_func ("/engine/video-analysis/key-frames-cut-mid-gop", test_key_frames_cut_mid_gop);
   g_test_add_func ("/engine/video-analysis/key-frames-two-cuts-in-gop", test_key_frames_two_cuts_in_gop);
   g_test_add_func ("/engine/video-analysis/key-frames-pan", test_key_frames_pan);

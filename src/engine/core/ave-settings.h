@@ -238,7 +238,7 @@ void         ave_settings_apply_audio_quality_priority (AveSettings *self);
 void         ave_settings_apply_resolution_optimization (AveSettings *self);
 void         ave_settings_apply_audio_preprocessing (AveSettings *self);
 /* What --mode fast changes besides transitions (docs/cli.md, "Modes"):
- * the analysis decodes only reference pictures and runs the lightest
+ * the analysis decodes only key pictures and runs the lightest
  * speech search, and the smart cut encodes its frames with a preset no
  * slower than "veryfast". */
 gboolean     ave_settings_fast_analysis     (const AveSettings *self);
@@ -250,14 +250,13 @@ typedef enum {
   AVE_ANALYSIS_FRAMES_REFERENCE,
   /* the key pictures only (IDR, CRA, open-GOP I-frames: those a decoder
    * can start at), when they come close enough together; else reference
-   * pictures (ave_video_analysis_frames_for).  Only on request
-   * (AVE_ANALYSIS_FRAMES=key): see ave_settings_analysis_frames. */
+   * pictures (ave_video_analysis_frames_for) */
   AVE_ANALYSIS_FRAMES_KEY,
 } AveAnalysisFrames;
 /* Which pictures the video analysis decodes; a cut found between two of
  * them is put on its exact frame by decoding the pictures between
- * (ave-video-analyzer.c).  Reference pictures in --mode fast and at every
- * level but --quality ultra, all at ultra.
+ * (ave-video-analyzer.c).  Key pictures in --mode fast, reference
+ * pictures at every other level but --quality ultra, all at ultra.
  * AVE_ANALYSIS_FRAMES=all|reference|key in the environment overrides it,
  * for benches and tests that compare them (bench/bench.sh). */
 AveAnalysisFrames ave_settings_analysis_frames (const AveSettings *self);
