@@ -23,6 +23,10 @@
 #define THUMBNAIL_MARGIN 0.3
 #define THUMBNAILS_PER_SHOT 3
 #define HIGHLIGHT_WINDOW 1.0
+/* The most decoders of key intervals at once: each holds a decoder's
+ * reference pictures at the source's size (tens of MB at 1080p), and a
+ * third of the key intervals hold a cut on a talk cut every 6 s. */
+#define MAX_KEY_DECODERS 4
 /* The longest stretch decoded again to place a cut or to look between
  * two key pictures: twice the longest key interval decoded alone (the
  * last key picture may stand for the rest of the file); longer means
@@ -282,7 +286,7 @@ ave_video_analyzer_new (const AveSettings  *settings,
 
   self = analyzer_new (CLAMP (settings->shot_threshold, 0.0, 1.0), compute);
   self->frames = ave_video_analysis_frames_for (settings, media, NULL);
-  self->n_workers = MAX (1u, settings->n_workers);
+  self->n_workers = CLAMP (settings->n_workers, 1u, MAX_KEY_DECODERS);
   if (media != NULL)
     {
       self->source = g_strdup (media->path);
@@ -313,7 +317,7 @@ ave_video_analyzer_set_decoders (AveVideoAnalyzer *self,
 {
   g_return_if_fail (self != NULL);
 
-  self->n_workers = MAX (1u, n);
+  self->n_workers = CLAMP (n, 1u, MAX_KEY_DECODERS);
 }
 
 gboolean

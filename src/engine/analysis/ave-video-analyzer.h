@@ -38,7 +38,7 @@ gboolean          ave_video_analyzer_push   (AveVideoAnalyzer       *self,
                                              GError                **error);
 /* How many decoders may run at once when key pictures only were analysed
  * and the stretches between some of them are decoded by finish (default:
- * the settings' n_workers; 0 is taken as 1). */
+ * the settings' n_workers; at least 1, at most 4). */
 void              ave_video_analyzer_set_decoders (AveVideoAnalyzer *self,
                                                    guint             n);
 /* Writes shots, highlights and thumbnail candidates into `into`. */
