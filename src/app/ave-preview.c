@@ -667,7 +667,7 @@ start_proxy (AvePreview *self)
     }
   self->proxy_cancellable = g_object_ref (job->cancellable);
   gtk_widget_set_visible (self->proxy_label, TRUE);
-  self->proxy_thread = g_thread_new ("ave-preview-proxy", proxy_thread, job);
+  self->proxy_thread = g_thread_new ("ave-proxy", proxy_thread, job);
 }
 
 /* ------------------------------------------------------------- actions */

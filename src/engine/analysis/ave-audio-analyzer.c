@@ -953,7 +953,7 @@ ave_audio_analyzer_new (const AveSettings   *settings,
       self->max_pending = 2 * self->max_transcribers;
       self->idle_transcribers = g_async_queue_new ();
       self->n_transcribers = 1;   /* the one loading */
-      self->model_loader = g_thread_new ("ave-speech-model", load_first_model, self);
+      self->model_loader = g_thread_new ("ave-asr-model", load_first_model, self);
       self->pool = g_thread_pool_new (transcribe_worker, self, self->max_transcribers,
                                       FALSE, NULL);
     }

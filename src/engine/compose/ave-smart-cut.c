@@ -1684,7 +1684,7 @@ audio_pipe_start (AveSmartCut       *cut,
       pipe->cancelled_id = g_cancellable_connect (parent, G_CALLBACK (pipe_parent_cancelled),
                                                   g_object_ref (pipe->cancellable), g_object_unref);
     }
-  pipe->thread = g_thread_try_new ("ave-smart-cut-audio", pipe_thread, pipe, &local_error);
+  pipe->thread = g_thread_try_new ("ave-cut-audio", pipe_thread, pipe, &local_error);
   if (pipe->thread == NULL)
     {
       g_set_error (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED,
