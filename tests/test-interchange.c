@@ -673,6 +673,15 @@ test_refuse_unknown_format (void)
   g_assert_error (error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_UNKNOWN_FORMAT);
   g_clear_error (&error);
 
+  /* A second root element (found by fuzz-interchange: the parser kept a
+   * pointer to it after freeing it) is refused with the element named. */
+  g_assert_true (g_file_set_contents (html, "<mlt><producer id=\"a\"/></mlt><mlt>more</mlt>", -1, NULL));
+  plan = ave_interchange_import (html, &error);
+  g_assert_null (plan);
+  g_assert_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT);
+  g_assert_nonnull (strstr (error->message, "<mlt> after the root element"));
+  g_clear_error (&error);
+
   g_assert_false (ave_interchange_parse_format_list ("mlt,avid", &mask, &error));
   g_assert_error (error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_UNKNOWN_FORMAT);
   g_assert_nonnull (strstr (error->message, "'avid'"));

@@ -49,6 +49,14 @@ on_start (GMarkupParseContext *context, const char *name, const char **attr_name
                    "elements nested more than %d deep", MAX_XML_DEPTH);
       return;
     }
+  /* GMarkup takes elements after the root has closed; an XML document
+   * has one root, so such a file is refused. */
+  if (b->current == NULL && b->root != NULL)
+    {
+      g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                   "element <%s> after the root element has closed", name);
+      return;
+    }
   node = g_new0 (AveXmlNode, 1);
   node->name = g_strdup (name);
   node->attr_names = g_strdupv ((char **) attr_names);
@@ -58,10 +66,8 @@ on_start (GMarkupParseContext *context, const char *name, const char **attr_name
   node->parent = b->current;
   if (b->current != NULL)
     g_ptr_array_add (b->current->children, node);
-  else if (b->root == NULL)
-    b->root = node;
   else
-    ave_xml_free (node);   /* unreachable: GMarkup refuses a second root */
+    b->root = node;
   b->current = node;
 }
 
