@@ -651,35 +651,34 @@ test_timecode (void)
 
 /* ------------------------------------------------------------- refusals */
 
+/* Writes `text` to the test folder as `name` and imports it, which must
+ * be refused: the error is left in `error`. */
+static void
+import_refused (const char  *name,
+                const char  *text,
+                GError     **error)
+{
+  g_autofree char *path = ave_test_path (name);
+  g_autoptr(AvePlan) plan = NULL;
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  plan = ave_interchange_import (path, error);
+  g_assert_null (plan);
+}
+
 static void
 test_refuse_unknown_format (void)
 {
-  g_autofree char *path = ave_test_path ("notes.txt");
-  g_autofree char *html = ave_test_path ("page.xml");
   g_autoptr(GError) error = NULL;
-  g_autoptr(AvePlan) plan = NULL;
   guint mask;
 
-  g_assert_true (g_file_set_contents (path, "shopping list\nmilk\n", -1, NULL));
-  plan = ave_interchange_import (path, &error);
-  g_assert_null (plan);
+  import_refused ("notes.txt", "shopping list\nmilk\n", &error);
   g_assert_error (error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_UNKNOWN_FORMAT);
   g_assert_nonnull (strstr (error->message, "FCPXML"));
   g_clear_error (&error);
 
-  g_assert_true (g_file_set_contents (html, "<?xml version=\"1.0\"?><html><body/></html>", -1, NULL));
-  plan = ave_interchange_import (html, &error);
-  g_assert_null (plan);
+  import_refused ("page.xml", "<?xml version=\"1.0\"?><html><body/></html>", &error);
   g_assert_error (error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_UNKNOWN_FORMAT);
-  g_clear_error (&error);
-
-  /* A second root element (found by fuzz-interchange: the parser kept a
-   * pointer to it after freeing it) is refused with the element named. */
-  g_assert_true (g_file_set_contents (html, "<mlt><producer id=\"a\"/></mlt><mlt>more</mlt>", -1, NULL));
-  plan = ave_interchange_import (html, &error);
-  g_assert_null (plan);
-  g_assert_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT);
-  g_assert_nonnull (strstr (error->message, "<mlt> after the root element"));
   g_clear_error (&error);
 
   g_assert_false (ave_interchange_parse_format_list ("mlt,avid", &mask, &error));
@@ -688,6 +687,19 @@ test_refuse_unknown_format (void)
   g_clear_error (&error);
   g_assert_true (ave_interchange_parse_format_list (" mlt , EDL ", &mask, &error));
   g_assert_cmpuint (mask, ==, (1u << AVE_INTERCHANGE_MLT) | (1u << AVE_INTERCHANGE_EDL));
+}
+
+/* XML that GMarkup reads but that is not one document. */
+static void
+test_refuse_malformed_xml (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* A second root element (found by fuzz-interchange: the parser kept a
+   * pointer to it after freeing it) is refused with the element named. */
+  import_refused ("page.xml", "<mlt><producer id=\"a\"/></mlt><mlt>more</mlt>", &error);
+  g_assert_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT);
+  g_assert_nonnull (strstr (error->message, "<mlt> after the root element"));
 }
 
 static void
@@ -929,6 +941,7 @@ main (int argc, char **argv)
   g_test_add_func ("/interchange/paths-and-markers", test_paths_and_markers);
   g_test_add_func ("/interchange/mlt-clock-times", test_mlt_clock_times);
   g_test_add_func ("/interchange/refuse/unknown-format", test_refuse_unknown_format);
+  g_test_add_func ("/interchange/refuse/malformed-xml", test_refuse_malformed_xml);
   g_test_add_func ("/interchange/refuse/other-source", test_refuse_other_source);
   g_test_add_func ("/interchange/refuse/overlap", test_refuse_overlap);
   g_test_add_func ("/interchange/refuse/rate", test_refuse_rate);
