@@ -698,8 +698,26 @@ test_refuse_malformed_xml (void)
   /* A second root element (found by fuzz-interchange: the parser kept a
    * pointer to it after freeing it) is refused with the element named. */
   import_refused ("page.xml", "<mlt><producer id=\"a\"/></mlt><mlt>more</mlt>", &error);
-  g_assert_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT);
+  g_assert_error (error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "<mlt> after the root element"));
+  g_clear_error (&error);
+
+  /* Deeper than any editor nests (docs/interchange.md: 256 levels). */
+  {
+    g_autoptr(GString) deep = g_string_new (NULL);
+
+    for (guint i = 0; i < 300; i++)
+      g_string_append (deep, i == 0 ? "<mlt>" : "<tractor>");
+    import_refused ("deep.mlt", deep->str, &error);
+    g_assert_error (error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "more than 256 deep"));
+    g_clear_error (&error);
+  }
+
+  /* GMarkup's own refusal: an element left open. */
+  import_refused ("open.mlt", "<mlt><producer id=\"a\">", &error);
+  g_assert_error (error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "open.mlt"));
 }
 
 static void

@@ -94,6 +94,7 @@ ave_xml_parse (const char *data, gsize length, GError **error)
   static const GMarkupParser parser = { on_start, on_end, on_text, NULL, NULL };
   XmlBuild b = { 0 };
   GMarkupParseContext *context;
+  g_autoptr(GError) markup_error = NULL;
   const char *p = data;
   gboolean ok;
 
@@ -114,13 +115,15 @@ ave_xml_parse (const char *data, gsize length, GError **error)
       break;
     }
   context = g_markup_parse_context_new (&parser, G_MARKUP_TREAT_CDATA_AS_TEXT, &b, NULL);
-  ok = g_markup_parse_context_parse (context, p, length - (p - data), error)
-    && g_markup_parse_context_end_parse (context, error);
+  ok = g_markup_parse_context_parse (context, p, length - (p - data), &markup_error)
+    && g_markup_parse_context_end_parse (context, &markup_error);
   g_markup_parse_context_free (context);
   if (!ok || b.root == NULL)
     {
-      if (ok)
-        g_set_error (error, G_MARKUP_ERROR, G_MARKUP_ERROR_EMPTY, "no root element");
+      /* Every importer's refusal is an AVE_INTERCHANGE_ERROR
+       * (docs/interchange.md), whatever the parser called it. */
+      g_set_error (error, AVE_INTERCHANGE_ERROR, AVE_INTERCHANGE_ERROR_INVALID, "%s",
+                   markup_error != NULL ? markup_error->message : "no root element");
       ave_xml_free (b.root);
       return NULL;
     }
