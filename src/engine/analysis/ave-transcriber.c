@@ -40,10 +40,12 @@
 #define FILLER_LM_WEIGHT 0.01f
 
 #define FILLER_SEARCH "ave-fillers"
+#define DEFAULT_SEARCH "_default"   /* the name ps_init() gives its own search */
 
 struct _AveTranscriber
 {
   ps_decoder_t *ps;
+  logmath_t    *lm_math;           /* the language model's; it must outlive ps */
   char        **filler_words;      /* the ones the dictionary knows */
   double        silence_threshold_db;
   gboolean      have_filler_search;
@@ -174,6 +176,60 @@ model_file_exists (const char *path,
   return FALSE;
 }
 
+/* Writes `contents` to a new file in the job's temporary folder (or the
+ * system's) and returns its name.  SphinxBase reads models and
+ * dictionaries from files only; the caller removes the file once read.
+ * Written through the descriptor g_mkstemp() opened: no second open by
+ * name, no rename and no fsync (g_file_set_contents() syncs a file that
+ * exists, and this one is gone a moment later). */
+static char *
+write_temp_file (const AveSettings  *settings,
+                 const char         *pattern,
+                 const char         *contents,
+                 gsize               length,
+                 GError            **error)
+{
+  const char *folder = settings->temp_dir ? settings->temp_dir : g_get_tmp_dir ();
+  g_autofree char *path = g_build_filename (folder, pattern, NULL);
+  int fd = g_mkstemp (path);
+  int saved_errno;
+
+  if (fd < 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Cannot create a file in %s: %s", folder, g_strerror (saved_errno));
+      return NULL;
+    }
+  while (length > 0)
+    {
+      gssize n = write (fd, contents, length);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          saved_errno = errno;
+          close (fd);
+          g_unlink (path);
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                       "Cannot write %s: %s", path, g_strerror (saved_errno));
+          return NULL;
+        }
+      contents += n;
+      length -= (gsize) n;
+    }
+  if (close (fd) < 0)
+    {
+      saved_errno = errno;
+      g_unlink (path);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Cannot write %s: %s", path, g_strerror (saved_errno));
+      return NULL;
+    }
+  return g_steal_pointer (&path);
+}
+
 /* An ARPA unigram model in which every filler is equally likely; it is
  * interpolated with the general model (ngram_model_set_init) so that the
  * general model's words keep their relative probabilities. */
@@ -187,7 +243,6 @@ load_filler_model (AveTranscriber    *self,
   g_autofree char *path = NULL;
   guint n = g_strv_length (self->filler_words);
   ngram_model_t *model;
-  int fd;
 
   if (n == 0)
     return NULL;
@@ -198,27 +253,13 @@ load_filler_model (AveTranscriber    *self,
                             self->filler_words[i]);
   g_string_append (arpa, "\n\\end\\\n");
 
-  /* SphinxBase reads models from files only. */
-  {
-    g_autofree char *tmpl = g_build_filename (settings->temp_dir ? settings->temp_dir
-                                                                 : g_get_tmp_dir (),
-                                              "ave-fillers-XXXXXX.arpa", NULL);
-    fd = g_mkstemp (tmpl);
-    if (fd < 0)
-      {
-        g_debug ("cannot write the filler model %s: %s", tmpl, g_strerror (errno));
-        return NULL;
-      }
-    path = g_steal_pointer (&tmpl);
-  }
-  close (fd);
-  if (!g_file_set_contents (path, arpa->str, arpa->len, &error))
+  path = write_temp_file (settings, "ave-fillers-XXXXXX.arpa", arpa->str, arpa->len, &error);
+  if (path == NULL)
     {
       g_debug ("cannot write the filler model: %s", error->message);
-      g_unlink (path);
       return NULL;
     }
-  model = ngram_model_read (config, path, NGRAM_ARPA, ps_get_logmath (self->ps));
+  model = ngram_model_read (config, path, NGRAM_ARPA, self->lm_math);
   g_unlink (path);
   return model;
 }
@@ -253,7 +294,7 @@ setup_filler_search (AveTranscriber    *self,
   /* ps_set_lm() takes its own reference. */
   self->have_filler_search = ps_set_lm (self->ps, FILLER_SEARCH, set) == 0;
   ngram_model_free (set);
-  ps_set_search (self->ps, "_default");
+  ps_set_search (self->ps, DEFAULT_SEARCH);
 }
 
 static void
@@ -306,6 +347,65 @@ ave_transcriber_check_model (GError **error)
          model_file_exists (dict, error);
 }
 
+/* The entries of the pronunciation dictionary `dict`
+ * whose word the language model knows, or that is one of the filler words
+ * (which may be configured outside the model's vocabulary).
+ *
+ * The search only ever hypothesises words of its language model, so the
+ * first pass is the same with either dictionary.  The filler search is
+ * not: with the whole dictionary (134,000 words for 72,500 in the model)
+ * the interpolated model of ngram_model_set_init() lets every word the
+ * general model lacks into that search, which made it slower to build,
+ * larger, and its hypotheses over an island worse (docs/performance.md,
+ * "Speech model load").  Reading the model once here costs what ps_init()
+ * would spend on it. */
+static GString *
+model_dictionary (ngram_model_t      *lm,
+                  const char         *dict,
+                  const AveSettings  *settings,
+                  GError            **error)
+{
+  g_autoptr(GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GString) out = NULL;
+  g_autofree char *text = NULL;
+  gsize length;
+  int32 n_words = ngram_model_get_counts (lm)[0];
+  char *line;
+
+  if (!g_file_get_contents (dict, &text, &length, error))
+    return NULL;
+  for (int32 i = 0; i < n_words; i++)
+    g_hash_table_add (known, (gpointer) ngram_word (lm, i));
+  for (guint i = 0; settings->filler_words && settings->filler_words[i]; i++)
+    g_hash_table_add (known, settings->filler_words[i]);
+
+  out = g_string_sized_new (length);
+  for (line = text; *line != '\0';)
+    {
+      char *end = strchr (line, '\n');
+      char *word_end = line;
+      char saved;
+      gboolean keep;
+
+      if (end == NULL)
+        end = line + strlen (line);
+      /* "word" or "word(2)" for an alternative pronunciation */
+      while (word_end < end && *word_end != ' ' && *word_end != '\t' && *word_end != '(')
+        word_end++;
+      saved = *word_end;
+      *word_end = '\0';
+      keep = g_hash_table_contains (known, line);
+      *word_end = saved;
+      if (keep)
+        {
+          g_string_append_len (out, line, end - line);
+          g_string_append_c (out, '\n');
+        }
+      line = *end != '\0' ? end + 1 : end;
+    }
+  return g_steal_pointer (&out);
+}
+
 AveTranscriber *
 ave_transcriber_new (const AveSettings  *settings,
                      GError            **error)
@@ -314,6 +414,9 @@ ave_transcriber_new (const AveSettings  *settings,
   g_autofree char *hmm = g_build_filename (POCKETSPHINX_MODEL_DIR, MODEL_NAME, MODEL_NAME, NULL);
   g_autofree char *lm = g_build_filename (POCKETSPHINX_MODEL_DIR, MODEL_NAME, MODEL_NAME ".lm.bin", NULL);
   g_autofree char *dict = g_build_filename (POCKETSPHINX_MODEL_DIR, MODEL_NAME, "cmudict-" MODEL_NAME ".dict", NULL);
+  g_autofree char *dict_path = NULL;
+  g_autoptr(GString) words = NULL;
+  ngram_model_t *general;
   Pruning pruning;
   cmd_ln_t *config;
 
@@ -328,12 +431,8 @@ ave_transcriber_new (const AveSettings  *settings,
   self = g_new0 (AveTranscriber, 1);
   self->silence_threshold_db = settings->silence_threshold_db;
 
-  /* ps_init() swaps SphinxBase's process-wide log file (-logfn). */
-  g_mutex_lock (&init_mutex);
   config = cmd_ln_init (NULL, ps_args (), TRUE,
                         "-hmm", hmm,
-                        "-lm", lm,
-                        "-dict", dict,
                         "-samprate", "16000",
                         /* Keeps the frame count equal to the audio: with
                          * silence removal, word times are wrong. */
@@ -345,14 +444,54 @@ ave_transcriber_new (const AveSettings  *settings,
                         "-fwdflat", pruning.fwdflat,
                         "-bestpath", pruning.bestpath,
                         NULL);
-  if (config != NULL)
-    self->ps = ps_init (config);
+  if (config == NULL)
+    {
+      g_set_error_literal (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_FAILED,
+                           "Speech recognition could not be configured");
+      return NULL;
+    }
+
+  /* The language model first, with the logarithm base ps_init() uses
+   * (and a table exactly when it does), for the dictionary. */
+  self->lm_math = logmath_init ((float64) cmd_ln_float32_r (config, "-logbase"), 0,
+                                cmd_ln_boolean_r (config, "-bestpath"));
+  general = ngram_model_read (config, lm, NGRAM_AUTO, self->lm_math);
+  if (general == NULL)
+    {
+      cmd_ln_free_r (config);
+      g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_MODEL_MISSING,
+                   "The language model %s could not be loaded: reinstall the "
+                   "pocketsphinx-en-us package, or turn transcription off", lm);
+      return NULL;
+    }
+  words = model_dictionary (general, dict, settings, error);
+  if (words != NULL)
+    dict_path = write_temp_file (settings, "ave-dictionary-XXXXXX.dict", words->str, words->len, error);
+  if (dict_path == NULL)
+    {
+      ngram_model_free (general);
+      cmd_ln_free_r (config);
+      g_prefix_error (error, "Speech recognition cannot prepare its dictionary: ");
+      return NULL;
+    }
+  cmd_ln_set_str_r (config, "-dict", dict_path);
+
+  /* ps_init() swaps SphinxBase's process-wide log file (-logfn). */
+  g_mutex_lock (&init_mutex);
+  self->ps = ps_init (config);
   g_mutex_unlock (&init_mutex);
+  g_unlink (dict_path);
+
+  /* ps_set_lm() takes its own reference to the model. */
+  if (self->ps != NULL &&
+      (ps_set_lm (self->ps, DEFAULT_SEARCH, general) < 0 ||
+       ps_set_search (self->ps, DEFAULT_SEARCH) < 0))
+    g_clear_pointer (&self->ps, ps_free);
+  ngram_model_free (general);
 
   if (self->ps == NULL)
     {
-      if (config != NULL)
-        cmd_ln_free_r (config);
+      cmd_ln_free_r (config);
       g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_MODEL_MISSING,
                    "The speech recognition model in %s could not be loaded: "
                    "reinstall the pocketsphinx-en-us package, or turn "
@@ -374,6 +513,7 @@ ave_transcriber_free (AveTranscriber *self)
   if (self == NULL)
     return;
   g_clear_pointer (&self->ps, ps_free);
+  g_clear_pointer (&self->lm_math, logmath_free);
   g_strfreev (self->filler_words);
   g_free (self);
 }
@@ -589,10 +729,10 @@ decode_island (AveTranscriber *self,
   if (!run_utterance (self, samples + first, last - first,
                       start_time + (double) first / SAMPLE_RATE, TRUE, heard, error))
     {
-      ps_set_search (self->ps, "_default");
+      ps_set_search (self->ps, DEFAULT_SEARCH);
       return FALSE;
     }
-  ps_set_search (self->ps, "_default");
+  ps_set_search (self->ps, DEFAULT_SEARCH);
 
   /* A filler, possibly with vocal noise next to it (the decoder sometimes
    * hears the start of a drawn-out "uh" as [SPEECH]); nothing else. */
