@@ -1,6 +1,7 @@
 /* test-job-queue.c — the engine's job queue with real jobs: it admits what
  * the memory budget and the job limit allow, in order, a job cancelled
- * while it waits leaves without ever starting, and jobs can run below the
+ * while it waits leaves without ever starting (also when the running job
+ * is cancelled with it), and jobs can run below the
  * caller's priority. */
 #include "config.h"
 
@@ -138,6 +139,46 @@ test_cancel_waiting (void)
   g_ptr_array_unref (run.order);
 }
 
+/* Cancel everything while one job runs and one waits (the app's Cancel):
+ * the running job's end reaches the queue before its sweep of the line
+ * (an idle), and the waiting job must still never start. */
+static void
+test_cancel_running_and_waiting (void)
+{
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autofree char *out = ave_test_path ("queue-cancel-all");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Run run = { 0 };
+
+  run.queue = ave_job_queue_new (0, 1);
+  run.loop = g_main_loop_new (NULL, FALSE);
+  run.order = g_ptr_array_new_with_free_func (g_free);
+  run.expected = 2;
+  settings->mode = AVE_MODE_FAST;
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *input = g_strdup_printf ("%s/all-%u.mp4", ave_test_tmpdir (), i);
+      g_autoptr(AveJob) job = NULL;
+
+      ave_test_sh ("cp -f '%s' '%s'", clip (), input);
+      job = ave_job_new (AVE_JOB_ANALYZE, input, out, settings);
+      ave_job_queue_add (run.queue, job, 400, cancellable, on_started, on_done, &run);
+    }
+  g_assert_cmpuint (run.n_started, ==, 1);
+  g_cancellable_cancel (cancellable);
+  /* Long enough for the running job to see the cancel and end: its end
+   * is then waiting in the main context beside the sweep. */
+  g_usleep (G_USEC_PER_SEC / 2);
+  g_main_loop_run (run.loop);
+
+  g_assert_cmpuint (run.n_started, ==, 1);
+  g_assert_cmpuint (run.n_cancelled, ==, 2);
+  g_assert_true (ave_job_queue_is_idle (run.queue));
+  g_clear_pointer (&run.queue, ave_job_queue_free);
+  g_main_loop_unref (run.loop);
+  g_ptr_array_unref (run.order);
+}
+
 typedef struct
 {
   GMainLoop *loop;
@@ -214,6 +255,7 @@ main (int argc, char **argv)
   g_test_add_func ("/job-queue/memory-bound", test_memory_bound);
   g_test_add_func ("/job-queue/count-bound-and-oversized", test_count_bound_and_oversized);
   g_test_add_func ("/job-queue/cancel-waiting", test_cancel_waiting);
+  g_test_add_func ("/job-queue/cancel-running-and-waiting", test_cancel_running_and_waiting);
   g_test_add_func ("/job-queue/nice-increment", test_nice_increment);
   return g_test_run ();
 }

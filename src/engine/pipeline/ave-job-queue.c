@@ -93,30 +93,41 @@ ave_job_queue_free (AveJobQueue *self)
   g_free (self);
 }
 
+/* A job that leaves the line cancelled, without ever starting. */
+static void
+finish_cancelled (Entry *entry)
+{
+  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                 "Cancelled before it started");
+
+  entry->done (entry->job, error, entry->user_data);
+  entry_free (entry);
+}
+
 static gboolean
 sweep_cancelled (gpointer user_data)
 {
   AveJobQueue *self = user_data;
-  GList *l = self->waiting.head;
   GSource *source = g_atomic_pointer_exchange (&self->sweep, NULL);
+  GList *l;
 
   if (source != NULL)
     g_source_unref (source);
+  l = self->waiting.head;
   while (l != NULL)
     {
-      GList *next = l->next;
       Entry *entry = l->data;
 
       if (entry->cancellable != NULL && g_cancellable_is_cancelled (entry->cancellable))
         {
-          g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                                         "Cancelled before it started");
-
           g_queue_delete_link (&self->waiting, l);
-          entry->done (entry->job, error, entry->user_data);
-          entry_free (entry);
+          finish_cancelled (entry);
+          /* The owner may have queued or started jobs from its callback:
+           * the line is read again from its head. */
+          l = self->waiting.head;
         }
-      l = next;
+      else
+        l = l->next;
     }
   /* A cancelled job at the head may have held back the ones behind it. */
   admit (self);
@@ -177,6 +188,14 @@ admit (AveJobQueue *self)
   while ((entry = g_queue_peek_head (&self->waiting)) != NULL && fits (self, entry))
     {
       g_queue_pop_head (&self->waiting);
+      /* Cancelled while it waited, and the sweep has not run yet: a
+       * running job's end (dispatched before the idle sweep) admits the
+       * next in line, which must not start. */
+      if (entry->cancellable != NULL && g_cancellable_is_cancelled (entry->cancellable))
+        {
+          finish_cancelled (entry);
+          continue;
+        }
       if (entry->cancel_handler != 0)
         {
           g_cancellable_disconnect (entry->cancellable, entry->cancel_handler);
