@@ -14,6 +14,7 @@
 
 #include "ave-test-util.h"
 #include "core/ave-error.h"
+#include "core/ave-monitor.h"
 #include "media/ave-media-private.h"
 
 #if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT (57, 30, 100)
@@ -1088,6 +1089,103 @@ test_reader_basic (void)
     }
 }
 
+/* What each decoding thread's priority was, seen from the callbacks. */
+typedef struct
+{
+  int  video_nice;        /* of the thread calling video_frame */
+  int  audio_nice;
+  guint n_at_video_nice;  /* the process's threads at that value, then */
+} NiceLog;
+
+/* How many of this process's threads run at nice value `nice`
+ * (/proc/self/task/TID/stat, field 19). */
+static guint
+count_threads_at_nice (int nice)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/self/task/%s/stat", tid);
+      g_autofree char *stat = NULL;
+      g_auto(GStrv) fields = NULL;
+      const char *after;
+
+      if (!g_file_get_contents (path, &stat, NULL, NULL) ||
+          (after = strrchr (stat, ')')) == NULL)
+        continue;
+      /* after the name: state (field 3) ... nice (field 19) */
+      fields = g_strsplit (after + 2, " ", 0);
+      if (g_strv_length (fields) > 16 && atoi (fields[16]) == nice)
+        n++;
+    }
+  return n;
+}
+
+static gboolean
+nice_video (const AveAnalysisFrame *frame, gpointer user_data, GError **error)
+{
+  NiceLog *log = user_data;
+
+  if (log->video_nice == G_MININT)
+    {
+      log->video_nice = ave_thread_get_nice ();
+      log->n_at_video_nice = count_threads_at_nice (log->video_nice);
+    }
+  return TRUE;
+}
+
+static gboolean
+nice_audio (const AveAudioChunk *chunk, gpointer user_data, GError **error)
+{
+  NiceLog *log = user_data;
+
+  if (log->audio_nice == G_MININT)
+    log->audio_nice = ave_thread_get_nice ();
+  return TRUE;
+}
+
+/* video_nice_increment: the video's decoding thread and the decoder's own
+ * threads (two here) run that much below the caller; the sound's thread
+ * and the caller keep their priority. */
+static void
+test_reader_video_below (void)
+{
+  const char *path = media_av_mp4 ();
+  AveMediaReadOptions opts = {
+    .analysis_width = 160, .frame_step = 1, .want_video = TRUE, .want_audio = TRUE,
+    .decoder_threads = 2, .video_nice_increment = 3,
+  };
+  AveMediaReadCallbacks callbacks = { .video_frame = nice_video, .audio_chunk = nice_audio };
+  NiceLog log = { G_MININT, G_MININT, 0 };
+  g_autoptr(GError) error = NULL;
+  int nice = ave_thread_get_nice ();
+
+  if (nice + 3 > 19)
+    {
+      g_test_skip ("this process runs at the lowest priority already");
+      return;
+    }
+  g_assert_true (ave_media_read_for_analysis (path, &opts, &callbacks, &log, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (log.video_nice, ==, nice + 3);
+  g_assert_cmpint (log.audio_nice, ==, nice);
+  /* the video thread and at least two of FFmpeg's */
+  g_assert_cmpuint (log.n_at_video_nice, >=, 3);
+  g_assert_cmpint (ave_thread_get_nice (), ==, nice);
+
+  /* 0: everything at the caller's */
+  log.video_nice = log.audio_nice = G_MININT;
+  opts.video_nice_increment = 0;
+  g_assert_true (ave_media_read_for_analysis (path, &opts, &callbacks, &log, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (log.video_nice, ==, nice);
+  g_assert_cmpint (log.audio_nice, ==, nice);
+}
+
 static void
 test_reader_small_queue (void)
 {
@@ -1459,6 +1557,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/media/source/other-codecs", test_source_other_codecs);
   g_test_add_func ("/engine/media/reader/basic", test_reader_basic);
   g_test_add_func ("/engine/media/reader/small-queue", test_reader_small_queue);
+  g_test_add_func ("/engine/media/reader/video-below", test_reader_video_below);
   g_test_add_func ("/engine/media/reader/vfr", test_reader_vfr);
   g_test_add_func ("/engine/media/reader/leave-scaling", test_reader_leave_scaling);
   g_test_add_func ("/engine/media/reader/single-stream", test_reader_single_stream);

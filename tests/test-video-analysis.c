@@ -7,6 +7,7 @@
 
 #include "ave-test-util.h"
 #include "core/ave-settings.h"
+#include "core/ave-monitor.h"
 #include "analysis/ave-analysis.h"
 #include "analysis/ave-video-analyzer.h"
 #include "analysis/ave-shot-detector.h"
@@ -571,6 +572,7 @@ typedef struct
   guint             n_keyframes;
   guint             decoders;       /* for the key intervals; 0: the settings' */
   gboolean          no_finish;      /* free the analyser after the reading pass */
+  int               nice_increment; /* the video's threads below the caller's priority */
 } FastRun;
 
 static gboolean
@@ -618,6 +620,8 @@ analyze_like_job (const char        *path,
   run->analyzer = analyzer = ave_video_analyzer_new (settings, media ? info : NULL, compute);
   if (run->decoders > 0)
     ave_video_analyzer_set_decoders (analyzer, run->decoders);
+  options.video_nice_increment = run->nice_increment;
+  ave_video_analyzer_set_nice_increment (analyzer, run->nice_increment);
   g_assert_true (ave_media_read_for_analysis (path, &options, &callbacks, run, NULL, &error));
   g_assert_no_error (error);
   if (run->no_finish)
@@ -689,7 +693,12 @@ test_key_frames_decoders (void)
   g_autoptr(AveAnalysis) one = NULL;
   g_autoptr(AveAnalysis) three = NULL;
   g_autoptr(AveAnalysis) none = NULL;
-  FastRun run_one = { .decoders = 1 }, run_three = { .decoders = 3 }, stopped = { .no_finish = TRUE };
+  /* three decoders on threads of their own, below the caller's priority
+   * (as the job runs them beside the speech recogniser) */
+  FastRun run_one = { .decoders = 1 }, run_three = { .decoders = 3, .nice_increment = 3 };
+  FastRun stopped = { .no_finish = TRUE, .nice_increment = 3 };
+
+  int nice = ave_thread_get_nice ();
 
   ave_settings_apply_mode (settings, AVE_MODE_FAST);
   g_setenv ("AVE_ANALYSIS_FRAMES", "key", TRUE);
@@ -699,6 +708,8 @@ test_key_frames_decoders (void)
   g_unsetenv ("AVE_ANALYSIS_FRAMES");
   g_assert_cmpint (run_three.frames, ==, AVE_ANALYSIS_FRAMES_KEY);
   g_assert_null (none);
+  /* only the threads the analysis started ran below it */
+  g_assert_cmpint (ave_thread_get_nice (), ==, nice);
 
   g_assert_cmpuint (one->shots->len, >, 1);
   g_assert_cmpuint (one->shots->len, ==, three->shots->len);

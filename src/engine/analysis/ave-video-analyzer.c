@@ -58,6 +58,7 @@ struct _AveVideoAnalyzer
   char        *source;           /* NULL: nothing to decode cuts from */
   double       frame_interval;   /* the source's, seconds; 0 when unknown */
   guint        n_workers;        /* threads that may decode key intervals at once */
+  int          key_nice;         /* their nice value; G_MININT: the caller's, on shared threads */
   /* with key pictures only: the key intervals to decode, sent in groups
    * to a pool while the reading pass goes on (queue_key_intervals) */
   gboolean     key_refine;
@@ -267,6 +268,7 @@ analyzer_new (double      shot_threshold,
   self->ring = g_new0 (AveFrameStats, STATS_RING);
   self->records = g_array_new (FALSE, TRUE, sizeof (AveFrameRecord));
   self->n_workers = 1;
+  self->key_nice = G_MININT;
   self->key_next = 1;
   self->key_groups = g_ptr_array_new_with_free_func ((GDestroyNotify) key_group_free);
   self->key_sources = g_ptr_array_new_with_free_func ((GDestroyNotify) ave_media_source_free);
@@ -318,6 +320,15 @@ ave_video_analyzer_set_decoders (AveVideoAnalyzer *self,
   g_return_if_fail (self != NULL);
 
   self->n_workers = CLAMP (n, 1u, MAX_KEY_DECODERS);
+}
+
+void
+ave_video_analyzer_set_nice_increment (AveVideoAnalyzer *self,
+                                       int               increment)
+{
+  g_return_if_fail (self != NULL);
+
+  self->key_nice = increment > 0 ? ave_thread_get_nice () + increment : G_MININT;
 }
 
 gboolean
@@ -831,6 +842,19 @@ decode_key_group (gpointer data,
     give_back_refs (self, refs);
 }
 
+/* The pool's function when its threads run below the caller: they are
+ * the pool's own (an exclusive pool), since a thread's priority cannot be
+ * raised again for the next user of a shared one. */
+static void
+decode_key_group_below (gpointer data,
+                        gpointer user_data)
+{
+  KeyGroup *group = data;
+
+  ave_thread_lower_priority_to (group->self->key_nice);
+  decode_key_group (data, user_data);
+}
+
 static void
 send_key_group (AveVideoAnalyzer *self)
 {
@@ -844,8 +868,10 @@ send_key_group (AveVideoAnalyzer *self)
     {
       /* one decoder fewer than the workers while the reading pass goes
        * on: the sound's analysis needs a core meanwhile */
-      self->key_pool = g_thread_pool_new (decode_key_group, NULL,
-                                          (gint) MAX (1u, self->n_workers - 1), FALSE, &error);
+      gboolean below = self->key_nice != G_MININT;
+
+      self->key_pool = g_thread_pool_new (below ? decode_key_group_below : decode_key_group, NULL,
+                                          (gint) MAX (1u, self->n_workers - 1), below, &error);
       if (self->key_pool == NULL)
         g_debug ("key intervals decoded on the analysis thread: %s", error->message);
     }

@@ -41,6 +41,11 @@ gboolean          ave_video_analyzer_push   (AveVideoAnalyzer       *self,
  * the settings' n_workers; at least 1, at most 4). */
 void              ave_video_analyzer_set_decoders (AveVideoAnalyzer *self,
                                                    guint             n);
+/* The decoders of those stretches run `increment` nice steps below the
+ * thread that calls this (0, the default: at its priority), on threads of
+ * their own, as AveMediaReadOptions.video_nice_increment. */
+void              ave_video_analyzer_set_nice_increment (AveVideoAnalyzer *self,
+                                                         int               increment);
 /* Writes shots, highlights and thumbnail candidates into `into`. */
 gboolean          ave_video_analyzer_finish (AveVideoAnalyzer       *self,
                                              AveAnalysis            *into,

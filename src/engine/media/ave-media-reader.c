@@ -10,6 +10,7 @@
 #include <libavutil/pixdesc.h>
 
 #include "core/ave-error.h"
+#include "core/ave-monitor.h"
 #include "media/ave-media-private.h"
 
 /* The one-pass analysis read: the calling thread demuxes, a video thread
@@ -56,6 +57,9 @@ typedef struct
    * drained and reset after each key picture, so that one that is not an
    * IDR (open GOP, HEVC CRA) decodes as the start of a stream */
   gboolean        key_only;
+  /* the nice value its thread and its decoder's threads run at; G_MININT:
+   * the caller's */
+  int             nice;
   double          packets_end;   /* seconds: the end of the last packet seen */
   /* packets left out for a timestamp far ahead of the rest (demuxer
    * thread only): the first one's claimed time and where the rest was */
@@ -616,6 +620,9 @@ video_thread (gpointer data)
   Reader *r = w->reader;
   VideoState vs = { 0 };
 
+  if (w->nice != G_MININT)
+    ave_thread_lower_priority_to (w->nice);
+
   choose_analysis_size (r, &vs);
   vs.sws_flags = r->opts->fast_decode ? SWS_FAST_BILINEAR : SWS_AREA;
   vs.nominal_duration = r->file.info->frame_rate > 0 ? 1.0 / r->file.info->frame_rate : 0.0;
@@ -998,6 +1005,53 @@ report_progress (Reader *r,
   r->cb->progress (fraction, r->user_data);
 }
 
+/* The decoder of a worker that runs below the caller's priority is opened
+ * on a short-lived thread at that priority: FFmpeg starts its decoding
+ * threads in avcodec_open2(), and they inherit the nice value of the
+ * thread that opens the decoder. */
+typedef struct
+{
+  Reader         *reader;
+  int             index;
+  AveDecodeFlags  flags;
+  int             nice;
+  AVCodecContext *dec;
+  GError         *error;
+} OpenBelow;
+
+static gpointer
+open_decoder_below (gpointer data)
+{
+  OpenBelow *open = data;
+
+  ave_thread_lower_priority_to (open->nice);
+  open->dec = _ave_media_open_decoder (&open->reader->file, open->index,
+                                       open->reader->opts->decoder_threads, open->flags,
+                                       &open->error);
+  return NULL;
+}
+
+static AVCodecContext *
+open_worker_decoder (Reader          *r,
+                     StreamWorker    *w,
+                     int              index,
+                     AveDecodeFlags   flags,
+                     GError         **error)
+{
+  OpenBelow open = { r, index, flags, w->nice, NULL, NULL };
+  GThread *thread;
+
+  if (w->nice == G_MININT)
+    return _ave_media_open_decoder (&r->file, index, r->opts->decoder_threads, flags, error);
+  thread = g_thread_try_new ("ave-video-decode", open_decoder_below, &open, NULL);
+  if (thread == NULL)
+    return _ave_media_open_decoder (&r->file, index, r->opts->decoder_threads, flags, error);
+  g_thread_join (thread);
+  if (open.dec == NULL)
+    g_propagate_error (error, open.error);
+  return open.dec;
+}
+
 static gboolean
 start_worker (Reader       *r,
               StreamWorker *w,
@@ -1017,8 +1071,10 @@ start_worker (Reader       *r,
       if (r->opts->pictures == AVE_ANALYSIS_FRAMES_REFERENCE)
         flags |= AVE_DECODE_REFERENCE_ONLY;
       w->key_only = r->opts->pictures == AVE_ANALYSIS_FRAMES_KEY;
+      if (r->opts->video_nice_increment > 0)
+        w->nice = ave_thread_get_nice () + r->opts->video_nice_increment;
     }
-  w->dec = _ave_media_open_decoder (&r->file, index, r->opts->decoder_threads, flags, error);
+  w->dec = open_worker_decoder (r, w, index, flags, error);
   if (w->dec == NULL)
     return FALSE;
   w->index = index;
@@ -1245,8 +1301,10 @@ ave_media_read_for_analysis (const char                  *path,
   r.name = _ave_media_display_name (path);
   r.video.reader = &r;
   r.video.index = -1;
+  r.video.nice = G_MININT;
   r.audio.reader = &r;
   r.audio.index = -1;
+  r.audio.nice = G_MININT;
   g_mutex_init (&r.error_lock);
 
   if (!_ave_media_file_open (&r.file, path, &interrupt, &local_error))

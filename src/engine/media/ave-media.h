@@ -278,6 +278,13 @@ typedef struct
    * the last one shown up to the end of the stream.  With any but all the
    * frames delivered are unevenly spaced. */
   AveAnalysisFrames pictures;
+  /* The video decoding thread and its decoder's threads run this many
+   * nice steps below the caller (0: at the caller's priority).  The
+   * analysis sets it while it transcribes: the speech recogniser is one
+   * thread that the whole analysis waits for, and should not share its
+   * core with the video's threads as an equal (docs/performance.md,
+   * "The speech recogniser first"). */
+  int      video_nice_increment;
   /* Optional: a memory pressure level kept by the caller and read
    * atomically at every packet (0 normal, 1 = 80 %, 2 = 90 % of the memory
    * budget): the queues then hold a half or a quarter of queue_bytes. */

@@ -2,11 +2,7 @@
 
 #include "config.h"
 
-#include <errno.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
+#include "core/ave-monitor.h"
 #include "pipeline/ave-job-background.h"
 
 typedef struct
@@ -21,17 +17,10 @@ background_thread (gpointer data)
   BackgroundRun *run = data;
   GTask *task = run->task;
   GError *error = NULL;
-  pid_t tid = (pid_t) syscall (SYS_gettid);
 
   /* On Linux the nice value belongs to the thread and is inherited by the
    * threads it creates: changing it here covers all of the job's threads. */
-  errno = 0;
-  {
-    int current = getpriority (PRIO_PROCESS, tid);
-
-    if (errno == 0 && setpriority (PRIO_PROCESS, tid, MIN (current + run->nice_increment, 19)) != 0)
-      g_debug ("could not lower the job's priority: %s", g_strerror (errno));
-  }
+  ave_thread_lower_priority_to (ave_thread_get_nice () + run->nice_increment);
 
   if (ave_job_run (g_task_get_source_object (task), g_task_get_cancellable (task), &error))
     g_task_return_boolean (task, TRUE);

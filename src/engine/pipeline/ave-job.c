@@ -35,6 +35,10 @@
 #include "resources/ave-runtime.h"
 #include "resources/ave-temp-dir.h"
 
+/* Nice steps the video analysis runs below the speech recogniser (see
+ * run_analysis). */
+#define ANALYSIS_VIDEO_NICE_STEP 10
+
 struct _AveJob
 {
   GObject         parent_instance;
@@ -764,6 +768,18 @@ run_analysis (AveJob *self, GCancellable *cancellable, GError **error)
     }
   if (self->media->has_video && (together || run.audio == NULL))
     run.video = ave_video_analyzer_new (s, self->media, self->compute);
+  /* The speech recogniser is one thread, and the longest part of the
+   * analysis unless the video's decoding is heavier still; the video's
+   * threads (decoding, statistics, key intervals) can share the cores.
+   * When the two run at once the video's yield to it, so the recogniser
+   * keeps a core of its own and the video's work fills the rest (the
+   * ordering that ends soonest).  docs/performance.md, "The speech
+   * recogniser first". */
+  if (run.video != NULL && run.audio != NULL && s->transcribe)
+    {
+      options.video_nice_increment = ANALYSIS_VIDEO_NICE_STEP;
+      ave_video_analyzer_set_nice_increment (run.video, ANALYSIS_VIDEO_NICE_STEP);
+    }
 
   if (run.audio != NULL)
     stage_start (self, &run.audio_clock, AVE_STAGE_AUDIO_ANALYSIS);
