@@ -14,7 +14,7 @@
 
 #include "ave-test-util.h"
 #include "core/ave-error.h"
-#include "core/ave-monitor.h"
+#include "core/ave-worker-pool.h"
 #include "media/ave-media-private.h"
 
 #if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT (57, 30, 100)

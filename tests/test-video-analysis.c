@@ -7,7 +7,7 @@
 
 #include "ave-test-util.h"
 #include "core/ave-settings.h"
-#include "core/ave-monitor.h"
+#include "core/ave-worker-pool.h"
 #include "analysis/ave-analysis.h"
 #include "analysis/ave-video-analyzer.h"
 #include "analysis/ave-shot-detector.h"

@@ -7,6 +7,7 @@
 
 #include "core/ave-error.h"
 #include "core/ave-monitor.h"
+#include "core/ave-worker-pool.h"
 #include "analysis/ave-video-analyzer.h"
 #include "analysis/ave-shot-detector.h"
 

@@ -2,15 +2,10 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
-#ifdef __linux__
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 #include "ave-monitor.h"
 
@@ -80,46 +75,4 @@ ave_thread_cpu_seconds (void)
   if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
     return 0;
   return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-int
-ave_thread_get_nice (void)
-{
-#ifdef __linux__
-  int nice;
-
-  errno = 0;
-  nice = getpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid));
-  return errno == 0 ? nice : 0;
-#else
-  return 0;
-#endif
-}
-
-gboolean
-ave_thread_lower_priority_to (int nice)
-{
-#ifdef __linux__
-  id_t tid = (id_t) syscall (SYS_gettid);
-  int current;
-
-  nice = MIN (nice, 19);
-  errno = 0;
-  current = getpriority (PRIO_PROCESS, tid);
-  if (errno != 0)
-    {
-      g_debug ("cannot read the thread's priority: %s", g_strerror (errno));
-      return FALSE;
-    }
-  if (current >= nice)
-    return TRUE;
-  if (setpriority (PRIO_PROCESS, tid, nice) != 0)
-    {
-      g_debug ("cannot lower the thread's priority to nice %d: %s", nice, g_strerror (errno));
-      return FALSE;
-    }
-#else
-  (void) nice;
-#endif
-  return TRUE;
 }

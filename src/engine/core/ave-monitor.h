@@ -26,15 +26,4 @@ double ave_resource_sample_cpu_percent (const AveResourceSample *before,
 /* CPU seconds used by the calling thread so far. */
 double ave_thread_cpu_seconds       (void);
 
-/* The calling thread's nice value (on Linux each thread has its own, and
- * the threads it creates inherit it); 0 where threads have none. */
-int      ave_thread_get_nice          (void);
-/* Lowers the calling thread's priority to nice value `nice` (at most 19)
- * when it is higher than that; never raises it, which an unprivileged
- * process could not undo.  Threads it creates from then on, FFmpeg's
- * decoder threads included, inherit it.  FALSE (and a debug message)
- * where it could not; a no-op where threads have no nice value of their
- * own. */
-gboolean ave_thread_lower_priority_to (int nice);
-
 G_END_DECLS

@@ -153,6 +153,48 @@ ave_job_thread_set_priority (int      nice_value,
   return TRUE;
 }
 
+int
+ave_thread_get_nice (void)
+{
+#ifdef __linux__
+  int nice;
+
+  errno = 0;
+  nice = getpriority (PRIO_PROCESS, (id_t) current_tid ());
+  return errno == 0 ? nice : 0;
+#else
+  return 0;
+#endif
+}
+
+gboolean
+ave_thread_lower_priority_to (int nice)
+{
+#ifdef __linux__
+  id_t tid = (id_t) current_tid ();
+  int current;
+
+  nice = MIN (nice, 19);
+  errno = 0;
+  current = getpriority (PRIO_PROCESS, tid);
+  if (errno != 0)
+    {
+      g_debug ("cannot read the thread's priority: %s", g_strerror (errno));
+      return FALSE;
+    }
+  if (current >= nice)
+    return TRUE;
+  if (setpriority (PRIO_PROCESS, tid, nice) != 0)
+    {
+      g_debug ("cannot lower the thread's priority to nice %d: %s", nice, g_strerror (errno));
+      return FALSE;
+    }
+#else
+  (void) nice;
+#endif
+  return TRUE;
+}
+
 struct _AveThreadPins
 {
   GHashTable *pinned;   /* tid → core + 1: the engine's threads placed so far */

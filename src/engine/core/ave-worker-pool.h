@@ -58,6 +58,17 @@ guint        ave_worker_pool_adapt           (const AveSettings   *settings,
 gboolean     ave_job_thread_set_priority     (int      nice_value,
                                               GError **error);
 
+/* The calling thread's nice value (on Linux each thread has its own, and
+ * the threads it creates inherit it); 0 where threads have none. */
+int          ave_thread_get_nice             (void);
+/* Lowers the calling thread's priority to nice value `nice` (at most 19)
+ * when it is higher than that; never raises it, which an unprivileged
+ * process could not undo.  Threads it creates from then on, FFmpeg's
+ * decoder threads included, inherit it.  FALSE (and a debug message)
+ * where it could not; a no-op where threads have no nice value of their
+ * own. */
+gboolean     ave_thread_lower_priority_to    (int nice);
+
 /* Pins the engine's threads round-robin to the cores the process may run
  * on.  ave_thread_pins_new(), called on the job's thread, pins that
  * thread; each update pins the threads started since by a pinned thread

@@ -10,7 +10,7 @@
 #include <libavutil/pixdesc.h>
 
 #include "core/ave-error.h"
-#include "core/ave-monitor.h"
+#include "core/ave-worker-pool.h"
 #include "media/ave-media-private.h"
 
 /* The one-pass analysis read: the calling thread demuxes, a video thread

@@ -2,7 +2,7 @@
 
 #include "config.h"
 
-#include "core/ave-monitor.h"
+#include "core/ave-worker-pool.h"
 #include "pipeline/ave-job-background.h"
 
 typedef struct
