@@ -29,7 +29,8 @@ struct _AveLimiter
   float    taps_gain;
 
   /* input history per channel, indexed by absolute sample number modulo
-   * the ring's size, a power of two */
+   * the ring's size, a power of two; its first N_TAPS samples are
+   * repeated after the end, so the taps of any sample lie in a row */
   float  **ring;
   gsize    ring_size;
   gint64   n_in;
@@ -46,6 +47,7 @@ struct _AveLimiter
    * only includes windows that contain sample j). */
   float   *box;
   double   box_sum;
+  gsize    box_slot;         /* sample n's: n modulo L + 1 */
 
   float    gain;             /* after the release smoothing */
   float    min_gain;
@@ -108,7 +110,7 @@ _ave_limiter_new (int    channels,
     self->ring_size *= 2;
   self->ring = g_new0 (float *, channels);
   for (int c = 0; c < channels; c++)
-    self->ring[c] = g_new0 (float, self->ring_size);
+    self->ring[c] = g_new0 (float, self->ring_size + N_TAPS);
 
   self->min_cap = self->lookahead + 2;
   self->min_index = g_new0 (gint64, self->min_cap);
@@ -150,14 +152,22 @@ _ave_limiter_get_max_reduction_db (AveLimiter *self)
   return 20.0 * log10 (self->min_gain);
 }
 
-static inline float
+/* Samples index .. index + N_TAPS - 1 of a channel, in a row.  Before the
+ * first sample they read as silence: the ring's last slots are still
+ * zero then (it holds more than latency + N_TAPS samples). */
+static inline const float *
 history (AveLimiter *self,
          int         channel,
          gint64      index)
 {
-  if (index < 0)
-    return 0.0f;
-  return self->ring[channel][index & (gint64) (self->ring_size - 1)];
+  return &self->ring[channel][index & (gint64) (self->ring_size - 1)];
+}
+
+static inline gsize
+wrap (gsize i,
+      gsize size)
+{
+  return i >= size ? i - size : i;
 }
 
 /* Feeds one sample per channel (`in` holds one value per channel); when a
@@ -174,7 +184,13 @@ limiter_push (AveLimiter  *self,
   float peak, between = 0.0f, required;
 
   for (int c = 0; c < self->channels; c++)
-    self->ring[c][k & (gint64) (self->ring_size - 1)] = in[c];
+    {
+      gsize at = (gsize) (k & (gint64) (self->ring_size - 1));
+
+      self->ring[c][at] = in[c];
+      if (at < N_TAPS)
+        self->ring[c][at + self->ring_size] = in[c];
+    }
 
   if (n < 0)
     return FALSE;
@@ -182,12 +198,13 @@ limiter_push (AveLimiter  *self,
   peak = self->prev_between_peak;
   for (int c = 0; c < self->channels; c++)
     {
-      float x = fabsf (history (self, c, n));
+      const float *taps = history (self, c, n - TAP_BEFORE);
+      float x = fabsf (taps[TAP_BEFORE]);
       float window = 0.0f;
 
       peak = MAX (peak, x);
       for (int m = 0; m < N_TAPS; m++)
-        window = MAX (window, fabsf (history (self, c, n + m - TAP_BEFORE)));
+        window = MAX (window, fabsf (taps[m]));
       if (window * self->taps_gain <= self->ceiling)
         {
           /* Every interpolated value here is under the ceiling, and so is
@@ -202,7 +219,7 @@ limiter_push (AveLimiter  *self,
           float y = 0.0f;
 
           for (int m = 0; m < N_TAPS; m++)
-            y += self->taps[p][m] * history (self, c, n + m - TAP_BEFORE);
+            y += self->taps[p][m] * taps[m];
           between = MAX (between, fabsf (y));
         }
     }
@@ -213,29 +230,29 @@ limiter_push (AveLimiter  *self,
   /* sliding minimum over [n - L, n] */
   while (self->min_len > 0)
     {
-      gsize back = (self->min_head + self->min_len - 1) % self->min_cap;
+      gsize back = wrap (self->min_head + self->min_len - 1, self->min_cap);
       if (self->min_value[back] < required)
         break;
       self->min_len--;
     }
   {
-    gsize slot = (self->min_head + self->min_len) % self->min_cap;
+    gsize slot = wrap (self->min_head + self->min_len, self->min_cap);
     self->min_index[slot] = n;
     self->min_value[slot] = required;
     self->min_len++;
   }
   while (self->min_index[self->min_head] < n - (gint64) self->lookahead)
     {
-      self->min_head = (self->min_head + 1) % self->min_cap;
+      self->min_head = wrap (self->min_head + 1, self->min_cap);
       self->min_len--;
     }
 
   {
-    gsize slot = (gsize) (n % (gint64) (self->lookahead + 1));
     float window_min = self->min_value[self->min_head];
 
-    self->box_sum += (double) window_min - (double) self->box[slot];
-    self->box[slot] = window_min;
+    self->box_sum += (double) window_min - (double) self->box[self->box_slot];
+    self->box[self->box_slot] = window_min;
+    self->box_slot = wrap (self->box_slot + 1, self->lookahead + 1);
   }
 
   j = n - (gint64) self->lookahead;
@@ -251,7 +268,7 @@ limiter_push (AveLimiter  *self,
   }
 
   for (int c = 0; c < self->channels; c++)
-    out[c][out_pos] = history (self, c, j) * self->gain;
+    out[c][out_pos] = *history (self, c, j) * self->gain;
   return TRUE;
 }
 
