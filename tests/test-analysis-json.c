@@ -97,8 +97,12 @@ make_full_analysis (void)
   g_array_append_val (a->highlights, h);
 
   c.time = 12.5; c.score = 0.9; c.sharpness = 0.8; c.exposure = 0.95;
+  c.has_signature = TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (c.signature.luma); i++)
+    c.signature.luma[i] = (guint8) (i * 7 + 3);
   g_array_append_val (a->thumbnail_candidates, c);
   c.time = 3; c.score = 0.6; c.sharpness = 0.5; c.exposure = 0.7;
+  c.has_signature = FALSE;
   g_array_append_val (a->thumbnail_candidates, c);
 
   a->transcriber = g_strdup ("pocketsphinx 5prealpha en-us");
@@ -222,6 +226,15 @@ check_full_analysis (const AveAnalysis *a)
   g_assert_cmpfloat (g_array_index (a->thumbnail_candidates, AveThumbnailCandidate, 0).time, ==, 12.5);
   g_assert_cmpfloat (g_array_index (a->thumbnail_candidates, AveThumbnailCandidate, 0).sharpness, ==, 0.8);
   g_assert_cmpfloat (g_array_index (a->thumbnail_candidates, AveThumbnailCandidate, 1).exposure, ==, 0.7);
+  /* the signature of the analysed picture, when there is one */
+  {
+    const AveThumbnailCandidate *first = &g_array_index (a->thumbnail_candidates, AveThumbnailCandidate, 0);
+
+    g_assert_true (first->has_signature);
+    for (guint i = 0; i < G_N_ELEMENTS (first->signature.luma); i++)
+      g_assert_cmpuint (first->signature.luma[i], ==, (guint8) (i * 7 + 3));
+    g_assert_false (g_array_index (a->thumbnail_candidates, AveThumbnailCandidate, 1).has_signature);
+  }
 
   g_assert_cmpstr (a->transcriber, ==, "pocketsphinx 5prealpha en-us");
   g_assert_cmpstr (a->compute_backend, ==, "cpu");
@@ -345,6 +358,10 @@ test_invalid (void)
   expect_invalid ("{\"version\":1,\"highlights\":[{\"time\":1}]}", "highlights[0].score: missing");
   expect_invalid ("{\"version\":1,\"thumbnail_candidates\":[{\"time\":1,\"score\":true}]}",
                   "thumbnail_candidates[0].score: expected a number");
+  expect_invalid ("{\"version\":1,\"thumbnail_candidates\":[{\"time\":1,\"score\":1,\"signature\":\"AAEC\"}]}",
+                  "thumbnail_candidates[0].signature: expected 144 bytes in base64, found 3");
+  expect_invalid ("{\"version\":1,\"thumbnail_candidates\":[{\"time\":1,\"score\":1,\"signature\":7}]}",
+                  "thumbnail_candidates[0].signature: expected a string");
   expect_invalid ("{\"version\":1,\"warnings\":[1]}", "warnings[0]: expected a string");
   expect_invalid ("{\"version\":1,\"tempo_bpm\":-3}", "tempo_bpm: must not be negative");
   expect_invalid ("[1,2]", "not a JSON object");

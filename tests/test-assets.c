@@ -169,6 +169,76 @@ test_thumbnails_choice (void)
   }
 }
 
+/* Candidates that carry the analysed picture's signature are compared
+ * by it, before anything is decoded: here the flat grey frame at 5.4 s
+ * is said to look like the waves at 1.0 s, so it is passed over (read
+ * from its pixels, as without signatures, it would be chosen), and the
+ * waves at 3.2 s, said to look different, are chosen. */
+static void
+test_thumbnails_signatures (void)
+{
+  const char *source = thumb_source ();
+  AveThumbnailCandidate candidates[] = {
+    { .time = 1.0, .score = 0.95, .has_signature = TRUE },
+    { .time = 5.4, .score = 0.85, .has_signature = TRUE },
+    { .time = 3.2, .score = 0.70, .has_signature = TRUE },
+  };
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = ave_test_path ("thumbs-signatures");
+  AveSegment keep = { .start = 0.0, .end = 10.0, .enabled = TRUE };
+  double mean, stddev;
+
+  memset (candidates[0].signature.luma, 100, sizeof candidates[0].signature.luma);
+  memset (candidates[1].signature.luma, 102, sizeof candidates[1].signature.luma);
+  memset (candidates[2].signature.luma, 140, sizeof candidates[2].signature.luma);
+  g_assert_cmpfloat (ave_thumbnail_signature_distance (&candidates[0].signature, &candidates[1].signature),
+                     ==, 2.0);
+  analysis = analysis_with_candidates (source, candidates, G_N_ELEMENTS (candidates));
+  g_assert_true (ave_plan_append_segment (plan, &keep));
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  settings->thumbnail_count = 5;
+  settings->thumbnail_width = 320;
+
+  g_assert_true (ave_thumbnails_write (analysis, plan, settings, dir, paths, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (paths->len, ==, 2);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      image_luma (g_ptr_array_index (paths, i), &mean, &stddev);
+      /* the waves both times, never the flat grey */
+      g_assert_cmpfloat (stddev, >, 20.0);
+    }
+}
+
+/* The signature is the mean luma of each of 16 x 9 boxes, whatever the
+ * size of the plane (every pixel up to 640 wide, every n-th row and
+ * column beyond). */
+static void
+test_thumbnail_signature (void)
+{
+  const int w = 1920, h = 1080;
+  g_autofree guint8 *plane = g_new (guint8, (gsize) w * h);
+  AveThumbnailSignature sig, small_sig;
+
+  /* left half 40, right half 200, with pixel noise that averages out */
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      plane[(gsize) y * w + x] = (guint8) ((x < w / 2 ? 40 : 200) + ((x + y) % 2 ? 10 : -10));
+  ave_thumbnail_signature_compute (plane, w, w, h, &sig);
+  for (int sx = 0; sx < AVE_THUMBNAIL_SIGNATURE_W; sx++)
+    g_assert_cmpint (sig.luma[4 * AVE_THUMBNAIL_SIGNATURE_W + sx], ==, sx < 8 ? 40 : 200);
+  /* the same picture at 320x180 (every pixel) gives the same signature */
+  for (int y = 0; y < 180; y++)
+    for (int x = 0; x < 320; x++)
+      plane[(gsize) y * 320 + x] = (guint8) ((x < 160 ? 40 : 200) + ((x + y) % 2 ? 10 : -10));
+  ave_thumbnail_signature_compute (plane, 320, 320, 180, &small_sig);
+  g_assert_cmpfloat (ave_thumbnail_signature_distance (&sig, &small_sig), <, 1.0);
+}
+
 static void
 test_thumbnails_count_and_spacing (void)
 {
@@ -463,6 +533,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/assets/metadata/language-and-titles", test_metadata_language_and_titles);
   g_test_add_func ("/engine/assets/thumbnails/choice", test_thumbnails_choice);
   g_test_add_func ("/engine/assets/thumbnails/count", test_thumbnails_count_and_spacing);
+  g_test_add_func ("/engine/assets/thumbnails/signatures", test_thumbnails_signatures);
+  g_test_add_func ("/engine/assets/thumbnails/signature", test_thumbnail_signature);
   g_test_add_func ("/engine/assets/thumbnails/rotated", test_thumbnails_rotated);
   g_test_add_func ("/engine/assets/thumbnails/colours", test_thumbnails_colours);
   g_test_add_func ("/engine/assets/thumbnails/none", test_thumbnails_none);

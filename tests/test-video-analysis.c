@@ -735,6 +735,55 @@ test_key_frames_decoders (void)
                    three->thumbnail_candidates->len * sizeof (AveThumbnailCandidate));
 }
 
+/* Each thumbnail candidate carries the signature of its own analysed
+ * picture (the thumbnail step compares candidates by it without decoding
+ * them): with reference pictures, and with key pictures where most
+ * candidates come from the stretches decoded between two of them.  The
+ * picture decoded again at the candidate's time, at the analysis size,
+ * has nearly the same signature. */
+static void
+check_candidate_signatures (AveMode mode)
+{
+  const char *path = ave_test_sample ("sample.mp4", 30, 320, 180);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(AveAnalysis) analysis = NULL;
+  g_autoptr(AveMediaSource) source = NULL;
+  g_autoptr(GError) error = NULL;
+  FastRun run = { 0 };
+  AveMediaSourceOptions options = { .want_video = TRUE, .video_width = 320, .video_height = 180 };
+
+  ave_settings_apply_mode (settings, mode);
+  analysis = analyze_like_job (path, settings, TRUE, &run);
+  source = ave_media_source_open (path, &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (analysis->thumbnail_candidates->len, >=, analysis->shots->len);
+  for (guint i = 0; i < analysis->thumbnail_candidates->len; i++)
+    {
+      const AveThumbnailCandidate *c = &g_array_index (analysis->thumbnail_candidates, AveThumbnailCandidate, i);
+      g_autoptr(AvePicture) picture = NULL;
+      AveThumbnailSignature decoded;
+      double distance;
+
+      g_assert_true (c->has_signature);
+      g_assert_true (ave_media_source_seek (source, c->time, &error));
+      picture = ave_media_source_read_picture (source, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (picture);
+      ave_thumbnail_signature_compute (picture->y, picture->y_stride, picture->width, picture->height, &decoded);
+      distance = ave_thumbnail_signature_distance (&c->signature, &decoded);
+      g_test_message ("%s: candidate at %.3f s, %.2f from the picture decoded again",
+                      ave_analysis_frames_to_string (run.frames), c->time, distance);
+      g_assert_cmpfloat (distance, <, 0.25 * AVE_THUMBNAIL_SIGNATURE_ALIKE);
+    }
+}
+
+static void
+test_candidate_signatures (void)
+{
+  check_candidate_signatures (AVE_MODE_BALANCED);
+  check_candidate_signatures (AVE_MODE_FAST);
+}
+
 /* The default analysis decodes reference pictures too.  Here x264 may not
  * start a new picture type at a change of scene (scenecut=0) and every
  * fourth picture only is a reference (3 B-frames, no pyramid): the cuts
@@ -987,6 +1036,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/video-analysis/reference-frames-only", test_reference_frames_only);
   g_test_add_func ("/engine/video-analysis/cut-on-skipped-frame", test_cut_on_skipped_frame);
   g_test_add_func ("/engine/video-analysis/key-frames-sample", test_key_frames_sample);
+  g_test_add_func ("/engine/video-analysis/candidate-signatures", test_candidate_signatures);
   g_test_add_func ("/engine/video-analysis/key-frames-decoders", test_key_frames_decoders);
   g_test_add_func ("/engine/video-analysis/key-frames-cut-mid-gop", test_key_frames_cut_mid_gop);
   g_test_add_func ("/engine/video-analysis/key-frames-two-cuts-in-gop", test_key_frames_two_cuts_in_gop);

@@ -254,6 +254,60 @@ ave_thumbnail_candidate_compare_best_first (gconstpointer a,
   return c != 0 ? c : compare_double (ca->time, cb->time);
 }
 
+/* Every pixel of a box up to this width; wider planes every n-th row and
+ * column, so a 1080p picture costs about what a 640-wide one does. */
+#define SIGNATURE_FULL_WIDTH 640
+
+void
+ave_thumbnail_signature_compute (const guint8          *y,
+                                 int                    y_stride,
+                                 int                    width,
+                                 int                    height,
+                                 AveThumbnailSignature *out)
+{
+  int step;
+
+  g_return_if_fail (y != NULL && width > 0 && height > 0);
+  g_return_if_fail (out != NULL);
+
+  step = MAX (1, (width + SIGNATURE_FULL_WIDTH - 1) / SIGNATURE_FULL_WIDTH);
+  for (int sy = 0; sy < AVE_THUMBNAIL_SIGNATURE_H; sy++)
+    {
+      int y0 = sy * height / AVE_THUMBNAIL_SIGNATURE_H;
+      int y1 = MAX (y0 + 1, (sy + 1) * height / AVE_THUMBNAIL_SIGNATURE_H);
+
+      for (int sx = 0; sx < AVE_THUMBNAIL_SIGNATURE_W; sx++)
+        {
+          int x0 = sx * width / AVE_THUMBNAIL_SIGNATURE_W;
+          int x1 = MAX (x0 + 1, (sx + 1) * width / AVE_THUMBNAIL_SIGNATURE_W);
+          guint64 sum = 0, n = 0;
+
+          for (int row = y0; row < MIN (y1, height); row += step)
+            {
+              const guint8 *line = y + (gsize) row * (gsize) y_stride;
+
+              for (int x = x0; x < MIN (x1, width); x += step)
+                sum += line[x];
+              n += (guint64) ((MIN (x1, width) - x0 + step - 1) / step);
+            }
+          out->luma[sy * AVE_THUMBNAIL_SIGNATURE_W + sx] = (guint8) ((sum + n / 2) / MAX (n, 1));
+        }
+    }
+}
+
+double
+ave_thumbnail_signature_distance (const AveThumbnailSignature *a,
+                                  const AveThumbnailSignature *b)
+{
+  guint sum = 0;
+
+  g_return_val_if_fail (a != NULL && b != NULL, 0.0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (a->luma); i++)
+    sum += (guint) ABS ((int) a->luma[i] - (int) b->luma[i]);
+  return (double) sum / G_N_ELEMENTS (a->luma);
+}
+
 static int
 compare_time (gconstpointer a,
               gconstpointer b)
@@ -520,6 +574,12 @@ ave_analysis_to_json (const AveAnalysis *self)
       ave_json_add_double (builder, "score", c->score);
       ave_json_add_double (builder, "sharpness", c->sharpness);
       ave_json_add_double (builder, "exposure", c->exposure);
+      if (c->has_signature)
+        {
+          g_autofree char *encoded = g_base64_encode (c->signature.luma, sizeof c->signature.luma);
+
+          ave_json_add_string (builder, "signature", encoded);
+        }
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -916,6 +976,35 @@ read_times (const AveJsonFormat  *fmt,
   return TRUE;
 }
 
+/* A candidate's "signature": base64 of its 16 x 9 box means. */
+static gboolean
+read_signature (const AveJsonFormat    *fmt,
+                JsonObject             *obj,
+                const char             *path,
+                AveThumbnailCandidate  *c,
+                GError                **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree guchar *bytes = NULL;
+  gsize length = 0;
+
+  if (!ave_json_read_string_max (fmt, obj, path, "signature", 4 * sizeof c->signature.luma, &text, error))
+    return FALSE;
+  if (text == NULL)
+    return TRUE;
+  bytes = g_base64_decode (text, &length);
+  if (length != sizeof c->signature.luma)
+    {
+      g_set_error (error, AVE_ANALYSIS_ERROR, AVE_ANALYSIS_ERROR_INVALID,
+                   "%s.signature: expected %u bytes in base64, found %" G_GSIZE_FORMAT,
+                   path, (guint) sizeof c->signature.luma, length);
+      return FALSE;
+    }
+  memcpy (c->signature.luma, bytes, length);
+  c->has_signature = TRUE;
+  return TRUE;
+}
+
 /* "highlights" and "thumbnail_candidates" are both lists of scored moments:
  * one reader for both; only candidates carry how sharp and well exposed
  * the frame is. */
@@ -948,7 +1037,8 @@ read_scored_times (const AveJsonFormat  *fmt,
       if (with_frame_quality)
         {
           if (!ave_json_read_number (fmt, obj, path, "sharpness", FALSE, 0, &c.sharpness, error) ||
-              !ave_json_read_number (fmt, obj, path, "exposure", FALSE, 0, &c.exposure, error))
+              !ave_json_read_number (fmt, obj, path, "exposure", FALSE, 0, &c.exposure, error) ||
+              !read_signature (fmt, obj, path, &c, error))
             return FALSE;
           g_array_append_val (out, c);
         }

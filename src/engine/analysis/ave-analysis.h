@@ -61,11 +61,29 @@ typedef struct
   gboolean filler;
 } AveWord;
 
+/* What a picture looks like, coarsely: the mean luma of each of 16 x 9
+ * boxes over it (ave_thumbnail_signature_compute).  Two thumbnails whose
+ * signatures are closer than AVE_THUMBNAIL_SIGNATURE_ALIKE show the same
+ * thing (the same framing of the same scene). */
+#define AVE_THUMBNAIL_SIGNATURE_W 16
+#define AVE_THUMBNAIL_SIGNATURE_H 9
+#define AVE_THUMBNAIL_SIGNATURE_ALIKE 6.0   /* mean |luma difference|, 0..255 */
+
+typedef struct
+{
+  guint8 luma[AVE_THUMBNAIL_SIGNATURE_W * AVE_THUMBNAIL_SIGNATURE_H];
+} AveThumbnailSignature;
+
 typedef struct
 {
   double time;           /* seconds */
   double score;          /* 0..1, higher is better */
   double sharpness, exposure;
+  /* of the analysed picture, when the analysis kept it (older
+   * analysis.json files, and very long analyses, have none: the thumbnail
+   * step then decodes the picture to know) */
+  gboolean              has_signature;
+  AveThumbnailSignature signature;
 } AveThumbnailCandidate;
 
 typedef struct
@@ -148,6 +166,18 @@ void         ave_analysis_sort       (AveAnalysis *self);
  * earlier time, so that the same input always gives the same order. */
 int          ave_thumbnail_candidate_compare_best_first (gconstpointer a,
                                                          gconstpointer b);
+
+/* The signature of a luma plane of any size: each box's mean luma (over
+ * every pixel up to 640 wide, every n-th row and column of wider planes),
+ * so that noise and compression do not matter. */
+void         ave_thumbnail_signature_compute  (const guint8          *y,
+                                               int                    y_stride,
+                                               int                    width,
+                                               int                    height,
+                                               AveThumbnailSignature *out);
+/* Mean |difference| of two signatures' boxes, 0..255. */
+double       ave_thumbnail_signature_distance (const AveThumbnailSignature *a,
+                                               const AveThumbnailSignature *b);
 
 JsonNode    *ave_analysis_to_json    (const AveAnalysis *self);
 /* Read through the engine's document reader (core/ave-json-doc.h): errors

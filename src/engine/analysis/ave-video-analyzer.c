@@ -47,6 +47,19 @@
  * (short shots) are all looked into. */
 #define KEY_BUSY_RATIO 1.2
 #define KEY_BUSY_MAX_HIST 0.3
+/* The signatures kept of the pictures analysed, for the thumbnail
+ * candidates' (152 bytes each, 16 MiB at most: all of them for about two
+ * hours of reference pictures at 30 frames a second, half an hour when
+ * every picture of a 60 fps video is analysed); past that the thumbnail
+ * step decodes the candidates to compare them. */
+#define MAX_SIGNATURES ((16u << 20) / sizeof (PictureSignature))
+
+/* What a pushed picture looks like (its record has the same pts). */
+typedef struct
+{
+  double                pts;
+  AveThumbnailSignature signature;
+} PictureSignature;
 
 struct _AveVideoAnalyzer
 {
@@ -90,6 +103,7 @@ struct _AveVideoAnalyzer
   gboolean     has_before_first;
 
   GArray      *records;          /* AveFrameRecord */
+  GArray      *signatures;       /* PictureSignature, at most MAX_SIGNATURES */
 };
 
 static void queue_key_intervals (AveVideoAnalyzer *self,
@@ -268,6 +282,7 @@ analyzer_new (double      shot_threshold,
   self->compute = g_object_ref (compute);
   self->ring = g_new0 (AveFrameStats, STATS_RING);
   self->records = g_array_new (FALSE, TRUE, sizeof (AveFrameRecord));
+  self->signatures = g_array_new (FALSE, FALSE, sizeof (PictureSignature));
   self->n_workers = 1;
   self->key_nice = G_MININT;
   self->key_next = 1;
@@ -387,6 +402,14 @@ ave_video_analyzer_push (AveVideoAnalyzer       *self,
     }
   if (!ave_compute_analysis_add (self->analysis, &picture, error))
     return FALSE;
+  if (self->signatures->len < MAX_SIGNATURES)
+    {
+      PictureSignature sig = { .pts = frame->pts };
+
+      ave_thumbnail_signature_compute (frame->y, frame->y_stride, picture.width, picture.height,
+                                       &sig.signature);
+      g_array_append_val (self->signatures, sig);
+    }
   self->batch_pts[self->n_batch] = frame->pts;
   self->batch_duration[self->n_batch] = frame->duration > 0.0 ? frame->duration : 0.0;
   self->n_batch++;
@@ -648,6 +671,7 @@ reference_records (AveVideoAnalyzer    *self,
                    const AveFrameStats *before_from,
                    AveFrameStats       *before_to,
                    guint               *long_span,
+                   GArray             **signatures,
                    GError             **error)
 {
   g_autoptr(AveVideoAnalyzer) sub = analyzer_new (self->shot_threshold, self->compute);
@@ -706,6 +730,7 @@ reference_records (AveVideoAnalyzer    *self,
   *long_span = sub->long_span;
   /* the picture before the last */
   *before_to = *ring_back (sub, 2);
+  *signatures = g_array_ref (sub->signatures);
   return g_array_ref (sub->records);
 }
 
@@ -738,6 +763,15 @@ key_interval_is_candidate (const AveFrameRecord *records,
  * puts each cut on its frame.  So are the pictures after the last key
  * picture, which no key picture follows.  Elsewhere the records stay a
  * key interval apart. */
+static int
+compare_signature_pts (gconstpointer a,
+                       gconstpointer b)
+{
+  double pa = ((const PictureSignature *) a)->pts, pb = ((const PictureSignature *) b)->pts;
+
+  return (pa > pb) - (pa < pb);
+}
+
 /* One key interval looked into: the records of its reference pictures
  * (reference_records), decoded by whichever worker took its group. */
 typedef struct
@@ -746,6 +780,7 @@ typedef struct
   double        from, to;    /* its key pictures; to < 0: to the end of the video */
   double        score, diff, hist;   /* between the two, for the log */
   GArray       *run;         /* NULL: did not decode */
+  GArray       *signatures;  /* PictureSignature of run's pictures */
   guint         span;
   AveFrameStats before_key;  /* the picture before the key picture ending it */
   char         *why;         /* why run is NULL, for the log */
@@ -769,6 +804,7 @@ key_group_free (struct KeyGroup *group)
       KeyIntervalRun *r = &g_array_index (group->runs, KeyIntervalRun, k);
 
       g_clear_pointer (&r->run, g_array_unref);
+      g_clear_pointer (&r->signatures, g_array_unref);
       g_clear_pointer (&r->why, g_free);
     }
   g_array_unref (group->runs);
@@ -835,7 +871,7 @@ decode_key_group (gpointer data,
        * test needs */
       r->run = reference_records (self, refs, r->from, r->to,
                                   prev != NULL && prev->run != NULL ? &prev->before_key : NULL,
-                                  &r->before_key, &r->span, &error);
+                                  &r->before_key, &r->span, &r->signatures, &error);
       if (r->run == NULL)
         r->why = g_strdup (error != NULL ? error->message : "they did not decode as one run");
     }
@@ -1026,6 +1062,15 @@ refine_key_intervals (AveVideoAnalyzer *self)
         }
       n_pictures += tail ? m - 1 : m - 2;
       n_seen++;
+      /* the inner pictures' (the key pictures' are in already) */
+      for (guint k = 0; k < run->signatures->len; k++)
+        {
+          const PictureSignature *sig = &g_array_index (run->signatures, PictureSignature, k);
+
+          if (self->signatures->len < MAX_SIGNATURES && sig->pts > r[0].pts &&
+              (tail || sig->pts < r[m - 1].pts))
+            g_array_append_val (self->signatures, *sig);
+        }
       dense_span = MAX (dense_span, run->span);
       if (!tail)
         {
@@ -1134,8 +1179,41 @@ in_transition (const AveShotBoundary *boundaries,
   return FALSE;
 }
 
+/* The candidate for the picture of record r, with that picture's
+ * signature when it was kept (signatures: sorted by pts). */
+static AveThumbnailCandidate
+thumbnail_candidate (const AveFrameRecord *r,
+                     double                score,
+                     GArray               *signatures)
+{
+  AveThumbnailCandidate candidate = {
+    .time = r->pts,
+    .score = score,
+    .sharpness = sharpness_score (r->sharpness),
+    .exposure = exposure_score (r->mean_luma),
+  };
+  guint lo = 0, hi = signatures->len;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (g_array_index (signatures, PictureSignature, mid).pts < r->pts)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  if (lo < signatures->len && g_array_index (signatures, PictureSignature, lo).pts == r->pts)
+    {
+      candidate.has_signature = TRUE;
+      candidate.signature = g_array_index (signatures, PictureSignature, lo).signature;
+    }
+  return candidate;
+}
+
 static void
 add_thumbnail_candidates (GArray               *out,
+                          GArray               *signatures,
                           const AveFrameRecord *records,
                           const AveShotBoundary *boundaries,
                           guint                 n_boundaries,
@@ -1180,16 +1258,10 @@ add_thumbnail_candidates (GArray               *out,
         break;
 
       {
-        const AveFrameRecord *r = &records[best];
-        AveThumbnailCandidate candidate = {
-          .time = r->pts,
-          .score = best_score,
-          .sharpness = sharpness_score (r->sharpness),
-          .exposure = exposure_score (r->mean_luma),
-        };
+        AveThumbnailCandidate candidate = thumbnail_candidate (&records[best], best_score, signatures);
 
         g_array_append_val (out, candidate);
-        chosen[n_chosen++] = r->pts;
+        chosen[n_chosen++] = records[best].pts;
       }
     }
 }
@@ -1353,9 +1425,11 @@ ave_video_analyzer_finish (AveVideoAnalyzer  *self,
       shot->highlight = best_highlight > 0.0 ? CLAMP (shot->highlight / best_highlight, 0.0, 1.0) : 0.0;
     }
 
+  /* (pushed in display order, the key intervals' after the rest) */
+  g_array_sort (self->signatures, compare_signature_pts);
   candidates = g_array_new (FALSE, TRUE, sizeof (AveThumbnailCandidate));
   for (guint s = 0; s < n_shots; s++)
-    add_thumbnail_candidates (candidates, records, boundaries, found->len,
+    add_thumbnail_candidates (candidates, self->signatures, records, boundaries, found->len,
                               &g_array_index (shots, AveShot, s), &spans[s]);
   if (candidates->len == 0)
     {
@@ -1372,12 +1446,8 @@ ave_video_analyzer_finish (AveVideoAnalyzer  *self,
           }
       if (best_score >= 0.0)
         {
-          AveThumbnailCandidate candidate = {
-            .time = records[best].pts,
-            .score = best_score,
-            .sharpness = sharpness_score (records[best].sharpness),
-            .exposure = exposure_score (records[best].mean_luma),
-          };
+          AveThumbnailCandidate candidate = thumbnail_candidate (&records[best], best_score,
+                                                                 self->signatures);
           g_array_append_val (candidates, candidate);
         }
     }
@@ -1415,5 +1485,6 @@ ave_video_analyzer_free (AveVideoAnalyzer *self)
   g_clear_pointer (&self->analysis, ave_compute_analysis_free);
   g_clear_pointer (&self->ring, g_free);
   g_clear_pointer (&self->records, g_array_unref);
+  g_clear_pointer (&self->signatures, g_array_unref);
   g_free (self);
 }

@@ -16,58 +16,27 @@
 #include "ave-cards-private.h"
 
 /* Thumbnails are the best-scored analysis candidates that survive the edit,
- * spread out in time and visibly different from each other.  Each one is
+ * spread out in time and visibly different from each other (by their
+ * signatures: the analysed picture's when the analysis kept it, so a
+ * candidate like one chosen is passed over undecoded).  Each one is
  * decoded on its own (seek + one frame), so the cost does not depend on the
  * length of the video. */
 
 #define MIN_SPACING_S   2.0   /* candidates closer than this show the same moment */
-#define SIG_W           32
-#define SIG_H           18
-#define MIN_SIG_DIFF    6.0   /* mean |luma difference| (0..255) of the 32x18 signatures */
 /* Bounds on a thumbnail (docs/cli.md, "Limits"): 8K a side, and the
  * probe's limit on a picture's shape (16:1 either way). */
 #define MAX_THUMBNAIL_SIDE 8192
 #define MAX_THUMBNAIL_ASPECT 16.0
 
-typedef struct
+static gboolean
+looks_like_one_chosen (const AveThumbnailSignature *sig,
+                       GArray                      *chosen_sigs)
 {
-  guint8 luma[SIG_W * SIG_H];
-} Signature;
-
-/* Box-averaged 32x18 luma: small enough that noise and compression do not
- * matter, detailed enough to tell two shots apart. */
-static void
-signature_compute (const AvePicture *frame,
-                   Signature        *sig)
-{
-  for (int sy = 0; sy < SIG_H; sy++)
-    for (int sx = 0; sx < SIG_W; sx++)
-      {
-        int x0 = sx * frame->width / SIG_W, x1 = MAX (x0 + 1, (sx + 1) * frame->width / SIG_W);
-        int y0 = sy * frame->height / SIG_H, y1 = MAX (y0 + 1, (sy + 1) * frame->height / SIG_H);
-        guint64 sum = 0;
-
-        x1 = MIN (x1, frame->width);
-        y1 = MIN (y1, frame->height);
-        for (int y = y0; y < y1; y++)
-          {
-            const guint8 *row = frame->y + (gsize) y * frame->y_stride;
-            for (int x = x0; x < x1; x++)
-              sum += row[x];
-          }
-        sig->luma[sy * SIG_W + sx] = (guint8) (sum / (guint64) MAX (1, (x1 - x0) * (y1 - y0)));
-      }
-}
-
-static double
-signature_distance (const Signature *a,
-                    const Signature *b)
-{
-  guint64 sum = 0;
-
-  for (guint i = 0; i < SIG_W * SIG_H; i++)
-    sum += (guint64) abs ((int) a->luma[i] - (int) b->luma[i]);
-  return (double) sum / (SIG_W * SIG_H);
+  for (guint k = 0; k < chosen_sigs->len; k++)
+    if (ave_thumbnail_signature_distance (&g_array_index (chosen_sigs, AveThumbnailSignature, k), sig)
+        < AVE_THUMBNAIL_SIGNATURE_ALIKE)
+      return TRUE;
+  return FALSE;
 }
 
 /* Thumbnail size: settings->thumbnail_width wide, the display aspect
@@ -163,7 +132,7 @@ ave_thumbnails_write (const AveAnalysis  *analysis,
     return FALSE;
 
   chosen_times = g_array_new (FALSE, FALSE, sizeof (double));
-  chosen_sigs = g_array_new (FALSE, FALSE, sizeof (Signature));
+  chosen_sigs = g_array_new (FALSE, FALSE, sizeof (AveThumbnailSignature));
 
   for (guint i = 0; i < kept->len && written < settings->thumbnail_count; i++)
     {
@@ -172,7 +141,7 @@ ave_thumbnails_write (const AveAnalysis  *analysis,
       g_autofree char *name = NULL;
       g_autofree char *path = NULL;
       gboolean duplicate = FALSE;
-      Signature sig;
+      AveThumbnailSignature sig;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
@@ -181,6 +150,17 @@ ave_thumbnails_write (const AveAnalysis  *analysis,
         duplicate = fabs (g_array_index (chosen_times, double, k) - cand->time) < MIN_SPACING_S;
       if (duplicate)
         continue;
+      /* The analysis kept what the picture looks like: a candidate like
+       * one chosen is passed over without decoding it. */
+      if (cand->has_signature)
+        {
+          sig = cand->signature;
+          if (looks_like_one_chosen (&sig, chosen_sigs))
+            {
+              g_debug ("candidate at %.3f s looks like one already chosen (analysed picture)", cand->time);
+              continue;
+            }
+        }
 
       if (!ave_media_source_seek (source, cand->time, error))
         return FALSE;
@@ -193,13 +173,14 @@ ave_thumbnails_write (const AveAnalysis  *analysis,
           continue;
         }
 
-      signature_compute (frame, &sig);
-      for (guint k = 0; k < chosen_sigs->len && !duplicate; k++)
-        duplicate = signature_distance (&g_array_index (chosen_sigs, Signature, k), &sig) < MIN_SIG_DIFF;
-      if (duplicate)
+      if (!cand->has_signature)
         {
-          g_debug ("candidate at %.3f s looks like one already chosen", cand->time);
-          continue;
+          ave_thumbnail_signature_compute (frame->y, frame->y_stride, frame->width, frame->height, &sig);
+          if (looks_like_one_chosen (&sig, chosen_sigs))
+            {
+              g_debug ("candidate at %.3f s looks like one already chosen", cand->time);
+              continue;
+            }
         }
 
       name = g_strdup_printf ("thumb-%02u.jpg", written + 1);
