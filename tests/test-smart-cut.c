@@ -204,7 +204,53 @@ render_fast (AvePlan          *plan,
   g_assert_no_error (error);
 }
 
+typedef struct
+{
+  GCancellable *cancellable;
+  double        at;
+} CancelAt;
+
+static void
+cancel_at (double   fraction,
+           gpointer data)
+{
+  CancelAt *c = data;
+
+  if (fraction >= c->at)
+    g_cancellable_cancel (c->cancellable);
+}
+
 /* ------------------------------------------------------------ tests */
+
+/* Cancelled at any point (while the sound is measured, while it is
+ * encoded on its own thread beside the pictures, near the end), the
+ * smart cut stops with G_IO_ERROR_CANCELLED: neither side waits for the
+ * other, and nothing is left running or allocated (the sanitizer run). */
+static void
+test_cancel (void)
+{
+  const char *source = pattern_media ();
+  static const double points[] = { 0.0, 0.05, 0.3, 0.6, 0.95 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (points); i++)
+    {
+      g_autofree char *output = ave_test_path ("pattern-cancel.mp4");
+      g_autoptr(AvePlan) plan = ave_plan_new (source, 16.0);
+      g_autoptr(AveSettings) settings = fast_settings ();
+      g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+      g_autoptr(GError) error = NULL;
+      AveComposeResult result = { 0 };
+      CancelAt at = { cancellable, points[i] };
+
+      plan_add (plan, 0.0, 3.3, AVE_TRANSITION_CUT, 0.0);
+      plan_add (plan, 4.52, 15.5, AVE_TRANSITION_CUT, 0.0);
+      if (points[i] == 0.0)
+        g_cancellable_cancel (cancellable);
+      g_assert_false (ave_composer_render (plan, NULL, settings, NULL, output, &result,
+                                           cancel_at, &at, cancellable, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    }
+}
 
 static void
 test_copy_and_encode (void)
@@ -862,6 +908,7 @@ main (int    argc,
   g_test_add_func ("/engine/smart-cut/sample-talk", test_sample_talk);
   g_test_add_func ("/engine/smart-cut/rotation", test_rotation_kept);
   g_test_add_func ("/engine/smart-cut/fallback", test_fallback);
+  g_test_add_func ("/engine/smart-cut/cancel", test_cancel);
   for (guint i = 0; i < G_N_ELEMENTS (real_files); i++)
     {
       g_autofree char *path = g_strdup_printf ("/engine/smart-cut/real/%s", real_files[i].name);
