@@ -34,20 +34,7 @@ struct _AveMp4Writer
 
   AVPacket        *packet;
   const AveMp4PacketSink *sink;    /* instead of `format` */
-
-  /* With a sink, the AAC encoder runs on a thread of its own (it is most
-   * of the sound's work): frames go to it through a short queue. */
-  GThread         *encoder_thread;
-  GMutex           lock;
-  GCond            changed;
-  GQueue           frames;         /* AVFrame *, to encode; NULL: the end */
-  gboolean         encoder_done;   /* the thread has stopped: see encoder_error */
-  GError          *encoder_error;
 };
-
-/* Frames waiting for the encoder thread at most: 64 AAC frames, 1.4 s of
- * sound at 48 kHz. */
-#define MAX_QUEUED_FRAMES 64
 
 /* ---------------------------------------------------------- subtitles */
 
@@ -190,20 +177,11 @@ set_av_error (GError     **error,
   g_set_error (error, AVE_COMPOSE_ERROR, code, "%s (%s)", what, reason);
 }
 
-static void     stop_encoder_thread (AveMp4Writer *self);
-static gpointer encode_sound        (gpointer      data);
-
 void
 _ave_mp4_writer_free (AveMp4Writer *self)
 {
   if (self == NULL)
     return;
-  stop_encoder_thread (self);
-  if (self->sink != NULL)
-    {
-      g_mutex_clear (&self->lock);
-      g_cond_clear (&self->changed);
-    }
   avcodec_free_context (&self->video);
   avcodec_free_context (&self->audio);
   av_frame_free (&self->audio_frame);
@@ -409,24 +387,13 @@ _ave_mp4_writer_new_for_sink (const AveMp4WriterFormat *fmt,
   self->path = g_strdup ("the sound");
   self->packet = av_packet_alloc ();
   self->sink = sink;
-  g_mutex_init (&self->lock);
-  g_cond_init (&self->changed);
-  g_queue_init (&self->frames);
   if (!open_audio (self, fmt, settings, error))
     return NULL;
   parameters = avcodec_parameters_alloc ();
   avcodec_parameters_from_context (parameters, self->audio);
   ok = sink->ready (parameters, self->audio->time_base, sink->user_data, error);
   avcodec_parameters_free (&parameters);
-  if (!ok)
-    return NULL;
-  self->encoder_thread = g_thread_try_new ("ave-aac", encode_sound, self, error);
-  if (self->encoder_thread == NULL)
-    {
-      g_prefix_error (error, "Cannot start the sound's encoder: ");
-      return NULL;
-    }
-  return g_steal_pointer (&self);
+  return ok ? g_steal_pointer (&self) : NULL;
 }
 
 /* Moves every packet the encoder has ready into the file (or the sink). */
@@ -493,105 +460,6 @@ _ave_mp4_writer_add_video (AveMp4Writer  *self,
   return drain (self, self->video, self->video_stream, error);
 }
 
-/* The encoder thread: sends each queued frame to the AAC encoder and its
- * packets to the sink, until the end (a NULL frame: the encoder is
- * drained), an error, or stop_encoder_thread. */
-static gpointer
-encode_sound (gpointer data)
-{
-  AveMp4Writer *self = data;
-  GError *error = NULL;
-
-  for (;;)
-    {
-      AVFrame *frame;
-      gboolean end;
-      int ret;
-
-      g_mutex_lock (&self->lock);
-      while (g_queue_is_empty (&self->frames) && !self->encoder_done)
-        g_cond_wait (&self->changed, &self->lock);
-      if (self->encoder_done)
-        {
-          g_mutex_unlock (&self->lock);
-          break;
-        }
-      frame = g_queue_pop_head (&self->frames);
-      g_cond_broadcast (&self->changed);
-      g_mutex_unlock (&self->lock);
-
-      end = frame == NULL;
-      ret = avcodec_send_frame (self->audio, frame);
-      av_frame_free (&frame);
-      if (ret < 0)
-        set_av_error (&error, AVE_COMPOSE_ERROR_FAILED, ret, "Encoding audio failed");
-      else
-        drain (self, self->audio, self->audio_stream, &error);
-      if (error != NULL || end)
-        break;
-    }
-
-  g_mutex_lock (&self->lock);
-  if (error != NULL && self->encoder_error == NULL)
-    self->encoder_error = error;
-  else
-    g_clear_error (&error);
-  self->encoder_done = TRUE;
-  g_cond_broadcast (&self->changed);
-  g_mutex_unlock (&self->lock);
-  return NULL;
-}
-
-/* Hands `frame` (NULL: the end) to the encoder thread, waiting while the
- * queue is full; FALSE with the thread's error once it has failed. */
-static gboolean
-queue_frame (AveMp4Writer  *self,
-             AVFrame       *frame,
-             GError       **error)
-{
-  gboolean ok;
-
-  g_mutex_lock (&self->lock);
-  while (g_queue_get_length (&self->frames) >= MAX_QUEUED_FRAMES && !self->encoder_done)
-    g_cond_wait (&self->changed, &self->lock);
-  ok = !self->encoder_done;
-  if (ok)
-    {
-      g_queue_push_tail (&self->frames, frame);
-      g_cond_broadcast (&self->changed);
-    }
-  else
-    {
-      av_frame_free (&frame);
-      if (self->encoder_error != NULL)
-        g_propagate_error (error, g_steal_pointer (&self->encoder_error));
-      else
-        g_set_error_literal (error, AVE_COMPOSE_ERROR, AVE_COMPOSE_ERROR_FAILED, "Encoding audio failed");
-    }
-  g_mutex_unlock (&self->lock);
-  return ok;
-}
-
-/* Stops the encoder thread, if it runs, whatever it was doing, and drops
- * the frames it had not encoded. */
-static void
-stop_encoder_thread (AveMp4Writer *self)
-{
-  if (self->encoder_thread == NULL)
-    return;
-  g_mutex_lock (&self->lock);
-  self->encoder_done = TRUE;
-  g_cond_broadcast (&self->changed);
-  g_mutex_unlock (&self->lock);
-  g_thread_join (g_steal_pointer (&self->encoder_thread));
-  for (AVFrame *f; !g_queue_is_empty (&self->frames); )
-    {
-      f = g_queue_pop_head (&self->frames);
-      av_frame_free (&f);
-    }
-  g_clear_error (&self->encoder_error);
-}
-
 static gboolean
 encode_audio_frame (AveMp4Writer  *self,
                     int            n,
@@ -615,8 +483,6 @@ encode_audio_frame (AveMp4Writer  *self,
   frame->pts = self->audio_pts;
   self->audio_pts += n;
 
-  if (self->encoder_thread != NULL)
-    return queue_frame (self, av_frame_clone (frame), error);
   ret = avcodec_send_frame (self->audio, frame);
   if (ret < 0)
     {
@@ -667,24 +533,9 @@ _ave_mp4_writer_finish (AveMp4Writer  *self,
       if (av_audio_fifo_size (self->fifo) > 0 &&
           !encode_audio_frame (self, av_audio_fifo_size (self->fifo), error))
         return FALSE;
-      if (self->encoder_thread != NULL)
-        {
-          /* the end: the thread drains the encoder and stops */
-          if (!queue_frame (self, NULL, error))
-            return FALSE;
-          g_thread_join (g_steal_pointer (&self->encoder_thread));
-          if (self->encoder_error != NULL)
-            {
-              g_propagate_error (error, g_steal_pointer (&self->encoder_error));
-              return FALSE;
-            }
-        }
-      else
-        {
-          avcodec_send_frame (self->audio, NULL);
-          if (!drain (self, self->audio, self->audio_stream, error))
-            return FALSE;
-        }
+      avcodec_send_frame (self->audio, NULL);
+      if (!drain (self, self->audio, self->audio_stream, error))
+        return FALSE;
     }
   if (self->video != NULL)
     {
