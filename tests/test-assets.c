@@ -102,6 +102,35 @@ image_luma (const char *path,
   *stddev = sqrt (MAX (0.0, sum2 / length - *mean * *mean));
 }
 
+/* The thumbnails of `source` (10 s) from these candidates, for a plan
+ * that keeps `keeps`, written into the test folder `name`. */
+static GPtrArray *
+write_thumbnails (const char                  *source,
+                  const AveThumbnailCandidate *candidates,
+                  guint                        n_candidates,
+                  const AveSegment            *keeps,
+                  guint                        n_keeps,
+                  guint                        count,
+                  guint                        width,
+                  const char                  *name)
+{
+  g_autoptr(AveAnalysis) analysis = analysis_with_candidates (source, candidates, n_candidates);
+  g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
+  g_autoptr(AveSettings) settings = ave_settings_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = ave_test_path (name);
+  GPtrArray *paths = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < n_keeps; i++)
+    g_assert_true (ave_plan_append_segment (plan, &keeps[i]));
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  settings->thumbnail_count = count;
+  settings->thumbnail_width = width;
+  g_assert_true (ave_thumbnails_write (analysis, plan, settings, dir, paths, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  return paths;
+}
+
 static void
 test_thumbnails_choice (void)
 {
@@ -115,25 +144,15 @@ test_thumbnails_choice (void)
     { .time = 3.2, .score = 0.70 },   /* chosen: waves again, but another phase */
     { .time = 9.5, .score = 0.50 },   /* grey again */
   };
-  g_autoptr(AveAnalysis) analysis = analysis_with_candidates (source, candidates, G_N_ELEMENTS (candidates));
-  g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
-  g_autoptr(AveSettings) settings = ave_settings_new ();
-  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
+  const AveSegment keeps[] = {
+    { .start = 0.0, .end = 5.5, .enabled = TRUE },
+    { .start = 7.0, .end = 10.0, .enabled = TRUE },
+  };
   g_autofree char *dir = ave_test_path ("thumbs");
-  AveSegment keep1 = { .start = 0.0, .end = 5.5, .enabled = TRUE };
-  AveSegment keep2 = { .start = 7.0, .end = 10.0, .enabled = TRUE };
+  g_autoptr(GPtrArray) paths = write_thumbnails (source, candidates, G_N_ELEMENTS (candidates),
+                                                 keeps, G_N_ELEMENTS (keeps), 5, 320, "thumbs");
   const double expected_times[] = { 1.0, 5.4, 3.2 };
   double means[3], stddevs[3];
-
-  g_assert_true (ave_plan_append_segment (plan, &keep1));
-  g_assert_true (ave_plan_append_segment (plan, &keep2));
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  settings->thumbnail_count = 5;
-  settings->thumbnail_width = 320;
-
-  g_assert_true (ave_thumbnails_write (analysis, plan, settings, dir, paths, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
 
   /* five asked for, but only three are far enough apart, kept and different */
   g_assert_cmpuint (paths->len, ==, 3);
@@ -183,13 +202,8 @@ test_thumbnails_signatures (void)
     { .time = 5.4, .score = 0.85, .has_signature = TRUE },
     { .time = 3.2, .score = 0.70, .has_signature = TRUE },
   };
-  g_autoptr(AveAnalysis) analysis = NULL;
-  g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
-  g_autoptr(AveSettings) settings = ave_settings_new ();
-  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = ave_test_path ("thumbs-signatures");
-  AveSegment keep = { .start = 0.0, .end = 10.0, .enabled = TRUE };
+  const AveSegment keep = { .start = 0.0, .end = 10.0, .enabled = TRUE };
+  g_autoptr(GPtrArray) paths = NULL;
   double mean, stddev;
 
   memset (candidates[0].signature.luma, 100, sizeof candidates[0].signature.luma);
@@ -197,14 +211,8 @@ test_thumbnails_signatures (void)
   memset (candidates[2].signature.luma, 140, sizeof candidates[2].signature.luma);
   g_assert_cmpfloat (ave_thumbnail_signature_distance (&candidates[0].signature, &candidates[1].signature),
                      ==, 2.0);
-  analysis = analysis_with_candidates (source, candidates, G_N_ELEMENTS (candidates));
-  g_assert_true (ave_plan_append_segment (plan, &keep));
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  settings->thumbnail_count = 5;
-  settings->thumbnail_width = 320;
-
-  g_assert_true (ave_thumbnails_write (analysis, plan, settings, dir, paths, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  paths = write_thumbnails (source, candidates, G_N_ELEMENTS (candidates), &keep, 1, 5, 320,
+                            "thumbs-signatures");
   g_assert_cmpuint (paths->len, ==, 2);
   for (guint i = 0; i < paths->len; i++)
     {
@@ -244,26 +252,15 @@ test_thumbnails_count_and_spacing (void)
 {
   const char *source = thumb_source ();
   AveThumbnailCandidate candidates[40];
-  g_autoptr(AveAnalysis) analysis = NULL;
-  g_autoptr(AvePlan) plan = ave_plan_new (source, 10.0);
-  g_autoptr(AveSettings) settings = ave_settings_new ();
-  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) paths = NULL;
   g_autofree char *dir = ave_test_path ("thumbs-count");
-  AveSegment keep = { .start = 0.0, .end = 4.0, .enabled = TRUE };
+  const AveSegment keep = { .start = 0.0, .end = 4.0, .enabled = TRUE };
   g_autofree char *third = NULL;
 
   /* a candidate every 0.25 s over the moving part, later ones better */
   for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
     candidates[i] = (AveThumbnailCandidate) { .time = i * 0.25, .score = i / 40.0 };
-  analysis = analysis_with_candidates (source, candidates, G_N_ELEMENTS (candidates));
-  g_assert_true (ave_plan_append_segment (plan, &keep));
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  settings->thumbnail_count = 2;
-  settings->thumbnail_width = 256;
-
-  g_assert_true (ave_thumbnails_write (analysis, plan, settings, dir, paths, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  paths = write_thumbnails (source, candidates, G_N_ELEMENTS (candidates), &keep, 1, 2, 256, "thumbs-count");
   g_assert_cmpuint (paths->len, ==, 2);
   for (guint i = 0; i < paths->len; i++)
     {
