@@ -61,6 +61,16 @@ typedef struct
   AveThumbnailSignature signature;
 } PictureSignature;
 
+/* Orders signatures by time (g_array_sort, g_array_binary_search). */
+static int
+compare_signature_pts (gconstpointer a,
+                       gconstpointer b)
+{
+  double pa = ((const PictureSignature *) a)->pts, pb = ((const PictureSignature *) b)->pts;
+
+  return (pa > pb) - (pa < pb);
+}
+
 struct _AveVideoAnalyzer
 {
   double       shot_threshold;
@@ -763,15 +773,6 @@ key_interval_is_candidate (const AveFrameRecord *records,
  * puts each cut on its frame.  So are the pictures after the last key
  * picture, which no key picture follows.  Elsewhere the records stay a
  * key interval apart. */
-static int
-compare_signature_pts (gconstpointer a,
-                       gconstpointer b)
-{
-  double pa = ((const PictureSignature *) a)->pts, pb = ((const PictureSignature *) b)->pts;
-
-  return (pa > pb) - (pa < pb);
-}
-
 /* One key interval looked into: the records of its reference pictures
  * (reference_records), decoded by whichever worker took its group. */
 typedef struct
@@ -1192,21 +1193,13 @@ thumbnail_candidate (const AveFrameRecord *r,
     .sharpness = sharpness_score (r->sharpness),
     .exposure = exposure_score (r->mean_luma),
   };
-  guint lo = 0, hi = signatures->len;
+  PictureSignature key = { .pts = r->pts };
+  guint at;
 
-  while (lo < hi)
-    {
-      guint mid = lo + (hi - lo) / 2;
-
-      if (g_array_index (signatures, PictureSignature, mid).pts < r->pts)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-  if (lo < signatures->len && g_array_index (signatures, PictureSignature, lo).pts == r->pts)
+  if (g_array_binary_search (signatures, &key, compare_signature_pts, &at))
     {
       candidate.has_signature = TRUE;
-      candidate.signature = g_array_index (signatures, PictureSignature, lo).signature;
+      candidate.signature = g_array_index (signatures, PictureSignature, at).signature;
     }
   return candidate;
 }
