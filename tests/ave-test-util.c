@@ -304,3 +304,14 @@ ave_test_assert_events_in_sync (const char   *output,
       g_assert_cmpfloat (fabs (b - e), <=, frame + 1e-3);
     }
 }
+
+void
+ave_test_stop_at (double   fraction,
+                  gpointer data)
+{
+  AveTestStopAt *stop = data;
+
+  stop->seen = fraction;
+  if (fraction >= stop->at)
+    g_cancellable_cancel (stop->cancellable);
+}

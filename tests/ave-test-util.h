@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -53,5 +53,17 @@ void        ave_test_find_sync_events    (const char *path, double fps,
 void        ave_test_assert_events_in_sync (const char *output, gpointer plan,
                                             const double *events, guint n_events,
                                             double fps, const char *label);
+
+/* For a progress callback's data (AveProgressFunc): ave_test_stop_at
+ * cancels `cancellable` once the fraction reaches `at`, and keeps the last
+ * fraction in `seen`. */
+typedef struct
+{
+  GCancellable *cancellable;
+  double        at;
+  double        seen;
+} AveTestStopAt;
+
+void        ave_test_stop_at             (double fraction, gpointer data);
 
 G_END_DECLS

@@ -271,24 +271,6 @@ test_changed_source (void)
   g_assert_cmpstr (third, !=, second);
 }
 
-typedef struct
-{
-  GCancellable *cancellable;
-  double        at;
-  double        seen;
-} StopAt;
-
-static void
-stop_at (double   fraction,
-         gpointer data)
-{
-  StopAt *stop = data;
-
-  stop->seen = fraction;
-  if (fraction >= stop->at)
-    g_cancellable_cancel (stop->cancellable);
-}
-
 /* A build stopped half-way leaves nothing in the folder, and nothing is
  * found; the source's own folder gets nothing either. */
 static void
@@ -302,12 +284,12 @@ test_interrupted_build (void)
   g_autofree char *left = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GError) error = NULL;
-  StopAt stop = { cancellable, 0.5, 0.0 };
+  AveTestStopAt stop = { cancellable, 0.5, 0.0 };
   char *proxy;
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   before = listing (source_dir);
-  proxy = ave_proxy_make (source, BOX_W, BOX_H, dir, stop_at, &stop, cancellable, &error);
+  proxy = ave_proxy_make (source, BOX_W, BOX_H, dir, ave_test_stop_at, &stop, cancellable, &error);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_null (proxy);
   g_assert_cmpfloat (stop.seen, >=, 0.5);

@@ -204,22 +204,6 @@ render_fast (AvePlan          *plan,
   g_assert_no_error (error);
 }
 
-typedef struct
-{
-  GCancellable *cancellable;
-  double        at;
-} CancelAt;
-
-static void
-cancel_at (double   fraction,
-           gpointer data)
-{
-  CancelAt *c = data;
-
-  if (fraction >= c->at)
-    g_cancellable_cancel (c->cancellable);
-}
-
 /* ------------------------------------------------------------ tests */
 
 /* Cancelled at any point (while the sound is measured, while it is
@@ -240,14 +224,14 @@ test_cancel (void)
       g_autoptr(GCancellable) cancellable = g_cancellable_new ();
       g_autoptr(GError) error = NULL;
       AveComposeResult result = { 0 };
-      CancelAt at = { cancellable, points[i] };
+      AveTestStopAt at = { cancellable, points[i], 0.0 };
 
       plan_add (plan, 0.0, 3.3, AVE_TRANSITION_CUT, 0.0);
       plan_add (plan, 4.52, 15.5, AVE_TRANSITION_CUT, 0.0);
       if (points[i] == 0.0)
         g_cancellable_cancel (cancellable);
       g_assert_false (ave_composer_render (plan, NULL, settings, NULL, output, &result,
-                                           cancel_at, &at, cancellable, &error));
+                                           ave_test_stop_at, &at, cancellable, &error));
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     }
 }
