@@ -1525,6 +1525,89 @@ test_reader_copy_ends (void)
   g_assert_cmpuint (none->len, ==, 0);
 }
 
+static gboolean
+collect_frame_pts (const AveAnalysisFrame *frame, gpointer data, GError **error)
+{
+  g_array_append_val ((GArray *) data, frame->pts);
+  return TRUE;
+}
+
+static gboolean
+has_time (GArray *times,
+          double  t)
+{
+  for (guint i = 0; i < times->len; i++)
+    if (fabs (g_array_index (times, double, i) - t) < 1e-3)
+      return TRUE;
+  return FALSE;
+}
+
+/* With reference pictures only, each key picture's leading pictures
+ * (HEVC open GOPs: the B-pictures shown before a CRA are decoded after
+ * it) come out too, so the picture right before every key picture but
+ * the first is there, both from the analysis reader and from a media
+ * source (which the analysis decodes stretches with, after a seek); the
+ * other pictures no other refers to are still dropped. */
+static void
+test_leading_pictures (void)
+{
+  const char *path = ave_test_ffmpeg_media ("leading-hevc.mp4",
+                                            "-f lavfi -i testsrc2=s=320x240:r=25:d=4 -c:v libx265 -preset veryfast "
+                                            "-x265-params keyint=25:min-keyint=25:scenecut=0:open-gop=1:bframes=4:log-level=error "
+                                            "-pix_fmt yuv420p");
+  g_autofree char *listing = ave_test_sh_output ("ffprobe -v error -select_streams v:0 -show_entries packet=pts_time,flags "
+                                                 "-of csv=p=0 '%s'", path);
+  g_auto(GStrv) lines = g_strsplit (g_strstrip (listing), "\n", -1);
+  AveMediaReadOptions opts = { .analysis_width = 64, .frame_step = 1, .want_video = TRUE,
+                               .pictures = AVE_ANALYSIS_FRAMES_REFERENCE };
+  AveMediaReadCallbacks callbacks = { .video_frame = collect_frame_pts };
+  AveMediaSourceOptions source_opts = { .want_video = TRUE, .video_width = 64, .video_height = 48,
+                                        .reference_frames_only = TRUE };
+  g_autoptr(GArray) read = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) sourced = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(AveMediaSource) source = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_keys = 0, n = g_strv_length (lines);
+
+  g_assert_true (ave_media_read_for_analysis (path, &opts, &callbacks, read, NULL, &error));
+  g_assert_no_error (error);
+  /* from a seek to the first key picture after the start */
+  source = ave_media_source_open (path, &source_opts, &error);
+  g_assert_no_error (error);
+  g_assert_true (ave_media_source_seek (source, 1.0, &error));
+  for (;;)
+    {
+      g_autoptr(AvePicture) picture = ave_media_source_read_picture (source, &error);
+
+      g_assert_no_error (error);
+      if (picture == NULL)
+        break;
+      g_array_append_val (sourced, picture->pts);
+    }
+
+  g_assert_cmpuint (n, ==, 100);
+  for (guint i = 0; i < n; i++)
+    {
+      double t = g_ascii_strtod (lines[i], NULL);
+
+      if (strchr (lines[i], 'K') == NULL || t < 0.5)
+        continue;
+      n_keys++;
+      g_test_message ("key picture at %.2f s", t);
+      g_assert_true (has_time (read, t));
+      g_assert_true (has_time (read, t - 0.04));
+      if (t > 1.5)
+        {
+          g_assert_true (has_time (sourced, t));
+          g_assert_true (has_time (sourced, t - 0.04));
+        }
+    }
+  g_assert_cmpuint (n_keys, ==, 3);
+  g_test_message ("%u of %u pictures read, %u from 1 s", read->len, n, sourced->len);
+  g_assert_cmpuint (read->len, <, 3 * n / 4);
+  g_assert_cmpuint (sourced->len, <, 3 * (n - 25) / 4);
+}
+
 static void
 test_reader_bad_input (void)
 {
@@ -1568,6 +1651,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/media/reader/undecodable", test_reader_undecodable);
   g_test_add_func ("/engine/media/reader/bad-input", test_reader_bad_input);
   g_test_add_func ("/engine/media/reader/copy-ends", test_reader_copy_ends);
+  g_test_add_func ("/engine/media/leading-pictures", test_leading_pictures);
 
   return g_test_run ();
 }

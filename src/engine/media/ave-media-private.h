@@ -121,6 +121,24 @@ typedef enum
  * picture refers to with skip_frame = AVDISCARD_NONREF. */
 gboolean        _ave_media_codec_drops_nonref (enum AVCodecID id);
 
+/* A decoder that keeps the reference pictures only also decodes each key
+ * picture's leading pictures (decoded after it, shown before it: HEVC's
+ * RASL and RADL pictures, the B-frames before an open GOP's I-frame),
+ * which are the pictures right before it: a cut on a key picture, where
+ * encoders put one at a change of scene, is then seen against the
+ * picture just before it, with nothing to decode again.  Not those of
+ * the first key picture decoded (after opening or a seek), whose
+ * references are missing.  Reset (zero) at each seek. */
+typedef struct
+{
+  guint   keys_sent;
+  gint64  last_key_pts;
+} AveLeadingPictures;
+
+/* The skip_frame for `pkt`, about to be sent to such a decoder. */
+enum AVDiscard  _ave_media_reference_skip (AveLeadingPictures *leading,
+                                           const AVPacket     *pkt);
+
 /* The matrix of pictures with these properties: the tag, or untagged what
  * FFmpeg's own conversions assume (BT.709 from 1280x720 up, BT.601 below
  * and for JPEG's full-range pictures).  The probe and the decoder both

@@ -683,6 +683,24 @@ _ave_media_codec_drops_nonref (enum AVCodecID id)
     }
 }
 
+enum AVDiscard
+_ave_media_reference_skip (AveLeadingPictures *leading,
+                           const AVPacket     *pkt)
+{
+  enum AVDiscard skip = AVDISCARD_NONREF;
+
+  if (pkt->pts == AV_NOPTS_VALUE)
+    return skip;
+  if (leading->keys_sent >= 2 && pkt->pts < leading->last_key_pts)
+    skip = AVDISCARD_DEFAULT;
+  if (pkt->flags & AV_PKT_FLAG_KEY)
+    {
+      leading->keys_sent++;
+      leading->last_key_pts = pkt->pts;
+    }
+  return skip;
+}
+
 AVCodecContext *
 _ave_media_open_decoder (AveMediaFile *file,
                          int           stream_index,

@@ -57,6 +57,9 @@ typedef struct
    * drained and reset after each key picture, so that one that is not an
    * IDR (open GOP, HEVC CRA) decodes as the start of a stream */
   gboolean        key_only;
+  /* reference pictures only (and key pictures' leading pictures) */
+  gboolean        reference_only;
+  AveLeadingPictures leading;
   /* the nice value its thread and its decoder's threads run at; G_MININT:
    * the caller's */
   int             nice;
@@ -332,6 +335,8 @@ decode_stream (StreamWorker *w,
                   continue;
                 }
             }
+          if (w->reference_only && pkt != NULL)
+            w->dec->skip_frame = _ave_media_reference_skip (&w->leading, pkt);
           ret = avcodec_send_packet (w->dec, pkt);
           if (w->key_only && pkt != NULL && ret >= 0)
             {
@@ -1071,6 +1076,8 @@ start_worker (Reader       *r,
       if (r->opts->pictures == AVE_ANALYSIS_FRAMES_REFERENCE)
         flags |= AVE_DECODE_REFERENCE_ONLY;
       w->key_only = r->opts->pictures == AVE_ANALYSIS_FRAMES_KEY;
+      w->reference_only = r->opts->pictures == AVE_ANALYSIS_FRAMES_REFERENCE &&
+                          _ave_media_codec_drops_nonref (r->file.fmt->streams[index]->codecpar->codec_id);
       if (r->opts->video_nice_increment > 0)
         w->nice = ave_thread_get_nice () + r->opts->video_nice_increment;
     }

@@ -69,6 +69,7 @@ struct _AveMediaSource
    * decoded and dropped. */
   gint64                target_us;
   gint64                first_video_pts_us;  /* first decoded after a seek */
+  AveLeadingPictures    leading;             /* reference_frames_only */
 
   /* video: one decoded frame of look-ahead gives each frame its real
    * duration (the next frame's pts minus its own), which VFR needs. */
@@ -288,7 +289,9 @@ frame_pts_us (AveMediaSource *self,
  * refers to (the B-frames of most streams, half of a GOP's decoding).
  * The last two frame lengths (at least 0.1 s) before the target are always
  * decoded: one of them may be the picture shown at the target, and the
- * picture before it gives its duration. */
+ * picture before it gives its duration.  With reference pictures only,
+ * the rest are dropped everywhere but before key pictures
+ * (_ave_media_reference_skip). */
 static void
 preroll_skip (AveMediaSource *self,
               const AVPacket *pkt)
@@ -300,7 +303,7 @@ preroll_skip (AveMediaSource *self,
   if (self->file.info->frame_rate > 0)
     margin_us = MAX (margin_us, (gint64) llround (2.0 * AV_TIME_BASE / self->file.info->frame_rate));
   if (self->opts.reference_frames_only && _ave_media_codec_drops_nonref (self->video.dec->codec_id))
-    skip = AVDISCARD_NONREF;
+    skip = _ave_media_reference_skip (&self->leading, pkt);
   else if (self->target_us > 0 && pkt->pts != AV_NOPTS_VALUE &&
       _ave_media_codec_drops_nonref (self->video.dec->codec_id) &&
       av_rescale_q (pkt->pts, st->time_base, AV_TIME_BASE_Q) - self->file.start_time_us
@@ -1157,6 +1160,7 @@ reset_for_seek (AveMediaSource *self)
   self->demux_eof = FALSE;
   self->read_error = FALSE;
   self->first_video_pts_us = AV_NOPTS_VALUE;
+  self->leading = (AveLeadingPictures) { 0 };
 }
 
 /* Seeking to the very start through the index is not exact everywhere:

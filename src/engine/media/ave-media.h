@@ -121,7 +121,9 @@ typedef struct
   /* Only the pictures other pictures refer to come out (where the codec
    * defines them, as AveMediaReadOptions.pictures): a quick look at a
    * stretch of the file, every other picture or so, for the analysis to
-   * find where in it something changes. */
+   * find where in it something changes; and each key picture's leading
+   * pictures (shown before it, decoded after it), but the first's after
+   * a seek. */
   gboolean reference_frames_only;
   /* Pictures for analysis, as AveMediaReadOptions.fast_decode: no
    * deblocking filter, FFmpeg's fast flags, the fast bilinear scaler. */
@@ -272,7 +274,8 @@ typedef struct
    * for. */
   gboolean leave_scaling;
   /* Which pictures to decode: all; only the ones other pictures refer to
-   * (about half of them with B-frames); or only the key pictures, each
+   * (about half of them with B-frames) and each key picture's leading
+   * pictures (open GOPs: those shown right before it); or only the key pictures, each
    * decoded on its own from a fresh decoder state (the packets flagged as
    * where decoding can start: IDR, CRA, open-GOP I-frames, MPEG-4 I-VOPs),
    * the last one shown up to the end of the stream.  With any but all the
