@@ -1,7 +1,8 @@
 /* fuzz-media.c — a media file as a job first meets it: ave_media_probe,
  * then the first second of decoding through both readers, the one-pass
- * analysis reader (demuxer and decode threads) and AveMediaSource
- * (composition, thumbnails), with one seek.
+ * analysis reader (demuxer and decode threads; every picture, then the
+ * reference pictures) and AveMediaSource (composition, thumbnails), with
+ * one seek.
  *
  * Frames are small and reading stops after a second of content so that one
  * input takes milliseconds; run-fuzzers.sh gives each a -timeout. */
@@ -70,9 +71,11 @@ on_audio_chunk (const AveAudioChunk *chunk,
 }
 
 static void
-read_for_analysis (const char *path)
+read_for_analysis (const char        *path,
+                   AveAnalysisFrames  pictures)
 {
   AveMediaReadOptions options = {
+    .pictures = pictures,
     .analysis_width = 64,
     .frame_step = 1,
     .want_video = TRUE,
@@ -159,7 +162,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       return 0;
     }
   g_assert (info->has_video || info->has_audio);
-  read_for_analysis (path);
+  /* every picture, and the reference pictures (with key pictures'
+   * leading pictures) as the default mode's analysis reads them */
+  read_for_analysis (path, AVE_ANALYSIS_FRAMES_ALL);
+  read_for_analysis (path, AVE_ANALYSIS_FRAMES_REFERENCE);
   read_source (path);
   return 0;
 }
