@@ -587,14 +587,104 @@ strongest_change (AveCompute  *compute,
   return best;
 }
 
+/* A cut to put on its frame (refine_cuts): the records around it, and
+ * what became of it. */
+typedef struct
+{
+  double   before, after;   /* the pts of records i - 1 and i */
+  double   start;           /* out: the time of the new shot's first frame */
+  gboolean refined;         /* out: the pictures between were compared */
+  gboolean moved;           /* out: onto a picture before record i's */
+  guint    n_pictures;      /* out: how many were decoded */
+} CutToPlace;
+
+typedef struct
+{
+  AveVideoAnalyzer *self;
+  CutToPlace       *cuts;
+  guint             n_cuts;
+  gint              next;   /* atomic: the next cut to take */
+} PlaceCuts;
+
+static void
+place_cut (AveVideoAnalyzer *self,
+           AveMediaSource   *source,
+           CutToPlace       *cut)
+{
+  g_autoptr(GPtrArray) pictures = g_ptr_array_new_with_free_func ((GDestroyNotify) ave_picture_free);
+  g_autoptr(GError) error = NULL;
+  guint first;
+
+  if (!decode_run (source, cut->before, cut->after, 0.5 * self->frame_interval, pictures, &error))
+    {
+      g_debug ("cut at %.3f s stays on its picture: %s", cut->after,
+               error != NULL ? error->message : "the pictures between did not decode as expected");
+      return;
+    }
+  first = strongest_change (self->compute, pictures, &error);
+  if (first == 0)
+    {
+      g_debug ("cut at %.3f s stays on its picture: %s", cut->after,
+               error != NULL ? error->message : "no picture to compare");
+      return;
+    }
+  cut->start = ((AvePicture *) pictures->pdata[first])->pts;
+  cut->refined = TRUE;
+  cut->moved = first + 1 < pictures->len;
+  cut->n_pictures = pictures->len;
+}
+
+/* Takes cuts until none is left, with a decoder of its own. */
+static gpointer
+place_cuts (gpointer data)
+{
+  PlaceCuts *work = data;
+  AveVideoAnalyzer *self = work->self;
+  AveMediaSourceOptions options = {
+    .want_video = TRUE, .video_width = self->width, .video_height = self->height,
+    .decoder_threads = 1,
+  };
+  g_autoptr(AveMediaSource) source = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (;;)
+    {
+      gint k = g_atomic_int_add (&work->next, 1);
+
+      if (k >= (gint) work->n_cuts)
+        break;
+      if (source == NULL && (source = ave_media_source_open (self->source, &options, &error)) == NULL)
+        {
+          g_debug ("cuts stay on the pictures analysed: %s", error->message);
+          break;
+        }
+      place_cut (self, source, &work->cuts[k]);
+    }
+  return NULL;
+}
+
+/* The helpers' threads run below the caller when the key intervals'
+ * decoders do (the speech recogniser goes first). */
+static gpointer
+place_cuts_below (gpointer data)
+{
+  PlaceCuts *work = data;
+
+  if (work->self->key_nice != G_MININT)
+    ave_thread_lower_priority_to (work->self->key_nice);
+  return place_cuts (data);
+}
+
 /* With reference pictures only (or --frame-step), a cut found at record i
  * lies somewhere after record i - 1: on record i itself when the new shot
  * starts with a reference picture (what x264 and most cameras do at a
  * change of scene), else on one of the pictures not decoded between the
  * two.  Those few are decoded now (from the keyframe before, references
  * only up to there: ave_media_source_seek) and the cut put on its frame.
- * starts[b] receives the time of boundary b's first frame; a cut that
- * cannot be decoded again keeps record i's time. */
+ * Each cut is decoded on its own, so the cuts are shared among up to
+ * n_workers threads (at most MAX_KEY_DECODERS decoders), the caller's
+ * one of them.  starts[b] receives the time of boundary b's first frame;
+ * a cut that cannot be decoded again keeps record i's time. */
 static void
 refine_cuts (AveVideoAnalyzer      *self,
              const AveFrameRecord  *records,
@@ -602,8 +692,11 @@ refine_cuts (AveVideoAnalyzer      *self,
              guint                  n_boundaries,
              double                *starts)
 {
-  g_autoptr(AveMediaSource) source = NULL;
-  guint n_refined = 0, n_moved = 0;
+  g_autofree CutToPlace *cuts = g_new0 (CutToPlace, MAX (n_boundaries, 1));
+  g_autofree guint *which = g_new0 (guint, MAX (n_boundaries, 1));
+  g_autoptr(GPtrArray) helpers = g_ptr_array_new ();
+  PlaceCuts work = { .self = self, .cuts = cuts };
+  guint n_refined = 0, n_moved = 0, n_threads;
   /* A record's duration is how long it stands for, up to the next one:
    * the source's own frame interval tells whether frames lie between. */
   double frame = self->frame_interval;
@@ -612,10 +705,6 @@ refine_cuts (AveVideoAnalyzer      *self,
     {
       const AveShotBoundary *bd = &boundaries[b];
       const AveFrameRecord *before, *after;
-      g_autoptr(GPtrArray) pictures = NULL;
-      g_autoptr(GError) error = NULL;
-      double tolerance;
-      guint first;
 
       starts[b] = records[bd->index].pts;
       if (bd->transition != AVE_SHOT_TRANSITION_CUT || bd->index == 0 || self->source == NULL)
@@ -624,49 +713,46 @@ refine_cuts (AveVideoAnalyzer      *self,
       after = &records[bd->index];
       if (frame <= 0.0 || after->pts - before->pts < 1.5 * frame)
         continue;
+      which[work.n_cuts] = b;
+      cuts[work.n_cuts++] = (CutToPlace) { .before = before->pts, .after = after->pts };
+    }
+  if (work.n_cuts == 0)
+    return;
 
-      if (source == NULL)
-        {
-          AveMediaSourceOptions options = {
-            .want_video = TRUE, .video_width = self->width, .video_height = self->height,
-            .decoder_threads = 1,
-          };
+  n_threads = MIN (work.n_cuts, CLAMP (self->n_workers, 1u, MAX_KEY_DECODERS));
+  for (guint t = 1; t < n_threads; t++)
+    {
+      g_autoptr(GError) error = NULL;
+      GThread *helper = g_thread_try_new ("ave-cuts", place_cuts_below, &work, &error);
 
-          source = ave_media_source_open (self->source, &options, &error);
-          if (source == NULL)
-            {
-              g_debug ("cuts stay on the pictures analysed: %s", error->message);
-              return;
-            }
+      if (helper == NULL)
+        {
+          g_debug ("cuts placed on fewer threads: %s", error->message);
+          break;
         }
+      g_ptr_array_add (helpers, helper);
+    }
+  place_cuts (&work);
+  for (guint t = 0; t < helpers->len; t++)
+    g_thread_join (helpers->pdata[t]);
 
-      tolerance = 0.5 * frame;
-      pictures = g_ptr_array_new_with_free_func ((GDestroyNotify) ave_picture_free);
-      if (!decode_run (source, before->pts, after->pts, tolerance, pictures, &error))
-        {
-          g_debug ("cut at %.3f s stays on its picture: %s", after->pts,
-                   error != NULL ? error->message : "the pictures between did not decode as expected");
-          continue;
-        }
-      first = strongest_change (self->compute, pictures, &error);
-      if (first == 0)
-        {
-          g_debug ("cut at %.3f s stays on its picture: %s", after->pts,
-                   error != NULL ? error->message : "no picture to compare");
-          continue;
-        }
-      starts[b] = ((AvePicture *) pictures->pdata[first])->pts;
+  for (guint k = 0; k < work.n_cuts; k++)
+    {
+      const CutToPlace *cut = &cuts[k];
+
+      if (!cut->refined)
+        continue;
+      starts[which[k]] = cut->start;
       n_refined++;
-      if (first + 1 < pictures->len)
+      if (cut->moved)
         {
           n_moved++;
           g_debug ("cut at %.3f s is on the picture at %.3f s (%u decoded again)",
-                   after->pts, starts[b], pictures->len);
+                   cut->after, cut->start, cut->n_pictures);
         }
     }
-  if (n_refined > 0)
-    g_debug ("%u cuts between undecoded pictures placed on their frames, %u of them earlier",
-             n_refined, n_moved);
+  g_debug ("%u cuts between undecoded pictures placed on their frames, %u of them earlier "
+           "(on up to %u threads)", n_refined, n_moved, helpers->len + 1);
 }
 
 /* The records of the reference pictures from `from` to `to` (presentation
