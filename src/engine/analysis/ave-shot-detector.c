@@ -238,7 +238,7 @@ detect_cuts (const AveFrameRecord *records,
       double median, threshold;
       gboolean local_max = TRUE;
 
-      if (flash[i] || !records[i].has_prev || score[i] < floor_score)
+      if (flash[i] || !records[i].has_prev || records[i].no_cut || score[i] < floor_score)
         continue;
       /* within a fade the steps are the fade's own */
       if (overlaps_boundary (gradual, i - 1, i))

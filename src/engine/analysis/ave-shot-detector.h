@@ -27,6 +27,10 @@ typedef struct
   float    hist_prev;       /* histogram distance to the previous frame, 0..1 */
   float    hist_skip;       /* histogram distance to the frame two records back, 0..1; -1 when unknown */
   float    hist_long;       /* histogram distance to the frame `long_span` records back, 0..1; -1 when unknown */
+  /* with key pictures only: a key interval apart from the previous
+   * record, and judged then to hold no cut (noise or movement going on
+   * through a shot); the detector puts none there */
+  gboolean no_cut;
 } AveFrameRecord;
 
 /* One boundary: record `index` is the first frame of the new shot.  For

@@ -1125,6 +1125,13 @@ refine_key_intervals (AveVideoAnalyzer *self)
       guint m;
 
       g_array_append_val (merged, *before);
+      /* A key picture whose interval was not looked into was judged to
+       * follow no cut there (key_interval_is_candidate).  Beside a
+       * stretch decoded again, whose small steps lower the detector's
+       * local median, its key interval's worth of change in a busy shot
+       * would otherwise read as a cut. */
+      if (i >= 2 && runs[i - 1] == NULL)
+        g_array_index (merged, AveFrameRecord, merged->len - 1).no_cut = TRUE;
       g_array_append_val (refined, before_refined);
       before_refined = FALSE;
       if (run == NULL)
