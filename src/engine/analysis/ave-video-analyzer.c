@@ -357,6 +357,15 @@ ave_video_analyzer_set_nice_increment (AveVideoAnalyzer *self,
   self->key_nice = increment > 0 ? ave_thread_get_nice () + increment : G_MININT;
 }
 
+/* On a thread of the analyser's own (key intervals, cuts): runs it below
+ * the caller when asked to (ave_video_analyzer_set_nice_increment). */
+static void
+lower_below_caller (AveVideoAnalyzer *self)
+{
+  if (self->key_nice != G_MININT)
+    ave_thread_lower_priority_to (self->key_nice);
+}
+
 gboolean
 ave_video_analyzer_push (AveVideoAnalyzer       *self,
                          const AveAnalysisFrame *frame,
@@ -591,6 +600,7 @@ strongest_change (AveCompute  *compute,
  * what became of it. */
 typedef struct
 {
+  guint    boundary;        /* its index among the boundaries */
   double   before, after;   /* the pts of records i - 1 and i */
   double   start;           /* out: the time of the new shot's first frame */
   gboolean refined;         /* out: the pictures between were compared */
@@ -668,10 +678,7 @@ place_cuts (gpointer data)
 static gpointer
 place_cuts_below (gpointer data)
 {
-  PlaceCuts *work = data;
-
-  if (work->self->key_nice != G_MININT)
-    ave_thread_lower_priority_to (work->self->key_nice);
+  lower_below_caller (((PlaceCuts *) data)->self);
   return place_cuts (data);
 }
 
@@ -693,7 +700,6 @@ refine_cuts (AveVideoAnalyzer      *self,
              double                *starts)
 {
   g_autofree CutToPlace *cuts = g_new0 (CutToPlace, MAX (n_boundaries, 1));
-  g_autofree guint *which = g_new0 (guint, MAX (n_boundaries, 1));
   g_autoptr(GPtrArray) helpers = g_ptr_array_new ();
   PlaceCuts work = { .self = self, .cuts = cuts };
   guint n_refined = 0, n_moved = 0, n_threads;
@@ -713,8 +719,7 @@ refine_cuts (AveVideoAnalyzer      *self,
       after = &records[bd->index];
       if (frame <= 0.0 || after->pts - before->pts < 1.5 * frame)
         continue;
-      which[work.n_cuts] = b;
-      cuts[work.n_cuts++] = (CutToPlace) { .before = before->pts, .after = after->pts };
+      cuts[work.n_cuts++] = (CutToPlace) { .boundary = b, .before = before->pts, .after = after->pts };
     }
   if (work.n_cuts == 0)
     return;
@@ -742,7 +747,7 @@ refine_cuts (AveVideoAnalyzer      *self,
 
       if (!cut->refined)
         continue;
-      starts[which[k]] = cut->start;
+      starts[cut->boundary] = cut->start;
       n_refined++;
       if (cut->moved)
         {
@@ -973,9 +978,7 @@ static void
 decode_key_group_below (gpointer data,
                         gpointer user_data)
 {
-  KeyGroup *group = data;
-
-  ave_thread_lower_priority_to (group->self->key_nice);
+  lower_below_caller (((KeyGroup *) data)->self);
   decode_key_group (data, user_data);
 }
 
