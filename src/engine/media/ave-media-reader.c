@@ -1076,14 +1076,14 @@ start_worker (Reader       *r,
       if (r->opts->pictures == AVE_ANALYSIS_FRAMES_REFERENCE)
         flags |= AVE_DECODE_REFERENCE_ONLY;
       w->key_only = r->opts->pictures == AVE_ANALYSIS_FRAMES_KEY;
-      w->reference_only = r->opts->pictures == AVE_ANALYSIS_FRAMES_REFERENCE &&
-                          _ave_media_codec_drops_nonref (r->file.fmt->streams[index]->codecpar->codec_id);
       if (r->opts->video_nice_increment > 0)
         w->nice = ave_thread_get_nice () + r->opts->video_nice_increment;
     }
   w->dec = open_worker_decoder (r, w, index, flags, error);
   if (w->dec == NULL)
     return FALSE;
+  /* opened to drop the pictures nothing refers to (where the codec can) */
+  w->reference_only = w->dec->skip_frame == AVDISCARD_NONREF;
   w->index = index;
   queue_init (&w->queue, queue_bytes);
   w->thread = g_thread_try_new (thread_name, func, w, &local_error);
